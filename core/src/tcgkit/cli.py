@@ -1,0 +1,100 @@
+"""The ``tcgkit`` command line.
+
+Owns argument parsing and the printing of results for people (tables) and
+programs (``--json``). Each subcommand is a small function that asks the
+library for what it prints; nothing here knows how emulation works.
+
+Exit status: 0 on success, 2 when a plugin name or kind is unknown, clashes,
+or the arguments are wrong (as argparse does), 1 for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .plugins import (
+    HOST,
+    KINDS,
+    KINDS_BY_KEY,
+    PluginError,
+    get_plugin_manager,
+    plugin_table,
+)
+
+EXIT_USAGE = 2
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    manager = get_plugin_manager()
+    if args.kind is not None:
+        if args.name is None:
+            raise PluginError("tcgkit plugins KIND NAME: a name is needed after the kind")
+        info = manager.get_info(args.kind, args.name).describe()
+        if args.json:
+            print(json.dumps(info, indent=2, sort_keys=True))
+        else:
+            for key, value in info.items():
+                print(f"{key:13} {value}")
+        return 0
+    table = plugin_table(manager)
+    if args.json:
+        print(json.dumps(table, indent=2, sort_keys=True))
+    else:
+        _print_table(table)
+    for clash in table["clashes"]:
+        print(f"tcgkit: error: {clash}", file=sys.stderr)
+    return EXIT_USAGE if table["clashes"] else 0
+
+
+def _print_table(table: dict[str, Any]) -> None:
+    for kind in KINDS:
+        rows = table[kind.key]
+        print(f"{kind.plural} ({len(rows)}):")
+        if not rows:
+            dists = sorted(set(kind.first_party.values()))
+            print(f"  (none installed; first-party: {', '.join(dists)})")
+        for row in rows:
+            line = f"  {row['name']:16} {row['distribution']} {row['version']}"
+            if kind is HOST:
+                line += "  native" if row["native"] else "  not native here"
+                feats = [f for f, on in sorted(row["features"].items()) if on]
+                if feats:
+                    line += f"  [{' '.join(feats)}]"
+                if "error" in row:
+                    line += f"  probe failed: {row['error']}"
+            print(line)
+    for message in table["warnings"]:
+        print(f"warning: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; later subcommands add themselves here."""
+    parser = argparse.ArgumentParser(prog="tcgkit", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"tcgkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("plugins", help="list installed plugins, or show one")
+    p.add_argument("kind", nargs="?", choices=sorted(KINDS_BY_KEY), help="plugin kind")
+    p.add_argument("name", nargs="?", help="plugin name (with KIND)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_plugins)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tcgkit`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PluginError as exc:
+        print(f"tcgkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
