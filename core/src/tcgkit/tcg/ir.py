@@ -1,0 +1,129 @@
+"""IR values and instructions: temps, labels, ops, helpers.
+
+Owns the in-memory form of one translation block's IR. A ``Temp`` is a
+value of type i32 or i64 of one of four kinds:
+
+* CONST  - a constant, shared within a TB (``TCGContext.const``);
+* GLOBAL - backed by a slot of the CPU state, defined once on the template
+  context by the target (guest registers, flags, pc);
+* TB     - a temporary that lives across the whole TB, labels included;
+* BB     - a temporary whose value dies at the end of its basic block.
+
+An ``Op`` is an opcode name (see ``ops``) and its arguments, outputs first,
+then inputs, then constants. Helper calls carry their own operand counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from .ops import OpDef, OpFlag, opdef
+from .types import CallFlags, TCGType
+
+
+class TempKind(IntEnum):
+    CONST = 0
+    GLOBAL = 1
+    TB = 2
+    BB = 3
+
+
+@dataclass(eq=False, slots=True)
+class Temp:
+    type: TCGType
+    kind: TempKind
+    index: int
+    name: str = ""
+    offset: int = -1  # GLOBAL: byte offset in the CPU state (8-byte aligned slot)
+    value: int = 0  # CONST: the value, already masked to the width
+
+    @property
+    def is_const(self) -> bool:
+        return self.kind is TempKind.CONST
+
+    @property
+    def is_global(self) -> bool:
+        return self.kind is TempKind.GLOBAL
+
+    def __repr__(self) -> str:
+        if self.kind is TempKind.CONST:
+            return f"${self.value:#x}"
+        if self.kind is TempKind.GLOBAL:
+            return self.name
+        return f"{'tmp' if self.kind is TempKind.TB else 'bb'}{self.index}"
+
+
+@dataclass(eq=False, slots=True)
+class Label:
+    index: int
+    refs: int = 0  # branches to it
+    placed: bool = False
+
+    def __repr__(self) -> str:
+        return f"$L{self.index}"
+
+
+@dataclass(frozen=True, eq=False)
+class Helper:
+    """A Python function generated code may call on a rare path.
+
+    ``func(cpu, *args)`` receives the vCPU and the integer inputs; it returns
+    an int when ``n_out`` is 1. It may raise a guest exception (a
+    ``tcgkit.errors.GuestExit`` subclass), which ends the TB at the calling
+    instruction. ``flags`` tell the passes what it touches.
+    """
+
+    name: str
+    func: Callable[..., Any]
+    flags: CallFlags = CallFlags.NONE
+    out_type: TCGType | None = None
+    in_types: tuple[TCGType, ...] = ()
+
+    @property
+    def n_out(self) -> int:
+        return 0 if self.out_type is None else 1
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False, slots=True)
+class Op:
+    opc: str
+    args: list[Any]
+    n_out: int
+    n_in: int
+    life: int = 0  # liveness result: bit i set = input i dies here (liveness pass)
+    sync: int = 0  # liveness result: bit i set = output i (a global) must be synced
+    defn: OpDef = field(default=None, repr=False)  # type: ignore[assignment]
+
+    @classmethod
+    def make(cls, opc: str, args: list[Any], n_out: int | None = None,
+             n_in: int | None = None) -> Op:  # fmt: skip
+        d = opdef(opc)
+        return cls(opc, args, d.n_out if n_out is None else n_out,
+                   d.n_in if n_in is None else n_in, defn=d)  # fmt: skip
+
+    @property
+    def outs(self) -> list[Temp]:
+        return self.args[: self.n_out]
+
+    @property
+    def ins(self) -> list[Temp]:
+        return self.args[self.n_out : self.n_out + self.n_in]
+
+    @property
+    def consts(self) -> list[Any]:
+        return self.args[self.n_out + self.n_in :]
+
+    @property
+    def flags(self) -> OpFlag:
+        return self.defn.flags
+
+    def __repr__(self) -> str:
+        from .dump import format_op
+
+        return format_op(self)

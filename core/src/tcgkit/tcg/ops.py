@@ -1,0 +1,152 @@
+"""The IR's opcode table, declared as data.
+
+Owns every opcode's name, operand shape (outputs, inputs, constant
+arguments) and flags. Passes and backends dispatch on ``OpDef`` records; no
+other module lists opcodes. Integer ops exist for each width, named with a
+suffix (``add_i32``, ``add_i64``); ops that only make sense for one width
+exist only there (``bswap64_i64``, ``ext32u_i64``). Conversions between widths
+carry both (``extrl_i64_i32``).
+
+Semantics that are not obvious (every host must produce exactly these; the
+reference is ``tcgkit.tcg.semantics``):
+
+* shifts and rotates use the count modulo the width;
+* ``div``/``divu`` by zero give 0, ``rem``/``remu`` by zero give the dividend;
+  signed ``MIN / -1`` gives MIN and ``MIN % -1`` gives 0;
+* ``clz``/``ctz`` take a second input, the result when the first is zero;
+* ``extract``/``sextract``/``deposit`` take (pos, len) constants with
+  0 < len and pos + len <= width;
+* ``mulu2``/``muls2`` produce (low, high); ``add2``/``sub2`` take
+  (al, ah, bl, bh) and produce the double-width (low, high);
+* ``qemu_ld``/``qemu_st`` take the guest address as an i64 and a ``MemOp``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntFlag
+
+from .types import I32, I64, TCGType
+
+
+class OpFlag(IntFlag):
+    NONE = 0
+    BB_END = 1  # ends a basic block (globals synced before it)
+    COND_BRANCH = 2  # may or may not branch
+    SIDE_EFFECTS = 4  # never removed even if outputs are unused
+    CALL = 8  # helper call: variable operand counts, may clobber globals
+    EXIT = 16  # leaves the TB
+    MEM = 32  # guest memory access (may fault)
+    LABEL = 64  # defines a label
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One opcode: its shape and what passes may assume about it."""
+
+    name: str
+    n_out: int
+    n_in: int
+    consts: tuple[str, ...]  # names of the constant arguments, in order
+    flags: OpFlag
+    type: TCGType | None  # operand width, None for width-less ops
+    base: str  # the name without its width suffix: "add" for add_i64
+    in_types: tuple[TCGType, ...] = ()  # width of each input
+
+    @property
+    def n_const(self) -> int:
+        return len(self.consts)
+
+
+_IN_TYPES = {
+    "qemu_ld": (I64,),  # the guest address is always an i64
+    "extrl_i64_i32": (I64,),
+    "extrh_i64_i32": (I64,),
+    "extu_i32_i64": (I32,),
+    "ext_i32_i64": (I32,),
+}
+
+
+def _build() -> dict[str, OpDef]:
+    table: dict[str, OpDef] = {}
+
+    def op(base: str, n_out: int, n_in: int, consts: tuple[str, ...] = (),
+           flags: OpFlag = OpFlag.NONE, types: tuple[TCGType, ...] = (I32, I64),
+           name: str | None = None) -> None:  # fmt: skip
+        for t in types:
+            full = name or f"{base}_{t.suffix}"
+            ins = _IN_TYPES.get(base, (t,) * n_in)
+            if base == "qemu_st":
+                ins = (t, I64)
+            table[full] = OpDef(full, n_out, n_in, consts, flags, t, base, ins)
+
+    for base in ("mov", "neg", "not", "ctpop", "bswap16", "bswap32",
+                 "ext8s", "ext8u", "ext16s", "ext16u"):  # fmt: skip
+        op(base, 1, 1)
+    for base in ("bswap64", "ext32s", "ext32u"):
+        op(base, 1, 1, types=(I64,))
+    for base in ("add", "sub", "mul", "and", "or", "xor", "andc", "orc", "eqv", "nand", "nor",
+                 "shl", "shr", "sar", "rotl", "rotr", "muluh", "mulsh",
+                 "div", "divu", "rem", "remu", "clz", "ctz"):  # fmt: skip
+        op(base, 1, 2)
+    op("movi", 1, 0, ("value",))
+    op("extract", 1, 1, ("pos", "len"))
+    op("sextract", 1, 1, ("pos", "len"))
+    op("deposit", 1, 2, ("pos", "len"))
+    op("setcond", 1, 2, ("cond",))
+    op("negsetcond", 1, 2, ("cond",))
+    op("movcond", 1, 4, ("cond",))
+    op("brcond", 0, 2, ("cond", "label"), OpFlag.BB_END | OpFlag.COND_BRANCH)
+    op("mulu2", 2, 2)
+    op("muls2", 2, 2)
+    op("add2", 2, 4)
+    op("sub2", 2, 4)
+    # loads and stores relative to the CPU state (byte offset constant)
+    for base in ("ld8u", "ld8s", "ld16u", "ld16s", "ld"):
+        op(base, 1, 0, ("offset",))
+    for base in ("ld32u", "ld32s"):
+        op(base, 1, 0, ("offset",), types=(I64,))
+    for base in ("st8", "st16", "st"):
+        op(base, 0, 1, ("offset",), OpFlag.SIDE_EFFECTS)
+    op("st32", 0, 1, ("offset",), OpFlag.SIDE_EFFECTS, types=(I64,))
+    # guest memory
+    op("qemu_ld", 1, 1, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
+    op("qemu_st", 0, 2, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
+    # width conversions
+    op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")
+    op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")
+    op("extu_i32_i64", 1, 1, types=(I64,), name="extu_i32_i64")
+    op("ext_i32_i64", 1, 1, types=(I64,), name="ext_i32_i64")
+
+    def plain(name: str, n_out: int, n_in: int, consts: tuple[str, ...], flags: OpFlag) -> None:
+        table[name] = OpDef(name, n_out, n_in, consts, flags, None, name)
+
+    plain("br", 0, 0, ("label",), OpFlag.BB_END)
+    plain("set_label", 0, 0, ("label",), OpFlag.BB_END | OpFlag.LABEL)
+    plain("goto_tb", 0, 0, ("slot",), OpFlag.SIDE_EFFECTS)
+    plain("exit_tb", 0, 0, ("value",), OpFlag.BB_END | OpFlag.EXIT | OpFlag.SIDE_EFFECTS)
+    exit_flags = OpFlag.BB_END | OpFlag.EXIT | OpFlag.SIDE_EFFECTS
+    table["goto_ptr"] = OpDef("goto_ptr", 0, 1, (), exit_flags, None, "goto_ptr", (I64,))
+    plain("insn_start", 0, 0, ("pc", "data"), OpFlag.SIDE_EFFECTS)
+    plain("mb", 0, 0, ("kind",), OpFlag.SIDE_EFFECTS)
+    # call: operand counts live on the Op; the constant is the Helper
+    plain("call", 0, 0, ("helper",), OpFlag.CALL | OpFlag.SIDE_EFFECTS)
+    return table
+
+
+OPS: dict[str, OpDef] = _build()
+
+
+def opdef(name: str) -> OpDef:
+    """The definition of ``name``; KeyError names the opcode."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"unknown TCG opcode {name!r}") from None
+
+
+#: exit_tb values the execution loop understands (goto_tb slots are 0 and 1)
+EXIT_CHAIN_0 = 0
+EXIT_CHAIN_1 = 1
+EXIT_LOOKUP = 2  # look the next TB up by the pc in the CPU state
+EXIT_REQUESTED = 3  # the loop must look at the CPU's exit request (hooks, stop, count)

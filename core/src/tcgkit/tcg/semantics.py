@@ -1,0 +1,142 @@
+"""Reference semantics of every value-computing IR op, on Python ints.
+
+Owns the meaning of the integer ops: the optimizer folds constants with
+these functions, the portable host checks itself against them, and native
+backends are differential-tested against them. Values are unsigned ints
+below ``2**width``; each function returns the tuple of outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .types import Cond
+
+
+def sx(v: int, bits: int) -> int:
+    """Sign-extend the low ``bits`` of ``v`` to a Python int."""
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def cond_holds(cond: int, a: int, b: int, w: int) -> bool:
+    """Whether ``a cond b`` holds for w-bit values."""
+    c = Cond(cond)
+    if c is Cond.ALWAYS:
+        return True
+    if c is Cond.NEVER:
+        return False
+    if c is Cond.EQ:
+        return a == b
+    if c is Cond.NE:
+        return a != b
+    if c is Cond.TSTEQ:
+        return a & b == 0
+    if c is Cond.TSTNE:
+        return a & b != 0
+    if c.is_signed:
+        a, b = sx(a, w), sx(b, w)
+    if c in (Cond.LT, Cond.LTU):
+        return a < b
+    if c in (Cond.GE, Cond.GEU):
+        return a >= b
+    if c in (Cond.LE, Cond.LEU):
+        return a <= b
+    return a > b
+
+
+def _bswap(v: int, nbytes: int) -> int:
+    return int.from_bytes((v & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little"), "big")
+
+
+def _div(a: int, b: int, w: int) -> int:
+    a, b = sx(a, w), sx(b, w)
+    if b == 0:
+        return 0
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def _rem(a: int, b: int, w: int) -> int:
+    sa, sb = sx(a, w), sx(b, w)
+    if sb == 0:
+        return sa
+    return sa - sb * _div(a, b, w)
+
+
+def _clz(a: int, z: int, w: int) -> int:
+    return w - a.bit_length() if a else z
+
+
+def _ctz(a: int, z: int, w: int) -> int:
+    return (a & -a).bit_length() - 1 if a else z
+
+
+def _deposit(a: int, b: int, pos: int, length: int, w: int) -> int:
+    field = ((1 << length) - 1) << pos
+    return (a & ~field) | ((b << pos) & field)
+
+
+M = Callable[..., tuple[int, ...]]
+
+#: base name -> f(width, *inputs, *constants) -> outputs (unmasked; callers mask)
+SEMANTICS: dict[str, M] = {
+    "mov": lambda w, a: (a,),
+    "movi": lambda w, v: (v,),
+    "neg": lambda w, a: (-a,),
+    "not": lambda w, a: (~a,),
+    "ctpop": lambda w, a: (a.bit_count(),),
+    "bswap16": lambda w, a: (_bswap(a, 2),),
+    "bswap32": lambda w, a: (_bswap(a, 4),),
+    "bswap64": lambda w, a: (_bswap(a, 8),),
+    "ext8s": lambda w, a: (sx(a, 8),),
+    "ext8u": lambda w, a: (a & 0xFF,),
+    "ext16s": lambda w, a: (sx(a, 16),),
+    "ext16u": lambda w, a: (a & 0xFFFF,),
+    "ext32s": lambda w, a: (sx(a, 32),),
+    "ext32u": lambda w, a: (a & 0xFFFFFFFF,),
+    "add": lambda w, a, b: (a + b,),
+    "sub": lambda w, a, b: (a - b,),
+    "mul": lambda w, a, b: (a * b,),
+    "and": lambda w, a, b: (a & b,),
+    "or": lambda w, a, b: (a | b,),
+    "xor": lambda w, a, b: (a ^ b,),
+    "andc": lambda w, a, b: (a & ~b,),
+    "orc": lambda w, a, b: (a | ~b,),
+    "eqv": lambda w, a, b: (~(a ^ b),),
+    "nand": lambda w, a, b: (~(a & b),),
+    "nor": lambda w, a, b: (~(a | b),),
+    "shl": lambda w, a, b: (a << (b % w),),
+    "shr": lambda w, a, b: (a >> (b % w),),
+    "sar": lambda w, a, b: (sx(a, w) >> (b % w),),
+    "rotl": lambda w, a, b: ((a << (b % w)) | (a >> ((w - b % w) % w)),),
+    "rotr": lambda w, a, b: ((a >> (b % w)) | (a << ((w - b % w) % w)),),
+    "muluh": lambda w, a, b: ((a * b) >> w,),
+    "mulsh": lambda w, a, b: ((sx(a, w) * sx(b, w)) >> w,),
+    "div": lambda w, a, b: (_div(a, b, w),),
+    "divu": lambda w, a, b: (a // b if b else 0,),
+    "rem": lambda w, a, b: (_rem(a, b, w),),
+    "remu": lambda w, a, b: (a % b if b else a,),
+    "clz": lambda w, a, z: (_clz(a, z, w),),
+    "ctz": lambda w, a, z: (_ctz(a, z, w),),
+    "extract": lambda w, a, pos, n: ((a >> pos) & ((1 << n) - 1),),
+    "sextract": lambda w, a, pos, n: (sx(a >> pos, n),),
+    "deposit": lambda w, a, b, pos, n: (_deposit(a, b, pos, n, w),),
+    "setcond": lambda w, a, b, c: (int(cond_holds(c, a, b, w)),),
+    "negsetcond": lambda w, a, b, c: (-int(cond_holds(c, a, b, w)),),
+    "movcond": lambda w, c1, c2, v1, v2, c: (v1 if cond_holds(c, c1, c2, w) else v2,),
+    "mulu2": lambda w, a, b: (a * b, (a * b) >> w),
+    "muls2": lambda w, a, b: (sx(a, w) * sx(b, w), (sx(a, w) * sx(b, w)) >> w),
+    "add2": lambda w, al, ah, bl, bh: (al + bl, ((ah << w | al) + (bh << w | bl)) >> w),
+    "sub2": lambda w, al, ah, bl, bh: (al - bl, ((ah << w | al) - (bh << w | bl)) >> w),
+    "extrl_i64_i32": lambda w, a: (a,),
+    "extrh_i64_i32": lambda w, a: (a >> 32,),
+    "extu_i32_i64": lambda w, a: (a,),
+    "ext_i32_i64": lambda w, a: (sx(a, 32),),
+}
+
+
+def evaluate(base: str, width: int, ins: tuple[int, ...], consts: tuple[int, ...]) -> list[int]:
+    """Outputs of op ``base`` at ``width`` bits, masked to the width."""
+    mask = (1 << width) - 1
+    return [v & mask for v in SEMANTICS[base](width, *ins, *consts)]
