@@ -1,0 +1,199 @@
+"""The IR optimizer: constant folding, copy propagation, algebraic identities,
+branch folding and removal of unreachable code.
+
+Owns the forward rewriting pass over one TB's op list (dead code whose
+results are unused is removed by ``liveness``, which runs after it).
+
+Knowledge tracked per temp, forward through a basic block:
+* ``consts[t]`` - t is known to hold that value;
+* ``copies[t]`` - t holds the same value as another temp (its representative).
+Everything known is forgotten at a label (control flow merges there). A
+write to a temp invalidates what was known about it and every copy that
+refers to it. A helper call that may write globals forgets what was known
+about globals. Ops with side effects are never removed here.
+"""
+
+from __future__ import annotations
+
+from .context import TCGContext
+from .ir import Op, Temp, TempKind
+from .ops import OPS, OpFlag
+from .semantics import SEMANTICS, cond_holds, evaluate
+from .types import CallFlags, Cond
+
+# ops whose results depend only on their inputs and constants (foldable)
+_PURE = {
+    d.name
+    for d in OPS.values()
+    if d.base in SEMANTICS and not d.flags & (OpFlag.SIDE_EFFECTS | OpFlag.BB_END)
+}
+
+
+class _Knowledge:
+    def __init__(self) -> None:
+        self.consts: dict[Temp, int] = {}
+        self.copies: dict[Temp, Temp] = {}  # t -> representative
+        self.users: dict[Temp, set[Temp]] = {}  # representative -> temps copying it
+
+    def forget_all(self) -> None:
+        self.consts.clear()
+        self.copies.clear()
+        self.users.clear()
+
+    def forget(self, t: Temp) -> None:
+        self.consts.pop(t, None)
+        rep = self.copies.pop(t, None)
+        if rep is not None:
+            self.users.get(rep, set()).discard(t)
+        for u in self.users.pop(t, ()):
+            self.copies.pop(u, None)
+
+    def forget_globals(self) -> None:
+        for t in [t for t in self.consts if t.kind is TempKind.GLOBAL]:
+            self.forget(t)
+        for t in [t for t in self.copies if t.kind is TempKind.GLOBAL]:
+            self.forget(t)
+        for rep in [r for r in self.users if r.kind is TempKind.GLOBAL]:
+            self.forget(rep)
+
+    def resolve(self, t: Temp) -> Temp:
+        return self.copies.get(t, t)
+
+    def value(self, t: Temp) -> int | None:
+        if t.kind is TempKind.CONST:
+            return t.value
+        return self.consts.get(t)
+
+    def set_copy(self, dst: Temp, src: Temp) -> None:
+        self.forget(dst)
+        src = self.resolve(src)
+        if src is dst:
+            return
+        if src.kind is TempKind.CONST:
+            self.consts[dst] = src.value
+            return
+        if src in self.consts:
+            self.consts[dst] = self.consts[src]
+        self.copies[dst] = src
+        self.users.setdefault(src, set()).add(dst)
+
+
+def optimize(ctx: TCGContext) -> None:
+    """Rewrite ``ctx.ops`` in place."""
+    k = _Knowledge()
+    out: list[Op] = []
+    unreachable = False
+    for op in ctx.ops:
+        flags = op.flags
+        if op.opc == "set_label":
+            unreachable = False
+            k.forget_all()
+            out.append(op)
+            continue
+        if unreachable:
+            _drop_label_ref(op)
+            continue
+        # inputs: through copies to representatives, known values to constants
+        n_out, n_in = op.n_out, op.n_in
+        for i in range(n_out, n_out + n_in):
+            t = k.resolve(op.args[i])
+            v = k.value(t)
+            op.args[i] = ctx.const(t.type, v) if v is not None else t
+        new = _fold(ctx, op, k) if op.opc in _PURE or op.defn.base == "brcond" else op
+        if new is None:
+            continue
+        op = new
+        if op.opc == "call" and not op.consts[0].flags & CallFlags.NO_WRITE_GLOBALS:
+            k.forget_globals()
+        for t in op.outs:
+            k.forget(t)
+        if op.defn.base == "mov":
+            k.set_copy(op.args[0], op.args[1])
+        elif op.defn.base == "movi":
+            k.consts[op.args[0]] = op.args[1]
+        if flags & OpFlag.BB_END and not flags & OpFlag.LABEL:
+            # after a branch or an exit, control may arrive only through a label
+            k.forget_all()
+            if op.opc in ("br", "exit_tb", "goto_ptr"):
+                unreachable = True
+        out.append(op)
+    ctx.ops = out
+
+
+def _drop_label_ref(op: Op) -> None:
+    if op.opc in ("br",) or op.defn.base == "brcond":
+        op.consts[-1].refs -= 1
+
+
+def _mov(ctx: TCGContext, op: Op, src: Temp) -> Op:
+    d = op.defn
+    return Op.make(f"mov_{d.type.suffix}", [op.args[0], src])
+
+
+def _movi(ctx: TCGContext, op: Op, out: Temp, value: int) -> Op:
+    return Op.make(f"mov_{out.type.suffix}", [out, ctx.const(out.type, value)])
+
+
+def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
+    """A simpler op computing the same thing, the same op, or None to delete it."""
+    d = op.defn
+    w = d.type.value if d.type is not None else 64
+    ins = op.ins
+    vals = [k.value(t) for t in ins]
+    if d.base == "brcond":
+        a, b = vals
+        if a is not None and b is not None:
+            label = op.consts[1]
+            if cond_holds(op.consts[0], a, b, w):
+                return Op.make("br", [label])
+            label.refs -= 1
+            return None
+        if ins[0] is ins[1] and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
+            label = op.consts[1]
+            if op.consts[0] == Cond.NE:
+                label.refs -= 1
+                return None
+            return Op.make("br", [label])
+        return op
+    if all(v is not None for v in vals) and d.n_out == 1 and d.base != "mov":
+        [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
+        return _movi(ctx, op, op.args[0], result)
+    if d.n_in == 2 and d.n_out == 1:
+        return _identity(ctx, op, vals, w)
+    return op
+
+
+def _identity(ctx: TCGContext, op: Op, vals: list[int | None], w: int) -> Op:
+    base = op.defn.base
+    a, b = op.ins
+    va, vb = vals
+    mask = (1 << w) - 1
+    out = op.args[0]
+    if vb == 0 and base in ("add", "or", "xor", "sub", "shl", "shr", "sar", "rotl", "rotr", "andc"):
+        return _mov(ctx, op, a)
+    if base in ("add", "or", "xor") and va == 0:
+        return _mov(ctx, op, b)
+    if base in ("and", "mul") and (va == 0 or vb == 0):
+        return _movi(ctx, op, out, 0)
+    if base == "and":
+        if vb == mask:
+            return _mov(ctx, op, a)
+        if va == mask:
+            return _mov(ctx, op, b)
+    if base == "or" and (va == mask or vb == mask):
+        return _movi(ctx, op, out, mask)
+    if base == "mul":
+        if vb == 1:
+            return _mov(ctx, op, a)
+        if va == 1:
+            return _mov(ctx, op, b)
+    if a is b:
+        if base in ("and", "or"):
+            return _mov(ctx, op, a)
+        if base in ("sub", "xor", "andc"):
+            return _movi(ctx, op, out, 0)
+        if base in ("eqv", "orc"):
+            return _movi(ctx, op, out, mask)
+    if base in ("shl", "shr", "rotl", "rotr", "sar") and va == 0:
+        return _movi(ctx, op, out, 0)
+    return op
