@@ -5,6 +5,11 @@ folder (METADATA, entry_points.txt) next to the plugin's module, in a folder
 that the subprocess gets on its ``PYTHONPATH``. importlib.metadata finds it
 exactly as it finds a wheel installed by pip, so discovery is exercised for
 real without touching the test environment itself.
+
+The subprocess runs with ``-S`` (no site-packages) on top of a private
+install of the core distribution alone, so plugins installed in the test
+environment (the ``full`` tox environment installs all of them) stay out of
+sight and "zero plugins" means zero.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from uv import find_uv_bin
+
+CORE = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -33,8 +41,9 @@ class CliResult:
 class FakeSite:
     """A folder of fake installed distributions."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: Path) -> None:
         self.root = root
+        self.base = base
 
     def add(
         self,
@@ -52,9 +61,10 @@ class FakeSite:
         (info / "entry_points.txt").write_text(f"[tcgkit]\n{eps}\n")
 
     def run(self, *args: str) -> CliResult:
-        env = dict(os.environ, PYTHONPATH=str(self.root), PYTHONWARNINGS="default")
+        path = os.pathsep.join([str(self.root), str(self.base)])
+        env = dict(os.environ, PYTHONPATH=path, PYTHONWARNINGS="default")
         proc = subprocess.run(
-            [sys.executable, "-m", "tcgkit", *args],
+            [sys.executable, "-S", "-m", "tcgkit", *args],
             capture_output=True,
             text=True,
             env=env,
@@ -63,9 +73,22 @@ class FakeSite:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture(scope="session")
+def core_only_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the core distribution and its dependencies, nothing else."""
+    target = tmp_path_factory.mktemp("core-only")
+    subprocess.run(
+        [find_uv_bin(), "pip", "install", "--quiet", "--python", sys.executable,
+         "--target", str(target), str(CORE)],
+        check=True,
+        timeout=600,
+    )  # fmt: skip
+    return target
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> FakeSite:
-    return FakeSite(tmp_path)
+def site(tmp_path: Path, core_only_site: Path) -> FakeSite:
+    return FakeSite(tmp_path, core_only_site)
 
 
 #: A well-formed plugin providing one of each kind.

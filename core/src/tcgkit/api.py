@@ -1,0 +1,281 @@
+"""The public, Unicorn-like API: ``Emulator``.
+
+Owns argument checking, plugin selection by name, and the translation of
+the API's calls into the engine's and the memory system's operations. The
+rules users rely on:
+
+* every method of a closed emulator raises ``EmulatorClosedError``;
+  ``close()`` itself is idempotent, runs when the with-block ends, and also
+  when an emulator that was never closed is garbage-collected;
+* errors name the guest pc and address where they have one;
+* hooks take what Unicorn passes minus ``user_data`` (closures do that job);
+  an exception raised in a hook stops emulation and propagates out of
+  ``emu_start`` with its traceback;
+* ``emu_start``'s ``timeout`` is in microseconds and ``count`` in guest
+  instructions, as in Unicorn; 0 means no limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import hooks as H
+from .errors import EmulatorClosedError
+from .exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION, Engine
+from .exec.loop import cpu_exec
+from .exec.tb_hash import DEFAULT_LOG2_BUCKETS, CoreDictPolicy, TBHashPolicy
+from .log import DebugLog
+from .memory import (
+    PROT_ALL,
+    AddressSpace,
+    GuestMemoryMap,
+    MemoryRegion,
+    MemorySystem,
+)
+from .plugins import HOST, TARGET, TB_HASH, PluginManager, get_plugin_manager
+
+#: the TB hash-table policy used when none is named, if installed
+DEFAULT_TB_HASH = "qht-dyn-nomru"
+CORE_TB_HASH = CoreDictPolicy.name
+
+
+@dataclass(frozen=True)
+class CPUContext:
+    """A saved CPU state (registers only, as Unicorn's context_save)."""
+
+    target: str
+    state: tuple[int, ...]
+
+
+class _TopologyListener:
+    """Tells the engine which guest ranges lost their memory at each commit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)
+        self._removed: list[tuple[int, int]] = []
+
+    def region_del(self, address_space: Any, section: Any) -> None:
+        self._removed.append((section.start, section.end))
+
+    def commit(self, address_space: Any) -> None:
+        engine = self._engine()
+        removed, self._removed = self._removed, []
+        if engine is not None:
+            engine.topology_changed(removed)
+
+
+def select_tb_hash(pm: PluginManager, name: str | None) -> type[TBHashPolicy]:
+    """The policy class for ``name``; None picks the default or the core's fallback."""
+    if name is None:
+        name = DEFAULT_TB_HASH if DEFAULT_TB_HASH in pm.names(TB_HASH) else CORE_TB_HASH
+    if name == CORE_TB_HASH:
+        return CoreDictPolicy
+    return pm.get(TB_HASH, name)
+
+
+class Emulator:
+    """One emulated machine: a guest target on a host backend, with memory and hooks."""
+
+    def __init__(
+        self,
+        target: str,
+        host: str = "auto",
+        tb_hash: str | None = None,
+        *,
+        tb_hash_log2_buckets: int = DEFAULT_LOG2_BUCKETS,
+        debug: str = "",
+        log_file: Any = None,
+        code_buffer_size: int = DEFAULT_CODE_BUFFER,
+        region_size: int = DEFAULT_REGION,
+        plugin_manager: PluginManager | None = None,
+    ) -> None:
+        pm = plugin_manager or get_plugin_manager()
+        target_cls = pm.get(TARGET, target)
+        self.host_name = pm.resolve_host(host)
+        host_cls = pm.get(HOST, self.host_name)
+        policy_cls = select_tb_hash(pm, tb_hash)
+        self.target_name = target
+        system = MemorySystem(plugin_manager=pm)
+        self._memory = system
+        self._system_root = MemoryRegion.container("system", 1 << 64)
+        aspace = AddressSpace(system, self._system_root, "cpu-memory")
+        self._map = GuestMemoryMap(system, self._system_root)
+        engine = Engine(
+            self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
+            log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
+            region_size=region_size,
+        )  # fmt: skip
+        self._engine: Engine | None = engine
+        self._aspace = aspace
+        self._listener = _TopologyListener(engine)
+        system.add_listener(self._listener)
+        self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _release, engine, system)
+
+    # -- life ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Free everything this emulator made (code buffer, TBs, memory, hooks). Idempotent."""
+        if self._engine is None:
+            return
+        if any(c.running for c in self._engine.cpus):
+            raise RuntimeError("close() called while emu_start is running; call emu_stop first")
+        self._engine = None
+        self._finalizer()
+
+    def __enter__(self) -> Emulator:
+        self._live()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._engine is None
+
+    def _live(self) -> Engine:
+        engine = self._engine
+        if engine is None:
+            raise EmulatorClosedError("this emulator was closed")
+        return engine
+
+    # -- memory ------------------------------------------------------------------------
+
+    def mem_map(self, address: int, size: int, perms: int = PROT_ALL) -> None:
+        """Map ``size`` bytes of zeroed RAM at ``address`` (page-aligned)."""
+        self._live()
+        self._map.map_ram(address, size, perms)
+
+    def mmio_map(
+        self,
+        address: int,
+        size: int,
+        read_cb: Callable[[Emulator, int, int], int] | None,
+        write_cb: Callable[[Emulator, int, int, int], None] | None,
+    ) -> None:
+        """Map an MMIO range.
+
+        ``read_cb(emu, offset, size)`` returns the value read and
+        ``write_cb(emu, offset, size, value)`` takes the value written.
+        """
+        self._live()
+        me = weakref.ref(self)
+        read = None if read_cb is None else (lambda off, n: read_cb(me(), off, n))
+        write = None if write_cb is None else (lambda off, n, v: write_cb(me(), off, n, v))
+        self._map.map_mmio(address, size, read, write)
+
+    def mem_unmap(self, address: int, size: int) -> None:
+        self._live()
+        self._map.unmap(address, size)
+
+    def mem_protect(self, address: int, size: int, perms: int) -> None:
+        self._live()
+        self._map.protect(address, size, perms)
+
+    def mem_regions(self) -> list[tuple[int, int, int]]:
+        """(begin, end inclusive, perms) of every mapping, as Unicorn reports them."""
+        self._live()
+        return self._map.regions()
+
+    def mem_read(self, address: int, size: int) -> bytearray:
+        self._live()
+        _check_range(address, size)
+        return bytearray(self._aspace.read(address, size, check_perms=False))
+
+    def mem_write(self, address: int, data: bytes) -> None:
+        engine = self._live()
+        _check_range(address, len(data))
+        self._aspace.write(address, bytes(data), check_perms=False)
+        if data:
+            engine.invalidate_code(address, address + len(data), None)
+            for cpu in engine.cpus:
+                for page in range(address >> 12, ((address + len(data) - 1) >> 12) + 1):
+                    cpu.tlb.flush_page(page)
+
+    # -- registers -------------------------------------------------------------------
+
+    def reg_read(self, name: str) -> int:
+        engine = self._live()
+        return engine.target.reg_read(engine.cpu, name)
+
+    def reg_write(self, name: str, value: int) -> None:
+        engine = self._live()
+        engine.target.reg_write(engine.cpu, name, value)
+
+    def context_save(self) -> CPUContext:
+        engine = self._live()
+        return CPUContext(self.target_name, tuple(engine.cpu.state))
+
+    def context_restore(self, context: CPUContext) -> None:
+        engine = self._live()
+        if context.target != self.target_name or len(context.state) != len(engine.cpu.state):
+            raise ValueError(f"context of target {context.target} cannot be restored here")
+        engine.cpu.state[:] = list(context.state)
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def hook_add(
+        self, kind: int, callback: Callable[..., Any], begin: int = 1, end: int = 0
+    ) -> int:
+        """Install a hook; ``begin > end`` means everywhere. Returns a handle for hook_del."""
+        engine = self._live()
+        handle = engine.hooks.add(kind, callback, begin, end)
+        engine.hooks_changed()
+        return handle
+
+    def hook_del(self, handle: int) -> None:
+        engine = self._live()
+        engine.hooks.remove(handle)
+        engine.hooks_changed()
+
+    # -- execution ---------------------------------------------------------------------
+
+    def emu_start(self, begin: int, until: int, timeout: int = 0, count: int = 0) -> None:
+        """Run from ``begin`` until ``until``, ``timeout`` microseconds, ``count`` instructions."""
+        engine = self._live()
+        if timeout < 0 or count < 0:
+            raise ValueError("timeout and count must not be negative")
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("emu_start is already running on this emulator")
+        try:
+            cpu_exec(engine, engine.cpu, begin, until, timeout, count)
+        finally:
+            self._lock.release()
+
+    def emu_stop(self) -> None:
+        """Stop emulation (from a hook, or from another thread)."""
+        engine = self._live()
+        for cpu in engine.cpus:
+            cpu.stop_request = True
+            cpu.exit_request = True
+
+    # -- introspection ---------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        engine = self._live()
+        out = engine.stats()
+        out["memory"] = self._memory.memory_stats()
+        return out
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (for tools and tests that look inside)."""
+        return self._live()
+
+
+def _check_range(address: int, size: int) -> None:
+    if size < 0 or address < 0 or address + size > 1 << 64:
+        raise ValueError(f"address range {address:#x}+{size:#x} is outside the 64-bit space")
+
+
+def _release(engine: Engine, system: MemorySystem) -> None:
+    engine.release()
+    system.close()
+
+
+__all__ = ["CPUContext", "Emulator", "H"]

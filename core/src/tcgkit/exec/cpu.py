@@ -1,0 +1,96 @@
+"""The vCPU: its CPU state, its translation context, its TLB and jump cache,
+and the requests other threads and hooks make of it.
+
+Owns ``CPU`` and the byte-level view of the CPU state. The state itself is
+storage the host backend provides (``HostBackend.new_state``): a sequence of
+8-byte little-endian slots that generated code reads and writes; this module
+only reads and writes it by byte offset for registers and helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableSequence
+from typing import TYPE_CHECKING
+
+from ..tcg.context import SLOT, TCGContext
+from .softmmu import SoftTLB
+
+if TYPE_CHECKING:
+    from ..tcg.region import Region
+    from .engine import Engine
+    from .tb import TB
+
+JMP_CACHE_BITS = 12
+JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS
+
+
+def jmp_cache_index(pc: int) -> int:
+    return (pc >> 2 ^ pc >> (2 + JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1)
+
+
+class CPU:
+    """One virtual CPU of an emulator."""
+
+    def __init__(self, engine: Engine, index: int, ctx: TCGContext) -> None:
+        self.engine = engine
+        self.index = index
+        self.ctx = ctx
+        self.state: MutableSequence[int] = engine.host.new_state(ctx.state_size // SLOT)
+        self.tlb = SoftTLB(self)
+        self.jmp_cache: list[TB | None] = [None] * JMP_CACHE_SIZE
+        self.exit_request = False  # leave generated code at the next TB boundary
+        self.stop_request = False  # emu_stop: end emu_start
+        self.running = False
+        self.skip_code_hook_pc: int | None = None
+        self.current_tb_invalidated = False  # a hook or store overwrote the running TB
+        self.region: Region | None = None  # code-buffer region this vCPU's context fills
+        self.icount = 0  # guest instructions executed by completed TBs
+
+    # -- state by byte offset -------------------------------------------------
+
+    def read_state(self, offset: int, nbytes: int) -> int:
+        """Little-endian value of ``nbytes`` at ``offset`` (may span slots)."""
+        value = 0
+        shift = 0
+        while nbytes:
+            slot, sub = divmod(offset, SLOT)
+            n = min(nbytes, SLOT - sub)
+            value |= ((self.state[slot] >> (8 * sub)) & ((1 << (8 * n)) - 1)) << shift
+            shift += 8 * n
+            offset += n
+            nbytes -= n
+        return value
+
+    def write_state(self, offset: int, nbytes: int, value: int) -> None:
+        """Store the low ``nbytes`` of ``value`` at ``offset`` (may span slots)."""
+        while nbytes:
+            slot, sub = divmod(offset, SLOT)
+            n = min(nbytes, SLOT - sub)
+            mask = ((1 << (8 * n)) - 1) << (8 * sub)
+            old = self.state[slot]
+            self.state[slot] = (old & ~mask & 0xFFFFFFFFFFFFFFFF) | ((value << (8 * sub)) & mask)
+            value >>= 8 * n
+            offset += n
+            nbytes -= n
+
+    @property
+    def pc(self) -> int:
+        return self.state[self.engine.target.pc_offset // SLOT]
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.state[self.engine.target.pc_offset // SLOT] = value & 0xFFFFFFFFFFFFFFFF
+
+    def sync_pc(self) -> None:
+        """While a helper or hook runs inside a TB: store the current instruction's pc."""
+        where = self.engine.host.current_insn()
+        if where is not None:
+            tb, index = where
+            self.pc = tb.insn_pcs[index]
+
+    def flush_jmp_cache(self) -> None:
+        self.jmp_cache[:] = [None] * JMP_CACHE_SIZE
+
+    def request_exit(self) -> None:
+        """Make generated code return to the loop at the next TB boundary."""
+        self.exit_request = True

@@ -1,0 +1,282 @@
+"""The engine of one emulator: it wires a target, a host backend, a TB
+hash-table policy, the memory system and the hooks together.
+
+Owns ``Engine``: the translation contexts and the code buffer, the TB cache,
+the vCPUs, the hooks, and the bridge between generated code's rare paths
+and the memory API (guest reads and writes on the slow path, code fetch,
+faults and the hooks they fire, writes that hit translated code). The
+execution loop (``loop``) drives it; the public ``Emulator`` wraps it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import hooks as H
+from ..errors import (
+    CodeModified,
+    ProtectionFaultError,
+    UnhandledInterruptError,
+    UnmappedMemoryError,
+)
+from ..log import DebugLog
+from ..memory import PROT_READ, PROT_WRITE, ProtectionError, UnmappedAccessError
+from ..tcg.context import ContextTable, TCGContext
+from ..tcg.region import CodeBuffer
+from .cpu import CPU
+from .softmmu import PAGE_BITS, PAGE_SIZE
+from .tb_hash import TBHashPolicy
+from .tb_maint import TBCache
+
+if TYPE_CHECKING:
+    from ..host import HostBackend
+    from ..memory import AddressSpace
+    from ..target import GuestTarget
+
+DEFAULT_CODE_BUFFER = 64 << 20
+DEFAULT_REGION = 2 << 20
+
+_FAULTS = {
+    "read": (H.HOOK_MEM_READ_UNMAPPED, H.MEM_READ_UNMAPPED, H.HOOK_MEM_READ_PROT, H.MEM_READ_PROT),
+    "write": (H.HOOK_MEM_WRITE_UNMAPPED, H.MEM_WRITE_UNMAPPED, H.HOOK_MEM_WRITE_PROT,
+              H.MEM_WRITE_PROT),
+    "fetch": (H.HOOK_MEM_FETCH_UNMAPPED, H.MEM_FETCH_UNMAPPED, H.HOOK_MEM_FETCH_PROT,
+              H.MEM_FETCH_PROT),
+}  # fmt: skip
+
+
+class Engine:
+    """Everything one emulator runs with."""
+
+    def __init__(
+        self,
+        emu: Any,
+        target: GuestTarget,
+        host: HostBackend,
+        policy: TBHashPolicy,
+        aspace: AddressSpace,
+        *,
+        log: DebugLog | None = None,
+        code_buffer_size: int = DEFAULT_CODE_BUFFER,
+        region_size: int = DEFAULT_REGION,
+        max_cpus: int = 1,
+    ) -> None:
+        if target.page_bits != PAGE_BITS:
+            raise ValueError(f"target {target.name}: only {PAGE_SIZE}-byte pages are supported")
+        self._emu = weakref.ref(emu)
+        self.target = target
+        self.host = host
+        self.aspace = aspace
+        self.log = log or DebugLog()
+        template = TCGContext(target.state_size)
+        target.init_globals(template)
+        template.freeze()
+        self.contexts = ContextTable(template, max_cpus)
+        self.code_buffer = CodeBuffer(code_buffer_size, region_size,
+                                      executable=host.needs_executable_buffer)  # fmt: skip
+        self.hooks = H.HookRegistry()
+        self._hooks_version = self.hooks.version
+        self.cpus: list[CPU] = []
+        self.tb_cache = TBCache(self, policy)
+        index, ctx = self.contexts.claim()
+        self.cpu = CPU(self, index, ctx)
+        self.cpus.append(self.cpu)
+        target.reset_cpu(self.cpu)
+        self.until: int | None = None
+        self.flush_pending = False
+        self.time_translating = 0.0
+        self.time_executing = 0.0
+
+    @property
+    def emu(self) -> Any:
+        return self._emu()
+
+    @property
+    def code_pages(self) -> dict[int, Any]:
+        return self.tb_cache.page_tbs
+
+    # -- maintenance -------------------------------------------------------------
+
+    def tb_flush(self) -> None:
+        self.tb_cache.flush()
+        self.flush_pending = False
+
+    def hooks_changed(self) -> None:
+        """Hooks were added or removed: make translated code and TLBs reflect them."""
+        if self.hooks.version != self._hooks_version:
+            self._hooks_version = self.hooks.version
+            for cpu in self.cpus:
+                cpu.tlb.flush()
+            if any(c.running for c in self.cpus):
+                self.flush_pending = True
+                for cpu in self.cpus:
+                    cpu.request_exit()
+            else:
+                self.tb_flush()
+
+    def topology_changed(self, removed: list[tuple[int, int]]) -> None:
+        """The guest memory map changed: drop TLB entries and code that lost its memory."""
+        for cpu in self.cpus:
+            cpu.tlb.flush()
+        for start, end in removed:
+            self.invalidate_code(start, end, None)
+
+    def invalidate_code(self, start: int, end: int, cpu: CPU | None) -> None:
+        if not any(
+            p in self.tb_cache.page_tbs
+            for p in range(start >> PAGE_BITS, ((end - 1) >> PAGE_BITS) + 1)
+        ):
+            return  # fmt: skip
+        hit = self.tb_cache.invalidate_range(start, end)
+        where = self.host.current_insn()
+        if where is not None and where[0] in hit:
+            for c in self.cpus:
+                c.current_tb_invalidated = True
+            if cpu is not None:
+                # a guest store overwrote its own TB: re-execute the store in new code
+                cpu.current_tb_invalidated = False
+                cpu.skip_code_hook_pc = where[0].insn_pcs[where[1]]
+                raise CodeModified(resume_after=False)
+
+    # -- the memory API, for generated code's rare paths ------------------------------
+
+    def ram_page(self, page: int) -> tuple[memoryview, int, bool, bool] | None:
+        """(view, base, readable, writable) if the whole guest page is one RAM range."""
+        addr = page << PAGE_BITS
+        r = self.aspace.flatview.lookup(addr)
+        if r is None or r.region.view is None or r.start > addr or r.end < addr + PAGE_SIZE:
+            return None
+        base = r.start - r.offset_in_region
+        return r.region.view, base, bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
+
+    def _faulting(self, cpu: CPU | None, kind: str, addr: int, size: int, value: int,
+                  do: Callable[[], Any]) -> Any:  # fmt: skip
+        """Run the access ``do``; on a fault fire the invalid-memory hooks, retry once."""
+        hook_u, acc_u, hook_p, acc_p = _FAULTS[kind]
+        retried = False
+        while True:
+            try:
+                return do()
+            except UnmappedAccessError as e:
+                fault_addr = getattr(e, "address", addr)
+                if not retried and self.fire_invalid(cpu, hook_u, acc_u, fault_addr, size, value):
+                    retried = True
+                    continue
+                pc = self._fault_pc(cpu, addr, kind)
+                raise UnmappedMemoryError(
+                    f"{kind} of {size} bytes at unmapped memory", access=acc_u,
+                    address=fault_addr, size=size, pc=pc) from None  # fmt: skip
+            except ProtectionError as e:
+                fault_addr = getattr(e, "address", addr)
+                if not retried and self.fire_invalid(cpu, hook_p, acc_p, fault_addr, size, value):
+                    retried = True
+                    continue
+                pc = self._fault_pc(cpu, addr, kind)
+                raise ProtectionFaultError(
+                    f"{kind} of {size} bytes not allowed by the mapping's permissions",
+                    access=acc_p, address=fault_addr, size=size, pc=pc) from None  # fmt: skip
+
+    def _fault_pc(self, cpu: CPU | None, addr: int, kind: str) -> int | None:
+        if kind == "fetch":
+            return addr
+        if cpu is None:
+            return None
+        cpu.sync_pc()
+        return cpu.pc
+
+    def guest_read(self, cpu: CPU, addr: int, size: int) -> bytes:
+        return self._faulting(cpu, "read", addr, size, 0,
+                              lambda: self.aspace.read(addr, size))  # fmt: skip
+
+    def guest_write(self, cpu: CPU, addr: int, data: bytes) -> None:
+        value = int.from_bytes(data, "little")
+        self._faulting(cpu, "write", addr, len(data), value,
+                       lambda: self.aspace.write(addr, data))  # fmt: skip
+
+    def fetch_code(self, addr: int, size: int) -> bytes:
+        return self._faulting(None, "fetch", addr, size, 0,
+                              lambda: self.aspace.read(addr, size, access="fetch"))  # fmt: skip
+
+    def code_written(self, cpu: CPU, addr: int, size: int) -> None:
+        self.invalidate_code(addr, addr + size, cpu)
+
+    # -- hooks -----------------------------------------------------------------------
+
+    def fire_invalid(self, cpu: CPU | None, kind: int, access: int, addr: int, size: int,
+                     value: int) -> bool:  # fmt: skip
+        """Call the invalid-memory hooks; True if one of them asks to retry."""
+        if not self.hooks.mask & kind:
+            return False
+        if cpu is not None:
+            cpu.sync_pc()
+        retry = False
+        for h in list(self.hooks.matching(kind, addr)):
+            if h.callback(self.emu, access, addr, size, value):
+                retry = True
+        if retry:
+            for c in self.cpus:
+                c.tlb.flush()
+        return retry
+
+    def fire_mem_hooks(self, cpu: CPU, kind: int, access: int, addr: int, size: int,
+                       value: int, *, sync: bool = True) -> None:  # fmt: skip
+        if sync:
+            cpu.sync_pc()
+        for h in self.hooks.matching(kind, addr):
+            h.callback(self.emu, access, addr, size, value)
+
+    def fire_code_hooks(self, cpu: CPU, kind: int, pc: int, size: int) -> None:
+        for h in self.hooks.matching(kind, pc):
+            h.callback(self.emu, pc, size)
+
+    def deliver_interrupt(self, cpu: CPU, intno: int) -> None:
+        hooks = self.hooks.of(H.HOOK_INTR)
+        if not hooks:
+            raise UnhandledInterruptError(intno, cpu.pc)
+        for h in hooks:
+            h.callback(self.emu, intno)
+
+    # -- statistics and release -----------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        c = self.tb_cache.counts
+        tbs = list(self.tb_cache.policy)
+        return {
+            "tbs_translated": c["tbs_translated"],
+            "tbs_cached": len(tbs),
+            "tbs_calling_helpers": sum(1 for tb in tbs if tb.helper_calls),
+            "lookups": {
+                "jmp_cache_hits": c["jmp_cache_hits"],
+                "hash_hits": c["hash_hits"],
+                "misses": c["misses"],
+            },
+            "chained_jumps": c["chained"],
+            "tbs_invalidated": c["invalidated"],
+            "flushes": c["flushes"],
+            "regions_in_use": self.code_buffer.regions_in_use,
+            "regions_total": len(self.code_buffer.regions),
+            "code_bytes": self.code_buffer.bytes_used,
+            "tlb_misses": sum(cpu.tlb.misses for cpu in self.cpus),
+            "time_translating": self.time_translating,
+            "time_executing": self.time_executing,
+            "guest_instructions": sum(cpu.icount for cpu in self.cpus),
+            "tb_hash": {"policy": self.tb_cache.policy.name, **self.tb_cache.policy.stats()},
+            "host": self.host.name,
+            "target": self.target.name,
+        }
+
+    def release(self) -> None:
+        """Free everything this engine made (idempotent)."""
+        if self.code_buffer.released:
+            return
+        self.tb_cache.flush()
+        self.code_buffer.release()
+        self.hooks.clear()
+        self.host.release()
+        self.target.release()
+        for cpu in self.cpus:
+            cpu.jmp_cache = []
+            cpu.tlb.entries = []
+        self.cpus.clear()

@@ -1,0 +1,137 @@
+"""The execution loop (QEMU's cpu_exec): find or translate the next TB, run
+generated code, and handle why it came back.
+
+Owns ``cpu_exec``. It stops when the pc reaches ``until``, when ``count``
+guest instructions have run, when ``timeout`` microseconds have passed, when
+emu_stop is called (from a hook or from another thread), or when an
+exception leaves the guest. Exceptions raised inside generated code (by
+helpers, the softmmu slow path or hooks) arrive here after the host backend
+can say in which TB and at which guest instruction they happened; the loop
+restores the guest pc to that instruction before acting on them, so the
+user always sees the pc of the instruction that faulted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
+from ..tcg.ops import EXIT_CHAIN_1
+from .cpu import jmp_cache_index
+from .tb import CF_COUNT_MASK, CF_NOCACHE, TB
+from .tb_hash import TBKey
+from .translate import gen_code
+
+if TYPE_CHECKING:
+    from .cpu import CPU
+    from .engine import Engine
+
+MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _restore(engine: Engine, cpu: CPU, exc: BaseException) -> None:
+    """Set the pc to the instruction that raised ``exc``; count the ones before it."""
+    where = engine.host.locate(exc)
+    if where is None:
+        return
+    tb, index = where
+    cpu.icount += index
+    if not (isinstance(exc, CPUExit) and exc.pc_is_set):
+        cpu.pc = tb.insn_pcs[index]
+
+
+def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
+    cs_base, flags = engine.target.tb_flags(cpu)
+    key = TBKey(pc, cs_base, flags, cflags, pc >> engine.target.page_bits)
+    tb = None if cflags & CF_NOCACHE else engine.tb_cache.lookup(cpu.jmp_cache, key)
+    if tb is not None:
+        return tb
+    tb = gen_code(engine, cpu, pc, cs_base, flags, cflags)
+    tb = engine.tb_cache.insert(tb)
+    if not cflags & CF_NOCACHE:
+        cpu.jmp_cache[jmp_cache_index(pc)] = tb
+    return tb
+
+
+def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, count: int) -> None:
+    """Run ``cpu`` from ``begin`` (see the module docstring for when it stops)."""
+    cpu.pc = begin & MASK64
+    cpu.stop_request = False
+    cpu.exit_request = False
+    until &= MASK64
+    engine.until = until
+    engine.tb_cache.set_no_link_pc(until)
+    budget = count if count > 0 else None
+    timer = None
+    if timeout_us > 0:
+        timer = threading.Timer(timeout_us / 1e6, _stop_from_timer, (cpu,))
+        timer.daemon = True
+        timer.start()
+    host = engine.host
+    tb_cache = engine.tb_cache
+    start_icount = cpu.icount
+    cpu.running = True
+    t0 = time.perf_counter()
+    last: TB | None = None
+    last_exit = -1
+    try:
+        while not cpu.stop_request:
+            pc = cpu.pc
+            if pc == until:
+                break
+            if engine.flush_pending:
+                engine.tb_flush()
+                last = None
+            cflags = 0
+            if budget is not None:
+                left = budget - (cpu.icount - start_icount)
+                if left <= 0:
+                    break
+                cflags = min(left, CF_COUNT_MASK)
+            tb = _find_tb(engine, cpu, pc, cflags)
+            if tb.pc < until < tb.pc + tb.size:
+                # the run ends inside this block: a one-off TB that stops at `until`
+                tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags)
+            if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
+                tb_cache.link(last, last_exit, tb)
+            cpu.exit_request = budget is not None  # count mode: back to the loop after each TB
+            try:
+                last, last_exit = host.execute(cpu, tb)
+            except GuestInterrupt as e:
+                _restore(engine, cpu, e)
+                last = None
+                engine.deliver_interrupt(cpu, e.intno)
+                continue
+            except StopRequest as e:
+                _restore(engine, cpu, e)
+                break
+            except CodeModified as e:
+                _restore(engine, cpu, e)
+                last = None
+                continue
+            except CPUExit as e:
+                _restore(engine, cpu, e)
+                last = None
+                continue
+            except BaseException as e:
+                _restore(engine, cpu, e)
+                raise
+            if last.cflags & CF_NOCACHE:
+                last = None
+    finally:
+        cpu.running = False
+        cpu.exit_request = False
+        engine.until = None
+        tb_cache.set_no_link_pc(None)
+        engine.time_executing += time.perf_counter() - t0
+        if timer is not None:
+            timer.cancel()
+        if engine.flush_pending:
+            engine.tb_flush()
+
+
+def _stop_from_timer(cpu: CPU) -> None:
+    cpu.stop_request = True
+    cpu.exit_request = True

@@ -1,0 +1,122 @@
+"""The software TLB: the fast path generated code inlines, and the slow path
+it calls on a miss.
+
+Owns ``SoftTLB``: per vCPU, a direct-mapped table of ``TLB_SIZE`` entries
+indexed by guest page number. An entry is ``[read_tag, write_tag, view,
+base]``: the tags are the page's guest address when reads (writes) of it may
+take the fast path and -1 otherwise; ``view`` is the RAM's memoryview and
+``base`` the guest address of ``view[0]``, so a hit reads
+``view[addr - base]``. Generated code compares the tag with the access's
+key: ``(addr + size - 1) & PAGE_MASK`` (a page-crossing access misses), or
+``addr & (PAGE_MASK | (size - 1))`` when the access must be aligned (a
+misaligned one misses).
+
+What never takes the fast path (its tag is -1): pages that are not entirely
+one RAM range, pages without the permission, pages covered by a memory hook
+of that access kind, and, for writes, pages holding translated code (so
+the slow path sees the write and invalidates the code).
+
+The slow path (``load`` / ``store``) calls memory hooks, goes through the
+memory API (MMIO callbacks, unmapped and protection faults with
+HOOK_MEM_UNMAPPED / HOOK_MEM_PROT retry), notices writes to code, and
+refills the entry. Entries are flushed when the memory topology, the hooks
+or the set of code pages change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import hooks as H
+from ..errors import UnalignedAccessError
+from ..tcg.types import MemOp
+
+if TYPE_CHECKING:
+    from .cpu import CPU
+
+TLB_BITS = 8
+TLB_SIZE = 1 << TLB_BITS
+PAGE_BITS = 12
+PAGE_SIZE = 1 << PAGE_BITS
+PAGE_MASK = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
+INVALID: tuple[Any, ...] = (-1, -1, None, 0)
+
+
+class SoftTLB:
+    """One vCPU's TLB."""
+
+    def __init__(self, cpu: CPU) -> None:
+        self.cpu = cpu
+        self.engine = cpu.engine
+        self.entries: list[Any] = [INVALID] * TLB_SIZE
+        self.misses = 0
+        self.fills = 0
+
+    def flush(self) -> None:
+        self.entries[:] = [INVALID] * TLB_SIZE
+
+    def flush_page(self, page: int) -> None:
+        i = page & (TLB_SIZE - 1)
+        e = self.entries[i]
+        if e is not INVALID and (e[0] >> PAGE_BITS == page or e[1] >> PAGE_BITS == page):
+            self.entries[i] = INVALID
+
+    def fill(self, addr: int) -> None:
+        page = addr >> PAGE_BITS
+        ram = self.engine.ram_page(page)
+        if ram is None:
+            self.entries[page & (TLB_SIZE - 1)] = INVALID
+            return
+        view, base, readable, writable = ram
+        engine = self.engine
+        tag = page << PAGE_BITS
+        hooks = engine.hooks
+        lo, hi = tag, tag + PAGE_SIZE - 1
+        rtag = tag if readable and not hooks.any_overlaps(H.HOOK_MEM_READ, lo, hi) else -1
+        wtag = (
+            tag
+            if writable
+            and page not in engine.code_pages
+            and not hooks.any_overlaps(H.HOOK_MEM_WRITE, lo, hi)
+            else -1
+        )
+        self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
+        self.fills += 1
+
+    # -- slow path -------------------------------------------------------------
+
+    def load(self, addr: int, memop: int) -> int:
+        """A guest load that missed the fast path; returns the (sign-extended) value."""
+        self.misses += 1
+        size = 1 << (memop & MemOp.MO_SIZE)
+        cpu = self.cpu
+        engine = self.engine
+        if memop & MemOp.MO_ALIGN and addr & (size - 1):
+            cpu.sync_pc()
+            raise UnalignedAccessError("unaligned read", access=H.MEM_READ, address=addr,
+                                       size=size, pc=cpu.pc)  # fmt: skip
+        if engine.hooks.mask & H.HOOK_MEM_READ:
+            engine.fire_mem_hooks(cpu, H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
+        data = engine.guest_read(cpu, addr, size)
+        value = int.from_bytes(data, "big" if memop & MemOp.MO_BE else "little",
+                               signed=bool(memop & MemOp.MO_SIGN))  # fmt: skip
+        self.fill(addr)
+        return value
+
+    def store(self, addr: int, value: int, memop: int) -> None:
+        """A guest store that missed the fast path."""
+        self.misses += 1
+        size = 1 << (memop & MemOp.MO_SIZE)
+        cpu = self.cpu
+        engine = self.engine
+        value &= (1 << (8 * size)) - 1
+        if memop & MemOp.MO_ALIGN and addr & (size - 1):
+            cpu.sync_pc()
+            raise UnalignedAccessError("unaligned write", access=H.MEM_WRITE, address=addr,
+                                       size=size, pc=cpu.pc)  # fmt: skip
+        if engine.hooks.mask & H.HOOK_MEM_WRITE:
+            engine.fire_mem_hooks(cpu, H.HOOK_MEM_WRITE, H.MEM_WRITE, addr, size, value)
+        data = value.to_bytes(size, "big" if memop & MemOp.MO_BE else "little")
+        engine.guest_write(cpu, addr, data)
+        engine.code_written(cpu, addr, size)
+        self.fill(addr)

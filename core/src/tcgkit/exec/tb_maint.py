@@ -1,0 +1,176 @@
+"""The TB cache and its maintenance: lookup, insertion, the pages holding
+code, chaining, invalidation and tb_flush.
+
+Owns ``TBCache``. Lookups go: the vCPU's jump cache (direct-mapped by pc)
+-> the TB hash table (a ``TBHashPolicy``: a plugin, or the core's
+``core-dict``) -> translation (by the caller).
+
+Invariants:
+* a TB is valid iff it is in the hash table (or is a one-off CF_NOCACHE TB
+  being executed); every valid cached TB is listed under each guest page its
+  code touches (``page_tbs``), and those pages are ``code_pages``;
+* a TB's outgoing links point only at valid TBs: invalidating a TB unlinks
+  every jump into it and every jump out of it, and drops it from every jump
+  cache;
+* no link points at the TB whose pc is the current ``until`` address of a run
+  (so chained code always returns to the loop there);
+* ``flush()`` runs only while no vCPU executes generated code; it drops every
+  TB, resets the hash table to its initial size, the code buffer's regions
+  and the jump caches.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .cpu import jmp_cache_index
+from .tb import CF_NOCACHE, TB
+from .tb_hash import TBHashPolicy, TBKey
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class TBCache:
+    def __init__(self, engine: Engine, policy: TBHashPolicy) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.page_tbs: dict[int, set[TB]] = {}
+        self.no_link_pc: int | None = None  # the run's `until`
+        self.counts = {
+            "tbs_translated": 0,
+            "jmp_cache_hits": 0,
+            "hash_hits": 0,
+            "misses": 0,
+            "chained": 0,
+            "invalidated": 0,
+            "flushes": 0,
+        }
+
+    # -- lookup ----------------------------------------------------------------
+
+    def lookup(self, cpu_jmp_cache: list[TB | None], key: TBKey) -> TB | None:
+        i = jmp_cache_index(key.pc)
+        tb = cpu_jmp_cache[i]
+        if (
+            tb is not None
+            and tb.pc == key.pc
+            and tb.flags == key.flags
+            and (tb.cs_base == key.cs_base and tb.cflags == key.cflags)
+        ):
+            self.counts["jmp_cache_hits"] += 1
+            return tb
+        tb = self.policy.lookup(key)
+        if tb is not None:
+            self.counts["hash_hits"] += 1
+            cpu_jmp_cache[i] = tb
+            return tb
+        self.counts["misses"] += 1
+        return None
+
+    def insert(self, tb: TB) -> TB:
+        """Enter a freshly translated TB; returns the TB that is cached afterwards."""
+        self.counts["tbs_translated"] += 1
+        if tb.cflags & CF_NOCACHE:
+            return tb
+        existing = self.policy.insert(tb.key, tb)
+        if existing is not tb:
+            tb.valid = False
+            return existing
+        new_pages = []
+        for page in tb.pages:
+            tbs = self.page_tbs.get(page)
+            if tbs is None:
+                tbs = self.page_tbs[page] = set()
+                new_pages.append(page)
+            tbs.add(tb)
+        for page in new_pages:  # writes to these pages must now take the slow path
+            for cpu in self.engine.cpus:
+                cpu.tlb.flush_page(page)
+        return tb
+
+    # -- chaining --------------------------------------------------------------
+
+    def link(self, tb: TB, slot: int, dest: TB) -> None:
+        """Patch goto_tb ``slot`` of ``tb`` to jump to ``dest`` (if allowed)."""
+        if (
+            not tb.valid
+            or not dest.valid
+            or tb.jmp_dest[slot] is not None
+            or dest.pc == self.no_link_pc
+            or dest.cflags & CF_NOCACHE
+            or tb.cflags & CF_NOCACHE
+        ):
+            return
+        self.engine.host.link(tb, slot, dest)
+        dest.jmp_incoming.add((tb, slot))
+        self.counts["chained"] += 1
+
+    def set_no_link_pc(self, pc: int | None) -> None:
+        """Make every jump into the TB at ``pc`` return to the loop (the run's `until`)."""
+        self.no_link_pc = pc
+        if pc is None:
+            return
+        for tb in list(self.policy):
+            if tb.pc == pc:
+                self._unlink_incoming(tb)
+
+    def _unlink_incoming(self, tb: TB) -> None:
+        for src, slot in list(tb.jmp_incoming):
+            if src.jmp_dest[slot] is tb:
+                self.engine.host.unlink(src, slot)
+        tb.jmp_incoming.clear()
+
+    # -- invalidation ----------------------------------------------------------
+
+    def invalidate(self, tb: TB) -> None:
+        if not tb.valid:
+            return
+        tb.valid = False
+        self.policy.remove(tb.key, tb)
+        for page in tb.pages:
+            tbs = self.page_tbs.get(page)
+            if tbs is not None:
+                tbs.discard(tb)
+                if not tbs:
+                    del self.page_tbs[page]
+        self._unlink_incoming(tb)
+        for slot, dest in enumerate(tb.jmp_dest):
+            if dest is not None:
+                dest.jmp_incoming.discard((tb, slot))
+                self.engine.host.unlink(tb, slot)
+        i = jmp_cache_index(tb.pc)
+        for cpu in self.engine.cpus:
+            if cpu.jmp_cache[i] is tb:
+                cpu.jmp_cache[i] = None
+        self.counts["invalidated"] += 1
+
+    def invalidate_range(self, start: int, end: int) -> list[TB]:
+        """Invalidate every TB whose code overlaps guest bytes [start, end)."""
+        bits = self.engine.target.page_bits
+        hit: list[TB] = []
+        for page in range(start >> bits, ((end - 1) >> bits) + 1):
+            for tb in list(self.page_tbs.get(page, ())):
+                if tb.pc < end and start < tb.pc + max(tb.size, 1):
+                    self.invalidate(tb)
+                    hit.append(tb)
+        return hit
+
+    def flush(self) -> None:
+        """tb_flush: drop everything (no vCPU may be executing generated code)."""
+        for tb in list(self.policy):
+            tb.valid = False
+            tb.jmp_dest[:] = [None, None]
+            tb.jmp_incoming.clear()
+        self.policy.reset()
+        self.page_tbs.clear()
+        for cpu in self.engine.cpus:
+            cpu.flush_jmp_cache()
+            cpu.tlb.flush()
+            cpu.region = None
+        self.engine.code_buffer.reset()
+        self.counts["flushes"] += 1
+
+    @property
+    def code_pages(self) -> dict[int, set[TB]]:
+        return self.page_tbs

@@ -1,0 +1,181 @@
+"""From guest code to a compiled TB: the translator loop and tb_gen_code.
+
+Owns the order of the pipeline for one TB: the target decodes instructions
+into IR (with the core inserting instruction markers and the IR calls of
+the hooks that shape translation), the optimizer and liveness rewrite it,
+the host backend compiles it into a code-buffer region. It also owns the
+core's helpers that generated code calls for hooks.
+
+Where a TB ends: when the target ends it (control flow), after
+``max_insns`` instructions (or the cflags count), before an instruction on
+another page, before the run's ``until`` address, or before an instruction
+that cannot be fetched or decoded (the TB then stops short, and the error
+happens when execution reaches that instruction, with its pc).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from .. import hooks as H
+from ..errors import CodeModified, CPUExit, EmulationError, StopRequest
+from ..target import DisasContext, DisasJump
+from ..tcg.dump import format_ops
+from ..tcg.ir import Helper
+from ..tcg.liveness import liveness
+from ..tcg.optimize import optimize
+from ..tcg.types import I64, CallFlags
+from .tb import CF_COUNT_MASK, TB
+
+if TYPE_CHECKING:
+    from ..tcg.region import Region
+    from .cpu import CPU
+    from .engine import Engine
+
+
+class CodeBufferFull(Exception):
+    """No region is left: the TB cache must be flushed and translation retried."""
+
+
+def _code_hook(cpu: CPU, pc: int, size: int) -> None:
+    engine = cpu.engine
+    if cpu.skip_code_hook_pc == pc:
+        cpu.skip_code_hook_pc = None
+        return
+    cpu.pc = pc
+    engine.fire_code_hooks(cpu, H.HOOK_CODE, pc, size)
+    if engine.hooks.mask & H.HOOK_MEM_FETCH:
+        engine.fire_mem_hooks(cpu, H.HOOK_MEM_FETCH, H.MEM_FETCH, pc, size, 0, sync=False)
+    _after_hook(cpu, pc)
+
+
+def _block_hook(cpu: CPU, pc: int, size: int) -> None:
+    cpu.pc = pc
+    cpu.engine.fire_code_hooks(cpu, H.HOOK_BLOCK, pc, size)
+    _after_hook(cpu, pc)
+
+
+def _after_hook(cpu: CPU, pc: int) -> None:
+    """What a hook asked for by what it changed: stop, a jump, or new code here."""
+    if cpu.stop_request:
+        raise StopRequest()
+    if cpu.pc != pc:  # the hook wrote the pc: continue there
+        exit_ = CPUExit()
+        exit_.pc_is_set = True
+        raise exit_
+    if cpu.current_tb_invalidated:
+        cpu.current_tb_invalidated = False
+        cpu.skip_code_hook_pc = pc
+        raise CodeModified(resume_after=False)
+
+
+HELPER_CODE_HOOK = Helper("code_hook", _code_hook, CallFlags.NONE, None, (I64, I64))
+HELPER_BLOCK_HOOK = Helper("block_hook", _block_hook, CallFlags.NONE, None, (I64, I64))
+
+
+def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
+    """Decode instructions into ``dc.ctx`` until the TB ends."""
+    target = engine.target
+    hooks = engine.hooks
+    ctx = dc.ctx
+    bits = target.page_bits
+    block_call = None
+    if hooks.mask & H.HOOK_BLOCK and hooks.any_covers(H.HOOK_BLOCK, dc.pc_first):
+        block_call = ctx.call(HELPER_BLOCK_HOOK, None, dc.pc_first, 0)
+    code_kinds = hooks.mask & (H.HOOK_CODE | H.HOOK_MEM_FETCH)
+    insn_pcs: list[int] = []
+    while True:
+        mark = len(ctx.ops)
+        start = dc.insn_start_pc = dc.pc
+        ctx.insn_start(start)
+        hook_call = None
+        if code_kinds and (
+            hooks.any_covers(H.HOOK_CODE, start) or hooks.any_covers(H.HOOK_MEM_FETCH, start)
+        ):
+            hook_call = ctx.call(HELPER_CODE_HOOK, None, start, 0)
+        try:
+            target.translate_insn(dc)
+        except EmulationError:
+            if not insn_pcs:
+                raise
+            # stop short: the error happens when execution gets here
+            del ctx.ops[mark:]
+            dc.pc = start
+            dc.is_jmp = DisasJump.TOO_MANY
+            break
+        if hook_call is not None:
+            hook_call.args[1] = ctx.const(I64, dc.pc - start)
+        insn_pcs.append(start)
+        dc.num_insns += 1
+        if dc.is_jmp is not DisasJump.NEXT:
+            break
+        if (
+            dc.num_insns >= dc.max_insns
+            or dc.pc >> bits != dc.pc_first >> bits
+            or dc.pc == engine.until
+        ):
+            dc.is_jmp = DisasJump.TOO_MANY
+            break
+    if dc.is_jmp is DisasJump.TOO_MANY:
+        target.tb_stop(dc)
+    if block_call is not None:
+        block_call.args[1] = ctx.const(I64, dc.pc - dc.pc_first)
+    dc.extra["insn_pcs"] = tuple(insn_pcs)
+
+
+def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int) -> TB:
+    """Translate, optimize and compile the TB at ``pc`` (tb_gen_code)."""
+    t0 = time.perf_counter()
+    target = engine.target
+    ctx = cpu.ctx
+    max_insns = cflags & CF_COUNT_MASK or target.max_insns
+    for attempt in range(2):
+        ctx.reset()
+        dc = DisasContext(ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code)
+        translator_loop(engine, cpu, dc)
+        tb = TB(pc, cs_base, flags, cflags, target.page_bits)
+        tb.size = dc.pc - pc
+        tb.icount = dc.num_insns
+        tb.insn_pcs = dc.extra["insn_pcs"]
+        log = engine.log
+        if "op" in log:
+            log.write(f"OP:\nIN: pc={pc:#x}\n{format_ops(ctx.ops)}\n")
+        optimize(ctx)
+        liveness(ctx)
+        if "op_opt" in log:
+            log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
+                      f"{format_ops(ctx.ops)}\n")  # fmt: skip
+        tb.helper_calls = sum(1 for op in ctx.ops if op.opc == "call")
+        try:
+            engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n))
+        except CodeBufferFull:
+            if attempt:
+                raise EmulationError(
+                    f"a single TB does not fit in a code-buffer region "
+                    f"({engine.code_buffer.regions[0].size} bytes)",
+                    pc=pc,
+                ) from None
+            engine.tb_flush()
+            continue
+        if "out_asm" in log:
+            log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")
+        engine.time_translating += time.perf_counter() - t0
+        return tb
+    raise AssertionError("unreachable")
+
+
+def _alloc(engine: Engine, cpu: CPU, nbytes: int) -> tuple[Region, int]:
+    region = cpu.region
+    if region is not None:
+        addr = region.alloc(nbytes)
+        if addr is not None:
+            return region, addr
+    region = engine.code_buffer.claim()
+    if region is None:
+        raise CodeBufferFull()
+    cpu.region = region
+    addr = region.alloc(nbytes)
+    if addr is None:
+        raise CodeBufferFull()
+    return region, addr

@@ -1,0 +1,135 @@
+"""Hook kinds, memory access kinds, and the per-emulator hook registry.
+
+Owns the HOOK_* and MEM_* constants (Unicorn's values, so scripts port
+unchanged) and ``HookRegistry``: which callbacks are installed, for which
+address ranges, and the version number the engine uses to know when code
+translated earlier no longer reflects the hooks (hooks added after code was
+translated take effect on its next execution).
+
+Ranges: ``begin <= address <= end``; ``begin > end`` means everywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+HOOK_INTR = 1 << 0
+HOOK_INSN = 1 << 1
+HOOK_CODE = 1 << 2
+HOOK_BLOCK = 1 << 3
+HOOK_MEM_READ_UNMAPPED = 1 << 4
+HOOK_MEM_WRITE_UNMAPPED = 1 << 5
+HOOK_MEM_FETCH_UNMAPPED = 1 << 6
+HOOK_MEM_READ_PROT = 1 << 7
+HOOK_MEM_WRITE_PROT = 1 << 8
+HOOK_MEM_FETCH_PROT = 1 << 9
+HOOK_MEM_READ = 1 << 10
+HOOK_MEM_WRITE = 1 << 11
+HOOK_MEM_FETCH = 1 << 12
+HOOK_MEM_UNMAPPED = HOOK_MEM_READ_UNMAPPED | HOOK_MEM_WRITE_UNMAPPED | HOOK_MEM_FETCH_UNMAPPED
+HOOK_MEM_PROT = HOOK_MEM_READ_PROT | HOOK_MEM_WRITE_PROT | HOOK_MEM_FETCH_PROT
+HOOK_MEM_INVALID = HOOK_MEM_UNMAPPED | HOOK_MEM_PROT
+HOOK_MEM_VALID = HOOK_MEM_READ | HOOK_MEM_WRITE | HOOK_MEM_FETCH
+
+MEM_READ = 16
+MEM_WRITE = 17
+MEM_FETCH = 18
+MEM_READ_UNMAPPED = 19
+MEM_WRITE_UNMAPPED = 20
+MEM_FETCH_UNMAPPED = 21
+MEM_WRITE_PROT = 22
+MEM_READ_PROT = 23
+MEM_FETCH_PROT = 24
+
+#: hook kinds whose presence changes the code that is generated
+TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH
+#: hook kinds whose presence changes which accesses take the softmmu slow path
+SLOW_PATH_KINDS = HOOK_MEM_READ | HOOK_MEM_WRITE
+
+_SINGLE_KINDS = tuple(1 << i for i in range(13))
+
+
+@dataclass(frozen=True, eq=False)
+class Hook:
+    handle: int
+    kind: int  # one HOOK_* bit
+    callback: Callable[..., Any]
+    begin: int
+    end: int
+
+    def covers(self, address: int) -> bool:
+        return self.begin > self.end or self.begin <= address <= self.end
+
+    def overlaps(self, lo: int, hi: int) -> bool:
+        """Whether any address of [lo, hi] is covered."""
+        return self.begin > self.end or (self.begin <= hi and lo <= self.end)
+
+
+class HookRegistry:
+    """The hooks of one emulator."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[int, list[Hook]] = {k: [] for k in _SINGLE_KINDS}
+        self._handles = itertools.count(1)
+        self._by_handle: dict[int, list[Hook]] = {}
+        self.version = 0  # bumped when hooks that shape translation change
+        self.mask = 0  # union of kinds installed
+
+    def add(self, kind: int, callback: Callable[..., Any], begin: int = 1, end: int = 0) -> int:
+        if not callable(callback):
+            raise TypeError(f"hook callback must be callable, not {callback!r}")
+        kinds = [k for k in _SINGLE_KINDS if kind & k]
+        if not kinds or kind & ~((1 << 13) - 1):
+            raise ValueError(f"invalid hook kind {kind:#x}")
+        if kind & HOOK_INSN:
+            raise ValueError("HOOK_INSN is not supported: no target defines hookable instructions")
+        handle = next(self._handles)
+        hooks = [Hook(handle, k, callback, begin, end) for k in kinds]
+        for h in hooks:
+            self._by_kind[h.kind] = [*self._by_kind[h.kind], h]  # copy-on-write
+        self._by_handle[handle] = hooks
+        self._changed(kind)
+        return handle
+
+    def remove(self, handle: int) -> None:
+        hooks = self._by_handle.pop(handle, None)
+        if hooks is None:
+            raise ValueError(f"no hook with handle {handle}")
+        kind = 0
+        for h in hooks:
+            self._by_kind[h.kind] = [x for x in self._by_kind[h.kind] if x is not h]
+            kind |= h.kind
+        self._changed(kind)
+
+    def _changed(self, kind: int) -> None:
+        self.mask = 0
+        for k, hooks in self._by_kind.items():
+            if hooks:
+                self.mask |= k
+        if kind & (TRANSLATION_KINDS | SLOW_PATH_KINDS):
+            self.version += 1
+
+    def of(self, kind: int) -> list[Hook]:
+        """The hooks of one kind (a snapshot, safe to iterate while hooks change)."""
+        return self._by_kind[kind]
+
+    def matching(self, kind: int, address: int) -> Iterator[Hook]:
+        for h in self._by_kind[kind]:
+            if h.covers(address):
+                yield h
+
+    def any_covers(self, kind: int, address: int) -> bool:
+        return any(h.covers(address) for h in self._by_kind[kind])
+
+    def any_overlaps(self, kind: int, lo: int, hi: int) -> bool:
+        return any(h.overlaps(lo, hi) for h in self._by_kind[kind])
+
+    def clear(self) -> None:
+        for k in self._by_kind:
+            self._by_kind[k] = []
+        self._by_handle.clear()
+        self.mask = 0
+        self.version += 1

@@ -1,0 +1,91 @@
+"""The host backend contract: what a host backend plugin implements.
+
+Owns ``HostBackend``, the base class host plugins subclass and register
+through ``tcgkit_host_backends``. A backend instance belongs to one
+emulator; it turns a TB's optimized IR into code placed in a code-buffer
+region and runs it.
+
+Protocol with the execution loop (``tcgkit.exec.loop``):
+* ``compile(ctx, tb, alloc)`` generates code for ``ctx.ops`` and records it on
+  ``tb.host`` / ``tb.host_size``; it obtains space by calling
+  ``alloc(nbytes) -> (region, host address)``, which may flush the TB cache
+  when the buffer is full (the caller then retries the whole translation).
+* ``execute(cpu, tb)`` runs generated code from ``tb``, following chained
+  ``goto_tb`` jumps, until the code exits to the loop; it returns the last
+  TB that ran and the exit value (EXIT_* of ``tcgkit.tcg.ops``). An internal
+  ``CPUExit`` or any other exception raised by a helper or a hook propagates
+  out of it after ``locate(exc)`` can tell in which TB and at which guest
+  instruction it happened.
+* ``link(tb, slot, dest)`` / ``unlink(tb, slot)`` patch a goto_tb site.
+* Init-time features are computed once (``features()``) and frozen.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, MutableSequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .exec.cpu import CPU
+    from .exec.tb import TB
+    from .tcg.context import TCGContext
+    from .tcg.region import Region
+
+Alloc = Callable[[int], tuple["Region", int]]
+
+
+class HostBackend(ABC):
+    """Base class of host backends (one instance per emulator)."""
+
+    name: ClassVar[str]
+    #: whether the code buffer must be mapped executable
+    needs_executable_buffer: ClassVar[bool] = True
+
+    @classmethod
+    @abstractmethod
+    def native_here(cls) -> bool:
+        """Whether this backend's code can run on this machine."""
+
+    @classmethod
+    def features(cls) -> Mapping[str, bool]:
+        """Host features detected once at init (frozen)."""
+        return {}
+
+    @abstractmethod
+    def new_state(self, nslots: int) -> MutableSequence[int]:
+        """Storage for one CPU state: ``nslots`` 8-byte slots, zeroed."""
+
+    @abstractmethod
+    def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
+        """Generate code for ``ctx.ops``; set ``tb.host`` and ``tb.host_size``."""
+
+    @abstractmethod
+    def execute(self, cpu: CPU, tb: TB) -> tuple[TB, int]:
+        """Run from ``tb`` until generated code exits; (last TB, exit value)."""
+
+    @abstractmethod
+    def locate(self, exc: BaseException) -> tuple[TB, int] | None:
+        """For an exception that left generated code: (TB, guest instruction index)."""
+
+    @abstractmethod
+    def current_insn(self) -> tuple[TB, int] | None:
+        """While a helper runs: the TB and guest instruction index that called it."""
+
+    def link(self, tb: TB, slot: int, dest: TB) -> None:
+        """Make goto_tb ``slot`` of ``tb`` jump straight to ``dest``."""
+        tb.jmp_dest[slot] = dest
+
+    def unlink(self, tb: TB, slot: int) -> None:
+        tb.jmp_dest[slot] = None
+
+    def disassemble(self, tb: TB) -> str:
+        """Host code of ``tb`` as text (-d out_asm)."""
+        return f"<{self.name}: {tb.host_size} bytes>"
+
+    def release(self) -> None:
+        """Free what the backend allocated for its emulator."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "features": dict(self.features())}

@@ -1,0 +1,151 @@
+"""The guest target contract: what a target plugin implements.
+
+Owns ``GuestTarget`` (the base class target plugins subclass and register
+through ``tcgkit_guest_targets``), ``RegisterView`` (register names declared
+as data) and ``DisasContext`` / ``DisasJump`` (the state of translating one
+TB, shared by the core's translator loop and the target's decoder).
+
+A target instance belongs to one emulator. It:
+* declares its CPU state size and register views (class attributes);
+* defines its TCG globals once on the template context (``init_globals``);
+* decodes one instruction at a time into IR (``translate_insn``), ending the
+  TB itself on control flow (``dc.is_jmp = DisasJump.NORETURN``) and letting
+  the core end it on size or page limits, in which case ``tb_stop`` emits the
+  exit to the next pc;
+* may raise ``InvalidInstructionError`` for anything it does not implement:
+  never silent mis-execution.
+
+The CPU state is an array of 8-byte little-endian slots (see
+``tcgkit.exec.cpu``); register views address it by byte offset.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import InvalidInstructionError
+from .tcg.context import TCGContext
+from .tcg.ir import Helper
+
+if TYPE_CHECKING:
+    from .exec.cpu import CPU
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """A register name: ``bits`` at byte ``offset`` of the CPU state.
+
+    A write stores the value's low ``bits`` and zeroes the rest of the first
+    ``clear_bytes`` bytes from ``offset`` (e.g. writing w0 zeroes x0's upper
+    half: clear_bytes=8).
+    """
+
+    offset: int
+    bits: int
+    clear_bytes: int = 0
+
+
+class DisasJump(IntEnum):
+    NEXT = 0  # go on with the next instruction
+    TOO_MANY = 1  # the core ends the TB here; tb_stop emits the exit to dc.pc
+    NORETURN = 2  # the target emitted the TB's exits itself
+
+
+@dataclass
+class DisasContext:
+    """Translation state of one TB."""
+
+    ctx: TCGContext
+    pc_first: int
+    pc: int  # address of the next instruction to decode
+    flags: int
+    cs_base: int
+    max_insns: int
+    fetch_code: Callable[[int, int], bytes] = field(repr=False)
+    is_jmp: DisasJump = DisasJump.NEXT
+    num_insns: int = 0
+    insn_start_pc: int = 0  # address of the instruction being translated
+    extra: dict[str, Any] = field(default_factory=dict)  # target scratch
+
+    def fetch(self, size: int) -> bytes:
+        """Read ``size`` bytes of code at ``self.pc`` and advance past them."""
+        data = self.fetch_code(self.pc, size)
+        self.pc += size
+        return data
+
+    def invalid(self, insn: int | bytes, reason: str = "") -> InvalidInstructionError:
+        """The error to raise for an instruction the target does not implement."""
+        return InvalidInstructionError(self.insn_start_pc, insn, reason)
+
+
+class GuestTarget(ABC):
+    """Base class of guest targets (one instance per emulator)."""
+
+    name: ClassVar[str]
+    state_size: ClassVar[int]  # bytes, a multiple of 8
+    pc_offset: ClassVar[int]  # byte offset of the pc slot
+    registers: ClassVar[Mapping[str, RegisterView]]  # lower-case names
+    page_bits: ClassVar[int] = 12
+    max_insns: ClassVar[int] = 512  # per TB
+    insn_size_max: ClassVar[int] = 4
+
+    def __init__(self) -> None:
+        self.helpers: list[Helper] = []
+
+    @abstractmethod
+    def init_globals(self, ctx: TCGContext) -> None:
+        """Define this target's TCG globals on the template context (called once)."""
+
+    @abstractmethod
+    def translate_insn(self, dc: DisasContext) -> None:
+        """Decode the instruction at ``dc.pc`` (advancing it) and emit its IR."""
+
+    @abstractmethod
+    def tb_stop(self, dc: DisasContext) -> None:
+        """Emit the TB's exit to ``dc.pc`` when the core ended it (DisasJump.TOO_MANY)."""
+
+    def tb_flags(self, cpu: CPU) -> tuple[int, int]:
+        """(cs_base, flags): the CPU-mode part of the TB key (e.g. instruction set)."""
+        return 0, 0
+
+    def reset_cpu(self, cpu: CPU) -> None:
+        """Put the CPU in its initial state (all zero unless overridden)."""
+        return None
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {"registers": len(cls.registers), "state_size": cls.state_size}
+
+    # -- registers -------------------------------------------------------------
+
+    def reg_read(self, cpu: CPU, name: str) -> int:
+        view = self._view(name)
+        return cpu.read_state(view.offset, view.bits // 8)
+
+    def reg_write(self, cpu: CPU, name: str, value: int) -> None:
+        view = self._view(name)
+        nbytes = view.bits // 8
+        if not 0 <= value < 1 << view.bits and not -(1 << (view.bits - 1)) <= value < 0:
+            raise ValueError(f"value {value:#x} does not fit register {name} ({view.bits} bits)")
+        value &= (1 << view.bits) - 1
+        if view.clear_bytes > nbytes:
+            cpu.write_state(view.offset, view.clear_bytes, value)
+        else:
+            cpu.write_state(view.offset, nbytes, value)
+
+    def _view(self, name: str) -> RegisterView:
+        view = self.registers.get(name.lower())
+        if view is None:
+            raise KeyError(
+                f"target {self.name} has no register {name!r}; "
+                f"registers are e.g. {', '.join(list(self.registers)[:12])}, ..."
+            )
+        return view
+
+    def release(self) -> None:
+        """Free what this target allocated for its emulator (default: its helpers)."""
+        self.helpers.clear()

@@ -1,0 +1,124 @@
+"""Random straight-line and branching IR programs (hypothesis strategies).
+
+Owns the generator every differential test of the IR uses: the optimizer
+against the reference interpreter, and each host backend against the
+reference. A program works on a CPU state of ``NSLOTS`` slots whose first
+globals are i64 ``g0..g5`` and i32 ``h0..h1``; it computes with random value
+ops, random constants (edges included), optional forward branches around
+blocks of ops, and ends with ``exit_tb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from ..tcg.context import TCGContext
+from ..tcg.ir import Temp
+from ..tcg.ops import EXIT_LOOKUP, OPS, OpDef
+from ..tcg.types import I32, I64, Cond, TCGType
+
+NSLOTS = 8
+G64 = 6
+G32 = 2
+
+EDGES = {
+    I32: [0, 1, 2, 31, 32, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE],
+    I64: [0, 1, 2, 31, 32, 63, 64, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
+          0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE],
+}  # fmt: skip
+
+#: value ops a random program may use (no memory, no control flow, no calls)
+VALUE_OPS: list[OpDef] = [
+    d
+    for d in OPS.values()
+    if d.type is not None
+    and d.base not in ("brcond", "qemu_ld", "qemu_st", "movi")
+    and not d.base.startswith(("ld", "st"))
+]
+
+
+def template() -> tuple[TCGContext, list[Temp]]:
+    ctx = TCGContext(8 * NSLOTS)
+    gl = [ctx.new_global(I64, 8 * i, f"g{i}") for i in range(G64)]
+    gl += [ctx.new_global(I32, 8 * (G64 + i), f"h{i}") for i in range(G32)]
+    ctx.freeze()
+    return ctx, gl
+
+
+@dataclass
+class Program:
+    ctx: TCGContext
+    state: list[int]
+
+    def __repr__(self) -> str:
+        from ..tcg.dump import format_ops
+
+        return f"Program(state={[hex(v) for v in self.state]},\n{format_ops(self.ctx.ops)})"
+
+
+def _value(draw: Callable, ty: TCGType) -> int:
+    return draw(st.one_of(st.sampled_from(EDGES[ty]), st.integers(0, ty.mask)))
+
+
+@st.composite
+def programs(draw: Callable, max_ops: int = 24, branches: bool = True) -> Program:
+    """A random TB: value ops over globals and temps, maybe forward branches."""
+    tmpl, _ = template()
+    ctx = tmpl.clone("test")
+    pool: dict[TCGType, list[Temp]] = {I64: [], I32: []}
+    for g in ctx.globals:
+        pool[g.type].append(g)
+    state = [_value(draw, I64) for _ in range(G64)] + [_value(draw, I32) for _ in range(G32)]
+    open_labels = []
+    ctx.insn_start(0x1000)
+    for _ in range(draw(st.integers(1, max_ops))):
+        if branches and draw(st.integers(0, 9)) == 0:
+            lab = ctx.label()
+            ty = draw(st.sampled_from([I32, I64]))
+            a = draw(st.sampled_from(pool[ty]))
+            b = draw(st.one_of(st.sampled_from(pool[ty]), st.just(_value(draw, ty))))
+            ctx.brcond(draw(st.sampled_from(list(Cond))), a, b, lab)
+            open_labels.append(lab)
+            continue
+        if open_labels and draw(st.integers(0, 3)) == 0:
+            ctx.set_label(open_labels.pop())
+            continue
+        d = draw(st.sampled_from(VALUE_OPS))
+        ins: list[Temp | int] = []
+        for ty in d.in_types:
+            if draw(st.integers(0, 3)) == 0:
+                ins.append(_value(draw, ty))
+            else:
+                ins.append(draw(st.sampled_from(pool[ty])))
+        consts = _consts(draw, d)
+        outs = []
+        for _ in range(d.n_out):
+            if draw(st.booleans()):
+                t = draw(st.sampled_from([g for g in ctx.globals if g.type is d.type]))
+            else:
+                t = ctx.temp(d.type, local=True)
+            outs.append(t)
+        if d.n_out == 2 and outs[0] is outs[1]:
+            outs[1] = ctx.temp(d.type, local=True)
+        ctx.emit(d.name, *outs, *ins, *consts)
+        for t in outs:
+            # a temp first written under a branch may be unset after its label
+            if t not in pool[t.type] and (t.is_global or not open_labels):
+                pool[t.type].append(t)
+    for lab in reversed(open_labels):
+        ctx.set_label(lab)
+    ctx.exit_tb(EXIT_LOOKUP)
+    return Program(ctx, state)
+
+
+def _consts(draw: Callable, d: OpDef) -> list[int]:
+    w = d.type.value if d.type is not None else 64
+    if d.consts == ("pos", "len"):
+        pos = draw(st.integers(0, w - 1))
+        return [pos, draw(st.integers(1, w - pos))]
+    if d.consts == ("cond",):
+        return [draw(st.sampled_from(list(Cond)))]
+    return []

@@ -1,0 +1,138 @@
+"""The ``python`` host backend: compile, place, run and locate Python TBs.
+
+Owns ``PythonHost``. Compilation turns a TB's IR into Python source
+(``codegen``), compiles it once (identical sources share one code object,
+kept in a bounded per-emulator cache) and makes a function bound to its TB.
+The marshalled code object is copied into the TB's code-buffer region, so
+that the region allocator accounts for Python code as it does for machine
+code and a full buffer flushes the TB cache the same way.
+
+Chaining: a goto_tb exit returns its slot; ``execute`` follows
+``tb.jmp_dest[slot]`` without going back to the loop (the Python form of a
+patched direct jump), until an exit that needs the loop or an exit request.
+
+Locating: every generated function has the fixed file name
+``<tcgkit-python-host>`` and its TB as the default of ``_tb``; a traceback
+frame or a live frame of that file gives the TB, and its line number the
+guest instruction (``Generated.insn_lines``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import marshal
+import sys
+import types
+from collections import OrderedDict
+from collections.abc import Mapping, MutableSequence
+from typing import Any
+
+from tcgkit.exec.cpu import CPU
+from tcgkit.exec.tb import TB
+from tcgkit.host import Alloc, HostBackend
+from tcgkit.tcg.context import TCGContext
+
+from .codegen import generate
+
+FILENAME = "<tcgkit-python-host>"
+CODE_CACHE_SIZE = 4096
+
+
+class PythonHost(HostBackend):
+    """Portable host: TBs become Python functions (runs anywhere; the reference)."""
+
+    name = "python"
+    needs_executable_buffer = False
+
+    @classmethod
+    def native_here(cls) -> bool:
+        return True
+
+    @classmethod
+    def features(cls) -> Mapping[str, bool]:
+        return {}
+
+    def __init__(self) -> None:
+        # source -> (code object, insn lines, bindings); bounded, per emulator
+        self._code_cache: OrderedDict[str, tuple[types.CodeType, list[int], dict[str, Any]]] = (
+            OrderedDict()
+        )
+        self._lines: dict[types.CodeType, list[int]] = {}
+        self.sources: dict[int, str] = {}
+
+    def new_state(self, nslots: int) -> MutableSequence[int]:
+        return [0] * nslots
+
+    def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
+        gen = generate(ctx.ops)
+        cached = self._code_cache.get(gen.source)
+        if cached is None:
+            module = compile(gen.source, FILENAME, "exec")
+            code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+            cached = (code, gen.insn_lines, gen.bindings)
+            self._code_cache[gen.source] = cached
+            self._lines[code] = gen.insn_lines
+            if len(self._code_cache) > CODE_CACHE_SIZE:
+                _, (old, _, _) = self._code_cache.popitem(last=False)
+                self._lines.pop(old, None)
+        else:
+            self._code_cache.move_to_end(gen.source)
+        code, _, bindings = cached
+        blob = marshal.dumps(code)
+        region, addr = alloc(len(blob))
+        region.write(addr, blob)
+        tb.host = types.FunctionType(code, {"__builtins__": __builtins__, **bindings},
+                                     "tb", (tb,))  # fmt: skip
+        tb.host_size = len(blob)
+        tb.region = region.index
+
+    def execute(self, cpu: CPU, tb: TB) -> tuple[TB, int]:
+        s = cpu.state
+        icount = 0
+        try:
+            while True:
+                r = tb.host(s, cpu, tb)
+                icount += tb.icount
+                if r > 1:
+                    return tb, r
+                nxt = tb.jmp_dest[r]
+                if nxt is None or cpu.exit_request:
+                    return tb, r
+                tb = nxt
+        finally:
+            cpu.icount += icount
+
+    def _where(self, frame: types.FrameType, lineno: int) -> tuple[TB, int] | None:
+        lines = self._lines.get(frame.f_code)
+        tb = frame.f_locals.get("_tb")
+        if lines is None or not isinstance(tb, TB):
+            return None
+        return tb, max(bisect.bisect_right(lines, lineno) - 1, 0)
+
+    def locate(self, exc: BaseException) -> tuple[TB, int] | None:
+        found = None
+        tb_ = exc.__traceback__
+        while tb_ is not None:
+            if tb_.tb_frame.f_code.co_filename == FILENAME:
+                found = self._where(tb_.tb_frame, tb_.tb_lineno)
+            tb_ = tb_.tb_next
+        return found
+
+    def current_insn(self) -> tuple[TB, int] | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == FILENAME:
+                return self._where(frame, frame.f_lineno)
+            frame = frame.f_back
+        return None
+
+    def disassemble(self, tb: TB) -> str:
+        code = tb.host.__code__ if tb.host is not None else None
+        for source, (c, _, _) in self._code_cache.items():
+            if c is code:
+                return source
+        return f"<python code object, {tb.host_size} bytes marshalled>"
+
+    def release(self) -> None:
+        self._code_cache.clear()
+        self._lines.clear()
