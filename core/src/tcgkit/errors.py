@@ -65,6 +65,25 @@ class UnalignedAccessError(MemoryFaultError):
     """An access that must be aligned was not."""
 
 
+class MemoryAccessError(TcgkitError):
+    """The memory API could not perform an access at ``address`` (no guest pc here:
+    the engine turns these into ``MemoryFaultError`` with the pc)."""
+
+    def __init__(self, message: str, *, address: int, size: int, access: str) -> None:
+        super().__init__(f"{message} ({access} of {size} bytes at address={address:#x})")
+        self.address = address
+        self.size = size
+        self.access = access
+
+
+class UnmappedAccessError(MemoryAccessError):
+    """Nothing is mapped at ``address`` in the address space."""
+
+
+class ProtectionError(MemoryAccessError):
+    """The range at ``address`` does not allow this kind of access."""
+
+
 class UnhandledInterruptError(EmulationError):
     """The guest raised an interrupt and no HOOK_INTR callback handled it."""
 

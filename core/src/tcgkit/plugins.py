@@ -172,6 +172,11 @@ class PluginManager:
 
     # -- loading -------------------------------------------------------------
 
+    @property
+    def hook(self) -> Any:
+        """pluggy's hook relay: ``hook.tcgkit_memory_region_add(...)`` calls every plugin."""
+        return self.pm.hook
+
     def load_entry_points(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
         """Load each entry point of the ``tcgkit`` group as a plugin, then collect."""
         if entry_points is None:

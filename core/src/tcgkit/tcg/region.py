@@ -89,7 +89,7 @@ class CodeBuffer:
         self.executable = executable
         self.regions = [Region(i, self.base + i * stride, region_size) for i in range(count)]
         for r in self.regions:
-            if _libc.mprotect(r.start + region_size, PAGE, mmap.PROT_NONE) != 0:
+            if _libc.mprotect(r.start + region_size, PAGE, 0) != 0:  # PROT_NONE
                 self.release()
                 raise OSError(ctypes.get_errno(), "mprotect of a guard page failed")
         self._free = list(range(count))
