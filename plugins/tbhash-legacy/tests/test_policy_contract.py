@@ -414,3 +414,49 @@ def test_readers_racing_writers_and_resizes(
     assert stats["lookups"] > 0
     if auto_resize:
         assert stats["resizes"] >= 1
+
+
+def test_no_entry_survives_a_completed_reset(policy_cls: type[TBHashPolicy]) -> None:
+    """A lookup that begins after reset() returned finds nothing inserted before it."""
+    table = policy_cls(3)
+    old = {make_key(i): TB(make_key(i)) for i in range(500)}
+    for key, tb in old.items():
+        table.insert(key, tb)
+    old_keys = list(old)
+    reset_done = threading.Event()
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        while not stop.is_set():
+            key = rng.choice(old_keys)
+            after = reset_done.is_set()  # read before the lookup begins
+            if table.lookup(key) is not None and after:
+                errors.append(f"found {key} after the reset completed")
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            key = make_key(10_000 + i)
+            i += 1
+            table.insert(key, TB(key))
+
+    threads = [threading.Thread(target=reader, args=(s,)) for s in range(3)]
+    threads.append(threading.Thread(target=writer))
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.1)
+        table.reset()
+        reset_done.set()
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        sys.setswitchinterval(old_interval)
+    assert errors[:5] == []
+    assert all(table.lookup(key) is None for key in old_keys)
