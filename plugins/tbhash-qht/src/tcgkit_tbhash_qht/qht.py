@@ -58,8 +58,9 @@ head bucket adds the lock and the seqlock that cover its whole chain. The
 slots of a bucket are one flat tuple, ``(h0..h3, key0..key3, tb0..tb3)``,
 which a writer replaces whole: a reader that loads it gets one bucket's
 slots in one load and touches one object where a list per field would cost
-several (the Python analogue of QEMU's one cache line per bucket; lookups got
-about 40 % faster than with lists of hashes and of (key, TB) pairs). An empty
+several (the Python analogue of QEMU's one cache line per bucket; chain walks
+in random key order got about 40 % faster than with a list of hashes and a
+list of (key, TB) pairs per bucket). An empty
 slot holds hash 0, key None, TB None. A chain is dense:
 its entries fill the slots from the head's first one onwards with no hole
 (a removal moves the chain's last entry into the hole), so an empty slot ends
