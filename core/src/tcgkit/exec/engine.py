@@ -27,6 +27,7 @@ from ..tcg.context import ContextTable, TCGContext
 from ..tcg.region import CodeBuffer
 from .cpu import CPU
 from .softmmu import PAGE_BITS, PAGE_SIZE
+from .tb import CF_SINGLE_STEP
 from .tb_hash import TBHashPolicy
 from .tb_maint import TBCache
 
@@ -134,10 +135,14 @@ class Engine:
         if where is not None and where[0] in hit:
             for c in self.cpus:
                 c.current_tb_invalidated = True
-            if cpu is not None:
-                # a guest store overwrote its own TB: re-execute the store in new code
+            if cpu is not None and where[0].icount != 1:
+                # A guest store overwrote its own TB (QEMU's current_tb_modified): the
+                # instructions after it must not run from the stale code. Re-execute the
+                # store alone, in a one-off single-instruction TB whose own write does
+                # not restart it again, then go on with freshly translated code.
                 cpu.current_tb_invalidated = False
                 cpu.skip_code_hook_pc = where[0].insn_pcs[where[1]]
+                cpu.cflags_next_tb = CF_SINGLE_STEP
                 raise CodeModified(resume_after=False)
 
     # -- the memory API, for generated code's rare paths ------------------------------

@@ -60,6 +60,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
     cpu.pc = begin & MASK64
     cpu.stop_request = False
     cpu.exit_request = False
+    cpu.cflags_next_tb = 0
     until &= MASK64
     engine.until = until
     engine.tb_cache.set_no_link_pc(until)
@@ -90,6 +91,8 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                 if left <= 0:
                     break
                 cflags = min(left, CF_COUNT_MASK)
+            if cpu.cflags_next_tb:
+                cflags, cpu.cflags_next_tb = cpu.cflags_next_tb, 0
             tb = _find_tb(engine, cpu, pc, cflags)
             if tb.pc < until < tb.pc + tb.size:
                 # the run ends inside this block: a one-off TB that stops at `until`

@@ -135,7 +135,7 @@ def _unary(base: str, a: str, w: int, m: int) -> str | None:
     if base == "not":
         return f"{a} ^ {m}"
     if base == "ctpop":
-        return f"{a}.bit_count()"
+        return f"({a}).bit_count()"
     if base in ("bswap16", "bswap32", "bswap64"):
         n = {"bswap16": 2, "bswap32": 4, "bswap64": 8}[base]
         lo = f"{a} & {(1 << 8 * n) - 1}" if n * 8 < w else a
@@ -170,7 +170,7 @@ def _binary(base: str, a: str, b: str, w: int, m: int) -> str | None:
         "mulsh": f"(({_sx(a, w)} * {_sx(b, w)}) >> {w}) & {m}",
         "divu": f"({a} // {b} if {b} else 0)",
         "remu": f"({a} % {b} if {b} else {a})",
-        "clz": f"({w} - {a}.bit_length() if {a} else {b})",
+        "clz": f"({w} - ({a}).bit_length() if {a} else {b})",
         "ctz": f"(({a} & -{a}).bit_length() - 1 if {a} else {b})",
     }
     return simple.get(base)

@@ -1,0 +1,35 @@
+"""Fixtures for the engine tests: emulators of the toy target on each runnable host."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from tcgkit import Emulator
+from tcgkit.plugins import HOST, get_plugin_manager
+from tcgkit_target_toy.testing import build
+
+
+def runnable_hosts() -> list[str]:
+    pm = get_plugin_manager()
+    return [i.name for i in pm.infos(HOST) if i.obj.native_here()]
+
+
+@pytest.fixture(params=runnable_hosts())
+def host(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make(host: str) -> Iterator[Callable[..., Emulator]]:
+    """``make(source, **emulator_kwargs)``: see ``tcgkit_target_toy.testing.build``."""
+    made: list[Emulator] = []
+
+    def make_one(source: str = "", **kwargs: object) -> Emulator:
+        emu = build(source, host=host, **kwargs)
+        made.append(emu)
+        return emu
+
+    yield make_one
+    for emu in made:
+        emu.close()

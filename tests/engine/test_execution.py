@@ -1,0 +1,186 @@
+"""Running guest code end to end: results, counts, stops, chaining, stats."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from tcgkit import HOOK_CODE, EmulationError, InvalidInstructionError, UnmappedMemoryError
+from tcgkit_target_toy.testing import CODE, DATA
+
+SUM_LOOP = """
+    li r0, 0
+    li r1, 100
+loop:
+    add r0, r0, r1
+    addi r1, r1, -1
+    bnz r1, loop
+    st r0, [r7]
+"""
+
+
+def test_loop_computes_and_counts(make):
+    emu = make(SUM_LOOP)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r0") == 5050
+    assert int.from_bytes(emu.mem_read(DATA, 8), "little") == 5050
+    assert emu.reg_read("pc") == emu.end
+    stats = emu.stats()
+    assert stats["guest_instructions"] == 2 + 3 * 100 + 1
+    assert stats["tbs_translated"] == 3
+    assert stats["chained_jumps"] >= 1  # the loop's back edge was chained
+    assert stats["tbs_calling_helpers"] == 0
+
+
+def test_count_stops_after_exactly_n_instructions(make):
+    emu = make(SUM_LOOP)
+    emu.emu_start(CODE, emu.end, count=7)  # li, li, then 5 loop instructions
+    assert emu.reg_read("pc") == CODE + 4 * 4  # after add, addi, bnz, add, addi
+    assert emu.reg_read("r0") == 100 + 99
+    assert emu.reg_read("r1") == 98
+    emu.emu_start(emu.reg_read("pc"), emu.end)  # and it goes on from there
+    assert emu.reg_read("r0") == 5050
+
+
+def test_until_inside_a_block_stops_there(make):
+    emu = make("li r0, 1\nli r1, 2\nli r2, 3\nli r3, 4\n")
+    emu.emu_start(CODE, CODE + 8)
+    assert (emu.reg_read("r0"), emu.reg_read("r1"), emu.reg_read("r2")) == (1, 2, 0)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r3") == 4
+
+
+def test_timeout_stops_an_infinite_loop(make):
+    emu = make("spin: li r0, 1\nbnz r0, spin\n")
+    t0 = time.perf_counter()
+    emu.emu_start(CODE, emu.end, timeout=50_000)  # microseconds
+    assert time.perf_counter() - t0 < 10
+    assert emu.reg_read("pc") in (CODE, CODE + 4)
+
+
+def test_emu_stop_from_another_thread(make):
+    emu = make("spin: addi r1, r1, 1\nbnz r1, spin\n")
+    threading.Timer(0.05, emu.emu_stop).start()
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r1") > 0
+
+
+def test_emu_stop_from_a_hook(make):
+    emu = make("addi r1, r1, 1\naddi r1, r1, 1\naddi r1, r1, 1\n")
+
+    def stop_at_second(emu, address, size):
+        if address == CODE + 4:
+            emu.emu_stop()
+
+    emu.hook_add(HOOK_CODE, stop_at_second)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r1") == 1
+    assert emu.reg_read("pc") == CODE + 4
+
+
+def test_invalid_instruction_names_pc_and_word(make):
+    emu = make("li r0, 1\nli r1, 2\n")
+    emu.mem_write(CODE + 8, bytes([0xEE, 1, 2, 3]))
+    with pytest.raises(InvalidInstructionError) as info:
+        emu.emu_start(CODE, CODE + 12)
+    assert info.value.pc == CODE + 8
+    assert f"pc={CODE + 8:#x}" in str(info.value)
+    assert "ee010203" in str(info.value)
+    assert emu.reg_read("r1") == 2  # what came before it ran
+    assert emu.reg_read("pc") == CODE + 8
+
+
+def test_fetch_from_unmapped_memory(make):
+    emu = make("li r0, 0x40\nshl r0, r0, r1\njr r0\n")
+    emu.reg_write("r1", 24)  # r0 = 0x40000000, unmapped
+    with pytest.raises(UnmappedMemoryError) as info:
+        emu.emu_start(CODE, 0)
+    assert info.value.address == 0x40000000
+    assert info.value.pc == 0x40000000
+
+
+def test_indirect_jumps_and_calls(make):
+    emu = make(
+        """
+        li r5, 10
+    again:
+        jal r6, func
+        addi r5, r5, -1
+        bnz r5, again
+        li r0, 0x77
+        jal r6, done
+    func:
+        addi r4, r4, 3
+        jr r6
+    done:
+        """
+    )
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r4") == 30
+    assert emu.reg_read("r0") == 0x77
+
+
+def test_division_by_zero_is_defined(make):
+    emu = make("li r0, 7\ndivu r2, r0, r1\n")
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r2") == 0
+
+
+def test_tiny_code_buffer_flushes_and_stays_correct(make):
+    body = "\n".join(f"b{i}: addi r0, r0, {i % 100}\njal r6, b{i + 1}" for i in range(400))
+    emu = make(body + "\nb400:\n", code_buffer_size=64 << 10, region_size=16 << 10)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r0") == sum(i % 100 for i in range(400))
+    stats = emu.stats()
+    assert stats["flushes"] >= 1
+    emu.emu_start(CODE, emu.end)  # after a flush everything retranslates
+    assert emu.reg_read("r0") == 2 * sum(i % 100 for i in range(400))
+
+
+def test_context_save_and_restore(make):
+    emu = make(SUM_LOOP)
+    saved = emu.context_save()
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r0") == 5050
+    emu.context_restore(saved)
+    assert emu.reg_read("r0") == 0
+    assert emu.reg_read("r7") == DATA
+
+
+def test_register_names_are_case_insensitive_and_checked(make):
+    emu = make()
+    emu.reg_write("R3", 0xFFFFFFFFFFFFFFFF)
+    assert emu.reg_read("r3") == 0xFFFFFFFFFFFFFFFF
+    emu.reg_write("r3", -1)
+    assert emu.reg_read("R3") == 0xFFFFFFFFFFFFFFFF
+    with pytest.raises(KeyError, match="no register 'x9'"):
+        emu.reg_read("x9")
+    with pytest.raises(ValueError, match="does not fit"):
+        emu.reg_write("r1", 1 << 64)
+
+
+def test_two_emulators_run_in_parallel_threads(make):
+    emus = [make(SUM_LOOP.replace("100", str(n))) for n in (1000, 2000)]
+    errors: list[BaseException] = []
+
+    def run(emu):
+        try:
+            for _ in range(5):
+                emu.emu_start(CODE, emu.end)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in emus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [e.reg_read("r0") for e in emus] == [1000 * 1001 // 2, 2000 * 2001 // 2]
+
+
+def test_errors_are_emulation_errors(make):
+    emu = make("ld r0, [r1]\n")
+    with pytest.raises(EmulationError):
+        emu.emu_start(CODE, emu.end)

@@ -1,0 +1,60 @@
+"""The release interface: close() frees what the emulator made, is idempotent,
+and leaves nothing behind over many emulators."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from tcgkit import EmulatorClosedError
+from tcgkit_target_toy.testing import CODE, build
+
+
+def mappings() -> int:
+    with open("/proc/self/maps") as f:
+        return sum(1 for _ in f)
+
+
+def test_close_is_idempotent_and_later_calls_fail(make):
+    emu = make("li r0, 1\n")
+    emu.emu_start(CODE, emu.end)
+    emu.close()
+    emu.close()
+    assert emu.closed
+    for call in (lambda: emu.reg_read("r0"), lambda: emu.mem_read(CODE, 4),
+                 lambda: emu.emu_start(CODE, CODE + 4), lambda: emu.stats(),
+                 lambda: emu.mem_map(0, 0x1000), lambda: emu.hook_add(4, print)):  # fmt: skip
+        with pytest.raises(EmulatorClosedError):
+            call()
+
+
+def test_with_block_closes(host):
+    with build("li r0, 1\n", host=host) as emu:
+        emu.emu_start(CODE, emu.end)
+    assert emu.closed
+
+
+def test_create_and_close_in_a_loop_keeps_mappings_and_objects_flat(host):
+    def cycle(n: int) -> None:
+        for _ in range(n):
+            emu = build("li r1, 3\nl: addi r1, r1, -1\nbnz r1, l\n", host=host)
+            emu.emu_start(CODE, emu.end)
+            emu.close()
+        gc.collect()
+
+    cycle(20)  # warm up caches (plugin discovery, imports)
+    maps0, objs0 = mappings(), len(gc.get_objects())
+    cycle(300)
+    maps1, objs1 = mappings(), len(gc.get_objects())
+    assert maps1 <= maps0 + 2
+    assert objs1 <= objs0 + 500
+
+
+def test_unclosed_emulator_is_released_when_collected(host):
+    maps0 = mappings()
+    for _ in range(50):
+        emu = build("li r0, 1\n", host=host)
+        emu.emu_start(CODE, emu.end)
+        del emu
+    gc.collect()
+    assert mappings() <= maps0 + 2
