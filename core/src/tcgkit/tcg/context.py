@@ -225,6 +225,9 @@ def _width_generic(base: str, variants: dict[TCGType, OpDef]) -> Callable[..., O
     return method
 
 
+_FLOAT_SUFFIX = {I32: "f32", I64: "f64"}
+
+
 def _install_builders() -> None:
     by_base: dict[str, dict[TCGType, OpDef]] = {}
     for d in OPS.values():
@@ -234,6 +237,15 @@ def _install_builders() -> None:
         name = base + "_" if base in ("and", "or", "not") else base
         if not hasattr(TCGContext, name):
             setattr(TCGContext, name, _width_generic(base, variants))
+    float_by_base: dict[str, dict[TCGType, OpDef]] = {}
+    for d in OPS.values():
+        if d.type is not None and d.name == f"{d.base}_{_FLOAT_SUFFIX[d.type]}":
+            float_by_base.setdefault(d.base, {})[d.type] = d
+    for base, variants in float_by_base.items():
+        if not hasattr(TCGContext, base):
+            setattr(TCGContext, base, _width_generic(base, variants))
+    for opc in ("fcvt_f64_f32", "fcvt_f32_f64", "itof_f32", "itof_f64", "ftoi_f32", "ftoi_f64"):
+        setattr(TCGContext, opc, lambda self, *args, _o=opc: self.emit(_o, *args))
     for opc in ("extrl_i64_i32", "extrh_i64_i32", "extu_i32_i64", "ext_i32_i64"):
         setattr(TCGContext, opc, lambda self, out, a, _o=opc: self.emit(_o, out, a))
 

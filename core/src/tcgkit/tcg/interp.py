@@ -15,7 +15,7 @@ from typing import Any
 
 from .ir import Op, Temp, TempKind
 from .ops import EXIT_LOOKUP
-from .semantics import cond_holds, evaluate, sx
+from .semantics import cond_holds, evaluate_op, sx
 from .types import MemOp
 
 _ENV = {"ld8u": (1, False), "ld8s": (1, True), "ld16u": (2, False), "ld16s": (2, True),
@@ -97,7 +97,7 @@ def interpret(ops: list[Op], state: MutableSequence[int], memory: Any = None,
             else:
                 memory[addr : addr + size] = (ins[0] & ((1 << 8 * size) - 1)).to_bytes(size, order)
             continue
-        outs = evaluate(base, w, tuple(ins), tuple(op.consts))
+        outs = evaluate_op(op.opc, base, w, tuple(ins), tuple(op.consts))
         for t, v in zip(op.outs, outs, strict=True):
             put(t, v)
     return EXIT_LOOKUP

@@ -18,7 +18,14 @@ reference is ``tcgkit.tcg.semantics``):
   0 < len and pos + len <= width;
 * ``mulu2``/``muls2`` produce (low, high); ``add2``/``sub2`` take
   (al, ah, bl, bh) and produce the double-width (low, high);
-* ``qemu_ld``/``qemu_st`` take the guest address as an i64 and a ``MemOp``.
+* ``qemu_ld``/``qemu_st`` take the guest address as an i64 and a ``MemOp``;
+* float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
+  i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
+  rounding in the ``rm`` constant's mode, default NaN for every NaN result,
+  ``fcmp`` gives 1/2/4/8 for less/equal/greater/unordered, float -> integer
+  saturates and maps NaN to 0. Conversions name their direction:
+  ``fcvt_f64_f32`` is f64 -> f32, ``itof_f32`` integer -> f32, ``ftoi_f32``
+  f32 -> integer.
 """
 
 from __future__ import annotations
@@ -117,6 +124,32 @@ def _build() -> dict[str, OpDef]:
     op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")
     op("extu_i32_i64", 1, 1, types=(I64,), name="extu_i32_i64")
     op("ext_i32_i64", 1, 1, types=(I64,), name="ext_i32_i64")
+
+    # floating point on IEEE bit patterns: f32 in i32 temps, f64 in i64 temps
+    # (exact meaning: tcgkit.tcg.softfloat); the suffix names the float format
+    def fop(base: str, n_in: int, consts: tuple[str, ...] = ()) -> None:
+        for t, fsuf in ((I32, "f32"), (I64, "f64")):
+            full = f"{base}_{fsuf}"
+            table[full] = OpDef(full, 1, n_in, consts, OpFlag.NONE, t, base, (t,) * n_in)
+
+    for base in ("fadd", "fsub", "fmul", "fdiv"):
+        fop(base, 2, ("rm",))
+    fop("fsqrt", 1, ("rm",))
+    fop("fma", 3, ("rm",))
+    for base in ("fmin", "fmax", "fminnm", "fmaxnm", "fcmp"):
+        fop(base, 2)
+    for base in ("fneg", "fabs", "fclass"):
+        fop(base, 1)
+
+    def conv(name: str, out: TCGType, src: TCGType, consts: tuple[str, ...]) -> None:
+        table[name] = OpDef(name, 1, 1, consts, OpFlag.NONE, out, name, (src,))
+
+    conv("fcvt_f64_f32", I32, I64, ("rm",))  # f64 -> f32
+    conv("fcvt_f32_f64", I64, I32, ("rm",))  # f32 -> f64 (exact)
+    conv("itof_f32", I32, I64, ("signed", "rm"))  # 64-bit integer -> f32
+    conv("itof_f64", I64, I64, ("signed", "rm"))
+    conv("ftoi_f32", I64, I32, ("signed", "bits", "rm"))  # f32 -> integer of `bits` bits
+    conv("ftoi_f64", I64, I64, ("signed", "bits", "rm"))
 
     def plain(name: str, n_out: int, n_in: int, consts: tuple[str, ...], flags: OpFlag) -> None:
         table[name] = OpDef(name, n_out, n_in, consts, flags, None, name)

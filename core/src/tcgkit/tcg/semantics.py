@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import softfloat as sf
 from .types import Cond
 
 
@@ -136,7 +137,24 @@ SEMANTICS: dict[str, M] = {
 }
 
 
+#: float ops, by full opcode name (their base is the opcode minus the format, but
+#: one entry per format keeps the format out of ``w``): see ``softfloat``
+FLOAT_SEMANTICS: dict[str, M] = {
+    name: (lambda w, *args, _fn=fn: (_fn(*args),)) for name, fn in sf.OP_IMPL.items()
+}
+
+
 def evaluate(base: str, width: int, ins: tuple[int, ...], consts: tuple[int, ...]) -> list[int]:
     """Outputs of op ``base`` at ``width`` bits, masked to the width."""
     mask = (1 << width) - 1
     return [v & mask for v in SEMANTICS[base](width, *ins, *consts)]
+
+
+def evaluate_op(name: str, base: str, width: int, ins: tuple[int, ...],
+                consts: tuple[int, ...]) -> list[int]:  # fmt: skip
+    """Like ``evaluate``, for any value op by its full name (float ops included)."""
+    fn = FLOAT_SEMANTICS.get(name)
+    if fn is None:
+        return evaluate(base, width, ins, consts)
+    mask = (1 << width) - 1
+    return [v & mask for v in fn(width, *ins, *consts)]

@@ -18,16 +18,23 @@ from hypothesis import strategies as st
 from ..tcg.context import TCGContext
 from ..tcg.ir import Temp
 from ..tcg.ops import EXIT_LOOKUP, OPS, OpDef
-from ..tcg.types import I32, I64, Cond, TCGType
+from ..tcg.types import I32, I64, Cond, RoundingMode, TCGType
 
 NSLOTS = 8
 G64 = 6
 G32 = 2
 
 EDGES = {
-    I32: [0, 1, 2, 31, 32, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE],
+    I32: [0, 1, 2, 31, 32, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE,
+          # f32 encodings: 1.0, -2.5, max finite, inf, -inf, qNaN, sNaN, min subnormal
+          0x3F800000, 0xC0200000, 0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000,
+          0x7F800001, 0x00000001, 0x4F000000],
     I64: [0, 1, 2, 31, 32, 63, 64, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-          0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE],
+          0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE,
+          # f64 encodings: 1.0, -2.5, max finite, inf, -inf, qNaN, sNaN, min subnormal, 2^63
+          0x3FF0000000000000, 0xC004000000000000, 0x7FEFFFFFFFFFFFFF, 0x7FF0000000000000,
+          0xFFF0000000000000, 0x7FF8000000000000, 0x7FF0000000000001, 0x0000000000000001,
+          0x43E0000000000000],
 }  # fmt: skip
 
 #: value ops a random program may use (no memory, no control flow, no calls)
@@ -121,4 +128,14 @@ def _consts(draw: Callable, d: OpDef) -> list[int]:
         return [pos, draw(st.integers(1, w - pos))]
     if d.consts == ("cond",):
         return [draw(st.sampled_from(list(Cond)))]
-    return []
+    out = []
+    for name in d.consts:
+        if name == "rm":
+            out.append(draw(st.sampled_from(list(RoundingMode))))
+        elif name == "signed":
+            out.append(draw(st.integers(0, 1)))
+        elif name == "bits":
+            out.append(draw(st.sampled_from([32, 64])))
+        else:
+            raise AssertionError(f"no strategy for constant {name!r} of {d.name}")
+    return out

@@ -39,6 +39,7 @@ from typing import Any
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.semantics import SEMANTICS
+from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import Cond, MemOp
 
 M64 = (1 << 64) - 1
@@ -114,6 +115,19 @@ def _cond(c: int, a: str, b: str, w: int) -> str:
         a, b = f"({a} ^ {s})", f"({b} ^ {s})"
     op = _CMP_OPS[cond]
     return f"{a} {op} {b}"
+
+
+def _float(em: _Emitter, opc: str, out: str, ins: list[str], consts: tuple, w: int) -> None:
+    """Float ops: sign-bit ops inline, the rest through softfloat (exact IEEE)."""
+    sign = 1 << (w - 1)
+    if opc.startswith("fneg"):
+        em.line(f"{out} = {ins[0]} ^ {sign}")
+    elif opc.startswith("fabs"):
+        em.line(f"{out} = {ins[0]} & {sign - 1}")
+    else:
+        fn = em.bind(f"_sf_{opc}", FLOAT_OPS[opc])
+        args = ", ".join([*ins, *(str(int(c)) for c in consts)])
+        em.line(f"{out} = {fn}({args})")
 
 
 _CMP_OPS = {
@@ -288,6 +302,9 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
         return False
     if base.startswith("ld") or base.startswith("st"):
         _env_access(em, op, base, w, m)
+        return False
+    if opc in FLOAT_OPS:
+        _float(em, opc, outs[0], ins, consts, w)
         return False
     if d.n_in == 1 and d.n_out == 1 and not consts:
         expr = _unary(base, ins[0], w, m)
