@@ -72,6 +72,20 @@ def _print_table(table: dict[str, Any]) -> None:
         print(f"warning: {message}")
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .linux.run import run_program
+
+    result = run_program(args.program, args.args, target=args.target, host=args.host,
+                         tb_hash=args.tb_hash, debug=args.debug)  # fmt: skip
+    if args.stats:
+        stats = dict(result.stats, exit_code=result.exit_code, syscalls=result.syscalls,
+                     seconds=round(result.seconds, 3))  # fmt: skip
+        n = stats.get("guest_instructions", 0)
+        stats["guest_mips"] = round(n / result.seconds / 1e6, 2) if result.seconds else 0
+        print(json.dumps(stats, indent=2, sort_keys=True), file=sys.stderr)
+    return result.exit_code if result.exit_code is not None else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; later subcommands add themselves here."""
     parser = argparse.ArgumentParser(prog="tcgkit", description=__doc__.split("\n")[0])
@@ -83,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="plugin name (with KIND)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_plugins)
+
+    p = sub.add_parser("run", help="run a static Linux ELF program")
+    p.add_argument("program", help="path of the ELF file")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the program's arguments")
+    p.add_argument("--target", help="guest target (default: from the ELF machine)")
+    p.add_argument("--host", default="auto", help="host backend (default: auto)")
+    p.add_argument("--tb-hash", help="TB hash-table policy (default: qht-dyn-nomru)")
+    p.add_argument("-d", "--debug", default="", help="log categories, e.g. in_asm,op,out_asm")
+    p.add_argument("--stats", action="store_true", help="print the engine's statistics")
+    p.set_defaults(func=_cmd_run)
     return parser
 
 

@@ -58,3 +58,4 @@ NREGS = 8
 PC_SLOT = NREGS
 STATE_SIZE = 8 * (NREGS + 1)
 SYSCALL_INTNO = 2
+ELF_MACHINE = 0x7070  # not a real machine: for tests of the ELF loader

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tcgkit.errors import GuestInterrupt
+from tcgkit.linux.abi import LinuxABI
 from tcgkit.target import DisasContext, DisasJump, GuestTarget, RegisterView
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.types import I64, CallFlags, Cond, MemOp
 
-from .isa import NREGS, PC_SLOT, STATE_SIZE, SYSCALL_INTNO, Op
+from .isa import ELF_MACHINE, NREGS, PC_SLOT, STATE_SIZE, SYSCALL_INTNO, Op
 
 
 def _sys(cpu: object) -> None:
@@ -46,6 +47,13 @@ class ToyTarget(GuestTarget):
         **{f"r{i}": RegisterView(8 * i, 64) for i in range(NREGS)},
         "pc": RegisterView(8 * PC_SLOT, 64),
     }
+    #: a made-up Linux ABI (ELF machine 0x7070), with the generic syscall numbers
+    linux_abi = LinuxABI(
+        elf_machine=ELF_MACHINE, syscall_intno=SYSCALL_INTNO, nr_reg="r0",
+        arg_regs=("r1", "r2", "r3", "r4", "r5", "r6"), ret_reg="r0", sp_reg="r7",
+        syscalls={"read": 63, "write": 64, "exit": 93, "exit_group": 94, "brk": 214,
+                  "munmap": 215, "mmap": 222},
+    )  # fmt: skip
 
     def init_globals(self, ctx: TCGContext) -> None:
         self.r: list[Temp] = [ctx.new_global(I64, 8 * i, f"r{i}") for i in range(NREGS)]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Build the example guest programs: static, freestanding aarch64 Linux ELFs
+# at -O2 with Debian's cross compiler (apt: gcc-aarch64-linux-gnu). The
+# binaries are committed; rerun this after changing a source.
+set -euo pipefail
+cd "$(dirname "$0")"
+CC=${CC:-aarch64-linux-gnu-gcc}
+CFLAGS="-O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -Wall"
+for src in src/*.c; do
+    name=$(basename "$src" .c)
+    [ "$name" = rt ] && continue
+    $CC $CFLAGS -o "bin/$name.elf" "$src" src/rt.c
+    echo "built bin/$name.elf"
+done

@@ -1,0 +1,97 @@
+"""Linux user mode on the toy target: ELF loading, the initial stack, and the
+system calls freestanding programs use."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import pytest
+from tcgkit.linux import ElfError, LinuxProcess, UnsupportedSyscall
+from tcgkit.linux.elf import read_elf
+from tcgkit_target_toy.asm import assemble
+from tcgkit_target_toy.testing import make_elf
+
+BASE = 0x400000
+DATA = BASE + 0x1000
+
+
+def run(make, source: str, data: bytes = b"", argv=("prog",), bss: int = 0):
+    emu = make()
+    out = io.BytesIO()
+    proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=out)
+    proc.load(make_elf(assemble(source, BASE), BASE, data, bss), list(argv), ["A=1"])
+    code = proc.run()
+    return emu, proc, code, out.getvalue()
+
+
+HELLO = """
+    li r0, 64        ; write(1, DATA, 6)
+    li r1, 1
+    li r2, 0x40
+    lui r2, 0x1000   ; r2 = 0x401000
+    li r3, 6
+    sys
+    li r0, 94        ; exit_group(3)
+    li r1, 3
+    sys
+"""
+
+
+def test_hello_writes_and_exits_with_its_code(make):
+    _, proc, code, out = run(make, HELLO, b"hello\n")
+    assert out == b"hello\n"
+    assert code == 3
+    assert proc.syscall_counts == {"write": 1, "exit_group": 1}
+
+
+def test_initial_stack_has_argc_argv_envp_auxv(make):
+    emu, *_ = run(make, "li r0, 94\nli r1, 0\nsys\n", argv=("prog", "x", "yz"))
+    sp = emu.reg_read("r7")
+    assert sp % 16 == 0
+    argc, a0, a1, a2, null, e0, null2 = struct.unpack("<7Q", emu.mem_read(sp, 56))
+    assert (argc, null, null2) == (3, 0, 0)
+    strings = [bytes(emu.mem_read(p, 8)).split(b"\0")[0] for p in (a0, a1, a2, e0)]
+    assert strings == [b"prog", b"x", b"yz", b"A=1"]
+    auxv = struct.unpack("<28Q", emu.mem_read(sp + 56, 8 * 28))
+    pairs = dict(zip(auxv[::2], auxv[1::2], strict=True))
+    assert pairs[6] == 0x1000 and pairs[9] == BASE  # AT_PAGESZ, AT_ENTRY
+
+
+def test_brk_grows_the_heap_and_bss_is_zero(make):
+    source = """
+        li r0, 214       ; brk(0) -> current break
+        li r1, 0
+        sys
+        addi r5, r0, 0
+        li r0, 214       ; brk(cur + 0x3000)
+        li r1, 0x3000
+        add r1, r5, r1
+        sys
+        li r2, 77
+        st r2, [r0 - 8]  ; the new heap is writable
+        ld r6, [r5]      ; bss reads zero
+        li r0, 94
+        li r1, 0
+        sys
+    """
+    emu, proc, code, _ = run(make, source, b"\x01", bss=0x100)
+    assert code == 0
+    assert proc.brk == proc.brk_start + 0x3000
+    assert emu.reg_read("r6") == 0
+
+
+def test_unsupported_syscall_names_number_and_pc(make):
+    with pytest.raises(UnsupportedSyscall) as info:
+        run(make, "li r0, 999\nsys\n")
+    assert info.value.nr == 999
+    assert info.value.pc == BASE + 8
+
+
+def test_bad_elf_files_are_clear_errors():
+    with pytest.raises(ElfError, match="bad magic"):
+        read_elf(b"not an elf" * 10)
+    elf = bytearray(make_elf(b"\0" * 4))
+    elf[16] = 3  # ET_DYN
+    with pytest.raises(ElfError, match="ET_EXEC"):
+        read_elf(bytes(elf))
