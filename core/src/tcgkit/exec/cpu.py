@@ -44,6 +44,7 @@ class CPU:
         self.skip_code_hook_pc: int | None = None
         self.current_tb_invalidated = False  # a hook or store overwrote the running TB
         self.cflags_next_tb = 0  # nonzero: the cflags of the next TB (e.g. single step)
+        self.skip_mem_hook_pc: int | None = None  # re-executing after a hook rewrote code
         self.region: Region | None = None  # code-buffer region this vCPU's context fills
         self.icount = 0  # guest instructions executed by completed TBs
 

@@ -93,6 +93,8 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                 cflags = min(left, CF_COUNT_MASK)
             if cpu.cflags_next_tb:
                 cflags, cpu.cflags_next_tb = cpu.cflags_next_tb, 0
+            else:
+                cpu.skip_mem_hook_pc = None
             tb = _find_tb(engine, cpu, pc, cflags)
             if tb.pc < until < tb.pc + tb.size:
                 # the run ends inside this block: a one-off TB that stops at `until`

@@ -28,8 +28,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
-from ..errors import UnalignedAccessError
+from ..errors import CodeModified, UnalignedAccessError
 from ..tcg.types import MemOp
+from .tb import CF_SINGLE_STEP
 
 if TYPE_CHECKING:
     from .cpu import CPU
@@ -85,6 +86,24 @@ class SoftTLB:
 
     # -- slow path -------------------------------------------------------------
 
+    def _hooks(self, kind: int, access: int, addr: int, size: int, value: int) -> None:
+        """Fire memory hooks before an access. A hook that rewrote the running TB
+        makes the instruction re-execute alone, in fresh code, without its memory
+        hooks firing a second time (QEMU's answer to current_tb_modified)."""
+        cpu = self.cpu
+        engine = self.engine
+        cpu.sync_pc()
+        if cpu.skip_mem_hook_pc == cpu.pc:
+            return
+        engine.fire_mem_hooks(cpu, kind, access, addr, size, value, sync=False)
+        if cpu.current_tb_invalidated:
+            cpu.current_tb_invalidated = False
+            where = engine.host.current_insn()
+            if where is not None and where[0].icount != 1:
+                cpu.skip_code_hook_pc = cpu.skip_mem_hook_pc = cpu.pc
+                cpu.cflags_next_tb = CF_SINGLE_STEP
+                raise CodeModified(resume_after=False)
+
     def load(self, addr: int, memop: int) -> int:
         """A guest load that missed the fast path; returns the (sign-extended) value."""
         self.misses += 1
@@ -96,7 +115,7 @@ class SoftTLB:
             raise UnalignedAccessError("unaligned read", access=H.MEM_READ, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
         if engine.hooks.mask & H.HOOK_MEM_READ:
-            engine.fire_mem_hooks(cpu, H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
+            self._hooks(H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
         data = engine.guest_read(cpu, addr, size)
         value = int.from_bytes(data, "big" if memop & MemOp.MO_BE else "little",
                                signed=bool(memop & MemOp.MO_SIGN))  # fmt: skip
@@ -115,7 +134,7 @@ class SoftTLB:
             raise UnalignedAccessError("unaligned write", access=H.MEM_WRITE, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
         if engine.hooks.mask & H.HOOK_MEM_WRITE:
-            engine.fire_mem_hooks(cpu, H.HOOK_MEM_WRITE, H.MEM_WRITE, addr, size, value)
+            self._hooks(H.HOOK_MEM_WRITE, H.MEM_WRITE, addr, size, value)
         data = value.to_bytes(size, "big" if memop & MemOp.MO_BE else "little")
         engine.guest_write(cpu, addr, data)
         engine.code_written(cpu, addr, size)

@@ -104,6 +104,12 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
             dc.pc = start
             dc.is_jmp = DisasJump.TOO_MANY
             break
+        except Exception as exc:  # a bug in the target: still name the guest pc
+            raise EmulationError(
+                f"target {target.name!r} failed to translate the instruction: "
+                f"{type(exc).__name__}: {exc}",
+                pc=start,
+            ) from exc
         if hook_call is not None:
             hook_call.args[1] = ctx.const(I64, dc.pc - start)
         insn_pcs.append(start)

@@ -74,7 +74,10 @@ class ToyTarget(GuestTarget):
         except ValueError:
             raise dc.invalid(raw, "unknown opcode") from None
         a, b, c = raw[1], raw[2], raw[3]
-        if max(a, b) >= NREGS and op not in (Op.LI, Op.LUI, Op.BNZ, Op.JAL, Op.SYS):
+        if (
+            max(a, b if op not in (Op.LI, Op.LUI, Op.BNZ, Op.JAL) else 0) >= NREGS
+            and op is not Op.SYS
+        ):
             raise dc.invalid(raw, "register number out of range")
         ctx = dc.ctx
         r = self.r
