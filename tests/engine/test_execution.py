@@ -184,3 +184,14 @@ def test_errors_are_emulation_errors(make):
     emu = make("ld r0, [r1]\n")
     with pytest.raises(EmulationError):
         emu.emu_start(CODE, emu.end)
+
+
+def test_hash_only_mode_sends_every_lookup_to_the_table(make):
+    emu = make(SUM_LOOP, jump_cache=False)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r0") == 5050
+    stats = emu.stats()
+    assert stats["lookups"]["jmp_cache_hits"] == 0
+    assert stats["chained_jumps"] == 0
+    assert stats["lookups"]["hash_hits"] == 98  # the loop block: entered 99 times, 1 miss
+    assert stats["tb_hash"]["lookups"] >= 99

@@ -92,6 +92,7 @@ class Emulator:
         code_buffer_size: int = DEFAULT_CODE_BUFFER,
         region_size: int = DEFAULT_REGION,
         plugin_manager: PluginManager | None = None,
+        jump_cache: bool = True,
     ) -> None:
         pm = plugin_manager or get_plugin_manager()
         target_cls = pm.get(TARGET, target)
@@ -107,7 +108,7 @@ class Emulator:
         engine = Engine(
             self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
-            region_size=region_size,
+            region_size=region_size, jump_cache=jump_cache,
         )  # fmt: skip
         self._engine: Engine | None = engine
         self._aspace = aspace

@@ -63,6 +63,7 @@ class Engine:
         code_buffer_size: int = DEFAULT_CODE_BUFFER,
         region_size: int = DEFAULT_REGION,
         max_cpus: int = 1,
+        jump_cache: bool = True,
     ) -> None:
         if target.page_bits != PAGE_BITS:
             raise ValueError(f"target {target.name}: only {PAGE_SIZE}-byte pages are supported")
@@ -81,6 +82,7 @@ class Engine:
         self._hooks_version = self.hooks.version
         self.cpus: list[CPU] = []
         self.tb_cache = TBCache(self, policy)
+        self.tb_cache.hash_only = not jump_cache
         index, ctx = self.contexts.claim()
         self.cpu = CPU(self, index, ctx)
         self.cpus.append(self.cpu)

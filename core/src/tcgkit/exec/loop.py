@@ -50,7 +50,7 @@ def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
         return tb
     tb = gen_code(engine, cpu, pc, cs_base, flags, cflags)
     tb = engine.tb_cache.insert(tb)
-    if not cflags & CF_NOCACHE:
+    if not cflags & CF_NOCACHE and not engine.tb_cache.hash_only:
         cpu.jmp_cache[jmp_cache_index(pc)] = tb
     return tb
 

@@ -37,6 +37,9 @@ class TBCache:
         self.policy = policy
         self.page_tbs: dict[int, set[TB]] = {}
         self.no_link_pc: int | None = None  # the run's `until`
+        #: the qht study's mode: no jump cache and no chaining, so that every TB
+        #: the guest enters is looked up in the hash table
+        self.hash_only = False
         self.counts = {
             "tbs_translated": 0,
             "jmp_cache_hits": 0,
@@ -50,6 +53,10 @@ class TBCache:
     # -- lookup ----------------------------------------------------------------
 
     def lookup(self, cpu_jmp_cache: list[TB | None], key: TBKey) -> TB | None:
+        if self.hash_only:
+            tb = self.policy.lookup(key)
+            self.counts["hash_hits" if tb is not None else "misses"] += 1
+            return tb
         i = jmp_cache_index(key.pc)
         tb = cpu_jmp_cache[i]
         if (
@@ -94,7 +101,8 @@ class TBCache:
     def link(self, tb: TB, slot: int, dest: TB) -> None:
         """Patch goto_tb ``slot`` of ``tb`` to jump to ``dest`` (if allowed)."""
         if (
-            not tb.valid
+            self.hash_only
+            or not tb.valid
             or not dest.valid
             or tb.jmp_dest[slot] is not None
             or dest.pc == self.no_link_pc
