@@ -49,7 +49,7 @@ def test_context_table_claims_distinct_slots_from_threads():
     lock = threading.Lock()
 
     def claim() -> None:
-        index, ctx = table.claim()
+        index, _ = table.claim()
         with lock:
             got.append(index)
 
