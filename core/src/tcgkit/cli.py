@@ -86,6 +86,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return result.exit_code if result.exit_code is not None else 1
 
 
+def _log2_range(text: str) -> list[int]:
+    lo, _, hi = text.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
+
+
+def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench import tb_hash as study
+
+    policies = args.policies.split(",") if args.policies else list(study.STUDY_POLICIES)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = study.sweep([Path(p) for p in args.programs], policies, _log2_range(args.log2),
+                          args.runs, host=args.host, hash_only=not args.jump_cache)  # fmt: skip
+    study.write_csv(samples, out / "tb_hash.csv")
+    print(f"wrote {out / 'tb_hash.csv'} ({len(samples)} runs)")
+    study.plot(samples, out / "tb_hash.png")
+    print(f"wrote {out / 'tb_hash.png'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; later subcommands add themselves here."""
     parser = argparse.ArgumentParser(prog="tcgkit", description=__doc__.split("\n")[0])
@@ -107,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--debug", default="", help="log categories, e.g. in_asm,op,out_asm")
     p.add_argument("--stats", action="store_true", help="print the engine's statistics")
     p.set_defaults(func=_cmd_run)
+
+    bench = sub.add_parser("bench", help="experiments").add_subparsers(
+        dest="experiment", required=True, metavar="EXPERIMENT"
+    )
+    p = bench.add_parser("tb-hash", help="the qht study: time against log2 buckets per policy")
+    p.add_argument("programs", nargs="+", help="static ELF programs to run")
+    p.add_argument("--policies", help="comma-separated (default: the study's six)")
+    p.add_argument("--log2", default="14-24", help="initial log2 bucket counts, e.g. 14-24")
+    p.add_argument("--runs", type=int, default=3, help="runs per point")
+    p.add_argument("--host", default="auto")
+    p.add_argument(
+        "--jump-cache",
+        action="store_true",
+        help="keep the jump cache and chaining (the study turns them off)",
+    )
+    p.add_argument("--out", default="bench-out", help="folder for tb_hash.csv and tb_hash.png")
+    p.set_defaults(func=_cmd_bench_tb_hash)
     return parser
 
 

@@ -1,0 +1,161 @@
+"""``tcgkit bench tb-hash``: QEMU's qht study, reproduced on real guest programs.
+
+Owns the sweep (programs x policies x initial log2 bucket counts x runs),
+its CSV, and the figure: time against log2 buckets, one line per policy with
+error bars (standard deviation over runs), and a second panel with probes per
+lookup. With ``hash_only`` (the default, as in the study) the jump cache and
+TB chaining are off, so every TB the guest enters is looked up in the table.
+
+The figure needs matplotlib (``pip install tcgkit[bench]``); the CSV does not.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ..api import Emulator
+from ..linux.elf import read_elf
+from ..linux.process import LinuxProcess
+from ..linux.run import target_for_machine
+from ..plugins import TB_HASH, get_plugin_manager
+
+#: the study's policies, in its order and with its names
+STUDY_POLICIES = ("master", "xxhash", "xxhash-rcu", "qht-fixed-nomru", "qht-dyn-mru",
+                  "qht-dyn-nomru")  # fmt: skip
+FIELDS = ("program", "policy", "log2_buckets", "run", "seconds", "guest_instructions",
+          "lookups", "probes", "probes_per_lookup", "buckets", "resizes", "tbs")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sample:
+    program: str
+    policy: str
+    log2_buckets: int
+    run: int
+    seconds: float
+    guest_instructions: int
+    lookups: int
+    probes: int
+    buckets: int
+    resizes: int
+    tbs: int
+
+    @property
+    def probes_per_lookup(self) -> float:
+        return self.probes / self.lookups if self.lookups else 0.0
+
+    def row(self) -> dict[str, object]:
+        return {f: getattr(self, f) for f in FIELDS}
+
+
+def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto",
+             hash_only: bool = True) -> Sample:  # fmt: skip
+    data = path.read_bytes()
+    pm = get_plugin_manager()
+    target = target_for_machine(pm, read_elf(data, str(path)).machine)
+    with Emulator(target, host=host, tb_hash=policy, tb_hash_log2_buckets=log2,
+                  jump_cache=not hash_only) as emu:  # fmt: skip
+        proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=io.BytesIO(),
+                            stderr=io.BytesIO())  # fmt: skip
+        proc.load(data, [str(path)], name=str(path))
+        t0 = time.perf_counter()
+        code = proc.run()
+        seconds = time.perf_counter() - t0
+        if code != 0:
+            raise RuntimeError(f"{path} exited with {code} under policy {policy}")
+        st = emu.stats()
+        h = st["tb_hash"]
+        return Sample(path.name, policy, log2, run, seconds, st["guest_instructions"],
+                      int(h["lookups"]), int(h["probes"]), int(h["buckets"]),
+                      int(h["resizes"]), st["tbs_translated"])  # fmt: skip
+
+
+def _progress(done: int, total: int, label: str, out: TextIO) -> None:
+    width = 30
+    filled = width * done // total
+    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:40.40}")
+    if done == total:
+        out.write("\n")
+    out.flush()
+
+
+def sweep(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int], runs: int,
+          *, host: str = "auto", hash_only: bool = True,
+          progress: TextIO | None = sys.stderr) -> list[Sample]:  # fmt: skip
+    installed = set(get_plugin_manager().names(TB_HASH))
+    missing = [p for p in policies if p not in installed]
+    if missing:
+        raise ValueError(f"TB hash policies not installed: {', '.join(missing)}")
+    total = len(programs) * len(policies) * len(log2s) * runs
+    samples = []
+    done = 0
+    for run in range(runs):  # runs outermost: drifts of the machine spread over all points
+        for log2 in log2s:
+            for policy in policies:
+                for path in programs:
+                    samples.append(run_once(path, policy, log2, run, host=host,
+                                            hash_only=hash_only))  # fmt: skip
+                    done += 1
+                    if progress is not None:
+                        _progress(done, total, f"{policy} 2^{log2} {path.name}", progress)
+    return samples
+
+
+def write_csv(samples: Sequence[Sample], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w.writeheader()
+        for s in samples:
+            w.writerow(s.row())
+
+
+def summarize(samples: Sequence[Sample]) -> dict[tuple[str, int], tuple[float, float, float]]:
+    """(policy, log2) -> (mean total time over programs, its stdev over runs, probes/lookup)."""
+    per_run: dict[tuple[str, int, int], float] = {}
+    probes: dict[tuple[str, int], list[float]] = {}
+    for s in samples:
+        key = (s.policy, s.log2_buckets, s.run)
+        per_run[key] = per_run.get(key, 0.0) + s.seconds
+        probes.setdefault((s.policy, s.log2_buckets), []).append(s.probes_per_lookup)
+    out = {}
+    for (policy, log2), ppl in probes.items():
+        times = [t for (p, lg, _r), t in per_run.items() if p == policy and lg == log2]
+        sd = statistics.stdev(times) if len(times) > 1 else 0.0
+        out[(policy, log2)] = (statistics.fmean(times), sd, statistics.fmean(ppl))
+    return out
+
+
+def plot(samples: Sequence[Sample], path: Path, title: str = "") -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise RuntimeError("the figure needs matplotlib: pip install 'tcgkit[bench]'") from None
+    summary = summarize(samples)
+    policies = list(dict.fromkeys(s.policy for s in samples))
+    fig, (ax_t, ax_p) = plt.subplots(2, 1, figsize=(8, 8), sharex=True)
+    for policy in policies:
+        pts = sorted((lg, v) for (p, lg), v in summary.items() if p == policy)
+        xs = [lg for lg, _ in pts]
+        ax_t.errorbar(xs, [v[0] for _, v in pts], yerr=[v[1] for _, v in pts], marker="o",
+                      capsize=3, label=policy)  # fmt: skip
+        ax_p.plot(xs, [v[2] for _, v in pts], marker="o", label=policy)
+    ax_t.set_ylabel("time (s), all programs")
+    ax_t.set_title(title or "TB hash-table policies: time against initial buckets")
+    ax_t.legend()
+    ax_p.set_ylabel("probes per lookup")
+    ax_p.set_xlabel("log2 of the initial number of buckets")
+    ax_p.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
