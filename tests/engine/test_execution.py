@@ -195,3 +195,20 @@ def test_hash_only_mode_sends_every_lookup_to_the_table(make):
     assert stats["chained_jumps"] == 0
     assert stats["lookups"]["hash_hits"] == 98  # the loop block: entered 99 times, 1 miss
     assert stats["tb_hash"]["lookups"] >= 99
+
+
+def test_debug_log_shows_guest_code_ir_and_host_code(host):
+    import io
+
+    from tcgkit_target_toy.testing import build
+
+    log = io.StringIO()
+    with build("li r0, 1\naddi r0, r0, 2\n", host=host, debug="in_asm,op,op_opt,out_asm",
+               log_file=log) as emu:  # fmt: skip
+        emu.emu_start(CODE, emu.end)
+    text = log.getvalue()
+    assert "IN: pc=0x10000 (2 instructions)" in text
+    assert "0x0000000000010004:  20000002" in text
+    assert "add_i64 r0,r0,$0x2" in text  # op
+    assert "mov_i64 r0,$0x3" in text  # op_opt: folded
+    assert "OUT: [size=" in text

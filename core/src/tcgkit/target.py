@@ -116,6 +116,13 @@ class GuestTarget(ABC):
         """Put the CPU in its initial state (all zero unless overridden)."""
         return None
 
+    def disassemble(self, code: bytes, pc: int) -> list[tuple[int, str]]:
+        """(address, text) per guest instruction, for ``-d in_asm``. The default
+        shows the raw bytes in ``insn_size_max`` chunks; targets override it
+        (e.g. with capstone when it is installed)."""
+        n = self.insn_size_max
+        return [(pc + i, code[i : i + n].hex()) for i in range(0, len(code), n)]
+
     @classmethod
     def describe(cls) -> dict[str, Any]:
         return {"registers": len(cls.registers), "state_size": cls.state_size}

@@ -145,6 +145,10 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
         tb.icount = dc.num_insns
         tb.insn_pcs = dc.extra["insn_pcs"]
         log = engine.log
+        if "in_asm" in log and not attempt:
+            lines = target.disassemble(engine.fetch_code(pc, tb.size), pc) if tb.size else []
+            log.write(f"IN: pc={pc:#x} ({tb.icount} instructions)\n" + "".join(
+                f"0x{a:016x}:  {text}\n" for a, text in lines))  # fmt: skip
         if "op" in log:
             log.write(f"OP:\nIN: pc={pc:#x}\n{format_ops(ctx.ops)}\n")
         optimize(ctx)
