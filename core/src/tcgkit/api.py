@@ -264,6 +264,19 @@ class Emulator:
         return out
 
     @property
+    def memory(self) -> MemoryRegion:
+        """The root of the CPU's memory (a container spanning 2^64): add regions of
+        any kind to it (``emu.memory.add_subregion(addr, MemoryRegion.rom(...))``)."""
+        self._live()
+        return self._system_root
+
+    @property
+    def memory_system(self) -> MemorySystem:
+        """Transactions and listeners for this emulator's memory."""
+        self._live()
+        return self._memory
+
+    @property
     def engine(self) -> Engine:
         """The engine (for tools and tests that look inside)."""
         return self._live()
