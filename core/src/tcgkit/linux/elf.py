@@ -59,7 +59,7 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
             raise ElfError(f"{name}: dynamically linked (PT_INTERP at offset {off:#x})")
         if p_type != PT_LOAD:
             continue
-        if p_offset + p_filesz > len(data) or p_filesz > p_memsz:
+        if (p_filesz and p_offset + p_filesz > len(data)) or p_filesz > p_memsz:
             raise ElfError(f"{name}: segment at offset {off:#x} runs past the file")
         if p_offset <= phoff < p_offset + p_filesz:
             phdr_vaddr = p_vaddr + phoff - p_offset

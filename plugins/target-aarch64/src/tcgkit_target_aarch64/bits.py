@@ -1,0 +1,45 @@
+"""Bit-field helpers for decoding A64 instruction words.
+
+Owns ``field`` (bits hi..lo of a word), ``sext`` and ``decode_bit_masks``
+(the Arm ARM's DecodeBitMasks, for logical immediates and bitfield moves).
+"""
+
+from __future__ import annotations
+
+
+def field(insn: int, hi: int, lo: int) -> int:
+    return (insn >> lo) & ((1 << (hi - lo + 1)) - 1)
+
+
+def sext(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def _ror(value: int, amount: int, size: int) -> int:
+    amount %= size
+    return ((value >> amount) | (value << (size - amount))) & ((1 << size) - 1)
+
+
+def decode_bit_masks(n: int, imms: int, immr: int, size: int) -> tuple[int, int] | None:
+    """(wmask, tmask) of a logical immediate, or None for a reserved encoding."""
+    combined = (n << 6) | (~imms & 0x3F)
+    length = combined.bit_length() - 1
+    if length < 1:
+        return None
+    esize = 1 << length
+    if esize > size:
+        return None
+    levels = esize - 1
+    s, r = imms & levels, immr & levels
+    if s == levels:
+        return None  # all ones: reserved for logical immediates
+    welem = (1 << (s + 1)) - 1
+    diff = (s - r) & levels
+    telem = (1 << (diff + 1)) - 1
+    wmask = tmask = 0
+    rotated = _ror(welem, r, esize)
+    for i in range(size // esize):
+        wmask |= rotated << (i * esize)
+        tmask |= telem << (i * esize)
+    return wmask, tmask

@@ -1,0 +1,102 @@
+"""The A64 decoder, as data.
+
+Owns ``PATTERNS``: each entry is a 32-character bit pattern (most significant
+bit first; ``0``/``1`` fixed, anything else free) and the translator function
+of the instruction class it matches, in the spirit of QEMU's decodetree. The
+first matching pattern wins, so more specific patterns come first. Patterns
+are grouped by bits 28:25 (the top-level ``op0`` field) once, at import, so a
+lookup scans only its group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import trans_dp as dp
+from . import trans_fp as fp
+from . import trans_mem as mem
+
+Handler = Callable[[Any, Any, int], None]
+
+PATTERNS: tuple[tuple[str, Handler], ...] = (
+    # -- data processing, immediate --------------------------------------------------
+    ("xxx10000xxxxxxxxxxxxxxxxxxxxxxxx", dp.adr),
+    ("xxx100010xxxxxxxxxxxxxxxxxxxxxxx", dp.add_sub_imm),
+    ("xxx100100xxxxxxxxxxxxxxxxxxxxxxx", dp.logic_imm),
+    ("xxx100101xxxxxxxxxxxxxxxxxxxxxxx", dp.move_wide),
+    ("xxx100110xxxxxxxxxxxxxxxxxxxxxxx", dp.bitfield),
+    ("x00100111x0xxxxxxxxxxxxxxxxxxxxx", dp.extr),
+    # -- branches, exceptions, system ------------------------------------------------------
+    ("x00101xxxxxxxxxxxxxxxxxxxxxxxxxx", dp.b_bl),
+    ("x011010xxxxxxxxxxxxxxxxxxxxxxxxx", dp.cbz),
+    ("x011011xxxxxxxxxxxxxxxxxxxxxxxxx", dp.tbz),
+    ("01010100xxxxxxxxxxxxxxxxxxx0xxxx", dp.b_cond),
+    ("1101011000011111000000xxxxx00000", dp.br),
+    ("1101011000111111000000xxxxx00000", dp.blr),
+    ("1101011001011111000000xxxxx00000", dp.ret),
+    ("11010100000xxxxxxxxxxxxxxxx00001", dp.svc),
+    ("11010100001xxxxxxxxxxxxxxxx00000", dp.brk),
+    ("11010101000000110010xxxxxxx11111", dp.hint),
+    ("11010101000000110011xxxx01011111", dp.clrex),
+    ("11010101000000110011xxxx1xx11111", dp.barrier),
+    ("1101010100111xxxxxxxxxxxxxxxxxxx", dp.mrs),
+    ("1101010100011xxxxxxxxxxxxxxxxxxx", dp.msr),
+    # -- data processing, register -----------------------------------------------------------
+    ("xxx01010xxxxxxxxxxxxxxxxxxxxxxxx", dp.logic_reg),
+    ("xxx01011xx0xxxxxxxxxxxxxxxxxxxxx", dp.add_sub_shifted),
+    ("xxx01011001xxxxxxxxxxxxxxxxxxxxx", dp.add_sub_ext),
+    ("xxx11010000xxxxx000000xxxxxxxxxx", dp.adc_sbc),
+    ("xx111010010xxxxxxxxxx0xxxxx0xxxx", dp.ccmp),
+    ("xx011010100xxxxxxxxx0xxxxxxxxxxx", dp.csel),
+    ("x0011010110xxxxx0000xxxxxxxxxxxx", dp.dp2),
+    ("x0011010110xxxxx0010xxxxxxxxxxxx", dp.dp2),
+    ("x101101011000000000xxxxxxxxxxxxx", dp.dp1),
+    ("x0011011xxxxxxxxxxxxxxxxxxxxxxxx", dp.dp3),
+    # -- loads and stores ------------------------------------------------------------------------
+    ("xx001000xxxxxxxxxxxxxxxxxxxxxxxx", mem.exclusive),
+    ("xx011x00xxxxxxxxxxxxxxxxxxxxxxxx", mem.load_literal),
+    ("xx101x0xxxxxxxxxxxxxxxxxxxxxxxxx", mem.pair),
+    ("xx111x01xxxxxxxxxxxxxxxxxxxxxxxx", mem.single_uimm),
+    ("xx111x00xx0xxxxxxxxxxxxxxxxxxxxx", mem.single_imm9),
+    ("xx111x00xx1xxxxxxxxx10xxxxxxxxxx", mem.single_reg),
+    ("xx111000xx1xxxxxxxxx00xxxxxxxxxx", mem.atomic),
+    # -- floating point and AdvSIMD --------------------------------------------------------------
+    *fp.PATTERNS,
+)
+
+
+def _compile(pattern: str) -> tuple[int, int]:
+    if len(pattern) != 32:
+        raise ValueError(f"pattern {pattern!r} is not 32 bits")
+    mask = value = 0
+    for ch in pattern:
+        mask <<= 1
+        value <<= 1
+        if ch in "01":
+            mask |= 1
+            value |= ch == "1"
+    return mask, value
+
+
+def _groups() -> tuple[tuple[tuple[int, int, Handler], ...], ...]:
+    compiled = [(*_compile(p), h) for p, h in PATTERNS]
+    groups = []
+    for op0 in range(16):
+        word = op0 << 25
+        groups.append(tuple(
+            (m, v, h) for m, v, h in compiled
+            if (word & m & (0xF << 25)) == (v & m & (0xF << 25))
+        ))  # fmt: skip
+    return tuple(groups)
+
+
+_GROUPS = _groups()
+
+
+def decode(insn: int) -> Handler | None:
+    """The translator for ``insn``, or None if no pattern claims it."""
+    for mask, value, handler in _GROUPS[(insn >> 25) & 0xF]:
+        if insn & mask == value:
+            return handler
+    return None

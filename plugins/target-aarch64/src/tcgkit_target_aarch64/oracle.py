@@ -1,0 +1,89 @@
+"""The differential oracle: run A64 code on tcgkit and on Unicorn from the same
+registers and memory, and compare everything architectural.
+
+Owns ``Machine`` (an initial or final architectural state), ``assemble``
+(keystone), ``run_unicorn``, ``run_tcgkit`` and ``compare``. It needs the
+test dependencies ``unicorn`` and ``keystone-engine``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keystone import KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN, Ks
+from tcgkit import PROT_ALL, Emulator
+from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc
+from unicorn import arm64_const as A
+
+CODE = 0x10000
+DATA = 0x80000
+DATA_SIZE = 0x10000
+GPRS = [f"x{i}" for i in range(31)]
+
+
+def assemble(text: str) -> bytes:
+    ks = Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
+    encoding, _ = ks.asm(text, CODE)
+    return bytes(encoding)
+
+
+@dataclass
+class Machine:
+    regs: dict[str, int]
+    nzcv: int
+    vregs: list[int]
+    data: bytes
+
+
+def _uc_reg(name: str) -> int:
+    return getattr(A, f"UC_ARM64_REG_{name.upper()}")
+
+
+def run_unicorn(code: bytes, m: Machine) -> Machine:
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)  # ARMv8.x: LSE atomics and friends
+    uc.mem_map(CODE, 0x10000)
+    uc.mem_map(DATA, DATA_SIZE)
+    uc.mem_write(CODE, code)
+    uc.mem_write(DATA, m.data)
+    for name, v in m.regs.items():
+        uc.reg_write(_uc_reg(name), v)
+    uc.reg_write(A.UC_ARM64_REG_NZCV, m.nzcv)
+    for i, v in enumerate(m.vregs):
+        uc.reg_write(_uc_reg(f"q{i}"), v)
+    uc.emu_start(CODE, CODE + len(code))
+    return Machine({n: uc.reg_read(_uc_reg(n)) for n in m.regs}, uc.reg_read(A.UC_ARM64_REG_NZCV),
+                   [uc.reg_read(_uc_reg(f"q{i}")) for i in range(len(m.vregs))],
+                   bytes(uc.mem_read(DATA, DATA_SIZE)))  # fmt: skip
+
+
+def run_tcgkit(code: bytes, m: Machine, host: str = "python") -> Machine:
+    with Emulator("aarch64", host=host) as emu:
+        emu.mem_map(CODE, 0x10000, PROT_ALL)
+        emu.mem_map(DATA, DATA_SIZE, PROT_ALL)
+        emu.mem_write(CODE, code)
+        emu.mem_write(DATA, m.data)
+        for name, v in m.regs.items():
+            emu.reg_write(name, v)
+        emu.reg_write("nzcv", m.nzcv)
+        for i, v in enumerate(m.vregs):
+            emu.reg_write(f"q{i}", v)
+        emu.emu_start(CODE, CODE + len(code))
+        return Machine({n: emu.reg_read(n) for n in m.regs}, emu.reg_read("nzcv"),
+                       [emu.reg_read(f"q{i}") for i in range(len(m.vregs))],
+                       bytes(emu.mem_read(DATA, DATA_SIZE)))  # fmt: skip
+
+
+def compare(code: bytes, m: Machine) -> None:
+    want = run_unicorn(code, m)
+    got = run_tcgkit(code, m)
+    diffs = [f"{n}: tcgkit {got.regs[n]:#x} unicorn {want.regs[n]:#x}"
+             for n in m.regs if got.regs[n] != want.regs[n]]  # fmt: skip
+    if got.nzcv != want.nzcv:
+        diffs.append(f"nzcv: tcgkit {got.nzcv:#x} unicorn {want.nzcv:#x}")
+    pairs = enumerate(zip(got.vregs, want.vregs, strict=True))
+    diffs += [f"q{i}: tcgkit {g:#x} unicorn {w:#x}" for i, (g, w) in pairs if g != w]
+    if got.data != want.data:
+        first = next(i for i in range(DATA_SIZE) if got.data[i] != want.data[i])
+        diffs.append(f"memory differs first at {DATA + first:#x}")
+    assert not diffs, "\n".join(diffs)

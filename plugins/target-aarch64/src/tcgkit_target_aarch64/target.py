@@ -1,0 +1,311 @@
+"""The AArch64 guest target: globals, register access, flags, conditions, exits.
+
+Owns ``AArch64Target`` (the GuestTarget the plugin registers) and the small
+IR-building vocabulary every translator module uses: reading a general
+register as XZR or SP, writing one with the 32-bit zero extension, setting
+NZCV from an addition or subtraction, testing a condition code, and leaving
+the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr).
+
+Decoding is table-driven (``decode``); the instruction classes live in
+``trans_dp`` (data processing, branches, system) and ``trans_mem`` (loads,
+stores, atomics). An encoding no table entry claims raises
+InvalidInstructionError with the pc and the word.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from tcgkit.errors import GuestInterrupt
+from tcgkit.exec.cpu import CPU
+from tcgkit.target import DisasContext, DisasJump, GuestTarget
+from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.ir import Helper, Temp
+from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.types import I64, CallFlags, Cond
+
+from . import state as S
+from .decode import decode
+
+M64 = (1 << 64) - 1
+
+
+def _raise_svc(cpu: object) -> None:
+    raise GuestInterrupt(2)
+
+
+def _raise_brk(cpu: object) -> None:
+    raise GuestInterrupt(7)  # Unicorn reports brk as EXCP_BKPT (7)
+
+
+HELPER_SVC = Helper("a64_svc", _raise_svc, CallFlags.NO_WRITE_GLOBALS)
+HELPER_BRK = Helper("a64_brk", _raise_brk, CallFlags.NO_WRITE_GLOBALS)
+
+
+class AArch64Target(GuestTarget):
+    """AArch64 user mode (A64)."""
+
+    name = "aarch64"
+    state_size = S.STATE_SIZE
+    pc_offset = 8 * S.SLOT_PC
+    registers: ClassVar = S.REGISTERS
+    linux_abi = S.LINUX_ABI
+    max_insns = 512
+    insn_size_max = 4
+
+    # -- globals -------------------------------------------------------------------
+
+    def init_globals(self, ctx: TCGContext) -> None:
+        g = ctx.new_global
+        self.x = [g(I64, 8 * i, f"x{i}") for i in range(31)]
+        self.sp = g(I64, 8 * S.SLOT_SP, "sp")
+        self.pc = g(I64, 8 * S.SLOT_PC, "pc")
+        self.nf = g(I64, 8 * S.SLOT_NF, "NF")
+        self.zf = g(I64, 8 * S.SLOT_ZF, "ZF")
+        self.cf = g(I64, 8 * S.SLOT_CF, "CF")
+        self.vf = g(I64, 8 * S.SLOT_VF, "VF")
+        self.excl_addr = g(I64, 8 * S.SLOT_EXCL_ADDR, "excl_addr")
+        self.excl_val = g(I64, 8 * S.SLOT_EXCL_VAL, "excl_val")
+        self.excl_val2 = g(I64, 8 * S.SLOT_EXCL_VAL2, "excl_val2")
+        self.tpidr = g(I64, 8 * S.SLOT_TPIDR, "tpidr_el0")
+        self.fpcr = g(I64, 8 * S.SLOT_FPCR, "fpcr")
+        self.fpsr = g(I64, 8 * S.SLOT_FPSR, "fpsr")
+        self.vlo = [g(I64, 8 * (S.SLOT_V0 + 2 * i), f"v{i}_lo") for i in range(32)]
+        self.vhi = [g(I64, 8 * (S.SLOT_V0 + 2 * i + 1), f"v{i}_hi") for i in range(32)]
+
+    def reset_cpu(self, cpu: CPU) -> None:
+        cpu.state[S.SLOT_ZF] = 1  # Z clear
+        cpu.state[S.SLOT_EXCL_ADDR] = M64
+
+    def tb_flags(self, cpu: CPU) -> tuple[int, int]:
+        # FPCR.RMode (bits 23:22) is a constant of the translated code
+        return 0, (cpu.state[S.SLOT_FPCR] >> 22) & 3
+
+    # -- the nzcv register name -------------------------------------------------------
+
+    def reg_read(self, cpu: CPU, name: str) -> int:
+        if name.lower() == "nzcv":
+            st = cpu.state
+            n = st[S.SLOT_NF] >> 63 & 1
+            z = int(st[S.SLOT_ZF] == 0)
+            c = st[S.SLOT_CF] & 1
+            v = st[S.SLOT_VF] >> 63 & 1
+            return n << 31 | z << 30 | c << 29 | v << 28
+        return super().reg_read(cpu, name)
+
+    def reg_write(self, cpu: CPU, name: str, value: int) -> None:
+        if name.lower() == "nzcv":
+            if not 0 <= value < 1 << 32:
+                raise ValueError(f"value {value:#x} does not fit register nzcv (32 bits)")
+            st = cpu.state
+            st[S.SLOT_NF] = (1 << 63) if value >> 31 & 1 else 0
+            st[S.SLOT_ZF] = 0 if value >> 30 & 1 else 1
+            st[S.SLOT_CF] = value >> 29 & 1
+            st[S.SLOT_VF] = (1 << 63) if value >> 28 & 1 else 0
+            return
+        super().reg_write(cpu, name, value)
+
+    # -- translation --------------------------------------------------------------------
+
+    def translate_insn(self, dc: DisasContext) -> None:
+        insn = int.from_bytes(dc.fetch(4), "little")
+        handler = decode(insn)
+        if handler is None:
+            raise dc.invalid(insn, "unallocated or unsupported encoding")
+        handler(self, dc, insn)
+
+    def tb_stop(self, dc: DisasContext) -> None:
+        self.goto(dc, 0, dc.pc)
+
+    def disassemble(self, code: bytes, pc: int) -> list[tuple[int, str]]:
+        try:
+            import capstone
+        except ImportError:
+            return super().disassemble(code, pc)
+        md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+        return [(i.address, f"{i.mnemonic} {i.op_str}") for i in md.disasm(code, pc)]
+
+    # -- vocabulary for the translators ---------------------------------------------------
+
+    def goto(self, dc: DisasContext, slot: int, dest: int) -> None:
+        ctx = dc.ctx
+        ctx.goto_tb(slot)
+        ctx.movi(self.pc, dest & M64)
+        ctx.exit_tb(slot)
+
+    def goto_reg(self, dc: DisasContext, target: Temp) -> None:
+        dc.ctx.mov(self.pc, target)
+        dc.ctx.goto_ptr(self.pc)
+        dc.is_jmp = DisasJump.NORETURN
+
+    def rx(self, dc: DisasContext, n: int) -> Temp:
+        """Xn, with 31 reading as zero."""
+        if n == 31:
+            t = dc.ctx.temp()
+            dc.ctx.movi(t, 0)
+            return t
+        return self.x[n]
+
+    def rsp(self, n: int) -> Temp:
+        """Xn, with 31 naming SP."""
+        return self.sp if n == 31 else self.x[n]
+
+    def rw(self, dc: DisasContext, n: int, sf: int) -> Temp:
+        """Xn, or Wn zero-extended when ``sf`` is 0 (31 is zero)."""
+        v = self.rx(dc, n)
+        if sf:
+            return v
+        t = dc.ctx.temp()
+        dc.ctx.ext32u(t, v)
+        return t
+
+    def wx(self, dc: DisasContext, n: int, value: Temp | int, sf: int = 1) -> None:
+        """Write Xn (31 discards); a 32-bit result is zero-extended."""
+        if n == 31:
+            return
+        self._write(dc, self.x[n], value, sf)
+
+    def wsp(self, dc: DisasContext, n: int, value: Temp | int, sf: int = 1) -> None:
+        """Write Xn, with 31 naming SP."""
+        self._write(dc, self.rsp(n), value, sf)
+
+    @staticmethod
+    def _write(dc: DisasContext, dest: Temp, value: Temp | int, sf: int) -> None:
+        ctx = dc.ctx
+        if isinstance(value, int):
+            ctx.movi(dest, value & (M64 if sf else 0xFFFFFFFF))
+        elif sf:
+            ctx.mov(dest, value)
+        else:
+            ctx.ext32u(dest, value)
+
+    def temp(self, dc: DisasContext) -> Temp:
+        return dc.ctx.temp()
+
+    # -- flags ---------------------------------------------------------------------------
+
+    def set_nz(self, dc: DisasContext, result: Temp, sf: int) -> None:
+        """N and Z from a logical result (C and V cleared)."""
+        ctx = dc.ctx
+        if sf:
+            ctx.mov(self.nf, result)
+            ctx.mov(self.zf, result)
+        else:
+            ctx.ext32u(self.zf, result)
+            ctx.shl(self.nf, self.zf, 32)
+        ctx.movi(self.cf, 0)
+        ctx.movi(self.vf, 0)
+
+    def add_flags(self, dc: DisasContext, a: Temp, b: Temp, sf: int,
+                  carry_in: Temp | None = None) -> Temp:  # fmt: skip
+        """a + b (+ carry), setting NZCV; returns the result (zero-extended if 32-bit)."""
+        ctx = dc.ctx
+        r = ctx.temp()
+        if sf:
+            lo, hi = ctx.temp(), ctx.temp()
+            zero = ctx.temp()
+            ctx.movi(zero, 0)
+            if carry_in is None:
+                ctx.add2(lo, hi, a, zero, b, zero)
+            else:
+                ctx.add2(lo, hi, a, zero, carry_in, zero)
+                lo2, hi2 = ctx.temp(), ctx.temp()
+                ctx.add2(lo2, hi2, lo, hi, b, zero)
+                lo, hi = lo2, hi2
+            ctx.mov(r, lo)
+            ctx.mov(self.cf, hi)
+            ctx.mov(self.nf, r)
+            ctx.mov(self.zf, r)
+            t1, t2 = ctx.temp(), ctx.temp()
+            ctx.xor(t1, r, a)
+            ctx.xor(t2, a, b)
+            ctx.andc(self.vf, t1, t2)
+        else:
+            a32, b32 = ctx.temp(), ctx.temp()
+            ctx.ext32u(a32, a)
+            ctx.ext32u(b32, b)
+            full = ctx.temp()
+            ctx.add(full, a32, b32)
+            if carry_in is not None:
+                ctx.add(full, full, carry_in)
+            ctx.shr(self.cf, full, 32)
+            ctx.ext32u(r, full)
+            ctx.mov(self.zf, r)
+            ctx.shl(self.nf, r, 32)
+            t1, t2 = ctx.temp(), ctx.temp()
+            ctx.xor(t1, r, a32)
+            ctx.xor(t2, a32, b32)
+            ctx.andc(t1, t1, t2)
+            ctx.shl(self.vf, t1, 32)
+        return r
+
+    def sub_flags(self, dc: DisasContext, a: Temp, b: Temp, sf: int) -> Temp:
+        """a - b, setting NZCV (C = no borrow); returns the result."""
+        ctx = dc.ctx
+        r = ctx.temp()
+        if sf:
+            ctx.sub(r, a, b)
+            ctx.setcond(self.cf, a, b, Cond.GEU)
+            ctx.mov(self.nf, r)
+            ctx.mov(self.zf, r)
+            t1, t2 = ctx.temp(), ctx.temp()
+            ctx.xor(t1, a, b)
+            ctx.xor(t2, a, r)
+            ctx.and_(self.vf, t1, t2)
+        else:
+            a32, b32 = ctx.temp(), ctx.temp()
+            ctx.ext32u(a32, a)
+            ctx.ext32u(b32, b)
+            ctx.sub(r, a32, b32)
+            ctx.ext32u(r, r)
+            ctx.setcond(self.cf, a32, b32, Cond.GEU)
+            ctx.mov(self.zf, r)
+            ctx.shl(self.nf, r, 32)
+            t1, t2 = ctx.temp(), ctx.temp()
+            ctx.xor(t1, a32, b32)
+            ctx.xor(t2, a32, r)
+            ctx.and_(t1, t1, t2)
+            ctx.shl(self.vf, t1, 32)
+        return r
+
+    def cond(self, dc: DisasContext, cc: int) -> tuple[Cond, Temp, Any]:
+        """(cond, a, b) such that ``a cond b`` holds exactly when condition ``cc`` does."""
+        ctx = dc.ctx
+        base, invert = cc >> 1, cc & 1
+        if base == 7:
+            return Cond.ALWAYS, self.zf, 0
+        if base == 0:
+            res = (Cond.EQ, self.zf, 0)
+        elif base == 1:
+            res = (Cond.NE, self.cf, 0)
+        elif base == 2:
+            res = (Cond.LT, self.nf, 0)
+        elif base == 3:
+            res = (Cond.LT, self.vf, 0)
+        elif base == 4:  # HI: C set and Z clear
+            t = ctx.temp()
+            ctx.setcond(t, self.zf, 0, Cond.NE)
+            ctx.and_(t, t, self.cf)
+            res = (Cond.NE, t, 0)
+        elif base == 5:  # GE: N == V
+            t = ctx.temp()
+            ctx.xor(t, self.nf, self.vf)
+            res = (Cond.GE, t, 0)
+        else:  # GT: Z clear and N == V
+            t, u = ctx.temp(), ctx.temp()
+            ctx.xor(t, self.nf, self.vf)
+            ctx.setcond(t, t, 0, Cond.GE)
+            ctx.setcond(u, self.zf, 0, Cond.NE)
+            ctx.and_(t, t, u)
+            res = (Cond.NE, t, 0)
+        if invert:
+            return Cond(res[0]).invert(), res[1], res[2]
+        return res
+
+    def end_with_helper(self, dc: DisasContext, helper: Helper) -> None:
+        """Raise a guest exception after this instruction (pc = the next one)."""
+        ctx = dc.ctx
+        ctx.movi(self.pc, dc.pc)
+        ctx.call(helper, None)
+        ctx.exit_tb(EXIT_LOOKUP)
+        dc.is_jmp = DisasJump.NORETURN

@@ -1,0 +1,596 @@
+"""Translators: data processing (immediate and register), branches, system.
+
+Owns the IR for every integer instruction class of A64 that is not a memory
+access. Each function takes (target, dc, insn); fields are extracted here
+from the bit positions of the Arm ARM. 32-bit forms compute on the values
+zero-extended to 64 bits and write back zero-extended (``target.wx`` with
+``sf=0``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcgkit.target import DisasContext, DisasJump
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I64, Cond
+
+from .bits import decode_bit_masks, field, sext
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64 = (1 << 64) - 1
+M32 = 0xFFFFFFFF
+
+# system registers by (op0, op1, CRn, CRm, op2)
+NZCV, FPCR, FPSR, TPIDR = (3, 3, 4, 2, 0), (3, 3, 4, 4, 0), (3, 3, 4, 4, 1), (3, 3, 13, 0, 2)
+READ_ONLY_IDS = {
+    (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
+    (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
+    (3, 0, 0, 0, 0): 0x410FD083,  # MIDR_EL1 (Cortex-A72)
+}
+
+
+def _sysreg(insn: int) -> tuple[int, int, int, int, int]:
+    return (2 + field(insn, 19, 19), field(insn, 18, 16), field(insn, 15, 12),
+            field(insn, 11, 8), field(insn, 7, 5))  # fmt: skip
+
+
+# -- data processing, immediate --------------------------------------------------------
+
+
+def adr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    imm = sext(field(insn, 23, 5) << 2 | field(insn, 30, 29), 21)
+    base = dc.insn_start_pc
+    if insn >> 31:
+        base &= ~0xFFF
+        imm <<= 12
+    t.wx(dc, field(insn, 4, 0), (base + imm) & M64)
+
+
+def add_sub_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, s = insn >> 31, field(insn, 30, 30), field(insn, 29, 29)
+    imm = field(insn, 21, 10) << (12 if field(insn, 22, 22) else 0)
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    a = t.rsp(rn)
+    b = ctx.const(I64, imm)
+    if s:
+        r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
+        t.wx(dc, rd, r, sf)
+        return
+    r = ctx.temp()
+    (ctx.sub if op else ctx.add)(r, a, b)
+    t.wsp(dc, rd, r, sf)
+
+
+def logic_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opc, n = insn >> 31, field(insn, 30, 29), field(insn, 22, 22)
+    if not sf and n:
+        raise dc.invalid(insn, "logical immediate with N=1 in a 32-bit form")
+    masks = decode_bit_masks(n, field(insn, 15, 10), field(insn, 21, 16), 64 if sf else 32)
+    if masks is None:
+        raise dc.invalid(insn, "reserved bitmask immediate")
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    r = ctx.temp()
+    fn = (ctx.and_, ctx.or_, ctx.xor, ctx.and_)[opc]
+    fn(r, t.rx(dc, rn), masks[0])
+    if opc == 3:
+        t.set_nz(dc, r, sf)
+        t.wx(dc, rd, r, sf)
+    else:
+        t.wsp(dc, rd, r, sf)
+
+
+def move_wide(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opc, hw = insn >> 31, field(insn, 30, 29), field(insn, 22, 21)
+    if opc == 1 or (not sf and hw > 1):
+        raise dc.invalid(insn, "unallocated move-wide form")
+    imm, rd = field(insn, 20, 5) << (16 * hw), field(insn, 4, 0)
+    if opc == 0:
+        t.wx(dc, rd, ~imm, sf)
+    elif opc == 2:
+        t.wx(dc, rd, imm, sf)
+    elif rd != 31:
+        ctx = dc.ctx
+        r = ctx.temp()
+        ctx.deposit(r, t.x[rd], ctx.const(I64, imm >> (16 * hw)), 16 * hw, 16)
+        t.wx(dc, rd, r, sf)
+
+
+def bitfield(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opc, n = insn >> 31, field(insn, 30, 29), field(insn, 22, 22)
+    immr, imms = field(insn, 21, 16), field(insn, 15, 10)
+    size = 64 if sf else 32
+    if opc == 3 or n != sf or immr >= size or imms >= size:
+        raise dc.invalid(insn, "unallocated bitfield form")
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    src = t.rw(dc, rn, sf)
+    r = ctx.temp()
+    if opc == 2:  # UBFM: LSR, LSL, UBFX, UBFIZ, UXTB, UXTH
+        if imms >= immr:
+            ctx.extract(r, src, immr, imms - immr + 1)
+        else:
+            ctx.movi(r, 0)
+            ctx.deposit(r, r, src, size - immr, imms + 1)
+    elif opc == 0:  # SBFM: ASR, SBFX, SBFIZ, SXTB, SXTH, SXTW
+        if imms >= immr:
+            ctx.sextract(r, src, immr, imms - immr + 1)
+        else:
+            ctx.sextract(r, src, 0, imms + 1)
+            ctx.shl(r, r, size - immr)
+    else:  # BFM: BFI, BFXIL
+        old = t.rw(dc, rd, sf)
+        if imms >= immr:
+            f = ctx.temp()
+            ctx.extract(f, src, immr, imms - immr + 1)
+            ctx.deposit(r, old, f, 0, imms - immr + 1)
+        else:
+            ctx.deposit(r, old, src, size - immr, imms + 1)
+    t.wx(dc, rd, r, sf)
+
+
+def extr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, n, lsb = insn >> 31, field(insn, 22, 22), field(insn, 15, 10)
+    if n != sf or (not sf and lsb >= 32):
+        raise dc.invalid(insn, "unallocated EXTR form")
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    lo, hi = t.rw(dc, rm, sf), t.rw(dc, rn, sf)
+    r = ctx.temp()
+    if lsb == 0:
+        ctx.mov(r, lo)
+    else:
+        size = 64 if sf else 32
+        a, b = ctx.temp(), ctx.temp()
+        ctx.shr(a, lo, lsb)
+        ctx.shl(b, hi, size - lsb)
+        ctx.or_(r, a, b)
+    t.wx(dc, rd, r, sf)
+
+
+# -- branches -------------------------------------------------------------------------------
+
+
+def _two_way(t: AArch64Target, dc: DisasContext, cond: Cond, a: Temp, b: object,
+             target: int) -> None:  # fmt: skip
+    ctx = dc.ctx
+    if cond is Cond.ALWAYS:
+        t.goto(dc, 0, target)
+    else:
+        taken = ctx.label()
+        ctx.brcond(cond, a, b, taken)  # type: ignore[arg-type]
+        t.goto(dc, 0, dc.pc)
+        ctx.set_label(taken)
+        t.goto(dc, 1, target)
+    dc.is_jmp = DisasJump.NORETURN
+
+
+def b_bl(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    target = dc.insn_start_pc + 4 * sext(field(insn, 25, 0), 26)
+    if insn >> 31:
+        dc.ctx.movi(t.x[30], dc.pc)
+    t.goto(dc, 0, target)
+    dc.is_jmp = DisasJump.NORETURN
+
+
+def cbz(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, nz = insn >> 31, field(insn, 24, 24)
+    target = dc.insn_start_pc + 4 * sext(field(insn, 23, 5), 19)
+    v = t.rw(dc, field(insn, 4, 0), sf)
+    _two_way(t, dc, Cond.NE if nz else Cond.EQ, v, 0, target)
+
+
+def tbz(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bit = field(insn, 31, 31) << 5 | field(insn, 23, 19)
+    target = dc.insn_start_pc + 4 * sext(field(insn, 18, 5), 14)
+    v = t.rx(dc, field(insn, 4, 0))
+    cond = Cond.TSTNE if field(insn, 24, 24) else Cond.TSTEQ
+    _two_way(t, dc, cond, v, 1 << bit, target)
+
+
+def b_cond(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    target = dc.insn_start_pc + 4 * sext(field(insn, 23, 5), 19)
+    cond, a, b = t.cond(dc, insn & 15)
+    _two_way(t, dc, cond, a, b, target)
+
+
+def _branch_reg(t: AArch64Target, dc: DisasContext, insn: int, link: bool) -> None:
+    dest = dc.ctx.temp()
+    dc.ctx.mov(dest, t.rx(dc, field(insn, 9, 5)))
+    if link:
+        dc.ctx.movi(t.x[30], dc.pc)
+    t.goto_reg(dc, dest)
+
+
+def br(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    _branch_reg(t, dc, insn, False)
+
+
+def blr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    _branch_reg(t, dc, insn, True)
+
+
+def ret(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    _branch_reg(t, dc, insn, False)
+
+
+# -- exceptions and system --------------------------------------------------------------------
+
+
+def svc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    from .target import HELPER_SVC
+
+    t.end_with_helper(dc, HELPER_SVC)
+
+
+def brk(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    from .target import HELPER_BRK
+
+    dc.pc = dc.insn_start_pc  # the exception is taken at the brk itself
+    t.end_with_helper(dc, HELPER_BRK)
+    dc.pc = dc.insn_start_pc + 4
+
+
+def hint(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    return None  # NOP, YIELD, WFE, SEV, BTI, PAC hints in their NOP space...
+
+
+def clrex(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    dc.ctx.movi(t.excl_addr, M64)
+
+
+def barrier(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    dc.ctx.mb(0)
+    if field(insn, 7, 5) == 6:  # ISB: later instructions see code changes
+        dc.is_jmp = DisasJump.TOO_MANY
+
+
+def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    reg, rt = _sysreg(insn), field(insn, 4, 0)
+    ctx = dc.ctx
+    if reg == NZCV:
+        r, u = ctx.temp(), ctx.temp()
+        ctx.shr(r, t.nf, 63)
+        ctx.shl(r, r, 31)
+        ctx.setcond(u, t.zf, 0, Cond.EQ)
+        ctx.shl(u, u, 30)
+        ctx.or_(r, r, u)
+        ctx.shl(u, t.cf, 29)
+        ctx.or_(r, r, u)
+        ctx.shr(u, t.vf, 63)
+        ctx.shl(u, u, 28)
+        ctx.or_(r, r, u)
+        t.wx(dc, rt, r)
+    elif reg in (FPCR, FPSR, TPIDR):
+        t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
+    elif reg in READ_ONLY_IDS:
+        t.wx(dc, rt, READ_ONLY_IDS[reg])
+    else:
+        raise dc.invalid(insn, f"MRS of an unsupported system register {reg}")
+
+
+def msr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    reg = _sysreg(insn)
+    ctx = dc.ctx
+    v = t.rx(dc, field(insn, 4, 0))
+    if reg == NZCV:
+        ctx.extract(t.nf, v, 31, 1)
+        ctx.shl(t.nf, t.nf, 63)
+        ctx.extract(t.zf, v, 30, 1)
+        ctx.setcond(t.zf, t.zf, 0, Cond.EQ)
+        ctx.extract(t.cf, v, 29, 1)
+        ctx.extract(t.vf, v, 28, 1)
+        ctx.shl(t.vf, t.vf, 63)
+    elif reg == FPCR:
+        ctx.and_(t.fpcr, v, 0x07FF9F00)
+        dc.is_jmp = DisasJump.TOO_MANY  # the rounding mode is part of the TB key
+    elif reg == FPSR:
+        ctx.and_(t.fpsr, v, 0xF800009F)
+    elif reg == TPIDR:
+        ctx.mov(t.tpidr, v)
+    else:
+        raise dc.invalid(insn, f"MSR to an unsupported system register {reg}")
+
+
+# -- data processing, register -------------------------------------------------------------------
+
+
+def shift_reg(t: AArch64Target, dc: DisasContext, v: Temp, kind: int, amount: int,
+              sf: int) -> Temp:  # fmt: skip
+    """``v`` (zero-extended when 32-bit) shifted by LSL/LSR/ASR/ROR ``amount``."""
+    if amount == 0:
+        return v
+    ctx = dc.ctx
+    r = ctx.temp()
+    if kind == 0:
+        ctx.shl(r, v, amount)
+        if not sf:
+            ctx.ext32u(r, r)
+    elif kind == 1:
+        ctx.shr(r, v, amount)
+    elif kind == 2:
+        if sf:
+            ctx.sar(r, v, amount)
+        else:
+            ctx.ext32s(r, v)
+            ctx.sar(r, r, amount)
+            ctx.ext32u(r, r)
+    elif sf:
+        ctx.rotr(r, v, amount)
+    else:
+        a, b = ctx.temp(), ctx.temp()
+        ctx.shr(a, v, amount)
+        ctx.shl(b, v, 32 - amount)
+        ctx.or_(r, a, b)
+        ctx.ext32u(r, r)
+    return r
+
+
+def extend_reg(dc: DisasContext, v: Temp, option: int, shift: int) -> Temp:
+    """``v`` extended per the UXTB..SXTX ``option``, then shifted left."""
+    ctx = dc.ctx
+    r = ctx.temp()
+    ext = (ctx.ext8u, ctx.ext16u, ctx.ext32u, ctx.mov, ctx.ext8s, ctx.ext16s, ctx.ext32s,
+           ctx.mov)[option]  # fmt: skip
+    ext(r, v)
+    if shift:
+        ctx.shl(r, r, shift)
+    return r
+
+
+def logic_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opc, kind, n = insn >> 31, field(insn, 30, 29), field(insn, 23, 22), field(insn, 21, 21)
+    imm6 = field(insn, 15, 10)
+    if not sf and imm6 >= 32:
+        raise dc.invalid(insn, "shift amount out of range")
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    b = shift_reg(t, dc, t.rw(dc, rm, sf), kind, imm6, sf)
+    a = t.rx(dc, rn)
+    r = ctx.temp()
+    if n:
+        fn = (ctx.andc, ctx.orc, ctx.eqv, ctx.andc)[opc]
+    else:
+        fn = (ctx.and_, ctx.or_, ctx.xor, ctx.and_)[opc]
+    fn(r, a, b)
+    if opc == 3:
+        t.set_nz(dc, r, sf)
+    t.wx(dc, rd, r, sf)
+
+
+def add_sub_shifted(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, s, kind = insn >> 31, field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22)
+    imm6 = field(insn, 15, 10)
+    if kind == 3 or (not sf and imm6 >= 32):
+        raise dc.invalid(insn, "unallocated shifted-register form")
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    b = shift_reg(t, dc, t.rw(dc, rm, sf), kind, imm6, sf)
+    _add_sub(t, dc, t.rx(dc, rn), b, op, s, sf, rd, sp_dest=False)
+
+
+def add_sub_ext(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, s = insn >> 31, field(insn, 30, 30), field(insn, 29, 29)
+    option, imm3 = field(insn, 15, 13), field(insn, 12, 10)
+    if imm3 > 4:
+        raise dc.invalid(insn, "extended-register shift above 4")
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    b = extend_reg(dc, t.rx(dc, rm), option, imm3)
+    _add_sub(t, dc, t.rsp(rn), b, op, s, sf, rd, sp_dest=not s)
+
+
+def _add_sub(t: AArch64Target, dc: DisasContext, a: Temp, b: Temp, op: int, s: int, sf: int,
+             rd: int, *, sp_dest: bool) -> None:  # fmt: skip
+    ctx = dc.ctx
+    if s:
+        r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
+    else:
+        r = ctx.temp()
+        (ctx.sub if op else ctx.add)(r, a, b)
+    (t.wsp if sp_dest else t.wx)(dc, rd, r, sf)
+
+
+def adc_sbc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, s = insn >> 31, field(insn, 30, 30), field(insn, 29, 29)
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    a, b = t.rx(dc, rn), t.rx(dc, rm)
+    if op:
+        nb = ctx.temp()
+        ctx.not_(nb, b)
+        b = nb
+    if s:
+        r = t.add_flags(dc, a, b, sf, carry_in=t.cf)
+    else:
+        r = ctx.temp()
+        ctx.add(r, a, b)
+        ctx.add(r, r, t.cf)
+    t.wx(dc, rd, r, sf)
+
+
+def ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, use_imm = insn >> 31, field(insn, 30, 30), field(insn, 11, 11)
+    rm, cc, rn, nzcv = field(insn, 20, 16), field(insn, 15, 12), field(insn, 9, 5), insn & 15
+    ctx = dc.ctx
+    cond, a, b = t.cond(dc, cc)
+    skip, done = ctx.label(), ctx.label()
+    if cond is not Cond.ALWAYS:
+        ctx.brcond(cond.invert(), a, b, skip)
+    x = t.rx(dc, rn)
+    y = ctx.const(I64, rm) if use_imm else t.rx(dc, rm)
+    if op:
+        t.sub_flags(dc, x, y, sf)
+    else:
+        t.add_flags(dc, x, y, sf)
+    ctx.br(done)
+    ctx.set_label(skip)
+    ctx.movi(t.nf, (1 << 63) if nzcv & 8 else 0)
+    ctx.movi(t.zf, 0 if nzcv & 4 else 1)
+    ctx.movi(t.cf, (nzcv >> 1) & 1)
+    ctx.movi(t.vf, (1 << 63) if nzcv & 1 else 0)
+    ctx.set_label(done)
+
+
+def csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op, o2 = insn >> 31, field(insn, 30, 30), field(insn, 10, 10)
+    rm, cc, rn, rd = field(insn, 20, 16), field(insn, 15, 12), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    a, b = t.rx(dc, rn), t.rx(dc, rm)
+    if op or o2:
+        nb = ctx.temp()
+        if not op:
+            ctx.add(nb, b, 1)  # CSINC
+        elif not o2:
+            ctx.not_(nb, b)  # CSINV
+        else:
+            ctx.neg(nb, b)  # CSNEG
+        b = nb
+    cond, x, y = t.cond(dc, cc)
+    r = ctx.temp()
+    if cond is Cond.ALWAYS:
+        ctx.mov(r, a)
+    else:
+        ctx.movcond(r, x, ctx.const(I64, y) if isinstance(y, int) else y, a, b, cond)
+    t.wx(dc, rd, r, sf)
+
+
+def dp2(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opcode = insn >> 31, field(insn, 15, 10)
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    a, b = t.rw(dc, rn, sf), t.rw(dc, rm, sf)
+    r = ctx.temp()
+    size = 64 if sf else 32
+    if opcode == 2:
+        ctx.divu(r, a, b)
+    elif opcode == 3:
+        if sf:
+            ctx.div(r, a, b)
+        else:
+            sa, sb = ctx.temp(), ctx.temp()
+            ctx.ext32s(sa, a)
+            ctx.ext32s(sb, b)
+            ctx.div(r, sa, sb)
+    elif 8 <= opcode <= 11:
+        amount = ctx.temp()
+        ctx.and_(amount, b, size - 1)
+        if opcode == 8:
+            ctx.shl(r, a, amount)
+        elif opcode == 9:
+            ctx.shr(r, a, amount)
+        elif opcode == 10:
+            if sf:
+                ctx.sar(r, a, amount)
+            else:
+                ctx.ext32s(r, a)
+                ctx.sar(r, r, amount)
+        elif sf:
+            ctx.rotr(r, a, amount)
+        else:
+            back, lo, hi = ctx.temp(), ctx.temp(), ctx.temp()
+            ctx.sub(back, 32, amount)
+            ctx.and_(back, back, 31)
+            ctx.shr(lo, a, amount)
+            ctx.shl(hi, a, back)
+            ctx.or_(r, lo, hi)
+    else:
+        raise dc.invalid(insn, "unallocated or unsupported 2-source instruction")
+    t.wx(dc, rd, r, sf)
+
+
+def _rbit(dc: DisasContext, v: Temp, size: int) -> Temp:
+    ctx = dc.ctx
+    masks = [
+        (1, 0x5555555555555555),
+        (2, 0x3333333333333333),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (8, 0x00FF00FF00FF00FF),
+        (16, 0x0000FFFF0000FFFF),
+        (32, 0xFFFFFFFF),
+    ]
+    r = v
+    for s, m in masks:
+        if s >= size:
+            break
+        m &= (1 << size) - 1
+        a, b, n = ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.shr(a, r, s)
+        ctx.and_(a, a, m)
+        ctx.and_(b, r, m)
+        ctx.shl(b, b, s)
+        ctx.or_(n, a, b)
+        r = n
+    if size == 32:
+        ctx.ext32u(r, r)
+    return r
+
+
+def dp1(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, opcode = insn >> 31, field(insn, 15, 10)
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    v = t.rw(dc, rn, sf)
+    r = ctx.temp()
+    if opcode == 0:
+        r = _rbit(dc, v, 64 if sf else 32)
+    elif opcode == 1:
+        a, b = ctx.temp(), ctx.temp()
+        ctx.shr(a, v, 8)
+        ctx.and_(a, a, 0x00FF00FF00FF00FF)
+        ctx.and_(b, v, 0x00FF00FF00FF00FF)
+        ctx.shl(b, b, 8)
+        ctx.or_(r, a, b)
+    elif opcode == 2 and not sf:
+        ctx.bswap32(r, v)
+    elif opcode == 2:
+        ctx.bswap64(r, v)
+        ctx.rotr(r, r, 32)
+    elif opcode == 3 and sf:
+        ctx.bswap64(r, v)
+    elif opcode == 4:
+        if sf:
+            ctx.clz(r, v, 64)
+        else:
+            ctx.clz(r, v, 64)
+            ctx.sub(r, r, 32)
+    elif opcode == 5:
+        s, y = ctx.temp(), ctx.temp()
+        if sf:
+            ctx.mov(s, v)
+        else:
+            ctx.ext32s(s, v)
+        ctx.sar(y, s, 1)
+        ctx.xor(y, y, s)
+        ctx.clz(r, y, 64)
+        ctx.sub(r, r, 1 if sf else 33)
+    else:
+        raise dc.invalid(insn, "unallocated 1-source instruction")
+    t.wx(dc, rd, r, sf)
+
+
+def dp3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    sf, op31, o0 = insn >> 31, field(insn, 23, 21), field(insn, 15, 15)
+    rm, ra, rn, rd = field(insn, 20, 16), field(insn, 14, 10), field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    a, b = t.rx(dc, rn), t.rx(dc, rm)
+    r = ctx.temp()
+    if op31 == 0:
+        ctx.mul(r, a, b)
+    elif sf and op31 in (1, 5):
+        ext = ctx.ext32s if op31 == 1 else ctx.ext32u
+        x, y = ctx.temp(), ctx.temp()
+        ext(x, a)
+        ext(y, b)
+        ctx.mul(r, x, y)
+    elif sf and op31 in (2, 6) and not o0:
+        (ctx.mulsh if op31 == 2 else ctx.muluh)(r, a, b)
+        t.wx(dc, rd, r)
+        return
+    else:
+        raise dc.invalid(insn, "unallocated 3-source instruction")
+    acc = t.rx(dc, ra)
+    (ctx.sub if o0 else ctx.add)(r, acc, r)
+    t.wx(dc, rd, r, sf)

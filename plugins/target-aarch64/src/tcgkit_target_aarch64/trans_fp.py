@@ -1,0 +1,524 @@
+"""Translators: scalar floating point and the AdvSIMD subset implemented so far.
+
+Owns the IR for FP data processing (1-, 2- and 3-source, compare, conditional
+select and compare, immediate moves, conversions between the FP formats and
+to and from integers) on single and double precision, and AdvSIMD modified
+immediates, DUP (general) and the three-same logical/add/sub/compare-equal
+group as lanes of i64 operations.
+
+Arm's NaN rules are expressed in IR around the core's float ops (which give
+the default NaN for any NaN result): a signalling NaN operand, quieted, wins
+over a quiet NaN operand, which wins over the default NaN; operands are
+considered in the architecture's order (for FMADD the addend first). The
+rounding mode is FPCR.RMode, a constant of the TB (``tb_flags``). FPSR
+cumulative exception flags are not computed yet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+
+from .bits import field
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64 = (1 << 64) - 1
+QUIET = {32: 1 << 22, 64: 1 << 51}
+
+
+# -- scalar register access ---------------------------------------------------------------
+
+
+def _read(t: AArch64Target, dc: DisasContext, n: int, bits: int) -> Temp:
+    if bits == 64:
+        return t.vlo[n]
+    r = dc.ctx.temp(I32)
+    dc.ctx.extrl_i64_i32(r, t.vlo[n])
+    return r
+
+
+def _write(t: AArch64Target, dc: DisasContext, n: int, value: Temp, bits: int) -> None:
+    ctx = dc.ctx
+    if bits == 64:
+        ctx.mov(t.vlo[n], value)
+    else:
+        ctx.extu_i32_i64(t.vlo[n], value)
+    ctx.movi(t.vhi[n], 0)
+
+
+def _bits(dc: DisasContext, insn: int) -> int:
+    ftype = field(insn, 23, 22)
+    if ftype == 0:
+        return 32
+    if ftype == 1:
+        return 64
+    raise dc.invalid(insn, "half-precision and unallocated FP types are not supported")
+
+
+def _sfx(bits: int) -> str:
+    return "f32" if bits == 32 else "f64"
+
+
+def _ty(bits: int):
+    return I32 if bits == 32 else I64
+
+
+def _rm(dc: DisasContext) -> int:
+    return int(RoundingMode(dc.flags & 3))
+
+
+# -- NaN propagation -------------------------------------------------------------------------
+
+
+def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
+               quiet_only_both: bool = False) -> Temp:  # fmt: skip
+    """Arm's choice of NaN result, given the default-NaN result of the IR op."""
+    ctx = dc.ctx
+    ty = _ty(bits)
+    sfx = _sfx(bits)
+    classes = []
+    for op in ops:
+        c = ctx.temp(ty)
+        ctx.emit(f"fclass_{sfx}", c, op)
+        classes.append(c)
+    res = ctx.temp(ty)
+    ctx.mov(res, result)
+    if quiet_only_both:  # minNum/maxNum: two quiet NaNs give the first
+        both = ctx.temp(ty)
+        ctx.and_(both, classes[0], classes[1])
+        ctx.movcond(res, both, 2, ops[0], res, Cond.EQ)
+    else:
+        for op, c in reversed(list(zip(ops, classes, strict=True))):
+            ctx.movcond(res, c, 2, op, res, Cond.EQ)
+    for op, c in reversed(list(zip(ops, classes, strict=True))):
+        q = ctx.temp(ty)
+        ctx.or_(q, op, QUIET[bits])
+        ctx.movcond(res, c, 1, q, res, Cond.EQ)
+    return res
+
+
+# -- data processing ----------------------------------------------------------------------------
+
+_TWO = {0: "fmul", 1: "fdiv", 2: "fadd", 3: "fsub", 4: "fmax", 5: "fmin", 6: "fmaxnm",
+        7: "fminnm", 8: "fnmul"}  # fmt: skip
+
+
+def fp_2src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    name = _TWO.get(field(insn, 15, 12))
+    if name is None:
+        raise dc.invalid(insn, "unallocated FP 2-source opcode")
+    ctx, sfx = dc.ctx, _sfx(bits)
+    a, b = _read(t, dc, field(insn, 9, 5), bits), _read(t, dc, field(insn, 20, 16), bits)
+    r = ctx.temp(_ty(bits))
+    if name in ("fmax", "fmin", "fmaxnm", "fminnm"):
+        ctx.emit(f"{name}_{sfx}", r, a, b)
+    else:
+        ctx.emit(f"{'fmul' if name == 'fnmul' else name}_{sfx}", r, a, b, _rm(dc))
+    r = _propagate(dc, r, [a, b], bits, quiet_only_both=name.endswith("nm"))
+    if name == "fnmul":
+        ctx.emit(f"fneg_{sfx}", r, r)
+    _write(t, dc, field(insn, 4, 0), r, bits)
+
+
+def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    opcode = field(insn, 20, 15)
+    ctx, sfx = dc.ctx, _sfx(bits)
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    a = _read(t, dc, rn, bits)
+    r = ctx.temp(_ty(bits))
+    if opcode == 0:
+        ctx.mov(r, a)
+    elif opcode == 1:
+        ctx.emit(f"fabs_{sfx}", r, a)
+    elif opcode == 2:
+        ctx.emit(f"fneg_{sfx}", r, a)
+    elif opcode == 3:
+        ctx.emit(f"fsqrt_{sfx}", r, a, _rm(dc))
+        r = _propagate(dc, r, [a], bits)
+    elif opcode in (4, 5) and (opcode == 4) == (bits == 64):
+        _fcvt(t, dc, a, bits, rd)
+        return
+    else:
+        raise dc.invalid(insn, "unsupported FP 1-source opcode")
+    _write(t, dc, rd, r, bits)
+
+
+def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> None:
+    """FCVT between single and double, with Arm's NaN payload conversion."""
+    ctx = dc.ctx
+    cls = ctx.temp(_ty(bits))
+    ctx.emit(f"fclass_{_sfx(bits)}", cls, a)
+    if bits == 32:  # single -> double
+        r, nan = ctx.temp(I64), ctx.temp(I64)
+        ctx.emit("fcvt_f32_f64", r, a, _rm(dc))
+        wide, sign = ctx.temp(I64), ctx.temp(I64)
+        ctx.extu_i32_i64(wide, a)
+        ctx.and_(nan, wide, 0x3FFFFF)  # payload below the quiet bit
+        ctx.shl(nan, nan, 29)
+        ctx.shr(sign, wide, 31)
+        ctx.shl(sign, sign, 63)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FF8000000000000)
+        c64 = ctx.temp(I64)
+        ctx.extu_i32_i64(c64, cls)
+        ctx.movcond(r, c64, 0, nan, r, Cond.NE)
+        _write(t, dc, rd, r, 64)
+    else:  # double -> single
+        r, nan = ctx.temp(I32), ctx.temp(I64)
+        ctx.emit("fcvt_f64_f32", r, a, _rm(dc))
+        sign = ctx.temp(I64)
+        ctx.shr(nan, a, 29)
+        ctx.and_(nan, nan, 0x3FFFFF)
+        ctx.shr(sign, a, 63)
+        ctx.shl(sign, sign, 31)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FC00000)
+        n32 = ctx.temp(I32)
+        ctx.extrl_i64_i32(n32, nan)
+        c32 = ctx.temp(I32)
+        ctx.extrl_i64_i32(c32, cls)
+        ctx.movcond(r, c32, 0, n32, r, Cond.NE)
+        _write(t, dc, rd, r, 32)
+
+
+def fp_3src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    o1, o0 = field(insn, 21, 21), field(insn, 15, 15)
+    ctx, sfx = dc.ctx, _sfx(bits)
+    n = _read(t, dc, field(insn, 9, 5), bits)
+    m = _read(t, dc, field(insn, 20, 16), bits)
+    acc = _read(t, dc, field(insn, 14, 10), bits)
+    ty = _ty(bits)
+    if o0:  # FMSUB / FNMSUB: the product is negated
+        nn = ctx.temp(ty)
+        ctx.emit(f"fneg_{sfx}", nn, n)
+        n_used = nn
+    else:
+        n_used = n
+    if o1:  # FNMADD / FNMSUB: the addend is negated
+        na = ctx.temp(ty)
+        ctx.emit(f"fneg_{sfx}", na, acc)
+        acc_used = na
+    else:
+        acc_used = acc
+    r = ctx.temp(ty)
+    ctx.emit(f"fma_{sfx}", r, n_used, m, acc_used, _rm(dc))
+    r = _propagate(dc, r, [acc, n, m], bits)
+    _write(t, dc, field(insn, 4, 0), r, bits)
+
+
+def _set_flags_from_fcmp(t: AArch64Target, dc: DisasContext, cmp: Temp, bits: int) -> None:
+    ctx = dc.ctx
+    r = cmp
+    if bits == 32:
+        r = ctx.temp(I64)
+        ctx.extu_i32_i64(r, cmp)
+    ctx.setcond(t.nf, r, 1, Cond.EQ)
+    ctx.shl(t.nf, t.nf, 63)
+    ctx.setcond(t.zf, r, 2, Cond.NE)
+    ctx.setcond(t.cf, r, 2, Cond.GEU)
+    ctx.setcond(t.vf, r, 8, Cond.EQ)
+    ctx.shl(t.vf, t.vf, 63)
+
+
+def fp_compare(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    ctx = dc.ctx
+    a = _read(t, dc, field(insn, 9, 5), bits)
+    if field(insn, 3, 3):
+        b = ctx.temp(_ty(bits))
+        ctx.movi(b, 0)
+    else:
+        b = _read(t, dc, field(insn, 20, 16), bits)
+    r = ctx.temp(_ty(bits))
+    ctx.emit(f"fcmp_{_sfx(bits)}", r, a, b)
+    _set_flags_from_fcmp(t, dc, r, bits)
+
+
+def fp_ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    ctx = dc.ctx
+    cond, x, y = t.cond(dc, field(insn, 15, 12))
+    skip, done = ctx.label(), ctx.label()
+    if cond is not Cond.ALWAYS:
+        ctx.brcond(cond.invert(), x, y, skip)
+    a = _read(t, dc, field(insn, 9, 5), bits)
+    b = _read(t, dc, field(insn, 20, 16), bits)
+    r = ctx.temp(_ty(bits))
+    ctx.emit(f"fcmp_{_sfx(bits)}", r, a, b)
+    _set_flags_from_fcmp(t, dc, r, bits)
+    ctx.br(done)
+    ctx.set_label(skip)
+    nzcv = insn & 15
+    ctx.movi(t.nf, (1 << 63) if nzcv & 8 else 0)
+    ctx.movi(t.zf, 0 if nzcv & 4 else 1)
+    ctx.movi(t.cf, (nzcv >> 1) & 1)
+    ctx.movi(t.vf, (1 << 63) if nzcv & 1 else 0)
+    ctx.set_label(done)
+
+
+def fp_csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    ctx = dc.ctx
+    a = _read(t, dc, field(insn, 9, 5), bits)
+    b = _read(t, dc, field(insn, 20, 16), bits)
+    cond, x, y = t.cond(dc, field(insn, 15, 12))
+    r = ctx.temp(I64)
+    wa, wb = ctx.temp(I64), ctx.temp(I64)
+    if bits == 32:
+        ctx.extu_i32_i64(wa, a)
+        ctx.extu_i32_i64(wb, b)
+    else:
+        ctx.mov(wa, a)
+        ctx.mov(wb, b)
+    if cond is Cond.ALWAYS:
+        ctx.mov(r, wa)
+    else:
+        ctx.movcond(r, x, ctx.const(I64, y) if isinstance(y, int) else y, wa, wb, cond)
+    rd = field(insn, 4, 0)
+    ctx.mov(t.vlo[rd], r)
+    ctx.movi(t.vhi[rd], 0)
+
+
+def fp_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    bits = _bits(dc, insn)
+    imm8 = field(insn, 20, 13)
+    sign, b6, mid, frac = imm8 >> 7, (imm8 >> 6) & 1, (imm8 >> 4) & 3, imm8 & 15
+    if bits == 32:
+        exp = ((b6 ^ 1) << 7) | ((0x1F if b6 else 0) << 2) | mid
+        value = sign << 31 | exp << 23 | frac << 19
+    else:
+        exp = ((b6 ^ 1) << 10) | ((0xFF if b6 else 0) << 2) | mid
+        value = sign << 63 | exp << 52 | frac << 48
+    rd = field(insn, 4, 0)
+    dc.ctx.movi(t.vlo[rd], value)
+    dc.ctx.movi(t.vhi[rd], 0)
+
+
+def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """SCVTF/UCVTF, FCVTZS/FCVTZU (and the other rounding FCVT*), FMOV general."""
+    sf, ftype, rmode, opcode = insn >> 31, field(insn, 23, 22), field(insn, 20, 19), field(
+        insn, 18, 16)  # fmt: skip
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    ctx = dc.ctx
+    if opcode in (6, 7):  # FMOV between general and FP registers
+        if rmode == 1 and ftype == 2 and sf:  # the top half of a 128-bit register
+            if opcode == 7:
+                ctx.mov(t.vhi[rd], t.rx(dc, rn))
+            else:
+                t.wx(dc, rd, t.vhi[rn])
+            return
+        if rmode or (ftype == 0) == bool(sf):
+            raise dc.invalid(insn, "unallocated FMOV (general)")
+        if opcode == 7:
+            v = ctx.temp()
+            if sf:
+                ctx.mov(v, t.rx(dc, rn))
+            else:
+                ctx.ext32u(v, t.rx(dc, rn))
+            ctx.mov(t.vlo[rd], v)
+            ctx.movi(t.vhi[rd], 0)
+        else:
+            v = ctx.temp()
+            if sf:
+                ctx.mov(v, t.vlo[rn])
+            else:
+                ctx.ext32u(v, t.vlo[rn])
+            t.wx(dc, rd, v, sf)
+        return
+    bits = _bits(dc, insn)
+    if opcode in (2, 3) and rmode == 0:  # SCVTF / UCVTF
+        src = ctx.temp()
+        if sf:
+            ctx.mov(src, t.rx(dc, rn))
+        elif opcode == 2:
+            ctx.ext32s(src, t.rx(dc, rn))
+        else:
+            ctx.ext32u(src, t.rx(dc, rn))
+        r = ctx.temp(_ty(bits))
+        ctx.emit(f"itof_{_sfx(bits)}", r, src, int(opcode == 2), _rm(dc))
+        _write(t, dc, rd, r, bits)
+        return
+    if opcode in (0, 1, 4, 5):  # FCVT{N,P,M,Z}{S,U} by rmode; FCVTA{S,U}
+        if opcode in (4, 5):
+            if rmode:
+                raise dc.invalid(insn, "unallocated conversion")
+            rm = int(RoundingMode.NEAREST_AWAY)
+        else:
+            rm = (RoundingMode.NEAREST_EVEN, RoundingMode.UP, RoundingMode.DOWN,
+                  RoundingMode.ZERO)[rmode]  # fmt: skip
+        signed = int(opcode in (0, 4))
+        a = _read(t, dc, rn, bits)
+        r = ctx.temp()
+        ctx.emit(f"ftoi_{_sfx(bits)}", r, a, signed, 64 if sf else 32, int(rm))
+        t.wx(dc, rd, r, sf)
+        return
+    raise dc.invalid(insn, "unsupported FP/integer conversion")
+
+
+# -- AdvSIMD ------------------------------------------------------------------------------
+
+
+def _expand_imm(op: int, cmode: int, imm8: int) -> int | None:
+    """AdvSIMDExpandImm: the 64-bit pattern of a modified immediate."""
+    c = cmode >> 1
+    if c in (0, 1, 2, 3):
+        v = imm8 << (8 * c)
+        return v | v << 32
+    if c in (4, 5):
+        v = imm8 << (8 * (c - 4))
+        return v * 0x0001000100010001
+    if c == 6:
+        v = (imm8 << 8 | 0xFF) if not cmode & 1 else (imm8 << 16 | 0xFFFF)
+        return v | v << 32
+    if cmode == 14 and not op:
+        return imm8 * 0x0101010101010101
+    if cmode == 14:
+        return sum((0xFF << (8 * i)) for i in range(8) if imm8 >> i & 1)
+    if cmode == 15 and not op:  # FMOV (vector, single)
+        b6 = (imm8 >> 6) & 1
+        exp = ((b6 ^ 1) << 7) | ((0x1F if b6 else 0) << 2) | ((imm8 >> 4) & 3)
+        v = (imm8 >> 7) << 31 | exp << 23 | (imm8 & 15) << 19
+        return v | v << 32
+    if cmode == 15:  # FMOV (vector, double)
+        b6 = (imm8 >> 6) & 1
+        exp = ((b6 ^ 1) << 10) | ((0xFF if b6 else 0) << 2) | ((imm8 >> 4) & 3)
+        return (imm8 >> 7) << 63 | exp << 52 | (imm8 & 15) << 48
+    return None
+
+
+def simd_mod_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, op, cmode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 15, 12)
+    imm8 = field(insn, 18, 16) << 5 | field(insn, 9, 5)
+    imm = _expand_imm(op, cmode, imm8)
+    if imm is None or (cmode == 15 and op and not q):
+        raise dc.invalid(insn, "unallocated modified immediate")
+    rd = insn & 31
+    ctx = dc.ctx
+    is_orr_bic = cmode < 12 and cmode & 1
+    invert = op and not is_orr_bic and cmode not in (14, 15)
+    if invert:
+        imm ^= M64
+    for half, reg in ((0, t.vlo[rd]), (1, t.vhi[rd])):
+        if half and not q:
+            ctx.movi(reg, 0)
+        elif is_orr_bic:
+            (ctx.andc if op else ctx.or_)(reg, reg, imm)
+        else:
+            ctx.movi(reg, imm)
+
+
+def simd_dup_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, imm5 = field(insn, 30, 30), field(insn, 20, 16)
+    size = (imm5 & -imm5).bit_length() - 1
+    if size > 3 or (size == 3 and not q):
+        raise dc.invalid(insn, "unallocated DUP")
+    ctx = dc.ctx
+    v = ctx.temp()
+    ctx.extract(v, t.rx(dc, field(insn, 9, 5)), 0, 8 << size) if size < 3 else ctx.mov(
+        v, t.rx(dc, field(insn, 9, 5)))  # fmt: skip
+    if size < 3:
+        ctx.mul(v, v, M64 // ((1 << (8 << size)) - 1))
+    rd = insn & 31
+    ctx.mov(t.vlo[rd], v)
+    if q:
+        ctx.mov(t.vhi[rd], v)
+    else:
+        ctx.movi(t.vhi[rd], 0)
+
+
+def _lane_high_bits(size: int) -> int:
+    return (M64 // ((1 << (8 << size)) - 1)) << ((8 << size) - 1) & M64
+
+
+def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 15, 11)  # fmt: skip
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    ctx = dc.ctx
+    if opcode == 3:
+        results = []
+        for half in range(2 if q else 1):
+            a = (t.vlo if half == 0 else t.vhi)[rn]
+            b = (t.vlo if half == 0 else t.vhi)[rm]
+            d = (t.vlo if half == 0 else t.vhi)[rd]
+            r = ctx.temp()
+            if not u:
+                (ctx.and_, ctx.andc, ctx.or_, ctx.orc)[size](r, a, b)
+            elif size == 0:
+                ctx.xor(r, a, b)
+            else:  # BSL, BIT, BIF: bitwise selects
+                sel, x, y = {1: (d, a, b), 2: (b, a, d), 3: (b, d, a)}[size]
+                s1, s2 = ctx.temp(), ctx.temp()
+                ctx.and_(s1, x, sel)
+                ctx.andc(s2, y, sel)
+                ctx.or_(r, s1, s2)
+            results.append(r)
+    elif opcode in (16, 17) and (size < 3 or q):
+        h = _lane_high_bits(size)
+        results = []
+        for half in range(2 if q else 1):
+            a = (t.vlo if half == 0 else t.vhi)[rn]
+            b = (t.vlo if half == 0 else t.vhi)[rm]
+            r = ctx.temp()
+            if opcode == 16 and size == 3:
+                (ctx.sub if u else ctx.add)(r, a, b)
+            elif opcode == 16:
+                x, y, z = ctx.temp(), ctx.temp(), ctx.temp()
+                if not u:  # lane-wise add without carries between lanes
+                    ctx.andc(x, a, h)
+                    ctx.andc(y, b, h)
+                    ctx.add(r, x, y)
+                    ctx.xor(z, a, b)
+                    ctx.and_(z, z, h)
+                    ctx.xor(r, r, z)
+                else:
+                    ctx.or_(x, a, h)
+                    ctx.andc(y, b, h)
+                    ctx.sub(r, x, y)
+                    ctx.eqv(z, a, b)
+                    ctx.and_(z, z, h)
+                    ctx.xor(r, r, z)
+            else:  # CMTST (u=0) / CMEQ (u=1): all ones per lane where the test holds
+                bits = 8 << size
+                ctx.movi(r, 0)
+                for lane in range(64 // bits):
+                    la, lb, m = ctx.temp(), ctx.temp(), ctx.temp()
+                    ctx.extract(la, a, lane * bits, bits)
+                    ctx.extract(lb, b, lane * bits, bits)
+                    if u:
+                        ctx.setcond(m, la, lb, Cond.EQ)
+                    else:
+                        ctx.setcond(m, la, lb, Cond.TSTNE)
+                    ctx.neg(m, m)
+                    ctx.deposit(r, r, m, lane * bits, bits)
+            results.append(r)
+    else:
+        raise dc.invalid(insn, "unsupported AdvSIMD three-same instruction")
+    ctx.mov(t.vlo[rd], results[0])
+    if q:
+        ctx.mov(t.vhi[rd], results[1])
+    else:
+        ctx.movi(t.vhi[rd], 0)
+
+
+PATTERNS = (
+    ("00011110xx1xxxxx001000xxxxxxxxxx", fp_compare),
+    ("00011110xx1xxxxxxxxx01xxxxx0xxxx", fp_ccmp),
+    ("00011110xx1xxxxxxxxx11xxxxxxxxxx", fp_csel),
+    ("00011110xx1xxxxxxxxx10xxxxxxxxxx", fp_2src),
+    ("00011110xx1xxxxxx10000xxxxxxxxxx", fp_1src),
+    ("00011110xx1xxxxxxxx10000000xxxxx", fp_imm),
+    ("x0011110xx1xxxxx000000xxxxxxxxxx", fp_int),
+    ("00011111xxxxxxxxxxxxxxxxxxxxxxxx", fp_3src),
+    ("0xx0111100000xxxxxxx01xxxxxxxxxx", simd_mod_imm),
+    ("0x001110000xxxxx000011xxxxxxxxxx", simd_dup_general),
+    ("0xx01110xx1xxxxxxxxxx1xxxxxxxxxx", simd_3same),
+)

@@ -1,0 +1,316 @@
+"""Translators: loads, stores, exclusives, acquire/release and LSE atomics.
+
+Owns the IR for every A64 memory instruction of the general and the SIMD&FP
+register files: the addressing modes (unsigned offset, unscaled, pre/post
+index, register offset with extend and shift, literal, pairs) and the access
+sizes. Every instruction performs all of its memory accesses before it
+writes any register (the loaded values go to temporaries first), so a fault
+leaves it restartable. Exclusives keep one monitor (address and value, as
+QEMU's user mode does): a store-exclusive succeeds when its address is the
+monitored one and memory still holds the value the load-exclusive saw.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I64, Cond, MemOp
+
+from .bits import field, sext
+from .trans_dp import extend_reg
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64 = (1 << 64) - 1
+
+
+def _ld(dc: DisasContext, addr: Temp, size: int, signed: bool = False) -> Temp:
+    v = dc.ctx.temp()
+    memop = size | (MemOp.MO_SIGN if signed else 0)
+    dc.ctx.emit("qemu_ld_i64", v, addr, memop, 0)
+    return v
+
+
+def _st(dc: DisasContext, value: Temp, addr: Temp, size: int) -> None:
+    dc.ctx.emit("qemu_st_i64", value, addr, size, 0)
+
+
+def _offset(dc: DisasContext, base: Temp, offset: int) -> Temp:
+    a = dc.ctx.temp()
+    dc.ctx.add(a, base, offset & M64)
+    return a
+
+
+# -- the SIMD&FP register file ------------------------------------------------------------
+
+
+def load_vreg(t: AArch64Target, dc: DisasContext, addr: Temp, log2: int) -> tuple[Temp, Temp]:
+    """(low, high) halves loaded for a 2^log2-byte access to a vector register."""
+    ctx = dc.ctx
+    hi = ctx.temp()
+    if log2 == 4:
+        lo = _ld(dc, addr, 3)
+        hi = _ld(dc, _offset(dc, addr, 8), 3)
+    else:
+        lo = _ld(dc, addr, log2)
+        ctx.movi(hi, 0)
+    return lo, hi
+
+
+def write_vreg(t: AArch64Target, dc: DisasContext, n: int, lo: Temp, hi: Temp) -> None:
+    dc.ctx.mov(t.vlo[n], lo)
+    dc.ctx.mov(t.vhi[n], hi)
+
+
+def store_vreg(t: AArch64Target, dc: DisasContext, n: int, addr: Temp, log2: int) -> None:
+    if log2 == 4:
+        _st(dc, t.vlo[n], addr, 3)
+        _st(dc, t.vhi[n], _offset(dc, addr, 8), 3)
+    else:
+        _st(dc, t.vlo[n], addr, log2)
+
+
+# -- single register -------------------------------------------------------------------------
+
+
+def _single(t: AArch64Target, dc: DisasContext, insn: int, addr: Temp,
+            writeback: Temp | None, rn: int) -> None:  # fmt: skip
+    """The access part shared by every single-register form."""
+    size, v, opc, rt = field(insn, 31, 30), field(insn, 26, 26), field(insn, 23, 22), insn & 31
+    if v:
+        log2 = 4 if opc & 2 else size
+        if opc & 2 and size:
+            raise dc.invalid(insn, "unallocated SIMD&FP load/store size")
+        if opc & 1:
+            lo, hi = load_vreg(t, dc, addr, log2)
+            write_vreg(t, dc, rt, lo, hi)
+        else:
+            store_vreg(t, dc, rt, addr, log2)
+    elif opc == 0:
+        _st(dc, t.rx(dc, rt), addr, size)
+    elif opc == 1:
+        t.wx(dc, rt, _ld(dc, addr, size))
+    elif size == 3:
+        if opc == 3:
+            raise dc.invalid(insn, "unallocated load/store")
+        # PRFM: no effect
+    elif opc == 2:
+        t.wx(dc, rt, _ld(dc, addr, size, signed=True))
+    elif size < 2:
+        t.wx(dc, rt, _ld(dc, addr, size, signed=True), sf=0)
+    else:
+        raise dc.invalid(insn, "unallocated load/store")
+    if writeback is not None:
+        dc.ctx.mov(t.rsp(rn), writeback)
+
+
+def single_uimm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    size, v, opc = field(insn, 31, 30), field(insn, 26, 26), field(insn, 23, 22)
+    scale = 4 if v and opc & 2 else size
+    rn = field(insn, 9, 5)
+    addr = _offset(dc, t.rsp(rn), field(insn, 21, 10) << scale)
+    _single(t, dc, insn, addr, None, rn)
+
+
+def single_imm9(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    imm, kind, rn = sext(field(insn, 20, 12), 9), field(insn, 11, 10), field(insn, 9, 5)
+    base = t.rsp(rn)
+    if kind == 1:  # post-index
+        addr = dc.ctx.temp()
+        dc.ctx.mov(addr, base)
+        _single(t, dc, insn, addr, _offset(dc, base, imm), rn)
+    elif kind == 3:  # pre-index
+        addr = _offset(dc, base, imm)
+        _single(t, dc, insn, addr, addr, rn)
+    else:  # unscaled (LDUR/STUR) or unprivileged (LDTR/STTR: the same at EL0)
+        _single(t, dc, insn, _offset(dc, base, imm), None, rn)
+
+
+def single_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    size, v, opc = field(insn, 31, 30), field(insn, 26, 26), field(insn, 23, 22)
+    option, s = field(insn, 15, 13), field(insn, 12, 12)
+    if not option & 2:
+        raise dc.invalid(insn, "unallocated register-offset extend")
+    scale = 4 if v and opc & 2 else size
+    rn = field(insn, 9, 5)
+    off = extend_reg(dc, t.rx(dc, field(insn, 20, 16)), option, scale if s else 0)
+    addr = dc.ctx.temp()
+    dc.ctx.add(addr, t.rsp(rn), off)
+    _single(t, dc, insn, addr, None, rn)
+
+
+def load_literal(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    opc, v, rt = field(insn, 31, 30), field(insn, 26, 26), insn & 31
+    addr = dc.ctx.const(I64, (dc.insn_start_pc + 4 * sext(field(insn, 23, 5), 19)) & M64)
+    if v:
+        if opc == 3:
+            raise dc.invalid(insn, "unallocated literal load")
+        lo, hi = load_vreg(t, dc, addr, 2 + opc)
+        write_vreg(t, dc, rt, lo, hi)
+    elif opc == 0:
+        t.wx(dc, rt, _ld(dc, addr, 2))
+    elif opc == 1:
+        t.wx(dc, rt, _ld(dc, addr, 3))
+    elif opc == 2:
+        t.wx(dc, rt, _ld(dc, addr, 2, signed=True))
+    # opc 3: PRFM (literal), no effect
+
+
+# -- pairs ------------------------------------------------------------------------------------
+
+
+def pair(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    opc, v, kind, load = field(insn, 31, 30), field(insn, 26, 26), field(insn, 24, 23), field(
+        insn, 22, 22)  # fmt: skip
+    rt2, rn, rt = field(insn, 14, 10), field(insn, 9, 5), insn & 31
+    if opc == 3 or (not v and opc == 1 and not load):
+        raise dc.invalid(insn, "unallocated load/store pair")
+    log2 = 2 + opc if v else (3 if opc == 2 else 2)
+    imm = sext(field(insn, 21, 15), 7) << log2
+    base = t.rsp(rn)
+    ctx = dc.ctx
+    if kind == 1:  # post-index
+        addr = ctx.temp()
+        ctx.mov(addr, base)
+    else:
+        addr = _offset(dc, base, imm)
+    addr2 = _offset(dc, addr, 1 << log2)
+    if v:
+        if load:
+            a = load_vreg(t, dc, addr, log2)
+            b = load_vreg(t, dc, addr2, log2)
+            write_vreg(t, dc, rt, *a)
+            write_vreg(t, dc, rt2, *b)
+        else:
+            store_vreg(t, dc, rt, addr, log2)
+            store_vreg(t, dc, rt2, addr2, log2)
+    elif load:
+        signed = opc == 1  # LDPSW
+        a = _ld(dc, addr, log2, signed)
+        b = _ld(dc, addr2, log2, signed)
+        sf = 1 if opc else 0
+        t.wx(dc, rt, a, sf)
+        t.wx(dc, rt2, b, sf)
+    else:
+        _st(dc, t.rx(dc, rt), addr, log2)
+        _st(dc, t.rx(dc, rt2), addr2, log2)
+    if kind == 1:
+        ctx.add(base, base, imm & M64)
+    elif kind == 3:
+        ctx.mov(base, addr)
+
+
+# -- exclusives, acquire/release, compare-and-swap ------------------------------------------------
+
+
+def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    size, o2, load, o1 = field(insn, 31, 30), field(insn, 23, 23), field(insn, 22, 22), field(
+        insn, 21, 21)  # fmt: skip
+    rs, o0, rt2, rn, rt = field(insn, 20, 16), field(insn, 15, 15), field(insn, 14, 10), field(
+        insn, 9, 5), insn & 31  # fmt: skip
+    ctx = dc.ctx
+    addr = ctx.temp(local=True)
+    ctx.mov(addr, t.rsp(rn))
+    if o2 and o1:
+        if rt2 != 31:
+            raise dc.invalid(insn, "unallocated compare-and-swap")
+        _cas(t, dc, size, addr, rs, rt)
+        return
+    if o2:  # LDAR / STLR (and the LORegion forms, the same in user mode)
+        if load:
+            ctx.mb(0)
+            t.wx(dc, rt, _ld(dc, addr, size))
+        else:
+            ctx.mb(0)
+            _st(dc, t.rx(dc, rt), addr, size)
+        return
+    if o1 and size < 2:
+        raise dc.invalid(insn, "CASP is not supported")
+    if load:
+        a = _ld(dc, addr, size)
+        ctx.mov(t.excl_addr, addr)
+        ctx.mov(t.excl_val, a)
+        if o1:
+            b = _ld(dc, _offset(dc, addr, 1 << size), size)
+            ctx.mov(t.excl_val2, b)
+            t.wx(dc, rt2, b)
+        t.wx(dc, rt, a)
+        if o0:
+            ctx.mb(0)
+        return
+    # store-exclusive: status 0 on success, 1 on failure
+    status = ctx.temp(local=True)
+    fail, done = ctx.label(), ctx.label()
+    ctx.brcond(Cond.NE, addr, t.excl_addr, fail)
+    cur = _ld(dc, addr, size)
+    ctx.brcond(Cond.NE, cur, t.excl_val, fail)
+    if o1:
+        cur2 = _ld(dc, _offset(dc, addr, 1 << size), size)
+        ctx.brcond(Cond.NE, cur2, t.excl_val2, fail)
+        _st(dc, t.rx(dc, rt), addr, size)
+        _st(dc, t.rx(dc, rt2), _offset(dc, addr, 1 << size), size)
+    else:
+        _st(dc, t.rx(dc, rt), addr, size)
+    ctx.movi(status, 0)
+    ctx.br(done)
+    ctx.set_label(fail)
+    ctx.movi(status, 1)
+    ctx.set_label(done)
+    ctx.movi(t.excl_addr, M64)
+    t.wx(dc, rs, status)
+
+
+def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt: int) -> None:
+    ctx = dc.ctx
+    cur = ctx.temp(local=True)
+    ctx.emit("qemu_ld_i64", cur, addr, size, 0)
+    expect = ctx.temp()
+    ctx.mov(expect, t.rx(dc, rs))
+    if size < 3:
+        ctx.and_(expect, expect, (1 << (8 << size)) - 1)
+    skip = ctx.label()
+    ctx.brcond(Cond.NE, cur, expect, skip)
+    _st(dc, t.rx(dc, rt), addr, size)
+    ctx.set_label(skip)
+    t.wx(dc, rs, cur)
+
+
+def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    size, v, rs, o3, opc = field(insn, 31, 30), field(insn, 26, 26), field(insn, 20, 16), field(
+        insn, 15, 15), field(insn, 14, 12)  # fmt: skip
+    rn, rt = field(insn, 9, 5), insn & 31
+    if v or (o3 and opc):
+        raise dc.invalid(insn, "unallocated or unsupported atomic memory operation")
+    ctx = dc.ctx
+    addr = ctx.temp()
+    ctx.mov(addr, t.rsp(rn))
+    old = _ld(dc, addr, size)
+    operand = t.rx(dc, rs)
+    new = ctx.temp()
+    bits = 8 << size
+    if o3:
+        ctx.mov(new, operand)  # SWP
+    elif opc == 0:
+        ctx.add(new, old, operand)
+    elif opc == 1:
+        ctx.andc(new, old, operand)
+    elif opc == 2:
+        ctx.xor(new, old, operand)
+    elif opc == 3:
+        ctx.or_(new, old, operand)
+    else:
+        a, b = ctx.temp(), ctx.temp()
+        signed = opc in (4, 5)
+        if signed:
+            ctx.sextract(a, old, 0, bits) if bits < 64 else ctx.mov(a, old)
+            ctx.sextract(b, operand, 0, bits) if bits < 64 else ctx.mov(b, operand)
+        else:
+            ctx.extract(a, old, 0, bits) if bits < 64 else ctx.mov(a, old)
+            ctx.extract(b, operand, 0, bits) if bits < 64 else ctx.mov(b, operand)
+        cond = {4: Cond.GT, 5: Cond.LT, 6: Cond.GTU, 7: Cond.LTU}[opc]
+        ctx.movcond(new, a, b, a, b, cond)
+    _st(dc, new, addr, size)
+    t.wx(dc, rt, old)
