@@ -90,6 +90,26 @@ class CPU:
             tb, index = where
             self.pc = tb.insn_pcs[index]
 
+    def lookup_tb_ptr(self) -> TB | None:
+        """QEMU's helper_lookup_tb_ptr: after an indirect jump, the next TB straight from
+        the jump cache, or None when the execution loop must decide (a miss, the
+        run's ``until``, a pending flush, hash-only lookups, or a one-off TB)."""
+        engine = self.engine
+        pc = self.state[engine.target.pc_offset // SLOT]
+        until = engine.until
+        if pc == until or engine.flush_pending or engine.tb_cache.hash_only:
+            return None
+        tb = self.jmp_cache[jmp_cache_index(pc)]
+        if tb is None or tb.pc != pc or tb.cflags or not tb.valid:
+            return None
+        if until is not None and tb.pc < until < tb.pc + tb.size:
+            return None
+        cs_base, flags = engine.target.tb_flags(self)
+        if tb.flags != flags or tb.cs_base != cs_base:
+            return None
+        engine.tb_cache.counts["jmp_cache_hits"] += 1
+        return tb
+
     def flush_jmp_cache(self) -> None:
         self.jmp_cache[:] = [None] * JMP_CACHE_SIZE
 

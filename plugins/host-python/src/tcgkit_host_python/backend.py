@@ -9,7 +9,9 @@ code and a full buffer flushes the TB cache the same way.
 
 Chaining: a goto_tb exit returns its slot; ``execute`` follows
 ``tb.jmp_dest[slot]`` without going back to the loop (the Python form of a
-patched direct jump), until an exit that needs the loop or an exit request.
+patched direct jump), and after an indirect jump (EXIT_LOOKUP) takes the next
+TB from the jump cache (``CPU.lookup_tb_ptr``), until an exit that needs the
+loop or an exit request.
 
 Locating: every generated function has the fixed file name
 ``<tcgkit-python-host>`` and its TB as the default of ``_tb``; a traceback
@@ -31,6 +33,7 @@ from tcgkit.exec.cpu import CPU
 from tcgkit.exec.tb import TB
 from tcgkit.host import Alloc, HostBackend
 from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.ops import EXIT_LOOKUP
 
 from .codegen import generate
 
@@ -94,7 +97,13 @@ class PythonHost(HostBackend):
                 r = tb.host(s, cpu, tb)
                 icount += tb.icount
                 if r > 1:
-                    return tb, r
+                    # an indirect jump: look the next TB up here, as generated code
+                    # does in QEMU (lookup_and_goto_ptr), not in the loop
+                    nxt = None if cpu.exit_request or r != EXIT_LOOKUP else cpu.lookup_tb_ptr()
+                    if nxt is None:
+                        return tb, r
+                    tb = nxt
+                    continue
                 nxt = tb.jmp_dest[r]
                 if nxt is None or cpu.exit_request:
                     return tb, r
