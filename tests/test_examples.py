@@ -10,16 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tcgkit import InvalidInstructionError
 from tcgkit.linux.run import run_program
 from tcgkit.plugins import HOST, get_plugin_manager
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-#: programs whose every instruction tcgkit implements today
-RUNNING = ["bytecode.elf", "manyfuncs.elf", "sort.elf"]
-#: programs that still stop at an AdvSIMD instruction tcgkit lacks (see the target's README)
-NOT_YET = {"crc.elf": 0x6F3F0402, "fp.elf": 0x0EA7C005}
-PROGRAMS = [EXAMPLES / "bin" / name for name in RUNNING]
+PROGRAMS = sorted((EXAMPLES / "bin").glob("*.elf"))
 HOSTS = [i.name for i in get_plugin_manager().infos(HOST) if i.obj.native_here()]
 
 
@@ -41,18 +36,8 @@ def test_example_matches_qemu(program: Path, host: str) -> None:
     assert result.stats["guest_instructions"] > 1000
 
 
-def test_every_example_is_accounted_for() -> None:
-    assert sorted(p.name for p in (EXAMPLES / "bin").glob("*.elf")) == sorted(
-        RUNNING + list(NOT_YET)
-    )
-
-
-@pytest.mark.parametrize("name", sorted(NOT_YET))
-def test_unsupported_instruction_stops_with_pc_and_word(name: str) -> None:
-    with pytest.raises(InvalidInstructionError) as info:
-        run_program(EXAMPLES / "bin" / name, host="python", stdout=io.BytesIO())
-    assert info.value.insn == NOT_YET[name]
-    assert info.value.pc is not None
+def test_there_are_examples() -> None:
+    assert len(PROGRAMS) >= 5
 
 
 def test_examples_are_built_from_their_sources(tmp_path: Path) -> None:

@@ -68,6 +68,35 @@ SNIPPETS = {
     " sub v1.2d, v2.2d, v3.2d; and v4.16b, v5.16b, v6.16b; orr v7.8b, v0.8b, v1.8b;"
     " eor v2.16b, v3.16b, v4.16b; bic v5.16b, v6.16b, v7.16b; bsl v0.16b, v1.16b, v2.16b;"
     " cmeq v3.4s, v4.4s, v5.4s; cmtst v6.8h, v7.8h, v0.8h; dup v1.4s, w2; dup v2.2d, x3",
+    "simd_shift": "shl v0.4s, v1.4s, #3; ushr v2.2d, v3.2d, #1; sshr v4.8h, v5.8h, #15;"
+    " sshr v6.16b, v7.16b, #8; usra v0.4s, v1.4s, #7; shrn v2.8b, v3.8h, #4;"
+    " shrn2 v2.16b, v4.8h, #2; sxtl v5.4s, v6.4h; uxtl2 v7.2d, v0.4s; sshll v1.8h, v2.8b, #3",
+    "simd_widen": "umull v0.2d, v1.2s, v2.2s; smull2 v3.4s, v4.8h, v5.8h;"
+    " smlal v6.8h, v7.8b, v0.8b; umlsl2 v1.2d, v2.4s, v3.4s;"
+    " saddl v4.4s, v5.4h, v6.4h; usubl2 v7.8h, v0.16b, v1.16b",
+    "simd_misc": "xtn v0.8b, v1.8h; xtn2 v0.16b, v2.8h; cnt v3.16b, v4.16b; not v5.8b, v6.8b;"
+    " neg v7.4s, v0.4s; abs v1.8h, v2.8h; cmeq v3.2d, v4.2d, #0; cmgt v5.4s, v6.4s, #0;"
+    " cmlt v7.16b, v0.16b, #0; scvtf v1.4s, v2.4s; ucvtf v3.2d, v4.2d; fcvtzs v5.4s, v6.4s;"
+    " fcvtzu v7.2d, v0.2d; fcvtn v1.2s, v2.2d; fcvtn2 v1.4s, v3.2d; fcvtl v4.2d, v5.2s",
+    "simd_permute": "uzp1 v0.16b, v1.16b, v2.16b; uzp2 v3.4s, v4.4s, v5.4s;"
+    " zip1 v6.8h, v7.8h, v0.8h; zip2 v1.2d, v2.2d, v3.2d;"
+    " trn1 v4.8b, v5.8b, v6.8b; trn2 v7.4h, v0.4h, v1.4h;"
+    " ext v2.16b, v3.16b, v4.16b, #5; ext v5.8b, v6.8b, v7.8b, #3",
+    "simd_copy": "ins v0.s[1], w1; ins v2.d[1], x3; mov v4.b[5], v5.b[9]; umov w6, v7.h[3];"
+    " umov x8, v0.d[1]; smov x9, v1.b[15]; smov w10, v2.h[2]; dup v3.8h, v4.h[7];"
+    " dup v5.2d, v6.d[1]; mov s7, v0.s[3]; mov d1, v2.d[1]",
+    "simd_across": "addv b0, v1.16b; addv h2, v3.8h; addv s4, v5.4s; umaxv b6, v7.8b;"
+    " sminv h0, v1.8h; smaxv s2, v3.4s; uminv b4, v5.16b",
+    "simd_arith": "mul v0.4s, v1.4s, v2.4s; mla v3.8h, v4.8h, v5.8h; mls v6.16b, v7.16b, v0.16b;"
+    " cmgt v1.4s, v2.4s, v3.4s; cmhi v4.8h, v5.8h, v6.8h; cmge v7.2d, v0.2d, v1.2d;"
+    " cmhs v2.16b, v3.16b, v4.16b; smax v5.4s, v6.4s, v7.4s; umin v0.8h, v1.8h, v2.8h;"
+    " addp v3.4s, v4.4s, v5.4s; mul v6.8h, v7.8h, v0.h[3]; mla v1.4s, v2.4s, v3.s[1];"
+    " mls v4.4h, v5.4h, v6.h[7]",
+    "simd_fp": "scvtf v0.2d, v0.2d; scvtf v1.4s, v1.4s; fadd v2.2d, v0.2d, v0.2d;"
+    " fmul v3.4s, v1.4s, v1.4s; fsub v4.2d, v2.2d, v0.2d; fdiv v5.4s, v3.4s, v1.4s;"
+    " fmla v2.2d, v0.2d, v4.2d; fmls v3.4s, v1.4s, v5.4s; fmax v6.2d, v0.2d, v2.2d;"
+    " fminnm v7.4s, v1.4s, v3.4s; fmla v2.2d, v0.2d, v4.d[1]; fmul v3.4s, v1.4s, v5.s[2];"
+    " fmls v6.2s, v7.2s, v1.s[0]",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from . import trans_dp as dp
 from . import trans_fp as fp
 from . import trans_mem as mem
+from . import trans_simd as simd
 
 Handler = Callable[[Any, Any, int], None]
 
@@ -63,6 +64,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("xx111000xx1xxxxxxxxx00xxxxxxxxxx", mem.atomic),
     # -- floating point and AdvSIMD --------------------------------------------------------------
     *fp.PATTERNS,
+    *simd.PATTERNS,
 )
 
 

@@ -501,7 +501,11 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                     ctx.deposit(r, r, m, lane * bits, bits)
             results.append(r)
     else:
-        raise dc.invalid(insn, "unsupported AdvSIMD three-same instruction")
+        from .trans_simd import three_same_arith
+
+        if not three_same_arith(t, dc, insn):
+            raise dc.invalid(insn, "unsupported AdvSIMD three-same instruction")
+        return
     ctx.mov(t.vlo[rd], results[0])
     if q:
         ctx.mov(t.vhi[rd], results[1])

@@ -1,0 +1,654 @@
+"""Translators: AdvSIMD lane operations.
+
+Owns the vector instructions gcc emits for auto-vectorized loops beyond the
+immediate/dup/three-same-logic group of ``trans_fp``: shifts by immediate
+(SHL, SSHR/USHR, SSRA/USRA, SHRN, SSHLL/USHLL), three-different (widening
+multiply and multiply-accumulate, widening add/sub), two-register misc
+(XTN, FCVTN, FCVTL, NOT, NEG, ABS, CMxx #0, CNT, SCVTF/UCVTF, FCVTZS/FCVTZU),
+permutes (UZP, ZIP, TRN), EXT, element moves (INS, UMOV, SMOV, DUP element),
+across-lanes reductions (ADDV, [SU]MAXV, [SU]MINV) and the integer and FP
+three-same arithmetic (MUL, MLA, MLS, CMGT/CMHI/CMGE/CMHS, [SU]MAX/MIN, ADDP,
+FADD/FSUB/FMUL/FDIV/FMLA/FMLS/FMAX/FMIN).
+
+Every operation is lanes of i64 IR ops: a vector register is its two 64-bit
+halves (``vlo``/``vhi`` globals); lanes are extracted, computed on, and
+deposited back. No Python helper is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32, I64, Cond
+
+from .bits import field
+from .trans_fp import _propagate, _rm
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64 = (1 << 64) - 1
+
+
+# -- lanes ---------------------------------------------------------------------------------
+
+
+def get_lanes(t: AArch64Target, dc: DisasContext, n: int, esize: int, count: int,
+              signed: bool = False, part: int = 0) -> list[Temp]:  # fmt: skip
+    """``count`` lanes of ``esize`` bits of v<n>, from lane ``part * count`` on."""
+    ctx = dc.ctx
+    out = []
+    per_half = 64 // esize
+    for i in range(part * count, part * count + count):
+        half = t.vlo[n] if i < per_half else t.vhi[n]
+        pos = (i % per_half) * esize
+        v = ctx.temp()
+        if esize == 64:
+            ctx.mov(v, half)
+        elif signed:
+            ctx.sextract(v, half, pos, esize)
+        else:
+            ctx.extract(v, half, pos, esize)
+        out.append(v)
+    return out
+
+
+def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esize: int,
+              upper: bool = False) -> None:  # fmt: skip
+    """Write ``lanes`` into v<d>: the whole register (zeroing what is left), or
+    with ``upper`` the high half only (the "2" forms), keeping the low half."""
+    ctx = dc.ctx
+    per_half = 64 // esize
+    halves = []
+    for h in range(2):
+        chunk = lanes[h * per_half : (h + 1) * per_half]
+        r = ctx.temp()
+        ctx.movi(r, 0)
+        for i, v in enumerate(chunk):
+            if esize == 64:
+                ctx.mov(r, v)
+            else:
+                ctx.deposit(r, r, v, i * esize, esize)
+        halves.append((r, bool(chunk)))
+    if upper:
+        ctx.mov(t.vhi[d], halves[0][0])
+        return
+    ctx.mov(t.vlo[d], halves[0][0])
+    if halves[1][1]:
+        ctx.mov(t.vhi[d], halves[1][0])
+    else:
+        ctx.movi(t.vhi[d], 0)
+
+
+def _esize(size: int) -> int:
+    return 8 << size
+
+
+# -- shifts by immediate -------------------------------------------------------------------
+
+
+def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, u, immh, immb, opcode = (field(insn, 30, 30), field(insn, 29, 29), field(insn, 22, 19),
+                                field(insn, 18, 16), field(insn, 15, 11))  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    esize = 8 << (immh.bit_length() - 1)
+    if esize == 64 and not q and opcode not in (0x10, 0x14):
+        raise dc.invalid(insn, "reserved 64-bit lane form")
+    amount = immh << 3 | immb
+    right, left = 2 * esize - amount, amount - esize
+    ctx = dc.ctx
+    count = (128 if q else 64) // esize
+    if opcode in (0, 2):  # [SU]SHR, [SU]SRA
+        src = get_lanes(t, dc, rn, esize, count, signed=not u)
+        acc = get_lanes(t, dc, rd, esize, count) if opcode == 2 else None
+        out = []
+        for i, v in enumerate(src):
+            r = ctx.temp()
+            if right >= esize:  # a shift by the element size: all sign bits, or zero
+                if u:
+                    ctx.movi(r, 0)
+                else:
+                    ctx.sar(r, v, esize - 1)
+            else:
+                (ctx.shr if u else ctx.sar)(r, v, right)
+            if acc is not None:
+                ctx.add(r, r, acc[i])
+            out.append(r)
+        set_lanes(t, dc, rd, out, esize)
+    elif opcode == 10 and not u:  # SHL
+        src = get_lanes(t, dc, rn, esize, count)
+        out = []
+        for v in src:
+            r = ctx.temp()
+            ctx.shl(r, v, left)
+            out.append(r)
+        set_lanes(t, dc, rd, out, esize)
+    elif opcode == 0x10 and not u:  # SHRN{2}: narrow to half-width lanes
+        if esize == 64:
+            raise dc.invalid(insn, "reserved SHRN form")
+        wide = 2 * esize
+        src = get_lanes(t, dc, rn, wide, 128 // wide)
+        out = []
+        for v in src:
+            r = ctx.temp()
+            ctx.shr(r, v, 2 * esize - amount)
+            out.append(r)
+        set_lanes(t, dc, rd, out, esize, upper=bool(q))
+    elif opcode == 0x14:  # [SU]SHLL{2} (SXTL/UXTL when the shift is 0)
+        if esize == 64:
+            raise dc.invalid(insn, "reserved SHLL form")
+        src = get_lanes(t, dc, rn, esize, 64 // esize, signed=not u, part=q)
+        out = []
+        for v in src:
+            r = ctx.temp()
+            ctx.shl(r, v, left)
+            out.append(r)
+        set_lanes(t, dc, rd, out, 2 * esize)
+    else:
+        raise dc.invalid(insn, "unsupported AdvSIMD shift by immediate")
+
+
+# -- three different -----------------------------------------------------------------------
+
+
+def three_diff(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 15, 12)  # fmt: skip
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    if size == 3 or opcode not in (0, 2, 8, 10, 12):
+        raise dc.invalid(insn, "unsupported AdvSIMD three-different instruction")
+    esize = _esize(size)
+    count = 64 // esize
+    ctx = dc.ctx
+    a = get_lanes(t, dc, rn, esize, count, signed=not u, part=q)
+    b = get_lanes(t, dc, rm, esize, count, signed=not u, part=q)
+    acc = get_lanes(t, dc, rd, 2 * esize, count) if opcode in (8, 10) else None
+    out = []
+    for i in range(count):
+        r = ctx.temp()
+        if opcode == 0:
+            ctx.add(r, a[i], b[i])
+        elif opcode == 2:
+            ctx.sub(r, a[i], b[i])
+        else:
+            ctx.mul(r, a[i], b[i])
+            if opcode == 8:
+                ctx.add(r, acc[i], r)  # type: ignore[index]
+            elif opcode == 10:
+                ctx.sub(r, acc[i], r)  # type: ignore[index]
+        out.append(r)
+    set_lanes(t, dc, rd, out, 2 * esize)
+
+
+# -- two-register misc ---------------------------------------------------------------------
+
+
+def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 16, 12)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    ctx = dc.ctx
+    esize = _esize(size)
+    count = (128 if q else 64) // esize
+    if opcode == 0x12 and not u and size < 3:  # XTN{2}
+        src = get_lanes(t, dc, rn, 2 * esize, 64 // esize)
+        set_lanes(t, dc, rd, src, esize, upper=bool(q))
+        return
+    if opcode == 0x16 and not u and size < 2:  # FCVTN{2}: double -> single, or single -> half
+        if size == 0:
+            raise dc.invalid(insn, "half precision is not supported")
+        src = get_lanes(t, dc, rn, 64, 2)
+        out = []
+        for v in src:
+            r32, r = ctx.temp(I32), ctx.temp()
+            ctx.fcvt_f64_f32(r32, v, _rm(dc))
+            r32 = _nan_narrow(dc, v, r32)
+            ctx.extu_i32_i64(r, r32)
+            out.append(r)
+        set_lanes(t, dc, rd, out, 32, upper=bool(q))
+        return
+    if opcode == 0x17 and not u and size == 1:  # FCVTL{2}: single -> double
+        src = get_lanes(t, dc, rn, 32, 2, part=q)
+        out = []
+        for v in src:
+            a32, r = ctx.temp(I32), ctx.temp()
+            ctx.extrl_i64_i32(a32, v)
+            ctx.fcvt_f32_f64(r, a32, _rm(dc))
+            out.append(_nan_widen(dc, a32, r))
+        set_lanes(t, dc, rd, out, 64)
+        return
+    if opcode == 5 and size == 0:  # CNT (u=0), NOT (u=1)
+        src = get_lanes(t, dc, rn, 8, count)
+        out = []
+        for v in src:
+            r = ctx.temp()
+            if u:
+                ctx.xor(r, v, 0xFF)
+            else:
+                ctx.ctpop(r, v)
+            out.append(r)
+        set_lanes(t, dc, rd, out, 8)
+        return
+    if opcode in (0x1D, 0x1B):
+        _fp_int_vector(t, dc, insn, q, u, size, opcode, rn, rd)
+        return
+    if size == 3 and not q:
+        raise dc.invalid(insn, "reserved 64-bit lane form")
+    src = get_lanes(t, dc, rn, esize, count, signed=True)
+    out = []
+    for v in src:
+        r = ctx.temp()
+        if opcode == 0x0B:  # ABS (u=0) / NEG (u=1)
+            if u:
+                ctx.neg(r, v)
+            else:
+                n = ctx.temp()
+                ctx.neg(n, v)
+                ctx.movcond(r, v, 0, n, v, Cond.LT)
+        elif opcode in (0x08, 0x09, 0x0A):  # CMGT/CMGE #0, CMEQ/CMLE #0, CMLT #0
+            cond = {(0x08, 0): Cond.GT, (0x08, 1): Cond.GE, (0x09, 0): Cond.EQ,
+                    (0x09, 1): Cond.LE, (0x0A, 0): Cond.LT}.get((opcode, u))  # fmt: skip
+            if cond is None:
+                raise dc.invalid(insn, "unallocated compare with zero")
+            ctx.negsetcond(r, v, 0, cond)
+        else:
+            raise dc.invalid(insn, "unsupported AdvSIMD two-register instruction")
+        out.append(r)
+    set_lanes(t, dc, rd, out, esize)
+
+
+def _nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
+    """Arm's NaN payload for double -> single."""
+    ctx = dc.ctx
+    cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
+    ctx.emit("fclass_f64", cls, v)
+    ctx.shr(nan, v, 29)
+    ctx.and_(nan, nan, 0x3FFFFF)
+    ctx.shr(sign, v, 63)
+    ctx.shl(sign, sign, 31)
+    ctx.or_(nan, nan, sign)
+    ctx.or_(nan, nan, 0x7FC00000)
+    n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
+    ctx.extrl_i64_i32(n32, nan)
+    ctx.extrl_i64_i32(c32, cls)
+    ctx.movcond(out, c32, 0, n32, r32, Cond.NE)
+    return out
+
+
+def _nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
+    """Arm's NaN payload for single -> double."""
+    ctx = dc.ctx
+    cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
+                                 ctx.temp())  # fmt: skip
+    ctx.emit("fclass_f32", cls, a32)
+    ctx.extu_i32_i64(wide, a32)
+    ctx.and_(nan, wide, 0x3FFFFF)
+    ctx.shl(nan, nan, 29)
+    ctx.shr(sign, wide, 31)
+    ctx.shl(sign, sign, 63)
+    ctx.or_(nan, nan, sign)
+    ctx.or_(nan, nan, 0x7FF8000000000000)
+    c64 = ctx.temp()
+    ctx.extu_i32_i64(c64, cls)
+    ctx.movcond(out, c64, 0, nan, r, Cond.NE)
+    return out
+
+
+def _fp_int_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int, size: int,
+                   opcode: int, rn: int, rd: int) -> None:  # fmt: skip
+    """SCVTF/UCVTF (opcode 0x1D, size 0x) and FCVTZS/FCVTZU (0x1B, size 1x), vector."""
+    ctx = dc.ctx
+    bits = 64 if size & 1 else 32
+    if bits == 64 and not q:
+        raise dc.invalid(insn, "reserved 64-bit lane form")
+    to_float = opcode == 0x1D and not size & 2
+    to_int = opcode == 0x1B and size & 2
+    if not (to_float or to_int):
+        raise dc.invalid(insn, "unsupported AdvSIMD conversion")
+    count = (128 if q else 64) // bits
+    src = get_lanes(t, dc, rn, bits, count, signed=bool(to_float and not u))
+    out = []
+    sfx = "f32" if bits == 32 else "f64"
+    for v in src:
+        r = ctx.temp()
+        if to_float:
+            if bits == 32:
+                r32 = ctx.temp(I32)
+                ctx.emit("itof_f32", r32, v, int(not u), _rm(dc))
+                ctx.extu_i32_i64(r, r32)
+            else:
+                ctx.emit("itof_f64", r, v, int(not u), _rm(dc))
+        else:
+            a = v
+            if bits == 32:
+                a = ctx.temp(I32)
+                ctx.extrl_i64_i32(a, v)
+            ctx.emit(f"ftoi_{sfx}", r, a, int(not u), bits, 3)
+        out.append(r)
+    set_lanes(t, dc, rd, out, bits)
+
+
+# -- permutes, EXT, element moves, reductions ----------------------------------------------
+
+
+def permute(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, size, rm, opcode = field(insn, 30, 30), field(insn, 23, 22), field(insn, 20, 16), field(
+        insn, 14, 12)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    if opcode in (0, 4) or (size == 3 and not q):
+        raise dc.invalid(insn, "unallocated permute")
+    esize = _esize(size)
+    count = (128 if q else 64) // esize
+    a = get_lanes(t, dc, rn, esize, count)
+    b = get_lanes(t, dc, rm, esize, count)
+    part = opcode >> 2  # 0: the "1" forms, 1: the "2" forms
+    kind = opcode & 3  # 1 UZP, 2 TRN, 3 ZIP
+    both = a + b
+    if kind == 1:
+        out = [both[2 * i + part] for i in range(count)]
+    elif kind == 2:
+        out = [(a if i % 2 == 0 else b)[(i & ~1) + part] for i in range(count)]
+    else:
+        half = count // 2
+        out = [(a if i % 2 == 0 else b)[part * half + i // 2] for i in range(count)]
+    set_lanes(t, dc, rd, out, esize)
+
+
+def ext(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, rm, imm4, rn, rd = field(insn, 30, 30), field(insn, 20, 16), field(insn, 14, 11), field(
+        insn, 9, 5), insn & 31  # fmt: skip
+    count = 16 if q else 8
+    if not q and imm4 >= 8:
+        raise dc.invalid(insn, "reserved EXT index")
+    bytes_ = get_lanes(t, dc, rn, 8, count) + get_lanes(t, dc, rm, 8, count)
+    set_lanes(t, dc, rd, bytes_[imm4 : imm4 + count], 8)
+
+
+def copy(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """INS (general and element), UMOV, SMOV, DUP (element)."""
+    q, op, imm5, imm4 = field(insn, 30, 30), field(insn, 29, 29), field(insn, 20, 16), field(
+        insn, 14, 11)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    size = (imm5 & -imm5).bit_length() - 1
+    if size > 3:
+        raise dc.invalid(insn, "unallocated element size")
+    esize = 8 << size
+    index = imm5 >> (size + 1)
+    ctx = dc.ctx
+    per_half = 64 // esize
+
+    def element(n: int, i: int, signed: bool = False) -> Temp:
+        half = t.vlo[n] if i < per_half else t.vhi[n]
+        v = ctx.temp()
+        if esize == 64:
+            ctx.mov(v, half)
+        else:
+            (ctx.sextract if signed else ctx.extract)(v, half, (i % per_half) * esize, esize)
+        return v
+
+    def insert(i: int, v: Temp) -> None:
+        half = t.vlo[rd] if i < per_half else t.vhi[rd]
+        if esize == 64:
+            ctx.mov(half, v)
+        else:
+            ctx.deposit(half, half, v, (i % per_half) * esize, esize)
+
+    if op:  # INS (element)
+        if not q:
+            raise dc.invalid(insn, "unallocated INS (element)")
+        insert(index, element(rn, imm4 >> size))
+    elif imm4 == 0:  # DUP (element)
+        if size == 3 and not q:
+            raise dc.invalid(insn, "reserved DUP form")
+        v = element(rn, index)
+        set_lanes(t, dc, rd, [v] * ((128 if q else 64) // esize), esize)
+    elif imm4 == 3 and q:  # INS (general)
+        insert(index, t.rx(dc, rn))
+    elif imm4 == 7:  # UMOV
+        if (size == 3) != bool(q):
+            raise dc.invalid(insn, "unallocated UMOV")
+        t.wx(dc, rd, element(rn, index), q)
+    elif imm4 == 5:  # SMOV
+        if size >= 2 + q:
+            raise dc.invalid(insn, "unallocated SMOV")
+        t.wx(dc, rd, element(rn, index, signed=True), q)
+    else:
+        raise dc.invalid(insn, "unallocated AdvSIMD copy")
+
+
+def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 16, 12)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    if size == 3 or (size == 2 and not q) or opcode not in (0x1B, 0x0A, 0x1A):
+        raise dc.invalid(insn, "unsupported across-lanes instruction")
+    esize = _esize(size)
+    count = (128 if q else 64) // esize
+    ctx = dc.ctx
+    signed = not u and opcode != 0x1B
+    lanes = get_lanes(t, dc, rn, esize, count, signed=signed)
+    acc = lanes[0]
+    for v in lanes[1:]:
+        r = ctx.temp()
+        if opcode == 0x1B:  # ADDV
+            ctx.add(r, acc, v)
+        else:
+            big = opcode == 0x0A  # [SU]MAXV; 0x1A: [SU]MINV
+            cond = (Cond.GT if signed else Cond.GTU) if big else (Cond.LT if signed else Cond.LTU)
+            ctx.movcond(r, acc, v, acc, v, cond)
+        acc = r
+    res = ctx.temp()
+    ctx.extract(res, acc, 0, esize)
+    ctx.mov(t.vlo[rd], res)
+    ctx.movi(t.vhi[rd], 0)
+
+
+# -- three same: integer arithmetic and floating point -------------------------------------
+
+
+_INT_CMP = {(6, 0): Cond.GT, (6, 1): Cond.GTU, (7, 0): Cond.GE, (7, 1): Cond.GEU}
+
+
+def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
+    """The arithmetic part of three-same; False when the opcode is not one of them."""
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 15, 11)  # fmt: skip
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    ctx = dc.ctx
+    if opcode >= 0x18:
+        return _fp_three_same(t, dc, insn, q, u, size, opcode, rm, rn, rd)
+    esize = _esize(size)
+    count = (128 if q else 64) // esize
+    signed = not u
+    ops: dict[int, Callable[[Temp, Temp, Temp, Temp | None], None]] = {}
+    if (opcode, u) in _INT_CMP:
+        cond = _INT_CMP[(opcode, u)]
+        ops[opcode] = lambda r, a, b, d: ctx.negsetcond(r, a, b, cond)
+    elif opcode in (0x0C, 0x0D):  # [SU]MAX, [SU]MIN
+        cond = {(0x0C, 0): Cond.GT, (0x0C, 1): Cond.GTU, (0x0D, 0): Cond.LT,
+                (0x0D, 1): Cond.LTU}[(opcode, u)]  # fmt: skip
+        ops[opcode] = lambda r, a, b, d: ctx.movcond(r, a, b, a, b, cond)
+    elif opcode == 0x13 and not u and size < 3:  # MUL
+        ops[opcode] = lambda r, a, b, d: ctx.mul(r, a, b)
+    elif opcode == 0x12 and size < 3:  # MLA (u=0), MLS (u=1)
+
+        def mla(r: Temp, a: Temp, b: Temp, d: Temp | None) -> None:
+            ctx.mul(r, a, b)
+            (ctx.sub if u else ctx.add)(r, d, r)
+
+        ops[opcode] = mla
+    elif opcode == 0x17 and not u:  # ADDP
+        if size == 3 and not q:
+            raise dc.invalid(insn, "reserved ADDP form")
+        a = get_lanes(t, dc, rn, esize, count)
+        b = get_lanes(t, dc, rm, esize, count)
+        both = a + b
+        out = []
+        for i in range(count):
+            r = ctx.temp()
+            ctx.add(r, both[2 * i], both[2 * i + 1])
+            out.append(r)
+        set_lanes(t, dc, rd, out, esize)
+        return True
+    else:
+        return False
+    if size == 3 and not q:
+        raise dc.invalid(insn, "reserved 64-bit lane form")
+    a = get_lanes(t, dc, rn, esize, count, signed=signed)
+    b = get_lanes(t, dc, rm, esize, count, signed=signed)
+    d = get_lanes(t, dc, rd, esize, count) if opcode == 0x12 else [None] * count
+    out = []
+    for i in range(count):
+        r = ctx.temp()
+        ops[opcode](r, a[i], b[i], d[i])
+        out.append(r)
+    set_lanes(t, dc, rd, out, esize)
+    return True
+
+
+_FP3 = {(0x1A, 0, 0): "fadd", (0x1A, 0, 1): "fsub", (0x1B, 1, 0): "fmul", (0x1F, 1, 0): "fdiv",
+        (0x19, 0, 0): "fmla", (0x19, 0, 1): "fmls", (0x1E, 0, 0): "fmax", (0x1E, 0, 1): "fmin",
+        (0x18, 0, 0): "fmaxnm", (0x18, 0, 1): "fminnm"}  # fmt: skip
+
+
+def _fp_three_same(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int, size: int,
+                   opcode: int, rm: int, rn: int, rd: int) -> bool:  # fmt: skip
+    name = _FP3.get((opcode, u, size >> 1))
+    if name is None:
+        return False
+    bits = 64 if size & 1 else 32
+    if bits == 64 and not q:
+        raise dc.invalid(insn, "reserved FP lane form")
+    ctx = dc.ctx
+    sfx = "f32" if bits == 32 else "f64"
+    ty = I32 if bits == 32 else I64
+    count = (128 if q else 64) // bits
+
+    def narrow(v: Temp) -> Temp:
+        if bits == 64:
+            return v
+        n = ctx.temp(I32)
+        ctx.extrl_i64_i32(n, v)
+        return n
+
+    a = [narrow(v) for v in get_lanes(t, dc, rn, bits, count)]
+    b = [narrow(v) for v in get_lanes(t, dc, rm, bits, count)]
+    acc = [narrow(v) for v in get_lanes(t, dc, rd, bits, count)]
+    out = []
+    for i in range(count):
+        r = ctx.temp(ty)
+        if name in ("fmla", "fmls"):
+            x = a[i]
+            if name == "fmls":
+                x = ctx.temp(ty)
+                ctx.emit(f"fneg_{sfx}", x, a[i])
+            ctx.emit(f"fma_{sfx}", r, x, b[i], acc[i], _rm(dc))
+            r = _propagate(dc, r, [acc[i], a[i], b[i]], bits)
+        elif name in ("fmax", "fmin", "fmaxnm", "fminnm"):
+            ctx.emit(f"{name}_{sfx}", r, a[i], b[i])
+            r = _propagate(dc, r, [a[i], b[i]], bits, quiet_only_both=name.endswith("nm"))
+        else:
+            ctx.emit(f"{name}_{sfx}", r, a[i], b[i], _rm(dc))
+            r = _propagate(dc, r, [a[i], b[i]], bits)
+        if bits == 32:
+            w = ctx.temp()
+            ctx.extu_i32_i64(w, r)
+            r = w
+        out.append(r)
+    set_lanes(t, dc, rd, out, bits)
+    return True
+
+
+def by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FMLA/FMLS/FMUL and MUL/MLA/MLS with one operand a lane of Vm."""
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 15, 12)  # fmt: skip
+    lo_, m_, h_ = field(insn, 21, 21), field(insn, 20, 20), field(insn, 11, 11)
+    rn, rd = field(insn, 9, 5), insn & 31
+    fp = opcode in (1, 5, 9) and not u
+    if fp:
+        if size < 2 or (size == 3 and (lo_ or not q)):
+            raise dc.invalid(insn, "unallocated FP by-element form")
+        bits = 32 if size == 2 else 64
+        index = h_ << 1 | lo_ if bits == 32 else h_
+        rm = m_ << 4 | field(insn, 19, 16)
+    elif (opcode == 8 and not u) or (opcode in (0, 4) and u):
+        if size not in (1, 2):
+            raise dc.invalid(insn, "unallocated by-element size")
+        bits = _esize(size)
+        index = (h_ << 2 | lo_ << 1 | m_) if size == 1 else (h_ << 1 | lo_)
+        rm = field(insn, 19, 16) if size == 1 else m_ << 4 | field(insn, 19, 16)
+    else:
+        raise dc.invalid(insn, "unsupported by-element instruction")
+    ctx = dc.ctx
+    count = (128 if q else 64) // bits
+    [elem] = get_lanes(t, dc, rm, bits, 1, part=index)
+    a = get_lanes(t, dc, rn, bits, count)
+    d = get_lanes(t, dc, rd, bits, count)
+    out = []
+    if not fp:
+        for i in range(count):
+            r = ctx.temp()
+            ctx.mul(r, a[i], elem)
+            if opcode != 8:
+                (ctx.add if opcode == 0 else ctx.sub)(r, d[i], r)
+            out.append(r)
+        set_lanes(t, dc, rd, out, bits)
+        return
+    sfx, ty = ("f32", I32) if bits == 32 else ("f64", I64)
+
+    def narrow(v: Temp) -> Temp:
+        if bits == 64:
+            return v
+        n = ctx.temp(I32)
+        ctx.extrl_i64_i32(n, v)
+        return n
+
+    e = narrow(elem)
+    for i in range(count):
+        x, acc = narrow(a[i]), narrow(d[i])
+        r = ctx.temp(ty)
+        if opcode == 9:
+            ctx.emit(f"fmul_{sfx}", r, x, e, _rm(dc))
+            r = _propagate(dc, r, [x, e], bits)
+        else:
+            xs = x
+            if opcode == 5:
+                xs = ctx.temp(ty)
+                ctx.emit(f"fneg_{sfx}", xs, x)
+            ctx.emit(f"fma_{sfx}", r, xs, e, acc, _rm(dc))
+            r = _propagate(dc, r, [acc, x, e], bits)
+        if bits == 32:
+            w = ctx.temp()
+            ctx.extu_i32_i64(w, r)
+            r = w
+        out.append(r)
+    set_lanes(t, dc, rd, out, bits)
+
+
+def scalar_dup(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """DUP (element, scalar), i.e. MOV Sd, Vn.S[i]: one lane to a scalar register."""
+    imm5, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    size = (imm5 & -imm5).bit_length() - 1
+    if size > 3:
+        raise dc.invalid(insn, "unallocated element size")
+    esize = 8 << size
+    [v] = get_lanes(t, dc, rn, esize, 1, part=imm5 >> (size + 1))
+    dc.ctx.mov(t.vlo[rd], v)
+    dc.ctx.movi(t.vhi[rd], 0)
+
+
+PATTERNS = (
+    ("01011110000xxxxx000001xxxxxxxxxx", scalar_dup),
+    ("0xx01111xxxxxxxxxxxxx0xxxxxxxxxx", by_element),
+    ("0xx011110xxxxxxxxxxxx1xxxxxxxxxx", shift_imm),
+    ("0xx01110xx1xxxxxxxxx00xxxxxxxxxx", three_diff),
+    ("0xx01110xx10000xxxxx10xxxxxxxxxx", two_misc),
+    ("0xx01110xx11000xxxxx10xxxxxxxxxx", across),
+    ("0x001110xx0xxxxx0xxx10xxxxxxxxxx", permute),
+    ("0x101110000xxxxx0xxxx0xxxxxxxxxx", ext),
+    ("0xx01110000xxxxx0xxxx1xxxxxxxxxx", copy),
+)
