@@ -87,8 +87,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _log2_range(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
+    """``14-24`` or ``14,16,20-22``."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
 
 
 def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
@@ -136,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench.add_parser("tb-hash", help="the qht study: time against log2 buckets per policy")
     p.add_argument("programs", nargs="+", help="static ELF programs to run")
     p.add_argument("--policies", help="comma-separated (default: the study's six)")
-    p.add_argument("--log2", default="14-24", help="initial log2 bucket counts, e.g. 14-24")
+    p.add_argument("--log2", default="14-24", help="initial log2 bucket counts: 14-24 or 14,16,20-22")
     p.add_argument("--runs", type=int, default=3, help="runs per point")
     p.add_argument("--host", default="auto")
     p.add_argument(
