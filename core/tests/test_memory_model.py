@@ -1,0 +1,201 @@
+"""The memory API against a brute-force model: random region trees render to
+FlatViews whose every address resolves as a naive walk of the tree says;
+both dispatch structures agree; sharing, the empty view, transactions and
+listener diffs keep their invariants."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tcgkit.memory import (
+    PROT_ALL,
+    AddressSpace,
+    FlatRange,
+    MemoryRegion,
+    MemorySystem,
+    RegionKind,
+)
+from tcgkit.memory.dispatch import make_dispatch
+
+SPACE = 1 << 16
+
+
+# -- the model: a naive walk of the tree ---------------------------------------------------
+
+
+def naive(region: MemoryRegion, addr: int, base: int = 0,
+          perms: int = PROT_ALL) -> tuple[MemoryRegion, int, int] | None:  # fmt: skip
+    """(leaf, offset in leaf, perms) that ``addr`` reaches, or None."""
+    if not region.enabled or not base <= addr < base + region.size:
+        return None
+    perms &= region.perms
+    if region.kind is RegionKind.CONTAINER:
+        winners = sorted(region.subregions, key=lambda r: (-r.priority, -r._added))
+        for sub in winners:
+            hit = naive(sub, addr, base + sub.offset, perms)
+            if hit is not None:
+                return hit
+        return None
+    if region.kind is RegionKind.ALIAS:
+        assert region.alias_target is not None
+        return naive(region.alias_target, addr, base - region.alias_offset, perms)
+    return region, addr - base, perms
+
+
+# -- random trees -----------------------------------------------------------------------------
+
+
+@dataclass
+class Tree:
+    root: MemoryRegion
+    leaves: list[MemoryRegion]
+    points: list[int]
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> Tree:
+    leaves: list[MemoryRegion] = []
+    points: set[int] = {0, SPACE - 1}
+
+    def leaf(size: int) -> MemoryRegion:
+        kind = draw(st.sampled_from(["ram", "rom", "mmio"]))
+        name = f"{kind}{len(leaves)}"
+        if kind == "ram":
+            r = MemoryRegion.ram(name, size, draw(st.integers(0, 7)))
+        elif kind == "rom":
+            r = MemoryRegion.rom(name, size)
+        else:
+            r = MemoryRegion.mmio(name, size, None, None)
+        leaves.append(r)
+        return r
+
+    def node(depth: int, size: int) -> MemoryRegion:
+        if depth == 0 or draw(st.integers(0, 3)) == 0:
+            return leaf(size)
+        if leaves and draw(st.integers(0, 4)) == 0:  # an alias into an existing leaf
+            target = draw(st.sampled_from(leaves))
+            off = draw(st.integers(0, target.size))
+            return MemoryRegion.alias(f"alias{len(leaves)}", target, off,
+                                      min(size, target.size - off))  # fmt: skip
+        c = MemoryRegion.container(f"c{depth}-{len(leaves)}", size, draw(st.integers(0, 7)))
+        for _ in range(draw(st.integers(0, 4))):
+            sub_size = draw(st.integers(0, max(size // 2, 1)))
+            sub = node(depth - 1, sub_size)
+            off = draw(st.integers(0, size))
+            c.add_subregion(off, sub, draw(st.integers(-1, 2)))
+            if draw(st.integers(0, 6)) == 0:
+                sub.enabled = False
+            points.update({off, off + sub_size, off - 1, off + sub_size - 1})
+        return c
+
+    root = node(3, SPACE)
+    extra = draw(st.lists(st.integers(0, SPACE - 1), max_size=30))
+    return Tree(root, leaves, sorted(p for p in points | set(extra) if 0 <= p < SPACE))
+
+
+def check_view(ranges: tuple[FlatRange, ...]) -> None:
+    for a, b in itertools.pairwise(ranges):
+        assert a.start < a.end <= b.start
+        assert not (a.end == b.start and a.region is b.region and a.perms == b.perms
+                    and a.offset_in_region + a.size == b.offset_in_region)  # merged  # fmt: skip
+    assert all(r.start < r.end for r in ranges)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees())
+def test_rendering_matches_the_naive_walk(tree: Tree) -> None:
+    system = MemorySystem()
+    try:
+        view = AddressSpace(system, tree.root, "as").flatview
+        check_view(view.ranges)
+        radix = make_dispatch("radix", view.ranges)  # the other dispatch structure agrees
+        for addr in tree.points:
+            want = naive(tree.root, addr)
+            fr = view.lookup(addr)
+            assert radix.lookup(addr) is fr, hex(addr)
+            if want is None:
+                assert fr is None, (hex(addr), fr)
+                continue
+            assert fr is not None, hex(addr)
+            assert (fr.region, fr.offset_in_region + addr - fr.start, fr.perms) == want, hex(addr)
+    finally:
+        system.close()
+
+
+def test_sharing_and_the_single_empty_view() -> None:
+    system = MemorySystem()
+    root = MemoryRegion.container("sys", SPACE)
+    empty_a = MemoryRegion.container("nothing-a", SPACE)
+    empty_b = MemoryRegion.container("nothing-b", SPACE)
+    a, b = AddressSpace(system, root, "cpu0"), AddressSpace(system, root, "cpu1")
+    ea, eb = AddressSpace(system, empty_a, "dev0"), AddressSpace(system, empty_b, "dev1")
+    assert ea.flatview is eb.flatview is system.empty_view
+    assert ea.flatview.lookup(5) is None  # it has its own dispatch
+    with system.transaction():
+        root.add_subregion(0x1000, MemoryRegion.ram("ram", 0x1000))
+    assert a.flatview is b.flatview is not system.empty_view
+    assert system.memory_stats()["flatviews"] == 2  # the shared view and the empty one
+    system.close()
+    unshared = MemorySystem(share_flatviews=False)
+    root2 = MemoryRegion.container("sys", SPACE)
+    root2.system = None
+    c, d = AddressSpace(unshared, root2, "cpu0"), AddressSpace(unshared, root2, "cpu1")
+    assert c.flatview is not d.flatview
+    unshared.close()
+
+
+def test_nested_transactions_render_once_and_only_changed_roots() -> None:
+    system = MemorySystem()
+    r1, r2 = MemoryRegion.container("r1", SPACE), MemoryRegion.container("r2", SPACE)
+    AddressSpace(system, r1, "a")
+    AddressSpace(system, r2, "b")
+    before = system.memory_stats()["renders"]
+    with system.transaction():
+        r1.add_subregion(0, MemoryRegion.ram("x", 0x1000))
+        with system.transaction():
+            r1.add_subregion(0x2000, MemoryRegion.ram("y", 0x1000))
+        assert system.memory_stats()["renders"] == before  # nothing yet
+    assert system.memory_stats()["renders"] == before + 1  # r1 only, once
+    system.close()
+
+
+def test_listener_sees_the_exact_diff() -> None:
+    system = MemorySystem()
+    root = MemoryRegion.container("sys", SPACE)
+    space = AddressSpace(system, root, "cpu")
+    ram = MemoryRegion.ram("ram", 0x2000)
+    root.add_subregion(0, ram)
+    log: list[tuple[str, int, int]] = []
+
+    class Listener:
+        def begin(self, s: AddressSpace) -> None:
+            log.append(("begin", 0, 0))
+
+        def region_add(self, s: AddressSpace, fr: FlatRange) -> None:
+            log.append(("add", fr.start, fr.end))
+
+        def region_del(self, s: AddressSpace, fr: FlatRange) -> None:
+            log.append(("del", fr.start, fr.end))
+
+        def region_nop(self, s: AddressSpace, fr: FlatRange) -> None:
+            log.append(("nop", fr.start, fr.end))
+
+        def commit(self, s: AddressSpace) -> None:
+            view = s.flatview_or_none  # None once the space is destroyed
+            assert view is None or view.lookup(0x3000) is not None  # the new view is current
+            log.append(("commit", 0, 0))
+
+    system.add_listener(Listener())
+    root.add_subregion(0x3000, MemoryRegion.ram("more", 0x1000), priority=1)
+    assert log == [("begin", 0, 0), ("nop", 0, 0x2000), ("add", 0x3000, 0x4000),
+                   ("commit", 0, 0)]  # fmt: skip
+    log.clear()
+    root.add_subregion(0x1000, MemoryRegion.ram("hole", 0x800), priority=2)
+    assert log == [("begin", 0, 0), ("del", 0, 0x2000), ("add", 0, 0x1000),
+                   ("add", 0x1000, 0x1800), ("add", 0x1800, 0x2000), ("nop", 0x3000, 0x4000),
+                   ("commit", 0, 0)]  # fmt: skip
+    space.destroy()
+    system.close()
