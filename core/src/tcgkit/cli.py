@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench.add_parser("tb-hash", help="the qht study: time against log2 buckets per policy")
     p.add_argument("programs", nargs="+", help="static ELF programs to run")
     p.add_argument("--policies", help="comma-separated (default: the study's six)")
-    p.add_argument("--log2", default="14-24", help="initial log2 bucket counts: 14-24 or 14,16,20-22")
+    p.add_argument("--log2", default="14-24",
+                   help="initial log2 bucket counts: 14-24 or 14,16,20-22")  # fmt: skip
     p.add_argument("--runs", type=int, default=3, help="runs per point")
     p.add_argument("--host", default="auto")
     p.add_argument(

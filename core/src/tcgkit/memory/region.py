@@ -251,9 +251,15 @@ class MemoryRegion:
                 system.adopt(self)
                 system.adopt(child)
             child.parent, child.offset, child.priority = self, offset, priority
-            child._added = (max((s._added for s in self.subregions), default=0)) + 1
-            self.subregions.append(child)
-            self.subregions.sort(key=lambda r: (-r.priority, -r._added))
+            self._added += 1  # a container's own stamp counts its insertions
+            child._added = self._added
+            # render order: higher priority first, then the later-added first; a new
+            # child goes before every sibling of its priority (O(n), no re-sort)
+            subs = self.subregions
+            i = 0
+            while i < len(subs) and subs[i].priority > priority:
+                i += 1
+            subs.insert(i, child)
             self._mark_dirty()
 
     def del_subregion(self, child: MemoryRegion) -> None:

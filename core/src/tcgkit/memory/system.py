@@ -135,7 +135,13 @@ class MemorySystem:
             self._check_open()
             self.adopt(space.root)
             self._spaces.append(space)
-            view = self._view_for(space.root, reuse=True)
+            if self._depth:
+                # inside a transaction the topology is not final: start from the empty
+                # view and let the outermost commit render the root once
+                view = self.empty_view.ref()
+                space.root._mark_dirty()
+            else:
+                view = self._view_for(space.root, reuse=True)
             space._swap_view(view)
             self._notify("address_space_created", space)
             self._announce(space, (), view.ranges)
