@@ -6006,7 +6006,7 @@ static uint64_t (*const table[])(uint64_t) = {
 int main(int argc, char **argv)
 {
     uint64_t x = 1;
-    for (int round = 0; round < 4; round++)
+    for (int round = 0; round < 50; round++)
         for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++)
             x = table[(i * 7919u) % (sizeof table / sizeof table[0])](x) + i;
     print_str("manyfuncs ");
