@@ -1,6 +1,6 @@
 """Which policies this package's tests cover: the three this distribution provides.
 
-``test_policy_contract.py`` is the same file in tcgkit-tbhash-qht and
+``test_policy_contract.py`` runs the core's contract suite in tcgkit-tbhash-qht and
 tcgkit-tbhash-legacy; it receives the policy names from here, through the
 ``policy_name`` parameter, so that each package's own tox environment checks
 its own policies and the ``full`` environment checks all six.
