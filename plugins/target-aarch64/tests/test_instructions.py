@@ -68,6 +68,12 @@ SNIPPETS = {
     " sub v1.2d, v2.2d, v3.2d; and v4.16b, v5.16b, v6.16b; orr v7.8b, v0.8b, v1.8b;"
     " eor v2.16b, v3.16b, v4.16b; bic v5.16b, v6.16b, v7.16b; bsl v0.16b, v1.16b, v2.16b;"
     " cmeq v3.4s, v4.4s, v5.4s; cmtst v6.8h, v7.8h, v0.8h; dup v1.4s, w2; dup v2.2d, x3",
+    "simd_struct": "ld1 {v0.16b}, [x20]; ld1 {v1.4s, v2.4s}, [x20], #32; st1 {v0.2d}, [x21];"
+    " ld2 {v3.8h, v4.8h}, [x20];"
+    " st2 {v3.4s, v4.4s}, [x21], #32; ld3 {v5.16b, v6.16b, v7.16b}, [x20];"
+    " st3 {v5.8b, v6.8b, v7.8b}, [x21], x22; ld4 {v0.4s, v1.4s, v2.4s, v3.4s}, [x20], #64;"
+    " st4 {v4.8h, v5.8h, v6.8h, v7.8h}, [x21]; ld1 {v0.8b, v1.8b, v2.8b}, [x20];"
+    " st1 {v4.2s, v5.2s, v6.2s, v7.2s}, [x21], #32",
     "simd_shift": "shl v0.4s, v1.4s, #3; ushr v2.2d, v3.2d, #1; sshr v4.8h, v5.8h, #15;"
     " sshr v6.16b, v7.16b, #8; usra v0.4s, v1.4s, #7; shrn v2.8b, v3.8h, #4;"
     " shrn2 v2.16b, v4.8h, #2; sxtl v5.4s, v6.4h; uxtl2 v7.2d, v0.4s; sshll v1.8h, v2.8b, #3",

@@ -62,6 +62,8 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("xx111x00xx0xxxxxxxxxxxxxxxxxxxxx", mem.single_imm9),
     ("xx111x00xx1xxxxxxxxx10xxxxxxxxxx", mem.single_reg),
     ("xx111000xx1xxxxxxxxx00xxxxxxxxxx", mem.atomic),
+    ("0x0011000x000000xxxxxxxxxxxxxxxx", mem.simd_structures),
+    ("0x0011001x0xxxxxxxxxxxxxxxxxxxxx", mem.simd_structures),
     # -- floating point and AdvSIMD --------------------------------------------------------------
     *fp.PATTERNS,
     *simd.PATTERNS,

@@ -314,3 +314,56 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.movcond(new, a, b, a, b, cond)
     _st(dc, new, addr, size)
     t.wx(dc, rt, old)
+
+
+# -- AdvSIMD structures ------------------------------------------------------------------------
+
+#: opcode -> (registers, interleave): LD1/ST1 with 1-4 registers, LD2-LD4/ST2-ST4
+_STRUCT = {0b0111: (1, 1), 0b1010: (2, 1), 0b0110: (3, 1), 0b0010: (4, 1),
+           0b1000: (2, 2), 0b0100: (3, 3), 0b0000: (4, 4)}  # fmt: skip
+
+
+def simd_structures(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """LD1-LD4 / ST1-ST4 (multiple structures), with and without post-index."""
+    from .trans_simd import get_lanes, set_lanes
+
+    q, load, post = field(insn, 30, 30), field(insn, 22, 22), field(insn, 23, 23)
+    rm, opcode, size = field(insn, 20, 16), field(insn, 15, 12), field(insn, 11, 10)
+    rn, rt = field(insn, 9, 5), insn & 31
+    shape = _STRUCT.get(opcode)
+    if shape is None or (size == 3 and not q and shape[1] > 1):
+        raise dc.invalid(insn, "unallocated load/store multiple structures")
+    nregs, interleave = shape
+    esize = 8 << size
+    lanes = (128 if q else 64) // esize
+    regs = [(rt + i) % 32 for i in range(nregs)]
+    ctx = dc.ctx
+    base = t.rsp(rn)
+    addr0 = ctx.temp()
+    ctx.mov(addr0, base)
+    total = nregs * lanes * esize // 8
+    if interleave == 1:  # whole registers, one after the other
+        if load:
+            loaded = [load_vreg(t, dc, _offset(dc, addr0, i * lanes * esize // 8), 4 if q else 3)
+                      for i in range(nregs)]  # fmt: skip
+            for r, (lo, hi) in zip(regs, loaded, strict=True):
+                write_vreg(t, dc, r, lo, hi)
+        else:
+            for i, r in enumerate(regs):
+                store_vreg(t, dc, r, _offset(dc, addr0, i * lanes * esize // 8), 4 if q else 3)
+    else:  # element e of register r at (e * n + r) * esize
+        log2 = size
+        if load:
+            values = [[_ld(dc, _offset(dc, addr0, (e * nregs + r) * esize // 8), log2)
+                       for e in range(lanes)] for r in range(nregs)]  # fmt: skip
+            for r, vals in zip(regs, values, strict=True):
+                set_lanes(t, dc, r, vals, esize)
+        else:
+            for r_i, r in enumerate(regs):
+                for e, v in enumerate(get_lanes(t, dc, r, esize, lanes)):
+                    _st(dc, v, _offset(dc, addr0, (e * nregs + r_i) * esize // 8), log2)
+    if post:
+        if rm == 31:
+            ctx.add(base, addr0, total)
+        else:
+            ctx.add(base, addr0, t.rx(dc, rm))
