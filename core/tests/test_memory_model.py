@@ -199,3 +199,39 @@ def test_listener_sees_the_exact_diff() -> None:
                    ("commit", 0, 0)]  # fmt: skip
     space.destroy()
     system.close()
+
+
+def test_installed_plugins_receive_the_listener_hooks() -> None:
+    """A plugin implementing the tcgkit_memory_* hooks sees every address space's diff."""
+    from tcgkit import hookimpl
+    from tcgkit.plugins import PluginManager
+
+    events: list[tuple[str, str]] = []
+
+    class Listener:
+        @hookimpl
+        def tcgkit_memory_address_space_created(self, address_space: AddressSpace) -> None:
+            events.append(("created", address_space.name))
+
+        @hookimpl
+        def tcgkit_memory_region_add(self, address_space: AddressSpace,
+                                     section: FlatRange) -> None:  # fmt: skip
+            events.append(("add", section.region.name))
+
+        @hookimpl
+        def tcgkit_memory_commit(self, address_space: AddressSpace) -> None:
+            events.append(("commit", address_space.name))
+
+        @hookimpl
+        def tcgkit_memory_address_space_destroyed(self, address_space: AddressSpace) -> None:
+            events.append(("destroyed", address_space.name))
+
+    pm = PluginManager()
+    pm.add_plugin(Listener(), entry_point="listener", distribution="test-listener")
+    system = MemorySystem(plugin_manager=pm)
+    root = MemoryRegion.container("sys", SPACE)
+    AddressSpace(system, root, "cpu")
+    root.add_subregion(0, MemoryRegion.ram("ram", 0x1000))
+    system.close()
+    assert events == [("created", "cpu"), ("commit", "cpu"), ("add", "ram"), ("commit", "cpu"),
+                      ("commit", "cpu"), ("destroyed", "cpu")]  # fmt: skip
