@@ -228,3 +228,58 @@ def test_random_sequences_match_unicorn(
 
 def test_data_is_where_the_snippets_expect(machine: Machine) -> None:
     assert machine.regs["x20"] == DATA + 0x100
+
+
+FP_INSNS = [
+    "fadd {d}, {d}, {d}", "fsub {s}, {s}, {s}", "fmul {d}, {d}, {d}", "fdiv {s}, {s}, {s}",
+    "fsqrt {d}, {d}", "fmadd {s}, {s}, {s}, {s}", "fnmsub {d}, {d}, {d}, {d}",
+    "fmax {d}, {d}, {d}", "fminnm {s}, {s}, {s}", "fcvt {s}, {d}", "fcvt {d}, {s}",
+    "scvtf {d}, {x}", "ucvtf {s}, {w}", "fcvtzs {x}, {d}", "fcvtzu {w}, {s}", "fcvtas {x}, {s}",
+    "fcmp {d}, {d}", "fccmp {s}, {s}, #3, ne", "fcsel {d}, {d}, {d}, mi", "fnmul {s}, {s}, {s}",
+    "fadd {v}.4s, {v}.4s, {v}.4s", "fmla {v}.2d, {v}.2d, {v}.2d", "fmul {v}.4s, {v}.4s, {v}.s[1]",
+    "fmls {v}.4s, {v}.4s, {v}.4s", "fmls {v}.2d, {v}.2d, {v}.d[1]", "fnmadd {s}, {s}, {s}, {s}",
+    "fmsub {d}, {d}, {d}, {d}", "fmin {v}.2d, {v}.2d, {v}.2d", "fmaxnm {v}.4s, {v}.4s, {v}.4s",
+]  # fmt: skip
+FP_EDGES = [0, 0x8000000000000000, 0x7FF0000000000000, 0x7FF8000000000001, 0x7FF0000000000001,
+            0x3FF0000000000000, 0x0000000000000001, 0x7FEFFFFFFFFFFFFF, 0x3F8000007FC00001,
+            0xFF8000017F800000, 0x0000000180000001, 0x4330000000000000]  # fmt: skip
+
+
+@st.composite
+def fp_instruction(draw: st.DrawFn) -> str:
+    out = draw(st.sampled_from(FP_INSNS))
+    while "{" in out:
+        key = out[out.index("{") + 1 : out.index("}")]
+        reg = draw(st.integers(0, 7))
+        value = {"d": f"d{reg}", "s": f"s{reg}", "v": f"v{reg}", "x": f"x{reg}",
+                 "w": f"w{reg}"}[key]  # fmt: skip
+        out = out.replace("{" + key + "}", value, 1)
+    return out
+
+
+BITS128 = st.one_of(
+    st.tuples(st.sampled_from(FP_EDGES), st.sampled_from(FP_EDGES)).map(
+        lambda p: p[0] | p[1] << 64
+    ),
+    st.integers(0, 2**128 - 1),
+)
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(insns=st.lists(fp_instruction(), min_size=1, max_size=8),
+       vregs=st.lists(BITS128, min_size=8, max_size=8), rmode=st.integers(0, 3),
+       xs=st.lists(st.sampled_from(EDGES), min_size=8, max_size=8))  # fmt: skip
+def test_random_fp_sequences_match_unicorn(
+    insns: list[str], vregs: list[int], rmode: int, xs: list[int], machine: Machine
+) -> None:
+    """Random FP and AdvSIMD FP over edge encodings (NaNs, infinities, subnormals) in every
+    FPCR rounding mode: identical registers and flags (FPSR is not compared)."""
+    machine.vregs = vregs
+    for i, v in enumerate(xs):
+        machine.regs[f"x{i}"] = v
+    machine.regs["fpcr"] = rmode << 22
+    compare(assemble("; ".join(insns)), machine)

@@ -8,7 +8,7 @@ test dependencies ``unicorn`` and ``keystone-engine``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keystone import KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN, Ks
 from tcgkit import PROT_ALL, Emulator
@@ -32,7 +32,7 @@ class Machine:
     regs: dict[str, int]
     nzcv: int
     vregs: list[int]
-    data: bytes
+    data: bytes = field(repr=False)
 
 
 def _uc_reg(name: str) -> int:

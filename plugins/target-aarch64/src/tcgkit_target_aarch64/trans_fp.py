@@ -102,6 +102,37 @@ def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
     return res
 
 
+def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
+                  bits: int) -> Temp:  # fmt: skip
+    """NaN rules of FPMulAdd: as ``_propagate`` over (addend, x, y), except that a
+    quiet-NaN addend with an infinity-times-zero product gives the default NaN."""
+    ctx = dc.ctx
+    ty = _ty(bits)
+    res = _propagate(dc, result, [acc, x, y], bits)
+    sign = 1 << (bits - 1)
+    inf = (0xFF << 23) if bits == 32 else (0x7FF << 52)
+    flags = []
+    for v in (x, y):
+        mag = ctx.temp(ty)
+        ctx.and_(mag, v, sign - 1)
+        is_inf, is_zero = ctx.temp(ty), ctx.temp(ty)
+        ctx.setcond(is_inf, mag, inf, Cond.EQ)
+        ctx.setcond(is_zero, mag, 0, Cond.EQ)
+        flags.append((is_inf, is_zero))
+    a, b = ctx.temp(ty), ctx.temp(ty)
+    ctx.and_(a, flags[0][0], flags[1][1])
+    ctx.and_(b, flags[0][1], flags[1][0])
+    ctx.or_(a, a, b)
+    cls = ctx.temp(ty)
+    ctx.emit(f"fclass_{_sfx(bits)}", cls, acc)
+    ctx.setcond(b, cls, 2, Cond.EQ)
+    ctx.and_(a, a, b)
+    default = ctx.temp(ty)
+    ctx.movi(default, (0x7FC00000 if bits == 32 else 0x7FF8000000000000))
+    ctx.movcond(res, a, 0, default, res, Cond.NE)
+    return res
+
+
 # -- data processing ----------------------------------------------------------------------------
 
 _TWO = {0: "fmul", 1: "fdiv", 2: "fadd", 3: "fsub", 4: "fmax", 5: "fmin", 6: "fmaxnm",
@@ -196,13 +227,13 @@ def fp_3src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     m = _read(t, dc, field(insn, 20, 16), bits)
     acc = _read(t, dc, field(insn, 14, 10), bits)
     ty = _ty(bits)
-    if o0:  # FMSUB / FNMSUB: the product is negated
+    if o0 ^ o1:  # FMSUB, FNMADD: the product is negated (FNMSUB: -a + n*m)
         nn = ctx.temp(ty)
         ctx.emit(f"fneg_{sfx}", nn, n)
         n_used = nn
     else:
         n_used = n
-    if o1:  # FNMADD / FNMSUB: the addend is negated
+    if o1:  # FNMADD, FNMSUB: the addend is negated
         na = ctx.temp(ty)
         ctx.emit(f"fneg_{sfx}", na, acc)
         acc_used = na
@@ -210,7 +241,8 @@ def fp_3src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         acc_used = acc
     r = ctx.temp(ty)
     ctx.emit(f"fma_{sfx}", r, n_used, m, acc_used, _rm(dc))
-    r = _propagate(dc, r, [acc, n, m], bits)
+    # Arm negates the operands before FPMulAdd: a NaN comes out with the negated sign
+    r = propagate_fma(dc, r, acc_used, n_used, m, bits)
     _write(t, dc, field(insn, 4, 0), r, bits)
 
 

@@ -25,7 +25,7 @@ from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, Cond
 
 from .bits import field
-from .trans_fp import _propagate, _rm
+from .trans_fp import _propagate, _rm, propagate_fma
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -546,7 +546,7 @@ def _fp_three_same(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int
                 x = ctx.temp(ty)
                 ctx.emit(f"fneg_{sfx}", x, a[i])
             ctx.emit(f"fma_{sfx}", r, x, b[i], acc[i], _rm(dc))
-            r = _propagate(dc, r, [acc[i], a[i], b[i]], bits)
+            r = propagate_fma(dc, r, acc[i], x, b[i], bits)  # FMLS: the negated operand
         elif name in ("fmax", "fmin", "fmaxnm", "fminnm"):
             ctx.emit(f"{name}_{sfx}", r, a[i], b[i])
             r = _propagate(dc, r, [a[i], b[i]], bits, quiet_only_both=name.endswith("nm"))
@@ -620,7 +620,7 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                 xs = ctx.temp(ty)
                 ctx.emit(f"fneg_{sfx}", xs, x)
             ctx.emit(f"fma_{sfx}", r, xs, e, acc, _rm(dc))
-            r = _propagate(dc, r, [acc, x, e], bits)
+            r = propagate_fma(dc, r, acc, xs, e, bits)
         if bits == 32:
             w = ctx.temp()
             ctx.extu_i32_i64(w, r)
