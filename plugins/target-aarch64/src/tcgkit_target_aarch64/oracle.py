@@ -24,6 +24,8 @@ GPRS = [f"x{i}" for i in range(31)]
 def assemble(text: str) -> bytes:
     ks = Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
     encoding, _ = ks.asm(text, CODE)
+    if encoding is None:
+        raise ValueError(f"keystone cannot assemble {text!r}")
     return bytes(encoding)
 
 
