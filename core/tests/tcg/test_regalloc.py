@@ -1,0 +1,138 @@
+"""The register allocator on a model backend: random IR programs, allocated
+under register pressure and constraints (two-address forms, fixed shift-count
+and division registers, immediates), run on a model machine end in the same
+state as the reference interpreter; syncing rules hold around calls."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.dump import format_ops
+from tcgkit.tcg.interp import interpret
+from tcgkit.tcg.ir import Helper, Op
+from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.optimize import optimize
+from tcgkit.tcg.regalloc import Insn, OpConstraint, RegisterFile, allocate, simulate
+from tcgkit.tcg.semantics import cond_holds, evaluate_op
+from tcgkit.tcg.types import I64, CallFlags
+from tcgkit.testing.ir_programs import Program, programs
+
+TWO_ADDRESS = {"add", "sub", "and", "or", "xor", "andc", "orc", "eqv", "nand", "nor", "mul"}
+SHIFTS = {"shl", "shr", "sar", "rotl", "rotr"}
+DIVS = {"div", "divu", "rem", "remu"}
+
+
+class ModelBackend:
+    """A small register file with x86-like constraints."""
+
+    def __init__(self, nregs: int, callee_saved_first: bool = False) -> None:
+        names = tuple(f"r{i}" for i in range(nregs))
+        order = tuple(reversed(range(nregs))) if callee_saved_first else tuple(range(nregs))
+        self.regs = RegisterFile(names, order, frozenset({0, 1}))
+
+    def constraint(self, op: Op) -> OpConstraint:
+        base = op.defn.base
+        if op.opc == "call":
+            return OpConstraint(("r0",) * op.n_out, tuple(f"r{i}" for i in range(op.n_in)))
+        if base in TWO_ADDRESS:
+            return OpConstraint(("0",), ("r", "ri"))
+        if base in SHIFTS:
+            return OpConstraint(("0",), ("r", "r2"))
+        if base in DIVS:
+            return OpConstraint(("r0",), ("r0", "r"), ("r1",))
+        if base in ("mulu2", "muls2"):
+            return OpConstraint(("r0", "r1"), ("r0", "r"))
+        return OpConstraint(("r",) * op.n_out, ("r",) * op.n_in)
+
+    def imm_ok(self, op: Op, index: int, value: int) -> bool:
+        return value < 4096
+
+
+def run_allocated(ops: list[Op], state: list[int], nregs: int) -> int:
+    try:
+        alloc = allocate(ops, ModelBackend(nregs))
+    except RuntimeError as e:
+        raise AssertionError(f"{e}\n{format_ops(ops)}") from e
+
+    def evaluate(op: Op, vals: list[int]) -> list[int]:
+        d = op.defn
+        w = d.type.value if d.type is not None else 64
+        return evaluate_op(op.opc, d.base, w, tuple(vals), tuple(op.consts))
+
+    check_register_discipline(alloc.insns)
+    return simulate(alloc, state, evaluate, cond_holds)
+
+
+def check_register_discipline(insns: list[Insn]) -> None:
+    for i in insns:
+        if i.kind == "op" and i.outs:
+            assert len(set(i.outs)) == len(i.outs), "two outputs in one register"
+
+
+@pytest.mark.parametrize("nregs", [4, 6, 8])
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(prog=programs(max_ops=28))
+def test_allocated_code_computes_what_the_interpreter_does(prog: Program, nregs: int) -> None:
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    ctx = prog.ctx
+    optimize(ctx)
+    liveness(ctx)
+    got = list(prog.state)
+    got_exit = run_allocated(copy.copy(ctx.ops), got, nregs)
+    assert (got_exit, got) == (want_exit, expect), format_ops(ctx.ops)
+
+
+def _ctx() -> tuple[TCGContext, list]:
+    t = TCGContext(32)
+    g = [t.new_global(I64, 8 * i, f"g{i}") for i in range(4)]
+    t.freeze()
+    return t.clone("c"), g
+
+
+def test_dirty_globals_are_stored_before_a_helper_that_reads_them_and_dropped_after() -> None:
+    ctx, g = _ctx()
+    ctx.add(g[0], g[1], 5)
+    helper = Helper("h", lambda cpu: None, CallFlags.NONE)
+    ctx.call(helper, None)
+    ctx.add(g[2], g[0], 1)
+    ctx.exit_tb(0)
+    liveness(ctx)
+    insns = allocate(ctx.ops, ModelBackend(4)).insns
+    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    call_at = kinds.index(("op", "call"))
+    assert ("store", "g0") in kinds[:call_at]  # stored for the helper to read
+    assert ("load", "g0") in kinds[call_at:]  # reloaded: the helper may have written it
+
+
+def test_no_read_no_write_helper_keeps_globals_in_registers() -> None:
+    ctx, g = _ctx()
+    ctx.add(g[0], g[1], 5)
+    helper = Helper("h", lambda cpu: None, CallFlags.NO_RWG)
+    ctx.call(helper, None)
+    ctx.add(g[3], g[1], 1)
+    ctx.exit_tb(0)
+    liveness(ctx)
+    insns = allocate(ctx.ops, ModelBackend(6, callee_saved_first=True)).insns
+    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    call_at = kinds.index(("op", "call"))
+    assert ("store", "g0") not in kinds[:call_at]
+    assert ("load", "g1") not in kinds[call_at:]  # g1 stayed in a callee-saved register
+
+
+def test_values_in_call_clobbered_registers_survive_the_call() -> None:
+    ctx, g = _ctx()
+    ctx.add(g[0], g[1], 5)
+    ctx.call(Helper("h", lambda cpu: None, CallFlags.NO_RWG), None)
+    ctx.add(g[2], g[0], 1)
+    ctx.exit_tb(0)
+    liveness(ctx)
+    insns = allocate(ctx.ops, ModelBackend(6)).insns  # r0, r1 first: the clobbered ones
+    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    call_at = kinds.index(("op", "call"))
+    assert ("store", "g0") in kinds[:call_at]  # saved from its clobbered register
+    assert ("load", "g0") in kinds[call_at:]
