@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from .errors import TcgkitError
+from .linux.elf import ElfError
 from .plugins import (
     HOST,
     KINDS,
@@ -27,6 +29,7 @@ from .plugins import (
 )
 
 EXIT_USAGE = 2
+EXIT_ERROR = 1
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -162,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PluginError as exc:
         print(f"tcgkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (TcgkitError, ElfError, OSError) as exc:  # a guest or input problem, not a bug
+        print(f"tcgkit: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover
