@@ -228,3 +228,27 @@ def test_mem_regions_and_map_errors(make):
     emu.mem_unmap(CODE + 0x1000, 0x1000)
     assert emu.mem_regions()[:2] == [(CODE, CODE + 0xFFF, PROT_ALL),
                                      (CODE + 0x2000, CODE + 0xFFFF, PROT_ALL)]  # fmt: skip
+
+
+def test_hook_added_after_translation_sees_the_next_run(make):
+    emu = make(LOOP3)
+    emu.emu_start(CODE, emu.end)  # translated and chained without hooks
+    seen = []
+    emu.hook_add(HOOK_CODE, lambda emu, address, size: seen.append(address))
+    emu.emu_start(CODE, emu.end)
+    assert seen == [CODE] + [CODE + 4, CODE + 8] * 3
+
+
+def test_hook_deleting_itself_from_inside(make):
+    emu = make(LOOP3)
+    seen = []
+    handle = None
+
+    def once(emu, address, size):
+        seen.append(address)
+        emu.hook_del(handle)
+
+    handle = emu.hook_add(HOOK_CODE, once)
+    emu.emu_start(CODE, emu.end)
+    assert seen == [CODE]
+    assert emu.reg_read("r1") == 0  # the run went on to the end
