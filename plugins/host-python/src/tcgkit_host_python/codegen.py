@@ -201,13 +201,20 @@ def generate(ops: list[Op], tb_name: str = "tb") -> Generated:
         for op in body
         if op.opc == "br" or op.defn.base == "brcond"
     )
-    needs_dispatch = len(blocks) > 1
+    # a block without a label is reached only by falling through from the block
+    # before it (which then ends without a jump, or with a conditional branch);
+    # the empty tail after an exit is unreachable and is not emitted
+    live = [i == 0 or lab is not None or _falls_through(blocks[i - 1][1])
+            for i, (lab, _) in enumerate(blocks)]  # fmt: skip
+    needs_dispatch = sum(live) > 1
     if needs_dispatch:
         em.line("L = 0")
         if backward:
             em.line("while True:")
             em.indent += 1
     for i, (_, body) in enumerate(blocks):
+        if not live[i]:
+            continue
         guarded = needs_dispatch and (i > 0 or backward)
         if guarded:
             em.line(f"if L == {i}:")
@@ -234,6 +241,14 @@ def generate(ops: list[Op], tb_name: str = "tb") -> Generated:
     em.insn_lines = [n + offset for n in em.insn_lines]
     source = "\n".join(header + em.lines) + "\n"
     return Generated(source, em.bindings, em.insn_lines)
+
+
+def _falls_through(body: list[Op]) -> bool:
+    """Whether control can leave this block into the next one."""
+    if not body:
+        return True
+    last = body[-1]
+    return last.opc not in ("br", "exit_tb", "goto_ptr")
 
 
 def _split_blocks(ops: list[Op]) -> list[tuple[Label | None, list[Op]]]:
