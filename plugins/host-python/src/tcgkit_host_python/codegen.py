@@ -165,6 +165,7 @@ def _unary(base: str, a: str, w: int, m: int) -> str | None:
 
 def _binary(base: str, a: str, b: str, w: int, m: int) -> str | None:
     s = 1 << (w - 1)
+    count = str(int(b) & (w - 1)) if b.isdigit() else f"({b} & {w - 1})"  # shift counts
     simple = {
         "add": f"({a} + {b}) & {m}",
         "sub": f"({a} - {b}) & {m}",
@@ -177,9 +178,9 @@ def _binary(base: str, a: str, b: str, w: int, m: int) -> str | None:
         "eqv": f"{a} ^ {b} ^ {m}",
         "nand": f"({a} & {b}) ^ {m}",
         "nor": f"({a} | {b}) ^ {m}",
-        "shl": f"({a} << ({b} & {w - 1})) & {m}",
-        "shr": f"{a} >> ({b} & {w - 1})",
-        "sar": f"((({a} ^ {s}) - {s}) >> ({b} & {w - 1})) & {m}",
+        "shl": f"({a} << {count}) & {m}",
+        "shr": f"{a} >> {count}",
+        "sar": f"((({a} ^ {s}) - {s}) >> {count}) & {m}",
         "muluh": f"({a} * {b}) >> {w}",
         "mulsh": f"(({_sx(a, w)} * {_sx(b, w)}) >> {w}) & {m}",
         "divu": f"({a} // {b} if {b} else 0)",
