@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the example guest programs: static, freestanding aarch64 Linux ELFs
-# at -O2 with Debian's cross compiler (apt: gcc-aarch64-linux-gnu). The
+# Build the example guest programs: static aarch64 Linux ELFs at -O2 with
+# Debian's cross compiler (apt: gcc-aarch64-linux-gnu), freestanding ones on
+# src/rt.c and one on glibc. The
 # binaries are committed; rerun this after changing a source.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,3 +14,6 @@ for src in src/*.c; do
     $CC $CFLAGS -o "bin/$name.elf" "$src" src/rt.c
     echo "built bin/$name.elf"
 done
+# linked against the cross toolchain's static glibc (libc6-dev-arm64-cross)
+$CC -O2 -static -o bin/hello_glibc.elf src/glibc/hello.c
+echo "built bin/hello_glibc.elf"

@@ -311,6 +311,8 @@ SIMD_INSNS = [
     "neg {v}.2d, {v}.2d", "abs {v}.16b, {v}.16b", "dup {v}.8h, {v}.h[{i3}]",
     "ins {v}.s[{i2}], {v}.s[{i2}]", "umov w{n}, {v}.b[{i4}]", "movi {v}.4s, #{imm8}",
     "addp {v}.4s, {v}.4s, {v}.4s", "mls {v}.8h, {v}.8h, {v}.h[{i3}]",
+    "umaxp {v}.{tn}, {v}.{tn}, {v}.{tn}", "sminp {v}.{tn}, {v}.{tn}, {v}.{tn}",
+    "dc zva, x21", "ldr q{n}, [x21, #{i4}]",
 ]  # fmt: skip
 
 

@@ -24,3 +24,4 @@ class LinuxABI:
     syscalls: Mapping[str, int] = field(default_factory=dict)  # name -> number
     stack_align: int = 16
     hwcap: int = 0
+    uname_machine: str = "unknown"  # the machine field of uname(2)

@@ -87,6 +87,13 @@ class LinuxProcess:
             "ioctl": lambda *a: -ENOTTY, "set_robust_list": lambda *a: 0,
             "rt_sigprocmask": lambda *a: 0, "rt_sigaction": lambda *a: 0,
             "mprotect": lambda *a: 0, "madvise": lambda *a: 0,
+            # what a static C runtime asks at start-up, answered as a minimal system would
+            "rseq": lambda *a: -ENOSYS, "prlimit64": lambda *a: -ENOSYS,
+            "readlinkat": lambda *a: -ENOENT, "openat": lambda *a: -ENOENT,
+            "newfstatat": lambda *a: -ENOSYS, "fstat": lambda *a: -ENOSYS,
+            "close": lambda fd, *a: 0 if fd <= 2 else -EBADF,
+            "uname": self._uname, "getrandom": self._getrandom,
+            "clock_gettime": self._clock_gettime,
         }  # fmt: skip
         for name, fn in names.items():
             nr = self.abi.syscalls.get(name)
@@ -213,6 +220,28 @@ class LinuxProcess:
         data = src.read(n) if n else b""
         self.emu.mem_write(buf, data)
         return len(data)
+
+    def _uname(self, buf: int, *_: int) -> int:
+        fields = ["Linux", "tcgkit", "6.1.0", "#1 tcgkit user mode", self.abi.uname_machine, ""]
+        self.emu.mem_write(buf, b"".join(f.encode().ljust(65, b"\0") for f in fields))
+        return 0
+
+    def _getrandom(self, buf: int, n: int, *_: int) -> int:
+        """Deterministic bytes: runs are reproducible (as AT_RANDOM is)."""
+        self._random_state = getattr(self, "_random_state", 0x9E3779B97F4A7C15)
+        out = bytearray()
+        while len(out) < n:
+            self._random_state = (self._random_state * 6364136223846793005 + 1) % (1 << 64)
+            out += self._random_state.to_bytes(8, "little")
+        self.emu.mem_write(buf, bytes(out[:n]))
+        return n
+
+    def _clock_gettime(self, clock: int, ts: int, *_: int) -> int:
+        import time
+
+        ns = time.monotonic_ns() if clock == 1 else time.time_ns()
+        self.emu.mem_write(ts, struct.pack("<qq", ns // 10**9, ns % 10**9))
+        return 0
 
     def _exit(self, code: int, *_: int) -> int:
         self.exit_code = code & 0xFF

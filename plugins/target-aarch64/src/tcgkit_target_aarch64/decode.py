@@ -41,6 +41,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("11010101000000110010xxxxxxx11111", dp.hint),
     ("11010101000000110011xxxx01011111", dp.clrex),
     ("11010101000000110011xxxx1xx11111", dp.barrier),
+    ("11010101000010110111xxxxxxxxxxxx", dp.dc_ic),
     ("1101010100111xxxxxxxxxxxxxxxxxxx", dp.mrs),
     ("1101010100011xxxxxxxxxxxxxxxxxxx", dp.msr),
     # -- data processing, register -----------------------------------------------------------

@@ -50,10 +50,13 @@ REGISTERS = _registers()
 SYSCALLS = {"read": 63, "write": 64, "writev": 66, "exit": 93, "exit_group": 94,
             "set_tid_address": 96, "set_robust_list": 99, "rt_sigaction": 134,
             "rt_sigprocmask": 135, "getpid": 172, "gettid": 178, "brk": 214, "munmap": 215,
-            "mmap": 222, "mprotect": 226, "madvise": 233, "ioctl": 29}  # fmt: skip
+            "mmap": 222, "mprotect": 226, "madvise": 233, "ioctl": 29, "uname": 160,
+            "rseq": 293, "prlimit64": 261, "getrandom": 278, "readlinkat": 78,
+            "newfstatat": 79, "fstat": 80, "openat": 56, "close": 57,
+            "clock_gettime": 113}  # fmt: skip
 
 LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
-    syscalls=SYSCALLS,
+    syscalls=SYSCALLS, uname_machine="aarch64",
 )  # fmt: skip

@@ -480,16 +480,25 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
             (ctx.sub if u else ctx.add)(r, d, r)
 
         ops[opcode] = mla
-    elif opcode == 0x17 and not u:  # ADDP
+    elif (opcode == 0x17 and not u) or (opcode in (0x14, 0x15) and size < 3):
+        # ADDP, [SU]MAXP, [SU]MINP: pairs of adjacent lanes of Vn:Vm
         if size == 3 and not q:
-            raise dc.invalid(insn, "reserved ADDP form")
-        a = get_lanes(t, dc, rn, esize, count)
-        b = get_lanes(t, dc, rm, esize, count)
+            raise dc.invalid(insn, "reserved pairwise form")
+        pair_signed = opcode != 0x17 and not u
+        a = get_lanes(t, dc, rn, esize, count, signed=pair_signed)
+        b = get_lanes(t, dc, rm, esize, count, signed=pair_signed)
         both = a + b
         out = []
         for i in range(count):
             r = ctx.temp()
-            ctx.add(r, both[2 * i], both[2 * i + 1])
+            x, y = both[2 * i], both[2 * i + 1]
+            if opcode == 0x17:
+                ctx.add(r, x, y)
+            else:
+                big = opcode == 0x14
+                cond = (Cond.GT if pair_signed else Cond.GTU) if big else (
+                    Cond.LT if pair_signed else Cond.LTU)  # fmt: skip
+                ctx.movcond(r, x, y, x, y, cond)
             out.append(r)
         set_lanes(t, dc, rd, out, esize)
         return True
