@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit.memory import (
@@ -235,3 +236,29 @@ def test_installed_plugins_receive_the_listener_hooks() -> None:
     system.close()
     assert events == [("created", "cpu"), ("commit", "cpu"), ("add", "ram"), ("commit", "cpu"),
                       ("commit", "cpu"), ("destroyed", "cpu")]  # fmt: skip
+
+
+def test_a_cycle_through_an_alias_is_refused_and_changes_nothing() -> None:
+    system = MemorySystem()
+    root = MemoryRegion.container("sys", SPACE)
+    space = AddressSpace(system, root, "cpu")
+    inner = MemoryRegion.container("bus", 0x2000)
+    root.add_subregion(0x1000, inner)
+    inner.add_subregion(0, MemoryRegion.ram("ram", 0x1000))
+    before = space.flatview
+    # an alias of the root (directly, or of a container holding it) placed
+    # anywhere below the root would make rendering recurse forever
+    for target, host in ((root, inner), (inner, inner), (root, root)):
+        window = MemoryRegion.alias("loop", target, 0, 0x1000)
+        with pytest.raises(ValueError, match="cycle"):
+            host.add_subregion(0x1000 if host is inner else 0x8000, window)
+        assert window.parent is None
+    outer = MemoryRegion.container("outer", SPACE)
+    outer.add_subregion(0, MemoryRegion.alias("root-window", root, 0, SPACE))
+    with pytest.raises(ValueError, match="cycle"):
+        inner.add_subregion(0x1800, outer)  # outer reaches root through its alias
+    with pytest.raises(ValueError, match="cycle"):
+        inner.add_subregion(0, root)  # root is an ancestor
+    assert space.flatview is before
+    assert space.flatview.lookup(0x1000) is not None
+    system.close()

@@ -239,7 +239,7 @@ class MemoryRegion:
             raise TypeError(f"{self.name!r} is a {self.kind.value}, not a container")
         if child.parent is not None:
             raise ValueError(f"{child.name!r} is already inside {child.parent.name!r}")
-        if child is self or self._has_ancestor(child):
+        if child.reaches(self):
             raise ValueError(f"adding {child.name!r} under {self.name!r} would make a cycle")
         if offset < 0:
             raise ValueError(f"negative offset {offset:#x} for {child.name!r}")
@@ -290,12 +290,25 @@ class MemoryRegion:
             self.offset = offset
             self._mark_dirty()
 
-    def _has_ancestor(self, region: MemoryRegion) -> bool:
-        node = self.parent
-        while node is not None:
+    def reaches(self, region: MemoryRegion) -> bool:
+        """Whether rendering this region would visit ``region`` (itself included).
+
+        Rendering descends into subregions and through aliases into their
+        targets; a tree is acyclic exactly when no region reaches the
+        container it is being added to, which ``add_subregion`` checks.
+        """
+        seen: set[int] = set()
+        stack = [self]
+        while stack:
+            node = stack.pop()
             if node is region:
                 return True
-            node = node.parent
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(node.subregions)
+            if node.alias_target is not None:
+                stack.append(node.alias_target)
         return False
 
     def _mark_dirty(self) -> None:
@@ -391,6 +404,11 @@ def _chunks(region: MemoryRegion, offset: int, size: int) -> list[tuple[int, int
         o = offset + pos
         n = region.max_access
         while n > 1 and (n > size - pos or (not region.unaligned and o % n)):
+            n >>= 1
+        # a piece narrower than min_access is widened to its aligned unit, so it
+        # must not cross a unit boundary (only possible with unaligned pieces)
+        unit = region.min_access
+        while n > 1 and n < unit and o % unit + n > unit:
             n >>= 1
         out.append((pos, n))
         pos += n
