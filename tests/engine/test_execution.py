@@ -129,7 +129,7 @@ def test_division_by_zero_is_defined(make):
 
 def test_tiny_code_buffer_flushes_and_stays_correct(make):
     body = "\n".join(f"b{i}: addi r0, r0, {i % 100}\njal r6, b{i + 1}" for i in range(400))
-    emu = make(body + "\nb400:\n", code_buffer_size=64 << 10, region_size=16 << 10)
+    emu = make(body + "\nb400:\n", code_buffer_size=16 << 10, region_size=4 << 10)
     emu.emu_start(CODE, emu.end)
     assert emu.reg_read("r0") == sum(i % 100 for i in range(400))
     stats = emu.stats()

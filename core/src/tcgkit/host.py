@@ -72,6 +72,19 @@ class HostBackend(ABC):
     def current_insn(self) -> tuple[TB, int] | None:
         """While a helper runs: the TB and guest instruction index that called it."""
 
+    def attach(self, cpu: CPU) -> None:
+        """A vCPU was made with this backend's state: native backends point its
+        ``exit_flag`` and ``tlb.native`` at memory their code reads."""
+        return None
+
+    def tb_invalidated(self, tb: TB) -> None:
+        """``tb`` will never be entered again (its incoming jumps are unlinked)."""
+        return None
+
+    def flushed(self) -> None:
+        """Every TB was dropped (tb_flush); no generated code is running."""
+        return None
+
     def link(self, tb: TB, slot: int, dest: TB) -> None:
         """Make goto_tb ``slot`` of ``tb`` jump straight to ``dest``."""
         tb.jmp_dest[slot] = dest

@@ -108,6 +108,13 @@ class GuestTarget(ABC):
     def tb_stop(self, dc: DisasContext) -> None:
         """Emit the TB's exit to ``dc.pc`` when the core ended it (DisasJump.TOO_MANY)."""
 
+    #: where ``tb_flags`` comes from, for the inline jump-cache probe of native hosts:
+    #: (byte offset of an 8-byte state slot, mask) when the flags are a function of
+    #: ``slot & mask`` alone and cs_base is constant. None: the flags are constant
+    #: (``tb_flags`` not overridden) or not expressible (native hosts then leave
+    #: generated code to look up after indirect jumps).
+    tb_flags_probe: ClassVar[tuple[int, int] | None] = None
+
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         """(cs_base, flags): the CPU-mode part of the TB key (e.g. instruction set)."""
         return 0, 0

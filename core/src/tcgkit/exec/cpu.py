@@ -38,7 +38,8 @@ class CPU:
         self.state: MutableSequence[int] = engine.host.new_state(ctx.state_size // SLOT)
         self.tlb = SoftTLB(self)
         self.jmp_cache: list[TB | None] = [None] * JMP_CACHE_SIZE
-        self.exit_request = False  # leave generated code at the next TB boundary
+        # leave generated code at the next TB boundary: a word native code can read
+        self.exit_flag: MutableSequence[int] = [0]
         self.stop_request = False  # emu_stop: end emu_start
         self.running = False
         self.skip_code_hook_pc: int | None = None
@@ -47,6 +48,15 @@ class CPU:
         self.skip_mem_hook_pc: int | None = None  # re-executing after a hook rewrote code
         self.region: Region | None = None  # code-buffer region this vCPU's context fills
         self.icount = 0  # guest instructions executed by completed TBs
+        engine.host.attach(self)
+
+    @property
+    def exit_request(self) -> bool:
+        return bool(self.exit_flag[0])
+
+    @exit_request.setter
+    def exit_request(self, value: bool) -> None:
+        self.exit_flag[0] = 1 if value else 0
 
     # -- state by byte offset -------------------------------------------------
 

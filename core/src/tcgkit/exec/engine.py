@@ -149,14 +149,16 @@ class Engine:
 
     # -- the memory API, for generated code's rare paths ------------------------------
 
-    def ram_page(self, page: int) -> tuple[memoryview, int, bool, bool] | None:
-        """(view, base, readable, writable) if the whole guest page is one RAM range."""
+    def ram_page(self, page: int) -> tuple[memoryview, int, bool, bool, int] | None:
+        """(view, base, readable, writable, host address of view[0]) if the whole guest
+        page is one RAM range."""
         addr = page << PAGE_BITS
         r = self.aspace.flatview.lookup(addr)
         if r is None or r.region.view is None or r.start > addr or r.end < addr + PAGE_SIZE:
             return None
         base = r.start - r.offset_in_region
-        return r.region.view, base, bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
+        readable, writable = bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
+        return r.region.view, base, readable, writable, r.region.host_addr
 
     def _faulting(self, cpu: CPU | None, kind: str, addr: int, size: int, value: int,
                   do: Callable[[], Any]) -> Any:  # fmt: skip

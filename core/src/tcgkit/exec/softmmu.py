@@ -25,7 +25,7 @@ or the set of code pages change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import hooks as H
 from ..errors import CodeModified, UnalignedAccessError
@@ -43,32 +43,50 @@ PAGE_MASK = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
 INVALID: tuple[Any, ...] = (-1, -1, None, 0)
 
 
+class NativeTLB(Protocol):
+    """A native backend's copy of the TLB, in memory its generated code reads."""
+
+    def set(self, index: int, read_tag: int, write_tag: int, addend: int) -> None: ...
+
+    def invalidate(self, index: int) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class SoftTLB:
-    """One vCPU's TLB."""
+    """One vCPU's TLB. ``native``, when a host backend sets it, mirrors every change
+    (tags and the addend host address - guest address of the page's RAM)."""
 
     def __init__(self, cpu: CPU) -> None:
         self.cpu = cpu
         self.engine = cpu.engine
         self.entries: list[Any] = [INVALID] * TLB_SIZE
+        self.native: NativeTLB | None = None
         self.misses = 0
         self.fills = 0
 
     def flush(self) -> None:
         self.entries[:] = [INVALID] * TLB_SIZE
+        if self.native is not None:
+            self.native.clear()
 
     def flush_page(self, page: int) -> None:
         i = page & (TLB_SIZE - 1)
         e = self.entries[i]
         if e is not INVALID and (e[0] >> PAGE_BITS == page or e[1] >> PAGE_BITS == page):
             self.entries[i] = INVALID
+            if self.native is not None:
+                self.native.invalidate(i)
 
     def fill(self, addr: int) -> None:
         page = addr >> PAGE_BITS
         ram = self.engine.ram_page(page)
         if ram is None:
             self.entries[page & (TLB_SIZE - 1)] = INVALID
+            if self.native is not None:
+                self.native.invalidate(page & (TLB_SIZE - 1))
             return
-        view, base, readable, writable = ram
+        view, base, readable, writable, host_addr = ram
         engine = self.engine
         tag = page << PAGE_BITS
         hooks = engine.hooks
@@ -82,6 +100,8 @@ class SoftTLB:
             else -1
         )
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
+        if self.native is not None:
+            self.native.set(page & (TLB_SIZE - 1), rtag, wtag, host_addr - base)
         self.fills += 1
 
     # -- slow path -------------------------------------------------------------

@@ -151,6 +151,7 @@ class TBCache:
         for cpu in self.engine.cpus:
             if cpu.jmp_cache[i] is tb:
                 cpu.jmp_cache[i] = None
+        self.engine.host.tb_invalidated(tb)
         self.counts["invalidated"] += 1
 
     def invalidate_range(self, start: int, end: int) -> list[TB]:
@@ -177,6 +178,7 @@ class TBCache:
             cpu.tlb.flush()
             cpu.region = None
         self.engine.code_buffer.reset()
+        self.engine.host.flushed()
         self.counts["flushes"] += 1
 
     @property

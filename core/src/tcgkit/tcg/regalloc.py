@@ -251,7 +251,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         # inputs
         for i, t in enumerate(op.ins):
             c = con.ins[i] if i < len(con.ins) else "r"
-            if t.kind is TempKind.CONST and "i" in c and be.imm_ok(op, i, t.value):
+            if t.kind is TempKind.CONST and c == "ri" and be.imm_ok(op, i, t.value):
                 in_ops.append(Const(t.value))
                 continue
             want = None if c in ("r", "ri") else regs.number(c)
@@ -305,6 +305,14 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if c.isdigit():
                 src = in_ops[int(c)]
                 assert isinstance(src, int), "an aliased input cannot be an immediate"
+                if src in out_regs:
+                    # an earlier output already took this register (the same value is
+                    # two inputs): this output starts from a copy of it
+                    dest = st.free_reg(busy | set(out_regs) | {src})
+                    st.out.append(Insn("mov", dst=dest, src=src))
+                    st.unbind_reg(dest)
+                    out_regs.append(dest)
+                    continue
                 holder = st.temp_in.get(src)
                 if holder is not None and holder is not t:
                     # the input is still needed afterwards: give it another register

@@ -77,6 +77,8 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
+    tb_flags_probe = (8 * S.SLOT_FPCR, 3 << 22)
+
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22) is a constant of the translated code
         return 0, (cpu.state[S.SLOT_FPCR] >> 22) & 3

@@ -1,0 +1,129 @@
+"""What the register allocator must know about this host, as data.
+
+Owns the register file (which registers values may live in, which ones a
+call destroys, the fixed roles of the others) and the operand constraint of
+every IR op on x86-64, chosen once per feature set: two-address ALU forms,
+rax/rdx for multiplications and divisions, rcx for shift counts without
+BMI2, immediates where a sign-extended imm32 fits.
+
+Fixed roles (never allocated):
+* rbp: the CPU-state pointer (``AREG0``) for the whole of generated code;
+* rsp: the frame (spill slots at [rsp + slot]);
+* r10, r11: scratch registers of the lowering (TLB probe, constant
+  masks, argument shuffles).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
+
+from .encoder import NAMES, R8, R9, R12, R13, R14, R15, RAX, RBX, RCX, RDI, RDX, RSI, fits_i32
+from .features import HostFeatures
+
+REGS = RegisterFile(
+    names=NAMES,
+    # callee-saved first: values survive helper calls without a spill
+    order=(RBX, R12, R13, R14, R15, RSI, RDI, R8, R9, RCX, RAX, RDX),
+    call_clobbered=frozenset((RAX, RCX, RDX, RSI, RDI, R8, R9)),
+)
+#: argument registers of a helper call after the CPU-state pointer (rdi)
+CALL_ARGS = ("rsi", "rdx", "rcx", "r8", "r9")
+
+C = OpConstraint
+_TWO_ADDR = C(("0",), ("r", "ri"))
+_UNARY_INPLACE = C(("0",), ("r",))
+_ANY_UNARY = C(("r",), ("r",))
+
+_BASE: dict[str, OpConstraint] = {
+    **{b: _TWO_ADDR for b in ("add", "sub", "and", "or", "xor", "mul")},
+    **{b: C(("0",), ("r", "r")) for b in ("orc", "eqv", "nand", "nor")},
+    **{b: _UNARY_INPLACE for b in ("neg", "not", "bswap16", "bswap32", "bswap64")},
+    **{
+        b: _ANY_UNARY
+        for b in (
+            "ext8s",
+            "ext8u",
+            "ext16s",
+            "ext16u",
+            "ext32s",
+            "ext32u",
+            "extrl_i64_i32",
+            "extu_i32_i64",
+            "ext_i32_i64",
+        )
+    },
+    "extrh_i64_i32": _UNARY_INPLACE,
+    "mov": _ANY_UNARY,
+    "movi": C(("r",), ()),
+    "muluh": C(("rdx",), ("rax", "r"), ("rax",)),
+    "mulsh": C(("rdx",), ("rax", "r"), ("rax",)),
+    "mulu2": C(("rax", "rdx"), ("rax", "r")),
+    "muls2": C(("rax", "rdx"), ("rax", "r")),
+    "div": C(("rax",), ("rax", "r"), ("rdx",)),
+    "divu": C(("rax",), ("rax", "r"), ("rdx",)),
+    "rem": C(("rdx",), ("rax", "r"), ("rax",)),
+    "remu": C(("rdx",), ("rax", "r"), ("rax",)),
+    "extract": _UNARY_INPLACE,
+    "sextract": _UNARY_INPLACE,
+    "deposit": C(("0",), ("r", "r")),
+    "setcond": C(("&r",), ("r", "ri")),
+    "negsetcond": C(("&r",), ("r", "ri")),
+    "movcond": C(("3",), ("r", "ri", "r", "r")),
+    "brcond": C((), ("r", "ri")),
+    "add2": C(("0", "1"), ("r", "r", "ri", "ri")),
+    "sub2": C(("0", "1"), ("r", "r", "ri", "ri")),
+    "clz": C(("&r",), ("r", "r")),
+    "ctz": C(("&r",), ("r", "r")),
+    "ctpop": C(("&r",), ("r",)),
+    **{b: C(("r",), ()) for b in ("ld8u", "ld8s", "ld16u", "ld16s", "ld", "ld32u", "ld32s")},
+    **{b: C((), ("r",)) for b in ("st8", "st16", "st", "st32")},
+    "qemu_ld": C(("r",), ("r",)),
+    "qemu_st": C((), ("r", "r")),
+    "goto_ptr": C((), ("r",)),
+    "exit_tb": C((), ()),
+    "br": C((), ()),
+}
+_FLOAT = C(("r",), ("r", "r", "r"))
+
+
+@functools.cache
+def table(features: HostFeatures) -> dict[str, OpConstraint]:
+    """The constraint of each op base name for this feature set (built once)."""
+    t = dict(_BASE)
+    shift = C(("r",), ("r", "r")) if features.bmi2 else C(("0",), ("r", "rcx"))
+    for b in ("shl", "shr", "sar"):
+        t[b] = shift
+    for b in ("rotl", "rotr"):
+        t[b] = C(("0",), ("r", "rcx"))
+    t["andc"] = C(("r",), ("r", "r")) if features.bmi1 else C(("0",), ("r", "r"))
+    return t
+
+
+def constraint(features: HostFeatures, op: Op) -> OpConstraint:
+    d = op.defn
+    if op.opc == "call":
+        n = len(op.ins)
+        if n > len(CALL_ARGS):
+            raise ValueError(f"helper {op.consts[0].name!r}: at most {len(CALL_ARGS)} arguments")
+        return C(("r",) * op.n_out, CALL_ARGS[:n])
+    if d.base in ("shl", "shr", "sar", "rotl", "rotr") and op.ins[1].is_const:
+        return C(("0",), ("r", "ri"))
+    con = table(features).get(d.base)
+    if con is not None:
+        return con
+    if d.base.startswith("f") or d.base.startswith("itof"):
+        return C(("r",), _FLOAT.ins[: d.n_in])
+    raise KeyError(f"the x86_64 host has no constraint for {op.opc}")
+
+
+def imm_ok(op: Op, index: int, value: int) -> bool:
+    """Whether a constant input can be an immediate (sign-extended imm32)."""
+    d = op.defn
+    if d.base in ("shl", "shr", "sar", "rotl", "rotr"):
+        return True
+    if d.type is not None and d.type.value == 32:
+        return True
+    return fits_i32(value - (1 << 64) if value >> 63 else value)

@@ -1,0 +1,377 @@
+"""x86-64 instruction encoding: bytes for the instruction forms the lowering uses.
+
+Owns ``Asm`` (a growing code buffer with labels and rel32 fix-ups) and the
+register numbers. Nothing here knows about IR, registers' roles or the ABI:
+each method appends one machine instruction, encoded from the operands it is
+given (REX, ModRM, SIB, displacement and immediate rules of the Intel SDM,
+vol. 2, chapter 2). Operand size: ``w=True`` is 64-bit, ``w=False`` 32-bit
+(which zero-extends into the upper half, as the lowering relies on).
+
+Memory operands are ``Mem(base, disp, index, scale)``; ``base`` may be any
+register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
+R8, R9, R10, R11, R12, R13, R14, R15 = range(8, 16)
+NAMES = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")  # fmt: skip
+
+# condition codes (the low nibble of Jcc / SETcc / CMOVcc)
+CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A = range(8)
+CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G = range(8, 16)
+
+# ALU group 1: /digit of 0x81/0x83 and the base of the r/m, reg form (op*8 + 1)
+ADD, OR, ADC, SBB, AND, SUB, XOR, CMP = range(8)
+# shift group 2: /digit of 0xC1 / 0xD3
+ROL, ROR, SHL, SHR, SAR = 0, 1, 4, 5, 7
+
+
+def fits_i8(v: int) -> bool:
+    return -128 <= v < 128
+
+
+def fits_i32(v: int) -> bool:
+    return -(1 << 31) <= v < (1 << 31)
+
+
+@dataclass(frozen=True)
+class Mem:
+    base: int
+    disp: int = 0
+    index: int = -1
+    scale: int = 1
+
+
+class Label:
+    __slots__ = ("pos", "refs")
+
+    def __init__(self) -> None:
+        self.pos = -1
+        self.refs: list[int] = []  # offsets of rel32 fields that point here
+
+
+class Asm:
+    """One growing block of machine code."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    @property
+    def pos(self) -> int:
+        return len(self.buf)
+
+    # -- labels ------------------------------------------------------------------
+
+    def bind(self, label: Label) -> None:
+        label.pos = self.pos
+        for ref in label.refs:
+            self._patch32(ref, label.pos - (ref + 4))
+
+    def _patch32(self, at: int, value: int) -> None:
+        struct.pack_into("<i", self.buf, at, value)
+
+    def _rel32(self, label: Label) -> None:
+        at = self.pos
+        self.buf += b"\0\0\0\0"
+        if label.pos >= 0:
+            self._patch32(at, label.pos - (at + 4))
+        else:
+            label.refs.append(at)
+
+    # -- prefix / ModRM building -----------------------------------------------------
+
+    def _rex(self, w: bool, r: int, x: int, b: int, force: bool = False) -> None:
+        rex = (
+            0x40 | (8 if w else 0) | (4 if r & 8 else 0) | (2 if x & 8 else 0) | (1 if b & 8 else 0)
+        )
+        if rex != 0x40 or force:
+            self.buf.append(rex)
+
+    def _modrm_mem(self, reg: int, m: Mem) -> None:
+        base, disp = m.base, m.disp
+        reg &= 7
+        if m.index >= 0:
+            ss = {1: 0, 2: 1, 4: 2, 8: 3}[m.scale]
+            sib = ss << 6 | (m.index & 7) << 3 | (base & 7)
+            if disp == 0 and base & 7 != RBP:
+                self.buf += bytes((reg << 3 | 4, sib))
+            elif fits_i8(disp):
+                self.buf += bytes((0x40 | reg << 3 | 4, sib, disp & 0xFF))
+            else:
+                self.buf += bytes((0x80 | reg << 3 | 4, sib)) + struct.pack("<i", disp)
+            return
+        sib = b"\x24" if base & 7 == RSP else b""
+        if disp == 0 and base & 7 != RBP:
+            self.buf += bytes((reg << 3 | (base & 7),)) + sib
+        elif fits_i8(disp):
+            self.buf += bytes((0x40 | reg << 3 | (base & 7),)) + sib + bytes((disp & 0xFF,))
+        else:
+            self.buf += bytes((0x80 | reg << 3 | (base & 7),)) + sib + struct.pack("<i", disp)
+
+    def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
+           prefix: bytes = b"") -> None:  # fmt: skip
+        """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
+        self.buf += prefix
+        self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
+        self.buf += opcode
+        self.buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
+
+    def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
+           prefix: bytes = b"") -> None:  # fmt: skip
+        """``opcode`` with a memory operand."""
+        self.buf += prefix
+        self._rex(w, reg, max(m.index, 0), m.base, force=byte_regs and reg >= 4)
+        self.buf += opcode
+        self._modrm_mem(reg, m)
+
+    # -- moves ------------------------------------------------------------------------
+
+    def mov_rr(self, dst: int, src: int, w: bool = True) -> None:
+        if dst != src or not w:
+            self.rr(b"\x89", src, dst, w)
+
+    def mov_ri(self, dst: int, value: int, w: bool = True) -> None:
+        """dst <- value (64-bit value; the shortest form)."""
+        value &= (1 << 64) - 1 if w else (1 << 32) - 1
+        if value == 0:
+            self.rr(b"\x31", dst, dst, False)  # xor r32, r32
+        elif value < (1 << 32):
+            self._rex(False, 0, 0, dst)
+            self.buf.append(0xB8 | (dst & 7))
+            self.buf += struct.pack("<I", value)
+        elif value >= (1 << 64) - (1 << 31):
+            self._rex(True, 0, 0, dst)
+            self.buf += bytes((0xC7, 0xC0 | (dst & 7))) + struct.pack("<i", value - (1 << 64))
+        else:
+            self._rex(True, 0, 0, dst)
+            self.buf.append(0xB8 | (dst & 7))
+            self.buf += struct.pack("<Q", value)
+
+    def load(self, dst: int, m: Mem, size: int, signed: bool = False, w: bool = True) -> None:
+        """dst <- [m] of ``size`` bytes, zero- or sign-extended to the operand size."""
+        if size == 8:
+            self.rm(b"\x8b", dst, m, True)
+        elif size == 4:
+            if signed:
+                self.rm(b"\x63", dst, m, True)  # movsxd
+            else:
+                self.rm(b"\x8b", dst, m, False)
+        else:
+            op = {(1, False): b"\x0f\xb6", (2, False): b"\x0f\xb7",
+                  (1, True): b"\x0f\xbe", (2, True): b"\x0f\xbf"}[(size, signed)]  # fmt: skip
+            self.rm(op, dst, m, w and signed)
+
+    def store(self, m: Mem, src: int, size: int) -> None:
+        if size == 8:
+            self.rm(b"\x89", src, m, True)
+        elif size == 4:
+            self.rm(b"\x89", src, m, False)
+        elif size == 2:
+            self.rm(b"\x89", src, m, False, prefix=b"\x66")
+        else:
+            self.rm(b"\x88", src, m, False, byte_regs=True)
+
+    def store_imm32(self, m: Mem, value: int, w: bool = True) -> None:
+        """[m] <- value (a sign-extended imm32 for w)."""
+        self.rm(b"\xc7", 0, m, w)
+        self.buf += struct.pack("<i" if value < 0 else "<I", value)
+
+    def lea(self, dst: int, m: Mem, w: bool = True) -> None:
+        self.rm(b"\x8d", dst, m, w)
+
+    def movzx_rr(self, dst: int, src: int, size: int) -> None:
+        if size == 4:
+            self.rr(b"\x89", src, dst, False)
+        else:
+            self.rr(b"\x0f\xb6" if size == 1 else b"\x0f\xb7", dst, src, False, byte_regs=True)
+
+    def movsx_rr(self, dst: int, src: int, size: int, w: bool = True) -> None:
+        if size == 4:
+            self.rr(b"\x63", dst, src, True)
+        else:
+            self.rr(b"\x0f\xbe" if size == 1 else b"\x0f\xbf", dst, src, w, byte_regs=True)
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def alu_rr(self, op: int, dst: int, src: int, w: bool = True) -> None:
+        self.rr(bytes((op * 8 + 1,)), src, dst, w)
+
+    def alu_ri(self, op: int, dst: int, imm: int, w: bool = True) -> None:
+        if fits_i8(imm):
+            self.rr(b"\x83", op, dst, w)
+            self.buf.append(imm & 0xFF)
+        else:
+            self.rr(b"\x81", op, dst, w)
+            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+
+    def alu_rm(self, op: int, reg: int, m: Mem, w: bool = True) -> None:
+        """reg <op>= [m] (e.g. CMP reg, [m])."""
+        self.rm(bytes((op * 8 + 3,)), reg, m, w)
+
+    def alu_mi(self, op: int, m: Mem, imm: int, w: bool = True) -> None:
+        """[m] <op>= imm."""
+        if fits_i8(imm):
+            self.rm(b"\x83", op, m, w)
+            self.buf.append(imm & 0xFF)
+        else:
+            self.rm(b"\x81", op, m, w)
+            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+
+    def test_rr(self, a: int, b: int, w: bool = True) -> None:
+        self.rr(b"\x85", b, a, w)
+
+    def test_ri(self, a: int, imm: int, w: bool = True) -> None:
+        self.rr(b"\xf7", 0, a, w)
+        self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+
+    def unary(self, digit: int, r: int, w: bool = True) -> None:
+        """Group 3 (0xF7 /digit): 2 not, 3 neg, 4 mul, 5 imul, 6 div, 7 idiv."""
+        self.rr(b"\xf7", digit, r, w)
+
+    def imul_rr(self, dst: int, src: int, w: bool = True) -> None:
+        self.rr(b"\x0f\xaf", dst, src, w)
+
+    def imul_rri(self, dst: int, src: int, imm: int, w: bool = True) -> None:
+        if fits_i8(imm):
+            self.rr(b"\x6b", dst, src, w)
+            self.buf.append(imm & 0xFF)
+        else:
+            self.rr(b"\x69", dst, src, w)
+            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+
+    def shift_ri(self, digit: int, r: int, count: int, w: bool = True) -> None:
+        if count == 1:
+            self.rr(b"\xd1", digit, r, w)
+        else:
+            self.rr(b"\xc1", digit, r, w)
+            self.buf.append(count & 0xFF)
+
+    def shift_cl(self, digit: int, r: int, w: bool = True) -> None:
+        self.rr(b"\xd3", digit, r, w)
+
+    def rol16_8(self, r: int) -> None:
+        self.rr(b"\xc1", ROL, r, False, prefix=b"\x66")
+        self.buf.append(8)
+
+    def bswap(self, r: int, w: bool = True) -> None:
+        self._rex(w, 0, 0, r)
+        self.buf += bytes((0x0F, 0xC8 | (r & 7)))
+
+    def bit_scan(self, opcode: bytes, dst: int, src: int, w: bool = True, f3: bool = False) -> None:
+        """bsf/bsr (0f bc / 0f bd), with F3: tzcnt/lzcnt; popcnt is F3 0f b8."""
+        self.rr(opcode, dst, src, w, prefix=b"\xf3" if f3 else b"")
+
+    def bt_ri(self, r: int, bit: int, w: bool = True) -> None:
+        """CF <- bit ``bit`` of r."""
+        self.rr(b"\x0f\xba", 4, r, w)
+        self.buf.append(bit)
+
+    def setcc(self, cc: int, r: int) -> None:
+        self.rr(bytes((0x0F, 0x90 | cc)), 0, r, False, byte_regs=True)
+
+    def cmov(self, cc: int, dst: int, src: int, w: bool = True) -> None:
+        self.rr(bytes((0x0F, 0x40 | cc)), dst, src, w)
+
+    def movbe_load(self, dst: int, m: Mem, w: bool = True, prefix: bytes = b"") -> None:
+        self.rm(b"\x0f\x38\xf0", dst, m, w, prefix=prefix)
+
+    def movbe_store(self, m: Mem, src: int, w: bool = True, prefix: bytes = b"") -> None:
+        self.rm(b"\x0f\x38\xf1", src, m, w, prefix=prefix)
+
+    # -- VEX (BMI1/BMI2) ---------------------------------------------------------------------
+
+    def vex(self, mmmmm: int, pp: int, w: bool, reg: int, vvvv: int, rm: int, opcode: int) -> None:
+        """Three-byte VEX, L=0, register r/m: ``reg`` ModRM.reg, ``vvvv`` the extra source."""
+        b1 = (0 if reg & 8 else 0x80) | 0x40 | (0 if rm & 8 else 0x20) | mmmmm
+        b2 = (0x80 if w else 0) | ((~vvvv & 15) << 3) | pp
+        self.buf += bytes((0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7)))
+
+    def shiftx(self, kind: int, dst: int, src: int, count: int, w: bool = True) -> None:
+        """BMI2 shlx/shrx/sarx: dst <- src shifted by count (any registers)."""
+        pp = {SHL: 1, SHR: 3, SAR: 2}[kind]
+        self.vex(2, pp, w, dst, count, src, 0xF7)
+
+    def andn(self, dst: int, src1: int, src2: int, w: bool = True) -> None:
+        """BMI1: dst <- ~src1 & src2."""
+        self.vex(2, 0, w, dst, src1, src2, 0xF2)
+
+    # -- SSE ---------------------------------------------------------------------------------
+
+    def movq_xr(self, x: int, r: int, w: bool = True) -> None:
+        """xmm <- gpr (movq / movd)."""
+        self.rr(b"\x0f\x6e", x, r, w, prefix=b"\x66")
+
+    def movq_rx(self, r: int, x: int, w: bool = True) -> None:
+        """gpr <- xmm (movq / movd)."""
+        self.rr(b"\x0f\x7e", x, r, w, prefix=b"\x66")
+
+    def sse(self, prefix: bytes, op: int, x: int, y: int, w: bool = False) -> None:
+        """An SSE op ``x <- x op y`` on registers (prefix F2: sd, F3: ss, 66: pd)."""
+        self.rr(bytes((0x0F, op)), x, y, w, prefix=prefix)
+
+    def sse_m(self, prefix: bytes, op: int, x: int, m: Mem, w: bool = False) -> None:
+        self.rm(bytes((0x0F, op)), x, m, w, prefix=prefix)
+
+    def ldmxcsr(self, m: Mem) -> None:
+        self.rm(b"\x0f\xae", 2, m, False)
+
+    def vfmadd231(self, double: bool, x: int, y: int, z: int) -> None:
+        """FMA3: x <- y * z + x (scalar, one rounding)."""
+        b1 = 0x80 | 0x40 | 0x20 | 2
+        b2 = (0x80 if double else 0) | ((~y & 15) << 3) | 1
+        self.buf += bytes((0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7)))
+
+    # -- control flow ------------------------------------------------------------------------
+
+    def jmp(self, label: Label) -> None:
+        self.buf.append(0xE9)
+        self._rel32(label)
+
+    def jcc(self, cc: int, label: Label) -> None:
+        self.buf += bytes((0x0F, 0x80 | cc))
+        self._rel32(label)
+
+    def jmp_r(self, r: int) -> None:
+        self.rr(b"\xff", 4, r, False)
+
+    def jmp_m(self, m: Mem) -> None:
+        self.rm(b"\xff", 4, m, False)
+
+    def call_r(self, r: int) -> None:
+        self.rr(b"\xff", 2, r, False)
+
+    def push(self, r: int) -> None:
+        self._rex(False, 0, 0, r)
+        self.buf.append(0x50 | (r & 7))
+
+    def pop(self, r: int) -> None:
+        self._rex(False, 0, 0, r)
+        self.buf.append(0x58 | (r & 7))
+
+    def ret(self) -> None:
+        self.buf.append(0xC3)
+
+    def mfence(self) -> None:
+        self.buf += b"\x0f\xae\xf0"
+
+    def ud2(self) -> None:
+        self.buf += b"\x0f\x0b"
+
+    def nops(self, n: int) -> None:
+        """``n`` bytes of padding (multi-byte NOPs)."""
+        forms = {1: b"\x90", 2: b"\x66\x90", 3: b"\x0f\x1f\x00", 4: b"\x0f\x1f\x40\x00",
+                 5: b"\x0f\x1f\x44\x00\x00", 6: b"\x66\x0f\x1f\x44\x00\x00",
+                 7: b"\x0f\x1f\x80\x00\x00\x00\x00"}  # fmt: skip
+        while n > 0:
+            k = min(n, 7)
+            self.buf += forms[k]
+            n -= k
+
+    def align(self, boundary: int, skew: int = 0) -> None:
+        """Pad so that ``pos + skew`` is a multiple of ``boundary``."""
+        self.nops(-(self.pos + skew) % boundary)

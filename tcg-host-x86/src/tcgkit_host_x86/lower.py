@@ -1,0 +1,698 @@
+"""Allocated IR -> x86-64 machine code for one TB.
+
+Owns ``lower``: it walks the register allocator's stream (``tcgkit.tcg.
+regalloc``) and encodes each element with ``encoder.Asm``. The TB's shape:
+
+    entry:    cmp qword [rbp+EXIT], 0 ; jne .exit_at_entry     (chained jumps land here)
+    nocheck:  add qword [rbp+ICOUNT], icount                   (Python enters here)
+              body ...
+              goto_tb sites: an aligned ``jmp rel32`` (patched by link/unlink)
+    stubs:    TLB slow paths, helper-raised and exit-request exits, the epilogue
+
+Integer ops are inline; guest memory accesses inline the TLB probe (the slow
+path saves the caller-saved registers itself, so values stay in registers
+across loads and stores); float ops are in ``lower_float``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.regalloc import Allocation, Const, Insn
+from tcgkit.tcg.types import Cond
+
+from . import abi
+from .encoder import (
+    ADC,
+    ADD,
+    AND,
+    CC_A,
+    CC_AE,
+    CC_B,
+    CC_BE,
+    CC_E,
+    CC_G,
+    CC_GE,
+    CC_L,
+    CC_LE,
+    CC_NE,
+    CMP,
+    OR,
+    R8,
+    R10,
+    R11,
+    RAX,
+    RBP,
+    RCX,
+    RDI,
+    RDX,
+    ROL,
+    ROR,
+    RSI,
+    RSP,
+    SAR,
+    SBB,
+    SHL,
+    SHR,
+    SUB,
+    XOR,
+    Asm,
+    Label,
+    Mem,
+    fits_i32,
+)
+from .features import HostFeatures
+
+TMP0, TMP1 = R10, R11
+PAGE_MASK_IMM = -4096
+SAVE_ON_SLOW_PATH = (RAX, RCX, RDX, RSI, RDI, R8, 9)  # the call-clobbered allocatable ones
+
+_CC = {
+    Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
+    Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
+    Cond.TSTEQ: CC_E, Cond.TSTNE: CC_NE,
+}  # fmt: skip
+_ALU = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
+
+
+class LoweringError(Exception):
+    """An op this host cannot encode (a malformed op: a bug in the target)."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Addresses generated code calls or reads, fixed for one backend instance."""
+
+    slow_mem: int  # (state, addr, value, memop | STORE, where) -> status
+    py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
+    py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
+    flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
+
+
+STORE_FLAG = 1 << 8
+
+
+@dataclass
+class Lowered:
+    code: bytes
+    nocheck: int  # offset of the entry that skips the exit-request check
+    goto_tb: list[int | None] = field(default_factory=lambda: [None, None])  # rel32 offsets
+    insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
+
+
+def signed(v: int, w: bool) -> int:
+    bits = 64 if w else 32
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+class Lowering:
+    def __init__(self, features: HostFeatures, tb_id: int, icount: int, rt: Runtime) -> None:
+        self.f = features
+        self.tb_id = tb_id
+        self.icount = icount
+        self.rt = rt
+        self.a = Asm()
+        self.labels: dict[int, Label] = {}
+        self.stubs: list[Callable[[], None]] = []
+        self.epilogue = Label()
+        self.raised = Label()
+        self.insn = -1
+        self.out = Lowered(b"", 0)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def exit_word(self, code: int) -> int:
+        return self.tb_id << abi.EXIT_SHIFT | code
+
+    def label(self, lab: object) -> Label:
+        key = id(lab)
+        if key not in self.labels:
+            self.labels[key] = Label()
+        return self.labels[key]
+
+    def where(self) -> int:
+        return self.tb_id << 16 | max(self.insn, 0)
+
+    def set_where(self) -> None:
+        self.a.mov_ri(TMP1, self.where())
+        self.a.store(Mem(RBP, abi.OFF_WHERE), TMP1, 8)
+
+    def exit_with(self, code: int) -> None:
+        self.a.mov_ri(RAX, self.exit_word(code), w=False)
+        self.a.jmp(self.epilogue)
+
+    def operand_imm(self, x: int | Const, w: bool) -> int | None:
+        return signed(x.value, w) if isinstance(x, Const) else None
+
+    def cmp(self, a: int, b: int | Const, w: bool, cond: Cond) -> None:
+        """Set flags for ``a cond b``."""
+        asm = self.a
+        imm = self.operand_imm(b, w)
+        if cond in (Cond.TSTEQ, Cond.TSTNE):
+            if imm is None:
+                asm.test_rr(a, b, w)  # type: ignore[arg-type]
+            else:
+                asm.test_ri(a, imm, w)
+        elif imm is None:
+            asm.alu_rr(CMP, a, b, w)  # type: ignore[arg-type]
+        else:
+            asm.alu_ri(CMP, a, imm, w)
+
+    # -- the TB --------------------------------------------------------------------------
+
+    def run(self, alloc: Allocation) -> Lowered:
+        if alloc.frame_size > abi.SLOTS_SIZE:
+            raise LoweringError(f"the TB needs {alloc.frame_size} bytes of frame "
+                                f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
+        a = self.a
+        at_entry = Label()
+        a.alu_mi(CMP, Mem(RBP, abi.OFF_EXIT), 0)
+        a.jcc(CC_NE, at_entry)
+        self.out.nocheck = a.pos
+        if self.icount:
+            a.alu_mi(ADD, Mem(RBP, abi.OFF_ICOUNT), self.icount)
+        for insn in alloc.insns:
+            self.element(insn)
+        # the body always ends with an exit; stubs follow
+        for stub in self.stubs:
+            stub()
+        a.bind(at_entry)
+        self.exit_with(abi.EXIT_AT_ENTRY)
+        a.bind(self.raised)
+        self.exit_with(abi.EXIT_HELPER_RAISED)
+        a.bind(self.epilogue)
+        a.alu_ri(ADD, RSP, abi.FRAME)
+        for r in reversed(abi.SAVED):
+            a.pop(_REG[r])
+        a.ret()
+        self.out.code = bytes(a.buf)
+        return self.out
+
+    def element(self, i: Insn) -> None:
+        a = self.a
+        if i.kind == "mov":
+            a.mov_rr(i.dst, i.src)
+        elif i.kind == "movi":
+            a.mov_ri(i.dst, i.value)
+        elif i.kind in ("load", "store"):
+            t = i.temp
+            assert t is not None
+            m = Mem(RBP, t.offset) if i.slot < 0 else Mem(RSP, i.slot)
+            if i.kind == "load":
+                a.load(i.dst, m, 8 if t.type.value == 64 or i.slot >= 0 else 4)
+            else:
+                a.store(m, i.src, 8)
+        else:
+            assert i.op is not None
+            self.op(i.op, i.outs, i.ins)
+
+    # -- ops ------------------------------------------------------------------------------
+
+    def op(self, op: Op, outs: list[int], ins: list[int | Const]) -> None:
+        opc = op.opc
+        a = self.a
+        d = op.defn
+        if opc == "insn_start":
+            self.insn += 1
+            self.out.insn_offsets.append(a.pos)
+            return
+        if opc == "set_label":
+            a.bind(self.label(op.consts[0]))
+            return
+        if opc == "br":
+            a.jmp(self.label(op.consts[0]))
+            return
+        if opc == "mb":
+            a.mfence()
+            return
+        if opc == "goto_tb":
+            slot = op.consts[0]
+            a.align(4, skew=1)
+            a.buf.append(0xE9)
+            self.out.goto_tb[slot] = a.pos
+            a.buf += b"\0\0\0\0"  # falls through until linked
+            return
+        if opc == "exit_tb":
+            self.exit_with(op.consts[0])
+            return
+        if opc == "goto_ptr":
+            self.goto_ptr(ins[0])  # type: ignore[arg-type]
+            return
+        if opc == "call":
+            self.call(op, outs)
+            return
+        w = d.type is None or d.type.value == 64
+        base = d.base
+        if base in ("qemu_ld", "qemu_st"):
+            from .lower_mem import qemu_ld, qemu_st
+
+            (qemu_ld if base == "qemu_ld" else qemu_st)(self, op, outs, ins, w)
+            return
+        if base.startswith("f") or base.startswith("itof"):
+            from .lower_float import float_op
+
+            float_op(self, op, outs, ins)
+            return
+        fn = _INT_OPS.get(base)
+        if fn is None:
+            raise LoweringError(f"the x86_64 host cannot emit {op!r}")
+        fn(self, op, outs, ins, w)
+
+    def call(self, op: Op, outs: list[int]) -> None:
+        a = self.a
+        self.set_where()
+        a.mov_rr(RDI, RBP)
+        a.mov_ri(RAX, self.rt_helper(op))
+        a.call_r(RAX)
+        a.test_rr(RAX, RAX, False)
+        a.jcc(CC_NE, self.raised)
+        if outs:
+            w = op.consts[0].out_type is None or op.consts[0].out_type.value == 64
+            a.load(outs[0], Mem(RBP, abi.OFF_RET), 8 if w else 4)
+
+    rt_helper: Callable[[Op], int]  # set by the backend: the callback address of a helper
+
+    def goto_ptr(self, pc: int) -> None:
+        a = self.a
+        miss = Label()
+        a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
+        a.jcc(CC_E, miss)
+        a.mov_rr(TMP0, pc)
+        a.shift_ri(SHR, TMP0, 2)
+        a.mov_rr(TMP1, pc)
+        a.shift_ri(SHR, TMP1, 2 + abi.JC_BITS)
+        a.alu_rr(XOR, TMP0, TMP1, False)
+        a.alu_ri(AND, TMP0, abi.JC_SIZE - 1, False)
+        a.shift_ri(SHL, TMP0, 5, False)
+        a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_JC + abi.JC_PC, TMP0))
+        a.jcc(CC_NE, miss)
+        if self.rt.flags_probe is not None:
+            off, mask = self.rt.flags_probe
+            a.load(TMP1, Mem(RBP, off), 8)
+            if fits_i32(mask):
+                a.alu_ri(AND, TMP1, mask)
+            else:
+                raise LoweringError("TB flags mask must fit in 31 bits")
+            a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_JC + abi.JC_KEY, TMP0))
+            a.jcc(CC_NE, miss)
+        a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
+        a.bind(miss)
+        self.exit_with(EXIT_LOOKUP)
+
+
+_REG = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
+
+
+# -- integer ops ------------------------------------------------------------------------
+
+Lower = Callable[[Lowering, Op, list[int], list, bool], None]
+
+
+def _alu(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    code = _ALU[op.defn.base]
+    b = ins[1]
+    if isinstance(b, Const):
+        L.a.alu_ri(code, outs[0], signed(b.value, w), w)
+    else:
+        L.a.alu_rr(code, outs[0], b, w)
+
+
+def _mul(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    b = ins[1]
+    if isinstance(b, Const):
+        L.a.imul_rri(outs[0], outs[0], signed(b.value, w), w)
+    else:
+        L.a.imul_rr(outs[0], b, w)
+
+
+def _logic_not(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """andc orc eqv nand nor."""
+    a = L.a
+    base = op.defn.base
+    d, x, y = outs[0], ins[0], ins[1]
+    if base == "andc" and L.f.bmi1:
+        a.andn(d, y, x, w)
+        return
+    if base in ("andc", "orc"):
+        a.mov_rr(TMP0, y)
+        a.unary(2, TMP0, w)  # not
+        a.alu_rr(AND if base == "andc" else OR, d, TMP0, w)
+        return
+    a.alu_rr({"eqv": XOR, "nand": AND, "nor": OR}[base], d, y, w)
+    a.unary(2, d, w)
+
+
+def _unary(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    d = outs[0]
+    if base == "neg":
+        a.unary(3, d, w)
+    elif base == "not":
+        a.unary(2, d, w)
+    elif base == "bswap16":
+        a.movzx_rr(d, d, 2)
+        a.rol16_8(d)
+    elif base == "bswap32":
+        a.bswap(d, False)
+    elif base == "bswap64":
+        a.bswap(d, True)
+    elif base == "extrh_i64_i32":
+        a.shift_ri(SHR, d, 32)
+
+
+def _ext(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    d, s = outs[0], ins[0]
+    if base in ("ext8u", "ext16u", "ext32u", "extrl_i64_i32", "extu_i32_i64"):
+        a.movzx_rr(d, s, {"ext8u": 1, "ext16u": 2}.get(base, 4))
+    elif base in ("ext8s", "ext16s"):
+        a.movsx_rr(d, s, 1 if base == "ext8s" else 2, w)
+    else:  # ext32s, ext_i32_i64
+        a.movsx_rr(d, s, 4)
+
+
+def _mov(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    if w:
+        L.a.mov_rr(outs[0], ins[0])
+    else:
+        L.a.movzx_rr(outs[0], ins[0], 4)
+
+
+def _movi(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    L.a.mov_ri(outs[0], op.consts[0], w)
+
+
+def _shift(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    digit = {"shl": SHL, "shr": SHR, "sar": SAR, "rotl": ROL, "rotr": ROR}[base]
+    d, x, c = outs[0], ins[0], ins[1]
+    if isinstance(c, Const):
+        n = c.value & (63 if w else 31)
+        if n:
+            a.shift_ri(digit, d, n, w)
+        elif not w:
+            a.movzx_rr(d, d, 4)
+        return
+    if base in ("shl", "shr", "sar") and L.f.bmi2:
+        a.shiftx(digit, d, x, c, w)
+        return
+    assert c == RCX, "shift count must be in cl"
+    a.shift_cl(digit, d, w)
+
+
+def _muldiv(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """muluh mulsh mulu2 muls2: rdx:rax = rax * src."""
+    base = op.defn.base
+    L.a.unary(5 if base in ("mulsh", "muls2") else 4, ins[1], w)
+
+
+def _div(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """div divu rem remu with the IR's answers for /0 and MIN / -1 (x86 would trap)."""
+    a = L.a
+    base = op.defn.base
+    y = ins[1]
+    if y == RDX:  # cqo / the zero-extension write rdx before the divide reads y
+        a.mov_rr(TMP0, y)
+        y = TMP0
+    done, by_zero = Label(), Label()
+    is_rem = base in ("rem", "remu")
+    sgn = base in ("div", "rem")
+    a.test_rr(y, y, w)
+    a.jcc(CC_E, by_zero)
+    if sgn:
+        normal = Label()
+        a.alu_ri(CMP, y, -1, w)
+        a.jcc(CC_NE, normal)
+        # x / -1 = -x (MIN stays MIN), x % -1 = 0
+        if is_rem:
+            a.mov_ri(RDX, 0)
+        else:
+            a.unary(3, RAX, w)
+        a.jmp(done)
+        a.bind(normal)
+        a.buf += b"\x48\x99" if w else b"\x99"  # cqo / cdq
+        a.unary(7, y, w)
+    else:
+        a.mov_ri(RDX, 0)
+        a.unary(6, y, w)
+    a.jmp(done)
+    a.bind(by_zero)
+    if is_rem:
+        a.mov_rr(RDX, RAX)  # x % 0 = x
+    else:
+        a.mov_ri(RAX, 0)  # x / 0 = 0
+    a.bind(done)
+
+
+def _count(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """clz ctz (with the zero-input result) and ctpop."""
+    a = L.a
+    base = op.defn.base
+    d, x = outs[0], ins[0]
+    bits = 64 if w else 32
+    if base == "ctpop":
+        if L.f.popcnt:
+            a.bit_scan(b"\x0f\xb8", d, x, w, f3=True)
+            return
+        _popcount_fallback(L, d, x, w)
+        return
+    zero_val = ins[1]
+    if base == "clz" and L.f.lzcnt:
+        a.bit_scan(b"\x0f\xbd", d, x, w, f3=True)
+        zero_cc = CC_B  # CF: the source was zero
+    elif base == "ctz" and L.f.bmi1:
+        a.bit_scan(b"\x0f\xbc", d, x, w, f3=True)
+        zero_cc = CC_B
+    elif base == "clz":
+        a.bit_scan(b"\x0f\xbd", d, x, w)  # bsr: index of the top bit
+        a.alu_ri(XOR, d, bits - 1, w)
+        a.test_rr(x, x, w)
+        zero_cc = CC_E
+    else:
+        a.bit_scan(b"\x0f\xbc", d, x, w)  # bsf (ZF when the source is zero)
+        zero_cc = CC_E
+    if L.f.cmov:
+        a.cmov(zero_cc, d, zero_val, w)
+    else:
+        skip = Label()
+        a.jcc(zero_cc ^ 1, skip)
+        a.mov_rr(d, zero_val)
+        a.bind(skip)
+
+
+def _popcount_fallback(L: Lowering, d: int, x: int, w: bool) -> None:
+    """SWAR population count in d, using TMP0/TMP1."""
+    a = L.a
+    m1, m2, m4, h01 = (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+                       0x0101010101010101)  # fmt: skip
+    a.mov_rr(d, x) if w else a.movzx_rr(d, x, 4)
+    a.mov_rr(TMP0, d)
+    a.shift_ri(SHR, TMP0, 1)
+    a.mov_ri(TMP1, m1)
+    a.alu_rr(AND, TMP0, TMP1)
+    a.alu_rr(SUB, d, TMP0)
+    a.mov_ri(TMP1, m2)
+    a.mov_rr(TMP0, d)
+    a.alu_rr(AND, TMP0, TMP1)
+    a.shift_ri(SHR, d, 2)
+    a.alu_rr(AND, d, TMP1)
+    a.alu_rr(ADD, d, TMP0)
+    a.mov_rr(TMP0, d)
+    a.shift_ri(SHR, TMP0, 4)
+    a.alu_rr(ADD, d, TMP0)
+    a.mov_ri(TMP1, m4)
+    a.alu_rr(AND, d, TMP1)
+    a.mov_ri(TMP1, h01)
+    a.imul_rr(d, TMP1)
+    a.shift_ri(SHR, d, 56)
+
+
+def _field(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """extract / sextract (pos, len)."""
+    a = L.a
+    pos, n = op.consts
+    bits = 64 if w else 32
+    d = outs[0]
+    if not (pos >= 0 and n > 0 and pos + n <= bits):
+        raise LoweringError(f"{op!r}: field ({pos}, {n}) does not fit {bits} bits")
+    sar = op.defn.base == "sextract"
+    if not sar and pos == 0 and n in (8, 16, 32) and n < bits:
+        a.movzx_rr(d, d, n // 8)
+        return
+    if sar and pos == 0 and n in (8, 16, 32) and n < bits:
+        a.movsx_rr(d, d, n // 8, w)
+        return
+    left = bits - pos - n
+    if left:
+        a.shift_ri(SHL, d, left, w)
+    if bits - n:
+        a.shift_ri(SAR if sar else SHR, d, bits - n, w)
+
+
+def _deposit(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    pos, n = op.consts
+    bits = 64 if w else 32
+    if not (pos >= 0 and n > 0 and pos + n <= bits):
+        raise LoweringError(f"{op!r}: field ({pos}, {n}) does not fit {bits} bits")
+    d, y = outs[0], ins[1]
+    field_mask = ((1 << n) - 1) << pos
+    keep = ((1 << bits) - 1) & ~field_mask
+    a.mov_rr(TMP0, y)
+    if bits - n:
+        a.shift_ri(SHL, TMP0, bits - n, w)
+    if bits - n - pos:
+        a.shift_ri(SHR, TMP0, bits - n - pos, w)
+    if fits_i32(signed(keep, w)):
+        a.alu_ri(AND, d, signed(keep, w), w)
+    else:
+        a.mov_ri(TMP1, keep)
+        a.alu_rr(AND, d, TMP1, w)
+    a.alu_rr(OR, d, TMP0, w)
+
+
+def _setcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = Cond(op.consts[0])
+    d = outs[0]
+    neg = op.defn.base == "negsetcond"
+    if cond in (Cond.ALWAYS, Cond.NEVER):
+        a.mov_ri(d, (-1 if neg else 1) if cond is Cond.ALWAYS else 0, w)
+        return
+    a.mov_ri(d, 0)  # before the compare: xor clobbers flags
+    L.cmp(ins[0], ins[1], w, cond)
+    a.setcc(_CC[cond], d)
+    if neg:
+        a.unary(3, d, w)
+
+
+def _movcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = Cond(op.consts[0])
+    d, v1 = outs[0], ins[2]
+    if cond is Cond.ALWAYS:
+        a.mov_rr(d, v1)
+        return
+    if cond is Cond.NEVER:
+        return
+    L.cmp(ins[0], ins[1], w, cond)
+    if L.f.cmov:
+        a.cmov(_CC[cond], d, v1, w)
+    else:
+        skip = Label()
+        a.jcc(_CC[cond] ^ 1, skip)
+        a.mov_rr(d, v1)
+        a.bind(skip)
+
+
+def _brcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = Cond(op.consts[0])
+    target = L.label(op.consts[1])
+    if cond is Cond.ALWAYS:
+        a.jmp(target)
+        return
+    if cond is Cond.NEVER:
+        return
+    L.cmp(ins[0], ins[1], w, cond)
+    a.jcc(_CC[cond], target)
+
+
+def _addsub2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    lo, hi = outs
+    bl, bh = ins[2], ins[3]
+    if bh == lo:  # the low half is written before the high half reads bh
+        a.mov_rr(TMP0, bh)
+        bh = TMP0
+    first, second = (ADD, ADC) if op.defn.base == "add2" else (SUB, SBB)
+    for code, d, b in ((first, lo, bl), (second, hi, bh)):
+        if isinstance(b, Const):
+            a.alu_ri(code, d, signed(b.value, w), w)
+        else:
+            a.alu_rr(code, d, b, w)
+
+
+_ENV_SIZES = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
+              "st8": 1, "st16": 2, "st32": 4}  # fmt: skip
+
+
+def _env(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    base = op.defn.base
+    n = _ENV_SIZES.get(base, 8 if w else 4)
+    offset = op.consts[0]
+    if offset % n:
+        raise LoweringError(f"{op!r}: CPU-state access must be naturally aligned")
+    m = Mem(RBP, offset)
+    if base.startswith("ld"):
+        L.a.load(outs[0], m, n, base.endswith("s"), w)
+    else:
+        L.a.store(m, ins[0], n)
+
+
+_INT_OPS: dict[str, Lower] = {
+    **{b: _alu for b in _ALU},
+    "mul": _mul,
+    **{b: _logic_not for b in ("andc", "orc", "eqv", "nand", "nor")},
+    **{b: _unary for b in ("neg", "not", "bswap16", "bswap32", "bswap64", "extrh_i64_i32")},
+    **{
+        b: _ext
+        for b in (
+            "ext8s",
+            "ext8u",
+            "ext16s",
+            "ext16u",
+            "ext32s",
+            "ext32u",
+            "extrl_i64_i32",
+            "extu_i32_i64",
+            "ext_i32_i64",
+        )
+    },
+    "mov": _mov,
+    "movi": _movi,
+    **{b: _shift for b in ("shl", "shr", "sar", "rotl", "rotr")},
+    **{b: _muldiv for b in ("muluh", "mulsh", "mulu2", "muls2")},
+    **{b: _div for b in ("div", "divu", "rem", "remu")},
+    **{b: _count for b in ("clz", "ctz", "ctpop")},
+    "extract": _field,
+    "sextract": _field,
+    "deposit": _deposit,
+    "setcond": _setcond,
+    "negsetcond": _setcond,
+    "movcond": _movcond,
+    "brcond": _brcond,
+    "add2": _addsub2,
+    "sub2": _addsub2,
+    **{
+        b: _env
+        for b in (
+            "ld8u",
+            "ld8s",
+            "ld16u",
+            "ld16s",
+            "ld",
+            "ld32u",
+            "ld32s",
+            "st8",
+            "st16",
+            "st",
+            "st32",
+        )
+    },
+}
+
+
+def lower(alloc: Allocation, features: HostFeatures, tb_id: int, icount: int, rt: Runtime,
+          helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
+    """Machine code for one allocated TB (see the module docstring)."""
+    L = Lowering(features, tb_id, icount, rt)
+    L.rt_helper = helper_addr
+    return L.run(alloc)

@@ -1,0 +1,342 @@
+"""Float ops on x86-64: IEEE results through SSE2, the IR's rules in code.
+
+Owns ``float_op``. Values arrive in general registers (f32 in i32, f64 in
+i64) and go through xmm0-xmm2, which the allocator never uses. Rounding
+modes other than nearest-even are set for the one instruction by loading the
+MXCSR image of that mode from the native block and restoring the default
+after. The IR's rules (``tcgkit.tcg.softfloat``) that SSE does not follow are
+code here: every NaN result becomes the default NaN; min/max order -0 < +0
+and give the default NaN for NaN inputs; minNum/maxNum prefer the number to
+a quiet NaN; conversions to integers saturate and map NaN to 0.
+
+What is not inline (rare, computed in Python by ``softfloat`` through the
+``py_op`` callback, which saves every call-clobbered register): the
+ties-away rounding mode (no SSE equivalent), fma without FMA3, unsigned
+64-bit integers with the top bit set converted to float, and float to
+integer conversions whose result is out of range or NaN.
+"""
+
+from __future__ import annotations
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.types import RoundingMode
+
+from . import abi
+from .encoder import (
+    AND,
+    CC_B,
+    CC_E,
+    CC_NE,
+    CC_NP,
+    CC_P,
+    CC_S,
+    CMP,
+    OR,
+    R8,
+    R10,
+    R11,
+    RAX,
+    RBP,
+    RCX,
+    RDI,
+    RDX,
+    RSI,
+    RSP,
+    SHR,
+    XOR,
+    Label,
+    Mem,
+)
+from .lower import SAVE_ON_SLOW_PATH, Lowering, LoweringError
+
+TMP0, TMP1 = R10, R11
+X0, X1, X2 = 0, 1, 2
+F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
+# SSE opcodes (second byte after 0F)
+ADDS, MULS, SUBS, MINS, DIVS, MAXS, SQRTS = 0x58, 0x59, 0x5C, 0x5D, 0x5E, 0x5F, 0x51
+UCOMIS, CVTSI2S, CVTTS2SI, CVTS2SI, CVTS2S = 0x2E, 0x2A, 0x2C, 0x2D, 0x5A
+_ARITH = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
+
+
+class _Fmt:
+    def __init__(self, double: bool) -> None:
+        self.w = double
+        self.prefix = F2 if double else F3
+        self.bits = 64 if double else 32
+        self.sign = 1 << (self.bits - 1)
+        self.dnan = 0x7FF8000000000000 if double else 0x7FC00000
+        self.quiet_bit = 51 if double else 22
+
+
+def _fmt_of(op: Op) -> _Fmt:
+    return _Fmt(op.defn.type is not None and op.defn.type.value == 64)
+
+
+def _to_x(L: Lowering, x: int, r: int, w: bool) -> None:
+    L.a.movq_xr(x, r, w)
+
+
+def _ucomis(L: Lowering, f: _Fmt, x: int, y: int) -> None:
+    L.a.sse(P66 if f.w else b"", UCOMIS, x, y)
+
+
+def _with_rm(L: Lowering, rm: int, emit: object) -> None:
+    a = L.a
+    if rm:
+        a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR + 4 * rm))
+    emit()  # type: ignore[operator]
+    if rm:
+        a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR))
+
+
+def _result_dnan(L: Lowering, f: _Fmt, d: int, x: int) -> None:
+    """d <- xmm x, or the default NaN if it holds a NaN."""
+    a = L.a
+    done = Label()
+    a.movq_rx(d, x, f.w)
+    _ucomis(L, f, x, x)
+    a.jcc(CC_NP, done)
+    a.mov_ri(d, f.dnan)
+    a.bind(done)
+
+
+def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    """d <- softfloat's answer for ``op`` (inputs in registers), out of line."""
+    a = L.a
+    index = L.rt.py_op_index(op.opc, tuple(int(c) for c in op.consts))
+    saved = [r for r in SAVE_ON_SLOW_PATH if r != d]
+    for r in saved:
+        a.push(r)
+    pad = len(saved) % 2
+    if pad:
+        a.alu_ri(5, RSP, 8)
+    for x, r in zip((X0, X1, X2), ins, strict=False):
+        a.movq_xr(x, r)
+    for x, r in zip((X0, X1, X2), (RDX, RCX, R8), strict=False):
+        if x < len(ins):
+            a.movq_rx(r, x)
+    a.mov_ri(RSI, index, w=False)
+    a.mov_rr(RDI, RBP)
+    a.mov_ri(RAX, L.rt.py_op)
+    a.call_r(RAX)
+    a.movzx_rr(TMP1, RAX, 4)
+    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
+    if pad:
+        a.alu_ri(0, RSP, 8)
+    for r in reversed(saved):
+        a.pop(r)
+    a.test_rr(TMP1, TMP1, False)
+    a.jcc(CC_NE, L.raised)
+    a.mov_rr(d, TMP0)
+
+
+def float_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
+    if any(not isinstance(x, int) for x in ins):
+        raise LoweringError(f"{op!r}: float operands must be in registers")
+    base = op.defn.base
+    fn = _FLOAT.get(base)
+    if fn is None:
+        raise LoweringError(f"the x86_64 host cannot emit {op!r}")
+    fn(L, op, outs[0], ins)
+
+
+def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    f = _fmt_of(op)
+    rm = op.consts[-1]
+    base = op.defn.base
+    if rm == RoundingMode.NEAREST_AWAY or (base == "fma" and not L.f.fma):
+        py_op(L, op, d, ins)
+        return
+    a = L.a
+    for x, r in zip((X0, X1, X2), ins, strict=False):
+        _to_x(L, x, r, f.w)
+    if base == "fsqrt":
+        _with_rm(L, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
+        _result_dnan(L, f, d, X0)
+    elif base == "fma":  # a * b + c
+        _with_rm(L, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
+        _result_dnan(L, f, d, X2)
+    else:
+        _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
+        _result_dnan(L, f, d, X0)
+
+
+def _signops(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    f = _fmt_of(op)
+    neg = op.defn.base == "fneg"
+    if f.w:
+        a.mov_ri(TMP1, f.sign if neg else f.sign - 1)
+        a.mov_rr(d, ins[0])
+        a.alu_rr(XOR if neg else AND, d, TMP1)
+    else:
+        a.movzx_rr(d, ins[0], 4)
+        a.alu_ri(XOR if neg else AND, d, f.sign if neg else f.sign - 1, False)
+
+
+def _fclass(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    """0 for a number, 1 for a signalling NaN, 2 for a quiet NaN."""
+    a = L.a
+    f = _fmt_of(op)
+    done = Label()
+    a.mov_rr(TMP0, ins[0])
+    a.shift_ri(4, TMP0, 1, f.w)  # shl: drop the sign
+    a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))  # inf << 1
+    a.mov_ri(d, 0)
+    a.alu_rr(CMP, TMP0, TMP1, f.w)
+    a.jcc(6, done)  # jbe: not a NaN
+    a.shift_ri(SHR, TMP0, f.quiet_bit + 1, f.w)
+    a.alu_ri(AND, TMP0, 1, False)
+    a.mov_ri(d, 1)
+    a.alu_rr(0, d, TMP0, False)  # add: 1 + quiet
+    a.bind(done)
+
+
+def _minmax_numbers(L: Lowering, f: _Fmt, is_min: bool, d: int, x: int, y: int,
+                    done: Label) -> None:  # fmt: skip
+    """Both operands are numbers (in xmm0/xmm1 and the GPRs x, y)."""
+    a = L.a
+    differ = Label()
+    _ucomis(L, f, X0, X1)
+    a.jcc(CC_NE, differ)
+    # equal, including -0 == +0: min ORs the sign in, max ANDs it out
+    a.mov_rr(TMP0, x)
+    a.alu_rr(OR if is_min else AND, TMP0, y, f.w)
+    a.mov_rr(d, TMP0)
+    a.jmp(done)
+    a.bind(differ)
+    a.sse(f.prefix, MINS if is_min else MAXS, X0, X1)
+    a.movq_rx(d, X0, f.w)
+    a.jmp(done)
+
+
+def _minmax(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    f = _fmt_of(op)
+    base = op.defn.base
+    is_min = base in ("fmin", "fminnm")
+    x, y = ins
+    done, dnan = Label(), Label()
+    _to_x(L, X0, x, f.w)
+    _to_x(L, X1, y, f.w)
+    if base in ("fmin", "fmax"):
+        _ucomis(L, f, X0, X1)
+        a.jcc(CC_P, dnan)
+        _minmax_numbers(L, f, is_min, d, x, y, done)
+    else:
+        a_nan, b_nan, ret_a, ret_b = Label(), Label(), Label(), Label()
+        _ucomis(L, f, X0, X0)
+        a.jcc(CC_P, a_nan)
+        _ucomis(L, f, X1, X1)
+        a.jcc(CC_P, b_nan)
+        _minmax_numbers(L, f, is_min, d, x, y, done)
+        a.bind(a_nan)  # x is a NaN: signalling -> default NaN; else y if it is a number
+        a.bt_ri(x, f.quiet_bit, f.w)
+        a.jcc(CC_B ^ 1, dnan)
+        _ucomis(L, f, X1, X1)
+        a.jcc(CC_P, dnan)
+        a.jmp(ret_b)
+        a.bind(b_nan)  # y is a NaN, x a number
+        a.bt_ri(y, f.quiet_bit, f.w)
+        a.jcc(CC_B ^ 1, dnan)
+        a.bind(ret_a)
+        a.mov_rr(d, x)
+        a.jmp(done)
+        a.bind(ret_b)
+        a.mov_rr(d, y)
+        a.jmp(done)
+    a.bind(dnan)
+    a.mov_ri(d, f.dnan)
+    a.bind(done)
+
+
+def _fcmp(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    f = _fmt_of(op)
+    done = Label()
+    _to_x(L, X0, ins[0], f.w)
+    _to_x(L, X1, ins[1], f.w)
+    _ucomis(L, f, X0, X1)
+    for value, cc in ((8, CC_P), (2, CC_E), (1, CC_B)):
+        a.mov_ri(d, value, w=False)  # mov r32, imm: flags untouched
+        a.jcc(cc, done)
+    a.mov_ri(d, 4, w=False)
+    a.bind(done)
+
+
+def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    narrow = op.opc == "fcvt_f64_f32"  # f64 -> f32
+    src, dst = _Fmt(narrow), _Fmt(not narrow)
+    rm = op.consts[0]
+    if rm == RoundingMode.NEAREST_AWAY:
+        py_op(L, op, d, ins)
+        return
+    _to_x(L, X0, ins[0], src.w)
+    _with_rm(L, rm, lambda: a.sse(src.prefix, CVTS2S, X0, X0))
+    _result_dnan(L, dst, d, X0)
+
+
+def _itof(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    f = _Fmt(op.opc == "itof_f64")
+    sgn, rm = op.consts
+    if rm == RoundingMode.NEAREST_AWAY:
+        py_op(L, op, d, ins)
+        return
+    slow, done = Label(), Label()
+    if not sgn:
+        a.test_rr(ins[0], ins[0])
+        a.jcc(CC_S, slow)  # >= 2^63: not a signed value
+    _with_rm(L, rm, lambda: a.sse(f.prefix, CVTSI2S, X0, ins[0], True))
+    a.movq_rx(d, X0, f.w)
+    if not sgn:
+        a.jmp(done)
+        a.bind(slow)
+        py_op(L, op, d, ins)
+        a.bind(done)
+
+
+def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    a = L.a
+    f = _Fmt(op.opc == "ftoi_f64")
+    sgn, bits, rm = op.consts
+    if rm == RoundingMode.NEAREST_AWAY or bits not in (32, 64):
+        py_op(L, op, d, ins)
+        return
+    slow, done = Label(), Label()
+    _to_x(L, X0, ins[0], f.w)
+    if rm == RoundingMode.ZERO:
+        a.sse(f.prefix, CVTTS2SI, TMP0, X0, True)
+    else:
+        _with_rm(L, rm, lambda: a.sse(f.prefix, CVTS2SI, TMP0, X0, True))
+    # TMP0: the rounded value, or 0x8000000000000000 for NaN / out of range
+    if sgn and bits == 64:
+        a.mov_ri(TMP1, 1 << 63)
+        a.alu_rr(CMP, TMP0, TMP1)
+        a.jcc(CC_E, slow)
+    elif sgn:
+        a.movsx_rr(TMP1, TMP0, 4)
+        a.alu_rr(CMP, TMP1, TMP0)
+        a.jcc(CC_NE, slow)
+    elif bits == 64:
+        a.test_rr(TMP0, TMP0)
+        a.jcc(CC_S, slow)
+    else:
+        a.mov_rr(TMP1, TMP0)
+        a.shift_ri(SHR, TMP1, 32)
+        a.jcc(CC_NE, slow)
+    a.mov_rr(d, TMP0)
+    a.jmp(done)
+    a.bind(slow)
+    py_op(L, op, d, ins)
+    a.bind(done)
+
+
+_FLOAT = {
+    "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
+    "fma": _arith, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
+    "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,
+    "fcmp": _fcmp, "fcvt_f64_f32": _fcvt, "fcvt_f32_f64": _fcvt,
+    "itof_f32": _itof, "itof_f64": _itof, "ftoi_f32": _ftoi, "ftoi_f64": _ftoi,
+}  # fmt: skip

@@ -1,0 +1,182 @@
+"""Guest loads and stores: the inline softmmu TLB fast path and its slow path.
+
+Owns ``qemu_ld`` / ``qemu_st``. The fast path (QEMU's tcg_out_tlb_load):
+
+    r10 <- (addr >> 7) & (TLB_MASK << 5)           entry offset
+    r11 <- (addr + size - 1) & PAGE_MASK            (addr & (PAGE_MASK | size-1) if aligned)
+    cmp r11, [rbp + r10 + TLB + tag] ; jne slow     a page-crossing or misaligned access misses
+    r10 <- [rbp + r10 + TLB + addend]
+    load/store [addr + r10], with the size, sign and byte order of the memop
+
+The slow path is out of line: it saves every call-clobbered register (so the
+allocator need not spill around guest accesses), calls the backend's
+``slow_mem`` callback, restores, tests the status, and jumps back.
+"""
+
+from __future__ import annotations
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import Const
+from tcgkit.tcg.types import MemOp
+
+from . import abi
+from .encoder import (
+    AND,
+    CC_NE,
+    CMP,
+    R8,
+    R10,
+    R11,
+    RAX,
+    RBP,
+    RCX,
+    RDI,
+    RDX,
+    RSI,
+    RSP,
+    SHR,
+    Label,
+    Mem,
+)
+from .lower import PAGE_MASK_IMM, SAVE_ON_SLOW_PATH, STORE_FLAG, Lowering, LoweringError
+
+TMP0, TMP1 = R10, R11
+
+
+def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
+    a = L.a
+    size = 1 << (memop & MemOp.MO_SIZE)
+    a.mov_rr(TMP0, addr)
+    a.shift_ri(SHR, TMP0, 12 - 5)
+    a.alu_ri(AND, TMP0, (abi.TLB_SIZE - 1) << 5, False)
+    if memop & MemOp.MO_ALIGN or size == 1:
+        a.mov_rr(TMP1, addr)
+        mask = PAGE_MASK_IMM | (size - 1 if memop & MemOp.MO_ALIGN else 0)
+    else:
+        a.lea(TMP1, Mem(addr, size - 1))
+        mask = PAGE_MASK_IMM
+    a.alu_ri(AND, TMP1, mask)
+    a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_TLB + tag, TMP0))
+    a.jcc(CC_NE, slow)
+    a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
+
+
+def _slow_call(L: Lowering, addr: int, value: int | None, memop: int, keep: int | None) -> None:
+    """Call slow_mem(state, addr, value, memop, where) saving the call-clobbered registers
+    (all but ``keep``); leaves the status in r11d and the result in r10."""
+    a = L.a
+    saved = [r for r in SAVE_ON_SLOW_PATH if r != keep]
+    for r in saved:
+        a.push(r)
+    pad = len(saved) % 2
+    if pad:
+        a.alu_ri(5, RSP, 8)  # sub rsp, 8: 16-byte alignment at the call
+    a.mov_rr(TMP0, addr)
+    if value is not None:
+        a.mov_rr(TMP1, value)
+    a.mov_rr(RSI, TMP0)
+    if value is not None:
+        a.mov_rr(RDX, TMP1)
+    a.mov_ri(RCX, memop, w=False)
+    a.mov_ri(R8, L.where())
+    a.mov_rr(RDI, RBP)
+    a.mov_ri(RAX, L.rt.slow_mem)
+    a.call_r(RAX)
+    a.movzx_rr(TMP1, RAX, 4)
+    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
+    if pad:
+        a.alu_ri(0, RSP, 8)
+    for r in reversed(saved):
+        a.pop(r)
+
+
+def _check(op: Op, w: bool) -> int:
+    memop = op.consts[0]
+    size = 1 << (memop & MemOp.MO_SIZE)
+    if size * 8 > (64 if w else 32):
+        raise LoweringError(f"{op!r}: a {size}-byte access does not fit the value")
+    return memop
+
+
+def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    memop = _check(op, w)
+    addr, d = ins[0], outs[0]
+    if isinstance(addr, Const):
+        raise LoweringError(f"{op!r}: the address must be in a register")
+    slow, back = Label(), Label()
+    _probe(L, addr, memop, abi.TLB_TAG_READ, slow)
+    _load(L, d, Mem(addr, 0, TMP0), memop, w)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L, addr, None, memop, d)
+        a.test_rr(TMP1, TMP1, False)
+        a.jcc(CC_NE, L.raised)
+        a.mov_rr(d, TMP0)
+        a.jmp(back)
+
+    L.stubs.append(stub)
+
+
+def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
+    a = L.a
+    size = 1 << (memop & MemOp.MO_SIZE)
+    sign = bool(memop & MemOp.MO_SIGN)
+    be = bool(memop & MemOp.MO_BE) and size > 1
+    if not be:
+        a.load(d, m, size, sign and (size < 4 or w), w)
+        return
+    if size == 2:
+        a.load(d, m, 2)
+        a.rol16_8(d)
+        if sign:
+            a.movsx_rr(d, d, 2, w)
+        return
+    if L.f.movbe:
+        a.movbe_load(d, m, size == 8)
+    else:
+        a.load(d, m, size)
+        a.bswap(d, size == 8)
+    if size == 4 and sign and w:
+        a.movsx_rr(d, d, 4)
+
+
+def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    memop = _check(op, w) & ~MemOp.MO_SIGN
+    value, addr = ins[0], ins[1]
+    if isinstance(addr, Const) or isinstance(value, Const):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    slow, back = Label(), Label()
+    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
+    _store(L, Mem(addr, 0, TMP0), value, memop)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L, addr, value, memop | STORE_FLAG, None)
+        a.test_rr(TMP1, TMP1, False)
+        a.jcc(CC_NE, L.raised)
+        a.jmp(back)
+
+    L.stubs.append(stub)
+
+
+def _store(L: Lowering, m: Mem, value: int, memop: int) -> None:
+    a = L.a
+    size = 1 << (memop & MemOp.MO_SIZE)
+    if not memop & MemOp.MO_BE or size == 1:
+        a.store(m, value, size)
+        return
+    if size == 2:
+        a.mov_rr(TMP1, value)
+        a.rol16_8(TMP1)
+        a.store(m, TMP1, 2)
+    elif L.f.movbe:
+        a.movbe_store(m, value, size == 8)
+    else:
+        a.mov_rr(TMP1, value)
+        a.bswap(TMP1, size == 8)
+        a.store(m, TMP1, size)

@@ -1,0 +1,65 @@
+"""Running IR on the x86-64 host without an emulator: allocate, lower, place the
+code in an executable buffer and call it through the prologue."""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+
+import pytest
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import allocate
+from tcgkit.tcg.region import CodeBuffer
+from tcgkit_host_x86.backend import X86Host, _Allocator
+from tcgkit_host_x86.features import HostFeatures, detect, is_x86_64
+from tcgkit_host_x86.lower import lower
+
+if not is_x86_64():
+    pytest.skip("x86-64 host only", allow_module_level=True)
+
+FEATURE_SETS = {
+    "all": detect(),
+    "none": detect().without("all"),
+    **{f"no-{n}": detect().without(n) for n in ("cmov", "bmi1", "bmi2", "lzcnt", "popcnt",
+                                                  "movbe", "fma")},
+}  # fmt: skip
+
+
+class Runner:
+    """Compiles op lists for one feature set and runs them on a state."""
+
+    def __init__(self, features: HostFeatures) -> None:
+        self.host = X86Host(features)
+        self.buffer = CodeBuffer(2 << 20, 1 << 20, executable=True)
+        self.region = self.buffer.claim()
+        self.rt = self.host.bind_runtime(None)
+
+    def code(self, ops: list[Op]) -> bytes:
+        allocation = allocate(ops, _Allocator(self.host.feat))
+        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr).code
+
+    def run(self, ops: list[Op], state: list[int]) -> int:
+        allocation = allocate(ops, _Allocator(self.host.feat))
+        out = lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr)
+        if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
+            self.buffer.reset()
+            self.region = self.buffer.claim()
+        addr = self.region.alloc(len(out.code))
+        self.region.write(addr, out.code)
+        native_state = self.host.new_state(len(state))
+        for i, v in enumerate(state):
+            native_state[i] = v
+        word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
+        state[:] = list(native_state)
+        return word & 15
+
+    def close(self) -> None:
+        self.host.release()
+        self.buffer.release()
+
+
+@pytest.fixture(scope="module", params=sorted(FEATURE_SETS))
+def runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    r = Runner(FEATURE_SETS[request.param])
+    yield r
+    r.close()

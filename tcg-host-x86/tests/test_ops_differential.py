@@ -1,0 +1,26 @@
+"""Every IR op, with random operands, computes on x86-64 what the reference
+interpreter computes: random programs (value ops incl. float ops, edge
+constants, forward branches), before and after the optimizer, under every
+feature set (all detected features, none, and each one forced off)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from tcgkit.tcg.dump import format_ops
+from tcgkit.tcg.interp import interpret
+from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.optimize import optimize
+from tcgkit.testing.ir_programs import Program, programs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(prog=programs(max_ops=32))
+def test_machine_code_matches_the_interpreter(runner, prog: Program) -> None:
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    optimize(prog.ctx)
+    liveness(prog.ctx)
+    got = list(prog.state)
+    got_exit = runner.run(prog.ctx.ops, got)
+    assert (got_exit, got) == (want_exit, expect), format_ops(prog.ctx.ops)
