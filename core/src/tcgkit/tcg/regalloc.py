@@ -27,8 +27,9 @@ Invariants (what the emitter may rely on):
   register that an op clobbers;
 * globals live in the CPU state (``home`` = its offset); within a basic block
   a global may be cached in a register and be *dirty*; every dirty global is
-  stored back before an exit, a branch, a label, a guest memory access (it
-  may fault) and a helper that may read globals; after a helper that may
+  stored back before an exit, a goto_tb (a linked one leaves the TB), a
+  branch, a label, a guest memory access (it may fault) and a helper that
+  may read globals; after a helper that may
   write globals, cached copies are dropped;
 * TB-scoped temps get a stack slot and are stored there at basic-block ends;
   BB-scoped temps die at the end of their block;
@@ -229,6 +230,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
     regs = be.regs
     for op in ops:
         flags = op.flags
+        if op.opc == "goto_tb":
+            # once linked, the jump leaves the TB here: the state must be complete
+            st.sync((TempKind.GLOBAL,), drop=False)
         if op.opc in ("insn_start", "mb", "goto_tb"):
             st.out.append(Insn("op", op=op))
             continue

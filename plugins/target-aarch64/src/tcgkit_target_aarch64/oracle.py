@@ -8,6 +8,7 @@ test dependencies ``unicorn`` and ``keystone-engine``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from keystone import KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN, Ks
@@ -76,9 +77,14 @@ def run_tcgkit(code: bytes, m: Machine, host: str = "python") -> Machine:
                        bytes(emu.mem_read(DATA, DATA_SIZE)))  # fmt: skip
 
 
-def compare(code: bytes, m: Machine) -> None:
+def test_host() -> str:
+    """The host backend differential tests run on: ``TCGKIT_TEST_HOST`` or python."""
+    return os.environ.get("TCGKIT_TEST_HOST", "python")
+
+
+def compare(code: bytes, m: Machine, host: str | None = None) -> None:
     want = run_unicorn(code, m)
-    got = run_tcgkit(code, m)
+    got = run_tcgkit(code, m, host or test_host())
     diffs = [f"{n}: tcgkit {got.regs[n]:#x} unicorn {want.regs[n]:#x}"
              for n in m.regs if got.regs[n] != want.regs[n]]  # fmt: skip
     if got.nzcv != want.nzcv:
