@@ -13,6 +13,7 @@ from tcgkit.tcg.region import CodeBuffer
 from tcgkit_host_x86.backend import X86Host, _Allocator
 from tcgkit_host_x86.features import HostFeatures, detect, is_x86_64
 from tcgkit_host_x86.lower import lower
+from tcgkit_host_x86.runtime import TLBMirror
 
 if not is_x86_64():
     pytest.skip("x86-64 host only", allow_module_level=True)
@@ -38,7 +39,10 @@ class Runner:
         allocation = allocate(ops, _Allocator(self.host.feat))
         return lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr).code
 
-    def run(self, ops: list[Op], state: list[int]) -> int:
+    def run(self, ops: list[Op], state: list[int],
+            tlb: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
+        """Run ``ops`` on ``state`` (updated in place); ``tlb`` entries are
+        (index, read tag, write tag, addend) of the native TLB."""
         allocation = allocate(ops, _Allocator(self.host.feat))
         out = lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr)
         if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
@@ -49,6 +53,9 @@ class Runner:
         native_state = self.host.new_state(len(state))
         for i, v in enumerate(state):
             native_state[i] = v
+        native = self.host._natives[ctypes.addressof(native_state)]
+        for index, rtag, wtag, addend in tlb:
+            TLBMirror(native).set(index, rtag, wtag, addend)
         word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
         state[:] = list(native_state)
         return word & 15

@@ -107,6 +107,7 @@ class X86Host(HostBackend):
         addr = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
         native = self._natives[addr]
         self._cpus[addr] = cpu
+        self._buffer = cpu.engine.code_buffer
         cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + abi.OFF_EXIT)
         cpu.tlb.native = TLBMirror(native)
         target = cpu.engine.target
@@ -150,9 +151,9 @@ class X86Host(HostBackend):
             mask = M64 if h.out_type is None or h.out_type.value == 64 else 0xFFFFFFFF
 
             def tramp(state: int, *args: int, _h: Helper = h, _n: int = n_in) -> int:
-                cpu = self._cpus[state]
-                self._current = self._where(state)
                 try:
+                    cpu = self._cpus[state]
+                    self._current = self._where(state)
                     r = _h.func(cpu, *args[:_n])
                     if _h.out_type is not None:
                         self._natives[state].set_word(abi.OFF_RET, int(r) & mask)
@@ -188,9 +189,9 @@ class X86Host(HostBackend):
         return self._tbs[tb_id], word & 0xFFFF
 
     def _slow_mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
-        cpu = self._cpus[state]
-        self._current = self._where(state, where)
         try:
+            cpu = self._cpus[state]
+            self._current = self._where(state, where)
             if memop & STORE_FLAG:
                 cpu.tlb.store(addr, value, memop & 0xFF)
             else:
@@ -277,13 +278,15 @@ class X86Host(HostBackend):
         site = tb.host.goto_tb_site(slot)
         if site is None:
             return
-        ctypes.c_int32.from_address(site).value = dest.host.entry - (site + 4)
+        ctypes.c_int32.from_address(self._buffer.writable(site)).value = dest.host.entry - (
+            site + 4
+        )
         tb.jmp_dest[slot] = dest
 
     def unlink(self, tb: TB, slot: int) -> None:
         site = tb.host.goto_tb_site(slot)
         if site is not None and tb.host is not None:
-            ctypes.c_int32.from_address(site).value = 0
+            ctypes.c_int32.from_address(self._buffer.writable(site)).value = 0
         tb.jmp_dest[slot] = None
 
     def tb_invalidated(self, tb: TB) -> None:

@@ -18,8 +18,15 @@ Protocol (QEMU's tcg_region_*):
 The buffer is mapped through libc so that its host address is known and
 stable and nothing in Python holds an export on it: release is a plain
 munmap. ``executable=False`` maps it read-write only (the portable host keeps
-its code objects' bytecode there, for accounting and inspection);
-W^X dual mapping is a native backend's concern.
+its code objects' bytecode there, for accounting and inspection).
+
+W^X: an executable buffer is one read-write-execute mapping where the OS
+allows it. Where it refuses (SELinux execmem, PaX, hardened kernels), or
+when ``wx=True`` / the environment variable ``TCGKIT_CODE_WX=1`` forces it,
+the buffer is a memfd mapped twice: a read-execute view, whose addresses are
+the ones regions hand out and code runs at, and a read-write view at
+``Region.rw_delta`` bytes from it, where ``Region.write`` and
+``CodeBuffer.writable`` put bytes (code patching included).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import mmap
+import os
 import threading
 from dataclasses import dataclass
 
@@ -41,12 +49,29 @@ PAGE = mmap.PAGESIZE
 MAP_FAILED = ctypes.c_void_p(-1).value
 
 
-def _map(size: int, prot: int) -> int:
-    addr = _libc.mmap(None, size, prot, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+def _map(size: int, prot: int, flags: int = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+         fd: int = -1) -> int:  # fmt: skip
+    addr = _libc.mmap(None, size, prot, flags, fd, 0)
     if addr in (None, MAP_FAILED):
         err = ctypes.get_errno()
         raise MemoryError(f"mmap of {size} bytes for the code buffer failed: errno {err}")
     return addr
+
+
+def _map_dual(size: int) -> tuple[int, int]:
+    """(read-execute view, read-write view) of one new memfd of ``size`` bytes."""
+    fd = os.memfd_create("tcgkit-code", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, size)
+        rx = _map(size, mmap.PROT_READ | mmap.PROT_EXEC, mmap.MAP_SHARED, fd)
+        try:
+            rw = _map(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd)
+        except MemoryError:
+            _libc.munmap(rx, size)
+            raise
+    finally:
+        os.close(fd)
+    return rx, rw
 
 
 @dataclass
@@ -54,9 +79,10 @@ class Region:
     """A slice of the code buffer owned by one context at a time."""
 
     index: int
-    start: int  # host address
+    start: int  # host address (where code runs)
     size: int
     used: int = 0
+    rw_delta: int = 0  # W^X: the writable view of ``start`` is at ``start + rw_delta``
 
     def alloc(self, nbytes: int, align: int = 16) -> int | None:
         """Host address of ``nbytes`` reserved here, or None if the region is full."""
@@ -69,13 +95,14 @@ class Region:
     def write(self, addr: int, data: bytes) -> None:
         if not (self.start <= addr and addr + len(data) <= self.start + self.size):
             raise ValueError(f"write at {addr:#x} is outside region {self.index}")
-        ctypes.memmove(addr, data, len(data))
+        ctypes.memmove(addr + self.rw_delta, data, len(data))
 
 
 class CodeBuffer:
     """One mapping, cut into regions with guard pages."""
 
-    def __init__(self, total_size: int, region_size: int, *, executable: bool = False) -> None:
+    def __init__(self, total_size: int, region_size: int, *, executable: bool = False,
+                 wx: bool | None = None) -> None:  # fmt: skip
         region_size = (region_size + PAGE - 1) // PAGE * PAGE
         stride = region_size + PAGE
         count = total_size // stride
@@ -85,13 +112,28 @@ class CodeBuffer:
             )
         prot = mmap.PROT_READ | mmap.PROT_WRITE | (mmap.PROT_EXEC if executable else 0)
         self.size = count * stride
-        self.base = _map(self.size, prot)
+        if wx is None:
+            wx = os.environ.get("TCGKIT_CODE_WX", "") not in ("", "0")
+        self.rw_base = 0
+        if executable and not wx:
+            try:
+                self.base = _map(self.size, prot)
+            except MemoryError:  # writable + executable refused: W^X it is
+                wx = True
+        if executable and wx:
+            self.base, self.rw_base = _map_dual(self.size)
+        elif not executable:
+            self.base = _map(self.size, prot)
+        self.wx = bool(executable and wx)
         self.executable = executable
-        self.regions = [Region(i, self.base + i * stride, region_size) for i in range(count)]
+        delta = self.rw_base - self.base if self.wx else 0
+        self.regions = [Region(i, self.base + i * stride, region_size, 0, delta)
+                        for i in range(count)]  # fmt: skip
         for r in self.regions:
-            if _libc.mprotect(r.start + region_size, PAGE, 0) != 0:  # PROT_NONE
-                self.release()
-                raise OSError(ctypes.get_errno(), "mprotect of a guard page failed")
+            for view in (r.start, r.start + delta) if self.wx else (r.start,):
+                if _libc.mprotect(view + region_size, PAGE, 0) != 0:  # PROT_NONE
+                    self.release()
+                    raise OSError(ctypes.get_errno(), "mprotect of a guard page failed")
         self._free = list(range(count))
         self._lock = threading.Lock()  # protects _free: claiming a region
         self.flushes = 0
@@ -127,11 +169,17 @@ class CodeBuffer:
     def contains(self, addr: int) -> bool:
         return self.base <= addr < self.base + self.size
 
+    def writable(self, addr: int) -> int:
+        """Where to write the byte that code sees at ``addr`` (W^X: the other view)."""
+        return addr + (self.rw_base - self.base if self.wx else 0)
+
     def release(self) -> None:
         """Unmap the buffer (idempotent)."""
         if getattr(self, "_released", False) or not getattr(self, "base", 0):
             return
         _libc.munmap(self.base, self.size)
+        if getattr(self, "wx", False):
+            _libc.munmap(self.rw_base, self.size)
         self._released = True
         self.regions = []
         self._free = []
