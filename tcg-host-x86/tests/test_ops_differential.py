@@ -1,7 +1,8 @@
 """Every IR op, with random operands, computes on x86-64 what the reference
-interpreter computes: random programs (value ops incl. float ops, edge
-constants, forward branches), before and after the optimizer, under every
-feature set (all detected features, none, and each one forced off)."""
+interpreter computes, and what the python host computes where it is installed:
+random programs (value ops incl. float ops, edge constants, forward branches),
+after the optimizer, under every feature set (all detected features, none, and
+each one forced off)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.optimize import optimize
 from tcgkit.testing.ir_programs import Program, programs
+
+try:
+    from tcgkit_host_python.codegen import generate
+except ImportError:  # the host-x86 environment installs this host alone
+    generate = None
+
+
+def run_python_host(ops: list, state: list[int]) -> int:
+    gen = generate(ops)
+    namespace = dict(gen.bindings)
+    exec(compile(gen.source, "<test>", "exec"), namespace)
+    return namespace["tb"](state, None)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -24,3 +37,6 @@ def test_machine_code_matches_the_interpreter(runner, prog: Program) -> None:
     got = list(prog.state)
     got_exit = runner.run(prog.ctx.ops, got)
     assert (got_exit, got) == (want_exit, expect), format_ops(prog.ctx.ops)
+    if generate is not None:
+        py = list(prog.state)
+        assert (run_python_host(prog.ctx.ops, py), py) == (got_exit, got)

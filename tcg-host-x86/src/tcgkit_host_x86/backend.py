@@ -291,8 +291,9 @@ class X86Host(HostBackend):
 
     def tb_invalidated(self, tb: TB) -> None:
         if tb.host is not None:
+            index = jmp_cache_index(tb.pc)
             for native in self._natives.values():
-                native.jc_drop_code(tb.host.entry)
+                native.jc_drop(index, tb.host.entry)
 
     def flushed(self) -> None:
         self._tbs.clear()

@@ -70,12 +70,11 @@ class NativeCPU:
         j[i + 1] = key
         j[i] = pc
 
-    def jc_drop_code(self, code: int) -> None:
-        """Forget every jump-cache entry that enters ``code``."""
-        j = self.jc
-        for i in range(0, abi.JC_SIZE * 4, 4):
-            if j[i + 2] == code:
-                j[i] = abi.INVALID_TAG
+    def jc_drop(self, index: int, code: int) -> None:
+        """Forget entry ``index`` if it enters ``code`` (a TB is only ever cached at
+        the index of its pc)."""
+        if self.jc[index * 4 + 2] == code:
+            self.jc[index * 4] = abi.INVALID_TAG
 
     def release(self) -> None:
         self._buf = None  # type: ignore[assignment]

@@ -254,6 +254,7 @@ class Engine:
         tbs = list(self.tb_cache.policy)
         return {
             "tbs_translated": c["tbs_translated"],
+            "insns_translated": c["insns_translated"],
             "tbs_cached": len(tbs),
             "tbs_calling_helpers": sum(1 for tb in tbs if tb.helper_calls),
             "lookups": {

@@ -43,6 +43,7 @@ class TBCache:
         self.counts = {
             "tbs_translated": 0,
             "jmp_cache_hits": 0,
+            "insns_translated": 0,
             "hash_hits": 0,
             "misses": 0,
             "chained": 0,
@@ -78,6 +79,7 @@ class TBCache:
     def insert(self, tb: TB) -> TB:
         """Enter a freshly translated TB; returns the TB that is cached afterwards."""
         self.counts["tbs_translated"] += 1
+        self.counts["insns_translated"] += tb.icount
         if tb.cflags & CF_NOCACHE:
             return tb
         existing = self.policy.insert(tb.key, tb)

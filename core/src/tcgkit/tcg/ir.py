@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .ops import OpDef, OpFlag, opdef
+from .ops import OpDef, opdef
 from .types import CallFlags, TCGType
 
 
@@ -120,7 +120,7 @@ class Op:
         return self.args[self.n_out + self.n_in :]
 
     @property
-    def flags(self) -> OpFlag:
+    def flags(self) -> int:
         return self.defn.flags
 
     def __repr__(self) -> str:

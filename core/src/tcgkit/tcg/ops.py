@@ -31,12 +31,14 @@ reference is ``tcgkit.tcg.semantics``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntFlag
 
 from .types import I32, I64, TCGType
 
 
-class OpFlag(IntFlag):
+class OpFlag:
+    """Op flag bits (plain ints: the passes test them for every op of every TB,
+    and IntFlag arithmetic costs a Python call per test)."""
+
     NONE = 0
     BB_END = 1  # ends a basic block (globals synced before it)
     COND_BRANCH = 2  # may or may not branch
@@ -55,7 +57,7 @@ class OpDef:
     n_out: int
     n_in: int
     consts: tuple[str, ...]  # names of the constant arguments, in order
-    flags: OpFlag
+    flags: int  # OpFlag bits
     type: TCGType | None  # operand width, None for width-less ops
     base: str  # the name without its width suffix: "add" for add_i64
     in_types: tuple[TCGType, ...] = ()  # width of each input
@@ -78,7 +80,7 @@ def _build() -> dict[str, OpDef]:
     table: dict[str, OpDef] = {}
 
     def op(base: str, n_out: int, n_in: int, consts: tuple[str, ...] = (),
-           flags: OpFlag = OpFlag.NONE, types: tuple[TCGType, ...] = (I32, I64),
+           flags: int = OpFlag.NONE, types: tuple[TCGType, ...] = (I32, I64),
            name: str | None = None) -> None:  # fmt: skip
         for t in types:
             full = name or f"{base}_{t.suffix}"
@@ -151,7 +153,7 @@ def _build() -> dict[str, OpDef]:
     conv("ftoi_f32", I64, I32, ("signed", "bits", "rm"))  # f32 -> integer of `bits` bits
     conv("ftoi_f64", I64, I64, ("signed", "bits", "rm"))
 
-    def plain(name: str, n_out: int, n_in: int, consts: tuple[str, ...], flags: OpFlag) -> None:
+    def plain(name: str, n_out: int, n_in: int, consts: tuple[str, ...], flags: int) -> None:
         table[name] = OpDef(name, n_out, n_in, consts, flags, None, name)
 
     plain("br", 0, 0, ("label",), OpFlag.BB_END)
