@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aarch64_programs import UnicornAsEmulator  # noqa: E402
-from tcgkit import Emulator  # noqa: E402
-from tcgkit.linux import LinuxProcess  # noqa: E402
-from tcgkit_target_aarch64.state import LINUX_ABI  # noqa: E402
+from aarch64_programs import UnicornAsEmulator
+from tcgkit import Emulator
+from tcgkit.linux import LinuxProcess
+from tcgkit_target_aarch64.state import LINUX_ABI
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bin"
 
