@@ -53,9 +53,10 @@ class _Allocator:
 
     def __init__(self, features: HostFeatures) -> None:
         self.features = features
+        self._table = constraints.table(features)
 
     def constraint(self, op: Op) -> OpConstraint:
-        return constraints.constraint(self.features, op)
+        return constraints.constraint(self.features, op, self._table)
 
     def imm_ok(self, op: Op, index: int, value: int) -> bool:
         return constraints.imm_ok(op, index, value)

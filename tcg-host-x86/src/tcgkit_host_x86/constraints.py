@@ -19,6 +19,7 @@ import functools
 
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
+from tcgkit.tcg.types import I32
 
 from .encoder import NAMES, R8, R9, R12, R13, R14, R15, RAX, RBX, RCX, RDI, RDX, RSI, fits_i32
 from .features import HostFeatures
@@ -102,7 +103,9 @@ def table(features: HostFeatures) -> dict[str, OpConstraint]:
     return t
 
 
-def constraint(features: HostFeatures, op: Op) -> OpConstraint:
+def constraint(features: HostFeatures, op: Op,
+               ops: dict[str, OpConstraint] | None = None) -> OpConstraint:  # fmt: skip
+    """``op``'s constraint; ``ops`` is ``table(features)`` when the caller has it."""
     d = op.defn
     if op.opc == "call":
         n = len(op.ins)
@@ -111,7 +114,7 @@ def constraint(features: HostFeatures, op: Op) -> OpConstraint:
         return C(("r",) * op.n_out, CALL_ARGS[:n])
     if d.base in ("shl", "shr", "sar", "rotl", "rotr") and op.ins[1].is_const:
         return C(("0",), ("r", "ri"))
-    con = table(features).get(d.base)
+    con = (ops if ops is not None else table(features)).get(d.base)
     if con is not None:
         return con
     if d.base.startswith("f") or d.base.startswith("itof"):
@@ -124,6 +127,6 @@ def imm_ok(op: Op, index: int, value: int) -> bool:
     d = op.defn
     if d.base in ("shl", "shr", "sar", "rotl", "rotr"):
         return True
-    if d.type is not None and d.type.value == 32:
+    if d.type is I32:
         return True
     return fits_i32(value - (1 << 64) if value >> 63 else value)

@@ -14,7 +14,7 @@ register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
 R8, R9, R10, R11, R12, R13, R14, R15 = range(8, 16)
@@ -39,8 +39,7 @@ def fits_i32(v: int) -> bool:
     return -(1 << 31) <= v < (1 << 31)
 
 
-@dataclass(frozen=True)
-class Mem:
+class Mem(NamedTuple):
     base: int
     disp: int = 0
     index: int = -1

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import Cond
+from tcgkit.tcg.types import I32, I64, Cond
 
 from . import abi
 from .encoder import (
@@ -203,7 +203,7 @@ class Lowering:
             assert t is not None
             m = Mem(RBP, t.offset) if i.slot < 0 else Mem(RSP, i.slot)
             if i.kind == "load":
-                a.load(i.dst, m, 8 if t.type.value == 64 or i.slot >= 0 else 4)
+                a.load(i.dst, m, 8 if t.type is I64 or i.slot >= 0 else 4)
             else:
                 a.store(m, i.src, 8)
         else:
@@ -214,8 +214,12 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list[int | Const]) -> None:
         opc = op.opc
-        a = self.a
         d = op.defn
+        fn = _INT_OPS.get(d.base)
+        if fn is not None:
+            fn(self, op, outs, ins, d.type is not I32)
+            return
+        a = self.a
         if opc == "insn_start":
             self.insn += 1
             self.out.insn_offsets.append(a.pos)
@@ -245,22 +249,10 @@ class Lowering:
         if opc == "call":
             self.call(op, outs)
             return
-        w = d.type is None or d.type.value == 64
-        base = d.base
-        if base in ("qemu_ld", "qemu_st"):
-            from .lower_mem import qemu_ld, qemu_st
-
-            (qemu_ld if base == "qemu_ld" else qemu_st)(self, op, outs, ins, w)
-            return
-        if base.startswith("f") or base.startswith("itof"):
-            from .lower_float import float_op
-
-            float_op(self, op, outs, ins)
-            return
-        fn = _INT_OPS.get(base)
+        fn = _OTHER_OPS.get(d.base)
         if fn is None:
             raise LoweringError(f"the x86_64 host cannot emit {op!r}")
-        fn(self, op, outs, ins, w)
+        fn(self, op, outs, ins, d.type is not I32)
 
     def call(self, op: Op, outs: list[int]) -> None:
         a = self.a
@@ -687,6 +679,17 @@ _INT_OPS: dict[str, Lower] = {
             "st32",
         )
     },
+}
+
+
+# guest memory and float ops live in their own modules (they import this one)
+from .lower_float import FLOAT_OPS, float_op  # noqa: E402
+from .lower_mem import qemu_ld, qemu_st  # noqa: E402
+
+_OTHER_OPS: dict[str, Lower] = {
+    "qemu_ld": qemu_ld,
+    "qemu_st": qemu_st,
+    **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
 }
 
 

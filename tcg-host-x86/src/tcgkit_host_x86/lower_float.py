@@ -19,7 +19,7 @@ integer conversions whose result is out of range or NaN.
 from __future__ import annotations
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.types import RoundingMode
+from tcgkit.tcg.types import I64, RoundingMode
 
 from . import abi
 from .encoder import (
@@ -69,7 +69,7 @@ class _Fmt:
 
 
 def _fmt_of(op: Op) -> _Fmt:
-    return _Fmt(op.defn.type is not None and op.defn.type.value == 64)
+    return _Fmt(op.defn.type is I64)
 
 
 def _to_x(L: Lowering, x: int, r: int, w: bool) -> None:
@@ -134,7 +134,7 @@ def float_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
     if any(not isinstance(x, int) for x in ins):
         raise LoweringError(f"{op!r}: float operands must be in registers")
     base = op.defn.base
-    fn = _FLOAT.get(base)
+    fn = FLOAT_OPS.get(base)
     if fn is None:
         raise LoweringError(f"the x86_64 host cannot emit {op!r}")
     fn(L, op, outs[0], ins)
@@ -333,7 +333,7 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.bind(done)
 
 
-_FLOAT = {
+FLOAT_OPS = {
     "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
     "fma": _arith, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
     "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,

@@ -77,7 +77,7 @@ class Const:
     value: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Insn:
     """One element of the allocated stream.
 
@@ -224,19 +224,33 @@ class _State:
         return r
 
 
+def _parse(con: OpConstraint, regs: RegisterFile) -> tuple[list[int | None], list[bool], set[int]]:
+    """Per input: the fixed register wanted (None: any) and whether an immediate
+    may stand for it; the registers the op clobbers."""
+    want = [None if c in ("r", "ri") else regs.number(c) for c in con.ins]
+    imm = [c == "ri" for c in con.ins]
+    return want, imm, {regs.number(n) for n in con.clobbers}
+
+
+_PLAIN = frozenset(("insn_start", "mb", "goto_tb"))
+
+
 def allocate(ops: list[Op], be: Backend) -> Allocation:
     """Assign registers to ``ops`` (after ``liveness``); see the module docstring."""
     st = _State(be)
     regs = be.regs
+    parsed: dict[int, tuple[list[int | None], list[bool], set[int]]] = {}
+    call_clobbered = set(regs.call_clobbered)
     for op in ops:
-        flags = op.flags
-        if op.opc == "goto_tb":
-            # once linked, the jump leaves the TB here: the state must be complete
-            st.sync((TempKind.GLOBAL,), drop=False)
-        if op.opc in ("insn_start", "mb", "goto_tb"):
+        opc = op.opc
+        flags = op.defn.flags
+        if opc in _PLAIN:
+            if opc == "goto_tb":
+                # once linked, the jump leaves the TB here: the state must be complete
+                st.sync((TempKind.GLOBAL,), drop=False)
             st.out.append(Insn("op", op=op))
             continue
-        if op.opc == "set_label":
+        if opc == "set_label":
             st.sync((TempKind.GLOBAL, TempKind.TB), drop=True)
             st.forget_all()
             st.out.append(Insn("op", op=op))
@@ -244,37 +258,41 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         if flags & OpFlag.MEM:
             st.sync((TempKind.GLOBAL,), drop=False)  # the access may fault
         con = be.constraint(op)
+        pc = parsed.get(id(con))
+        if pc is None:
+            pc = parsed[id(con)] = _parse(con, regs)
+        wants, imms, con_clobbers = pc
+        n_con = len(wants)
         busy: set[int] = set()
         in_ops: list[int | Const] = []
         scratch: list[int] = []
-        call = op.opc == "call"
+        call = opc == "call"
         if call:
             helper = op.consts[0]
             if not helper.flags & CallFlags.NO_READ_GLOBALS:
                 st.sync((TempKind.GLOBAL,), drop=False)
         # inputs
-        for i, t in enumerate(op.ins):
-            c = con.ins[i] if i < len(con.ins) else "r"
-            if t.kind is TempKind.CONST and c == "ri" and be.imm_ok(op, i, t.value):
+        ins = op.ins
+        for i, t in enumerate(ins):
+            is_const = t.kind is TempKind.CONST
+            if is_const and i < n_con and imms[i] and be.imm_ok(op, i, t.value):
                 in_ops.append(Const(t.value))
                 continue
-            want = None if c in ("r", "ri") else regs.number(c)
-            r = st.materialize(t, want, busy)
-            for j, x in enumerate(in_ops):  # an earlier input moved out of ``r``?
-                if x == r and op.ins[j] is not t:
-                    moved = st.reg_of.get(id(op.ins[j]))
-                    if moved is None:  # it went back to memory: reload it elsewhere
-                        moved = st.materialize(op.ins[j], None, busy | {r})
-                    in_ops[j] = moved
-                    busy.add(moved)
+            r = st.materialize(t, wants[i] if i < n_con else None, busy)
+            if r in in_ops:  # an earlier input moved out of ``r``?
+                for j, x in enumerate(in_ops):
+                    if x == r and ins[j] is not t:
+                        moved = st.reg_of.get(id(ins[j]))
+                        if moved is None:  # it went back to memory: reload it elsewhere
+                            moved = st.materialize(ins[j], None, busy | {r})
+                        in_ops[j] = moved
+                        busy.add(moved)
             busy.add(r)
             in_ops.append(r)
-            if t.kind is TempKind.CONST:
+            if is_const:
                 scratch.append(r)
         # registers the op destroys: save what lives there (and is not an operand)
-        clobbered = {regs.number(n) for n in con.clobbers}
-        if call:
-            clobbered |= set(regs.call_clobbered)
+        clobbered = con_clobbers | call_clobbered if call else con_clobbers
         if flags & OpFlag.BB_END or flags & OpFlag.EXIT:
             st.sync((TempKind.GLOBAL, TempKind.TB), drop=False)
         for r in clobbered:
@@ -290,7 +308,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         # inputs that die here free their registers (after reading them); an output
         # may then take such a register unless its constraint is early-clobber (&r)
         reusable: set[int] = set()
-        for i, t in enumerate(op.ins):
+        for i, t in enumerate(ins):
             x = in_ops[i]
             dies = op.life >> i & 1 or t.kind is TempKind.CONST
             if isinstance(x, int) and dies and st.temp_in.get(x) is t:
@@ -304,7 +322,8 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                      and id(st.temp_in[x]) not in st.dirty}  # fmt: skip
         # outputs
         out_regs: list[int] = []
-        for k, t in enumerate(op.outs):
+        outs = op.outs
+        for k, t in enumerate(outs):
             c = con.outs[k] if k < len(con.outs) else "r"
             if c.isdigit():
                 src = in_ops[int(c)]
@@ -333,7 +352,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     st.evict(r)
             out_regs.append(r)
         st.out.append(Insn("op", op=op, outs=list(out_regs), ins=in_ops))
-        for t, r in zip(op.outs, out_regs, strict=True):
+        for t, r in zip(outs, out_regs, strict=True):
             st.bind(t, r, True)
         for r in scratch:
             t = st.temp_in.get(r)
