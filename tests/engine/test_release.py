@@ -4,6 +4,7 @@ and leaves nothing behind over many emulators."""
 from __future__ import annotations
 
 import gc
+import resource
 
 import pytest
 from tcgkit import EmulatorClosedError
@@ -48,6 +49,31 @@ def test_create_and_close_in_a_loop_keeps_mappings_and_objects_flat(host):
     maps1, objs1 = mappings(), len(gc.get_objects())
     assert maps1 <= maps0 + 2
     assert objs1 <= objs0 + 500
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() // 1024
+
+
+def test_ten_thousand_cycles_keep_rss_and_mappings_flat(host):
+    """10,000 create / map / run / close cycles: RSS grows by less than 5 MB and
+    the number of mappings does not grow (one Python arena of slack)."""
+
+    def cycle() -> None:
+        emu = build("li r1, 3\nl: addi r1, r1, -1\nbnz r1, l\n", host=host)
+        emu.emu_start(CODE, emu.end)
+        emu.close()
+
+    for _ in range(200):
+        cycle()
+    gc.collect()
+    rss0, maps0 = rss_kib(), mappings()
+    for _ in range(10_000):
+        cycle()
+    gc.collect()
+    assert rss_kib() - rss0 < 5 * 1024
+    assert mappings() <= maps0 + 1
 
 
 def test_unclosed_emulator_is_released_when_collected(host):

@@ -61,7 +61,9 @@ def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
     a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
 
 
-def _slow_call(L: Lowering, addr: int, value: int | None, memop: int, keep: int | None) -> None:
+def _slow_call(
+    L: Lowering, addr: int, value: int | None, memop: int, keep: int | None, where: int
+) -> None:
     """Call slow_mem(state, addr, value, memop, where) saving the call-clobbered registers
     (all but ``keep``); leaves the status in r11d and the result in r10."""
     a = L.a
@@ -78,7 +80,7 @@ def _slow_call(L: Lowering, addr: int, value: int | None, memop: int, keep: int 
     if value is not None:
         a.mov_rr(RDX, TMP1)
     a.mov_ri(RCX, memop, w=False)
-    a.mov_ri(R8, L.where())
+    a.mov_ri(R8, where)
     a.mov_rr(RDI, RBP)
     a.mov_ri(RAX, L.rt.slow_mem)
     a.call_r(RAX)
@@ -105,13 +107,14 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
     slow, back = Label(), Label()
+    where = L.where()  # the stub is emitted after the body: remember the insn now
     _probe(L, addr, memop, abi.TLB_TAG_READ, slow)
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
-        _slow_call(L, addr, None, memop, d)
+        _slow_call(L, addr, None, memop, d, where)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
         a.mov_rr(d, TMP0)
@@ -150,13 +153,14 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
     slow, back = Label(), Label()
+    where = L.where()
     _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
     _store(L, Mem(addr, 0, TMP0), value, memop)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
-        _slow_call(L, addr, value, memop | STORE_FLAG, None)
+        _slow_call(L, addr, value, memop | STORE_FLAG, None, where)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
         a.jmp(back)
