@@ -22,7 +22,7 @@ FEATURE_SETS = {
     "all": detect(),
     "none": detect().without("all"),
     **{f"no-{n}": detect().without(n) for n in ("cmov", "bmi1", "bmi2", "lzcnt", "popcnt",
-                                                  "movbe", "fma")},
+                                                  "movbe", "fma", "sse41")},
 }  # fmt: skip
 
 

@@ -58,7 +58,9 @@ def rss_kib() -> int:
 
 def test_ten_thousand_cycles_keep_rss_and_mappings_flat(host):
     """10,000 create / map / run / close cycles: RSS grows by less than 5 MB and
-    the number of mappings does not grow (one Python arena of slack)."""
+    the number of mappings does not grow. Slack of a few mappings for the Python
+    allocator's arenas, which come and go with the rest of the suite's heap; a
+    leak of one mapping per emulator would show as thousands."""
 
     def cycle() -> None:
         emu = build("li r1, 3\nl: addi r1, r1, -1\nbnz r1, l\n", host=host)
@@ -73,7 +75,7 @@ def test_ten_thousand_cycles_keep_rss_and_mappings_flat(host):
         cycle()
     gc.collect()
     assert rss_kib() - rss0 < 5 * 1024
-    assert mappings() <= maps0 + 1
+    assert mappings() <= maps0 + 4
 
 
 def test_unclosed_emulator_is_released_when_collected(host):

@@ -250,6 +250,11 @@ FP_INSNS = [
     "fadd {v}.4s, {v}.4s, {v}.4s", "fmla {v}.2d, {v}.2d, {v}.2d", "fmul {v}.4s, {v}.4s, {v}.s[1]",
     "fmls {v}.4s, {v}.4s, {v}.4s", "fmls {v}.2d, {v}.2d, {v}.d[1]", "fnmadd {s}, {s}, {s}, {s}",
     "fmsub {d}, {d}, {d}, {d}", "fmin {v}.2d, {v}.2d, {v}.2d", "fmaxnm {v}.4s, {v}.4s, {v}.4s",
+    "frintn {d}, {d}", "frintp {s}, {s}", "frintm {d}, {d}", "frintz {s}, {s}",
+    "frinta {d}, {d}", "frintx {s}, {s}", "frinti {d}, {d}", "frintm {v}.4s, {v}.4s",
+    "frinta {v}.2d, {v}.2d", "frintn {v}.2s, {v}.2s", "frinti {v}.4s, {v}.4s",
+    "frintz {v}.2d, {v}.2d", "frintp {v}.4s, {v}.4s", "frintx {v}.2d, {v}.2d",
+    "fabs {v}.4s, {v}.4s", "fneg {v}.2d, {v}.2d", "fsqrt {v}.4s, {v}.4s", "fsqrt {v}.2d, {v}.2d",
 ]  # fmt: skip
 FP_EDGES = [0, 0x8000000000000000, 0x7FF0000000000000, 0x7FF8000000000001, 0x7FF0000000000001,
             0x3FF0000000000000, 0x0000000000000001, 0x7FEFFFFFFFFFFFFF, 0x3F8000007FC00001,

@@ -316,6 +316,11 @@ class Asm:
     def sse_m(self, prefix: bytes, op: int, x: int, m: Mem, w: bool = False) -> None:
         self.rm(bytes((0x0F, op)), x, m, w, prefix=prefix)
 
+    def round_s(self, double: bool, x: int, y: int, imm: int) -> None:
+        """SSE4.1 roundsd / roundss x, y, imm (imm: rounding control, bit 3 = no PE)."""
+        self.rr(b"\x0f\x3a" + (b"\x0b" if double else b"\x0a"), x, y, False, prefix=b"\x66")
+        self.buf.append(imm)
+
     def ldmxcsr(self, m: Mem) -> None:
         self.rm(b"\x0f\xae", 2, m, False)
 

@@ -24,6 +24,7 @@ _FLAGS = {
     "popcnt": "popcnt",
     "movbe": "movbe",
     "fma": "fma",
+    "sse41": "sse4_1",
 }
 
 
@@ -36,6 +37,7 @@ class HostFeatures:
     popcnt: bool = False
     movbe: bool = False
     fma: bool = False
+    sse41: bool = False
 
     def without(self, names: str | list[str] | tuple[str, ...]) -> HostFeatures:
         """These features with ``names`` (or ``"all"``) forced off."""

@@ -11,7 +11,8 @@ a quiet NaN; conversions to integers saturate and map NaN to 0.
 
 What is not inline (rare, computed in Python by ``softfloat`` through the
 ``py_op`` callback, which saves every call-clobbered register): the
-ties-away rounding mode (no SSE equivalent), fma without FMA3, unsigned
+ties-away rounding mode (no SSE equivalent), fma without FMA3, frint
+without SSE4.1, unsigned
 64-bit integers with the top bit set converted to float, and float to
 integer conversions whose result is out of range or NaN.
 """
@@ -159,6 +160,22 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     else:
         _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
         _result_dnan(L, f, d, X0)
+
+
+_ROUND_IMM = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
+              RoundingMode.ZERO: 3}  # fmt: skip
+
+
+def _frint(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    """Round to an integral value: SSE4.1 round{s,d} with the mode as an immediate."""
+    f = _fmt_of(op)
+    rm = op.consts[0]
+    if rm not in _ROUND_IMM or not L.f.sse41:
+        py_op(L, op, d, ins)
+        return
+    _to_x(L, X0, ins[0], f.w)
+    L.a.round_s(f.w, X0, X0, _ROUND_IMM[rm] | 8)
+    _result_dnan(L, f, d, X0)
 
 
 def _signops(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
@@ -335,7 +352,7 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 FLOAT_OPS = {
     "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
-    "fma": _arith, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
+    "fma": _arith, "frint": _frint, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
     "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,
     "fcmp": _fcmp, "fcvt_f64_f32": _fcvt, "fcvt_f32_f64": _fcvt,
     "itof_f32": _itof, "itof_f64": _itof, "ftoi_f32": _ftoi, "ftoi_f64": _ftoi,

@@ -137,6 +137,7 @@ def _build() -> dict[str, OpDef]:
     for base in ("fadd", "fsub", "fmul", "fdiv"):
         fop(base, 2, ("rm",))
     fop("fsqrt", 1, ("rm",))
+    fop("frint", 1, ("rm",))  # round to an integral value
     fop("fma", 3, ("rm",))
     for base in ("fmin", "fmax", "fminnm", "fmaxnm", "fcmp"):
         fop(base, 2)

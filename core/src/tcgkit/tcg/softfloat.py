@@ -19,6 +19,8 @@ architecture on top of them in IR:
   ``fminnm``/``fmaxnm`` (IEEE minNum/maxNum): a quiet NaN operand loses to a
   number; signalling NaNs give the default NaN;
 * ``fcmp`` returns a bit set: 1 less, 2 equal, 4 greater, 8 unordered;
+* ``frint`` rounds to an integral value in the given mode (zeros keep their
+  sign: -0.5 to nearest is -0.0);
 * float -> integer conversions round in the given mode, saturate to the
   destination range, and convert NaN to 0 (as AArch64 does);
 * no exception flags are computed (a target that needs them derives them in
@@ -314,6 +316,35 @@ def fsqrt(f: Fmt, a: int, rm: int) -> int:
     return round_exact(f, root, rm)
 
 
+def round_to_integer(x: Fraction, rm: int) -> int:
+    """The integer ``x`` rounds to in mode ``rm``."""
+    i = math.floor(x)
+    frac = x - i
+    if frac:
+        if rm == RNE:
+            i += frac > Fraction(1, 2) or (frac == Fraction(1, 2) and i & 1)
+        elif rm == RNA:
+            i += frac > Fraction(1, 2) or (frac == Fraction(1, 2) and x > 0)
+        elif rm == RUP:
+            i += 1
+        elif rm == RZ:
+            i += x < 0
+    return i
+
+
+def frint(f: Fmt, a: int, rm: int) -> int:
+    """``a`` rounded to an integral value in mode ``rm``; a zero result keeps the
+    sign of ``a`` (-0.3 -> -0.0), infinities and zeros are unchanged."""
+    if is_nan(f, a):
+        return f.default_nan
+    if is_inf(f, a) or is_zero(f, a) or (a & f.exp_mask) >> f.mbits >= f.bias + f.mbits:
+        return a  # already integral (every value >= 2^mbits is)
+    i = round_to_integer(value(f, a), rm)
+    if i == 0:
+        return a & f.sign_bit
+    return round_exact(f, Fraction(i), RNE)
+
+
 def fma(f: Fmt, a: int, b: int, c: int, rm: int) -> int:
     """a * b + c with one rounding."""
     if is_nan(f, a) or is_nan(f, b) or is_nan(f, c):
@@ -429,19 +460,7 @@ def ftoi(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     if is_inf(src, a):
         r = lo if sign(src, a) else hi
     else:
-        x = value(src, a)
-        i = math.floor(x)
-        frac = x - i
-        if frac:
-            if rm == RNE:
-                i += frac > Fraction(1, 2) or (frac == Fraction(1, 2) and i & 1)
-            elif rm == RNA:
-                i += frac > Fraction(1, 2) or (frac == Fraction(1, 2) and x > 0)
-            elif rm == RUP:
-                i += 1
-            elif rm == RZ:
-                i += x < 0
-        r = min(max(i, lo), hi)
+        r = min(max(round_to_integer(value(src, a), rm), lo), hi)
     return r & ((1 << 64) - 1)
 
 
@@ -457,6 +476,7 @@ def _same_format_ops() -> dict[str, object]:
             f"fmul_{suffix}": lambda a, b, rm, f=f: fmul(f, a, b, rm),
             f"fdiv_{suffix}": lambda a, b, rm, f=f: fdiv(f, a, b, rm),
             f"fsqrt_{suffix}": lambda a, rm, f=f: fsqrt(f, a, rm),
+            f"frint_{suffix}": lambda a, rm, f=f: frint(f, a, rm),
             f"fma_{suffix}": lambda a, b, c, rm, f=f: fma(f, a, b, c, rm),
             f"fmin_{suffix}": lambda a, b, f=f: fmin(f, a, b),
             f"fmax_{suffix}": lambda a, b, f=f: fmax(f, a, b),

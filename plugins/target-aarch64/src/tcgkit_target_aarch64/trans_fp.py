@@ -176,9 +176,21 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif opcode in (4, 5) and (opcode == 4) == (bits == 64):
         _fcvt(t, dc, a, bits, rd)
         return
+    elif opcode in FRINT_RM:  # FRINTN P M Z A X I
+        ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, FRINT_RM[opcode]))
+        r = _propagate(dc, r, [a], bits)
     else:
         raise dc.invalid(insn, "unsupported FP 1-source opcode")
     _write(t, dc, rd, r, bits)
+
+
+#: FP 1-source opcode -> FRINT rounding mode (None: the FPCR's, for FRINTX / FRINTI)
+FRINT_RM = {8: RoundingMode.NEAREST_EVEN, 9: RoundingMode.UP, 10: RoundingMode.DOWN,
+            11: RoundingMode.ZERO, 12: RoundingMode.NEAREST_AWAY, 14: None, 15: None}  # fmt: skip
+
+
+def frint_mode(dc: DisasContext, rm: RoundingMode | None) -> int:
+    return _rm(dc) if rm is None else int(rm)
 
 
 def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> None:

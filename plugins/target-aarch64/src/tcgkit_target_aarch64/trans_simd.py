@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 
 from .bits import field
-from .trans_fp import _propagate, _rm, propagate_fma
+from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -235,6 +235,10 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if opcode in (0x1D, 0x1B):
         _fp_int_vector(t, dc, insn, q, u, size, opcode, rn, rd)
         return
+    fp_op = _FP_MISC.get((opcode, u, size >> 1))
+    if fp_op is not None:
+        _fp_misc_vector(t, dc, insn, q, size & 1, fp_op, rn, rd)
+        return
     if size == 3 and not q:
         raise dc.invalid(insn, "reserved 64-bit lane form")
     src = get_lanes(t, dc, rn, esize, count, signed=True)
@@ -258,6 +262,53 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             raise dc.invalid(insn, "unsupported AdvSIMD two-register instruction")
         out.append(r)
     set_lanes(t, dc, rd, out, esize)
+
+
+#: (opcode, U, size<1>) of FP two-register misc -> (IR op, FRINT rounding mode)
+_FP_MISC = {
+    (0x18, 0, 0): ("frint", RoundingMode.NEAREST_EVEN),  # FRINTN
+    (0x18, 0, 1): ("frint", RoundingMode.UP),  # FRINTP
+    (0x18, 1, 0): ("frint", RoundingMode.NEAREST_AWAY),  # FRINTA
+    (0x19, 0, 0): ("frint", RoundingMode.DOWN),  # FRINTM
+    (0x19, 0, 1): ("frint", RoundingMode.ZERO),  # FRINTZ
+    (0x19, 1, 0): ("frint", None),  # FRINTX
+    (0x19, 1, 1): ("frint", None),  # FRINTI
+    (0x0F, 0, 1): ("fabs", None),
+    (0x0F, 1, 1): ("fneg", None),
+    (0x1F, 1, 1): ("fsqrt", None),
+}
+
+
+def _fp_misc_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, sz: int,
+                    fp_op: tuple[str, RoundingMode | None], rn: int, rd: int) -> None:  # fmt: skip
+    """FRINT*, FABS, FNEG, FSQRT on each lane (NaN propagation as the scalar forms)."""
+    ctx = dc.ctx
+    bits = 64 if sz else 32
+    if bits == 64 and not q:
+        raise dc.invalid(insn, "reserved 64-bit lane form")
+    name, rm = fp_op
+    sfx = "f32" if bits == 32 else "f64"
+    out = []
+    for v in get_lanes(t, dc, rn, bits, (128 if q else 64) // bits):
+        a = v
+        if bits == 32:
+            a = ctx.temp(I32)
+            ctx.extrl_i64_i32(a, v)
+        r = ctx.temp(I32 if bits == 32 else I64)
+        if name == "frint":
+            ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, rm))
+            r = _propagate(dc, r, [a], bits)
+        elif name == "fsqrt":
+            ctx.emit(f"fsqrt_{sfx}", r, a, _rm(dc))
+            r = _propagate(dc, r, [a], bits)
+        else:
+            ctx.emit(f"{name}_{sfx}", r, a)
+        if bits == 32:
+            w = ctx.temp()
+            ctx.extu_i32_i64(w, r)
+            r = w
+        out.append(r)
+    set_lanes(t, dc, rd, out, bits)
 
 
 def _nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
