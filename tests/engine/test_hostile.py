@@ -87,3 +87,27 @@ def test_random_bytes_never_crash(host_name, words, regs):
 @pytest.fixture
 def host_name(host):
     return host
+
+
+def test_runaway_recursion_ends_in_a_fault_below_the_stack(make):
+    """A function that calls itself forever, pushing its return address, runs its
+    stack pointer (r7) down out of mapped memory: an UnmappedMemoryError naming
+    the store's pc and the first address below the mapping; the emulator stays
+    usable."""
+    src = """
+    li r7, 9
+    lui r7, 0          ; r7 = 9 << 16 = 0x90000: the top of the DATA mapping
+f:  addi r7, r7, -8
+    st r6, [r7 + 0]
+    jal r6, f
+    """
+    emu = make(src)
+    with pytest.raises(UnmappedMemoryError) as info:
+        emu.emu_start(CODE, emu.end, timeout=10_000_000)
+    assert info.value.address == DATA - 8
+    assert info.value.pc == CODE + 12  # the st
+    assert emu.reg_read("r7") == DATA - 8
+    emu.reg_write("r0", 0)
+    emu.mem_write(CODE, assemble("li r0, 42\n", CODE))
+    emu.emu_start(CODE, CODE + 4)
+    assert emu.reg_read("r0") == 42
