@@ -103,6 +103,14 @@ SNIPPETS = {
     " fmla v2.2d, v0.2d, v4.2d; fmls v3.4s, v1.4s, v5.4s; fmax v6.2d, v0.2d, v2.2d;"
     " fminnm v7.4s, v1.4s, v3.4s; fmla v2.2d, v0.2d, v4.d[1]; fmul v3.4s, v1.4s, v5.s[2];"
     " fmls v6.2s, v7.2s, v1.s[0]",
+    "simd_single_structure": "ld1r {v0.4s}, [x20]; ld1r {v1.8b}, [x20], #1;"
+    " ld1r {v2.2d}, [x20], x22; ld2r {v3.8h, v4.8h}, [x21];"
+    " ld3r {v5.16b, v6.16b, v7.16b}, [x21], #3;"
+    " ld1 {v0.s}[1], [x20]; ld1 {v1.b}[15], [x20], #1; ld1 {v2.h}[5], [x20], x22;"
+    " ld1 {v3.d}[1], [x21]; ld2 {v4.s, v5.s}[3], [x20];"
+    " ld4 {v0.d, v1.d, v2.d, v3.d}[0], [x21], #32;"
+    " st1 {v6.s}[1], [x20]; st1 {v7.b}[15], [x20], #1; st3 {v4.h, v5.h, v6.h}[7], [x20], #6;"
+    " st4 {v0.d, v1.d, v2.d, v3.d}[1], [x21], #32; st1 {v2.h}[5], [x21], x22",
 }
 
 

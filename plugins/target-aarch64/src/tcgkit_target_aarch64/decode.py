@@ -65,6 +65,8 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("xx111000xx1xxxxxxxxx00xxxxxxxxxx", mem.atomic),
     ("0x0011000x000000xxxxxxxxxxxxxxxx", mem.simd_structures),
     ("0x0011001x0xxxxxxxxxxxxxxxxxxxxx", mem.simd_structures),
+    ("0x0011010xx00000xxxxxxxxxxxxxxxx", mem.simd_single),
+    ("0x0011011xxxxxxxxxxxxxxxxxxxxxxx", mem.simd_single),
     # -- floating point and AdvSIMD --------------------------------------------------------------
     *fp.PATTERNS,
     *simd.PATTERNS,

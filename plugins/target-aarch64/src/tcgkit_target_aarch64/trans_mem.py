@@ -367,3 +367,69 @@ def simd_structures(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.add(base, addr0, total)
         else:
             ctx.add(base, addr0, t.rx(dc, rm))
+
+
+def simd_single(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """LD1-LD4 / ST1-ST4 (single structure: one lane of 1-4 registers) and
+    LD1R-LD4R (load and replicate to every lane), with and without post-index."""
+    q, load, r_bit = field(insn, 30, 30), field(insn, 22, 22), field(insn, 21, 21)
+    post, rm, opcode = field(insn, 23, 23), field(insn, 20, 16), field(insn, 15, 13)
+    s, size, rn, rt = field(insn, 12, 12), field(insn, 11, 10), field(insn, 9, 5), insn & 31
+    selem = ((opcode & 1) << 1 | r_bit) + 1
+    kind = opcode >> 1
+    replicate = kind == 3
+    if replicate:
+        if not load or s:
+            raise dc.invalid(insn, "unallocated load/store single structure")
+        log2 = size
+        index = 0
+    elif kind == 0:
+        log2, index = 0, q << 3 | s << 2 | size
+    elif kind == 1:
+        if size & 1:
+            raise dc.invalid(insn, "unallocated load/store single structure")
+        log2, index = 1, q << 2 | s << 1 | size >> 1
+    elif size == 0:
+        log2, index = 2, q << 1 | s
+    elif size == 1 and not s:
+        log2, index = 3, q
+    else:
+        raise dc.invalid(insn, "unallocated load/store single structure")
+    esize = 8 << log2
+    ctx = dc.ctx
+    base = t.rsp(rn)
+    addr0 = ctx.temp()
+    ctx.mov(addr0, base)
+    regs = [(rt + i) % 32 for i in range(selem)]
+    step = esize // 8
+    if replicate:
+        from .trans_simd import set_lanes
+
+        lanes = (128 if q else 64) // esize
+        for i, r in enumerate(regs):
+            v = _ld(dc, _offset(dc, addr0, i * step), log2)
+            set_lanes(t, dc, r, [v] * lanes, esize)
+    else:
+        per_half = 64 // esize
+        half_of = t.vhi if index >= per_half else t.vlo
+        pos = (index % per_half) * esize
+        if load:
+            values = [_ld(dc, _offset(dc, addr0, i * step), log2) for i in range(selem)]
+            for r, v in zip(regs, values, strict=True):
+                if esize == 64:
+                    ctx.mov(half_of[r], v)
+                else:
+                    ctx.deposit(half_of[r], half_of[r], v, pos, esize)
+        else:
+            for i, r in enumerate(regs):
+                v = ctx.temp()
+                if esize == 64:
+                    ctx.mov(v, half_of[r])
+                else:
+                    ctx.extract(v, half_of[r], pos, esize)
+                _st(dc, v, _offset(dc, addr0, i * step), log2)
+    if post:
+        if rm == 31:
+            ctx.add(base, addr0, selem * step)
+        else:
+            ctx.add(base, addr0, t.rx(dc, rm))
