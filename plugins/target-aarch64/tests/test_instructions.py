@@ -103,6 +103,10 @@ SNIPPETS = {
     " fmla v2.2d, v0.2d, v4.2d; fmls v3.4s, v1.4s, v5.4s; fmax v6.2d, v0.2d, v2.2d;"
     " fminnm v7.4s, v1.4s, v3.4s; fmla v2.2d, v0.2d, v4.d[1]; fmul v3.4s, v1.4s, v5.s[2];"
     " fmls v6.2s, v7.2s, v1.s[0]",
+    "simd_saturating": "sqadd v0.16b, v1.16b, v2.16b; uqadd v3.8h, v4.8h, v5.8h;"
+    " sqsub v6.4s, v7.4s, v0.4s; uqsub v1.2d, v2.2d, v3.2d; sqadd v4.2d, v5.2d, v6.2d;"
+    " uqsub v7.8b, v0.8b, v1.8b; sqxtn v2.8b, v3.8h; uqxtn2 v4.8h, v5.4s;"
+    " sqxtun v6.2s, v7.2d; sqxtn2 v0.4s, v1.2d",
     "simd_single_structure": "ld1r {v0.4s}, [x20]; ld1r {v1.8b}, [x20], #1;"
     " ld1r {v2.2d}, [x20], x22; ld2r {v3.8h, v4.8h}, [x21];"
     " ld3r {v5.16b, v6.16b, v7.16b}, [x21], #3;"

@@ -197,6 +197,22 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         src = get_lanes(t, dc, rn, 2 * esize, 64 // esize)
         set_lanes(t, dc, rd, src, esize, upper=bool(q))
         return
+    if (opcode == 0x14 or (opcode == 0x12 and u)) and size < 3:  # SQXTN UQXTN SQXTUN
+        src_signed = not (opcode == 0x14 and u)
+        dst_signed = opcode == 0x14 and not u
+        src = get_lanes(t, dc, rn, 2 * esize, 64 // esize, signed=src_signed)
+        lo, hi = ((-(1 << (esize - 1)), (1 << (esize - 1)) - 1) if dst_signed
+                  else (0, (1 << esize) - 1))  # fmt: skip
+        sat = ctx.temp()
+        ctx.movi(sat, 0)
+        out = []
+        for v in src:
+            r = clamp(dc, v, lo, hi, src_signed, sat)
+            ctx.extract(r, r, 0, esize)
+            out.append(r)
+        set_lanes(t, dc, rd, out, esize, upper=bool(q))
+        set_qc(t, dc, sat)
+        return
     if opcode == 0x16 and not u and size < 2:  # FCVTN{2}: double -> single, or single -> half
         if size == 0:
             raise dc.invalid(insn, "half precision is not supported")
@@ -515,6 +531,18 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
     count = (128 if q else 64) // esize
     signed = not u
     ops: dict[int, Callable[[Temp, Temp, Temp, Temp | None], None]] = {}
+    if opcode in (0x01, 0x05):  # SQADD UQADD SQSUB UQSUB
+        if size == 3 and not q:
+            raise dc.invalid(insn, "reserved 64-bit lane form")
+        a = get_lanes(t, dc, rn, esize, count, signed=signed)
+        b = get_lanes(t, dc, rm, esize, count, signed=signed)
+        sat = ctx.temp()
+        ctx.movi(sat, 0)
+        out = [saturating_add(dc, x, y, esize, signed, opcode == 0x05, sat)
+               for x, y in zip(a, b, strict=True)]  # fmt: skip
+        set_lanes(t, dc, rd, out, esize)
+        set_qc(t, dc, sat)
+        return True
     if (opcode, u) in _INT_CMP:
         cond = _INT_CMP[(opcode, u)]
         ops[opcode] = lambda r, a, b, d: ctx.negsetcond(r, a, b, cond)
@@ -567,6 +595,63 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         out.append(r)
     set_lanes(t, dc, rd, out, esize)
     return True
+
+
+def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
+    """FPSR.QC |= (sat != 0): the sticky saturation flag."""
+    ctx = dc.ctx
+    q = ctx.temp()
+    ctx.setcond(q, sat, 0, Cond.NE)
+    ctx.shl(q, q, 27)
+    ctx.or_(t.fpsr, t.fpsr, q)
+
+
+def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:
+    """``v`` (an i64, sign-extended when ``signed``) clamped to [lo, hi]; ``sat`` |= 1
+    when it was out of range."""
+    ctx = dc.ctx
+    m64 = (1 << 64) - 1
+    r, over = ctx.temp(), ctx.temp()
+    lt, gt = (Cond.LT, Cond.GT) if signed else (Cond.LTU, Cond.GTU)
+    ctx.movcond(r, v, hi & m64, hi & m64, v, gt)
+    ctx.movcond(r, r, lo & m64, lo & m64, r, lt)
+    ctx.setcond(over, r, v, Cond.NE)
+    ctx.or_(sat, sat, over)
+    return r
+
+
+def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool, sub: bool,
+                   sat: Temp) -> Temp:  # fmt: skip
+    """[SU]Q(ADD|SUB) of one lane (lanes sign- or zero-extended to i64)."""
+    ctx = dc.ctx
+    r = ctx.temp()
+    (ctx.sub if sub else ctx.add)(r, a, b)
+    if esize < 64:
+        lo, hi = ((-(1 << (esize - 1)), (1 << (esize - 1)) - 1) if signed
+                  else (0, (1 << esize) - 1))  # fmt: skip
+        # the exact result fits a signed i64 whatever the signedness of the lanes
+        out = clamp(dc, r, lo, hi, True, sat)
+        ctx.extract(out, out, 0, esize)
+        return out
+    over = ctx.temp()
+    if signed:  # overflow: the operands' signs say the result's sign is wrong
+        x, y = ctx.temp(), ctx.temp()
+        ctx.xor(x, a, r)
+        ctx.xor(y, a if sub else b, b if sub else r)  # sub: a ^ b, add: b ^ r
+        ctx.and_(x, x, y)
+        ctx.setcond(over, x, 0, Cond.LT)
+        limit = ctx.temp()
+        ctx.sar(limit, a, 63)
+        ctx.xor(limit, limit, 0x7FFFFFFFFFFFFFFF)  # a < 0: MIN, else MAX
+        ctx.movcond(r, over, 0, limit, r, Cond.NE)
+    elif sub:
+        ctx.setcond(over, a, b, Cond.LTU)
+        ctx.movcond(r, over, 0, 0, r, Cond.NE)
+    else:
+        ctx.setcond(over, r, a, Cond.LTU)
+        ctx.movcond(r, over, 0, (1 << 64) - 1, r, Cond.NE)
+    ctx.or_(sat, sat, over)
+    return r
 
 
 _FP3 = {(0x1A, 0, 0): "fadd", (0x1A, 0, 1): "fsub", (0x1B, 1, 0): "fmul", (0x1F, 1, 0): "fdiv",
