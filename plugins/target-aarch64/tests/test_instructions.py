@@ -134,6 +134,22 @@ def cas(size: int, rs: int, rn: int, rt: int, acquire: int = 0) -> bytes:
     return (word | rn << 5 | rt).to_bytes(4, "little")
 
 
+def casp(sz: int, rs: int, rn: int, rt: int, acquire: int = 0, release: int = 0) -> bytes:
+    word = sz << 30 | 0b0010000 << 23 | acquire << 22 | 1 << 21 | rs << 16 | release << 15
+    return (word | 0b11111 << 10 | rn << 5 | rt).to_bytes(4, "little")
+
+
+def test_casp_matches_unicorn(machine: Machine) -> None:
+    """CASP/CASPA/CASPL/CASPAL, W and X pairs: a compare that fails (the machine's
+    registers) and one that succeeds (the expected pair loaded first with LDP)."""
+    code = b"".join([
+        casp(1, 0, 20, 2), casp(0, 4, 21, 6, acquire=1), casp(1, 8, 21, 10, release=1),
+        assemble("ldp x12, x13, [x20, #16]; add x19, x20, #16"), casp(1, 12, 19, 14, 1, 1),
+        assemble("ldp w16, w17, [x21, #8]; add x18, x21, #8"), casp(0, 16, 18, 2),
+    ])  # fmt: skip
+    compare(code, machine)
+
+
 def test_lse_atomics_match_unicorn(machine: Machine) -> None:
     code = b"".join([
         lse(3, 0, 0, 0, 20, 1), lse(2, 1, 0, 2, 20, 3), lse(3, 2, 0, 4, 21, 5),

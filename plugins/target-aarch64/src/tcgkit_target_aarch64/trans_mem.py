@@ -227,8 +227,11 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.mb(0)
             _st(dc, t.rx(dc, rt), addr, size)
         return
-    if o1 and size < 2:
-        raise dc.invalid(insn, "CASP is not supported")
+    if o1 and size < 2:  # CASP (sz = size): compare and swap a pair of registers
+        if rt2 != 31 or rs & 1 or rt & 1:
+            raise dc.invalid(insn, "unallocated compare-and-swap pair")
+        _casp(t, dc, 2 + size, addr, rs, rt)
+        return
     if load:
         a = _ld(dc, addr, size)
         ctx.mov(t.excl_addr, addr)
@@ -276,6 +279,29 @@ def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt:
     _st(dc, t.rx(dc, rt), addr, size)
     ctx.set_label(skip)
     t.wx(dc, rs, cur)
+
+
+def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt: int) -> None:
+    """CASP: if [addr] holds the pair Rs:Rs+1, store Rt:Rt+1; Rs:Rs+1 get the old pair."""
+    ctx = dc.ctx
+    step = 1 << log2
+    mask = (1 << (8 << log2)) - 1
+    cur = [ctx.temp(local=True) for _ in range(2)]
+    for i, c in enumerate(cur):
+        ctx.emit("qemu_ld_i64", c, _offset(dc, addr, i * step), log2, 0)
+    skip = ctx.label()
+    for i, c in enumerate(cur):
+        expect = ctx.temp()
+        ctx.mov(expect, t.rx(dc, rs + i))
+        if log2 < 3:
+            ctx.and_(expect, expect, mask)
+        ctx.brcond(Cond.NE, c, expect, skip)
+    new = [t.rx(dc, rt + i) for i in range(2)]
+    for i, v in enumerate(new):
+        _st(dc, v, _offset(dc, addr, i * step), log2)
+    ctx.set_label(skip)
+    for i, c in enumerate(cur):
+        t.wx(dc, rs + i, c)
 
 
 def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
