@@ -58,6 +58,11 @@ static void merge_sort(uint32_t *a, uint32_t *tmp, long n)
 int main(int argc, char **argv)
 {
     long n = 20000;
+    if (argc > 1) { /* optional element count, for longer runs */
+        n = 0;
+        for (const char *c = argv[1]; *c >= '0' && *c <= '9'; c++)
+            n = n * 10 + (*c - '0');
+    }
     int64_t *a = rt_sbrk(n * sizeof *a);
     uint32_t *b = rt_sbrk(n * sizeof *b);
     uint32_t *tmp = rt_sbrk(n * sizeof *tmp);
