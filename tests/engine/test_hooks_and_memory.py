@@ -252,3 +252,44 @@ def test_hook_deleting_itself_from_inside(make):
     emu.emu_start(CODE, emu.end)
     assert seen == [CODE]
     assert emu.reg_read("r1") == 0  # the run went on to the end
+
+
+ALL_KINDS_PROGRAM = """
+    li r2, 8
+    lui r2, 0          ; r2 = DATA
+    ld r3, [r2 + 0]
+    st r3, [r2 + 8]
+    sys
+    li r4, 0
+    ld r5, [r4 + 0]    ; unmapped
+"""
+
+
+HOOK_KINDS = ["HOOK_CODE", "HOOK_BLOCK", "HOOK_MEM_READ", "HOOK_MEM_WRITE", "HOOK_MEM_FETCH",
+              "HOOK_MEM_READ_UNMAPPED", "HOOK_INTR"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", HOOK_KINDS)
+def test_an_exception_in_any_kind_of_hook_keeps_its_traceback(make, kind):
+    import tcgkit
+
+    emu = make(ALL_KINDS_PROGRAM)
+
+    class Boom(Exception):
+        pass
+
+    def hook_that_raises(*args):
+        raise Boom(kind)
+
+    if kind != "HOOK_INTR":
+        emu.hook_add(HOOK_INTR, lambda emu, intno: None)
+    handle = emu.hook_add(getattr(tcgkit, kind), hook_that_raises)
+    with pytest.raises(Boom) as info:
+        emu.emu_start(CODE, emu.end)
+    assert str(info.value) == kind
+    # the original traceback: its last frame is the hook that raised
+    assert info.traceback[-1].name == "hook_that_raises"
+    emu.hook_del(handle)  # the emulator stays usable
+    emu.mem_write(CODE, assemble("li r0, 5\n", CODE))
+    emu.emu_start(CODE, CODE + 4)
+    assert emu.reg_read("r0") == 5
