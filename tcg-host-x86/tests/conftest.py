@@ -7,13 +7,13 @@ import ctypes
 from collections.abc import Iterator
 
 import pytest
+from tcgkit.native.memory import TLBMirror
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.region import CodeBuffer
-from tcgkit_host_x86.backend import X86Host, _Allocator
+from tcgkit_host_x86.backend import X86Host
 from tcgkit_host_x86.features import HostFeatures, detect, is_x86_64
 from tcgkit_host_x86.lower import lower
-from tcgkit_host_x86.runtime import TLBMirror
 
 if not is_x86_64():
     pytest.skip("x86-64 host only", allow_module_level=True)
@@ -36,15 +36,15 @@ class Runner:
         self.rt = self.host.bind_runtime(None)
 
     def code(self, ops: list[Op]) -> bytes:
-        allocation = allocate(ops, _Allocator(self.host.feat))
-        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr).code
+        allocation = allocate(ops, self.host.allocator)
+        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr).code
 
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
         """Run ``ops`` on ``state`` (updated in place); ``tlb`` entries are
         (index, read tag, write tag, addend) of the native TLB."""
-        allocation = allocate(ops, _Allocator(self.host.feat))
-        out = lower(allocation, self.host.feat, 0, 0, self.rt, self.host._helper_addr)
+        allocation = allocate(ops, self.host.allocator)
+        out = lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
         if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
             self.buffer.reset()
             self.region = self.buffer.claim()

@@ -17,8 +17,8 @@ across loads and stores); float ops are in ``lower_float``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
@@ -68,6 +68,7 @@ from .features import HostFeatures
 
 TMP0, TMP1 = R10, R11
 PAGE_MASK_IMM = -4096
+STORE_FLAG = abi.STORE_FLAG
 SAVE_ON_SLOW_PATH = (RAX, RCX, RDX, RSI, RDI, R8, 9)  # the call-clobbered allocatable ones
 
 _CC = {
@@ -80,27 +81,6 @@ _ALU = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
 
 class LoweringError(Exception):
     """An op this host cannot encode (a malformed op: a bug in the target)."""
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """Addresses generated code calls or reads, fixed for one backend instance."""
-
-    slow_mem: int  # (state, addr, value, memop | STORE, where) -> status
-    py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
-    py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
-    flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
-
-
-STORE_FLAG = 1 << 8
-
-
-@dataclass
-class Lowered:
-    code: bytes
-    nocheck: int  # offset of the entry that skips the exit-request check
-    goto_tb: list[int | None] = field(default_factory=lambda: [None, None])  # rel32 offsets
-    insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
 
 
 def signed(v: int, w: bool) -> int:

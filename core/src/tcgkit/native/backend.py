@@ -1,0 +1,357 @@
+"""``NativeHost``: the host-independent half of a machine-code backend.
+
+Owns, for one emulator:
+
+* TB ids: a TB's index in ``_tbs``, put by generated code in its exit word
+  and in the location word of helper calls; cleared at tb_flush;
+* the callbacks generated code calls (ctypes, status-returning: an exception
+  never unwinds through generated code; it is kept with the guest
+  instruction it belongs to, the code exits with EXIT_HELPER_RAISED and
+  ``execute`` re-raises it with its original traceback): target helpers,
+  the memory slow path, and float ops computed in Python (``py_op``);
+* ``compile`` (core register allocator + the host's lowering), ``execute``
+  (the prologue through ctypes, with the GIL released; goto_ptr misses
+  resolved by ``CPU.lookup_tb_ptr``, which also fills the native jump
+  cache), chaining (``link``/``unlink`` store one 32-bit word the host
+  computes), invalidation and flush of the native jump cache, release.
+
+A host subclass provides: ``name``, ``native_here``, ``features``, the
+allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),
+``lower_tb``, ``prologue``, ``host_words``, ``goto_tb_word``, and, where the
+ISA needs it, ``flush_icache``; optionally ``disassemble_code``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from abc import abstractmethod
+from collections.abc import Callable, MutableSequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exec.cpu import CPU, jmp_cache_index
+from ..exec.tb import TB
+from ..host import Alloc, HostBackend
+from ..target import GuestTarget
+from ..tcg.context import TCGContext
+from ..tcg.ir import Helper, Op
+from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED, opdef
+from ..tcg.regalloc import Allocation, Backend, allocate
+from ..tcg.softfloat import OP_IMPL
+from . import layout as L
+from .memory import ExecPage, NativeCPU, TLBMirror
+
+U64 = ctypes.c_uint64
+SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
+PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
+HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
+M64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Addresses generated code calls or reads, fixed for one backend instance."""
+
+    slow_mem: int  # (state, addr, value, memop | STORE_FLAG, where) -> status
+    py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
+    py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
+    flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
+
+
+@dataclass
+class Lowered:
+    """One TB's machine code and where its parts are (offsets into ``code``)."""
+
+    code: bytes
+    nocheck: int  # the entry that skips the exit-request check (Python enters here)
+    goto_tb: list[int | None] = field(default_factory=lambda: [None, None])  # patch sites
+    insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
+
+
+class NativeCode:
+    """Where a TB's machine code is: the checked entry, the entry Python uses, the
+    goto_tb patch sites (host addresses)."""
+
+    __slots__ = ("entry", "nocheck", "sites")
+
+    def __init__(self, entry: int, out: Lowered) -> None:
+        self.entry = entry
+        self.nocheck = entry + out.nocheck
+        self.sites = [None if s is None else entry + s for s in out.goto_tb]
+
+
+class NativeHost(HostBackend):
+    """Base class of machine-code host backends (see the module docstring)."""
+
+    needs_executable_buffer = True
+    allocator: Backend
+
+    def __init__(self) -> None:
+        self._page = ExecPage(self.prologue(), self.flush_icache)
+        self._natives: dict[int, NativeCPU] = {}  # state address -> native block
+        self._cpus: dict[int, CPU] = {}
+        self._tbs: list[TB] = []
+        self._helpers: dict[int, tuple[Helper, Any, int]] = {}
+        self._py_ops: list[Any] = []
+        self._py_op_ids: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._pending: BaseException | None = None
+        self._pending_where: tuple[TB, int] | None = None
+        self._raised_at: tuple[BaseException, tuple[TB, int] | None] | None = None
+        self._current: tuple[TB, int] | None = None
+        self._until: object = object()
+        self._slow_cb = SLOW_MEM(self._slow_mem)
+        self._py_op_cb = PY_OP(self._py_op)
+        self._rt: Runtime | None = None
+        self._jc_enabled = True
+        self._buffer: Any = None
+        self.code_bytes = 0
+
+    # -- what a host provides -------------------------------------------------------------
+
+    @abstractmethod
+    def prologue(self) -> bytes:
+        """Code of ``entry(state, code)``: save, set the state register, jump to code."""
+
+    @abstractmethod
+    def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
+                 helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
+        """Machine code for one allocated TB."""
+
+    @abstractmethod
+    def goto_tb_word(self, site: int, target: int | None) -> int:
+        """The 32-bit word to store at a goto_tb ``site`` so that it jumps to ``target``
+        (None: falls through to the exit)."""
+
+    def host_words(self) -> tuple[int, int, int, int]:
+        """The four host-specific constant words of every native block."""
+        return (0, 0, 0, 0)
+
+    def flush_icache(self, addr: int, size: int) -> None:
+        """Make freshly written code at ``addr`` visible to instruction fetch."""
+        return None
+
+    def disassemble_code(self, code: bytes, addr: int) -> str:
+        return code.hex()
+
+    # -- vCPUs ---------------------------------------------------------------------------------
+
+    def new_state(self, nslots: int) -> MutableSequence[int]:
+        native = NativeCPU(nslots, self.host_words())
+        self._natives[native.state_addr] = native
+        return native.state
+
+    def attach(self, cpu: CPU) -> None:
+        addr = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
+        native = self._natives[addr]
+        self._cpus[addr] = cpu
+        self._buffer = cpu.engine.code_buffer
+        cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + L.OFF_EXIT)
+        cpu.tlb.native = TLBMirror(native)
+        target = cpu.engine.target
+        probe = target.tb_flags_probe
+        if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:
+            probe = (-1, 0)  # flags that cannot be probed: every goto_ptr misses
+        self.bind_runtime(probe)
+
+    def bind_runtime(self, probe: tuple[int, int] | None) -> Runtime:
+        """Fix what generated code calls and probes (once the target is known)."""
+        self._rt = Runtime(
+            slow_mem=ctypes.cast(self._slow_cb, ctypes.c_void_p).value or 0,
+            py_op=ctypes.cast(self._py_op_cb, ctypes.c_void_p).value or 0,
+            py_op_index=self._py_op_index,
+            flags_probe=None if probe is None or probe[0] < 0 else probe,
+        )
+        self._jc_enabled = not (probe is not None and probe[0] < 0)
+        return self._rt
+
+    # -- compilation ---------------------------------------------------------------------------
+
+    def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
+        assert self._rt is not None, "no vCPU attached"
+        tb_id = len(self._tbs)
+        allocation = allocate(ctx.ops, self.allocator)
+        out = self.lower_tb(allocation, tb_id, tb.icount, self._rt, self.helper_addr)
+        region, addr = alloc(len(out.code))
+        region.write(addr, out.code)
+        self.flush_icache(addr, len(out.code))
+        self._tbs.append(tb)
+        tb.host = NativeCode(addr, out)
+        tb.host_size = len(out.code)
+        tb.region = region.index
+        self.code_bytes += len(out.code)
+
+    def helper_addr(self, op: Op) -> int:
+        """The callback address of ``op``'s helper (made once per helper)."""
+        h: Helper = op.consts[0]
+        got = self._helpers.get(id(h))
+        if got is None:
+            n_in = len(op.ins)
+            mask = M64 if h.out_type is None or h.out_type.value == 64 else 0xFFFFFFFF
+
+            def tramp(state: int, *args: int, _h: Helper = h, _n: int = n_in) -> int:
+                try:
+                    cpu = self._cpus[state]
+                    self._current = self._where(state)
+                    r = _h.func(cpu, *args[:_n])
+                    if _h.out_type is not None:
+                        self._natives[state].set_word(L.OFF_RET, int(r) & mask)
+                    return 0
+                except BaseException as e:
+                    self._pending, self._pending_where = e, self._current
+                    return 1
+                finally:
+                    self._current = None
+
+            cb = HELPER(tramp)
+            got = (h, cb, ctypes.cast(cb, ctypes.c_void_p).value or 0)
+            self._helpers[id(h)] = got
+        return got[2]
+
+    def _py_op_index(self, opc: str, consts: tuple[int, ...]) -> int:
+        key = (opc, consts)
+        i = self._py_op_ids.get(key)
+        if i is None:
+            fn, n_in = OP_IMPL[opc], opdef(opc).n_in
+            i = self._py_op_ids[key] = len(self._py_ops)
+            self._py_ops.append(lambda *a, _f=fn, _c=consts, _n=n_in: _f(*a[:_n], *_c))
+        return i
+
+    # -- callbacks from generated code ---------------------------------------------------------
+
+    def _where(self, state: int, word: int | None = None) -> tuple[TB, int] | None:
+        if word is None:
+            word = self._natives[state].word(L.OFF_WHERE)
+        tb_id = word >> 16
+        if tb_id >= len(self._tbs):
+            return None
+        return self._tbs[tb_id], word & 0xFFFF
+
+    def _slow_mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
+        try:
+            cpu = self._cpus[state]
+            self._current = self._where(state, where)
+            if memop & L.STORE_FLAG:
+                cpu.tlb.store(addr, value, memop & 0xFF)
+            else:
+                r = cpu.tlb.load(addr, memop)
+                self._natives[state].set_word(L.OFF_RET, r)
+            return 0
+        except BaseException as e:
+            self._pending, self._pending_where = e, self._current
+            return 1
+        finally:
+            self._current = None
+
+    def _py_op(self, state: int, index: int, a: int, b: int, c: int) -> int:
+        try:
+            r = self._py_ops[index](a, b, c)
+            self._natives[state].set_word(L.OFF_RET, r)
+            return 0
+        except BaseException as e:
+            self._pending, self._pending_where = e, None
+            return 1
+
+    # -- execution -----------------------------------------------------------------------------
+
+    def execute(self, cpu: CPU, tb: TB) -> tuple[TB, int]:
+        state = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
+        native = self._natives[state]
+        until = cpu.engine.until
+        if until != self._until:
+            self._until = until
+            native.set_until(until)
+            native.jc_clear()
+        entry = self._page.entry
+        tbs = self._tbs
+        icount = 0
+        try:
+            code = tb.host.nocheck
+            while True:
+                word = entry(state, code)
+                last = tbs[word >> L.EXIT_SHIFT]
+                reason = word & ((1 << L.EXIT_SHIFT) - 1)
+                if reason == L.EXIT_HELPER_RAISED:
+                    exc, self._pending = self._pending, None
+                    assert exc is not None
+                    where = self._pending_where
+                    if where is not None:
+                        icount -= where[0].icount  # the loop counts the ones before it
+                    self._raised_at = (exc, where)
+                    raise exc
+                if reason == L.EXIT_AT_ENTRY:
+                    cpu.pc = last.pc
+                    return last, EXIT_REQUESTED
+                if reason == EXIT_LOOKUP and not cpu.exit_request:
+                    nxt = cpu.lookup_tb_ptr()
+                    if nxt is not None:
+                        if self._jc_enabled:
+                            self._jc_fill(native, cpu, nxt)
+                        code = nxt.host.nocheck
+                        continue
+                return last, reason
+        finally:
+            icount += native.word(L.OFF_ICOUNT)
+            native.set_word(L.OFF_ICOUNT, 0)
+            cpu.icount += icount
+
+    def _jc_fill(self, native: NativeCPU, cpu: CPU, tb: TB) -> None:
+        probe = self._rt.flags_probe if self._rt is not None else None
+        key = 0 if probe is None else cpu.state[probe[0] // 8] & probe[1]
+        native.jc_set(jmp_cache_index(tb.pc), tb.pc, key, tb.host.entry)
+
+    def locate(self, exc: BaseException) -> tuple[TB, int] | None:
+        raised = self._raised_at
+        if raised is not None and raised[0] is exc:
+            return raised[1]
+        return None
+
+    def current_insn(self) -> tuple[TB, int] | None:
+        return self._current
+
+    # -- chaining --------------------------------------------------------------------------------
+
+    def _patch(self, site: int, target: int | None) -> None:
+        word = self.goto_tb_word(site, target)
+        ctypes.c_uint32.from_address(self._buffer.writable(site)).value = word & 0xFFFFFFFF
+        self.flush_icache(site, 4)
+
+    def link(self, tb: TB, slot: int, dest: TB) -> None:
+        site = tb.host.sites[slot]
+        if site is None:
+            return
+        self._patch(site, dest.host.entry)
+        tb.jmp_dest[slot] = dest
+
+    def unlink(self, tb: TB, slot: int) -> None:
+        site = tb.host.sites[slot] if tb.host is not None else None
+        if site is not None:
+            self._patch(site, None)
+        tb.jmp_dest[slot] = None
+
+    def tb_invalidated(self, tb: TB) -> None:
+        if tb.host is not None:
+            index = jmp_cache_index(tb.pc)
+            for native in self._natives.values():
+                native.jc_drop(index, tb.host.entry)
+
+    def flushed(self) -> None:
+        self._tbs.clear()
+        for native in self._natives.values():
+            native.jc_clear()
+
+    # -- inspection and release -----------------------------------------------------------------
+
+    def disassemble(self, tb: TB) -> str:
+        return self.disassemble_code(ctypes.string_at(tb.host.entry, tb.host_size), tb.host.entry)
+
+    def release(self) -> None:
+        self._tbs.clear()
+        self._helpers.clear()
+        self._py_ops.clear()
+        self._cpus.clear()
+        for native in self._natives.values():
+            native.release()
+        self._natives.clear()
+        self._page.release()
+        self._pending = None
+        self._raised_at = None
