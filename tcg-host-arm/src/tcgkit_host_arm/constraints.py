@@ -1,0 +1,147 @@
+"""What the register allocator must know about this host, as data.
+
+Owns the A64 register file and every IR op's operand constraint: A64 is
+three-address, so most ops take any registers; an operand that fits an
+instruction's immediate form is an immediate (add/sub imm12, optionally
+shifted; logical bitmask immediates; compare imm12 or its negation for cmn;
+shift counts).
+
+Fixed roles (never allocated): x19 the CPU-state pointer, x16/x17 scratch
+(IP0/IP1), x18 the platform register, x29/x30 frame and link, sp.
+"""
+
+from __future__ import annotations
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
+from tcgkit.tcg.types import I32
+
+from .encoder import logical_imm
+
+NAMES = (*(f"x{i}" for i in range(31)), "sp")
+REGS = RegisterFile(
+    names=NAMES,
+    order=(*range(20, 29), *range(0, 16)),  # callee-saved first
+    call_clobbered=frozenset(range(0, 16)),
+)
+CALL_ARGS = ("x1", "x2", "x3", "x4", "x5")  # after the CPU-state pointer in x0
+
+C = OpConstraint
+_RR = C(("r",), ("r", "r"))
+_RRI = C(("r",), ("r", "ri"))
+_R = C(("r",), ("r",))
+
+TABLE: dict[str, OpConstraint] = {
+    **{
+        b: _RRI
+        for b in (
+            "add",
+            "sub",
+            "and",
+            "or",
+            "xor",
+            "shl",
+            "shr",
+            "sar",
+            "rotr",
+            "rotl",
+            "setcond",
+            "negsetcond",
+        )
+    },
+    **{
+        b: _RR
+        for b in (
+            "mul",
+            "muluh",
+            "mulsh",
+            "div",
+            "divu",
+            "rem",
+            "remu",
+            "andc",
+            "orc",
+            "eqv",
+            "nand",
+            "nor",
+        )
+    },
+    **{
+        b: _R
+        for b in (
+            "mov",
+            "neg",
+            "not",
+            "bswap16",
+            "bswap32",
+            "bswap64",
+            "ext8s",
+            "ext8u",
+            "ext16s",
+            "ext16u",
+            "ext32s",
+            "ext32u",
+            "extrl_i64_i32",
+            "extrh_i64_i32",
+            "extu_i32_i64",
+            "ext_i32_i64",
+            "extract",
+            "sextract",
+            "ctpop",
+        )
+    },
+    "movi": C(("r",), ()),
+    "clz": C(("&r",), ("r", "r")),
+    "ctz": C(("&r",), ("r", "r")),
+    "deposit": C(("0",), ("r", "r")),
+    "movcond": C(("r",), ("r", "ri", "r", "r")),
+    "brcond": C((), ("r", "ri")),
+    "mulu2": C(("&r", "&r"), ("r", "r")),
+    "muls2": C(("&r", "&r"), ("r", "r")),
+    "add2": C(("&r", "r"), ("r", "r", "r", "r")),
+    "sub2": C(("&r", "r"), ("r", "r", "r", "r")),
+    **{b: C(("r",), ()) for b in ("ld8u", "ld8s", "ld16u", "ld16s", "ld", "ld32u", "ld32s")},
+    **{b: C((), ("r",)) for b in ("st8", "st16", "st", "st32")},
+    "qemu_ld": _R,
+    "qemu_st": C((), ("r", "r")),
+    "goto_ptr": C((), ("r",)),
+    "exit_tb": C((), ()),
+    "br": C((), ()),
+}
+
+
+def constraint(op: Op) -> OpConstraint:
+    d = op.defn
+    if op.opc == "call":
+        n = len(op.ins)
+        if n > len(CALL_ARGS):
+            raise ValueError(f"helper {op.consts[0].name!r}: at most {len(CALL_ARGS)} arguments")
+        return C(("r",) * op.n_out, CALL_ARGS[:n])
+    con = TABLE.get(d.base)
+    if con is not None:
+        return con
+    if d.base.startswith(("f", "itof")):
+        return C(("r",), ("r",) * d.n_in)
+    raise KeyError(f"the aarch64 host has no constraint for {op.opc}")
+
+
+def arith_imm_ok(value: int) -> bool:
+    """add/sub/cmp immediates: imm12, or imm12 << 12 (either sign: sub/cmn)."""
+    v = abs(value)
+    return v < 1 << 12 or (v & 0xFFF == 0 and v < 1 << 24)
+
+
+def signed(value: int, sf: bool) -> int:
+    bits = 64 if sf else 32
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def imm_ok(op: Op, index: int, value: int) -> bool:
+    d = op.defn
+    sf = d.type is not I32
+    if d.base in ("shl", "shr", "sar", "rotr", "rotl"):
+        return True
+    if d.base in ("and", "or", "xor"):
+        return logical_imm(value, sf) is not None
+    return arith_imm_ok(signed(value, sf))
