@@ -21,9 +21,9 @@ from tcgkit_host_arm.lower import FPCR_DN, lower, prologue
 unicorn = pytest.importorskip("unicorn")
 from unicorn import arm64_const as A  # noqa: E402
 
-CODE, STACK, DATA, TRAP = 0x100000, 0x400000, 0x800000, 0x700000
+CODE, STACK, DATA, TRAP, RAM = 0x100000, 0x400000, 0x800000, 0x700000, 0xA00000
 STATE = DATA + L.NATIVE_SIZE
-PY_OP = TRAP
+PY_OP, SLOW_MEM = TRAP, TRAP + 0x40
 RETURN = TRAP + 0x100  # the prologue's caller returns here: the run ends
 
 
@@ -40,12 +40,16 @@ class Allocator:
 class UnicornRunner:
     """Lowers op lists and runs them on a fresh Unicorn machine."""
 
+    RAM = RAM
+
     def __init__(self) -> None:
         self.py_ops: list = []
         self.ids: dict = {}
-        self.rt = Runtime(slow_mem=TRAP + 0x40, py_op=PY_OP, py_op_index=self._index,
+        self.rt = Runtime(slow_mem=SLOW_MEM, py_op=PY_OP, py_op_index=self._index,
                           flags_probe=None)  # fmt: skip
         self.calls = 0
+        self.slow: list[tuple[int, int, int]] = []  # (addr, value, memop) of slow accesses
+        self.slow_memory = bytearray(0x10000)  # what the slow path reads and writes
 
     def _index(self, opc: str, consts: tuple[int, ...]) -> int:
         key = (opc, consts)
@@ -55,10 +59,17 @@ class UnicornRunner:
             self.py_ops.append(lambda *a, _f=fn, _c=consts, _n=n: _f(*a[:_n], *_c))
         return self.ids[key]
 
-    def code(self, ops: list[Op]) -> bytes:
-        return lower(allocate(ops, Allocator()), 0, 0, self.rt, lambda op: 0).code
+    def code(self, ops: list[Op], tb_id: int = 0):
+        """The Lowered TB (code, entries, goto_tb sites) for ``ops``."""
+        return lower(allocate(ops, Allocator()), tb_id, 0, self.rt, lambda op: 0)
 
-    def run(self, ops: list[Op], state: list[int]) -> int:
+    def run(self, ops: list[Op], state: list[int],
+            tlb: tuple[tuple[int, int, int, int], ...] = (), ram: bytes = b"",
+            jc: tuple[tuple[int, int, int, int], ...] = (), until: int = 2**64 - 1,
+            extra: dict[int, bytes] | None = None) -> int:  # fmt: skip
+        """Run ``ops``; ``tlb`` entries (index, read tag, write tag, addend) point guest
+        pages at ``ram`` (mapped at RAM); other accesses take the slow path, served
+        from ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``."""
         out = lower(allocate(ops, Allocator()), 0, 0, self.rt, lambda op: 0)
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM64, unicorn.UC_MODE_ARM)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
@@ -67,9 +78,21 @@ class UnicornRunner:
         uc.mem_map(STACK, 0x100000)
         uc.mem_map(DATA, 0x100000)
         uc.mem_map(TRAP, 0x1000)
+        uc.mem_map(RAM, 0x10000)
+        uc.mem_write(RAM, ram)
+        uc.mem_write(STATE + L.OFF_TLB, b"\xff" * (L.TLB_SIZE * L.TLB_ENTRY))
+        uc.mem_write(STATE + L.OFF_JC, b"\xff" * (L.JC_SIZE * L.JC_ENTRY))
+        for index, pc, key, code in jc:
+            uc.mem_write(STATE + L.OFF_JC + index * L.JC_ENTRY, struct.pack("<QQQ", pc, key, code))
+        uc.mem_write(STATE + L.OFF_UNTIL, struct.pack("<Q", until))
+        for index, rtag, wtag, addend in tlb:
+            uc.mem_write(STATE + L.OFF_TLB + index * L.TLB_ENTRY,
+                         struct.pack("<QQQ", rtag, wtag, addend & (2**64 - 1)))  # fmt: skip
         uc.mem_write(CODE, pro)
         tb = CODE + 0x1000
         uc.mem_write(tb, out.code)
+        for at, blob in (extra or {}).items():  # after: a blob may patch the TB
+            uc.mem_write(at, blob)
         uc.mem_write(TRAP, b"\xc0\x03\x5f\xd6" * 64)  # ret
         uc.mem_write(STATE, struct.pack(f"<{len(state)}Q", *state))
         uc.reg_write(A.UC_ARM64_REG_SP, STACK + 0x80000)
@@ -78,6 +101,24 @@ class UnicornRunner:
         uc.reg_write(A.UC_ARM64_REG_LR, RETURN)
 
         def trap(uc, address, size, user):
+            if address == SLOW_MEM:
+                _, addr, value, memop, _where = (
+                    uc.reg_read(getattr(A, f"UC_ARM64_REG_X{i}")) for i in range(5)
+                )
+                self.slow.append((addr, value, memop))
+                n = 1 << (memop & 3)
+                off = addr & 0xFFFF
+                order = "big" if memop & 8 else "little"
+                if memop & L.STORE_FLAG:
+                    self.slow_memory[off : off + n] = (value & ((1 << 8 * n) - 1)).to_bytes(
+                        n, order
+                    )
+                else:
+                    v = int.from_bytes(self.slow_memory[off : off + n], order,
+                                       signed=bool(memop & 4))  # fmt: skip
+                    uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", v & (2**64 - 1)))
+                uc.reg_write(A.UC_ARM64_REG_X0, 0)
+                return
             if address != PY_OP:
                 return
             self.calls += 1
@@ -92,7 +133,9 @@ class UnicornRunner:
         uc.emu_start(CODE, RETURN, count=1_000_000)
         assert uc.reg_read(A.UC_ARM64_REG_PC) == RETURN, "the TB did not return"
         state[:] = list(struct.unpack(f"<{len(state)}Q", uc.mem_read(STATE, 8 * len(state))))
-        return uc.reg_read(A.UC_ARM64_REG_X0) & ((1 << L.EXIT_SHIFT) - 1)
+        self.ram = bytes(uc.mem_read(RAM, len(ram))) if ram else b""
+        self.exit_word = uc.reg_read(A.UC_ARM64_REG_X0)
+        return self.exit_word & ((1 << L.EXIT_SHIFT) - 1)
 
 
 @pytest.fixture(scope="module")

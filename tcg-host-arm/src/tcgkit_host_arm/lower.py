@@ -12,8 +12,7 @@ Integer ops map onto A64 directly (its division by zero and MIN / -1 already
 give the IR's answers); float ops go through v0-v2 with FPCR.DN set by the
 prologue, so that every NaN result is the default NaN as the IR requires;
 rounding modes other than nearest-even are switched in FPCR around the
-instruction. Guest memory accesses and goto_ptr are not lowered yet: the
-backend is not registered until they are.
+instruction. Guest memory accesses and goto_ptr's probe are in ``lower_mem``.
 """
 
 from __future__ import annotations
@@ -88,6 +87,7 @@ class Lowering:
         self.raised = Label()
         self.insn = -1
         self.out = Lowered(b"", 0)
+        self.stubs: list[Callable[[], None]] = []
         self.helper_addr: Callable[[Op], int] = lambda op: 0
 
     def label(self, lab: object) -> Label:
@@ -136,6 +136,8 @@ class Lowering:
             a.ldst(3, 0, TMP0, ENV, L.OFF_ICOUNT)
         for insn in alloc.insns:
             self.element(insn)
+        for stub in self.stubs:
+            stub()
         a.bind(at_entry)
         self.exit_with(L.EXIT_AT_ENTRY)
         a.bind(self.raised)
@@ -164,7 +166,7 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn
-        fn = _OPS.get(d.base) or _FLOAT_OPS.get(d.base)
+        fn = _OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
         if fn is not None:
             fn(self, op, outs, ins, d.type is not I32)
             return
@@ -445,3 +447,4 @@ def lower(alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
 
 # float ops live in their own module (it imports this one)
 from .lower_float import FLOAT_OPS as _FLOAT_OPS  # noqa: E402
+from .lower_mem import MEM_OPS as _MEM_OPS  # noqa: E402

@@ -1,0 +1,90 @@
+"""The AArch64 host features code generation may use, detected once and frozen.
+
+Owns ``HostFeatures`` and ``detect``: what the kernel reports in the
+auxiliary vector (AT_HWCAP, through ``getauxval``) or, failing that, in
+/proc/cpuinfo's ``Features`` line. Forced off with ``TCGKIT_ARM_DISABLE``
+(names, or ``all``) for tests of the fallbacks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import platform
+from dataclasses import dataclass, fields, replace
+
+AT_HWCAP = 16
+_HWCAP = {"fp": 1 << 0, "asimd": 1 << 1, "aes": 1 << 3, "pmull": 1 << 4, "sha1": 1 << 5,
+          "sha2": 1 << 6, "crc32": 1 << 7, "atomics": 1 << 8, "fphp": 1 << 9,
+          "lrcpc": 1 << 15, "dcpop": 1 << 16, "uscat": 1 << 25}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HostFeatures:
+    atomics: bool = False  # LSE (ARMv8.1)
+    crc32: bool = False
+    lrcpc: bool = False  # ARMv8.3
+    uscat: bool = False  # ARMv8.4 unaligned single-copy atomicity
+    fphp: bool = False  # half-precision arithmetic (ARMv8.2)
+
+    @property
+    def arch_level(self) -> str:
+        """The highest architecture level the features imply."""
+        if self.uscat:
+            return "v8.4"
+        if self.lrcpc:
+            return "v8.3"
+        if self.fphp:
+            return "v8.2"
+        if self.atomics:
+            return "v8.1"
+        return "v8.0"
+
+    def without(self, names: str) -> HostFeatures:
+        known = {f.name for f in fields(self)}
+        wanted = sorted(known) if names == "all" else [n.strip() for n in names.split(",") if n]
+        unknown = set(wanted) - known
+        if unknown:
+            raise ValueError(f"unknown aarch64 host features {sorted(unknown)}")
+        return replace(self, **{n: False for n in wanted})
+
+    def as_dict(self) -> dict[str, bool | str]:
+        out: dict[str, bool | str] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["arch"] = self.arch_level
+        return out
+
+
+def is_aarch64() -> bool:
+    return platform.machine().lower() in ("aarch64", "arm64")
+
+
+@functools.cache
+def _detected() -> HostFeatures:
+    if not is_aarch64():
+        return HostFeatures()
+    hwcap = 0
+    try:
+        libc = ctypes.CDLL(None)
+        libc.getauxval.restype = ctypes.c_ulong
+        libc.getauxval.argtypes = (ctypes.c_ulong,)
+        hwcap = libc.getauxval(AT_HWCAP)
+    except (OSError, AttributeError):
+        pass
+    names: set[str] = {n for n, bit in _HWCAP.items() if hwcap & bit}
+    if not hwcap:
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("Features"):
+                        names = set(line.split(":", 1)[1].split())
+                        break
+        except OSError:
+            pass
+    return HostFeatures(**{f.name: f.name in names for f in fields(HostFeatures)})
+
+
+def detect() -> HostFeatures:
+    found = _detected()
+    off = os.environ.get("TCGKIT_ARM_DISABLE", "")
+    return found.without(off) if off else found

@@ -1,0 +1,185 @@
+"""Guest loads and stores on A64: the inline TLB fast path and its slow path.
+
+Owns ``qemu_ld`` / ``qemu_st`` and ``goto_ptr``'s jump-cache probe. Scratch:
+x16, x17 and x30 (the link register: saved by the prologue, free inside a TB
+except across calls). The fast path:
+
+    ubfx x16, addr, #12, #8 ; add x16, x19, x16, lsl #5 ; sub x16, #-OFF_TLB
+    ldr  x30, [x16, #tag] ; x17 = key(addr) ; cmp x30, x17 ; b.ne slow
+    ldr  x16, [x16, #addend] ; ldr/str value, [addr, x16] (+ rev for big-endian)
+
+The slow path is out of line: it saves x0-x15 (but the load's destination),
+calls the ``slow_mem`` callback, restores, tests the status and jumps back.
+"""
+
+from __future__ import annotations
+
+from tcgkit.native import layout as L
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import Const
+from tcgkit.tcg.types import MemOp
+
+from . import encoder as E
+from .encoder import LSL, LSR, SP, ZR, Label, logical_imm
+from .lower import ENV, TMP0, TMP1, Lowering, LoweringError
+
+TMP2 = 30
+PAGE_MASK = (1 << 64) - (1 << 12)
+
+
+def _sub_const(L_: Lowering, rd: int, amount: int) -> None:
+    """rd -= amount (amount < 2^24), in at most two immediates."""
+    a = L_.a
+    if amount >> 12:
+        a.add_imm(rd, rd, amount & ~0xFFF, sub=True)
+    if amount & 0xFFF:
+        a.add_imm(rd, rd, amount & 0xFFF, sub=True)
+
+
+def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
+    a = L_.a
+    size = 1 << (memop & MemOp.MO_SIZE)
+    a.bfm(2, TMP0, addr, 12, 12 + L.TLB_SIZE.bit_length() - 2)  # ubfx page index
+    a.add_reg(TMP0, ENV, TMP0, shift=LSL, amount=5)
+    _sub_const(L_, TMP0, -L.OFF_TLB)
+    a.ldst(3, 1, TMP2, TMP0, tag)
+    if memop & MemOp.MO_ALIGN or size == 1:
+        mask = PAGE_MASK | (size - 1 if memop & MemOp.MO_ALIGN else 0)
+        a.logic_imm(0, TMP1, addr, logical_imm(mask, True))  # type: ignore[arg-type]
+    else:
+        a.add_imm(TMP1, addr, size - 1)
+        a.logic_imm(0, TMP1, TMP1, logical_imm(PAGE_MASK, True))  # type: ignore[arg-type]
+    a.cmp(TMP2, TMP1)
+    a.b_cond(E.NE, slow)
+    a.ldst(3, 1, TMP0, TMP0, L.TLB_ADDEND)
+
+
+def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int | None,
+               where: int) -> None:  # fmt: skip
+    """slow_mem(state, addr, value, memop, where), x0-x15 saved (but ``keep``); leaves
+    the status in w17 and the result in x16."""
+    a = L_.a
+    saved = [r for r in range(16) if r != keep]
+    if len(saved) % 2:
+        saved.append(ZR)
+    for i in range(0, len(saved), 2):
+        a.ldp_stp(False, saved[i], saved[i + 1], SP, -16, "pre")
+    a.mov(TMP0, addr)
+    a.mov(TMP1, value if value is not None else ZR)
+    a.mov(1, TMP0)
+    a.mov(2, TMP1)
+    a.mov_imm(3, memop)
+    a.mov_imm(4, where)
+    a.mov(0, ENV)
+    a.mov_imm(TMP0, L_.rt.slow_mem)
+    a.blr(TMP0)
+    a.mov(TMP1, 0, False)
+    a.ldst(3, 1, TMP0, ENV, L.OFF_RET)
+    for i in reversed(range(0, len(saved), 2)):
+        a.ldp_stp(True, saved[i], saved[i + 1], SP, 16, "post")
+
+
+def _check(op: Op, sf: bool) -> int:
+    memop = op.consts[0]
+    size = 1 << (memop & MemOp.MO_SIZE)
+    if size * 8 > (64 if sf else 32):
+        raise LoweringError(f"{op!r}: a {size}-byte access does not fit the value")
+    return memop
+
+
+def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    a = L_.a
+    memop = _check(op, sf)
+    addr, d = ins[0], outs[0]
+    if isinstance(addr, Const):
+        raise LoweringError(f"{op!r}: the address must be in a register")
+    slow, back = Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
+    size = memop & MemOp.MO_SIZE
+    sign = bool(memop & MemOp.MO_SIGN)
+    be = bool(memop & MemOp.MO_BE) and size
+    if be:
+        a.ldst_reg(size, 1, d, addr, TMP0)
+        a.dp1({1: 1, 2: 2, 3: 3}[size], d, d, size == 3)  # rev16 / rev w / rev x
+        if size == 1:
+            a.bfm(0 if sign else 2, d, d, 0, 15, sf)
+        elif size == 2 and sign and sf:
+            a.bfm(0, d, d, 0, 31, True)
+    else:
+        opc = 1 if not sign or size == 3 or (size == 2 and not sf) else (2 if sf else 3)
+        a.ldst_reg(size, opc, d, addr, TMP0)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L_, addr, None, memop, d, where)
+        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
+        a.mov(d, TMP0, sf)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
+def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    a = L_.a
+    memop = _check(op, sf) & ~MemOp.MO_SIGN
+    value, addr = ins[0], ins[1]
+    if isinstance(addr, Const) or isinstance(value, Const):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    slow, back = Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    size = memop & MemOp.MO_SIZE
+    if memop & MemOp.MO_BE and size:
+        a.dp1({1: 1, 2: 2, 3: 3}[size], TMP1, value, size == 3)
+        value_reg = TMP1
+    else:
+        value_reg = value
+    a.ldst_reg(size, 0, value_reg, addr, TMP0)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L_, addr, value, memop | L.STORE_FLAG, None, where)
+        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
+def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """Jump to the TB the jump cache holds for the pc in ``ins[0]``, or exit to look it up."""
+    from tcgkit.tcg.ops import EXIT_LOOKUP
+
+    a = L_.a
+    pc = ins[0]
+    miss = Label()
+    a.ldst(3, 1, TMP2, ENV, L.OFF_UNTIL)
+    a.cmp(pc, TMP2)
+    a.b_cond(E.EQ, miss)
+    a.bfm(2, TMP0, pc, 2, 63)  # lsr #2
+    a.logic(2, TMP0, TMP0, pc, shift=LSR, amount=2 + L.JC_BITS)
+    a.logic_imm(0, TMP0, TMP0, logical_imm(L.JC_SIZE - 1, True))  # type: ignore[arg-type]
+    a.add_reg(TMP0, ENV, TMP0, shift=LSL, amount=5)
+    _sub_const(L_, TMP0, -L.OFF_JC)
+    a.ldst(3, 1, TMP2, TMP0, L.JC_PC)
+    a.cmp(TMP2, pc)
+    a.b_cond(E.NE, miss)
+    if L_.rt.flags_probe is not None:
+        off, mask = L_.rt.flags_probe
+        a.ldst(3, 1, TMP1, ENV, off)
+        enc = logical_imm(mask, True)
+        if enc is None:
+            raise LoweringError("TB flags mask is not a bitmask immediate")
+        a.logic_imm(0, TMP1, TMP1, enc)
+        a.ldst(3, 1, TMP2, TMP0, L.JC_KEY)
+        a.cmp(TMP2, TMP1)
+        a.b_cond(E.NE, miss)
+    a.ldst(3, 1, TMP0, TMP0, L.JC_CODE)
+    a.br(TMP0)
+    a.bind(miss)
+    L_.exit_with(EXIT_LOOKUP)
+
+
+MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "goto_ptr": goto_ptr}
