@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -65,7 +66,8 @@ def _print_table(table: dict[str, Any]) -> None:
             line = f"  {row['name']:16} {row['distribution']} {row['version']}"
             if kind is HOST:
                 line += "  native" if row["native"] else "  not native here"
-                feats = [f for f, on in sorted(row["features"].items()) if on]
+                feats = [f if on is True else f"{f}={on}"
+                         for f, on in sorted(row["features"].items()) if on]  # fmt: skip
                 if feats:
                     line += f"  [{' '.join(feats)}]"
                 if "error" in row:
@@ -162,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (`tcgkit plugins | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except PluginError as exc:
         print(f"tcgkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

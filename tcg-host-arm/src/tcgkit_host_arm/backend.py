@@ -67,7 +67,8 @@ class AArch64Host(NativeHost):
         self.feat = features if features is not None else detect()
         self.allocator = _Allocator()
         name = ctypes.util.find_library("gcc_s") or "libgcc_s.so.1"
-        self._clear_cache = ctypes.CDLL(name).__clear_cache
+        # getattr: a literal __clear_cache attribute would be name-mangled in a class
+        self._clear_cache = getattr(ctypes.CDLL(name), "__clear_cache")
         self._clear_cache.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
         self._clear_cache.restype = None
         super().__init__()
