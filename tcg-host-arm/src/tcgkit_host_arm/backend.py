@@ -73,6 +73,15 @@ class AArch64Host(NativeHost):
         self._clear_cache.restype = None
         super().__init__()
 
+    def attach(self, cpu: Any) -> None:
+        size = cpu.engine.code_buffer.size
+        if size > B_RANGE:
+            raise ValueError(
+                f"the aarch64 host chains TBs with direct branches: its code buffer "
+                f"must be at most {B_RANGE >> 20} MiB, not {size >> 20} MiB"
+            )
+        super().attach(cpu)
+
     def prologue(self) -> bytes:
         return prologue()
 
