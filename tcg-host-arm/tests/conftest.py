@@ -92,6 +92,8 @@ class UnicornRunner:
         tb = CODE + 0x1000
         uc.mem_write(tb, out.code)
         for at, blob in (extra or {}).items():  # after: a blob may patch the TB
+            if not CODE <= at < CODE + 0x100000:
+                uc.mem_map(at & ~0xFFFF, 0x10000)
             uc.mem_write(at, blob)
         uc.mem_write(TRAP, b"\xc0\x03\x5f\xd6" * 64)  # ret
         uc.mem_write(STATE, struct.pack(f"<{len(state)}Q", *state))

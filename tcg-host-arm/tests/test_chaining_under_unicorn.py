@@ -56,6 +56,22 @@ def test_goto_tb_falls_through_then_jumps_once_patched(runner) -> None:
     assert state[1] == 0x77 and state[2] == 5 and state[3] == 0  # globals stored first
 
 
+def test_goto_tb_beyond_branch_range_goes_through_the_far_stub(runner) -> None:
+    ctx = goto_tb_program()
+    out = runner.code(ctx.ops)
+    other = second_tb(runner)
+    far_tb = TB1 + 0x9000000  # 144 MiB away: out of a b's range
+    site, stub = out.goto_tb[0], out.far[0]
+    assert stub is not None and (TB1 + stub + 8) % 8 == 0
+    patched = bytearray(out.code)
+    struct.pack_into("<Q", patched, stub + 8, far_tb)  # the literal first
+    struct.pack_into("<I", patched, site, branch_word(TB1 + site, TB1 + stub))
+    state = [0] * 8
+    runner.run(ctx.ops, state, extra={far_tb: other.code, TB1: bytes(patched)})
+    assert runner.exit_word == 7 << L.EXIT_SHIFT | EXIT_REQUESTED
+    assert state[1] == 0x77 and state[2] == 5 and state[3] == 0
+
+
 def goto_ptr_program():
     ctx = TCGContext(64)
     g = [ctx.new_global(I64, 8 * i, f"g{i}") for i in range(4)]

@@ -3,8 +3,9 @@
 Owns ``AArch64Host``, a ``tcgkit.native.NativeHost``: the AAPCS64 prologue
 (x19-x30 and FPCR saved, FPCR.DN set, x19 = the CPU state), the lowering
 (``lower``), the goto_tb patch word (a ``b`` to the destination, a ``nop``
-when unlinked: the code buffer is smaller than the branch's +-128 MiB
-range), instruction-cache maintenance after writing or patching code
+when unlinked; beyond the branch's +-128 MiB, a ``b`` to the site's far
+stub ``ldr x16, literal; br x16`` whose literal is written first),
+instruction-cache maintenance after writing or patching code
 (``__clear_cache`` of libgcc, which real AArch64 hardware requires), the
 frozen host features (HWCAP) and capstone disassembly.
 """
@@ -73,15 +74,6 @@ class AArch64Host(NativeHost):
         self._clear_cache.restype = None
         super().__init__()
 
-    def attach(self, cpu: Any) -> None:
-        size = cpu.engine.code_buffer.size
-        if size > B_RANGE:
-            raise ValueError(
-                f"the aarch64 host chains TBs with direct branches: its code buffer "
-                f"must be at most {B_RANGE >> 20} MiB, not {size >> 20} MiB"
-            )
-        super().attach(cpu)
-
     def prologue(self) -> bytes:
         return prologue()
 
@@ -91,6 +83,21 @@ class AArch64Host(NativeHost):
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)
+
+    def link(self, tb: Any, slot: int, dest: Any) -> None:
+        """A direct ``b`` when the destination is in range; otherwise the literal of
+        the site's far stub is written first (one aligned 8-byte store) and the site
+        branches to the stub."""
+        site = tb.host.sites[slot]
+        if site is None:
+            return
+        target = dest.host.entry
+        if not -B_RANGE <= target - site < B_RANGE:
+            far = tb.host.far[slot]
+            self.write_code(far + 8, target.to_bytes(8, "little"))
+            target = far
+        self._patch(site, target)
+        tb.jmp_dest[slot] = dest
 
     def flush_icache(self, addr: int, size: int) -> None:
         self._clear_cache(addr, addr + size)

@@ -182,14 +182,27 @@ class Lowering:
         elif opc == "mb":
             a.dmb()
         elif opc == "goto_tb":
-            self.out.goto_tb[op.consts[0]] = a.pos
-            a.nop()  # patched to `b dest`; a nop falls through to the exit
+            slot = op.consts[0]
+            self.out.goto_tb[slot] = a.pos
+            a.nop()  # patched to `b dest` (or `b` to the far stub); a nop falls through
+            self.stubs.append(lambda slot=slot: self.far_stub(slot))
         elif opc == "exit_tb":
             self.exit_with(op.consts[0])
         elif opc == "call":
             self.call(op, outs)
         else:
             raise LoweringError(f"the aarch64 host cannot emit {op!r} yet")
+
+    def far_stub(self, slot: int) -> None:
+        """ldr x16, literal ; br x16 ; the 8-byte literal (8-aligned: patched atomically)."""
+        a = self.a
+        if a.pos % 8:
+            a.nop()  # TBs start 16-byte aligned: the literal at +8 is then 8-byte aligned
+        self.out.far[slot] = a.pos
+        a.emit(0x58000040 | TMP0)  # ldr x16, #8
+        a.br(TMP0)
+        a.emit(0)
+        a.emit(0)
 
     def call(self, op: Op, outs: list[int]) -> None:
         a = self.a

@@ -65,6 +65,9 @@ class Lowered:
     code: bytes
     nocheck: int  # the entry that skips the exit-request check (Python enters here)
     goto_tb: list[int | None] = field(default_factory=lambda: [None, None])  # patch sites
+    #: per slot, an out-of-line far-jump stub a host may branch to when the target is
+    #: out of its direct branch's range (AArch64: ldr x16, literal; br x16; the literal)
+    far: list[int | None] = field(default_factory=lambda: [None, None])
     insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
 
 
@@ -72,12 +75,13 @@ class NativeCode:
     """Where a TB's machine code is: the checked entry, the entry Python uses, the
     goto_tb patch sites (host addresses)."""
 
-    __slots__ = ("entry", "nocheck", "sites")
+    __slots__ = ("entry", "far", "nocheck", "sites")
 
     def __init__(self, entry: int, out: Lowered) -> None:
         self.entry = entry
         self.nocheck = entry + out.nocheck
         self.sites = [None if s is None else entry + s for s in out.goto_tb]
+        self.far = [None if s is None else entry + s for s in out.far]
 
 
 class NativeHost(HostBackend):
@@ -309,6 +313,11 @@ class NativeHost(HostBackend):
         return self._current
 
     # -- chaining --------------------------------------------------------------------------------
+
+    def write_code(self, addr: int, data: bytes) -> None:
+        """Write ``data`` over code at ``addr`` (through the writable view under W^X)."""
+        ctypes.memmove(self._buffer.writable(addr), data, len(data))
+        self.flush_icache(addr, len(data))
 
     def _patch(self, site: int, target: int | None) -> None:
         word = self.goto_tb_word(site, target)
