@@ -194,6 +194,14 @@ class Asm:
     def divw(self, rt: int, ra: int, rb: int, unsigned: bool = False) -> None:
         self.xo(rt, ra, rb, 459 if unsigned else 491)
 
+    def addc(self, rt: int, ra: int, rb: int, extended: bool = False) -> None:
+        """addc (CA out) / adde (CA in and out)."""
+        self.xo(rt, ra, rb, 138 if extended else 10)
+
+    def subfc(self, rt: int, ra: int, rb: int, extended: bool = False) -> None:
+        """rt <- rb - ra, with CA: subfc / subfe."""
+        self.xo(rt, ra, rb, 136 if extended else 8)
+
     def mod(self, rt: int, ra: int, rb: int, double: bool, unsigned: bool) -> None:
         """ISA 3.0 moddu / modsd / moduw / modsw."""
         xo = {(True, True): 265, (True, False): 777, (False, True): 267, (False, False): 779}

@@ -71,8 +71,12 @@ def _value(draw: Callable, ty: TCGType) -> int:
 
 
 @st.composite
-def programs(draw: Callable, max_ops: int = 24, branches: bool = True) -> Program:
-    """A random TB: value ops over globals and temps, maybe forward branches."""
+def programs(draw: Callable, max_ops: int = 24, branches: bool = True,
+             op_filter: Callable[[OpDef], bool] | None = None) -> Program:  # fmt: skip
+    """A random TB: value ops over globals and temps, maybe forward branches;
+    ``op_filter`` narrows the value ops (e.g. integer ops only, for a host in
+    progress)."""
+    choices = VALUE_OPS if op_filter is None else [d for d in VALUE_OPS if op_filter(d)]
     tmpl, _ = template()
     ctx = tmpl.clone("test")
     pool: dict[TCGType, list[Temp]] = {I64: [], I32: []}
@@ -93,7 +97,7 @@ def programs(draw: Callable, max_ops: int = 24, branches: bool = True) -> Progra
         if open_labels and draw(st.integers(0, 3)) == 0:
             ctx.set_label(open_labels.pop())
             continue
-        d = draw(st.sampled_from(VALUE_OPS))
+        d = draw(st.sampled_from(choices))
         ins: list[Temp | int] = []
         for ty in d.in_types:
             if draw(st.integers(0, 3)) == 0:
