@@ -1,7 +1,19 @@
-"""tcgkit-host-ppc: the ppc64le host backend (in progress; not registered as a plugin
-until it is complete, see issue 10).
+"""tcgkit-host-ppc: the native ppc64le host backend, registered as ``ppc64le``.
 
-Module map (data flows down): ``constraints`` (registers and op constraints
-as data) -> ``lower`` (allocated IR to instructions: integer ops, control
-flow, calls, exits so far) -> ``encoder`` (instructions to words).
+Module map (data flows down): ``features`` (ISA levels, frozen) ->
+``constraints`` (registers and op constraints as data, for the core's
+allocator) -> ``lower`` / ``lower_mem`` / ``lower_float`` (allocated IR to
+instructions) -> ``encoder`` (instructions to words); ``backend`` (the
+NativeHost subclass: prologue, patch words, cache maintenance).
 """
+
+from tcgkit import hookimpl
+
+from .backend import PPC64Host
+
+__all__ = ["PPC64Host"]
+
+
+@hookimpl
+def tcgkit_host_backends(register):
+    register(PPC64Host)

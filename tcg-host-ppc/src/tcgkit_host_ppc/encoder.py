@@ -344,6 +344,22 @@ class Asm:
         ... and 0 fcmpu (frt is BF << 2)."""
         self.emit(63 << 26 | frt << 21 | fra << 16 | frb << 11 | xo << 1)
 
+    def fcmpu(self, fra: int, frb: int, bf: int = 0) -> None:
+        self.emit(63 << 26 | bf << 23 | fra << 16 | frb << 11)
+
+    def mtfsfi(self, bf: int, u: int) -> None:
+        """FPSCR field ``bf`` <- u (field 7 holds XE NI RN)."""
+        self.emit(63 << 26 | bf << 23 | u << 12 | 134 << 1)
+
+    def fp_x59(self, xo: int, frt: int, frb: int) -> None:
+        """X-form opcode 59: 846 fcfids, 974 fcfidus."""
+        self.emit(59 << 26 | frt << 21 | frb << 11 | xo << 1)
+
+    def xx2(self, xo: int, xt: int, xb: int) -> None:
+        """VSX XX2 form (opcode 60) on VSRs 0-31: 331 xscvspdpn, 267 xscvdpspn,
+        107 xsrdpic."""
+        self.emit(60 << 26 | xt << 21 | xb << 11 | xo << 2)
+
     def mffs(self, frt: int) -> None:
         self.emit(63 << 26 | frt << 21 | 583 << 1)
 

@@ -12,8 +12,8 @@ i32 values stay zero-extended in the 64-bit registers: an op whose 64-bit
 result may leave garbage above bit 31 is followed by ``clrldi 32``. Shift
 counts are masked to the width (Power shifts by counts up to twice the
 width), divisions are guarded (Power leaves x / 0 and MIN / -1 undefined).
-In progress: float ops, guest memory accesses and goto_ptr are not lowered
-yet, and the backend is not registered as a plugin.
+Float ops are in ``lower_float``, guest memory accesses and goto_ptr's
+jump-cache probe in ``lower_mem``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tcgkit.tcg.types import I32, I64, Cond
 from . import encoder as E
 from .constraints import signed
 from .encoder import BO_FALSE, BO_TRUE, SP, TOC, Asm, Label, fits_s16, fits_u16
+from .features import HostFeatures
 
 ENV, TMP0, TMP1, R0 = 27, 11, 12, 0
 SAVED = tuple(range(14, 32))
@@ -36,7 +37,8 @@ SAVE_BASE = 32  # after the ELFv2 frame header
 SLOTS_BASE = SAVE_BASE + 8 * len(SAVED)
 SLOTS_SIZE = 16384
 SCRATCH = SLOTS_BASE + SLOTS_SIZE  # 16 bytes for byte swaps through memory
-FRAME = SCRATCH + 16
+SLOW_SAVE = SCRATCH + 16  # r3-r10 around out-of-line calls, then their arguments
+FRAME = SLOW_SAVE + 96
 
 # IR condition -> (CR0 bit, whether the bit set means the condition holds), logical compare
 _CC = {
@@ -83,7 +85,8 @@ def clr32(a: Asm, r: int) -> None:
 
 
 class Lowering:
-    def __init__(self, tb_id: int, icount: int, rt: Runtime) -> None:
+    def __init__(self, tb_id: int, icount: int, rt: Runtime, features: HostFeatures) -> None:
+        self.f = features
         self.tb_id = tb_id
         self.icount = icount
         self.rt = rt
@@ -183,7 +186,7 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn
-        fn = _OPS.get(d.base)
+        fn = _OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
         if fn is not None:
             fn(self, op, outs, ins, d.type is not I32)
             return
@@ -199,14 +202,32 @@ class Lowering:
         elif opc == "mb":
             a.sync()
         elif opc == "goto_tb":
-            self.out.goto_tb[op.consts[0]] = a.pos
-            a.nop()  # patched to `b dest`; a nop falls through to the exit
+            slot = op.consts[0]
+            self.out.goto_tb[slot] = a.pos
+            a.nop()  # patched to `b dest` (or to the far stub); a nop falls through
+            self.stubs.append(lambda slot=slot: self.far_stub(slot))
         elif opc == "exit_tb":
             self.exit_with(op.consts[0])
         elif opc == "call":
             self.call(op, outs)
         else:
             raise LoweringError(f"the ppc64le host cannot emit {op!r} yet")
+
+    def far_stub(self, slot: int) -> None:
+        """bl .+4 ; mflr r12 ; ld r12, 20(r12) ; mtctr r12 ; bctr ; nop ; .quad target
+        (8-byte aligned, so that the literal is written with one store)."""
+        a = self.a
+        if a.pos % 8:
+            a.nop()
+        self.out.far[slot] = a.pos
+        a.emit(18 << 26 | 4 | 1)  # bl .+4
+        a.mflr(TMP1)
+        a.ld(TMP1, TMP1, 20)
+        a.mtctr(TMP1)
+        a.bctr()
+        a.nop()
+        a.emit(0)
+        a.emit(0)
 
     def call(self, op: Op, outs: list[int]) -> None:
         a = self.a
@@ -408,8 +429,13 @@ def _div(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
 def _count(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     a = L_.a
     d, x, z = outs[0], ins[0], ins[1]
-    xo = {("clz", True): 58, ("clz", False): 26, ("ctz", True): 570, ("ctz", False): 538}
-    a.unary_x(xo[(op.defn.base, sf)], d, x)
+    if op.defn.base == "ctz" and not L_.f.isa300:  # no cnttz: popcount((x - 1) & ~x)
+        a.addi(R0, x, -1)
+        a.logic(60, R0, R0, x)
+        a.unary_x(506 if sf else 378, d, R0)
+    else:
+        xo = {("clz", True): 58, ("clz", False): 26, ("ctz", True): 570, ("ctz", False): 538}
+        a.unary_x(xo[(op.defn.base, sf)], d, x)
     a.cmpi(x, 0, sf)
     a.isel(d, z, d, E.EQ)
 
@@ -555,8 +581,13 @@ _OPS: dict[str, Lower] = {
 
 
 def lower(alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
-          helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
+          helper_addr: Callable[[Op], int], features: HostFeatures) -> Lowered:  # fmt: skip
     """Machine code for one allocated TB (see the module docstring)."""
-    L_ = Lowering(tb_id, icount, rt)
+    L_ = Lowering(tb_id, icount, rt, features)
     L_.helper_addr = helper_addr
     return L_.run(alloc)
+
+
+# float ops live in their own module (it imports this one)
+from .lower_float import FLOAT_OPS as _FLOAT_OPS  # noqa: E402
+from .lower_mem import MEM_OPS as _MEM_OPS  # noqa: E402

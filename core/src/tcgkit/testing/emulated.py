@@ -1,0 +1,74 @@
+"""tcgkit inside a Python of another architecture, under qemu-user.
+
+Owns the harness of the native hosts' end-to-end tests: a Debian sysroot of
+that architecture with tcgkit installed beside it (``scripts/debian-sysroot
+ARCH``), run under ``qemu-<machine>-static -L``, where the host backend for
+that architecture is the native one and ``auto`` picks it. From the test
+machine: ``run(...)`` runs a command there; ``engine_tests`` runs tcgkit's
+engine tests; ``examples`` runs the example programs and returns what each
+printed, with the engine's statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+QEMU = {"arm64": "qemu-aarch64", "ppc64el": "qemu-ppc64le"}
+
+_RUN_EXAMPLES = """
+import io, json, sys
+from tcgkit.linux.run import run_program
+out = {}
+for p in sys.argv[1:]:
+    buf = io.BytesIO()
+    r = run_program(p, host="auto", stdout=buf)
+    s = r.stats
+    out[p] = [buf.getvalue().hex(), r.exit_code, s["host"], s["code_bytes"],
+              s["insns_translated"]]
+print(json.dumps(out))
+"""
+
+
+class NotBuilt(Exception):
+    """The sysroot or qemu-user is missing (the caller decides whether to skip)."""
+
+
+@dataclass(frozen=True)
+class Emulated:
+    arch: str  # Debian's name: arm64, ppc64el
+    root: Path  # holds sysroot/ and site/
+    repo: Path
+
+    def command(self) -> list[str]:
+        qemu = shutil.which(f"{QEMU[self.arch]}-static") or shutil.which(QEMU[self.arch])
+        python = self.root / "sysroot" / "usr" / "bin" / "python3.11"
+        if qemu is None or not python.exists() or not (self.root / "site").exists():
+            raise NotBuilt(f"the {self.arch} sysroot is not built (scripts/debian-sysroot "
+                           f"{self.arch}) or {QEMU[self.arch]}-static is missing")  # fmt: skip
+        return [qemu, "-L", str(self.root / "sysroot"), str(python)]
+
+    def qemu(self) -> str:
+        return self.command()[0]
+
+    def run(self, args: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
+        env = dict(os.environ, PYTHONPATH=str(self.root / "site"), PYTHONDONTWRITEBYTECODE="1")
+        env.pop("TCGKIT_TEST_HOST", None)
+        return subprocess.run([*self.command(), *args], cwd=self.repo, env=env,
+                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+    def engine_tests(self) -> subprocess.CompletedProcess:
+        """tcgkit's engine tests (all but the 10,000-cycle one, too slow emulated)."""
+        return self.run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/engine",
+                         "-k", "not ten_thousand"])  # fmt: skip
+
+    def examples(self, programs: list[Path]) -> dict[str, list]:
+        """program -> [output hex, exit code, host, code bytes, guest insns translated]."""
+        res = self.run(["-c", _RUN_EXAMPLES, *map(str, programs)])
+        if res.returncode:
+            raise AssertionError(res.stderr[-3000:])
+        return json.loads(res.stdout.splitlines()[-1])

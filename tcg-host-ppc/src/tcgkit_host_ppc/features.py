@@ -1,0 +1,64 @@
+"""The ppc64le host features code generation may use, detected once and frozen.
+
+Owns ``HostFeatures`` and ``detect``: the ISA levels the kernel reports in
+the auxiliary vector (AT_HWCAP: ARCH_2_06; AT_HWCAP2: ARCH_2_07, ARCH_3_00,
+ARCH_3_1). The lowering needs 2.07 (moves between GPRs and FPRs) and uses
+3.00 where it pays (cnttzd/cnttzw) with a fallback; ``TCGKIT_PPC_DISABLE``
+forces levels off for tests.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import platform
+from dataclasses import dataclass, fields, replace
+
+AT_HWCAP, AT_HWCAP2 = 16, 26
+PPC_FEATURE_ARCH_2_06 = 0x00000100
+PPC_FEATURE2_ARCH_2_07, PPC_FEATURE2_ARCH_3_00, PPC_FEATURE2_ARCH_3_1 = (0x80000000, 0x00800000,
+                                                                       0x00040000)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HostFeatures:
+    isa206: bool = False
+    isa207: bool = False
+    isa300: bool = False
+    isa310: bool = False
+
+    def without(self, names: str) -> HostFeatures:
+        known = {f.name for f in fields(self)}
+        wanted = sorted(known) if names == "all" else [n.strip() for n in names.split(",") if n]
+        unknown = set(wanted) - known
+        if unknown:
+            raise ValueError(f"unknown ppc64le host features {sorted(unknown)}")
+        return replace(self, **{n: False for n in wanted})
+
+    def as_dict(self) -> dict[str, bool]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def is_ppc64le() -> bool:
+    return platform.machine().lower() in ("ppc64le", "powerpc64le")
+
+
+@functools.cache
+def _detected() -> HostFeatures:
+    if not is_ppc64le():
+        return HostFeatures()
+    libc = ctypes.CDLL(None)
+    libc.getauxval.restype = ctypes.c_ulong
+    libc.getauxval.argtypes = (ctypes.c_ulong,)
+    hw, hw2 = libc.getauxval(AT_HWCAP), libc.getauxval(AT_HWCAP2)
+    return HostFeatures(isa206=bool(hw & PPC_FEATURE_ARCH_2_06),
+                        isa207=bool(hw2 & PPC_FEATURE2_ARCH_2_07),
+                        isa300=bool(hw2 & PPC_FEATURE2_ARCH_3_00),
+                        isa310=bool(hw2 & PPC_FEATURE2_ARCH_3_1))  # fmt: skip
+
+
+def detect() -> HostFeatures:
+    found = _detected()
+    off = os.environ.get("TCGKIT_PPC_DISABLE", "")
+    return found.without(off) if off else found

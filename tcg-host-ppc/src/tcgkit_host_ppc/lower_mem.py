@@ -1,0 +1,185 @@
+"""Guest loads and stores on Power: the inline TLB fast path and its slow path,
+and goto_ptr's inline jump-cache probe.
+
+Owns ``MEM_OPS``. Scratch: r0 (data only), r11, r12. The fast path:
+
+    r11 <- ((addr >> 12) & 255) << 5 ; r11 += r27 - TLB
+    r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
+    r11 <- addend ; l?zx / st?x value, addr, r11   (byte-reversed forms for big-endian)
+
+The slow path is out of line: it saves r3-r10 (but the load's destination)
+in the frame, calls ``slow_mem`` (ELFv2: r12 = callee, TOC restored after),
+restores, tests the status and branches back.
+"""
+
+from __future__ import annotations
+
+from tcgkit.native import layout as L
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.regalloc import Const
+from tcgkit.tcg.types import MemOp
+
+from . import encoder as E
+from .encoder import BO_FALSE, SP, TOC, Label
+from .lower import ENV, R0, SLOW_SAVE, TMP0, TMP1, Lowering, LoweringError, clr32
+
+_LOAD = {(0, False): "lbzx", (1, False): "lhzx", (2, False): "lwzx", (3, False): "ldx",
+         (1, True): "lhbrx", (2, True): "lwbrx", (3, True): "ldbrx"}  # fmt: skip
+_STORE = {(0, False): "stbx", (1, False): "sthx", (2, False): "stwx", (3, False): "stdx",
+          (1, True): "sthbrx", (2, True): "stwbrx", (3, True): "stdbrx"}  # fmt: skip
+
+
+def _add_const(L_: Lowering, r: int, value: int) -> None:
+    """r += value (a 32-bit signed constant): addis + addi."""
+    a = L_.a
+    lo = (value & 0xFFFF) - (0x10000 if value & 0x8000 else 0)
+    hi = (value - lo) >> 16
+    if hi:
+        a.addis(r, r, hi)
+    if lo:
+        a.addi(r, r, lo)
+
+
+def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
+    a = L_.a
+    size = 1 << (memop & MemOp.MO_SIZE)
+    a.rldicl(TMP0, addr, 64 - 12, 64 - 8)  # the page's TLB index
+    a.rldicr(TMP0, TMP0, 5, 58)  # * 32
+    a.add(TMP0, TMP0, ENV)
+    _add_const(L_, TMP0, L.OFF_TLB)
+    a.ld(R0, TMP0, tag)
+    if memop & MemOp.MO_ALIGN:
+        a.mov_imm(TMP1, (1 << 64) - (1 << 12) | (size - 1))
+        a.logic(28, TMP1, addr, TMP1)
+    else:
+        a.addi(TMP1, addr, size - 1) if size > 1 else a.mr(TMP1, addr)
+        a.rldicr(TMP1, TMP1, 0, 51)  # clear the page offset
+    a.cmp(R0, TMP1, True, True)
+    a.bc(BO_FALSE, E.EQ, slow)
+    a.ld(TMP0, TMP0, L.TLB_ADDEND)
+
+
+def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int | None,
+               where: int) -> None:  # fmt: skip
+    """slow_mem(state, addr, value, memop, where) with r3-r10 (but ``keep``) saved;
+    leaves the status in r0 and the result in r11."""
+    a = L_.a
+    saved = [r for r in range(3, 11) if r != keep]
+    for r in saved:
+        a.std(r, SP, SLOW_SAVE + 8 * (r - 3))
+    a.mr(TMP0, addr)
+    if value is not None:
+        a.mr(TMP1, value)
+    a.mr(4, TMP0)
+    if value is not None:
+        a.mr(5, TMP1)
+    a.mov_imm(6, memop)
+    a.mov_imm(7, where)
+    a.mr(3, ENV)
+    a.mov_imm(TMP1, L_.rt.slow_mem)
+    a.mtctr(TMP1)
+    a.bctr(link=True)
+    a.ld(TOC, SP, 24)
+    a.mr(R0, 3)
+    a.ld(TMP0, ENV, L.OFF_RET)
+    for r in saved:
+        a.ld(r, SP, SLOW_SAVE + 8 * (r - 3))
+
+
+def _check(op: Op, sf: bool) -> int:
+    memop = op.consts[0]
+    if (1 << (memop & MemOp.MO_SIZE)) * 8 > (64 if sf else 32):
+        raise LoweringError(f"{op!r}: the access does not fit the value")
+    return memop
+
+
+def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    a = L_.a
+    memop = _check(op, sf)
+    addr, d = ins[0], outs[0]
+    if isinstance(addr, Const):
+        raise LoweringError(f"{op!r}: the address must be in a register")
+    slow, back = Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
+    size = memop & MemOp.MO_SIZE
+    be = bool(memop & MemOp.MO_BE) and size > 0
+    sign = bool(memop & MemOp.MO_SIGN)
+    if sign and not be and size in (1, 2) and (sf or size == 1):
+        a.indexed("lhax" if size == 1 else "lwax", d, addr, TMP0)
+    else:
+        a.indexed(_LOAD[(size, be)], d, addr, TMP0)
+        if sign and size < 3:
+            a.unary_x({0: 954, 1: 922, 2: 986}[size], d, d)  # extsb / extsh / extsw
+    if sign and size < 3 and not sf:
+        clr32(a, d)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L_, addr, None, memop, d, where)
+        a.cmpi(R0, 0, False)
+        a.bc(BO_FALSE, E.EQ, L_.raised)
+        a.mr(d, TMP0)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
+def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    a = L_.a
+    memop = _check(op, sf) & ~MemOp.MO_SIGN
+    value, addr = ins[0], ins[1]
+    if isinstance(addr, Const) or isinstance(value, Const):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    slow, back = Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    size = memop & MemOp.MO_SIZE
+    a.indexed(_STORE[(size, bool(memop & MemOp.MO_BE) and size > 0)], value, addr, TMP0)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _slow_call(L_, addr, value, memop | L.STORE_FLAG, None, where)
+        a.cmpi(R0, 0, False)
+        a.bc(BO_FALSE, E.EQ, L_.raised)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
+def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """Branch to the TB the jump cache holds for the pc, or exit to look it up."""
+    a = L_.a
+    pc = ins[0]
+    miss = Label()
+    a.ld(R0, ENV, L.OFF_UNTIL)
+    a.cmp(pc, R0, True, True)
+    a.bc(E.BO_TRUE, E.EQ, miss)
+    a.rldicl(TMP0, pc, 62, 2)  # pc >> 2
+    a.rldicl(TMP1, pc, 64 - 2 - L.JC_BITS, 2 + L.JC_BITS)
+    a.logic(316, TMP0, TMP0, TMP1)
+    a.rldic(TMP0, TMP0, 5, 64 - L.JC_BITS - 5)  # (index & (size - 1)) << 5
+    a.add(TMP0, TMP0, ENV)
+    _add_const(L_, TMP0, L.OFF_JC)
+    a.ld(R0, TMP0, L.JC_PC)
+    a.cmp(R0, pc, True, True)
+    a.bc(BO_FALSE, E.EQ, miss)
+    if L_.rt.flags_probe is not None:
+        off, mask = L_.rt.flags_probe
+        a.ld(TMP1, ENV, off)
+        a.mov_imm(R0, mask)
+        a.logic(28, TMP1, TMP1, R0)
+        a.ld(R0, TMP0, L.JC_KEY)
+        a.cmp(R0, TMP1, True, True)
+        a.bc(BO_FALSE, E.EQ, miss)
+    a.ld(TMP1, TMP0, L.JC_CODE)
+    a.mtctr(TMP1)
+    a.bctr()
+    a.bind(miss)
+    L_.exit_with(EXIT_LOOKUP)
+
+
+MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "goto_ptr": goto_ptr}
