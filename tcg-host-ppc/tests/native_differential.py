@@ -98,6 +98,62 @@ def main(examples: int) -> None:
 
     check()
     print(f"{count[0]} programs matched")
+    memory(page, buffer, rt, features)
+    print("memory accesses matched")
+
+
+def memory(page, buffer, rt, features) -> None:
+    """Every size, sign and byte order of qemu_ld/qemu_st through a TLB entry that
+    points at a buffer: the inline fast path, byte-reversed forms included."""
+    from tcgkit.native.memory import TLBMirror
+    from tcgkit.tcg.context import TCGContext
+    from tcgkit.tcg.ops import EXIT_LOOKUP
+    from tcgkit.tcg.types import I32, I64, MemOp
+
+    guest = 0x7000
+    index = (guest >> 12) & (L.TLB_SIZE - 1)
+    ram = (ctypes.c_ubyte * 4096)()
+    region = buffer.claim() or (buffer.reset(), buffer.claim())[1]
+    for memop in range(16):  # size, sign, big-endian
+        size = 1 << (memop & 3)
+        for width in (32, 64):
+            if size * 8 > width:
+                continue
+            for store in (False, True):
+                ty = I64 if width == 64 else I32
+                ctx = TCGContext(64)
+                addr = ctx.new_global(I64, 0, "addr")
+                val = ctx.new_global(ty, 8, "val")
+                ctx.freeze()
+                m = memop & ~MemOp.MO_SIGN if store else memop
+                ctx.emit(f"qemu_{'st' if store else 'ld'}_{ty.suffix}", val, addr, m, 0)
+                ctx.emit("exit_tb", EXIT_LOOKUP)
+                out = lower(allocate(ctx.ops, Allocator()), 0, 0, rt, lambda op: 0, features)
+                at = region.alloc(len(out.code))
+                if at is None:
+                    buffer.reset()
+                    region = buffer.claim()
+                    at = region.alloc(len(out.code))
+                region.write(at, out.code)
+                flush(at, len(out.code))
+                for i in range(4096):
+                    ram[i] = (i * 37 + 11) & 0xFF
+                before = bytes(ram)
+                native = NativeCPU(8)
+                TLBMirror(native).set(index, guest, guest, ctypes.addressof(ram) - guest)
+                off = 0x123 & ~(size - 1)
+                value = 0x8877665544332211 & ((1 << width) - 1)
+                native.state[0], native.state[1] = guest + off, value
+                assert page.entry(native.state_addr, at + out.nocheck) & 15 == EXIT_LOOKUP
+                order = "big" if memop & MemOp.MO_BE else "little"
+                if store:
+                    want = (value & ((1 << 8 * size) - 1)).to_bytes(size, order)
+                    assert bytes(ram)[off : off + size] == want, (memop, width)
+                    assert bytes(ram)[:off] == before[:off]
+                else:
+                    v = int.from_bytes(before[off : off + size], order,
+                                       signed=bool(memop & MemOp.MO_SIGN))  # fmt: skip
+                    assert native.state[1] == v & ((1 << width) - 1), (memop, width)
 
 
 if __name__ == "__main__":
