@@ -150,6 +150,18 @@ def test_casp_matches_unicorn(machine: Machine) -> None:
     compare(code, machine)
 
 
+def crc(sf: int, rm: int, c: int, sz: int, rn: int, rd: int) -> bytes:
+    """CRC32{B,H,W,X} / CRC32C{B,H,W,X} (keystone's default CPU lacks them)."""
+    word = sf << 31 | 0b0011010110 << 21 | rm << 16 | 0b010 << 13 | c << 12 | sz << 10
+    return (word | rn << 5 | rd).to_bytes(4, "little")
+
+
+def test_crc32_matches_unicorn(machine: Machine) -> None:
+    code = b"".join(crc(int(sz == 3), 2 + sz, c, sz, 1 + c, 10 + 2 * sz + c)
+                    for c in (0, 1) for sz in range(4))  # fmt: skip
+    compare(code, machine)
+
+
 def test_lse_atomics_match_unicorn(machine: Machine) -> None:
     code = b"".join([
         lse(3, 0, 0, 0, 20, 1), lse(2, 1, 0, 2, 20, 3), lse(3, 2, 0, 4, 21, 5),

@@ -53,6 +53,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("xx011010100xxxxxxxxx0xxxxxxxxxxx", dp.csel),
     ("x0011010110xxxxx0000xxxxxxxxxxxx", dp.dp2),
     ("x0011010110xxxxx0010xxxxxxxxxxxx", dp.dp2),
+    ("x0011010110xxxxx010xxxxxxxxxxxxx", dp.crc32),
     ("x101101011000000000xxxxxxxxxxxxx", dp.dp1),
     ("x0011011xxxxxxxxxxxxxxxxxxxxxxxx", dp.dp3),
     # -- loads and stores ------------------------------------------------------------------------

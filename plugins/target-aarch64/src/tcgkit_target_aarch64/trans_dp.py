@@ -517,6 +517,36 @@ def dp2(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     t.wx(dc, rd, r, sf)
 
 
+CRC32_POLY, CRC32C_POLY = 0xEDB88320, 0x82F63B78  # reflected polynomials
+
+
+def crc32(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """CRC32{B,H,W,X} and CRC32C{B,H,W,X}: the accumulator Wn updated with the low
+    8 << sz bits of Rm, bit by bit in IR (shift, test, conditional xor)."""
+    sf, rm, c, sz = insn >> 31, field(insn, 20, 16), field(insn, 12, 12), field(insn, 11, 10)
+    rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    if (sz == 3) != bool(sf):
+        raise dc.invalid(insn, "unallocated CRC32 form")
+    ctx = dc.ctx
+    poly = CRC32C_POLY if c else CRC32_POLY
+    crc = ctx.temp()
+    ctx.mov(crc, t.rw(dc, rn, 0))
+    data = t.rx(dc, rm)
+    bits = 8 << sz
+    for chunk in range(0, bits, 32):
+        part = ctx.temp()
+        ctx.extract(part, data, chunk, min(32, bits))
+        ctx.xor(crc, crc, part)
+        for _ in range(min(32, bits)):
+            low = ctx.temp()
+            ctx.and_(low, crc, 1)
+            ctx.neg(low, low)
+            ctx.and_(low, low, poly)
+            ctx.shr(crc, crc, 1)
+            ctx.xor(crc, crc, low)
+    t.wx(dc, rd, crc, 0)
+
+
 def _rbit(dc: DisasContext, v: Temp, size: int) -> Temp:
     ctx = dc.ctx
     masks = [
