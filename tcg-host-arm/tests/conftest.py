@@ -15,7 +15,7 @@ from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.softfloat import OP_IMPL
-from tcgkit_host_arm import constraints
+from tcgkit_host_arm.backend import ALLOCATOR
 from tcgkit_host_arm.lower import FPCR_DN, lower, prologue
 
 unicorn = pytest.importorskip("unicorn")
@@ -25,16 +25,6 @@ CODE, STACK, DATA, TRAP, RAM = 0x100000, 0x400000, 0x800000, 0x700000, 0xA00000
 STATE = DATA + L.NATIVE_SIZE
 PY_OP, SLOW_MEM = TRAP, TRAP + 0x40
 RETURN = TRAP + 0x100  # the prologue's caller returns here: the run ends
-
-
-class Allocator:
-    regs = constraints.REGS
-
-    def constraint(self, op: Op):
-        return constraints.constraint(op)
-
-    def imm_ok(self, op: Op, index: int, value: int) -> bool:
-        return constraints.imm_ok(op, index, value)
 
 
 class UnicornRunner:
@@ -61,7 +51,7 @@ class UnicornRunner:
 
     def code(self, ops: list[Op], tb_id: int = 0):
         """The Lowered TB (code, entries, goto_tb sites) for ``ops``."""
-        return lower(allocate(ops, Allocator()), tb_id, 0, self.rt, lambda op: 0)
+        return lower(allocate(ops, ALLOCATOR), tb_id, 0, self.rt, lambda op: 0)
 
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = (), ram: bytes = b"",
@@ -70,7 +60,7 @@ class UnicornRunner:
         """Run ``ops``; ``tlb`` entries (index, read tag, write tag, addend) point guest
         pages at ``ram`` (mapped at RAM); other accesses take the slow path, served
         from ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``."""
-        out = lower(allocate(ops, Allocator()), 0, 0, self.rt, lambda op: 0)
+        out = lower(allocate(ops, ALLOCATOR), 0, 0, self.rt, lambda op: 0)
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM64, unicorn.UC_MODE_ARM)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
         pro = prologue()

@@ -9,13 +9,12 @@ reference interpreter. Exit status 0 when every example matched.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 from hypothesis import HealthCheck, given, settings
 from tcgkit.native import layout as L
 from tcgkit.native.backend import PY_OP, Runtime
-from tcgkit.native.memory import ExecPage, NativeCPU
+from tcgkit.native.memory import ExecPage, NativeCPU, libgcc_clear_cache
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.liveness import liveness
@@ -25,27 +24,11 @@ from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.region import CodeBuffer
 from tcgkit.tcg.softfloat import OP_IMPL
 from tcgkit.testing.ir_programs import programs
-from tcgkit_host_ppc import constraints
+from tcgkit_host_ppc.backend import ALLOCATOR
 from tcgkit_host_ppc.features import detect
 from tcgkit_host_ppc.lower import lower, prologue
 
-CLEAR = getattr(ctypes.CDLL(ctypes.util.find_library("gcc_s") or "libgcc_s.so.1"),
-                "__clear_cache")  # fmt: skip
-CLEAR.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
-
-
-def flush(addr: int, size: int) -> None:
-    CLEAR(addr, addr + size)
-
-
-class Allocator:
-    regs = constraints.REGS
-
-    def constraint(self, op):
-        return constraints.constraint(op)
-
-    def imm_ok(self, op, index, value):
-        return constraints.imm_ok(op, index, value)
+flush = libgcc_clear_cache()
 
 
 def main(examples: int) -> None:
@@ -80,7 +63,7 @@ def main(examples: int) -> None:
         want = interpret(prog.ctx.ops, expect)
         optimize(prog.ctx)
         liveness(prog.ctx)
-        out = lower(allocate(prog.ctx.ops, Allocator()), 0, 0, rt, lambda op: 0, features)
+        out = lower(allocate(prog.ctx.ops, ALLOCATOR), 0, 0, rt, lambda op: 0, features)
         addr = region.alloc(len(out.code))
         if addr is None:
             buffer.reset()
@@ -128,7 +111,7 @@ def memory(page, buffer, rt, features) -> None:
                 m = memop & ~MemOp.MO_SIGN if store else memop
                 ctx.emit(f"qemu_{'st' if store else 'ld'}_{ty.suffix}", val, addr, m, 0)
                 ctx.emit("exit_tb", EXIT_LOOKUP)
-                out = lower(allocate(ctx.ops, Allocator()), 0, 0, rt, lambda op: 0, features)
+                out = lower(allocate(ctx.ops, ALLOCATOR), 0, 0, rt, lambda op: 0, features)
                 at = region.alloc(len(out.code))
                 if at is None:
                     buffer.reset()

@@ -12,14 +12,13 @@ frozen host features (HWCAP) and capstone disassembly.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tcgkit.native.backend import Lowered, NativeHost, Runtime
+from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
+from tcgkit.native.memory import libgcc_clear_cache
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import Allocation, OpConstraint
+from tcgkit.tcg.regalloc import Allocation
 
 from . import constraints
 from .features import HostFeatures, detect, is_aarch64
@@ -29,14 +28,7 @@ NOP = 0xD503201F
 B_RANGE = 1 << 27  # +-128 MiB
 
 
-class _Allocator:
-    regs = constraints.REGS
-
-    def constraint(self, op: Op) -> OpConstraint:
-        return constraints.constraint(op)
-
-    def imm_ok(self, op: Op, index: int, value: int) -> bool:
-        return constraints.imm_ok(op, index, value)
+ALLOCATOR = ConstraintView(constraints.REGS, constraints.constraint, constraints.imm_ok)
 
 
 def branch_word(site: int, target: int | None) -> int:
@@ -53,6 +45,8 @@ class AArch64Host(NativeHost):
     """Native AArch64 code generation (AAPCS64)."""
 
     name = "aarch64"
+    branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
+    far_literal = 8
 
     @classmethod
     def native_here(cls) -> bool:
@@ -66,12 +60,8 @@ class AArch64Host(NativeHost):
         if not is_aarch64():
             raise RuntimeError("the aarch64 host backend runs only on AArch64 machines")
         self.feat = features if features is not None else detect()
-        self.allocator = _Allocator()
-        name = ctypes.util.find_library("gcc_s") or "libgcc_s.so.1"
-        # getattr: a literal __clear_cache attribute would be name-mangled in a class
-        self._clear_cache = getattr(ctypes.CDLL(name), "__clear_cache")
-        self._clear_cache.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
-        self._clear_cache.restype = None
+        self.allocator = ALLOCATOR
+        self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
 
     def prologue(self) -> bytes:
@@ -84,32 +74,8 @@ class AArch64Host(NativeHost):
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)
 
-    def link(self, tb: Any, slot: int, dest: Any) -> None:
-        """A direct ``b`` when the destination is in range; otherwise the literal of
-        the site's far stub is written first (one aligned 8-byte store) and the site
-        branches to the stub."""
-        site = tb.host.sites[slot]
-        if site is None:
-            return
-        target = dest.host.entry
-        if not -B_RANGE <= target - site < B_RANGE:
-            far = tb.host.far[slot]
-            self.write_code(far + 8, target.to_bytes(8, "little"))
-            target = far
-        self._patch(site, target)
-        tb.jmp_dest[slot] = dest
-
-    def flush_icache(self, addr: int, size: int) -> None:
-        self._clear_cache(addr, addr + size)
-
     def disassemble_code(self, code: bytes, addr: int) -> str:
-        try:
-            import capstone
-        except ImportError:
-            return code.hex()
-        md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
-        return "\n".join(f"0x{i.address:016x}:  {i.mnemonic} {i.op_str}".rstrip()
-                         for i in md.disasm(code, addr))  # fmt: skip
+        return capstone_text(code, addr, "CS_ARCH_ARM64", "CS_MODE_ARM")
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "features": self.feat.as_dict()}

@@ -13,8 +13,8 @@ Fixed roles (never allocated): x19 the CPU-state pointer, x16/x17 scratch
 from __future__ import annotations
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
-from tcgkit.tcg.types import I32
+from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
+from tcgkit.tcg.types import I32, signed
 
 from .encoder import logical_imm
 
@@ -113,10 +113,7 @@ TABLE: dict[str, OpConstraint] = {
 def constraint(op: Op) -> OpConstraint:
     d = op.defn
     if op.opc == "call":
-        n = len(op.ins)
-        if n > len(CALL_ARGS):
-            raise ValueError(f"helper {op.consts[0].name!r}: at most {len(CALL_ARGS)} arguments")
-        return C(("r",) * op.n_out, CALL_ARGS[:n])
+        return call_constraint(op, CALL_ARGS)
     con = TABLE.get(d.base)
     if con is not None:
         return con
@@ -129,12 +126,6 @@ def arith_imm_ok(value: int) -> bool:
     """add/sub/cmp immediates: imm12, or imm12 << 12 (either sign: sub/cmn)."""
     v = abs(value)
     return v < 1 << 12 or (v & 0xFFF == 0 and v < 1 << 24)
-
-
-def signed(value: int, sf: bool) -> int:
-    bits = 64 if sf else 32
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
 
 
 def imm_ok(op: Op, index: int, value: int) -> bool:

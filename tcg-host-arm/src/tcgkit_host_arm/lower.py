@@ -23,10 +23,10 @@ from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode, signed
 
 from . import encoder as E
-from .constraints import arith_imm_ok, signed
+from .constraints import arith_imm_ok
 from .encoder import SP, ZR, Asm, Label, logical_imm
 
 ENV, TMP0, TMP1 = 19, 16, 17

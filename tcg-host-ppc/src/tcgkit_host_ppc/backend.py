@@ -11,14 +11,13 @@ disassembly.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tcgkit.native.backend import Lowered, NativeHost, Runtime
+from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
+from tcgkit.native.memory import libgcc_clear_cache
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import Allocation, OpConstraint
+from tcgkit.tcg.regalloc import Allocation
 
 from . import constraints
 from .features import HostFeatures, detect, is_ppc64le
@@ -28,14 +27,7 @@ NOP = 0x60000000
 B_RANGE = 1 << 25  # +-32 MiB
 
 
-class _Allocator:
-    regs = constraints.REGS
-
-    def constraint(self, op: Op) -> OpConstraint:
-        return constraints.constraint(op)
-
-    def imm_ok(self, op: Op, index: int, value: int) -> bool:
-        return constraints.imm_ok(op, index, value)
+ALLOCATOR = ConstraintView(constraints.REGS, constraints.constraint, constraints.imm_ok)
 
 
 def branch_word(site: int, target: int | None) -> int:
@@ -51,6 +43,8 @@ class PPC64Host(NativeHost):
     """Native ppc64le code generation (ELFv2)."""
 
     name = "ppc64le"
+    branch_range = B_RANGE  # beyond: the far stub bl .+4; mflr; ld; mtctr; bctr; literal
+    far_literal = 24
 
     @classmethod
     def native_here(cls) -> bool:
@@ -66,12 +60,8 @@ class PPC64Host(NativeHost):
         self.feat = features if features is not None else detect()
         if not self.feat.isa207:
             raise RuntimeError("the ppc64le host backend needs ISA 2.07 (POWER8) or later")
-        self.allocator = _Allocator()
-        name = ctypes.util.find_library("gcc_s") or "libgcc_s.so.1"
-        # getattr: a literal __clear_cache attribute would be name-mangled in a class
-        self._clear_cache = getattr(ctypes.CDLL(name), "__clear_cache")
-        self._clear_cache.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
-        self._clear_cache.restype = None
+        self.allocator = ALLOCATOR
+        self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
 
     def prologue(self) -> bytes:
@@ -84,29 +74,8 @@ class PPC64Host(NativeHost):
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)
 
-    def link(self, tb: Any, slot: int, dest: Any) -> None:
-        site = tb.host.sites[slot]
-        if site is None:
-            return
-        target = dest.host.entry
-        if not -B_RANGE <= target - site < B_RANGE:
-            far = tb.host.far[slot]
-            self.write_code(far + 24, target.to_bytes(8, "little"))
-            target = far
-        self._patch(site, target)
-        tb.jmp_dest[slot] = dest
-
-    def flush_icache(self, addr: int, size: int) -> None:
-        self._clear_cache(addr, addr + size)
-
     def disassemble_code(self, code: bytes, addr: int) -> str:
-        try:
-            import capstone
-        except ImportError:
-            return code.hex()
-        md = capstone.Cs(capstone.CS_ARCH_PPC, capstone.CS_MODE_64 | capstone.CS_MODE_LITTLE_ENDIAN)
-        return "\n".join(f"0x{i.address:016x}:  {i.mnemonic} {i.op_str}".rstrip()
-                         for i in md.disasm(code, addr))  # fmt: skip
+        return capstone_text(code, addr, "CS_ARCH_PPC", "CS_MODE_64|CS_MODE_LITTLE_ENDIAN")
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "features": self.feat.as_dict()}

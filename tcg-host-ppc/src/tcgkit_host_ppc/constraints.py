@@ -9,8 +9,8 @@ base or an isel source it reads as zero).
 from __future__ import annotations
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
-from tcgkit.tcg.types import I32
+from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
+from tcgkit.tcg.types import I32, signed
 
 from .encoder import fits_s16, fits_u16
 
@@ -57,22 +57,13 @@ TABLE: dict[str, OpConstraint] = {
 def constraint(op: Op) -> OpConstraint:
     d = op.defn
     if op.opc == "call":
-        n = len(op.ins)
-        if n > len(CALL_ARGS):
-            raise ValueError(f"helper {op.consts[0].name!r}: at most {len(CALL_ARGS)} arguments")
-        return C(("r",) * op.n_out, CALL_ARGS[:n])
+        return call_constraint(op, CALL_ARGS)
     con = TABLE.get(d.base)
     if con is not None:
         return con
     if d.base.startswith(("f", "itof")):
         return C(("&r",), ("r",) * d.n_in)
     raise KeyError(f"the ppc64le host has no constraint for {op.opc}")
-
-
-def signed(value: int, sf: bool) -> int:
-    bits = 64 if sf else 32
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
 
 
 def imm_ok(op: Op, index: int, value: int) -> bool:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tcgkit.native.backend import Lowered, NativeHost, Runtime
+from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import Allocation, OpConstraint
+from tcgkit.tcg.regalloc import Allocation
 
 from . import abi, constraints
 from .encoder import RBP, RDI, RSI, RSP, SUB, Asm
@@ -24,22 +24,6 @@ from .features import HostFeatures, detect, is_x86_64
 from .lower import lower
 
 _SAVED = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
-
-
-class _Allocator:
-    """The register allocator's view of this host (RegisterFile + constraints)."""
-
-    regs = constraints.REGS
-
-    def __init__(self, features: HostFeatures) -> None:
-        self.features = features
-        self._table = constraints.table(features)
-
-    def constraint(self, op: Op) -> OpConstraint:
-        return constraints.constraint(self.features, op, self._table)
-
-    def imm_ok(self, op: Op, index: int, value: int) -> bool:
-        return constraints.imm_ok(op, index, value)
 
 
 class X86Host(NativeHost):
@@ -59,7 +43,10 @@ class X86Host(NativeHost):
         if not is_x86_64():
             raise RuntimeError("the x86_64 host backend runs only on x86-64 machines")
         self.feat = features if features is not None else detect()
-        self.allocator = _Allocator(self.feat)
+        feat, table = self.feat, constraints.table(self.feat)
+        self.allocator = ConstraintView(constraints.REGS,
+                                        lambda op: constraints.constraint(feat, op, table),
+                                        constraints.imm_ok)  # fmt: skip
         super().__init__()
 
     def prologue(self) -> bytes:
@@ -83,13 +70,7 @@ class X86Host(NativeHost):
         return 0 if target is None else target - (site + 4)
 
     def disassemble_code(self, code: bytes, addr: int) -> str:
-        try:
-            import capstone
-        except ImportError:
-            return code.hex()
-        md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-        return "\n".join(f"0x{i.address:016x}:  {i.mnemonic} {i.op_str}".rstrip()
-                         for i in md.disasm(code, addr))  # fmt: skip
+        return capstone_text(code, addr, "CS_ARCH_X86", "CS_MODE_64")
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "features": self.feat.as_dict()}

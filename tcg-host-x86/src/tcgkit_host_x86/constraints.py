@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import OpConstraint, RegisterFile
-from tcgkit.tcg.types import I32
+from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
+from tcgkit.tcg.types import I32, signed
 
 from .encoder import NAMES, R8, R9, R12, R13, R14, R15, RAX, RBX, RCX, RDI, RDX, RSI, fits_i32
 from .features import HostFeatures
@@ -108,10 +108,7 @@ def constraint(features: HostFeatures, op: Op,
     """``op``'s constraint; ``ops`` is ``table(features)`` when the caller has it."""
     d = op.defn
     if op.opc == "call":
-        n = len(op.ins)
-        if n > len(CALL_ARGS):
-            raise ValueError(f"helper {op.consts[0].name!r}: at most {len(CALL_ARGS)} arguments")
-        return C(("r",) * op.n_out, CALL_ARGS[:n])
+        return call_constraint(op, CALL_ARGS)
     if d.base in ("shl", "shr", "sar", "rotl", "rotr") and op.ins[1].is_const:
         return C(("0",), ("r", "ri"))
     con = (ops if ops is not None else table(features)).get(d.base)
@@ -129,4 +126,4 @@ def imm_ok(op: Op, index: int, value: int) -> bool:
         return True
     if d.type is I32:
         return True
-    return fits_i32(value - (1 << 64) if value >> 63 else value)
+    return fits_i32(signed(value, True))

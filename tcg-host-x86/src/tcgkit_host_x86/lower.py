@@ -22,7 +22,7 @@ from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond
+from tcgkit.tcg.types import I32, I64, Cond, signed
 
 from . import abi
 from .encoder import (
@@ -81,12 +81,6 @@ _ALU = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
 
 class LoweringError(Exception):
     """An op this host cannot encode (a malformed op: a bug in the target)."""
-
-
-def signed(v: int, w: bool) -> int:
-    bits = 64 if w else 32
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >> (bits - 1) else v
 
 
 class Lowering:

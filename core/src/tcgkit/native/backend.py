@@ -27,7 +27,7 @@ import ctypes
 from abc import abstractmethod
 from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..exec.cpu import CPU, jmp_cache_index
 from ..exec.tb import TB
@@ -36,7 +36,7 @@ from ..target import GuestTarget
 from ..tcg.context import TCGContext
 from ..tcg.ir import Helper, Op
 from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED, opdef
-from ..tcg.regalloc import Allocation, Backend, allocate
+from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile, allocate
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
 from .memory import ExecPage, NativeCPU, TLBMirror
@@ -71,6 +71,32 @@ class Lowered:
     insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
 
 
+@dataclass(frozen=True)
+class ConstraintView:
+    """The register allocator's view of a host: its register file and, per op, the
+    constraint and whether a constant may be an immediate (``regalloc.Backend``)."""
+
+    regs: RegisterFile
+    constraint: Callable[[Op], OpConstraint]
+    imm_ok: Callable[[Op, int, int], bool]
+
+
+def capstone_text(code: bytes, addr: int, arch: str, mode: str) -> str:
+    """Capstone's disassembly of ``code`` (its hex when capstone is not installed);
+    ``arch``/``mode`` name capstone constants (``CS_ARCH_X86``, ``CS_MODE_64``; a
+    mode may be ``A|B``)."""
+    try:
+        import capstone
+    except ImportError:
+        return code.hex()
+    flags = 0
+    for name in mode.split("|"):
+        flags |= getattr(capstone, name)
+    md = capstone.Cs(getattr(capstone, arch), flags)
+    return "\n".join(f"0x{i.address:016x}:  {i.mnemonic} {i.op_str}".rstrip()
+                     for i in md.disasm(code, addr))  # fmt: skip
+
+
 class NativeCode:
     """Where a TB's machine code is: the checked entry, the entry Python uses, the
     goto_tb patch sites (host addresses)."""
@@ -89,6 +115,11 @@ class NativeHost(HostBackend):
 
     needs_executable_buffer = True
     allocator: Backend
+    #: reach of the direct branch a goto_tb site is patched with (None: the whole
+    #: code buffer); beyond it the site branches to its far stub, whose 8-byte
+    #: literal, at ``far_literal`` bytes into the stub, is written first
+    branch_range: ClassVar[int | None] = None
+    far_literal: ClassVar[int] = 0
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -328,7 +359,13 @@ class NativeHost(HostBackend):
         site = tb.host.sites[slot]
         if site is None:
             return
-        self._patch(site, dest.host.entry)
+        target = dest.host.entry
+        reach = self.branch_range
+        if reach is not None and not -reach <= target - site < reach:
+            far = tb.host.far[slot]
+            self.write_code(far + self.far_literal, target.to_bytes(8, "little"))
+            target = far
+        self._patch(site, target)
         tb.jmp_dest[slot] = dest
 
     def unlink(self, tb: TB, slot: int) -> None:

@@ -10,6 +10,7 @@ Everything is freed by ``release()``.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import mmap
 from collections.abc import Callable
 
@@ -17,6 +18,17 @@ from ..tcg.region import _libc, _map
 from . import layout as L
 
 ENTRY = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def libgcc_clear_cache() -> Callable[[int, int], None]:
+    """``flush(addr, size)`` through libgcc's ``__clear_cache``: the data-cache clean
+    and instruction-cache invalidate that hosts with split caches (AArch64, Power)
+    need after code is written."""
+    lib = ctypes.CDLL(ctypes.util.find_library("gcc_s") or "libgcc_s.so.1")
+    clear = lib["__clear_cache"]
+    clear.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+    clear.restype = None
+    return lambda addr, size: clear(addr, addr + size)
 
 
 class NativeCPU:

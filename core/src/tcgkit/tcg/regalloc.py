@@ -64,6 +64,15 @@ class OpConstraint:
     clobbers: tuple[str, ...] = ()
 
 
+def call_constraint(op: Op, arg_regs: tuple[str, ...]) -> OpConstraint:
+    """A helper call's constraint: its inputs in the host's argument registers
+    ``arg_regs`` (after the CPU-state pointer), its output anywhere."""
+    n = len(op.ins)
+    if n > len(arg_regs):
+        raise ValueError(f"helper {op.consts[0].name!r}: at most {len(arg_regs)} arguments")
+    return OpConstraint(("r",) * op.n_out, arg_regs[:n])
+
+
 class Backend(Protocol):
     regs: RegisterFile
 
