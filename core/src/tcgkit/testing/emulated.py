@@ -6,7 +6,8 @@ ARCH``), run under ``qemu-<machine>-static -L``, where the host backend for
 that architecture is the native one and ``auto`` picks it. From the test
 machine: ``run(...)`` runs a command there; ``engine_tests`` runs tcgkit's
 engine tests; ``examples`` runs the example programs and returns what each
-printed, with the engine's statistics.
+printed, with the engine's statistics; ``check_engine_tests`` and
+``check_examples`` are the assertions every emulated host's tests make.
 """
 
 from __future__ import annotations
@@ -72,3 +73,22 @@ class Emulated:
         if res.returncode:
             raise AssertionError(res.stderr[-3000:])
         return json.loads(res.stdout.splitlines()[-1])
+
+    def check_engine_tests(self) -> None:
+        """Assert that the engine tests pass there, with nothing skipped."""
+        res = self.engine_tests()
+        assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+        assert " passed" in res.stdout and " skipped" not in res.stdout
+
+    def check_examples(self, programs: list[Path], host: str) -> None:
+        """Assert that each example run there, on ``host``, prints and exits as under
+        qemu-aarch64 (the guest oracle)."""
+        oracle = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+        assert oracle is not None, "qemu-aarch64 (the guest oracle) is missing"
+        got = self.examples(programs)
+        for program in programs:
+            want = subprocess.run([oracle, str(program)], capture_output=True, timeout=600)
+            out_hex, code, ran_on, code_bytes, insns = got[str(program)]
+            assert ran_on == host
+            assert (bytes.fromhex(out_hex), code) == (want.stdout, want.returncode), program.name
+            assert code_bytes > 0 and insns > 0
