@@ -278,9 +278,7 @@ def _unary(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
         a.dp1(3, d, x, True)
     elif base in ("ext8s", "ext16s", "ext32s", "ext_i32_i64"):
         bits = {"ext8s": 8, "ext16s": 16}.get(base, 32)
-        a.bfm(0, d, x, 0, bits - 1, sf or bits == 32)
-        if not sf and bits < 32:
-            pass  # sbfm on w registers zero-extends into the upper half
+        a.bfm(0, d, x, 0, bits - 1, sf or bits == 32)  # a w form zeroes the upper half
     elif base in ("ext8u", "ext16u"):
         a.bfm(2, d, x, 0, 7 if base == "ext8u" else 15, False)
     elif base in ("ext32u", "extrl_i64_i32", "extu_i32_i64"):

@@ -16,7 +16,7 @@ from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
-from .encoder import SP, ZR
+from .encoder import EQ, HI, MI, SP, VS, ZR
 from .lower import ENV, FPCR_DN, FPCR_RMODE, TMP0, TMP1, Lowering, LoweringError
 
 RNA = RoundingMode.NEAREST_AWAY
@@ -95,8 +95,6 @@ def _arith(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 
 def _fcmp(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
-    from .encoder import EQ, MI, VS
-
     a = L_.a
     dbl = _double(op)
     a.fmov_to_fp(0, ins[0], dbl)
@@ -114,8 +112,6 @@ def _fcmp(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 def _fclass(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """0 number, 1 signalling NaN, 2 quiet NaN (integer ops on the encoding)."""
-    from .encoder import HI
-
     a = L_.a
     dbl = _double(op)
     bits = 64 if dbl else 32

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import MemOp
 
@@ -150,8 +151,6 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
 
 def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     """Jump to the TB the jump cache holds for the pc in ``ins[0]``, or exit to look it up."""
-    from tcgkit.tcg.ops import EXIT_LOOKUP
-
     a = L_.a
     pc = ins[0]
     miss = Label()

@@ -67,10 +67,8 @@ def result(L_: Lowering, d: int, f: int, double: bool) -> None:
     """d <- f's encoding, or the default NaN if f holds a NaN."""
     a = L_.a
     done = Label()
-    from_fpr(L_, d, f, double) if double else None
     a.fcmpu(f, f)
-    if not double:
-        from_fpr(L_, d, f, double)
+    from_fpr(L_, d, f, double)  # moves and conversions leave CR0 alone
     a.bc(BO_FALSE, E.SO, done)
     a.mov_imm(d, DNAN[double])
     a.bind(done)
@@ -153,7 +151,6 @@ def _fclass(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L_.a
     dbl = _double(op)
     x = ins[0]
-    bits = 64 if dbl else 32
     quiet = 51 if dbl else 22
     if dbl:
         a.rldicr(TMP0, x, 1, 62)  # << 1: drop the sign
@@ -166,7 +163,6 @@ def _fclass(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.addi(TMP0, TMP0, 1)
     a.li(R0, 0)
     a.isel(d, TMP0, R0, E.GT)
-    del bits
 
 
 def _minmax(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
@@ -290,8 +286,7 @@ def _ftoi(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     if bits == 32:
         a.unary_x(986, d, d) if sgn else a.rldicl(d, d, 0, 32)
     a.fcmpu(0, 0)  # NaN -> 0
-    a.li(R0, 0)
-    a.isel(d, 0, d, E.SO)
+    a.isel(d, 0, d, E.SO)  # ra = 0: the value 0
 
 
 def float_op(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
