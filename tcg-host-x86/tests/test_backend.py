@@ -133,10 +133,7 @@ def test_generated_code_runs_with_the_gil_released() -> None:
 
         t = threading.Thread(target=spin)
         t.start()
-        t0 = time.monotonic()
         emu.emu_start(CODE, 0)  # an infinite chained loop: only emu_stop ends it
-        elapsed = time.monotonic() - t0
         t.join()
         assert done.is_set() and ticks[0] > 10_000  # Python ran meanwhile
         assert emu.reg_read("r0") > 1_000_000
-        assert elapsed < 5
