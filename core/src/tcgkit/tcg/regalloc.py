@@ -248,7 +248,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
     """Assign registers to ``ops`` (after ``liveness``); see the module docstring."""
     st = _State(be)
     regs = be.regs
-    parsed: dict[int, tuple[list[int | None], list[bool], set[int]]] = {}
+    # keyed by the constraint itself (frozen, hashable): backends may build a fresh
+    # one per op, and an id() could then be reused by a different constraint
+    parsed: dict[OpConstraint, tuple[list[int | None], list[bool], set[int]]] = {}
     call_clobbered = set(regs.call_clobbered)
     for op in ops:
         opc = op.opc
@@ -267,9 +269,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         if flags & OpFlag.MEM:
             st.sync((TempKind.GLOBAL,), drop=False)  # the access may fault
         con = be.constraint(op)
-        pc = parsed.get(id(con))
+        pc = parsed.get(con)
         if pc is None:
-            pc = parsed[id(con)] = _parse(con, regs)
+            pc = parsed[con] = _parse(con, regs)
         wants, imms, con_clobbers = pc
         n_con = len(wants)
         busy: set[int] = set()
@@ -354,6 +356,17 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 r = src
             elif c in ("r", "&r"):
                 avoid = busy if c == "&r" else busy - reusable
+                if c == "r" and all(x in avoid or x in out_regs or x in clobbered
+                                    for x in regs.order):  # fmt: skip
+                    # every register is an operand: an input global may give up its
+                    # register once its memory home is written (the op still reads it)
+                    for x in in_ops:
+                        t_in = st.temp_in.get(x) if isinstance(x, int) else None
+                        if t_in is not None and t_in.kind is TempKind.GLOBAL:
+                            if id(t_in) in st.dirty:
+                                st.store(x, t_in)
+                            reusable.add(x)
+                    avoid = busy - reusable
                 r = st.free_reg(avoid | set(out_regs) | clobbered)
             else:
                 r = regs.number(c)
