@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 CC=${CC:-aarch64-linux-gnu-gcc}
 python3 src/gen_manyfuncs.py > src/manyfuncs.c
+python3 src/gen_coldcode.py > src/coldcode.c
 CFLAGS="-O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -Wall"
 for src in src/*.c; do
     name=$(basename "$src" .c)

@@ -21,13 +21,14 @@ The CPU state is an array of 8-byte little-endian slots (see
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import InvalidInstructionError
+from .errors import InvalidInstructionError, MemoryAccessError
 from .tcg.context import TCGContext
 from .tcg.ir import Helper
 
@@ -70,12 +71,37 @@ class DisasContext:
     num_insns: int = 0
     insn_start_pc: int = 0  # address of the instruction being translated
     extra: dict[str, Any] = field(default_factory=dict)  # target scratch
+    #: reads code without hooks or guest errors (raising the memory API's own
+    #: ``MemoryAccessError``), so that ``fetch`` can read ahead; None: every fetch
+    #: goes through ``fetch_code``
+    read_ahead: Callable[[int, int], bytes] | None = field(default=None, repr=False)
+    #: code read ahead up to the next 4 KiB boundary, and the address of its first byte
+    _window: bytes = field(default=b"", repr=False)
+    _window_at: int = field(default=0, repr=False)
 
     def fetch(self, size: int) -> bytes:
         """Read ``size`` bytes of code at ``self.pc`` and advance past them."""
-        data = self.fetch_code(self.pc, size)
-        self.pc += size
-        return data
+        pc = self.pc
+        off = pc - self._window_at
+        window = self._window
+        if off < 0 or off + size > len(window):
+            window = self._read_ahead(pc, size)
+            off = 0
+        self.pc = pc + size
+        return window[off : off + size]
+
+    def _read_ahead(self, pc: int, size: int) -> bytes:
+        """The code from ``pc`` to the next 4 KiB boundary in one read (at least
+        ``size`` bytes); just ``size`` bytes through ``fetch_code`` when that cannot
+        be read, so that a fault is raised (hooks fired, pc named) as without it."""
+        window = b""
+        if self.read_ahead is not None:
+            with contextlib.suppress(MemoryAccessError):
+                window = self.read_ahead(pc, max((pc | 0xFFF) + 1 - pc, size))
+        if len(window) < size:
+            window = self.fetch_code(pc, size)
+        self._window, self._window_at = window, pc
+        return window
 
     def invalid(self, insn: int | bytes, reason: str = "") -> InvalidInstructionError:
         """The error to raise for an instruction the target does not implement."""

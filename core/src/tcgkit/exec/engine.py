@@ -208,6 +208,11 @@ class Engine:
         return self._faulting(None, "fetch", addr, size, 0,
                               lambda: self.aspace.read(addr, size, access="fetch"))  # fmt: skip
 
+    def read_code(self, addr: int, size: int) -> bytes:
+        """Code bytes for translation's read-ahead: no hooks, and the memory API's
+        own exceptions (``MemoryAccessError``) rather than guest errors."""
+        return self.aspace.read(addr, size, access="fetch")
+
     def code_written(self, cpu: CPU, addr: int, size: int) -> None:
         self.invalidate_code(addr, addr + size, cpu)
 

@@ -138,7 +138,9 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     max_insns = cflags & CF_COUNT_MASK or target.max_insns
     for attempt in range(2):
         ctx.reset()
-        dc = DisasContext(ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code)
+        dc = DisasContext(
+            ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code
+        )
         translator_loop(engine, cpu, dc)
         tb = TB(pc, cs_base, flags, cflags, target.page_bits)
         tb.size = dc.pc - pc

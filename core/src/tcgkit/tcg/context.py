@@ -100,7 +100,7 @@ class TCGContext:
     def temp(self, type: TCGType = I64, *, local: bool = False) -> Temp:
         """A new temporary: BB-scoped, or TB-scoped with ``local=True``."""
         kind = TempKind.TB if local else TempKind.BB
-        t = Temp(type, kind, len(self.globals) + len(self.temps))
+        t = Temp(type, kind, len(self._globals) + len(self.temps))
         self.temps.append(t)
         return t
 
@@ -134,25 +134,33 @@ class TCGContext:
     def emit(self, opc: str, *args: Any) -> Op:
         """Append ``opc`` with ``args``; ints in temp positions become constants."""
         d = OPS[opc]
-        n = d.n_out + d.n_in
+        n_out = d.n_out
+        n = n_out + d.n_in
         if len(args) != n + d.n_const:
             raise TypeError(
                 f"{opc} takes {d.n_out} outputs, {d.n_in} inputs and constants "
                 f"{d.consts}; got {len(args)} arguments"
             )
         fixed = list(args)
-        for i in range(d.n_out):
-            _check(opc, fixed[i], d.type, "output")
-        for j, ty in enumerate(d.in_types):
-            a = fixed[d.n_out + j]
-            if isinstance(a, int):
-                fixed[d.n_out + j] = self.const(ty, a)
+        ty = d.type
+        for i in range(n_out):
+            t = fixed[i]
+            if t.__class__ is not Temp or t.type is not ty or t.kind is _CONST:
+                _check(opc, t, ty, "output")
+        j = n_out
+        for ty in d.in_types:
+            a = fixed[j]
+            if a.__class__ is Temp:
+                if a.type is not ty:
+                    _check(opc, a, ty, "input")
+            elif isinstance(a, int):
+                fixed[j] = self.const(ty, a)
             else:
                 _check(opc, a, ty, "input")
-        for name, value in zip(d.consts, fixed[n:], strict=True):
-            if name == "label":
-                value.refs += 1 if opc != "set_label" else 0
-        op = Op(opc, fixed, d.n_out, d.n_in, defn=d)
+            j += 1
+        if opc in _BRANCHES:
+            fixed[-1].refs += 1  # the label, always the last constant
+        op = Op(opc, fixed, n_out, d.n_in, defn=d)
         self.ops.append(op)
         return op
 
@@ -199,7 +207,13 @@ class TCGContext:
         self.emit("mb", kind)
 
 
+_CONST = TempKind.CONST
+#: ops whose last constant is a label they branch to (set_label defines it instead)
+_BRANCHES = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("label",)) - {"set_label"}
+
+
 def _check(opc: str, t: object, ty: TCGType | None, role: str) -> None:
+    """Raise the TypeError that says what is wrong with operand ``t`` (if anything)."""
     if not isinstance(t, Temp):
         raise TypeError(f"{opc}: {role} must be a Temp, not {t!r}")
     if ty is not None and t.type is not ty:
@@ -212,8 +226,10 @@ def _width_generic(base: str, variants: dict[TCGType, OpDef]) -> Callable[..., O
     """A builder method that picks the i32 or i64 variant from its first temp."""
 
     def method(self: TCGContext, *args: Any) -> Op:
-        first = next((a for a in args if isinstance(a, Temp)), None)
-        if first is None:
+        for first in args:
+            if first.__class__ is Temp:
+                break
+        else:
             raise TypeError(f"{base}: needs at least one temp to know its width")
         d = variants.get(first.type)
         if d is None:

@@ -20,38 +20,54 @@ from .ir import Op, Temp, TempKind
 from .ops import OpFlag
 from .types import CallFlags
 
+_EXIT = OpFlag.EXIT
+_BB_END = OpFlag.BB_END
+_COND_BRANCH = OpFlag.COND_BRANCH
+_SIDE_EFFECTS = OpFlag.SIDE_EFFECTS
+_MEM = OpFlag.MEM
+_CALL = OpFlag.CALL
+_CONST = TempKind.CONST
+
 
 def liveness(ctx: TCGContext) -> None:
     """Remove dead ops from ``ctx.ops`` and set ``op.life`` on the rest."""
-    globals_ = set(ctx.globals)
-    tb_temps = {t for t in ctx.temps if t.kind is TempKind.TB}
+    globals_ = frozenset(ctx.globals)
+    tb_temps = frozenset(t for t in ctx.temps if t.kind is TempKind.TB)
+    at_bb_end = globals_ | tb_temps
     live: set[Temp] = set(globals_)
     kept: list[Op] = []
     for op in reversed(ctx.ops):
-        flags = op.flags
-        if flags & OpFlag.EXIT:
+        flags = op.defn.flags
+        if flags & _EXIT:
             live = set(globals_)
-        elif flags & OpFlag.BB_END:
-            live = globals_ | tb_temps | (live if flags & OpFlag.COND_BRANCH else set())
-        if op.opc == "call":
-            removable = op.consts[0].flags & CallFlags.NO_SIDE_EFFECTS
-            if removable and not any(t in live for t in op.outs):
-                continue
-        elif not flags & OpFlag.SIDE_EFFECTS and op.n_out and not any(t in live for t in op.outs):
-            continue
-        for t in op.outs:
+        elif flags & _BB_END:
+            live = set(at_bb_end) if not flags & _COND_BRANCH else live | at_bb_end
+        n_out = op.n_out
+        args = op.args
+        if flags & _CALL:
+            removable = args[-1].flags & CallFlags.NO_SIDE_EFFECTS
+        else:
+            removable = n_out and not flags & _SIDE_EFFECTS
+        if removable:
+            for t in args[:n_out]:
+                if t in live:
+                    break
+            else:
+                continue  # every output is dead (a pure call without outputs too)
+        for t in args[:n_out]:
             live.discard(t)
-        if flags & OpFlag.MEM or (
-            op.opc == "call" and not op.consts[0].flags & CallFlags.NO_READ_GLOBALS
-        ):
+        if flags & _MEM or (flags & _CALL and not args[-1].flags & CallFlags.NO_READ_GLOBALS):
             live |= globals_
         life = 0
-        for i, t in enumerate(op.ins):
-            if t.kind is TempKind.CONST:
-                continue
-            if t not in live:
-                life |= 1 << i
-                live.add(t)
+        n_in = op.n_in
+        if n_in:
+            for i in range(n_in):
+                t = args[n_out + i]
+                if t.kind is _CONST:
+                    continue
+                if t not in live:
+                    life |= 1 << i
+                    live.add(t)
         op.life = life
         kept.append(op)
     kept.reverse()

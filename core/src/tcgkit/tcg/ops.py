@@ -30,7 +30,7 @@ reference is ``tcgkit.tcg.semantics``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .types import I32, I64, TCGType
 
@@ -61,10 +61,10 @@ class OpDef:
     type: TCGType | None  # operand width, None for width-less ops
     base: str  # the name without its width suffix: "add" for add_i64
     in_types: tuple[TCGType, ...] = ()  # width of each input
+    n_const: int = field(init=False)  # len(consts), read for every emitted op
 
-    @property
-    def n_const(self) -> int:
-        return len(self.consts)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_const", len(self.consts))
 
 
 _IN_TYPES = {

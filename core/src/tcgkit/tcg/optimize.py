@@ -19,7 +19,7 @@ from .context import TCGContext
 from .ir import Op, Temp, TempKind
 from .ops import OPS, OpFlag
 from .semantics import SEMANTICS, cond_holds, evaluate
-from .types import CallFlags, Cond
+from .types import I32, I64, CallFlags, Cond
 
 # ops whose results depend only on their inputs and constants (foldable)
 _PURE = {
@@ -78,14 +78,25 @@ class _Knowledge:
         self.users.setdefault(src, set()).add(dst)
 
 
+_MOV = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
+_BR = OPS["br"]
+_FOLDABLE = _PURE | {d.name for d in OPS.values() if d.base == "brcond"}
+_LABEL = OpFlag.LABEL
+_BB_END = OpFlag.BB_END
+_CONST = TempKind.CONST
+
+
 def optimize(ctx: TCGContext) -> None:
     """Rewrite ``ctx.ops`` in place."""
     k = _Knowledge()
+    consts, copies, users = k.consts, k.copies, k.users
+    const = ctx.const
     out: list[Op] = []
     unreachable = False
     for op in ctx.ops:
-        flags = op.flags
-        if op.opc == "set_label":
+        d = op.defn
+        flags = d.flags
+        if flags & _LABEL:
             unreachable = False
             k.forget_all()
             out.append(op)
@@ -95,23 +106,31 @@ def optimize(ctx: TCGContext) -> None:
             continue
         # inputs: through copies to representatives, known values to constants
         n_out, n_in = op.n_out, op.n_in
-        for i in range(n_out, n_out + n_in):
-            t = k.resolve(op.args[i])
-            v = k.value(t)
-            op.args[i] = ctx.const(t.type, v) if v is not None else t
-        new = _fold(ctx, op, k) if op.opc in _PURE or op.defn.base == "brcond" else op
-        if new is None:
-            continue
-        op = new
-        if op.opc == "call" and not op.consts[0].flags & CallFlags.NO_WRITE_GLOBALS:
+        if n_in and (consts or copies):
+            args = op.args
+            for i in range(n_out, n_out + n_in):
+                t = args[i]
+                if t.kind is _CONST:
+                    continue
+                t = copies.get(t, t)
+                v = consts.get(t)
+                args[i] = const(t.type, v) if v is not None else t
+        if op.opc in _FOLDABLE:
+            op = _fold(ctx, op, k)
+            if op is None:
+                continue
+            d = op.defn
+        elif op.opc == "call" and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
             k.forget_globals()
-        for t in op.outs:
-            k.forget(t)
-        if op.defn.base == "mov":
+        for t in op.args[: op.n_out]:
+            if t in consts or t in copies or t in users:
+                k.forget(t)
+        base = d.base
+        if base == "mov":
             k.set_copy(op.args[0], op.args[1])
-        elif op.defn.base == "movi":
-            k.consts[op.args[0]] = op.args[1]
-        if flags & OpFlag.BB_END and not flags & OpFlag.LABEL:
+        elif base == "movi":
+            consts[op.args[0]] = op.args[1]
+        if flags & _BB_END:
             # after a branch or an exit, control may arrive only through a label
             k.forget_all()
             if op.opc in ("br", "exit_tb", "goto_ptr"):
@@ -126,26 +145,30 @@ def _drop_label_ref(op: Op) -> None:
 
 
 def _mov(ctx: TCGContext, op: Op, src: Temp) -> Op:
-    d = op.defn
-    return Op.make(f"mov_{d.type.suffix}", [op.args[0], src])
+    d = _MOV[op.defn.type]
+    return Op(d.name, [op.args[0], src], 1, 1, defn=d)
 
 
 def _movi(ctx: TCGContext, op: Op, out: Temp, value: int) -> Op:
-    return Op.make(f"mov_{out.type.suffix}", [out, ctx.const(out.type, value)])
+    d = _MOV[out.type]
+    return Op(d.name, [out, ctx.const(out.type, value)], 1, 1, defn=d)
 
 
 def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
     """A simpler op computing the same thing, the same op, or None to delete it."""
     d = op.defn
     w = d.type.value if d.type is not None else 64
-    ins = op.ins
-    vals = [k.value(t) for t in ins]
+    ins = op.args[op.n_out : op.n_out + op.n_in]
+    # inputs were resolved already: a known value is a constant temp by now
+    vals = [t.value if t.kind is _CONST else None for t in ins]
+    if d.n_in == 2 and vals[0] is None and vals[1] is None and ins[0] is not ins[1]:
+        return op  # nothing known, no identity applies
     if d.base == "brcond":
         a, b = vals
         if a is not None and b is not None:
             label = op.consts[1]
             if cond_holds(op.consts[0], a, b, w):
-                return Op.make("br", [label])
+                return Op("br", [label], 0, 0, defn=_BR)
             label.refs -= 1
             return None
         if ins[0] is ins[1] and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
@@ -153,7 +176,7 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
             if op.consts[0] == Cond.NE:
                 label.refs -= 1
                 return None
-            return Op.make("br", [label])
+            return Op("br", [label], 0, 0, defn=_BR)
         return op
     if all(v is not None for v in vals) and d.n_out == 1 and d.base != "mov":
         [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]

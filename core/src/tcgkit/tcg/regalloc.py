@@ -38,8 +38,8 @@ Invariants (what the emitter may rely on):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .ir import Op, Temp, TempKind
@@ -81,12 +81,22 @@ class Backend(Protocol):
     def imm_ok(self, op: Op, index: int, value: int) -> bool: ...
 
 
-@dataclass(frozen=True)
 class Const:
-    value: int
+    """A constant input encoded as an immediate (compared by identity: the
+    allocator tests ``r in in_ops`` against register numbers for every input)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Const({self.value:#x})"
 
 
-@dataclass(slots=True)
+_NO_REGS: tuple[int, ...] = ()
+
+
 class Insn:
     """One element of the allocated stream.
 
@@ -96,102 +106,134 @@ class Insn:
     global's state offset, or a stack slot at ``slot``).
     """
 
-    kind: str
-    op: Op | None = None
-    outs: list[int] = field(default_factory=list)
-    ins: list[int | Const] = field(default_factory=list)
-    dst: int = -1
-    src: int = -1
-    value: int = 0
-    temp: Temp | None = None
-    slot: int = -1
+    __slots__ = ("dst", "ins", "kind", "op", "outs", "slot", "src", "temp", "value")
+
+    def __init__(self, kind: str, op: Op | None = None, outs: Sequence[int] = _NO_REGS,
+                 ins: Sequence[int | Const] = _NO_REGS, dst: int = -1, src: int = -1,
+                 value: int = 0, temp: Temp | None = None, slot: int = -1) -> None:  # fmt: skip
+        self.kind = kind
+        self.op = op
+        self.outs = outs
+        self.ins = ins
+        self.dst = dst
+        self.src = src
+        self.value = value
+        self.temp = temp
+        self.slot = slot
+
+    def __repr__(self) -> str:
+        if self.kind == "op":
+            return f"Insn(op {self.op!r} outs={list(self.outs)} ins={list(self.ins)})"
+        return (f"Insn({self.kind} dst={self.dst} src={self.src} value={self.value:#x} "
+                f"temp={self.temp!r} slot={self.slot})")  # fmt: skip
 
 
 @dataclass
 class Allocation:
     insns: list[Insn]
     frame_size: int  # bytes of stack slots used for TB-scoped temps and spills
-    slots: dict[int, int]  # id(temp) -> frame offset
+    slots: dict[Temp, int]  # temp -> frame offset
 
 
 class _State:
+    """The allocator's bookkeeping for one TB. Values are keyed by the ``Temp``
+    itself (identity hash): a temp is in ``reg_of`` exactly when some register's
+    ``temp_in`` entry is it."""
+
     def __init__(self, be: Backend) -> None:
         self.be = be
         self.regs = be.regs
-        self.reg_of: dict[int, int] = {}  # id(temp) -> register
+        self.order = be.regs.order
+        self.reg_of: dict[Temp, int] = {}  # temp -> register
         self.temp_in: dict[int, Temp] = {}  # register -> temp
-        self.dirty: set[int] = set()  # id(temp) whose register copy is newer than memory
+        self.dirty: set[Temp] = set()  # temps whose register copy is newer than memory
         self.out: list[Insn] = []
-        self.slots: dict[int, int] = {}
+        self.slots: dict[Temp, int] = {}
         self.frame = 0
 
     # -- memory homes --------------------------------------------------------------
 
     def slot(self, t: Temp) -> int:
-        key = id(t)
-        if key not in self.slots:
-            self.slots[key] = self.frame
+        s = self.slots.get(t)
+        if s is None:
+            s = self.slots[t] = self.frame
             self.frame += 8
-        return self.slots[key]
+        return s
 
     def store(self, r: int, t: Temp) -> None:
-        slot = -1 if t.kind is TempKind.GLOBAL else self.slot(t)
-        self.out.append(Insn("store", src=r, temp=t, slot=slot))
-        self.dirty.discard(id(t))
+        slot = -1 if t.kind is _GLOBAL else self.slot(t)
+        self.out.append(Insn("store", None, _NO_REGS, _NO_REGS, -1, r, 0, t, slot))
+        self.dirty.discard(t)
 
     def load(self, r: int, t: Temp) -> None:
-        slot = -1 if t.kind is TempKind.GLOBAL else self.slot(t)
-        self.out.append(Insn("load", dst=r, temp=t, slot=slot))
+        slot = -1 if t.kind is _GLOBAL else self.slot(t)
+        self.out.append(Insn("load", None, _NO_REGS, _NO_REGS, r, -1, 0, t, slot))
 
     # -- register bookkeeping --------------------------------------------------------------
 
     def bind(self, t: Temp, r: int, dirty: bool) -> None:
-        self.unbind_reg(r)
-        old = self.reg_of.get(id(t))
+        temp_in = self.temp_in
+        reg_of = self.reg_of
+        prev = temp_in.get(r)
+        if prev is not None:
+            del reg_of[prev]
+        old = reg_of.get(t)
         if old is not None:
-            del self.temp_in[old]
-        self.reg_of[id(t)] = r
-        self.temp_in[r] = t
+            del temp_in[old]
+        reg_of[t] = r
+        temp_in[r] = t
         if dirty:
-            self.dirty.add(id(t))
+            self.dirty.add(t)
 
     def unbind_reg(self, r: int) -> None:
         t = self.temp_in.pop(r, None)
         if t is not None:
-            del self.reg_of[id(t)]
+            del self.reg_of[t]
 
     def evict(self, r: int) -> None:
         """Free ``r``, saving its value to memory first if memory is stale."""
         t = self.temp_in.get(r)
         if t is None:
             return
-        if id(t) in self.dirty:
+        if t in self.dirty:
             self.store(r, t)
-        self.unbind_reg(r)
+        del self.temp_in[r]
+        del self.reg_of[t]
 
-    def free_reg(self, busy: set[int]) -> int:
-        for r in self.regs.order:
-            if r not in self.temp_in and r not in busy:
+    def free_reg(self, busy: set[int] | frozenset[int]) -> int:
+        temp_in = self.temp_in
+        for r in self.order:
+            if r not in temp_in and r not in busy:
                 return r
-        for r in self.regs.order:  # spill: prefer a clean value (no store needed)
-            t = self.temp_in.get(r)
-            if r not in busy and t is not None and id(t) not in self.dirty:
+        dirty = self.dirty
+        for r in self.order:  # spill: prefer a clean value (no store needed)
+            if r not in busy and temp_in.get(r) not in dirty:
                 self.evict(r)
                 return r
-        for r in self.regs.order:
+        for r in self.order:
             if r not in busy:
                 self.evict(r)
                 return r
         raise RuntimeError("register allocation: every register is pinned by one op")
 
+    def sync_globals(self) -> None:
+        """Store dirty globals (their registers stay valid)."""
+        dirty = self.dirty
+        if dirty:
+            for r, t in list(self.temp_in.items()):
+                if t in dirty and t.kind is _GLOBAL:
+                    self.store(r, t)
+
     def sync(self, kinds: tuple[TempKind, ...], drop: bool) -> None:
         """Store dirty values of these kinds; with ``drop`` also forget their registers."""
+        dirty = self.dirty
         for r, t in list(self.temp_in.items()):
             if t.kind in kinds:
-                if id(t) in self.dirty:
+                if t in dirty:
                     self.store(r, t)
                 if drop:
-                    self.unbind_reg(r)
+                    del self.temp_in[r]
+                    del self.reg_of[t]
 
     def forget_all(self) -> None:
         self.reg_of.clear()
@@ -202,7 +244,7 @@ class _State:
 
     def materialize(self, t: Temp, want: int | None, busy: set[int]) -> int:
         """A register holding ``t`` (``want`` if given), loading or moving as needed."""
-        cur = self.reg_of.get(id(t))
+        cur = self.reg_of.get(t)
         if want is None:
             if cur is not None:
                 return cur
@@ -211,181 +253,222 @@ class _State:
             if cur == want:
                 return want
             r = want
-            if r in self.temp_in:
-                other = self.temp_in[r]
+            other = self.temp_in.get(r)
+            if other is not None:
                 avoid = busy | {r} | ({cur} if cur is not None else set())
-                if all(x in avoid or x in self.temp_in for x in self.regs.order):
+                temp_in = self.temp_in
+                if all(x in avoid or x in temp_in for x in self.order):
                     self.evict(r)  # nowhere free to move it: back to memory
                 else:
                     dest = self.free_reg(avoid)
-                    self.out.append(Insn("mov", dst=dest, src=r))
-                    self.bind(other, dest, id(other) in self.dirty)
-                cur = self.reg_of.get(id(t))
+                    self.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, r))
+                    self.bind(other, dest, other in self.dirty)
+                cur = self.reg_of.get(t)
             if cur is not None:
-                self.out.append(Insn("mov", dst=r, src=cur))
-                self.bind(t, r, id(t) in self.dirty)
+                self.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r, cur))
+                self.bind(t, r, t in self.dirty)
                 return r
-        if t.kind is TempKind.CONST:
-            self.out.append(Insn("movi", dst=r, value=t.value))
+        if t.kind is _CONST:
+            self.out.append(Insn("movi", None, _NO_REGS, _NO_REGS, r, -1, t.value))
         else:
             self.load(r, t)
         self.bind(t, r, False)  # constants too, for the op's duration (never dirty)
         return r
 
 
-def _parse(con: OpConstraint, regs: RegisterFile) -> tuple[list[int | None], list[bool], set[int]]:
-    """Per input: the fixed register wanted (None: any) and whether an immediate
-    may stand for it; the registers the op clobbers."""
-    want = [None if c in ("r", "ri") else regs.number(c) for c in con.ins]
-    imm = [c == "ri" for c in con.ins]
-    return want, imm, {regs.number(n) for n in con.clobbers}
+_GLOBAL = TempKind.GLOBAL
+_CONST = TempKind.CONST
+_TB = TempKind.TB
+_GLOBALS_AND_TB = (TempKind.GLOBAL, TempKind.TB)
+
+
+class _Parsed:
+    """An ``OpConstraint`` read once per TB: what ``allocate`` asks of it per op."""
+
+    __slots__ = ("clobbers", "con", "imms", "outs", "simple_ins", "wants")
+
+    def __init__(self, con: OpConstraint, regs: RegisterFile) -> None:
+        self.con = con  # held, so that its id() stays unique while this entry lives
+        self.wants = [None if c in ("r", "ri") else regs.number(c) for c in con.ins]
+        self.imms = [c == "ri" for c in con.ins]
+        self.clobbers = frozenset(regs.number(n) for n in con.clobbers)
+        self.outs = con.outs
+        self.simple_ins = all(w is None for w in self.wants)
 
 
 _PLAIN = frozenset(("insn_start", "mb", "goto_tb"))
+_BB_END_OR_EXIT = OpFlag.BB_END | OpFlag.EXIT
+_MEM = OpFlag.MEM
 
 
 def allocate(ops: list[Op], be: Backend) -> Allocation:
     """Assign registers to ``ops`` (after ``liveness``); see the module docstring."""
     st = _State(be)
     regs = be.regs
-    # keyed by the constraint itself (frozen, hashable): backends may build a fresh
-    # one per op, and an id() could then be reused by a different constraint
-    parsed: dict[OpConstraint, tuple[list[int | None], list[bool], set[int]]] = {}
-    call_clobbered = set(regs.call_clobbered)
+    order = regs.order
+    constraint = be.constraint
+    imm_ok = be.imm_ok
+    out = st.out
+    reg_of = st.reg_of
+    temp_in = st.temp_in
+    dirty = st.dirty
+    materialize = st.materialize
+    # keyed by id(constraint), the entry holding the constraint: backends may build
+    # a fresh one per op, and an id() must not be reused by another while cached
+    parsed: dict[int, _Parsed] = {}
+    call_clobbered = frozenset(regs.call_clobbered)
     for op in ops:
         opc = op.opc
         flags = op.defn.flags
         if opc in _PLAIN:
             if opc == "goto_tb":
                 # once linked, the jump leaves the TB here: the state must be complete
-                st.sync((TempKind.GLOBAL,), drop=False)
-            st.out.append(Insn("op", op=op))
+                st.sync_globals()
+            out.append(Insn("op", op))
             continue
         if opc == "set_label":
-            st.sync((TempKind.GLOBAL, TempKind.TB), drop=True)
+            st.sync(_GLOBALS_AND_TB, drop=True)
             st.forget_all()
-            st.out.append(Insn("op", op=op))
+            out.append(Insn("op", op))
             continue
-        if flags & OpFlag.MEM:
-            st.sync((TempKind.GLOBAL,), drop=False)  # the access may fault
-        con = be.constraint(op)
-        pc = parsed.get(con)
-        if pc is None:
-            pc = parsed[con] = _parse(con, regs)
-        wants, imms, con_clobbers = pc
+        if flags & _MEM:
+            st.sync_globals()  # the access may fault
+        con = constraint(op)
+        pc = parsed.get(id(con))
+        if pc is None or pc.con is not con:
+            pc = parsed[id(con)] = _Parsed(con, regs)
+        wants = pc.wants
         n_con = len(wants)
         busy: set[int] = set()
         in_ops: list[int | Const] = []
         scratch: list[int] = []
         call = opc == "call"
         if call:
-            helper = op.consts[0]
+            helper = op.args[-1]
             if not helper.flags & CallFlags.NO_READ_GLOBALS:
-                st.sync((TempKind.GLOBAL,), drop=False)
+                st.sync_globals()
         # inputs
-        ins = op.ins
+        n_out = op.n_out
+        ins = op.args[n_out : n_out + op.n_in]
         for i, t in enumerate(ins):
-            is_const = t.kind is TempKind.CONST
-            if is_const and i < n_con and imms[i] and be.imm_ok(op, i, t.value):
+            kind = t.kind
+            if kind is _CONST and i < n_con and pc.imms[i] and imm_ok(op, i, t.value):
                 in_ops.append(Const(t.value))
                 continue
-            r = st.materialize(t, wants[i] if i < n_con else None, busy)
-            if r in in_ops:  # an earlier input moved out of ``r``?
-                for j, x in enumerate(in_ops):
-                    if x == r and ins[j] is not t:
-                        moved = st.reg_of.get(id(ins[j]))
-                        if moved is None:  # it went back to memory: reload it elsewhere
-                            moved = st.materialize(ins[j], None, busy | {r})
-                        in_ops[j] = moved
-                        busy.add(moved)
+            want = wants[i] if i < n_con else None
+            r = reg_of.get(t) if want is None else None
+            if r is None:
+                r = materialize(t, want, busy)
+                if r in in_ops:  # an earlier input moved out of ``r``?
+                    for j, x in enumerate(in_ops):
+                        if x == r and ins[j] is not t:
+                            moved = reg_of.get(ins[j])
+                            if moved is None:  # it went back to memory: reload it elsewhere
+                                moved = materialize(ins[j], None, busy | {r})
+                            in_ops[j] = moved
+                            busy.add(moved)
             busy.add(r)
             in_ops.append(r)
-            if is_const:
+            if kind is _CONST:
                 scratch.append(r)
         # registers the op destroys: save what lives there (and is not an operand)
-        clobbered = con_clobbers | call_clobbered if call else con_clobbers
-        if flags & OpFlag.BB_END or flags & OpFlag.EXIT:
-            st.sync((TempKind.GLOBAL, TempKind.TB), drop=False)
+        clobbered = pc.clobbers | call_clobbered if call else pc.clobbers
+        bb_end = flags & _BB_END_OR_EXIT
+        if bb_end:
+            st.sync(_GLOBALS_AND_TB, drop=False)
+        life = op.life
         for r in clobbered:
-            t = st.temp_in.get(r)
+            t = temp_in.get(r)
             if t is None:
                 continue
             idx = [i for i, x in enumerate(in_ops) if x == r]
-            dies_here = all(op.life >> i & 1 for i in idx) if idx else False
-            if idx and dies_here:
+            if idx and all(life >> i & 1 for i in idx):
                 st.unbind_reg(r)  # consumed by this op, not needed afterwards
             else:
                 st.evict(r)
         # inputs that die here free their registers (after reading them); an output
         # may then take such a register unless its constraint is early-clobber (&r)
         reusable: set[int] = set()
-        for i, t in enumerate(ins):
-            x = in_ops[i]
-            dies = op.life >> i & 1 or t.kind is TempKind.CONST
-            if isinstance(x, int) and dies and st.temp_in.get(x) is t:
-                if t.kind is TempKind.GLOBAL and id(t) in st.dirty:
+        for i, x in enumerate(in_ops):
+            if x.__class__ is not int:
+                continue
+            t = ins[i]
+            if temp_in.get(x) is t and (life >> i & 1 or t.kind is _CONST):
+                if t.kind is _GLOBAL and t in dirty:
                     continue  # the global's only up-to-date copy: keep it
-                st.unbind_reg(x)
+                del temp_in[x]
+                del reg_of[t]
                 reusable.add(x)
-        reusable -= {x for x in in_ops if isinstance(x, int) and x in st.temp_in}
-        # an input whose memory home is up to date may also give up its register
-        reusable |= {x for x in in_ops if isinstance(x, int) and x in st.temp_in
-                     and id(st.temp_in[x]) not in st.dirty}  # fmt: skip
+        for x in in_ops:
+            if x.__class__ is int:
+                held = temp_in.get(x)
+                if held is not None:
+                    if held in dirty:
+                        reusable.discard(x)
+                    else:
+                        # an input whose memory home is up to date may give up its register
+                        reusable.add(x)
         # outputs
         out_regs: list[int] = []
-        outs = op.outs
+        outs = op.args[:n_out]
+        con_outs = pc.outs
         for k, t in enumerate(outs):
-            c = con.outs[k] if k < len(con.outs) else "r"
-            if c.isdigit():
+            c = con_outs[k] if k < len(con_outs) else "r"
+            if c == "r":
+                avoid = busy - reusable if reusable else busy
+                if all(x in avoid or x in out_regs or x in clobbered for x in order):
+                    # every register is an operand: an input global may give up its
+                    # register once its memory home is written (the op still reads it)
+                    for x in in_ops:
+                        t_in = temp_in.get(x) if x.__class__ is int else None
+                        if t_in is not None and t_in.kind is _GLOBAL:
+                            if t_in in dirty:
+                                st.store(x, t_in)
+                            reusable.add(x)
+                    avoid = busy - reusable
+                if out_regs or clobbered:
+                    avoid = avoid | set(out_regs) | clobbered
+                r = st.free_reg(avoid)
+            elif c.isdigit():
                 src = in_ops[int(c)]
-                assert isinstance(src, int), "an aliased input cannot be an immediate"
+                assert src.__class__ is int, "an aliased input cannot be an immediate"
                 if src in out_regs:
                     # an earlier output already took this register (the same value is
                     # two inputs): this output starts from a copy of it
                     dest = st.free_reg(busy | set(out_regs) | {src})
-                    st.out.append(Insn("mov", dst=dest, src=src))
+                    out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
                     st.unbind_reg(dest)
                     out_regs.append(dest)
                     continue
-                holder = st.temp_in.get(src)
+                holder = temp_in.get(src)
                 if holder is not None and holder is not t:
                     # the input is still needed afterwards: give it another register
                     dest = st.free_reg(busy | set(out_regs) | {src})
-                    st.out.append(Insn("mov", dst=dest, src=src))
-                    st.bind(holder, dest, id(holder) in st.dirty)
+                    out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
+                    st.bind(holder, dest, holder in dirty)
                 r = src
-            elif c in ("r", "&r"):
-                avoid = busy if c == "&r" else busy - reusable
-                if c == "r" and all(x in avoid or x in out_regs or x in clobbered
-                                    for x in regs.order):  # fmt: skip
-                    # every register is an operand: an input global may give up its
-                    # register once its memory home is written (the op still reads it)
-                    for x in in_ops:
-                        t_in = st.temp_in.get(x) if isinstance(x, int) else None
-                        if t_in is not None and t_in.kind is TempKind.GLOBAL:
-                            if id(t_in) in st.dirty:
-                                st.store(x, t_in)
-                            reusable.add(x)
-                    avoid = busy - reusable
-                r = st.free_reg(avoid | set(out_regs) | clobbered)
+            elif c == "&r":
+                r = st.free_reg(busy | set(out_regs) | clobbered)
             else:
                 r = regs.number(c)
-                if st.temp_in.get(r) is not None and st.temp_in[r] is not t:
+                holder = temp_in.get(r)
+                if holder is not None and holder is not t:
                     st.evict(r)
             out_regs.append(r)
-        st.out.append(Insn("op", op=op, outs=list(out_regs), ins=in_ops))
+        out.append(Insn("op", op, out_regs, in_ops))
         for t, r in zip(outs, out_regs, strict=True):
             st.bind(t, r, True)
         for r in scratch:
-            t = st.temp_in.get(r)
-            if t is not None and t.kind is TempKind.CONST:
-                st.unbind_reg(r)
-        if call and not op.consts[0].flags & CallFlags.NO_WRITE_GLOBALS:
+            t = temp_in.get(r)
+            if t is not None and t.kind is _CONST:
+                del temp_in[r]
+                del reg_of[t]
+        if call and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
-        if flags & OpFlag.BB_END or flags & OpFlag.EXIT:
+        if bb_end:
             st.forget_all()
-        elif flags & OpFlag.MEM:
-            pass  # globals were stored before; their registers are still valid
+        # after a guest memory access the globals were stored before it; their
+        # registers are still valid
     return Allocation(st.out, st.frame, st.slots)
 
 

@@ -8,22 +8,25 @@ from enum import IntEnum, IntFlag
 
 
 class TCGType(IntEnum):
-    """Width of an IR value. Floats live in integer temps of the same width."""
+    """Width of an IR value. Floats live in integer temps of the same width.
+
+    ``mask`` (all ones of the width) and ``suffix`` (``"i32"``/``"i64"``) are
+    plain attributes of each member, set once below: every pass reads them
+    for every op, and an enum property costs a Python call per read."""
 
     I32 = 32
     I64 = 64
 
-    @property
-    def mask(self) -> int:
-        return (1 << self.value) - 1
-
-    @property
-    def suffix(self) -> str:
-        return "i32" if self is TCGType.I32 else "i64"
+    mask: int
+    suffix: str
 
 
 I32 = TCGType.I32
 I64 = TCGType.I64
+for _t in TCGType:
+    _t.mask = (1 << _t) - 1
+    _t.suffix = f"i{int(_t)}"
+del _t
 
 
 def signed(value: int, wide: bool) -> int:
