@@ -109,6 +109,8 @@ TABLE: dict[str, OpConstraint] = {
     "br": C((), ()),
 }
 
+_FLOAT = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
+
 
 def constraint(op: Op) -> OpConstraint:
     d = op.defn
@@ -118,7 +120,7 @@ def constraint(op: Op) -> OpConstraint:
     if con is not None:
         return con
     if d.base.startswith(("f", "itof")):
-        return C(("r",), ("r",) * d.n_in)
+        return _FLOAT[d.n_in]
     raise KeyError(f"the aarch64 host has no constraint for {op.opc}")
 
 

@@ -87,7 +87,8 @@ _BASE: dict[str, OpConstraint] = {
     "exit_tb": C((), ()),
     "br": C((), ()),
 }
-_FLOAT = C(("r",), ("r", "r", "r"))
+_FLOAT_BY_N = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
+_SHIFT_BY_CONST = C(("0",), ("r", "ri"))
 
 
 @functools.cache
@@ -110,12 +111,12 @@ def constraint(features: HostFeatures, op: Op,
     if op.opc == "call":
         return call_constraint(op, CALL_ARGS)
     if d.base in ("shl", "shr", "sar", "rotl", "rotr") and op.ins[1].is_const:
-        return C(("0",), ("r", "ri"))
+        return _SHIFT_BY_CONST
     con = (ops if ops is not None else table(features)).get(d.base)
     if con is not None:
         return con
     if d.base.startswith("f") or d.base.startswith("itof"):
-        return C(("r",), _FLOAT.ins[: d.n_in])
+        return _FLOAT_BY_N[d.n_in]
     raise KeyError(f"the x86_64 host has no constraint for {op.opc}")
 
 

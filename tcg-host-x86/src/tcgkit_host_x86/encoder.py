@@ -9,10 +9,15 @@ vol. 2, chapter 2). Operand size: ``w=True`` is 64-bit, ``w=False`` 32-bit
 
 Memory operands are ``Mem(base, disp, index, scale)``; ``base`` may be any
 register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
+
+The two workhorse forms (``rr``: ModRM with a register, ``rm``: with a memory
+operand) are memoized: their bytes are a pure function of the operands, and
+translation encodes the same few hundred combinations again and again.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import NamedTuple
 
@@ -115,6 +120,10 @@ class Asm:
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
+        self.buf += _rr_bytes(opcode, reg, rm, w, byte_regs, prefix)
+
+    def _rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool,
+            prefix: bytes) -> None:  # fmt: skip
         self.buf += prefix
         self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
         self.buf += opcode
@@ -123,6 +132,10 @@ class Asm:
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with a memory operand."""
+        self.buf += _rm_bytes(opcode, reg, m, w, byte_regs, prefix)
+
+    def _rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool,
+            prefix: bytes) -> None:  # fmt: skip
         self.buf += prefix
         self._rex(w, reg, max(m.index, 0), m.base, force=byte_regs and reg >= 4)
         self.buf += opcode
@@ -150,6 +163,13 @@ class Asm:
             self._rex(True, 0, 0, dst)
             self.buf.append(0xB8 | (dst & 7))
             self.buf += struct.pack("<Q", value)
+
+    def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
+        """dst <- value in a fixed-length form (for immediates patched later): mov r32,
+        imm32 (zero-extending), or with ``wide`` mov r64, imm64."""
+        self._rex(wide, 0, 0, dst)
+        self.buf.append(0xB8 | (dst & 7))
+        self.buf += struct.pack("<Q" if wide else "<I", value)
 
     def load(self, dst: int, m: Mem, size: int, signed: bool = False, w: bool = True) -> None:
         """dst <- [m] of ``size`` bytes, zero- or sign-extended to the operand size."""
@@ -379,3 +399,17 @@ class Asm:
     def align(self, boundary: int, skew: int = 0) -> None:
         """Pad so that ``pos + skew`` is a multiple of ``boundary``."""
         self.nops(-(self.pos + skew) % boundary)
+
+
+@functools.lru_cache(maxsize=16384)
+def _rr_bytes(opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool, prefix: bytes) -> bytes:
+    a = Asm()
+    a._rr(opcode, reg, rm, w, byte_regs, prefix)
+    return bytes(a.buf)
+
+
+@functools.lru_cache(maxsize=16384)
+def _rm_bytes(opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool, prefix: bytes) -> bytes:
+    a = Asm()
+    a._rm(opcode, reg, m, w, byte_regs, prefix)
+    return bytes(a.buf)

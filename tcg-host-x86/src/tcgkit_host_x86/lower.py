@@ -159,10 +159,7 @@ class Lowering:
         a.bind(self.raised)
         self.exit_with(abi.EXIT_HELPER_RAISED)
         a.bind(self.epilogue)
-        a.alu_ri(ADD, RSP, abi.FRAME)
-        for r in reversed(abi.SAVED):
-            a.pop(_REG[r])
-        a.ret()
+        a.buf += _EPILOGUE
         self.out.code = bytes(a.buf)
         return self.out
 
@@ -271,6 +268,19 @@ class Lowering:
 
 
 _REG = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
+
+
+def _epilogue() -> bytes:
+    """Every TB's epilogue: free the frame, restore what the prologue saved, return."""
+    a = Asm()
+    a.alu_ri(ADD, RSP, abi.FRAME)
+    for r in reversed(abi.SAVED):
+        a.pop(_REG[r])
+    a.ret()
+    return bytes(a.buf)
+
+
+_EPILOGUE = _epilogue()
 
 
 # -- integer ops ------------------------------------------------------------------------

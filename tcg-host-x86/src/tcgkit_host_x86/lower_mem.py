@@ -15,6 +15,9 @@ allocator need not spill around guest accesses), calls the backend's
 
 from __future__ import annotations
 
+import functools
+import struct
+
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import MemOp
@@ -35,30 +38,53 @@ from .encoder import (
     RSI,
     RSP,
     SHR,
+    Asm,
     Label,
     Mem,
 )
 from .lower import PAGE_MASK_IMM, SAVE_ON_SLOW_PATH, STORE_FLAG, Lowering, LoweringError
 
 TMP0, TMP1 = R10, R11
+# plain ints: arithmetic on MemOp (an IntFlag) costs a Python call per use
+MO_SIZE = int(MemOp.MO_SIZE)
+MO_SIGN = int(MemOp.MO_SIGN)
+MO_BE = int(MemOp.MO_BE)
+MO_ALIGN = int(MemOp.MO_ALIGN)
 
 
 def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
     a = L.a
-    size = 1 << (memop & MemOp.MO_SIZE)
+    a.buf += _probe_code(addr, memop, tag)
+    a.jcc(CC_NE, slow)
+    a.buf += _ADDEND_LOAD
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe_code(addr: int, memop: int, tag: int) -> bytes:
+    """The TLB probe up to its ``jne slow`` (memoized: a pure function of its operands)."""
+    a = Asm()
+    size = 1 << (memop & MO_SIZE)
     a.mov_rr(TMP0, addr)
     a.shift_ri(SHR, TMP0, 12 - 5)
     a.alu_ri(AND, TMP0, (abi.TLB_SIZE - 1) << 5, False)
-    if memop & MemOp.MO_ALIGN or size == 1:
+    if memop & MO_ALIGN or size == 1:
         a.mov_rr(TMP1, addr)
-        mask = PAGE_MASK_IMM | (size - 1 if memop & MemOp.MO_ALIGN else 0)
+        mask = PAGE_MASK_IMM | (size - 1 if memop & MO_ALIGN else 0)
     else:
         a.lea(TMP1, Mem(addr, size - 1))
         mask = PAGE_MASK_IMM
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_TLB + tag, TMP0))
-    a.jcc(CC_NE, slow)
+    return bytes(a.buf)
+
+
+def _addend_load() -> bytes:
+    a = Asm()
     a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
+    return bytes(a.buf)
+
+
+_ADDEND_LOAD = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
 
 
 def _slow_call(
@@ -66,7 +92,20 @@ def _slow_call(
 ) -> None:
     """Call slow_mem(state, addr, value, memop, where) saving the call-clobbered registers
     (all but ``keep``); leaves the status in r11d and the result in r10."""
+    wide = where >= 1 << 32
+    code, at = _slow_call_code(addr, value, memop, keep, L.rt.slow_mem, wide)
     a = L.a
+    start = a.pos
+    a.buf += code
+    struct.pack_into("<Q" if wide else "<I", a.buf, start + at, where)
+
+
+@functools.lru_cache(maxsize=4096)
+def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
+                    slow_mem: int, wide: bool) -> tuple[bytes, int]:  # fmt: skip
+    """The slow path's call sequence with a zero ``where`` word, and the offset of that
+    word's immediate (memoized: everything else is a function of the operands)."""
+    a = Asm()
     saved = [r for r in SAVE_ON_SLOW_PATH if r != keep]
     for r in saved:
         a.push(r)
@@ -80,9 +119,10 @@ def _slow_call(
     if value is not None:
         a.mov_rr(RDX, TMP1)
     a.mov_ri(RCX, memop, w=False)
-    a.mov_ri(R8, where)
+    a.mov_ri_fixed(R8, 0, wide)
+    at = a.pos - (8 if wide else 4)
     a.mov_rr(RDI, RBP)
-    a.mov_ri(RAX, L.rt.slow_mem)
+    a.mov_ri(RAX, slow_mem)
     a.call_r(RAX)
     a.movzx_rr(TMP1, RAX, 4)
     a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
@@ -90,11 +130,12 @@ def _slow_call(
         a.alu_ri(0, RSP, 8)
     for r in reversed(saved):
         a.pop(r)
+    return bytes(a.buf), at
 
 
 def _check(op: Op, w: bool) -> int:
-    memop = op.consts[0]
-    size = 1 << (memop & MemOp.MO_SIZE)
+    memop = int(op.consts[0])
+    size = 1 << (memop & MO_SIZE)
     if size * 8 > (64 if w else 32):
         raise LoweringError(f"{op!r}: a {size}-byte access does not fit the value")
     return memop
@@ -125,9 +166,9 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
     a = L.a
-    size = 1 << (memop & MemOp.MO_SIZE)
-    sign = bool(memop & MemOp.MO_SIGN)
-    be = bool(memop & MemOp.MO_BE) and size > 1
+    size = 1 << (memop & MO_SIZE)
+    sign = bool(memop & MO_SIGN)
+    be = bool(memop & MO_BE) and size > 1
     if not be:
         a.load(d, m, size, sign and (size < 4 or w), w)
         return
@@ -148,7 +189,7 @@ def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
 
 def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
-    memop = _check(op, w) & ~MemOp.MO_SIGN
+    memop = _check(op, w) & ~MO_SIGN
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
@@ -170,8 +211,8 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 def _store(L: Lowering, m: Mem, value: int, memop: int) -> None:
     a = L.a
-    size = 1 << (memop & MemOp.MO_SIZE)
-    if not memop & MemOp.MO_BE or size == 1:
+    size = 1 << (memop & MO_SIZE)
+    if not memop & MO_BE or size == 1:
         a.store(m, value, size)
         return
     if size == 2:

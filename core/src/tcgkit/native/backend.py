@@ -79,6 +79,8 @@ class ConstraintView:
     regs: RegisterFile
     constraint: Callable[[Op], OpConstraint]
     imm_ok: Callable[[Op, int, int], bool]
+    #: the allocator's cache of parsed constraints, kept across TBs (its own business)
+    parsed: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def capstone_text(code: bytes, addr: int, arch: str, mode: str) -> str:

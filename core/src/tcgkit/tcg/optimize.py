@@ -116,9 +116,10 @@ def optimize(ctx: TCGContext) -> None:
                 v = consts.get(t)
                 args[i] = const(t.type, v) if v is not None else t
         if op.opc in _FOLDABLE:
-            op = _fold(ctx, op, k)
-            if op is None:
+            folded = _fold(ctx, op, k)
+            if folded is None:
                 continue
+            op = folded
             d = op.defn
         elif op.opc == "call" and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
             k.forget_globals()
@@ -145,7 +146,7 @@ def _drop_label_ref(op: Op) -> None:
 
 
 def _mov(ctx: TCGContext, op: Op, src: Temp) -> Op:
-    d = _MOV[op.defn.type]
+    d = _MOV[src.type]
     return Op(d.name, [op.args[0], src], 1, 1, defn=d)
 
 

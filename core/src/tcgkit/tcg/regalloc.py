@@ -38,6 +38,7 @@ Invariants (what the emitter may rely on):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -67,13 +68,21 @@ class OpConstraint:
 def call_constraint(op: Op, arg_regs: tuple[str, ...]) -> OpConstraint:
     """A helper call's constraint: its inputs in the host's argument registers
     ``arg_regs`` (after the CPU-state pointer), its output anywhere."""
-    n = len(op.ins)
+    n = op.n_in
     if n > len(arg_regs):
         raise ValueError(f"helper {op.consts[0].name!r}: at most {len(arg_regs)} arguments")
-    return OpConstraint(("r",) * op.n_out, arg_regs[:n])
+    return _call_constraint(op.n_out, arg_regs[:n])
+
+
+@functools.lru_cache(maxsize=256)
+def _call_constraint(n_out: int, ins: tuple[str, ...]) -> OpConstraint:
+    return OpConstraint(("r",) * n_out, ins)  # one object per shape: parsed once
 
 
 class Backend(Protocol):
+    """What ``allocate`` needs of a host. A backend may also offer ``parsed``, an
+    empty dict the allocator keeps its parsed constraints in across TBs."""
+
     regs: RegisterFile
 
     def constraint(self, op: Op) -> OpConstraint: ...
@@ -297,6 +306,48 @@ class _Parsed:
 
 
 _PLAIN = frozenset(("insn_start", "mb", "goto_tb"))
+_MOVES = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
+_NONE: frozenset[int] = frozenset()
+
+
+def _move(st: _State, op: Op) -> None:
+    """``mov`` / ``movi`` without the general path (QEMU's tcg_reg_alloc_mov): a
+    constant is loaded into the output's register; an input that dies here hands
+    its register over to the output (no instruction), unless it is a global whose
+    only up-to-date copy that register is; otherwise one register move. Hosts keep
+    i32 values zero-extended in 64-bit registers, so a full move copies an i32."""
+    dst: Temp = op.args[0]
+    src = op.args[1]
+    reg_of, temp_in, dirty = st.reg_of, st.temp_in, st.dirty
+    if op.n_in == 0 or src.kind is _CONST:  # movi, or mov of a constant
+        value = (src if op.n_in == 0 else src.value) & dst.type.mask
+        r = reg_of.get(dst)
+        if r is None:
+            r = st.free_reg(_NONE)
+        st.out.append(Insn("movi", None, _NO_REGS, _NO_REGS, r, -1, value))
+        st.bind(dst, r, True)
+        return
+    if src is dst:
+        return
+    dies = op.life & 1
+    r = reg_of.get(src)
+    if r is not None and dies and not (src.kind is _GLOBAL and src in dirty):
+        del temp_in[r]
+        del reg_of[src]
+        dirty.discard(src)
+        st.bind(dst, r, True)
+        return
+    r_in = st.materialize(src, None, set())
+    r_out = reg_of.get(dst)
+    if r_out is None:
+        r_out = st.free_reg({r_in})
+    st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
+    st.bind(dst, r_out, True)
+    if dies and temp_in.get(r_in) is src and not (src.kind is _GLOBAL and src in dirty):
+        del temp_in[r_in]
+        del reg_of[src]
+
+
 _BB_END_OR_EXIT = OpFlag.BB_END | OpFlag.EXIT
 _MEM = OpFlag.MEM
 
@@ -313,9 +364,14 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
     temp_in = st.temp_in
     dirty = st.dirty
     materialize = st.materialize
-    # keyed by id(constraint), the entry holding the constraint: backends may build
-    # a fresh one per op, and an id() must not be reused by another while cached
-    parsed: dict[int, _Parsed] = {}
+    # keyed by id(constraint), the entry holding the constraint (so that its id is not
+    # reused while cached); kept by the backend across TBs when it offers a dict, and
+    # bounded, since a backend may build a fresh constraint per op
+    parsed: dict[int, _Parsed] | None = getattr(be, "parsed", None)
+    if parsed is None:
+        parsed = {}
+    elif len(parsed) > 1024:
+        parsed.clear()
     call_clobbered = frozenset(regs.call_clobbered)
     for op in ops:
         opc = op.opc
@@ -330,6 +386,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             st.sync(_GLOBALS_AND_TB, drop=True)
             st.forget_all()
             out.append(Insn("op", op))
+            continue
+        if opc in _MOVES:
+            _move(st, op)
             continue
         if flags & _MEM:
             st.sync_globals()  # the access may fault
@@ -378,8 +437,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             st.sync(_GLOBALS_AND_TB, drop=False)
         life = op.life
         for r in clobbered:
-            t = temp_in.get(r)
-            if t is None:
+            if r not in temp_in:
                 continue
             idx = [i for i, x in enumerate(in_ops) if x == r]
             if idx and all(life >> i & 1 for i in idx):
@@ -390,17 +448,17 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         # may then take such a register unless its constraint is early-clobber (&r)
         reusable: set[int] = set()
         for i, x in enumerate(in_ops):
-            if x.__class__ is not int:
+            if not isinstance(x, int):
                 continue
-            t = ins[i]
-            if temp_in.get(x) is t and (life >> i & 1 or t.kind is _CONST):
-                if t.kind is _GLOBAL and t in dirty:
+            t_in: Temp = ins[i]
+            if temp_in.get(x) is t_in and (life >> i & 1 or t_in.kind is _CONST):
+                if t_in.kind is _GLOBAL and t_in in dirty:
                     continue  # the global's only up-to-date copy: keep it
                 del temp_in[x]
-                del reg_of[t]
+                del reg_of[t_in]
                 reusable.add(x)
         for x in in_ops:
-            if x.__class__ is int:
+            if isinstance(x, int):
                 held = temp_in.get(x)
                 if held is not None:
                     if held in dirty:
@@ -420,10 +478,11 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     # every register is an operand: an input global may give up its
                     # register once its memory home is written (the op still reads it)
                     for x in in_ops:
-                        t_in = temp_in.get(x) if x.__class__ is int else None
-                        if t_in is not None and t_in.kind is _GLOBAL:
-                            if t_in in dirty:
-                                st.store(x, t_in)
+                        held = temp_in.get(x) if isinstance(x, int) else None
+                        if held is not None and held.kind is _GLOBAL:
+                            assert isinstance(x, int)
+                            if held in dirty:
+                                st.store(x, held)
                             reusable.add(x)
                     avoid = busy - reusable
                 if out_regs or clobbered:
@@ -431,7 +490,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 r = st.free_reg(avoid)
             elif c.isdigit():
                 src = in_ops[int(c)]
-                assert src.__class__ is int, "an aliased input cannot be an immediate"
+                assert isinstance(src, int), "an aliased input cannot be an immediate"
                 if src in out_regs:
                     # an earlier output already took this register (the same value is
                     # two inputs): this output starts from a copy of it
@@ -459,10 +518,10 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         for t, r in zip(outs, out_regs, strict=True):
             st.bind(t, r, True)
         for r in scratch:
-            t = temp_in.get(r)
-            if t is not None and t.kind is _CONST:
+            held = temp_in.get(r)
+            if held is not None and held.kind is _CONST:
                 del temp_in[r]
-                del reg_of[t]
+                del reg_of[held]
         if call and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
