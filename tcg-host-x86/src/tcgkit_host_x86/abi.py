@@ -23,11 +23,14 @@ from tcgkit.native.layout import (
     JC_KEY,
     JC_PC,
     JC_SIZE,
+    L2_SIZE,
     NATIVE_SIZE,
     OFF_EXIT,
     OFF_HOST,
     OFF_ICOUNT,
     OFF_JC,
+    OFF_L2,
+    OFF_REFILLS,
     OFF_RET,
     OFF_TLB,
     OFF_UNTIL,
@@ -52,9 +55,10 @@ MXCSR_BY_RM = (0x1F80, 0x5F80, 0x3F80, 0x7F80)  # RoundingMode 0..3 -> RC bits
 
 __all__ = [
     "CONTROL_SIZE", "EXIT_AT_ENTRY", "EXIT_HELPER_RAISED", "EXIT_SHIFT", "FRAME",
-    "INVALID_TAG", "JC_BITS", "JC_CODE", "JC_ENTRY", "JC_KEY", "JC_PC", "JC_SIZE",
+    "INVALID_TAG", "JC_BITS", "JC_CODE", "JC_ENTRY", "JC_KEY", "JC_PC", "JC_SIZE", "L2_SIZE",
     "MXCSR_BY_RM", "MXCSR_DEFAULT", "NATIVE_SIZE", "OFF_EXIT", "OFF_HOST", "OFF_ICOUNT",
-    "OFF_JC", "OFF_MXCSR", "OFF_RET", "OFF_TLB", "OFF_UNTIL", "OFF_WHERE", "SAVED",
+    "OFF_JC", "OFF_L2", "OFF_MXCSR", "OFF_REFILLS", "OFF_RET", "OFF_TLB", "OFF_UNTIL",
+    "OFF_WHERE", "SAVED",
     "SLOTS_SIZE", "STORE_FLAG", "TLB_ADDEND", "TLB_ENTRY", "TLB_SIZE", "TLB_TAG_READ",
     "TLB_TAG_WRITE",
 ]  # fmt: skip

@@ -30,6 +30,7 @@ class X86Host(NativeHost):
     """Native x86-64 code generation (System V)."""
 
     name = "x86_64"
+    l2_refill = True
 
     @classmethod
     def native_here(cls) -> bool:

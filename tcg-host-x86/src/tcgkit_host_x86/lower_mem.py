@@ -24,6 +24,7 @@ from tcgkit.tcg.types import MemOp
 
 from . import abi
 from .encoder import (
+    ADD,
     AND,
     CC_NE,
     CMP,
@@ -87,6 +88,55 @@ def _addend_load() -> bytes:
 _ADDEND_LOAD = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
 
 
+def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
+    """The slow path's first part: probe the TLB's second level with the key the
+    inline probe left in r11 (its first-level entry offset is still in r10); on a hit,
+    copy the entry into the first level, count the refill and go back to the access
+    with the addend in r10; on a miss, fall through to the call into Python."""
+    a = L.a
+    miss = Label()
+    a.buf += _l2_probe_code(addr, tag)
+    a.jcc(CC_NE, miss)
+    a.buf += _L2_COPY
+    a.jmp(access)
+    a.bind(miss)
+    a.buf += _POP_RAX
+
+
+@functools.lru_cache(maxsize=1024)
+def _l2_probe_code(addr: int, tag: int) -> bytes:
+    """rax <- the second-level entry offset of ``addr``'s page (rax saved first), then
+    compare its tag with the key in r11 (memoized: a function of its operands)."""
+    a = Asm()
+    a.push(RAX)
+    a.mov_rr(RAX, addr)
+    a.shift_ri(SHR, RAX, 12 - 5)
+    a.alu_ri(AND, RAX, (abi.L2_SIZE - 1) << 5, False)
+    a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_L2 + tag, RAX))
+    return bytes(a.buf)
+
+
+def _l2_copy() -> bytes:
+    a = Asm()
+    for word in (abi.TLB_TAG_READ, abi.TLB_TAG_WRITE, abi.TLB_ADDEND):
+        a.load(TMP1, Mem(RBP, abi.OFF_L2 + word, RAX), 8)
+        a.store(Mem(RBP, abi.OFF_TLB + word, TMP0), TMP1, 8)
+    a.pop(RAX)
+    a.mov_rr(TMP0, TMP1)  # the addend, where the access expects it
+    a.alu_mi(ADD, Mem(RBP, abi.OFF_REFILLS), 1)
+    return bytes(a.buf)
+
+
+def _pop_rax() -> bytes:
+    a = Asm()
+    a.pop(RAX)
+    return bytes(a.buf)
+
+
+_L2_COPY = _l2_copy()  # a second-level hit: the entry into the first level, r10 = addend
+_POP_RAX = _pop_rax()
+
+
 def _slow_call(
     L: Lowering, addr: int, value: int | None, memop: int, keep: int | None, where: int
 ) -> None:
@@ -147,14 +197,16 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L.where()  # the stub is emitted after the body: remember the insn now
     _probe(L, addr, memop, abi.TLB_TAG_READ, slow)
+    a.bind(access)
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L, addr, abi.TLB_TAG_READ, access)
         _slow_call(L, addr, None, memop, d, where)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
@@ -193,14 +245,16 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L.where()
     _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
+    a.bind(access)
     _store(L, Mem(addr, 0, TMP0), value, memop)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         _slow_call(L, addr, value, memop | STORE_FLAG, None, where)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)

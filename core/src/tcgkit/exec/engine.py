@@ -160,6 +160,18 @@ class Engine:
         readable, writable = bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
         return r.region.view, base, readable, writable, r.region.host_addr
 
+    def ram_span(self, addr: int) -> tuple[int, int, bool, bool] | None:
+        """(start, end, readable, writable) of the flat range holding ``addr`` when it
+        is RAM, whole pages of it: what the TLB's second level may be filled with."""
+        r = self.aspace.flatview.lookup(addr) if 0 <= addr < 1 << 64 else None
+        if r is None or r.region.view is None:
+            return None
+        start = (r.start + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+        end = r.end & ~(PAGE_SIZE - 1)
+        if start >= end:
+            return None
+        return start, end, bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
+
     def _faulting(self, cpu: CPU | None, kind: str, addr: int, size: int, value: int,
                   do: Callable[[], Any]) -> Any:  # fmt: skip
         """Run the access ``do``; on a fault fire the invalid-memory hooks, retry once."""
@@ -274,6 +286,8 @@ class Engine:
             "regions_total": len(self.code_buffer.regions),
             "code_bytes": self.code_buffer.bytes_used,
             "tlb_misses": sum(cpu.tlb.misses for cpu in self.cpus),
+            "tlb_fills": sum(cpu.tlb.fills for cpu in self.cpus),
+            "tlb_refills_native": sum(cpu.tlb.native_refills for cpu in self.cpus),
             "time_translating": self.time_translating,
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),

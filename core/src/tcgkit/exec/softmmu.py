@@ -25,6 +25,7 @@ or the set of code pages change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import hooks as H
@@ -40,17 +41,26 @@ TLB_SIZE = 1 << TLB_BITS
 PAGE_BITS = 12
 PAGE_SIZE = 1 << PAGE_BITS
 PAGE_MASK = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
+L2_REACH = 1 << 15  # pages the native second level covers (tcgkit.native.layout.L2_SIZE)
 INVALID: tuple[Any, ...] = (-1, -1, None, 0)
 
 
 class NativeTLB(Protocol):
-    """A native backend's copy of the TLB, in memory its generated code reads."""
+    """A native backend's copy of the TLB, in memory its generated code reads, and
+    the second level its slow path may refill from (``tcgkit.native.layout``)."""
 
     def set(self, index: int, read_tag: int, write_tag: int, addend: int) -> None: ...
 
     def invalidate(self, index: int) -> None: ...
 
+    def invalidate_page(self, page: int) -> None: ...
+
     def clear(self) -> None: ...
+
+    def refills(self) -> int: ...
+
+    def fill_range(self, first_page: int, n: int, readable: bool, writable: bool,
+                   addend: int, no_write: Iterable[int]) -> None: ...  # fmt: skip
 
 
 class SoftTLB:
@@ -62,8 +72,15 @@ class SoftTLB:
         self.engine = cpu.engine
         self.entries: list[Any] = [INVALID] * TLB_SIZE
         self.native: NativeTLB | None = None
+        #: the native TLB has a second level that generated code refills from
+        self.native_l2 = False
         self.misses = 0
         self.fills = 0
+
+    @property
+    def native_refills(self) -> int:
+        """Misses generated code refilled from the native second level (no Python)."""
+        return self.native.refills() if self.native_l2 else 0  # type: ignore[union-attr]
 
     def flush(self) -> None:
         self.entries[:] = [INVALID] * TLB_SIZE
@@ -77,6 +94,12 @@ class SoftTLB:
             self.entries[i] = INVALID
             if self.native is not None:
                 self.native.invalidate(i)
+        elif self.native_l2:
+            # generated code may have refilled the native entry from the second level
+            # behind this list's back: drop the native entry whatever page it holds
+            self.native.invalidate(i)  # type: ignore[union-attr]
+        if self.native_l2:
+            self.native.invalidate_page(page)  # type: ignore[union-attr]
 
     def fill(self, addr: int) -> None:
         page = addr >> PAGE_BITS
@@ -102,7 +125,30 @@ class SoftTLB:
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
         if self.native is not None:
             self.native.set(page & (TLB_SIZE - 1), rtag, wtag, host_addr - base)
+            if self.native_l2:
+                self._fill_l2(page, host_addr - base)
         self.fills += 1
+
+    def _fill_l2(self, page: int, addend: int) -> None:
+        """Second-level entries for the whole RAM range around ``page`` (at most the
+        second level's reach), so that generated code refills the range's other pages
+        itself. A hook of a kind anywhere on the range keeps that kind of access off
+        the second level for all of it; code pages keep their writes off."""
+        engine = self.engine
+        span = engine.ram_span(page << PAGE_BITS)
+        if span is None:
+            return
+        start, end, readable, writable = span
+        first, last = start >> PAGE_BITS, (end >> PAGE_BITS) - 1
+        half = L2_REACH // 2
+        first, last = max(first, page - half), min(last, page + half - 1)
+        lo, hi = first << PAGE_BITS, ((last + 1) << PAGE_BITS) - 1
+        hooks = engine.hooks
+        readable = readable and not hooks.any_overlaps(H.HOOK_MEM_READ, lo, hi)
+        writable = writable and not hooks.any_overlaps(H.HOOK_MEM_WRITE, lo, hi)
+        if readable or writable:
+            self.native.fill_range(first, last - first + 1, readable, writable,  # type: ignore[union-attr]
+                                   addend, engine.code_pages)  # fmt: skip
 
     # -- slow path -------------------------------------------------------------
 

@@ -115,6 +115,10 @@ class NativeCode:
 class NativeHost(HostBackend):
     """Base class of machine-code host backends (see the module docstring)."""
 
+    #: the slow path of guest accesses probes the TLB's second level (``layout``) and
+    #: refills the first from it without leaving generated code
+    l2_refill: ClassVar[bool] = False
+
     needs_executable_buffer = True
     allocator: Backend
     #: reach of the direct branch a goto_tb site is patched with (None: the whole
@@ -184,6 +188,7 @@ class NativeHost(HostBackend):
         self._buffer = cpu.engine.code_buffer
         cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + L.OFF_EXIT)
         cpu.tlb.native = TLBMirror(native)
+        cpu.tlb.native_l2 = self.l2_refill
         target = cpu.engine.target
         probe = target.tb_flags_probe
         if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:

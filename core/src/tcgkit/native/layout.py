@@ -13,7 +13,15 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
   and four 32-bit words of host-specific constants (x86: the MXCSR images of
   the rounding modes; AArch64: the FPCR images);
 * the software TLB: ``TLB_SIZE`` entries of (read tag, write tag, addend, -);
-* the jump cache: ``JC_SIZE`` entries of (pc, TB-flags key, host code, -).
+* the jump cache: ``JC_SIZE`` entries of (pc, TB-flags key, host code, -);
+* the second-level TLB: ``L2_SIZE`` entries like the TLB's, direct-mapped by
+  guest page number over a reach of ``L2_SIZE`` pages. Python fills it a whole
+  RAM range at a time when it resolves a miss there (``TLBMirror.fill_range``);
+  a host whose slow path probes it (``NativeHost.l2_refill``) refills a first-level
+  miss from it without leaving generated code, counting each refill in
+  ``OFF_REFILLS``. Whatever flushes or invalidates a first-level entry does the
+  same to the second level, so an entry there is always one that ``SoftTLB.fill``
+  would make now.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ OFF_ICOUNT = -16
 OFF_UNTIL = -24
 OFF_WHERE = -32
 OFF_RET = -40
+OFF_REFILLS = -48  # first-level misses refilled from the second level by generated code
 OFF_HOST = -64  # 4 x u32 of host-specific constants
 CONTROL_SIZE = 64
 
@@ -50,5 +59,10 @@ JC_ENTRY = 32
 JC_PC, JC_KEY, JC_CODE = 0, 8, 16
 OFF_JC = OFF_TLB - JC_SIZE * JC_ENTRY
 
-NATIVE_SIZE = -OFF_JC  # bytes before the CPU state
+L2_BITS = 15
+L2_SIZE = 1 << L2_BITS  # 128 MiB of 4 KiB pages
+L2_ENTRY = TLB_ENTRY  # the same (read tag, write tag, addend, -) as the first level
+OFF_L2 = OFF_JC - L2_SIZE * L2_ENTRY
+
+NATIVE_SIZE = -OFF_L2  # bytes before the CPU state
 INVALID_TAG = (1 << 64) - 1

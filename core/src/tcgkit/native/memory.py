@@ -12,7 +12,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import mmap
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable
 
 from ..tcg.region import _libc, _map
 from . import layout as L
@@ -48,6 +49,8 @@ class NativeCPU:
             words[i] = v
         self.tlb = (ctypes.c_uint64 * (L.TLB_SIZE * 4)).from_address(self.state_addr + L.OFF_TLB)
         self.jc = (ctypes.c_uint64 * (L.JC_SIZE * 4)).from_address(self.state_addr + L.OFF_JC)
+        self.l2_addr = self.state_addr + L.OFF_L2
+        ctypes.memset(self.l2_addr, 0xFF, L.L2_SIZE * L.L2_ENTRY)
         self.tlb_clear()
         self.jc_clear()
         self.set_until(None)
@@ -86,10 +89,13 @@ class NativeCPU:
 
 
 class TLBMirror:
-    """The native TLB the inline fast path reads, kept equal to the core's SoftTLB."""
+    """The native TLB the inline fast path reads, kept equal to the core's SoftTLB,
+    and the second level behind it (see ``layout``)."""
 
     def __init__(self, native: NativeCPU) -> None:
         self.native = native
+        self._l2_filled: list[tuple[int, int]] = []  # (first slot, count) since the clear
+        self._l2_ranges: set[tuple[int, int]] = set()  # (first page, count) filled since
 
     def set(self, index: int, read_tag: int, write_tag: int, addend: int) -> None:
         t = self.native.tlb
@@ -102,8 +108,50 @@ class TLBMirror:
         t = self.native.tlb
         t[index * 4] = t[index * 4 + 1] = L.INVALID_TAG
 
+    def refills(self) -> int:
+        """First-level misses generated code refilled from the second level."""
+        return self.native.word(L.OFF_REFILLS)
+
+    def invalidate_page(self, page: int) -> None:
+        """Forget ``page`` in the second level (the first level by ``invalidate``)."""
+        at = self.native.l2_addr + (page & (L.L2_SIZE - 1)) * L.L2_ENTRY
+        ctypes.memset(at, 0xFF, 16)  # both tags
+
     def clear(self) -> None:
         self.native.tlb_clear()
+        for slot, n in self._l2_filled:
+            ctypes.memset(self.native.l2_addr + slot * L.L2_ENTRY, 0xFF, n * L.L2_ENTRY)
+        self._l2_filled.clear()
+        self._l2_ranges.clear()
+
+    def fill_range(self, first_page: int, n: int, readable: bool, writable: bool,
+                   addend: int, no_write: Iterable[int]) -> None:  # fmt: skip
+        """Second-level entries for the ``n`` pages from ``first_page`` of one RAM range
+        (at most ``L2_SIZE``): tags where reads / writes may take the fast path, the
+        range's ``addend``; the write tag stays invalid on the pages of ``no_write``."""
+        n = min(n, L.L2_SIZE)
+        if (first_page, n) in self._l2_ranges:
+            return  # filled since the last clear (pages invalidated since miss one by one)
+        self._l2_ranges.add((first_page, n))
+        entries = array("Q", bytes(8 * 4 * n))
+        tags = array("Q", range(first_page << 12, (first_page + n) << 12, 1 << 12))
+        invalid = array("Q", [L.INVALID_TAG]) * n
+        entries[0::4] = tags if readable else invalid
+        entries[1::4] = tags if writable else invalid
+        entries[2::4] = array("Q", [addend & 0xFFFFFFFFFFFFFFFF]) * n
+        if writable:
+            for page in no_write:
+                if first_page <= page < first_page + n:
+                    entries[(page - first_page) * 4 + 1] = L.INVALID_TAG
+        raw = entries.tobytes()
+        slot = first_page & (L.L2_SIZE - 1)
+        head = min(n, L.L2_SIZE - slot)  # the slots wrap around at the end of the table
+        base = self.native.l2_addr
+        ctypes.memmove(base + slot * L.L2_ENTRY, raw, head * L.L2_ENTRY)
+        self._l2_filled.append((slot, head))
+        if head < n:
+            ctypes.memmove(base, raw[head * L.L2_ENTRY :], (n - head) * L.L2_ENTRY)
+            self._l2_filled.append((0, n - head))
 
 
 class ExecPage:

@@ -160,7 +160,7 @@ class TCGContext:
             j += 1
         if opc in _BRANCHES:
             fixed[-1].refs += 1  # the label, always the last constant
-        op = Op(opc, fixed, n_out, d.n_in, defn=d)
+        op = Op(opc, fixed, n_out, d.n_in, 0, 0, d)
         self.ops.append(op)
         return op
 
@@ -174,7 +174,7 @@ class TCGContext:
         for a, ty in zip(ins, helper.in_types, strict=True):
             args.append(self.const(ty, a) if isinstance(a, int) else a)
         args.append(helper)
-        op = Op("call", args, 0 if out is None else 1, len(ins), defn=OPS["call"])
+        op = Op("call", args, 0 if out is None else 1, len(ins), 0, 0, _CALL)
         self.ops.append(op)
         self.helpers_called += 1
         return op
@@ -208,6 +208,7 @@ class TCGContext:
 
 
 _CONST = TempKind.CONST
+_CALL = OPS["call"]
 #: ops whose last constant is a label they branch to (set_label defines it instead)
 _BRANCHES = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("label",)) - {"set_label"}
 

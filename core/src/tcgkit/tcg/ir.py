@@ -16,7 +16,7 @@ then inputs, then constants. Helper calls carry their own operand counts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -90,15 +90,22 @@ class Helper:
         return self.name
 
 
-@dataclass(eq=False, slots=True)
 class Op:
-    opc: str
-    args: list[Any]
-    n_out: int
-    n_in: int
-    life: int = 0  # liveness result: bit i set = input i dies here (liveness pass)
-    sync: int = 0  # liveness result: bit i set = output i (a global) must be synced
-    defn: OpDef = field(default=None, repr=False)  # type: ignore[assignment]
+    """One IR instruction: ``opc``, its arguments (outputs, inputs, constants),
+    and what liveness found. A plain slotted class (not a dataclass): every
+    emitted op builds one, and keyword-argument construction showed in profiles."""
+
+    __slots__ = ("args", "defn", "life", "n_in", "n_out", "opc", "sync")
+
+    def __init__(self, opc: str, args: list[Any], n_out: int, n_in: int,
+                 life: int = 0, sync: int = 0, defn: OpDef | None = None) -> None:  # fmt: skip
+        self.opc = opc
+        self.args = args
+        self.n_out = n_out
+        self.n_in = n_in
+        self.life = life  # liveness result: bit i set = input i dies here (liveness pass)
+        self.sync = sync  # liveness result: bit i set = output i (a global) must be synced
+        self.defn: OpDef = defn if defn is not None else opdef(opc)
 
     @classmethod
     def make(cls, opc: str, args: list[Any], n_out: int | None = None,

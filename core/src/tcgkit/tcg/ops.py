@@ -62,9 +62,11 @@ class OpDef:
     base: str  # the name without its width suffix: "add" for add_i64
     in_types: tuple[TCGType, ...] = ()  # width of each input
     n_const: int = field(init=False)  # len(consts), read for every emitted op
+    width: int = field(init=False)  # bits of ``type`` as a plain int (64 if width-less)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "n_const", len(self.consts))
+        object.__setattr__(self, "width", 64 if self.type is None else int(self.type))
 
 
 _IN_TYPES = {

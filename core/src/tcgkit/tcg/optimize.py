@@ -56,17 +56,10 @@ class _Knowledge:
         for rep in [r for r in self.users if r.kind is TempKind.GLOBAL]:
             self.forget(rep)
 
-    def resolve(self, t: Temp) -> Temp:
-        return self.copies.get(t, t)
-
-    def value(self, t: Temp) -> int | None:
-        if t.kind is TempKind.CONST:
-            return t.value
-        return self.consts.get(t)
-
     def set_copy(self, dst: Temp, src: Temp) -> None:
-        self.forget(dst)
-        src = self.resolve(src)
+        if dst in self.consts or dst in self.copies or dst in self.users:
+            self.forget(dst)
+        src = self.copies.get(src, src)
         if src is dst:
             return
         if src.kind is TempKind.CONST:
@@ -147,18 +140,18 @@ def _drop_label_ref(op: Op) -> None:
 
 def _mov(ctx: TCGContext, op: Op, src: Temp) -> Op:
     d = _MOV[src.type]
-    return Op(d.name, [op.args[0], src], 1, 1, defn=d)
+    return Op(d.name, [op.args[0], src], 1, 1, 0, 0, d)
 
 
 def _movi(ctx: TCGContext, op: Op, out: Temp, value: int) -> Op:
     d = _MOV[out.type]
-    return Op(d.name, [out, ctx.const(out.type, value)], 1, 1, defn=d)
+    return Op(d.name, [out, ctx.const(out.type, value)], 1, 1, 0, 0, d)
 
 
 def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
     """A simpler op computing the same thing, the same op, or None to delete it."""
     d = op.defn
-    w = d.type.value if d.type is not None else 64
+    w = d.width
     ins = op.args[op.n_out : op.n_out + op.n_in]
     # inputs were resolved already: a known value is a constant temp by now
     vals = [t.value if t.kind is _CONST else None for t in ins]
@@ -169,7 +162,7 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
         if a is not None and b is not None:
             label = op.consts[1]
             if cond_holds(op.consts[0], a, b, w):
-                return Op("br", [label], 0, 0, defn=_BR)
+                return Op("br", [label], 0, 0, 0, 0, _BR)
             label.refs -= 1
             return None
         if ins[0] is ins[1] and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
@@ -177,7 +170,7 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
             if op.consts[0] == Cond.NE:
                 label.refs -= 1
                 return None
-            return Op("br", [label], 0, 0, defn=_BR)
+            return Op("br", [label], 0, 0, 0, 0, _BR)
         return op
     if all(v is not None for v in vals) and d.n_out == 1 and d.base != "mov":
         [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
