@@ -1,4 +1,4 @@
-"""Every example program on tcgkit's x86_64 host and on Unicorn, in one run.
+"""Every example program on tcgkit's x86_64 host, on Unicorn and on qemu-user, in one run.
 
 For each program in examples/bin: the median of ``--runs`` runs of
 * emulation time: ``LinuxProcess.run()`` in this process, on tcgkit (host
@@ -6,9 +6,16 @@ For each program in examples/bin: the median of ``--runs`` runs of
   (``aarch64_programs.UnicornAsEmulator``);
 * whole-process time: a fresh ``python`` process that imports the engine,
   loads the ELF and runs it (``--one ENGINE PROGRAM`` below), wall clock;
-and the ratio tcgkit / Unicorn of both; then the same for longer runs of
-programs that take a size (``LONG_RUNS``), where hot loops dominate rather
-than translation. tcgkit's translation share is shown
+  and a ``qemu-aarch64-static PROGRAM ARGS`` process (or ``qemu-aarch64``,
+  whichever is on PATH; every example is a static Linux program), wall clock;
+  when neither is installed, a note says so and the qemu columns show ``-``;
+and the ratios tcgkit / Unicorn (emulation and whole process) and tcgkit /
+qemu (whole process); then the same for longer runs of programs that take a
+size (``LONG_RUNS``), where hot loops and, for bigmem, a working set far
+beyond the software TLB's reach dominate rather than translation.
+Per program, tcgkit's software-TLB refills: those that went through Python
+(``tlb_misses``) and, where the host refills natively, those done in
+generated code (``tlb_refills_native``). tcgkit's translation share is shown
 (time translating, guest instructions translated, µs per translated guest
 instruction), since the programs that are slowest relative to Unicorn are the
 ones dominated by translation.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,17 +42,20 @@ from tcgkit.linux import LinuxProcess
 from tcgkit_target_aarch64.state import LINUX_ABI
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bin"
-LONG_RUNS = [("sort.elf", ["300000"])]
+# size arguments for long runs; bigmem's: sieve bytes, hash-table bytes, keys
+LONG_RUNS = [("sort.elf", ["300000"]), ("bigmem.elf", ["32M", "32M", "1M"])]
+QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 
 
-def run_tcgkit(path: Path, host: str, args: list[str] = ()) -> tuple[float, dict, bytes]:
+def run_tcgkit(path: Path, host: str, args: list[str] = ()) -> tuple[float, dict, bytes, int]:
     out = io.BytesIO()
     with Emulator("aarch64", host=host) as emu:
         proc = LinuxProcess(emu, LINUX_ABI, stdout=out)
         proc.load(path.read_bytes(), [str(path), *args])
         t0 = time.perf_counter()
         proc.run()
-        return time.perf_counter() - t0, emu.stats(), out.getvalue()
+        dt = time.perf_counter() - t0
+        return dt, emu.stats(), out.getvalue(), proc.exit_code
 
 
 def run_unicorn(path: Path, args: list[str] = ()) -> tuple[float, bytes]:
@@ -64,6 +75,14 @@ def whole_process(engine: str, path: Path, host: str, args: list[str] = ()) -> f
     return time.perf_counter() - t0
 
 
+def run_qemu(path: Path, args: list[str] = ()) -> tuple[float, bytes, int]:
+    """Whole-process wall time of qemu-user running the program, its stdout and exit code."""
+    assert QEMU is not None
+    t0 = time.perf_counter()
+    res = subprocess.run([QEMU, str(path), *args], capture_output=True, check=False)
+    return time.perf_counter() - t0, res.stdout, res.returncode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="median of N runs per measurement")
@@ -78,26 +97,55 @@ def main() -> None:
             run_unicorn(Path(program), prog_args)
         return
     med = statistics.median
-    print(f"{'program':16} {'tcgkit emu s':>12} {'unicorn emu s':>13} {'ratio':>6} "
-          f"{'tcgkit proc s':>13} {'unicorn proc s':>14} {'ratio':>6}  translation")  # fmt: skip
+    if QEMU is None:
+        print("note: neither qemu-aarch64-static nor qemu-aarch64 is on PATH: no qemu times\n")
+    else:
+        print(f"qemu: {QEMU}\n")
+    widths = [8, 8, 6, 8, 8, 6, 7, 6, 8, 9]  # the columns after the program's
+
+    def row(first: str, *cells: str) -> str:
+        return " ".join([f"{first:22}", *(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))])
+
+    groups = [("emulation s", 3), ("whole process s", 5), ("TLB refills", 2)]
+    heads, i = [], 0
+    for title, n in groups:
+        heads.append(f"{title:-^{sum(widths[i : i + n]) + n - 1}}")
+        i += n
+    print(" ".join([" " * 22, *heads]))
+    print(row("program", "tcgkit", "unicorn", "ratio", "tcgkit", "unicorn", "ratio", "qemu",
+              "ratio", "python", "native") + "  tcgkit translation")  # fmt: skip
     cases = [(p, []) for p in sorted(EXAMPLES.glob("*.elf"))]
     cases += [(EXAMPLES / name, prog_args) for name, prog_args in LONG_RUNS]
     for path, prog_args in cases:
+        label = " ".join([path.name, *prog_args])
         runs = [run_tcgkit(path, args.host, prog_args) for _ in range(args.runs)]
         uc = [run_unicorn(path, prog_args) for _ in range(args.runs)]
         if runs[0][2] != uc[0][1]:
-            print(f"{path.name}: outputs differ between tcgkit and Unicorn", file=sys.stderr)
+            print(f"{label}: outputs differ between tcgkit and Unicorn", file=sys.stderr)
         t_emu, u_emu = med(r[0] for r in runs), med(u[0] for u in uc)
         t_proc = med(whole_process("tcgkit", path, args.host, prog_args)
                      for _ in range(args.runs))  # fmt: skip
         u_proc = med(whole_process("unicorn", path, args.host, prog_args)
                      for _ in range(args.runs))  # fmt: skip
+        q_proc = q_ratio = "-"
+        if QEMU is not None:
+            qs = [run_qemu(path, prog_args) for _ in range(args.runs)]
+            if qs[0][1:] != runs[0][2:]:
+                print(f"{label}: output or exit code differs between tcgkit and qemu",
+                      file=sys.stderr)  # fmt: skip
+            q = med(q[0] for q in qs)
+            q_proc, q_ratio = f"{q:.3f}", f"{t_proc / q:.2f}"
         stats = runs[len(runs) // 2][1]
         tr, n = stats["time_translating"], stats["insns_translated"]
         share = f"{tr:.3f} s for {n} insns = {tr / max(n, 1) * 1e6:.1f} us/insn"
-        label = " ".join([path.name, *prog_args])
-        print(f"{label:16} {t_emu:12.3f} {u_emu:13.3f} {t_emu / u_emu:6.2f} "
-              f"{t_proc:13.3f} {u_proc:14.3f} {t_proc / u_proc:6.2f}  {share}")  # fmt: skip
+        print(row(label, f"{t_emu:.3f}", f"{u_emu:.3f}", f"{t_emu / u_emu:.2f}",
+                  f"{t_proc:.3f}", f"{u_proc:.3f}", f"{t_proc / u_proc:.2f}", q_proc, q_ratio,
+                  str(stats.get("tlb_misses", "-")), str(stats.get("tlb_refills_native", "-")))
+              + "  " + share)  # fmt: skip
+    print(
+        "\nratio: tcgkit / unicorn (emulation, whole process), tcgkit / qemu (whole process);"
+        "\nTLB refills: tcgkit's software-TLB misses handled in Python, and in generated code"
+    )
 
 
 if __name__ == "__main__":
