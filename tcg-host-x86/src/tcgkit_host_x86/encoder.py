@@ -47,7 +47,7 @@ def fits_i32(v: int) -> bool:
 class Mem(NamedTuple):
     base: int
     disp: int = 0
-    index: int = -1
+    index: int = -1  # type: ignore[assignment]  # (shadows tuple.index, as intended)
     scale: int = 1
 
 
@@ -109,13 +109,13 @@ class Asm:
             else:
                 self.buf += bytes((0x80 | reg << 3 | 4, sib)) + struct.pack("<i", disp)
             return
-        sib = b"\x24" if base & 7 == RSP else b""
+        rsp_sib = b"\x24" if base & 7 == RSP else b""
         if disp == 0 and base & 7 != RBP:
-            self.buf += bytes((reg << 3 | (base & 7),)) + sib
+            self.buf += bytes((reg << 3 | (base & 7),)) + rsp_sib
         elif fits_i8(disp):
-            self.buf += bytes((0x40 | reg << 3 | (base & 7),)) + sib + bytes((disp & 0xFF,))
+            self.buf += bytes((0x40 | reg << 3 | (base & 7),)) + rsp_sib + bytes((disp & 0xFF,))
         else:
-            self.buf += bytes((0x80 | reg << 3 | (base & 7),)) + sib + struct.pack("<i", disp)
+            self.buf += bytes((0x80 | reg << 3 | (base & 7),)) + rsp_sib + struct.pack("<i", disp)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip

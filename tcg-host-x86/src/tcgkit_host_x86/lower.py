@@ -179,7 +179,7 @@ class Lowering:
                 a.store(m, i.src, 8)
         else:
             assert i.op is not None
-            self.op(i.op, i.outs, i.ins)
+            self.op(i.op, i.outs, i.ins)  # type: ignore[arg-type]  # lists for kind "op"
 
     # -- ops ------------------------------------------------------------------------------
 

@@ -337,15 +337,16 @@ def _move(st: _State, op: Op) -> None:
         dirty.discard(src)
         st.bind(dst, r, True)
         return
-    r_in = st.materialize(src, None, set())
+    src_t: Temp = src
+    r_in = st.materialize(src_t, None, set())
     r_out = reg_of.get(dst)
     if r_out is None:
         r_out = st.free_reg({r_in})
     st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
     st.bind(dst, r_out, True)
-    if dies and temp_in.get(r_in) is src and not (src.kind is _GLOBAL and src in dirty):
+    if dies and temp_in.get(r_in) is src_t and not (src_t.kind is _GLOBAL and src_t in dirty):
         del temp_in[r_in]
-        del reg_of[src]
+        del reg_of[src_t]
 
 
 _BB_END_OR_EXIT = OpFlag.BB_END | OpFlag.EXIT
@@ -380,12 +381,12 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if opc == "goto_tb":
                 # once linked, the jump leaves the TB here: the state must be complete
                 st.sync_globals()
-            out.append(Insn("op", op))
+            out.append(Insn("op", op, [], []))
             continue
         if opc == "set_label":
             st.sync(_GLOBALS_AND_TB, drop=True)
             st.forget_all()
-            out.append(Insn("op", op))
+            out.append(Insn("op", op, [], []))
             continue
         if opc in _MOVES:
             _move(st, op)
