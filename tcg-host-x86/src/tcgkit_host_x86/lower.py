@@ -16,6 +16,7 @@ across loads and stores); float ops are in ``lower_float``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from tcgkit.native.backend import Lowered, Runtime
@@ -240,31 +241,66 @@ class Lowering:
     rt_helper: Callable[[Op], int]  # set by the backend: the callback address of a helper
 
     def goto_ptr(self, pc: int) -> None:
+        """The inline jump-cache probe: ``until``, then the pc and TB-flags key of the
+        entry; a hit jumps to its code, a miss exits to look the TB up."""
         a = self.a
         miss = Label()
-        a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
+        a.buf += _until_check(pc)
         a.jcc(CC_E, miss)
-        a.mov_rr(TMP0, pc)
-        a.shift_ri(SHR, TMP0, 2)
-        a.mov_rr(TMP1, pc)
-        a.shift_ri(SHR, TMP1, 2 + abi.JC_BITS)
-        a.alu_rr(XOR, TMP0, TMP1, False)
-        a.alu_ri(AND, TMP0, abi.JC_SIZE - 1, False)
-        a.shift_ri(SHL, TMP0, 5, False)
-        a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_JC + abi.JC_PC, TMP0))
+        a.buf += _jc_probe(pc)
         a.jcc(CC_NE, miss)
         if self.rt.flags_probe is not None:
             off, mask = self.rt.flags_probe
-            a.load(TMP1, Mem(RBP, off), 8)
-            if fits_i32(mask):
-                a.alu_ri(AND, TMP1, mask)
-            else:
+            if not fits_i32(mask):
                 raise LoweringError("TB flags mask must fit in 31 bits")
-            a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_JC + abi.JC_KEY, TMP0))
+            a.buf += _jc_flags_probe(off, mask)
             a.jcc(CC_NE, miss)
-        a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
+        a.buf += _JC_JUMP
         a.bind(miss)
         self.exit_with(EXIT_LOOKUP)
+
+
+# -- memoized sequences (pure functions of their operands) ---------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _until_check(pc: int) -> bytes:
+    a = Asm()
+    a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
+    return bytes(a.buf)
+
+
+@functools.lru_cache(maxsize=64)
+def _jc_probe(pc: int) -> bytes:
+    """r10 <- the jump-cache entry offset of ``pc``; compare the entry's pc."""
+    a = Asm()
+    a.mov_rr(TMP0, pc)
+    a.shift_ri(SHR, TMP0, 2)
+    a.mov_rr(TMP1, pc)
+    a.shift_ri(SHR, TMP1, 2 + abi.JC_BITS)
+    a.alu_rr(XOR, TMP0, TMP1, False)
+    a.alu_ri(AND, TMP0, abi.JC_SIZE - 1, False)
+    a.shift_ri(SHL, TMP0, 5, False)
+    a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_JC + abi.JC_PC, TMP0))
+    return bytes(a.buf)
+
+
+@functools.lru_cache(maxsize=16)
+def _jc_flags_probe(off: int, mask: int) -> bytes:
+    a = Asm()
+    a.load(TMP1, Mem(RBP, off), 8)
+    a.alu_ri(AND, TMP1, mask)
+    a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_JC + abi.JC_KEY, TMP0))
+    return bytes(a.buf)
+
+
+def _jc_jump() -> bytes:
+    a = Asm()
+    a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
+    return bytes(a.buf)
+
+
+_JC_JUMP = _jc_jump()
 
 
 _REG = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}

@@ -269,6 +269,9 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         c = self.tb_cache.counts
         tbs = list(self.tb_cache.policy)
+        misses = sum(cpu.tlb.misses for cpu in self.cpus)
+        refills = sum(cpu.tlb.native_refills for cpu in self.cpus)
+        per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0
         return {
             "tbs_translated": c["tbs_translated"],
             "insns_translated": c["insns_translated"],
@@ -285,9 +288,14 @@ class Engine:
             "regions_in_use": self.code_buffer.regions_in_use,
             "regions_total": len(self.code_buffer.regions),
             "code_bytes": self.code_buffer.bytes_used,
-            "tlb_misses": sum(cpu.tlb.misses for cpu in self.cpus),
+            # TLB misses handled in Python (the slow path), the entries it filled, and
+            # the first-level misses generated code refilled from the second level;
+            # per second of execution
+            "tlb_misses": misses,
             "tlb_fills": sum(cpu.tlb.fills for cpu in self.cpus),
-            "tlb_refills_native": sum(cpu.tlb.native_refills for cpu in self.cpus),
+            "tlb_refills_native": refills,
+            "tlb_misses_per_s": round(misses * per_s),
+            "tlb_refills_native_per_s": round(refills * per_s),
             "time_translating": self.time_translating,
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),
