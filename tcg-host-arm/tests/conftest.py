@@ -66,7 +66,7 @@ class UnicornRunner:
         pro = prologue()
         uc.mem_map(CODE, 0x100000)
         uc.mem_map(STACK, 0x100000)
-        uc.mem_map(DATA, 0x100000)
+        uc.mem_map(DATA, RAM - DATA)  # the native block (about 1.6 MiB) and the state
         uc.mem_map(TRAP, 0x1000)
         uc.mem_map(RAM, 0x10000)
         uc.mem_write(RAM, ram)

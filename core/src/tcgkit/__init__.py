@@ -6,14 +6,16 @@ targets and TB hash-table policies are separate distributions found through
 the ``tcgkit`` entry-point group.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .api import CPUContext, Emulator
 from .errors import (
     EmulationError,
     EmulatorClosedError,
+    InvalidArgumentError,
     InvalidInstructionError,
     MemoryFaultError,
+    ProgramFileError,
     ProtectionFaultError,
     TcgkitError,
     UnhandledInterruptError,
@@ -48,12 +50,23 @@ from .hooks import (
 )
 from .hookspecs import hookimpl
 from .memory import PROT_ALL, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
-from .plugins import PluginClashError, PluginError, UnknownPluginError
+from .plugins import HostUnavailableError, PluginClashError, PluginError, UnknownPluginError
 
-try:
-    __version__ = version("tcgkit")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> Any:
+    # __version__ is read from the installed metadata on first use: importlib.metadata
+    # costs about 30 ms, a quarter of importing tcgkit; discovery does without it
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("tcgkit")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            value = "0.0.0"
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "HOOK_BLOCK",
@@ -90,10 +103,13 @@ __all__ = [
     "EmulationError",
     "Emulator",
     "EmulatorClosedError",
+    "HostUnavailableError",
+    "InvalidArgumentError",
     "InvalidInstructionError",
     "MemoryFaultError",
     "PluginClashError",
     "PluginError",
+    "ProgramFileError",
     "ProtectionFaultError",
     "TcgkitError",
     "UnhandledInterruptError",

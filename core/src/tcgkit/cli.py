@@ -4,8 +4,17 @@ Owns argument parsing and the printing of results for people (tables) and
 programs (``--json``). Each subcommand is a small function that asks the
 library for what it prints; nothing here knows how emulation works.
 
-Exit status: 0 on success, 2 when a plugin name or kind is unknown, clashes,
-or the arguments are wrong (as argparse does), 1 for anything else.
+Errors: a mistake of the user's (a wrong option or option value, a program
+file that is missing, unreadable or not an executable tcgkit can run, a
+plugin name that is not installed or clashes, a host backend that cannot
+execute on this machine) is one line ``tcgkit: error: ...`` saying what is
+wrong and what to do, with exit status 2. An error of the guest program
+(``EmulationError``: an invalid instruction, a memory fault, an unsupported
+system call) is one line ``tcgkit: error: <class>: ...`` with exit status 1.
+Anything else is a bug of tcgkit's and keeps its traceback.
+
+Exit status: 0 on success (``run``: the guest's exit status), 2 for a user's
+mistake as above, 1 for a guest error.
 """
 
 from __future__ import annotations
@@ -15,11 +24,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from . import __version__
-from .errors import TcgkitError
-from .linux.elf import ElfError
+from .errors import InvalidArgumentError, TcgkitError
 from .plugins import (
     HOST,
     KINDS,
@@ -91,25 +98,77 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return result.exit_code if result.exit_code is not None else 1
 
 
+# -- option values (argparse ``type=``: a bad value is a usage error, exit 2) ----------------
+
+
+def _debug_categories(text: str) -> str:
+    """``-d``: comma-separated log categories, each one tcgkit knows."""
+    from .log import DebugLog
+
+    try:
+        DebugLog(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _log2_range(text: str) -> list[int]:
-    """``14-24`` or ``14,16,20-22``."""
+    """``14-24`` or ``14,16,20-22``: initial log2 bucket counts, each within 0..30."""
+    from .exec.tb_hash import MAX_LOG2_BUCKETS
+
     out: list[int] = []
     for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        out += range(int(lo), int(hi or lo) + 1)
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a number or a range like 14-24 (whole list: 14,16,20-22)"
+            ) from None
+        if last < first:
+            raise argparse.ArgumentTypeError(f"the range {part!r} is empty (write it low-high)")
+        if first < 0 or last > MAX_LOG2_BUCKETS:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is outside 0..{MAX_LOG2_BUCKETS} (log2 of the initial bucket count)"
+            )
+        out += range(first, last + 1)
     return out
 
 
 def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
+    import importlib.util
     from pathlib import Path
 
     from .bench import tb_hash as study
 
     policies = args.policies.split(",") if args.policies else list(study.STUDY_POLICIES)
+    programs = [Path(p) for p in args.programs]
+    study.check(programs, policies, args.host)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InvalidArgumentError(
+            "tcgkit bench tb-hash draws its figure with matplotlib, which is not installed: "
+            "pip install 'tcgkit[bench]'"
+        )
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    samples = study.sweep([Path(p) for p in args.programs], policies, _log2_range(args.log2),
-                          args.runs, host=args.host, hash_only=not args.jump_cache)  # fmt: skip
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "it exists and is not a folder" if out.exists() else exc.strerror or exc
+        raise InvalidArgumentError(
+            f"cannot make the output folder {str(out)!r}: {why}; choose another with --out"
+        ) from None
+    samples = study.sweep(programs, policies, args.log2, args.runs, host=args.host,
+                          hash_only=not args.jump_cache)  # fmt: skip
     study.write_csv(samples, out / "tb_hash.csv")
     print(f"wrote {out / 'tb_hash.csv'} ({len(samples)} runs)")
     study.plot(samples, out / "tb_hash.png")
@@ -117,10 +176,30 @@ def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Version(argparse.Action):
+    """``--version``; the version is looked up only when asked for (importlib.metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from . import __version__
+
+        print(f"tcgkit {__version__}")
+        parser.exit()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in the one-line form of every other user mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"tcgkit: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; later subcommands add themselves here."""
-    parser = argparse.ArgumentParser(prog="tcgkit", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=f"tcgkit {__version__}")
+    parser = _Parser(prog="tcgkit", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plugins", help="list installed plugins, or show one")
@@ -131,11 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a static Linux ELF program")
     p.add_argument("program", help="path of the ELF file")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="the program's arguments")
+    rest = p.add_argument("args", nargs=argparse.REMAINDER,
+                          help="the program's arguments: everything after the program")  # fmt: skip
+    rest.required = False  # a missing program is the error; argparse would name both
     p.add_argument("--target", help="guest target (default: from the ELF machine)")
     p.add_argument("--host", default="auto", help="host backend (default: auto)")
     p.add_argument("--tb-hash", help="TB hash-table policy (default: qht-dyn-nomru)")
-    p.add_argument("-d", "--debug", default="", help="log categories, e.g. in_asm,op,out_asm")
+    p.add_argument("-d", "--debug", default="", type=_debug_categories,
+                   help="log categories, e.g. in_asm,op,out_asm")  # fmt: skip
     p.add_argument("--stats", action="store_true", help="print the engine's statistics")
     p.set_defaults(func=_cmd_run)
 
@@ -145,9 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench.add_parser("tb-hash", help="the qht study: time against log2 buckets per policy")
     p.add_argument("programs", nargs="+", help="static ELF programs to run")
     p.add_argument("--policies", help="comma-separated (default: the study's six)")
-    p.add_argument("--log2", default="14-24",
+    p.add_argument("--log2", default="14-24", type=_log2_range,
                    help="initial log2 bucket counts: 14-24 or 14,16,20-22")  # fmt: skip
-    p.add_argument("--runs", type=int, default=3, help="runs per point")
+    p.add_argument("--runs", type=_positive_int, default=3, help="runs per point")
     p.add_argument("--host", default="auto")
     p.add_argument(
         "--jump-cache",
@@ -167,10 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`tcgkit plugins | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except PluginError as exc:
+    except (PluginError, InvalidArgumentError) as exc:  # the user's mistake: what to do
         print(f"tcgkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (TcgkitError, ElfError, OSError) as exc:  # a guest or input problem, not a bug
+    except (TcgkitError, OSError) as exc:  # the guest's error, or the system's: not a bug
         print(f"tcgkit: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
 

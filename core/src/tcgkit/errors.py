@@ -20,6 +20,18 @@ class EmulatorClosedError(TcgkitError):
     """The emulator was closed; nothing can be done with it any more."""
 
 
+class InvalidArgumentError(TcgkitError, ValueError):
+    """What was asked for cannot be done as given: a program file that is
+    missing, unreadable or not an executable tcgkit can run, an option value
+    out of range. The message says what is wrong and what to do; the
+    command line reports these in one line and exits with status 2."""
+
+
+class ProgramFileError(InvalidArgumentError, OSError):
+    """The program file cannot be read (missing, a directory, no permission).
+    An ``OSError`` too, as reading it was before."""
+
+
 class EmulationError(TcgkitError):
     """Guest execution stopped on an error; ``pc`` is where."""
 

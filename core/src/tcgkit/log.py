@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from .errors import InvalidArgumentError
+
 CATEGORIES = ("in_asm", "op", "op_opt", "out_asm", "exec")
 
 
@@ -22,7 +24,7 @@ class DebugLog:
         cats = set(categories)
         unknown = cats - set(CATEGORIES)
         if unknown:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unknown -d categories {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(CATEGORIES)}"
             )

@@ -19,29 +19,44 @@ Rules (the contract of ``tcgkit plugins`` and of every selection by name):
 * Selecting a name that is not installed raises ``UnknownPluginError``
   listing the installed names of that kind and, where a first-party
   distribution provides that name, which one to install.
+* Selecting a host backend by name that is installed but cannot execute on
+  this machine (``native_here()`` is false) raises ``HostUnavailableError``
+  naming the machine and the installed hosts that can; no backend is
+  constructed.
 
 The only module-level state is the cache of what discovery found
 (``get_plugin_manager``), as the design allows; ``reset_plugin_manager``
 drops it.
+
+Discovery reads the entry points with ``tcgkit._entrypoints`` (the same
+folders and rules as ``importlib.metadata``, without its import cost) and
+falls back to ``importlib.metadata`` where that one could see more. Loading
+an entry point imports the plugin's entry module only: a plugin keeps that
+module and the classes it registers cheap to import (a host backend imports
+its code generator when it is instantiated), since every tcgkit process
+loads every installed plugin.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.metadata as metadata
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from . import hookspecs
+from . import _entrypoints, hookspecs
+from .errors import TcgkitError
+
+if TYPE_CHECKING:
+    import importlib.metadata as metadata
 
 ENTRY_POINT_GROUP = "tcgkit"
 
 
-class PluginError(Exception):
+class PluginError(TcgkitError):
     """Base class of the plugin manager's errors."""
 
 
@@ -51,6 +66,16 @@ class UnknownPluginError(PluginError, LookupError):
 
 class PluginClashError(PluginError):
     """Two distributions registered the same name for the same kind."""
+
+
+class HostUnavailableError(PluginError):
+    """A host backend is installed but cannot execute on this machine."""
+
+    def __init__(self, message: str, *, host: str, machine: str, runnable: list[str]) -> None:
+        super().__init__(message)
+        self.host = host
+        self.machine = machine
+        self.runnable = runnable
 
 
 class PluginLoadWarning(UserWarning):
@@ -177,10 +202,17 @@ class PluginManager:
         """pluggy's hook relay: ``hook.tcgkit_memory_region_add(...)`` calls every plugin."""
         return self.pm.hook
 
-    def load_entry_points(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
+    def load_entry_points(
+        self,
+        entry_points: Iterable[metadata.EntryPoint | _entrypoints.EntryPoint] | None = None,
+    ) -> None:
         """Load each entry point of the ``tcgkit`` group as a plugin, then collect."""
         if entry_points is None:
-            entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+            entry_points = _entrypoints.find(ENTRY_POINT_GROUP)
+        if entry_points is None:
+            import importlib.metadata
+
+            entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         for ep in entry_points:
             dist_name, version = _dist_of(ep)
             label = f"{ep.name} (from {dist_name} {version}: {ep.value})"
@@ -276,21 +308,50 @@ class PluginManager:
         return self.get_info(kind, name).obj
 
     def resolve_host(self, name: str = AUTO_HOST) -> str:
-        """Map ``auto`` to the native backend for this machine if installed, else python."""
+        """Map ``auto`` to the native backend for this machine if installed, else python;
+        check that a host named explicitly is installed and can execute here."""
         if name != AUTO_HOST:
-            self.get_info(HOST, name)
+            info = self.get_info(HOST, name)
+            if not _runs_here(info):
+                raise self._unavailable(name)
             return name
-        for info in self.infos(HOST):
-            unique = len(self._registry[HOST.key][info.name]) == 1
-            if info.name != PORTABLE_HOST and unique and info.obj.native_here():
-                return info.name
-        if PORTABLE_HOST in self._registry[HOST.key]:
-            return PORTABLE_HOST
+        auto = self._auto_host()
+        if auto is not None:
+            return auto
         raise UnknownPluginError(
             "host 'auto' found no host backend that can run here: "
             + self._installed_phrase(HOST)
             + f"; install {HOST.first_party[PORTABLE_HOST]} for the portable one"
         )
+
+    def _auto_host(self) -> str | None:
+        for info in self.infos(HOST):
+            unique = len(self._registry[HOST.key][info.name]) == 1
+            if info.name != PORTABLE_HOST and unique and _runs_here(info):
+                return info.name
+        if PORTABLE_HOST in self._registry[HOST.key]:
+            return PORTABLE_HOST
+        return None
+
+    def _unavailable(self, name: str) -> HostUnavailableError:
+        import platform
+
+        machine = platform.machine() or "unknown"
+        runnable = [
+            i.name
+            for i in self.infos(HOST)
+            if len(self._registry[HOST.key][i.name]) == 1 and _runs_here(i)
+        ]
+        msg = f"host backend {name!r} cannot execute on this {machine} machine; "
+        if runnable:
+            auto = self._auto_host()
+            msg += f"hosts that can: {', '.join(runnable)} (host 'auto' picks {auto})"
+        else:
+            msg += (
+                "no installed host backend can; install "
+                f"{HOST.first_party[PORTABLE_HOST]} for the portable one"
+            )
+        return HostUnavailableError(msg, host=name, machine=machine, runnable=runnable)
 
     def _installed_phrase(self, kind: PluginKind) -> str:
         infos = self.infos(kind)
@@ -332,11 +393,21 @@ def _clash_error(kind: PluginKind, name: str, entries: list[PluginInfo]) -> Plug
     )
 
 
-def _dist_of(ep: metadata.EntryPoint) -> tuple[str, str]:
+def _dist_of(ep: metadata.EntryPoint | _entrypoints.EntryPoint) -> tuple[str, str]:
+    if isinstance(ep, _entrypoints.EntryPoint):
+        return ep.distribution, ep.version
     dist = getattr(ep, "dist", None)
     if dist is None:
         return "<unknown distribution>", ""
     return dist.metadata["Name"] or dist.name, dist.version or ""
+
+
+def _runs_here(info: PluginInfo) -> bool:
+    """Whether a host backend can execute on this machine (a probe that fails: no)."""
+    try:
+        return bool(info.obj.native_here())
+    except Exception:  # a broken probe is reported by ``describe``; here it only disqualifies
+        return False
 
 
 def _first_line(doc: str | None) -> str:

@@ -8,27 +8,44 @@ stub ``ldr x16, literal; br x16`` whose literal is written first),
 instruction-cache maintenance after writing or patching code
 (``__clear_cache`` of libgcc, which real AArch64 hardware requires), the
 frozen host features (HWCAP) and capstone disassembly.
+
+Discovery imports this module for the class alone; the code generator
+(``constraints``, ``encoder``, ``lower*``) is imported when a backend is
+made (or ``ALLOCATOR`` is first read).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
 from tcgkit.native.memory import libgcc_clear_cache
-from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import Allocation
 
-from . import constraints
 from .features import HostFeatures, detect, is_aarch64
-from .lower import lower, prologue
+
+if TYPE_CHECKING:
+    from tcgkit.tcg.ir import Op
+    from tcgkit.tcg.regalloc import Allocation
 
 NOP = 0xD503201F
 B_RANGE = 1 << 27  # +-128 MiB
 
 
-ALLOCATOR = ConstraintView(constraints.REGS, constraints.constraint, constraints.imm_ok)
+@functools.cache
+def _allocator() -> ConstraintView:
+    from . import constraints
+
+    return ConstraintView(constraints.REGS, constraints.constraint, constraints.imm_ok)
+
+
+def __getattr__(name: str) -> Any:
+    # ALLOCATOR, the allocator's view of this host, is built on first use: discovery
+    # imports this module, and must not import the code generator
+    if name == "ALLOCATOR":
+        return _allocator()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def branch_word(site: int, target: int | None) -> int:
@@ -60,16 +77,21 @@ class AArch64Host(NativeHost):
         if not is_aarch64():
             raise RuntimeError("the aarch64 host backend runs only on AArch64 machines")
         self.feat = features if features is not None else detect()
-        self.allocator = ALLOCATOR
+        from .lower import lower
+
+        self.allocator = _allocator()
+        self._lower = lower
         self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
 
     def prologue(self) -> bytes:
+        from .lower import prologue
+
         return prologue()
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-        return lower(allocation, tb_id, icount, rt, helper_addr)
+        return self._lower(allocation, tb_id, icount, rt, helper_addr)
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)

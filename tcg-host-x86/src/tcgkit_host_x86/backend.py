@@ -7,23 +7,25 @@ the code), the lowering of allocated IR (``lower``), the goto_tb patch word
 stores, so no cache maintenance), the MXCSR images of the rounding modes, the
 frozen host features and capstone disassembly. Everything else (TB ids,
 callbacks, execution, chaining, the jump cache, release) is the core's.
+
+Discovery imports this module for the class alone; the code generator
+(``constraints``, ``encoder``, ``lower*``) is imported when a backend is
+made, so that listing or selecting hosts does not pay for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
-from tcgkit.tcg.ir import Op
-from tcgkit.tcg.regalloc import Allocation
 
-from . import abi, constraints
-from .encoder import RBP, RDI, RSI, RSP, SUB, Asm
+from . import abi
 from .features import HostFeatures, detect, is_x86_64
-from .lower import lower
 
-_SAVED = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
+if TYPE_CHECKING:
+    from tcgkit.tcg.ir import Op
+    from tcgkit.tcg.regalloc import Allocation
 
 
 class X86Host(NativeHost):
@@ -43,17 +45,24 @@ class X86Host(NativeHost):
     def __init__(self, features: HostFeatures | None = None) -> None:
         if not is_x86_64():
             raise RuntimeError("the x86_64 host backend runs only on x86-64 machines")
+        from . import constraints
+        from .lower import lower
+
         self.feat = features if features is not None else detect()
         feat, table = self.feat, constraints.table(self.feat)
         self.allocator = ConstraintView(constraints.REGS,
                                         lambda op: constraints.constraint(feat, op, table),
                                         constraints.imm_ok)  # fmt: skip
+        self._lower = lower
         super().__init__()
 
     def prologue(self) -> bytes:
+        from .encoder import RBP, RDI, RSI, RSP, SUB, Asm
+
+        saved = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
         a = Asm()
         for r in abi.SAVED:
-            a.push(_SAVED[r])
+            a.push(saved[r])
         a.alu_ri(SUB, RSP, abi.FRAME)
         a.mov_rr(RBP, RDI)
         a.jmp_r(RSI)
@@ -64,7 +73,7 @@ class X86Host(NativeHost):
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-        return lower(allocation, self.feat, tb_id, icount, rt, helper_addr)
+        return self._lower(allocation, self.feat, tb_id, icount, rt, helper_addr)
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         # the site is the rel32 of a jmp; unlinked, it jumps to the next instruction

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import TextIO
 
 from ..api import Emulator
+from ..errors import EmulationError
 from ..linux.elf import read_elf
 from ..linux.process import LinuxProcess
-from ..linux.run import target_for_machine
+from ..linux.run import read_program, target_for_machine
 from ..plugins import TB_HASH, get_plugin_manager
 
 #: the study's policies, in its order and with its names
@@ -58,9 +59,9 @@ class Sample:
 
 def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto",
              hash_only: bool = True) -> Sample:  # fmt: skip
-    data = path.read_bytes()
+    data = read_program(path)
     pm = get_plugin_manager()
-    target = target_for_machine(pm, read_elf(data, str(path)).machine)
+    target = target_for_machine(pm, read_elf(data, str(path)).machine, str(path))
     with Emulator(target, host=host, tb_hash=policy, tb_hash_log2_buckets=log2,
                   jump_cache=not hash_only) as emu:  # fmt: skip
         proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=io.BytesIO(),
@@ -70,7 +71,10 @@ def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto"
         code = proc.run()
         seconds = time.perf_counter() - t0
         if code != 0:
-            raise RuntimeError(f"{path} exited with {code} under policy {policy}")
+            raise EmulationError(
+                f"{path} exited with {code} under policy {policy}; the study needs programs "
+                "that exit with 0"
+            )
         st = emu.stats()
         h = st["tb_hash"]
         return Sample(path.name, policy, log2, run, seconds, st["guest_instructions"],
@@ -87,13 +91,22 @@ def _progress(done: int, total: int, label: str, out: TextIO) -> None:
     out.flush()
 
 
+def check(programs: Sequence[Path], policies: Sequence[str], host: str = "auto") -> None:
+    """That every program, policy and the host can be used, before a sweep that takes long:
+    ``InvalidArgumentError`` (a program file) or ``PluginError`` (a name) otherwise."""
+    pm = get_plugin_manager()
+    for policy in policies:
+        pm.get_info(TB_HASH, policy)
+    pm.resolve_host(host)
+    for path in programs:
+        data = read_program(path)
+        target_for_machine(pm, read_elf(data, str(path)).machine, str(path))
+
+
 def sweep(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int], runs: int,
           *, host: str = "auto", hash_only: bool = True,
           progress: TextIO | None = sys.stderr) -> list[Sample]:  # fmt: skip
-    installed = set(get_plugin_manager().names(TB_HASH))
-    missing = [p for p in policies if p not in installed]
-    if missing:
-        raise ValueError(f"TB hash policies not installed: {', '.join(missing)}")
+    check(programs, policies, host)
     total = len(programs) * len(policies) * len(log2s) * runs
     samples = []
     done = 0

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .tb import TB
 
-JMP_CACHE_BITS = 12
+JMP_CACHE_BITS = 14
 JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS
 
 

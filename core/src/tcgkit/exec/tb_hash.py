@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 
 DEFAULT_LOG2_BUCKETS = 15
+#: the largest initial table a policy accepts (2^30 buckets)
+MAX_LOG2_BUCKETS = 30
 
 STAT_KEYS = (
     "buckets",  # buckets now (including overflow buckets where the design has them)
@@ -63,8 +65,10 @@ class TBHashPolicy(ABC):
     name: ClassVar[str]
 
     def __init__(self, log2_buckets: int = DEFAULT_LOG2_BUCKETS) -> None:
-        if not 0 <= log2_buckets <= 30:
-            raise ValueError(f"log2_buckets must be within 0..30, not {log2_buckets}")
+        if not 0 <= log2_buckets <= MAX_LOG2_BUCKETS:
+            raise ValueError(
+                f"log2_buckets must be within 0..{MAX_LOG2_BUCKETS}, not {log2_buckets}"
+            )
         self.initial_log2_buckets = log2_buckets
 
     @abstractmethod

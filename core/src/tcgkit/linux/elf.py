@@ -10,14 +10,27 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..errors import InvalidArgumentError
+
 PT_LOAD = 1
 PT_INTERP = 3
 PF_X, PF_W, PF_R = 1, 2, 4
 ET_EXEC, ET_DYN = 2, 3
 
 
-class ElfError(ValueError):
-    """The file is not an ELF executable tcgkit can load."""
+#: e_machine numbers of the architectures people are likely to hand us, for messages
+MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "S/390", 40: "ARM",
+                 62: "x86-64", 183: "AArch64", 243: "RISC-V", 258: "LoongArch"}  # fmt: skip
+
+
+def machine_name(machine: int) -> str:
+    """``x86-64 (machine 62)``: an ELF machine number as people know it."""
+    name = MACHINE_NAMES.get(machine)
+    return f"{name} (machine {machine})" if name else f"machine {machine}"
+
+
+class ElfError(InvalidArgumentError):
+    """The file is not an ELF executable tcgkit can load (a ``ValueError``)."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +51,33 @@ class ElfImage:
     phnum: int
 
 
+#: e_type -> (what the file is, its e_type name, what to do), for the message refusing it
+_NOT_EXEC = {
+    1: ("an object file", "ET_REL", ": link it with -static"),
+    ET_DYN: ("a position-independent executable or a shared library", "ET_DYN",
+             ": link programs with -static -no-pie"),
+    4: ("a core dump", "ET_CORE", ""),
+}  # fmt: skip
+
+
 def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
-    if len(data) < 64 or data[:4] != b"\x7fELF":
-        raise ElfError(f"{name}: not an ELF file (bad magic at offset 0)")
+    if data[:4] != b"\x7fELF":
+        raise ElfError(
+            f"{name}: not an ELF file (bad magic at offset 0); "
+            "tcgkit runs static Linux ELF executables"
+        )
+    if len(data) < 64:
+        raise ElfError(f"{name}: truncated ELF file ({len(data)} bytes, shorter than its header)")
     if data[4] != 2 or data[5] != 1:
         raise ElfError(f"{name}: only 64-bit little-endian ELF is supported (offset 4)")
     (e_type, machine, _ver, entry, phoff, _shoff, _flags, _ehsize, phent, phnum,
      ) = struct.unpack_from("<HHIQQQIHHH", data, 16)  # fmt: skip
     if e_type != ET_EXEC:
-        raise ElfError(f"{name}: only static executables (ET_EXEC) are supported (offset 16)")
+        what, tag, fix = _NOT_EXEC.get(e_type, ("an ELF file", f"e_type {e_type}", ""))
+        raise ElfError(
+            f"{name}: {what} ({tag} at offset 16); only static executables (ET_EXEC) are "
+            f"supported{fix}"
+        )
     if phent < 56 or phoff + phent * phnum > len(data):
         raise ElfError(f"{name}: program headers out of the file (offset {phoff:#x})")
     segments = []
@@ -61,6 +92,8 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
             continue
         if (p_filesz and p_offset + p_filesz > len(data)) or p_filesz > p_memsz:
             raise ElfError(f"{name}: segment at offset {off:#x} runs past the file")
+        if p_vaddr + p_memsz > 1 << 64:
+            raise ElfError(f"{name}: segment at offset {off:#x} runs past the 64-bit address space")
         if p_offset <= phoff < p_offset + p_filesz:
             phdr_vaddr = p_vaddr + phoff - p_offset
         segments.append(Segment(p_vaddr, p_memsz, data[p_offset : p_offset + p_filesz], p_flags))

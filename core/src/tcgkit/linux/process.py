@@ -122,6 +122,13 @@ class LinuxProcess:
                 runs[-1][1] = page + 1
             else:
                 runs.append([page, page + 1, pages[page]])
+        stack = range((STACK_TOP - STACK_SIZE) // PAGE, STACK_TOP // PAGE)
+        for first, end, _perms in runs:
+            if first < stack.stop and stack.start < end:
+                raise ElfError(
+                    f"{name}: a segment overlaps the stack ({stack.start * PAGE:#x}.."
+                    f"{stack.stop * PAGE:#x}), where tcgkit places it"
+                )
         for first, end, _perms in runs:
             self.emu.mem_map(first * PAGE, (end - first) * PAGE, PROT_READ | PROT_WRITE)
         for seg in img.segments:

@@ -1,20 +1,28 @@
 """``tcgkit run``: pick the target for an ELF file, load it, run it, report.
 
-Owns ``run_program`` (what the command does, callable from Python) and
+Owns ``run_program`` (what the command does, callable from Python),
+``read_program`` (the file's bytes, or an error naming the path) and
 ``target_for_machine`` (the installed target whose ``linux_abi`` runs an ELF
 machine number).
+
+Everything that can be wrong with what the caller asked for (the file, the
+target, the host, the TB hash policy) is checked before the program runs and
+raised as an ``InvalidArgumentError`` or a ``PluginError``; what goes wrong
+while the guest runs is an ``EmulationError``.
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..api import Emulator
+from ..errors import InvalidArgumentError, ProgramFileError
 from ..plugins import TARGET, PluginManager, UnknownPluginError, get_plugin_manager
-from .elf import read_elf
+from .elf import ElfImage, machine_name, read_elf
 from .process import LinuxProcess
 
 
@@ -26,18 +34,58 @@ class RunResult:
     seconds: float
 
 
-def target_for_machine(pm: PluginManager, machine: int) -> str:
+def read_program(path: str | Path) -> bytes:
+    """The bytes of a program file; ``ProgramFileError`` names the path if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        why = {
+            errno.ENOENT: "does not exist",
+            errno.EISDIR: "is a directory, not a program file",
+            errno.EACCES: "cannot be read: permission denied",
+        }.get(exc.errno or 0, f"cannot be read: {exc.strerror or exc}")
+        raise ProgramFileError(f"program file {str(path)!r} {why}") from exc
+
+
+def target_for_machine(pm: PluginManager, machine: int, name: str = "") -> str:
+    """The installed guest target whose Linux ABI runs ELF ``machine`` (``name``: the file)."""
     found = []
+    runnable = []
     for info in pm.infos(TARGET):
         abi = getattr(info.obj, "linux_abi", None)
-        if abi is not None and abi.elf_machine == machine:
-            found.append(info.name)
+        if abi is not None:
+            runnable.append(f"{info.name} for {machine_name(abi.elf_machine)}")
+            if abi.elf_machine == machine:
+                found.append(info.name)
     if not found:
-        raise UnknownPluginError(
-            f"no installed guest target runs ELF machine {machine} "
-            f"(for aarch64, machine 183: pip install tcgkit-target-aarch64)"
+        what = f"an ELF program for {machine_name(machine)}"
+        msg = f"{name + ' is ' if name else ''}{what}, and no installed guest target runs it; "
+        msg += (
+            f"installed guest targets: {', '.join(runnable)}"
+            if runnable
+            else "no installed guest target runs Linux programs"
         )
+        dist = {183: "tcgkit-target-aarch64"}.get(machine)
+        if dist is not None:
+            msg += f". pip install {dist}"
+        raise UnknownPluginError(msg)
     return found[0]
+
+
+def check_target(pm: PluginManager, target: str, image: ElfImage, name: str) -> None:
+    """That guest target ``target`` is installed, runs Linux programs, and runs this one."""
+    abi = getattr(pm.get(TARGET, target), "linux_abi", None)
+    if abi is None:
+        raise InvalidArgumentError(
+            f"guest target {target!r} does not run Linux programs (it has no linux_abi); "
+            "leave the target out to pick it from the ELF file"
+        )
+    if abi.elf_machine != image.machine:
+        raise InvalidArgumentError(
+            f"{name} is an ELF program for {machine_name(image.machine)}, and guest target "
+            f"{target!r} runs {machine_name(abi.elf_machine)}; leave the target out to pick "
+            "it from the ELF file"
+        )
 
 
 def run_program(
@@ -52,11 +100,19 @@ def run_program(
     stdout: BinaryIO | None = None,
     timeout: int = 0,
 ) -> RunResult:
-    """Run a static Linux ELF program to completion."""
+    """Run a static Linux ELF program to completion.
+
+    Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
+    when the file cannot be run, ``PluginError`` when a name is not installed
+    or the host cannot execute here, all before the program starts; an
+    ``EmulationError`` when the guest fails."""
     pm = get_plugin_manager()
-    data = Path(path).read_bytes()
+    data = read_program(path)
     image = read_elf(data, str(path))
-    target = target or target_for_machine(pm, image.machine)
+    if target is None:
+        target = target_for_machine(pm, image.machine, str(path))
+    else:
+        check_target(pm, target, image, str(path))
     with Emulator(target, host=host, tb_hash=tb_hash, debug=debug) as emu:
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout)

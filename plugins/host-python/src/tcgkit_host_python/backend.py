@@ -35,8 +35,6 @@ from tcgkit.host import Alloc, HostBackend
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ops import EXIT_LOOKUP
 
-from .codegen import generate
-
 FILENAME = "<tcgkit-python-host>"
 CODE_CACHE_SIZE = 4096
 
@@ -56,6 +54,9 @@ class PythonHost(HostBackend):
         return {}
 
     def __init__(self) -> None:
+        from .codegen import generate  # here, not at import: discovery needs the class alone
+
+        self._generate = generate
         # source -> (code object, insn lines, bindings); bounded, per emulator
         self._code_cache: OrderedDict[str, tuple[types.CodeType, list[int], dict[str, Any]]] = (
             OrderedDict()
@@ -67,7 +68,7 @@ class PythonHost(HostBackend):
         return [0] * nslots
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
-        gen = generate(ctx.ops)
+        gen = self._generate(ctx.ops)
         cached = self._code_cache.get(gen.source)
         if cached is None:
             module = compile(gen.source, FILENAME, "exec")
