@@ -73,7 +73,10 @@ class _Knowledge:
 
 _MOV = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
 _BR = OPS["br"]
-_FOLDABLE = _PURE | {d.name for d in OPS.values() if d.base == "brcond"}
+# ops _fold may simplify (a mov is only recorded as a copy)
+_FOLDABLE = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
+    d.name for d in OPS.values() if d.base == "mov"
+}
 _LABEL = OpFlag.LABEL
 _BB_END = OpFlag.BB_END
 _CONST = TempKind.CONST
@@ -108,7 +111,7 @@ def optimize(ctx: TCGContext) -> None:
                 t = copies.get(t, t)
                 v = consts.get(t)
                 args[i] = const(t.type, v) if v is not None else t
-        if op.opc in _FOLDABLE:
+        if op.opc in _FOLDABLE and _maybe_foldable(op.args, n_out, n_in):
             folded = _fold(ctx, op, k)
             if folded is None:
                 continue
@@ -131,6 +134,17 @@ def optimize(ctx: TCGContext) -> None:
                 unreachable = True
         out.append(op)
     ctx.ops = out
+
+
+def _maybe_foldable(args: list[Temp], n_out: int, n_in: int) -> bool:
+    """Whether _fold can do anything: some input is a constant, or (two inputs) both
+    are the same temp (``x - x``, ``x == x``...)."""
+    if n_in == 1:
+        return args[n_out].kind is _CONST
+    if n_in == 2:
+        a, b = args[n_out], args[n_out + 1]
+        return a.kind is _CONST or b.kind is _CONST or a is b
+    return True
 
 
 def _drop_label_ref(op: Op) -> None:
