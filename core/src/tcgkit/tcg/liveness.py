@@ -5,6 +5,9 @@ outputs are all dead and (2) annotates each remaining op with ``life``: bit i
 set when input i is not used after this op (it dies here). The register
 allocator reads ``life``; the portable host does not need it.
 
+A move whose source is a BB temp defined by the op just before it, and dying
+at the move, is folded into that op: the op writes the move's destination.
+
 What is live where (the same rules the register allocator syncs by):
 * at a TB exit (exit_tb, goto_ptr): every global;
 * at the end of any basic block (br, brcond, a label): every global and
@@ -27,6 +30,8 @@ _SIDE_EFFECTS = OpFlag.SIDE_EFFECTS
 _MEM = OpFlag.MEM
 _CALL = OpFlag.CALL
 _CONST = TempKind.CONST
+_BB = TempKind.BB
+_MOVES = frozenset(("mov_i32", "mov_i64"))
 
 
 def liveness(ctx: TCGContext) -> None:
@@ -36,8 +41,19 @@ def liveness(ctx: TCGContext) -> None:
     at_bb_end = globals_ | tb_temps
     live: set[Temp] = set(globals_)
     kept: list[Op] = []
-    for op in reversed(ctx.ops):
+    ops = ctx.ops
+    for pos in range(len(ops) - 1, -1, -1):
+        op = ops[pos]
         flags = op.defn.flags
+        if op.opc in _MOVES and pos:
+            # ``x = f(...); mov g, x`` with x dying here: f writes g itself (the
+            # ops are adjacent, so nothing reads g or x in between)
+            src = op.args[1]
+            prev = ops[pos - 1]
+            if (src.kind is _BB and src not in live and prev.n_out == 1
+                    and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
+                prev.args[0] = op.args[0]
+                continue
         if flags & _EXIT:
             live = set(globals_)
         elif flags & _BB_END:

@@ -7,6 +7,9 @@ results are unused is removed by ``liveness``, which runs after it).
 Knowledge tracked per temp, forward through a basic block:
 * ``consts[t]`` - t is known to hold that value;
 * ``copies[t]`` - t holds the same value as another temp (its representative).
+  After ``mov global, bb`` (a fresh BB temp) the global is the representative,
+  so that the BB temp dies at the move (see ``liveness``, which then writes the
+  value straight into the global).
 Everything known is forgotten at a label (control flow merges there). A
 write to a temp invalidates what was known about it and every copy that
 refers to it. A helper call that may write globals forgets what was known
@@ -80,6 +83,8 @@ _FOLDABLE = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
 _LABEL = OpFlag.LABEL
 _BB_END = OpFlag.BB_END
 _CONST = TempKind.CONST
+_GLOBAL = TempKind.GLOBAL
+_BB = TempKind.BB
 
 
 def optimize(ctx: TCGContext) -> None:
@@ -124,7 +129,15 @@ def optimize(ctx: TCGContext) -> None:
                 k.forget(t)
         base = d.base
         if base == "mov":
-            k.set_copy(op.args[0], op.args[1])
+            dst, src = op.args[0], op.args[1]
+            if (dst.kind is _GLOBAL and src.kind is _BB
+                    and src not in copies and src not in users):  # fmt: skip
+                # the global becomes the representative: later reads of src read the
+                # global, so src dies here and liveness can fold the move away
+                copies[src] = dst
+                users.setdefault(dst, set()).add(src)
+            else:
+                k.set_copy(dst, src)
         elif base == "movi":
             consts[op.args[0]] = op.args[1]
         if flags & _BB_END:
