@@ -32,13 +32,24 @@ the ones regions hand out and code runs at, and a read-write view at
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import mmap
 import os
 import threading
 from dataclasses import dataclass
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+def _load_libc() -> ctypes.CDLL:
+    """The C library: the process's own symbols (Python links it), else found by name
+    (ctypes.util.find_library runs ldconfig in a subprocess: only when needed)."""
+    lib = ctypes.CDLL(None, use_errno=True)
+    if hasattr(lib, "mmap") and hasattr(lib, "mprotect"):
+        return lib
+    from ctypes.util import find_library
+
+    return ctypes.CDLL(find_library("c"), use_errno=True)
+
+
+_libc = _load_libc()
 _libc.mmap.restype = ctypes.c_void_p
 _libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                        ctypes.c_int, ctypes.c_long)  # fmt: skip
