@@ -56,10 +56,15 @@ class UnicornRunner:
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = (), ram: bytes = b"",
             jc: tuple[tuple[int, int, int, int], ...] = (), until: int = 2**64 - 1,
-            extra: dict[int, bytes] | None = None) -> int:  # fmt: skip
+            extra: dict[int, bytes] | None = None,
+            l2: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
         """Run ``ops``; ``tlb`` entries (index, read tag, write tag, addend) point guest
-        pages at ``ram`` (mapped at RAM); other accesses take the slow path, served
-        from ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``."""
+        pages at ``ram`` (mapped at RAM), and so do the second-level entries ``l2``
+        (slot, read tag, write tag, addend) once the slow path has refilled the first
+        level from them; other accesses take the slow path's call, served from
+        ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``; the
+        first level after the run is in ``self.tlb`` (index -> (read tag, write tag,
+        addend)), the refill counter in ``self.refills``."""
         out = lower(allocate(ops, ALLOCATOR), 0, 0, self.rt, lambda op: 0)
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM64, unicorn.UC_MODE_ARM)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
@@ -72,6 +77,10 @@ class UnicornRunner:
         uc.mem_write(RAM, ram)
         uc.mem_write(STATE + L.OFF_TLB, b"\xff" * (L.TLB_SIZE * L.TLB_ENTRY))
         uc.mem_write(STATE + L.OFF_JC, b"\xff" * (L.JC_SIZE * L.JC_ENTRY))
+        uc.mem_write(STATE + L.OFF_L2, b"\xff" * (L.L2_SIZE * L.L2_ENTRY))
+        for slot, rtag, wtag, addend in l2:
+            uc.mem_write(STATE + L.OFF_L2 + slot * L.L2_ENTRY,
+                         struct.pack("<QQQ", rtag, wtag, addend & (2**64 - 1)))  # fmt: skip
         for index, pc, key, code in jc:
             uc.mem_write(STATE + L.OFF_JC + index * L.JC_ENTRY, struct.pack("<QQQ", pc, key, code))
         uc.mem_write(STATE + L.OFF_UNTIL, struct.pack("<Q", until))
@@ -127,6 +136,10 @@ class UnicornRunner:
         state[:] = list(struct.unpack(f"<{len(state)}Q", uc.mem_read(STATE, 8 * len(state))))
         self.ram = bytes(uc.mem_read(RAM, len(ram))) if ram else b""
         self.exit_word = uc.reg_read(A.UC_ARM64_REG_X0)
+        words = struct.unpack(f"<{L.TLB_SIZE * 4}Q",
+                              uc.mem_read(STATE + L.OFF_TLB, L.TLB_SIZE * L.TLB_ENTRY))  # fmt: skip
+        self.tlb = {i: words[4 * i : 4 * i + 3] for i in range(L.TLB_SIZE)}
+        self.refills = struct.unpack("<Q", uc.mem_read(STATE + L.OFF_REFILLS, 8))[0]
         return self.exit_word & ((1 << L.EXIT_SHIFT) - 1)
 
 

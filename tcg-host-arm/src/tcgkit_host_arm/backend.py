@@ -62,6 +62,7 @@ class AArch64Host(NativeHost):
     """Native AArch64 code generation (AAPCS64)."""
 
     name = "aarch64"
+    l2_refill = True  # the slow path refills a first-level TLB miss from the second level
     branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
     far_literal = 8
 

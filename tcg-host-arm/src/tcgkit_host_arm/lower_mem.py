@@ -8,8 +8,24 @@ except across calls). The fast path:
     ldr  x30, [x16, #tag] ; x17 = key(addr) ; cmp x30, x17 ; b.ne slow
     ldr  x16, [x16, #addend] ; ldr/str value, [addr, x16] (+ rev for big-endian)
 
-The slow path is out of line: it saves x0-x15 (but the load's destination),
-calls the ``slow_mem`` callback, restores, tests the status and jumps back.
+The slow path is out of line. It first probes the TLB's second level (see
+``tcgkit.native.layout``) with the key the probe left in x17, the first-level
+entry's address being still in x16 (x30 is free):
+
+    ubfx x30, addr, #20, #7 ; add x30, x16, x30, lsl #13   the second-level entry:
+    sub  x30, x30, #(OFF_TLB - OFF_L2)                      first-level + the page's
+    ldr  x30, [x30, #tag] ; cmp x30, x17 ; b.ne miss        upper index bits + a constant
+
+and on a hit copies it into the first level, counts the refill and goes back
+to the access with the addend in x16:
+
+    ubfx x17, addr, #20, #7 ; add x30, x16, x17, lsl #13 ; sub x30, x30, #(OFF_TLB - OFF_L2)
+    ldr x17, [x30, #16] ; str x17, [x16, #16] ; ldp x17, x30, [x30] ; stp x17, x30, [x16]
+    ldr x16, [x16, #16] ; ldur x17, [x19, #REFILLS] ; add x17, x17, #1
+    stur x17, [x19, #REFILLS] ; b access
+
+On a miss it saves x0-x15 (but the load's destination), calls the
+``slow_mem`` callback, restores, tests the status and jumps back.
 """
 
 from __future__ import annotations
@@ -55,6 +71,46 @@ def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
     a.ldst(3, 1, TMP0, TMP0, L.TLB_ADDEND)
 
 
+# the second-level entry of a page is its first-level entry's address, plus the page
+# index bits above the first level's (at their place in an index * 32), plus this
+assert L.TLB_ENTRY == L.L2_ENTRY == 32 and L.L2_SIZE >= L.TLB_SIZE
+TLB_BITS = L.TLB_SIZE.bit_length() - 1
+L2_DELTA = L.OFF_TLB - L.OFF_L2  # subtracted: below 2^24, so at most two immediates
+
+
+def _l2_entry(L_: Lowering, rd: int, high: int, addr: int) -> None:
+    """rd <- the second-level entry of ``addr``'s page, from the first-level one in
+    x16; ``high`` is a scratch register (may be ``rd``)."""
+    a = L_.a
+    a.bfm(2, high, addr, 12 + TLB_BITS, 12 + L.L2_BITS - 1)  # ubfx: index bits above
+    a.add_reg(rd, TMP0, high, shift=LSL, amount=5 + TLB_BITS)
+    _sub_const(L_, rd, L2_DELTA)
+
+
+def _l2_refill(L_: Lowering, addr: int, tag: int, access: Label) -> None:
+    """The slow path's first part (the probe left the first-level entry's address in
+    x16, the key in x17): on a second-level hit, copy the entry into the first level,
+    count the refill and go back to ``access`` with the addend in x16; on a miss, fall
+    through to the call into Python."""
+    a = L_.a
+    miss = Label()
+    _l2_entry(L_, TMP2, TMP2, addr)
+    a.ldst(3, 1, TMP2, TMP2, tag)
+    a.cmp(TMP2, TMP1)
+    a.b_cond(E.NE, miss)
+    _l2_entry(L_, TMP2, TMP1, addr)  # the key is no longer needed
+    a.ldst(3, 1, TMP1, TMP2, L.TLB_ADDEND)
+    a.ldst(3, 0, TMP1, TMP0, L.TLB_ADDEND)
+    a.ldp_stp(True, TMP1, TMP2, TMP2, L.TLB_TAG_READ)  # both tags (no writeback)
+    a.ldp_stp(False, TMP1, TMP2, TMP0, L.TLB_TAG_READ)
+    a.ldst(3, 1, TMP0, TMP0, L.TLB_ADDEND)
+    a.ldst(3, 1, TMP1, ENV, L.OFF_REFILLS)
+    a.add_imm(TMP1, TMP1, 1)
+    a.ldst(3, 0, TMP1, ENV, L.OFF_REFILLS)
+    a.b(access)
+    a.bind(miss)
+
+
 def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int | None,
                where: int) -> None:  # fmt: skip
     """slow_mem(state, addr, value, memop, where), x0-x15 saved (but ``keep``); leaves
@@ -94,9 +150,10 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L_.where()
     _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
+    a.bind(access)
     size = memop & MemOp.MO_SIZE
     sign = bool(memop & MemOp.MO_SIGN)
     be = bool(memop & MemOp.MO_BE) and size
@@ -114,6 +171,7 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_READ, access)
         _slow_call(L_, addr, None, memop, d, where)
         a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
         a.mov(d, TMP0, sf)
@@ -128,9 +186,10 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L_.where()
     _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
     size = memop & MemOp.MO_SIZE
     if memop & MemOp.MO_BE and size:
         a.dp1({1: 1, 2: 2, 3: 3}[size], TMP1, value, size == 3)
@@ -142,6 +201,7 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
         _slow_call(L_, addr, value, memop | L.STORE_FLAG, None, where)
         a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
         a.b(back)

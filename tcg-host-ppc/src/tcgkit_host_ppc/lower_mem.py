@@ -7,9 +7,26 @@ Owns ``MEM_OPS``. Scratch: r0 (data only), r11, r12. The fast path:
     r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
     r11 <- addend ; l?zx / st?x value, addr, r11   (byte-reversed forms for big-endian)
 
-The slow path is out of line: it saves r3-r10 (but the load's destination)
-in the frame, calls ``slow_mem`` (ELFv2: r12 = callee, TOC restored after),
-restores, tests the status and branches back.
+The slow path is out of line. It first probes the TLB's second level (see
+``tcgkit.native.layout``) with the key the probe left in r12; the second-level
+entry is the first-level one (still in r11) plus the page index bits above the
+first level's, at their place in an index * 32, plus a constant (OFF_L2 - OFF_TLB,
+a multiple of 64 KiB):
+
+    rlwinm r0, addr, 25, 12, 18 ; add r11, r11, r0 ; addis r11, r11, (OFF_L2 - OFF_TLB)@h
+    ld r0, tag(r11) ; cmpld r0, r12 ; bne miss
+
+On a hit it copies the entry into the first level, counts the refill and
+branches back to the access with the addend in r11:
+
+    rlwinm r12, addr, 25, 12, 18 ; subf r12, r12, r11 ; addis r12, r12, (OFF_TLB - OFF_L2)@h
+    ld r0, 0(r11) ; std r0, 0(r12) ; ld r0, 8(r11) ; std r0, 8(r12)
+    ld r11, 16(r11) ; std r11, 16(r12)
+    ld r12, REFILLS(r27) ; addi r12, r12, 1 ; std r12, REFILLS(r27) ; b access
+
+On a miss it saves r3-r10 (but the load's destination) in the frame, calls
+``slow_mem`` (ELFv2: r12 = callee, TOC restored after), restores, tests the
+status and branches back.
 """
 
 from __future__ import annotations
@@ -60,6 +77,45 @@ def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
     a.ld(TMP0, TMP0, L.TLB_ADDEND)
 
 
+assert L.TLB_ENTRY == L.L2_ENTRY == 32 and L.L2_SIZE >= L.TLB_SIZE and 12 + L.L2_BITS <= 32
+TLB_BITS = L.TLB_SIZE.bit_length() - 1
+L2_DELTA = L.OFF_L2 - L.OFF_TLB  # the second-level entry - the first-level one - the bits
+
+
+def _l2_bits(L_: Lowering, rd: int, addr: int) -> None:
+    """rd <- the page index bits of ``addr`` above the first level's, times 32 (bits
+    5 + TLB_BITS .. 5 + L2_BITS - 1): rlwinm rd, addr, 32 - 7, mb, me."""
+    L_.a.rlwinm(rd, addr, 32 - (12 - 5), 31 - (5 + L.L2_BITS - 1), 31 - (5 + TLB_BITS))
+
+
+def _l2_refill(L_: Lowering, addr: int, tag: int, access: Label) -> None:
+    """The slow path's first part (the probe left the first-level entry's address in
+    r11, the key in r12): on a second-level hit, copy the entry into the first level,
+    count the refill and branch back to ``access`` with the addend in r11; on a miss,
+    fall through to the call into Python (which needs neither)."""
+    a = L_.a
+    miss = Label()
+    _l2_bits(L_, R0, addr)
+    a.add(TMP0, TMP0, R0)
+    _add_const(L_, TMP0, L2_DELTA)  # r11: the second-level entry
+    a.ld(R0, TMP0, tag)
+    a.cmp(R0, TMP1, True, True)
+    a.bc(BO_FALSE, E.EQ, miss)
+    _l2_bits(L_, TMP1, addr)  # the key is no longer needed
+    a.subf(TMP1, TMP1, TMP0)
+    _add_const(L_, TMP1, -L2_DELTA)  # r12: the first-level entry
+    for word in (L.TLB_TAG_READ, L.TLB_TAG_WRITE):
+        a.ld(R0, TMP0, word)
+        a.std(R0, TMP1, word)
+    a.ld(TMP0, TMP0, L.TLB_ADDEND)
+    a.std(TMP0, TMP1, L.TLB_ADDEND)
+    a.ld(TMP1, ENV, L.OFF_REFILLS)
+    a.addi(TMP1, TMP1, 1)
+    a.std(TMP1, ENV, L.OFF_REFILLS)
+    a.b(access)
+    a.bind(miss)
+
+
 def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int | None,
                where: int) -> None:  # fmt: skip
     """slow_mem(state, addr, value, memop, where) with r3-r10 (but ``keep``) saved;
@@ -100,9 +156,10 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L_.where()
     _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
+    a.bind(access)
     size = memop & MemOp.MO_SIZE
     be = bool(memop & MemOp.MO_BE) and size > 0
     sign = bool(memop & MemOp.MO_SIGN)
@@ -118,6 +175,7 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_READ, access)
         _slow_call(L_, addr, None, memop, d, where)
         a.cmpi(R0, 0, False)
         a.bc(BO_FALSE, E.EQ, L_.raised)
@@ -133,15 +191,17 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, back = Label(), Label()
+    slow, access, back = Label(), Label(), Label()
     where = L_.where()
     _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
     size = memop & MemOp.MO_SIZE
     a.indexed(_STORE[(size, bool(memop & MemOp.MO_BE) and size > 0)], value, addr, TMP0)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
         _slow_call(L_, addr, value, memop | L.STORE_FLAG, None, where)
         a.cmpi(R0, 0, False)
         a.bc(BO_FALSE, E.EQ, L_.raised)
