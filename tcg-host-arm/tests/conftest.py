@@ -15,7 +15,7 @@ from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.softfloat import OP_IMPL
-from tcgkit_host_arm.backend import ALLOCATOR
+from tcgkit_host_arm.backend import allocator
 from tcgkit_host_arm.lower import FPCR_DN, lower, prologue
 
 unicorn = pytest.importorskip("unicorn")
@@ -51,7 +51,7 @@ class UnicornRunner:
 
     def code(self, ops: list[Op], tb_id: int = 0):
         """The Lowered TB (code, entries, goto_tb sites) for ``ops``."""
-        return lower(allocate(ops, ALLOCATOR), tb_id, 0, self.rt, lambda op: 0)
+        return lower(allocate(ops, allocator()), tb_id, 0, self.rt, lambda op: 0)
 
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = (), ram: bytes = b"",
@@ -65,7 +65,7 @@ class UnicornRunner:
         ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``; the
         first level after the run is in ``self.tlb`` (index -> (read tag, write tag,
         addend)), the refill counter in ``self.refills``."""
-        out = lower(allocate(ops, ALLOCATOR), 0, 0, self.rt, lambda op: 0)
+        out = lower(allocate(ops, allocator()), 0, 0, self.rt, lambda op: 0)
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM64, unicorn.UC_MODE_ARM)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
         pro = prologue()

@@ -24,7 +24,7 @@ from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.region import CodeBuffer
 from tcgkit.tcg.softfloat import OP_IMPL
 from tcgkit.testing.ir_programs import programs
-from tcgkit_host_ppc.backend import ALLOCATOR
+from tcgkit_host_ppc.backend import allocator
 from tcgkit_host_ppc.features import detect
 from tcgkit_host_ppc.lower import lower, prologue
 
@@ -63,7 +63,7 @@ def main(examples: int) -> None:
         want = interpret(prog.ctx.ops, expect)
         optimize(prog.ctx)
         liveness(prog.ctx)
-        out = lower(allocate(prog.ctx.ops, ALLOCATOR), 0, 0, rt, lambda op: 0, features)
+        out = lower(allocate(prog.ctx.ops, allocator()), 0, 0, rt, lambda op: 0, features)
         addr = region.alloc(len(out.code))
         if addr is None:
             buffer.reset()
@@ -111,7 +111,7 @@ def memory(page, buffer, rt, features) -> None:
                 m = memop & ~MemOp.MO_SIGN if store else memop
                 ctx.emit(f"qemu_{'st' if store else 'ld'}_{ty.suffix}", val, addr, m, 0)
                 ctx.emit("exit_tb", EXIT_LOOKUP)
-                out = lower(allocate(ctx.ops, ALLOCATOR), 0, 0, rt, lambda op: 0, features)
+                out = lower(allocate(ctx.ops, allocator()), 0, 0, rt, lambda op: 0, features)
                 at = region.alloc(len(out.code))
                 if at is None:
                     buffer.reset()

@@ -31,7 +31,7 @@ from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.region import CodeBuffer
 from tcgkit.tcg.types import I32, I64, MemOp
-from tcgkit_host_ppc.backend import ALLOCATOR
+from tcgkit_host_ppc.backend import allocator
 from tcgkit_host_ppc.features import detect
 from tcgkit_host_ppc.lower import lower, prologue
 
@@ -85,7 +85,7 @@ def program(accesses: list[tuple[int, bool]], width: int = 64) -> int:
     for t, k in zip(temps, keep, strict=True):
         ctx.add(k, t, 1)
     ctx.emit("exit_tb", EXIT_LOOKUP)
-    out = lower(allocate(ctx.ops, ALLOCATOR), 0, 0, rt, lambda op: 0, features)
+    out = lower(allocate(ctx.ops, allocator()), 0, 0, rt, lambda op: 0, features)
     at = region.alloc(len(out.code))
     if at is None:
         buffer.reset()

@@ -10,7 +10,7 @@ disassembly.
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
-made (or ``ALLOCATOR`` is first read).
+made (or ``allocator()`` is first called).
 """
 
 from __future__ import annotations
@@ -33,18 +33,12 @@ B_RANGE = 1 << 25  # +-32 MiB
 
 
 @functools.cache
-def _allocator() -> ConstraintView:
+def allocator() -> ConstraintView:
+    """The allocator's view of this host, built on first use (discovery imports this
+    module, and must not import the code generator)."""
     from . import constraints
 
     return ConstraintView(constraints.REGS, constraints.constraint, constraints.imm_ok)
-
-
-def __getattr__(name: str) -> Any:
-    # ALLOCATOR, the allocator's view of this host, is built on first use: discovery
-    # imports this module, and must not import the code generator
-    if name == "ALLOCATOR":
-        return _allocator()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def branch_word(site: int, target: int | None) -> int:
@@ -80,7 +74,7 @@ class PPC64Host(NativeHost):
             raise RuntimeError("the ppc64le host backend needs ISA 2.07 (POWER8) or later")
         from .lower import lower
 
-        self.allocator = _allocator()
+        self.allocator = allocator()
         self._lower = lower
         self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
