@@ -127,3 +127,14 @@ def test_guest_errors_stay_exit_1_with_their_class(tmp_path: Path, code: bytes, 
     prog.write_bytes(elf(code))
     err = one_line(tcgkit("run", str(prog)), status=1)
     assert expected in err and "(pc=0x4000" in err
+
+
+def test_a_segment_too_large_to_map_is_one_line_quickly(tmp_path: Path) -> None:
+    """A p_memsz of 2^46 bytes: the loader works on page ranges, not page by page, and
+    the mapping that cannot be made is the program's fault, named."""
+    huge = tmp_path / "huge.elf"
+    data = bytearray(elf(bytes(4)))
+    struct.pack_into("<Q", data, 64 + 40, 1 << 46)  # the PT_LOAD's p_memsz
+    huge.write_bytes(bytes(data))
+    err = one_line(tcgkit("run", str(huge)))
+    assert "cannot be mapped" in err and "huge.elf" in err

@@ -15,11 +15,12 @@ stack is ``STACK_SIZE`` bytes below ``STACK_TOP``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import EmulationError
 from ..hooks import HOOK_INTR
@@ -110,18 +111,7 @@ class LinuxProcess:
             raise ElfError(
                 f"{name}: ELF machine {img.machine} is not this target's ({self.abi.elf_machine})"
             )
-        pages: dict[int, int] = {}  # page number -> perms (segments may share a page)
-        for seg in img.segments:
-            if seg.memsz == 0:
-                continue
-            for page in range(seg.vaddr // PAGE, _page_up(seg.vaddr + seg.memsz) // PAGE):
-                pages[page] = pages.get(page, 0) | _prot(seg.flags)
-        runs: list[list[int]] = []  # [first page, end page, perms]
-        for page in sorted(pages):
-            if runs and runs[-1][1] == page and runs[-1][2] == pages[page]:
-                runs[-1][1] = page + 1
-            else:
-                runs.append([page, page + 1, pages[page]])
+        runs = _page_runs(img.segments)
         stack = range((STACK_TOP - STACK_SIZE) // PAGE, STACK_TOP // PAGE)
         for first, end, _perms in runs:
             if first < stack.stop and stack.start < end:
@@ -130,12 +120,18 @@ class LinuxProcess:
                     f"{stack.stop * PAGE:#x}), where tcgkit places it"
                 )
         for first, end, _perms in runs:
-            self.emu.mem_map(first * PAGE, (end - first) * PAGE, PROT_READ | PROT_WRITE)
+            try:
+                self.emu.mem_map(first * PAGE, (end - first) * PAGE, PROT_READ | PROT_WRITE)
+            except (OSError, MemoryError, ValueError) as e:
+                raise ElfError(
+                    f"{name}: its segments need {(end - first) * PAGE:#x} bytes at "
+                    f"{first * PAGE:#x}, which cannot be mapped here ({e})"
+                ) from None
         for seg in img.segments:
             self.emu.mem_write(seg.vaddr, seg.data)
         for first, end, perms in runs:
             self.emu.mem_protect(first * PAGE, (end - first) * PAGE, perms)
-        top = max(pages) * PAGE + PAGE if pages else 0
+        top = runs[-1][1] * PAGE if runs else 0
         self.entry = img.entry
         self.brk_start = self.brk = top
         self._setup_stack(img, argv, envp)
@@ -292,6 +288,29 @@ class LinuxProcess:
             if lo < hi:
                 self.emu.mem_unmap(lo, hi - lo)
         return 0
+
+
+def _page_runs(segments: Sequence[Any]) -> list[list[int]]:
+    """[first page, end page, perms] of the pages the segments cover, in address order,
+    adjacent runs of equal permissions merged. A page two segments share gets both
+    segments' permissions. Computed on page boundaries, not page by page, so that a
+    huge segment costs no more than a small one."""
+    spans = [(seg.vaddr // PAGE, _page_up(seg.vaddr + seg.memsz) // PAGE, _prot(seg.flags))
+             for seg in segments if seg.memsz]  # fmt: skip
+    cuts = sorted({b for first, end, _ in spans for b in (first, end)})
+    runs: list[list[int]] = []
+    for lo, hi in itertools.pairwise(cuts):
+        perms = [p for first, end, p in spans if first <= lo and hi <= end]
+        if not perms:
+            continue
+        prot = 0
+        for p in perms:
+            prot |= p
+        if runs and runs[-1][1] == lo and runs[-1][2] == prot:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi, prot])
+    return runs
 
 
 def load_file(path: str | os.PathLike[str]) -> bytes:
