@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
 from tcgkit.native.memory import libgcc_clear_cache
 
-from .features import HostFeatures, detect, is_ppc64le
+from .features import HostFeatures, _detected, detect, is_ppc64le
 
 if TYPE_CHECKING:
     from tcgkit.tcg.ir import Op
@@ -60,7 +60,8 @@ class PPC64Host(NativeHost):
 
     @classmethod
     def native_here(cls) -> bool:
-        return is_ppc64le()
+        # POWER8 (ISA 2.07) at least: the lowering moves values between GPRs and FPRs
+        return is_ppc64le() and _detected().isa207
 
     @classmethod
     def features(cls) -> Mapping[str, bool]:
