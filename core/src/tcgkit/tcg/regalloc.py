@@ -33,7 +33,11 @@ Invariants (what the emitter may rely on):
   write globals, cached copies are dropped;
 * TB-scoped temps get a stack slot and are stored there at basic-block ends;
   BB-scoped temps die at the end of their block;
-* at a label every value is in memory and no register is assigned.
+* at a label every value is in memory and no register is assigned;
+* moves (``mov``/``movi``) never reach the emitter as ops: they become a
+  ``movi`` or ``mov`` element, or nothing when the input dies and hands its
+  register to the output; hosts keep i32 values zero-extended in 64-bit
+  registers, so a full-width register move copies an i32 correctly.
 """
 
 from __future__ import annotations
