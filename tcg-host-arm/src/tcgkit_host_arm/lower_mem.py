@@ -74,7 +74,7 @@ def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
 # the second-level entry of a page is its first-level entry's address, plus the page
 # index bits above the first level's (at their place in an index * 32), plus this
 assert L.TLB_ENTRY == L.L2_ENTRY == 32 and L.L2_SIZE >= L.TLB_SIZE
-TLB_BITS = L.TLB_SIZE.bit_length() - 1
+TLB_BITS = L.TLB_BITS
 L2_DELTA = L.OFF_TLB - L.OFF_L2  # subtracted: below 2^24, so at most two immediates
 
 

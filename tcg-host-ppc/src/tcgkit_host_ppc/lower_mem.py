@@ -78,7 +78,7 @@ def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
 
 
 assert L.TLB_ENTRY == L.L2_ENTRY == 32 and L.L2_SIZE >= L.TLB_SIZE and 12 + L.L2_BITS <= 32
-TLB_BITS = L.TLB_SIZE.bit_length() - 1
+TLB_BITS = L.TLB_BITS
 L2_DELTA = L.OFF_L2 - L.OFF_TLB  # the second-level entry - the first-level one - the bits
 
 

@@ -41,7 +41,7 @@ TLB_SIZE = 1 << TLB_BITS
 PAGE_BITS = 12
 PAGE_SIZE = 1 << PAGE_BITS
 PAGE_MASK = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
-L2_REACH = 1 << 15  # pages the native second level covers (tcgkit.native.layout.L2_SIZE)
+L2_BITS = 15  # the native second level covers 2^L2_BITS pages (tcgkit.native.layout)
 INVALID: tuple[Any, ...] = (-1, -1, None, 0)
 
 
@@ -140,7 +140,7 @@ class SoftTLB:
             return
         start, end, readable, writable = span
         first, last = start >> PAGE_BITS, (end >> PAGE_BITS) - 1
-        half = L2_REACH // 2
+        half = 1 << (L2_BITS - 1)
         first, last = max(first, page - half), min(last, page + half - 1)
         lo, hi = first << PAGE_BITS, ((last + 1) << PAGE_BITS) - 1
         hooks = engine.hooks

@@ -27,7 +27,7 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
 from __future__ import annotations
 
 from ..exec.cpu import JMP_CACHE_BITS
-from ..exec.softmmu import TLB_BITS
+from ..exec.softmmu import L2_BITS, TLB_BITS
 
 # -- exit codes (the low bits of the exit word) ------------------------------------------
 EXIT_SHIFT = 4
@@ -59,7 +59,6 @@ JC_ENTRY = 32
 JC_PC, JC_KEY, JC_CODE = 0, 8, 16
 OFF_JC = OFF_TLB - JC_SIZE * JC_ENTRY
 
-L2_BITS = 15
 L2_SIZE = 1 << L2_BITS  # 128 MiB of 4 KiB pages
 L2_ENTRY = TLB_ENTRY  # the same (read tag, write tag, addend, -) as the first level
 OFF_L2 = OFF_JC - L2_SIZE * L2_ENTRY

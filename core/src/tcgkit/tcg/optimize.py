@@ -60,8 +60,14 @@ class _Knowledge:
             self.forget(rep)
 
     def set_copy(self, dst: Temp, src: Temp) -> None:
-        if dst in self.consts or dst in self.copies or dst in self.users:
-            self.forget(dst)
+        """``mov dst, src`` (the caller has forgotten what was known about dst)."""
+        if (dst.kind is _GLOBAL and src.kind is _BB
+                and src not in self.copies and src not in self.users):  # fmt: skip
+            # the global becomes the representative: later reads of src read the
+            # global, so src dies here and liveness can fold the move away
+            self.copies[src] = dst
+            self.users.setdefault(dst, set()).add(src)
+            return
         src = self.copies.get(src, src)
         if src is dst:
             return
@@ -129,15 +135,7 @@ def optimize(ctx: TCGContext) -> None:
                 k.forget(t)
         base = d.base
         if base == "mov":
-            dst, src = op.args[0], op.args[1]
-            if (dst.kind is _GLOBAL and src.kind is _BB
-                    and src not in copies and src not in users):  # fmt: skip
-                # the global becomes the representative: later reads of src read the
-                # global, so src dies here and liveness can fold the move away
-                copies[src] = dst
-                users.setdefault(dst, set()).add(src)
-            else:
-                k.set_copy(dst, src)
+            k.set_copy(op.args[0], op.args[1])
         elif base == "movi":
             consts[op.args[0]] = op.args[1]
         if flags & _BB_END:
@@ -182,8 +180,6 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
     ins = op.args[op.n_out : op.n_out + op.n_in]
     # inputs were resolved already: a known value is a constant temp by now
     vals = [t.value if t.kind is _CONST else None for t in ins]
-    if d.n_in == 2 and vals[0] is None and vals[1] is None and ins[0] is not ins[1]:
-        return op  # nothing known, no identity applies
     if d.base == "brcond":
         a, b = vals
         if a is not None and b is not None:
@@ -199,7 +195,7 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
                 return None
             return Op("br", [label], 0, 0, 0, 0, _BR)
         return op
-    if all(v is not None for v in vals) and d.n_out == 1 and d.base != "mov":
+    if all(v is not None for v in vals) and d.n_out == 1:
         [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
         return _movi(ctx, op, op.args[0], result)
     if d.n_in == 2 and d.n_out == 1:

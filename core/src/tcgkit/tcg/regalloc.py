@@ -291,14 +291,14 @@ class _State:
 
 _GLOBAL = TempKind.GLOBAL
 _CONST = TempKind.CONST
-_TB = TempKind.TB
 _GLOBALS_AND_TB = (TempKind.GLOBAL, TempKind.TB)
 
 
 class _Parsed:
-    """An ``OpConstraint`` read once per TB: what ``allocate`` asks of it per op."""
+    """An ``OpConstraint`` read once (per TB, or for as long as the backend keeps
+    ``parsed``): what ``allocate`` asks of it per op."""
 
-    __slots__ = ("clobbers", "con", "imms", "outs", "simple_ins", "wants")
+    __slots__ = ("clobbers", "con", "imms", "outs", "wants")
 
     def __init__(self, con: OpConstraint, regs: RegisterFile) -> None:
         self.con = con  # held, so that its id() stays unique while this entry lives
@@ -306,7 +306,6 @@ class _Parsed:
         self.imms = [c == "ri" for c in con.ins]
         self.clobbers = frozenset(regs.number(n) for n in con.clobbers)
         self.outs = con.outs
-        self.simple_ins = all(w is None for w in self.wants)
 
 
 _PLAIN = frozenset(("insn_start", "mb", "goto_tb"))
@@ -333,22 +332,24 @@ def _move(st: _State, op: Op) -> None:
         return
     if src is dst:
         return
-    dies = op.life & 1
-    r = reg_of.get(src)
-    if r is not None and dies and not (src.kind is _GLOBAL and src in dirty):
+    src_t: Temp = src
+    # the input's register is free after the move: it dies here and is not a dirty
+    # global's only up-to-date copy
+    frees = op.life & 1 and not (src_t.kind is _GLOBAL and src_t in dirty)
+    r = reg_of.get(src_t)
+    if r is not None and frees:
         del temp_in[r]
-        del reg_of[src]
-        dirty.discard(src)
+        del reg_of[src_t]
+        dirty.discard(src_t)
         st.bind(dst, r, True)
         return
-    src_t: Temp = src
     r_in = st.materialize(src_t, None, set())
     r_out = reg_of.get(dst)
     if r_out is None:
         r_out = st.free_reg({r_in})
     st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
     st.bind(dst, r_out, True)
-    if dies and temp_in.get(r_in) is src_t and not (src_t.kind is _GLOBAL and src_t in dirty):
+    if frees and temp_in.get(r_in) is src_t:
         del temp_in[r_in]
         del reg_of[src_t]
 
