@@ -86,3 +86,23 @@ def test_unclosed_emulator_is_released_when_collected(host):
         del emu
     gc.collect()
     assert mappings() <= maps0 + 2
+
+
+def test_closing_running_vcpus_in_a_loop_keeps_threads_and_mappings_flat(host):
+    """Emulators with three vCPUs running in threads, closed while they run: every
+    vCPU thread ends and nothing stays mapped."""
+    import threading
+
+    def cycle(n: int) -> None:
+        for _ in range(n):
+            emu = build("li r1, 1\nl: addi r0, r0, 1\nbnz r1, l\n", host=host)
+            for cpu in [emu.cpus[0], emu.add_cpu(), emu.add_cpu()]:
+                cpu.start(CODE, emu.end)
+            emu.close()
+        gc.collect()
+
+    cycle(5)
+    maps0, threads0 = mappings(), threading.active_count()
+    cycle(100)
+    assert threading.active_count() == threads0
+    assert mappings() <= maps0 + 2

@@ -51,6 +51,7 @@ from .hooks import (
 from .hookspecs import hookimpl
 from .memory import PROT_ALL, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
 from .plugins import HostUnavailableError, PluginClashError, PluginError, UnknownPluginError
+from .vcpu import VCPU
 
 
 def __getattr__(name: str) -> Any:
@@ -99,6 +100,7 @@ __all__ = [
     "PROT_NONE",
     "PROT_READ",
     "PROT_WRITE",
+    "VCPU",
     "CPUContext",
     "EmulationError",
     "Emulator",

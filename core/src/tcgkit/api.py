@@ -12,16 +12,21 @@ rules users rely on:
   an exception raised in a hook stops emulation and propagates out of
   ``emu_start`` with its traceback;
 * ``emu_start``'s ``timeout`` is in microseconds and ``count`` in guest
-  instructions, as in Unicorn; 0 means no limit.
+  instructions, as in Unicorn; 0 means no limit;
+* an emulator has one vCPU until ``add_cpu`` adds more (``vcpu``); register
+  calls act on the vCPU of the calling thread when a hook makes them, and
+  on vCPU 0 otherwise; ``emu_stop`` stops every vCPU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
 from .errors import EmulatorClosedError
@@ -37,6 +42,10 @@ from .memory import (
     MemorySystem,
 )
 from .plugins import HOST, TARGET, TB_HASH, PluginManager, get_plugin_manager
+from .vcpu import VCPU
+
+if TYPE_CHECKING:
+    from .exec.cpu import CPU
 
 #: the TB hash-table policy used when none is named, if installed
 DEFAULT_TB_HASH = "qht-dyn-nomru"
@@ -93,6 +102,7 @@ class Emulator:
         region_size: int = DEFAULT_REGION,
         plugin_manager: PluginManager | None = None,
         jump_cache: bool = True,
+        max_cpus: int = 64,
     ) -> None:
         pm = plugin_manager or get_plugin_manager()
         target_cls = pm.get(TARGET, target)
@@ -108,23 +118,33 @@ class Emulator:
         engine = Engine(
             self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
-            region_size=region_size, jump_cache=jump_cache,
+            region_size=region_size, jump_cache=jump_cache, max_cpus=max_cpus,
         )  # fmt: skip
         self._engine: Engine | None = engine
         self._aspace = aspace
         self._listener = _TopologyListener(engine)
         system.add_listener(self._listener)
         self._lock = threading.Lock()
+        self._vcpus = [VCPU(self, engine.cpu)]
         self._finalizer = weakref.finalize(self, _release, engine, system)
 
     # -- life ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Free everything this emulator made (code buffer, TBs, memory, hooks). Idempotent."""
-        if self._engine is None:
+        """Free everything this emulator made (code buffer, TBs, memory, hooks). Idempotent.
+
+        vCPUs running in threads of their own are stopped and waited for first."""
+        engine = self._engine
+        if engine is None:
             return
-        if any(c.running for c in self._engine.cpus):
+        if engine.current_cpu() is not None:
             raise RuntimeError("close() called while emu_start is running; call emu_stop first")
+        for vcpu in self._vcpus:
+            while vcpu.running:  # in its own thread, or emu_start in another thread
+                self.emu_stop()
+                with contextlib.suppress(BaseException):  # what stopped it no longer matters
+                    vcpu.join(0.05)
+                time.sleep(0.001)
         self._engine = None
         self._finalizer()
 
@@ -198,25 +218,78 @@ class Emulator:
                 for page in range(address >> 12, ((address + len(data) - 1) >> 12) + 1):
                     cpu.tlb.flush_page(page)
 
+    # -- vCPUs -------------------------------------------------------------------------
+
+    def add_cpu(self) -> VCPU:
+        """Add a vCPU (registers reset, as the first one's were); at most ``max_cpus``."""
+        engine = self._live()
+        try:
+            cpu = engine.add_cpu()
+        except RuntimeError as e:
+            raise ValueError(f"{e}: make the emulator with a larger max_cpus") from None
+        vcpu = VCPU(self, cpu)
+        self._vcpus.append(vcpu)
+        return vcpu
+
+    @property
+    def cpus(self) -> list[VCPU]:
+        """Every vCPU, by index (``cpus[0]`` is the one ``emu_start`` runs)."""
+        self._live()
+        return list(self._vcpus)
+
+    @property
+    def current_cpu(self) -> VCPU | None:
+        """The vCPU running on the calling thread (in a hook: the one that fired it)."""
+        cpu = self._live().current_cpu()
+        return None if cpu is None else self._vcpus[cpu.index]
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for every vCPU started with ``VCPU.start``; raise the first error that
+        stopped one (the others were stopped by it). False if ``timeout`` passed."""
+        self._live()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        error: BaseException | None = None
+        for vcpu in self._vcpus:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                if not vcpu.join(left):
+                    return False
+            except BaseException as e:
+                error = error or e
+        if error is not None:
+            raise error
+        return True
+
+    def _cpu_here(self, engine: Engine) -> CPU:
+        return engine.current_cpu() or engine.cpu
+
     # -- registers -------------------------------------------------------------------
 
     def reg_read(self, name: str) -> int:
         engine = self._live()
-        return engine.target.reg_read(engine.cpu, name)
+        return engine.target.reg_read(self._cpu_here(engine), name)
 
     def reg_write(self, name: str, value: int) -> None:
         engine = self._live()
-        engine.target.reg_write(engine.cpu, name, value)
+        engine.target.reg_write(self._cpu_here(engine), name, value)
 
     def context_save(self) -> CPUContext:
         engine = self._live()
-        return CPUContext(self.target_name, tuple(engine.cpu.state))
+        return self._context_save(self._cpu_here(engine))
 
     def context_restore(self, context: CPUContext) -> None:
         engine = self._live()
-        if context.target != self.target_name or len(context.state) != len(engine.cpu.state):
+        self._context_restore(self._cpu_here(engine), context)
+
+    def _context_save(self, cpu: CPU) -> CPUContext:
+        self._live()
+        return CPUContext(self.target_name, tuple(cpu.state))
+
+    def _context_restore(self, cpu: CPU, context: CPUContext) -> None:
+        self._live()
+        if context.target != self.target_name or len(context.state) != len(cpu.state):
             raise ValueError(f"context of target {context.target} cannot be restored here")
-        engine.cpu.state[:] = list(context.state)
+        cpu.state[:] = list(context.state)
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -237,19 +310,23 @@ class Emulator:
     # -- execution ---------------------------------------------------------------------
 
     def emu_start(self, begin: int, until: int, timeout: int = 0, count: int = 0) -> None:
-        """Run from ``begin`` until ``until``, ``timeout`` microseconds, ``count`` instructions."""
+        """Run vCPU 0 in this thread from ``begin`` until ``until``, ``timeout``
+        microseconds, ``count`` instructions (other vCPUs: ``VCPU.start``)."""
         engine = self._live()
         if timeout < 0 or count < 0:
             raise ValueError("timeout and count must not be negative")
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("emu_start is already running on this emulator")
         try:
+            if engine.cpu.running:
+                raise RuntimeError("vCPU 0 is already running (started with VCPU.start)")
+            engine.cpu.stop_request = False
             cpu_exec(engine, engine.cpu, begin, until, timeout, count)
         finally:
             self._lock.release()
 
     def emu_stop(self) -> None:
-        """Stop emulation (from a hook, or from another thread)."""
+        """Stop emulation on every vCPU (from a hook, or from another thread)."""
         engine = self._live()
         for cpu in engine.cpus:
             cpu.stop_request = True

@@ -100,5 +100,17 @@ class HostBackend(ABC):
         """Free what the backend allocated for its emulator."""
         return None
 
+    def cas(self, host_addr: int, expected: int, new: int, log2: int) -> int | None:
+        """The host's atomic compare-and-swap of ``1 << log2`` bytes at host address
+        ``host_addr`` (naturally aligned): returns the value read, having written
+        ``new`` if it was ``expected``. None: this host has none (the core then
+        does the access in an exclusive section)."""
+        return None
+
+    def cas_pair(self, host_addr: int, exp_lo: int, exp_hi: int, new_lo: int,
+                 new_hi: int) -> tuple[int, int] | None:  # fmt: skip
+        """``cas`` of 16 bytes (two 8-byte words, 16-byte aligned); the pair read."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "features": dict(self.features())}

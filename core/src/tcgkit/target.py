@@ -71,6 +71,9 @@ class DisasContext:
     num_insns: int = 0
     insn_start_pc: int = 0  # address of the instruction being translated
     extra: dict[str, Any] = field(default_factory=dict)  # target scratch
+    #: other vCPUs may run while this TB does (``CF_PARALLEL``): translate atomic
+    #: instructions with ``tcgkit.exec.atomic``, not as a plain load and store
+    parallel: bool = False
     #: reads code without hooks or guest errors (raising the memory API's own
     #: ``MemoryAccessError``), so that ``fetch`` can read ahead; None: every fetch
     #: goes through ``fetch_code``

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from tcgkit_target_aarch64.oracle import DATA, Machine, assemble, compare
+from tcgkit_target_aarch64.oracle import DATA, Machine, assemble, cas, casp, compare, lse
 
 EDGES = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000,
          0xFFFFFFFFFFFFFFFF, 0x123456789ABCDEF0]  # fmt: skip
@@ -107,6 +107,8 @@ SNIPPETS = {
     " sqsub v6.4s, v7.4s, v0.4s; uqsub v1.2d, v2.2d, v3.2d; sqadd v4.2d, v5.2d, v6.2d;"
     " uqsub v7.8b, v0.8b, v1.8b; sqxtn v2.8b, v3.8h; uqxtn2 v4.8h, v5.4s;"
     " sqxtun v6.2s, v7.2d; sqxtn2 v0.4s, v1.2d",
+    "simd_scalar_misc": "cmge d0, d1, #0; cmgt d2, d3, #0; cmeq d4, d5, #0; cmle d6, d7, #0;"
+    " cmlt d1, d2, #0; abs d3, d4; neg d5, d6; cmeq d7, d7, #0",
     "simd_single_structure": "ld1r {v0.4s}, [x20]; ld1r {v1.8b}, [x20], #1;"
     " ld1r {v2.2d}, [x20], x22; ld2r {v3.8h, v4.8h}, [x21];"
     " ld3r {v5.16b, v6.16b, v7.16b}, [x21], #3;"
@@ -121,22 +123,6 @@ SNIPPETS = {
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_snippet_matches_unicorn(name: str, machine: Machine) -> None:
     compare(assemble(SNIPPETS[name]), machine)
-
-
-def lse(size: int, opc: int, o3: int, rs: int, rn: int, rt: int, ar: int = 0) -> bytes:
-    """An LSE atomic memory operation (keystone predates them)."""
-    word = size << 30 | 0b111000 << 24 | ar << 22 | 1 << 21 | rs << 16 | o3 << 15 | opc << 12
-    return (word | rn << 5 | rt).to_bytes(4, "little")
-
-
-def cas(size: int, rs: int, rn: int, rt: int, acquire: int = 0) -> bytes:
-    word = size << 30 | 0b0010001 << 23 | acquire << 22 | 1 << 21 | rs << 16 | 0b11111 << 10
-    return (word | rn << 5 | rt).to_bytes(4, "little")
-
-
-def casp(sz: int, rs: int, rn: int, rt: int, acquire: int = 0, release: int = 0) -> bytes:
-    word = sz << 30 | 0b0010000 << 23 | acquire << 22 | 1 << 21 | rs << 16 | release << 15
-    return (word | 0b11111 << 10 | rn << 5 | rt).to_bytes(4, "little")
 
 
 def test_casp_matches_unicorn(machine: Machine) -> None:

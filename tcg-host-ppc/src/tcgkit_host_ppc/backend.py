@@ -19,7 +19,14 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
+from tcgkit.native.backend import (
+    AtomicRoutines,
+    ConstraintView,
+    Lowered,
+    NativeHost,
+    Runtime,
+    capstone_text,
+)
 from tcgkit.native.memory import libgcc_clear_cache
 
 from .features import HostFeatures, _detected, detect, is_ppc64le
@@ -79,6 +86,11 @@ class PPC64Host(NativeHost):
         self._lower = lower
         self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
+
+    def atomic_routines(self) -> AtomicRoutines:
+        from .atomics import routines
+
+        return routines()
 
     def prologue(self) -> bytes:
         from .lower import prologue

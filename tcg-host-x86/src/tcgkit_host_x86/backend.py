@@ -18,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tcgkit.native.backend import ConstraintView, Lowered, NativeHost, Runtime, capstone_text
+from tcgkit.native.backend import (
+    AtomicRoutines,
+    ConstraintView,
+    Lowered,
+    NativeHost,
+    Runtime,
+    capstone_text,
+)
 
 from . import abi
 from .features import HostFeatures, detect, is_x86_64
@@ -70,6 +77,11 @@ class X86Host(NativeHost):
 
     def host_words(self) -> tuple[int, int, int, int]:
         return abi.MXCSR_BY_RM
+
+    def atomic_routines(self) -> AtomicRoutines:
+        from .atomics import routines
+
+        return routines()
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip

@@ -13,6 +13,7 @@ from collections.abc import MutableSequence
 from typing import TYPE_CHECKING
 
 from ..tcg.context import SLOT, TCGContext
+from .exclusive import RunState
 from .softmmu import SoftTLB
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ class CPU:
         # leave generated code at the next TB boundary: a word native code can read
         self.exit_flag: MutableSequence[int] = [0]
         self.stop_request = False  # emu_stop: end emu_start
-        self.running = False
+        self.running = False  # in cpu_exec (any thread)
+        self.run_state = RunState.OUT  # where it is for exclusive work (``exclusive``)
+        self.until: int | None = None  # the running emu_start's `until`
         self.skip_code_hook_pc: int | None = None
         self.current_tb_invalidated = False  # a hook or store overwrote the running TB
         self.cflags_next_tb = 0  # nonzero: the cflags of the next TB (e.g. single step)
@@ -106,11 +109,11 @@ class CPU:
         run's ``until``, a pending flush, hash-only lookups, or a one-off TB)."""
         engine = self.engine
         pc = self.state[engine.target.pc_offset // SLOT]
-        until = engine.until
+        until = self.until
         if pc == until or engine.flush_pending or engine.tb_cache.hash_only:
             return None
         tb = self.jmp_cache[jmp_cache_index(pc)]
-        if tb is None or tb.pc != pc or tb.cflags or not tb.valid:
+        if tb is None or tb.pc != pc or tb.cflags != engine.cflags_base or not tb.valid:
             return None
         if until is not None and tb.pc < until < tb.pc + tb.size:
             return None

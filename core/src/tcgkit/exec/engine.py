@@ -6,12 +6,21 @@ the vCPUs, the hooks, and the bridge between generated code's rare paths
 and the memory API (guest reads and writes on the slow path, code fetch,
 faults and the hooks they fire, writes that hit translated code). The
 execution loop (``loop``) drives it; the public ``Emulator`` wraps it.
+
+With several vCPUs (``add_cpu``), each runs the loop in its own thread:
+changes to the TB cache are made under ``tb_lock`` (translation itself is
+not: each vCPU translates with its own context into its own region), and
+changes to what other vCPUs' generated code reads (their TLBs, the memory
+map, a TB flush) are exclusive work (``exclusive``, ``tb_flush``). The
+vCPU a thread runs is ``current_cpu()``.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
@@ -26,8 +35,9 @@ from ..memory import PROT_READ, PROT_WRITE, ProtectionError, UnmappedAccessError
 from ..tcg.context import ContextTable, TCGContext
 from ..tcg.region import CodeBuffer
 from .cpu import CPU
+from .exclusive import ExclusiveGate, RunState
 from .softmmu import PAGE_BITS, PAGE_SIZE
-from .tb import CF_SINGLE_STEP
+from .tb import CF_PARALLEL, CF_SINGLE_STEP
 from .tb_hash import TBHashPolicy
 from .tb_maint import TBCache
 
@@ -62,7 +72,7 @@ class Engine:
         log: DebugLog | None = None,
         code_buffer_size: int = DEFAULT_CODE_BUFFER,
         region_size: int = DEFAULT_REGION,
-        max_cpus: int = 1,
+        max_cpus: int = 64,
         jump_cache: bool = True,
     ) -> None:
         if target.page_bits != PAGE_BITS:
@@ -81,20 +91,56 @@ class Engine:
         self.hooks = H.HookRegistry()
         self._hooks_version = self.hooks.version
         self.cpus: list[CPU] = []
+        self.gate = ExclusiveGate(self.cpus)
+        #: serializes changes to the TB cache (insert, link, invalidate, flush)
+        self.tb_lock = threading.RLock()
+        self._local = threading.local()  # .cpu: the vCPU this thread runs
         self.tb_cache = TBCache(self, policy)
         self.tb_cache.hash_only = not jump_cache
-        index, ctx = self.contexts.claim()
-        self.cpu = CPU(self, index, ctx)
-        self.cpus.append(self.cpu)
-        target.reset_cpu(self.cpu)
-        self.until: int | None = None
         self.flush_pending = False
+        self.cflags_base = 0  # CF_PARALLEL from the second vCPU on
+        self.cpu = self.add_cpu()
         self.time_translating = 0.0
         self.time_executing = 0.0
 
     @property
     def emu(self) -> Any:
         return self._emu()
+
+    # -- vCPUs -----------------------------------------------------------------------
+
+    def add_cpu(self) -> CPU:
+        """A new vCPU: the next slot of the context table, a clone of the template."""
+        index, ctx = self.contexts.claim()
+        cpu = CPU(self, index, ctx)
+        self.target.reset_cpu(cpu)
+        self.cpus.append(cpu)
+        if len(self.cpus) == 2:
+            # TBs translated for one vCPU do atomics as plain loads and stores
+            self.cflags_base = CF_PARALLEL
+            self.tb_flush()
+        return cpu
+
+    def current_cpu(self) -> CPU | None:
+        """The vCPU the calling thread runs (None outside ``cpu_exec``)."""
+        return getattr(self._local, "cpu", None)
+
+    def bind_thread(self, cpu: CPU | None) -> CPU | None:
+        """Make ``cpu`` the calling thread's vCPU; returns the previous one."""
+        previous = getattr(self._local, "cpu", None)
+        self._local.cpu = cpu
+        return previous
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Run the block while no other vCPU is in its loop's inner section (they are
+        outside it, or parked in a callback inside a TB they will go on running)."""
+        cpu = self.current_cpu()
+        self.gate.start(cpu)
+        try:
+            yield
+        finally:
+            self.gate.end(cpu)
 
     @property
     def code_pages(self) -> dict[int, Any]:
@@ -103,40 +149,56 @@ class Engine:
     # -- maintenance -------------------------------------------------------------
 
     def tb_flush(self) -> None:
-        self.tb_cache.flush()
-        self.flush_pending = False
+        """Flush the TB cache now if no vCPU can be inside generated code; otherwise
+        at the next TB boundary (``flush_pending``: every loop comes back for it)."""
+        cpu = self.current_cpu()
+        if cpu is not None and cpu.run_state is not RunState.OUT:
+            self._defer_flush()
+            return
+        with self.exclusive():
+            if self.gate.parked():
+                self._defer_flush()
+                return
+            with self.tb_lock:
+                self.tb_cache.flush()
+            self.flush_pending = False
+
+    def _defer_flush(self) -> None:
+        self.flush_pending = True
+        for cpu in self.cpus:
+            cpu.request_exit()
 
     def hooks_changed(self) -> None:
         """Hooks were added or removed: make translated code and TLBs reflect them."""
         if self.hooks.version != self._hooks_version:
             self._hooks_version = self.hooks.version
-            for cpu in self.cpus:
-                cpu.tlb.flush()
-            if any(c.running for c in self.cpus):
-                self.flush_pending = True
+            with self.exclusive():
                 for cpu in self.cpus:
-                    cpu.request_exit()
-            else:
-                self.tb_flush()
+                    cpu.tlb.flush()
+            self.tb_flush()
 
     def topology_changed(self, removed: list[tuple[int, int]]) -> None:
         """The guest memory map changed: drop TLB entries and code that lost its memory."""
-        for cpu in self.cpus:
-            cpu.tlb.flush()
-        for start, end in removed:
-            self.invalidate_code(start, end, None)
+        with self.exclusive():
+            for cpu in self.cpus:
+                cpu.tlb.flush()
+            for start, end in removed:
+                self.invalidate_code(start, end, None)
 
     def invalidate_code(self, start: int, end: int, cpu: CPU | None) -> None:
+        """Invalidate the TBs on guest bytes [start, end). ``cpu``: the vCPU whose store
+        wrote them (None: an API call or a hook)."""
         if not any(
             p in self.tb_cache.page_tbs
             for p in range(start >> PAGE_BITS, ((end - 1) >> PAGE_BITS) + 1)
         ):
             return  # fmt: skip
-        hit = self.tb_cache.invalidate_range(start, end)
-        where = self.host.current_insn()
-        if where is not None and where[0] in hit:
-            for c in self.cpus:
-                c.current_tb_invalidated = True
+        with self.tb_lock:
+            hit = self.tb_cache.invalidate_range(start, end)
+        where = self.host.current_insn()  # this thread's TB and instruction, if in one
+        me = cpu if cpu is not None else self.current_cpu()
+        if where is not None and where[0] in hit and me is not None:
+            me.current_tb_invalidated = True
             if cpu is not None and where[0].icount != 1:
                 # A guest store overwrote its own TB (QEMU's current_tb_modified): the
                 # instructions after it must not run from the stale code. Re-execute the
@@ -242,8 +304,9 @@ class Engine:
             if h.callback(self.emu, access, addr, size, value):
                 retry = True
         if retry:
-            for c in self.cpus:
-                c.tlb.flush()
+            with self.exclusive():
+                for c in self.cpus:
+                    c.tlb.flush()
         return retry
 
     def fire_mem_hooks(self, cpu: CPU, kind: int, access: int, addr: int, size: int,
@@ -305,7 +368,7 @@ class Engine:
         }
 
     def release(self) -> None:
-        """Free everything this engine made (idempotent)."""
+        """Free everything this engine made (idempotent; no vCPU may be running)."""
         if self.code_buffer.released:
             return
         self.tb_cache.flush()

@@ -9,6 +9,13 @@ helpers, the softmmu slow path or hooks) arrive here after the host backend
 can say in which TB and at which guest instruction they happened; the loop
 restores the guest pc to that instruction before acting on them, so the
 user always sees the pc of the instruction that faulted.
+
+Several vCPUs may run ``cpu_exec`` at once, each in its own thread. Each
+iteration of the loop (lookup, translation, chaining, generated code and the
+callbacks it makes) is the vCPU's inner section of ``ExclusiveGate``; system
+calls and interrupt hooks run outside it, so a vCPU blocked in one never
+holds up exclusive work. A TB flush happens at the top of the loop, outside
+the inner section, when no vCPU can be inside generated code.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from ..tcg.ops import EXIT_CHAIN_1
 from .cpu import jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, TB
 from .tb_hash import TBKey
-from .translate import gen_code
+from .translate import CodeBufferFull, gen_code
 
 if TYPE_CHECKING:
     from .cpu import CPU
@@ -49,21 +56,26 @@ def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
     if tb is not None:
         return tb
     tb = gen_code(engine, cpu, pc, cs_base, flags, cflags)
-    tb = engine.tb_cache.insert(tb)
+    with engine.tb_lock:
+        tb = engine.tb_cache.insert(tb)  # another vCPU's copy if it was first
     if not cflags & CF_NOCACHE and not engine.tb_cache.hash_only:
         cpu.jmp_cache[jmp_cache_index(pc)] = tb
     return tb
 
 
 def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, count: int) -> None:
-    """Run ``cpu`` from ``begin`` (see the module docstring for when it stops)."""
+    """Run ``cpu`` from ``begin`` (see the module docstring for when it stops). The
+    caller clears ``cpu.stop_request`` when it decides to run (a stop requested
+    after that and before the loop starts must still stop it)."""
+    if cpu.running:
+        raise RuntimeError(f"vCPU {cpu.index} is already running")
     cpu.pc = begin & MASK64
-    cpu.stop_request = False
     cpu.exit_request = False
     cpu.cflags_next_tb = 0
     until &= MASK64
-    engine.until = until
-    engine.tb_cache.set_no_link_pc(until)
+    cpu.until = until
+    with engine.tb_lock:
+        engine.tb_cache.add_no_link(until)
     budget = count if count > 0 else None
     timer = None
     if timeout_us > 0:
@@ -72,8 +84,10 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
         timer.start()
     host = engine.host
     tb_cache = engine.tb_cache
+    gate = engine.gate
     start_icount = cpu.icount
     cpu.running = True
+    previous = engine.bind_thread(cpu)
     t0 = time.perf_counter()
     last: TB | None = None
     last_exit = -1
@@ -85,51 +99,73 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
             if engine.flush_pending:
                 engine.tb_flush()
                 last = None
-            cflags = 0
+                if engine.flush_pending:  # a vCPU is parked inside a TB: not yet
+                    time.sleep(0)
+                    continue
+            cflags = engine.cflags_base
             if budget is not None:
                 left = budget - (cpu.icount - start_icount)
                 if left <= 0:
                     break
-                cflags = min(left, CF_COUNT_MASK)
+                cflags |= min(left, CF_COUNT_MASK)
             if cpu.cflags_next_tb:
-                cflags, cpu.cflags_next_tb = cpu.cflags_next_tb, 0
+                cflags = cpu.cflags_next_tb | engine.cflags_base
+                cpu.cflags_next_tb = 0
             else:
                 cpu.skip_mem_hook_pc = None
-            tb = _find_tb(engine, cpu, pc, cflags)
-            if tb.pc < until < tb.pc + tb.size:
-                # the run ends inside this block: a one-off TB that stops at `until`
-                tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags)
-            if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
-                tb_cache.link(last, last_exit, tb)
-            cpu.exit_request = budget is not None  # count mode: back to the loop after each TB
-            try:
-                last, last_exit = host.execute(cpu, tb)
-            except GuestInterrupt as e:
-                _restore(engine, cpu, e)
-                last = None
-                engine.deliver_interrupt(cpu, e.intno)
-                continue
-            except StopRequest as e:
-                _restore(engine, cpu, e)
+            # a stop or exclusive request made from here on stays visible to generated code
+            cpu.exit_request = False
+            if cpu.stop_request:
                 break
-            except CodeModified as e:
-                _restore(engine, cpu, e)
-                last = None
-                continue
-            except CPUExit as e:
-                _restore(engine, cpu, e)
-                last = None
-                continue
-            except BaseException as e:
-                _restore(engine, cpu, e)
-                raise
-            if last.cflags & CF_NOCACHE:
-                last = None
+            gate.cpu_start(cpu)
+            try:
+                if budget is not None:
+                    cpu.exit_request = True  # count mode: back to the loop after each TB
+                try:
+                    tb = _find_tb(engine, cpu, pc, cflags)
+                    if tb.pc < until < tb.pc + tb.size:
+                        # the run ends inside this block: a one-off TB that stops at `until`
+                        tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags)
+                except CodeBufferFull:
+                    engine.flush_pending = True
+                    last = None
+                    continue
+                if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
+                    with engine.tb_lock:
+                        tb_cache.link(last, last_exit, tb)
+                try:
+                    last, last_exit = host.execute(cpu, tb)
+                except GuestInterrupt as e:
+                    _restore(engine, cpu, e)
+                    last = None
+                    gate.cpu_end(cpu)  # a system call may block: not in the inner section
+                    engine.deliver_interrupt(cpu, e.intno)
+                    continue
+                except StopRequest as e:
+                    _restore(engine, cpu, e)
+                    break
+                except CodeModified as e:
+                    _restore(engine, cpu, e)
+                    last = None
+                    continue
+                except CPUExit as e:
+                    _restore(engine, cpu, e)
+                    last = None
+                    continue
+                except BaseException as e:
+                    _restore(engine, cpu, e)
+                    raise
+                if last.cflags & CF_NOCACHE:
+                    last = None
+            finally:
+                gate.cpu_end(cpu)
     finally:
         cpu.running = False
         cpu.exit_request = False
-        engine.until = None
-        tb_cache.set_no_link_pc(None)
+        engine.bind_thread(previous)
+        cpu.until = None
+        with engine.tb_lock:
+            tb_cache.remove_no_link(until)
         engine.time_executing += time.perf_counter() - t0
         if timer is not None:
             timer.cancel()

@@ -19,6 +19,9 @@ CF_COUNT_MASK = 0x1FF  # nonzero: at most this many instructions in the TB
 CF_NOCACHE = 1 << 9  # a one-off TB: executed once, never entered in the cache
 CF_NO_GOTO_TB = 1 << 10  # do not chain out of this TB
 CF_SINGLE_STEP = CF_NOCACHE | 1
+#: other vCPUs may run at the same time: guest atomics must be atomic for them too
+#: (QEMU's CF_PARALLEL; set in every TB once an emulator has a second vCPU)
+CF_PARALLEL = 1 << 11
 
 
 @dataclass(eq=False, slots=True)

@@ -12,8 +12,10 @@ Invariants:
 * a TB's outgoing links point only at valid TBs: invalidating a TB unlinks
   every jump into it and every jump out of it, and drops it from every jump
   cache;
-* no link points at the TB whose pc is the current ``until`` address of a run
+* no link points at a TB whose pc is the ``until`` address of a running vCPU
   (so chained code always returns to the loop there);
+* changes (insert, link, invalidate, flush) are made under the engine's
+  ``tb_lock``; lookups take no lock (the policy's lookups only read);
 * ``flush()`` runs only while no vCPU executes generated code; it drops every
   TB, resets the hash table to its initial size, the code buffer's regions
   and the jump caches.
@@ -36,7 +38,7 @@ class TBCache:
         self.engine = engine
         self.policy = policy
         self.page_tbs: dict[int, set[TB]] = {}
-        self.no_link_pc: int | None = None  # the run's `until`
+        self.no_link: dict[int, int] = {}  # `until` of running vCPUs -> how many
         #: the qht study's mode: no jump cache and no chaining, so that every TB
         #: the guest enters is looked up in the hash table
         self.hash_only = False
@@ -107,7 +109,7 @@ class TBCache:
             or not tb.valid
             or not dest.valid
             or tb.jmp_dest[slot] is not None
-            or dest.pc == self.no_link_pc
+            or dest.pc in self.no_link
             or dest.cflags & CF_NOCACHE
             or tb.cflags & CF_NOCACHE
         ):
@@ -116,14 +118,22 @@ class TBCache:
         dest.jmp_incoming.add((tb, slot))
         self.counts["chained"] += 1
 
-    def set_no_link_pc(self, pc: int | None) -> None:
-        """Make every jump into the TB at ``pc`` return to the loop (the run's `until`)."""
-        self.no_link_pc = pc
-        if pc is None:
+    def add_no_link(self, pc: int) -> None:
+        """Make every jump into the TB at ``pc`` return to the loop (a run's `until`)."""
+        n = self.no_link.get(pc, 0)
+        self.no_link[pc] = n + 1
+        if n:
             return
         for tb in list(self.policy):
             if tb.pc == pc:
                 self._unlink_incoming(tb)
+
+    def remove_no_link(self, pc: int) -> None:
+        n = self.no_link.get(pc, 0) - 1
+        if n > 0:
+            self.no_link[pc] = n
+        else:
+            self.no_link.pop(pc, None)
 
     def _unlink_incoming(self, tb: TB) -> None:
         for src, slot in list(tb.jmp_incoming):

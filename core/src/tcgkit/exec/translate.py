@@ -26,7 +26,7 @@ from ..tcg.ir import Helper
 from ..tcg.liveness import liveness
 from ..tcg.optimize import optimize
 from ..tcg.types import I64, CallFlags
-from .tb import CF_COUNT_MASK, TB
+from .tb import CF_COUNT_MASK, CF_PARALLEL, TB
 
 if TYPE_CHECKING:
     from ..tcg.region import Region
@@ -119,7 +119,7 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
         if (
             dc.num_insns >= dc.max_insns
             or dc.pc >> bits != dc.pc_first >> bits
-            or dc.pc == engine.until
+            or dc.pc == cpu.until
         ):
             dc.is_jmp = DisasJump.TOO_MANY
             break
@@ -131,53 +131,44 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
 
 
 def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int) -> TB:
-    """Translate, optimize and compile the TB at ``pc`` (tb_gen_code)."""
+    """Translate, optimize and compile the TB at ``pc`` (tb_gen_code). Runs without
+    the engine's ``tb_lock``: each vCPU translates with its own context into its own
+    region. Raises ``CodeBufferFull`` when no region is left (the caller flushes)."""
     t0 = time.perf_counter()
     target = engine.target
     ctx = cpu.ctx
     max_insns = cflags & CF_COUNT_MASK or target.max_insns
-    for attempt in range(2):
-        ctx.reset()
-        dc = DisasContext(
-            ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code
-        )
-        translator_loop(engine, cpu, dc)
-        tb = TB(pc, cs_base, flags, cflags, target.page_bits)
-        tb.size = dc.pc - pc
-        tb.icount = dc.num_insns
-        tb.insn_pcs = dc.extra["insn_pcs"]
-        log = engine.log
-        if "in_asm" in log and not attempt:
-            lines = target.disassemble(engine.fetch_code(pc, tb.size), pc) if tb.size else []
-            log.write(f"IN: pc={pc:#x} ({tb.icount} instructions)\n" + "".join(
-                f"0x{a:016x}:  {text}\n" for a, text in lines))  # fmt: skip
-        if "op" in log:
-            log.write(f"OP:\nIN: pc={pc:#x}\n{format_ops(ctx.ops)}\n")
-        optimize(ctx)
-        liveness(ctx)
-        if "op_opt" in log:
-            log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
-                      f"{format_ops(ctx.ops)}\n")  # fmt: skip
-        tb.helper_calls = sum(1 for op in ctx.ops if op.opc == "call")
-        try:
-            engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n))
-        except CodeBufferFull:
-            if attempt:
-                raise EmulationError(
-                    f"a single TB does not fit in a code-buffer region "
-                    f"({engine.code_buffer.regions[0].size} bytes)",
-                    pc=pc,
-                ) from None
-            engine.tb_flush()
-            continue
-        if "out_asm" in log:
-            log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")
-        engine.time_translating += time.perf_counter() - t0
-        return tb
-    raise AssertionError("unreachable")
+    ctx.reset()
+    dc = DisasContext(
+        ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
+        parallel=bool(cflags & CF_PARALLEL),
+    )  # fmt: skip
+    translator_loop(engine, cpu, dc)
+    tb = TB(pc, cs_base, flags, cflags, target.page_bits)
+    tb.size = dc.pc - pc
+    tb.icount = dc.num_insns
+    tb.insn_pcs = dc.extra["insn_pcs"]
+    log = engine.log
+    if "in_asm" in log:
+        lines = target.disassemble(engine.fetch_code(pc, tb.size), pc) if tb.size else []
+        log.write(f"IN: pc={pc:#x} ({tb.icount} instructions)\n" + "".join(
+            f"0x{a:016x}:  {text}\n" for a, text in lines))  # fmt: skip
+    if "op" in log:
+        log.write(f"OP:\nIN: pc={pc:#x}\n{format_ops(ctx.ops)}\n")
+    optimize(ctx)
+    liveness(ctx)
+    if "op_opt" in log:
+        log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
+                  f"{format_ops(ctx.ops)}\n")  # fmt: skip
+    tb.helper_calls = sum(1 for op in ctx.ops if op.opc == "call")
+    engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n, pc))
+    if "out_asm" in log:
+        log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")
+    engine.time_translating += time.perf_counter() - t0
+    return tb
 
 
-def _alloc(engine: Engine, cpu: CPU, nbytes: int) -> tuple[Region, int]:
+def _alloc(engine: Engine, cpu: CPU, nbytes: int, pc: int) -> tuple[Region, int]:
     region = cpu.region
     if region is not None:
         addr = region.alloc(nbytes)
@@ -189,5 +180,7 @@ def _alloc(engine: Engine, cpu: CPU, nbytes: int) -> tuple[Region, int]:
     cpu.region = region
     addr = region.alloc(nbytes)
     if addr is None:
-        raise CodeBufferFull()
+        raise EmulationError(
+            f"a single TB does not fit in a code-buffer region ({region.size} bytes)", pc=pc
+        )
     return region, addr

@@ -25,3 +25,4 @@ class LinuxABI:
     stack_align: int = 16
     hwcap: int = 0
     uname_machine: str = "unknown"  # the machine field of uname(2)
+    tls_reg: str = ""  # the thread pointer clone's CLONE_SETTLS sets

@@ -3,10 +3,13 @@
 Owns ``LinuxProcess``: loading an ELF image into guest memory, the initial
 stack (argc, argv, envp, auxv, as the kernel lays it out), and the system
 calls freestanding programs use: read, write, writev, exit, exit_group, brk,
-anonymous mmap / munmap, plus the few that static C runtimes call at start
-and that have a harmless answer (set_tid_address, getpid, ioctl -> ENOTTY,
-...). Any other system call stops the program with ``UnsupportedSyscall``
-naming its number and pc: never a silent wrong answer.
+anonymous mmap / munmap / mprotect, plus the few that static C runtimes call
+at start and that have a harmless answer (getpid, ioctl -> ENOTTY, ...).
+Threads (clone, futex, ...) are ``threads``'. Any other system call stops
+the program with ``UnsupportedSyscall`` naming its number and pc: never a
+silent wrong answer. System calls of several threads run at once; those that
+change the process's state run one at a time (``_lock``), those that block
+(futex waits, sleeps) without it.
 
 Memory layout: segments where the ELF says; the heap (brk) starts at the page
 after the highest segment; anonymous mmaps grow down from ``MMAP_TOP``; the
@@ -18,6 +21,8 @@ from __future__ import annotations
 import itertools
 import os
 import struct
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -27,6 +32,7 @@ from ..hooks import HOOK_INTR
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE
 from .abi import LinuxABI
 from .elf import PF_R, PF_W, PF_X, ElfError, read_elf
+from .threads import Threads
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -35,6 +41,7 @@ PAGE = 0x1000
 STACK_TOP = 0x7FFF_F000_0000
 STACK_SIZE = 8 << 20
 MMAP_TOP = 0x7FF0_0000_0000
+PID = 1  # the process id getpid answers; the main thread's tid
 BRK_MAX = 1 << 30  # the heap may grow this far
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
@@ -78,16 +85,23 @@ class LinuxProcess:
     brk: int = 0
     _mmap_next: int = MMAP_TOP
     _handlers: dict[int, Callable[..., int]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
+        self.threads = Threads(self.emu, self.abi, PID)
+        th = self.threads
         names = {
             "read": self._read, "write": self._write, "writev": self._writev,
-            "exit": self._exit, "exit_group": self._exit, "brk": self._brk,
-            "mmap": self._mmap, "munmap": self._munmap,
-            "set_tid_address": lambda *a: 1, "getpid": lambda *a: 1, "gettid": lambda *a: 1,
+            "exit": self._exit_thread, "exit_group": self._exit, "brk": self._brk,
+            "mmap": self._mmap, "munmap": self._munmap, "mprotect": self._mprotect,
+            "set_tid_address": th.set_tid_address, "getpid": lambda *a: PID,
+            "gettid": th.gettid, "clone": th.clone, "clone3": lambda *a: -ENOSYS,
+            "futex": th.futex, "sched_yield": th.sched_yield,
+            "sched_getaffinity": th.sched_getaffinity,
+            "nanosleep": self._nanosleep, "clock_nanosleep": self._clock_nanosleep,
             "ioctl": lambda *a: -ENOTTY, "set_robust_list": lambda *a: 0,
             "rt_sigprocmask": lambda *a: 0, "rt_sigaction": lambda *a: 0,
-            "mprotect": lambda *a: 0, "madvise": lambda *a: 0,
+            "madvise": lambda *a: 0,
             # what a static C runtime asks at start-up, answered as a minimal system would
             "rseq": lambda *a: -ENOSYS, "prlimit64": lambda *a: -ENOSYS,
             "readlinkat": lambda *a: -ENOENT, "openat": lambda *a: -ENOENT,
@@ -101,6 +115,9 @@ class LinuxProcess:
             if nr is not None:
                 self._handlers[nr] = fn
         self._by_nr = {nr: name for name, nr in self.abi.syscalls.items()}
+        #: the system calls that may block: they run without ``_lock``
+        self._blocking = {self.abi.syscalls.get(n) for n in
+                          ("futex", "sched_yield", "nanosleep", "clock_nanosleep")} - {None}  # fmt: skip
 
     # -- loading ----------------------------------------------------------------------
 
@@ -167,8 +184,18 @@ class LinuxProcess:
     # -- running ------------------------------------------------------------------------
 
     def run(self, timeout: int = 0, count: int = 0) -> int | None:
-        """Run from the entry point until the program exits; its exit code."""
-        self.emu.emu_start(self.entry, 0, timeout=timeout, count=count)
+        """Run from the entry point until the program exits; its exit code. The main
+        thread runs in the calling thread (``timeout`` and ``count`` apply to it), the
+        others in threads of their own; an error in one of them stops them all."""
+        try:
+            self.emu.emu_start(self.entry, 0, timeout=timeout, count=count)
+        except BaseException:
+            self.emu.emu_stop()
+            self.emu.wait()
+            raise
+        if self.threads.live() and self.exit_code is None and (timeout or count):
+            self.emu.emu_stop()  # the main thread's limit ends the process
+        self.emu.wait()
         return self.exit_code
 
     def _on_intr(self, emu: Emulator, intno: int) -> None:
@@ -179,9 +206,13 @@ class LinuxProcess:
         if handler is None:
             raise UnsupportedSyscall(nr, emu.reg_read("pc"))
         name = self._by_nr.get(nr, str(nr))
-        self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
         args = [emu.reg_read(r) for r in self.abi.arg_regs]
-        result = handler(*args)
+        with self._lock:
+            self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
+            if nr not in self._blocking:
+                result = handler(*args)
+        if nr in self._blocking:
+            result = handler(*args)
         if self.exit_code is None:
             emu.reg_write(self.abi.ret_reg, result & 0xFFFFFFFFFFFFFFFF)
 
@@ -247,9 +278,40 @@ class LinuxProcess:
         return 0
 
     def _exit(self, code: int, *_: int) -> int:
+        """exit_group: every thread ends."""
         self.exit_code = code & 0xFF
         self.emu.emu_stop()
         return 0
+
+    def _exit_thread(self, code: int, *_: int) -> int:
+        """exit: the calling thread ends; the process with its last thread."""
+        if self.threads.exit_thread(code):
+            self.exit_code = code & 0xFF
+        return 0
+
+    def _nanosleep(self, req: int, rem: int, *_: int) -> int:
+        return self._clock_nanosleep(1, 0, req, rem)
+
+    def _clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
+        sec, nsec = struct.unpack("<qq", self.emu.mem_read(req, 16))
+        t = sec + nsec / 1e9
+        if flags & 1:  # TIMER_ABSTIME
+            t -= time.time() if clock == 0 else time.monotonic()
+        if t > 0:
+            time.sleep(t)
+        return 0
+
+    def _mprotect(self, addr: int, length: int, prot: int, *_: int) -> int:
+        if addr % PAGE:
+            return -EINVAL
+        size = _page_up(length)
+        covered = 0
+        for b, e, _p in self.emu.mem_regions():
+            lo, hi = max(b, addr), min(e + 1, addr + size)
+            if lo < hi:
+                self.emu.mem_protect(lo, hi - lo, prot & 7)
+                covered += hi - lo
+        return 0 if covered == size else -ENOMEM
 
     def _brk(self, addr: int, *_: int) -> int:
         if addr <= self.brk or addr > self.brk_start + BRK_MAX:

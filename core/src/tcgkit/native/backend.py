@@ -8,7 +8,9 @@ Owns, for one emulator:
   never unwinds through generated code; it is kept with the guest
   instruction it belongs to, the code exits with EXIT_HELPER_RAISED and
   ``execute`` re-raises it with its original traceback): target helpers,
-  the memory slow path, and float ops computed in Python (``py_op``);
+  the memory slow path, and float ops computed in Python (``py_op``). What
+  a callback is doing and what it raised are the calling thread's
+  (``_thread``): vCPUs of one emulator run in threads of their own;
 * ``compile`` (core register allocator + the host's lowering), ``execute``
   (the prologue through ctypes, with the GIL released; goto_ptr misses
   resolved by ``CPU.lookup_tb_ptr``, which also fills the native jump
@@ -18,12 +20,15 @@ Owns, for one emulator:
 A host subclass provides: ``name``, ``native_here``, ``features``, the
 allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),
 ``lower_tb``, ``prologue``, ``host_words``, ``goto_tb_word``, and, where the
-ISA needs it, ``flush_icache``; optionally ``disassemble_code``.
+ISA needs it, ``flush_icache``; optionally ``disassemble_code`` and
+``atomic_routines`` (the host's compare-and-swap, called from Python by the
+guest atomics of several vCPUs, ``exec.atomic``).
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
@@ -42,6 +47,9 @@ from . import layout as L
 from .memory import ExecPage, NativeCPU, TLBMirror
 
 U64 = ctypes.c_uint64
+#: cas(ptr, expected, new) -> old; cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)
+CAS = ctypes.CFUNCTYPE(U64, U64, U64, U64)
+CAS_PAIR = ctypes.CFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
 SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
@@ -56,6 +64,18 @@ class Runtime:
     py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
     py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
     flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
+
+
+@dataclass(frozen=True)
+class AtomicRoutines:
+    """A host's compare-and-swap routines in one piece of code: the offset of
+    ``cas(ptr, expected, new) -> old`` per access size (log2 0..3), and of
+    ``cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)`` (16 bytes; the pair
+    read is stored at ``out``), in the host's C calling convention."""
+
+    code: bytes
+    cas: tuple[int, int, int, int]
+    cas_pair: int | None = None
 
 
 @dataclass
@@ -99,6 +119,15 @@ def capstone_text(code: bytes, addr: int, arch: str, mode: str) -> str:
                      for i in md.disasm(code, addr))  # fmt: skip
 
 
+class _ThreadState(threading.local):
+    """What the callbacks of the calling thread's vCPU are doing (see NativeHost)."""
+
+    current: tuple[TB, int] | None = None
+    pending: BaseException | None = None
+    pending_where: tuple[TB, int] | None = None
+    raised_at: tuple[BaseException, tuple[TB, int] | None] | None = None
+
+
 class NativeCode:
     """Where a TB's machine code is: the checked entry, the entry Python uses, the
     goto_tb patch sites (host addresses)."""
@@ -135,16 +164,18 @@ class NativeHost(HostBackend):
         self._helpers: dict[int, tuple[Helper, Any, int]] = {}
         self._py_ops: list[Any] = []
         self._py_op_ids: dict[tuple[str, tuple[int, ...]], int] = {}
-        self._pending: BaseException | None = None
-        self._pending_where: tuple[TB, int] | None = None
-        self._raised_at: tuple[BaseException, tuple[TB, int] | None] | None = None
-        self._current: tuple[TB, int] | None = None
-        self._until: object = object()
+        # per thread (so per running vCPU): .current, the TB and instruction of the
+        # callback running; .pending/.pending_where, what a callback raised there;
+        # .raised_at, the exception ``execute`` re-raised and where it happened
+        self._thread = _ThreadState()
+        self._tb_id_lock = threading.Lock()
         self._slow_cb = SLOW_MEM(self._slow_mem)
         self._py_op_cb = PY_OP(self._py_op)
         self._rt: Runtime | None = None
         self._jc_enabled = True
         self._buffer: Any = None
+        self._atomic_fns: tuple[list[Any], Any] | None = None  # made on first use
+        self._atomic_page: ExecPage | None = None
         self.code_bytes = 0
 
     # -- what a host provides -------------------------------------------------------------
@@ -173,6 +204,47 @@ class NativeHost(HostBackend):
 
     def disassemble_code(self, code: bytes, addr: int) -> str:
         return code.hex()
+
+    def atomic_routines(self) -> AtomicRoutines | None:
+        """The host's compare-and-swap code (None: guest atomics of several vCPUs
+        take the core's exclusive path)."""
+        return None
+
+    # -- atomics ---------------------------------------------------------------------------------
+
+    def _atomics(self) -> tuple[list[Any], Any] | None:
+        got = self._atomic_fns
+        if got is not None:
+            return got
+        with self._tb_id_lock:  # vCPU threads may get here at once
+            if self._atomic_fns is not None:
+                return self._atomic_fns
+            routines = self.atomic_routines()
+            if routines is None:
+                got = ([], None)
+            else:
+                page = ExecPage(routines.code, self.flush_icache)
+                self._atomic_page = page
+                got = ([CAS(page.addr + off) for off in routines.cas],
+                       None if routines.cas_pair is None
+                       else CAS_PAIR(page.addr + routines.cas_pair))  # fmt: skip
+            self._atomic_fns = got
+        return got
+
+    def cas(self, host_addr: int, expected: int, new: int, log2: int) -> int | None:
+        fns = self._atomics()
+        if not fns or not fns[0]:
+            return None
+        return fns[0][log2](host_addr, expected, new)
+
+    def cas_pair(self, host_addr: int, exp_lo: int, exp_hi: int, new_lo: int,
+                 new_hi: int) -> tuple[int, int] | None:  # fmt: skip
+        fns = self._atomics()
+        if not fns or fns[1] is None:
+            return None
+        out = (ctypes.c_uint64 * 2)()
+        fns[1](host_addr, exp_lo, exp_hi, new_lo, new_hi, ctypes.addressof(out))
+        return out[0], out[1]
 
     # -- vCPUs ---------------------------------------------------------------------------------
 
@@ -210,13 +282,14 @@ class NativeHost(HostBackend):
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
         assert self._rt is not None, "no vCPU attached"
-        tb_id = len(self._tbs)
+        with self._tb_id_lock:  # vCPUs translate concurrently
+            tb_id = len(self._tbs)
+            self._tbs.append(tb)
         allocation = allocate(ctx.ops, self.allocator)
         out = self.lower_tb(allocation, tb_id, tb.icount, self._rt, self.helper_addr)
         region, addr = alloc(len(out.code))
         region.write(addr, out.code)
         self.flush_icache(addr, len(out.code))
-        self._tbs.append(tb)
         tb.host = NativeCode(addr, out)
         tb.host_size = len(out.code)
         tb.region = region.index
@@ -231,18 +304,19 @@ class NativeHost(HostBackend):
             mask = M64 if h.out_type is None or h.out_type.value == 64 else 0xFFFFFFFF
 
             def tramp(state: int, *args: int, _h: Helper = h, _n: int = n_in) -> int:
+                t = self._thread
                 try:
                     cpu = self._cpus[state]
-                    self._current = self._where(state)
+                    t.current = self._where(state)
                     r = _h.func(cpu, *args[:_n])
                     if _h.out_type is not None:
                         self._natives[state].set_word(L.OFF_RET, int(r) & mask)
                     return 0
                 except BaseException as e:
-                    self._pending, self._pending_where = e, self._current
+                    t.pending, t.pending_where = e, t.current
                     return 1
                 finally:
-                    self._current = None
+                    t.current = None
 
             cb = HELPER(tramp)
             got = (h, cb, ctypes.cast(cb, ctypes.c_void_p).value or 0)
@@ -269,9 +343,10 @@ class NativeHost(HostBackend):
         return self._tbs[tb_id], word & 0xFFFF
 
     def _slow_mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
+        t = self._thread
         try:
             cpu = self._cpus[state]
-            self._current = self._where(state, where)
+            t.current = self._where(state, where)
             if memop & L.STORE_FLAG:
                 cpu.tlb.store(addr, value, memop & 0xFF)
             else:
@@ -279,10 +354,10 @@ class NativeHost(HostBackend):
                 self._natives[state].set_word(L.OFF_RET, r)
             return 0
         except BaseException as e:
-            self._pending, self._pending_where = e, self._current
+            t.pending, t.pending_where = e, t.current
             return 1
         finally:
-            self._current = None
+            t.current = None
 
     def _py_op(self, state: int, index: int, a: int, b: int, c: int) -> int:
         try:
@@ -290,7 +365,8 @@ class NativeHost(HostBackend):
             self._natives[state].set_word(L.OFF_RET, r)
             return 0
         except BaseException as e:
-            self._pending, self._pending_where = e, None
+            t = self._thread
+            t.pending, t.pending_where = e, None
             return 1
 
     # -- execution -----------------------------------------------------------------------------
@@ -298,9 +374,8 @@ class NativeHost(HostBackend):
     def execute(self, cpu: CPU, tb: TB) -> tuple[TB, int]:
         state = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
         native = self._natives[state]
-        until = cpu.engine.until
-        if until != self._until:
-            self._until = until
+        until = cpu.until
+        if until != native.until:
             native.set_until(until)
             native.jc_clear()
         entry = self._page.entry
@@ -313,12 +388,13 @@ class NativeHost(HostBackend):
                 last = tbs[word >> L.EXIT_SHIFT]
                 reason = word & ((1 << L.EXIT_SHIFT) - 1)
                 if reason == L.EXIT_HELPER_RAISED:
-                    exc, self._pending = self._pending, None
+                    t = self._thread
+                    exc, t.pending = t.pending, None
                     assert exc is not None
-                    where = self._pending_where
+                    where = t.pending_where
                     if where is not None:
                         icount -= where[0].icount  # the loop counts the ones before it
-                    self._raised_at = (exc, where)
+                    t.raised_at = (exc, where)
                     raise exc
                 if reason == L.EXIT_AT_ENTRY:
                     cpu.pc = last.pc
@@ -342,13 +418,13 @@ class NativeHost(HostBackend):
         native.jc_set(jmp_cache_index(tb.pc), tb.pc, key, tb.host.entry)
 
     def locate(self, exc: BaseException) -> tuple[TB, int] | None:
-        raised = self._raised_at
+        raised = self._thread.raised_at
         if raised is not None and raised[0] is exc:
             return raised[1]
         return None
 
     def current_insn(self) -> tuple[TB, int] | None:
-        return self._current
+        return self._thread.current
 
     # -- chaining --------------------------------------------------------------------------------
 
@@ -406,5 +482,8 @@ class NativeHost(HostBackend):
             native.release()
         self._natives.clear()
         self._page.release()
-        self._pending = None
-        self._raised_at = None
+        if self._atomic_page is not None:
+            self._atomic_page.release()
+            self._atomic_page = None
+        self._atomic_fns = None
+        self._thread = _ThreadState()

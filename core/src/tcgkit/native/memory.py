@@ -63,6 +63,7 @@ class NativeCPU:
 
     def set_until(self, until: int | None) -> None:
         # no `until`: a pc no guest can reach, so that the probe never matches
+        self.until = until
         self.set_word(L.OFF_UNTIL, L.INVALID_TAG if until is None else until)
 
     def tlb_clear(self) -> None:

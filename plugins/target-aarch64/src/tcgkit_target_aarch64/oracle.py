@@ -2,7 +2,8 @@
 registers and memory, and compare everything architectural.
 
 Owns ``Machine`` (an initial or final architectural state), ``assemble``
-(keystone), ``run_unicorn``, ``run_tcgkit`` and ``compare``. It needs the
+(keystone) and the encoders of what keystone predates (``lse``, ``cas``,
+``casp``), ``run_unicorn``, ``run_tcgkit`` and ``compare``. It needs the
 test dependencies ``unicorn`` and ``keystone-engine``.
 """
 
@@ -28,6 +29,22 @@ def assemble(text: str) -> bytes:
     if encoding is None:
         raise ValueError(f"keystone cannot assemble {text!r}")
     return bytes(encoding)
+
+
+def lse(size: int, opc: int, o3: int, rs: int, rn: int, rt: int, ar: int = 0) -> bytes:
+    """An LSE atomic memory operation (keystone predates them)."""
+    word = size << 30 | 0b111000 << 24 | ar << 22 | 1 << 21 | rs << 16 | o3 << 15 | opc << 12
+    return (word | rn << 5 | rt).to_bytes(4, "little")
+
+
+def cas(size: int, rs: int, rn: int, rt: int, acquire: int = 0) -> bytes:
+    word = size << 30 | 0b0010001 << 23 | acquire << 22 | 1 << 21 | rs << 16 | 0b11111 << 10
+    return (word | rn << 5 | rt).to_bytes(4, "little")
+
+
+def casp(sz: int, rs: int, rn: int, rt: int, acquire: int = 0, release: int = 0) -> bytes:
+    word = sz << 30 | 0b0010000 << 23 | acquire << 22 | 1 << 21 | rs << 16 | release << 15
+    return (word | 0b11111 << 10 | rn << 5 | rt).to_bytes(4, "little")
 
 
 @dataclass
@@ -60,8 +77,12 @@ def run_unicorn(code: bytes, m: Machine) -> Machine:
                    bytes(uc.mem_read(DATA, DATA_SIZE)))  # fmt: skip
 
 
-def run_tcgkit(code: bytes, m: Machine, host: str = "python") -> Machine:
+def run_tcgkit(code: bytes, m: Machine, host: str = "python", cpus: int = 1) -> Machine:
+    """Run on vCPU 0 of an emulator with ``cpus`` vCPUs (from 2 on, TBs are translated
+    for parallel vCPUs: atomics through ``tcgkit.exec.atomic``)."""
     with Emulator("aarch64", host=host) as emu:
+        for _ in range(cpus - 1):
+            emu.add_cpu()
         emu.mem_map(CODE, 0x10000, PROT_ALL)
         emu.mem_map(DATA, DATA_SIZE, PROT_ALL)
         emu.mem_write(CODE, code)
@@ -82,9 +103,9 @@ def test_host() -> str:
     return os.environ.get("TCGKIT_TEST_HOST", "python")
 
 
-def compare(code: bytes, m: Machine, host: str | None = None) -> None:
+def compare(code: bytes, m: Machine, host: str | None = None, cpus: int = 1) -> None:
     want = run_unicorn(code, m)
-    got = run_tcgkit(code, m, host or test_host())
+    got = run_tcgkit(code, m, host or test_host(), cpus)
     diffs = [f"{n}: tcgkit {got.regs[n]:#x} unicorn {want.regs[n]:#x}"
              for n in m.regs if got.regs[n] != want.regs[n]]  # fmt: skip
     if got.nzcv != want.nzcv:

@@ -53,10 +53,12 @@ SYSCALLS = {"read": 63, "write": 64, "writev": 66, "exit": 93, "exit_group": 94,
             "mmap": 222, "mprotect": 226, "madvise": 233, "ioctl": 29, "uname": 160,
             "rseq": 293, "prlimit64": 261, "getrandom": 278, "readlinkat": 78,
             "newfstatat": 79, "fstat": 80, "openat": 56, "close": 57,
-            "clock_gettime": 113}  # fmt: skip
+            "clock_gettime": 113, "clone": 220, "clone3": 435, "futex": 98,
+            "sched_yield": 124, "sched_getaffinity": 123, "nanosleep": 101,
+            "clock_nanosleep": 115}  # fmt: skip
 
 LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
-    syscalls=SYSCALLS, uname_machine="aarch64",
+    syscalls=SYSCALLS, uname_machine="aarch64", tls_reg="tpidr_el0",
 )  # fmt: skip

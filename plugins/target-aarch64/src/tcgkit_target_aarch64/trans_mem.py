@@ -7,7 +7,10 @@ sizes. Every instruction performs all of its memory accesses before it
 writes any register (the loaded values go to temporaries first), so a fault
 leaves it restartable. Exclusives keep one monitor (address and value, as
 QEMU's user mode does): a store-exclusive succeeds when its address is the
-monitored one and memory still holds the value the load-exclusive saw.
+monitored one and memory still holds the value the load-exclusive saw. In
+TBs that may run beside other vCPUs (``dc.parallel``) the store-exclusives,
+CAS, CASP and the LSE operations call ``helper_atomic``, whose accesses are
+atomic; otherwise they are a plain load, compare and store.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I64, Cond, MemOp
 
+from . import helper_atomic as HA
 from .bits import field, sext
 from .trans_dp import extend_reg
 
@@ -248,6 +252,19 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     status = ctx.temp(local=True)
     fail, done = ctx.label(), ctx.label()
     ctx.brcond(Cond.NE, addr, t.excl_addr, fail)
+    if dc.parallel:
+        if o1:
+            ctx.call(HA.STXP[size], status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt),
+                     t.rx(dc, rt2))  # fmt: skip
+        else:
+            ctx.call(HA.STX[size], status, addr, t.excl_val, t.rx(dc, rt))
+        ctx.br(done)
+        ctx.set_label(fail)
+        ctx.movi(status, 1)
+        ctx.set_label(done)
+        ctx.movi(t.excl_addr, M64)
+        t.wx(dc, rs, status)
+        return
     cur = _ld(dc, addr, size)
     ctx.brcond(Cond.NE, cur, t.excl_val, fail)
     if o1:
@@ -268,6 +285,11 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt: int) -> None:
     ctx = dc.ctx
+    if dc.parallel:
+        old = ctx.temp()
+        ctx.call(HA.CAS[size], old, addr, t.rx(dc, rs), t.rx(dc, rt))
+        t.wx(dc, rs, old)
+        return
     cur = ctx.temp(local=True)
     ctx.emit("qemu_ld_i64", cur, addr, size, 0)
     expect = ctx.temp()
@@ -284,6 +306,9 @@ def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt:
 def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt: int) -> None:
     """CASP: if [addr] holds the pair Rs:Rs+1, store Rt:Rt+1; Rs:Rs+1 get the old pair."""
     ctx = dc.ctx
+    if dc.parallel:
+        ctx.call(HA.CASP[log2], None, addr, rs, t.rx(dc, rt), t.rx(dc, rt + 1))
+        return
     step = 1 << log2
     mask = (1 << (8 << log2)) - 1
     cur = [ctx.temp(local=True) for _ in range(2)]
@@ -313,6 +338,11 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     addr = ctx.temp()
     ctx.mov(addr, t.rsp(rn))
+    if dc.parallel:
+        old = ctx.temp()
+        ctx.call(HA.LSE[8 if o3 else opc][size], old, addr, t.rx(dc, rs))
+        t.wx(dc, rt, old)
+        return
     old = _ld(dc, addr, size)
     operand = t.rx(dc, rs)
     new = ctx.temp()

@@ -258,6 +258,23 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if size == 3 and not q:
         raise dc.invalid(insn, "reserved 64-bit lane form")
     src = get_lanes(t, dc, rn, esize, count, signed=True)
+    set_lanes(t, dc, rd, _int_misc(dc, insn, u, opcode, src), esize)
+
+
+def scalar_two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """The scalar integer forms of two-register misc on a D register (the upper half of
+    Vd cleared): CMGT/CMGE/CMEQ/CMLE/CMLT #0, ABS, NEG."""
+    u, size, opcode = field(insn, 29, 29), field(insn, 23, 22), field(insn, 16, 12)
+    rn, rd = field(insn, 9, 5), insn & 31
+    if size != 3 or opcode not in (0x08, 0x09, 0x0A, 0x0B):
+        raise dc.invalid(insn, "unsupported AdvSIMD scalar two-register instruction")
+    src = get_lanes(t, dc, rn, 64, 1, signed=True)
+    set_lanes(t, dc, rd, _int_misc(dc, insn, u, opcode, src), 64)
+
+
+def _int_misc(dc: DisasContext, insn: int, u: int, opcode: int, src: list[Temp]) -> list[Temp]:
+    """Integer two-register misc on each lane of ``src`` (sign-extended lanes)."""
+    ctx = dc.ctx
     out = []
     for v in src:
         r = ctx.temp()
@@ -277,7 +294,7 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         else:
             raise dc.invalid(insn, "unsupported AdvSIMD two-register instruction")
         out.append(r)
-    set_lanes(t, dc, rd, out, esize)
+    return out
 
 
 #: (opcode, U, size<1>) of FP two-register misc -> (IR op, FRINT rounding mode)
@@ -792,6 +809,7 @@ PATTERNS = (
     ("0xx011110xxxxxxxxxxxx1xxxxxxxxxx", shift_imm),
     ("0xx01110xx1xxxxxxxxx00xxxxxxxxxx", three_diff),
     ("0xx01110xx10000xxxxx10xxxxxxxxxx", two_misc),
+    ("01x11110xx10000xxxxx10xxxxxxxxxx", scalar_two_misc),
     ("0xx01110xx11000xxxxx10xxxxxxxxxx", across),
     ("0x001110xx0xxxxx0xxx10xxxxxxxxxx", permute),
     ("0x101110000xxxxx0xxxx0xxxxxxxxxx", ext),

@@ -1,0 +1,271 @@
+"""Guest threads of a Linux process: each one a vCPU of the emulator.
+
+Owns ``Threads``: the thread table (tid -> vCPU), and the system calls that
+make, identify, synchronize and end threads: clone with CLONE_VM |
+CLONE_THREAD (a vCPU, new or one an exited thread left, started in a host
+thread of its own with the parent's registers, the new stack, TLS and
+return value 0), set_tid_address, gettid, futex (wait, wake, with timeouts,
+the bitset, requeue and wake-op forms, private or not), exit of one thread
+(its clear-child-tid word zeroed and woken, as glibc's pthread_join expects)
+as opposed to exit_group, sched_yield and sched_getaffinity.
+
+Invariants:
+
+* system calls run outside the vCPU's inner section (``exec.exclusive``), so a
+  thread blocked in a futex wait holds up no other vCPU and no exclusive work;
+* the futex table is changed only under ``_lock``; a waiter reads the futex
+  word and enqueues itself under it, and a waker takes it after changing the
+  word, so no wake-up is lost (as in the kernel);
+* a waiter wakes up at least every ``POLL`` seconds to see whether its vCPU
+  was stopped (exit_group, an error elsewhere, ``emu_stop``);
+* the main thread is vCPU 0 and its tid is the process id.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import MemoryAccessError
+
+if TYPE_CHECKING:
+    from ..api import Emulator
+    from ..vcpu import VCPU
+    from .abi import LinuxABI
+
+CLONE_VM, CLONE_THREAD, CLONE_SETTLS = 0x100, 0x10000, 0x80000
+CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x100000, 0x200000, 0x1000000
+FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP = 0, 1, 3, 4, 5
+FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
+FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG (128) and FUTEX_CLOCK_REALTIME (256)
+FUTEX_CLOCK_REALTIME = 256
+EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ETIMEDOUT = 11, 14, 4, 22, 38, 110
+POLL = 0.05
+
+
+@dataclass
+class Thread:
+    tid: int
+    vcpu: VCPU
+    clear_tid: int = 0  # CLONE_CHILD_CLEARTID / set_tid_address
+    alive: bool = True
+
+
+@dataclass(eq=False)
+class _Waiter:
+    addr: int
+    bitset: int
+    woken: threading.Event = field(default_factory=threading.Event)
+
+
+class Threads:
+    """The threads of one process (see the module docstring)."""
+
+    def __init__(self, emu: Emulator, abi: LinuxABI, pid: int) -> None:
+        self.emu = emu
+        self.abi = abi
+        self.pid = pid
+        self._lock = threading.Lock()
+        self._waiters: dict[int, list[_Waiter]] = {}
+        self._threads: dict[int, Thread] = {}  # vCPU index -> thread
+        self._next_tid = pid + 1
+        main = emu.cpus[0]
+        self._threads[main.index] = Thread(pid, main)
+        #: the exit status of the last thread to exit, when it ended the process
+        self.last_exit: int | None = None
+
+    # -- who is calling ---------------------------------------------------------------
+
+    def current(self) -> Thread:
+        vcpu = self.emu.current_cpu
+        if vcpu is None or vcpu.index not in self._threads:
+            raise RuntimeError("a system call from a vCPU that is not a thread of this process")
+        return self._threads[vcpu.index]
+
+    def live(self) -> int:
+        return sum(1 for t in self._threads.values() if t.alive)
+
+    # -- system calls -----------------------------------------------------------------
+
+    def gettid(self, *_: int) -> int:
+        return self.current().tid
+
+    def set_tid_address(self, addr: int, *_: int) -> int:
+        me = self.current()
+        me.clear_tid = addr
+        return me.tid
+
+    def clone(self, flags: int, stack: int, ptid: int, tls: int, ctid: int, *_: int) -> int:
+        if flags & (CLONE_VM | CLONE_THREAD) != CLONE_VM | CLONE_THREAD:
+            return -ENOSYS  # a new process (fork) is not supported yet
+        parent = self.current().vcpu
+        emu = self.emu
+        with self._lock:
+            reuse = [t for t in self._threads.values() if not t.alive and not t.vcpu.running]
+            vcpu = reuse[0].vcpu if reuse else emu.add_cpu()
+            tid = self._next_tid
+            self._next_tid += 1
+            thread = self._threads[vcpu.index] = Thread(tid, vcpu)
+        vcpu.context_restore(parent.context_save())
+        abi = self.abi
+        if stack:
+            vcpu.reg_write(abi.sp_reg, stack)
+        vcpu.reg_write(abi.ret_reg, 0)
+        if flags & CLONE_SETTLS and abi.tls_reg:
+            vcpu.reg_write(abi.tls_reg, tls)
+        if flags & CLONE_CHILD_CLEARTID:
+            thread.clear_tid = ctid
+        for flag, addr in ((CLONE_PARENT_SETTID, ptid), (CLONE_CHILD_SETTID, ctid)):
+            if flags & flag:
+                emu.mem_write(addr, tid.to_bytes(4, "little"))
+        vcpu.start(parent.reg_read("pc"), 0)  # the instruction after the svc, as the parent
+        return tid
+
+    def exit_thread(self, code: int) -> bool:
+        """The calling thread ends; True when it was the last one (the process ends)."""
+        me = self.current()
+        if me.clear_tid:
+            try:
+                self.emu.mem_write(me.clear_tid, bytes(4))
+            except MemoryAccessError:
+                pass
+            self._wake(me.clear_tid, 1, 0xFFFFFFFF)
+        with self._lock:
+            me.alive = False
+            last = self.live() == 0
+        if last:
+            self.last_exit = code
+            self.emu.emu_stop()
+        else:
+            me.vcpu.stop()
+        return last
+
+    def sched_yield(self, *_: int) -> int:
+        time.sleep(0)
+        return 0
+
+    def sched_getaffinity(self, pid: int, size: int, mask: int, *_: int) -> int:
+        n = min(os.cpu_count() or 1, 64)
+        if size < 8:
+            return -EINVAL
+        self.emu.mem_write(mask, ((1 << n) - 1).to_bytes(8, "little"))
+        return 8
+
+    def futex(self, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val3: int) -> int:
+        cmd = op & FUTEX_CMD_MASK
+        try:
+            if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+                bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAIT_BITSET else 0xFFFFFFFF
+                if not bitset:
+                    return -EINVAL
+                deadline = self._deadline(timeout, absolute=cmd == FUTEX_WAIT_BITSET,
+                                          realtime=bool(op & FUTEX_CLOCK_REALTIME))  # fmt: skip
+                return self._wait(uaddr, val & 0xFFFFFFFF, bitset, deadline)
+            if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+                bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAKE_BITSET else 0xFFFFFFFF
+                return self._wake(uaddr, val, bitset) if bitset else -EINVAL
+            if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+                return self._requeue(uaddr, val, timeout, uaddr2,
+                                     val3 & 0xFFFFFFFF if cmd == FUTEX_CMP_REQUEUE else None)  # fmt: skip
+            if cmd == FUTEX_WAKE_OP:
+                return self._wake_op(uaddr, val, timeout, uaddr2, val3)
+        except MemoryAccessError:
+            return -EFAULT
+        return -ENOSYS
+
+    # -- futexes ----------------------------------------------------------------------
+
+    def _word(self, addr: int) -> int:
+        return int.from_bytes(self.emu.mem_read(addr, 4), "little")
+
+    def _deadline(self, ts: int, absolute: bool, realtime: bool) -> float | None:
+        if not ts:
+            return None
+        sec, nsec = struct.unpack("<qq", self.emu.mem_read(ts, 16))
+        t = sec + nsec / 1e9
+        if not absolute:
+            return time.monotonic() + t
+        now = time.time() if realtime else time.monotonic()
+        return time.monotonic() + (t - now)
+
+    def _wait(self, addr: int, val: int, bitset: int, deadline: float | None) -> int:
+        with self._lock:
+            if self._word(addr) != val:
+                return -EAGAIN
+            w = _Waiter(addr, bitset)
+            self._waiters.setdefault(addr, []).append(w)
+        vcpu = self.current().vcpu
+        while True:
+            left = POLL if deadline is None else min(POLL, deadline - time.monotonic())
+            if left > 0 and w.woken.wait(left):
+                return 0
+            gave_up = vcpu.stop_requested
+            if not gave_up and (deadline is None or time.monotonic() < deadline):
+                continue
+            with self._lock:
+                if w.woken.is_set():
+                    return 0
+                queue = self._waiters.get(w.addr, [])  # requeue may have moved it
+                if w in queue:
+                    queue.remove(w)
+                    if not queue:
+                        del self._waiters[w.addr]
+            return -EINTR if gave_up else -ETIMEDOUT
+
+    def _wake(self, addr: int, n: int, bitset: int) -> int:
+        with self._lock:
+            return self._wake_locked(addr, n, bitset)
+
+    def _wake_locked(self, addr: int, n: int, bitset: int) -> int:
+        queue = self._waiters.get(addr)
+        if not queue:
+            return 0
+        woken = [w for w in queue if w.bitset & bitset][: max(n, 0)]
+        for w in woken:
+            queue.remove(w)
+            w.woken.set()
+        if not queue:
+            del self._waiters[addr]
+        return len(woken)
+
+    def _requeue(self, addr: int, n_wake: int, n_move: int, addr2: int,
+                 expected: int | None) -> int:  # fmt: skip
+        with self._lock:
+            if expected is not None and self._word(addr) != expected:
+                return -EAGAIN
+            woken = self._wake_locked(addr, n_wake, 0xFFFFFFFF)
+            queue = self._waiters.get(addr, [])
+            moved = queue[: max(n_move, 0)]
+            for w in moved:
+                queue.remove(w)
+                w.addr = addr2
+                self._waiters.setdefault(addr2, []).append(w)
+            if not queue:
+                self._waiters.pop(addr, None)
+            return woken + len(moved)
+
+    def _wake_op(self, addr: int, n: int, n2: int, addr2: int, encoded: int) -> int:
+        op, cmp = encoded >> 28 & 7, encoded >> 24 & 15
+        oparg, cmparg = encoded >> 12 & 0xFFF, encoded & 0xFFF
+        if encoded >> 31 & 1:  # FUTEX_OP_OPARG_SHIFT
+            oparg = 1 << (oparg & 31)
+        ops = {0: lambda old: oparg, 1: lambda old: old + oparg, 2: lambda old: old | oparg,
+               3: lambda old: old & ~oparg, 4: lambda old: old ^ oparg}  # fmt: skip
+        compare = {0: int.__eq__, 1: int.__ne__, 2: int.__lt__, 3: int.__le__, 4: int.__gt__,
+                   5: int.__ge__}  # fmt: skip
+        if op not in ops or cmp not in compare:
+            return -ENOSYS
+        engine = self.emu.engine
+        with self._lock:
+            with engine.exclusive():  # no vCPU runs between the read and the write
+                old = self._word(addr2)
+                self.emu.mem_write(addr2, (ops[op](old) & 0xFFFFFFFF).to_bytes(4, "little"))
+            woken = self._wake_locked(addr, n, 0xFFFFFFFF)
+            signed_old = old - (1 << 32) if old >> 31 else old
+            if compare[cmp](signed_old, cmparg):
+                woken += self._wake_locked(addr2, n2, 0xFFFFFFFF)
+            return woken
