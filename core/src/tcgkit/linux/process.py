@@ -116,8 +116,8 @@ class LinuxProcess:
                 self._handlers[nr] = fn
         self._by_nr = {nr: name for name, nr in self.abi.syscalls.items()}
         #: the system calls that may block: they run without ``_lock``
-        self._blocking = {self.abi.syscalls.get(n) for n in
-                          ("futex", "sched_yield", "nanosleep", "clock_nanosleep")} - {None}  # fmt: skip
+        blocking = ("futex", "sched_yield", "nanosleep", "clock_nanosleep")
+        self._blocking = {self.abi.syscalls[n] for n in blocking if n in self.abi.syscalls}
 
     # -- loading ----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import threading
@@ -129,10 +130,8 @@ class Threads:
         """The calling thread ends; True when it was the last one (the process ends)."""
         me = self.current()
         if me.clear_tid:
-            try:
+            with contextlib.suppress(MemoryAccessError):
                 self.emu.mem_write(me.clear_tid, bytes(4))
-            except MemoryAccessError:
-                pass
             self._wake(me.clear_tid, 1, 0xFFFFFFFF)
         with self._lock:
             me.alive = False
@@ -169,8 +168,8 @@ class Threads:
                 bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAKE_BITSET else 0xFFFFFFFF
                 return self._wake(uaddr, val, bitset) if bitset else -EINVAL
             if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-                return self._requeue(uaddr, val, timeout, uaddr2,
-                                     val3 & 0xFFFFFFFF if cmd == FUTEX_CMP_REQUEUE else None)  # fmt: skip
+                expected = val3 & 0xFFFFFFFF if cmd == FUTEX_CMP_REQUEUE else None
+                return self._requeue(uaddr, val, timeout, uaddr2, expected)
             if cmd == FUTEX_WAKE_OP:
                 return self._wake_op(uaddr, val, timeout, uaddr2, val3)
         except MemoryAccessError:
