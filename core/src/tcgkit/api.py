@@ -244,18 +244,23 @@ class Emulator:
         return None if cpu is None else self._vcpus[cpu.index]
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for every vCPU started with ``VCPU.start``; raise the first error that
-        stopped one (the others were stopped by it). False if ``timeout`` passed."""
+        """Wait for every vCPU started with ``VCPU.start`` (also those started while it
+        waits, as a guest's new threads are); raise the first error that stopped one
+        (the others were stopped by it). False if ``timeout`` passed first."""
         self._live()
         deadline = None if timeout is None else time.monotonic() + timeout
         error: BaseException | None = None
-        for vcpu in self._vcpus:
-            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            try:
-                if not vcpu.join(left):
-                    return False
-            except BaseException as e:
-                error = error or e
+        while True:
+            started = [v for v in self._vcpus if v._thread is not None or v._error is not None]
+            if not started:
+                break
+            for vcpu in started:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                try:
+                    if not vcpu.join(left):
+                        return False
+                except BaseException as e:
+                    error = error or e
         if error is not None:
             raise error
         return True

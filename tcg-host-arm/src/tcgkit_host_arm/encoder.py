@@ -272,8 +272,15 @@ class Asm:
     def msr_fpcr(self, rt: int) -> None:
         self.emit(0xD51B4400 | rt)
 
-    def dmb(self) -> None:
-        self.emit(0xD5033BBF)  # dmb ish
+    def dmb(self, kind: int = 15) -> None:
+        """dmb ishld when only earlier loads need ordering, ishst when only stores
+        against stores, else dmb ish (``kind``: MemOrder bits)."""
+        if not kind & 0b1010:  # LD_LD | LD_ST only
+            self.emit(0xD50339BF)  # dmb ishld
+        elif kind == 0b1000:  # ST_ST
+            self.emit(0xD5033ABF)  # dmb ishst
+        else:
+            self.emit(0xD5033BBF)  # dmb ish
 
     def nop(self) -> None:
         self.emit(0xD503201F)

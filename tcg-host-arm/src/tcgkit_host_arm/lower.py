@@ -180,7 +180,9 @@ class Lowering:
         elif opc == "br":
             a.b(self.label(op.consts[0]))
         elif opc == "mb":
-            a.dmb()
+            kind = op.consts[0]
+            if kind:
+                a.dmb(kind)
         elif opc == "goto_tb":
             slot = op.consts[0]
             self.out.goto_tb[slot] = a.pos

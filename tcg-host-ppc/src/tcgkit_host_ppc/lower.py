@@ -24,7 +24,7 @@ from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond, signed
+from tcgkit.tcg.types import I32, I64, Cond, MemOrder, signed
 
 from . import encoder as E
 from .encoder import BO_FALSE, BO_TRUE, SP, TOC, Asm, Label, fits_s16, fits_u16
@@ -199,7 +199,9 @@ class Lowering:
         elif opc == "br":
             a.b(self.label(op.consts[0]))
         elif opc == "mb":
-            a.sync()
+            kind = op.consts[0]
+            if kind:
+                a.sync(lw=not kind & MemOrder.ST_LD)  # lwsync orders all but store-load
         elif opc == "goto_tb":
             slot = op.consts[0]
             self.out.goto_tb[slot] = a.pos

@@ -23,7 +23,7 @@ from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond, signed
+from tcgkit.tcg.types import I32, I64, Cond, MemOrder, signed
 
 from . import abi
 from .encoder import (
@@ -203,7 +203,8 @@ class Lowering:
             a.jmp(self.label(op.consts[0]))
             return
         if opc == "mb":
-            a.mfence()
+            if op.consts[0] & MemOrder.ST_LD:  # TSO orders everything else
+                a.mfence()
             return
         if opc == "goto_tb":
             slot = op.consts[0]

@@ -18,6 +18,7 @@ stack is ``STACK_SIZE`` bytes below ``STACK_TOP``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import struct
@@ -191,7 +192,8 @@ class LinuxProcess:
             self.emu.emu_start(self.entry, 0, timeout=timeout, count=count)
         except BaseException:
             self.emu.emu_stop()
-            self.emu.wait()
+            with contextlib.suppress(BaseException):  # the main thread's error is the one
+                self.emu.wait()
             raise
         if self.threads.live() and self.exit_code is None and (timeout or count):
             self.emu.emu_stop()  # the main thread's limit ends the process

@@ -203,8 +203,10 @@ class TCGContext:
     def insn_start(self, pc: int, data: int = 0) -> None:
         self.emit("insn_start", pc, data)
 
-    def mb(self, kind: int = 0) -> None:
-        self.emit("mb", kind)
+    def mb(self, kind: int = 15) -> None:
+        """A memory barrier providing the ``MemOrder`` orderings ``kind`` (all of them
+        unless told)."""
+        self.emit("mb", int(kind))
 
 
 _CONST = TempKind.CONST

@@ -80,6 +80,21 @@ _SWAP = {
 }  # fmt: skip
 
 
+class MemOrder(IntFlag):
+    """What a memory barrier (the ``mb`` op's constant) must order: earlier loads or
+    stores against later loads or stores (QEMU's TCG_MO_*). A host emits the cheapest
+    fence that gives these beyond what its own memory model already does (x86-64:
+    only a store before a load needs one); 0 orders nothing."""
+
+    LD_LD = 1
+    ST_LD = 2
+    LD_ST = 4
+    ST_ST = 8
+    ACQUIRE = LD_LD | LD_ST  # after a load-acquire
+    RELEASE = LD_ST | ST_ST  # before a store-release
+    ALL = 15
+
+
 class MemOp(IntFlag):
     """What a guest memory access is: size, signedness, byte order, alignment.
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext, DisasJump
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I64, Cond
+from tcgkit.tcg.types import I64, Cond, MemOrder
 
 from .bits import decode_bit_masks, field, sext
 
@@ -244,8 +244,12 @@ def clrex(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 def barrier(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    dc.ctx.mb(0)
-    if field(insn, 7, 5) == 6:  # ISB: later instructions see code changes
+    """DSB / DMB (a host fence for what the option's type orders, in TBs other vCPUs
+    may run beside), ISB (ends the TB: later instructions see code changes), SB."""
+    opc2, types = field(insn, 7, 5), field(insn, 9, 8)
+    if opc2 in (4, 5) and dc.parallel:  # DSB, DMB: reads (LD), writes (ST) or all
+        dc.ctx.mb({1: MemOrder.ACQUIRE, 2: MemOrder.ST_ST}.get(types, MemOrder.ALL))
+    if opc2 == 6:
         dc.is_jmp = DisasJump.TOO_MANY
 
 

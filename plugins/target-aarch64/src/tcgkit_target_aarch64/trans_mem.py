@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I64, Cond, MemOp
+from tcgkit.tcg.types import I64, Cond, MemOp, MemOrder
 
 from . import helper_atomic as HA
 from .bits import field, sext
@@ -208,6 +208,27 @@ def pair(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 # -- exclusives, acquire/release, compare-and-swap ------------------------------------------------
+#
+# Barriers only in TBs that other vCPUs may run beside (one vCPU sees its own
+# accesses in order). Acquire and release are RCsc in A64: a store-release
+# followed by a load-acquire stays in that order, hence the store-load barrier
+# before a load-acquire. The store-exclusives, CAS and LSE forms of parallel TBs
+# are host atomics, full barriers already.
+
+
+def acquire_before(dc: DisasContext) -> None:
+    if dc.parallel:
+        dc.ctx.mb(MemOrder.ST_LD)
+
+
+def acquire_after(dc: DisasContext) -> None:
+    if dc.parallel:
+        dc.ctx.mb(MemOrder.ACQUIRE)
+
+
+def release(dc: DisasContext) -> None:
+    if dc.parallel:
+        dc.ctx.mb(MemOrder.RELEASE)
 
 
 def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -225,10 +246,12 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         return
     if o2:  # LDAR / STLR (and the LORegion forms, the same in user mode)
         if load:
-            ctx.mb(0)
-            t.wx(dc, rt, _ld(dc, addr, size))
+            acquire_before(dc)
+            value = _ld(dc, addr, size)
+            acquire_after(dc)
+            t.wx(dc, rt, value)
         else:
-            ctx.mb(0)
+            release(dc)
             _st(dc, t.rx(dc, rt), addr, size)
         return
     if o1 and size < 2:  # CASP (sz = size): compare and swap a pair of registers
@@ -246,7 +269,7 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             t.wx(dc, rt2, b)
         t.wx(dc, rt, a)
         if o0:
-            ctx.mb(0)
+            acquire_after(dc)
         return
     # store-exclusive: status 0 on success, 1 on failure
     status = ctx.temp(local=True)
