@@ -100,6 +100,11 @@ def test_memory_operands(m: Mem) -> None:
     assert dis(lambda a: a.alu_mi(E.ADD, m, 3)) == [f"add {mem_text(m)}, 3"]
     assert dis(lambda a: a.movbe_load(E.RDX, m, False)) == [f"movbe edx, {mem_text(m, 'dword')}"]
     assert dis(lambda a: a.jmp_m(m)) == [f"jmp {mem_text(m)}"]
+    for size, regs, width in ((8, R64, "qword"), (4, R32, "dword"), (2, R16, "word"),
+                              (1, R8, "byte")):  # fmt: skip
+        for r in (E.RSI, E.R9, E.RBX):
+            assert dis(lambda a, r=r, size=size: a.lock_cmpxchg(m, r, size)) == [
+                f"lock cmpxchg {mem_text(m, width)}, {regs[r]}"]  # fmt: skip
     assert dis(lambda a: a.lea(E.R10, m)) == [f"lea r10, {mem_text(m, '').strip()}".replace(
         " ptr", "").replace("lea r10,  [", "lea r10, [")]  # fmt: skip
 

@@ -41,6 +41,9 @@ class HostBackend(ABC):
     name: ClassVar[str]
     #: whether the code buffer must be mapped executable
     needs_executable_buffer: ClassVar[bool] = True
+    #: the optional IR ops this host lowers (``tcgkit.tcg.ops``; e.g.
+    #: ``atomic_cmpxchg_i64``): translators emit a generic expansion for the others
+    optional_ops: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     @abstractmethod

@@ -74,6 +74,8 @@ class DisasContext:
     #: other vCPUs may run while this TB does (``CF_PARALLEL``): translate atomic
     #: instructions with ``tcgkit.exec.atomic``, not as a plain load and store
     parallel: bool = False
+    #: the optional IR ops the host lowers (``HostBackend.optional_ops``)
+    host_ops: frozenset[str] = frozenset()
     #: reads code without hooks or guest errors (raising the memory API's own
     #: ``MemoryAccessError``), so that ``fetch`` can read ahead; None: every fetch
     #: goes through ``fetch_code``

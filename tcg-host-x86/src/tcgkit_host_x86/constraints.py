@@ -83,6 +83,7 @@ _BASE: dict[str, OpConstraint] = {
     **{b: C((), ("r",)) for b in ("st8", "st16", "st", "st32")},
     "qemu_ld": C(("r",), ("r",)),
     "qemu_st": C((), ("r", "r")),
+    "atomic_cmpxchg": C(("rax",), ("r", "rax", "r")),  # lock cmpxchg: expected in rax
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

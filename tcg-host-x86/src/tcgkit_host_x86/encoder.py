@@ -195,6 +195,12 @@ class Asm:
         else:
             self.rm(b"\x88", src, m, False, byte_regs=True)
 
+    def lock_cmpxchg(self, m: Mem, src: int, size: int) -> None:
+        """lock cmpxchg [m], src (``size`` bytes): compares with rax/eax/ax/al."""
+        prefix = b"\x66\xf0" if size == 2 else b"\xf0"
+        self.rm(b"\x0f\xb0" if size == 1 else b"\x0f\xb1", src, m, size == 8,
+                byte_regs=size == 1, prefix=prefix)  # fmt: skip
+
     def store_imm32(self, m: Mem, value: int, w: bool = True) -> None:
         """[m] <- value (a sign-extended imm32 for w)."""
         self.rm(b"\xc7", 0, m, w)

@@ -1,6 +1,8 @@
 """Guest loads and stores: the inline softmmu TLB fast path and its slow path.
 
-Owns ``qemu_ld`` / ``qemu_st``. The fast path (QEMU's tcg_out_tlb_load):
+Owns ``qemu_ld`` / ``qemu_st`` and ``atomic_cmpxchg`` (the same probe for a
+write, aligned, then ``lock cmpxchg`` on the host address; its slow path calls
+``slow_cmpxchg``). The fast path (QEMU's tcg_out_tlb_load):
 
     r10 <- (addr >> 7) & (TLB_MASK << 5)           entry offset
     r11 <- (addr + size - 1) & PAGE_MASK            (addr & (PAGE_MASK | size-1) if aligned)
@@ -29,6 +31,7 @@ from .encoder import (
     CC_NE,
     CMP,
     R8,
+    R9,
     R10,
     R11,
     RAX,
@@ -261,6 +264,71 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
         a.jmp(back)
 
     L.stubs.append(stub)
+
+
+def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """out (rax) <- [addr], and [addr] <- new if that was ``expected`` (in rax): one
+    atomic access, naturally aligned (a misaligned one takes the slow path)."""
+    a = L.a
+    memop = (int(op.consts[0]) & MO_SIZE) | MO_ALIGN
+    size = 1 << (memop & MO_SIZE)
+    addr, expected, new = ins
+    if any(isinstance(x, Const) for x in ins) or expected != RAX or outs[0] != RAX:
+        raise LoweringError(f"{op!r}: operands must be in registers, expected in rax")
+    slow, access, back = Label(), Label(), Label()
+    where = L.where()
+    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.lock_cmpxchg(Mem(addr, 0, TMP0), new, size)
+    if size < 4:  # a failed compare loads only al / ax
+        a.movzx_rr(RAX, RAX, size)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
+        code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
+        start = a.pos
+        a.buf += code
+        struct.pack_into("<Q", a.buf, start + at, where)
+        a.test_rr(TMP1, TMP1, False)
+        a.jcc(CC_NE, L.raised)
+        a.mov_rr(RAX, TMP0)
+        a.jmp(back)
+
+    L.stubs.append(stub)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tuple[bytes, int]:
+    """slow_cmpxchg(state, addr, rax, new, memop, where) saving the call-clobbered
+    registers but rax; the status in r11d, the value read in r10. Returns the code with
+    a zero ``where`` and the offset of that 8-byte immediate (patched by the caller)."""
+    a = Asm()
+    saved = [r for r in SAVE_ON_SLOW_PATH if r != RAX]
+    for r in saved:
+        a.push(r)
+    pad = len(saved) % 2
+    if pad:
+        a.alu_ri(5, RSP, 8)
+    a.mov_rr(TMP0, addr)
+    a.mov_rr(TMP1, new)
+    a.mov_rr(RDX, RAX)
+    a.mov_rr(RSI, TMP0)
+    a.mov_rr(RCX, TMP1)
+    a.mov_ri(R8, memop, w=False)
+    a.mov_rr(RDI, RBP)
+    a.mov_ri(RAX, slow_cmpxchg)
+    a.mov_ri_fixed(R9, 0, True)  # where: patched
+    at = a.pos - 8
+    a.call_r(RAX)
+    a.movzx_rr(TMP1, RAX, 4)
+    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
+    if pad:
+        a.alu_ri(0, RSP, 8)
+    for r in reversed(saved):
+        a.pop(r)
+    return bytes(a.buf), at
 
 
 def _store(L: Lowering, m: Mem, value: int, memop: int) -> None:

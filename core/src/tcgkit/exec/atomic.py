@@ -1,10 +1,14 @@
 """Guest atomic read-modify-writes for emulators with several vCPUs (QEMU's
 atomic helpers and its exclusive-step fallback).
 
-Owns ``cmpxchg``, ``cmpxchg_pair`` and ``fetch_update``, which target
-helpers call for the atomic instructions of TBs translated with
-``CF_PARALLEL`` (``DisasContext.parallel``), when other vCPUs may run at
-the same time. Two ways, chosen per access:
+Owns ``gen_cmpxchg``, what translators emit for an atomic compare-and-swap
+in TBs translated with ``CF_PARALLEL`` (``DisasContext.parallel``), when
+other vCPUs may run at the same time: the optional op
+``atomic_cmpxchg_i64`` where the host lowers it (inline: the TLB probe, then
+the host's atomic instruction on the host address, e.g. ``lock cmpxchg``;
+its slow path comes back to ``cmpxchg`` here), a call of ``CMPXCHG`` (a
+helper around ``cmpxchg``) elsewhere. Also ``cmpxchg`` and ``cmpxchg_pair``,
+which helpers and that slow path call. Two ways, chosen per access:
 
 * on RAM that takes the fast path (readable and writable, no memory hook
   installed, no translated code on the page, naturally aligned): the host's
@@ -19,13 +23,15 @@ the same time. Two ways, chosen per access:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import hooks as H
+from ..tcg.ir import Helper, Temp
+from ..tcg.types import I64, CallFlags
 from .softmmu import PAGE_BITS
 
 if TYPE_CHECKING:
+    from ..target import DisasContext
     from .cpu import CPU
 
 _MEM_HOOKS = H.HOOK_MEM_READ | H.HOOK_MEM_WRITE
@@ -91,20 +97,23 @@ def cmpxchg_pair(cpu: CPU, addr: int, expected: tuple[int, int], new: tuple[int,
         return old
 
 
-def fetch_update(cpu: CPU, addr: int, update: Callable[[int], int], log2: int) -> int:
-    """Atomically replace the value ``v`` at ``addr`` by ``update(v)``; returns ``v``
-    (a compare-and-swap loop; LSE's LDADD, LDSET, SWP...)."""
-    mask = (1 << (8 << log2)) - 1
-    host = _host_address(cpu, addr, 1 << log2)
-    if host is not None:
-        cas = cpu.engine.host.cas
-        seen = cas(host, 0, 0, log2)  # an atomic read (writes only if the value is 0)
-        while seen is not None:
-            old = cas(host, seen, update(seen) & mask, log2)
-            if old == seen:
-                return old
-            seen = old
-    with cpu.engine.exclusive():
-        old = cpu.tlb.load(addr, log2)
-        cpu.tlb.store(addr, update(old) & mask, log2)
-        return old
+def _cmpxchg_helper(log2: int) -> Helper:
+    def helper(cpu: CPU, addr: int, expected: int, new: int) -> int:
+        return cmpxchg(cpu, addr, expected, new, log2)
+
+    # may fault (the pc is then restored), changes no global
+    return Helper(f"cmpxchg{8 << log2}", helper, CallFlags.NO_WRITE_GLOBALS, I64, (I64,) * 3)
+
+
+#: the helpers of hosts without ``atomic_cmpxchg_i64``, by log2 of the access size
+CMPXCHG = tuple(_cmpxchg_helper(n) for n in range(4))
+
+
+def gen_cmpxchg(dc: DisasContext, out: Temp, addr: Temp, expected: Temp, new: Temp,
+                log2: int) -> None:  # fmt: skip
+    """Emit ``out = cmpxchg(addr, expected, new)`` of ``1 << log2`` bytes (``expected``
+    zero-extended from that size): the host's op, or the helper."""
+    if "atomic_cmpxchg_i64" in dc.host_ops:
+        dc.ctx.emit("atomic_cmpxchg_i64", out, addr, expected, new, log2, 0)
+    else:
+        dc.ctx.call(CMPXCHG[log2], out, addr, expected, new)

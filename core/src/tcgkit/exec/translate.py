@@ -141,7 +141,7 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     ctx.reset()
     dc = DisasContext(
         ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
-        parallel=bool(cflags & CF_PARALLEL),
+        parallel=bool(cflags & CF_PARALLEL), host_ops=engine.host.optional_ops,
     )  # fmt: skip
     translator_loop(engine, cpu, dc)
     tb = TB(pc, cs_base, flags, cflags, target.page_bits)

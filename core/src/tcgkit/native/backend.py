@@ -34,6 +34,7 @@ from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..exec.atomic import cmpxchg
 from ..exec.cpu import CPU, jmp_cache_index
 from ..exec.tb import TB
 from ..host import Alloc, HostBackend
@@ -51,6 +52,7 @@ U64 = ctypes.c_uint64
 CAS = ctypes.CFUNCTYPE(U64, U64, U64, U64)
 CAS_PAIR = ctypes.CFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
 SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
+SLOW_CMPXCHG = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 M64 = (1 << 64) - 1
@@ -64,6 +66,8 @@ class Runtime:
     py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
     py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
     flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
+    #: (state, addr, expected, new, memop, where) -> status: atomic_cmpxchg's slow path
+    slow_cmpxchg: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ class NativeHost(HostBackend):
         self._thread = _ThreadState()
         self._tb_id_lock = threading.Lock()
         self._slow_cb = SLOW_MEM(self._slow_mem)
+        self._cmpxchg_cb = SLOW_CMPXCHG(self._slow_cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
         self._rt: Runtime | None = None
         self._jc_enabled = True
@@ -274,6 +279,7 @@ class NativeHost(HostBackend):
             py_op=ctypes.cast(self._py_op_cb, ctypes.c_void_p).value or 0,
             py_op_index=self._py_op_index,
             flags_probe=None if probe is None or probe[0] < 0 else probe,
+            slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
         )
         self._jc_enabled = not (probe is not None and probe[0] < 0)
         return self._rt
@@ -352,6 +358,21 @@ class NativeHost(HostBackend):
             else:
                 r = cpu.tlb.load(addr, memop)
                 self._natives[state].set_word(L.OFF_RET, r)
+            return 0
+        except BaseException as e:
+            t.pending, t.pending_where = e, t.current
+            return 1
+        finally:
+            t.current = None
+
+    def _slow_cmpxchg(self, state: int, addr: int, expected: int, new: int, memop: int,
+                      where: int) -> int:  # fmt: skip
+        t = self._thread
+        try:
+            cpu = self._cpus[state]
+            t.current = self._where(state, where)
+            old = cmpxchg(cpu, addr, expected, new, memop & 3)
+            self._natives[state].set_word(L.OFF_RET, old)
             return 0
         except BaseException as e:
             t.pending, t.pending_where = e, t.current

@@ -19,6 +19,11 @@ reference is ``tcgkit.tcg.semantics``):
 * ``mulu2``/``muls2`` produce (low, high); ``add2``/``sub2`` take
   (al, ah, bl, bh) and produce the double-width (low, high);
 * ``qemu_ld``/``qemu_st`` take the guest address as an i64 and a ``MemOp``;
+* ``atomic_cmpxchg_i64`` (out, addr, expected, new; memop) reads the naturally
+  aligned value at the guest address and writes ``new`` if it equals
+  ``expected``, as one atomic access for every vCPU; ``out`` is the value read.
+  Optional: only hosts listing it in ``HostBackend.optional_ops`` get it
+  (``tcgkit.exec.atomic.gen_cmpxchg`` emits a helper call for the others);
 * float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
@@ -71,6 +76,7 @@ class OpDef:
 
 _IN_TYPES = {
     "qemu_ld": (I64,),  # the guest address is always an i64
+    "atomic_cmpxchg": (I64, I64, I64),  # address, expected, new
     "extrl_i64_i32": (I64,),
     "extrh_i64_i32": (I64,),
     "extu_i32_i64": (I32,),
@@ -123,6 +129,8 @@ def _build() -> dict[str, OpDef]:
     # guest memory
     op("qemu_ld", 1, 1, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
     op("qemu_st", 0, 2, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
+    op("atomic_cmpxchg", 1, 3, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
+       types=(I64,))  # fmt: skip
     # width conversions
     op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")
     op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")

@@ -8,15 +8,18 @@ writes any register (the loaded values go to temporaries first), so a fault
 leaves it restartable. Exclusives keep one monitor (address and value, as
 QEMU's user mode does): a store-exclusive succeeds when its address is the
 monitored one and memory still holds the value the load-exclusive saw. In
-TBs that may run beside other vCPUs (``dc.parallel``) the store-exclusives,
-CAS, CASP and the LSE operations call ``helper_atomic``, whose accesses are
-atomic; otherwise they are a plain load, compare and store.
+TBs that may run beside other vCPUs (``dc.parallel``) the store-exclusive,
+CAS and the LSE operations are atomic compare-and-swaps
+(``tcgkit.exec.atomic.gen_cmpxchg``: the host's instruction inline where it
+has one; LSE as a compare-and-swap loop), and the pair forms (STXP, CASP)
+call ``helper_atomic``; otherwise they are a plain load, compare and store.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tcgkit.exec.atomic import gen_cmpxchg
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I64, Cond, MemOp, MemOrder
@@ -280,7 +283,9 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.call(HA.STXP[size], status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt),
                      t.rx(dc, rt2))  # fmt: skip
         else:
-            ctx.call(HA.STX[size], status, addr, t.excl_val, t.rx(dc, rt))
+            old = ctx.temp()
+            gen_cmpxchg(dc, old, addr, t.excl_val, t.rx(dc, rt), size)
+            ctx.setcond(status, old, t.excl_val, Cond.NE)
         ctx.br(done)
         ctx.set_label(fail)
         ctx.movi(status, 1)
@@ -309,8 +314,11 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt: int) -> None:
     ctx = dc.ctx
     if dc.parallel:
-        old = ctx.temp()
-        ctx.call(HA.CAS[size], old, addr, t.rx(dc, rs), t.rx(dc, rt))
+        old, expect = ctx.temp(), ctx.temp()
+        ctx.mov(expect, t.rx(dc, rs))
+        if size < 3:
+            ctx.and_(expect, expect, (1 << (8 << size)) - 1)
+        gen_cmpxchg(dc, old, addr, expect, t.rx(dc, rt), size)
         t.wx(dc, rs, old)
         return
     cur = ctx.temp(local=True)
@@ -359,15 +367,30 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if v or (o3 and opc):
         raise dc.invalid(insn, "unallocated or unsupported atomic memory operation")
     ctx = dc.ctx
-    addr = ctx.temp()
+    addr = ctx.temp(local=True)
     ctx.mov(addr, t.rsp(rn))
-    if dc.parallel:
-        old = ctx.temp()
-        ctx.call(HA.LSE[8 if o3 else opc][size], old, addr, t.rx(dc, rs))
+    if dc.parallel:  # a compare-and-swap loop: the update of the value it read
+        old, seen = ctx.temp(local=True), ctx.temp(local=True)
+        ctx.emit("qemu_ld_i64", old, addr, size, 0)
+        again, done = ctx.label(), ctx.label()
+        ctx.set_label(again)
+        new = _lse_update(dc, o3, opc, size, old, t.rx(dc, rs))
+        gen_cmpxchg(dc, seen, addr, old, new, size)
+        ctx.brcond(Cond.EQ, seen, old, done)
+        ctx.mov(old, seen)
+        ctx.br(again)
+        ctx.set_label(done)
         t.wx(dc, rt, old)
         return
     old = _ld(dc, addr, size)
-    operand = t.rx(dc, rs)
+    _st(dc, _lse_update(dc, o3, opc, size, old, t.rx(dc, rs)), addr, size)
+    t.wx(dc, rt, old)
+
+
+def _lse_update(dc: DisasContext, o3: int, opc: int, size: int, old: Temp,
+                operand: Temp) -> Temp:  # fmt: skip
+    """What an LSE operation stores, from the value it read (zero-extended)."""
+    ctx = dc.ctx
     new = ctx.temp()
     bits = 8 << size
     if o3:
@@ -391,8 +414,7 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.extract(b, operand, 0, bits) if bits < 64 else ctx.mov(b, operand)
         cond = {4: Cond.GT, 5: Cond.LT, 6: Cond.GTU, 7: Cond.LTU}[opc]
         ctx.movcond(new, a, b, a, b, cond)
-    _st(dc, new, addr, size)
-    t.wx(dc, rt, old)
+    return new
 
 
 # -- AdvSIMD structures ------------------------------------------------------------------------
