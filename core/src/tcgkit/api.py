@@ -169,8 +169,8 @@ class Emulator:
 
     def mem_map(self, address: int, size: int, perms: int = PROT_ALL) -> None:
         """Map ``size`` bytes of zeroed RAM at ``address`` (page-aligned)."""
-        self._live()
-        self._map.map_ram(address, size, perms)
+        with self._live().exclusive():  # no other vCPU in generated code meanwhile
+            self._map.map_ram(address, size, perms)
 
     def mmio_map(
         self,
@@ -188,15 +188,17 @@ class Emulator:
         me = weakref.ref(self)
         read = None if read_cb is None else (lambda off, n: read_cb(me(), off, n))
         write = None if write_cb is None else (lambda off, n, v: write_cb(me(), off, n, v))
-        self._map.map_mmio(address, size, read, write)
+        with self._live().exclusive():
+            self._map.map_mmio(address, size, read, write)
 
     def mem_unmap(self, address: int, size: int) -> None:
-        self._live()
-        self._map.unmap(address, size)
+        # exclusive: no vCPU may use a TLB entry of the RAM while it is freed
+        with self._live().exclusive():
+            self._map.unmap(address, size)
 
     def mem_protect(self, address: int, size: int, perms: int) -> None:
-        self._live()
-        self._map.protect(address, size, perms)
+        with self._live().exclusive():
+            self._map.protect(address, size, perms)
 
     def mem_regions(self) -> list[tuple[int, int, int]]:
         """(begin, end inclusive, perms) of every mapping, as Unicorn reports them."""

@@ -125,7 +125,8 @@ def test_snippet_matches_unicorn(name: str, machine: Machine) -> None:
     compare(assemble(SNIPPETS[name]), machine)
 
 
-def test_casp_matches_unicorn(machine: Machine) -> None:
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_casp_matches_unicorn(machine: Machine, cpus: int) -> None:
     """CASP/CASPA/CASPL/CASPAL, W and X pairs: a compare that fails (the machine's
     registers) and one that succeeds (the expected pair loaded first with LDP)."""
     code = b"".join([
@@ -133,7 +134,7 @@ def test_casp_matches_unicorn(machine: Machine) -> None:
         assemble("ldp x12, x13, [x20, #16]; add x19, x20, #16"), casp(1, 12, 19, 14, 1, 1),
         assemble("ldp w16, w17, [x21, #8]; add x18, x21, #8"), casp(0, 16, 18, 2),
     ])  # fmt: skip
-    compare(code, machine)
+    compare(code, machine, cpus=cpus)
 
 
 def crc(sf: int, rm: int, c: int, sz: int, rn: int, rd: int) -> bytes:
@@ -148,7 +149,9 @@ def test_crc32_matches_unicorn(machine: Machine) -> None:
     compare(code, machine)
 
 
-def test_lse_atomics_match_unicorn(machine: Machine) -> None:
+# cpus=2: the TBs are translated for parallel vCPUs (atomics as compare-and-swaps)
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_lse_atomics_match_unicorn(machine: Machine, cpus: int) -> None:
     code = b"".join([
         lse(3, 0, 0, 0, 20, 1), lse(2, 1, 0, 2, 20, 3), lse(3, 2, 0, 4, 21, 5),
         lse(2, 3, 0, 6, 21, 7), lse(3, 4, 0, 8, 20, 9), lse(2, 7, 0, 10, 21, 11),
@@ -156,9 +159,10 @@ def test_lse_atomics_match_unicorn(machine: Machine) -> None:
         lse(3, 0, 0, 18, 21, 19, ar=3), lse(3, 0, 0, 0, 20, 31),
     ])  # fmt: skip
     machine.regs["x2"] = 0x8000000000000001
-    compare(code, machine)
+    compare(code, machine, cpus=cpus)
     machine.regs["x14"] = int.from_bytes(machine.data[0x2000:0x2008], "little")
-    compare(cas(3, 14, 21, 15) + cas(2, 16, 20, 17, acquire=1) + cas(3, 18, 21, 19), machine)
+    code = cas(3, 14, 21, 15) + cas(2, 16, 20, 17, acquire=1) + cas(3, 18, 21, 19)
+    compare(code, machine, cpus=cpus)
 
 
 def test_narrow_signed_min_max_sign_extend_both_operands() -> None:

@@ -1,6 +1,7 @@
-"""A64 atomics with several vCPUs: each form against Unicorn in a TB translated for
-parallel vCPUs, and vCPUs in threads updating shared counters with every atomic form
-(exclusive pairs, LSE, CAS, CASP), ending with the exact sums."""
+"""A64 atomics with several vCPUs: the exclusives against Unicorn in TBs translated for
+parallel vCPUs (CAS, CASP and LSE: ``test_instructions``, with ``cpus=2``), and vCPUs
+in threads updating shared counters with every atomic form (exclusive pairs, LSE, CAS,
+CASP), ending with the exact sums."""
 
 from __future__ import annotations
 
@@ -20,26 +21,6 @@ def test_exclusives_match_unicorn_in_parallel_tbs(machine: Machine) -> None:
     pair = ("ldxp x0, x1, [x20]; add x0, x0, #1; stxp w2, x0, x1, [x20];"
             " ldaxp w3, w4, [x21]; stlxp w5, w4, w3, [x21]; stxp w6, x7, x8, [x20]")  # fmt: skip
     compare(assemble(pair), machine, cpus=2)
-
-
-def test_cas_casp_and_lse_match_unicorn_in_parallel_tbs(machine: Machine) -> None:
-    code = b"".join([
-        lse(3, 0, 0, 0, 20, 1), lse(2, 1, 0, 2, 20, 3), lse(3, 2, 0, 4, 21, 5),
-        lse(2, 3, 0, 6, 21, 7), lse(3, 4, 0, 8, 20, 9), lse(2, 7, 0, 10, 21, 11),
-        lse(3, 5, 0, 12, 20, 13), lse(0, 6, 0, 14, 21, 15), lse(3, 0, 1, 16, 20, 17),
-        lse(3, 0, 0, 18, 21, 19, ar=3), lse(3, 0, 0, 0, 20, 31),
-    ])  # fmt: skip
-    machine.regs["x2"] = 0x8000000000000001
-    compare(code, machine, cpus=2)
-    machine.regs["x14"] = int.from_bytes(machine.data[0x2000:0x2008], "little")
-    compare(cas(3, 14, 21, 15) + cas(2, 16, 20, 17, acquire=1) + cas(3, 18, 21, 19), machine,
-            cpus=2)  # fmt: skip
-    code = b"".join([
-        casp(1, 0, 20, 2), casp(0, 4, 21, 6, acquire=1),
-        assemble("ldp x12, x13, [x20, #16]; add x19, x20, #16"), casp(1, 12, 19, 14, 1, 1),
-        assemble("ldp w16, w17, [x21, #8]; add x18, x21, #8"), casp(0, 16, 18, 2),
-    ])  # fmt: skip
-    compare(code, machine, cpus=2)
 
 
 def _loop(body: bytes) -> bytes:

@@ -60,12 +60,9 @@ _CAS_PAIR = [
 ]
 
 
+def _code(words: list[int]) -> bytes:
+    return b"".join(w.to_bytes(4, "little") for w in words)
+
+
 def routines() -> AtomicRoutines:
-    code = bytearray()
-    offsets = []
-    for log2 in range(4):
-        offsets.append(len(code))
-        code += b"".join(w.to_bytes(4, "little") for w in _cas(log2))
-    pair = len(code)
-    code += b"".join(w.to_bytes(4, "little") for w in _CAS_PAIR)
-    return AtomicRoutines(bytes(code), (offsets[0], offsets[1], offsets[2], offsets[3]), pair)
+    return AtomicRoutines.layout([_code(_cas(n)) for n in range(4)], _code(_CAS_PAIR))

@@ -48,9 +48,6 @@ def _cas(log2: int) -> list[int]:
 
 
 def routines() -> AtomicRoutines:
-    code = bytearray()
-    offsets = []
-    for log2 in range(4):
-        offsets.append(len(code))
-        code += b"".join(w.to_bytes(4, "little") for w in _cas(log2))
-    return AtomicRoutines(bytes(code), (offsets[0], offsets[1], offsets[2], offsets[3]))
+    return AtomicRoutines.layout(
+        [b"".join(w.to_bytes(4, "little") for w in _cas(n)) for n in range(4)]
+    )

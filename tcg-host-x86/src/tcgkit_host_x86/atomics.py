@@ -39,11 +39,4 @@ _CAS_PAIR = bytes.fromhex(
 
 
 def routines() -> AtomicRoutines:
-    code = bytearray()
-    offsets = []
-    for body in _CAS:
-        offsets.append(len(code))
-        code += body + b"\xcc" * (-len(body) % 16)  # each routine 16-byte aligned
-    pair = len(code)
-    code += _CAS_PAIR
-    return AtomicRoutines(bytes(code), (offsets[0], offsets[1], offsets[2], offsets[3]), pair)
+    return AtomicRoutines.layout(_CAS, _CAS_PAIR, pad=b"\xcc")  # int3 between them

@@ -72,6 +72,32 @@ PAGE_MASK_IMM = -4096
 STORE_FLAG = abi.STORE_FLAG
 SAVE_ON_SLOW_PATH = (RAX, RCX, RDX, RSI, RDI, R8, 9)  # the call-clobbered allocatable ones
 
+
+def save_for_call(a: Asm, keep: int | None) -> tuple[list[int], bool]:
+    """Push the call-clobbered registers but ``keep``, keeping rsp 16-byte aligned at
+    the call: (what was pushed, whether a pad was added) for ``call_and_restore``."""
+    saved = [r for r in SAVE_ON_SLOW_PATH if r != keep]
+    for r in saved:
+        a.push(r)
+    pad = bool(len(saved) % 2)
+    if pad:
+        a.alu_ri(5, RSP, 8)  # sub rsp, 8
+    return saved, pad
+
+
+def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
+    """call ``fn`` (a status-returning callback): status -> r11d, the native block's
+    return word -> r10; then pop what ``save_for_call`` pushed."""
+    a.mov_ri(RAX, fn)
+    a.call_r(RAX)
+    a.movzx_rr(R11, RAX, 4)
+    a.load(R10, Mem(RBP, abi.OFF_RET), 8)
+    if pad:
+        a.alu_ri(0, RSP, 8)  # add rsp, 8
+    for r in reversed(saved):
+        a.pop(r)
+
+
 _CC = {
     Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
     Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,

@@ -36,19 +36,17 @@ from .encoder import (
     R8,
     R10,
     R11,
-    RAX,
     RBP,
     RCX,
     RDI,
     RDX,
     RSI,
-    RSP,
     SHR,
     XOR,
     Label,
     Mem,
 )
-from .lower import SAVE_ON_SLOW_PATH, Lowering, LoweringError
+from .lower import Lowering, LoweringError, call_and_restore, save_for_call
 
 TMP0, TMP1 = R10, R11
 X0, X1, X2 = 0, 1, 2
@@ -105,12 +103,7 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """d <- softfloat's answer for ``op`` (inputs in registers), out of line."""
     a = L.a
     index = L.rt.py_op_index(op.opc, tuple(int(c) for c in op.consts))
-    saved = [r for r in SAVE_ON_SLOW_PATH if r != d]
-    for r in saved:
-        a.push(r)
-    pad = len(saved) % 2
-    if pad:
-        a.alu_ri(5, RSP, 8)
+    saved, pad = save_for_call(a, d)
     for x, r in zip((X0, X1, X2), ins, strict=False):
         a.movq_xr(x, r)
     for x, r in zip((X0, X1, X2), (RDX, RCX, R8), strict=False):
@@ -118,14 +111,7 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
             a.movq_rx(r, x)
     a.mov_ri(RSI, index, w=False)
     a.mov_rr(RDI, RBP)
-    a.mov_ri(RAX, L.rt.py_op)
-    a.call_r(RAX)
-    a.movzx_rr(TMP1, RAX, 4)
-    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
-    if pad:
-        a.alu_ri(0, RSP, 8)
-    for r in reversed(saved):
-        a.pop(r)
+    call_and_restore(a, L.rt.py_op, saved, pad)
     a.test_rr(TMP1, TMP1, False)
     a.jcc(CC_NE, L.raised)
     a.mov_rr(d, TMP0)

@@ -40,13 +40,19 @@ from .encoder import (
     RDI,
     RDX,
     RSI,
-    RSP,
     SHR,
     Asm,
     Label,
     Mem,
 )
-from .lower import PAGE_MASK_IMM, SAVE_ON_SLOW_PATH, STORE_FLAG, Lowering, LoweringError
+from .lower import (
+    PAGE_MASK_IMM,
+    STORE_FLAG,
+    Lowering,
+    LoweringError,
+    call_and_restore,
+    save_for_call,
+)
 
 TMP0, TMP1 = R10, R11
 # plain ints: arithmetic on MemOp (an IntFlag) costs a Python call per use
@@ -159,12 +165,7 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
     """The slow path's call sequence with a zero ``where`` word, and the offset of that
     word's immediate (memoized: everything else is a function of the operands)."""
     a = Asm()
-    saved = [r for r in SAVE_ON_SLOW_PATH if r != keep]
-    for r in saved:
-        a.push(r)
-    pad = len(saved) % 2
-    if pad:
-        a.alu_ri(5, RSP, 8)  # sub rsp, 8: 16-byte alignment at the call
+    saved, pad = save_for_call(a, keep)
     a.mov_rr(TMP0, addr)
     if value is not None:
         a.mov_rr(TMP1, value)
@@ -175,14 +176,7 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
     a.mov_ri_fixed(R8, 0, wide)
     at = a.pos - (8 if wide else 4)
     a.mov_rr(RDI, RBP)
-    a.mov_ri(RAX, slow_mem)
-    a.call_r(RAX)
-    a.movzx_rr(TMP1, RAX, 4)
-    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
-    if pad:
-        a.alu_ri(0, RSP, 8)
-    for r in reversed(saved):
-        a.pop(r)
+    call_and_restore(a, slow_mem, saved, pad)
     return bytes(a.buf), at
 
 
@@ -305,12 +299,7 @@ def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tu
     registers but rax; the status in r11d, the value read in r10. Returns the code with
     a zero ``where`` and the offset of that 8-byte immediate (patched by the caller)."""
     a = Asm()
-    saved = [r for r in SAVE_ON_SLOW_PATH if r != RAX]
-    for r in saved:
-        a.push(r)
-    pad = len(saved) % 2
-    if pad:
-        a.alu_ri(5, RSP, 8)
+    saved, pad = save_for_call(a, RAX)
     a.mov_rr(TMP0, addr)
     a.mov_rr(TMP1, new)
     a.mov_rr(RDX, RAX)
@@ -318,16 +307,9 @@ def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tu
     a.mov_rr(RCX, TMP1)
     a.mov_ri(R8, memop, w=False)
     a.mov_rr(RDI, RBP)
-    a.mov_ri(RAX, slow_cmpxchg)
     a.mov_ri_fixed(R9, 0, True)  # where: patched
     at = a.pos - 8
-    a.call_r(RAX)
-    a.movzx_rr(TMP1, RAX, 4)
-    a.load(TMP0, Mem(RBP, abi.OFF_RET), 8)
-    if pad:
-        a.alu_ri(0, RSP, 8)
-    for r in reversed(saved):
-        a.pop(r)
+    call_and_restore(a, slow_cmpxchg, saved, pad)
     return bytes(a.buf), at
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from abc import abstractmethod
-from collections.abc import Callable, MutableSequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -80,6 +80,21 @@ class AtomicRoutines:
     code: bytes
     cas: tuple[int, int, int, int]
     cas_pair: int | None = None
+
+    @classmethod
+    def layout(cls, cas: Sequence[bytes], pair: bytes | None = None,
+               pad: bytes = b"") -> AtomicRoutines:  # fmt: skip
+        """The four ``cas`` routines (by log2) and the ``pair`` one, one after the other;
+        with a ``pad`` byte, each starts 16-byte aligned."""
+        code = bytearray()
+        offsets = []
+        for body in [*cas, *([pair] if pair is not None else [])]:
+            if pad:
+                code += pad * (-len(code) % 16)
+            offsets.append(len(code))
+            code += body
+        return cls(bytes(code), (offsets[0], offsets[1], offsets[2], offsets[3]),
+                   offsets[4] if pair is not None else None)  # fmt: skip
 
 
 @dataclass

@@ -278,31 +278,24 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     status = ctx.temp(local=True)
     fail, done = ctx.label(), ctx.label()
     ctx.brcond(Cond.NE, addr, t.excl_addr, fail)
-    if dc.parallel:
-        if o1:
-            ctx.call(HA.STXP[size], status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt),
-                     t.rx(dc, rt2))  # fmt: skip
-        else:
-            old = ctx.temp()
-            gen_cmpxchg(dc, old, addr, t.excl_val, t.rx(dc, rt), size)
-            ctx.setcond(status, old, t.excl_val, Cond.NE)
-        ctx.br(done)
-        ctx.set_label(fail)
-        ctx.movi(status, 1)
-        ctx.set_label(done)
-        ctx.movi(t.excl_addr, M64)
-        t.wx(dc, rs, status)
-        return
-    cur = _ld(dc, addr, size)
-    ctx.brcond(Cond.NE, cur, t.excl_val, fail)
-    if o1:
-        cur2 = _ld(dc, _offset(dc, addr, 1 << size), size)
-        ctx.brcond(Cond.NE, cur2, t.excl_val2, fail)
-        _st(dc, t.rx(dc, rt), addr, size)
-        _st(dc, t.rx(dc, rt2), _offset(dc, addr, 1 << size), size)
+    if dc.parallel and o1:
+        ctx.call(HA.STXP[size], status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt),
+                 t.rx(dc, rt2))  # fmt: skip
+    elif dc.parallel:
+        old = ctx.temp()
+        gen_cmpxchg(dc, old, addr, t.excl_val, t.rx(dc, rt), size)
+        ctx.setcond(status, old, t.excl_val, Cond.NE)
     else:
-        _st(dc, t.rx(dc, rt), addr, size)
-    ctx.movi(status, 0)
+        cur = _ld(dc, addr, size)
+        ctx.brcond(Cond.NE, cur, t.excl_val, fail)
+        if o1:
+            cur2 = _ld(dc, _offset(dc, addr, 1 << size), size)
+            ctx.brcond(Cond.NE, cur2, t.excl_val2, fail)
+            _st(dc, t.rx(dc, rt), addr, size)
+            _st(dc, t.rx(dc, rt2), _offset(dc, addr, 1 << size), size)
+        else:
+            _st(dc, t.rx(dc, rt), addr, size)
+        ctx.movi(status, 0)
     ctx.br(done)
     ctx.set_label(fail)
     ctx.movi(status, 1)
