@@ -23,7 +23,7 @@ from unicorn import arm64_const as A  # noqa: E402
 
 CODE, STACK, DATA, TRAP, RAM = 0x100000, 0x400000, 0x800000, 0x700000, 0xA00000
 STATE = DATA + L.NATIVE_SIZE
-PY_OP, SLOW_MEM = TRAP, TRAP + 0x40
+PY_OP, SLOW_MEM, SLOW_CMPXCHG = TRAP, TRAP + 0x40, TRAP + 0x80
 RETURN = TRAP + 0x100  # the prologue's caller returns here: the run ends
 
 
@@ -36,7 +36,7 @@ class UnicornRunner:
         self.py_ops: list = []
         self.ids: dict = {}
         self.rt = Runtime(slow_mem=SLOW_MEM, py_op=PY_OP, py_op_index=self._index,
-                          flags_probe=None)  # fmt: skip
+                          flags_probe=None, slow_cmpxchg=SLOW_CMPXCHG)  # fmt: skip
         self.calls = 0
         self.slow: list[tuple[int, int, int]] = []  # (addr, value, memop) of slow accesses
         self.slow_memory = bytearray(0x10000)  # what the slow path reads and writes
@@ -118,6 +118,19 @@ class UnicornRunner:
                     v = int.from_bytes(self.slow_memory[off : off + n], order,
                                        signed=bool(memop & 4))  # fmt: skip
                     uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", v & (2**64 - 1)))
+                uc.reg_write(A.UC_ARM64_REG_X0, 0)
+                return
+            if address == SLOW_CMPXCHG:  # a compare-and-swap on slow_memory
+                _, addr, expected, new, memop, _where = (
+                    uc.reg_read(getattr(A, f"UC_ARM64_REG_X{i}")) for i in range(6)
+                )
+                self.slow.append((addr, new, memop))
+                n, off = 1 << (memop & 3), addr & 0xFFFF
+                old = int.from_bytes(self.slow_memory[off : off + n], "little")
+                if old == expected:
+                    self.slow_memory[off : off + n] = (new & ((1 << 8 * n) - 1)).to_bytes(
+                        n, "little")  # fmt: skip
+                uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", old))
                 uc.reg_write(A.UC_ARM64_REG_X0, 0)
                 return
             if address != PY_OP:

@@ -111,6 +111,14 @@ def test_loads_stores_and_system() -> None:
     assert dis(lambda a: (a.mrs_fpcr(3), a.msr_fpcr(4), a.dmb())) == [
         "mrs x3, fpcr", "msr fpcr, x4", "dmb ish"]  # fmt: skip
     assert dis(lambda a: (a.blr(16), a.br(1), a.ret())) == ["blr x16", "br x1", "ret"]
+    assert dis(lambda a: (a.dmb(0b0101), a.dmb(0b1000), a.dmb(0b0010))) == [
+        "dmb ishld", "dmb ishst", "dmb ish"]  # fmt: skip
+    assert dis(lambda a: [a.ldaxr(n, 3, 16) for n in range(4)]) == [
+        "ldaxrb w3, [x16]", "ldaxrh w3, [x16]", "ldaxr w3, [x16]", "ldaxr x3, [x16]"]  # fmt: skip
+    assert dis(lambda a: [a.stlxr(n, 17, 5, 16) for n in range(4)]) == [
+        "stlxrb w17, w5, [x16]", "stlxrh w17, w5, [x16]", "stlxr w17, w5, [x16]",
+        "stlxr w17, x5, [x16]"]  # fmt: skip
+    assert dis(lambda a: a.clrex()) == ["clrex"]
 
 
 def test_floating_point() -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from tcgkit.native.backend import AtomicRoutines
 
-# by log2 of the size: LDAXR{B,H,,}, STLXR{B,H,,}, CMP W or X
-_LDAXR = (0x085FFC00, 0x485FFC00, 0x885FFC00, 0xC85FFC00)
-_STLXR = (0x0800FC00, 0x4800FC00, 0x8800FC00, 0xC800FC00)
+from .encoder import LDAXR as _LDAXR
+from .encoder import STLXR as _STLXR
+
+# by log2 of the size: CMP W or X
 _CMP = (0x6B00001F, 0x6B00001F, 0x6B00001F, 0xEB00001F)
 CLREX = 0xD5033F5F
 RET = 0xD65F03C0

@@ -64,6 +64,7 @@ class AArch64Host(NativeHost):
 
     name = "aarch64"
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
+    optional_ops = frozenset({"atomic_cmpxchg_i64"})
     branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
     far_literal = 8
 

@@ -54,6 +54,11 @@ def logical_imm(value: int, sf: bool) -> int | None:
     return None
 
 
+#: load-acquire / store-release exclusive, by log2 of the size (Rt, Rn, Rs fields zero)
+LDAXR = (0x085FFC00, 0x485FFC00, 0x885FFC00, 0xC85FFC00)
+STLXR = (0x0800FC00, 0x4800FC00, 0x8800FC00, 0xC800FC00)
+
+
 class Label:
     __slots__ = ("pos", "refs")
 
@@ -281,6 +286,17 @@ class Asm:
             self.emit(0xD5033ABF)  # dmb ishst
         else:
             self.emit(0xD5033BBF)  # dmb ish
+
+    def ldaxr(self, size: int, rt: int, rn: int) -> None:
+        """ldaxr{b,h,,} rt, [rn] (``size``: log2 of the bytes)."""
+        self.emit(LDAXR[size] | rn << 5 | rt)
+
+    def stlxr(self, size: int, rs: int, rt: int, rn: int) -> None:
+        """stlxr{b,h,,} ws, rt, [rn]: ws = 0 if stored."""
+        self.emit(STLXR[size] | rs << 16 | rn << 5 | rt)
+
+    def clrex(self) -> None:
+        self.emit(0xD5033F5F)
 
     def nop(self) -> None:
         self.emit(0xD503201F)

@@ -1,6 +1,8 @@
 """Guest loads and stores on A64: the inline TLB fast path and its slow path.
 
-Owns ``qemu_ld`` / ``qemu_st`` and ``goto_ptr``'s jump-cache probe. Scratch:
+Owns ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a write,
+aligned, then an LDAXR / STLXR loop on the host address; its slow path calls
+``slow_cmpxchg``) and ``goto_ptr``'s jump-cache probe. Scratch:
 x16, x17 and x30 (the link register: saved by the prologue, free inside a TB
 except across calls). The fast path:
 
@@ -116,19 +118,31 @@ def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int
     """slow_mem(state, addr, value, memop, where), x0-x15 saved (but ``keep``); leaves
     the status in w17 and the result in x16."""
     a = L_.a
-    saved = [r for r in range(16) if r != keep]
-    if len(saved) % 2:
-        saved.append(ZR)
-    for i in range(0, len(saved), 2):
-        a.ldp_stp(False, saved[i], saved[i + 1], SP, -16, "pre")
+    saved = _save(L_, keep)
     a.mov(TMP0, addr)
     a.mov(TMP1, value if value is not None else ZR)
     a.mov(1, TMP0)
     a.mov(2, TMP1)
     a.mov_imm(3, memop)
     a.mov_imm(4, where)
+    _call_restore(L_, L_.rt.slow_mem, saved)
+
+
+def _save(L_: Lowering, keep: int | None) -> list[int]:
+    """Push x0-x15 but ``keep`` (in pairs); what ``_call_restore`` pops."""
+    saved = [r for r in range(16) if r != keep]
+    if len(saved) % 2:
+        saved.append(ZR)
+    for i in range(0, len(saved), 2):
+        L_.a.ldp_stp(False, saved[i], saved[i + 1], SP, -16, "pre")
+    return saved
+
+
+def _call_restore(L_: Lowering, fn: int, saved: list[int]) -> None:
+    """x0 = the state, call ``fn``: the status to w17, the return word to x16; pop."""
+    a = L_.a
     a.mov(0, ENV)
-    a.mov_imm(TMP0, L_.rt.slow_mem)
+    a.mov_imm(TMP0, fn)
     a.blr(TMP0)
     a.mov(TMP1, 0, False)
     a.ldst(3, 1, TMP0, ENV, L.OFF_RET)
@@ -209,6 +223,51 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     L_.stubs.append(stub)
 
 
+def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """d <- [addr], and [addr] <- new if that was ``expected``: one atomic access,
+    naturally aligned (a misaligned one takes the slow path)."""
+    a = L_.a
+    size = op.consts[0] & MemOp.MO_SIZE
+    memop = size | MemOp.MO_ALIGN
+    addr, expected, new = ins
+    d = outs[0]
+    if any(isinstance(x, Const) for x in ins):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    slow, access, back, again, differ = Label(), Label(), Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.add_reg(TMP0, addr, TMP0)  # the host address
+    a.bind(again)
+    a.ldaxr(size, d, TMP0)
+    a.cmp(d, expected, size == 3)
+    a.b_cond(E.NE, differ)
+    a.stlxr(size, TMP1, new, TMP0)
+    a.cbz(TMP1, again, sf=False, nonzero=True)  # the reservation was lost
+    a.b(back)
+    a.bind(differ)
+    a.clrex()
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+        saved = _save(L_, d)
+        a.mov(TMP0, addr)
+        a.mov(TMP1, new)
+        a.mov(2, expected)
+        a.mov(1, TMP0)
+        a.mov(3, TMP1)
+        a.mov_imm(4, memop)
+        a.mov_imm(5, where)
+        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
+        a.mov(d, TMP0)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
 def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     """Jump to the TB the jump cache holds for the pc in ``ins[0]``, or exit to look it up."""
     a = L_.a
@@ -241,4 +300,5 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
     L_.exit_with(EXIT_LOOKUP)
 
 
-MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "goto_ptr": goto_ptr}
+MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
+           "goto_ptr": goto_ptr}  # fmt: skip
