@@ -61,6 +61,7 @@ class PPC64Host(NativeHost):
     """Native ppc64le code generation (ELFv2)."""
 
     name = "ppc64le"
+    optional_ops = frozenset({"atomic_cmpxchg_i64"})
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
     branch_range = B_RANGE  # beyond: the far stub bl .+4; mflr; ld; mtctr; bctr; literal
     far_literal = 24

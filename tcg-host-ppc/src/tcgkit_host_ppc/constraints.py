@@ -48,6 +48,7 @@ TABLE: dict[str, OpConstraint] = {
     **{b: C((), ("r",)) for b in ("st8", "st16", "st", "st32")},
     "qemu_ld": _R,
     "qemu_st": C((), ("r", "r")),
+    "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

@@ -1,7 +1,10 @@
 """Guest loads and stores on Power: the inline TLB fast path and its slow path,
 and goto_ptr's inline jump-cache probe.
 
-Owns ``MEM_OPS``. Scratch: r0 (data only), r11, r12. The fast path:
+Owns ``MEM_OPS``: ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a
+write, aligned, then an l?arx / st?cx. loop on the host address between syncs;
+its slow path calls ``slow_cmpxchg``) and ``goto_ptr``. Scratch: r0 (data
+only), r11, r12. The fast path:
 
     r11 <- ((addr >> 12) & 255) << 5 ; r11 += r27 - TLB
     r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
@@ -132,8 +135,15 @@ def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int
         a.mr(5, TMP1)
     a.mov_imm(6, memop)
     a.mov_imm(7, where)
+    _call_restore(L_, L_.rt.slow_mem, saved)
+
+
+def _call_restore(L_: Lowering, fn: int, saved: list[int]) -> None:
+    """r3 = the state, call ``fn`` (ELFv2: r12 = callee, TOC restored after): the
+    status to r0, the return word to r11; reload ``saved`` from the frame."""
+    a = L_.a
     a.mr(3, ENV)
-    a.mov_imm(TMP1, L_.rt.slow_mem)
+    a.mov_imm(TMP1, fn)
     a.mtctr(TMP1)
     a.bctr(link=True)
     a.ld(TOC, SP, 24)
@@ -141,6 +151,58 @@ def _slow_call(L_: Lowering, addr: int, value: int | None, memop: int, keep: int
     a.ld(TMP0, ENV, L.OFF_RET)
     for r in saved:
         a.ld(r, SP, SLOW_SAVE + 8 * (r - 3))
+
+
+_LARX = (52, 116, 20, 84)  # lbarx lharx lwarx ldarx (X-form extended opcodes)
+_STCX = (694, 726, 150, 214)  # stbcx. sthcx. stwcx. stdcx.
+
+
+def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """d <- [addr], and [addr] <- new if that was ``expected``: a reservation loop on
+    the host address between two syncs, naturally aligned (else the slow path)."""
+    a = L_.a
+    size = op.consts[0] & MemOp.MO_SIZE
+    memop = size | MemOp.MO_ALIGN
+    addr, expected, new = ins
+    d = outs[0]
+    if any(isinstance(x, Const) for x in ins):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    slow, access, back, again, differ = Label(), Label(), Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.add(TMP0, addr, TMP0)  # the host address
+    a.sync()
+    a.bind(again)
+    a.x(d, 0, TMP0, _LARX[size])
+    a.cmp(d, expected)
+    a.bc(BO_FALSE, E.EQ, differ)
+    a.x(new, 0, TMP0, _STCX[size], 1)
+    a.bc(BO_FALSE, E.EQ, again)  # the reservation was lost
+    a.bind(differ)
+    a.sync()
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+        saved = [r for r in range(3, 11) if r != d]
+        for r in saved:
+            a.std(r, SP, SLOW_SAVE + 8 * (r - 3))
+        a.mr(TMP0, addr)
+        a.mr(TMP1, new)
+        a.mr(5, expected)
+        a.mr(4, TMP0)
+        a.mr(6, TMP1)
+        a.mov_imm(7, memop)
+        a.mov_imm(8, where)
+        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+        a.cmpi(R0, 0, False)
+        a.bc(BO_FALSE, E.EQ, L_.raised)
+        a.mr(d, TMP0)
+        a.b(back)
+
+    L_.stubs.append(stub)
 
 
 def _check(op: Op, sf: bool) -> int:
@@ -242,4 +304,5 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
     L_.exit_with(EXIT_LOOKUP)
 
 
-MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "goto_ptr": goto_ptr}
+MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
+           "goto_ptr": goto_ptr}  # fmt: skip
