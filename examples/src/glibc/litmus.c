@@ -1,4 +1,4 @@
-/* Memory-model litmus tests on two threads, argv[1] rounds each (default 500),
+/* Memory-model litmus tests on two threads, argv[1] rounds each (default 200),
  * counting the outcomes that the C11 (and A64) memory model forbids: every count
  * printed must be 0, whatever the host and however the threads interleave.
  * SBsc is counted only with a second argument "sc": qemu-aarch64 7.2 on an
@@ -21,7 +21,7 @@
 
 #define MAX_ROUNDS 100000
 
-static int rounds = 500;
+static int rounds = 200;
 static atomic_int arrived, x, y, flag;
 static int data;
 static atomic_long counter;
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     if (argc > 1)
         rounds = atoi(argv[1]);
     if (rounds < 1 || rounds > MAX_ROUNDS)
-        rounds = 500;
+        rounds = 200;
     int sc = argc > 2 && argv[2][0] == 's';
     pthread_t a, b;
     pthread_create(&a, NULL, thread_a, NULL);

@@ -1,5 +1,5 @@
 /* CPU-bound work split over threads: argv[1] threads (default 2) each mix their
- * share of argv[2] numbers (default 200000) through a 64-bit hash and sum them.
+ * share of argv[2] numbers (default 100000) through a 64-bit hash and sum them.
  * The sum does not depend on the number of threads, so runs with 1 and with N
  * threads print the same (benchmarks/guest_threads.py times them). */
 #include <pthread.h>
@@ -34,7 +34,7 @@ static void *work(void *arg)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2;
-    uint64_t total = argc > 2 ? strtoull(argv[2], NULL, 0) : 200000;
+    uint64_t total = argc > 2 ? strtoull(argv[2], NULL, 0) : 100000;
     if (n < 1 || n > MAX_THREADS)
         n = 2;
     pthread_t t[MAX_THREADS];

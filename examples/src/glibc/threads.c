@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #define NTHREADS 4
-#define ITERS 5000
+#define ITERS 2000
 #define ITEMS 1000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
