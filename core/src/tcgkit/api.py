@@ -184,11 +184,11 @@ class Emulator:
         ``read_cb(emu, offset, size)`` returns the value read and
         ``write_cb(emu, offset, size, value)`` takes the value written.
         """
-        self._live()
+        engine = self._live()
         me = weakref.ref(self)
         read = None if read_cb is None else (lambda off, n: read_cb(me(), off, n))
         write = None if write_cb is None else (lambda off, n, v: write_cb(me(), off, n, v))
-        with self._live().exclusive():
+        with engine.exclusive():
             self._map.map_mmio(address, size, read, write)
 
     def mem_unmap(self, address: int, size: int) -> None:
@@ -253,7 +253,7 @@ class Emulator:
         deadline = None if timeout is None else time.monotonic() + timeout
         error: BaseException | None = None
         while True:
-            started = [v for v in self._vcpus if v._thread is not None or v._error is not None]
+            started = [v for v in self._vcpus if v.unjoined]
             if not started:
                 break
             for vcpu in started:
@@ -334,10 +334,7 @@ class Emulator:
 
     def emu_stop(self) -> None:
         """Stop emulation on every vCPU (from a hook, or from another thread)."""
-        engine = self._live()
-        for cpu in engine.cpus:
-            cpu.stop_request = True
-            cpu.exit_request = True
+        self._live().stop_all()
 
     # -- introspection ---------------------------------------------------------------
 

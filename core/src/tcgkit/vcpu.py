@@ -86,9 +86,7 @@ class VCPU:
             cpu_exec(engine, self._cpu, begin, until, timeout, count)
         except BaseException as e:
             self._error = e
-            for cpu in engine.cpus:  # an error in one vCPU stops them all
-                cpu.stop_request = True
-                cpu.exit_request = True
+            engine.stop_all()  # an error in one vCPU stops them all
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until this vCPU's thread ends; raise what stopped it, if anything.
@@ -105,11 +103,16 @@ class VCPU:
         return True
 
     @property
+    def unjoined(self) -> bool:
+        """Started with ``start`` and not yet joined (running, or ended with its outcome
+        waiting for ``join``)."""
+        return self._thread is not None or self._error is not None
+
+    @property
     def stop_requested(self) -> bool:
         """Whether this vCPU was asked to stop (by ``stop``, ``emu_stop`` or an error)."""
         return self._cpu.stop_request
 
     def stop(self) -> None:
         """Stop this vCPU at its next instruction boundary that returns to the loop."""
-        self._cpu.stop_request = True
-        self._cpu.exit_request = True
+        self._cpu.request_stop()

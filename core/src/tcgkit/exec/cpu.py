@@ -126,6 +126,11 @@ class CPU:
     def flush_jmp_cache(self) -> None:
         self.jmp_cache[:] = [None] * JMP_CACHE_SIZE
 
+    def request_stop(self) -> None:
+        """End this vCPU's run at the next TB boundary (emu_stop, a timeout, an error)."""
+        self.stop_request = True
+        self.exit_request = True
+
     def request_exit(self) -> None:
         """Make generated code return to the loop at the next TB boundary."""
         self.exit_request = True

@@ -121,6 +121,11 @@ class Engine:
             self.tb_flush()
         return cpu
 
+    def stop_all(self) -> None:
+        """Stop every vCPU at its next TB boundary."""
+        for cpu in self.cpus:
+            cpu.request_stop()
+
     def current_cpu(self) -> CPU | None:
         """The vCPU the calling thread runs (None outside ``cpu_exec``)."""
         return getattr(self._local, "cpu", None)

@@ -121,12 +121,3 @@ class ExclusiveGate:
     def parked(self) -> bool:
         """Whether some vCPU waits in a callback (inside a TB) for its own section."""
         return self._n_parked > 0
-
-    @property
-    def owned(self) -> bool:
-        """Whether the calling thread owns the exclusive section."""
-        return self._owner == threading.get_ident()
-
-    def any_in(self) -> bool:
-        """Whether some vCPU other than the section's owner's is IN or PARKED."""
-        return bool(self._n_in or self._n_parked)

@@ -174,5 +174,4 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
 
 
 def _stop_from_timer(cpu: CPU) -> None:
-    cpu.stop_request = True
-    cpu.exit_request = True
+    cpu.request_stop()
