@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..log import DebugLog
 from ..memory import PROT_READ, PROT_WRITE, ProtectionError, UnmappedAccessError
+from ..tcg import translator_build
 from ..tcg.context import ContextTable, TCGContext
 from ..tcg.region import CodeBuffer
 from .cpu import CPU
@@ -365,6 +366,10 @@ class Engine:
             "tlb_misses_per_s": round(misses * per_s),
             "tlb_refills_native_per_s": round(refills * per_s),
             "time_translating": self.time_translating,
+            "us_per_insn_translated": round(self.time_translating * 1e6 / c["insns_translated"], 1)
+            if c["insns_translated"]
+            else 0.0,
+            "translator": translator_build(),
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),
             "tb_hash": {"policy": self.tb_cache.policy.name, **self.tb_cache.policy.stats()},

@@ -6,3 +6,11 @@ Data flows one way through this package: a target builds ops into a
 host registers for native backends, and a host backend turns the result into
 code placed in a code-buffer region (``region``).
 """
+
+
+def translator_build() -> str:
+    """``"mypyc"`` when the translator's passes run compiled (a wheel built with a C
+    compiler, see core/hatch_build.py), ``"pure"`` when they run as Python source."""
+    from . import regalloc
+
+    return "pure" if (regalloc.__file__ or "").endswith(".py") else "mypyc"

@@ -78,9 +78,7 @@ class TCGContext:
         """A context for one vCPU: shares the frozen globals, owns everything else."""
         if not self._frozen:
             raise RuntimeError("freeze() the template before cloning it")
-        c = TCGContext.__new__(TCGContext)
-        c.name = name
-        c.state_size = self.state_size
+        c = TCGContext(self.state_size, name=name)
         c._globals = self._globals
         c._frozen = True
         c._template = self

@@ -1,0 +1,131 @@
+"""Translation cost per example program: µs per translated guest instruction, by phase.
+
+For each program in examples/bin, on one host (``--host``, x86_64 unless told), the
+median of ``--runs`` runs of the program in this process, with each phase of
+``gen_code`` timed around its call:
+
+* decode/IR   - the target's translator loop (fetch, decode, IR emission);
+* optimize    - ``tcg.optimize``;
+* liveness    - ``tcg.liveness``;
+* allocate    - ``tcg.regalloc.allocate`` (native hosts);
+* lower+enc   - the host's lowering and instruction encoding (``lower_tb``; on the
+  python host, its compile step);
+* install     - the rest of ``gen_code``: the TB record, region allocation, the copy
+  into the code buffer, the instruction-cache flush;
+
+then the whole-process time of a fresh process running the program on tcgkit and on
+Unicorn (``vs_unicorn.whole_process``) and their ratio. The first line says whether
+the translator runs compiled (mypyc, from a wheel install) or as pure Python (an
+editable install, or ``TCGKIT_BUILD=pure``).
+
+Usage: ``python benchmarks/translation.py [--runs N] [--host x86_64] [PROGRAM ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tcgkit.exec.translate as translate
+from tcgkit import Emulator
+from tcgkit.linux import LinuxProcess
+from tcgkit.tcg import translator_build
+from tcgkit_target_aarch64.state import LINUX_ABI
+from vs_unicorn import EXAMPLES, whole_process
+
+PHASES = ("decode/IR", "optimize", "liveness", "allocate", "lower+enc", "install")
+
+
+class PhaseClock:
+    """Seconds spent in each phase, by wrapping the functions that implement them."""
+
+    def __init__(self) -> None:
+        self.spent = dict.fromkeys(PHASES, 0.0)
+
+    def wrap(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        spent = self.spent
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - t0
+
+        return timed
+
+
+def run_once(path: Path, host: str) -> tuple[dict[str, float], int]:
+    """Run ``path`` once; the seconds per phase and the guest instructions translated."""
+    clock = PhaseClock()
+    saved = {n: getattr(translate, n) for n in ("translator_loop", "optimize", "liveness")}
+    translate.translator_loop = clock.wrap("decode/IR", saved["translator_loop"])
+    translate.optimize = clock.wrap("optimize", saved["optimize"])
+    translate.liveness = clock.wrap("liveness", saved["liveness"])
+    try:
+        with Emulator("aarch64", host=host) as emu:
+            backend = emu.engine.host
+            if hasattr(backend, "lower_tb"):
+                import tcgkit.native.backend as native
+
+                saved_alloc = native.allocate
+                native.allocate = clock.wrap("allocate", saved_alloc)
+                backend.lower_tb = clock.wrap("lower+enc", backend.lower_tb)
+            else:
+                saved_alloc = None
+                backend.compile = clock.wrap("lower+enc", backend.compile)
+            try:
+                proc = LinuxProcess(emu, LINUX_ABI, stdout=io.BytesIO())
+                proc.load(path.read_bytes(), [str(path)])
+                proc.run()
+            finally:
+                if saved_alloc is not None:
+                    native.allocate = saved_alloc
+            stats = emu.stats()
+    finally:
+        for name, fn in saved.items():
+            setattr(translate, name, fn)
+    total = stats["time_translating"]
+    clock.spent["install"] = max(0.0, total - sum(clock.spent.values()))
+    return clock.spent, stats["insns_translated"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="median of N runs per program")
+    parser.add_argument("--host", default="x86_64")
+    parser.add_argument("--no-unicorn", action="store_true", help="skip the whole-process runs")
+    parser.add_argument("programs", nargs="*", help="example names (default: all)")
+    args = parser.parse_args()
+    paths = [EXAMPLES / (p if p.endswith(".elf") else p + ".elf") for p in args.programs]
+    paths = paths or sorted(EXAMPLES.glob("*.elf"))
+    print(f"translator: {translator_build()}; host: {args.host}; median of {args.runs} runs")
+    cols = [*PHASES, "total"]
+    print(f"{'program':18}{'insns':>7}" + "".join(f"{c:>10}" for c in cols)
+          + f"{'tcgkit s':>10}{'unicorn s':>10}{'ratio':>7}")  # fmt: skip
+    med = statistics.median
+    for path in paths:
+        runs = [run_once(path, args.host) for _ in range(args.runs)]
+        n = runs[0][1]
+        per = {ph: med(r[0][ph] for r in runs) * 1e6 / max(n, 1) for ph in PHASES}
+        total = med(sum(r[0].values()) for r in runs) * 1e6 / max(n, 1)
+        line = f"{path.name:18}{n:>7}" + "".join(f"{per[ph]:>10.1f}" for ph in PHASES)
+        line += f"{total:>10.1f}"
+        if not args.no_unicorn:
+            t = med(whole_process("tcgkit", path, args.host) for _ in range(args.runs))
+            u = med(whole_process("unicorn", path, args.host) for _ in range(args.runs))
+            line += f"{t:>10.3f}{u:>10.3f}{t / u:>7.2f}"
+        print(line, flush=True)
+    print("\nphases in µs per translated guest instruction; ratio: whole process tcgkit / Unicorn")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Build hook of the ``tcgkit`` wheel: the translator's hot passes compiled by mypyc.
+
+Owns the choice between a compiled and a pure wheel, and the compilation.
+
+Invariants:
+* The compiled modules are built from the very ``.py`` files the wheel also
+  ships; the ``.py`` files stay in the wheel and are the fallback (Python
+  imports an extension module before a source module of the same name, so
+  an interpreter of another platform, or one where the ``.so`` is removed,
+  runs the pure modules unchanged).
+* Editable builds are never compiled: a ``.so`` next to a source file in the
+  work tree would shadow the source being edited. Compilation happens in a
+  temporary directory; nothing is written into ``src/``.
+* ``TCGKIT_BUILD`` chooses: ``pure`` (no compilation: also what cross
+  installs for another platform must use), ``compiled`` (compile or fail),
+  unset or ``auto`` (compile when a C compiler is found, else a pure wheel
+  with a message). It is one of the uv cache keys in ``pyproject.toml``, so
+  a cached wheel of one kind is never reused for the other.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+#: the translator's passes, compiled together (one mypyc group)
+COMPILED = [
+    "tcgkit/tcg/ir.py",
+    "tcgkit/tcg/context.py",
+    "tcgkit/tcg/optimize.py",
+    "tcgkit/tcg/liveness.py",
+    "tcgkit/tcg/regalloc.py",
+]
+GROUP = "tcgkit_compiled"  # names the shared runtime library: tcgkit_compiled__mypyc.*.so
+MYPY = "mypy==2.4.1"  # mypyc ships with mypy; pinned so that a build is reproducible
+MODES = ("auto", "pure", "compiled")
+
+_SETUP = """
+import sys
+from setuptools import setup
+from mypyc.build import mypycify
+paths = sys.argv[1:]
+sys.argv[1:] = ["build_ext", "--build-lib", "out", "--build-temp", "tmp"]
+setup(name="tcgkit-compiled", ext_modules=mypycify(
+    ["--ignore-missing-imports", "--follow-imports=silent", *paths],
+    opt_level="3", group_name="{group}"))
+"""
+
+
+def build_mode() -> str:
+    mode = os.environ.get("TCGKIT_BUILD", "auto") or "auto"
+    if mode not in MODES:
+        raise ValueError(f"TCGKIT_BUILD={mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
+def have_compiler() -> bool:
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(cc) is not None
+
+
+class CompiledTranslatorHook(BuildHookInterface):
+    PLUGIN_NAME = "custom"
+
+    def _wanted(self, version: str) -> bool:
+        if self.target_name != "wheel" or version == "editable":
+            return False
+        mode = build_mode()
+        if mode == "pure":
+            return False
+        if not have_compiler():
+            if mode == "compiled":
+                raise RuntimeError("TCGKIT_BUILD=compiled, but no C compiler is installed")
+            self.app.display_warning("tcgkit: no C compiler; building the pure-Python wheel")
+            return False
+        return True
+
+    def dependencies(self) -> list[str]:
+        return [] if build_mode() == "pure" else [MYPY, "setuptools>=69"]
+
+    def initialize(self, version: str, build_data: dict) -> None:
+        if not self._wanted(version):
+            return
+        src = Path(self.root) / "src"
+        work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
+        try:
+            shutil.copytree(src / "tcgkit", work / "tcgkit")
+            proc = subprocess.run(
+                [sys.executable, "-c", _SETUP.format(group=GROUP), *COMPILED],
+                cwd=work, capture_output=True, text=True,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                message = f"tcgkit: mypyc failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
+                if build_mode() == "compiled":
+                    raise RuntimeError(message)
+                self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
+                return
+            out = Path(self.directory) / "tcgkit-compiled"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.copytree(work / "out", out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        for lib in sorted(out.rglob("*.so")):
+            build_data["force_include"][str(lib)] = str(lib.relative_to(out))
+        build_data["pure_python"] = False
+        build_data["infer_tag"] = True
