@@ -1,6 +1,14 @@
-"""Build hook of the ``tcgkit`` wheel: the translator's hot passes compiled by mypyc.
+"""Build hook of tcgkit's wheels: the translator's hot modules compiled by mypyc.
 
-Owns the choice between a compiled and a pure wheel, and the compilation.
+Owns the choice between a compiled and a pure wheel, and the compilation. The core
+uses it, and so do distributions with translation passes of their own (the x86-64
+host), by pointing their hook's ``path`` here. Each says in its pyproject.toml::
+
+    [tool.hatch.build.targets.wheel.hooks.custom]
+    path = "hatch_build.py"              # or "../core/hatch_build.py"
+    compile = ["pkg/mod.py", ...]        # under src/, compiled as one mypyc group
+    group = "pkg_compiled"               # names the group's runtime library
+    types-from = ["../core/src"]         # optional: packages read for types only
 
 Invariants:
 * The compiled modules are built from the very ``.py`` files the wheel also
@@ -30,15 +38,6 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-#: the translator's passes, compiled together (one mypyc group)
-COMPILED = [
-    "tcgkit/tcg/ir.py",
-    "tcgkit/tcg/context.py",
-    "tcgkit/tcg/optimize.py",
-    "tcgkit/tcg/liveness.py",
-    "tcgkit/tcg/regalloc.py",
-]
-GROUP = "tcgkit_compiled"  # names the shared runtime library: tcgkit_compiled__mypyc.*.so
 MYPY = "mypy==2.4.1"  # mypyc ships with mypy; pinned so that a build is reproducible
 MODES = ("auto", "pure", "compiled")
 
@@ -46,11 +45,11 @@ _SETUP = """
 import sys
 from setuptools import setup
 from mypyc.build import mypycify
-paths = sys.argv[1:]
+GROUP, *paths = sys.argv[1:]
 sys.argv[1:] = ["build_ext", "--build-lib", "out", "--build-temp", "tmp"]
 setup(name="tcgkit-compiled", ext_modules=mypycify(
     ["--ignore-missing-imports", "--follow-imports=silent", *paths],
-    opt_level="3", group_name="{group}"))
+    opt_level="3", group_name=GROUP))
 """
 
 
@@ -88,12 +87,20 @@ class CompiledTranslatorHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict) -> None:
         if not self._wanted(version):
             return
-        src = Path(self.root) / "src"
+        modules: list[str] = list(self.config["compile"])
+        group: str = self.config["group"]
+        root = Path(self.root)
         work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
         try:
-            shutil.copytree(src / "tcgkit", work / "tcgkit")
+            # mypy reads the packages the modules import for their types (ignoring ones
+            # that are missing, as the core is when a plugin is built alone); only the
+            # listed modules are compiled, the rest stays Python at run time
+            for src in [root / "src", *(root / p for p in self.config.get("types-from", []))]:
+                for pkg in src.iterdir() if src.is_dir() else ():
+                    if (pkg / "__init__.py").is_file() and not (work / pkg.name).exists():
+                        shutil.copytree(pkg, work / pkg.name)
             proc = subprocess.run(
-                [sys.executable, "-c", _SETUP.format(group=GROUP), *COMPILED],
+                [sys.executable, "-c", _SETUP, group, *modules],
                 cwd=work, capture_output=True, text=True,
             )  # fmt: skip
             if proc.returncode != 0:
@@ -102,7 +109,7 @@ class CompiledTranslatorHook(BuildHookInterface):
                     raise RuntimeError(message)
                 self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
                 return
-            out = Path(self.directory) / "tcgkit-compiled"
+            out = Path(self.directory) / f"{group}-build"
             shutil.rmtree(out, ignore_errors=True)
             shutil.copytree(work / "out", out)
         finally:

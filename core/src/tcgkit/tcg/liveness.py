@@ -31,59 +31,66 @@ _MEM = OpFlag.MEM
 _CALL = OpFlag.CALL
 _CONST = TempKind.CONST
 _BB = TempKind.BB
+_TB = TempKind.TB
 _MOVES = frozenset(("mov_i32", "mov_i64"))
 
 
 def liveness(ctx: TCGContext) -> None:
-    """Remove dead ops from ``ctx.ops`` and set ``op.life`` on the rest."""
-    globals_ = frozenset(ctx.globals)
-    tb_temps = frozenset(t for t in ctx.temps if t.kind is TempKind.TB)
+    """Remove dead ops from ``ctx.ops`` and set ``op.life`` on the rest.
+
+    The live set is a bit mask over temp indices (globals are 0..n-1, the TB's
+    temps follow), so that "every global is live" is one or."""
+    globals_ = (1 << len(ctx.globals)) - 1
+    tb_temps = 0
+    for tmp in ctx.temps:
+        if tmp.kind is _TB:
+            tb_temps |= 1 << tmp.index
     at_bb_end = globals_ | tb_temps
-    live: set[Temp] = set(globals_)
+    live = globals_
     kept: list[Op] = []
     ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
         op = ops[pos]
         flags = op.defn.flags
-        if op.opc in _MOVES and pos:
+        args = op.args
+        if pos and op.opc in _MOVES:
             # ``x = f(...); mov g, x`` with x dying here: f writes g itself (the
             # ops are adjacent, so nothing reads g or x in between)
-            src = op.args[1]
+            src: Temp = args[1]
             prev = ops[pos - 1]
-            if (src.kind is _BB and src not in live and prev.n_out == 1
+            if (src.kind is _BB and not live >> src.index & 1 and prev.n_out == 1
                     and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
-                prev.args[0] = op.args[0]
+                prev.args[0] = args[0]
                 continue
         if flags & _EXIT:
-            live = set(globals_)
+            live = globals_
         elif flags & _BB_END:
-            live = set(at_bb_end) if not flags & _COND_BRANCH else live | at_bb_end
+            live = at_bb_end if not flags & _COND_BRANCH else live | at_bb_end
         n_out = op.n_out
-        args = op.args
-        if flags & _CALL:
-            removable = args[-1].flags & CallFlags.NO_SIDE_EFFECTS
-        else:
-            removable = n_out and not flags & _SIDE_EFFECTS
-        if removable:
-            for t in args[:n_out]:
-                if t in live:
-                    break
-            else:
-                continue  # every output is dead (a pure call without outputs too)
-        for t in args[:n_out]:
-            live.discard(t)
+        if n_out:
+            outs = 0
+            for i in range(n_out):
+                outs |= 1 << args[i].index
+            if not live & outs and (
+                args[-1].flags & CallFlags.NO_SIDE_EFFECTS
+                if flags & _CALL
+                else not flags & _SIDE_EFFECTS
+            ):
+                continue  # every output is dead
+            live &= ~outs
+        elif flags & _CALL and args[-1].flags & CallFlags.NO_SIDE_EFFECTS:
+            continue  # a pure call without outputs
         if flags & _MEM or (flags & _CALL and not args[-1].flags & CallFlags.NO_READ_GLOBALS):
             live |= globals_
         life = 0
-        n_in = op.n_in
-        if n_in:
-            for i in range(n_in):
-                t = args[n_out + i]
-                if t.kind is _CONST:
-                    continue
-                if t not in live:
-                    life |= 1 << i
-                    live.add(t)
+        for i in range(op.n_in):
+            t: Temp = args[n_out + i]
+            if t.kind is _CONST:
+                continue
+            bit = 1 << t.index
+            if not live & bit:
+                life |= 1 << i
+                live |= bit
         op.life = life
         kept.append(op)
     kept.reverse()
