@@ -20,6 +20,7 @@ mistake as above, 1 for a guest error.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -87,6 +88,12 @@ def _print_table(table: dict[str, Any]) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .linux.run import run_program
 
+    # `tcgkit run` is the whole application, so it may tune the collector: translation
+    # allocates many short-lived objects, and at the default threshold (700) the cyclic
+    # collector runs every few dozen translated guest instructions; the objects of
+    # start-up are frozen out of its full collections
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     result = run_program(args.program, args.args, target=args.target, host=args.host,
                          tb_hash=args.tb_hash, debug=args.debug)  # fmt: skip
     if args.stats:
