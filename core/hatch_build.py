@@ -9,6 +9,7 @@ host), by pointing their hook's ``path`` here. Each says in its pyproject.toml::
     compile = ["pkg/mod.py", ...]        # under src/, compiled as one mypyc group
     group = "pkg_compiled"               # names the group's runtime library
     types-from = ["../core/src"]         # optional: packages read for types only
+    mypy-args = ["--disable-error-code=attr-defined"]   # optional
 
 Invariants:
 * The compiled modules are built from the very ``.py`` files the wheel also
@@ -46,9 +47,11 @@ import sys
 from setuptools import setup
 from mypyc.build import mypycify
 GROUP, *paths = sys.argv[1:]
+options = [a for a in paths if a.startswith("-")]
+paths = [a for a in paths if not a.startswith("-")]
 sys.argv[1:] = ["build_ext", "--build-lib", "out", "--build-temp", "tmp"]
 setup(name="tcgkit-compiled", ext_modules=mypycify(
-    ["--ignore-missing-imports", "--follow-imports=silent", *paths],
+    ["--ignore-missing-imports", "--follow-imports=silent", *options, *paths],
     opt_level="3", group_name=GROUP))
 """
 
@@ -81,6 +84,8 @@ class CompiledTranslatorHook(BuildHookInterface):
             return False
         return True
 
+    _work: Path | None = None
+
     def dependencies(self) -> list[str]:
         return [] if build_mode() == "pure" else [MYPY, "setuptools>=69"]
 
@@ -90,31 +95,32 @@ class CompiledTranslatorHook(BuildHookInterface):
         modules: list[str] = list(self.config["compile"])
         group: str = self.config["group"]
         root = Path(self.root)
-        work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
-        try:
-            # mypy reads the packages the modules import for their types (ignoring ones
-            # that are missing, as the core is when a plugin is built alone); only the
-            # listed modules are compiled, the rest stays Python at run time
-            for src in [root / "src", *(root / p for p in self.config.get("types-from", []))]:
-                for pkg in src.iterdir() if src.is_dir() else ():
-                    if (pkg / "__init__.py").is_file() and not (work / pkg.name).exists():
-                        shutil.copytree(pkg, work / pkg.name)
-            proc = subprocess.run(
-                [sys.executable, "-c", _SETUP, group, *modules],
-                cwd=work, capture_output=True, text=True,
-            )  # fmt: skip
-            if proc.returncode != 0:
-                message = f"tcgkit: mypyc failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
-                if build_mode() == "compiled":
-                    raise RuntimeError(message)
-                self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
-                return
-            out = Path(self.directory) / f"{group}-build"
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.copytree(work / "out", out)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        # removed in finalize(), once the wheel holds the libraries
+        work = self._work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
+        # mypy reads the packages the modules import for their types (ignoring ones
+        # that are missing, as the core is when a plugin is built alone); only the
+        # listed modules are compiled, the rest stays Python at run time
+        for src in [root / "src", *(root / p for p in self.config.get("types-from", []))]:
+            for pkg in src.iterdir() if src.is_dir() else ():
+                if (pkg / "__init__.py").is_file() and not (work / pkg.name).exists():
+                    shutil.copytree(pkg, work / pkg.name)
+        proc = subprocess.run(
+            [sys.executable, "-c", _SETUP, group, *self.config.get("mypy-args", []), *modules],
+            cwd=work, capture_output=True, text=True,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            message = f"tcgkit: mypyc failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
+            if build_mode() == "compiled":
+                raise RuntimeError(message)
+            self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
+            return
+        out = work / "out"
         for lib in sorted(out.rglob("*.so")):
             build_data["force_include"][str(lib)] = str(lib.relative_to(out))
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None

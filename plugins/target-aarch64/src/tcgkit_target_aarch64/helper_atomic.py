@@ -46,5 +46,5 @@ def _casp(log2: int) -> Helper:
 
 
 #: by log2 of one element's size (the pair is twice that)
-STXP = (None, None, _stxp(2), _stxp(3))
-CASP = (None, None, _casp(2), _casp(3))
+STXP = {2: _stxp(2), 3: _stxp(3)}
+CASP = {2: _casp(2), 3: _casp(3)}

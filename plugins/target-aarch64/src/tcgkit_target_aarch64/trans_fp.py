@@ -16,6 +16,7 @@ cumulative exception flags are not computed yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
@@ -557,7 +558,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.movi(t.vhi[rd], 0)
 
 
-PATTERNS = (
+PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("00011110xx1xxxxx001000xxxxxxxxxx", fp_compare),
     ("00011110xx1xxxxxxxxx01xxxxx0xxxx", fp_ccmp),
     ("00011110xx1xxxxxxxxx11xxxxxxxxxx", fp_csel),

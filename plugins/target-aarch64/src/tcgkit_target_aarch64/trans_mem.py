@@ -187,10 +187,10 @@ def pair(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     addr2 = _offset(dc, addr, 1 << log2)
     if v:
         if load:
-            a = load_vreg(t, dc, addr, log2)
-            b = load_vreg(t, dc, addr2, log2)
-            write_vreg(t, dc, rt, *a)
-            write_vreg(t, dc, rt2, *b)
+            va = load_vreg(t, dc, addr, log2)
+            vb = load_vreg(t, dc, addr2, log2)
+            write_vreg(t, dc, rt, *va)
+            write_vreg(t, dc, rt2, *vb)
         else:
             store_vreg(t, dc, rt, addr, log2)
             store_vreg(t, dc, rt2, addr2, log2)

@@ -803,7 +803,7 @@ def scalar_dup(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     dc.ctx.movi(t.vhi[rd], 0)
 
 
-PATTERNS = (
+PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("01011110000xxxxx000001xxxxxxxxxx", scalar_dup),
     ("0xx01111xxxxxxxxxxxxx0xxxxxxxxxx", by_element),
     ("0xx011110xxxxxxxxxxxx1xxxxxxxxxx", shift_imm),
