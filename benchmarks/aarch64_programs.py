@@ -75,6 +75,25 @@ class UnicornAsEmulator:
     def emu_stop(self) -> None:
         self._uc.emu_stop()
 
+    # one vCPU: what LinuxProcess asks of the vCPU API for a single-threaded program
+    @property
+    def cpus(self) -> list[_OneVCPU]:
+        return [_ONE_VCPU]
+
+    @property
+    def current_cpu(self) -> _OneVCPU:
+        return _ONE_VCPU
+
+    def wait(self) -> None:
+        """Nothing runs in another thread."""
+
+
+class _OneVCPU:
+    index = 0
+
+
+_ONE_VCPU = _OneVCPU()
+
 
 def run_tcgkit(path: Path, host: str) -> tuple[float, int, bytes]:
     out = io.BytesIO()
