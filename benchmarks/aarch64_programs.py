@@ -25,6 +25,9 @@ from tcgkit.plugins import HOST, get_plugin_manager
 from tcgkit_target_aarch64.state import LINUX_ABI
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bin"
+#: examples that start guest threads: the Unicorn harness has one vCPU (guest_threads.py
+#: measures them against qemu-user instead)
+THREADED = frozenset({"litmus.elf", "parallel_sum.elf", "pthread_edges.elf", "threads.elf"})
 PROGRAMS = ["sort.elf", "bytecode.elf", "manyfuncs.elf"]
 
 
@@ -86,6 +89,9 @@ class UnicornAsEmulator:
 
     def wait(self) -> None:
         """Nothing runs in another thread."""
+
+    def add_cpu(self) -> None:
+        raise RuntimeError("the Unicorn harness runs one vCPU: no guest threads")
 
 
 class _OneVCPU:

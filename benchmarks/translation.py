@@ -14,7 +14,8 @@ median of ``--runs`` runs of the program in this process, with each phase of
   into the code buffer, the instruction-cache flush;
 
 then the whole-process time of a fresh process running the program on tcgkit and on
-Unicorn (``vs_unicorn.whole_process``) and their ratio. The first line says whether
+Unicorn (``vs_unicorn.whole_process``) and their ratio (not for the examples that start
+guest threads: the Unicorn harness has one vCPU). The first line says whether
 the translator runs compiled (mypyc, from a wheel install) or as pure Python (an
 editable install, or ``TCGKIT_BUILD=pure``).
 
@@ -39,6 +40,7 @@ from tcgkit import Emulator
 from tcgkit.linux import LinuxProcess
 from tcgkit.tcg import translator_build
 from tcgkit_target_aarch64.state import LINUX_ABI
+from aarch64_programs import THREADED
 from vs_unicorn import EXAMPLES, whole_process
 
 PHASES = ("decode/IR", "optimize", "liveness", "allocate", "lower+enc", "install")
@@ -119,7 +121,7 @@ def main() -> None:
         total = med(sum(r[0].values()) for r in runs) * 1e6 / max(n, 1)
         line = f"{path.name:18}{n:>7}" + "".join(f"{per[ph]:>10.1f}" for ph in PHASES)
         line += f"{total:>10.1f}"
-        if not args.no_unicorn:
+        if not args.no_unicorn and path.name not in THREADED:
             t = med(whole_process("tcgkit", path, args.host) for _ in range(args.runs))
             u = med(whole_process("unicorn", path, args.host) for _ in range(args.runs))
             line += f"{t:>10.3f}{u:>10.3f}{t / u:>7.2f}"

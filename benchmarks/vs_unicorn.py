@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aarch64_programs import UnicornAsEmulator
+from aarch64_programs import THREADED, UnicornAsEmulator
 from tcgkit import Emulator
 from tcgkit.linux import LinuxProcess
 from tcgkit_target_aarch64.state import LINUX_ABI
@@ -121,7 +121,7 @@ def main() -> None:
     print(" ".join([" " * 22, *heads]))
     print(row("program", "tcgkit", "unicorn", "ratio", "tcgkit", "unicorn", "ratio", "qemu",
               "ratio", "python", "native") + "  tcgkit translation")  # fmt: skip
-    cases = [(p, []) for p in sorted(EXAMPLES.glob("*.elf"))]
+    cases = [(p, []) for p in sorted(EXAMPLES.glob("*.elf")) if p.name not in THREADED]
     cases += [(EXAMPLES / name, prog_args) for name, prog_args in LONG_RUNS]
     for path, prog_args in cases:
         label = " ".join([path.name, *prog_args])

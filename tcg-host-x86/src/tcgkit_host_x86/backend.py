@@ -15,6 +15,7 @@ made, so that listing or selecting hosts does not pay for it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,8 @@ class X86Host(NativeHost):
         self.feat = features if features is not None else detect()
         feat, table = self.feat, constraints.table(self.feat)
         self.allocator = ConstraintView(constraints.REGS,
-                                        lambda op: constraints.constraint(feat, op, table),
+                                        functools.partial(constraints.constraint, feat,
+                                                          ops=table),
                                         constraints.imm_ok)  # fmt: skip
         self._lower = lower
         super().__init__()

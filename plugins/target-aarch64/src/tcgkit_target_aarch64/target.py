@@ -45,13 +45,15 @@ HELPER_BRK = Helper("a64_brk", _raise_brk, CallFlags.NO_WRITE_GLOBALS)
 class AArch64Target(GuestTarget):
     """AArch64 user mode (A64)."""
 
-    name = "aarch64"
-    state_size = S.STATE_SIZE
-    pc_offset = 8 * S.SLOT_PC
+    # class attributes (ClassVar: discovery reads them from the class, which a class
+    # compiled by mypyc would otherwise turn into instance attributes)
+    name: ClassVar[str] = "aarch64"
+    state_size: ClassVar[int] = S.STATE_SIZE
+    pc_offset: ClassVar[int] = 8 * S.SLOT_PC
     registers: ClassVar = S.REGISTERS
-    linux_abi = S.LINUX_ABI
-    max_insns = 512
-    insn_size_max = 4
+    linux_abi: ClassVar = S.LINUX_ABI
+    max_insns: ClassVar[int] = 512
+    insn_size_max: ClassVar[int] = 4
 
     # -- globals -------------------------------------------------------------------
 
