@@ -36,11 +36,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tcgkit.exec.translate as translate
+from aarch64_programs import THREADED
 from tcgkit import Emulator
 from tcgkit.linux import LinuxProcess
 from tcgkit.tcg import translator_build
 from tcgkit_target_aarch64.state import LINUX_ABI
-from aarch64_programs import THREADED
 from vs_unicorn import EXAMPLES, whole_process
 
 PHASES = ("decode/IR", "optimize", "liveness", "allocate", "lower+enc", "install")
