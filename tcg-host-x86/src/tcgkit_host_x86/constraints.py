@@ -16,6 +16,7 @@ Fixed roles (never allocated):
 from __future__ import annotations
 
 import functools
+from typing import Final
 
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
@@ -24,19 +25,19 @@ from tcgkit.tcg.types import I32, signed
 from .encoder import NAMES, R8, R9, R12, R13, R14, R15, RAX, RBX, RCX, RDI, RDX, RSI, fits_i32
 from .features import HostFeatures
 
-REGS = RegisterFile(
+REGS: Final = RegisterFile(
     names=NAMES,
     # callee-saved first: values survive helper calls without a spill
     order=(RBX, R12, R13, R14, R15, RSI, RDI, R8, R9, RCX, RAX, RDX),
     call_clobbered=frozenset((RAX, RCX, RDX, RSI, RDI, R8, R9)),
 )
 #: argument registers of a helper call after the CPU-state pointer (rdi)
-CALL_ARGS = ("rsi", "rdx", "rcx", "r8", "r9")
+CALL_ARGS: Final = ("rsi", "rdx", "rcx", "r8", "r9")
 
-C = OpConstraint
-_TWO_ADDR = C(("0",), ("r", "ri"))
-_UNARY_INPLACE = C(("0",), ("r",))
-_ANY_UNARY = C(("r",), ("r",))
+C: Final = OpConstraint
+_TWO_ADDR: Final = C(("0",), ("r", "ri"))
+_UNARY_INPLACE: Final = C(("0",), ("r",))
+_ANY_UNARY: Final = C(("r",), ("r",))
 
 _BASE: dict[str, OpConstraint] = {
     **{b: _TWO_ADDR for b in ("add", "sub", "and", "or", "xor", "mul")},
@@ -88,8 +89,8 @@ _BASE: dict[str, OpConstraint] = {
     "exit_tb": C((), ()),
     "br": C((), ()),
 }
-_FLOAT_BY_N = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
-_SHIFT_BY_CONST = C(("0",), ("r", "ri"))
+_FLOAT_BY_N: Final = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
+_SHIFT_BY_CONST: Final = C(("0",), ("r", "ri"))
 
 
 @functools.cache

@@ -19,21 +19,60 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
-R8, R9, R10, R11, R12, R13, R14, R15 = range(8, 16)
-NAMES = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+RAX: Final = 0
+RCX: Final = 1
+RDX: Final = 2
+RBX: Final = 3
+RSP: Final = 4
+RBP: Final = 5
+RSI: Final = 6
+RDI: Final = 7
+R8: Final = 8
+R9: Final = 9
+R10: Final = 10
+R11: Final = 11
+R12: Final = 12
+R13: Final = 13
+R14: Final = 14
+R15: Final = 15
+NAMES: Final = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
          "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")  # fmt: skip
 
 # condition codes (the low nibble of Jcc / SETcc / CMOVcc)
-CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A = range(8)
-CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G = range(8, 16)
+CC_O: Final = 0
+CC_NO: Final = 1
+CC_B: Final = 2
+CC_AE: Final = 3
+CC_E: Final = 4
+CC_NE: Final = 5
+CC_BE: Final = 6
+CC_A: Final = 7
+CC_S: Final = 8
+CC_NS: Final = 9
+CC_P: Final = 10
+CC_NP: Final = 11
+CC_L: Final = 12
+CC_GE: Final = 13
+CC_LE: Final = 14
+CC_G: Final = 15
 
 # ALU group 1: /digit of 0x81/0x83 and the base of the r/m, reg form (op*8 + 1)
-ADD, OR, ADC, SBB, AND, SUB, XOR, CMP = range(8)
+ADD: Final = 0
+OR: Final = 1
+ADC: Final = 2
+SBB: Final = 3
+AND: Final = 4
+SUB: Final = 5
+XOR: Final = 6
+CMP: Final = 7
 # shift group 2: /digit of 0xC1 / 0xD3
-ROL, ROR, SHL, SHR, SAR = 0, 1, 4, 5, 7
+ROL: Final = 0
+ROR: Final = 1
+SHL: Final = 4
+SHR: Final = 5
+SAR: Final = 7
 
 
 def fits_i8(v: int) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Final
 
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
@@ -67,10 +68,11 @@ from .encoder import (
 )
 from .features import HostFeatures
 
-TMP0, TMP1 = R10, R11
-PAGE_MASK_IMM = -4096
-STORE_FLAG = abi.STORE_FLAG
-SAVE_ON_SLOW_PATH = (RAX, RCX, RDX, RSI, RDI, R8, 9)  # the call-clobbered allocatable ones
+TMP0: Final = R10
+TMP1: Final = R11
+PAGE_MASK_IMM: Final = -4096
+STORE_FLAG: Final = abi.STORE_FLAG
+SAVE_ON_SLOW_PATH: Final = (RAX, RCX, RDX, RSI, RDI, R8, 9)  # the call-clobbered allocatable ones
 
 
 def save_for_call(a: Asm, keep: int | None) -> tuple[list[int], bool]:
@@ -98,12 +100,12 @@ def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
         a.pop(r)
 
 
-_CC = {
+_CC: Final = {
     Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
     Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
     Cond.TSTEQ: CC_E, Cond.TSTNE: CC_NE,
 }  # fmt: skip
-_ALU = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
+_ALU: Final = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
 
 
 class LoweringError(Exception):
@@ -327,10 +329,10 @@ def _jc_jump() -> bytes:
     return bytes(a.buf)
 
 
-_JC_JUMP = _jc_jump()
+_JC_JUMP: Final = _jc_jump()
 
 
-_REG = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
+_REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 
 
 def _epilogue() -> bytes:
@@ -343,7 +345,7 @@ def _epilogue() -> bytes:
     return bytes(a.buf)
 
 
-_EPILOGUE = _epilogue()
+_EPILOGUE: Final = _epilogue()
 
 
 # -- integer ops ------------------------------------------------------------------------
@@ -659,7 +661,7 @@ def _addsub2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
             a.alu_rr(code, d, b, w)
 
 
-_ENV_SIZES = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
+_ENV_SIZES: Final = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
               "st8": 1, "st16": 2, "st32": 4}  # fmt: skip
 
 

@@ -19,6 +19,8 @@ integer conversions whose result is out of range or NaN.
 
 from __future__ import annotations
 
+from typing import Final
+
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
@@ -54,7 +56,7 @@ F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
 # SSE opcodes (second byte after 0F)
 ADDS, MULS, SUBS, MINS, DIVS, MAXS, SQRTS = 0x58, 0x59, 0x5C, 0x5D, 0x5E, 0x5F, 0x51
 UCOMIS, CVTSI2S, CVTTS2SI, CVTS2SI, CVTS2S = 0x2E, 0x2A, 0x2C, 0x2D, 0x5A
-_ARITH = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
+_ARITH: Final = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
 
 
 class _Fmt:
@@ -148,7 +150,7 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         _result_dnan(L, f, d, X0)
 
 
-_ROUND_IMM = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
+_ROUND_IMM: Final = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
               RoundingMode.ZERO: 3}  # fmt: skip
 
 
@@ -336,7 +338,7 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.bind(done)
 
 
-FLOAT_OPS = {
+FLOAT_OPS: Final = {
     "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
     "fma": _arith, "frint": _frint, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
     "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import struct
+from typing import Final
 
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
@@ -54,12 +55,13 @@ from .lower import (
     save_for_call,
 )
 
-TMP0, TMP1 = R10, R11
+TMP0: Final = R10
+TMP1: Final = R11
 # plain ints: arithmetic on MemOp (an IntFlag) costs a Python call per use
-MO_SIZE = int(MemOp.MO_SIZE)
-MO_SIGN = int(MemOp.MO_SIGN)
-MO_BE = int(MemOp.MO_BE)
-MO_ALIGN = int(MemOp.MO_ALIGN)
+MO_SIZE: Final = int(MemOp.MO_SIZE)
+MO_SIGN: Final = int(MemOp.MO_SIGN)
+MO_BE: Final = int(MemOp.MO_BE)
+MO_ALIGN: Final = int(MemOp.MO_ALIGN)
 
 
 def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
@@ -94,7 +96,7 @@ def _addend_load() -> bytes:
     return bytes(a.buf)
 
 
-_ADDEND_LOAD = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
+_ADDEND_LOAD: Final = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
 
 
 def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
@@ -142,8 +144,8 @@ def _pop_rax() -> bytes:
     return bytes(a.buf)
 
 
-_L2_COPY = _l2_copy()  # a second-level hit: the entry into the first level, r10 = addend
-_POP_RAX = _pop_rax()
+_L2_COPY: Final = _l2_copy()  # a second-level hit: the entry into the first level, r10 = addend
+_POP_RAX: Final = _pop_rax()
 
 
 def _slow_call(

@@ -24,13 +24,13 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from .ir import Helper, Label, Op, Temp, TempKind
 from .ops import OPS, OpDef
 from .types import I32, I64, Cond, TCGType
 
-SLOT = 8  # the CPU state is an array of 8-byte little-endian slots
+SLOT: Final = 8  # the CPU state is an array of 8-byte little-endian slots
 
 
 class TCGContext:
@@ -131,7 +131,11 @@ class TCGContext:
 
     def emit(self, opc: str, *args: Any) -> Op:
         """Append ``opc`` with ``args``; ints in temp positions become constants."""
-        d = OPS[opc]
+        return self.emit_def(OPS[opc], args)
+
+    def emit_def(self, d: OpDef, args: tuple[Any, ...]) -> Op:
+        """``emit`` for a caller that holds the op's definition already."""
+        opc = d.name
         n_out = d.n_out
         n = n_out + d.n_in
         if len(args) != n + d.n_const:
@@ -181,36 +185,46 @@ class TCGContext:
         if label.placed:
             raise ValueError(f"label {label} placed twice")
         label.placed = True
-        self.emit("set_label", label)
+        self.emit_def(_SET_LABEL, (label,))
 
     def br(self, label: Label) -> None:
-        self.emit("br", label)
+        self.emit_def(_BR, (label,))
 
     def brcond(self, cond: Cond, a: Temp, b: Temp | int, label: Label) -> None:
-        self.emit(f"brcond_{a.type.suffix}", a, b, cond, label)
+        self.emit_def(_BRCOND[a.type], (a, b, cond, label))
 
     def goto_tb(self, slot: int) -> None:
-        self.emit("goto_tb", slot)
+        self.emit_def(_GOTO_TB, (slot,))
 
     def exit_tb(self, value: int) -> None:
-        self.emit("exit_tb", value)
+        self.emit_def(_EXIT_TB, (value,))
 
     def goto_ptr(self, pc: Temp) -> None:
-        self.emit("goto_ptr", pc)
+        self.emit_def(_GOTO_PTR, (pc,))
 
     def insn_start(self, pc: int, data: int = 0) -> None:
-        self.emit("insn_start", pc, data)
+        self.emit_def(_INSN_START, (pc, data))
 
     def mb(self, kind: int = 15) -> None:
         """A memory barrier providing the ``MemOrder`` orderings ``kind`` (all of them
         unless told)."""
-        self.emit("mb", int(kind))
+        self.emit_def(_MB, (int(kind),))
 
 
-_CONST = TempKind.CONST
-_CALL = OPS["call"]
+_CONST: Final = TempKind.CONST
+_CALL: Final = OPS["call"]
+_SET_LABEL: Final = OPS["set_label"]
+_BR: Final = OPS["br"]
+_BRCOND: Final = {I32: OPS["brcond_i32"], I64: OPS["brcond_i64"]}
+_GOTO_TB: Final = OPS["goto_tb"]
+_EXIT_TB: Final = OPS["exit_tb"]
+_GOTO_PTR: Final = OPS["goto_ptr"]
+_INSN_START: Final = OPS["insn_start"]
+_MB: Final = OPS["mb"]
 #: ops whose last constant is a label they branch to (set_label defines it instead)
-_BRANCHES = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("label",)) - {"set_label"}
+_BRANCHES: Final = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("label",)) - {
+    "set_label"
+}
 
 
 def _check(opc: str, t: object, ty: TCGType | None, role: str) -> None:
@@ -235,14 +249,14 @@ def _width_generic(base: str, variants: dict[TCGType, OpDef]) -> Callable[..., O
         d = variants.get(first.type)
         if d is None:
             raise TypeError(f"{base} has no {first.type.suffix} form")
-        return self.emit(d.name, *args)
+        return self.emit_def(d, args)
 
     method.__name__ = base
     method.__doc__ = f"Emit {base}_i32 or {base}_i64, by the width of the first temp."
     return method
 
 
-_FLOAT_SUFFIX = {I32: "f32", I64: "f64"}
+_FLOAT_SUFFIX: Final = {I32: "f32", I64: "f64"}
 
 
 def _install_builders() -> None:
@@ -262,9 +276,9 @@ def _install_builders() -> None:
         if not hasattr(TCGContext, base):
             setattr(TCGContext, base, _width_generic(base, variants))
     for opc in ("fcvt_f64_f32", "fcvt_f32_f64", "itof_f32", "itof_f64", "ftoi_f32", "ftoi_f64"):
-        setattr(TCGContext, opc, lambda self, *args, _o=opc: self.emit(_o, *args))
+        setattr(TCGContext, opc, lambda self, *args, _d=OPS[opc]: self.emit_def(_d, args))
     for opc in ("extrl_i64_i32", "extrh_i64_i32", "extu_i32_i64", "ext_i32_i64"):
-        setattr(TCGContext, opc, lambda self, out, a, _o=opc: self.emit(_o, out, a))
+        setattr(TCGContext, opc, lambda self, out, a, _d=OPS[opc]: self.emit_def(_d, (out, a)))
 
 
 _install_builders()

@@ -18,21 +18,23 @@ What is live where (the same rules the register allocator syncs by):
 
 from __future__ import annotations
 
+from typing import Final
+
 from .context import TCGContext
 from .ir import Op, Temp, TempKind
 from .ops import OpFlag
 from .types import CallFlags
 
-_EXIT = OpFlag.EXIT
-_BB_END = OpFlag.BB_END
-_COND_BRANCH = OpFlag.COND_BRANCH
-_SIDE_EFFECTS = OpFlag.SIDE_EFFECTS
-_MEM = OpFlag.MEM
-_CALL = OpFlag.CALL
-_CONST = TempKind.CONST
-_BB = TempKind.BB
-_TB = TempKind.TB
-_MOVES = frozenset(("mov_i32", "mov_i64"))
+_EXIT: Final = OpFlag.EXIT
+_BB_END: Final = OpFlag.BB_END
+_COND_BRANCH: Final = OpFlag.COND_BRANCH
+_SIDE_EFFECTS: Final = OpFlag.SIDE_EFFECTS
+_MEM: Final = OpFlag.MEM
+_CALL: Final = OpFlag.CALL
+_CONST: Final = TempKind.CONST
+_BB: Final = TempKind.BB
+_TB: Final = TempKind.TB
+_MOVES: Final = frozenset(("mov_i32", "mov_i64"))
 
 
 def liveness(ctx: TCGContext) -> None:

@@ -36,6 +36,7 @@ reference is ``tcgkit.tcg.semantics``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from .types import I32, I64, TCGType
 
@@ -44,14 +45,14 @@ class OpFlag:
     """Op flag bits (plain ints: the passes test them for every op of every TB,
     and IntFlag arithmetic costs a Python call per test)."""
 
-    NONE = 0
-    BB_END = 1  # ends a basic block (globals synced before it)
-    COND_BRANCH = 2  # may or may not branch
-    SIDE_EFFECTS = 4  # never removed even if outputs are unused
-    CALL = 8  # helper call: variable operand counts, may clobber globals
-    EXIT = 16  # leaves the TB
-    MEM = 32  # guest memory access (may fault)
-    LABEL = 64  # defines a label
+    NONE: Final = 0
+    BB_END: Final = 1  # ends a basic block (globals synced before it)
+    COND_BRANCH: Final = 2  # may or may not branch
+    SIDE_EFFECTS: Final = 4  # never removed even if outputs are unused
+    CALL: Final = 8  # helper call: variable operand counts, may clobber globals
+    EXIT: Final = 16  # leaves the TB
+    MEM: Final = 32  # guest memory access (may fault)
+    LABEL: Final = 64  # defines a label
 
 
 @dataclass(frozen=True)

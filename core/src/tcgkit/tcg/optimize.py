@@ -18,6 +18,8 @@ about globals. Ops with side effects are never removed here.
 
 from __future__ import annotations
 
+from typing import Final
+
 from .context import TCGContext
 from .ir import Op, Temp, TempKind
 from .ops import OPS, OpFlag
@@ -25,7 +27,7 @@ from .semantics import SEMANTICS, cond_holds, evaluate
 from .types import I32, I64, CallFlags, Cond
 
 # ops whose results depend only on their inputs and constants (foldable)
-_PURE = {
+_PURE: Final = {
     d.name
     for d in OPS.values()
     if d.base in SEMANTICS and not d.flags & (OpFlag.SIDE_EFFECTS | OpFlag.BB_END)
@@ -80,17 +82,17 @@ class _Knowledge:
         self.users.setdefault(src, set()).add(dst)
 
 
-_MOV = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
-_BR = OPS["br"]
+_MOV: Final = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
+_BR: Final = OPS["br"]
 # ops _fold may simplify (a mov is only recorded as a copy)
-_FOLDABLE = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
+_FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
     d.name for d in OPS.values() if d.base == "mov"
 }
-_LABEL = OpFlag.LABEL
-_BB_END = OpFlag.BB_END
-_CONST = TempKind.CONST
-_GLOBAL = TempKind.GLOBAL
-_BB = TempKind.BB
+_LABEL: Final = OpFlag.LABEL
+_BB_END: Final = OpFlag.BB_END
+_CONST: Final = TempKind.CONST
+_GLOBAL: Final = TempKind.GLOBAL
+_BB: Final = TempKind.BB
 
 
 def optimize(ctx: TCGContext) -> None:

@@ -45,7 +45,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from .ir import Op, Temp, TempKind
 from .ops import OpFlag
@@ -289,9 +289,9 @@ class _State:
         return r
 
 
-_GLOBAL = TempKind.GLOBAL
-_CONST = TempKind.CONST
-_GLOBALS_AND_TB = (TempKind.GLOBAL, TempKind.TB)
+_GLOBAL: Final = TempKind.GLOBAL
+_CONST: Final = TempKind.CONST
+_GLOBALS_AND_TB: Final = (TempKind.GLOBAL, TempKind.TB)
 
 
 class _Parsed:
@@ -308,8 +308,8 @@ class _Parsed:
         self.outs = con.outs
 
 
-_PLAIN = frozenset(("insn_start", "mb", "goto_tb"))
-_MOVES = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
+_PLAIN: Final = frozenset(("insn_start", "mb", "goto_tb"))
+_MOVES: Final = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
 _NONE: frozenset[int] = frozenset()
 
 
@@ -354,8 +354,8 @@ def _move(st: _State, op: Op) -> None:
         del reg_of[src_t]
 
 
-_BB_END_OR_EXIT = OpFlag.BB_END | OpFlag.EXIT
-_MEM = OpFlag.MEM
+_BB_END_OR_EXIT: Final = OpFlag.BB_END | OpFlag.EXIT
+_MEM: Final = OpFlag.MEM
 
 
 def allocate(ops: list[Op], be: Backend) -> Allocation:

@@ -11,7 +11,7 @@ lookup scans only its group.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from . import trans_dp as dp
 from . import trans_fp as fp
@@ -99,7 +99,7 @@ def _groups() -> tuple[tuple[tuple[int, int, Handler], ...], ...]:
     return tuple(groups)
 
 
-_GROUPS = _groups()
+_GROUPS: Final = _groups()
 
 
 def decode(insn: int) -> Handler | None:

@@ -14,7 +14,7 @@ InvalidInstructionError with the pc and the word.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from tcgkit.errors import GuestInterrupt
 from tcgkit.exec.cpu import CPU
@@ -27,7 +27,7 @@ from tcgkit.tcg.types import I64, CallFlags, Cond
 from . import state as S
 from .decode import decode
 
-M64 = (1 << 64) - 1
+M64: Final = (1 << 64) - 1
 
 
 def _raise_svc(cpu: object) -> None:
@@ -38,8 +38,8 @@ def _raise_brk(cpu: object) -> None:
     raise GuestInterrupt(7)  # Unicorn reports brk as EXCP_BKPT (7)
 
 
-HELPER_SVC = Helper("a64_svc", _raise_svc, CallFlags.NO_WRITE_GLOBALS)
-HELPER_BRK = Helper("a64_brk", _raise_brk, CallFlags.NO_WRITE_GLOBALS)
+HELPER_SVC: Final = Helper("a64_svc", _raise_svc, CallFlags.NO_WRITE_GLOBALS)
+HELPER_BRK: Final = Helper("a64_brk", _raise_brk, CallFlags.NO_WRITE_GLOBALS)
 
 
 class AArch64Target(GuestTarget):

@@ -9,7 +9,7 @@ zero-extended to 64 bits and write back zero-extended (``target.wx`` with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext, DisasJump
 from tcgkit.tcg.ir import Temp
@@ -20,12 +20,12 @@ from .bits import decode_bit_masks, field, sext
 if TYPE_CHECKING:
     from .target import AArch64Target
 
-M64 = (1 << 64) - 1
-M32 = 0xFFFFFFFF
+M64: Final = (1 << 64) - 1
+M32: Final = 0xFFFFFFFF
 
 # system registers by (op0, op1, CRn, CRm, op2)
 NZCV, FPCR, FPSR, TPIDR = (3, 3, 4, 2, 0), (3, 3, 4, 4, 0), (3, 3, 4, 4, 1), (3, 3, 13, 0, 2)
-READ_ONLY_IDS = {
+READ_ONLY_IDS: Final = {
     (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
     (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
     (3, 0, 0, 0, 0): 0x410FD083,  # MIDR_EL1 (Cortex-A72)

@@ -17,7 +17,7 @@ cumulative exception flags are not computed yet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
@@ -28,8 +28,8 @@ from .bits import field
 if TYPE_CHECKING:
     from .target import AArch64Target
 
-M64 = (1 << 64) - 1
-QUIET = {32: 1 << 22, 64: 1 << 51}
+M64: Final = (1 << 64) - 1
+QUIET: Final = {32: 1 << 22, 64: 1 << 51}
 
 
 # -- scalar register access ---------------------------------------------------------------
@@ -136,7 +136,7 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
 
 # -- data processing ----------------------------------------------------------------------------
 
-_TWO = {0: "fmul", 1: "fdiv", 2: "fadd", 3: "fsub", 4: "fmax", 5: "fmin", 6: "fmaxnm",
+_TWO: Final = {0: "fmul", 1: "fdiv", 2: "fadd", 3: "fsub", 4: "fmax", 5: "fmin", 6: "fmaxnm",
         7: "fminnm", 8: "fnmul"}  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 #: FP 1-source opcode -> FRINT rounding mode (None: the FPCR's, for FRINTX / FRINTI)
-FRINT_RM = {8: RoundingMode.NEAREST_EVEN, 9: RoundingMode.UP, 10: RoundingMode.DOWN,
+FRINT_RM: Final = {8: RoundingMode.NEAREST_EVEN, 9: RoundingMode.UP, 10: RoundingMode.DOWN,
             11: RoundingMode.ZERO, 12: RoundingMode.NEAREST_AWAY, 14: None, 15: None}  # fmt: skip
 
 

@@ -17,7 +17,7 @@ call ``helper_atomic``; otherwise they are a plain load, compare and store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tcgkit.exec.atomic import gen_cmpxchg
 from tcgkit.target import DisasContext
@@ -31,7 +31,7 @@ from .trans_dp import extend_reg
 if TYPE_CHECKING:
     from .target import AArch64Target
 
-M64 = (1 << 64) - 1
+M64: Final = (1 << 64) - 1
 
 
 def _ld(dc: DisasContext, addr: Temp, size: int, signed: bool = False) -> Temp:
@@ -413,7 +413,7 @@ def _lse_update(dc: DisasContext, o3: int, opc: int, size: int, old: Temp,
 # -- AdvSIMD structures ------------------------------------------------------------------------
 
 #: opcode -> (registers, interleave): LD1/ST1 with 1-4 registers, LD2-LD4/ST2-ST4
-_STRUCT = {0b0111: (1, 1), 0b1010: (2, 1), 0b0110: (3, 1), 0b0010: (4, 1),
+_STRUCT: Final = {0b0111: (1, 1), 0b1010: (2, 1), 0b0110: (3, 1), 0b0010: (4, 1),
            0b1000: (2, 2), 0b0100: (3, 3), 0b0000: (4, 4)}  # fmt: skip
 
 

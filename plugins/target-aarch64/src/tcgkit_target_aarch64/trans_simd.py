@@ -18,7 +18,7 @@ deposited back. No Python helper is called.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
@@ -30,7 +30,7 @@ from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
 if TYPE_CHECKING:
     from .target import AArch64Target
 
-M64 = (1 << 64) - 1
+M64: Final = (1 << 64) - 1
 
 
 # -- lanes ---------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def _int_misc(dc: DisasContext, insn: int, u: int, opcode: int, src: list[Temp])
 
 
 #: (opcode, U, size<1>) of FP two-register misc -> (IR op, FRINT rounding mode)
-_FP_MISC = {
+_FP_MISC: Final = {
     (0x18, 0, 0): ("frint", RoundingMode.NEAREST_EVEN),  # FRINTN
     (0x18, 0, 1): ("frint", RoundingMode.UP),  # FRINTP
     (0x18, 1, 0): ("frint", RoundingMode.NEAREST_AWAY),  # FRINTA
@@ -533,7 +533,7 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 # -- three same: integer arithmetic and floating point -------------------------------------
 
 
-_INT_CMP = {(6, 0): Cond.GT, (6, 1): Cond.GTU, (7, 0): Cond.GE, (7, 1): Cond.GEU}
+_INT_CMP: Final = {(6, 0): Cond.GT, (6, 1): Cond.GTU, (7, 0): Cond.GE, (7, 1): Cond.GEU}
 
 
 def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
@@ -671,7 +671,8 @@ def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool,
     return r
 
 
-_FP3 = {(0x1A, 0, 0): "fadd", (0x1A, 0, 1): "fsub", (0x1B, 1, 0): "fmul", (0x1F, 1, 0): "fdiv",
+_FP3: Final = {
+        (0x1A, 0, 0): "fadd", (0x1A, 0, 1): "fsub", (0x1B, 1, 0): "fmul", (0x1F, 1, 0): "fdiv",
         (0x19, 0, 0): "fmla", (0x19, 0, 1): "fmls", (0x1E, 0, 0): "fmax", (0x1E, 0, 1): "fmin",
         (0x18, 0, 0): "fmaxnm", (0x18, 0, 1): "fminnm"}  # fmt: skip
 
