@@ -17,7 +17,7 @@ from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.regalloc import Insn, OpConstraint, RegisterFile, allocate, simulate
 from tcgkit.tcg.semantics import cond_holds, evaluate_op
-from tcgkit.tcg.types import I64, CallFlags
+from tcgkit.tcg.types import I32, I64, CallFlags, Cond
 from tcgkit.testing.ir_programs import Program, programs
 
 TWO_ADDRESS = {"add", "sub", "and", "or", "xor", "andc", "orc", "eqv", "nand", "nor", "mul"}
@@ -85,6 +85,33 @@ def test_allocated_code_computes_what_the_interpreter_does(prog: Program, nregs:
     got = list(prog.state)
     got_exit = run_allocated(copy.copy(ctx.ops), got, nregs)
     assert (got_exit, got) == (want_exit, expect), format_ops(ctx.ops)
+
+
+def test_an_op_needing_more_registers_than_free_spills_its_live_inputs() -> None:
+    # found by hypothesis: add2 with four inputs that all stay live (a global and three
+    # TB temps) and two outputs, on four registers: inputs give up their registers once
+    # their memory homes are written
+    t = TCGContext(16)
+    g = t.new_global(I32, 0, "h0")
+    t.freeze()
+    ctx = t.clone("c")
+    a, b, c, lo, hi = (ctx.temp(I32, local=True) for _ in range(5))
+    ctx.movi(g, 0x89ABCDEF)
+    ctx.emit("add2_i32", a, b, 0, g, g, g)
+    ctx.neg(c, g)
+    ctx.emit("add2_i32", lo, hi, g, a, b, c)  # a, b, c stay live: TB temps, a BB ends below
+    done = ctx.label()
+    ctx.brcond(Cond.NEVER, g, g, done)
+    ctx.set_label(done)
+    ctx.add(g, lo, hi)
+    ctx.add(g, g, a)
+    ctx.exit_tb(0)
+    expect = [0, 0]
+    want_exit = interpret(ctx.ops, expect)
+    liveness(ctx)
+    got = [0, 0]
+    assert run_allocated(copy.copy(ctx.ops), got, 4) == want_exit
+    assert got == expect
 
 
 def _ctx() -> tuple[TCGContext, list]:

@@ -481,11 +481,12 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if c == "r":
                 avoid = busy - reusable if reusable else busy
                 if all(x in avoid or x in out_regs or x in clobbered for x in order):
-                    # every register is an operand: an input global may give up its
-                    # register once its memory home is written (the op still reads it)
+                    # every register is an operand: an input may give up its register
+                    # once its memory home (state slot or frame slot) is written; the op
+                    # still reads it there, and later uses reload it
                     for x in in_ops:
                         held = temp_in.get(x) if isinstance(x, int) else None
-                        if held is not None and held.kind is _GLOBAL:
+                        if held is not None and held.kind is not _CONST:
                             assert isinstance(x, int)
                             if held in dirty:
                                 st.store(x, held)
