@@ -1,8 +1,8 @@
 """Build hook of tcgkit's wheels: the translator's hot modules compiled by mypyc.
 
 Owns the choice between a compiled and a pure wheel, and the compilation. The core
-uses it, and so do distributions with translation passes of their own (the x86-64
-host), by pointing their hook's ``path`` here. Each says in its pyproject.toml::
+uses it, and so do distributions with translation code of their own (the x86-64
+host, the aarch64 target), by pointing their hook's ``path`` here. Each says in its pyproject.toml::
 
     [tool.hatch.build.targets.wheel.hooks.custom]
     path = "hatch_build.py"              # or "../core/hatch_build.py"
@@ -71,31 +71,25 @@ def have_compiler() -> bool:
 class CompiledTranslatorHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
-    def _wanted(self, version: str) -> bool:
-        if self.target_name != "wheel" or version == "editable":
-            return False
-        mode = build_mode()
-        if mode == "pure":
-            return False
-        if not have_compiler():
-            if mode == "compiled":
-                raise RuntimeError("TCGKIT_BUILD=compiled, but no C compiler is installed")
-            self.app.display_warning("tcgkit: no C compiler; building the pure-Python wheel")
-            return False
-        return True
-
-    _work: Path | None = None
+    _work: Path | None = None  # the build directory, removed in finalize()
 
     def dependencies(self) -> list[str]:
         return [] if build_mode() == "pure" else [MYPY, "setuptools>=69"]
 
     def initialize(self, version: str, build_data: dict) -> None:
-        if not self._wanted(version):
+        if self.target_name != "wheel" or version == "editable":
+            return
+        mode = build_mode()
+        if mode == "pure":
+            return
+        if not have_compiler():
+            if mode == "compiled":
+                raise RuntimeError("TCGKIT_BUILD=compiled, but no C compiler is installed")
+            self.app.display_warning("tcgkit: no C compiler; building the pure-Python wheel")
             return
         modules: list[str] = list(self.config["compile"])
         group: str = self.config["group"]
         root = Path(self.root)
-        # removed in finalize(), once the wheel holds the libraries
         work = self._work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
         # mypy reads the packages the modules import for their types (ignoring ones
         # that are missing, as the core is when a plugin is built alone); only the
@@ -110,7 +104,7 @@ class CompiledTranslatorHook(BuildHookInterface):
         )  # fmt: skip
         if proc.returncode != 0:
             message = f"tcgkit: mypyc failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
-            if build_mode() == "compiled":
+            if mode == "compiled":
                 raise RuntimeError(message)
             self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
             return

@@ -36,8 +36,6 @@ from .encoder import (
     CMP,
     OR,
     R8,
-    R10,
-    R11,
     RBP,
     RCX,
     RDI,
@@ -48,9 +46,8 @@ from .encoder import (
     Label,
     Mem,
 )
-from .lower import Lowering, LoweringError, call_and_restore, save_for_call
+from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
 
-TMP0, TMP1 = R10, R11
 X0, X1, X2 = 0, 1, 2
 F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
 # SSE opcodes (second byte after 0F)

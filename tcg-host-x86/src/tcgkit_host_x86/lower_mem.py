@@ -33,8 +33,6 @@ from .encoder import (
     CMP,
     R8,
     R9,
-    R10,
-    R11,
     RAX,
     RBP,
     RCX,
@@ -49,14 +47,14 @@ from .encoder import (
 from .lower import (
     PAGE_MASK_IMM,
     STORE_FLAG,
+    TMP0,
+    TMP1,
     Lowering,
     LoweringError,
     call_and_restore,
     save_for_call,
 )
 
-TMP0: Final = R10
-TMP1: Final = R11
 # plain ints: arithmetic on MemOp (an IntFlag) costs a Python call per use
 MO_SIZE: Final = int(MemOp.MO_SIZE)
 MO_SIGN: Final = int(MemOp.MO_SIGN)
