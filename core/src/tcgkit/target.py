@@ -3,7 +3,8 @@
 Owns ``GuestTarget`` (the base class target plugins subclass and register
 through ``tcgkit_guest_targets``), ``RegisterView`` (register names declared
 as data) and ``DisasContext`` / ``DisasJump`` (the state of translating one
-TB, shared by the core's translator loop and the target's decoder).
+TB, shared by the core's translator loop and the target's decoder; defined in
+``tcgkit.tcg.disas``, where the compiled translator builds it, and exported here).
 
 A target instance belongs to one emulator. It:
 * declares its CPU state size and register views (class attributes);
@@ -21,15 +22,15 @@ The CPU state is an array of 8-byte little-endian slots (see
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import IntEnum
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import InvalidInstructionError, MemoryAccessError
 from .tcg.context import TCGContext
+from .tcg.disas import DisasContext, DisasJump
+
+__all__ = ["DisasContext", "DisasJump", "GuestTarget", "RegisterView"]
 from .tcg.ir import Helper
 
 if TYPE_CHECKING:
@@ -48,69 +49,6 @@ class RegisterView:
     offset: int
     bits: int
     clear_bytes: int = 0
-
-
-class DisasJump(IntEnum):
-    NEXT = 0  # go on with the next instruction
-    TOO_MANY = 1  # the core ends the TB here; tb_stop emits the exit to dc.pc
-    NORETURN = 2  # the target emitted the TB's exits itself
-
-
-@dataclass
-class DisasContext:
-    """Translation state of one TB."""
-
-    ctx: TCGContext
-    pc_first: int
-    pc: int  # address of the next instruction to decode
-    flags: int
-    cs_base: int
-    max_insns: int
-    fetch_code: Callable[[int, int], bytes] = field(repr=False)
-    is_jmp: DisasJump = DisasJump.NEXT
-    num_insns: int = 0
-    insn_start_pc: int = 0  # address of the instruction being translated
-    extra: dict[str, Any] = field(default_factory=dict)  # target scratch
-    #: other vCPUs may run while this TB does (``CF_PARALLEL``): translate atomic
-    #: instructions with ``tcgkit.exec.atomic``, not as a plain load and store
-    parallel: bool = False
-    #: the optional IR ops the host lowers (``HostBackend.optional_ops``)
-    host_ops: frozenset[str] = frozenset()
-    #: reads code without hooks or guest errors (raising the memory API's own
-    #: ``MemoryAccessError``), so that ``fetch`` can read ahead; None: every fetch
-    #: goes through ``fetch_code``
-    read_ahead: Callable[[int, int], bytes] | None = field(default=None, repr=False)
-    #: code read ahead up to the next 4 KiB boundary, and the address of its first byte
-    _window: bytes = field(default=b"", repr=False)
-    _window_at: int = field(default=0, repr=False)
-
-    def fetch(self, size: int) -> bytes:
-        """Read ``size`` bytes of code at ``self.pc`` and advance past them."""
-        pc = self.pc
-        off = pc - self._window_at
-        window = self._window
-        if off < 0 or off + size > len(window):
-            window = self._read_ahead(pc, size)
-            off = 0
-        self.pc = pc + size
-        return window[off : off + size]
-
-    def _read_ahead(self, pc: int, size: int) -> bytes:
-        """The code from ``pc`` to the next 4 KiB boundary in one read (at least
-        ``size`` bytes); just ``size`` bytes through ``fetch_code`` when that cannot
-        be read, so that a fault is raised (hooks fired, pc named) as without it."""
-        window = b""
-        if self.read_ahead is not None:
-            with contextlib.suppress(MemoryAccessError):
-                window = self.read_ahead(pc, max((pc | 0xFFF) + 1 - pc, size))
-        if len(window) < size:
-            window = self.fetch_code(pc, size)
-        self._window, self._window_at = window, pc
-        return window
-
-    def invalid(self, insn: int | bytes, reason: str = "") -> InvalidInstructionError:
-        """The error to raise for an instruction the target does not implement."""
-        return InvalidInstructionError(self.insn_start_pc, insn, reason)
 
 
 class GuestTarget(ABC):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
-from tcgkit.tcg.types import I32, signed
+from tcgkit.tcg.semantics import signed
+from tcgkit.tcg.types import I32
 
 from .encoder import logical_imm
 

@@ -23,7 +23,8 @@ from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode, signed
+from tcgkit.tcg.semantics import signed
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 
 from . import encoder as E
 from .constraints import arith_imm_ok

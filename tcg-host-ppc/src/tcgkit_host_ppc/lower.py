@@ -24,7 +24,8 @@ from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
-from tcgkit.tcg.types import I32, I64, Cond, MemOrder, signed
+from tcgkit.tcg.semantics import signed
+from tcgkit.tcg.types import I32, I64, Cond, MemOrder
 
 from . import encoder as E
 from .encoder import BO_FALSE, BO_TRUE, SP, TOC, Asm, Label, fits_s16, fits_u16

@@ -62,7 +62,8 @@ class X86Host(NativeHost):
         self.allocator = ConstraintView(constraints.REGS,
                                         functools.partial(constraints.constraint, feat,
                                                           ops=table),
-                                        constraints.imm_ok)  # fmt: skip
+                                        constraints.imm_ok,
+                                        fixed=constraints.fixed(feat))  # fmt: skip
         self._lower = lower
         super().__init__()
 

@@ -19,8 +19,10 @@ import functools
 from typing import Final
 
 from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import OPS
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
-from tcgkit.tcg.types import I32, signed
+from tcgkit.tcg.semantics import signed
+from tcgkit.tcg.types import I32
 
 from .encoder import NAMES, R8, R9, R12, R13, R14, R15, RAX, RBX, RCX, RDI, RDX, RSI, fits_i32
 from .features import HostFeatures
@@ -104,6 +106,26 @@ def table(features: HostFeatures) -> dict[str, OpConstraint]:
         t[b] = C(("0",), ("r", "rcx"))
     t["andc"] = C(("r",), ("r", "r")) if features.bmi1 else C(("0",), ("r", "r"))
     return t
+
+
+_BY_OPERANDS: Final = frozenset(("call", "shl", "shr", "sar", "rotl", "rotr"))
+
+
+@functools.cache
+def fixed(features: HostFeatures) -> dict[str, OpConstraint]:
+    """The constraint of each op (by full name) whose constraint does not depend on its
+    operands: the allocator takes these without calling ``constraint``."""
+    t = table(features)
+    out: dict[str, OpConstraint] = {}
+    for d in OPS.values():
+        if d.base in _BY_OPERANDS:
+            continue
+        con = t.get(d.base)
+        if con is None and (d.base.startswith("f") or d.base.startswith("itof")):
+            con = _FLOAT_BY_N.get(d.n_in)
+        if con is not None:
+            out[d.name] = con
+    return out
 
 
 def constraint(features: HostFeatures, op: Op,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Final, NamedTuple
+from typing import Final
 
 RAX: Final = 0
 RCX: Final = 1
@@ -83,11 +83,27 @@ def fits_i32(v: int) -> bool:
     return -(1 << 31) <= v < (1 << 31)
 
 
-class Mem(NamedTuple):
-    base: int
-    disp: int = 0
-    index: int = -1  # type: ignore[assignment]  # (shadows tuple.index, as intended)
-    scale: int = 1
+class Mem:
+    """A memory operand: [base + index * scale + disp] (no index when ``index`` < 0).
+    A plain slotted class (compiled, a NamedTuple's constructor is interpreted)."""
+
+    __slots__ = ("base", "disp", "index", "scale")
+
+    def __init__(self, base: int, disp: int = 0, index: int = -1, scale: int = 1) -> None:
+        self.base = base
+        self.disp = disp
+        self.index = index
+        self.scale = scale
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Mem) and self.base == other.base and self.disp == other.disp
+                and self.index == other.index and self.scale == other.scale)  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.base, self.disp, self.index, self.scale))
+
+    def __repr__(self) -> str:
+        return f"Mem({self.base}, {self.disp:#x}, {self.index}, {self.scale})"
 
 
 class Label:
@@ -171,7 +187,7 @@ class Asm:
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with a memory operand."""
-        self.buf += _rm_bytes(opcode, reg, m, w, byte_regs, prefix)
+        self.buf += _rm_bytes(opcode, reg, m.base, m.disp, m.index, m.scale, w, byte_regs, prefix)
 
     def _rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool,
             prefix: bytes) -> None:  # fmt: skip
@@ -454,7 +470,8 @@ def _rr_bytes(opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool, prefix
 
 
 @functools.lru_cache(maxsize=16384)
-def _rm_bytes(opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool, prefix: bytes) -> bytes:
+def _rm_bytes(opcode: bytes, reg: int, base: int, disp: int, index: int, scale: int, w: bool,
+              byte_regs: bool, prefix: bytes) -> bytes:  # fmt: skip
     a = Asm()
-    a._rm(opcode, reg, m, w, byte_regs, prefix)
+    a._rm(opcode, reg, Mem(base, disp, index, scale), w, byte_regs, prefix)
     return bytes(a.buf)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from abc import abstractmethod
-from collections.abc import Callable, MutableSequence, Sequence
+from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -118,6 +118,9 @@ class ConstraintView:
     regs: RegisterFile
     constraint: Callable[[Op], OpConstraint]
     imm_ok: Callable[[Op, int, int], bool]
+    #: op name -> constraint, for the ops whose constraint never depends on their
+    #: operands (the allocator reads these instead of calling ``constraint``)
+    fixed: Mapping[str, OpConstraint] = field(default_factory=dict, compare=False, repr=False)
     #: the allocator's cache of parsed constraints, kept across TBs (its own business)
     parsed: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 

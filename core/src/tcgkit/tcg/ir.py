@@ -31,14 +31,21 @@ class TempKind(IntEnum):
     BB = 3
 
 
-@dataclass(eq=False, slots=True)
 class Temp:
-    type: TCGType
-    kind: TempKind
-    index: int
-    name: str = ""
-    offset: int = -1  # GLOBAL: byte offset in the CPU state (8-byte aligned slot)
-    value: int = 0  # CONST: the value, already masked to the width
+    """One IR value (see the module docstring). A plain slotted class rather than a
+    dataclass: compiled by mypyc, a dataclass keeps an interpreted ``__init__``, and
+    every temp and constant of every TB builds one."""
+
+    __slots__ = ("index", "kind", "name", "offset", "type", "value")
+
+    def __init__(self, type: TCGType, kind: TempKind, index: int, name: str = "",
+                 offset: int = -1, value: int = 0) -> None:  # fmt: skip
+        self.type = type
+        self.kind = kind
+        self.index = index
+        self.name = name
+        self.offset = offset  # GLOBAL: byte offset in the CPU state (8-byte aligned slot)
+        self.value = value  # CONST: the value, already masked to the width
 
     @property
     def is_const(self) -> bool:
@@ -56,11 +63,15 @@ class Temp:
         return f"{'tmp' if self.kind is TempKind.TB else 'bb'}{self.index}"
 
 
-@dataclass(eq=False, slots=True)
 class Label:
-    index: int
-    refs: int = 0  # branches to it
-    placed: bool = False
+    """A branch target within the TB; ``refs`` counts the branches to it."""
+
+    __slots__ = ("index", "placed", "refs")
+
+    def __init__(self, index: int, refs: int = 0, placed: bool = False) -> None:
+        self.index = index
+        self.refs = refs
+        self.placed = placed
 
     def __repr__(self) -> str:
         return f"$L{self.index}"

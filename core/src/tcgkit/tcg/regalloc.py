@@ -43,7 +43,7 @@ Invariants (what the emitter may rely on):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -213,18 +213,19 @@ class _State:
         del self.temp_in[r]
         del self.reg_of[t]
 
-    def free_reg(self, busy: set[int] | frozenset[int]) -> int:
+    def free_reg(self, busy: int) -> int:
+        """A register outside the mask ``busy``: a free one, else one spilled."""
         temp_in = self.temp_in
         for r in self.order:
-            if r not in temp_in and r not in busy:
+            if not busy >> r & 1 and r not in temp_in:
                 return r
         dirty = self.dirty
         for r in self.order:  # spill: prefer a clean value (no store needed)
-            if r not in busy and temp_in.get(r) not in dirty:
+            if not busy >> r & 1 and temp_in.get(r) not in dirty:
                 self.evict(r)
                 return r
         for r in self.order:
-            if r not in busy:
+            if not busy >> r & 1:
                 self.evict(r)
                 return r
         raise RuntimeError("register allocation: every register is pinned by one op")
@@ -255,8 +256,9 @@ class _State:
 
     # -- operands --------------------------------------------------------------------------
 
-    def materialize(self, t: Temp, want: int | None, busy: set[int]) -> int:
-        """A register holding ``t`` (``want`` if given), loading or moving as needed."""
+    def materialize(self, t: Temp, want: int | None, busy: int) -> int:
+        """A register holding ``t`` (``want`` if given, never one in the mask ``busy``
+        otherwise), loading or moving as needed."""
         cur = self.reg_of.get(t)
         if want is None:
             if cur is not None:
@@ -268,9 +270,9 @@ class _State:
             r = want
             other = self.temp_in.get(r)
             if other is not None:
-                avoid = busy | {r} | ({cur} if cur is not None else set())
+                avoid = busy | 1 << r | (1 << cur if cur is not None else 0)
                 temp_in = self.temp_in
-                if all(x in avoid or x in temp_in for x in self.order):
+                if all(avoid >> x & 1 or x in temp_in for x in self.order):
                     self.evict(r)  # nowhere free to move it: back to memory
                 else:
                     dest = self.free_reg(avoid)
@@ -304,13 +306,15 @@ class _Parsed:
         self.con = con  # held, so that its id() stays unique while this entry lives
         self.wants = [None if c in ("r", "ri") else regs.number(c) for c in con.ins]
         self.imms = [c == "ri" for c in con.ins]
-        self.clobbers = frozenset(regs.number(n) for n in con.clobbers)
+        clobbers = 0
+        for n in con.clobbers:
+            clobbers |= 1 << regs.number(n)
+        self.clobbers = clobbers  # a mask of register numbers
         self.outs = con.outs
 
 
 _PLAIN: Final = frozenset(("insn_start", "mb", "goto_tb"))
 _MOVES: Final = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
-_NONE: frozenset[int] = frozenset()
 
 
 def _move(st: _State, op: Op) -> None:
@@ -326,7 +330,7 @@ def _move(st: _State, op: Op) -> None:
         value = (src if op.n_in == 0 else src.value) & dst.type.mask
         r = reg_of.get(dst)
         if r is None:
-            r = st.free_reg(_NONE)
+            r = st.free_reg(0)
         st.out.append(Insn("movi", None, _NO_REGS, _NO_REGS, r, -1, value))
         st.bind(dst, r, True)
         return
@@ -343,10 +347,10 @@ def _move(st: _State, op: Op) -> None:
         dirty.discard(src_t)
         st.bind(dst, r, True)
         return
-    r_in = st.materialize(src_t, None, set())
+    r_in = st.materialize(src_t, None, 0)
     r_out = reg_of.get(dst)
     if r_out is None:
-        r_out = st.free_reg({r_in})
+        r_out = st.free_reg(1 << r_in)
     st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
     st.bind(dst, r_out, True)
     if frees and temp_in.get(r_in) is src_t:
@@ -378,7 +382,14 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         parsed = {}
     elif len(parsed) > 1024:
         parsed.clear()
-    call_clobbered = frozenset(regs.call_clobbered)
+    # constraints that depend on the op alone, by op name: no call to ``constraint``
+    fixed: Mapping[str, OpConstraint] = getattr(be, "fixed", None) or {}
+    call_clobbered = 0
+    for reg in regs.call_clobbered:
+        call_clobbered |= 1 << reg
+    order_mask = 0  # of the allocatable registers
+    for reg in order:
+        order_mask |= 1 << reg
     for op in ops:
         opc = op.opc
         flags = op.defn.flags
@@ -398,13 +409,15 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             continue
         if flags & _MEM:
             st.sync_globals()  # the access may fault
-        con = constraint(op)
+        con = fixed.get(opc)
+        if con is None:
+            con = constraint(op)
         pc = parsed.get(id(con))
         if pc is None or pc.con is not con:
             pc = parsed[id(con)] = _Parsed(con, regs)
         wants = pc.wants
         n_con = len(wants)
-        busy: set[int] = set()
+        busy = 0  # mask of the registers the op's operands hold
         in_ops: list[int | Const] = []
         scratch: list[int] = []
         call = opc == "call"
@@ -429,10 +442,10 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                         if x == r and ins[j] is not t:
                             moved = reg_of.get(ins[j])
                             if moved is None:  # it went back to memory: reload it elsewhere
-                                moved = materialize(ins[j], None, busy | {r})
+                                moved = materialize(ins[j], None, busy | 1 << r)
                             in_ops[j] = moved
-                            busy.add(moved)
-            busy.add(r)
+                            busy |= 1 << moved
+            busy |= 1 << r
             in_ops.append(r)
             if kind is _CONST:
                 scratch.append(r)
@@ -442,17 +455,21 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         if bb_end:
             st.sync(_GLOBALS_AND_TB, drop=False)
         life = op.life
-        for r in clobbered:
-            if r not in temp_in:
+        rest = clobbered
+        while rest:  # each clobbered register, lowest first
+            low = rest & -rest
+            rest ^= low
+            reg = low.bit_length() - 1
+            if reg not in temp_in:
                 continue
-            idx = [i for i, x in enumerate(in_ops) if x == r]
+            idx = [i for i, x in enumerate(in_ops) if x == reg]
             if idx and all(life >> i & 1 for i in idx):
-                st.unbind_reg(r)  # consumed by this op, not needed afterwards
+                st.unbind_reg(reg)  # consumed by this op, not needed afterwards
             else:
-                st.evict(r)
+                st.evict(reg)
         # inputs that die here free their registers (after reading them); an output
         # may then take such a register unless its constraint is early-clobber (&r)
-        reusable: set[int] = set()
+        reusable = 0  # mask of input registers an output may take
         for i, x in enumerate(in_ops):
             if not isinstance(x, int):
                 continue
@@ -462,25 +479,27 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     continue  # the global's only up-to-date copy: keep it
                 del temp_in[x]
                 del reg_of[t_in]
-                reusable.add(x)
+                reusable |= 1 << x
         for x in in_ops:
             if isinstance(x, int):
                 held = temp_in.get(x)
                 if held is not None:
                     if held in dirty:
-                        reusable.discard(x)
+                        reusable &= ~(1 << x)
                     else:
                         # an input whose memory home is up to date may give up its register
-                        reusable.add(x)
+                        reusable |= 1 << x
         # outputs
         out_regs: list[int] = []
+        out_mask = 0  # of out_regs
         outs = op.args[:n_out]
         con_outs = pc.outs
         for k, t in enumerate(outs):
             c = con_outs[k] if k < len(con_outs) else "r"
             if c == "r":
-                avoid = busy - reusable if reusable else busy
-                if all(x in avoid or x in out_regs or x in clobbered for x in order):
+                avoid = busy & ~reusable
+                taken = avoid | out_mask | clobbered
+                if taken & order_mask == order_mask:
                     # every register is an operand: an input may give up its register
                     # once its memory home (state slot or frame slot) is written; the op
                     # still reads it there, and later uses reload it
@@ -490,37 +509,37 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                             assert isinstance(x, int)
                             if held in dirty:
                                 st.store(x, held)
-                            reusable.add(x)
-                    avoid = busy - reusable
-                if out_regs or clobbered:
-                    avoid = avoid | set(out_regs) | clobbered
-                r = st.free_reg(avoid)
+                            reusable |= 1 << x
+                    avoid = busy & ~reusable
+                r = st.free_reg(avoid | out_mask | clobbered)
             elif c.isdigit():
                 src = in_ops[int(c)]
                 assert isinstance(src, int), "an aliased input cannot be an immediate"
                 if src in out_regs:
                     # an earlier output already took this register (the same value is
                     # two inputs): this output starts from a copy of it
-                    dest = st.free_reg(busy | set(out_regs) | {src})
+                    dest = st.free_reg(busy | out_mask | 1 << src)
                     out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
                     st.unbind_reg(dest)
                     out_regs.append(dest)
+                    out_mask |= 1 << dest
                     continue
                 holder = temp_in.get(src)
                 if holder is not None and holder is not t:
                     # the input is still needed afterwards: give it another register
-                    dest = st.free_reg(busy | set(out_regs) | {src})
+                    dest = st.free_reg(busy | out_mask | 1 << src)
                     out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
                     st.bind(holder, dest, holder in dirty)
                 r = src
             elif c == "&r":
-                r = st.free_reg(busy | set(out_regs) | clobbered)
+                r = st.free_reg(busy | out_mask | clobbered)
             else:
                 r = regs.number(c)
                 holder = temp_in.get(r)
                 if holder is not None and holder is not t:
                     st.evict(r)
             out_regs.append(r)
+            out_mask |= 1 << r
         out.append(Insn("op", op, out_regs, in_ops))
         for t, r in zip(outs, out_regs, strict=True):
             st.bind(t, r, True)

@@ -20,6 +20,11 @@ def sx(v: int, bits: int) -> int:
     return v - (1 << bits) if v >> (bits - 1) else v
 
 
+def signed(value: int, wide: bool) -> int:
+    """``value`` read as a two's-complement integer of 64 (``wide``) or 32 bits."""
+    return sx(value, 64 if wide else 32)
+
+
 def cond_holds(cond: int, a: int, b: int, w: int) -> bool:
     """Whether ``a cond b`` holds for w-bit values."""
     c = Cond(cond)

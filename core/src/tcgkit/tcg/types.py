@@ -29,13 +29,6 @@ for _t in TCGType:
 del _t
 
 
-def signed(value: int, wide: bool) -> int:
-    """``value`` read as a two's-complement integer of 64 (``wide``) or 32 bits."""
-    bits = 64 if wide else 32
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
-
-
 class Cond(IntEnum):
     """Comparison conditions of setcond / movcond / brcond (and fcmp results)."""
 

@@ -112,7 +112,7 @@ class AArch64Target(GuestTarget):
     # -- translation --------------------------------------------------------------------
 
     def translate_insn(self, dc: DisasContext) -> None:
-        insn = int.from_bytes(dc.fetch(4), "little")
+        insn = dc.fetch_le32()
         handler = decode(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")

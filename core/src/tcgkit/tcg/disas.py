@@ -1,0 +1,106 @@
+"""The state of translating one TB: ``DisasContext`` and ``DisasJump``.
+
+Owns what the core's translator loop and a target's decoder share while one
+TB is translated (QEMU's DisasContextBase): the context ops go into, the pc of
+the next instruction, how the TB ends, the instruction count, and the code
+fetch with its read-ahead window. Exported to target plugins by
+``tcgkit.target``; it lives here because the compiled translator builds one
+per TB and the decoder reads it per instruction.
+
+Invariant of the fetch window: ``_window`` holds the code bytes from
+``_window_at`` up to at most the next 4 KiB boundary, read once through
+``read_ahead`` (which raises the memory API's ``MemoryAccessError`` and fires
+no hook); when a fetch is not inside it, the window is read again at the pc,
+and when that read fails the fetch goes through ``fetch_code``, so that a
+fault is raised (hooks fired, pc named) exactly as without the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Any
+
+from ..errors import InvalidInstructionError, MemoryAccessError
+from .context import TCGContext
+
+
+class DisasJump(IntEnum):
+    NEXT = 0  # go on with the next instruction
+    TOO_MANY = 1  # the core ends the TB here; tb_stop emits the exit to dc.pc
+    NORETURN = 2  # the target emitted the TB's exits itself
+
+
+class DisasContext:
+    """Translation state of one TB."""
+
+    def __init__(self, ctx: TCGContext, pc_first: int, pc: int, flags: int, cs_base: int,
+                 max_insns: int, fetch_code: Callable[[int, int], bytes], *,
+                 parallel: bool = False, host_ops: frozenset[str] = frozenset(),
+                 read_ahead: Callable[[int, int], bytes] | None = None) -> None:  # fmt: skip
+        self.ctx = ctx
+        self.pc_first = pc_first
+        self.pc = pc  # address of the next instruction to decode
+        self.flags = flags
+        self.cs_base = cs_base
+        self.max_insns = max_insns
+        self.fetch_code = fetch_code
+        self.is_jmp = DisasJump.NEXT
+        self.num_insns = 0
+        self.insn_start_pc = 0  # address of the instruction being translated
+        self.extra: dict[str, Any] = {}  # target scratch
+        #: other vCPUs may run while this TB does (``CF_PARALLEL``): translate atomic
+        #: instructions with ``tcgkit.exec.atomic``, not as a plain load and store
+        self.parallel = parallel
+        #: the optional IR ops the host lowers (``HostBackend.optional_ops``)
+        self.host_ops = host_ops
+        #: reads code without hooks or guest errors, so that ``fetch`` can read
+        #: ahead; None: every fetch goes through ``fetch_code``
+        self.read_ahead = read_ahead
+        self._window = b""
+        self._window_at = 0
+
+    def __repr__(self) -> str:
+        return (f"DisasContext(pc_first={self.pc_first:#x}, pc={self.pc:#x}, "
+                f"num_insns={self.num_insns}, is_jmp={self.is_jmp!r})")  # fmt: skip
+
+    def fetch(self, size: int) -> bytes:
+        """Read ``size`` bytes of code at ``self.pc`` and advance past them."""
+        pc = self.pc
+        off = pc - self._window_at
+        window = self._window
+        if off < 0 or off + size > len(window):
+            window = self._read_ahead(pc, size)
+            off = 0
+        self.pc = pc + size
+        return window[off : off + size]
+
+    def fetch_le32(self) -> int:
+        """Read the 32-bit little-endian word at ``self.pc`` and advance past it
+        (``int.from_bytes(fetch(4), "little")`` without the bytes object)."""
+        pc = self.pc
+        off = pc - self._window_at
+        w = self._window
+        if off < 0 or off + 4 > len(w):
+            w = self._read_ahead(pc, 4)
+            off = 0
+        self.pc = pc + 4
+        return w[off] | w[off + 1] << 8 | w[off + 2] << 16 | w[off + 3] << 24
+
+    def _read_ahead(self, pc: int, size: int) -> bytes:
+        """The code from ``pc`` to the next 4 KiB boundary in one read (at least
+        ``size`` bytes), or just ``size`` bytes through ``fetch_code``."""
+        window = b""
+        if self.read_ahead is not None:
+            try:
+                window = self.read_ahead(pc, max((pc | 0xFFF) + 1 - pc, size))
+            except MemoryAccessError:
+                window = b""
+        if len(window) < size:
+            window = self.fetch_code(pc, size)
+        self._window, self._window_at = window, pc
+        return window
+
+    def invalid(self, insn: int | bytes, reason: str = "") -> InvalidInstructionError:
+        """The error to raise for an instruction the target does not implement."""
+        return InvalidInstructionError(self.insn_start_pc, insn, reason)
