@@ -92,7 +92,7 @@ _BASE: dict[str, OpConstraint] = {
     "br": C((), ()),
 }
 _FLOAT_BY_N: Final = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
-_SHIFT_BY_CONST: Final = C(("0",), ("r", "ri"))
+_SHIFT_BY_CONST: Final = C(("0",), ("r", "rI"))  # counts are taken modulo the width
 
 
 @functools.cache
@@ -123,6 +123,11 @@ def fixed(features: HostFeatures) -> dict[str, OpConstraint]:
         con = t.get(d.base)
         if con is None and (d.base.startswith("f") or d.base.startswith("itof")):
             con = _FLOAT_BY_N.get(d.n_in)
+        if con is not None and "ri" in con.ins:
+            # the immediates imm_ok would accept, said in the constraint (no call per
+            # constant): any value for a 32-bit op, a sign-extended imm32 for a 64-bit one
+            imm = "rI" if d.type is I32 else "re"
+            con = C(con.outs, tuple(imm if c == "ri" else c for c in con.ins), con.clobbers)
         if con is not None:
             out[d.name] = con
     return out

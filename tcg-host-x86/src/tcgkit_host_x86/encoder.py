@@ -10,9 +10,10 @@ vol. 2, chapter 2). Operand size: ``w=True`` is 64-bit, ``w=False`` 32-bit
 Memory operands are ``Mem(base, disp, index, scale)``; ``base`` may be any
 register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
 
-The two workhorse forms (``rr``: ModRM with a register, ``rm``: with a memory
-operand) are memoized: their bytes are a pure function of the operands, and
-translation encodes the same few hundred combinations again and again.
+The register form (``rr``) is memoized: its bytes are a pure function of the
+operands, and translation encodes the same few hundred combinations again and
+again. The memory form (``rm``) is not: appending its bytes one by one is
+cheaper, compiled, than hashing its nine operands.
 """
 
 from __future__ import annotations
@@ -106,6 +107,15 @@ class Mem:
         return f"Mem({self.base}, {self.disp:#x}, {self.index}, {self.scale})"
 
 
+_SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
+
+
+def _disp32(buf: bytearray, disp: int) -> None:
+    if not -(1 << 31) <= disp < (1 << 31):
+        raise struct.error(f"displacement {disp:#x} does not fit a signed 32-bit field")
+    buf += (disp & 0xFFFFFFFF).to_bytes(4, "little")
+
+
 class Label:
     __slots__ = ("pos", "refs")
 
@@ -152,25 +162,39 @@ class Asm:
             self.buf.append(rex)
 
     def _modrm_mem(self, reg: int, m: Mem) -> None:
+        buf = self.buf
         base, disp = m.base, m.disp
-        reg &= 7
+        reg = (reg & 7) << 3
+        b7 = base & 7
         if m.index >= 0:
-            ss = {1: 0, 2: 1, 4: 2, 8: 3}[m.scale]
-            sib = ss << 6 | (m.index & 7) << 3 | (base & 7)
-            if disp == 0 and base & 7 != RBP:
-                self.buf += bytes((reg << 3 | 4, sib))
-            elif fits_i8(disp):
-                self.buf += bytes((0x40 | reg << 3 | 4, sib, disp & 0xFF))
+            ss = _SCALE_BITS[m.scale]
+            sib = ss << 6 | (m.index & 7) << 3 | b7
+            if disp == 0 and b7 != RBP:
+                buf.append(reg | 4)
+                buf.append(sib)
+            elif -128 <= disp < 128:
+                buf.append(0x40 | reg | 4)
+                buf.append(sib)
+                buf.append(disp & 0xFF)
             else:
-                self.buf += bytes((0x80 | reg << 3 | 4, sib)) + struct.pack("<i", disp)
+                buf.append(0x80 | reg | 4)
+                buf.append(sib)
+                _disp32(buf, disp)
             return
-        rsp_sib = b"\x24" if base & 7 == RSP else b""
-        if disp == 0 and base & 7 != RBP:
-            self.buf += bytes((reg << 3 | (base & 7),)) + rsp_sib
-        elif fits_i8(disp):
-            self.buf += bytes((0x40 | reg << 3 | (base & 7),)) + rsp_sib + bytes((disp & 0xFF,))
+        if disp == 0 and b7 != RBP:
+            buf.append(reg | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+        elif -128 <= disp < 128:
+            buf.append(0x40 | reg | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+            buf.append(disp & 0xFF)
         else:
-            self.buf += bytes((0x80 | reg << 3 | (base & 7),)) + rsp_sib + struct.pack("<i", disp)
+            buf.append(0x80 | reg | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+            _disp32(buf, disp)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
@@ -187,7 +211,7 @@ class Asm:
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with a memory operand."""
-        self.buf += _rm_bytes(opcode, reg, m.base, m.disp, m.index, m.scale, w, byte_regs, prefix)
+        self._rm(opcode, reg, m, w, byte_regs, prefix)
 
     def _rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool,
             prefix: bytes) -> None:  # fmt: skip
@@ -466,12 +490,4 @@ class Asm:
 def _rr_bytes(opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool, prefix: bytes) -> bytes:
     a = Asm()
     a._rr(opcode, reg, rm, w, byte_regs, prefix)
-    return bytes(a.buf)
-
-
-@functools.lru_cache(maxsize=16384)
-def _rm_bytes(opcode: bytes, reg: int, base: int, disp: int, index: int, scale: int, w: bool,
-              byte_regs: bool, prefix: bytes) -> bytes:  # fmt: skip
-    a = Asm()
-    a._rm(opcode, reg, Mem(base, disp, index, scale), w, byte_regs, prefix)
     return bytes(a.buf)

@@ -22,7 +22,7 @@ from typing import Final
 
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
@@ -106,6 +106,7 @@ _CC: Final = {
     Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
     Cond.TSTEQ: CC_E, Cond.TSTNE: CC_NE,
 }  # fmt: skip
+_I64: Final = I64
 _ALU: Final = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
 
 
@@ -194,31 +195,36 @@ class Lowering:
         return self.out
 
     def element(self, i: Insn) -> None:
+        kind = i.kind
+        if kind == "op":
+            self.op(i.op, i.outs, i.ins)  # type: ignore[arg-type]  # lists for kind "op"
+            return
         a = self.a
-        if i.kind == "mov":
-            a.mov_rr(i.dst, i.src)
-        elif i.kind == "movi":
-            a.mov_ri(i.dst, i.value)
-        elif i.kind in ("load", "store"):
+        if kind == "store":
             t = i.temp
             assert t is not None
-            m = Mem(RBP, t.offset) if i.slot < 0 else Mem(RSP, i.slot)
-            if i.kind == "load":
-                a.load(i.dst, m, 8 if t.type is I64 or i.slot >= 0 else 4)
+            slot = i.slot
+            a.store(Mem(RBP, t.offset) if slot < 0 else Mem(RSP, slot), i.src, 8)
+        elif kind == "mov":
+            a.mov_rr(i.dst, i.src)
+        elif kind == "movi":
+            a.mov_ri(i.dst, i.value)
+        else:  # load
+            t = i.temp
+            assert t is not None
+            slot = i.slot
+            if slot < 0:
+                a.load(i.dst, Mem(RBP, t.offset), 8 if t.type is _I64 else 4)
             else:
-                a.store(m, i.src, 8)
-        else:
-            assert i.op is not None
-            self.op(i.op, i.outs, i.ins)  # type: ignore[arg-type]  # lists for kind "op"
+                a.load(i.dst, Mem(RSP, slot), 8)
 
     # -- ops ------------------------------------------------------------------------------
 
     def op(self, op: Op, outs: list[int], ins: list[int | Const]) -> None:
         opc = op.opc
-        d = op.defn
-        fn = _INT_OPS.get(d.base)
-        if fn is not None:
-            fn(self, op, outs, ins, d.type is not I32)
+        lower_as = _BY_OPC.get(opc)
+        if lower_as is not None:
+            lower_as[0](self, op, outs, ins, lower_as[1])
             return
         a = self.a
         if opc == "insn_start":
@@ -251,10 +257,7 @@ class Lowering:
         if opc == "call":
             self.call(op, outs)
             return
-        fn = _OTHER_OPS.get(d.base)
-        if fn is None:
-            raise LoweringError(f"the x86_64 host cannot emit {op!r}")
-        fn(self, op, outs, ins, d.type is not I32)
+        raise LoweringError(f"the x86_64 host cannot emit {op!r}")
 
     def call(self, op: Op, outs: list[int]) -> None:
         a = self.a
@@ -741,6 +744,12 @@ _OTHER_OPS: dict[str, Lower] = {
     "qemu_st": qemu_st,
     "atomic_cmpxchg": atomic_cmpxchg,
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
+}
+#: op name -> its lowering function and whether the op is 64-bit: one lookup per op
+_BY_OPC: Final = {
+    d.name: (fn, d.type is not I32)
+    for d in OPS.values()
+    if (fn := _INT_OPS.get(d.base) or _OTHER_OPS.get(d.base)) is not None
 }
 
 

@@ -160,7 +160,7 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     if "op_opt" in log:
         log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
                   f"{format_ops(ctx.ops)}\n")  # fmt: skip
-    tb.helper_calls = sum(1 for op in ctx.ops if op.opc == "call")
+    tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
     engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n, pc))
     if "out_asm" in log:
         log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")

@@ -118,6 +118,14 @@ class TCGContext:
             self._consts[key] = t
         return t
 
+    def count(self, opc: str) -> int:
+        """How many ``opc`` ops the TB holds now."""
+        n = 0
+        for op in self.ops:
+            if op.opc == opc:
+                n += 1
+        return n
+
     def label(self) -> Label:
         lab = Label(len(self.labels))
         self.labels.append(lab)

@@ -8,7 +8,8 @@ fetch with its read-ahead window. Exported to target plugins by
 per TB and the decoder reads it per instruction.
 
 Invariant of the fetch window: ``_window`` holds the code bytes from
-``_window_at`` up to at most the next 4 KiB boundary, read once through
+``_window_at`` up to at most the next 4 KiB boundary (and at most ``_WINDOW``
+bytes unless one fetch needs more), read once through
 ``read_ahead`` (which raises the memory API's ``MemoryAccessError`` and fires
 no hook); when a fetch is not inside it, the window is read again at the pc,
 and when that read fails the fetch goes through ``fetch_code``, so that a
@@ -19,10 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 from ..errors import InvalidInstructionError, MemoryAccessError
 from .context import TCGContext
+
+#: bytes read ahead at most: a TB is a few instructions long on average, and the
+#: window is read again for every TB
+_WINDOW: Final = 256
 
 
 class DisasJump(IntEnum):
@@ -88,12 +93,12 @@ class DisasContext:
         return w[off] | w[off + 1] << 8 | w[off + 2] << 16 | w[off + 3] << 24
 
     def _read_ahead(self, pc: int, size: int) -> bytes:
-        """The code from ``pc`` to the next 4 KiB boundary in one read (at least
-        ``size`` bytes), or just ``size`` bytes through ``fetch_code``."""
+        """The code from ``pc`` on (``_WINDOW`` bytes, less at a 4 KiB boundary, at
+        least ``size``) in one read, or just ``size`` bytes through ``fetch_code``."""
         window = b""
         if self.read_ahead is not None:
             try:
-                window = self.read_ahead(pc, max((pc | 0xFFF) + 1 - pc, size))
+                window = self.read_ahead(pc, max(min((pc | 0xFFF) + 1 - pc, _WINDOW), size))
             except MemoryAccessError:
                 window = b""
         if len(window) < size:

@@ -12,6 +12,9 @@ backends need).
 Constraint letters, per operand:
 * ``r``  any allocatable register;
 * ``ri`` a register, or a constant when ``Backend.imm_ok`` accepts it;
+* ``rI`` a register, or any constant (the host takes every value of the width);
+* ``re`` a register, or a constant that a sign-extended 32-bit field holds
+  (x86-64's imm32); ``rI`` and ``re`` spare the allocator the call to ``imm_ok``;
 * ``0``..``9`` (outputs only) the register of input k: two-address forms;
 * ``&r`` (outputs only) a register distinct from every input (early clobber:
   the lowering writes it before it has read all inputs); a plain ``r`` output
@@ -300,12 +303,19 @@ class _Parsed:
     """An ``OpConstraint`` read once (per TB, or for as long as the backend keeps
     ``parsed``): what ``allocate`` asks of it per op."""
 
-    __slots__ = ("clobbers", "con", "imms", "outs", "wants")
+    __slots__ = ("clobbers", "con", "imms", "out_kinds", "outs", "wants")
 
     def __init__(self, con: OpConstraint, regs: RegisterFile) -> None:
         self.con = con  # held, so that its id() stays unique while this entry lives
-        self.wants = [None if c in ("r", "ri") else regs.number(c) for c in con.ins]
-        self.imms = [c == "ri" for c in con.ins]
+        self.wants = [None if c in _IMM_KIND else regs.number(c) for c in con.ins]
+        self.imms = [_IMM_KIND.get(c, _IMM_NO) for c in con.ins]
+        # per output: _OUT_ANY, _OUT_EARLY, the input index it aliases (>= 0), or
+        # _OUT_FIXED - register number
+        self.out_kinds = [
+            _OUT_ANY if c == "r" else _OUT_EARLY if c == "&r"
+            else int(c) if c.isdigit() else _OUT_FIXED - regs.number(c)
+            for c in con.outs
+        ]  # fmt: skip
         clobbers = 0
         for n in con.clobbers:
             clobbers |= 1 << regs.number(n)
@@ -313,6 +323,14 @@ class _Parsed:
         self.outs = con.outs
 
 
+_IMM_NO: Final = 0
+_IMM_ASK: Final = 1  # ri: ask imm_ok
+_IMM_ANY: Final = 2  # rI
+_IMM_S32: Final = 3  # re
+_IMM_KIND: Final = {"r": _IMM_NO, "ri": _IMM_ASK, "rI": _IMM_ANY, "re": _IMM_S32}
+_OUT_ANY: Final = -1
+_OUT_EARLY: Final = -2
+_OUT_FIXED: Final = -3
 _PLAIN: Final = frozenset(("insn_start", "mb", "goto_tb"))
 _MOVES: Final = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
 
@@ -416,6 +434,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         if pc is None or pc.con is not con:
             pc = parsed[id(con)] = _Parsed(con, regs)
         wants = pc.wants
+        imms = pc.imms
         n_con = len(wants)
         busy = 0  # mask of the registers the op's operands hold
         in_ops: list[int | Const] = []
@@ -430,9 +449,15 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         ins = op.args[n_out : n_out + op.n_in]
         for i, t in enumerate(ins):
             kind = t.kind
-            if kind is _CONST and i < n_con and pc.imms[i] and imm_ok(op, i, t.value):
-                in_ops.append(Const(t.value))
-                continue
+            if kind is _CONST and i < n_con:
+                ik = imms[i]
+                if ik != _IMM_NO:
+                    v = t.value
+                    if (ik == _IMM_ANY
+                            or (ik == _IMM_S32 and (v < 0x80000000 or v > t.type.mask - 0x80000000))
+                            or (ik == _IMM_ASK and imm_ok(op, i, v))):  # fmt: skip
+                        in_ops.append(Const(v))
+                        continue
             want = wants[i] if i < n_con else None
             r = reg_of.get(t) if want is None else None
             if r is None:
@@ -493,10 +518,10 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         out_regs: list[int] = []
         out_mask = 0  # of out_regs
         outs = op.args[:n_out]
-        con_outs = pc.outs
+        out_kinds = pc.out_kinds
         for k, t in enumerate(outs):
-            c = con_outs[k] if k < len(con_outs) else "r"
-            if c == "r":
+            c = out_kinds[k] if k < len(out_kinds) else _OUT_ANY
+            if c == _OUT_ANY:
                 avoid = busy & ~reusable
                 taken = avoid | out_mask | clobbered
                 if taken & order_mask == order_mask:
@@ -512,8 +537,8 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                             reusable |= 1 << x
                     avoid = busy & ~reusable
                 r = st.free_reg(avoid | out_mask | clobbered)
-            elif c.isdigit():
-                src = in_ops[int(c)]
+            elif c >= 0:
+                src = in_ops[c]
                 assert isinstance(src, int), "an aliased input cannot be an immediate"
                 if src in out_regs:
                     # an earlier output already took this register (the same value is
@@ -531,18 +556,18 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
                     st.bind(holder, dest, holder in dirty)
                 r = src
-            elif c == "&r":
+            elif c == _OUT_EARLY:
                 r = st.free_reg(busy | out_mask | clobbered)
             else:
-                r = regs.number(c)
+                r = _OUT_FIXED - c
                 holder = temp_in.get(r)
                 if holder is not None and holder is not t:
                     st.evict(r)
             out_regs.append(r)
             out_mask |= 1 << r
         out.append(Insn("op", op, out_regs, in_ops))
-        for t, r in zip(outs, out_regs, strict=True):
-            st.bind(t, r, True)
+        for k in range(n_out):
+            st.bind(outs[k], out_regs[k], True)
         for r in scratch:
             held = temp_in.get(r)
             if held is not None and held.kind is _CONST:
