@@ -22,7 +22,7 @@ from .. import hooks as H
 from ..errors import CodeModified, CPUExit, EmulationError, StopRequest
 from ..target import DisasContext, DisasJump
 from ..tcg.dump import format_ops
-from ..tcg.ir import Helper
+from ..tcg.ir import Helper, Op
 from ..tcg.liveness import liveness
 from ..tcg.optimize import optimize
 from ..tcg.types import I64, CallFlags
@@ -75,54 +75,23 @@ HELPER_BLOCK_HOOK = Helper("block_hook", _block_hook, CallFlags.NONE, None, (I64
 
 
 def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
-    """Decode instructions into ``dc.ctx`` until the TB ends."""
+    """Decode instructions into ``dc.ctx`` until the TB ends (``DisasContext.run``),
+    with the IR calls of the hooks that cover the TB and its instructions."""
     target = engine.target
     hooks = engine.hooks
     ctx = dc.ctx
-    bits = target.page_bits
     block_call = None
     if hooks.mask & H.HOOK_BLOCK and hooks.any_covers(H.HOOK_BLOCK, dc.pc_first):
         block_call = ctx.call(HELPER_BLOCK_HOOK, None, dc.pc_first, 0)
-    code_kinds = hooks.mask & (H.HOOK_CODE | H.HOOK_MEM_FETCH)
-    insn_pcs: list[int] = []
-    while True:
-        mark = len(ctx.ops)
-        start = dc.insn_start_pc = dc.pc
-        ctx.insn_start(start)
-        hook_call = None
-        if code_kinds and (
-            hooks.any_covers(H.HOOK_CODE, start) or hooks.any_covers(H.HOOK_MEM_FETCH, start)
-        ):
-            hook_call = ctx.call(HELPER_CODE_HOOK, None, start, 0)
-        try:
-            target.translate_insn(dc)
-        except EmulationError:
-            if not insn_pcs:
-                raise
-            # stop short: the error happens when execution gets here
-            del ctx.ops[mark:]
-            dc.pc = start
-            dc.is_jmp = DisasJump.TOO_MANY
-            break
-        except Exception as exc:  # a bug in the target: still name the guest pc
-            raise EmulationError(
-                f"target {target.name!r} failed to translate the instruction: "
-                f"{type(exc).__name__}: {exc}",
-                pc=start,
-            ) from exc
-        if hook_call is not None:
-            hook_call.args[1] = ctx.const(I64, dc.pc - start)
-        insn_pcs.append(start)
-        dc.num_insns += 1
-        if dc.is_jmp is not DisasJump.NEXT:
-            break
-        if (
-            dc.num_insns >= dc.max_insns
-            or dc.pc >> bits != dc.pc_first >> bits
-            or dc.pc == cpu.until
-        ):
-            dc.is_jmp = DisasJump.TOO_MANY
-            break
+    code_hook = None
+    if hooks.mask & (H.HOOK_CODE | H.HOOK_MEM_FETCH):
+
+        def code_hook(start: int) -> Op | None:
+            if hooks.any_covers(H.HOOK_CODE, start) or hooks.any_covers(H.HOOK_MEM_FETCH, start):
+                return ctx.call(HELPER_CODE_HOOK, None, start, 0)
+            return None
+
+    insn_pcs = dc.run(target, target.page_bits, cpu.until, code_hook)
     if dc.is_jmp is DisasJump.TOO_MANY:
         target.tb_stop(dc)
     if block_call is not None:

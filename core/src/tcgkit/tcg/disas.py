@@ -2,8 +2,9 @@
 
 Owns what the core's translator loop and a target's decoder share while one
 TB is translated (QEMU's DisasContextBase): the context ops go into, the pc of
-the next instruction, how the TB ends, the instruction count, and the code
-fetch with its read-ahead window. Exported to target plugins by
+the next instruction, how the TB ends, the instruction count, the code
+fetch with its read-ahead window, and the per-instruction loop of the
+translator (``run``; the core's ``translator_loop`` sets it up). Exported to target plugins by
 ``tcgkit.target``; it lives here because the compiled translator builds one
 per TB and the decoder reads it per instruction.
 
@@ -20,14 +21,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from ..errors import InvalidInstructionError, MemoryAccessError
+from ..errors import EmulationError, InvalidInstructionError, MemoryAccessError
 from .context import TCGContext
+from .ir import Op
+from .types import I64
 
 #: bytes read ahead at most: a TB is a few instructions long on average, and the
 #: window is read again for every TB
 _WINDOW: Final = 256
+
+
+class _Decoder(Protocol):
+    """What ``DisasContext.run`` needs of a guest target."""
+
+    name: str
+
+    def translate_insn(self, dc: DisasContext) -> None: ...
 
 
 class DisasJump(IntEnum):
@@ -105,6 +116,57 @@ class DisasContext:
             window = self.fetch_code(pc, size)
         self._window, self._window_at = window, pc
         return window
+
+    def run(self, target: _Decoder, page_bits: int, until: int | None,
+            code_hook: Callable[[int], Op | None] | None = None) -> list[int]:  # fmt: skip
+        """Decode instructions with ``target.translate_insn`` until the TB ends; returns
+        the guest pc of each instruction translated.
+
+        Before each instruction an ``insn_start`` marker is emitted and, when
+        ``code_hook`` is given, ``code_hook(pc)`` may emit the IR call of a hook; its
+        second input becomes the instruction's size. The TB ends where the target ends
+        it, after ``max_insns`` instructions, before an instruction on another page or
+        at ``until`` (``is_jmp`` TOO_MANY), or before an instruction that cannot be
+        fetched or decoded unless it is the first: the error then happens when
+        execution gets there. Any other exception is a bug in the target, raised as an
+        ``EmulationError`` naming the pc."""
+        ctx = self.ctx
+        ops = ctx.ops
+        insn_pcs: list[int] = []
+        page = self.pc_first >> page_bits
+        while True:
+            mark = len(ops)
+            start = self.pc
+            self.insn_start_pc = start
+            ctx.insn_start(start)
+            hook_call = code_hook(start) if code_hook is not None else None
+            try:
+                target.translate_insn(self)
+            except EmulationError:
+                if not insn_pcs:
+                    raise
+                # stop short: the error happens when execution gets here
+                del ops[mark:]
+                self.pc = start
+                self.is_jmp = DisasJump.TOO_MANY
+                break
+            except Exception as exc:  # a bug in the target: still name the guest pc
+                raise EmulationError(
+                    f"target {target.name!r} failed to translate the instruction: "
+                    f"{type(exc).__name__}: {exc}",
+                    pc=start,
+                ) from exc
+            if hook_call is not None:
+                hook_call.args[1] = ctx.const(I64, self.pc - start)
+            insn_pcs.append(start)
+            self.num_insns += 1
+            if self.is_jmp is not DisasJump.NEXT:
+                break
+            pc = self.pc
+            if self.num_insns >= self.max_insns or pc >> page_bits != page or pc == until:
+                self.is_jmp = DisasJump.TOO_MANY
+                break
+        return insn_pcs
 
     def invalid(self, insn: int | bytes, reason: str = "") -> InvalidInstructionError:
         """The error to raise for an instruction the target does not implement."""
