@@ -108,6 +108,9 @@ class Mem:
 
 
 _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
+#: each byte value as a bytes object: ``buf += _B[x]`` is cheaper, compiled, than
+#: ``buf.append(x)`` (a method lookup per byte)
+_B: Final = tuple(bytes((i,)) for i in range(256))
 
 
 def _disp32(buf: bytearray, disp: int) -> None:
@@ -159,7 +162,7 @@ class Asm:
             0x40 | (8 if w else 0) | (4 if r & 8 else 0) | (2 if x & 8 else 0) | (1 if b & 8 else 0)
         )
         if rex != 0x40 or force:
-            self.buf.append(rex)
+            self.buf += _B[rex]
 
     def _modrm_mem(self, reg: int, m: Mem) -> None:
         buf = self.buf
@@ -170,30 +173,30 @@ class Asm:
             ss = _SCALE_BITS[m.scale]
             sib = ss << 6 | (m.index & 7) << 3 | b7
             if disp == 0 and b7 != RBP:
-                buf.append(reg | 4)
-                buf.append(sib)
+                buf += _B[reg | 4]
+                buf += _B[sib]
             elif -128 <= disp < 128:
-                buf.append(0x40 | reg | 4)
-                buf.append(sib)
-                buf.append(disp & 0xFF)
+                buf += _B[0x40 | reg | 4]
+                buf += _B[sib]
+                buf += _B[disp & 0xFF]
             else:
-                buf.append(0x80 | reg | 4)
-                buf.append(sib)
+                buf += _B[0x80 | reg | 4]
+                buf += _B[sib]
                 _disp32(buf, disp)
             return
         if disp == 0 and b7 != RBP:
-            buf.append(reg | b7)
+            buf += _B[reg | b7]
             if b7 == RSP:
-                buf.append(0x24)
+                buf += _B[0x24]
         elif -128 <= disp < 128:
-            buf.append(0x40 | reg | b7)
+            buf += _B[0x40 | reg | b7]
             if b7 == RSP:
-                buf.append(0x24)
-            buf.append(disp & 0xFF)
+                buf += _B[0x24]
+            buf += _B[disp & 0xFF]
         else:
-            buf.append(0x80 | reg | b7)
+            buf += _B[0x80 | reg | b7]
             if b7 == RSP:
-                buf.append(0x24)
+                buf += _B[0x24]
             _disp32(buf, disp)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
@@ -206,7 +209,7 @@ class Asm:
         self.buf += prefix
         self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
         self.buf += opcode
-        self.buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
+        self.buf += _B[0xC0 | (reg & 7) << 3 | (rm & 7)]
 
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
@@ -233,21 +236,21 @@ class Asm:
             self.rr(b"\x31", dst, dst, False)  # xor r32, r32
         elif value < (1 << 32):
             self._rex(False, 0, 0, dst)
-            self.buf.append(0xB8 | (dst & 7))
+            self.buf += _B[0xB8 | (dst & 7)]
             self.buf += struct.pack("<I", value)
         elif value >= (1 << 64) - (1 << 31):
             self._rex(True, 0, 0, dst)
             self.buf += bytes((0xC7, 0xC0 | (dst & 7))) + struct.pack("<i", value - (1 << 64))
         else:
             self._rex(True, 0, 0, dst)
-            self.buf.append(0xB8 | (dst & 7))
+            self.buf += _B[0xB8 | (dst & 7)]
             self.buf += struct.pack("<Q", value)
 
     def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
         """dst <- value in a fixed-length form (for immediates patched later): mov r32,
         imm32 (zero-extending), or with ``wide`` mov r64, imm64."""
         self._rex(wide, 0, 0, dst)
-        self.buf.append(0xB8 | (dst & 7))
+        self.buf += _B[0xB8 | (dst & 7)]
         self.buf += struct.pack("<Q" if wide else "<I", value)
 
     def load(self, dst: int, m: Mem, size: int, signed: bool = False, w: bool = True) -> None:
@@ -308,7 +311,7 @@ class Asm:
     def alu_ri(self, op: int, dst: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
             self.rr(b"\x83", op, dst, w)
-            self.buf.append(imm & 0xFF)
+            self.buf += _B[imm & 0xFF]
         else:
             self.rr(b"\x81", op, dst, w)
             self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
@@ -321,7 +324,7 @@ class Asm:
         """[m] <op>= imm."""
         if fits_i8(imm):
             self.rm(b"\x83", op, m, w)
-            self.buf.append(imm & 0xFF)
+            self.buf += _B[imm & 0xFF]
         else:
             self.rm(b"\x81", op, m, w)
             self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
@@ -343,7 +346,7 @@ class Asm:
     def imul_rri(self, dst: int, src: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
             self.rr(b"\x6b", dst, src, w)
-            self.buf.append(imm & 0xFF)
+            self.buf += _B[imm & 0xFF]
         else:
             self.rr(b"\x69", dst, src, w)
             self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
@@ -353,14 +356,14 @@ class Asm:
             self.rr(b"\xd1", digit, r, w)
         else:
             self.rr(b"\xc1", digit, r, w)
-            self.buf.append(count & 0xFF)
+            self.buf += _B[count & 0xFF]
 
     def shift_cl(self, digit: int, r: int, w: bool = True) -> None:
         self.rr(b"\xd3", digit, r, w)
 
     def rol16_8(self, r: int) -> None:
         self.rr(b"\xc1", ROL, r, False, prefix=b"\x66")
-        self.buf.append(8)
+        self.buf += _B[8]
 
     def bswap(self, r: int, w: bool = True) -> None:
         self._rex(w, 0, 0, r)
@@ -373,7 +376,7 @@ class Asm:
     def bt_ri(self, r: int, bit: int, w: bool = True) -> None:
         """CF <- bit ``bit`` of r."""
         self.rr(b"\x0f\xba", 4, r, w)
-        self.buf.append(bit)
+        self.buf += _B[bit & 0xFF]
 
     def setcc(self, cc: int, r: int) -> None:
         self.rr(bytes((0x0F, 0x90 | cc)), 0, r, False, byte_regs=True)
@@ -424,7 +427,7 @@ class Asm:
     def round_s(self, double: bool, x: int, y: int, imm: int) -> None:
         """SSE4.1 roundsd / roundss x, y, imm (imm: rounding control, bit 3 = no PE)."""
         self.rr(b"\x0f\x3a" + (b"\x0b" if double else b"\x0a"), x, y, False, prefix=b"\x66")
-        self.buf.append(imm)
+        self.buf += _B[imm & 0xFF]
 
     def ldmxcsr(self, m: Mem) -> None:
         self.rm(b"\x0f\xae", 2, m, False)
@@ -438,7 +441,7 @@ class Asm:
     # -- control flow ------------------------------------------------------------------------
 
     def jmp(self, label: Label) -> None:
-        self.buf.append(0xE9)
+        self.buf += _B[0xE9]
         self._rel32(label)
 
     def jcc(self, cc: int, label: Label) -> None:
@@ -456,14 +459,14 @@ class Asm:
 
     def push(self, r: int) -> None:
         self._rex(False, 0, 0, r)
-        self.buf.append(0x50 | (r & 7))
+        self.buf += _B[0x50 | (r & 7)]
 
     def pop(self, r: int) -> None:
         self._rex(False, 0, 0, r)
-        self.buf.append(0x58 | (r & 7))
+        self.buf += _B[0x58 | (r & 7)]
 
     def ret(self) -> None:
-        self.buf.append(0xC3)
+        self.buf += _B[0xC3]
 
     def mfence(self) -> None:
         self.buf += b"\x0f\xae\xf0"

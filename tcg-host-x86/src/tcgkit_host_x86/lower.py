@@ -107,6 +107,9 @@ _CC: Final = {
     Cond.TSTEQ: CC_E, Cond.TSTNE: CC_NE,
 }  # fmt: skip
 _I64: Final = I64
+_TSTEQ: Final = Cond.TSTEQ
+_TSTNE: Final = Cond.TSTNE
+_ST_LD: Final = MemOrder.ST_LD
 _ALU: Final = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
 
 
@@ -157,7 +160,7 @@ class Lowering:
         """Set flags for ``a cond b``."""
         asm = self.a
         imm = self.operand_imm(b, w)
-        if cond in (Cond.TSTEQ, Cond.TSTNE):
+        if cond in (_TSTEQ, _TSTNE):
             if imm is None:
                 asm.test_rr(a, b, w)  # type: ignore[arg-type]
             else:
@@ -238,7 +241,7 @@ class Lowering:
             a.jmp(self.label(op.consts[0]))
             return
         if opc == "mb":
-            if op.consts[0] & MemOrder.ST_LD:  # TSO orders everything else
+            if op.consts[0] & _ST_LD:  # TSO orders everything else
                 a.mfence()
             return
         if opc == "goto_tb":

@@ -110,7 +110,7 @@ class TCGContext:
 
     def const(self, type: TCGType, value: int) -> Temp:
         """The constant ``value`` (masked to the width), shared within the TB."""
-        value &= type.mask
+        value &= 0xFFFFFFFF if type is _I32 else 0xFFFFFFFFFFFFFFFF  # type.mask, inlined
         key = (type, value)
         t = self._consts.get(key)
         if t is None:
@@ -220,6 +220,7 @@ class TCGContext:
 
 
 _CONST: Final = TempKind.CONST
+_I32: Final = I32
 _CALL: Final = OPS["call"]
 _SET_LABEL: Final = OPS["set_label"]
 _BR: Final = OPS["br"]

@@ -52,7 +52,7 @@ from typing import Any, Final, Protocol
 
 from .ir import Op, Temp, TempKind
 from .ops import OpFlag
-from .types import CallFlags
+from .types import I32, CallFlags
 
 
 @dataclass(frozen=True)
@@ -296,6 +296,10 @@ class _State:
 
 _GLOBAL: Final = TempKind.GLOBAL
 _CONST: Final = TempKind.CONST
+_I32: Final = I32
+_M64: Final = 0xFFFFFFFFFFFFFFFF
+_NO_READ_GLOBALS: Final = CallFlags.NO_READ_GLOBALS
+_NO_WRITE_GLOBALS: Final = CallFlags.NO_WRITE_GLOBALS
 _GLOBALS_AND_TB: Final = (TempKind.GLOBAL, TempKind.TB)
 
 
@@ -345,7 +349,7 @@ def _move(st: _State, op: Op) -> None:
     src = op.args[1]
     reg_of, temp_in, dirty = st.reg_of, st.temp_in, st.dirty
     if op.n_in == 0 or src.kind is _CONST:  # movi, or mov of a constant
-        value = (src if op.n_in == 0 else src.value) & dst.type.mask
+        value = (src if op.n_in == 0 else src.value) & (0xFFFFFFFF if dst.type is _I32 else _M64)
         r = reg_of.get(dst)
         if r is None:
             r = st.free_reg(0)
@@ -442,7 +446,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         call = opc == "call"
         if call:
             helper = op.args[-1]
-            if not helper.flags & CallFlags.NO_READ_GLOBALS:
+            if not helper.flags & _NO_READ_GLOBALS:
                 st.sync_globals()
         # inputs
         n_out = op.n_out
@@ -453,8 +457,8 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 ik = imms[i]
                 if ik != _IMM_NO:
                     v = t.value
-                    if (ik == _IMM_ANY
-                            or (ik == _IMM_S32 and (v < 0x80000000 or v > t.type.mask - 0x80000000))
+                    s32 = t.type is _I32 or v < 0x80000000 or v > _M64 - 0x80000000
+                    if (ik == _IMM_ANY or (ik == _IMM_S32 and s32)
                             or (ik == _IMM_ASK and imm_ok(op, i, v))):  # fmt: skip
                         in_ops.append(Const(v))
                         continue
@@ -573,7 +577,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if held is not None and held.kind is _CONST:
                 del temp_in[r]
                 del reg_of[held]
-        if call and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
+        if call and not op.args[-1].flags & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
             st.forget_all()
