@@ -35,20 +35,26 @@ _CONST: Final = TempKind.CONST
 _BB: Final = TempKind.BB
 _TB: Final = TempKind.TB
 _MOVES: Final = frozenset(("mov_i32", "mov_i64"))
+_NO_SIDE_EFFECTS: Final = CallFlags.NO_SIDE_EFFECTS
+_NO_READ_GLOBALS: Final = CallFlags.NO_READ_GLOBALS
 
 
 def liveness(ctx: TCGContext) -> None:
     """Remove dead ops from ``ctx.ops`` and set ``op.life`` on the rest.
 
-    The live set is a bit mask over temp indices (globals are 0..n-1, the TB's
-    temps follow), so that "every global is live" is one or."""
-    globals_ = (1 << len(ctx.globals)) - 1
-    tb_temps = 0
-    for tmp in ctx.temps:
-        if tmp.kind is _TB:
-            tb_temps |= 1 << tmp.index
-    at_bb_end = globals_ | tb_temps
-    live = globals_
+    The live set is a list of flags by temp index (globals are 0..n-1, the TB's
+    temps follow): one flag is read and written per operand without allocating
+    (an int bit mask over a hundred globals and more is a long int, and every bit
+    operation on it made a new one); "every global is live" is a slice copy."""
+    n_globals = len(ctx.globals)
+    n = n_globals + len(ctx.temps)
+    all_globals = [True] * n_globals
+    tb_temps = [tmp.index for tmp in ctx.temps if tmp.kind is _TB]
+    at_exit = all_globals + [False] * (n - n_globals)
+    at_bb_end = at_exit.copy()
+    for i in tb_temps:
+        at_bb_end[i] = True
+    live = at_exit.copy()
     kept: list[Op] = []
     ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
@@ -60,39 +66,44 @@ def liveness(ctx: TCGContext) -> None:
             # ops are adjacent, so nothing reads g or x in between)
             src: Temp = args[1]
             prev = ops[pos - 1]
-            if (src.kind is _BB and not live >> src.index & 1 and prev.n_out == 1
+            if (src.kind is _BB and not live[src.index] and prev.n_out == 1
                     and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
                 prev.args[0] = args[0]
                 continue
         if flags & _EXIT:
-            live = globals_
+            live = at_exit.copy()
         elif flags & _BB_END:
-            live = at_bb_end if not flags & _COND_BRANCH else live | at_bb_end
+            if not flags & _COND_BRANCH:
+                live = at_bb_end.copy()
+            else:
+                live[:n_globals] = all_globals
+                for i in tb_temps:
+                    live[i] = True
         n_out = op.n_out
         if n_out:
-            outs = 0
+            any_live = False
             for i in range(n_out):
-                outs |= 1 << args[i].index
-            if not live & outs and (
-                args[-1].flags & CallFlags.NO_SIDE_EFFECTS
-                if flags & _CALL
-                else not flags & _SIDE_EFFECTS
+                if live[args[i].index]:
+                    any_live = True
+            if not any_live and (
+                args[-1].flags & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
             ):
                 continue  # every output is dead
-            live &= ~outs
-        elif flags & _CALL and args[-1].flags & CallFlags.NO_SIDE_EFFECTS:
+            for i in range(n_out):
+                live[args[i].index] = False
+        elif flags & _CALL and args[-1].flags & _NO_SIDE_EFFECTS:
             continue  # a pure call without outputs
-        if flags & _MEM or (flags & _CALL and not args[-1].flags & CallFlags.NO_READ_GLOBALS):
-            live |= globals_
+        if flags & _MEM or (flags & _CALL and not args[-1].flags & _NO_READ_GLOBALS):
+            live[:n_globals] = all_globals
         life = 0
         for i in range(op.n_in):
             t: Temp = args[n_out + i]
             if t.kind is _CONST:
                 continue
-            bit = 1 << t.index
-            if not live & bit:
+            idx = t.index
+            if not live[idx]:
                 life |= 1 << i
-                live |= bit
+                live[idx] = True
         op.life = life
         kept.append(op)
     kept.reverse()
