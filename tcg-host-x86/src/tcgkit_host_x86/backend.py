@@ -77,7 +77,7 @@ class X86Host(NativeHost):
         a.alu_ri(SUB, RSP, abi.FRAME)
         a.mov_rr(RBP, RDI)
         a.jmp_r(RSI)
-        return bytes(a.buf)
+        return a.code()
 
     def host_words(self) -> tuple[int, int, int, int]:
         return abi.MXCSR_BY_RM

@@ -10,15 +10,14 @@ vol. 2, chapter 2). Operand size: ``w=True`` is 64-bit, ``w=False`` 32-bit
 Memory operands are ``Mem(base, disp, index, scale)``; ``base`` may be any
 register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
 
-The register form (``rr``) is memoized: its bytes are a pure function of the
-operands, and translation encodes the same few hundred combinations again and
-again. The memory form (``rm``) is not: appending its bytes one by one is
-cheaper, compiled, than hashing its nine operands.
+The code is kept as a list of byte values (``Asm.buf``; ``code()`` makes the
+bytes): compiled, appending to a list is a native operation, where a bytearray
+append is a method call, and encoding byte by byte is then cheaper than
+memoizing whole instructions by their operands.
 """
 
 from __future__ import annotations
 
-import functools
 import struct
 from typing import Final
 
@@ -108,15 +107,26 @@ class Mem:
 
 
 _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
-#: each byte value as a bytes object: ``buf += _B[x]`` is cheaper, compiled, than
-#: ``buf.append(x)`` (a method lookup per byte)
-_B: Final = tuple(bytes((i,)) for i in range(256))
+_ZERO32: Final = b"\0\0\0\0"
 
 
-def _disp32(buf: bytearray, disp: int) -> None:
-    if not -(1 << 31) <= disp < (1 << 31):
-        raise struct.error(f"displacement {disp:#x} does not fit a signed 32-bit field")
-    buf += (disp & 0xFFFFFFFF).to_bytes(4, "little")
+def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
+    """Append ``value`` as ``n`` little-endian bytes (signed: two's complement);
+    ``struct.error`` when it does not fit, as ``struct.pack`` would say."""
+    if signed:
+        ok = -(1 << (8 * n - 1)) <= value < 1 << (8 * n - 1)
+    else:
+        ok = 0 <= value < 1 << (8 * n)
+    if not ok:
+        kind = "signed" if signed else "unsigned"
+        raise struct.error(f"{value:#x} does not fit a {kind} {8 * n}-bit field")
+    for _ in range(n):
+        buf.append(value & 0xFF)
+        value >>= 8
+
+
+def _disp32(buf: list[int], disp: int) -> None:
+    _le(buf, disp, 4, True)
 
 
 class Label:
@@ -131,7 +141,9 @@ class Asm:
     """One growing block of machine code."""
 
     def __init__(self) -> None:
-        self.buf = bytearray()
+        # the code as byte values: appending to a list is a native operation compiled,
+        # where a bytearray's append is a method call; ``code()`` makes the bytes
+        self.buf: list[int] = []
 
     @property
     def pos(self) -> int:
@@ -144,12 +156,29 @@ class Asm:
         for ref in label.refs:
             self._patch32(ref, label.pos - (ref + 4))
 
+    def code(self) -> bytes:
+        """The machine code so far (through a bytearray: three times faster from a list
+        of ints than ``bytes(list)``)."""
+        return bytes(bytearray(self.buf))
+
+    def patch(self, at: int, value: int, n: int, signed: bool = False) -> None:
+        """Overwrite the ``n`` bytes at ``at`` with ``value``, little-endian."""
+        field: list[int] = []
+        _le(field, value, n, signed)
+        self.buf[at : at + n] = field
+
     def _patch32(self, at: int, value: int) -> None:
-        struct.pack_into("<i", self.buf, at, value)
+        if not -(1 << 31) <= value < 1 << 31:
+            raise struct.error(f"{value:#x} does not fit a signed 32-bit field")
+        buf = self.buf
+        buf[at] = value & 0xFF
+        buf[at + 1] = value >> 8 & 0xFF
+        buf[at + 2] = value >> 16 & 0xFF
+        buf[at + 3] = value >> 24 & 0xFF
 
     def _rel32(self, label: Label) -> None:
         at = self.pos
-        self.buf += b"\0\0\0\0"
+        self.buf += _ZERO32
         if label.pos >= 0:
             self._patch32(at, label.pos - (at + 4))
         else:
@@ -162,7 +191,7 @@ class Asm:
             0x40 | (8 if w else 0) | (4 if r & 8 else 0) | (2 if x & 8 else 0) | (1 if b & 8 else 0)
         )
         if rex != 0x40 or force:
-            self.buf += _B[rex]
+            self.buf.append(rex)
 
     def _modrm_mem(self, reg: int, m: Mem) -> None:
         buf = self.buf
@@ -173,43 +202,45 @@ class Asm:
             ss = _SCALE_BITS[m.scale]
             sib = ss << 6 | (m.index & 7) << 3 | b7
             if disp == 0 and b7 != RBP:
-                buf += _B[reg | 4]
-                buf += _B[sib]
+                buf.append(reg | 4)
+                buf.append(sib)
             elif -128 <= disp < 128:
-                buf += _B[0x40 | reg | 4]
-                buf += _B[sib]
-                buf += _B[disp & 0xFF]
+                buf.append(0x40 | reg | 4)
+                buf.append(sib)
+                buf.append(disp & 0xFF)
             else:
-                buf += _B[0x80 | reg | 4]
-                buf += _B[sib]
+                buf.append(0x80 | reg | 4)
+                buf.append(sib)
                 _disp32(buf, disp)
             return
         if disp == 0 and b7 != RBP:
-            buf += _B[reg | b7]
+            buf.append(reg | b7)
             if b7 == RSP:
-                buf += _B[0x24]
+                buf.append(0x24)
         elif -128 <= disp < 128:
-            buf += _B[0x40 | reg | b7]
+            buf.append(0x40 | reg | b7)
             if b7 == RSP:
-                buf += _B[0x24]
-            buf += _B[disp & 0xFF]
+                buf.append(0x24)
+            buf.append(disp & 0xFF)
         else:
-            buf += _B[0x80 | reg | b7]
+            buf.append(0x80 | reg | b7)
             if b7 == RSP:
-                buf += _B[0x24]
+                buf.append(0x24)
             _disp32(buf, disp)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
-        self.buf += _rr_bytes(opcode, reg, rm, w, byte_regs, prefix)
-
-    def _rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool,
-            prefix: bytes) -> None:  # fmt: skip
-        self.buf += prefix
-        self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
-        self.buf += opcode
-        self.buf += _B[0xC0 | (reg & 7) << 3 | (rm & 7)]
+        buf = self.buf
+        if prefix:
+            for b in prefix:
+                buf.append(b)
+        rex = 0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if rm & 8 else 0)
+        if rex != 0x40 or (byte_regs and (reg >= 4 or rm >= 4)):
+            buf.append(rex)
+        for b in opcode:  # a list grows by one native append per byte, not by an iterator
+            buf.append(b)
+        buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
 
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
@@ -218,9 +249,12 @@ class Asm:
 
     def _rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool,
             prefix: bytes) -> None:  # fmt: skip
-        self.buf += prefix
+        buf = self.buf
+        for b in prefix:
+            buf.append(b)
         self._rex(w, reg, max(m.index, 0), m.base, force=byte_regs and reg >= 4)
-        self.buf += opcode
+        for b in opcode:
+            buf.append(b)
         self._modrm_mem(reg, m)
 
     # -- moves ------------------------------------------------------------------------
@@ -236,22 +270,24 @@ class Asm:
             self.rr(b"\x31", dst, dst, False)  # xor r32, r32
         elif value < (1 << 32):
             self._rex(False, 0, 0, dst)
-            self.buf += _B[0xB8 | (dst & 7)]
-            self.buf += struct.pack("<I", value)
+            self.buf.append(0xB8 | (dst & 7))
+            _le(self.buf, value, 4, False)
         elif value >= (1 << 64) - (1 << 31):
             self._rex(True, 0, 0, dst)
-            self.buf += bytes((0xC7, 0xC0 | (dst & 7))) + struct.pack("<i", value - (1 << 64))
+            self.buf.append(0xC7)
+            self.buf.append(0xC0 | (dst & 7))
+            _le(self.buf, value - (1 << 64), 4, True)
         else:
             self._rex(True, 0, 0, dst)
-            self.buf += _B[0xB8 | (dst & 7)]
-            self.buf += struct.pack("<Q", value)
+            self.buf.append(0xB8 | (dst & 7))
+            _le(self.buf, value, 8, False)
 
     def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
         """dst <- value in a fixed-length form (for immediates patched later): mov r32,
         imm32 (zero-extending), or with ``wide`` mov r64, imm64."""
         self._rex(wide, 0, 0, dst)
-        self.buf += _B[0xB8 | (dst & 7)]
-        self.buf += struct.pack("<Q" if wide else "<I", value)
+        self.buf.append(0xB8 | (dst & 7))
+        _le(self.buf, value, 8 if wide else 4, False)
 
     def load(self, dst: int, m: Mem, size: int, signed: bool = False, w: bool = True) -> None:
         """dst <- [m] of ``size`` bytes, zero- or sign-extended to the operand size."""
@@ -286,7 +322,7 @@ class Asm:
     def store_imm32(self, m: Mem, value: int, w: bool = True) -> None:
         """[m] <- value (a sign-extended imm32 for w)."""
         self.rm(b"\xc7", 0, m, w)
-        self.buf += struct.pack("<i" if value < 0 else "<I", value)
+        _le(self.buf, value, 4, value < 0)
 
     def lea(self, dst: int, m: Mem, w: bool = True) -> None:
         self.rm(b"\x8d", dst, m, w)
@@ -311,10 +347,10 @@ class Asm:
     def alu_ri(self, op: int, dst: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
             self.rr(b"\x83", op, dst, w)
-            self.buf += _B[imm & 0xFF]
+            self.buf.append(imm & 0xFF)
         else:
             self.rr(b"\x81", op, dst, w)
-            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+            _le(self.buf, imm, 4, imm < 0)
 
     def alu_rm(self, op: int, reg: int, m: Mem, w: bool = True) -> None:
         """reg <op>= [m] (e.g. CMP reg, [m])."""
@@ -324,17 +360,17 @@ class Asm:
         """[m] <op>= imm."""
         if fits_i8(imm):
             self.rm(b"\x83", op, m, w)
-            self.buf += _B[imm & 0xFF]
+            self.buf.append(imm & 0xFF)
         else:
             self.rm(b"\x81", op, m, w)
-            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+            _le(self.buf, imm, 4, imm < 0)
 
     def test_rr(self, a: int, b: int, w: bool = True) -> None:
         self.rr(b"\x85", b, a, w)
 
     def test_ri(self, a: int, imm: int, w: bool = True) -> None:
         self.rr(b"\xf7", 0, a, w)
-        self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+        _le(self.buf, imm, 4, imm < 0)
 
     def unary(self, digit: int, r: int, w: bool = True) -> None:
         """Group 3 (0xF7 /digit): 2 not, 3 neg, 4 mul, 5 imul, 6 div, 7 idiv."""
@@ -346,24 +382,24 @@ class Asm:
     def imul_rri(self, dst: int, src: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
             self.rr(b"\x6b", dst, src, w)
-            self.buf += _B[imm & 0xFF]
+            self.buf.append(imm & 0xFF)
         else:
             self.rr(b"\x69", dst, src, w)
-            self.buf += struct.pack("<i" if imm < 0 else "<I", imm)
+            _le(self.buf, imm, 4, imm < 0)
 
     def shift_ri(self, digit: int, r: int, count: int, w: bool = True) -> None:
         if count == 1:
             self.rr(b"\xd1", digit, r, w)
         else:
             self.rr(b"\xc1", digit, r, w)
-            self.buf += _B[count & 0xFF]
+            self.buf.append(count & 0xFF)
 
     def shift_cl(self, digit: int, r: int, w: bool = True) -> None:
         self.rr(b"\xd3", digit, r, w)
 
     def rol16_8(self, r: int) -> None:
         self.rr(b"\xc1", ROL, r, False, prefix=b"\x66")
-        self.buf += _B[8]
+        self.buf.append(8)
 
     def bswap(self, r: int, w: bool = True) -> None:
         self._rex(w, 0, 0, r)
@@ -376,7 +412,7 @@ class Asm:
     def bt_ri(self, r: int, bit: int, w: bool = True) -> None:
         """CF <- bit ``bit`` of r."""
         self.rr(b"\x0f\xba", 4, r, w)
-        self.buf += _B[bit & 0xFF]
+        self.buf.append(bit & 0xFF)
 
     def setcc(self, cc: int, r: int) -> None:
         self.rr(bytes((0x0F, 0x90 | cc)), 0, r, False, byte_regs=True)
@@ -427,7 +463,7 @@ class Asm:
     def round_s(self, double: bool, x: int, y: int, imm: int) -> None:
         """SSE4.1 roundsd / roundss x, y, imm (imm: rounding control, bit 3 = no PE)."""
         self.rr(b"\x0f\x3a" + (b"\x0b" if double else b"\x0a"), x, y, False, prefix=b"\x66")
-        self.buf += _B[imm & 0xFF]
+        self.buf.append(imm & 0xFF)
 
     def ldmxcsr(self, m: Mem) -> None:
         self.rm(b"\x0f\xae", 2, m, False)
@@ -441,7 +477,7 @@ class Asm:
     # -- control flow ------------------------------------------------------------------------
 
     def jmp(self, label: Label) -> None:
-        self.buf += _B[0xE9]
+        self.buf.append(0xE9)
         self._rel32(label)
 
     def jcc(self, cc: int, label: Label) -> None:
@@ -459,14 +495,14 @@ class Asm:
 
     def push(self, r: int) -> None:
         self._rex(False, 0, 0, r)
-        self.buf += _B[0x50 | (r & 7)]
+        self.buf.append(0x50 | (r & 7))
 
     def pop(self, r: int) -> None:
         self._rex(False, 0, 0, r)
-        self.buf += _B[0x58 | (r & 7)]
+        self.buf.append(0x58 | (r & 7))
 
     def ret(self) -> None:
-        self.buf += _B[0xC3]
+        self.buf.append(0xC3)
 
     def mfence(self) -> None:
         self.buf += b"\x0f\xae\xf0"
@@ -487,10 +523,3 @@ class Asm:
     def align(self, boundary: int, skew: int = 0) -> None:
         """Pad so that ``pos + skew`` is a multiple of ``boundary``."""
         self.nops(-(self.pos + skew) % boundary)
-
-
-@functools.lru_cache(maxsize=16384)
-def _rr_bytes(opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool, prefix: bytes) -> bytes:
-    a = Asm()
-    a._rr(opcode, reg, rm, w, byte_regs, prefix)
-    return bytes(a.buf)

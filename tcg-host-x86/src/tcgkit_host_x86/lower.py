@@ -194,7 +194,7 @@ class Lowering:
         self.exit_with(abi.EXIT_HELPER_RAISED)
         a.bind(self.epilogue)
         a.buf += _EPILOGUE
-        self.out.code = bytes(a.buf)
+        self.out.code = a.code()
         return self.out
 
     def element(self, i: Insn) -> None:
@@ -303,7 +303,7 @@ class Lowering:
 def _until_check(pc: int) -> bytes:
     a = Asm()
     a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
-    return bytes(a.buf)
+    return a.code()
 
 
 @functools.lru_cache(maxsize=64)
@@ -318,7 +318,7 @@ def _jc_probe(pc: int) -> bytes:
     a.alu_ri(AND, TMP0, abi.JC_SIZE - 1, False)
     a.shift_ri(SHL, TMP0, 5, False)
     a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_JC + abi.JC_PC, TMP0))
-    return bytes(a.buf)
+    return a.code()
 
 
 @functools.lru_cache(maxsize=16)
@@ -327,13 +327,13 @@ def _jc_flags_probe(off: int, mask: int) -> bytes:
     a.load(TMP1, Mem(RBP, off), 8)
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_JC + abi.JC_KEY, TMP0))
-    return bytes(a.buf)
+    return a.code()
 
 
 def _jc_jump() -> bytes:
     a = Asm()
     a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
-    return bytes(a.buf)
+    return a.code()
 
 
 _JC_JUMP: Final = _jc_jump()
@@ -349,7 +349,7 @@ def _epilogue() -> bytes:
     for r in reversed(abi.SAVED):
         a.pop(_REG[r])
     a.ret()
-    return bytes(a.buf)
+    return a.code()
 
 
 _EPILOGUE: Final = _epilogue()

@@ -18,7 +18,6 @@ allocator need not spill around guest accesses), calls the backend's
 from __future__ import annotations
 
 import functools
-import struct
 from typing import Final
 
 from tcgkit.tcg.ir import Op
@@ -85,13 +84,13 @@ def _probe_code(addr: int, memop: int, tag: int) -> bytes:
         mask = PAGE_MASK_IMM
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_TLB + tag, TMP0))
-    return bytes(a.buf)
+    return a.code()
 
 
 def _addend_load() -> bytes:
     a = Asm()
     a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
-    return bytes(a.buf)
+    return a.code()
 
 
 _ADDEND_LOAD: Final = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
@@ -122,7 +121,7 @@ def _l2_probe_code(addr: int, tag: int) -> bytes:
     a.shift_ri(SHR, RAX, 12 - 5)
     a.alu_ri(AND, RAX, (abi.L2_SIZE - 1) << 5, False)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_L2 + tag, RAX))
-    return bytes(a.buf)
+    return a.code()
 
 
 def _l2_copy() -> bytes:
@@ -133,13 +132,13 @@ def _l2_copy() -> bytes:
     a.pop(RAX)
     a.mov_rr(TMP0, TMP1)  # the addend, where the access expects it
     a.alu_mi(ADD, Mem(RBP, abi.OFF_REFILLS), 1)
-    return bytes(a.buf)
+    return a.code()
 
 
 def _pop_rax() -> bytes:
     a = Asm()
     a.pop(RAX)
-    return bytes(a.buf)
+    return a.code()
 
 
 _L2_COPY: Final = _l2_copy()  # a second-level hit: the entry into the first level, r10 = addend
@@ -156,7 +155,7 @@ def _slow_call(
     a = L.a
     start = a.pos
     a.buf += code
-    struct.pack_into("<Q" if wide else "<I", a.buf, start + at, where)
+    a.patch(start + at, where, 8 if wide else 4)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,7 +176,7 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
     at = a.pos - (8 if wide else 4)
     a.mov_rr(RDI, RBP)
     call_and_restore(a, slow_mem, saved, pad)
-    return bytes(a.buf), at
+    return a.code(), at
 
 
 def _check(op: Op, w: bool) -> int:
@@ -284,7 +283,7 @@ def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> 
         code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
         start = a.pos
         a.buf += code
-        struct.pack_into("<Q", a.buf, start + at, where)
+        a.patch(start + at, where, 8)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
         a.mov_rr(RAX, TMP0)
@@ -310,7 +309,7 @@ def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tu
     a.mov_ri_fixed(R9, 0, True)  # where: patched
     at = a.pos - 8
     call_and_restore(a, slow_cmpxchg, saved, pad)
-    return bytes(a.buf), at
+    return a.code(), at
 
 
 def _store(L: Lowering, m: Mem, value: int, memop: int) -> None:
