@@ -155,12 +155,12 @@ class TCGContext:
         ty = d.type
         for i in range(n_out):
             t = fixed[i]
-            if t.__class__ is not Temp or t.type is not ty or t.kind is _CONST:
+            if type(t) is not Temp or t.type is not ty or t.kind is _CONST:
                 _check(opc, t, ty, "output")
         j = n_out
         for ty in d.in_types:
             a = fixed[j]
-            if a.__class__ is Temp:
+            if type(a) is Temp:
                 if a.type is not ty:
                     _check(opc, a, ty, "input")
             elif isinstance(a, int):
@@ -251,7 +251,7 @@ def _width_generic(base: str, variants: dict[TCGType, OpDef]) -> Callable[..., O
 
     def method(self: TCGContext, *args: Any) -> Op:
         for first in args:
-            if first.__class__ is Temp:
+            if type(first) is Temp:
                 break
         else:
             raise TypeError(f"{base}: needs at least one temp to know its width")
