@@ -104,6 +104,8 @@ class CompiledTranslatorHook(BuildHookInterface):
         )  # fmt: skip
         if proc.returncode != 0:
             message = f"tcgkit: mypyc failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
+            shutil.rmtree(work, ignore_errors=True)  # finalize does not run after a raise
+            self._work = None
             if mode == "compiled":
                 raise RuntimeError(message)
             self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
