@@ -139,6 +139,7 @@ class Lowering:
             self.element(insn)
         for stub in self.stubs:
             stub()
+        self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
         a.bind(at_entry)
         self.exit_with(L.EXIT_AT_ENTRY)
         a.bind(self.raised)

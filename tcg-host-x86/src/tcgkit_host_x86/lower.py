@@ -188,6 +188,7 @@ class Lowering:
         # the body always ends with an exit; stubs follow
         for stub in self.stubs:
             stub()
+        self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
         a.bind(at_entry)
         self.exit_with(abi.EXIT_AT_ENTRY)
         a.bind(self.raised)
