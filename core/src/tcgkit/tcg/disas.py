@@ -48,7 +48,12 @@ class DisasJump(IntEnum):
 
 
 class DisasContext:
-    """Translation state of one TB."""
+    """Translation state of one TB. Its attributes are fixed (slots, compiled or not):
+    a target keeps its own per-TB state in ``extra``."""
+
+    __slots__ = ("_window", "_window_at", "cs_base", "ctx", "extra", "fetch_code", "flags",
+                 "host_ops", "insn_start_pc", "is_jmp", "max_insns", "num_insns", "parallel",
+                 "pc", "pc_first", "read_ahead")  # fmt: skip
 
     def __init__(self, ctx: TCGContext, pc_first: int, pc: int, flags: int, cs_base: int,
                  max_insns: int, fetch_code: Callable[[int, int], bytes], *,
