@@ -162,3 +162,13 @@ class CallFlags(IntFlag):
     NO_SIDE_EFFECTS = 4  # no effect beyond its result (removable if unused)
     NO_RWG = NO_READ_GLOBALS | NO_WRITE_GLOBALS
     NO_RWG_SE = NO_RWG | NO_SIDE_EFFECTS
+
+
+def __getattr__(name: str) -> object:
+    """``signed`` moved to ``semantics`` (compiled there); host backends written against
+    this module still import it from here."""
+    if name == "signed":
+        from .semantics import signed
+
+        return signed
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
