@@ -161,7 +161,9 @@ class _State:
         self.regs = be.regs
         self.order = be.regs.order
         self.reg_of: dict[Temp, int] = {}  # temp -> register
-        self.temp_in: dict[int, Temp] = {}  # register -> temp
+        # register number -> the temp it holds, or None (a list: native reads compiled)
+        self.temp_in: list[Temp | None] = [None] * len(be.regs.names)
+        self.no_temps: list[Temp | None] = [None] * len(be.regs.names)
         self.dirty: set[Temp] = set()  # temps whose register copy is newer than memory
         self.out: list[Insn] = []
         self.slots: dict[Temp, int] = {}
@@ -190,41 +192,42 @@ class _State:
     def bind(self, t: Temp, r: int, dirty: bool) -> None:
         temp_in = self.temp_in
         reg_of = self.reg_of
-        prev = temp_in.get(r)
+        prev = temp_in[r]
         if prev is not None:
             del reg_of[prev]
         old = reg_of.get(t)
         if old is not None:
-            del temp_in[old]
+            temp_in[old] = None
         reg_of[t] = r
         temp_in[r] = t
         if dirty:
             self.dirty.add(t)
 
     def unbind_reg(self, r: int) -> None:
-        t = self.temp_in.pop(r, None)
+        t = self.temp_in[r]
         if t is not None:
+            self.temp_in[r] = None
             del self.reg_of[t]
 
     def evict(self, r: int) -> None:
         """Free ``r``, saving its value to memory first if memory is stale."""
-        t = self.temp_in.get(r)
+        t = self.temp_in[r]
         if t is None:
             return
         if t in self.dirty:
             self.store(r, t)
-        del self.temp_in[r]
+        self.temp_in[r] = None
         del self.reg_of[t]
 
     def free_reg(self, busy: int) -> int:
         """A register outside the mask ``busy``: a free one, else one spilled."""
         temp_in = self.temp_in
         for r in self.order:
-            if not busy >> r & 1 and r not in temp_in:
+            if not busy >> r & 1 and temp_in[r] is None:
                 return r
         dirty = self.dirty
         for r in self.order:  # spill: prefer a clean value (no store needed)
-            if not busy >> r & 1 and temp_in.get(r) not in dirty:
+            if not busy >> r & 1 and temp_in[r] not in dirty:
                 self.evict(r)
                 return r
         for r in self.order:
@@ -237,24 +240,25 @@ class _State:
         """Store dirty globals (their registers stay valid)."""
         dirty = self.dirty
         if dirty:
-            for r, t in list(self.temp_in.items()):
-                if t in dirty and t.kind is _GLOBAL:
+            for r, t in enumerate(self.temp_in):
+                if t is not None and t in dirty and t.kind is _GLOBAL:
                     self.store(r, t)
 
     def sync(self, kinds: tuple[TempKind, ...], drop: bool) -> None:
         """Store dirty values of these kinds; with ``drop`` also forget their registers."""
         dirty = self.dirty
-        for r, t in list(self.temp_in.items()):
-            if t.kind in kinds:
+        temp_in = self.temp_in
+        for r, t in enumerate(temp_in):
+            if t is not None and t.kind in kinds:
                 if t in dirty:
                     self.store(r, t)
                 if drop:
-                    del self.temp_in[r]
+                    temp_in[r] = None
                     del self.reg_of[t]
 
     def forget_all(self) -> None:
         self.reg_of.clear()
-        self.temp_in.clear()
+        self.temp_in[:] = self.no_temps  # in place: allocate() holds the list
         self.dirty.clear()
 
     # -- operands --------------------------------------------------------------------------
@@ -271,11 +275,11 @@ class _State:
             if cur == want:
                 return want
             r = want
-            other = self.temp_in.get(r)
+            other = self.temp_in[r]
             if other is not None:
                 avoid = busy | 1 << r | (1 << cur if cur is not None else 0)
                 temp_in = self.temp_in
-                if all(avoid >> x & 1 or x in temp_in for x in self.order):
+                if all(avoid >> x & 1 or temp_in[x] is not None for x in self.order):
                     self.evict(r)  # nowhere free to move it: back to memory
                 else:
                     dest = self.free_reg(avoid)
@@ -364,7 +368,7 @@ def _move(st: _State, op: Op) -> None:
     frees = op.life & 1 and not (src_t.kind is _GLOBAL and src_t in dirty)
     r = reg_of.get(src_t)
     if r is not None and frees:
-        del temp_in[r]
+        temp_in[r] = None
         del reg_of[src_t]
         dirty.discard(src_t)
         st.bind(dst, r, True)
@@ -375,8 +379,8 @@ def _move(st: _State, op: Op) -> None:
         r_out = st.free_reg(1 << r_in)
     st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
     st.bind(dst, r_out, True)
-    if frees and temp_in.get(r_in) is src_t:
-        del temp_in[r_in]
+    if frees and temp_in[r_in] is src_t:
+        temp_in[r_in] = None
         del reg_of[src_t]
 
 
@@ -489,7 +493,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             low = rest & -rest
             rest ^= low
             reg = low.bit_length() - 1
-            if reg not in temp_in:
+            if temp_in[reg] is None:
                 continue
             idx = [i for i, x in enumerate(in_ops) if x == reg]
             if idx and all(life >> i & 1 for i in idx):
@@ -503,15 +507,15 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if not isinstance(x, int):
                 continue
             t_in: Temp = ins[i]
-            if temp_in.get(x) is t_in and (life >> i & 1 or t_in.kind is _CONST):
+            if temp_in[x] is t_in and (life >> i & 1 or t_in.kind is _CONST):
                 if t_in.kind is _GLOBAL and t_in in dirty:
                     continue  # the global's only up-to-date copy: keep it
-                del temp_in[x]
+                temp_in[x] = None
                 del reg_of[t_in]
                 reusable |= 1 << x
         for x in in_ops:
             if isinstance(x, int):
-                held = temp_in.get(x)
+                held = temp_in[x]
                 if held is not None:
                     if held in dirty:
                         reusable &= ~(1 << x)
@@ -533,7 +537,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     # once its memory home (state slot or frame slot) is written; the op
                     # still reads it there, and later uses reload it
                     for x in in_ops:
-                        held = temp_in.get(x) if isinstance(x, int) else None
+                        held = temp_in[x] if isinstance(x, int) else None
                         if held is not None and held.kind is not _CONST:
                             assert isinstance(x, int)
                             if held in dirty:
@@ -553,7 +557,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     out_regs.append(dest)
                     out_mask |= 1 << dest
                     continue
-                holder = temp_in.get(src)
+                holder = temp_in[src]
                 if holder is not None and holder is not t:
                     # the input is still needed afterwards: give it another register
                     dest = st.free_reg(busy | out_mask | 1 << src)
@@ -564,7 +568,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 r = st.free_reg(busy | out_mask | clobbered)
             else:
                 r = _OUT_FIXED - c
-                holder = temp_in.get(r)
+                holder = temp_in[r]
                 if holder is not None and holder is not t:
                     st.evict(r)
             out_regs.append(r)
@@ -573,9 +577,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         for k in range(n_out):
             st.bind(outs[k], out_regs[k], True)
         for r in scratch:
-            held = temp_in.get(r)
+            held = temp_in[r]
             if held is not None and held.kind is _CONST:
-                del temp_in[r]
+                temp_in[r] = None
                 del reg_of[held]
         if call and not op.args[-1].flags & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
