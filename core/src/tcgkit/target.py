@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .tcg.context import TCGContext
 from .tcg.disas import DisasContext, DisasJump
+from .tcg.ir import Helper
 
 __all__ = ["DisasContext", "DisasJump", "GuestTarget", "RegisterView"]
-from .tcg.ir import Helper
 
 if TYPE_CHECKING:
     from .exec.cpu import CPU

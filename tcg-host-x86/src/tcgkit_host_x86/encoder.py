@@ -95,13 +95,6 @@ class Mem:
         self.index = index
         self.scale = scale
 
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Mem) and self.base == other.base and self.disp == other.disp
-                and self.index == other.index and self.scale == other.scale)  # fmt: skip
-
-    def __hash__(self) -> int:
-        return hash((self.base, self.disp, self.index, self.scale))
-
     def __repr__(self) -> str:
         return f"Mem({self.base}, {self.disp:#x}, {self.index}, {self.scale})"
 
@@ -110,9 +103,9 @@ _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
 _ZERO32: Final = b"\0\0\0\0"
 
 
-def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
-    """Append ``value`` as ``n`` little-endian bytes (signed: two's complement);
-    ``struct.error`` when it does not fit, as ``struct.pack`` would say."""
+def _check_fits(value: int, n: int, signed: bool) -> None:
+    """``struct.error`` when ``value`` does not fit ``n`` bytes (signed: two's
+    complement), as ``struct.pack`` would say."""
     if signed:
         ok = -(1 << (8 * n - 1)) <= value < 1 << (8 * n - 1)
     else:
@@ -120,13 +113,14 @@ def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
     if not ok:
         kind = "signed" if signed else "unsigned"
         raise struct.error(f"{value:#x} does not fit a {kind} {8 * n}-bit field")
+
+
+def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
+    """Append ``value`` as ``n`` little-endian bytes (see ``_check_fits``)."""
+    _check_fits(value, n, signed)
     for _ in range(n):
         buf.append(value & 0xFF)
         value >>= 8
-
-
-def _disp32(buf: list[int], disp: int) -> None:
-    _le(buf, disp, 4, True)
 
 
 class Label:
@@ -163,18 +157,14 @@ class Asm:
 
     def patch(self, at: int, value: int, n: int, signed: bool = False) -> None:
         """Overwrite the ``n`` bytes at ``at`` with ``value``, little-endian."""
-        field: list[int] = []
-        _le(field, value, n, signed)
-        self.buf[at : at + n] = field
+        _check_fits(value, n, signed)
+        buf = self.buf
+        for k in range(at, at + n):
+            buf[k] = value & 0xFF
+            value >>= 8
 
     def _patch32(self, at: int, value: int) -> None:
-        if not -(1 << 31) <= value < 1 << 31:
-            raise struct.error(f"{value:#x} does not fit a signed 32-bit field")
-        buf = self.buf
-        buf[at] = value & 0xFF
-        buf[at + 1] = value >> 8 & 0xFF
-        buf[at + 2] = value >> 16 & 0xFF
-        buf[at + 3] = value >> 24 & 0xFF
+        self.patch(at, value, 4, True)
 
     def _rel32(self, label: Label) -> None:
         at = self.pos
@@ -204,20 +194,20 @@ class Asm:
             if disp == 0 and b7 != RBP:
                 buf.append(reg | 4)
                 buf.append(sib)
-            elif -128 <= disp < 128:
+            elif fits_i8(disp):
                 buf.append(0x40 | reg | 4)
                 buf.append(sib)
                 buf.append(disp & 0xFF)
             else:
                 buf.append(0x80 | reg | 4)
                 buf.append(sib)
-                _disp32(buf, disp)
+                _le(buf, disp, 4, True)
             return
         if disp == 0 and b7 != RBP:
             buf.append(reg | b7)
             if b7 == RSP:
                 buf.append(0x24)
-        elif -128 <= disp < 128:
+        elif fits_i8(disp):
             buf.append(0x40 | reg | b7)
             if b7 == RSP:
                 buf.append(0x24)
@@ -226,18 +216,15 @@ class Asm:
             buf.append(0x80 | reg | b7)
             if b7 == RSP:
                 buf.append(0x24)
-            _disp32(buf, disp)
+            _le(buf, disp, 4, True)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
         buf = self.buf
-        if prefix:
-            for b in prefix:
-                buf.append(b)
-        rex = 0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if rm & 8 else 0)
-        if rex != 0x40 or (byte_regs and (reg >= 4 or rm >= 4)):
-            buf.append(rex)
+        for b in prefix:
+            buf.append(b)
+        self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
         for b in opcode:  # a list grows by one native append per byte, not by an iterator
             buf.append(b)
         buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))

@@ -4,9 +4,9 @@ Owns what the core's translator loop and a target's decoder share while one
 TB is translated (QEMU's DisasContextBase): the context ops go into, the pc of
 the next instruction, how the TB ends, the instruction count, the code
 fetch with its read-ahead window, and the per-instruction loop of the
-translator (``run``; the core's ``translator_loop`` sets it up). Exported to target plugins by
-``tcgkit.target``; it lives here because the compiled translator builds one
-per TB and the decoder reads it per instruction.
+translator (``run``; the core's ``translator_loop`` sets it up). Exported to
+target plugins by ``tcgkit.target``; it lives here because the compiled
+translator builds one per TB and the decoder reads it per instruction.
 
 Invariant of the fetch window: ``_window`` holds the code bytes from
 ``_window_at`` up to at most the next 4 KiB boundary (and at most ``_WINDOW``
@@ -19,6 +19,7 @@ fault is raised (hooks fired, pc named) exactly as without the window.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, Final, Protocol
@@ -87,40 +88,37 @@ class DisasContext:
 
     def fetch(self, size: int) -> bytes:
         """Read ``size`` bytes of code at ``self.pc`` and advance past them."""
-        pc = self.pc
-        off = pc - self._window_at
-        window = self._window
-        if off < 0 or off + size > len(window):
-            window = self._read_ahead(pc, size)
-            off = 0
-        self.pc = pc + size
-        return window[off : off + size]
+        off = self._advance(size)
+        return self._window[off : off + size]
 
     def fetch_le32(self) -> int:
         """Read the 32-bit little-endian word at ``self.pc`` and advance past it
         (``int.from_bytes(fetch(4), "little")`` without the bytes object)."""
-        pc = self.pc
-        off = pc - self._window_at
+        off = self._advance(4)
         w = self._window
-        if off < 0 or off + 4 > len(w):
-            w = self._read_ahead(pc, 4)
-            off = 0
-        self.pc = pc + 4
         return w[off] | w[off + 1] << 8 | w[off + 2] << 16 | w[off + 3] << 24
 
-    def _read_ahead(self, pc: int, size: int) -> bytes:
+    def _advance(self, size: int) -> int:
+        """Make the window hold ``size`` bytes at ``self.pc``, advance the pc past them,
+        and return their offset in the window."""
+        pc = self.pc
+        off = pc - self._window_at
+        if off < 0 or off + size > len(self._window):
+            self._read_ahead(pc, size)
+            off = 0
+        self.pc = pc + size
+        return off
+
+    def _read_ahead(self, pc: int, size: int) -> None:
         """The code from ``pc`` on (``_WINDOW`` bytes, less at a 4 KiB boundary, at
         least ``size``) in one read, or just ``size`` bytes through ``fetch_code``."""
         window = b""
         if self.read_ahead is not None:
-            try:
+            with contextlib.suppress(MemoryAccessError):  # fetch_code raises it below
                 window = self.read_ahead(pc, max(min((pc | 0xFFF) + 1 - pc, _WINDOW), size))
-            except MemoryAccessError:
-                window = b""
         if len(window) < size:
             window = self.fetch_code(pc, size)
         self._window, self._window_at = window, pc
-        return window
 
     def run(self, target: _Decoder, page_bits: int, until: int | None,
             code_hook: Callable[[int], Op | None] | None = None) -> list[int]:  # fmt: skip

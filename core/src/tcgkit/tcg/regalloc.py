@@ -311,7 +311,7 @@ class _Parsed:
     """An ``OpConstraint`` read once (per TB, or for as long as the backend keeps
     ``parsed``): what ``allocate`` asks of it per op."""
 
-    __slots__ = ("clobbers", "con", "imms", "out_kinds", "outs", "wants")
+    __slots__ = ("clobbers", "con", "imms", "out_kinds", "wants")
 
     def __init__(self, con: OpConstraint, regs: RegisterFile) -> None:
         self.con = con  # held, so that its id() stays unique while this entry lives
@@ -328,7 +328,6 @@ class _Parsed:
         for n in con.clobbers:
             clobbers |= 1 << regs.number(n)
         self.clobbers = clobbers  # a mask of register numbers
-        self.outs = con.outs
 
 
 _IMM_NO: Final = 0
@@ -461,8 +460,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 ik = imms[i]
                 if ik != _IMM_NO:
                     v = t.value
-                    s32 = t.type is _I32 or v < 0x80000000 or v > _M64 - 0x80000000
-                    if (ik == _IMM_ANY or (ik == _IMM_S32 and s32)
+                    if (ik == _IMM_ANY
+                            or (ik == _IMM_S32 and (t.type is _I32 or v < 0x80000000
+                                                    or v > _M64 - 0x80000000))
                             or (ik == _IMM_ASK and imm_ok(op, i, v))):  # fmt: skip
                         in_ops.append(Const(v))
                         continue
