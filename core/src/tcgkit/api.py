@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
 from .errors import EmulatorClosedError
-from .exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION, Engine
+from .exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION, DEFAULT_TIER_UP, Engine
 from .exec.loop import cpu_exec
 from .exec.tb_hash import DEFAULT_LOG2_BUCKETS, CoreDictPolicy, TBHashPolicy
 from .log import DebugLog
@@ -103,6 +103,7 @@ class Emulator:
         plugin_manager: PluginManager | None = None,
         jump_cache: bool = True,
         max_cpus: int = 64,
+        tier_up: int = DEFAULT_TIER_UP,
     ) -> None:
         pm = plugin_manager or get_plugin_manager()
         target_cls = pm.get(TARGET, target)
@@ -119,6 +120,7 @@ class Emulator:
             self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
             region_size=region_size, jump_cache=jump_cache, max_cpus=max_cpus,
+            tier_up=tier_up,
         )  # fmt: skip
         self._engine: Engine | None = engine
         self._aspace = aspace

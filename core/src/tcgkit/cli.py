@@ -95,7 +95,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     result = run_program(args.program, args.args, target=args.target, host=args.host,
-                         tb_hash=args.tb_hash, debug=args.debug)  # fmt: skip
+                         tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up)  # fmt: skip
     if args.stats:
         stats = dict(result.stats, exit_code=result.exit_code, syscalls=result.syscalls,
                      seconds=round(result.seconds, 3))  # fmt: skip
@@ -117,6 +117,16 @@ def _debug_categories(text: str) -> str:
     except InvalidArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _whole_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -226,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--debug", default="", type=_debug_categories,
                    help="log categories, e.g. in_asm,op,out_asm")  # fmt: skip
     p.add_argument("--stats", action="store_true", help="print the engine's statistics")
+    p.add_argument("--tier-up", type=_whole_int, default=None, metavar="N",
+                   help="runs of a TB in the interpreter (tier 0) before it is compiled; "
+                        "0 compiles every TB at once (default: Emulator's tier_up)")  # fmt: skip
     p.set_defaults(func=_cmd_run)
 
     bench = sub.add_parser("bench", help="experiments").add_subparsers(

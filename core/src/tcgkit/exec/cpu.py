@@ -51,6 +51,11 @@ class CPU:
         self.skip_mem_hook_pc: int | None = None  # re-executing after a hook rewrote code
         self.region: Region | None = None  # code-buffer region this vCPU's context fills
         self.icount = 0  # guest instructions executed by completed TBs
+        # tier 0 (``tier0``): the TB being interpreted and its current instruction, and
+        # the last exception that left the interpreter with where it happened
+        self.interp_tb: TB | None = None
+        self.interp_insn = 0
+        self.interp_raised: tuple[BaseException, tuple[TB, int]] | None = None
         engine.host.attach(self)
 
     @property
@@ -98,15 +103,16 @@ class CPU:
 
     def sync_pc(self) -> None:
         """While a helper or hook runs inside a TB: store the current instruction's pc."""
-        where = self.engine.host.current_insn()
+        where = self.engine.current_insn(self)
         if where is not None:
             tb, index = where
             self.pc = tb.insn_pcs[index]
 
-    def lookup_tb_ptr(self) -> TB | None:
+    def lookup_tb_ptr(self, interpreted: bool = False) -> TB | None:
         """QEMU's helper_lookup_tb_ptr: after an indirect jump, the next TB straight from
         the jump cache, or None when the execution loop must decide (a miss, the
-        run's ``until``, a pending flush, hash-only lookups, or a one-off TB)."""
+        run's ``until``, a pending flush, hash-only lookups, a one-off TB, or a TB of
+        the other tier: compiled ones for the host, ``interpreted`` ones for tier 0)."""
         engine = self.engine
         pc = self.state[engine.target.pc_offset // SLOT]
         until = self.until
@@ -114,6 +120,8 @@ class CPU:
             return None
         tb = self.jmp_cache[jmp_cache_index(pc)]
         if tb is None or tb.pc != pc or tb.cflags != engine.cflags_base or not tb.valid:
+            return None
+        if (tb.program is not None) != interpreted:
             return None
         if until is not None and tb.pc < until < tb.pc + tb.size:
             return None

@@ -38,7 +38,7 @@ from ..tcg.region import CodeBuffer
 from .cpu import CPU
 from .exclusive import ExclusiveGate, RunState
 from .softmmu import PAGE_BITS, PAGE_SIZE
-from .tb import CF_PARALLEL, CF_SINGLE_STEP
+from .tb import CF_PARALLEL, CF_SINGLE_STEP, TB
 from .tb_hash import TBHashPolicy
 from .tb_maint import TBCache
 
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CODE_BUFFER = 64 << 20
 DEFAULT_REGION = 2 << 20
+#: runs of a TB in tier 0 (interpreted) before the host backend compiles it
+DEFAULT_TIER_UP = 4
 
 _FAULTS = {
     "read": (H.HOOK_MEM_READ_UNMAPPED, H.MEM_READ_UNMAPPED, H.HOOK_MEM_READ_PROT, H.MEM_READ_PROT),
@@ -75,6 +77,7 @@ class Engine:
         region_size: int = DEFAULT_REGION,
         max_cpus: int = 64,
         jump_cache: bool = True,
+        tier_up: int = DEFAULT_TIER_UP,
     ) -> None:
         if target.page_bits != PAGE_BITS:
             raise ValueError(f"target {target.name}: only {PAGE_SIZE}-byte pages are supported")
@@ -100,9 +103,15 @@ class Engine:
         self.tb_cache.hash_only = not jump_cache
         self.flush_pending = False
         self.cflags_base = 0  # CF_PARALLEL from the second vCPU on
+        if tier_up < 0:
+            raise ValueError(f"tier_up must be 0 (compile every TB at once) or more, not {tier_up}")
+        #: a TB runs interpreted (tier 0) this many times before it is compiled; 0:
+        #: every TB is compiled at once (``tier0``)
+        self.tier_up = tier_up
         self.cpu = self.add_cpu()
         self.time_translating = 0.0
         self.time_executing = 0.0
+        self.time_interpreting = 0.0  # within time_executing
 
     @property
     def emu(self) -> Any:
@@ -201,8 +210,8 @@ class Engine:
             return  # fmt: skip
         with self.tb_lock:
             hit = self.tb_cache.invalidate_range(start, end)
-        where = self.host.current_insn()  # this thread's TB and instruction, if in one
         me = cpu if cpu is not None else self.current_cpu()
+        where = self.current_insn(me)  # this thread's TB and instruction, if in one
         if where is not None and where[0] in hit and me is not None:
             me.current_tb_invalidated = True
             if cpu is not None and where[0].icount != 1:
@@ -214,6 +223,26 @@ class Engine:
                 cpu.skip_code_hook_pc = where[0].insn_pcs[where[1]]
                 cpu.cflags_next_tb = CF_SINGLE_STEP
                 raise CodeModified(resume_after=False)
+
+    # -- where guest code is -------------------------------------------------------------
+
+    def current_insn(self, cpu: CPU | None = None) -> tuple[TB, int] | None:
+        """While a helper, hook or slow path runs inside a TB on this thread (``cpu``:
+        its vCPU, when the caller knows it): that TB and the guest instruction index."""
+        if cpu is None:
+            cpu = self.current_cpu()
+        if cpu is not None and cpu.interp_tb is not None:
+            return cpu.interp_tb, cpu.interp_insn
+        return self.host.current_insn()
+
+    def locate(self, cpu: CPU, exc: BaseException) -> tuple[TB, int] | None:
+        """For an exception that left a TB ``cpu`` ran: the TB and guest instruction."""
+        raised = cpu.interp_raised
+        if raised is not None:
+            cpu.interp_raised = None
+            if raised[0] is exc:
+                return raised[1]
+        return self.host.locate(exc)
 
     # -- the memory API, for generated code's rare paths ------------------------------
 
@@ -344,6 +373,15 @@ class Engine:
         return {
             "tbs_translated": c["tbs_translated"],
             "insns_translated": c["insns_translated"],
+            # tier 0: TBs that started interpreted (their instructions), those compiled
+            # later (``tier_up``), and the time spent interpreting
+            "tier0": {
+                "tier_up": self.tier_up,
+                "tbs": c["tier0_tbs"],
+                "insns": c["tier0_insns"],
+                "compiled_when_hot": c["tier_ups"],
+                "time_interpreting": self.time_interpreting,
+            },
             "tbs_cached": len(tbs),
             "tbs_calling_helpers": sum(1 for tb in tbs if tb.helper_calls),
             "lookups": {

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
 from ..tcg.ops import EXIT_CHAIN_1
 from .cpu import jmp_cache_index
-from .tb import CF_COUNT_MASK, CF_NOCACHE, TB
+from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
 from .tb_hash import TBKey
+from .tier0 import execute as execute_tier0
 from .translate import CodeBufferFull, gen_code
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ MASK64 = 0xFFFFFFFFFFFFFFFF
 
 def _restore(engine: Engine, cpu: CPU, exc: BaseException) -> None:
     """Set the pc to the instruction that raised ``exc``; count the ones before it."""
-    where = engine.host.locate(exc)
+    where = engine.locate(cpu, exc)
     if where is None:
         return
     tb, index = where
@@ -54,13 +55,33 @@ def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
     key = TBKey(pc, cs_base, flags, cflags, pc >> engine.target.page_bits)
     tb = None if cflags & CF_NOCACHE else engine.tb_cache.lookup(cpu.jmp_cache, key)
     if tb is not None:
-        return tb
-    tb = gen_code(engine, cpu, pc, cs_base, flags, cflags)
+        if tb.program is None or tb.runs < engine.tier_up:
+            return tb
+        return _tier_up(engine, cpu, tb)
+    tb = gen_code(engine, cpu, pc, cs_base, flags, cflags, tier0=_interpretable(engine, cflags))
     with engine.tb_lock:
         tb = engine.tb_cache.insert(tb)  # another vCPU's copy if it was first
     if not cflags & CF_NOCACHE and not engine.tb_cache.hash_only:
         cpu.jmp_cache[jmp_cache_index(pc)] = tb
     return tb
+
+
+def _interpretable(engine: Engine, cflags: int) -> bool:
+    """Whether a new TB starts in tier 0: unless tiers are off or several vCPUs run
+    (their atomics and barriers must be the host's)."""
+    return engine.tier_up > 0 and not cflags & CF_PARALLEL
+
+
+def _tier_up(engine: Engine, cpu: CPU, old: TB) -> TB:
+    """``old`` (tier 0) turned hot: compile it and cache the compiled TB instead."""
+    tb = gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
+    with engine.tb_lock:
+        cached = engine.tb_cache.replace(old, tb)
+    if cached is None:  # its code changed meanwhile: translate it again
+        return _find_tb(engine, cpu, old.pc, old.cflags)
+    if not engine.tb_cache.hash_only:
+        cpu.jmp_cache[jmp_cache_index(cached.pc)] = cached
+    return cached
 
 
 def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, count: int) -> None:
@@ -125,7 +146,8 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                     tb = _find_tb(engine, cpu, pc, cflags)
                     if tb.pc < until < tb.pc + tb.size:
                         # the run ends inside this block: a one-off TB that stops at `until`
-                        tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags)
+                        tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags,
+                                      tier0=_interpretable(engine, cflags))
                 except CodeBufferFull:
                     engine.flush_pending = True
                     last = None
@@ -134,7 +156,14 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                     with engine.tb_lock:
                         tb_cache.link(last, last_exit, tb)
                 try:
-                    last, last_exit = host.execute(cpu, tb)
+                    if tb.program is not None:
+                        t1 = time.perf_counter()
+                        try:
+                            last, last_exit = execute_tier0(cpu, tb, engine.tier_up)
+                        finally:
+                            engine.time_interpreting += time.perf_counter() - t1
+                    else:
+                        last, last_exit = host.execute(cpu, tb)
                 except GuestInterrupt as e:
                     _restore(engine, cpu, e)
                     last = None

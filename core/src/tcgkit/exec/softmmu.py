@@ -164,7 +164,7 @@ class SoftTLB:
         engine.fire_mem_hooks(cpu, kind, access, addr, size, value, sync=False)
         if cpu.current_tb_invalidated:
             cpu.current_tb_invalidated = False
-            where = engine.host.current_insn()
+            where = engine.current_insn(cpu)
             if where is not None and where[0].icount != 1:
                 cpu.skip_code_hook_pc = cpu.skip_mem_hook_pc = cpu.pc
                 cpu.cflags_next_tb = CF_SINGLE_STEP

@@ -3,6 +3,9 @@
 Owns ``TB`` (what one translated block is: key, guest extent, instruction
 start addresses, host code handle, chaining state) and the ``cflags`` bits.
 
+A TB is in tier 0 (``program`` set: interpreted, ``tier0``) or compiled
+(``host`` set, by the host backend); only compiled TBs are chained.
+
 Chaining state: ``jmp_dest[slot]`` is the TB that goto_tb ``slot`` jumps to
 (None: it exits to the loop); ``jmp_incoming`` is the set of (TB, slot)
 pairs that jump here, so invalidating this TB can unlink them all.
@@ -39,6 +42,9 @@ class TB:
     region: int = -1
     helper_calls: int = 0  # helper calls left after optimization (visible in stats)
     valid: bool = True
+    #: tier 0: the interpreter's program (``tier0``), None once compiled by the host
+    program: Any = None
+    runs: int = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
     jmp_dest: list[TB | None] = field(default_factory=lambda: [None, None])
     jmp_incoming: set[tuple[TB, int]] = field(default_factory=set)
 

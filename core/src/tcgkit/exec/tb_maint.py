@@ -51,6 +51,9 @@ class TBCache:
             "chained": 0,
             "invalidated": 0,
             "flushes": 0,
+            "tier0_tbs": 0,
+            "tier0_insns": 0,
+            "tier_ups": 0,
         }
 
     # -- lookup ----------------------------------------------------------------
@@ -80,8 +83,12 @@ class TBCache:
 
     def insert(self, tb: TB) -> TB:
         """Enter a freshly translated TB; returns the TB that is cached afterwards."""
-        self.counts["tbs_translated"] += 1
-        self.counts["insns_translated"] += tb.icount
+        counts = self.counts
+        counts["tbs_translated"] += 1
+        counts["insns_translated"] += tb.icount
+        if tb.program is not None:
+            counts["tier0_tbs"] += 1
+            counts["tier0_insns"] += tb.icount
         if tb.cflags & CF_NOCACHE:
             return tb
         existing = self.policy.insert(tb.key, tb)
@@ -112,6 +119,8 @@ class TBCache:
             or dest.pc in self.no_link
             or dest.cflags & CF_NOCACHE
             or tb.cflags & CF_NOCACHE
+            or tb.program is not None
+            or dest.program is not None
         ):
             return
         self.engine.host.link(tb, slot, dest)
@@ -143,9 +152,24 @@ class TBCache:
 
     # -- invalidation ----------------------------------------------------------
 
+    def replace(self, old: TB, new: TB) -> TB | None:
+        """A tier-0 TB made hot: ``new`` (compiled, same key) takes ``old``'s place;
+        returns the TB cached afterwards, or None when ``old`` was invalidated
+        meanwhile (its code changed: ``new`` may be stale and is dropped)."""
+        if not old.valid:
+            new.valid = False
+            return None
+        self._drop(old)
+        self.counts["tier_ups"] += 1
+        return self.insert(new)
+
     def invalidate(self, tb: TB) -> None:
         if not tb.valid:
             return
+        self._drop(tb)
+        self.counts["invalidated"] += 1
+
+    def _drop(self, tb: TB) -> None:
         tb.valid = False
         self.policy.remove(tb.key, tb)
         for page in tb.pages:
@@ -164,7 +188,6 @@ class TBCache:
             if cpu.jmp_cache[i] is tb:
                 cpu.jmp_cache[i] = None
         self.engine.host.tb_invalidated(tb)
-        self.counts["invalidated"] += 1
 
     def invalidate_range(self, start: int, end: int) -> list[TB]:
         """Invalidate every TB whose code overlaps guest bytes [start, end)."""

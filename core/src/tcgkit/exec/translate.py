@@ -27,6 +27,7 @@ from ..tcg.liveness import liveness
 from ..tcg.optimize import optimize
 from ..tcg.types import I64, CallFlags
 from .tb import CF_COUNT_MASK, CF_PARALLEL, TB
+from .tier0 import prepare
 
 if TYPE_CHECKING:
     from ..tcg.region import Region
@@ -99,11 +100,28 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
     dc.extra["insn_pcs"] = tuple(insn_pcs)
 
 
-def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int) -> TB:
-    """Translate, optimize and compile the TB at ``pc`` (tb_gen_code). Runs without
-    the engine's ``tb_lock``: each vCPU translates with its own context into its own
-    region. Raises ``CodeBufferFull`` when no region is left (the caller flushes)."""
+def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int,
+             *, tier0: bool = False) -> TB:  # fmt: skip
+    """Translate the TB at ``pc`` (tb_gen_code): for tier 0 (``tier0``: the IR made
+    ready for the interpreter), or optimized and compiled by the host backend. Runs
+    without the engine's ``tb_lock``: each vCPU translates with its own context into
+    its own region. Raises ``CodeBufferFull`` when no region is left (the caller
+    flushes)."""
     t0 = time.perf_counter()
+    tb = _front_end(engine, cpu, pc, cs_base, flags, cflags)
+    ctx = cpu.ctx
+    if tier0:
+        tb.program = prepare(ctx.ops)
+        tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
+    else:
+        _compile(engine, cpu, tb)
+    engine.time_translating += time.perf_counter() - t0
+    return tb
+
+
+def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int,
+               cflags: int) -> TB:  # fmt: skip
+    """Guest code at ``pc`` into IR in ``cpu.ctx``; the TB it describes."""
     target = engine.target
     ctx = cpu.ctx
     max_insns = cflags & CF_COUNT_MASK or target.max_insns
@@ -125,6 +143,15 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
             f"0x{a:016x}:  {text}\n" for a, text in lines))  # fmt: skip
     if "op" in on:
         log.write(f"OP:\nIN: pc={pc:#x}\n{format_ops(ctx.ops)}\n")
+    return tb
+
+
+def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
+    """Optimize ``cpu.ctx``'s IR and have the host backend compile it for ``tb``."""
+    ctx = cpu.ctx
+    pc = tb.pc
+    log = engine.log
+    on = log.categories
     optimize(ctx)
     liveness(ctx)
     if "op_opt" in on:
@@ -134,8 +161,6 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n, pc))
     if "out_asm" in on:
         log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")
-    engine.time_translating += time.perf_counter() - t0
-    return tb
 
 
 def _alloc(engine: Engine, cpu: CPU, nbytes: int, pc: int) -> tuple[Region, int]:

@@ -99,6 +99,7 @@ def run_program(
     env: list[str] | None = None,
     stdout: BinaryIO | None = None,
     timeout: int = 0,
+    tier_up: int | None = None,
 ) -> RunResult:
     """Run a static Linux ELF program to completion.
 
@@ -113,7 +114,8 @@ def run_program(
         target = target_for_machine(pm, image.machine, str(path))
     else:
         check_target(pm, target, image, str(path))
-    with Emulator(target, host=host, tb_hash=tb_hash, debug=debug) as emu:
+    extra = {} if tier_up is None else {"tier_up": tier_up}
+    with Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra) as emu:
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout)
         proc.load(data, [str(path), *(args or [])], env or [], name=str(path))

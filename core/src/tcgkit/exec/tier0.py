@@ -1,0 +1,625 @@
+"""Tier 0: a TB runs by interpreting its IR until it turns hot.
+
+Owns ``prepare`` (a TB's IR, as the target emitted it, turned into a flat
+program of integers: one record per op, operands resolved once) and
+``run_tb`` (one execution of such a program on a vCPU). The policy that uses
+them (when a TB starts in tier 0, when it is compiled by the host backend)
+belongs to ``translate`` and ``loop``.
+
+Why: most guest code runs once or a few times (start-up code, error paths,
+initialisation), and compiling a TB costs as much as interpreting it a few
+dozen times. A TB starts here (decode to IR, ``prepare``: no optimizer,
+liveness, register allocation or host code); after ``Engine.tier_up`` runs
+it is translated again by the whole pipeline and replaces this one in the TB
+cache, as HotSpot's interpreter hands a method to its compiler.
+
+Invariants:
+
+* the interpreter gives every op the meaning ``tcgkit.tcg.semantics`` and
+  ``tcgkit.tcg.softfloat`` give it, like every host; guest memory goes
+  through the vCPU's software TLB (its fast path on a hit, the slow path
+  ``SoftTLB.load``/``store`` otherwise: hooks, faults, MMIO and writes to
+  code behave as from generated code);
+* globals are read from and written to the CPU state at each op (helpers
+  and hooks see every store at once); temps and constants live in the
+  program's register list, a fresh copy per execution;
+* a tier-0 TB is never chained and never entered from generated code: its
+  exits return to whoever called ``run_tb``; ``TB.program`` is set;
+* while it runs, ``cpu.interp_tb``/``cpu.interp_insn`` say which TB and guest
+  instruction it is at (``Engine.current_insn``); an exception leaving it is
+  recorded with that place on ``cpu.interp_raised`` (``Engine.locate``);
+* only TBs of one vCPU run here: TBs with ``CF_PARALLEL`` (several vCPUs,
+  whose atomics and barriers must be the host's) are always compiled.
+
+Program form: ``code`` is a list of ints; a record is its kind (``K_*``)
+followed by that kind's fields. An operand ``o`` names ``regs[o]`` when
+``o >= 0`` and the CPU state's slot ``~o`` otherwise (a global).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableSequence
+from typing import TYPE_CHECKING, Any, Final
+
+from ..tcg.ir import Op, Temp, TempKind
+from ..tcg.ops import EXIT_LOOKUP
+from ..tcg.semantics import evaluate_op
+from .atomic import cmpxchg
+
+if TYPE_CHECKING:
+    from .cpu import CPU
+    from .tb import TB
+
+M64: Final = 0xFFFFFFFFFFFFFFFF
+PAGE_MASK: Final = ~0xFFF & 0xFFFFFFFFFFFFFFFF
+TLB_INDEX: Final = 255  # softmmu.TLB_SIZE - 1
+
+# record kinds and their fields (o: operand, m: mask of the width, s: sign bit)
+K_INSN: Final = 0  # index                       a guest instruction starts
+K_MOV: Final = 1  # out, a
+K_ADD: Final = 2  # out, a, b, m
+K_SUB: Final = 3  # out, a, b, m
+K_AND: Final = 4  # out, a, b
+K_OR: Final = 5  # out, a, b
+K_XOR: Final = 6  # out, a, b
+K_SHL: Final = 7  # out, a, b, m, w
+K_SHR: Final = 8  # out, a, b, w
+K_SAR: Final = 9  # out, a, b, m, w
+K_MUL: Final = 10  # out, a, b, m
+K_NOT: Final = 11  # out, a, m
+K_NEG: Final = 12  # out, a, m
+K_ANDC: Final = 13  # out, a, b, m
+K_ZEXT: Final = 14  # out, a, mask               ext*u, extu_i32_i64, extrl_i64_i32
+K_SEXT: Final = 15  # out, a, sign bit, m       ext*s, ext_i32_i64
+K_EXTRACT: Final = 16  # out, a, pos, field mask
+K_SEXTRACT: Final = 17  # out, a, pos, field sign bit, m
+K_DEPOSIT: Final = 18  # out, a, b, pos, field mask (unshifted)
+K_SETCOND: Final = 19  # out, a, b, cond, s, value if true (1, or m for negsetcond)
+K_MOVCOND: Final = 20  # out, c1, c2, v1, v2, cond, s
+K_BRCOND: Final = 21  # a, b, cond, s, code position
+K_BR: Final = 22  # code position
+K_EXIT: Final = 23  # exit value
+K_LD: Final = 24  # out, addr, memop, size, key add, key mask, sign bit (0: unsigned), big
+K_ST: Final = 25  # value, addr, memop, size, key add, key mask, big
+K_ENV_LD: Final = 26  # out, offset, size, sign bit (0: unsigned)
+K_ENV_ST: Final = 27  # value, offset, size
+K_CALL: Final = 28  # index into Program.calls
+K_OTHER: Final = 29  # index into Program.others: any other value op, by its semantics
+K_CMPXCHG: Final = 30  # out, addr, expected, new, log2
+K_ROTL: Final = 31  # out, a, b, m, w
+K_EXTRH: Final = 32  # out, a                     extrh_i64_i32
+
+_SIMPLE: Final = {"add": K_ADD, "sub": K_SUB, "mul": K_MUL, "andc": K_ANDC}
+_LOGIC: Final = {"and": K_AND, "or": K_OR, "xor": K_XOR}
+_SHIFTS: Final = {"shl": K_SHL, "sar": K_SAR, "rotl": K_ROTL}
+_ZEXT: Final = {"ext8u": 0xFF, "ext16u": 0xFFFF, "ext32u": 0xFFFFFFFF,
+                "extu_i32_i64": 0xFFFFFFFF, "extrl_i64_i32": 0xFFFFFFFF}  # fmt: skip
+_SEXT: Final = {"ext8s": 8, "ext16s": 16, "ext32s": 32, "ext_i32_i64": 32}
+_ENV: Final = {"ld8u": (1, False), "ld8s": (1, True), "ld16u": (2, False),
+               "ld16s": (2, True), "ld32u": (4, False), "ld32s": (4, True),
+               "st8": (1, False), "st16": (2, False), "st32": (4, False)}  # fmt: skip
+MO_SIZE: Final = 3
+MO_SIGN: Final = 4
+MO_BE: Final = 8
+MO_ALIGN: Final = 16
+
+
+class Program:
+    """One TB's IR in the interpreter's form (see the module docstring)."""
+
+    __slots__ = ("calls", "code", "init", "others")
+
+    def __init__(self, code: list[int], init: list[int], calls: list[Any],
+                 others: list[Any]) -> None:  # fmt: skip
+        self.code = code
+        self.init = init  # the register list an execution starts from (constants set)
+        #: (function, input operands, output operand or None, mask of the output)
+        self.calls = calls
+        #: (name, base, width, input operands, output operands, constants)
+        self.others = others
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.code: list[int] = []
+        self.init: list[int] = []
+        self.slots: dict[int, int] = {}  # id of a temp or constant -> register
+        self.labels: dict[int, int] = {}  # id of a label -> code position
+        self.fixups: list[tuple[int, int]] = []  # (code index, id of its label)
+        self.calls: list[Any] = []
+        self.others: list[Any] = []
+
+    def operand(self, t: Temp) -> int:
+        kind = t.kind
+        if kind is TempKind.GLOBAL:
+            if t.type.value == 32:
+                # an i32 global: its slot's upper half is not part of the value
+                r = self.reg(t, 0)
+                self.code += [K_ZEXT, r, ~(t.offset >> 3), 0xFFFFFFFF]
+                return r
+            return ~(t.offset >> 3)
+        return self.reg(t, t.value if kind is TempKind.CONST else 0)
+
+    def out(self, t: Temp) -> int:
+        if t.kind is TempKind.GLOBAL:
+            return ~(t.offset >> 3)
+        return self.reg(t, 0)
+
+    def reg(self, t: Temp, value: int) -> int:
+        key = id(t)
+        r = self.slots.get(key)
+        if r is None:
+            r = self.slots[key] = len(self.init)
+            self.init.append(value)
+        return r
+
+    def fresh(self, value: int) -> int:
+        """A register of its own holding ``value`` (a movi's)."""
+        self.init.append(value)
+        return len(self.init) - 1
+
+    def label(self, lab: Any) -> int:
+        """A placeholder for ``lab``'s code position (filled in at the end)."""
+        self.fixups.append((len(self.code), id(lab)))
+        return -1
+
+
+def prepare(ops: list[Op]) -> Program:
+    """The interpreter's program for one TB's ops (as emitted: unoptimized is fine)."""
+    b = _Builder()
+    code = b.code
+    insn = -1
+    for op in ops:
+        d = op.defn
+        opc = op.opc
+        base = d.base
+        args = op.args
+        n_out = op.n_out
+        if opc == "insn_start":
+            insn += 1
+            code += [K_INSN, insn]
+            continue
+        if opc == "set_label":
+            b.labels[id(args[0])] = len(code)
+            continue
+        if opc in ("goto_tb", "mb"):
+            continue  # the exit_tb that follows returns the slot; one vCPU: no fence
+        if opc == "exit_tb":
+            code += [K_EXIT, args[0]]
+            continue
+        if opc == "goto_ptr":
+            code += [K_EXIT, EXIT_LOOKUP]
+            continue
+        if opc == "br":
+            code.append(K_BR)
+            code.append(b.label(args[0]))
+            continue
+        if opc == "call":
+            helper = args[-1]
+            ins = tuple(b.operand(t) for t in args[n_out : n_out + op.n_in])
+            out = b.out(args[0]) if n_out else None
+            mask = 0xFFFFFFFF if n_out and args[0].type.value == 32 else M64
+            code += [K_CALL, len(b.calls)]
+            b.calls.append((helper.func, ins, out, mask))
+            continue
+        w = d.width
+        m = (1 << w) - 1
+        s = 1 << (w - 1)
+        if base == "brcond":
+            a, c = b.operand(args[0]), b.operand(args[1])
+            code += [K_BRCOND, a, c, int(args[2]), s]
+            code.append(b.label(args[3]))
+            continue
+        if base in ("qemu_ld", "qemu_st"):
+            memop = int(args[n_out + op.n_in])
+            size = 1 << (memop & MO_SIZE)
+            if memop & MO_ALIGN:
+                add, kmask = 0, PAGE_MASK | (size - 1)
+            else:
+                add, kmask = size - 1, PAGE_MASK
+            big = 1 if memop & MO_BE else 0
+            if base == "qemu_ld":
+                addr = b.operand(args[1])
+                sign = 1 << (8 * size - 1) if memop & MO_SIGN else 0
+                code += [K_LD, b.out(args[0]), addr, memop, size, add, kmask, sign, big]
+            else:
+                v, addr = b.operand(args[0]), b.operand(args[1])
+                code += [K_ST, v, addr, memop, size, add, kmask, big]
+            continue
+        if base == "atomic_cmpxchg":
+            ins3 = [b.operand(t) for t in args[1:4]]
+            code += [K_CMPXCHG, b.out(args[0]), *ins3, int(args[4]) & MO_SIZE]
+            continue
+        if base in _ENV or base in ("ld", "st"):
+            size, signed = _ENV.get(base, (w // 8, False))
+            off = int(args[n_out + op.n_in])
+            if base.startswith("ld"):
+                sign = 1 << (8 * size - 1) if signed else 0
+                code += [K_ENV_LD, b.out(args[0]), off, size, sign]
+            else:
+                code += [K_ENV_ST, b.operand(args[0]), off, size]
+            continue
+        ins = [b.operand(t) for t in args[n_out : n_out + op.n_in]]
+        consts = args[n_out + op.n_in :]
+        kind = _SIMPLE.get(base)
+        if kind is not None and n_out == 1:
+            code += [kind, b.out(args[0]), ins[0], ins[1], m]
+            continue
+        kind = _LOGIC.get(base)
+        if kind is not None:
+            code += [kind, b.out(args[0]), ins[0], ins[1]]
+            continue
+        kind = _SHIFTS.get(base)
+        if kind is not None:
+            code += [kind, b.out(args[0]), ins[0], ins[1], m, w]
+            continue
+        if base == "mov":
+            code += [K_MOV, b.out(args[0]), ins[0]]
+            continue
+        if base == "movi":
+            code += [K_MOV, b.out(args[0]), b.fresh(int(consts[0]) & m)]
+            continue
+        if base == "shr":
+            code += [K_SHR, b.out(args[0]), ins[0], ins[1], w]
+            continue
+        if base == "not":
+            code += [K_NOT, b.out(args[0]), ins[0], m]
+            continue
+        if base == "neg":
+            code += [K_NEG, b.out(args[0]), ins[0], m]
+            continue
+        zmask = _ZEXT.get(base)
+        if zmask is not None:
+            code += [K_ZEXT, b.out(args[0]), ins[0], zmask & m]
+            continue
+        bits = _SEXT.get(base)
+        if bits is not None:
+            code += [K_SEXT, b.out(args[0]), ins[0], 1 << (bits - 1), m]
+            continue
+        if base == "extrh_i64_i32":
+            code += [K_EXTRH, b.out(args[0]), ins[0]]
+            continue
+        if base == "extract":
+            pos, n = int(consts[0]), int(consts[1])
+            code += [K_EXTRACT, b.out(args[0]), ins[0], pos, (1 << n) - 1]
+            continue
+        if base == "sextract":
+            pos, n = int(consts[0]), int(consts[1])
+            code += [K_SEXTRACT, b.out(args[0]), ins[0], pos, 1 << (n - 1), m]
+            continue
+        if base == "deposit":
+            pos, n = int(consts[0]), int(consts[1])
+            code += [K_DEPOSIT, b.out(args[0]), ins[0], ins[1], pos, (1 << n) - 1]
+            continue
+        if base in ("setcond", "negsetcond"):
+            true = 1 if base == "setcond" else m
+            code += [K_SETCOND, b.out(args[0]), ins[0], ins[1], int(consts[0]), s, true]
+            continue
+        if base == "movcond":
+            code += [K_MOVCOND, b.out(args[0]), *ins, int(consts[0]), s]
+            continue
+        outs = [b.out(t) for t in args[:n_out]]
+        code += [K_OTHER, len(b.others)]
+        b.others.append((opc, base, w, ins, outs, tuple(int(c) for c in consts)))
+    for at, key in b.fixups:
+        code[at] = b.labels[key]
+    return Program(code, b.init, b.calls, b.others)
+
+
+def _holds(cond: int, a: int, b: int, s: int) -> bool:
+    """``a cond b`` for values of the width whose sign bit is ``s`` (``Cond`` numbers)."""
+    if cond == 2:
+        return a == b
+    if cond == 3:
+        return a != b
+    if cond >= 8:
+        if cond == 8:
+            return a < b
+        if cond == 9:
+            return a >= b
+        if cond == 10:
+            return a <= b
+        if cond == 11:
+            return a > b
+        if cond == 12:
+            return a & b == 0
+        return a & b != 0
+    if cond >= 4:
+        a ^= s
+        b ^= s
+        if cond == 4:
+            return a < b
+        if cond == 5:
+            return a >= b
+        if cond == 6:
+            return a <= b
+        return a > b
+    return cond == 1
+
+
+def execute(cpu: CPU, tb: TB, tier_up: int) -> tuple[TB, int]:
+    """Run tier-0 TBs from ``tb`` on, as long as the next one is a tier-0 TB the jump
+    cache holds that has run fewer than ``tier_up`` times; then return the last TB
+    run and its exit value to the loop (as ``HostBackend.execute`` does)."""
+    icount = 0
+    try:
+        while True:
+            tb.runs += 1
+            cpu.interp_tb = tb
+            cpu.interp_insn = 0
+            try:
+                exit_ = run_tb(cpu, tb.program)
+            except BaseException as e:
+                cpu.interp_raised = (e, (tb, cpu.interp_insn))
+                raise
+            icount += tb.icount
+            if exit_ > EXIT_LOOKUP or cpu.exit_request:
+                return tb, exit_
+            nxt = cpu.lookup_tb_ptr(True)
+            if nxt is None or nxt.runs >= tier_up:
+                return tb, exit_
+            tb = nxt
+    finally:
+        cpu.interp_tb = None
+        cpu.icount += icount
+
+
+def run_tb(cpu: CPU, prog: Program) -> int:
+    """Execute ``prog`` once on ``cpu``; the exit value. Sets ``cpu.interp_insn`` as
+    instructions start (the caller sets ``cpu.interp_tb``)."""
+    code = prog.code
+    r = prog.init.copy()
+    st: MutableSequence[int] = cpu.state
+    entries: list[Any] = cpu.tlb.entries
+    i = 0
+    while True:
+        k = code[i]
+        if k == K_INSN:
+            cpu.interp_insn = code[i + 1]
+            i += 2
+        elif k == K_MOV:
+            o = code[i + 2]
+            v = r[o] if o >= 0 else st[~o]
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 3
+        elif k <= K_ANDC:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            if k == K_NOT or k == K_NEG:
+                v = a ^ code[i + 3] if k == K_NOT else -a & code[i + 3]
+                n = 4
+            else:
+                o = code[i + 3]
+                c = r[o] if o >= 0 else st[~o]
+                if k == K_ADD:
+                    v = (a + c) & code[i + 4]
+                    n = 5
+                elif k == K_AND:
+                    v = a & c
+                    n = 4
+                elif k == K_SUB:
+                    v = (a - c) & code[i + 4]
+                    n = 5
+                elif k == K_OR:
+                    v = a | c
+                    n = 4
+                elif k == K_XOR:
+                    v = a ^ c
+                    n = 4
+                elif k == K_SHL:
+                    v = (a << (c % code[i + 5])) & code[i + 4]
+                    n = 6
+                elif k == K_SHR:
+                    v = a >> (c % code[i + 4])
+                    n = 5
+                elif k == K_SAR:
+                    w = code[i + 5]
+                    sb = 1 << (w - 1)
+                    v = (((a ^ sb) - sb) >> (c % w)) & code[i + 4]
+                    n = 6
+                elif k == K_MUL:
+                    v = (a * c) & code[i + 4]
+                    n = 5
+                else:  # K_ANDC
+                    v = a & (c ^ code[i + 4])
+                    n = 5
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += n
+        elif k <= K_SEXTRACT:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            if k == K_ZEXT:
+                v = a & code[i + 3]
+                n = 4
+            elif k == K_SEXT:
+                sb = code[i + 3]
+                v = ((a & (2 * sb - 1)) ^ sb) - sb & code[i + 4]
+                n = 5
+            elif k == K_EXTRACT:
+                v = (a >> code[i + 3]) & code[i + 4]
+                n = 5
+            else:  # K_SEXTRACT
+                sb = code[i + 4]
+                v = (((a >> code[i + 3]) & (2 * sb - 1)) ^ sb) - sb & code[i + 5]
+                n = 6
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += n
+        elif k == K_LD:
+            o = code[i + 2]
+            addr = r[o] if o >= 0 else st[~o]
+            size = code[i + 4]
+            e = entries[(addr >> 12) & TLB_INDEX]
+            if e[0] == (addr + code[i + 5]) & code[i + 6]:
+                off = addr - e[3]
+                v = int.from_bytes(e[2][off : off + size], "big" if code[i + 8] else "little")
+                sb = code[i + 7]
+                if sb:
+                    v = ((v ^ sb) - sb) & M64
+            else:
+                v = cpu.tlb.load(addr, code[i + 3]) & M64
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 9
+        elif k == K_ST:
+            o = code[i + 1]
+            v = r[o] if o >= 0 else st[~o]
+            o = code[i + 2]
+            addr = r[o] if o >= 0 else st[~o]
+            size = code[i + 4]
+            e = entries[(addr >> 12) & TLB_INDEX]
+            if e[1] == (addr + code[i + 5]) & code[i + 6]:
+                off = addr - e[3]
+                v &= (1 << (8 * size)) - 1
+                e[2][off : off + size] = v.to_bytes(size, "big" if code[i + 7] else "little")
+            else:
+                cpu.tlb.store(addr, v, code[i + 3])
+            i += 8
+        elif k == K_BRCOND:
+            o = code[i + 1]
+            a = r[o] if o >= 0 else st[~o]
+            o = code[i + 2]
+            c = r[o] if o >= 0 else st[~o]
+            if _holds(code[i + 3], a, c, code[i + 4]):
+                i = code[i + 5]
+            else:
+                i += 6
+        elif k == K_BR:
+            i = code[i + 1]
+        elif k == K_EXIT:
+            return code[i + 1]
+        elif k == K_SETCOND:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            o = code[i + 3]
+            c = r[o] if o >= 0 else st[~o]
+            v = code[i + 6] if _holds(code[i + 4], a, c, code[i + 5]) else 0
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 7
+        elif k == K_MOVCOND:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            o = code[i + 3]
+            c = r[o] if o >= 0 else st[~o]
+            o = code[i + 4] if _holds(code[i + 6], a, c, code[i + 7]) else code[i + 5]
+            v = r[o] if o >= 0 else st[~o]
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 8
+        elif k == K_DEPOSIT:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            o = code[i + 3]
+            c = r[o] if o >= 0 else st[~o]
+            pos = code[i + 4]
+            field = code[i + 5] << pos
+            v = (a & ~field) | ((c << pos) & field)
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 6
+        elif k == K_ENV_LD:
+            off = code[i + 2]
+            size = code[i + 3]
+            if size == 8 and not off & 7:
+                v = st[off >> 3]
+            else:
+                v = cpu.read_state(off, size)
+                sb = code[i + 4]
+                if sb:
+                    v = ((v ^ sb) - sb) & M64
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 5
+        elif k == K_ENV_ST:
+            o = code[i + 1]
+            v = r[o] if o >= 0 else st[~o]
+            off = code[i + 2]
+            size = code[i + 3]
+            if size == 8 and not off & 7:
+                st[off >> 3] = v
+            else:
+                cpu.write_state(off, size, v)
+            i += 4
+        elif k == K_CALL:
+            fn, ins, out, mask = prog.calls[code[i + 1]]
+            res = fn(cpu, *[r[o] if o >= 0 else st[~o] for o in ins])
+            if out is not None:
+                v = int(res) & mask
+                if out >= 0:
+                    r[out] = v
+                else:
+                    st[~out] = v
+            i += 2
+        elif k == K_ROTL:
+            o = code[i + 2]
+            a = r[o] if o >= 0 else st[~o]
+            o = code[i + 3]
+            w = code[i + 5]
+            c = (r[o] if o >= 0 else st[~o]) % w
+            v = ((a << c) | (a >> ((w - c) % w))) & code[i + 4]
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 6
+        elif k == K_EXTRH:
+            o = code[i + 2]
+            v = (r[o] if o >= 0 else st[~o]) >> 32
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 3
+        elif k == K_CMPXCHG:
+            o = code[i + 2]
+            addr = r[o] if o >= 0 else st[~o]
+            o = code[i + 3]
+            exp = r[o] if o >= 0 else st[~o]
+            o = code[i + 4]
+            new = r[o] if o >= 0 else st[~o]
+            v = cmpxchg(cpu, addr, exp, new, code[i + 5])
+            o = code[i + 1]
+            if o >= 0:
+                r[o] = v
+            else:
+                st[~o] = v
+            i += 6
+        else:  # K_OTHER
+            opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
+            vals = tuple([r[o] if o >= 0 else st[~o] for o in ins])
+            results = evaluate_op(opc, base, w, vals, consts)
+            for o, v in zip(outs, results):
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+            i += 2
