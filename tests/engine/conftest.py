@@ -20,12 +20,23 @@ def host(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+#: how TBs run: compiled by the host at once, or interpreted (tier 0) for good
+TIERS = {"compiled": 0, "interpreted": 1 << 30}
+
+
+@pytest.fixture(params=sorted(TIERS))
+def tier(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def make(host: str) -> Iterator[Callable[..., Emulator]]:
-    """``make(source, **emulator_kwargs)``: see ``tcgkit_target_toy.testing.build``."""
+def make(host: str, tier: str) -> Iterator[Callable[..., Emulator]]:
+    """``make(source, **emulator_kwargs)``: see ``tcgkit_target_toy.testing.build``;
+    ``tier_up`` as the ``tier`` fixture says unless given."""
     made: list[Emulator] = []
 
     def make_one(source: str = "", **kwargs: object) -> Emulator:
+        kwargs.setdefault("tier_up", TIERS[tier])
         emu = build(source, host=host, **kwargs)
         made.append(emu)
         return emu

@@ -108,11 +108,12 @@ class CPU:
             tb, index = where
             self.pc = tb.insn_pcs[index]
 
-    def lookup_tb_ptr(self, interpreted: bool = False) -> TB | None:
+    def lookup_tb_ptr(self, interpreted: bool | None = False) -> TB | None:
         """QEMU's helper_lookup_tb_ptr: after an indirect jump, the next TB straight from
         the jump cache, or None when the execution loop must decide (a miss, the
         run's ``until``, a pending flush, hash-only lookups, a one-off TB, or a TB of
-        the other tier: compiled ones for the host, ``interpreted`` ones for tier 0)."""
+        the other tier: compiled ones for the host, ``interpreted`` ones for tier 0, either
+        when ``interpreted`` is None)."""
         engine = self.engine
         pc = self.state[engine.target.pc_offset // SLOT]
         until = self.until
@@ -121,7 +122,7 @@ class CPU:
         tb = self.jmp_cache[jmp_cache_index(pc)]
         if tb is None or tb.pc != pc or tb.cflags != engine.cflags_base or not tb.valid:
             return None
-        if (tb.program is not None) != interpreted:
+        if interpreted is not None and (tb.program is not None) != interpreted:
             return None
         if until is not None and tb.pc < until < tb.pc + tb.size:
             return None

@@ -108,6 +108,8 @@ class Engine:
         #: a TB runs interpreted (tier 0) this many times before it is compiled; 0:
         #: every TB is compiled at once (``tier0``)
         self.tier_up = tier_up
+        if self.log.categories & {"op_opt", "out_asm"}:
+            self.tier_up = 0  # the log asks for every TB's optimized IR and host code
         self.cpu = self.add_cpu()
         self.time_translating = 0.0
         self.time_executing = 0.0

@@ -196,11 +196,11 @@ def prepare(ops: list[Op]) -> Program:
             continue
         if opc == "call":
             helper = args[-1]
-            ins = tuple(b.operand(t) for t in args[n_out : n_out + op.n_in])
+            call_ins = tuple(b.operand(t) for t in args[n_out : n_out + op.n_in])
             out = b.out(args[0]) if n_out else None
             mask = 0xFFFFFFFF if n_out and args[0].type.value == 32 else M64
             code += [K_CALL, len(b.calls)]
-            b.calls.append((helper.func, ins, out, mask))
+            b.calls.append((helper.func, call_ins, out, mask))
             continue
         w = d.width
         m = (1 << w) - 1
@@ -239,7 +239,7 @@ def prepare(ops: list[Op]) -> Program:
             else:
                 code += [K_ENV_ST, b.operand(args[0]), off, size]
             continue
-        ins = [b.operand(t) for t in args[n_out : n_out + op.n_in]]
+        ins: list[int] = [b.operand(t) for t in args[n_out : n_out + op.n_in]]
         consts = args[n_out + op.n_in :]
         kind = _SIMPLE.get(base)
         if kind is not None and n_out == 1:

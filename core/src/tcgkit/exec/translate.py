@@ -111,8 +111,12 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     tb = _front_end(engine, cpu, pc, cs_base, flags, cflags)
     ctx = cpu.ctx
     if tier0:
-        tb.program = prepare(ctx.ops)
+        prog = tb.program = prepare(ctx.ops)
         tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
+        # the program takes code-buffer space as host code would (8 bytes a field), so
+        # that interpreted code is bounded and flushed as compiled code is
+        region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), pc)
+        tb.region = region.index
     else:
         _compile(engine, cpu, tb)
     engine.time_translating += time.perf_counter() - t0
