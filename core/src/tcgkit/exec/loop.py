@@ -30,7 +30,7 @@ from .cpu import jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
 from .tb_hash import TBKey
 from .tier0 import execute as execute_tier0
-from .translate import CodeBufferFull, gen_code
+from .translate import CodeBufferFull, compile_hot, gen_code
 
 if TYPE_CHECKING:
     from .cpu import CPU
@@ -74,7 +74,7 @@ def _interpretable(engine: Engine, cflags: int) -> bool:
 
 def _tier_up(engine: Engine, cpu: CPU, old: TB) -> TB:
     """``old`` (tier 0) turned hot: compile it and cache the compiled TB instead."""
-    tb = gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
+    tb = compile_hot(engine, cpu, old)
     with engine.tb_lock:
         cached = engine.tb_cache.replace(old, tb)
     if cached is None:  # its code changed meanwhile: translate it again

@@ -45,6 +45,7 @@ class TB:
     #: tier 0: the interpreter's program (``tier0``), None once compiled by the host
     program: Any = None
     runs: int = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
+    ir: Any = None  # tier 0: its IR while kept (``TBCache.keep_ir``), compiled from there
     jmp_dest: list[TB | None] = field(default_factory=lambda: [None, None])
     jmp_incoming: set[tuple[TB, int]] = field(default_factory=set)
 

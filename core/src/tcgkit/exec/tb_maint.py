@@ -23,7 +23,8 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from .cpu import jmp_cache_index
 from .tb import CF_NOCACHE, TB
@@ -33,10 +34,16 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 
+#: tier-0 TBs that keep their IR (the newest ones), so that compiling one that turns
+#: hot soon does not decode its guest code again
+IR_KEPT = 1024
+
+
 class TBCache:
     def __init__(self, engine: Engine, policy: TBHashPolicy) -> None:
         self.engine = engine
         self.policy = policy
+        self._with_ir: deque[TB] = deque()
         self.page_tbs: dict[int, set[TB]] = {}
         self.no_link: dict[int, int] = {}  # `until` of running vCPUs -> how many
         #: the qht study's mode: no jump cache and no chaining, so that every TB
@@ -152,6 +159,14 @@ class TBCache:
 
     # -- invalidation ----------------------------------------------------------
 
+    def keep_ir(self, tb: TB, ir: Any) -> None:
+        """Keep ``ir`` on the tier-0 ``tb`` while it is among the ``IR_KEPT`` newest."""
+        tb.ir = ir
+        kept = self._with_ir
+        kept.append(tb)
+        if len(kept) > IR_KEPT:
+            kept.popleft().ir = None
+
     def replace(self, old: TB, new: TB) -> TB | None:
         """A tier-0 TB made hot: ``new`` (compiled, same key) takes ``old``'s place;
         returns the TB cached afterwards, or None when ``old`` was invalidated
@@ -208,6 +223,9 @@ class TBCache:
             tb.jmp_incoming.clear()
         self.policy.reset()
         self.page_tbs.clear()
+        for tb in self._with_ir:
+            tb.ir = None
+        self._with_ir.clear()
         for cpu in self.engine.cpus:
             cpu.flush_jmp_cache()
             cpu.tlb.flush()

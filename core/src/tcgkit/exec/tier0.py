@@ -42,7 +42,7 @@ from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ..tcg.ir import Op, Temp, TempKind
-from ..tcg.ops import EXIT_LOOKUP
+from ..tcg.ops import EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from .atomic import cmpxchg
 
@@ -119,191 +119,230 @@ class Program:
         self.others = others
 
 
+_CONST: Final = TempKind.CONST
+_GLOBAL: Final = TempKind.GLOBAL
+
+# how ``prepare`` writes each opcode (the first field of its ``_PLAN`` entry)
+P_INSN: Final = 0
+P_LABEL: Final = 1
+P_NOTHING: Final = 2  # goto_tb (the exit_tb after it returns the slot), mb (one vCPU)
+P_EXIT: Final = 3
+P_GOTO_PTR: Final = 4
+P_BR: Final = 5
+P_CALL: Final = 6
+P_BRCOND: Final = 7
+P_QEMU_LD: Final = 8
+P_QEMU_ST: Final = 9
+P_CMPXCHG: Final = 10
+P_ENV_LD: Final = 11
+P_ENV_ST: Final = 12
+P_BINARY_M: Final = 13  # K, out, a, b, m
+P_BINARY: Final = 14  # K, out, a, b
+P_SHIFT: Final = 15  # K, out, a, b, m, w
+P_SHR: Final = 16
+P_UNARY: Final = 17  # K, out, a, aux (a mask)
+P_MOV: Final = 18
+P_MOVI: Final = 19
+P_SEXT: Final = 20  # aux: the sign bit
+P_EXTRH: Final = 21
+P_EXTRACT: Final = 22
+P_SEXTRACT: Final = 23
+P_DEPOSIT: Final = 24
+P_SETCOND: Final = 25  # aux: the value when true
+P_MOVCOND: Final = 26
+P_OTHER: Final = 27
+
+
+def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
+    """(P_*, K_*, mask, width, sign bit, aux) for one opcode."""
+    m = (1 << w) - 1
+    s = 1 << (w - 1)
+    fixed = {"insn_start": P_INSN, "set_label": P_LABEL, "goto_tb": P_NOTHING,
+             "mb": P_NOTHING, "exit_tb": P_EXIT, "goto_ptr": P_GOTO_PTR, "br": P_BR,
+             "call": P_CALL, "brcond": P_BRCOND, "qemu_ld": P_QEMU_LD,
+             "qemu_st": P_QEMU_ST, "atomic_cmpxchg": P_CMPXCHG, "mov": P_MOV,
+             "movi": P_MOVI, "shr": P_SHR, "extrh_i64_i32": P_EXTRH,
+             "extract": P_EXTRACT, "sextract": P_SEXTRACT,
+             "deposit": P_DEPOSIT, "movcond": P_MOVCOND}  # fmt: skip
+    if base in fixed:
+        return fixed[base], 0, m, w, s, 0
+    if base in _ENV or base in ("ld", "st"):
+        return (P_ENV_LD if base.startswith("ld") else P_ENV_ST), 0, m, w, s, 0
+    if base in _SIMPLE:
+        return P_BINARY_M, _SIMPLE[base], m, w, s, 0
+    if base in _LOGIC:
+        return P_BINARY, _LOGIC[base], m, w, s, 0
+    if base in _SHIFTS:
+        return P_SHIFT, _SHIFTS[base], m, w, s, 0
+    if base in ("not", "neg"):
+        return P_UNARY, K_NOT if base == "not" else K_NEG, m, w, s, m
+    if base in _ZEXT:
+        return P_UNARY, K_ZEXT, m, w, s, _ZEXT[base] & m
+    if base in _SEXT:
+        return P_SEXT, K_SEXT, m, w, s, 1 << (_SEXT[base] - 1)
+    if base in ("setcond", "negsetcond"):
+        return P_SETCOND, K_SETCOND, m, w, s, 1 if base == "setcond" else m
+    return P_OTHER, K_OTHER, m, w, s, 0
+
+
+_PLAN: Final = {d.name: _plan(d.name, d.base, d.width) for d in OPS.values()}
+
+
 class _Builder:
-    def __init__(self) -> None:
+    """Registers for a TB's temps (``index - nglobals``, first) and its constants."""
+
+    def __init__(self, nglobals: int, ntemps: int) -> None:
+        self.nglobals = nglobals
         self.code: list[int] = []
-        self.init: list[int] = []
-        self.slots: dict[int, int] = {}  # id of a temp or constant -> register
-        self.labels: dict[int, int] = {}  # id of a label -> code position
-        self.fixups: list[tuple[int, int]] = []  # (code index, id of its label)
-        self.calls: list[Any] = []
-        self.others: list[Any] = []
+        self.init: list[int] = [0] * ntemps
+        self.consts: dict[int, int] = {}  # id of a constant temp -> register
 
     def operand(self, t: Temp) -> int:
         kind = t.kind
-        if kind is TempKind.GLOBAL:
+        if kind is _CONST:
+            key = id(t)
+            r = self.consts.get(key)
+            if r is None:
+                r = self.consts[key] = len(self.init)
+                self.init.append(t.value)
+            return r
+        if kind is _GLOBAL:
             if t.type.value == 32:
                 # an i32 global: its slot's upper half is not part of the value
-                r = self.reg(t, 0)
+                r = len(self.init)
+                self.init.append(0)
                 self.code += [K_ZEXT, r, ~(t.offset >> 3), 0xFFFFFFFF]
                 return r
             return ~(t.offset >> 3)
-        return self.reg(t, t.value if kind is TempKind.CONST else 0)
+        return t.index - self.nglobals
 
     def out(self, t: Temp) -> int:
-        if t.kind is TempKind.GLOBAL:
+        if t.kind is _GLOBAL:
             return ~(t.offset >> 3)
-        return self.reg(t, 0)
-
-    def reg(self, t: Temp, value: int) -> int:
-        key = id(t)
-        r = self.slots.get(key)
-        if r is None:
-            r = self.slots[key] = len(self.init)
-            self.init.append(value)
-        return r
+        return t.index - self.nglobals
 
     def fresh(self, value: int) -> int:
         """A register of its own holding ``value`` (a movi's)."""
         self.init.append(value)
         return len(self.init) - 1
 
-    def label(self, lab: Any) -> int:
-        """A placeholder for ``lab``'s code position (filled in at the end)."""
-        self.fixups.append((len(self.code), id(lab)))
-        return -1
 
-
-def prepare(ops: list[Op]) -> Program:
-    """The interpreter's program for one TB's ops (as emitted: unoptimized is fine)."""
-    b = _Builder()
+def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
+    """The interpreter's program for one TB's ops (as emitted: unoptimized is fine);
+    ``nglobals``/``ntemps``: how many globals and temps the TB's context has."""
+    b = _Builder(nglobals, ntemps)
     code = b.code
+    labels: dict[int, int] = {}  # id of a label -> code position
+    fixups: list[tuple[int, int]] = []  # (code index, id of its label)
+    calls: list[Any] = []
+    others: list[Any] = []
     insn = -1
     for op in ops:
-        d = op.defn
-        opc = op.opc
-        base = d.base
+        p, k, m, w, s, aux = _PLAN[op.opc]
         args = op.args
-        n_out = op.n_out
-        if opc == "insn_start":
+        if p == P_INSN:
             insn += 1
             code += [K_INSN, insn]
-            continue
-        if opc == "set_label":
-            b.labels[id(args[0])] = len(code)
-            continue
-        if opc in ("goto_tb", "mb"):
-            continue  # the exit_tb that follows returns the slot; one vCPU: no fence
-        if opc == "exit_tb":
-            code += [K_EXIT, args[0]]
-            continue
-        if opc == "goto_ptr":
-            code += [K_EXIT, EXIT_LOOKUP]
-            continue
-        if opc == "br":
-            code.append(K_BR)
-            code.append(b.label(args[0]))
-            continue
-        if opc == "call":
-            helper = args[-1]
-            call_ins = tuple(b.operand(t) for t in args[n_out : n_out + op.n_in])
-            out = b.out(args[0]) if n_out else None
-            mask = 0xFFFFFFFF if n_out and args[0].type.value == 32 else M64
-            code += [K_CALL, len(b.calls)]
-            b.calls.append((helper.func, call_ins, out, mask))
-            continue
-        w = d.width
-        m = (1 << w) - 1
-        s = 1 << (w - 1)
-        if base == "brcond":
-            a, c = b.operand(args[0]), b.operand(args[1])
-            code += [K_BRCOND, a, c, int(args[2]), s]
-            code.append(b.label(args[3]))
-            continue
-        if base in ("qemu_ld", "qemu_st"):
-            memop = int(args[n_out + op.n_in])
+        elif p == P_MOV:
+            a = b.operand(args[1])
+            code += [K_MOV, b.out(args[0]), a]
+        elif p == P_BINARY_M:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            code += [k, b.out(args[0]), a, c, m]
+        elif p == P_BINARY:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            code += [k, b.out(args[0]), a, c]
+        elif p == P_QEMU_LD or p == P_QEMU_ST:
+            memop = int(args[2])
             size = 1 << (memop & MO_SIZE)
             if memop & MO_ALIGN:
                 add, kmask = 0, PAGE_MASK | (size - 1)
             else:
                 add, kmask = size - 1, PAGE_MASK
             big = 1 if memop & MO_BE else 0
-            if base == "qemu_ld":
-                addr = b.operand(args[1])
+            addr = b.operand(args[1])
+            if p == P_QEMU_LD:
                 sign = 1 << (8 * size - 1) if memop & MO_SIGN else 0
                 code += [K_LD, b.out(args[0]), addr, memop, size, add, kmask, sign, big]
             else:
-                v, addr = b.operand(args[0]), b.operand(args[1])
+                v = b.operand(args[0])
                 code += [K_ST, v, addr, memop, size, add, kmask, big]
-            continue
-        if base == "atomic_cmpxchg":
-            ins3 = [b.operand(t) for t in args[1:4]]
-            code += [K_CMPXCHG, b.out(args[0]), *ins3, int(args[4]) & MO_SIZE]
-            continue
-        if base in _ENV or base in ("ld", "st"):
-            size, signed = _ENV.get(base, (w // 8, False))
-            off = int(args[n_out + op.n_in])
-            if base.startswith("ld"):
-                sign = 1 << (8 * size - 1) if signed else 0
-                code += [K_ENV_LD, b.out(args[0]), off, size, sign]
+        elif p == P_LABEL:
+            labels[id(args[0])] = len(code)
+        elif p == P_NOTHING:
+            pass
+        elif p == P_EXIT:
+            code += [K_EXIT, args[0]]
+        elif p == P_GOTO_PTR:
+            code += [K_EXIT, EXIT_LOOKUP]
+        elif p == P_BR:
+            fixups.append((len(code) + 1, id(args[0])))
+            code += [K_BR, -1]
+        elif p == P_BRCOND:
+            a, c = b.operand(args[0]), b.operand(args[1])
+            fixups.append((len(code) + 5, id(args[3])))
+            code += [K_BRCOND, a, c, int(args[2]), s, -1]
+        elif p == P_SHIFT:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            code += [k, b.out(args[0]), a, c, m, w]
+        elif p == P_SHR:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            code += [K_SHR, b.out(args[0]), a, c, w]
+        elif p == P_UNARY:
+            a = b.operand(args[1])
+            code += [k, b.out(args[0]), a, aux]
+        elif p == P_MOVI:
+            code += [K_MOV, b.out(args[0]), b.fresh(int(args[1]) & m)]
+        elif p == P_SEXT:
+            a = b.operand(args[1])
+            code += [K_SEXT, b.out(args[0]), a, aux, m]
+        elif p == P_EXTRACT or p == P_SEXTRACT:
+            a = b.operand(args[1])
+            pos, n = int(args[2]), int(args[3])
+            if p == P_EXTRACT:
+                code += [K_EXTRACT, b.out(args[0]), a, pos, (1 << n) - 1]
             else:
-                code += [K_ENV_ST, b.operand(args[0]), off, size]
-            continue
-        ins: list[int] = [b.operand(t) for t in args[n_out : n_out + op.n_in]]
-        consts = args[n_out + op.n_in :]
-        kind = _SIMPLE.get(base)
-        if kind is not None and n_out == 1:
-            code += [kind, b.out(args[0]), ins[0], ins[1], m]
-            continue
-        kind = _LOGIC.get(base)
-        if kind is not None:
-            code += [kind, b.out(args[0]), ins[0], ins[1]]
-            continue
-        kind = _SHIFTS.get(base)
-        if kind is not None:
-            code += [kind, b.out(args[0]), ins[0], ins[1], m, w]
-            continue
-        if base == "mov":
-            code += [K_MOV, b.out(args[0]), ins[0]]
-            continue
-        if base == "movi":
-            code += [K_MOV, b.out(args[0]), b.fresh(int(consts[0]) & m)]
-            continue
-        if base == "shr":
-            code += [K_SHR, b.out(args[0]), ins[0], ins[1], w]
-            continue
-        if base == "not":
-            code += [K_NOT, b.out(args[0]), ins[0], m]
-            continue
-        if base == "neg":
-            code += [K_NEG, b.out(args[0]), ins[0], m]
-            continue
-        zmask = _ZEXT.get(base)
-        if zmask is not None:
-            code += [K_ZEXT, b.out(args[0]), ins[0], zmask & m]
-            continue
-        bits = _SEXT.get(base)
-        if bits is not None:
-            code += [K_SEXT, b.out(args[0]), ins[0], 1 << (bits - 1), m]
-            continue
-        if base == "extrh_i64_i32":
-            code += [K_EXTRH, b.out(args[0]), ins[0]]
-            continue
-        if base == "extract":
-            pos, n = int(consts[0]), int(consts[1])
-            code += [K_EXTRACT, b.out(args[0]), ins[0], pos, (1 << n) - 1]
-            continue
-        if base == "sextract":
-            pos, n = int(consts[0]), int(consts[1])
-            code += [K_SEXTRACT, b.out(args[0]), ins[0], pos, 1 << (n - 1), m]
-            continue
-        if base == "deposit":
-            pos, n = int(consts[0]), int(consts[1])
-            code += [K_DEPOSIT, b.out(args[0]), ins[0], ins[1], pos, (1 << n) - 1]
-            continue
-        if base in ("setcond", "negsetcond"):
-            true = 1 if base == "setcond" else m
-            code += [K_SETCOND, b.out(args[0]), ins[0], ins[1], int(consts[0]), s, true]
-            continue
-        if base == "movcond":
-            code += [K_MOVCOND, b.out(args[0]), *ins, int(consts[0]), s]
-            continue
-        outs = [b.out(t) for t in args[:n_out]]
-        code += [K_OTHER, len(b.others)]
-        b.others.append((opc, base, w, ins, outs, tuple(int(c) for c in consts)))
-    for at, key in b.fixups:
-        code[at] = b.labels[key]
-    return Program(code, b.init, b.calls, b.others)
+                code += [K_SEXTRACT, b.out(args[0]), a, pos, 1 << (n - 1), m]
+        elif p == P_DEPOSIT:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            pos, n = int(args[3]), int(args[4])
+            code += [K_DEPOSIT, b.out(args[0]), a, c, pos, (1 << n) - 1]
+        elif p == P_SETCOND:
+            a, c = b.operand(args[1]), b.operand(args[2])
+            code += [K_SETCOND, b.out(args[0]), a, c, int(args[3]), s, aux]
+        elif p == P_MOVCOND:
+            ins = [b.operand(t) for t in args[1:5]]
+            code += [K_MOVCOND, b.out(args[0]), *ins, int(args[5]), s]
+        elif p == P_EXTRH:
+            a = b.operand(args[1])
+            code += [K_EXTRH, b.out(args[0]), a]
+        elif p == P_CALL:
+            n_out = op.n_out
+            call_ins = tuple([b.operand(t) for t in args[n_out : n_out + op.n_in]])
+            out = b.out(args[0]) if n_out else None
+            mask = 0xFFFFFFFF if n_out and args[0].type.value == 32 else M64
+            code += [K_CALL, len(calls)]
+            calls.append((args[-1].func, call_ins, out, mask))
+        elif p == P_ENV_LD:
+            size, signed = _ENV.get(op.defn.base, (w // 8, False))
+            sign = 1 << (8 * size - 1) if signed else 0
+            code += [K_ENV_LD, b.out(args[0]), int(args[1]), size, sign]
+        elif p == P_ENV_ST:
+            size, _ = _ENV.get(op.defn.base, (w // 8, False))
+            code += [K_ENV_ST, b.operand(args[0]), int(args[1]), size]
+        elif p == P_CMPXCHG:
+            ins = [b.operand(t) for t in args[1:4]]
+            code += [K_CMPXCHG, b.out(args[0]), *ins, int(args[4]) & MO_SIZE]
+        else:
+            n_out = op.n_out
+            n = n_out + op.n_in
+            ins = [b.operand(t) for t in args[n_out:n]]
+            outs = [b.out(t) for t in args[:n_out]]
+            code += [K_OTHER, len(others)]
+            others.append((op.opc, op.defn.base, w, ins, outs, tuple([int(c) for c in args[n:]])))
+    for at, key in fixups:
+        code[at] = labels[key]
+    return Program(code, b.init, calls, others)
 
 
 def _holds(cond: int, a: int, b: int, s: int) -> bool:

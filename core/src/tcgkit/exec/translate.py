@@ -111,7 +111,8 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     tb = _front_end(engine, cpu, pc, cs_base, flags, cflags)
     ctx = cpu.ctx
     if tier0:
-        prog = tb.program = prepare(ctx.ops)
+        prog = tb.program = prepare(ctx.ops, len(ctx.globals), len(ctx.temps))
+        engine.tb_cache.keep_ir(tb, ctx.detach())
         tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
         # the program takes code-buffer space as host code would (8 bytes a field), so
         # that interpreted code is bounded and flushed as compiled code is
@@ -119,6 +120,21 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
         tb.region = region.index
     else:
         _compile(engine, cpu, tb)
+    engine.time_translating += time.perf_counter() - t0
+    return tb
+
+
+def compile_hot(engine: Engine, cpu: CPU, old: TB) -> TB:
+    """The compiled TB for the tier-0 TB ``old``: from the IR it kept, or decoded again."""
+    ir = old.ir
+    if ir is None:
+        return gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
+    t0 = time.perf_counter()
+    old.ir = None
+    cpu.ctx.attach(ir)
+    tb = TB(old.pc, old.cs_base, old.flags, old.cflags, old.page_bits)
+    tb.size, tb.icount, tb.insn_pcs = old.size, old.icount, old.insn_pcs
+    _compile(engine, cpu, tb)
     engine.time_translating += time.perf_counter() - t0
     return tb
 

@@ -95,6 +95,15 @@ class TCGContext:
         self._consts: dict[tuple[TCGType, int], Temp] = {}
         self.helpers_called: int = 0
 
+    def detach(self) -> tuple[Any, ...]:
+        """The current TB's IR (ops, temps, labels, constants), for ``attach`` later;
+        the context goes on with the next TB (``reset`` makes new lists)."""
+        return (self.ops, self.temps, self.labels, self._consts, self.helpers_called)
+
+    def attach(self, ir: tuple[Any, ...]) -> None:
+        """Make a TB's IR from ``detach`` the current one again."""
+        self.ops, self.temps, self.labels, self._consts, self.helpers_called = ir
+
     def temp(self, type: TCGType = I64, *, local: bool = False) -> Temp:
         """A new temporary: BB-scoped, or TB-scoped with ``local=True``."""
         kind = TempKind.TB if local else TempKind.BB
