@@ -14,19 +14,13 @@ from typing import TYPE_CHECKING
 
 from ..tcg.context import SLOT, TCGContext
 from .exclusive import RunState
+from .jmp_cache import JMP_CACHE_SIZE, lookup
 from .softmmu import SoftTLB
 
 if TYPE_CHECKING:
     from ..tcg.region import Region
     from .engine import Engine
     from .tb import TB
-
-JMP_CACHE_BITS = 14
-JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS
-
-
-def jmp_cache_index(pc: int) -> int:
-    return (pc >> 2 ^ pc >> (2 + JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1)
 
 
 class CPU:
@@ -110,27 +104,9 @@ class CPU:
 
     def lookup_tb_ptr(self, interpreted: bool | None = False) -> TB | None:
         """QEMU's helper_lookup_tb_ptr: after an indirect jump, the next TB straight from
-        the jump cache, or None when the execution loop must decide (a miss, the
-        run's ``until``, a pending flush, hash-only lookups, a one-off TB, or a TB of
-        the other tier: compiled ones for the host, ``interpreted`` ones for tier 0, either
-        when ``interpreted`` is None)."""
-        engine = self.engine
-        pc = self.state[engine.target.pc_offset // SLOT]
-        until = self.until
-        if pc == until or engine.flush_pending or engine.tb_cache.hash_only:
-            return None
-        tb = self.jmp_cache[jmp_cache_index(pc)]
-        if tb is None or tb.pc != pc or tb.cflags != engine.cflags_base or not tb.valid:
-            return None
-        if interpreted is not None and (tb.program is not None) != interpreted:
-            return None
-        if until is not None and tb.pc < until < tb.pc + tb.size:
-            return None
-        cs_base, flags = engine.target.tb_flags(self)
-        if tb.flags != flags or tb.cs_base != cs_base:
-            return None
-        engine.tb_cache.counts["jmp_cache_hits"] += 1
-        return tb
+        the jump cache, or None when the execution loop must decide
+        (``jmp_cache.lookup``; by default compiled TBs only)."""
+        return lookup(self, interpreted)
 
     def flush_jmp_cache(self) -> None:
         self.jmp_cache[:] = [None] * JMP_CACHE_SIZE

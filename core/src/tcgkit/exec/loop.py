@@ -25,11 +25,11 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
-from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP
-from .cpu import jmp_cache_index
+from ..tcg.ops import EXIT_CHAIN_1
+from .jmp_cache import jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
 from .tb_hash import TBKey
-from .tier0 import execute as execute_tier0
+from .tier0 import run_tiers
 from .translate import CodeBufferFull, compile_hot, gen_code
 
 if TYPE_CHECKING:
@@ -82,35 +82,6 @@ def _tier_up(engine: Engine, cpu: CPU, old: TB) -> TB:
     if not engine.tb_cache.hash_only:
         cpu.jmp_cache[jmp_cache_index(cached.pc)] = cached
     return cached
-
-
-def _run_tiers(engine: Engine, cpu: CPU, tb: TB) -> tuple[TB, int]:
-    """Run ``tb`` and the TBs after it, interpreted or compiled, for as long as the
-    jump cache has the next one (as generated code's lookup_and_goto_ptr does, across
-    the two tiers); back to the loop for anything else, or a TB to compile now."""
-    host = engine.host
-    tier_up = engine.tier_up
-    while True:
-        if tb.program is not None:
-            t1 = time.perf_counter()
-            try:
-                last, exit_ = execute_tier0(cpu, tb, tier_up)
-            finally:
-                engine.time_interpreting += time.perf_counter() - t1
-        else:
-            last, exit_ = host.execute(cpu, tb)
-        if exit_ > EXIT_LOOKUP or cpu.exit_request:
-            return last, exit_
-        nxt = cpu.lookup_tb_ptr(None)
-        if nxt is None:
-            return last, exit_
-        if nxt.program is not None:
-            if nxt.runs >= tier_up:
-                return last, exit_
-        elif exit_ <= EXIT_CHAIN_1 and last.program is None:
-            with engine.tb_lock:
-                engine.tb_cache.link(last, exit_, nxt)
-        tb = nxt
 
 
 def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, count: int) -> None:
@@ -175,8 +146,15 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                     tb = _find_tb(engine, cpu, pc, cflags)
                     if tb.pc < until < tb.pc + tb.size:
                         # the run ends inside this block: a one-off TB that stops at `until`
-                        tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags,
-                                      tier0=_interpretable(engine, cflags))
+                        tb = gen_code(
+                            engine,
+                            cpu,
+                            pc,
+                            tb.cs_base,
+                            tb.flags,
+                            CF_NOCACHE | cflags,
+                            tier0=_interpretable(engine, cflags),
+                        )
                 except CodeBufferFull:
                     engine.flush_pending = True
                     last = None
@@ -186,7 +164,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                         tb_cache.link(last, last_exit, tb)
                 try:
                     if engine.tier_up:
-                        last, last_exit = _run_tiers(engine, cpu, tb)
+                        last, last_exit = run_tiers(engine, cpu, tb)
                     else:
                         last, last_exit = host.execute(cpu, tb)
                 except GuestInterrupt as e:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .cpu import jmp_cache_index
+from .jmp_cache import jmp_cache_index
 from .tb import CF_NOCACHE, TB
 from .tb_hash import TBHashPolicy, TBKey
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 #: tier-0 TBs that keep their IR (the newest ones), so that compiling one that turns
 #: hot soon does not decode its guest code again
-IR_KEPT = 1024
+IR_KEPT = 4096
 
 
 class TBCache:

@@ -38,16 +38,19 @@ followed by that kind's fields. An operand ``o`` names ``regs[o]`` when
 
 from __future__ import annotations
 
+import time
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ..tcg.ir import Op, Temp, TempKind
-from ..tcg.ops import EXIT_LOOKUP, OPS
+from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from .atomic import cmpxchg
+from .jmp_cache import Lookup
 
 if TYPE_CHECKING:
     from .cpu import CPU
+    from .engine import Engine
     from .tb import TB
 
 M64: Final = 0xFFFFFFFFFFFFFFFF
@@ -252,7 +255,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_BINARY:
             a, c = b.operand(args[1]), b.operand(args[2])
             code += [k, b.out(args[0]), a, c]
-        elif p == P_QEMU_LD or p == P_QEMU_ST:
+        elif p in (P_QEMU_LD, P_QEMU_ST):
             memop = int(args[2])
             size = 1 << (memop & MO_SIZE)
             if memop & MO_ALIGN:
@@ -296,7 +299,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_SEXT:
             a = b.operand(args[1])
             code += [K_SEXT, b.out(args[0]), a, aux, m]
-        elif p == P_EXTRACT or p == P_SEXTRACT:
+        elif p in (P_EXTRACT, P_SEXTRACT):
             a = b.operand(args[1])
             pos, n = int(args[2]), int(args[3])
             if p == P_EXTRACT:
@@ -376,25 +379,57 @@ def _holds(cond: int, a: int, b: int, s: int) -> bool:
     return cond == 1
 
 
-def execute(cpu: CPU, tb: TB, tier_up: int) -> tuple[TB, int]:
+def run_tiers(engine: Engine, cpu: CPU, tb: TB) -> tuple[TB, int]:
+    """Run ``tb`` and the TBs after it, interpreted or compiled, for as long as the
+    jump cache has the next one (as generated code's lookup_and_goto_ptr does, across
+    the two tiers); back to the loop for anything else, or for a TB to compile now.
+    Compiled TBs that follow each other through a goto_tb are chained here."""
+    host = engine.host
+    tier_up: int = engine.tier_up
+    exit_flag: MutableSequence[int] = cpu.exit_flag
+    find = Lookup(cpu)
+    while True:
+        if tb.program is not None:
+            t1 = time.perf_counter()
+            try:
+                last, exit_ = _interpret(cpu, tb, tier_up, find, exit_flag)
+            finally:
+                engine.time_interpreting += time.perf_counter() - t1
+        else:
+            last, exit_ = host.execute(cpu, tb)
+        if exit_ > EXIT_LOOKUP or exit_flag[0]:
+            return last, exit_
+        nxt = find.find(None)
+        if nxt is None:
+            return last, exit_
+        if nxt.program is not None:
+            if nxt.runs >= tier_up:
+                return last, exit_
+        elif exit_ <= EXIT_CHAIN_1 and last.program is None:
+            with engine.tb_lock:
+                engine.tb_cache.link(last, exit_, nxt)
+        tb = nxt
+
+
+def _interpret(cpu: CPU, tb: TB, tier_up: int, find: Lookup,
+               exit_flag: MutableSequence[int]) -> tuple[TB, int]:  # fmt: skip
     """Run tier-0 TBs from ``tb`` on, as long as the next one is a tier-0 TB the jump
     cache holds that has run fewer than ``tier_up`` times; then return the last TB
-    run and its exit value to the loop (as ``HostBackend.execute`` does)."""
+    run and its exit value."""
     icount = 0
     try:
         while True:
             tb.runs += 1
             cpu.interp_tb = tb
-            cpu.interp_insn = 0
             try:
                 exit_ = run_tb(cpu, tb.program)
             except BaseException as e:
                 cpu.interp_raised = (e, (tb, cpu.interp_insn))
                 raise
             icount += tb.icount
-            if exit_ > EXIT_LOOKUP or cpu.exit_request:
+            if exit_ > EXIT_LOOKUP or exit_flag[0]:
                 return tb, exit_
-            nxt = cpu.lookup_tb_ptr(True)
+            nxt = find.find(True)
             if nxt is None or nxt.runs >= tier_up:
                 return tb, exit_
             tb = nxt
@@ -404,261 +439,271 @@ def execute(cpu: CPU, tb: TB, tier_up: int) -> tuple[TB, int]:
 
 
 def run_tb(cpu: CPU, prog: Program) -> int:
-    """Execute ``prog`` once on ``cpu``; the exit value. Sets ``cpu.interp_insn`` as
-    instructions start (the caller sets ``cpu.interp_tb``)."""
+    """Execute ``prog`` once on ``cpu``; the exit value. ``cpu.interp_insn`` is the
+    guest instruction's index whenever code outside runs (a helper, the TLB's slow
+    path) and when an exception leaves (the caller sets ``cpu.interp_tb``)."""
     code = prog.code
     r = prog.init.copy()
     st: MutableSequence[int] = cpu.state
     entries: list[Any] = cpu.tlb.entries
     i = 0
-    while True:
-        k = code[i]
-        if k == K_INSN:
-            cpu.interp_insn = code[i + 1]
-            i += 2
-        elif k == K_MOV:
-            o = code[i + 2]
-            v = r[o] if o >= 0 else st[~o]
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 3
-        elif k <= K_ANDC:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            if k == K_NOT or k == K_NEG:
-                v = a ^ code[i + 3] if k == K_NOT else -a & code[i + 3]
-                n = 4
-            else:
-                o = code[i + 3]
-                c = r[o] if o >= 0 else st[~o]
-                if k == K_ADD:
-                    v = (a + c) & code[i + 4]
-                    n = 5
-                elif k == K_AND:
-                    v = a & c
-                    n = 4
-                elif k == K_SUB:
-                    v = (a - c) & code[i + 4]
-                    n = 5
-                elif k == K_OR:
-                    v = a | c
-                    n = 4
-                elif k == K_XOR:
-                    v = a ^ c
-                    n = 4
-                elif k == K_SHL:
-                    v = (a << (c % code[i + 5])) & code[i + 4]
-                    n = 6
-                elif k == K_SHR:
-                    v = a >> (c % code[i + 4])
-                    n = 5
-                elif k == K_SAR:
-                    w = code[i + 5]
-                    sb = 1 << (w - 1)
-                    v = (((a ^ sb) - sb) >> (c % w)) & code[i + 4]
-                    n = 6
-                elif k == K_MUL:
-                    v = (a * c) & code[i + 4]
-                    n = 5
-                else:  # K_ANDC
-                    v = a & (c ^ code[i + 4])
-                    n = 5
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += n
-        elif k <= K_SEXTRACT:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            if k == K_ZEXT:
-                v = a & code[i + 3]
-                n = 4
-            elif k == K_SEXT:
-                sb = code[i + 3]
-                v = ((a & (2 * sb - 1)) ^ sb) - sb & code[i + 4]
-                n = 5
-            elif k == K_EXTRACT:
-                v = (a >> code[i + 3]) & code[i + 4]
-                n = 5
-            else:  # K_SEXTRACT
-                sb = code[i + 4]
-                v = (((a >> code[i + 3]) & (2 * sb - 1)) ^ sb) - sb & code[i + 5]
-                n = 6
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += n
-        elif k == K_LD:
-            o = code[i + 2]
-            addr = r[o] if o >= 0 else st[~o]
-            size = code[i + 4]
-            e = entries[(addr >> 12) & TLB_INDEX]
-            if e[0] == (addr + code[i + 5]) & code[i + 6]:
-                off = addr - e[3]
-                v = int.from_bytes(e[2][off : off + size], "big" if code[i + 8] else "little")
-                sb = code[i + 7]
-                if sb:
-                    v = ((v ^ sb) - sb) & M64
-            else:
-                v = cpu.tlb.load(addr, code[i + 3]) & M64
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 9
-        elif k == K_ST:
-            o = code[i + 1]
-            v = r[o] if o >= 0 else st[~o]
-            o = code[i + 2]
-            addr = r[o] if o >= 0 else st[~o]
-            size = code[i + 4]
-            e = entries[(addr >> 12) & TLB_INDEX]
-            if e[1] == (addr + code[i + 5]) & code[i + 6]:
-                off = addr - e[3]
-                v &= (1 << (8 * size)) - 1
-                e[2][off : off + size] = v.to_bytes(size, "big" if code[i + 7] else "little")
-            else:
-                cpu.tlb.store(addr, v, code[i + 3])
-            i += 8
-        elif k == K_BRCOND:
-            o = code[i + 1]
-            a = r[o] if o >= 0 else st[~o]
-            o = code[i + 2]
-            c = r[o] if o >= 0 else st[~o]
-            if _holds(code[i + 3], a, c, code[i + 4]):
-                i = code[i + 5]
-            else:
-                i += 6
-        elif k == K_BR:
-            i = code[i + 1]
-        elif k == K_EXIT:
-            return code[i + 1]
-        elif k == K_SETCOND:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            o = code[i + 3]
-            c = r[o] if o >= 0 else st[~o]
-            v = code[i + 6] if _holds(code[i + 4], a, c, code[i + 5]) else 0
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 7
-        elif k == K_MOVCOND:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            o = code[i + 3]
-            c = r[o] if o >= 0 else st[~o]
-            o = code[i + 4] if _holds(code[i + 6], a, c, code[i + 7]) else code[i + 5]
-            v = r[o] if o >= 0 else st[~o]
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 8
-        elif k == K_DEPOSIT:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            o = code[i + 3]
-            c = r[o] if o >= 0 else st[~o]
-            pos = code[i + 4]
-            field = code[i + 5] << pos
-            v = (a & ~field) | ((c << pos) & field)
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 6
-        elif k == K_ENV_LD:
-            off = code[i + 2]
-            size = code[i + 3]
-            if size == 8 and not off & 7:
-                v = st[off >> 3]
-            else:
-                v = cpu.read_state(off, size)
-                sb = code[i + 4]
-                if sb:
-                    v = ((v ^ sb) - sb) & M64
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 5
-        elif k == K_ENV_ST:
-            o = code[i + 1]
-            v = r[o] if o >= 0 else st[~o]
-            off = code[i + 2]
-            size = code[i + 3]
-            if size == 8 and not off & 7:
-                st[off >> 3] = v
-            else:
-                cpu.write_state(off, size, v)
-            i += 4
-        elif k == K_CALL:
-            fn, ins, out, mask = prog.calls[code[i + 1]]
-            res = fn(cpu, *[r[o] if o >= 0 else st[~o] for o in ins])
-            if out is not None:
-                v = int(res) & mask
-                if out >= 0:
-                    r[out] = v
-                else:
-                    st[~out] = v
-            i += 2
-        elif k == K_ROTL:
-            o = code[i + 2]
-            a = r[o] if o >= 0 else st[~o]
-            o = code[i + 3]
-            w = code[i + 5]
-            c = (r[o] if o >= 0 else st[~o]) % w
-            v = ((a << c) | (a >> ((w - c) % w))) & code[i + 4]
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 6
-        elif k == K_EXTRH:
-            o = code[i + 2]
-            v = (r[o] if o >= 0 else st[~o]) >> 32
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 3
-        elif k == K_CMPXCHG:
-            o = code[i + 2]
-            addr = r[o] if o >= 0 else st[~o]
-            o = code[i + 3]
-            exp = r[o] if o >= 0 else st[~o]
-            o = code[i + 4]
-            new = r[o] if o >= 0 else st[~o]
-            v = cmpxchg(cpu, addr, exp, new, code[i + 5])
-            o = code[i + 1]
-            if o >= 0:
-                r[o] = v
-            else:
-                st[~o] = v
-            i += 6
-        else:  # K_OTHER
-            opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
-            vals = tuple([r[o] if o >= 0 else st[~o] for o in ins])
-            results = evaluate_op(opc, base, w, vals, consts)
-            for o, v in zip(outs, results):
+    insn = 0
+    try:
+        while True:
+            k = code[i]
+            if k == K_INSN:
+                insn = code[i + 1]
+                i += 2
+            elif k == K_MOV:
+                o = code[i + 2]
+                v = r[o] if o >= 0 else st[~o]
+                o = code[i + 1]
                 if o >= 0:
                     r[o] = v
                 else:
                     st[~o] = v
-            i += 2
+                i += 3
+            elif k <= K_ANDC:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                if k in (K_NOT, K_NEG):
+                    v = a ^ code[i + 3] if k == K_NOT else -a & code[i + 3]
+                    n = 4
+                else:
+                    o = code[i + 3]
+                    c = r[o] if o >= 0 else st[~o]
+                    if k == K_ADD:
+                        v = (a + c) & code[i + 4]
+                        n = 5
+                    elif k == K_AND:
+                        v = a & c
+                        n = 4
+                    elif k == K_SUB:
+                        v = (a - c) & code[i + 4]
+                        n = 5
+                    elif k == K_OR:
+                        v = a | c
+                        n = 4
+                    elif k == K_XOR:
+                        v = a ^ c
+                        n = 4
+                    elif k == K_SHL:
+                        v = (a << (c % code[i + 5])) & code[i + 4]
+                        n = 6
+                    elif k == K_SHR:
+                        v = a >> (c % code[i + 4])
+                        n = 5
+                    elif k == K_SAR:
+                        w = code[i + 5]
+                        sb = 1 << (w - 1)
+                        v = (((a ^ sb) - sb) >> (c % w)) & code[i + 4]
+                        n = 6
+                    elif k == K_MUL:
+                        v = (a * c) & code[i + 4]
+                        n = 5
+                    else:  # K_ANDC
+                        v = a & (c ^ code[i + 4])
+                        n = 5
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += n
+            elif k <= K_SEXTRACT:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                if k == K_ZEXT:
+                    v = a & code[i + 3]
+                    n = 4
+                elif k == K_SEXT:
+                    sb = code[i + 3]
+                    v = ((a & (2 * sb - 1)) ^ sb) - sb & code[i + 4]
+                    n = 5
+                elif k == K_EXTRACT:
+                    v = (a >> code[i + 3]) & code[i + 4]
+                    n = 5
+                else:  # K_SEXTRACT
+                    sb = code[i + 4]
+                    v = (((a >> code[i + 3]) & (2 * sb - 1)) ^ sb) - sb & code[i + 5]
+                    n = 6
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += n
+            elif k == K_LD:
+                o = code[i + 2]
+                addr = r[o] if o >= 0 else st[~o]
+                size = code[i + 4]
+                e = entries[(addr >> 12) & TLB_INDEX]
+                if e[0] == (addr + code[i + 5]) & code[i + 6]:
+                    off = addr - e[3]
+                    v = int.from_bytes(e[2][off : off + size], "big" if code[i + 8] else "little")
+                    sb = code[i + 7]
+                    if sb:
+                        v = ((v ^ sb) - sb) & M64
+                else:
+                    cpu.interp_insn = insn
+                    v = cpu.tlb.load(addr, code[i + 3]) & M64
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 9
+            elif k == K_ST:
+                o = code[i + 1]
+                v = r[o] if o >= 0 else st[~o]
+                o = code[i + 2]
+                addr = r[o] if o >= 0 else st[~o]
+                size = code[i + 4]
+                e = entries[(addr >> 12) & TLB_INDEX]
+                if e[1] == (addr + code[i + 5]) & code[i + 6]:
+                    off = addr - e[3]
+                    v &= (1 << (8 * size)) - 1
+                    e[2][off : off + size] = v.to_bytes(size, "big" if code[i + 7] else "little")
+                else:
+                    cpu.interp_insn = insn
+                    cpu.tlb.store(addr, v, code[i + 3])
+                i += 8
+            elif k == K_BRCOND:
+                o = code[i + 1]
+                a = r[o] if o >= 0 else st[~o]
+                o = code[i + 2]
+                c = r[o] if o >= 0 else st[~o]
+                if _holds(code[i + 3], a, c, code[i + 4]):
+                    i = code[i + 5]
+                else:
+                    i += 6
+            elif k == K_BR:
+                i = code[i + 1]
+            elif k == K_EXIT:
+                return code[i + 1]
+            elif k == K_SETCOND:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                o = code[i + 3]
+                c = r[o] if o >= 0 else st[~o]
+                v = code[i + 6] if _holds(code[i + 4], a, c, code[i + 5]) else 0
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 7
+            elif k == K_MOVCOND:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                o = code[i + 3]
+                c = r[o] if o >= 0 else st[~o]
+                o = code[i + 4] if _holds(code[i + 6], a, c, code[i + 7]) else code[i + 5]
+                v = r[o] if o >= 0 else st[~o]
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 8
+            elif k == K_DEPOSIT:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                o = code[i + 3]
+                c = r[o] if o >= 0 else st[~o]
+                pos = code[i + 4]
+                field = code[i + 5] << pos
+                v = (a & ~field) | ((c << pos) & field)
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 6
+            elif k == K_ENV_LD:
+                off = code[i + 2]
+                size = code[i + 3]
+                if size == 8 and not off & 7:
+                    v = st[off >> 3]
+                else:
+                    v = cpu.read_state(off, size)
+                    sb = code[i + 4]
+                    if sb:
+                        v = ((v ^ sb) - sb) & M64
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 5
+            elif k == K_ENV_ST:
+                o = code[i + 1]
+                v = r[o] if o >= 0 else st[~o]
+                off = code[i + 2]
+                size = code[i + 3]
+                if size == 8 and not off & 7:
+                    st[off >> 3] = v
+                else:
+                    cpu.write_state(off, size, v)
+                i += 4
+            elif k == K_CALL:
+                fn, ins, out, mask = prog.calls[code[i + 1]]
+                cpu.interp_insn = insn
+                res = fn(cpu, *[r[o] if o >= 0 else st[~o] for o in ins])
+                if out is not None:
+                    v = int(res) & mask
+                    if out >= 0:
+                        r[out] = v
+                    else:
+                        st[~out] = v
+                i += 2
+            elif k == K_ROTL:
+                o = code[i + 2]
+                a = r[o] if o >= 0 else st[~o]
+                o = code[i + 3]
+                w = code[i + 5]
+                c = (r[o] if o >= 0 else st[~o]) % w
+                v = ((a << c) | (a >> ((w - c) % w))) & code[i + 4]
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 6
+            elif k == K_EXTRH:
+                o = code[i + 2]
+                v = (r[o] if o >= 0 else st[~o]) >> 32
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 3
+            elif k == K_CMPXCHG:
+                o = code[i + 2]
+                addr = r[o] if o >= 0 else st[~o]
+                o = code[i + 3]
+                exp = r[o] if o >= 0 else st[~o]
+                o = code[i + 4]
+                new = r[o] if o >= 0 else st[~o]
+                cpu.interp_insn = insn
+                v = cmpxchg(cpu, addr, exp, new, code[i + 5])
+                o = code[i + 1]
+                if o >= 0:
+                    r[o] = v
+                else:
+                    st[~o] = v
+                i += 6
+            else:  # K_OTHER
+                opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
+                vals = tuple([r[o] if o >= 0 else st[~o] for o in ins])
+                results = evaluate_op(opc, base, w, vals, consts)
+                for o, v in zip(outs, results, strict=True):
+                    if o >= 0:
+                        r[o] = v
+                    else:
+                        st[~o] = v
+                i += 2
+    except BaseException:
+        cpu.interp_insn = insn  # where it happened, for Engine.locate
+        raise

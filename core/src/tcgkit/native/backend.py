@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..exec.atomic import cmpxchg
-from ..exec.cpu import CPU, jmp_cache_index
+from ..exec.cpu import CPU
+from ..exec.jmp_cache import jmp_cache_index
 from ..exec.tb import TB
 from ..host import Alloc, HostBackend
 from ..target import GuestTarget

@@ -26,7 +26,7 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
 
 from __future__ import annotations
 
-from ..exec.cpu import JMP_CACHE_BITS
+from ..exec.jmp_cache import JMP_CACHE_BITS
 from ..exec.softmmu import L2_BITS, TLB_BITS
 
 # -- exit codes (the low bits of the exit word) ------------------------------------------
