@@ -13,7 +13,6 @@ pairs that jump here, so invalidating this TB can unlink them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from .tb_hash import TBKey
@@ -27,27 +26,36 @@ CF_SINGLE_STEP = CF_NOCACHE | 1
 CF_PARALLEL = 1 << 11
 
 
-@dataclass(eq=False, slots=True)
 class TB:
-    pc: int
-    cs_base: int
-    flags: int
-    cflags: int
-    page_bits: int
-    size: int = 0  # guest bytes covered
-    icount: int = 0  # guest instructions
-    insn_pcs: tuple[int, ...] = ()
-    host: Any = None  # backend's handle on the code (a function, an address)
-    host_size: int = 0
-    region: int = -1
-    helper_calls: int = 0  # helper calls left after optimization (visible in stats)
-    valid: bool = True
-    #: tier 0: the interpreter's program (``tier0``), None once compiled by the host
-    program: Any = None
-    runs: int = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
-    ir: Any = None  # tier 0: its IR while kept (``TBCache.keep_ir``), compiled from there
-    jmp_dest: list[TB | None] = field(default_factory=lambda: [None, None])
-    jmp_incoming: set[tuple[TB, int]] = field(default_factory=set)
+    """One translation block (see the module docstring). A plain slotted class,
+    compiled with the translator (``hatch_build``): the loop, the jump cache and
+    the interpreter read its fields for every TB they run."""
+
+    __slots__ = ("cflags", "cs_base", "flags", "helper_calls", "host", "host_size",
+                 "icount", "insn_pcs", "ir", "jmp_dest", "jmp_incoming", "page_bits", "pc",
+                 "program", "region", "runs", "size", "valid")  # fmt: skip
+
+    def __init__(self, pc: int, cs_base: int, flags: int, cflags: int, page_bits: int) -> None:
+        self.pc = pc
+        self.cs_base = cs_base
+        self.flags = flags
+        self.cflags = cflags
+        self.page_bits = page_bits
+        self.size = 0  # guest bytes covered
+        self.icount = 0  # guest instructions
+        self.insn_pcs: tuple[int, ...] = ()
+        self.host: Any = None  # backend's handle on the code (a function, an address)
+        self.host_size = 0
+        self.region = -1
+        self.helper_calls = 0  # helper calls left after optimization (visible in stats)
+        self.valid = True
+        #: tier 0: the interpreter's program (``tier0``), None once compiled by the host
+        self.program: Any = None
+        self.runs = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
+        #: tier 0: its IR while kept (``TBCache.keep_ir``), compiled from there
+        self.ir: Any = None
+        self.jmp_dest: list[TB | None] = [None, None]
+        self.jmp_incoming: set[tuple[TB, int]] = set()
 
     @property
     def key(self) -> TBKey:
