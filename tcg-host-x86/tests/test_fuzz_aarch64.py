@@ -28,8 +28,8 @@ words = st.one_of(
 )
 
 
-def run(host: str, code: bytes, regs: list[int]) -> tuple:
-    with Emulator("aarch64", host=host) as emu:
+def run(host: str, code: bytes, regs: list[int], tier_up: int = 0) -> tuple:
+    with Emulator("aarch64", host=host, tier_up=tier_up) as emu:
         emu.mem_map(CODE, 0x1000, PROT_ALL)
         emu.mem_map(DATA, 0x10000, PROT_ALL)
         emu.mem_write(CODE, code)
@@ -55,3 +55,4 @@ def test_random_code_is_safe_and_agrees_across_hosts(code: list[int], regs: list
     assert native[0][0] == "ok" or native[0][0].endswith("Error")
     if "python" in HOSTS:
         assert native == run("python", blob, regs)
+    assert native == run("x86_64", blob, regs, tier_up=1 << 30)  # interpreted (tier 0)

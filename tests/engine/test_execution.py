@@ -217,3 +217,51 @@ def test_debug_log_shows_guest_code_ir_and_host_code(host):
     assert "add_i64 r0,r0,$0x2" in text  # op
     assert "mov_i64 r0,$0x3" in text  # op_opt: folded
     assert "OUT: [size=" in text
+
+
+def test_a_hot_tb_is_compiled_after_tier_up_runs(host):
+    from tcgkit_target_toy.testing import build
+
+    with build(SUM_LOOP, host=host, tier_up=3) as emu:
+        emu.emu_start(CODE, emu.end)
+        assert emu.reg_read("r0") == 5050
+        assert int.from_bytes(emu.mem_read(DATA, 8), "little") == 5050
+        stats = emu.stats()
+        assert stats["guest_instructions"] == 2 + 3 * 100 + 1
+        # three TBs start interpreted; the loop's turns hot and is compiled (from the IR
+        # it kept), then chained to itself
+        assert stats["tier0"]["tbs"] == 3
+        assert stats["tier0"]["compiled_when_hot"] == 1
+        assert stats["tbs_translated"] == 4
+        assert stats["chained_jumps"] >= 1
+
+
+@pytest.mark.parametrize("count", [1, 5, 9, 10, 11, 50])
+def test_count_is_exact_across_the_tiers(host, count):
+    from tcgkit_target_toy.testing import build
+
+    with (
+        build(SUM_LOOP, host=host, tier_up=2) as mixed,
+        build(SUM_LOOP, host=host, tier_up=0) as compiled,
+    ):
+        for emu in (mixed, compiled):
+            emu.emu_start(CODE, emu.end, count=count)
+            emu.emu_start(emu.reg_read("pc"), emu.end, count=count)
+        for reg in ("pc", "r0", "r1"):
+            assert mixed.reg_read(reg) == compiled.reg_read(reg)
+        assert mixed.stats()["guest_instructions"] == compiled.stats()["guest_instructions"]
+
+
+def test_code_rewritten_while_interpreted_is_translated_again(host):
+    from tcgkit_target_toy.testing import build
+
+    with build("li r0, 1\naddi r0, r0, 2\n", host=host, tier_up=5) as emu:
+        emu.emu_start(CODE, emu.end)
+        assert emu.reg_read("r0") == 3
+        new = build("li r0, 7\naddi r0, r0, 2\n", host=host)
+        code = new.mem_read(CODE, 8)
+        new.close()
+        emu.mem_write(CODE, bytes(code))
+        emu.emu_start(CODE, emu.end)
+        assert emu.reg_read("r0") == 9
+        assert emu.stats()["tbs_invalidated"] == 1

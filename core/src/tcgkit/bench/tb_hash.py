@@ -62,8 +62,9 @@ def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto"
     data = read_program(path)
     pm = get_plugin_manager()
     target = target_for_machine(pm, read_elf(data, str(path)).machine, str(path))
+    # tier_up=0: every TB compiled and entered as in QEMU, whose lookups the study measures
     with Emulator(target, host=host, tb_hash=policy, tb_hash_log2_buckets=log2,
-                  jump_cache=not hash_only) as emu:  # fmt: skip
+                  jump_cache=not hash_only, tier_up=0) as emu:  # fmt: skip
         proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=io.BytesIO(),
                             stderr=io.BytesIO())  # fmt: skip
         proc.load(data, [str(path)], name=str(path))

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 DEFAULT_CODE_BUFFER = 64 << 20
 DEFAULT_REGION = 2 << 20
 #: runs of a TB in tier 0 (interpreted) before the host backend compiles it
-DEFAULT_TIER_UP = 4
+DEFAULT_TIER_UP = 3
 
 _FAULTS = {
     "read": (H.HOOK_MEM_READ_UNMAPPED, H.MEM_READ_UNMAPPED, H.HOOK_MEM_READ_PROT, H.MEM_READ_PROT),

@@ -77,10 +77,17 @@ def run_unicorn(code: bytes, m: Machine) -> Machine:
                    bytes(uc.mem_read(DATA, DATA_SIZE)))  # fmt: skip
 
 
-def run_tcgkit(code: bytes, m: Machine, host: str = "python", cpus: int = 1) -> Machine:
+#: ``Emulator(tier_up=...)`` of the two ways tcgkit runs a TB: compiled by the host
+#: backend at once, or interpreted (tier 0) for good
+TIERS = {"compiled": 0, "interpreted": 1 << 30}
+
+
+def run_tcgkit(code: bytes, m: Machine, host: str = "python", cpus: int = 1,
+               tier: str = "compiled") -> Machine:  # fmt: skip
     """Run on vCPU 0 of an emulator with ``cpus`` vCPUs (from 2 on, TBs are translated
-    for parallel vCPUs: atomics through ``tcgkit.exec.atomic``)."""
-    with Emulator("aarch64", host=host) as emu:
+    for parallel vCPUs: atomics through ``tcgkit.exec.atomic``), its TBs run as
+    ``tier`` says (``TIERS``)."""
+    with Emulator("aarch64", host=host, tier_up=TIERS[tier]) as emu:
         for _ in range(cpus - 1):
             emu.add_cpu()
         emu.mem_map(CODE, 0x10000, PROT_ALL)
@@ -104,8 +111,14 @@ def test_host() -> str:
 
 
 def compare(code: bytes, m: Machine, host: str | None = None, cpus: int = 1) -> None:
+    """``code`` run from ``m`` ends in the same state on tcgkit as on Unicorn, with
+    its TBs compiled by ``host`` and with them interpreted (tier 0)."""
     want = run_unicorn(code, m)
-    got = run_tcgkit(code, m, host or test_host(), cpus)
+    for tier in TIERS:
+        _same(run_tcgkit(code, m, host or test_host(), cpus, tier), want, m, tier)
+
+
+def _same(got: Machine, want: Machine, m: Machine, tier: str) -> None:
     diffs = [f"{n}: tcgkit {got.regs[n]:#x} unicorn {want.regs[n]:#x}"
              for n in m.regs if got.regs[n] != want.regs[n]]  # fmt: skip
     if got.nzcv != want.nzcv:
@@ -115,4 +128,4 @@ def compare(code: bytes, m: Machine, host: str | None = None, cpus: int = 1) -> 
     if got.data != want.data:
         first = next(i for i in range(DATA_SIZE) if got.data[i] != want.data[i])
         diffs.append(f"memory differs first at {DATA + first:#x}")
-    assert not diffs, "\n".join(diffs)
+    assert not diffs, f"{tier} TBs:\n" + "\n".join(diffs)
