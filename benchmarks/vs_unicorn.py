@@ -48,9 +48,13 @@ LONG_RUNS = [("sort.elf", ["300000"]), ("bigmem.elf", ["32M", "32M", "1M"])]
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 
 
-def run_tcgkit(path: Path, host: str, args: list[str] = ()) -> tuple[float, dict, bytes, int]:
+def run_tcgkit(path: Path, host: str, args: list[str] = (),
+               tier_up: int | None = None) -> tuple[float, dict, bytes, int]:  # fmt: skip
+    """Emulation time, stats, output and exit code (``tier_up``: the Emulator's unless
+    given)."""
     out = io.BytesIO()
-    with Emulator("aarch64", host=host) as emu:
+    extra = {} if tier_up is None else {"tier_up": tier_up}
+    with Emulator("aarch64", host=host, **extra) as emu:
         proc = LinuxProcess(emu, LINUX_ABI, stdout=out)
         proc.load(path.read_bytes(), [str(path), *args])
         t0 = time.perf_counter()
@@ -75,10 +79,12 @@ def run_unicorn(path: Path, args: list[str] = ()) -> tuple[float, bytes]:
 _CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def whole_process(engine: str, path: Path, host: str, args: list[str] = ()) -> float:
+def whole_process(engine: str, path: Path, host: str, args: list[str] = (),
+                  tier_up: int | None = None) -> float:  # fmt: skip
+    tier = [] if tier_up is None else ["--tier-up", str(tier_up)]
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--host", host, "--one", engine, str(path), *args],
-                   check=True, capture_output=True, env=_CHILD_ENV)  # fmt: skip
+    subprocess.run([sys.executable, __file__, "--host", host, *tier, "--one", engine, str(path),
+                    *args], check=True, capture_output=True, env=_CHILD_ENV)  # fmt: skip
     return time.perf_counter() - t0
 
 
@@ -94,12 +100,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="median of N runs per measurement")
     parser.add_argument("--host", default="x86_64")
+    parser.add_argument(
+        "--tier-up",
+        type=int,
+        default=None,
+        help="Emulator(tier_up=N) for tcgkit (default: the Emulator's)",
+    )
     parser.add_argument("--one", nargs="+", metavar="ENGINE PROGRAM", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         engine, program, *prog_args = args.one
         if engine == "tcgkit":
-            run_tcgkit(Path(program), args.host, prog_args)
+            run_tcgkit(Path(program), args.host, prog_args, args.tier_up)
         else:
             run_unicorn(Path(program), prog_args)
         return
@@ -125,12 +137,12 @@ def main() -> None:
     cases += [(EXAMPLES / name, prog_args) for name, prog_args in LONG_RUNS]
     for path, prog_args in cases:
         label = " ".join([path.name, *prog_args])
-        runs = [run_tcgkit(path, args.host, prog_args) for _ in range(args.runs)]
+        runs = [run_tcgkit(path, args.host, prog_args, args.tier_up) for _ in range(args.runs)]
         uc = [run_unicorn(path, prog_args) for _ in range(args.runs)]
         if runs[0][2] != uc[0][1]:
             print(f"{label}: outputs differ between tcgkit and Unicorn", file=sys.stderr)
         t_emu, u_emu = med(r[0] for r in runs), med(u[0] for u in uc)
-        t_proc = med(whole_process("tcgkit", path, args.host, prog_args)
+        t_proc = med(whole_process("tcgkit", path, args.host, prog_args, args.tier_up)
                      for _ in range(args.runs))  # fmt: skip
         u_proc = med(whole_process("unicorn", path, args.host, prog_args)
                      for _ in range(args.runs))  # fmt: skip
