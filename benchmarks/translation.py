@@ -1,8 +1,9 @@
 """Translation cost per example program: µs per translated guest instruction, by phase.
 
 For each program in examples/bin, on one host (``--host``, x86_64 unless told), the
-median of ``--runs`` runs of the program in this process, with each phase of
-``gen_code`` timed around its call:
+median of ``--runs`` runs of the program in this process, every TB compiled at once
+(``tier_up=0``: ``benchmarks/tiers.py`` measures the interpreted tier), with each
+phase of ``gen_code`` timed around its call:
 
 * decode/IR   - the target's translator loop (fetch, decode, IR emission);
 * optimize    - ``tcg.optimize``;
@@ -13,7 +14,8 @@ median of ``--runs`` runs of the program in this process, with each phase of
 * install     - the rest of ``gen_code``: the TB record, region allocation, the copy
   into the code buffer, the instruction-cache flush;
 
-then the whole-process time of a fresh process running the program on tcgkit and on
+then the whole-process time of a fresh process running the program on tcgkit (with
+the default tiers) and on
 Unicorn (``vs_unicorn.whole_process``) and their ratio (not for the examples that start
 guest threads: the Unicorn harness has one vCPU). The first line says whether
 the translator runs compiled (mypyc, from a wheel install) or as pure Python (an
@@ -73,7 +75,7 @@ def run_once(path: Path, host: str) -> tuple[dict[str, float], int]:
     translate.optimize = clock.wrap("optimize", saved["optimize"])
     translate.liveness = clock.wrap("liveness", saved["liveness"])
     try:
-        with Emulator("aarch64", host=host) as emu:
+        with Emulator("aarch64", host=host, tier_up=0) as emu:
             backend = emu.engine.host
             if hasattr(backend, "lower_tb"):
                 import tcgkit.native.backend as native
