@@ -438,6 +438,18 @@ def _interpret(cpu: CPU, tb: TB, tier_up: int, find: Lookup,
         cpu.icount += icount
 
 
+def _get(r: list[int], st: MutableSequence[int], o: int) -> int:
+    """Operand ``o``: a register, or (negative) a CPU state slot."""
+    return r[o] if o >= 0 else st[~o]
+
+
+def _put(r: list[int], st: MutableSequence[int], o: int, v: int) -> None:
+    if o >= 0:
+        r[o] = v
+    else:
+        st[~o] = v
+
+
 def run_tb(cpu: CPU, prog: Program) -> int:
     """Execute ``prog`` once on ``cpu``; the exit value. ``cpu.interp_insn`` is the
     guest instruction's index whenever code outside runs (a helper, the TLB's slow
@@ -455,23 +467,16 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                 insn = code[i + 1]
                 i += 2
             elif k == K_MOV:
-                o = code[i + 2]
-                v = r[o] if o >= 0 else st[~o]
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                v = _get(r, st, code[i + 2])
+                _put(r, st, code[i + 1], v)
                 i += 3
             elif k <= K_ANDC:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
                 if k in (K_NOT, K_NEG):
                     v = a ^ code[i + 3] if k == K_NOT else -a & code[i + 3]
                     n = 4
                 else:
-                    o = code[i + 3]
-                    c = r[o] if o >= 0 else st[~o]
+                    c = _get(r, st, code[i + 3])
                     if k == K_ADD:
                         v = (a + c) & code[i + 4]
                         n = 5
@@ -504,15 +509,10 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                     else:  # K_ANDC
                         v = a & (c ^ code[i + 4])
                         n = 5
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += n
             elif k <= K_SEXTRACT:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
                 if k == K_ZEXT:
                     v = a & code[i + 3]
                     n = 4
@@ -527,15 +527,10 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                     sb = code[i + 4]
                     v = (((a >> code[i + 3]) & (2 * sb - 1)) ^ sb) - sb & code[i + 5]
                     n = 6
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += n
             elif k == K_LD:
-                o = code[i + 2]
-                addr = r[o] if o >= 0 else st[~o]
+                addr = _get(r, st, code[i + 2])
                 size = code[i + 4]
                 e = entries[(addr >> 12) & TLB_INDEX]
                 if e[0] == (addr + code[i + 5]) & code[i + 6]:
@@ -547,17 +542,11 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                 else:
                     cpu.interp_insn = insn
                     v = cpu.tlb.load(addr, code[i + 3]) & M64
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 9
             elif k == K_ST:
-                o = code[i + 1]
-                v = r[o] if o >= 0 else st[~o]
-                o = code[i + 2]
-                addr = r[o] if o >= 0 else st[~o]
+                v = _get(r, st, code[i + 1])
+                addr = _get(r, st, code[i + 2])
                 size = code[i + 4]
                 e = entries[(addr >> 12) & TLB_INDEX]
                 if e[1] == (addr + code[i + 5]) & code[i + 6]:
@@ -569,10 +558,8 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                     cpu.tlb.store(addr, v, code[i + 3])
                 i += 8
             elif k == K_BRCOND:
-                o = code[i + 1]
-                a = r[o] if o >= 0 else st[~o]
-                o = code[i + 2]
-                c = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 1])
+                c = _get(r, st, code[i + 2])
                 if _holds(code[i + 3], a, c, code[i + 4]):
                     i = code[i + 5]
                 else:
@@ -582,43 +569,25 @@ def run_tb(cpu: CPU, prog: Program) -> int:
             elif k == K_EXIT:
                 return code[i + 1]
             elif k == K_SETCOND:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
-                o = code[i + 3]
-                c = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
+                c = _get(r, st, code[i + 3])
                 v = code[i + 6] if _holds(code[i + 4], a, c, code[i + 5]) else 0
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 7
             elif k == K_MOVCOND:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
-                o = code[i + 3]
-                c = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
+                c = _get(r, st, code[i + 3])
                 o = code[i + 4] if _holds(code[i + 6], a, c, code[i + 7]) else code[i + 5]
-                v = r[o] if o >= 0 else st[~o]
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                v = _get(r, st, o)
+                _put(r, st, code[i + 1], v)
                 i += 8
             elif k == K_DEPOSIT:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
-                o = code[i + 3]
-                c = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
+                c = _get(r, st, code[i + 3])
                 pos = code[i + 4]
                 field = code[i + 5] << pos
                 v = (a & ~field) | ((c << pos) & field)
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 6
             elif k == K_ENV_LD:
                 off = code[i + 2]
@@ -630,15 +599,10 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                     sb = code[i + 4]
                     if sb:
                         v = ((v ^ sb) - sb) & M64
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 5
             elif k == K_ENV_ST:
-                o = code[i + 1]
-                v = r[o] if o >= 0 else st[~o]
+                v = _get(r, st, code[i + 1])
                 off = code[i + 2]
                 size = code[i + 3]
                 if size == 8 and not off & 7:
@@ -649,60 +613,38 @@ def run_tb(cpu: CPU, prog: Program) -> int:
             elif k == K_CALL:
                 fn, ins, out, mask = prog.calls[code[i + 1]]
                 cpu.interp_insn = insn
-                res = fn(cpu, *[r[o] if o >= 0 else st[~o] for o in ins])
+                res = fn(cpu, *[_get(r, st, o) for o in ins])
                 if out is not None:
                     v = int(res) & mask
-                    if out >= 0:
-                        r[out] = v
-                    else:
-                        st[~out] = v
+                    _put(r, st, out, v)
                 i += 2
             elif k == K_ROTL:
-                o = code[i + 2]
-                a = r[o] if o >= 0 else st[~o]
+                a = _get(r, st, code[i + 2])
                 o = code[i + 3]
                 w = code[i + 5]
-                c = (r[o] if o >= 0 else st[~o]) % w
+                c = (_get(r, st, o)) % w
                 v = ((a << c) | (a >> ((w - c) % w))) & code[i + 4]
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 6
             elif k == K_EXTRH:
                 o = code[i + 2]
-                v = (r[o] if o >= 0 else st[~o]) >> 32
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                v = (_get(r, st, o)) >> 32
+                _put(r, st, code[i + 1], v)
                 i += 3
             elif k == K_CMPXCHG:
-                o = code[i + 2]
-                addr = r[o] if o >= 0 else st[~o]
-                o = code[i + 3]
-                exp = r[o] if o >= 0 else st[~o]
-                o = code[i + 4]
-                new = r[o] if o >= 0 else st[~o]
+                addr = _get(r, st, code[i + 2])
+                exp = _get(r, st, code[i + 3])
+                new = _get(r, st, code[i + 4])
                 cpu.interp_insn = insn
                 v = cmpxchg(cpu, addr, exp, new, code[i + 5])
-                o = code[i + 1]
-                if o >= 0:
-                    r[o] = v
-                else:
-                    st[~o] = v
+                _put(r, st, code[i + 1], v)
                 i += 6
             else:  # K_OTHER
                 opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
-                vals = tuple([r[o] if o >= 0 else st[~o] for o in ins])
+                vals = tuple([_get(r, st, o) for o in ins])
                 results = evaluate_op(opc, base, w, vals, consts)
                 for o, v in zip(outs, results, strict=True):
-                    if o >= 0:
-                        r[o] = v
-                    else:
-                        st[~o] = v
+                    _put(r, st, o, v)
                 i += 2
     except BaseException:
         cpu.interp_insn = insn  # where it happened, for Engine.locate
