@@ -53,7 +53,9 @@ class ExclusiveGate:
 
     def __init__(self, cpus: list[CPU]) -> None:
         self._cpus = cpus  # the engine's list: vCPUs added later are seen
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._waiting = 0  # threads in self._cond.wait(): whom a change must wake
         self._n_in = 0  # vCPUs IN
         self._n_parked = 0
         self._owner: int | None = None  # thread ident
@@ -63,20 +65,30 @@ class ExclusiveGate:
 
     def cpu_start(self, cpu: CPU) -> None:
         """Enter the inner section (waits while another thread's exclusive work runs)."""
-        me = threading.get_ident()
-        with self._cond:
-            while self._owner is not None and self._owner != me:
-                self._cond.wait()
+        with self._lock:  # the lock itself, not the Condition: once per TB run
+            if self._owner is not None:
+                me = threading.get_ident()
+                while self._owner is not None and self._owner != me:
+                    self._wait()
             cpu.run_state = RunState.IN
             self._n_in += 1
 
     def cpu_end(self, cpu: CPU) -> None:
         """Leave the inner section."""
-        with self._cond:
+        with self._lock:
             if cpu.run_state is RunState.IN:
                 self._n_in -= 1
                 cpu.run_state = RunState.OUT
-                self._cond.notify_all()
+                if self._waiting:
+                    self._cond.notify_all()
+
+    def _wait(self) -> None:
+        """Wait for a change of the counts or the owner (the lock is held)."""
+        self._waiting += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._waiting -= 1
 
     # -- exclusive work -------------------------------------------------------------------
 
@@ -96,13 +108,13 @@ class ExclusiveGate:
                 self._n_parked += 1
                 self._cond.notify_all()
             while self._owner is not None:
-                self._cond.wait()
+                self._wait()
             self._owner, self._depth = me, 1
             for c in self._cpus:
                 if c.run_state is RunState.IN:
                     c.request_exit()
             while self._n_in:
-                self._cond.wait()
+                self._wait()
 
     def end(self, cpu: CPU | None) -> None:
         """End the section started by ``start(cpu)``."""

@@ -103,9 +103,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
         timer = threading.Timer(timeout_us / 1e6, _stop_from_timer, (cpu,))
         timer.daemon = True
         timer.start()
-    host = engine.host
     tb_cache = engine.tb_cache
-    gate = engine.gate
     start_icount = cpu.icount
     cpu.running = True
     previous = engine.bind_thread(cpu)
@@ -138,59 +136,10 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
             cpu.exit_request = False
             if cpu.stop_request:
                 break
-            gate.cpu_start(cpu)
-            try:
-                if budget is not None:
-                    cpu.exit_request = True  # count mode: back to the loop after each TB
-                try:
-                    tb = _find_tb(engine, cpu, pc, cflags)
-                    if tb.pc < until < tb.pc + tb.size:
-                        # the run ends inside this block: a one-off TB that stops at `until`
-                        tb = gen_code(
-                            engine,
-                            cpu,
-                            pc,
-                            tb.cs_base,
-                            tb.flags,
-                            CF_NOCACHE | cflags,
-                            tier0=_interpretable(engine, cflags),
-                        )
-                except CodeBufferFull:
-                    engine.flush_pending = True
-                    last = None
-                    continue
-                if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
-                    with engine.tb_lock:
-                        tb_cache.link(last, last_exit, tb)
-                try:
-                    if engine.tier_up:
-                        last, last_exit = run_tiers(engine, cpu, tb)
-                    else:
-                        last, last_exit = host.execute(cpu, tb)
-                except GuestInterrupt as e:
-                    _restore(engine, cpu, e)
-                    last = None
-                    gate.cpu_end(cpu)  # a system call may block: not in the inner section
-                    engine.deliver_interrupt(cpu, e.intno)
-                    continue
-                except StopRequest as e:
-                    _restore(engine, cpu, e)
-                    break
-                except CodeModified as e:
-                    _restore(engine, cpu, e)
-                    last = None
-                    continue
-                except CPUExit as e:
-                    _restore(engine, cpu, e)
-                    last = None
-                    continue
-                except BaseException as e:
-                    _restore(engine, cpu, e)
-                    raise
-                if last.cflags & CF_NOCACHE:
-                    last = None
-            finally:
-                gate.cpu_end(cpu)
+            last, last_exit, stop = _inner(engine, cpu, pc, cflags, until, budget, last,
+                                           last_exit)  # fmt: skip
+            if stop:
+                break
     finally:
         cpu.running = False
         cpu.exit_request = False
@@ -203,6 +152,52 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
             timer.cancel()
         if engine.flush_pending:
             engine.tb_flush()
+
+
+def _inner(engine: Engine, cpu: CPU, pc: int, cflags: int, until: int, budget: int | None,
+           last: TB | None, last_exit: int) -> tuple[TB | None, int, bool]:  # fmt: skip
+    """One iteration's inner section: find (or translate) the TB at ``pc``, chain the
+    previous one to it, run it. Returns the last TB run (None: do not chain from it),
+    its exit, and whether the loop must stop."""
+    gate = engine.gate
+    gate.cpu_start(cpu)
+    try:
+        if budget is not None:
+            cpu.exit_request = True  # count mode: back to the loop after each TB
+        try:
+            tb = _find_tb(engine, cpu, pc, cflags)
+            if tb.pc < until < tb.pc + tb.size:
+                # the run ends inside this block: a one-off TB that stops at `until`
+                tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags,
+                              tier0=_interpretable(engine, cflags))  # fmt: skip
+        except CodeBufferFull:
+            engine.flush_pending = True
+            return None, -1, False
+        if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
+            with engine.tb_lock:
+                engine.tb_cache.link(last, last_exit, tb)
+        try:
+            if engine.tier_up:
+                ran, exit_ = run_tiers(engine, cpu, tb)
+            else:
+                ran, exit_ = engine.host.execute(cpu, tb)
+        except GuestInterrupt as e:
+            _restore(engine, cpu, e)
+            gate.cpu_end(cpu)  # a system call may block: not in the inner section
+            engine.deliver_interrupt(cpu, e.intno)
+            return None, -1, False
+        except StopRequest as e:
+            _restore(engine, cpu, e)
+            return None, -1, True
+        except (CodeModified, CPUExit) as e:
+            _restore(engine, cpu, e)
+            return None, -1, False
+        except BaseException as e:
+            _restore(engine, cpu, e)
+            raise
+        return (None if ran.cflags & CF_NOCACHE else ran), exit_, False
+    finally:
+        gate.cpu_end(cpu)
 
 
 def _stop_from_timer(cpu: CPU) -> None:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..tcg.ir import Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
+from ..tcg.types import I32
 from .atomic import cmpxchg
 from .jmp_cache import Lookup
 
@@ -124,6 +125,7 @@ class Program:
 
 _CONST: Final = TempKind.CONST
 _GLOBAL: Final = TempKind.GLOBAL
+_I32: Final = I32
 
 # how ``prepare`` writes each opcode (the first field of its ``_PLAN`` entry)
 P_INSN: Final = 0
@@ -210,7 +212,7 @@ class _Builder:
                 self.init.append(t.value)
             return r
         if kind is _GLOBAL:
-            if t.type.value == 32:
+            if t.type is _I32:
                 # an i32 global: its slot's upper half is not part of the value
                 r = len(self.init)
                 self.init.append(0)
@@ -323,7 +325,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             n_out = op.n_out
             call_ins = tuple([b.operand(t) for t in args[n_out : n_out + op.n_in]])
             out = b.out(args[0]) if n_out else None
-            mask = 0xFFFFFFFF if n_out and args[0].type.value == 32 else M64
+            mask = 0xFFFFFFFF if n_out and args[0].type is _I32 else M64
             code += [K_CALL, len(calls)]
             calls.append((args[-1].func, call_ins, out, mask))
         elif p == P_ENV_LD:

@@ -16,25 +16,27 @@ Life of a context (as in QEMU's MTTCG):
    translates without locking. One context serves when one vCPU runs.
 
 Per TB, a context holds the op list, the non-global temps, the constants
-and the labels; ``reset()`` clears them before the next TB.
+and the labels; ``reset()`` clears them before the next TB. What emits ops
+into it (``ctx.add(...)``, ``ctx.brcond(...)``...) is ``builders.IRBuilder``.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Final
 
-from .ir import Helper, Label, Op, Temp, TempKind
-from .ops import OPS, OpDef
-from .types import I32, I64, Cond, TCGType
+from .builders import IRBuilder
+from .ir import Label, Temp, TempKind
+from .types import I32, I64, TCGType
 
 SLOT: Final = 8  # the CPU state is an array of 8-byte little-endian slots
 
 
-class TCGContext:
-    """One translation context (the template, or a vCPU's clone)."""
+class TCGContext(IRBuilder):
+    """One translation context (the template, or a vCPU's clone); the builder
+    methods targets emit IR with are ``IRBuilder``'s."""
 
     def __init__(self, state_size: int, *, name: str = "template") -> None:
         if state_size <= 0 or state_size % SLOT:
@@ -89,11 +91,11 @@ class TCGContext:
 
     def reset(self) -> None:
         """Forget the previous TB's ops, temps, constants and labels."""
-        self.ops: list[Op] = []
+        self.ops = []
         self.temps: list[Temp] = []
         self.labels: list[Label] = []
-        self._consts: dict[tuple[TCGType, int], Temp] = {}
-        self.helpers_called: int = 0
+        self._consts = {}
+        self.helpers_called = 0
 
     def detach(self) -> tuple[Any, ...]:
         """The current TB's IR (ops, temps, labels, constants), for ``attach`` later;
@@ -117,16 +119,6 @@ class TCGContext:
     def temp_i64(self, *, local: bool = False) -> Temp:
         return self.temp(I64, local=local)
 
-    def const(self, type: TCGType, value: int) -> Temp:
-        """The constant ``value`` (masked to the width), shared within the TB."""
-        value &= 0xFFFFFFFF if type is _I32 else 0xFFFFFFFFFFFFFFFF  # type.mask, inlined
-        key = (type, value)
-        t = self._consts.get(key)
-        if t is None:
-            t = Temp(type, TempKind.CONST, -1, value=value)
-            self._consts[key] = t
-        return t
-
     def count(self, opc: str) -> int:
         """How many ``opc`` ops the TB holds now."""
         n = 0
@@ -143,163 +135,6 @@ class TCGContext:
     def all_temps(self) -> Iterator[Temp]:
         yield from self.globals
         yield from self.temps
-
-    # -- emission ------------------------------------------------------------
-
-    def emit(self, opc: str, *args: Any) -> Op:
-        """Append ``opc`` with ``args``; ints in temp positions become constants."""
-        return self.emit_def(OPS[opc], args)
-
-    def emit_def(self, d: OpDef, args: tuple[Any, ...]) -> Op:
-        """``emit`` for a caller that holds the op's definition already."""
-        opc = d.name
-        n_out = d.n_out
-        n = n_out + d.n_in
-        if len(args) != n + d.n_const:
-            raise TypeError(
-                f"{opc} takes {d.n_out} outputs, {d.n_in} inputs and constants "
-                f"{d.consts}; got {len(args)} arguments"
-            )
-        fixed = list(args)
-        ty = d.type
-        for i in range(n_out):
-            t = fixed[i]
-            if type(t) is not Temp or t.type is not ty or t.kind is _CONST:
-                _check(opc, t, ty, "output")
-        j = n_out
-        for ty in d.in_types:
-            a = fixed[j]
-            if type(a) is Temp:
-                if a.type is not ty:
-                    _check(opc, a, ty, "input")
-            elif isinstance(a, int):
-                fixed[j] = self.const(ty, a)
-            else:
-                _check(opc, a, ty, "input")
-            j += 1
-        if opc in _BRANCHES:
-            fixed[-1].refs += 1  # the label, always the last constant
-        op = Op(opc, fixed, n_out, d.n_in, 0, 0, d)
-        self.ops.append(op)
-        return op
-
-    def call(self, helper: Helper, out: Temp | None, *ins: Temp | int) -> Op:
-        """Call a Python helper (rare paths only: it shows in the IR dump and stats)."""
-        if (out is None) != (helper.out_type is None):
-            raise TypeError(f"helper {helper.name} returns {helper.out_type}, got output {out}")
-        if len(ins) != len(helper.in_types):
-            raise TypeError(f"helper {helper.name} takes {len(helper.in_types)} inputs")
-        args: list[Any] = [] if out is None else [out]
-        for a, ty in zip(ins, helper.in_types, strict=True):
-            args.append(self.const(ty, a) if isinstance(a, int) else a)
-        args.append(helper)
-        op = Op("call", args, 0 if out is None else 1, len(ins), 0, 0, _CALL)
-        self.ops.append(op)
-        self.helpers_called += 1
-        return op
-
-    def set_label(self, label: Label) -> None:
-        if label.placed:
-            raise ValueError(f"label {label} placed twice")
-        label.placed = True
-        self.emit_def(_SET_LABEL, (label,))
-
-    def br(self, label: Label) -> None:
-        self.emit_def(_BR, (label,))
-
-    def brcond(self, cond: Cond, a: Temp, b: Temp | int, label: Label) -> None:
-        self.emit_def(_BRCOND[a.type], (a, b, cond, label))
-
-    def goto_tb(self, slot: int) -> None:
-        self.emit_def(_GOTO_TB, (slot,))
-
-    def exit_tb(self, value: int) -> None:
-        self.emit_def(_EXIT_TB, (value,))
-
-    def goto_ptr(self, pc: Temp) -> None:
-        self.emit_def(_GOTO_PTR, (pc,))
-
-    def insn_start(self, pc: int, data: int = 0) -> None:
-        self.emit_def(_INSN_START, (pc, data))
-
-    def mb(self, kind: int = 15) -> None:
-        """A memory barrier providing the ``MemOrder`` orderings ``kind`` (all of them
-        unless told)."""
-        self.emit_def(_MB, (int(kind),))
-
-
-_CONST: Final = TempKind.CONST
-_I32: Final = I32
-_CALL: Final = OPS["call"]
-_SET_LABEL: Final = OPS["set_label"]
-_BR: Final = OPS["br"]
-_BRCOND: Final = {I32: OPS["brcond_i32"], I64: OPS["brcond_i64"]}
-_GOTO_TB: Final = OPS["goto_tb"]
-_EXIT_TB: Final = OPS["exit_tb"]
-_GOTO_PTR: Final = OPS["goto_ptr"]
-_INSN_START: Final = OPS["insn_start"]
-_MB: Final = OPS["mb"]
-#: ops whose last constant is a label they branch to (set_label defines it instead)
-_BRANCHES: Final = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("label",)) - {
-    "set_label"
-}
-
-
-def _check(opc: str, t: object, ty: TCGType | None, role: str) -> None:
-    """Raise the TypeError that says what is wrong with operand ``t`` (if anything)."""
-    if not isinstance(t, Temp):
-        raise TypeError(f"{opc}: {role} must be a Temp, not {t!r}")
-    if ty is not None and t.type is not ty:
-        raise TypeError(f"{opc}: {role} {t!r} is {t.type.suffix}, the op wants {ty.suffix}")
-    if role == "output" and t.kind is TempKind.CONST:
-        raise TypeError(f"{opc}: cannot write to the constant {t!r}")
-
-
-def _width_generic(base: str, variants: dict[TCGType, OpDef]) -> Callable[..., Op]:
-    """A builder method that picks the i32 or i64 variant from its first temp."""
-
-    def method(self: TCGContext, *args: Any) -> Op:
-        for first in args:
-            if type(first) is Temp:
-                break
-        else:
-            raise TypeError(f"{base}: needs at least one temp to know its width")
-        d = variants.get(first.type)
-        if d is None:
-            raise TypeError(f"{base} has no {first.type.suffix} form")
-        return self.emit_def(d, args)
-
-    method.__name__ = base
-    method.__doc__ = f"Emit {base}_i32 or {base}_i64, by the width of the first temp."
-    return method
-
-
-_FLOAT_SUFFIX: Final = {I32: "f32", I64: "f64"}
-
-
-def _install_builders() -> None:
-    by_base: dict[str, dict[TCGType, OpDef]] = {}
-    for d in OPS.values():
-        if d.type is not None and d.name == f"{d.base}_{d.type.suffix}":
-            by_base.setdefault(d.base, {})[d.type] = d
-    for base, variants in by_base.items():
-        name = base + "_" if base in ("and", "or", "not") else base
-        if not hasattr(TCGContext, name):
-            setattr(TCGContext, name, _width_generic(base, variants))
-    float_by_base: dict[str, dict[TCGType, OpDef]] = {}
-    for d in OPS.values():
-        if d.type is not None and d.name == f"{d.base}_{_FLOAT_SUFFIX[d.type]}":
-            float_by_base.setdefault(d.base, {})[d.type] = d
-    for base, variants in float_by_base.items():
-        if not hasattr(TCGContext, base):
-            setattr(TCGContext, base, _width_generic(base, variants))
-    for opc in ("fcvt_f64_f32", "fcvt_f32_f64", "itof_f32", "itof_f64", "ftoi_f32", "ftoi_f64"):
-        setattr(TCGContext, opc, lambda self, *args, _d=OPS[opc]: self.emit_def(_d, args))
-    for opc in ("extrl_i64_i32", "extrh_i64_i32", "extu_i32_i64", "ext_i32_i64"):
-        setattr(TCGContext, opc, lambda self, out, a, _d=OPS[opc]: self.emit_def(_d, (out, a)))
-
-
-_install_builders()
 
 
 class ContextTable:

@@ -37,7 +37,8 @@ _WINDOW: Final = 256
 class _Decoder(Protocol):
     """What ``DisasContext.run`` needs of a guest target."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def translate_insn(self, dc: DisasContext) -> None: ...
 

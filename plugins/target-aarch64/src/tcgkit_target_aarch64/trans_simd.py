@@ -547,7 +547,7 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
     esize = _esize(size)
     count = (128 if q else 64) // esize
     signed = not u
-    ops: dict[int, Callable[[Temp, Temp, Temp, Temp | None], None]] = {}
+    ops: dict[int, Callable[[Temp, Temp, Temp, Temp | None], object]] = {}
     if opcode in (0x01, 0x05):  # SQADD UQADD SQSUB UQSUB
         if size == 3 and not q:
             raise dc.invalid(insn, "reserved 64-bit lane form")
@@ -572,6 +572,7 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
     elif opcode == 0x12 and size < 3:  # MLA (u=0), MLS (u=1)
 
         def mla(r: Temp, a: Temp, b: Temp, d: Temp | None) -> None:
+            assert d is not None  # the accumulator (Vd's lanes)
             ctx.mul(r, a, b)
             (ctx.sub if u else ctx.add)(r, d, r)
 

@@ -31,11 +31,13 @@ COUNTER_NAMES = (
 class Counters:
     """One thread's counters for one table: plain ints, written by that thread alone."""
 
-    __slots__ = COUNTER_NAMES
-
-    def __init__(self) -> None:
-        for name in COUNTER_NAMES:
-            setattr(self, name, 0)
+    def __init__(self) -> None:  # one attribute per name of COUNTER_NAMES
+        self.lookups = 0
+        self.probes = 0
+        self.lookup_retries = 0
+        self.map_retries = 0
+        self.mru_lookup = 0
+        self.mru_insert = 0
 
 
 class ThreadCounters:

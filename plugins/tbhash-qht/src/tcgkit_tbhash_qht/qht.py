@@ -140,7 +140,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from tcgkit.exec.tb_hash import DEFAULT_LOG2_BUCKETS, TBHashPolicy, TBKey
@@ -359,7 +359,6 @@ class QhtPolicy(TBHashPolicy):
     auto_resize: ClassVar[bool] = True  # grow past the load threshold
     mru_lookup: ClassVar[bool] = False  # lookups promote entries found past the head
     mru_insert: ClassVar[bool] = True  # inserts past the head move to its first slot
-    hash_key: ClassVar[Callable[[TBKey], int]] = staticmethod(tb_hash_xx)
 
     def __init__(self, log2_buckets: int = DEFAULT_LOG2_BUCKETS) -> None:
         super().__init__(log2_buckets)
@@ -377,7 +376,7 @@ class QhtPolicy(TBHashPolicy):
         except AttributeError:
             counters = self._counters.mine()
         m = self._map
-        h = self.hash_key(key)
+        h = tb_hash_xx(key)
         probes = 0
         while True:
             head = m.heads[h & m.mask]
@@ -404,7 +403,7 @@ class QhtPolicy(TBHashPolicy):
             m = current
         counters.lookups += 1
         counters.probes += probes
-        if far is not None and self.mru_lookup:
+        if far is not None and head is not None and self.mru_lookup:
             self._promote(m, head, far, pos, tb)
         return tb
 
@@ -444,7 +443,7 @@ class QhtPolicy(TBHashPolicy):
     def insert(self, key: TBKey, tb: Any) -> Any:
         if tb is None:
             raise ValueError("a TB hash table cannot store None")
-        h = self.hash_key(key)
+        h = tb_hash_xx(key)
         head = self._lock_head(h, create=True)
         assert head is not None
         try:
@@ -503,7 +502,7 @@ class QhtPolicy(TBHashPolicy):
             self._counters.mine().mru_insert += 1
 
     def remove(self, key: TBKey, tb: Any) -> bool:
-        h = self.hash_key(key)
+        h = tb_hash_xx(key)
         head = self._lock_head(h, create=False)
         if head is None:
             return False
@@ -642,8 +641,12 @@ def _chains(m: _Map) -> Iterator[int]:
         yield entries
 
 
+# the modes: each docstring is an attribute, since mypyc drops a compiled class's
+# docstring and `tcgkit plugins` shows it
+
+
 class QhtDynNoMru(QhtPolicy):
-    """qht with auto-resize, MRU on insert only: the default TB hash table."""
+    __doc__ = "qht with auto-resize, MRU on insert only: the default TB hash table."
 
     name = "qht-dyn-nomru"
     auto_resize = True
@@ -651,7 +654,7 @@ class QhtDynNoMru(QhtPolicy):
 
 
 class QhtDynMru(QhtPolicy):
-    """qht with auto-resize, MRU on insert and on lookup."""
+    __doc__ = "qht with auto-resize, MRU on insert and on lookup."
 
     name = "qht-dyn-mru"
     auto_resize = True
@@ -659,7 +662,7 @@ class QhtDynMru(QhtPolicy):
 
 
 class QhtFixedNoMru(QhtPolicy):
-    """qht with a fixed number of buckets, MRU on insert only."""
+    __doc__ = "qht with a fixed number of buckets, MRU on insert only."
 
     name = "qht-fixed-nomru"
     auto_resize = False
