@@ -66,10 +66,12 @@ class ExclusiveGate:
     def cpu_start(self, cpu: CPU) -> None:
         """Enter the inner section (waits while another thread's exclusive work runs)."""
         with self._lock:  # the lock itself, not the Condition: once per TB run
-            if self._owner is not None:
+            owner = self._owner  # read once per test: another thread changes it
+            if owner is not None:
                 me = threading.get_ident()
-                while self._owner is not None and self._owner != me:
+                while owner is not None and owner != me:
                     self._wait()
+                    owner = self._owner
             cpu.run_state = RunState.IN
             self._n_in += 1
 

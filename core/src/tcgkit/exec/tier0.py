@@ -42,7 +42,7 @@ import time
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ..tcg.ir import Op, Temp, TempKind
+from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from ..tcg.types import I32
@@ -200,15 +200,14 @@ class _Builder:
         self.nglobals = nglobals
         self.code: list[int] = []
         self.init: list[int] = [0] * ntemps
-        self.consts: dict[int, int] = {}  # id of a constant temp -> register
+        self.consts: dict[Temp, int] = {}  # a constant temp (by identity) -> register
 
     def operand(self, t: Temp) -> int:
         kind = t.kind
         if kind is _CONST:
-            key = id(t)
-            r = self.consts.get(key)
+            r = self.consts.get(t)
             if r is None:
-                r = self.consts[key] = len(self.init)
+                r = self.consts[t] = len(self.init)
                 self.init.append(t.value)
             return r
         if kind is _GLOBAL:
@@ -237,8 +236,8 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
     ``nglobals``/``ntemps``: how many globals and temps the TB's context has."""
     b = _Builder(nglobals, ntemps)
     code = b.code
-    labels: dict[int, int] = {}  # id of a label -> code position
-    fixups: list[tuple[int, int]] = []  # (code index, id of its label)
+    labels: dict[int, int] = {}  # a label's index -> code position
+    fixups: list[tuple[int, int]] = []  # (code index, its label's index)
     calls: list[Any] = []
     others: list[Any] = []
     insn = -1
@@ -273,7 +272,8 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
                 v = b.operand(args[0])
                 code += [K_ST, v, addr, memop, size, add, kmask, big]
         elif p == P_LABEL:
-            labels[id(args[0])] = len(code)
+            label: Label = args[0]
+            labels[label.index] = len(code)
         elif p == P_NOTHING:
             pass
         elif p == P_EXIT:
@@ -281,11 +281,13 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_GOTO_PTR:
             code += [K_EXIT, EXIT_LOOKUP]
         elif p == P_BR:
-            fixups.append((len(code) + 1, id(args[0])))
+            label = args[0]
+            fixups.append((len(code) + 1, label.index))
             code += [K_BR, -1]
         elif p == P_BRCOND:
             a, c = b.operand(args[0]), b.operand(args[1])
-            fixups.append((len(code) + 5, id(args[3])))
+            label = args[3]
+            fixups.append((len(code) + 5, label.index))
             code += [K_BRCOND, a, c, int(args[2]), s, -1]
         elif p == P_SHIFT:
             a, c = b.operand(args[1]), b.operand(args[2])
