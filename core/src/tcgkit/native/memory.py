@@ -10,7 +10,6 @@ Everything is freed by ``release()``.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import mmap
 from array import array
 from collections.abc import Callable, Iterable
@@ -25,7 +24,9 @@ def libgcc_clear_cache() -> Callable[[int, int], None]:
     """``flush(addr, size)`` through libgcc's ``__clear_cache``: the data-cache clean
     and instruction-cache invalidate that hosts with split caches (AArch64, Power)
     need after code is written."""
-    lib = ctypes.CDLL(ctypes.util.find_library("gcc_s") or "libgcc_s.so.1")
+    from ctypes.util import find_library  # imports subprocess and more: only here
+
+    lib = ctypes.CDLL(find_library("gcc_s") or "libgcc_s.so.1")
     clear = lib["__clear_cache"]
     clear.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
     clear.restype = None
