@@ -3,7 +3,9 @@
 For each program in examples/bin, on one host (``--host``, x86_64 unless told), the
 median of ``--runs`` runs of the program in this process, every TB compiled at once
 (``tier_up=0``: ``benchmarks/tiers.py`` measures the interpreted tier), with each
-phase of ``gen_code`` timed around its call:
+phase of ``gen_code`` timed: the core's passes by the engine itself
+(``Engine.time_phases``: the translator is compiled, so its calls cannot be wrapped
+from here), the host's steps by wrapping the functions that implement them:
 
 * decode/IR   - the target's translator loop (fetch, decode, IR emission);
 * optimize    - ``tcg.optimize``;
@@ -37,7 +39,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tcgkit.exec.translate as translate
 from aarch64_programs import THREADED
 from tcgkit import Emulator
 from tcgkit.linux import LinuxProcess
@@ -70,33 +71,26 @@ class PhaseClock:
 def run_once(path: Path, host: str) -> tuple[dict[str, float], int]:
     """Run ``path`` once; the seconds per phase and the guest instructions translated."""
     clock = PhaseClock()
-    saved = {n: getattr(translate, n) for n in ("translator_loop", "optimize", "liveness")}
-    translate.translator_loop = clock.wrap("decode/IR", saved["translator_loop"])
-    translate.optimize = clock.wrap("optimize", saved["optimize"])
-    translate.liveness = clock.wrap("liveness", saved["liveness"])
-    try:
-        with Emulator("aarch64", host=host, tier_up=0) as emu:
-            backend = emu.engine.host
-            if hasattr(backend, "lower_tb"):
-                import tcgkit.native.backend as native
+    with Emulator("aarch64", host=host, tier_up=0) as emu:
+        backend = emu.engine.host
+        if hasattr(backend, "lower_tb"):
+            import tcgkit.native.backend as native
 
-                saved_alloc = native.allocate
-                native.allocate = clock.wrap("allocate", saved_alloc)
-                backend.lower_tb = clock.wrap("lower+enc", backend.lower_tb)
-            else:
-                saved_alloc = None
-                backend.compile = clock.wrap("lower+enc", backend.compile)
-            try:
-                proc = LinuxProcess(emu, LINUX_ABI, stdout=io.BytesIO())
-                proc.load(path.read_bytes(), [str(path)])
-                proc.run()
-            finally:
-                if saved_alloc is not None:
-                    native.allocate = saved_alloc
-            stats = emu.stats()
-    finally:
-        for name, fn in saved.items():
-            setattr(translate, name, fn)
+            saved_alloc = native.allocate
+            native.allocate = clock.wrap("allocate", saved_alloc)
+            backend.lower_tb = clock.wrap("lower+enc", backend.lower_tb)
+        else:
+            saved_alloc = None
+            backend.compile = clock.wrap("lower+enc", backend.compile)
+        try:
+            proc = LinuxProcess(emu, LINUX_ABI, stdout=io.BytesIO())
+            proc.load(path.read_bytes(), [str(path)])
+            proc.run()
+        finally:
+            if saved_alloc is not None:
+                native.allocate = saved_alloc
+        stats = emu.stats()
+        clock.spent.update(emu.engine.time_phases)
     total = stats["time_translating"]
     clock.spent["install"] = max(0.0, total - sum(clock.spent.values()))
     return clock.spent, stats["insns_translated"]

@@ -410,8 +410,9 @@ def _runs_here(info: PluginInfo) -> bool:
         return False
 
 
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().split("\n", 1)[0]
+def _first_line(doc: object) -> str:
+    """The summary line of a docstring (a class's ``__doc__`` need not be a string)."""
+    return doc.strip().split("\n", 1)[0] if isinstance(doc, str) else ""
 
 
 @functools.cache

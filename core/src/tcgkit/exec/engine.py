@@ -114,6 +114,9 @@ class Engine:
         self.time_translating = 0.0
         self.time_executing = 0.0
         self.time_interpreting = 0.0  # within time_executing
+        #: seconds of time_translating spent in the core's passes (the host backend's
+        #: allocation, lowering and installation are the rest)
+        self.time_phases = {"decode/IR": 0.0, "optimize": 0.0, "liveness": 0.0}
 
     @property
     def emu(self) -> Any:
@@ -406,6 +409,7 @@ class Engine:
             "tlb_misses_per_s": round(misses * per_s),
             "tlb_refills_native_per_s": round(refills * per_s),
             "time_translating": self.time_translating,
+            "time_translating_core": dict(self.time_phases),
             "us_per_insn_translated": round(self.time_translating * 1e6 / c["insns_translated"], 1)
             if c["insns_translated"]
             else 0.0,

@@ -150,7 +150,9 @@ def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int,
         ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
         parallel=bool(cflags & CF_PARALLEL), host_ops=engine.host.optional_ops,
     )  # fmt: skip
+    t0 = time.perf_counter()
     translator_loop(engine, cpu, dc)
+    engine.time_phases["decode/IR"] += time.perf_counter() - t0
     tb = TB(pc, cs_base, flags, cflags, target.page_bits)
     tb.size = dc.pc - pc
     tb.icount = dc.num_insns
@@ -172,8 +174,14 @@ def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
     pc = tb.pc
     log = engine.log
     on = log.categories
+    phases = engine.time_phases
+    t0 = time.perf_counter()
     optimize(ctx)
+    t1 = time.perf_counter()
     liveness(ctx)
+    t2 = time.perf_counter()
+    phases["optimize"] += t1 - t0
+    phases["liveness"] += t2 - t1
     if "op_opt" in on:
         log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
                   f"{format_ops(ctx.ops)}\n")  # fmt: skip

@@ -641,32 +641,32 @@ def _chains(m: _Map) -> Iterator[int]:
         yield entries
 
 
-# the modes: each docstring is an attribute, since mypyc drops a compiled class's
-# docstring and `tcgkit plugins` shows it
+# the modes (their docs are set after the classes: mypyc drops a compiled class's
+# docstring, and `tcgkit plugins` shows it)
 
 
 class QhtDynNoMru(QhtPolicy):
-    __doc__ = "qht with auto-resize, MRU on insert only: the default TB hash table."
-
     name = "qht-dyn-nomru"
     auto_resize = True
     mru_lookup = False
 
 
 class QhtDynMru(QhtPolicy):
-    __doc__ = "qht with auto-resize, MRU on insert and on lookup."
-
     name = "qht-dyn-mru"
     auto_resize = True
     mru_lookup = True
 
 
 class QhtFixedNoMru(QhtPolicy):
-    __doc__ = "qht with a fixed number of buckets, MRU on insert only."
-
     name = "qht-fixed-nomru"
     auto_resize = False
     mru_lookup = False
 
 
 POLICIES: tuple[type[QhtPolicy], ...] = (QhtDynNoMru, QhtDynMru, QhtFixedNoMru)
+for _mode, _doc in (
+    (QhtDynNoMru, "qht with auto-resize, MRU on insert only: the default TB hash table."),
+    (QhtDynMru, "qht with auto-resize, MRU on insert and on lookup."),
+    (QhtFixedNoMru, "qht with a fixed number of buckets, MRU on insert only."),
+):
+    setattr(_mode, "__doc__", _doc)  # noqa: B010 (mypy rejects assigning __doc__)
