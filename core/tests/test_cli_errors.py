@@ -5,12 +5,12 @@ ones, with a target and hosts installed, are in tests/test_cli_errors.py)."""
 from __future__ import annotations
 
 import errno
-import pathlib
 import struct
 import types
 from pathlib import Path
 
 import pytest
+import tcgkit.linux.run
 from tcgkit import hookimpl
 from tcgkit.errors import InvalidArgumentError, ProgramFileError, TcgkitError
 from tcgkit.linux.elf import ElfError, read_elf
@@ -62,10 +62,10 @@ def test_unreadable_program_file_says_permission_denied(monkeypatch, tmp_path: P
     # in process: root (as in containers) reads any file, so chmod cannot make one unreadable
     path = tmp_path / "secret.elf"
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    def denied(file: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", denied)
+    monkeypatch.setattr(tcgkit.linux.run, "open", denied, raising=False)  # its open() only
     with pytest.raises(ProgramFileError, match="cannot be read: permission denied") as info:
         read_program(path)
     assert str(path) in str(info.value)

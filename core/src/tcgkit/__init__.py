@@ -8,50 +8,53 @@ the ``tcgkit`` entry-point group.
 
 from typing import Any
 
-from .api import CPUContext, Emulator
-from .errors import (
-    EmulationError,
-    EmulatorClosedError,
-    InvalidArgumentError,
-    InvalidInstructionError,
-    MemoryFaultError,
-    ProgramFileError,
-    ProtectionFaultError,
-    TcgkitError,
-    UnhandledInterruptError,
-    UnmappedMemoryError,
-)
-from .hooks import (
-    HOOK_BLOCK,
-    HOOK_CODE,
-    HOOK_INTR,
-    HOOK_MEM_FETCH,
-    HOOK_MEM_FETCH_PROT,
-    HOOK_MEM_FETCH_UNMAPPED,
-    HOOK_MEM_INVALID,
-    HOOK_MEM_PROT,
-    HOOK_MEM_READ,
-    HOOK_MEM_READ_PROT,
-    HOOK_MEM_READ_UNMAPPED,
-    HOOK_MEM_UNMAPPED,
-    HOOK_MEM_VALID,
-    HOOK_MEM_WRITE,
-    HOOK_MEM_WRITE_PROT,
-    HOOK_MEM_WRITE_UNMAPPED,
-    MEM_FETCH,
-    MEM_FETCH_PROT,
-    MEM_FETCH_UNMAPPED,
-    MEM_READ,
-    MEM_READ_PROT,
-    MEM_READ_UNMAPPED,
-    MEM_WRITE,
-    MEM_WRITE_PROT,
-    MEM_WRITE_UNMAPPED,
-)
-from .hookspecs import hookimpl
-from .memory import PROT_ALL, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
-from .plugins import HostUnavailableError, PluginClashError, PluginError, UnknownPluginError
-from .vcpu import VCPU
+from ._collector import paused
+
+with paused():  # the engine's modules: no garbage among them (see _collector)
+    from .api import CPUContext, Emulator
+    from .errors import (
+        EmulationError,
+        EmulatorClosedError,
+        InvalidArgumentError,
+        InvalidInstructionError,
+        MemoryFaultError,
+        ProgramFileError,
+        ProtectionFaultError,
+        TcgkitError,
+        UnhandledInterruptError,
+        UnmappedMemoryError,
+    )
+    from .hooks import (
+        HOOK_BLOCK,
+        HOOK_CODE,
+        HOOK_INTR,
+        HOOK_MEM_FETCH,
+        HOOK_MEM_FETCH_PROT,
+        HOOK_MEM_FETCH_UNMAPPED,
+        HOOK_MEM_INVALID,
+        HOOK_MEM_PROT,
+        HOOK_MEM_READ,
+        HOOK_MEM_READ_PROT,
+        HOOK_MEM_READ_UNMAPPED,
+        HOOK_MEM_UNMAPPED,
+        HOOK_MEM_VALID,
+        HOOK_MEM_WRITE,
+        HOOK_MEM_WRITE_PROT,
+        HOOK_MEM_WRITE_UNMAPPED,
+        MEM_FETCH,
+        MEM_FETCH_PROT,
+        MEM_FETCH_UNMAPPED,
+        MEM_READ,
+        MEM_READ_PROT,
+        MEM_READ_UNMAPPED,
+        MEM_WRITE,
+        MEM_WRITE_PROT,
+        MEM_WRITE_UNMAPPED,
+    )
+    from .hookspecs import hookimpl
+    from .memory import PROT_ALL, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
+    from .plugins import HostUnavailableError, PluginClashError, PluginError, UnknownPluginError
+    from .vcpu import VCPU
 
 
 def __getattr__(name: str) -> Any:

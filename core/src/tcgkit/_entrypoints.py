@@ -20,22 +20,26 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 # importlib.metadata.EntryPoint.pattern
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 
 
-@dataclass(frozen=True)
 class EntryPoint:
     """One entry point, with its distribution's name and version (what discovery uses
     of ``importlib.metadata.EntryPoint``)."""
 
-    name: str
-    value: str
-    distribution: str
-    version: str
+    __slots__ = ("distribution", "name", "value", "version")
+
+    def __init__(self, name: str, value: str, distribution: str, version: str) -> None:
+        self.name = name
+        self.value = value
+        self.distribution = distribution
+        self.version = version
+
+    def __repr__(self) -> str:
+        return f"EntryPoint({self.name!r}, {self.value!r}, {self.distribution!r}, {self.version!r})"
 
     def load(self) -> Any:
         """Import the module the value names and return it, or its attribute."""

@@ -25,7 +25,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
@@ -52,12 +51,28 @@ DEFAULT_TB_HASH = "qht-dyn-nomru"
 CORE_TB_HASH = CoreDictPolicy.name
 
 
-@dataclass(frozen=True)
 class CPUContext:
-    """A saved CPU state (registers only, as Unicorn's context_save)."""
+    """A saved CPU state (registers only, as Unicorn's context_save); equal to another
+    of the same target and values, hashable, picklable.
 
-    target: str
-    state: tuple[int, ...]
+    A plain slotted class, not a dataclass: see ``linux.abi.LinuxABI``."""
+
+    __slots__ = ("state", "target")
+
+    def __init__(self, target: str, state: tuple[int, ...]) -> None:
+        self.target = target
+        self.state = state
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CPUContext):
+            return NotImplemented
+        return self.target == other.target and self.state == other.state
+
+    def __hash__(self) -> int:
+        return hash((self.target, self.state))
+
+    def __repr__(self) -> str:
+        return f"CPUContext(target={self.target!r}, state=<{len(self.state)} words>)"
 
 
 class _TopologyListener:

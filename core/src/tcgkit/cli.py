@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -48,6 +47,8 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             raise PluginError("tcgkit plugins KIND NAME: a name is needed after the kind")
         info = manager.get_info(args.kind, args.name).describe()
         if args.json:
+            import json
+
             print(json.dumps(info, indent=2, sort_keys=True))
         else:
             for key, value in info.items():
@@ -55,6 +56,8 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     table = plugin_table(manager)
     if args.json:
+        import json
+
         print(json.dumps(table, indent=2, sort_keys=True))
     else:
         _print_table(table)
@@ -88,15 +91,17 @@ def _print_table(table: dict[str, Any]) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .linux.run import run_program
 
-    # `tcgkit run` is the whole application, so it may tune the collector: translation
-    # allocates many objects that live for one TB (a few thousand) and are freed by
-    # their reference counts; at the default threshold (700) the cyclic collector runs
-    # every few dozen translated guest instructions and traverses each of them. With
-    # 500,000 most die before a collection (callgrind, coldcode.elf: the collector
-    # 102 -> 23 million host instructions, peak RSS unchanged); the objects of start-up
-    # are frozen out of its full collections
+    # `tcgkit run` is the whole application, so it may tune the collector (``main``
+    # turned it off for the imports): translation allocates many objects that live for
+    # one TB (a few thousand) and are freed by their reference counts; at the default
+    # threshold (700) the cyclic collector runs every few dozen translated guest
+    # instructions and traverses each of them. With 500,000 most die before a
+    # collection (callgrind, coldcode.elf: the collector 102 -> 23 million host
+    # instructions, peak RSS unchanged); the objects of start-up are frozen out of
+    # its full collections
     gc.freeze()
     gc.set_threshold(500_000, 20, 20)
+    gc.enable()
     result = run_program(args.program, args.args, target=args.target, host=args.host,
                          tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up)  # fmt: skip
     if args.stats:
@@ -104,6 +109,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      seconds=round(result.seconds, 3))  # fmt: skip
         n = stats.get("guest_instructions", 0)
         stats["guest_mips"] = round(n / result.seconds / 1e6, 2) if result.seconds else 0
+        import json
+
         print(json.dumps(stats, indent=2, sort_keys=True), file=sys.stderr)
     return result.exit_code if result.exit_code is not None else 1
 
@@ -208,8 +215,31 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, the terminal's width read through ``os``: argparse makes a
+    formatter for every ``add_argument`` and its own imports ``shutil`` for the width,
+    which brings bz2, lzma and zlib into every ``tcgkit`` process (4 ms)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:  # fmt: skip
+        if width is None:
+            try:
+                columns = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+                except (AttributeError, ValueError, OSError):
+                    columns = 80
+            width = columns - 2  # as argparse leaves
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors in the one-line form of every other user mistake."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"tcgkit: error: {message} (see {self.prog} --help)\n")
@@ -265,8 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tcgkit`` console script."""
-    args = build_parser().parse_args(argv)
+    # no cyclic collection while the commands import the engine and its plugins (they
+    # make few cycles, and the collector would traverse every new module's objects:
+    # 45 million host instructions of a `tcgkit run`); a command may tune it (run)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except BrokenPipeError:  # the reader went away (`tcgkit plugins | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -277,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TcgkitError, OSError) as exc:  # the guest's error, or the system's: not a bug
         print(f"tcgkit: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 HOOK_INTR = 1 << 0
@@ -52,13 +51,22 @@ SLOW_PATH_KINDS = HOOK_MEM_READ | HOOK_MEM_WRITE
 _SINGLE_KINDS = tuple(1 << i for i in range(13))
 
 
-@dataclass(frozen=True, eq=False)
 class Hook:
-    handle: int
-    kind: int  # one HOOK_* bit
-    callback: Callable[..., Any]
-    begin: int
-    end: int
+    """One installed hook of one kind (a plain slotted class: see ``api.CPUContext``)."""
+
+    __slots__ = ("begin", "callback", "end", "handle", "kind")
+
+    def __init__(self, handle: int, kind: int, callback: Callable[..., Any], begin: int,
+                 end: int) -> None:  # fmt: skip
+        self.handle = handle
+        self.kind = kind  # one HOOK_* bit
+        self.callback = callback
+        self.begin = begin
+        self.end = end
+
+    def __repr__(self) -> str:
+        return (f"Hook(handle={self.handle}, kind={self.kind:#x}, callback={self.callback!r}, "
+                f"begin={self.begin:#x}, end={self.end:#x})")  # fmt: skip
 
     def covers(self, address: int) -> bool:
         return self.begin > self.end or self.begin <= address <= self.end

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .tcg.context import TCGContext
@@ -37,18 +36,33 @@ if TYPE_CHECKING:
     from .exec.cpu import CPU
 
 
-@dataclass(frozen=True)
 class RegisterView:
     """A register name: ``bits`` at byte ``offset`` of the CPU state.
 
     A write stores the value's low ``bits`` and zeroes the rest of the first
     ``clear_bytes`` bytes from ``offset`` (e.g. writing w0 zeroes x0's upper
-    half: clear_bytes=8).
+    half: clear_bytes=8). Equal to another with the same three numbers.
     """
 
-    offset: int
-    bits: int
-    clear_bytes: int = 0
+    __slots__ = ("bits", "clear_bytes", "offset")
+
+    def __init__(self, offset: int, bits: int, clear_bytes: int = 0) -> None:
+        self.offset = offset
+        self.bits = bits
+        self.clear_bytes = clear_bytes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RegisterView):
+            return NotImplemented
+        return (self.offset, self.bits, self.clear_bytes) == (other.offset, other.bits,
+                                                              other.clear_bytes)  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.offset, self.bits, self.clear_bytes))
+
+    def __repr__(self) -> str:
+        return (f"RegisterView(offset={self.offset}, bits={self.bits}, "
+                f"clear_bytes={self.clear_bytes})")  # fmt: skip
 
 
 class GuestTarget(ABC):

@@ -12,7 +12,9 @@ import ctypes
 import functools
 import os
 import platform
-from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from tcgkit.native.features import FeatureFlags
 
 AT_HWCAP = 16
 _HWCAP = {"fp": 1 << 0, "asimd": 1 << 1, "aes": 1 << 3, "pmull": 1 << 4, "sha1": 1 << 5,
@@ -20,13 +22,17 @@ _HWCAP = {"fp": 1 << 0, "asimd": 1 << 1, "aes": 1 << 3, "pmull": 1 << 4, "sha1":
           "lrcpc": 1 << 15, "dcpop": 1 << 16, "uscat": 1 << 25}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class HostFeatures:
-    atomics: bool = False  # LSE (ARMv8.1)
-    crc32: bool = False
-    lrcpc: bool = False  # ARMv8.3
-    uscat: bool = False  # ARMv8.4 unaligned single-copy atomicity
-    fphp: bool = False  # half-precision arithmetic (ARMv8.2)
+class HostFeatures(FeatureFlags):
+    """The AArch64 extensions code generation may use (``FeatureFlags``: all false
+    unless given, frozen, ``without``, ``as_dict`` with the ``arch`` level)."""
+
+    __slots__ = ("atomics", "crc32", "fphp", "lrcpc", "uscat")
+    ISA = "aarch64"
+    atomics: bool  # LSE (ARMv8.1)
+    crc32: bool
+    lrcpc: bool  # ARMv8.3
+    uscat: bool  # ARMv8.4 unaligned single-copy atomicity
+    fphp: bool  # half-precision arithmetic (ARMv8.2)
 
     @property
     def arch_level(self) -> str:
@@ -41,18 +47,8 @@ class HostFeatures:
             return "v8.1"
         return "v8.0"
 
-    def without(self, names: str) -> HostFeatures:
-        known = {f.name for f in fields(self)}
-        wanted = sorted(known) if names == "all" else [n.strip() for n in names.split(",") if n]
-        unknown = set(wanted) - known
-        if unknown:
-            raise ValueError(f"unknown aarch64 host features {sorted(unknown)}")
-        return replace(self, **{n: False for n in wanted})
-
-    def as_dict(self) -> dict[str, bool | str]:
-        out: dict[str, bool | str] = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["arch"] = self.arch_level
-        return out
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.as_flags(), "arch": self.arch_level}
 
 
 def is_aarch64() -> bool:
@@ -81,7 +77,7 @@ def _detected() -> HostFeatures:
                         break
         except OSError:
             pass
-    return HostFeatures(**{f.name: f.name in names for f in fields(HostFeatures)})
+    return HostFeatures(**{name: name in names for name in HostFeatures.__slots__})
 
 
 def detect() -> HostFeatures:

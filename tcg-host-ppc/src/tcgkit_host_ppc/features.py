@@ -13,7 +13,8 @@ import ctypes
 import functools
 import os
 import platform
-from dataclasses import dataclass, fields, replace
+
+from tcgkit.native.features import FeatureFlags
 
 AT_HWCAP, AT_HWCAP2 = 16, 26
 PPC_FEATURE_ARCH_2_06 = 0x00000100
@@ -21,23 +22,16 @@ PPC_FEATURE2_ARCH_2_07, PPC_FEATURE2_ARCH_3_00, PPC_FEATURE2_ARCH_3_1 = (0x80000
                                                                        0x00040000)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class HostFeatures:
-    isa206: bool = False
-    isa207: bool = False
-    isa300: bool = False
-    isa310: bool = False
+class HostFeatures(FeatureFlags):
+    """The Power ISA levels code generation may use (``FeatureFlags``: all false
+    unless given, frozen, ``without``, ``as_dict``)."""
 
-    def without(self, names: str) -> HostFeatures:
-        known = {f.name for f in fields(self)}
-        wanted = sorted(known) if names == "all" else [n.strip() for n in names.split(",") if n]
-        unknown = set(wanted) - known
-        if unknown:
-            raise ValueError(f"unknown ppc64le host features {sorted(unknown)}")
-        return replace(self, **{n: False for n in wanted})
-
-    def as_dict(self) -> dict[str, bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    __slots__ = ("isa206", "isa207", "isa300", "isa310")
+    ISA = "ppc64le"
+    isa206: bool
+    isa207: bool
+    isa300: bool
+    isa310: bool
 
 
 def is_ppc64le() -> bool:

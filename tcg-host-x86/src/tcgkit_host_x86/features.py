@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 import os
 import platform
-from dataclasses import dataclass, fields, replace
+
+from tcgkit.native.features import FeatureFlags
 
 # feature name -> the /proc/cpuinfo flag that reports it
 _FLAGS = {
@@ -28,31 +29,20 @@ _FLAGS = {
 }
 
 
-@dataclass(frozen=True)
-class HostFeatures:
-    cmov: bool = False
-    bmi1: bool = False
-    bmi2: bool = False
-    lzcnt: bool = False
-    popcnt: bool = False
-    movbe: bool = False
-    fma: bool = False
-    sse41: bool = False
+class HostFeatures(FeatureFlags):
+    """The x86-64 extensions code generation may use (``FeatureFlags``: all false
+    unless given, frozen, ``without``, ``as_dict``)."""
 
-    def without(self, names: str | list[str] | tuple[str, ...]) -> HostFeatures:
-        """These features with ``names`` (or ``"all"``) forced off."""
-        if isinstance(names, str):
-            names = [n.strip() for n in names.split(",") if n.strip()]
-        known = {f.name for f in fields(self)}
-        if "all" in names:
-            names = sorted(known)
-        unknown = set(names) - known
-        if unknown:
-            raise ValueError(f"unknown x86 host features {sorted(unknown)}; known: {sorted(known)}")
-        return replace(self, **{n: False for n in names})
-
-    def as_dict(self) -> dict[str, bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    __slots__ = ("bmi1", "bmi2", "cmov", "fma", "lzcnt", "movbe", "popcnt", "sse41")
+    ISA = "x86"
+    cmov: bool
+    bmi1: bool
+    bmi2: bool
+    lzcnt: bool
+    popcnt: bool
+    movbe: bool
+    fma: bool
+    sse41: bool
 
 
 def is_x86_64() -> bool:

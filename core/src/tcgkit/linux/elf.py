@@ -8,7 +8,6 @@ relies on and raises ``ElfError`` naming the file offset that is wrong.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from ..errors import InvalidArgumentError
 
@@ -33,22 +32,37 @@ class ElfError(InvalidArgumentError):
     """The file is not an ELF executable tcgkit can load (a ``ValueError``)."""
 
 
-@dataclass(frozen=True)
 class Segment:
-    vaddr: int
-    memsz: int
-    data: bytes  # file contents (filesz bytes); the rest up to memsz is zero
-    flags: int  # PF_*
+    """A PT_LOAD segment (plain slotted classes here: see ``linux.abi.LinuxABI``)."""
+
+    __slots__ = ("data", "flags", "memsz", "vaddr")
+
+    def __init__(self, vaddr: int, memsz: int, data: bytes, flags: int) -> None:
+        self.vaddr = vaddr
+        self.memsz = memsz
+        self.data = data  # file contents (filesz bytes); the rest up to memsz is zero
+        self.flags = flags  # PF_*
+
+    def __repr__(self) -> str:
+        return f"Segment(vaddr={self.vaddr:#x}, memsz={self.memsz:#x}, flags={self.flags})"
 
 
-@dataclass(frozen=True)
 class ElfImage:
-    machine: int
-    entry: int
-    segments: tuple[Segment, ...]
-    phdr_vaddr: int  # where the program headers are in memory (0 if not loaded)
-    phent: int
-    phnum: int
+    """What loading an ELF executable needs of it."""
+
+    __slots__ = ("entry", "machine", "phdr_vaddr", "phent", "phnum", "segments")
+
+    def __init__(self, machine: int, entry: int, segments: tuple[Segment, ...],
+                 phdr_vaddr: int, phent: int, phnum: int) -> None:  # fmt: skip
+        self.machine = machine
+        self.entry = entry
+        self.segments = segments
+        self.phdr_vaddr = phdr_vaddr  # where the program headers are in memory (0: not loaded)
+        self.phent = phent
+        self.phnum = phnum
+
+    def __repr__(self) -> str:
+        return f"ElfImage(machine={self.machine}, entry={self.entry:#x}, segments={self.segments})"
 
 
 #: e_type -> (what the file is, its e_type name, what to do), for the message refusing it

@@ -25,7 +25,6 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import EmulationError
@@ -70,25 +69,30 @@ def _prot(flags: int) -> int:
             | (PROT_EXEC if flags & PF_X else 0))  # fmt: skip
 
 
-@dataclass
 class LinuxProcess:
     """One program in one emulator: load, then ``run``."""
 
-    emu: Emulator
-    abi: LinuxABI
-    stdout: BinaryIO | None = None
-    stderr: BinaryIO | None = None
-    stdin: BinaryIO | None = None
-    exit_code: int | None = None
-    syscall_counts: dict[str, int] = field(default_factory=dict)
-    entry: int = 0
-    brk_start: int = 0
-    brk: int = 0
-    _mmap_next: int = MMAP_TOP
-    _handlers: dict[int, Callable[..., int]] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        emu: Emulator,
+        abi: LinuxABI,
+        stdout: BinaryIO | None = None,
+        stderr: BinaryIO | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> None:
+        self.emu = emu
+        self.abi = abi
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdin = stdin
+        self.exit_code: int | None = None
+        self.syscall_counts: dict[str, int] = {}
+        self.entry = 0
+        self.brk_start = 0
+        self.brk = 0
+        self._mmap_next = MMAP_TOP
+        self._handlers: dict[int, Callable[..., int]] = {}
+        self._lock = threading.RLock()
         self.threads = Threads(self.emu, self.abi, PID)
         th = self.threads
         names = {

@@ -28,7 +28,6 @@ import os
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
@@ -48,19 +47,27 @@ EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ETIMEDOUT = 11, 14, 4, 22, 38, 110
 POLL = 0.05
 
 
-@dataclass
 class Thread:
-    tid: int
-    vcpu: VCPU
-    clear_tid: int = 0  # CLONE_CHILD_CLEARTID / set_tid_address
-    alive: bool = True
+    """A guest thread: its tid and the vCPU that runs it."""
+
+    __slots__ = ("alive", "clear_tid", "tid", "vcpu")
+
+    def __init__(self, tid: int, vcpu: VCPU) -> None:
+        self.tid = tid
+        self.vcpu = vcpu
+        self.clear_tid = 0  # CLONE_CHILD_CLEARTID / set_tid_address
+        self.alive = True
 
 
-@dataclass(eq=False)
 class _Waiter:
-    addr: int
-    bitset: int
-    woken: threading.Event = field(default_factory=threading.Event)
+    """A thread waiting in FUTEX_WAIT on ``addr``."""
+
+    __slots__ = ("addr", "bitset", "woken")
+
+    def __init__(self, addr: int, bitset: int) -> None:
+        self.addr = addr
+        self.bitset = bitset
+        self.woken = threading.Event()
 
 
 class Threads:

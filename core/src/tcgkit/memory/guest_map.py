@@ -23,7 +23,6 @@ Invariants:
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
 from .region import PROT_ALL, MemoryRegion, ReadCallback, WriteCallback
 from .system import MemorySystem
@@ -32,14 +31,20 @@ PAGE_SIZE = 0x1000
 ADDRESS_LIMIT = 1 << 64
 
 
-@dataclass
 class _Window:
-    start: int
-    end: int
-    perms: int
-    backing: MemoryRegion
-    backing_offset: int
-    region: MemoryRegion  # the alias placed in the root
+    """One mapping: [start, end) of ``backing`` from ``backing_offset``, through
+    ``region`` (the alias placed in the root)."""
+
+    __slots__ = ("backing", "backing_offset", "end", "perms", "region", "start")
+
+    def __init__(self, start: int, end: int, perms: int, backing: MemoryRegion,
+                 backing_offset: int, region: MemoryRegion) -> None:  # fmt: skip
+        self.start = start
+        self.end = end
+        self.perms = perms
+        self.backing = backing
+        self.backing_offset = backing_offset
+        self.region = region
 
 
 class GuestMemoryMap:

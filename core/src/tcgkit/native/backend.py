@@ -31,7 +31,6 @@ import ctypes
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..exec.atomic import cmpxchg
@@ -59,28 +58,38 @@ HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 M64 = (1 << 64) - 1
 
 
-@dataclass(frozen=True)
 class Runtime:
-    """Addresses generated code calls or reads, fixed for one backend instance."""
+    """Addresses generated code calls or reads, fixed for one backend instance.
 
-    slow_mem: int  # (state, addr, value, memop | STORE_FLAG, where) -> status
-    py_op: int  # (state, index, a, b, c) -> status: a float op computed in Python
-    py_op_index: Callable[[str, tuple[int, ...]], int]  # registers (opcode, consts)
-    flags_probe: tuple[int, int] | None  # (state offset, mask) of the TB flags, or None
-    #: (state, addr, expected, new, memop, where) -> status: atomic_cmpxchg's slow path
-    slow_cmpxchg: int = 0
+    The records here are plain slotted classes, not dataclasses (a dataclass costs
+    ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
+
+    __slots__ = ("flags_probe", "py_op", "py_op_index", "slow_cmpxchg", "slow_mem")
+
+    def __init__(self, slow_mem: int, py_op: int,
+                 py_op_index: Callable[[str, tuple[int, ...]], int],
+                 flags_probe: tuple[int, int] | None, slow_cmpxchg: int = 0) -> None:  # fmt: skip
+        self.slow_mem = slow_mem  # (state, addr, value, memop | STORE_FLAG, where) -> status
+        self.py_op = py_op  # (state, index, a, b, c) -> status: a float op computed in Python
+        self.py_op_index = py_op_index  # registers (opcode, consts)
+        self.flags_probe = flags_probe  # (state offset, mask) of the TB flags, or None
+        #: (state, addr, expected, new, memop, where) -> status: atomic_cmpxchg's slow path
+        self.slow_cmpxchg = slow_cmpxchg
 
 
-@dataclass(frozen=True)
 class AtomicRoutines:
     """A host's compare-and-swap routines in one piece of code: the offset of
     ``cas(ptr, expected, new) -> old`` per access size (log2 0..3), and of
     ``cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)`` (16 bytes; the pair
     read is stored at ``out``), in the host's C calling convention."""
 
-    code: bytes
-    cas: tuple[int, int, int, int]
-    cas_pair: int | None = None
+    __slots__ = ("cas", "cas_pair", "code")
+
+    def __init__(self, code: bytes, cas: tuple[int, int, int, int],
+                 cas_pair: int | None = None) -> None:  # fmt: skip
+        self.code = code
+        self.cas = cas
+        self.cas_pair = cas_pair
 
     @classmethod
     def layout(cls, cas: Sequence[bytes], pair: bytes | None = None,
@@ -98,32 +107,38 @@ class AtomicRoutines:
                    offsets[4] if pair is not None else None)  # fmt: skip
 
 
-@dataclass
 class Lowered:
     """One TB's machine code and where its parts are (offsets into ``code``)."""
 
-    code: bytes
-    nocheck: int  # the entry that skips the exit-request check (Python enters here)
-    goto_tb: list[int | None] = field(default_factory=lambda: [None, None])  # patch sites
-    #: per slot, an out-of-line far-jump stub a host may branch to when the target is
-    #: out of its direct branch's range (AArch64: ldr x16, literal; br x16; the literal)
-    far: list[int | None] = field(default_factory=lambda: [None, None])
-    insn_offsets: list[int] = field(default_factory=list)  # host offset of each guest insn
+    __slots__ = ("code", "far", "goto_tb", "insn_offsets", "nocheck")
+
+    def __init__(self, code: bytes, nocheck: int) -> None:
+        self.code = code
+        self.nocheck = nocheck  # the entry that skips the exit-request check (Python enters)
+        self.goto_tb: list[int | None] = [None, None]  # patch sites
+        #: per slot, an out-of-line far-jump stub a host may branch to when the target is
+        #: out of its direct branch's range (AArch64: ldr x16, literal; br x16; the literal)
+        self.far: list[int | None] = [None, None]
+        self.insn_offsets: list[int] = []  # host offset of each guest insn
 
 
-@dataclass(frozen=True)
 class ConstraintView:
     """The register allocator's view of a host: its register file and, per op, the
     constraint and whether a constant may be an immediate (``regalloc.Backend``)."""
 
-    regs: RegisterFile
-    constraint: Callable[[Op], OpConstraint]
-    imm_ok: Callable[[Op, int, int], bool]
-    #: op name -> constraint, for the ops whose constraint never depends on their
-    #: operands (the allocator reads these instead of calling ``constraint``)
-    fixed: Mapping[str, OpConstraint] = field(default_factory=dict, compare=False, repr=False)
-    #: the allocator's cache of parsed constraints, kept across TBs (its own business)
-    parsed: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("constraint", "fixed", "imm_ok", "parsed", "regs")
+
+    def __init__(self, regs: RegisterFile, constraint: Callable[[Op], OpConstraint],
+                 imm_ok: Callable[[Op, int, int], bool],
+                 fixed: Mapping[str, OpConstraint] | None = None) -> None:  # fmt: skip
+        self.regs = regs
+        self.constraint = constraint
+        self.imm_ok = imm_ok
+        #: op name -> constraint, for the ops whose constraint never depends on their
+        #: operands (the allocator reads these instead of calling ``constraint``)
+        self.fixed: Mapping[str, OpConstraint] = {} if fixed is None else fixed
+        #: the allocator's cache of parsed constraints, kept across TBs (its own business)
+        self.parsed: dict[int, Any] = {}
 
 
 def capstone_text(code: bytes, addr: int, arch: str, mode: str) -> str:

@@ -35,7 +35,6 @@ reference is ``tcgkit.tcg.semantics``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Final
 
 from .types import I32, I64, TCGType
@@ -55,24 +54,38 @@ class OpFlag:
     LABEL: Final = 64  # defines a label
 
 
-@dataclass(frozen=True)
 class OpDef:
-    """One opcode: its shape and what passes may assume about it."""
+    """One opcode: its shape and what passes may assume about it. One instance per
+    opcode (``OPS``), never changed; a plain class, not a dataclass (a dataclass
+    costs ~0.5 ms of every process's start-up)."""
 
-    name: str
-    n_out: int
-    n_in: int
-    consts: tuple[str, ...]  # names of the constant arguments, in order
-    flags: int  # OpFlag bits
-    type: TCGType | None  # operand width, None for width-less ops
-    base: str  # the name without its width suffix: "add" for add_i64
-    in_types: tuple[TCGType, ...] = ()  # width of each input
-    n_const: int = field(init=False)  # len(consts), read for every emitted op
-    width: int = field(init=False)  # bits of ``type`` as a plain int (64 if width-less)
+    __slots__ = ("base", "consts", "flags", "in_types", "n_const", "n_in", "n_out", "name",
+                 "type", "width")  # fmt: skip
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n_const", len(self.consts))
-        object.__setattr__(self, "width", 64 if self.type is None else int(self.type))
+    def __init__(
+        self,
+        name: str,
+        n_out: int,
+        n_in: int,
+        consts: tuple[str, ...],
+        flags: int,
+        type: TCGType | None,
+        base: str,
+        in_types: tuple[TCGType, ...] = (),
+    ) -> None:
+        self.name = name
+        self.n_out = n_out
+        self.n_in = n_in
+        self.consts = consts  # names of the constant arguments, in order
+        self.flags = flags  # OpFlag bits
+        self.type = type  # operand width, None for width-less ops
+        self.base = base  # the name without its width suffix: "add" for add_i64
+        self.in_types = in_types  # width of each input
+        self.n_const = len(consts)  # read for every emitted op
+        self.width = 64 if type is None else int(type)  # bits of ``type`` (64 if width-less)
+
+    def __repr__(self) -> str:
+        return f"OpDef({self.name!r}, n_out={self.n_out}, n_in={self.n_in}, consts={self.consts})"
 
 
 _IN_TYPES = {

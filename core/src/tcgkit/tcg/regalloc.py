@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from .ir import Op, Temp, TempKind
@@ -55,21 +54,44 @@ from .ops import OpFlag
 from .types import I32, CallFlags
 
 
-@dataclass(frozen=True)
 class RegisterFile:
-    names: tuple[str, ...]  # register number -> name
-    order: tuple[int, ...]  # allocatable registers, most preferred first
-    call_clobbered: frozenset[int]
+    """A host's registers (the records of this module are plain classes, not
+    dataclasses: a dataclass costs ~0.5 ms of every process's start-up)."""
+
+    __slots__ = ("call_clobbered", "names", "order")
+
+    def __init__(self, names: tuple[str, ...], order: tuple[int, ...],
+                 call_clobbered: frozenset[int]) -> None:  # fmt: skip
+        self.names = names  # register number -> name
+        self.order = order  # allocatable registers, most preferred first
+        self.call_clobbered = call_clobbered
 
     def number(self, name: str) -> int:
         return self.names.index(name)
 
 
-@dataclass(frozen=True)
 class OpConstraint:
-    outs: tuple[str, ...]
-    ins: tuple[str, ...]
-    clobbers: tuple[str, ...] = ()
+    """An op's register constraint (letters per output and input, clobbered
+    registers); equal to another with the same three."""
+
+    __slots__ = ("clobbers", "ins", "outs")
+
+    def __init__(self, outs: tuple[str, ...], ins: tuple[str, ...],
+                 clobbers: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.outs = outs
+        self.ins = ins
+        self.clobbers = clobbers
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OpConstraint):
+            return NotImplemented
+        return self.outs == other.outs and self.ins == other.ins and self.clobbers == other.clobbers
+
+    def __hash__(self) -> int:
+        return hash((self.outs, self.ins, self.clobbers))
+
+    def __repr__(self) -> str:
+        return f"OpConstraint(outs={self.outs}, ins={self.ins}, clobbers={self.clobbers})"
 
 
 def call_constraint(op: Op, arg_regs: tuple[str, ...]) -> OpConstraint:
@@ -144,11 +166,15 @@ class Insn:
                 f"temp={self.temp!r} slot={self.slot})")  # fmt: skip
 
 
-@dataclass
 class Allocation:
-    insns: list[Insn]
-    frame_size: int  # bytes of stack slots used for TB-scoped temps and spills
-    slots: dict[Temp, int]  # temp -> frame offset
+    """``allocate``'s result: the allocated instructions and the frame they use."""
+
+    __slots__ = ("frame_size", "insns", "slots")
+
+    def __init__(self, insns: list[Insn], frame_size: int, slots: dict[Temp, int]) -> None:
+        self.insns = insns
+        self.frame_size = frame_size  # bytes of stack slots used for TB-scoped temps, spills
+        self.slots = slots  # temp -> frame offset
 
 
 class _State:

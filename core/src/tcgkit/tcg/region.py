@@ -35,7 +35,6 @@ import ctypes
 import mmap
 import os
 import threading
-from dataclasses import dataclass
 
 
 def _load_libc() -> ctypes.CDLL:
@@ -85,15 +84,23 @@ def _map_dual(size: int) -> tuple[int, int]:
     return rx, rw
 
 
-@dataclass
 class Region:
-    """A slice of the code buffer owned by one context at a time."""
+    """A slice of the code buffer owned by one context at a time (a plain class:
+    dataclasses cost start-up time)."""
 
-    index: int
-    start: int  # host address (where code runs)
-    size: int
-    used: int = 0
-    rw_delta: int = 0  # W^X: the writable view of ``start`` is at ``start + rw_delta``
+    __slots__ = ("index", "rw_delta", "size", "start", "used")
+
+    def __init__(self, index: int, start: int, size: int, used: int = 0,
+                 rw_delta: int = 0) -> None:  # fmt: skip
+        self.index = index
+        self.start = start  # host address (where code runs)
+        self.size = size
+        self.used = used
+        self.rw_delta = rw_delta  # W^X: the writable view of ``start`` is at ``start + rw_delta``
+
+    def __repr__(self) -> str:
+        return (f"Region({self.index}, start={self.start:#x}, size={self.size:#x}, "
+                f"used={self.used:#x})")  # fmt: skip
 
     def alloc(self, nbytes: int, align: int = 16) -> int | None:
         """Host address of ``nbytes`` reserved here, or None if the region is full."""
