@@ -6,11 +6,11 @@ targets and TB hash-table policies are separate distributions found through
 the ``tcgkit`` entry-point group.
 """
 
-from typing import Any
-
 from ._collector import paused
 
 with paused():  # the engine's modules: no garbage among them (see _collector)
+    from typing import Any
+
     from .api import CPUContext, Emulator
     from .errors import (
         EmulationError,

@@ -347,9 +347,9 @@ class PluginManager:
         return None
 
     def _unavailable(self, name: str) -> HostUnavailableError:
-        import platform
+        from .native.features import machine as host_machine
 
-        machine = platform.machine() or "unknown"
+        machine = host_machine() or "unknown"
         runnable = [
             i.name
             for i in self.infos(HOST)

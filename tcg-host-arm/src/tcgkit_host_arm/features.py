@@ -11,10 +11,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 from typing import Any
 
-from tcgkit.native.features import FeatureFlags
+from tcgkit.native.features import FeatureFlags, machine
 
 AT_HWCAP = 16
 _HWCAP = {"fp": 1 << 0, "asimd": 1 << 1, "aes": 1 << 3, "pmull": 1 << 4, "sha1": 1 << 5,
@@ -52,7 +51,7 @@ class HostFeatures(FeatureFlags):
 
 
 def is_aarch64() -> bool:
-    return platform.machine().lower() in ("aarch64", "arm64")
+    return machine() in ("aarch64", "arm64")
 
 
 @functools.cache

@@ -12,9 +12,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 
-from tcgkit.native.features import FeatureFlags
+from tcgkit.native.features import FeatureFlags, machine
 
 AT_HWCAP, AT_HWCAP2 = 16, 26
 PPC_FEATURE_ARCH_2_06 = 0x00000100
@@ -35,7 +34,7 @@ class HostFeatures(FeatureFlags):
 
 
 def is_ppc64le() -> bool:
-    return platform.machine().lower() in ("ppc64le", "powerpc64le")
+    return machine() in ("ppc64le", "powerpc64le")
 
 
 @functools.cache

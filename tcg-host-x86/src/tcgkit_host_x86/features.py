@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 
-from tcgkit.native.features import FeatureFlags
+from tcgkit.native.features import FeatureFlags, machine
 
 # feature name -> the /proc/cpuinfo flag that reports it
 _FLAGS = {
@@ -46,7 +45,7 @@ class HostFeatures(FeatureFlags):
 
 
 def is_x86_64() -> bool:
-    return platform.machine().lower() in ("x86_64", "amd64")
+    return machine() in ("x86_64", "amd64")
 
 
 @functools.cache

@@ -4,7 +4,8 @@ Owns ``FeatureFlags``, the base of each host's ``HostFeatures``: a record of
 booleans named by the subclass's ``__slots__`` (all false unless given), equal
 and hashed by value, with ``without(names)`` (the same set with ``names``, or
 ``"all"``, forced off: the hosts' ``TCGKIT_*_DISABLE`` variables and tests of
-the fallbacks) and ``as_dict()`` (what ``tcgkit plugins`` shows). Instances are
+the fallbacks) and ``as_dict()`` (what ``tcgkit plugins`` shows); and
+``machine()``, the name of the machine, which a host's ``native_here`` compares. Instances are
 never changed after construction. A plain class rather than a dataclass: every
 ``tcgkit`` process imports each installed host's features, and making a
 dataclass costs ~0.5 ms of start-up.
@@ -12,9 +13,16 @@ dataclass costs ~0.5 ms of start-up.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, TypeVar
 
 _F = TypeVar("_F", bound="FeatureFlags")
+
+
+def machine() -> str:
+    """The machine this process runs on as the kernel names it, lower case (``x86_64``,
+    ``aarch64``, ``ppc64le``); ``platform.machine()`` without importing ``platform``."""
+    return os.uname().machine.lower()
 
 
 class FeatureFlags:
