@@ -85,6 +85,8 @@ class Engine:
         self.target = target
         self.host = host
         self.aspace = aspace
+        # read_code's last RAM range: (flat view, start, end, region's view, offset delta)
+        self._code_range: tuple[Any, int, int, Any, int] | None = None
         self.log = log or DebugLog()
         template = TCGContext(target.state_size)
         target.init_globals(template)
@@ -324,8 +326,26 @@ class Engine:
 
     def read_code(self, addr: int, size: int) -> bytes:
         """Code bytes for translation's read-ahead: no hooks, and the memory API's
-        own exceptions (``MemoryAccessError``) rather than guest errors."""
-        return self.aspace.read(addr, size, access="fetch")
+        own exceptions (``MemoryAccessError``) rather than guest errors.
+
+        Every TB reads its code here once; the executable RAM range of the last read
+        is kept with the flat view it came from, and a read inside it copies from the
+        region's memory directly. A flat view never changes (a map change, a
+        protection change or a freed region makes a new one), so the range is good
+        exactly while the address space still has that view."""
+        cached = self._code_range
+        if cached is not None and addr >= cached[1] and addr + size <= cached[2] \
+                and cached[0] is self.aspace.flatview_or_none:  # fmt: skip
+            off = addr + cached[4]
+            return bytes(cached[3][off : off + size])
+        aspace = self.aspace
+        view = aspace.flatview
+        data = aspace.read(addr, size, access="fetch")
+        fr = view.lookup(addr)
+        if fr is not None and fr.region.view is not None and addr + size <= fr.end:
+            self._code_range = (view, fr.start, fr.end, fr.region.view,
+                                fr.offset_in_region - fr.start)  # fmt: skip
+        return data
 
     def code_written(self, cpu: CPU, addr: int, size: int) -> None:
         self.invalidate_code(addr, addr + size, cpu)
