@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..tcg.context import SLOT, TCGContext
 from .exclusive import RunState
-from .jmp_cache import JMP_CACHE_SIZE, lookup
+from .jmp_cache import JMP_CACHE_SIZE, Lookup, lookup
 from .softmmu import SoftTLB
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class CPU:
         self.running = False  # in cpu_exec (any thread)
         self.run_state = RunState.OUT  # where it is for exclusive work (``exclusive``)
         self.until: int | None = None  # the running emu_start's `until`
+        self.jmp_lookup: Lookup | None = None  # the running emu_start's (jmp_cache.lookup)
         self.skip_code_hook_pc: int | None = None
         self.current_tb_invalidated = False  # a hook or store overwrote the running TB
         self.cflags_next_tb = 0  # nonzero: the cflags of the next TB (e.g. single step)

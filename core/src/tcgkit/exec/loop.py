@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
 from ..tcg.ops import EXIT_CHAIN_1
-from .jmp_cache import jmp_cache_index
+from .jmp_cache import Lookup, jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
 from .tb_hash import TBKey
 from .tier0 import run_tiers
@@ -95,6 +95,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
     cpu.cflags_next_tb = 0
     until &= MASK64
     cpu.until = until
+    cpu.jmp_lookup = Lookup(cpu)
     with engine.tb_lock:
         engine.tb_cache.add_no_link(until)
     budget = count if count > 0 else None
@@ -145,6 +146,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
         cpu.exit_request = False
         engine.bind_thread(previous)
         cpu.until = None
+        cpu.jmp_lookup = None
         with engine.tb_lock:
             tb_cache.remove_no_link(until)
         engine.time_executing += time.perf_counter() - t0

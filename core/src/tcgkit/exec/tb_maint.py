@@ -174,9 +174,18 @@ class TBCache:
         if not old.valid:
             new.valid = False
             return None
+        # ``new`` holds the same code: it joins ``old``'s pages first, so that they never
+        # look free of code meanwhile (``insert`` would flush them from every TLB)
+        for page in old.pages:
+            tbs = self.page_tbs.get(page)
+            if tbs is not None:
+                tbs.add(new)
         self._drop(old)
         self.counts["tier_ups"] += 1
-        return self.insert(new)
+        cached = self.insert(new)
+        if cached is not new:  # another vCPU's TB under the same key: ``new`` is not kept
+            self._forget_pages(new)
+        return cached
 
     def invalidate(self, tb: TB) -> None:
         if not tb.valid:
@@ -184,15 +193,18 @@ class TBCache:
         self._drop(tb)
         self.counts["invalidated"] += 1
 
-    def _drop(self, tb: TB) -> None:
-        tb.valid = False
-        self.policy.remove(tb.key, tb)
+    def _forget_pages(self, tb: TB) -> None:
         for page in tb.pages:
             tbs = self.page_tbs.get(page)
             if tbs is not None:
                 tbs.discard(tb)
                 if not tbs:
                     del self.page_tbs[page]
+
+    def _drop(self, tb: TB) -> None:
+        tb.valid = False
+        self.policy.remove(tb.key, tb)
+        self._forget_pages(tb)
         self._unlink_incoming(tb)
         for slot, dest in enumerate(tb.jmp_dest):
             if dest is not None:

@@ -391,7 +391,9 @@ def run_tiers(engine: Engine, cpu: CPU, tb: TB) -> tuple[TB, int]:
     host = engine.host
     tier_up: int = engine.tier_up
     exit_flag: MutableSequence[int] = cpu.exit_flag
-    find = Lookup(cpu)
+    find = cpu.jmp_lookup
+    if find is None:  # not inside cpu_exec (tests)
+        find = Lookup(cpu)
     while True:
         if tb.program is not None:
             t1 = time.perf_counter()
