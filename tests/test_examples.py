@@ -5,8 +5,10 @@ every runnable host, as under qemu-aarch64."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,31 @@ def test_example_matches_qemu(program: Path, host: str) -> None:
     result = run_program(program, host=host, stdout=out)
     assert (out.getvalue(), result.exit_code) == (want_out, want_code)
     assert result.stats["guest_instructions"] > 1000
+
+
+def test_command_ends_its_process_with_the_guest_status() -> None:
+    """``tcgkit run`` ends its process without closing the emulator once the guest has
+    exited: everything printed (the guest's output, the statistics) is still there,
+    and the exit status is the guest's."""
+    program = EXAMPLES / "bin" / "hello_glibc.elf"
+    want_out, want_code = qemu(program)
+    res = subprocess.run([sys.executable, "-m", "tcgkit", "run", "--stats", str(program)],
+                         capture_output=True, timeout=600)  # fmt: skip
+    assert (res.stdout, res.returncode) == (want_out, want_code)
+    stats = json.loads(res.stderr)
+    assert stats["exit_code"] == want_code and stats["guest_instructions"] > 1000
+
+
+def test_run_program_can_leave_the_emulator_open() -> None:
+    """``close=False``: the program's memory and registers stay for the caller, who
+    closes the emulator."""
+    out = io.BytesIO()
+    result = run_program(EXAMPLES / "bin" / "hello_glibc.elf", stdout=out, close=False)
+    emu = result.emulator
+    assert emu is not None and not emu.closed
+    assert emu.reg_read("pc") != 0
+    emu.close()
+    assert run_program(EXAMPLES / "bin" / "hello_glibc.elf", stdout=out).emulator is None
 
 
 def test_there_are_examples() -> None:

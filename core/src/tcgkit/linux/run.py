@@ -29,7 +29,7 @@ class RunResult:
     """What ``run_program`` returns: the exit status (None: the guest did not exit),
     the engine's statistics, the system calls made by name, the seconds it ran."""
 
-    __slots__ = ("exit_code", "seconds", "stats", "syscalls")
+    __slots__ = ("emulator", "exit_code", "seconds", "stats", "syscalls")
 
     def __init__(self, exit_code: int | None, stats: dict[str, Any], syscalls: dict[str, int],
                  seconds: float) -> None:  # fmt: skip
@@ -37,6 +37,7 @@ class RunResult:
         self.stats = stats
         self.syscalls = syscalls
         self.seconds = seconds
+        self.emulator: Emulator | None = None  # the open emulator, with close=False
 
     def __repr__(self) -> str:
         return f"RunResult(exit_code={self.exit_code}, seconds={self.seconds:.3f})"
@@ -109,13 +110,17 @@ def run_program(
     stdout: BinaryIO | None = None,
     timeout: int = 0,
     tier_up: int | None = None,
+    close: bool = True,
 ) -> RunResult:
     """Run a static Linux ELF program to completion.
 
     Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
     when the file cannot be run, ``PluginError`` when a name is not installed
     or the host cannot execute here, all before the program starts; an
-    ``EmulationError`` when the guest fails."""
+    ``EmulationError`` when the guest fails. The emulator is closed when the
+    program ends, unless ``close`` is false: it is then left open in the
+    result's ``emulator`` (memory and registers as the program left them) for
+    the caller to close (``tcgkit run`` exits the process instead)."""
     pm = get_plugin_manager()
     data = read_program(path)
     image = read_elf(data, str(path))
@@ -124,11 +129,20 @@ def run_program(
     else:
         check_target(pm, target, image, str(path))
     extra = {} if tier_up is None else {"tier_up": tier_up}
-    with Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra) as emu:
+    emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+    try:
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout)
         proc.load(data, [str(path), *(args or [])], env or [], name=str(path))
         t0 = time.perf_counter()
         code = proc.run(timeout=timeout)
         seconds = time.perf_counter() - t0
-        return RunResult(code, emu.stats(), dict(proc.syscall_counts), seconds)
+        result = RunResult(code, emu.stats(), dict(proc.syscall_counts), seconds)
+    except BaseException:
+        emu.close()
+        raise
+    if close:
+        emu.close()
+    else:
+        result.emulator = emu
+    return result
