@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -265,3 +266,26 @@ def test_code_rewritten_while_interpreted_is_translated_again(host):
         emu.emu_start(CODE, emu.end)
         assert emu.reg_read("r0") == 9
         assert emu.stats()["tbs_invalidated"] == 1
+
+
+@pytest.mark.parametrize("young", [500_000, 0])
+def test_collector_relaxed_while_guest_code_runs(make, young):
+    """``gc_young``: the first threshold while emu_start runs (hooks see it), the
+    program's own afterwards; 0 leaves the collector alone."""
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        emu = make(SUM_LOOP, gc_young=young)
+        seen = []
+        emu.hook_add(HOOK_CODE, lambda emu, address, size: seen.append(gc.get_threshold()[0]))
+        emu.emu_start(CODE, emu.end)
+        assert emu.reg_read("r0") == 5050
+        assert set(seen) == {young or 700}
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*saved)
+
+
+def test_gc_young_must_not_be_negative(make):
+    with pytest.raises(ValueError, match="gc_young"):
+        make(SUM_LOOP, gc_young=-1)

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
 from .errors import EmulatorClosedError
-from .exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION, DEFAULT_TIER_UP, Engine
+from .exec.engine import (
+    DEFAULT_CODE_BUFFER,
+    DEFAULT_GC_YOUNG,
+    DEFAULT_REGION,
+    DEFAULT_TIER_UP,
+    Engine,
+)
 from .exec.loop import cpu_exec
 from .exec.tb_hash import DEFAULT_LOG2_BUCKETS, CoreDictPolicy, TBHashPolicy
 from .log import DebugLog
@@ -119,6 +125,7 @@ class Emulator:
         jump_cache: bool = True,
         max_cpus: int = 64,
         tier_up: int = DEFAULT_TIER_UP,
+        gc_young: int = DEFAULT_GC_YOUNG,
     ) -> None:
         pm = plugin_manager or get_plugin_manager()
         target_cls = pm.get(TARGET, target)
@@ -135,7 +142,7 @@ class Emulator:
             self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
             region_size=region_size, jump_cache=jump_cache, max_cpus=max_cpus,
-            tier_up=tier_up,
+            tier_up=tier_up, gc_young=gc_young,
         )  # fmt: skip
         self._engine: Engine | None = engine
         self._aspace = aspace

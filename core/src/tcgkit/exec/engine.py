@@ -51,6 +51,8 @@ DEFAULT_CODE_BUFFER = 64 << 20
 DEFAULT_REGION = 2 << 20
 #: runs of a TB in tier 0 (interpreted) before the host backend compiles it
 DEFAULT_TIER_UP = 3
+#: young collections wait for this many net allocations while guest code runs (_collector)
+DEFAULT_GC_YOUNG = 500_000
 
 _FAULTS = {
     "read": (H.HOOK_MEM_READ_UNMAPPED, H.MEM_READ_UNMAPPED, H.HOOK_MEM_READ_PROT, H.MEM_READ_PROT),
@@ -78,6 +80,7 @@ class Engine:
         max_cpus: int = 64,
         jump_cache: bool = True,
         tier_up: int = DEFAULT_TIER_UP,
+        gc_young: int = DEFAULT_GC_YOUNG,
     ) -> None:
         if target.page_bits != PAGE_BITS:
             raise ValueError(f"target {target.name}: only {PAGE_SIZE}-byte pages are supported")
@@ -112,6 +115,11 @@ class Engine:
         self.tier_up = tier_up
         if self.log.categories & {"op_opt", "out_asm"}:
             self.tier_up = 0  # the log asks for every TB's optimized IR and host code
+        if gc_young < 0:
+            raise ValueError(f"gc_young must be 0 (leave the collector alone) or more, "
+                             f"not {gc_young}")  # fmt: skip
+        #: the collector's first threshold while guest code runs (``_collector.relaxed``)
+        self.gc_young = gc_young
         self.cpu = self.add_cpu()
         self.time_translating = 0.0
         self.time_executing = 0.0

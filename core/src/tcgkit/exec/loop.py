@@ -24,6 +24,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .._collector import relaxed
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
 from ..tcg.ops import EXIT_CHAIN_1
 from .jmp_cache import Lookup, jmp_cache_index
@@ -108,6 +109,8 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
     start_icount = cpu.icount
     cpu.running = True
     previous = engine.bind_thread(cpu)
+    collector = relaxed(engine.gc_young)
+    collector.__enter__()
     t0 = time.perf_counter()
     last: TB | None = None
     last_exit = -1
@@ -142,6 +145,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
             if stop:
                 break
     finally:
+        collector.__exit__()
         cpu.running = False
         cpu.exit_request = False
         engine.bind_thread(previous)
