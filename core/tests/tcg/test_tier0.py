@@ -24,7 +24,7 @@ class _CPU:
     """What ``run_tb`` reads of a vCPU when the TB touches no guest memory."""
 
     def __init__(self, state: list[int]) -> None:
-        self.state = state
+        self.state = self.words = state
         self.tlb = _TLB()
         self.interp_insn = 0
 

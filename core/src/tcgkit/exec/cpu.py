@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from .tb import TB
 
 
+def _words(state: MutableSequence[int]) -> MutableSequence[int]:
+    if isinstance(state, list):
+        return state
+    view = memoryview(state)  # type: ignore[arg-type]  # a ctypes array of c_uint64
+    return view.cast("B").cast("Q")
+
+
 class CPU:
     """One virtual CPU of an emulator."""
 
@@ -31,6 +38,9 @@ class CPU:
         self.index = index
         self.ctx = ctx
         self.state: MutableSequence[int] = engine.host.new_state(ctx.state_size // SLOT)
+        #: the same slots for the tier-0 interpreter: a native host's ctypes array seen
+        #: through a memoryview of unsigned words (an item costs a third of a ctypes one)
+        self.words: MutableSequence[int] = _words(self.state)
         self.tlb = SoftTLB(self)
         self.jmp_cache: list[TB | None] = [None] * JMP_CACHE_SIZE
         # leave generated code at the next TB boundary: a word native code can read

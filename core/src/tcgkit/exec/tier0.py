@@ -462,7 +462,7 @@ def run_tb(cpu: CPU, prog: Program) -> int:
     path) and when an exception leaves (the caller sets ``cpu.interp_tb``)."""
     code = prog.code
     r = prog.init.copy()
-    st: MutableSequence[int] = cpu.state
+    st: MutableSequence[int] = cpu.words
     entries: list[Any] = cpu.tlb.entries
     i = 0
     insn = 0

@@ -19,7 +19,6 @@ fault is raised (hooks fired, pc named) exactly as without the window.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, Final, Protocol
@@ -115,8 +114,11 @@ class DisasContext:
         least ``size``) in one read, or just ``size`` bytes through ``fetch_code``."""
         window = b""
         if self.read_ahead is not None:
-            with contextlib.suppress(MemoryAccessError):  # fetch_code raises it below
+            # not contextlib.suppress: a context manager of Python code for every TB
+            try:  # noqa: SIM105
                 window = self.read_ahead(pc, max(min((pc | 0xFFF) + 1 - pc, _WINDOW), size))
+            except MemoryAccessError:  # fetch_code raises the guest's error below
+                pass
         if len(window) < size:
             window = self.fetch_code(pc, size)
         self._window, self._window_at = window, pc
