@@ -5,7 +5,8 @@ For each example program (and the long runs of ``vs_unicorn``): the median of
 loads the ELF and runs it, as ``vs_unicorn`` measures them) of tcgkit with
 ``tier_up=0`` (every TB compiled by the host backend at once), of tcgkit with
 the default ``tier_up`` (TBs interpreted until they have run that many times,
-``tcgkit.exec.tier0``), and of Unicorn; the ratios to Unicorn; and, from one
+``tcgkit.exec.tier0``), of the ``tcgkit run`` command with the default, and
+of Unicorn; the ratios to Unicorn; and, from one
 in-process run with the default, how many TBs started interpreted, how many
 turned hot and were compiled, and the time spent interpreting and translating.
 
@@ -33,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     med = statistics.median
     print(f"whole process s, median of {args.runs}; tier_up={DEFAULT_TIER_UP} is the default\n")
-    heads = ("tier_up=0", "default", "unicorn", "ratio 0", "ratio", "tier-0 TBs", "compiled",
-             "interp s", "transl s")  # fmt: skip
+    heads = ("tier_up=0", "default", "cli", "unicorn", "ratio 0", "ratio", "ratio cli",
+             "tier-0 TBs", "compiled", "interp s", "transl s")  # fmt: skip
     print(f"{'program':24} " + " ".join(f"{h:>10}" for h in heads))
     cases = [(p, []) for p in sorted(EXAMPLES.glob("*.elf")) if p.name not in THREADED]
     cases += [(EXAMPLES / name, prog_args) for name, prog_args in LONG_RUNS]
@@ -44,14 +45,20 @@ def main() -> None:
                       for _ in range(args.runs))  # fmt: skip
         tiered = med(whole_process("tcgkit", path, args.host, prog_args)
                      for _ in range(args.runs))  # fmt: skip
+        cli = med(whole_process("tcgkit-cli", path, args.host, prog_args)
+                  for _ in range(args.runs))  # fmt: skip
         uc = med(whole_process("unicorn", path, args.host, prog_args) for _ in range(args.runs))
         stats = run_tcgkit(path, args.host, prog_args)[1]
         t0 = stats["tier0"]
-        cells = (f"{at_once:.3f}", f"{tiered:.3f}", f"{uc:.3f}", f"{at_once / uc:.2f}",
-                 f"{tiered / uc:.2f}", str(t0["tbs"]), str(t0["compiled_when_hot"]),
+        cells = (f"{at_once:.3f}", f"{tiered:.3f}", f"{cli:.3f}", f"{uc:.3f}",
+                 f"{at_once / uc:.2f}", f"{tiered / uc:.2f}", f"{cli / uc:.2f}",
+                 str(t0["tbs"]), str(t0["compiled_when_hot"]),
                  f"{t0['time_interpreting']:.3f}", f"{stats['time_translating']:.3f}")  # fmt: skip
         print(f"{label:24} " + " ".join(f"{c:>10}" for c in cells))
-    print("\nratio: tcgkit / unicorn (whole process); 'ratio 0' with every TB compiled at once")
+    print(
+        "\nratio: tcgkit / unicorn (whole process, an embedding script); 'ratio 0' with every"
+        "\nTB compiled at once; 'ratio cli' the `tcgkit run` command"
+    )
 
 
 if __name__ == "__main__":

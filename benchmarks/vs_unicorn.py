@@ -5,7 +5,10 @@ For each program in examples/bin: the median of ``--runs`` runs of
   ``x86_64``) and on Unicorn driven by the same loader and system calls
   (``aarch64_programs.UnicornAsEmulator``);
 * whole-process time: a fresh ``python`` process that imports the engine,
-  loads the ELF and runs it (``--one ENGINE PROGRAM`` below), wall clock;
+  loads the ELF and runs it (``--one ENGINE PROGRAM`` below: an embedding
+  script, as a Unicorn user writes one), wall clock; and, for tcgkit, the
+  ``tcgkit run PROGRAM ARGS`` command (``python -m tcgkit``), which may tune
+  its process as a whole (``cli``);
   and a ``qemu-aarch64-static PROGRAM ARGS`` process (or ``qemu-aarch64``,
   whichever is on PATH; every example is a static Linux program), wall clock;
   when neither is installed, a note says so and the qemu columns show ``-``;
@@ -81,10 +84,17 @@ _CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECO
 
 def whole_process(engine: str, path: Path, host: str, args: list[str] = (),
                   tier_up: int | None = None) -> float:  # fmt: skip
+    """Wall time of one process: ``engine`` "tcgkit" or "unicorn" embedded in a script
+    (``--one``), or "tcgkit-cli", the ``tcgkit run`` command."""
     tier = [] if tier_up is None else ["--tier-up", str(tier_up)]
+    if engine == "tcgkit-cli":
+        cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, *tier, str(path), *args]
+    else:
+        cmd = [sys.executable, __file__, "--host", host, *tier, "--one", engine, str(path),
+               *args]  # fmt: skip
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--host", host, *tier, "--one", engine, str(path),
-                    *args], check=True, capture_output=True, env=_CHILD_ENV)  # fmt: skip
+    # the programs' exit status is theirs (hello_glibc's is 7): not checked here
+    subprocess.run(cmd, check=engine != "tcgkit-cli", capture_output=True, env=_CHILD_ENV)
     return time.perf_counter() - t0
 
 
@@ -120,19 +130,19 @@ def main() -> None:
         print("note: neither qemu-aarch64-static nor qemu-aarch64 is on PATH: no qemu times\n")
     else:
         print(f"qemu: {QEMU}\n")
-    widths = [8, 8, 6, 8, 8, 6, 7, 6, 8, 9]  # the columns after the program's
+    widths = [8, 8, 6, 8, 8, 6, 7, 6, 7, 6, 8, 9]  # the columns after the program's
 
     def row(first: str, *cells: str) -> str:
         return " ".join([f"{first:22}", *(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))])
 
-    groups = [("emulation s", 3), ("whole process s", 5), ("TLB refills", 2)]
+    groups = [("emulation s", 3), ("whole process s", 7), ("TLB refills", 2)]
     heads, i = [], 0
     for title, n in groups:
         heads.append(f"{title:-^{sum(widths[i : i + n]) + n - 1}}")
         i += n
     print(" ".join([" " * 22, *heads]))
-    print(row("program", "tcgkit", "unicorn", "ratio", "tcgkit", "unicorn", "ratio", "qemu",
-              "ratio", "python", "native") + "  tcgkit translation")  # fmt: skip
+    print(row("program", "tcgkit", "unicorn", "ratio", "tcgkit", "unicorn", "ratio", "cli",
+              "ratio", "qemu", "ratio", "python", "native") + "  tcgkit translation")  # fmt: skip
     cases = [(p, []) for p in sorted(EXAMPLES.glob("*.elf")) if p.name not in THREADED]
     cases += [(EXAMPLES / name, prog_args) for name, prog_args in LONG_RUNS]
     for path, prog_args in cases:
@@ -146,6 +156,8 @@ def main() -> None:
                      for _ in range(args.runs))  # fmt: skip
         u_proc = med(whole_process("unicorn", path, args.host, prog_args)
                      for _ in range(args.runs))  # fmt: skip
+        c_proc = med(whole_process("tcgkit-cli", path, args.host, prog_args, args.tier_up)
+                     for _ in range(args.runs))  # fmt: skip
         q_proc = q_ratio = "-"
         if QEMU is not None:
             qs = [run_qemu(path, prog_args) for _ in range(args.runs)]
@@ -158,11 +170,13 @@ def main() -> None:
         tr, n = stats["time_translating"], stats["insns_translated"]
         share = f"{tr:.3f} s for {n} insns = {tr / max(n, 1) * 1e6:.1f} us/insn"
         print(row(label, f"{t_emu:.3f}", f"{u_emu:.3f}", f"{t_emu / u_emu:.2f}",
-                  f"{t_proc:.3f}", f"{u_proc:.3f}", f"{t_proc / u_proc:.2f}", q_proc, q_ratio,
+                  f"{t_proc:.3f}", f"{u_proc:.3f}", f"{t_proc / u_proc:.2f}", f"{c_proc:.3f}",
+                  f"{c_proc / u_proc:.2f}", q_proc, q_ratio,
                   str(stats.get("tlb_misses", "-")), str(stats.get("tlb_refills_native", "-")))
               + "  " + share)  # fmt: skip
     print(
-        "\nratio: tcgkit / unicorn (emulation, whole process), tcgkit / qemu (whole process);"
+        "\nratio: tcgkit / unicorn (emulation, whole process), `tcgkit run` (cli) / unicorn,"
+        "\ntcgkit / qemu (whole process);"
         "\nTLB refills: tcgkit's software-TLB misses handled in Python, and in generated code"
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tb_hash import TBKey
+from .tb_hash import TBKey, make_key
 
 CF_COUNT_MASK = 0x1FF  # nonzero: at most this many instructions in the TB
 CF_NOCACHE = 1 << 9  # a one-off TB: executed once, never entered in the cache
@@ -59,7 +59,9 @@ class TB:
 
     @property
     def key(self) -> TBKey:
-        return TBKey(self.pc, self.cs_base, self.flags, self.cflags, self.pc >> self.page_bits)
+        key: TBKey = make_key(TBKey, (self.pc, self.cs_base, self.flags, self.cflags,
+                                      self.pc >> self.page_bits))  # fmt: skip
+        return key
 
     @property
     def pages(self) -> range:

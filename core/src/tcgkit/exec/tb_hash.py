@@ -59,6 +59,11 @@ class TBKey(NamedTuple):
     phys_page: int
 
 
+#: ``make_key(TBKey, (pc, cs_base, flags, cflags, phys_page))``: a TBKey without the
+#: namedtuple's ``__new__``, a Python function (the compiled loop makes one per lookup)
+make_key: Any = tuple.__new__
+
+
 class TBHashPolicy(ABC):
     """A TB hash table: see the module docstring for the contract."""
 

@@ -11,10 +11,10 @@ Owns, for one emulator:
   the memory slow path, and float ops computed in Python (``py_op``). What
   a callback is doing and what it raised are the calling thread's
   (``_thread``): vCPUs of one emulator run in threads of their own;
-* ``compile`` (core register allocator + the host's lowering), ``execute``
-  (the prologue through ctypes, with the GIL released; goto_ptr misses
-  resolved by ``CPU.lookup_tb_ptr``, which also fills the native jump
-  cache), chaining (``link``/``unlink`` store one 32-bit word the host
+* ``compile`` (core register allocator + the host's lowering, into
+  ``code.Lowered`` and ``code.NativeCode``), ``execute`` (``passage``: the
+  prologue through ctypes, with the GIL released; goto_ptr misses resolved by
+  the jump cache's ``lookup``, which also fills the native jump cache), chaining (``link``/``unlink`` store one 32-bit word the host
   computes), invalidation and flush of the native jump cache, release.
 
 A host subclass provides: ``name``, ``native_here``, ``features``, the
@@ -41,11 +41,13 @@ from ..host import Alloc, HostBackend
 from ..target import GuestTarget
 from ..tcg.context import TCGContext
 from ..tcg.ir import Helper, Op
-from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED, opdef
+from ..tcg.ops import opdef
 from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile, allocate
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
+from .code import Lowered, NativeCode
 from .memory import ExecPage, NativeCPU, TLBMirror
+from .passage import execute as passage_execute
 
 U64 = ctypes.c_uint64
 #: cas(ptr, expected, new) -> old; cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)
@@ -107,21 +109,6 @@ class AtomicRoutines:
                    offsets[4] if pair is not None else None)  # fmt: skip
 
 
-class Lowered:
-    """One TB's machine code and where its parts are (offsets into ``code``)."""
-
-    __slots__ = ("code", "far", "goto_tb", "insn_offsets", "nocheck")
-
-    def __init__(self, code: bytes, nocheck: int) -> None:
-        self.code = code
-        self.nocheck = nocheck  # the entry that skips the exit-request check (Python enters)
-        self.goto_tb: list[int | None] = [None, None]  # patch sites
-        #: per slot, an out-of-line far-jump stub a host may branch to when the target is
-        #: out of its direct branch's range (AArch64: ldr x16, literal; br x16; the literal)
-        self.far: list[int | None] = [None, None]
-        self.insn_offsets: list[int] = []  # host offset of each guest insn
-
-
 class ConstraintView:
     """The register allocator's view of a host: its register file and, per op, the
     constraint and whether a constant may be an immediate (``regalloc.Backend``)."""
@@ -164,19 +151,6 @@ class _ThreadState(threading.local):
     pending: BaseException | None = None
     pending_where: tuple[TB, int] | None = None
     raised_at: tuple[BaseException, tuple[TB, int] | None] | None = None
-
-
-class NativeCode:
-    """Where a TB's machine code is: the checked entry, the entry Python uses, the
-    goto_tb patch sites (host addresses)."""
-
-    __slots__ = ("entry", "far", "nocheck", "sites")
-
-    def __init__(self, entry: int, out: Lowered) -> None:
-        self.entry = entry
-        self.nocheck = entry + out.nocheck
-        self.sites = [None if s is None else entry + s for s in out.goto_tb]
-        self.far = [None if s is None else entry + s for s in out.far]
 
 
 class NativeHost(HostBackend):
@@ -427,50 +401,8 @@ class NativeHost(HostBackend):
     # -- execution -----------------------------------------------------------------------------
 
     def execute(self, cpu: CPU, tb: TB) -> tuple[TB, int]:
-        state = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
-        native = self._natives[state]
-        until = cpu.until
-        if until != native.until:
-            native.set_until(until)
-            native.jc_clear()
-        entry = self._page.entry
-        tbs = self._tbs
-        icount = 0
-        try:
-            code = tb.host.nocheck
-            while True:
-                word = entry(state, code)
-                last = tbs[word >> L.EXIT_SHIFT]
-                reason = word & ((1 << L.EXIT_SHIFT) - 1)
-                if reason == L.EXIT_HELPER_RAISED:
-                    t = self._thread
-                    exc, t.pending = t.pending, None
-                    assert exc is not None
-                    where = t.pending_where
-                    if where is not None:
-                        icount -= where[0].icount  # the loop counts the ones before it
-                    t.raised_at = (exc, where)
-                    raise exc
-                if reason == L.EXIT_AT_ENTRY:
-                    cpu.pc = last.pc
-                    return last, EXIT_REQUESTED
-                if reason == EXIT_LOOKUP and not cpu.exit_request:
-                    nxt = cpu.lookup_tb_ptr()
-                    if nxt is not None:
-                        if self._jc_enabled:
-                            self._jc_fill(native, cpu, nxt)
-                        code = nxt.host.nocheck
-                        continue
-                return last, reason
-        finally:
-            icount += native.word(L.OFF_ICOUNT)
-            native.set_word(L.OFF_ICOUNT, 0)
-            cpu.icount += icount
-
-    def _jc_fill(self, native: NativeCPU, cpu: CPU, tb: TB) -> None:
-        probe = self._rt.flags_probe if self._rt is not None else None
-        key = 0 if probe is None else cpu.state[probe[0] // 8] & probe[1]
-        native.jc_set(jmp_cache_index(tb.pc), tb.pc, key, tb.host.entry)
+        """Run from ``tb`` until an exit the loop must see (``native.passage``)."""
+        return passage_execute(self, cpu, tb)
 
     def locate(self, exc: BaseException) -> tuple[TB, int] | None:
         raised = self._thread.raised_at

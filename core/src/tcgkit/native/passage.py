@@ -1,0 +1,92 @@
+"""One passage through generated code: what ``NativeHost.execute`` does, compiled.
+
+Owns ``execute(host, cpu, tb)``: enter ``tb``'s code through the host's prologue,
+follow the TBs the jump cache finds after each lookup exit (filling the native
+jump cache with them), and return ``(last TB, exit)`` at the first exit the
+execution loop must see; the guest instructions counted by generated code are
+added to ``cpu.icount`` however the passage ends. Compiled by mypyc with the
+translator (``hatch_build``): every return from generated code to Python comes
+through here (manyfuncs.elf: 12,000 passages, 18,000 host instructions each
+when this was interpreted Python).
+
+It reads the host's private execution state (the native blocks by state
+address, the prologue's entry, the TB table by id, the calling thread's
+pending exception) and changes none of it but the native jump cache, the
+icount word and the ``until`` word, as the host's own methods would.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import TYPE_CHECKING, Any, Final
+
+from ..exec.jmp_cache import jmp_cache_index, lookup
+from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED
+from . import layout as L
+
+if TYPE_CHECKING:
+    from ..exec.cpu import CPU
+    from ..exec.tb import TB
+
+_SHIFT: Final = L.EXIT_SHIFT
+_REASON: Final = (1 << L.EXIT_SHIFT) - 1
+_RAISED: Final = L.EXIT_HELPER_RAISED
+_AT_ENTRY: Final = L.EXIT_AT_ENTRY
+#: the icount word's index in a native block's control words
+_ICOUNT: Final = (L.OFF_ICOUNT + L.CONTROL_SIZE) // 8
+
+
+def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
+    """``NativeHost.execute`` (see the module docstring)."""
+    state: int = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
+    native = host._natives[state]
+    until = cpu.until
+    if until != native.until:
+        native.set_until(until)
+        native.jc_clear()
+    control = native.control
+    try:
+        return _follow(host, cpu, tb, state, native)
+    finally:
+        cpu.icount += control[_ICOUNT]
+        control[_ICOUNT] = 0
+
+
+def _follow(host: Any, cpu: CPU, tb: TB, state: int, native: Any) -> tuple[TB, int]:
+    entry = host._page.entry
+    tbs: list[TB] = host._tbs
+    exit_flag = cpu.exit_flag
+    fill = host._jc_enabled
+    probe: tuple[int, int] | None = host._rt.flags_probe if fill else None
+    st = cpu.state
+    jc = native.jc
+    code: int = tb.host.nocheck
+    while True:
+        word: int = entry(state, code)
+        last = tbs[word >> _SHIFT]
+        reason = word & _REASON
+        if reason == _RAISED:
+            t = host._thread
+            exc, t.pending = t.pending, None
+            assert exc is not None
+            where = t.pending_where
+            if where is not None:
+                cpu.icount -= where[0].icount  # the loop counts the ones before it
+            t.raised_at = (exc, where)
+            raise exc
+        if reason == _AT_ENTRY:
+            cpu.pc = last.pc
+            return last, EXIT_REQUESTED
+        if reason != EXIT_LOOKUP or exit_flag[0]:
+            return last, reason
+        nxt = lookup(cpu, False)
+        if nxt is None:
+            return last, reason
+        pc = nxt.pc
+        target = nxt.host.entry
+        if fill:  # NativeCPU.jc_set, inline: the pc word last (generated code tests it)
+            i = jmp_cache_index(pc) * 4
+            jc[i + 2] = target
+            jc[i + 1] = 0 if probe is None else st[probe[0] // 8] & probe[1]
+            jc[i] = pc
+        code = nxt.host.nocheck
