@@ -94,6 +94,14 @@ def test_ints_become_constants_of_the_input_width() -> None:
         (lambda ctx: ctx.st(1, 8), "st: needs at least one temp"),
         # pure: emit_def's check; compiled: the method's own argument check
         (lambda ctx: ctx.add(ctx.temp(I64), "x", 1), r"input must be a Temp|Temp, int\] object"),
+        (
+            lambda ctx: ctx.add(5, ctx.temp(I64), 1),
+            r"output must be a Temp|Temp object expected; got int",
+        ),
+        (
+            lambda ctx: ctx.mov(None, ctx.temp(I64)),
+            r"output must be a Temp|Temp object expected; got None",
+        ),
     ],
 )
 def test_bad_operands_raise_type_errors_naming_the_op(build, message: str) -> None:

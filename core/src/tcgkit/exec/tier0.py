@@ -215,7 +215,7 @@ class _Builder:
                 # an i32 global: its slot's upper half is not part of the value
                 r = len(self.init)
                 self.init.append(0)
-                self.code += [K_ZEXT, r, ~(t.offset >> 3), 0xFFFFFFFF]
+                self.code.extend((K_ZEXT, r, ~(t.offset >> 3), 0xFFFFFFFF))
                 return r
             return ~(t.offset >> 3)
         return t.index - self.nglobals
@@ -246,16 +246,16 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         args = op.args
         if p == P_INSN:
             insn += 1
-            code += [K_INSN, insn]
+            code.extend((K_INSN, insn))
         elif p == P_MOV:
             a = b.operand(args[1])
-            code += [K_MOV, b.out(args[0]), a]
+            code.extend((K_MOV, b.out(args[0]), a))
         elif p == P_BINARY_M:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code += [k, b.out(args[0]), a, c, m]
+            code.extend((k, b.out(args[0]), a, c, m))
         elif p == P_BINARY:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code += [k, b.out(args[0]), a, c]
+            code.extend((k, b.out(args[0]), a, c))
         elif p in (P_QEMU_LD, P_QEMU_ST):
             memop = int(args[2])
             size = 1 << (memop & MO_SIZE)
@@ -267,76 +267,76 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             addr = b.operand(args[1])
             if p == P_QEMU_LD:
                 sign = 1 << (8 * size - 1) if memop & MO_SIGN else 0
-                code += [K_LD, b.out(args[0]), addr, memop, size, add, kmask, sign, big]
+                code.extend((K_LD, b.out(args[0]), addr, memop, size, add, kmask, sign, big))
             else:
                 v = b.operand(args[0])
-                code += [K_ST, v, addr, memop, size, add, kmask, big]
+                code.extend((K_ST, v, addr, memop, size, add, kmask, big))
         elif p == P_LABEL:
             label: Label = args[0]
             labels[label.index] = len(code)
         elif p == P_NOTHING:
             pass
         elif p == P_EXIT:
-            code += [K_EXIT, args[0]]
+            code.extend((K_EXIT, args[0]))
         elif p == P_GOTO_PTR:
-            code += [K_EXIT, EXIT_LOOKUP]
+            code.extend((K_EXIT, EXIT_LOOKUP))
         elif p == P_BR:
             label = args[0]
             fixups.append((len(code) + 1, label.index))
-            code += [K_BR, -1]
+            code.extend((K_BR, -1))
         elif p == P_BRCOND:
             a, c = b.operand(args[0]), b.operand(args[1])
             label = args[3]
             fixups.append((len(code) + 5, label.index))
-            code += [K_BRCOND, a, c, int(args[2]), s, -1]
+            code.extend((K_BRCOND, a, c, int(args[2]), s, -1))
         elif p == P_SHIFT:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code += [k, b.out(args[0]), a, c, m, w]
+            code.extend((k, b.out(args[0]), a, c, m, w))
         elif p == P_SHR:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code += [K_SHR, b.out(args[0]), a, c, w]
+            code.extend((K_SHR, b.out(args[0]), a, c, w))
         elif p == P_UNARY:
             a = b.operand(args[1])
-            code += [k, b.out(args[0]), a, aux]
+            code.extend((k, b.out(args[0]), a, aux))
         elif p == P_MOVI:
-            code += [K_MOV, b.out(args[0]), b.fresh(int(args[1]) & m)]
+            code.extend((K_MOV, b.out(args[0]), b.fresh(int(args[1]) & m)))
         elif p == P_SEXT:
             a = b.operand(args[1])
-            code += [K_SEXT, b.out(args[0]), a, aux, m]
+            code.extend((K_SEXT, b.out(args[0]), a, aux, m))
         elif p in (P_EXTRACT, P_SEXTRACT):
             a = b.operand(args[1])
             pos, n = int(args[2]), int(args[3])
             if p == P_EXTRACT:
-                code += [K_EXTRACT, b.out(args[0]), a, pos, (1 << n) - 1]
+                code.extend((K_EXTRACT, b.out(args[0]), a, pos, (1 << n) - 1))
             else:
-                code += [K_SEXTRACT, b.out(args[0]), a, pos, 1 << (n - 1), m]
+                code.extend((K_SEXTRACT, b.out(args[0]), a, pos, 1 << (n - 1), m))
         elif p == P_DEPOSIT:
             a, c = b.operand(args[1]), b.operand(args[2])
             pos, n = int(args[3]), int(args[4])
-            code += [K_DEPOSIT, b.out(args[0]), a, c, pos, (1 << n) - 1]
+            code.extend((K_DEPOSIT, b.out(args[0]), a, c, pos, (1 << n) - 1))
         elif p == P_SETCOND:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code += [K_SETCOND, b.out(args[0]), a, c, int(args[3]), s, aux]
+            code.extend((K_SETCOND, b.out(args[0]), a, c, int(args[3]), s, aux))
         elif p == P_MOVCOND:
             ins = [b.operand(t) for t in args[1:5]]
             code += [K_MOVCOND, b.out(args[0]), *ins, int(args[5]), s]
         elif p == P_EXTRH:
             a = b.operand(args[1])
-            code += [K_EXTRH, b.out(args[0]), a]
+            code.extend((K_EXTRH, b.out(args[0]), a))
         elif p == P_CALL:
             n_out = op.n_out
             call_ins = tuple([b.operand(t) for t in args[n_out : n_out + op.n_in]])
             out = b.out(args[0]) if n_out else None
             mask = 0xFFFFFFFF if n_out and args[0].type is _I32 else M64
-            code += [K_CALL, len(calls)]
+            code.extend((K_CALL, len(calls)))
             calls.append((args[-1].func, call_ins, out, mask))
         elif p == P_ENV_LD:
             size, signed = _ENV.get(op.defn.base, (w // 8, False))
             sign = 1 << (8 * size - 1) if signed else 0
-            code += [K_ENV_LD, b.out(args[0]), int(args[1]), size, sign]
+            code.extend((K_ENV_LD, b.out(args[0]), int(args[1]), size, sign))
         elif p == P_ENV_ST:
             size, _ = _ENV.get(op.defn.base, (w // 8, False))
-            code += [K_ENV_ST, b.operand(args[0]), int(args[1]), size]
+            code.extend((K_ENV_ST, b.operand(args[0]), int(args[1]), size))
         elif p == P_CMPXCHG:
             ins = [b.operand(t) for t in args[1:4]]
             code += [K_CMPXCHG, b.out(args[0]), *ins, int(args[4]) & MO_SIZE]
@@ -345,7 +345,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             n = n_out + op.n_in
             ins = [b.operand(t) for t in args[n_out:n]]
             outs = [b.out(t) for t in args[:n_out]]
-            code += [K_OTHER, len(others)]
+            code.extend((K_OTHER, len(others)))
             others.append((op.opc, op.defn.base, w, ins, outs, tuple([int(c) for c in args[n:]])))
     for at, key in fixups:
         code[at] = labels[key]

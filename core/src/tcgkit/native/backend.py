@@ -14,8 +14,9 @@ Owns, for one emulator:
 * ``compile`` (core register allocator + the host's lowering, into
   ``code.Lowered`` and ``code.NativeCode``), ``execute`` (``passage``: the
   prologue through ctypes, with the GIL released; goto_ptr misses resolved by
-  the jump cache's ``lookup``, which also fills the native jump cache), chaining (``link``/``unlink`` store one 32-bit word the host
-  computes), invalidation and flush of the native jump cache, release.
+  the jump cache's ``lookup``, which also fills the native jump cache),
+  chaining (``link``/``unlink`` store one 32-bit word the host computes),
+  invalidation and flush of the native jump cache, release.
 
 A host subclass provides: ``name``, ``native_here``, ``features``, the
 allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),

@@ -162,6 +162,20 @@ class IRBuilder:
     # -- families: one output, one input -------------------------------------
 
     def _unary(self, f: Family, out: Temp, a: Temp | int) -> Op:
+        d = (f[2] if out.type is _I64 else f[1]) if type(out) is Temp else None
+        if d is not None and d.n_in == 1 and not d.n_const and out.kind is not _CONST \
+                and out.type is d.type:  # fmt: skip
+            # the common case without emit_def's general checks (the same checks, inline)
+            ty = d.in_types[0]
+            if type(a) is Temp:
+                if a.type is ty:
+                    op = Op(d.name, [out, a], 1, 1, 0, 0, d)
+                    self.ops.append(op)
+                    return op
+            elif isinstance(a, int):
+                op = Op(d.name, [out, self.const(ty, a)], 1, 1, 0, 0, d)
+                self.ops.append(op)
+                return op
         args = (out, a)
         return self.emit_def(_pick(f, args), args)
 
@@ -216,6 +230,17 @@ class IRBuilder:
     # -- families: one output, two inputs ------------------------------------
 
     def _binary(self, f: Family, out: Temp, a: Temp | int, b: Temp | int) -> Op:
+        d = (f[2] if out.type is _I64 else f[1]) if type(out) is Temp else None
+        if d is not None and d.n_in == 2 and not d.n_const and out.kind is not _CONST \
+                and out.type is d.type:  # fmt: skip
+            # the common case without emit_def's general checks (the same checks, inline)
+            tys = d.in_types
+            x = a if type(a) is Temp else self.const(tys[0], a) if isinstance(a, int) else None
+            y = b if type(b) is Temp else self.const(tys[1], b) if isinstance(b, int) else None
+            if x is not None and y is not None and x.type is tys[0] and y.type is tys[1]:
+                op = Op(d.name, [out, x, y], 1, 2, 0, 0, d)
+                self.ops.append(op)
+                return op
         args = (out, a, b)
         return self.emit_def(_pick(f, args), args)
 
