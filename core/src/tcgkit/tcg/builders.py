@@ -152,7 +152,8 @@ class IRBuilder:
         self.emit_def(_GOTO_PTR, (pc,))
 
     def insn_start(self, pc: int, data: int = 0) -> None:
-        self.emit_def(_INSN_START, (pc, data))
+        # two constants and nothing to check: one per guest instruction, made directly
+        self.ops.append(Op("insn_start", [pc, data], 0, 0, 0, 0, _INSN_START))
 
     def mb(self, kind: int = 15) -> None:
         """A memory barrier providing the ``MemOrder`` orderings ``kind`` (all of them
