@@ -338,6 +338,12 @@ class IRBuilder:
     # -- families with constants ---------------------------------------------
 
     def movi(self, out: Temp, value: int) -> Op:
+        if type(out) is Temp and out.kind is not _CONST:  # the common case, made directly
+            d = _F_MOVI[2] if out.type is _I64 else _F_MOVI[1]
+            if d is not None and out.type is d.type:
+                op = Op(d.name, [out, value], 1, 0, 0, 0, d)
+                self.ops.append(op)
+                return op
         args = (out, value)
         return self.emit_def(_pick(_F_MOVI, args), args)
 
