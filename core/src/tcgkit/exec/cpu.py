@@ -24,9 +24,16 @@ if TYPE_CHECKING:
 
 
 def _words(state: MutableSequence[int]) -> MutableSequence[int]:
+    """``state`` as unsigned 64-bit words: a list as it is, a buffer of 8-byte items (a
+    native host's ctypes array) through a memoryview, anything else as it is."""
     if isinstance(state, list):
         return state
-    view = memoryview(state)  # type: ignore[arg-type]  # a ctypes array of c_uint64
+    try:
+        view = memoryview(state)  # type: ignore[arg-type]
+    except TypeError:  # a host's own sequence type, without the buffer protocol
+        return state
+    if view.itemsize != 8 or view.ndim != 1:
+        return state
     return view.cast("B").cast("Q")
 
 
