@@ -17,7 +17,9 @@ def default_collector() -> Iterator[None]:
     gc.enable()
     yield
     gc.set_threshold(*saved)
-    if not enabled:
+    if enabled:  # as the test found it, either way: later tests rely on collection
+        gc.enable()
+    else:
         gc.disable()
 
 
