@@ -453,6 +453,7 @@ class Engine:
         """Free everything this engine made (idempotent; no vCPU may be running)."""
         if self.code_buffer.released:
             return
+        self._code_range = None  # a flat view and a region's memory (read_code)
         self.tb_cache.flush()
         self.code_buffer.release()
         self.hooks.clear()
