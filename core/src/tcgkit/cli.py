@@ -40,6 +40,13 @@ EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
+def _json(obj: Any) -> str:
+    """``obj`` as the commands print JSON (``json`` is imported here: only they use it)."""
+    import json
+
+    return json.dumps(obj, indent=2, sort_keys=True)
+
+
 def _cmd_plugins(args: argparse.Namespace) -> int:
     manager = get_plugin_manager()
     if args.kind is not None:
@@ -47,18 +54,14 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             raise PluginError("tcgkit plugins KIND NAME: a name is needed after the kind")
         info = manager.get_info(args.kind, args.name).describe()
         if args.json:
-            import json
-
-            print(json.dumps(info, indent=2, sort_keys=True))
+            print(_json(info))
         else:
             for key, value in info.items():
                 print(f"{key:13} {value}")
         return 0
     table = plugin_table(manager)
     if args.json:
-        import json
-
-        print(json.dumps(table, indent=2, sort_keys=True))
+        print(_json(table))
     else:
         _print_table(table)
     for clash in table["clashes"]:
@@ -114,15 +117,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      seconds=round(result.seconds, 3))  # fmt: skip
         n = stats.get("guest_instructions", 0)
         stats["guest_mips"] = round(n / result.seconds / 1e6, 2) if result.seconds else 0
-        import json
-
-        print(json.dumps(stats, indent=2, sort_keys=True), file=sys.stderr)
+        print(_json(stats), file=sys.stderr)
     status = result.exit_code if result.exit_code is not None else 1
     if args.exit_process:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
-    result.emulator = None
     return status
 
 

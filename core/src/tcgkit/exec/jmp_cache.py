@@ -72,9 +72,12 @@ def lookup(cpu: CPU, interpreted: bool | None) -> TB | None:
     when the execution loop must decide (a miss, the run's ``until``, a pending
     flush, hash-only lookups, a one-off TB, or a TB of the other tier: compiled ones
     only when ``interpreted`` is False, tier-0 ones only when True, either when
-    None). Uses the run's ``Lookup`` (``cpu.jmp_lookup``, made when the run starts
-    and dropped when it ends); outside a run, a new one."""
+    None)."""
+    return run_lookup(cpu).find(interpreted)
+
+
+def run_lookup(cpu: CPU) -> Lookup:
+    """The run's ``Lookup`` (``cpu.jmp_lookup``, made when ``cpu_exec`` starts and
+    dropped when it ends); outside a run, a new one."""
     find = cpu.jmp_lookup
-    if find is None:
-        find = Lookup(cpu)
-    return find.find(interpreted)
+    return Lookup(cpu) if find is None else find

@@ -47,7 +47,7 @@ from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from ..tcg.types import I32
 from .atomic import cmpxchg
-from .jmp_cache import Lookup
+from .jmp_cache import Lookup, run_lookup
 
 if TYPE_CHECKING:
     from .cpu import CPU
@@ -391,9 +391,7 @@ def run_tiers(engine: Engine, cpu: CPU, tb: TB) -> tuple[TB, int]:
     host = engine.host
     tier_up: int = engine.tier_up
     exit_flag: MutableSequence[int] = cpu.exit_flag
-    find = cpu.jmp_lookup
-    if find is None:  # not inside cpu_exec (tests)
-        find = Lookup(cpu)
+    find = run_lookup(cpu)
     while True:
         if tb.program is not None:
             t1 = time.perf_counter()
