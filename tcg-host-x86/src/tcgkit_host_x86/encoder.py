@@ -13,7 +13,10 @@ register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
 The code is kept as a list of byte values (``Asm.buf``; ``code()`` makes the
 bytes): compiled, appending to a list is a native operation, where a bytearray
 append is a method call, and encoding byte by byte is then cheaper than
-memoizing whole instructions by their operands.
+memoizing whole instructions by their operands. Sequences that are memoized
+(the lowering's fixed instruction runs) are tuples of byte values (``seq()``):
+a list grows by a tuple without an iterator, where a ``bytes`` operand is
+iterated byte by byte.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ class Mem:
 
 
 _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
-_ZERO32: Final = b"\0\0\0\0"
+_ZERO32: Final = (0, 0, 0, 0)
 
 
 def _check_fits(value: int, n: int, signed: bool) -> None:
@@ -121,6 +124,12 @@ def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
     for _ in range(n):
         buf.append(value & 0xFF)
         value >>= 8
+
+
+# multi-byte NOPs by length (Intel SDM vol. 2, NOP)
+_NOPS: Final = {1: (0x90,), 2: (0x66, 0x90), 3: (0x0F, 0x1F, 0x00), 4: (0x0F, 0x1F, 0x40, 0x00),
+                5: (0x0F, 0x1F, 0x44, 0x00, 0x00), 6: (0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00),
+                7: (0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00)}  # fmt: skip
 
 
 class Label:
@@ -154,6 +163,10 @@ class Asm:
         """The machine code so far (through a bytearray: three times faster from a list
         of ints than ``bytes(list)``)."""
         return bytes(bytearray(self.buf))
+
+    def seq(self) -> tuple[int, ...]:
+        """The machine code so far as byte values, to add to another ``buf`` later."""
+        return tuple(self.buf)
 
     def patch(self, at: int, value: int, n: int, signed: bool = False) -> None:
         """Overwrite the ``n`` bytes at ``at`` with ``value``, little-endian."""
@@ -390,7 +403,7 @@ class Asm:
 
     def bswap(self, r: int, w: bool = True) -> None:
         self._rex(w, 0, 0, r)
-        self.buf += bytes((0x0F, 0xC8 | (r & 7)))
+        self.buf += (0x0F, 0xC8 | (r & 7))
 
     def bit_scan(self, opcode: bytes, dst: int, src: int, w: bool = True, f3: bool = False) -> None:
         """bsf/bsr (0f bc / 0f bd), with F3: tzcnt/lzcnt; popcnt is F3 0f b8."""
@@ -419,7 +432,7 @@ class Asm:
         """Three-byte VEX, L=0, register r/m: ``reg`` ModRM.reg, ``vvvv`` the extra source."""
         b1 = (0 if reg & 8 else 0x80) | 0x40 | (0 if rm & 8 else 0x20) | mmmmm
         b2 = (0x80 if w else 0) | ((~vvvv & 15) << 3) | pp
-        self.buf += bytes((0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7)))
+        self.buf += (0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7))
 
     def shiftx(self, kind: int, dst: int, src: int, count: int, w: bool = True) -> None:
         """BMI2 shlx/shrx/sarx: dst <- src shifted by count (any registers)."""
@@ -459,7 +472,7 @@ class Asm:
         """FMA3: x <- y * z + x (scalar, one rounding)."""
         b1 = 0x80 | 0x40 | 0x20 | 2
         b2 = (0x80 if double else 0) | ((~y & 15) << 3) | 1
-        self.buf += bytes((0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7)))
+        self.buf += (0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7))
 
     # -- control flow ------------------------------------------------------------------------
 
@@ -468,7 +481,9 @@ class Asm:
         self._rel32(label)
 
     def jcc(self, cc: int, label: Label) -> None:
-        self.buf += bytes((0x0F, 0x80 | cc))
+        buf = self.buf
+        buf.append(0x0F)
+        buf.append(0x80 | cc)
         self._rel32(label)
 
     def jmp_r(self, r: int) -> None:
@@ -492,19 +507,16 @@ class Asm:
         self.buf.append(0xC3)
 
     def mfence(self) -> None:
-        self.buf += b"\x0f\xae\xf0"
+        self.buf += (0x0F, 0xAE, 0xF0)
 
     def ud2(self) -> None:
-        self.buf += b"\x0f\x0b"
+        self.buf += (0x0F, 0x0B)
 
     def nops(self, n: int) -> None:
         """``n`` bytes of padding (multi-byte NOPs)."""
-        forms = {1: b"\x90", 2: b"\x66\x90", 3: b"\x0f\x1f\x00", 4: b"\x0f\x1f\x40\x00",
-                 5: b"\x0f\x1f\x44\x00\x00", 6: b"\x66\x0f\x1f\x44\x00\x00",
-                 7: b"\x0f\x1f\x80\x00\x00\x00\x00"}  # fmt: skip
         while n > 0:
             k = min(n, 7)
-            self.buf += forms[k]
+            self.buf += _NOPS[k]
             n -= k
 
     def align(self, boundary: int, skew: int = 0) -> None:

@@ -250,7 +250,7 @@ class Lowering:
             a.align(4, skew=1)
             a.buf.append(0xE9)
             self.out.goto_tb[slot] = a.pos
-            a.buf += b"\0\0\0\0"  # falls through until linked
+            a.buf += (0, 0, 0, 0)  # falls through until linked
             return
         if opc == "exit_tb":
             self.exit_with(op.consts[0])
@@ -301,14 +301,14 @@ class Lowering:
 
 
 @functools.lru_cache(maxsize=64)
-def _until_check(pc: int) -> bytes:
+def _until_check(pc: int) -> tuple[int, ...]:
     a = Asm()
     a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
-    return a.code()
+    return a.seq()
 
 
 @functools.lru_cache(maxsize=64)
-def _jc_probe(pc: int) -> bytes:
+def _jc_probe(pc: int) -> tuple[int, ...]:
     """r10 <- the jump-cache entry offset of ``pc``; compare the entry's pc."""
     a = Asm()
     a.mov_rr(TMP0, pc)
@@ -319,22 +319,22 @@ def _jc_probe(pc: int) -> bytes:
     a.alu_ri(AND, TMP0, abi.JC_SIZE - 1, False)
     a.shift_ri(SHL, TMP0, 5, False)
     a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_JC + abi.JC_PC, TMP0))
-    return a.code()
+    return a.seq()
 
 
 @functools.lru_cache(maxsize=16)
-def _jc_flags_probe(off: int, mask: int) -> bytes:
+def _jc_flags_probe(off: int, mask: int) -> tuple[int, ...]:
     a = Asm()
     a.load(TMP1, Mem(RBP, off), 8)
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_JC + abi.JC_KEY, TMP0))
-    return a.code()
+    return a.seq()
 
 
-def _jc_jump() -> bytes:
+def _jc_jump() -> tuple[int, ...]:
     a = Asm()
     a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
-    return a.code()
+    return a.seq()
 
 
 _JC_JUMP: Final = _jc_jump()
@@ -343,14 +343,14 @@ _JC_JUMP: Final = _jc_jump()
 _REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 
 
-def _epilogue() -> bytes:
+def _epilogue() -> tuple[int, ...]:
     """Every TB's epilogue: free the frame, restore what the prologue saved, return."""
     a = Asm()
     a.alu_ri(ADD, RSP, abi.FRAME)
     for r in reversed(abi.SAVED):
         a.pop(_REG[r])
     a.ret()
-    return a.code()
+    return a.seq()
 
 
 _EPILOGUE: Final = _epilogue()
@@ -486,7 +486,7 @@ def _div(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
             a.unary(3, RAX, w)
         a.jmp(done)
         a.bind(normal)
-        a.buf += b"\x48\x99" if w else b"\x99"  # cqo / cdq
+        a.buf += (0x48, 0x99) if w else (0x99,)  # cqo / cdq
         a.unary(7, y, w)
     else:
         a.mov_ri(RDX, 0)

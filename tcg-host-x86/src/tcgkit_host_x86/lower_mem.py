@@ -69,7 +69,7 @@ def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _probe_code(addr: int, memop: int, tag: int) -> bytes:
+def _probe_code(addr: int, memop: int, tag: int) -> tuple[int, ...]:
     """The TLB probe up to its ``jne slow`` (memoized: a pure function of its operands)."""
     a = Asm()
     size = 1 << (memop & MO_SIZE)
@@ -84,13 +84,13 @@ def _probe_code(addr: int, memop: int, tag: int) -> bytes:
         mask = PAGE_MASK_IMM
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_TLB + tag, TMP0))
-    return a.code()
+    return a.seq()
 
 
-def _addend_load() -> bytes:
+def _addend_load() -> tuple[int, ...]:
     a = Asm()
     a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
-    return a.code()
+    return a.seq()
 
 
 _ADDEND_LOAD: Final = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
@@ -112,7 +112,7 @@ def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _l2_probe_code(addr: int, tag: int) -> bytes:
+def _l2_probe_code(addr: int, tag: int) -> tuple[int, ...]:
     """rax <- the second-level entry offset of ``addr``'s page (rax saved first), then
     compare its tag with the key in r11 (memoized: a function of its operands)."""
     a = Asm()
@@ -121,10 +121,10 @@ def _l2_probe_code(addr: int, tag: int) -> bytes:
     a.shift_ri(SHR, RAX, 12 - 5)
     a.alu_ri(AND, RAX, (abi.L2_SIZE - 1) << 5, False)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_L2 + tag, RAX))
-    return a.code()
+    return a.seq()
 
 
-def _l2_copy() -> bytes:
+def _l2_copy() -> tuple[int, ...]:
     a = Asm()
     for word in (abi.TLB_TAG_READ, abi.TLB_TAG_WRITE, abi.TLB_ADDEND):
         a.load(TMP1, Mem(RBP, abi.OFF_L2 + word, RAX), 8)
@@ -132,13 +132,13 @@ def _l2_copy() -> bytes:
     a.pop(RAX)
     a.mov_rr(TMP0, TMP1)  # the addend, where the access expects it
     a.alu_mi(ADD, Mem(RBP, abi.OFF_REFILLS), 1)
-    return a.code()
+    return a.seq()
 
 
-def _pop_rax() -> bytes:
+def _pop_rax() -> tuple[int, ...]:
     a = Asm()
     a.pop(RAX)
-    return a.code()
+    return a.seq()
 
 
 _L2_COPY: Final = _l2_copy()  # a second-level hit: the entry into the first level, r10 = addend
@@ -160,7 +160,7 @@ def _slow_call(
 
 @functools.lru_cache(maxsize=4096)
 def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
-                    slow_mem: int, wide: bool) -> tuple[bytes, int]:  # fmt: skip
+                    slow_mem: int, wide: bool) -> tuple[tuple[int, ...], int]:  # fmt: skip
     """The slow path's call sequence with a zero ``where`` word, and the offset of that
     word's immediate (memoized: everything else is a function of the operands)."""
     a = Asm()
@@ -176,7 +176,7 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
     at = a.pos - (8 if wide else 4)
     a.mov_rr(RDI, RBP)
     call_and_restore(a, slow_mem, saved, pad)
-    return a.code(), at
+    return a.seq(), at
 
 
 def _check(op: Op, w: bool) -> int:
@@ -293,7 +293,9 @@ def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> 
 
 
 @functools.lru_cache(maxsize=1024)
-def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tuple[bytes, int]:
+def _cmpxchg_call_code(
+    addr: int, new: int, memop: int, slow_cmpxchg: int
+) -> tuple[tuple[int, ...], int]:
     """slow_cmpxchg(state, addr, rax, new, memop, where) saving the call-clobbered
     registers but rax; the status in r11d, the value read in r10. Returns the code with
     a zero ``where`` and the offset of that 8-byte immediate (patched by the caller)."""
@@ -309,7 +311,7 @@ def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tu
     a.mov_ri_fixed(R9, 0, True)  # where: patched
     at = a.pos - 8
     call_and_restore(a, slow_cmpxchg, saved, pad)
-    return a.code(), at
+    return a.seq(), at
 
 
 def _store(L: Lowering, m: Mem, value: int, memop: int) -> None:

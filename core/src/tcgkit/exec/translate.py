@@ -96,7 +96,7 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
     if dc.is_jmp is DisasJump.TOO_MANY:
         target.tb_stop(dc)
     if block_call is not None:
-        block_call.args[1] = ctx.const(I64, dc.pc - dc.pc_first)
+        block_call.replace_arg(1, ctx.const(I64, dc.pc - dc.pc_first))
     dc.extra["insn_pcs"] = tuple(insn_pcs)
 
 

@@ -79,7 +79,7 @@ class IRBuilder:
                 f"{opc} takes {d.n_out} outputs, {d.n_in} inputs and constants "
                 f"{d.consts}; got {len(args)} arguments"
             )
-        fixed = list(args)
+        fixed = args
         ty = d.type
         for i in range(n_out):
             t = fixed[i]
@@ -92,7 +92,7 @@ class IRBuilder:
                 if a.type is not ty:
                     _check(opc, a, ty, "input")
             elif isinstance(a, int):
-                fixed[j] = self.const(ty, a)
+                fixed = (*fixed[:j], self.const(ty, a), *fixed[j + 1 :])
             else:
                 _check(opc, a, ty, "input")
             j += 1
@@ -122,7 +122,7 @@ class IRBuilder:
         for a, ty in zip(ins, helper.in_types, strict=True):
             args.append(self.const(ty, a) if isinstance(a, int) else a)
         args.append(helper)
-        op = Op("call", args, 0 if out is None else 1, len(ins), 0, 0, _CALL)
+        op = Op("call", tuple(args), 0 if out is None else 1, len(ins), 0, 0, _CALL)
         self.ops.append(op)
         self.helpers_called += 1
         return op
@@ -153,7 +153,7 @@ class IRBuilder:
 
     def insn_start(self, pc: int, data: int = 0) -> None:
         # two constants and nothing to check: one per guest instruction, made directly
-        self.ops.append(Op("insn_start", [pc, data], 0, 0, 0, 0, _INSN_START))
+        self.ops.append(Op("insn_start", (pc, data), 0, 0, 0, 0, _INSN_START))
 
     def mb(self, kind: int = 15) -> None:
         """A memory barrier providing the ``MemOrder`` orderings ``kind`` (all of them
@@ -170,11 +170,11 @@ class IRBuilder:
             ty = d.in_types[0]
             if type(a) is Temp:
                 if a.type is ty:
-                    op = Op(d.name, [out, a], 1, 1, 0, 0, d)
+                    op = Op(d.name, (out, a), 1, 1, 0, 0, d)
                     self.ops.append(op)
                     return op
             elif isinstance(a, int):
-                op = Op(d.name, [out, self.const(ty, a)], 1, 1, 0, 0, d)
+                op = Op(d.name, (out, self.const(ty, a)), 1, 1, 0, 0, d)
                 self.ops.append(op)
                 return op
         args = (out, a)
@@ -239,7 +239,7 @@ class IRBuilder:
             x = a if type(a) is Temp else self.const(tys[0], a) if isinstance(a, int) else None
             y = b if type(b) is Temp else self.const(tys[1], b) if isinstance(b, int) else None
             if x is not None and y is not None and x.type is tys[0] and y.type is tys[1]:
-                op = Op(d.name, [out, x, y], 1, 2, 0, 0, d)
+                op = Op(d.name, (out, x, y), 1, 2, 0, 0, d)
                 self.ops.append(op)
                 return op
         args = (out, a, b)
@@ -341,7 +341,7 @@ class IRBuilder:
         if type(out) is Temp and out.kind is not _CONST:  # the common case, made directly
             d = _F_MOVI[2] if out.type is _I64 else _F_MOVI[1]
             if d is not None and out.type is d.type:
-                op = Op(d.name, [out, value], 1, 0, 0, 0, d)
+                op = Op(d.name, (out, value), 1, 0, 0, 0, d)
                 self.ops.append(op)
                 return op
         args = (out, value)

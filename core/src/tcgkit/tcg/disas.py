@@ -163,7 +163,7 @@ class DisasContext:
                     pc=start,
                 ) from exc
             if hook_call is not None:
-                hook_call.args[1] = ctx.const(I64, self.pc - start)
+                hook_call.replace_arg(1, ctx.const(I64, self.pc - start))
             insn_pcs.append(start)
             self.num_insns += 1
             if self.is_jmp is not DisasJump.NEXT:

@@ -11,6 +11,14 @@ value of type i32 or i64 of one of four kinds:
 
 An ``Op`` is an opcode name (see ``ops``) and its arguments, outputs first,
 then inputs, then constants. Helper calls carry their own operand counts.
+
+Invariant: ``Temp``, ``Label`` and ``Op`` never take part in a reference cycle
+(nothing they reference refers back to an op, a temp or a label). Compiled, they
+are ``acyclic``: the cyclic collector neither tracks nor visits them, which a TB
+cache of tens of thousands of ops (the IR tier-0 TBs keep) would otherwise make
+it do at every collection. A helper (the one thing an op refers to that holds a
+function) must be a module-level function or one whose closure does not reach
+the IR.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
+from .._mypyc import mypyc_attr
 from .ops import OpDef, opdef
 from .types import CallFlags, TCGType
 
@@ -30,6 +39,7 @@ class TempKind(IntEnum):
     BB = 3
 
 
+@mypyc_attr(acyclic=True)
 class Temp:
     """One IR value (see the module docstring). A plain slotted class rather than a
     dataclass: compiled by mypyc, a dataclass keeps an interpreted ``__init__``, and
@@ -62,6 +72,7 @@ class Temp:
         return f"{'tmp' if self.kind is TempKind.TB else 'bb'}{self.index}"
 
 
+@mypyc_attr(acyclic=True)
 class Label:
     """A branch target within the TB; ``refs`` counts the branches to it."""
 
@@ -110,14 +121,19 @@ class Helper:
         return self.name
 
 
+@mypyc_attr(acyclic=True)
 class Op:
     """One IR instruction: ``opc``, its arguments (outputs, inputs, constants),
     and what liveness found. A plain slotted class (not a dataclass): every
-    emitted op builds one, and keyword-argument construction showed in profiles."""
+    emitted op builds one, and keyword-argument construction showed in profiles.
+
+    ``args`` is a tuple: a pass that changes an operand gives the op a new tuple
+    (``replace_arg``). A tuple of temps and constants is one object the collector
+    does not track; a list would be one more tracked object per op."""
 
     __slots__ = ("args", "defn", "life", "n_in", "n_out", "opc", "sync")
 
-    def __init__(self, opc: str, args: list[Any], n_out: int, n_in: int,
+    def __init__(self, opc: str, args: tuple[Any, ...], n_out: int, n_in: int,
                  life: int = 0, sync: int = 0, defn: OpDef | None = None) -> None:  # fmt: skip
         self.opc = opc
         self.args = args
@@ -128,22 +144,27 @@ class Op:
         self.defn: OpDef = defn if defn is not None else opdef(opc)
 
     @classmethod
-    def make(cls, opc: str, args: list[Any], n_out: int | None = None,
+    def make(cls, opc: str, args: tuple[Any, ...] | list[Any], n_out: int | None = None,
              n_in: int | None = None) -> Op:  # fmt: skip
         d = opdef(opc)
-        return cls(opc, args, d.n_out if n_out is None else n_out,
+        return cls(opc, tuple(args), d.n_out if n_out is None else n_out,
                    d.n_in if n_in is None else n_in, defn=d)  # fmt: skip
 
+    def replace_arg(self, i: int, value: Any) -> None:
+        """Argument ``i`` becomes ``value``."""
+        args = self.args
+        self.args = (*args[:i], value, *args[i + 1 :])
+
     @property
-    def outs(self) -> list[Temp]:
+    def outs(self) -> tuple[Temp, ...]:
         return self.args[: self.n_out]
 
     @property
-    def ins(self) -> list[Temp]:
+    def ins(self) -> tuple[Temp, ...]:
         return self.args[self.n_out : self.n_out + self.n_in]
 
     @property
-    def consts(self) -> list[Any]:
+    def consts(self) -> tuple[Any, ...]:
         return self.args[self.n_out + self.n_in :]
 
     @property

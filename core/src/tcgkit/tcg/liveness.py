@@ -68,7 +68,7 @@ def liveness(ctx: TCGContext) -> None:
             prev = ops[pos - 1]
             if (src.kind is _BB and not live[src.index] and prev.n_out == 1
                     and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
-                prev.args[0] = args[0]
+                prev.replace_arg(0, args[0])
                 continue
         if flags & _EXIT:
             live = at_exit.copy()

@@ -18,7 +18,7 @@ about globals. Ops with side effects are never removed here.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from .context import TCGContext
 from .ir import Op, Temp, TempKind
@@ -117,13 +117,21 @@ def optimize(ctx: TCGContext) -> None:
         n_out, n_in = op.n_out, op.n_in
         if n_in and (consts or copies):
             args = op.args
+            changed: list[Any] | None = None
             for i in range(n_out, n_out + n_in):
-                t = args[i]
-                if t.kind is _CONST:
+                t0 = args[i]
+                if t0.kind is _CONST:
                     continue
-                t = copies.get(t, t)
+                t = copies.get(t0, t0)
                 v = consts.get(t)
-                args[i] = const(t.type, v) if v is not None else t
+                if v is not None:
+                    t = const(t.type, v)
+                if t is not t0:
+                    if changed is None:
+                        changed = list(args)
+                    changed[i] = t
+            if changed is not None:
+                op.args = tuple(changed)
         if op.opc in _FOLDABLE and _maybe_foldable(op.args, n_out, n_in):
             folded = _fold(ctx, op, k)
             if folded is None:
@@ -149,7 +157,7 @@ def optimize(ctx: TCGContext) -> None:
     ctx.ops = out
 
 
-def _maybe_foldable(args: list[Temp], n_out: int, n_in: int) -> bool:
+def _maybe_foldable(args: tuple[Temp, ...], n_out: int, n_in: int) -> bool:
     """Whether _fold can do anything: some input is a constant, or (two inputs) both
     are the same temp (``x - x``, ``x == x``...)."""
     if n_in == 1:
@@ -167,19 +175,20 @@ def _drop_label_ref(op: Op) -> None:
 
 def _mov(ctx: TCGContext, op: Op, src: Temp) -> Op:
     d = _MOV[src.type]
-    return Op(d.name, [op.args[0], src], 1, 1, 0, 0, d)
+    return Op(d.name, (op.args[0], src), 1, 1, 0, 0, d)
 
 
 def _movi(ctx: TCGContext, op: Op, out: Temp, value: int) -> Op:
     d = _MOV[out.type]
-    return Op(d.name, [out, ctx.const(out.type, value)], 1, 1, 0, 0, d)
+    return Op(d.name, (out, ctx.const(out.type, value)), 1, 1, 0, 0, d)
 
 
 def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
     """A simpler op computing the same thing, the same op, or None to delete it."""
     d = op.defn
     w = d.width
-    ins = op.args[op.n_out : op.n_out + op.n_in]
+    n_out = op.n_out
+    ins = op.args[n_out : n_out + op.n_in]
     # inputs were resolved already: a known value is a constant temp by now
     vals = [t.value if t.kind is _CONST else None for t in ins]
     if d.base == "brcond":
@@ -187,7 +196,7 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
         if a is not None and b is not None:
             label = op.consts[1]
             if cond_holds(op.consts[0], a, b, w):
-                return Op("br", [label], 0, 0, 0, 0, _BR)
+                return Op("br", (label,), 0, 0, 0, 0, _BR)
             label.refs -= 1
             return None
         if ins[0] is ins[1] and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
@@ -195,14 +204,25 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
             if op.consts[0] == Cond.NE:
                 label.refs -= 1
                 return None
-            return Op("br", [label], 0, 0, 0, 0, _BR)
+            return Op("br", (label,), 0, 0, 0, 0, _BR)
         return op
-    if all(v is not None for v in vals) and d.n_out == 1:
+    if d.n_out != 1:
+        return op
+    if None not in vals:
         [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
         return _movi(ctx, op, op.args[0], result)
-    if d.n_in == 2 and d.n_out == 1:
-        return _identity(ctx, op, vals, w)
+    if d.n_in == 2:
+        va, vb = vals
+        if ins[0] is ins[1] or va in _SPECIAL or vb in _SPECIAL:
+            return _identity(ctx, op, vals, w)
+        mask = (1 << w) - 1
+        if (va is not None and va == mask) or (vb is not None and vb == mask):
+            return _identity(ctx, op, vals, w)
     return op
+
+
+# the constant inputs _identity may simplify with (besides all-ones)
+_SPECIAL: Final = (0, 1)
 
 
 def _identity(ctx: TCGContext, op: Op, vals: list[int | None], w: int) -> Op:
