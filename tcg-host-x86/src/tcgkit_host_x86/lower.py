@@ -101,6 +101,8 @@ def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
         a.pop(r)
 
 
+#: the conditions by number (``Cond(n)`` is a call into the enum machinery)
+_CONDS: Final = tuple(Cond)
 _CC: Final = {
     Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
     Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
@@ -609,7 +611,7 @@ def _deposit(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 def _setcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
-    cond = Cond(op.consts[0])
+    cond = _CONDS[op.consts[0]]
     d = outs[0]
     neg = op.defn.base == "negsetcond"
     if cond in (Cond.ALWAYS, Cond.NEVER):
@@ -624,7 +626,7 @@ def _setcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 def _movcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
-    cond = Cond(op.consts[0])
+    cond = _CONDS[op.consts[0]]
     d, v1 = outs[0], ins[2]
     if cond is Cond.ALWAYS:
         a.mov_rr(d, v1)
@@ -643,7 +645,7 @@ def _movcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 def _brcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
-    cond = Cond(op.consts[0])
+    cond = _CONDS[op.consts[0]]
     target = L.label(op.consts[1])
     if cond is Cond.ALWAYS:
         a.jmp(target)

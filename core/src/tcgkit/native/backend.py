@@ -43,10 +43,10 @@ from ..target import GuestTarget
 from ..tcg.context import TCGContext
 from ..tcg.ir import Helper, Op
 from ..tcg.ops import opdef
-from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile, allocate
+from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
-from .code import Lowered, NativeCode
+from .code import Lowered, compile_tb
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
 
@@ -296,19 +296,7 @@ class NativeHost(HostBackend):
     # -- compilation ---------------------------------------------------------------------------
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
-        assert self._rt is not None, "no vCPU attached"
-        with self._tb_id_lock:  # vCPUs translate concurrently
-            tb_id = len(self._tbs)
-            self._tbs.append(tb)
-        allocation = allocate(ctx.ops, self.allocator)
-        out = self.lower_tb(allocation, tb_id, tb.icount, self._rt, self.helper_addr)
-        region, addr = alloc(len(out.code))
-        region.write(addr, out.code)
-        self.flush_icache(addr, len(out.code))
-        tb.host = NativeCode(addr, out)
-        tb.host_size = len(out.code)
-        tb.region = region.index
-        self.code_bytes += len(out.code)
+        compile_tb(self, ctx, tb, alloc)
 
     def helper_addr(self, op: Op) -> int:
         """The callback address of ``op``'s helper (made once per helper)."""

@@ -38,6 +38,8 @@ def _raise_brk(cpu: object) -> None:
     raise GuestInterrupt(7)  # Unicorn reports brk as EXCP_BKPT (7)
 
 
+#: each condition's inverse, by number (no call into the enum machinery per branch)
+_INVERTED: Final = tuple(c.invert() for c in Cond)
 HELPER_SVC: Final = Helper("a64_svc", _raise_svc, CallFlags.NO_WRITE_GLOBALS)
 HELPER_BRK: Final = Helper("a64_brk", _raise_brk, CallFlags.NO_WRITE_GLOBALS)
 
@@ -303,7 +305,7 @@ class AArch64Target(GuestTarget):
             ctx.and_(t, t, u)
             res = (Cond.NE, t, 0)
         if invert:
-            return Cond(res[0]).invert(), res[1], res[2]
+            return _INVERTED[res[0]], res[1], res[2]
         return res
 
     def end_with_helper(self, dc: DisasContext, helper: Helper) -> None:
