@@ -21,6 +21,14 @@ Contract:
   existing one), as qht_insert does: two threads translating the same block
   agree on one TB.
 * ``remove(key, tb)`` removes exactly that entry; False if it was absent.
+* ``replace(key, old, new)`` puts ``new`` where ``old`` is stored under
+  ``key`` (a tier-0 TB made hot: the compiled TB has the same key) and
+  returns ``new``; if ``old`` is no longer there it inserts ``new`` as
+  ``insert`` does and returns what ``insert`` returns. The base class removes
+  and inserts (a lookup in between may miss and translate the block again,
+  which the TB cache takes as two vCPUs translating one block); a policy may
+  swap the entry in place, so that a lookup sees ``old`` or ``new`` (qht: one
+  hash, one chain walk, under the bucket lock).
 * ``reset()`` drops every entry and returns to the initial size (tb_flush).
 * Iterating yields every entry once (a snapshot; safe during updates).
 * ``stats()`` returns at least the keys of ``STAT_KEYS``.
@@ -84,6 +92,11 @@ class TBHashPolicy(ABC):
 
     @abstractmethod
     def remove(self, key: TBKey, tb: Any) -> bool: ...
+
+    def replace(self, key: TBKey, old: Any, new: Any) -> Any:
+        """``new`` in ``old``'s place (see the module docstring)."""
+        self.remove(key, old)
+        return self.insert(key, new)
 
     @abstractmethod
     def reset(self) -> None: ...

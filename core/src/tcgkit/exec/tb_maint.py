@@ -88,14 +88,17 @@ class TBCache:
         self.counts["misses"] += 1
         return None
 
-    def insert(self, tb: TB) -> TB:
-        """Enter a freshly translated TB; returns the TB that is cached afterwards."""
+    def _count(self, tb: TB) -> None:
         counts = self.counts
         counts["tbs_translated"] += 1
         counts["insns_translated"] += tb.icount
         if tb.program is not None:
             counts["tier0_tbs"] += 1
             counts["tier0_insns"] += tb.icount
+
+    def insert(self, tb: TB) -> TB:
+        """Enter a freshly translated TB; returns the TB that is cached afterwards."""
+        self._count(tb)
         if tb.cflags & CF_NOCACHE:
             return tb
         existing = self.policy.insert(tb.key, tb)
@@ -180,10 +183,17 @@ class TBCache:
             tbs = self.page_tbs.get(page)
             if tbs is not None:
                 tbs.add(new)
-        self._drop(old)
         self.counts["tier_ups"] += 1
-        cached = self.insert(new)
+        if new.cflags & CF_NOCACHE:
+            self._drop(old)
+            return self.insert(new)
+        # the hash table swaps the entry in place (``TBHashPolicy.replace``); the rest of
+        # dropping ``old`` follows (a tier-0 TB is never chained)
+        self._count(new)
+        cached: TB = self.policy.replace(new.key, old, new)
+        self._drop(old, in_hash=False)
         if cached is not new:  # another vCPU's TB under the same key: ``new`` is not kept
+            new.valid = False
             self._forget_pages(new)
         return cached
 
@@ -201,9 +211,12 @@ class TBCache:
                 if not tbs:
                     del self.page_tbs[page]
 
-    def _drop(self, tb: TB) -> None:
+    def _drop(self, tb: TB, in_hash: bool = True) -> None:
+        """Invalidate ``tb``: out of the hash table (unless ``in_hash`` is off: the
+        caller replaced it there), its pages, its chains and the jump caches."""
         tb.valid = False
-        self.policy.remove(tb.key, tb)
+        if in_hash:
+            self.policy.remove(tb.key, tb)
         self._forget_pages(tb)
         self._unlink_incoming(tb)
         for slot, dest in enumerate(tb.jmp_dest):

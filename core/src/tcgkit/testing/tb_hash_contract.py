@@ -118,6 +118,32 @@ def test_insert_of_a_present_key_returns_the_stored_tb(table: TBHashPolicy) -> N
     assert list(table) == [first]
 
 
+def test_replace_swaps_the_stored_entry(table: TBHashPolicy) -> None:
+    """A tier-up: the compiled TB takes the tier-0 TB's place under the same key."""
+    key, other = make_key(5), make_key(6)
+    old, new, neighbour = TB(key), TB(key), TB(other)
+    table.insert(key, old)
+    table.insert(other, neighbour)
+    assert table.replace(key, old, new) is new
+    assert table.lookup(key) is new
+    assert table.lookup(other) is neighbour
+    assert sorted(map(id, table)) == sorted(map(id, [new, neighbour]))
+    assert len(table) == 2
+    assert table.remove(key, old) is False
+    assert table.remove(key, new) is True
+
+
+def test_replace_of_an_absent_entry_inserts(table: TBHashPolicy) -> None:
+    key = make_key(9)
+    old, new, third = TB(key), TB(key), TB(key)
+    assert table.replace(key, old, new) is new  # ``old`` was never stored
+    assert table.lookup(key) is new
+    # ``old`` absent and another TB under the key: that one stays, as insert decides
+    assert table.replace(key, old, third) is new
+    assert table.lookup(key) is new
+    assert len(table) == 1
+
+
 def test_none_cannot_be_stored(table: TBHashPolicy) -> None:
     with pytest.raises(ValueError):
         table.insert(make_key(1), None)
@@ -282,6 +308,15 @@ class _TableVsDict(RuleBasedStateMachine):
         assert self.tab.remove(tb.key, tb) is expect
         if expect:
             del self.model[tb.key]
+
+    @rule(target=tbs, old=tbs)
+    def replace(self, old: TB) -> TB:
+        new = TB(old.key)
+        stored = self.model.get(old.key)
+        expect = new if stored is None or stored is old else stored
+        assert self.tab.replace(old.key, old, new) is expect
+        self.model[old.key] = expect
+        return new
 
     @rule(key=st.sampled_from(KEYS))
     def lookup(self, key: TBKey) -> None:

@@ -501,6 +501,39 @@ class QhtPolicy(TBHashPolicy):
         if promote:
             self._counters.mine().mru_insert += 1
 
+    def replace(self, key: TBKey, old: Any, new: Any) -> Any:
+        """``new`` where ``old`` is, in place: one hash and one chain walk under the
+        bucket lock; a lookup meanwhile retries and finds one of the two."""
+        if new is None:
+            raise ValueError("a TB hash table cannot store None")
+        h = tb_hash_xx(key)
+        head = self._lock_head(h, create=True)
+        assert head is not None
+        grow = False
+        try:
+            b: _Bucket | None = head
+            while b is not None:
+                s = b.slots
+                for i in range(_N):
+                    stored = s[_T + i]
+                    if stored is None:
+                        b = None
+                        break
+                    if stored is old and s[i] == h and s[_K + i] == key:
+                        head.sequence += 1
+                        b.slots = _with_slot(s, i, h, s[_K + i], new)
+                        head.sequence += 1
+                        return new
+                else:
+                    b = b.next
+            # ``old`` is gone: insert as ``insert`` does (we hold the lock)
+            existing, grow = self._insert_locked(self._map, head, h, key, new)
+        finally:
+            head.lock.release()
+        if grow and self.auto_resize:
+            self._grow_maybe()
+        return new if existing is None else existing
+
     def remove(self, key: TBKey, tb: Any) -> bool:
         h = tb_hash_xx(key)
         head = self._lock_head(h, create=False)
