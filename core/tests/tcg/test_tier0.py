@@ -5,9 +5,8 @@ the same state with the same exit value."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import HealthCheck, given, settings
+from tcgkit.exec.cpu import CPU
 from tcgkit.exec.tier0 import prepare, run_tb
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
@@ -16,22 +15,31 @@ from tcgkit.tcg.optimize import optimize
 from tcgkit.testing.ir_programs import Program, programs
 
 
-class _TLB:
-    entries: list[Any] = []
-
-
-class _CPU:
-    """What ``run_tb`` reads of a vCPU when the TB touches no guest memory."""
+class _Host:
+    """The part of a host backend a vCPU asks for when it is made: its state is
+    the program's list of slots."""
 
     def __init__(self, state: list[int]) -> None:
-        self.state = self.words = state
-        self.tlb = _TLB()
-        self.interp_insn = 0
+        self.state = state
+
+    def new_state(self, nslots: int) -> list[int]:
+        return self.state
+
+    def attach(self, cpu: CPU) -> None:
+        pass
+
+
+class _Engine:
+    def __init__(self, state: list[int]) -> None:
+        self.host = _Host(state)
 
 
 def run_tier0(prog: Program, state: list[int]) -> int:
+    """A real vCPU over ``state`` (run_tb reads its words, TLB and instruction index;
+    the TB touches no guest memory)."""
     ctx = prog.ctx
-    return run_tb(_CPU(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))  # type: ignore[arg-type]
+    cpu = CPU(_Engine(state), 0, ctx)  # type: ignore[arg-type]
+    return run_tb(cpu, prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -34,7 +34,7 @@ def _words(state: MutableSequence[int]) -> MutableSequence[int]:
         return state
     if view.itemsize != 8 or view.ndim != 1:
         return state
-    return view.cast("B").cast("Q")
+    return view.cast("B").cast("Q")  # type: ignore[return-value]  # a sequence in all but name
 
 
 class CPU:
