@@ -82,20 +82,28 @@ class CPUContext:
 
 
 class _TopologyListener:
-    """Tells the engine which guest ranges lost their memory at each commit."""
+    """Tells the engine which guest ranges lost their memory at each commit.
+
+    It holds the engine itself (a compiled ``Engine`` cannot be weakly referenced):
+    the memory system it listens to is the emulator's own and is closed with it
+    (``_release``), and the cycle engine -> address space -> system -> listener ->
+    engine is one the collector frees if the emulator is dropped unclosed."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = weakref.ref(engine)
+        self._engine: Engine | None = engine
         self._removed: list[tuple[int, int]] = []
 
     def region_del(self, address_space: Any, section: Any) -> None:
         self._removed.append((section.start, section.end))
 
     def commit(self, address_space: Any) -> None:
-        engine = self._engine()
+        engine = self._engine
         removed, self._removed = self._removed, []
         if engine is not None:
             engine.topology_changed(removed)
+
+    def detach(self) -> None:
+        self._engine = None
 
 
 def select_tb_hash(pm: PluginManager, name: str | None) -> type[TBHashPolicy]:
@@ -150,7 +158,7 @@ class Emulator:
         system.add_listener(self._listener)
         self._lock = threading.Lock()
         self._vcpus = [VCPU(self, engine.cpu)]
-        self._finalizer = weakref.finalize(self, _release, engine, system)
+        self._finalizer = weakref.finalize(self, _release, engine, system, self._listener)
 
     # -- life ------------------------------------------------------------------------
 
@@ -392,7 +400,8 @@ def _check_range(address: int, size: int) -> None:
         raise ValueError(f"address range {address:#x}+{size:#x} is outside the 64-bit space")
 
 
-def _release(engine: Engine, system: MemorySystem) -> None:
+def _release(engine: Engine, system: MemorySystem, listener: _TopologyListener) -> None:
+    listener.detach()
     engine.release()
     system.close()
 

@@ -5,8 +5,10 @@ the same state with the same exit value."""
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
-from tcgkit.exec.cpu import CPU
 from tcgkit.exec.tier0 import prepare, run_tb
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
@@ -15,31 +17,29 @@ from tcgkit.tcg.optimize import optimize
 from tcgkit.testing.ir_programs import Program, programs
 
 
-class _Host:
-    """The part of a host backend a vCPU asks for when it is made: its state is
-    the program's list of slots."""
+class _TLB:
+    entries: list[Any] = []
+
+
+class _VCPU:
+    """What ``run_tb`` uses of a vCPU (``tier0.RunsTier0``) when the TB touches no
+    guest memory: the program's slots as its state."""
 
     def __init__(self, state: list[int]) -> None:
-        self.state = state
+        self.words: MutableSequence[int] = state
+        self.tlb = _TLB()
+        self.interp_insn = 0
 
-    def new_state(self, nslots: int) -> list[int]:
-        return self.state
+    def read_state(self, offset: int, nbytes: int) -> int:
+        raise AssertionError("the programs have no env loads")
 
-    def attach(self, cpu: CPU) -> None:
-        pass
-
-
-class _Engine:
-    def __init__(self, state: list[int]) -> None:
-        self.host = _Host(state)
+    def write_state(self, offset: int, nbytes: int, value: int) -> None:
+        raise AssertionError("the programs have no env stores")
 
 
 def run_tier0(prog: Program, state: list[int]) -> int:
-    """A real vCPU over ``state`` (run_tb reads its words, TLB and instruction index;
-    the TB touches no guest memory)."""
     ctx = prog.ctx
-    cpu = CPU(_Engine(state), 0, ctx)  # type: ignore[arg-type]
-    return run_tb(cpu, prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
+    return run_tb(_VCPU(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

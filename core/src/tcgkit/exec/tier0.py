@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import MutableSequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
@@ -454,7 +454,21 @@ def _put(r: list[int], st: MutableSequence[int], o: int, v: int) -> None:
         st[~o] = v
 
 
-def run_tb(cpu: CPU, prog: Program) -> int:
+class RunsTier0(Protocol):
+    """What ``run_tb`` uses of a vCPU (a ``CPU``; the tests give it one made for a bare
+    IR program): its state words, its TLB, the instruction index it reports, and the
+    state by byte offset."""
+
+    words: MutableSequence[int]
+    tlb: Any
+    interp_insn: int
+
+    def read_state(self, offset: int, nbytes: int) -> int: ...
+
+    def write_state(self, offset: int, nbytes: int, value: int) -> None: ...
+
+
+def run_tb(cpu: RunsTier0, prog: Program) -> int:
     """Execute ``prog`` once on ``cpu``; the exit value. ``cpu.interp_insn`` is the
     guest instruction's index whenever code outside runs (a helper, the TLB's slow
     path) and when an exception leaves (the caller sets ``cpu.interp_tb``)."""
@@ -640,7 +654,7 @@ def run_tb(cpu: CPU, prog: Program) -> int:
                 exp = _get(r, st, code[i + 3])
                 new = _get(r, st, code[i + 4])
                 cpu.interp_insn = insn
-                v = cmpxchg(cpu, addr, exp, new, code[i + 5])
+                v = cmpxchg(cast("CPU", cpu), addr, exp, new, code[i + 5])  # a real vCPU
                 _put(r, st, code[i + 1], v)
                 i += 6
             else:  # K_OTHER
