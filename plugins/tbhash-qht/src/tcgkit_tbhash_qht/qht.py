@@ -312,6 +312,21 @@ def _rotate_to_front(head: _Head, b: _Bucket, pos: int) -> None:
     b.slots = _with_slot(bs, pos, hs[n], hs[_K + n], hs[_T + n])
 
 
+def _slot_of(head: _Bucket, h: int, key: TBKey, tb: Any) -> tuple[_Bucket, int] | None:
+    """Where exactly the entry ``tb`` under ``key`` is in the chain (bucket lock held)."""
+    b: _Bucket | None = head
+    while b is not None:
+        s = b.slots
+        for i in range(_N):
+            stored = s[_T + i]
+            if stored is None:
+                return None
+            if stored is tb and s[i] == h and s[_K + i] == key:
+                return b, i
+        b = b.next
+    return None
+
+
 def _remove_slot(orig: _Bucket, pos: int) -> None:
     """Empty ``orig[pos]``, moving the chain's last entry into it (bucket lock, write section)."""
     last_b, last_i = orig, pos
@@ -509,23 +524,15 @@ class QhtPolicy(TBHashPolicy):
         h = tb_hash_xx(key)
         head = self._lock_head(h, create=True)
         assert head is not None
-        grow = False
         try:
-            b: _Bucket | None = head
-            while b is not None:
+            found = _slot_of(head, h, key, old)
+            if found is not None:
+                b, i = found
                 s = b.slots
-                for i in range(_N):
-                    stored = s[_T + i]
-                    if stored is None:
-                        b = None
-                        break
-                    if stored is old and s[i] == h and s[_K + i] == key:
-                        head.sequence += 1
-                        b.slots = _with_slot(s, i, h, s[_K + i], new)
-                        head.sequence += 1
-                        return new
-                else:
-                    b = b.next
+                head.sequence += 1
+                b.slots = _with_slot(s, i, h, s[_K + i], new)
+                head.sequence += 1
+                return new
             # ``old`` is gone: insert as ``insert`` does (we hold the lock)
             existing, grow = self._insert_locked(self._map, head, h, key, new)
         finally:
@@ -540,20 +547,14 @@ class QhtPolicy(TBHashPolicy):
         if head is None:
             return False
         try:
-            b: _Bucket | None = head
-            while b is not None:
-                s = b.slots
-                for i in range(_N):
-                    stored = s[_T + i]
-                    if stored is None:
-                        return False
-                    if stored is tb and s[i] == h and s[_K + i] == key:
-                        head.sequence += 1
-                        _remove_slot(b, i)
-                        head.sequence += 1
-                        return True
-                b = b.next
-            return False
+            found = _slot_of(head, h, key, tb)
+            if found is None:
+                return False
+            b, i = found
+            head.sequence += 1
+            _remove_slot(b, i)
+            head.sequence += 1
+            return True
         finally:
             head.lock.release()
 
