@@ -190,7 +190,8 @@ def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
     return P_OTHER, K_OTHER, m, w, s, 0
 
 
-_PLAN: Final = {d.name: _plan(d.name, d.base, d.width) for d in OPS.values()}
+#: each opcode's plan, by ``OpDef.index``
+_PLAN: Final = [_plan(d.name, d.base, d.width) for d in OPS.values()]
 
 
 class _Builder:
@@ -241,21 +242,34 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
     calls: list[Any] = []
     others: list[Any] = []
     insn = -1
+    # a record is appended field by field (cheaper compiled than a tuple and extend);
+    # operands are resolved before their record starts, since an i32 global's operand
+    # adds a record of its own (``_Builder.operand``)
     for op in ops:
-        p, k, m, w, s, aux = _PLAN[op.opc]
+        p, k, m, w, s, aux = _PLAN[op.defn.index]
         args = op.args
         if p == P_INSN:
             insn += 1
-            code.extend((K_INSN, insn))
+            code.append(K_INSN)
+            code.append(insn)
         elif p == P_MOV:
             a = b.operand(args[1])
-            code.extend((K_MOV, b.out(args[0]), a))
+            code.append(K_MOV)
+            code.append(b.out(args[0]))
+            code.append(a)
         elif p == P_BINARY_M:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.extend((k, b.out(args[0]), a, c, m))
+            code.append(k)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
+            code.append(m)
         elif p == P_BINARY:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.extend((k, b.out(args[0]), a, c))
+            code.append(k)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
         elif p in (P_QEMU_LD, P_QEMU_ST):
             memop = int(args[2])
             size = 1 << (memop & MO_SIZE)
@@ -267,76 +281,148 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             addr = b.operand(args[1])
             if p == P_QEMU_LD:
                 sign = 1 << (8 * size - 1) if memop & MO_SIGN else 0
-                code.extend((K_LD, b.out(args[0]), addr, memop, size, add, kmask, sign, big))
+                code.append(K_LD)
+                code.append(b.out(args[0]))
+                code.append(addr)
+                code.append(memop)
+                code.append(size)
+                code.append(add)
+                code.append(kmask)
+                code.append(sign)
+                code.append(big)
             else:
                 v = b.operand(args[0])
-                code.extend((K_ST, v, addr, memop, size, add, kmask, big))
+                code.append(K_ST)
+                code.append(v)
+                code.append(addr)
+                code.append(memop)
+                code.append(size)
+                code.append(add)
+                code.append(kmask)
+                code.append(big)
         elif p == P_LABEL:
             label: Label = args[0]
             labels[label.index] = len(code)
         elif p == P_NOTHING:
             pass
         elif p == P_EXIT:
-            code.extend((K_EXIT, args[0]))
+            code.append(K_EXIT)
+            code.append(args[0])
         elif p == P_GOTO_PTR:
-            code.extend((K_EXIT, EXIT_LOOKUP))
+            code.append(K_EXIT)
+            code.append(EXIT_LOOKUP)
         elif p == P_BR:
             label = args[0]
             fixups.append((len(code) + 1, label.index))
-            code.extend((K_BR, -1))
+            code.append(K_BR)
+            code.append(-1)
         elif p == P_BRCOND:
             a, c = b.operand(args[0]), b.operand(args[1])
             label = args[3]
             fixups.append((len(code) + 5, label.index))
-            code.extend((K_BRCOND, a, c, int(args[2]), s, -1))
+            code.append(K_BRCOND)
+            code.append(a)
+            code.append(c)
+            code.append(int(args[2]))
+            code.append(s)
+            code.append(-1)
         elif p == P_SHIFT:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.extend((k, b.out(args[0]), a, c, m, w))
+            code.append(k)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
+            code.append(m)
+            code.append(w)
         elif p == P_SHR:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.extend((K_SHR, b.out(args[0]), a, c, w))
+            code.append(K_SHR)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
+            code.append(w)
         elif p == P_UNARY:
             a = b.operand(args[1])
-            code.extend((k, b.out(args[0]), a, aux))
+            code.append(k)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(aux)
         elif p == P_MOVI:
-            code.extend((K_MOV, b.out(args[0]), b.fresh(int(args[1]) & m)))
+            code.append(K_MOV)
+            code.append(b.out(args[0]))
+            code.append(b.fresh(int(args[1]) & m))
         elif p == P_SEXT:
             a = b.operand(args[1])
-            code.extend((K_SEXT, b.out(args[0]), a, aux, m))
+            code.append(K_SEXT)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(aux)
+            code.append(m)
         elif p in (P_EXTRACT, P_SEXTRACT):
             a = b.operand(args[1])
             pos, n = int(args[2]), int(args[3])
             if p == P_EXTRACT:
-                code.extend((K_EXTRACT, b.out(args[0]), a, pos, (1 << n) - 1))
+                code.append(K_EXTRACT)
+                code.append(b.out(args[0]))
+                code.append(a)
+                code.append(pos)
+                code.append((1 << n) - 1)
             else:
-                code.extend((K_SEXTRACT, b.out(args[0]), a, pos, 1 << (n - 1), m))
+                code.append(K_SEXTRACT)
+                code.append(b.out(args[0]))
+                code.append(a)
+                code.append(pos)
+                code.append(1 << (n - 1))
+                code.append(m)
         elif p == P_DEPOSIT:
             a, c = b.operand(args[1]), b.operand(args[2])
             pos, n = int(args[3]), int(args[4])
-            code.extend((K_DEPOSIT, b.out(args[0]), a, c, pos, (1 << n) - 1))
+            code.append(K_DEPOSIT)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
+            code.append(pos)
+            code.append((1 << n) - 1)
         elif p == P_SETCOND:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.extend((K_SETCOND, b.out(args[0]), a, c, int(args[3]), s, aux))
+            code.append(K_SETCOND)
+            code.append(b.out(args[0]))
+            code.append(a)
+            code.append(c)
+            code.append(int(args[3]))
+            code.append(s)
+            code.append(aux)
         elif p == P_MOVCOND:
             ins = [b.operand(t) for t in args[1:5]]
             code += [K_MOVCOND, b.out(args[0]), *ins, int(args[5]), s]
         elif p == P_EXTRH:
             a = b.operand(args[1])
-            code.extend((K_EXTRH, b.out(args[0]), a))
+            code.append(K_EXTRH)
+            code.append(b.out(args[0]))
+            code.append(a)
         elif p == P_CALL:
             n_out = op.n_out
             call_ins = tuple([b.operand(t) for t in args[n_out : n_out + op.n_in]])
             out = b.out(args[0]) if n_out else None
             mask = 0xFFFFFFFF if n_out and args[0].type is _I32 else M64
-            code.extend((K_CALL, len(calls)))
+            code.append(K_CALL)
+            code.append(len(calls))
             calls.append((args[-1].func, call_ins, out, mask))
         elif p == P_ENV_LD:
             size, signed = _ENV.get(op.defn.base, (w // 8, False))
             sign = 1 << (8 * size - 1) if signed else 0
-            code.extend((K_ENV_LD, b.out(args[0]), int(args[1]), size, sign))
+            code.append(K_ENV_LD)
+            code.append(b.out(args[0]))
+            code.append(int(args[1]))
+            code.append(size)
+            code.append(sign)
         elif p == P_ENV_ST:
             size, _ = _ENV.get(op.defn.base, (w // 8, False))
-            code.extend((K_ENV_ST, b.operand(args[0]), int(args[1]), size))
+            v = b.operand(args[0])  # first: an i32 global's operand adds a record of its own
+            code.append(K_ENV_ST)
+            code.append(v)
+            code.append(int(args[1]))
+            code.append(size)
         elif p == P_CMPXCHG:
             ins = [b.operand(t) for t in args[1:4]]
             code += [K_CMPXCHG, b.out(args[0]), *ins, int(args[4]) & MO_SIZE]
@@ -345,7 +431,8 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             n = n_out + op.n_in
             ins = [b.operand(t) for t in args[n_out:n]]
             outs = [b.out(t) for t in args[:n_out]]
-            code.extend((K_OTHER, len(others)))
+            code.append(K_OTHER)
+            code.append(len(others))
             others.append((op.opc, op.defn.base, w, ins, outs, tuple([int(c) for c in args[n:]])))
     for at, key in fixups:
         code[at] = labels[key]

@@ -59,8 +59,8 @@ class OpDef:
     opcode (``OPS``), never changed; a plain class, not a dataclass (a dataclass
     costs ~0.5 ms of every process's start-up)."""
 
-    __slots__ = ("base", "consts", "flags", "in_types", "n_const", "n_in", "n_out", "name",
-                 "type", "width")  # fmt: skip
+    __slots__ = ("base", "consts", "flags", "in_types", "index", "n_const", "n_in", "n_out",
+                 "name", "type", "width")  # fmt: skip
 
     def __init__(
         self,
@@ -83,6 +83,8 @@ class OpDef:
         self.in_types = in_types  # width of each input
         self.n_const = len(consts)  # read for every emitted op
         self.width = 64 if type is None else int(type)  # bits of ``type`` (64 if width-less)
+        #: its position in ``OPS`` (a pass's per-opcode table can be a list)
+        self.index = -1
 
     def __repr__(self) -> str:
         return f"OpDef({self.name!r}, n_out={self.n_out}, n_in={self.n_in}, consts={self.consts})"
@@ -195,6 +197,8 @@ def _build() -> dict[str, OpDef]:
 
 
 OPS: dict[str, OpDef] = _build()
+for _i, _d in enumerate(OPS.values()):
+    _d.index = _i
 
 
 def opdef(name: str) -> OpDef:
