@@ -13,6 +13,10 @@ not: each vCPU translates with its own context into its own region), and
 changes to what other vCPUs' generated code reads (their TLBs, the memory
 map, a TB flush) are exclusive work (``exclusive``, ``tb_flush``). The
 vCPU a thread runs is ``current_cpu()``.
+
+Compiled by mypyc with the translator (``hatch_build``), like ``cpu``: per-TB
+code reads the engine's fields directly. An engine cannot be weakly referenced
+(the emulator's memory listener holds it and is detached at release).
 """
 
 from __future__ import annotations
