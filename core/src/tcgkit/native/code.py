@@ -11,7 +11,6 @@ instructions per TB).
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +64,7 @@ def compile_tb(host: Any, ctx: TCGContext, tb: TB,
     code = out.code
     n = len(code)
     region, addr = alloc(n)
-    if not (region.start <= addr and addr + n <= region.start + region.size):
-        raise ValueError(f"write at {addr:#x} is outside region {region.index}")
-    ctypes.memmove(addr + region.rw_delta, code, n)
+    region.write(addr, code)
     host.flush_icache(addr, n)
     tb.host = NativeCode(addr, out)
     tb.host_size = n

@@ -193,12 +193,12 @@ def _build() -> dict[str, OpDef]:
     plain("mb", 0, 0, ("kind",), OpFlag.SIDE_EFFECTS)
     # call: operand counts live on the Op; the constant is the Helper
     plain("call", 0, 0, ("helper",), OpFlag.CALL | OpFlag.SIDE_EFFECTS)
+    for i, d in enumerate(table.values()):
+        d.index = i
     return table
 
 
 OPS: dict[str, OpDef] = _build()
-for _i, _d in enumerate(OPS.values()):
-    _d.index = _i
 
 
 def opdef(name: str) -> OpDef:

@@ -212,17 +212,12 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
         [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
         return _movi(ctx, op, op.args[0], result)
     if d.n_in == 2:
+        # the identities hold for a repeated input or a constant 0, 1 or all-ones
         va, vb = vals
-        if ins[0] is ins[1] or va in _SPECIAL or vb in _SPECIAL:
-            return _identity(ctx, op, vals, w)
-        mask = (1 << w) - 1
-        if (va is not None and va == mask) or (vb is not None and vb == mask):
+        special = (0, 1, (1 << w) - 1)
+        if ins[0] is ins[1] or va in special or vb in special:
             return _identity(ctx, op, vals, w)
     return op
-
-
-# the constant inputs _identity may simplify with (besides all-ones)
-_SPECIAL: Final = (0, 1)
 
 
 def _identity(ctx: TCGContext, op: Op, vals: list[int | None], w: int) -> Op:

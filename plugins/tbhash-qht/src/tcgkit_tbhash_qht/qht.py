@@ -456,19 +456,7 @@ class QhtPolicy(TBHashPolicy):
                 return head
 
     def insert(self, key: TBKey, tb: Any) -> Any:
-        if tb is None:
-            raise ValueError("a TB hash table cannot store None")
-        h = tb_hash_xx(key)
-        head = self._lock_head(h, create=True)
-        assert head is not None
-        try:
-            m = self._map  # current: we hold one of its bucket locks
-            existing, grow = self._insert_locked(m, head, h, key, tb)
-        finally:
-            head.lock.release()
-        if grow and self.auto_resize:
-            self._grow_maybe()
-        return tb if existing is None else existing
+        return self._store(key, tb, None)
 
     def _insert_locked(
         self, m: _Map, head: _Head, h: int, key: TBKey, tb: Any
@@ -519,27 +507,33 @@ class QhtPolicy(TBHashPolicy):
     def replace(self, key: TBKey, old: Any, new: Any) -> Any:
         """``new`` where ``old`` is, in place: one hash and one chain walk under the
         bucket lock; a lookup meanwhile retries and finds one of the two."""
-        if new is None:
+        return self._store(key, new, old)
+
+    def _store(self, key: TBKey, tb: Any, old: Any | None) -> Any:
+        """``insert`` (``old`` None) and ``replace``: under the key's bucket lock, swap
+        ``old`` for ``tb`` where ``old`` is stored, else insert ``tb`` unless an equal
+        key is present; the entry stored afterwards."""
+        if tb is None:
             raise ValueError("a TB hash table cannot store None")
         h = tb_hash_xx(key)
         head = self._lock_head(h, create=True)
         assert head is not None
         try:
-            found = _slot_of(head, h, key, old)
+            found = None if old is None else _slot_of(head, h, key, old)
             if found is not None:
                 b, i = found
                 s = b.slots
                 head.sequence += 1
-                b.slots = _with_slot(s, i, h, s[_K + i], new)
+                b.slots = _with_slot(s, i, h, s[_K + i], tb)
                 head.sequence += 1
-                return new
-            # ``old`` is gone: insert as ``insert`` does (we hold the lock)
-            existing, grow = self._insert_locked(self._map, head, h, key, new)
+                return tb
+            m = self._map  # current: we hold one of its bucket locks
+            existing, grow = self._insert_locked(m, head, h, key, tb)
         finally:
             head.lock.release()
         if grow and self.auto_resize:
             self._grow_maybe()
-        return new if existing is None else existing
+        return tb if existing is None else existing
 
     def remove(self, key: TBKey, tb: Any) -> bool:
         h = tb_hash_xx(key)
