@@ -89,10 +89,13 @@ class HostBackend(ABC):
         return None
 
     def link(self, tb: TB, slot: int, dest: TB) -> None:
-        """Make goto_tb ``slot`` of ``tb`` jump straight to ``dest``."""
+        """Make goto_tb ``slot`` of ``tb`` jump straight to ``dest`` (both compiled: each
+        has its chaining state, ``TB.chainable``)."""
+        assert tb.jmp_dest is not None
         tb.jmp_dest[slot] = dest
 
     def unlink(self, tb: TB, slot: int) -> None:
+        assert tb.jmp_dest is not None
         tb.jmp_dest[slot] = None
 
     def disassemble(self, tb: TB) -> str:

@@ -6,9 +6,12 @@ start addresses, host code handle, chaining state) and the ``cflags`` bits.
 A TB is in tier 0 (``program`` set: interpreted, ``tier0``) or compiled
 (``host`` set, by the host backend); only compiled TBs are chained.
 
-Chaining state: ``jmp_dest[slot]`` is the TB that goto_tb ``slot`` jumps to
-(None: it exits to the loop); ``jmp_incoming`` is the set of (TB, slot)
-pairs that jump here, so invalidating this TB can unlink them all.
+Chaining state, made when the TB is compiled (``chainable``; None in tier 0,
+where a TB is never chained): ``jmp_dest[slot]`` is the TB that goto_tb
+``slot`` jumps to (None: it exits to the loop); ``jmp_incoming`` is the set
+of (TB, slot) pairs that jump here, so invalidating this TB can unlink them
+all. A host backend reads and writes ``jmp_dest`` in ``link``/``unlink``,
+which the core calls for compiled TBs only.
 """
 
 from __future__ import annotations
@@ -54,8 +57,15 @@ class TB:
         self.runs = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
         #: tier 0: its IR while kept (``TBCache.keep_ir``), compiled from there
         self.ir: Any = None
-        self.jmp_dest: list[TB | None] = [None, None]
-        self.jmp_incoming: set[tuple[TB, int]] = set()
+        # chaining state (``chainable``): most TBs of cold code stay in tier 0, and two
+        # containers each would be much of what the cyclic collector traverses after a run
+        self.jmp_dest: list[TB | None] | None = None
+        self.jmp_incoming: set[tuple[TB, int]] | None = None
+
+    def chainable(self) -> None:
+        """Give the TB its chaining state, before the host backend compiles it."""
+        self.jmp_dest = [None, None]
+        self.jmp_incoming = set()
 
     @property
     def key(self) -> TBKey:

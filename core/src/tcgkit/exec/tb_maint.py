@@ -121,20 +121,22 @@ class TBCache:
 
     def link(self, tb: TB, slot: int, dest: TB) -> None:
         """Patch goto_tb ``slot`` of ``tb`` to jump to ``dest`` (if allowed)."""
+        dests = tb.jmp_dest
+        incoming = dest.jmp_incoming
         if (
-            self.hash_only
+            dests is None  # tier 0 (never chained), either side
+            or incoming is None
+            or self.hash_only
             or not tb.valid
             or not dest.valid
-            or tb.jmp_dest[slot] is not None
+            or dests[slot] is not None
             or dest.pc in self.no_link
             or dest.cflags & CF_NOCACHE
             or tb.cflags & CF_NOCACHE
-            or tb.program is not None
-            or dest.program is not None
         ):
             return
         self.engine.host.link(tb, slot, dest)
-        dest.jmp_incoming.add((tb, slot))
+        incoming.add((tb, slot))
         self.counts["chained"] += 1
 
     def add_no_link(self, pc: int) -> None:
@@ -155,10 +157,14 @@ class TBCache:
             self.no_link.pop(pc, None)
 
     def _unlink_incoming(self, tb: TB) -> None:
-        for src, slot in list(tb.jmp_incoming):
-            if src.jmp_dest[slot] is tb:
+        incoming = tb.jmp_incoming
+        if not incoming:
+            return
+        for src, slot in list(incoming):
+            dests = src.jmp_dest
+            if dests is not None and dests[slot] is tb:
                 self.engine.host.unlink(src, slot)
-        tb.jmp_incoming.clear()
+        incoming.clear()
 
     # -- invalidation ----------------------------------------------------------
 
@@ -219,10 +225,13 @@ class TBCache:
             self.policy.remove(tb.key, tb)
         self._forget_pages(tb)
         self._unlink_incoming(tb)
-        for slot, dest in enumerate(tb.jmp_dest):
-            if dest is not None:
-                dest.jmp_incoming.discard((tb, slot))
-                self.engine.host.unlink(tb, slot)
+        dests = tb.jmp_dest
+        if dests is not None:
+            for slot, dest in enumerate(dests):
+                if dest is not None:
+                    if dest.jmp_incoming is not None:
+                        dest.jmp_incoming.discard((tb, slot))
+                    self.engine.host.unlink(tb, slot)
         i = jmp_cache_index(tb.pc)
         for cpu in self.engine.cpus:
             if cpu.jmp_cache[i] is tb:
@@ -244,8 +253,12 @@ class TBCache:
         """tb_flush: drop everything (no vCPU may be executing generated code)."""
         for tb in list(self.policy):
             tb.valid = False
-            tb.jmp_dest[:] = [None, None]
-            tb.jmp_incoming.clear()
+            dests = tb.jmp_dest
+            if dests is not None:  # compiled: its links go (the code buffer is reset)
+                dests[0] = dests[1] = None
+                incoming = tb.jmp_incoming
+                if incoming:
+                    incoming.clear()
         self.policy.reset()
         self.page_tbs.clear()
         for tb in self._with_ir:

@@ -42,6 +42,7 @@ import time
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
+from .._mypyc import mypyc_attr
 from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
@@ -108,13 +109,17 @@ MO_BE: Final = 8
 MO_ALIGN: Final = 16
 
 
+@mypyc_attr(acyclic=True)
 class Program:
-    """One TB's IR in the interpreter's form (see the module docstring)."""
+    """One TB's IR in the interpreter's form (see the module docstring). Only its TB
+    refers to it and nothing it holds refers back (its helpers are module-level
+    functions or reach no TB): compiled, it stays out of the cyclic collector, and
+    its ``calls`` and ``others``, most often empty, are the shared empty tuple."""
 
     __slots__ = ("calls", "code", "init", "others")
 
-    def __init__(self, code: list[int], init: list[int], calls: list[Any],
-                 others: list[Any]) -> None:  # fmt: skip
+    def __init__(self, code: list[int], init: list[int], calls: tuple[Any, ...],
+                 others: tuple[Any, ...]) -> None:  # fmt: skip
         self.code = code
         self.init = init  # the register list an execution starts from (constants set)
         #: (function, input operands, output operand or None, mask of the output)
@@ -436,7 +441,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             others.append((op.opc, op.defn.base, w, ins, outs, tuple([int(c) for c in args[n:]])))
     for at, key in fixups:
         code[at] = labels[key]
-    return Program(code, b.init, calls, others)
+    return Program(code, b.init, tuple(calls) if calls else (), tuple(others) if others else ())
 
 
 def _holds(cond: int, a: int, b: int, s: int) -> bool:

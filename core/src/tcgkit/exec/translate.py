@@ -186,6 +186,7 @@ def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
         log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
                   f"{format_ops(ctx.ops)}\n")  # fmt: skip
     tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
+    tb.chainable()
     engine.host.compile(ctx, tb, lambda n: _alloc(engine, cpu, n, pc))
     if "out_asm" in on:
         log.write(f"OUT: [size={tb.host_size}]\n{engine.host.disassemble(tb)}\n")

@@ -425,12 +425,14 @@ class NativeHost(HostBackend):
             self.write_code(far + self.far_literal, target.to_bytes(8, "little"))
             target = far
         self._patch(site, target)
+        assert tb.jmp_dest is not None
         tb.jmp_dest[slot] = dest
 
     def unlink(self, tb: TB, slot: int) -> None:
         site = tb.host.sites[slot] if tb.host is not None else None
         if site is not None:
             self._patch(site, None)
+        assert tb.jmp_dest is not None
         tb.jmp_dest[slot] = None
 
     def tb_invalidated(self, tb: TB) -> None:

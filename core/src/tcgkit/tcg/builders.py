@@ -60,7 +60,9 @@ class IRBuilder:
     The per-TB lists are the context's (``TCGContext.reset`` makes them)."""
 
     ops: list[Op]
-    _consts: dict[tuple[TCGType, int], Temp]
+    #: constants by ``value`` (i64) or ``~value`` (i32): an int key allocates nothing,
+    #: and a dict of ints and temps stays out of the cyclic collector
+    _consts: dict[int, Temp]
     helpers_called: int
 
     # -- any op --------------------------------------------------------------
@@ -104,8 +106,12 @@ class IRBuilder:
 
     def const(self, type: TCGType, value: int) -> Temp:
         """The constant ``value`` (masked to the width), shared within the TB."""
-        value &= 0xFFFFFFFF if type is _I32 else 0xFFFFFFFFFFFFFFFF  # type.mask, inlined
-        key = (type, value)
+        if type is _I32:
+            value &= 0xFFFFFFFF  # type.mask, inlined
+            key = ~value
+        else:
+            value &= 0xFFFFFFFFFFFFFFFF
+            key = value
         t = self._consts.get(key)
         if t is None:
             t = Temp(type, _CONST, -1, value=value)

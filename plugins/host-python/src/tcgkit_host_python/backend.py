@@ -105,7 +105,7 @@ class PythonHost(HostBackend):
                         return tb, r
                     tb = nxt
                     continue
-                nxt = tb.jmp_dest[r]
+                nxt = tb.jmp_dest[r]  # type: ignore[index]  # compiled: it has jmp_dest
                 if nxt is None or cpu.exit_request:
                     return tb, r
                 tb = nxt
