@@ -42,19 +42,24 @@ _NO_READ_GLOBALS: Final = CallFlags.NO_READ_GLOBALS
 def liveness(ctx: TCGContext) -> None:
     """Remove dead ops from ``ctx.ops`` and set ``op.life`` on the rest.
 
-    The live set is a list of flags by temp index (globals are 0..n-1, the TB's
-    temps follow): one flag is read and written per operand without allocating
-    (an int bit mask over a hundred globals and more is a long int, and every bit
-    operation on it made a new one); "every global is live" is a slice copy."""
+    A global (index below ``n_globals``) is live unless it was marked dead since
+    the last point that made every global live: ``dead_at[g] == epoch``. Those
+    points (an exit, a block's end, a memory access, a call that reads globals)
+    come several times in a TB and there are a hundred globals and more, so they
+    only advance ``epoch`` instead of setting a flag per global. The TB's own temps
+    are a list of flags by ``index - n_globals``, reset by a copy of a short list.
+    One flag is read and written per operand without allocating (an int bit mask
+    would be a long int, and every bit operation on it made a new one)."""
     n_globals = len(ctx.globals)
-    n = n_globals + len(ctx.temps)
-    all_globals = [True] * n_globals
-    tb_temps = [tmp.index for tmp in ctx.temps if tmp.kind is _TB]
-    at_exit = all_globals + [False] * (n - n_globals)
-    at_bb_end = at_exit.copy()
+    temps = ctx.temps
+    dead_at = [-1] * n_globals
+    epoch = 0
+    none_live = [False] * len(temps)
+    tb_temps = [t.index - n_globals for t in temps if t.kind is _TB]
+    at_bb_end = none_live.copy()
     for i in tb_temps:
         at_bb_end[i] = True
-    live = at_exit.copy()
+    live = none_live.copy()
     kept: list[Op] = []
     ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
@@ -66,44 +71,57 @@ def liveness(ctx: TCGContext) -> None:
             # ops are adjacent, so nothing reads g or x in between)
             src: Temp = args[1]
             prev = ops[pos - 1]
-            if (src.kind is _BB and not live[src.index] and prev.n_out == 1
+            if (src.kind is _BB and not live[src.index - n_globals] and prev.n_out == 1
                     and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
                 prev.replace_arg(0, args[0])
                 continue
         if flags & _EXIT:
-            live = at_exit.copy()
+            epoch += 1
+            live = none_live.copy()
         elif flags & _BB_END:
+            epoch += 1
             if not flags & _COND_BRANCH:
                 live = at_bb_end.copy()
             else:
-                live[:n_globals] = all_globals
                 for i in tb_temps:
                     live[i] = True
         n_out = op.n_out
         if n_out:
             any_live = False
             for i in range(n_out):
-                if live[args[i].index]:
+                idx = args[i].index
+                if idx < n_globals:
+                    if dead_at[idx] != epoch:
+                        any_live = True
+                elif live[idx - n_globals]:
                     any_live = True
             if not any_live and (
                 args[-1].flags & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
             ):
                 continue  # every output is dead
             for i in range(n_out):
-                live[args[i].index] = False
+                idx = args[i].index
+                if idx < n_globals:
+                    dead_at[idx] = epoch
+                else:
+                    live[idx - n_globals] = False
         elif flags & _CALL and args[-1].flags & _NO_SIDE_EFFECTS:
             continue  # a pure call without outputs
         if flags & _MEM or (flags & _CALL and not args[-1].flags & _NO_READ_GLOBALS):
-            live[:n_globals] = all_globals
+            epoch += 1
         life = 0
         for i in range(op.n_in):
             t: Temp = args[n_out + i]
             if t.kind is _CONST:
                 continue
             idx = t.index
-            if not live[idx]:
+            if idx < n_globals:
+                if dead_at[idx] == epoch:
+                    life |= 1 << i
+                    dead_at[idx] = -1
+            elif not live[idx - n_globals]:
                 life |= 1 << i
-                live[idx] = True
+                live[idx - n_globals] = True
         op.life = life
         kept.append(op)
     kept.reverse()

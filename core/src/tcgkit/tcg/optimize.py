@@ -88,6 +88,8 @@ _BR: Final = OPS["br"]
 _FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
     d.name for d in OPS.values() if d.base == "mov"
 }
+#: ``_FOLDABLE`` by ``OpDef.index``: a list read per op instead of a set lookup by name
+_FOLDABLE_AT: Final = [d.name in _FOLDABLE for d in OPS.values()]
 _LABEL: Final = OpFlag.LABEL
 _BB_END: Final = OpFlag.BB_END
 _CONST: Final = TempKind.CONST
@@ -132,7 +134,7 @@ def optimize(ctx: TCGContext) -> None:
                     changed[i] = t
             if changed is not None:
                 op.args = tuple(changed)
-        if op.opc in _FOLDABLE and _maybe_foldable(op.args, n_out, n_in):
+        if _FOLDABLE_AT[d.index] and _maybe_foldable(op.args, n_out, n_in):
             folded = _fold(ctx, op, k)
             if folded is None:
                 continue
@@ -140,9 +142,12 @@ def optimize(ctx: TCGContext) -> None:
             d = op.defn
         elif op.opc == "call" and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
             k.forget_globals()
-        for t in op.args[: op.n_out]:
-            if t in consts or t in copies or t in users:
-                k.forget(t)
+        if consts or copies or users:
+            args = op.args
+            for i in range(op.n_out):
+                t = args[i]
+                if t in consts or t in copies or t in users:
+                    k.forget(t)
         base = d.base
         if base == "mov":
             k.set_copy(op.args[0], op.args[1])
