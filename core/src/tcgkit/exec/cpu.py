@@ -73,7 +73,28 @@ class CPU:
         self.interp_tb: TB | None = None
         self.interp_insn = 0
         self.interp_raised: tuple[BaseException, tuple[TB, int]] | None = None
+        # ``tb_flags`` memoized by the target's ``tb_flags_probe`` (the flags are a
+        # function of one state slot's masked bits): the slot (-1: no probe), its mask,
+        # the masked bits last seen and the flags they gave
+        probe = engine.target.tb_flags_probe
+        has_probe = probe is not None and probe[0] >= 0
+        self._flags_slot = probe[0] // SLOT if probe is not None and has_probe else -1
+        self._flags_mask = probe[1] if probe is not None and has_probe else 0
+        self._flags_seen = -1
+        self._flags: tuple[int, int] = (0, 0)
         engine.host.attach(self)
+
+    def tb_flags(self) -> tuple[int, int]:
+        """The target's ``tb_flags`` for this vCPU: called again only when the bits its
+        probe names have changed (every TB lookup asks)."""
+        slot = self._flags_slot
+        if slot < 0:
+            return self.engine.target.tb_flags(self)
+        seen = self.words[slot] & self._flags_mask
+        if seen != self._flags_seen:
+            self._flags = self.engine.target.tb_flags(self)
+            self._flags_seen = seen
+        return self._flags
 
     @property
     def exit_request(self) -> bool:

@@ -31,16 +31,13 @@ class Lookup:
     """``lookup`` for one vCPU's run: what does not change while it runs is read once
     (the state, the jump cache, the pc's slot, the run's ``until``)."""
 
-    __slots__ = ("counts", "cpu", "engine", "jmp_cache", "pc_slot", "state", "target",
-                 "tb_cache", "until")  # fmt: skip
+    __slots__ = ("cpu", "engine", "jmp_cache", "pc_slot", "state", "tb_cache", "until")
 
     def __init__(self, cpu: CPU) -> None:
         engine = cpu.engine
         self.cpu = cpu
         self.engine = engine
-        self.target = engine.target
         self.tb_cache = engine.tb_cache
-        self.counts: dict[str, int] = engine.tb_cache.counts
         self.state = cpu.state
         self.jmp_cache: list[TB | None] = cpu.jmp_cache
         self.pc_slot: int = engine.target.pc_offset >> 3
@@ -60,10 +57,10 @@ class Lookup:
             return None
         if until is not None and tb.pc < until < tb.pc + tb.size:
             return None
-        cs_base, flags = self.target.tb_flags(self.cpu)
+        cs_base, flags = self.cpu.tb_flags()
         if tb.flags != flags or tb.cs_base != cs_base:
             return None
-        self.counts["jmp_cache_hits"] += 1
+        self.tb_cache.n_jmp_cache_hits += 1
         return tb
 
 

@@ -29,7 +29,6 @@ from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
 from ..tcg.ops import EXIT_CHAIN_1
 from .jmp_cache import Lookup, jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
-from .tb_hash import TBKey, make_key
 from .tier0 import run_tiers
 from .translate import CodeBufferFull, compile_hot, gen_code
 
@@ -52,9 +51,9 @@ def _restore(engine: Engine, cpu: CPU, exc: BaseException) -> None:
 
 
 def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
-    cs_base, flags = engine.target.tb_flags(cpu)
-    key: TBKey = make_key(TBKey, (pc, cs_base, flags, cflags, pc >> engine.target.page_bits))
-    tb = None if cflags & CF_NOCACHE else engine.tb_cache.lookup(cpu.jmp_cache, key)
+    cs_base, flags = cpu.tb_flags()
+    tb = (None if cflags & CF_NOCACHE
+          else engine.tb_cache.lookup(cpu.jmp_cache, pc, cs_base, flags, cflags))  # fmt: skip
     if tb is not None:
         if tb.program is None or tb.runs < engine.tier_up:
             return tb

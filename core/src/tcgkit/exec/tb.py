@@ -34,7 +34,7 @@ class TB:
     compiled with the translator (``hatch_build``): the loop, the jump cache and
     the interpreter read its fields for every TB they run."""
 
-    __slots__ = ("cflags", "cs_base", "flags", "helper_calls", "host", "host_size",
+    __slots__ = ("_key", "cflags", "cs_base", "flags", "helper_calls", "host", "host_size",
                  "icount", "insn_pcs", "ir", "jmp_dest", "jmp_incoming", "page_bits", "pc",
                  "program", "region", "runs", "size", "valid")  # fmt: skip
 
@@ -61,6 +61,7 @@ class TB:
         # containers each would be much of what the cyclic collector traverses after a run
         self.jmp_dest: list[TB | None] | None = None
         self.jmp_incoming: set[tuple[TB, int]] | None = None
+        self._key: TBKey | None = None  # made on first use (insert, replace, remove)
 
     def chainable(self) -> None:
         """Give the TB its chaining state, before the host backend compiles it."""
@@ -69,8 +70,10 @@ class TB:
 
     @property
     def key(self) -> TBKey:
-        key: TBKey = make_key(TBKey, (self.pc, self.cs_base, self.flags, self.cflags,
-                                      self.pc >> self.page_bits))  # fmt: skip
+        key = self._key
+        if key is None:
+            key = self._key = make_key(TBKey, (self.pc, self.cs_base, self.flags,
+                                               self.cflags, self.pc >> self.page_bits))  # fmt: skip
         return key
 
     @property

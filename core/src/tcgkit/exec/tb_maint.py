@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .jmp_cache import jmp_cache_index
 from .tb import CF_NOCACHE, TB
-from .tb_hash import TBHashPolicy, TBKey
+from .tb_hash import TBHashPolicy, TBKey, make_key
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -49,52 +49,72 @@ class TBCache:
         #: the qht study's mode: no jump cache and no chaining, so that every TB
         #: the guest enters is looked up in the hash table
         self.hash_only = False
-        self.counts = {
-            "tbs_translated": 0,
-            "jmp_cache_hits": 0,
-            "insns_translated": 0,
-            "hash_hits": 0,
-            "misses": 0,
-            "chained": 0,
-            "invalidated": 0,
-            "flushes": 0,
-            "tier0_tbs": 0,
-            "tier0_insns": 0,
-            "tier_ups": 0,
+        # counters as fields, not a dict of names: the compiled class adds to a field
+        # natively, and the loop counts every lookup (``counts`` gives them by name)
+        self.n_tbs_translated = 0
+        self.n_insns_translated = 0
+        self.n_jmp_cache_hits = 0
+        self.n_hash_hits = 0
+        self.n_misses = 0
+        self.n_chained = 0
+        self.n_invalidated = 0
+        self.n_flushes = 0
+        self.n_tier0_tbs = 0
+        self.n_tier0_insns = 0
+        self.n_tier_ups = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The counters by name (a new dict)."""
+        return {
+            "tbs_translated": self.n_tbs_translated,
+            "jmp_cache_hits": self.n_jmp_cache_hits,
+            "insns_translated": self.n_insns_translated,
+            "hash_hits": self.n_hash_hits,
+            "misses": self.n_misses,
+            "chained": self.n_chained,
+            "invalidated": self.n_invalidated,
+            "flushes": self.n_flushes,
+            "tier0_tbs": self.n_tier0_tbs,
+            "tier0_insns": self.n_tier0_insns,
+            "tier_ups": self.n_tier_ups,
         }
 
     # -- lookup ----------------------------------------------------------------
 
-    def lookup(self, cpu_jmp_cache: list[TB | None], key: TBKey) -> TB | None:
-        if self.hash_only:
-            tb = self.policy.lookup(key)
-            self.counts["hash_hits" if tb is not None else "misses"] += 1
-            return tb
-        i = jmp_cache_index(key.pc)
-        tb = cpu_jmp_cache[i]
-        if (
-            tb is not None
-            and tb.pc == key.pc
-            and tb.flags == key.flags
-            and (tb.cs_base == key.cs_base and tb.cflags == key.cflags)
-        ):
-            self.counts["jmp_cache_hits"] += 1
-            return tb
+    def lookup(self, cpu_jmp_cache: list[TB | None], pc: int, cs_base: int, flags: int,
+               cflags: int) -> TB | None:  # fmt: skip
+        """The cached TB for these key fields: the vCPU's jump cache, then the hash table
+        (whose key is made only then: most lookups hit the jump cache)."""
+        if not self.hash_only:
+            i = jmp_cache_index(pc)
+            tb = cpu_jmp_cache[i]
+            if (
+                tb is not None
+                and tb.pc == pc
+                and tb.flags == flags
+                and tb.cs_base == cs_base
+                and tb.cflags == cflags
+            ):
+                self.n_jmp_cache_hits += 1
+                return tb
+        key: TBKey = make_key(TBKey, (pc, cs_base, flags, cflags,
+                                      pc >> self.engine.target.page_bits))  # fmt: skip
         tb = self.policy.lookup(key)
-        if tb is not None:
-            self.counts["hash_hits"] += 1
-            cpu_jmp_cache[i] = tb
-            return tb
-        self.counts["misses"] += 1
-        return None
+        if tb is None:
+            self.n_misses += 1
+            return None
+        self.n_hash_hits += 1
+        if not self.hash_only:
+            cpu_jmp_cache[jmp_cache_index(pc)] = tb
+        return tb
 
     def _count(self, tb: TB) -> None:
-        counts = self.counts
-        counts["tbs_translated"] += 1
-        counts["insns_translated"] += tb.icount
+        self.n_tbs_translated += 1
+        self.n_insns_translated += tb.icount
         if tb.program is not None:
-            counts["tier0_tbs"] += 1
-            counts["tier0_insns"] += tb.icount
+            self.n_tier0_tbs += 1
+            self.n_tier0_insns += tb.icount
 
     def insert(self, tb: TB) -> TB:
         """Enter a freshly translated TB; returns the TB that is cached afterwards."""
@@ -137,7 +157,7 @@ class TBCache:
             return
         self.engine.host.link(tb, slot, dest)
         incoming.add((tb, slot))
-        self.counts["chained"] += 1
+        self.n_chained += 1
 
     def add_no_link(self, pc: int) -> None:
         """Make every jump into the TB at ``pc`` return to the loop (a run's `until`)."""
@@ -189,7 +209,7 @@ class TBCache:
             tbs = self.page_tbs.get(page)
             if tbs is not None:
                 tbs.add(new)
-        self.counts["tier_ups"] += 1
+        self.n_tier_ups += 1
         if new.cflags & CF_NOCACHE:
             self._drop(old)
             return self.insert(new)
@@ -207,7 +227,7 @@ class TBCache:
         if not tb.valid:
             return
         self._drop(tb)
-        self.counts["invalidated"] += 1
+        self.n_invalidated += 1
 
     def _forget_pages(self, tb: TB) -> None:
         for page in tb.pages:
@@ -270,7 +290,7 @@ class TBCache:
             cpu.region = None
         self.engine.code_buffer.reset()
         self.engine.host.flushed()
-        self.counts["flushes"] += 1
+        self.n_flushes += 1
 
     @property
     def code_pages(self) -> dict[int, set[TB]]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..exec.jmp_cache import jmp_cache_index, lookup
 from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED
 from . import layout as L
+from .code import NativeCode
 
 if TYPE_CHECKING:
     from ..exec.cpu import CPU
@@ -60,7 +61,10 @@ def _follow(host: Any, cpu: CPU, tb: TB, state: int, native: Any) -> tuple[TB, i
     probe: tuple[int, int] | None = host._rt.flags_probe if fill else None
     st = cpu.state
     jc = native.jc
-    code: int = tb.host.nocheck
+    # a native host's TBs hold NativeCode (compiled with this module: its fields are
+    # read natively once the type is known)
+    code_of: NativeCode = tb.host
+    code: int = code_of.nocheck
     while True:
         word: int = entry(state, code)
         last = tbs[word >> _SHIFT]
@@ -83,10 +87,11 @@ def _follow(host: Any, cpu: CPU, tb: TB, state: int, native: Any) -> tuple[TB, i
         if nxt is None:
             return last, reason
         pc = nxt.pc
-        target = nxt.host.entry
+        code_of = nxt.host
+        target = code_of.entry
         if fill:  # NativeCPU.jc_set, inline: the pc word last (generated code tests it)
             i = jmp_cache_index(pc) * 4
             jc[i + 2] = target
             jc[i + 1] = 0 if probe is None else st[probe[0] // 8] & probe[1]
             jc[i] = pc
-        code = nxt.host.nocheck
+        code = code_of.nocheck

@@ -27,6 +27,9 @@ from tcgkit.tcg.types import I64, CallFlags, Cond
 from . import state as S
 from .decode import decode
 
+#: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
+_SLOT_FPCR: Final = S.SLOT_FPCR
+
 M64: Final = (1 << 64) - 1
 
 
@@ -85,7 +88,7 @@ class AArch64Target(GuestTarget):
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22) is a constant of the translated code
-        return 0, (cpu.state[S.SLOT_FPCR] >> 22) & 3
+        return 0, (cpu.state[_SLOT_FPCR] >> 22) & 3
 
     # -- the nzcv register name -------------------------------------------------------
 
