@@ -269,18 +269,46 @@ def test_code_rewritten_while_interpreted_is_translated_again(host):
 
 
 @pytest.mark.parametrize("young", [500_000, 0])
-def test_collector_relaxed_while_guest_code_runs(make, young):
-    """``gc_young``: the first threshold while emu_start runs (hooks see it), the
-    program's own afterwards; 0 leaves the collector alone."""
+def test_collector_relaxed_from_the_first_run_until_close(make, young):
+    """``gc_young``: the first threshold while emu_start runs (hooks see it) and until
+    the emulator is closed, so that what the runs kept is freed before a young
+    collection traverses it; the program's own threshold afterwards; 0 leaves the
+    collector alone."""
     saved = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     try:
         emu = make(SUM_LOOP, gc_young=young)
+        assert gc.get_threshold() == (700, 10, 10)  # made, not run yet
         seen = []
         emu.hook_add(HOOK_CODE, lambda emu, address, size: seen.append(gc.get_threshold()[0]))
         emu.emu_start(CODE, emu.end)
         assert emu.reg_read("r0") == 5050
         assert set(seen) == {young or 700}
+        assert gc.get_threshold() == (young or 700, 10, 10)
+        emu.emu_start(CODE, emu.end)
+        emu.close()
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*saved)
+
+
+def test_collector_with_two_emulators_closed_in_either_order(make):
+    """The second emulator's hold finds the collector relaxed and holds nothing: after
+    the first is closed, the second's runs are relaxed while they run."""
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        first, second = make(SUM_LOOP), make(SUM_LOOP)
+        first.emu_start(CODE, first.end)
+        second.emu_start(CODE, second.end)
+        first.close()
+        assert gc.get_threshold() == (700, 10, 10)
+        seen = []
+        second.hook_add(HOOK_CODE, lambda emu, address, size: seen.append(gc.get_threshold()[0]))
+        second.emu_start(CODE, second.end)
+        assert set(seen) == {500_000}
+        assert gc.get_threshold() == (700, 10, 10)
+        second.close()
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*saved)

@@ -8,7 +8,9 @@ for the duration of a block and put back what they changed, and nothing else:
   them garbage; at the default threshold the collector would run dozens of times
   meanwhile, traversing each (callgrind, `tcgkit run hello_glibc.elf`: 11 million
   host instructions).
-* ``relaxed(n)`` while guest code runs (``cpu_exec``): translation allocates many
+* ``relaxed(n)`` while guest code runs (``cpu_exec``), and held by an engine from
+  its first run until it is released (``Engine.relax_collector``, so that what the
+  runs keep is freed before a young collection traverses it): translation allocates many
   objects that die by reference count within a TB, and keeps the IR of recent
   tier-0 TBs; at the default first threshold (700) a young collection runs every
   few dozen translated guest instructions, the kept IR is promoted, and every full

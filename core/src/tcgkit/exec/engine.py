@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
+from .._collector import relaxed
 from ..errors import (
     CodeModified,
     ProtectionFaultError,
@@ -55,7 +56,8 @@ DEFAULT_CODE_BUFFER = 64 << 20
 DEFAULT_REGION = 2 << 20
 #: runs of a TB in tier 0 (interpreted) before the host backend compiles it
 DEFAULT_TIER_UP = 3
-#: young collections wait for this many net allocations while guest code runs (_collector)
+#: young collections wait for this many net allocations from an emulator's first run
+#: until it is released (``_collector``)
 DEFAULT_GC_YOUNG = 500_000
 
 _FAULTS = {
@@ -122,8 +124,13 @@ class Engine:
         if gc_young < 0:
             raise ValueError(f"gc_young must be 0 (leave the collector alone) or more, "
                              f"not {gc_young}")  # fmt: skip
-        #: the collector's first threshold while guest code runs (``_collector.relaxed``)
+        #: the collector's first threshold from the first run on (``_collector.relaxed``)
         self.gc_young = gc_young
+        #: the block that relaxed it, entered by the first run and left by ``release``:
+        #: what the runs keep (the TBs, their tier-0 programs and IR) is freed by
+        #: ``release``, so a process that closes its emulator never has a young
+        #: collection traverse it (``relax_collector``)
+        self.collector_hold: relaxed | None = None
         self.cpu = self.add_cpu()
         self.time_translating = 0.0
         self.time_executing = 0.0
@@ -453,6 +460,16 @@ class Engine:
             "target": self.target.name,
         }
 
+    def relax_collector(self) -> None:
+        """From the first run until ``release``, young collections wait for
+        ``gc_young`` net allocations (each run also relaxes it while it runs, which
+        covers an emulator whose hold found the collector relaxed by another one that
+        has been released since). Called by ``cpu_exec`` under the ``tb_lock``."""
+        if self.collector_hold is None and self.gc_young:
+            hold = relaxed(self.gc_young)
+            hold.__enter__()
+            self.collector_hold = hold
+
     def release(self) -> None:
         """Free everything this engine made (idempotent; no vCPU may be running)."""
         if self.code_buffer.released:
@@ -467,3 +484,6 @@ class Engine:
             cpu.jmp_cache = []
             cpu.tlb.entries = []
         self.cpus.clear()
+        hold, self.collector_hold = self.collector_hold, None
+        if hold is not None:  # after the frees: what they free is no longer young
+            hold.__exit__()

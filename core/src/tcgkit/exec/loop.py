@@ -98,6 +98,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
     cpu.jmp_lookup = Lookup(cpu)
     with engine.tb_lock:
         engine.tb_cache.add_no_link(until)
+        engine.relax_collector()
     budget = count if count > 0 else None
     timer = None
     if timeout_us > 0:
