@@ -475,7 +475,8 @@ class Engine:
         if self.code_buffer.released:
             return
         self._code_range = None  # a flat view and a region's memory (read_code)
-        self.tb_cache.flush()
+        self.tb_cache.drop_all()  # not a flush: the caches it would reset go below
+        self.host.flushed()  # every TB was dropped (a host lets go of its own references)
         self.code_buffer.release()
         self.hooks.clear()
         self.host.release()

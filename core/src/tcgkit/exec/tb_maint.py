@@ -271,19 +271,7 @@ class TBCache:
 
     def flush(self) -> None:
         """tb_flush: drop everything (no vCPU may be executing generated code)."""
-        for tb in list(self.policy):
-            tb.valid = False
-            dests = tb.jmp_dest
-            if dests is not None:  # compiled: its links go (the code buffer is reset)
-                dests[0] = dests[1] = None
-                incoming = tb.jmp_incoming
-                if incoming:
-                    incoming.clear()
-        self.policy.reset()
-        self.page_tbs.clear()
-        for tb in self._with_ir:
-            tb.ir = None
-        self._with_ir.clear()
+        self.drop_all()
         for cpu in self.engine.cpus:
             cpu.flush_jmp_cache()
             cpu.tlb.flush()
@@ -291,6 +279,27 @@ class TBCache:
         self.engine.code_buffer.reset()
         self.engine.host.flushed()
         self.n_flushes += 1
+
+    def drop_all(self) -> None:
+        """Invalidate every TB and let go of it: out of the hash table and the page
+        lists, its IR and its links dropped (links are cycles between TBs). ``flush``
+        then resets the caches and the code buffer; a released engine frees those."""
+        # every valid cached TB is on its pages' lists (the invariant above): walking
+        # them is cheaper than a snapshot of the hash table
+        for tbs in self.page_tbs.values():
+            for tb in tbs:
+                tb.valid = False
+                dests = tb.jmp_dest
+                if dests is not None:  # compiled: its links go (the code buffer is reset)
+                    dests[0] = dests[1] = None
+                    incoming = tb.jmp_incoming
+                    if incoming:
+                        incoming.clear()
+        self.policy.reset()
+        self.page_tbs.clear()
+        for tb in self._with_ir:
+            tb.ir = None
+        self._with_ir.clear()
 
     @property
     def code_pages(self) -> dict[int, set[TB]]:
