@@ -276,7 +276,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(a)
             code.append(c)
         elif p in (P_QEMU_LD, P_QEMU_ST):
-            memop = int(args[2])
+            memop = _int(args[2])
             size = 1 << (memop & MO_SIZE)
             if memop & MO_ALIGN:
                 add, kmask = 0, PAGE_MASK | (size - 1)
@@ -328,7 +328,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(K_BRCOND)
             code.append(a)
             code.append(c)
-            code.append(int(args[2]))
+            code.append(_int(args[2]))
             code.append(s)
             code.append(-1)
         elif p == P_SHIFT:
@@ -355,7 +355,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_MOVI:
             code.append(K_MOV)
             code.append(b.out(args[0]))
-            code.append(b.fresh(int(args[1]) & m))
+            code.append(b.fresh(_int(args[1]) & m))
         elif p == P_SEXT:
             a = b.operand(args[1])
             code.append(K_SEXT)
@@ -365,7 +365,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(m)
         elif p in (P_EXTRACT, P_SEXTRACT):
             a = b.operand(args[1])
-            pos, n = int(args[2]), int(args[3])
+            pos, n = _int(args[2]), _int(args[3])
             if p == P_EXTRACT:
                 code.append(K_EXTRACT)
                 code.append(b.out(args[0]))
@@ -381,7 +381,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
                 code.append(m)
         elif p == P_DEPOSIT:
             a, c = b.operand(args[1]), b.operand(args[2])
-            pos, n = int(args[3]), int(args[4])
+            pos, n = _int(args[3]), _int(args[4])
             code.append(K_DEPOSIT)
             code.append(b.out(args[0]))
             code.append(a)
@@ -394,12 +394,12 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(b.out(args[0]))
             code.append(a)
             code.append(c)
-            code.append(int(args[3]))
+            code.append(_int(args[3]))
             code.append(s)
             code.append(aux)
         elif p == P_MOVCOND:
             ins = [b.operand(t) for t in args[1:5]]
-            code += [K_MOVCOND, b.out(args[0]), *ins, int(args[5]), s]
+            code += [K_MOVCOND, b.out(args[0]), *ins, _int(args[5]), s]
         elif p == P_EXTRH:
             a = b.operand(args[1])
             code.append(K_EXTRH)
@@ -418,7 +418,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             sign = 1 << (8 * size - 1) if signed else 0
             code.append(K_ENV_LD)
             code.append(b.out(args[0]))
-            code.append(int(args[1]))
+            code.append(_int(args[1]))
             code.append(size)
             code.append(sign)
         elif p == P_ENV_ST:
@@ -426,11 +426,11 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             v = b.operand(args[0])  # first: an i32 global's operand adds a record of its own
             code.append(K_ENV_ST)
             code.append(v)
-            code.append(int(args[1]))
+            code.append(_int(args[1]))
             code.append(size)
         elif p == P_CMPXCHG:
             ins = [b.operand(t) for t in args[1:4]]
-            code += [K_CMPXCHG, b.out(args[0]), *ins, int(args[4]) & MO_SIZE]
+            code += [K_CMPXCHG, b.out(args[0]), *ins, _int(args[4]) & MO_SIZE]
         else:
             n_out = op.n_out
             n = n_out + op.n_in
@@ -532,6 +532,13 @@ def _interpret(cpu: CPU, tb: TB, tier_up: int, find: Lookup,
     finally:
         cpu.interp_tb = None
         cpu.icount += icount
+
+
+def _int(x: Any) -> int:
+    """An op's constant argument as an int (compiled: a type check and an unboxing,
+    where ``int(x)`` is a generic call; an IntEnum constant stays one interpreted,
+    which the interpreter treats alike)."""
+    return x  # type: ignore[no-any-return]
 
 
 def _get(r: list[int], st: MutableSequence[int], o: int) -> int:
