@@ -65,7 +65,12 @@ class ExclusiveGate:
 
     def cpu_start(self, cpu: CPU) -> None:
         """Enter the inner section (waits while another thread's exclusive work runs)."""
-        with self._lock:  # the lock itself, not the Condition: once per TB run
+        # the lock itself, not the Condition, once per TB run; acquire/release rather
+        # than ``with`` (compiled, a with statement looks up and calls __enter__ and
+        # __exit__), nothing in between raising but the waits
+        lock = self._lock
+        lock.acquire()
+        try:
             owner = self._owner  # read once per test: another thread changes it
             if owner is not None:
                 me = threading.get_ident()
@@ -74,15 +79,21 @@ class ExclusiveGate:
                     owner = self._owner
             cpu.run_state = RunState.IN
             self._n_in += 1
+        finally:
+            lock.release()
 
     def cpu_end(self, cpu: CPU) -> None:
         """Leave the inner section."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if cpu.run_state is RunState.IN:
                 self._n_in -= 1
                 cpu.run_state = RunState.OUT
                 if self._waiting:
                     self._cond.notify_all()
+        finally:
+            lock.release()
 
     def _wait(self) -> None:
         """Wait for a change of the counts or the owner (the lock is held)."""

@@ -79,8 +79,17 @@ class TB:
     @property
     def pages(self) -> range:
         """Guest page numbers holding this TB's code."""
-        last = (self.pc + max(self.size, 1) - 1) >> self.page_bits
-        return range(self.pc >> self.page_bits, last + 1)
+        return range(self.first_page, self.last_page + 1)
+
+    @property
+    def first_page(self) -> int:
+        return self.pc >> self.page_bits
+
+    @property
+    def last_page(self) -> int:
+        """(The compiled TB cache loops over ``first_page..last_page`` natively, where a
+        ``range`` object returned from ``pages`` is a generic call to make.)"""
+        return (self.pc + max(self.size, 1) - 1) >> self.page_bits
 
     def __repr__(self) -> str:
         return (

@@ -126,7 +126,7 @@ class TBCache:
             tb.valid = False
             return existing
         new_pages = []
-        for page in tb.pages:
+        for page in range(tb.first_page, tb.last_page + 1):
             tbs = self.page_tbs.get(page)
             if tbs is None:
                 tbs = self.page_tbs[page] = set()
@@ -205,7 +205,7 @@ class TBCache:
             return None
         # ``new`` holds the same code: it joins ``old``'s pages first, so that they never
         # look free of code meanwhile (``insert`` would flush them from every TLB)
-        for page in old.pages:
+        for page in range(old.first_page, old.last_page + 1):
             tbs = self.page_tbs.get(page)
             if tbs is not None:
                 tbs.add(new)
@@ -230,7 +230,7 @@ class TBCache:
         self.n_invalidated += 1
 
     def _forget_pages(self, tb: TB) -> None:
-        for page in tb.pages:
+        for page in range(tb.first_page, tb.last_page + 1):
             tbs = self.page_tbs.get(page)
             if tbs is not None:
                 tbs.discard(tb)
