@@ -77,9 +77,11 @@ class CPU:
         # function of one state slot's masked bits): the slot (-1: no probe), its mask,
         # the masked bits last seen and the flags they gave
         probe = engine.target.tb_flags_probe
-        has_probe = probe is not None and probe[0] >= 0
-        self._flags_slot = probe[0] // SLOT if probe is not None and has_probe else -1
-        self._flags_mask = probe[1] if probe is not None and has_probe else 0
+        self._flags_slot = -1
+        self._flags_mask = 0
+        if probe is not None and probe[0] >= 0:
+            self._flags_slot = probe[0] // SLOT
+            self._flags_mask = probe[1]
         self._flags_seen = -1
         self._flags: tuple[int, int] = (0, 0)
         engine.host.attach(self)

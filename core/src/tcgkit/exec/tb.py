@@ -77,18 +77,14 @@ class TB:
         return key
 
     @property
-    def pages(self) -> range:
-        """Guest page numbers holding this TB's code."""
-        return range(self.first_page, self.last_page + 1)
-
-    @property
     def first_page(self) -> int:
+        """The first guest page number holding this TB's code (two ints rather than a
+        ``range``: the compiled TB cache loops over them natively)."""
         return self.pc >> self.page_bits
 
     @property
     def last_page(self) -> int:
-        """(The compiled TB cache loops over ``first_page..last_page`` natively, where a
-        ``range`` object returned from ``pages`` is a generic call to make.)"""
+        """The last guest page number holding this TB's code."""
         return (self.pc + max(self.size, 1) - 1) >> self.page_bits
 
     def __repr__(self) -> str:

@@ -86,8 +86,8 @@ class TBCache:
                cflags: int) -> TB | None:  # fmt: skip
         """The cached TB for these key fields: the vCPU's jump cache, then the hash table
         (whose key is made only then: most lookups hit the jump cache)."""
+        i = jmp_cache_index(pc)
         if not self.hash_only:
-            i = jmp_cache_index(pc)
             tb = cpu_jmp_cache[i]
             if (
                 tb is not None
@@ -106,7 +106,7 @@ class TBCache:
             return None
         self.n_hash_hits += 1
         if not self.hash_only:
-            cpu_jmp_cache[jmp_cache_index(pc)] = tb
+            cpu_jmp_cache[i] = tb
         return tb
 
     def _count(self, tb: TB) -> None:
