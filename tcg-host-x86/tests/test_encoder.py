@@ -105,6 +105,14 @@ def test_memory_operands(m: Mem) -> None:
         for r in (E.RSI, E.R9, E.RBX):
             assert dis(lambda a, r=r, size=size: a.lock_cmpxchg(m, r, size)) == [
                 f"lock cmpxchg {mem_text(m, width)}, {regs[r]}"]  # fmt: skip
+        for r in (E.RAX, E.RSI, E.R9, E.RBX):
+            assert dis(lambda a, r=r, size=size: a.xchg_m(m, r, size)) == [
+                f"xchg {mem_text(m, width)}, {regs[r]}"]  # fmt: skip
+            assert dis(lambda a, r=r, size=size: a.lock_xadd(m, r, size)) == [
+                f"lock xadd {mem_text(m, width)}, {regs[r]}"]  # fmt: skip
+            for b in (E.RCX, E.RDI, E.R11):
+                assert dis(lambda a, r=r, b=b, size=size: a.cmp_sized(r, b, size)) == [
+                    f"cmp {regs[r]}, {regs[b]}"]  # fmt: skip
     assert dis(lambda a: a.lea(E.R10, m)) == [f"lea r10, {mem_text(m, '').strip()}".replace(
         " ptr", "").replace("lea r10,  [", "lea r10, [")]  # fmt: skip
 

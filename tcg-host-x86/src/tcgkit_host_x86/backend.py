@@ -41,7 +41,7 @@ class X86Host(NativeHost):
 
     name = "x86_64"
     l2_refill = True
-    optional_ops = frozenset({"atomic_cmpxchg_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
 
     @classmethod
     def native_here(cls) -> bool:

@@ -87,6 +87,8 @@ _BASE: dict[str, OpConstraint] = {
     "qemu_ld": C(("r",), ("r",)),
     "qemu_st": C((), ("r", "r")),
     "atomic_cmpxchg": C(("rax",), ("r", "rax", "r")),  # lock cmpxchg: expected in rax
+    # xchg / lock xadd / a lock cmpxchg loop: the old value in rax, the operand apart
+    "atomic_fetch": C(("rax",), ("r", "rcx")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

@@ -319,6 +319,22 @@ class Asm:
         self.rm(b"\x0f\xb0" if size == 1 else b"\x0f\xb1", src, m, size == 8,
                 byte_regs=size == 1, prefix=prefix)  # fmt: skip
 
+    def xchg_m(self, m: Mem, src: int, size: int) -> None:
+        """xchg [m], src (``size`` bytes; locked by the processor)."""
+        self.rm(b"\x86" if size == 1 else b"\x87", src, m, size == 8, byte_regs=size == 1,
+                prefix=b"\x66" if size == 2 else b"")  # fmt: skip
+
+    def lock_xadd(self, m: Mem, src: int, size: int) -> None:
+        """lock xadd [m], src (``size`` bytes): src gets the old value, [m] the sum."""
+        prefix = b"\x66\xf0" if size == 2 else b"\xf0"
+        self.rm(b"\x0f\xc0" if size == 1 else b"\x0f\xc1", src, m, size == 8,
+                byte_regs=size == 1, prefix=prefix)  # fmt: skip
+
+    def cmp_sized(self, a: int, b: int, size: int) -> None:
+        """cmp a, b on their low ``size`` bytes (flags of a - b)."""
+        self.rr(b"\x38" if size == 1 else b"\x39", b, a, size == 8, byte_regs=size == 1,
+                prefix=b"\x66" if size == 2 else b"")  # fmt: skip
+
     def store_imm32(self, m: Mem, value: int, w: bool = True) -> None:
         """[m] <- value (a sign-extended imm32 for w)."""
         self.rm(b"\xc7", 0, m, w)

@@ -743,12 +743,13 @@ _INT_OPS: dict[str, Lower] = {
 
 # guest memory and float ops live in their own modules (they import this one)
 from .lower_float import FLOAT_OPS, float_op  # noqa: E402
-from .lower_mem import atomic_cmpxchg, qemu_ld, qemu_st  # noqa: E402
+from .lower_mem import atomic_cmpxchg, atomic_fetch, qemu_ld, qemu_st  # noqa: E402
 
 _OTHER_OPS: dict[str, Lower] = {
     "qemu_ld": qemu_ld,
     "qemu_st": qemu_st,
     "atomic_cmpxchg": atomic_cmpxchg,
+    "atomic_fetch": atomic_fetch,
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
 }
 #: op name -> its lowering function and whether the op is 64-bit: one lookup per op

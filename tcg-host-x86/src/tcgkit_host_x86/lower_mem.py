@@ -1,8 +1,10 @@
 """Guest loads and stores: the inline softmmu TLB fast path and its slow path.
 
-Owns ``qemu_ld`` / ``qemu_st`` and ``atomic_cmpxchg`` (the same probe for a
+Owns ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the same probe for a
 write, aligned, then ``lock cmpxchg`` on the host address; its slow path calls
-``slow_cmpxchg``). The fast path (QEMU's tcg_out_tlb_load):
+``slow_cmpxchg``) and ``atomic_fetch`` (that probe, then ``xchg``, ``lock xadd``
+or a ``lock cmpxchg`` loop; the same slow path with the operation in its
+memop). The fast path (QEMU's tcg_out_tlb_load):
 
     r10 <- (addr >> 7) & (TLB_MASK << 5)           entry offset
     r11 <- (addr + size - 1) & PAGE_MASK            (addr & (PAGE_MASK | size-1) if aligned)
@@ -20,16 +22,22 @@ from __future__ import annotations
 import functools
 from typing import Final
 
+from tcgkit.exec.atomic import FETCH_SHIFT
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
-from tcgkit.tcg.types import MemOp
+from tcgkit.tcg.types import AtomicOp, MemOp
 
 from . import abi
 from .encoder import (
     ADD,
     AND,
+    CC_A,
+    CC_B,
+    CC_G,
+    CC_L,
     CC_NE,
     CMP,
+    OR,
     R8,
     R9,
     RAX,
@@ -39,6 +47,7 @@ from .encoder import (
     RDX,
     RSI,
     SHR,
+    XOR,
     Asm,
     Label,
     Mem,
@@ -281,6 +290,69 @@ def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> 
         a.bind(slow)
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
+        start = a.pos
+        a.buf += code
+        a.patch(start + at, where, 8)
+        a.test_rr(TMP1, TMP1, False)
+        a.jcc(CC_NE, L.raised)
+        a.mov_rr(RAX, TMP0)
+        a.jmp(back)
+
+    L.stubs.append(stub)
+
+
+#: AtomicOp -> the ALU op that makes the new value, or the condition (old against the
+#: operand) under which the operand replaces the old value
+_FETCH_ALU: Final = {int(AtomicOp.AND): AND, int(AtomicOp.OR): OR, int(AtomicOp.XOR): XOR}
+_FETCH_CMOV: Final = {int(AtomicOp.SMAX): CC_L, int(AtomicOp.SMIN): CC_G,
+                      int(AtomicOp.UMAX): CC_B, int(AtomicOp.UMIN): CC_A}  # fmt: skip
+
+
+def atomic_fetch(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """out (rax) <- [addr], and [addr] <- aop(old, value) (value in rcx) as one atomic
+    access, naturally aligned (a misaligned one takes the slow path): ``xchg`` for a
+    swap, ``lock xadd`` for an addition, a ``lock cmpxchg`` loop for the others."""
+    a = L.a
+    memop = (int(op.consts[0]) & MO_SIZE) | MO_ALIGN
+    aop = int(op.consts[2])
+    size = 1 << (memop & MO_SIZE)
+    addr, value = ins
+    if any(isinstance(x, Const) for x in ins) or value != RCX or outs[0] != RAX:
+        raise LoweringError(f"{op!r}: operands must be in registers, the value in rcx")
+    slow, access, back = Label(), Label(), Label()
+    where = L.where()
+    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    host = Mem(TMP0)
+    a.lea(TMP0, Mem(addr, 0, TMP0))  # before rax changes: the address may be there
+    if aop == AtomicOp.XCHG or aop == AtomicOp.ADD:
+        a.mov_rr(RAX, value)
+        if aop == AtomicOp.XCHG:
+            a.xchg_m(host, RAX, size)
+        else:
+            a.lock_xadd(host, RAX, size)
+    else:
+        again = Label()
+        a.load(RAX, host, size)  # zero-extended; a failed cmpxchg keeps it so
+        a.bind(again)
+        a.mov_rr(TMP1, RAX)
+        alu = _FETCH_ALU.get(aop)
+        if alu is not None:
+            a.alu_rr(alu, TMP1, value)
+        else:
+            a.cmp_sized(TMP1, value, size)
+            a.cmov(_FETCH_CMOV[aop], TMP1, value)
+        a.lock_cmpxchg(host, TMP1, size)
+        a.jcc(CC_NE, again)
+    if size < 4:
+        a.movzx_rr(RAX, RAX, size)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
+        code, at = _cmpxchg_call_code(addr, value, memop | (aop + 1) << FETCH_SHIFT,
+                                      L.rt.slow_cmpxchg)  # fmt: skip
         start = a.pos
         a.buf += code
         a.patch(start + at, where, 8)

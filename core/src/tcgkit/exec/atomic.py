@@ -7,8 +7,13 @@ other vCPUs may run at the same time: the optional op
 ``atomic_cmpxchg_i64`` where the host lowers it (inline: the TLB probe, then
 the host's atomic instruction on the host address, e.g. ``lock cmpxchg``;
 its slow path comes back to ``cmpxchg`` here), a call of ``CMPXCHG`` (a
-helper around ``cmpxchg``) elsewhere. Also ``cmpxchg`` and ``cmpxchg_pair``,
-which helpers and that slow path call. Two ways, chosen per access:
+helper around ``cmpxchg``) elsewhere. ``gen_fetch_op`` is the same for an
+atomic read-modify-write (``AtomicOp``: swap, add, logic, min/max): the
+optional op ``atomic_fetch_i64`` (``xchg``, ``lock xadd``, an LSE instruction,
+a host LL/SC or compare-and-swap loop; its slow path comes back to
+``fetch_op``), else a compare-and-swap loop in IR. Also ``cmpxchg``,
+``cmpxchg_pair`` and ``fetch_op``, which helpers and those slow paths call.
+Two ways, chosen per access:
 
 * on RAM that takes the fast path (readable and writable, no memory hook
   installed, no translated code on the page, naturally aligned): the host's
@@ -27,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from .. import hooks as H
 from ..tcg.ir import Helper, Temp
-from ..tcg.types import I64, CallFlags
+from ..tcg.semantics import atomic_update
+from ..tcg.types import I64, AtomicOp, CallFlags, Cond
 from .softmmu import PAGE_BITS
 
 if TYPE_CHECKING:
@@ -35,6 +41,10 @@ if TYPE_CHECKING:
     from .cpu import CPU
 
 _MEM_HOOKS = H.HOOK_MEM_READ | H.HOOK_MEM_WRITE
+#: the slow path of a host's inline ``atomic_fetch_i64`` is its ``atomic_cmpxchg``
+#: one (``Runtime.slow_cmpxchg``) with ``(aop + 1) << FETCH_SHIFT`` in the memop
+#: argument and the op's value as ``new`` (``expected`` is not used)
+FETCH_SHIFT = 8
 
 
 def _host_address(cpu: CPU, addr: int, nbytes: int) -> int | None:
@@ -95,6 +105,76 @@ def cmpxchg_pair(cpu: CPU, addr: int, expected: tuple[int, int], new: tuple[int,
             cpu.tlb.store(addr, new[0], 3)
             cpu.tlb.store(addr + 8, new[1], 3)
         return old
+
+
+def fetch_op(cpu: CPU, addr: int, value: int, log2: int, aop: int) -> int:
+    """Atomically replace the ``1 << log2`` bytes at ``addr`` by what the ``AtomicOp``
+    ``aop`` makes of them and ``value``; returns what was read. A compare-and-swap
+    loop on ``cmpxchg`` (the access is read first as a plain load: a fault or a
+    read hook comes from there, as the IR loop of hosts without the op does)."""
+    bits = 8 << log2
+    old = cpu.tlb.load(addr, log2)
+    while True:
+        seen = cmpxchg(cpu, addr, old, atomic_update(aop, old, value, bits), log2)
+        if seen == old:
+            return old
+        old = seen
+
+
+def gen_fetch_op(dc: DisasContext, out: Temp, addr: Temp, value: Temp, log2: int,
+                 aop: AtomicOp) -> None:  # fmt: skip
+    """Emit ``out = fetch_op(addr, value)`` of ``1 << log2`` bytes: the host's
+    ``atomic_fetch_i64``, or a compare-and-swap loop (``gen_cmpxchg``) in IR.
+    ``out`` must not be ``addr`` or ``value``."""
+    ctx = dc.ctx
+    if "atomic_fetch_i64" in dc.host_ops:
+        ctx.emit("atomic_fetch_i64", out, addr, value, log2, 0, int(aop))
+        return
+    old, seen, operand = ctx.temp(local=True), ctx.temp(local=True), ctx.temp(local=True)
+    ctx.mov(operand, value)  # used across the loop's labels
+    ctx.emit("qemu_ld_i64", old, addr, log2, 0)
+    again, done = ctx.label(), ctx.label()
+    ctx.set_label(again)
+    gen_cmpxchg(dc, seen, addr, old, gen_atomic_update(dc, aop, old, operand, log2), log2)
+    ctx.brcond(Cond.EQ, seen, old, done)
+    ctx.mov(old, seen)
+    ctx.br(again)
+    ctx.set_label(done)
+    ctx.mov(out, old)
+
+
+def gen_atomic_update(dc: DisasContext, aop: AtomicOp, old: Temp, value: Temp,
+                      log2: int) -> Temp:  # fmt: skip
+    """IR for ``semantics.atomic_update``: the value to store (``old`` zero-extended
+    from the ``1 << log2``-byte size; the result's bits above that size are not
+    defined: it is stored at that size)."""
+    ctx = dc.ctx
+    new = ctx.temp()
+    bits = 8 << log2
+    if aop == AtomicOp.XCHG:
+        ctx.mov(new, value)
+    elif aop == AtomicOp.ADD:
+        ctx.add(new, old, value)
+    elif aop == AtomicOp.AND:
+        ctx.and_(new, old, value)
+    elif aop == AtomicOp.OR:
+        ctx.or_(new, old, value)
+    elif aop == AtomicOp.XOR:
+        ctx.xor(new, old, value)
+    else:
+        a, b = old, value
+        if bits < 64:
+            a, b = ctx.temp(), ctx.temp()
+            if aop in (AtomicOp.SMAX, AtomicOp.SMIN):
+                ctx.sextract(a, old, 0, bits)
+                ctx.sextract(b, value, 0, bits)
+            else:
+                ctx.mov(a, old)
+                ctx.extract(b, value, 0, bits)
+        cond = {AtomicOp.SMAX: Cond.GE, AtomicOp.SMIN: Cond.LE, AtomicOp.UMAX: Cond.GEU,
+                AtomicOp.UMIN: Cond.LEU}[aop]  # fmt: skip
+        ctx.movcond(new, a, b, old, value, cond)
+    return new
 
 
 def _cmpxchg_helper(log2: int) -> Helper:

@@ -47,7 +47,7 @@ from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from ..tcg.types import I32
-from .atomic import cmpxchg
+from .atomic import cmpxchg, fetch_op
 from .jmp_cache import Lookup, run_lookup
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ K_OTHER: Final = 29  # index into Program.others: any other value op, by its sem
 K_CMPXCHG: Final = 30  # out, addr, expected, new, log2
 K_ROTL: Final = 31  # out, a, b, m, w
 K_EXTRH: Final = 32  # out, a                     extrh_i64_i32
+K_FETCH: Final = 33  # out, addr, value, log2, aop
 
 _SIMPLE: Final = {"add": K_ADD, "sub": K_SUB, "mul": K_MUL, "andc": K_ANDC}
 _LOGIC: Final = {"and": K_AND, "or": K_OR, "xor": K_XOR}
@@ -161,6 +162,7 @@ P_DEPOSIT: Final = 24
 P_SETCOND: Final = 25  # aux: the value when true
 P_MOVCOND: Final = 26
 P_OTHER: Final = 27
+P_FETCH: Final = 28
 
 
 def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
@@ -170,8 +172,8 @@ def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
     fixed = {"insn_start": P_INSN, "set_label": P_LABEL, "goto_tb": P_NOTHING,
              "mb": P_NOTHING, "exit_tb": P_EXIT, "goto_ptr": P_GOTO_PTR, "br": P_BR,
              "call": P_CALL, "brcond": P_BRCOND, "qemu_ld": P_QEMU_LD,
-             "qemu_st": P_QEMU_ST, "atomic_cmpxchg": P_CMPXCHG, "mov": P_MOV,
-             "movi": P_MOVI, "shr": P_SHR, "extrh_i64_i32": P_EXTRH,
+             "qemu_st": P_QEMU_ST, "atomic_cmpxchg": P_CMPXCHG, "atomic_fetch": P_FETCH,
+             "mov": P_MOV, "movi": P_MOVI, "shr": P_SHR, "extrh_i64_i32": P_EXTRH,
              "extract": P_EXTRACT, "sextract": P_SEXTRACT,
              "deposit": P_DEPOSIT, "movcond": P_MOVCOND}  # fmt: skip
     if base in fixed:
@@ -431,6 +433,9 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_CMPXCHG:
             ins = [b.operand(t) for t in args[1:4]]
             code += [K_CMPXCHG, b.out(args[0]), *ins, _int(args[4]) & MO_SIZE]
+        elif p == P_FETCH:
+            ins = [b.operand(t) for t in args[1:3]]
+            code += [K_FETCH, b.out(args[0]), *ins, _int(args[3]) & MO_SIZE, _int(args[5])]
         else:
             n_out = op.n_out
             n = n_out + op.n_in
@@ -754,6 +759,13 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 new = _get(r, st, code[i + 4])
                 cpu.interp_insn = insn
                 v = cmpxchg(cast("CPU", cpu), addr, exp, new, code[i + 5])  # a real vCPU
+                _put(r, st, code[i + 1], v)
+                i += 6
+            elif k == K_FETCH:
+                addr = _get(r, st, code[i + 2])
+                value = _get(r, st, code[i + 3])
+                cpu.interp_insn = insn
+                v = fetch_op(cast("CPU", cpu), addr, value, code[i + 4], code[i + 5])
                 _put(r, st, code[i + 1], v)
                 i += 6
             else:  # K_OTHER

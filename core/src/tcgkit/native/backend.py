@@ -34,7 +34,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from typing import Any, ClassVar
 
-from ..exec.atomic import cmpxchg
+from ..exec.atomic import FETCH_SHIFT, cmpxchg, fetch_op
 from ..exec.cpu import CPU
 from ..exec.jmp_cache import jmp_cache_index
 from ..exec.tb import TB
@@ -76,7 +76,9 @@ class Runtime:
         self.py_op = py_op  # (state, index, a, b, c) -> status: a float op computed in Python
         self.py_op_index = py_op_index  # registers (opcode, consts)
         self.flags_probe = flags_probe  # (state offset, mask) of the TB flags, or None
-        #: (state, addr, expected, new, memop, where) -> status: atomic_cmpxchg's slow path
+        #: (state, addr, expected, new, memop, where) -> status: atomic_cmpxchg's slow
+        #: path, and atomic_fetch's with ``(aop + 1) << exec.atomic.FETCH_SHIFT`` in
+        #: ``memop`` and its value as ``new``
         self.slow_cmpxchg = slow_cmpxchg
 
 
@@ -368,7 +370,11 @@ class NativeHost(HostBackend):
         try:
             cpu = self._cpus[state]
             t.current = self._where(state, where)
-            old = cmpxchg(cpu, addr, expected, new, memop & 3)
+            fetch = memop >> FETCH_SHIFT
+            if fetch:
+                old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
+            else:
+                old = cmpxchg(cpu, addr, expected, new, memop & 3)
             self._natives[state].set_word(L.OFF_RET, old)
             return 0
         except BaseException as e:

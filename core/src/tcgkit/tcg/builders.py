@@ -457,6 +457,13 @@ class IRBuilder:
         args = (out, addr, expected, new, memop, mmu_idx)
         return self.emit_def(_pick(_F_CMPXCHG, args), args)
 
+    def atomic_fetch(self, out: Temp, addr: Temp | int, value: Temp | int, memop: int,
+                     mmu_idx: int, aop: int) -> Op:  # fmt: skip
+        """``out`` = the value at ``addr``, replaced atomically by what the
+        ``AtomicOp`` ``aop`` makes of it and ``value`` (hosts that lower the op)."""
+        args = (out, addr, value, memop, mmu_idx, aop)
+        return self.emit_def(_pick(_F_FETCH, args), args)
+
     # -- floating point (IEEE encodings in i32/i64 temps) ----------------------
 
     def _farith(self, f: Family, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
@@ -618,6 +625,7 @@ _F_ST: Final = _family("st")
 _F_QEMU_LD: Final = _family("qemu_ld")
 _F_QEMU_ST: Final = _family("qemu_st")
 _F_CMPXCHG: Final = _family("atomic_cmpxchg")
+_F_FETCH: Final = _family("atomic_fetch")
 _F_FADD: Final = _family("fadd", floats=True)
 _F_FSUB: Final = _family("fsub", floats=True)
 _F_FMUL: Final = _family("fmul", floats=True)

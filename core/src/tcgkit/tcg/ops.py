@@ -24,6 +24,12 @@ reference is ``tcgkit.tcg.semantics``):
   ``expected``, as one atomic access for every vCPU; ``out`` is the value read.
   Optional: only hosts listing it in ``HostBackend.optional_ops`` get it
   (``tcgkit.exec.atomic.gen_cmpxchg`` emits a helper call for the others);
+* ``atomic_fetch_i64`` (out, addr, value; memop, mmu_idx, aop) reads the naturally
+  aligned value at the guest address and writes what the ``AtomicOp`` ``aop``
+  makes of it and ``value`` (``semantics.atomic_update``), as one atomic access
+  for every vCPU; ``out`` is the value read, zero-extended. Optional as
+  ``atomic_cmpxchg_i64`` is (``tcgkit.exec.atomic.gen_fetch_op`` emits a
+  compare-and-swap loop for the other hosts);
 * float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
@@ -93,6 +99,7 @@ class OpDef:
 _IN_TYPES = {
     "qemu_ld": (I64,),  # the guest address is always an i64
     "atomic_cmpxchg": (I64, I64, I64),  # address, expected, new
+    "atomic_fetch": (I64, I64),  # address, value
     "extrl_i64_i32": (I64,),
     "extrh_i64_i32": (I64,),
     "extu_i32_i64": (I32,),
@@ -146,6 +153,8 @@ def _build() -> dict[str, OpDef]:
     op("qemu_ld", 1, 1, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
     op("qemu_st", 0, 2, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS)
     op("atomic_cmpxchg", 1, 3, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
+       types=(I64,))  # fmt: skip
+    op("atomic_fetch", 1, 2, ("memop", "mmu_idx", "aop"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
        types=(I64,))  # fmt: skip
     # width conversions
     op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")

@@ -51,6 +51,30 @@ def cond_holds(cond: int, a: int, b: int, w: int) -> bool:
     return a > b
 
 
+def atomic_update(aop: int, old: int, value: int, bits: int) -> int:
+    """What ``atomic_fetch_i64`` with ``aop`` (an ``AtomicOp``) stores, from the
+    ``bits``-wide value it read and its input (both taken at that width)."""
+    m = (1 << bits) - 1
+    old &= m
+    value &= m
+    if aop == 0:
+        return value
+    if aop == 1:
+        return (old + value) & m
+    if aop == 2:
+        return old & value
+    if aop == 3:
+        return old | value
+    if aop == 4:
+        return old ^ value
+    if aop in (5, 6):
+        bigger = sx(old, bits) >= sx(value, bits)
+        return old if bigger == (aop == 5) else value
+    if aop in (7, 8):
+        return old if (old >= value) == (aop == 7) else value
+    raise ValueError(f"no atomic operation {aop}")
+
+
 def _bswap(v: int, nbytes: int) -> int:
     return int.from_bytes((v & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little"), "big")
 

@@ -88,6 +88,25 @@ class MemOrder(IntFlag):
     ALL = 15
 
 
+class AtomicOp(IntEnum):
+    """What ``atomic_fetch_i64`` (its ``aop`` constant) stores from the value it read
+    (``old``) and its input (``value``), at the access size: ``XCHG`` stores
+    ``value``, ``ADD``/``AND``/``OR``/``XOR`` the result of that operation, the
+    maxima and minima the greater or lesser of the two, compared as signed (``S``)
+    or unsigned (``U``) integers of the access size. A64's LDCLR is ``AND`` with the
+    operand inverted."""
+
+    XCHG = 0
+    ADD = 1
+    AND = 2
+    OR = 3
+    XOR = 4
+    SMAX = 5
+    SMIN = 6
+    UMAX = 7
+    UMIN = 8
+
+
 class MemOp(IntFlag):
     """What a guest memory access is: size, signedness, byte order, alignment.
 

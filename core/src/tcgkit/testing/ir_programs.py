@@ -42,7 +42,7 @@ VALUE_OPS: list[OpDef] = [
     d
     for d in OPS.values()
     if d.type is not None
-    and d.base not in ("brcond", "qemu_ld", "qemu_st", "atomic_cmpxchg", "movi")
+    and d.base not in ("brcond", "qemu_ld", "qemu_st", "atomic_cmpxchg", "atomic_fetch", "movi")
     and not d.base.startswith(("ld", "st"))
 ]
 

@@ -1,15 +1,17 @@
-"""Helpers: A64's atomic pair instructions when several vCPUs run (``dc.parallel``).
+"""Helpers: A64's atomic pair instructions of two doublewords when several vCPUs run
+(``dc.parallel``).
 
 Owns the helpers that ``trans_mem`` calls instead of its inline load-compare-
-store sequences for STXP and CASP in TBs translated with ``CF_PARALLEL`` (the
-single-register forms are ``tcgkit.exec.atomic.gen_cmpxchg``). Each is one
-atomic 16-byte (or 8-byte) access through ``tcgkit.exec.atomic`` (the host's
+store sequences for STXP and CASP of two X registers in TBs translated with
+``CF_PARALLEL`` (the single-register forms and the pairs of two words are
+``tcgkit.exec.atomic.gen_cmpxchg``, one 8-byte compare-and-swap). Each is one
+atomic 16-byte access through ``tcgkit.exec.atomic`` (the host's
 compare-and-swap on RAM, an exclusive section otherwise). Register operands
 come in as inputs; STXP returns its status, CASP writes the old pair to Rs and
 Rs+1 itself. STXP keeps QEMU user mode's monitor: it succeeds when memory
 still holds the pair the load-exclusive read (compared and swapped atomically).
 
-Every helper is made once, per element size (log2), here.
+Every helper is made once, here.
 """
 
 from __future__ import annotations
@@ -45,6 +47,5 @@ def _casp(log2: int) -> Helper:
     return Helper(f"a64_casp{8 << log2}", casp, CallFlags.NONE, None, (I64,) * 4)
 
 
-#: by log2 of one element's size (the pair is twice that)
-STXP = {2: _stxp(2), 3: _stxp(3)}
-CASP = {2: _casp(2), 3: _casp(3)}
+STXP = _stxp(3)
+CASP = _casp(3)

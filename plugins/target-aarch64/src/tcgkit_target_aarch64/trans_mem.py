@@ -9,20 +9,22 @@ leaves it restartable. Exclusives keep one monitor (address and value, as
 QEMU's user mode does): a store-exclusive succeeds when its address is the
 monitored one and memory still holds the value the load-exclusive saw. In
 TBs that may run beside other vCPUs (``dc.parallel``) the store-exclusive,
-CAS and the LSE operations are atomic compare-and-swaps
+CAS and the pair forms of two words are atomic compare-and-swaps
 (``tcgkit.exec.atomic.gen_cmpxchg``: the host's instruction inline where it
-has one; LSE as a compare-and-swap loop), and the pair forms (STXP, CASP)
-call ``helper_atomic``; otherwise they are a plain load, compare and store.
+has one), the LSE operations atomic read-modify-writes (``gen_fetch_op``: a
+host instruction or loop where the host lowers it, a compare-and-swap loop
+otherwise), and the pair forms of two doublewords (STXP, CASP) call
+``helper_atomic``; otherwise they are a plain load, compare and store.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tcgkit.exec.atomic import gen_cmpxchg
+from tcgkit.exec.atomic import gen_atomic_update, gen_cmpxchg, gen_fetch_op
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I64, Cond, MemOp, MemOrder
+from tcgkit.tcg.types import I64, AtomicOp, Cond, MemOp, MemOrder
 
 from . import helper_atomic as HA
 from .bits import field, sext
@@ -278,9 +280,14 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     status = ctx.temp(local=True)
     fail, done = ctx.label(), ctx.label()
     ctx.brcond(Cond.NE, addr, t.excl_addr, fail)
-    if dc.parallel and o1:
-        ctx.call(HA.STXP[size], status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt),
-                 t.rx(dc, rt2))  # fmt: skip
+    if dc.parallel and o1 and size == 3:
+        ctx.call(HA.STXP, status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt), t.rx(dc, rt2))
+    elif dc.parallel and o1:  # two words: one 8-byte compare-and-swap
+        expect, new, old = ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.deposit(expect, t.excl_val, t.excl_val2, 32, 32)
+        ctx.deposit(new, t.rx(dc, rt), t.rx(dc, rt2), 32, 32)
+        gen_cmpxchg(dc, old, addr, expect, new, 3)
+        ctx.setcond(status, old, expect, Cond.NE)
     elif dc.parallel:
         old = ctx.temp()
         gen_cmpxchg(dc, old, addr, t.excl_val, t.rx(dc, rt), size)
@@ -330,8 +337,18 @@ def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt:
 def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt: int) -> None:
     """CASP: if [addr] holds the pair Rs:Rs+1, store Rt:Rt+1; Rs:Rs+1 get the old pair."""
     ctx = dc.ctx
-    if dc.parallel:
-        ctx.call(HA.CASP[log2], None, addr, rs, t.rx(dc, rt), t.rx(dc, rt + 1))
+    if dc.parallel and log2 == 3:
+        ctx.call(HA.CASP, None, addr, rs, t.rx(dc, rt), t.rx(dc, rt + 1))
+        return
+    if dc.parallel:  # two words: one 8-byte compare-and-swap
+        expect, new, old, hi = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.deposit(expect, t.rx(dc, rs), t.rx(dc, rs + 1), 32, 32)
+        ctx.deposit(new, t.rx(dc, rt), t.rx(dc, rt + 1), 32, 32)
+        gen_cmpxchg(dc, old, addr, expect, new, 3)
+        ctx.shr(hi, old, 32)
+        ctx.ext32u(old, old)
+        t.wx(dc, rs, old)
+        t.wx(dc, rs + 1, hi)
         return
     step = 1 << log2
     mask = (1 << (8 << log2)) - 1
@@ -362,52 +379,24 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     addr = ctx.temp(local=True)
     ctx.mov(addr, t.rsp(rn))
-    if dc.parallel:  # a compare-and-swap loop: the update of the value it read
-        old, seen = ctx.temp(local=True), ctx.temp(local=True)
-        ctx.emit("qemu_ld_i64", old, addr, size, 0)
-        again, done = ctx.label(), ctx.label()
-        ctx.set_label(again)
-        new = _lse_update(dc, o3, opc, size, old, t.rx(dc, rs))
-        gen_cmpxchg(dc, seen, addr, old, new, size)
-        ctx.brcond(Cond.EQ, seen, old, done)
-        ctx.mov(old, seen)
-        ctx.br(again)
-        ctx.set_label(done)
-        t.wx(dc, rt, old)
-        return
-    old = _ld(dc, addr, size)
-    _st(dc, _lse_update(dc, o3, opc, size, old, t.rx(dc, rs)), addr, size)
+    operand = t.rx(dc, rs)
+    if opc == 1 and not o3:  # LDCLR: AND with the operand inverted
+        inverted = ctx.temp()
+        ctx.not_(inverted, operand)
+        operand = inverted
+    aop = AtomicOp.XCHG if o3 else _LSE_OPS[opc]
+    if dc.parallel:
+        old = ctx.temp()
+        gen_fetch_op(dc, old, addr, operand, size, aop)
+    else:
+        old = _ld(dc, addr, size)
+        _st(dc, gen_atomic_update(dc, aop, old, operand, size), addr, size)
     t.wx(dc, rt, old)
 
 
-def _lse_update(dc: DisasContext, o3: int, opc: int, size: int, old: Temp,
-                operand: Temp) -> Temp:  # fmt: skip
-    """What an LSE operation stores, from the value it read (zero-extended)."""
-    ctx = dc.ctx
-    new = ctx.temp()
-    bits = 8 << size
-    if o3:
-        ctx.mov(new, operand)  # SWP
-    elif opc == 0:
-        ctx.add(new, old, operand)
-    elif opc == 1:
-        ctx.andc(new, old, operand)
-    elif opc == 2:
-        ctx.xor(new, old, operand)
-    elif opc == 3:
-        ctx.or_(new, old, operand)
-    else:
-        a, b = ctx.temp(), ctx.temp()
-        signed = opc in (4, 5)
-        if signed:
-            ctx.sextract(a, old, 0, bits) if bits < 64 else ctx.mov(a, old)
-            ctx.sextract(b, operand, 0, bits) if bits < 64 else ctx.mov(b, operand)
-        else:
-            ctx.extract(a, old, 0, bits) if bits < 64 else ctx.mov(a, old)
-            ctx.extract(b, operand, 0, bits) if bits < 64 else ctx.mov(b, operand)
-        cond = {4: Cond.GT, 5: Cond.LT, 6: Cond.GTU, 7: Cond.LTU}[opc]
-        ctx.movcond(new, a, b, a, b, cond)
-    return new
+#: LSE opc -> the atomic operation (LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN)
+_LSE_OPS: Final = (AtomicOp.ADD, AtomicOp.AND, AtomicOp.XOR, AtomicOp.OR, AtomicOp.SMAX,
+                   AtomicOp.SMIN, AtomicOp.UMAX, AtomicOp.UMIN)  # fmt: skip
 
 
 # -- AdvSIMD structures ------------------------------------------------------------------------
