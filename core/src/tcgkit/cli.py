@@ -20,6 +20,7 @@ mistake as above, 1 for a guest error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -109,9 +110,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # guest has exited, without freeing the emulator: the system reclaims it at once,
     # where closing it frees every TB and its IR one object at a time (callgrind,
     # coldcode.elf: 100 million host instructions, 5% of the run)
+    # the guest's environment is this process's (as qemu-user's), with -E and -U applied
+    guest_env = dict(os.environ)
+    for item in args.env or []:
+        key, _, value = item.partition("=")
+        guest_env[key] = value
+    for key in args.unset or []:
+        guest_env.pop(key, None)
+    env = [f"{k}={v}" for k, v in guest_env.items()]
     result = run_program(args.program, args.args, target=args.target, host=args.host,
                          tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up,
-                         close=not args.exit_process)  # fmt: skip
+                         close=not args.exit_process, sysroot=args.sysroot,
+                         strace=sys.stderr if args.strace else None, env=env,
+                         host_stdio=True)  # fmt: skip
     if args.stats:
         stats = dict(result.stats, exit_code=result.exit_code, syscalls=result.syscalls,
                      seconds=round(result.seconds, 3))  # fmt: skip
@@ -119,6 +130,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         stats["guest_mips"] = round(n / result.seconds / 1e6, 2) if result.seconds else 0
         print(_json(stats), file=sys.stderr)
     status = result.exit_code if result.exit_code is not None else 1
+    if result.term_signal is not None and args.exit_process:
+        # killed by a signal: end this process by it too, as qemu-user does, so that the
+        # shell reports the guest's death as it would the program's own
+        import signal
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(result.term_signal, signal.SIG_DFL)
+            os.kill(os.getpid(), result.term_signal)
     if args.exit_process:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -268,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_plugins)
 
-    p = sub.add_parser("run", help="run a static Linux ELF program")
+    p = sub.add_parser("run", help="run a Linux ELF program (static, or dynamic with -L)")
     p.add_argument("program", help="path of the ELF file")
     rest = p.add_argument("args", nargs=argparse.REMAINDER,
                           help="the program's arguments: everything after the program")  # fmt: skip
@@ -279,6 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--debug", default="", type=_debug_categories,
                    help="log categories, e.g. in_asm,op,out_asm")  # fmt: skip
     p.add_argument("--stats", action="store_true", help="print the engine's statistics")
+    p.add_argument("-L", dest="sysroot", metavar="DIR", default=None,
+                   help="sysroot: the program interpreter and absolute paths are looked up "
+                   "there first, as qemu's -L (default: $TCGKIT_LD_PREFIX)")  # fmt: skip
+    p.add_argument("--strace", "-strace", action="store_true",
+                   help="print every system call with its arguments and result (stderr)")
+    p.add_argument("-E", dest="env", action="append", metavar="VAR=VALUE",
+                   help="set an environment variable of the guest (repeatable)")
+    p.add_argument("-U", dest="unset", action="append", metavar="VAR",
+                   help="leave a variable of this process's environment out of the guest's "
+                   "(repeatable; the guest gets the rest, as under qemu-user)")  # fmt: skip
     p.add_argument("--tier-up", type=_whole_int, default=None, metavar="N",
                    help="runs of a TB in the interpreter (tier 0) before it is compiled; "
                         "0 compiles every TB at once (default: Emulator's tier_up)")  # fmt: skip

@@ -1,8 +1,11 @@
-"""Reading static ELF64 little-endian executables.
+"""Reading ELF64 little-endian executables and shared objects.
 
-Owns ``ElfImage`` (entry point, loadable segments, program-header facts for
-the auxiliary vector) and ``read_elf``, which validates what the loader
-relies on and raises ``ElfError`` naming the file offset that is wrong.
+Owns ``ElfImage`` (its type, entry point, loadable segments, the program
+interpreter it names, program-header facts for the auxiliary vector) and
+``read_elf``, which validates what the loader relies on and raises
+``ElfError`` naming the file offset that is wrong. Addresses are the file's:
+a position-independent file (ET_DYN) is placed by the loader, which adds its
+load bias to each.
 """
 
 from __future__ import annotations
@@ -50,16 +53,26 @@ class Segment:
 class ElfImage:
     """What loading an ELF executable needs of it."""
 
-    __slots__ = ("entry", "machine", "phdr_vaddr", "phent", "phnum", "segments")
+    __slots__ = ("e_type", "entry", "interp", "machine", "phdr_vaddr", "phent", "phnum",
+                 "segments")  # fmt: skip
 
     def __init__(self, machine: int, entry: int, segments: tuple[Segment, ...],
-                 phdr_vaddr: int, phent: int, phnum: int) -> None:  # fmt: skip
+                 phdr_vaddr: int, phent: int, phnum: int, e_type: int = ET_EXEC,
+                 interp: str | None = None) -> None:  # fmt: skip
         self.machine = machine
         self.entry = entry
         self.segments = segments
         self.phdr_vaddr = phdr_vaddr  # where the program headers are in memory (0: not loaded)
         self.phent = phent
         self.phnum = phnum
+        self.e_type = e_type  # ET_EXEC (at its addresses) or ET_DYN (placed by the loader)
+        self.interp = interp  # PT_INTERP: the program interpreter's path, if any
+
+    @property
+    def span(self) -> int:
+        """Bytes from the lowest segment's page to the end of the highest segment."""
+        low = min(s.vaddr for s in self.segments) & ~0xFFF
+        return max(s.vaddr + s.memsz for s in self.segments) - low
 
     def __repr__(self) -> str:
         return f"ElfImage(machine={self.machine}, entry={self.entry:#x}, segments={self.segments})"
@@ -67,9 +80,7 @@ class ElfImage:
 
 #: e_type -> (what the file is, its e_type name, what to do), for the message refusing it
 _NOT_EXEC = {
-    1: ("an object file", "ET_REL", ": link it with -static"),
-    ET_DYN: ("a position-independent executable or a shared library", "ET_DYN",
-             ": link programs with -static -no-pie"),
+    1: ("an object file", "ET_REL", ": link it into a program"),
     4: ("a core dump", "ET_CORE", ""),
 }  # fmt: skip
 
@@ -77,8 +88,7 @@ _NOT_EXEC = {
 def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
     if data[:4] != b"\x7fELF":
         raise ElfError(
-            f"{name}: not an ELF file (bad magic at offset 0); "
-            "tcgkit runs static Linux ELF executables"
+            f"{name}: not an ELF file (bad magic at offset 0); tcgkit runs Linux ELF executables"
         )
     if len(data) < 64:
         raise ElfError(f"{name}: truncated ELF file ({len(data)} bytes, shorter than its header)")
@@ -86,22 +96,27 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
         raise ElfError(f"{name}: only 64-bit little-endian ELF is supported (offset 4)")
     (e_type, machine, _ver, entry, phoff, _shoff, _flags, _ehsize, phent, phnum,
      ) = struct.unpack_from("<HHIQQQIHHH", data, 16)  # fmt: skip
-    if e_type != ET_EXEC:
+    if e_type not in (ET_EXEC, ET_DYN):
         what, tag, fix = _NOT_EXEC.get(e_type, ("an ELF file", f"e_type {e_type}", ""))
         raise ElfError(
-            f"{name}: {what} ({tag} at offset 16); only static executables (ET_EXEC) are "
-            f"supported{fix}"
+            f"{name}: {what} ({tag} at offset 16); only executables (ET_EXEC, or ET_DYN: "
+            f"position-independent) can run{fix}"
         )
     if phent < 56 or phoff + phent * phnum > len(data):
         raise ElfError(f"{name}: program headers out of the file (offset {phoff:#x})")
     segments = []
     phdr_vaddr = 0
+    interp = None
     for i in range(phnum):
         off = phoff + i * phent
         p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, _align = (
             struct.unpack_from("<IIQQQQQQ", data, off))  # fmt: skip
         if p_type == PT_INTERP:
-            raise ElfError(f"{name}: dynamically linked (PT_INTERP at offset {off:#x})")
+            raw = data[p_offset : p_offset + p_filesz]
+            if p_offset + p_filesz > len(data) or not raw.endswith(b"\0") or len(raw) < 2:
+                raise ElfError(f"{name}: malformed PT_INTERP at offset {off:#x}")
+            interp = raw[:-1].decode("utf-8", "surrogateescape")
+            continue
         if p_type != PT_LOAD:
             continue
         if (p_filesz and p_offset + p_filesz > len(data)) or p_filesz > p_memsz:
@@ -113,4 +128,4 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
         segments.append(Segment(p_vaddr, p_memsz, data[p_offset : p_offset + p_filesz], p_flags))
     if not segments:
         raise ElfError(f"{name}: no loadable segment")
-    return ElfImage(machine, entry, tuple(segments), phdr_vaddr, phent, phnum)
+    return ElfImage(machine, entry, tuple(segments), phdr_vaddr, phent, phnum, e_type, interp)

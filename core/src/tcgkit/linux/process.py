@@ -1,27 +1,34 @@
-"""Running a static Linux program on an Emulator (the first step of user mode).
+"""Running a Linux program on an Emulator: user mode, as qemu-aarch64 does it.
 
-Owns ``LinuxProcess``: loading an ELF image into guest memory, the initial
-stack (argc, argv, envp, auxv, as the kernel lays it out), and the system
-calls freestanding programs use: read, write, writev, exit, exit_group, brk,
-anonymous mmap / munmap / mprotect, plus the few that static C runtimes call
-at start and that have a harmless answer (getpid, ioctl -> ENOTTY, ...).
-Threads (clone, futex, ...) are ``threads``'. Any other system call stops
-the program with ``UnsupportedSyscall`` naming its number and pc: never a
-silent wrong answer. System calls of several threads run at once; those that
-change the process's state run one at a time (``_lock``), those that block
-(futex waits, sleeps) without it.
+Owns ``LinuxProcess``: loading a program (``loader``), the system-call
+dispatch (the ``sys_*`` methods of each family: ``files`` for descriptors and
+paths, ``mm`` for memory, ``threads`` for threads and futexes, and this module's
+own for the process: identity, limits, time, exit and the signals a process
+sends itself), ``-strace`` output, and the end of the process (its exit code,
+or the signal that killed it).
 
-Memory layout: segments where the ELF says; the heap (brk) starts at the page
-after the highest segment; anonymous mmaps grow down from ``MMAP_TOP``; the
-stack is ``STACK_SIZE`` bytes below ``STACK_TOP``.
+Rules:
+
+* a system call tcgkit does not serve returns -ENOSYS to the guest and is
+  reported once on stderr, as qemu-user does (``strict``: it stops the program with
+  ``UnsupportedSyscall`` naming its number and pc instead);
+* system calls of several threads run at once; those that change the process's
+  state run one at a time (``_lock``), those that may block (reads, polls, futex
+  waits, sleeps) without it;
+* what a guest passes never harms the host process: a bad pointer is EFAULT.
+
+Memory layout: segments where the ELF says (a PIE at ``loader.PIE_BASE``); the
+heap (brk) starts at the page after the program's highest segment; mmaps and the
+interpreter are placed top-down below ``mm.MMAP_TOP``; the stack is
+``loader.STACK_SIZE`` bytes below ``loader.STACK_TOP``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,48 +36,49 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import EmulationError
 from ..hooks import HOOK_INTR
-from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE
 from .abi import LinuxABI
-from .elf import PF_R, PF_W, PF_X, ElfError, read_elf
+from .elf import ElfError
+from .files import FileTable, stdio_streams
+from .loader import STACK_SIZE, STACK_TOP, load_program
+from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
+from .paths import PathCalls
 from .threads import Threads
 
 if TYPE_CHECKING:
     from ..api import Emulator
 
-PAGE = 0x1000
-STACK_TOP = 0x7FFF_F000_0000
-STACK_SIZE = 8 << 20
-MMAP_TOP = 0x7FF0_0000_0000
+__all__ = ["MMAP_TOP", "STACK_SIZE", "STACK_TOP", "ElfError", "LinuxProcess",
+           "UnsupportedSyscall"]  # fmt: skip
+
 PID = 1  # the process id getpid answers; the main thread's tid
-BRK_MAX = 1 << 30  # the heap may grow this far
-
-AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY = 0, 3, 4, 5, 6, 9
-AT_UID, AT_EUID, AT_GID, AT_EGID, AT_HWCAP, AT_CLKTCK, AT_SECURE, AT_RANDOM = (
-    11, 12, 13, 14, 16, 17, 23, 25)  # fmt: skip
-
-ENOENT, EBADF, ENOMEM, EINVAL, ENOTTY, ENOSYS = 2, 9, 12, 22, 25, 38
-MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x20
+EFAULT, EINVAL, ENOSYS, EPERM, ESRCH = 14, 22, 38, 1, 3
+RLIMIT_STACK, RLIM_INFINITY = 3, (1 << 64) - 1
+#: signals whose default action ends the process (the others are ignored by default)
+_IGNORED_BY_DEFAULT = {17, 23, 28}  # SIGCHLD, SIGURG, SIGWINCH
+SIG_DFL, SIG_IGN = 0, 1
+#: the system calls that may block: they run without the process lock
+_BLOCKING = ("futex", "sched_yield", "nanosleep", "clock_nanosleep", "read", "readv",
+             "pread64", "preadv", "ppoll", "write", "writev", "wait4")  # fmt: skip
 
 
 class UnsupportedSyscall(EmulationError):
-    """The guest made a system call tcgkit's user mode does not implement."""
+    """The guest made a system call tcgkit's user mode does not implement (``strict``)."""
 
     def __init__(self, nr: int, pc: int) -> None:
         super().__init__(f"unsupported system call {nr}", pc=pc)
         self.nr = nr
 
 
-def _page_up(x: int) -> int:
-    return (x + PAGE - 1) & ~(PAGE - 1)
-
-
-def _prot(flags: int) -> int:
-    return ((PROT_READ if flags & PF_R else 0) | (PROT_WRITE if flags & PF_W else 0)
-            | (PROT_EXEC if flags & PF_X else 0))  # fmt: skip
-
-
 class LinuxProcess:
-    """One program in one emulator: load, then ``run``."""
+    """One program in one emulator: load, then ``run``.
+
+    ``stdin``/``stdout``/``stderr``: the streams of descriptors 0, 1 and 2 (Python's
+    own ``sys.std*.buffer`` when not given); ``host_stdio``: the guest gets duplicates
+    of the host process's descriptors 0, 1 and 2 instead (terminals, pipes and
+    redirections as they are: what ``tcgkit run`` does). ``sysroot``: where absolute
+    paths and the program interpreter are looked up first (qemu's ``-L``).
+    ``strace``: a stream every system call is written to. ``strict``: an unsupported
+    system call stops the program instead of returning ENOSYS."""
 
     def __init__(
         self,
@@ -79,112 +87,75 @@ class LinuxProcess:
         stdout: BinaryIO | None = None,
         stderr: BinaryIO | None = None,
         stdin: BinaryIO | None = None,
+        *,
+        sysroot: str | None = None,
+        host_stdio: bool = False,
+        strace: Any = None,
+        strict: bool = False,
     ) -> None:
         self.emu = emu
         self.abi = abi
-        self.stdout = stdout
         self.stderr = stderr
-        self.stdin = stdin
         self.exit_code: int | None = None
+        self.term_signal: int | None = None  # the signal that ended the process
         self.syscall_counts: dict[str, int] = {}
         self.entry = 0
-        self.brk_start = 0
-        self.brk = 0
-        self._mmap_next = MMAP_TOP
-        self._handlers: dict[int, Callable[..., int]] = {}
+        self.strace = strace
+        self.strict = strict
+        self.exe_path = ""
+        self._reported: set[int] = set()
         self._lock = threading.RLock()
+        stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
+        self.files = FileTable(emu, sysroot, stdio)
+        self.paths = PathCalls(self.files)
+        self.mem = ProcessMemory(emu, self.files)
         self.threads = Threads(self.emu, self.abi, PID)
+        self._sigactions: dict[int, bytes] = {}
+        self._prctl_name = b"tcgkit"
+        self._random_state = 0x9E3779B97F4A7C15
         th = self.threads
-        names = {
-            "read": self._read, "write": self._write, "writev": self._writev,
-            "exit": self._exit_thread, "exit_group": self._exit, "brk": self._brk,
-            "mmap": self._mmap, "munmap": self._munmap, "mprotect": self._mprotect,
-            "set_tid_address": th.set_tid_address, "getpid": lambda *a: PID,
-            "gettid": th.gettid, "clone": th.clone, "clone3": lambda *a: -ENOSYS,
+        handlers: dict[str, Callable[..., int]] = {
+            "set_tid_address": th.set_tid_address, "gettid": th.gettid, "clone": th.clone,
             "futex": th.futex, "sched_yield": th.sched_yield,
             "sched_getaffinity": th.sched_getaffinity,
-            "nanosleep": self._nanosleep, "clock_nanosleep": self._clock_nanosleep,
-            "ioctl": lambda *a: -ENOTTY, "set_robust_list": lambda *a: 0,
-            "rt_sigprocmask": lambda *a: 0, "rt_sigaction": lambda *a: 0,
-            "madvise": lambda *a: 0,
-            # what a static C runtime asks at start-up, answered as a minimal system would
-            "rseq": lambda *a: -ENOSYS, "prlimit64": lambda *a: -ENOSYS,
-            "readlinkat": lambda *a: -ENOENT, "openat": lambda *a: -ENOENT,
-            "newfstatat": lambda *a: -ENOSYS, "fstat": lambda *a: -ENOSYS,
-            "close": lambda fd, *a: 0 if fd <= 2 else -EBADF,
-            "uname": self._uname, "getrandom": self._getrandom,
-            "clock_gettime": self._clock_gettime,
+            "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
-        for name, fn in names.items():
+        for family in (self, self.files, self.paths, self.mem):
+            for attr in dir(type(family)):
+                if attr.startswith("sys_"):
+                    handlers.setdefault(attr[4:], getattr(family, attr))
+        self._handlers: dict[int, Callable[..., int]] = {}
+        for name, fn in handlers.items():
             nr = self.abi.syscalls.get(name)
             if nr is not None:
                 self._handlers[nr] = fn
         self._by_nr = {nr: name for name, nr in self.abi.syscalls.items()}
-        #: the system calls that may block: they run without ``_lock``
-        blocking = ("futex", "sched_yield", "nanosleep", "clock_nanosleep")
-        self._blocking = {self.abi.syscalls[n] for n in blocking if n in self.abi.syscalls}
+        self._blocking = {self.abi.syscalls[n] for n in _BLOCKING if n in self.abi.syscalls}
+
+    # -- the process's state, as earlier versions exposed it ------------------------------------
+
+    @property
+    def brk(self) -> int:
+        return self.mem.brk
+
+    @property
+    def brk_start(self) -> int:
+        return self.mem.brk_start
 
     # -- loading ----------------------------------------------------------------------
 
     def load(self, image_bytes: bytes, argv: Sequence[str], envp: Sequence[str] = (),
              name: str = "<program>") -> None:  # fmt: skip
-        img = read_elf(image_bytes, name)
-        if img.machine != self.abi.elf_machine:
-            raise ElfError(
-                f"{name}: ELF machine {img.machine} is not this target's ({self.abi.elf_machine})"
-            )
-        runs = _page_runs(img.segments)
-        stack = range((STACK_TOP - STACK_SIZE) // PAGE, STACK_TOP // PAGE)
-        for first, end, _perms in runs:
-            if first < stack.stop and stack.start < end:
-                raise ElfError(
-                    f"{name}: a segment overlaps the stack ({stack.start * PAGE:#x}.."
-                    f"{stack.stop * PAGE:#x}), where tcgkit places it"
-                )
-        for first, end, _perms in runs:
-            try:
-                self.emu.mem_map(first * PAGE, (end - first) * PAGE, PROT_READ | PROT_WRITE)
-            except (OSError, MemoryError, ValueError) as e:
-                raise ElfError(
-                    f"{name}: its segments need {(end - first) * PAGE:#x} bytes at "
-                    f"{first * PAGE:#x}, which cannot be mapped here ({e})"
-                ) from None
-        for seg in img.segments:
-            self.emu.mem_write(seg.vaddr, seg.data)
-        for first, end, perms in runs:
-            self.emu.mem_protect(first * PAGE, (end - first) * PAGE, perms)
-        top = runs[-1][1] * PAGE if runs else 0
-        self.entry = img.entry
-        self.brk_start = self.brk = top
-        self._setup_stack(img, argv, envp)
+        """Load the program (a static or dynamic ELF executable) with its arguments and
+        environment; ``name`` is the file it came from (messages, /proc/self/exe)."""
+        self.exe_path = name if os.path.exists(name) else ""
+        self.files.exe_path = self.exe_path
+        loaded = load_program(self.emu, self.abi, self.mem, self.files, image_bytes, argv,
+                              envp, name)  # fmt: skip
+        self.entry = loaded.entry
+        self.mem.brk_start = self.mem.brk = loaded.brk_start
+        self.emu.reg_write(self.abi.sp_reg, loaded.sp)
         self.emu.hook_add(HOOK_INTR, self._on_intr)
-
-    def _setup_stack(self, img: object, argv: Sequence[str], envp: Sequence[str]) -> None:
-        emu = self.emu
-        emu.mem_map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE)
-        strings = bytearray()
-        offsets = []
-        for s in [*argv, *envp]:
-            offsets.append(len(strings))
-            strings += s.encode() + b"\0"
-        random16 = bytes(range(16))  # deterministic AT_RANDOM: runs are reproducible
-        area = STACK_TOP - _page_up(len(strings) + 64)
-        emu.mem_write(area, bytes(strings))
-        rand_at = area + len(strings)
-        emu.mem_write(rand_at, random16)
-        ptrs = [area + o for o in offsets]
-        auxv = [
-            (AT_PHDR, img.phdr_vaddr), (AT_PHENT, img.phent), (AT_PHNUM, img.phnum),  # type: ignore[attr-defined]
-            (AT_PAGESZ, PAGE), (AT_ENTRY, img.entry), (AT_UID, 0), (AT_EUID, 0),  # type: ignore[attr-defined]
-            (AT_GID, 0), (AT_EGID, 0), (AT_HWCAP, self.abi.hwcap), (AT_CLKTCK, 100),
-            (AT_SECURE, 0), (AT_RANDOM, rand_at), (AT_NULL, 0),
-        ]  # fmt: skip
-        words = [len(argv), *ptrs[: len(argv)], 0, *ptrs[len(argv) :], 0]
-        for k, v in auxv:
-            words += [k, v]
-        sp = (area - 8 * len(words)) & ~(self.abi.stack_align - 1)
-        emu.mem_write(sp, struct.pack(f"<{len(words)}Q", *words))
-        emu.reg_write(self.abi.sp_reg, sp)
 
     # -- running ------------------------------------------------------------------------
 
@@ -204,102 +175,317 @@ class LinuxProcess:
         self.emu.wait()
         return self.exit_code
 
+    def close(self) -> None:
+        """Close the host descriptors the process opened (the emulator is the caller's)."""
+        self.files.close_all()
+
     def _on_intr(self, emu: Emulator, intno: int) -> None:
         if intno != self.abi.syscall_intno:
             raise EmulationError(f"unexpected interrupt {intno}", pc=emu.reg_read("pc"))
         nr = emu.reg_read(self.abi.nr_reg)
         handler = self._handlers.get(nr)
-        if handler is None:
-            raise UnsupportedSyscall(nr, emu.reg_read("pc"))
         name = self._by_nr.get(nr, str(nr))
+        if handler is None and self.strict:
+            raise UnsupportedSyscall(nr, emu.reg_read("pc"))
         args = [emu.reg_read(r) for r in self.abi.arg_regs]
         with self._lock:
             self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
-            if nr not in self._blocking:
+            if handler is None:
+                result = self._unsupported(nr, name)
+            elif nr not in self._blocking:
                 result = handler(*args)
-        if nr in self._blocking:
+        if handler is not None and nr in self._blocking:
             result = handler(*args)
+        if self.strace is not None:
+            self._trace(name, args, result)
         if self.exit_code is None:
             emu.reg_write(self.abi.ret_reg, result & 0xFFFFFFFFFFFFFFFF)
 
-    # -- system calls --------------------------------------------------------------------
+    def _unsupported(self, nr: int, name: str) -> int:
+        if nr not in self._reported:
+            self._reported.add(nr)
+            pc = self.emu.reg_read("pc")
+            label = f"{nr} ({name})" if name != str(nr) else str(nr)
+            self._stderr().write(f"tcgkit: unsupported system call {label} at pc={pc:#x}: "
+                                 "it returns ENOSYS\n".encode())  # fmt: skip
+        return -ENOSYS
 
-    def _stream(self, fd: int) -> BinaryIO | None:
-        import sys
+    def _stderr(self) -> Any:
+        if self.stderr is not None:
+            return self.stderr
+        return sys.stderr.buffer
 
-        if fd == 1:
-            return self.stdout or sys.stdout.buffer
-        if fd == 2:
-            return self.stderr or sys.stderr.buffer
-        return None
+    def _trace(self, name: str, args: list[int], result: int) -> None:
+        kinds = _ARGS.get(name, "xxxxxx")
+        shown = ", ".join(self._show(kind, a) for kind, a in zip(kinds, args, strict=False))
+        if -4096 < result < 0:
+            err = -result
+            text = f"-1 errno={err} ({os.strerror(err)})"
+        else:
+            text = f"{result:#x}" if result > 9 else str(result)
+        self.strace.write(f"{PID} {name}({shown}) = {text}\n")
+        with contextlib.suppress(Exception):
+            self.strace.flush()
 
-    def _write(self, fd: int, buf: int, n: int, *_: int) -> int:
-        out = self._stream(fd)
-        if out is None:
-            return -EBADF
-        out.write(bytes(self.emu.mem_read(buf, n)))
-        out.flush()
-        return n
+    def _show(self, kind: str, value: int) -> str:
+        """One argument as -strace shows it: ``d`` a signed int, ``u`` a count, ``o``
+        octal, ``s`` the string it points to, ``x`` hex."""
+        if kind == "d":
+            v = _s32(value)
+            return "AT_FDCWD" if v == -100 else str(v)
+        if kind == "u":
+            return str(value)
+        if kind == "o":
+            return f"{value:#o}"
+        if kind == "s":
+            raw = read_cstring(self.emu, value, 256) if value else None
+            return repr(raw.decode("utf-8", "backslashreplace"))[1:-1].join('""') \
+                if raw is not None else f"{value:#x}"  # fmt: skip
+        return f"{value:#x}"
 
-    def _writev(self, fd: int, iov: int, cnt: int, *_: int) -> int:
-        total = 0
-        for i in range(cnt):
-            base, length = struct.unpack("<QQ", self.emu.mem_read(iov + 16 * i, 16))
-            r = self._write(fd, base, length)
-            if r < 0:
-                return r
-            total += r
-        return total
+    # -- exit and signals ---------------------------------------------------------------
 
-    def _read(self, fd: int, buf: int, n: int, *_: int) -> int:
-        if fd != 0:
-            return -EBADF
-        import sys
-
-        src = self.stdin or sys.stdin.buffer
-        data = src.read(n) if n else b""
-        self.emu.mem_write(buf, data)
-        return len(data)
-
-    def _uname(self, buf: int, *_: int) -> int:
-        fields = ["Linux", "tcgkit", "6.1.0", "#1 tcgkit user mode", self.abi.uname_machine, ""]
-        self.emu.mem_write(buf, b"".join(f.encode().ljust(65, b"\0") for f in fields))
-        return 0
-
-    def _getrandom(self, buf: int, n: int, *_: int) -> int:
-        """Deterministic bytes: runs are reproducible (as AT_RANDOM is)."""
-        self._random_state = getattr(self, "_random_state", 0x9E3779B97F4A7C15)
-        out = bytearray()
-        while len(out) < n:
-            self._random_state = (self._random_state * 6364136223846793005 + 1) % (1 << 64)
-            out += self._random_state.to_bytes(8, "little")
-        self.emu.mem_write(buf, bytes(out[:n]))
-        return n
-
-    def _clock_gettime(self, clock: int, ts: int, *_: int) -> int:
-        import time
-
-        ns = time.monotonic_ns() if clock == 1 else time.time_ns()
-        self.emu.mem_write(ts, struct.pack("<qq", ns // 10**9, ns % 10**9))
-        return 0
-
-    def _exit(self, code: int, *_: int) -> int:
-        """exit_group: every thread ends."""
+    def sys_exit_group(self, code: int, *_: int) -> int:
+        """Every thread ends."""
         self.exit_code = code & 0xFF
         self.emu.emu_stop()
         return 0
 
-    def _exit_thread(self, code: int, *_: int) -> int:
-        """exit: the calling thread ends; the process with its last thread."""
+    def sys_exit(self, code: int, *_: int) -> int:
+        """The calling thread ends; the process with its last thread."""
         if self.threads.exit_thread(code):
             self.exit_code = code & 0xFF
         return 0
 
-    def _nanosleep(self, req: int, rem: int, *_: int) -> int:
-        return self._clock_nanosleep(1, 0, req, rem)
+    def sys_rt_sigaction(self, sig: int, act: int, old: int, size: int, *_: int) -> int:
+        if not 1 <= sig <= 64 or (sig in (9, 19) and act):
+            return -EINVAL
+        if old and not write_guest(self.emu, old, self._sigactions.get(sig, bytes(32))):
+            return -EFAULT
+        if act:
+            raw = read_guest(self.emu, act, 32)
+            if raw is None:
+                return -EFAULT
+            self._sigactions[sig] = raw
+        return 0
 
-    def _clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
-        sec, nsec = struct.unpack("<qq", self.emu.mem_read(req, 16))
+    def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
+        if old and not write_guest(self.emu, old, bytes(8)):
+            return -EFAULT
+        return 0
+
+    def _handler(self, sig: int) -> int:
+        raw = self._sigactions.get(sig)
+        return struct.unpack_from("<Q", raw)[0] if raw else SIG_DFL
+
+    def _signal_self(self, sig: int) -> int:
+        """A signal the process sends itself: its default action, or ignored."""
+        if sig == 0:
+            return 0
+        if not 1 <= sig <= 64:
+            return -EINVAL
+        handler = self._handler(sig)
+        if handler == SIG_IGN or (handler == SIG_DFL and sig in _IGNORED_BY_DEFAULT):
+            return 0
+        if handler != SIG_DFL:
+            raise EmulationError(
+                f"the guest sent itself signal {sig} with a handler installed; tcgkit does "
+                "not deliver signals to guest handlers yet",
+                pc=self.emu.reg_read("pc"),
+            )
+        self.term_signal = sig
+        self.exit_code = 128 + sig
+        self.emu.emu_stop()
+        return 0
+
+    def sys_kill(self, pid: int, sig: int, *_: int) -> int:
+        pid = _s32(pid)
+        if pid in (PID, 0, -1):
+            return self._signal_self(sig & 0xFFFFFFFF)
+        return -ESRCH
+
+    def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
+        if _s32(tgid) != PID:
+            return -ESRCH
+        return self._signal_self(sig & 0xFFFFFFFF)
+
+    def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
+        return self._signal_self(sig & 0xFFFFFFFF)
+
+    # -- identity and limits ------------------------------------------------------------
+
+    def sys_getpid(self, *_: int) -> int:
+        return PID
+
+    def sys_getppid(self, *_: int) -> int:
+        return os.getppid()
+
+    def sys_getuid(self, *_: int) -> int:
+        return os.getuid()
+
+    def sys_geteuid(self, *_: int) -> int:
+        return os.geteuid()
+
+    def sys_getgid(self, *_: int) -> int:
+        return os.getgid()
+
+    def sys_getegid(self, *_: int) -> int:
+        return os.getegid()
+
+    def sys_getresuid(self, r: int, e: int, s: int, *_: int) -> int:
+        ids = os.getresuid()
+        ok = all(
+            write_guest(self.emu, p, struct.pack("<I", v))
+            for p, v in zip((r, e, s), ids, strict=True)
+        )
+        return 0 if ok else -EFAULT
+
+    def sys_getresgid(self, r: int, e: int, s: int, *_: int) -> int:
+        ids = os.getresgid()
+        ok = all(
+            write_guest(self.emu, p, struct.pack("<I", v))
+            for p, v in zip((r, e, s), ids, strict=True)
+        )
+        return 0 if ok else -EFAULT
+
+    def sys_getgroups(self, size: int, ptr: int, *_: int) -> int:
+        groups = os.getgroups()
+        if size == 0:
+            return len(groups)
+        if size < len(groups):
+            return -EINVAL
+        data = struct.pack(f"<{len(groups)}I", *groups)
+        return len(groups) if write_guest(self.emu, ptr, data) else -EFAULT
+
+    def sys_getpgid(self, pid: int, *_: int) -> int:
+        return PID if _s32(pid) in (0, PID) else -ESRCH
+
+    def sys_getsid(self, pid: int, *_: int) -> int:
+        return PID if _s32(pid) in (0, PID) else -ESRCH
+
+    def sys_setpgid(self, pid: int, pgid: int, *_: int) -> int:
+        return 0 if _s32(pid) in (0, PID) and _s32(pgid) in (0, PID) else -EPERM
+
+    def sys_setsid(self, *_: int) -> int:
+        return -EPERM  # the process already leads its session (getsid answers its pid)
+
+    def sys_prctl(self, option: int, arg2: int, *_: int) -> int:
+        if option == 15:  # PR_SET_NAME
+            raw = read_guest(self.emu, arg2, 16)
+            if raw is None:
+                return -EFAULT
+            self._prctl_name = raw.split(b"\0", 1)[0][:15]
+            return 0
+        if option == 16:  # PR_GET_NAME
+            return 0 if write_guest(self.emu, arg2, self._prctl_name.ljust(16, b"\0")) else \
+                -EFAULT  # fmt: skip
+        return -EINVAL
+
+    def sys_prlimit64(self, pid: int, resource: int, new: int, old: int, *_: int) -> int:
+        import resource as res
+
+        if _s32(pid) not in (0, PID):
+            return -ESRCH
+        if old:
+            if resource == RLIMIT_STACK:
+                cur = mx = STACK_SIZE
+            else:
+                try:
+                    cur, mx = res.getrlimit(resource)
+                except (ValueError, OSError):
+                    return -EINVAL
+            data = struct.pack("<QQ", cur & RLIM_INFINITY, mx & RLIM_INFINITY)
+            if not write_guest(self.emu, old, data):
+                return -EFAULT
+        return 0  # a new limit is accepted and not enforced
+
+    def sys_getrlimit(self, resource: int, old: int, *_: int) -> int:
+        return self.sys_prlimit64(0, resource, 0, old)
+
+    def sys_setrlimit(self, resource: int, new: int, *_: int) -> int:
+        return 0
+
+    def sys_getrusage(self, who: int, ptr: int, *_: int) -> int:
+        import resource as res
+
+        r = res.getrusage(res.RUSAGE_SELF if _s32(who) != -1 else res.RUSAGE_CHILDREN)
+        fields = (r.ru_maxrss, r.ru_ixrss, r.ru_idrss, r.ru_isrss, r.ru_minflt, r.ru_majflt,
+                  r.ru_nswap, r.ru_inblock, r.ru_oublock, r.ru_msgsnd, r.ru_msgrcv,
+                  r.ru_nsignals, r.ru_nvcsw, r.ru_nivcsw)  # fmt: skip
+        data = _timeval(r.ru_utime) + _timeval(r.ru_stime) + struct.pack("<14q", *fields)
+        return 0 if write_guest(self.emu, ptr, data) else -EFAULT
+
+    def sys_times(self, ptr: int, *_: int) -> int:
+        t = os.times()
+        if ptr:
+            data = struct.pack("<4q", *(int(x * 100) for x in (t.user, t.system,
+                                                                t.children_user,
+                                                                t.children_system)))  # fmt: skip
+            if not write_guest(self.emu, ptr, data):
+                return -EFAULT
+        return int(t.elapsed * 100) & 0x7FFFFFFFFFFFFFFF
+
+    def sys_sysinfo(self, ptr: int, *_: int) -> int:
+        import ctypes
+
+        buf = ctypes.create_string_buffer(112)  # struct sysinfo: the same on 64-bit Linux
+        if ctypes.CDLL(None).sysinfo(buf) != 0:
+            return -EINVAL
+        return 0 if write_guest(self.emu, ptr, buf.raw) else -EFAULT
+
+    def sys_uname(self, buf: int, *_: int) -> int:
+        fields = ["Linux", "tcgkit", "6.1.0", "#1 tcgkit user mode", self.abi.uname_machine, ""]
+        data = b"".join(f.encode().ljust(65, b"\0") for f in fields)
+        return 0 if write_guest(self.emu, buf, data) else -EFAULT
+
+    def sys_getrandom(self, buf: int, n: int, *_: int) -> int:
+        """Deterministic bytes: runs are reproducible (as AT_RANDOM is)."""
+        out = bytearray()
+        n = min(n, 1 << 25)
+        while len(out) < n:
+            self._random_state = (self._random_state * 6364136223846793005 + 1) % (1 << 64)
+            out += self._random_state.to_bytes(8, "little")
+        return n if write_guest(self.emu, buf, bytes(out[:n])) else -EFAULT
+
+    def sys_set_robust_list(self, *_: int) -> int:
+        return 0
+
+    def sys_rseq(self, *_: int) -> int:
+        return -ENOSYS  # glibc runs without restartable sequences
+
+    # -- time ------------------------------------------------------------------------------
+
+    def sys_clock_gettime(self, clock: int, ts: int, *_: int) -> int:
+        ns = _clock_ns(clock)
+        if ns is None:
+            return -EINVAL
+        return 0 if write_guest(self.emu, ts, struct.pack("<qq", ns // 10**9, ns % 10**9)) else \
+            -EFAULT  # fmt: skip
+
+    def sys_clock_getres(self, clock: int, ts: int, *_: int) -> int:
+        if _clock_ns(clock) is None:
+            return -EINVAL
+        return 0 if not ts or write_guest(self.emu, ts, struct.pack("<qq", 0, 1)) else -EFAULT
+
+    def sys_gettimeofday(self, tv: int, tz: int, *_: int) -> int:
+        ns = time.time_ns()
+        if tv and not write_guest(self.emu, tv, struct.pack("<qq", ns // 10**9,
+                                                            ns % 10**9 // 1000)):  # fmt: skip
+            return -EFAULT
+        if tz and not write_guest(self.emu, tz, bytes(8)):
+            return -EFAULT
+        return 0
+
+    def sys_nanosleep(self, req: int, rem: int, *_: int) -> int:
+        return self.sys_clock_nanosleep(1, 0, req, rem)
+
+    def sys_clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
+        raw = read_guest(self.emu, req, 16)
+        if raw is None:
+            return -EFAULT
+        sec, nsec = struct.unpack("<qq", raw)
+        if sec < 0 or not 0 <= nsec < 10**9:
+            return -EINVAL
         t = sec + nsec / 1e9
         if flags & 1:  # TIMER_ABSTIME
             t -= time.time() if clock == 0 else time.monotonic()
@@ -307,78 +493,46 @@ class LinuxProcess:
             time.sleep(t)
         return 0
 
-    def _mprotect(self, addr: int, length: int, prot: int, *_: int) -> int:
-        if addr % PAGE:
-            return -EINVAL
-        size = _page_up(length)
-        covered = 0
-        for b, e, _p in self.emu.mem_regions():
-            lo, hi = max(b, addr), min(e + 1, addr + size)
-            if lo < hi:
-                self.emu.mem_protect(lo, hi - lo, prot & 7)
-                covered += hi - lo
-        return 0 if covered == size else -ENOMEM
 
-    def _brk(self, addr: int, *_: int) -> int:
-        if addr <= self.brk or addr > self.brk_start + BRK_MAX:
-            return self.brk
-        new_top = _page_up(addr)
-        mapped_top = _page_up(self.brk)
-        if new_top > mapped_top:
-            self.emu.mem_map(mapped_top, new_top - mapped_top, PROT_READ | PROT_WRITE)
-        self.brk = addr
-        return addr
-
-    def _mmap(self, addr: int, length: int, prot: int, flags: int, fd: int, off: int) -> int:
-        if not flags & MAP_ANONYMOUS or length == 0:
-            return -EINVAL if length == 0 else -ENOSYS
-        size = _page_up(length)
-        if flags & MAP_FIXED:
-            if addr % PAGE:
-                return -EINVAL
-            start = addr
-            for b, e, _p in self.emu.mem_regions():
-                lo, hi = max(b, start), min(e + 1, start + size)
-                if lo < hi:
-                    self.emu.mem_unmap(lo, hi - lo)
-        else:
-            start = self._mmap_next - size
-            self._mmap_next = start
-        self.emu.mem_map(start, size, prot & 7)
-        return start
-
-    def _munmap(self, addr: int, length: int, *_: int) -> int:
-        if addr % PAGE or length == 0:
-            return -EINVAL
-        size = _page_up(length)
-        for b, e, _p in self.emu.mem_regions():
-            lo, hi = max(b, addr), min(e + 1, addr + size)
-            if lo < hi:
-                self.emu.mem_unmap(lo, hi - lo)
-        return 0
+#: how -strace shows each argument of a call (``LinuxProcess._show``); others: 6 x hex
+_ARGS = {
+    "read": "dxu", "write": "dxu", "close": "d", "openat": "dsxo", "exit": "d",
+    "exit_group": "d", "brk": "x", "munmap": "xu", "mprotect": "xux", "mmap": "xuxxdx",
+    "fstat": "dx", "newfstatat": "dsxx", "statx": "dsxxx", "lseek": "ddd", "ioctl": "dxx",
+    "getpid": "", "gettid": "", "getuid": "", "geteuid": "", "getgid": "", "getegid": "",
+    "getppid": "", "writev": "dxd", "readv": "dxd", "pread64": "dxud", "pwrite64": "dxud",
+    "set_tid_address": "x", "uname": "x", "clock_gettime": "dx", "getrandom": "xux",
+    "dup": "d", "dup3": "ddx", "pipe2": "xx", "fcntl": "ddx", "getdents64": "dxu",
+    "getcwd": "xu", "chdir": "s", "fchdir": "d", "kill": "dd", "tgkill": "ddd",
+    "faccessat": "dso", "faccessat2": "dsox", "readlinkat": "dsxu", "mkdirat": "dso",
+    "unlinkat": "dsx", "renameat2": "dsdsx", "renameat": "dsds", "symlinkat": "sds",
+    "linkat": "dsdsx", "fchmodat": "dso", "fchownat": "dsddx", "utimensat": "dsxx",
+    "truncate": "su", "ftruncate": "du", "umask": "o", "statfs": "sx", "fstatfs": "dx",
+    "sendfile": "ddxu", "rt_sigaction": "dxxu", "rt_sigprocmask": "dxxu", "prlimit64": "ddxx",
+}  # fmt: skip
 
 
-def _page_runs(segments: Sequence[Any]) -> list[list[int]]:
-    """[first page, end page, perms] of the pages the segments cover, in address order,
-    adjacent runs of equal permissions merged. A page two segments share gets both
-    segments' permissions. Computed on page boundaries, not page by page, so that a
-    huge segment costs no more than a small one."""
-    spans = [(seg.vaddr // PAGE, _page_up(seg.vaddr + seg.memsz) // PAGE, _prot(seg.flags))
-             for seg in segments if seg.memsz]  # fmt: skip
-    cuts = sorted({b for first, end, _ in spans for b in (first, end)})
-    runs: list[list[int]] = []
-    for lo, hi in itertools.pairwise(cuts):
-        perms = [p for first, end, p in spans if first <= lo and hi <= end]
-        if not perms:
-            continue
-        prot = 0
-        for p in perms:
-            prot |= p
-        if runs and runs[-1][1] == lo and runs[-1][2] == prot:
-            runs[-1][1] = hi
-        else:
-            runs.append([lo, hi, prot])
-    return runs
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+def _timeval(seconds: float) -> bytes:
+    us = int(seconds * 1e6)
+    return struct.pack("<qq", us // 10**6, us % 10**6)
+
+
+def _clock_ns(clock: int) -> int | None:
+    """Now on the guest's clock ``clock`` (None: no such clock)."""
+    if clock in (0, 8, 11):  # REALTIME, REALTIME_ALARM, TAI
+        return time.time_ns()
+    if clock in (1, 4, 7, 9):  # MONOTONIC, MONOTONIC_RAW, BOOTTIME, BOOTTIME_ALARM
+        return time.monotonic_ns()
+    if clock in (2, 3):  # PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
+        return time.process_time_ns()
+    if clock in (5, 6):  # REALTIME_COARSE, MONOTONIC_COARSE
+        return time.time_ns() if clock == 5 else time.monotonic_ns()
+    return None
 
 
 def load_file(path: str | os.PathLike[str]) -> bytes:

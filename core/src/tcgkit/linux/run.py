@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import time
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from ..api import Emulator
 from ..errors import InvalidArgumentError, ProgramFileError
@@ -26,14 +26,16 @@ from .process import LinuxProcess
 
 
 class RunResult:
-    """What ``run_program`` returns: the exit status (None: the guest did not exit),
-    the engine's statistics, the system calls made by name, the seconds it ran."""
+    """What ``run_program`` returns: the exit status (None: the guest did not exit; 128 +
+    the signal when one ended it, ``term_signal``), the engine's statistics, the system
+    calls made by name, the seconds it ran."""
 
-    __slots__ = ("emulator", "exit_code", "seconds", "stats", "syscalls")
+    __slots__ = ("emulator", "exit_code", "seconds", "stats", "syscalls", "term_signal")
 
     def __init__(self, exit_code: int | None, stats: dict[str, Any], syscalls: dict[str, int],
-                 seconds: float) -> None:  # fmt: skip
+                 seconds: float, term_signal: int | None = None) -> None:  # fmt: skip
         self.exit_code = exit_code
+        self.term_signal = term_signal
         self.stats = stats
         self.syscalls = syscalls
         self.seconds = seconds
@@ -111,8 +113,15 @@ def run_program(
     timeout: int = 0,
     tier_up: int | None = None,
     close: bool = True,
+    sysroot: str | None = None,
+    strace: TextIO | None = None,
+    host_stdio: bool = False,
 ) -> RunResult:
-    """Run a static Linux ELF program to completion.
+    """Run a Linux ELF program (static, or dynamic with its interpreter and libraries
+    under ``sysroot``, else ``TCGKIT_LD_PREFIX``, else the host's) to completion.
+    ``strace``: a text stream every system call is written to; ``host_stdio``: the
+    guest's descriptors 0-2 are the host process's own (else ``stdout`` or Python's
+    ``sys.std*`` streams).
 
     Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
     when the file cannot be run, ``PluginError`` when a name is not installed
@@ -122,6 +131,10 @@ def run_program(
     result's ``emulator`` (memory and registers as the program left them) for
     the caller to close (``tcgkit run`` exits the process instead)."""
     pm = get_plugin_manager()
+    if sysroot is None:
+        sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
+    if sysroot is not None and not os.path.isdir(sysroot):
+        raise InvalidArgumentError(f"sysroot {sysroot!r} (-L) is not a directory")
     data = read_program(path)
     image = read_elf(data, str(path))
     if target is None:
@@ -132,12 +145,17 @@ def run_program(
     emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
     try:
         abi = emu.engine.target.linux_abi
-        proc = LinuxProcess(emu, abi, stdout=stdout)
-        proc.load(data, [str(path), *(args or [])], env or [], name=str(path))
-        t0 = time.perf_counter()
-        code = proc.run(timeout=timeout)
-        seconds = time.perf_counter() - t0
-        result = RunResult(code, emu.stats(), dict(proc.syscall_counts), seconds)
+        proc = LinuxProcess(emu, abi, stdout=stdout, sysroot=sysroot, strace=strace,
+                            host_stdio=host_stdio)  # fmt: skip
+        try:
+            proc.load(data, [str(path), *(args or [])], env or [], name=str(path))
+            t0 = time.perf_counter()
+            code = proc.run(timeout=timeout)
+            seconds = time.perf_counter() - t0
+        finally:
+            proc.close()
+        result = RunResult(code, emu.stats(), dict(proc.syscall_counts), seconds,
+                           proc.term_signal)  # fmt: skip
     except BaseException:
         emu.close()
         raise

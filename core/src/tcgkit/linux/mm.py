@@ -1,0 +1,240 @@
+"""The memory system calls of a Linux process: brk, mmap, munmap, mprotect, mremap,
+madvise, msync.
+
+Owns ``ProcessMemory``: where the heap and the mappings of one guest process go,
+and the system calls that change them, on the emulator's memory map.
+
+Invariants:
+
+* every guest mapping is page-granular (``PAGE``); a region of the emulator's map
+  is never left half-covered by a call that fails (ranges are checked first);
+* mappings without a fixed address are placed top-down below ``MMAP_TOP``, in the
+  highest gap that fits (as the kernel's top-down allocator does), so addresses
+  freed by munmap are reused;
+* a file mapping is a private copy of the file's bytes made at mmap time (what a
+  MAP_PRIVATE mapping is; MAP_SHARED file mappings are copies too: writes do not
+  reach the file, reads do not see later writes to it); bytes past the end of the
+  file read as zero, as the kernel's do;
+* MADV_DONTNEED zeroes private pages, as the kernel does (glibc's malloc relies on
+  it when it trims and reuses memory).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import MemoryAccessError
+from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE
+
+if TYPE_CHECKING:
+    from ..api import Emulator
+    from .files import FileTable
+
+PAGE = 0x1000
+MMAP_TOP = 0x7FF0_0000_0000
+MMAP_BOTTOM = 0x10_0000_0000  # the lowest address a placed mapping takes
+BRK_MAX = 1 << 30  # the heap may grow this far
+
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x20
+MAP_FIXED_NOREPLACE = 0x100000
+MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
+MADV_DONTNEED = 4
+ENOMEM, EFAULT, EEXIST, EINVAL = 12, 14, 17, 22
+PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class ProcessMemory:
+    """The heap and the mappings of one guest process (see the module docstring)."""
+
+    def __init__(self, emu: Emulator, files: FileTable) -> None:
+        self.emu = emu
+        self.files = files
+        self.brk_start = 0
+        self.brk = 0
+
+    # -- placing ---------------------------------------------------------------------------
+
+    def _overlaps(self, start: int, size: int) -> list[tuple[int, int, int]]:
+        """(begin, end exclusive, perms) of the mapped parts of [start, start + size)."""
+        out = []
+        for b, e, p in self.emu.mem_regions():
+            lo, hi = max(b, start), min(e + 1, start + size)
+            if lo < hi:
+                out.append((lo, hi, p))
+        return out
+
+    def find_free(self, size: int, top: int = MMAP_TOP) -> int | None:
+        """The highest page-aligned address below ``top`` where ``size`` bytes are free."""
+        end = top
+        for b, e, _p in sorted(self.emu.mem_regions(), key=lambda r: -r[0]):
+            if b >= end:
+                continue  # wholly above the candidate
+            if e + 1 <= end - size:
+                break  # the gap between this region and ``end`` fits
+            end = b
+        start = end - size
+        return start if start >= MMAP_BOTTOM else None
+
+    def unmap_range(self, start: int, size: int) -> None:
+        for lo, hi, _p in self._overlaps(start, size):
+            self.emu.mem_unmap(lo, hi - lo)
+
+    # -- system calls ----------------------------------------------------------------------
+
+    def sys_brk(self, addr: int, *_: int) -> int:
+        """The break moves to ``addr`` within [brk_start, brk_start + BRK_MAX] unless
+        something else is mapped where the heap would grow; the break is returned."""
+        if addr < self.brk_start or addr > self.brk_start + BRK_MAX:
+            return self.brk
+        new_top, old_top = page_up(addr), page_up(self.brk)
+        if new_top > old_top:
+            if self._overlaps(old_top, new_top - old_top):
+                return self.brk
+            self.emu.mem_map(old_top, new_top - old_top, PROT_READ | PROT_WRITE)
+        elif new_top < old_top:
+            self.unmap_range(new_top, old_top - new_top)
+        self.brk = addr
+        return addr
+
+    def sys_mmap(self, addr: int, length: int, prot: int, flags: int, fd: int,
+                 off: int) -> int:  # fmt: skip
+        if length == 0 or off % PAGE or not flags & (MAP_SHARED | MAP_PRIVATE):
+            return -EINVAL
+        size = page_up(length)
+        if size > MMAP_TOP:
+            return -ENOMEM
+        data = b""
+        if not flags & MAP_ANONYMOUS:
+            got = self.files.read_for_mmap(fd & 0xFFFFFFFF, off, length)
+            if isinstance(got, int):
+                return got
+            data = got
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+            if addr % PAGE:
+                return -EINVAL
+            if addr + size > 1 << 48:
+                return -ENOMEM
+            if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and self._overlaps(addr, size):
+                return -EEXIST
+            start = addr
+            self.unmap_range(start, size)
+        else:
+            hint = page_up(addr) if addr else 0
+            if hint and hint + size <= MMAP_TOP and not self._overlaps(hint, size):
+                start = hint
+            else:
+                found = self.find_free(size)
+                if found is None:
+                    return -ENOMEM
+                start = found
+        self.emu.mem_map(start, size, PROT_READ | PROT_WRITE)
+        if data:
+            self.emu.mem_write(start, data)
+        if prot & PROT_MASK != PROT_READ | PROT_WRITE:
+            self.emu.mem_protect(start, size, prot & PROT_MASK)
+        return start
+
+    def sys_munmap(self, addr: int, length: int, *_: int) -> int:
+        if addr % PAGE or length == 0:
+            return -EINVAL
+        self.unmap_range(addr, page_up(length))
+        return 0
+
+    def sys_mprotect(self, addr: int, length: int, prot: int, *_: int) -> int:
+        if addr % PAGE:
+            return -EINVAL
+        size = page_up(length)
+        parts = self._overlaps(addr, size)
+        if sum(hi - lo for lo, hi, _p in parts) != size:
+            return -ENOMEM
+        for lo, hi, _p in parts:
+            self.emu.mem_protect(lo, hi - lo, prot & PROT_MASK)
+        return 0
+
+    def sys_mremap(self, old: int, old_len: int, new_len: int, flags: int,
+                   new_addr: int, *_: int) -> int:  # fmt: skip
+        if old % PAGE or new_len == 0 or flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED):
+            return -EINVAL
+        old_size, new_size = page_up(old_len), page_up(new_len)
+        parts = self._overlaps(old, old_size)
+        if sum(hi - lo for lo, hi, _p in parts) != old_size:
+            return -EFAULT
+        perms = parts[0][2]
+        if new_size <= old_size and not flags & MREMAP_FIXED:
+            if new_size < old_size:
+                self.unmap_range(old + new_size, old_size - new_size)
+            return old
+        if not flags & MREMAP_FIXED and not self._overlaps(old + old_size, new_size - old_size):
+            self.emu.mem_map(old + old_size, new_size - old_size, perms)
+            return old
+        if not flags & MREMAP_MAYMOVE:
+            return -ENOMEM
+        if flags & MREMAP_FIXED:
+            if new_addr % PAGE:
+                return -EINVAL
+            start = new_addr
+            self.unmap_range(start, new_size)
+        else:
+            found = self.find_free(new_size)
+            if found is None:
+                return -ENOMEM
+            start = found
+        keep = min(old_size, new_size)
+        data = bytes(self.emu.mem_read(old, keep))
+        self.unmap_range(old, old_size)
+        self.emu.mem_map(start, new_size, PROT_READ | PROT_WRITE)
+        self.emu.mem_write(start, data)
+        if perms != PROT_READ | PROT_WRITE:
+            self.emu.mem_protect(start, new_size, perms)
+        return start
+
+    def sys_madvise(self, addr: int, length: int, advice: int, *_: int) -> int:
+        if addr % PAGE:
+            return -EINVAL
+        if advice == MADV_DONTNEED:
+            for lo, hi, p in self._overlaps(addr, page_up(length)):
+                if p & PROT_WRITE:
+                    self.emu.mem_write(lo, bytes(hi - lo))
+                else:  # read-only pages: zero them through a writable moment
+                    self.emu.mem_protect(lo, hi - lo, p | PROT_WRITE)
+                    self.emu.mem_write(lo, bytes(hi - lo))
+                    self.emu.mem_protect(lo, hi - lo, p)
+        return 0
+
+    def sys_msync(self, addr: int, *_: int) -> int:
+        return -EINVAL if addr % PAGE else 0
+
+
+def read_guest(emu: Emulator, addr: int, size: int) -> bytes | None:
+    """Guest memory, or None where it is not mapped (the caller answers EFAULT)."""
+    try:
+        return bytes(emu.mem_read(addr, size))
+    except (MemoryAccessError, ValueError, OverflowError):
+        return None
+
+
+def write_guest(emu: Emulator, addr: int, data: bytes) -> bool:
+    """Write guest memory; False where it is not mapped (the caller answers EFAULT)."""
+    try:
+        emu.mem_write(addr, data)
+    except (MemoryAccessError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def read_cstring(emu: Emulator, addr: int, limit: int = 4096) -> bytes | None:
+    """The NUL-terminated string at ``addr`` (None: unmapped or longer than ``limit``)."""
+    out = bytearray()
+    while len(out) < limit:
+        chunk = read_guest(emu, addr + len(out), min(256, PAGE - (addr + len(out)) % PAGE))
+        if chunk is None:
+            return None
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            return bytes(out + chunk[:nul])
+        out += chunk
+    return None
