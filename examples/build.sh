@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Build the example guest programs: static aarch64 Linux ELFs at -O2 with
 # Debian's cross compiler (apt: gcc-aarch64-linux-gnu), freestanding ones on
-# src/rt.c and five on glibc (four with threads). The
-# binaries are committed; rerun this after changing a source.
+# src/rt.c and five on glibc (four with threads); and in bin/linux the
+# programs of Linux user mode's tests (src/linux: static on glibc, and
+# hello_dynamic, dynamically linked against the cross libc, which
+# tcgkit run -L /usr/aarch64-linux-gnu runs). The binaries are committed;
+# rerun this after changing a source.
 set -euo pipefail
 cd "$(dirname "$0")"
 CC=${CC:-aarch64-linux-gnu-gcc}
@@ -22,3 +25,10 @@ for name in threads pthread_edges parallel_sum litmus; do
     $CC -O2 -static -pthread -o "bin/$name.elf" "src/glibc/$name.c"
     echo "built bin/$name.elf"
 done
+mkdir -p bin/linux
+for name in files abort; do
+    $CC -O2 -static -o "bin/linux/$name.elf" "src/linux/$name.c"
+    echo "built bin/linux/$name.elf"
+done
+$CC -O2 -o bin/linux/hello_dynamic.elf src/linux/hello_dynamic.c
+echo "built bin/linux/hello_dynamic.elf"

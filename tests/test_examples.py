@@ -75,8 +75,9 @@ def test_examples_are_built_from_their_sources(tmp_path: Path) -> None:
     work = tmp_path / "examples"
     shutil.copytree(EXAMPLES, work)
     subprocess.run([str(work / "build.sh")], check=True, capture_output=True, timeout=600)
-    for program in (EXAMPLES / "bin").glob("*.elf"):
-        assert (work / "bin" / program.name).read_bytes() == program.read_bytes(), program.name
+    for program in [*(EXAMPLES / "bin").glob("*.elf"), *(EXAMPLES / "bin" / "linux").glob("*.elf")]:
+        built = work / program.relative_to(EXAMPLES)
+        assert built.read_bytes() == program.read_bytes(), program.name
 
 
 @pytest.mark.parametrize("host", HOSTS)

@@ -83,7 +83,8 @@ def test_brk_grows_the_heap_and_bss_is_zero(make):
 
 def test_unsupported_syscall_returns_enosys_reported_once(make):
     err = io.BytesIO()
-    source = "li r0, 999\nsys\nli r5, 0\nadd r5, r5, r0\nli r0, 999\nsys\nli r0, 94\nli r1, 0\nsys\n"
+    call = "li r0, 999\nsys\n"
+    source = call + "li r5, 0\nadd r5, r5, r0\n" + call + "li r0, 94\nli r1, 0\nsys\n"
     emu, proc, code, _ = run(make, source, stderr=err)
     assert code == 0
     assert emu.reg_read("r5") == (1 << 64) - 38  # -ENOSYS

@@ -263,6 +263,8 @@ class FileTable:
         f = self.get(fd)
         if f is None:
             return -EBADF
+        if n and not _mapped(self.emu, buf, min(n, MAX_IO)):
+            return -EFAULT  # checked before reading, as qemu-user does: nothing is consumed
         data = self._read_into(f, n, pos)
         if isinstance(data, int):
             return data
@@ -600,6 +602,11 @@ class FileTable:
         if nfds and not write_guest(self.emu, fds, bytes(out)):
             return -EFAULT
         return sum(1 for gfd, _e, _r in entries if gfd >= 0 and ready.get(gfd, 0))
+
+
+def _mapped(emu: Emulator, addr: int, n: int) -> bool:
+    """Whether the first and the last byte of ``[addr, addr + n)`` are mapped."""
+    return read_guest(emu, addr, 1) is not None and read_guest(emu, addr + n - 1, 1) is not None
 
 
 def _pipe_stat() -> Any:

@@ -1,0 +1,106 @@
+"""Linux user mode on real programs (examples/bin/linux, built by examples/build.sh)
+against qemu-aarch64: the file system calls, a dynamically linked PIE with its
+loader and libraries from a sysroot (-L), a program killed by a signal, -strace,
+and the errors a user gets for a missing interpreter or sysroot."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tcgkit.linux.run import run_program
+from tcgkit.plugins import HOST, get_plugin_manager
+
+LINUX = Path(__file__).resolve().parents[1] / "examples" / "bin" / "linux"
+HOSTS = [i.name for i in get_plugin_manager().infos(HOST) if i.obj.native_here()]
+#: Debian's cross libc (libc6-arm64-cross, installed by scripts/bootstrap with the
+#: cross compiler): the sysroot of the dynamic example, for tcgkit and qemu alike
+SYSROOT = Path("/usr/aarch64-linux-gnu")
+
+
+def qemu(*args: str, env: dict[str, str] | None = None,
+         cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
+    exe = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    if exe is None:
+        pytest.skip("qemu-aarch64 is not installed (scripts/bootstrap installs it)")
+    return subprocess.run([exe, *args], capture_output=True, timeout=600, env=env, cwd=cwd)
+
+
+def tcgkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "tcgkit", "run", *args], capture_output=True,
+                          timeout=600, env=env)  # fmt: skip
+
+
+def need_sysroot() -> None:
+    if not (SYSROOT / "lib" / "ld-linux-aarch64.so.1").exists():
+        pytest.skip(f"{SYSROOT} has no arm64 libc (scripts/bootstrap installs it)")
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_file_system_calls_match_qemu(host: str, tmp_path: Path) -> None:
+    program = LINUX / "files.elf"
+    (tmp_path / "q").mkdir()
+    (tmp_path / "t").mkdir()
+    want = qemu(str(program), str(tmp_path / "q"))
+    out = io.BytesIO()
+    result = run_program(program, [str(tmp_path / "t")], host=host, stdout=out)
+    assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
+    assert b"read into a bad pointer: -1 EFAULT" in want.stdout  # the checks ran
+    assert sorted(os.listdir(tmp_path / "t")) == []  # it cleaned up after itself
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_dynamic_pie_with_its_loader_from_the_sysroot_matches_qemu(host: str) -> None:
+    need_sysroot()
+    program = LINUX / "hello_dynamic.elf"
+    env = {"TCGKIT_EXAMPLE": "from the host"}
+    want = qemu("-L", str(SYSROOT), str(program), "zeta", "alpha", env=env)
+    out = io.BytesIO()
+    result = run_program(program, ["zeta", "alpha"], host=host, stdout=out,
+                         sysroot=str(SYSROOT), env=["TCGKIT_EXAMPLE=from the host"])  # fmt: skip
+    assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
+    assert b"cos(0.5) = 0.877582561890 through dlopen" in want.stdout
+    assert result.syscalls["openat"] >= 3  # libc, libm and the loader cache at least
+
+
+def test_command_takes_the_sysroot_from_the_environment_and_passes_its_environment() -> None:
+    need_sysroot()
+    program = LINUX / "hello_dynamic.elf"
+    env = dict(os.environ, TCGKIT_LD_PREFIX=str(SYSROOT), TCGKIT_EXAMPLE="inherited")
+    res = tcgkit(str(program), env=env)
+    want = qemu("-L", str(SYSROOT), str(program), env=env)
+    assert (res.stdout, res.returncode) == (want.stdout, want.returncode) and res.returncode == 7
+    assert b"TCGKIT_EXAMPLE=inherited" in res.stdout
+    res = tcgkit("-U", "TCGKIT_EXAMPLE", "-E", "OTHER=1", str(program), env=env)
+    assert b"TCGKIT_EXAMPLE=(unset)" in res.stdout
+
+
+def test_missing_interpreter_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    res = tcgkit("-L", str(tmp_path), str(LINUX / "hello_dynamic.elf"))
+    err = res.stderr.decode()
+    assert res.returncode == 2 and err.count("\n") == 1, err
+    assert "program interpreter /lib/ld-linux-aarch64.so.1 cannot be read" in err
+    assert "-L DIR" in err and "Traceback" not in err
+    res = tcgkit("-L", str(tmp_path / "nowhere"), str(LINUX / "hello_dynamic.elf"))
+    assert res.returncode == 2 and "is not a directory" in res.stderr.decode()
+
+
+def test_a_program_killed_by_a_signal_kills_the_command_by_it() -> None:
+    want = qemu(str(LINUX / "abort.elf"))
+    res = tcgkit(str(LINUX / "abort.elf"))
+    assert (res.stdout, res.returncode) == (want.stdout, want.returncode)
+    assert res.returncode == -6  # SIGABRT, as the shell sees it
+
+
+def test_strace_prints_each_call_with_its_arguments(tmp_path: Path) -> None:
+    res = tcgkit("--strace", str(LINUX / "files.elf"), str(tmp_path))
+    lines = res.stderr.decode().splitlines()
+    assert res.returncode == 0
+    assert '1 openat(AT_FDCWD, "a.txt", 0x800c2, 0o666) = 3' in lines
+    assert any(line.startswith('1 mkdirat(AT_FDCWD, "sub", 0o755) = -1 errno=17') for line in lines)
+    assert lines[-1] == "1 exit_group(0) = 0"
