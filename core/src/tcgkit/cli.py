@@ -110,8 +110,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # guest has exited, without freeing the emulator: the system reclaims it at once,
     # where closing it frees every TB and its IR one object at a time (callgrind,
     # coldcode.elf: 100 million host instructions, 5% of the run)
-    # the guest's environment is this process's (as qemu-user's), with -E and -U applied
-    guest_env = dict(os.environ)
+    # the guest's environment is this process's (as qemu-user's), with -E and -U applied;
+    # after a guest's execve, the one it passed (``--env0-fd``)
+    guest_env = dict(os.environ) if args.env0_fd is None else _read_env0(args.env0_fd)
     for item in args.env or []:
         key, _, value = item.partition("=")
         guest_env[key] = value
@@ -122,7 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up,
                          close=not args.exit_process, sysroot=args.sysroot,
                          strace=sys.stderr if args.strace else None, env=env,
-                         host_stdio=True)  # fmt: skip
+                         host_stdio=True, argv0=args.argv0,
+                         inherit_fds=args.inherit_fds)  # fmt: skip
     if args.stats:
         stats = dict(result.stats, exit_code=result.exit_code, syscalls=result.syscalls,
                      seconds=round(result.seconds, 3))  # fmt: skip
@@ -145,6 +147,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+def _read_env0(fd: int) -> dict[str, str]:
+    """The NUL-separated VAR=VALUE records in descriptor ``fd`` (then closed)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    os.close(fd)
+    out = {}
+    for rec in b"".join(chunks).split(b"\0"):
+        key, eq, value = rec.partition(b"=")
+        if eq:
+            out[os.fsdecode(key)] = os.fsdecode(value)
+    return out
+
+
+def _fd_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of descriptors: {text!r}") from None
 
 
 # -- option values (argparse ``type=``: a bad value is a usage error, exit 2) ----------------
@@ -303,10 +327,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-L", dest="sysroot", metavar="DIR", default=None,
                    help="sysroot: the program interpreter and absolute paths are looked up "
                    "there first, as qemu's -L (default: $TCGKIT_LD_PREFIX)")  # fmt: skip
-    p.add_argument("--strace", "-strace", action="store_true",
-                   help="print every system call with its arguments and result (stderr)")
-    p.add_argument("-E", dest="env", action="append", metavar="VAR=VALUE",
-                   help="set an environment variable of the guest (repeatable)")
+    p.add_argument(
+        "--strace",
+        "-strace",
+        action="store_true",
+        help="print every system call with its arguments and result (stderr)",
+    )
+    p.add_argument(
+        "-E",
+        dest="env",
+        action="append",
+        metavar="VAR=VALUE",
+        help="set an environment variable of the guest (repeatable)",
+    )
+    p.add_argument(
+        "-0",
+        "--argv0",
+        default=None,
+        metavar="ARG0",
+        help="the program's argv[0] (default: its path), as qemu's -0",
+    )
+    # how a guest's execve starts the next program (linux.children): not for users
+    p.add_argument("--inherit-fds", type=_fd_list, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--env0-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("-U", dest="unset", action="append", metavar="VAR",
                    help="leave a variable of this process's environment out of the guest's "
                    "(repeatable; the guest gets the rest, as under qemu-user)")  # fmt: skip

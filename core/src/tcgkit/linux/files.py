@@ -138,6 +138,32 @@ class FileTable:
             else:
                 self.fds[n] = GuestFile(stream=stream)
 
+    def streams(self) -> list[Any]:
+        """The embedding's streams the guest writes to (flushed before a fork)."""
+        return [f.stream for f in self.fds.values() if f.stream is not None]
+
+    def adopt(self, fds: list[int]) -> None:
+        """Take host descriptors a previous ``tcgkit run`` left at the guest's numbers
+        (``--inherit-fds``, after an execve)."""
+        for n in fds:
+            old = self.fds.pop(n, None)
+            if old is not None and old.fd >= 0 and old.fd not in fds:
+                with contextlib.suppress(OSError):
+                    os.close(old.fd)
+            os.set_inheritable(n, False)
+            self.fds[n] = GuestFile(n)
+
+    def prepare_exec(self) -> list[int]:
+        """Before an execve: put each host descriptor behind a guest descriptor that is
+        not close-on-exec at the guest's number, inheritable; the guest numbers >= 3 of
+        those (0, 1 and 2 are the new process's standard ones anyway)."""
+        keep = {n: f for n, f in self.fds.items() if not f.cloexec and f.fd >= 0}
+        moved = {n: os.dup(f.fd) for n, f in keep.items()}  # out of the way of each other
+        for n, tmp in moved.items():
+            os.dup2(tmp, n, inheritable=True)
+            os.close(tmp)
+        return sorted(n for n in keep if n > 2)
+
     def close_all(self) -> None:
         """Close every host descriptor the table owns."""
         for f in self.fds.values():

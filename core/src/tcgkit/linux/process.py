@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ..errors import EmulationError
 from ..hooks import HOOK_INTR
 from .abi import LinuxABI
+from .children import Children
 from .elf import ElfError
 from .files import FileTable, stdio_streams
 from .loader import STACK_SIZE, STACK_TOP, load_program
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["MMAP_TOP", "STACK_SIZE", "STACK_TOP", "ElfError", "LinuxProcess",
            "UnsupportedSyscall"]  # fmt: skip
 
-PID = 1  # the process id getpid answers; the main thread's tid
 EFAULT, EINVAL, ENOSYS, EPERM, ESRCH = 14, 22, 38, 1, 3
 RLIMIT_STACK, RLIM_INFINITY = 3, (1 << 64) - 1
 #: signals whose default action ends the process (the others are ignored by default)
@@ -96,6 +96,8 @@ class LinuxProcess:
         self.emu = emu
         self.abi = abi
         self.stderr = stderr
+        self.sysroot = sysroot
+        self.pid = os.getpid()  # a guest process is a host process (``children``)
         self.exit_code: int | None = None
         self.term_signal: int | None = None  # the signal that ended the process
         self.syscall_counts: dict[str, int] = {}
@@ -109,18 +111,19 @@ class LinuxProcess:
         self.files = FileTable(emu, sysroot, stdio)
         self.paths = PathCalls(self.files)
         self.mem = ProcessMemory(emu, self.files)
-        self.threads = Threads(self.emu, self.abi, PID)
+        self.threads = Threads(self.emu, self.abi, self.pid)
+        self.children = Children(self)
         self._sigactions: dict[int, bytes] = {}
         self._prctl_name = b"tcgkit"
         self._random_state = 0x9E3779B97F4A7C15
         th = self.threads
         handlers: dict[str, Callable[..., int]] = {
-            "set_tid_address": th.set_tid_address, "gettid": th.gettid, "clone": th.clone,
+            "set_tid_address": th.set_tid_address, "gettid": th.gettid, "clone": self._clone,
             "futex": th.futex, "sched_yield": th.sched_yield,
             "sched_getaffinity": th.sched_getaffinity,
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
-        for family in (self, self.files, self.paths, self.mem):
+        for family in (self, self.files, self.paths, self.mem, self.children):
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):
                     handlers.setdefault(attr[4:], getattr(family, attr))
@@ -165,7 +168,11 @@ class LinuxProcess:
         others in threads of their own; an error in one of them stops them all."""
         try:
             self.emu.emu_start(self.entry, 0, timeout=timeout, count=count)
-        except BaseException:
+        except BaseException as exc:
+            if self.children.forked:
+                self._stderr().write(f"tcgkit: error: {type(exc).__name__}: {exc}\n".encode())
+                self.exit_code = None
+                self._end_forked_child()
             self.emu.emu_stop()
             with contextlib.suppress(BaseException):  # the main thread's error is the one
                 self.emu.wait()
@@ -173,11 +180,44 @@ class LinuxProcess:
         if self.threads.live() and self.exit_code is None and (timeout or count):
             self.emu.emu_stop()  # the main thread's limit ends the process
         self.emu.wait()
+        if self.children.forked:  # a forked child ends with its guest, never returns
+            self._end_forked_child()
         return self.exit_code
+
+    def _end_forked_child(self) -> None:
+        import signal
+
+        for stream in (sys.stdout, sys.stderr, *self.files.streams()):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        if self.term_signal is not None:
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(self.term_signal, signal.SIG_DFL)
+                os.kill(os.getpid(), self.term_signal)
+        os._exit(self.exit_code if self.exit_code is not None else 1)
 
     def close(self) -> None:
         """Close the host descriptors the process opened (the emulator is the caller's)."""
         self.files.close_all()
+
+    def set_pid(self, pid: int) -> None:
+        """The process is now host process ``pid`` (a forked child): its main thread too."""
+        self.pid = pid
+        self.threads.renumber(pid)
+
+    def exec_options(self) -> list[str]:
+        """The ``tcgkit run`` options an execve'd program runs with: this one's."""
+        opts = ["--host", self.emu.engine.host.name]
+        if self.sysroot:
+            opts += ["-L", self.sysroot]
+        if self.strace is not None:
+            opts.append("--strace")
+        return opts
+
+    def _clone(self, flags: int, stack: int, ptid: int, tls: int, ctid: int, *_: int) -> int:
+        if flags & 0x10000:  # CLONE_THREAD: a thread
+            return self.threads.clone(flags, stack, ptid, tls, ctid)
+        return self.children.fork(flags, stack, ptid, tls, ctid)
 
     def _on_intr(self, emu: Emulator, intno: int) -> None:
         if intno != self.abi.syscall_intno:
@@ -223,7 +263,7 @@ class LinuxProcess:
             text = f"-1 errno={err} ({os.strerror(err)})"
         else:
             text = f"{result:#x}" if result > 9 else str(result)
-        self.strace.write(f"{PID} {name}({shown}) = {text}\n")
+        self.strace.write(f"{self.pid} {name}({shown}) = {text}\n")
         with contextlib.suppress(Exception):
             self.strace.flush()
 
@@ -300,12 +340,12 @@ class LinuxProcess:
 
     def sys_kill(self, pid: int, sig: int, *_: int) -> int:
         pid = _s32(pid)
-        if pid in (PID, 0, -1):
+        if pid in (self.pid, 0, -1):
             return self._signal_self(sig & 0xFFFFFFFF)
         return -ESRCH
 
     def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
-        if _s32(tgid) != PID:
+        if _s32(tgid) != self.pid:
             return -ESRCH
         return self._signal_self(sig & 0xFFFFFFFF)
 
@@ -315,7 +355,7 @@ class LinuxProcess:
     # -- identity and limits ------------------------------------------------------------
 
     def sys_getpid(self, *_: int) -> int:
-        return PID
+        return self.pid
 
     def sys_getppid(self, *_: int) -> int:
         return os.getppid()
@@ -358,16 +398,29 @@ class LinuxProcess:
         return len(groups) if write_guest(self.emu, ptr, data) else -EFAULT
 
     def sys_getpgid(self, pid: int, *_: int) -> int:
-        return PID if _s32(pid) in (0, PID) else -ESRCH
+        try:
+            return os.getpgid(os.getpid() if _s32(pid) in (0, self.pid) else _s32(pid))
+        except OSError as e:
+            return -(e.errno or ESRCH)
 
     def sys_getsid(self, pid: int, *_: int) -> int:
-        return PID if _s32(pid) in (0, PID) else -ESRCH
+        try:
+            return os.getsid(os.getpid() if _s32(pid) in (0, self.pid) else _s32(pid))
+        except OSError as e:
+            return -(e.errno or ESRCH)
 
     def sys_setpgid(self, pid: int, pgid: int, *_: int) -> int:
-        return 0 if _s32(pid) in (0, PID) and _s32(pgid) in (0, PID) else -EPERM
+        try:
+            os.setpgid(_s32(pid), _s32(pgid))
+        except OSError as e:
+            return -(e.errno or EPERM)
+        return 0
 
     def sys_setsid(self, *_: int) -> int:
-        return -EPERM  # the process already leads its session (getsid answers its pid)
+        try:
+            return os.setsid()
+        except OSError as e:
+            return -(e.errno or EPERM)
 
     def sys_prctl(self, option: int, arg2: int, *_: int) -> int:
         if option == 15:  # PR_SET_NAME
@@ -384,7 +437,7 @@ class LinuxProcess:
     def sys_prlimit64(self, pid: int, resource: int, new: int, old: int, *_: int) -> int:
         import resource as res
 
-        if _s32(pid) not in (0, PID):
+        if _s32(pid) not in (0, self.pid):
             return -ESRCH
         if old:
             if resource == RLIMIT_STACK:

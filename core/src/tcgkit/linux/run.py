@@ -116,12 +116,16 @@ def run_program(
     sysroot: str | None = None,
     strace: TextIO | None = None,
     host_stdio: bool = False,
+    argv0: str | None = None,
+    inherit_fds: list[int] | None = None,
 ) -> RunResult:
     """Run a Linux ELF program (static, or dynamic with its interpreter and libraries
     under ``sysroot``, else ``TCGKIT_LD_PREFIX``, else the host's) to completion.
     ``strace``: a text stream every system call is written to; ``host_stdio``: the
     guest's descriptors 0-2 are the host process's own (else ``stdout`` or Python's
-    ``sys.std*`` streams).
+    ``sys.std*`` streams); ``argv0``: the program's argv[0] (default: its path);
+    ``inherit_fds``: host descriptors the guest has at the same numbers (after an
+    execve).
 
     Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
     when the file cannot be run, ``PluginError`` when a name is not installed
@@ -147,8 +151,11 @@ def run_program(
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout, sysroot=sysroot, strace=strace,
                             host_stdio=host_stdio)  # fmt: skip
+        if inherit_fds:
+            proc.files.adopt(inherit_fds)
+        first = str(path) if argv0 is None else argv0
         try:
-            proc.load(data, [str(path), *(args or [])], env or [], name=str(path))
+            proc.load(data, [first, *(args or [])], env or [], name=str(path))
             t0 = time.perf_counter()
             code = proc.run(timeout=timeout)
             seconds = time.perf_counter() - t0

@@ -86,6 +86,12 @@ class Threads:
         #: the exit status of the last thread to exit, when it ended the process
         self.last_exit: int | None = None
 
+    def renumber(self, pid: int) -> None:
+        """The process became ``pid`` (a forked child, whose only thread is the caller)."""
+        self.pid = pid
+        self._next_tid = pid + 1
+        self.current().tid = pid
+
     # -- who is calling ---------------------------------------------------------------
 
     def current(self) -> Thread:
