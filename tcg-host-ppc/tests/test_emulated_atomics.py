@@ -2,7 +2,9 @@
 Debian Python (``scripts/debian-sysroot ppc64el``) under qemu-ppc64le-static runs
 ``native_atomics.py``: CAS of every size (match and mismatch, RAM before and after
 the TLB holds the page, MMIO) through the inline ``atomic_cmpxchg_i64`` lowering and
-its slow path, and two vCPUs in threads counting with LDXR/STXR and LDADD."""
+its slow path, every LSE operation of every size (RAM, fast and slow path, and MMIO)
+through the inline ``atomic_fetch_i64`` lowering, and two vCPUs in threads counting
+with LDXR/STXR, LDADD, LDADDH and around SWPAL and LDSETAL spin locks."""
 
 from __future__ import annotations
 
@@ -25,4 +27,6 @@ def test_guest_atomics_on_ppc64le() -> None:
     res = machine.run([str(Path(__file__).with_name("native_atomics.py"))])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "compare-and-swaps matched: 48" in res.stdout
-    assert "counters: ldxr/stxr 6000, ldadd 6000" in res.stdout
+    assert "LSE operations matched: 756" in res.stdout
+    assert ("counters: ldxr/stxr 6000, ldadd 6000, ldaddh 6000, swpal lock 6000, "
+            "ldsetal lock 6000") in res.stdout  # fmt: skip

@@ -4,7 +4,7 @@ lowering will use, over registers, immediates and branch displacements."""
 from __future__ import annotations
 
 import pytest
-from tcgkit_host_ppc.encoder import BO_TRUE, EQ, Asm, Label
+from tcgkit_host_ppc.encoder import BO_FALSE_UNLIKELY, BO_TRUE, EQ, GT, LT, Asm, Label
 
 capstone = pytest.importorskip("capstone")
 MD = capstone.Cs(capstone.CS_ARCH_PPC, capstone.CS_MODE_64 | capstone.CS_MODE_LITTLE_ENDIAN)
@@ -103,3 +103,29 @@ def test_branches_spr_and_fp() -> None:
     assert dis(lambda s: s.fp_a(59, 29, 1, 2, 3, 4)) == ["fmadds f1, f2, f4, f3"]
     assert dis(lambda s: s.fp_x(815, 1, 2)) == ["fctidz f1, f2"]
     assert dis(lambda s: (s.sync(), s.isync(), s.nop())) == ["sync", "isync", "nop"]
+
+
+@pytest.mark.parametrize("t,a,b", [(3, 0, 11), (31, 30, 29), (16, 4, 12)])
+def test_reservations_and_the_atomic_loop_forms(t: int, a: int, b: int) -> None:
+    """l?arx / st?cx. of every size, word compares, byte and halfword sign
+    extension, isel on LT and GT, and the retry loop's bne-."""
+    r = lambda n: f"r{n}"  # noqa: E731
+    ra = r(a) if a else "0"
+    for log2, c in enumerate("bhwd"):
+        assert dis(lambda s, n=log2: s.larx(t, a, b, n)) == [f"l{c}arx {r(t)}, {ra}, {r(b)}"]
+        assert dis(lambda s, n=log2: s.stcx(t, a, b, n)) == [f"st{c}cx. {r(t)}, {ra}, {r(b)}"]
+    assert dis(lambda s: s.cmp(t, b, False)) == [f"cmpw {r(t)}, {r(b)}"]
+    assert dis(lambda s: s.cmp(t, b, False, True)) == [f"cmplw {r(t)}, {r(b)}"]
+    assert dis(lambda s: s.cmp(t, b, True, False)) == [f"cmpd {r(t)}, {r(b)}"]
+    assert dis(lambda s: s.unary_x(954, t, b)) == [f"extsb {r(t)}, {r(b)}"]
+    assert dis(lambda s: s.unary_x(922, t, b)) == [f"extsh {r(t)}, {r(b)}"]
+    assert dis(lambda s: s.isel(t, a, b, LT)) == [f"isel {r(t)}, {ra}, {r(b)}, cr0lt"]
+    assert dis(lambda s: s.isel(t, a, b, GT)) == [f"isel {r(t)}, {ra}, {r(b)}, cr0gt"]
+    asm = Asm()
+    top = Label()
+    asm.bind(top)
+    asm.larx(t, a, b, 3)
+    asm.stcx(t, a, b, 3)
+    asm.bc(BO_FALSE_UNLIKELY, EQ, top)
+    texts = [f"{i.mnemonic} {i.op_str}".strip() for i in MD.disasm(asm.code(), 0)]
+    assert texts[-1] == "bne- 0"

@@ -1,7 +1,8 @@
 """The ``ppc64le`` host backend: what is Power about a native backend.
 
 Owns ``PPC64Host``, a ``tcgkit.native.NativeHost``: the ELFv2 prologue (LR,
-TOC and r14-r31 saved, r27 = the CPU state), the lowering (``lower``), the
+TOC and r14-r31 saved, r27 = the CPU state), the lowering (``lower``; the
+optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline), the
 goto_tb patch word (a ``b`` within +-32 MiB, a nop when unlinked; beyond, a
 ``b`` to the site's far stub whose literal is written first), cache
 maintenance after writing or patching code (``__clear_cache`` of libgcc:
@@ -61,7 +62,7 @@ class PPC64Host(NativeHost):
     """Native ppc64le code generation (ELFv2)."""
 
     name = "ppc64le"
-    optional_ops = frozenset({"atomic_cmpxchg_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
     branch_range = B_RANGE  # beyond: the far stub bl .+4; mflr; ld; mtctr; bctr; literal
     far_literal = 24

@@ -50,6 +50,8 @@ TABLE: dict[str, OpConstraint] = {
     "qemu_ld": _R,
     "qemu_st": C((), ("r", "r")),
     "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
+    # the reservation loop writes the old value, then reads the operand again
+    "atomic_fetch": C(("&r",), ("r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

@@ -2,7 +2,8 @@
 
 Owns ``Asm`` (instruction words with labels and branch fix-ups) and the
 encoders of the forms a lowering needs (Power ISA v3.1 book I, chapter 1.6:
-I, B, D, DS, X, XO, M, MD, MDS, XFX and A forms). Register numbers are
+I, B, D, DS, X, XO, M, MD, MDS, XFX and A forms), load-and-reserve /
+store-conditional included. Register numbers are
 0-31; in D-form address and add-immediate operands, ``ra`` = 0 means the
 value 0, not r0. Nothing here knows about IR or the ELFv2 ABI.
 """
@@ -16,6 +17,7 @@ SP, TOC, TP = 1, 2, 13
 # BO/BI of conditional branches on CR0: (BO, BI bit within the CR field)
 LT, GT, EQ, SO = range(4)
 BO_TRUE, BO_FALSE, BO_ALWAYS = 12, 4, 20
+BO_FALSE_UNLIKELY = 6  # branch if false, hinted not taken (bne-: a retry loop's branch)
 
 
 def fits_s16(v: int) -> bool:
@@ -29,6 +31,12 @@ def fits_u16(v: int) -> bool:
 _INDEXED = {"lbzx": 87, "lhzx": 279, "lhax": 343, "lwzx": 23, "lwax": 341, "ldx": 21,
             "stbx": 215, "sthx": 407, "stwx": 151, "stdx": 149, "lhbrx": 790, "lwbrx": 534,
             "ldbrx": 532, "sthbrx": 918, "stwbrx": 662, "stdbrx": 660}  # fmt: skip
+
+
+# X-form extended opcodes by log2 of the size: lbarx lharx lwarx ldarx (the byte and
+# halfword forms are ISA 2.06) and stbcx. sthcx. stwcx. stdcx.
+_LARX = (52, 116, 20, 84)
+_STCX = (694, 726, 150, 214)
 
 
 class Label:
@@ -324,6 +332,14 @@ class Asm:
         lhbrx lwbrx ldbrx sthbrx stwbrx stdbrx."""
         xo = _INDEXED[name]
         self.x(rt, ra, rb, xo)
+
+    def larx(self, rt: int, ra: int, rb: int, log2: int) -> None:
+        """l{b,h,w,d}arx rt, ra, rb: load ``1 << log2`` bytes zero-extended and reserve."""
+        self.x(rt, ra, rb, _LARX[log2])
+
+    def stcx(self, rs: int, ra: int, rb: int, log2: int) -> None:
+        """st{b,h,w,d}cx. rs, ra, rb: store if the reservation holds (CR0 EQ if it did)."""
+        self.x(rs, ra, rb, _STCX[log2], 1)
 
     # -- floating point and moves between register files ---------------------------------------
 

@@ -3,8 +3,10 @@ and goto_ptr's inline jump-cache probe.
 
 Owns ``MEM_OPS``: ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a
 write, aligned, then an l?arx / st?cx. loop on the host address between syncs;
-its slow path calls ``slow_cmpxchg``) and ``goto_ptr``. Scratch: r0 (data
-only), r11, r12. The fast path:
+its slow path calls ``slow_cmpxchg``), ``atomic_fetch`` (that probe, then an
+l?arx / compute / st?cx. / bne- loop between the same syncs; the same slow path
+with ``(aop + 1) << FETCH_SHIFT`` in its memop) and ``goto_ptr``. Scratch: r0
+(data only), r11, r12. The fast path:
 
     r11 <- ((addr >> 12) & 255) << 5 ; r11 += r27 - TLB
     r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
@@ -34,14 +36,15 @@ status and branches back.
 
 from __future__ import annotations
 
+from tcgkit.exec.atomic import FETCH_SHIFT
 from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Const
-from tcgkit.tcg.types import MemOp
+from tcgkit.tcg.types import AtomicOp, MemOp
 
 from . import encoder as E
-from .encoder import BO_FALSE, SP, TOC, Label
+from .encoder import BO_FALSE, BO_FALSE_UNLIKELY, SP, TOC, Label
 from .lower import ENV, R0, SLOW_SAVE, TMP0, TMP1, Lowering, LoweringError, clr32
 
 _LOAD = {(0, False): "lbzx", (1, False): "lhzx", (2, False): "lwzx", (3, False): "ldx",
@@ -153,10 +156,6 @@ def _call_restore(L_: Lowering, fn: int, saved: list[int]) -> None:
         a.ld(r, SP, SLOW_SAVE + 8 * (r - 3))
 
 
-_LARX = (52, 116, 20, 84)  # lbarx lharx lwarx ldarx (X-form extended opcodes)
-_STCX = (694, 726, 150, 214)  # stbcx. sthcx. stwcx. stdcx.
-
-
 def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     """d <- [addr], and [addr] <- new if that was ``expected``: a reservation loop on
     the host address between two syncs, naturally aligned (else the slow path)."""
@@ -174,35 +173,109 @@ def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -
     a.add(TMP0, addr, TMP0)  # the host address
     a.sync()
     a.bind(again)
-    a.x(d, 0, TMP0, _LARX[size])
+    a.larx(d, 0, TMP0, size)
     a.cmp(d, expected)
     a.bc(BO_FALSE, E.EQ, differ)
-    a.x(new, 0, TMP0, _STCX[size], 1)
+    a.stcx(new, 0, TMP0, size)
     a.bc(BO_FALSE, E.EQ, again)  # the reservation was lost
     a.bind(differ)
     a.sync()
     a.bind(back)
+    L_.stubs.append(lambda: _cmpxchg_stub(L_, slow, access, back, d, addr, expected, new,
+                                          memop, where))  # fmt: skip
 
-    def stub() -> None:
-        a.bind(slow)
-        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
-        saved = [r for r in range(3, 11) if r != d]
-        for r in saved:
-            a.std(r, SP, SLOW_SAVE + 8 * (r - 3))
-        a.mr(TMP0, addr)
-        a.mr(TMP1, new)
+
+def _cmpxchg_stub(L_: Lowering, slow: Label, access: Label, back: Label, d: int, addr: int,
+                  expected: int | None, new: int, memop: int, where: int) -> None:  # fmt: skip
+    """The slow path of ``atomic_cmpxchg`` and ``atomic_fetch``: the second-level
+    refill, else slow_cmpxchg(state, addr, expected, new, memop, where) with r3-r10
+    (but ``d``) saved; ``d`` <- the value read (``expected`` None: 0 passed)."""
+    a = L_.a
+    a.bind(slow)
+    _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+    saved = [r for r in range(3, 11) if r != d]
+    for r in saved:
+        a.std(r, SP, SLOW_SAVE + 8 * (r - 3))
+    a.mr(TMP0, addr)
+    a.mr(TMP1, new)
+    if expected is None:
+        a.li(5, 0)
+    else:
         a.mr(5, expected)
-        a.mr(4, TMP0)
-        a.mr(6, TMP1)
-        a.mov_imm(7, memop)
-        a.mov_imm(8, where)
-        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
-        a.cmpi(R0, 0, False)
-        a.bc(BO_FALSE, E.EQ, L_.raised)
-        a.mr(d, TMP0)
-        a.b(back)
+    a.mr(4, TMP0)
+    a.mr(6, TMP1)
+    a.mov_imm(7, memop)
+    a.mov_imm(8, where)
+    _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+    a.cmpi(R0, 0, False)
+    a.bc(BO_FALSE, E.EQ, L_.raised)
+    a.mr(d, TMP0)
+    a.b(back)
 
-    L_.stubs.append(stub)
+
+#: AtomicOp -> the X-form logic op (rs, rb) that makes the new value
+_FETCH_LOGIC = {int(AtomicOp.AND): 28, int(AtomicOp.OR): 444, int(AtomicOp.XOR): 316}
+_EXTS = (954, 922, 986)  # extsb extsh extsw, by log2 of the size
+
+
+def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """d <- [addr], and [addr] <- aop(d, value), as one atomic access: a reservation
+    loop (l?arx d; the new value to r12; st?cx.; bne-) on the host address between
+    two syncs, naturally aligned (else the slow path, slow_cmpxchg with the operation
+    in its memop). d is written before value is read again: it is apart (``&r``)."""
+    a = L_.a
+    size = op.consts[0] & MemOp.MO_SIZE
+    memop = size | MemOp.MO_ALIGN
+    aop = int(op.consts[2])
+    addr, value = ins
+    d = outs[0]
+    if any(isinstance(x, Const) for x in ins):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    if not 0 <= aop <= AtomicOp.UMIN:
+        raise LoweringError(f"{op!r}: no atomic operation {aop}")
+    if d in (addr, value) or R0 in (d, value):  # (isel reads r0 as 0)
+        raise LoweringError(f"{op!r}: the output must be apart from the inputs, none in r0")
+    slow, access, back, again = Label(), Label(), Label(), Label()
+    where = L_.where()
+    minmax = aop >= AtomicOp.SMAX
+    signed_ = aop in (AtomicOp.SMAX, AtomicOp.SMIN)
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.add(TMP0, addr, TMP0)  # the host address
+    operand = value  # what old is compared with: value at the access size
+    if minmax and size < 2:  # extended once, outside the loop
+        if signed_:
+            a.unary_x(_EXTS[size], R0, value)
+        else:
+            a.rldicl(R0, value, 0, 64 - (8 << size))
+        operand = R0
+    a.sync()
+    a.bind(again)
+    a.larx(d, 0, TMP0, size)  # zero-extended
+    new = TMP1
+    if aop == AtomicOp.XCHG:
+        new = value
+    elif aop == AtomicOp.ADD:
+        a.add(TMP1, d, value)
+    elif not minmax:
+        a.logic(_FETCH_LOGIC[aop], TMP1, d, value)
+    else:
+        old = d
+        if signed_ and size < 2:
+            a.unary_x(_EXTS[size], TMP1, d)
+            old = TMP1
+        # words: cmpw / cmplw; bytes and halfwords extended to words; doublewords: cmpd
+        a.cmp(old, operand, size == 3, not signed_)
+        # max: value if old < value; min: value if old > value
+        bit = E.LT if aop in (AtomicOp.SMAX, AtomicOp.UMAX) else E.GT
+        a.isel(TMP1, value, d, bit)
+    a.stcx(new, 0, TMP0, size)
+    a.bc(BO_FALSE_UNLIKELY, E.EQ, again)  # the reservation was lost
+    a.sync()
+    a.bind(back)
+    fetch = memop | (aop + 1) << FETCH_SHIFT
+    L_.stubs.append(lambda: _cmpxchg_stub(L_, slow, access, back, d, addr, None, value,
+                                          fetch, where))  # fmt: skip
 
 
 def _check(op: Op, sf: bool) -> int:
@@ -305,4 +378,4 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
 
 
 MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
-           "goto_ptr": goto_ptr}  # fmt: skip
+           "atomic_fetch": atomic_fetch, "goto_ptr": goto_ptr}  # fmt: skip
