@@ -1,7 +1,8 @@
 """Linux user mode on real programs (examples/bin/linux, built by examples/build.sh)
 against qemu-aarch64: the file system calls, a dynamically linked PIE with its
-loader and libraries from a sysroot (-L), a program killed by a signal, -strace,
-and the errors a user gets for a missing interpreter or sysroot."""
+loader and libraries from a sysroot (-L), signals delivered to handlers, a program
+killed by a signal, -strace, and the errors a user gets for a missing interpreter
+or sysroot."""
 
 from __future__ import annotations
 
@@ -107,3 +108,17 @@ def test_strace_prints_each_call_with_its_arguments(tmp_path: Path) -> None:
     assert 'openat(AT_FDCWD, "a.txt", 0x800c2, 0o666) = 3' in calls
     assert any(c.startswith('mkdirat(AT_FDCWD, "sub", 0o755) = -1 errno=17') for c in calls)
     assert calls[-1] == "exit_group(0) = 0"
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_signals_reach_their_handlers_as_under_qemu(host: str) -> None:
+    program = LINUX / "signals.elf"
+    want = qemu(str(program))
+    out = io.BytesIO()
+    result = run_program(program, host=host, stdout=out)
+    assert want.returncode == -15  # the program ends by SIGTERM's default action
+    assert out.getvalue() == want.stdout
+    assert (result.term_signal, result.exit_code) == (15, 128 + 15)
+    assert b"signal 10 on the alternate stack: 1" in want.stdout
+    res = tcgkit(str(program))
+    assert (res.stdout, res.returncode) == (want.stdout, want.returncode)

@@ -139,9 +139,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         sys.stdout.flush()
         sys.stderr.flush()
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL has no handler to reset
             signal.signal(result.term_signal, signal.SIG_DFL)
-            os.kill(os.getpid(), result.term_signal)
+        os.kill(os.getpid(), result.term_signal)
     if args.exit_process:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -24,6 +24,7 @@ class LinuxABI:
         "hwcap",
         "nr_reg",
         "ret_reg",
+        "signal_frames",
         "sp_reg",
         "stack_align",
         "syscall_intno",
@@ -45,6 +46,7 @@ class LinuxABI:
         hwcap: int = 0,
         uname_machine: str = "unknown",
         tls_reg: str = "",
+        signal_frames: object = None,
     ) -> None:
         self.elf_machine = elf_machine  # e_machine of the ELF files this target runs
         self.syscall_intno = syscall_intno  # intno HOOK_INTR reports for a system call
@@ -57,6 +59,9 @@ class LinuxABI:
         self.hwcap = hwcap
         self.uname_machine = uname_machine  # the machine field of uname(2)
         self.tls_reg = tls_reg  # the thread pointer clone's CLONE_SETTLS sets
+        #: the target's signal frame: ``push`` (deliver to a handler), ``pop``
+        #: (rt_sigreturn) and ``sigreturn_code``; None: no signal reaches a handler
+        self.signal_frames = signal_frames
 
     def __repr__(self) -> str:
         return f"LinuxABI(elf_machine={self.elf_machine}, syscalls={len(self.syscalls)})"

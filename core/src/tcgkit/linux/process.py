@@ -3,8 +3,9 @@
 Owns ``LinuxProcess``: loading a program (``loader``), the system-call
 dispatch (the ``sys_*`` methods of each family: ``files`` for descriptors and
 paths, ``mm`` for memory, ``threads`` for threads and futexes, and this module's
-own for the process: identity, limits, time, exit and the signals a process
-sends itself), ``-strace`` output, and the end of the process (its exit code,
+own for the process: identity, limits, time, exit; ``signals`` for
+dispositions, masks and delivery; ``children`` for fork, execve and wait),
+``-strace`` output, and the end of the process (its exit code,
 or the signal that killed it).
 
 Rules:
@@ -43,6 +44,7 @@ from .files import FileTable, stdio_streams
 from .loader import STACK_SIZE, STACK_TOP, load_program
 from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
 from .paths import PathCalls
+from .signals import Signals
 from .threads import Threads
 
 if TYPE_CHECKING:
@@ -53,9 +55,6 @@ __all__ = ["MMAP_TOP", "STACK_SIZE", "STACK_TOP", "ElfError", "LinuxProcess",
 
 EFAULT, EINVAL, ENOSYS, EPERM, ESRCH = 14, 22, 38, 1, 3
 RLIMIT_STACK, RLIM_INFINITY = 3, (1 << 64) - 1
-#: signals whose default action ends the process (the others are ignored by default)
-_IGNORED_BY_DEFAULT = {17, 23, 28}  # SIGCHLD, SIGURG, SIGWINCH
-SIG_DFL, SIG_IGN = 0, 1
 #: the system calls that may block: they run without the process lock
 _BLOCKING = ("futex", "sched_yield", "nanosleep", "clock_nanosleep", "read", "readv",
              "pread64", "preadv", "ppoll", "write", "writev", "wait4")  # fmt: skip
@@ -113,7 +112,7 @@ class LinuxProcess:
         self.mem = ProcessMemory(emu, self.files)
         self.threads = Threads(self.emu, self.abi, self.pid)
         self.children = Children(self)
-        self._sigactions: dict[int, bytes] = {}
+        self.signals = Signals(self)
         self._prctl_name = b"tcgkit"
         self._random_state = 0x9E3779B97F4A7C15
         th = self.threads
@@ -123,7 +122,7 @@ class LinuxProcess:
             "sched_getaffinity": th.sched_getaffinity,
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
-        for family in (self, self.files, self.paths, self.mem, self.children):
+        for family in (self, self.files, self.paths, self.mem, self.children, self.signals):
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):
                     handlers.setdefault(attr[4:], getattr(family, attr))
@@ -191,9 +190,9 @@ class LinuxProcess:
             with contextlib.suppress(Exception):
                 stream.flush()
         if self.term_signal is not None:
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):  # SIGKILL has no handler to reset
                 signal.signal(self.term_signal, signal.SIG_DFL)
-                os.kill(os.getpid(), self.term_signal)
+            os.kill(os.getpid(), self.term_signal)
         os._exit(self.exit_code if self.exit_code is not None else 1)
 
     def close(self) -> None:
@@ -240,6 +239,9 @@ class LinuxProcess:
             self._trace(name, args, result)
         if self.exit_code is None:
             emu.reg_write(self.abi.ret_reg, result & 0xFFFFFFFFFFFFFFFF)
+            if self.signals.pending:
+                with self._lock:
+                    self.signals.deliver()
 
     def _unsupported(self, nr: int, name: str) -> int:
         if nr not in self._reported:
@@ -283,7 +285,13 @@ class LinuxProcess:
                 if raw is not None else f"{value:#x}"  # fmt: skip
         return f"{value:#x}"
 
-    # -- exit and signals ---------------------------------------------------------------
+    # -- exit ---------------------------------------------------------------------------
+
+    def terminate_by(self, sig: int) -> None:
+        """The default action of ``sig``: the process ends, killed by it."""
+        self.term_signal = sig
+        self.exit_code = 128 + sig
+        self.emu.emu_stop()
 
     def sys_exit_group(self, code: int, *_: int) -> int:
         """Every thread ends."""
@@ -296,61 +304,6 @@ class LinuxProcess:
         if self.threads.exit_thread(code):
             self.exit_code = code & 0xFF
         return 0
-
-    def sys_rt_sigaction(self, sig: int, act: int, old: int, size: int, *_: int) -> int:
-        if not 1 <= sig <= 64 or (sig in (9, 19) and act):
-            return -EINVAL
-        if old and not write_guest(self.emu, old, self._sigactions.get(sig, bytes(32))):
-            return -EFAULT
-        if act:
-            raw = read_guest(self.emu, act, 32)
-            if raw is None:
-                return -EFAULT
-            self._sigactions[sig] = raw
-        return 0
-
-    def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
-        if old and not write_guest(self.emu, old, bytes(8)):
-            return -EFAULT
-        return 0
-
-    def _handler(self, sig: int) -> int:
-        raw = self._sigactions.get(sig)
-        return struct.unpack_from("<Q", raw)[0] if raw else SIG_DFL
-
-    def _signal_self(self, sig: int) -> int:
-        """A signal the process sends itself: its default action, or ignored."""
-        if sig == 0:
-            return 0
-        if not 1 <= sig <= 64:
-            return -EINVAL
-        handler = self._handler(sig)
-        if handler == SIG_IGN or (handler == SIG_DFL and sig in _IGNORED_BY_DEFAULT):
-            return 0
-        if handler != SIG_DFL:
-            raise EmulationError(
-                f"the guest sent itself signal {sig} with a handler installed; tcgkit does "
-                "not deliver signals to guest handlers yet",
-                pc=self.emu.reg_read("pc"),
-            )
-        self.term_signal = sig
-        self.exit_code = 128 + sig
-        self.emu.emu_stop()
-        return 0
-
-    def sys_kill(self, pid: int, sig: int, *_: int) -> int:
-        pid = _s32(pid)
-        if pid in (self.pid, 0, -1):
-            return self._signal_self(sig & 0xFFFFFFFF)
-        return -ESRCH
-
-    def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
-        if _s32(tgid) != self.pid:
-            return -ESRCH
-        return self._signal_self(sig & 0xFFFFFFFF)
-
-    def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
-        return self._signal_self(sig & 0xFFFFFFFF)
 
     # -- identity and limits ------------------------------------------------------------
 

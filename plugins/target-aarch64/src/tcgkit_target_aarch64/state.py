@@ -12,6 +12,8 @@ from __future__ import annotations
 from tcgkit.linux.abi import LinuxABI
 from tcgkit.target import RegisterView
 
+from .linux_signals import AArch64SignalFrames
+
 SLOT_SP = 31
 SLOT_PC = 32
 SLOT_NF, SLOT_ZF, SLOT_CF, SLOT_VF = 33, 34, 35, 36
@@ -118,4 +120,5 @@ LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
     syscalls=SYSCALLS, uname_machine="aarch64", tls_reg="tpidr_el0",
+    signal_frames=AArch64SignalFrames(),
 )  # fmt: skip
