@@ -341,13 +341,13 @@ def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt
         ctx.call(HA.CASP, None, addr, rs, t.rx(dc, rt), t.rx(dc, rt + 1))
         return
     if dc.parallel:  # two words: one 8-byte compare-and-swap
-        expect, new, old, hi = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
-        ctx.deposit(expect, t.rx(dc, rs), t.rx(dc, rs + 1), 32, 32)
-        ctx.deposit(new, t.rx(dc, rt), t.rx(dc, rt + 1), 32, 32)
-        gen_cmpxchg(dc, old, addr, expect, new, 3)
-        ctx.shr(hi, old, 32)
-        ctx.ext32u(old, old)
-        t.wx(dc, rs, old)
+        pair_expect, pair_new, seen, hi = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.deposit(pair_expect, t.rx(dc, rs), t.rx(dc, rs + 1), 32, 32)
+        ctx.deposit(pair_new, t.rx(dc, rt), t.rx(dc, rt + 1), 32, 32)
+        gen_cmpxchg(dc, seen, addr, pair_expect, pair_new, 3)
+        ctx.shr(hi, seen, 32)
+        ctx.ext32u(seen, seen)
+        t.wx(dc, rs, seen)
         t.wx(dc, rs + 1, hi)
         return
     step = 1 << log2
