@@ -77,6 +77,16 @@ SNIPPETS = {
     "simd_shift": "shl v0.4s, v1.4s, #3; ushr v2.2d, v3.2d, #1; sshr v4.8h, v5.8h, #15;"
     " sshr v6.16b, v7.16b, #8; usra v0.4s, v1.4s, #7; shrn v2.8b, v3.8h, #4;"
     " shrn2 v2.16b, v4.8h, #2; sxtl v5.4s, v6.4h; uxtl2 v7.2d, v0.4s; sshll v1.8h, v2.8b, #3",
+    "simd_rev_and_scalar_conversions": "rev32 v0.16b, v1.16b; rev64 v2.8h, v3.8h;"
+    " rev16 v4.8b, v5.8b; rev64 v6.4s, v7.4s; rev32 v8.4h, v9.4h; scvtf d10, d11;"
+    " ucvtf s12, s13; fcvtzs d14, d15; fcvtzu s16, s17; scvtf s18, s19",
+    "simd_shift_by_register": "ushl v0.2s, v1.2s, v2.2s; sshl v3.16b, v4.16b, v5.16b;"
+    " ushl v6.8h, v7.8h, v8.8h; sshl v9.2d, v10.2d, v11.2d; ushl v12.2d, v13.2d, v14.2d;"
+    " sshl v15.4s, v16.4s, v17.4s",
+    "simd_three_different": "addhn v2.8b, v1.8h, v3.8h; raddhn2 v4.16b, v5.8h, v6.8h;"
+    " subhn v7.4h, v8.4s, v9.4s; rsubhn2 v10.4s, v11.2d, v12.2d; uaddw v13.8h, v14.8h, v15.8b;"
+    " ssubw2 v16.4s, v17.4s, v18.8h; sabal v19.4s, v20.4h, v21.4h; uabdl2 v22.2d, v23.4s, v24.4s;"
+    " uabal2 v25.8h, v26.16b, v27.16b; sabdl v28.2d, v29.2s, v30.2s; saddw2 v31.2d, v0.2d, v1.4s",
     "simd_widen": "umull v0.2d, v1.2s, v2.2s; smull2 v3.4s, v4.8h, v5.8h;"
     " smlal v6.8h, v7.8b, v0.8b; umlsl2 v1.2d, v2.4s, v3.4s;"
     " saddl v4.4s, v5.4h, v6.4h; usubl2 v7.8h, v0.16b, v1.16b",

@@ -554,6 +554,9 @@ class FileTable:
     def sys_ftruncate(self, fd: int, length: int, *_: int) -> int:
         return self.on_fd(fd, lambda h: os.ftruncate(h, length))
 
+    def sys_fadvise64(self, fd: int, *_: int) -> int:
+        return 0 if self.get(fd) is not None else -EBADF  # advice: nothing to do
+
     def sys_fsync(self, fd: int, *_: int) -> int:
         f = self.get(fd)
         if f is None:

@@ -205,6 +205,15 @@ class ProcessMemory:
                     self.emu.mem_protect(lo, hi - lo, p)
         return 0
 
+    def sys_mincore(self, addr: int, length: int, vec: int, *_: int) -> int:
+        if addr % PAGE:
+            return -EINVAL
+        size = page_up(length)
+        parts = self._overlaps(addr, size)
+        if sum(hi - lo for lo, hi, _p in parts) != size:
+            return -ENOMEM
+        return 0 if write_guest(self.emu, vec, b"\1" * (size // PAGE)) else -EFAULT
+
     def sys_msync(self, addr: int, *_: int) -> int:
         return -EINVAL if addr % PAGE else 0
 

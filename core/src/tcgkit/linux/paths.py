@@ -2,7 +2,8 @@
 
 Owns ``PathCalls``: newfstatat, statx, readlinkat, faccessat(2), mkdirat,
 unlinkat, renameat(2), symlinkat, linkat, fchmodat, fchownat, utimensat,
-chdir/fchdir/getcwd, truncate, statfs/fstatfs. Paths resolve through the
+chdir/fchdir/getcwd, truncate, statfs/fstatfs, and reading extended attributes
+([lf]getxattr, [lf]listxattr; setting them is refused with ENOTSUP). Paths resolve through the
 process's ``FileTable`` (``files``: the sysroot view of absolute paths, the
 guest's working directory as a host directory descriptor); its invariants hold
 here too: a bad guest pointer is EFAULT, host errors come back as the same errno.
@@ -297,3 +298,84 @@ def _libc() -> Any:
     lib.statfs.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     lib.fstatfs.argtypes = [ctypes.c_int, ctypes.c_char_p]
     return lib
+
+
+class XattrCalls:
+    """Extended attributes, read from the host's (``PathCalls``' companion)."""
+
+    def __init__(self, table: FileTable) -> None:
+        self.t = table
+
+    def _xattr(self, target: bytes | int, name: int, buf: int, size: int,
+               follow: bool = True) -> int:  # fmt: skip
+        raw = read_cstring(self.t.emu, name)
+        if raw is None:
+            return -EFAULT
+        try:
+            value = os.getxattr(target, raw, follow_symlinks=follow)
+        except OSError as e:
+            return -(e.errno or ENOENT)
+        return self._answer(value, buf, size)
+
+    def _answer(self, value: bytes, buf: int, size: int) -> int:
+        if size == 0:
+            return len(value)
+        if size < len(value):
+            return -ERANGE
+        return len(value) if write_guest(self.t.emu, buf, value) else -EFAULT
+
+    def _list(self, target: bytes | int, buf: int, size: int, follow: bool = True) -> int:
+        try:
+            names = os.listxattr(target, follow_symlinks=follow)
+        except OSError as e:
+            return -(e.errno or ENOENT)
+        return self._answer(b"".join(os.fsencode(n) + b"\0" for n in names), buf, size)
+
+    def _path(self, ptr: int) -> bytes | int:
+        got = self.t.path_arg(AT_FDCWD, ptr)
+        return got if isinstance(got, int) else _absolute(self.t, got)
+
+    def sys_getxattr(self, path: int, name: int, buf: int, size: int, *_: int) -> int:
+        p = self._path(path)
+        return p if isinstance(p, int) else self._xattr(p, name, buf, size)
+
+    def sys_lgetxattr(self, path: int, name: int, buf: int, size: int, *_: int) -> int:
+        p = self._path(path)
+        return p if isinstance(p, int) else self._xattr(p, name, buf, size, follow=False)
+
+    def sys_fgetxattr(self, fd: int, name: int, buf: int, size: int, *_: int) -> int:
+        f = self.t.get(fd)
+        if f is None or f.fd < 0:
+            return -EBADF
+        return self._xattr(f.fd, name, buf, size)
+
+    def sys_listxattr(self, path: int, buf: int, size: int, *_: int) -> int:
+        p = self._path(path)
+        return p if isinstance(p, int) else self._list(p, buf, size)
+
+    def sys_llistxattr(self, path: int, buf: int, size: int, *_: int) -> int:
+        p = self._path(path)
+        return p if isinstance(p, int) else self._list(p, buf, size, follow=False)
+
+    def sys_flistxattr(self, fd: int, buf: int, size: int, *_: int) -> int:
+        f = self.t.get(fd)
+        if f is None or f.fd < 0:
+            return -EBADF
+        return self._list(f.fd, buf, size)
+
+    def sys_setxattr(self, *_: int) -> int:
+        return -ENOTSUP
+
+    sys_lsetxattr = sys_fsetxattr = sys_removexattr = sys_lremovexattr = sys_setxattr
+    sys_fremovexattr = sys_setxattr
+
+
+ENOTSUP = 95
+
+
+def _absolute(table: FileTable, got: tuple[bytes, int]) -> bytes:
+    path, d = got
+    if path.startswith(b"/"):
+        return path
+    base = os.fsencode(os.readlink(f"/proc/self/fd/{d}")) if d != table.cwd_fd else table.cwd
+    return os.path.join(base, path)

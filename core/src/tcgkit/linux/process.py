@@ -43,7 +43,7 @@ from .elf import ElfError
 from .files import FileTable, stdio_streams
 from .loader import STACK_SIZE, STACK_TOP, load_program
 from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
-from .paths import PathCalls
+from .paths import PathCalls, XattrCalls
 from .signals import Signals
 from .threads import Threads
 
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["MMAP_TOP", "STACK_SIZE", "STACK_TOP", "ElfError", "LinuxProcess",
            "UnsupportedSyscall"]  # fmt: skip
 
-EFAULT, EINVAL, ENOSYS, EPERM, ESRCH = 14, 22, 38, 1, 3
+EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, EAFNOSUPPORT = 14, 22, 38, 1, 3, 97
 RLIMIT_STACK, RLIM_INFINITY = 3, (1 << 64) - 1
 #: the system calls that may block: they run without the process lock
 _BLOCKING = ("futex", "sched_yield", "nanosleep", "clock_nanosleep", "read", "readv",
@@ -109,6 +109,7 @@ class LinuxProcess:
         stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
         self.files = FileTable(emu, sysroot, stdio)
         self.paths = PathCalls(self.files)
+        self.xattrs = XattrCalls(self.files)
         self.mem = ProcessMemory(emu, self.files)
         self.threads = Threads(self.emu, self.abi, self.pid)
         self.children = Children(self)
@@ -122,7 +123,9 @@ class LinuxProcess:
             "sched_getaffinity": th.sched_getaffinity,
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
-        for family in (self, self.files, self.paths, self.mem, self.children, self.signals):
+        families = (self, self.files, self.paths, self.xattrs, self.mem, self.children,
+                    self.signals)  # fmt: skip
+        for family in families:
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):
                     handlers.setdefault(attr[4:], getattr(family, attr))
@@ -452,6 +455,9 @@ class LinuxProcess:
             self._random_state = (self._random_state * 6364136223846793005 + 1) % (1 << 64)
             out += self._random_state.to_bytes(8, "little")
         return n if write_guest(self.emu, buf, bytes(out[:n])) else -EFAULT
+
+    def sys_socket(self, *_: int) -> int:
+        return -EAFNOSUPPORT  # no sockets yet: programs fall back (glibc's nscd client does)
 
     def sys_set_robust_list(self, *_: int) -> int:
         return 0

@@ -3,8 +3,11 @@
 Owns the vector instructions gcc emits for auto-vectorized loops beyond the
 immediate/dup/three-same-logic group of ``trans_fp``: shifts by immediate
 (SHL, SSHR/USHR, SSRA/USRA, SHRN, SSHLL/USHLL), three-different (widening
-multiply and multiply-accumulate, widening add/sub), two-register misc
-(XTN, FCVTN, FCVTL, NOT, NEG, ABS, CMxx #0, CNT, SCVTF/UCVTF, FCVTZS/FCVTZU),
+multiply and multiply-accumulate, widening add/sub, wide add/sub, absolute
+differences and their accumulation, high-half narrowing add/sub with and
+without rounding), two-register misc
+(XTN, FCVTN, FCVTL, NOT, NEG, ABS, CMxx #0, CNT, REV16/32/64, SCVTF/UCVTF,
+FCVTZS/FCVTZU, vector and scalar),
 permutes (UZP, ZIP, TRN), EXT, element moves (INS, UMOV, SMOV, DUP element),
 across-lanes reductions (ADDV, [SU]MAXV, [SU]MINV) and the integer and FP
 three-same arithmetic (MUL, MLA, MLS, CMGT/CMHI/CMGE/CMHS, [SU]MAX/MIN, ADDP,
@@ -158,21 +161,34 @@ def three_diff(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 15, 12)  # fmt: skip
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
-    if size == 3 or opcode not in (0, 2, 8, 10, 12):
+    if size == 3 or opcode not in (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12):
         raise dc.invalid(insn, "unsupported AdvSIMD three-different instruction")
     esize = _esize(size)
     count = 64 // esize
     ctx = dc.ctx
-    a = get_lanes(t, dc, rn, esize, count, signed=not u, part=q)
+    if opcode in (4, 6):  # [R]ADDHN{2}, [R]SUBHN{2}: the high halves of wide sums
+        _high_narrow(t, dc, rd, rn, rm, esize, q, subtract=opcode == 6, rounding=bool(u))
+        return
+    if opcode in (1, 3):  # [SU]ADDW{2}, [SU]SUBW{2}: wide lanes with widened ones
+        a = get_lanes(t, dc, rn, 2 * esize, count)
+    else:
+        a = get_lanes(t, dc, rn, esize, count, signed=not u, part=q)
     b = get_lanes(t, dc, rm, esize, count, signed=not u, part=q)
-    acc = get_lanes(t, dc, rd, 2 * esize, count) if opcode in (8, 10) else None
+    acc = get_lanes(t, dc, rd, 2 * esize, count) if opcode in (5, 8, 10) else None
     out = []
     for i in range(count):
         r = ctx.temp()
-        if opcode == 0:
+        if opcode in (0, 1):
             ctx.add(r, a[i], b[i])
-        elif opcode == 2:
+        elif opcode in (2, 3):
             ctx.sub(r, a[i], b[i])
+        elif opcode in (5, 7):  # [SU]ABAL{2}, [SU]ABDL{2}: absolute differences
+            neg = ctx.temp()
+            ctx.sub(r, a[i], b[i])
+            ctx.neg(neg, r)
+            ctx.movcond(r, r, 0, neg, r, Cond.LT)
+            if opcode == 5:
+                ctx.add(r, acc[i], r)  # type: ignore[index]
         else:
             ctx.mul(r, a[i], b[i])
             if opcode == 8:
@@ -181,6 +197,25 @@ def three_diff(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                 ctx.sub(r, acc[i], r)  # type: ignore[index]
         out.append(r)
     set_lanes(t, dc, rd, out, 2 * esize)
+
+
+def _high_narrow(t: AArch64Target, dc: DisasContext, rd: int, rn: int, rm: int, esize: int,
+                 q: int, subtract: bool, rounding: bool) -> None:  # fmt: skip
+    """The high ``esize`` bits of each ``2 * esize``-bit sum or difference of v<rn> and
+    v<rm> (plus half a unit with ``rounding``), into v<rd> (its upper half with ``q``)."""
+    ctx = dc.ctx
+    wide = 2 * esize
+    a = get_lanes(t, dc, rn, wide, 128 // wide)
+    b = get_lanes(t, dc, rm, wide, 128 // wide)
+    out = []
+    for x, y in zip(a, b, strict=True):
+        r = ctx.temp()
+        (ctx.sub if subtract else ctx.add)(r, x, y)
+        if rounding:
+            ctx.add(r, r, 1 << (esize - 1))
+        ctx.extract(r, r, esize, esize)  # modulo 2**wide, then its high half
+        out.append(r)
+    set_lanes(t, dc, rd, out, esize, upper=bool(q))
 
 
 # -- two-register misc ---------------------------------------------------------------------
@@ -251,6 +286,14 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if opcode in (0x1D, 0x1B):
         _fp_int_vector(t, dc, insn, q, u, size, opcode, rn, rd)
         return
+    if (opcode, u) in ((0, 0), (0, 1), (1, 0)):  # REV64, REV32, REV16
+        container = {(0, 0): 64, (0, 1): 32, (1, 0): 16}[(opcode, u)]
+        if esize >= container:
+            raise dc.invalid(insn, "unallocated REV element size")
+        n = container // esize
+        src = get_lanes(t, dc, rn, esize, count)
+        set_lanes(t, dc, rd, [src[(i // n) * n + n - 1 - i % n] for i in range(count)], esize)
+        return
     fp_op = _FP_MISC.get((opcode, u, size >> 1))
     if fp_op is not None:
         _fp_misc_vector(t, dc, insn, q, size & 1, fp_op, rn, rd)
@@ -262,10 +305,14 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 def scalar_two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    """The scalar integer forms of two-register misc on a D register (the upper half of
-    Vd cleared): CMGT/CMGE/CMEQ/CMLE/CMLT #0, ABS, NEG."""
+    """The scalar forms of two-register misc (the rest of Vd cleared): on a D register
+    CMGT/CMGE/CMEQ/CMLE/CMLT #0, ABS, NEG; SCVTF/UCVTF and FCVTZS/FCVTZU on an S or D
+    register."""
     u, size, opcode = field(insn, 29, 29), field(insn, 23, 22), field(insn, 16, 12)
     rn, rd = field(insn, 9, 5), insn & 31
+    if opcode in (0x1D, 0x1B):
+        _fp_int_vector(t, dc, insn, 1, u, size, opcode, rn, rd, scalar=True)
+        return
     if size != 3 or opcode not in (0x08, 0x09, 0x0A, 0x0B):
         raise dc.invalid(insn, "unsupported AdvSIMD scalar two-register instruction")
     src = get_lanes(t, dc, rn, 64, 1, signed=True)
@@ -382,8 +429,9 @@ def _nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
 
 
 def _fp_int_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int, size: int,
-                   opcode: int, rn: int, rd: int) -> None:  # fmt: skip
-    """SCVTF/UCVTF (opcode 0x1D, size 0x) and FCVTZS/FCVTZU (0x1B, size 1x), vector."""
+                   opcode: int, rn: int, rd: int, scalar: bool = False) -> None:  # fmt: skip
+    """SCVTF/UCVTF (opcode 0x1D, size 0x) and FCVTZS/FCVTZU (0x1B, size 1x), vector or
+    (``scalar``) on the lowest lane alone."""
     ctx = dc.ctx
     bits = 64 if size & 1 else 32
     if bits == 64 and not q:
@@ -392,7 +440,7 @@ def _fp_int_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int
     to_int = opcode == 0x1B and size & 2
     if not (to_float or to_int):
         raise dc.invalid(insn, "unsupported AdvSIMD conversion")
-    count = (128 if q else 64) // bits
+    count = 1 if scalar else (128 if q else 64) // bits
     src = get_lanes(t, dc, rn, bits, count, signed=bool(to_float and not u))
     out = []
     sfx = "f32" if bits == 32 else "f64"
@@ -560,6 +608,15 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         set_lanes(t, dc, rd, out, esize)
         set_qc(t, dc, sat)
         return True
+    if opcode == 0x08:  # SSHL, USHL: each lane shifted by the signed low byte of Vm's
+        if size == 3 and not q:
+            raise dc.invalid(insn, "reserved 64-bit lane form")
+        a = get_lanes(t, dc, rn, esize, count, signed=signed)
+        b = get_lanes(t, dc, rm, esize, count)
+        set_lanes(t, dc, rd, [_shift_by_register(dc, x, y, signed) for x, y in zip(a, b,
+                                                                                 strict=True)],
+                  esize)  # fmt: skip
+        return True
     if (opcode, u) in _INT_CMP:
         cond = _INT_CMP[(opcode, u)]
         ops[opcode] = lambda r, a, b, d: ctx.negsetcond(r, a, b, cond)
@@ -613,6 +670,22 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         out.append(r)
     set_lanes(t, dc, rd, out, esize)
     return True
+
+
+def _shift_by_register(dc: DisasContext, a: Temp, b: Temp, signed: bool) -> Temp:
+    """SSHL/USHL of one lane: ``a`` (extended from its lane) shifted left by the signed
+    byte in ``b``'s low bits, or right by its negation (arithmetic when ``signed``);
+    a count past the lane leaves zero, or the sign bits."""
+    ctx = dc.ctx
+    sh, n, left, right, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.sextract(sh, b, 0, 8)
+    ctx.shl(left, a, sh)  # counts 0..127 here: 64 and more give zero below
+    ctx.movcond(left, sh, 63, 0, left, Cond.GT)
+    ctx.neg(n, sh)
+    ctx.movcond(n, n, 63, 63, n, Cond.GT)  # 1..128 -> 1..63: all sign bits, or zero
+    (ctx.sar if signed else ctx.shr)(right, a, n)
+    ctx.movcond(r, sh, 0, right, left, Cond.LT)
+    return r
 
 
 def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
