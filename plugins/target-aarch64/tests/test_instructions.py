@@ -80,6 +80,8 @@ SNIPPETS = {
     "simd_rev_and_scalar_conversions": "rev32 v0.16b, v1.16b; rev64 v2.8h, v3.8h;"
     " rev16 v4.8b, v5.8b; rev64 v6.4s, v7.4s; rev32 v8.4h, v9.4h; scvtf d10, d11;"
     " ucvtf s12, s13; fcvtzs d14, d15; fcvtzu s16, s17; scvtf s18, s19",
+    "simd_scalar_shift_imm": "ushr d1, d0, #32; sshr d2, d3, #64; usra d4, d5, #1;"
+    " ssra d6, d7, #63; shl d8, d9, #7; ushr d10, d11, #64",
     "simd_shift_by_register": "ushl v0.2s, v1.2s, v2.2s; sshl v3.16b, v4.16b, v5.16b;"
     " ushl v6.8h, v7.8h, v8.8h; sshl v9.2d, v10.2d, v11.2d; ushl v12.2d, v13.2d, v14.2d;"
     " sshl v15.4s, v16.4s, v17.4s",

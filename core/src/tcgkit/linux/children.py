@@ -148,16 +148,15 @@ class Children:
                 return -13  # EACCES
         except OSError as e:
             return -(e.errno or ENOEXEC)
-        program, args = raw, argv[1:]
+        program, args = host, argv[1:]  # the file as the host sees it (sysroot first)
         if head.startswith(b"#!"):
             line = head[2:].split(b"\n", 1)[0].strip()
             if not line:
                 return -ENOEXEC
             interp, _, arg = line.partition(b" ")
-            program = interp
             args = [*([arg.strip()] if arg.strip() else []), raw, *argv[1:]]
             argv = [interp, *args]
-            ih = files.host_path(interp)
+            ih = program = files.host_path(interp)
             try:
                 with open(ih, "rb") as f:
                     head = f.read(64)
@@ -183,6 +182,7 @@ class Children:
             with contextlib.suppress(Exception):
                 stream.flush()
         try:
+            os.fchdir(files.cwd_fd)  # the new process starts in the guest's directory
             os.execve(sys.executable, cmd, _python_env())
         except OSError as e:
             os.close(env_fd)

@@ -154,6 +154,34 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         raise dc.invalid(insn, "unsupported AdvSIMD shift by immediate")
 
 
+def scalar_shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """The scalar shifts by immediate of a D register (the upper half of Vd cleared):
+    SSHR/USHR, SSRA/USRA, SHL."""
+    u, immh, immb, opcode = (field(insn, 29, 29), field(insn, 22, 19), field(insn, 18, 16),
+                             field(insn, 15, 11))  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    if immh < 8 or opcode not in (0, 2, 0x0A) or (opcode == 0x0A and u):
+        raise dc.invalid(insn, "unsupported AdvSIMD scalar shift by immediate")
+    amount = immh << 3 | immb
+    ctx = dc.ctx
+    v = get_lanes(t, dc, rn, 64, 1)[0]
+    r = ctx.temp()
+    if opcode == 0x0A:  # SHL
+        ctx.shl(r, v, amount - 64)
+    else:
+        right = 128 - amount
+        if right == 64:  # all sign bits, or zero
+            if u:
+                ctx.movi(r, 0)
+            else:
+                ctx.sar(r, v, 63)
+        else:
+            (ctx.shr if u else ctx.sar)(r, v, right)
+        if opcode == 2:
+            ctx.add(r, r, get_lanes(t, dc, rd, 64, 1)[0])
+    set_lanes(t, dc, rd, [r], 64)
+
+
 # -- three different -----------------------------------------------------------------------
 
 
@@ -882,6 +910,7 @@ PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("01011110000xxxxx000001xxxxxxxxxx", scalar_dup),
     ("0xx01111xxxxxxxxxxxxx0xxxxxxxxxx", by_element),
     ("0xx011110xxxxxxxxxxxx1xxxxxxxxxx", shift_imm),
+    ("01x111110xxxxxxxxxxxx1xxxxxxxxxx", scalar_shift_imm),
     ("0xx01110xx1xxxxxxxxx00xxxxxxxxxx", three_diff),
     ("0xx01110xx10000xxxxx10xxxxxxxxxx", two_misc),
     ("01x11110xx10000xxxxx10xxxxxxxxxx", scalar_two_misc),
