@@ -2,20 +2,25 @@
 proof: the code executes, not only encodes). The harness maps the prologue,
 the TB, a native block with the CPU state, and a trap page whose addresses
 stand for the Python callbacks: a code hook there serves the call from Python
-and returns like the callback would."""
+and returns like the callback would. The code is lowered for the runner's
+``HostFeatures`` (none unless given: the detected ones would be this machine's;
+Unicorn's "max" CPU executes every extension, LSE included)."""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
+from tcgkit.exec.atomic import FETCH_SHIFT
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.regalloc import allocate
+from tcgkit.tcg.semantics import atomic_update
 from tcgkit.tcg.softfloat import OP_IMPL
 from tcgkit_host_arm.backend import allocator
+from tcgkit_host_arm.features import HostFeatures
 from tcgkit_host_arm.lower import FPCR_DN, lower, prologue
 
 unicorn = pytest.importorskip("unicorn")
@@ -28,11 +33,12 @@ RETURN = TRAP + 0x100  # the prologue's caller returns here: the run ends
 
 
 class UnicornRunner:
-    """Lowers op lists and runs them on a fresh Unicorn machine."""
+    """Lowers op lists for ``features`` and runs them on a fresh Unicorn machine."""
 
     RAM = RAM
 
-    def __init__(self) -> None:
+    def __init__(self, features: HostFeatures | None = None) -> None:
+        self.features = features if features is not None else HostFeatures()
         self.py_ops: list = []
         self.ids: dict = {}
         self.rt = Runtime(slow_mem=SLOW_MEM, py_op=PY_OP, py_op_index=self._index,
@@ -51,7 +57,7 @@ class UnicornRunner:
 
     def code(self, ops: list[Op], tb_id: int = 0):
         """The Lowered TB (code, entries, goto_tb sites) for ``ops``."""
-        return lower(allocate(ops, allocator()), tb_id, 0, self.rt, lambda op: 0)
+        return lower(allocate(ops, allocator()), tb_id, 0, self.rt, lambda op: 0, self.features)
 
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = (), ram: bytes = b"",
@@ -65,7 +71,7 @@ class UnicornRunner:
         ``slow_memory``. ``ram`` is replaced by its final contents in ``self.ram``; the
         first level after the run is in ``self.tlb`` (index -> (read tag, write tag,
         addend)), the refill counter in ``self.refills``."""
-        out = lower(allocate(ops, allocator()), 0, 0, self.rt, lambda op: 0)
+        out = lower(allocate(ops, allocator()), 0, 0, self.rt, lambda op: 0, self.features)
         uc = unicorn.Uc(unicorn.UC_ARCH_ARM64, unicorn.UC_MODE_ARM)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
         pro = prologue()
@@ -120,14 +126,17 @@ class UnicornRunner:
                     uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", v & (2**64 - 1)))
                 uc.reg_write(A.UC_ARM64_REG_X0, 0)
                 return
-            if address == SLOW_CMPXCHG:  # a compare-and-swap on slow_memory
+            if address == SLOW_CMPXCHG:  # a compare-and-swap (or fetch_op) on slow_memory
                 _, addr, expected, new, memop, _where = (
                     uc.reg_read(getattr(A, f"UC_ARM64_REG_X{i}")) for i in range(6)
                 )
                 self.slow.append((addr, new, memop))
                 n, off = 1 << (memop & 3), addr & 0xFFFF
                 old = int.from_bytes(self.slow_memory[off : off + n], "little")
-                if old == expected:
+                fetch = memop >> FETCH_SHIFT  # atomic_fetch: AtomicOp + 1, new its value
+                if fetch:
+                    new = atomic_update(fetch - 1, old, new, 8 * n)
+                if fetch or old == expected:
                     self.slow_memory[off : off + n] = (new & ((1 << 8 * n) - 1)).to_bytes(
                         n, "little")  # fmt: skip
                 uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", old))
@@ -159,3 +168,9 @@ class UnicornRunner:
 @pytest.fixture(scope="module")
 def runner() -> UnicornRunner:
     return UnicornRunner()
+
+
+@pytest.fixture(scope="session")
+def runner_for() -> type[UnicornRunner]:
+    """The runner class, for tests that lower for given ``HostFeatures``."""
+    return UnicornRunner

@@ -121,6 +121,39 @@ def test_loads_stores_and_system() -> None:
     assert dis(lambda a: a.clrex()) == ["clrex"]
 
 
+LSE_NAMES = {E.LD_ADD: "ldadd", E.LD_CLR: "ldclr", E.LD_EOR: "ldeor", E.LD_SET: "ldset",
+             E.LD_SMAX: "ldsmax", E.LD_SMIN: "ldsmin", E.LD_UMAX: "ldumax",
+             E.LD_UMIN: "ldumin", E.SWP: "swp"}  # fmt: skip
+
+
+@pytest.mark.parametrize("s,t,n", [(3, 5, 16), (17, 0, 16), (28, 27, 30), (31, 1, 2)])
+def test_lse_atomics(s: int, t: int, n: int) -> None:
+    for op, name in LSE_NAMES.items():
+        for size, suffix in enumerate(("b", "h", "", "")):
+            p = "x" if size == 3 else "w"  # register 31 is the zero register here
+
+            def r(i: int, p: str = p) -> str:
+                return f"{p}zr" if i == 31 else f"{p}{i}"
+
+            assert dis(lambda a, op=op, size=size: a.lse_al(size, op, s, t, n)) == [
+                f"{name}al{suffix} {r(s)}, {r(t)}, [{x(n)}]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("n,m", [(30, 5), (0, 17), (28, 1)])
+def test_extended_register_forms(n: int, m: int) -> None:
+    names = ("uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx")
+    for option, ext in enumerate(names):
+        assert dis(lambda a, o=option: a.cmp_ext(n, m, o)) == [f"cmp {w(n)}, {w(m)}, {ext}"]
+        rm = x(m) if option & 3 == 3 else w(m)
+        assert dis(lambda a, o=option: a.cmp_ext(n, m, o, True)) == [
+            f"cmp {x(n)}, {rm}, {ext}"]  # fmt: skip
+    assert dis(lambda a: a.add_ext(1, n, m, E.SXTW, amount=2)) == [
+        f"add x1, {x(n)}, {w(m)}, sxtw #2"]  # fmt: skip
+    assert dis(lambda a: a.add_ext(2, n, m, E.UXTB, False, sub=True)) == [
+        f"sub w2, {w(n)}, {w(m)}, uxtb"]  # fmt: skip
+    assert dis(lambda a: a.logic(1, 17, E.ZR, m, invert=True)) == [f"mvn x17, {x(m)}"]
+
+
 def test_floating_point() -> None:
     assert dis(lambda a: a.fmov_to_fp(0, 3, True)) == ["fmov d0, x3"]
     assert dis(lambda a: a.fmov_from_fp(3, 1, False)) == ["fmov w3, s1"]

@@ -7,7 +7,9 @@ when unlinked; beyond the branch's +-128 MiB, a ``b`` to the site's far
 stub ``ldr x16, literal; br x16`` whose literal is written first),
 instruction-cache maintenance after writing or patching code
 (``__clear_cache`` of libgcc, which real AArch64 hardware requires), the
-frozen host features (HWCAP) and capstone disassembly.
+frozen host features (HWCAP; the lowering gets them: LSE atomics when the
+host has them) and capstone disassembly. The optional IR ops it lowers:
+``atomic_cmpxchg_i64`` and ``atomic_fetch_i64``.
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
@@ -64,7 +66,7 @@ class AArch64Host(NativeHost):
 
     name = "aarch64"
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
-    optional_ops = frozenset({"atomic_cmpxchg_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
     branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
     far_literal = 8
 
@@ -99,7 +101,7 @@ class AArch64Host(NativeHost):
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-        return self._lower(allocation, tb_id, icount, rt, helper_addr)
+        return self._lower(allocation, tb_id, icount, rt, helper_addr, self.feat)
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)

@@ -106,6 +106,8 @@ TABLE: dict[str, OpConstraint] = {
     "qemu_ld": _R,
     "qemu_st": C((), ("r", "r")),
     "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
+    # an LL/SC loop writes the old value before it reads the operand: early clobber
+    "atomic_fetch": C(("&r",), ("r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

@@ -4,6 +4,8 @@ Owns ``Asm`` (a growing list of instruction words with labels and branch
 fix-ups) and the encoders of each instruction class (Arm ARM, chapter C4):
 register numbers 0-30, 31 being sp or xzr by instruction; ``sf`` selects the
 64-bit form (the 32-bit forms zero the upper half of the destination).
+LSE atomics (ARMv8.1) are encoded too; whether the host has them is the
+lowering's choice (``features``).
 Nothing here knows about IR or the ABI.
 """
 
@@ -20,6 +22,13 @@ CS, CC = HS, LO
 
 # shift types of shifted-register forms
 LSL, LSR, ASR, ROR = range(4)
+
+# extensions of the extended-register add/sub forms (applied to the second operand)
+UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX = range(8)
+
+# LSE atomic memory operations (ARMv8.1): the opc field; SWP is o3 = 1 with opc 0
+LD_ADD, LD_CLR, LD_EOR, LD_SET, LD_SMAX, LD_SMIN, LD_UMAX, LD_UMIN = range(8)
+SWP = 8
 
 
 def invert(cond: int) -> int:
@@ -189,6 +198,17 @@ class Asm:
             flags: bool = False) -> None:  # fmt: skip
         self.emit(sf << 31 | sub << 30 | flags << 29 | 0x1A000000 | rm << 16 | rn << 5 | rd)
 
+    def add_ext(self, rd: int, rn: int, rm: int, option: int, sf: bool = True, sub: bool = False,
+                flags: bool = False, amount: int = 0) -> None:  # fmt: skip
+        """add/sub (extended register): rd <- rn +- extend(rm) << amount (``option``: UXTB
+        ... SXTX); rn (and rd unless ``flags``) 31 is sp."""
+        self.emit(sf << 31 | sub << 30 | flags << 29 | 0x0B200000 | rm << 16 | option << 13
+                  | amount << 10 | rn << 5 | rd)  # fmt: skip
+
+    def cmp_ext(self, rn: int, rm: int, option: int, sf: bool = False) -> None:
+        """cmp rn, rm, <option>: the flags of rn - extend(rm)."""
+        self.add_ext(ZR, rn, rm, option, sf, sub=True, flags=True)
+
     def cmp_imm(self, rn: int, imm: int, sf: bool = True) -> None:
         if imm < 0:
             self.add_imm(ZR, rn, -imm, sf, sub=False, flags=True)  # cmn
@@ -294,6 +314,13 @@ class Asm:
     def stlxr(self, size: int, rs: int, rt: int, rn: int) -> None:
         """stlxr{b,h,,} ws, rt, [rn]: ws = 0 if stored."""
         self.emit(STLXR[size] | rs << 16 | rn << 5 | rt)
+
+    def lse_al(self, size: int, op: int, rs: int, rt: int, rn: int) -> None:
+        """An LSE atomic with acquire and release semantics: ``op`` LD_ADD ... LD_UMIN
+        (ld<op>al{b,h,,} rs, rt, [rn]: [rn] <- [rn] <op> rs) or SWP (swpal: [rn] <- rs);
+        rt gets the old value, zero-extended for ``size`` (log2 of the bytes) < 3."""
+        o3, opc = (1, 0) if op == SWP else (0, op)
+        self.emit(size << 30 | 0x38E00000 | rs << 16 | o3 << 15 | opc << 12 | rn << 5 | rt)
 
     def clrex(self) -> None:
         self.emit(0xD5033F5F)

@@ -13,6 +13,8 @@ give the IR's answers); float ops go through v0-v2 with FPCR.DN set by the
 prologue, so that every NaN result is the default NaN as the IR requires;
 rounding modes other than nearest-even are switched in FPCR around the
 instruction. Guest memory accesses and goto_ptr's probe are in ``lower_mem``.
+The host features (``Lowering.feat``, the backend's frozen ``HostFeatures``)
+choose between instruction forms, e.g. LSE atomics or LL/SC loops.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 from . import encoder as E
 from .constraints import arith_imm_ok
 from .encoder import SP, ZR, Asm, Label, logical_imm
+from .features import HostFeatures, detect
 
 ENV, TMP0, TMP1 = 19, 16, 17
 SAVED_PAIRS = ((19, 20), (21, 22), (23, 24), (25, 26), (27, 28))
@@ -78,7 +81,9 @@ def epilogue(a: Asm) -> None:
 
 
 class Lowering:
-    def __init__(self, tb_id: int, icount: int, rt: Runtime) -> None:
+    def __init__(self, tb_id: int, icount: int, rt: Runtime,
+                 features: HostFeatures | None = None) -> None:  # fmt: skip
+        self.feat = features if features is not None else detect()
         self.tb_id = tb_id
         self.icount = icount
         self.rt = rt
@@ -453,9 +458,11 @@ _OPS: dict[str, Lower] = {
 
 
 def lower(alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
-          helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-    """Machine code for one allocated TB (see the module docstring)."""
-    L_ = Lowering(tb_id, icount, rt)
+          helper_addr: Callable[[Op], int],
+          features: HostFeatures | None = None) -> Lowered:  # fmt: skip
+    """Machine code for one allocated TB (see the module docstring), for the host
+    ``features`` (the detected ones when None)."""
+    L_ = Lowering(tb_id, icount, rt, features)
     L_.helper_addr = helper_addr
     return L_.run(alloc)
 

@@ -2,7 +2,10 @@
 
 Owns ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a write,
 aligned, then an LDAXR / STLXR loop on the host address; its slow path calls
-``slow_cmpxchg``) and ``goto_ptr``'s jump-cache probe. Scratch:
+``slow_cmpxchg``), ``atomic_fetch`` (that probe, then one LSE instruction with
+acquire and release semantics when the host has LSE, else an LDAXR / STLXR
+loop computing the new value; the same slow path, the operation in its memop)
+and ``goto_ptr``'s jump-cache probe. Scratch:
 x16, x17 and x30 (the link register: saved by the prologue, free inside a TB
 except across calls). The fast path:
 
@@ -32,11 +35,14 @@ On a miss it saves x0-x15 (but the load's destination), calls the
 
 from __future__ import annotations
 
+from typing import Final
+
+from tcgkit.exec.atomic import FETCH_SHIFT
 from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.regalloc import Const
-from tcgkit.tcg.types import MemOp
+from tcgkit.tcg.types import AtomicOp, MemOp
 
 from . import encoder as E
 from .encoder import LSL, LSR, SP, ZR, Label, logical_imm
@@ -268,6 +274,100 @@ def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -
     L_.stubs.append(stub)
 
 
+#: AtomicOp -> the LSE instruction (LDCLR clears the operand's bits: AND inverts it first)
+_LSE: Final = {AtomicOp.XCHG: E.SWP, AtomicOp.ADD: E.LD_ADD, AtomicOp.AND: E.LD_CLR,
+               AtomicOp.OR: E.LD_SET, AtomicOp.XOR: E.LD_EOR, AtomicOp.SMAX: E.LD_SMAX,
+               AtomicOp.SMIN: E.LD_SMIN, AtomicOp.UMAX: E.LD_UMAX,
+               AtomicOp.UMIN: E.LD_UMIN}  # fmt: skip
+#: AtomicOp -> the ALU op (``Asm.logic`` opc) of an LL/SC loop
+_LOGIC: Final = {AtomicOp.AND: 0, AtomicOp.OR: 1, AtomicOp.XOR: 2}
+#: AtomicOp -> the condition (old against the operand) under which the old value stays
+_KEEP: Final = {AtomicOp.SMAX: E.GE, AtomicOp.SMIN: E.LE, AtomicOp.UMAX: E.HS,
+                AtomicOp.UMIN: E.LS}  # fmt: skip
+#: the extension of the operand in a compare at 1 / 2 bytes, by signedness
+_EXTEND: Final = {(True, 0): E.SXTB, (True, 1): E.SXTH, (False, 0): E.UXTB, (False, 1): E.UXTH}
+
+
+def _fetch_loop(L_: Lowering, aop: AtomicOp, size: int, d: int, value: int) -> None:
+    """The LL/SC form at the host address in x16: d <- [x16] (zero-extended), the new
+    value into x17 (or ``value`` itself for a swap), stored back by STLXR (status in
+    w30) until the reservation holds."""
+    a = L_.a
+    again = Label()
+    a.bind(again)
+    a.ldaxr(size, d, TMP0)
+    new = TMP1
+    if aop == AtomicOp.XCHG:
+        new = value
+    elif aop == AtomicOp.ADD:
+        a.add_reg(TMP1, d, value)
+    elif aop in _LOGIC:
+        a.logic(_LOGIC[aop], TMP1, d, value)
+    else:
+        signed_ = aop in (AtomicOp.SMAX, AtomicOp.SMIN)
+        if size >= 2:  # the compare's own width (w or x): no extension
+            a.cmp(d, value, size == 3)
+        elif signed_:  # d is zero-extended: sign-extend it, and the operand in the cmp
+            a.bfm(0, TMP2, d, 0, (8 << size) - 1, False)  # sxtb / sxth w30, wd
+            a.cmp_ext(TMP2, value, _EXTEND[True, size])
+        else:  # d is zero-extended already
+            a.cmp_ext(d, value, _EXTEND[False, size])
+        a.csel(TMP1, d, value, _KEEP[aop])
+    a.stlxr(size, TMP2, new, TMP0)
+    a.cbz(TMP2, again, sf=False, nonzero=True)  # the reservation was lost
+
+
+def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """d <- [addr], and [addr] <- aop(old, value) as one atomic access, naturally
+    aligned (a misaligned one takes the slow path): one LSE instruction with acquire
+    and release semantics (swpal, ldaddal, ldclral of the inverted operand, ldsetal,
+    ldeoral, ld{s,u}{max,min}al, sized b / h / w / x) on a host with LSE, else an
+    LDAXR / STLXR loop (``_fetch_loop``). ``d`` is written before the operand is
+    read: the constraint keeps it apart from the inputs (``&r``)."""
+    a = L_.a
+    size = op.consts[0] & MemOp.MO_SIZE
+    memop = size | MemOp.MO_ALIGN
+    aop = AtomicOp(op.consts[2])
+    addr, value = ins
+    d = outs[0]
+    if any(isinstance(x, Const) for x in ins):
+        raise LoweringError(f"{op!r}: operands must be in registers")
+    if d in (addr, value):
+        raise LoweringError(f"{op!r}: the output must not share an input's register")
+    slow, access, back = Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.add_reg(TMP0, addr, TMP0)  # the host address
+    if L_.feat.atomics:
+        operand = value
+        if aop == AtomicOp.AND:  # LDCLR: old & ~operand
+            a.logic(1, TMP1, ZR, value, invert=True)  # mvn x17, value
+            operand = TMP1
+        a.lse_al(size, _LSE[aop], operand, d, TMP0)  # zero-extends into wd below 8 bytes
+    else:
+        _fetch_loop(L_, aop, size, d, value)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+        saved = _save(L_, d)
+        a.mov(TMP0, addr)
+        a.mov(TMP1, value)
+        a.mov(1, TMP0)
+        a.mov(2, ZR)  # expected: not used
+        a.mov(3, TMP1)
+        a.mov_imm(4, memop | (int(aop) + 1) << FETCH_SHIFT)
+        a.mov_imm(5, where)
+        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
+        a.mov(d, TMP0)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
 def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     """Jump to the TB the jump cache holds for the pc in ``ins[0]``, or exit to look it up."""
     a = L_.a
@@ -301,4 +401,4 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
 
 
 MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
-           "goto_ptr": goto_ptr}  # fmt: skip
+           "atomic_fetch": atomic_fetch, "goto_ptr": goto_ptr}  # fmt: skip
