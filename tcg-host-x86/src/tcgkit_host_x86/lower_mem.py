@@ -286,19 +286,7 @@ def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> 
         a.movzx_rr(RAX, RAX, size)
     a.bind(back)
 
-    def stub() -> None:
-        a.bind(slow)
-        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
-        code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
-        start = a.pos
-        a.buf += code
-        a.patch(start + at, where, 8)
-        a.test_rr(TMP1, TMP1, False)
-        a.jcc(CC_NE, L.raised)
-        a.mov_rr(RAX, TMP0)
-        a.jmp(back)
-
-    L.stubs.append(stub)
+    _cmpxchg_stub(L, addr, new, memop, slow, access, back, where)
 
 
 #: AtomicOp -> the ALU op that makes the new value, or the condition (old against the
@@ -348,11 +336,19 @@ def atomic_fetch(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> No
         a.movzx_rr(RAX, RAX, size)
     a.bind(back)
 
+    _cmpxchg_stub(L, addr, value, memop | (aop + 1) << FETCH_SHIFT, slow, access, back, where)
+
+
+def _cmpxchg_stub(L: Lowering, addr: int, new: int, memop: int, slow: Label, access: Label,
+                  back: Label, where: int) -> None:  # fmt: skip
+    """The out-of-line slow path of ``atomic_cmpxchg`` and ``atomic_fetch`` (``memop``
+    says which): the second-level refill, else ``slow_cmpxchg``; the value read in rax."""
+    a = L.a
+
     def stub() -> None:
         a.bind(slow)
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
-        code, at = _cmpxchg_call_code(addr, value, memop | (aop + 1) << FETCH_SHIFT,
-                                      L.rt.slow_cmpxchg)  # fmt: skip
+        code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
         start = a.pos
         a.buf += code
         a.patch(start + at, where, 8)

@@ -79,6 +79,11 @@ class ProcessMemory:
         start = end - size
         return start if start >= MMAP_BOTTOM else None
 
+    def _wholly_mapped(self, start: int, size: int) -> list[tuple[int, int, int]] | None:
+        """``_overlaps`` of a range every byte of which is mapped, else None."""
+        parts = self._overlaps(start, size)
+        return parts if sum(hi - lo for lo, hi, _p in parts) == size else None
+
     def unmap_range(self, start: int, size: int) -> None:
         for lo, hi, _p in self._overlaps(start, size):
             self.emu.mem_unmap(lo, hi - lo)
@@ -147,9 +152,8 @@ class ProcessMemory:
     def sys_mprotect(self, addr: int, length: int, prot: int, *_: int) -> int:
         if addr % PAGE:
             return -EINVAL
-        size = page_up(length)
-        parts = self._overlaps(addr, size)
-        if sum(hi - lo for lo, hi, _p in parts) != size:
+        parts = self._wholly_mapped(addr, page_up(length))
+        if parts is None:
             return -ENOMEM
         for lo, hi, _p in parts:
             self.emu.mem_protect(lo, hi - lo, prot & PROT_MASK)
@@ -160,8 +164,8 @@ class ProcessMemory:
         if old % PAGE or new_len == 0 or flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED):
             return -EINVAL
         old_size, new_size = page_up(old_len), page_up(new_len)
-        parts = self._overlaps(old, old_size)
-        if sum(hi - lo for lo, hi, _p in parts) != old_size:
+        parts = self._wholly_mapped(old, old_size)
+        if parts is None:
             return -EFAULT
         perms = parts[0][2]
         if new_size <= old_size and not flags & MREMAP_FIXED:
@@ -209,8 +213,7 @@ class ProcessMemory:
         if addr % PAGE:
             return -EINVAL
         size = page_up(length)
-        parts = self._overlaps(addr, size)
-        if sum(hi - lo for lo, hi, _p in parts) != size:
+        if self._wholly_mapped(addr, size) is None:
             return -ENOMEM
         return 0 if write_guest(self.emu, vec, b"\1" * (size // PAGE)) else -EFAULT
 
