@@ -45,6 +45,21 @@ COMMANDS = [
     ["sh", "-c", "seq 1 200 | gzip | gunzip | sha256sum; echo $((6 * 7))"],
     ["sh", "-c", "printf '%s\\n' b a c > f; sort f -o f; cat f; cmp f f && echo same"],
     ["sh", "-c", "echo err >&2; exit 4"],
+    # signals from outside the process: another process's kill, a pipe's reader gone
+    # (SIGPIPE), a trap run while the shell waits, an ignored signal kept across execve
+    ["sh", "-c", "yes | head -2; echo status $?"],
+    ["sh", "-c", "sleep 5 & pid=$!; kill -TERM $pid; wait $pid; echo status $?"],
+    [
+        "sh",
+        "-c",
+        "trap 'echo got USR1' USR1; (sleep 0.3; kill -USR1 $$) & sleep 2; wait; echo after",
+    ],
+    ["sh", "-c", "trap '' INT; sleep 0.5 & kill -INT $!; wait $!; echo status $?"],
+    [
+        "sh",
+        "-c",
+        "trap 'echo got USR1' USR1; sleep 3 & (sleep 0.5; kill -USR1 $$) & wait $!; echo waited $?",
+    ],
 ]
 
 

@@ -125,3 +125,23 @@ def test_signals_reach_their_handlers_as_under_qemu(host: str) -> None:
     assert b"signal 10 on the alternate stack: 1" in want.stdout
     res = tcgkit(str(program))
     assert (res.stdout, res.returncode) == (want.stdout, want.returncode)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_faults_timers_and_interrupted_calls_as_under_qemu(host: str) -> None:
+    """Guest faults to handlers (si_addr, the sigcontext's fault address), timers'
+    signals reaching a loop that makes no system call, EINTR and SA_RESTART, waitid,
+    sigwaitinfo on a POSIX timer, and the death by an unhandled SIGSEGV: through the
+    embedding API (the host's signals passed on) and the command."""
+    program = LINUX / "sigasync.elf"
+    want = qemu(str(program))
+    assert want.returncode == -11
+    assert b"periodic timer ticked at least 3 times: 1" in want.stdout
+    out = io.BytesIO()
+    err = io.BytesIO()
+    result = run_program(program, host=host, stdout=out, host_signals=True, stderr=err)
+    assert out.getvalue() == want.stdout
+    assert (result.term_signal, result.exit_code) == (11, 128 + 11)
+    assert b"address=0x10): the guest dies of SIGSEGV" in err.getvalue()
+    res = tcgkit("--host", host, str(program))
+    assert (res.stdout, res.returncode) == (want.stdout, want.returncode)

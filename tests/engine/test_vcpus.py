@@ -265,3 +265,34 @@ def test_the_hosts_compare_and_swap(make):
         assert (word.value, hi.value) == (3, 4)
         assert host.cas_pair(base, 3, 5, 6, 7) == (3, 4)  # half a match is no match
         assert (word.value, hi.value) == (3, 4)
+
+
+def test_work_queued_from_another_thread_runs_on_the_vcpu_at_a_tb_boundary(make):
+    emu = make(COUNT_FOREVER)
+    cpu = emu.cpus[0]
+    cpu.reg_write("r7", DATA)
+    cpu.reg_write("r2", 0)
+    cpu.start(CODE, emu.end)
+    _wait_until(lambda: _slot(emu, 0) > 1000)  # in the chained loop of generated code
+    ran_on: list[str] = []
+
+    def leave_the_loop(vcpu):
+        ran_on.append(threading.current_thread().name)
+        assert emu.current_cpu is vcpu
+        vcpu.reg_write("r5", 0)  # bnz r5 falls through: the program ends
+
+    cpu.queue_work(leave_the_loop)
+    assert emu.wait(30)
+    assert ran_on == ["tcgkit-vcpu0"]
+    assert cpu.reg_read("r0") == _slot(emu, 0) > 1000
+
+
+def test_work_queued_before_a_run_runs_when_it_starts(make):
+    emu = make(SUM_TO_SLOT)
+    order: list[int] = []
+    emu.cpus[0].queue_work(lambda v: order.append(1))
+    emu.cpus[0].queue_work(lambda v: (order.append(2), v.reg_write("r1", 3)))
+    emu.reg_write("r7", DATA)
+    emu.emu_start(CODE, emu.end)  # r1 = 0 would count down from 2**64
+    assert order == [1, 2]
+    assert emu.reg_read("r0") == 6 == _slot(emu, 0)

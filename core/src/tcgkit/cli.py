@@ -124,7 +124,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          close=not args.exit_process, sysroot=args.sysroot,
                          strace=sys.stderr if args.strace else None, env=env,
                          host_stdio=True, argv0=args.argv0,
-                         inherit_fds=args.inherit_fds)  # fmt: skip
+                         inherit_fds=args.inherit_fds, host_signals=True)  # fmt: skip
     if args.stats:
         stats = dict(result.stats, exit_code=result.exit_code, syscalls=result.syscalls,
                      seconds=round(result.seconds, 3))  # fmt: skip
@@ -135,12 +135,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if result.term_signal is not None and args.exit_process:
         # killed by a signal: end this process by it too, as qemu-user does, so that the
         # shell reports the guest's death as it would the program's own
+        import resource
         import signal
 
         sys.stdout.flush()
         sys.stderr.flush()
         with contextlib.suppress(OSError, ValueError):  # SIGKILL has no handler to reset
             signal.signal(result.term_signal, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # no core file of the emulator
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [result.term_signal])
         os.kill(os.getpid(), result.term_signal)
     if args.exit_process:
         sys.stdout.flush()

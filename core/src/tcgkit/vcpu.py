@@ -17,6 +17,7 @@ tells which one, and ``emu.reg_read``/``reg_write`` called there act on it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .exec.loop import cpu_exec
@@ -112,6 +113,15 @@ class VCPU:
     def stop_requested(self) -> bool:
         """Whether this vCPU was asked to stop (by ``stop``, ``emu_stop`` or an error)."""
         return self._cpu.stop_request
+
+    def queue_work(self, fn: Callable[[VCPU], object]) -> None:
+        """Run ``fn(vcpu)`` on this vCPU's own thread at its next TB boundary, with its
+        registers exact (QEMU's async_run_on_cpu): the way another thread changes a
+        running vCPU's state, e.g. to deliver an interrupt or a signal. If the vCPU is
+        not running, ``fn`` runs when it starts next. Any thread may call it; what
+        ``fn`` raises ends the vCPU's run as a hook's exception does."""
+        self._emu._live()
+        self._cpu.queue_work(lambda: fn(self))
 
     def stop(self) -> None:
         """Stop this vCPU at its next instruction boundary that returns to the loop."""

@@ -14,7 +14,7 @@ referenced, and a compiled function typed ``CPU`` accepts nothing else.
 
 from __future__ import annotations
 
-from collections.abc import MutableSequence
+from collections.abc import Callable, MutableSequence
 from typing import TYPE_CHECKING
 
 from ..tcg.context import SLOT, TCGContext
@@ -58,6 +58,9 @@ class CPU:
         # leave generated code at the next TB boundary: a word native code can read
         self.exit_flag: MutableSequence[int] = [0]
         self.stop_request = False  # emu_stop: end emu_start
+        #: work other threads queued for this vCPU's own thread, run in order at its next
+        #: TB boundary (QEMU's async_run_on_cpu): ``queue_work``, ``run_work``
+        self.work: list[Callable[[], object]] = []
         self.running = False  # in cpu_exec (any thread)
         self.run_state = RunState.OUT  # where it is for exclusive work (``exclusive``)
         self.until: int | None = None  # the running emu_start's `until`
@@ -161,6 +164,19 @@ class CPU:
         """End this vCPU's run at the next TB boundary (emu_stop, a timeout, an error)."""
         self.stop_request = True
         self.exit_request = True
+
+    def queue_work(self, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` on this vCPU's thread at its next TB boundary, outside the
+        inner section, registers exact (at once when it starts next, if not running).
+        Any thread may call it; ``list.append`` is atomic."""
+        self.work.append(fn)
+        self.exit_request = True
+
+    def run_work(self) -> None:
+        """Run the queued work, oldest first (the vCPU's own thread, from the loop)."""
+        work = self.work
+        while work:
+            work.pop(0)()
 
     def request_exit(self) -> None:
         """Make generated code return to the loop at the next TB boundary."""

@@ -4,7 +4,9 @@ generated code, and handle why it came back.
 Owns ``cpu_exec``. It stops when the pc reaches ``until``, when ``count``
 guest instructions have run, when ``timeout`` microseconds have passed, when
 emu_stop is called (from a hook or from another thread), or when an
-exception leaves the guest. Exceptions raised inside generated code (by
+exception leaves the guest. Work other threads queue for the vCPU
+(``CPU.queue_work``: a signal to deliver, say) runs at the top of the loop, on
+the vCPU's thread, at a TB boundary. Exceptions raised inside generated code (by
 helpers, the softmmu slow path or hooks) arrive here after the host backend
 can say in which TB and at which guest instruction they happened; the loop
 restores the guest pc to that instruction before acting on them, so the
@@ -140,6 +142,10 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
             cpu.exit_request = False
             if cpu.stop_request:
                 break
+            if cpu.work:  # queued from another thread: it may move the pc
+                cpu.run_work()
+                last = None
+                continue
             last, last_exit, stop = _inner(engine, cpu, pc, cflags, until, budget, last,
                                            last_exit)  # fmt: skip
             if stop:

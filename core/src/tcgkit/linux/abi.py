@@ -28,8 +28,10 @@ class LinuxABI:
         "sp_reg",
         "stack_align",
         "syscall_intno",
+        "syscall_size",
         "syscalls",
         "tls_reg",
+        "trap_intno",
         "uname_machine",
     )
 
@@ -47,6 +49,8 @@ class LinuxABI:
         uname_machine: str = "unknown",
         tls_reg: str = "",
         signal_frames: object = None,
+        trap_intno: int = -1,
+        syscall_size: int = 4,
     ) -> None:
         self.elf_machine = elf_machine  # e_machine of the ELF files this target runs
         self.syscall_intno = syscall_intno  # intno HOOK_INTR reports for a system call
@@ -62,6 +66,8 @@ class LinuxABI:
         #: the target's signal frame: ``push`` (deliver to a handler), ``pop``
         #: (rt_sigreturn) and ``sigreturn_code``; None: no signal reaches a handler
         self.signal_frames = signal_frames
+        self.trap_intno = trap_intno  # intno of a breakpoint instruction: SIGTRAP
+        self.syscall_size = syscall_size  # bytes of the system call instruction (restart)
 
     def __repr__(self) -> str:
         return f"LinuxABI(elf_machine={self.elf_machine}, syscalls={len(self.syscalls)})"

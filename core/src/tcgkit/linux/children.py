@@ -30,6 +30,7 @@ import struct
 import sys
 from typing import TYPE_CHECKING
 
+from . import hostcalls
 from .mm import read_cstring, read_guest, write_guest
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ class Children:
         # the child: the guest's process id is the new host one
         self.forked = True
         proc.set_pid(os.getpid())
+        if proc.host_signals is not None:
+            proc.host_signals.after_fork()
         if stack:
             emu.reg_write(abi.sp_reg, stack)
         if flags & CLONE_SETTLS and abi.tls_reg:
@@ -83,24 +86,37 @@ class Children:
     # -- wait ------------------------------------------------------------------------------
 
     def sys_wait4(self, pid: int, status: int, options: int, rusage: int, *_: int) -> int:
-        pid = _s32(pid)
+        """The host's wait4 (through libc: a signal the guest handles ends it, EINTR);
+        struct rusage and the status word are the same on 64-bit Linux."""
+        interrupted = self.proc.files.interrupted or (lambda: False)
+        done = hostcalls.wait4(_s32(pid), options & 0xFF, interrupted)
+        if isinstance(done, int):
+            return done
+        got, code, usage = done
+        if got and status and not write_guest(self.proc.emu, status, struct.pack("<i", code)):
+            return -EFAULT
+        if got and rusage and not write_guest(self.proc.emu, rusage, usage):
+            return -EFAULT
+        return got
+
+    def sys_waitid(self, idtype: int, ident: int, infop: int, options: int, rusage: int,
+                   *_: int) -> int:  # fmt: skip
         try:
-            got, code, usage = os.wait4(pid, options & 0xFF)
+            got = os.waitid(idtype, _s32(ident), options & 0x7FFFFFFF)
         except ChildProcessError:
             return -ECHILD
         except OSError as e:
             return -(e.errno or EINVAL)
-        if got and status and not write_guest(self.proc.emu, status, struct.pack("<i", code)):
+        info = bytes(128)  # WNOHANG and no child changed: a zeroed siginfo
+        if got is not None:
+            info = struct.pack("<iiiiIIi", got.si_signo, 0, got.si_code, 0, got.si_pid,
+                               got.si_uid, got.si_status).ljust(128, b"\0")  # fmt: skip
+        emu = self.proc.emu
+        if infop and not write_guest(emu, infop, info):
             return -EFAULT
-        if got and rusage:
-            fields = (usage.ru_maxrss, usage.ru_ixrss, usage.ru_idrss, usage.ru_isrss,
-                      usage.ru_minflt, usage.ru_majflt, usage.ru_nswap, usage.ru_inblock,
-                      usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv, usage.ru_nsignals,
-                      usage.ru_nvcsw, usage.ru_nivcsw)  # fmt: skip
-            data = _tv(usage.ru_utime) + _tv(usage.ru_stime) + struct.pack("<14q", *fields)
-            if not write_guest(self.proc.emu, rusage, data):
-                return -EFAULT
-        return got
+        if rusage and not write_guest(emu, rusage, bytes(144)):
+            return -EFAULT
+        return 0
 
     # -- execve ------------------------------------------------------------------------------
 
@@ -137,6 +153,9 @@ class Children:
         if isinstance(got, int):
             return got
         host, dir_fd = got
+        if raw in (b"/proc/self/exe", f"/proc/{proc.pid}/exe".encode()) and files.exe_path:
+            host = os.fsencode(os.path.abspath(files.exe_path))  # the guest's, not python
+
         try:
             fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
             try:
@@ -181,11 +200,15 @@ class Children:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        if proc.host_signals is not None:
+            proc.host_signals.prepare_exec()
         try:
             os.fchdir(files.cwd_fd)  # the new process starts in the guest's directory
             os.execve(sys.executable, cmd, _python_env())
         except OSError as e:
             os.close(env_fd)
+            if proc.host_signals is not None:
+                proc.host_signals.exec_failed()
             return -(e.errno or ENOEXEC)
         return 0  # not reached
 
@@ -194,11 +217,6 @@ def _python_env() -> dict[str, str]:
     """What the new tcgkit process itself needs of this one's environment to start."""
     keep = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
     return {k: v for k, v in os.environ.items() if k in keep}
-
-
-def _tv(seconds: float) -> bytes:
-    us = int(seconds * 1e6)
-    return struct.pack("<qq", us // 10**6, us % 10**6)
 
 
 def _s32(v: int) -> int:

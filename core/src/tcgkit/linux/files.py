@@ -36,6 +36,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from . import hostcalls
 from .mm import read_cstring, read_guest, write_guest
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_EMPTY_PATH = 0x100, 0x200, 0x1000
-EFAULT, EBADF, EINVAL, ENOTTY, ENOENT, ESPIPE, ERANGE = 14, 9, 22, 25, 2, 29, 34
+EFAULT, EBADF, EINVAL, ENOTTY, ENOENT, ESPIPE, ERANGE, EPIPE = 14, 9, 22, 25, 2, 29, 34, 32
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_GETLK, F_SETLK, F_SETLKW, F_DUPFD_CLOEXEC = 5, 6, 7, 1030
 FD_CLOEXEC = 1
@@ -132,6 +133,12 @@ class FileTable:
         self.cwd = os.fsencode(os.getcwd())
         self.cwd_fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.umask = 0o022
+        #: called when a write meets a pipe or socket with no reader (EPIPE): the
+        #: process raises SIGPIPE on itself, as the kernel does (``LinuxProcess``)
+        self.on_epipe: Callable[[], object] = lambda: None
+        #: with the host's signals passed on (``host_signals``): whether a signal that
+        #: interrupted a blocking read must end it with EINTR (``hostcalls``)
+        self.interrupted: Callable[[], bool] | None = None
         for n, stream in enumerate(stdio or (None, None, None)):
             if stream is None:
                 self.fds[n] = GuestFile(os.dup(n))
@@ -259,7 +266,11 @@ class FileTable:
                     return -ESPIPE
                 reader = getattr(f.stream, "read1", None) or f.stream.read
                 return reader(n) if n else b""
-            return os.pread(f.fd, n, pos) if pos is not None else os.read(f.fd, n)
+            if pos is not None:
+                return os.pread(f.fd, n, pos)
+            if self.interrupted is not None:  # a signal may end it with EINTR
+                return hostcalls.read(f.fd, min(n, 1 << 20), self.interrupted)
+            return os.read(f.fd, n)
         except OSError as e:
             return -(e.errno or EBADF)
         except (ValueError, AttributeError):  # a closed or write-only stream
@@ -274,6 +285,9 @@ class FileTable:
                 f.stream.flush()
                 return len(data)
             return os.pwrite(f.fd, data, pos) if pos is not None else os.write(f.fd, data)
+        except BrokenPipeError:
+            self.on_epipe()
+            return -EPIPE
         except OSError as e:
             return -(e.errno or EBADF)
         except (ValueError, AttributeError):

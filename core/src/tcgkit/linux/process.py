@@ -35,17 +35,26 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..errors import EmulationError
+from ..errors import (
+    EmulationError,
+    InvalidInstructionError,
+    MemoryFaultError,
+    ProtectionFaultError,
+    UnalignedAccessError,
+)
 from ..hooks import HOOK_INTR
 from .abi import LinuxABI
 from .children import Children
 from .elf import ElfError
+from .events import EventCalls
 from .files import FileTable, stdio_streams
 from .loader import STACK_SIZE, STACK_TOP, load_program
 from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
+from .net import SocketCalls
 from .paths import PathCalls, XattrCalls
-from .signals import Signals
+from .signals import Interrupted, Signals
 from .threads import Threads
+from .timers import Timers
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -53,11 +62,17 @@ if TYPE_CHECKING:
 __all__ = ["MMAP_TOP", "STACK_SIZE", "STACK_TOP", "ElfError", "LinuxProcess",
            "UnsupportedSyscall"]  # fmt: skip
 
-EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, EAFNOSUPPORT = 14, 22, 38, 1, 3, 97
+EFAULT, EINVAL, ENOSYS, EPERM, ESRCH = 14, 22, 38, 1, 3
+SIGILL, SIGTRAP, SIGBUS, SIGPIPE, SIGSEGV = 4, 5, 7, 13, 11
+ILL_ILLOPN, TRAP_BRKPT, BUS_ADRALN, SEGV_MAPERR, SEGV_ACCERR = 2, 1, 1, 1, 2
+EINTR = 4
 RLIMIT_STACK, RLIM_INFINITY = 3, (1 << 64) - 1
 #: the system calls that may block: they run without the process lock
 _BLOCKING = ("futex", "sched_yield", "nanosleep", "clock_nanosleep", "read", "readv",
-             "pread64", "preadv", "ppoll", "write", "writev", "wait4")  # fmt: skip
+             "pread64", "preadv", "ppoll", "write", "writev", "wait4", "waitid",
+             "rt_sigsuspend", "rt_sigtimedwait", "pselect6", "epoll_pwait", "epoll_pwait2",
+             "accept", "accept4", "connect", "recvfrom", "recvmsg", "recvmmsg", "sendto",
+             "sendmsg", "sendmmsg", "copy_file_range", "sendfile")  # fmt: skip
 
 
 class UnsupportedSyscall(EmulationError):
@@ -106,6 +121,12 @@ class LinuxProcess:
         self.exe_path = ""
         self._reported: set[int] = set()
         self._lock = threading.RLock()
+        #: ``host_signals.HostSignals`` when the host's signals reach the guest (``tcgkit
+        #: run``), else None; while the main thread blocks in a system call,
+        #: ``in_blocking_call`` lets its handler interrupt the call
+        self.host_signals: Any = None
+        self.in_blocking_call = False
+        self._main_ident = threading.get_ident()
         stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
         self.files = FileTable(emu, sysroot, stdio)
         self.paths = PathCalls(self.files)
@@ -114,6 +135,11 @@ class LinuxProcess:
         self.threads = Threads(self.emu, self.abi, self.pid)
         self.children = Children(self)
         self.signals = Signals(self)
+        self.files.on_epipe = lambda: self.signals.raise_self(SIGPIPE, 0)
+        self.threads.signal_waiting = self.signals.interrupting
+        self.net = SocketCalls(self)
+        self.timers = Timers(self)
+        self.events = EventCalls(self)
         self._prctl_name = b"tcgkit"
         self._random_state = 0x9E3779B97F4A7C15
         th = self.threads
@@ -124,7 +150,7 @@ class LinuxProcess:
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
         families = (self, self.files, self.paths, self.xattrs, self.mem, self.children,
-                    self.signals)  # fmt: skip
+                    self.signals, self.net, self.events, self.timers)  # fmt: skip
         for family in families:
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):
@@ -169,7 +195,18 @@ class LinuxProcess:
         thread runs in the calling thread (``timeout`` and ``count`` apply to it), the
         others in threads of their own; an error in one of them stops them all."""
         try:
-            self.emu.emu_start(self.entry, 0, timeout=timeout, count=count)
+            begin = self.entry
+            while True:
+                try:
+                    self.emu.emu_start(begin, 0, timeout=timeout, count=count)
+                except (MemoryFaultError, InvalidInstructionError) as exc:
+                    if not self._guest_fault(exc):
+                        raise
+                    if self.exit_code is not None:
+                        break
+                    begin = self.emu.reg_read("pc")  # the handler's first instruction
+                    continue
+                break
         except BaseException as exc:
             if self.children.forked:
                 self._stderr().write(f"tcgkit: error: {type(exc).__name__}: {exc}\n".encode())
@@ -186,6 +223,40 @@ class LinuxProcess:
             self._end_forked_child()
         return self.exit_code
 
+    def interrupted_here(self) -> bool:
+        """Whether a signal pending now must end the calling thread's blocking call
+        (signals from outside are taken by the main thread only)."""
+        return threading.get_ident() == self._main_ident and self.signals.interrupting()
+
+    def _guest_fault(self, exc: EmulationError) -> bool:
+        """A fault of the main thread's guest code as the kernel takes it: the signal's
+        handler runs, or the process dies of the signal (stderr says why, as qemu-user
+        does). False: not a fault a signal reports."""
+        pc = exc.pc
+        if pc is None:
+            return False
+        if isinstance(exc, InvalidInstructionError):
+            sig, code, addr = SIGILL, ILL_ILLOPN, pc
+        elif isinstance(exc, MemoryFaultError):
+            if isinstance(exc, UnalignedAccessError):
+                sig, code = SIGBUS, BUS_ADRALN
+            else:
+                mapped = isinstance(exc, ProtectionFaultError)
+                sig, code = SIGSEGV, (SEGV_ACCERR if mapped else SEGV_MAPERR)
+            addr = exc.address if exc.address is not None else pc
+        else:
+            return False
+        self.signals.fault(sig, code, addr, pc)
+        if self.exit_code is not None:
+            self._report_fault(str(exc), sig)
+        return True
+
+    def _report_fault(self, what: str, sig: int) -> None:
+        import signal
+
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
+        self._stderr().write(f"tcgkit: {what}: the guest dies of {name}\n".encode())
+
     def _end_forked_child(self) -> None:
         import signal
 
@@ -199,7 +270,9 @@ class LinuxProcess:
         os._exit(self.exit_code if self.exit_code is not None else 1)
 
     def close(self) -> None:
-        """Close the host descriptors the process opened (the emulator is the caller's)."""
+        """Cancel its timers, close the host descriptors the process opened (the emulator
+        is the caller's)."""
+        self.timers.close()
         self.files.close_all()
 
     def set_pid(self, pid: int) -> None:
@@ -223,7 +296,13 @@ class LinuxProcess:
 
     def _on_intr(self, emu: Emulator, intno: int) -> None:
         if intno != self.abi.syscall_intno:
-            raise EmulationError(f"unexpected interrupt {intno}", pc=emu.reg_read("pc"))
+            pc = emu.reg_read("pc")
+            if intno != self.abi.trap_intno:
+                raise EmulationError(f"unexpected interrupt {intno}", pc=pc)
+            self.signals.fault(SIGTRAP, TRAP_BRKPT, pc, pc)  # a breakpoint instruction
+            if self.exit_code is not None:
+                self._report_fault(f"breakpoint instruction at pc={pc:#x}", SIGTRAP)
+            return
         nr = emu.reg_read(self.abi.nr_reg)
         handler = self._handlers.get(nr)
         name = self._by_nr.get(nr, str(nr))
@@ -236,15 +315,29 @@ class LinuxProcess:
                 result = self._unsupported(nr, name)
             elif nr not in self._blocking:
                 result = handler(*args)
+        interrupted = None
         if handler is not None and nr in self._blocking:
-            result = handler(*args)
+            main = self.host_signals is not None and threading.get_ident() == self._main_ident
+            try:
+                if main:
+                    self.in_blocking_call = True
+                    if self.signals.interrupting():  # posted just before: not yet blocked
+                        raise Interrupted(0)
+                result = handler(*args)
+            except Interrupted:
+                result = -EINTR
+            finally:
+                if main:
+                    self.in_blocking_call = False
+            if result == -EINTR:
+                interrupted = (name, args[0])
         if self.strace is not None:
             self._trace(name, args, result)
         if self.exit_code is None:
             emu.reg_write(self.abi.ret_reg, result & 0xFFFFFFFFFFFFFFFF)
             if self.signals.pending:
                 with self._lock:
-                    self.signals.deliver()
+                    self.signals.deliver(interrupted)
 
     def _unsupported(self, nr: int, name: str) -> int:
         if nr not in self._reported:
@@ -374,7 +467,8 @@ class LinuxProcess:
 
     def sys_setsid(self, *_: int) -> int:
         try:
-            return os.setsid()
+            os.setsid()
+            return os.getsid(0)  # the new session's id (os.setsid returns None)
         except OSError as e:
             return -(e.errno or EPERM)
 
@@ -456,9 +550,6 @@ class LinuxProcess:
             out += self._random_state.to_bytes(8, "little")
         return n if write_guest(self.emu, buf, bytes(out[:n])) else -EFAULT
 
-    def sys_socket(self, *_: int) -> int:
-        return -EAFNOSUPPORT  # no sockets yet: programs fall back (glibc's nscd client does)
-
     def sys_set_robust_list(self, *_: int) -> int:
         return 0
 
@@ -501,9 +592,19 @@ class LinuxProcess:
         t = sec + nsec / 1e9
         if flags & 1:  # TIMER_ABSTIME
             t -= time.time() if clock == 0 else time.monotonic()
-        if t > 0:
-            time.sleep(t)
-        return 0
+        if t <= 0:
+            return 0
+        end = time.monotonic() + t
+        signals = self.signals
+        try:
+            if not signals.wait_for(signals.interrupting, t):
+                return 0
+        except Interrupted:
+            pass
+        if rem and not flags & 1:  # what is left of a relative sleep a signal ended
+            left = max(0, int((end - time.monotonic()) * 1e9))
+            write_guest(self.emu, rem, struct.pack("<qq", left // 10**9, left % 10**9))
+        return -EINTR
 
 
 #: how -strace shows each argument of a call (``LinuxProcess._show``); others: 6 x hex

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
 from typing import Any, BinaryIO, TextIO
 
@@ -22,6 +23,7 @@ from ..api import Emulator
 from ..errors import InvalidArgumentError, ProgramFileError
 from ..plugins import TARGET, PluginManager, UnknownPluginError, get_plugin_manager
 from .elf import ElfImage, machine_name, read_elf
+from .host_signals import HostSignals
 from .process import LinuxProcess
 
 
@@ -111,6 +113,7 @@ def run_program(
     env: list[str] | None = None,
     stdout: BinaryIO | None = None,
     timeout: int = 0,
+    stderr: BinaryIO | None = None,
     tier_up: int | None = None,
     close: bool = True,
     sysroot: str | None = None,
@@ -118,14 +121,18 @@ def run_program(
     host_stdio: bool = False,
     argv0: str | None = None,
     inherit_fds: list[int] | None = None,
+    host_signals: bool = False,
 ) -> RunResult:
     """Run a Linux ELF program (static, or dynamic with its interpreter and libraries
     under ``sysroot``, else ``TCGKIT_LD_PREFIX``, else the host's) to completion.
-    ``strace``: a text stream every system call is written to; ``host_stdio``: the
+    ``strace``: a text stream every system call is written to; ``stdout``/``stderr``:
+    the guest's descriptors 1 and 2 (default: ``sys.stdout``/``sys.stderr``); ``host_stdio``: the
     guest's descriptors 0-2 are the host process's own (else ``stdout`` or Python's
     ``sys.std*`` streams); ``argv0``: the program's argv[0] (default: its path);
     ``inherit_fds``: host descriptors the guest has at the same numbers (after an
-    execve).
+    execve); ``host_signals``: the signals this process receives go to the guest's
+    handlers (``host_signals``; only from the main thread, and the process's signal
+    dispositions change while the program runs: what ``tcgkit run`` does).
 
     Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
     when the file cannot be run, ``PluginError`` when a name is not installed
@@ -135,6 +142,9 @@ def run_program(
     result's ``emulator`` (memory and registers as the program left them) for
     the caller to close (``tcgkit run`` exits the process instead)."""
     pm = get_plugin_manager()
+    if host_signals and threading.current_thread() is not threading.main_thread():
+        raise InvalidArgumentError("host_signals=True needs the main thread (Python's "
+                                   "signal handlers run there)")  # fmt: skip
     if sysroot is None:
         sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
     if sysroot is not None and not os.path.isdir(sysroot):
@@ -149,17 +159,23 @@ def run_program(
     emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
     try:
         abi = emu.engine.target.linux_abi
-        proc = LinuxProcess(emu, abi, stdout=stdout, sysroot=sysroot, strace=strace,
-                            host_stdio=host_stdio)  # fmt: skip
+        proc = LinuxProcess(emu, abi, stdout=stdout, stderr=stderr, sysroot=sysroot,
+                            strace=strace, host_stdio=host_stdio)  # fmt: skip
         if inherit_fds:
             proc.files.adopt(inherit_fds)
         first = str(path) if argv0 is None else argv0
         try:
             proc.load(data, [first, *(args or [])], env or [], name=str(path))
+            if host_signals:
+                proc.host_signals = HostSignals(proc)
+                proc.host_signals.install()
+                proc.files.interrupted = proc.interrupted_here
             t0 = time.perf_counter()
             code = proc.run(timeout=timeout)
             seconds = time.perf_counter() - t0
         finally:
+            if proc.host_signals is not None:
+                proc.host_signals.uninstall()
             proc.close()
         result = RunResult(code, emu.stats(), dict(proc.syscall_counts), seconds,
                            proc.term_signal)  # fmt: skip

@@ -1,24 +1,38 @@
 """The signals of a Linux process: dispositions, masks, and delivery to guest handlers.
 
-Owns ``Signals``: rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigreturn, the
-signals a process sends itself (kill, tgkill, tkill), and ``deliver``, which runs
-at the end of every system call: a pending signal that is not blocked is taken
-by its disposition (ignored, the default action, or the guest handler: the
-target's signal frame (``LinuxABI.signal_frames``) is pushed on the guest stack,
-or on the alternate stack with SA_ONSTACK, and the handler returns through
-SA_RESTORER's code or the sigreturn trampoline this module maps).
+Owns ``Signals``: rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigsuspend,
+rt_sigtimedwait, sigaltstack, rt_sigreturn, the signals a process sends itself
+(kill, tgkill, tkill, rt_sigqueueinfo) or others (kill: the host's), signals that
+arrive from elsewhere (``post``: the host's, forwarded by ``host_signals``; timers'; any thread may
+post), guest faults (``fault``: SIGSEGV, SIGBUS, SIGILL, SIGTRAP with the
+fault's address), and ``deliver``, which runs at the end of every system call
+and, for a posted signal, at the next TB boundary of a vCPU (``VCPU.queue_work``):
+a pending signal that is not blocked is taken by its disposition (ignored, the
+default action, or the guest handler: the target's signal frame
+(``LinuxABI.signal_frames``) is pushed on the guest stack, or on the alternate
+stack with SA_ONSTACK, and the handler returns through SA_RESTORER's code or the
+sigreturn trampoline this module maps).
 
 Invariants: SIGKILL and SIGSTOP cannot be caught, ignored or blocked; while a
 handler runs, its signal (unless SA_NODEFER) and its sa_mask are blocked, and
-rt_sigreturn restores the mask the frame saved; SA_RESETHAND resets the
-disposition to the default before the handler runs; a default action that ends
-the process records the signal (``LinuxProcess.term_signal``); one mask for the
-whole process (the threads of a process share it here).
+rt_sigreturn restores the mask the frame saved (the one before rt_sigsuspend's
+temporary mask); SA_RESETHAND resets the disposition to the default before the
+handler runs; a system call a signal interrupts returns EINTR, or is restarted
+(SA_RESTART, for the calls the kernel restarts) by pointing the pc back at the
+system call instruction with its first argument restored; a default action
+that ends the process records the signal (``LinuxProcess.term_signal``), one
+that stops it stops the host process; a fault whose signal is blocked or
+ignored kills the process, as the kernel's forced signals do; the state is
+changed under the process lock (``LinuxProcess._lock``); one mask for the whole
+process (the threads of a process share it here).
 """
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..memory import PROT_EXEC, PROT_READ
@@ -33,10 +47,37 @@ SA_SIGINFO, SA_ONSTACK, SA_RESTORER, SA_NODEFER, SA_RESETHAND = (
     0x4, 0x08000000, 0x04000000, 0x40000000, 0x80000000)  # fmt: skip
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SS_ONSTACK, SS_DISABLE = 1, 2
-SI_TKILL, SI_USER = -6, 0
+SI_TKILL, SI_USER, SI_QUEUE, SI_KERNEL = -6, 0, -1, 0x80
+SA_RESTART = 0x10000000
+SIGILL, SIGTRAP, SIGBUS, SIGSEGV = 4, 5, 7, 11
 #: signals whose default action is to ignore them (SIGCHLD, SIGURG, SIGWINCH, SIGCONT)
 IGNORED_BY_DEFAULT = frozenset((17, 23, 28, 18))
-EINVAL, EFAULT, ENOSYS, EPERM = 22, 14, 38, 1
+#: signals whose default action stops the process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)
+STOP_BY_DEFAULT = frozenset((19, 20, 21, 22))
+#: system calls the kernel restarts after a SA_RESTART handler (the others: EINTR)
+RESTARTABLE = frozenset(("read", "readv", "pread64", "preadv", "write", "writev", "wait4",
+                         "waitid", "futex", "accept", "accept4", "connect", "recvfrom",
+                         "recvmsg", "sendto", "sendmsg", "ioctl", "fcntl", "openat", "flock",
+                         "sendfile", "copy_file_range"))  # fmt: skip
+EINVAL, EFAULT, ENOSYS, EPERM, EINTR, EAGAIN = 22, 14, 38, 1, 4, 11
+
+
+class Interrupted(BaseException):
+    """Raised in a blocking system call of the guest's main thread when a signal that
+    must interrupt it arrives (``host_signals``): the call returns EINTR (or is
+    restarted). A BaseException, so that no ``except Exception`` swallows it."""
+
+
+def siginfo(sig: int, code: int, pid: int = 0, uid: int = 0) -> bytes:
+    """A siginfo of the kill family: signo, errno, code, then the sender's pid and uid."""
+    return struct.pack("<iiiiII", sig, 0, code, 0, pid & 0xFFFFFFFF, uid & 0xFFFFFFFF)
+
+
+def fault_siginfo(sig: int, code: int, addr: int) -> bytes:
+    """A siginfo of a fault: signo, errno, code, then the address (si_addr)."""
+    return struct.pack("<iiiiQ", sig, 0, code, 0, addr & 0xFFFFFFFFFFFFFFFF)
+
+
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 
 
@@ -52,6 +93,11 @@ class Signals:
         self.pending: dict[int, bytes] = {}  # sig -> its siginfo
         self.altstack = (0, SS_DISABLE, 0)  # ss_sp, ss_flags, ss_size
         self._trampoline = 0
+        #: rt_sigsuspend's caller's mask while its temporary one is in force (None: none)
+        self.suspended_mask: int | None = None
+        #: notified whenever a signal is posted (waits that a signal ends: sigsuspend,
+        #: sigtimedwait, sleeps)
+        self.arrived = threading.Condition(threading.RLock())
 
     # -- system calls ---------------------------------------------------------------------
 
@@ -126,10 +172,20 @@ class Signals:
         return self.proc.emu.reg_read(self.proc.abi.ret_reg)  # the restored result register
 
     def sys_kill(self, pid: int, sig: int, *_: int) -> int:
-        pid = _s32(pid)
-        if pid not in (self.proc.pid, 0, -1):
-            return -3  # ESRCH: no other process is visible from here
-        return self.raise_self(sig & 0xFFFFFFFF, SI_USER)
+        """To itself: pending at once; to other processes (guest processes are host
+        processes): the host's kill. A process group or every process (0, -1, -pgid)
+        includes this one only through the host's signals (``host_signals``); without
+        them the embedding process is spared and only this process gets it."""
+        pid, sig = _s32(pid), sig & 0xFFFFFFFF
+        if pid == self.proc.pid or (pid in (0, -1) and self.proc.host_signals is None):
+            return self.raise_self(sig, SI_USER)
+        if not 0 <= sig <= 64:
+            return -EINVAL
+        try:
+            os.kill(pid, sig)
+        except OSError as e:
+            return -(e.errno or 3)
+        return 0
 
     def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
         if _s32(tgid) != self.proc.pid:
@@ -139,39 +195,190 @@ class Signals:
     def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
         return self.raise_self(sig & 0xFFFFFFFF, SI_TKILL)
 
+    def sys_rt_sigsuspend(self, new: int, size: int, *_: int) -> int:
+        """Wait with the mask at ``new`` until a signal is taken; always EINTR."""
+        raw = read_guest(self.proc.emu, new, 8)
+        if raw is None:
+            return -EFAULT
+        with self.proc._lock:
+            self.suspended_mask = self.blocked
+            self.blocked = struct.unpack("<Q", raw)[0] & ~UNBLOCKABLE
+        self.wait_for(self.interrupting)
+        return -EINTR  # delivered after the call: the frame saves the caller's mask
+
+    def sys_rt_sigtimedwait(self, setp: int, info: int, tmo: int, size: int, *_: int) -> int:
+        """Take a pending signal of the set (sigwait, sigwaitinfo, sigtimedwait)."""
+        emu = self.proc.emu
+        raw = read_guest(emu, setp, 8)
+        if raw is None:
+            return -EFAULT
+        wanted = struct.unpack("<Q", raw)[0] & ~UNBLOCKABLE
+        timeout = None
+        if tmo:
+            t = read_guest(emu, tmo, 16)
+            if t is None:
+                return -EFAULT
+            sec, nsec = struct.unpack("<qq", t)
+            if sec < 0 or not 0 <= nsec < 10**9:
+                return -EINVAL
+            timeout = sec + nsec / 1e9
+
+        def ready() -> int | None:
+            return next((s for s in sorted(self.pending) if wanted & (1 << (s - 1))), None)
+
+        if not self.wait_for(lambda: ready() is not None, timeout):
+            return -EAGAIN
+        with self.proc._lock:
+            sig = ready()
+            if sig is None:  # another thread took it
+                return -EAGAIN
+            data = self.pending.pop(sig)
+        if info and not write_guest(emu, info, data.ljust(128, b"\0")):
+            return -EFAULT
+        return sig
+
+    def sys_rt_sigqueueinfo(self, pid: int, sig: int, info: int, *_: int) -> int:
+        if _s32(pid) != self.proc.pid:
+            return -3
+        raw = read_guest(self.proc.emu, info, 128)
+        if raw is None:
+            return -EFAULT
+        if not 1 <= sig <= 64:
+            return -EINVAL
+        self.pending[sig] = struct.pack("<i", sig) + raw[4:]
+        return 0
+
     # -- raising and delivering -------------------------------------------------------------
 
     def raise_self(self, sig: int, code: int) -> int:
+        """A signal the process sends itself in a system call: taken at its end."""
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
             return -EINVAL
-        info = struct.pack("<iiiiII", sig, 0, code, 0, self.proc.pid, 0)
-        self.pending[sig] = info
+        self.pending[sig] = siginfo(sig, code, self.proc.pid, os.getuid())
         return 0
 
-    def deliver(self) -> None:
-        """Take every pending signal that is not blocked (after a system call)."""
-        while self.pending and self.proc.exit_code is None:
-            ready = [s for s in sorted(self.pending) if not self.blocked & (1 << (s - 1))
-                     or s in (SIGKILL, SIGSTOP)]  # fmt: skip
-            if not ready:
-                return
-            sig = ready[0]
-            info = self.pending.pop(sig)
+    def post(self, sig: int, info: bytes | None = None) -> None:
+        """A signal from outside the guest's own system calls (the host, a timer, another
+        thread): pending now, taken at the next TB boundary of a running guest thread
+        (or at the end of the system call one is in). Any thread may call it."""
+        proc = self.proc
+        with proc._lock:
+            if not self.interrupts(sig) and not self.blocked & (1 << (sig - 1)):
+                return  # ignored: discarded at once, as the kernel does
+            self.pending.setdefault(sig, info or siginfo(sig, SI_USER))
+        with self.arrived:
+            self.arrived.notify_all()
+        if proc.host_signals is not None and threading.current_thread() is not \
+                threading.main_thread():  # fmt: skip
+            proc.host_signals.wake_main()
+        vcpu = proc.threads.signal_vcpu()
+        if vcpu is not None:
+            vcpu.queue_work(lambda _cpu: self.deliver_posted())
+
+    def deliver_posted(self) -> None:
+        """On a vCPU's thread at a TB boundary: take what ``post`` left pending."""
+        with self.proc._lock:
+            if self.pending and self.proc.exit_code is None:
+                self.deliver()
+
+    def wait_for(self, done: Any, timeout: float | None = None) -> bool:
+        """Block until ``done()`` (checked whenever a signal is posted, and every 50 ms
+        for a stop); False if ``timeout`` seconds passed first or the process ended."""
+        end = None if timeout is None else time.monotonic() + timeout
+        with self.arrived:
+            while not done():
+                if self.proc.exit_code is not None or self.proc.threads.current_stopped():
+                    return False
+                left = 0.05 if end is None else min(0.05, end - time.monotonic())
+                if left <= 0:
+                    return False
+                self.arrived.wait(left)
+        return True
+
+    def interrupting(self) -> bool:
+        """Whether a pending signal must end a blocking system call now."""
+        return any(self.interrupts(s) for s in list(self.pending))
+
+    def kills(self, sig: int) -> bool:
+        """Whether ``sig`` arriving now ends the process (its default action)."""
+        if self.blocked & (1 << (sig - 1)) and sig not in (SIGKILL, SIGSTOP):
+            return False
+        handler = self.actions.get(sig, (SIG_DFL, 0, 0, 0))[0]
+        return handler == SIG_DFL and sig not in IGNORED_BY_DEFAULT | STOP_BY_DEFAULT
+
+    def deliverable(self) -> int | None:
+        """The pending signal ``deliver`` would take first (None: none)."""
+        return next((s for s in sorted(self.pending) if not self.blocked & (1 << (s - 1))
+                     or s in (SIGKILL, SIGSTOP)), None)  # fmt: skip
+
+    def interrupts(self, sig: int) -> bool:
+        """Whether ``sig`` arriving now ends a blocking system call (it is not blocked
+        and not ignored: a handler runs, or the process ends or stops)."""
+        if self.blocked & (1 << (sig - 1)) and sig not in (SIGKILL, SIGSTOP):
+            return False
+        handler = self.actions.get(sig, (SIG_DFL, 0, 0, 0))[0]
+        return not (handler == SIG_IGN or (handler == SIG_DFL and sig in IGNORED_BY_DEFAULT))
+
+    def deliver(self, interrupted: tuple[str, int] | None = None) -> None:
+        """Take every pending signal that is not blocked (after a system call, or at a TB
+        boundary). ``interrupted``: the system call a signal ended (its name and first
+        argument), restarted if the handler has SA_RESTART and the call allows it."""
+        saved = self.suspended_mask
+        self.suspended_mask = None
+        try:
+            while self.pending and self.proc.exit_code is None:
+                sig = self.deliverable()
+                if sig is None:
+                    return
+                info = self.pending.pop(sig)
+                handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
+                if sig in (SIGKILL, SIGSTOP):
+                    handler = SIG_DFL
+                if handler == SIG_IGN or (handler == SIG_DFL and sig in IGNORED_BY_DEFAULT):
+                    continue
+                if handler == SIG_DFL and sig in STOP_BY_DEFAULT:
+                    os.kill(os.getpid(), SIGSTOP)  # the host process stops, as the guest's
+                    continue
+                if handler == SIG_DFL:
+                    self.proc.terminate_by(sig)
+                    return
+                if interrupted is not None and flags & SA_RESTART and \
+                        interrupted[0] in RESTARTABLE:  # fmt: skip
+                    self._restart(interrupted[1])
+                interrupted = None
+                self._run_handler(sig, info, handler, flags, restorer, mask,
+                                  self.blocked if saved is None else saved)  # fmt: skip
+                saved = None
+                return  # the handler runs now; what else is pending waits for the next call
+        finally:
+            if saved is not None:  # no handler ran: rt_sigsuspend's caller's mask is back
+                self.blocked = saved
+
+    def _restart(self, arg0: int) -> None:
+        """Point the guest back at the system call instruction, its argument restored."""
+        emu, abi = self.proc.emu, self.proc.abi
+        emu.reg_write(abi.arg_regs[0], arg0)
+        emu.reg_write("pc", emu.reg_read("pc") - abi.syscall_size)
+
+    def fault(self, sig: int, code: int, addr: int, pc: int) -> None:
+        """A guest fault at ``pc`` (registers as before the faulting instruction): its
+        handler runs next, or, if the signal is blocked, ignored or has no handler,
+        the process dies of it (the kernel forces fault signals)."""
+        proc = self.proc
+        proc.emu.reg_write("pc", pc)
+        with proc._lock:
             handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
-            if sig in (SIGKILL, SIGSTOP):
-                handler = SIG_DFL
-            if handler == SIG_IGN or (handler == SIG_DFL and sig in IGNORED_BY_DEFAULT):
-                continue
-            if handler == SIG_DFL:
-                self.proc.terminate_by(sig)
+            if handler in (SIG_DFL, SIG_IGN) or self.blocked & (1 << (sig - 1)):
+                proc.terminate_by(sig)
                 return
-            self._run_handler(sig, info, handler, flags, restorer, mask)
-            return  # the handler runs now; what else is pending waits for the next call
+            memory = sig in (SIGSEGV, SIGBUS)  # the sigcontext's fault_address: theirs only
+            self._run_handler(sig, fault_siginfo(sig, code, addr), handler, flags, restorer,
+                              mask, self.blocked, addr if memory else 0)  # fmt: skip
 
     def _run_handler(self, sig: int, info: bytes, handler: int, flags: int, restorer: int,
-                     mask: int) -> None:  # fmt: skip
+                     mask: int, saved: int, fault_address: int = 0) -> None:  # fmt: skip
         proc = self.proc
         emu, abi = proc.emu, proc.abi
         frames: Any = abi.signal_frames
@@ -181,7 +388,8 @@ class Signals:
             sp = ss_sp + ss_size
         if not flags & SA_RESTORER or not restorer:
             restorer = self._sigreturn_trampoline(frames.sigreturn_code)
-        frames.push(emu, sp, sig, info, self.blocked, handler, restorer, self.altstack)
+        frames.push(emu, sp, sig, info, saved, handler, restorer, self.altstack,
+                    fault_address=fault_address)  # fmt: skip
         self.blocked |= mask & ~UNBLOCKABLE
         if not flags & SA_NODEFER:
             self.blocked |= 1 << (sig - 1)

@@ -28,6 +28,7 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
@@ -85,6 +86,9 @@ class Threads:
         self._threads[main.index] = Thread(pid, main)
         #: the exit status of the last thread to exit, when it ended the process
         self.last_exit: int | None = None
+        #: whether a signal is waiting that must end the main thread's futex wait
+        #: (``signals``: EINTR, glibc waits again after the handler)
+        self.signal_waiting: Callable[[], bool] = lambda: False
 
     def renumber(self, pid: int) -> None:
         """The process became ``pid`` (a forked child, whose only thread is the caller)."""
@@ -100,8 +104,21 @@ class Threads:
             raise RuntimeError("a system call from a vCPU that is not a thread of this process")
         return self._threads[vcpu.index]
 
+    def current_stopped(self) -> bool:
+        """Whether the calling thread's vCPU was asked to stop (exit_group, emu_stop)."""
+        vcpu = self.emu.current_cpu
+        return vcpu is None or vcpu.stop_requested
+
     def live(self) -> int:
         return sum(1 for t in self._threads.values() if t.alive)
+
+    def signal_vcpu(self) -> VCPU | None:
+        """The vCPU a signal from outside the process is taken on: the main thread's
+        while it lives, else the first live thread's (None: no thread is left)."""
+        for t in list(self._threads.values()):  # the main thread first
+            if t.alive:
+                return t.vcpu
+        return None
 
     # -- system calls -----------------------------------------------------------------
 
@@ -215,7 +232,7 @@ class Threads:
             left = POLL if deadline is None else min(POLL, deadline - time.monotonic())
             if left > 0 and w.woken.wait(left):
                 return 0
-            gave_up = vcpu.stop_requested
+            gave_up = vcpu.stop_requested or (vcpu.index == 0 and self.signal_waiting())
             if not gave_up and (deadline is None or time.monotonic() < deadline):
                 continue
             with self._lock:

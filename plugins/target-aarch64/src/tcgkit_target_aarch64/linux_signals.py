@@ -34,9 +34,11 @@ class AArch64SignalFrames:
     sigreturn_code = SIGRETURN_CODE
 
     def push(self, emu: Any, sp: int, sig: int, siginfo: bytes, mask: int, handler: int,
-             restorer: int, altstack: tuple[int, int, int]) -> None:  # fmt: skip
+             restorer: int, altstack: tuple[int, int, int],
+             fault_address: int = 0) -> None:  # fmt: skip
         """Write the frame below ``sp`` (the stack's, or the alternate stack's top) and
-        point the registers at ``handler``; the frame saves the interrupted context."""
+        point the registers at ``handler``; the frame saves the interrupted context
+        (and ``fault_address``, the sigcontext's, for a fault)."""
         record = (sp - 16) & ~15  # the frame record (x29, x30) an unwinder follows
         frame = (record - FRAME_SIZE) & ~15
         regs = [emu.reg_read(f"x{i}") for i in range(31)]
@@ -46,7 +48,9 @@ class AArch64SignalFrames:
         ss_sp, ss_flags, ss_size = altstack
         uc = struct.pack("<QQQiiQQ", 0, 0, ss_sp, ss_flags, 0, ss_size, mask)
         uc = uc.ljust(UC_MCONTEXT, b"\0")
-        mc = struct.pack("<Q31QQQQ", 0, *regs, old_sp, pc, pstate).ljust(SC_RESERVED, b"\0")
+        mc = struct.pack("<Q31QQQQ", fault_address, *regs, old_sp, pc, pstate).ljust(
+            SC_RESERVED, b"\0"
+        )
         fp = struct.pack("<IIII", FPSIMD_MAGIC, FPSIMD_SIZE, emu.reg_read("fpsr"),
                          emu.reg_read("fpcr"))  # fmt: skip
         fp += b"".join(emu.reg_read(f"q{i}").to_bytes(16, "little") for i in range(32))

@@ -120,5 +120,5 @@ LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
     syscalls=SYSCALLS, uname_machine="aarch64", tls_reg="tpidr_el0",
-    signal_frames=AArch64SignalFrames(),
+    signal_frames=AArch64SignalFrames(), trap_intno=7,
 )  # fmt: skip

@@ -1,0 +1,52 @@
+"""Blocking host system calls that a signal interrupts, as the guest's would.
+
+Owns ``read`` and ``wait4`` made through libc (ctypes): Python's own ``os.read``
+and ``os.wait4`` retry a call that a signal interrupted (PEP 475), so a guest
+blocked in one would never see EINTR, and raising from a signal handler to stop
+the retry could lose what the call had already done (a child reaped, bytes
+read). Through libc the call returns EINTR with nothing done; Python runs the
+signal handlers (``host_signals``: they post the signal) before the caller
+goes on, so ``interrupted()`` knows whether the guest must see EINTR (a
+signal it handles or dies of) or the call is made again (one it ignores).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Callable
+
+EINTR = 4
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def read(fd: int, n: int, interrupted: Callable[[], bool]) -> bytes | int:
+    """Up to ``n`` bytes of host descriptor ``fd``, or a negative errno (-EINTR when a
+    signal interrupted it and ``interrupted()`` says the guest must know)."""
+    buf = ctypes.create_string_buffer(max(n, 1))
+    libc = _libc()
+    while True:
+        got = libc.read(fd, buf, ctypes.c_size_t(n))
+        if got >= 0:
+            return buf.raw[:got]
+        err = ctypes.get_errno()
+        if err != EINTR or interrupted():
+            return -err
+
+
+def wait4(pid: int, options: int, interrupted: Callable[[], bool]) -> tuple[int, int, bytes] | int:
+    """The host's wait4: (pid, status, struct rusage's bytes), or a negative errno."""
+    status = ctypes.c_int(0)
+    usage = ctypes.create_string_buffer(144)  # struct rusage: the same on 64-bit Linux
+    libc = _libc()
+    while True:
+        got = libc.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(options), usage)
+        if got >= 0:
+            return got, status.value, usage.raw
+        err = ctypes.get_errno()
+        if err != EINTR or interrupted():
+            return -err
