@@ -145,3 +145,29 @@ def test_faults_timers_and_interrupted_calls_as_under_qemu(host: str) -> None:
     assert b"address=0x10): the guest dies of SIGSEGV" in err.getvalue()
     res = tcgkit("--host", host, str(program))
     assert (res.stdout, res.returncode) == (want.stdout, want.returncode)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_memory_system_calls_match_qemu(host: str, tmp_path: Path) -> None:
+    program = LINUX / "memory.elf"
+    want = qemu(str(program), str(tmp_path))
+    out = io.BytesIO()
+    result = run_program(program, [str(tmp_path)], host=host, stdout=out)
+    assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
+    assert b"madvise DONTNEED: ok, zero again 1 1" in want.stdout  # the checks ran
+
+
+def test_process_system_calls_match_qemu(tmp_path: Path) -> None:
+    """fork, wait4, waitid, execve (of the program again, of a file that is no program:
+    the process goes on with its descriptors), sessions, limits, clocks. qemu-aarch64
+    has no binfmt_misc here, so its execve goes through a script that runs qemu."""
+    program = LINUX / "process.elf"
+    exe = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    wrapper = tmp_path / "under-qemu"
+    wrapper.write_text(f'#!/bin/sh\nexec {exe} {program} "$@"\n')
+    wrapper.chmod(0o755)
+    want = qemu(str(program), str(wrapper))
+    got = tcgkit(str(program), str(program))
+    assert (got.stdout, got.returncode) == (want.stdout, want.returncode), got.stderr
+    assert b"the exec'd program exited with 23" in want.stdout
+    assert b"after it: descriptors 5 and 6 still open 1 1" in want.stdout

@@ -3,13 +3,14 @@
  * handlers with the fault's address and code, the handler resuming or leaving
  * with siglongjmp; interval and POSIX timers whose signals interrupt a busy loop
  * that makes no system call (delivery at a TB boundary), nanosleep (EINTR and
- * what was left), sigsuspend, and a read with and without SA_RESTART;
+ * what was left), sigsuspend, a read with and without SA_RESTART, a poll;
  * sigwaitinfo on a timer's real-time signal with its value; waitid on a child;
  * and at the end a fault without a handler, which kills the process with
  * SIGSEGV. Compared with qemu-aarch64 by tests/test_linux_user_programs.py. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,6 +150,10 @@ int main(void)
     char c;
     ssize_t n = read(p[0], &c, 1);
     printf("read without SA_RESTART: %zd %s\n", n, strerror(errno));
+    struct pollfd pf = {p[0], POLLIN, 0};
+    arm(20000, 0);
+    r = poll(&pf, 1, 5000);
+    printf("poll interrupted: %d %s\n", r, strerror(errno));
     handle(SIGALRM, on_alarm, SA_RESTART);
     alarms = 0;
     arm(20000, 50000);

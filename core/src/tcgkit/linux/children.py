@@ -184,7 +184,10 @@ class Children:
         if not (head[:4] == b"\x7fELF" and len(head) >= 20
                 and struct.unpack_from("<H", head, 18)[0] == proc.abi.elf_machine):  # fmt: skip
             return -ENOEXEC
-        inherit = files.prepare_exec()
+        try:  # the guest's descriptors at their numbers, its working directory the host's
+            inherit, undo = files.prepare_exec()
+        except OSError as e:
+            return -(e.errno or ENOEXEC)
         # the guest's environment goes to the new process in a memory file of its own:
         # the host environment of that process is only what Python needs to start
         env_fd = os.memfd_create("tcgkit-env", 0)
@@ -203,10 +206,10 @@ class Children:
         if proc.host_signals is not None:
             proc.host_signals.prepare_exec()
         try:
-            os.fchdir(files.cwd_fd)  # the new process starts in the guest's directory
             os.execve(sys.executable, cmd, _python_env())
         except OSError as e:
             os.close(env_fd)
+            undo()
             if proc.host_signals is not None:
                 proc.host_signals.exec_failed()
             return -(e.errno or ENOEXEC)

@@ -160,16 +160,47 @@ class FileTable:
             os.set_inheritable(n, False)
             self.fds[n] = GuestFile(n)
 
-    def prepare_exec(self) -> list[int]:
+    def prepare_exec(self) -> tuple[list[int], Callable[[], None]]:
         """Before an execve: put each host descriptor behind a guest descriptor that is
-        not close-on-exec at the guest's number, inheritable; the guest numbers >= 3 of
-        those (0, 1 and 2 are the new process's standard ones anyway)."""
+        not close-on-exec at the guest's number, inheritable, and make the guest's
+        working directory the host process's. Returns the guest numbers >= 3 of those
+        (0, 1 and 2 are the new process's standard ones anyway) and what undoes it all
+        if the execve fails: the host descriptors that stood at those numbers (the
+        table's own, the working directory's, Python's) and the host's working
+        directory come back. Every descriptor held meanwhile is numbered above the
+        guest's, so that none is overwritten."""
+        fcntl = _fcntl()
         keep = {n: f for n, f in self.fds.items() if not f.cloexec and f.fd >= 0}
-        moved = {n: os.dup(f.fd) for n, f in keep.items()}  # out of the way of each other
+        floor = max(keep, default=2) + 1
+
+        def high(fd: int) -> int:
+            return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+
+        home = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        home, low = high(home), home
+        os.close(low)
+        os.fchdir(self.cwd_fd)
+        moved = {n: high(f.fd) for n, f in keep.items()}  # out of the way of each other
+        saved: dict[int, int] = {}
+        for n in moved:
+            with contextlib.suppress(OSError):  # what stood there, if anything
+                saved[n] = high(n)
         for n, tmp in moved.items():
             os.dup2(tmp, n, inheritable=True)
             os.close(tmp)
-        return sorted(n for n in keep if n > 2)
+
+        def undo() -> None:
+            for n in moved:
+                if n in saved:
+                    os.dup2(saved[n], n, inheritable=False)
+                    os.close(saved[n])
+                else:
+                    with contextlib.suppress(OSError):
+                        os.close(n)
+            os.fchdir(home)
+            os.close(home)
+
+        return sorted(n for n in keep if n > 2), undo
 
     def close_all(self) -> None:
         """Close every host descriptor the table owns."""
@@ -622,6 +653,7 @@ class FileTable:
         poller = select.poll()
         ready: dict[int, int] = {}
         host_of: dict[int, int] = {}
+        host_events: dict[int, tuple[int, int]] = {}  # host fd -> (guest fd, events)
         for gfd, events, _r in entries:
             if gfd < 0:
                 continue
@@ -633,7 +665,17 @@ class FileTable:
             else:
                 poller.register(f.fd, events & 0xFFFF)
                 host_of[f.fd] = gfd
-        if not ready:
+                previous = host_events.get(f.fd, (gfd, 0))[1]
+                host_events[f.fd] = (gfd, previous | events)
+        if not ready and self.interrupted is not None:  # a signal may end it with EINTR
+            pairs = [(hfd, events & 0xFFFF) for hfd, (_g, events) in host_events.items()]
+            revents = hostcalls.poll(pairs, timeout, self.interrupted)
+            if isinstance(revents, int):
+                return revents
+            for (hfd, _e), rev in zip(pairs, revents, strict=True):
+                if rev:
+                    ready[host_of[hfd]] = rev
+        elif not ready:
             try:
                 for hfd, rev in poller.poll(timeout):
                     ready[host_of[hfd]] = rev

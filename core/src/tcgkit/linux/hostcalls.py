@@ -1,6 +1,6 @@
 """Blocking host system calls that a signal interrupts, as the guest's would.
 
-Owns ``read`` and ``wait4`` made through libc (ctypes): Python's own ``os.read``
+Owns ``read``, ``wait4`` and ``poll`` made through libc (ctypes): Python's own ``os.read``
 and ``os.wait4`` retry a call that a signal interrupted (PEP 475), so a guest
 blocked in one would never see EINTR, and raising from a signal handler to stop
 the retry could lose what the call had already done (a child reaped, bytes
@@ -47,6 +47,32 @@ def wait4(pid: int, options: int, interrupted: Callable[[], bool]) -> tuple[int,
         got = libc.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(options), usage)
         if got >= 0:
             return got, status.value, usage.raw
+        err = ctypes.get_errno()
+        if err != EINTR or interrupted():
+            return -err
+
+
+class _PollFd(ctypes.Structure):
+    _fields_ = (("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short))
+
+
+def poll(fds: list[tuple[int, int]], timeout_ms: int | None,
+         interrupted: Callable[[], bool]) -> list[int] | int:  # fmt: skip
+    """The host's poll of (host descriptor, events) pairs: each one's revents, or a
+    negative errno. ``timeout_ms`` None waits for ever; a signal the guest does not see
+    makes it wait again for what is left."""
+    import time
+
+    array = (_PollFd * max(len(fds), 1))()
+    for i, (fd, events) in enumerate(fds):
+        array[i].fd, array[i].events = fd, events
+    end = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
+    libc = _libc()
+    while True:
+        left = -1 if end is None else max(0, int((end - time.monotonic()) * 1000))
+        got = libc.poll(array, ctypes.c_ulong(len(fds)), ctypes.c_int(left))
+        if got >= 0:
+            return [array[i].revents & 0xFFFF for i in range(len(fds))]
         err = ctypes.get_errno()
         if err != EINTR or interrupted():
             return -err
