@@ -8,6 +8,10 @@ read). Through libc the call returns EINTR with nothing done; Python runs the
 signal handlers (``host_signals``: they post the signal) before the caller
 goes on, so ``interrupted()`` knows whether the guest must see EINTR (a
 signal it handles or dies of) or the call is made again (one it ignores).
+
+A signal already pending when the call starts ends it only if it would block
+(as the kernel's check before sleeping): the call is first tried without
+waiting (a poll with no timeout, WNOHANG).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ def read(fd: int, n: int, interrupted: Callable[[], bool]) -> bytes | int:
     buf = ctypes.create_string_buffer(max(n, 1))
     libc = _libc()
     while True:
+        if interrupted() and _would_block(fd, 1):  # POLLIN
+            return -EINTR
         got = libc.read(fd, buf, ctypes.c_size_t(n))
         if got >= 0:
             return buf.raw[:got]
@@ -44,7 +50,12 @@ def wait4(pid: int, options: int, interrupted: Callable[[], bool]) -> tuple[int,
     usage = ctypes.create_string_buffer(144)  # struct rusage: the same on 64-bit Linux
     libc = _libc()
     while True:
-        got = libc.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(options), usage)
+        wait = options
+        if interrupted():  # a child that has changed already, else EINTR
+            wait |= 1  # WNOHANG
+        got = libc.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(wait), usage)
+        if got == 0 and not options & 1:
+            return -EINTR
         if got >= 0:
             return got, status.value, usage.raw
         err = ctypes.get_errno()
@@ -70,9 +81,19 @@ def poll(fds: list[tuple[int, int]], timeout_ms: int | None,
     libc = _libc()
     while True:
         left = -1 if end is None else max(0, int((end - time.monotonic()) * 1000))
+        if interrupted():  # what is ready already, else EINTR
+            left = 0
         got = libc.poll(array, ctypes.c_ulong(len(fds)), ctypes.c_int(left))
+        if got == 0 and left == 0 and interrupted():
+            return -EINTR
         if got >= 0:
             return [array[i].revents & 0xFFFF for i in range(len(fds))]
         err = ctypes.get_errno()
         if err != EINTR or interrupted():
             return -err
+
+
+def _would_block(fd: int, events: int) -> bool:
+    """Whether nothing of ``events`` is ready on ``fd`` now."""
+    one = _PollFd(fd, events, 0)
+    return _libc().poll(ctypes.byref(one), ctypes.c_ulong(1), ctypes.c_int(0)) == 0

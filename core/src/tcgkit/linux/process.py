@@ -2,8 +2,9 @@
 
 Owns ``LinuxProcess``: loading a program (``loader``), the system-call
 dispatch (the ``sys_*`` methods of each family: ``files`` for descriptors and
-paths, ``mm`` for memory, ``threads`` for threads and futexes, and this module's
-own for the process: identity, limits, time, exit; ``signals`` for
+paths, ``mm`` for memory, ``threads`` for threads and futexes, ``timers`` for
+clocks, sleeps and timers, and this module's own for the process: identity,
+limits, exit; ``signals`` for
 dispositions, masks and delivery; ``children`` for fork, execve and wait),
 ``-strace`` output, and the end of the process (its exit code,
 or the signal that killed it).
@@ -31,7 +32,6 @@ import os
 import struct
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -321,8 +321,6 @@ class LinuxProcess:
             try:
                 if main:
                     self.in_blocking_call = True
-                    if self.signals.interrupting():  # posted just before: not yet blocked
-                        raise Interrupted(0)
                 result = handler(*args)
             except Interrupted:
                 result = -EINTR
@@ -556,56 +554,6 @@ class LinuxProcess:
     def sys_rseq(self, *_: int) -> int:
         return -ENOSYS  # glibc runs without restartable sequences
 
-    # -- time ------------------------------------------------------------------------------
-
-    def sys_clock_gettime(self, clock: int, ts: int, *_: int) -> int:
-        ns = _clock_ns(clock)
-        if ns is None:
-            return -EINVAL
-        return 0 if write_guest(self.emu, ts, struct.pack("<qq", ns // 10**9, ns % 10**9)) else \
-            -EFAULT  # fmt: skip
-
-    def sys_clock_getres(self, clock: int, ts: int, *_: int) -> int:
-        if _clock_ns(clock) is None:
-            return -EINVAL
-        return 0 if not ts or write_guest(self.emu, ts, struct.pack("<qq", 0, 1)) else -EFAULT
-
-    def sys_gettimeofday(self, tv: int, tz: int, *_: int) -> int:
-        ns = time.time_ns()
-        if tv and not write_guest(self.emu, tv, struct.pack("<qq", ns // 10**9,
-                                                            ns % 10**9 // 1000)):  # fmt: skip
-            return -EFAULT
-        if tz and not write_guest(self.emu, tz, bytes(8)):
-            return -EFAULT
-        return 0
-
-    def sys_nanosleep(self, req: int, rem: int, *_: int) -> int:
-        return self.sys_clock_nanosleep(1, 0, req, rem)
-
-    def sys_clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
-        raw = read_guest(self.emu, req, 16)
-        if raw is None:
-            return -EFAULT
-        sec, nsec = struct.unpack("<qq", raw)
-        if sec < 0 or not 0 <= nsec < 10**9:
-            return -EINVAL
-        t = sec + nsec / 1e9
-        if flags & 1:  # TIMER_ABSTIME
-            t -= time.time() if clock == 0 else time.monotonic()
-        if t <= 0:
-            return 0
-        end = time.monotonic() + t
-        signals = self.signals
-        try:
-            if not signals.wait_for(signals.interrupting, t):
-                return 0
-        except Interrupted:
-            pass
-        if rem and not flags & 1:  # what is left of a relative sleep a signal ended
-            left = max(0, int((end - time.monotonic()) * 1e9))
-            write_guest(self.emu, rem, struct.pack("<qq", left // 10**9, left % 10**9))
-        return -EINTR
-
 
 #: how -strace shows each argument of a call (``LinuxProcess._show``); others: 6 x hex
 _ARGS = {
@@ -633,19 +581,6 @@ def _s32(v: int) -> int:
 def _timeval(seconds: float) -> bytes:
     us = int(seconds * 1e6)
     return struct.pack("<qq", us // 10**6, us % 10**6)
-
-
-def _clock_ns(clock: int) -> int | None:
-    """Now on the guest's clock ``clock`` (None: no such clock)."""
-    if clock in (0, 8, 11):  # REALTIME, REALTIME_ALARM, TAI
-        return time.time_ns()
-    if clock in (1, 4, 7, 9):  # MONOTONIC, MONOTONIC_RAW, BOOTTIME, BOOTTIME_ALARM
-        return time.monotonic_ns()
-    if clock in (2, 3):  # PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
-        return time.process_time_ns()
-    if clock in (5, 6):  # REALTIME_COARSE, MONOTONIC_COARSE
-        return time.time_ns() if clock == 5 else time.monotonic_ns()
-    return None
 
 
 def load_file(path: str | os.PathLike[str]) -> bytes:

@@ -1,6 +1,8 @@
-"""Interval timers and POSIX timers of a Linux process, raising their signals.
+"""Time in a Linux process: its clocks, sleeps, and timers raising their signals.
 
-Owns ``Timers``: setitimer/getitimer (ITIMER_REAL raises SIGALRM; ITIMER_VIRTUAL
+Owns ``Timers``: clock_gettime, clock_getres, gettimeofday, nanosleep and
+clock_nanosleep (a signal the guest takes ends a sleep: EINTR and what was
+left), setitimer/getitimer (ITIMER_REAL raises SIGALRM; ITIMER_VIRTUAL
 and ITIMER_PROF, which count the process's CPU time, are approximated by
 elapsed time and raise SIGVTALRM and SIGPROF) and timer_create,
 timer_settime, timer_gettime, timer_getoverrun, timer_delete (SIGEV_SIGNAL,
@@ -23,11 +25,12 @@ import time
 from typing import TYPE_CHECKING
 
 from .mm import read_guest, write_guest
+from .signals import Interrupted
 
 if TYPE_CHECKING:
     from .process import LinuxProcess
 
-EFAULT, EINVAL, EAGAIN = 14, 22, 11
+EFAULT, EINVAL, EAGAIN, EINTR = 14, 22, 11, 4
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 SI_TIMER = -2
@@ -63,6 +66,56 @@ class Timers:
         self._lock = threading.Lock()
         self._itimers: dict[int, _Timer] = {}  # ITIMER_* -> timer
         self._posix: dict[int, _Timer] = {}  # timer id -> timer
+
+    # -- clocks and sleeps ------------------------------------------------------------------------
+
+    def sys_clock_gettime(self, clock: int, ts: int, *_: int) -> int:
+        ns = _clock_ns(clock)
+        if ns is None:
+            return -EINVAL
+        data = struct.pack("<qq", ns // 10**9, ns % 10**9)
+        return 0 if write_guest(self.proc.emu, ts, data) else -EFAULT
+
+    def sys_clock_getres(self, clock: int, ts: int, *_: int) -> int:
+        if _clock_ns(clock) is None:
+            return -EINVAL
+        return 0 if not ts or write_guest(self.proc.emu, ts, struct.pack("<qq", 0, 1)) else -EFAULT
+
+    def sys_gettimeofday(self, tv: int, tz: int, *_: int) -> int:
+        ns = time.time_ns()
+        if tv and not write_guest(self.proc.emu, tv, struct.pack("<qq", ns // 10**9,
+                                                            ns % 10**9 // 1000)):  # fmt: skip
+            return -EFAULT
+        if tz and not write_guest(self.proc.emu, tz, bytes(8)):
+            return -EFAULT
+        return 0
+
+    def sys_nanosleep(self, req: int, rem: int, *_: int) -> int:
+        return self.sys_clock_nanosleep(1, 0, req, rem)
+
+    def sys_clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
+        raw = read_guest(self.proc.emu, req, 16)
+        if raw is None:
+            return -EFAULT
+        sec, nsec = struct.unpack("<qq", raw)
+        if sec < 0 or not 0 <= nsec < 10**9:
+            return -EINVAL
+        t = sec + nsec / 1e9
+        if flags & 1:  # TIMER_ABSTIME
+            t -= time.time() if clock == 0 else time.monotonic()
+        if t <= 0:
+            return 0
+        end = time.monotonic() + t
+        signals = self.proc.signals
+        try:
+            if not signals.wait_for(signals.interrupting, t):
+                return 0
+        except Interrupted:
+            pass
+        if rem and not flags & 1:  # what is left of a relative sleep a signal ended
+            left = max(0, int((end - time.monotonic()) * 1e9))
+            write_guest(self.proc.emu, rem, struct.pack("<qq", left // 10**9, left % 10**9))
+        return -EINTR
 
     # -- interval timers ---------------------------------------------------------------
 
@@ -220,3 +273,16 @@ def _split(seconds: float, per: int) -> tuple[int, int]:
     """Whole seconds and the rest in 1/``per`` of a second."""
     units = round(seconds * per)
     return units // per, units % per
+
+
+def _clock_ns(clock: int) -> int | None:
+    """Now on the guest's clock ``clock`` (None: no such clock)."""
+    if clock in (0, 8, 11):  # REALTIME, REALTIME_ALARM, TAI
+        return time.time_ns()
+    if clock in (1, 4, 7, 9):  # MONOTONIC, MONOTONIC_RAW, BOOTTIME, BOOTTIME_ALARM
+        return time.monotonic_ns()
+    if clock in (2, 3):  # PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
+        return time.process_time_ns()
+    if clock in (5, 6):  # REALTIME_COARSE, MONOTONIC_COARSE
+        return time.time_ns() if clock == 5 else time.monotonic_ns()
+    return None
