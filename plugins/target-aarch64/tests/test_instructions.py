@@ -129,12 +129,71 @@ SNIPPETS = {
     " ld4 {v0.d, v1.d, v2.d, v3.d}[0], [x21], #32;"
     " st1 {v6.s}[1], [x20]; st1 {v7.b}[15], [x20], #1; st3 {v4.h, v5.h, v6.h}[7], [x20], #6;"
     " st4 {v0.d, v1.d, v2.d, v3.d}[1], [x21], #32; st1 {v2.h}[5], [x21], x22",
+    "simd_rounding_shift": "urshr v0.4s, v1.4s, #3; srshr v2.16b, v3.16b, #8;"
+    " ursra v4.2d, v5.2d, #64; srsra v6.8h, v7.8h, #1; rshrn v0.8b, v1.8h, #3;"
+    " rshrn2 v2.8h, v3.4s, #16; sri v4.4s, v5.4s, #7; sli v6.2d, v7.2d, #13;"
+    " sri v0.16b, v1.16b, #8; urshr d1, d2, #64; srshr d3, d4, #5; srsra d5, d6, #63;"
+    " sli d7, d0, #1",
+    "simd_pairwise_long_and_misc": "uaddlp v0.8h, v1.16b; saddlp v2.2d, v3.4s;"
+    " uadalp v4.4s, v5.8h; sadalp v6.4h, v7.8b; uaddlv h0, v1.16b; saddlv s2, v3.8h;"
+    " uaddlv d4, v5.4s; shll v6.8h, v7.8b, #8; shll2 v0.2d, v1.4s, #32; cls v2.4s, v3.4s;"
+    " clz v4.16b, v5.16b; cls v6.8h, v7.8h; rbit v0.16b, v1.16b; clz v1.2s, v2.2s",
+    "simd_halving_abd_poly": "shadd v2.4s, v3.4s, v4.4s; urhadd v5.16b, v6.16b, v7.16b;"
+    " uhsub v0.8h, v1.8h, v2.8h; srhadd v3.8b, v4.8b, v5.8b; shsub v6.4s, v7.4s, v0.4s;"
+    " sabd v3.4s, v4.4s, v5.4s; uaba v6.16b, v7.16b, v0.16b; uabd v1.8h, v2.8h, v3.8h;"
+    " saba v4.2s, v5.2s, v6.2s; pmul v1.16b, v2.16b, v3.16b; pmull v4.8h, v5.8b, v6.8b;"
+    " pmull2 v7.8h, v0.16b, v1.16b",
+    "simd_mull_by_element": "smull v0.4s, v1.4h, v2.h[1]; umull2 v3.2d, v4.4s, v5.s[3];"
+    " smlal v6.4s, v7.4h, v0.h[7]; umlsl2 v1.4s, v2.8h, v3.h[0]; umlal v4.2d, v5.2s, v6.s[2];"
+    " smlsl v7.2d, v0.2s, v1.s[1]",
+    "simd_table_lookup": "movi v7.16b, #0x3f; and v2.16b, v2.16b, v7.16b;"
+    " tbl v0.16b, {v1.16b}, v2.16b; tbl v3.8b, {v4.16b, v5.16b}, v2.8b;"
+    " tbx v6.16b, {v0.16b, v1.16b, v2.16b}, v2.16b;"
+    " tbx v4.8b, {v5.16b, v6.16b, v7.16b, v8.16b}, v2.8b; tbl v1.16b, {v3.16b}, v5.16b;"
+    " tbx v5.16b, {v6.16b, v7.16b}, v2.16b",
+    "simd_scalar_three_same": "add d0, d1, d2; sub d3, d4, d5; cmgt d6, d7, d0;"
+    " cmhi d1, d2, d3; cmge d4, d5, d6; cmhs d7, d0, d1; cmeq d2, d3, d3; cmtst d4, d5, d6;"
+    " addp d7, v0.2d; sshl d1, d2, d3; ushl d4, d5, d6",
+}
+
+#: snippets that set FPSR.QC: compared with FPSR (cleared first)
+SATURATING = {
+    "simd_saturating_shift": "sqshrn v0.8b, v1.8h, #3; uqshrn2 v0.16b, v2.8h, #1;"
+    " sqrshrn v3.4h, v4.4s, #16; uqrshrn v5.2s, v6.2d, #7; sqshrun v7.8b, v0.8h, #2;"
+    " sqrshrun2 v1.4s, v2.2d, #31; sqshl v3.4s, v4.4s, #3; uqshl v5.16b, v6.16b, #7;"
+    " sqshlu v7.2d, v0.2d, #5; sqshl v1.2d, v2.2d, #63; uqshl d3, d4, #1;"
+    " sqshrn s5, d6, #4; sqshlu b6, b7, #3",
+    "simd_shift_by_register_saturating": "srshl v0.4s, v1.4s, v2.4s;"
+    " urshl v3.16b, v4.16b, v5.16b; sqshl v6.8h, v7.8h, v0.8h; uqshl v1.2d, v2.2d, v3.2d;"
+    " sqrshl v4.4s, v5.4s, v6.4s; uqrshl v7.8b, v0.8b, v1.8b; srshl d0, d1, d2;"
+    " sqshl s3, s4, s5; uqrshl h6, h7, h0",
+    "simd_saturating_arith": "sqabs v0.16b, v1.16b; sqneg v2.4s, v3.4s; suqadd v4.8h, v5.8h;"
+    " usqadd v6.2d, v7.2d; sqdmulh v0.8h, v1.8h, v2.8h; sqrdmulh v3.4s, v4.4s, v5.4s;"
+    " sqdmulh v6.4s, v7.4s, v0.s[3]; sqrdmulh v1.8h, v2.8h, v3.h[7];"
+    " sqdmull v4.4s, v5.4h, v6.4h; sqdmlal2 v7.2d, v0.4s, v1.4s;"
+    " sqdmlsl v2.4s, v3.4h, v4.h[2]; sqdmull2 v5.2d, v6.4s, v7.s[1]; sqadd b0, b1, b2;"
+    " uqsub h3, h4, h5; sqxtn b6, h7; sqxtun h0, s1; uqxtn s2, d3; sqabs d4, d5;"
+    " sqdmulh s6, s7, s0; sqdmull d1, s2, s3; suqadd d2, d3; usqadd b4, b5",
+    "simd_saturating_minimums": "movi v0.8h, #0x80, lsl #8; movi v1.4s, #0x80, lsl #24;"
+    " sqabs v2.8h, v0.8h; sqneg v3.4s, v1.4s; sqdmulh v4.8h, v0.8h, v0.8h;"
+    " sqrdmulh v5.4s, v1.4s, v1.4s; sqdmull v6.2d, v1.2s, v1.2s;"
+    " sqdmlal v7.4s, v0.4h, v0.4h",
 }
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_snippet_matches_unicorn(name: str, machine: Machine) -> None:
     compare(assemble(SNIPPETS[name]), machine)
+
+
+@pytest.mark.parametrize("name", sorted(SATURATING))
+def test_saturating_snippet_matches_unicorn(name: str, machine: Machine) -> None:
+    """Saturating instructions: results and the sticky FPSR.QC, over every vector
+    register (v8-v31 as the fixture's v0-v7 again, rotated)."""
+    machine.regs["fpsr"] = 0
+    machine.vregs = [machine.vregs[i % 8] ^ (machine.vregs[(i + 3) % 8] << (i % 5)) % 2**128
+                     for i in range(8)]  # fmt: skip
+    compare(assemble(SATURATING[name]), machine)
 
 
 @pytest.mark.parametrize("cpus", [1, 2])
@@ -159,6 +218,84 @@ def test_crc32_matches_unicorn(machine: Machine) -> None:
     code = b"".join(crc(int(sz == 3), 2 + sz, c, sz, 1 + c, 10 + 2 * sz + c)
                     for c in (0, 1) for sz in range(4))  # fmt: skip
     compare(code, machine)
+
+
+def test_flag_manipulation_matches_unicorn(machine: Machine) -> None:
+    """FlagM: CFINV, RMIF, SETF8/16, AXFLAG/XAFLAG (keystone predates them), from
+    every NZCV."""
+    words = [
+        0xD500401F,
+        0xBA000400 | 5 << 15 | 1 << 5 | 0b1011,
+        0x3A00080D | 2 << 5,
+        0x3A00480D | 3 << 5,
+        0xD500405F,
+        0xD500403F,
+        0xBA000400 | 63 << 15 | 4 << 5 | 15,
+    ]
+    for w in words:
+        for nzcv in range(16):
+            machine.nzcv = nzcv << 28
+            machine.regs["x2"], machine.regs["x3"] = 0x17F, 0x18000
+            compare(w.to_bytes(4, "little") + assemble("mrs x9, nzcv"), machine)
+
+
+def rcpc(size: int, opc: int, imm9: int, rn: int, rt: int) -> bytes:
+    """STLUR/LDAPUR/LDAPURS (keystone predates them)."""
+    word = size << 30 | 0b011001 << 24 | opc << 22 | (imm9 & 0x1FF) << 12 | rn << 5 | rt
+    return word.to_bytes(4, "little")
+
+
+def test_rcpc_loads_and_stores_match_unicorn(machine: Machine) -> None:
+    """LDAPR (every size), LDAPUR, LDAPURS, STLUR."""
+    words = [0xF8BFC000 | 20 << 5, 0x38BFC000 | 20 << 5 | 1, 0x78BFC000 | 21 << 5 | 2,
+             0xB8BFC000 | 21 << 5 | 3]  # fmt: skip
+    code = b"".join(w.to_bytes(4, "little") for w in words) + b"".join([
+        rcpc(3, 0, -8, 21, 4), rcpc(0, 0, 255, 20, 5), rcpc(1, 1, -256, 21, 6),
+        rcpc(0, 2, 3, 20, 7), rcpc(1, 3, 5, 20, 8), rcpc(2, 2, -4, 21, 9), rcpc(3, 1, -8, 21, 10),
+        rcpc(2, 0, 12, 20, 11), rcpc(2, 1, 12, 20, 12), rcpc(0, 3, 7, 21, 13),
+    ])  # fmt: skip
+    machine.regs["x5"] = 0x1234567890ABCDEF
+    compare(code, machine)
+
+
+def fp_1src(ftype: int, opcode: int, rn: int, rd: int) -> bytes:
+    return (0x1E204000 | ftype << 22 | opcode << 15 | rn << 5 | rd).to_bytes(4, "little")
+
+
+@pytest.mark.parametrize("rmode", range(4))
+def test_fjcvtzs_and_frint_ranges_match_unicorn(machine: Machine, rmode: int) -> None:
+    """FJCVTZS (result and flags) and FRINT32Z/32X/64Z/64X, scalar and vector, over
+    FP edge values (NaNs, infinities, large and fractional values)."""
+    edges = [*FP_EDGES, 0x41E0000000000000, 0xC1E0000000200000, 0x43E0000000000000,
+             0xC3E0000000000001, 0x4330000000000001, 0x3FE8000000000000, 0x41DFFFFFFFC00000,
+             0x4F0000004EFFFFFF, 0xCF000000DF000001]  # fmt: skip
+    machine.regs["fpcr"] = rmode << 22
+    for start in range(0, len(edges), 8):
+        chunk = (edges[start:] + edges)[:8]
+        machine.vregs = [v | edges[(i * 5 + 3) % len(edges)] << 64 for i, v in enumerate(chunk)]
+        code = b"".join(
+            (0x1E7E0000 | n << 5 | n).to_bytes(4, "little") + assemble(f"mrs x{10 + n}, nzcv")
+            for n in range(8)
+        )
+        code += b"".join(fp_1src(ft, op, n, (n + op) % 8) for n in range(8) for ft in (0, 1)
+                         for op in (16, 17, 18, 19))  # fmt: skip
+        code += b"".join((0x4E200800 | u << 29 | sz << 22 | op << 12 | n << 5 | (n + 1) % 8)
+                         .to_bytes(4, "little") for n in range(0, 8, 2) for u in (0, 1)
+                         for sz in (0, 1) for op in (0x1E, 0x1F))  # fmt: skip
+        compare(code, machine)
+
+
+def test_generic_timer_reads() -> None:
+    """CNTFRQ_EL0 is QEMU's 62.5 MHz; CNTVCT_EL0 counts up (not compared: host time)."""
+    from tcgkit import Emulator
+
+    with Emulator("aarch64") as emu:
+        emu.mem_map(0x10000, 0x1000)
+        emu.mem_write(0x10000, assemble("mrs x0, cntfrq_el0; mrs x1, cntvct_el0; isb;"
+                                        " mrs x2, cntvct_el0"))  # fmt: skip
+        emu.emu_start(0x10000, 0x10010)
+        assert emu.reg_read("x0") == 62_500_000
+        assert 0 < emu.reg_read("x1") <= emu.reg_read("x2")
 
 
 # cpus=2: the TBs are translated for parallel vCPUs (atomics as compare-and-swaps)
@@ -297,6 +434,25 @@ FP_INSNS = [
     "frinta {v}.2d, {v}.2d", "frintn {v}.2s, {v}.2s", "frinti {v}.4s, {v}.4s",
     "frintz {v}.2d, {v}.2d", "frintp {v}.4s, {v}.4s", "frintx {v}.2d, {v}.2d",
     "fabs {v}.4s, {v}.4s", "fneg {v}.2d, {v}.2d", "fsqrt {v}.4s, {v}.4s", "fsqrt {v}.2d, {v}.2d",
+    "fabd {v}.4s, {v}.4s, {v}.4s", "fabd {d}, {d}, {d}", "fcmeq {v}.2d, {v}.2d, {v}.2d",
+    "fcmge {s}, {s}, {s}", "fcmgt {v}.4s, {v}.4s, {v}.4s", "facge {d}, {d}, {d}",
+    "facgt {v}.4s, {v}.4s, {v}.4s", "fmulx {v}.2d, {v}.2d, {v}.2d", "fmulx {s}, {s}, {s}",
+    "frecps {v}.4s, {v}.4s, {v}.4s", "frecps {d}, {d}, {d}", "frsqrts {v}.2d, {v}.2d, {v}.2d",
+    "faddp {v}.4s, {v}.4s, {v}.4s", "faddp {d}, {v}.2d", "fmaxp {v}.2d, {v}.2d, {v}.2d",
+    "fminnmp {v}.4s, {v}.4s, {v}.4s", "fmaxnmp {s}, {v}.2s", "fminp {v}.4s, {v}.4s, {v}.4s",
+    "fmaxv {s}, {v}.4s", "fminnmv {s}, {v}.4s", "fcvtns {v}.4s, {v}.4s", "fcvtau {v}.2d, {v}.2d",
+    "fcvtms {d}, {d}", "fcvtpu {s}, {s}", "fcvtmu {v}.4s, {v}.4s", "fcmlt {v}.4s, {v}.4s, #0.0",
+    "fcmle {d}, {d}, #0.0", "fcmgt {v}.2d, {v}.2d, #0.0", "fcmeq {s}, {s}, #0.0",
+    "fcmge {v}.4s, {v}.4s, #0.0", "fcvtzs {v}.4s, {v}.4s, #3", "ucvtf {v}.2d, {v}.2d, #60",
+    "scvtf {v}.4s, {v}.4s, #1", "fcvtzu {v}.2d, {v}.2d, #32", "scvtf {d}, {x}, #10",
+    "ucvtf {s}, {w}, #3", "fcvtzs {w}, {s}, #16", "fcvtzu {x}, {d}, #64",
+    "fmul {s}, {s}, {v}.s[1]", "fmla {d}, {d}, {v}.d[1]", "fmls {s}, {s}, {v}.s[3]",
+    "fccmpe {s}, {s}, #3, ne", "fccmpe {d}, {d}, #12, ge", "fcvt {h}, {s}", "fcvt {s}, {h}",
+    "fcvt {h}, {d}", "fcvt {d}, {h}", "fcvtn {v}.4h, {v}.4s", "fcvtn2 {v}.8h, {v}.4s",
+    "fcvtl {v}.4s, {v}.4h", "fcvtl2 {v}.4s, {v}.8h", "fcvtxn {v}.2s, {v}.2d",
+    "fcvtxn2 {v}.4s, {v}.2d", "fcvtxn {s}, {d}", "frecpe {v}.4s, {v}.4s", "frecpe {d}, {d}",
+    "frsqrte {v}.2d, {v}.2d", "frsqrte {s}, {s}", "frsqrte {v}.4s, {v}.4s", "frecpx {s}, {s}",
+    "frecpx {d}, {d}",
 ]  # fmt: skip
 FP_EDGES = [0, 0x8000000000000000, 0x7FF0000000000000, 0x7FF8000000000001, 0x7FF0000000000001,
             0x3FF0000000000000, 0x0000000000000001, 0x7FEFFFFFFFFFFFFF, 0x3F8000007FC00001,
@@ -310,7 +466,7 @@ def fp_instruction(draw: st.DrawFn) -> str:
         key = out[out.index("{") + 1 : out.index("}")]
         reg = draw(st.integers(0, 7))
         value = {"d": f"d{reg}", "s": f"s{reg}", "v": f"v{reg}", "x": f"x{reg}",
-                 "w": f"w{reg}"}[key]  # fmt: skip
+                 "w": f"w{reg}", "h": f"h{reg}"}[key]  # fmt: skip
         out = out.replace("{" + key + "}", value, 1)
     return out
 
@@ -360,6 +516,26 @@ SIMD_INSNS = [
     "addp {v}.4s, {v}.4s, {v}.4s", "mls {v}.8h, {v}.8h, {v}.h[{i3}]",
     "umaxp {v}.{tn}, {v}.{tn}, {v}.{tn}", "sminp {v}.{tn}, {v}.{tn}, {v}.{tn}",
     "dc zva, x21", "ldr q{n}, [x21, #{i4}]",
+    "srshr {v}.2d, {v}.2d, #{s6p}", "ursra {v}.8h, {v}.8h, #{s4p}", "rshrn {v}.4h, {v}.4s, #{s4p}",
+    "sqshrn {v}.4h, {v}.4s, #{s4p}", "uqrshrn2 {v}.8h, {v}.4s, #{s4p}",
+    "sqshrun {v}.4h, {v}.4s, #{s4p}", "sqshl {v}.4s, {v}.4s, #{s5}", "uqshl {v}.2d, {v}.2d, #{s5}",
+    "sqshlu {v}.8h, {v}.8h, #{s4}", "sri {v}.8h, {v}.8h, #{s4p}", "sli {v}.4s, {v}.4s, #{s5}",
+    "srshl {v}.{t}, {v}.{t}, {v}.{t}", "uqrshl {v}.{t}, {v}.{t}, {v}.{t}",
+    "sqshl {v}.{t}, {v}.{t}, {v}.{t}", "urshl {v}.{t}, {v}.{t}, {v}.{t}",
+    "sqrshl {v}.{t}, {v}.{t}, {v}.{t}", "uqshl {v}.{t}, {v}.{t}, {v}.{t}",
+    "sqdmulh {v}.4s, {v}.4s, {v}.4s", "sqrdmulh {v}.8h, {v}.8h, {v}.h[{i3}]",
+    "sqdmlal {v}.4s, {v}.4h, {v}.4h", "sqdmull2 {v}.2d, {v}.4s, {v}.s[{i2}]",
+    "sqabs {v}.{t}, {v}.{t}", "sqneg {v}.{t}, {v}.{t}", "suqadd {v}.{t}, {v}.{t}",
+    "usqadd {v}.{t}, {v}.{t}", "uadalp {v}.8h, {v}.16b", "saddlp {v}.2d, {v}.4s",
+    "uaddlv h{n}, {v}.16b", "saddlv s{n}, {v}.8h", "shll2 {v}.4s, {v}.8h, #16",
+    "cls {v}.{tn}, {v}.{tn}", "clz {v}.{tn}, {v}.{tn}", "rbit {v}.16b, {v}.16b",
+    "urhadd {v}.{tn}, {v}.{tn}, {v}.{tn}", "shsub {v}.{tn}, {v}.{tn}, {v}.{tn}",
+    "uabd {v}.{tn}, {v}.{tn}, {v}.{tn}", "saba {v}.{tn}, {v}.{tn}, {v}.{tn}",
+    "pmul {v}.16b, {v}.16b, {v}.16b", "pmull2 {v}.8h, {v}.16b, {v}.16b",
+    "umlal2 {v}.4s, {v}.8h, {v}.h[{i3}]", "smull {v}.2d, {v}.2s, {v}.s[{i2}]",
+    "add d{n}, d{n}, d{n}", "cmhi d{n}, d{n}, d{n}", "sqadd h{n}, h{n}, h{n}",
+    "srshl d{n}, d{n}, d{n}", "uqshl s{n}, s{n}, #{s5}", "sqrshrn h{n}, s{n}, #{s4p}",
+    "urecpe {v}.4s, {v}.4s", "ursqrte {v}.2s, {v}.2s",
 ]  # fmt: skip
 
 
@@ -404,3 +580,50 @@ def test_random_simd_sequences_match_unicorn(
     except ValueError:  # a combination keystone does not take (e.g. 2d lanes for trn)
         reject()
     compare(code, machine)
+
+
+def same_extra(q: int, u: int, size: int, opcode: int, rm: int, rn: int, rd: int,
+               scalar: int = 0) -> int:  # fmt: skip
+    """AdvSIMD three-same extra: SQRDMLAH/SQRDMLSH, SDOT/UDOT (keystone predates them)."""
+    op = 0b11110 if scalar else 0b01110
+    return (scalar | q) << 30 | u << 29 | op << 24 | size << 22 | rm << 16 | 1 << 15 | (
+        opcode << 11 | 1 << 10 | rn << 5 | rd)  # fmt: skip
+
+
+def by_elem(q: int, u: int, size: int, opcode: int, rm: int, index: int, rn: int, rd: int,
+            scalar: int = 0) -> int:  # fmt: skip
+    """AdvSIMD by element: H:L(:M) is the index, Rm four bits for halfwords."""
+    if size == 1:
+        h, lo, m = index >> 2, index >> 1 & 1, index & 1
+    else:
+        h, lo, m = index >> 1, index & 1, rm >> 4
+    op = 0b11111 if scalar else 0b01111
+    return (scalar | q) << 30 | u << 29 | op << 24 | size << 22 | lo << 21 | m << 20 | (
+        (rm & 15) << 16 | opcode << 12 | h << 11 | rn << 5 | rd)  # fmt: skip
+
+
+V8_SIMD_WORDS = [
+    same_extra(1, 1, 1, 0, 1, 2, 3), same_extra(0, 1, 2, 1, 4, 5, 6),
+    same_extra(1, 1, 2, 0, 7, 0, 1, scalar=1), same_extra(1, 1, 1, 1, 2, 3, 4, scalar=1),
+    same_extra(1, 0, 2, 2, 5, 6, 7), same_extra(0, 1, 2, 2, 0, 1, 2),
+    by_elem(1, 1, 1, 13, 3, 5, 4, 5), by_elem(0, 1, 2, 15, 6, 3, 7, 0),
+    by_elem(1, 1, 2, 13, 1, 2, 2, 3, scalar=1), by_elem(1, 0, 2, 14, 4, 1, 5, 6),
+    by_elem(0, 1, 2, 14, 7, 3, 0, 1),
+    0xCE000000 | 1 << 16 | 2 << 10 | 3 << 5 | 4, 0xCE200000 | 5 << 16 | 6 << 10 | 7 << 5,
+    0xCE608C00 | 1 << 16 | 2 << 5 | 3, 0xCE800000 | 4 << 16 | 13 << 10 | 5 << 5 | 6,
+]  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(words=st.lists(st.sampled_from(V8_SIMD_WORDS), min_size=1, max_size=6),
+       vregs=st.lists(BITS128, min_size=8, max_size=8))  # fmt: skip
+def test_v8x_simd_matches_unicorn(words: list[int], vregs: list[int], machine: Machine) -> None:
+    """SQRDMLAH/SQRDMLSH (vector, scalar, by element; FPSR.QC compared), SDOT/UDOT
+    (vector and by element), EOR3/BCAX/RAX1/XAR, over random registers."""
+    machine.vregs = vregs
+    machine.regs["fpsr"] = 0
+    compare(b"".join(w.to_bytes(4, "little") for w in words), machine)

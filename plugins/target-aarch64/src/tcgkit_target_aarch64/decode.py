@@ -17,6 +17,8 @@ from . import trans_dp as dp
 from . import trans_fp as fp
 from . import trans_mem as mem
 from . import trans_simd as simd
+from . import trans_simd_fp as simd_fp
+from . import trans_simd_int as simd_int
 
 Handler = Callable[[Any, Any, int], None]
 
@@ -42,6 +44,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("11010101000000110011xxxx01011111", dp.clrex),
     ("11010101000000110011xxxx1xx11111", dp.barrier),
     ("11010101000010110111xxxxxxxxxxxx", dp.dc_ic),
+    ("1101010100000000010000000xx11111", dp.flag_pstate),
     ("1101010100111xxxxxxxxxxxxxxxxxxx", dp.mrs),
     ("1101010100011xxxxxxxxxxxxxxxxxxx", dp.msr),
     # -- data processing, register -----------------------------------------------------------
@@ -55,9 +58,12 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("x0011010110xxxxx0010xxxxxxxxxxxx", dp.dp2),
     ("x0011010110xxxxx010xxxxxxxxxxxxx", dp.crc32),
     ("x101101011000000000xxxxxxxxxxxxx", dp.dp1),
+    ("10111010000xxxxxx00001xxxxx0xxxx", dp.rmif),
+    ("00111010000000000x0010xxxxx01101", dp.setf),
     ("x0011011xxxxxxxxxxxxxxxxxxxxxxxx", dp.dp3),
     # -- loads and stores ------------------------------------------------------------------------
     ("xx001000xxxxxxxxxxxxxxxxxxxxxxxx", mem.exclusive),
+    ("xx011001xx0xxxxxxxxx00xxxxxxxxxx", mem.rcpc_unscaled),
     ("xx011x00xxxxxxxxxxxxxxxxxxxxxxxx", mem.load_literal),
     ("xx101x0xxxxxxxxxxxxxxxxxxxxxxxxx", mem.pair),
     ("xx111x01xxxxxxxxxxxxxxxxxxxxxxxx", mem.single_uimm),
@@ -70,6 +76,8 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("0x0011011xxxxxxxxxxxxxxxxxxxxxxx", mem.simd_single),
     # -- floating point and AdvSIMD --------------------------------------------------------------
     *fp.PATTERNS,
+    ("x0011110xx0xxxxxxxxxxxxxxxxxxxxx", simd_fp.fixed_general),
+    *simd_int.PATTERNS,
     *simd.PATTERNS,
 )
 

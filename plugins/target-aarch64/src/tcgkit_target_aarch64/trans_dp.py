@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext, DisasJump
-from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I64, Cond, MemOrder
+from tcgkit.tcg.ir import Helper, Temp
+from tcgkit.tcg.types import I64, CallFlags, Cond, MemOrder
 
 from .bits import decode_bit_masks, field, sext
 
@@ -25,6 +25,18 @@ M32: Final = 0xFFFFFFFF
 
 # system registers by (op0, op1, CRn, CRm, op2)
 NZCV, FPCR, FPSR, TPIDR = (3, 3, 4, 2, 0), (3, 3, 4, 4, 0), (3, 3, 4, 4, 1), (3, 3, 13, 0, 2)
+CNTFRQ, CNTVCT = (3, 3, 14, 0, 0), (3, 3, 14, 0, 2)
+#: the generic timer's frequency, as QEMU models it (a 16 ns tick)
+CNTFRQ_HZ: Final = 62_500_000
+
+
+def _read_cntvct(cpu: object) -> int:
+    import time
+
+    return time.monotonic_ns() // 16
+
+
+HELPER_CNTVCT: Final = Helper("a64_cntvct", _read_cntvct, CallFlags.NO_RWG, I64)
 READ_ONLY_IDS: Final = {
     (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
     (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
@@ -289,8 +301,82 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
     elif reg in READ_ONLY_IDS:
         t.wx(dc, rt, READ_ONLY_IDS[reg])
+    elif reg == CNTFRQ:
+        t.wx(dc, rt, CNTFRQ_HZ)
+    elif reg == CNTVCT:  # the virtual count: host monotonic time in 16 ns ticks
+        r = ctx.temp()
+        ctx.call(HELPER_CNTVCT, r)
+        t.wx(dc, rt, r)
     else:
         raise dc.invalid(insn, f"MRS of an unsupported system register {reg}")
+
+
+# -- FlagM: the flag manipulation instructions -------------------------------------------------
+
+
+def flag_pstate(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """CFINV (op2 0), XAFLAG (1), AXFLAG (2): the MSR (immediate) forms on NZCV."""
+    op2 = field(insn, 7, 5)
+    ctx = dc.ctx
+    if op2 == 0:
+        ctx.xor(t.cf, t.cf, 1)
+        return
+    z, v = ctx.temp(), ctx.temp()
+    ctx.setcond(z, t.zf, 0, Cond.EQ)
+    if op2 == 1:  # XAFLAG: N = !C & !Z, Z = Z & C, C = C | Z, V = !C & Z
+        c, n = ctx.temp(), ctx.temp()
+        ctx.or_(c, t.cf, z)
+        ctx.xor(n, c, 1)
+        ctx.andc(v, z, t.cf)
+        ctx.and_(z, z, t.cf)
+        ctx.shl(t.nf, n, 63)
+        ctx.xor(t.zf, z, 1)
+        ctx.mov(t.cf, c)
+        ctx.shl(t.vf, v, 63)
+    elif op2 == 2:  # AXFLAG: N = 0, Z = Z | V, C = C & !V, V = 0
+        ctx.shr(v, t.vf, 63)
+        ctx.or_(z, z, v)
+        ctx.movi(t.nf, 0)
+        ctx.andc(t.cf, t.cf, v)
+        ctx.setcond(t.zf, z, 0, Cond.EQ)
+        ctx.movi(t.vf, 0)
+        return
+    else:
+        raise dc.invalid(insn, "unallocated PSTATE field")
+
+
+def rmif(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """RMIF: the bits of Xn rotated right by imm6 into the flags the mask names."""
+    imm6, mask = field(insn, 20, 15), insn & 15
+    ctx = dc.ctx
+    tmp = ctx.temp()
+    ctx.rotr(tmp, t.rx(dc, field(insn, 9, 5)), imm6)
+    b = ctx.temp()
+    if mask & 8:
+        ctx.extract(b, tmp, 3, 1)
+        ctx.shl(t.nf, b, 63)
+    if mask & 4:
+        ctx.extract(b, tmp, 2, 1)
+        ctx.xor(t.zf, b, 1)
+    if mask & 2:
+        ctx.extract(t.cf, tmp, 1, 1)
+    if mask & 1:
+        ctx.extract(b, tmp, 0, 1)
+        ctx.shl(t.vf, b, 63)
+
+
+def setf(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """SETF8, SETF16: N, Z and V from the low byte or halfword of Wn (C unchanged)."""
+    bits = 16 if field(insn, 14, 14) else 8
+    ctx = dc.ctx
+    x = t.rx(dc, field(insn, 9, 5))
+    v, n = ctx.temp(), ctx.temp()
+    ctx.shl(t.nf, x, 64 - bits)
+    ctx.extract(t.zf, x, 0, bits)
+    ctx.extract(v, x, bits, 1)
+    ctx.extract(n, x, bits - 1, 1)
+    ctx.xor(v, v, n)
+    ctx.shl(t.vf, v, 63)
 
 
 def msr(t: AArch64Target, dc: DisasContext, insn: int) -> None:

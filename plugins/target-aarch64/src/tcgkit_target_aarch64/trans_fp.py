@@ -159,8 +159,13 @@ def fp_2src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    bits = _bits(dc, insn)
     opcode = field(insn, 20, 15)
+    if opcode in (4, 5, 7) and (opcode == 7 or field(insn, 23, 22) == 3):
+        from .trans_fp16 import fcvt
+
+        fcvt(t, dc, insn)  # to or from half precision
+        return
+    bits = _bits(dc, insn)
     ctx, sfx = dc.ctx, _sfx(bits)
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     a = _read(t, dc, rn, bits)
@@ -177,6 +182,9 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif opcode in (4, 5) and (opcode == 4) == (bits == 64):
         _fcvt(t, dc, a, bits, rd)
         return
+    elif opcode in (16, 17, 18, 19):  # FRINT32Z FRINT32X FRINT64Z FRINT64X
+        rm = _rm(dc) if opcode & 1 else int(RoundingMode.ZERO)
+        r = frint_int(dc, a, bits, 32 if opcode < 18 else 64, rm)
     elif opcode in FRINT_RM:  # FRINTN P M Z A X I
         ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, FRINT_RM[opcode]))
         r = _propagate(dc, r, [a], bits)
@@ -353,6 +361,9 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         insn, 18, 16)  # fmt: skip
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     ctx = dc.ctx
+    if opcode == 6 and rmode == 3 and ftype == 1 and not sf:
+        fjcvtzs(t, dc, rn, rd)
+        return
     if opcode in (6, 7):  # FMOV between general and FP registers
         if rmode == 1 and ftype == 2 and sf:  # the top half of a 128-bit register
             if opcode == 7:
@@ -406,6 +417,68 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rd, r, sf)
         return
     raise dc.invalid(insn, "unsupported FP/integer conversion")
+
+
+def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
+    """FJCVTZS: double to int32 as JavaScript's ToInt32 (truncated, modulo 2**32; NaN
+    and infinities give 0); Z set when the conversion was exact (not for -0.0), N, C
+    and V clear."""
+    ctx = dc.ctx
+    a = t.vlo[rn]
+    i, exp, k, m, big = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.emit("ftoi_f64", i, a, 1, 64, int(RoundingMode.ZERO))  # exact below 2**63
+    ctx.extract(exp, a, 52, 11)
+    ctx.setcond(big, exp, 1023 + 63, Cond.GEU)
+    # from 2**63 on the value is the mantissa shifted left by exp - 52 (>= 11)
+    ctx.extract(m, a, 0, 52)
+    ctx.or_(m, m, 1 << 52)
+    ctx.sub(k, exp, 1023 + 52)
+    ctx.movcond(k, k, 63, 63, k, Cond.GTU)
+    ctx.shl(m, m, k)
+    ctx.movcond(m, k, 31, 0, m, Cond.GTU)
+    neg = ctx.temp()
+    ctx.neg(neg, m)
+    ctx.movcond(m, a, 0, neg, m, Cond.LT)
+    r = ctx.temp()
+    ctx.movcond(r, big, 0, m, i, Cond.NE)
+    ctx.ext32u(r, r)
+    t.wx(dc, rd, r, 0)
+    # exact: the truncation converts back to the same value, and it fits 32 bits
+    back, c, fits = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.emit("itof_f64", back, i, 1, int(RoundingMode.ZERO))
+    ctx.emit("fcmp_f64", c, back, a)
+    ctx.setcond(c, c, 2, Cond.EQ)
+    ctx.ext32s(fits, i)
+    ctx.setcond(fits, fits, i, Cond.EQ)
+    ctx.and_(c, c, fits)
+    ctx.setcond(fits, a, 1 << 63, Cond.NE)  # -0.0 converts to 0, not exactly
+    ctx.and_(c, c, fits)
+    ctx.xor(t.zf, c, 1)
+    ctx.movi(t.nf, 0)
+    ctx.movi(t.cf, 0)
+    ctx.movi(t.vf, 0)
+
+
+def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
+    """FRINT32*/FRINT64*: ``a`` rounded to an integral value in mode ``rm``; out of the
+    n-bit signed range (NaN and infinities too) the most negative n-bit integer."""
+    ctx = dc.ctx
+    ty = _ty(bits)
+    sfx = _sfx(bits)
+    if bits == 32:
+        limit, low = 0x4F000000 if n == 32 else 0x5F000000, 0xCF000000 if n == 32 else 0xDF000000
+    else:
+        limit = (1023 + n - 1) << 52
+        low = limit | 1 << 63
+    r, c1, c2 = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
+    ctx.emit(f"frint_{sfx}", r, a, rm)
+    ctx.emit(f"fcmp_{sfx}", c1, r, ctx.const(ty, limit))
+    ctx.emit(f"fcmp_{sfx}", c2, r, ctx.const(ty, low))
+    ctx.setcond(c1, c1, 1, Cond.EQ)  # below 2**(n-1)
+    ctx.setcond(c2, c2, 6, Cond.TSTNE)  # at least -2**(n-1)
+    ctx.and_(c1, c1, c2)
+    ctx.movcond(r, c1, 0, r, low, Cond.NE)
+    return r
 
 
 # -- AdvSIMD ------------------------------------------------------------------------------
@@ -560,7 +633,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("00011110xx1xxxxx001000xxxxxxxxxx", fp_compare),
-    ("00011110xx1xxxxxxxxx01xxxxx0xxxx", fp_ccmp),
+    ("00011110xx1xxxxxxxxx01xxxxxxxxxx", fp_ccmp),
     ("00011110xx1xxxxxxxxx11xxxxxxxxxx", fp_csel),
     ("00011110xx1xxxxxxxxx10xxxxxxxxxx", fp_2src),
     ("00011110xx1xxxxxx10000xxxxxxxxxx", fp_1src),

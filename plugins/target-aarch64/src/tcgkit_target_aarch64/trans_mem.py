@@ -374,6 +374,12 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     size, v, rs, o3, opc = field(insn, 31, 30), field(insn, 26, 26), field(insn, 20, 16), field(
         insn, 15, 15), field(insn, 14, 12)  # fmt: skip
     rn, rt = field(insn, 9, 5), insn & 31
+    if o3 and opc == 4 and rs == 31 and field(insn, 23, 22) == 2 and not v:
+        # LDAPR: a load-acquire of the weaker RCpc kind (no store-load barrier first)
+        value = _ld(dc, t.rsp(rn), size)
+        acquire_after(dc)
+        t.wx(dc, rt, value)
+        return
     if v or (o3 and opc):
         raise dc.invalid(insn, "unallocated or unsupported atomic memory operation")
     ctx = dc.ctx
@@ -392,6 +398,23 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         old = _ld(dc, addr, size)
         _st(dc, gen_atomic_update(dc, aop, old, operand, size), addr, size)
     t.wx(dc, rt, old)
+
+
+def rcpc_unscaled(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """STLUR (opc 0), LDAPUR (1), LDAPURS to 64 (2) or 32 bits (3): store-release and
+    RCpc load-acquire with an unscaled signed offset."""
+    size, opc = field(insn, 31, 30), field(insn, 23, 22)
+    if (size == 3 and opc >= 2) or (size == 2 and opc == 3):
+        raise dc.invalid(insn, "unallocated LDAPURS form")
+    addr = _offset(dc, t.rsp(field(insn, 9, 5)), sext(field(insn, 20, 12), 9))
+    rt = insn & 31
+    if opc == 0:
+        release(dc)
+        _st(dc, t.rx(dc, rt), addr, size)
+        return
+    value = _ld(dc, addr, size, signed=opc >= 2)
+    acquire_after(dc)
+    t.wx(dc, rt, value, int(opc != 3))
 
 
 #: LSE opc -> the atomic operation (LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN)

@@ -15,7 +15,15 @@ FADD/FSUB/FMUL/FDIV/FMLA/FMLS/FMAX/FMIN).
 
 Every operation is lanes of i64 IR ops: a vector register is its two 64-bit
 halves (``vlo``/``vhi`` globals); lanes are extracted, computed on, and
-deposited back. No Python helper is called.
+deposited back (``lanes``). No Python helper is called.
+
+Split off by instruction group (the class translators here hand those opcodes
+over): ``trans_simd_sat`` (saturating and rounding arithmetic and shifts, the
+doubling multiplies, FPSR.QC), ``trans_simd_int`` (pairwise long adds, SHLL,
+CLS/CLZ/RBIT, halving adds, absolute differences, PMUL/PMULL, widening multiplies
+by element, TBL/TBX, scalar three-same integer ops), ``trans_simd_fp`` (FP
+compares, FABD, FMULX, FRECPS/FRSQRTS, pairwise and across-lanes FP, FCVT* by
+rounding mode, FRINT32/64, fixed-point conversions).
 """
 
 from __future__ import annotations
@@ -27,67 +35,21 @@ from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 
+from . import trans_fp16 as fp16
+from . import trans_simd_fp as simd_fp
+from . import trans_simd_int as simd_int
+from . import trans_simd_sat as simd_sat
 from .bits import field
+from .lanes import clamp, get_lanes, saturating_add, set_lanes, set_qc
+from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
+from .trans_simd_fp import nan_narrow as _nan_narrow
+from .trans_simd_fp import nan_widen as _nan_widen
 
 if TYPE_CHECKING:
     from .target import AArch64Target
 
 M64: Final = (1 << 64) - 1
-
-
-# -- lanes ---------------------------------------------------------------------------------
-
-
-def get_lanes(t: AArch64Target, dc: DisasContext, n: int, esize: int, count: int,
-              signed: bool = False, part: int = 0) -> list[Temp]:  # fmt: skip
-    """``count`` lanes of ``esize`` bits of v<n>, from lane ``part * count`` on."""
-    ctx = dc.ctx
-    out = []
-    per_half = 64 // esize
-    for i in range(part * count, part * count + count):
-        half = t.vlo[n] if i < per_half else t.vhi[n]
-        pos = (i % per_half) * esize
-        v = ctx.temp()
-        if esize == 64:
-            ctx.mov(v, half)
-        elif signed:
-            ctx.sextract(v, half, pos, esize)
-        else:
-            ctx.extract(v, half, pos, esize)
-        out.append(v)
-    return out
-
-
-def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esize: int,
-              upper: bool = False) -> None:  # fmt: skip
-    """Write ``lanes`` into v<d>: the whole register (zeroing what is left), or
-    with ``upper`` the high half only (the "2" forms), keeping the low half."""
-    ctx = dc.ctx
-    per_half = 64 // esize
-    halves = []
-    for h in range(2):
-        chunk = lanes[h * per_half : (h + 1) * per_half]
-        r = ctx.temp()
-        ctx.movi(r, 0)
-        for i, v in enumerate(chunk):
-            if esize == 64:
-                ctx.mov(r, v)
-            else:
-                ctx.deposit(r, r, v, i * esize, esize)
-        halves.append((r, bool(chunk)))
-    if upper:
-        ctx.mov(t.vhi[d], halves[0][0])
-        return
-    ctx.mov(t.vlo[d], halves[0][0])
-    if halves[1][1]:
-        ctx.mov(t.vhi[d], halves[1][0])
-    else:
-        ctx.movi(t.vhi[d], 0)
-
-
-def _esize(size: int) -> int:
-    return 8 << size
 
 
 # -- shifts by immediate -------------------------------------------------------------------
@@ -150,8 +112,10 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.shl(r, v, left)
             out.append(r)
         set_lanes(t, dc, rd, out, 2 * esize)
+    elif opcode in (0x1C, 0x1F):
+        simd_fp.fixed_vector(t, dc, insn)
     else:
-        raise dc.invalid(insn, "unsupported AdvSIMD shift by immediate")
+        simd_sat.shift_imm(t, dc, insn)
 
 
 def scalar_shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -160,8 +124,12 @@ def scalar_shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     u, immh, immb, opcode = (field(insn, 29, 29), field(insn, 22, 19), field(insn, 18, 16),
                              field(insn, 15, 11))  # fmt: skip
     rn, rd = field(insn, 9, 5), insn & 31
+    if opcode in (0x1C, 0x1F):
+        simd_fp.fixed_vector(t, dc, insn, scalar=True)
+        return
     if immh < 8 or opcode not in (0, 2, 0x0A) or (opcode == 0x0A and u):
-        raise dc.invalid(insn, "unsupported AdvSIMD scalar shift by immediate")
+        simd_sat.shift_imm(t, dc, insn, scalar=True)
+        return
     amount = immh << 3 | immb
     ctx = dc.ctx
     v = get_lanes(t, dc, rn, 64, 1)[0]
@@ -189,6 +157,12 @@ def three_diff(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 15, 12)  # fmt: skip
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    if opcode in (9, 11, 13):
+        simd_sat.mull(t, dc, insn)
+        return
+    if opcode == 14 and not u:
+        simd_int.pmull(t, dc, insn)
+        return
     if size == 3 or opcode not in (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12):
         raise dc.invalid(insn, "unsupported AdvSIMD three-different instruction")
     esize = _esize(size)
@@ -253,6 +227,10 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 16, 12)  # fmt: skip
     rn, rd = field(insn, 9, 5), insn & 31
+    handover = _MISC_HANDOVER.get((opcode, u, size >> 1))
+    if handover is not None:
+        handover(t, dc, insn)
+        return
     ctx = dc.ctx
     esize = _esize(size)
     count = (128 if q else 64) // esize
@@ -276,9 +254,13 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         set_lanes(t, dc, rd, out, esize, upper=bool(q))
         set_qc(t, dc, sat)
         return
+    if opcode == 0x16 and u and size == 1:  # FCVTXN{2}: double -> single, rounding to odd
+        simd_fp.fcvtxn(t, dc, insn)
+        return
     if opcode == 0x16 and not u and size < 2:  # FCVTN{2}: double -> single, or single -> half
         if size == 0:
-            raise dc.invalid(insn, "half precision is not supported")
+            fp16.fcvtn(t, dc, insn)
+            return
         src = get_lanes(t, dc, rn, 64, 2)
         out = []
         for v in src:
@@ -289,6 +271,9 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             out.append(r)
         set_lanes(t, dc, rd, out, 32, upper=bool(q))
         return
+    if opcode == 0x17 and not u and size == 0:  # FCVTL{2}: half -> single
+        fp16.fcvtl(t, dc, insn)
+        return
     if opcode == 0x17 and not u and size == 1:  # FCVTL{2}: single -> double
         src = get_lanes(t, dc, rn, 32, 2, part=q)
         out = []
@@ -298,6 +283,9 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.fcvt_f32_f64(r, a32, _rm(dc))
             out.append(_nan_widen(dc, a32, r))
         set_lanes(t, dc, rd, out, 64)
+        return
+    if opcode == 5 and u and size == 1:  # RBIT
+        simd_int.misc(t, dc, insn)
         return
     if opcode == 5 and size == 0:  # CNT (u=0), NOT (u=1)
         src = get_lanes(t, dc, rn, 8, count)
@@ -332,12 +320,51 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     set_lanes(t, dc, rd, _int_misc(dc, insn, u, opcode, src), esize)
 
 
+def _misc_handover() -> dict[tuple[int, int, int], Callable[..., None]]:
+    """Two-register misc (opcode, U, size<1>) -> the translator of another module."""
+    table: dict[tuple[int, int, int], Callable[..., None]] = {}
+    for u in (0, 1):
+        for hi in (0, 1):
+            table[(2, u, hi)] = table[(6, u, hi)] = simd_int.pairwise_long
+            table[(4, u, hi)] = simd_int.misc
+            table[(3, u, hi)] = table[(7, u, hi)] = simd_sat.misc
+        table[(0x13, 1, u)] = simd_int.misc
+        for op in (0x1A, 0x1B, 0x1C):
+            if (op, u) != (0x1B, 1) and (op, u) != (0x1C, 1):
+                table[(op, u, 0)] = simd_fp.two_misc
+        table[(0x1A, u, 1)] = simd_fp.two_misc
+        table[(0x0C, u, 1)] = table[(0x0D, u, 1)] = simd_fp.two_misc
+        table[(0x1E, u, 0)] = table[(0x1F, u, 0)] = simd_fp.two_misc
+    table[(0x0E, 0, 1)] = simd_fp.two_misc
+    for u in (0, 1):  # FRECPE FRSQRTE, URECPE URSQRTE
+        table[(0x1D, u, 1)] = table[(0x1C, u, 1)] = simd_fp.two_misc
+    table[(0x1B, 1, 0)] = simd_fp.two_misc  # FCVTMU
+    table[(0x1C, 1, 0)] = simd_fp.two_misc  # FCVTAU
+    return table
+
+
+_MISC_HANDOVER: Final = _misc_handover()
+
+
 def scalar_two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """The scalar forms of two-register misc (the rest of Vd cleared): on a D register
     CMGT/CMGE/CMEQ/CMLE/CMLT #0, ABS, NEG; SCVTF/UCVTF and FCVTZS/FCVTZU on an S or D
     register."""
     u, size, opcode = field(insn, 29, 29), field(insn, 23, 22), field(insn, 16, 12)
     rn, rd = field(insn, 9, 5), insn & 31
+    if opcode in (3, 7, 0x14) or (opcode == 0x12 and u):
+        simd_sat.misc(t, dc, insn, scalar=True)
+        return
+    if opcode == 0x16 and u and size == 1:
+        simd_fp.fcvtxn(t, dc, insn, scalar=True)
+        return
+    if size >> 1 and (opcode == 0x1D or (opcode, u) == (0x1F, 0)):  # FRECPE FRSQRTE FRECPX
+        simd_fp.two_misc(t, dc, insn, scalar=True)
+        return
+    handover = _MISC_HANDOVER.get((opcode, u, size >> 1))
+    if handover is simd_fp.two_misc and opcode not in (0x1E, 0x1F):
+        simd_fp.two_misc(t, dc, insn, scalar=True)
+        return
     if opcode in (0x1D, 0x1B):
         _fp_int_vector(t, dc, insn, 1, u, size, opcode, rn, rd, scalar=True)
         return
@@ -417,43 +444,6 @@ def _fp_misc_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, sz: i
             r = w
         out.append(r)
     set_lanes(t, dc, rd, out, bits)
-
-
-def _nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
-    """Arm's NaN payload for double -> single."""
-    ctx = dc.ctx
-    cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
-    ctx.emit("fclass_f64", cls, v)
-    ctx.shr(nan, v, 29)
-    ctx.and_(nan, nan, 0x3FFFFF)
-    ctx.shr(sign, v, 63)
-    ctx.shl(sign, sign, 31)
-    ctx.or_(nan, nan, sign)
-    ctx.or_(nan, nan, 0x7FC00000)
-    n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
-    ctx.extrl_i64_i32(n32, nan)
-    ctx.extrl_i64_i32(c32, cls)
-    ctx.movcond(out, c32, 0, n32, r32, Cond.NE)
-    return out
-
-
-def _nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
-    """Arm's NaN payload for single -> double."""
-    ctx = dc.ctx
-    cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
-                                 ctx.temp())  # fmt: skip
-    ctx.emit("fclass_f32", cls, a32)
-    ctx.extu_i32_i64(wide, a32)
-    ctx.and_(nan, wide, 0x3FFFFF)
-    ctx.shl(nan, nan, 29)
-    ctx.shr(sign, wide, 31)
-    ctx.shl(sign, sign, 63)
-    ctx.or_(nan, nan, sign)
-    ctx.or_(nan, nan, 0x7FF8000000000000)
-    c64 = ctx.temp()
-    ctx.extu_i32_i64(c64, cls)
-    ctx.movcond(out, c64, 0, nan, r, Cond.NE)
-    return out
 
 
 def _fp_int_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int, size: int,
@@ -583,6 +573,12 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 16, 12)  # fmt: skip
     rn, rd = field(insn, 9, 5), insn & 31
+    if opcode == 3:
+        simd_int.add_long_across(t, dc, insn)
+        return
+    if opcode in (0x0C, 0x0F):
+        simd_fp.across(t, dc, insn)
+        return
     if size == 3 or (size == 2 and not q) or opcode not in (0x1B, 0x0A, 0x1A):
         raise dc.invalid(insn, "unsupported across-lanes instruction")
     esize = _esize(size)
@@ -619,7 +615,18 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
     ctx = dc.ctx
     if opcode >= 0x18:
-        return _fp_three_same(t, dc, insn, q, u, size, opcode, rm, rn, rd)
+        if not _fp_three_same(t, dc, insn, q, u, size, opcode, rm, rn, rd):
+            simd_fp.three_same(t, dc, insn)
+        return True
+    if opcode in (0, 2, 4, 0x0E, 0x0F) or (opcode == 0x13 and u):
+        simd_int.three_same(t, dc, insn)
+        return True
+    if opcode in (0x09, 0x0A, 0x0B):
+        simd_sat.shift_reg(t, dc, insn)
+        return True
+    if opcode == 0x16:
+        simd_sat.mulh(t, dc, insn)
+        return True
     esize = _esize(size)
     count = (128 if q else 64) // esize
     signed = not u
@@ -716,63 +723,6 @@ def _shift_by_register(dc: DisasContext, a: Temp, b: Temp, signed: bool) -> Temp
     return r
 
 
-def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
-    """FPSR.QC |= (sat != 0): the sticky saturation flag."""
-    ctx = dc.ctx
-    q = ctx.temp()
-    ctx.setcond(q, sat, 0, Cond.NE)
-    ctx.shl(q, q, 27)
-    ctx.or_(t.fpsr, t.fpsr, q)
-
-
-def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:
-    """``v`` (an i64, sign-extended when ``signed``) clamped to [lo, hi]; ``sat`` |= 1
-    when it was out of range."""
-    ctx = dc.ctx
-    m64 = (1 << 64) - 1
-    r, over = ctx.temp(), ctx.temp()
-    lt, gt = (Cond.LT, Cond.GT) if signed else (Cond.LTU, Cond.GTU)
-    ctx.movcond(r, v, hi & m64, hi & m64, v, gt)
-    ctx.movcond(r, r, lo & m64, lo & m64, r, lt)
-    ctx.setcond(over, r, v, Cond.NE)
-    ctx.or_(sat, sat, over)
-    return r
-
-
-def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool, sub: bool,
-                   sat: Temp) -> Temp:  # fmt: skip
-    """[SU]Q(ADD|SUB) of one lane (lanes sign- or zero-extended to i64)."""
-    ctx = dc.ctx
-    r = ctx.temp()
-    (ctx.sub if sub else ctx.add)(r, a, b)
-    if esize < 64:
-        lo, hi = ((-(1 << (esize - 1)), (1 << (esize - 1)) - 1) if signed
-                  else (0, (1 << esize) - 1))  # fmt: skip
-        # the exact result fits a signed i64 whatever the signedness of the lanes
-        out = clamp(dc, r, lo, hi, True, sat)
-        ctx.extract(out, out, 0, esize)
-        return out
-    over = ctx.temp()
-    if signed:  # overflow: the operands' signs say the result's sign is wrong
-        x, y = ctx.temp(), ctx.temp()
-        ctx.xor(x, a, r)
-        ctx.xor(y, a if sub else b, b if sub else r)  # sub: a ^ b, add: b ^ r
-        ctx.and_(x, x, y)
-        ctx.setcond(over, x, 0, Cond.LT)
-        limit = ctx.temp()
-        ctx.sar(limit, a, 63)
-        ctx.xor(limit, limit, 0x7FFFFFFFFFFFFFFF)  # a < 0: MIN, else MAX
-        ctx.movcond(r, over, 0, limit, r, Cond.NE)
-    elif sub:
-        ctx.setcond(over, a, b, Cond.LTU)
-        ctx.movcond(r, over, 0, 0, r, Cond.NE)
-    else:
-        ctx.setcond(over, r, a, Cond.LTU)
-        ctx.movcond(r, over, 0, (1 << 64) - 1, r, Cond.NE)
-    ctx.or_(sat, sat, over)
-    return r
-
-
 _FP3: Final = {
         (0x1A, 0, 0): "fadd", (0x1A, 0, 1): "fsub", (0x1B, 1, 0): "fmul", (0x1F, 1, 0): "fdiv",
         (0x19, 0, 0): "fmla", (0x19, 0, 1): "fmls", (0x1E, 0, 0): "fmax", (0x1E, 0, 1): "fmin",
@@ -827,15 +777,30 @@ def _fp_three_same(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int
     return True
 
 
-def by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    """FMLA/FMLS/FMUL and MUL/MLA/MLS with one operand a lane of Vm."""
+def by_element(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
+    """FMLA/FMLS/FMUL and MUL/MLA/MLS with one operand a lane of Vm (the FP ones also
+    scalar); the widening and saturating ones are handed over."""
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 15, 12)  # fmt: skip
+    if opcode in (2, 6, 10) and not scalar:
+        simd_int.mull_by_element(t, dc, insn)
+        return
+    if opcode in (3, 7, 11, 12, 13) and not u:
+        simd_sat.by_element(t, dc, insn, scalar)
+        return
+    if opcode in (13, 15) and u:
+        simd_sat.mlah_by_element(t, dc, insn, scalar)
+        return
+    if opcode == 14 and not scalar:
+        simd_int.dot(t, dc, insn, by_element=True)
+        return
+    if scalar and (u or opcode not in (1, 5, 9)):
+        raise dc.invalid(insn, "unsupported scalar by-element instruction")
     lo_, m_, h_ = field(insn, 21, 21), field(insn, 20, 20), field(insn, 11, 11)
     rn, rd = field(insn, 9, 5), insn & 31
     fp = opcode in (1, 5, 9) and not u
     if fp:
-        if size < 2 or (size == 3 and (lo_ or not q)):
+        if size < 2 or (size == 3 and (lo_ or not (q or scalar))):
             raise dc.invalid(insn, "unallocated FP by-element form")
         bits = 32 if size == 2 else 64
         index = h_ << 1 | lo_ if bits == 32 else h_
@@ -849,7 +814,7 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     else:
         raise dc.invalid(insn, "unsupported by-element instruction")
     ctx = dc.ctx
-    count = (128 if q else 64) // bits
+    count = 1 if scalar else (128 if q else 64) // bits
     [elem] = get_lanes(t, dc, rm, bits, 1, part=index)
     a = get_lanes(t, dc, rn, bits, count)
     d = get_lanes(t, dc, rd, bits, count)
@@ -894,6 +859,10 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     set_lanes(t, dc, rd, out, bits)
 
 
+def scalar_by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    by_element(t, dc, insn, scalar=True)
+
+
 def scalar_dup(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """DUP (element, scalar), i.e. MOV Sd, Vn.S[i]: one lane to a scalar register."""
     imm5, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
@@ -909,6 +878,7 @@ def scalar_dup(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("01011110000xxxxx000001xxxxxxxxxx", scalar_dup),
     ("0xx01111xxxxxxxxxxxxx0xxxxxxxxxx", by_element),
+    ("01x11111xxxxxxxxxxxxx0xxxxxxxxxx", scalar_by_element),
     ("0xx011110xxxxxxxxxxxx1xxxxxxxxxx", shift_imm),
     ("01x111110xxxxxxxxxxxx1xxxxxxxxxx", scalar_shift_imm),
     ("0xx01110xx1xxxxxxxxx00xxxxxxxxxx", three_diff),

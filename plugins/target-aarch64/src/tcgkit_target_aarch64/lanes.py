@@ -1,0 +1,134 @@
+"""AdvSIMD building blocks every SIMD translator module shares.
+
+Owns reading and writing vector register lanes as i64 temps (``get_lanes``,
+``set_lanes``: a vector register is its two 64-bit halves, the ``vlo``/``vhi``
+globals), and the saturation vocabulary (``clamp``, ``saturating_add`` and
+``set_qc``, the sticky FPSR.QC flag). Everything here emits i64 IR ops; no
+Python helper is called from generated code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import Cond
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64: Final = (1 << 64) - 1
+
+# -- lanes ---------------------------------------------------------------------------------
+
+
+def get_lanes(t: AArch64Target, dc: DisasContext, n: int, esize: int, count: int,
+              signed: bool = False, part: int = 0) -> list[Temp]:  # fmt: skip
+    """``count`` lanes of ``esize`` bits of v<n>, from lane ``part * count`` on."""
+    ctx = dc.ctx
+    out = []
+    per_half = 64 // esize
+    for i in range(part * count, part * count + count):
+        half = t.vlo[n] if i < per_half else t.vhi[n]
+        pos = (i % per_half) * esize
+        v = ctx.temp()
+        if esize == 64:
+            ctx.mov(v, half)
+        elif signed:
+            ctx.sextract(v, half, pos, esize)
+        else:
+            ctx.extract(v, half, pos, esize)
+        out.append(v)
+    return out
+
+
+def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esize: int,
+              upper: bool = False) -> None:  # fmt: skip
+    """Write ``lanes`` into v<d>: the whole register (zeroing what is left), or
+    with ``upper`` the high half only (the "2" forms), keeping the low half."""
+    ctx = dc.ctx
+    per_half = 64 // esize
+    halves = []
+    for h in range(2):
+        chunk = lanes[h * per_half : (h + 1) * per_half]
+        r = ctx.temp()
+        ctx.movi(r, 0)
+        for i, v in enumerate(chunk):
+            if esize == 64:
+                ctx.mov(r, v)
+            else:
+                ctx.deposit(r, r, v, i * esize, esize)
+        halves.append((r, bool(chunk)))
+    if upper:
+        ctx.mov(t.vhi[d], halves[0][0])
+        return
+    ctx.mov(t.vlo[d], halves[0][0])
+    if halves[1][1]:
+        ctx.mov(t.vhi[d], halves[1][0])
+    else:
+        ctx.movi(t.vhi[d], 0)
+
+
+def esize_of(size: int) -> int:
+    return 8 << size
+
+
+# -- saturation ------------------------------------------------------------------
+
+
+def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
+    """FPSR.QC |= (sat != 0): the sticky saturation flag."""
+    ctx = dc.ctx
+    q = ctx.temp()
+    ctx.setcond(q, sat, 0, Cond.NE)
+    ctx.shl(q, q, 27)
+    ctx.or_(t.fpsr, t.fpsr, q)
+
+
+def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:
+    """``v`` (an i64, sign-extended when ``signed``) clamped to [lo, hi]; ``sat`` |= 1
+    when it was out of range."""
+    ctx = dc.ctx
+    m64 = (1 << 64) - 1
+    r, over = ctx.temp(), ctx.temp()
+    lt, gt = (Cond.LT, Cond.GT) if signed else (Cond.LTU, Cond.GTU)
+    ctx.movcond(r, v, hi & m64, hi & m64, v, gt)
+    ctx.movcond(r, r, lo & m64, lo & m64, r, lt)
+    ctx.setcond(over, r, v, Cond.NE)
+    ctx.or_(sat, sat, over)
+    return r
+
+
+def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool, sub: bool,
+                   sat: Temp) -> Temp:  # fmt: skip
+    """[SU]Q(ADD|SUB) of one lane (lanes sign- or zero-extended to i64)."""
+    ctx = dc.ctx
+    r = ctx.temp()
+    (ctx.sub if sub else ctx.add)(r, a, b)
+    if esize < 64:
+        lo, hi = ((-(1 << (esize - 1)), (1 << (esize - 1)) - 1) if signed
+                  else (0, (1 << esize) - 1))  # fmt: skip
+        # the exact result fits a signed i64 whatever the signedness of the lanes
+        out = clamp(dc, r, lo, hi, True, sat)
+        ctx.extract(out, out, 0, esize)
+        return out
+    over = ctx.temp()
+    if signed:  # overflow: the operands' signs say the result's sign is wrong
+        x, y = ctx.temp(), ctx.temp()
+        ctx.xor(x, a, r)
+        ctx.xor(y, a if sub else b, b if sub else r)  # sub: a ^ b, add: b ^ r
+        ctx.and_(x, x, y)
+        ctx.setcond(over, x, 0, Cond.LT)
+        limit = ctx.temp()
+        ctx.sar(limit, a, 63)
+        ctx.xor(limit, limit, 0x7FFFFFFFFFFFFFFF)  # a < 0: MIN, else MAX
+        ctx.movcond(r, over, 0, limit, r, Cond.NE)
+    elif sub:
+        ctx.setcond(over, a, b, Cond.LTU)
+        ctx.movcond(r, over, 0, 0, r, Cond.NE)
+    else:
+        ctx.setcond(over, r, a, Cond.LTU)
+        ctx.movcond(r, over, 0, (1 << 64) - 1, r, Cond.NE)
+    ctx.or_(sat, sat, over)
+    return r

@@ -1,0 +1,176 @@
+"""Translators: conversions to and from IEEE half precision.
+
+Owns FCVT between H and S or D registers and the half-precision forms of
+FCVTL{2} and FCVTN{2}. The core has no f16 ops: half values are unpacked and
+packed with i64 IR ops here (a widening is exact; a narrowing rounds once, in
+FPCR's rounding mode, a constant of the TB). NaNs keep their payload, quieted
+(FPCR.DN and the alternative half-precision format, FPCR.AHP, are not modelled).
+No Python helper is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+
+from .bits import field
+from .lanes import get_lanes, set_lanes
+from .trans_fp import _rm
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+#: (mantissa bits, exponent bits, bias) of single and double
+_FMT: Final = {32: (23, 8, 127), 64: (52, 11, 1023)}
+M14: Final = -14 & ((1 << 64) - 1)  # the minimum normal exponent of a half, as an i64
+
+
+def from_half(dc: DisasContext, h: Temp, bits: int) -> Temp:
+    """The half ``h`` (an i64 holding 16 bits) as a single or double, in an i64."""
+    ctx = dc.ctx
+    mbits, ebits, bias = _FMT[bits]
+    sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(sign, h, 15, 1)
+    ctx.shl(sign, sign, bits - 1)
+    ctx.extract(exp, h, 10, 5)
+    ctx.extract(frac, h, 0, 10)
+    normal, special, sub = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.add(normal, exp, bias - 15)
+    ctx.shl(normal, normal, mbits)
+    f = ctx.temp()
+    ctx.shl(f, frac, mbits - 10)
+    ctx.or_(normal, normal, f)
+    # infinities and NaNs (quietened)
+    q = ctx.temp()
+    ctx.setcond(q, frac, 0, Cond.NE)
+    ctx.shl(q, q, mbits - 1)
+    ctx.or_(special, f, q)
+    ctx.or_(special, special, ((1 << ebits) - 1) << mbits)
+    # subnormals (and zero): frac * 2**-24, exactly
+    sfx = "f32" if bits == 32 else "f64"
+    if bits == 32:
+        s32 = ctx.temp(I32)
+        ctx.emit("itof_f32", s32, frac, 0, int(RoundingMode.NEAREST_EVEN))
+        ctx.emit(f"fmul_{sfx}", s32, s32, ctx.const(I32, 0x33800000), 0)  # 2**-24
+        ctx.extu_i32_i64(sub, s32)
+    else:
+        ctx.emit("itof_f64", sub, frac, 0, int(RoundingMode.NEAREST_EVEN))
+        ctx.emit(f"fmul_{sfx}", sub, sub, ctx.const(I64, 0x3E70000000000000), 0)
+    r = ctx.temp()
+    ctx.movcond(r, exp, 31, special, normal, Cond.EQ)
+    ctx.movcond(r, exp, 0, sub, r, Cond.EQ)
+    ctx.or_(r, r, sign)
+    return r
+
+
+def to_half(dc: DisasContext, a: Temp, bits: int, rm: int) -> Temp:
+    """The single or double ``a`` (its bits in an i64) rounded to a half in mode ``rm``
+    (an i64 holding 16 bits)."""
+    ctx = dc.ctx
+    mbits, ebits, bias = _FMT[bits]
+    sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(sign, a, bits - 1, 1)
+    ctx.extract(exp, a, mbits, ebits)
+    ctx.extract(frac, a, 0, mbits)
+    # the significand m (with the implicit bit) and its unbiased exponent e
+    m, e, nz = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.setcond(nz, exp, 0, Cond.NE)
+    ctx.shl(m, nz, mbits)
+    ctx.or_(m, m, frac)
+    ctx.movcond(e, exp, 0, 1, exp, Cond.EQ)  # subnormals: the minimum exponent
+    ctx.sub(e, e, bias)
+    # E = max(e, -14); q = m >> (mbits - 10 + E - e), rounded
+    big_e, sh = ctx.temp(), ctx.temp()
+    ctx.movcond(big_e, e, M14, M14, e, Cond.LT)
+    ctx.sub(sh, big_e, e)
+    ctx.add(sh, sh, mbits - 10)
+    ctx.movcond(sh, sh, 63, 63, sh, Cond.GT)
+    q, rem, mask, half = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shr(q, m, sh)
+    ctx.shl(mask, ctx.const(I64, 1), sh)
+    ctx.sub(mask, mask, 1)
+    ctx.and_(rem, m, mask)
+    ctx.sub(half, sh, 1)
+    ctx.shl(half, ctx.const(I64, 1), half)
+    up = ctx.temp()
+    if rm == RoundingMode.NEAREST_EVEN:
+        odd, tie = ctx.temp(), ctx.temp()
+        ctx.setcond(up, rem, half, Cond.GTU)
+        ctx.setcond(tie, rem, half, Cond.EQ)
+        ctx.and_(odd, q, 1)
+        ctx.and_(tie, tie, odd)
+        ctx.or_(up, up, tie)
+    elif rm == RoundingMode.NEAREST_AWAY:
+        ctx.setcond(up, rem, half, Cond.GEU)
+    elif rm in (RoundingMode.UP, RoundingMode.DOWN):
+        ctx.setcond(up, rem, 0, Cond.NE)
+        toward = ctx.temp()
+        ctx.setcond(toward, sign, 0, Cond.EQ if rm == RoundingMode.UP else Cond.NE)
+        ctx.and_(up, up, toward)
+    else:
+        ctx.movi(up, 0)
+    ctx.add(q, q, up)
+    enc = ctx.temp()
+    ctx.add(enc, big_e, 14)
+    ctx.shl(enc, enc, 10)
+    ctx.add(enc, enc, q)
+    # overflow: the largest finite half, or infinity, as the mode rounds
+    if rm == RoundingMode.ZERO:
+        ctx.movcond(enc, enc, 0x7BFF, 0x7BFF, enc, Cond.GT)
+    elif rm in (RoundingMode.UP, RoundingMode.DOWN):
+        limit = ctx.temp()
+        ctx.movcond(limit, sign, 0, 0x7C00 if rm == RoundingMode.UP else 0x7BFF,
+                    0x7BFF if rm == RoundingMode.UP else 0x7C00, Cond.EQ)  # fmt: skip
+        ctx.movcond(enc, enc, 0x7BFF, limit, enc, Cond.GT)
+    else:
+        ctx.movcond(enc, enc, 0x7C00, 0x7C00, enc, Cond.GT)
+    # infinities and NaNs (quietened, the payload's top bits kept)
+    special, top = ctx.temp(), ctx.temp()
+    ctx.shr(top, frac, mbits - 10)
+    ctx.setcond(special, frac, 0, Cond.NE)
+    ctx.shl(special, special, 9)
+    ctx.or_(special, special, top)
+    ctx.or_(special, special, 0x7C00)
+    ctx.movcond(enc, exp, (1 << ebits) - 1, special, enc, Cond.EQ)
+    r = ctx.temp()
+    ctx.shl(r, sign, 15)
+    ctx.or_(r, r, enc)
+    return r
+
+
+def fcvt(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCVT (scalar) from or to a half: type (bits 23:22) 0 single, 1 double, 3 half;
+    opcode 4 to single, 5 to double, 7 to half."""
+    ftype, opcode = field(insn, 23, 22), field(insn, 20, 15)
+    rn, rd = field(insn, 9, 5), insn & 31
+    src = {0: 32, 1: 64, 3: 16}.get(ftype)
+    dst = {4: 32, 5: 64, 7: 16}.get(opcode)
+    if src is None or dst is None or src == dst or 16 not in (src, dst):
+        raise dc.invalid(insn, "unallocated FCVT")
+    ctx = dc.ctx
+    v = ctx.temp()
+    if src < 64:
+        ctx.extract(v, t.vlo[rn], 0, src)
+    else:
+        ctx.mov(v, t.vlo[rn])
+    r = from_half(dc, v, dst) if src == 16 else to_half(dc, v, src, _rm(dc))
+    ctx.mov(t.vlo[rd], r)
+    ctx.movi(t.vhi[rd], 0)
+
+
+def fcvtl(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCVTL{2} from four halves to four singles."""
+    q = field(insn, 30, 30)
+    src = get_lanes(t, dc, field(insn, 9, 5), 16, 4, part=q)
+    set_lanes(t, dc, insn & 31, [from_half(dc, v, 32) for v in src], 32)
+
+
+def fcvtn(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCVTN{2} from four singles to four halves (the upper half of Vd with Q)."""
+    q = field(insn, 30, 30)
+    src = get_lanes(t, dc, field(insn, 9, 5), 32, 4)
+    out = [to_half(dc, v, 32, _rm(dc)) for v in src]
+    set_lanes(t, dc, insn & 31, out, 16, upper=bool(q))

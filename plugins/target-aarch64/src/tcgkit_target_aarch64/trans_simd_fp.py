@@ -1,0 +1,642 @@
+"""Translators: AdvSIMD floating point beyond ``trans_simd``'s arithmetic.
+
+Owns, on single and double lanes, vector and scalar: FABD, FCMEQ/FCMGE/FCMGT,
+FACGE/FACGT, FMULX, FRECPS, FRSQRTS (three-same); the pairwise FADDP, FMAXP,
+FMINP, FMAXNMP, FMINNMP (vector and scalar) and the reductions FMAXV, FMINV,
+FMAXNMV, FMINNMV; the compares with zero; FCVT{N,M,P,A}{S,U}; FCVTXN;
+FRINT32Z/32X/64Z/64X; Arm's NaN payloads of FCVTN/FCVTL (``nan_narrow``,
+``nan_widen``); and the fixed-point conversions SCVTF/UCVTF/FCVTZS/FCVTZU #fbits
+(vector and of general registers). ``trans_simd`` and ``trans_fp`` hand these
+opcodes over. NaN propagation follows ``trans_fp``.
+
+Every operation is lanes of i64 IR ops (``lanes``); no Python helper is called.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING, Final
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+
+from .bits import field
+from .lanes import get_lanes, set_lanes
+from .trans_fp import _propagate, _rm, frint_int, frint_mode, propagate_fma
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+M64: Final = (1 << 64) - 1
+_SIGN: Final = {32: 1 << 31, 64: 1 << 63}
+_INF: Final = {32: 0xFF << 23, 64: 0x7FF << 52}
+
+
+def _const(bits: int, value: float) -> int:
+    if bits == 32:
+        return int.from_bytes(struct.pack("<f", value), "little")
+    return int.from_bytes(struct.pack("<d", value), "little")
+
+
+def _narrow(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    if bits == 64:
+        return v
+    n = dc.ctx.temp(I32)
+    dc.ctx.extrl_i64_i32(n, v)
+    return n
+
+
+def _widen(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    if bits == 64:
+        return v
+    w = dc.ctx.temp()
+    dc.ctx.extu_i32_i64(w, v)
+    return w
+
+
+def _lanes(t: AArch64Target, dc: DisasContext, n: int, bits: int, count: int) -> list[Temp]:
+    return [_narrow(dc, v, bits) for v in get_lanes(t, dc, n, bits, count)]
+
+
+def _put(t: AArch64Target, dc: DisasContext, d: int, out: list[Temp], bits: int) -> None:
+    set_lanes(t, dc, d, [_widen(dc, v, bits) for v in out], bits)
+
+
+def _inf_times_zero(dc: DisasContext, a: Temp, b: Temp, bits: int) -> Temp:
+    """1 where one of ``a``, ``b`` is an infinity and the other a zero."""
+    ctx = dc.ctx
+    ty = I32 if bits == 32 else I64
+    flags = []
+    for v in (a, b):
+        mag, inf, zero = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
+        ctx.andc(mag, v, _SIGN[bits])
+        ctx.setcond(inf, mag, _INF[bits], Cond.EQ)
+        ctx.setcond(zero, mag, 0, Cond.EQ)
+        flags.append((inf, zero))
+    x, y = ctx.temp(ty), ctx.temp(ty)
+    ctx.and_(x, flags[0][0], flags[1][1])
+    ctx.and_(y, flags[0][1], flags[1][0])
+    ctx.or_(x, x, y)
+    return x
+
+
+def _halved_step(dc: DisasContext, r: Temp, na: Temp, b: Temp, bits: int) -> None:
+    """r = (3 + na * b) / 2 rounded once: the halving goes into an operand whose
+    exponent leaves it exact (or, both tiny, onto a result near 3, exactly)."""
+    ctx = dc.ctx
+    sfx = "f32" if bits == 32 else "f64"
+    ty = I32 if bits == 32 else I64
+    mbits = 23 if bits == 32 else 52
+    ebits = 8 if bits == 32 else 11
+    half = ctx.const(ty, _const(bits, 0.5))
+    big_a, big_b = ctx.temp(ty), ctx.temp(ty)
+    ctx.extract(big_a, na, mbits, ebits)
+    ctx.setcond(big_a, big_a, 2, Cond.GEU)
+    ctx.extract(big_b, b, mbits, ebits)
+    ctx.setcond(big_b, big_b, 2, Cond.GEU)
+    x, y, xh, yh = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
+    ctx.emit(f"fmul_{sfx}", xh, na, half, 0)
+    ctx.emit(f"fmul_{sfx}", yh, b, half, 0)
+    ctx.movcond(x, big_a, 0, xh, na, Cond.NE)
+    ctx.andc(big_b, big_b, big_a)  # halve b only when a was not
+    ctx.movcond(y, big_b, 0, yh, b, Cond.NE)
+    either, c = ctx.temp(ty), ctx.temp(ty)
+    ctx.or_(either, big_a, big_b)
+    ctx.movcond(c, either, 0, _const(bits, 1.5), _const(bits, 3.0), Cond.NE)
+    ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
+    rh = ctx.temp(ty)
+    ctx.emit(f"fmul_{sfx}", rh, r, half, _rm(dc))
+    ctx.movcond(r, either, 0, r, rh, Cond.NE)
+
+
+def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
+    """One lane of a two-operand FP operation (``a``, ``b`` and the result of the
+    lane's type)."""
+    ctx = dc.ctx
+    sfx = "f32" if bits == 32 else "f64"
+    ty = I32 if bits == 32 else I64
+    r = ctx.temp(ty)
+    if name in ("fadd", "fabd"):
+        ctx.emit(f"{'fadd' if name == 'fadd' else 'fsub'}_{sfx}", r, a, b, _rm(dc))
+        r = _propagate(dc, r, [a, b], bits)
+        if name == "fabd":
+            ctx.emit(f"fabs_{sfx}", r, r)
+    elif name in ("fmax", "fmin", "fmaxnm", "fminnm"):
+        ctx.emit(f"{name}_{sfx}", r, a, b)
+        r = _propagate(dc, r, [a, b], bits, quiet_only_both=name.endswith("nm"))
+    elif name in ("fcmeq", "fcmge", "fcmgt", "facge", "facgt"):
+        x, y = a, b
+        if name.startswith("fac"):
+            x, y = ctx.temp(ty), ctx.temp(ty)
+            ctx.emit(f"fabs_{sfx}", x, a)
+            ctx.emit(f"fabs_{sfx}", y, b)
+        c = ctx.temp(ty)
+        ctx.emit(f"fcmp_{sfx}", c, x, y)
+        if name == "fcmeq":
+            ctx.negsetcond(r, c, 2, Cond.EQ)
+        elif name.endswith("gt"):
+            ctx.negsetcond(r, c, 4, Cond.EQ)
+        else:
+            ctx.negsetcond(r, c, 6, Cond.TSTNE)
+    elif name == "fmulx":
+        ctx.emit(f"fmul_{sfx}", r, a, b, _rm(dc))
+        r = _propagate(dc, r, [a, b], bits)
+        two = ctx.temp(ty)
+        ctx.xor(two, a, b)
+        ctx.and_(two, two, _SIGN[bits])
+        ctx.or_(two, two, _const(bits, 2.0))
+        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, two, r, Cond.NE)
+    elif name in ("frecps", "frsqrts"):
+        na, c = ctx.temp(ty), ctx.temp(ty)
+        ctx.emit(f"fneg_{sfx}", na, a)
+        ctx.movi(c, _const(bits, 2.0 if name == "frecps" else 3.0))
+        if name == "frecps":
+            ctx.emit(f"fma_{sfx}", r, na, b, c, _rm(dc))
+        else:
+            _halved_step(dc, r, na, b, bits)
+        r = propagate_fma(dc, r, c, na, b, bits)
+        special = ctx.const(ty, _const(bits, 2.0 if name == "frecps" else 1.5))
+        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, special, r, Cond.NE)
+    else:
+        raise AssertionError(name)
+    return r
+
+
+#: FP three-same (opcode, U, size<1>) -> operation
+_THREE: Final = {
+    (0x1A, 1, 1): "fabd", (0x1C, 0, 0): "fcmeq", (0x1C, 1, 0): "fcmge", (0x1C, 1, 1): "fcmgt",
+    (0x1D, 1, 0): "facge", (0x1D, 1, 1): "facgt", (0x1B, 0, 0): "fmulx", (0x1F, 0, 0): "frecps",
+    (0x1F, 0, 1): "frsqrts",
+}  # fmt: skip
+#: the pairwise ones (vector three-same, U=1)
+_PAIR: Final = {(0x1A, 0): "fadd", (0x1E, 0): "fmax", (0x1E, 1): "fmin", (0x18, 0): "fmaxnm",
+                (0x18, 1): "fminnm"}  # fmt: skip
+
+
+def three_same(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 15, 11)  # fmt: skip
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    bits = 64 if size & 1 else 32
+    if bits == 64 and not q and not scalar:
+        raise dc.invalid(insn, "reserved FP lane form")
+    count = 1 if scalar else (128 if q else 64) // bits
+    a = _lanes(t, dc, rn, bits, count)
+    b = _lanes(t, dc, rm, bits, count)
+    name = _THREE.get((opcode, u, size >> 1))
+    if name is not None:
+        _put(t, dc, rd, [binop(dc, name, x, y, bits) for x, y in zip(a, b, strict=True)], bits)
+        return
+    pair = _PAIR.get((opcode, size >> 1)) if u and not scalar else None
+    if pair is None:
+        raise dc.invalid(insn, "unsupported AdvSIMD FP three-same instruction")
+    both = a + b
+    _put(t, dc, rd, [binop(dc, pair, both[2 * i], both[2 * i + 1], bits) for i in range(count)],
+         bits)  # fmt: skip
+
+
+#: scalar pairwise opcode, size<1> -> operation
+_SCALAR_PAIR: Final = {(0x0D, 0): "fadd", (0x0F, 0): "fmax", (0x0F, 1): "fmin",
+                       (0x0C, 0): "fmaxnm", (0x0C, 1): "fminnm"}  # fmt: skip
+
+
+def scalar_pairwise(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    u, size, opcode = field(insn, 29, 29), field(insn, 23, 22), field(insn, 16, 12)
+    rn, rd = field(insn, 9, 5), insn & 31
+    name = _SCALAR_PAIR.get((opcode, size >> 1))
+    if not u or name is None:
+        raise dc.invalid(insn, "unsupported AdvSIMD scalar pairwise instruction")
+    bits = 64 if size & 1 else 32
+    a, b = _lanes(t, dc, rn, bits, 2)
+    _put(t, dc, rd, [binop(dc, name, a, b, bits)], bits)
+
+
+def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FMAXNMV/FMINNMV (opcode 0x0C), FMAXV/FMINV (0x0F) of four single lanes, reduced
+    as a tree: (0 op 1) op (2 op 3)."""
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 16, 12)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    if not (u and q and not size & 1):
+        raise dc.invalid(insn, "unsupported FP across-lanes form")
+    name = {0x0C: "fmaxnm", 0x0F: "fmax"}[opcode]
+    if size >> 1:
+        name = name.replace("max", "min")
+    v = _lanes(t, dc, rn, 32, 4)
+    lo, hi = binop(dc, name, v[0], v[1], 32), binop(dc, name, v[2], v[3], 32)
+    _put(t, dc, rd, [binop(dc, name, lo, hi, 32)], 32)
+
+
+#: two-register misc (opcode, size<1>) -> FCVT rounding mode
+_CVT: Final = {(0x1A, 0): RoundingMode.NEAREST_EVEN, (0x1B, 0): RoundingMode.DOWN,
+               (0x1C, 0): RoundingMode.NEAREST_AWAY, (0x1A, 1): RoundingMode.UP}  # fmt: skip
+#: compares with zero (opcode, U) -> (fcmp bits of a true result, the operands swapped)
+_CMP0: Final = {(0x0C, 0): (4, False), (0x0C, 1): (6, False), (0x0D, 0): (2, False),
+                (0x0D, 1): (6, True), (0x0E, 0): (4, True)}  # fmt: skip
+
+
+def two_misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
+    """FCVT{N,M,P,A}{S,U}, FCM{GT,GE,EQ,LE,LT} #0, FRINT{32,64}{Z,X}."""
+    q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
+        insn, 16, 12)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    bits = 64 if size & 1 else 32
+    if bits == 64 and not q and not scalar:
+        raise dc.invalid(insn, "reserved FP lane form")
+    count = 1 if scalar else (128 if q else 64) // bits
+    ctx = dc.ctx
+    sfx = "f32" if bits == 32 else "f64"
+    ty = I32 if bits == 32 else I64
+    src = _lanes(t, dc, rn, bits, count)
+    out = []
+    rm = _CVT.get((opcode, size >> 1))
+    if rm is not None:
+        for a in src:
+            r = ctx.temp()
+            ctx.emit(f"ftoi_{sfx}", r, a, int(not u), bits, int(rm))
+            if bits == 32:
+                ctx.ext32u(r, r)
+            out.append(r)
+        set_lanes(t, dc, rd, out, bits)
+        return
+    cmp = _CMP0.get((opcode, u)) if size >> 1 else None
+    if cmp is not None:
+        mask, swap = cmp
+        zero = ctx.const(ty, 0)
+        for a in src:
+            c, r = ctx.temp(ty), ctx.temp(ty)
+            if swap:
+                ctx.emit(f"fcmp_{sfx}", c, zero, a)
+            else:
+                ctx.emit(f"fcmp_{sfx}", c, a, zero)
+            ctx.negsetcond(r, c, mask, Cond.TSTNE)
+            out.append(r)
+        _put(t, dc, rd, out, bits)
+        return
+    if opcode in (0x1E, 0x1F) and not size >> 1 and not scalar:  # FRINT32*, FRINT64*
+        mode = frint_mode(dc, None if u else RoundingMode.ZERO)
+        out = [frint_int(dc, a, bits, 32 if opcode == 0x1E else 64, mode) for a in src]
+        _put(t, dc, rd, out, bits)
+        return
+    if opcode in (0x1C, 0x1D, 0x1F) and size >> 1:
+        if opcode == 0x1C and (size != 2 or scalar):
+            raise dc.invalid(insn, "unallocated URECPE/URSQRTE form")
+        if opcode == 0x1F and (u or not scalar):
+            raise dc.invalid(insn, "unsupported AdvSIMD FP two-register instruction")
+        lanes = get_lanes(t, dc, rn, bits, count)
+        if opcode == 0x1C:
+            out = [unsigned_estimate(dc, v, bool(u)) for v in lanes]
+        elif opcode == 0x1F:
+            out = [recip_exponent(dc, v, bits) for v in lanes]
+        elif u:
+            out = [rsqrt_estimate(dc, v, bits) for v in lanes]
+        else:
+            out = [recip_estimate(dc, v, bits) for v in lanes]
+        set_lanes(t, dc, rd, out, bits)
+        return
+    raise dc.invalid(insn, "unsupported AdvSIMD FP two-register instruction")
+
+
+# -- estimates (the Arm ARM's RecipEstimate and RecipSqrtEstimate, as IR) -----------------------
+
+
+def _recip_table(dc: DisasContext, a: Temp) -> Temp:
+    """RecipEstimate: 256..511 -> 256..511."""
+    ctx = dc.ctx
+    d, r = ctx.temp(), ctx.temp()
+    ctx.shl(d, a, 1)
+    ctx.add(d, d, 1)
+    ctx.divu(r, ctx.const(I64, 1 << 19), d)
+    ctx.add(r, r, 1)
+    ctx.shr(r, r, 1)
+    return r
+
+
+def _rsqrt_table(dc: DisasContext, a: Temp) -> Temp:
+    """RecipSqrtEstimate: 128..511 -> 256..511 (the smallest b >= 512 with
+    a' * (b + 1)**2 >= 2**28, found by a binary search, halved)."""
+    ctx = dc.ctx
+    odd, even, x = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shl(odd, a, 1)
+    ctx.add(odd, odd, 1)
+    ctx.andc(even, a, 1)
+    ctx.add(even, even, 1)
+    ctx.shl(even, even, 1)
+    ctx.movcond(x, a, 256, odd, even, Cond.LTU)
+    b = ctx.temp()
+    ctx.movi(b, 511)
+    step = 256
+    while step:
+        c, sq, keep = ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.add(c, b, step + 1)
+        ctx.mul(sq, c, c)
+        ctx.mul(sq, sq, x)
+        ctx.setcond(keep, sq, 1 << 28, Cond.LTU)
+        ctx.sub(c, c, 1)
+        ctx.movcond(b, keep, 0, c, b, Cond.NE)
+        step >>= 1
+    r = ctx.temp()
+    ctx.add(r, b, 2)  # b + 1 is the first failing value; (that + 1) / 2
+    ctx.shr(r, r, 1)
+    return r
+
+
+def _unpack(dc: DisasContext, v: Temp, bits: int) -> tuple[Temp, Temp, Temp]:
+    """(sign bit, exponent field, fraction widened to 52 bits) of a float lane."""
+    ctx = dc.ctx
+    mbits = 23 if bits == 32 else 52
+    sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(sign, v, bits - 1, 1)
+    ctx.extract(exp, v, mbits, bits - 1 - mbits)
+    ctx.extract(frac, v, 0, mbits)
+    ctx.shl(frac, frac, 52 - mbits)
+    return sign, exp, frac
+
+
+def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
+    """r = v quietened where v is a NaN."""
+    ctx = dc.ctx
+    ty = I32 if bits == 32 else I64
+    n, cls, q = _narrow(dc, v, bits), ctx.temp(ty), ctx.temp()
+    ctx.emit(f"fclass_{'f32' if bits == 32 else 'f64'}", cls, n)
+    ctx.or_(q, v, 1 << (bits - 10 if bits == 32 else 51))
+    c64 = _widen(dc, cls, bits)
+    ctx.movcond(r, c64, 0, q, r, Cond.NE)
+
+
+def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    """FRECPE of one lane (its bits in an i64)."""
+    ctx = dc.ctx
+    mbits, bias = (23, 127) if bits == 32 else (52, 1023)
+    emax = (1 << (bits - 1 - mbits)) - 1
+    sign, exp, f52 = _unpack(dc, v, bits)
+    # subnormals: the fraction normalized by one or two places
+    top, e, f = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(top, f52, 51, 1)
+    ctx.movcond(e, top, 0, 0, M64, Cond.NE)  # exponent 0 or -1
+    ctx.sub(f, ctx.const(I64, 2), top)
+    ctx.shl(f, f52, f)
+    ctx.extract(f, f, 0, 52)
+    ctx.movcond(e, exp, 0, e, exp, Cond.EQ)
+    ctx.movcond(f, exp, 0, f, f52, Cond.EQ)
+    scaled, rexp, frac = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shr(scaled, f, 44)
+    ctx.or_(scaled, scaled, 256)
+    est = _recip_table(dc, scaled)
+    ctx.sub(rexp, ctx.const(I64, 2 * bias - 1), e)
+    ctx.and_(frac, est, 0xFF)
+    ctx.shl(frac, frac, 44)
+    f1, f2 = ctx.temp(), ctx.temp()
+    ctx.shr(f1, frac, 1)
+    ctx.or_(f1, f1, 1 << 51)
+    ctx.shr(f2, frac, 2)
+    ctx.or_(f2, f2, 1 << 50)
+    ctx.movcond(frac, rexp, 0, f1, frac, Cond.EQ)
+    ctx.movcond(frac, rexp, M64, f2, frac, Cond.EQ)
+    ctx.movcond(rexp, rexp, M64, 0, rexp, Cond.EQ)
+    r, sgn = ctx.temp(), ctx.temp()
+    ctx.shl(sgn, sign, bits - 1)
+    ctx.shl(r, rexp, mbits)
+    ctx.shr(frac, frac, 52 - mbits)
+    ctx.or_(r, r, frac)
+    ctx.or_(r, r, sgn)
+    # the special cases, the later ones winning
+    inf = emax << mbits
+    tiny, over, big = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.setcond(tiny, f52, 1 << 50, Cond.LTU)
+    ctx.movi(over, 0)
+    ctx.setcond(over, exp, 0, Cond.EQ)
+    ctx.and_(tiny, tiny, over)  # below 2**-(bias + 1): overflows
+    rm = _rm(dc)
+    if rm == RoundingMode.NEAREST_EVEN:
+        ctx.movi(big, inf)
+    elif rm == RoundingMode.ZERO:
+        ctx.movi(big, inf - 1)
+    else:
+        ctx.movcond(big, sign, 0, inf if rm == RoundingMode.UP else inf - 1,
+                    inf - 1 if rm == RoundingMode.UP else inf, Cond.EQ)  # fmt: skip
+    ctx.or_(big, big, sgn)
+    ctx.movcond(r, tiny, 0, big, r, Cond.NE)
+    zero = ctx.temp()
+    ctx.setcond(zero, f52, 0, Cond.EQ)
+    ctx.and_(zero, zero, over)
+    ctx.movcond(r, zero, 0, inf, r, Cond.NE)
+    ctx.or_(r, r, sgn)
+    is_inf = ctx.temp()
+    ctx.setcond(is_inf, exp, emax, Cond.EQ)
+    ctx.movcond(r, is_inf, 0, sgn, r, Cond.NE)
+    _quiet_nan(dc, v, bits, r)
+    return r
+
+
+def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    """FRSQRTE of one lane (its bits in an i64)."""
+    ctx = dc.ctx
+    mbits, bias = (23, 127) if bits == 32 else (52, 1023)
+    emax = (1 << (bits - 1 - mbits)) - 1
+    sign, exp, f52 = _unpack(dc, v, bits)
+    # subnormals: normalized, the exponent going negative
+    lz, e, f = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.clz(lz, f52, 64)
+    ctx.sub(lz, lz, 12)
+    ctx.movcond(lz, lz, 51, 51, lz, Cond.GT)  # a zero fraction: a special case below
+    ctx.add(f, lz, 1)
+    ctx.shl(f, f52, f)
+    ctx.extract(f, f, 0, 52)
+    ctx.neg(e, lz)
+    ctx.movcond(e, exp, 0, e, exp, Cond.EQ)
+    ctx.movcond(f, exp, 0, f, f52, Cond.EQ)
+    odd, even, scaled = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shr(even, f, 44)
+    ctx.or_(even, even, 256)
+    ctx.shr(odd, f, 45)
+    ctx.or_(odd, odd, 128)
+    parity = ctx.temp()
+    ctx.and_(parity, e, 1)
+    ctx.movcond(scaled, parity, 0, even, odd, Cond.EQ)
+    est = _rsqrt_table(dc, scaled)
+    rexp, r = ctx.temp(), ctx.temp()
+    ctx.sub(rexp, ctx.const(I64, 3 * bias - 1), e)
+    ctx.shr(rexp, rexp, 1)
+    ctx.shl(r, rexp, mbits)
+    ctx.and_(est, est, 0xFF)
+    ctx.shl(est, est, mbits - 8)
+    ctx.or_(r, r, est)
+    inf = emax << mbits
+    sgn, zero, is_inf = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shl(sgn, sign, bits - 1)
+    ctx.setcond(is_inf, exp, emax, Cond.EQ)
+    ctx.movcond(r, is_inf, 0, 0, r, Cond.NE)  # +infinity: +0
+    dnan = 0x7FC00000 if bits == 32 else 0x7FF8000000000000
+    ctx.movcond(r, sign, 0, dnan, r, Cond.NE)  # negative: the default NaN
+    ctx.or_(zero, exp, f52)
+    ctx.movcond(r, zero, 0, inf | 0, r, Cond.EQ)
+    ctx.movcond(zero, zero, 0, sgn, 0, Cond.EQ)
+    ctx.or_(r, r, zero)  # zeros: infinities of their sign
+    _quiet_nan(dc, v, bits, r)
+    return r
+
+
+def recip_exponent(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    """FRECPX of one lane: the exponent inverted, the fraction cleared (a zero or
+    subnormal gives the largest exponent)."""
+    ctx = dc.ctx
+    mbits = 23 if bits == 32 else 52
+    emax = (1 << (bits - 1 - mbits)) - 1
+    sign, exp, r = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(sign, v, bits - 1, 1)
+    ctx.extract(exp, v, mbits, bits - 1 - mbits)
+    ctx.xor(r, exp, emax)
+    ctx.movcond(r, exp, 0, emax - 1, r, Cond.EQ)
+    ctx.shl(r, r, mbits)
+    ctx.shl(sign, sign, bits - 1)
+    ctx.or_(r, r, sign)
+    _quiet_nan(dc, v, bits, r)
+    return r
+
+
+def unsigned_estimate(dc: DisasContext, v: Temp, sqrt: bool) -> Temp:
+    """URECPE (URSQRTE with ``sqrt``) of one 32-bit lane."""
+    ctx = dc.ctx
+    a, r, small = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shr(a, v, 23)
+    est = _rsqrt_table(dc, a) if sqrt else _recip_table(dc, a)
+    ctx.shl(r, est, 23)
+    ctx.extract(r, r, 0, 32)
+    ctx.shr(small, v, 30 if sqrt else 31)
+    ctx.movcond(r, small, 0, 0xFFFFFFFF, r, Cond.EQ)
+    return r
+
+
+def fixed_vector(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
+    """SCVTF/UCVTF (shift-immediate opcode 0x1C), FCVTZS/FCVTZU (0x1F) with #fbits."""
+    q, u, immh, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 22, 19), field(
+        insn, 15, 11)  # fmt: skip
+    rn, rd = field(insn, 9, 5), insn & 31
+    if immh < 4:
+        raise dc.invalid(insn, "half-precision fixed-point conversions are not supported")
+    bits = 64 if immh >= 8 else 32
+    if bits == 64 and not q and not scalar:
+        raise dc.invalid(insn, "reserved FP lane form")
+    fbits = 2 * bits - (immh << 3 | field(insn, 18, 16))
+    count = 1 if scalar else (128 if q else 64) // bits
+    to_float = opcode == 0x1C
+    src = get_lanes(t, dc, rn, bits, count, signed=to_float and not u)
+    out = [_fixed(dc, v, bits, bits, fbits, to_float, not u) for v in src]
+    if to_float:
+        out = [_widen(dc, v, bits) for v in out]
+    set_lanes(t, dc, rd, out, bits)
+
+
+def _fixed(dc: DisasContext, v: Temp, fbits_of: int, ibits: int, fbits: int, to_float: bool,
+           signed: bool) -> Temp:  # fmt: skip
+    """One fixed-point conversion: the integer ``v`` (i64, extended) to a float of
+    ``fbits_of`` bits scaled by 2**-fbits, or the float ``v`` (i64 lane) to an
+    ``ibits``-bit integer scaled by 2**fbits, rounding towards zero."""
+    ctx = dc.ctx
+    sfx = "f32" if fbits_of == 32 else "f64"
+    ty = I32 if fbits_of == 32 else I64
+    if to_float:
+        r = ctx.temp(ty)
+        ctx.emit(f"itof_{sfx}", r, v, int(signed), _rm(dc))
+        ctx.emit(f"fmul_{sfx}", r, r, ctx.const(ty, _const(fbits_of, 2.0**-fbits)), _rm(dc))
+        return r
+    a = _narrow(dc, v, fbits_of)
+    s = ctx.temp(ty)
+    ctx.emit(f"fmul_{sfx}", s, a, ctx.const(ty, _const(fbits_of, 2.0**fbits)), _rm(dc))
+    r = ctx.temp()
+    ctx.emit(f"ftoi_{sfx}", r, s, int(signed), ibits, int(RoundingMode.ZERO))
+    if ibits == 32:
+        ctx.ext32u(r, r)
+    return r
+
+
+def fixed_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """SCVTF/UCVTF (fixed-point, from a general register), FCVTZS/FCVTZU (fixed-point)."""
+    sf, ftype, rmode, opcode = insn >> 31, field(insn, 23, 22), field(insn, 20, 19), field(
+        insn, 18, 16)  # fmt: skip
+    scale, rn, rd = field(insn, 15, 10), field(insn, 9, 5), insn & 31
+    if ftype > 1 or (not sf and scale < 32):
+        raise dc.invalid(insn, "unallocated or half-precision fixed-point conversion")
+    bits = 64 if ftype else 32
+    fbits = 64 - scale
+    ctx = dc.ctx
+    if rmode == 0 and opcode in (2, 3):
+        src = ctx.temp()
+        x = t.rx(dc, rn)
+        if sf:
+            ctx.mov(src, x)
+        elif opcode == 2:
+            ctx.ext32s(src, x)
+        else:
+            ctx.ext32u(src, x)
+        r = _widen(dc, _fixed(dc, src, bits, 64, fbits, True, opcode == 2), bits)
+        ctx.mov(t.vlo[rd], r)
+        ctx.movi(t.vhi[rd], 0)
+        return
+    if rmode == 3 and opcode in (0, 1):
+        r = _fixed(dc, t.vlo[rn], bits, 64 if sf else 32, fbits, False, opcode == 0)
+        t.wx(dc, rd, r, sf)
+        return
+    raise dc.invalid(insn, "unallocated fixed-point conversion")
+
+
+def nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
+    """Arm's NaN payload for double -> single."""
+    ctx = dc.ctx
+    cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
+    ctx.emit("fclass_f64", cls, v)
+    ctx.shr(nan, v, 29)
+    ctx.and_(nan, nan, 0x3FFFFF)
+    ctx.shr(sign, v, 63)
+    ctx.shl(sign, sign, 31)
+    ctx.or_(nan, nan, sign)
+    ctx.or_(nan, nan, 0x7FC00000)
+    n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
+    ctx.extrl_i64_i32(n32, nan)
+    ctx.extrl_i64_i32(c32, cls)
+    ctx.movcond(out, c32, 0, n32, r32, Cond.NE)
+    return out
+
+
+def nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
+    """Arm's NaN payload for single -> double."""
+    ctx = dc.ctx
+    cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
+                                 ctx.temp())  # fmt: skip
+    ctx.emit("fclass_f32", cls, a32)
+    ctx.extu_i32_i64(wide, a32)
+    ctx.and_(nan, wide, 0x3FFFFF)
+    ctx.shl(nan, nan, 29)
+    ctx.shr(sign, wide, 31)
+    ctx.shl(sign, sign, 63)
+    ctx.or_(nan, nan, sign)
+    ctx.or_(nan, nan, 0x7FF8000000000000)
+    c64 = ctx.temp()
+    ctx.extu_i32_i64(c64, cls)
+    ctx.movcond(out, c64, 0, nan, r, Cond.NE)
+    return out
+
+
+def fcvtxn(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
+    """FCVTXN{2} (and scalar): double to single rounding to odd (truncated, the lowest
+    bit set when that was inexact), for a later rounding without double rounding."""
+    ctx = dc.ctx
+    q = field(insn, 30, 30)
+    src = get_lanes(t, dc, field(insn, 9, 5), 64, 1 if scalar else 2)
+    out = []
+    for v in src:
+        r32, back, inexact, r = ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp()
+        ctx.fcvt_f64_f32(r32, v, int(RoundingMode.ZERO))
+        ctx.fcvt_f32_f64(back, r32, int(RoundingMode.ZERO))
+        ctx.setcond(inexact, back, v, Cond.NE)
+        ctx.extu_i32_i64(r, r32)
+        ctx.or_(r, r, inexact)
+        r32 = ctx.temp(I32)
+        ctx.extrl_i64_i32(r32, r)
+        r32 = nan_narrow(dc, v, r32)  # a NaN converts back to a different NaN: not inexact
+        w = ctx.temp()
+        ctx.extu_i32_i64(w, r32)
+        out.append(w)
+    set_lanes(t, dc, insn & 31, out, 32, upper=bool(q) and not scalar)
