@@ -3,14 +3,18 @@
  * environment it was given, descriptors that are not close-on-exec kept,
  * close-on-exec ones closed) and of a missing file, process groups and
  * sessions, limits, rusage, times, sysinfo, the clocks and sleeps, getrandom,
- * prctl's name, and the uids. Printed so that the output does not depend on
+ * prctl's name, the uids, the scheduling policy and priorities, memfd_create,
+ * flock, fallocate and close_range. Printed so that the output does not depend on
  * the pids or the time. argv[1]: what to execve (default /proc/self/exe; under
  * qemu-aarch64, which has no binfmt_misc here, a script that runs it under qemu). Compared with qemu-aarch64 by
  * tests/test_linux_user_programs.py. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,5 +157,26 @@ int main(int argc, char **argv)
            getgid() == getegid());
     printf("kill of a process that does not exist: %d %s\n", kill(0x3fffffff, 0),
            strerror(errno));
+
+    /* scheduling and priorities, memory files, locks, closing ranges */
+    struct sched_param sp = {0};
+    printf("scheduler %d, FIFO priorities %d..%d, getparam %d %d\n", sched_getscheduler(0),
+           sched_get_priority_min(SCHED_FIFO), sched_get_priority_max(SCHED_FIFO),
+           sched_getparam(0, &sp), sp.sched_priority);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    printf("getpriority: errno %d, nice within range %d; sched_getcpu >= 0 %d\n", errno,
+           nice >= -20 && nice <= 19, sched_getcpu() >= 0);
+    int mfd = memfd_create("scratch", MFD_CLOEXEC);
+    write(mfd, "in memory", 9);
+    char back[10] = {0};
+    pread(mfd, back, 9, 0);
+    printf("memfd_create: %s, close-on-exec %d\n", back, (fcntl(mfd, F_GETFD) & FD_CLOEXEC) != 0);
+    printf("flock: %d %d\n", flock(mfd, LOCK_EX), flock(mfd, LOCK_UN));
+    printf("fallocate: %d, size now %ld\n", fallocate(mfd, 0, 0, 4096),
+           (long)lseek(mfd, 0, SEEK_END));
+    int lo = dup(mfd), hi = dup(mfd);
+    printf("close_range: %d, both closed %d %d\n", close_range(lo < hi ? lo : hi,
+           lo < hi ? hi : lo, 0), fcntl(lo, F_GETFD) == -1, fcntl(hi, F_GETFD) == -1);
     return 0;
 }

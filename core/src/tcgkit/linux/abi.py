@@ -22,6 +22,7 @@ class LinuxABI:
         "arg_regs",
         "elf_machine",
         "hwcap",
+        "hwcap2",
         "nr_reg",
         "ret_reg",
         "signal_frames",
@@ -46,6 +47,7 @@ class LinuxABI:
         syscalls: Mapping[str, int] | None = None,
         stack_align: int = 16,
         hwcap: int = 0,
+        hwcap2: int = 0,
         uname_machine: str = "unknown",
         tls_reg: str = "",
         signal_frames: object = None,
@@ -60,7 +62,8 @@ class LinuxABI:
         self.sp_reg = sp_reg
         self.syscalls: Mapping[str, int] = {} if syscalls is None else syscalls  # name -> nr
         self.stack_align = stack_align
-        self.hwcap = hwcap
+        self.hwcap = hwcap  # AT_HWCAP: the features the target implements, as Linux names them
+        self.hwcap2 = hwcap2  # AT_HWCAP2
         self.uname_machine = uname_machine  # the machine field of uname(2)
         self.tls_reg = tls_reg  # the thread pointer clone's CLONE_SETTLS sets
         #: the target's signal frame: ``push`` (deliver to a handler), ``pop``

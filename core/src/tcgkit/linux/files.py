@@ -5,7 +5,8 @@ streams, the guest's working directory and umask, the sysroot view of absolute
 paths) and the system calls on descriptors: openat, close, read/write and their
 vector and positional forms, lseek, dup/dup3, fcntl, pipe2, ioctl (terminal
 requests), fstat, getdents64, fchmod, fchown, umask, ftruncate, fsync/fdatasync,
-sendfile, ppoll. The calls on paths are ``paths``'.
+fallocate, flock, sync/syncfs, memfd_create, close_range, sendfile, ppoll. The
+calls on paths are ``paths``'.
 
 Invariants:
 
@@ -62,6 +63,7 @@ _TTY_IOCTLS = {0x5401: (0, 36), 0x5402: (36, 0), 0x5403: (36, 0), 0x5404: (36, 0
 _DT = {st.S_IFDIR: 4, st.S_IFREG: 8, st.S_IFLNK: 10, st.S_IFCHR: 2, st.S_IFBLK: 6,
        st.S_IFIFO: 1, st.S_IFSOCK: 12}  # fmt: skip
 MAX_IO = 1 << 24  # the most one read or write moves at a time
+MFD_CLOEXEC, MFD_ALLOW_SEALING, CLOSE_RANGE_CLOEXEC, EOPNOTSUPP = 1, 2, 4, 95
 
 
 def _host_flags(guest: int) -> int:
@@ -610,6 +612,47 @@ class FileTable:
 
     def sys_fdatasync(self, fd: int, *_: int) -> int:
         return self.sys_fsync(fd)
+
+    def sys_fallocate(self, fd: int, mode: int, off: int, length: int, *_: int) -> int:
+        if mode:
+            return -EOPNOTSUPP  # only plain allocation; holes and collapses are the host's
+        return self.on_fd(fd, lambda h: os.posix_fallocate(h, off, length))
+
+    def sys_flock(self, fd: int, op: int, *_: int) -> int:
+        return self.on_fd(fd, lambda h: _fcntl().flock(h, op))
+
+    def sys_sync(self, *_: int) -> int:
+        os.sync()
+        return 0
+
+    def sys_syncfs(self, fd: int, *_: int) -> int:
+        if self.get(fd) is None:
+            return -EBADF
+        os.sync()
+        return 0
+
+    def sys_memfd_create(self, name_ptr: int, flags: int, *_: int) -> int:
+        name = read_cstring(self.emu, name_ptr, 250)
+        if name is None:
+            return -EFAULT
+        if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING):
+            return -EINVAL
+        try:
+            fd = os.memfd_create(os.fsdecode(name), os.MFD_CLOEXEC | (flags & MFD_ALLOW_SEALING))
+        except OSError as e:
+            return -(e.errno or EINVAL)
+        return self._new_fd(GuestFile(fd, cloexec=bool(flags & MFD_CLOEXEC)))
+
+    def sys_close_range(self, first: int, last: int, flags: int, *_: int) -> int:
+        first, last = first & 0xFFFFFFFF, last & 0xFFFFFFFF
+        if first > last or flags & ~CLOSE_RANGE_CLOEXEC:
+            return -EINVAL
+        for n in [n for n in self.fds if first <= n <= last]:
+            if flags & CLOSE_RANGE_CLOEXEC:
+                self.fds[n].cloexec = True
+            else:
+                self.sys_close(n)
+        return 0
 
     def sys_sendfile(self, out_fd: int, in_fd: int, off_ptr: int, count: int, *_: int) -> int:
         src = self.get(in_fd)

@@ -162,7 +162,7 @@ def load_program(emu: Emulator, abi: LinuxABI, mem: ProcessMemory, files: FileTa
         (AT_PHDR, phdr), (AT_PHENT, img.phent), (AT_PHNUM, img.phnum), (AT_PAGESZ, PAGE),
         (AT_BASE, interp_base), (AT_FLAGS, 0), (AT_ENTRY, img.entry + bias),
         (AT_UID, os.getuid()), (AT_EUID, os.geteuid()), (AT_GID, os.getgid()),
-        (AT_EGID, os.getegid()), (AT_HWCAP, abi.hwcap), (AT_HWCAP2, 0), (AT_CLKTCK, 100),
+        (AT_EGID, os.getegid()), (AT_HWCAP, abi.hwcap), (AT_HWCAP2, abi.hwcap2), (AT_CLKTCK, 100),
         (AT_SECURE, 0), (AT_MINSIGSTKSZ, 5120),
     ])  # fmt: skip
     return LoadedProgram(entry, sp, page_up(top), interp_base)

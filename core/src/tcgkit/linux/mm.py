@@ -217,6 +217,21 @@ class ProcessMemory:
             return -ENOMEM
         return 0 if write_guest(self.emu, vec, b"\1" * (size // PAGE)) else -EFAULT
 
+    def sys_mlock(self, *_: int) -> int:
+        return 0  # guest memory is the host process's: nothing to pin here
+
+    def sys_munlock(self, *_: int) -> int:
+        return 0
+
+    def sys_mlock2(self, *_: int) -> int:
+        return 0
+
+    def sys_mlockall(self, *_: int) -> int:
+        return 0
+
+    def sys_munlockall(self, *_: int) -> int:
+        return 0
+
     def sys_msync(self, addr: int, *_: int) -> int:
         return -EINVAL if addr % PAGE else 0
 

@@ -150,7 +150,7 @@ class LinuxProcess:
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
         families = (self, self.files, self.paths, self.xattrs, self.mem, self.children,
-                    self.signals, self.net, self.events, self.timers)  # fmt: skip
+                    self.signals, self.net, self.events, self.timers, self.threads)  # fmt: skip
         for family in families:
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):
@@ -547,6 +547,31 @@ class LinuxProcess:
             self._random_state = (self._random_state * 6364136223846793005 + 1) % (1 << 64)
             out += self._random_state.to_bytes(8, "little")
         return n if write_guest(self.emu, buf, bytes(out[:n])) else -EFAULT
+
+    def sys_getpriority(self, which: int, who: int, *_: int) -> int:
+        try:  # the system call's value is 20 - nice (the C library turns it back)
+            return 20 - os.getpriority(which, _s32(who))
+        except OSError as e:
+            return -(e.errno or ESRCH)
+
+    def sys_setpriority(self, which: int, who: int, prio: int, *_: int) -> int:
+        try:
+            os.setpriority(which, _s32(who), _s32(prio))
+        except OSError as e:
+            return -(e.errno or EPERM)
+        return 0
+
+    def sys_personality(self, persona: int, *_: int) -> int:
+        return 0  # PER_LINUX, whatever is asked: no other personality here
+
+    def sys_getcpu(self, cpu: int, node: int, *_: int) -> int:
+        for ptr in (cpu, node):
+            if ptr and not write_guest(self.emu, ptr, bytes(4)):
+                return -EFAULT
+        return 0
+
+    def sys_membarrier(self, cmd: int, *_: int) -> int:
+        return 0 if cmd == 0 else -EINVAL  # MEMBARRIER_CMD_QUERY: no command is offered
 
     def sys_set_robust_list(self, *_: int) -> int:
         return 0

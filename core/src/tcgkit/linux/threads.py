@@ -7,7 +7,8 @@ thread of its own with the parent's registers, the new stack, TLS and
 return value 0), set_tid_address, gettid, futex (wait, wake, with timeouts,
 the bitset, requeue and wake-op forms, private or not), exit of one thread
 (its clear-child-tid word zeroed and woken, as glibc's pthread_join expects)
-as opposed to exit_group, sched_yield and sched_getaffinity.
+as opposed to exit_group, sched_yield, sched_getaffinity and the other
+sched_* calls as a kernel answers them for SCHED_OTHER threads.
 
 Invariants:
 
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
+from .mm import read_guest, write_guest
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -46,6 +48,11 @@ FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG (128) and FUTEX_CLOCK_REALTI
 FUTEX_CLOCK_REALTIME = 256
 EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ETIMEDOUT = 11, 14, 4, 22, 38, 110
 POLL = 0.05
+EPERM = 1
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE = 0, 1, 2, 3, 5
+#: policy -> (lowest, highest) static priority
+_PRIORITIES = {SCHED_OTHER: (0, 0), SCHED_FIFO: (1, 99), SCHED_RR: (1, 99), SCHED_BATCH: (0, 0),
+               SCHED_IDLE: (0, 0)}  # fmt: skip
 
 
 class Thread:
@@ -181,8 +188,36 @@ class Threads:
         n = min(os.cpu_count() or 1, 64)
         if size < 8:
             return -EINVAL
-        self.emu.mem_write(mask, ((1 << n) - 1).to_bytes(8, "little"))
-        return 8
+        return 8 if write_guest(self.emu, mask, ((1 << n) - 1).to_bytes(8, "little")) else -EFAULT
+
+    # -- scheduling, as far as programs ask (every thread is SCHED_OTHER) ---------------
+
+    def sys_sched_setaffinity(self, pid: int, size: int, mask: int, *_: int) -> int:
+        return 0 if read_guest(self.emu, mask, min(size, 128)) is not None else -EFAULT
+
+    def sys_sched_getscheduler(self, *_: int) -> int:
+        return SCHED_OTHER
+
+    def sys_sched_setscheduler(self, pid: int, policy: int, param: int, *_: int) -> int:
+        return 0 if policy in (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE) else -EPERM
+
+    def sys_sched_getparam(self, pid: int, param: int, *_: int) -> int:
+        return 0 if write_guest(self.emu, param, bytes(4)) else -EFAULT
+
+    def sys_sched_setparam(self, pid: int, param: int, *_: int) -> int:
+        raw = read_guest(self.emu, param, 4)
+        if raw is None:
+            return -EFAULT
+        return 0 if raw == bytes(4) else -EINVAL
+
+    def sys_sched_get_priority_max(self, policy: int, *_: int) -> int:
+        return _PRIORITIES.get(policy, (-EINVAL, -EINVAL))[1]
+
+    def sys_sched_get_priority_min(self, policy: int, *_: int) -> int:
+        return _PRIORITIES.get(policy, (-EINVAL, -EINVAL))[0]
+
+    def sys_sched_rr_get_interval(self, pid: int, ts: int, *_: int) -> int:
+        return 0 if write_guest(self.emu, ts, struct.pack("<qq", 0, 100_000_000)) else -EFAULT
 
     def futex(self, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val3: int) -> int:
         cmd = op & FUTEX_CMD_MASK

@@ -9,6 +9,8 @@ IR: N is bit 63 of ``nf``, Z is ``zf == 0``, C is ``cf`` (0 or 1), V is bit
 
 from __future__ import annotations
 
+from typing import Final
+
 from tcgkit.linux.abi import LinuxABI
 from tcgkit.target import RegisterView
 
@@ -116,9 +118,17 @@ SYSCALLS = {
     "set_mempolicy_home_node": 450,
 }  # fmt: skip
 
+#: AT_HWCAP: what this target implements, by the kernel's bits (asm/hwcap.h): FP (0),
+#: ASIMD (1), PMULL (4), CRC32 (7), ATOMICS (8), ASIMDRDM (12), JSCVT (13), LRCPC (15),
+#: SHA3 (17), ASIMDDP (20), ILRCPC (26), FLAGM (27). Not: AES, SHA1/2/512, SM3/4 (no
+#: crypto yet), FPHP/ASIMDHP (no half-precision arithmetic), FCMA, SVE, PAC, BTI, MTE.
+HWCAP: Final = sum(1 << b for b in (0, 1, 4, 7, 8, 12, 13, 15, 17, 20, 26, 27))
+#: AT_HWCAP2: FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64)
+HWCAP2: Final = (1 << 7) | (1 << 8)
+
 LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
     syscalls=SYSCALLS, uname_machine="aarch64", tls_reg="tpidr_el0",
-    signal_frames=AArch64SignalFrames(), trap_intno=7,
+    signal_frames=AArch64SignalFrames(), trap_intno=7, hwcap=HWCAP, hwcap2=HWCAP2,
 )  # fmt: skip
