@@ -171,3 +171,13 @@ def test_process_system_calls_match_qemu(tmp_path: Path) -> None:
     assert (got.stdout, got.returncode) == (want.stdout, want.returncode), got.stderr
     assert b"the exec'd program exited with 23" in want.stdout
     assert b"after it: descriptors 5 and 6 still open 1 1" in want.stdout
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_signal_masks_are_per_thread_as_under_qemu(host: str) -> None:
+    program = LINUX / "sigthreads.elf"
+    want = qemu(str(program))
+    out = io.BytesIO()
+    result = run_program(program, host=host, stdout=out)
+    assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
+    assert b"taken by the main thread: 1, main does not block it: 1" in want.stdout

@@ -23,8 +23,10 @@ system call instruction with its first argument restored; a default action
 that ends the process records the signal (``LinuxProcess.term_signal``), one
 that stops it stops the host process; a fault whose signal is blocked or
 ignored kills the process, as the kernel's forced signals do; the state is
-changed under the process lock (``LinuxProcess._lock``); one mask for the whole
-process (the threads of a process share it here).
+changed under the process lock (``LinuxProcess._lock``); each thread has its own
+mask (``threads.Thread.blocked``, inherited by a new thread) and a signal sent to
+the process is taken by a thread that does not block it, the main thread first;
+pending signals are the process's.
 """
 
 from __future__ import annotations
@@ -89,7 +91,6 @@ class Signals:
         self.actions: dict[
             int, tuple[int, int, int, int]
         ] = {}  # sig -> handler, flags, restorer, mask
-        self.blocked = 0
         self.pending: dict[int, bytes] = {}  # sig -> its siginfo
         self.altstack = (0, SS_DISABLE, 0)  # ss_sp, ss_flags, ss_size
         self._trampoline = 0
@@ -98,6 +99,15 @@ class Signals:
         #: notified whenever a signal is posted (waits that a signal ends: sigsuspend,
         #: sigtimedwait, sleeps)
         self.arrived = threading.Condition(threading.RLock())
+
+    @property
+    def blocked(self) -> int:
+        """The calling thread's signal mask (the main thread's outside guest threads)."""
+        return self.proc.threads.here().blocked
+
+    @blocked.setter
+    def blocked(self, mask: int) -> None:
+        self.proc.threads.here().blocked = mask & ~UNBLOCKABLE
 
     # -- system calls ---------------------------------------------------------------------
 
@@ -273,7 +283,7 @@ class Signals:
         if proc.host_signals is not None and threading.current_thread() is not \
                 threading.main_thread():  # fmt: skip
             proc.host_signals.wake_main()
-        vcpu = proc.threads.signal_vcpu()
+        vcpu = proc.threads.signal_vcpu(sig)
         if vcpu is not None:
             vcpu.queue_work(lambda _cpu: self.deliver_posted())
 

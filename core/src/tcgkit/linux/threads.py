@@ -58,13 +58,14 @@ _PRIORITIES = {SCHED_OTHER: (0, 0), SCHED_FIFO: (1, 99), SCHED_RR: (1, 99), SCHE
 class Thread:
     """A guest thread: its tid and the vCPU that runs it."""
 
-    __slots__ = ("alive", "clear_tid", "tid", "vcpu")
+    __slots__ = ("alive", "blocked", "clear_tid", "tid", "vcpu")
 
-    def __init__(self, tid: int, vcpu: VCPU) -> None:
+    def __init__(self, tid: int, vcpu: VCPU, blocked: int = 0) -> None:
         self.tid = tid
         self.vcpu = vcpu
         self.clear_tid = 0  # CLONE_CHILD_CLEARTID / set_tid_address
         self.alive = True
+        self.blocked = blocked  # its signal mask (``signals``): a new thread inherits it
 
 
 class _Waiter:
@@ -119,13 +120,21 @@ class Threads:
     def live(self) -> int:
         return sum(1 for t in self._threads.values() if t.alive)
 
-    def signal_vcpu(self) -> VCPU | None:
-        """The vCPU a signal from outside the process is taken on: the main thread's
-        while it lives, else the first live thread's (None: no thread is left)."""
-        for t in list(self._threads.values()):  # the main thread first
-            if t.alive:
-                return t.vcpu
-        return None
+    def signal_vcpu(self, sig: int) -> VCPU | None:
+        """The vCPU a signal sent to the process is taken on: the first live thread that
+        does not block it, the main thread first; else the first live one, where it
+        waits until unblocked (None: no thread is left)."""
+        live = [t for t in list(self._threads.values()) if t.alive]
+        bit = 1 << (sig - 1)
+        chosen = next((t for t in live if not t.blocked & bit), live[0] if live else None)
+        return None if chosen is None else chosen.vcpu
+
+    def here(self) -> Thread:
+        """The calling guest thread; the main thread when called from elsewhere (the
+        embedding's thread between runs, a timer, the signal watcher)."""
+        vcpu = self.emu.current_cpu
+        thread = self._threads.get(vcpu.index) if vcpu is not None else None
+        return thread if thread is not None else next(iter(self._threads.values()))
 
     # -- system calls -----------------------------------------------------------------
 
@@ -147,7 +156,7 @@ class Threads:
             vcpu = reuse[0].vcpu if reuse else emu.add_cpu()
             tid = self._next_tid
             self._next_tid += 1
-            thread = self._threads[vcpu.index] = Thread(tid, vcpu)
+            thread = self._threads[vcpu.index] = Thread(tid, vcpu, self.current().blocked)
         vcpu.context_restore(parent.context_save())
         abi = self.abi
         if stack:
