@@ -29,6 +29,7 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import stat as st
@@ -38,7 +39,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import hostcalls
-from .mm import read_cstring, read_guest, write_guest
+from .mm import read_cstring, read_guest, read_timespec, write_guest
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -688,11 +689,10 @@ class FileTable:
         entries = [struct.unpack_from("<ihh", raw, 8 * i) for i in range(nfds)]
         timeout = None
         if tmo:
-            t = read_guest(self.emu, tmo, 16)
-            if t is None:
-                return -EFAULT
-            sec, nsec = struct.unpack("<qq", t)
-            timeout = sec * 1000 + nsec // 10**6
+            t = read_timespec(self.emu, tmo)
+            if isinstance(t, int):
+                return t
+            timeout = math.ceil(t * 1000)  # whole milliseconds, never shorter
         poller = select.poll()
         ready: dict[int, int] = {}
         host_of: dict[int, int] = {}

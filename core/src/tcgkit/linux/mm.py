@@ -21,6 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
@@ -251,6 +252,18 @@ def write_guest(emu: Emulator, addr: int, data: bytes) -> bool:
     except (MemoryAccessError, ValueError, OverflowError):
         return False
     return True
+
+
+def read_timespec(emu: Emulator, addr: int) -> float | int:
+    """The ``struct timespec`` at ``addr`` in seconds, or -EFAULT (unmapped) or -EINVAL
+    (negative, or nanoseconds out of range), as the kernel checks it."""
+    raw = read_guest(emu, addr, 16)
+    if raw is None:
+        return -EFAULT
+    sec, nsec = struct.unpack("<qq", raw)
+    if sec < 0 or not 0 <= nsec < 10**9:
+        return -EINVAL
+    return sec + nsec / 1e9
 
 
 def read_cstring(emu: Emulator, addr: int, limit: int = 4096) -> bytes | None:

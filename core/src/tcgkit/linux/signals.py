@@ -38,7 +38,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..memory import PROT_EXEC, PROT_READ
-from .mm import read_guest, write_guest
+from .mm import read_guest, read_timespec, write_guest
 
 if TYPE_CHECKING:
     from .process import LinuxProcess
@@ -223,15 +223,9 @@ class Signals:
         if raw is None:
             return -EFAULT
         wanted = struct.unpack("<Q", raw)[0] & ~UNBLOCKABLE
-        timeout = None
-        if tmo:
-            t = read_guest(emu, tmo, 16)
-            if t is None:
-                return -EFAULT
-            sec, nsec = struct.unpack("<qq", t)
-            if sec < 0 or not 0 <= nsec < 10**9:
-                return -EINVAL
-            timeout = sec + nsec / 1e9
+        timeout = read_timespec(emu, tmo) if tmo else None
+        if isinstance(timeout, int):
+            return timeout
 
         def ready() -> int | None:
             return next((s for s in sorted(self.pending) if wanted & (1 << (s - 1))), None)

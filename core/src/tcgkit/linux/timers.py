@@ -24,7 +24,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .mm import read_guest, write_guest
+from .mm import read_guest, read_timespec, write_guest
 from .signals import Interrupted
 
 if TYPE_CHECKING:
@@ -94,13 +94,9 @@ class Timers:
         return self.sys_clock_nanosleep(1, 0, req, rem)
 
     def sys_clock_nanosleep(self, clock: int, flags: int, req: int, rem: int, *_: int) -> int:
-        raw = read_guest(self.proc.emu, req, 16)
-        if raw is None:
-            return -EFAULT
-        sec, nsec = struct.unpack("<qq", raw)
-        if sec < 0 or not 0 <= nsec < 10**9:
-            return -EINVAL
-        t = sec + nsec / 1e9
+        t = read_timespec(self.proc.emu, req)
+        if isinstance(t, int):
+            return t
         if flags & 1:  # TIMER_ABSTIME
             t -= time.time() if clock == 0 else time.monotonic()
         if t <= 0:
