@@ -72,7 +72,7 @@ _BLOCKING = ("futex", "sched_yield", "nanosleep", "clock_nanosleep", "read", "re
              "pread64", "preadv", "ppoll", "write", "writev", "wait4", "waitid",
              "rt_sigsuspend", "rt_sigtimedwait", "pselect6", "epoll_pwait", "epoll_pwait2",
              "accept", "accept4", "connect", "recvfrom", "recvmsg", "recvmmsg", "sendto",
-             "sendmsg", "sendmmsg", "copy_file_range", "sendfile")  # fmt: skip
+             "sendmsg", "sendmmsg", "copy_file_range", "sendfile", "splice", "tee")  # fmt: skip
 
 
 class UnsupportedSyscall(EmulationError):
@@ -595,6 +595,13 @@ _ARGS = {
     "linkat": "dsdsx", "fchmodat": "dso", "fchownat": "dsddx", "utimensat": "dsxx",
     "truncate": "su", "ftruncate": "du", "umask": "o", "statfs": "sx", "fstatfs": "dx",
     "sendfile": "ddxu", "rt_sigaction": "dxxu", "rt_sigprocmask": "dxxu", "prlimit64": "ddxx",
+    "socket": "ddd", "socketpair": "dddx", "bind": "dxu", "connect": "dxu", "listen": "dd",
+    "accept": "dxx", "accept4": "dxxx", "sendto": "dxuxxu", "recvfrom": "dxuxxx",
+    "sendmsg": "dxx", "recvmsg": "dxx", "shutdown": "dd", "setsockopt": "dddxu",
+    "getsockopt": "dddxx", "epoll_create1": "x", "epoll_ctl": "dddx", "epoll_pwait": "dxddxu",
+    "eventfd2": "ux", "pselect6": "dxxxxx", "wait4": "dxxx", "waitid": "ddxxx",
+    "setitimer": "dxx", "timer_create": "dxx", "rt_sigsuspend": "xu",
+    "nanosleep": "xx", "clock_nanosleep": "ddxx",
 }  # fmt: skip
 
 
