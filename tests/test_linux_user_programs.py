@@ -181,3 +181,20 @@ def test_signal_masks_are_per_thread_as_under_qemu(host: str) -> None:
     result = run_program(program, host=host, stdout=out)
     assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
     assert b"taken by the main thread: 1, main does not block it: 1" in want.stdout
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_fork_and_posix_spawn_from_a_threaded_process_as_under_qemu(
+    host: str, tmp_path: Path
+) -> None:
+    """fork from the main thread while workers run, fork and posix_spawn (vfork +
+    execve) from a worker: the child has only the calling thread."""
+    program = LINUX / "forkthreads.elf"
+    exe = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    wrapper = tmp_path / "under-qemu"
+    wrapper.write_text(f'#!/bin/sh\nexec {exe} {program} "$@"\n')
+    wrapper.chmod(0o755)
+    want = qemu(str(program), str(wrapper))
+    got = tcgkit("--host", host, str(program), str(program))
+    assert (got.stdout, got.returncode) == (want.stdout, want.returncode), got.stderr
+    assert b"posix_spawn from a worker: 0, exited with 7" in want.stdout

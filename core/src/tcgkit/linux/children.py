@@ -11,8 +11,10 @@ Invariants:
 * a guest process is a host process: the pid the guest sees is the host's, a
   child's exit status and death by a signal reach its parent's wait4 as the
   host reports them;
-* fork only from a process with one live thread (the others would not exist in
-  the child, holding whatever they held: the call fails with EAGAIN otherwise);
+* fork from a process with several threads happens while the other vCPUs are
+  outside generated code and translation (an exclusive section, so none holds
+  the translator's locks); in the child only the calling thread lives, as in the
+  kernel, and it is the process's main thread from then on;
 * a forked child never returns into the embedding's code: when its guest ends,
   the child process ends (``LinuxProcess.run``);
 * execve keeps the guest's descriptors that are not close-on-exec at the same
@@ -54,16 +56,22 @@ class Children:
 
     def fork(self, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
         proc = self.proc
-        if proc.threads.live() > 1:
-            return -EAGAIN
         emu, abi = proc.emu, proc.abi
         for stream in (sys.stdout, sys.stderr, *proc.files.streams()):
             with contextlib.suppress(Exception):
                 stream.flush()
+        threaded = proc.threads.live() > 1
         try:
-            pid = os.fork()
+            if threaded:  # the other vCPUs outside generated code and translation
+                with emu.engine.exclusive():
+                    pid = os.fork()
+            else:
+                pid = os.fork()
         except OSError as e:
             return -(e.errno or EAGAIN)
+        if pid == 0 and threaded:  # only the calling thread came along
+            proc.threads.after_fork()
+            proc.became_main_thread()
         if pid:
             if flags & CLONE_PARENT_SETTID:
                 write_guest(emu, ptid, struct.pack("<I", pid))

@@ -127,6 +127,7 @@ class LinuxProcess:
         self.host_signals: Any = None
         self.in_blocking_call = False
         self._main_ident = threading.get_ident()
+        self._run_ident = self._main_ident  # the thread that runs the main vCPU (``run``)
         stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
         self.files = FileTable(emu, sysroot, stdio)
         self.paths = PathCalls(self.files)
@@ -194,6 +195,7 @@ class LinuxProcess:
         """Run from the entry point until the program exits; its exit code. The main
         thread runs in the calling thread (``timeout`` and ``count`` apply to it), the
         others in threads of their own; an error in one of them stops them all."""
+        self._run_ident = threading.get_ident()
         try:
             begin = self.entry
             while True:
@@ -222,6 +224,17 @@ class LinuxProcess:
         if self.children.forked:  # a forked child ends with its guest, never returns
             self._end_forked_child()
         return self.exit_code
+
+    def became_main_thread(self) -> None:
+        """A forked child's only thread (maybe not the one that ran ``run``) is its main
+        thread: signals come to it, and when its guest ends the process ends."""
+        self._main_ident = threading.get_ident()
+
+    def _ended(self) -> None:
+        """The guest process ended (exit_group, the last thread's exit, a signal): a
+        forked child whose thread is not the one that called ``run`` ends here."""
+        if self.children.forked and threading.get_ident() != self._run_ident:
+            self._end_forked_child()
 
     def interrupted_here(self) -> bool:
         """Whether a signal pending now must end the calling thread's blocking call
@@ -386,17 +399,20 @@ class LinuxProcess:
         self.term_signal = sig
         self.exit_code = 128 + sig
         self.emu.emu_stop()
+        self._ended()
 
     def sys_exit_group(self, code: int, *_: int) -> int:
         """Every thread ends."""
         self.exit_code = code & 0xFF
         self.emu.emu_stop()
+        self._ended()
         return 0
 
     def sys_exit(self, code: int, *_: int) -> int:
         """The calling thread ends; the process with its last thread."""
         if self.threads.exit_thread(code):
             self.exit_code = code & 0xFF
+            self._ended()
         return 0
 
     # -- identity and limits ------------------------------------------------------------

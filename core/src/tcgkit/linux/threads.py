@@ -112,6 +112,17 @@ class Threads:
             raise RuntimeError("a system call from a vCPU that is not a thread of this process")
         return self._threads[vcpu.index]
 
+    def after_fork(self) -> None:
+        """In a child forked from a thread of a process with several: the others did not
+        come along (their vCPUs are idle here; their futex waits are forgotten)."""
+        me = self.current()
+        self._lock = threading.Lock()  # another thread may have held the old one
+        for t in self._threads.values():
+            if t is not me:
+                t.alive = False
+                t.vcpu._cpu.running = False  # its host thread does not exist here
+        self._waiters.clear()
+
     def current_stopped(self) -> bool:
         """Whether the calling thread's vCPU was asked to stop (exit_group, emu_stop)."""
         vcpu = self.emu.current_cpu
