@@ -94,8 +94,6 @@ class Signals:
         self.pending: dict[int, bytes] = {}  # sig -> its siginfo
         self.altstack = (0, SS_DISABLE, 0)  # ss_sp, ss_flags, ss_size
         self._trampoline = 0
-        #: rt_sigsuspend's caller's mask while its temporary one is in force (None: none)
-        self.suspended_mask: int | None = None
         #: notified whenever a signal is posted (waits that a signal ends: sigsuspend,
         #: sigtimedwait, sleeps)
         self.arrived = threading.Condition(threading.RLock())
@@ -108,6 +106,15 @@ class Signals:
     @blocked.setter
     def blocked(self, mask: int) -> None:
         self.proc.threads.here().blocked = mask & ~UNBLOCKABLE
+
+    @property
+    def suspended_mask(self) -> int | None:
+        """The calling thread's mask before rt_sigsuspend's temporary one (None: none)."""
+        return self.proc.threads.here().suspended_mask
+
+    @suspended_mask.setter
+    def suspended_mask(self, mask: int | None) -> None:
+        self.proc.threads.here().suspended_mask = mask
 
     # -- system calls ---------------------------------------------------------------------
 

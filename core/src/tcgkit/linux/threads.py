@@ -58,7 +58,7 @@ _PRIORITIES = {SCHED_OTHER: (0, 0), SCHED_FIFO: (1, 99), SCHED_RR: (1, 99), SCHE
 class Thread:
     """A guest thread: its tid and the vCPU that runs it."""
 
-    __slots__ = ("alive", "blocked", "clear_tid", "tid", "vcpu")
+    __slots__ = ("alive", "blocked", "clear_tid", "suspended_mask", "tid", "vcpu")
 
     def __init__(self, tid: int, vcpu: VCPU, blocked: int = 0) -> None:
         self.tid = tid
@@ -66,6 +66,7 @@ class Thread:
         self.clear_tid = 0  # CLONE_CHILD_CLEARTID / set_tid_address
         self.alive = True
         self.blocked = blocked  # its signal mask (``signals``): a new thread inherits it
+        self.suspended_mask: int | None = None  # its mask before rt_sigsuspend's
 
 
 class _Waiter:
