@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,45 @@ def test_busybox_matches_qemu(busybox: Path, tmp_path: Path, args: list[str]) ->
     if want.returncode >= 0:  # qemu says something of its own about a death by a signal
         assert got.stderr == want.stderr
     assert sorted(os.listdir(tmp_path / "t")) == sorted(os.listdir(tmp_path / "q"))
+
+
+def _interrupt(cmd: list[str], cwd: Path, path: str, stdin: int) -> tuple[int, bytes]:
+    """Run ``cmd``; once its stdout shows "looping", send it SIGINT (what Ctrl-C does):
+    its exit status and stdout."""
+    env = {"PATH": str(ROOT / path), "HOME": str(cwd), "LC_ALL": "C"}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stdin=stdin)
+    assert proc.stdout is not None
+    out = proc.stdout.readline()
+    assert out == b"looping\n", out
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    return proc.returncode, out + rest
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "echo looping; while :; do :; done",  # dies of SIGINT, in a loop of no calls
+        "trap 'echo caught INT; exit 3' INT; echo looping; while :; do :; done",
+        "trap 'echo caught INT; exit 4' INT; echo looping; read x",  # blocked in a read
+    ],
+    ids=["default", "trap-in-loop", "trap-in-read"],
+)
+def test_ctrl_c_reaches_the_guest_as_under_qemu(busybox: Path, tmp_path: Path,
+                                                script: str) -> None:  # fmt: skip
+    """SIGINT from outside: to the default action (the command dies of it) or to the
+    shell's trap, while the guest runs generated code or waits in a read."""
+    qemu = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    if qemu is None:
+        pytest.skip("qemu-aarch64 is not installed (scripts/bootstrap installs it)")
+    r, w = os.pipe()  # standard input: a read that blocks, nobody writes
+    try:
+        want = _interrupt([qemu, str(busybox), "sh", "-c", script], _seed(tmp_path / "q"),
+                          "qemu-bin", r)  # fmt: skip
+        got = _interrupt([sys.executable, "-m", "tcgkit", "run", str(busybox), "sh", "-c",
+                          script], _seed(tmp_path / "t"), "bin", r)  # fmt: skip
+    finally:
+        os.close(r)
+        os.close(w)
+    assert got == want
+    assert want[0] in (-signal.SIGINT, 3, 4)
