@@ -298,6 +298,37 @@ def test_generic_timer_reads() -> None:
         assert 0 < emu.reg_read("x1") <= emu.reg_read("x2")
 
 
+def test_id_registers_say_what_hwcap_says() -> None:
+    """MRS of the ID registers as Linux emulates it for EL0 (HWCAP_CPUID): the feature
+    fields agree with AT_HWCAP / AT_HWCAP2; other ID registers read as zero."""
+    from tcgkit import Emulator
+    from tcgkit_target_aarch64.state import HWCAP, HWCAP2
+
+    with Emulator("aarch64") as emu:
+        emu.mem_map(0x10000, 0x1000)
+
+        def mrs(rt: int, crm: int, op2: int) -> bytes:  # op0 3, op1 0, CRn 0
+            return (0xD5380000 | crm << 8 | op2 << 5 | rt).to_bytes(4, "little")
+
+        # ID_AA64ISAR0/1_EL1, ID_AA64PFR0_EL1, MIDR_EL1, ID_AA64MMFR2_EL1
+        emu.mem_write(0x10000, mrs(0, 6, 0) + mrs(1, 6, 1) + mrs(2, 4, 0) + mrs(3, 0, 0)
+                      + mrs(4, 7, 2))  # fmt: skip
+        emu.emu_start(0x10000, 0x10014)
+        isar0, isar1, pfr0 = (emu.reg_read(f"x{i}") for i in range(3))
+        nibble = lambda v, at: (v >> at) & 0xF  # noqa: E731
+        assert bool(HWCAP & 1 << 7) == (nibble(isar0, 16) >= 1)  # CRC32
+        assert bool(HWCAP & 1 << 8) == (nibble(isar0, 20) >= 2)  # atomics
+        assert bool(HWCAP & 1 << 20) == (nibble(isar0, 44) >= 1)  # DotProd
+        assert bool(HWCAP & 1 << 27) == (nibble(isar0, 52) >= 1)  # FlagM
+        assert bool(HWCAP2 & 1 << 7) == (nibble(isar0, 52) >= 2)  # FlagM2
+        assert bool(HWCAP & 1 << 13) == (nibble(isar1, 12) >= 1)  # JSCVT
+        assert bool(HWCAP & 1 << 26) == (nibble(isar1, 20) >= 2)  # ILRCPC
+        assert bool(HWCAP2 & 1 << 8) == (nibble(isar1, 32) >= 1)  # FRINT
+        assert nibble(isar0, 4) == 0 and not HWCAP & 1 << 3  # no AES
+        assert nibble(pfr0, 16) == nibble(pfr0, 20) == 0  # FP and AdvSIMD, no FP16
+        assert emu.reg_read("x3") == 0x410FD083 and emu.reg_read("x4") == 0
+
+
 # cpus=2: the TBs are translated for parallel vCPUs (atomics as compare-and-swaps)
 @pytest.mark.parametrize("cpus", [1, 2])
 def test_lse_atomics_match_unicorn(machine: Machine, cpus: int) -> None:

@@ -41,6 +41,15 @@ READ_ONLY_IDS: Final = {
     (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
     (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
     (3, 0, 0, 0, 0): 0x410FD083,  # MIDR_EL1 (Cortex-A72)
+    # the ID registers Linux lets EL0 read (HWCAP_CPUID: it traps and emulates MRS),
+    # with the fields of what this target implements; every other one in op0=3, op1=0,
+    # CRn=0, CRm=0..7 reads as zero, as the kernel's emulation does
+    (3, 0, 0, 0, 5): 0x80000000,  # MPIDR_EL1: uniprocessor bit clear, affinity 0
+    (3, 0, 0, 4, 0): 0x11,  # ID_AA64PFR0_EL1: EL0 and EL1 AArch64; FP, AdvSIMD (0)
+    # ID_AA64ISAR0_EL1: CRC32 (1), atomics (2), RDM (1), SHA3 (1), DotProd (1), FlagM2 (2)
+    (3, 0, 0, 6, 0): (1 << 16) | (2 << 20) | (1 << 28) | (1 << 32) | (1 << 44) | (2 << 52),
+    # ID_AA64ISAR1_EL1: JSCVT (1), LRCPC with LDAPUR (2), FRINTTS (1)
+    (3, 0, 0, 6, 1): (1 << 12) | (2 << 20) | (1 << 32),
 }
 
 
@@ -301,6 +310,8 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
     elif reg in READ_ONLY_IDS:
         t.wx(dc, rt, READ_ONLY_IDS[reg])
+    elif reg[:3] == (3, 0, 0) and reg[3] < 8:  # an ID register Linux emulates as zero
+        t.wx(dc, rt, 0)
     elif reg == CNTFRQ:
         t.wx(dc, rt, CNTFRQ_HZ)
     elif reg == CNTVCT:  # the virtual count: host monotonic time in 16 ns ticks
