@@ -39,6 +39,8 @@ class UnicornAsEmulator:
         from unicorn import arm64_const as A
 
         self._uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+        # the features AT_HWCAP lets glibc use (LSE atomics, ...): Unicorn's `max` CPU
+        self._uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
         self._A = A
         self._hook_intr = UC_HOOK_INTR
 

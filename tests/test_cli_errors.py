@@ -114,17 +114,25 @@ def test_bad_debug_item_with_a_real_program() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "expected"),
+    ("code", "signal", "expected"),
     [
-        (struct.pack("<I", 0), "InvalidInstructionError: invalid or unsupported instruction"),
+        (struct.pack("<I", 0), 4, "invalid or unsupported instruction"),  # udf: SIGILL
+        (struct.pack("<I", 0xF9400000), 11, "unmapped memory"),  # ldr x0, [x0]: SIGSEGV
     ],
-    ids=["udf"],
+    ids=["udf", "ldr-null"],
 )
-def test_guest_errors_stay_exit_1_with_their_class(tmp_path: Path, code: bytes, expected: str):
+def test_a_guest_fault_kills_the_command_by_its_signal(
+    tmp_path: Path, code: bytes, signal: int, expected: str
+) -> None:
+    """As qemu-user: no handler, so the process dies of the fault's signal; one line on
+    stderr names the fault, the pc and the signal (no traceback)."""
     prog = tmp_path / "guest.elf"
     prog.write_bytes(elf(code))
-    err = one_line(tcgkit("run", str(prog)), status=1)
-    assert expected in err and "(pc=0x4000" in err
+    res = tcgkit("run", str(prog))
+    assert res.returncode == -signal, res.stderr
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr, res.stderr
+    err = res.stderr
+    assert expected in err and "(pc=0x4000" in err and "the guest dies of SIG" in err
 
 
 def test_a_segment_too_large_to_map_is_one_line_quickly(tmp_path: Path) -> None:
