@@ -658,3 +658,12 @@ def test_v8x_simd_matches_unicorn(words: list[int], vregs: list[int], machine: M
     machine.vregs = vregs
     machine.regs["fpsr"] = 0
     compare(b"".join(w.to_bytes(4, "little") for w in words), machine)
+
+
+@pytest.mark.parametrize("imm8", [0x00, 0x70, 0x7F, 0x80, 0xC5, 0xFF])
+def test_fmov_vector_immediate_half_precision_matches_unicorn(imm8: int, machine: Machine) -> None:
+    """FMOV (vector, immediate) of 4H and 8H lanes (VFPExpandImm to 16 bits)."""
+    abc, defgh = imm8 >> 5, imm8 & 31
+    words = [0x0F00FC00 | q << 30 | abc << 16 | defgh << 5 | rd
+             for q, rd in ((0, 15), (1, 3))]  # fmt: skip
+    compare(b"".join(w.to_bytes(4, "little") for w in words), machine)

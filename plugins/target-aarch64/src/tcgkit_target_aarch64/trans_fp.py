@@ -533,6 +533,18 @@ def simd_mod_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.movi(reg, imm)
 
 
+def simd_fmov_h(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FMOV (vector, immediate) of half-precision lanes: VFPExpandImm to 16 bits."""
+    q = field(insn, 30, 30)
+    imm8 = field(insn, 18, 16) << 5 | field(insn, 9, 5)
+    b6 = (imm8 >> 6) & 1
+    exp = ((b6 ^ 1) << 4) | ((3 if b6 else 0) << 2) | ((imm8 >> 4) & 3)
+    lane = (imm8 >> 7) << 15 | exp << 10 | (imm8 & 15) << 6
+    rd = insn & 31
+    dc.ctx.movi(t.vlo[rd], lane * 0x0001000100010001)
+    dc.ctx.movi(t.vhi[rd], lane * 0x0001000100010001 if q else 0)
+
+
 def simd_dup_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, imm5 = field(insn, 30, 30), field(insn, 20, 16)
     size = (imm5 & -imm5).bit_length() - 1
@@ -641,6 +653,7 @@ PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("x0011110xx1xxxxx000000xxxxxxxxxx", fp_int),
     ("00011111xxxxxxxxxxxxxxxxxxxxxxxx", fp_3src),
     ("0xx0111100000xxxxxxx01xxxxxxxxxx", simd_mod_imm),
+    ("0x00111100000xxx111111xxxxxxxxxx", simd_fmov_h),
     ("0x001110000xxxxx000011xxxxxxxxxx", simd_dup_general),
     ("0xx01110xx1xxxxxxxxxx1xxxxxxxxxx", simd_3same),
 )

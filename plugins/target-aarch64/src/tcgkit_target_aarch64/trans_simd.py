@@ -59,6 +59,8 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, immh, immb, opcode = (field(insn, 30, 30), field(insn, 29, 29), field(insn, 22, 19),
                                 field(insn, 18, 16), field(insn, 15, 11))  # fmt: skip
     rn, rd = field(insn, 9, 5), insn & 31
+    if not immh:  # the modified-immediate space: what trans_fp does not take is unallocated
+        raise dc.invalid(insn, "unallocated modified immediate")
     esize = 8 << (immh.bit_length() - 1)
     if esize == 64 and not q and opcode not in (0x10, 0x14):
         raise dc.invalid(insn, "reserved 64-bit lane form")
