@@ -2,11 +2,12 @@
 
 For each command (Debian's arm64 busybox-static applets and `sh -c` scripts that fork
 and exec, the dynamically linked example with its loader from the cross libc, the
-file-system example), the fastest of ``--runs`` whole-process wall times of
-``python -m tcgkit run`` and of ``qemu-aarch64-static``, and their ratio. These
-processes are translation-bound: most of what they run, they run once (issue 13's
-work is what brings the ratio down); a script that execs N programs pays for N
-start-ups of tcgkit (Python, imports, plugins) where qemu pays for N of its own.
+file-system, memory, sockets and signals examples), the fastest of ``--runs``
+whole-process wall times of ``python -m tcgkit run`` and of ``qemu-aarch64-static``,
+and their ratio. These processes are translation-bound: most of what they run, they
+run once (issue 13's work is what brings the ratio down); a script that execs N
+programs pays for N start-ups of tcgkit (Python, imports, plugins) where qemu pays for
+N of its own.
 
 Needs scripts/busybox-arm64 (it fetches busybox-static:arm64 into .cache/busybox)
 and Debian's libc6-arm64-cross for the dynamic example.
@@ -43,6 +44,10 @@ COMMANDS = [
         False,
     ),
     ("files.elf", LINUX / "files.elf", ["{tmp}"], False),
+    ("memory.elf", LINUX / "memory.elf", ["{tmp}"], False),
+    ("sockets.elf", LINUX / "sockets.elf", ["{tmp}"], False),
+    # timers into busy loops, interrupted calls, faults to handlers (~0.3 s of sleeps)
+    ("sigasync.elf", LINUX / "sigasync.elf", [], False),
     ("hello_dynamic.elf", LINUX / "hello_dynamic.elf", ["a", "b"], True),
 ]
 
