@@ -35,6 +35,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import select
@@ -72,7 +73,7 @@ class _Host:
         import ctypes
 
         self.ctypes = ctypes
-        lib = ctypes.CDLL(None, use_errno=True)
+        lib = hostcalls.libc()
         i, p, z = ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
 
         def fn(name: str, res: Any, *args: Any) -> Any:
@@ -91,16 +92,6 @@ class _Host:
         packed = os.uname().machine in ("x86_64", "i386", "i686")
         self.event = struct.Struct("=IQ" if packed else "=I4xQ")
 
-    def call(self, f: Any, *args: Any) -> int:
-        """``f(*args)``, retried after EINTR; a negative errno."""
-        while True:
-            r = f(*args)
-            if r >= 0:
-                return r
-            err = self.ctypes.get_errno()
-            if err != EINTR:
-                return -(err or EINVAL)
-
 
 class EventCalls:
     """The event system calls of one process (see the module docstring)."""
@@ -109,13 +100,11 @@ class EventCalls:
         self.proc = proc
         self.files = proc.files
         self.emu = proc.emu
-        self._libc: _Host | None = None
 
-    @property
+    @functools.cached_property
     def _host(self) -> _Host:
-        if self._libc is None:
-            self._libc = _Host()
-        return self._libc
+        """libc's functions, set up at the first call that needs them."""
+        return _Host()
 
     def _install(self, hfd: int, cloexec: bool) -> int:
         with self.proc._lock:
@@ -137,7 +126,7 @@ class EventCalls:
         if flags & ~O_CLOEXEC:
             return -EINVAL
         host = self._host
-        r = host.call(host.epoll_create1, os.O_CLOEXEC)
+        r = hostcalls.retry(host.epoll_create1, os.O_CLOEXEC)
         return r if r < 0 else self._install(r, bool(flags))
 
     def sys_epoll_ctl(self, epfd: int, op: int, fd: int, event: int, *_: int) -> int:
@@ -156,7 +145,7 @@ class EventCalls:
             return -EBADF if -EBADF in (ep, target) else min(ep, target)
         host = self._host
         hev = host.event.pack(events, data) if op != EPOLL_CTL_DEL else None
-        return host.call(host.epoll_ctl, ep, op, target, hev)
+        return hostcalls.retry(host.epoll_ctl, ep, op, target, hev)
 
     def sys_epoll_pwait(self, epfd: int, events: int, maxevents: int, timeout: int,
                         sigmask: int, *_: int) -> int:  # fmt: skip
@@ -231,7 +220,7 @@ class EventCalls:
             return -EINVAL
         host = self._host
         hflags = os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0)
-        r = host.call(host.timerfd_create, _s32(clock), hflags)
+        r = hostcalls.retry(host.timerfd_create, _s32(clock), hflags)
         return r if r < 0 else self._install(r, bool(flags & O_CLOEXEC))
 
     def sys_timerfd_settime(self, fd: int, flags: int, new: int, old: int, *_: int) -> int:
@@ -246,7 +235,7 @@ class EventCalls:
             return -EFAULT
         host = self._host
         prev = host.ctypes.create_string_buffer(32)
-        r = host.call(host.timerfd_settime, h, _s32(flags), raw, prev)
+        r = hostcalls.retry(host.timerfd_settime, h, _s32(flags), raw, prev)
         if r < 0:
             return r
         return 0 if not old or write_guest(self.emu, old, prev.raw) else -EFAULT
@@ -257,7 +246,7 @@ class EventCalls:
             return h
         host = self._host
         buf = host.ctypes.create_string_buffer(32)
-        r = host.call(host.timerfd_gettime, h, buf)
+        r = hostcalls.retry(host.timerfd_gettime, h, buf)
         if r < 0:
             return r
         return 0 if write_guest(self.emu, cur, buf.raw) else -EFAULT
@@ -411,7 +400,7 @@ class EventCalls:
         host = self._host
         count, fl = min(length, MAX_COPY), flags & 0xFFFFFFFF
         return self._copy(
-            fd_in, 0, fd_out, 0, lambda s, d, _ps, _pd: host.call(host.tee, s, d, count, fl)
+            fd_in, 0, fd_out, 0, lambda s, d, _ps, _pd: hostcalls.retry(host.tee, s, d, count, fl)
         )
 
 

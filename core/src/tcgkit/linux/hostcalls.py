@@ -20,23 +20,37 @@ import ctypes
 import functools
 from collections.abc import Callable
 
-EINTR = 4
+EINTR, EINVAL = 4, 22
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL:
+def libc() -> ctypes.CDLL:
+    """The C library, errno kept (one handle per process: a cache of what was found;
+    callers set the prototypes of the functions they call)."""
     return ctypes.CDLL(None, use_errno=True)
+
+
+def retry(f: Callable[..., int], *args: object) -> int:
+    """``f(*args)``, a libc call that does not block, made again after EINTR; its
+    result, or a negative errno."""
+    while True:
+        got = f(*args)
+        if got >= 0:
+            return got
+        err = ctypes.get_errno()
+        if err != EINTR:
+            return -(err or EINVAL)
 
 
 def read(fd: int, n: int, interrupted: Callable[[], bool]) -> bytes | int:
     """Up to ``n`` bytes of host descriptor ``fd``, or a negative errno (-EINTR when a
     signal interrupted it and ``interrupted()`` says the guest must know)."""
     buf = ctypes.create_string_buffer(max(n, 1))
-    libc = _libc()
+    lib = libc()
     while True:
         if interrupted() and _would_block(fd, 1):  # POLLIN
             return -EINTR
-        got = libc.read(fd, buf, ctypes.c_size_t(n))
+        got = lib.read(fd, buf, ctypes.c_size_t(n))
         if got >= 0:
             return buf.raw[:got]
         err = ctypes.get_errno()
@@ -48,12 +62,12 @@ def wait4(pid: int, options: int, interrupted: Callable[[], bool]) -> tuple[int,
     """The host's wait4: (pid, status, struct rusage's bytes), or a negative errno."""
     status = ctypes.c_int(0)
     usage = ctypes.create_string_buffer(144)  # struct rusage: the same on 64-bit Linux
-    libc = _libc()
+    lib = libc()
     while True:
         wait = options
         if interrupted():  # a child that has changed already, else EINTR
             wait |= 1  # WNOHANG
-        got = libc.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(wait), usage)
+        got = lib.wait4(ctypes.c_int(pid), ctypes.byref(status), ctypes.c_int(wait), usage)
         if got == 0 and not options & 1:
             return -EINTR
         if got >= 0:
@@ -78,12 +92,12 @@ def poll(fds: list[tuple[int, int]], timeout_ms: int | None,
     for i, (fd, events) in enumerate(fds):
         array[i].fd, array[i].events = fd, events
     end = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
-    libc = _libc()
+    lib = libc()
     while True:
         left = -1 if end is None else max(0, int((end - time.monotonic()) * 1000))
         if interrupted():  # what is ready already, else EINTR
             left = 0
-        got = libc.poll(array, ctypes.c_ulong(len(fds)), ctypes.c_int(left))
+        got = lib.poll(array, ctypes.c_ulong(len(fds)), ctypes.c_int(left))
         if got == 0 and left == 0 and interrupted():
             return -EINTR
         if got >= 0:
@@ -96,4 +110,4 @@ def poll(fds: list[tuple[int, int]], timeout_ms: int | None,
 def _would_block(fd: int, events: int) -> bool:
     """Whether nothing of ``events`` is ready on ``fd`` now."""
     one = _PollFd(fd, events, 0)
-    return _libc().poll(ctypes.byref(one), ctypes.c_ulong(1), ctypes.c_int(0)) == 0
+    return libc().poll(ctypes.byref(one), ctypes.c_ulong(1), ctypes.c_int(0)) == 0

@@ -34,6 +34,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import struct
@@ -100,7 +101,7 @@ class _Host:
         import socket
 
         self.ctypes = ctypes
-        lib = ctypes.CDLL(None, use_errno=True)
+        lib = hostcalls.libc()
         kinds = {"i": ctypes.c_int, "p": ctypes.c_void_p, "z": ctypes.c_size_t,
                  "s": ctypes.c_ssize_t, "u": ctypes.c_uint32}  # fmt: skip
         for name, proto in _PROTOTYPES.items():
@@ -117,16 +118,6 @@ class _Host:
         self.cmsghdr = struct.Struct("@Nii")
         self.cmsg_data = socket.CMSG_LEN(0)  # where a message's data begins
         self.cmsg_align = socket.CMSG_SPACE(1) - socket.CMSG_SPACE(0)
-
-    def call(self, f: Callable[..., int], *args: Any) -> int:
-        """``f(*args)`` (one that does not block), retried after EINTR; a negative errno."""
-        while True:
-            r = f(*args)
-            if r >= 0:
-                return r
-            err = self.ctypes.get_errno()
-            if err != EINTR:
-                return -(err or EINVAL)
 
     def buffer(self, size: int, init: bytes = b"") -> Any:
         return self.ctypes.create_string_buffer(init, max(size, len(init), 1))
@@ -167,13 +158,11 @@ class SocketCalls:
         self.proc = proc
         self.files = proc.files
         self.emu = proc.emu
-        self._libc: _Host | None = None
 
-    @property
+    @functools.cached_property
     def _host(self) -> _Host:
-        if self._libc is None:
-            self._libc = _Host()
-        return self._libc
+        """libc's functions, set up at the first call that needs them."""
+        return _Host()
 
     # -- descriptors and addresses ---------------------------------------------------------
 
@@ -259,7 +248,7 @@ class SocketCalls:
         if htyp < 0:
             return htyp
         host = self._host
-        r = host.call(host.socket, _s32(domain), htyp, _s32(proto))
+        r = hostcalls.retry(host.socket, _s32(domain), htyp, _s32(proto))
         return r if r < 0 else self._install(r, bool(typ & SOCK_CLOEXEC))
 
     def _type(self, domain: int, typ: int) -> int:
@@ -278,7 +267,7 @@ class SocketCalls:
             return htyp
         host = self._host
         pair = (host.ctypes.c_int * 2)()
-        r = host.call(host.socketpair, _s32(domain), htyp, _s32(proto), pair)
+        r = hostcalls.retry(host.socketpair, _s32(domain), htyp, _s32(proto), pair)
         if r < 0:
             return r
         cloexec = bool(typ & SOCK_CLOEXEC)
@@ -292,15 +281,15 @@ class SocketCalls:
     @_on_socket
     def sys_bind(self, h: int, addr: int, length: int, *_: int) -> int:
         sa = self._addr_in(addr, length)
-        return sa if isinstance(sa, int) else self._host.call(self._host.bind, h, sa, len(sa))
+        return sa if isinstance(sa, int) else hostcalls.retry(self._host.bind, h, sa, len(sa))
 
     @_on_socket
     def sys_listen(self, h: int, backlog: int, *_: int) -> int:
-        return self._host.call(self._host.listen, h, _s32(backlog))
+        return hostcalls.retry(self._host.listen, h, _s32(backlog))
 
     @_on_socket
     def sys_shutdown(self, h: int, how: int, *_: int) -> int:
-        return self._host.call(self._host.shutdown, h, _s32(how))
+        return hostcalls.retry(self._host.shutdown, h, _s32(how))
 
     @_on_socket
     def sys_getsockname(self, h: int, addr: int, lenp: int, *_: int) -> int:
@@ -316,7 +305,7 @@ class SocketCalls:
             return room
         host = self._host
         name, nlen = host.name_buffer()
-        r = host.call(f, h, name, host.ctypes.byref(nlen))
+        r = hostcalls.retry(f, h, name, host.ctypes.byref(nlen))
         if r < 0:
             return r
         return 0 if self._name_out(addr, lenp, room, name.raw[: nlen.value]) else -EFAULT
@@ -368,7 +357,7 @@ class SocketCalls:
         if isinstance(done, int):
             return done
         val, vlen = host.ctypes.c_int(0), host.ctypes.c_uint32(4)
-        r = host.call(host.getsockopt, h, host.sol_socket, host.so[SO_ERROR],
+        r = hostcalls.retry(host.getsockopt, h, host.sol_socket, host.so[SO_ERROR],
                       host.ctypes.byref(val), host.ctypes.byref(vlen))  # fmt: skip
         return r if r < 0 else -val.value
 
@@ -393,7 +382,7 @@ class SocketCalls:
         if data is None:
             return -EFAULT
         host = self._host
-        return host.call(host.setsockopt, h, *self._opt(level, name), data, n)
+        return hostcalls.retry(host.setsockopt, h, *self._opt(level, name), data, n)
 
     @_on_socket
     def sys_getsockopt(self, h: int, level: int, name: int, val: int, lenp: int,
@@ -404,7 +393,7 @@ class SocketCalls:
         n = min(n, OPT_MAX)
         host = self._host
         buf, blen = host.buffer(n), host.ctypes.c_uint32(n)
-        r = host.call(host.getsockopt, h, *self._opt(level, name), buf,
+        r = hostcalls.retry(host.getsockopt, h, *self._opt(level, name), buf,
                       host.ctypes.byref(blen))  # fmt: skip
         if r < 0:
             if r == -ERANGE:  # SO_PEERSEC, SO_PEERGROUPS: the length it needs

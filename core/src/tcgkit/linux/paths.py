@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import hostcalls
 from .files import (
     AT_EMPTY_PATH,
     AT_FDCWD,
@@ -294,7 +295,7 @@ def _truncate_at(path: bytes, dir_fd: int, length: int) -> None:
 
 
 def _libc() -> Any:
-    lib = ctypes.CDLL(None, use_errno=True)
+    lib = hostcalls.libc()
     lib.statfs.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     lib.fstatfs.argtypes = [ctypes.c_int, ctypes.c_char_p]
     return lib

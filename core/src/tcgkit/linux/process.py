@@ -43,6 +43,7 @@ from ..errors import (
     UnalignedAccessError,
 )
 from ..hooks import HOOK_INTR
+from . import hostcalls
 from .abi import LinuxABI
 from .children import Children
 from .elf import ElfError
@@ -546,7 +547,7 @@ class LinuxProcess:
         import ctypes
 
         buf = ctypes.create_string_buffer(112)  # struct sysinfo: the same on 64-bit Linux
-        if ctypes.CDLL(None).sysinfo(buf) != 0:
+        if hostcalls.libc().sysinfo(buf) != 0:
             return -EINVAL
         return 0 if write_guest(self.emu, ptr, buf.raw) else -EFAULT
 
