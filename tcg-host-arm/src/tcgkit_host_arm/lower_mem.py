@@ -255,6 +255,16 @@ def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -
     a.clrex()
     a.bind(back)
 
+    _cmpxchg_stub(L_, d, addr, expected, new, memop, where, slow, access, back)
+
+
+def _cmpxchg_stub(L_: Lowering, d: int, addr: int, expected: int, new: int, memop: int,
+                  where: int, slow: Label, access: Label, back: Label) -> None:  # fmt: skip
+    """The slow path of atomic_cmpxchg and atomic_fetch (``memop`` says which, with
+    ``FETCH_SHIFT``): refill from the second level and retry the access, or call the
+    runtime's slow_cmpxchg; the old value into ``d``."""
+    a = L_.a
+
     def stub() -> None:
         a.bind(slow)
         _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
@@ -349,23 +359,9 @@ def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> 
         _fetch_loop(L_, aop, size, d, value)
     a.bind(back)
 
-    def stub() -> None:
-        a.bind(slow)
-        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
-        saved = _save(L_, d)
-        a.mov(TMP0, addr)
-        a.mov(TMP1, value)
-        a.mov(1, TMP0)
-        a.mov(2, ZR)  # expected: not used
-        a.mov(3, TMP1)
-        a.mov_imm(4, memop | (int(aop) + 1) << FETCH_SHIFT)
-        a.mov_imm(5, where)
-        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
-        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
-        a.mov(d, TMP0)
-        a.b(back)
-
-    L_.stubs.append(stub)
+    # expected: not used by a fetch (the zero register)
+    _cmpxchg_stub(L_, d, addr, ZR, value, memop | (int(aop) + 1) << FETCH_SHIFT, where, slow,
+                  access, back)  # fmt: skip
 
 
 def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
