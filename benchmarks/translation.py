@@ -4,8 +4,9 @@ For each program in examples/bin, on one host (``--host``, x86_64 unless told), 
 median of ``--runs`` runs of the program in this process, every TB compiled at once
 (``tier_up=0``: ``benchmarks/tiers.py`` measures the interpreted tier), with each
 phase of ``gen_code`` timed: the core's passes by the engine itself
-(``Engine.time_phases``: the translator is compiled, so its calls cannot be wrapped
-from here), the host's steps by wrapping the functions that implement them:
+and a native host's allocation and lowering by the host (``stats()``'s
+``time_translating_core`` and ``time_translating_host``: the translator is compiled,
+so its calls cannot be wrapped from here); the python host's compile step by wrapping it:
 
 * decode/IR   - the target's translator loop (fetch, decode, IR emission);
 * optimize    - ``tcg.optimize``;
@@ -73,24 +74,14 @@ def run_once(path: Path, host: str) -> tuple[dict[str, float], int]:
     clock = PhaseClock()
     with Emulator("aarch64", host=host, tier_up=0) as emu:
         backend = emu.engine.host
-        if hasattr(backend, "lower_tb"):
-            import tcgkit.native.backend as native
-
-            saved_alloc = native.allocate
-            native.allocate = clock.wrap("allocate", saved_alloc)
-            backend.lower_tb = clock.wrap("lower+enc", backend.lower_tb)
-        else:
-            saved_alloc = None
+        if not hasattr(backend, "lower_tb"):  # native hosts time allocation and lowering
             backend.compile = clock.wrap("lower+enc", backend.compile)
-        try:
-            proc = LinuxProcess(emu, LINUX_ABI, stdout=io.BytesIO())
-            proc.load(path.read_bytes(), [str(path)])
-            proc.run()
-        finally:
-            if saved_alloc is not None:
-                native.allocate = saved_alloc
+        proc = LinuxProcess(emu, LINUX_ABI, stdout=io.BytesIO())
+        proc.load(path.read_bytes(), [str(path)])
+        proc.run()
         stats = emu.stats()
-        clock.spent.update(emu.engine.time_phases)
+        clock.spent.update(stats["time_translating_core"])
+        clock.spent.update(stats["time_translating_host"])
     total = stats["time_translating"]
     clock.spent["install"] = max(0.0, total - sum(clock.spent.values()))
     return clock.spent, stats["insns_translated"]

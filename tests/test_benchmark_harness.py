@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import pytest  # noqa: E402
 from aarch64_programs import run_tcgkit, run_unicorn  # noqa: E402
+from tcgkit.plugins import get_plugin_manager  # noqa: E402
 from translation import run_once  # noqa: E402
 
 
@@ -21,7 +23,11 @@ def test_unicorn_and_tcgkit_run_an_example_to_the_same_output() -> None:
     assert insns > 1000
 
 
-def test_the_translation_benchmark_accounts_for_every_phase() -> None:
-    spent, insns = run_once(ROOT / "examples" / "bin" / "bytecode.elf", "python")
+@pytest.mark.parametrize("choice", ["python", "best"])
+def test_the_translation_benchmark_accounts_for_every_phase(choice: str) -> None:
+    host = "python" if choice == "python" else get_plugin_manager().resolve_host()
+    spent, insns = run_once(ROOT / "examples" / "bin" / "bytecode.elf", host)
     assert insns > 100
     assert spent["decode/IR"] > 0 and spent["optimize"] > 0 and spent["lower+enc"] > 0
+    if host != "python":
+        assert spent["allocate"] > 0 and spent["liveness"] > 0

@@ -449,6 +449,7 @@ class Engine:
             "tlb_refills_native_per_s": round(refills * per_s),
             "time_translating": self.time_translating,
             "time_translating_core": dict(self.time_phases),
+            "time_translating_host": dict(getattr(self.host, "time_phases", {})),
             "us_per_insn_translated": round(self.time_translating * 1e6 / c["insns_translated"], 1)
             if c["insns_translated"]
             else 0.0,

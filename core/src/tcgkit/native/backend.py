@@ -193,6 +193,8 @@ class NativeHost(HostBackend):
         self._atomic_fns: tuple[list[Any], Any] | None = None  # made on first use
         self._atomic_page: ExecPage | None = None
         self.code_bytes = 0
+        #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
+        self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
 
     # -- what a host provides -------------------------------------------------------------
 

@@ -11,6 +11,7 @@ instructions per TB).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +60,13 @@ def compile_tb(host: Any, ctx: TCGContext, tb: TB,
     with host._tb_id_lock:  # vCPUs translate concurrently
         tb_id = len(tbs)
         tbs.append(tb)
+    t0 = time.perf_counter()
     allocation = allocate(ctx.ops, host.allocator)
+    t1 = time.perf_counter()
     out: Lowered = host.lower_tb(allocation, tb_id, tb.icount, host._rt, host.helper_addr)
+    phases: dict[str, float] = host.time_phases
+    phases["allocate"] += t1 - t0
+    phases["lower+enc"] += time.perf_counter() - t1
     code = out.code
     n = len(code)
     region, addr = alloc(n)
