@@ -17,6 +17,7 @@ from . import trans_dp as dp
 from . import trans_fp as fp
 from . import trans_mem as mem
 from . import trans_simd as simd
+from . import trans_simd_fcma as simd_fcma
 from . import trans_simd_fp as simd_fp
 from . import trans_simd_int as simd_int
 
@@ -77,6 +78,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     # -- floating point and AdvSIMD --------------------------------------------------------------
     *fp.PATTERNS,
     ("x0011110xx0xxxxxxxxxxxxxxxxxxxxx", simd_fp.fixed_general),
+    *simd_fcma.PATTERNS,
     *simd_int.PATTERNS,
     *simd.PATTERNS,
 )

@@ -1,0 +1,146 @@
+"""Translators: complex-number arithmetic on FP lanes (FEAT_FCMA).
+
+Owns FCADD (vector) and FCMLA (vector and by element) on single- and
+double-precision lanes. A vector holds complex numbers as (real, imaginary)
+pairs of lanes; FCADD adds the second operand rotated by 90 or 270 degrees,
+FCMLA multiplies and accumulates one half of a complex product per instruction
+(the rotation says which half and which signs), so two FCMLAs (rotations 0 and
+90) make a full complex multiply-accumulate. Each lane is an IR float op with
+Arm's NaN rules (``trans_fp._propagate``, ``propagate_fma``); the rotations'
+negations are sign flips before the operation, as FPNeg is, so a NaN operand
+propagates with its sign flipped. Half precision is refused with the FP16
+arithmetic it needs (not implemented: ``docs/a64-coverage.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tcgkit.target import DisasContext
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32, I64
+
+from .bits import field
+from .lanes import get_lanes, set_lanes
+from .trans_fp import _propagate, _rm, propagate_fma
+
+if TYPE_CHECKING:
+    from .target import AArch64Target
+
+
+def _bits_of(dc: DisasContext, insn: int, size: int, q: int) -> int:
+    if size == 1:
+        raise dc.invalid(insn, "complex FP arithmetic on half precision (FP16) is not implemented")
+    if size == 0 or (size == 3 and not q):
+        raise dc.invalid(insn, "reserved complex FP lane size")
+    return 32 if size == 2 else 64
+
+
+def _lanes(t: AArch64Target, dc: DisasContext, reg: int, bits: int, count: int) -> list[Temp]:
+    """``count`` lanes of v<reg> as temps of the float's width."""
+    out = get_lanes(t, dc, reg, bits, count)
+    if bits == 64:
+        return out
+    narrow = []
+    for v in out:
+        n = dc.ctx.temp(I32)
+        dc.ctx.extrl_i64_i32(n, v)
+        narrow.append(n)
+    return narrow
+
+
+def _store(t: AArch64Target, dc: DisasContext, rd: int, lanes: list[Temp], bits: int) -> None:
+    if bits == 32:
+        wide = []
+        for v in lanes:
+            w = dc.ctx.temp()
+            dc.ctx.extu_i32_i64(w, v)
+            wide.append(w)
+        lanes = wide
+    set_lanes(t, dc, rd, lanes, bits)
+
+
+def _neg(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    r = dc.ctx.temp(I32 if bits == 32 else I64)
+    dc.ctx.emit(f"fneg_f{bits}", r, v)
+    return r
+
+
+def fcadd(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCADD Vd, Vn, Vm, #rot: (re, im) of n plus m rotated by 90 (rot 0) or 270."""
+    q, size, rot = field(insn, 30, 30), field(insn, 23, 22), field(insn, 12, 12)
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    bits = _bits_of(dc, insn, size, q)
+    count = (128 if q else 64) // bits
+    n, m = _lanes(t, dc, rn, bits, count), _lanes(t, dc, rm, bits, count)
+    ctx = dc.ctx
+    out = []
+    for e in range(0, count, 2):
+        if rot == 0:  # 90 degrees: (re - m.im, im + m.re)
+            addends = (_neg(dc, m[e + 1], bits), m[e])
+        else:  # 270 degrees: (re + m.im, im - m.re)
+            addends = (m[e + 1], _neg(dc, m[e], bits))
+        for i, b in zip((e, e + 1), addends, strict=True):
+            r = ctx.temp(I32 if bits == 32 else I64)
+            ctx.emit(f"fadd_f{bits}", r, n[i], b, _rm(dc))
+            out.append(_propagate(dc, r, [n[i], b], bits))
+    _store(t, dc, rd, out, bits)
+
+
+def _fcmla(t: AArch64Target, dc: DisasContext, rd: int, rot: int, bits: int,
+           n: list[Temp], pair: Callable[[int], tuple[Temp, Temp]]) -> None:  # fmt: skip
+    """d += the half of n * m that ``rot`` selects, for every complex pair of n
+    (``pair(e)``: the (re, im) of m that pairs with lanes e, e + 1)."""
+    ctx = dc.ctx
+    count = len(n)
+    d = _lanes(t, dc, rd, bits, count)
+    out = []
+    for e in range(0, count, 2):
+        m_re, m_im = pair(e)
+        if rot == 0:  # (re += n.re * m.re, im += n.re * m.im)
+            terms = ((n[e], m_re), (n[e], m_im))
+        elif rot == 1:  # 90: (re += n.im * -m.im, im += n.im * m.re)
+            terms = ((n[e + 1], _neg(dc, m_im, bits)), (n[e + 1], m_re))
+        elif rot == 2:  # 180: (re += n.re * -m.re, im += n.re * -m.im)
+            terms = ((n[e], _neg(dc, m_re, bits)), (n[e], _neg(dc, m_im, bits)))
+        else:  # 270: (re += n.im * m.im, im += n.im * -m.re)
+            terms = ((n[e + 1], m_im), (n[e + 1], _neg(dc, m_re, bits)))
+        for i, (x, y) in zip((e, e + 1), terms, strict=True):
+            r = ctx.temp(I32 if bits == 32 else I64)
+            ctx.emit(f"fma_f{bits}", r, x, y, d[i], _rm(dc))
+            out.append(propagate_fma(dc, r, d[i], x, y, bits))
+    _store(t, dc, rd, out, bits)
+
+
+def fcmla(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCMLA Vd, Vn, Vm, #rot (vector): each pair of n times the same pair of m."""
+    q, size, rot = field(insn, 30, 30), field(insn, 23, 22), field(insn, 12, 11)
+    rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
+    bits = _bits_of(dc, insn, size, q)
+    count = (128 if q else 64) // bits
+    n, m = _lanes(t, dc, rn, bits, count), _lanes(t, dc, rm, bits, count)
+    _fcmla(t, dc, rd, rot, bits, n, lambda e: (m[e], m[e + 1]))
+
+
+def fcmla_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    """FCMLA Vd, Vn, Vm.<T>[index], #rot: every pair of n times one pair of m."""
+    q, size, rot = field(insn, 30, 30), field(insn, 23, 22), field(insn, 14, 13)
+    h, lo, rm = field(insn, 11, 11), field(insn, 21, 21), field(insn, 20, 16)
+    rn, rd = field(insn, 9, 5), insn & 31
+    if size == 2 and (lo or not q):
+        raise dc.invalid(insn, "unallocated FCMLA (by element) index or arrangement")
+    if size not in (1, 2):
+        raise dc.invalid(insn, "unallocated FCMLA (by element) size")
+    bits = _bits_of(dc, insn, size, q)
+    count = (128 if q else 64) // bits
+    n = _lanes(t, dc, rn, bits, count)
+    m = _lanes(t, dc, rm, bits, 128 // bits)
+    _fcmla(t, dc, rd, rot, bits, n, lambda e: (m[2 * h], m[2 * h + 1]))
+
+
+PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("0x101110xx0xxxxx110xx1xxxxxxxxxx", fcmla),
+    ("0x101110xx0xxxxx111x01xxxxxxxxxx", fcadd),
+    ("0x101111xxxxxxxx0xx1x0xxxxxxxxxx", fcmla_element),
+)
