@@ -2,10 +2,11 @@
 
 Owns ``X86Host``, a ``tcgkit.native.NativeHost``: the prologue (System V:
 callee-saved registers pushed, a fixed frame, rbp = the CPU state, jump to
-the code), the lowering of allocated IR (``lower``), the goto_tb patch word
-(the rel32 of an aligned ``jmp``; x86 keeps instruction fetch coherent with
-stores, so no cache maintenance), the MXCSR images of the rounding modes, the
-frozen host features and capstone disassembly. Everything else (TB ids,
+the code), the lowering of allocated IR (``lower``), the optional ops it
+lowers (per instance: the AES ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
+the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
+fetch coherent with stores, so no cache maintenance), the MXCSR images of the
+rounding modes, the frozen host features and capstone disassembly. Everything else (TB ids,
 callbacks, execution, chaining, the jump cache, release) is the core's.
 
 Discovery imports this module for the class alone; the code generator
@@ -36,11 +37,19 @@ if TYPE_CHECKING:
     from tcgkit.tcg.regalloc import Allocation
 
 
+def crypto_ops(feat: HostFeatures) -> frozenset[str]:
+    """The optional crypto ops (``tcgkit.tcg.crypto``) these features lower."""
+    ops = ("aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64") if feat.aes else ()
+    return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ())))
+
+
 class X86Host(NativeHost):
     """Native x86-64 code generation (System V)."""
 
     name = "x86_64"
     l2_refill = True
+    #: what every instance lowers; an instance's own set adds the crypto ops its
+    #: features allow (``crypto_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
 
     @classmethod
@@ -65,6 +74,7 @@ class X86Host(NativeHost):
                                         constraints.imm_ok,
                                         fixed=constraints.fixed(feat))  # fmt: skip
         self._lower = lower
+        self.optional_ops = X86Host.optional_ops | crypto_ops(feat)
         super().__init__()
 
     def prologue(self) -> bytes:

@@ -89,6 +89,13 @@ _BASE: dict[str, OpConstraint] = {
     "atomic_cmpxchg": C(("rax",), ("r", "rax", "r")),  # lock cmpxchg: expected in rax
     # xchg / lock xadd / a lock cmpxchg loop: the old value in rax, the operand apart
     "atomic_fetch": C(("rax",), ("r", "rcx")),
+    # AES-NI / PCLMULQDQ through xmm0-xmm2: every input is read before an output
+    # is written, so an output may take a dying input's register
+    "aese": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesd": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesmc": C(("r", "r"), ("r", "r")),
+    "aesimc": C(("r", "r"), ("r", "r")),
+    "clmul": C(("r", "r"), ("r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

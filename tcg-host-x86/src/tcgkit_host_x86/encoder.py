@@ -70,6 +70,12 @@ AND: Final = 4
 SUB: Final = 5
 XOR: Final = 6
 CMP: Final = 7
+# AES-NI: the byte after 66 0F 38 (``Asm.aes``)
+AESIMC: Final = 0xDB
+AESENC: Final = 0xDC
+AESENCLAST: Final = 0xDD
+AESDEC: Final = 0xDE
+AESDECLAST: Final = 0xDF
 # shift group 2: /digit of 0xC1 / 0xD3
 ROL: Final = 0
 ROR: Final = 1
@@ -475,6 +481,33 @@ class Asm:
 
     def sse_m(self, prefix: bytes, op: int, x: int, m: Mem, w: bool = False) -> None:
         self.rm(bytes((0x0F, op)), x, m, w, prefix=prefix)
+
+    def sse66(self, opcode: bytes, x: int, y: int) -> None:
+        """A 66-prefixed SSE op on xmm registers ``x`` (ModRM.reg) and ``y`` (r/m):
+        ``opcode`` after the 0F escape (``b"\\x6c"``, ``b"\\x38\\xdc"``)."""
+        self.rr(b"\x0f" + opcode, x, y, False, prefix=b"\x66")
+
+    def pxor(self, x: int, y: int) -> None:
+        self.sse66(b"\xef", x, y)
+
+    def punpcklqdq(self, x: int, y: int) -> None:
+        """x <- (low qword of x, low qword of y)."""
+        self.sse66(b"\x6c", x, y)
+
+    def punpckhqdq(self, x: int, y: int) -> None:
+        """x <- (high qword of x, high qword of y)."""
+        self.sse66(b"\x6d", x, y)
+
+    def aes(self, op: int, x: int, y: int) -> None:
+        """AES-NI ``x <- op(x, y)``: AESENC 0xDC, AESENCLAST 0xDD, AESDEC 0xDE,
+        AESDECLAST 0xDF (y the round key); AESIMC 0xDB (x <- InvMixColumns(y))."""
+        self.sse66(bytes((0x38, op)), x, y)
+
+    def pclmulqdq(self, x: int, y: int, imm: int) -> None:
+        """x <- the carry-less product of the qwords of x and y that imm bits 0 and 4
+        select."""
+        self.sse66(b"\x3a\x44", x, y)
+        self.buf.append(imm & 0xFF)
 
     def round_s(self, double: bool, x: int, y: int, imm: int) -> None:
         """SSE4.1 roundsd / roundss x, y, imm (imm: rounding control, bit 3 = no PE)."""

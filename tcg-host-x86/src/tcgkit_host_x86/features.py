@@ -25,6 +25,8 @@ _FLAGS = {
     "movbe": "movbe",
     "fma": "fma",
     "sse41": "sse4_1",
+    "aes": "aes",  # AES-NI
+    "pclmulqdq": "pclmulqdq",
 }
 
 
@@ -32,7 +34,8 @@ class HostFeatures(FeatureFlags):
     """The x86-64 extensions code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict``)."""
 
-    __slots__ = ("bmi1", "bmi2", "cmov", "fma", "lzcnt", "movbe", "popcnt", "sse41")
+    __slots__ = ("aes", "bmi1", "bmi2", "cmov", "fma", "lzcnt", "movbe", "pclmulqdq", "popcnt",
+                 "sse41")  # fmt: skip
     ISA = "x86"
     cmov: bool
     bmi1: bool
@@ -42,6 +45,8 @@ class HostFeatures(FeatureFlags):
     movbe: bool
     fma: bool
     sse41: bool
+    aes: bool
+    pclmulqdq: bool
 
 
 def is_x86_64() -> bool:

@@ -11,7 +11,8 @@ regalloc``) and encodes each element with ``encoder.Asm``. The TB's shape:
 
 Integer ops are inline; guest memory accesses inline the TLB probe (the slow
 path saves the caller-saved registers itself, so values stay in registers
-across loads and stores); float ops are in ``lower_float``.
+across loads and stores); float ops are in ``lower_float``, the optional crypto
+ops (AES-NI, PCLMULQDQ) in ``lower_crypto``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import functools
 from collections.abc import Callable
 from typing import Final
 
+from tcgkit.host import TBTooLarge
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
@@ -176,7 +178,7 @@ class Lowering:
 
     def run(self, alloc: Allocation) -> Lowered:
         if alloc.frame_size > abi.SLOTS_SIZE:
-            raise LoweringError(f"the TB needs {alloc.frame_size} bytes of frame "
+            raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame "
                                 f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
         a = self.a
         at_entry = Label()
@@ -741,7 +743,8 @@ _INT_OPS: dict[str, Lower] = {
 }
 
 
-# guest memory and float ops live in their own modules (they import this one)
+# guest memory, float and crypto ops live in their own modules (they import this one)
+from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS, float_op  # noqa: E402
 from .lower_mem import atomic_cmpxchg, atomic_fetch, qemu_ld, qemu_st  # noqa: E402
 
@@ -751,6 +754,7 @@ _OTHER_OPS: dict[str, Lower] = {
     "atomic_cmpxchg": atomic_cmpxchg,
     "atomic_fetch": atomic_fetch,
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
+    **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
 }
 #: op name -> its lowering function and whether the op is 64-bit: one lookup per op
 _BY_OPC: Final = {

@@ -397,6 +397,35 @@ class IRBuilder:
         args = (lo, hi, al, ah, bl, bh)
         return self.emit_def(_pick(_F_SUB2, args), args)
 
+    # -- crypto on 128-bit values as (lo, hi) pairs (optional ops: see tcg.crypto) --
+
+    def aese(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int,
+             key_lo: Temp | int, key_hi: Temp | int) -> Op:  # fmt: skip
+        """AES SubBytes(ShiftRows(state ^ key)) (hosts that lower the op)."""
+        args = (lo, hi, state_lo, state_hi, key_lo, key_hi)
+        return self.emit_def(_pick(_F_AESE, args), args)
+
+    def aesd(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int,
+             key_lo: Temp | int, key_hi: Temp | int) -> Op:  # fmt: skip
+        """AES InvSubBytes(InvShiftRows(state ^ key))."""
+        args = (lo, hi, state_lo, state_hi, key_lo, key_hi)
+        return self.emit_def(_pick(_F_AESD, args), args)
+
+    def aesmc(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int) -> Op:
+        """AES MixColumns."""
+        args = (lo, hi, state_lo, state_hi)
+        return self.emit_def(_pick(_F_AESMC, args), args)
+
+    def aesimc(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int) -> Op:
+        """AES InvMixColumns."""
+        args = (lo, hi, state_lo, state_hi)
+        return self.emit_def(_pick(_F_AESIMC, args), args)
+
+    def clmul(self, lo: Temp, hi: Temp, a: Temp | int, b: Temp | int) -> Op:
+        """The 128-bit carry-less product of two 64-bit values."""
+        args = (lo, hi, a, b)
+        return self.emit_def(_pick(_F_CLMUL, args), args)
+
     # -- CPU state and guest memory ------------------------------------------
 
     def _ld(self, f: Family, out: Temp, offset: int) -> Op:
@@ -611,6 +640,11 @@ _F_MULU2: Final = _family("mulu2")
 _F_MULS2: Final = _family("muls2")
 _F_ADD2: Final = _family("add2")
 _F_SUB2: Final = _family("sub2")
+_F_AESE: Final = _family("aese")
+_F_AESD: Final = _family("aesd")
+_F_AESMC: Final = _family("aesmc")
+_F_AESIMC: Final = _family("aesimc")
+_F_CLMUL: Final = _family("clmul")
 _F_LD8U: Final = _family("ld8u")
 _F_LD8S: Final = _family("ld8s")
 _F_LD16U: Final = _family("ld16u")

@@ -30,6 +30,18 @@ reference is ``tcgkit.tcg.semantics``):
   for every vCPU; ``out`` is the value read, zero-extended. Optional as
   ``atomic_cmpxchg_i64`` is (``tcgkit.exec.atomic.gen_fetch_op`` emits a
   compare-and-swap loop for the other hosts);
+* ``aese_i64`` (lo, hi, state_lo, state_hi, key_lo, key_hi) is AES's
+  SubBytes(ShiftRows(state ^ key)) (A64 AESE) on the 128-bit values
+  ``state_hi:state_lo`` and ``key_hi:key_lo`` (lo = bytes 0-7, little-endian: the
+  AES state's byte ``r + 4c`` is byte ``r + 4c`` of the value, as in an A64
+  vector or an x86 xmm register); ``aesd_i64`` likewise InvSubBytes(
+  InvShiftRows(state ^ key)) (A64 AESD); ``aesmc_i64`` (lo, hi, state_lo,
+  state_hi) is MixColumns (AESMC) and ``aesimc_i64`` InvMixColumns (AESIMC);
+  ``clmul_i64`` (lo, hi, a, b) is the 128-bit carry-less product of two 64-bit
+  values (PMULL, PCLMULQDQ). Their references are ``tcgkit.tcg.aes`` and
+  ``semantics.clmul``. Optional (``HostBackend.optional_ops``):
+  ``tcgkit.tcg.crypto`` emits a generic expansion in plain i64 ops for the
+  other hosts;
 * float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
@@ -156,6 +168,11 @@ def _build() -> dict[str, OpDef]:
        types=(I64,))  # fmt: skip
     op("atomic_fetch", 1, 2, ("memop", "mmu_idx", "aop"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
        types=(I64,))  # fmt: skip
+    # crypto on 128-bit values as (lo, hi) pairs (optional)
+    for base in ("aese", "aesd"):
+        op(base, 2, 4, types=(I64,))
+    for base in ("aesmc", "aesimc", "clmul"):
+        op(base, 2, 2, types=(I64,))
     # width conversions
     op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")
     op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")
@@ -208,6 +225,11 @@ def _build() -> dict[str, OpDef]:
 
 
 OPS: dict[str, OpDef] = _build()
+
+#: the optional ops: a host gets them only if it lists them in
+#: ``HostBackend.optional_ops`` (translators emit something else for the others)
+OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "aese_i64",
+                                 "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64"})  # fmt: skip
 
 
 def opdef(name: str) -> OpDef:

@@ -75,6 +75,27 @@ def atomic_update(aop: int, old: int, value: int, bits: int) -> int:
     raise ValueError(f"no atomic operation {aop}")
 
 
+def clmul(a: int, b: int) -> tuple[int, int]:
+    """``clmul_i64``: the carry-less product of two 64-bit values, as (low, high)."""
+    a &= 0xFFFFFFFFFFFFFFFF
+    b &= 0xFFFFFFFFFFFFFFFF
+    r = 0
+    while b:
+        low = b & -b  # the lowest bit set
+        r ^= a * low
+        b ^= low
+    return r & 0xFFFFFFFFFFFFFFFF, r >> 64
+
+
+def _aes(name: str, ins: tuple[int, ...]) -> tuple[int, ...]:
+    """An AES op of ``tcgkit.tcg.aes``, imported at first use (its S-box is computed
+    at import: not at every process's start)."""
+    from . import aes
+
+    fn: Callable[..., tuple[int, ...]] = getattr(aes, name)
+    return fn(*ins)
+
+
 def _bswap(v: int, nbytes: int) -> int:
     return int.from_bytes((v & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little"), "big")
 
@@ -163,6 +184,12 @@ SEMANTICS: dict[str, M] = {
     "extrh_i64_i32": lambda w, a: (a >> 32,),
     "extu_i32_i64": lambda w, a: (a,),
     "ext_i32_i64": lambda w, a: (sx(a, 32),),
+    # optional: 128-bit values as (lo, hi); these give outputs in range
+    "aese": lambda w, lo, hi, klo, khi: _aes("aese", (lo, hi, klo, khi)),
+    "aesd": lambda w, lo, hi, klo, khi: _aes("aesd", (lo, hi, klo, khi)),
+    "aesmc": lambda w, lo, hi: _aes("aesmc", (lo, hi)),
+    "aesimc": lambda w, lo, hi: _aes("aesimc", (lo, hi)),
+    "clmul": lambda w, a, b: clmul(a, b),
 }
 
 

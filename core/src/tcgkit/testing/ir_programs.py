@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ..tcg.context import TCGContext
 from ..tcg.ir import Temp
-from ..tcg.ops import EXIT_LOOKUP, OPS, OpDef
+from ..tcg.ops import EXIT_LOOKUP, OPS, OPTIONAL_OPS, OpDef
 from ..tcg.types import I32, I64, Cond, RoundingMode, TCGType
 
 NSLOTS = 8
@@ -37,14 +37,18 @@ EDGES = {
           0x43E0000000000000],
 }  # fmt: skip
 
-#: value ops a random program may use (no memory, no control flow, no calls)
-VALUE_OPS: list[OpDef] = [
+_VALUE: list[OpDef] = [
     d
     for d in OPS.values()
     if d.type is not None
     and d.base not in ("brcond", "qemu_ld", "qemu_st", "atomic_cmpxchg", "atomic_fetch", "movi")
     and not d.base.startswith(("ld", "st"))
 ]
+#: value ops a random program may use (no memory, no control flow, no calls, no
+#: optional op: only hosts that list one get it, ``programs(host_ops=...)``)
+VALUE_OPS: list[OpDef] = [d for d in _VALUE if d.name not in OPTIONAL_OPS]
+#: the optional value ops (the crypto ops), drawn for a host that lists them
+OPTIONAL_VALUE_OPS: list[OpDef] = [d for d in _VALUE if d.name in OPTIONAL_OPS]
 
 
 def template() -> tuple[TCGContext, list[Temp]]:
@@ -72,11 +76,15 @@ def _value(draw: Callable, ty: TCGType) -> int:
 
 @st.composite
 def programs(draw: Callable, max_ops: int = 24, branches: bool = True,
-             op_filter: Callable[[OpDef], bool] | None = None) -> Program:  # fmt: skip
+             op_filter: Callable[[OpDef], bool] | None = None,
+             host_ops: frozenset[str] = frozenset()) -> Program:  # fmt: skip
     """A random TB: value ops over globals and temps, maybe forward branches;
     ``op_filter`` narrows the value ops (e.g. integer ops only, for a host in
-    progress)."""
-    choices = VALUE_OPS if op_filter is None else [d for d in VALUE_OPS if op_filter(d)]
+    progress); ``host_ops`` (a host's ``optional_ops``) adds the optional value ops
+    it names."""
+    choices = VALUE_OPS + [d for d in OPTIONAL_VALUE_OPS if d.name in host_ops]
+    if op_filter is not None:
+        choices = [d for d in choices if op_filter(d)]
     tmpl, _ = template()
     ctx = tmpl.clone("test")
     pool: dict[TCGType, list[Temp]] = {I64: [], I32: []}

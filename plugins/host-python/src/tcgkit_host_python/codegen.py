@@ -22,6 +22,9 @@ Values are kept masked to their width (i32 in [0, 2**32), i64 in
 [0, 2**64)); an op masks its result only where the operation can leave the
 range. Signed views use the bias trick: ``(x ^ S) - S`` with S the sign bit.
 
+The optional crypto ops (``aese_i64``... ``clmul_i64``) are one call each of their
+reference (``tcgkit.tcg.aes``, ``semantics.clmul``).
+
 Guest memory: qemu_ld/qemu_st inline the softmmu TLB fast path (tag
 compare, then ``struct.unpack_from`` / ``pack_into`` on the RAM view) and
 call ``c.tlb.load`` / ``c.tlb.store`` on a miss.
@@ -38,7 +41,7 @@ from typing import Any
 
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP
-from tcgkit.tcg.semantics import SEMANTICS
+from tcgkit.tcg.semantics import SEMANTICS, clmul
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import Cond, MemOp
 
@@ -376,7 +379,23 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
         em.line(f"{outs[0]} = _p & {m}")
         em.line(f"{outs[1]} = (_p >> {w}) & {m}")
         return False
+    if base in _CRYPTO:
+        _crypto(em, base, outs, ins)
+        return False
     raise CodegenError(f"the python host cannot emit {op!r}")
+
+
+#: the optional crypto ops this host lists (``PythonHost.optional_ops``): one call of
+#: the reference each, where their generic expansions take hundreds of ops
+_CRYPTO = ("aese", "aesd", "aesmc", "aesimc", "clmul")
+
+
+def _crypto(em: _Emitter, base: str, outs: list[str], ins: list[str]) -> None:
+    from tcgkit.tcg import aes  # here: its S-box is computed at its import
+
+    fn = clmul if base == "clmul" else getattr(aes, base)  # both give (lo, hi) in range
+    name = em.bind(f"_crypto_{base}", fn)
+    em.line(f"{outs[0]}, {outs[1]} = {name}({', '.join(ins)})")
 
 
 def _conversion(opc: str, a: str) -> str:

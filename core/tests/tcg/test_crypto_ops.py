@@ -1,0 +1,313 @@
+"""The crypto IR ops (``aese_i64``, ``aesd_i64``, ``aesmc_i64``, ``aesimc_i64``,
+``clmul_i64``): their reference (``tcgkit.tcg.aes``, ``semantics.clmul``) against
+FIPS-197 (the S-box's defining equations, the AES-128 example of appendix C.1 run
+as a full cipher and inverse cipher built from the four ops), and the generic
+expansions ``tcgkit.tcg.crypto`` emits for hosts without the ops, run by the
+reference interpreter and by tier 0, against the reference: every byte value in
+every lane through SubBytes and InvSubBytes, random states, keys and operands."""
+
+from __future__ import annotations
+
+from collections.abc import MutableSequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tcgkit.exec.tier0 import prepare, run_tb
+from tcgkit.target import DisasContext
+from tcgkit.tcg import aes, crypto
+from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.dump import format_ops
+from tcgkit.tcg.interp import interpret
+from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.ops import EXIT_LOOKUP, OPS, OPTIONAL_OPS
+from tcgkit.tcg.optimize import optimize
+from tcgkit.tcg.semantics import SEMANTICS, clmul, evaluate_op
+from tcgkit.tcg.types import I64
+from tcgkit.testing.ir_programs import Program, programs
+
+M64 = (1 << 64) - 1
+U64 = st.integers(0, M64)
+KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
+CRYPTO_OPS = frozenset(f"{k}_i64" for k in KINDS)
+N_IN = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
+
+
+def reference(kind: str, ins: list[int]) -> tuple[int, int]:
+    lo, hi = evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ())
+    return lo, hi
+
+
+def h(text: str) -> tuple[int, int]:
+    """The (lo, hi) halves of a 16-byte state written as FIPS-197 does (byte 0 first)."""
+    return aes.halves(bytes.fromhex(text))
+
+
+# -- the reference -------------------------------------------------------------------
+
+
+def test_the_sbox_is_the_affine_map_of_the_inverse() -> None:
+    for a in range(256):
+        inv = aes.gf_inv(a)
+        assert (a == 0 and inv == 0) or aes.gf_mul(a, inv) == 1
+        # FIPS-197 (5.1.1): b'_i = b_i + b_(i+4) + b_(i+5) + b_(i+6) + b_(i+7) + c_i
+        want = 0
+        for i in range(8):
+            bit = 0x63 >> i & 1
+            for k in (0, 4, 5, 6, 7):
+                bit ^= inv >> ((i + k) % 8) & 1
+            want |= bit << i
+        assert aes.SBOX[a] == want
+        assert aes.INV_SBOX[aes.SBOX[a]] == a
+    assert aes.SBOX[0x00] == 0x63 and aes.SBOX[0x53] == 0xED  # FIPS-197 figure 7's example
+    assert sorted(aes.SBOX) == list(range(256))
+
+
+def test_mix_columns_of_a_known_column_and_the_inverses() -> None:
+    s = bytes.fromhex("db135345f20a225c01010101c6c6c6c6")
+    assert aes.mix_columns(s).hex() == "8e4da1bc9fdc589d01010101c6c6c6c6"
+    assert aes.inv_mix_columns(aes.mix_columns(s)) == s
+    assert aes.inv_shift_rows(aes.shift_rows(bytes(range(16)))) == bytes(range(16))
+    assert aes.shift_rows(bytes(range(16))).hex() == "00050a0f04090e03080d02070c01060b"
+
+
+KEY = "000102030405060708090a0b0c0d0e0f"
+PLAIN = "00112233445566778899aabbccddeeff"
+CIPHER = "69c4e0d86a7b0430d8cdb78070b4c55a"
+
+
+def round_keys(key: bytes) -> list[tuple[int, int]]:
+    """AES-128's key expansion (FIPS-197 5.2) from the reference S-box."""
+    words = [key[4 * i : 4 * i + 4] for i in range(4)]
+    rcon = 1
+    for i in range(4, 44):
+        t = words[i - 1]
+        if i % 4 == 0:
+            t = aes.sub_bytes(t[1:] + t[:1])
+            t = bytes((t[0] ^ rcon, *t[1:]))
+            rcon = aes.xtime(rcon)
+        words.append(bytes(a ^ b for a, b in zip(words[i - 4], t, strict=True)))
+    return [aes.halves(b"".join(words[4 * r : 4 * r + 4])) for r in range(11)]
+
+
+def encrypt(op: Any, block: tuple[int, int], keys: list[tuple[int, int]]) -> tuple[int, int]:
+    """AES-128 as A64 code computes it: AESE, AESMC per round, AESE, EOR."""
+    s = block
+    for r in range(9):
+        s = op("aesmc", [*op("aese", [*s, *keys[r]])])
+    s = op("aese", [*s, *keys[9]])
+    return s[0] ^ keys[10][0], s[1] ^ keys[10][1]
+
+
+def decrypt(op: Any, block: tuple[int, int], keys: list[tuple[int, int]]) -> tuple[int, int]:
+    """The equivalent inverse cipher (FIPS-197 5.3.5): AESD, AESIMC per round with
+    the round keys through InvMixColumns."""
+    s, k = block, keys[10]
+    for r in range(9, 0, -1):
+        s = op("aesimc", [*op("aesd", [*s, *k])])
+        k = op("aesimc", [*keys[r]])
+    s = op("aesd", [*s, *k])
+    return s[0] ^ keys[0][0], s[1] ^ keys[0][1]
+
+
+def test_fips197_appendix_c1_with_the_reference_ops() -> None:
+    keys = round_keys(bytes.fromhex(KEY))
+    assert keys[10] == h("13111d7fe3944a17f307a78b4d2b30c5")  # the last round key
+    # round[1].start of appendix C.1: after the first AESE and AESMC, the next key added
+    s = reference("aesmc", [*reference("aese", [*h(PLAIN), *keys[0]])])
+    assert (s[0] ^ keys[1][0], s[1] ^ keys[1][1]) == h("89d810e8855ace682d1843d8cb128fe4")
+    assert encrypt(reference, h(PLAIN), keys) == h(CIPHER)
+    assert decrypt(reference, h(CIPHER), keys) == h(PLAIN)
+
+
+def test_clmul_reference() -> None:
+    assert clmul(M64, M64) == (0x5555555555555555, 0x5555555555555555)
+    assert clmul(1 << 63, 1 << 63) == (0, 1 << 62)
+    assert clmul(0x87, 0x3) == (0x189, 0)  # (x^7 + x^2 + x + 1)(x + 1)
+    assert SEMANTICS["clmul"](64, 3, 5) == (15, 0)
+
+
+@given(a=U64, b=U64)
+def test_clmul_is_the_polynomial_product(a: int, b: int) -> None:
+    want = 0
+    for i in range(64):
+        if b >> i & 1:
+            want ^= a << i
+    assert clmul(a, b) == (want & M64, want >> 64)
+
+
+def test_the_ops_are_declared_optional() -> None:
+    for name in CRYPTO_OPS:
+        d = OPS[name]
+        assert name in OPTIONAL_OPS and d.n_out == 2 and d.flags == 0
+        assert d.n_in == N_IN[d.base] and d.in_types == (I64,) * d.n_in
+
+
+# -- the expansions ------------------------------------------------------------------
+
+
+def template(n: int = 6) -> tuple[TCGContext, list[Temp]]:
+    tmpl = TCGContext(8 * n)
+    for i in range(n):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    return ctx, list(ctx.globals)
+
+
+def disas(ctx: TCGContext, host_ops: frozenset[str]) -> DisasContext:
+    return DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+
+
+def one_op(kind: str, host_ops: frozenset[str] = frozenset()) -> TCGContext:
+    """g4, g5 = kind(g0, g1[, g2, g3]), as a target emits it."""
+    ctx, g = template()
+    dc = disas(ctx, host_ops)
+    ctx.insn_start(0x1000)
+    if kind == "clmul":
+        lo, hi = crypto.gen_clmul(dc, g[0], g[1])
+    elif N_IN[kind] == 4:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1], g[2], g[3])
+    else:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1])
+    ctx.mov(g[4], lo)
+    ctx.mov(g[5], hi)
+    ctx.exit_tb(EXIT_LOOKUP)
+    return ctx
+
+
+_PROGRAMS: dict[tuple[str, bool], TCGContext] = {}
+
+
+def program(kind: str, with_op: bool = False) -> TCGContext:
+    key = (kind, with_op)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = one_op(kind, CRYPTO_OPS if with_op else frozenset())
+    return _PROGRAMS[key]
+
+
+class _TLB:
+    entries: list[Any] = []
+
+
+class _VCPU:
+    """What tier 0's ``run_tb`` uses of a vCPU for a TB without memory accesses."""
+
+    def __init__(self, state: list[int]) -> None:
+        self.words: MutableSequence[int] = state
+        self.tlb = _TLB()
+        self.interp_insn = 0
+
+
+def run(ctx: TCGContext, ins: list[int], tier0: bool = False) -> tuple[int, int]:
+    state = [*ins, *[0] * (4 - len(ins)), 0xDEAD, 0xBEEF]
+    if tier0:
+        run_tb(_VCPU(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
+    else:
+        assert interpret(ctx.ops, state) == EXIT_LOOKUP
+    assert state[: len(ins)] == ins  # the inputs are left alone
+    return state[4], state[5]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_op_where_the_host_lists_it_else_plain_ops(kind: str) -> None:
+    with_op = [op.opc for op in program(kind, True).ops]
+    assert with_op == ["insn_start", f"{kind}_i64", "mov_i64", "mov_i64", "exit_tb"]
+    plain = program(kind).ops
+    assert not {op.opc for op in plain} & OPTIONAL_OPS
+    assert not any(op.opc == "call" for op in plain)  # never Python
+
+
+def test_expansion_sizes() -> None:
+    """The generic expansions stay small (ops between the insn_start and the moves)."""
+    sizes = {k: len(program(k).ops) - 4 for k in KINDS}
+    assert sizes["aese"] < 300 and sizes["aesd"] < 300, sizes
+    assert sizes["aesmc"] <= 40 and sizes["aesimc"] <= 80 and sizes["clmul"] <= 100, sizes
+
+
+@pytest.mark.parametrize("kind", ["aese", "aesd"])
+def test_every_byte_in_every_lane_through_sub_bytes(kind: str) -> None:
+    """SubBytes / InvSubBytes of all 256 values, 16 lanes at a time, in every lane."""
+    ctx = program(kind)
+    values = bytes(range(256))
+    for block in range(16):
+        for turn in range(16):
+            chunk = values[16 * block : 16 * block + 16]
+            state = aes.halves(chunk[turn:] + chunk[:turn])
+            ins = [*state, 0, 0]
+            assert run(ctx, ins) == reference(kind, ins), (block, turn)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+def test_expansions_match_the_reference(kind: str, ins: list[int]) -> None:
+    ins = ins[: N_IN[kind]]
+    want = reference(kind, ins)
+    assert run(program(kind), ins) == want
+    assert run(program(kind), ins, tier0=True) == want
+    assert run(program(kind, True), ins, tier0=True) == want  # the op itself in tier 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_edge_operands(kind: str) -> None:
+    edges = [0, 1, M64, 1 << 63, 0x8080808080808080, 0x0101010101010101, 0x7F7F7F7F7F7F7F7F]
+    for a in edges:
+        for b in edges:
+            ins = [a, b, b, a][: N_IN[kind]]
+            assert run(program(kind), ins) == reference(kind, ins), (hex(a), hex(b))
+
+
+def test_fips197_appendix_c1_with_the_expansions() -> None:
+    keys = round_keys(bytes.fromhex(KEY))
+
+    def op(kind: str, ins: list[int]) -> tuple[int, int]:
+        return run(program(kind), ins, tier0=True)
+
+    assert encrypt(op, h(PLAIN), keys) == h(CIPHER)
+    assert decrypt(op, h(CIPHER), keys) == h(PLAIN)
+
+
+def test_the_sbox_circuits_are_exact() -> None:
+    lanes = [sum(1 << v for v in range(256) if v >> j & 1) for j in range(8)]
+    for inverse, table in ((False, aes.SBOX), (True, aes.INV_SBOX)):
+        outs = crypto.evaluate_circuit(crypto._sbox_circuit(inverse), lanes, (1 << 256) - 1)
+        got = [sum((outs[j] >> v & 1) << j for j in range(8)) for v in range(256)]
+        assert bytes(got) == table
+
+
+def test_errors() -> None:
+    ctx, g = template()
+    dc = disas(ctx, frozenset())
+    with pytest.raises(ValueError, match="no AES operation"):
+        crypto.gen_aes(dc, "aesx", g[0], g[1])
+    with pytest.raises(TypeError, match="takes a round key"):
+        crypto.gen_aes(dc, "aese", g[0], g[1])
+    with pytest.raises(TypeError, match="takes no round key"):
+        crypto.gen_aes(dc, "aesmc", g[0], g[1], g[2], g[3])
+
+
+# -- random programs with the ops: the optimizer and tier 0 -----------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(max_ops=24, host_ops=CRYPTO_OPS))
+def test_random_programs_with_the_ops(prog: Program) -> None:
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    ctx = prog.ctx
+    got = list(prog.state)
+    exit_ = run_tb(_VCPU(got), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
+    assert (exit_, got) == (want_exit, expect), format_ops(ctx.ops)
+    optimize(ctx)
+    liveness(ctx)
+    got = list(prog.state)
+    assert (interpret(ctx.ops, got), got) == (want_exit, expect), format_ops(ctx.ops)
+
+
+def test_random_programs_leave_optional_ops_out_unless_asked() -> None:
+    from tcgkit.testing.ir_programs import OPTIONAL_VALUE_OPS, VALUE_OPS
+
+    assert not {d.name for d in VALUE_OPS} & OPTIONAL_OPS
+    assert {d.name for d in OPTIONAL_VALUE_OPS} == CRYPTO_OPS

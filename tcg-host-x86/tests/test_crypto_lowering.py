@@ -1,0 +1,329 @@
+"""The optional crypto ops on x86-64: ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
+``aesimc_i64`` as AES-NI and ``clmul_i64`` as PCLMULQDQ, listed in the host's
+``optional_ops`` only with those features. Executed natively they compute what
+the reference (``tcgkit.tcg.semantics``) computes; with the features off
+(``TCGKIT_X86_DISABLE`` or the features given to the backend) the host does not
+list them and the generic expansions (``tcgkit.tcg.crypto``) run natively with
+the same results; the python host agrees where it is installed. On a CPU without
+the features, what would execute AES-NI runs the expansions instead and the
+lowering is checked by its disassembly alone."""
+
+from __future__ import annotations
+
+import ctypes
+
+import capstone
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tcgkit.native.backend import Lowered
+from tcgkit.target import DisasContext
+from tcgkit.tcg import crypto
+from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.dump import format_ops
+from tcgkit.tcg.interp import interpret
+from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef
+from tcgkit.tcg.optimize import optimize
+from tcgkit.tcg.regalloc import allocate
+from tcgkit.tcg.region import CodeBuffer
+from tcgkit.tcg.semantics import evaluate_op
+from tcgkit.tcg.types import I64
+from tcgkit.testing.ir_programs import Program, programs
+from tcgkit_host_x86.backend import X86Host, crypto_ops
+from tcgkit_host_x86.features import HostFeatures, detect
+from tcgkit_host_x86.lower import lower
+
+try:
+    from tcgkit_host_python.backend import PythonHost
+    from tcgkit_host_python.codegen import generate
+except ImportError:  # the host-x86 environment installs this host alone
+    PythonHost = generate = None
+
+M64 = (1 << 64) - 1
+U64 = st.integers(0, M64)
+KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
+N_IN = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
+AES_OPS = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64"})
+ALL = frozenset({*AES_OPS, "clmul_i64"})
+#: the host's features: the crypto ops run natively where the CPU has them
+NATIVE = detect()
+GENERIC = NATIVE.without("aes,pclmulqdq")
+#: every feature on: for code that is disassembled, never run
+FORCED = HostFeatures(**{**NATIVE.as_flags(), "aes": True, "pclmulqdq": True})
+
+
+class Runner:
+    """Compiles op lists for one feature set and runs them on a state (as the
+    ``runner`` of conftest.py does, for the two feature sets these tests want)."""
+
+    def __init__(self, features: HostFeatures) -> None:
+        self.host = X86Host(features)
+        self.buffer = CodeBuffer(8 << 20, 4 << 20, executable=True)
+        self.region = self.buffer.claim()
+        self.rt = self.host.bind_runtime(None)
+
+    def lowered(self, ops: list) -> Lowered:
+        allocation = allocate(ops, self.host.allocator)
+        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
+
+    def code(self, ops: list) -> bytes:
+        return self.lowered(ops).code
+
+    def run(self, ops: list, state: list[int]) -> int:
+        """Run ``ops`` on ``state`` (updated in place); the exit value."""
+        out = self.lowered(ops)
+        if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
+            self.buffer.reset()
+            self.region = self.buffer.claim()
+        addr = self.region.alloc(len(out.code))
+        self.region.write(addr, out.code)
+        native_state = self.host.new_state(len(state))
+        for i, v in enumerate(state):
+            native_state[i] = v
+        word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
+        state[:] = list(native_state)
+        return word & 15
+
+    def close(self) -> None:
+        self.host.release()
+        self.buffer.release()
+
+
+@pytest.fixture(scope="module")
+def native():
+    r = Runner(NATIVE)
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def generic():
+    r = Runner(GENERIC)
+    yield r
+    r.close()
+
+
+def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """g4, g5 = kind(g0, g1[, g2, g3]), emitted by ``tcgkit.tcg.crypto`` for a host
+    that lowers ``host_ops``; optimized as the engine does."""
+    tmpl = TCGContext(48)
+    for i in range(6):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    g = ctx.globals
+    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+    ctx.insn_start(0x1000)
+    if kind == "clmul":
+        lo, hi = crypto.gen_clmul(dc, g[0], g[1])
+    elif N_IN[kind] == 4:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1], g[2], g[3])
+    else:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1])
+    ctx.mov(g[4], lo)
+    ctx.mov(g[5], hi)
+    ctx.exit_tb(EXIT_LOOKUP)
+    optimize(ctx)
+    liveness(ctx)
+    return ctx
+
+
+_CACHE: dict[tuple[str, frozenset[str]], TCGContext] = {}
+
+
+def cached(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    key = (kind, host_ops)
+    if key not in _CACHE:
+        _CACHE[key] = program(kind, host_ops)
+    return _CACHE[key]
+
+
+def run_python_host(ops: list, state: list[int]) -> int:
+    gen = generate(ops)
+    namespace = dict(gen.bindings)
+    exec(compile(gen.source, "<test>", "exec"), namespace)
+    return namespace["tb"](state, None)
+
+
+def check(runner: Runner, kind: str, ins: list[int]) -> None:
+    ins = ins[: N_IN[kind]]
+    want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
+    host_ops = runner.host.optional_ops
+    ctx = cached(kind, host_ops)
+    state = [*ins, *[0] * (4 - len(ins)), 0xDEAD, 0xBEEF]
+    before = list(state)
+    assert runner.run(ctx.ops, state) == EXIT_LOOKUP
+    assert state[4:] == want, format_ops(ctx.ops)
+    assert state[:4] == before[:4]
+    if generate is not None:
+        for ops in (PythonHost.optional_ops, frozenset()):
+            py = list(before)
+            run_python_host(cached(kind, ops).ops, py)
+            assert py == state
+
+
+def test_optional_ops_follow_the_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64"}
+    on = X86Host(FORCED)
+    off = X86Host(GENERIC)
+    try:
+        assert on.optional_ops == X86Host.optional_ops | ALL
+        assert off.optional_ops == X86Host.optional_ops
+        assert crypto_ops(NATIVE.without("pclmulqdq")) == (AES_OPS if NATIVE.aes else set())
+        assert crypto_ops(NATIVE.without("aes")) == (
+            {"clmul_i64"} if NATIVE.pclmulqdq else set())  # fmt: skip
+    finally:
+        on.release()
+        off.release()
+    monkeypatch.setenv("TCGKIT_X86_DISABLE", "aes,pclmulqdq")
+    assert not detect().aes and not detect().pclmulqdq
+    host = X86Host()
+    try:
+        assert host.optional_ops == X86Host.optional_ops
+    finally:
+        host.release()
+
+
+#: each op's lowering, as capstone names the instructions
+SEQUENCES = {
+    "aese": ["movq", "movq", "punpcklqdq", "movq", "movq", "punpcklqdq", "pxor", "pxor",
+             "aesenclast", "movq", "punpckhqdq", "movq"],
+    "aesd": ["movq", "movq", "punpcklqdq", "movq", "movq", "punpcklqdq", "pxor", "pxor",
+             "aesdeclast", "movq", "punpckhqdq", "movq"],
+    "aesmc": ["movq", "movq", "punpcklqdq", "pxor", "aesdeclast", "aesenc", "movq",
+              "punpckhqdq", "movq"],
+    "aesimc": ["movq", "movq", "punpcklqdq", "aesimc", "movq", "punpckhqdq", "movq"],
+    "clmul": ["movq", "movq", "pclmulqdq", "movq", "punpckhqdq", "movq"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_lowering_disassembled(kind: str) -> None:
+    r = Runner(FORCED)
+    try:
+        code = r.code(program(kind, r.host.optional_ops).ops)
+    finally:
+        r.close()
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    insns = list(md.disasm(code, 0))
+    assert sum(i.size for i in insns) == len(code)
+    names = [i.mnemonic for i in insns]
+    want = SEQUENCES[kind]
+    at = names.index(want[0])
+    assert names[at : at + len(want)] == want, names
+    text = [f"{i.mnemonic} {i.op_str}" for i in insns[at : at + len(want)]]
+    assert all("xmm" in t for t in text)
+    for insn in CORE[kind]:
+        assert insn in text, text
+
+
+#: the instructions that do the work, with their operands
+CORE = {
+    "aese": ["pxor xmm0, xmm1", "pxor xmm1, xmm1", "aesenclast xmm0, xmm1"],
+    "aesd": ["pxor xmm0, xmm1", "pxor xmm1, xmm1", "aesdeclast xmm0, xmm1"],
+    "aesmc": ["pxor xmm1, xmm1", "aesdeclast xmm0, xmm1", "aesenc xmm0, xmm1"],
+    "aesimc": ["aesimc xmm0, xmm0"],
+    "clmul": ["pclmulqdq xmm0, xmm1, 0"],
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_op_is_emitted_where_listed(native: Runner, generic: Runner, kind: str) -> None:
+    name = f"{kind}_i64"
+    assert name not in generic.host.optional_ops
+    assert not any(op.opc == name for op in cached(kind, generic.host.optional_ops).ops)
+    listed = name in native.host.optional_ops
+    assert listed == bool(NATIVE.pclmulqdq if kind == "clmul" else NATIVE.aes)
+    assert any(op.opc == name for op in cached(kind, native.host.optional_ops).ops) == listed
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+def test_native_ops_match_the_reference(native: Runner, kind: str, ins: list[int]) -> None:
+    check(native, kind, ins)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+def test_generic_expansions_natively(generic: Runner, kind: str, ins: list[int]) -> None:
+    check(generic, kind, ins)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_edge_operands(native: Runner, generic: Runner, kind: str) -> None:
+    edges = [0, 1, M64, 1 << 63, 0x8080808080808080, 0x0101010101010101, 0x0123456789ABCDEF]
+    for a in edges:
+        for b in edges:
+            for runner in (native, generic):
+                check(runner, kind, [a, b, b ^ M64, a])
+
+
+def test_a_whole_aes_block_in_one_tb(native: Runner, generic: Runner) -> None:
+    """FIPS-197 C.1 as one TB of ten AESE and nine AESMC (the generic expansion
+    fits the frame: its spills grow with every op)."""
+    from tcgkit.tcg import aes
+
+    key = bytes(range(16))
+    words = [key[4 * i : 4 * i + 4] for i in range(4)]
+    rcon = 1
+    for i in range(4, 44):
+        t = words[i - 1]
+        if i % 4 == 0:
+            t = aes.sub_bytes(t[1:] + t[:1])
+            t = bytes((t[0] ^ rcon, *t[1:]))
+            rcon = aes.xtime(rcon)
+        words.append(bytes(a ^ b for a, b in zip(words[i - 4], t, strict=True)))
+    keys = [aes.halves(b"".join(words[4 * r : 4 * r + 4])) for r in range(11)]
+    for runner in (native, generic):
+        tmpl = TCGContext(8 * 24)
+        for i in range(24):
+            tmpl.new_global(I64, 8 * i, f"g{i}")
+        tmpl.freeze()
+        ctx = tmpl.clone("t")
+        g = ctx.globals
+        dc = DisasContext(ctx, 0, 0, 0, 0, 1, lambda addr, n: b"",
+                          host_ops=runner.host.optional_ops)  # fmt: skip
+        ctx.insn_start(0)
+        lo, hi = g[0], g[1]
+        for r in range(10):
+            lo, hi = crypto.gen_aes(dc, "aese", lo, hi, g[2 + 2 * r], g[3 + 2 * r])
+            if r < 9:
+                lo, hi = crypto.gen_aes(dc, "aesmc", lo, hi)
+        ctx.xor(g[0], lo, g[22])
+        ctx.xor(g[1], hi, g[23])
+        ctx.exit_tb(EXIT_LOOKUP)
+        optimize(ctx)
+        liveness(ctx)
+        state = [*aes.halves(bytes.fromhex("00112233445566778899aabbccddeeff"))]
+        for k in keys:
+            state += k
+        runner.run(ctx.ops, state)
+        assert aes.state(state[0], state[1]).hex() == "69c4e0d86a7b0430d8cdb78070b4c55a"
+
+
+#: the other ops of those random programs (few: the crypto ops come often)
+DENSE = ("mov", "add", "xor", "and", "shl", "extrl_i64_i32", "extu_i32_i64")
+
+
+def dense(d: OpDef) -> bool:
+    return d.name in ALL or d.base in DENSE
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(prog=programs(max_ops=24, host_ops=crypto_ops(NATIVE), op_filter=dense))
+def test_random_programs_with_the_ops(native: Runner, prog: Program) -> None:
+    """The ops among random value ops, operands constants, globals or temps, outputs
+    over inputs: the register allocator's constraints hold."""
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    optimize(prog.ctx)
+    liveness(prog.ctx)
+    got = list(prog.state)
+    assert (native.run(prog.ctx.ops, got), got) == (want_exit, expect), format_ops(prog.ctx.ops)
+    if generate is not None:
+        py = list(prog.state)
+        assert (run_python_host(prog.ctx.ops, py), py) == (want_exit, expect)
