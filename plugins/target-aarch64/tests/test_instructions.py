@@ -322,9 +322,17 @@ def test_id_registers_say_what_hwcap_says() -> None:
         assert bool(HWCAP & 1 << 27) == (nibble(isar0, 52) >= 1)  # FlagM
         assert bool(HWCAP2 & 1 << 7) == (nibble(isar0, 52) >= 2)  # FlagM2
         assert bool(HWCAP & 1 << 13) == (nibble(isar1, 12) >= 1)  # JSCVT
+        assert bool(HWCAP & 1 << 14) == (nibble(isar1, 16) >= 1)  # FCMA
         assert bool(HWCAP & 1 << 26) == (nibble(isar1, 20) >= 2)  # ILRCPC
         assert bool(HWCAP2 & 1 << 8) == (nibble(isar1, 32) >= 1)  # FRINT
-        assert nibble(isar0, 4) == 0 and not HWCAP & 1 << 3  # no AES
+        assert bool(HWCAP & 1 << 3) == (nibble(isar0, 4) >= 1)  # AES
+        assert bool(HWCAP & 1 << 4) == (nibble(isar0, 4) >= 2)  # PMULL
+        assert bool(HWCAP & 1 << 5) == (nibble(isar0, 8) >= 1)  # SHA1
+        assert bool(HWCAP & 1 << 6) == (nibble(isar0, 12) >= 1)  # SHA2
+        assert bool(HWCAP & 1 << 21) == (nibble(isar0, 12) >= 2)  # SHA512
+        assert bool(HWCAP & 1 << 17) == (nibble(isar0, 32) >= 1)  # SHA3
+        assert bool(HWCAP & 1 << 18) == (nibble(isar0, 36) >= 1)  # SM3
+        assert bool(HWCAP & 1 << 19) == (nibble(isar0, 40) >= 1)  # SM4
         assert nibble(pfr0, 16) == nibble(pfr0, 20) == 0  # FP and AdvSIMD, no FP16
         assert emu.reg_read("x3") == 0x410FD083 and emu.reg_read("x4") == 0
 

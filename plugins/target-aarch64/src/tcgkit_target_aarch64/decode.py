@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from . import trans_crypto as crypto
 from . import trans_dp as dp
 from . import trans_fp as fp
 from . import trans_mem as mem
@@ -75,7 +76,8 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("0x0011001x0xxxxxxxxxxxxxxxxxxxxx", mem.simd_structures),
     ("0x0011010xx00000xxxxxxxxxxxxxxxx", mem.simd_single),
     ("0x0011011xxxxxxxxxxxxxxxxxxxxxxx", mem.simd_single),
-    # -- floating point and AdvSIMD --------------------------------------------------------------
+    # -- cryptographic extension, then floating point and AdvSIMD ----------------------------------
+    *crypto.PATTERNS,
     *fp.PATTERNS,
     ("x0011110xx0xxxxxxxxxxxxxxxxxxxxx", simd_fp.fixed_general),
     *simd_fcma.PATTERNS,

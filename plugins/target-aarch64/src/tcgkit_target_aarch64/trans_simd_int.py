@@ -5,12 +5,14 @@ CLZ, RBIT, the halving adds ([SU]HADD, [SU]RHADD, [SU]HSUB), absolute
 differences ([SU]ABD, [SU]ABA), polynomial multiplies (PMUL, PMULL{2} of bytes
 and of doublewords), the widening multiplies by element ([SU]MULL, [SU]MLAL,
 [SU]MLSL {2}), the dot products SDOT/UDOT (also by element), the table lookups
-TBL/TBX, the SHA3 bitwise group (EOR3, BCAX, RAX1, XAR), and the scalar
-three-same integer group on D registers (ADD, SUB, CMGT, CMHI, CMGE, CMHS,
-CMEQ, CMTST) with ADDP (scalar). ``trans_simd``'s class translators hand these opcodes over; the
-scalar groups have decoder patterns of their own.
+TBL/TBX, and the scalar three-same integer group on D registers (ADD, SUB,
+CMGT, CMHI, CMGE, CMHS, CMEQ, CMTST) with ADDP (scalar). ``trans_simd``'s class
+translators hand these opcodes over; the scalar groups have decoder patterns of
+their own. (The SHA3 group, EOR3, BCAX, RAX1 and XAR, is ``trans_crypto``'s.)
 
-Every operation is lanes of i64 IR ops (``lanes``); no Python helper is called.
+Every operation is lanes of i64 IR ops (``lanes``), PMULL{2} of doublewords the
+core's carry-less multiply (``tcgkit.tcg.crypto.gen_clmul``: the host's instruction
+or a generic expansion); no Python helper is called.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.crypto import gen_clmul
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import Cond
 
@@ -182,21 +185,8 @@ def pmull(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         return
     if size != 3:
         raise dc.invalid(insn, "unallocated PMULL size")
-    [x] = get_lanes(t, dc, rn, 64, 1, part=q)
-    [y] = get_lanes(t, dc, rm, 64, 1, part=q)
-    lo, hi = ctx.temp(), ctx.temp()
-    ctx.movi(lo, 0)
-    ctx.movi(hi, 0)
-    for i in range(64):
-        m, s = ctx.temp(), ctx.temp()
-        ctx.sextract(m, y, i, 1)
-        ctx.shl(s, x, i)
-        ctx.and_(s, s, m)
-        ctx.xor(lo, lo, s)
-        if i:
-            ctx.shr(s, x, 64 - i)
-            ctx.and_(s, s, m)
-            ctx.xor(hi, hi, s)
+    half = t.vhi if q else t.vlo
+    lo, hi = gen_clmul(dc, half[rn], half[rm])
     ctx.mov(t.vlo[rd], lo)
     ctx.mov(t.vhi[rd], hi)
 
@@ -308,33 +298,6 @@ def scalar_three_same_extra(t: AArch64Target, dc: DisasContext, insn: int) -> No
     sat.mlah(t, dc, insn, scalar=True)
 
 
-def sha3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    """EOR3 (op 0), BCAX (1): four registers; RAX1, XAR: three (crypto SHA3)."""
-    ctx = dc.ctx
-    rm, ra, rn, rd = field(insn, 20, 16), field(insn, 14, 10), field(insn, 9, 5), insn & 31
-    kind = field(insn, 23, 21)
-    out = []
-    for half in (t.vlo, t.vhi):
-        r = ctx.temp()
-        if kind == 0:  # EOR3: n ^ m ^ a
-            ctx.xor(r, half[rn], half[rm])
-            ctx.xor(r, r, half[ra])
-        elif kind == 1:  # BCAX: n ^ (m & ~a)
-            ctx.andc(r, half[rm], half[ra])
-            ctx.xor(r, r, half[rn])
-        elif kind == 3 and field(insn, 15, 10) == 0b100011:  # RAX1: n ^ rol(m, 1)
-            ctx.rotl(r, half[rm], 1)
-            ctx.xor(r, r, half[rn])
-        elif kind == 4:  # XAR: ror(n ^ m, imm6)
-            ctx.xor(r, half[rn], half[rm])
-            ctx.rotr(r, r, field(insn, 15, 10))
-        else:
-            raise dc.invalid(insn, "unsupported SHA3 instruction")
-        out.append(r)
-    ctx.mov(t.vlo[rd], out[0])
-    ctx.mov(t.vhi[rd], out[1])
-
-
 _SCALAR_CMP: dict[tuple[int, int], Cond] = {
     (0x06, 0): Cond.GT, (0x06, 1): Cond.GTU, (0x07, 0): Cond.GE, (0x07, 1): Cond.GEU,
     (0x11, 1): Cond.EQ, (0x11, 0): Cond.TSTNE,
@@ -407,8 +370,4 @@ PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("01x11110xx1xxxxxxxxx00xxxxxxxxxx", scalar_three_diff),
     ("0xx01110xx0xxxxx1xxxx1xxxxxxxxxx", three_same_extra),
     ("01111110xx0xxxxx1000x1xxxxxxxxxx", scalar_three_same_extra),
-    ("11001110000xxxxx0xxxxxxxxxxxxxxx", sha3),
-    ("11001110001xxxxx0xxxxxxxxxxxxxxx", sha3),
-    ("11001110011xxxxx100011xxxxxxxxxx", sha3),
-    ("11001110100xxxxxxxxxxxxxxxxxxxxx", sha3),
 )
