@@ -144,6 +144,21 @@ def test_tiny_code_buffer_flushes_and_stays_correct(make):
     assert emu.reg_read("r0") == 2 * sum(i % 100 for i in range(400))
 
 
+def test_a_tb_too_large_for_a_region_is_made_again_in_halves(make):
+    """A straight-line block whose code does not fit one region is translated again
+    with half the instructions (as often as needed), under the same key; the
+    result is the same."""
+    body = "\n".join(f"addi r{i % 6}, r{i % 6}, {i % 50}\nst r{i % 6}, [r7]" for i in range(750))
+    emu = make(body + "\n", code_buffer_size=256 << 10, region_size=4 << 10)
+    emu.emu_start(CODE, emu.end)
+    for r in range(6):
+        assert emu.reg_read(f"r{r}") == sum(i % 50 for i in range(r, 750, 6))
+    assert int.from_bytes(emu.mem_read(DATA, 8), "little") == emu.reg_read(f"r{749 % 6}")
+    stats = emu.stats()
+    assert stats["tbs_halved"] >= 1
+    assert stats["guest_instructions"] == 1500
+
+
 def test_context_save_and_restore(make):
     emu = make(SUM_LOOP)
     saved = emu.context_save()

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 Alloc = Callable[[int], tuple["Region", int]]
 
 
+class TBTooLarge(Exception):
+    """One TB needs more than a host can give a TB (its frame of spill slots, a
+    branch's reach, a code-buffer region): the core translates it again with half
+    as many guest instructions (as QEMU's tb_gen_code does), down to one."""
+
+
 class HostBackend(ABC):
     """Base class of host backends (one instance per emulator)."""
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tcgkit.host import TBTooLarge
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op
@@ -140,7 +141,7 @@ class Lowering:
 
     def run(self, alloc: Allocation) -> Lowered:
         if alloc.frame_size > SLOTS_SIZE:
-            raise LoweringError(f"the TB needs {alloc.frame_size} bytes of frame")
+            raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame")
         a = self.a
         at_entry = Label()
         a.ld(TMP0, ENV, L.OFF_EXIT)

@@ -133,6 +133,8 @@ class Engine:
         self.collector_hold: relaxed | None = None
         self.cpu = self.add_cpu()
         self.time_translating = 0.0
+        #: TBs made again with half their instructions (``translate.TBTooLarge``)
+        self.tbs_halved = 0
         self.time_executing = 0.0
         self.time_interpreting = 0.0  # within time_executing
         #: seconds of time_translating spent in the core's passes (the host backend's
@@ -416,6 +418,7 @@ class Engine:
         per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0
         return {
             "tbs_translated": c["tbs_translated"],
+            "tbs_halved": self.tbs_halved,
             "insns_translated": c["insns_translated"],
             # tier 0: TBs that started interpreted (their instructions), those compiled
             # later (``tier_up``), and the time spent interpreting

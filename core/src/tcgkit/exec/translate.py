@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import hooks as H
 from ..errors import CodeModified, CPUExit, EmulationError, StopRequest
+from ..host import TBTooLarge
 from ..target import DisasContext, DisasJump
 from ..tcg.dump import format_ops
 from ..tcg.ir import Helper, Op
@@ -106,22 +107,39 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     ready for the interpreter), or optimized and compiled by the host backend. Runs
     without the engine's ``tb_lock``: each vCPU translates with its own context into
     its own region. Raises ``CodeBufferFull`` when no region is left (the caller
-    flushes)."""
+    flushes). A TB too large for the host is made again with half as many
+    instructions (``TBTooLarge``), under the same key."""
     t0 = time.perf_counter()
-    tb = _front_end(engine, cpu, pc, cs_base, flags, cflags)
-    ctx = cpu.ctx
-    if tier0:
-        prog = tb.program = prepare(ctx.ops, len(ctx.globals), len(ctx.temps))
-        engine.tb_cache.keep_ir(tb, ctx.detach())
-        tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
-        # the program takes code-buffer space as host code would (8 bytes a field), so
-        # that interpreted code is bounded and flushed as compiled code is
-        region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), pc)
-        tb.region = region.index
-    else:
-        _compile(engine, cpu, tb)
+    max_insns = 0  # the cflags count or the target's maximum
+    while True:
+        tb = _front_end(engine, cpu, pc, cs_base, flags, cflags, max_insns)
+        try:
+            _finish(engine, cpu, tb, tier0)
+            break
+        except TBTooLarge as e:
+            if tb.icount <= 1:
+                raise EmulationError(f"the code of one instruction does not fit: {e}",
+                                     pc=pc) from None  # fmt: skip
+            max_insns = tb.icount // 2
+            engine.tbs_halved += 1
     engine.time_translating += time.perf_counter() - t0
     return tb
+
+
+def _finish(engine: Engine, cpu: CPU, tb: TB, tier0: bool) -> None:
+    """``cpu.ctx``'s IR as ``tb``'s tier-0 program or its compiled code."""
+    ctx = cpu.ctx
+    if not tier0:
+        _compile(engine, cpu, tb)
+        return
+    prog = prepare(ctx.ops, len(ctx.globals), len(ctx.temps))
+    # the program takes code-buffer space as host code would (8 bytes a field), so
+    # that interpreted code is bounded and flushed as compiled code is
+    region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), tb.pc)
+    tb.program = prog
+    engine.tb_cache.keep_ir(tb, ctx.detach())
+    tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
+    tb.region = region.index
 
 
 def compile_hot(engine: Engine, cpu: CPU, old: TB) -> TB:
@@ -134,17 +152,22 @@ def compile_hot(engine: Engine, cpu: CPU, old: TB) -> TB:
     cpu.ctx.attach(ir)
     tb = TB(old.pc, old.cs_base, old.flags, old.cflags, old.page_bits)
     tb.size, tb.icount, tb.insn_pcs = old.size, old.icount, old.insn_pcs
-    _compile(engine, cpu, tb)
+    try:
+        _compile(engine, cpu, tb)
+    except TBTooLarge:  # decoded again, in shorter TBs
+        engine.time_translating += time.perf_counter() - t0
+        return gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
     engine.time_translating += time.perf_counter() - t0
     return tb
 
 
-def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int,
-               cflags: int) -> TB:  # fmt: skip
-    """Guest code at ``pc`` into IR in ``cpu.ctx``; the TB it describes."""
+def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int,
+               max_insns: int = 0) -> TB:  # fmt: skip
+    """Guest code at ``pc`` into IR in ``cpu.ctx``; the TB it describes (at most
+    ``max_insns`` instructions if given, else the cflags count or the target's)."""
     target = engine.target
     ctx = cpu.ctx
-    max_insns = cflags & CF_COUNT_MASK or target.max_insns
+    max_insns = max_insns or cflags & CF_COUNT_MASK or target.max_insns
     ctx.reset()
     dc = DisasContext(
         ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
@@ -204,7 +227,5 @@ def _alloc(engine: Engine, cpu: CPU, nbytes: int, pc: int) -> tuple[Region, int]
     cpu.region = region
     addr = region.alloc(nbytes)
     if addr is None:
-        raise EmulationError(
-            f"a single TB does not fit in a code-buffer region ({region.size} bytes)", pc=pc
-        )
+        raise TBTooLarge(f"{nbytes} bytes do not fit in a code-buffer region ({region.size})")
     return region, addr
