@@ -47,7 +47,11 @@ from tcgkit_target_aarch64.state import LINUX_ABI
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bin"
 # size arguments for long runs; bigmem's: sieve bytes, hash-table bytes, keys
-LONG_RUNS = [("sort.elf", ["300000"]), ("bigmem.elf", ["32M", "32M", "1M"])]
+LONG_RUNS = [
+    ("sort.elf", ["300000"]),
+    ("bigmem.elf", ["32M", "32M", "1M"]),
+    ("crypto.elf", ["1024"]),
+]
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 
 
