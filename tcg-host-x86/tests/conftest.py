@@ -4,9 +4,10 @@ code in an executable buffer and call it through the prologue."""
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from tcgkit.native.code import Lowered
 from tcgkit.native.memory import TLBMirror
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import allocate
@@ -29,22 +30,24 @@ FEATURE_SETS = {
 class Runner:
     """Compiles op lists for one feature set and runs them on a state."""
 
-    def __init__(self, features: HostFeatures) -> None:
+    def __init__(self, features: HostFeatures, buffer_size: int = 2 << 20) -> None:
         self.host = X86Host(features)
-        self.buffer = CodeBuffer(2 << 20, 1 << 20, executable=True)
+        self.buffer = CodeBuffer(buffer_size, buffer_size // 2, executable=True)
         self.region = self.buffer.claim()
         self.rt = self.host.bind_runtime(None)
 
-    def code(self, ops: list[Op]) -> bytes:
+    def lowered(self, ops: list[Op]) -> Lowered:
         allocation = allocate(ops, self.host.allocator)
-        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr).code
+        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
+
+    def code(self, ops: list[Op]) -> bytes:
+        return self.lowered(ops).code
 
     def run(self, ops: list[Op], state: list[int],
             tlb: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
         """Run ``ops`` on ``state`` (updated in place); ``tlb`` entries are
         (index, read tag, write tag, addend) of the native TLB."""
-        allocation = allocate(ops, self.host.allocator)
-        out = lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
+        out = self.lowered(ops)
         if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
             self.buffer.reset()
             self.region = self.buffer.claim()
@@ -63,6 +66,20 @@ class Runner:
     def close(self) -> None:
         self.host.release()
         self.buffer.release()
+
+
+@pytest.fixture(scope="module")
+def make_runner() -> Iterator[Callable[..., Runner]]:
+    """``make_runner(features, buffer_size=2 MiB)``: runners closed with the module."""
+    made: list[Runner] = []
+
+    def make(features: HostFeatures, buffer_size: int = 2 << 20) -> Runner:
+        made.append(Runner(features, buffer_size))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
 
 
 @pytest.fixture(scope="module", params=sorted(FEATURE_SETS))

@@ -10,13 +10,13 @@ lowering is checked by its disassembly alone."""
 
 from __future__ import annotations
 
-import ctypes
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import capstone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tcgkit.native.backend import Lowered
 from tcgkit.target import DisasContext
 from tcgkit.tcg import crypto
 from tcgkit.tcg.context import TCGContext
@@ -25,14 +25,15 @@ from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef
 from tcgkit.tcg.optimize import optimize
-from tcgkit.tcg.regalloc import allocate
-from tcgkit.tcg.region import CodeBuffer
 from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.types import I64
-from tcgkit.testing.ir_programs import Program, programs
+from tcgkit.testing.ir_programs import CRYPTO_INPUTS, Program, crypto_op_program, programs
 from tcgkit_host_x86.backend import X86Host, crypto_ops
 from tcgkit_host_x86.features import HostFeatures, detect
-from tcgkit_host_x86.lower import lower
+
+if TYPE_CHECKING:  # the x86 tests' conftest.py
+    from conftest import Runner
+
 
 try:
     from tcgkit_host_python.backend import PythonHost
@@ -43,7 +44,7 @@ except ImportError:  # the host-x86 environment installs this host alone
 M64 = (1 << 64) - 1
 U64 = st.integers(0, M64)
 KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
-N_IN = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
+N_IN = CRYPTO_INPUTS
 AES_OPS = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64"})
 ALL = frozenset({*AES_OPS, "clmul_i64"})
 #: the host's features: the crypto ops run natively where the CPU has them
@@ -53,77 +54,20 @@ GENERIC = NATIVE.without("aes,pclmulqdq")
 FORCED = HostFeatures(**{**NATIVE.as_flags(), "aes": True, "pclmulqdq": True})
 
 
-class Runner:
-    """Compiles op lists for one feature set and runs them on a state (as the
-    ``runner`` of conftest.py does, for the two feature sets these tests want)."""
-
-    def __init__(self, features: HostFeatures) -> None:
-        self.host = X86Host(features)
-        self.buffer = CodeBuffer(8 << 20, 4 << 20, executable=True)
-        self.region = self.buffer.claim()
-        self.rt = self.host.bind_runtime(None)
-
-    def lowered(self, ops: list) -> Lowered:
-        allocation = allocate(ops, self.host.allocator)
-        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
-
-    def code(self, ops: list) -> bytes:
-        return self.lowered(ops).code
-
-    def run(self, ops: list, state: list[int]) -> int:
-        """Run ``ops`` on ``state`` (updated in place); the exit value."""
-        out = self.lowered(ops)
-        if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
-            self.buffer.reset()
-            self.region = self.buffer.claim()
-        addr = self.region.alloc(len(out.code))
-        self.region.write(addr, out.code)
-        native_state = self.host.new_state(len(state))
-        for i, v in enumerate(state):
-            native_state[i] = v
-        word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
-        state[:] = list(native_state)
-        return word & 15
-
-    def close(self) -> None:
-        self.host.release()
-        self.buffer.release()
+@pytest.fixture(scope="module")
+def native(make_runner: Callable[..., Runner]) -> Runner:
+    return make_runner(NATIVE, 8 << 20)
 
 
 @pytest.fixture(scope="module")
-def native():
-    r = Runner(NATIVE)
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def generic():
-    r = Runner(GENERIC)
-    yield r
-    r.close()
+def generic(make_runner: Callable[..., Runner]) -> Runner:
+    return make_runner(GENERIC, 8 << 20)
 
 
 def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """g4, g5 = kind(g0, g1[, g2, g3]), emitted by ``tcgkit.tcg.crypto`` for a host
     that lowers ``host_ops``; optimized as the engine does."""
-    tmpl = TCGContext(48)
-    for i in range(6):
-        tmpl.new_global(I64, 8 * i, f"g{i}")
-    tmpl.freeze()
-    ctx = tmpl.clone("t")
-    g = ctx.globals
-    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
-    ctx.insn_start(0x1000)
-    if kind == "clmul":
-        lo, hi = crypto.gen_clmul(dc, g[0], g[1])
-    elif N_IN[kind] == 4:
-        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1], g[2], g[3])
-    else:
-        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1])
-    ctx.mov(g[4], lo)
-    ctx.mov(g[5], hi)
-    ctx.exit_tb(EXIT_LOOKUP)
+    ctx = crypto_op_program(kind, host_ops)
     optimize(ctx)
     liveness(ctx)
     return ctx
@@ -199,12 +143,9 @@ SEQUENCES = {
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_lowering_disassembled(kind: str) -> None:
-    r = Runner(FORCED)
-    try:
-        code = r.code(program(kind, r.host.optional_ops).ops)
-    finally:
-        r.close()
+def test_the_lowering_disassembled(make_runner: Callable[..., Runner], kind: str) -> None:
+    r = make_runner(FORCED)
+    code = r.code(program(kind, r.host.optional_ops).ops)
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     insns = list(md.disasm(code, 0))
     assert sum(i.size for i in insns) == len(code)

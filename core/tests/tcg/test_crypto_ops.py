@@ -26,13 +26,13 @@ from tcgkit.tcg.ops import EXIT_LOOKUP, OPS, OPTIONAL_OPS
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.semantics import SEMANTICS, clmul, evaluate_op
 from tcgkit.tcg.types import I64
-from tcgkit.testing.ir_programs import Program, programs
+from tcgkit.testing.ir_programs import CRYPTO_INPUTS, Program, crypto_op_program, programs
 
 M64 = (1 << 64) - 1
 U64 = st.integers(0, M64)
 KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
 CRYPTO_OPS = frozenset(f"{k}_i64" for k in KINDS)
-N_IN = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
+N_IN = CRYPTO_INPUTS
 
 
 def reference(kind: str, ins: list[int]) -> tuple[int, int]:
@@ -163,19 +163,7 @@ def disas(ctx: TCGContext, host_ops: frozenset[str]) -> DisasContext:
 
 def one_op(kind: str, host_ops: frozenset[str] = frozenset()) -> TCGContext:
     """g4, g5 = kind(g0, g1[, g2, g3]), as a target emits it."""
-    ctx, g = template()
-    dc = disas(ctx, host_ops)
-    ctx.insn_start(0x1000)
-    if kind == "clmul":
-        lo, hi = crypto.gen_clmul(dc, g[0], g[1])
-    elif N_IN[kind] == 4:
-        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1], g[2], g[3])
-    else:
-        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1])
-    ctx.mov(g[4], lo)
-    ctx.mov(g[5], hi)
-    ctx.exit_tb(EXIT_LOOKUP)
-    return ctx
+    return crypto_op_program(kind, host_ops)
 
 
 _PROGRAMS: dict[tuple[str, bool], TCGContext] = {}

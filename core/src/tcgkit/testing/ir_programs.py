@@ -151,3 +151,35 @@ def _consts(draw: Callable, d: OpDef) -> list[int]:
         else:
             raise AssertionError(f"no strategy for constant {name!r} of {d.name}")
     return out
+
+
+#: the crypto ops' operand counts (``tcgkit.tcg.crypto``): 128-bit state and key, or one
+#: 128-bit value, or two 64-bit factors
+CRYPTO_INPUTS = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
+
+
+def crypto_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """A one-instruction TB on six i64 globals: ``g4, g5 = kind(g0, g1[, g2, g3])``,
+    emitted through ``tcgkit.tcg.crypto`` as a target would for a host that lowers
+    ``host_ops`` (the optional op, or the generic expansion); not yet optimized."""
+    from ..target import DisasContext
+    from ..tcg import crypto
+
+    tmpl = TCGContext(48)
+    for i in range(6):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    g = ctx.globals
+    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+    ctx.insn_start(0x1000)
+    if kind == "clmul":
+        lo, hi = crypto.gen_clmul(dc, g[0], g[1])
+    elif CRYPTO_INPUTS[kind] == 4:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1], g[2], g[3])
+    else:
+        lo, hi = crypto.gen_aes(dc, kind, g[0], g[1])
+    ctx.mov(g[4], lo)
+    ctx.mov(g[5], hi)
+    ctx.exit_tb(EXIT_LOOKUP)
+    return ctx
