@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import hooks as H
+from ..errors import UnalignedAccessError
 from ..tcg.ir import Helper, Temp
 from ..tcg.semantics import atomic_update
 from ..tcg.types import I64, AtomicOp, CallFlags, Cond
@@ -187,6 +188,30 @@ def _cmpxchg_helper(log2: int) -> Helper:
 
 #: the helpers of hosts without ``atomic_cmpxchg_i64``, by log2 of the access size
 CMPXCHG = tuple(_cmpxchg_helper(n) for n in range(4))
+
+
+def _unaligned(cpu: CPU, addr: int, nbytes: int) -> None:
+    cpu.sync_pc()
+    raise UnalignedAccessError(f"unaligned {nbytes}-byte atomic access", access=H.MEM_READ,
+                               address=addr, size=nbytes, pc=cpu.pc)  # fmt: skip
+
+
+#: raises the alignment fault (a helper may fault: the guest pc is restored first)
+UNALIGNED = Helper("unaligned", _unaligned, CallFlags.NO_WRITE_GLOBALS, None, (I64, I64))
+
+
+def gen_check_align(dc: DisasContext, addr: Temp, nbytes: int) -> None:
+    """An alignment fault (``UnalignedAccessError``) at this instruction unless
+    ``addr`` is a multiple of ``nbytes`` (a power of two): what exclusive and atomic
+    accesses need on an architecture without unaligned atomics (A64 before LSE2),
+    for every host and vCPU count alike. The helper is called only on the fault."""
+    ctx = dc.ctx
+    low = ctx.temp()
+    ctx.and_(low, addr, nbytes - 1)
+    aligned = ctx.label()
+    ctx.brcond(Cond.EQ, low, 0, aligned)
+    ctx.call(UNALIGNED, None, addr, nbytes)
+    ctx.set_label(aligned)
 
 
 def gen_cmpxchg(dc: DisasContext, out: Temp, addr: Temp, expected: Temp, new: Temp,

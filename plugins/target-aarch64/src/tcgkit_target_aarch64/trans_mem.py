@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tcgkit.exec.atomic import gen_atomic_update, gen_cmpxchg, gen_fetch_op
+from tcgkit.exec.atomic import gen_atomic_update, gen_check_align, gen_cmpxchg, gen_fetch_op
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I64, AtomicOp, Cond, MemOp, MemOrder
@@ -247,6 +247,7 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if o2 and o1:
         if rt2 != 31:
             raise dc.invalid(insn, "unallocated compare-and-swap")
+        gen_check_align(dc, addr, 1 << size)
         _cas(t, dc, size, addr, rs, rt)
         return
     if o2:  # LDAR / STLR (and the LORegion forms, the same in user mode)
@@ -262,9 +263,12 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if o1 and size < 2:  # CASP (sz = size): compare and swap a pair of registers
         if rt2 != 31 or rs & 1 or rt & 1:
             raise dc.invalid(insn, "unallocated compare-and-swap pair")
+        gen_check_align(dc, addr, 8 << size)
         _casp(t, dc, 2 + size, addr, rs, rt)
         return
-    if load:
+    if load:  # a load-exclusive faults unless aligned to its whole size (both registers
+        # of a pair); a store-exclusive's address then matches only an aligned one
+        gen_check_align(dc, addr, (1 << size) << o1)
         a = _ld(dc, addr, size)
         ctx.mov(t.excl_addr, addr)
         ctx.mov(t.excl_val, a)
@@ -385,6 +389,7 @@ def atomic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     addr = ctx.temp(local=True)
     ctx.mov(addr, t.rsp(rn))
+    gen_check_align(dc, addr, 1 << size)
     operand = t.rx(dc, rs)
     if opc == 1 and not o3:  # LDCLR: AND with the operand inverted
         inverted = ctx.temp()
