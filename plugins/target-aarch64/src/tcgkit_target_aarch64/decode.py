@@ -17,6 +17,7 @@ from . import trans_crypto as crypto
 from . import trans_dp as dp
 from . import trans_fp as fp
 from . import trans_mem as mem
+from . import trans_pauth as pauth
 from . import trans_simd as simd
 from . import trans_simd_fcma as simd_fcma
 from . import trans_simd_fp as simd_fp
@@ -63,6 +64,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("10111010000xxxxxx00001xxxxx0xxxx", dp.rmif),
     ("00111010000000000x0010xxxxx01101", dp.setf),
     ("x0011011xxxxxxxxxxxxxxxxxxxxxxxx", dp.dp3),
+    *pauth.PATTERNS,
     # -- loads and stores ------------------------------------------------------------------------
     ("xx001000xxxxxxxxxxxxxxxxxxxxxxxx", mem.exclusive),
     ("xx011001xx0xxxxxxxxx00xxxxxxxxxx", mem.rcpc_unscaled),
