@@ -82,12 +82,13 @@ def run_unicorn(code: bytes, m: Machine) -> Machine:
 TIERS = {"compiled": 0, "interpreted": 1 << 30}
 
 
-def run_tcgkit(code: bytes, m: Machine, host: str = "python", cpus: int = 1,
+def run_tcgkit(code: bytes, m: Machine, host: str | None = None, cpus: int = 1,
                tier: str = "compiled") -> Machine:  # fmt: skip
     """Run on vCPU 0 of an emulator with ``cpus`` vCPUs (from 2 on, TBs are translated
     for parallel vCPUs: atomics through ``tcgkit.exec.atomic``), its TBs run as
-    ``tier`` says (``TIERS``)."""
-    with Emulator("aarch64", host=host, tier_up=TIERS[tier]) as emu:
+    ``tier`` says (``TIERS``), on ``host`` (the test host, ``test_host()``, unless
+    given)."""
+    with Emulator("aarch64", host=host or test_host(), tier_up=TIERS[tier]) as emu:
         for _ in range(cpus - 1):
             emu.add_cpu()
         emu.mem_map(CODE, 0x10000, PROT_ALL)
