@@ -285,6 +285,24 @@ def test_fjcvtzs_and_frint_ranges_match_unicorn(machine: Machine, rmode: int) ->
         compare(code, machine)
 
 
+def test_constant_system_registers_match_unicorn(machine: Machine) -> None:
+    """MRS of MIDR_EL1 (max CPU's) and TPIDRRO_EL0 (0 in a 64-bit process)."""
+    compare(b"".join(w.to_bytes(4, "little") for w in (0xD5380000, 0xD53BD061)), machine)
+
+
+def test_rndr_and_rndrrs(machine: Machine) -> None:
+    """RNDR and RNDRRS give random numbers and clear NZCV, as on Unicorn (whose
+    numbers differ, of course)."""
+    from tcgkit_target_aarch64.oracle import run_tcgkit, run_unicorn
+
+    code = b"".join(w.to_bytes(4, "little") for w in (0xD53B2400, 0xD53B2421, 0xD53B2402))
+    machine.nzcv = 0xF0000000
+    for run in (run_tcgkit, run_unicorn):
+        out = run(code, machine)
+        values = {out.regs[f"x{i}"] for i in range(3)}
+        assert out.nzcv == 0 and len(values) == 3, (run.__name__, out.nzcv, values)
+
+
 def test_generic_timer_reads() -> None:
     """CNTFRQ_EL0 is QEMU's 62.5 MHz; CNTVCT_EL0 counts up (not compared: host time)."""
     from tcgkit import Emulator
@@ -334,7 +352,8 @@ def test_id_registers_say_what_hwcap_says() -> None:
         assert bool(HWCAP & 1 << 18) == (nibble(isar0, 36) >= 1)  # SM3
         assert bool(HWCAP & 1 << 19) == (nibble(isar0, 40) >= 1)  # SM4
         assert nibble(pfr0, 16) == nibble(pfr0, 20) == 0  # FP and AdvSIMD, no FP16
-        assert emu.reg_read("x3") == 0x410FD083 and emu.reg_read("x4") == 0
+        assert bool(HWCAP2 & 1 << 16) == (nibble(isar0, 60) >= 1)  # RNG
+        assert emu.reg_read("x3") == 0x000F0510 and emu.reg_read("x4") == 0
 
 
 # cpus=2: the TBs are translated for parallel vCPUs (atomics as compare-and-swaps)

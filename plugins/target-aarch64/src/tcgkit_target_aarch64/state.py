@@ -125,8 +125,8 @@ SYSCALLS = {
 #: Not: FPHP/ASIMDHP (no half-precision arithmetic), SVE, PAC, BTI, MTE.
 HWCAP: Final = sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 17, 18, 19, 20,
                                     21, 26, 27))  # fmt: skip
-#: AT_HWCAP2: FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64)
-HWCAP2: Final = (1 << 7) | (1 << 8)
+#: AT_HWCAP2: FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64), RNG (16: RNDR, RNDRRS)
+HWCAP2: Final = (1 << 7) | (1 << 8) | (1 << 16)
 
 LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",

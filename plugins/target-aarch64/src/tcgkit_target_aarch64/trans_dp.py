@@ -26,6 +26,7 @@ M32: Final = 0xFFFFFFFF
 # system registers by (op0, op1, CRn, CRm, op2)
 NZCV, FPCR, FPSR, TPIDR = (3, 3, 4, 2, 0), (3, 3, 4, 4, 0), (3, 3, 4, 4, 1), (3, 3, 13, 0, 2)
 CNTFRQ, CNTVCT = (3, 3, 14, 0, 0), (3, 3, 14, 0, 2)
+RNDR, RNDRRS = (3, 3, 2, 4, 0), (3, 3, 2, 4, 1)
 #: the generic timer's frequency, as QEMU models it (a 16 ns tick)
 CNTFRQ_HZ: Final = 62_500_000
 
@@ -37,15 +38,26 @@ def _read_cntvct(cpu: object) -> int:
 
 
 HELPER_CNTVCT: Final = Helper("a64_cntvct", _read_cntvct, CallFlags.NO_RWG, I64)
+
+
+def _random64(cpu: object) -> int:
+    import secrets
+
+    return secrets.randbits(64)
+
+
+#: RNDR/RNDRRS: 64 bits from the host's CSPRNG (the reseeded and the plain read alike)
+HELPER_RNDR: Final = Helper("a64_rndr", _random64, CallFlags.NO_RWG, I64)
 #: ID_AA64ISAR0_EL1's fields (bit, value): AES with PMULL (2), SHA1 (1), SHA2 with
 #: SHA512 (2), CRC32 (1), atomics (2), RDM (1), SHA3 (1), SM3 (1), SM4 (1), DotProd (1),
-#: FlagM2 (2)
+#: FlagM2 (2), RNDR (1)
 _ISAR0_FIELDS: Final = ((4, 2), (8, 1), (12, 2), (16, 1), (20, 2), (28, 1), (32, 1), (36, 1),
-                        (40, 1), (44, 1), (52, 2))  # fmt: skip
+                        (40, 1), (44, 1), (52, 2), (60, 1))  # fmt: skip
 READ_ONLY_IDS: Final = {
     (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
     (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
-    (3, 0, 0, 0, 0): 0x410FD083,  # MIDR_EL1 (Cortex-A72)
+    (3, 0, 0, 0, 0): 0x000F0510,  # MIDR_EL1: QEMU's and Unicorn's max CPU
+    (3, 3, 13, 0, 3): 0,  # TPIDRRO_EL0: Linux keeps it 0 for a 64-bit process
     # the ID registers Linux lets EL0 read (HWCAP_CPUID: it traps and emulates MRS),
     # with the fields of what this target implements; every other one in op0=3, op1=0,
     # CRn=0, CRm=0..7 reads as zero, as the kernel's emulation does
@@ -322,6 +334,14 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         r = ctx.temp()
         ctx.call(HELPER_CNTVCT, r)
         t.wx(dc, rt, r)
+    elif reg in (RNDR, RNDRRS):  # a random number, and NZCV = 0000 (it succeeded)
+        r = ctx.temp()
+        ctx.call(HELPER_RNDR, r)
+        t.wx(dc, rt, r)
+        ctx.movi(t.nf, 0)
+        ctx.movi(t.zf, 1)
+        ctx.movi(t.cf, 0)
+        ctx.movi(t.vf, 0)
     else:
         raise dc.invalid(insn, f"MRS of an unsupported system register {reg}")
 
