@@ -120,7 +120,7 @@ BITS128 = st.one_of(
 #: any of the 32 registers, often one of a few (so that operands coincide)
 REG = st.one_of(st.integers(0, 3), st.integers(0, 31))
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
