@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit_target_aarch64.oracle import Machine, compare
 
+F16_EDGES = [0, 0x8000, 0x7C00, 0xFC00, 0x7E01, 0xFD02, 0x0001, 0x3C00, 0xBC00, 0x7BFF, 0x0400]
 F32_EDGES = [0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00001, 0xFFA00002, 0x00000001,
              0x3F800000, 0xBF800000, 0x7F7FFFFF, 0x00800000]  # fmt: skip
 F64_EDGES = [0, 1 << 63, 0x7FF0 << 48, 0xFFF0 << 48, 0x7FF8000000000001, 0xFFF4000000000002,
@@ -15,7 +16,7 @@ F64_EDGES = [0, 1 << 63, 0x7FF0 << 48, 0xFFF0 << 48, 0x7FF8000000000001, 0xFFF40
 
 
 def _lane(bits: int) -> st.SearchStrategy[int]:
-    edges = F32_EDGES if bits == 32 else F64_EDGES
+    edges = {16: F16_EDGES, 32: F32_EDGES, 64: F64_EDGES}[bits]
     return st.one_of(st.sampled_from(edges), st.integers(0, (1 << bits) - 1))
 
 
@@ -35,29 +36,32 @@ def fcadd(q: int, size: int, rot: int, rm: int, rn: int, rd: int) -> int:
         rn << 5 | rd)  # fmt: skip
 
 
-def fcmla_element(size: int, rot: int, index: int, rm: int, rn: int, rd: int) -> int:
-    """Single precision, 4S only: the index is H."""
-    return 1 << 30 | 0x2F000000 | size << 22 | (rm >> 4) << 20 | (rm & 15) << 16 | rot << 13 | (
-        1 << 12 | index << 11 | rn << 5 | rd)  # fmt: skip
+def fcmla_element(size: int, rot: int, index: int, rm: int, rn: int, rd: int,
+                  q: int = 1) -> int:  # fmt: skip
+    """The index is H (singles, 4S only) or H:L (halves)."""
+    h, lo = (index >> 1, index & 1) if size == 1 else (index, 0)
+    return q << 30 | 0x2F000000 | size << 22 | lo << 21 | (rm >> 4) << 20 | (rm & 15) << 16 | (
+        rot << 13 | 1 << 12 | h << 11 | rn << 5 | rd)  # fmt: skip
 
 
 @st.composite
 def _case(draw: st.DrawFn) -> tuple[list[int], list[int]]:
-    bits = draw(st.sampled_from([32, 64]))
-    size = 2 if bits == 32 else 3
+    bits = draw(st.sampled_from([16, 32, 64]))
+    size = {16: 1, 32: 2, 64: 3}[bits]
     words = []
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["fcmla", "fcadd", "element"] if bits == 32
+        kind = draw(st.sampled_from(["fcmla", "fcadd", "element"] if bits < 64
                                     else ["fcmla", "fcadd"]))  # fmt: skip
-        q = 1 if bits == 64 or kind == "element" else draw(st.integers(0, 1))
+        q = 1 if bits == 64 or (kind == "element" and bits == 32) else draw(st.integers(0, 1))
         rm, rn, rd = (draw(st.integers(0, 7)) for _ in range(3))
         if kind == "fcmla":
             words.append(fcmla(q, size, draw(st.integers(0, 3)), rm, rn, rd))
         elif kind == "fcadd":
             words.append(fcadd(q, size, draw(st.integers(0, 1)), rm, rn, rd))
         else:
-            words.append(fcmla_element(size, draw(st.integers(0, 3)), draw(st.integers(0, 1)),
-                                       rm, rn, rd))  # fmt: skip
+            pairs = (2 if bits == 32 else 4) if q else 2
+            words.append(fcmla_element(size, draw(st.integers(0, 3)),
+                                       draw(st.integers(0, pairs - 1)), rm, rn, rd, q))  # fmt: skip
     vregs = [draw(_vreg(bits)) for _ in range(8)]
     return words, vregs
 

@@ -351,8 +351,10 @@ def test_id_registers_say_what_hwcap_says() -> None:
         assert bool(HWCAP & 1 << 17) == (nibble(isar0, 32) >= 1)  # SHA3
         assert bool(HWCAP & 1 << 18) == (nibble(isar0, 36) >= 1)  # SM3
         assert bool(HWCAP & 1 << 19) == (nibble(isar0, 40) >= 1)  # SM4
-        assert nibble(pfr0, 16) == nibble(pfr0, 20) == 0  # FP and AdvSIMD, no FP16
+        assert nibble(pfr0, 16) == int(bool(HWCAP & 1 << 9))  # FP, 1: with FP16 (FPHP)
+        assert nibble(pfr0, 20) == int(bool(HWCAP & 1 << 10))  # AdvSIMD, 1: with FP16 (ASIMDHP)
         assert bool(HWCAP2 & 1 << 16) == (nibble(isar0, 60) >= 1)  # RNG
+        assert bool(HWCAP & 1 << 23) == (nibble(isar0, 48) >= 1)  # FHM
         assert emu.reg_read("x3") == 0x000F0510 and emu.reg_read("x4") == 0
 
 

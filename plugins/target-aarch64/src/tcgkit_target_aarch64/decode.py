@@ -16,6 +16,7 @@ from typing import Any, Final
 from . import trans_crypto as crypto
 from . import trans_dp as dp
 from . import trans_fp as fp
+from . import trans_fp16_simd as fp16_simd
 from . import trans_mem as mem
 from . import trans_pauth as pauth
 from . import trans_simd as simd
@@ -80,6 +81,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("0x0011011xxxxxxxxxxxxxxxxxxxxxxx", mem.simd_single),
     # -- cryptographic extension, then floating point and AdvSIMD ----------------------------------
     *crypto.PATTERNS,
+    *fp16_simd.PATTERNS,
     *fp.PATTERNS,
     ("x0011110xx0xxxxxxxxxxxxxxxxxxxxx", simd_fp.fixed_general),
     *simd_fcma.PATTERNS,

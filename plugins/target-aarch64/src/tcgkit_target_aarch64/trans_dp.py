@@ -50,9 +50,9 @@ def _random64(cpu: object) -> int:
 HELPER_RNDR: Final = Helper("a64_rndr", _random64, CallFlags.NO_RWG, I64)
 #: ID_AA64ISAR0_EL1's fields (bit, value): AES with PMULL (2), SHA1 (1), SHA2 with
 #: SHA512 (2), CRC32 (1), atomics (2), RDM (1), SHA3 (1), SM3 (1), SM4 (1), DotProd (1),
-#: FlagM2 (2), RNDR (1)
+#: FHM (1), FlagM2 (2), RNDR (1)
 _ISAR0_FIELDS: Final = ((4, 2), (8, 1), (12, 2), (16, 1), (20, 2), (28, 1), (32, 1), (36, 1),
-                        (40, 1), (44, 1), (52, 2), (60, 1))  # fmt: skip
+                        (40, 1), (44, 1), (48, 1), (52, 2), (60, 1))  # fmt: skip
 READ_ONLY_IDS: Final = {
     (3, 3, 0, 0, 1): 0x8444C004,  # CTR_EL0 (Cortex-A72, as Unicorn models it)
     (3, 3, 0, 0, 7): 0x4,  # DCZID_EL0: DC ZVA blocks of 64 bytes
@@ -62,7 +62,7 @@ READ_ONLY_IDS: Final = {
     # with the fields of what this target implements; every other one in op0=3, op1=0,
     # CRn=0, CRm=0..7 reads as zero, as the kernel's emulation does
     (3, 0, 0, 0, 5): 0x80000000,  # MPIDR_EL1: uniprocessor bit clear, affinity 0
-    (3, 0, 0, 4, 0): 0x11,  # ID_AA64PFR0_EL1: EL0 and EL1 AArch64; FP, AdvSIMD (0)
+    (3, 0, 0, 4, 0): 0x110011,  # ID_AA64PFR0_EL1: EL0 and EL1 AArch64; FP, AdvSIMD with FP16 (1)
     (3, 0, 0, 6, 0): sum(value << at for at, value in _ISAR0_FIELDS),  # ID_AA64ISAR0_EL1
     # ID_AA64ISAR1_EL1: JSCVT (1), FCMA (1), LRCPC with LDAPUR (2), FRINTTS (1)
     (3, 0, 0, 6, 1): (1 << 12) | (1 << 16) | (2 << 20) | (1 << 32),

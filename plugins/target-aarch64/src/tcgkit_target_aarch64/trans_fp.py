@@ -2,7 +2,7 @@
 
 Owns the IR for FP data processing (1-, 2- and 3-source, compare, conditional
 select and compare, immediate moves, conversions between the FP formats and
-to and from integers) on single and double precision, and AdvSIMD modified
+to and from integers) on half, single and double precision, and AdvSIMD modified
 immediates, DUP (general) and the three-same logical/add/sub/compare-equal
 group as lanes of i64 operations.
 
@@ -11,7 +11,9 @@ the default NaN for any NaN result): a signalling NaN operand, quieted, wins
 over a quiet NaN operand, which wins over the default NaN; operands are
 considered in the architecture's order (for FMADD the addend first). The
 rounding mode is FPCR.RMode, a constant of the TB (``tb_flags``). FPSR
-cumulative exception flags are not computed yet.
+cumulative exception flags are not computed yet. Halves (``bits`` 16) are read
+as doubles and computed on as doubles, then rounded once to a half when written
+(``trans_fp16``'s docstring says why that is exact).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from .target import AArch64Target
 
 M64: Final = (1 << 64) - 1
-QUIET: Final = {32: 1 << 22, 64: 1 << 51}
+QUIET: Final = {16: 1 << 51, 32: 1 << 22, 64: 1 << 51}  # 16: halves computed on as doubles
 
 
 # -- scalar register access ---------------------------------------------------------------
@@ -38,6 +40,10 @@ QUIET: Final = {32: 1 << 22, 64: 1 << 51}
 def _read(t: AArch64Target, dc: DisasContext, n: int, bits: int) -> Temp:
     if bits == 64:
         return t.vlo[n]
+    if bits == 16:
+        from .trans_fp16 import load
+
+        return load(t, dc, n)
     r = dc.ctx.temp(I32)
     dc.ctx.extrl_i64_i32(r, t.vlo[n])
     return r
@@ -45,11 +51,26 @@ def _read(t: AArch64Target, dc: DisasContext, n: int, bits: int) -> Temp:
 
 def _write(t: AArch64Target, dc: DisasContext, n: int, value: Temp, bits: int) -> None:
     ctx = dc.ctx
+    if bits == 16:
+        from .trans_fp16 import store
+
+        store(t, dc, n, value)
+        return
     if bits == 64:
         ctx.mov(t.vlo[n], value)
     else:
         ctx.extu_i32_i64(t.vlo[n], value)
     ctx.movi(t.vhi[n], 0)
+
+
+def _low(dc: DisasContext, v: Temp, bits: int) -> Temp:
+    """The low ``bits`` bits of the i64 ``v``, as they are (zero-extended)."""
+    r = dc.ctx.temp()
+    if bits == 64:
+        dc.ctx.mov(r, v)
+    else:
+        dc.ctx.extract(r, v, 0, bits)
+    return r
 
 
 def _bits(dc: DisasContext, insn: int) -> int:
@@ -58,7 +79,9 @@ def _bits(dc: DisasContext, insn: int) -> int:
         return 32
     if ftype == 1:
         return 64
-    raise dc.invalid(insn, "half-precision and unallocated FP types are not supported")
+    if ftype == 3:
+        return 16
+    raise dc.invalid(insn, "unallocated FP type")
 
 
 def _sfx(bits: int) -> str:
@@ -110,7 +133,7 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
     ctx = dc.ctx
     ty = _ty(bits)
     res = _propagate(dc, result, [acc, x, y], bits)
-    sign = 1 << (bits - 1)
+    sign = 1 << 31 if bits == 32 else 1 << 63
     inf = (0xFF << 23) if bits == 32 else (0x7FF << 52)
     flags = []
     for v in (x, y):
@@ -153,9 +176,11 @@ def fp_2src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     else:
         ctx.emit(f"{'fmul' if name == 'fnmul' else name}_{sfx}", r, a, b, _rm(dc))
     r = _propagate(dc, r, [a, b], bits, quiet_only_both=name.endswith("nm"))
-    if name == "fnmul":
+    if name == "fnmul" and bits != 16:
         ctx.emit(f"fneg_{sfx}", r, r)
     _write(t, dc, field(insn, 4, 0), r, bits)
+    if name == "fnmul" and bits == 16:  # FPNeg(FPMul()): negated once rounded to a half
+        ctx.xor(t.vlo[insn & 31], t.vlo[insn & 31], 0x8000)
 
 
 def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -182,7 +207,7 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif opcode in (4, 5) and (opcode == 4) == (bits == 64):
         _fcvt(t, dc, a, bits, rd)
         return
-    elif opcode in (16, 17, 18, 19):  # FRINT32Z FRINT32X FRINT64Z FRINT64X
+    elif opcode in (16, 17, 18, 19) and bits != 16:  # FRINT32Z FRINT32X FRINT64Z FRINT64X
         rm = _rm(dc) if opcode & 1 else int(RoundingMode.ZERO)
         r = frint_int(dc, a, bits, 32 if opcode < 18 else 64, rm)
     elif opcode in FRINT_RM:  # FRINTN P M Z A X I
@@ -320,17 +345,9 @@ def fp_ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def fp_csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     bits = _bits(dc, insn)
     ctx = dc.ctx
-    a = _read(t, dc, field(insn, 9, 5), bits)
-    b = _read(t, dc, field(insn, 20, 16), bits)
     cond, x, y = t.cond(dc, field(insn, 15, 12))
     r = ctx.temp(I64)
-    wa, wb = ctx.temp(I64), ctx.temp(I64)
-    if bits == 32:
-        ctx.extu_i32_i64(wa, a)
-        ctx.extu_i32_i64(wb, b)
-    else:
-        ctx.mov(wa, a)
-        ctx.mov(wb, b)
+    wa, wb = _low(dc, t.vlo[field(insn, 9, 5)], bits), _low(dc, t.vlo[field(insn, 20, 16)], bits)
     if cond is Cond.ALWAYS:
         ctx.mov(r, wa)
     else:
@@ -340,16 +357,17 @@ def fp_csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx.movi(t.vhi[rd], 0)
 
 
-def fp_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    bits = _bits(dc, insn)
-    imm8 = field(insn, 20, 13)
+def vfp_expand_imm(imm8: int, bits: int) -> int:
+    """VFPExpandImm: the half, single or double of an 8-bit FP immediate."""
+    ebits = {16: 5, 32: 8, 64: 11}[bits]
+    mbits = bits - 1 - ebits
     sign, b6, mid, frac = imm8 >> 7, (imm8 >> 6) & 1, (imm8 >> 4) & 3, imm8 & 15
-    if bits == 32:
-        exp = ((b6 ^ 1) << 7) | ((0x1F if b6 else 0) << 2) | mid
-        value = sign << 31 | exp << 23 | frac << 19
-    else:
-        exp = ((b6 ^ 1) << 10) | ((0xFF if b6 else 0) << 2) | mid
-        value = sign << 63 | exp << 52 | frac << 48
+    exp = (b6 ^ 1) << (ebits - 1) | ((1 << (ebits - 3)) - 1 if b6 else 0) << 2 | mid
+    return sign << (bits - 1) | exp << mbits | frac << (mbits - 4)
+
+
+def fp_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
+    value = vfp_expand_imm(field(insn, 20, 13), _bits(dc, insn))
     rd = field(insn, 4, 0)
     dc.ctx.movi(t.vlo[rd], value)
     dc.ctx.movi(t.vhi[rd], 0)
@@ -371,23 +389,14 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             else:
                 t.wx(dc, rd, t.vhi[rn])
             return
-        if rmode or (ftype == 0) == bool(sf):
+        width = {0: 32, 1: 64, 3: 16}.get(ftype)  # a half moves to or from W or X
+        if rmode or width is None or (width == 32 and sf) or (width == 64 and not sf):
             raise dc.invalid(insn, "unallocated FMOV (general)")
         if opcode == 7:
-            v = ctx.temp()
-            if sf:
-                ctx.mov(v, t.rx(dc, rn))
-            else:
-                ctx.ext32u(v, t.rx(dc, rn))
-            ctx.mov(t.vlo[rd], v)
+            ctx.mov(t.vlo[rd], _low(dc, t.rx(dc, rn), width))
             ctx.movi(t.vhi[rd], 0)
         else:
-            v = ctx.temp()
-            if sf:
-                ctx.mov(v, t.vlo[rn])
-            else:
-                ctx.ext32u(v, t.vlo[rn])
-            t.wx(dc, rd, v, sf)
+            t.wx(dc, rd, _low(dc, t.vlo[rn], width), sf)
         return
     bits = _bits(dc, insn)
     if opcode in (2, 3) and rmode == 0:  # SCVTF / UCVTF
@@ -398,6 +407,10 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.ext32s(src, t.rx(dc, rn))
         else:
             ctx.ext32u(src, t.rx(dc, rn))
+        if bits == 16:  # exact in a double, then one rounding to a half (trans_fp16)
+            from .trans_fp16 import round_to_odd
+
+            src = round_to_odd(dc, src, opcode == 2)
         r = ctx.temp(_ty(bits))
         ctx.emit(f"itof_{_sfx(bits)}", r, src, int(opcode == 2), _rm(dc))
         _write(t, dc, rd, r, bits)
@@ -536,10 +549,7 @@ def simd_mod_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def simd_fmov_h(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """FMOV (vector, immediate) of half-precision lanes: VFPExpandImm to 16 bits."""
     q = field(insn, 30, 30)
-    imm8 = field(insn, 18, 16) << 5 | field(insn, 9, 5)
-    b6 = (imm8 >> 6) & 1
-    exp = ((b6 ^ 1) << 4) | ((3 if b6 else 0) << 2) | ((imm8 >> 4) & 3)
-    lane = (imm8 >> 7) << 15 | exp << 10 | (imm8 & 15) << 6
+    lane = vfp_expand_imm(field(insn, 18, 16) << 5 | field(insn, 9, 5), 16)
     rd = insn & 31
     dc.ctx.movi(t.vlo[rd], lane * 0x0001000100010001)
     dc.ctx.movi(t.vhi[rd], lane * 0x0001000100010001 if q else 0)

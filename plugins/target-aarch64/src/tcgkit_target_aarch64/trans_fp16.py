@@ -1,11 +1,33 @@
-"""Translators: conversions to and from IEEE half precision.
+"""Translators: conversions to and from IEEE half precision, and the vocabulary of
+half-precision arithmetic (FEAT_FP16).
 
 Owns FCVT between H and S or D registers and the half-precision forms of
 FCVTL{2} and FCVTN{2}. The core has no f16 ops: half values are unpacked and
 packed with i64 IR ops here (a widening is exact; a narrowing rounds once, in
 FPCR's rounding mode, a constant of the TB). NaNs keep their payload, quieted
-(FPCR.DN and the alternative half-precision format, FPCR.AHP, are not modelled).
-No Python helper is called.
+by the conversions (FPCR.DN and the alternative half-precision format,
+FPCR.AHP, are not modelled). No Python helper is called.
+
+Half-precision arithmetic (``trans_fp`` on H registers, ``trans_fp16_simd``)
+widens its operands to doubles exactly, signalling NaNs kept (``load``,
+``from_half(quiet=False)``), computes with the f64 IR ops and Arm's NaN rules of
+``trans_fp``, and narrows once (``store``, ``to_half(quiet=False)``). One
+rounding in double precision and one to a half give the correctly rounded half:
+
+* add, sub, mul, div, sqrt: 53 >= 2 * 11 + 2, so double rounding is innocuous.
+* fused multiply-add (FMADD, FMLA, FRECPS, FRSQRTS): a*b has at most 22
+  significant bits and c at most 11, so fma_f64 is exact unless the smaller term
+  lies wholly below the larger's 31st bit. Then it cannot move the sum onto an
+  f16 rounding boundary it was not already on: a half, or a 22-bit product,
+  that is not itself an f16 midpoint is at least 2**-22 of its magnitude away
+  from every midpoint; a product that is a midpoint, plus an addend below 2**-53
+  of it (an addend is at least 2**-24), is beyond 2**29 and overflows either
+  way. Directed roundings nest (the half grid is part of the double grid).
+* integer to half (SCVTF, UCVTF): the integer is first rounded to odd at 53
+  bits (``round_to_odd``), which makes the conversion to double exact and
+  keeps the one rounding to half correct.
+* min/max, compares, FRINT* (an integral half stays a half), FCVT* to integers,
+  fixed-point scaling: exact on the widened value.
 """
 
 from __future__ import annotations
@@ -28,8 +50,9 @@ _FMT: Final = {32: (23, 8, 127), 64: (52, 11, 1023)}
 M14: Final = -14 & ((1 << 64) - 1)  # the minimum normal exponent of a half, as an i64
 
 
-def from_half(dc: DisasContext, h: Temp, bits: int) -> Temp:
-    """The half ``h`` (an i64 holding 16 bits) as a single or double, in an i64."""
+def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True) -> Temp:
+    """The half ``h`` (an i64 holding 16 bits) as a single or double, in an i64: a NaN
+    quietened, or with ``quiet=False`` a signalling NaN kept signalling."""
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
@@ -43,12 +66,15 @@ def from_half(dc: DisasContext, h: Temp, bits: int) -> Temp:
     f = ctx.temp()
     ctx.shl(f, frac, mbits - 10)
     ctx.or_(normal, normal, f)
-    # infinities and NaNs (quietened)
-    q = ctx.temp()
-    ctx.setcond(q, frac, 0, Cond.NE)
-    ctx.shl(q, q, mbits - 1)
-    ctx.or_(special, f, q)
-    ctx.or_(special, special, ((1 << ebits) - 1) << mbits)
+    # infinities and NaNs (quietened unless told)
+    if quiet:
+        q = ctx.temp()
+        ctx.setcond(q, frac, 0, Cond.NE)
+        ctx.shl(q, q, mbits - 1)
+        ctx.or_(special, f, q)
+        ctx.or_(special, special, ((1 << ebits) - 1) << mbits)
+    else:
+        ctx.or_(special, f, ((1 << ebits) - 1) << mbits)
     # subnormals (and zero): frac * 2**-24, exactly
     sfx = "f32" if bits == 32 else "f64"
     if bits == 32:
@@ -66,9 +92,11 @@ def from_half(dc: DisasContext, h: Temp, bits: int) -> Temp:
     return r
 
 
-def to_half(dc: DisasContext, a: Temp, bits: int, rm: int) -> Temp:
+def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -> Temp:
     """The single or double ``a`` (its bits in an i64) rounded to a half in mode ``rm``
-    (an i64 holding 16 bits)."""
+    (an i64 holding 16 bits). A NaN keeps the top of its payload, quietened; with
+    ``quiet=False`` as it is (a NaN made by widening a half, or by Arm's rules on such
+    NaNs, has its payload there: it narrows back to the same half)."""
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
@@ -130,10 +158,13 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int) -> Temp:
     # infinities and NaNs (quietened, the payload's top bits kept)
     special, top = ctx.temp(), ctx.temp()
     ctx.shr(top, frac, mbits - 10)
-    ctx.setcond(special, frac, 0, Cond.NE)
-    ctx.shl(special, special, 9)
-    ctx.or_(special, special, top)
-    ctx.or_(special, special, 0x7C00)
+    if quiet:
+        ctx.setcond(special, frac, 0, Cond.NE)
+        ctx.shl(special, special, 9)
+        ctx.or_(special, special, top)
+        ctx.or_(special, special, 0x7C00)
+    else:
+        ctx.or_(special, top, 0x7C00)
     ctx.movcond(enc, exp, (1 << ebits) - 1, special, enc, Cond.EQ)
     r = ctx.temp()
     ctx.shl(r, sign, 15)
@@ -174,3 +205,50 @@ def fcvtn(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     src = get_lanes(t, dc, field(insn, 9, 5), 32, 4)
     out = [to_half(dc, v, 32, _rm(dc)) for v in src]
     set_lanes(t, dc, insn & 31, out, 16, upper=bool(q))
+
+
+# -- half-precision arithmetic: halves computed on as doubles (the module docstring) --------
+
+
+def load(t: AArch64Target, dc: DisasContext, n: int) -> Temp:
+    """H register n as a double (an i64), a signalling NaN kept signalling."""
+    h = dc.ctx.temp()
+    dc.ctx.extract(h, t.vlo[n], 0, 16)
+    return from_half(dc, h, 64, quiet=False)
+
+
+def narrow(dc: DisasContext, v: Temp) -> Temp:
+    """The double ``v``, a half-precision result computed on widened halves, rounded
+    to a half in FPCR's mode (an i64 holding 16 bits)."""
+    return to_half(dc, v, 64, _rm(dc), quiet=False)
+
+
+def store(t: AArch64Target, dc: DisasContext, n: int, v: Temp) -> None:
+    """H register n = the double ``v`` rounded to a half (the rest of v<n> cleared)."""
+    dc.ctx.mov(t.vlo[n], narrow(dc, v))
+    dc.ctx.movi(t.vhi[n], 0)
+
+
+def round_to_odd(dc: DisasContext, v: Temp, signed: bool) -> Temp:
+    """The 64-bit integer ``v`` rounded to odd at 53 significant bits (the bits below
+    dropped, the lowest kept one set if any was nonzero): its conversion to a double
+    is exact, and one later rounding to a half is as if from ``v`` itself."""
+    ctx = dc.ctx
+    x, lz, sh = ctx.temp(), ctx.temp(), ctx.temp()
+    if signed:  # the magnitude's bit length, as that of v ^ (v >> 63)
+        ctx.sar(x, v, 63)
+        ctx.xor(x, x, v)
+    else:
+        ctx.mov(x, v)
+    ctx.clz(lz, x, 64)
+    ctx.sub(sh, ctx.const(I64, 11), lz)  # bit length - 53
+    ctx.movcond(sh, lz, 11, 0, sh, Cond.GT)
+    mask, low, r = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.shl(mask, ctx.const(I64, 1), sh)
+    ctx.sub(mask, mask, 1)
+    ctx.and_(low, v, mask)
+    ctx.setcond(low, low, 0, Cond.NE)
+    (ctx.sar if signed else ctx.shr)(r, v, sh)  # floor, then the odd neighbour
+    ctx.or_(r, r, low)
+    ctx.shl(r, r, sh)
+    return r

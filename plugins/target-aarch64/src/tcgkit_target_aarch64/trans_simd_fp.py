@@ -7,7 +7,9 @@ FMAXNMV, FMINNMV; the compares with zero; FCVT{N,M,P,A}{S,U}; FCVTXN;
 FRINT32Z/32X/64Z/64X; Arm's NaN payloads of FCVTN/FCVTL (``nan_narrow``,
 ``nan_widen``); and the fixed-point conversions SCVTF/UCVTF/FCVTZS/FCVTZU #fbits
 (vector and of general registers). ``trans_simd`` and ``trans_fp`` hand these
-opcodes over. NaN propagation follows ``trans_fp``.
+opcodes over. NaN propagation follows ``trans_fp``. The estimates and the
+fixed-point conversions also take half-precision lanes (``trans_fp16_simd`` runs
+``binop`` on halves widened to doubles).
 
 Every operation is lanes of i64 IR ops (``lanes``); no Python helper is called.
 """
@@ -21,6 +23,7 @@ from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 
+from . import trans_fp16 as fp16
 from .bits import field
 from .lanes import get_lanes, set_lanes
 from .trans_fp import _propagate, _rm, frint_int, frint_mode, propagate_fma
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 M64: Final = (1 << 64) - 1
 _SIGN: Final = {32: 1 << 31, 64: 1 << 63}
 _INF: Final = {32: 0xFF << 23, 64: 0x7FF << 52}
+#: (fraction bits, exponent bias) of a half, single, double lane
+_FMT: Final = {16: (10, 15), 32: (23, 127), 64: (52, 1023)}
 
 
 def _const(bits: int, value: float) -> int:
@@ -117,8 +122,8 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
     sfx = "f32" if bits == 32 else "f64"
     ty = I32 if bits == 32 else I64
     r = ctx.temp(ty)
-    if name in ("fadd", "fabd"):
-        ctx.emit(f"{'fadd' if name == 'fadd' else 'fsub'}_{sfx}", r, a, b, _rm(dc))
+    if name in ("fadd", "fsub", "fmul", "fdiv", "fabd"):
+        ctx.emit(f"{'fsub' if name == 'fabd' else name}_{sfx}", r, a, b, _rm(dc))
         r = _propagate(dc, r, [a, b], bits)
         if name == "fabd":
             ctx.emit(f"fabs_{sfx}", r, r)
@@ -345,7 +350,7 @@ def _rsqrt_table(dc: DisasContext, a: Temp) -> Temp:
 def _unpack(dc: DisasContext, v: Temp, bits: int) -> tuple[Temp, Temp, Temp]:
     """(sign bit, exponent field, fraction widened to 52 bits) of a float lane."""
     ctx = dc.ctx
-    mbits = 23 if bits == 32 else 52
+    mbits = _FMT[bits][0]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(sign, v, bits - 1, 1)
     ctx.extract(exp, v, mbits, bits - 1 - mbits)
@@ -355,20 +360,20 @@ def _unpack(dc: DisasContext, v: Temp, bits: int) -> tuple[Temp, Temp, Temp]:
 
 
 def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
-    """r = v quietened where v is a NaN."""
+    """r = v (a lane, zero-extended) quietened where v is a NaN."""
     ctx = dc.ctx
-    ty = I32 if bits == 32 else I64
-    n, cls, q = _narrow(dc, v, bits), ctx.temp(ty), ctx.temp()
-    ctx.emit(f"fclass_{'f32' if bits == 32 else 'f64'}", cls, n)
-    ctx.or_(q, v, 1 << (bits - 10 if bits == 32 else 51))
-    c64 = _widen(dc, cls, bits)
-    ctx.movcond(r, c64, 0, q, r, Cond.NE)
+    mbits = _FMT[bits][0]
+    mag, q = ctx.temp(), ctx.temp()
+    ctx.andc(mag, v, 1 << (bits - 1))
+    ctx.or_(q, v, 1 << (mbits - 1))
+    inf = ((1 << (bits - 1 - mbits)) - 1) << mbits
+    ctx.movcond(r, mag, inf, q, r, Cond.GTU)
 
 
 def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRECPE of one lane (its bits in an i64)."""
     ctx = dc.ctx
-    mbits, bias = (23, 127) if bits == 32 else (52, 1023)
+    mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
     # subnormals: the fraction normalized by one or two places
@@ -433,7 +438,7 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
 def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRSQRTE of one lane (its bits in an i64)."""
     ctx = dc.ctx
-    mbits, bias = (23, 127) if bits == 32 else (52, 1023)
+    mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
     # subnormals: normalized, the exponent going negative
@@ -468,7 +473,7 @@ def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.shl(sgn, sign, bits - 1)
     ctx.setcond(is_inf, exp, emax, Cond.EQ)
     ctx.movcond(r, is_inf, 0, 0, r, Cond.NE)  # +infinity: +0
-    dnan = 0x7FC00000 if bits == 32 else 0x7FF8000000000000
+    dnan = {16: 0x7E00, 32: 0x7FC00000, 64: 0x7FF8000000000000}[bits]
     ctx.movcond(r, sign, 0, dnan, r, Cond.NE)  # negative: the default NaN
     ctx.or_(zero, exp, f52)
     ctx.movcond(r, zero, 0, inf | 0, r, Cond.EQ)
@@ -482,7 +487,7 @@ def recip_exponent(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRECPX of one lane: the exponent inverted, the fraction cleared (a zero or
     subnormal gives the largest exponent)."""
     ctx = dc.ctx
-    mbits = 23 if bits == 32 else 52
+    mbits = _FMT[bits][0]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, r = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(sign, v, bits - 1, 1)
@@ -514,19 +519,27 @@ def fixed_vector(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = F
     q, u, immh, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 22, 19), field(
         insn, 15, 11)  # fmt: skip
     rn, rd = field(insn, 9, 5), insn & 31
-    if immh < 4:
-        raise dc.invalid(insn, "half-precision fixed-point conversions are not supported")
-    bits = 64 if immh >= 8 else 32
+    if immh < 2:
+        raise dc.invalid(insn, "unallocated fixed-point conversion")
+    bits = 64 if immh >= 8 else 32 if immh >= 4 else 16
     if bits == 64 and not q and not scalar:
         raise dc.invalid(insn, "reserved FP lane form")
     fbits = 2 * bits - (immh << 3 | field(insn, 18, 16))
     count = 1 if scalar else (128 if q else 64) // bits
     to_float = opcode == 0x1C
     src = get_lanes(t, dc, rn, bits, count, signed=to_float and not u)
-    out = [_fixed(dc, v, bits, bits, fbits, to_float, not u) for v in src]
-    if to_float:
+    if bits == 16:  # on doubles (exact), rounded once to a half (trans_fp16)
+        out = [fp16.narrow(dc, _fixed(dc, v, 64, 64, fbits, True, not u)) if to_float else
+               _fixed(dc, fp16.from_half(dc, v, 64, quiet=False), 64, 16, fbits, False, not u)
+               for v in src]  # fmt: skip
+    else:
+        out = [_fixed(dc, v, bits, bits, fbits, to_float, not u) for v in src]
+    if to_float and bits != 16:
         out = [_widen(dc, v, bits) for v in out]
-    set_lanes(t, dc, rd, out, bits)
+    # FCVTZS Hd, Hn, #fbits: Unicorn's max CPU (QEMU) writes the int16 sign-extended to
+    # 32 bits, bits 31:16 of Vd too; matched (an FCVTZU result is zero-extended anyway)
+    quirk = scalar and bits == 16 and not to_float
+    set_lanes(t, dc, rd, out, 32 if quirk else bits)
 
 
 def _fixed(dc: DisasContext, v: Temp, fbits_of: int, ibits: int, fbits: int, to_float: bool,
@@ -557,9 +570,9 @@ def fixed_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     sf, ftype, rmode, opcode = insn >> 31, field(insn, 23, 22), field(insn, 20, 19), field(
         insn, 18, 16)  # fmt: skip
     scale, rn, rd = field(insn, 15, 10), field(insn, 9, 5), insn & 31
-    if ftype > 1 or (not sf and scale < 32):
-        raise dc.invalid(insn, "unallocated or half-precision fixed-point conversion")
-    bits = 64 if ftype else 32
+    if ftype == 2 or (not sf and scale < 32):
+        raise dc.invalid(insn, "unallocated fixed-point conversion")
+    bits = (32, 64, 0, 16)[ftype]  # a half: on a double, rounded once (trans_fp16)
     fbits = 64 - scale
     ctx = dc.ctx
     if rmode == 0 and opcode in (2, 3):
@@ -571,12 +584,17 @@ def fixed_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.ext32s(src, x)
         else:
             ctx.ext32u(src, x)
+        if bits == 16:
+            src = fp16.round_to_odd(dc, src, opcode == 2)
+            fp16.store(t, dc, rd, _fixed(dc, src, 64, 64, fbits, True, opcode == 2))
+            return
         r = _widen(dc, _fixed(dc, src, bits, 64, fbits, True, opcode == 2), bits)
         ctx.mov(t.vlo[rd], r)
         ctx.movi(t.vhi[rd], 0)
         return
     if rmode == 3 and opcode in (0, 1):
-        r = _fixed(dc, t.vlo[rn], bits, 64 if sf else 32, fbits, False, opcode == 0)
+        a, abits = (fp16.load(t, dc, rn), 64) if bits == 16 else (t.vlo[rn], bits)
+        r = _fixed(dc, a, abits, 64 if sf else 32, fbits, False, opcode == 0)
         t.wx(dc, rd, r, sf)
         return
     raise dc.invalid(insn, "unallocated fixed-point conversion")
