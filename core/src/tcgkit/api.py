@@ -210,18 +210,20 @@ class Emulator:
         size: int,
         read_cb: Callable[[Emulator, int, int], int] | None,
         write_cb: Callable[[Emulator, int, int, int], None] | None,
+        perms: int = PROT_ALL,
     ) -> None:
         """Map an MMIO range.
 
         ``read_cb(emu, offset, size)`` returns the value read and
-        ``write_cb(emu, offset, size, value)`` takes the value written.
+        ``write_cb(emu, offset, size, value)`` takes the value written; ``perms``
+        narrows what the guest may do there (a device is never executable).
         """
         engine = self._live()
         me = weakref.ref(self)
         read = None if read_cb is None else (lambda off, n: read_cb(me(), off, n))
         write = None if write_cb is None else (lambda off, n, v: write_cb(me(), off, n, v))
         with engine.exclusive():
-            self._map.map_mmio(address, size, read, write)
+            self._map.map_mmio(address, size, read, write, perms)
 
     def mem_unmap(self, address: int, size: int) -> None:
         # exclusive: no vCPU may use a TLB entry of the RAM while it is freed

@@ -13,8 +13,9 @@ wrong and what to do, with exit status 2. An error of the guest program
 system call) is one line ``tcgkit: error: <class>: ...`` with exit status 1.
 Anything else is a bug of tcgkit's and keeps its traceback.
 
-Exit status: 0 on success (``run``: the guest's exit status), 2 for a user's
-mistake as above, 1 for a guest error.
+Exit status: 0 on success (``run``: the guest's exit status; ``unicorn``: the
+script's, 1 when it raised, with its traceback), 2 for a user's mistake as above,
+1 for a guest error.
 """
 
 from __future__ import annotations
@@ -231,6 +232,23 @@ def _log2_range(text: str) -> list[int]:
     return out
 
 
+def _cmd_unicorn(args: argparse.Namespace) -> int:
+    from .unicorn.runner import run_script
+
+    # the options are the script's Uc() defaults: tcgkit.unicorn reads them from the
+    # environment (an extra keyword argument of Uc() still wins)
+    for value, variable in ((args.host, "TCGKIT_UNICORN_HOST"),
+                            (args.tb_hash, "TCGKIT_UNICORN_TB_HASH"),
+                            (args.debug, "TCGKIT_UNICORN_DEBUG"),
+                            (args.tier_up, "TCGKIT_UNICORN_TIER_UP")):  # fmt: skip
+        if value is not None:
+            os.environ[variable] = str(value)
+    if args.fetch_hooks:
+        os.environ["TCGKIT_UNICORN_FETCH_HOOKS"] = "1"
+    gc.enable()  # the script runs as under python (``main`` paused it for the imports)
+    return run_script(args.script, args.args)
+
+
 def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
     import importlib.util
     from pathlib import Path
@@ -361,6 +379,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs of a TB in the interpreter (tier 0) before it is compiled; "
                         "0 compiles every TB at once (default: Emulator's tier_up)")  # fmt: skip
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("unicorn", help="run a Unicorn script (Python) on tcgkit, unchanged")
+    p.add_argument("script", help="path of the script: its `import unicorn` gets tcgkit.unicorn")
+    rest = p.add_argument("args", nargs=argparse.REMAINDER,
+                          help="the script's arguments: everything after the script")  # fmt: skip
+    rest.required = False
+    p.add_argument("--host", help="host backend of every Uc (default: auto)")
+    p.add_argument("--tb-hash", help="TB hash-table policy (default: qht-dyn-nomru)")
+    p.add_argument("-d", "--debug", default=None, type=_debug_categories,
+                   help="log categories, e.g. in_asm,op,out_asm")  # fmt: skip
+    p.add_argument("--tier-up", type=_whole_int, default=None, metavar="N",
+                   help="runs of a TB in the interpreter before it is compiled")  # fmt: skip
+    p.add_argument("--fetch-hooks", action="store_true",
+                   help="call UC_HOOK_MEM_FETCH hooks (Unicorn 2.1 never does)")  # fmt: skip
+    p.set_defaults(func=_cmd_unicorn)
 
     bench = sub.add_parser("bench", help="experiments").add_subparsers(
         dest="experiment", required=True, metavar="EXPERIMENT"

@@ -75,6 +75,13 @@ class GuestTarget(ABC):
     page_bits: ClassVar[int] = 12
     max_insns: ClassVar[int] = 512  # per TB
     insn_size_max: ClassVar[int] = 4
+    #: Unicorn's identity (``tcgkit.unicorn``): the UC_ARCH_* number this target
+    #: emulates (None: not offered to Unicorn scripts), and the module whose
+    #: ``UNICORN`` (a ``tcgkit.unicorn.regs.UnicornTarget``) maps Unicorn's register ids,
+    #: modes and CPU models, imported when a ``Uc`` is made (None: ``unicorn_regs``
+    #: beside the module defining the target class)
+    unicorn_arch: ClassVar[int | None] = None
+    unicorn_regs: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.helpers: list[Helper] = []

@@ -59,6 +59,7 @@ class AArch64Target(GuestTarget):
     linux_abi: ClassVar = S.LINUX_ABI
     max_insns: ClassVar[int] = 512
     insn_size_max: ClassVar[int] = 4
+    unicorn_arch: ClassVar[int | None] = 2  # UC_ARCH_ARM64 (tcgkit.unicorn; see unicorn_regs)
 
     # -- globals -------------------------------------------------------------------
 

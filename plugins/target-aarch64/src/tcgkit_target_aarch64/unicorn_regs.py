@@ -1,0 +1,210 @@
+"""Unicorn's view of the AArch64 target (``tcgkit.unicorn``, UC_ARCH_ARM64).
+
+Owns ``UNICORN``: how each of Unicorn's AArch64 register ids (``UC_ARM64_REG_*``)
+reads and writes this target's CPU state (``state``), the coprocessor-register
+tuple form ``(crn, crm, op0, op1, op2[, val])`` for the system registers this target
+has, the modes and CPU models ``Uc(UC_ARCH_ARM64, mode, cpu)`` accepts, and where
+Unicorn's rules differ from this target's own register names:
+
+* W, S, H, B and D writes replace only their bits (W0 keeps X0's upper half, S0
+  keeps the rest of Q0); NZCV keeps only bits 31-28; FPCR and FPSR keep the bits
+  Unicorn's CPU models keep; XZR and WZR read 0 and ignore writes;
+* a ``Uc`` starts with Z set (NZCV 0x40000000) and PSTATE's other bits at EL1h with
+  DAIF masked (0x3c5), as Unicorn's AArch64 CPU does;
+* registers this user-mode target does not have (CPACR_EL1, TPIDRRO_EL0,
+  TPIDR_EL1, ELR/SP/ESR/FAR/VBAR_ELn, TTBRn_EL1, PAR_EL1, MAIR_EL1, PSTATE's bits
+  other than NZCV) are *shadow* registers: kept by the ``Uc`` and its contexts,
+  read back as written, never seen by guest code;
+* an undefined instruction raises interrupt 1 (EXCP_UDEF) and an alignment fault
+  interrupt 4 (EXCP_DATA_ABORT), with the pc at the instruction, as Unicorn does.
+
+Imported only when a ``Uc`` of this arch is made, never by discovery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tcgkit.unicorn import arm64_const as A
+from tcgkit.unicorn import unicorn_const as C
+from tcgkit.unicorn.regs import (
+    Bits,
+    Custom,
+    Reg,
+    Shadow,
+    ShadowReg,
+    Slot,
+    UnicornTarget,
+    Words,
+    Zero,
+)
+
+from . import state as S
+
+#: FPCR bits a write keeps: AHP DN FZ RMode Stride Len (and FZ16 on the max CPU)
+_FPCR_MASK = 0x07F70000
+_FPCR_MASK_MAX = 0x07FF0000
+#: FPSR bits a write keeps: N Z C V QC IDC IXC UFC OFC DZC IOC
+_FPSR_MASK = 0xF800009F
+_NZCV_MASK = 0xF0000000
+_PSTATE_RESET = 0x3C5  # EL1h, D A I F masked
+
+
+def _nzcv(words: Words, shadow: Shadow) -> int:
+    n = words[S.SLOT_NF] >> 63 & 1
+    z = int(words[S.SLOT_ZF] == 0)
+    c = words[S.SLOT_CF] & 1
+    v = words[S.SLOT_VF] >> 63 & 1
+    return n << 31 | z << 30 | c << 29 | v << 28
+
+
+def _set_nzcv(words: Words, shadow: Shadow, value: int) -> None:
+    words[S.SLOT_NF] = 1 << 63 if value >> 31 & 1 else 0
+    words[S.SLOT_ZF] = 0 if value >> 30 & 1 else 1
+    words[S.SLOT_CF] = value >> 29 & 1
+    words[S.SLOT_VF] = 1 << 63 if value >> 28 & 1 else 0
+
+
+def _pstate(words: Words, shadow: Shadow) -> int:
+    return _nzcv(words, shadow) | shadow.get("pstate", _PSTATE_RESET)
+
+
+def _set_pstate(words: Words, shadow: Shadow, value: int) -> None:
+    _set_nzcv(words, shadow, value)
+    shadow["pstate"] = value & ~_NZCV_MASK
+
+
+def _low32(slot: int, mask: int) -> Custom:
+    """A 32-bit control register in the low half of ``slot``; writes keep ``mask``."""
+
+    def read(words: Words, shadow: Shadow) -> int:
+        return words[slot] & 0xFFFFFFFF
+
+    def write(words: Words, shadow: Shadow, value: int) -> None:
+        words[slot] = value & mask
+
+    return Custom(32, read, write)
+
+
+_SHADOWED = [
+    "CPACR_EL1",
+    "TPIDRRO_EL0",
+    "TPIDR_EL1",
+    "ELR_EL0",
+    "ELR_EL1",
+    "ELR_EL2",
+    "ELR_EL3",
+    "SP_EL0",
+    "SP_EL1",
+    "SP_EL2",
+    "SP_EL3",
+    "TTBR0_EL1",
+    "TTBR1_EL1",
+    "ESR_EL0",
+    "ESR_EL1",
+    "ESR_EL2",
+    "ESR_EL3",
+    "FAR_EL0",
+    "FAR_EL1",
+    "FAR_EL2",
+    "FAR_EL3",
+    "PAR_EL1",
+    "MAIR_EL1",
+    "VBAR_EL0",
+    "VBAR_EL1",
+    "VBAR_EL2",
+    "VBAR_EL3",
+]
+
+
+def _reg(name: str) -> int:
+    return int(getattr(A, "UC_ARM64_REG_" + name))
+
+
+def registers(cpu_model: int) -> dict[int, Reg]:
+    """Register id -> accessor, for a CPU model (only FPCR's writable bits depend on it)."""
+    regs: dict[int, Reg] = {}
+    for i in range(31):
+        regs[_reg(f"X{i}")] = Slot(i)
+        regs[_reg(f"W{i}")] = Bits(8 * i, 32)
+    regs[_reg("SP")] = Slot(S.SLOT_SP)
+    regs[_reg("WSP")] = Bits(8 * S.SLOT_SP, 32)
+    regs[_reg("XZR")] = Zero(64)
+    regs[_reg("WZR")] = Zero(32)
+    regs[_reg("PC")] = Slot(S.SLOT_PC)
+    regs[_reg("NZCV")] = Custom(32, _nzcv, lambda w, s, v: _set_nzcv(w, s, v & _NZCV_MASK))
+    regs[_reg("PSTATE")] = Custom(32, _pstate, _set_pstate)
+    fpcr_mask = _FPCR_MASK_MAX if cpu_model == A.UC_CPU_ARM64_MAX else _FPCR_MASK
+    regs[_reg("FPCR")] = _low32(S.SLOT_FPCR, fpcr_mask)
+    regs[_reg("FPSR")] = _low32(S.SLOT_FPSR, _FPSR_MASK)
+    regs[_reg("TPIDR_EL0")] = Slot(S.SLOT_TPIDR)
+    for name in _SHADOWED:
+        regs[_reg(name)] = ShadowReg(name.lower(), 32 if name == "CPACR_EL1" else 64)
+    for i in range(32):
+        off = 8 * (S.SLOT_V0 + 2 * i)
+        regs[_reg(f"Q{i}")] = regs[_reg(f"V{i}")] = Bits(off, 128)
+        regs[_reg(f"D{i}")] = Slot(S.SLOT_V0 + 2 * i)
+        regs[_reg(f"S{i}")] = Bits(off, 32)
+        regs[_reg(f"H{i}")] = Bits(off, 16)
+        regs[_reg(f"B{i}")] = Bits(off, 8)
+    return regs
+
+
+def _cp_regs() -> dict[tuple[int, ...], Reg]:
+    """(crn, crm, op0, op1, op2) -> accessor, for the system registers served."""
+    r = registers(A.UC_CPU_ARM64_A72)
+    by_name = {
+        # name: (op0, op1, crn, crm, op2), the order of the MRS/MSR encoding
+        "NZCV": (3, 3, 4, 2, 0),
+        "FPCR": (3, 3, 4, 4, 0),
+        "FPSR": (3, 3, 4, 4, 1),
+        "TPIDR_EL0": (3, 3, 13, 0, 2),
+        "TPIDRRO_EL0": (3, 3, 13, 0, 3),
+        "TPIDR_EL1": (3, 0, 13, 0, 4),
+        "CPACR_EL1": (3, 0, 1, 0, 2),
+        "ELR_EL1": (3, 0, 4, 0, 1),
+        "SP_EL0": (3, 0, 4, 1, 0),
+        "SP_EL1": (3, 4, 4, 1, 0),
+        "TTBR0_EL1": (3, 0, 2, 0, 0),
+        "TTBR1_EL1": (3, 0, 2, 0, 1),
+        "ESR_EL1": (3, 0, 5, 2, 0),
+        "FAR_EL1": (3, 0, 6, 0, 0),
+        "PAR_EL1": (3, 0, 7, 4, 0),
+        "MAIR_EL1": (3, 0, 10, 2, 0),
+        "VBAR_EL1": (3, 0, 12, 0, 0),
+    }
+    return {(crn, crm, op0, op1, op2): r[_reg(name)]
+            for name, (op0, op1, crn, crm, op2) in by_name.items()}  # fmt: skip
+
+
+class AArch64Methods:
+    """What Unicorn's AArch64 ``Uc`` adds: the coprocessor registers by encoding."""
+
+    def cpr_read(self: Any, op0: int, op1: int, crn: int, crm: int, op2: int) -> int:
+        """The system register (op0, op1, crn, crm, op2), as ``reg_read(CP_REG, ...)``."""
+        return int(self.reg_read(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2)))
+
+    def cpr_write(self: Any, op0: int, op1: int, crn: int, crm: int, op2: int,
+                  value: int) -> None:  # fmt: skip
+        """Write the system register (op0, op1, crn, crm, op2)."""
+        self.reg_write(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2, value))
+
+
+UNICORN = UnicornTarget(
+    arch=C.UC_ARCH_ARM64,
+    # Unicorn's AArch64 modes, little-endian only (tcgkit's guest data is little-endian)
+    modes=C.UC_MODE_THUMB
+    | C.UC_MODE_MCLASS
+    | C.UC_MODE_ARM926
+    | C.UC_MODE_ARM946
+    | C.UC_MODE_ARM1176,
+    cpu_models=range(A.UC_CPU_ARM64_ENDING),
+    default_cpu_model=A.UC_CPU_ARM64_A72,
+    registers=registers,
+    cp_reg=(A.UC_ARM64_REG_CP_REG, ("crn", "crm", "op0", "op1", "op2"), _cp_regs()),
+    reset={A.UC_ARM64_REG_NZCV: 0x40000000},
+    undefined_intno=1,  # EXCP_UDEF
+    unaligned_intno=4,  # EXCP_DATA_ABORT
+    insn_hooks=(A.UC_ARM64_INS_MRS, A.UC_ARM64_INS_MSR, A.UC_ARM64_INS_SYS, A.UC_ARM64_INS_SYSL),
+    methods=AArch64Methods,
+)
