@@ -11,6 +11,7 @@ architecture or mode is refused (``UC_ERR_ARG``).
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import MutableSequence
 from typing import Any
 
@@ -64,7 +65,7 @@ class UcContext(RegisterAccess):
         self._arch = state["arch"]
         self._mode = state["mode"]
         self._cpu_model = state["cpu_model"]
-        self._words = state["words"]
+        self._words = array("Q", state["words"])  # as context_save makes them
         self._shadow = state["shadow"]
         # the register table is the installed target's (its accessors are code)
         self._table = table_for(find_target(self._arch)[2], self._cpu_model)

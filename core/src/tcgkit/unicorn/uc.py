@@ -53,7 +53,7 @@ def _u64(value: Any) -> int:
 def _snapshot(words: MutableSequence[int]) -> array[int]:
     out = array("Q")
     if isinstance(words, memoryview):
-        out.frombytes(words)
+        out.frombytes(words.tobytes())
     else:
         out.extend(words)
     return out
