@@ -165,7 +165,9 @@ class TBCache:
         self.no_link[pc] = n + 1
         if n:
             return
-        for tb in list(self.policy):
+        # the TBs at pc are on pc's page list (every valid cached TB is on its first
+        # page's): a look at that page, not a walk of the whole table, at every run
+        for tb in list(self.page_tbs.get(pc >> self.engine.target.page_bits, ())):
             if tb.pc == pc:
                 self._unlink_incoming(tb)
 
