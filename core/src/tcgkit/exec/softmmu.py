@@ -33,6 +33,13 @@ from ..errors import CodeModified, UnalignedAccessError
 from ..tcg.types import MemOp
 from .tb import CF_SINGLE_STEP
 
+# MemOp's bits as plain ints: the slow path tests them at every access, and an
+# IntFlag's ``&`` is a Python-level call (four per access, a fifth of a hooked load)
+_MO_SIZE = int(MemOp.MO_SIZE)
+_MO_ALIGN = int(MemOp.MO_ALIGN)
+_MO_BE = int(MemOp.MO_BE)
+_MO_SIGN = int(MemOp.MO_SIGN)
+
 if TYPE_CHECKING:
     from .cpu import CPU
 
@@ -173,35 +180,35 @@ class SoftTLB:
     def load(self, addr: int, memop: int) -> int:
         """A guest load that missed the fast path; returns the (sign-extended) value."""
         self.misses += 1
-        size = 1 << (memop & MemOp.MO_SIZE)
+        size = 1 << (memop & _MO_SIZE)
         cpu = self.cpu
         engine = self.engine
-        if memop & MemOp.MO_ALIGN and addr & (size - 1):
+        if memop & _MO_ALIGN and addr & (size - 1):
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned read", access=H.MEM_READ, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
         if engine.hooks.mask & H.HOOK_MEM_READ:
             self._hooks(H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
         data = engine.guest_read(cpu, addr, size)
-        value = int.from_bytes(data, "big" if memop & MemOp.MO_BE else "little",
-                               signed=bool(memop & MemOp.MO_SIGN))  # fmt: skip
+        value = int.from_bytes(data, "big" if memop & _MO_BE else "little",
+                               signed=bool(memop & _MO_SIGN))  # fmt: skip
         self.fill(addr)
         return value
 
     def store(self, addr: int, value: int, memop: int) -> None:
         """A guest store that missed the fast path."""
         self.misses += 1
-        size = 1 << (memop & MemOp.MO_SIZE)
+        size = 1 << (memop & _MO_SIZE)
         cpu = self.cpu
         engine = self.engine
         value &= (1 << (8 * size)) - 1
-        if memop & MemOp.MO_ALIGN and addr & (size - 1):
+        if memop & _MO_ALIGN and addr & (size - 1):
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned write", access=H.MEM_WRITE, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
         if engine.hooks.mask & H.HOOK_MEM_WRITE:
             self._hooks(H.HOOK_MEM_WRITE, H.MEM_WRITE, addr, size, value)
-        data = value.to_bytes(size, "big" if memop & MemOp.MO_BE else "little")
+        data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
         engine.guest_write(cpu, addr, data)
         engine.code_written(cpu, addr, size)
         self.fill(addr)
