@@ -83,6 +83,10 @@ class SoftTLB:
         self.native_l2 = False
         self.misses = 0
         self.fills = 0
+        #: (page, view, base) of the last page filled whose RAM is readable but whose
+        #: reads are hooked (every read of it takes the slow path): such a read is
+        #: served from the view without a refill; dropped with the entries
+        self.hooked_read: tuple[int, memoryview, int] | None = None
 
     @property
     def native_refills(self) -> int:
@@ -91,10 +95,12 @@ class SoftTLB:
 
     def flush(self) -> None:
         self.entries[:] = [INVALID] * TLB_SIZE
+        self.hooked_read = None
         if self.native is not None:
             self.native.clear()
 
     def flush_page(self, page: int) -> None:
+        self.hooked_read = None
         i = page & (TLB_SIZE - 1)
         e = self.entries[i]
         if e is not INVALID and (e[0] >> PAGE_BITS == page or e[1] >> PAGE_BITS == page):
@@ -111,6 +117,7 @@ class SoftTLB:
     def fill(self, addr: int) -> None:
         page = addr >> PAGE_BITS
         ram = self.engine.ram_page(page)
+        self.hooked_read = None
         if ram is None:
             self.entries[page & (TLB_SIZE - 1)] = INVALID
             if self.native is not None:
@@ -130,6 +137,8 @@ class SoftTLB:
             else -1
         )
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
+        if readable and rtag < 0:
+            self.hooked_read = (page, view, base)
         if self.native is not None:
             self.native.set(page & (TLB_SIZE - 1), rtag, wtag, host_addr - base)
             if self.native_l2:
@@ -189,6 +198,14 @@ class SoftTLB:
                                        size=size, pc=cpu.pc)  # fmt: skip
         if engine.hooks.mask & H.HOOK_MEM_READ:
             self._hooks(H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
+            # (after the hooks: one that changed the map or the hooks flushed the memo)
+            known = self.hooked_read
+            page = addr >> PAGE_BITS
+            if known is not None and known[0] == page == (addr + size - 1) >> PAGE_BITS:
+                off = addr - known[2]
+                return int.from_bytes(known[1][off : off + size],
+                                      "big" if memop & _MO_BE else "little",
+                                      signed=bool(memop & _MO_SIGN))  # fmt: skip
         data = engine.guest_read(cpu, addr, size)
         value = int.from_bytes(data, "big" if memop & _MO_BE else "little",
                                signed=bool(memop & _MO_SIGN))  # fmt: skip
