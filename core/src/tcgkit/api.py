@@ -249,10 +249,16 @@ class Emulator:
         _check_range(address, len(data))
         self._aspace.write(address, bytes(data), check_perms=False)
         if data:
-            engine.invalidate_code(address, address + len(data), None)
-            for cpu in engine.cpus:
-                for page in range(address >> 12, ((address + len(data) - 1) >> 12) + 1):
-                    cpu.tlb.flush_page(page)
+            # pages that held code lose their TBs here: their TLB entries (writes kept
+            # off the fast path while a page holds code) are refilled; other pages'
+            # entries stay good (the bytes changed, not the mapping)
+            pages = range(address >> 12, ((address + len(data) - 1) >> 12) + 1)
+            code = [page for page in pages if page in engine.code_pages]
+            if code:
+                engine.invalidate_code(address, address + len(data), None)
+                for cpu in engine.cpus:
+                    for page in code:
+                        cpu.tlb.flush_page(page)
 
     # -- vCPUs -------------------------------------------------------------------------
 
