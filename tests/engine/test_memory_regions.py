@@ -98,3 +98,20 @@ def test_listener_on_one_emulator_sees_the_exact_diff(make):
     assert events == ["begin", ("del", 0x7000_0000, 0x7000_2000),
                       ("add", 0x7000_0000, 0x7000_1000, PROT_ALL),
                       ("add", 0x7000_1000, 0x7000_2000, 1), "commit"]  # fmt: skip
+
+
+def test_mem_map_ptr_shares_the_callers_memory_and_leaves_it_on_close(make):
+    import ctypes
+
+    emu = make("ld r0, [r2]\naddi r0, r0, 1\nst r0, [r2 + 8]\n")
+    buf = ctypes.create_string_buffer(0x2000)
+    buf[0:8] = (41).to_bytes(8, "little")
+    emu.mem_map_ptr(0x4000_0000, 0x2000, PROT_ALL, ctypes.addressof(buf))
+    emu.reg_write("r2", 0x4000_0000)
+    emu.emu_start(CODE, emu.end)
+    assert int.from_bytes(buf[8:16], "little") == 42  # the guest's store, in place
+    emu.mem_write(0x4000_0000, (99).to_bytes(8, "little"))
+    assert int.from_bytes(buf[0:8], "little") == 99
+    emu.close()
+    buf[0:8] = b"still ok"  # the caller's memory outlives the emulator, untouched
+    assert buf[8:16] == (42).to_bytes(8, "little")

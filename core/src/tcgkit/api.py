@@ -204,6 +204,15 @@ class Emulator:
         with self._live().exclusive():  # no other vCPU in generated code meanwhile
             self._map.map_ram(address, size, perms)
 
+    def mem_map_ptr(self, address: int, size: int, perms: int, host_addr: int) -> None:
+        """Map ``size`` bytes of the caller's host memory at ``host_addr`` as guest RAM
+        at ``address`` (Unicorn's ``mem_map_ptr``): the guest and the caller share the
+        bytes; the caller keeps the memory alive until it is unmapped or the emulator
+        is closed. Guest code written there by the caller directly (not through
+        ``mem_write``) is not noticed: call ``mem_write`` for code."""
+        with self._live().exclusive():
+            self._map.map_ram(address, size, perms, host_addr)
+
     def mmio_map(
         self,
         address: int,

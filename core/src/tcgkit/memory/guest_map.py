@@ -110,12 +110,16 @@ class GuestMemoryMap:
 
     # -- operations ------------------------------------------------------------------------
 
-    def map_ram(self, address: int, size: int, perms: int = PROT_ALL) -> MemoryRegion:
-        """Map zeroed RAM; returns the backing region."""
+    def map_ram(self, address: int, size: int, perms: int = PROT_ALL,
+                host_addr: int | None = None) -> MemoryRegion:  # fmt: skip
+        """Map zeroed RAM (``host_addr``: over the caller's host memory there instead,
+        as ``MemoryRegion.ram_at``); returns the backing region."""
         self._check_range(address, size)
         self._check_perms(perms)
         self._check_free(address, address + size)
-        backing = MemoryRegion.ram(f"ram@{address:#x}", size)
+        name = f"ram@{address:#x}"
+        backing = (MemoryRegion.ram(name, size) if host_addr is None
+                   else MemoryRegion.ram_at(name, host_addr, size))  # fmt: skip
         self._add(_window(address, address + size, perms, backing, 0))
         return backing
 

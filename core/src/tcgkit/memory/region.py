@@ -145,6 +145,19 @@ class MemoryRegion:
         return cls._backed(RegionKind.RAM, name, size, perms)
 
     @classmethod
+    def ram_at(cls, name: str, host_addr: int, size: int, perms: int = PROT_ALL) -> MemoryRegion:
+        """RAM over ``size`` bytes of host memory at ``host_addr`` that the caller
+        allocated and keeps alive until the region is freed (Unicorn's
+        ``mem_map_ptr``): nothing is copied, and freeing the region does not free it."""
+        if host_addr <= 0:
+            raise ValueError(f"RAM {name!r}: host address {host_addr:#x} is not a pointer")
+        region = cls(RegionKind.RAM, name, size, perms)
+        if size:
+            region._host_addr = host_addr
+            region.view = memoryview((ctypes.c_char * size).from_address(host_addr)).cast("B")
+        return region
+
+    @classmethod
     def rom(cls, name: str, size: int, data: bytes = b"") -> MemoryRegion:
         """Read/execute-only memory, optionally initialized with ``data``."""
         region = cls._backed(RegionKind.ROM, name, size, PROT_READ | PROT_EXEC)

@@ -24,8 +24,7 @@ INSN_INVALID (never called on AArch64, as in Unicorn: an undefined instruction
 is interrupt 1) and TLB_FILL (accepted, never called: there is no virtual TLB
 mode); MEM_FETCH is accepted and never called, as in Unicorn 2.1, unless the
 ``fetch_hooks`` option asks. Not served: UC_HOOK_INSN (MRS/MSR/SYS/SYSL hooks),
-UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE (UC_ERR_HOOK); ``mem_map_ptr``
-(tcgkit cannot map host memory it did not allocate: UC_ERR_ARG); the raw ``ctl``
+UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE (UC_ERR_HOOK); the raw ``ctl``
 call; big-endian modes (UC_ERR_MODE); pages smaller than the target's 4 KiB;
 the other architectures' constant modules. README.md's "Unicorn compatibility"
 lists what behaves differently.

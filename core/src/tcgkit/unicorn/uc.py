@@ -169,10 +169,12 @@ class Uc(HookMixin, RegisterAccess):
         self._map(address, size, perms, None)
 
     def mem_map_ptr(self, address: int, size: int, perms: int, ptr: int) -> None:
-        """Not available: tcgkit cannot place guest RAM over host memory it did not
-        allocate (UC_ERR_ARG)."""
+        """Map the script's host memory at ``ptr`` (``size`` bytes, kept alive by the
+        script) at ``address``: the guest reads and writes it in place."""
         assert (perms & ~C.UC_PROT_ALL) == 0, "unexpected perms bitmask"
-        raise UcError(C.UC_ERR_ARG)
+        if not ptr:
+            raise UcError(C.UC_ERR_ARG)
+        self._map(address, size, perms, None, ptr)
 
     def mmio_map(self, address: int, size: int, read_cb: Callable[..., int] | None,
                  read_ud: Any, write_cb: Callable[..., None] | None,
@@ -233,7 +235,7 @@ class Uc(HookMixin, RegisterAccess):
         self._map(address, size, perms, (read if read_cb else None, write if write_cb else None))
 
     def _map(self, address: int, size: int, perms: int,
-             mmio: tuple[Any, Any] | None) -> None:  # fmt: skip
+             mmio: tuple[Any, Any] | None, ptr: int | None = None) -> None:  # fmt: skip
         address, size = _u64(address), _u64(size)
         if perms & ~C.UC_PROT_ALL:
             raise UcError(C.UC_ERR_ARG)
@@ -243,7 +245,9 @@ class Uc(HookMixin, RegisterAccess):
         if any(b <= last and address <= e for b, e, _ in emu.mem_regions()):
             raise UcError(C.UC_ERR_MAP)
         try:
-            if mmio is None:
+            if ptr is not None:
+                emu.mem_map_ptr(address, size, perms, _u64(ptr))
+            elif mmio is None:
                 emu.mem_map(address, size, perms)
             else:
                 emu.mmio_map(address, size, mmio[0], mmio[1], perms=perms)
