@@ -43,8 +43,12 @@ MEM_WRITE_PROT = 22
 MEM_READ_PROT = 23
 MEM_FETCH_PROT = 24
 
-#: hook kinds whose presence changes the code that is generated
-TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH
+#: hook kinds whose presence changes the code that is generated. HOOK_INSN: the
+#: target calls ``callback(emu, insn, rt, key, value) -> bool`` before a system
+#: instruction it names (``insn``: its id, e.g. AArch64's MRS/MSR/SYS numbered as
+#: Unicorn's UC_ARM64_INS_*; ``rt`` the general register operand, ``key`` the
+#: system register's encoding, ``value`` rt's value); a true result skips it
+TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN
 #: hook kinds whose presence changes which accesses take the softmmu slow path
 SLOW_PATH_KINDS = HOOK_MEM_READ | HOOK_MEM_WRITE
 
@@ -92,8 +96,6 @@ class HookRegistry:
         kinds = [k for k in _SINGLE_KINDS if kind & k]
         if not kinds or kind & ~((1 << 13) - 1):
             raise ValueError(f"invalid hook kind {kind:#x}")
-        if kind & HOOK_INSN:
-            raise ValueError("HOOK_INSN is not supported: no target defines hookable instructions")
         handle = next(self._handles)
         hooks = [Hook(handle, k, callback, begin, end) for k in kinds]
         for h in hooks:

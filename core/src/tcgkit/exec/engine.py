@@ -401,6 +401,17 @@ class Engine:
         for h in self.hooks.matching(kind, pc):
             h.callback(self.emu, pc, size)
 
+    def fire_insn_hooks(self, cpu: CPU, insn: int, rt: int, key: tuple[int, ...],
+                        value: int) -> bool:  # fmt: skip
+        """The HOOK_INSN hooks covering the current instruction (the pc synced first);
+        True when one asks that the instruction be skipped (each is called)."""
+        cpu.sync_pc()
+        skip = False
+        for h in self.hooks.matching(H.HOOK_INSN, cpu.pc):
+            if h.callback(self.emu, insn, rt, key, value):
+                skip = True
+        return skip
+
     def deliver_interrupt(self, cpu: CPU, intno: int) -> None:
         hooks = self.hooks.of(H.HOOK_INTR)
         if not hooks:

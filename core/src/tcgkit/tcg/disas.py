@@ -53,8 +53,8 @@ class DisasContext:
     a target keeps its own per-TB state in ``extra``."""
 
     __slots__ = ("_window", "_window_at", "cs_base", "ctx", "extra", "fetch_code", "flags",
-                 "host_ops", "insn_start_pc", "is_jmp", "max_insns", "num_insns", "parallel",
-                 "pc", "pc_first", "read_ahead")  # fmt: skip
+                 "host_ops", "insn_hooked", "insn_start_pc", "is_jmp", "max_insns",
+                 "num_insns", "parallel", "pc", "pc_first", "read_ahead")  # fmt: skip
 
     def __init__(self, ctx: TCGContext, pc_first: int, pc: int, flags: int, cs_base: int,
                  max_insns: int, fetch_code: Callable[[int, int], bytes], *,
@@ -79,6 +79,9 @@ class DisasContext:
         #: reads code without hooks or guest errors, so that ``fetch`` can read
         #: ahead; None: every fetch goes through ``fetch_code``
         self.read_ahead = read_ahead
+        #: whether a HOOK_INSN hook covers an address (None: there is none): a target
+        #: emits its instruction hooks' call where this says so
+        self.insn_hooked: Callable[[int], bool] | None = None
         self._window = b""
         self._window_at = 0
 

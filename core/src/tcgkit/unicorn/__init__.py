@@ -19,12 +19,13 @@ The package, one concern per module:
 * ``unicorn``: the bindings' module-level functions; ``runner``: running scripts.
 
 Served: every call of the bindings' ``Uc`` for the hook kinds INTR, CODE, BLOCK,
-MEM_READ, MEM_WRITE, the invalid-memory kinds (retry when a hook returns True),
+MEM_READ, MEM_WRITE, INSN (the instructions the target names: AArch64's MRS, MSR,
+SYS), the invalid-memory kinds (retry when a hook returns True),
 INSN_INVALID (never called on AArch64, as in Unicorn: an undefined instruction
 is interrupt 1) and TLB_FILL (accepted, never called: there is no virtual TLB
 mode); MEM_FETCH is accepted and never called, as in Unicorn 2.1, unless the
-``fetch_hooks`` option asks. Not served: UC_HOOK_INSN (MRS/MSR/SYS/SYSL hooks),
-UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE (UC_ERR_HOOK); the raw ``ctl``
+``fetch_hooks`` option asks. Not served: UC_HOOK_EDGE_GENERATED and
+UC_HOOK_TCG_OPCODE (UC_ERR_HOOK); the raw ``ctl``
 call; big-endian modes (UC_ERR_MODE); pages smaller than the target's 4 KiB;
 the other architectures' constant modules. README.md's "Unicorn compatibility"
 lists what behaves differently.

@@ -16,8 +16,11 @@ Owns how each Unicorn hook kind is served, with Unicorn's callback arguments
   ``Uc`` was made with ``fetch_hooks`` (then once per instruction, before it);
   UC_HOOK_TLB_FILL is accepted and never called (tcgkit has no virtual TLB mode);
 * UC_HOOK_INSN (the instructions the target names, e.g. MRS/MSR/SYS/SYSL on
-  AArch64), UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE cannot be served:
-  UC_ERR_HOOK. UC_HOOK_MEM_READ_AFTER is UC_ERR_ARG, as in Unicorn's bindings, as
+  AArch64): one dispatcher on the engine's HOOK_INSN, which the target calls
+  before such an instruction; as in Unicorn, only the first hook added that names
+  the instruction and covers it is called, and True skips the instruction;
+* UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE cannot be served: UC_ERR_HOOK.
+  UC_HOOK_MEM_READ_AFTER is UC_ERR_ARG, as in Unicorn's bindings, as
   is a type mixing kinds whose callbacks differ, or no kind at all.
 
 A callback that raises, as in Unicorn's bindings, keeps the first exception and
@@ -85,7 +88,8 @@ class _StopAccess(Exception):
 class UserHook:
     """One hook a script added (the handle it got, and the engine hooks serving it)."""
 
-    __slots__ = ("begin", "callback", "end", "engine_handles", "handle", "htype", "user_data")
+    __slots__ = ("begin", "callback", "end", "engine_handles", "handle", "htype", "insn",
+                 "user_data")  # fmt: skip
 
     def __init__(self, handle: int, htype: int, callback: Callable[..., Any], user_data: Any,
                  begin: int, end: int) -> None:  # fmt: skip
@@ -96,6 +100,7 @@ class UserHook:
         self.begin = begin
         self.end = end
         self.engine_handles: list[int] = []
+        self.insn = 0  # UC_HOOK_INSN: the instruction's id
 
     def covers(self, address: int) -> bool:
         return self.begin > self.end or self.begin <= address <= self.end
@@ -115,6 +120,7 @@ class HookMixin:
         self._next_handle = 1
         self._intr: list[UserHook] = []
         self._insn_invalid: list[UserHook] = []
+        self._insn: list[UserHook] = []
         self._code: list[UserHook] = []
         self._invalid: dict[int, list[UserHook]] = {bit: [] for bit in _INVALID_BITS}
         self._dispatchers: dict[int, int] = {}  # engine kind -> engine handle
@@ -141,10 +147,8 @@ class HookMixin:
         if len(groups) != 1 or None in groups:
             raise UcError(C.UC_ERR_ARG)
         group = groups.pop()
-        if group == "insn":
-            if aux1 not in self._spec.insn_hooks:  # type: ignore[attr-defined]
-                raise UcError(C.UC_ERR_ARG)
-            raise UcError(C.UC_ERR_HOOK)  # the target's MRS/MSR/SYS are not hookable yet
+        if group == "insn" and aux1 not in self._spec.insn_hooks:  # type: ignore[attr-defined]
+            raise UcError(C.UC_ERR_ARG)
         if group in ("edge", "tcg_opcode"):
             raise UcError(C.UC_ERR_HOOK)
         emu = self._emulator()
@@ -158,6 +162,10 @@ class HookMixin:
             for bit in bits:
                 self._invalid[bit] = [*self._invalid[bit], hook]
                 self._dispatcher(emu, bit, _invalid_dispatcher(me, bit))
+        elif group == "insn":
+            hook.insn = aux1
+            self._insn = [*self._insn, hook]
+            self._dispatcher(emu, H.HOOK_INSN, _insn_dispatcher(me))
         elif group == "insn_invalid":
             self._insn_invalid = [*self._insn_invalid, hook]
         elif group == "code":
@@ -185,11 +193,14 @@ class HookMixin:
             emu.hook_del(engine_handle)
         self._intr = [h for h in self._intr if h is not hook]
         self._insn_invalid = [h for h in self._insn_invalid if h is not hook]
+        self._insn = [h for h in self._insn if h is not hook]
         self._code = [h for h in self._code if h is not hook]
         for bit, hooks in self._invalid.items():
             self._invalid[bit] = [h for h in hooks if h is not hook]
         if not self._intr:
             self._drop_dispatcher(emu, H.HOOK_INTR)
+        if not self._insn:
+            self._drop_dispatcher(emu, H.HOOK_INSN)
         for bit in _INVALID_BITS:
             if not self._invalid[bit]:
                 self._drop_dispatcher(emu, bit)
@@ -257,6 +268,30 @@ def _code_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int],
             uc._hook_failed(e)
 
     return code
+
+
+def _insn_dispatcher(me: weakref.ref[Uc]) -> Callable[..., bool]:
+    """The instruction hooks (UC_HOOK_INSN): as Unicorn, only the first one added that
+    names this instruction and covers its address is called. Its callback gets ``uc``,
+    the target's arguments (``UnicornTarget.insn_hook_args``; AArch64: Rt's register
+    id and a ``CpReg``) and ``user_data``; a true result skips the instruction."""
+
+    def on_insn(emu: Any, kind: int, rt: int, key: tuple[int, ...], value: int) -> bool:
+        uc = me()
+        if uc is None or uc._stopping or uc._replaying:
+            return False
+        pc = uc._cpu.pc
+        for hook in uc._insn:
+            if hook.insn == kind and hook.covers(pc):
+                args = uc._spec.insn_hook_args(rt, key, value)
+                try:
+                    return bool(hook.callback(uc, *args, hook.user_data))
+                except BaseException as e:
+                    uc._hook_failed(e)
+                    return False
+        return False
+
+    return on_insn
 
 
 def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int], None]:

@@ -171,8 +171,10 @@ class UnicornTarget:
       undefined instruction / an alignment fault (delivered to UC_HOOK_INTR hooks,
       UC_ERR_EXCEPTION without any), or None for UC_ERR_INSN_INVALID /
       UC_ERR_*_UNALIGNED;
-    * ``insn_hooks``: the instruction ids UC_HOOK_INSN accepts (tcgkit serves none
-      of them yet: UC_ERR_HOOK; others: UC_ERR_ARG, as Unicorn's bindings);
+    * ``insn_hooks``: the instruction ids UC_HOOK_INSN accepts (others: UC_ERR_ARG,
+      as Unicorn's bindings), the target's HOOK_INSN ids too; ``insn_hook_args(rt,
+      key, value)``: what a UC_HOOK_INSN callback gets between ``uc`` and
+      ``user_data``, from what the target's HOOK_INSN call passes;
     * ``methods``: a class whose methods ``Uc`` objects of this arch also have.
     """
 
@@ -189,6 +191,7 @@ class UnicornTarget:
         undefined_intno: int | None = None,
         unaligned_intno: int | None = None,
         insn_hooks: Collection[int] = (),
+        insn_hook_args: Callable[[int, tuple[int, ...], int], tuple[Any, ...]] | None = None,
         methods: type | None = None,
     ) -> None:
         self.arch = arch
@@ -201,6 +204,7 @@ class UnicornTarget:
         self.undefined_intno = undefined_intno
         self.unaligned_intno = unaligned_intno
         self.insn_hooks = frozenset(insn_hooks)
+        self.insn_hook_args = insn_hook_args
         self.methods = methods
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ from . import trans_simd as simd
 from . import trans_simd_fcma as simd_fcma
 from . import trans_simd_fp as simd_fp
 from . import trans_simd_int as simd_int
+from .trans_sys_hooks import INSN_MRS, INSN_MSR, INSN_SYS, hookable
 
 Handler = Callable[[Any, Any, int], None]
 
@@ -47,10 +48,10 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("11010101000000110010xxxxxxx11111", dp.hint),
     ("11010101000000110011xxxx01011111", dp.clrex),
     ("11010101000000110011xxxx1xx11111", dp.barrier),
-    ("11010101000010110111xxxxxxxxxxxx", dp.dc_ic),
+    ("11010101000010110111xxxxxxxxxxxx", hookable(dp.dc_ic, INSN_SYS)),
     ("1101010100000000010000000xx11111", dp.flag_pstate),
-    ("1101010100111xxxxxxxxxxxxxxxxxxx", dp.mrs),
-    ("1101010100011xxxxxxxxxxxxxxxxxxx", dp.msr),
+    ("1101010100111xxxxxxxxxxxxxxxxxxx", hookable(dp.mrs, INSN_MRS)),
+    ("1101010100011xxxxxxxxxxxxxxxxxxx", hookable(dp.msr, INSN_MSR)),
     # -- data processing, register -----------------------------------------------------------
     ("xxx01010xxxxxxxxxxxxxxxxxxxxxxxx", dp.logic_reg),
     ("xxx01011xx0xxxxxxxxxxxxxxxxxxxxx", dp.add_sub_shifted),

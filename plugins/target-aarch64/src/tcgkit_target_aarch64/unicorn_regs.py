@@ -23,7 +23,7 @@ Imported only when a ``Uc`` of this arch is made, never by discovery.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from tcgkit.unicorn import arm64_const as A
 from tcgkit.unicorn import unicorn_const as C
@@ -190,6 +190,32 @@ class AArch64Methods:
         self.reg_write(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2, value))
 
 
+class CpReg(NamedTuple):
+    """What Unicorn's AArch64 bindings give a UC_HOOK_INSN callback for the system
+    register (or SYS operation) and the value of Rt."""
+
+    crn: int
+    crm: int
+    op0: int
+    op1: int
+    op2: int
+    val: int
+
+
+def _x_id(rt: int) -> int:
+    """Unicorn's id of X``rt`` (X29 and X30 are FP and LR; 31 is XZR)."""
+    if rt == 31:
+        return A.UC_ARM64_REG_XZR
+    return {29: A.UC_ARM64_REG_X29, 30: A.UC_ARM64_REG_X30}.get(rt, A.UC_ARM64_REG_X0 + rt)
+
+
+def _insn_hook_args(rt: int, key: tuple[int, ...], value: int) -> tuple[int, CpReg]:
+    """The target's HOOK_INSN call (Rt, (op0, op1, CRn, CRm, op2), Rt's value) as
+    Unicorn's callback takes it: (reg, cp_reg)."""
+    op0, op1, crn, crm, op2 = key
+    return _x_id(rt), CpReg(crn, crm, op0, op1, op2, value)
+
+
 UNICORN = UnicornTarget(
     arch=C.UC_ARCH_ARM64,
     # Unicorn's AArch64 modes, little-endian only (tcgkit's guest data is little-endian)
@@ -205,6 +231,8 @@ UNICORN = UnicornTarget(
     reset={A.UC_ARM64_REG_NZCV: 0x40000000},
     undefined_intno=1,  # EXCP_UDEF
     unaligned_intno=4,  # EXCP_DATA_ABORT
+    # numbered as the target's own HOOK_INSN ids (trans_sys_hooks: MRS 1 ... SYSL 4)
     insn_hooks=(A.UC_ARM64_INS_MRS, A.UC_ARM64_INS_MSR, A.UC_ARM64_INS_SYS, A.UC_ARM64_INS_SYSL),
+    insn_hook_args=_insn_hook_args,
     methods=AArch64Methods,
 )
