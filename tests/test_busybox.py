@@ -110,8 +110,18 @@ def _interrupt(cmd: list[str], cwd: Path, path: str, stdin: int) -> tuple[int, b
     assert proc.stdout is not None
     out = proc.stdout.readline()
     assert out == b"looping\n", out
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=120)
+    # "looping" comes before the shell blocks in read(): a SIGINT in between can be
+    # lost (seen with qemu-aarch64, the oracle), so send it again until the run ends
+    for _ in range(24):
+        proc.send_signal(signal.SIGINT)
+        try:
+            rest, _ = proc.communicate(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    else:
+        proc.kill()
+        rest, _ = proc.communicate()
     return proc.returncode, out + rest
 
 
