@@ -27,6 +27,8 @@ with paused():  # the engine's modules: no garbage among them (see _collector)
     from .hooks import (
         HOOK_BLOCK,
         HOOK_CODE,
+        HOOK_EDGE_GENERATED,
+        HOOK_INSN,
         HOOK_INTR,
         HOOK_MEM_FETCH,
         HOOK_MEM_FETCH_PROT,
@@ -41,6 +43,7 @@ with paused():  # the engine's modules: no garbage among them (see _collector)
         HOOK_MEM_WRITE,
         HOOK_MEM_WRITE_PROT,
         HOOK_MEM_WRITE_UNMAPPED,
+        HOOK_TCG_OPCODE,
         MEM_FETCH,
         MEM_FETCH_PROT,
         MEM_FETCH_UNMAPPED,
@@ -50,6 +53,10 @@ with paused():  # the engine's modules: no garbage among them (see _collector)
         MEM_WRITE,
         MEM_WRITE_PROT,
         MEM_WRITE_UNMAPPED,
+        TCG_OP_FLAG_CMP,
+        TCG_OP_FLAG_DIRECT,
+        TCG_OP_SUB,
+        BlockInfo,
     )
     from .hookspecs import hookimpl
     from .memory import PROT_ALL, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
@@ -75,6 +82,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "HOOK_BLOCK",
     "HOOK_CODE",
+    "HOOK_EDGE_GENERATED",
+    "HOOK_INSN",
     "HOOK_INTR",
     "HOOK_MEM_FETCH",
     "HOOK_MEM_FETCH_PROT",
@@ -89,6 +98,7 @@ __all__ = [
     "HOOK_MEM_WRITE",
     "HOOK_MEM_WRITE_PROT",
     "HOOK_MEM_WRITE_UNMAPPED",
+    "HOOK_TCG_OPCODE",
     "MEM_FETCH",
     "MEM_FETCH_PROT",
     "MEM_FETCH_UNMAPPED",
@@ -103,7 +113,11 @@ __all__ = [
     "PROT_NONE",
     "PROT_READ",
     "PROT_WRITE",
+    "TCG_OP_FLAG_CMP",
+    "TCG_OP_FLAG_DIRECT",
+    "TCG_OP_SUB",
     "VCPU",
+    "BlockInfo",
     "CPUContext",
     "EmulationError",
     "Emulator",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 HOOK_INTR = 1 << 0
 HOOK_INSN = 1 << 1
@@ -28,6 +28,17 @@ HOOK_MEM_FETCH_PROT = 1 << 9
 HOOK_MEM_READ = 1 << 10
 HOOK_MEM_WRITE = 1 << 11
 HOOK_MEM_FETCH = 1 << 12
+#: ``callback(emu, cur, prev)`` (two ``BlockInfo``) when block ``cur`` has just been
+#: translated and block ``prev`` ran before it in the same run, ``cur.pc`` in range (as
+#: Unicorn 2.1's "edge generated": not for blocks found already translated)
+HOOK_EDGE_GENERATED = 1 << 15
+#: ``callback(emu, address, op, flags, a, b, bits)`` before an instruction's
+#: operation ``op`` (``TCG_OP_SUB``: the target calls it with the minuend ``a`` and
+#: subtrahend ``b`` of the instructions whose result is a subtraction, ``bits`` 32
+#: or 64, ``flags`` ``TCG_OP_FLAG_CMP`` when only the flags are kept,
+#: ``TCG_OP_FLAG_DIRECT`` when the difference is the instruction's result, 0 for a
+#: subtraction the instruction makes along the way, as Unicorn's translation does)
+HOOK_TCG_OPCODE = 1 << 16
 HOOK_MEM_UNMAPPED = HOOK_MEM_READ_UNMAPPED | HOOK_MEM_WRITE_UNMAPPED | HOOK_MEM_FETCH_UNMAPPED
 HOOK_MEM_PROT = HOOK_MEM_READ_PROT | HOOK_MEM_WRITE_PROT | HOOK_MEM_FETCH_PROT
 HOOK_MEM_INVALID = HOOK_MEM_UNMAPPED | HOOK_MEM_PROT
@@ -43,16 +54,30 @@ MEM_WRITE_PROT = 22
 MEM_READ_PROT = 23
 MEM_FETCH_PROT = 24
 
+#: HOOK_TCG_OPCODE's operations and flags (Unicorn's UC_TCG_OP_* values)
+TCG_OP_SUB = 0
+TCG_OP_FLAG_CMP = 1
+TCG_OP_FLAG_DIRECT = 2
+
 #: hook kinds whose presence changes the code that is generated. HOOK_INSN: the
 #: target calls ``callback(emu, insn, rt, key, value) -> bool`` before a system
 #: instruction it names (``insn``: its id, e.g. AArch64's MRS/MSR/SYS numbered as
 #: Unicorn's UC_ARM64_INS_*; ``rt`` the general register operand, ``key`` the
 #: system register's encoding, ``value`` rt's value); a true result skips it
-TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN
+TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN | HOOK_TCG_OPCODE
 #: hook kinds whose presence changes which accesses take the softmmu slow path
 SLOW_PATH_KINDS = HOOK_MEM_READ | HOOK_MEM_WRITE
 
-_SINGLE_KINDS = tuple(1 << i for i in range(13))
+_SINGLE_KINDS = (*(1 << i for i in range(13)), HOOK_EDGE_GENERATED, HOOK_TCG_OPCODE)
+_ALL_KINDS = sum(_SINGLE_KINDS)
+
+
+class BlockInfo(NamedTuple):
+    """A block as HOOK_EDGE_GENERATED describes it (Unicorn's ``uc_tb``)."""
+
+    pc: int
+    icount: int  # guest instructions
+    size: int  # guest bytes
 
 
 class Hook:
@@ -94,7 +119,7 @@ class HookRegistry:
         if not callable(callback):
             raise TypeError(f"hook callback must be callable, not {callback!r}")
         kinds = [k for k in _SINGLE_KINDS if kind & k]
-        if not kinds or kind & ~((1 << 13) - 1):
+        if not kinds or kind & ~_ALL_KINDS:
             raise ValueError(f"invalid hook kind {kind:#x}")
         handle = next(self._handles)
         hooks = [Hook(handle, k, callback, begin, end) for k in kinds]

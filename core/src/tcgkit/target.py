@@ -14,7 +14,9 @@ A target instance belongs to one emulator. It:
   the core end it on size or page limits, in which case ``tb_stop`` emits the
   exit to the next pc;
 * may raise ``InvalidInstructionError`` for anything it does not implement:
-  never silent mis-execution.
+  never silent mis-execution;
+* calls ``gen_op_hook`` where an instruction performs an operation that
+  HOOK_TCG_OPCODE serves (a subtraction), with its operands.
 
 The CPU state is an array of 8-byte little-endian slots (see
 ``tcgkit.exec.cpu``); register views address it by byte offset.
@@ -28,9 +30,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .tcg.context import TCGContext
 from .tcg.disas import DisasContext, DisasJump
-from .tcg.ir import Helper
+from .tcg.ir import Helper, Temp
+from .tcg.types import I64, CallFlags
 
-__all__ = ["DisasContext", "DisasJump", "GuestTarget", "RegisterView"]
+__all__ = ["DisasContext", "DisasJump", "GuestTarget", "RegisterView", "gen_op_hook"]
 
 if TYPE_CHECKING:
     from .exec.cpu import CPU
@@ -63,6 +66,29 @@ class RegisterView:
     def __repr__(self) -> str:
         return (f"RegisterView(offset={self.offset}, bits={self.bits}, "
                 f"clear_bytes={self.clear_bytes})")  # fmt: skip
+
+
+def _op_hook(cpu: Any, pc: int, a: int, b: int, meta: int) -> None:
+    cpu.pc = pc
+    cpu.engine.fire_op_hooks(cpu, pc, meta & 0xFF, meta >> 8 & 0xFF, a, b, meta >> 16)
+
+
+#: reads and writes every global (CallFlags.NONE): the hooks may read registers
+HELPER_OP_HOOK = Helper("tcg_op_hook", _op_hook, CallFlags.NONE, None, (I64, I64, I64, I64))
+
+
+def gen_op_hook(dc: DisasContext, op: int, flags: int, a: Temp | int, b: Temp | int,
+                bits: int) -> None:  # fmt: skip
+    """Call the HOOK_TCG_OPCODE hooks covering the instruction being translated
+    before it performs ``op`` (``hooks.TCG_OP_SUB``) on the i64 values ``a`` and ``b``
+    (``bits``: the operation's width, 32 or 64; ``flags``: ``TCG_OP_FLAG_CMP`` when
+    only the condition flags keep the result, ``TCG_OP_FLAG_DIRECT`` when it is the
+    instruction's result, 0 for a step on the way). Emits nothing where no such hook
+    is installed."""
+    covers = dc.op_hooked
+    pc = dc.insn_start_pc
+    if covers is not None and covers(pc):
+        dc.ctx.call(HELPER_OP_HOOK, None, pc, a, b, op | flags << 8 | bits << 16)
 
 
 class GuestTarget(ABC):

@@ -412,6 +412,20 @@ class Engine:
                 skip = True
         return skip
 
+    def fire_op_hooks(self, cpu: CPU, pc: int, op: int, flags: int, a: int, b: int,
+                      bits: int) -> None:  # fmt: skip
+        """The HOOK_TCG_OPCODE hooks covering ``pc`` (``tcgkit.target.gen_op_hook``)."""
+        for h in self.hooks.matching(H.HOOK_TCG_OPCODE, pc):
+            h.callback(self.emu, pc, op, flags, a, b, bits)
+
+    def fire_edge_hooks(self, cur: TB, prev: TB) -> None:
+        """The HOOK_EDGE_GENERATED hooks covering ``cur.pc``: ``cur`` was just
+        translated, ``prev`` ran before it."""
+        now = H.BlockInfo(cur.pc, cur.icount, cur.size)
+        before = H.BlockInfo(prev.pc, prev.icount, prev.size)
+        for h in self.hooks.matching(H.HOOK_EDGE_GENERATED, cur.pc):
+            h.callback(self.emu, now, before)
+
     def deliver_interrupt(self, cpu: CPU, intno: int) -> None:
         hooks = self.hooks.of(H.HOOK_INTR)
         if not hooks:
@@ -423,7 +437,7 @@ class Engine:
 
     def stats(self) -> dict[str, Any]:
         c = self.tb_cache.counts
-        tbs = list(self.tb_cache.policy)
+        tbs_cached, tbs_calling = self.tb_cache.census()
         misses = sum(cpu.tlb.misses for cpu in self.cpus)
         refills = sum(cpu.tlb.native_refills for cpu in self.cpus)
         per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0
@@ -440,8 +454,8 @@ class Engine:
                 "compiled_when_hot": c["tier_ups"],
                 "time_interpreting": self.time_interpreting,
             },
-            "tbs_cached": len(tbs),
-            "tbs_calling_helpers": sum(1 for tb in tbs if tb.helper_calls),
+            "tbs_cached": tbs_cached,
+            "tbs_calling_helpers": tbs_calling,
             "lookups": {
                 "jmp_cache_hits": c["jmp_cache_hits"],
                 "hash_hits": c["hash_hits"],

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from .._collector import relaxed
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
+from ..hooks import HOOK_EDGE_GENERATED
 from ..tcg.ops import EXIT_CHAIN_1
 from .jmp_cache import Lookup, jmp_cache_index
 from .tb import CF_COUNT_MASK, CF_NOCACHE, CF_PARALLEL, TB
@@ -52,7 +53,9 @@ def _restore(engine: Engine, cpu: CPU, exc: BaseException) -> None:
         cpu.pc = tb.insn_pcs[index]
 
 
-def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
+def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int, last: TB | None = None) -> TB:
+    """The TB at ``pc``, translated if it is not cached (``last``: the TB run before,
+    for HOOK_EDGE_GENERATED)."""
     cs_base, flags = cpu.tb_flags()
     tb = (None if cflags & CF_NOCACHE
           else engine.tb_cache.lookup(cpu.jmp_cache, pc, cs_base, flags, cflags))  # fmt: skip
@@ -63,6 +66,8 @@ def _find_tb(engine: Engine, cpu: CPU, pc: int, cflags: int) -> TB:
     tb = gen_code(engine, cpu, pc, cs_base, flags, cflags, tier0=_interpretable(engine, cflags))
     with engine.tb_lock:
         tb = engine.tb_cache.insert(tb)  # another vCPU's copy if it was first
+    if last is not None and engine.hooks.mask & HOOK_EDGE_GENERATED:
+        engine.fire_edge_hooks(tb, last)
     if not cflags & CF_NOCACHE and not engine.tb_cache.hash_only:
         cpu.jmp_cache[jmp_cache_index(pc)] = tb
     return tb
@@ -120,6 +125,8 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
         while not cpu.stop_request:
             pc = cpu.pc
             if pc == until:
+                if last is not None and engine.hooks.mask & HOOK_EDGE_GENERATED:
+                    _edge_to_until(engine, last, until)
                 break
             if engine.flush_pending:
                 engine.tb_flush()
@@ -177,7 +184,7 @@ def _inner(engine: Engine, cpu: CPU, pc: int, cflags: int, until: int, budget: i
         if budget is not None:
             cpu.exit_request = True  # count mode: back to the loop after each TB
         try:
-            tb = _find_tb(engine, cpu, pc, cflags)
+            tb = _find_tb(engine, cpu, pc, cflags, last)
             if tb.pc < until < tb.pc + tb.size:
                 # the run ends inside this block: a one-off TB that stops at `until`
                 tb = gen_code(engine, cpu, pc, tb.cs_base, tb.flags, CF_NOCACHE | cflags,
@@ -185,6 +192,8 @@ def _inner(engine: Engine, cpu: CPU, pc: int, cflags: int, until: int, budget: i
         except CodeBufferFull:
             engine.flush_pending = True
             return None, -1, False
+        if cpu.stop_request:  # an edge hook asked for it
+            return None, -1, True
         if last is not None and last_exit <= EXIT_CHAIN_1 and budget is None:
             with engine.tb_lock:
                 engine.tb_cache.link(last, last_exit, tb)
@@ -210,6 +219,19 @@ def _inner(engine: Engine, cpu: CPU, pc: int, cflags: int, until: int, budget: i
         return (None if ran.cflags & CF_NOCACHE else ran), exit_, False
     finally:
         gate.cpu_end(cpu)
+
+
+def _edge_to_until(engine: Engine, last: TB, until: int) -> None:
+    """HOOK_EDGE_GENERATED into a run's ``until`` address: Unicorn translates a block
+    there that stops (one instruction, no bytes) and reports it as any new block,
+    once while its translations last; so does this (``TBCache.stop_blocks``)."""
+    seen = engine.tb_cache.stop_blocks
+    if until in seen:
+        return
+    seen.add(until)
+    stop = TB(until, 0, 0, CF_NOCACHE, engine.target.page_bits)
+    stop.icount = 1
+    engine.fire_edge_hooks(stop, last)
 
 
 def _stop_from_timer(cpu: CPU) -> None:

@@ -45,6 +45,9 @@ class TBCache:
         self.policy = policy
         self._with_ir: deque[TB] = deque()
         self.page_tbs: dict[int, set[TB]] = {}
+        #: the ``until`` addresses HOOK_EDGE_GENERATED has reported a block at since
+        #: the last flush (``loop._edge_to_until``)
+        self.stop_blocks: set[int] = set()
         self.no_link: dict[int, int] = {}  # `until` of running vCPUs -> how many
         #: the qht study's mode: no jump cache and no chaining, so that every TB
         #: the guest enters is looked up in the hash table
@@ -299,9 +302,23 @@ class TBCache:
                         incoming.clear()
         self.policy.reset()
         self.page_tbs.clear()
+        self.stop_blocks.clear()
         for tb in self._with_ir:
             tb.ir = None
         self._with_ir.clear()
+
+    def census(self) -> tuple[int, int]:
+        """(TBs cached, those of them that call helpers): counted on the page lists,
+        each TB on its first page (the invariant above: they list exactly the valid
+        cached TBs; walking them is cheaper than iterating a hash-table policy)."""
+        cached = calling = 0
+        for page, tbs in self.page_tbs.items():
+            for tb in tbs:
+                if tb.first_page == page:
+                    cached += 1
+                    if tb.helper_calls:
+                        calling += 1
+        return cached, calling
 
     @property
     def code_pages(self) -> dict[int, set[TB]]:

@@ -54,7 +54,7 @@ class DisasContext:
 
     __slots__ = ("_window", "_window_at", "cs_base", "ctx", "extra", "fetch_code", "flags",
                  "host_ops", "insn_hooked", "insn_start_pc", "is_jmp", "max_insns",
-                 "num_insns", "parallel", "pc", "pc_first", "read_ahead")  # fmt: skip
+                 "num_insns", "op_hooked", "parallel", "pc", "pc_first", "read_ahead")  # fmt: skip
 
     def __init__(self, ctx: TCGContext, pc_first: int, pc: int, flags: int, cs_base: int,
                  max_insns: int, fetch_code: Callable[[int, int], bytes], *,
@@ -82,6 +82,9 @@ class DisasContext:
         #: whether a HOOK_INSN hook covers an address (None: there is none): a target
         #: emits its instruction hooks' call where this says so
         self.insn_hooked: Callable[[int], bool] | None = None
+        #: whether a HOOK_TCG_OPCODE hook covers an address (None: there is none): see
+        #: ``tcgkit.target.gen_op_hook``
+        self.op_hooked: Callable[[int], bool] | None = None
         self._window = b""
         self._window_at = 0
 

@@ -19,8 +19,17 @@ Owns how each Unicorn hook kind is served, with Unicorn's callback arguments
   AArch64): one dispatcher on the engine's HOOK_INSN, which the target calls
   before such an instruction; as in Unicorn, only the first hook added that names
   the instruction and covers it is called, and True skips the instruction;
-* UC_HOOK_EDGE_GENERATED and UC_HOOK_TCG_OPCODE cannot be served: UC_ERR_HOOK.
-  UC_HOOK_MEM_READ_AFTER is UC_ERR_ARG, as in Unicorn's bindings, as
+* UC_HOOK_EDGE_GENERATED: one dispatcher on the engine's HOOK_EDGE_GENERATED (a block
+  just translated, the block run before it), calling the hooks whose range holds the
+  new block's address with two ``uc_tb`` (``pc``, ``icount``, ``size``);
+* UC_HOOK_TCG_OPCODE (``aux1`` the operation: UC_TCG_OP_SUB, the only one; ``aux2``
+  the flags): one dispatcher on the engine's HOOK_TCG_OPCODE, calling each hook that
+  covers the instruction with ``(uc, address, arg1, arg2, size, user_data)``; a hook
+  with flags 0 sees every subtraction Unicorn's translation makes, one with
+  UC_TCG_OP_FLAG_CMP those whose result only sets the flags, UC_TCG_OP_FLAG_DIRECT
+  those whose result is written (Unicorn 2.1's AArch64 never calls hooks with flags,
+  and passes 0 as ``address``: the README lists both);
+* UC_HOOK_MEM_READ_AFTER is UC_ERR_ARG, as in Unicorn's bindings, as
   is a type mixing kinds whose callbacks differ, or no kind at all.
 
 A callback that raises, as in Unicorn's bindings, keeps the first exception and
@@ -89,7 +98,7 @@ class UserHook:
     """One hook a script added (the handle it got, and the engine hooks serving it)."""
 
     __slots__ = ("begin", "callback", "end", "engine_handles", "handle", "htype", "insn",
-                 "user_data")  # fmt: skip
+                 "op", "op_flags", "user_data")  # fmt: skip
 
     def __init__(self, handle: int, htype: int, callback: Callable[..., Any], user_data: Any,
                  begin: int, end: int) -> None:  # fmt: skip
@@ -101,6 +110,8 @@ class UserHook:
         self.end = end
         self.engine_handles: list[int] = []
         self.insn = 0  # UC_HOOK_INSN: the instruction's id
+        self.op = 0  # UC_HOOK_TCG_OPCODE: the operation and its flags
+        self.op_flags = 0
 
     def covers(self, address: int) -> bool:
         return self.begin > self.end or self.begin <= address <= self.end
@@ -121,6 +132,8 @@ class HookMixin:
         self._intr: list[UserHook] = []
         self._insn_invalid: list[UserHook] = []
         self._insn: list[UserHook] = []
+        self._edge: list[UserHook] = []
+        self._tcg_op: list[UserHook] = []
         self._code: list[UserHook] = []
         self._invalid: dict[int, list[UserHook]] = {bit: [] for bit in _INVALID_BITS}
         self._dispatchers: dict[int, int] = {}  # engine kind -> engine handle
@@ -142,6 +155,8 @@ class HookMixin:
         ``aux1`` (or ``arg1``, its older name): the instruction of UC_HOOK_INSN."""
         if arg1 is not None:
             aux1 = arg1
+        if arg2 is not None:
+            aux2 = arg2
         bits = [1 << n for n in range(32) if htype & (1 << n)]
         groups = {_GROUPS.get(bit) for bit in bits}
         if len(groups) != 1 or None in groups:
@@ -149,8 +164,6 @@ class HookMixin:
         group = groups.pop()
         if group == "insn" and aux1 not in self._spec.insn_hooks:  # type: ignore[attr-defined]
             raise UcError(C.UC_ERR_ARG)
-        if group in ("edge", "tcg_opcode"):
-            raise UcError(C.UC_ERR_HOOK)
         emu = self._emulator()
         hook = UserHook(self._next_handle, htype, callback, user_data, begin & M64, end & M64)
         self._next_handle += 1
@@ -168,6 +181,13 @@ class HookMixin:
             self._dispatcher(emu, H.HOOK_INSN, _insn_dispatcher(me))
         elif group == "insn_invalid":
             self._insn_invalid = [*self._insn_invalid, hook]
+        elif group == "edge":
+            self._edge = [*self._edge, hook]
+            self._dispatcher(emu, H.HOOK_EDGE_GENERATED, _edge_dispatcher(me))
+        elif group == "tcg_opcode":
+            hook.op, hook.op_flags = aux1, aux2
+            self._tcg_op = [*self._tcg_op, hook]
+            self._dispatcher(emu, H.HOOK_TCG_OPCODE, _tcg_op_dispatcher(me))
         elif group == "code":
             for bit in bits:
                 shim = (_code_shim if bit == C.UC_HOOK_CODE else _block_shim)(me, hook)
@@ -195,12 +215,18 @@ class HookMixin:
         self._insn_invalid = [h for h in self._insn_invalid if h is not hook]
         self._insn = [h for h in self._insn if h is not hook]
         self._code = [h for h in self._code if h is not hook]
+        self._edge = [h for h in self._edge if h is not hook]
+        self._tcg_op = [h for h in self._tcg_op if h is not hook]
         for bit, hooks in self._invalid.items():
             self._invalid[bit] = [h for h in hooks if h is not hook]
         if not self._intr:
             self._drop_dispatcher(emu, H.HOOK_INTR)
         if not self._insn:
             self._drop_dispatcher(emu, H.HOOK_INSN)
+        if not self._edge:
+            self._drop_dispatcher(emu, H.HOOK_EDGE_GENERATED)
+        if not self._tcg_op:
+            self._drop_dispatcher(emu, H.HOOK_TCG_OPCODE)
         for bit in _INVALID_BITS:
             if not self._invalid[bit]:
                 self._drop_dispatcher(emu, bit)
@@ -294,6 +320,58 @@ def _insn_dispatcher(me: weakref.ref[Uc]) -> Callable[..., bool]:
     return on_insn
 
 
+class uc_tb:
+    """A translation block as UC_HOOK_EDGE_GENERATED describes it (Unicorn's ``uc_tb``)."""
+
+    __slots__ = ("icount", "pc", "size")
+
+    def __init__(self, block: H.BlockInfo) -> None:
+        self.pc = block.pc
+        self.icount = block.icount & 0xFFFF
+        self.size = block.size & 0xFFFF
+
+    def __repr__(self) -> str:
+        return f"uc_tb(pc={self.pc:#x}, icount={self.icount}, size={self.size})"
+
+
+def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.BlockInfo], None]:
+    def on_edge(emu: Any, cur: H.BlockInfo, prev: H.BlockInfo) -> None:
+        uc = me()
+        if uc is None or uc._stopping or uc._replaying:
+            return
+        now, before = uc_tb(cur), uc_tb(prev)
+        for hook in uc._edge:
+            if hook.covers(cur.pc):
+                try:
+                    hook.callback(uc, now, before, hook.user_data)
+                except BaseException as e:
+                    uc._hook_failed(e)
+                if uc._stopping:
+                    break
+
+    return on_edge
+
+
+def _tcg_op_dispatcher(me: weakref.ref[Uc]) -> Callable[..., None]:
+    def on_op(emu: Any, address: int, op: int, flags: int, a: int, b: int, bits: int) -> None:
+        uc = me()
+        if uc is None or uc._stopping or uc._replaying:
+            return
+        for hook in uc._tcg_op:
+            if hook.op != op or not hook.covers(address):
+                continue
+            if hook.op_flags and not hook.op_flags & flags:
+                continue
+            try:
+                hook.callback(uc, address, a, b, bits, hook.user_data)
+            except BaseException as e:
+                uc._hook_failed(e)
+            if uc._stopping:
+                break
+
+    return on_op
+
+
 def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int], None]:
     callback, user_data = hook.callback, hook.user_data
 
@@ -362,4 +440,4 @@ def _invalid_dispatcher(me: weakref.ref[Uc],
     return invalid
 
 
-__all__ = ["HookMixin", "UserHook"]
+__all__ = ["HookMixin", "UserHook", "uc_tb"]

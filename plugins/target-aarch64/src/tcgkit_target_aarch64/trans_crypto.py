@@ -15,7 +15,7 @@ SHA-1, SHA-256, SM3 and SM4 are i32 IR on the four words of a vector (words 0 an
 1 in the ``vlo`` global, 2 and 3 in ``vhi``); SHA-512, SHA1SU0 and the SHA3 group
 are i64 IR on the halves. The SM4 S-box is a lookup made of IR: a chain of
 movconds on the index picks one of 32 i64 constants (eight S-box bytes each; the
-table is built at import from the S-box's algebraic definition) and a shift picks
+table is built on first use from the S-box's algebraic definition) and a shift picks
 the byte. AES goes through ``tcgkit.tcg.crypto.gen_aes`` (the host's AES
 instruction when it has one, else a generic expansion). No Python helper is called
 from generated code.
@@ -23,6 +23,7 @@ from generated code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
@@ -425,9 +426,12 @@ def _sm4_sbox() -> tuple[int, ...]:
     return tuple(affine(inverse[affine(x)]) for x in range(256))
 
 
-_SM4_SBOX: Final = _sm4_sbox()
-#: the S-box as 32 doublewords: entry x is byte x % 8 of word x // 8
-_SM4_WORDS: Final = tuple(sum(_SM4_SBOX[8 * j + i] << 8 * i for i in range(8)) for j in range(32))
+@functools.cache
+def _sm4_words() -> tuple[int, ...]:
+    """The S-box as 32 doublewords: entry x is byte x % 8 of word x // 8 (made on the
+    first SM4 instruction translated, not at import: ~5 ms every process would pay)."""
+    sbox = _sm4_sbox()
+    return tuple(sum(sbox[8 * j + i] << 8 * i for i in range(8)) for j in range(32))
 
 
 def _sbox_byte(dc: DisasContext, x: Temp, pos: int) -> Temp:
@@ -438,9 +442,10 @@ def _sbox_byte(dc: DisasContext, x: Temp, pos: int) -> Temp:
     ctx = dc.ctx
     b, word, sh, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(b, x, pos, 8)
-    ctx.movcond(word, b, 8, _SM4_WORDS[1], _SM4_WORDS[0], Cond.GEU)
+    words = _sm4_words()
+    ctx.movcond(word, b, 8, words[1], words[0], Cond.GEU)
     for j in range(2, 32):
-        ctx.movcond(word, b, 8 * j, _SM4_WORDS[j], word, Cond.GEU)
+        ctx.movcond(word, b, 8 * j, words[j], word, Cond.GEU)
     ctx.extract(sh, b, 0, 3)
     ctx.shl(sh, sh, 3)
     ctx.shr(r, word, sh)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tcgkit.target import DisasContext, DisasJump
+from tcgkit.hooks import TCG_OP_FLAG_CMP, TCG_OP_FLAG_DIRECT, TCG_OP_SUB
+from tcgkit.target import DisasContext, DisasJump, gen_op_hook
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.types import I64, CallFlags, Cond, MemOrder
 
@@ -86,6 +87,28 @@ def adr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     t.wx(dc, field(insn, 4, 0), (base + imm) & M64)
 
 
+def _sub_hook(dc: DisasContext, a: Temp, b: Temp | int, sf: int, flags: bool,
+              result_kept: bool) -> None:  # fmt: skip
+    """HOOK_TCG_OPCODE's call for a subtraction ``a - b`` (``gen_op_hook``), with the
+    operands and width Unicorn's A64 translation gives its TCG sub: a flag-setting
+    32-bit form subtracts the low words (32), every other form 64-bit values (64)."""
+    if dc.op_hooked is None:
+        return
+    bits = 64
+    if flags and not sf:
+        ctx = dc.ctx
+        a32 = ctx.temp()
+        ctx.ext32u(a32, a)
+        a = a32
+        if not isinstance(b, int):
+            b32 = ctx.temp()
+            ctx.ext32u(b32, b)
+            b = b32
+        bits = 32
+    kind = TCG_OP_FLAG_DIRECT if result_kept else TCG_OP_FLAG_CMP
+    gen_op_hook(dc, TCG_OP_SUB, kind, a, b, bits)
+
+
 def add_sub_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     sf, op, s = insn >> 31, field(insn, 30, 30), field(insn, 29, 29)
     imm = field(insn, 21, 10) << (12 if field(insn, 22, 22) else 0)
@@ -93,6 +116,8 @@ def add_sub_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     a = t.rsp(rn)
     b = ctx.const(I64, imm)
+    if op and (s or imm):  # Unicorn: no TCG sub for SUB #0 (a move)
+        _sub_hook(dc, a, imm, sf, bool(s), not s or rd != 31)
     if s:
         r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
         t.wx(dc, rd, r, sf)
@@ -510,6 +535,8 @@ def add_sub_shifted(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         raise dc.invalid(insn, "unallocated shifted-register form")
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
     b = shift_reg(t, dc, t.rw(dc, rm, sf), kind, imm6, sf)
+    if op:
+        _sub_hook(dc, t.rw(dc, rn, sf), b, sf, bool(s), not s or rd != 31)
     _add_sub(t, dc, t.rx(dc, rn), b, op, s, sf, rd, sp_dest=False)
 
 
@@ -520,6 +547,13 @@ def add_sub_ext(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         raise dc.invalid(insn, "extended-register shift above 4")
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
     b = extend_reg(dc, t.rx(dc, rm), option, imm3)
+    if op:
+        a = t.rsp(rn)
+        if not sf and dc.op_hooked is not None:
+            a32 = dc.ctx.temp()
+            dc.ctx.ext32u(a32, a)
+            a = a32
+        _sub_hook(dc, a, b, sf, bool(s), not s or rd != 31)
     _add_sub(t, dc, t.rsp(rn), b, op, s, sf, rd, sp_dest=not s)
 
 
@@ -557,6 +591,17 @@ def ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rm, cc, rn, nzcv = field(insn, 20, 16), field(insn, 15, 12), field(insn, 9, 5), insn & 15
     ctx = dc.ctx
     cond, a, b = t.cond(dc, cc)
+    if dc.op_hooked is not None:
+        # Unicorn's translation subtracts whatever the condition: CCMP's comparison,
+        # then (CCMP and CCMN) !cond - 1 for a mask of the flags
+        if op:
+            _sub_hook(dc, t.rx(dc, rn), rm if use_imm else t.rx(dc, rm), sf, True, False)
+        not_cond = ctx.temp()
+        if cond is Cond.ALWAYS:
+            ctx.movi(not_cond, 0)
+        else:
+            ctx.setcond(not_cond, a, b, cond.invert())
+        gen_op_hook(dc, TCG_OP_SUB, 0, not_cond, 1, 32)
     skip, done = ctx.label(), ctx.label()
     if cond is not Cond.ALWAYS:
         ctx.brcond(cond.invert(), a, b, skip)
@@ -763,5 +808,7 @@ def dp3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     else:
         raise dc.invalid(insn, "unallocated 3-source instruction")
     acc = t.rx(dc, ra)
+    if o0:
+        _sub_hook(dc, acc, r, 1, False, True)
     (ctx.sub if o0 else ctx.add)(r, acc, r)
     t.wx(dc, rd, r, sf)
