@@ -394,12 +394,18 @@ class Engine:
                        value: int, *, sync: bool = True) -> None:  # fmt: skip
         if sync:
             cpu.sync_pc()
-        for h in self.hooks.matching(kind, addr):
-            h.callback(self.emu, access, addr, size, value)
+        # the range test written out: a generator and a method call per hook cost more
+        # than the test (a hooked access runs this every time)
+        for h in self.hooks.of(kind):
+            begin, end = h.begin, h.end
+            if begin > end or begin <= addr <= end:
+                h.callback(self.emu, access, addr, size, value)
 
     def fire_code_hooks(self, cpu: CPU, kind: int, pc: int, size: int) -> None:
-        for h in self.hooks.matching(kind, pc):
-            h.callback(self.emu, pc, size)
+        for h in self.hooks.of(kind):
+            begin, end = h.begin, h.end
+            if begin > end or begin <= pc <= end:
+                h.callback(self.emu, pc, size)
 
     def fire_insn_hooks(self, cpu: CPU, insn: int, rt: int, key: tuple[int, ...],
                         value: int) -> bool:  # fmt: skip

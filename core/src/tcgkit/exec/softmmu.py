@@ -26,7 +26,7 @@ or the set of code pages change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .. import hooks as H
 from ..errors import CodeModified, UnalignedAccessError
@@ -35,21 +35,27 @@ from .tb import CF_SINGLE_STEP
 
 # MemOp's bits as plain ints: the slow path tests them at every access, and an
 # IntFlag's ``&`` is a Python-level call (four per access, a fifth of a hooked load)
-_MO_SIZE = int(MemOp.MO_SIZE)
-_MO_ALIGN = int(MemOp.MO_ALIGN)
-_MO_BE = int(MemOp.MO_BE)
-_MO_SIGN = int(MemOp.MO_SIGN)
+# module constants as Final: compiled, a plain name is a dictionary lookup and a
+# module attribute (``H.X``) two, on every slow-path access
+_MO_SIZE: Final = int(MemOp.MO_SIZE)
+_MO_ALIGN: Final = int(MemOp.MO_ALIGN)
+_MO_BE: Final = int(MemOp.MO_BE)
+_MO_SIGN: Final = int(MemOp.MO_SIGN)
+_HOOK_MEM_READ: Final = H.HOOK_MEM_READ
+_HOOK_MEM_WRITE: Final = H.HOOK_MEM_WRITE
+_MEM_READ: Final = H.MEM_READ
+_MEM_WRITE: Final = H.MEM_WRITE
 
 if TYPE_CHECKING:
     from .cpu import CPU
 
-TLB_BITS = 8
-TLB_SIZE = 1 << TLB_BITS
-PAGE_BITS = 12
-PAGE_SIZE = 1 << PAGE_BITS
-PAGE_MASK = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
-L2_BITS = 15  # the native second level covers 2^L2_BITS pages (tcgkit.native.layout)
-INVALID: tuple[Any, ...] = (-1, -1, None, 0)
+TLB_BITS: Final = 8
+TLB_SIZE: Final = 1 << TLB_BITS
+PAGE_BITS: Final = 12
+PAGE_SIZE: Final = 1 << PAGE_BITS
+PAGE_MASK: Final = ~(PAGE_SIZE - 1) & 0xFFFFFFFFFFFFFFFF
+L2_BITS: Final = 15  # the native second level covers 2^L2_BITS pages (tcgkit.native.layout)
+INVALID: Final[tuple[Any, ...]] = (-1, -1, None, 0)
 
 
 class NativeTLB(Protocol):
@@ -128,12 +134,12 @@ class SoftTLB:
         tag = page << PAGE_BITS
         hooks = engine.hooks
         lo, hi = tag, tag + PAGE_SIZE - 1
-        rtag = tag if readable and not hooks.any_overlaps(H.HOOK_MEM_READ, lo, hi) else -1
+        rtag = tag if readable and not hooks.any_overlaps(_HOOK_MEM_READ, lo, hi) else -1
         wtag = (
             tag
             if writable
             and page not in engine.code_pages
-            and not hooks.any_overlaps(H.HOOK_MEM_WRITE, lo, hi)
+            and not hooks.any_overlaps(_HOOK_MEM_WRITE, lo, hi)
             else -1
         )
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
@@ -160,8 +166,8 @@ class SoftTLB:
         first, last = max(first, page - half), min(last, page + half - 1)
         lo, hi = first << PAGE_BITS, ((last + 1) << PAGE_BITS) - 1
         hooks = engine.hooks
-        readable = readable and not hooks.any_overlaps(H.HOOK_MEM_READ, lo, hi)
-        writable = writable and not hooks.any_overlaps(H.HOOK_MEM_WRITE, lo, hi)
+        readable = readable and not hooks.any_overlaps(_HOOK_MEM_READ, lo, hi)
+        writable = writable and not hooks.any_overlaps(_HOOK_MEM_WRITE, lo, hi)
         if readable or writable:
             self.native.fill_range(first, last - first + 1, readable, writable,  # type: ignore[union-attr]
                                    addend, engine.code_pages)  # fmt: skip
@@ -174,8 +180,13 @@ class SoftTLB:
         hooks firing a second time (QEMU's answer to current_tb_modified)."""
         cpu = self.cpu
         engine = self.engine
-        cpu.sync_pc()
-        if cpu.skip_mem_hook_pc == cpu.pc:
+        where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
+        if where is not None:
+            pc = where[0].insn_pcs[where[1]]
+            cpu.pc = pc
+        else:
+            pc = cpu.pc
+        if cpu.skip_mem_hook_pc == pc:
             return
         engine.fire_mem_hooks(cpu, kind, access, addr, size, value, sync=False)
         if cpu.current_tb_invalidated:
@@ -194,10 +205,10 @@ class SoftTLB:
         engine = self.engine
         if memop & _MO_ALIGN and addr & (size - 1):
             cpu.sync_pc()
-            raise UnalignedAccessError("unaligned read", access=H.MEM_READ, address=addr,
+            raise UnalignedAccessError("unaligned read", access=_MEM_READ, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
-        if engine.hooks.mask & H.HOOK_MEM_READ:
-            self._hooks(H.HOOK_MEM_READ, H.MEM_READ, addr, size, 0)
+        if engine.hooks.mask & _HOOK_MEM_READ:
+            self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
             # (after the hooks: one that changed the map or the hooks flushed the memo)
             known = self.hooked_read
             page = addr >> PAGE_BITS
@@ -221,10 +232,10 @@ class SoftTLB:
         value &= (1 << (8 * size)) - 1
         if memop & _MO_ALIGN and addr & (size - 1):
             cpu.sync_pc()
-            raise UnalignedAccessError("unaligned write", access=H.MEM_WRITE, address=addr,
+            raise UnalignedAccessError("unaligned write", access=_MEM_WRITE, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
-        if engine.hooks.mask & H.HOOK_MEM_WRITE:
-            self._hooks(H.HOOK_MEM_WRITE, H.MEM_WRITE, addr, size, value)
+        if engine.hooks.mask & _HOOK_MEM_WRITE:
+            self._hooks(_HOOK_MEM_WRITE, _MEM_WRITE, addr, size, value)
         data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
         engine.guest_write(cpu, addr, data)
         engine.code_written(cpu, addr, size)

@@ -34,7 +34,6 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from typing import Any, ClassVar
 
-from ..exec.atomic import FETCH_SHIFT, cmpxchg, fetch_op
 from ..exec.cpu import CPU
 from ..exec.jmp_cache import jmp_cache_index
 from ..exec.tb import TB
@@ -49,6 +48,7 @@ from . import layout as L
 from .code import Lowered, compile_tb
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
+from .slowpath import SlowPath
 
 U64 = ctypes.c_uint64
 #: cas(ptr, expected, new) -> old; cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)
@@ -184,8 +184,9 @@ class NativeHost(HostBackend):
         # .raised_at, the exception ``execute`` re-raised and where it happened
         self._thread = _ThreadState()
         self._tb_id_lock = threading.Lock()
-        self._slow_cb = SLOW_MEM(self._slow_mem)
-        self._cmpxchg_cb = SLOW_CMPXCHG(self._slow_cmpxchg)
+        self._slow = SlowPath(self._natives, self._cpus, self._tbs, self._thread)
+        self._slow_cb = SLOW_MEM(self._slow.mem)
+        self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
         self._rt: Runtime | None = None
         self._jc_enabled = True
@@ -341,49 +342,8 @@ class NativeHost(HostBackend):
 
     # -- callbacks from generated code ---------------------------------------------------------
 
-    def _where(self, state: int, word: int | None = None) -> tuple[TB, int] | None:
-        if word is None:
-            word = self._natives[state].word(L.OFF_WHERE)
-        tb_id = word >> 16
-        if tb_id >= len(self._tbs):
-            return None
-        return self._tbs[tb_id], word & 0xFFFF
-
-    def _slow_mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
-        t = self._thread
-        try:
-            cpu = self._cpus[state]
-            t.current = self._where(state, where)
-            if memop & L.STORE_FLAG:
-                cpu.tlb.store(addr, value, memop & 0xFF)
-            else:
-                r = cpu.tlb.load(addr, memop)
-                self._natives[state].set_word(L.OFF_RET, r)
-            return 0
-        except BaseException as e:
-            t.pending, t.pending_where = e, t.current
-            return 1
-        finally:
-            t.current = None
-
-    def _slow_cmpxchg(self, state: int, addr: int, expected: int, new: int, memop: int,
-                      where: int) -> int:  # fmt: skip
-        t = self._thread
-        try:
-            cpu = self._cpus[state]
-            t.current = self._where(state, where)
-            fetch = memop >> FETCH_SHIFT
-            if fetch:
-                old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
-            else:
-                old = cmpxchg(cpu, addr, expected, new, memop & 3)
-            self._natives[state].set_word(L.OFF_RET, old)
-            return 0
-        except BaseException as e:
-            t.pending, t.pending_where = e, t.current
-            return 1
-        finally:
-            t.current = None
+    def _where(self, state: int) -> tuple[TB, int] | None:
+        return self._slow.where(self._natives[state].word(L.OFF_WHERE))
 
     def _py_op(self, state: int, index: int, a: int, b: int, c: int) -> int:
         try:
@@ -472,4 +432,4 @@ class NativeHost(HostBackend):
             self._atomic_page.release()
             self._atomic_page = None
         self._atomic_fns = None
-        self._thread = _ThreadState()
+        self._thread = self._slow.thread = _ThreadState()

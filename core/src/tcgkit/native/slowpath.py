@@ -1,0 +1,85 @@
+"""The calls generated code makes into Python for the slow path of a guest access
+(a TLB miss, a page whose accesses are hooked, MMIO) and for an atomic
+compare-and-swap or fetch-and-op it cannot do inline: what ``NativeHost`` hands
+ctypes as callbacks. Compiled by mypyc with the translator (``hatch_build``): a
+memory hook's harness comes through here on every hooked access (interpreted,
+this glue was a quarter of such an access).
+
+Owns ``SlowPath``. It reads the host's tables, shared with ``NativeHost`` (the
+vCPU and the native block by state address, the TB table by id), and writes only
+the native block's return word and the calling thread's callback state
+(``current`` while it runs, ``pending``/``pending_where`` when it raises: the
+host re-raises that once generated code has returned).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from ..exec.atomic import FETCH_SHIFT, cmpxchg, fetch_op
+from . import layout as L
+
+if TYPE_CHECKING:
+    from ..exec.cpu import CPU
+    from ..exec.tb import TB
+
+M64: Final = 0xFFFFFFFFFFFFFFFF
+#: the return word's index in a native block's control words
+_RET: Final = (L.OFF_RET + L.CONTROL_SIZE) // 8
+_STORE: Final = L.STORE_FLAG
+
+
+class SlowPath:
+    """The slow-path callbacks of one host backend (see the module docstring)."""
+
+    def __init__(self, natives: dict[int, Any], cpus: dict[int, CPU], tbs: list[TB],
+                 thread: Any) -> None:  # fmt: skip
+        self.natives = natives
+        self.cpus = cpus
+        self.tbs = tbs
+        self.thread = thread
+
+    def where(self, word: int) -> tuple[TB, int] | None:
+        """The TB and instruction index an exit or callback word names."""
+        tb_id = word >> 16
+        if tb_id >= len(self.tbs):
+            return None
+        return self.tbs[tb_id], word & 0xFFFF
+
+    def mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
+        """A load or store that missed the fast path; 0, or 1 when it raised."""
+        t = self.thread
+        try:
+            cpu = self.cpus[state]
+            t.current = self.where(where)
+            if memop & _STORE:
+                cpu.tlb.store(addr, value, memop & 0xFF)
+            else:
+                r = cpu.tlb.load(addr, memop)
+                self.natives[state].control[_RET] = r & M64
+            return 0
+        except BaseException as e:
+            t.pending, t.pending_where = e, t.current
+            return 1
+        finally:
+            t.current = None
+
+    def cmpxchg(self, state: int, addr: int, expected: int, new: int, memop: int,
+                where: int) -> int:  # fmt: skip
+        """A compare-and-swap (or, with a FETCH_SHIFT code, a fetch-and-op) done here."""
+        t = self.thread
+        try:
+            cpu = self.cpus[state]
+            t.current = self.where(where)
+            fetch = memop >> FETCH_SHIFT
+            if fetch:
+                old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
+            else:
+                old = cmpxchg(cpu, addr, expected, new, memop & 3)
+            self.natives[state].control[_RET] = old & M64
+            return 0
+        except BaseException as e:
+            t.pending, t.pending_where = e, t.current
+            return 1
+        finally:
+            t.current = None
