@@ -589,16 +589,23 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 insn = code[i + 1]
                 i += 2
             elif k == K_MOV:
-                v = _get(r, st, code[i + 2])
-                _put(r, st, code[i + 1], v)
+                q = code[i + 2]
+                v = r[q] if q >= 0 else st[~q]
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 3
             elif k <= K_ANDC:
-                a = _get(r, st, code[i + 2])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
                 if k in (K_NOT, K_NEG):
                     v = a ^ code[i + 3] if k == K_NOT else -a & code[i + 3]
                     n = 4
                 else:
-                    c = _get(r, st, code[i + 3])
+                    q = code[i + 3]
+                    c = r[q] if q >= 0 else st[~q]
                     if k == K_ADD:
                         v = (a + c) & code[i + 4]
                         n = 5
@@ -631,10 +638,15 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                     else:  # K_ANDC
                         v = a & (c ^ code[i + 4])
                         n = 5
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += n
             elif k <= K_SEXTRACT:
-                a = _get(r, st, code[i + 2])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
                 if k == K_ZEXT:
                     v = a & code[i + 3]
                     n = 4
@@ -649,10 +661,15 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                     sb = code[i + 4]
                     v = (((a >> code[i + 3]) & (2 * sb - 1)) ^ sb) - sb & code[i + 5]
                     n = 6
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += n
             elif k == K_LD:
-                addr = _get(r, st, code[i + 2])
+                q = code[i + 2]
+                addr = r[q] if q >= 0 else st[~q]
                 size = code[i + 4]
                 e = entries[(addr >> 12) & TLB_INDEX]
                 if e[0] == (addr + code[i + 5]) & code[i + 6]:
@@ -664,11 +681,17 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 else:
                     cpu.interp_insn = insn
                     v = cpu.tlb.load(addr, code[i + 3]) & M64
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 9
             elif k == K_ST:
-                v = _get(r, st, code[i + 1])
-                addr = _get(r, st, code[i + 2])
+                q = code[i + 1]
+                v = r[q] if q >= 0 else st[~q]
+                q = code[i + 2]
+                addr = r[q] if q >= 0 else st[~q]
                 size = code[i + 4]
                 e = entries[(addr >> 12) & TLB_INDEX]
                 if e[1] == (addr + code[i + 5]) & code[i + 6]:
@@ -680,8 +703,10 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                     cpu.tlb.store(addr, v, code[i + 3])
                 i += 8
             elif k == K_BRCOND:
-                a = _get(r, st, code[i + 1])
-                c = _get(r, st, code[i + 2])
+                q = code[i + 1]
+                a = r[q] if q >= 0 else st[~q]
+                q = code[i + 2]
+                c = r[q] if q >= 0 else st[~q]
                 if _holds(code[i + 3], a, c, code[i + 4]):
                     i = code[i + 5]
                 else:
@@ -691,25 +716,44 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
             elif k == K_EXIT:
                 return code[i + 1]
             elif k == K_SETCOND:
-                a = _get(r, st, code[i + 2])
-                c = _get(r, st, code[i + 3])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
+                q = code[i + 3]
+                c = r[q] if q >= 0 else st[~q]
                 v = code[i + 6] if _holds(code[i + 4], a, c, code[i + 5]) else 0
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 7
             elif k == K_MOVCOND:
-                a = _get(r, st, code[i + 2])
-                c = _get(r, st, code[i + 3])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
+                q = code[i + 3]
+                c = r[q] if q >= 0 else st[~q]
                 o = code[i + 4] if _holds(code[i + 6], a, c, code[i + 7]) else code[i + 5]
-                v = _get(r, st, o)
-                _put(r, st, code[i + 1], v)
+                q = o
+                v = r[q] if q >= 0 else st[~q]
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 8
             elif k == K_DEPOSIT:
-                a = _get(r, st, code[i + 2])
-                c = _get(r, st, code[i + 3])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
+                q = code[i + 3]
+                c = r[q] if q >= 0 else st[~q]
                 pos = code[i + 4]
                 field = code[i + 5] << pos
                 v = (a & ~field) | ((c << pos) & field)
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 6
             elif k == K_ENV_LD:
                 off = code[i + 2]
@@ -721,10 +765,15 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                     sb = code[i + 4]
                     if sb:
                         v = ((v ^ sb) - sb) & M64
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 5
             elif k == K_ENV_ST:
-                v = _get(r, st, code[i + 1])
+                q = code[i + 1]
+                v = r[q] if q >= 0 else st[~q]
                 off = code[i + 2]
                 size = code[i + 3]
                 if size == 8 and not off & 7:
@@ -738,42 +787,72 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 res = fn(cpu, *[_get(r, st, o) for o in ins])
                 if out is not None:
                     v = int(res) & mask
-                    _put(r, st, out, v)
+                    q = out
+                    if q >= 0:
+                        r[q] = v
+                    else:
+                        st[~q] = v
                 i += 2
             elif k == K_ROTL:
-                a = _get(r, st, code[i + 2])
+                q = code[i + 2]
+                a = r[q] if q >= 0 else st[~q]
                 o = code[i + 3]
                 w = code[i + 5]
                 c = (_get(r, st, o)) % w
                 v = ((a << c) | (a >> ((w - c) % w))) & code[i + 4]
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 6
             elif k == K_EXTRH:
                 o = code[i + 2]
                 v = (_get(r, st, o)) >> 32
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 3
             elif k == K_CMPXCHG:
-                addr = _get(r, st, code[i + 2])
-                exp = _get(r, st, code[i + 3])
-                new = _get(r, st, code[i + 4])
+                q = code[i + 2]
+                addr = r[q] if q >= 0 else st[~q]
+                q = code[i + 3]
+                exp = r[q] if q >= 0 else st[~q]
+                q = code[i + 4]
+                new = r[q] if q >= 0 else st[~q]
                 cpu.interp_insn = insn
                 v = cmpxchg(cast("CPU", cpu), addr, exp, new, code[i + 5])  # a real vCPU
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 6
             elif k == K_FETCH:
-                addr = _get(r, st, code[i + 2])
-                value = _get(r, st, code[i + 3])
+                q = code[i + 2]
+                addr = r[q] if q >= 0 else st[~q]
+                q = code[i + 3]
+                value = r[q] if q >= 0 else st[~q]
                 cpu.interp_insn = insn
                 v = fetch_op(cast("CPU", cpu), addr, value, code[i + 4], code[i + 5])
-                _put(r, st, code[i + 1], v)
+                q = code[i + 1]
+                if q >= 0:
+                    r[q] = v
+                else:
+                    st[~q] = v
                 i += 6
             else:  # K_OTHER
                 opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
                 vals = tuple([_get(r, st, o) for o in ins])
                 results = evaluate_op(opc, base, w, vals, consts)
                 for o, v in zip(outs, results, strict=True):
-                    _put(r, st, o, v)
+                    q = o
+                    if q >= 0:
+                        r[q] = v
+                    else:
+                        st[~q] = v
                 i += 2
     except BaseException:
         cpu.interp_insn = insn  # where it happened, for Engine.locate
