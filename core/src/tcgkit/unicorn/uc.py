@@ -37,6 +37,7 @@ from ..exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION
 from . import unicorn_const as C
 from .access import RegisterAccess, table_for
 from .context import UcContext
+from .ctl import CtlMixin
 from .errors import UcError, guest_error_code
 from .hooks import HookMixin, _StopAccess
 from .targets import find_target, resolve_options
@@ -59,7 +60,7 @@ def _snapshot(words: MutableSequence[int]) -> array[int]:
     return out
 
 
-class Uc(HookMixin, RegisterAccess):
+class Uc(HookMixin, RegisterAccess, CtlMixin):
     """A Unicorn engine: ``Uc(arch, mode, cpu=None, **extras)``.
 
     ``extras``: tcgkit's options (``host``, ``tb_hash``, ``debug``, ``tier_up``,
@@ -465,11 +466,6 @@ class Uc(HookMixin, RegisterAccess):
         if prop == C.UC_QUERY_TIMEOUT:
             return int(self._timed_out)
         raise UcError(C.UC_ERR_ARG, prop)
-
-    def ctl(self, ctl: int, op: int, *args: Any) -> None:
-        """Unicorn's raw ``uc_ctl`` takes C arguments: not available (UC_ERR_ARG); the
-        ``ctl_*`` methods are."""
-        raise UcError(C.UC_ERR_ARG)
 
     def ctl_get_mode(self) -> int:
         return self._mode
