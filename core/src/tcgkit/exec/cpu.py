@@ -75,6 +75,9 @@ class CPU:
         # the last exception that left the interpreter with where it happened
         self.interp_tb: TB | None = None
         self.interp_insn = 0
+        #: the TB and guest instruction of a slow-path access or atomic that generated
+        #: code called into Python for (``native.slowpath``), while it runs
+        self.native_where: tuple[TB, int] | None = None
         self.interp_raised: tuple[BaseException, tuple[TB, int]] | None = None
         # ``tb_flags`` memoized by the target's ``tb_flags_probe`` (the flags are a
         # function of one state slot's masked bits): the slot (-1: no probe), its mask,

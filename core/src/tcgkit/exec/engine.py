@@ -259,8 +259,11 @@ class Engine:
         its vCPU, when the caller knows it): that TB and the guest instruction index."""
         if cpu is None:
             cpu = self.current_cpu()
-        if cpu is not None and cpu.interp_tb is not None:
-            return cpu.interp_tb, cpu.interp_insn
+        if cpu is not None:
+            if cpu.interp_tb is not None:
+                return cpu.interp_tb, cpu.interp_insn
+            if cpu.native_where is not None:
+                return cpu.native_where
         return self.host.current_insn()
 
     def locate(self, cpu: CPU, exc: BaseException) -> tuple[TB, int] | None:

@@ -7,9 +7,10 @@ this glue was a quarter of such an access).
 
 Owns ``SlowPath``. It reads the host's tables, shared with ``NativeHost`` (the
 vCPU and the native block by state address, the TB table by id), and writes only
-the native block's return word and the calling thread's callback state
-(``current`` while it runs, ``pending``/``pending_where`` when it raises: the
-host re-raises that once generated code has returned).
+the native block's return word, the vCPU's ``native_where`` while it runs (the
+TB and instruction that called: ``Engine.current_insn``) and, when it raises, the
+calling thread's ``pending``/``pending_where`` (the host re-raises that once
+generated code has returned).
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ class SlowPath:
 
     def mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
         """A load or store that missed the fast path; 0, or 1 when it raised."""
-        t = self.thread
+        cpu: CPU | None = None
+        w: tuple[TB, int] | None = None
         try:
             cpu = self.cpus[state]
-            t.current = self.where(where)
+            w = cpu.native_where = self.where(where)
             if memop & _STORE:
                 cpu.tlb.store(addr, value, memop & 0xFF)
             else:
@@ -59,18 +61,21 @@ class SlowPath:
                 self.natives[state].control[_RET] = r & M64
             return 0
         except BaseException as e:
-            t.pending, t.pending_where = e, t.current
+            t = self.thread
+            t.pending, t.pending_where = e, w
             return 1
         finally:
-            t.current = None
+            if cpu is not None:
+                cpu.native_where = None
 
     def cmpxchg(self, state: int, addr: int, expected: int, new: int, memop: int,
                 where: int) -> int:  # fmt: skip
         """A compare-and-swap (or, with a FETCH_SHIFT code, a fetch-and-op) done here."""
-        t = self.thread
+        cpu: CPU | None = None
+        w: tuple[TB, int] | None = None
         try:
             cpu = self.cpus[state]
-            t.current = self.where(where)
+            w = cpu.native_where = self.where(where)
             fetch = memop >> FETCH_SHIFT
             if fetch:
                 old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
@@ -79,7 +84,9 @@ class SlowPath:
             self.natives[state].control[_RET] = old & M64
             return 0
         except BaseException as e:
-            t.pending, t.pending_where = e, t.current
+            t = self.thread
+            t.pending, t.pending_where = e, w
             return 1
         finally:
-            t.current = None
+            if cpu is not None:
+                cpu.native_where = None
