@@ -293,3 +293,33 @@ def test_an_exception_in_any_kind_of_hook_keeps_its_traceback(make, kind):
     emu.mem_write(CODE, assemble("li r0, 5\n", CODE))
     emu.emu_start(CODE, CODE + 4)
     assert emu.reg_read("r0") == 5
+
+
+def test_1k_map_granule_faults_at_the_mapping_edge_inside_a_page(make):
+    # two 1 KiB mappings and a 1 KiB hole in one 4 KiB page of the software TLB:
+    # accesses there take the slow path and fault exactly where nothing is mapped
+    emu = make("ld r1, [r2]\nst r1, [r3]\nld r4, [r5]\n", map_granule=1024)
+    base = 0x5000_0000
+    emu.mem_map(base, 0x400, PROT_READ)
+    emu.mem_map(base + 0x800, 0x400, PROT_ALL)
+    emu.mem_write(base + 0x3F8, (77).to_bytes(8, "little"))
+    emu.reg_write("r2", base + 0x3F8)
+    emu.reg_write("r3", base + 0x800)
+    emu.reg_write("r5", base + 0x400)  # the hole
+    with pytest.raises(UnmappedMemoryError) as info:
+        emu.emu_start(CODE, emu.end)
+    assert (info.value.pc, info.value.address) == (CODE + 8, base + 0x400)
+    assert int.from_bytes(emu.mem_read(base + 0x800, 8), "little") == 77
+    emu.reg_write("r3", base + 0x3F0)  # read-only 1 KiB
+    with pytest.raises(ProtectionFaultError):
+        emu.emu_start(CODE, emu.end)
+    with pytest.raises(ValueError):
+        emu.mem_map(base + 0xC00, 0x200)  # under the granule
+
+
+def test_map_granule_must_be_1k_2k_or_4k(host):
+    from tcgkit import Emulator, InvalidArgumentError
+
+    for bad in (512, 3072, 8192):
+        with pytest.raises(InvalidArgumentError, match="map_granule"):
+            Emulator("toy", host=host, map_granule=bad)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
-from .errors import EmulatorClosedError
+from .errors import EmulatorClosedError, InvalidArgumentError
 from .exec.engine import (
     DEFAULT_CODE_BUFFER,
     DEFAULT_GC_YOUNG,
@@ -37,6 +37,7 @@ from .exec.engine import (
     Engine,
 )
 from .exec.loop import cpu_exec
+from .exec.softmmu import PAGE_SIZE
 from .exec.tb_hash import DEFAULT_LOG2_BUCKETS, CoreDictPolicy, TBHashPolicy
 from .log import DebugLog
 from .memory import (
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 #: the TB hash-table policy used when none is named, if installed
 DEFAULT_TB_HASH = "qht-dyn-nomru"
 CORE_TB_HASH = CoreDictPolicy.name
+#: the granules ``map_granule`` may be: a page the software TLB's (4 KiB) may hold
+#: parts of several mappings, whose accesses then take the slow path
+_GRANULES = frozenset(1 << n for n in range(10, PAGE_SIZE.bit_length()))
 
 
 class CPUContext:
@@ -134,7 +138,12 @@ class Emulator:
         max_cpus: int = 64,
         tier_up: int = DEFAULT_TIER_UP,
         gc_young: int = DEFAULT_GC_YOUNG,
+        map_granule: int = PAGE_SIZE,
     ) -> None:
+        if map_granule not in _GRANULES:
+            raise InvalidArgumentError(
+                f"map_granule must be a power of two from 1 KiB to {PAGE_SIZE}, not {map_granule}"
+            )
         pm = plugin_manager or get_plugin_manager()
         target_cls = pm.get(TARGET, target)
         self.host_name = pm.resolve_host(host)
@@ -145,7 +154,7 @@ class Emulator:
         self._memory = system
         self._system_root = MemoryRegion.container("system", 1 << 64)
         aspace = AddressSpace(system, self._system_root, "cpu-memory")
-        self._map = GuestMemoryMap(system, self._system_root)
+        self._map = GuestMemoryMap(system, self._system_root, map_granule)
         engine = Engine(
             self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
@@ -200,7 +209,8 @@ class Emulator:
     # -- memory ------------------------------------------------------------------------
 
     def mem_map(self, address: int, size: int, perms: int = PROT_ALL) -> None:
-        """Map ``size`` bytes of zeroed RAM at ``address`` (page-aligned)."""
+        """Map ``size`` bytes of zeroed RAM at ``address`` (both multiples of the
+        emulator's ``map_granule``, 4 KiB unless told)."""
         with self._live().exclusive():  # no other vCPU in generated code meanwhile
             self._map.map_ram(address, size, perms)
 

@@ -175,7 +175,10 @@ class UnicornTarget:
       as Unicorn's bindings), the target's HOOK_INSN ids too; ``insn_hook_args(rt,
       key, value)``: what a UC_HOOK_INSN callback gets between ``uc`` and
       ``user_data``, from what the target's HOOK_INSN call passes;
-    * ``methods``: a class whose methods ``Uc`` objects of this arch also have.
+    * ``methods``: a class whose methods ``Uc`` objects of this arch also have;
+    * ``page_size``: Unicorn's page size for the arch (the granule of ``mem_map``,
+      ``mem_protect`` and ``mem_unmap``; at most the engine's 4 KiB page), or None
+      for the target's page.
     """
 
     def __init__(
@@ -193,6 +196,7 @@ class UnicornTarget:
         insn_hooks: Collection[int] = (),
         insn_hook_args: Callable[[int, tuple[int, ...], int], tuple[Any, ...]] | None = None,
         methods: type | None = None,
+        page_size: int | None = None,
     ) -> None:
         self.arch = arch
         self.modes = modes
@@ -206,6 +210,7 @@ class UnicornTarget:
         self.insn_hooks = frozenset(insn_hooks)
         self.insn_hook_args = insn_hook_args
         self.methods = methods
+        self.page_size = page_size
 
     def __repr__(self) -> str:
         return f"UnicornTarget(arch={self.arch})"

@@ -89,7 +89,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         select_tb_hash(pm, options.get("tb_hash"))
         DebugLog(options.get("debug", ""))
         self._arch, self._mode, self._target, self._spec = arch, mode, name, spec
-        self._page = 1 << target_cls.page_bits
+        self._page = spec.page_size or 1 << target_cls.page_bits
         self._insn_size = target_cls.insn_size_max
         self._options = options
         self._fetch_hooks = bool(options.get("fetch_hooks", False))
@@ -131,7 +131,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         extra = {} if o.get("tier_up") is None else {"tier_up": o["tier_up"]}
         emu = Emulator(self._target, host=o["host"], tb_hash=o.get("tb_hash"),
                        debug=o.get("debug", ""), code_buffer_size=self._tcg_buffer_size,
-                       max_cpus=1, **extra)  # fmt: skip
+                       max_cpus=1, map_granule=self._page, **extra)  # fmt: skip
         self._emu = emu
         self._engine = emu.engine
         self._cpu = emu.engine.cpu

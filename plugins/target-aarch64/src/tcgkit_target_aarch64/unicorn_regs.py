@@ -226,6 +226,7 @@ UNICORN = UnicornTarget(
     | C.UC_MODE_ARM1176,
     cpu_models=range(A.UC_CPU_ARM64_ENDING),
     default_cpu_model=A.UC_CPU_ARM64_A72,
+    page_size=1024,  # Unicorn's AArch64 target pages (QEMU's ARM minimum)
     registers=registers,
     cp_reg=(A.UC_ARM64_REG_CP_REG, ("crn", "crm", "op0", "op1", "op2"), _cp_regs()),
     reset={A.UC_ARM64_REG_NZCV: 0x40000000},
