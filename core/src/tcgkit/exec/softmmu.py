@@ -25,6 +25,7 @@ or the set of code pages change.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -76,6 +77,17 @@ class NativeTLB(Protocol):
                    addend: int, no_write: Iterable[int]) -> None: ...  # fmt: skip
 
 
+def _item_views(view: memoryview) -> tuple[memoryview, ...]:
+    """``view`` as items of 1, 2, 4 and 8 bytes (native order: little-endian hosts),
+    or () where it cannot be (a big-endian host, a length not a multiple of 8)."""
+    if sys.byteorder != "little" or len(view) % 8:
+        return ()
+    try:
+        return (view.cast("B"), view.cast("H"), view.cast("I"), view.cast("Q"))
+    except (TypeError, ValueError):
+        return ()
+
+
 class SoftTLB:
     """One vCPU's TLB. ``native``, when a host backend sets it, mirrors every change
     (tags and the addend host address - guest address of the page's RAM)."""
@@ -89,10 +101,12 @@ class SoftTLB:
         self.native_l2 = False
         self.misses = 0
         self.fills = 0
-        #: (page, view, base) of the last page filled whose RAM is readable but whose
-        #: reads are hooked (every read of it takes the slow path): such a read is
-        #: served from the view without a refill; dropped with the entries
-        self.hooked_read: tuple[int, memoryview, int] | None = None
+        #: (page, view, base, views by log2 size) of the last page filled whose RAM is
+        #: readable but whose reads are hooked (every read of it takes the slow path):
+        #: such a read is served from the view without a refill (an aligned
+        #: little-endian one by one item of the view of its size); dropped with the
+        #: entries
+        self.hooked_read: tuple[int, memoryview, int, tuple[memoryview, ...]] | None = None
 
     @property
     def native_refills(self) -> int:
@@ -144,7 +158,7 @@ class SoftTLB:
         )
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
         if readable and rtag < 0:
-            self.hooked_read = (page, view, base)
+            self.hooked_read = (page, view, base, _item_views(view))
         if self.native is not None:
             self.native.set(page & (TLB_SIZE - 1), rtag, wtag, host_addr - base)
             if self.native_l2:
@@ -214,6 +228,14 @@ class SoftTLB:
             page = addr >> PAGE_BITS
             if known is not None and known[0] == page == (addr + size - 1) >> PAGE_BITS:
                 off = addr - known[2]
+                items = known[3]
+                if items and not off & (size - 1) and not memop & _MO_BE:
+                    log2 = memop & _MO_SIZE
+                    v = items[log2][off >> log2]
+                    if memop & _MO_SIGN:
+                        sb = 1 << (8 * size - 1)
+                        v = (v ^ sb) - sb
+                    return v
                 return int.from_bytes(known[1][off : off + size],
                                       "big" if memop & _MO_BE else "little",
                                       signed=bool(memop & _MO_SIGN))  # fmt: skip
