@@ -120,6 +120,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for key in args.unset or []:
         guest_env.pop(key, None)
     env = [f"{k}={v}" for k, v in guest_env.items()]
+    if args.gdb_port is not None:  # -g PORT: wait for gdb before the first instruction
+        from .gdbstub.linux import run_program_gdb
+
+        status = run_program_gdb(args.program, args.args, port=args.gdb_port,
+                                 target=args.target, host=args.host, tb_hash=args.tb_hash,
+                                 debug=args.debug, env=env, tier_up=args.tier_up,
+                                 sysroot=args.sysroot, argv0=args.argv0,
+                                 strace=sys.stderr if args.strace else None)  # fmt: skip
+        if args.exit_process:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        return status
     result = run_program(args.program, args.args, target=args.target, host=args.host,
                          tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up,
                          close=not args.exit_process, sysroot=args.sysroot,
@@ -167,6 +180,17 @@ def _read_env0(fd: int) -> dict[str, str]:
         if eq:
             out[os.fsdecode(key)] = os.fsdecode(value)
     return out
+
+
+def _port(text: str) -> int:
+    """A TCP port number (-g)."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"not a TCP port number: {text!r}")
+    return port
 
 
 def _fd_list(text: str) -> list[int]:
@@ -253,8 +277,11 @@ def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
     import importlib.util
     from pathlib import Path
 
+    from .bench import runner
     from .bench import tb_hash as study
 
+    if args.executor == "dask":
+        runner.import_dask()  # without the extra: one line, before anything runs
     policies = args.policies.split(",") if args.policies else list(study.STUDY_POLICIES)
     programs = [Path(p) for p in args.programs]
     study.check(programs, policies, args.host)
@@ -271,12 +298,62 @@ def _cmd_bench_tb_hash(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(
             f"cannot make the output folder {str(out)!r}: {why}; choose another with --out"
         ) from None
-    samples = study.sweep(programs, policies, args.log2, args.runs, host=args.host,
-                          hash_only=not args.jump_cache)  # fmt: skip
-    study.write_csv(samples, out / "tb_hash.csv")
-    print(f"wrote {out / 'tb_hash.csv'} ({len(samples)} runs)")
-    study.plot(samples, out / "tb_hash.png")
+    tasks = study.grid(programs, policies, args.log2, args.runs, host=args.host,
+                       hash_only=not args.jump_cache)  # fmt: skip
+    rows = runner.run(tasks, out / "tb_hash.csv", study.FIELDS, executor=args.executor,
+                      workers=args.workers, scheduler=args.scheduler,
+                      dask_local=args.dask_local, resume=args.resume)  # fmt: skip
+    print(f"wrote {out / 'tb_hash.csv'} ({len(rows)} runs)")
+    study.plot(study.read_csv(out / "tb_hash.csv"), out / "tb_hash.png")
     print(f"wrote {out / 'tb_hash.png'}")
+    return 0
+
+
+def _cmd_bench_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench import diff, runner
+
+    if args.executor == "dask":
+        runner.import_dask()
+    diff.check_modules()
+    get_plugin_manager().get_info("target", "aarch64")
+    get_plugin_manager().resolve_host(args.host)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot make the output folder {str(out)!r}: {exc}") from None
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = diff.grid(seeds, args.words, host=args.host)
+    rows = runner.run(tasks, out / "diff.csv", diff.FIELDS, executor=args.executor,
+                      workers=args.workers, scheduler=args.scheduler,
+                      dask_local=args.dask_local, resume=args.resume)  # fmt: skip
+    keys = {t.key for t in tasks}  # not the rows of other points a resumed CSV holds
+    rows = [r for r in rows if tuple(r[k] for k in diff.KEY_FIELDS) in keys]
+    tally, found = diff.summary(rows)
+    print(f"wrote {out / 'diff.csv'} ({len(rows)} seeds, host {args.host}): "
+          + ", ".join(f"{k} {v}" for k, v in tally.items()))  # fmt: skip
+    for line in found:
+        print(f"MISMATCH {line}")
+    return EXIT_ERROR if found else 0
+
+
+def _cmd_bench_plot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench import tb_hash as study
+
+    csv_path = Path(args.csv)
+    samples = study.read_csv(csv_path)
+    if not samples:
+        raise InvalidArgumentError(f"{csv_path} has no rows to plot")
+    png = Path(args.out) if args.out else csv_path.with_suffix(".png")
+    try:
+        study.plot(samples, png)
+    except RuntimeError as exc:  # matplotlib is missing
+        raise InvalidArgumentError(str(exc)) from None
+    print(f"wrote {png}")
     return 0
 
 
@@ -369,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARG0",
         help="the program's argv[0] (default: its path), as qemu's -0",
     )
+    p.add_argument("-g", dest="gdb_port", type=_port, default=None, metavar="PORT",
+                   help="wait for gdb on 127.0.0.1:PORT before the first instruction, "
+                   "as qemu's -g (gdb: target remote :PORT)")  # fmt: skip
     # how a guest's execve starts the next program (linux.children): not for users
     p.add_argument("--inherit-fds", type=_fd_list, default=None, help=argparse.SUPPRESS)
     p.add_argument("--env0-fd", type=int, default=None, help=argparse.SUPPRESS)
@@ -412,6 +492,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="bench-out", help="folder for tb_hash.csv and tb_hash.png")
     p.set_defaults(func=_cmd_bench_tb_hash)
+    tb_hash = p
+
+    p = bench.add_parser("diff", help="random A64 words on a host against Unicorn, per seed")
+    p.add_argument("--seeds", type=_positive_int, default=20, metavar="N",
+                   help="tasks: one per seed, from --first-seed (default: 20)")  # fmt: skip
+    p.add_argument("--first-seed", type=_whole_int, default=0, metavar="S")
+    p.add_argument("--words", type=_positive_int, default=100, metavar="N",
+                   help="random words per seed (default: 100)")  # fmt: skip
+    p.add_argument("--host", default="auto")
+    p.add_argument("--out", default="bench-out", help="folder for diff.csv")
+    p.set_defaults(func=_cmd_bench_diff)
+
+    for q in (tb_hash, p):
+        q.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                       help="where the runs run: this process, a local process pool, or dask "
+                       "(pip install 'tcgkit[dask]'); default: serial")  # fmt: skip
+        q.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="processes executor: processes (default: one per core)")  # fmt: skip
+        q.add_argument("--scheduler", default=None, metavar="URL",
+                       help="dask executor: the scheduler, tcp://HOST:PORT (default: a local "
+                       "cluster, see --dask-local)")  # fmt: skip
+        q.add_argument("--dask-local", type=_positive_int, default=None, metavar="N",
+                       help="dask executor without --scheduler: a LocalCluster of N worker "
+                       "processes (default: one per core)")  # fmt: skip
+        q.add_argument("--resume", action="store_true",
+                       help="keep the CSV's rows, run only the missing points")  # fmt: skip
+
+    p = bench.add_parser("plot", help="draw the figure of a tb-hash CSV")
+    p.add_argument("csv", help="a tb_hash.csv written by tcgkit bench tb-hash")
+    p.add_argument("--out", default=None, help="the figure (default: the CSV's name, .png)")
+    p.set_defaults(func=_cmd_bench_plot)
     return parser
 
 

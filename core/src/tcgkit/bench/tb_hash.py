@@ -14,25 +14,27 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from ..api import Emulator
-from ..errors import EmulationError
+from ..errors import EmulationError, InvalidArgumentError
 from ..linux.elf import read_elf
 from ..linux.process import LinuxProcess
 from ..linux.run import read_program, target_for_machine
-from ..plugins import TB_HASH, get_plugin_manager
+from ..plugins import HOST, TB_HASH, get_plugin_manager
+from . import runner
 
 #: the study's policies, in its order and with its names
 STUDY_POLICIES = ("master", "xxhash", "xxhash-rcu", "qht-fixed-nomru", "qht-dyn-mru",
                   "qht-dyn-nomru")  # fmt: skip
 FIELDS = ("program", "policy", "log2_buckets", "run", "seconds", "guest_instructions",
           "lookups", "probes", "probes_per_lookup", "buckets", "resizes", "tbs")  # fmt: skip
+#: the columns of a grid point (the rest are results; ``seconds`` varies run to run)
+KEY_FIELDS = ("program", "policy", "log2_buckets", "run")
+TIMING_FIELDS = ("seconds",)
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,6 @@ def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto"
                       int(h["resizes"]), st["tbs_translated"])  # fmt: skip
 
 
-def _progress(done: int, total: int, label: str, out: TextIO) -> None:
-    width = 30
-    filled = width * done // total
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:40.40}")
-    if done == total:
-        out.write("\n")
-    out.flush()
-
-
 def check(programs: Sequence[Path], policies: Sequence[str], host: str = "auto") -> None:
     """That every program, policy and the host can be used, before a sweep that takes long:
     ``InvalidArgumentError`` (a program file) or ``PluginError`` (a name) otherwise."""
@@ -104,31 +97,68 @@ def check(programs: Sequence[Path], policies: Sequence[str], host: str = "auto")
         target_for_machine(pm, read_elf(data, str(path)).machine, str(path))
 
 
-def sweep(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int], runs: int,
-          *, host: str = "auto", hash_only: bool = True,
-          progress: TextIO | None = sys.stderr) -> list[Sample]:  # fmt: skip
-    check(programs, policies, host)
-    total = len(programs) * len(policies) * len(log2s) * runs
-    samples = []
-    done = 0
-    for run in range(runs):  # runs outermost: drifts of the machine spread over all points
+def task(program: str, policy: str, log2_buckets: int, run: int, *, path: str, host: str,
+         hash_only: bool, seed: int) -> dict[str, object]:  # fmt: skip
+    """One point of the sweep as a runner task (``tcgkit.bench.runner``): the result
+    columns of its CSV row (``seed`` unused: the study has no randomness)."""
+    row = run_once(Path(path), policy, log2_buckets, run, host=host, hash_only=hash_only).row()
+    return {k: v for k, v in row.items() if k not in KEY_FIELDS}
+
+
+def grid(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int], runs: int,
+         *, host: str = "auto", hash_only: bool = True) -> list[runner.Task]:  # fmt: skip
+    """The sweep's tasks (runs outermost: drifts of the machine
+    spread over all points). Each needs its policy and the host on its worker."""
+    out = []
+    for run in range(runs):
         for log2 in log2s:
             for policy in policies:
                 for path in programs:
-                    samples.append(run_once(path, policy, log2, run, host=host,
-                                            hash_only=hash_only))  # fmt: skip
-                    done += 1
-                    if progress is not None:
-                        _progress(done, total, f"{policy} 2^{log2} {path.name}", progress)
-    return samples
+                    out.append(runner.Task(
+                        "tcgkit.bench.tb_hash:task",
+                        {"program": path.name, "policy": policy, "log2_buckets": log2,
+                         "run": run},
+                        {"path": str(path), "host": host, "hash_only": hash_only},
+                        needs=((TB_HASH.key, policy), (HOST.key, host)),
+                    ))  # fmt: skip
+    return out
 
 
-def write_csv(samples: Sequence[Sample], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        for s in samples:
-            w.writerow(s.row())
+def samples_from_rows(rows: Sequence[dict[str, str]]) -> list[Sample]:
+    """The samples of CSV rows (as ``csv.DictReader`` reads them)."""
+    out = []
+    for r in rows:
+        try:
+            out.append(Sample(r["program"], r["policy"], int(r["log2_buckets"]), int(r["run"]),
+                              float(r["seconds"]), int(r["guest_instructions"]),
+                              int(r["lookups"]), int(r["probes"]), int(r["buckets"]),
+                              int(r["resizes"]), int(r["tbs"])))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"not a row of tcgkit bench tb-hash's CSV: {r!r} ({type(exc).__name__}: {exc})"
+            ) from None
+    return out
+
+
+def read_csv(path: Path) -> list[Sample]:
+    """The samples of a CSV that ``tcgkit bench tb-hash`` wrote."""
+    try:
+        f = path.open(newline="")
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    with f:
+        try:
+            reader = csv.DictReader(f)
+            fieldnames = reader.fieldnames
+            rows = list(reader) if fieldnames is not None else []
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InvalidArgumentError(f"{path} is not a CSV file: {exc}") from None
+    if fieldnames is None or list(fieldnames) != list(FIELDS):
+        raise InvalidArgumentError(
+            f"{path} is not a CSV of tcgkit bench tb-hash (its columns: "
+            f"{','.join(fieldnames or [])}; expected {','.join(FIELDS)})"
+        )
+    return samples_from_rows(rows)
 
 
 def summarize(samples: Sequence[Sample]) -> dict[tuple[str, int], tuple[float, float, float]]:

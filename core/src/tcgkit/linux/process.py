@@ -192,13 +192,14 @@ class LinuxProcess:
 
     # -- running ------------------------------------------------------------------------
 
-    def run(self, timeout: int = 0, count: int = 0) -> int | None:
-        """Run from the entry point until the program exits; its exit code. The main
+    def run(self, timeout: int = 0, count: int = 0, begin: int | None = None) -> int | None:
+        """Run from the entry point (``begin``: from there instead, to resume, as the gdb
+        stub does) until the program exits; its exit code. The main
         thread runs in the calling thread (``timeout`` and ``count`` apply to it), the
         others in threads of their own; an error in one of them stops them all."""
         self._run_ident = threading.get_ident()
         try:
-            begin = self.entry
+            begin = self.entry if begin is None else begin
             while True:
                 try:
                     self.emu.emu_start(begin, 0, timeout=timeout, count=count)

@@ -132,6 +132,10 @@ class Threads:
     def live(self) -> int:
         return sum(1 for t in self._threads.values() if t.alive)
 
+    def by_vcpu(self) -> dict[int, Thread]:
+        """The threads by vCPU index (a copy: a debugger's view of them)."""
+        return dict(self._threads)
+
     def signal_vcpu(self, sig: int) -> VCPU | None:
         """The vCPU a signal sent to the process is taken on: the first live thread that
         does not block it, the main thread first; else the first live one, where it

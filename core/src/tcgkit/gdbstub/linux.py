@@ -1,0 +1,79 @@
+"""``tcgkit run -g PORT``: a Linux program that waits for gdb before its first instruction.
+
+Owns ``run_program_gdb``: loads the program as ``linux.run.run_program`` does (the same
+checks of the file, the target, the host), listens on the loopback interface, serves one
+gdb connection with a ``runner.LinuxRunner`` and, when gdb detaches or goes away, runs
+the program on to its end, as ``qemu-aarch64 -g PORT`` does. Host signals are not
+routed to the guest in this mode (Ctrl-C belongs to gdb).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from ..api import Emulator
+from ..linux.elf import read_elf
+from ..linux.process import LinuxProcess
+from ..linux.run import check_target, read_program, target_for_machine
+from ..plugins import get_plugin_manager
+from .runner import LinuxRunner
+from .server import LOOPBACK, GdbServer, listen
+from .session import DETACHED, KILLED, GdbSession
+
+
+def run_program_gdb(
+    path: str,
+    args: list[str] | None = None,
+    *,
+    port: int,
+    target: str | None = None,
+    host: str = "auto",
+    tb_hash: str | None = None,
+    debug: str = "",
+    env: list[str] | None = None,
+    tier_up: int | None = None,
+    sysroot: str | None = None,
+    strace: TextIO | None = None,
+    argv0: str | None = None,
+    listen_host: str = LOOPBACK,
+) -> int:
+    """Run ``path`` under gdb's control (gdb connects to ``listen_host``:``port``); the
+    exit status: the guest's, 128 + the signal that killed it, 0 when gdb killed it."""
+    pm = get_plugin_manager()
+    if sysroot is None:
+        sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
+    data = read_program(path)
+    image = read_elf(data, str(path))
+    if target is None:
+        target = target_for_machine(pm, image.machine, str(path))
+    else:
+        check_target(pm, target, image, str(path))
+    extra = {} if tier_up is None else {"tier_up": tier_up}
+    emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+    abi = emu.engine.target.linux_abi
+    proc = LinuxProcess(emu, abi, sysroot=sysroot, strace=strace, host_stdio=True)
+    try:
+        first = str(path) if argv0 is None else argv0
+        proc.load(data, [first, *(args or [])], env or [], name=str(path))
+        runner = LinuxRunner(proc)
+        session = GdbSession(runner)
+        listener = listen(port, listen_host)
+        state = GdbServer(session, listener).serve()
+        if session.exit_status is not None:
+            return session.exit_status
+        if state == KILLED:
+            sys.stderr.write("tcgkit: terminated via the gdb stub\n")
+            return 0
+        assert state == DETACHED
+        session.remove_all()
+        outcome = runner.run(emu.reg_read("pc"), 0)
+        if outcome.kind == "exited":
+            return outcome.code
+        if outcome.kind == "killed":
+            return 128 + outcome.signal
+        sys.stderr.write(f"tcgkit: error: {outcome.message or outcome.kind}\n")
+        return 1
+    finally:
+        proc.close()

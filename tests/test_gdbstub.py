@@ -1,0 +1,516 @@
+"""The gdb stub (tcgkit.gdbstub): framing, the commands, a bare Emulator served over a
+socket, and ``tcgkit run -g PORT`` debugged by a real gdb with qemu-aarch64 as the oracle.
+
+Hosts: ``TCGKIT_TEST_HOST`` when set, else the python host and (on x86-64) the x86_64 host.
+gdb-multiarch or qemu-aarch64-static missing: skipped, a failure under CI=true.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tcgkit.api import Emulator
+from tcgkit.gdbstub import (
+    EmulatorRunner,
+    GdbServer,
+    GdbSession,
+    PacketReader,
+    Resume,
+    checksum,
+    frame,
+    listen,
+    packets,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SORT = ROOT / "examples" / "bin" / "sort.elf"
+GDB_DIR = Path(__file__).resolve().parent / "gdb"
+TIMEOUT = 60
+
+
+def _hosts() -> list[str]:
+    chosen = os.environ.get("TCGKIT_TEST_HOST")
+    if chosen:
+        return [chosen]
+    hosts = ["python"]
+    if platform.machine() in ("x86_64", "AMD64"):
+        hosts.append("x86_64")
+    return hosts
+
+
+HOSTS = _hosts()
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tool} is not installed (scripts/bootstrap installs it)")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+# -- framing ----------------------------------------------------------------------------
+
+
+def test_checksum_and_frame() -> None:
+    assert checksum(b"") == 0
+    assert frame("OK") == b"$OK#9a"
+    assert frame(b"") == b"$#00"
+    # the reserved characters are escaped, the checksum covers the escaped bytes
+    for data, wire in ((b"a#b", b"a}\x03b"), (b"}$*", b"}]}\x04}\x0a")):
+        assert frame(data) == b"$" + wire + b"#" + b"%02x" % checksum(wire)
+
+
+def test_reader_packets_acks_interrupt() -> None:
+    r = PacketReader()
+    assert r.feed(b"+$g#67") == [("ack", b""), ("packet", b"g")]
+    assert r.feed(b"-\x03") == [("nack", b""), ("interrupt", b"")]
+    assert r.feed(b"$g#00") == [("bad", b"")]
+    assert r.feed(b"$m0,4#zz") == [("bad", b"")]
+    # pieces of any size
+    wire = frame("qSupported:multiprocess+")
+    got = []
+    for i in range(len(wire)):
+        got += r.feed(wire[i : i + 1])
+    assert got == [("packet", b"qSupported:multiprocess+")]
+    # an escaped '#' does not end the packet; the checksum covers the escapes
+    body = b"X0,1:}\x03"
+    assert r.feed(b"$" + body + b"#" + b"%02x" % checksum(body)) == [("packet", body)]
+    assert packets.unescape(b"}\x03}]") == b"#}"
+
+
+def test_hex_helpers() -> None:
+    assert packets.parse_hex("ff") == 255
+    for bad in ("", "-1", " 1", "0x1", "g"):
+        with pytest.raises(ValueError):
+            packets.parse_hex(bad)
+    assert packets.decode_hex("0aff") == b"\x0a\xff"
+    with pytest.raises(ValueError):
+        packets.decode_hex("abc")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=64), max_size=8))
+def test_reader_fuzz(chunks: list[bytes]) -> None:
+    r = PacketReader()
+    for chunk in chunks:
+        for kind, payload in r.feed(chunk):
+            assert kind in ("packet", "bad", "ack", "nack", "interrupt")
+            assert isinstance(payload, bytes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_frame_round_trip(data: bytes) -> None:
+    assert PacketReader().feed(frame(data)) == [("packet", packets.escape(data))]
+    assert packets.unescape(packets.escape(data)) == data
+
+
+# -- the commands, on a bare Emulator ----------------------------------------------------
+
+CODE = 0x10000
+DATA = 0x20000
+#: movz x0, #1; add x0, x0, #1; str x0, [x1]; b . (the last: a loop for Ctrl-C)
+PROGRAM = bytes.fromhex("200080d2 00040091 200000f9 00000014")
+
+
+def _bare(host: str) -> Emulator:
+    emu = Emulator("aarch64", host=host)
+    emu.mem_map(CODE, 0x1000)
+    emu.mem_map(DATA, 0x1000)
+    emu.mem_write(CODE, PROGRAM)
+    emu.reg_write("pc", CODE)
+    emu.reg_write("x1", DATA)
+    return emu
+
+
+@pytest.fixture(scope="module")
+def fuzz_session():
+    emu = _bare("python")
+    yield GdbSession(EmulatorRunner(emu))
+    emu.close()
+
+
+_COMMANDS = [b"", b"g", b"G", b"p", b"P", b"m", b"M", b"X", b"Z", b"z", b"H", b"T", b"?", b"q",
+             b"qSupported:", b"qXfer:features:read:target.xml:", b"qXfer:", b"vCont",
+             b"vCont;", b"vCont?", b"qfThreadInfo", b"qC", b"Q", b"qAttached", b"S",
+             b"C"]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(_COMMANDS), st.binary(max_size=80))
+def test_session_fuzz(fuzz_session: GdbSession, head: bytes, tail: bytes) -> None:
+    """Malformed packets: an error reply or the empty one, never an exception; every reply
+    frames and parses back."""
+    reply = fuzz_session.handle(head + tail)
+    if isinstance(reply, Resume):
+        return  # running the guest is the server's
+    assert isinstance(reply, str)
+    assert PacketReader().feed(frame(reply))[0][0] == "packet"
+    fuzz_session.remove_all()
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_session_commands(host: str) -> None:
+    emu = _bare(host)
+    try:
+        s = GdbSession(EmulatorRunner(emu))
+        assert "qXfer:features:read+" in s.handle(b"qSupported:multiprocess+;swbreak+")
+        xml = s.handle(b"qXfer:features:read:target.xml:0,ffff")
+        assert xml.startswith("l<?xml") and "org.gnu.gdb.aarch64.fpu" in xml
+        part = s.handle(b"qXfer:features:read:target.xml:0,10")
+        assert part.startswith("m") and len(part) == 17
+        regs = s.handle(b"g")
+        assert len(regs) == 2 * (33 * 8 + 4 + 32 * 16 + 8)
+        assert s.handle(b"p20") == CODE.to_bytes(8, "little").hex()  # pc is register 32
+        assert s.handle(b"p99") == "E01"
+        assert s.handle(b"P2=" + (7).to_bytes(8, "little").hex().encode()) == "OK"
+        assert emu.reg_read("x2") == 7
+        assert s.handle(b"P22=" + (1 << 64 | 5).to_bytes(16, "little").hex().encode()) == "OK"
+        assert emu.reg_read("v0") == 1 << 64 | 5  # v0 is register 34
+        assert s.handle(b"m10000,4") == PROGRAM[:4].hex()
+        assert s.handle(b"m0,4") == "E14"
+        assert s.handle(b"M20008,2:abcd") == "OK"
+        assert s.handle(b"X2000a,2:}\x03}]") == "OK"
+        assert bytes(emu.mem_read(DATA + 8, 4)) == b"\xab\xcd#}"
+        assert s.handle(b"M0,1:00") == "E14"
+        assert s.handle(b"G" + regs.encode()) == "OK"  # the registers as they were
+        assert emu.reg_read("x2") == 0 and emu.reg_read("v0") == 0
+        assert s.handle(b"G00") == "E01"
+        assert s.handle(b"qfThreadInfo") == "mp1.1"
+        assert s.handle(b"qsThreadInfo") == "l"
+        assert s.handle(b"qC") == "QCp1.1"
+        assert s.handle(b"Tp1.1") == "OK"
+        assert s.handle(b"vCont?") == "vCont;c;C;s;S"
+        assert s.handle(b"s") == Resume(True)
+        assert s.resume(Resume(True)) == "T05thread:p1.1;"
+        assert emu.reg_read("pc") == CODE + 4
+        # a breakpoint on the store; continue stops before it, resuming there runs it
+        assert s.handle(b"Z0,10008,4") == "OK"
+        assert s.resume(Resume(False)) == "T05swbreak:;thread:p1.1;"
+        assert emu.reg_read("pc") == CODE + 8
+        assert emu.reg_read("x0") == 2
+        assert s.handle(b"z0,10008,4") == "OK"
+        # a write watchpoint: stops after the store, with the data address
+        assert s.handle(b"Z2,20000,8") == "OK"
+        assert s.resume(Resume(False)) == "T05watch:20000;thread:p1.1;"
+        assert emu.reg_read("pc") == CODE + 12
+        assert s.handle(b"z2,20000,8") == "OK"
+        assert s.handle(b"D") == "OK"
+    finally:
+        emu.close()
+
+
+# -- a bare Emulator over a socket: acks, Ctrl-C, detach ----------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.reader = PacketReader()
+        self.events: list[tuple[str, bytes]] = []
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(frame(data))
+
+    def reply(self) -> bytes:
+        while True:
+            for i, (kind, payload) in enumerate(self.events):
+                if kind == "packet":
+                    del self.events[: i + 1]
+                    return payload
+            data = self.sock.recv(65536)
+            assert data, "the stub closed the connection"
+            self.events += self.reader.feed(data)
+
+    def ask(self, data: bytes) -> bytes:
+        self.send(data)
+        return self.reply()
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_server_interrupt_and_detach(host: str) -> None:
+    emu = _bare(host)
+    listener = listen(0)
+    port = listener.getsockname()[1]
+    session = GdbSession(EmulatorRunner(emu))
+    server = GdbServer(session, listener)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        c = Client(port)
+        c.sock.sendall(b"+")
+        assert c.ask(b"qSupported:swbreak+").startswith(b"PacketSize=")
+        c.sock.sendall(b"$g#00")  # a bad checksum: "-", and the stub goes on
+        assert c.ask(b"QStartNoAckMode") == b"OK"
+        assert c.ask(b"?") == b"T05thread:1;"
+        c.send(b"vCont;c")
+        time.sleep(0.3)  # the guest spins in "b ."
+        c.sock.sendall(b"\x03")
+        assert c.reply() == b"T02thread:1;"
+        assert emu.reg_read("pc") == CODE + 12
+        assert c.ask(b"m20000,8") == (2).to_bytes(8, "little").hex().encode()
+        c.send(b"D")
+        assert c.reply() == b"OK"
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+        assert session.state == "detached"
+        c.sock.close()
+    finally:
+        emu.emu_stop()
+        thread.join(TIMEOUT)
+        emu.close()
+
+
+def _linux_session(host: str, args: list[str]) -> tuple[Emulator, GdbSession]:
+    from tcgkit.gdbstub import LinuxRunner
+    from tcgkit.linux.process import LinuxProcess
+
+    emu = Emulator("aarch64", host=host)
+    proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=io.BytesIO(),
+                        stderr=io.BytesIO())  # fmt: skip
+    proc.load(SORT.read_bytes(), [str(SORT), *args], [], name=str(SORT))
+    return emu, GdbSession(LinuxRunner(proc))
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_linux_session(host: str) -> None:
+    """User mode: auxv and exec-file, a step, a breakpoint, the exit as W."""
+    emu, s = _linux_session(host, ["50"])
+    try:
+        features = s.handle(b"qSupported:multiprocess+").split(";")
+        assert "qXfer:auxv:read+" in features and "qXfer:exec-file:read+" in features
+        auxv = s.handle(b"qXfer:auxv:read::0,1000")
+        assert auxv.startswith("l")
+        raw = auxv[1:].encode("latin-1")
+        pairs = dict(struct.iter_unpack("<QQ", raw))
+        assert pairs[9] == 0x400660  # AT_ENTRY
+        assert s.handle(b"qXfer:exec-file:read:p1:0,1000") == "l" + str(SORT)
+        pid = s.runner.pid
+        assert s.handle(b"?") == f"T05thread:p{pid:x}.{pid:x};"
+        assert s.resume(Resume(True)).startswith("T05")
+        assert emu.reg_read("pc") == 0x400664
+        assert s.handle(b"Z0,400180,4") == "OK"  # main
+        assert s.resume(Resume(False)).startswith("T05")
+        assert emu.reg_read("pc") == 0x400180
+        assert s.resume(Resume(False)) == f"W00;process:{pid:x}"
+        assert s.exit_status == 0
+    finally:
+        emu.close()
+
+
+def _tcgkit_g(host: str, port: int, *args: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port), str(SORT),
+           *args]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                            text=True)  # fmt: skip
+
+
+def _connect(port: int, proc: subprocess.Popen) -> Client:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            return Client(port)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_run_g_closed_connection_runs_on() -> None:
+    """gdb goes away: the stub detaches and the program runs to its end."""
+    port = _free_port()
+    proc = _tcgkit_g(HOSTS[0], port, "100")
+    try:
+        c = _connect(port, proc)
+        assert c.ask(b"qSupported").startswith(b"PacketSize=")
+        assert c.ask(b"Z0,400180,4") == b"OK"  # taken out when gdb goes
+        c.sock.close()
+        out, _ = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "sorted 100 + 100 elements" in out
+    assert proc.returncode == 0
+
+
+def test_run_g_interrupt_and_kill() -> None:
+    """Ctrl-C while the program runs stops it with SIGINT; k ends tcgkit."""
+    port = _free_port()
+    proc = _tcgkit_g("python", port, "3000000")
+    try:
+        c = _connect(port, proc)
+        c.sock.sendall(b"+")
+        assert c.ask(b"qSupported:multiprocess+").startswith(b"PacketSize=")
+        c.send(b"c")
+        time.sleep(1.0)
+        c.sock.sendall(b"\x03")
+        assert c.reply().startswith(b"T02thread:p")
+        assert c.ask(b"p20") != b"E01"
+        c.send(b"k")
+        out, _ = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "terminated via the gdb stub" in out
+    assert proc.returncode == 0
+
+
+def test_run_g_needs_a_port(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcgkit.cli import main
+
+    for bad in ("0", "70000", "x"):
+        with pytest.raises(SystemExit) as exc:
+            main(["run", "-g", bad, str(SORT)])
+        assert exc.value.code == 2
+        assert "not a TCP port number" in capsys.readouterr().err
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=300).filter(lambda b: b"$" not in b))
+def test_server_survives_garbage(garbage: bytes) -> None:
+    """Noise and broken packets on the wire: the stub answers the next good packet."""
+    emu = _bare("python")
+    listener = listen(0)
+    port = listener.getsockname()[1]
+    session = GdbSession(EmulatorRunner(emu))
+    thread = threading.Thread(target=GdbServer(session, listener).serve, daemon=True)
+    thread.start()
+    try:
+        c = Client(port)
+        c.sock.sendall(garbage.replace(b"\x03", b"") + b"$qC#00$m0,zz#")
+        c.sock.sendall(b"%02x" % checksum(b"m0,zz"))
+        assert c.reply() == b"E01"
+        assert c.ask(b"?") == b"T05thread:1;"
+        c.sock.close()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive() and session.state == "detached"
+    finally:
+        emu.close()
+
+
+def test_listen_is_loopback_only() -> None:
+    sock = listen(0)
+    try:
+        assert sock.getsockname()[0] == "127.0.0.1"
+    finally:
+        sock.close()
+
+
+# -- tcgkit run -g PORT with a real gdb, qemu-aarch64 the oracle ---------------------------
+
+
+def _debug(server_cmd: list[str], port: int, script: Path, program: Path) -> tuple[str, str]:
+    """Run ``server_cmd`` (waiting for gdb on ``port``) and gdb with ``script``; gdb's
+    output and the server's."""
+    gdb = _need("gdb-multiarch")
+    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              cwd=ROOT, text=True)  # fmt: skip
+    try:
+        text = script.read_text().replace("@PORT@", str(port))
+        args = [gdb, "-nx", "-batch", "-ex", "set tcp connect-timeout 30"]
+        for line in text.splitlines():
+            if line.strip() and not line.startswith("#"):
+                args += ["-ex", line]
+        out = subprocess.run([*args, str(program)], capture_output=True, text=True,
+                             timeout=TIMEOUT, cwd=ROOT)  # fmt: skip
+        server_out, _ = server.communicate(timeout=TIMEOUT)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    return out.stdout + out.stderr, server_out
+
+
+def _normalize(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("warning: remote target does not support file transfer"):
+            continue
+        lines.append(re.sub(r"process \d+", "process N", line))
+    return lines
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_gdb_against_qemu(host: str) -> None:
+    qemu = _need("qemu-aarch64-static")
+    _need("gdb-multiarch")
+    script = GDB_DIR / "sort.gdb"
+    port = _free_port()
+    ours, ours_server = _debug([sys.executable, "-m", "tcgkit", "run", "--host", host,
+                                "-g", str(port), str(SORT), "300"], port, script, SORT)  # fmt: skip
+    port = _free_port()
+    theirs, _ = _debug([qemu, "-g", str(port), str(SORT), "300"], port, script,
+                                   SORT)  # fmt: skip
+    a, b = _normalize(ours), _normalize(theirs)
+    assert a == b, f"tcgkit:\n{ours}\n{ours_server}\nqemu:\n{theirs}"
+    # what the script checks, so that agreement is not agreement on nothing
+    assert any(line.startswith("Breakpoint 1, ") and "main" in line for line in a)
+    assert "[Inferior 1 (process N) exited with code 052]" in a
+    assert "pc             0x40019c            0x40019c <main+28>" in a
+    assert "checksum" in ours_server
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_gdb_threads(host: str) -> None:
+    """One gdb thread per guest thread: a breakpoint hit in a worker thread, the threads
+    listed, every thread running on to the end."""
+    program = ROOT / "examples" / "bin" / "threads.elf"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port),
+           str(program)]  # fmt: skip
+    out, server_out = _debug(cmd, port, GDB_DIR / "threads.gdb", program)
+    hits = re.findall(r"Thread (\d+) hit Breakpoint 1, 0x00000000004009ec in worker", out)
+    assert len(hits) == 1 and hits[0] != "1", out
+    assert re.findall(r"^\$\d+ = (\d+)$", out, re.M) == ["1", "1"], out
+    listed = re.findall(r"^\*? +(\d+) +Thread \d+\.\d+ ", out, re.M)
+    assert "1" in listed and hits[0] in listed, out
+    assert "[Inferior 1 (process N) exited normally]" in _normalize(out), out
+    assert "queue: 1000 items, sum 500500" in server_out
+
+
+@pytest.mark.parametrize("host", HOSTS[:1])
+def test_gdb_detach_runs_on(host: str) -> None:
+    """gdb detaches at main: the program runs to its end and exits with its own status."""
+    _need("gdb-multiarch")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port), str(SORT),
+           "100"]  # fmt: skip
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                              text=True)  # fmt: skip
+    try:
+        gdb = subprocess.run(["gdb-multiarch", "-nx", "-batch", "-ex", "set architecture aarch64",
+                              "-ex", f"target remote :{port}", "-ex", "break main", "-ex",
+                              "continue", "-ex", "detach", str(SORT)], capture_output=True,
+                             text=True, timeout=TIMEOUT)  # fmt: skip
+        out, _ = server.communicate(timeout=TIMEOUT)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert "Breakpoint 1, " in gdb.stdout, gdb.stdout + gdb.stderr
+    assert "sorted 100 + 100 elements" in out
+    assert server.returncode == 0
