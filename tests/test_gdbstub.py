@@ -226,8 +226,13 @@ def _free_port() -> int:
 
 
 class Client:
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    def __init__(self, port: int | str) -> None:
+        if isinstance(port, str):  # a Unix socket's path
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(TIMEOUT)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         self.reader = PacketReader()
         self.events: list[tuple[str, bytes]] = []
 
@@ -276,6 +281,35 @@ def test_server_interrupt_and_detach(host: str) -> None:
         thread.join(TIMEOUT)
         assert not thread.is_alive()
         assert session.state == "detached"
+        c.sock.close()
+    finally:
+        emu.emu_stop()
+        thread.join(TIMEOUT)
+        emu.close()
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_emulator_gdb_serve_on_a_unix_socket(host: str, tmp_path: Path) -> None:
+    emu = _bare(host)
+    path = str(tmp_path / "gdb.sock")
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(emu.gdb_serve(path)), daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):  # until it listens
+            try:
+                c = Client(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                time.sleep(0.05)
+        c.sock.sendall(b"+")
+        assert c.ask(b"QStartNoAckMode") == b"OK"
+        assert c.ask(b"?") == b"T05thread:1;"
+        assert c.ask(b"p20") == CODE.to_bytes(8, "little").hex().encode()  # pc
+        c.send(b"D")
+        assert c.reply() == b"OK"
+        thread.join(TIMEOUT)
+        assert done and done[0].state == "detached"  # type: ignore[attr-defined]
         c.sock.close()
     finally:
         emu.emu_stop()

@@ -391,6 +391,17 @@ class Emulator:
         finally:
             self._lock.release()
 
+    def gdb_serve(self, where: int | str) -> Any:
+        """Let gdb debug this emulator from vCPU 0's pc: wait for it on 127.0.0.1:``where``
+        (a port) or on the Unix socket at the path ``where``, then serve it until it
+        detaches (the guest runs on from there only when the caller runs it) or kills
+        the guest, or the connection closes. Returns the session (``state``,
+        ``exit_status``). Memory, registers and hooks are the caller's, set before."""
+        from .gdbstub import EmulatorRunner, listen, serve
+
+        self._live()
+        return serve(EmulatorRunner(self), listen(where))
+
     def emu_stop(self) -> None:
         """Stop emulation on every vCPU (from a hook, or from another thread)."""
         self._live().stop_all()

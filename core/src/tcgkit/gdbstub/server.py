@@ -25,8 +25,19 @@ if TYPE_CHECKING:
 LOOPBACK = "127.0.0.1"
 
 
-def listen(port: int, host: str = LOOPBACK) -> socket.socket:
-    """A socket listening on ``host``:``port`` (0: a free port; ``getsockname`` says which)."""
+def listen(port: int | str, host: str = LOOPBACK) -> socket.socket:
+    """A socket listening on ``host``:``port`` (0: a free port; ``getsockname`` says
+    which), or on the Unix socket at the path ``port`` when it is a string (as
+    ``qemu -g`` takes one; gdb: ``target remote PATH``)."""
+    if isinstance(port, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(port)
+            sock.listen(1)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -54,7 +65,8 @@ class GdbServer:
     def accept(self) -> None:
         conn, _ = self.listener.accept()
         self.listener.close()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if conn.family != socket.AF_UNIX:  # (a Unix socket has no Nagle to turn off)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = conn
 
     def serve(self) -> str:
