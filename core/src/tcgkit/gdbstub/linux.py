@@ -9,15 +9,11 @@ routed to the guest in this mode (Ctrl-C belongs to gdb).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TextIO
 
-from ..api import Emulator
-from ..linux.elf import read_elf
 from ..linux.process import LinuxProcess
-from ..linux.run import check_target, read_program, target_for_machine
-from ..plugins import get_plugin_manager
+from ..linux.run import load_emulator, resolve_sysroot
 from .runner import LinuxRunner
 from .server import LOOPBACK, GdbServer, listen
 from .session import DETACHED, KILLED, GdbSession
@@ -41,17 +37,9 @@ def run_program_gdb(
 ) -> int:
     """Run ``path`` under gdb's control (gdb connects to ``listen_host``:``port``); the
     exit status: the guest's, 128 + the signal that killed it, 0 when gdb killed it."""
-    pm = get_plugin_manager()
-    if sysroot is None:
-        sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
-    data = read_program(path)
-    image = read_elf(data, str(path))
-    if target is None:
-        target = target_for_machine(pm, image.machine, str(path))
-    else:
-        check_target(pm, target, image, str(path))
-    extra = {} if tier_up is None else {"tier_up": tier_up}
-    emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+    sysroot = resolve_sysroot(sysroot)
+    data, emu = load_emulator(path, target=target, host=host, tb_hash=tb_hash, debug=debug,
+                              tier_up=tier_up)  # fmt: skip
     abi = emu.engine.target.linux_abi
     proc = LinuxProcess(emu, abi, sysroot=sysroot, strace=strace, host_stdio=True)
     try:

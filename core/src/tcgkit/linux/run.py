@@ -102,6 +102,32 @@ def check_target(pm: PluginManager, target: str, image: ElfImage, name: str) -> 
         )
 
 
+def resolve_sysroot(sysroot: str | None) -> str | None:
+    """``-L DIR``, else ``TCGKIT_LD_PREFIX``, else None; a folder that is not one is an
+    ``InvalidArgumentError``."""
+    if sysroot is None:
+        sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
+    if sysroot is not None and not os.path.isdir(sysroot):
+        raise InvalidArgumentError(f"sysroot {sysroot!r} (-L) is not a directory")
+    return sysroot
+
+
+def load_emulator(path: str | os.PathLike[str], *, target: str | None, host: str,
+                  tb_hash: str | None, debug: str,
+                  tier_up: int | None) -> tuple[bytes, Emulator]:  # fmt: skip
+    """The program's bytes and an emulator of its target (``target``, checked against the
+    ELF machine, else the target that machine names)."""
+    pm = get_plugin_manager()
+    data = read_program(path)
+    image = read_elf(data, str(path))
+    if target is None:
+        target = target_for_machine(pm, image.machine, str(path))
+    else:
+        check_target(pm, target, image, str(path))
+    extra = {} if tier_up is None else {"tier_up": tier_up}
+    return data, Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+
+
 def run_program(
     path: str | os.PathLike[str],
     args: list[str] | None = None,
@@ -141,22 +167,12 @@ def run_program(
     program ends, unless ``close`` is false: it is then left open in the
     result's ``emulator`` (memory and registers as the program left them) for
     the caller to close (``tcgkit run`` exits the process instead)."""
-    pm = get_plugin_manager()
     if host_signals and threading.current_thread() is not threading.main_thread():
         raise InvalidArgumentError("host_signals=True needs the main thread (Python's "
                                    "signal handlers run there)")  # fmt: skip
-    if sysroot is None:
-        sysroot = os.environ.get("TCGKIT_LD_PREFIX") or None
-    if sysroot is not None and not os.path.isdir(sysroot):
-        raise InvalidArgumentError(f"sysroot {sysroot!r} (-L) is not a directory")
-    data = read_program(path)
-    image = read_elf(data, str(path))
-    if target is None:
-        target = target_for_machine(pm, image.machine, str(path))
-    else:
-        check_target(pm, target, image, str(path))
-    extra = {} if tier_up is None else {"tier_up": tier_up}
-    emu = Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+    sysroot = resolve_sysroot(sysroot)
+    data, emu = load_emulator(path, target=target, host=host, tb_hash=tb_hash, debug=debug,
+                              tier_up=tier_up)  # fmt: skip
     try:
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout, stderr=stderr, sysroot=sysroot,
