@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from tcgkit.exec.atomic import FETCH_SHIFT
+from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Runtime
 from tcgkit.tcg.ir import Op
@@ -130,6 +130,17 @@ class UnicornRunner:
                 _, addr, expected, new, memop, _where = (
                     uc.reg_read(getattr(A, f"UC_ARM64_REG_X{i}")) for i in range(6)
                 )
+                if memop & PAIR_FLAG:  # 16 bytes; the operands' words at ``expected``
+                    words = struct.unpack("<4Q", uc.mem_read(expected, 32))
+                    self.slow.append((addr, words, memop))
+                    off = addr & 0xFFFF
+                    pair = struct.unpack("<2Q", self.slow_memory[off : off + 16])
+                    if pair == words[:2]:
+                        self.slow_memory[off : off + 16] = struct.pack("<2Q", *words[2:])
+                    uc.mem_write(expected, struct.pack("<2Q", *pair))
+                    uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", pair[0]))
+                    uc.reg_write(A.UC_ARM64_REG_X0, 0)
+                    return
                 self.slow.append((addr, new, memop))
                 n, off = 1 << (memop & 3), addr & 0xFFFF
                 old = int.from_bytes(self.slow_memory[off : off + n], "little")

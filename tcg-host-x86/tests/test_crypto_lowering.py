@@ -108,7 +108,7 @@ def check(runner: Runner, kind: str, ins: list[int]) -> None:
 
 
 def test_optional_ops_follow_the_features(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64"}
+    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"}
     on = X86Host(FORCED)
     off = X86Host(GENERIC)
     try:

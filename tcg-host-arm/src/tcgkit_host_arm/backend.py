@@ -9,7 +9,8 @@ instruction-cache maintenance after writing or patching code
 (``__clear_cache`` of libgcc, which real AArch64 hardware requires), the
 frozen host features (HWCAP; the lowering gets them: LSE atomics when the
 host has them) and capstone disassembly. The optional IR ops it lowers:
-``atomic_cmpxchg_i64`` and ``atomic_fetch_i64``.
+``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and ``atomic_cmpxchg2_i64``, and per instance
+the crypto ops its features allow (``lower_crypto.crypto_ops``: AES, PMULL).
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
@@ -66,7 +67,7 @@ class AArch64Host(NativeHost):
 
     name = "aarch64"
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
-    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"})
     branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
     far_literal = 8
 
@@ -83,9 +84,12 @@ class AArch64Host(NativeHost):
             raise RuntimeError("the aarch64 host backend runs only on AArch64 machines")
         self.feat = features if features is not None else detect()
         from .lower import lower
+        from .lower_crypto import crypto_ops
 
         self.allocator = allocator()
         self._lower = lower
+        #: with this machine's Cryptographic Extension, the crypto ops too
+        self.optional_ops = AArch64Host.optional_ops | crypto_ops(self.feat)
         self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
 

@@ -108,6 +108,15 @@ TABLE: dict[str, OpConstraint] = {
     "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
     # an LL/SC loop writes the old value before it reads the operand: early clobber
     "atomic_fetch": C(("&r",), ("r", "r")),
+    # CASPAL's even-odd pairs: compared and read in x0:x1, new in x2:x3; the LL/SC
+    # loop (no LSE) takes x4 for the store-exclusive's status
+    "atomic_cmpxchg2": C(("x0", "x1"), ("r", "x0", "x1", "x2", "x3"), ("x4",)),
+    # the Cryptographic Extension (lower_crypto): inputs read into v0/v1 first
+    "aese": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesd": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesmc": C(("r", "r"), ("r", "r")),
+    "aesimc": C(("r", "r"), ("r", "r")),
+    "clmul": C(("r", "r"), ("r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

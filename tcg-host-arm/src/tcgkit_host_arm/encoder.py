@@ -322,6 +322,20 @@ class Asm:
         o3, opc = (1, 0) if op == SWP else (0, op)
         self.emit(size << 30 | 0x38E00000 | rs << 16 | o3 << 15 | opc << 12 | rn << 5 | rt)
 
+    def ldaxp(self, rt: int, rt2: int, rn: int) -> None:
+        """ldaxp xt, xt2, [rn]: the 16 bytes, single-copy atomic if a store-exclusive
+        of them then succeeds."""
+        self.emit(0xC87F8000 | rt2 << 10 | rn << 5 | rt)
+
+    def stlxp(self, rs: int, rt: int, rt2: int, rn: int) -> None:
+        """stlxp ws, xt, xt2, [rn]: ws = 0 if stored (ws none of xt, xt2, rn)."""
+        self.emit(0xC8208000 | rs << 16 | rt2 << 10 | rn << 5 | rt)
+
+    def caspal(self, rs: int, rt: int, rn: int) -> None:
+        """caspal xs, xs+1, xt, xt+1, [rn] (LSE; rs and rt even): if the 16 bytes at
+        [rn] (16-byte aligned) are xs+1:xs, store xt+1:xt; xs:xs+1 get the pair read."""
+        self.emit(0x4860FC00 | rs << 16 | rn << 5 | rt)
+
     def clrex(self) -> None:
         self.emit(0xD5033F5F)
 
@@ -369,3 +383,25 @@ class Asm:
 
     def addv8b(self, vd: int, vn: int) -> None:
         self.emit(0x0E31B800 | vn << 5 | vd)
+
+    # -- vector (the Cryptographic Extension's operands) -----------------------------------
+
+    def ins_d1(self, vd: int, rn: int) -> None:
+        """mov vd.d[1], xn (INS, general): the upper half of vd; the lower half kept."""
+        self.emit(0x4E181C00 | rn << 5 | vd)
+
+    def umov_d1(self, rd: int, vn: int) -> None:
+        """mov xd, vn.d[1] (UMOV): the upper half of vn."""
+        self.emit(0x4E183C00 | vn << 5 | rd)
+
+    def aes(self, opcode: int, vd: int, vn: int) -> None:
+        """``AES_*`` (AESE, AESD: vd <- round(vd ^ vn); AESMC, AESIMC: vd <- mix(vn))."""
+        self.emit(0x4E280800 | opcode << 12 | vn << 5 | vd)
+
+    def pmull_1q(self, vd: int, vn: int, vm: int) -> None:
+        """pmull vd.1q, vn.1d, vm.1d: the 128-bit carry-less product of the low halves."""
+        self.emit(0x0EE0E000 | vm << 16 | vn << 5 | vd)
+
+
+#: the opcode field of ``Asm.aes``
+AESE, AESD, AESMC, AESIMC = 4, 5, 6, 7

@@ -25,8 +25,10 @@ class HostFeatures(FeatureFlags):
     """The AArch64 extensions code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict`` with the ``arch`` level)."""
 
-    __slots__ = ("atomics", "crc32", "fphp", "lrcpc", "uscat")
+    __slots__ = ("aes", "atomics", "crc32", "fphp", "lrcpc", "pmull", "uscat")
     ISA = "aarch64"
+    aes: bool  # AESE/AESD/AESMC/AESIMC (the Cryptographic Extension)
+    pmull: bool  # PMULL/PMULL2 on 64-bit lanes
     atomics: bool  # LSE (ARMv8.1)
     crc32: bool
     lrcpc: bool  # ARMv8.3

@@ -12,7 +12,8 @@ Integer ops map onto A64 directly (its division by zero and MIN / -1 already
 give the IR's answers); float ops go through v0-v2 with FPCR.DN set by the
 prologue, so that every NaN result is the default NaN as the IR requires;
 rounding modes other than nearest-even are switched in FPCR around the
-instruction. Guest memory accesses and goto_ptr's probe are in ``lower_mem``.
+instruction. Guest memory accesses and goto_ptr's probe are in ``lower_mem``, the
+optional crypto ops (AES, PMULL) in ``lower_crypto``.
 The host features (``Lowering.feat``, the backend's frozen ``HostFeatures``)
 choose between instruction forms, e.g. LSE atomics or LL/SC loops.
 """
@@ -174,7 +175,8 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn
-        fn = _OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
+        fn = (_OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
+              or _CRYPTO_OPS.get(d.base))  # fmt: skip
         if fn is not None:
             fn(self, op, outs, ins, d.type is not I32)
             return
@@ -469,5 +471,8 @@ def lower(alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
 
 
 # float ops live in their own module (it imports this one)
+from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS as _FLOAT_OPS  # noqa: E402
 from .lower_mem import MEM_OPS as _MEM_OPS  # noqa: E402
+
+_CRYPTO_OPS = dict.fromkeys(CRYPTO_OPS, crypto_op)

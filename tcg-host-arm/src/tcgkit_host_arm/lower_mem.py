@@ -4,8 +4,10 @@ Owns ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a write,
 aligned, then an LDAXR / STLXR loop on the host address; its slow path calls
 ``slow_cmpxchg``), ``atomic_fetch`` (that probe, then one LSE instruction with
 acquire and release semantics when the host has LSE, else an LDAXR / STLXR
-loop computing the new value; the same slow path, the operation in its memop)
-and ``goto_ptr``'s jump-cache probe. Scratch:
+loop computing the new value; the same slow path, the operation in its memop),
+``atomic_cmpxchg2`` (the probe of a 16-byte aligned access, then CASPAL with LSE,
+else an LDAXP / STLXP loop; the same slow path with ``PAIR_FLAG``, its operands
+on the stack) and ``goto_ptr``'s jump-cache probe. Scratch:
 x16, x17 and x30 (the link register: saved by the prologue, free inside a TB
 except across calls). The fast path:
 
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from tcgkit.exec.atomic import FETCH_SHIFT
+from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
 from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
@@ -63,7 +65,7 @@ def _sub_const(L_: Lowering, rd: int, amount: int) -> None:
 
 def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
     a = L_.a
-    size = 1 << (memop & MemOp.MO_SIZE)
+    size = 16 if memop & PAIR_FLAG else 1 << (memop & MemOp.MO_SIZE)
     a.bfm(2, TMP0, addr, 12, 12 + L.TLB_SIZE.bit_length() - 2)  # ubfx page index
     a.add_reg(TMP0, ENV, TMP0, shift=LSL, amount=5)
     _sub_const(L_, TMP0, -L.OFF_TLB)
@@ -364,6 +366,67 @@ def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> 
                   access, back)  # fmt: skip
 
 
+def atomic_cmpxchg2(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """x0:x1 <- the 16 bytes at [addr], and [addr] <- x2:x3 if they were x0:x1 (lo
+    first): one atomic access of a 16-byte aligned pair (a misaligned or page-crossing
+    one takes the slow path). With LSE one CASPAL; without, an LDAXP / STLXP loop that
+    also stores back a pair that differs, since LDAXP is single-copy atomic only when
+    a store-exclusive of it succeeds (x4: its status)."""
+    a = L_.a
+    if op.consts[0] & MemOp.MO_SIZE != 3:
+        raise LoweringError(f"{op!r}: the elements of a 16-byte pair are 8 bytes")
+    memop = 3 | MemOp.MO_ALIGN | PAIR_FLAG
+    addr = ins[0]
+    if any(isinstance(x, Const) for x in ins) or tuple(ins[1:]) != (0, 1, 2, 3) or (
+            tuple(outs) != (0, 1)):  # fmt: skip
+        raise LoweringError(f"{op!r}: operands must be in registers, x0:x1 and x2:x3")
+    slow, access, back = Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.add_reg(TMP0, addr, TMP0)  # the host address
+    if L_.feat.atomics:
+        a.caspal(0, 2, TMP0)
+    else:
+        again, differ = Label(), Label()
+        a.bind(again)
+        a.ldaxp(TMP1, TMP2, TMP0)
+        a.cmp(TMP1, 0)
+        a.b_cond(E.NE, differ)
+        a.cmp(TMP2, 1)
+        a.b_cond(E.NE, differ)
+        a.stlxp(4, 2, 3, TMP0)
+        a.cbz(4, again, sf=False, nonzero=True)  # the reservation was lost
+        a.b(back)
+        a.bind(differ)
+        a.stlxp(4, TMP1, TMP2, TMP0)  # the pair as read: was it read atomically?
+        a.cbz(4, again, sf=False, nonzero=True)
+        a.mov(0, TMP1)
+        a.mov(1, TMP2)
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+        # cmp_lo, cmp_hi, new_lo, new_hi at sp (exec.atomic.cmpxchg_pair_at's words)
+        a.ldp_stp(False, 2, 3, SP, -16, "pre")
+        a.ldp_stp(False, 0, 1, SP, -16, "pre")
+        a.mov_sp(TMP1, SP)
+        saved = _save(L_, None)
+        a.mov(1, addr)  # the address is none of x0-x3
+        a.mov(2, TMP1)
+        a.mov(3, ZR)
+        a.mov_imm(4, memop)
+        a.mov_imm(5, where)
+        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+        a.ldp_stp(True, 0, 1, SP, 16, "post")  # the pair read
+        a.add_imm(SP, SP, 16)
+        a.cbz(TMP1, L_.raised, sf=False, nonzero=True)
+        a.b(back)
+
+    L_.stubs.append(stub)
+
+
 def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     """Jump to the TB the jump cache holds for the pc in ``ins[0]``, or exit to look it up."""
     a = L_.a
@@ -397,4 +460,5 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
 
 
 MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
-           "atomic_fetch": atomic_fetch, "goto_ptr": goto_ptr}  # fmt: skip
+           "atomic_fetch": atomic_fetch, "atomic_cmpxchg2": atomic_cmpxchg2,
+           "goto_ptr": goto_ptr}  # fmt: skip

@@ -2,7 +2,8 @@
 
 Owns ``PPC64Host``, a ``tcgkit.native.NativeHost``: the ELFv2 prologue (LR,
 TOC and r14-r31 saved, r27 = the CPU state), the lowering (``lower``; the
-optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline), the
+optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline, and with the
+vector crypto facility the crypto ops: ``lower_crypto``), the
 goto_tb patch word (a ``b`` within +-32 MiB, a nop when unlinked; beyond, a
 ``b`` to the site's far stub whose literal is written first), cache
 maintenance after writing or patching code (``__clear_cache`` of libgcc:
@@ -83,9 +84,12 @@ class PPC64Host(NativeHost):
         if not self.feat.isa207:
             raise RuntimeError("the ppc64le host backend needs ISA 2.07 (POWER8) or later")
         from .lower import lower
+        from .lower_crypto import crypto_ops
 
         self.allocator = allocator()
         self._lower = lower
+        #: with the vector crypto facility, the crypto ops too
+        self.optional_ops = PPC64Host.optional_ops | crypto_ops(self.feat)
         self.flush_icache = libgcc_clear_cache()  # type: ignore[method-assign]
         super().__init__()
 

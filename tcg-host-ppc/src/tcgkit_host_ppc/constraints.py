@@ -52,6 +52,12 @@ TABLE: dict[str, OpConstraint] = {
     "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
     # the reservation loop writes the old value, then reads the operand again
     "atomic_fetch": C(("&r",), ("r", "r")),
+    # the vector crypto facility (lower_crypto): inputs read into v0/v1 first
+    "aese": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesd": C(("r", "r"), ("r", "r", "r", "r")),
+    "aesmc": C(("r", "r"), ("r", "r")),
+    "aesimc": C(("r", "r"), ("r", "r")),
+    "clmul": C(("r", "r"), ("r", "r")),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

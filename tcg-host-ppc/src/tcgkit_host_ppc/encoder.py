@@ -344,11 +344,35 @@ class Asm:
     # -- floating point and moves between register files ---------------------------------------
 
     def mtvsrd(self, xt: int, ra: int) -> None:
-        """ISA 2.07: FPR xt <- GPR ra (64 bits)."""
-        self.emit(31 << 26 | xt << 21 | ra << 16 | 179 << 1)
+        """ISA 2.07: doubleword 0 of VSR xt (0-31: the FPRs, 32-63: the VRs) <- GPR ra."""
+        self.emit(31 << 26 | (xt & 31) << 21 | ra << 16 | 179 << 1 | xt >> 5)
 
     def mfvsrd(self, ra: int, xs: int) -> None:
-        self.emit(31 << 26 | xs << 21 | ra << 16 | 51 << 1)
+        """GPR ra <- doubleword 0 of VSR xs."""
+        self.emit(31 << 26 | (xs & 31) << 21 | ra << 16 | 51 << 1 | xs >> 5)
+
+    # -- vector (VSX moves and the vector crypto facility, ISA 2.07) ---------------------------
+
+    def xxpermdi(self, xt: int, xa: int, xb: int, dm: int) -> None:
+        """VSR xt <- (doubleword dm >> 1 of xa, doubleword dm & 1 of xb)."""
+        self.emit(60 << 26 | (xt & 31) << 21 | (xa & 31) << 16 | (xb & 31) << 11 | dm << 8
+                  | 10 << 3 | (xa >> 5) << 2 | (xb >> 5) << 1 | xt >> 5)  # fmt: skip
+
+    def vx(self, xo: int, vrt: int, vra: int, vrb: int) -> None:
+        """VX-form (``VX_*``): VR vrt <- op(VR vra, VR vrb)."""
+        self.emit(4 << 26 | vrt << 21 | vra << 16 | vrb << 11 | xo)
+
+    def vperm(self, vrt: int, vra: int, vrb: int, vrc: int) -> None:
+        """VR vrt byte i <- byte vrc[i] & 31 of vra:vrb (big-endian byte numbering)."""
+        self.emit(4 << 26 | vrt << 21 | vra << 16 | vrb << 11 | vrc << 6 | 43)
+
+    def vspltisb(self, vrt: int, sim: int) -> None:
+        """Every byte of VR vrt <- the 5-bit signed immediate."""
+        self.emit(4 << 26 | vrt << 21 | (sim & 31) << 16 | 780)
+
+    def lvsl(self, vrt: int, ra: int, rb: int) -> None:
+        """VR vrt <- bytes sh, sh + 1, ... sh + 15 with sh = ((ra|0) + rb) & 15 (no access)."""
+        self.emit(31 << 26 | vrt << 21 | ra << 16 | rb << 11 | 6 << 1)
 
     def fp_a(self, opcd: int, xo: int, frt: int, fra: int, frb: int, frc: int = 0) -> None:
         """A-form: opcd 63 (double) / 59 (single); xo 21 fadd 20 fsub 25 fmul 18 fdiv
@@ -381,3 +405,8 @@ class Asm:
 
     def mtfsf(self, flm: int, frb: int) -> None:
         self.emit(63 << 26 | flm << 17 | frb << 11 | 711 << 1)
+
+
+#: ``Asm.vx``'s extended opcodes
+VX_XOR, VX_PMSUMD = 1220, 1224
+VX_CIPHER, VX_CIPHERLAST, VX_NCIPHER, VX_NCIPHERLAST = 1288, 1289, 1352, 1353

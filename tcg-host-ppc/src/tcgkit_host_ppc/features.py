@@ -2,7 +2,7 @@
 
 Owns ``HostFeatures`` and ``detect``: the ISA levels the kernel reports in
 the auxiliary vector (AT_HWCAP: ARCH_2_06; AT_HWCAP2: ARCH_2_07, ARCH_3_00,
-ARCH_3_1). The lowering needs 2.07 (moves between GPRs and FPRs) and uses
+ARCH_3_1, VEC_CRYPTO). The lowering needs 2.07 (moves between GPRs and FPRs) and uses
 3.00 where it pays (cnttzd/cnttzw) with a fallback; ``TCGKIT_PPC_DISABLE``
 forces levels off for tests.
 """
@@ -19,18 +19,20 @@ AT_HWCAP, AT_HWCAP2 = 16, 26
 PPC_FEATURE_ARCH_2_06 = 0x00000100
 PPC_FEATURE2_ARCH_2_07, PPC_FEATURE2_ARCH_3_00, PPC_FEATURE2_ARCH_3_1 = (0x80000000, 0x00800000,
                                                                        0x00040000)  # fmt: skip
+PPC_FEATURE2_VEC_CRYPTO = 0x02000000
 
 
 class HostFeatures(FeatureFlags):
     """The Power ISA levels code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict``)."""
 
-    __slots__ = ("isa206", "isa207", "isa300", "isa310")
+    __slots__ = ("isa206", "isa207", "isa300", "isa310", "vcrypto")
     ISA = "ppc64le"
     isa206: bool
     isa207: bool
     isa300: bool
     isa310: bool
+    vcrypto: bool  # the vector crypto facility (vcipher, vpmsumd ...; HWCAP2 VEC_CRYPTO)
 
 
 def is_ppc64le() -> bool:
@@ -48,7 +50,8 @@ def _detected() -> HostFeatures:
     return HostFeatures(isa206=bool(hw & PPC_FEATURE_ARCH_2_06),
                         isa207=bool(hw2 & PPC_FEATURE2_ARCH_2_07),
                         isa300=bool(hw2 & PPC_FEATURE2_ARCH_3_00),
-                        isa310=bool(hw2 & PPC_FEATURE2_ARCH_3_1))  # fmt: skip
+                        isa310=bool(hw2 & PPC_FEATURE2_ARCH_3_1),
+                        vcrypto=bool(hw2 & PPC_FEATURE2_VEC_CRYPTO))  # fmt: skip
 
 
 def detect() -> HostFeatures:

@@ -188,7 +188,8 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn
-        fn = _OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
+        fn = (_OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
+              or _CRYPTO_OPS.get(d.base))  # fmt: skip
         if fn is not None:
             fn(self, op, outs, ins, d.type is not I32)
             return
@@ -593,5 +594,8 @@ def lower(alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
 
 
 # float ops live in their own module (it imports this one)
+from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS as _FLOAT_OPS  # noqa: E402
 from .lower_mem import MEM_OPS as _MEM_OPS  # noqa: E402
+
+_CRYPTO_OPS = dict.fromkeys(CRYPTO_OPS, crypto_op)

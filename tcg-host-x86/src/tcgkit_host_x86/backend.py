@@ -3,7 +3,8 @@
 Owns ``X86Host``, a ``tcgkit.native.NativeHost``: the prologue (System V:
 callee-saved registers pushed, a fixed frame, rbp = the CPU state, jump to
 the code), the lowering of allocated IR (``lower``), the optional ops it
-lowers (per instance: the AES ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
+lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
+ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
 fetch coherent with stores, so no cache maintenance), the MXCSR images of the
 rounding modes, the frozen host features and capstone disassembly. Everything else (TB ids,
@@ -50,7 +51,7 @@ class X86Host(NativeHost):
     l2_refill = True
     #: what every instance lowers; an instance's own set adds the crypto ops its
     #: features allow (``crypto_ops``)
-    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"})
 
     @classmethod
     def native_here(cls) -> bool:

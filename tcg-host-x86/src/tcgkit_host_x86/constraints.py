@@ -89,6 +89,9 @@ _BASE: dict[str, OpConstraint] = {
     "atomic_cmpxchg": C(("rax",), ("r", "rax", "r")),  # lock cmpxchg: expected in rax
     # xchg / lock xadd / a lock cmpxchg loop: the old value in rax, the operand apart
     "atomic_fetch": C(("rax",), ("r", "rcx")),
+    # lock cmpxchg16b: expected and read in rdx:rax, new in rcx:rbx (rbx: callee-saved
+    # in the System V ABI, but the prologue saves it, so generated code allocates it)
+    "atomic_cmpxchg2": C(("rax", "rdx"), ("r", "rax", "rdx", "rbx", "rcx")),
     # AES-NI / PCLMULQDQ through xmm0-xmm2: every input is read before an output
     # is written, so an output may take a dying input's register
     "aese": C(("r", "r"), ("r", "r", "r", "r")),

@@ -325,6 +325,11 @@ class Asm:
         self.rm(b"\x0f\xb0" if size == 1 else b"\x0f\xb1", src, m, size == 8,
                 byte_regs=size == 1, prefix=prefix)  # fmt: skip
 
+    def lock_cmpxchg16b(self, m: Mem) -> None:
+        """lock cmpxchg16b [m]: compares rdx:rax with the 16 bytes at [m] (16-byte
+        aligned, else #GP), stores rcx:rbx if equal, else loads them into rdx:rax."""
+        self.rm(b"\x0f\xc7", 1, m, True, prefix=b"\xf0")
+
     def xchg_m(self, m: Mem, src: int, size: int) -> None:
         """xchg [m], src (``size`` bytes; locked by the processor)."""
         self.rm(b"\x86" if size == 1 else b"\x87", src, m, size == 8, byte_regs=size == 1,

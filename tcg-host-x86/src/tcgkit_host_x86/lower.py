@@ -746,13 +746,14 @@ _INT_OPS: dict[str, Lower] = {
 # guest memory, float and crypto ops live in their own modules (they import this one)
 from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS, float_op  # noqa: E402
-from .lower_mem import atomic_cmpxchg, atomic_fetch, qemu_ld, qemu_st  # noqa: E402
+from .lower_mem import atomic_cmpxchg, atomic_cmpxchg2, atomic_fetch, qemu_ld, qemu_st  # noqa: E402
 
 _OTHER_OPS: dict[str, Lower] = {
     "qemu_ld": qemu_ld,
     "qemu_st": qemu_st,
     "atomic_cmpxchg": atomic_cmpxchg,
     "atomic_fetch": atomic_fetch,
+    "atomic_cmpxchg2": atomic_cmpxchg2,
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
     **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
 }

@@ -4,7 +4,9 @@ Owns ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the same probe for a
 write, aligned, then ``lock cmpxchg`` on the host address; its slow path calls
 ``slow_cmpxchg``) and ``atomic_fetch`` (that probe, then ``xchg``, ``lock xadd``
 or a ``lock cmpxchg`` loop; the same slow path with the operation in its
-memop). The fast path (QEMU's tcg_out_tlb_load):
+memop) and ``atomic_cmpxchg2`` (the probe of a 16-byte access, 16-byte aligned,
+then ``lock cmpxchg16b``; the same slow path with ``PAIR_FLAG`` and its operands
+on the stack). The fast path (QEMU's tcg_out_tlb_load):
 
     r10 <- (addr >> 7) & (TLB_MASK << 5)           entry offset
     r11 <- (addr + size - 1) & PAGE_MASK            (addr & (PAGE_MASK | size-1) if aligned)
@@ -22,7 +24,7 @@ from __future__ import annotations
 import functools
 from typing import Final
 
-from tcgkit.exec.atomic import FETCH_SHIFT
+from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import AtomicOp, MemOp
@@ -42,10 +44,12 @@ from .encoder import (
     R9,
     RAX,
     RBP,
+    RBX,
     RCX,
     RDI,
     RDX,
     RSI,
+    RSP,
     SHR,
     XOR,
     Asm,
@@ -54,6 +58,7 @@ from .encoder import (
 )
 from .lower import (
     PAGE_MASK_IMM,
+    SAVE_ON_SLOW_PATH,
     STORE_FLAG,
     TMP0,
     TMP1,
@@ -79,9 +84,10 @@ def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _probe_code(addr: int, memop: int, tag: int) -> tuple[int, ...]:
-    """The TLB probe up to its ``jne slow`` (memoized: a pure function of its operands)."""
+    """The TLB probe up to its ``jne slow`` (memoized: a pure function of its operands).
+    A ``memop`` with ``PAIR_FLAG`` probes a 16-byte access."""
     a = Asm()
-    size = 1 << (memop & MO_SIZE)
+    size = 16 if memop & PAIR_FLAG else 1 << (memop & MO_SIZE)
     a.mov_rr(TMP0, addr)
     a.shift_ri(SHR, TMP0, 12 - 5)
     a.alu_ri(AND, TMP0, (abi.TLB_SIZE - 1) << 5, False)
@@ -379,6 +385,72 @@ def _cmpxchg_call_code(
     a.mov_ri_fixed(R9, 0, True)  # where: patched
     at = a.pos - 8
     call_and_restore(a, slow_cmpxchg, saved, pad)
+    return a.seq(), at
+
+
+def atomic_cmpxchg2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """rdx:rax <- the 16 bytes at [addr], and [addr] <- rcx:rbx if they were the
+    expected rdx:rax: one ``lock cmpxchg16b``, which needs a 16-byte aligned address
+    (the probe sends a misaligned or page-crossing one to the slow path, never to a
+    #GP). rbx is allocatable here: the prologue saves it for the caller."""
+    a = L.a
+    if int(op.consts[0]) & MO_SIZE != 3:
+        raise LoweringError(f"{op!r}: the elements of a 16-byte pair are 8 bytes")
+    memop = 3 | MO_ALIGN | PAIR_FLAG
+    addr = ins[0]
+    if (any(isinstance(x, Const) for x in ins) or tuple(ins[1:]) != (RAX, RDX, RBX, RCX)
+            or tuple(outs) != (RAX, RDX)):  # fmt: skip
+        raise LoweringError(f"{op!r}: operands must be in registers, rdx:rax and rcx:rbx")
+    slow, access, back = Label(), Label(), Label()
+    where = L.where()
+    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
+    a.bind(access)
+    a.lock_cmpxchg16b(Mem(addr, 0, TMP0))
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
+        code, at = _cmpxchg2_call_code(addr, memop, L.rt.slow_cmpxchg)
+        start = a.pos
+        a.buf += code
+        a.patch(start + at, where, 8)
+        a.test_rr(TMP1, TMP1, False)
+        a.jcc(CC_NE, L.raised)
+        a.jmp(back)
+
+    L.stubs.append(stub)
+
+
+@functools.lru_cache(maxsize=256)
+def _cmpxchg2_call_code(addr: int, memop: int,
+                        slow_cmpxchg: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
+    """slow_cmpxchg(state, addr, words, 0, memop, where) with ``words`` = rsp after
+    pushing rcx, rbx, rdx, rax (the operands, as ``exec.atomic.cmpxchg_pair_at``
+    reads them), the call-clobbered registers but rax and rdx saved; then rdx:rax <-
+    the pair it wrote over the first two words, the stack popped, the status in r11d.
+    Returns the code with a zero ``where`` and the offset of that 8-byte immediate."""
+    a = Asm()
+    for r in (RCX, RBX, RDX, RAX):  # 32 bytes: rsp stays 16-byte aligned
+        a.push(r)
+    a.mov_rr(TMP1, RSP)
+    saved = [r for r in SAVE_ON_SLOW_PATH if r not in (RAX, RDX)]
+    for r in saved:
+        a.push(r)
+    pad = bool(len(saved) % 2)
+    if pad:
+        a.alu_ri(5, RSP, 8)  # sub rsp, 8
+    a.mov_rr(RSI, addr)  # the address is none of rax, rdx, rbx, rcx
+    a.mov_rr(RDX, TMP1)
+    a.mov_ri(RCX, 0, w=False)
+    a.mov_ri(R8, memop, w=False)
+    a.mov_rr(RDI, RBP)
+    a.mov_ri_fixed(R9, 0, True)  # where: patched
+    at = a.pos - 8
+    call_and_restore(a, slow_cmpxchg, saved, pad)
+    a.load(RAX, Mem(RSP), 8)
+    a.load(RDX, Mem(RSP, 8), 8)
+    a.lea(RSP, Mem(RSP, 32))
     return a.seq(), at
 
 

@@ -11,8 +11,12 @@ helper around ``cmpxchg``) elsewhere. ``gen_fetch_op`` is the same for an
 atomic read-modify-write (``AtomicOp``: swap, add, logic, min/max): the
 optional op ``atomic_fetch_i64`` (``xchg``, ``lock xadd``, an LSE instruction,
 a host LL/SC or compare-and-swap loop; its slow path comes back to
-``fetch_op``), else a compare-and-swap loop in IR. Also ``cmpxchg``,
-``cmpxchg_pair`` and ``fetch_op``, which helpers and those slow paths call.
+``fetch_op``), else a compare-and-swap loop in IR. ``gen_cmpxchg2`` emits the
+16-byte compare-and-swap of a pair of doublewords, the optional op
+``atomic_cmpxchg2_i64`` (``lock cmpxchg16b``, CASPAL, an LDAXP / STLXP loop; its
+slow path comes back to ``cmpxchg_pair_at``); a host without it leaves the caller
+to call a helper around ``cmpxchg_pair``. Also ``cmpxchg``, ``cmpxchg_pair`` and
+``fetch_op``, which helpers and those slow paths call.
 Two ways, chosen per access:
 
 * on RAM that takes the fast path (readable and writable, no memory hook
@@ -28,7 +32,8 @@ Two ways, chosen per access:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ctypes
+from typing import TYPE_CHECKING, Final
 
 from .. import hooks as H
 from ..errors import UnalignedAccessError
@@ -46,6 +51,13 @@ _MEM_HOOKS = H.HOOK_MEM_READ | H.HOOK_MEM_WRITE
 #: one (``Runtime.slow_cmpxchg``) with ``(aop + 1) << FETCH_SHIFT`` in the memop
 #: argument and the op's value as ``new`` (``expected`` is not used)
 FETCH_SHIFT = 8
+#: the slow path of a host's inline ``atomic_cmpxchg2_i64`` is ``slow_cmpxchg`` too,
+#: with this bit in the memop argument and, as ``expected``, the host address of four
+#: 8-byte words (cmp_lo, cmp_hi, new_lo, new_hi) that the pair read replaces the
+#: first two of (``cmpxchg_pair_at``)
+PAIR_FLAG: Final = 1 << 7
+#: the name of the optional op ``gen_cmpxchg2`` emits
+CMPXCHG2_OP: Final = "atomic_cmpxchg2_i64"
 
 
 def _host_address(cpu: CPU, addr: int, nbytes: int) -> int | None:
@@ -106,6 +118,18 @@ def cmpxchg_pair(cpu: CPU, addr: int, expected: tuple[int, int], new: tuple[int,
             cpu.tlb.store(addr, new[0], 3)
             cpu.tlb.store(addr + 8, new[1], 3)
         return old
+
+
+def cmpxchg_pair_at(cpu: CPU, addr: int, words: int) -> int:
+    """``cmpxchg_pair`` of two doublewords with its operands in host memory: the four
+    8-byte words at host address ``words`` are (cmp_lo, cmp_hi, new_lo, new_hi); the
+    pair read is written over the first two (the slow path of the hosts' inline
+    ``atomic_cmpxchg2_i64``, see ``PAIR_FLAG``). Returns the low doubleword read."""
+    buf = (ctypes.c_uint64 * 4).from_address(words)
+    lo, hi = cmpxchg_pair(cpu, addr, (buf[0], buf[1]), (buf[2], buf[3]), 3)
+    buf[0] = lo
+    buf[1] = hi
+    return lo
 
 
 def fetch_op(cpu: CPU, addr: int, value: int, log2: int, aop: int) -> int:
@@ -222,3 +246,18 @@ def gen_cmpxchg(dc: DisasContext, out: Temp, addr: Temp, expected: Temp, new: Te
         dc.ctx.emit("atomic_cmpxchg_i64", out, addr, expected, new, log2, 0)
     else:
         dc.ctx.call(CMPXCHG[log2], out, addr, expected, new)
+
+
+def gen_cmpxchg2(dc: DisasContext, lo: Temp, hi: Temp, addr: Temp, cmp: tuple[Temp, Temp],
+                 new: tuple[Temp, Temp]) -> bool:  # fmt: skip
+    """Emit ``lo, hi = cmpxchg_pair(addr, cmp, new)`` of two doublewords (16 bytes, the
+    low one at ``addr``) as the host's ``atomic_cmpxchg2_i64`` and return True; on a
+    host without that op emit nothing and return False: the caller then calls a
+    helper of its own around ``cmpxchg_pair`` (a helper call has one output, and
+    what a caller needs of the pair read differs: a status, or two registers).
+    The address is not checked for alignment:
+    a target with alignment faults raises them first (``gen_check_align``)."""
+    if CMPXCHG2_OP not in dc.host_ops:
+        return False
+    dc.ctx.emit(CMPXCHG2_OP, lo, hi, addr, cmp[0], cmp[1], new[0], new[1], 3, 0)
+    return True

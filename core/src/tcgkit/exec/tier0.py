@@ -47,7 +47,7 @@ from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP, OPS
 from ..tcg.semantics import evaluate_op
 from ..tcg.types import I32
-from .atomic import cmpxchg, fetch_op
+from .atomic import cmpxchg, cmpxchg_pair, fetch_op
 from .jmp_cache import Lookup, run_lookup
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ K_CMPXCHG: Final = 30  # out, addr, expected, new, log2
 K_ROTL: Final = 31  # out, a, b, m, w
 K_EXTRH: Final = 32  # out, a                     extrh_i64_i32
 K_FETCH: Final = 33  # out, addr, value, log2, aop
+K_CMPXCHG2: Final = 34  # lo, hi, addr, cmp_lo, cmp_hi, new_lo, new_hi
 
 _SIMPLE: Final = {"add": K_ADD, "sub": K_SUB, "mul": K_MUL, "andc": K_ANDC}
 _LOGIC: Final = {"and": K_AND, "or": K_OR, "xor": K_XOR}
@@ -163,6 +164,7 @@ P_SETCOND: Final = 25  # aux: the value when true
 P_MOVCOND: Final = 26
 P_OTHER: Final = 27
 P_FETCH: Final = 28
+P_CMPXCHG2: Final = 29
 
 
 def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
@@ -173,6 +175,7 @@ def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
              "mb": P_NOTHING, "exit_tb": P_EXIT, "goto_ptr": P_GOTO_PTR, "br": P_BR,
              "call": P_CALL, "brcond": P_BRCOND, "qemu_ld": P_QEMU_LD,
              "qemu_st": P_QEMU_ST, "atomic_cmpxchg": P_CMPXCHG, "atomic_fetch": P_FETCH,
+             "atomic_cmpxchg2": P_CMPXCHG2,
              "mov": P_MOV, "movi": P_MOVI, "shr": P_SHR, "extrh_i64_i32": P_EXTRH,
              "extract": P_EXTRACT, "sextract": P_SEXTRACT,
              "deposit": P_DEPOSIT, "movcond": P_MOVCOND}  # fmt: skip
@@ -436,6 +439,9 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
         elif p == P_FETCH:
             ins = [b.operand(t) for t in args[1:3]]
             code += [K_FETCH, b.out(args[0]), *ins, _int(args[3]) & MO_SIZE, _int(args[5])]
+        elif p == P_CMPXCHG2:
+            ins = [b.operand(t) for t in args[2:7]]
+            code += [K_CMPXCHG2, b.out(args[0]), b.out(args[1]), *ins]
         else:
             n_out = op.n_out
             n = n_out + op.n_in
@@ -843,6 +849,14 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 else:
                     st[~q] = v
                 i += 6
+            elif k == K_CMPXCHG2:
+                vals = [_get(r, st, o) for o in code[i + 3 : i + 8]]
+                cpu.interp_insn = insn
+                pair = cmpxchg_pair(cast("CPU", cpu), vals[0], (vals[1], vals[2]),
+                                    (vals[3], vals[4]), 3)  # fmt: skip
+                _put(r, st, code[i + 1], pair[0])
+                _put(r, st, code[i + 2], pair[1])
+                i += 8
             else:  # K_OTHER
                 opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
                 vals = tuple([_get(r, st, o) for o in ins])

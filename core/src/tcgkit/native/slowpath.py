@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from ..exec.atomic import FETCH_SHIFT, cmpxchg, fetch_op
+from ..exec.atomic import FETCH_SHIFT, PAIR_FLAG, cmpxchg, cmpxchg_pair_at, fetch_op
 from . import layout as L
 
 if TYPE_CHECKING:
@@ -70,14 +70,18 @@ class SlowPath:
 
     def cmpxchg(self, state: int, addr: int, expected: int, new: int, memop: int,
                 where: int) -> int:  # fmt: skip
-        """A compare-and-swap (or, with a FETCH_SHIFT code, a fetch-and-op) done here."""
+        """A compare-and-swap (or, with a FETCH_SHIFT code, a fetch-and-op; with
+        PAIR_FLAG, the 16-byte one of ``cmpxchg_pair_at``, ``expected`` the address
+        of its operands) done here."""
         cpu: CPU | None = None
         w: tuple[TB, int] | None = None
         try:
             cpu = self.cpus[state]
             w = cpu.native_where = self.where(where)
             fetch = memop >> FETCH_SHIFT
-            if fetch:
+            if memop & PAIR_FLAG:
+                old = cmpxchg_pair_at(cpu, addr, expected)
+            elif fetch:
                 old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
             else:
                 old = cmpxchg(cpu, addr, expected, new, memop & 3)

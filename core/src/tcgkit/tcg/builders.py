@@ -493,6 +493,14 @@ class IRBuilder:
         args = (out, addr, value, memop, mmu_idx, aop)
         return self.emit_def(_pick(_F_FETCH, args), args)
 
+    def atomic_cmpxchg2(self, lo: Temp, hi: Temp, addr: Temp | int, cmp_lo: Temp | int,
+                        cmp_hi: Temp | int, new_lo: Temp | int, new_hi: Temp | int,
+                        memop: int, mmu_idx: int) -> Op:  # fmt: skip
+        """``lo, hi`` = the 16-byte pair at ``addr``, replaced atomically by
+        ``new_hi:new_lo`` if it is ``cmp_hi:cmp_lo`` (hosts that lower the op)."""
+        args = (lo, hi, addr, cmp_lo, cmp_hi, new_lo, new_hi, memop, mmu_idx)
+        return self.emit_def(_pick(_F_CMPXCHG2, args), args)
+
     # -- floating point (IEEE encodings in i32/i64 temps) ----------------------
 
     def _farith(self, f: Family, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
@@ -660,6 +668,7 @@ _F_QEMU_LD: Final = _family("qemu_ld")
 _F_QEMU_ST: Final = _family("qemu_st")
 _F_CMPXCHG: Final = _family("atomic_cmpxchg")
 _F_FETCH: Final = _family("atomic_fetch")
+_F_CMPXCHG2: Final = _family("atomic_cmpxchg2")
 _F_FADD: Final = _family("fadd", floats=True)
 _F_FSUB: Final = _family("fsub", floats=True)
 _F_FMUL: Final = _family("fmul", floats=True)

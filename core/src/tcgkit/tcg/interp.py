@@ -2,7 +2,8 @@
 
 Owns nothing the engine runs: it executes one TB's ops directly, slowly and
 obviously, on a CPU state (a list of 8-byte slots) and a guest memory given
-as a ``bytearray``-like object plus a base address. Passes are tested by
+as a ``bytearray``-like object plus a base address (``qemu_ld``/``qemu_st`` and the
+16-byte ``atomic_cmpxchg2``). Passes are tested by
 interpreting ops before and after them; host backends by comparing their
 generated code with this. Helper calls go to the helper's Python function
 with ``cpu=None``. Returns the exit value.
@@ -15,7 +16,7 @@ from typing import Any
 
 from .ir import Op, Temp, TempKind
 from .ops import EXIT_LOOKUP
-from .semantics import cond_holds, evaluate_op, sx
+from .semantics import cmpxchg2, cond_holds, evaluate_op, sx
 from .types import MemOp
 
 _ENV = {"ld8u": (1, False), "ld8s": (1, True), "ld16u": (2, False), "ld16s": (2, True),
@@ -96,6 +97,15 @@ def interpret(ops: list[Op], state: MutableSequence[int], memory: Any = None,
                 put(op.outs[0], v)
             else:
                 memory[addr : addr + size] = (ins[0] & ((1 << 8 * size) - 1)).to_bytes(size, order)
+            continue
+        if base == "atomic_cmpxchg2":  # one thread: the read and the write in turn
+            at = ins[0] - mem_base
+            old = (int.from_bytes(memory[at : at + 8], "little"),
+                   int.from_bytes(memory[at + 8 : at + 16], "little"))  # fmt: skip
+            lo, hi = cmpxchg2(old, (ins[1], ins[2]), (ins[3], ins[4]))
+            memory[at : at + 16] = lo.to_bytes(8, "little") + hi.to_bytes(8, "little")
+            put(op.outs[0], old[0])
+            put(op.outs[1], old[1])
             continue
         outs = evaluate_op(op.opc, base, w, tuple(ins), tuple(op.consts))
         for t, v in zip(op.outs, outs, strict=True):

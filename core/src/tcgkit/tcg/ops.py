@@ -30,6 +30,15 @@ reference is ``tcgkit.tcg.semantics``):
   for every vCPU; ``out`` is the value read, zero-extended. Optional as
   ``atomic_cmpxchg_i64`` is (``tcgkit.exec.atomic.gen_fetch_op`` emits a
   compare-and-swap loop for the other hosts);
+* ``atomic_cmpxchg2_i64`` (old_lo, old_hi; addr, cmp_lo, cmp_hi, new_lo, new_hi;
+  memop, mmu_idx) is the 16-byte compare-and-swap of a pair of 8-byte elements
+  (``memop`` gives the element: always ``MO_64``; lo at the address, hi 8 bytes on):
+  it reads the pair at the guest address and writes ``new_hi:new_lo`` if the pair
+  equals ``cmp_hi:cmp_lo``, as one atomic 16-byte access for every vCPU
+  (``semantics.cmpxchg2``); the outputs are the pair read. A misaligned address is
+  not a host fault: it takes the slow path (targets raise their alignment fault
+  before the op). Optional as ``atomic_cmpxchg_i64`` is
+  (``tcgkit.exec.atomic.gen_cmpxchg2``: other hosts keep a helper call);
 * ``aese_i64`` (lo, hi, state_lo, state_hi, key_lo, key_hi) is AES's
   SubBytes(ShiftRows(state ^ key)) (A64 AESE) on the 128-bit values
   ``state_hi:state_lo`` and ``key_hi:key_lo`` (lo = bytes 0-7, little-endian: the
@@ -112,6 +121,7 @@ _IN_TYPES = {
     "qemu_ld": (I64,),  # the guest address is always an i64
     "atomic_cmpxchg": (I64, I64, I64),  # address, expected, new
     "atomic_fetch": (I64, I64),  # address, value
+    "atomic_cmpxchg2": (I64,) * 5,  # address, cmp_lo, cmp_hi, new_lo, new_hi
     "extrl_i64_i32": (I64,),
     "extrh_i64_i32": (I64,),
     "extu_i32_i64": (I32,),
@@ -167,6 +177,8 @@ def _build() -> dict[str, OpDef]:
     op("atomic_cmpxchg", 1, 3, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
        types=(I64,))  # fmt: skip
     op("atomic_fetch", 1, 2, ("memop", "mmu_idx", "aop"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
+       types=(I64,))  # fmt: skip
+    op("atomic_cmpxchg2", 2, 5, ("memop", "mmu_idx"), OpFlag.MEM | OpFlag.SIDE_EFFECTS,
        types=(I64,))  # fmt: skip
     # crypto on 128-bit values as (lo, hi) pairs (optional)
     for base in ("aese", "aesd"):
@@ -228,8 +240,9 @@ OPS: dict[str, OpDef] = _build()
 
 #: the optional ops: a host gets them only if it lists them in
 #: ``HostBackend.optional_ops`` (translators emit something else for the others)
-OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "aese_i64",
-                                 "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64"})  # fmt: skip
+OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
+                                 "atomic_cmpxchg2_i64", "aese_i64", "aesd_i64", "aesmc_i64",
+                                 "aesimc_i64", "clmul_i64"})  # fmt: skip
 
 
 def opdef(name: str) -> OpDef:

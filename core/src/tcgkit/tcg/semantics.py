@@ -75,6 +75,18 @@ def atomic_update(aop: int, old: int, value: int, bits: int) -> int:
     raise ValueError(f"no atomic operation {aop}")
 
 
+def cmpxchg2(old: tuple[int, int], cmp: tuple[int, int],
+             new: tuple[int, int]) -> tuple[int, int]:  # fmt: skip
+    """What ``atomic_cmpxchg2_i64`` leaves in memory: the (lo, hi) pair ``new`` when
+    the pair read, ``old``, equals ``cmp`` (each element taken as 64 bits), else
+    ``old``. The op's outputs are ``old``."""
+    m = 0xFFFFFFFFFFFFFFFF
+    old = (old[0] & m, old[1] & m)
+    if old == (cmp[0] & m, cmp[1] & m):
+        return new[0] & m, new[1] & m
+    return old
+
+
 def clmul(a: int, b: int) -> tuple[int, int]:
     """``clmul_i64``: the carry-less product of two 64-bit values, as (low, high)."""
     a &= 0xFFFFFFFFFFFFFFFF

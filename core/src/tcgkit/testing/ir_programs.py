@@ -41,8 +41,8 @@ _VALUE: list[OpDef] = [
     d
     for d in OPS.values()
     if d.type is not None
-    and d.base not in ("brcond", "qemu_ld", "qemu_st", "atomic_cmpxchg", "atomic_fetch", "movi")
-    and not d.base.startswith(("ld", "st"))
+    and d.base not in ("brcond", "qemu_ld", "qemu_st", "movi")
+    and not d.base.startswith(("ld", "st", "atomic_"))
 ]
 #: value ops a random program may use (no memory, no control flow, no calls, no
 #: optional op: only hosts that list one get it, ``programs(host_ops=...)``)

@@ -3,7 +3,9 @@
 
 Owns the helpers that ``trans_mem`` calls instead of its inline load-compare-
 store sequences for STXP and CASP of two X registers in TBs translated with
-``CF_PARALLEL`` (the single-register forms and the pairs of two words are
+``CF_PARALLEL``, on hosts that do not lower the 16-byte compare-and-swap
+``atomic_cmpxchg2_i64`` (``tcgkit.exec.atomic.gen_cmpxchg2`` says which; the
+single-register forms and the pairs of two words are
 ``tcgkit.exec.atomic.gen_cmpxchg``, one 8-byte compare-and-swap). Each is one
 atomic 16-byte access through ``tcgkit.exec.atomic`` (the host's
 compare-and-swap on RAM, an exclusive section otherwise). Register operands
@@ -36,12 +38,14 @@ def _stxp(log2: int) -> Helper:
 
 def _casp(log2: int) -> Helper:
     def casp(cpu: CPU, addr: int, rs: int, new_lo: int, new_hi: int) -> None:
-        target = cpu.engine.target
-        x = target.x
-        expected = (cpu.state[x[rs].offset // 8], cpu.state[x[rs + 1].offset // 8])
+        x = cpu.engine.target.x
+        slots = [x[n].offset // 8 if n < 31 else None for n in (rs, rs + 1)]  # 31: xzr
+        expected = (0 if slots[0] is None else cpu.state[slots[0]],
+                    0 if slots[1] is None else cpu.state[slots[1]])  # fmt: skip
         old = cmpxchg_pair(cpu, addr, expected, (new_lo, new_hi), log2)
-        cpu.state[x[rs].offset // 8] = old[0]
-        cpu.state[x[rs + 1].offset // 8] = old[1]
+        for slot, value in zip(slots, old, strict=True):
+            if slot is not None:
+                cpu.state[slot] = value
 
     # writes Rs and Rs+1 through the CPU state: the globals are reloaded after it
     return Helper(f"a64_casp{8 << log2}", casp, CallFlags.NONE, None, (I64,) * 4)

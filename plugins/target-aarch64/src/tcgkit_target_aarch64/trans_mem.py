@@ -13,15 +13,23 @@ CAS and the pair forms of two words are atomic compare-and-swaps
 (``tcgkit.exec.atomic.gen_cmpxchg``: the host's instruction inline where it
 has one), the LSE operations atomic read-modify-writes (``gen_fetch_op``: a
 host instruction or loop where the host lowers it, a compare-and-swap loop
-otherwise), and the pair forms of two doublewords (STXP, CASP) call
-``helper_atomic``; otherwise they are a plain load, compare and store.
+otherwise), and the pair forms of two doublewords (STXP, CASP) one 16-byte
+compare-and-swap (``gen_cmpxchg2``: the host's ``atomic_cmpxchg2_i64``, such as
+``lock cmpxchg16b`` or CASPAL, where it has it, else a call of ``helper_atomic``);
+otherwise they are a plain load, compare and store.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tcgkit.exec.atomic import gen_atomic_update, gen_check_align, gen_cmpxchg, gen_fetch_op
+from tcgkit.exec.atomic import (
+    gen_atomic_update,
+    gen_check_align,
+    gen_cmpxchg,
+    gen_cmpxchg2,
+    gen_fetch_op,
+)
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I64, AtomicOp, Cond, MemOp, MemOrder
@@ -285,7 +293,7 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     fail, done = ctx.label(), ctx.label()
     ctx.brcond(Cond.NE, addr, t.excl_addr, fail)
     if dc.parallel and o1 and size == 3:
-        ctx.call(HA.STXP, status, addr, t.excl_val, t.excl_val2, t.rx(dc, rt), t.rx(dc, rt2))
+        _stxp_pair(t, dc, status, addr, rt, rt2)
     elif dc.parallel and o1:  # two words: one 8-byte compare-and-swap
         expect, new, old = ctx.temp(), ctx.temp(), ctx.temp()
         ctx.deposit(expect, t.excl_val, t.excl_val2, 32, 32)
@@ -338,11 +346,34 @@ def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt:
     t.wx(dc, rs, cur)
 
 
+def _stxp_pair(t: AArch64Target, dc: DisasContext, status: Temp, addr: Temp, rt: int,
+               rt2: int) -> None:  # fmt: skip
+    """STXP of two X registers in a parallel TB: one 16-byte compare-and-swap of the
+    monitored pair against Rt:Rt2 (the host's ``atomic_cmpxchg2_i64``, else the
+    helper); ``status`` <- 0 if it swapped, else 1."""
+    ctx = dc.ctx
+    lo, hi = ctx.temp(), ctx.temp()
+    new = (t.rx(dc, rt), t.rx(dc, rt2))
+    if not gen_cmpxchg2(dc, lo, hi, addr, (t.excl_val, t.excl_val2), new):
+        ctx.call(HA.STXP, status, addr, t.excl_val, t.excl_val2, *new)
+        return
+    ctx.xor(lo, lo, t.excl_val)
+    ctx.xor(hi, hi, t.excl_val2)
+    ctx.or_(lo, lo, hi)
+    ctx.setcond(status, lo, 0, Cond.NE)
+
+
 def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt: int) -> None:
     """CASP: if [addr] holds the pair Rs:Rs+1, store Rt:Rt+1; Rs:Rs+1 get the old pair."""
     ctx = dc.ctx
-    if dc.parallel and log2 == 3:
-        ctx.call(HA.CASP, None, addr, rs, t.rx(dc, rt), t.rx(dc, rt + 1))
+    if dc.parallel and log2 == 3:  # the host's 16-byte compare-and-swap, else the helper
+        lo, hi = ctx.temp(), ctx.temp()
+        cmp, new = (t.rx(dc, rs), t.rx(dc, rs + 1)), (t.rx(dc, rt), t.rx(dc, rt + 1))
+        if gen_cmpxchg2(dc, lo, hi, addr, cmp, new):
+            t.wx(dc, rs, lo)
+            t.wx(dc, rs + 1, hi)
+        else:
+            ctx.call(HA.CASP, None, addr, rs, *new)
         return
     if dc.parallel:  # two words: one 8-byte compare-and-swap
         pair_expect, pair_new, seen, hi = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()

@@ -1,0 +1,83 @@
+"""The optional crypto ops on A64: the Cryptographic Extension's AES and PMULL.
+
+Owns ``CRYPTO_OPS`` (each op and the host feature it needs), ``crypto_ops`` (the
+ops a set of features lowers: ``AArch64Host.optional_ops`` of an instance) and
+``crypto_op``, the lowering of ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
+``aesimc_i64`` (with HWCAP ``aes``) and ``clmul_i64`` (with ``pmull``). Without
+the features the host does not list them and the target emits the generic
+expansions (``tcgkit.tcg.crypto``) instead.
+
+The IR's ops are the A64 instructions themselves, so each is one instruction
+between moves. A 128-bit value arrives as two general registers (lo, hi) and is
+put together in a vector register (``fmov dN, lo`` clears the upper half, ``mov
+vN.d[1], hi`` fills it): byte i of the IR value is byte i of the vector, the
+AES state's byte order. v0 and v1 are scratch (as in ``lower_float``: the
+allocator hands out general registers only). Every input is read before an
+output is written, so outputs may share registers with inputs.
+
+    aese    AESE v0, v1      state ^ key, then SubBytes and ShiftRows
+    aesd    AESD v0, v1      state ^ key, then InvSubBytes and InvShiftRows
+    aesmc   AESMC v0, v0     MixColumns
+    aesimc  AESIMC v0, v0    InvMixColumns
+    clmul   PMULL v0.1q, v0.1d, v1.1d
+
+The result leaves by ``fmov lo, d0`` and ``mov hi, v0.d[1]``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from tcgkit.tcg.ir import Op
+
+from .encoder import AESD, AESE, AESIMC, AESMC
+
+if TYPE_CHECKING:  # (lower imports this module: no import of it back at import time)
+    from .features import HostFeatures
+    from .lower import Lowering
+
+#: the ops and the host feature each needs
+CRYPTO_OPS: Final = {"aese": "aes", "aesd": "aes", "aesmc": "aes", "aesimc": "aes",
+                     "clmul": "pmull"}  # fmt: skip
+_AES: Final = {"aese": AESE, "aesd": AESD, "aesmc": AESMC, "aesimc": AESIMC}
+
+
+def crypto_ops(feat: HostFeatures) -> frozenset[str]:
+    """The optional crypto ops (``tcgkit.tcg.crypto``) these features lower."""
+    return frozenset(f"{base}_i64" for base, need in CRYPTO_OPS.items() if getattr(feat, need))
+
+
+def _pair_in(L: Lowering, v: int, lo: int, hi: int) -> None:
+    """v ``v`` <- hi:lo."""
+    L.a.fmov_to_fp(v, lo, True)
+    L.a.ins_d1(v, hi)
+
+
+def crypto_op(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    base = op.defn.base
+    feature = CRYPTO_OPS.get(base)
+    problem = None
+    if feature is None:
+        problem = "the aarch64 host cannot emit it"
+    elif not getattr(L.feat, feature):
+        problem = f"it needs the host feature {feature!r}"
+    elif any(not isinstance(x, int) for x in ins):
+        problem = "operands must be in registers"
+    if problem is not None:
+        from .lower import LoweringError
+
+        raise LoweringError(f"{op!r}: {problem}")
+    a = L.a
+    if base == "clmul":
+        a.fmov_to_fp(0, ins[0], True)
+        a.fmov_to_fp(1, ins[1], True)
+        a.pmull_1q(0, 0, 1)
+    elif base in ("aese", "aesd"):
+        _pair_in(L, 0, ins[0], ins[1])
+        _pair_in(L, 1, ins[2], ins[3])
+        a.aes(_AES[base], 0, 1)
+    else:  # aesmc, aesimc
+        _pair_in(L, 0, ins[0], ins[1])
+        a.aes(_AES[base], 0, 0)
+    a.fmov_from_fp(outs[0], 0, True)
+    a.umov_d1(outs[1], 0)

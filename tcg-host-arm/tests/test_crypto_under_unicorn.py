@@ -1,0 +1,128 @@
+"""The optional crypto ops on the AArch64 host: ``aese_i64``, ``aesd_i64``,
+``aesmc_i64``, ``aesimc_i64`` as the Cryptographic Extension's AES instructions and
+``clmul_i64`` as PMULL, listed in the host's ``optional_ops`` only with HWCAP
+``aes`` / ``pmull``. Executed under Unicorn's AArch64 CPU (its "max" model has
+both) they compute what the reference (``tcgkit.tcg.semantics``) computes; with
+the features off the generic expansions (``tcgkit.tcg.crypto``) run there with
+the same results. The lowering is also checked by its disassembly."""
+
+from __future__ import annotations
+
+import capstone
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tcgkit.tcg.context import TCGContext
+from tcgkit.tcg.dump import format_ops
+from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.optimize import optimize
+from tcgkit.tcg.semantics import evaluate_op
+from tcgkit.testing.ir_programs import CRYPTO_INPUTS, crypto_op_program
+from tcgkit_host_arm.features import HostFeatures
+from tcgkit_host_arm.lower_crypto import crypto_ops
+
+M64 = (1 << 64) - 1
+U64 = st.integers(0, M64)
+KINDS = tuple(CRYPTO_INPUTS)
+ALL = frozenset(f"{kind}_i64" for kind in KINDS)
+CRYPTO = HostFeatures(aes=True, pmull=True)
+PLAIN = HostFeatures()
+
+
+def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """g4, g5 = kind(g0, g1[, g2, g3]), for a host lowering ``host_ops``; optimized as
+    the engine does."""
+    ctx = crypto_op_program(kind, host_ops)
+    optimize(ctx)
+    liveness(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def crypto(runner_for):
+    return runner_for(CRYPTO)
+
+
+@pytest.fixture(scope="module")
+def plain(runner_for):
+    return runner_for(PLAIN)
+
+
+def check(runner, kind: str, ins: list[int]) -> None:
+    ins = ins[: CRYPTO_INPUTS[kind]]
+    want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
+    ctx = program(kind, crypto_ops(runner.features))
+    state = [*ins, *[0] * (4 - len(ins)), 0xDEAD, 0xBEEF]
+    before = list(state)
+    assert runner.run(ctx.ops, state) == EXIT_LOOKUP
+    assert state[4:] == want, format_ops(ctx.ops)
+    assert state[:4] == before[:4]
+
+
+def test_optional_ops_follow_the_features() -> None:
+    assert crypto_ops(CRYPTO) == ALL
+    assert crypto_ops(PLAIN) == frozenset()
+    assert crypto_ops(HostFeatures(aes=True)) == ALL - {"clmul_i64"}
+    assert crypto_ops(HostFeatures(pmull=True)) == {"clmul_i64"}
+    assert CRYPTO.without("aes,pmull").as_flags() == PLAIN.as_flags()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_op_is_emitted_where_listed(kind: str) -> None:
+    name = f"{kind}_i64"
+    assert any(op.opc == name for op in program(kind, crypto_ops(CRYPTO)).ops)
+    assert not any(op.opc == name for op in program(kind, frozenset()).ops)
+
+
+#: the instruction that does the work, with its operands
+CORE = {
+    "aese": "aese v0.16b, v1.16b",
+    "aesd": "aesd v0.16b, v1.16b",
+    "aesmc": "aesmc v0.16b, v0.16b",
+    "aesimc": "aesimc v0.16b, v0.16b",
+    "clmul": "pmull v0.1q, v0.1d, v1.1d",
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_lowering_disassembled(crypto, kind: str) -> None:
+    code = crypto.code(program(kind, crypto_ops(CRYPTO)).ops).code
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    text = [f"{i.mnemonic} {i.op_str}" for i in md.disasm(code, 0)]
+    assert len(text) == len(code) // 4
+    at = text.index(CORE[kind])
+    if kind == "clmul":  # two 64-bit operands: one fmov each
+        assert [t.split(",")[0] for t in text[at - 2 : at]] == ["fmov d0", "fmov d1"], text
+    else:  # a 128-bit operand: fmov d, x then mov v.d[1], x
+        n_pairs = 1 if kind in ("aesmc", "aesimc") else 2
+        before = text[at - 2 * n_pairs : at]
+        assert [t.split(",")[0] for t in before[::2]] == [
+            f"fmov d{v}" for v in range(n_pairs)], text  # fmt: skip
+        assert [t.split(",")[0] for t in before[1::2]] == [
+            f"mov v{v}.d[1]" for v in range(n_pairs)], text  # fmt: skip
+    after = text[at + 1 : at + 3]
+    assert after[0].startswith("fmov x") and after[0].endswith(", d0"), text
+    assert after[1].startswith("mov x") and after[1].endswith(", v0.d[1]"), text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+def test_crypto_ops_match_the_reference(crypto, kind: str, ins: list[int]) -> None:
+    check(crypto, kind, ins)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+def test_generic_expansions_under_unicorn(plain, kind: str, ins: list[int]) -> None:
+    check(plain, kind, ins)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_edge_operands(crypto, kind: str) -> None:
+    edges = [0, 1, M64, 1 << 63, 0x8080808080808080, 0x0123456789ABCDEF]
+    for a in edges:
+        for b in edges:
+            check(crypto, kind, [a, b, b ^ M64, a ^ 0x5A5A5A5A5A5A5A5A])
