@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -38,6 +39,8 @@ from tcgkit.gdbstub import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SORT = ROOT / "examples" / "bin" / "sort.elf"
+#: built -O0 -g (examples/build.sh): symbols, lines, locals for gdb
+DEBUGME = ROOT / "examples" / "bin" / "linux" / "debugme.elf"
 GDB_DIR = Path(__file__).resolve().parent / "gdb"
 TIMEOUT = 60
 
@@ -206,10 +209,15 @@ def test_session_commands(host: str) -> None:
         assert emu.reg_read("pc") == CODE + 8
         assert emu.reg_read("x0") == 2
         assert s.handle(b"z0,10008,4") == "OK"
-        # a write watchpoint: stops after the store, with the data address
+        # a write watchpoint: stops before the store (AArch64's watchpoints do; gdb steps
+        # over it), with the data address; resuming runs the store without a second stop
         assert s.handle(b"Z2,20000,8") == "OK"
         assert s.resume(Resume(False)) == "T05watch:20000;thread:p1.1;"
+        assert emu.reg_read("pc") == CODE + 8
+        assert bytes(emu.mem_read(DATA, 8)) == bytes(8)
+        assert s.resume(Resume(True)) == "T05thread:p1.1;"
         assert emu.reg_read("pc") == CODE + 12
+        assert bytes(emu.mem_read(DATA, 8)) == (2).to_bytes(8, "little")
         assert s.handle(b"z2,20000,8") == "OK"
         assert s.handle(b"D") == "OK"
     finally:
@@ -457,14 +465,17 @@ def test_listen_is_loopback_only() -> None:
 # -- tcgkit run -g PORT with a real gdb, qemu-aarch64 the oracle ---------------------------
 
 
-def _debug(server_cmd: list[str], port: int, script: Path, program: Path) -> tuple[str, str]:
-    """Run ``server_cmd`` (waiting for gdb on ``port``) and gdb with ``script``; gdb's
-    output and the server's."""
+def _debug(server_cmd: list[str], port: int, script: Path, program: Path,
+           subs: dict[str, str] | None = None) -> tuple[str, str]:  # fmt: skip
+    """Run ``server_cmd`` (waiting for gdb on ``port``) and gdb with ``script`` (its
+    ``@NAME@`` placeholders replaced by ``subs``); gdb's output and the server's."""
     gdb = _need("gdb-multiarch")
     server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               cwd=ROOT, text=True)  # fmt: skip
     try:
         text = script.read_text().replace("@PORT@", str(port))
+        for name, value in (subs or {}).items():
+            text = text.replace(f"@{name}@", value)
         args = [gdb, "-nx", "-batch", "-ex", "set tcp connect-timeout 30"]
         for line in text.splitlines():
             if line.strip() and not line.startswith("#"):
@@ -548,3 +559,149 @@ def test_gdb_detach_runs_on(host: str) -> None:
     assert "Breakpoint 1, " in gdb.stdout, gdb.stdout + gdb.stderr
     assert "sorted 100 + 100 elements" in out
     assert server.returncode == 0
+
+
+# -- a program with debug info: symbols, source lines, signals, Ctrl-C -------------------
+
+
+def _normalize_debugme(text: str, qemu: bool) -> list[str]:
+    """What differs by design between the two stubs, made equal: the stack's place
+    (argv), qemu's reset cpsr, and the watchpoint's kind (qemu-user refuses hardware
+    watchpoints: gdb single-steps there, tcgkit's stub sets a Z2 one)."""
+    lines = []
+    for line in _normalize(text):
+        line = re.sub(r"argv=0x[0-9a-f]+", "argv=ARGV", line)
+        line = line.replace("Hardware watchpoint ", "Watchpoint ")
+        line = line.replace("hw watchpoint  ", "watchpoint     ")
+        if qemu and line == "$1 = 0x40000000":
+            # the script's first command, p/x $cpsr at the entry point: qemu shows its
+            # internal reset value (Z set); Linux starts EL0 with NZCV clear, as tcgkit
+            line = "$1 = 0x0"
+        lines.append(line)
+    return lines
+
+
+def _against_qemu(host: str, script: str, args: list[str]) -> tuple[list[str], str, str]:
+    """``tests/gdb/<script>`` against tcgkit and qemu on debugme ``args``: tcgkit's
+    normalised gdb output (asserted equal to qemu's) and both servers' outputs."""
+    qemu = _need("qemu-aarch64-static")
+    _need("gdb-multiarch")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port),
+           str(DEBUGME), *args]  # fmt: skip
+    ours, ours_server = _debug(cmd, port, GDB_DIR / script, DEBUGME,
+                               {"WATCH": "set can-use-hw-watchpoints 1"})  # fmt: skip
+    port = _free_port()
+    theirs, theirs_server = _debug([qemu, "-g", str(port), str(DEBUGME), *args], port,
+                                   GDB_DIR / script, DEBUGME,
+                                   {"WATCH": "set can-use-hw-watchpoints 0"})  # fmt: skip
+    a, b = _normalize_debugme(ours, False), _normalize_debugme(theirs, True)
+    assert a == b, f"tcgkit:\n{ours}\n{ours_server}\nqemu:\n{theirs}"
+    return a, ours_server, theirs_server
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_gdb_debugme_against_qemu(host: str) -> None:
+    """break on a function by name, bt, p a global, finish, set var, next, a call made
+    by gdb, watch a variable change twice, continue to the exit status."""
+    out, server, _ = _against_qemu(host, "debugme.gdb", [])
+    text = "\n".join(out)
+    assert "Breakpoint 1, add_square (x=1) at src/linux/debugme.c:29" in out
+    assert "#1  0x0000000000400754 in sum_squares (n=4) at src/linux/debugme.c:38" in out
+    assert "Value returned is $4 = 1" in out
+    assert "$7 = 100" in out  # set var counter = 100
+    assert "38\t        total += add_square(i);" in out  # next
+    assert "$9 = 49" in out  # p square(7): gdb ran it in the guest
+    assert "Old value = 100\nNew value = 104\nadd_square (x=2) at src/linux/debugme.c:31" in text
+    assert "Old value = 104\nNew value = 113" in text
+    assert "[Inferior 1 (process N) exited with code 0202]" in out  # 100 + 30: set var held
+    assert "total 30, counter 130" in server
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_gdb_signals_against_qemu(host: str) -> None:
+    """A signal stops the guest before it is taken (gdb's numbering on the wire):
+    continue delivers SIGUSR1 to its handler, ``signal 0`` suppresses SIGUSR2."""
+    out, server, _ = _against_qemu(host, "signals.gdb", ["signal"])
+    assert "Program received signal SIGUSR1, User defined signal 1." in out
+    assert "Program received signal SIGUSR2, User defined signal 2." in out
+    assert "#2  0x0000000000400844 in signals () at src/linux/debugme.c:66" in out
+    assert re.findall(r"^\$\d+ = (\d+)$", "\n".join(out), re.M) == ["0", "1"]
+    assert "[Inferior 1 (process N) exited with code 01]" in out
+    assert "handled 1" in server
+
+
+@pytest.mark.parametrize("host", HOSTS[:1])
+def test_gdb_signal_passed_kills(host: str) -> None:
+    """continue at SIGUSR2 delivers it: its default action ends the program (X packet)."""
+    out, _, _ = _against_qemu(host, "signals_pass.gdb", ["signal"])
+    assert "Program terminated with signal SIGUSR2, User defined signal 2." in out
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_gdb_segv_against_qemu(host: str) -> None:
+    """A fault stops at the faulting instruction with SIGSEGV; continue delivers it to
+    the program's handler."""
+    out, _, _ = _against_qemu(host, "segv.gdb", ["segv"])
+    assert "Program received signal SIGSEGV, Segmentation fault." in out
+    assert "74\t    *(volatile long *)0 = 1;" in out
+    assert "[Inferior 1 (process N) exited with code 03]" in out
+
+
+def _gdb_ctrl_c(server_cmd: list[str], port: int, rounds: int) -> str:
+    """gdb continues ``rounds`` times; each time the guest runs (blocked), gdb gets
+    SIGINT, as a user's Ctrl-C, and sends 0x03; gdb's output."""
+    gdb = _need("gdb-multiarch")
+    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              cwd=ROOT, text=True)  # fmt: skip
+    cmds = ["set architecture aarch64", "set confirm off", "set pagination off",
+            "directory examples", f"target remote :{port}"]  # fmt: skip
+    for _ in range(rounds):
+        cmds += ["echo RUNNING\\n", "continue", "bt", "x/i $pc", "p $x8"]
+    cmds.append("kill")
+    args = [gdb, "-nx", "-batch", "-ex", "set tcp connect-timeout 30"]
+    for c in cmds:
+        args += ["-ex", c]
+    out: list[str] = []
+    proc = subprocess.Popen([*args, str(DEBUGME)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)  # fmt: skip
+    timer = threading.Timer(TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("RUNNING"):
+                time.sleep(1.0)  # into the blocking call (it blocks for ever: no race)
+                proc.send_signal(signal.SIGINT)
+        proc.wait(TIMEOUT)
+        server.communicate(timeout=TIMEOUT)
+    finally:
+        timer.cancel()
+        for p in (proc, server):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return "".join(out)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize(
+    ("mode", "function", "nr"), [("block", "read", 63), ("sleep", "clock_nanosleep", 115)]
+)
+def test_gdb_ctrl_c_in_blocking_call(host: str, mode: str, function: str, nr: int) -> None:
+    """Ctrl-C while the guest blocks in a system call (read on a pipe no one writes,
+    nanosleep) stops it with SIGINT, at the system call instruction; continuing makes
+    the call again (it still blocks: the stop is invisible to the program), and a
+    second Ctrl-C stops it there again. (qemu-aarch64 7.2's user-mode stub reads
+    gdb's socket only while the guest is stopped: it ignores Ctrl-C; no oracle.)"""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port),
+           str(DEBUGME), mode]  # fmt: skip
+    out = _gdb_ctrl_c(cmd, port, 2)
+    assert out.count("Program received signal SIGINT, Interrupt.") == 2, out
+    assert len(re.findall(rf"^#0  0x[0-9a-f]+ in {function} \(\)$", out, re.M)) == 2, out
+    assert len(re.findall(rf"^=> 0x[0-9a-f]+ <{function}\+\d+>:\tsvc\t#0x0$", out, re.M)) == 2
+    assert re.findall(r"^\$\d+ = (\d+)$", out, re.M) == [str(nr)] * 2, out
+    assert " in main (argc=2, " in out
+    assert "exited" not in out

@@ -119,6 +119,17 @@ def select_tb_hash(pm: PluginManager, name: str | None) -> type[TBHashPolicy]:
     return pm.get(TB_HASH, name)
 
 
+def _cpu_model(target_cls: Any, target: str, cpu: str | None) -> Any:
+    """The target's CPU model ``cpu`` (``GuestTarget.find_cpu_model``); a target class
+    that does not have that contract offers no models."""
+    find = getattr(target_cls, "find_cpu_model", None)
+    if find is not None:
+        return find(cpu)
+    if cpu is not None:
+        raise InvalidArgumentError(f"guest target {target} offers no CPU models (cpu={cpu!r})")
+    return None
+
+
 class Emulator:
     """One emulated machine: a guest target on a host backend, with memory and hooks."""
 
@@ -128,6 +139,7 @@ class Emulator:
         host: str = "auto",
         tb_hash: str | None = None,
         *,
+        cpu: str | None = None,
         tb_hash_log2_buckets: int = DEFAULT_LOG2_BUCKETS,
         debug: str = "",
         log_file: Any = None,
@@ -149,14 +161,20 @@ class Emulator:
         self.host_name = pm.resolve_host(host)
         host_cls = pm.get(HOST, self.host_name)
         policy_cls = select_tb_hash(pm, tb_hash)
+        # the CPU model (``GuestTarget.cpu_models``; None: the target's default):
+        # an unknown name fails here, naming the known ones, before anything is made
+        model = _cpu_model(target_cls, target, cpu)
         self.target_name = target
+        #: the name of the CPU model emulated (None: the target offers no models)
+        self.cpu_name: str | None = None if model is None else model.name
         system = MemorySystem(plugin_manager=pm)
         self._memory = system
         self._system_root = MemoryRegion.container("system", 1 << 64)
         aspace = AddressSpace(system, self._system_root, "cpu-memory")
         self._map = GuestMemoryMap(system, self._system_root, map_granule)
+        guest = target_cls() if cpu is None else target_cls(cpu=cpu)
         engine = Engine(
-            self, target_cls(), host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
+            self, guest, host_cls(), policy_cls(tb_hash_log2_buckets), aspace,
             log=DebugLog(debug, log_file), code_buffer_size=code_buffer_size,
             region_size=region_size, jump_cache=jump_cache, max_cpus=max_cpus,
             tier_up=tier_up, gc_young=gc_young,

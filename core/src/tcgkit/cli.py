@@ -125,7 +125,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         status = run_program_gdb(args.program, args.args, port=args.gdb_port,
                                  target=args.target, host=args.host, tb_hash=args.tb_hash,
-                                 debug=args.debug, env=env, tier_up=args.tier_up,
+                                 cpu=args.cpu, debug=args.debug, env=env, tier_up=args.tier_up,
                                  sysroot=args.sysroot, argv0=args.argv0,
                                  strace=sys.stderr if args.strace else None)  # fmt: skip
         if args.exit_process:
@@ -134,7 +134,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             os._exit(status)
         return status
     result = run_program(args.program, args.args, target=args.target, host=args.host,
-                         tb_hash=args.tb_hash, debug=args.debug, tier_up=args.tier_up,
+                         tb_hash=args.tb_hash, cpu=args.cpu, debug=args.debug,
+                         tier_up=args.tier_up,
                          close=not args.exit_process, sysroot=args.sysroot,
                          strace=sys.stderr if args.strace else None, env=env,
                          host_stdio=True, argv0=args.argv0,
@@ -420,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="guest target (default: from the ELF machine)")
     p.add_argument("--host", default="auto", help="host backend (default: auto)")
     p.add_argument("--tb-hash", help="TB hash-table policy (default: qht-dyn-nomru)")
+    p.add_argument("--cpu", "-cpu", default=None, metavar="MODEL",
+                   help="CPU model of the guest target, as qemu's -cpu (aarch64: max, "
+                   "cortex-a53, cortex-a57, cortex-a72; default: the target's, max)")  # fmt: skip
     p.add_argument("-d", "--debug", default="", type=_debug_categories,
                    help="log categories, e.g. in_asm,op,out_asm")  # fmt: skip
     p.add_argument("--stats", action="store_true", help="print the engine's statistics")

@@ -2,12 +2,16 @@
 
 Owns ``GuestTarget`` (the base class target plugins subclass and register
 through ``tcgkit_guest_targets``), ``RegisterView`` (register names declared
-as data) and ``DisasContext`` / ``DisasJump`` (the state of translating one
+as data), ``CPUModel`` (a CPU model a target offers: ``Emulator(target,
+cpu=NAME)``) and ``DisasContext`` / ``DisasJump`` (the state of translating one
 TB, shared by the core's translator loop and the target's decoder; defined in
 ``tcgkit.tcg.disas``, where the compiled translator builds it, and exported here).
 
 A target instance belongs to one emulator. It:
-* declares its CPU state size and register views (class attributes);
+* declares its CPU state size and register views (class attributes), and the CPU
+  models it offers (``cpu_models``, ``default_cpu``); its instance is made for one
+  model (``cpu_model``) and translates as that model does (an instruction the model
+  lacks is refused as an unknown encoding is);
 * defines its TCG globals once on the template context (``init_globals``);
 * decodes one instruction at a time into IR (``translate_insn``), ending the
   TB itself on control flow (``dc.is_jmp = DisasJump.NORETURN``) and letting
@@ -25,15 +29,17 @@ The CPU state is an array of 8-byte little-endian slots (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .errors import InvalidArgumentError
 from .tcg.context import TCGContext
 from .tcg.disas import DisasContext, DisasJump
 from .tcg.ir import Helper, Temp
 from .tcg.types import I64, CallFlags
 
-__all__ = ["DisasContext", "DisasJump", "GuestTarget", "RegisterView", "gen_op_hook"]
+__all__ = ["CPUModel", "DisasContext", "DisasJump", "GuestTarget", "RegisterView", "gen_op_hook"]
 
 if TYPE_CHECKING:
     from .exec.cpu import CPU
@@ -66,6 +72,52 @@ class RegisterView:
     def __repr__(self) -> str:
         return (f"RegisterView(offset={self.offset}, bits={self.bits}, "
                 f"clear_bytes={self.clear_bytes})")  # fmt: skip
+
+
+class CPUModel:
+    """A CPU model a guest target offers (``GuestTarget.cpu_models``).
+
+    ``name`` is how users spell it (``cortex-a72``; ``Emulator(target, cpu=name)``,
+    ``tcgkit run --cpu name``); ``description`` one line for listings; ``features``
+    the optional architecture features it implements, in the target's vocabulary
+    (AArch64: the names of Linux's ``/proc/cpuinfo``); ``hwcap`` and ``hwcap2`` what
+    Linux user mode puts in AT_HWCAP and AT_HWCAP2 for it (None: the target's
+    ``linux_abi`` values). Targets subclass it to carry more (ID register values).
+    Immutable; equal to another of the same class and name.
+    """
+
+    __slots__ = ("description", "features", "hwcap", "hwcap2", "name")
+    name: str
+    description: str
+    features: frozenset[str]
+    hwcap: int | None
+    hwcap2: int | None
+
+    def __init__(self, name: str, description: str, features: Iterable[str] = (), *,
+                 hwcap: int | None = None, hwcap2: int | None = None) -> None:  # fmt: skip
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "features", frozenset(features))
+        object.__setattr__(self, "hwcap", hwcap)
+        object.__setattr__(self, "hwcap2", hwcap2)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"CPUModel {self.name!r} is immutable")
+
+    def has(self, feature: str) -> bool:
+        """Whether the model implements ``feature``."""
+        return feature in self.features
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CPUModel):
+            return NotImplemented
+        return type(self) is type(other) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.name))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
 
 
 def _op_hook(cpu: Any, pc: int, a: int, b: int, meta: int) -> None:
@@ -108,9 +160,36 @@ class GuestTarget(ABC):
     #: beside the module defining the target class)
     unicorn_arch: ClassVar[int | None] = None
     unicorn_regs: ClassVar[str | None] = None
+    #: the CPU models this target offers, by name (empty: one CPU, no names), and the
+    #: one an emulator gets when none is named
+    cpu_models: ClassVar[Mapping[str, CPUModel]] = MappingProxyType({})
+    default_cpu: ClassVar[str | None] = None
 
-    def __init__(self) -> None:
+    def __init__(self, cpu: str | None = None) -> None:
         self.helpers: list[Helper] = []
+        #: the CPU model this instance emulates (None: the target offers none)
+        self.cpu_model: CPUModel | None = self.find_cpu_model(cpu)
+
+    @classmethod
+    def find_cpu_model(cls, name: str | None) -> CPUModel | None:
+        """The model called ``name`` (None: the default one, or None when the target
+        offers no models); an unknown name is an ``InvalidArgumentError`` listing
+        the known ones."""
+        models = cls.cpu_models
+        if name is None:
+            return models[cls.default_cpu] if cls.default_cpu is not None else None
+        model = models.get(name)
+        if model is None:
+            if not models:
+                raise InvalidArgumentError(
+                    f"guest target {cls.name} offers no CPU models (cpu={name!r}); "
+                    "leave the CPU model out"
+                )
+            raise InvalidArgumentError(
+                f"guest target {cls.name} has no CPU model {name!r}; its models are "
+                f"{', '.join(sorted(models))} (default {cls.default_cpu})"
+            )
+        return model
 
     @abstractmethod
     def init_globals(self, ctx: TCGContext) -> None:
@@ -148,7 +227,11 @@ class GuestTarget(ABC):
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
-        return {"registers": len(cls.registers), "state_size": cls.state_size}
+        out: dict[str, Any] = {"registers": len(cls.registers), "state_size": cls.state_size}
+        if cls.cpu_models:
+            out["cpu_models"] = sorted(cls.cpu_models)
+            out["default_cpu"] = cls.default_cpu
+        return out
 
     # -- registers -------------------------------------------------------------
 

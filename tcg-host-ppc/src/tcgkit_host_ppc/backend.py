@@ -3,8 +3,9 @@
 Owns ``PPC64Host``, a ``tcgkit.native.NativeHost``: the ELFv2 prologue (LR,
 TOC and r14-r31 saved, r27 = the CPU state), the lowering (``lower``; the
 optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline, and with the
-vector crypto facility the crypto ops: ``lower_crypto``), the
-goto_tb patch word (a ``b`` within +-32 MiB, a nop when unlinked; beyond, a
+vector crypto facility the crypto ops: ``lower_crypto``; 16-byte pairs go through
+the helper: qemu-ppc64le 7.2, where the tests run, never lets an stqcx. succeed
+after lqarx), the goto_tb patch word (a ``b`` within +-32 MiB, a nop when unlinked; beyond, a
 ``b`` to the site's far stub whose literal is written first), cache
 maintenance after writing or patching code (``__clear_cache`` of libgcc:
 dcbst / sync / icbi / isync), the ISA levels the kernel reports, and capstone

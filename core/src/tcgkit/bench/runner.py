@@ -1,28 +1,44 @@
 """The experiment runner of ``tcgkit bench``: a grid of independent tasks on an executor.
 
 Owns the task description (``Task``: a function named by its import path, the
-grid point it measures, its other arguments, a seed derived from the point and
-the plugins it needs), running one task on a worker (``run_task``: checks the
-worker's plugins first), the executors and the CSV the rows stream into.
+grid point it measures, the sweep's fixed options, its other arguments, a seed
+derived from the point and the plugins it needs), running one task on a worker
+(``run_task``: checks the worker's plugins first), the executors and the CSV the
+rows stream into. The progress display is ``progress.py``'s.
 
 * ``serial``: every task in this process, one after the other.
 * ``processes``: a local ``concurrent.futures.ProcessPoolExecutor`` (default one
   worker per core) with fresh interpreters (``forkserver`` where the system has
-  it, else ``spawn``): nothing of this process's emulators is inherited.
+  it, else ``spawn``): nothing of this process's emulators is inherited. At most
+  one task per worker is in the pool at a time, so that a worker process that dies
+  (killed, or crashed in native code) is known to have cost only the tasks then
+  running: the pool is then broken (``BrokenProcessPool``, the executor ends its
+  other workers too), and those tasks run again on a fresh pool, each alone until
+  it has finished once, so that a task that kills every worker it runs on is
+  found; a task lost more than ``ALLOWED_LOSSES`` times stops the sweep
+  (``WorkerLostError``, naming it).
 * ``dask``: a ``dask.distributed.Client`` of the scheduler at ``scheduler``
   (``tcp://HOST:PORT``) or of a ``LocalCluster`` of ``dask_local`` single-threaded
   worker processes. Needs the extra: ``pip install tcgkit[dask]``. The workers of a
   remote cluster need tcgkit, the task's plugins and the task's files (the same
   paths): a worker missing a plugin fails the task with ``WorkerPluginError`` naming it.
+  The scheduler runs the tasks of a lost worker again elsewhere; one that lost
+  more workers than ``distributed.scheduler.allowed-failures`` (3 by default) stops
+  the sweep with ``WorkerLostError``. A LocalCluster's scheduler gives each worker
+  one task at a time (``worker-saturation`` 1.0), so that only the task a lost
+  worker was running counts as lost with it (a remote one: as configured there).
 
-Rows: each task returns a dict of result columns; its row is its point's columns
-then those. A row is appended to the CSV (and flushed) as soon as its task has
-finished, in the order tasks finish; with ``resume`` the points already in the CSV
-are not run again (a row cut short by a crash is dropped and its point rerun).
-When every task has finished the CSV is rewritten in the grid's order, so that the
-same grid gives the same file (timings aside) whatever the executor. The first
-task that raises stops the run (the tasks not started are cancelled) and its
-exception is raised here; the rows written so far stay, for ``resume``.
+Rows: each task returns a dict of result columns; its row is its point's columns,
+those, then the sweep's options (every task of a grid has the same ``options``:
+the settings that change the results but are not a grid axis, such as the host).
+A row is appended to the CSV (and flushed) as soon as its task has finished, in the
+order tasks finish; with ``resume`` the points already in the CSV are not run again
+(a row cut short by a crash is dropped and its point rerun), and a CSV whose rows
+were made with other options is refused before anything runs. When every task has
+finished the CSV is rewritten in the grid's order, so that the same grid gives the
+same file (timings aside) whatever the executor. The first task that raises stops
+the run (the tasks not started are cancelled) and its exception is raised here;
+the rows written so far stay, for ``resume``.
 """
 
 from __future__ import annotations
@@ -36,7 +52,7 @@ import os
 import pickle
 import socket
 import sys
-import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +60,15 @@ from typing import Any, TextIO
 
 from ..errors import InvalidArgumentError, TcgkitError
 from ..plugins import AUTO_HOST, HOST, KINDS_BY_KEY, PluginError, get_plugin_manager
+from .progress import Progress
 
 EXECUTORS = ("serial", "processes", "dask")
 DASK_EXTRA = "pip install 'tcgkit[dask]'"
+#: how many times the processes executor runs a task again after losing its worker
+#: (as dask's ``distributed.scheduler.allowed-failures``, 3 by default)
+ALLOWED_LOSSES = 3
+
+Rows = Generator[tuple[int, dict[str, Any]], None, None]
 
 
 class WorkerPluginError(PluginError):
@@ -55,6 +77,10 @@ class WorkerPluginError(PluginError):
 
 class TaskError(TcgkitError):
     """A task raised an exception that cannot travel back from its worker: its text."""
+
+
+class WorkerLostError(TcgkitError):
+    """The workers running a task died under it too many times: the sweep stopped."""
 
 
 def point_seed(point: Mapping[str, object]) -> int:
@@ -67,14 +93,18 @@ def point_seed(point: Mapping[str, object]) -> int:
 @dataclass(frozen=True)
 class Task:
     """One point of a grid: ``func`` (``"module:function"``) is called on a worker as
-    ``func(**point, **args, seed=seed)`` and returns the row's result columns (a point
-    with a column ``seed`` is its own seed: give the same ``seed`` here)."""
+    ``func(**point, **options, **args, seed=seed)`` and returns the row's result columns
+    (a point with a column ``seed`` is its own seed: give the same ``seed`` here).
+    ``options`` are the sweep's fixed settings, the same for every task of a grid, that
+    change the results (a host, a mode): they are written into each row, so that a
+    resume can tell rows made with other ones; ``args`` are the rest (a file's path)."""
 
     func: str
     point: dict[str, Any]
     args: dict[str, Any] = field(default_factory=dict)
     needs: tuple[tuple[str, str], ...] = ()  # (plugin kind key, name): checked first
     seed: int = -1  # -1: point_seed(point)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -124,10 +154,10 @@ def _resolve(func: str) -> Callable[..., Mapping[str, Any]]:
 
 def run_task(task: Task) -> dict[str, Any]:
     """Run ``task`` here (on a worker): its plugins checked, then its function called.
-    Returns the row: the point's columns, then the function's."""
+    Returns the row: the point's columns, the function's, then the options."""
     check_plugins(task.needs)
     try:
-        kwargs = {**task.point, **task.args}
+        kwargs = {**task.point, **task.options, **task.args}
         kwargs.setdefault("seed", task.seed)
         result = _resolve(task.func)(**kwargs)
     except Exception as exc:
@@ -136,7 +166,7 @@ def run_task(task: Task) -> dict[str, Any]:
         except Exception:
             raise TaskError(f"{task.label}: {type(exc).__name__}: {exc}") from None
         raise
-    return {**task.point, **result}
+    return {**task.point, **result, **task.options}
 
 
 def empty_task(seed: int, **_: Any) -> dict[str, Any]:
@@ -147,9 +177,25 @@ def empty_task(seed: int, **_: Any) -> dict[str, Any]:
 # -- the CSV -----------------------------------------------------------------------------
 
 
-def read_rows(path: Path, fields: Sequence[str]) -> list[dict[str, str]]:
-    """The complete rows of the CSV at ``path`` (none if it does not exist); a CSV with
-    other columns is an ``InvalidArgumentError``."""
+def sweep_options(tasks: Sequence[Task]) -> dict[str, Any]:
+    """The options every task of ``tasks`` shares (a ``ValueError`` if they differ)."""
+    if not tasks:
+        return {}
+    options = tasks[0].options
+    for t in tasks:
+        if t.options != options:
+            raise ValueError(
+                f"the tasks of one grid must share their options: {t.label} has "
+                f"{t.options!r}, {tasks[0].label} {options!r}"
+            )
+    return dict(options)
+
+
+def read_rows(path: Path, fields: Sequence[str],
+              options: Mapping[str, Any] | None = None) -> list[dict[str, str]]:  # fmt: skip
+    """The complete rows of the CSV at ``path`` (none if it does not exist). A CSV with
+    other columns, or (given ``options``) a row made with other options, is an
+    ``InvalidArgumentError`` saying which."""
     if not path.exists():
         return []
     try:
@@ -162,13 +208,28 @@ def read_rows(path: Path, fields: Sequence[str]) -> list[dict[str, str]]:
         rows = list(reader) if names is not None else []
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidArgumentError(f"{path} is not a CSV file: {exc}") from None
+    options = options or {}
     if names is not None and list(names) != list(fields):
+        if options and list(names) == [f for f in fields if f not in options]:
+            raise InvalidArgumentError(
+                f"{path} does not record the options its rows were made with "
+                f"({', '.join(options)}; an older tcgkit wrote it): choose another output "
+                "or drop --resume"
+            )
         raise InvalidArgumentError(
             f"{path} has the columns {','.join(names)}, not this experiment's "
             f"({','.join(fields)}): choose another output or drop --resume"
         )
     # a row cut short (a run killed while writing) has missing cells: dropped
-    return [r for r in rows if None not in r.values() and None not in r]
+    rows = [r for r in rows if None not in r.values() and None not in r]
+    for r in rows:
+        for k, v in options.items():
+            if r[k] != str(v):
+                raise InvalidArgumentError(
+                    f"{path} holds rows made with {k}={r[k]}, not this sweep's {k}={v}: "
+                    "resume with the same options, choose another output or drop --resume"
+                )
+    return rows
 
 
 def _write_all(path: Path, fields: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
@@ -178,61 +239,6 @@ def _write_all(path: Path, fields: Sequence[str], rows: Sequence[Mapping[str, An
         w.writeheader()
         w.writerows(rows)
     os.replace(tmp, path)
-
-
-# -- progress ----------------------------------------------------------------------------
-
-
-class _Progress:
-    """A bar (rich, else tqdm) on a terminal; else one line per finished task."""
-
-    def __init__(self, total: int, stream: TextIO | None) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream
-        self.t0 = time.perf_counter()
-        self._update: Callable[[str], None] | None = None
-        self._close: Callable[[], None] = lambda: None
-        if stream is not None and stream.isatty() and total:
-            self._bar(stream)
-
-    def _bar(self, stream: TextIO) -> None:
-        try:
-            from rich.console import Console
-            from rich.progress import Progress
-        except ImportError:
-            pass
-        else:
-            progress = Progress(console=Console(file=stream))
-            progress.start()
-            tid = progress.add_task("", total=self.total)
-            self._update = lambda label: progress.update(tid, advance=1, description=label)
-            self._close = progress.stop
-            return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return
-        bar = tqdm(total=self.total, file=stream)
-
-        def update(label: str) -> None:
-            bar.set_postfix_str(label, refresh=False)
-            bar.update(1)
-
-        self._update = update
-        self._close = bar.close
-
-    def advance(self, label: str) -> None:
-        self.done += 1
-        if self._update is not None:
-            self._update(label)
-        elif self.stream is not None:
-            elapsed = time.perf_counter() - self.t0
-            self.stream.write(f"[{self.done}/{self.total}] {label} ({elapsed:.1f} s)\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        self._close()
 
 
 # -- the executors -----------------------------------------------------------------------
@@ -245,26 +251,77 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _serial(tasks: Sequence[Task]) -> Generator[tuple[int, dict[str, Any]], None, None]:
+def _serial(tasks: Sequence[Task]) -> Rows:
     for i, task in enumerate(tasks):
         yield i, run_task(task)
 
 
-def _processes(
-    tasks: Sequence[Task], workers: int | None
-) -> Generator[tuple[int, dict[str, Any]], None, None]:
+def _processes(tasks: Sequence[Task], workers: int | None) -> Rows:
+    """The tasks on a process pool; a broken pool's tasks again on a fresh one."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=ctx)
-    try:
-        futures = {pool.submit(run_task, t): i for i, t in enumerate(tasks)}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    n = workers or default_workers()
+    fresh = deque(range(len(tasks)))
+    suspects: deque[int] = deque()  # lost with a worker before: each runs alone
+    losses: dict[int, int] = {}
+    while fresh or suspects:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+        try:
+            lost = yield from _pool_rows(pool, tasks, n, fresh, suspects)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for i in lost:
+            losses[i] = losses.get(i, 0) + 1
+            if losses[i] > ALLOWED_LOSSES:
+                raise WorkerLostError(
+                    f"{tasks[i].label}: the worker process running it died "
+                    f"{losses[i]} times (killed, or crashed: out of memory?); the other "
+                    "tasks' rows are in the CSV, run again with --resume"
+                )
+        suspects.extendleft(reversed(lost))
+
+
+PoolRows = Generator[tuple[int, dict[str, Any]], None, list[int]]
+
+
+def _pool_rows(pool: Any, tasks: Sequence[Task], n: int, fresh: deque[int],
+               suspects: deque[int]) -> PoolRows:  # fmt: skip
+    """Run tasks from ``suspects`` (each alone) and then from ``fresh`` (up to ``n`` at
+    a time) on ``pool`` until both are empty or a worker dies; returns the tasks lost
+    with the pool then (those that finished first gave their rows)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    running: dict[Any, tuple[int, bool]] = {}  # future: (task, run alone)
+    lost: list[int] = []
+    broken = False
+    while True:
+        while not broken and not any(alone for _, alone in running.values()):
+            if suspects and not running:
+                source = suspects
+            elif fresh and not suspects and len(running) < n:
+                source = fresh
+            else:
+                break
+            i = source.popleft()
+            try:
+                running[pool.submit(run_task, tasks[i])] = (i, source is suspects)
+            except BrokenProcessPool:  # a worker died before its futures said so
+                source.appendleft(i)
+                broken = True
+        if not running:
+            return lost
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in done:
+            i, _alone = running.pop(fut)
+            if isinstance(fut.exception(), BrokenProcessPool):
+                lost.append(i)
+                broken = True
+            else:
+                yield i, fut.result()
 
 
 def import_dask() -> Any:
@@ -286,9 +343,15 @@ def dask_client(scheduler: str | None = None, dask_local: int | None = None) -> 
         with distributed.Client(scheduler) as client:
             yield client
         return
+    import dask
+
     n = dask_local or default_workers()
-    # single-threaded workers: one emulator at a time per process, as the other executors
+    # single-threaded workers: one emulator at a time per process, as the other executors;
+    # and one task per worker at a time (dask's default sends a second one ahead), so that
+    # a worker lost costs only the task it ran, and only that one is counted against
+    # allowed-failures
     with (
+        dask.config.set({"distributed.scheduler.worker-saturation": 1.0}),
         distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                  dashboard_address=None) as cluster,
         distributed.Client(cluster) as client,
@@ -296,8 +359,8 @@ def dask_client(scheduler: str | None = None, dask_local: int | None = None) -> 
         yield client
 
 
-def _dask(tasks: Sequence[Task], client: Any) -> Generator[tuple[int, dict[str, Any]], None, None]:
-    from dask.distributed import as_completed
+def _dask(tasks: Sequence[Task], client: Any) -> Rows:
+    from dask.distributed import KilledWorker, as_completed
 
     futures = {}
     for i, t in enumerate(tasks):
@@ -306,7 +369,15 @@ def _dask(tasks: Sequence[Task], client: Any) -> Generator[tuple[int, dict[str, 
         futures[fut.key] = (i, fut)
     try:
         for fut in as_completed([f for _, f in futures.values()]):
-            yield futures[fut.key][0], fut.result()
+            i = futures[fut.key][0]
+            try:
+                row = fut.result()
+            except KilledWorker as exc:
+                raise WorkerLostError(
+                    f"{tasks[i].label}: the workers running it died too many times "
+                    f"({exc}); the other tasks' rows are in the CSV, run again with --resume"
+                ) from None
+            yield i, row
     finally:
         client.cancel([f for _, f in futures.values()])
 
@@ -316,28 +387,33 @@ def run(tasks: Sequence[Task], csv_path: Path, fields: Sequence[str], *,
         dask_local: int | None = None, resume: bool = False,
         progress: TextIO | None = sys.stderr) -> list[dict[str, str]]:  # fmt: skip
     """Run every task of the grid ``tasks`` (the points not in the CSV, with ``resume``)
-    on ``executor``; the CSV at ``csv_path`` (columns ``fields``: the points' then the
-    results') ends with one row per task, in the grid's order. Returns those rows, as
-    read back from the CSV (strings)."""
+    on ``executor``; the CSV at ``csv_path`` (columns ``fields``: the points', the
+    results', then the options') ends with one row per task, in the grid's order.
+    Returns those rows, as read back from the CSV (strings). A CSV that ``resume``
+    cannot continue (other columns, rows made with other options) is an
+    ``InvalidArgumentError`` raised before anything is written."""
     if executor not in EXECUTORS:
         raise InvalidArgumentError(f"no executor {executor!r}; executors: {', '.join(EXECUTORS)}")
     if executor == "dask":
         import_dask()  # before anything is written
     fields = list(fields)
+    options = sweep_options(tasks)
+    if unknown := [k for k in options if k not in fields]:
+        raise ValueError(f"the options {', '.join(unknown)} are not columns of {fields}")
     key_fields = list(tasks[0].point) if tasks else []
-    old = read_rows(csv_path, fields) if resume else []
+    old = read_rows(csv_path, fields, options) if resume else []
     done = {tuple(r[k] for k in key_fields) for r in old}
     pending = [t for t in tasks if t.key not in done]
     _write_all(csv_path, fields, old)  # the header, and what resume keeps, whole rows only
-    bar = _Progress(len(pending), progress)
     if resume and progress is not None and old:
         progress.write(f"resuming: {len(tasks) - len(pending)} of {len(tasks)} points in "
                        f"{csv_path}, {len(pending)} to run\n")  # fmt: skip
+    bar = Progress(len(pending), progress)
     try:
         with csv_path.open("a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=fields, extrasaction="raise")
             with contextlib.ExitStack() as stack:
-                results: Generator[tuple[int, dict[str, Any]], None, None]
+                results: Rows
                 if executor == "serial" or not pending:
                     results = _serial(pending)
                 elif executor == "processes":

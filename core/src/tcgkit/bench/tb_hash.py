@@ -5,6 +5,8 @@ its CSV, and the figure: time against log2 buckets, one line per policy with
 error bars (standard deviation over runs), and a second panel with probes per
 lookup. With ``hash_only`` (the default, as in the study) the jump cache and
 TB chaining are off, so every TB the guest enters is looked up in the table.
+Each CSV row ends with the sweep's options (``host``, ``jump_cache``), so that
+``--resume`` refuses a CSV made with other ones.
 
 The figure needs matplotlib (``pip install tcgkit[bench]``); the CSV does not.
 """
@@ -24,16 +26,20 @@ from ..errors import EmulationError, InvalidArgumentError
 from ..linux.elf import read_elf
 from ..linux.process import LinuxProcess
 from ..linux.run import read_program, target_for_machine
-from ..plugins import HOST, TB_HASH, get_plugin_manager
+from ..plugins import AUTO_HOST, HOST, TB_HASH, get_plugin_manager
 from . import runner
 
 #: the study's policies, in its order and with its names
 STUDY_POLICIES = ("master", "xxhash", "xxhash-rcu", "qht-fixed-nomru", "qht-dyn-mru",
                   "qht-dyn-nomru")  # fmt: skip
-FIELDS = ("program", "policy", "log2_buckets", "run", "seconds", "guest_instructions",
-          "lookups", "probes", "probes_per_lookup", "buckets", "resizes", "tbs")  # fmt: skip
 #: the columns of a grid point (the rest are results; ``seconds`` varies run to run)
 KEY_FIELDS = ("program", "policy", "log2_buckets", "run")
+#: the sweep's options, the same in every row: a resume must use the same ones
+OPTION_FIELDS = ("host", "jump_cache")
+#: the CSV's columns before it recorded the options (still read, for the figure)
+LEGACY_FIELDS = (*KEY_FIELDS, "seconds", "guest_instructions", "lookups", "probes",
+                 "probes_per_lookup", "buckets", "resizes", "tbs")  # fmt: skip
+FIELDS = (*LEGACY_FIELDS, *OPTION_FIELDS)
 TIMING_FIELDS = ("seconds",)
 
 
@@ -56,7 +62,8 @@ class Sample:
         return self.probes / self.lookups if self.lookups else 0.0
 
     def row(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in FIELDS}
+        """The CSV row's point and results (not the options)."""
+        return {f: getattr(self, f) for f in LEGACY_FIELDS}
 
 
 def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto",
@@ -98,17 +105,23 @@ def check(programs: Sequence[Path], policies: Sequence[str], host: str = "auto")
 
 
 def task(program: str, policy: str, log2_buckets: int, run: int, *, path: str, host: str,
-         hash_only: bool, seed: int) -> dict[str, object]:  # fmt: skip
+         jump_cache: bool, seed: int) -> dict[str, object]:  # fmt: skip
     """One point of the sweep as a runner task (``tcgkit.bench.runner``): the result
     columns of its CSV row (``seed`` unused: the study has no randomness)."""
-    row = run_once(Path(path), policy, log2_buckets, run, host=host, hash_only=hash_only).row()
-    return {k: v for k, v in row.items() if k not in KEY_FIELDS}
+    sample = run_once(Path(path), policy, log2_buckets, run, host=host,
+                      hash_only=not jump_cache)  # fmt: skip
+    return {k: v for k, v in sample.row().items() if k not in KEY_FIELDS}
 
 
 def grid(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int], runs: int,
          *, host: str = "auto", hash_only: bool = True) -> list[runner.Task]:  # fmt: skip
     """The sweep's tasks (runs outermost: drifts of the machine
-    spread over all points). Each needs its policy and the host on its worker."""
+    spread over all points). Each needs its policy and the host on its worker; the
+    host (``auto`` resolved here, so that every worker runs the same one) and the
+    jump cache are the sweep's options, recorded in each row."""
+    if host == AUTO_HOST:
+        host = get_plugin_manager().resolve_host(host)
+    options = {"host": host, "jump_cache": not hash_only}
     out = []
     for run in range(runs):
         for log2 in log2s:
@@ -118,8 +131,8 @@ def grid(programs: Sequence[Path], policies: Sequence[str], log2s: Sequence[int]
                         "tcgkit.bench.tb_hash:task",
                         {"program": path.name, "policy": policy, "log2_buckets": log2,
                          "run": run},
-                        {"path": str(path), "host": host, "hash_only": hash_only},
-                        needs=((TB_HASH.key, policy), (HOST.key, host)),
+                        {"path": str(path)},
+                        needs=((TB_HASH.key, policy), (HOST.key, host)), options=options,
                     ))  # fmt: skip
     return out
 
@@ -153,7 +166,7 @@ def read_csv(path: Path) -> list[Sample]:
             rows = list(reader) if fieldnames is not None else []
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InvalidArgumentError(f"{path} is not a CSV file: {exc}") from None
-    if fieldnames is None or list(fieldnames) != list(FIELDS):
+    if fieldnames is None or list(fieldnames) not in (list(FIELDS), list(LEGACY_FIELDS)):
         raise InvalidArgumentError(
             f"{path} is not a CSV of tcgkit bench tb-hash (its columns: "
             f"{','.join(fieldnames or [])}; expected {','.join(FIELDS)})"

@@ -850,10 +850,9 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                     st[~q] = v
                 i += 6
             elif k == K_CMPXCHG2:
-                vals = [_get(r, st, o) for o in code[i + 3 : i + 8]]
+                pv = [_get(r, st, o) for o in code[i + 3 : i + 8]]
                 cpu.interp_insn = insn
-                pair = cmpxchg_pair(cast("CPU", cpu), vals[0], (vals[1], vals[2]),
-                                    (vals[3], vals[4]), 3)  # fmt: skip
+                pair = cmpxchg_pair(cast("CPU", cpu), pv[0], (pv[1], pv[2]), (pv[3], pv[4]), 3)
                 _put(r, st, code[i + 1], pair[0])
                 _put(r, st, code[i + 2], pair[1])
                 i += 8

@@ -3,7 +3,8 @@
 The package's modules, one concern each: ``packets`` (framing on the wire), ``regs``
 (the target's registers for gdb, from the target plugin's ``gdb_regs`` module),
 ``runner`` (running a bare Emulator or a Linux process), ``session`` (the commands),
-``server`` (socket, connection, Ctrl-C) and ``linux`` (``tcgkit run -g PORT``).
+``server`` (socket, connection, Ctrl-C), ``signums`` (gdb's signal numbers) and
+``linux`` (``tcgkit run -g PORT``).
 
 For any Emulator::
 

@@ -38,10 +38,14 @@ def module_name(target_cls: type) -> str:
 class GdbRegs:
     """The registers of one emulator's target, as gdb numbers them."""
 
-    def __init__(self, regs: list[GdbReg], xml: str, architecture: str = "") -> None:
+    def __init__(self, regs: list[GdbReg], xml: str, architecture: str = "",
+                 watch_before: bool = False) -> None:  # fmt: skip
         self.regs = regs
         self.xml = xml
         self.architecture = architecture
+        #: a watchpoint stops before the access (the target module's
+        #: ``WATCHPOINTS_STOP_BEFORE_ACCESS``), else after the accessing instruction
+        self.watch_before = watch_before
         self.by_name = {r.name: i for i, r in enumerate(regs)}
         self.pc = self.by_name.get("pc")
 
@@ -56,7 +60,8 @@ class GdbRegs:
             raise NoGdbRegs(f"guest target {target_cls.__name__} has no gdb description "
                             f"({name}: {exc})") from exc  # fmt: skip
         regs = [GdbReg(*row) for row in module.REGISTERS]
-        return cls(regs, module.target_xml(), getattr(module, "ARCHITECTURE", ""))
+        return cls(regs, module.target_xml(), getattr(module, "ARCHITECTURE", ""),
+                   bool(getattr(module, "WATCHPOINTS_STOP_BEFORE_ACCESS", False)))  # fmt: skip
 
     # -- encoding ----------------------------------------------------------------------
 

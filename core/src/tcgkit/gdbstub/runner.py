@@ -2,43 +2,59 @@
 Linux process.
 
 Owns ``Outcome`` (how a run ended), the ``Runner`` protocol the session drives
-(``run(pc, count)``: from ``pc``, ``count`` instructions, 0 for no limit; the threads;
-user-mode extras) and its two implementations: ``EmulatorRunner`` (``emu_start`` on
-vCPU 0) and ``LinuxRunner`` (``LinuxProcess.run`` from a pc: system calls, signals and
-exit as ``tcgkit run`` has them).
+(``run(pc, count, tid, signal)``: from ``pc``, ``count`` instructions, 0 for no limit,
+``signal`` delivered first; ``interrupt``; the threads; user-mode extras) and its two
+implementations: ``EmulatorRunner`` (``emu_start`` on vCPU 0) and ``LinuxRunner``
+(``LinuxProcess.run`` from a pc: system calls, signals and exit as ``tcgkit run`` has
+them).
+
+A Linux process under the stub (``LinuxRunner``), as under qemu-user's: each signal
+stops the guest before it is taken (the process's ``Signals.debugger`` is the
+runner), gdb's resume says whether it is delivered (``C``/``vCont;C`` with its
+number) or suppressed (``c``, ``signal 0``); a system call blocked when the guest
+stops (Ctrl-C, a breakpoint in another thread, a signal) is made again from its
+start when the guest runs on (``Threads.restart_on_stop``), so that the stop is
+invisible to the program.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal as host_signal
 import struct
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import EmulationError, InvalidInstructionError, MemoryFaultError
+from ..linux.signals import SI_USER, Suspended, fault_siginfo, siginfo
 
 if TYPE_CHECKING:
     from ..api import Emulator
     from ..linux.process import LinuxProcess
 
-SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGSEGV = 2, 4, 5, 6, 11
+SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGKILL, SIGSEGV = 2, 4, 5, 6, 9, 11
 
 
 class Outcome(NamedTuple):
-    """``kind``: "stopped" (a limit, a hook's or the stub's emu_stop; ``signal`` 0) or
-    "fault" (``signal`` says which, the guest stays inspectable), "exited" (``code``)
-    or "killed" (by ``signal``)."""
+    """``kind``: "stopped" (a limit, a hook's or the stub's emu_stop; ``signal`` 0),
+    "fault" (``signal`` says which, the guest stays inspectable), "signal" (the guest
+    stopped before taking ``signal``, in thread ``tid``), "exited" (``code``) or
+    "killed" (by ``signal``). Signals are the guest's (Linux) numbers."""
 
     kind: str
     signal: int = 0
     code: int = 0
     message: str = ""
+    tid: int | None = None
 
 
 class Runner(Protocol):
     emu: Emulator
     pid: int
 
-    def run(self, pc: int, count: int, tid: int | None = None) -> Outcome: ...
+    def run(self, pc: int, count: int, tid: int | None = None, signal: int = 0) -> Outcome: ...
+
+    def interrupt(self) -> None: ...
 
     def threads(self) -> list[int]: ...
 
@@ -65,7 +81,9 @@ class EmulatorRunner:
         self.emu = emu
         self.pid = pid
 
-    def run(self, pc: int, count: int, tid: int | None = None) -> Outcome:
+    def run(self, pc: int, count: int, tid: int | None = None, signal: int = 0) -> Outcome:
+        """``signal``: a bare emulator has no signals to deliver (ignored, as qemu's
+        system-mode stub ignores it)."""
         try:
             self.emu.emu_start(pc, 0, count=count)
         except EmulationError as exc:
@@ -73,6 +91,10 @@ class EmulatorRunner:
                 self.emu.reg_write("pc", exc.pc)
             return _fault_outcome(exc)
         return Outcome("stopped")
+
+    def interrupt(self) -> None:
+        """Ctrl-C (from another thread): the guest stops at its next TB boundary."""
+        self.emu.emu_stop()
 
     def threads(self) -> list[int]:
         return [1]
@@ -91,26 +113,146 @@ class EmulatorRunner:
         return None
 
 
+class _Held(NamedTuple):
+    """A signal the debugger holds: the guest stopped before taking it."""
+
+    sig: int
+    tid: int
+    info: bytes
+    interrupted: tuple[str, int] | None = None  # the system call it ended (restart)
+    fault: tuple[int, int, int] | None = None  # a fault's (code, address, pc)
+
+
 class LinuxRunner:
     """A ``LinuxProcess``, loaded and not yet run: its main thread is the one gdb sees
-    (the process's pid as thread id, as under qemu-user)."""
+    (the process's pid as thread id, as under qemu-user). It is the process's signal
+    debugger from now until ``detach``. ``wake``: a host signal with a handler installed
+    (one that does nothing) that ends a host system call a guest thread blocks in, so
+    that a stop reaches a thread blocked in read() or poll(); None: those calls end only
+    when their data comes (the waits tcgkit makes itself always end)."""
 
-    def __init__(self, proc: LinuxProcess) -> None:
+    def __init__(self, proc: LinuxProcess, wake: int | None = None) -> None:
         self.proc = proc
         self.emu = proc.emu
         self.pid = proc.pid
         proc.emu.reg_write("pc", proc.entry)  # ``run`` starts there; gdb sees it first
         self._auxv = self._read_auxv(proc.emu.reg_read(proc.abi.sp_reg))
+        self._held: _Held | None = None
+        self._passing: set[int] = set()  # signals gdb let through: taken without a stop
+        self._passing_fault = False
+        self._wake = wake
+        proc.signals.debugger = self
+        proc.threads.restart_on_stop = True
+        if wake is not None:
+            proc.files.interrupted = self._call_interrupted
+
+    # -- the process's signal debugger (``Signals.debugger``) ---------------------------
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def take(self, sig: int, info: bytes, interrupted: tuple[str, int] | None) -> bool:
+        """A signal about to be taken (any thread, the process lock held): hold it and
+        stop the guest, unless gdb let it through."""
+        if sig in self._passing:
+            self._passing.discard(sig)
+            return False
+        if sig == SIGKILL:  # as under ptrace: never reported
+            return False
+        if self._held is not None:  # one stop at a time: this one waits its turn
+            self.proc.signals.pending.setdefault(sig, info)
+            return True
+        tid = self.proc.threads.here().tid
+        self._held = _Held(sig, tid, info, interrupted)
+        self.emu.emu_stop()
+        return True
+
+    def take_fault(self, sig: int, code: int, addr: int, pc: int) -> bool:
+        """A fault of the main thread (its pc the faulting instruction's): hold it."""
+        if self._passing_fault:
+            self._passing_fault = False
+            return False
+        info = fault_siginfo(sig, code, addr)
+        self._held = _Held(sig, self.pid, info, fault=(code, addr, pc))
+        return True
+
+    def _call_interrupted(self) -> bool:
+        """``FileTable.interrupted``: a host call a stop ended is made again later."""
+        proc = self.proc
+        if proc.threads.restart_on_stop and proc.threads.current_stopped():
+            raise Suspended
+        return proc.interrupted_here()
+
+    def held_signal(self) -> int:
+        """The signal the guest stopped before taking (0: none)."""
+        return self._held.sig if self._held is not None else 0
+
+    def detach(self) -> None:
+        """gdb is gone: signals are taken as without a debugger from now on (the one
+        held is delivered by the next ``run`` with ``signal=held_signal()``)."""
+        proc = self.proc
+        if proc.signals.debugger is self:
+            proc.signals.debugger = None
+        proc.threads.restart_on_stop = False
+        if self._wake is not None:
+            proc.files.interrupted = None
+
+    def _deliver(self, sig: int, tid: int | None) -> None:
+        """Before running on: the signal gdb's resume names (the one held, or another)."""
+        held, self._held = self._held, None
+        proc, signals = self.proc, self.proc.signals
+        if held is not None and held.fault is not None and sig == held.sig:
+            code, addr, pc = held.fault
+            self._passing_fault = True
+            try:
+                signals.fault(sig, code, addr, pc)  # the handler, or the process dies
+            finally:
+                self._passing_fault = False
+            return
+        if held is not None and sig == held.sig:
+            info, interrupted, tid = held.info, held.interrupted, held.tid
+        else:
+            info, interrupted = siginfo(sig, SI_USER, proc.pid, os.getuid()), None
+            tid = self.pid if tid is None or tid not in self.threads() else tid
+        vcpu = self.cpu(tid)
+        with proc._lock:
+            signals.pending[sig] = info
+            self._passing.add(sig)
+            if vcpu is None or vcpu.index == 0:  # this thread runs the main one: now
+                signals.deliver(interrupted)
+                return
+        vcpu.queue_work(lambda _cpu: signals.deliver_posted())  # on its thread, first thing
+
+    def interrupt(self) -> None:
+        """Ctrl-C (from another thread): every vCPU stops; a thread blocked in a system
+        call leaves it, to make it again when it runs on."""
+        self.emu.emu_stop()
+        if self._wake is None:
+            return
+        for ident in list(self.proc.blocking_threads):
+            with contextlib.suppress(OSError, ValueError):
+                host_signal.pthread_kill(ident, self._wake)
+
+    # -- running ------------------------------------------------------------------------
 
     def _live(self) -> list[Any]:
         """The process's live threads (``linux.threads.Thread``), the main one first."""
         table = self.proc.threads.by_vcpu()  # vCPU index -> thread
         return [t for _, t in sorted(table.items()) if t.alive]
 
-    def run(self, pc: int, count: int, tid: int | None = None) -> Outcome:
+    def run(self, pc: int, count: int, tid: int | None = None, signal: int = 0) -> Outcome:
         """From ``pc`` (the main thread's); ``count`` 0: every thread runs; else the main
-        thread, or thread ``tid``, runs ``count`` instructions and the others stay."""
+        thread, or thread ``tid``, runs ``count`` instructions and the others stay.
+        ``signal``: delivered first (the one held, or one gdb sends); a held signal
+        that gdb does not name is suppressed."""
         proc = self.proc
+        if signal:
+            self._deliver(signal, tid)
+            if proc.exit_code is not None:
+                return self._ended()
+            pc = self.emu.reg_read("pc")  # a handler's first instruction
+        self._held = None
         vcpu = self.cpu(tid) if count and tid is not None and tid != self.pid else None
         if vcpu is not None and vcpu.index != 0:
             return self._step_other(vcpu, count)
@@ -124,10 +266,17 @@ class LinuxRunner:
             if exc.pc is not None:
                 self.emu.reg_write("pc", exc.pc)
             return _fault_outcome(exc)
+        return self._ended()
+
+    def _ended(self) -> Outcome:
+        """How the run that just returned ended."""
+        proc = self.proc
         if proc.exit_code is not None:
             if proc.term_signal is not None:
                 return Outcome("killed", signal=proc.term_signal)
             return Outcome("exited", code=proc.exit_code)
+        if self._held is not None:
+            return Outcome("signal", signal=self._held.sig, tid=self._held.tid)
         return Outcome("stopped")
 
     def _step_other(self, vcpu: Any, count: int) -> Outcome:
@@ -137,12 +286,7 @@ class LinuxRunner:
             vcpu.join()
         except EmulationError as exc:
             return _fault_outcome(exc)
-        proc = self.proc
-        if proc.exit_code is not None:
-            if proc.term_signal is not None:
-                return Outcome("killed", signal=proc.term_signal)
-            return Outcome("exited", code=proc.exit_code)
-        return Outcome("stopped")
+        return self._ended()
 
     def threads(self) -> list[int]:
         return [t.tid for t in self._live()] or [self.pid]

@@ -165,8 +165,8 @@ class GdbServer:
         conn = self.conn
         stopping = False
         while not done.is_set():
-            if stopping:
-                session.emu.emu_stop()  # again: a stop may land before emu_start starts
+            if stopping:  # again: a stop may land before emu_start starts, a wake-up
+                session.interrupt()  # before the thread enters its blocking call
             if conn is None:
                 return
             if self.closed:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..errors import StopRequest
 from ..hooks import HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE
 from .packets import decode_hex, parse_hex, unescape
 from .regs import GdbRegs
 from .runner import SIGABRT, SIGINT, SIGTRAP, Outcome, Runner
+from .signums import from_gdb, to_gdb
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -33,10 +35,12 @@ ATTACHED, DETACHED, KILLED, EXITED = "attached", "detached", "killed", "exited"
 
 
 class Resume(NamedTuple):
-    """The guest must run: one instruction (``step``) or until something stops it."""
+    """The guest must run: one instruction (``step``) or until something stops it;
+    ``signal`` (the guest's number, 0: none) is delivered first (C, S, vCont;C)."""
 
     step: bool
     tid: int | None = None  # the thread to step (None: the one Hc chose, else the first)
+    signal: int = 0
 
 
 class GdbSession:
@@ -59,6 +63,9 @@ class GdbSession:
         self._after_hook: int | None = None  # the code hook of every insn, for watchpoints
         #: (vCPU index, pc) of the breakpoints a resume starts on: run, not stopped at
         self._skip: set[tuple[int, int]] = set()
+        #: vCPU index -> pc of the instruction a watchpoint stopped before: its accesses
+        #: do not stop it again when it runs (cleared once another instruction starts)
+        self._skip_watch: dict[int, int] = {}
         self._g_tid: int | None = None  # the thread Hg chose (None: the first)
         self._c_tid: int | None = None  # the thread Hc chose (s, c)
         self._stop_tid: int | None = None  # the thread whose vCPU stopped the guest
@@ -100,8 +107,8 @@ class GdbSession:
             "k": self._cmd_k,
             "s": lambda b: self._cmd_resume(b, step=True),
             "c": lambda b: self._cmd_resume(b, step=False),
-            "S": lambda b: self._cmd_resume(b.partition(b";")[2], step=True),
-            "C": lambda b: self._cmd_resume(b.partition(b";")[2], step=False),
+            "S": lambda b: self._cmd_resume_signal(b, step=True),
+            "C": lambda b: self._cmd_resume_signal(b, step=False),
         }
         fn = simple.get(cmd)
         if fn is not None:
@@ -375,24 +382,45 @@ class GdbSession:
         emu.emu_stop()
 
     def _on_watch(self, emu: Emulator, name: str, address: int) -> None:
-        """A watched access: the guest stops after the instruction (``_after_access``
-        at the next one), as qemu's stub stops, with the data address."""
+        """A watched access, reported with its data address. The guest stops before the
+        accessing instruction (``regs.watch_before``: the instruction is undone, it runs
+        when the guest resumes) or after it (``_after_access`` at the next one)."""
+        index = self._vcpu_index(emu)
+        if self.regs.watch_before:
+            if self._skip_watch.get(index) == emu.reg_read("pc"):
+                return  # the instruction the last stop was before: it runs now
+            if self._stop_reason is None:
+                self._stop_reason = (name, address)
+                self._stop_tid = self.runner.tid_of(index)
+            emu.emu_stop()  # every vCPU (all-stop); this one before the instruction:
+            raise StopRequest()
         if self._stop_reason is None:
             self._stop_reason = (name, address)
-            self._stop_tid = self.runner.tid_of(self._vcpu_index(emu))
+            self._stop_tid = self.runner.tid_of(index)
 
     def _after_access(self, emu: Emulator, address: int, size: int) -> None:
-        """Every instruction while a watchpoint is set: stop before the one after a hit."""
+        """Every instruction while a watchpoint is set: stop before the one after a hit
+        (watchpoints that stop after the access); the instruction a stop was before has
+        run once the next one starts."""
+        if self._skip_watch:
+            index = self._vcpu_index(emu)
+            if index in self._skip_watch and self._skip_watch[index] != address:
+                del self._skip_watch[index]
         reason = self._stop_reason
         if reason is not None and reason[0] != "break":
             emu.emu_stop()
 
     # -- running ------------------------------------------------------------------------
 
-    def _cmd_resume(self, body: bytes, step: bool) -> Resume:
+    def _cmd_resume(self, body: bytes, step: bool, signal: int = 0) -> Resume:
         if body:
             self.emu.reg_write("pc", parse_hex(body))
-        return Resume(step, self._c_tid if step else None)
+        return Resume(step, self._c_tid if step else None, signal)
+
+    def _cmd_resume_signal(self, body: bytes, step: bool) -> Resume:
+        """``C sig[;addr]``, ``S sig[;addr]``: gdb's signal number, in hex."""
+        sig, _, addr = body.partition(b";")
+        return self._cmd_resume(addr, step, from_gdb(parse_hex(sig)))
 
     def _cmd_v(self, payload: bytes) -> str | Resume:
         text = payload.decode("latin-1")
@@ -404,11 +432,13 @@ class GdbSession:
                 act, _, thread = action.partition(":")
                 if thread and self._parse_thread(thread) not in (-1, 0, *mine):
                     continue
+                sig = from_gdb(parse_hex(act[1:])) if act[:1] in ("S", "C") else 0
                 if act[:1] in ("s", "S"):
                     tid = self._parse_thread(thread) if thread else -1
-                    return Resume(True, tid if tid in mine else None)
+                    return Resume(True, tid if tid in mine else None, sig)
                 if act[:1] in ("c", "C"):
-                    return Resume(False)
+                    tid = self._parse_thread(thread) if thread else -1
+                    return Resume(False, tid if tid in mine else None, sig)
                 if act[:1] == "t":
                     return self._stop_reply(0)
                 return "E01"
@@ -424,7 +454,7 @@ class GdbSession:
         """Ctrl-C from gdb (called from the server's watcher thread): stop the guest."""
         self._interrupted.set()
         if self._running:
-            self.emu.emu_stop()
+            self.runner.interrupt()
 
     @property
     def running(self) -> bool:
@@ -442,20 +472,27 @@ class GdbSession:
         threads = self.runner.threads()
         last = self._reported_tid if self._reported_tid in threads else threads[0]
         cpu = self.runner.cpu(last)
+        self._skip_watch.clear()
         if cpu is not None:
             at = cpu.reg_read("pc")
             if at in self._breaks:
                 self._skip.add((getattr(cpu, "index", 0), at))
+            if self._watches and self.regs.watch_before and self._last_stop.startswith("T") \
+                    and "watch:" in self._last_stop:  # fmt: skip
+                self._skip_watch[getattr(cpu, "index", 0)] = at
         self._stop_reason = None
         self._stop_tid = None
         self._interrupted.clear()
         self._running = True
         try:
             try:
-                outcome = self.runner.run(pc, 1 if action.step else 0, action.tid)
+                outcome = self.runner.run(pc, 1 if action.step else 0, action.tid,
+                                          action.signal)  # fmt: skip
             except Exception as exc:  # not the guest's fault: gdb sees a stop, not a crash
                 outcome = Outcome("fault", signal=SIGABRT, message=str(exc))
-            if action.step and self._stop_tid is None and action.tid in self.runner.threads():
+            if outcome.tid is not None:
+                self._stop_tid = outcome.tid
+            elif action.step and self._stop_tid is None and action.tid in self.runner.threads():
                 self._stop_tid = action.tid
         finally:
             self._running = False
@@ -473,9 +510,9 @@ class GdbSession:
         if outcome.kind == "killed":
             self.state = EXITED
             self.exit_status = 128 + outcome.signal
-            return f"X{outcome.signal & 0xFF:02x}{suffix}"
-        if outcome.kind == "fault":
-            return self._stop_reply(outcome.signal)
+            return f"X{to_gdb(outcome.signal) & 0xFF:02x}{suffix}"
+        if outcome.kind in ("fault", "signal"):
+            return self._stop_reply(to_gdb(outcome.signal))
         if self._interrupted.is_set() and self._stop_reason is None:
             return self._stop_reply(SIGINT)
         reason = self._stop_reason

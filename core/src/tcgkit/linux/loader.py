@@ -4,7 +4,8 @@ Owns ``load_program``: the executable's segments (ET_EXEC at its own
 addresses, a position-independent ET_DYN at ``PIE_BASE``), the program
 interpreter its PT_INTERP names (the dynamic loader, found through the file
 table's sysroot view, placed top-down like an mmap), the initial stack (argc,
-argv, envp and the auxiliary vector, as the kernel lays them out) and what the
+argv, envp and the auxiliary vector, as the kernel lays them out; AT_HWCAP and
+AT_HWCAP2 advertise the emulator's CPU model's features, ``hwcaps``) and what the
 process starts from: the first pc (the interpreter's entry, else the
 program's), the stack pointer and the heap's start.
 
@@ -158,14 +159,26 @@ def load_program(emu: Emulator, abi: LinuxABI, mem: ProcessMemory, files: FileTa
         entry = interp.entry + interp_base
     phdr = img.phdr_vaddr + bias if img.phdr_vaddr else 0
     execfn = argv[0] if argv else name
+    hwcap, hwcap2 = hwcaps(emu, abi)
     sp = _setup_stack(emu, abi, argv, envp, execfn, [
         (AT_PHDR, phdr), (AT_PHENT, img.phent), (AT_PHNUM, img.phnum), (AT_PAGESZ, PAGE),
         (AT_BASE, interp_base), (AT_FLAGS, 0), (AT_ENTRY, img.entry + bias),
         (AT_UID, os.getuid()), (AT_EUID, os.geteuid()), (AT_GID, os.getgid()),
-        (AT_EGID, os.getegid()), (AT_HWCAP, abi.hwcap), (AT_HWCAP2, abi.hwcap2), (AT_CLKTCK, 100),
+        (AT_EGID, os.getegid()), (AT_HWCAP, hwcap), (AT_HWCAP2, hwcap2), (AT_CLKTCK, 100),
         (AT_SECURE, 0), (AT_MINSIGSTKSZ, 5120),
     ])  # fmt: skip
     return LoadedProgram(entry, sp, page_up(top), interp_base)
+
+
+def hwcaps(emu: Emulator, abi: LinuxABI) -> tuple[int, int]:
+    """(AT_HWCAP, AT_HWCAP2): the features of the emulator's CPU model
+    (``GuestTarget.cpu_model``), else (no model, or an object that only acts as an
+    ``Emulator``, as benchmarks' Unicorn adapter) the target's ABI's."""
+    target = getattr(getattr(emu, "engine", None), "target", None)
+    model = getattr(target, "cpu_model", None)
+    hwcap = abi.hwcap if model is None or model.hwcap is None else model.hwcap
+    hwcap2 = abi.hwcap2 if model is None or model.hwcap2 is None else model.hwcap2
+    return hwcap, hwcap2
 
 
 def _setup_stack(emu: Emulator, abi: LinuxABI, argv: Sequence[str], envp: Sequence[str],

@@ -53,7 +53,7 @@ from .loader import STACK_SIZE, STACK_TOP, load_program
 from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
 from .net import SocketCalls
 from .paths import PathCalls, XattrCalls
-from .signals import Interrupted, Signals
+from .signals import Interrupted, Signals, Suspended
 from .threads import Threads
 from .timers import Timers
 
@@ -127,6 +127,8 @@ class LinuxProcess:
         #: ``in_blocking_call`` lets its handler interrupt the call
         self.host_signals: Any = None
         self.in_blocking_call = False
+        #: the host threads in a blocking system call now (a debugger's stop wakes them)
+        self.blocking_threads: set[int] = set()
         self._main_ident = threading.get_ident()
         self._run_ident = self._main_ident  # the thread that runs the main vCPU (``run``)
         stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
@@ -206,7 +208,7 @@ class LinuxProcess:
                 except (MemoryFaultError, InvalidInstructionError) as exc:
                     if not self._guest_fault(exc):
                         raise
-                    if self.exit_code is not None:
+                    if self.exit_code is not None or self.signals.held_by_debugger:
                         break
                     begin = self.emu.reg_read("pc")  # the handler's first instruction
                     continue
@@ -298,6 +300,8 @@ class LinuxProcess:
     def exec_options(self) -> list[str]:
         """The ``tcgkit run`` options an execve'd program runs with: this one's."""
         opts = ["--host", self.emu.engine.host.name]
+        if self.emu.cpu_name is not None:  # the CPU model, as qemu-user keeps its -cpu
+            opts += ["--cpu", self.emu.cpu_name]
         if self.sysroot:
             opts += ["-L", self.sysroot]
         if self.strace is not None:
@@ -332,14 +336,21 @@ class LinuxProcess:
                 result = handler(*args)
         interrupted = None
         if handler is not None and nr in self._blocking:
-            main = self.host_signals is not None and threading.get_ident() == self._main_ident
+            ident = threading.get_ident()
+            main = self.host_signals is not None and ident == self._main_ident
+            self.blocking_threads.add(ident)
             try:
                 if main:
                     self.in_blocking_call = True
                 result = handler(*args)
             except Interrupted:
                 result = -EINTR
+            except Suspended:  # made again from the start when the vCPU runs on
+                emu.reg_write(self.abi.arg_regs[0], args[0])
+                emu.reg_write("pc", emu.reg_read("pc") - self.abi.syscall_size)
+                return
             finally:
+                self.blocking_threads.discard(ident)
                 if main:
                     self.in_blocking_call = False
             if result == -EINTR:

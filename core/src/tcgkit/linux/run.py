@@ -113,10 +113,12 @@ def resolve_sysroot(sysroot: str | None) -> str | None:
 
 
 def load_emulator(path: str | os.PathLike[str], *, target: str | None, host: str,
-                  tb_hash: str | None, debug: str,
-                  tier_up: int | None) -> tuple[bytes, Emulator]:  # fmt: skip
+                  tb_hash: str | None, debug: str, tier_up: int | None,
+                  cpu: str | None = None) -> tuple[bytes, Emulator]:  # fmt: skip
     """The program's bytes and an emulator of its target (``target``, checked against the
-    ELF machine, else the target that machine names)."""
+    ELF machine, else the target that machine names) emulating CPU model ``cpu`` (None:
+    the target's default; an unknown one is an ``InvalidArgumentError`` naming the
+    target's models)."""
     pm = get_plugin_manager()
     data = read_program(path)
     image = read_elf(data, str(path))
@@ -125,7 +127,7 @@ def load_emulator(path: str | os.PathLike[str], *, target: str | None, host: str
     else:
         check_target(pm, target, image, str(path))
     extra = {} if tier_up is None else {"tier_up": tier_up}
-    return data, Emulator(target, host=host, tb_hash=tb_hash, debug=debug, **extra)
+    return data, Emulator(target, host=host, tb_hash=tb_hash, debug=debug, cpu=cpu, **extra)
 
 
 def run_program(
@@ -135,6 +137,7 @@ def run_program(
     target: str | None = None,
     host: str = "auto",
     tb_hash: str | None = None,
+    cpu: str | None = None,
     debug: str = "",
     env: list[str] | None = None,
     stdout: BinaryIO | None = None,
@@ -156,9 +159,11 @@ def run_program(
     guest's descriptors 0-2 are the host process's own (else ``stdout`` or Python's
     ``sys.std*`` streams); ``argv0``: the program's argv[0] (default: its path);
     ``inherit_fds``: host descriptors the guest has at the same numbers (after an
-    execve); ``host_signals``: the signals this process receives go to the guest's
-    handlers (``host_signals``; only from the main thread, and the process's signal
-    dispositions change while the program runs: what ``tcgkit run`` does).
+    execve); ``cpu``: the target's CPU model (``tcgkit run --cpu``; its features are
+    what AT_HWCAP and AT_HWCAP2 advertise); ``host_signals``: the signals this
+    process receives go to the guest's handlers (``host_signals``; only from the main
+    thread, and the process's signal dispositions change while the program runs:
+    what ``tcgkit run`` does).
 
     Raises ``ProgramFileError`` / ``ElfError`` (both ``InvalidArgumentError``)
     when the file cannot be run, ``PluginError`` when a name is not installed
@@ -172,7 +177,7 @@ def run_program(
                                    "signal handlers run there)")  # fmt: skip
     sysroot = resolve_sysroot(sysroot)
     data, emu = load_emulator(path, target=target, host=host, tb_hash=tb_hash, debug=debug,
-                              tier_up=tier_up)  # fmt: skip
+                              tier_up=tier_up, cpu=cpu)  # fmt: skip
     try:
         abi = emu.engine.target.linux_abi
         proc = LinuxProcess(emu, abi, stdout=stdout, stderr=stderr, sysroot=sysroot,

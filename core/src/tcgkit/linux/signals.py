@@ -70,6 +70,12 @@ class Interrupted(BaseException):
     restarted). A BaseException, so that no ``except Exception`` swallows it."""
 
 
+class Suspended(BaseException):
+    """Raised in a blocking system call when its vCPU was stopped and the process's
+    calls are restarted after a stop (``Threads.restart_on_stop``: a debugger stopped
+    the guest): the call is made again, from its start, when the vCPU runs on."""
+
+
 def siginfo(sig: int, code: int, pid: int = 0, uid: int = 0) -> bytes:
     """A siginfo of the kill family: signo, errno, code, then the sender's pid and uid."""
     return struct.pack("<iiiiII", sig, 0, code, 0, pid & 0xFFFFFFFF, uid & 0xFFFFFFFF)
@@ -97,6 +103,11 @@ class Signals:
         #: notified whenever a signal is posted (waits that a signal ends: sigsuspend,
         #: sigtimedwait, sleeps)
         self.arrived = threading.Condition(threading.RLock())
+        #: a debugger's view of the signals (the gdb stub), or None: its ``take(sig,
+        #: info, interrupted)`` and ``take_fault(sig, code, addr, pc)`` see each signal
+        #: before it is taken; True: the debugger holds it (the guest stops; it decides
+        #: whether the signal is delivered), and ``holding`` says so until it resumes
+        self.debugger: Any = None
 
     @property
     def blocked(self) -> int:
@@ -220,7 +231,13 @@ class Signals:
         with self.proc._lock:
             self.suspended_mask = self.blocked
             self.blocked = struct.unpack("<Q", raw)[0] & ~UNBLOCKABLE
-        self.wait_for(self.interrupting)
+        try:
+            self.wait_for(self.interrupting)
+        except Suspended:  # made again later: with the caller's mask, as it began
+            with self.proc._lock:
+                self.blocked = self.suspended_mask or 0
+                self.suspended_mask = None
+            raise
         return -EINTR  # delivered after the call: the frame saves the caller's mask
 
     def sys_rt_sigtimedwait(self, setp: int, info: int, tmo: int, size: int, *_: int) -> int:
@@ -300,13 +317,22 @@ class Signals:
         end = None if timeout is None else time.monotonic() + timeout
         with self.arrived:
             while not done():
-                if self.proc.exit_code is not None or self.proc.threads.current_stopped():
+                if self.proc.exit_code is not None:
+                    return False
+                if self.proc.threads.current_stopped():
+                    if self.proc.threads.restart_on_stop:
+                        raise Suspended
                     return False
                 left = 0.05 if end is None else min(0.05, end - time.monotonic())
                 if left <= 0:
                     return False
                 self.arrived.wait(left)
         return True
+
+    @property
+    def held_by_debugger(self) -> bool:
+        """Whether a debugger holds a signal: the guest stays stopped until it resumes."""
+        return self.debugger is not None and self.debugger.holding
 
     def interrupting(self) -> bool:
         """Whether a pending signal must end a blocking system call now."""
@@ -344,6 +370,8 @@ class Signals:
                 if sig is None:
                     return
                 info = self.pending.pop(sig)
+                if self.debugger is not None and self.debugger.take(sig, info, interrupted):
+                    return
                 handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
                 if sig in (SIGKILL, SIGSTOP):
                     handler = SIG_DFL
@@ -379,6 +407,8 @@ class Signals:
         the process dies of it (the kernel forces fault signals)."""
         proc = self.proc
         proc.emu.reg_write("pc", pc)
+        if self.debugger is not None and self.debugger.take_fault(sig, code, addr, pc):
+            return
         with proc._lock:
             handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
             if handler in (SIG_DFL, SIG_IGN) or self.blocked & (1 << (sig - 1)):

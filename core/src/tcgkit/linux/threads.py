@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
 from .mm import read_guest, write_guest
+from .signals import Suspended
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -98,6 +99,9 @@ class Threads:
         #: whether a signal is waiting that must end the main thread's futex wait
         #: (``signals``: EINTR, glibc waits again after the handler)
         self.signal_waiting: Callable[[], bool] = lambda: False
+        #: a blocking call that a stop of its vCPU ends is made again when the vCPU runs
+        #: on (``signals.Suspended``), as after a debugger's stop; else it fails (EINTR)
+        self.restart_on_stop = False
 
     def renumber(self, pid: int) -> None:
         """The process became ``pid`` (a forked child, whose only thread is the caller)."""
@@ -303,6 +307,8 @@ class Threads:
                     queue.remove(w)
                     if not queue:
                         del self._waiters[w.addr]
+            if gave_up and vcpu.stop_requested and self.restart_on_stop:
+                raise Suspended
             return -EINTR if gave_up else -ETIMEDOUT
 
     def _wake(self, addr: int, n: int, bitset: int) -> int:

@@ -35,7 +35,8 @@ class RegisterTable:
         self.regs: Mapping[int, Reg] = spec.registers(cpu_model)
         self.slots = {rid: r.slot for rid, r in self.regs.items() if type(r) is Slot}
         if spec.cp_reg is not None:
-            self.cp_id, fields, self.cp_regs = spec.cp_reg
+            self.cp_id, fields, cp_regs = spec.cp_reg
+            self.cp_regs = cp_regs(cpu_model) if callable(cp_regs) else cp_regs
             self.cp_fields = len(fields)
         else:
             self.cp_id, self.cp_fields, self.cp_regs = None, 0, {}

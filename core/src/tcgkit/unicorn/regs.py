@@ -154,17 +154,24 @@ def write_bits(words: Words, offset: int, bits: int, value: int) -> None:
         nbytes -= n
 
 
+#: a target's coprocessor registers by key: one mapping, or one per CPU model
+CpRegs = Mapping[tuple[int, ...], Reg] | Callable[[int], Mapping[tuple[int, ...], Reg]]
+
+
 class UnicornTarget:
     """A guest target's Unicorn identity (the ``UNICORN`` of its Unicorn module).
 
     * ``modes``: the mode bits ``Uc(arch, mode)`` accepts (others: UC_ERR_MODE);
     * ``cpu_models`` and ``default_cpu_model``: the UC_CPU_* numbers accepted by
-      ``Uc(..., cpu)`` and ``ctl_set_cpu_model``, and the one a ``Uc`` reports
-      without; the emulated CPU is the target's whatever the number;
+      ``Uc(..., cpu)`` and ``ctl_set_cpu_model``, and the one a ``Uc`` gets without;
+      a mapping gives each number the name of the target's CPU model
+      (``GuestTarget.cpu_models``) the ``Uc``'s emulator then runs (a plain collection,
+      or None for a number: the target's default model);
     * ``registers(model)``: register id -> ``Reg`` for that CPU model;
     * ``cp_reg``: (the id of the coprocessor-register pseudo register, the names of
-      the key fields of its tuple form, key -> ``Reg``), or None; its reads take
-      the key tuple (or the key and a value) as ``aux``, its writes the key and value;
+      the key fields of its tuple form, key -> ``Reg`` or a function of the CPU model
+      giving that mapping), or None; its reads take the key tuple (or the key and a
+      value) as ``aux``, its writes the key and value;
     * ``reset``: register id -> value written when a ``Uc`` is made, where Unicorn's
       reset state differs from the target's;
     * ``undefined_intno``, ``unaligned_intno``: the interrupt Unicorn raises for an
@@ -186,10 +193,10 @@ class UnicornTarget:
         *,
         arch: int,
         modes: int,
-        cpu_models: Collection[int],
+        cpu_models: Mapping[int, str | None] | Collection[int],
         default_cpu_model: int,
         registers: Callable[[int], Mapping[int, Reg]],
-        cp_reg: tuple[int, tuple[str, ...], Mapping[tuple[int, ...], Reg]] | None = None,
+        cp_reg: tuple[int, tuple[str, ...], CpRegs] | None = None,
         reset: Mapping[int, int] | None = None,
         undefined_intno: int | None = None,
         unaligned_intno: int | None = None,
@@ -200,7 +207,9 @@ class UnicornTarget:
     ) -> None:
         self.arch = arch
         self.modes = modes
-        self.cpu_models = frozenset(cpu_models)
+        names = cpu_models if isinstance(cpu_models, Mapping) else dict.fromkeys(cpu_models)
+        self.cpu_models = frozenset(names)
+        self.cpu_model_names: Mapping[int, str | None] = dict(names)
         self.default_cpu_model = default_cpu_model
         self.registers = registers
         self.cp_reg = cp_reg

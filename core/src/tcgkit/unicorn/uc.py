@@ -3,7 +3,10 @@
 Owns the ``Uc`` class as Unicorn's Python bindings shape it: the lookup of the
 target for ``(arch, mode)``, the emulator made at first use (as Unicorn's
 ``uc_init``, so that ``ctl_set_cpu_model`` and ``ctl_set_tcg_buffer_size`` work
-until then), memory (``mem_map`` ... ``mem_regions``), registers (``access``),
+until then; the calls that initialize Unicorn's engine without needing tcgkit's
+emulator, ``ctl_get_cpu_model``, ``ctl_get_page_size`` and ``query``, end that time
+too), the CPU model (Unicorn's UC_CPU_* number, run as the target's model the
+``UnicornTarget`` names for it), memory (``mem_map`` ... ``mem_regions``), registers (``access``),
 contexts, ``emu_start``/``emu_stop``, ``query`` and the ``ctl_*`` calls; the hooks
 are ``hooks.HookMixin``. What Unicorn checks, it checks the same way and with the
 same error codes (``UcError``): ranges not aligned to a page or empty
@@ -94,6 +97,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._options = options
         self._fetch_hooks = bool(options.get("fetch_hooks", False))
         self._cpu_model = spec.default_cpu_model
+        self._initialized = False  # as Unicorn's uc->init_done: no model change after
         self._tcg_buffer_size = DEFAULT_CODE_BUFFER
         self._table = table_for(spec, self._cpu_model)
         self._emu: Emulator | None = None
@@ -131,8 +135,10 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         extra = {} if o.get("tier_up") is None else {"tier_up": o["tier_up"]}
         emu = Emulator(self._target, host=o["host"], tb_hash=o.get("tb_hash"),
                        debug=o.get("debug", ""), code_buffer_size=self._tcg_buffer_size,
-                       max_cpus=1, map_granule=self._page, **extra)  # fmt: skip
+                       max_cpus=1, map_granule=self._page,
+                       cpu=self._spec.cpu_model_names.get(self._cpu_model), **extra)  # fmt: skip
         self._emu = emu
+        self._initialized = True
         self._engine = emu.engine
         self._cpu = emu.engine.cpu
         self._words = self._cpu.words
@@ -140,6 +146,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         for reg_id, value in self._spec.reset.items():
             self.reg_write(reg_id, value)
         weakref.finalize(self, emu.close)
+        if self._exits_enabled and len(self._exits) > 1:
+            self._install_exits()
         return emu
 
     @property
@@ -457,6 +465,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
 
     def query(self, prop: int) -> int:
         """UC_QUERY_MODE, _PAGE_SIZE, _ARCH, _TIMEOUT (1 if the last run timed out)."""
+        self._initialized = True  # Unicorn initializes its engine for any query
         if prop == C.UC_QUERY_MODE:
             return self._mode
         if prop == C.UC_QUERY_PAGE_SIZE:
@@ -474,6 +483,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         return self._arch
 
     def ctl_get_page_size(self) -> int:
+        self._initialized = True  # as Unicorn, which initializes its engine first
         return self._page
 
     def ctl_set_page_size(self, val: int) -> None:
@@ -488,7 +498,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
     def ctl_exits_enabled(self, enable: bool) -> None:
         """Stop at the addresses of ``ctl_set_exits`` rather than ``emu_start``'s ``until``."""
         self._exits_enabled = bool(enable)
-        self._install_exits()
+        if self._emu is not None:  # else installed when the emulator is made
+            self._install_exits()
 
     def ctl_get_exits_cnt(self) -> int:
         if not self._exits_enabled:
@@ -504,7 +515,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         if not self._exits_enabled:
             raise UcError(C.UC_ERR_ARG)
         self._exits = tuple(_u64(x) for x in exits)
-        self._install_exits()
+        if self._emu is not None:
+            self._install_exits()
 
     def _install_exits(self) -> None:
         """The first exit is the engine's ``until``; each other one an engine code hook
@@ -526,17 +538,20 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             self._exit_handles.append(emu.hook_add(H.HOOK_CODE, stop, address, address))
 
     def ctl_get_cpu_model(self) -> int:
+        """The UC_CPU_* model (Unicorn initializes its engine first: no change after)."""
+        self._initialized = True
         return self._cpu_model
 
     def ctl_set_cpu_model(self, model: int) -> None:
-        """Refused once the ``Uc`` is made, as Unicorn 2.1's bindings refuse it (their
-        constructor initializes the engine): ``Uc(arch, mode, cpu)`` chooses the model."""
-        raise UcError(C.UC_ERR_ARG)
+        """Choose the UC_CPU_* model, before the engine is initialized (by ``mem_map``,
+        ``reg_read``/``reg_write``, ``hook_add``, ``query``, ``ctl_get_cpu_model``...)
+        as Unicorn 2.1 requires; later, or a number the arch has not: UC_ERR_ARG."""
+        self._set_cpu_model(model)
 
     def _set_cpu_model(self, model: int) -> None:
-        """A UC_CPU_* model of the arch (the CPU emulated is the target's whatever the
-        model; the model names the reset values Unicorn uses)."""
-        if self._emu is not None or model not in self._spec.cpu_models:
+        """A UC_CPU_* model of the arch: the target's CPU model the ``UnicornTarget``
+        names for it runs (its instructions, ID registers), with its reset values."""
+        if self._initialized or self._emu is not None or model not in self._spec.cpu_models:
             raise UcError(C.UC_ERR_ARG)
         self._cpu_model = model
         self._table = table_for(self._spec, model)

@@ -17,6 +17,11 @@ the verdict (``Outcome``):
   atomic's on unmapped memory) as an unhandled CPU exception: that and any
   refusal of tcgkit's count as refused alike.
 
+Both sides emulate one CPU model, ``cpu`` (a name of ``cpu_models.MODELS``: tcgkit's
+model of that name against Unicorn's UC_CPU_ARM64_* of the same model; default
+``max``): under ``cortex-a72`` the words of the features it lacks must be refused
+by both.
+
 FPSR's cumulative IEEE flags (IOC, DZC, OFC, UFC, IXC, IDC) are not compared:
 the target does not compute them yet (issue: FPSR exact). Used by
 ``tests/test_random_encodings.py`` (a bounded count) and
@@ -35,6 +40,8 @@ from tcgkit.errors import UnalignedAccessError, UnmappedMemoryError
 from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as A
 from unicorn import unicorn_const as U
+
+from .cpu_models import MODELS
 
 CODE = 0x10000
 DATA = 0x80000
@@ -150,9 +157,18 @@ def _uc_error(e: UcError) -> str:
 _X = [A.UC_ARM64_REG_X0 + i for i in range(29)] + [A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30]
 
 
-def run_unicorn(word: int, s: State) -> Result:
+def unicorn_cpu(cpu: str) -> int:
+    """Unicorn's UC_CPU_ARM64_* number of tcgkit's CPU model ``cpu``."""
+    model = MODELS.get(cpu)
+    number = getattr(model, "unicorn_cpu", None)
+    if number is None:
+        raise ValueError(f"no Unicorn CPU model matches {cpu!r}; models: {', '.join(MODELS)}")
+    return int(number)
+
+
+def run_unicorn(word: int, s: State, cpu: str = "max") -> Result:
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
-    uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)
+    uc.ctl_set_cpu_model(unicorn_cpu(cpu))
     uc.mem_map(CODE, 0x1000)
     uc.mem_map(DATA, DATA_SIZE)
     uc.mem_write(CODE, word.to_bytes(4, "little"))
@@ -178,8 +194,8 @@ def run_unicorn(word: int, s: State) -> Result:
                   bytes(uc.mem_read(DATA, DATA_SIZE)))  # fmt: skip
 
 
-def run_tcgkit(word: int, s: State, host: str, tier_up: int = 0) -> Result:
-    with Emulator("aarch64", host=host, tier_up=tier_up) as emu:
+def run_tcgkit(word: int, s: State, host: str, tier_up: int = 0, cpu: str = "max") -> Result:
+    with Emulator("aarch64", host=host, tier_up=tier_up, cpu=cpu) as emu:
         emu.mem_map(CODE, 0x1000, PROT_ALL)
         emu.mem_map(DATA, DATA_SIZE, PROT_ALL)
         emu.mem_write(CODE, word.to_bytes(4, "little"))
@@ -232,9 +248,10 @@ class Outcome:
     detail: list[str]
 
 
-def run_both(word: int, s: State, host: str, tier_up: int = 0) -> Outcome:
-    want = run_unicorn(word, s)
-    got = run_tcgkit(word, s, host, tier_up)
+def run_both(word: int, s: State, host: str, tier_up: int = 0, cpu: str = "max") -> Outcome:
+    """The verdict on ``word`` run from ``s`` by CPU model ``cpu`` on both engines."""
+    want = run_unicorn(word, s, cpu)
+    got = run_tcgkit(word, s, host, tier_up, cpu)
     if got.error == "invalid" and want.error not in ("invalid", "exception"):
         return Outcome("unimplemented", [])  # Unicorn ran it (to its end or a fault)
     if want.error == "exception" and got.error in ("invalid", "unmapped", "unaligned"):

@@ -1,10 +1,11 @@
 """The AArch64 target's registers as gdb sees them (the core's gdb stub reads this module).
 
 Owns ``REGISTERS`` (gdb's register numbering for aarch64: gdb name, bit size, the
-tcgkit register name ``Emulator.reg_read`` takes, gdb type, feature) and
-``target_xml`` (the target description gdb asks for with ``qXfer:features:read``:
-the features ``org.gnu.gdb.aarch64.core`` and ``org.gnu.gdb.aarch64.fpu`` with the
-types gdb's own description uses, so ``p $v0`` shows the same unions as under qemu).
+tcgkit register name ``Emulator.reg_read`` takes, gdb type, feature),
+``WATCHPOINTS_STOP_BEFORE_ACCESS`` and ``target_xml`` (the target description gdb asks
+for with ``qXfer:features:read``: the features ``org.gnu.gdb.aarch64.core`` and
+``org.gnu.gdb.aarch64.fpu`` with the types gdb's own description uses, so ``p $v0``
+shows the same unions as under qemu).
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ FPU: Final = "org.gnu.gdb.aarch64.fpu"
 
 #: gdb's architecture name for this target (``<architecture>`` of the description)
 ARCHITECTURE: Final = "aarch64"
+
+#: a watchpoint stops the guest before the access, the pc at the accessing instruction,
+#: as AArch64's watchpoint exceptions do: gdb's aarch64 support expects it (its watchpoints
+#: are "non-steppable": gdb steps over the instruction itself), and qemu's stub does so
+WATCHPOINTS_STOP_BEFORE_ACCESS: Final = True
 
 #: (gdb name, bits, tcgkit register name, gdb type, feature), in gdb's register order
 REGISTERS: Final[tuple[tuple[str, int, str, str, str], ...]] = (

@@ -9,11 +9,14 @@ the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr).
 Decoding is table-driven (``decode``); the instruction classes live in
 ``trans_dp`` (data processing, branches, system) and ``trans_mem`` (loads,
 stores, atomics). An encoding no table entry claims raises
-InvalidInstructionError with the pc and the word.
+InvalidInstructionError with the pc and the word; so does one of a feature the
+emulator's CPU model (``cpu_models``; default ``max``) lacks, its decoder made
+once per instance (``decode.decoder_for``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final
 
 from tcgkit.errors import GuestInterrupt
@@ -24,8 +27,9 @@ from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.types import I64, CallFlags, Cond
 
+from . import cpu_models as models
 from . import state as S
-from .decode import decode
+from .decode import Handler, decoder_for
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -60,6 +64,16 @@ class AArch64Target(GuestTarget):
     max_insns: ClassVar[int] = 512
     insn_size_max: ClassVar[int] = 4
     unicorn_arch: ClassVar[int | None] = 2  # UC_ARCH_ARM64 (tcgkit.unicorn; see unicorn_regs)
+    cpu_models: ClassVar = models.MODELS
+    default_cpu: ClassVar[str | None] = models.DEFAULT
+
+    def __init__(self, cpu: str | None = None) -> None:
+        super().__init__(cpu)
+        model = self.cpu_model
+        assert isinstance(model, models.A64CPUModel)
+        #: MRS's values of the ID registers (``trans_dp.mrs``)
+        self.id_regs: Mapping[tuple[int, int, int, int, int], int] = model.id_regs
+        self._decode: Callable[[int], Handler | None] = decoder_for(model.features)
 
     # -- globals -------------------------------------------------------------------
 
@@ -119,7 +133,7 @@ class AArch64Target(GuestTarget):
 
     def translate_insn(self, dc: DisasContext) -> None:
         insn = dc.fetch_le32()
-        handler = decode(insn)
+        handler = self._decode(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")
         handler(self, dc, insn)

@@ -349,8 +349,8 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rt, r)
     elif reg in (FPCR, FPSR, TPIDR):
         t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
-    elif reg in READ_ONLY_IDS:
-        t.wx(dc, rt, READ_ONLY_IDS[reg])
+    elif reg in t.id_regs:  # the CPU model's (``cpu_models``; max: READ_ONLY_IDS)
+        t.wx(dc, rt, t.id_regs[reg])
     elif reg[:3] == (3, 0, 0) and reg[3] < 8:  # an ID register Linux emulates as zero
         t.wx(dc, rt, 0)
     elif reg == CNTFRQ:

@@ -397,9 +397,8 @@ def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt
         if log2 < 3:
             ctx.and_(expect, expect, mask)
         ctx.brcond(Cond.NE, c, expect, skip)
-    new = [t.rx(dc, rt + i) for i in range(2)]
-    for i, v in enumerate(new):
-        _st(dc, v, _offset(dc, addr, i * step), log2)
+    for i in range(2):
+        _st(dc, t.rx(dc, rt + i), _offset(dc, addr, i * step), log2)
     ctx.set_label(skip)
     for i, c in enumerate(cur):
         t.wx(dc, rs + i, c)

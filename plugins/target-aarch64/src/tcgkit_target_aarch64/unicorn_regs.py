@@ -40,6 +40,7 @@ from tcgkit.unicorn.regs import (
 )
 
 from . import state as S
+from .cpu_models import MODELS
 
 #: FPCR bits a write keeps: AHP DN FZ RMode Stride Len (and FZ16 on the max CPU)
 _FPCR_MASK = 0x07F70000
@@ -150,9 +151,11 @@ def registers(cpu_model: int) -> dict[int, Reg]:
     return regs
 
 
-def _cp_regs() -> dict[tuple[int, ...], Reg]:
-    """(crn, crm, op0, op1, op2) -> accessor, for the system registers served."""
-    r = registers(A.UC_CPU_ARM64_A72)
+def _cp_regs(cpu_model: int) -> dict[tuple[int, ...], Reg]:
+    """(crn, crm, op0, op1, op2) -> accessor, for the system registers served: those
+    below, and the ID registers of the CPU model (MIDR_EL1...: read as MRS reads them;
+    a write is kept by the ``Uc`` and read back, as Unicorn does, unseen by MRS)."""
+    r = registers(cpu_model)
     by_name = {
         # name: (op0, op1, crn, crm, op2), the order of the MRS/MSR encoding
         "NZCV": (3, 3, 4, 2, 0),
@@ -173,8 +176,17 @@ def _cp_regs() -> dict[tuple[int, ...], Reg]:
         "MAIR_EL1": (3, 0, 10, 2, 0),
         "VBAR_EL1": (3, 0, 12, 0, 0),
     }
-    return {(crn, crm, op0, op1, op2): r[_reg(name)]
-            for name, (op0, op1, crn, crm, op2) in by_name.items()}  # fmt: skip
+    out: dict[tuple[int, ...], Reg] = {
+        (crn, crm, op0, op1, op2): ShadowReg(f"id{op0}.{op1}.{crn}.{crm}.{op2}", 64, value)
+        for (op0, op1, crn, crm, op2), value in _MODEL_BY_UC[cpu_model].id_regs.items()
+    }
+    out.update({(crn, crm, op0, op1, op2): r[_reg(name)]
+                for name, (op0, op1, crn, crm, op2) in by_name.items()})  # fmt: skip
+    return out
+
+
+#: UC_CPU_ARM64_* -> the target's model of the same name (``cpu_models``)
+_MODEL_BY_UC = {m.unicorn_cpu: m for m in MODELS.values() if m.unicorn_cpu is not None}
 
 
 class AArch64Methods:
@@ -224,11 +236,11 @@ UNICORN = UnicornTarget(
     | C.UC_MODE_ARM926
     | C.UC_MODE_ARM946
     | C.UC_MODE_ARM1176,
-    cpu_models=range(A.UC_CPU_ARM64_ENDING),
+    cpu_models={number: model.name for number, model in _MODEL_BY_UC.items()},
     default_cpu_model=A.UC_CPU_ARM64_A72,
     page_size=1024,  # Unicorn's AArch64 target pages (QEMU's ARM minimum)
     registers=registers,
-    cp_reg=(A.UC_ARM64_REG_CP_REG, ("crn", "crm", "op0", "op1", "op2"), _cp_regs()),
+    cp_reg=(A.UC_ARM64_REG_CP_REG, ("crn", "crm", "op0", "op1", "op2"), _cp_regs),
     reset={A.UC_ARM64_REG_NZCV: 0x40000000},
     undefined_intno=1,  # EXCP_UDEF
     unaligned_intno=4,  # EXCP_DATA_ABORT
