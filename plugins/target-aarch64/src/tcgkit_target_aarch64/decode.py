@@ -21,6 +21,7 @@ LSE atomics it sits among, FCVT from half precision before the FP16 scalar ops).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -204,16 +205,23 @@ def decode(insn: int) -> Handler | None:
 
 def gate(insn: int) -> str | None:
     """The optional feature whose encodings hold ``insn`` (None: the base ISA's)."""
-    for mask, value, feature in _GATE_GROUPS[(insn >> 25) & 0xF]:
+    for mask, value, feature in _gate_groups()[(insn >> 25) & 0xF]:
         if insn & mask == value:
             return feature
     return None
 
 
-_GATE_GROUPS: Final = _groups(GATES)
+@functools.cache
+def _gate_groups() -> tuple[tuple[tuple[int, int, Any], ...], ...]:
+    """``GATES`` by op0 group, built on first use: only a model that lacks a feature
+    needs them, not every process's start-up."""
+    return _groups(GATES)
+
+
 GATED_FEATURES: Final = frozenset(f for _, f in GATES)
 
 
+@functools.cache
 def _handler_gates() -> dict[Handler, tuple[tuple[int, int, str], ...]]:
     """Translator -> the gates (mask, value, feature), in ``GATES`` order, whose
     encodings meet one of its patterns: the only gates its words can fall in."""
@@ -229,9 +237,6 @@ def _handler_gates() -> dict[Handler, tuple[tuple[int, int, str], ...]]:
     return {h: tuple(sorted(gs, key=order.__getitem__)) for h, gs in out.items() if gs}
 
 
-_HANDLER_GATES: Final = _handler_gates()
-
-
 def decoder_for(features: frozenset[str]) -> Callable[[int], Handler | None]:
     """The decoder of a CPU model with ``features``: ``decode`` itself when it has every
     gated one, else ``decode`` followed, for the translators whose encodings hold gated
@@ -241,7 +246,7 @@ def decoder_for(features: frozenset[str]) -> Callable[[int], Handler | None]:
         return decode
     by_handler = {
         h: tuple((m, v, f in features) for m, v, f in gates)
-        for h, gates in _HANDLER_GATES.items()
+        for h, gates in _handler_gates().items()
         if any(f not in features for _, _, f in gates)
     }
 

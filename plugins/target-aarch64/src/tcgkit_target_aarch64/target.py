@@ -29,7 +29,7 @@ from tcgkit.tcg.types import I64, CallFlags, Cond
 
 from . import cpu_models as models
 from . import state as S
-from .decode import Handler, decoder_for
+from .decode import Handler, decode, decoder_for
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -73,7 +73,11 @@ class AArch64Target(GuestTarget):
         assert isinstance(model, models.A64CPUModel)
         #: MRS's values of the ID registers (``trans_dp.mrs``)
         self.id_regs: Mapping[tuple[int, int, int, int, int], int] = model.id_regs
-        self._decode: Callable[[int], Handler | None] = decoder_for(model.features)
+        # the model's decoder, or None for one with every gated feature (``max``): then
+        # ``translate_insn`` calls ``decode`` directly, a native call when compiled
+        decoder = decoder_for(model.features)
+        self._decode: Callable[[int], Handler | None] | None = (
+            None if decoder is decode else decoder)  # fmt: skip
 
     # -- globals -------------------------------------------------------------------
 
@@ -133,7 +137,8 @@ class AArch64Target(GuestTarget):
 
     def translate_insn(self, dc: DisasContext) -> None:
         insn = dc.fetch_le32()
-        handler = self._decode(insn)
+        gated = self._decode
+        handler = decode(insn) if gated is None else gated(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")
         handler(self, dc, insn)
