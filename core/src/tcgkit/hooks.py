@@ -13,60 +13,61 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
-HOOK_INTR = 1 << 0
-HOOK_INSN = 1 << 1
-HOOK_CODE = 1 << 2
-HOOK_BLOCK = 1 << 3
-HOOK_MEM_READ_UNMAPPED = 1 << 4
-HOOK_MEM_WRITE_UNMAPPED = 1 << 5
-HOOK_MEM_FETCH_UNMAPPED = 1 << 6
-HOOK_MEM_READ_PROT = 1 << 7
-HOOK_MEM_WRITE_PROT = 1 << 8
-HOOK_MEM_FETCH_PROT = 1 << 9
-HOOK_MEM_READ = 1 << 10
-HOOK_MEM_WRITE = 1 << 11
-HOOK_MEM_FETCH = 1 << 12
+HOOK_INTR: Final = 1 << 0
+HOOK_INSN: Final = 1 << 1
+HOOK_CODE: Final = 1 << 2
+HOOK_BLOCK: Final = 1 << 3
+HOOK_MEM_READ_UNMAPPED: Final = 1 << 4
+HOOK_MEM_WRITE_UNMAPPED: Final = 1 << 5
+HOOK_MEM_FETCH_UNMAPPED: Final = 1 << 6
+HOOK_MEM_READ_PROT: Final = 1 << 7
+HOOK_MEM_WRITE_PROT: Final = 1 << 8
+HOOK_MEM_FETCH_PROT: Final = 1 << 9
+HOOK_MEM_READ: Final = 1 << 10
+HOOK_MEM_WRITE: Final = 1 << 11
+HOOK_MEM_FETCH: Final = 1 << 12
 #: ``callback(emu, cur, prev)`` (two ``BlockInfo``) when block ``cur`` has just been
 #: translated and block ``prev`` ran before it in the same run, ``cur.pc`` in range (as
 #: Unicorn 2.1's "edge generated": not for blocks found already translated)
-HOOK_EDGE_GENERATED = 1 << 15
+HOOK_EDGE_GENERATED: Final = 1 << 15
 #: ``callback(emu, address, op, flags, a, b, bits)`` before an instruction's
 #: operation ``op`` (``TCG_OP_SUB``: the target calls it with the minuend ``a`` and
 #: subtrahend ``b`` of the instructions whose result is a subtraction, ``bits`` 32
 #: or 64, ``flags`` ``TCG_OP_FLAG_CMP`` when only the flags are kept,
 #: ``TCG_OP_FLAG_DIRECT`` when the difference is the instruction's result, 0 for a
 #: subtraction the instruction makes along the way, as Unicorn's translation does)
-HOOK_TCG_OPCODE = 1 << 16
-HOOK_MEM_UNMAPPED = HOOK_MEM_READ_UNMAPPED | HOOK_MEM_WRITE_UNMAPPED | HOOK_MEM_FETCH_UNMAPPED
-HOOK_MEM_PROT = HOOK_MEM_READ_PROT | HOOK_MEM_WRITE_PROT | HOOK_MEM_FETCH_PROT
-HOOK_MEM_INVALID = HOOK_MEM_UNMAPPED | HOOK_MEM_PROT
-HOOK_MEM_VALID = HOOK_MEM_READ | HOOK_MEM_WRITE | HOOK_MEM_FETCH
+HOOK_TCG_OPCODE: Final = 1 << 16
+HOOK_MEM_UNMAPPED: Final = (HOOK_MEM_READ_UNMAPPED | HOOK_MEM_WRITE_UNMAPPED
+                             | HOOK_MEM_FETCH_UNMAPPED)  # fmt: skip
+HOOK_MEM_PROT: Final = HOOK_MEM_READ_PROT | HOOK_MEM_WRITE_PROT | HOOK_MEM_FETCH_PROT
+HOOK_MEM_INVALID: Final = HOOK_MEM_UNMAPPED | HOOK_MEM_PROT
+HOOK_MEM_VALID: Final = HOOK_MEM_READ | HOOK_MEM_WRITE | HOOK_MEM_FETCH
 
-MEM_READ = 16
-MEM_WRITE = 17
-MEM_FETCH = 18
-MEM_READ_UNMAPPED = 19
-MEM_WRITE_UNMAPPED = 20
-MEM_FETCH_UNMAPPED = 21
-MEM_WRITE_PROT = 22
-MEM_READ_PROT = 23
-MEM_FETCH_PROT = 24
+MEM_READ: Final = 16
+MEM_WRITE: Final = 17
+MEM_FETCH: Final = 18
+MEM_READ_UNMAPPED: Final = 19
+MEM_WRITE_UNMAPPED: Final = 20
+MEM_FETCH_UNMAPPED: Final = 21
+MEM_WRITE_PROT: Final = 22
+MEM_READ_PROT: Final = 23
+MEM_FETCH_PROT: Final = 24
 
 #: HOOK_TCG_OPCODE's operations and flags (Unicorn's UC_TCG_OP_* values)
-TCG_OP_SUB = 0
-TCG_OP_FLAG_CMP = 1
-TCG_OP_FLAG_DIRECT = 2
+TCG_OP_SUB: Final = 0
+TCG_OP_FLAG_CMP: Final = 1
+TCG_OP_FLAG_DIRECT: Final = 2
 
 #: hook kinds whose presence changes the code that is generated. HOOK_INSN: the
 #: target calls ``callback(emu, insn, rt, key, value) -> bool`` before a system
 #: instruction it names (``insn``: its id, e.g. AArch64's MRS/MSR/SYS numbered as
 #: Unicorn's UC_ARM64_INS_*; ``rt`` the general register operand, ``key`` the
 #: system register's encoding, ``value`` rt's value); a true result skips it
-TRANSLATION_KINDS = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN | HOOK_TCG_OPCODE
+TRANSLATION_KINDS: Final = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN | HOOK_TCG_OPCODE
 #: hook kinds whose presence changes which accesses take the softmmu slow path
-SLOW_PATH_KINDS = HOOK_MEM_READ | HOOK_MEM_WRITE
+SLOW_PATH_KINDS: Final = HOOK_MEM_READ | HOOK_MEM_WRITE
 
 _SINGLE_KINDS = (*(1 << i for i in range(13)), HOOK_EDGE_GENERATED, HOOK_TCG_OPCODE)
 _ALL_KINDS = sum(_SINGLE_KINDS)

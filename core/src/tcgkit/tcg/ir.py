@@ -93,11 +93,13 @@ class Helper:
     ``func(cpu, *args)`` receives the vCPU and the integer inputs; it returns
     an int when ``n_out`` is 1. It may raise a guest exception (a
     ``tcgkit.errors.GuestExit`` subclass), which ends the TB at the calling
-    instruction. ``flags`` tell the passes what it touches. (A plain class, not
-    a dataclass: a dataclass costs ~0.5 ms of every process's start-up.)
+    instruction. ``flags`` tell the passes what it touches; ``bits`` is the same as
+    a plain int, which the compiled passes test without the enum's Python-level
+    ``&``. (A plain class, not a dataclass: a dataclass costs ~0.5 ms of every
+    process's start-up.)
     """
 
-    __slots__ = ("flags", "func", "in_types", "name", "out_type")
+    __slots__ = ("bits", "flags", "func", "in_types", "name", "out_type")
 
     def __init__(
         self,
@@ -110,6 +112,7 @@ class Helper:
         self.name = name
         self.func = func
         self.flags = flags
+        self.bits = int(flags)
         self.out_type = out_type
         self.in_types = in_types
 

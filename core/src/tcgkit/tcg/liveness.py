@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 from .context import TCGContext
-from .ir import Op, Temp, TempKind
+from .ir import Helper, Op, Temp, TempKind
 from .ops import OpFlag
 from .types import CallFlags
 
@@ -35,8 +35,8 @@ _CONST: Final = TempKind.CONST
 _BB: Final = TempKind.BB
 _TB: Final = TempKind.TB
 _MOVES: Final = frozenset(("mov_i32", "mov_i64"))
-_NO_SIDE_EFFECTS: Final = CallFlags.NO_SIDE_EFFECTS
-_NO_READ_GLOBALS: Final = CallFlags.NO_READ_GLOBALS
+_NO_SIDE_EFFECTS: Final = int(CallFlags.NO_SIDE_EFFECTS)  # tested on Helper.bits
+_NO_READ_GLOBALS: Final = int(CallFlags.NO_READ_GLOBALS)
 
 
 def liveness(ctx: TCGContext) -> None:
@@ -86,32 +86,38 @@ def liveness(ctx: TCGContext) -> None:
                 for i in tb_temps:
                     live[i] = True
         n_out = op.n_out
+        call_bits = 0
+        if flags & _CALL:
+            helper: Helper = args[-1]
+            call_bits = helper.bits
         if n_out:
             any_live = False
             for i in range(n_out):
-                idx = args[i].index
+                t: Temp = args[i]
+                idx = t.index
                 if idx < n_globals:
                     if dead_at[idx] != epoch:
                         any_live = True
                 elif live[idx - n_globals]:
                     any_live = True
             if not any_live and (
-                args[-1].flags & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
+                call_bits & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
             ):
                 continue  # every output is dead
             for i in range(n_out):
-                idx = args[i].index
+                t = args[i]
+                idx = t.index
                 if idx < n_globals:
                     dead_at[idx] = epoch
                 else:
                     live[idx - n_globals] = False
-        elif flags & _CALL and args[-1].flags & _NO_SIDE_EFFECTS:
+        elif flags & _CALL and call_bits & _NO_SIDE_EFFECTS:
             continue  # a pure call without outputs
-        if flags & _MEM or (flags & _CALL and not args[-1].flags & _NO_READ_GLOBALS):
+        if flags & _MEM or (flags & _CALL and not call_bits & _NO_READ_GLOBALS):
             epoch += 1
         life = 0
         for i in range(op.n_in):
-            t: Temp = args[n_out + i]
+            t = args[n_out + i]
             if t.kind is _CONST:
                 continue
             idx = t.index

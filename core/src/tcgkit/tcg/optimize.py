@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from .context import TCGContext
-from .ir import Op, Temp, TempKind
+from .ir import Helper, Op, Temp, TempKind
 from .ops import OPS, OpFlag
 from .semantics import SEMANTICS, cond_holds, evaluate
 from .types import I32, I64, CallFlags, Cond
@@ -46,12 +46,21 @@ class _Knowledge:
         self.users.clear()
 
     def forget(self, t: Temp) -> None:
-        self.consts.pop(t, None)
-        rep = self.copies.pop(t, None)
+        consts, copies, users = self.consts, self.copies, self.users
+        if t in consts:
+            del consts[t]
+        rep = copies.get(t)
         if rep is not None:
-            self.users.get(rep, set()).discard(t)
-        for u in self.users.pop(t, ()):
-            self.copies.pop(u, None)
+            del copies[t]
+            copied = users.get(rep)
+            if copied is not None:
+                copied.discard(t)
+        mine = users.get(t)
+        if mine is not None:
+            del users[t]
+            for u in mine:
+                if u in copies:
+                    del copies[u]
 
     def forget_globals(self) -> None:
         for t in [t for t in self.consts if t.kind is TempKind.GLOBAL]:
@@ -91,6 +100,7 @@ _FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}
 #: ``_FOLDABLE`` by ``OpDef.index``: a list read per op instead of a set lookup by name
 _FOLDABLE_AT: Final = [d.name in _FOLDABLE for d in OPS.values()]
 _LABEL: Final = OpFlag.LABEL
+_NO_WRITE_GLOBALS: Final = int(CallFlags.NO_WRITE_GLOBALS)  # tested on Helper.bits
 _BB_END: Final = OpFlag.BB_END
 _CONST: Final = TempKind.CONST
 _GLOBAL: Final = TempKind.GLOBAL
@@ -121,7 +131,7 @@ def optimize(ctx: TCGContext) -> None:
             args = op.args
             changed: list[Any] | None = None
             for i in range(n_out, n_out + n_in):
-                t0 = args[i]
+                t0: Temp = args[i]
                 if t0.kind is _CONST:
                     continue
                 t = copies.get(t0, t0)
@@ -140,8 +150,10 @@ def optimize(ctx: TCGContext) -> None:
                 continue
             op = folded
             d = op.defn
-        elif op.opc == "call" and not op.args[-1].flags & CallFlags.NO_WRITE_GLOBALS:
-            k.forget_globals()
+        elif op.opc == "call":
+            helper: Helper = op.args[-1]
+            if not helper.bits & _NO_WRITE_GLOBALS:
+                k.forget_globals()
         if consts or copies or users:
             args = op.args
             for i in range(op.n_out):
@@ -195,7 +207,10 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
     n_out = op.n_out
     ins = op.args[n_out : n_out + op.n_in]
     # inputs were resolved already: a known value is a constant temp by now
-    vals = [t.value if t.kind is _CONST else None for t in ins]
+    vals: list[int | None] = []
+    for i in range(len(ins)):
+        t: Temp = ins[i]
+        vals.append(t.value if t.kind is _CONST else None)
     if d.base == "brcond":
         a, b = vals
         if a is not None and b is not None:

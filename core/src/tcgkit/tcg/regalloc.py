@@ -46,10 +46,10 @@ Invariants (what the emitter may rely on):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
-from .ir import Op, Temp, TempKind
+from .ir import Helper, Op, Temp, TempKind
 from .ops import OpFlag
 from .types import I32, CallFlags
 
@@ -328,8 +328,8 @@ _GLOBAL: Final = TempKind.GLOBAL
 _CONST: Final = TempKind.CONST
 _I32: Final = I32
 _M64: Final = 0xFFFFFFFFFFFFFFFF
-_NO_READ_GLOBALS: Final = CallFlags.NO_READ_GLOBALS
-_NO_WRITE_GLOBALS: Final = CallFlags.NO_WRITE_GLOBALS
+_NO_READ_GLOBALS: Final = int(CallFlags.NO_READ_GLOBALS)  # tested on Helper.bits
+_NO_WRITE_GLOBALS: Final = int(CallFlags.NO_WRITE_GLOBALS)
 _GLOBALS_AND_TB: Final = (TempKind.GLOBAL, TempKind.TB)
 
 
@@ -424,7 +424,6 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
     reg_of = st.reg_of
     temp_in = st.temp_in
     dirty = st.dirty
-    materialize = st.materialize
     # keyed by id(constraint), the entry holding the constraint (so that its id is not
     # reused while cached); kept by the backend across TBs when it offers a dict, and
     # bounded, since a backend may build a fresh constraint per op
@@ -434,7 +433,8 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
     elif len(parsed) > 1024:
         parsed.clear()
     # constraints that depend on the op alone, by op name: no call to ``constraint``
-    fixed: Mapping[str, OpConstraint] = getattr(be, "fixed", None) or {}
+    given = getattr(be, "fixed", None)  # a dict (typed so: a native lookup per op)
+    fixed: dict[str, OpConstraint] = given if isinstance(given, dict) else dict(given or {})
     call_clobbered = 0
     for reg in regs.call_clobbered:
         call_clobbered |= 1 << reg
@@ -473,14 +473,17 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         in_ops: list[int | Const] = []
         scratch: list[int] = []
         call = opc == "call"
+        helper_bits = 0
         if call:
-            helper = op.args[-1]
-            if not helper.flags & _NO_READ_GLOBALS:
+            helper: Helper = op.args[-1]
+            helper_bits = helper.bits
+            if not helper_bits & _NO_READ_GLOBALS:
                 st.sync_globals()
         # inputs
         n_out = op.n_out
         ins = op.args[n_out : n_out + op.n_in]
-        for i, t in enumerate(ins):
+        for i in range(len(ins)):
+            t: Temp = ins[i]
             kind = t.kind
             if kind is _CONST and i < n_con:
                 ik = imms[i]
@@ -495,13 +498,13 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             want = wants[i] if i < n_con else None
             r = reg_of.get(t) if want is None else None
             if r is None:
-                r = materialize(t, want, busy)
+                r = st.materialize(t, want, busy)
                 if r in in_ops:  # an earlier input moved out of ``r``?
                     for j, x in enumerate(in_ops):
                         if x == r and ins[j] is not t:
                             moved = reg_of.get(ins[j])
                             if moved is None:  # it went back to memory: reload it elsewhere
-                                moved = materialize(ins[j], None, busy | 1 << r)
+                                moved = st.materialize(ins[j], None, busy | 1 << r)
                             in_ops[j] = moved
                             busy |= 1 << moved
             busy |= 1 << r
@@ -607,7 +610,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if held is not None and held.kind is _CONST:
                 temp_in[r] = None
                 del reg_of[held]
-        if call and not op.args[-1].flags & _NO_WRITE_GLOBALS:
+        if call and not helper_bits & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
             st.forget_all()
