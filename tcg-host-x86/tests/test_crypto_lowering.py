@@ -29,6 +29,7 @@ from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.types import I64
 from tcgkit.testing.ir_programs import CRYPTO_INPUTS, Program, crypto_op_program, programs
 from tcgkit_host_x86.backend import X86Host, crypto_ops
+from tcgkit_host_x86.lower import LoweringError
 from tcgkit_host_x86.features import HostFeatures, detect
 
 if TYPE_CHECKING:  # the x86 tests' conftest.py
@@ -140,6 +141,14 @@ SEQUENCES = {
     "aesimc": ["movq", "movq", "punpcklqdq", "aesimc", "movq", "punpckhqdq", "movq"],
     "clmul": ["movq", "movq", "pclmulqdq", "movq", "punpckhqdq", "movq"],
 }  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "feature"), [("aese", "aes"), ("clmul", "pclmulqdq")])
+def test_an_op_the_features_lack_is_refused(generic: Runner, kind: str, feature: str) -> None:
+    """An optional op emitted for a host with other features is refused, naming the
+    feature it needs (``tcgkit.native.features.lowering_problem``): never miscompiled."""
+    with pytest.raises(LoweringError, match=f"needs the host feature '{feature}'"):
+        generic.run(cached(kind, ALL).ops, [0] * 6)
 
 
 @pytest.mark.parametrize("kind", KINDS)

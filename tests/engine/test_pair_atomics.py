@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit import HOOK_MEM_WRITE, PROT_ALL, Emulator
 from tcgkit.errors import UnalignedAccessError
-from tcgkit.exec.tier0 import prepare, run_tb
+from tcgkit.exec.tier0 import run_tb
+from tcgkit.exec.tier0_program import prepare
 from tcgkit.plugins import HOST, get_plugin_manager
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.interp import interpret

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tcgkit.exec.tier0 import prepare, run_tb
+from tcgkit.exec.tier0 import run_tb
+from tcgkit.exec.tier0_program import prepare
 from tcgkit.target import DisasContext
 from tcgkit.tcg import aes, crypto
 from tcgkit.tcg.context import TCGContext

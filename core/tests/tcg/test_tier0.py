@@ -9,7 +9,8 @@ from collections.abc import MutableSequence
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from tcgkit.exec.tier0 import prepare, run_tb
+from tcgkit.exec.tier0 import run_tb
+from tcgkit.exec.tier0_program import prepare
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.liveness import liveness

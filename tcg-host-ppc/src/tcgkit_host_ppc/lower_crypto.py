@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from tcgkit.native.features import lowering_problem
 from tcgkit.tcg.ir import Op
 
 from .encoder import SP, VX_CIPHER, VX_CIPHERLAST, VX_NCIPHER, VX_NCIPHERLAST, VX_PMSUMD, VX_XOR
@@ -66,13 +67,7 @@ def _pair_in(L: Lowering, v: int, hi: int, lo: int, scratch: int) -> None:
 
 def crypto_op(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     base = op.defn.base
-    problem = None
-    if base not in CRYPTO_OPS:
-        problem = "the ppc64le host cannot emit it"
-    elif not L.f.vcrypto:
-        problem = "it needs the host's vector crypto facility ('vcrypto')"
-    elif any(not isinstance(x, int) for x in ins):
-        problem = "operands must be in registers"
+    problem = lowering_problem("ppc64le", L.f, "vcrypto" if base in CRYPTO_OPS else None, ins)
     if problem is not None:
         from .lower import LoweringError
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from tcgkit.native.features import lowering_problem
 from tcgkit.tcg.ir import Op
 
 from .encoder import AESDECLAST, AESENC, AESENCLAST, AESIMC
@@ -55,14 +56,7 @@ def _pair_out(L: Lowering, outs: list[int], x: int) -> None:
 
 def crypto_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
     base = op.defn.base
-    feature = CRYPTO_OPS.get(base)
-    problem = None
-    if feature is None:
-        problem = "the x86_64 host cannot emit it"
-    elif not getattr(L.f, feature):
-        problem = f"it needs the host feature {feature!r}"
-    elif any(not isinstance(x, int) for x in ins):
-        problem = "operands must be in registers"
+    problem = lowering_problem("x86_64", L.f, CRYPTO_OPS.get(base), ins)
     if problem is not None:
         from .lower import LoweringError
 

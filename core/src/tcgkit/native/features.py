@@ -5,7 +5,9 @@ booleans named by the subclass's ``__slots__`` (all false unless given), equal
 and hashed by value, with ``without(names)`` (the same set with ``names``, or
 ``"all"``, forced off: the hosts' ``TCGKIT_*_DISABLE`` variables and tests of
 the fallbacks) and ``as_dict()`` (what ``tcgkit plugins`` shows); and
-``machine()``, the name of the machine, which a host's ``native_here`` compares. Instances are
+``machine()``, the name of the machine, which a host's ``native_here`` compares;
+and ``lowering_problem``, why a host refuses an optional op its features
+decide (the same words from every host). Instances are
 never changed after construction. A plain class rather than a dataclass: every
 ``tcgkit`` process imports each installed host's features, and making a
 dataclass costs ~0.5 ms of start-up.
@@ -14,9 +16,24 @@ dataclass costs ~0.5 ms of start-up.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
 
 _F = TypeVar("_F", bound="FeatureFlags")
+
+
+def lowering_problem(host: str, features: FeatureFlags, needs: str | None,
+                     ins: Sequence[object]) -> str | None:  # fmt: skip
+    """Why the ``host`` host cannot lower an optional op that needs the feature ``needs``
+    (None: the host has no lowering of it) from the operands ``ins`` (registers are
+    ints, immediates are not); None when it can."""
+    if needs is None:
+        return f"the {host} host cannot emit it"
+    if not getattr(features, needs):
+        return f"it needs the host feature {needs!r}"
+    if any(not isinstance(x, int) for x in ins):
+        return "operands must be in registers"
+    return None
 
 
 def machine() -> str:
