@@ -29,8 +29,8 @@ from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.types import I64
 from tcgkit.testing.ir_programs import CRYPTO_INPUTS, Program, crypto_op_program, programs
 from tcgkit_host_x86.backend import X86Host, crypto_ops
-from tcgkit_host_x86.lower import LoweringError
 from tcgkit_host_x86.features import HostFeatures, detect
+from tcgkit_host_x86.lower import LoweringError
 
 if TYPE_CHECKING:  # the x86 tests' conftest.py
     from conftest import Runner

@@ -11,6 +11,8 @@ runs the epilogue and returns the exit word.
 
 from __future__ import annotations
 
+from typing import Final
+
 from tcgkit.native.layout import (
     CONTROL_SIZE,
     EXIT_AT_ENTRY,
@@ -44,14 +46,14 @@ from tcgkit.native.layout import (
 )
 
 # -- the frame -------------------------------------------------------------------------
-SAVED = ("rbp", "rbx", "r12", "r13", "r14", "r15")  # pushed by the prologue, in order
-SLOTS_SIZE = 16384  # spill slots and TB-scoped temps, at [rsp + slot]
-FRAME = SLOTS_SIZE + 8  # keeps rsp 16-byte aligned at calls (6 pushes + return address)
+SAVED: Final = ("rbp", "rbx", "r12", "r13", "r14", "r15")  # pushed by the prologue, in order
+SLOTS_SIZE: Final = 16384  # spill slots and TB-scoped temps, at [rsp + slot]
+FRAME: Final = SLOTS_SIZE + 8  # keeps rsp 16-byte aligned at calls (6 pushes + return address)
 
 # -- the native block's host words: the MXCSR image of each rounding mode ---------------
-OFF_MXCSR = OFF_HOST  # 4 x u32: MXCSR for NEAREST_EVEN, UP, DOWN, ZERO
-MXCSR_DEFAULT = 0x1F80  # all exceptions masked, round to nearest even
-MXCSR_BY_RM = (0x1F80, 0x5F80, 0x3F80, 0x7F80)  # RoundingMode 0..3 -> RC bits
+OFF_MXCSR: Final = OFF_HOST  # 4 x u32: MXCSR for NEAREST_EVEN, UP, DOWN, ZERO
+MXCSR_DEFAULT: Final = 0x1F80  # all exceptions masked, round to nearest even
+MXCSR_BY_RM: Final = (0x1F80, 0x5F80, 0x3F80, 0x7F80)  # RoundingMode 0..3 -> RC bits
 
 __all__ = [
     "CONTROL_SIZE", "EXIT_AT_ENTRY", "EXIT_HELPER_RAISED", "EXIT_SHIFT", "FRAME",

@@ -15,7 +15,7 @@ referenced, and a compiled function typed ``CPU`` accepts nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableSequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..tcg.context import SLOT, TCGContext
 from .exclusive import RunState
@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from .tb import TB
 
 
-def _words(state: MutableSequence[int]) -> MutableSequence[int]:
+def word_view(state: MutableSequence[int]) -> MutableSequence[int]:
     """``state`` as unsigned 64-bit words: a list as it is, a buffer of 8-byte items (a
-    native host's ctypes array) through a memoryview, anything else as it is."""
+    native host's ctypes array) through a memoryview (an item costs a third of a ctypes
+    one), anything else as it is."""
     if isinstance(state, list):
         return state
     try:
@@ -52,7 +53,7 @@ class CPU:
         self.state: MutableSequence[int] = engine.host.new_state(ctx.state_size // SLOT)
         #: the same slots for the tier-0 interpreter: a native host's ctypes array seen
         #: through a memoryview of unsigned words (an item costs a third of a ctypes one)
-        self.words: MutableSequence[int] = _words(self.state)
+        self.words: MutableSequence[int] = word_view(self.state)
         self.tlb = SoftTLB(self)
         self.jmp_cache: list[TB | None] = [None] * JMP_CACHE_SIZE
         # leave generated code at the next TB boundary: a word native code can read
@@ -79,6 +80,9 @@ class CPU:
         #: code called into Python for (``native.slowpath``), while it runs
         self.native_where: tuple[TB, int] | None = None
         self.interp_raised: tuple[BaseException, tuple[TB, int]] | None = None
+        #: a native host's ``native.passage.Passage`` for this vCPU (made on its first
+        #: passage through generated code, dropped when the host rebinds its runtime)
+        self.passage: Any = None
         # ``tb_flags`` memoized by the target's ``tb_flags_probe`` (the flags are a
         # function of one state slot's masked bits): the slot (-1: no probe), its mask,
         # the masked bits last seen and the flags they gave

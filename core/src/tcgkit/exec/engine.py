@@ -522,6 +522,7 @@ class Engine:
         for cpu in self.cpus:
             cpu.jmp_cache = []
             cpu.tlb.entries = []
+            cpu.passage = None  # it holds the host's execution state
         self.cpus.clear()
         hold, self.collector_hold = self.collector_hold, None
         if hold is not None:  # after the frees: what they free is no longer young

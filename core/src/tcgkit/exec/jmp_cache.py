@@ -38,7 +38,7 @@ class Lookup:
         self.cpu = cpu
         self.engine = engine
         self.tb_cache = engine.tb_cache
-        self.state = cpu.state
+        self.state = cpu.words
         self.jmp_cache: list[TB | None] = cpu.jmp_cache
         self.pc_slot: int = engine.target.pc_offset >> 3
         self.until: int | None = cpu.until
@@ -48,7 +48,8 @@ class Lookup:
         engine = self.engine
         pc: int = self.state[self.pc_slot]
         until = self.until
-        if pc == until or engine.flush_pending or self.tb_cache.hash_only:
+        if (until is not None and pc == until) or engine.flush_pending \
+                or self.tb_cache.hash_only:  # fmt: skip
             return None
         tb = self.jmp_cache[(pc >> 2 ^ pc >> (2 + JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1)]
         if tb is None or tb.pc != pc or tb.cflags != engine.cflags_base or not tb.valid:

@@ -296,6 +296,8 @@ class NativeHost(HostBackend):
             slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
         )
         self._jc_enabled = not (probe is not None and probe[0] < 0)
+        for cpu in self._cpus.values():
+            cpu.passage = None  # made again from these on its next passage
         return self._rt
 
     # -- compilation ---------------------------------------------------------------------------

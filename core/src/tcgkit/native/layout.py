@@ -26,42 +26,48 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
 
 from __future__ import annotations
 
+from typing import Final
+
 from ..exec.jmp_cache import JMP_CACHE_BITS
 from ..exec.softmmu import L2_BITS, TLB_BITS
 
 # -- exit codes (the low bits of the exit word) ------------------------------------------
-EXIT_SHIFT = 4
-EXIT_HELPER_RAISED = 4  # a helper or the memory slow path raised: see the pending exception
-EXIT_AT_ENTRY = 5  # the exit request was seen before the TB ran: the pc is the TB's
+EXIT_SHIFT: Final = 4
+EXIT_HELPER_RAISED: Final = 4  # a helper or the memory slow path raised: see the pending exception
+EXIT_AT_ENTRY: Final = 5  # the exit request was seen before the TB ran: the pc is the TB's
 # (0, 1: goto_tb slots; 2: EXIT_LOOKUP; 3: EXIT_REQUESTED, as in tcgkit.tcg.ops)
 
 #: the memop argument of the memory slow path: this bit set means a store
-STORE_FLAG = 1 << 8
+STORE_FLAG: Final = 1 << 8
 
 # -- the native block, at negative offsets from the CPU state ------------------------------
-OFF_EXIT = -8
-OFF_ICOUNT = -16
-OFF_UNTIL = -24
-OFF_WHERE = -32
-OFF_RET = -40
-OFF_REFILLS = -48  # first-level misses refilled from the second level by generated code
-OFF_HOST = -64  # 4 x u32 of host-specific constants
-CONTROL_SIZE = 64
+OFF_EXIT: Final = -8
+OFF_ICOUNT: Final = -16
+OFF_UNTIL: Final = -24
+OFF_WHERE: Final = -32
+OFF_RET: Final = -40
+OFF_REFILLS: Final = -48  # first-level misses refilled from the second level by generated code
+OFF_HOST: Final = -64  # 4 x u32 of host-specific constants
+CONTROL_SIZE: Final = 64
 
-TLB_SIZE = 1 << TLB_BITS
-TLB_ENTRY = 32
-TLB_TAG_READ, TLB_TAG_WRITE, TLB_ADDEND = 0, 8, 16
-OFF_TLB = -(CONTROL_SIZE + TLB_SIZE * TLB_ENTRY)
+TLB_SIZE: Final = 1 << TLB_BITS
+TLB_ENTRY: Final = 32
+TLB_TAG_READ: Final = 0
+TLB_TAG_WRITE: Final = 8
+TLB_ADDEND: Final = 16
+OFF_TLB: Final = -(CONTROL_SIZE + TLB_SIZE * TLB_ENTRY)
 
-JC_BITS = JMP_CACHE_BITS
-JC_SIZE = 1 << JC_BITS
-JC_ENTRY = 32
-JC_PC, JC_KEY, JC_CODE = 0, 8, 16
-OFF_JC = OFF_TLB - JC_SIZE * JC_ENTRY
+JC_BITS: Final = JMP_CACHE_BITS
+JC_SIZE: Final = 1 << JC_BITS
+JC_ENTRY: Final = 32
+JC_PC: Final = 0
+JC_KEY: Final = 8
+JC_CODE: Final = 16
+OFF_JC: Final = OFF_TLB - JC_SIZE * JC_ENTRY
 
-L2_SIZE = 1 << L2_BITS  # 128 MiB of 4 KiB pages
-L2_ENTRY = TLB_ENTRY  # the same (read tag, write tag, addend, -) as the first level
-OFF_L2 = OFF_JC - L2_SIZE * L2_ENTRY
+L2_SIZE: Final = 1 << L2_BITS  # 128 MiB of 4 KiB pages
+L2_ENTRY: Final = TLB_ENTRY  # the same (read tag, write tag, addend, -) as the first level
+OFF_L2: Final = OFF_JC - L2_SIZE * L2_ENTRY
 
-NATIVE_SIZE = -OFF_L2  # bytes before the CPU state
-INVALID_TAG = (1 << 64) - 1
+NATIVE_SIZE: Final = -OFF_L2  # bytes before the CPU state
+INVALID_TAG: Final = (1 << 64) - 1

@@ -12,7 +12,9 @@ when this was interpreted Python).
 It reads the host's private execution state (the native blocks by state
 address, the prologue's entry, the TB table by id, the calling thread's
 pending exception) and changes none of it but the native jump cache, the
-icount word and the ``until`` word, as the host's own methods would.
+icount word and the ``until`` word, as the host's own methods would. What of
+it does not change between passages is read once per vCPU into a ``Passage``
+(kept on ``CPU.passage``; the host drops it when it binds its runtime again).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, Any, Final
 
+from ..exec.cpu import word_view
 from ..exec.jmp_cache import jmp_cache_index, lookup
 from ..tcg.ops import EXIT_LOOKUP, EXIT_REQUESTED
 from . import layout as L
@@ -37,30 +40,59 @@ _AT_ENTRY: Final = L.EXIT_AT_ENTRY
 _ICOUNT: Final = (L.OFF_ICOUNT + L.CONTROL_SIZE) // 8
 
 
+class Passage:
+    """What every passage of one vCPU through one host's code reads and no passage
+    changes: made on the vCPU's first passage and kept on it (``CPU.passage``) until
+    the host binds its runtime again (``NativeHost.bind_runtime`` drops it), so that
+    a passage reads it natively instead of looking the host's fields up each time."""
+
+    __slots__ = ("control", "entry", "fill", "host", "jc", "native", "probe", "state",
+                 "tbs", "thread", "words")  # fmt: skip
+
+    def __init__(self, host: Any, cpu: CPU) -> None:
+        self.host = host
+        self.state: int = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
+        self.words = cpu.words
+        native = host._natives[self.state]
+        self.native: Any = native
+        # the native block's words through memoryviews (``word_view``), not its ctypes
+        # arrays: an item costs a third
+        self.control = word_view(native.control)
+        self.jc = word_view(native.jc)
+        self.entry: Any = host._page.entry
+        self.tbs: list[TB] = host._tbs
+        self.thread: Any = host._thread
+        self.fill: bool = host._jc_enabled
+        self.probe: tuple[int, int] | None = host._rt.flags_probe if self.fill else None
+
+
 def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
     """``NativeHost.execute`` (see the module docstring)."""
-    state: int = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
-    native = host._natives[state]
+    p: Passage | None = cpu.passage
+    if p is None or p.host is not host:
+        p = cpu.passage = Passage(host, cpu)
+    native = p.native
     until = cpu.until
     if until != native.until:
         native.set_until(until)
         native.jc_clear()
-    control = native.control
+    control = p.control
     try:
-        return _follow(host, cpu, tb, state, native)
+        return _follow(p, cpu, tb)
     finally:
         cpu.icount += control[_ICOUNT]
         control[_ICOUNT] = 0
 
 
-def _follow(host: Any, cpu: CPU, tb: TB, state: int, native: Any) -> tuple[TB, int]:
-    entry = host._page.entry
-    tbs: list[TB] = host._tbs
+def _follow(p: Passage, cpu: CPU, tb: TB) -> tuple[TB, int]:
+    entry = p.entry
+    state = p.state
+    tbs = p.tbs
     exit_flag = cpu.exit_flag
-    fill = host._jc_enabled
-    probe: tuple[int, int] | None = host._rt.flags_probe if fill else None
-    st = cpu.state
-    jc = native.jc
+    fill = p.fill
+    probe = p.probe
+    st = p.words
+    jc = p.jc
     # a native host's TBs hold NativeCode (compiled with this module: its fields are
     # read natively once the type is known)
     code_of: NativeCode = tb.host
@@ -70,7 +102,7 @@ def _follow(host: Any, cpu: CPU, tb: TB, state: int, native: Any) -> tuple[TB, i
         last = tbs[word >> _SHIFT]
         reason = word & _REASON
         if reason == _RAISED:
-            t = host._thread
+            t = p.thread
             exc, t.pending = t.pending, None
             assert exc is not None
             where = t.pending_where
