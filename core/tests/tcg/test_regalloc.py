@@ -15,7 +15,7 @@ from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.ir import Helper, Op
 from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.optimize import optimize
-from tcgkit.tcg.regalloc import Insn, OpConstraint, RegisterFile, allocate, simulate
+from tcgkit.tcg.regalloc import Insn, OpConstraint, RegisterFile, allocate, describe, simulate
 from tcgkit.tcg.semantics import cond_holds, evaluate_op
 from tcgkit.tcg.types import I32, I64, CallFlags, Cond
 from tcgkit.testing.ir_programs import Program, programs
@@ -68,8 +68,8 @@ def run_allocated(ops: list[Op], state: list[int], nregs: int) -> int:
 
 def check_register_discipline(insns: list[Insn]) -> None:
     for i in insns:
-        if i.kind == "op" and i.outs:
-            assert len(set(i.outs)) == len(i.outs), "two outputs in one register"
+        if i[0] == "op" and i[2]:
+            assert len(set(i[2])) == len(i[2]), "two outputs in one register"
 
 
 @pytest.mark.parametrize("nregs", [4, 6, 8])
@@ -130,7 +130,7 @@ def test_dirty_globals_are_stored_before_a_helper_that_reads_them_and_dropped_af
     ctx.exit_tb(0)
     liveness(ctx)
     insns = allocate(ctx.ops, ModelBackend(4)).insns
-    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    kinds = [describe(i) for i in insns]
     call_at = kinds.index(("op", "call"))
     assert ("store", "g0") in kinds[:call_at]  # stored for the helper to read
     assert ("load", "g0") in kinds[call_at:]  # reloaded: the helper may have written it
@@ -145,7 +145,7 @@ def test_no_read_no_write_helper_keeps_globals_in_registers() -> None:
     ctx.exit_tb(0)
     liveness(ctx)
     insns = allocate(ctx.ops, ModelBackend(6, callee_saved_first=True)).insns
-    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    kinds = [describe(i) for i in insns]
     call_at = kinds.index(("op", "call"))
     assert ("store", "g0") not in kinds[:call_at]
     assert ("load", "g1") not in kinds[call_at:]  # g1 stayed in a callee-saved register
@@ -159,7 +159,7 @@ def test_values_in_call_clobbered_registers_survive_the_call() -> None:
     ctx.exit_tb(0)
     liveness(ctx)
     insns = allocate(ctx.ops, ModelBackend(6)).insns  # r0, r1 first: the clobbered ones
-    kinds = [(i.kind, i.op.opc if i.op else (i.temp.name if i.temp else "")) for i in insns]
+    kinds = [describe(i) for i in insns]
     call_at = kinds.index(("op", "call"))
     assert ("store", "g0") in kinds[:call_at]  # saved from its clobbered register
     assert ("load", "g0") in kinds[call_at:]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from tcgkit.host import TBTooLarge
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
-from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ir import Op, Temp
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
@@ -157,21 +157,22 @@ class Lowering:
         return self.out
 
     def element(self, i: Insn) -> None:
+        kind = i[0]  # the stream's shapes: ``tcgkit.tcg.regalloc.Insn``
+        if kind == "op":
+            self.op(i[1], i[2], i[3])
+            return
         a = self.a
-        if i.kind == "mov":
-            a.mov(i.dst, i.src)
-        elif i.kind == "movi":
-            a.mov_imm(i.dst, i.value)
-        elif i.kind in ("load", "store"):
-            t = i.temp
-            assert t is not None
-            base, off = (ENV, t.offset) if i.slot < 0 else (SP, i.slot)
-            size = 3 if t.type is I64 or i.slot >= 0 or i.kind == "store" else 2
-            a.ldst(size, 1 if i.kind == "load" else 0, i.dst if i.kind == "load" else i.src,
-                   base, off)  # fmt: skip
-        else:
-            assert i.op is not None
-            self.op(i.op, i.outs, i.ins)
+        if kind == "mov":
+            a.mov(i[1], i[2])
+        elif kind == "movi":
+            a.mov_imm(i[1], i[2])
+        else:  # load or store: a register <-> temp's home
+            t: Temp = i[2]
+            slot: int = i[3]
+            base, off = (ENV, t.offset) if slot < 0 else (SP, slot)
+            store = kind == "store"
+            size = 3 if t.type is I64 or slot >= 0 or store else 2
+            a.ldst(size, 0 if store else 1, i[1], base, off)
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from tcgkit.host import TBTooLarge
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
-from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ir import Op, Temp
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
@@ -167,24 +167,25 @@ class Lowering:
         return self.out
 
     def element(self, i: Insn) -> None:
+        kind = i[0]  # the stream's shapes: ``tcgkit.tcg.regalloc.Insn``
+        if kind == "op":
+            self.op(i[1], i[2], i[3])
+            return
         a = self.a
-        if i.kind == "mov":
-            a.mr(i.dst, i.src)
-        elif i.kind == "movi":
-            a.mov_imm(i.dst, i.value)
-        elif i.kind in ("load", "store"):
-            t = i.temp
-            assert t is not None
-            base, off = (ENV, t.offset) if i.slot < 0 else (SP, SLOTS_BASE + i.slot)
-            if i.kind == "store":
-                a.std(i.src, base, off)
-            elif t.type is I64 or i.slot >= 0:
-                a.ld(i.dst, base, off)
+        if kind == "mov":
+            a.mr(i[1], i[2])
+        elif kind == "movi":
+            a.mov_imm(i[1], i[2])
+        else:  # load or store: a register <-> temp's home
+            t: Temp = i[2]
+            slot: int = i[3]
+            base, off = (ENV, t.offset) if slot < 0 else (SP, SLOTS_BASE + slot)
+            if kind == "store":
+                a.std(i[1], base, off)
+            elif t.type is I64 or slot >= 0:
+                a.ld(i[1], base, off)
             else:
-                a.load("lwz", i.dst, base, off)
-        else:
-            assert i.op is not None
-            self.op(i.op, i.outs, i.ins)
+                a.load("lwz", i[1], base, off)
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn

@@ -23,7 +23,7 @@ from typing import Final
 
 from tcgkit.host import TBTooLarge
 from tcgkit.native.backend import Lowered, Runtime
-from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ir import Op, Temp
 from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
@@ -203,28 +203,24 @@ class Lowering:
         return self.out
 
     def element(self, i: Insn) -> None:
-        kind = i.kind
+        kind = i[0]  # the stream's shapes: ``tcgkit.tcg.regalloc.Insn``
         if kind == "op":
-            self.op(i.op, i.outs, i.ins)  # type: ignore[arg-type]  # lists for kind "op"
+            self.op(i[1], i[2], i[3])
             return
         a = self.a
-        if kind == "store":
-            t = i.temp
-            assert t is not None
-            slot = i.slot
-            a.store(Mem(RBP, t.offset) if slot < 0 else Mem(RSP, slot), i.src, 8)
-        elif kind == "mov":
-            a.mov_rr(i.dst, i.src)
+        if kind == "mov":
+            a.mov_rr(i[1], i[2])
         elif kind == "movi":
-            a.mov_ri(i.dst, i.value)
-        else:  # load
-            t = i.temp
-            assert t is not None
-            slot = i.slot
-            if slot < 0:
-                a.load(i.dst, Mem(RBP, t.offset), 8 if t.type is _I64 else 4)
+            a.mov_ri(i[1], i[2])
+        else:  # load or store: a register <-> temp's home
+            t: Temp = i[2]
+            slot: int = i[3]
+            if kind == "store":
+                a.store(Mem(RBP, t.offset) if slot < 0 else Mem(RSP, slot), i[1], 8)
+            elif slot < 0:
+                a.load(i[1], Mem(RBP, t.offset), 8 if t.type is _I64 else 4)
             else:
-                a.load(i.dst, Mem(RSP, slot), 8)
+                a.load(i[1], Mem(RSP, slot), 8)
 
     # -- ops ------------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ Invariants (what the emitter may rely on):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from .ir import Helper, Op, Temp, TempKind
@@ -132,38 +132,36 @@ class Const:
         return f"Const({self.value:#x})"
 
 
-_NO_REGS: tuple[int, ...] = ()
+#: One element of the allocated stream: a tuple whose first item is its kind.
+#:
+#: * ``("op", op, outs, ins)``: ``op`` with ``outs`` (registers) and ``ins``
+#:   (registers or ``Const``);
+#: * ``("mov", dst, src)``: register ``dst`` <- register ``src``;
+#: * ``("movi", dst, value)``: register ``dst`` <- ``value``;
+#: * ``("load", dst, temp, slot)`` / ``("store", src, temp, slot)``: a register
+#:   <-> the memory home of ``temp`` (a global's state offset when ``slot`` is
+#:   negative, else the stack slot at ``slot``).
+#:
+#: A tuple rather than a class: a host backend is compiled apart from the core,
+#: and reads a tuple's items natively where each attribute of a core object would
+#: be a generic lookup (~4 per op, 1-2 % of a run translating cold code).
+Insn = tuple[Any, ...]
+
+OP: Final = "op"
+MOV: Final = "mov"
+MOVI: Final = "movi"
+LOAD: Final = "load"
+STORE: Final = "store"
 
 
-class Insn:
-    """One element of the allocated stream.
-
-    kind ``op``: ``op`` with ``outs`` (registers) and ``ins`` (registers or
-    Const). ``mov``: ``dst`` <- ``src``. ``movi``: ``dst`` <- ``value``.
-    ``load`` / ``store``: a register <-> the memory home of ``temp`` (a
-    global's state offset, or a stack slot at ``slot``).
-    """
-
-    __slots__ = ("dst", "ins", "kind", "op", "outs", "slot", "src", "temp", "value")
-
-    def __init__(self, kind: str, op: Op | None = None, outs: Sequence[int] = _NO_REGS,
-                 ins: Sequence[int | Const] = _NO_REGS, dst: int = -1, src: int = -1,
-                 value: int = 0, temp: Temp | None = None, slot: int = -1) -> None:  # fmt: skip
-        self.kind = kind
-        self.op = op
-        self.outs = outs
-        self.ins = ins
-        self.dst = dst
-        self.src = src
-        self.value = value
-        self.temp = temp
-        self.slot = slot
-
-    def __repr__(self) -> str:
-        if self.kind == "op":
-            return f"Insn(op {self.op!r} outs={list(self.outs)} ins={list(self.ins)})"
-        return (f"Insn({self.kind} dst={self.dst} src={self.src} value={self.value:#x} "
-                f"temp={self.temp!r} slot={self.slot})")  # fmt: skip
+def describe(i: Insn) -> tuple[str, str]:
+    """``(kind, what)`` of a stream element for tests and dumps: the op's name, or the
+    name of the temp a load or store moves (empty for a mov or movi)."""
+    if i[0] == OP:
+        return OP, i[1].opc
+    if i[0] in (LOAD, STORE):
+        return i[0], i[2].name
+    return i[0], ""
 
 
 class Allocation:
@@ -206,12 +204,12 @@ class _State:
 
     def store(self, r: int, t: Temp) -> None:
         slot = -1 if t.kind is _GLOBAL else self.slot(t)
-        self.out.append(Insn("store", None, _NO_REGS, _NO_REGS, -1, r, 0, t, slot))
+        self.out.append((STORE, r, t, slot))
         self.dirty.discard(t)
 
     def load(self, r: int, t: Temp) -> None:
         slot = -1 if t.kind is _GLOBAL else self.slot(t)
-        self.out.append(Insn("load", None, _NO_REGS, _NO_REGS, r, -1, 0, t, slot))
+        self.out.append((LOAD, r, t, slot))
 
     # -- register bookkeeping --------------------------------------------------------------
 
@@ -309,15 +307,15 @@ class _State:
                     self.evict(r)  # nowhere free to move it: back to memory
                 else:
                     dest = self.free_reg(avoid)
-                    self.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, r))
+                    self.out.append((MOV, dest, r))
                     self.bind(other, dest, other in self.dirty)
                 cur = self.reg_of.get(t)
             if cur is not None:
-                self.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r, cur))
+                self.out.append((MOV, r, cur))
                 self.bind(t, r, t in self.dirty)
                 return r
         if t.kind is _CONST:
-            self.out.append(Insn("movi", None, _NO_REGS, _NO_REGS, r, -1, t.value))
+            self.out.append((MOVI, r, t.value))
         else:
             self.load(r, t)
         self.bind(t, r, False)  # constants too, for the op's duration (never dirty)
@@ -382,7 +380,7 @@ def _move(st: _State, op: Op) -> None:
         r = reg_of.get(dst)
         if r is None:
             r = st.free_reg(0)
-        st.out.append(Insn("movi", None, _NO_REGS, _NO_REGS, r, -1, value))
+        st.out.append((MOVI, r, value))
         st.bind(dst, r, True)
         return
     if src is dst:
@@ -402,7 +400,7 @@ def _move(st: _State, op: Op) -> None:
     r_out = reg_of.get(dst)
     if r_out is None:
         r_out = st.free_reg(1 << r_in)
-    st.out.append(Insn("mov", None, _NO_REGS, _NO_REGS, r_out, r_in))
+    st.out.append((MOV, r_out, r_in))
     st.bind(dst, r_out, True)
     if frees and temp_in[r_in] is src_t:
         temp_in[r_in] = None
@@ -448,12 +446,12 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             if opc == "goto_tb":
                 # once linked, the jump leaves the TB here: the state must be complete
                 st.sync_globals()
-            out.append(Insn("op", op, [], []))
+            out.append((OP, op, [], []))
             continue
         if opc == "set_label":
             st.sync(_GLOBALS_AND_TB, drop=True)
             st.forget_all()
-            out.append(Insn("op", op, [], []))
+            out.append((OP, op, [], []))
             continue
         if opc in _MOVES:
             _move(st, op)
@@ -581,7 +579,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     # an earlier output already took this register (the same value is
                     # two inputs): this output starts from a copy of it
                     dest = st.free_reg(busy | out_mask | 1 << src)
-                    out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
+                    out.append((MOV, dest, src))
                     st.unbind_reg(dest)
                     out_regs.append(dest)
                     out_mask |= 1 << dest
@@ -590,7 +588,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 if holder is not None and holder is not t:
                     # the input is still needed afterwards: give it another register
                     dest = st.free_reg(busy | out_mask | 1 << src)
-                    out.append(Insn("mov", None, _NO_REGS, _NO_REGS, dest, src))
+                    out.append((MOV, dest, src))
                     st.bind(holder, dest, holder in dirty)
                 r = src
             elif c == _OUT_EARLY:
@@ -602,7 +600,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     st.evict(r)
             out_regs.append(r)
             out_mask |= 1 << r
-        out.append(Insn("op", op, out_regs, in_ops))
+        out.append((OP, op, out_regs, in_ops))
         for k in range(n_out):
             st.bind(outs[k], out_regs[k], True)
         for r in scratch:
@@ -626,8 +624,8 @@ def simulate(alloc: Allocation, state: list[int], evaluate: Callable[..., list[i
     the reference the allocator's tests compare with the IR interpreter."""
     regs: dict[int, int] = {}
     frame: dict[int, int] = {}
-    labels = {id(i.op.consts[0]): n for n, i in enumerate(alloc.insns)
-              if i.kind == "op" and i.op is not None and i.op.opc == "set_label"}  # fmt: skip
+    labels = {id(i[1].consts[0]): n for n, i in enumerate(alloc.insns)
+              if i[0] == OP and i[1].opc == "set_label"}  # fmt: skip
     pc = 0
     steps = 0
     while pc < len(alloc.insns):
@@ -636,24 +634,23 @@ def simulate(alloc: Allocation, state: list[int], evaluate: Callable[..., list[i
             raise RuntimeError("simulation did not terminate")
         i = alloc.insns[pc]
         pc += 1
-        if i.kind == "mov":
-            regs[i.dst] = regs[i.src]
-        elif i.kind == "movi":
-            regs[i.dst] = i.value
-        elif i.kind == "load":
-            assert i.temp is not None
-            regs[i.dst] = (state[i.temp.offset >> 3] & i.temp.type.mask if i.slot < 0
-                           else frame[i.slot])  # fmt: skip
-        elif i.kind == "store":
-            assert i.temp is not None
-            if i.slot < 0:
-                state[i.temp.offset >> 3] = regs[i.src] & i.temp.type.mask
+        kind = i[0]
+        if kind == MOV:
+            regs[i[1]] = regs[i[2]]
+        elif kind == MOVI:
+            regs[i[1]] = i[2]
+        elif kind == LOAD:
+            _, dst, t, slot = i
+            regs[dst] = state[t.offset >> 3] & t.type.mask if slot < 0 else frame[slot]
+        elif kind == STORE:
+            _, src, t, slot = i
+            if slot < 0:
+                state[t.offset >> 3] = regs[src] & t.type.mask
             else:
-                frame[i.slot] = regs[i.src]
+                frame[slot] = regs[src]
         else:
-            op = i.op
-            assert op is not None
-            vals = [x.value if isinstance(x, Const) else regs[x] for x in i.ins]
+            _, op, _, ins = i
+            vals = [x.value if isinstance(x, Const) else regs[x] for x in ins]
             if op.opc in ("insn_start", "mb", "goto_tb", "set_label"):
                 continue
             if op.opc == "exit_tb":
@@ -668,6 +665,6 @@ def simulate(alloc: Allocation, state: list[int], evaluate: Callable[..., list[i
                     pc = labels[id(op.consts[1])]
                 continue
             outs = evaluate(op, vals)
-            for r, v in zip(i.outs, outs, strict=True):
+            for r, v in zip(i[2], outs, strict=True):
                 regs[r] = v
     raise RuntimeError("fell off the end of the TB")

@@ -88,7 +88,7 @@ class Region:
     """A slice of the code buffer owned by one context at a time (a plain class:
     dataclasses cost start-up time)."""
 
-    __slots__ = ("index", "rw_delta", "size", "start", "used")
+    __slots__ = ("_view", "index", "rw_delta", "size", "start", "used")
 
     def __init__(self, index: int, start: int, size: int, used: int = 0,
                  rw_delta: int = 0) -> None:  # fmt: skip
@@ -97,6 +97,10 @@ class Region:
         self.size = size
         self.used = used
         self.rw_delta = rw_delta  # W^X: the writable view of ``start`` is at ``start + rw_delta``
+        #: the writable bytes as a memoryview, made on the first write (a slice store
+        #: costs a quarter of a ``ctypes.memmove`` call); dropped when the buffer is
+        #: unmapped
+        self._view: memoryview | None = None
 
     def __repr__(self) -> str:
         return (f"Region({self.index}, start={self.start:#x}, size={self.size:#x}, "
@@ -113,7 +117,12 @@ class Region:
     def write(self, addr: int, data: bytes) -> None:
         if not (self.start <= addr and addr + len(data) <= self.start + self.size):
             raise ValueError(f"write at {addr:#x} is outside region {self.index}")
-        ctypes.memmove(addr + self.rw_delta, data, len(data))
+        view = self._view
+        if view is None:
+            array = (ctypes.c_char * self.size).from_address(self.start + self.rw_delta)
+            view = self._view = memoryview(array).cast("B")
+        off = addr - self.start
+        view[off : off + len(data)] = data
 
 
 class CodeBuffer:
@@ -195,6 +204,8 @@ class CodeBuffer:
         """Unmap the buffer (idempotent)."""
         if getattr(self, "_released", False) or not getattr(self, "base", 0):
             return
+        for region in self.regions:
+            region._view = None  # no write may reach the unmapped memory
         _libc.munmap(self.base, self.size)
         if getattr(self, "wx", False):
             _libc.munmap(self.rw_base, self.size)
