@@ -203,7 +203,7 @@ class Lowering:
         return self.out
 
     def element(self, i: Insn) -> None:
-        kind = i[0]  # the stream's shapes: ``tcgkit.tcg.regalloc.Insn``
+        kind: str = i[0]  # the stream's shapes: ``tcgkit.tcg.regalloc.Insn``
         if kind == "op":
             self.op(i[1], i[2], i[3])
             return
