@@ -109,3 +109,53 @@ def test_misaligned_or_crossing_leaves_the_fast_path(runner) -> None:
     want = bytearray(0x1000)
     want[0x10:0x20] = want[0xFF0:0x1000] = pair  # only the aligned accesses swapped
     assert raw == want
+
+
+#: 2 vCPUs each add (1, 3) to the pair at x20, k times, with CASP in a retry loop
+#: (fixed A64 words: ldp x4, x5, [x20]; mov x6, x4; mov x7, x5; add x8, x4, #1;
+#: add x9, x5, #3; casp x6, x7, x8, x9, [x20]; cmp x6, x4; ccmp x7, x5, #0, eq;
+#: mov x4, x6; mov x5, x7; b.ne to the ldp; subs x19, x19, #1; b.ne to the ldp)
+_CASP_LOOP = bytes.fromhex(
+    "841640a9"
+    "e60304aae70305aa88040091a90c0091"
+    "887e2648"
+    "df0004ebe00045fae40306aae50307aa"
+    "c1feff54"
+    "730600f1"
+    "81feff54"
+)
+
+
+def test_without_cx16_pairs_take_the_helper(monkeypatch) -> None:
+    """A processor without CMPXCHG16B (the first x86-64 ones, ``cx16`` off): the host
+    neither offers the inline op nor the pair routine, the target's CASP calls its
+    helper, which swaps the pair under the exclusive gate, and no update is lost."""
+    from tcgkit import PROT_ALL, Emulator
+    from tcgkit_host_x86.backend import X86Host
+    from tcgkit_host_x86.features import detect
+
+    monkeypatch.setenv("TCGKIT_X86_DISABLE", "cx16")
+    assert not detect().cx16
+    host = X86Host()
+    try:
+        assert "atomic_cmpxchg2_i64" not in host.optional_ops
+        assert host.atomic_routines().cas_pair is None
+    finally:
+        host.release()
+    code, data, k = 0x10000, 0x80000, 3000
+    with Emulator("aarch64", host="x86_64") as emu:
+        emu.mem_map(code, 0x10000, PROT_ALL)
+        emu.mem_map(data, 0x10000, PROT_ALL)
+        emu.mem_write(code, _CASP_LOOP)
+        cpus = [emu.cpus[0], emu.add_cpu()]
+        for cpu in cpus:
+            cpu.reg_write("x20", data)
+            cpu.reg_write("x19", k)
+            cpu.start(code, code + len(_CASP_LOOP))
+        assert emu.wait(300)
+        raw = emu.mem_read(data, 16)
+        assert (int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little")) == (
+            2 * k, 6 * k)  # fmt: skip
+        code_text = "\n".join(emu.engine.host.disassemble(tb) for tbs in
+                              emu.engine.tb_cache.page_tbs.values() for tb in tbs)  # fmt: skip
+        assert "cmpxchg16b" not in code_text

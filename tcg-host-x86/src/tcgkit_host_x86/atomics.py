@@ -38,5 +38,6 @@ _CAS_PAIR = bytes.fromhex(
 )
 
 
-def routines() -> AtomicRoutines:
-    return AtomicRoutines.layout(_CAS, _CAS_PAIR, pad=b"\xcc")  # int3 between them
+def routines(pair: bool = True) -> AtomicRoutines:
+    """The routines; ``cas_pair`` only with ``pair`` (CMPXCHG16B: feature ``cx16``)."""
+    return AtomicRoutines.layout(_CAS, _CAS_PAIR if pair else None, pad=b"\xcc")  # int3 between

@@ -44,14 +44,22 @@ def crypto_ops(feat: HostFeatures) -> frozenset[str]:
     return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ())))
 
 
+def feature_ops(feat: HostFeatures) -> frozenset[str]:
+    """The optional ops these features add to what every instance lowers: the crypto
+    ops, and the 16-byte pair compare-and-swap with CMPXCHG16B (``cx16``: the first
+    x86-64 processors lack it; without it a guest pair atomic takes the helper, which
+    runs it under the exclusive gate)."""
+    return crypto_ops(feat) | (frozenset({"atomic_cmpxchg2_i64"}) if feat.cx16 else frozenset())
+
+
 class X86Host(NativeHost):
     """Native x86-64 code generation (System V)."""
 
     name = "x86_64"
     l2_refill = True
-    #: what every instance lowers; an instance's own set adds the crypto ops its
-    #: features allow (``crypto_ops``)
-    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"})
+    #: what every instance lowers; an instance's own set adds the ops its features
+    #: allow (``feature_ops``)
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
 
     @classmethod
     def native_here(cls) -> bool:
@@ -75,7 +83,7 @@ class X86Host(NativeHost):
                                         constraints.imm_ok,
                                         fixed=constraints.fixed(feat))  # fmt: skip
         self._lower = lower
-        self.optional_ops = X86Host.optional_ops | crypto_ops(feat)
+        self.optional_ops = X86Host.optional_ops | feature_ops(feat)
         super().__init__()
 
     def prologue(self) -> bytes:
@@ -96,7 +104,7 @@ class X86Host(NativeHost):
     def atomic_routines(self) -> AtomicRoutines:
         from .atomics import routines
 
-        return routines()
+        return routines(pair=self.feat.cx16)
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip

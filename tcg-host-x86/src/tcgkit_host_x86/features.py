@@ -27,6 +27,7 @@ _FLAGS = {
     "sse41": "sse4_1",
     "aes": "aes",  # AES-NI
     "pclmulqdq": "pclmulqdq",
+    "cx16": "cx16",  # CMPXCHG16B: the 16-byte compare-and-swap of guest pair atomics
 }
 
 
@@ -34,8 +35,8 @@ class HostFeatures(FeatureFlags):
     """The x86-64 extensions code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict``)."""
 
-    __slots__ = ("aes", "bmi1", "bmi2", "cmov", "fma", "lzcnt", "movbe", "pclmulqdq", "popcnt",
-                 "sse41")  # fmt: skip
+    __slots__ = ("aes", "bmi1", "bmi2", "cmov", "cx16", "fma", "lzcnt", "movbe", "pclmulqdq",
+                 "popcnt", "sse41")  # fmt: skip
     ISA = "x86"
     cmov: bool
     bmi1: bool
@@ -47,6 +48,7 @@ class HostFeatures(FeatureFlags):
     sse41: bool
     aes: bool
     pclmulqdq: bool
+    cx16: bool
 
 
 def is_x86_64() -> bool:

@@ -15,6 +15,14 @@ from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import Cond
 
+# enum members as Final aliases: compiled, each is a static read instead of a
+# module-global lookup and a class attribute lookup (per instruction translated)
+_COND_GT: Final = Cond.GT
+_COND_GTU: Final = Cond.GTU
+_COND_LT: Final = Cond.LT
+_COND_LTU: Final = Cond.LTU
+_COND_NE: Final = Cond.NE
+
 if TYPE_CHECKING:
     from .target import AArch64Target
 
@@ -81,7 +89,7 @@ def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
     """FPSR.QC |= (sat != 0): the sticky saturation flag."""
     ctx = dc.ctx
     q = ctx.temp()
-    ctx.setcond(q, sat, 0, Cond.NE)
+    ctx.setcond(q, sat, 0, _COND_NE)
     ctx.shl(q, q, 27)
     ctx.or_(t.fpsr, t.fpsr, q)
 
@@ -92,10 +100,10 @@ def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) 
     ctx = dc.ctx
     m64 = (1 << 64) - 1
     r, over = ctx.temp(), ctx.temp()
-    lt, gt = (Cond.LT, Cond.GT) if signed else (Cond.LTU, Cond.GTU)
+    lt, gt = (_COND_LT, _COND_GT) if signed else (_COND_LTU, _COND_GTU)
     ctx.movcond(r, v, hi & m64, hi & m64, v, gt)
     ctx.movcond(r, r, lo & m64, lo & m64, r, lt)
-    ctx.setcond(over, r, v, Cond.NE)
+    ctx.setcond(over, r, v, _COND_NE)
     ctx.or_(sat, sat, over)
     return r
 
@@ -119,16 +127,16 @@ def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool,
         ctx.xor(x, a, r)
         ctx.xor(y, a if sub else b, b if sub else r)  # sub: a ^ b, add: b ^ r
         ctx.and_(x, x, y)
-        ctx.setcond(over, x, 0, Cond.LT)
+        ctx.setcond(over, x, 0, _COND_LT)
         limit = ctx.temp()
         ctx.sar(limit, a, 63)
         ctx.xor(limit, limit, 0x7FFFFFFFFFFFFFFF)  # a < 0: MIN, else MAX
-        ctx.movcond(r, over, 0, limit, r, Cond.NE)
+        ctx.movcond(r, over, 0, limit, r, _COND_NE)
     elif sub:
-        ctx.setcond(over, a, b, Cond.LTU)
-        ctx.movcond(r, over, 0, 0, r, Cond.NE)
+        ctx.setcond(over, a, b, _COND_LTU)
+        ctx.movcond(r, over, 0, 0, r, _COND_NE)
     else:
-        ctx.setcond(over, r, a, Cond.LTU)
-        ctx.movcond(r, over, 0, (1 << 64) - 1, r, Cond.NE)
+        ctx.setcond(over, r, a, _COND_LTU)
+        ctx.movcond(r, over, 0, (1 << 64) - 1, r, _COND_NE)
     ctx.or_(sat, sat, over)
     return r
