@@ -27,21 +27,22 @@ the key and is not fixed by any specification: kept as a figure, not used.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 import xxhash
 from tcgkit.exec.tb_hash import TBKey
 
-XXH_SEED = 1  # QEMU_XXHASH_SEED
+XXH_SEED: Final = 1  # QEMU_XXHASH_SEED
 
-_M32 = 0xFFFFFFFF
-_M64 = 0xFFFFFFFFFFFFFFFF
-_PACK = struct.Struct("<QQQII").pack  # phys_page, pc, cs_base, flags, cflags: 32 bytes
-_XXH32 = xxhash.xxh32_intdigest
+_M32: Final = 0xFFFFFFFF
+_M64: Final = 0xFFFFFFFFFFFFFFFF
+_PACK: Final = struct.Struct("<QQQII").pack  # phys_page, pc, cs_base, flags, cflags: 32 bytes
+_XXH32: Final = xxhash.xxh32_intdigest
 
 # xxh32's primes (the other two serve only inputs with a tail, which 32 bytes have not)
-_P1 = 2654435761
-_P2 = 2246822519
-_P3 = 3266489917
+_P1: Final = 2654435761
+_P2: Final = 2246822519
+_P3: Final = 3266489917
 
 
 def tb_hash_xx(key: TBKey) -> int:

@@ -141,21 +141,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from tcgkit.exec.tb_hash import DEFAULT_LOG2_BUCKETS, TBHashPolicy, TBKey
 
-from .counters import ThreadCounters
+from .counters import Counters, ThreadCounters
 from .hashing import tb_hash_xx
 
-BUCKET_ENTRIES = 4  # slots per bucket: a 64-byte cache line of hashes and pointers in QEMU
-RESIZE_THRESHOLD_DIV = 8  # grow when overflow buckets > head buckets / 8
+BUCKET_ENTRIES: Final = 4  # slots per bucket: a 64-byte cache line of hashes and pointers in QEMU
+RESIZE_THRESHOLD_DIV: Final = 8  # grow when overflow buckets > head buckets / 8
 MAX_LOG2_BUCKETS = 30  # growth stops here
-SPINS_BEFORE_YIELD = 8  # seqlock retries before a reader lets the writer run
+SPINS_BEFORE_YIELD: Final = 8  # seqlock retries before a reader lets the writer run
 
-_N = BUCKET_ENTRIES
-_K = _N  # slots[_K + i]: key of slot i
-_T = 2 * _N  # slots[_T + i]: TB of slot i (None: the slot is empty)
+_N: Final = BUCKET_ENTRIES
+_K: Final = _N  # slots[_K + i]: key of slot i
+_T: Final = 2 * _N  # slots[_T + i]: TB of slot i (None: the slot is empty)
 _EMPTY: tuple[Any, ...] = (0,) * _N + (None,) * (2 * _N)  # immutable: shared by new buckets
 assert _N == 4, "_find tests the four hashes of a bucket unrolled"
 
@@ -253,17 +253,13 @@ def _find(head: _Head, key: TBKey, h: int) -> tuple[Any, int, _Bucket | None, in
     probes = 0
     while True:
         s = b.slots
-        if h == s[0] or h == s[1] or h == s[2] or h == s[3]:
-            i = s.index(h)  # the first equal hash (keys and TBs come after the hashes)
-            while i < _N:
-                tb = s[_T + i]
-                if tb is None:  # dense chain: the end
-                    return None, probes + i, None, 0
-                if s[i] == h and s[_K + i] == key:
-                    return tb, probes + i + 1, (None if b is head else b), i
-                i += 1
-        elif s[_T + _N - 1] is None:  # not full: the chain ends in this bucket
-            return None, probes + _used(s), None, 0
+        for i in range(_N):
+            tb = s[_T + i]
+            if tb is None:  # dense chain: the end
+                return None, probes + i, None, 0
+            stored: int = s[i]  # typed: compiled, a machine comparison
+            if stored == h and s[_K + i] == key:
+                return tb, probes + i + 1, (None if b is head else b), i
         probes += _N
         nxt = b.next
         if nxt is None:
@@ -321,7 +317,8 @@ def _slot_of(head: _Bucket, h: int, key: TBKey, tb: Any) -> tuple[_Bucket, int] 
             stored = s[_T + i]
             if stored is None:
                 return None
-            if stored is tb and s[i] == h and s[_K + i] == key:
+            stored_h: int = s[i]
+            if stored is tb and stored_h == h and s[_K + i] == key:
                 return b, i
         b = b.next
     return None
@@ -387,7 +384,7 @@ class QhtPolicy(TBHashPolicy):
 
     def lookup(self, key: TBKey) -> Any | None:
         try:
-            counters = self._counters.local.counters
+            counters: Counters = self._counters.local.counters
         except AttributeError:
             counters = self._counters.mine()
         m = self._map
@@ -470,7 +467,8 @@ class QhtPolicy(TBHashPolicy):
                 if stored is None:
                     self._write_slot(head, b, i, h, key, tb, None)
                     return None, False
-                if s[i] == h and s[_K + i] == key:
+                stored_h: int = s[i]
+                if stored_h == h and s[_K + i] == key:
                     return stored, False
             if b.next is None:
                 break
