@@ -176,6 +176,14 @@ def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
 
 #: each opcode's plan, by ``OpDef.index``
 _PLAN: Final = [_plan(d.name, d.base, d.width) for d in OPS.values()]
+# the plans' fields as lists of ints (compiled, reading a field of a tuple of six
+# would unbox all six): P_*, K_*, mask, width, sign bit, aux
+_P: Final = [plan[0] for plan in _PLAN]
+_KIND: Final = [plan[1] for plan in _PLAN]
+_MASK: Final = [plan[2] for plan in _PLAN]
+_WIDTH: Final = [plan[3] for plan in _PLAN]
+_SIGN: Final = [plan[4] for plan in _PLAN]
+_AUX: Final = [plan[5] for plan in _PLAN]
 
 
 class _Builder:
@@ -230,7 +238,8 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
     # operands are resolved before their record starts, since an i32 global's operand
     # adds a record of its own (``_Builder.operand``)
     for op in ops:
-        p, k, m, w, s, aux = _PLAN[op.defn.index]
+        x = op.defn.index  # its plan's fields are read where a record needs them
+        p = _P[x]
         args = op.args
         if p == P_INSN:
             insn += 1
@@ -243,14 +252,14 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(a)
         elif p == P_BINARY_M:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.append(k)
+            code.append(_KIND[x])
             code.append(b.out(args[0]))
             code.append(a)
             code.append(c)
-            code.append(m)
+            code.append(_MASK[x])
         elif p == P_BINARY:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.append(k)
+            code.append(_KIND[x])
             code.append(b.out(args[0]))
             code.append(a)
             code.append(c)
@@ -308,40 +317,40 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(a)
             code.append(c)
             code.append(_int(args[2]))
-            code.append(s)
+            code.append(_SIGN[x])
             code.append(-1)
         elif p == P_SHIFT:
             a, c = b.operand(args[1]), b.operand(args[2])
-            code.append(k)
+            code.append(_KIND[x])
             code.append(b.out(args[0]))
             code.append(a)
             code.append(c)
-            code.append(m)
-            code.append(w)
+            code.append(_MASK[x])
+            code.append(_WIDTH[x])
         elif p == P_SHR:
             a, c = b.operand(args[1]), b.operand(args[2])
             code.append(K_SHR)
             code.append(b.out(args[0]))
             code.append(a)
             code.append(c)
-            code.append(w)
+            code.append(_WIDTH[x])
         elif p == P_UNARY:
             a = b.operand(args[1])
-            code.append(k)
+            code.append(_KIND[x])
             code.append(b.out(args[0]))
             code.append(a)
-            code.append(aux)
+            code.append(_AUX[x])
         elif p == P_MOVI:
             code.append(K_MOV)
             code.append(b.out(args[0]))
-            code.append(b.fresh(_int(args[1]) & m))
+            code.append(b.fresh(_int(args[1]) & _MASK[x]))
         elif p == P_SEXT:
             a = b.operand(args[1])
             code.append(K_SEXT)
             code.append(b.out(args[0]))
             code.append(a)
-            code.append(aux)
-            code.append(m)
+            code.append(_AUX[x])
+            code.append(_MASK[x])
         elif p in (P_EXTRACT, P_SEXTRACT):
             a = b.operand(args[1])
             pos, n = _int(args[2]), _int(args[3])
@@ -357,7 +366,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
                 code.append(a)
                 code.append(pos)
                 code.append(1 << (n - 1))
-                code.append(m)
+                code.append(_MASK[x])
         elif p == P_DEPOSIT:
             a, c = b.operand(args[1]), b.operand(args[2])
             pos, n = _int(args[3]), _int(args[4])
@@ -374,11 +383,11 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(a)
             code.append(c)
             code.append(_int(args[3]))
-            code.append(s)
-            code.append(aux)
+            code.append(_SIGN[x])
+            code.append(_AUX[x])
         elif p == P_MOVCOND:
             ins = [b.operand(t) for t in args[1:5]]
-            code += [K_MOVCOND, b.out(args[0]), *ins, _int(args[5]), s]
+            code += [K_MOVCOND, b.out(args[0]), *ins, _int(args[5]), _SIGN[x]]
         elif p == P_EXTRH:
             a = b.operand(args[1])
             code.append(K_EXTRH)
@@ -393,7 +402,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(len(calls))
             calls.append((args[-1].func, call_ins, out, mask))
         elif p == P_ENV_LD:
-            size, signed = _ENV.get(op.defn.base, (w // 8, False))
+            size, signed = _ENV.get(op.defn.base, (_WIDTH[x] // 8, False))
             sign = 1 << (8 * size - 1) if signed else 0
             code.append(K_ENV_LD)
             code.append(b.out(args[0]))
@@ -401,7 +410,7 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             code.append(size)
             code.append(sign)
         elif p == P_ENV_ST:
-            size, _ = _ENV.get(op.defn.base, (w // 8, False))
+            size, _ = _ENV.get(op.defn.base, (_WIDTH[x] // 8, False))
             v = b.operand(args[0])  # first: an i32 global's operand adds a record of its own
             code.append(K_ENV_ST)
             code.append(v)
@@ -423,7 +432,9 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             outs = [b.out(t) for t in args[:n_out]]
             code.append(K_OTHER)
             code.append(len(others))
-            others.append((op.opc, op.defn.base, w, ins, outs, tuple([int(c) for c in args[n:]])))
+            others.append(
+                (op.opc, op.defn.base, _WIDTH[x], ins, outs, tuple([int(c) for c in args[n:]]))
+            )
     for at, key in fixups:
         code[at] = labels[key]
     return Program(code, b.init, tuple(calls) if calls else (), tuple(others) if others else ())
