@@ -13,15 +13,8 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import Cond
 
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LT: Final = Cond.LT
-_COND_LTU: Final = Cond.LTU
-_COND_NE: Final = Cond.NE
+from .aliases import COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -89,7 +82,7 @@ def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
     """FPSR.QC |= (sat != 0): the sticky saturation flag."""
     ctx = dc.ctx
     q = ctx.temp()
-    ctx.setcond(q, sat, 0, _COND_NE)
+    ctx.setcond(q, sat, 0, COND_NE)
     ctx.shl(q, q, 27)
     ctx.or_(t.fpsr, t.fpsr, q)
 
@@ -100,10 +93,10 @@ def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) 
     ctx = dc.ctx
     m64 = (1 << 64) - 1
     r, over = ctx.temp(), ctx.temp()
-    lt, gt = (_COND_LT, _COND_GT) if signed else (_COND_LTU, _COND_GTU)
+    lt, gt = (COND_LT, COND_GT) if signed else (COND_LTU, COND_GTU)
     ctx.movcond(r, v, hi & m64, hi & m64, v, gt)
     ctx.movcond(r, r, lo & m64, lo & m64, r, lt)
-    ctx.setcond(over, r, v, _COND_NE)
+    ctx.setcond(over, r, v, COND_NE)
     ctx.or_(sat, sat, over)
     return r
 
@@ -127,16 +120,16 @@ def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool,
         ctx.xor(x, a, r)
         ctx.xor(y, a if sub else b, b if sub else r)  # sub: a ^ b, add: b ^ r
         ctx.and_(x, x, y)
-        ctx.setcond(over, x, 0, _COND_LT)
+        ctx.setcond(over, x, 0, COND_LT)
         limit = ctx.temp()
         ctx.sar(limit, a, 63)
         ctx.xor(limit, limit, 0x7FFFFFFFFFFFFFFF)  # a < 0: MIN, else MAX
-        ctx.movcond(r, over, 0, limit, r, _COND_NE)
+        ctx.movcond(r, over, 0, limit, r, COND_NE)
     elif sub:
-        ctx.setcond(over, a, b, _COND_LTU)
-        ctx.movcond(r, over, 0, 0, r, _COND_NE)
+        ctx.setcond(over, a, b, COND_LTU)
+        ctx.movcond(r, over, 0, 0, r, COND_NE)
     else:
-        ctx.setcond(over, r, a, _COND_LTU)
-        ctx.movcond(r, over, 0, (1 << 64) - 1, r, _COND_NE)
+        ctx.setcond(over, r, a, COND_LTU)
+        ctx.movcond(r, over, 0, (1 << 64) - 1, r, COND_NE)
     ctx.or_(sat, sat, over)
     return r

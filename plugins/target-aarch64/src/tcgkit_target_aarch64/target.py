@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 
 from tcgkit.errors import GuestInterrupt
 from tcgkit.exec.cpu import CPU
-from tcgkit.target import DisasContext, DisasJump, GuestTarget
+from tcgkit.target import DisasContext, GuestTarget
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.ops import EXIT_LOOKUP
@@ -29,17 +29,8 @@ from tcgkit.tcg.types import I64, CallFlags, Cond
 
 from . import cpu_models as models
 from . import state as S
+from .aliases import COND_ALWAYS, COND_EQ, COND_GE, COND_GEU, COND_LT, COND_NE, JMP_NORETURN
 from .decode import Handler, decode, decoder_for
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_ALWAYS: Final = Cond.ALWAYS
-_COND_EQ: Final = Cond.EQ
-_COND_GE: Final = Cond.GE
-_COND_GEU: Final = Cond.GEU
-_COND_LT: Final = Cond.LT
-_COND_NE: Final = Cond.NE
-_JMP_NORETURN: Final = DisasJump.NORETURN
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -175,7 +166,7 @@ class AArch64Target(GuestTarget):
     def goto_reg(self, dc: DisasContext, target: Temp) -> None:
         dc.ctx.mov(self.pc, target)
         dc.ctx.goto_ptr(self.pc)
-        dc.is_jmp = _JMP_NORETURN
+        dc.is_jmp = JMP_NORETURN
 
     def rx(self, dc: DisasContext, n: int) -> Temp:
         """Xn, with 31 reading as zero."""
@@ -284,7 +275,7 @@ class AArch64Target(GuestTarget):
         r = ctx.temp()
         if sf:
             ctx.sub(r, a, b)
-            ctx.setcond(self.cf, a, b, _COND_GEU)
+            ctx.setcond(self.cf, a, b, COND_GEU)
             ctx.mov(self.nf, r)
             ctx.mov(self.zf, r)
             t1, t2 = ctx.temp(), ctx.temp()
@@ -297,7 +288,7 @@ class AArch64Target(GuestTarget):
             ctx.ext32u(b32, b)
             ctx.sub(r, a32, b32)
             ctx.ext32u(r, r)
-            ctx.setcond(self.cf, a32, b32, _COND_GEU)
+            ctx.setcond(self.cf, a32, b32, COND_GEU)
             ctx.mov(self.zf, r)
             ctx.shl(self.nf, r, 32)
             t1, t2 = ctx.temp(), ctx.temp()
@@ -312,31 +303,31 @@ class AArch64Target(GuestTarget):
         ctx = dc.ctx
         base, invert = cc >> 1, cc & 1
         if base == 7:
-            return _COND_ALWAYS, self.zf, 0
+            return COND_ALWAYS, self.zf, 0
         if base == 0:
-            res = (_COND_EQ, self.zf, 0)
+            res = (COND_EQ, self.zf, 0)
         elif base == 1:
-            res = (_COND_NE, self.cf, 0)
+            res = (COND_NE, self.cf, 0)
         elif base == 2:
-            res = (_COND_LT, self.nf, 0)
+            res = (COND_LT, self.nf, 0)
         elif base == 3:
-            res = (_COND_LT, self.vf, 0)
+            res = (COND_LT, self.vf, 0)
         elif base == 4:  # HI: C set and Z clear
             t = ctx.temp()
-            ctx.setcond(t, self.zf, 0, _COND_NE)
+            ctx.setcond(t, self.zf, 0, COND_NE)
             ctx.and_(t, t, self.cf)
-            res = (_COND_NE, t, 0)
+            res = (COND_NE, t, 0)
         elif base == 5:  # GE: N == V
             t = ctx.temp()
             ctx.xor(t, self.nf, self.vf)
-            res = (_COND_GE, t, 0)
+            res = (COND_GE, t, 0)
         else:  # GT: Z clear and N == V
             t, u = ctx.temp(), ctx.temp()
             ctx.xor(t, self.nf, self.vf)
-            ctx.setcond(t, t, 0, _COND_GE)
-            ctx.setcond(u, self.zf, 0, _COND_NE)
+            ctx.setcond(t, t, 0, COND_GE)
+            ctx.setcond(u, self.zf, 0, COND_NE)
             ctx.and_(t, t, u)
-            res = (_COND_NE, t, 0)
+            res = (COND_NE, t, 0)
         if invert:
             return _INVERTED[res[0]], res[1], res[2]
         return res
@@ -347,4 +338,4 @@ class AArch64Target(GuestTarget):
         ctx.movi(self.pc, dc.pc)
         ctx.call(helper, None)
         ctx.exit_tb(EXIT_LOOKUP)
-        dc.is_jmp = _JMP_NORETURN
+        dc.is_jmp = JMP_NORETURN

@@ -30,13 +30,10 @@ from typing import TYPE_CHECKING, Final
 from tcgkit.target import DisasContext
 from tcgkit.tcg.crypto import gen_aes
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond, TCGType
+from tcgkit.tcg.types import I32, I64, TCGType
 
+from .aliases import COND_GEU
 from .bits import field
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_GEU: Final = Cond.GEU
 
 if TYPE_CHECKING:
     from tcgkit.tcg.context import TCGContext
@@ -447,9 +444,9 @@ def _sbox_byte(dc: DisasContext, x: Temp, pos: int) -> Temp:
     b, word, sh, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(b, x, pos, 8)
     words = _sm4_words()
-    ctx.movcond(word, b, 8, words[1], words[0], _COND_GEU)
+    ctx.movcond(word, b, 8, words[1], words[0], COND_GEU)
     for j in range(2, 32):
-        ctx.movcond(word, b, 8 * j, words[j], word, _COND_GEU)
+        ctx.movcond(word, b, 8 * j, words[j], word, COND_GEU)
     ctx.extract(sh, b, 0, 3)
     ctx.shl(sh, sh, 3)
     ctx.shr(r, word, sh)

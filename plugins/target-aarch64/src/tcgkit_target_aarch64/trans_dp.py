@@ -12,21 +12,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.hooks import TCG_OP_FLAG_CMP, TCG_OP_FLAG_DIRECT, TCG_OP_SUB
-from tcgkit.target import DisasContext, DisasJump, gen_op_hook
+from tcgkit.target import DisasContext, gen_op_hook
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.types import I64, CallFlags, Cond, MemOrder
 
+from .aliases import (
+    COND_ALWAYS,
+    COND_EQ,
+    COND_NE,
+    COND_TSTEQ,
+    COND_TSTNE,
+    JMP_NORETURN,
+    JMP_TOO_MANY,
+)
 from .bits import decode_bit_masks, field, sext
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_ALWAYS: Final = Cond.ALWAYS
-_COND_EQ: Final = Cond.EQ
-_COND_NE: Final = Cond.NE
-_COND_TSTEQ: Final = Cond.TSTEQ
-_COND_TSTNE: Final = Cond.TSTNE
-_JMP_NORETURN: Final = DisasJump.NORETURN
-_JMP_TOO_MANY: Final = DisasJump.TOO_MANY
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -230,7 +229,7 @@ def extr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def _two_way(t: AArch64Target, dc: DisasContext, cond: Cond, a: Temp, b: object,
              target: int) -> None:  # fmt: skip
     ctx = dc.ctx
-    if cond is _COND_ALWAYS:
+    if cond is COND_ALWAYS:
         t.goto(dc, 0, target)
     else:
         taken = ctx.label()
@@ -238,7 +237,7 @@ def _two_way(t: AArch64Target, dc: DisasContext, cond: Cond, a: Temp, b: object,
         t.goto(dc, 0, dc.pc)
         ctx.set_label(taken)
         t.goto(dc, 1, target)
-    dc.is_jmp = _JMP_NORETURN
+    dc.is_jmp = JMP_NORETURN
 
 
 def b_bl(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -246,21 +245,21 @@ def b_bl(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if insn >> 31:
         dc.ctx.movi(t.x[30], dc.pc)
     t.goto(dc, 0, target)
-    dc.is_jmp = _JMP_NORETURN
+    dc.is_jmp = JMP_NORETURN
 
 
 def cbz(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     sf, nz = insn >> 31, field(insn, 24, 24)
     target = dc.insn_start_pc + 4 * sext(field(insn, 23, 5), 19)
     v = t.rw(dc, field(insn, 4, 0), sf)
-    _two_way(t, dc, _COND_NE if nz else _COND_EQ, v, 0, target)
+    _two_way(t, dc, COND_NE if nz else COND_EQ, v, 0, target)
 
 
 def tbz(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     bit = field(insn, 31, 31) << 5 | field(insn, 23, 19)
     target = dc.insn_start_pc + 4 * sext(field(insn, 18, 5), 14)
     v = t.rx(dc, field(insn, 4, 0))
-    cond = _COND_TSTNE if field(insn, 24, 24) else _COND_TSTEQ
+    cond = COND_TSTNE if field(insn, 24, 24) else COND_TSTEQ
     _two_way(t, dc, cond, v, 1 << bit, target)
 
 
@@ -322,7 +321,7 @@ def barrier(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if opc2 in (4, 5) and dc.parallel:  # DSB, DMB: reads (LD), writes (ST) or all
         dc.ctx.mb({1: MemOrder.ACQUIRE, 2: MemOrder.ST_ST}.get(types, MemOrder.ALL))
     if opc2 == 6:
-        dc.is_jmp = _JMP_TOO_MANY
+        dc.is_jmp = JMP_TOO_MANY
 
 
 def dc_ic(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -348,7 +347,7 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         r, u = ctx.temp(), ctx.temp()
         ctx.shr(r, t.nf, 63)
         ctx.shl(r, r, 31)
-        ctx.setcond(u, t.zf, 0, _COND_EQ)
+        ctx.setcond(u, t.zf, 0, COND_EQ)
         ctx.shl(u, u, 30)
         ctx.or_(r, r, u)
         ctx.shl(u, t.cf, 29)
@@ -392,7 +391,7 @@ def flag_pstate(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.xor(t.cf, t.cf, 1)
         return
     z, v = ctx.temp(), ctx.temp()
-    ctx.setcond(z, t.zf, 0, _COND_EQ)
+    ctx.setcond(z, t.zf, 0, COND_EQ)
     if op2 == 1:  # XAFLAG: N = !C & !Z, Z = Z & C, C = C | Z, V = !C & Z
         c, n = ctx.temp(), ctx.temp()
         ctx.or_(c, t.cf, z)
@@ -408,7 +407,7 @@ def flag_pstate(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.or_(z, z, v)
         ctx.movi(t.nf, 0)
         ctx.andc(t.cf, t.cf, v)
-        ctx.setcond(t.zf, z, 0, _COND_EQ)
+        ctx.setcond(t.zf, z, 0, COND_EQ)
         ctx.movi(t.vf, 0)
         return
     else:
@@ -457,13 +456,13 @@ def msr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.extract(t.nf, v, 31, 1)
         ctx.shl(t.nf, t.nf, 63)
         ctx.extract(t.zf, v, 30, 1)
-        ctx.setcond(t.zf, t.zf, 0, _COND_EQ)
+        ctx.setcond(t.zf, t.zf, 0, COND_EQ)
         ctx.extract(t.cf, v, 29, 1)
         ctx.extract(t.vf, v, 28, 1)
         ctx.shl(t.vf, t.vf, 63)
     elif reg == FPCR:
         ctx.and_(t.fpcr, v, 0x07FF9F00)
-        dc.is_jmp = _JMP_TOO_MANY  # the rounding mode is part of the TB key
+        dc.is_jmp = JMP_TOO_MANY  # the rounding mode is part of the TB key
     elif reg == FPSR:
         ctx.and_(t.fpsr, v, 0xF800009F)
     elif reg == TPIDR:
@@ -607,13 +606,13 @@ def ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if op:
             _sub_hook(dc, t.rx(dc, rn), rm if use_imm else t.rx(dc, rm), sf, True, False)
         not_cond = ctx.temp()
-        if cond is _COND_ALWAYS:
+        if cond is COND_ALWAYS:
             ctx.movi(not_cond, 0)
         else:
             ctx.setcond(not_cond, a, b, cond.invert())
         gen_op_hook(dc, TCG_OP_SUB, 0, not_cond, 1, 32)
     skip, done = ctx.label(), ctx.label()
-    if cond is not _COND_ALWAYS:
+    if cond is not COND_ALWAYS:
         ctx.brcond(cond.invert(), a, b, skip)
     x = t.rx(dc, rn)
     y = ctx.const(I64, rm) if use_imm else t.rx(dc, rm)
@@ -646,7 +645,7 @@ def csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         b = nb
     cond, x, y = t.cond(dc, cc)
     r = ctx.temp()
-    if cond is _COND_ALWAYS:
+    if cond is COND_ALWAYS:
         ctx.mov(r, a)
     else:
         ctx.movcond(r, x, ctx.const(I64, y) if isinstance(y, int) else y, a, b, cond)

@@ -23,24 +23,23 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64, RoundingMode
 
+from .aliases import (
+    COND_ALWAYS,
+    COND_EQ,
+    COND_GEU,
+    COND_GTU,
+    COND_LT,
+    COND_NE,
+    COND_TSTNE,
+    RM_DOWN,
+    RM_NEAREST_AWAY,
+    RM_NEAREST_EVEN,
+    RM_UP,
+    RM_ZERO,
+)
 from .bits import field
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_ALWAYS: Final = Cond.ALWAYS
-_COND_EQ: Final = Cond.EQ
-_COND_GEU: Final = Cond.GEU
-_COND_GTU: Final = Cond.GTU
-_COND_LT: Final = Cond.LT
-_COND_NE: Final = Cond.NE
-_COND_TSTNE: Final = Cond.TSTNE
-_RM_DOWN: Final = RoundingMode.DOWN
-_RM_NEAREST_AWAY: Final = RoundingMode.NEAREST_AWAY
-_RM_NEAREST_EVEN: Final = RoundingMode.NEAREST_EVEN
-_RM_UP: Final = RoundingMode.UP
-_RM_ZERO: Final = RoundingMode.ZERO
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -130,14 +129,14 @@ def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
     if quiet_only_both:  # minNum/maxNum: two quiet NaNs give the first
         both = ctx.temp(ty)
         ctx.and_(both, classes[0], classes[1])
-        ctx.movcond(res, both, 2, ops[0], res, _COND_EQ)
+        ctx.movcond(res, both, 2, ops[0], res, COND_EQ)
     else:
         for op, c in reversed(list(zip(ops, classes, strict=True))):
-            ctx.movcond(res, c, 2, op, res, _COND_EQ)
+            ctx.movcond(res, c, 2, op, res, COND_EQ)
     for op, c in reversed(list(zip(ops, classes, strict=True))):
         q = ctx.temp(ty)
         ctx.or_(q, op, QUIET[bits])
-        ctx.movcond(res, c, 1, q, res, _COND_EQ)
+        ctx.movcond(res, c, 1, q, res, COND_EQ)
     return res
 
 
@@ -155,8 +154,8 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
         mag = ctx.temp(ty)
         ctx.and_(mag, v, sign - 1)
         is_inf, is_zero = ctx.temp(ty), ctx.temp(ty)
-        ctx.setcond(is_inf, mag, inf, _COND_EQ)
-        ctx.setcond(is_zero, mag, 0, _COND_EQ)
+        ctx.setcond(is_inf, mag, inf, COND_EQ)
+        ctx.setcond(is_zero, mag, 0, COND_EQ)
         flags.append((is_inf, is_zero))
     a, b = ctx.temp(ty), ctx.temp(ty)
     ctx.and_(a, flags[0][0], flags[1][1])
@@ -164,11 +163,11 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
     ctx.or_(a, a, b)
     cls = ctx.temp(ty)
     ctx.emit(f"fclass_{_sfx(bits)}", cls, acc)
-    ctx.setcond(b, cls, 2, _COND_EQ)
+    ctx.setcond(b, cls, 2, COND_EQ)
     ctx.and_(a, a, b)
     default = ctx.temp(ty)
     ctx.movi(default, (0x7FC00000 if bits == 32 else 0x7FF8000000000000))
-    ctx.movcond(res, a, 0, default, res, _COND_NE)
+    ctx.movcond(res, a, 0, default, res, COND_NE)
     return res
 
 
@@ -223,7 +222,7 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         _fcvt(t, dc, a, bits, rd)
         return
     elif opcode in (16, 17, 18, 19) and bits != 16:  # FRINT32Z FRINT32X FRINT64Z FRINT64X
-        rm = _rm(dc) if opcode & 1 else int(_RM_ZERO)
+        rm = _rm(dc) if opcode & 1 else int(RM_ZERO)
         r = frint_int(dc, a, bits, 32 if opcode < 18 else 64, rm)
     elif opcode in FRINT_RM:  # FRINTN P M Z A X I
         ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, FRINT_RM[opcode]))
@@ -234,8 +233,8 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 #: FP 1-source opcode -> FRINT rounding mode (None: the FPCR's, for FRINTX / FRINTI)
-FRINT_RM: Final = {8: _RM_NEAREST_EVEN, 9: _RM_UP, 10: _RM_DOWN,
-            11: _RM_ZERO, 12: _RM_NEAREST_AWAY, 14: None, 15: None}  # fmt: skip
+FRINT_RM: Final = {8: RM_NEAREST_EVEN, 9: RM_UP, 10: RM_DOWN,
+            11: RM_ZERO, 12: RM_NEAREST_AWAY, 14: None, 15: None}  # fmt: skip
 
 
 def frint_mode(dc: DisasContext, rm: RoundingMode | None) -> int:
@@ -260,7 +259,7 @@ def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> No
         ctx.or_(nan, nan, 0x7FF8000000000000)
         c64 = ctx.temp(I64)
         ctx.extu_i32_i64(c64, cls)
-        ctx.movcond(r, c64, 0, nan, r, _COND_NE)
+        ctx.movcond(r, c64, 0, nan, r, COND_NE)
         _write(t, dc, rd, r, 64)
     else:  # double -> single
         r, nan = ctx.temp(I32), ctx.temp(I64)
@@ -276,7 +275,7 @@ def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> No
         ctx.extrl_i64_i32(n32, nan)
         c32 = ctx.temp(I32)
         ctx.extrl_i64_i32(c32, cls)
-        ctx.movcond(r, c32, 0, n32, r, _COND_NE)
+        ctx.movcond(r, c32, 0, n32, r, COND_NE)
         _write(t, dc, rd, r, 32)
 
 
@@ -313,11 +312,11 @@ def _set_flags_from_fcmp(t: AArch64Target, dc: DisasContext, cmp: Temp, bits: in
     if bits == 32:
         r = ctx.temp(I64)
         ctx.extu_i32_i64(r, cmp)
-    ctx.setcond(t.nf, r, 1, _COND_EQ)
+    ctx.setcond(t.nf, r, 1, COND_EQ)
     ctx.shl(t.nf, t.nf, 63)
-    ctx.setcond(t.zf, r, 2, _COND_NE)
-    ctx.setcond(t.cf, r, 2, _COND_GEU)
-    ctx.setcond(t.vf, r, 8, _COND_EQ)
+    ctx.setcond(t.zf, r, 2, COND_NE)
+    ctx.setcond(t.cf, r, 2, COND_GEU)
+    ctx.setcond(t.vf, r, 8, COND_EQ)
     ctx.shl(t.vf, t.vf, 63)
 
 
@@ -340,7 +339,7 @@ def fp_ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     cond, x, y = t.cond(dc, field(insn, 15, 12))
     skip, done = ctx.label(), ctx.label()
-    if cond is not _COND_ALWAYS:
+    if cond is not COND_ALWAYS:
         ctx.brcond(cond.invert(), x, y, skip)
     a = _read(t, dc, field(insn, 9, 5), bits)
     b = _read(t, dc, field(insn, 20, 16), bits)
@@ -363,7 +362,7 @@ def fp_csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     cond, x, y = t.cond(dc, field(insn, 15, 12))
     r = ctx.temp(I64)
     wa, wb = _low(dc, t.vlo[field(insn, 9, 5)], bits), _low(dc, t.vlo[field(insn, 20, 16)], bits)
-    if cond is _COND_ALWAYS:
+    if cond is COND_ALWAYS:
         ctx.mov(r, wa)
     else:
         ctx.movcond(r, x, ctx.const(I64, y) if isinstance(y, int) else y, wa, wb, cond)
@@ -434,10 +433,10 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if opcode in (4, 5):
             if rmode:
                 raise dc.invalid(insn, "unallocated conversion")
-            rm = int(_RM_NEAREST_AWAY)
+            rm = int(RM_NEAREST_AWAY)
         else:
-            rm = (_RM_NEAREST_EVEN, _RM_UP, _RM_DOWN,
-                  _RM_ZERO)[rmode]  # fmt: skip
+            rm = (RM_NEAREST_EVEN, RM_UP, RM_DOWN,
+                  RM_ZERO)[rmode]  # fmt: skip
         signed = int(opcode in (0, 4))
         a = _read(t, dc, rn, bits)
         r = ctx.temp()
@@ -454,32 +453,32 @@ def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
     ctx = dc.ctx
     a = t.vlo[rn]
     i, exp, k, m, big = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.emit("ftoi_f64", i, a, 1, 64, int(_RM_ZERO))  # exact below 2**63
+    ctx.emit("ftoi_f64", i, a, 1, 64, int(RM_ZERO))  # exact below 2**63
     ctx.extract(exp, a, 52, 11)
-    ctx.setcond(big, exp, 1023 + 63, _COND_GEU)
+    ctx.setcond(big, exp, 1023 + 63, COND_GEU)
     # from 2**63 on the value is the mantissa shifted left by exp - 52 (>= 11)
     ctx.extract(m, a, 0, 52)
     ctx.or_(m, m, 1 << 52)
     ctx.sub(k, exp, 1023 + 52)
-    ctx.movcond(k, k, 63, 63, k, _COND_GTU)
+    ctx.movcond(k, k, 63, 63, k, COND_GTU)
     ctx.shl(m, m, k)
-    ctx.movcond(m, k, 31, 0, m, _COND_GTU)
+    ctx.movcond(m, k, 31, 0, m, COND_GTU)
     neg = ctx.temp()
     ctx.neg(neg, m)
-    ctx.movcond(m, a, 0, neg, m, _COND_LT)
+    ctx.movcond(m, a, 0, neg, m, COND_LT)
     r = ctx.temp()
-    ctx.movcond(r, big, 0, m, i, _COND_NE)
+    ctx.movcond(r, big, 0, m, i, COND_NE)
     ctx.ext32u(r, r)
     t.wx(dc, rd, r, 0)
     # exact: the truncation converts back to the same value, and it fits 32 bits
     back, c, fits = ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.emit("itof_f64", back, i, 1, int(_RM_ZERO))
+    ctx.emit("itof_f64", back, i, 1, int(RM_ZERO))
     ctx.emit("fcmp_f64", c, back, a)
-    ctx.setcond(c, c, 2, _COND_EQ)
+    ctx.setcond(c, c, 2, COND_EQ)
     ctx.ext32s(fits, i)
-    ctx.setcond(fits, fits, i, _COND_EQ)
+    ctx.setcond(fits, fits, i, COND_EQ)
     ctx.and_(c, c, fits)
-    ctx.setcond(fits, a, 1 << 63, _COND_NE)  # -0.0 converts to 0, not exactly
+    ctx.setcond(fits, a, 1 << 63, COND_NE)  # -0.0 converts to 0, not exactly
     ctx.and_(c, c, fits)
     ctx.xor(t.zf, c, 1)
     ctx.movi(t.nf, 0)
@@ -502,10 +501,10 @@ def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
     ctx.emit(f"frint_{sfx}", r, a, rm)
     ctx.emit(f"fcmp_{sfx}", c1, r, ctx.const(ty, limit))
     ctx.emit(f"fcmp_{sfx}", c2, r, ctx.const(ty, low))
-    ctx.setcond(c1, c1, 1, _COND_EQ)  # below 2**(n-1)
-    ctx.setcond(c2, c2, 6, _COND_TSTNE)  # at least -2**(n-1)
+    ctx.setcond(c1, c1, 1, COND_EQ)  # below 2**(n-1)
+    ctx.setcond(c2, c2, 6, COND_TSTNE)  # at least -2**(n-1)
     ctx.and_(c1, c1, c2)
-    ctx.movcond(r, c1, 0, r, low, _COND_NE)
+    ctx.movcond(r, c1, 0, r, low, COND_NE)
     return r
 
 
@@ -649,9 +648,9 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                     ctx.extract(la, a, lane * bits, bits)
                     ctx.extract(lb, b, lane * bits, bits)
                     if u:
-                        ctx.setcond(m, la, lb, _COND_EQ)
+                        ctx.setcond(m, la, lb, COND_EQ)
                     else:
-                        ctx.setcond(m, la, lb, _COND_TSTNE)
+                        ctx.setcond(m, la, lb, COND_TSTNE)
                     ctx.neg(m, m)
                     ctx.deposit(r, r, m, lane * bits, bits)
             results.append(r)

@@ -36,25 +36,24 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64
 
+from .aliases import (
+    COND_EQ,
+    COND_GEU,
+    COND_GT,
+    COND_GTU,
+    COND_LT,
+    COND_NE,
+    RM_DOWN,
+    RM_NEAREST_AWAY,
+    RM_NEAREST_EVEN,
+    RM_UP,
+    RM_ZERO,
+)
 from .bits import field
 from .lanes import get_lanes, set_lanes
 from .trans_fp import _rm
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_EQ: Final = Cond.EQ
-_COND_GEU: Final = Cond.GEU
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LT: Final = Cond.LT
-_COND_NE: Final = Cond.NE
-_RM_DOWN: Final = RoundingMode.DOWN
-_RM_NEAREST_AWAY: Final = RoundingMode.NEAREST_AWAY
-_RM_NEAREST_EVEN: Final = RoundingMode.NEAREST_EVEN
-_RM_UP: Final = RoundingMode.UP
-_RM_ZERO: Final = RoundingMode.ZERO
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -83,7 +82,7 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True) -> Temp:
     # infinities and NaNs (quietened unless told)
     if quiet:
         q = ctx.temp()
-        ctx.setcond(q, frac, 0, _COND_NE)
+        ctx.setcond(q, frac, 0, COND_NE)
         ctx.shl(q, q, mbits - 1)
         ctx.or_(special, f, q)
         ctx.or_(special, special, ((1 << ebits) - 1) << mbits)
@@ -93,15 +92,15 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True) -> Temp:
     sfx = "f32" if bits == 32 else "f64"
     if bits == 32:
         s32 = ctx.temp(I32)
-        ctx.emit("itof_f32", s32, frac, 0, int(_RM_NEAREST_EVEN))
+        ctx.emit("itof_f32", s32, frac, 0, int(RM_NEAREST_EVEN))
         ctx.emit(f"fmul_{sfx}", s32, s32, ctx.const(I32, 0x33800000), 0)  # 2**-24
         ctx.extu_i32_i64(sub, s32)
     else:
-        ctx.emit("itof_f64", sub, frac, 0, int(_RM_NEAREST_EVEN))
+        ctx.emit("itof_f64", sub, frac, 0, int(RM_NEAREST_EVEN))
         ctx.emit(f"fmul_{sfx}", sub, sub, ctx.const(I64, 0x3E70000000000000), 0)
     r = ctx.temp()
-    ctx.movcond(r, exp, 31, special, normal, _COND_EQ)
-    ctx.movcond(r, exp, 0, sub, r, _COND_EQ)
+    ctx.movcond(r, exp, 31, special, normal, COND_EQ)
+    ctx.movcond(r, exp, 0, sub, r, COND_EQ)
     ctx.or_(r, r, sign)
     return r
 
@@ -119,17 +118,17 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     ctx.extract(frac, a, 0, mbits)
     # the significand m (with the implicit bit) and its unbiased exponent e
     m, e, nz = ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.setcond(nz, exp, 0, _COND_NE)
+    ctx.setcond(nz, exp, 0, COND_NE)
     ctx.shl(m, nz, mbits)
     ctx.or_(m, m, frac)
-    ctx.movcond(e, exp, 0, 1, exp, _COND_EQ)  # subnormals: the minimum exponent
+    ctx.movcond(e, exp, 0, 1, exp, COND_EQ)  # subnormals: the minimum exponent
     ctx.sub(e, e, bias)
     # E = max(e, -14); q = m >> (mbits - 10 + E - e), rounded
     big_e, sh = ctx.temp(), ctx.temp()
-    ctx.movcond(big_e, e, M14, M14, e, _COND_LT)
+    ctx.movcond(big_e, e, M14, M14, e, COND_LT)
     ctx.sub(sh, big_e, e)
     ctx.add(sh, sh, mbits - 10)
-    ctx.movcond(sh, sh, 63, 63, sh, _COND_GT)
+    ctx.movcond(sh, sh, 63, 63, sh, COND_GT)
     q, rem, mask, half = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shr(q, m, sh)
     ctx.shl(mask, ctx.const(I64, 1), sh)
@@ -138,19 +137,19 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     ctx.sub(half, sh, 1)
     ctx.shl(half, ctx.const(I64, 1), half)
     up = ctx.temp()
-    if rm == _RM_NEAREST_EVEN:
+    if rm == RM_NEAREST_EVEN:
         odd, tie = ctx.temp(), ctx.temp()
-        ctx.setcond(up, rem, half, _COND_GTU)
-        ctx.setcond(tie, rem, half, _COND_EQ)
+        ctx.setcond(up, rem, half, COND_GTU)
+        ctx.setcond(tie, rem, half, COND_EQ)
         ctx.and_(odd, q, 1)
         ctx.and_(tie, tie, odd)
         ctx.or_(up, up, tie)
-    elif rm == _RM_NEAREST_AWAY:
-        ctx.setcond(up, rem, half, _COND_GEU)
-    elif rm in (_RM_UP, _RM_DOWN):
-        ctx.setcond(up, rem, 0, _COND_NE)
+    elif rm == RM_NEAREST_AWAY:
+        ctx.setcond(up, rem, half, COND_GEU)
+    elif rm in (RM_UP, RM_DOWN):
+        ctx.setcond(up, rem, 0, COND_NE)
         toward = ctx.temp()
-        ctx.setcond(toward, sign, 0, _COND_EQ if rm == _RM_UP else _COND_NE)
+        ctx.setcond(toward, sign, 0, COND_EQ if rm == RM_UP else COND_NE)
         ctx.and_(up, up, toward)
     else:
         ctx.movi(up, 0)
@@ -160,26 +159,26 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     ctx.shl(enc, enc, 10)
     ctx.add(enc, enc, q)
     # overflow: the largest finite half, or infinity, as the mode rounds
-    if rm == _RM_ZERO:
-        ctx.movcond(enc, enc, 0x7BFF, 0x7BFF, enc, _COND_GT)
-    elif rm in (_RM_UP, _RM_DOWN):
+    if rm == RM_ZERO:
+        ctx.movcond(enc, enc, 0x7BFF, 0x7BFF, enc, COND_GT)
+    elif rm in (RM_UP, RM_DOWN):
         limit = ctx.temp()
-        ctx.movcond(limit, sign, 0, 0x7C00 if rm == _RM_UP else 0x7BFF,
-                    0x7BFF if rm == _RM_UP else 0x7C00, _COND_EQ)  # fmt: skip
-        ctx.movcond(enc, enc, 0x7BFF, limit, enc, _COND_GT)
+        ctx.movcond(limit, sign, 0, 0x7C00 if rm == RM_UP else 0x7BFF,
+                    0x7BFF if rm == RM_UP else 0x7C00, COND_EQ)  # fmt: skip
+        ctx.movcond(enc, enc, 0x7BFF, limit, enc, COND_GT)
     else:
-        ctx.movcond(enc, enc, 0x7C00, 0x7C00, enc, _COND_GT)
+        ctx.movcond(enc, enc, 0x7C00, 0x7C00, enc, COND_GT)
     # infinities and NaNs (quietened, the payload's top bits kept)
     special, top = ctx.temp(), ctx.temp()
     ctx.shr(top, frac, mbits - 10)
     if quiet:
-        ctx.setcond(special, frac, 0, _COND_NE)
+        ctx.setcond(special, frac, 0, COND_NE)
         ctx.shl(special, special, 9)
         ctx.or_(special, special, top)
         ctx.or_(special, special, 0x7C00)
     else:
         ctx.or_(special, top, 0x7C00)
-    ctx.movcond(enc, exp, (1 << ebits) - 1, special, enc, _COND_EQ)
+    ctx.movcond(enc, exp, (1 << ebits) - 1, special, enc, COND_EQ)
     r = ctx.temp()
     ctx.shl(r, sign, 15)
     ctx.or_(r, r, enc)
@@ -256,12 +255,12 @@ def round_to_odd(dc: DisasContext, v: Temp, signed: bool) -> Temp:
         ctx.mov(x, v)
     ctx.clz(lz, x, 64)
     ctx.sub(sh, ctx.const(I64, 11), lz)  # bit length - 53
-    ctx.movcond(sh, lz, 11, 0, sh, _COND_GT)
+    ctx.movcond(sh, lz, 11, 0, sh, COND_GT)
     mask, low, r = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shl(mask, ctx.const(I64, 1), sh)
     ctx.sub(mask, mask, 1)
     ctx.and_(low, v, mask)
-    ctx.setcond(low, low, 0, _COND_NE)
+    ctx.setcond(low, low, 0, COND_NE)
     (ctx.sar if signed else ctx.shr)(r, v, sh)  # floor, then the odd neighbour
     ctx.or_(r, r, low)
     ctx.shl(r, r, sh)

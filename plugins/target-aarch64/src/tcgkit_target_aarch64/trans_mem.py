@@ -32,15 +32,12 @@ from tcgkit.exec.atomic import (
 )
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I64, AtomicOp, Cond, MemOp, MemOrder
+from tcgkit.tcg.types import I64, AtomicOp, MemOp, MemOrder
 
 from . import helper_atomic as HA
+from .aliases import COND_NE
 from .bits import field, sext
 from .trans_dp import extend_reg
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_NE: Final = Cond.NE
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -295,7 +292,7 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     # store-exclusive: status 0 on success, 1 on failure
     status = ctx.temp(local=True)
     fail, done = ctx.label(), ctx.label()
-    ctx.brcond(_COND_NE, addr, t.excl_addr, fail)
+    ctx.brcond(COND_NE, addr, t.excl_addr, fail)
     if dc.parallel and o1 and size == 3:
         _stxp_pair(t, dc, status, addr, rt, rt2)
     elif dc.parallel and o1:  # two words: one 8-byte compare-and-swap
@@ -303,17 +300,17 @@ def exclusive(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.deposit(expect, t.excl_val, t.excl_val2, 32, 32)
         ctx.deposit(new, t.rx(dc, rt), t.rx(dc, rt2), 32, 32)
         gen_cmpxchg(dc, old, addr, expect, new, 3)
-        ctx.setcond(status, old, expect, _COND_NE)
+        ctx.setcond(status, old, expect, COND_NE)
     elif dc.parallel:
         old = ctx.temp()
         gen_cmpxchg(dc, old, addr, t.excl_val, t.rx(dc, rt), size)
-        ctx.setcond(status, old, t.excl_val, _COND_NE)
+        ctx.setcond(status, old, t.excl_val, COND_NE)
     else:
         cur = _ld(dc, addr, size)
-        ctx.brcond(_COND_NE, cur, t.excl_val, fail)
+        ctx.brcond(COND_NE, cur, t.excl_val, fail)
         if o1:
             cur2 = _ld(dc, _offset(dc, addr, 1 << size), size)
-            ctx.brcond(_COND_NE, cur2, t.excl_val2, fail)
+            ctx.brcond(COND_NE, cur2, t.excl_val2, fail)
             _st(dc, t.rx(dc, rt), addr, size)
             _st(dc, t.rx(dc, rt2), _offset(dc, addr, 1 << size), size)
         else:
@@ -344,7 +341,7 @@ def _cas(t: AArch64Target, dc: DisasContext, size: int, addr: Temp, rs: int, rt:
     if size < 3:
         ctx.and_(expect, expect, (1 << (8 << size)) - 1)
     skip = ctx.label()
-    ctx.brcond(_COND_NE, cur, expect, skip)
+    ctx.brcond(COND_NE, cur, expect, skip)
     _st(dc, t.rx(dc, rt), addr, size)
     ctx.set_label(skip)
     t.wx(dc, rs, cur)
@@ -364,7 +361,7 @@ def _stxp_pair(t: AArch64Target, dc: DisasContext, status: Temp, addr: Temp, rt:
     ctx.xor(lo, lo, t.excl_val)
     ctx.xor(hi, hi, t.excl_val2)
     ctx.or_(lo, lo, hi)
-    ctx.setcond(status, lo, 0, _COND_NE)
+    ctx.setcond(status, lo, 0, COND_NE)
 
 
 def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt: int) -> None:
@@ -400,7 +397,7 @@ def _casp(t: AArch64Target, dc: DisasContext, log2: int, addr: Temp, rs: int, rt
         ctx.mov(expect, t.rx(dc, rs + i))
         if log2 < 3:
             ctx.and_(expect, expect, mask)
-        ctx.brcond(_COND_NE, c, expect, skip)
+        ctx.brcond(COND_NE, c, expect, skip)
     for i in range(2):
         _st(dc, t.rx(dc, rt + i), _offset(dc, addr, i * step), log2)
     ctx.set_label(skip)

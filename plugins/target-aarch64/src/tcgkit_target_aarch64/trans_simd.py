@@ -33,34 +33,33 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64, RoundingMode
 
 from . import trans_fp16 as fp16
 from . import trans_simd_fp as simd_fp
 from . import trans_simd_int as simd_int
 from . import trans_simd_sat as simd_sat
+from .aliases import (
+    COND_EQ,
+    COND_GE,
+    COND_GEU,
+    COND_GT,
+    COND_GTU,
+    COND_LE,
+    COND_LT,
+    COND_LTU,
+    RM_DOWN,
+    RM_NEAREST_AWAY,
+    RM_NEAREST_EVEN,
+    RM_UP,
+    RM_ZERO,
+)
 from .bits import field
 from .lanes import clamp, get_lanes, saturating_add, set_lanes, set_qc
 from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
 from .trans_simd_fp import nan_narrow as _nan_narrow
 from .trans_simd_fp import nan_widen as _nan_widen
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_EQ: Final = Cond.EQ
-_COND_GE: Final = Cond.GE
-_COND_GEU: Final = Cond.GEU
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LE: Final = Cond.LE
-_COND_LT: Final = Cond.LT
-_COND_LTU: Final = Cond.LTU
-_RM_DOWN: Final = RoundingMode.DOWN
-_RM_NEAREST_AWAY: Final = RoundingMode.NEAREST_AWAY
-_RM_NEAREST_EVEN: Final = RoundingMode.NEAREST_EVEN
-_RM_UP: Final = RoundingMode.UP
-_RM_ZERO: Final = RoundingMode.ZERO
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -206,7 +205,7 @@ def three_diff(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             neg = ctx.temp()
             ctx.sub(r, a[i], b[i])
             ctx.neg(neg, r)
-            ctx.movcond(r, r, 0, neg, r, _COND_LT)
+            ctx.movcond(r, r, 0, neg, r, COND_LT)
             if opcode == 5:
                 ctx.add(r, acc[i], r)  # type: ignore[index]
         else:
@@ -404,10 +403,10 @@ def _int_misc(dc: DisasContext, insn: int, u: int, opcode: int, src: list[Temp])
             else:
                 n = ctx.temp()
                 ctx.neg(n, v)
-                ctx.movcond(r, v, 0, n, v, _COND_LT)
+                ctx.movcond(r, v, 0, n, v, COND_LT)
         elif opcode in (0x08, 0x09, 0x0A):  # CMGT/CMGE #0, CMEQ/CMLE #0, CMLT #0
-            cond = {(0x08, 0): _COND_GT, (0x08, 1): _COND_GE, (0x09, 0): _COND_EQ,
-                    (0x09, 1): _COND_LE, (0x0A, 0): _COND_LT}.get((opcode, u))  # fmt: skip
+            cond = {(0x08, 0): COND_GT, (0x08, 1): COND_GE, (0x09, 0): COND_EQ,
+                    (0x09, 1): COND_LE, (0x0A, 0): COND_LT}.get((opcode, u))  # fmt: skip
             if cond is None:
                 raise dc.invalid(insn, "unallocated compare with zero")
             ctx.negsetcond(r, v, 0, cond)
@@ -419,11 +418,11 @@ def _int_misc(dc: DisasContext, insn: int, u: int, opcode: int, src: list[Temp])
 
 #: (opcode, U, size<1>) of FP two-register misc -> (IR op, FRINT rounding mode)
 _FP_MISC: Final = {
-    (0x18, 0, 0): ("frint", _RM_NEAREST_EVEN),  # FRINTN
-    (0x18, 0, 1): ("frint", _RM_UP),  # FRINTP
-    (0x18, 1, 0): ("frint", _RM_NEAREST_AWAY),  # FRINTA
-    (0x19, 0, 0): ("frint", _RM_DOWN),  # FRINTM
-    (0x19, 0, 1): ("frint", _RM_ZERO),  # FRINTZ
+    (0x18, 0, 0): ("frint", RM_NEAREST_EVEN),  # FRINTN
+    (0x18, 0, 1): ("frint", RM_UP),  # FRINTP
+    (0x18, 1, 0): ("frint", RM_NEAREST_AWAY),  # FRINTA
+    (0x19, 0, 0): ("frint", RM_DOWN),  # FRINTM
+    (0x19, 0, 1): ("frint", RM_ZERO),  # FRINTZ
     (0x19, 1, 0): ("frint", None),  # FRINTX
     (0x19, 1, 1): ("frint", None),  # FRINTI
     (0x0F, 0, 1): ("fabs", None),
@@ -611,9 +610,7 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.add(r, acc, v)
         else:
             big = opcode == 0x0A  # [SU]MAXV; 0x1A: [SU]MINV
-            cond = (
-                (_COND_GT if signed else _COND_GTU) if big else (_COND_LT if signed else _COND_LTU)
-            )
+            cond = (COND_GT if signed else COND_GTU) if big else (COND_LT if signed else COND_LTU)
             ctx.movcond(r, acc, v, acc, v, cond)
         acc = r
     res = ctx.temp()
@@ -625,7 +622,7 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 # -- three same: integer arithmetic and floating point -------------------------------------
 
 
-_INT_CMP: Final = {(6, 0): _COND_GT, (6, 1): _COND_GTU, (7, 0): _COND_GE, (7, 1): _COND_GEU}
+_INT_CMP: Final = {(6, 0): COND_GT, (6, 1): COND_GTU, (7, 0): COND_GE, (7, 1): COND_GEU}
 
 
 def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
@@ -676,8 +673,8 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         cond = _INT_CMP[(opcode, u)]
         ops[opcode] = lambda r, a, b, d: ctx.negsetcond(r, a, b, cond)
     elif opcode in (0x0C, 0x0D):  # [SU]MAX, [SU]MIN
-        cond = {(0x0C, 0): _COND_GT, (0x0C, 1): _COND_GTU, (0x0D, 0): _COND_LT,
-                (0x0D, 1): _COND_LTU}[(opcode, u)]  # fmt: skip
+        cond = {(0x0C, 0): COND_GT, (0x0C, 1): COND_GTU, (0x0D, 0): COND_LT,
+                (0x0D, 1): COND_LTU}[(opcode, u)]  # fmt: skip
         ops[opcode] = lambda r, a, b, d: ctx.movcond(r, a, b, a, b, cond)
     elif opcode == 0x13 and not u and size < 3:  # MUL
         ops[opcode] = lambda r, a, b, d: ctx.mul(r, a, b)
@@ -705,8 +702,8 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
                 ctx.add(r, x, y)
             else:
                 big = opcode == 0x14
-                cond = (_COND_GT if pair_signed else _COND_GTU) if big else (
-                    _COND_LT if pair_signed else _COND_LTU)  # fmt: skip
+                cond = (COND_GT if pair_signed else COND_GTU) if big else (
+                    COND_LT if pair_signed else COND_LTU)  # fmt: skip
                 ctx.movcond(r, x, y, x, y, cond)
             out.append(r)
         set_lanes(t, dc, rd, out, esize)
@@ -735,11 +732,11 @@ def _shift_by_register(dc: DisasContext, a: Temp, b: Temp, signed: bool) -> Temp
     sh, n, left, right, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     ctx.sextract(sh, b, 0, 8)
     ctx.shl(left, a, sh)  # counts 0..127 here: 64 and more give zero below
-    ctx.movcond(left, sh, 63, 0, left, _COND_GT)
+    ctx.movcond(left, sh, 63, 0, left, COND_GT)
     ctx.neg(n, sh)
-    ctx.movcond(n, n, 63, 63, n, _COND_GT)  # 1..128 -> 1..63: all sign bits, or zero
+    ctx.movcond(n, n, 63, 63, n, COND_GT)  # 1..128 -> 1..63: all sign bits, or zero
     (ctx.sar if signed else ctx.shr)(right, a, n)
-    ctx.movcond(r, sh, 0, right, left, _COND_LT)
+    ctx.movcond(r, sh, 0, right, left, COND_LT)
     return r
 
 

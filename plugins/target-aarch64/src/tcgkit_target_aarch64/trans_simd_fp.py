@@ -21,27 +21,26 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64
 
 from . import trans_fp16 as fp16
+from .aliases import (
+    COND_EQ,
+    COND_GEU,
+    COND_GT,
+    COND_GTU,
+    COND_LTU,
+    COND_NE,
+    COND_TSTNE,
+    RM_DOWN,
+    RM_NEAREST_AWAY,
+    RM_NEAREST_EVEN,
+    RM_UP,
+    RM_ZERO,
+)
 from .bits import field
 from .lanes import get_lanes, set_lanes
 from .trans_fp import _propagate, _rm, frint_int, frint_mode, propagate_fma
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_EQ: Final = Cond.EQ
-_COND_GEU: Final = Cond.GEU
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LTU: Final = Cond.LTU
-_COND_NE: Final = Cond.NE
-_COND_TSTNE: Final = Cond.TSTNE
-_RM_DOWN: Final = RoundingMode.DOWN
-_RM_NEAREST_AWAY: Final = RoundingMode.NEAREST_AWAY
-_RM_NEAREST_EVEN: Final = RoundingMode.NEAREST_EVEN
-_RM_UP: Final = RoundingMode.UP
-_RM_ZERO: Final = RoundingMode.ZERO
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -91,8 +90,8 @@ def _inf_times_zero(dc: DisasContext, a: Temp, b: Temp, bits: int) -> Temp:
     for v in (a, b):
         mag, inf, zero = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
         ctx.andc(mag, v, _SIGN[bits])
-        ctx.setcond(inf, mag, _INF[bits], _COND_EQ)
-        ctx.setcond(zero, mag, 0, _COND_EQ)
+        ctx.setcond(inf, mag, _INF[bits], COND_EQ)
+        ctx.setcond(zero, mag, 0, COND_EQ)
         flags.append((inf, zero))
     x, y = ctx.temp(ty), ctx.temp(ty)
     ctx.and_(x, flags[0][0], flags[1][1])
@@ -112,22 +111,22 @@ def _halved_step(dc: DisasContext, r: Temp, na: Temp, b: Temp, bits: int) -> Non
     half = ctx.const(ty, _const(bits, 0.5))
     big_a, big_b = ctx.temp(ty), ctx.temp(ty)
     ctx.extract(big_a, na, mbits, ebits)
-    ctx.setcond(big_a, big_a, 2, _COND_GEU)
+    ctx.setcond(big_a, big_a, 2, COND_GEU)
     ctx.extract(big_b, b, mbits, ebits)
-    ctx.setcond(big_b, big_b, 2, _COND_GEU)
+    ctx.setcond(big_b, big_b, 2, COND_GEU)
     x, y, xh, yh = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.emit(f"fmul_{sfx}", xh, na, half, 0)
     ctx.emit(f"fmul_{sfx}", yh, b, half, 0)
-    ctx.movcond(x, big_a, 0, xh, na, _COND_NE)
+    ctx.movcond(x, big_a, 0, xh, na, COND_NE)
     ctx.andc(big_b, big_b, big_a)  # halve b only when a was not
-    ctx.movcond(y, big_b, 0, yh, b, _COND_NE)
+    ctx.movcond(y, big_b, 0, yh, b, COND_NE)
     either, c = ctx.temp(ty), ctx.temp(ty)
     ctx.or_(either, big_a, big_b)
-    ctx.movcond(c, either, 0, _const(bits, 1.5), _const(bits, 3.0), _COND_NE)
+    ctx.movcond(c, either, 0, _const(bits, 1.5), _const(bits, 3.0), COND_NE)
     ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
     rh = ctx.temp(ty)
     ctx.emit(f"fmul_{sfx}", rh, r, half, _rm(dc))
-    ctx.movcond(r, either, 0, r, rh, _COND_NE)
+    ctx.movcond(r, either, 0, r, rh, COND_NE)
 
 
 def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
@@ -154,11 +153,11 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
         c = ctx.temp(ty)
         ctx.emit(f"fcmp_{sfx}", c, x, y)
         if name == "fcmeq":
-            ctx.negsetcond(r, c, 2, _COND_EQ)
+            ctx.negsetcond(r, c, 2, COND_EQ)
         elif name.endswith("gt"):
-            ctx.negsetcond(r, c, 4, _COND_EQ)
+            ctx.negsetcond(r, c, 4, COND_EQ)
         else:
-            ctx.negsetcond(r, c, 6, _COND_TSTNE)
+            ctx.negsetcond(r, c, 6, COND_TSTNE)
     elif name == "fmulx":
         ctx.emit(f"fmul_{sfx}", r, a, b, _rm(dc))
         r = _propagate(dc, r, [a, b], bits)
@@ -166,7 +165,7 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
         ctx.xor(two, a, b)
         ctx.and_(two, two, _SIGN[bits])
         ctx.or_(two, two, _const(bits, 2.0))
-        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, two, r, _COND_NE)
+        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, two, r, COND_NE)
     elif name in ("frecps", "frsqrts"):
         na, c = ctx.temp(ty), ctx.temp(ty)
         ctx.emit(f"fneg_{sfx}", na, a)
@@ -177,7 +176,7 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
             _halved_step(dc, r, na, b, bits)
         r = propagate_fma(dc, r, c, na, b, bits)
         special = ctx.const(ty, _const(bits, 2.0 if name == "frecps" else 1.5))
-        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, special, r, _COND_NE)
+        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, special, r, COND_NE)
     else:
         raise AssertionError(name)
     return r
@@ -249,8 +248,8 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 #: two-register misc (opcode, size<1>) -> FCVT rounding mode
-_CVT: Final = {(0x1A, 0): _RM_NEAREST_EVEN, (0x1B, 0): _RM_DOWN,
-               (0x1C, 0): _RM_NEAREST_AWAY, (0x1A, 1): _RM_UP}  # fmt: skip
+_CVT: Final = {(0x1A, 0): RM_NEAREST_EVEN, (0x1B, 0): RM_DOWN,
+               (0x1C, 0): RM_NEAREST_AWAY, (0x1A, 1): RM_UP}  # fmt: skip
 #: compares with zero (opcode, U) -> (fcmp bits of a true result, the operands swapped)
 _CMP0: Final = {(0x0C, 0): (4, False), (0x0C, 1): (6, False), (0x0D, 0): (2, False),
                 (0x0D, 1): (6, True), (0x0E, 0): (4, True)}  # fmt: skip
@@ -290,12 +289,12 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False
                 ctx.emit(f"fcmp_{sfx}", c, zero, a)
             else:
                 ctx.emit(f"fcmp_{sfx}", c, a, zero)
-            ctx.negsetcond(r, c, mask, _COND_TSTNE)
+            ctx.negsetcond(r, c, mask, COND_TSTNE)
             out.append(r)
         _put(t, dc, rd, out, bits)
         return
     if opcode in (0x1E, 0x1F) and not size >> 1 and not scalar:  # FRINT32*, FRINT64*
-        mode = frint_mode(dc, None if u else _RM_ZERO)
+        mode = frint_mode(dc, None if u else RM_ZERO)
         out = [frint_int(dc, a, bits, 32 if opcode == 0x1E else 64, mode) for a in src]
         _put(t, dc, rd, out, bits)
         return
@@ -343,7 +342,7 @@ def _rsqrt_table(dc: DisasContext, a: Temp) -> Temp:
     ctx.andc(even, a, 1)
     ctx.add(even, even, 1)
     ctx.shl(even, even, 1)
-    ctx.movcond(x, a, 256, odd, even, _COND_LTU)
+    ctx.movcond(x, a, 256, odd, even, COND_LTU)
     b = ctx.temp()
     ctx.movi(b, 511)
     step = 256
@@ -352,9 +351,9 @@ def _rsqrt_table(dc: DisasContext, a: Temp) -> Temp:
         ctx.add(c, b, step + 1)
         ctx.mul(sq, c, c)
         ctx.mul(sq, sq, x)
-        ctx.setcond(keep, sq, 1 << 28, _COND_LTU)
+        ctx.setcond(keep, sq, 1 << 28, COND_LTU)
         ctx.sub(c, c, 1)
-        ctx.movcond(b, keep, 0, c, b, _COND_NE)
+        ctx.movcond(b, keep, 0, c, b, COND_NE)
         step >>= 1
     r = ctx.temp()
     ctx.add(r, b, 2)  # b + 1 is the first failing value; (that + 1) / 2
@@ -382,7 +381,7 @@ def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
     ctx.andc(mag, v, 1 << (bits - 1))
     ctx.or_(q, v, 1 << (mbits - 1))
     inf = ((1 << (bits - 1 - mbits)) - 1) << mbits
-    ctx.movcond(r, mag, inf, q, r, _COND_GTU)
+    ctx.movcond(r, mag, inf, q, r, COND_GTU)
 
 
 def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
@@ -394,12 +393,12 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     # subnormals: the fraction normalized by one or two places
     top, e, f = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(top, f52, 51, 1)
-    ctx.movcond(e, top, 0, 0, M64, _COND_NE)  # exponent 0 or -1
+    ctx.movcond(e, top, 0, 0, M64, COND_NE)  # exponent 0 or -1
     ctx.sub(f, ctx.const(I64, 2), top)
     ctx.shl(f, f52, f)
     ctx.extract(f, f, 0, 52)
-    ctx.movcond(e, exp, 0, e, exp, _COND_EQ)
-    ctx.movcond(f, exp, 0, f, f52, _COND_EQ)
+    ctx.movcond(e, exp, 0, e, exp, COND_EQ)
+    ctx.movcond(f, exp, 0, f, f52, COND_EQ)
     scaled, rexp, frac = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shr(scaled, f, 44)
     ctx.or_(scaled, scaled, 256)
@@ -412,9 +411,9 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.or_(f1, f1, 1 << 51)
     ctx.shr(f2, frac, 2)
     ctx.or_(f2, f2, 1 << 50)
-    ctx.movcond(frac, rexp, 0, f1, frac, _COND_EQ)
-    ctx.movcond(frac, rexp, M64, f2, frac, _COND_EQ)
-    ctx.movcond(rexp, rexp, M64, 0, rexp, _COND_EQ)
+    ctx.movcond(frac, rexp, 0, f1, frac, COND_EQ)
+    ctx.movcond(frac, rexp, M64, f2, frac, COND_EQ)
+    ctx.movcond(rexp, rexp, M64, 0, rexp, COND_EQ)
     r, sgn = ctx.temp(), ctx.temp()
     ctx.shl(sgn, sign, bits - 1)
     ctx.shl(r, rexp, mbits)
@@ -424,28 +423,28 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     # the special cases, the later ones winning
     inf = emax << mbits
     tiny, over, big = ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.setcond(tiny, f52, 1 << 50, _COND_LTU)
+    ctx.setcond(tiny, f52, 1 << 50, COND_LTU)
     ctx.movi(over, 0)
-    ctx.setcond(over, exp, 0, _COND_EQ)
+    ctx.setcond(over, exp, 0, COND_EQ)
     ctx.and_(tiny, tiny, over)  # below 2**-(bias + 1): overflows
     rm = _rm(dc)
-    if rm == _RM_NEAREST_EVEN:
+    if rm == RM_NEAREST_EVEN:
         ctx.movi(big, inf)
-    elif rm == _RM_ZERO:
+    elif rm == RM_ZERO:
         ctx.movi(big, inf - 1)
     else:
-        ctx.movcond(big, sign, 0, inf if rm == _RM_UP else inf - 1,
-                    inf - 1 if rm == _RM_UP else inf, _COND_EQ)  # fmt: skip
+        ctx.movcond(big, sign, 0, inf if rm == RM_UP else inf - 1,
+                    inf - 1 if rm == RM_UP else inf, COND_EQ)  # fmt: skip
     ctx.or_(big, big, sgn)
-    ctx.movcond(r, tiny, 0, big, r, _COND_NE)
+    ctx.movcond(r, tiny, 0, big, r, COND_NE)
     zero = ctx.temp()
-    ctx.setcond(zero, f52, 0, _COND_EQ)
+    ctx.setcond(zero, f52, 0, COND_EQ)
     ctx.and_(zero, zero, over)
-    ctx.movcond(r, zero, 0, inf, r, _COND_NE)
+    ctx.movcond(r, zero, 0, inf, r, COND_NE)
     ctx.or_(r, r, sgn)
     is_inf = ctx.temp()
-    ctx.setcond(is_inf, exp, emax, _COND_EQ)
-    ctx.movcond(r, is_inf, 0, sgn, r, _COND_NE)
+    ctx.setcond(is_inf, exp, emax, COND_EQ)
+    ctx.movcond(r, is_inf, 0, sgn, r, COND_NE)
     _quiet_nan(dc, v, bits, r)
     return r
 
@@ -460,13 +459,13 @@ def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     lz, e, f = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.clz(lz, f52, 64)
     ctx.sub(lz, lz, 12)
-    ctx.movcond(lz, lz, 51, 51, lz, _COND_GT)  # a zero fraction: a special case below
+    ctx.movcond(lz, lz, 51, 51, lz, COND_GT)  # a zero fraction: a special case below
     ctx.add(f, lz, 1)
     ctx.shl(f, f52, f)
     ctx.extract(f, f, 0, 52)
     ctx.neg(e, lz)
-    ctx.movcond(e, exp, 0, e, exp, _COND_EQ)
-    ctx.movcond(f, exp, 0, f, f52, _COND_EQ)
+    ctx.movcond(e, exp, 0, e, exp, COND_EQ)
+    ctx.movcond(f, exp, 0, f, f52, COND_EQ)
     odd, even, scaled = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shr(even, f, 44)
     ctx.or_(even, even, 256)
@@ -474,7 +473,7 @@ def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.or_(odd, odd, 128)
     parity = ctx.temp()
     ctx.and_(parity, e, 1)
-    ctx.movcond(scaled, parity, 0, even, odd, _COND_EQ)
+    ctx.movcond(scaled, parity, 0, even, odd, COND_EQ)
     est = _rsqrt_table(dc, scaled)
     rexp, r = ctx.temp(), ctx.temp()
     ctx.sub(rexp, ctx.const(I64, 3 * bias - 1), e)
@@ -486,13 +485,13 @@ def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     inf = emax << mbits
     sgn, zero, is_inf = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shl(sgn, sign, bits - 1)
-    ctx.setcond(is_inf, exp, emax, _COND_EQ)
-    ctx.movcond(r, is_inf, 0, 0, r, _COND_NE)  # +infinity: +0
+    ctx.setcond(is_inf, exp, emax, COND_EQ)
+    ctx.movcond(r, is_inf, 0, 0, r, COND_NE)  # +infinity: +0
     dnan = {16: 0x7E00, 32: 0x7FC00000, 64: 0x7FF8000000000000}[bits]
-    ctx.movcond(r, sign, 0, dnan, r, _COND_NE)  # negative: the default NaN
+    ctx.movcond(r, sign, 0, dnan, r, COND_NE)  # negative: the default NaN
     ctx.or_(zero, exp, f52)
-    ctx.movcond(r, zero, 0, inf | 0, r, _COND_EQ)
-    ctx.movcond(zero, zero, 0, sgn, 0, _COND_EQ)
+    ctx.movcond(r, zero, 0, inf | 0, r, COND_EQ)
+    ctx.movcond(zero, zero, 0, sgn, 0, COND_EQ)
     ctx.or_(r, r, zero)  # zeros: infinities of their sign
     _quiet_nan(dc, v, bits, r)
     return r
@@ -508,7 +507,7 @@ def recip_exponent(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.extract(sign, v, bits - 1, 1)
     ctx.extract(exp, v, mbits, bits - 1 - mbits)
     ctx.xor(r, exp, emax)
-    ctx.movcond(r, exp, 0, emax - 1, r, _COND_EQ)
+    ctx.movcond(r, exp, 0, emax - 1, r, COND_EQ)
     ctx.shl(r, r, mbits)
     ctx.shl(sign, sign, bits - 1)
     ctx.or_(r, r, sign)
@@ -525,7 +524,7 @@ def unsigned_estimate(dc: DisasContext, v: Temp, sqrt: bool) -> Temp:
     ctx.shl(r, est, 23)
     ctx.extract(r, r, 0, 32)
     ctx.shr(small, v, 30 if sqrt else 31)
-    ctx.movcond(r, small, 0, 0xFFFFFFFF, r, _COND_EQ)
+    ctx.movcond(r, small, 0, 0xFFFFFFFF, r, COND_EQ)
     return r
 
 
@@ -574,7 +573,7 @@ def _fixed(dc: DisasContext, v: Temp, fbits_of: int, ibits: int, fbits: int, to_
     s = ctx.temp(ty)
     ctx.emit(f"fmul_{sfx}", s, a, ctx.const(ty, _const(fbits_of, 2.0**fbits)), _rm(dc))
     r = ctx.temp()
-    ctx.emit(f"ftoi_{sfx}", r, s, int(signed), ibits, int(_RM_ZERO))
+    ctx.emit(f"ftoi_{sfx}", r, s, int(signed), ibits, int(RM_ZERO))
     if ibits == 32:
         ctx.ext32u(r, r)
     return r
@@ -629,7 +628,7 @@ def nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
     n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
     ctx.extrl_i64_i32(n32, nan)
     ctx.extrl_i64_i32(c32, cls)
-    ctx.movcond(out, c32, 0, n32, r32, _COND_NE)
+    ctx.movcond(out, c32, 0, n32, r32, COND_NE)
     return out
 
 
@@ -648,7 +647,7 @@ def nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
     ctx.or_(nan, nan, 0x7FF8000000000000)
     c64 = ctx.temp()
     ctx.extu_i32_i64(c64, cls)
-    ctx.movcond(out, c64, 0, nan, r, _COND_NE)
+    ctx.movcond(out, c64, 0, nan, r, COND_NE)
     return out
 
 
@@ -661,9 +660,9 @@ def fcvtxn(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) 
     out = []
     for v in src:
         r32, back, inexact, r = ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp()
-        ctx.fcvt_f64_f32(r32, v, int(_RM_ZERO))
-        ctx.fcvt_f32_f64(back, r32, int(_RM_ZERO))
-        ctx.setcond(inexact, back, v, _COND_NE)
+        ctx.fcvt_f64_f32(r32, v, int(RM_ZERO))
+        ctx.fcvt_f32_f64(back, r32, int(RM_ZERO))
+        ctx.setcond(inexact, back, v, COND_NE)
         ctx.extu_i32_i64(r, r32)
         ctx.or_(r, r, inexact)
         r32 = ctx.temp(I32)

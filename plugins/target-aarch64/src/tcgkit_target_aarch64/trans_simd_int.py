@@ -18,25 +18,16 @@ or a generic expansion); no Python helper is called.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.crypto import gen_clmul
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import Cond
 
+from .aliases import COND_EQ, COND_GE, COND_GEU, COND_GT, COND_GTU, COND_LT, COND_TSTNE
 from .bits import field
 from .lanes import get_lanes, set_lanes
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_EQ: Final = Cond.EQ
-_COND_GE: Final = Cond.GE
-_COND_GEU: Final = Cond.GEU
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LT: Final = Cond.LT
-_COND_TSTNE: Final = Cond.TSTNE
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -158,7 +149,7 @@ def three_same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             n = ctx.temp()
             ctx.sub(r, x, y)
             ctx.neg(n, r)
-            ctx.movcond(r, r, 0, n, r, _COND_LT)
+            ctx.movcond(r, r, 0, n, r, COND_LT)
             if acc is not None:
                 ctx.add(r, r, acc[i])
         elif opcode == 0x13:
@@ -255,7 +246,7 @@ def table(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             v = ctx.temp()
             ctx.shr(v, half, sh)
             ctx.and_(v, v, 0xFF)
-            ctx.movcond(r, sel, h, v, r, _COND_EQ)
+            ctx.movcond(r, sel, h, v, r, COND_EQ)
         out.append(r)
     set_lanes(t, dc, rd, out, 8)
 
@@ -309,8 +300,8 @@ def scalar_three_same_extra(t: AArch64Target, dc: DisasContext, insn: int) -> No
 
 
 _SCALAR_CMP: dict[tuple[int, int], Cond] = {
-    (0x06, 0): _COND_GT, (0x06, 1): _COND_GTU, (0x07, 0): _COND_GE, (0x07, 1): _COND_GEU,
-    (0x11, 1): _COND_EQ, (0x11, 0): _COND_TSTNE,
+    (0x06, 0): COND_GT, (0x06, 1): COND_GTU, (0x07, 0): COND_GE, (0x07, 1): COND_GEU,
+    (0x11, 1): COND_EQ, (0x11, 0): COND_TSTNE,
 }  # fmt: skip
 
 

@@ -19,19 +19,10 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import Cond
 
+from .aliases import COND_EQ, COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
 from .bits import field
 from .lanes import clamp, get_lanes, saturating_add, set_lanes, set_qc
-
-# enum members as Final aliases: compiled, each is a static read instead of a
-# module-global lookup and a class attribute lookup (per instruction translated)
-_COND_EQ: Final = Cond.EQ
-_COND_GT: Final = Cond.GT
-_COND_GTU: Final = Cond.GTU
-_COND_LT: Final = Cond.LT
-_COND_LTU: Final = Cond.LTU
-_COND_NE: Final = Cond.NE
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -77,18 +68,18 @@ def _rshift_dyn(dc: DisasContext, v: Temp, n: Temp, signed: bool, rounding: bool
     """``v`` shifted right by the Temp ``n`` (1..128), rounded when ``rounding``."""
     ctx = dc.ctx
     n63, r = ctx.temp(), ctx.temp()
-    ctx.movcond(n63, n, 63, 63, n, _COND_GT)
+    ctx.movcond(n63, n, 63, 63, n, COND_GT)
     (ctx.sar if signed else ctx.shr)(r, v, n63)
     if not signed:
-        ctx.movcond(r, n, 63, 0, r, _COND_GT)
+        ctx.movcond(r, n, 63, 0, r, COND_GT)
     if rounding:
         p, b = ctx.temp(), ctx.temp()
         ctx.sub(p, n, 1)
-        ctx.movcond(p, p, 63, 63, p, _COND_GT)
+        ctx.movcond(p, p, 63, 63, p, COND_GT)
         (ctx.sar if signed else ctx.shr)(b, v, p)
         ctx.and_(b, b, 1)
         if not signed:  # bit 64 and up of an unsigned lane: zero
-            ctx.movcond(b, n, 64, 0, b, _COND_GT)
+            ctx.movcond(b, n, 64, 0, b, COND_GT)
         ctx.add(r, r, b)
     return r
 
@@ -102,10 +93,10 @@ def sat_shl(dc: DisasContext, v: Temp, s: Temp | int, big: Temp | None, esize: i
     shifted, back, over = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shl(shifted, v, s)
     (ctx.sar if src_signed else ctx.shr)(back, shifted, s)
-    ctx.setcond(over, back, v, _COND_NE)
+    ctx.setcond(over, back, v, COND_NE)
     if big is not None:
         nz = ctx.temp()
-        ctx.setcond(nz, v, 0, _COND_NE)
+        ctx.setcond(nz, v, 0, COND_NE)
         ctx.and_(nz, nz, big)
         ctx.or_(over, over, nz)
     r = shifted
@@ -119,12 +110,12 @@ def sat_shl(dc: DisasContext, v: Temp, s: Temp | int, big: Temp | None, esize: i
     else:
         ctx.movi(limit, (1 << esize) - 1)
     out = ctx.temp()
-    ctx.movcond(out, over, 0, limit, r, _COND_NE)
+    ctx.movcond(out, over, 0, limit, r, COND_NE)
     ctx.or_(sat, sat, over)
     if src_signed and not dst_signed:  # SQSHLU: a negative lane saturates to zero
         neg = ctx.temp()
-        ctx.setcond(neg, v, 0, _COND_LT)
-        ctx.movcond(out, neg, 0, 0, out, _COND_NE)
+        ctx.setcond(neg, v, 0, COND_LT)
+        ctx.movcond(out, neg, 0, 0, out, COND_NE)
         ctx.or_(sat, sat, neg)
     if esize < 64:
         ctx.extract(out, out, 0, esize)
@@ -238,17 +229,17 @@ def shift_reg(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fals
         ctx.sextract(sh, y, 0, 8)
         ctx.neg(n, sh)
         right = _rshift_dyn(dc, x, n, signed, rounding)
-        ctx.movcond(s63, sh, 63, 63, sh, _COND_GT)
-        ctx.movcond(s63, sh, 0, 0, s63, _COND_LT)  # keeps the left shift defined
+        ctx.movcond(s63, sh, 63, 63, sh, COND_GT)
+        ctx.movcond(s63, sh, 0, 0, s63, COND_LT)  # keeps the left shift defined
         if saturating:
-            ctx.setcond(big, sh, 63, _COND_GT)
+            ctx.setcond(big, sh, 63, COND_GT)
             left = sat_shl(dc, x, s63, big, esize, signed, signed, sat)
         else:
             left = ctx.temp()
             ctx.shl(left, x, s63)
-            ctx.movcond(left, sh, 63, 0, left, _COND_GT)
+            ctx.movcond(left, sh, 63, 0, left, COND_GT)
         r = ctx.temp()
-        ctx.movcond(r, sh, 0, right, left, _COND_LT)
+        ctx.movcond(r, sh, 0, right, left, COND_LT)
         out.append(r)
     set_lanes(t, dc, rd, out, esize)
     if saturating:
@@ -301,10 +292,10 @@ def misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) ->
             if u:
                 ctx.mov(r, n)
             else:
-                ctx.movcond(r, v, 0, n, v, _COND_LT)
+                ctx.movcond(r, v, 0, n, v, COND_LT)
             over = ctx.temp()
-            ctx.setcond(over, v, -(1 << (esize - 1)) & M64, _COND_EQ)
-            ctx.movcond(r, over, 0, (1 << (esize - 1)) - 1, r, _COND_NE)
+            ctx.setcond(over, v, -(1 << (esize - 1)) & M64, COND_EQ)
+            ctx.movcond(r, over, 0, (1 << (esize - 1)) - 1, r, COND_NE)
             ctx.or_(sat, sat, over)
             if esize < 64:
                 ctx.extract(r, r, 0, esize)
@@ -325,18 +316,18 @@ def misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) ->
                     x = ctx.temp()
                     ctx.xor(x, d, 1 << 63)
                     ctx.add(x, x, v)
-                    ctx.setcond(over, x, v, _COND_LTU)
-                    ctx.movcond(r, over, 0, (1 << 63) - 1, r, _COND_NE)
+                    ctx.setcond(over, x, v, COND_LTU)
+                    ctx.movcond(r, over, 0, (1 << 63) - 1, r, COND_NE)
                 else:  # d unsigned, v signed: below zero or past 2**64 - 1
                     under, above = ctx.temp(), ctx.temp()
-                    ctx.setcond(under, r, d, _COND_GTU)  # v < 0 and |v| > d
-                    ctx.setcond(above, r, d, _COND_LTU)  # v >= 0 and a carry out
+                    ctx.setcond(under, r, d, COND_GTU)  # v < 0 and |v| > d
+                    ctx.setcond(above, r, d, COND_LTU)  # v >= 0 and a carry out
                     neg = ctx.temp()
-                    ctx.setcond(neg, v, 0, _COND_LT)
+                    ctx.setcond(neg, v, 0, COND_LT)
                     ctx.and_(under, under, neg)
                     ctx.andc(above, above, neg)
-                    ctx.movcond(r, under, 0, 0, r, _COND_NE)
-                    ctx.movcond(r, above, 0, M64, r, _COND_NE)
+                    ctx.movcond(r, under, 0, 0, r, COND_NE)
+                    ctx.movcond(r, above, 0, M64, r, COND_NE)
                     ctx.or_(over, under, above)
                 ctx.or_(sat, sat, over)
             out.append(r)
