@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 
 import pytest
 from tcgkit.linux import ElfError, LinuxProcess, UnsupportedSyscall
 from tcgkit.linux.elf import read_elf
+from tcgkit.linux.signals import Suspended
 from tcgkit_target_toy.asm import assemble
 from tcgkit_target_toy.testing import make_elf
 
@@ -107,3 +109,28 @@ def test_bad_elf_files_are_clear_errors():
     elf[16] = 1  # ET_REL
     with pytest.raises(ElfError, match="an object file"):
         read_elf(bytes(elf))
+
+
+def test_a_sleep_a_stop_suspended_waits_only_for_what_was_left(make, monkeypatch):
+    """A relative nanosleep that a debugger's stop suspended (``Suspended``: the call
+    is made again when the guest runs on) then waits only for what was left of it, as
+    Linux restarts it; a new sleep of the same request waits its whole time."""
+    emu = make()
+    proc = LinuxProcess(emu, emu.engine.target.linux_abi, stdout=io.BytesIO())
+    proc.load(make_elf(assemble(HELLO, BASE), BASE, b"hello\n"), ["prog"], [])
+    emu.mem_write(DATA, struct.pack("<qq", 2, 0))  # 2 s
+    waits: list[float] = []
+
+    def wait_for(done, timeout=None):  # the first wait is stopped after 0.3 s
+        waits.append(timeout)
+        if len(waits) == 1:
+            time.sleep(0.3)
+            raise Suspended
+        return False  # the whole timeout passed, no signal
+
+    monkeypatch.setattr(proc.signals, "wait_for", wait_for)
+    with pytest.raises(Suspended):
+        proc.timers.sys_nanosleep(DATA, 0)
+    assert proc.timers.sys_nanosleep(DATA, 0) == 0  # made again
+    assert proc.timers.sys_nanosleep(DATA, 0) == 0  # a new sleep
+    assert waits[0] == 2.0 and 1.0 < waits[1] <= 1.71 and waits[2] == 2.0, waits

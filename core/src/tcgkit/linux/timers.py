@@ -2,6 +2,7 @@
 
 Owns ``Timers``: clock_gettime, clock_getres, gettimeofday, nanosleep and
 clock_nanosleep (a signal the guest takes ends a sleep: EINTR and what was
+left; a sleep a debugger's stop suspended waits, made again, only for what was
 left), setitimer/getitimer (ITIMER_REAL raises SIGALRM; ITIMER_VIRTUAL
 and ITIMER_PROF, which count the process's CPU time, are approximated by
 elapsed time and raise SIGVTALRM and SIGPROF) and timer_create,
@@ -25,7 +26,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .mm import read_guest, read_timespec, write_guest
-from .signals import Interrupted
+from .signals import Interrupted, Suspended
 
 if TYPE_CHECKING:
     from .process import LinuxProcess
@@ -66,6 +67,11 @@ class Timers:
         self._lock = threading.Lock()
         self._itimers: dict[int, _Timer] = {}  # ITIMER_* -> timer
         self._posix: dict[int, _Timer] = {}  # timer id -> timer
+        #: relative sleeps a stop suspended (``Suspended``: a debugger stopped the guest),
+        #: by (thread, clock, request address, requested seconds): when they end; made
+        #: again, such a sleep waits only for what was left, as Linux's restart block
+        #: makes it
+        self._restarts: dict[tuple[int, int, int, float], float] = {}
 
     # -- clocks and sleeps ------------------------------------------------------------------------
 
@@ -97,8 +103,12 @@ class Timers:
         t = read_timespec(self.proc.emu, req)
         if isinstance(t, int):
             return t
-        if flags & 1:  # TIMER_ABSTIME
+        key = (threading.get_ident(), clock, req, t)
+        resumed = self._restarts.pop(key, None)
+        if flags & 1:  # TIMER_ABSTIME (made again after a stop, it ends at the same time)
             t -= time.time() if clock == 0 else time.monotonic()
+        elif resumed is not None:  # made again after a stop: what was left of it
+            t = resumed - time.monotonic()
         if t <= 0:
             return 0
         end = time.monotonic() + t
@@ -108,6 +118,10 @@ class Timers:
                 return 0
         except Interrupted:
             pass
+        except Suspended:
+            if not flags & 1:
+                self._restarts[key] = end
+            raise
         if rem and not flags & 1:  # what is left of a relative sleep a signal ended
             left = max(0, int((end - time.monotonic()) * 1e9))
             write_guest(self.proc.emu, rem, struct.pack("<qq", left // 10**9, left % 10**9))
