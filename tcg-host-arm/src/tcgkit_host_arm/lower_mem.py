@@ -88,6 +88,17 @@ TLB_BITS = L.TLB_BITS
 L2_DELTA = L.OFF_TLB - L.OFF_L2  # subtracted: below 2^24, so at most two immediates
 
 
+def _probed(L_: Lowering, addr: int, memop: int, tag: int) -> tuple[Label, Label, Label, int]:
+    """The start of every guest access: its slow-path, access and return labels and its
+    instruction (the stub is emitted after the body: ``where`` is read now), the TLB
+    probe of ``tag`` jumping to the slow path, and the access label bound after it."""
+    slow, access, back = Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, tag, slow)
+    L_.a.bind(access)
+    return slow, access, back, where
+
+
 def _l2_entry(L_: Lowering, rd: int, high: int, addr: int) -> None:
     """rd <- the second-level entry of ``addr``'s page, from the first-level one in
     x16; ``high`` is a scratch register (may be ``rd``)."""
@@ -172,10 +183,7 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_READ)
     size = memop & MemOp.MO_SIZE
     sign = bool(memop & MemOp.MO_SIGN)
     be = bool(memop & MemOp.MO_BE) and size
@@ -208,10 +216,7 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
     size = memop & MemOp.MO_SIZE
     if memop & MemOp.MO_BE and size:
         a.dp1({1: 1, 2: 2, 3: 3}[size], TMP1, value, size == 3)
@@ -241,10 +246,8 @@ def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -
     d = outs[0]
     if any(isinstance(x, Const) for x in ins):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back, again, differ = Label(), Label(), Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
+    again, differ = Label(), Label()
     a.add_reg(TMP0, addr, TMP0)  # the host address
     a.bind(again)
     a.ldaxr(size, d, TMP0)
@@ -346,10 +349,7 @@ def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> 
         raise LoweringError(f"{op!r}: operands must be in registers")
     if d in (addr, value):
         raise LoweringError(f"{op!r}: the output must not share an input's register")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
     a.add_reg(TMP0, addr, TMP0)  # the host address
     if L_.feat.atomics:
         operand = value
@@ -380,10 +380,7 @@ def atomic_cmpxchg2(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) 
     if any(isinstance(x, Const) for x in ins) or tuple(ins[1:]) != (0, 1, 2, 3) or (
             tuple(outs) != (0, 1)):  # fmt: skip
         raise LoweringError(f"{op!r}: operands must be in registers, x0:x1 and x2:x3")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
     a.add_reg(TMP0, addr, TMP0)  # the host address
     if L_.feat.atomics:
         a.caspal(0, 2, TMP0)

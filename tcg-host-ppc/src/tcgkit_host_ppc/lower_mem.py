@@ -88,6 +88,17 @@ TLB_BITS = L.TLB_BITS
 L2_DELTA = L.OFF_L2 - L.OFF_TLB  # the second-level entry - the first-level one - the bits
 
 
+def _probed(L_: Lowering, addr: int, memop: int, tag: int) -> tuple[Label, Label, Label, int]:
+    """The start of every guest access: its slow-path, access and return labels and its
+    instruction (the stub is emitted after the body: ``where`` is read now), the TLB
+    probe of ``tag`` jumping to the slow path, and the access label bound after it."""
+    slow, access, back = Label(), Label(), Label()
+    where = L_.where()
+    _probe(L_, addr, memop, tag, slow)
+    L_.a.bind(access)
+    return slow, access, back, where
+
+
 def _l2_bits(L_: Lowering, rd: int, addr: int) -> None:
     """rd <- the page index bits of ``addr`` above the first level's, times 32 (bits
     5 + TLB_BITS .. 5 + L2_BITS - 1): rlwinm rd, addr, 32 - 7, mb, me."""
@@ -166,10 +177,8 @@ def atomic_cmpxchg(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -
     d = outs[0]
     if any(isinstance(x, Const) for x in ins):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back, again, differ = Label(), Label(), Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
+    again, differ = Label(), Label()
     a.add(TMP0, addr, TMP0)  # the host address
     a.sync()
     a.bind(again)
@@ -235,12 +244,10 @@ def atomic_fetch(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> 
         raise LoweringError(f"{op!r}: no atomic operation {aop}")
     if d in (addr, value) or R0 in (d, value):  # (isel reads r0 as 0)
         raise LoweringError(f"{op!r}: the output must be apart from the inputs, none in r0")
-    slow, access, back, again = Label(), Label(), Label(), Label()
-    where = L_.where()
     minmax = aop >= AtomicOp.SMAX
     signed_ = aop in (AtomicOp.SMAX, AtomicOp.SMIN)
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
+    again = Label()
     a.add(TMP0, addr, TMP0)  # the host address
     operand = value  # what old is compared with: value at the access size
     if minmax and size < 2:  # extended once, outside the loop
@@ -291,10 +298,7 @@ def qemu_ld(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_READ, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_READ)
     size = memop & MemOp.MO_SIZE
     be = bool(memop & MemOp.MO_BE) and size > 0
     sign = bool(memop & MemOp.MO_SIGN)
@@ -326,10 +330,7 @@ def qemu_st(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back = Label(), Label(), Label()
-    where = L_.where()
-    _probe(L_, addr, memop, L.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
     size = memop & MemOp.MO_SIZE
     a.indexed(_STORE[(size, bool(memop & MemOp.MO_BE) and size > 0)], value, addr, TMP0)
     a.bind(back)

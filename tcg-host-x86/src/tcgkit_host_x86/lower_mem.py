@@ -102,6 +102,17 @@ def _probe_code(addr: int, memop: int, tag: int) -> tuple[int, ...]:
     return a.seq()
 
 
+def _probed(L: Lowering, addr: int, memop: int, tag: int) -> tuple[Label, Label, Label, int]:
+    """The start of every guest access: its slow-path, access and return labels and its
+    instruction (the stub is emitted after the body: ``where`` is read now), the TLB
+    probe of ``tag`` jumping to the slow path, and the access label bound after it."""
+    slow, access, back = Label(), Label(), Label()
+    where = L.where()
+    _probe(L, addr, memop, tag, slow)
+    L.a.bind(access)
+    return slow, access, back, where
+
+
 def _addend_load() -> tuple[int, ...]:
     a = Asm()
     a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
@@ -208,10 +219,7 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, access, back = Label(), Label(), Label()
-    where = L.where()  # the stub is emitted after the body: remember the insn now
-    _probe(L, addr, memop, abi.TLB_TAG_READ, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_READ)
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
     a.bind(back)
 
@@ -256,10 +264,7 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back = Label(), Label(), Label()
-    where = L.where()
-    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_WRITE)
     _store(L, Mem(addr, 0, TMP0), value, memop)
     a.bind(back)
 
@@ -283,10 +288,7 @@ def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> 
     addr, expected, new = ins
     if any(isinstance(x, Const) for x in ins) or expected != RAX or outs[0] != RAX:
         raise LoweringError(f"{op!r}: operands must be in registers, expected in rax")
-    slow, access, back = Label(), Label(), Label()
-    where = L.where()
-    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_WRITE)
     a.lock_cmpxchg(Mem(addr, 0, TMP0), new, size)
     if size < 4:  # a failed compare loads only al / ax
         a.movzx_rr(RAX, RAX, size)
@@ -313,10 +315,7 @@ def atomic_fetch(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> No
     addr, value = ins
     if any(isinstance(x, Const) for x in ins) or value != RCX or outs[0] != RAX:
         raise LoweringError(f"{op!r}: operands must be in registers, the value in rcx")
-    slow, access, back = Label(), Label(), Label()
-    where = L.where()
-    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_WRITE)
     host = Mem(TMP0)
     a.lea(TMP0, Mem(addr, 0, TMP0))  # before rax changes: the address may be there
     if aop == AtomicOp.XCHG or aop == AtomicOp.ADD:
@@ -401,10 +400,7 @@ def atomic_cmpxchg2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) ->
     if (any(isinstance(x, Const) for x in ins) or tuple(ins[1:]) != (RAX, RDX, RBX, RCX)
             or tuple(outs) != (RAX, RDX)):  # fmt: skip
         raise LoweringError(f"{op!r}: operands must be in registers, rdx:rax and rcx:rbx")
-    slow, access, back = Label(), Label(), Label()
-    where = L.where()
-    _probe(L, addr, memop, abi.TLB_TAG_WRITE, slow)
-    a.bind(access)
+    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_WRITE)
     a.lock_cmpxchg16b(Mem(addr, 0, TMP0))
     a.bind(back)
 
