@@ -143,6 +143,31 @@ def test_vcpus_never_lose_an_update_of_the_pair(host: str, form: str) -> None:
             assert "lock cmpxchg16b" in _host_code(emu)
 
 
+if "x86_64" in _hosts():  # collected where the x86-64 host runs natively
+
+    @pytest.mark.parametrize("form", ["casp", "ldxp/stxp"])
+    def test_without_cx16_pairs_take_the_helper(monkeypatch: pytest.MonkeyPatch,
+                                                form: str) -> None:  # fmt: skip
+        """An x86-64 processor without CMPXCHG16B (the first ones, ``cx16`` off): the
+        host offers neither the inline op nor the pair routine, the target calls its
+        helper, which swaps the pair under the exclusive gate, and no update is lost."""
+        from tcgkit_host_x86.backend import X86Host
+        from tcgkit_host_x86.features import detect
+
+        monkeypatch.setenv("TCGKIT_X86_DISABLE", "cx16")
+        assert not detect().cx16
+        host = X86Host()
+        try:
+            assert "atomic_cmpxchg2_i64" not in host.optional_ops
+            assert host.atomic_routines().cas_pair is None
+        finally:
+            host.release()
+        n, k = 2, 3000
+        with _run("x86_64", form, n, k) as emu:
+            assert _pair(emu) == (n * k, 3 * n * k)
+            assert "cmpxchg16b" not in _host_code(emu)
+
+
 @pytest.mark.parametrize("form", ["casp", "ldxp/stxp"])
 def test_the_pair_through_the_slow_path(host: str, form: str) -> None:
     """A write hook on the counters sends every access to the slow path (x86-64: the
