@@ -35,7 +35,7 @@ class TB:
     the interpreter read its fields for every TB they run."""
 
     __slots__ = ("_key", "cflags", "cs_base", "flags", "helper_calls", "host", "host_size",
-                 "icount", "insn_pcs", "ir", "jmp_dest", "jmp_incoming", "page_bits", "pc",
+                 "icount", "insn_pcs", "jmp_dest", "jmp_incoming", "page_bits", "pc",
                  "program", "region", "runs", "size", "valid")  # fmt: skip
 
     def __init__(self, pc: int, cs_base: int, flags: int, cflags: int, page_bits: int) -> None:
@@ -55,8 +55,6 @@ class TB:
         #: tier 0: the interpreter's program (``tier0``), None once compiled by the host
         self.program: Any = None
         self.runs = 0  # tier 0: executions so far (the engine compiles it at ``tier_up``)
-        #: tier 0: its IR while kept (``TBCache.keep_ir``), compiled from there
-        self.ir: Any = None
         # chaining state (``chainable``): most TBs of cold code stay in tier 0, and two
         # containers each would be much of what the cyclic collector traverses after a run
         self.jmp_dest: list[TB | None] | None = None

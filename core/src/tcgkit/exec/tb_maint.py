@@ -23,8 +23,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .jmp_cache import jmp_cache_index
 from .tb import CF_NOCACHE, TB
@@ -34,16 +33,10 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 
-#: tier-0 TBs that keep their IR (the newest ones), so that compiling one that turns
-#: hot soon does not decode its guest code again
-IR_KEPT = 4096
-
-
 class TBCache:
     def __init__(self, engine: Engine, policy: TBHashPolicy) -> None:
         self.engine = engine
         self.policy = policy
-        self._with_ir: deque[TB] = deque()
         self.page_tbs: dict[int, set[TB]] = {}
         #: the ``until`` addresses HOOK_EDGE_GENERATED has reported a block at since
         #: the last flush (``loop._edge_to_until``)
@@ -193,14 +186,6 @@ class TBCache:
 
     # -- invalidation ----------------------------------------------------------
 
-    def keep_ir(self, tb: TB, ir: Any) -> None:
-        """Keep ``ir`` on the tier-0 ``tb`` while it is among the ``IR_KEPT`` newest."""
-        tb.ir = ir
-        kept = self._with_ir
-        kept.append(tb)
-        if len(kept) > IR_KEPT:
-            kept.popleft().ir = None
-
     def replace(self, old: TB, new: TB) -> TB | None:
         """A tier-0 TB made hot: ``new`` (compiled, same key) takes ``old``'s place;
         returns the TB cached afterwards, or None when ``old`` was invalidated
@@ -287,7 +272,7 @@ class TBCache:
 
     def drop_all(self) -> None:
         """Invalidate every TB and let go of it: out of the hash table and the page
-        lists, its IR and its links dropped (links are cycles between TBs). ``flush``
+        lists, its links dropped (links are cycles between TBs). ``flush``
         then resets the caches and the code buffer; a released engine frees those."""
         # every valid cached TB is on its pages' lists (the invariant above): walking
         # them is cheaper than a snapshot of the hash table
@@ -303,9 +288,6 @@ class TBCache:
         self.policy.reset()
         self.page_tbs.clear()
         self.stop_blocks.clear()
-        for tb in self._with_ir:
-            tb.ir = None
-        self._with_ir.clear()
 
     def census(self) -> tuple[int, int]:
         """(TBs cached, those of them that call helpers): counted on the page lists,

@@ -141,28 +141,8 @@ def _finish(engine: Engine, cpu: CPU, tb: TB, tier0: bool) -> None:
     # that interpreted code is bounded and flushed as compiled code is
     region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), tb.pc)
     tb.program = prog
-    engine.tb_cache.keep_ir(tb, ctx.detach())
     tb.helper_calls = ctx.count("call") if ctx.helpers_called else 0
     tb.region = region.index
-
-
-def compile_hot(engine: Engine, cpu: CPU, old: TB) -> TB:
-    """The compiled TB for the tier-0 TB ``old``: from the IR it kept, or decoded again."""
-    ir = old.ir
-    if ir is None:
-        return gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
-    t0 = time.perf_counter()
-    old.ir = None
-    cpu.ctx.attach(ir)
-    tb = TB(old.pc, old.cs_base, old.flags, old.cflags, old.page_bits)
-    tb.size, tb.icount, tb.insn_pcs = old.size, old.icount, old.insn_pcs
-    try:
-        _compile(engine, cpu, tb)
-    except TBTooLarge:  # decoded again, in shorter TBs
-        engine.time_translating += time.perf_counter() - t0
-        return gen_code(engine, cpu, old.pc, old.cs_base, old.flags, old.cflags)
-    engine.time_translating += time.perf_counter() - t0
-    return tb
 
 
 def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags: int,

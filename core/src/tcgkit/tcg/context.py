@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Final
 
 from .builders import IRBuilder
 from .ir import Label, Temp, TempKind
@@ -96,15 +96,6 @@ class TCGContext(IRBuilder):
         self.labels: list[Label] = []
         self._consts = {}
         self.helpers_called = 0
-
-    def detach(self) -> tuple[Any, ...]:
-        """The current TB's IR (ops, temps, labels, constants), for ``attach`` later;
-        the context goes on with the next TB (``reset`` makes new lists)."""
-        return (self.ops, self.temps, self.labels, self._consts, self.helpers_called)
-
-    def attach(self, ir: tuple[Any, ...]) -> None:
-        """Make a TB's IR from ``detach`` the current one again."""
-        self.ops, self.temps, self.labels, self._consts, self.helpers_called = ir
 
     def temp(self, type: TCGType = I64, *, local: bool = False) -> Temp:
         """A new temporary: BB-scoped, or TB-scoped with ``local=True``."""

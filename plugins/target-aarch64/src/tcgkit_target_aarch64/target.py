@@ -169,11 +169,10 @@ class AArch64Target(GuestTarget):
         dc.is_jmp = JMP_NORETURN
 
     def rx(self, dc: DisasContext, n: int) -> Temp:
-        """Xn, with 31 reading as zero."""
+        """Xn, with 31 reading as zero (the TB's shared constant 0: read only, as every
+        register this returns)."""
         if n == 31:
-            t = dc.ctx.temp()
-            dc.ctx.movi(t, 0)
-            return t
+            return dc.ctx.const(I64, 0)
         return self.x[n]
 
     def rsp(self, n: int) -> Temp:
@@ -233,8 +232,7 @@ class AArch64Target(GuestTarget):
         r = ctx.temp()
         if sf:
             lo, hi = ctx.temp(), ctx.temp()
-            zero = ctx.temp()
-            ctx.movi(zero, 0)
+            zero = ctx.const(I64, 0)
             if carry_in is None:
                 ctx.add2(lo, hi, a, zero, b, zero)
             else:

@@ -185,8 +185,7 @@ def bitfield(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if imms >= immr:
             ctx.extract(r, src, immr, imms - immr + 1)
         else:
-            ctx.movi(r, 0)
-            ctx.deposit(r, r, src, size - immr, imms + 1)
+            ctx.deposit(r, ctx.const(I64, 0), src, size - immr, imms + 1)
     elif opc == 0:  # SBFM: ASR, SBFX, SBFIZ, SXTB, SXTH, SXTW
         if imms >= immr:
             ctx.sextract(r, src, immr, imms - immr + 1)
