@@ -28,6 +28,16 @@ SNIPPETS = {
     " mvn x7, x8; neg w9, w10; negs x11, x12",
     "extended": "add x0, x1, w2, sxtw #2; sub x3, sp, w4, uxtb; adds w5, w6, w7, uxth #1;"
     " subs x8, x9, x10, sxtx #4; cmp x11, w12, sxtb; add sp, sp, x13, uxtx",
+    # the destination is a source: translators compute 64-bit results in the register
+    # itself (``AArch64Target.out``) once every source is read
+    "in_place": "madd x0, x1, x2, x0; msub x3, x3, x3, x3; madd w4, w4, w5, w4;"
+    " smaddl x5, w5, w6, x5; umulh x6, x6, x6; mul x7, x8, x7; bfi x8, x8, #8, #16;"
+    " bfxil x9, x9, #3, #5; sbfiz x10, x10, #3, #5; lsl x11, x11, #7; extr x12, x12, x12, #7;"
+    " extr x13, x14, x13, #9; csinc x14, x14, x14, ne; csneg x15, x16, x15, lt;"
+    " and x16, x16, x16, lsl #3; eor x17, x18, x17, ror #60; ands x18, x18, x19, asr #2;"
+    " add x19, x19, x19, lsl #2; sub x0, x1, x0, asr #1; adds x1, x1, x1;"
+    " add x2, x2, #1; and x3, x3, #0xff00; ands x4, x4, #0xff; movk x5, #0x1234, lsl #32;"
+    " add x6, x6, w6, sxtw #2; sub x7, x7, x7, uxtx; add sp, sp, x8; sub sp, sp, #32",
     "adc": "adds x0, x1, x2; adc x3, x4, x5; adcs w6, w7, w8; sbc x9, x10, x11; sbcs w12, w13, w14",
     "cond": "cmp x0, x1; csel x2, x3, x4, lt; csinc w5, w6, w7, hi; csinv x8, x9, x10, ge;"
     " csneg w11, w12, w13, vs; cset x14, eq; csetm w15, le; cinc x16, x17, cc;"

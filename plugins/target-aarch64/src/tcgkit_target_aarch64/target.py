@@ -188,6 +188,16 @@ class AArch64Target(GuestTarget):
         dc.ctx.ext32u(t, v)
         return t
 
+    def out(self, dc: DisasContext, n: int, sf: int, *, sp: bool = False) -> Temp:
+        """Where a translator computes the value it then writes to Xn (SP for 31 when
+        ``sp``) with ``wx``/``wsp``: the register itself for a 64-bit result, so that
+        no move follows, else a new temporary (XZR, or a 32-bit result to extend).
+        Only for an instruction whose ops read every source register before the first
+        op that writes this one (its last op, or ops that read no source after it)."""
+        if sf and (n != 31 or sp):
+            return self.sp if n == 31 else self.x[n]
+        return dc.ctx.temp()
+
     def wx(self, dc: DisasContext, n: int, value: Temp | int, sf: int = 1) -> None:
         """Write Xn (31 discards); a 32-bit result is zero-extended."""
         if n == 31:
@@ -204,7 +214,8 @@ class AArch64Target(GuestTarget):
         if isinstance(value, int):
             ctx.movi(dest, value & (M64 if sf else 0xFFFFFFFF))
         elif sf:
-            ctx.mov(dest, value)
+            if value is not dest:  # computed in place (``out``)
+                ctx.mov(dest, value)
         else:
             ctx.ext32u(dest, value)
 

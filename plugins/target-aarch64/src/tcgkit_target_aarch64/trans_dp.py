@@ -131,7 +131,7 @@ def add_sub_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
         t.wx(dc, rd, r, sf)
         return
-    r = ctx.temp()
+    r = t.out(dc, rd, sf, sp=True)
     (ctx.sub if op else ctx.add)(r, a, b)
     t.wsp(dc, rd, r, sf)
 
@@ -145,7 +145,7 @@ def logic_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         raise dc.invalid(insn, "reserved bitmask immediate")
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     ctx = dc.ctx
-    r = ctx.temp()
+    r = t.out(dc, rd, sf, sp=opc != 3)
     fn = (ctx.and_, ctx.or_, ctx.xor, ctx.and_)[opc]
     fn(r, t.rx(dc, rn), masks[0])
     if opc == 3:
@@ -166,7 +166,7 @@ def move_wide(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rd, imm, sf)
     elif rd != 31:
         ctx = dc.ctx
-        r = ctx.temp()
+        r = t.out(dc, rd, sf)
         ctx.deposit(r, t.x[rd], ctx.const(I64, imm >> (16 * hw)), 16 * hw, 16)
         t.wx(dc, rd, r, sf)
 
@@ -180,7 +180,7 @@ def bitfield(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     ctx = dc.ctx
     src = t.rw(dc, rn, sf)
-    r = ctx.temp()
+    r = t.out(dc, rd, sf)  # once r is written, the ops read only r and temporaries
     if opc == 2:  # UBFM: LSR, LSL, UBFX, UBFIZ, UXTB, UXTH
         if imms >= immr:
             ctx.extract(r, src, immr, imms - immr + 1)
@@ -210,7 +210,7 @@ def extr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), field(insn, 4, 0)
     ctx = dc.ctx
     lo, hi = t.rw(dc, rm, sf), t.rw(dc, rn, sf)
-    r = ctx.temp()
+    r = t.out(dc, rd, sf)
     if lsb == 0:
         ctx.mov(r, lo)
     else:
@@ -525,7 +525,7 @@ def logic_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     b = shift_reg(t, dc, t.rw(dc, rm, sf), kind, imm6, sf)
     a = t.rx(dc, rn)
-    r = ctx.temp()
+    r = t.out(dc, rd, sf)
     if n:
         fn = (ctx.andc, ctx.orc, ctx.eqv, ctx.andc)[opc]
     else:
@@ -571,7 +571,7 @@ def _add_sub(t: AArch64Target, dc: DisasContext, a: Temp, b: Temp, op: int, s: i
     if s:
         r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
     else:
-        r = ctx.temp()
+        r = t.out(dc, rd, sf, sp=sp_dest)
         (ctx.sub if op else ctx.add)(r, a, b)
     (t.wsp if sp_dest else t.wx)(dc, rd, r, sf)
 
@@ -643,7 +643,7 @@ def csel(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.neg(nb, b)  # CSNEG
         b = nb
     cond, x, y = t.cond(dc, cc)
-    r = ctx.temp()
+    r = t.out(dc, rd, sf)
     if cond is COND_ALWAYS:
         ctx.mov(r, a)
     else:
@@ -818,5 +818,6 @@ def dp3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     acc = t.rx(dc, ra)
     if o0:
         _sub_hook(dc, acc, r, 1, False, True)
-    (ctx.sub if o0 else ctx.add)(r, acc, r)
-    t.wx(dc, rd, r, sf)
+    res = t.out(dc, rd, sf)  # the product stays in its temp: Ra may be Rd
+    (ctx.sub if o0 else ctx.add)(res, acc, r)
+    t.wx(dc, rd, res, sf)
