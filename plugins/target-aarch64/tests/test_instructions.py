@@ -37,7 +37,10 @@ SNIPPETS = {
     " and x16, x16, x16, lsl #3; eor x17, x18, x17, ror #60; ands x18, x18, x19, asr #2;"
     " add x19, x19, x19, lsl #2; sub x0, x1, x0, asr #1; adds x1, x1, x1;"
     " add x2, x2, #1; and x3, x3, #0xff00; ands x4, x4, #0xff; movk x5, #0x1234, lsl #32;"
-    " add x6, x6, w6, sxtw #2; sub x7, x7, x7, uxtx; add sp, sp, x8; sub sp, sp, #32",
+    " add x6, x6, w6, sxtw #2; sub x7, x7, x7, uxtx; add sp, sp, x8; sub sp, sp, #32;"
+    " mov x8, x20; ldr x8, [x8]; mov x9, x20; ldr x9, [x9, #8]; mov x10, x20;"
+    " ldrsw x10, [x10, #4]; mov x11, x20; ldr w11, [x11]; mov x12, x20; ldrsb x12, [x12, #3];"
+    " mov x13, x20; ldur x13, [x13, #-0]; mov x14, x20; ldr x14, [x14, x22]",
     "adc": "adds x0, x1, x2; adc x3, x4, x5; adcs w6, w7, w8; sbc x9, x10, x11; sbcs w12, w13, w14",
     "cond": "cmp x0, x1; csel x2, x3, x4, lt; csinc w5, w6, w7, hi; csinv x8, x9, x10, ge;"
     " csneg w11, w12, w13, vs; cset x14, eq; csetm w15, le; cinc x16, x17, cc;"

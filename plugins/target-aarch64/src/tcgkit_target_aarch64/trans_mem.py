@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 M64: Final = (1 << 64) - 1
 
 
-def _ld(dc: DisasContext, addr: Temp, size: int, signed: bool = False) -> Temp:
-    v = dc.ctx.temp()
+def _ld(dc: DisasContext, addr: Temp, size: int, signed: bool = False,
+        into: Temp | None = None) -> Temp:  # fmt: skip
+    """The value loaded, in ``into`` if given (``AArch64Target.out``), else a new temp."""
+    v = dc.ctx.temp() if into is None else into
     memop = size | (MemOp.MO_SIGN if signed else 0)
     dc.ctx.emit("qemu_ld_i64", v, addr, memop, 0)
     return v
@@ -109,14 +111,14 @@ def _single(t: AArch64Target, dc: DisasContext, insn: int, addr: Temp,
             store_vreg(t, dc, rt, addr, log2)
     elif opc == 0:
         _st(dc, t.rx(dc, rt), addr, size)
-    elif opc == 1:
-        t.wx(dc, rt, _ld(dc, addr, size))
+    elif opc == 1:  # the address is read before the register is written: loaded in place
+        t.wx(dc, rt, _ld(dc, addr, size, into=t.out(dc, rt, 1)))
     elif size == 3:
         if opc == 3:
             raise dc.invalid(insn, "unallocated load/store")
         # PRFM: no effect
     elif opc == 2:
-        t.wx(dc, rt, _ld(dc, addr, size, signed=True))
+        t.wx(dc, rt, _ld(dc, addr, size, signed=True, into=t.out(dc, rt, 1)))
     elif size < 2:
         t.wx(dc, rt, _ld(dc, addr, size, signed=True), sf=0)
     else:
@@ -128,8 +130,8 @@ def _single(t: AArch64Target, dc: DisasContext, insn: int, addr: Temp,
 def single_uimm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     size, v, opc = field(insn, 31, 30), field(insn, 26, 26), field(insn, 23, 22)
     scale = 4 if v and opc & 2 else size
-    rn = field(insn, 9, 5)
-    addr = _offset(dc, t.rsp(rn), field(insn, 21, 10) << scale)
+    rn, imm = field(insn, 9, 5), field(insn, 21, 10) << scale
+    addr = _offset(dc, t.rsp(rn), imm) if imm else t.rsp(rn)  # no writeback: Xn may be read
     _single(t, dc, insn, addr, None, rn)
 
 
