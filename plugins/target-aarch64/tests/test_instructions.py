@@ -41,6 +41,9 @@ SNIPPETS = {
     " mov x8, x20; ldr x8, [x8]; mov x9, x20; ldr x9, [x9, #8]; mov x10, x20;"
     " ldrsw x10, [x10, #4]; mov x11, x20; ldr w11, [x11]; mov x12, x20; ldrsb x12, [x12, #3];"
     " mov x13, x20; ldur x13, [x13, #-0]; mov x14, x20; ldr x14, [x14, x22]",
+    # branches through a register, BLR X30 included (it jumps to X30's old value)
+    "branch_reg": "adr x30, l1; blr x30; mov x3, #5; l1: mov x2, #7; adr x4, l2; br x4;"
+    " mov x5, #1; l2: mov x6, #2; adr x7, l3; blr x7; l3: mov x8, #3",
     "adc": "adds x0, x1, x2; adc x3, x4, x5; adcs w6, w7, w8; sbc x9, x10, x11; sbcs w12, w13, w14",
     "cond": "cmp x0, x1; csel x2, x3, x4, lt; csinc w5, w6, w7, hi; csinv x8, x9, x10, ge;"
     " csneg w11, w12, w13, vs; cset x14, eq; csetm w15, le; cinc x16, x17, cc;"

@@ -238,28 +238,28 @@ class AArch64Target(GuestTarget):
 
     def add_flags(self, dc: DisasContext, a: Temp, b: Temp, sf: int,
                   carry_in: Temp | None = None) -> Temp:  # fmt: skip
-        """a + b (+ carry), setting NZCV; returns the result (zero-extended if 32-bit)."""
+        """a + b (+ carry), setting NZCV; returns the result (zero-extended if 32-bit).
+
+        The sum is computed in a flag register (NF for 64 bits, ZF for 32), which is
+        what it returns: no temporary and move (the caller writes Rd from it). ``a``,
+        ``b`` and ``carry_in`` are read before any flag is written."""
         ctx = dc.ctx
-        r = ctx.temp()
         if sf:
-            lo, hi = ctx.temp(), ctx.temp()
+            r = self.nf
             zero = ctx.const(I64, 0)
             if carry_in is None:
-                ctx.add2(lo, hi, a, zero, b, zero)
+                ctx.add2(r, self.cf, a, zero, b, zero)
             else:
+                lo, hi = ctx.temp(), ctx.temp()
                 ctx.add2(lo, hi, a, zero, carry_in, zero)
-                lo2, hi2 = ctx.temp(), ctx.temp()
-                ctx.add2(lo2, hi2, lo, hi, b, zero)
-                lo, hi = lo2, hi2
-            ctx.mov(r, lo)
-            ctx.mov(self.cf, hi)
-            ctx.mov(self.nf, r)
+                ctx.add2(r, self.cf, lo, hi, b, zero)
             ctx.mov(self.zf, r)
             t1, t2 = ctx.temp(), ctx.temp()
             ctx.xor(t1, r, a)
             ctx.xor(t2, a, b)
             ctx.andc(self.vf, t1, t2)
         else:
+            r = self.zf
             a32, b32 = ctx.temp(), ctx.temp()
             ctx.ext32u(a32, a)
             ctx.ext32u(b32, b)
@@ -269,7 +269,6 @@ class AArch64Target(GuestTarget):
                 ctx.add(full, full, carry_in)
             ctx.shr(self.cf, full, 32)
             ctx.ext32u(r, full)
-            ctx.mov(self.zf, r)
             ctx.shl(self.nf, r, 32)
             t1, t2 = ctx.temp(), ctx.temp()
             ctx.xor(t1, r, a32)
@@ -279,26 +278,26 @@ class AArch64Target(GuestTarget):
         return r
 
     def sub_flags(self, dc: DisasContext, a: Temp, b: Temp, sf: int) -> Temp:
-        """a - b, setting NZCV (C = no borrow); returns the result."""
+        """a - b, setting NZCV (C = no borrow); returns the result, computed in NF (64
+        bits) or ZF (32), as ``add_flags``."""
         ctx = dc.ctx
-        r = ctx.temp()
         if sf:
+            r = self.nf
             ctx.sub(r, a, b)
             ctx.setcond(self.cf, a, b, COND_GEU)
-            ctx.mov(self.nf, r)
             ctx.mov(self.zf, r)
             t1, t2 = ctx.temp(), ctx.temp()
             ctx.xor(t1, a, b)
             ctx.xor(t2, a, r)
             ctx.and_(self.vf, t1, t2)
         else:
+            r = self.zf
             a32, b32 = ctx.temp(), ctx.temp()
             ctx.ext32u(a32, a)
             ctx.ext32u(b32, b)
             ctx.sub(r, a32, b32)
             ctx.ext32u(r, r)
             ctx.setcond(self.cf, a32, b32, COND_GEU)
-            ctx.mov(self.zf, r)
             ctx.shl(self.nf, r, 32)
             t1, t2 = ctx.temp(), ctx.temp()
             ctx.xor(t1, a32, b32)

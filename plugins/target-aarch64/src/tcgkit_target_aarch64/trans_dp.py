@@ -269,11 +269,12 @@ def b_cond(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 def _branch_reg(t: AArch64Target, dc: DisasContext, insn: int, link: bool) -> None:
-    dest = dc.ctx.temp()
-    dc.ctx.mov(dest, t.rx(dc, field(insn, 9, 5)))
+    ctx = dc.ctx
+    ctx.mov(t.pc, t.rx(dc, field(insn, 9, 5)))  # before the link: BLR X30 jumps to the old X30
     if link:
-        dc.ctx.movi(t.x[30], dc.pc)
-    t.goto_reg(dc, dest)
+        ctx.movi(t.x[30], dc.pc)
+    ctx.goto_ptr(t.pc)
+    dc.is_jmp = JMP_NORETURN
 
 
 def br(t: AArch64Target, dc: DisasContext, insn: int) -> None:
