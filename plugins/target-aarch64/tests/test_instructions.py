@@ -40,7 +40,10 @@ SNIPPETS = {
     " add x6, x6, w6, sxtw #2; sub x7, x7, x7, uxtx; add sp, sp, x8; sub sp, sp, #32;"
     " mov x8, x20; ldr x8, [x8]; mov x9, x20; ldr x9, [x9, #8]; mov x10, x20;"
     " ldrsw x10, [x10, #4]; mov x11, x20; ldr w11, [x11]; mov x12, x20; ldrsb x12, [x12, #3];"
-    " mov x13, x20; ldur x13, [x13, #-0]; mov x14, x20; ldr x14, [x14, x22]",
+    " mov x13, x20; ldur x13, [x13, #-0]; mov x14, x20; ldr x14, [x14, x22];"
+    " mov x15, x20; ldp x15, x16, [x15]; mov x17, x20; ldp x18, x17, [x17, #16];"
+    " mov x19, x20; ldp w19, w0, [x19, #8]; mov x1, x20; ldpsw x2, x1, [x1];"
+    " mov x3, x20; ldr x4, [x3], #8; ldp x5, x6, [x3], #16",
     # branches through a register, BLR X30 included (it jumps to X30's old value)
     "branch_reg": "adr x30, l1; blr x30; mov x3, #5; l1: mov x2, #7; adr x4, l2; br x4;"
     " mov x5, #1; l2: mov x6, #2; adr x7, l3; blr x7; l3: mov x8, #3",

@@ -138,10 +138,8 @@ def single_uimm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def single_imm9(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     imm, kind, rn = sext(field(insn, 20, 12), 9), field(insn, 11, 10), field(insn, 9, 5)
     base = t.rsp(rn)
-    if kind == 1:  # post-index
-        addr = dc.ctx.temp()
-        dc.ctx.mov(addr, base)
-        _single(t, dc, insn, addr, _offset(dc, base, imm), rn)
+    if kind == 1:  # post-index (the written-back address is made before the access)
+        _single(t, dc, insn, base, _offset(dc, base, imm), rn)
     elif kind == 3:  # pre-index
         addr = _offset(dc, base, imm)
         _single(t, dc, insn, addr, addr, rn)
@@ -192,11 +190,9 @@ def pair(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     imm = sext(field(insn, 21, 15), 7) << log2
     base = t.rsp(rn)
     ctx = dc.ctx
-    if kind == 1:  # post-index
-        addr = ctx.temp()
-        ctx.mov(addr, base)
-    else:
-        addr = _offset(dc, base, imm)
+    # post-index: the base itself (the second address is made before any access, the
+    # writeback after them)
+    addr = base if kind == 1 else _offset(dc, base, imm)
     addr2 = _offset(dc, addr, 1 << log2)
     if v:
         if load:
@@ -208,12 +204,13 @@ def pair(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             store_vreg(t, dc, rt, addr, log2)
             store_vreg(t, dc, rt2, addr2, log2)
     elif load:
+        # every form's value is final in 64 bits (LDP Wt zero-extends, LDPSW sign-extends);
+        # Rt is written last, as QEMU does: unchanged if the second access faults
         signed = opc == 1  # LDPSW
         a = _ld(dc, addr, log2, signed)
-        b = _ld(dc, addr2, log2, signed)
-        sf = 1 if opc else 0
-        t.wx(dc, rt, a, sf)
-        t.wx(dc, rt2, b, sf)
+        b = _ld(dc, addr2, log2, signed, into=t.out(dc, rt2, 1))
+        t.wx(dc, rt2, b)
+        t.wx(dc, rt, a)
     else:
         _st(dc, t.rx(dc, rt), addr, log2)
         _st(dc, t.rx(dc, rt2), addr2, log2)
