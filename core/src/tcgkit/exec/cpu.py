@@ -54,6 +54,7 @@ class CPU:
         #: the same slots for the tier-0 interpreter: a native host's ctypes array seen
         #: through a memoryview of unsigned words (an item costs a third of a ctypes one)
         self.words: MutableSequence[int] = word_view(self.state)
+        self._pc_slot: int = engine.target.pc_offset // SLOT
         self.tlb = SoftTLB(self)
         self.jmp_cache: list[TB | None] = [None] * JMP_CACHE_SIZE
         # leave generated code at the next TB boundary: a word native code can read
@@ -66,10 +67,13 @@ class CPU:
         self.run_state = RunState.OUT  # where it is for exclusive work (``exclusive``)
         self.until: int | None = None  # the running emu_start's `until`
         self.jmp_lookup: Lookup | None = None  # the running emu_start's (jmp_cache.lookup)
-        self.skip_code_hook_pc: int | None = None
+        #: the pc whose code hooks must not fire again, and ``skip_mem_hook_pc`` its memory
+        #: hooks: the instruction re-executes after a hook rewrote its code (-1: none; an
+        #: int rather than None, so that the test per hooked access is native)
+        self.skip_code_hook_pc = -1
         self.current_tb_invalidated = False  # a hook or store overwrote the running TB
         self.cflags_next_tb = 0  # nonzero: the cflags of the next TB (e.g. single step)
-        self.skip_mem_hook_pc: int | None = None  # re-executing after a hook rewrote code
+        self.skip_mem_hook_pc = -1
         self.region: Region | None = None  # code-buffer region this vCPU's context fills
         self.icount = 0  # guest instructions executed by completed TBs
         # tier 0 (``tier0``): the TB being interpreted and its current instruction, and
@@ -125,7 +129,7 @@ class CPU:
         while nbytes:
             slot, sub = divmod(offset, SLOT)
             n = min(nbytes, SLOT - sub)
-            value |= ((self.state[slot] >> (8 * sub)) & ((1 << (8 * n)) - 1)) << shift
+            value |= ((self.words[slot] >> (8 * sub)) & ((1 << (8 * n)) - 1)) << shift
             shift += 8 * n
             offset += n
             nbytes -= n
@@ -137,19 +141,21 @@ class CPU:
             slot, sub = divmod(offset, SLOT)
             n = min(nbytes, SLOT - sub)
             mask = ((1 << (8 * n)) - 1) << (8 * sub)
-            old = self.state[slot]
-            self.state[slot] = (old & ~mask & 0xFFFFFFFFFFFFFFFF) | ((value << (8 * sub)) & mask)
+            old = self.words[slot]
+            self.words[slot] = (old & ~mask & 0xFFFFFFFFFFFFFFFF) | ((value << (8 * sub)) & mask)
             value >>= 8 * n
             offset += n
             nbytes -= n
 
     @property
     def pc(self) -> int:
-        return self.state[self.engine.target.pc_offset // SLOT]
+        return self.words[self._pc_slot]
 
     @pc.setter
     def pc(self, value: int) -> None:
-        self.state[self.engine.target.pc_offset // SLOT] = value & 0xFFFFFFFFFFFFFFFF
+        # the shift tests the range natively (a mask by a 64-bit constant is a long-int
+        # operation even for a small value): a hooked access sets the pc every time
+        self.words[self._pc_slot] = value & 0xFFFFFFFFFFFFFFFF if value >> 64 else value
 
     def sync_pc(self) -> None:
         """While a helper or hook runs inside a TB: store the current instruction's pc."""

@@ -149,7 +149,7 @@ def cpu_exec(engine: Engine, cpu: CPU, begin: int, until: int, timeout_us: int, 
                 cflags = cpu.cflags_next_tb | engine.cflags_base
                 cpu.cflags_next_tb = 0
             else:
-                cpu.skip_mem_hook_pc = None
+                cpu.skip_mem_hook_pc = -1
             # a stop or exclusive request made from here on stays visible to generated code
             cpu.exit_request = False
             if cpu.stop_request:

@@ -43,7 +43,7 @@ class CodeBufferFull(Exception):
 def _code_hook(cpu: CPU, pc: int, size: int) -> None:
     engine = cpu.engine
     if cpu.skip_code_hook_pc == pc:
-        cpu.skip_code_hook_pc = None
+        cpu.skip_code_hook_pc = -1
         return
     cpu.pc = pc
     engine.fire_code_hooks(cpu, H.HOOK_CODE, pc, size)

@@ -34,7 +34,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from typing import Any, ClassVar
 
-from ..exec.cpu import CPU
+from ..exec.cpu import CPU, word_view
 from ..exec.jmp_cache import jmp_cache_index
 from ..exec.tb import TB
 from ..host import Alloc, HostBackend
@@ -184,7 +184,7 @@ class NativeHost(HostBackend):
         # .raised_at, the exception ``execute`` re-raised and where it happened
         self._thread = _ThreadState()
         self._tb_id_lock = threading.Lock()
-        self._slow = SlowPath(self._natives, self._cpus, self._tbs, self._thread)
+        self._slow = SlowPath(self._tbs, self._thread)
         self._slow_cb = SLOW_MEM(self._slow.mem)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
@@ -276,6 +276,7 @@ class NativeHost(HostBackend):
         addr = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
         native = self._natives[addr]
         self._cpus[addr] = cpu
+        self._slow.vcpus[addr] = (cpu, word_view(native.control))
         self._buffer = cpu.engine.code_buffer
         cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + L.OFF_EXIT)
         cpu.tlb.native = TLBMirror(native)
@@ -426,6 +427,7 @@ class NativeHost(HostBackend):
         self._helpers.clear()
         self._py_ops.clear()
         self._cpus.clear()
+        self._slow.vcpus.clear()
         for native in self._natives.values():
             native.release()
         self._natives.clear()

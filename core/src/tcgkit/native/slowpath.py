@@ -5,9 +5,10 @@ ctypes as callbacks. Compiled by mypyc with the translator (``hatch_build``): a
 memory hook's harness comes through here on every hooked access (interpreted,
 this glue was a quarter of such an access).
 
-Owns ``SlowPath``. It reads the host's tables, shared with ``NativeHost`` (the
-vCPU and the native block by state address, the TB table by id), and writes only
-the native block's return word, the vCPU's ``native_where`` while it runs (the
+Owns ``SlowPath``. It reads the host's tables, shared with ``NativeHost`` (each
+vCPU with its native block's control words, by state address: ``vcpus``, which
+the host fills in ``attach`` and clears in ``release``; the TB table by id), and
+writes only the native block's return word, the vCPU's ``native_where`` while it runs (the
 TB and instruction that called: ``Engine.current_insn``) and, when it raises, the
 calling thread's ``pending``/``pending_where`` (the host re-raises that once
 generated code has returned).
@@ -15,6 +16,7 @@ generated code has returned).
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ..exec.atomic import FETCH_SHIFT, PAIR_FLAG, cmpxchg, cmpxchg_pair_at, fetch_op
@@ -33,10 +35,10 @@ _STORE: Final = L.STORE_FLAG
 class SlowPath:
     """The slow-path callbacks of one host backend (see the module docstring)."""
 
-    def __init__(self, natives: dict[int, Any], cpus: dict[int, CPU], tbs: list[TB],
-                 thread: Any) -> None:  # fmt: skip
-        self.natives = natives
-        self.cpus = cpus
+    def __init__(self, tbs: list[TB], thread: Any) -> None:
+        #: state address -> the vCPU and its native block's control words (a memoryview:
+        #: one typed lookup per call rather than two dicts and a ctypes array)
+        self.vcpus: dict[int, tuple[CPU, MutableSequence[int]]] = {}
         self.tbs = tbs
         self.thread = thread
 
@@ -52,13 +54,13 @@ class SlowPath:
         cpu: CPU | None = None
         w: tuple[TB, int] | None = None
         try:
-            cpu = self.cpus[state]
+            cpu, control = self.vcpus[state]
             w = cpu.native_where = self.where(where)
             if memop & _STORE:
                 cpu.tlb.store(addr, value, memop & 0xFF)
             else:
-                r = cpu.tlb.load(addr, memop)
-                self.natives[state].control[_RET] = r & M64
+                r = cpu.tlb.load(addr, memop)  # sign-extended: negative for some
+                control[_RET] = r if r >= 0 else r & M64
             return 0
         except BaseException as e:
             t = self.thread
@@ -76,7 +78,7 @@ class SlowPath:
         cpu: CPU | None = None
         w: tuple[TB, int] | None = None
         try:
-            cpu = self.cpus[state]
+            cpu, control = self.vcpus[state]
             w = cpu.native_where = self.where(where)
             fetch = memop >> FETCH_SHIFT
             if memop & PAIR_FLAG:
@@ -85,7 +87,7 @@ class SlowPath:
                 old = fetch_op(cpu, addr, new, memop & 3, fetch - 1)
             else:
                 old = cmpxchg(cpu, addr, expected, new, memop & 3)
-            self.natives[state].control[_RET] = old & M64
+            control[_RET] = old & M64
             return 0
         except BaseException as e:
             t = self.thread
