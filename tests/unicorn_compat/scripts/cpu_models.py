@@ -80,6 +80,19 @@ for name, model in MODELS:
         run(f"{name} mrs {reg}", uc, CODE, CODE + 4)
         print("   x2 =", hex(uc.reg_read(UC_ARM64_REG_X2)))
 
+# the whole ID space (op0 3, op1 0, CRn 0, CRm 0-7, op2 0-7) through CP_REG: what the
+# Cortex models define, and zero for the rest, as Unicorn's (MAX: tcgkit's own features)
+for name, model in MODELS:
+    if name == "MAX":
+        continue
+    uc = mk_model(model, ())
+    space = [
+        uc.reg_read(UC_ARM64_REG_CP_REG, (0, crm, 3, 0, op2))
+        for crm in range(8)
+        for op2 in range(8)
+    ]
+    print(name, "ID space", " ".join(f"{v:x}" for v in space))
+
 for name, model in MODELS:
     for text, word in WORDS:
         uc = mk_model(model, (word,))

@@ -153,8 +153,9 @@ def registers(cpu_model: int) -> dict[int, Reg]:
 
 def _cp_regs(cpu_model: int) -> dict[tuple[int, ...], Reg]:
     """(crn, crm, op0, op1, op2) -> accessor, for the system registers served: those
-    below, and the ID registers of the CPU model (MIDR_EL1...: read as MRS reads them;
-    a write is kept by the ``Uc`` and read back, as Unicorn does, unseen by MRS)."""
+    below, and the ID registers of the CPU model (MIDR_EL1..., the whole ID space: read
+    as MRS reads them; a write is kept by the ``Uc`` and read back, as Unicorn does,
+    unseen by MRS)."""
     r = registers(cpu_model)
     by_name = {
         # name: (op0, op1, crn, crm, op2), the order of the MRS/MSR encoding
@@ -176,9 +177,13 @@ def _cp_regs(cpu_model: int) -> dict[tuple[int, ...], Reg]:
         "MAIR_EL1": (3, 0, 10, 2, 0),
         "VBAR_EL1": (3, 0, 12, 0, 0),
     }
+    ids = _MODEL_BY_UC[cpu_model].id_regs
+    # the whole ID space (op0 3, op1 0, CRn 0, CRm 0-7), zero where the model defines
+    # nothing (as MRS reads it and Unicorn's CP_REG does), and the model's other ids
+    space = {(3, 0, 0, crm, op2): 0 for crm in range(8) for op2 in range(8)}
     out: dict[tuple[int, ...], Reg] = {
         (crn, crm, op0, op1, op2): ShadowReg(f"id{op0}.{op1}.{crn}.{crm}.{op2}", 64, value)
-        for (op0, op1, crn, crm, op2), value in _MODEL_BY_UC[cpu_model].id_regs.items()
+        for (op0, op1, crn, crm, op2), value in {**space, **ids}.items()
     }
     out.update({(crn, crm, op0, op1, op2): r[_reg(name)]
                 for name, (op0, op1, crn, crm, op2) in by_name.items()})  # fmt: skip
