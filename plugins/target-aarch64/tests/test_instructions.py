@@ -362,6 +362,9 @@ def test_id_registers_say_what_hwcap_says() -> None:
         assert bool(HWCAP & 1 << 14) == (nibble(isar1, 16) >= 1)  # FCMA
         assert bool(HWCAP & 1 << 26) == (nibble(isar1, 20) >= 2)  # ILRCPC
         assert bool(HWCAP2 & 1 << 8) == (nibble(isar1, 32) >= 1)  # FRINT
+        assert bool(HWCAP & 1 << 16) == (nibble(isar1, 0) >= 1)  # DCPOP: DC CVAP
+        assert bool(HWCAP2 & 1 << 0) == (nibble(isar1, 0) >= 2)  # DCPODP: DC CVADP
+        assert bool(HWCAP & 1 << 29) == (nibble(isar1, 36) >= 1)  # SB
         assert bool(HWCAP & 1 << 3) == (nibble(isar0, 4) >= 1)  # AES
         assert bool(HWCAP & 1 << 4) == (nibble(isar0, 4) >= 2)  # PMULL
         assert bool(HWCAP & 1 << 5) == (nibble(isar0, 8) >= 1)  # SHA1

@@ -10,9 +10,9 @@ Unicorn's UC_CPU_ARM64_* numbers (``unicorn_cpu``) to the models.
 
 * ``max`` is everything the target implements (as Unicorn's ``max`` CPU, QEMU 5's):
   the ID registers describe tcgkit's features as Linux's CPUID emulation shows them,
-  MIDR_EL1 is QEMU's max (0x000f0510); AT_HWCAP is the target's historical value
-  (``state.HWCAP``), which leaves out what glibc never asks about (SB, DC CVAP,
-  DC CVADP) and pointer authentication (the keys are disabled, as in Unicorn).
+  MIDR_EL1 is QEMU's max (0x000f0510); AT_HWCAP / AT_HWCAP2 (``state.HWCAP``,
+  ``state.HWCAP2``) advertise every feature but pointer authentication, which the
+  target runs with the keys disabled, as Unicorn's max, not as Linux gives a process.
 * ``cortex-a53``, ``cortex-a57``, ``cortex-a72``: Armv8.0 with the cryptographic
   extension (AES with PMULL, SHA1, SHA256) and CRC32, as QEMU's models (and so
   Unicorn 2.1.4's) have them; MIDR_EL1, REVIDR_EL1, MPIDR_EL1, the AArch32 and

@@ -122,13 +122,15 @@ SYSCALLS = {
 #: ASIMD (1), AES (3), PMULL (4), SHA1 (5), SHA2 (6), CRC32 (7), ATOMICS (8), FPHP (9), ASIMDHP
 #: (10: half-precision arithmetic, scalar and AdvSIMD), ASIMDRDM (12),
 #: JSCVT (13), FCMA (14), LRCPC (15), CPUID (11: MRS of the ID registers, as Linux emulates it),
-#: SHA3 (17), SM3 (18), SM4 (19), ASIMDDP (20), SHA512 (21), ASIMDFHM (23: FMLAL/FMLSL),
-#: ILRCPC (26), FLAGM (27).
-#: Not: SVE, PAC, BTI, MTE.
-HWCAP: Final = sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19,
-                                    20, 21, 23, 26, 27))  # fmt: skip
-#: AT_HWCAP2: FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64), RNG (16: RNDR, RNDRRS)
-HWCAP2: Final = (1 << 7) | (1 << 8) | (1 << 16)
+#: DCPOP (16: DC CVAP), SHA3 (17), SM3 (18), SM4 (19), ASIMDDP (20), SHA512 (21), ASIMDFHM
+#: (23: FMLAL/FMLSL), ILRCPC (26), FLAGM (27), SB (29).
+#: Not: SVE, BTI, MTE, and pointer authentication (PACA, PACG): the target runs the address
+#: forms with the keys disabled, as Unicorn's max, which is not what Linux gives a process.
+HWCAP: Final = sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                                    18, 19, 20, 21, 23, 26, 27, 29))  # fmt: skip
+#: AT_HWCAP2: DCPODP (0: DC CVADP), FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64), RNG
+#: (16: RNDR, RNDRRS)
+HWCAP2: Final = (1 << 0) | (1 << 7) | (1 << 8) | (1 << 16)
 
 LINUX_ABI = LinuxABI(
     elf_machine=183, syscall_intno=2, nr_reg="x8",

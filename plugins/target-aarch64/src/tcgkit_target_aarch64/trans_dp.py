@@ -74,8 +74,9 @@ READ_ONLY_IDS: Final = {
     (3, 0, 0, 0, 5): 0x80000000,  # MPIDR_EL1: uniprocessor bit clear, affinity 0
     (3, 0, 0, 4, 0): 0x110011,  # ID_AA64PFR0_EL1: EL0 and EL1 AArch64; FP, AdvSIMD with FP16 (1)
     (3, 0, 0, 6, 0): sum(value << at for at, value in _ISAR0_FIELDS),  # ID_AA64ISAR0_EL1
-    # ID_AA64ISAR1_EL1: JSCVT (1), FCMA (1), LRCPC with LDAPUR (2), FRINTTS (1)
-    (3, 0, 0, 6, 1): (1 << 12) | (1 << 16) | (2 << 20) | (1 << 32),
+    # ID_AA64ISAR1_EL1: DPB with DC CVADP (2), JSCVT (1), FCMA (1), LRCPC with LDAPUR (2),
+    # FRINTTS (1), SB (1)
+    (3, 0, 0, 6, 1): 2 | (1 << 12) | (1 << 16) | (2 << 20) | (1 << 32) | (1 << 36),
 }
 
 
