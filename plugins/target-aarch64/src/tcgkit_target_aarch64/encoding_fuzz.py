@@ -4,8 +4,8 @@ Owns the word filter (``candidate``: a word capstone decodes as a user-level,
 non-SVE, non-SME, non-branch, non-system instruction), the random machine states
 (``random_state``: general registers mostly pointing into the data page so that
 loads and stores run, vector registers from FP edge values and random bits,
-NZCV, FPCR's rounding mode), one word's run on both engines (``run_both``) and
-the verdict (``Outcome``):
+NZCV, FPCR's rounding mode and, in a quarter of the states, FPCR.DN), one word's
+run on both engines (``run_both``) and the verdict (``Outcome``):
 
 * ``same``: both ran it and every general and vector register, SP, NZCV,
   FPSR.QC and the data page agree, or both refused it the same way;
@@ -120,6 +120,11 @@ def _lane_vector(rng: random.Random) -> int:
     return v
 
 
+def _dn(rng: random.Random) -> int:
+    """FPCR.DN (default-NaN mode) in a quarter of the states."""
+    return 1 << 25 if rng.random() < 0.25 else 0
+
+
 def random_state(rng: random.Random) -> State:
     regs = []
     for _ in range(31):
@@ -132,7 +137,7 @@ def random_state(rng: random.Random) -> State:
             regs.append(rng.getrandbits(64))
     data = bytes(rng.getrandbits(8) for _ in range(DATA_SIZE))
     return State(regs, DATA + 0x2000, [_lane_vector(rng) for _ in range(32)],
-                 rng.getrandbits(4) << 28, rng.getrandbits(2) << 22, data)  # fmt: skip
+                 rng.getrandbits(4) << 28, rng.getrandbits(2) << 22 | _dn(rng), data)  # fmt: skip
 
 
 @dataclass

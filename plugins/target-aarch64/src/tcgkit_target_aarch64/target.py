@@ -104,11 +104,13 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
-    tb_flags_probe = (8 * S.SLOT_FPCR, 3 << 22)
+    tb_flags_probe = (8 * S.SLOT_FPCR, 3 << 22 | 1 << 25)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
-        # FPCR.RMode (bits 23:22) is a constant of the translated code
-        return 0, (cpu.state[_SLOT_FPCR] >> 22) & 3
+        # FPCR.RMode (bits 23:22) and FPCR.DN (25) are constants of the translated code:
+        # flags bits 1:0 and FLAG_DN
+        fpcr = cpu.state[_SLOT_FPCR]
+        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 1) << 2
 
     # -- the nzcv register name -------------------------------------------------------
 

@@ -40,6 +40,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
+from .state import FLAG_DN
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -110,12 +111,20 @@ def _rm(dc: DisasContext) -> int:
     return int(RoundingMode(dc.flags & 3))
 
 
+def default_nan(dc: DisasContext) -> bool:
+    """FPCR.DN (a TB flag): every NaN result is the default NaN, none propagates."""
+    return bool(dc.flags & FLAG_DN)
+
+
 # -- NaN propagation -------------------------------------------------------------------------
 
 
 def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
                quiet_only_both: bool = False) -> Temp:  # fmt: skip
-    """Arm's choice of NaN result, given the default-NaN result of the IR op."""
+    """Arm's choice of NaN result, given the default-NaN result of the IR op (which is
+    the result itself when FPCR.DN is set)."""
+    if default_nan(dc):
+        return result
     ctx = dc.ctx
     ty = _ty(bits)
     sfx = _sfx(bits)
@@ -144,6 +153,8 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
                   bits: int) -> Temp:  # fmt: skip
     """NaN rules of FPMulAdd: as ``_propagate`` over (addend, x, y), except that a
     quiet-NaN addend with an infinity-times-zero product gives the default NaN."""
+    if default_nan(dc):
+        return result
     ctx = dc.ctx
     ty = _ty(bits)
     res = _propagate(dc, result, [acc, x, y], bits)
@@ -249,14 +260,17 @@ def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> No
     if bits == 32:  # single -> double
         r, nan = ctx.temp(I64), ctx.temp(I64)
         ctx.emit("fcvt_f32_f64", r, a, _rm(dc))
-        wide, sign = ctx.temp(I64), ctx.temp(I64)
-        ctx.extu_i32_i64(wide, a)
-        ctx.and_(nan, wide, 0x3FFFFF)  # payload below the quiet bit
-        ctx.shl(nan, nan, 29)
-        ctx.shr(sign, wide, 31)
-        ctx.shl(sign, sign, 63)
-        ctx.or_(nan, nan, sign)
-        ctx.or_(nan, nan, 0x7FF8000000000000)
+        if default_nan(dc):
+            ctx.movi(nan, 0x7FF8000000000000)
+        else:
+            wide, sign = ctx.temp(I64), ctx.temp(I64)
+            ctx.extu_i32_i64(wide, a)
+            ctx.and_(nan, wide, 0x3FFFFF)  # payload below the quiet bit
+            ctx.shl(nan, nan, 29)
+            ctx.shr(sign, wide, 31)
+            ctx.shl(sign, sign, 63)
+            ctx.or_(nan, nan, sign)
+            ctx.or_(nan, nan, 0x7FF8000000000000)
         c64 = ctx.temp(I64)
         ctx.extu_i32_i64(c64, cls)
         ctx.movcond(r, c64, 0, nan, r, COND_NE)
@@ -264,13 +278,16 @@ def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> No
     else:  # double -> single
         r, nan = ctx.temp(I32), ctx.temp(I64)
         ctx.emit("fcvt_f64_f32", r, a, _rm(dc))
-        sign = ctx.temp(I64)
-        ctx.shr(nan, a, 29)
-        ctx.and_(nan, nan, 0x3FFFFF)
-        ctx.shr(sign, a, 63)
-        ctx.shl(sign, sign, 31)
-        ctx.or_(nan, nan, sign)
-        ctx.or_(nan, nan, 0x7FC00000)
+        if default_nan(dc):
+            ctx.movi(nan, 0x7FC00000)
+        else:
+            sign = ctx.temp(I64)
+            ctx.shr(nan, a, 29)
+            ctx.and_(nan, nan, 0x3FFFFF)
+            ctx.shr(sign, a, 63)
+            ctx.shl(sign, sign, 31)
+            ctx.or_(nan, nan, sign)
+            ctx.or_(nan, nan, 0x7FC00000)
         n32 = ctx.temp(I32)
         ctx.extrl_i64_i32(n32, nan)
         c32 = ctx.temp(I32)

@@ -40,7 +40,7 @@ from .aliases import (
 )
 from .bits import field
 from .lanes import get_lanes, set_lanes
-from .trans_fp import _propagate, _rm, frint_int, frint_mode, propagate_fma
+from .trans_fp import _propagate, _rm, default_nan, frint_int, frint_mode, propagate_fma
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -374,12 +374,16 @@ def _unpack(dc: DisasContext, v: Temp, bits: int) -> tuple[Temp, Temp, Temp]:
 
 
 def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
-    """r = v (a lane, zero-extended) quietened where v is a NaN."""
+    """r = v (a lane, zero-extended) quietened where v is a NaN (the default NaN under
+    FPCR.DN)."""
     ctx = dc.ctx
     mbits = _FMT[bits][0]
     mag, q = ctx.temp(), ctx.temp()
     ctx.andc(mag, v, 1 << (bits - 1))
-    ctx.or_(q, v, 1 << (mbits - 1))
+    if default_nan(dc):
+        ctx.movi(q, ((1 << (bits - mbits)) - 1) << (mbits - 1) & ~(1 << (bits - 1)))
+    else:
+        ctx.or_(q, v, 1 << (mbits - 1))
     inf = ((1 << (bits - 1 - mbits)) - 1) << mbits
     ctx.movcond(r, mag, inf, q, r, COND_GTU)
 
@@ -619,12 +623,15 @@ def nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
     ctx = dc.ctx
     cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
     ctx.emit("fclass_f64", cls, v)
-    ctx.shr(nan, v, 29)
-    ctx.and_(nan, nan, 0x3FFFFF)
-    ctx.shr(sign, v, 63)
-    ctx.shl(sign, sign, 31)
-    ctx.or_(nan, nan, sign)
-    ctx.or_(nan, nan, 0x7FC00000)
+    if default_nan(dc):
+        ctx.movi(nan, 0x7FC00000)
+    else:
+        ctx.shr(nan, v, 29)
+        ctx.and_(nan, nan, 0x3FFFFF)
+        ctx.shr(sign, v, 63)
+        ctx.shl(sign, sign, 31)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FC00000)
     n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
     ctx.extrl_i64_i32(n32, nan)
     ctx.extrl_i64_i32(c32, cls)
@@ -638,13 +645,16 @@ def nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
     cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
                                  ctx.temp())  # fmt: skip
     ctx.emit("fclass_f32", cls, a32)
-    ctx.extu_i32_i64(wide, a32)
-    ctx.and_(nan, wide, 0x3FFFFF)
-    ctx.shl(nan, nan, 29)
-    ctx.shr(sign, wide, 31)
-    ctx.shl(sign, sign, 63)
-    ctx.or_(nan, nan, sign)
-    ctx.or_(nan, nan, 0x7FF8000000000000)
+    if default_nan(dc):
+        ctx.movi(nan, 0x7FF8000000000000)
+    else:
+        ctx.extu_i32_i64(wide, a32)
+        ctx.and_(nan, wide, 0x3FFFFF)
+        ctx.shl(nan, nan, 29)
+        ctx.shr(sign, wide, 31)
+        ctx.shl(sign, sign, 63)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FF8000000000000)
     c64 = ctx.temp()
     ctx.extu_i32_i64(c64, cls)
     ctx.movcond(out, c64, 0, nan, r, COND_NE)
