@@ -104,7 +104,10 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
-    tb_flags_probe = (8 * S.SLOT_FPCR, 3 << 22 | 1 << 25)
+    # FPCR bits 25:22 (RMode, FZ, DN): one run of bits, which every host's probe can
+    # encode as an immediate (AArch64's bitmask immediates are runs); FZ, which the
+    # flags leave out, only makes a change of it look the flags up again
+    tb_flags_probe = (8 * S.SLOT_FPCR, 0xF << 22)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22) and FPCR.DN (25) are constants of the translated code:
