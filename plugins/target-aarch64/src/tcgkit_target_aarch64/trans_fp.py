@@ -255,45 +255,57 @@ def frint_mode(dc: DisasContext, rm: RoundingMode | None) -> int:
 def _fcvt(t: AArch64Target, dc: DisasContext, a: Temp, bits: int, rd: int) -> None:
     """FCVT between single and double, with Arm's NaN payload conversion."""
     ctx = dc.ctx
-    cls = ctx.temp(_ty(bits))
-    ctx.emit(f"fclass_{_sfx(bits)}", cls, a)
     if bits == 32:  # single -> double
-        r, nan = ctx.temp(I64), ctx.temp(I64)
+        r = ctx.temp(I64)
         ctx.emit("fcvt_f32_f64", r, a, _rm(dc))
-        if default_nan(dc):
-            ctx.movi(nan, 0x7FF8000000000000)
-        else:
-            wide, sign = ctx.temp(I64), ctx.temp(I64)
-            ctx.extu_i32_i64(wide, a)
-            ctx.and_(nan, wide, 0x3FFFFF)  # payload below the quiet bit
-            ctx.shl(nan, nan, 29)
-            ctx.shr(sign, wide, 31)
-            ctx.shl(sign, sign, 63)
-            ctx.or_(nan, nan, sign)
-            ctx.or_(nan, nan, 0x7FF8000000000000)
-        c64 = ctx.temp(I64)
-        ctx.extu_i32_i64(c64, cls)
-        ctx.movcond(r, c64, 0, nan, r, COND_NE)
-        _write(t, dc, rd, r, 64)
+        _write(t, dc, rd, nan_widen(dc, a, r), 64)
     else:  # double -> single
-        r, nan = ctx.temp(I32), ctx.temp(I64)
-        ctx.emit("fcvt_f64_f32", r, a, _rm(dc))
-        if default_nan(dc):
-            ctx.movi(nan, 0x7FC00000)
-        else:
-            sign = ctx.temp(I64)
-            ctx.shr(nan, a, 29)
-            ctx.and_(nan, nan, 0x3FFFFF)
-            ctx.shr(sign, a, 63)
-            ctx.shl(sign, sign, 31)
-            ctx.or_(nan, nan, sign)
-            ctx.or_(nan, nan, 0x7FC00000)
-        n32 = ctx.temp(I32)
-        ctx.extrl_i64_i32(n32, nan)
-        c32 = ctx.temp(I32)
-        ctx.extrl_i64_i32(c32, cls)
-        ctx.movcond(r, c32, 0, n32, r, COND_NE)
-        _write(t, dc, rd, r, 32)
+        r32 = ctx.temp(I32)
+        ctx.emit("fcvt_f64_f32", r32, a, _rm(dc))
+        _write(t, dc, rd, nan_narrow(dc, a, r32), 32)
+
+
+def nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
+    """Arm's NaN payload for double -> single."""
+    ctx = dc.ctx
+    cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
+    ctx.emit("fclass_f64", cls, v)
+    if default_nan(dc):
+        ctx.movi(nan, 0x7FC00000)
+    else:
+        ctx.shr(nan, v, 29)
+        ctx.and_(nan, nan, 0x3FFFFF)
+        ctx.shr(sign, v, 63)
+        ctx.shl(sign, sign, 31)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FC00000)
+    n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
+    ctx.extrl_i64_i32(n32, nan)
+    ctx.extrl_i64_i32(c32, cls)
+    ctx.movcond(out, c32, 0, n32, r32, COND_NE)
+    return out
+
+
+def nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
+    """Arm's NaN payload for single -> double."""
+    ctx = dc.ctx
+    cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
+                                 ctx.temp())  # fmt: skip
+    ctx.emit("fclass_f32", cls, a32)
+    if default_nan(dc):
+        ctx.movi(nan, 0x7FF8000000000000)
+    else:
+        ctx.extu_i32_i64(wide, a32)
+        ctx.and_(nan, wide, 0x3FFFFF)
+        ctx.shl(nan, nan, 29)
+        ctx.shr(sign, wide, 31)
+        ctx.shl(sign, sign, 63)
+        ctx.or_(nan, nan, sign)
+        ctx.or_(nan, nan, 0x7FF8000000000000)
+    c64 = ctx.temp()
+    ctx.extu_i32_i64(c64, cls)
+    ctx.movcond(out, c64, 0, nan, r, COND_NE)
+    return out
 
 
 def fp_3src(t: AArch64Target, dc: DisasContext, insn: int) -> None:

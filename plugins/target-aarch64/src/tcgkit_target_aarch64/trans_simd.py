@@ -58,8 +58,8 @@ from .bits import field
 from .lanes import clamp, get_lanes, saturating_add, set_lanes, set_qc
 from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
-from .trans_simd_fp import nan_narrow as _nan_narrow
-from .trans_simd_fp import nan_widen as _nan_widen
+from .trans_fp import nan_narrow as _nan_narrow
+from .trans_fp import nan_widen as _nan_widen
 
 if TYPE_CHECKING:
     from .target import AArch64Target

@@ -4,7 +4,7 @@ Owns, on single and double lanes, vector and scalar: FABD, FCMEQ/FCMGE/FCMGT,
 FACGE/FACGT, FMULX, FRECPS, FRSQRTS (three-same); the pairwise FADDP, FMAXP,
 FMINP, FMAXNMP, FMINNMP (vector and scalar) and the reductions FMAXV, FMINV,
 FMAXNMV, FMINNMV; the compares with zero; FCVT{N,M,P,A}{S,U}; FCVTXN;
-FRINT32Z/32X/64Z/64X; Arm's NaN payloads of FCVTN/FCVTL (``nan_narrow``,
+FRINT32Z/32X/64Z/64X; FCVTN/FCVTL (their NaN payloads: ``trans_fp.nan_narrow``,
 ``nan_widen``); and the fixed-point conversions SCVTF/UCVTF/FCVTZS/FCVTZU #fbits
 (vector and of general registers). ``trans_simd`` and ``trans_fp`` hand these
 opcodes over. NaN propagation follows ``trans_fp``. The estimates and the
@@ -40,7 +40,15 @@ from .aliases import (
 )
 from .bits import field
 from .lanes import get_lanes, set_lanes
-from .trans_fp import _propagate, _rm, default_nan, frint_int, frint_mode, propagate_fma
+from .trans_fp import (
+    _propagate,
+    _rm,
+    default_nan,
+    frint_int,
+    frint_mode,
+    nan_narrow,
+    propagate_fma,
+)
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -616,49 +624,6 @@ def fixed_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rd, r, sf)
         return
     raise dc.invalid(insn, "unallocated fixed-point conversion")
-
-
-def nan_narrow(dc: DisasContext, v: Temp, r32: Temp) -> Temp:
-    """Arm's NaN payload for double -> single."""
-    ctx = dc.ctx
-    cls, nan, sign = ctx.temp(I64), ctx.temp(I64), ctx.temp(I64)
-    ctx.emit("fclass_f64", cls, v)
-    if default_nan(dc):
-        ctx.movi(nan, 0x7FC00000)
-    else:
-        ctx.shr(nan, v, 29)
-        ctx.and_(nan, nan, 0x3FFFFF)
-        ctx.shr(sign, v, 63)
-        ctx.shl(sign, sign, 31)
-        ctx.or_(nan, nan, sign)
-        ctx.or_(nan, nan, 0x7FC00000)
-    n32, c32, out = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
-    ctx.extrl_i64_i32(n32, nan)
-    ctx.extrl_i64_i32(c32, cls)
-    ctx.movcond(out, c32, 0, n32, r32, COND_NE)
-    return out
-
-
-def nan_widen(dc: DisasContext, a32: Temp, r: Temp) -> Temp:
-    """Arm's NaN payload for single -> double."""
-    ctx = dc.ctx
-    cls, wide, nan, sign, out = (ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp(),
-                                 ctx.temp())  # fmt: skip
-    ctx.emit("fclass_f32", cls, a32)
-    if default_nan(dc):
-        ctx.movi(nan, 0x7FF8000000000000)
-    else:
-        ctx.extu_i32_i64(wide, a32)
-        ctx.and_(nan, wide, 0x3FFFFF)
-        ctx.shl(nan, nan, 29)
-        ctx.shr(sign, wide, 31)
-        ctx.shl(sign, sign, 63)
-        ctx.or_(nan, nan, sign)
-        ctx.or_(nan, nan, 0x7FF8000000000000)
-    c64 = ctx.temp()
-    ctx.extu_i32_i64(c64, cls)
-    ctx.movcond(out, c64, 0, nan, r, COND_NE)
-    return out
 
 
 def fcvtxn(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) -> None:
