@@ -352,3 +352,24 @@ def test_crypto_ir_calls_no_helper() -> None:
     assert text.count(" ---- ") == 2 * len(words)  # one TB, logged twice
     assert " call " not in text
     assert stats["tbs_calling_helpers"] == 0
+
+
+def _poly_div(a: int, b: int) -> int:
+    """The quotient of polynomials over GF(2) (bit i: the coefficient of x^i)."""
+    q, db = 0, b.bit_length() - 1
+    while a.bit_length() - 1 >= db:
+        shift = a.bit_length() - 1 - db
+        q |= 1 << shift
+        a ^= b << shift
+    return q
+
+
+def test_crc32_barrett_constants_derive_from_the_polynomials() -> None:
+    """``CRC32_BARRETT``: floor(x^96 / P) less its x^64 term, bit-reversed in 64 bits."""
+    from tcgkit_target_aarch64.trans_dp import CRC32_BARRETT
+
+    for reflected, constant in CRC32_BARRETT.items():
+        p = 1 << 32 | int(f"{reflected:032b}"[::-1], 2)
+        mu = _poly_div(1 << 96, p)
+        assert mu >> 64 == 1
+        assert int(f"{mu & (2**64 - 1):064b}"[::-1], 2) == constant

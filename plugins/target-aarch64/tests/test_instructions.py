@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from tcgkit_target_aarch64.oracle import DATA, Machine, assemble, cas, casp, compare, lse
+from tcgkit_target_aarch64.oracle import DATA, DATA_SIZE, Machine, assemble, cas, casp, compare, lse
 
 EDGES = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000,
          0xFFFFFFFFFFFFFFFF, 0x123456789ABCDEF0]  # fmt: skip
@@ -233,10 +233,30 @@ def crc(sf: int, rm: int, c: int, sz: int, rn: int, rd: int) -> bytes:
     return (word | rn << 5 | rd).to_bytes(4, "little")
 
 
-def test_crc32_matches_unicorn(machine: Machine) -> None:
-    code = b"".join(crc(int(sz == 3), 2 + sz, c, sz, 1 + c, 10 + 2 * sz + c)
+CRC_FORMS = b"".join(crc(int(sz == 3), 2 + sz, c, sz, 1 + c, 10 + 2 * sz + c)
                     for c in (0, 1) for sz in range(4))  # fmt: skip
-    compare(code, machine)
+
+
+def test_crc32_matches_unicorn(machine: Machine) -> None:
+    compare(CRC_FORMS, machine)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=5, max_size=5))
+def test_crc32_of_random_operands_matches_unicorn(values: list[int]) -> None:
+    """Every CRC32/CRC32C size from random accumulators (upper halves set too) and data."""
+    regs = {f"x{i + 1}": v for i, v in enumerate(values)}
+    regs |= {f"x{i}": 0 for i in range(10, 18)}
+    compare(CRC_FORMS, Machine(regs, 0, [], bytes(DATA_SIZE)))
+
+
+def test_crc32_without_a_host_carry_less_multiply(monkeypatch: pytest.MonkeyPatch,
+                                                  machine: Machine) -> None:  # fmt: skip
+    """A host without ``clmul_i64`` gets the bit-serial CRC: the same results."""
+    from tcgkit_host_python.backend import PythonHost
+
+    monkeypatch.setattr(PythonHost, "optional_ops", frozenset())
+    compare(CRC_FORMS, machine, host="python")
 
 
 def test_flag_manipulation_matches_unicorn(machine: Machine) -> None:

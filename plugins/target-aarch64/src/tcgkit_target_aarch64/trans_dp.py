@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.hooks import TCG_OP_FLAG_CMP, TCG_OP_FLAG_DIRECT, TCG_OP_SUB
 from tcgkit.target import DisasContext, gen_op_hook
+from tcgkit.tcg.crypto import gen_clmul
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.types import I64, CallFlags, Cond, MemOrder
 
@@ -698,21 +699,28 @@ def dp2(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 CRC32_POLY, CRC32C_POLY = 0xEDB88320, 0x82F63B78  # reflected polynomials
+#: floor(x^96 / P) without its x^64 term, bit-reversed in 64 bits: the Barrett
+#: constant of each polynomial for ``_crc32_clmul`` (``test_crypto.py`` of the target derives it)
+CRC32_BARRETT: Final = {CRC32_POLY: 0x5A72D812FB808B20, CRC32C_POLY: 0xA434F61C6F5389F8}
 
 
 def crc32(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """CRC32{B,H,W,X} and CRC32C{B,H,W,X}: the accumulator Wn updated with the low
-    8 << sz bits of Rm, bit by bit in IR (shift, test, conditional xor)."""
+    8 << sz bits of Rm: two carry-less products where the host has them, else bit
+    by bit in IR (shift, test, conditional xor)."""
     sf, rm, c, sz = insn >> 31, field(insn, 20, 16), field(insn, 12, 12), field(insn, 11, 10)
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     if (sz == 3) != bool(sf):
         raise dc.invalid(insn, "unallocated CRC32 form")
     ctx = dc.ctx
     poly = CRC32C_POLY if c else CRC32_POLY
+    bits = 8 << sz
+    if "clmul_i64" in dc.host_ops:
+        t.wx(dc, rd, _crc32_clmul(dc, t.rw(dc, rn, 0), t.rx(dc, rm), bits, poly), 0)
+        return
     crc = ctx.temp()
     ctx.mov(crc, t.rw(dc, rn, 0))
     data = t.rx(dc, rm)
-    bits = 8 << sz
     for chunk in range(0, bits, 32):
         part = ctx.temp()
         ctx.extract(part, data, chunk, min(32, bits))
@@ -725,6 +733,44 @@ def crc32(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             ctx.shr(crc, crc, 1)
             ctx.xor(crc, crc, low)
     t.wx(dc, rd, crc, 0)
+
+
+def _crc32_clmul(dc: DisasContext, acc: Temp, data: Temp, bits: int, poly: int) -> Temp:
+    """The reflected CRC of ``bits`` bits of ``data`` into the 32-bit ``acc`` by Barrett
+    reduction. Bit-serial CRC is linear: ``u = acc ^ data`` run for ``bits`` steps
+    is ``u >> bits`` (bits that only shift down) xor the reduction of the low ``bits``
+    bits, placed at the top of 64 (leading zero steps change nothing). In
+    the unreflected domain that reduction is ``low32(q * p)`` with
+    ``q = U ^ hi64(U * mu)`` (``mu`` = floor(x^96 / P) less x^64, ``p`` = P less
+    x^32); reflected, a 64-bit product's bits 64..95 are bits 31..62."""
+    ctx = dc.ctx
+    u = ctx.temp()
+    if bits < 64:
+        ctx.extract(u, data, 0, bits)
+        ctx.xor(u, u, acc)
+    else:
+        ctx.xor(u, data, acc)
+    top = u
+    rest: Temp | None = None
+    if bits < 64:
+        top = ctx.temp()
+        if bits < 32:
+            rest = ctx.temp()
+            ctx.shr(rest, u, bits)
+        ctx.shl(top, u, 64 - bits)
+    c_lo, _ = gen_clmul(dc, top, ctx.const(I64, CRC32_BARRETT[poly]))
+    q = ctx.temp()
+    ctx.shr(q, c_lo, 31)
+    hi = ctx.temp()
+    ctx.shr(hi, top, 32)
+    ctx.xor(q, q, hi)
+    ctx.ext32u(q, q)
+    d_lo, _ = gen_clmul(dc, q, ctx.const(I64, poly))
+    r = ctx.temp()
+    ctx.extract(r, d_lo, 31, 32)
+    if rest is not None:
+        ctx.xor(r, r, rest)
+    return r
 
 
 def _rbit(dc: DisasContext, v: Temp, size: int) -> Temp:
