@@ -59,7 +59,8 @@ class X86Host(NativeHost):
     l2_refill = True
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
-    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
+                              "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
     @classmethod
     def native_here(cls) -> bool:

@@ -103,7 +103,7 @@ _BASE: dict[str, OpConstraint] = {
     "exit_tb": C((), ()),
     "br": C((), ()),
 }
-_FLOAT_BY_N: Final = {n: C(("r",), ("r",) * n) for n in (1, 2, 3)}  # float ops, by input count
+_FLOAT_BY_N: Final = {n: C(("r",), ("r",) * n) for n in (1, 2, 3, 4)}  # float ops, by input count
 _SHIFT_BY_CONST: Final = C(("0",), ("r", "rI"))  # counts are taken modulo the width
 
 

@@ -436,9 +436,10 @@ class Asm:
         """bsf/bsr (0f bc / 0f bd), with F3: tzcnt/lzcnt; popcnt is F3 0f b8."""
         self.rr(opcode, dst, src, w, prefix=b"\xf3" if f3 else b"")
 
-    def bt_ri(self, r: int, bit: int, w: bool = True) -> None:
-        """CF <- bit ``bit`` of r."""
-        self.rr(b"\x0f\xba", 4, r, w)
+    def bt_ri(self, r: int, bit: int, w: bool = True, digit: int = 4) -> None:
+        """CF <- bit ``bit`` of r; with ``digit`` 5 (bts), 6 (btr) or 7 (btc) the bit is
+        then set, cleared or flipped."""
+        self.rr(b"\x0f\xba", digit, r, w)
         self.buf.append(bit & 0xFF)
 
     def setcc(self, cc: int, r: int) -> None:

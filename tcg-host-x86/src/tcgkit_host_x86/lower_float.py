@@ -335,10 +335,74 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.bind(done)
 
 
+def _nan_pick(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
+    """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN. The
+    common case is one ucomis per operand; the choice among NaNs is a second walk."""
+    a = L.a
+    f = _fmt_of(op)
+    r, srcs = ins[0], ins[1:]
+    fma = bool(op.consts[0]) if op.consts else False
+    some_nan, done, keep_r = Label(), Label(), Label()
+    picks = [Label() for _ in srcs]
+    for s in srcs:
+        _to_x(L, X0, s, f.w)
+        _ucomis(L, f, X0, X0)
+        a.jcc(CC_P, some_nan)
+    a.bind(keep_r)
+    a.mov_rr(d, r, f.w)
+    a.jmp(done)
+    a.bind(some_nan)
+    for s, pick in zip(srcs, picks, strict=True):  # the first signalling NaN
+        number = Label()
+        _to_x(L, X0, s, f.w)
+        _ucomis(L, f, X0, X0)
+        a.jcc(CC_NP, number)
+        a.bt_ri(s, f.quiet_bit, f.w)
+        a.jcc(CC_B ^ 1, pick)
+        a.bind(number)
+    first_quiet = Label() if fma else picks[0]
+    for s, pick in zip(srcs[:-1], [first_quiet, *picks[1:-1]], strict=True):  # the first quiet NaN
+        _to_x(L, X0, s, f.w)
+        _ucomis(L, f, X0, X0)
+        a.jcc(CC_P, pick)
+    a.jmp(picks[-1])
+    if fma:  # a quiet-NaN addend and an infinity times a zero: r (the default NaN)
+        x_inf = Label()
+        a.bind(first_quiet)
+        a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))  # inf << 1
+        a.mov_rr(TMP0, srcs[1], f.w)
+        a.shift_ri(4, TMP0, 1, f.w)  # shl: drop the sign
+        a.alu_rr(CMP, TMP0, TMP1, f.w)
+        a.jcc(CC_E, x_inf)
+        a.test_rr(TMP0, TMP0, f.w)
+        a.jcc(CC_NE, picks[0])
+        a.mov_rr(TMP0, srcs[2], f.w)  # x is a zero: y an infinity?
+        a.shift_ri(4, TMP0, 1, f.w)
+        a.alu_rr(CMP, TMP0, TMP1, f.w)
+        a.jcc(CC_E, keep_r)
+        a.jmp(picks[0])
+        a.bind(x_inf)  # x is an infinity: y a zero?
+        a.mov_rr(TMP0, srcs[2], f.w)
+        a.shift_ri(4, TMP0, 1, f.w)
+        a.test_rr(TMP0, TMP0, f.w)
+        a.jcc(CC_E, keep_r)
+    quiet = Label()
+    for i, (s, pick) in enumerate(zip(srcs, picks, strict=True)):
+        a.bind(pick)
+        a.mov_rr(TMP0, s, f.w)
+        if i < len(srcs) - 1:
+            a.jmp(quiet)
+    a.bind(quiet)
+    a.bt_ri(TMP0, f.quiet_bit, f.w, digit=5)  # bts: quieted
+    a.mov_rr(d, TMP0, f.w)
+    a.bind(done)
+
+
 FLOAT_OPS: Final = {
     "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
     "fma": _arith, "frint": _frint, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
     "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,
-    "fcmp": _fcmp, "fcvt_f64_f32": _fcvt, "fcvt_f32_f64": _fcvt,
+    "fcmp": _fcmp, "fnan2": _nan_pick, "fnan3": _nan_pick,
+    "fcvt_f64_f32": _fcvt, "fcvt_f32_f64": _fcvt,
     "itof_f32": _itof, "itof_f64": _itof, "ftoi_f32": _ftoi, "ftoi_f64": _ftoi,
 }  # fmt: skip

@@ -532,6 +532,19 @@ class IRBuilder:
         args = (out, a, b, c, rm)
         return self.emit_def(_pick(_F_FMA, args), args)
 
+    def fnan2(self, out: Temp, r: Temp, a: Temp | int, b: Temp | int) -> Op:
+        """``r`` unless ``a`` or ``b`` is a NaN: then the NaN IEEE 754 recommends
+        (``softfloat.nan_pick``). Optional: only for hosts listing it."""
+        args = (out, r, a, b)
+        return self.emit_def(_pick(_F_FNAN2, args), args)
+
+    def fnan3(self, out: Temp, r: Temp, a: Temp | int, b: Temp | int, c: Temp | int,
+              fma: int) -> Op:  # fmt: skip
+        """``fnan2`` over three operands; ``fma``: FPMulAdd's default NaN for a quiet-NaN
+        ``a`` with ``b * c`` an infinity times a zero."""
+        args = (out, r, a, b, c, fma)
+        return self.emit_def(_pick(_F_FNAN3, args), args)
+
     # -- conversions between widths (the op names say the direction) ---------
 
     def fcvt_f64_f32(self, out: Temp, a: Temp | int, rm: int) -> Op:
@@ -676,6 +689,8 @@ _F_FDIV: Final = _family("fdiv", floats=True)
 _F_FSQRT: Final = _family("fsqrt", floats=True)
 _F_FRINT: Final = _family("frint", floats=True)
 _F_FMA: Final = _family("fma", floats=True)
+_F_FNAN2: Final = _family("fnan2", floats=True)
+_F_FNAN3: Final = _family("fnan3", floats=True)
 _FCVT_F64_F32: Final = OPS["fcvt_f64_f32"]
 _FCVT_F32_F64: Final = OPS["fcvt_f32_f64"]
 _ITOF_F32: Final = OPS["itof_f32"]

@@ -58,6 +58,12 @@ reference is ``tcgkit.tcg.semantics``):
   saturates and maps NaN to 0. Conversions name their direction:
   ``fcvt_f64_f32`` is f64 -> f32, ``itof_f32`` integer -> f32, ``ftoi_f32``
   f32 -> integer.
+* ``fnan2_f64`` (d, r, a, b) and ``fnan3_f64`` (d, r, a, b, c; const ``fma``)
+  propagate NaNs as IEEE 754 recommends (``softfloat.nan_pick``): ``r``, the
+  result of an op on those operands, unless one of them is a NaN: then the
+  first signalling NaN among them quieted, else the first quiet NaN; with
+  ``fma``, a quiet-NaN ``a`` with ``b * c`` an infinity times a zero keeps ``r``.
+  Optional: a target emits ``fclass`` and ``movcond`` for the other hosts.
 """
 
 from __future__ import annotations
@@ -207,6 +213,8 @@ def _build() -> dict[str, OpDef]:
         fop(base, 2)
     for base in ("fneg", "fabs", "fclass"):
         fop(base, 1)
+    fop("fnan2", 3)  # optional: NaN propagation (result, operand, operand)
+    fop("fnan3", 4, ("fma",))  # (result, addend or operand, operand, operand)
 
     def conv(name: str, out: TCGType, src: TCGType, consts: tuple[str, ...]) -> None:
         table[name] = OpDef(name, 1, 1, consts, OpFlag.NONE, out, name, (src,))
@@ -242,7 +250,8 @@ OPS: dict[str, OpDef] = _build()
 #: ``HostBackend.optional_ops`` (translators emit something else for the others)
 OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
                                  "atomic_cmpxchg2_i64", "aese_i64", "aesd_i64", "aesmc_i64",
-                                 "aesimc_i64", "clmul_i64"})  # fmt: skip
+                                 "aesimc_i64", "clmul_i64", "fnan2_f32", "fnan2_f64",
+                                 "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
 
 def opdef(name: str) -> OpDef:

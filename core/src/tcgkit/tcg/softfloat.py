@@ -10,7 +10,9 @@ architecture on top of them in IR:
 * any NaN result is the *default NaN* (positive, quiet, zero payload:
   0x7fc00000 / 0x7ff8000000000000). NaN propagation (which operand's payload
   survives, quieting) is the target's business, expressed in IR around the
-  op; ``fclass`` tells a target which operands are (signalling) NaNs;
+  op: ``fclass`` tells a target which operands are (signalling) NaNs, and
+  the optional ``fnan2``/``fnan3`` (``nan_pick``) apply IEEE 754's
+  recommended rule in one op where the host lowers them;
 * results are rounded once, in the rounding mode given as the op's constant
   (``RoundingMode``); subnormals are kept (no flush to zero);
 * an exact zero sum is +0 except in DOWN mode (-0), and x + x keeps the sign
@@ -480,6 +482,25 @@ def ftoi(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     return r & ((1 << 64) - 1)
 
 
+def nan_pick(f: Fmt, r: int, ops: tuple[int, ...], fma: int = 0) -> int:
+    """``fnan2``/``fnan3``: ``r`` (an op's result) unless one of ``ops`` (its operands)
+    is a NaN; then the first signalling NaN among them, quieted, or else the first
+    quiet NaN (IEEE 754's recommended propagation, Arm's FPProcessNaNs). With
+    ``fma`` (``ops`` = addend, multiplicands): a quiet-NaN addend with a product of
+    an infinity and a zero keeps ``r`` (Arm's FPMulAdd: the default NaN)."""
+    for v in ops:
+        if is_snan(f, v):
+            return v | 1 << (f.mbits - 1)
+    for i, v in enumerate(ops):
+        if is_nan(f, v):
+            if i == 0 and fma:
+                x, y = ops[1], ops[2]
+                if (is_inf(f, x) and is_zero(f, y)) or (is_zero(f, x) and is_inf(f, y)):
+                    return r
+            return v
+    return r
+
+
 # -- the IR ops, by opcode name: functions of (inputs..., constants...) -> result ---------
 
 
@@ -502,6 +523,8 @@ def _same_format_ops() -> dict[str, object]:
             f"fneg_{suffix}": lambda a, f=f: fneg(f, a),
             f"fabs_{suffix}": lambda a, f=f: fabs(f, a),
             f"fclass_{suffix}": lambda a, f=f: fclass(f, a),
+            f"fnan2_{suffix}": lambda r, a, b, f=f: nan_pick(f, r, (a, b)),
+            f"fnan3_{suffix}": lambda r, a, b, c, fma, f=f: nan_pick(f, r, (a, b, c), fma),
         })  # fmt: skip
     return table
 

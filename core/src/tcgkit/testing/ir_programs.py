@@ -144,7 +144,7 @@ def _consts(draw: Callable, d: OpDef) -> list[int]:
     for name in d.consts:
         if name == "rm":
             out.append(draw(st.sampled_from(list(RoundingMode))))
-        elif name == "signed":
+        elif name in ("signed", "fma"):
             out.append(draw(st.integers(0, 1)))
         elif name == "bits":
             out.append(draw(st.sampled_from([32, 64])))

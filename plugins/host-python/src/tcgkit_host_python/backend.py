@@ -45,7 +45,8 @@ class PythonHost(HostBackend):
     name = "python"
     needs_executable_buffer = False
     #: one call of the reference each (``codegen``); the atomic ops are helper calls here
-    optional_ops = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64"})
+    optional_ops = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64",
+                              "fnan2_f32", "fnan2_f64", "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
     @classmethod
     def native_here(cls) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.ir import Temp
+from tcgkit.tcg.types import I32
 
 from .aliases import COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
 
@@ -45,30 +46,70 @@ def get_lanes(t: AArch64Target, dc: DisasContext, n: int, esize: int, count: int
 
 
 def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esize: int,
-              upper: bool = False) -> None:  # fmt: skip
+              upper: bool = False, clean: bool = False) -> None:  # fmt: skip
     """Write ``lanes`` into v<d>: the whole register (zeroing what is left), or
-    with ``upper`` the high half only (the "2" forms), keeping the low half."""
+    with ``upper`` the high half only (the "2" forms), keeping the low half.
+    ``clean``: every lane is zero above its ``esize`` bits already (a half then
+    starts from its first lane as it is)."""
     ctx = dc.ctx
     per_half = 64 // esize
     halves = []
     for h in range(2):
         chunk = lanes[h * per_half : (h + 1) * per_half]
-        r = ctx.temp()
-        ctx.movi(r, 0)
-        for i, v in enumerate(chunk):
-            if esize == 64:
-                ctx.mov(r, v)
-            else:
-                ctx.deposit(r, r, v, i * esize, esize)
-        halves.append((r, bool(chunk)))
+        if not chunk:
+            halves.append(None)
+            continue
+        r = chunk[0]
+        if esize < 64:
+            if not clean or len(chunk) > 1:
+                r = ctx.temp()
+            if not clean:
+                ctx.extract(r, chunk[0], 0, esize)
+            base = chunk[0] if clean else r
+            for i in range(1, len(chunk)):
+                ctx.deposit(r, base, chunk[i], i * esize, esize)
+                base = r
+        halves.append(r)
     if upper:
-        ctx.mov(t.vhi[d], halves[0][0])
+        ctx.mov(t.vhi[d], halves[0])
         return
-    ctx.mov(t.vlo[d], halves[0][0])
-    if halves[1][1]:
-        ctx.mov(t.vhi[d], halves[1][0])
+    ctx.mov(t.vlo[d], halves[0])
+    if halves[1] is not None:
+        ctx.mov(t.vhi[d], halves[1])
     else:
         ctx.movi(t.vhi[d], 0)
+
+
+def fp_lanes(t: AArch64Target, dc: DisasContext, n: int, bits: int, count: int,
+             part: int = 0) -> list[Temp]:  # fmt: skip
+    """``get_lanes`` for float lanes: single-precision lanes as i32 temps (each the
+    low or high word of a half, one op), double-precision ones as the i64 halves."""
+    if bits == 64:
+        return get_lanes(t, dc, n, 64, count, part=part)
+    ctx = dc.ctx
+    out = []
+    for i in range(part * count, part * count + count):
+        half = t.vlo[n] if i < 2 else t.vhi[n]
+        v = ctx.temp(I32)
+        if i & 1:
+            ctx.extrh_i64_i32(v, half)
+        else:
+            ctx.extrl_i64_i32(v, half)
+        out.append(v)
+    return out
+
+
+def set_fp_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], bits: int,
+                 upper: bool = False) -> None:  # fmt: skip
+    """``set_lanes`` for float lanes of ``bits`` (i32 temps for single precision)."""
+    if bits == 32:
+        wide = []
+        for v in lanes:
+            w = dc.ctx.temp()
+            dc.ctx.extu_i32_i64(w, v)
+            wide.append(w)
+        lanes = wide
+    set_lanes(t, dc, d, lanes, bits, upper=upper, clean=True)
 
 
 def esize_of(size: int) -> int:

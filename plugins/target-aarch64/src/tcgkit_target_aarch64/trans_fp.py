@@ -128,6 +128,13 @@ def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
     ctx = dc.ctx
     ty = _ty(bits)
     sfx = _sfx(bits)
+    if not quiet_only_both and len(ops) <= 3 and f"fnan{max(len(ops), 2)}_{sfx}" in dc.host_ops:
+        res = ctx.temp(ty)  # one op: the host picks among NaN operands (softfloat.nan_pick)
+        if len(ops) == 3:
+            ctx.fnan3(res, result, ops[0], ops[1], ops[2], 0)
+        else:
+            ctx.fnan2(res, result, ops[0], ops[-1])
+        return res
     classes = []
     for op in ops:
         c = ctx.temp(ty)
@@ -157,6 +164,10 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
         return result
     ctx = dc.ctx
     ty = _ty(bits)
+    if f"fnan3_{_sfx(bits)}" in dc.host_ops:
+        res = ctx.temp(ty)
+        ctx.fnan3(res, result, acc, x, y, 1)
+        return res
     res = _propagate(dc, result, [acc, x, y], bits)
     sign = 1 << 31 if bits == 32 else 1 << 63
     inf = (0xFF << 23) if bits == 32 else (0x7FF << 52)

@@ -55,7 +55,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .lanes import clamp, get_lanes, saturating_add, set_lanes, set_qc
+from .lanes import clamp, fp_lanes, get_lanes, saturating_add, set_fp_lanes, set_lanes, set_qc
 from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
 from .trans_fp import nan_narrow as _nan_narrow
@@ -441,11 +441,7 @@ def _fp_misc_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, sz: i
     name, rm = fp_op
     sfx = "f32" if bits == 32 else "f64"
     out = []
-    for v in get_lanes(t, dc, rn, bits, (128 if q else 64) // bits):
-        a = v
-        if bits == 32:
-            a = ctx.temp(I32)
-            ctx.extrl_i64_i32(a, v)
+    for a in fp_lanes(t, dc, rn, bits, (128 if q else 64) // bits):
         r = ctx.temp(I32 if bits == 32 else I64)
         if name == "frint":
             ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, rm))
@@ -455,12 +451,8 @@ def _fp_misc_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, sz: i
             r = _propagate(dc, r, [a], bits)
         else:
             ctx.emit(f"{name}_{sfx}", r, a)
-        if bits == 32:
-            w = ctx.temp()
-            ctx.extu_i32_i64(w, r)
-            r = w
         out.append(r)
-    set_lanes(t, dc, rd, out, bits)
+    set_fp_lanes(t, dc, rd, out, bits)
 
 
 def _fp_int_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int, size: int,
@@ -759,16 +751,9 @@ def _fp_three_same(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int
     ty = I32 if bits == 32 else I64
     count = (128 if q else 64) // bits
 
-    def narrow(v: Temp) -> Temp:
-        if bits == 64:
-            return v
-        n = ctx.temp(I32)
-        ctx.extrl_i64_i32(n, v)
-        return n
-
-    a = [narrow(v) for v in get_lanes(t, dc, rn, bits, count)]
-    b = [narrow(v) for v in get_lanes(t, dc, rm, bits, count)]
-    acc = [narrow(v) for v in get_lanes(t, dc, rd, bits, count)]
+    a = fp_lanes(t, dc, rn, bits, count)
+    b = fp_lanes(t, dc, rm, bits, count)
+    acc = fp_lanes(t, dc, rd, bits, count) if name in ("fmla", "fmls") else []
     out = []
     for i in range(count):
         r = ctx.temp(ty)
@@ -785,12 +770,8 @@ def _fp_three_same(t: AArch64Target, dc: DisasContext, insn: int, q: int, u: int
         else:
             ctx.emit(f"{name}_{sfx}", r, a[i], b[i], _rm(dc))
             r = _propagate(dc, r, [a[i], b[i]], bits)
-        if bits == 32:
-            w = ctx.temp()
-            ctx.extu_i32_i64(w, r)
-            r = w
         out.append(r)
-    set_lanes(t, dc, rd, out, bits)
+    set_fp_lanes(t, dc, rd, out, bits)
     return True
 
 
@@ -832,31 +813,26 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fal
         raise dc.invalid(insn, "unsupported by-element instruction")
     ctx = dc.ctx
     count = 1 if scalar else (128 if q else 64) // bits
-    [elem] = get_lanes(t, dc, rm, bits, 1, part=index)
-    a = get_lanes(t, dc, rn, bits, count)
-    d = get_lanes(t, dc, rd, bits, count)
+    accumulate = opcode not in (8, 9)  # MLA/MLS, FMLA/FMLS read Vd
     out = []
     if not fp:
+        [elem] = get_lanes(t, dc, rm, bits, 1, part=index)
+        a = get_lanes(t, dc, rn, bits, count)
+        d = get_lanes(t, dc, rd, bits, count) if accumulate else []
         for i in range(count):
             r = ctx.temp()
             ctx.mul(r, a[i], elem)
-            if opcode != 8:
+            if accumulate:
                 (ctx.add if opcode == 0 else ctx.sub)(r, d[i], r)
             out.append(r)
         set_lanes(t, dc, rd, out, bits)
         return
     sfx, ty = ("f32", I32) if bits == 32 else ("f64", I64)
-
-    def narrow(v: Temp) -> Temp:
-        if bits == 64:
-            return v
-        n = ctx.temp(I32)
-        ctx.extrl_i64_i32(n, v)
-        return n
-
-    e = narrow(elem)
+    [e] = fp_lanes(t, dc, rm, bits, 1, part=index)
+    a = fp_lanes(t, dc, rn, bits, count)
+    d = fp_lanes(t, dc, rd, bits, count) if accumulate else []
     for i in range(count):
-        x, acc = narrow(a[i]), narrow(d[i])
+        x = a[i]
         r = ctx.temp(ty)
         if opcode == 9:
             ctx.emit(f"fmul_{sfx}", r, x, e, _rm(dc))
@@ -866,14 +842,10 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fal
             if opcode == 5:
                 xs = ctx.temp(ty)
                 ctx.emit(f"fneg_{sfx}", xs, x)
-            ctx.emit(f"fma_{sfx}", r, xs, e, acc, _rm(dc))
-            r = propagate_fma(dc, r, acc, xs, e, bits)
-        if bits == 32:
-            w = ctx.temp()
-            ctx.extu_i32_i64(w, r)
-            r = w
+            ctx.emit(f"fma_{sfx}", r, xs, e, d[i], _rm(dc))
+            r = propagate_fma(dc, r, d[i], xs, e, bits)
         out.append(r)
-    set_lanes(t, dc, rd, out, bits)
+    set_fp_lanes(t, dc, rd, out, bits)
 
 
 def scalar_by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:

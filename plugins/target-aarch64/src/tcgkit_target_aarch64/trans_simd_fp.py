@@ -39,7 +39,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .lanes import get_lanes, set_lanes
+from .lanes import fp_lanes, get_lanes, set_fp_lanes, set_lanes
 from .trans_fp import (
     _propagate,
     _rm,
@@ -82,12 +82,8 @@ def _widen(dc: DisasContext, v: Temp, bits: int) -> Temp:
     return w
 
 
-def _lanes(t: AArch64Target, dc: DisasContext, n: int, bits: int, count: int) -> list[Temp]:
-    return [_narrow(dc, v, bits) for v in get_lanes(t, dc, n, bits, count)]
-
-
-def _put(t: AArch64Target, dc: DisasContext, d: int, out: list[Temp], bits: int) -> None:
-    set_lanes(t, dc, d, [_widen(dc, v, bits) for v in out], bits)
+_lanes = fp_lanes
+_put = set_fp_lanes
 
 
 def _inf_times_zero(dc: DisasContext, a: Temp, b: Temp, bits: int) -> Temp:
