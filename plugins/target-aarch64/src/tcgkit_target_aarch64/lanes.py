@@ -2,7 +2,9 @@
 
 Owns reading and writing vector register lanes as i64 temps (``get_lanes``,
 ``set_lanes``: a vector register is its two 64-bit halves, the ``vlo``/``vhi``
-globals), and the saturation vocabulary (``clamp``, ``saturating_add`` and
+globals), lane-wise compares on a whole half at once (``swar_compare``: SIMD
+within a register, a few ops for 8 byte lanes where one op per lane would take
+forty), and the saturation vocabulary (``clamp``, ``saturating_add`` and
 ``set_qc``, the sticky FPSR.QC flag). Everything here emits i64 IR ops; no
 Python helper is called from generated code.
 """
@@ -53,13 +55,15 @@ def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esi
     starts from its first lane as it is)."""
     ctx = dc.ctx
     per_half = 64 // esize
-    halves = []
+    halves: list[Temp] = []
     for h in range(2):
         chunk = lanes[h * per_half : (h + 1) * per_half]
         if not chunk:
-            halves.append(None)
-            continue
+            break
         r = chunk[0]
+        if r.is_global:  # a source register's half: copied before Vd is written
+            r = ctx.temp()
+            ctx.mov(r, chunk[0])
         if esize < 64:
             if not clean or len(chunk) > 1:
                 r = ctx.temp()
@@ -74,7 +78,7 @@ def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esi
         ctx.mov(t.vhi[d], halves[0])
         return
     ctx.mov(t.vlo[d], halves[0])
-    if halves[1] is not None:
+    if len(halves) > 1:
         ctx.mov(t.vhi[d], halves[1])
     else:
         ctx.movi(t.vhi[d], 0)
@@ -114,6 +118,72 @@ def set_fp_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], 
 
 def esize_of(size: int) -> int:
     return 8 << size
+
+
+# -- SIMD within a register: every lane of a 64-bit half at once ----------------------------
+
+
+def lane_high_bits(esize: int) -> int:
+    """The top bit of every ``esize``-bit lane of 64 bits (0x8080...80 for bytes)."""
+    return (M64 // ((1 << esize) - 1)) << (esize - 1) & M64
+
+
+def swar_mask(dc: DisasContext, top: Temp, esize: int) -> Temp:
+    """All ones in each lane whose top bit is set in ``top`` (which has no other bits):
+    ``(top << 1) - (top >> (esize - 1))``, each lane's 2^esize - 1 (mod 2^64)."""
+    ctx = dc.ctx
+    up, down = ctx.temp(), ctx.temp()
+    ctx.shl(up, top, 1)
+    ctx.shr(down, top, esize - 1)
+    ctx.sub(up, up, down)
+    return up
+
+
+def swar_compare(dc: DisasContext, a: Temp | int, b: Temp | int, esize: int, cond: str) -> Temp:
+    """Lane-wise ``a cond b`` of two 64-bit halves of ``esize``-bit lanes (< 64): all
+    ones where it holds. ``cond``: "eq", "tst" (a & b != 0), "geu", "gtu", "ge", "gt".
+    Zero test: a lane's low bits plus all-ones-but-the-top carry into its top bit
+    exactly when they are not all zero. Ordered: (a | H) - (b & ~H) subtracts the low
+    bits with the borrow kept in the lane; its top bit, merged with the operands' top
+    bits, is the lane's "no borrow" (a >= b); signed lanes flip their top bits first."""
+    ctx = dc.ctx
+    h = lane_high_bits(esize)
+    low = ~h & M64
+    top = ctx.temp()
+    if cond in ("eq", "tst"):
+        x = ctx.temp()
+        (ctx.xor if cond == "eq" else ctx.and_)(x, a, b)
+        t = ctx.temp()
+        ctx.andc(t, x, h)
+        ctx.add(t, t, low)
+        ctx.or_(t, t, x)
+        if cond == "eq":  # the zero lanes
+            ctx.andc(top, h, t)
+        else:
+            ctx.and_(top, t, h)
+        return swar_mask(dc, top, esize)
+    p: Temp | int = a
+    n: Temp | int = b
+    if cond in ("ge", "gt"):
+        fa, fb = ctx.temp(), ctx.temp()
+        ctx.xor(fa, a, h)
+        ctx.xor(fb, b, h)
+        p, n = fa, fb
+    if cond in ("gt", "gtu"):  # a > b is not (b >= a)
+        p, n = n, p
+    d, k, e = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.or_(d, p, h)
+    ctx.andc(k, n, h)
+    ctx.sub(d, d, k)  # top bit: the low bits did not borrow
+    ctx.andc(k, p, n)  # p's top bit set, n's clear
+    ctx.eqv(e, p, n)  # equal top bits ...
+    ctx.and_(e, e, d)  # ... and no borrow below
+    ctx.or_(k, k, e)
+    if cond in ("gt", "gtu"):
+        ctx.andc(top, h, k)
+    else:
+        ctx.and_(top, k, h)
+    return swar_mask(dc, top, esize)
 
 
 # -- saturation ------------------------------------------------------------------

@@ -40,6 +40,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
+from .lanes import lane_high_bits, swar_compare
 from .state import FLAG_DN
 
 if TYPE_CHECKING:
@@ -628,10 +629,6 @@ def simd_dup_general(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.movi(t.vhi[rd], 0)
 
 
-def _lane_high_bits(size: int) -> int:
-    return (M64 // ((1 << (8 << size)) - 1)) << ((8 << size) - 1) & M64
-
-
 def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, u, size, opcode = field(insn, 30, 30), field(insn, 29, 29), field(insn, 23, 22), field(
         insn, 15, 11)  # fmt: skip
@@ -656,7 +653,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                 ctx.or_(r, s1, s2)
             results.append(r)
     elif opcode in (16, 17) and (size < 3 or q):
-        h = _lane_high_bits(size)
+        h = lane_high_bits(8 << size)
         results = []
         for half in range(2 if q else 1):
             a = (t.vlo if half == 0 else t.vhi)[rn]
@@ -680,8 +677,10 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                     ctx.eqv(z, a, b)
                     ctx.and_(z, z, h)
                     ctx.xor(r, r, z)
-            else:  # CMTST (u=0) / CMEQ (u=1): all ones per lane where the test holds
-                bits = 8 << size
+            elif size < 3:  # CMTST (u=0) / CMEQ (u=1): all ones per lane where it holds
+                r = swar_compare(dc, a, b, 8 << size, "eq" if u else "tst")
+            else:
+                bits = 64
                 ctx.movi(r, 0)
                 for lane in range(64 // bits):
                     la, lb, m = ctx.temp(), ctx.temp(), ctx.temp()

@@ -55,7 +55,16 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .lanes import clamp, fp_lanes, get_lanes, saturating_add, set_fp_lanes, set_lanes, set_qc
+from .lanes import (
+    clamp,
+    fp_lanes,
+    get_lanes,
+    saturating_add,
+    set_fp_lanes,
+    set_lanes,
+    set_qc,
+    swar_compare,
+)
 from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
 from .trans_fp import nan_narrow as _nan_narrow
@@ -323,9 +332,7 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         container = {(0, 0): 64, (0, 1): 32, (1, 0): 16}[(opcode, u)]
         if esize >= container:
             raise dc.invalid(insn, "unallocated REV element size")
-        n = container // esize
-        src = get_lanes(t, dc, rn, esize, count)
-        set_lanes(t, dc, rd, [src[(i // n) * n + n - 1 - i % n] for i in range(count)], esize)
+        _per_half(t, dc, rd, q, lambda h: _reverse_lanes(dc, h[rn], esize, container))
         return
     fp_op = _FP_MISC.get((opcode, u, size >> 1))
     if fp_op is not None:
@@ -333,8 +340,56 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         return
     if size == 3 and not q:
         raise dc.invalid(insn, "reserved 64-bit lane form")
+    zero_cmp = _SWAR_CMP0.get((opcode, u)) if size < 3 else None
+    if zero_cmp is not None:  # CMxx #0 on all lanes of a half at once
+        cond, swap = zero_cmp
+        _per_half(t, dc, rd, q, lambda h: swar_compare(dc, 0, h[rn], esize, cond) if swap
+                  else swar_compare(dc, h[rn], 0, esize, cond))  # fmt: skip
+        return
     src = get_lanes(t, dc, rn, esize, count, signed=True)
     set_lanes(t, dc, rd, _int_misc(dc, insn, u, opcode, src), esize)
+
+
+#: compares with zero (opcode, U) -> (SWAR condition, zero first)
+_SWAR_CMP0: Final = {(0x08, 0): ("gt", False), (0x08, 1): ("ge", False),
+                     (0x09, 0): ("eq", False), (0x09, 1): ("ge", True),
+                     (0x0A, 0): ("gt", True)}  # fmt: skip
+
+
+def _reverse_lanes(dc: DisasContext, v: Temp, esize: int, container: int) -> Temp:
+    """The ``esize``-bit lanes of a 64-bit half reversed within each ``container``:
+    swaps of ever larger blocks (bytes by ``bswap64``, halves of the half by a rotation,
+    others by two masks), the widest first; reversing 64 bits of bytes needs only bswap."""
+    ctx = dc.ctx
+    r = ctx.temp()
+    ctx.mov(r, v)
+    block = container // 2
+    if esize == 8 and container >= 32:
+        ctx.bswap64(r, r)  # every byte reversed: undo the blocks wider than the container
+        block = 32
+        while block >= container:
+            _swap_blocks(dc, r, block)
+            block //= 2
+        return r
+    while block >= esize:
+        _swap_blocks(dc, r, block)
+        block //= 2
+    return r
+
+
+def _swap_blocks(dc: DisasContext, r: Temp, block: int) -> None:
+    """Swap each pair of adjacent ``block``-bit blocks of ``r`` in place."""
+    ctx = dc.ctx
+    if block == 32:
+        ctx.rotr(r, r, 32)
+        return
+    low = (M64 // ((1 << (2 * block)) - 1)) * ((1 << block) - 1)  # the low block of each pair
+    a, b = ctx.temp(), ctx.temp()
+    ctx.shr(a, r, block)
+    ctx.and_(a, a, low)
+    ctx.and_(b, r, low)
+    ctx.shl(b, b, block)
+    ctx.or_(r, a, b)
 
 
 def _misc_handover() -> dict[tuple[int, int, int], Callable[..., None]]:
@@ -519,11 +574,23 @@ def permute(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def ext(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     q, rm, imm4, rn, rd = field(insn, 30, 30), field(insn, 20, 16), field(insn, 14, 11), field(
         insn, 9, 5), insn & 31  # fmt: skip
-    count = 16 if q else 8
     if not q and imm4 >= 8:
         raise dc.invalid(insn, "reserved EXT index")
-    bytes_ = get_lanes(t, dc, rn, 8, count) + get_lanes(t, dc, rm, 8, count)
-    set_lanes(t, dc, rd, bytes_[imm4 : imm4 + count], 8)
+    words = [t.vlo[rn], t.vhi[rn], t.vlo[rm], t.vhi[rm]] if q else [t.vlo[rn], t.vlo[rm]]
+    set_lanes(t, dc, rd, [_bytes_at(dc, words, imm4 + 8 * h) for h in range(2 if q else 1)], 64)
+
+
+def _bytes_at(dc: DisasContext, words: list[Temp], start: int) -> Temp:
+    """The 8 bytes from byte ``start`` of the little-endian concatenation of ``words``:
+    one word, or the top of one and the bottom of the next (a shift and a deposit)."""
+    w, s = divmod(start, 8)
+    if not s:
+        return words[w]
+    ctx = dc.ctx
+    r = ctx.temp()
+    ctx.shr(r, words[w], 8 * s)
+    ctx.deposit(r, r, words[w + 1], 64 - 8 * s, 8 * s)
+    return r
 
 
 def copy(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -615,6 +682,21 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 
 _INT_CMP: Final = {(6, 0): COND_GT, (6, 1): COND_GTU, (7, 0): COND_GE, (7, 1): COND_GEU}
+_SWAR_CMP: Final = {(6, 0): "gt", (6, 1): "gtu", (7, 0): "ge", (7, 1): "geu"}
+
+
+def _per_half(t: AArch64Target, dc: DisasContext, rd: int, q: int,
+              fn: Callable[[list[Temp]], Temp]) -> None:  # fmt: skip
+    """Vd's halves computed by ``fn`` from the halves of the sources (``fn(t.vlo)``,
+    then ``fn(t.vhi)`` when ``q``; the high half zeroed otherwise)."""
+    ctx = dc.ctx
+    lo = fn(t.vlo)
+    hi = fn(t.vhi) if q else None
+    ctx.mov(t.vlo[rd], lo)
+    if hi is not None:
+        ctx.mov(t.vhi[rd], hi)
+    else:
+        ctx.movi(t.vhi[rd], 0)
 
 
 def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
@@ -660,6 +742,10 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         set_lanes(t, dc, rd, [_shift_by_register(dc, x, y, signed) for x, y in zip(a, b,
                                                                                  strict=True)],
                   esize)  # fmt: skip
+        return True
+    if (opcode, u) in _INT_CMP and size < 3:  # CMGT, CMHI, CMGE, CMHS: all lanes of a half
+        swar = _SWAR_CMP[(opcode, u)]
+        _per_half(t, dc, rd, q, lambda h: swar_compare(dc, h[rn], h[rm], esize, swar))
         return True
     if (opcode, u) in _INT_CMP:
         cond = _INT_CMP[(opcode, u)]
