@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tcgkit_target_aarch64.oracle import Machine, compare
+from tcgkit_target_aarch64.oracle import Machine, assemble, compare
 
 H_EDGES = [
     0x0000,
@@ -592,3 +592,35 @@ def test_fused_roundings_near_ties_match_unicorn(machine: Machine, rmode: int) -
             )
         code = b"".join(w.to_bytes(4, "little") for w in words)
         compare(code, _machine(machine, vregs, xs, rmode, 0))
+
+
+# -- conversions under FPCR.AHP (alternative half precision) and FPCR.DN --------------------
+
+#: singles around the largest half and the alternative format's largest (131008), halves
+#: of exponent 31 (infinities and NaNs in IEEE form, numbers in the alternative one)
+CVT_S = [*S_EDGES, 0x477FE000, 0x477FF000, 0x477FFFFF, 0x47800000, 0x47FFE000, 0x47FFF000,
+         0x47FFEFFF, 0x48000000, 0xC7FFF000, 0x33000000, 0x33000001]  # fmt: skip
+CVT_H = [*H_EDGES, 0x7C01, 0x7FFF, 0xFFFF, 0x7E00, 0xFD00, 0x7BFF]
+CONVERSIONS = assemble(
+    "fcvt h16, s0; fcvt h17, d1; fcvt s18, h2; fcvt d19, h2; fcvt h20, s3; fcvt d21, h4;"
+    "fcvtl v22.4s, v5.4h; fcvtl2 v23.4s, v5.8h; fcvtn v24.4h, v6.4s; fcvtn2 v24.8h, v7.4s"
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.integers(0, 3), st.booleans(), st.booleans(),
+       st.lists(st.sampled_from(CVT_S), min_size=10, max_size=10),
+       st.lists(st.sampled_from(CVT_H), min_size=10, max_size=10))  # fmt: skip
+def test_conversions_under_ahp_and_dn_match_unicorn(machine: Machine, rmode: int, dn: bool,
+                                                    ahp: bool, singles: list[int],
+                                                    halves: list[int]) -> None:  # fmt: skip
+    """FCVT between half and single or double, FCVTL{2}, FCVTN{2}: every rounding mode,
+    with and without FPCR.DN and FPCR.AHP."""
+    double = singles[1] << 29 | (0x38000000000000 if singles[1] & 0x7F800000 else 0)  # widened
+    vregs = [singles[0], double | (singles[1] & 1 << 31) << 32, halves[0], singles[2],
+             halves[1], _pack(halves[2:10], 16), _pack(singles[3:7], 32),
+             _pack(singles[6:10], 32)] + [0] * 24  # fmt: skip
+    m = _machine(machine, vregs, [], rmode, 0)
+    m.regs["fpcr"] |= dn << 25 | ahp << 26
+    compare(CONVERSIONS, m)

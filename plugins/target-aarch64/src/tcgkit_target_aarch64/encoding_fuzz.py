@@ -121,8 +121,9 @@ def _lane_vector(rng: random.Random) -> int:
 
 
 def _dn(rng: random.Random) -> int:
-    """FPCR.DN (default-NaN mode) in a quarter of the states."""
-    return 1 << 25 if rng.random() < 0.25 else 0
+    """FPCR.DN (default-NaN mode) in a quarter of the states, FPCR.AHP (the alternative
+    half-precision format) in another quarter (overlapping)."""
+    return (1 << 25 if rng.random() < 0.25 else 0) | (1 << 26 if rng.random() < 0.25 else 0)
 
 
 def random_state(rng: random.Random) -> State:

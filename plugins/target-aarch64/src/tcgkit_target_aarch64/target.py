@@ -104,16 +104,16 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
-    # FPCR bits 25:22 (RMode, FZ, DN): one run of bits, which every host's probe can
-    # encode as an immediate (AArch64's bitmask immediates are runs); FZ, which the
+    # FPCR bits 26:22 (RMode, FZ, DN, AHP): one run of bits, which every host's probe
+    # can encode as an immediate (AArch64's bitmask immediates are runs); FZ, which the
     # flags leave out, only makes a change of it look the flags up again
-    tb_flags_probe = (8 * S.SLOT_FPCR, 0xF << 22)
+    tb_flags_probe = (8 * S.SLOT_FPCR, 0x1F << 22)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
-        # FPCR.RMode (bits 23:22) and FPCR.DN (25) are constants of the translated code:
-        # flags bits 1:0 and FLAG_DN
+        # FPCR.RMode (bits 23:22), FPCR.DN (25) and FPCR.AHP (26) are constants of the
+        # translated code: flags bits 1:0, FLAG_DN and FLAG_AHP
         fpcr = cpu.state[_SLOT_FPCR]
-        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 1) << 2
+        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2
 
     # -- the nzcv register name -------------------------------------------------------
 

@@ -5,8 +5,11 @@ Owns FCVT between H and S or D registers and the half-precision forms of
 FCVTL{2} and FCVTN{2}. The core has no f16 ops: half values are unpacked and
 packed with i64 IR ops here (a widening is exact; a narrowing rounds once, in
 FPCR's rounding mode, a constant of the TB). NaNs keep their payload, quieted
-by the conversions (FPCR.DN and the alternative half-precision format,
-FPCR.AHP, are not modelled). No Python helper is called.
+by the conversions, unless FPCR.DN makes every NaN the default NaN; with FPCR.AHP
+conversions use the alternative half-precision format (no infinities or NaNs:
+exponent 31 is a normal number, an overflow saturates to the largest magnitude,
+an infinity converts to it and a NaN to a zero). Both are constants of the TB
+(``tb_flags``). No Python helper is called.
 
 Half-precision arithmetic (``trans_fp`` on H registers, ``trans_fp16_simd``)
 widens its operands to doubles exactly, signalling NaNs kept (``load``,
@@ -53,7 +56,8 @@ from .aliases import (
 )
 from .bits import field
 from .lanes import get_lanes, set_lanes
-from .trans_fp import _rm
+from .state import FLAG_AHP
+from .trans_fp import _rm, default_nan
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -63,9 +67,18 @@ _FMT: Final = {32: (23, 8, 127), 64: (52, 11, 1023)}
 M14: Final = -14 & ((1 << 64) - 1)  # the minimum normal exponent of a half, as an i64
 
 
-def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True) -> Temp:
+def _convert_modes(dc: DisasContext) -> tuple[bool, bool]:
+    """(FPCR.AHP, FPCR.DN without AHP) of a conversion: what FPConvert looks at."""
+    ahp = bool(dc.flags & FLAG_AHP)
+    return ahp, default_nan(dc) and not ahp
+
+
+def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True,
+              convert: bool = False) -> Temp:  # fmt: skip
     """The half ``h`` (an i64 holding 16 bits) as a single or double, in an i64: a NaN
-    quietened, or with ``quiet=False`` a signalling NaN kept signalling."""
+    quietened, or with ``quiet=False`` a signalling NaN kept signalling. ``convert``:
+    an FCVT, which FPCR.AHP and FPCR.DN govern."""
+    ahp, dn = _convert_modes(dc) if convert else (False, False)
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
@@ -99,17 +112,35 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True) -> Temp:
         ctx.emit("itof_f64", sub, frac, 0, int(RM_NEAREST_EVEN))
         ctx.emit(f"fmul_{sfx}", sub, sub, ctx.const(I64, 0x3E70000000000000), 0)
     r = ctx.temp()
-    ctx.movcond(r, exp, 31, special, normal, COND_EQ)
-    ctx.movcond(r, exp, 0, sub, r, COND_EQ)
+    if ahp:  # exponent 31 is one more binade of normal numbers
+        ctx.movcond(r, exp, 0, sub, normal, COND_EQ)
+    else:
+        ctx.movcond(r, exp, 31, special, normal, COND_EQ)
+        ctx.movcond(r, exp, 0, sub, r, COND_EQ)
     ctx.or_(r, r, sign)
+    if dn:
+        _default_nan_if_nan(dc, r, h, 16, (0x7FC00000 if bits == 32 else 0x7FF8000000000000))
     return r
 
 
-def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -> Temp:
+def _default_nan_if_nan(dc: DisasContext, r: Temp, a: Temp, bits: int, dnan: int) -> None:
+    """r <- ``dnan`` when ``a`` (a float of ``bits`` bits) is a NaN."""
+    ctx = dc.ctx
+    sign = 1 << (bits - 1)
+    inf = {16: 0x7C00, 32: 0x7F800000, 64: 0x7FF0000000000000}[bits]
+    mag = ctx.temp()
+    ctx.and_(mag, a, sign - 1)
+    ctx.movcond(r, mag, inf, dnan, r, COND_GTU)
+
+
+def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True,
+            convert: bool = False) -> Temp:  # fmt: skip
     """The single or double ``a`` (its bits in an i64) rounded to a half in mode ``rm``
     (an i64 holding 16 bits). A NaN keeps the top of its payload, quietened; with
     ``quiet=False`` as it is (a NaN made by widening a half, or by Arm's rules on such
-    NaNs, has its payload there: it narrows back to the same half)."""
+    NaNs, has its payload there: it narrows back to the same half). ``convert``: an
+    FCVT, which FPCR.AHP and FPCR.DN govern."""
+    ahp, dn = _convert_modes(dc) if convert else (False, False)
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
@@ -159,7 +190,9 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     ctx.shl(enc, enc, 10)
     ctx.add(enc, enc, q)
     # overflow: the largest finite half, or infinity, as the mode rounds
-    if rm == RM_ZERO:
+    if ahp:  # the alternative format saturates, whatever the mode
+        ctx.movcond(enc, enc, 0x7FFF, 0x7FFF, enc, COND_GT)
+    elif rm == RM_ZERO:
         ctx.movcond(enc, enc, 0x7BFF, 0x7BFF, enc, COND_GT)
     elif rm in (RM_UP, RM_DOWN):
         limit = ctx.temp()
@@ -171,7 +204,9 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     # infinities and NaNs (quietened, the payload's top bits kept)
     special, top = ctx.temp(), ctx.temp()
     ctx.shr(top, frac, mbits - 10)
-    if quiet:
+    if ahp:  # an infinity becomes the largest magnitude, a NaN a zero (of its sign)
+        ctx.movcond(special, frac, 0, 0x7FFF, 0, COND_EQ)
+    elif quiet:
         ctx.setcond(special, frac, 0, COND_NE)
         ctx.shl(special, special, 9)
         ctx.or_(special, special, top)
@@ -182,6 +217,8 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True) -
     r = ctx.temp()
     ctx.shl(r, sign, 15)
     ctx.or_(r, r, enc)
+    if dn:
+        _default_nan_if_nan(dc, r, a, bits, 0x7E00)
     return r
 
 
@@ -200,7 +237,11 @@ def fcvt(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.extract(v, t.vlo[rn], 0, src)
     else:
         ctx.mov(v, t.vlo[rn])
-    r = from_half(dc, v, dst) if src == 16 else to_half(dc, v, src, _rm(dc))
+    r = (
+        from_half(dc, v, dst, convert=True)
+        if src == 16
+        else to_half(dc, v, src, _rm(dc), convert=True)
+    )
     ctx.mov(t.vlo[rd], r)
     ctx.movi(t.vhi[rd], 0)
 
@@ -209,14 +250,14 @@ def fcvtl(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """FCVTL{2} from four halves to four singles."""
     q = field(insn, 30, 30)
     src = get_lanes(t, dc, field(insn, 9, 5), 16, 4, part=q)
-    set_lanes(t, dc, insn & 31, [from_half(dc, v, 32) for v in src], 32)
+    set_lanes(t, dc, insn & 31, [from_half(dc, v, 32, convert=True) for v in src], 32)
 
 
 def fcvtn(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     """FCVTN{2} from four singles to four halves (the upper half of Vd with Q)."""
     q = field(insn, 30, 30)
     src = get_lanes(t, dc, field(insn, 9, 5), 32, 4)
-    out = [to_half(dc, v, 32, _rm(dc)) for v in src]
+    out = [to_half(dc, v, 32, _rm(dc), convert=True) for v in src]
     set_lanes(t, dc, insn & 31, out, 16, upper=bool(q))
 
 
