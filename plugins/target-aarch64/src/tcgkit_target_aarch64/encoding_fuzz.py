@@ -120,10 +120,10 @@ def _lane_vector(rng: random.Random) -> int:
     return v
 
 
-def _dn(rng: random.Random) -> int:
-    """FPCR.DN (default-NaN mode) in a quarter of the states, FPCR.AHP (the alternative
-    half-precision format) in another quarter (overlapping)."""
-    return (1 << 25 if rng.random() < 0.25 else 0) | (1 << 26 if rng.random() < 0.25 else 0)
+def _fpcr_modes(rng: random.Random) -> int:
+    """FPCR.FZ (flush to zero), FPCR.DN (default-NaN mode) and FPCR.AHP (the alternative
+    half-precision format), each in a quarter of the states."""
+    return sum(1 << bit for bit in (24, 25, 26) if rng.random() < 0.25)
 
 
 def random_state(rng: random.Random) -> State:
@@ -137,8 +137,9 @@ def random_state(rng: random.Random) -> State:
         else:
             regs.append(rng.getrandbits(64))
     data = bytes(rng.getrandbits(8) for _ in range(DATA_SIZE))
+    fpcr = rng.getrandbits(2) << 22 | _fpcr_modes(rng)
     return State(regs, DATA + 0x2000, [_lane_vector(rng) for _ in range(32)],
-                 rng.getrandbits(4) << 28, rng.getrandbits(2) << 22 | _dn(rng), data)  # fmt: skip
+                 rng.getrandbits(4) << 28, fpcr, data)  # fmt: skip
 
 
 @dataclass

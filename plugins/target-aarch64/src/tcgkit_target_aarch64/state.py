@@ -21,9 +21,10 @@ SLOT_PC = 32
 SLOT_NF, SLOT_ZF, SLOT_CF, SLOT_VF = 33, 34, 35, 36
 SLOT_FPCR, SLOT_FPSR, SLOT_TPIDR = 37, 38, 39
 #: TB flags (``AArch64Target.tb_flags``): bits 1:0 FPCR.RMode; FPCR.DN, default-NaN mode;
-#: FPCR.AHP, the alternative half-precision format of conversions
+#: FPCR.AHP, the alternative half-precision format of conversions; FPCR.FZ
 FLAG_DN: Final = 4
 FLAG_AHP: Final = 8
+FLAG_FZ: Final = 16  # FPCR.FZ, flush to zero (``flush_zero``)
 SLOT_EXCL_ADDR, SLOT_EXCL_VAL, SLOT_EXCL_VAL2 = 40, 41, 42
 SLOT_V0 = 44  # v<n> is two slots: low 64 bits at SLOT_V0 + 2n, high at + 1
 NSLOTS = SLOT_V0 + 64

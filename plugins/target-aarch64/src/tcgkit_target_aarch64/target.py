@@ -31,6 +31,7 @@ from . import cpu_models as models
 from . import state as S
 from .aliases import COND_ALWAYS, COND_EQ, COND_GE, COND_GEU, COND_LT, COND_NE, JMP_NORETURN
 from .decode import Handler, decode, decoder_for
+from .flush_zero import flush_ops
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -105,15 +106,14 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
     # FPCR bits 26:22 (RMode, FZ, DN, AHP): one run of bits, which every host's probe
-    # can encode as an immediate (AArch64's bitmask immediates are runs); FZ, which the
-    # flags leave out, only makes a change of it look the flags up again
+    # can encode as an immediate (AArch64's bitmask immediates are runs)
     tb_flags_probe = (8 * S.SLOT_FPCR, 0x1F << 22)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
-        # FPCR.RMode (bits 23:22), FPCR.DN (25) and FPCR.AHP (26) are constants of the
-        # translated code: flags bits 1:0, FLAG_DN and FLAG_AHP
+        # FPCR.RMode (bits 23:22), FZ (24), DN (25) and AHP (26) are constants of the
+        # translated code: flags bits 1:0, FLAG_FZ, FLAG_DN and FLAG_AHP
         fpcr = cpu.state[_SLOT_FPCR]
-        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2
+        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2 | (fpcr >> 24 & 1) << 4
 
     # -- the nzcv register name -------------------------------------------------------
 
@@ -147,6 +147,11 @@ class AArch64Target(GuestTarget):
         handler = decode(insn) if gated is None else gated(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")
+        if dc.flags & S.FLAG_FZ:  # flush to zero around the instruction's float ops
+            start = len(dc.ctx.ops)
+            handler(self, dc, insn)
+            flush_ops(dc, start)
+            return
         handler(self, dc, insn)
 
     def tb_stop(self, dc: DisasContext) -> None:

@@ -40,6 +40,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
+from .flush_zero import flush_in
 from .lanes import lane_high_bits, swar_compare
 from .state import FLAG_DN
 
@@ -492,7 +493,7 @@ def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
     and infinities give 0); Z set when the conversion was exact (not for -0.0), N, C
     and V clear."""
     ctx = dc.ctx
-    a = t.vlo[rn]
+    a = flush_in(dc, t.vlo[rn], 64)
     i, exp, k, m, big = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     ctx.emit("ftoi_f64", i, a, 1, 64, int(RM_ZERO))  # exact below 2**63
     ctx.extract(exp, a, 52, 11)

@@ -55,6 +55,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
+from .flush_zero import flush_in
 from .lanes import get_lanes, set_lanes
 from .state import FLAG_AHP
 from .trans_fp import _rm, default_nan
@@ -141,6 +142,8 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True,
     NaNs, has its payload there: it narrows back to the same half). ``convert``: an
     FCVT, which FPCR.AHP and FPCR.DN govern."""
     ahp, dn = _convert_modes(dc) if convert else (False, False)
+    if convert:
+        a = flush_in(dc, a, bits)  # FPCR.FZ applies to the single or double operand
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()

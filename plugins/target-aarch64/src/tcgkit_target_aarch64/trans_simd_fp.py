@@ -39,6 +39,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
+from .flush_zero import MIN_NORMAL, flush_in, fz
 from .lanes import fp_lanes, get_lanes, set_fp_lanes, set_lanes
 from .trans_fp import (
     _propagate,
@@ -139,6 +140,7 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
     ctx = dc.ctx
     sfx = "f32" if bits == 32 else "f64"
     ty = I32 if bits == 32 else I64
+    a, b = flush_in(dc, a, bits), flush_in(dc, b, bits)  # FPCR.FZ (the special cases too)
     r = ctx.temp(ty)
     if name in ("fadd", "fsub", "fmul", "fdiv", "fabd"):
         ctx.emit(f"{'fsub' if name == 'fabd' else name}_{sfx}", r, a, b, _rm(dc))
@@ -395,6 +397,7 @@ def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
 def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRECPE of one lane (its bits in an i64)."""
     ctx = dc.ctx
+    v = flush_in(dc, v, bits)
     mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
@@ -450,6 +453,10 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.and_(zero, zero, over)
     ctx.movcond(r, zero, 0, inf, r, COND_NE)
     ctx.or_(r, r, sgn)
+    if fz(dc) and bits in MIN_NORMAL:  # from 2**126 (2**1022) on the estimate is flushed
+        flushes = ctx.temp()
+        ctx.setcond(flushes, exp, 253 if bits == 32 else 2045, COND_GEU)
+        ctx.movcond(r, flushes, 0, sgn, r, COND_NE)
     is_inf = ctx.temp()
     ctx.setcond(is_inf, exp, emax, COND_EQ)
     ctx.movcond(r, is_inf, 0, sgn, r, COND_NE)
@@ -460,6 +467,7 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
 def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRSQRTE of one lane (its bits in an i64)."""
     ctx = dc.ctx
+    v = flush_in(dc, v, bits)
     mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
@@ -509,6 +517,7 @@ def recip_exponent(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRECPX of one lane: the exponent inverted, the fraction cleared (a zero or
     subnormal gives the largest exponent)."""
     ctx = dc.ctx
+    v = flush_in(dc, v, bits)
     mbits = _FMT[bits][0]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, r = ctx.temp(), ctx.temp(), ctx.temp()
@@ -630,6 +639,7 @@ def fcvtxn(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) 
     src = get_lanes(t, dc, field(insn, 9, 5), 64, 1 if scalar else 2)
     out = []
     for v in src:
+        v = flush_in(dc, v, 64)
         r32, back, inexact, r = ctx.temp(I32), ctx.temp(), ctx.temp(), ctx.temp()
         ctx.fcvt_f64_f32(r32, v, int(RM_ZERO))
         ctx.fcvt_f32_f64(back, r32, int(RM_ZERO))
@@ -641,5 +651,11 @@ def fcvtxn(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) 
         r32 = nan_narrow(dc, v, r32)  # a NaN converts back to a different NaN: not inexact
         w = ctx.temp()
         ctx.extu_i32_i64(w, r32)
+        if fz(dc):  # below the smallest normal single: its zero (no odd bit)
+            mag, sgn = ctx.temp(), ctx.temp()
+            ctx.and_(mag, v, (1 << 63) - 1)
+            ctx.shr(sgn, v, 32)
+            ctx.and_(sgn, sgn, 1 << 31)
+            ctx.movcond(w, mag, 0x3810000000000000, sgn, w, COND_LTU)
         out.append(w)
     set_lanes(t, dc, insn & 31, out, 32, upper=bool(q) and not scalar)
