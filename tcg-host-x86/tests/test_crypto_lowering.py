@@ -109,7 +109,8 @@ def check(runner: Runner, kind: str, ins: list[int]) -> None:
 
 
 def test_optional_ops_follow_the_features(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64"}
+    nan_ops = {f"fnan{n}_f{w}" for n in (2, 3) for w in (32, 64)}  # SSE2: every x86-64
+    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64", *nan_ops}
     pair = {"atomic_cmpxchg2_i64"} if NATIVE.cx16 else set()  # CMPXCHG16B
     on = X86Host(FORCED)
     off = X86Host(GENERIC)

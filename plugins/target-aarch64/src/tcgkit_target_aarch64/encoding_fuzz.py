@@ -121,9 +121,9 @@ def _lane_vector(rng: random.Random) -> int:
 
 
 def _fpcr_modes(rng: random.Random) -> int:
-    """FPCR.FZ (flush to zero), FPCR.DN (default-NaN mode) and FPCR.AHP (the alternative
-    half-precision format), each in a quarter of the states."""
-    return sum(1 << bit for bit in (24, 25, 26) if rng.random() < 0.25)
+    """FPCR.FZ16 and FPCR.FZ (flush to zero), FPCR.DN (default-NaN mode) and FPCR.AHP
+    (the alternative half-precision format), each in a quarter of the states."""
+    return sum(1 << bit for bit in (19, 24, 25, 26) if rng.random() < 0.25)
 
 
 def random_state(rng: random.Random) -> State:

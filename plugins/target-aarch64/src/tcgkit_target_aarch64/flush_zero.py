@@ -1,9 +1,11 @@
-"""FPCR.FZ, flush to zero, for single- and double-precision operations.
+"""FPCR.FZ and FPCR.FZ16, flush to zero, for single and double precision and for
+half-precision arithmetic.
 
 Owns ``flush_ops`` (the pass ``AArch64Target.translate_insn`` runs over the IR of
-one instruction when the TB's flags have ``FLAG_FZ``) and ``flush_in`` (the same
-flush of one operand, for the translators that compute a float result with integer
-ops: the estimates, FRECPX, FCVTXN, FJCVTZS, FCVT to half).
+one instruction when the TB's flags have ``FLAG_FZ``, or ``FLAG_FZ16`` and the
+instruction computes on halves) and ``flush_in`` (the same flush of one operand, for
+the translators that compute a float result with integer ops: the estimates,
+FRECPX, FCVTXN, FJCVTZS, FCVT to half).
 
 Arm's rules (FPUnpack, FPRound with FPCR.AH = 0): a subnormal operand counts as a
 zero of its sign; a result whose exact value is below the smallest normal number in
@@ -19,8 +21,13 @@ instruction that reads or rounds a float:
   when the exact result is; then the result becomes the zero of its own sign (a
   rounding keeps the sign, and an exact zero stays as it is).
 
-Half precision (FZ16) is not modelled: half arithmetic computes on doubles, whose
-values from halves are never subnormal, so FZ leaves it alone as Arm does.
+Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
+halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
+widening of an operand (``from_half``) turns a subnormal half into a zero and marks
+the instruction (``dc.extra["fz16"]``); the pass then flushes its double-precision
+ops at the smallest normal half, 2^-14, instead (a double below it is exactly a
+result below the smallest normal half), and its single-precision ones (FMLAL's
+accumulation) as FZ says.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from tcgkit.tcg.ir import Op, Temp, TempKind
 from tcgkit.tcg.types import I32, I64, RoundingMode
 
 from .aliases import COND_LTU
-from .state import FLAG_FZ
+from .state import FLAG_FZ, FLAG_FZ16
 
 #: ops whose float inputs are flushed (by base; conversions by full name)
 FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fmin", "fmax",
@@ -42,41 +49,40 @@ FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fm
 #: ops whose result is flushed when tiny (the last constant is the rounding mode)
 FLUSH_OUT: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fma", "fcvt_f64_f32"})
 #: the smallest normal number's encoding, by format width
-MIN_NORMAL: Final = {32: 0x00800000, 64: 0x0010000000000000}
+MIN_NORMAL: Final = {16: 0x0400, 32: 0x00800000, 64: 0x0010000000000000}
+#: the thresholds of FZ: single and double precision at their own smallest normal
+FZ_LIMITS: Final = {32: MIN_NORMAL[32], 64: MIN_NORMAL[64]}
+#: 2^-14, the smallest normal half, as a double: FZ16's threshold on widened halves
+HALF_MIN_AS_DOUBLE: Final = 0x3F10000000000000
 
 
-def fz(dc: DisasContext) -> bool:
-    """FPCR.FZ (a TB flag)."""
-    return bool(dc.flags & FLAG_FZ)
+def fz(dc: DisasContext, bits: int = 64) -> bool:
+    """FPCR.FZ (FPCR.FZ16 for ``bits`` 16): TB flags."""
+    return bool(dc.flags & (FLAG_FZ16 if bits == 16 else FLAG_FZ))
 
 
 def flush_in(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """``v`` (a float of ``bits`` bits in its i32 or i64 temp), or the zero of its sign
-    when FPCR.FZ is set and it is subnormal."""
-    if not fz(dc) or bits not in MIN_NORMAL:
+    when FPCR.FZ (FZ16 for a half) is set and it is subnormal."""
+    if not fz(dc, bits):
         return v
-    ctx = dc.ctx
-    ty = v.type
-    sign = 1 << (bits - 1)
-    mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
-    ctx.and_(mag, v, sign - 1)
-    ctx.and_(sgn, v, sign)
-    ctx.movcond(r, mag, MIN_NORMAL[bits], sgn, v, COND_LTU)
-    return r
+    return _flush(dc.ctx, v, bits, MIN_NORMAL[bits])
 
 
-def _flush_const(ctx: TCGContext, t: Temp, bits: int) -> Temp:
+def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int) -> Temp:
     """A constant input flushed at translation time."""
     sign = 1 << (bits - 1)
     v = t.value
-    if v & (sign - 1) < MIN_NORMAL[bits] and v & (sign - 1):
+    if v & (sign - 1) < limit and v & (sign - 1):
         return ctx.const(t.type, v & sign)
     return t
 
 
-def flush_ops(dc: DisasContext, start: int) -> None:
+def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS) -> None:
     """Flush to zero around the float ops of ``dc.ctx.ops[start:]`` (the IR of the
-    instruction just translated): see the module docstring."""
+    instruction just translated): see the module docstring. ``limits``: the
+    magnitude below which a single (32) or double (64) is flushed; a width it leaves
+    out is not."""
     ctx = dc.ctx
     ops = ctx.ops
     tail = ops[start:]
@@ -92,18 +98,33 @@ def flush_ops(dc: DisasContext, start: int) -> None:
         for i, ty in enumerate(d.in_types):
             a = args[n_out + i]
             bits = 32 if ty is I32 else 64
+            limit = limits.get(bits)
+            if limit is None:
+                continue
             if a.kind is TempKind.CONST:
-                args[n_out + i] = _flush_const(ctx, a, bits)
+                args[n_out + i] = _flush_const(ctx, a, bits, limit)
             else:
-                args[n_out + i] = flush_in(dc, a, bits)
-        if name in FLUSH_OUT:
-            _flushed_result(dc, op, args)
+                args[n_out + i] = _flush(ctx, a, bits, limit)
+        out_bits = 32 if d.type is I32 else 64
+        if name in FLUSH_OUT and out_bits in limits:
+            _flushed_result(dc, op, args, limits[out_bits])
         else:
             op.args = tuple(args)
             ops.append(op)
 
 
-def _flushed_result(dc: DisasContext, op: Op, args: list) -> None:
+def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int) -> Temp:
+    """``v``, or the zero of its sign when its magnitude is below ``limit``."""
+    ty = v.type
+    sign = 1 << (bits - 1)
+    mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
+    ctx.and_(mag, v, sign - 1)
+    ctx.and_(sgn, v, sign)
+    ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
+    return r
+
+
+def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int) -> None:
     """``op`` with ``args``, preceded by its twin rounding toward zero (before, as the
     op may overwrite an input) and followed by the flush of its result."""
     ctx = dc.ctx
@@ -119,4 +140,4 @@ def _flushed_result(dc: DisasContext, op: Op, args: list) -> None:
     mag, sgn = ctx.temp(ty), ctx.temp(ty)
     ctx.and_(mag, rz, sign - 1)
     ctx.and_(sgn, out, sign)
-    ctx.movcond(out, mag, MIN_NORMAL[bits], sgn, out, COND_LTU)
+    ctx.movcond(out, mag, limit, sgn, out, COND_LTU)

@@ -25,6 +25,7 @@ SLOT_FPCR, SLOT_FPSR, SLOT_TPIDR = 37, 38, 39
 FLAG_DN: Final = 4
 FLAG_AHP: Final = 8
 FLAG_FZ: Final = 16  # FPCR.FZ, flush to zero (``flush_zero``)
+FLAG_FZ16: Final = 32  # FPCR.FZ16, the same for half-precision arithmetic
 SLOT_EXCL_ADDR, SLOT_EXCL_VAL, SLOT_EXCL_VAL2 = 40, 41, 42
 SLOT_V0 = 44  # v<n> is two slots: low 64 bits at SLOT_V0 + 2n, high at + 1
 NSLOTS = SLOT_V0 + 64

@@ -31,7 +31,7 @@ from . import cpu_models as models
 from . import state as S
 from .aliases import COND_ALWAYS, COND_EQ, COND_GE, COND_GEU, COND_LT, COND_NE, JMP_NORETURN
 from .decode import Handler, decode, decoder_for
-from .flush_zero import flush_ops
+from .flush_zero import FZ_LIMITS, HALF_MIN_AS_DOUBLE, flush_ops
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -105,15 +105,17 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
-    # FPCR bits 26:22 (RMode, FZ, DN, AHP): one run of bits, which every host's probe
-    # can encode as an immediate (AArch64's bitmask immediates are runs)
-    tb_flags_probe = (8 * S.SLOT_FPCR, 0x1F << 22)
+    # FPCR bits 26:19 (FZ16, RMode, FZ, DN, AHP and three bits that are zero): one run of
+    # bits, which every host's probe can encode as an immediate (AArch64's bitmask
+    # immediates are runs)
+    tb_flags_probe = (8 * S.SLOT_FPCR, 0xFF << 19)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
-        # FPCR.RMode (bits 23:22), FZ (24), DN (25) and AHP (26) are constants of the
-        # translated code: flags bits 1:0, FLAG_FZ, FLAG_DN and FLAG_AHP
+        # FPCR.RMode (bits 23:22), FZ (24), DN (25), AHP (26) and FZ16 (19) are constants
+        # of the translated code: flags bits 1:0, FLAG_FZ, FLAG_DN, FLAG_AHP, FLAG_FZ16
         fpcr = cpu.state[_SLOT_FPCR]
-        return 0, (fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2 | (fpcr >> 24 & 1) << 4
+        return 0, ((fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2 | (fpcr >> 24 & 1) << 4
+                   | (fpcr >> 19 & 1) << 5)  # fmt: skip
 
     # -- the nzcv register name -------------------------------------------------------
 
@@ -147,10 +149,17 @@ class AArch64Target(GuestTarget):
         handler = decode(insn) if gated is None else gated(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")
-        if dc.flags & S.FLAG_FZ:  # flush to zero around the instruction's float ops
+        flags = dc.flags
+        if flags & (S.FLAG_FZ | S.FLAG_FZ16):  # flush to zero around its float ops
             start = len(dc.ctx.ops)
             handler(self, dc, insn)
-            flush_ops(dc, start)
+            if dc.extra.pop("fz16", False):  # on halves (``flush_zero``)
+                limits = {64: HALF_MIN_AS_DOUBLE}
+                if flags & S.FLAG_FZ:
+                    limits[32] = FZ_LIMITS[32]
+                flush_ops(dc, start, limits)
+            elif flags & S.FLAG_FZ:
+                flush_ops(dc, start)
             return
         handler(self, dc, insn)
 

@@ -55,7 +55,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .flush_zero import flush_in
+from .flush_zero import flush_in, fz
 from .lanes import get_lanes, set_lanes
 from .state import FLAG_AHP
 from .trans_fp import _rm, default_nan
@@ -80,6 +80,9 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True,
     quietened, or with ``quiet=False`` a signalling NaN kept signalling. ``convert``:
     an FCVT, which FPCR.AHP and FPCR.DN govern."""
     ahp, dn = _convert_modes(dc) if convert else (False, False)
+    fz16 = not convert and fz(dc, 16)  # an operand of arithmetic: FZ16 applies
+    if fz16:
+        dc.extra["fz16"] = True  # and to the instruction's results (``flush_zero``)
     ctx = dc.ctx
     mbits, ebits, bias = _FMT[bits]
     sign, exp, frac = ctx.temp(), ctx.temp(), ctx.temp()
@@ -102,9 +105,11 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True,
         ctx.or_(special, special, ((1 << ebits) - 1) << mbits)
     else:
         ctx.or_(special, f, ((1 << ebits) - 1) << mbits)
-    # subnormals (and zero): frac * 2**-24, exactly
+    # subnormals (and zero): frac * 2**-24, exactly; zeros of their sign under FZ16
     sfx = "f32" if bits == 32 else "f64"
-    if bits == 32:
+    if fz16:
+        ctx.movi(sub, 0)
+    elif bits == 32:
         s32 = ctx.temp(I32)
         ctx.emit("itof_f32", s32, frac, 0, int(RM_NEAREST_EVEN))
         ctx.emit(f"fmul_{sfx}", s32, s32, ctx.const(I32, 0x33800000), 0)  # 2**-24

@@ -39,7 +39,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .flush_zero import MIN_NORMAL, flush_in, fz
+from .flush_zero import flush_in, fz
 from .lanes import fp_lanes, get_lanes, set_fp_lanes, set_lanes
 from .trans_fp import (
     _propagate,
@@ -453,9 +453,9 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.and_(zero, zero, over)
     ctx.movcond(r, zero, 0, inf, r, COND_NE)
     ctx.or_(r, r, sgn)
-    if fz(dc) and bits in MIN_NORMAL:  # from 2**126 (2**1022) on the estimate is flushed
+    if fz(dc, bits):  # from 2**126 (2**1022, 2**14) on the estimate is flushed
         flushes = ctx.temp()
-        ctx.setcond(flushes, exp, 253 if bits == 32 else 2045, COND_GEU)
+        ctx.setcond(flushes, exp, {16: 29, 32: 253, 64: 2045}[bits], COND_GEU)
         ctx.movcond(r, flushes, 0, sgn, r, COND_NE)
     is_inf = ctx.temp()
     ctx.setcond(is_inf, exp, emax, COND_EQ)
