@@ -83,12 +83,16 @@ TIERS = {"compiled": 0, "interpreted": 1 << 30}
 
 
 def run_tcgkit(code: bytes, m: Machine, host: str | None = None, cpus: int = 1,
-               tier: str = "compiled") -> Machine:  # fmt: skip
+               tier: str = "compiled", host_ops: frozenset[str] | None = None
+               ) -> Machine:  # fmt: skip
     """Run on vCPU 0 of an emulator with ``cpus`` vCPUs (from 2 on, TBs are translated
     for parallel vCPUs: atomics through ``tcgkit.exec.atomic``), its TBs run as
     ``tier`` says (``TIERS``), on ``host`` (the test host, ``test_host()``, unless
-    given)."""
+    given); ``host_ops``: the optional IR ops the translator may use instead of the
+    host's (a subset of them: what a host without the others is given)."""
     with Emulator("aarch64", host=host or test_host(), tier_up=TIERS[tier]) as emu:
+        if host_ops is not None:
+            emu.engine.host.optional_ops = emu.engine.host.optional_ops & host_ops
         for _ in range(cpus - 1):
             emu.add_cpu()
         emu.mem_map(CODE, 0x10000, PROT_ALL)
@@ -111,12 +115,14 @@ def test_host() -> str:
     return os.environ.get("TCGKIT_TEST_HOST", "python")
 
 
-def compare(code: bytes, m: Machine, host: str | None = None, cpus: int = 1) -> None:
+def compare(code: bytes, m: Machine, host: str | None = None, cpus: int = 1,
+            host_ops: frozenset[str] | None = None) -> None:  # fmt: skip
     """``code`` run from ``m`` ends in the same state on tcgkit as on Unicorn, with
-    its TBs compiled by ``host`` and with them interpreted (tier 0)."""
+    its TBs compiled by ``host`` and with them interpreted (tier 0); ``host_ops`` as
+    ``run_tcgkit``'s."""
     want = run_unicorn(code, m)
     for tier in TIERS:
-        _same(run_tcgkit(code, m, host or test_host(), cpus, tier), want, m, tier)
+        _same(run_tcgkit(code, m, host or test_host(), cpus, tier, host_ops), want, m, tier)
 
 
 def _same(got: Machine, want: Machine, m: Machine, tier: str) -> None:
