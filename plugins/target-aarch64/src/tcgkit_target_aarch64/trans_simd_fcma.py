@@ -22,7 +22,7 @@ from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64
 
 from .bits import field
-from .lanes import get_lanes, set_lanes
+from .lanes import fp_lanes, get_lanes, set_fp_lanes, set_lanes
 from .trans_fp import _propagate, _rm, propagate_fma
 from .trans_fp16 import from_half, narrow
 
@@ -43,30 +43,16 @@ def _width(bits: int) -> int:
 
 def _lanes(t: AArch64Target, dc: DisasContext, reg: int, bits: int, count: int) -> list[Temp]:
     """``count`` lanes of v<reg> as temps of the width they are computed at."""
-    out = get_lanes(t, dc, reg, bits, count)
     if bits == 16:  # exactly, a signalling NaN kept signalling
-        return [from_half(dc, v, 64, quiet=False) for v in out]
-    if bits == 64:
-        return out
-    singles = []
-    for v in out:
-        n = dc.ctx.temp(I32)
-        dc.ctx.extrl_i64_i32(n, v)
-        singles.append(n)
-    return singles
+        return [from_half(dc, v, 64, quiet=False) for v in get_lanes(t, dc, reg, 16, count)]
+    return fp_lanes(t, dc, reg, bits, count)
 
 
 def _store(t: AArch64Target, dc: DisasContext, rd: int, lanes: list[Temp], bits: int) -> None:
     if bits == 16:
-        lanes = [narrow(dc, v) for v in lanes]
-    elif bits == 32:
-        wide = []
-        for v in lanes:
-            w = dc.ctx.temp()
-            dc.ctx.extu_i32_i64(w, v)
-            wide.append(w)
-        lanes = wide
-    set_lanes(t, dc, rd, lanes, bits)
+        set_lanes(t, dc, rd, [narrow(dc, v) for v in lanes], 16)
+    else:
+        set_fp_lanes(t, dc, rd, lanes, bits)
 
 
 def _neg(dc: DisasContext, v: Temp, bits: int) -> Temp:  # bits: the computing width
