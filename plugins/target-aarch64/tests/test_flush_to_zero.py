@@ -45,7 +45,7 @@ def _mostly(edges: list[int], bits: int) -> st.SearchStrategy[int]:
                      st.integers(0, (1 << bits) - 1))  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 3), st.integers(0, 4), st.booleans(),
        st.lists(_mostly(DOUBLES, 64), min_size=8, max_size=8),
        st.lists(_mostly(SINGLES, 32), min_size=12, max_size=12),
@@ -75,7 +75,7 @@ HALVES = [0x0001, 0x03FF, 0x8002, 0x0400, 0x8400, 0x3C00, 0x0401, 0x07FF, 0x1000
           0x2400, 0x1BFF, 0x2001]  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 3), st.booleans(), st.booleans(), st.booleans(),
        st.lists(_mostly(HALVES, 16), min_size=48, max_size=48),
        st.lists(_mostly(SINGLES, 32), min_size=12, max_size=12))  # fmt: skip

@@ -607,7 +607,7 @@ CONVERSIONS = assemble(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(st.integers(0, 3), st.booleans(), st.booleans(),
        st.lists(st.sampled_from(CVT_S), min_size=10, max_size=10),

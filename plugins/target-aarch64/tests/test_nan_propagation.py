@@ -50,13 +50,13 @@ def _picks(edges: list[int], bits: int) -> st.SearchStrategy[list[int]]:
     return st.lists(st.integers(0, len(edges) - 1), min_size=n, max_size=n)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_picks(D_EDGES, 64))
 def test_double_precision_nans_match_unicorn(picks: list[int]) -> None:
     compare(DOUBLE, _machine(D_EDGES, 64, picks))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_picks(S_EDGES, 32))
 def test_single_precision_nans_match_unicorn(picks: list[int]) -> None:
     compare(SINGLE, _machine(S_EDGES, 32, picks))

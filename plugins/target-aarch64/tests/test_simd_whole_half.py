@@ -53,7 +53,7 @@ def _vector(draw: st.DrawFn) -> int:
     return sum(draw(_lanes(esize)) << (i * esize) for i in range(128 // esize))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_vector(), min_size=4, max_size=4), st.integers(0, len(PROGRAMS) - 1),
        st.booleans())  # fmt: skip
 def test_whole_half_translations_match_unicorn(vectors: list[int], which: int,
