@@ -52,8 +52,10 @@ FLUSH_OUT: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fma", "fcvt_f64_f
 MIN_NORMAL: Final = {16: 0x0400, 32: 0x00800000, 64: 0x0010000000000000}
 #: the thresholds of FZ: single and double precision at their own smallest normal
 FZ_LIMITS: Final = {32: MIN_NORMAL[32], 64: MIN_NORMAL[64]}
-#: 2^-14, the smallest normal half, as a double: FZ16's threshold on widened halves
-HALF_MIN_AS_DOUBLE: Final = 0x3F10000000000000
+#: FZ16's thresholds for an instruction on halves: 2^-14 (the smallest normal half) on
+#: its doubles, and, with FZ too, the smallest normal single on its singles (FMLAL)
+FZ16_LIMITS: Final = {64: 0x3F10000000000000}
+FZ16_FZ_LIMITS: Final = {64: 0x3F10000000000000, 32: MIN_NORMAL[32]}
 
 
 def fz(dc: DisasContext, bits: int = 64) -> bool:
@@ -76,6 +78,16 @@ def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int) -> Temp:
     if v & (sign - 1) < limit and v & (sign - 1):
         return ctx.const(t.type, v & sign)
     return t
+
+
+def flush_insn(dc: DisasContext, start: int) -> None:
+    """After an instruction translated from op ``start`` on under FZ or FZ16: the pass
+    with the thresholds its flags and its operands (halves or not) call for."""
+    fz32_64 = bool(dc.flags & FLAG_FZ)
+    if dc.extra.pop("fz16", False):  # on halves: ``from_half`` said so
+        flush_ops(dc, start, FZ16_FZ_LIMITS if fz32_64 else FZ16_LIMITS)
+    elif fz32_64:
+        flush_ops(dc, start, FZ_LIMITS)
 
 
 def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS) -> None:

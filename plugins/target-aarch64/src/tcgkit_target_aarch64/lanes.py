@@ -61,18 +61,17 @@ def set_lanes(t: AArch64Target, dc: DisasContext, d: int, lanes: list[Temp], esi
         if not chunk:
             break
         r = chunk[0]
-        if r.is_global:  # a source register's half: copied before Vd is written
+        if esize < 64 and (len(chunk) > 1 or not clean):  # the lanes deposited into a new half
             r = ctx.temp()
-            ctx.mov(r, chunk[0])
-        if esize < 64:
-            if not clean or len(chunk) > 1:
-                r = ctx.temp()
             if not clean:
                 ctx.extract(r, chunk[0], 0, esize)
-            base = chunk[0] if clean else r
+            base = r if not clean else chunk[0]
             for i in range(1, len(chunk)):
                 ctx.deposit(r, base, chunk[i], i * esize, esize)
                 base = r
+        elif r.is_global:  # a source register's half as it is: copied before Vd is written
+            r = ctx.temp()
+            ctx.mov(r, chunk[0])
         halves.append(r)
     if upper:
         ctx.mov(t.vhi[d], halves[0])

@@ -31,7 +31,7 @@ from . import cpu_models as models
 from . import state as S
 from .aliases import COND_ALWAYS, COND_EQ, COND_GE, COND_GEU, COND_LT, COND_NE, JMP_NORETURN
 from .decode import Handler, decode, decoder_for
-from .flush_zero import FZ_LIMITS, HALF_MIN_AS_DOUBLE, flush_ops
+from .flush_zero import flush_insn
 
 #: read for every TB lookup (``tb_flags``): a compiled constant, not a module attribute
 _SLOT_FPCR: Final = S.SLOT_FPCR
@@ -149,17 +149,10 @@ class AArch64Target(GuestTarget):
         handler = decode(insn) if gated is None else gated(insn)
         if handler is None:
             raise dc.invalid(insn, "unallocated or unsupported encoding")
-        flags = dc.flags
-        if flags & (S.FLAG_FZ | S.FLAG_FZ16):  # flush to zero around its float ops
+        if dc.flags & (S.FLAG_FZ | S.FLAG_FZ16):  # flush to zero around its float ops
             start = len(dc.ctx.ops)
             handler(self, dc, insn)
-            if dc.extra.pop("fz16", False):  # on halves (``flush_zero``)
-                limits = {64: HALF_MIN_AS_DOUBLE}
-                if flags & S.FLAG_FZ:
-                    limits[32] = FZ_LIMITS[32]
-                flush_ops(dc, start, limits)
-            elif flags & S.FLAG_FZ:
-                flush_ops(dc, start)
+            flush_insn(dc, start)
             return
         handler(self, dc, insn)
 

@@ -41,7 +41,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in
-from .lanes import lane_high_bits, swar_compare
+from .lanes import lane_high_bits, set_lanes, swar_compare
 from .state import FLAG_DN
 
 if TYPE_CHECKING:
@@ -700,11 +700,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if not three_same_arith(t, dc, insn):
             raise dc.invalid(insn, "unsupported AdvSIMD three-same instruction")
         return
-    ctx.mov(t.vlo[rd], results[0])
-    if q:
-        ctx.mov(t.vhi[rd], results[1])
-    else:
-        ctx.movi(t.vhi[rd], 0)
+    set_lanes(t, dc, rd, results, 64)
 
 
 PATTERNS: tuple[tuple[str, Callable[..., None]], ...] = (

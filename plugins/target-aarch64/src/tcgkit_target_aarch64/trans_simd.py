@@ -689,14 +689,7 @@ def _per_half(t: AArch64Target, dc: DisasContext, rd: int, q: int,
               fn: Callable[[list[Temp]], Temp]) -> None:  # fmt: skip
     """Vd's halves computed by ``fn`` from the halves of the sources (``fn(t.vlo)``,
     then ``fn(t.vhi)`` when ``q``; the high half zeroed otherwise)."""
-    ctx = dc.ctx
-    lo = fn(t.vlo)
-    hi = fn(t.vhi) if q else None
-    ctx.mov(t.vlo[rd], lo)
-    if hi is not None:
-        ctx.mov(t.vhi[rd], hi)
-    else:
-        ctx.movi(t.vhi[rd], 0)
+    set_lanes(t, dc, rd, [fn(t.vlo), fn(t.vhi)] if q else [fn(t.vlo)], 64)
 
 
 def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:

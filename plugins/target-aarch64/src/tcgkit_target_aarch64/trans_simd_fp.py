@@ -140,7 +140,8 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
     ctx = dc.ctx
     sfx = "f32" if bits == 32 else "f64"
     ty = I32 if bits == 32 else I64
-    a, b = flush_in(dc, a, bits), flush_in(dc, b, bits)  # FPCR.FZ (the special cases too)
+    if name in ("fmulx", "frecps", "frsqrts"):  # their special cases test the operands:
+        a, b = flush_in(dc, a, bits), flush_in(dc, b, bits)  # FPCR.FZ's zeros first
     r = ctx.temp(ty)
     if name in ("fadd", "fsub", "fmul", "fdiv", "fabd"):
         ctx.emit(f"{'fsub' if name == 'fabd' else name}_{sfx}", r, a, b, _rm(dc))
