@@ -29,9 +29,37 @@ def runnable_hosts() -> list[str]:
     return [i.name for i in pm.infos(HOST) if i.obj.native_here()]
 
 
-@pytest.fixture(params=runnable_hosts())
-def host(request: pytest.FixtureRequest) -> str:
-    return request.param
+#: the python host's second lowering (Python source and compile(), where the default
+#: assembles bytecode): a host of its own here, for compiled TBs
+PYTHON_SOURCE = "python-source"
+
+
+def _host_params() -> list[str]:
+    hosts = runnable_hosts()
+    return [*hosts, PYTHON_SOURCE] if "python" in hosts else hosts
+
+
+@pytest.fixture(params=_host_params())
+def host(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == PYTHON_SOURCE:
+        monkeypatch.setenv("TCGKIT_PYTHON_HOST_SOURCE", "1")
+        return "python"
+    return str(request.param)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The source lowering makes only compiled TBs: its interpreted-tier runs would
+    repeat the python host's, and are left out (deselected, not skipped)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("host") == PYTHON_SOURCE and params.get("tier") == "interpreted":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 #: how TBs run: compiled by the host at once, or interpreted (tier 0) for good

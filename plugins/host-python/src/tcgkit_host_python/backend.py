@@ -1,11 +1,14 @@
 """The ``python`` host backend: compile, place, run and locate Python TBs.
 
-Owns ``PythonHost``. Compilation turns a TB's IR into Python source
-(``codegen``), compiles it once (identical sources share one code object,
-kept in a bounded per-emulator cache) and makes a function bound to its TB.
-The marshalled code object is copied into the TB's code-buffer region, so
-that the region allocator accounts for Python code as it does for machine
-code and a full buffer flushes the TB cache the same way.
+Owns ``PythonHost``. Compilation turns a TB's IR into a code object and makes
+a function bound to its TB. On CPython 3.11 the code object is assembled
+directly (``lower``, ``bytecode``); elsewhere, or with
+``TCGKIT_PYTHON_HOST_SOURCE=1``, the IR becomes Python source (``codegen``)
+compiled by ``compile()`` (identical sources share one code object, kept in a
+bounded per-emulator cache): the reference form, several times slower to make.
+The bytecode (or the marshalled code object) is copied into the TB's
+code-buffer region, so that the region allocator accounts for Python code as
+it does for machine code and a full buffer flushes the TB cache the same way.
 
 Chaining: a goto_tb exit returns its slot; ``execute`` follows
 ``tb.jmp_dest[slot]`` without going back to the loop (the Python form of a
@@ -16,13 +19,15 @@ loop or an exit request.
 Locating: every generated function has the fixed file name
 ``<tcgkit-python-host>`` and its TB as the default of ``_tb``; a traceback
 frame or a live frame of that file gives the TB, and its line number the
-guest instruction (``Generated.insn_lines``).
+guest instruction (assembled code: line ``k + 2`` is instruction ``k``; source:
+``Generated.insn_lines``).
 """
 
 from __future__ import annotations
 
 import bisect
 import marshal
+import os
 import sys
 import types
 from collections import OrderedDict
@@ -57,9 +62,15 @@ class PythonHost(HostBackend):
         return {}
 
     def __init__(self) -> None:
-        from .codegen import generate  # here, not at import: discovery needs the class alone
+        # here, not at import: discovery needs the class alone
+        from .bytecode import SUPPORTED
+        from .codegen import generate
+        from .lower import lower
 
         self._generate = generate
+        self._lower = lower
+        #: whether TBs are assembled as bytecode (else compiled from source)
+        self.assembles = SUPPORTED and os.environ.get("TCGKIT_PYTHON_HOST_SOURCE", "") in ("", "0")
         # source -> (code object, insn lines, bindings); bounded, per emulator
         self._code_cache: OrderedDict[str, tuple[types.CodeType, list[int], dict[str, Any]]] = (
             OrderedDict()
@@ -71,6 +82,10 @@ class PythonHost(HostBackend):
         return [0] * nslots
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
+        if self.assembles:
+            code = self._lower(ctx.ops, FILENAME).code
+            self._install(tb, code, code.co_code, {}, alloc)
+            return
         gen = self._generate(ctx.ops)
         cached = self._code_cache.get(gen.source)
         if cached is None:
@@ -85,7 +100,13 @@ class PythonHost(HostBackend):
         else:
             self._code_cache.move_to_end(gen.source)
         code, _, bindings = cached
-        blob = marshal.dumps(code)
+        self._install(tb, code, marshal.dumps(code), bindings, alloc)
+
+    @staticmethod
+    def _install(tb: TB, code: types.CodeType, blob: bytes, bindings: dict[str, Any],
+                 alloc: Alloc) -> None:  # fmt: skip
+        """``tb``'s function: ``code`` with ``bindings`` as its globals, ``blob`` in the
+        code buffer."""
         region, addr = alloc(len(blob))
         region.write(addr, blob)
         tb.host = types.FunctionType(code, {"__builtins__": __builtins__, **bindings},
@@ -116,9 +137,13 @@ class PythonHost(HostBackend):
             cpu.icount += icount
 
     def _where(self, frame: types.FrameType, lineno: int) -> tuple[TB, int] | None:
-        lines = self._lines.get(frame.f_code)
         tb = frame.f_locals.get("_tb")
-        if lines is None or not isinstance(tb, TB):
+        if not isinstance(tb, TB):
+            return None
+        if self.assembles:
+            return tb, min(max(lineno - 2, 0), max(tb.icount - 1, 0))
+        lines = self._lines.get(frame.f_code)
+        if lines is None:
             return None
         return tb, max(bisect.bisect_right(lines, lineno) - 1, 0)
 
@@ -141,6 +166,10 @@ class PythonHost(HostBackend):
 
     def disassemble(self, tb: TB) -> str:
         code = tb.host.__code__ if tb.host is not None else None
+        if self.assembles and code is not None:
+            import dis
+
+            return dis.Bytecode(code).dis()
         for source, (c, _, _) in self._code_cache.items():
             if c is code:
                 return source

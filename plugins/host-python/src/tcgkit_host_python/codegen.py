@@ -62,7 +62,7 @@ class Generated:
     insn_lines: list[int] = field(default_factory=list)  # first line of each guest insn
 
 
-def _struct_name(memop: int) -> tuple[str, str]:
+def struct_name(memop: int) -> tuple[str, str]:
     size = memop & MemOp.MO_SIZE
     fmt = "BHIQ"[size]
     if memop & MemOp.MO_SIGN:
@@ -356,14 +356,14 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
         return False
     if base in ("extract", "sextract"):
         pos, n = consts
-        _check_field(op, pos, n, w)
+        check_field(op, pos, n, w)
         field_ = f"(({ins[0]} >> {pos}) & {(1 << n) - 1})"
         expr = field_ if base == "extract" else f"{_sx(field_, n)} & {m}"
         em.line(f"{outs[0]} = {expr}")
         return False
     if base == "deposit":
         pos, n = consts
-        _check_field(op, pos, n, w)
+        check_field(op, pos, n, w)
         f = ((1 << n) - 1) << pos
         em.line(f"{outs[0]} = ({ins[0]} & {m & ~f}) | (({ins[1]} << {pos}) & {f})")
         return False
@@ -379,7 +379,7 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
         em.line(f"{outs[0]} = _p & {m}")
         em.line(f"{outs[1]} = (_p >> {w}) & {m}")
         return False
-    if base in _CRYPTO:
+    if base in CRYPTO_OPS:
         _crypto(em, base, outs, ins)
         return False
     raise CodegenError(f"the python host cannot emit {op!r}")
@@ -387,7 +387,7 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
 
 #: the optional crypto ops this host lists (``PythonHost.optional_ops``): one call of
 #: the reference each, where their generic expansions take hundreds of ops
-_CRYPTO = ("aese", "aesd", "aesmc", "aesimc", "clmul")
+CRYPTO_OPS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
 
 
 def _crypto(em: _Emitter, base: str, outs: list[str], ins: list[str]) -> None:
@@ -410,18 +410,18 @@ def _conversion(opc: str, a: str) -> str:
     raise CodegenError(f"the python host cannot emit {opc}")
 
 
-def _check_field(op: Op, pos: int, n: int, w: int) -> None:
+def check_field(op: Op, pos: int, n: int, w: int) -> None:
     if not (pos >= 0 and n > 0 and pos + n <= w):
         raise CodegenError(f"{op!r}: field ({pos}, {n}) does not fit {w} bits")
 
 
-_ENV_SIZES = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
+ENV_SIZES = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
               "st8": 1, "st16": 2, "st32": 4}  # fmt: skip
 
 
 def _env_access(em: _Emitter, op: Op, base: str, w: int, m: int) -> None:
     offset = op.consts[0]
-    n = _ENV_SIZES.get(base, w // 8)
+    n = ENV_SIZES.get(base, w // 8)
     slot, sub = divmod(offset, 8)
     if sub + n > 8 or offset % n:
         raise CodegenError(f"{op!r}: CPU-state access must be naturally aligned")
@@ -447,7 +447,7 @@ def _memory(em: _Emitter, op: Op, w: int, m: int) -> None:
     if op.defn.base == "qemu_st":
         memop &= ~MemOp.MO_SIGN
     size = 1 << (memop & MemOp.MO_SIZE)
-    fmt, name = _struct_name(memop)
+    fmt, name = struct_name(memop)
     st = struct.Struct(fmt)
     if memop & MemOp.MO_ALIGN:
         key = f"_a & {PAGE_MASK | (size - 1)}"
