@@ -2,7 +2,8 @@
 
 Owns the choice between a compiled and a pure wheel, and the compilation. The core
 uses it, and so do distributions with translation code of their own (the x86-64
-host, the aarch64 target), by pointing their hook's ``path`` here. Each says in its pyproject.toml::
+host, the python host, the aarch64 target), by pointing their hook's ``path``
+here. Each says in its pyproject.toml::
 
     [tool.hatch.build.targets.wheel.hooks.custom]
     path = "hatch_build.py"              # or "../core/hatch_build.py"

@@ -97,6 +97,7 @@ class Assembler:
     def __init__(self, argnames: tuple[str, ...], fixed: tuple[str, ...] = ()) -> None:
         self.code: list[int] = []  # code units: opcode | argument << 8
         self.consts: list[Any] = []
+        self._small: list[int] = [-1] * 256  # the index of each int constant in 0..255
         self._int_at: dict[int, int] = {}  # an int constant -> its index
         self._obj_at: dict[int, int] = {}  # id of any other constant -> its index
         self.names: list[str] = []  # attribute names (LOAD_ATTR)
@@ -111,14 +112,24 @@ class Assembler:
 
     # -- tables ------------------------------------------------------------------------
 
-    def const_index(self, value: Any) -> int:
-        if isinstance(value, int):
-            v = int(value)  # an IntEnum's value, never the enum (nor a bool)
-            i = self._int_at.get(v, -1)
+    def int_index(self, v: int) -> int:
+        """The index of the int constant ``v`` (a plain int, even for an int enum)."""
+        v = int(v)
+        if 0 <= v < 256:
+            i = self._small[v]
             if i < 0:
-                i = self._int_at[v] = len(self.consts)
+                i = self._small[v] = len(self.consts)
                 self.consts.append(v)
             return i
+        i = self._int_at.get(v, -1)
+        if i < 0:
+            i = self._int_at[v] = len(self.consts)
+            self.consts.append(v)
+        return i
+
+    def const_index(self, value: Any) -> int:
+        if isinstance(value, int):
+            return self.int_index(value)
         i = self._obj_at.get(id(value), -1)
         if i < 0:
             i = self._obj_at[id(value)] = len(self.consts)
@@ -171,6 +182,9 @@ class Assembler:
 
     def load_const(self, value: Any) -> None:
         self.op(_LOAD_CONST, self.const_index(value), 1)
+
+    def load_int(self, value: int) -> None:
+        self.op(_LOAD_CONST, self.int_index(value), 1)
 
     def load_fast(self, var: int) -> None:
         self.op(_LOAD_FAST, var, 1)

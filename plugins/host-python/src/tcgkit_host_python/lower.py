@@ -40,23 +40,30 @@ from .codegen import (
     struct_name,
 )
 
-M64 = (1 << 64) - 1
-ARGS = ("s", "c", "_tb")
+M64: Final = (1 << 64) - 1
+ARGS: Final = ("s", "c", "_tb")
 #: the function's other locals (temps follow): the TLB and its slow paths, the
 #: address and TLB entry of an access, a double-width product, a rotation count
-FIXED = ("T", "LD", "ST", "_a", "_e", "_p", "_n")
-V_S, V_C = 0, 1
-V_T, V_LD, V_ST, V_A, V_E, V_P, V_N = range(3, 10)
-_CONST = TempKind.CONST
-_GLOBAL = TempKind.GLOBAL
-_MEMORY = frozenset({"qemu_ld", "qemu_st"})
+FIXED: Final = ("T", "LD", "ST", "_a", "_e", "_p", "_n")
+V_S: Final = 0
+V_C: Final = 1
+V_T: Final = 3
+V_LD: Final = 4
+V_ST: Final = 5
+V_A: Final = 6
+V_E: Final = 7
+V_P: Final = 8
+V_N: Final = 9
+_CONST: Final = TempKind.CONST
+_GLOBAL: Final = TempKind.GLOBAL
+_MEMORY: Final = frozenset({"qemu_ld", "qemu_st"})
 # MemOp's bits as plain ints (the flag enum's operators are Python code)
 MO_SIZE: Final = int(MemOp.MO_SIZE)
 MO_SIGN: Final = int(MemOp.MO_SIGN)
 MO_BE: Final = int(MemOp.MO_BE)
 MO_ALIGN: Final = int(MemOp.MO_ALIGN)
-_BIT_LENGTH = int.bit_length
-_BIT_COUNT = int.bit_count
+_BIT_LENGTH: Final = int.bit_length
+_BIT_COUNT: Final = int.bit_count
 
 
 def _bswap(x: int, n: int) -> int:
@@ -64,10 +71,10 @@ def _bswap(x: int, n: int) -> int:
 
 
 #: each condition by number; the COMPARE_OP of each comparison, and which are signed
-_CONDS = {int(c): c for c in Cond}
-_SIGNED_CMP = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE, Cond.LE: bc.CMP_LE,
+_CONDS: Final = {int(c): c for c in Cond}
+_SIGNED_CMP: Final = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE, Cond.LE: bc.CMP_LE,
                Cond.GT: bc.CMP_GT}  # fmt: skip
-_CMP = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond.GEU: bc.CMP_GE,
+_CMP: Final = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond.GEU: bc.CMP_GE,
         Cond.LEU: bc.CMP_LE, Cond.GTU: bc.CMP_GT, **_SIGNED_CMP}  # fmt: skip
 
 
@@ -94,10 +101,10 @@ class _Lower:
         a = self.a
         kind = t.kind
         if kind is _CONST:
-            a.load_const(t.value)
+            a.load_int(t.value)
         elif kind is _GLOBAL:
             a.load_fast(V_S)
-            a.load_const(t.offset >> 3)
+            a.load_int(t.offset >> 3)
             a.subscr()
         else:
             a.load_fast(a.temp(t.index))
@@ -107,18 +114,19 @@ class _Lower:
         a = self.a
         if t.kind is _GLOBAL:
             a.load_fast(V_S)
-            a.load_const(t.offset >> 3)
+            a.load_int(t.offset >> 3)
             a.store_subscr()
         else:
             a.store_fast(a.temp(t.index))
 
-    def k(self, value: Any) -> None:
-        self.a.load_const(value)
+    def k(self, value: int) -> None:
+        self.a.load_int(value)
 
-    def bin(self, nb: int, value: int | None = None) -> None:
-        """BINARY_OP ``nb`` of the top of the stack and ``value`` (pushed first, if given)."""
-        if value is not None:
-            self.a.load_const(value)
+    def bin(self, nb: int, value: int = -1) -> None:
+        """BINARY_OP ``nb`` of the top of the stack and ``value`` (pushed first, unless
+        it is -1: every constant operand the lowering gives is at least 0)."""
+        if value != -1:
+            self.a.load_int(value)
         self.a.binary(nb)
 
     def sx(self, bits: int) -> None:
@@ -647,14 +655,14 @@ class _Lower:
 
 
 #: the struct of each access, by the memop bits that choose it (size, sign, order)
-_STRUCT_BITS = MO_SIZE | MO_SIGN | MO_BE
+_STRUCT_BITS: Final = MO_SIZE | MO_SIGN | MO_BE
 _STRUCTS: Final = {k: struct.Struct(struct_name(k)[0]) for k in range(_STRUCT_BITS + 1)
                    if k & _STRUCT_BITS == k}  # fmt: skip
 
 
-_SIMPLE = {"add": bc.NB_ADD, "sub": bc.NB_SUB, "mul": bc.NB_MUL, "and": bc.NB_AND,
+_SIMPLE: Final = {"add": bc.NB_ADD, "sub": bc.NB_SUB, "mul": bc.NB_MUL, "and": bc.NB_AND,
            "or": bc.NB_OR, "xor": bc.NB_XOR}  # fmt: skip
-_ZERO = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
+_ZERO: Final = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
 
 
 def lower(ops: list[Op], filename: str) -> Lowered:
