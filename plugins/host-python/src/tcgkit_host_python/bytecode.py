@@ -41,6 +41,8 @@ import sys
 import types
 from typing import Any, Final
 
+from tcgkit.host import TBTooLarge
+
 SUPPORTED: Final = sys.version_info[:2] == (3, 11)
 
 _OP: Final[dict[str, int]] = opcode.opmap
@@ -75,8 +77,9 @@ CO_NEWLOCALS: Final = 0x2
 _ENTRY: Final = 0x80 | 13 << 3
 
 
-class TooLarge(Exception):
-    """A jump of the TB does not fit the fixed two-unit form."""
+class TooLarge(TBTooLarge):
+    """A jump of the TB does not fit the fixed two-unit form (the core translates
+    the TB again with half as many instructions)."""
 
 
 class Label:
