@@ -45,14 +45,17 @@ from tcgkit.tcg.semantics import SEMANTICS, clmul
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import Cond, MemOp
 
-M64 = (1 << 64) - 1
-PAGE_BITS = 12
-TLB_MASK = 255
-PAGE_MASK = ~((1 << PAGE_BITS) - 1) & M64
-
-
-class CodegenError(Exception):
-    """The IR cannot be expressed (a malformed op): a bug in the target."""
+from .conventions import (
+    CRYPTO_OPS,
+    ENV_SIZES,
+    M64,
+    PAGE_BITS,
+    PAGE_MASK,
+    TLB_MASK,
+    CodegenError,
+    check_field,
+    struct_name,
+)
 
 
 @dataclass
@@ -60,15 +63,6 @@ class Generated:
     source: str
     bindings: dict[str, Any]  # names the source refers to (helpers, struct functions)
     insn_lines: list[int] = field(default_factory=list)  # first line of each guest insn
-
-
-def struct_name(memop: int) -> tuple[str, str]:
-    size = memop & MemOp.MO_SIZE
-    fmt = "BHIQ"[size]
-    if memop & MemOp.MO_SIGN:
-        fmt = fmt.lower()
-    order = ">" if memop & MemOp.MO_BE and size else "<"
-    return f"{order}{fmt}", f"_{'be' if order == '>' else 'le'}{fmt}"
 
 
 class _Emitter:
@@ -385,11 +379,6 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
     raise CodegenError(f"the python host cannot emit {op!r}")
 
 
-#: the optional crypto ops this host lists (``PythonHost.optional_ops``): one call of
-#: the reference each, where their generic expansions take hundreds of ops
-CRYPTO_OPS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
-
-
 def _crypto(em: _Emitter, base: str, outs: list[str], ins: list[str]) -> None:
     from tcgkit.tcg import aes  # here: its S-box is computed at its import
 
@@ -408,15 +397,6 @@ def _conversion(opc: str, a: str) -> str:
     if opc == "ext_i32_i64":
         return f"{_sx(a, 32)} & {M64}"
     raise CodegenError(f"the python host cannot emit {opc}")
-
-
-def check_field(op: Op, pos: int, n: int, w: int) -> None:
-    if not (pos >= 0 and n > 0 and pos + n <= w):
-        raise CodegenError(f"{op!r}: field ({pos}, {n}) does not fit {w} bits")
-
-
-ENV_SIZES = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
-              "st8": 1, "st16": 2, "st32": 4}  # fmt: skip
 
 
 def _env_access(em: _Emitter, op: Op, base: str, w: int, m: int) -> None:

@@ -23,15 +23,16 @@ import struct
 from typing import Any, Final
 
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
-from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
 from tcgkit.tcg.semantics import SEMANTICS, clmul
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import I64, Cond, MemOp
 
 from . import bytecode as bc
-from .codegen import (
+from .conventions import (
     CRYPTO_OPS,
     ENV_SIZES,
+    M64,
     PAGE_BITS,
     PAGE_MASK,
     TLB_MASK,
@@ -40,7 +41,6 @@ from .codegen import (
     struct_name,
 )
 
-M64: Final = (1 << 64) - 1
 ARGS: Final = ("s", "c", "_tb")
 #: the function's other locals (temps follow): the TLB and its slow paths, the
 #: address and TLB entry of an access, a double-width product, a rotation count
@@ -204,7 +204,8 @@ class _Lower:
     # -- ops -------------------------------------------------------------------------
 
     def op(self, op: Op) -> None:
-        opc = op.opc
+        x = op.defn.index  # the op's facts from the tables (one read of a foreign object
+        opc = _OPC[x]  # each costs a generic attribute lookup)
         a = self.a
         if opc == "insn_start":
             self.insn += 1
@@ -246,10 +247,9 @@ class _Lower:
             else:
                 a.pop()
             return
-        d = op.defn
-        w = d.type.value if d.type is not None else 64
+        w = _WIDTH[x]
         m = (1 << w) - 1
-        base = d.base
+        base = _BASE[x]
         if base == "brcond":
             target = self.label(consts[1])
             truth = self.cond(consts[0], ins[0], ins[1], w)
@@ -272,10 +272,10 @@ class _Lower:
         if opc in FLOAT_OPS:
             self.float_op(opc, outs[0], ins, consts, w)
             return
-        if d.n_in == 1 and d.n_out == 1 and not consts:
+        if _N_IN[x] == 1 and _N_OUT[x] == 1 and not consts:
             self.unary(opc, base, ins[0], outs[0], w, m)
             return
-        if d.n_in == 2 and d.n_out == 1 and not consts:
+        if _N_IN[x] == 2 and _N_OUT[x] == 1 and not consts:
             self.binary(base, ins[0], ins[1], outs[0], w, m)
             return
         if base in ("setcond", "negsetcond"):
@@ -654,6 +654,15 @@ class _Lower:
         a.place(end)
 
 
+#: each opcode's name, base, width (64 for width-less ops) and operand counts, by
+#: ``OpDef.index``
+_OPC: Final = [d.name for d in OPS.values()]
+_BASE: Final = [d.base for d in OPS.values()]
+_WIDTH: Final = [d.type.value if d.type is not None else 64 for d in OPS.values()]
+_N_IN: Final = [d.n_in for d in OPS.values()]
+_N_OUT: Final = [d.n_out for d in OPS.values()]
+_MEMORY_OPCS: Final = frozenset(d.name for d in OPS.values() if d.base in _MEMORY)
+
 #: the struct of each access, by the memop bits that choose it (size, sign, order)
 _STRUCT_BITS: Final = MO_SIZE | MO_SIGN | MO_BE
 _STRUCTS: Final = {k: struct.Struct(struct_name(k)[0]) for k in range(_STRUCT_BITS + 1)
@@ -670,7 +679,7 @@ def lower(ops: list[Op], filename: str) -> Lowered:
     its code attributed to ``filename``."""
     low = _Lower()
     a = low.a
-    if any(op.defn.base in _MEMORY for op in ops if op.defn is not None):
+    if any(op.opc in _MEMORY_OPCS for op in ops):
         for local, attr in (("T", "entries"), ("LD", "load"), ("ST", "store")):
             a.load_fast(V_C)
             a.load_attr("tlb")
