@@ -109,3 +109,19 @@ def test_the_declared_stack_depth_is_the_deepest_reached() -> None:
     code = a.code_object("f", "<test>")
     assert code.co_stacksize == 9
     assert types.FunctionType(code, {}, "f")(None) == 36
+
+
+def test_a_branch_to_a_label_never_set_is_refused() -> None:
+    from tcgkit.tcg.context import TCGContext
+    from tcgkit.tcg.types import I64
+    from tcgkit_host_python.conventions import CodegenError
+    from tcgkit_host_python.lower import lower
+
+    ctx = TCGContext(64)
+    ctx.new_global(I64, 0, "r0")
+    ctx.freeze()
+    work = ctx.clone("test")
+    work.insn_start(0)
+    work.br(work.label())  # never set
+    with pytest.raises(CodegenError, match="never sets"):
+        lower(work.ops, "<test>")

@@ -689,5 +689,8 @@ def lower(ops: list[Op], filename: str) -> Lowered:
         low.op(op)
     low.k(EXIT_LOOKUP)
     a.ret()
+    for lab in low.labels.values():
+        if lab.pending:  # a jump to a label never set would land on the next unit
+            raise CodegenError("a branch to a label the TB never sets")
     return Lowered(a.code_object("tb", filename),
                    list(range(2, low.insn + 2)))  # fmt: skip
