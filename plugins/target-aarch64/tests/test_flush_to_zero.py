@@ -12,6 +12,7 @@ the TB: a TB translated without it is not reused with it).
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit_target_aarch64.oracle import DATA_SIZE, Machine, assemble, compare
@@ -95,3 +96,28 @@ def test_flush_to_zero_of_halves_matches_unicorn(rmode: int, fz16: bool, fz: boo
     for i, reg in enumerate((4, 5, 27)):
         vregs[reg] = pack(singles[4 * i : 4 * i + 4], 32)
     compare(HALF_CODE, Machine({"x0": fpcr, "x1": 0, "x3": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+FMA_CODE = assemble("""
+    msr fpcr, x0
+    fmadd d20, d0, d1, d2; fmadd d21, d1, d0, d2; fmadd s22, s4, s5, s6
+    fmla v23.2d, v0.2d, v1.2d; fmla v24.4s, v4.4s, v5.4s
+""")
+
+
+@pytest.mark.parametrize("host_ops", [None, frozenset()], ids=["host-nan-op", "generic"])
+@pytest.mark.parametrize("fz", [0, 1])
+def test_a_flushed_factor_is_a_zero_for_fmas_default_nan_rule(fz: int, host_ops) -> None:
+    """FPMulAdd with a quiet-NaN addend and infinity times a subnormal: under FZ the
+    subnormal is a zero, so the result is the default NaN (without FZ, the addend's
+    NaN), single and double, scalar and vector; with the host's NaN op and without."""
+    vregs = [0] * 32
+    vregs[0] = 0x7FF0000000000000 | 0xFFF0000000000000 << 64  # inf, -inf
+    vregs[1] = 0x0000000000000001 | 0x800FFFFFFFFFFFFF << 64  # subnormals
+    vregs[2] = 0x7FF8000000000001 | 0x7FF80000000000AB << 64  # quiet NaNs with payloads
+    vregs[4] = sum(v << 32 * k for k, v in enumerate((0x7F800000, 0xFF800000, 1, 2)))
+    vregs[5] = sum(v << 32 * k for k, v in enumerate((3, 0x80000001, 0x7F800000, 0x007FFFFF)))
+    vregs[6] = 0x7FC00011
+    vregs[23], vregs[24] = vregs[2], 0x7FC00011 * (1 | 1 << 32 | 1 << 64 | 1 << 96)
+    compare(FMA_CODE, Machine({"x0": fz << 24}, 0, vregs, bytes(DATA_SIZE)),
+            host_ops=host_ops)  # fmt: skip

@@ -161,11 +161,14 @@ def _propagate(dc: DisasContext, result: Temp, ops: list[Temp], bits: int,
 def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
                   bits: int) -> Temp:  # fmt: skip
     """NaN rules of FPMulAdd: as ``_propagate`` over (addend, x, y), except that a
-    quiet-NaN addend with an infinity-times-zero product gives the default NaN."""
+    quiet-NaN addend with an infinity-times-zero product gives the default NaN (a
+    subnormal factor is a zero there under FPCR.FZ, as FPUnpack makes it)."""
     if default_nan(dc):
         return result
     ctx = dc.ctx
     ty = _ty(bits)
+    if bits != 16:  # halves come widened, flushed already under FZ16 (``from_half``)
+        x, y = flush_in(dc, x, bits), flush_in(dc, y, bits)  # NaNs, infinities unchanged
     if f"fnan3_{_sfx(bits)}" in dc.host_ops:
         res = ctx.temp(ty)
         ctx.fnan3(res, result, acc, x, y, 1)
