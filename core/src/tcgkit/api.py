@@ -45,6 +45,7 @@ from .memory import (
     AddressSpace,
     GuestMemoryMap,
     MemoryRegion,
+    MemorySnapshot,
     MemorySystem,
 )
 from .plugins import HOST, TARGET, TB_HASH, PluginManager, get_plugin_manager
@@ -275,6 +276,37 @@ class Emulator:
         """(begin, end inclusive, perms) of every mapping, as Unicorn reports them."""
         self._live()
         return self._map.regions()
+
+    def mem_snapshot(self) -> MemorySnapshot:
+        """Guest memory now, to come back to with ``mem_restore``: every mapping (its
+        place, size, permissions, and device callbacks) and a copy of its RAM."""
+        with self._live().exclusive():
+            return self._map.snapshot()
+
+    def mem_restore(self, snapshot: MemorySnapshot) -> None:
+        """Make guest memory what it was at ``snapshot``: mappings made since go,
+        mappings unmapped since come back, permissions and RAM bytes are as they were
+        (pages of code whose bytes changed lose their TBs, as with ``mem_write``).
+        The registers are not part of it (``context_save``). A mapping of the caller's
+        host memory (``mem_map_ptr``) unmapped since cannot come back: ValueError, and
+        nothing changes."""
+        with self._live().exclusive():
+            contents = self._map.restore_layout(snapshot)
+        for address, data in contents:
+            current = self._aspace.read(address, len(data), check_perms=False)
+            if current == data:
+                continue
+            page = self._map.page_size
+            at = 0
+            while at < len(data):  # runs of changed pages, written back
+                if current[at : at + page] == data[at : at + page]:
+                    at += page
+                    continue
+                end = at + page
+                while end < len(data) and current[end : end + page] != data[end : end + page]:
+                    end += page
+                self.mem_write(address + at, data[at:end])
+                at = end
 
     def mem_read(self, address: int, size: int) -> bytearray:
         self._live()

@@ -5,13 +5,14 @@
 * ``dispatch``: address -> range structures, one per FlatView;
 * ``system``: ``MemorySystem`` (transactions, sharing, listeners, stats);
 * ``address_space``: ``AddressSpace`` (current view, accesses, readers);
-* ``guest_map``: ``GuestMemoryMap`` (Unicorn-style map/unmap/protect).
+* ``guest_map``: ``GuestMemoryMap`` (Unicorn-style map/unmap/protect) and its
+  ``MemorySnapshot``.
 """
 
 from ..errors import MemoryAccessError, ProtectionError, UnmappedAccessError
 from .address_space import AddressSpace
 from .flatview import FlatRange, FlatView, render
-from .guest_map import GuestMemoryMap
+from .guest_map import GuestMemoryMap, MemorySnapshot
 from .region import (
     PROT_ALL,
     PROT_EXEC,
@@ -35,6 +36,7 @@ __all__ = [
     "GuestMemoryMap",
     "MemoryAccessError",
     "MemoryRegion",
+    "MemorySnapshot",
     "MemorySystem",
     "ProtectionError",
     "RegionKind",

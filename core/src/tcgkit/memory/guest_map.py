@@ -11,6 +11,14 @@ mapping replace its window by up to three windows onto the same backing
 MMIO device keeps seeing offsets relative to its own start. A backing region
 is freed when its last window goes.
 
+``snapshot`` records the mappings (each window, its backing and, for RAM, its
+bytes) and ``restore_layout`` makes the mappings those of a snapshot again: a
+window that is still there stays, one unmapped since comes back onto its old
+backing while that lives (another window of it kept it), else onto a new one
+(zeroed RAM, or an MMIO device with the same callbacks). Putting the bytes back
+is the emulator's (``Emulator.mem_restore``: it owns the TB invalidation that
+writing to code needs).
+
 Invariants:
 
 * windows never overlap and are page-aligned;
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from .region import PROT_ALL, MemoryRegion, ReadCallback, WriteCallback
+from .region import PROT_ALL, MemoryRegion, ReadCallback, RegionKind, WriteCallback
 from .system import MemorySystem
 
 PAGE_SIZE = 0x1000
@@ -156,6 +164,59 @@ class GuestMemoryMap:
                 if w.perms != perms:
                     self._split(w, address, end, perms)
 
+    def snapshot(self) -> MemorySnapshot:
+        """The mappings now, with the bytes of every RAM window (``MemorySnapshot``)."""
+        saved = []
+        for w in self._windows:
+            b = w.backing
+            if b.kind is RegionKind.MMIO or b.view is None:
+                saved.append((w.start, w.end, w.perms, b, w.backing_offset, None, DEVICE))
+                continue
+            data = bytes(b.view[w.backing_offset : w.backing_offset + w.end - w.start])
+            kind = CALLERS if b.is_callers_memory else RAM
+            saved.append((w.start, w.end, w.perms, b, w.backing_offset, data, kind))
+        return MemorySnapshot(saved, self.page_size)
+
+    def restore_layout(self, snap: MemorySnapshot) -> list[tuple[int, bytes]]:
+        """Make the mappings ``snap``'s; returns (address, bytes) of its RAM windows,
+        for the caller to write. Validates first: a window whose backing is gone and
+        was the caller's host memory (``map_ram(host_addr=...)``) cannot come back, a
+        ``ValueError`` naming it."""
+        if snap.page_size != self.page_size:
+            raise ValueError("the snapshot is of a map with another page size")
+        for start, _, _, backing, _, _, kind in snap.windows:
+            if kind == CALLERS and id(backing) not in self._users:
+                raise ValueError(
+                    f"the mapping at {start:#x} was the caller's host memory (mem_map_ptr) "
+                    "and has been unmapped since the snapshot: it cannot be restored"
+                )
+        want = {(s, e, p, id(b), o) for s, e, p, b, o, _, _ in snap.windows}
+        with self.system.transaction():
+            held = [w.backing for w in self._windows]  # alive while the windows change
+            for b in held:
+                self._users[id(b)] += 1
+            for w in list(self._windows):
+                if (w.start, w.end, w.perms, id(w.backing), w.backing_offset) not in want:
+                    self._remove(w)
+            have = {(w.start, w.end, w.perms, id(w.backing), w.backing_offset)
+                    for w in self._windows}  # fmt: skip
+            made: dict[int, MemoryRegion] = {}  # a gone backing -> its new one
+            for s, e, p, b, o, _, kind in snap.windows:
+                if (s, e, p, id(b), o) in have:
+                    continue
+                backing = b if id(b) in self._users else made.get(id(b))
+                if backing is None:
+                    backing = made[id(b)] = _renew(b, kind)
+                self._add(_window(s, e, p, backing, o))
+            for b in held:
+                key = id(b)
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key]
+                    b.free()
+                    self.system.forget(b)
+        return [(s, data) for s, _, _, _, _, data, _ in snap.windows if data is not None]
+
     def clear(self) -> None:
         """Unmap everything."""
         with self.system.transaction():
@@ -199,6 +260,37 @@ class GuestMemoryMap:
             del self._users[key]
             w.backing.free()
             self.system.forget(w.backing)
+
+
+#: what a snapshot's window was: owned RAM, the caller's host memory, a device
+RAM, CALLERS, DEVICE = 0, 1, 2
+
+
+class MemorySnapshot:
+    """The mappings of a ``GuestMemoryMap`` at one moment: (start, end, perms, backing,
+    offset in the backing, bytes or None for a device, RAM/CALLERS/DEVICE) per window.
+    It refers to the backings of that moment (freed ones included, to know them
+    again) and owns copies of the RAM bytes; nothing else."""
+
+    __slots__ = ("page_size", "windows")
+
+    def __init__(self, windows: list[tuple[int, int, int, MemoryRegion, int, bytes | None]],
+                 page_size: int) -> None:  # fmt: skip
+        self.windows = windows
+        self.page_size = page_size
+
+    @property
+    def ram_bytes(self) -> int:
+        """Bytes of RAM the snapshot holds a copy of."""
+        return sum(len(w[5]) for w in self.windows if w[5] is not None)
+
+
+def _renew(old: MemoryRegion, kind: int) -> MemoryRegion:
+    """A new backing like ``old`` (freed since): zeroed RAM of its size, or a device
+    with its callbacks."""
+    if kind == DEVICE:
+        return MemoryRegion.mmio(old.name, old.size, old.read_cb, old.write_cb)
+    return MemoryRegion.ram(old.name, old.size)
 
 
 def _window(start: int, end: int, perms: int, backing: MemoryRegion, offset: int) -> _Window:

@@ -229,6 +229,11 @@ class MemoryRegion:
     # -- properties ------------------------------------------------------------
 
     @property
+    def is_callers_memory(self) -> bool:
+        """RAM over host memory the caller owns (``ram_at``), not memory of its own."""
+        return self.kind is RegionKind.RAM and self._host_addr != 0 and self._backing is None
+
+    @property
     def host_addr(self) -> int:
         """Host address of a RAM/ROM region's first byte (0 for other kinds)."""
         return self._host_addr

@@ -15,6 +15,7 @@ from array import array
 from collections.abc import MutableSequence
 from typing import Any
 
+from ..memory import MemorySnapshot
 from .access import RegisterAccess, RegisterTable, table_for
 from .targets import find_target
 
@@ -30,6 +31,8 @@ class UcContext(RegisterAccess):
         self._table = table
         self._words: MutableSequence[int] | None = words
         self._shadow = shadow
+        #: guest memory at the save, when the ``Uc``'s context mode covered it
+        self._memory: MemorySnapshot | None = None
 
     def _attach(self) -> MutableSequence[int]:
         assert self._words is not None
@@ -67,6 +70,7 @@ class UcContext(RegisterAccess):
         self._cpu_model = state["cpu_model"]
         self._words = array("Q", state["words"])  # as context_save makes them
         self._shadow = state["shadow"]
+        self._memory = None  # a snapshot refers to the live memory of its Uc: not pickled
         # the register table is the installed target's (its accessors are code)
         self._table = table_for(find_target(self._arch)[2], self._cpu_model)
 

@@ -104,6 +104,7 @@ _SIMPLE_WRITES = {
     C.UC_CTL_TLB_FLUSH: ("ctl_flush_tlb", 0),
     C.UC_CTL_TLB_TYPE: ("ctl_set_tlb_mode", 1),
     C.UC_CTL_TCG_BUFFER_SIZE: ("ctl_set_tcg_buffer_size", 1),
+    C.UC_CTL_CONTEXT_MODE: ("ctl_context_mode", 1),
 }
 
 __all__ = ["CtlMixin"]

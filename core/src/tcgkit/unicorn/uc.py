@@ -111,6 +111,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._timeout = 0
         self._timed_out = False
         self._exits_enabled = False
+        self._context_mode = C.UC_CTL_CONTEXT_CPU  # what contexts cover (ctl_context_mode)
         self._exits: tuple[int, ...] = ()
         self._exit_set: frozenset[int] = frozenset()
         self._exit_handles: list[int] = []
@@ -313,25 +314,50 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
     # -- contexts ----------------------------------------------------------------------
 
     def context_save(self) -> UcContext:
-        """The registers now, as a new ``UcContext``."""
+        """The registers now, as a new ``UcContext``; with UC_CTL_CONTEXT_MEMORY in the
+        context mode (``ctl_context_mode``), guest memory too."""
         words = self._words if self._words is not None else self._attach()
-        return UcContext(self._arch, self._mode, self._cpu_model, self._table,
-                         _snapshot(words), dict(self._shadow))  # type: ignore[arg-type]  # fmt: skip
+        context = UcContext(self._arch, self._mode, self._cpu_model, self._table,
+                            _snapshot(words), dict(self._shadow))  # type: ignore[arg-type]  # fmt: skip
+        if self._context_mode & C.UC_CTL_CONTEXT_MEMORY:
+            context._memory = self._emulator().mem_snapshot()
+        return context
 
     def context_update(self, context: UcContext) -> None:
-        """Save the registers now into ``context``."""
+        """Save the registers now into ``context`` (and memory, as ``context_save``)."""
         words = self._words if self._words is not None else self._attach()
         context._words = _snapshot(words)
         context._shadow = dict(self._shadow)
+        if self._context_mode & C.UC_CTL_CONTEXT_MEMORY:
+            context._memory = self._emulator().mem_snapshot()
 
     def context_restore(self, context: UcContext) -> None:
-        """Set the registers from ``context`` (memory is not part of it)."""
+        """Set what the context mode names from ``context``: the registers
+        (UC_CTL_CONTEXT_CPU, the default) and guest memory (UC_CTL_CONTEXT_MEMORY: the
+        mappings and RAM bytes of its save; a context saved without it holds none,
+        UC_ERR_ARG)."""
         words = self._words if self._words is not None else self._attach()
         saved = context._words
         if context.arch != self._arch or saved is None or len(saved) != len(words):
             raise UcError(C.UC_ERR_ARG)
-        words[:] = saved  # type: ignore[index]
-        self._shadow = dict(context._shadow)
+        mode = self._context_mode
+        if mode & C.UC_CTL_CONTEXT_MEMORY:
+            if context._memory is None:
+                raise UcError(C.UC_ERR_ARG)
+            try:
+                self._emulator().mem_restore(context._memory)
+            except ValueError:
+                raise UcError(C.UC_ERR_MAP) from None
+        if mode & C.UC_CTL_CONTEXT_CPU:
+            words[:] = saved  # type: ignore[index]
+            self._shadow = dict(context._shadow)
+
+    def ctl_context_mode(self, mode: int) -> None:
+        """What ``context_save``/``context_restore`` cover: UC_CTL_CONTEXT_CPU (the
+        registers, the default) and/or UC_CTL_CONTEXT_MEMORY (guest memory)."""
+        if mode & ~(C.UC_CTL_CONTEXT_CPU | C.UC_CTL_CONTEXT_MEMORY):
+            raise UcError(C.UC_ERR_ARG)
+        self._context_mode = mode
 
     # -- emulation -----------------------------------------------------------------------
 
