@@ -11,7 +11,10 @@ The same harness code runs with either module (``uc_mod``): each shape builds a
   (a taint or access tracer's shape);
 - ``fuzz``: ``--execs`` short ``emu_start`` calls of a small parser function, each
   after ``context_restore`` and a ``mem_write`` of a new input (a fuzzer's shape,
-  where per-call overhead counts).
+  where per-call overhead counts);
+- ``snapshot-fuzz``: the same with memory in the contexts (UC_CTL_CONTEXT_MODE with
+  UC_CTL_CONTEXT_MEMORY: each restore puts back the bytes the parser and the
+  harness wrote, as snapshot fuzzers use it).
 
 Prints, per shape, both times and the ratio tcgkit / Unicorn (below 1: tcgkit is
 faster). ``--host`` chooses tcgkit's host backend (default: the best installed).
@@ -148,6 +151,21 @@ def shape_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
     return total
 
 
+def shape_snapshot_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
+    code = assemble(PARSER.replace("done:\nnop", "done:\nstr x1, [x5, #128]"))
+    uc = new_uc(u, code, extra)
+    uc.ctl(u.UC_CTL_CONTEXT_MODE, u.UC_CTL_IO_WRITE, u.UC_CTL_CONTEXT_CPU | u.UC_CTL_CONTEXT_MEMORY)
+    start = uc.context_save()
+    total = 0
+    for i in range(execs):
+        uc.context_restore(start)
+        data = (b"EKFL" if i % 2 else b"ELF\x7f") + bytes((i * 7 + j) & 0xFF for j in range(60))
+        uc.mem_write(DATA, data)
+        uc.emu_start(CODE, CODE + len(code))
+        total += int.from_bytes(uc.mem_read(DATA + 128, 8), "little")
+    return total
+
+
 def median_time(fn: Callable[[], int], runs: int) -> tuple[float, int]:
     times, result = [], 0
     for _ in range(runs):
@@ -173,6 +191,7 @@ def main() -> None:
         ("block-hook", shape_block_hook, args.iterations),
         ("mem-read-hook", shape_mem_read_hook, args.iterations),
         ("fuzz", shape_fuzz, args.execs),
+        ("snapshot-fuzz", shape_snapshot_fuzz, args.execs),
     ]
     print(f"{'shape':14} {'unicorn s':>10} {'tcgkit s':>10} {'ratio':>7}")
     for name, fn, n in shapes:

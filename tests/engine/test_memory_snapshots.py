@@ -103,3 +103,34 @@ def test_the_callers_memory_unmapped_since_is_refused_and_nothing_changes(make):
     emu.mem_restore(snap)
     assert buf.raw[:7] == bytes(7)
     emu.mem_unmap(0x6000_0000, 0x1000)  # before buf goes
+
+
+def test_code_and_data_on_one_mapping_restore_without_translating_again(make):
+    # the data page's bytes come back in bulk; the code page, unchanged, keeps its TB
+    emu = make("ld r0, [r2]\naddi r0, r0, 1\nst r0, [r2]\n")
+    emu.reg_write("r2", 0x10000 + 0x2000)  # data on the code's own mapping
+    snap = emu.mem_snapshot()
+    emu.emu_start(CODE, emu.end)
+    translated = emu.stats()["tbs_translated"]
+    for _ in range(3):
+        emu.mem_restore(snap)
+        emu.emu_start(CODE, emu.end)
+        assert _u64(emu, 0x12000) == 1
+    assert emu.stats()["tbs_translated"] == translated
+
+
+def test_a_snapshot_of_one_kib_granules(host):
+    from tcgkit_target_toy.testing import build
+
+    emu = build("ld r0, [r2]\naddi r0, r0, 1\nst r0, [r2]\n", host=host, map_granule=0x400)
+    try:
+        emu.mem_map(0x3000_0400, 0x800)  # part of a 4 KiB page
+        emu.reg_write("r2", 0x3000_0800)
+        emu.mem_write(0x3000_0800, (7).to_bytes(8, "little"))
+        snap = emu.mem_snapshot()
+        emu.emu_start(CODE, emu.end)
+        assert _u64(emu, 0x3000_0800) == 8
+        emu.mem_restore(snap)
+        assert _u64(emu, 0x3000_0800) == 7
+    finally:
+        emu.close()

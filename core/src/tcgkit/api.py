@@ -290,23 +290,36 @@ class Emulator:
         The registers are not part of it (``context_save``). A mapping of the caller's
         host memory (``mem_map_ptr``) unmapped since cannot come back: ValueError, and
         nothing changes."""
-        with self._live().exclusive():
+        engine = self._live()
+        with engine.exclusive():
             contents = self._map.restore_layout(snapshot)
+        code = engine.code_pages
         for address, data in contents:
             current = self._aspace.read(address, len(data), check_perms=False)
             if current == data:
                 continue
-            page = self._map.page_size
-            at = 0
-            while at < len(data):  # runs of changed pages, written back
-                if current[at : at + page] == data[at : at + page]:
-                    at += page
-                    continue
-                end = at + page
-                while end < len(data) and current[end : end + page] != data[end : end + page]:
-                    end += page
-                self.mem_write(address + at, data[at:end])
-                at = end
+            first, last = address >> 12, (address + len(data) - 1) >> 12
+            if last - first < len(code):
+                pages = [p for p in range(first, last + 1) if p in code]
+            else:
+                pages = sorted(p for p in code if first <= p <= last)
+            if not pages:  # no TB here: the bytes back at once
+                self._aspace.write(address, data, check_perms=False)
+                continue
+            end = address + len(data)
+            at = address  # pages without code in bulk; a code page only if it changed
+            for p in [*pages, last + 1]:
+                start = max(p << 12, address)  # (a window of 1 KiB granules: part of a page)
+                if start > at:
+                    self._aspace.write(at, data[at - address : start - address],
+                                       check_perms=False)  # fmt: skip
+                if p > last:
+                    break
+                stop = min((p + 1) << 12, end)
+                lo, hi = start - address, stop - address
+                if current[lo:hi] != data[lo:hi]:
+                    self.mem_write(start, data[lo:hi])
+                at = stop
 
     def mem_read(self, address: int, size: int) -> bytearray:
         self._live()
