@@ -33,7 +33,7 @@ def test_the_translation_benchmark_accounts_for_every_phase(choice: str) -> None
         assert spent["allocate"] > 0 and spent["liveness"] > 0
 
 
-@pytest.mark.parametrize("shape", ["loop", "block-hook", "mem-read-hook", "fuzz"])
+@pytest.mark.parametrize("shape", ["loop", "block-hook", "mem-read-hook", "fuzz", "snapshot-fuzz"])
 def test_each_unicorn_harness_shape_computes_the_same_under_both_modules(shape: str) -> None:
     import tcgkit.unicorn as tk
     import unicorn as real
@@ -41,8 +41,9 @@ def test_each_unicorn_harness_shape_computes_the_same_under_both_modules(shape: 
 
     fn = {"loop": unicorn_compat.shape_loop, "block-hook": unicorn_compat.shape_block_hook,
           "mem-read-hook": unicorn_compat.shape_mem_read_hook,
-          "fuzz": unicorn_compat.shape_fuzz}[shape]  # fmt: skip
-    n = 40 if shape == "fuzz" else 2000
+          "fuzz": unicorn_compat.shape_fuzz,
+          "snapshot-fuzz": unicorn_compat.shape_snapshot_fuzz}[shape]  # fmt: skip
+    n = 40 if shape.endswith("fuzz") else 2000
     expected = fn(real, n, {})
     assert fn(tk, n, {"host": get_plugin_manager().resolve_host()}) == expected
     assert expected != 0
