@@ -136,10 +136,15 @@ def shape_mem_read_hook(u: ModuleType, n: int, extra: dict[str, Any]) -> int:
     return reads[0]
 
 
-def shape_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
-    code = assemble(PARSER)
+def _fuzz(u: ModuleType, execs: int, extra: dict[str, Any], memory: bool) -> int:
+    """``execs`` runs of the parser, each from the saved context with a new input; its
+    count read from x1, or (``memory``: contexts with memory) from where it stores it."""
+    src = PARSER.replace("done:\nnop", "done:\nstr x1, [x5, #128]") if memory else PARSER
+    code = assemble(src)
     uc = new_uc(u, code, extra)
-    a = u.arm64_const
+    if memory:
+        uc.ctl(u.UC_CTL_CONTEXT_MODE, u.UC_CTL_IO_WRITE,
+               u.UC_CTL_CONTEXT_CPU | u.UC_CTL_CONTEXT_MEMORY)  # fmt: skip
     start = uc.context_save()
     total = 0
     for i in range(execs):
@@ -147,23 +152,19 @@ def shape_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
         data = (b"EKFL" if i % 2 else b"ELF\x7f") + bytes((i * 7 + j) & 0xFF for j in range(60))
         uc.mem_write(DATA, data)
         uc.emu_start(CODE, CODE + len(code))
-        total += uc.reg_read(a.UC_ARM64_REG_X1)
+        if memory:
+            total += int.from_bytes(uc.mem_read(DATA + 128, 8), "little")
+        else:
+            total += uc.reg_read(u.arm64_const.UC_ARM64_REG_X1)
     return total
+
+
+def shape_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
+    return _fuzz(u, execs, extra, memory=False)
 
 
 def shape_snapshot_fuzz(u: ModuleType, execs: int, extra: dict[str, Any]) -> int:
-    code = assemble(PARSER.replace("done:\nnop", "done:\nstr x1, [x5, #128]"))
-    uc = new_uc(u, code, extra)
-    uc.ctl(u.UC_CTL_CONTEXT_MODE, u.UC_CTL_IO_WRITE, u.UC_CTL_CONTEXT_CPU | u.UC_CTL_CONTEXT_MEMORY)
-    start = uc.context_save()
-    total = 0
-    for i in range(execs):
-        uc.context_restore(start)
-        data = (b"EKFL" if i % 2 else b"ELF\x7f") + bytes((i * 7 + j) & 0xFF for j in range(60))
-        uc.mem_write(DATA, data)
-        uc.emu_start(CODE, CODE + len(code))
-        total += int.from_bytes(uc.mem_read(DATA + 128, 8), "little")
-    return total
+    return _fuzz(u, execs, extra, memory=True)
 
 
 def median_time(fn: Callable[[], int], runs: int) -> tuple[float, int]:
