@@ -75,6 +75,8 @@ CO_NEWLOCALS: Final = 0x2
 
 # a line table entry of kind 13 (a line delta, no column information); + its length - 1
 _ENTRY: Final = 0x80 | 13 << 3
+_FULL_ENTRY: Final = bytes((_ENTRY + 7, 0))  # 8 more units on the same line
+_PARTIAL_ENTRY: Final = [b""] + [bytes((_ENTRY + n - 1, 0)) for n in range(1, 8)]  # n more
 
 
 class TooLarge(TBTooLarge):
@@ -270,26 +272,31 @@ class Assembler:
     # -- the code object ---------------------------------------------------------------
 
     def _linetable(self) -> bytes:
-        out: list[int] = []
+        out: list[bytes] = []
         marks = self._lines
         prev_line = 1  # co_firstlineno
         start, line = 0, 1
         for k in range(len(marks) + 1):
             end, next_line = marks[k] if k < len(marks) else (len(self.code), 0)
             n = end - start
-            while n > 0:  # entries of at most 8 units; the first one moves the line
-                chunk = 8 if n > 8 else n
-                out.append(_ENTRY + chunk - 1)
+            if n > 0:  # entries of at most 8 units; the first one moves the line
+                first = 8 if n > 8 else n
                 delta = line - prev_line
                 prev_line = line
                 v = delta << 1 if delta >= 0 else (-delta) << 1 | 1
+                entry = [_ENTRY + first - 1]
                 while v >= 0x40:
-                    out.append(0x40 | (v & 0x3F))
+                    entry.append(0x40 | (v & 0x3F))
                     v >>= 6
-                out.append(v)
-                n -= chunk
+                entry.append(v)
+                out.append(bytes(entry))
+                rest = n - first
+                if rest >= 8:
+                    out.append(_FULL_ENTRY * (rest >> 3))
+                if rest & 7:
+                    out.append(_PARTIAL_ENTRY[rest & 7])
             start, line = end, next_line
-        return bytes(out)
+        return b"".join(out)
 
     def bytecode(self) -> bytes:
         """The code units as CPython reads them (opcode byte, then argument byte)."""
