@@ -29,7 +29,7 @@ def run_source(ops: list, state: list[int]) -> int:
 
 
 def run_bytecode(ops: list, state: list[int]) -> int:
-    fn = types.FunctionType(lower(ops, "<test>").code, {}, "tb", (None,))
+    fn = types.FunctionType(lower(ops, "<test>"), {}, "tb", (None,))
     return fn(state, None)
 
 

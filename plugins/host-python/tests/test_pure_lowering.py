@@ -65,6 +65,6 @@ def _fields(code: object) -> tuple[object, ...]:
 def test_compiled_and_pure_lowering_assemble_the_same_code(pure: ModuleType, prog: Program) -> None:
     for _ in range(2):
         ops = prog.ctx.ops
-        assert _fields(lower(ops, "<t>").code) == _fields(pure.lower(ops, "<t>").code)
+        assert _fields(lower(ops, "<t>")) == _fields(pure.lower(ops, "<t>"))
         optimize(prog.ctx)
         liveness(prog.ctx)

@@ -19,7 +19,7 @@ loop or an exit request.
 Locating: every generated function has the fixed file name
 ``<tcgkit-python-host>`` and its TB as the default of ``_tb``; a traceback
 frame or a live frame of that file gives the TB, and its line number the
-guest instruction (assembled code: line ``k + 2`` is instruction ``k``; source:
+guest instruction (assembled code: ``lower.insn_of_line``; source:
 ``Generated.insn_lines``).
 """
 
@@ -65,10 +65,11 @@ class PythonHost(HostBackend):
         # here, not at import: discovery needs the class alone
         from .bytecode import SUPPORTED
         from .codegen import generate
-        from .lower import lower
+        from .lower import insn_of_line, lower
 
         self._generate = generate
         self._lower = lower
+        self._insn_of_line = insn_of_line
         #: whether TBs are assembled as bytecode (else compiled from source)
         self.assembles = SUPPORTED and os.environ.get("TCGKIT_PYTHON_HOST_SOURCE", "") in ("", "0")
         # source -> (code object, insn lines, bindings); bounded, per emulator
@@ -83,7 +84,7 @@ class PythonHost(HostBackend):
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
         if self.assembles:
-            code = self._lower(ctx.ops, FILENAME).code
+            code = self._lower(ctx.ops, FILENAME)
             self._install(tb, code, code.co_code, {}, alloc)
             return
         gen = self._generate(ctx.ops)
@@ -141,7 +142,7 @@ class PythonHost(HostBackend):
         if not isinstance(tb, TB):
             return None
         if self.assembles:
-            return tb, min(max(lineno - 2, 0), max(tb.icount - 1, 0))
+            return tb, self._insn_of_line(lineno, tb.icount)
         lines = self._lines.get(frame.f_code)
         if lines is None:
             return None

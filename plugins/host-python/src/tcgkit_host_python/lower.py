@@ -9,8 +9,8 @@ fast path inline); what bytecode changes is control flow and line numbers:
 
 * labels are jump targets (no block dispatch): a brcond is a compare and a
   conditional jump, a br a jump, forward or backward;
-* line ``k + 2`` is guest instruction ``k`` (the prologue is line 1): a traceback's
-  line names the instruction directly (``Lowered.insn_lines``).
+* line ``k + FIRST_INSN_LINE`` is guest instruction ``k`` (the prologue is line 1):
+  a traceback's line names the instruction directly (``insn_of_line``).
 
 Every op is one statement: it starts and ends with an empty stack, and where it
 branches, each branch stores its own result (the assembler's depth tracking
@@ -20,6 +20,7 @@ relies on it).
 from __future__ import annotations
 
 import struct
+import types
 from typing import Any, Final
 
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
@@ -45,15 +46,18 @@ ARGS: Final = ("s", "c", "_tb")
 #: the function's other locals (temps follow): the TLB and its slow paths, the
 #: address and TLB entry of an access, a double-width product, a rotation count
 FIXED: Final = ("T", "LD", "ST", "_a", "_e", "_p", "_n")
-V_S: Final = 0
-V_C: Final = 1
-V_T: Final = 3
-V_LD: Final = 4
-V_ST: Final = 5
-V_A: Final = 6
-V_E: Final = 7
-V_P: Final = 8
-V_N: Final = 9
+# the local variables' numbers (Assembler: the arguments, then FIXED)
+V_S: Final = ARGS.index("s")
+V_C: Final = ARGS.index("c")
+V_T: Final = len(ARGS) + FIXED.index("T")
+V_LD: Final = len(ARGS) + FIXED.index("LD")
+V_ST: Final = len(ARGS) + FIXED.index("ST")
+V_A: Final = len(ARGS) + FIXED.index("_a")
+V_E: Final = len(ARGS) + FIXED.index("_e")
+V_P: Final = len(ARGS) + FIXED.index("_p")
+V_N: Final = len(ARGS) + FIXED.index("_n")
+#: the line of guest instruction 0 (the prologue's is 1)
+FIRST_INSN_LINE: Final = 2
 _CONST: Final = TempKind.CONST
 _GLOBAL: Final = TempKind.GLOBAL
 _MEMORY: Final = frozenset({"qemu_ld", "qemu_st"})
@@ -76,16 +80,6 @@ _SIGNED_CMP: Final = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE, Cond.LE: bc.CMP_LE
                Cond.GT: bc.CMP_GT}  # fmt: skip
 _CMP: Final = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond.GEU: bc.CMP_GE,
         Cond.LEU: bc.CMP_LE, Cond.GTU: bc.CMP_GT, **_SIGNED_CMP}  # fmt: skip
-
-
-class Lowered:
-    """A TB's code object and the line of each guest instruction's first bytecode."""
-
-    __slots__ = ("code", "insn_lines")
-
-    def __init__(self, code: Any, insn_lines: list[int]) -> None:
-        self.code = code
-        self.insn_lines = insn_lines
 
 
 class _Lower:
@@ -135,13 +129,16 @@ class _Lower:
         self.bin(bc.NB_XOR, s)
         self.bin(bc.NB_SUB, s)
 
-    def call_const(self, fn: Any, push_args: Any, nargs: int) -> None:
-        """Push ``fn(...)``: NULL, the function, the arguments ``push_args`` pushes."""
-        a = self.a
-        a.push_null()
-        a.load_const(fn)
-        push_args()
-        a.call(nargs)
+    def callee(self, fn: Any) -> None:
+        """Push what a call of ``fn`` starts with (NULL, the function): its arguments
+        follow, then ``Assembler.call``."""
+        self.a.push_null()
+        self.a.load_const(fn)
+
+    def vs(self, temps: tuple[Any, ...]) -> None:
+        """Push the value of each of ``temps``."""
+        for t in temps:
+            self.v(t)
 
     def label(self, lab: Label) -> bc.Label:
         found = self.labels.get(id(lab))
@@ -208,8 +205,8 @@ class _Lower:
         opc = _OPC[x]  # each costs a generic attribute lookup)
         a = self.a
         if opc == "insn_start":
+            a.set_line(self.insn + FIRST_INSN_LINE)
             self.insn += 1
-            a.set_line(self.insn + 1)
             return
         if opc in ("goto_tb", "mb"):
             return
@@ -234,13 +231,10 @@ class _Lower:
         consts = args[n_out + op.n_in :]
         if opc == "call":
             h: Helper = consts[0]
-
-            def push() -> None:
-                a.load_fast(V_C)
-                for t in ins:
-                    self.v(t)
-
-            self.call_const(h.func, push, len(ins) + 1)
+            self.callee(h.func)
+            a.load_fast(V_C)
+            self.vs(ins)
+            a.call(len(ins) + 1)
             if n_out:
                 self.bin(bc.NB_AND, outs[0].type.mask)
                 self.put(outs[0])
@@ -264,7 +258,7 @@ class _Lower:
             self.put(outs[0])
             return
         if base in _MEMORY:
-            self.memory(op, w, m)
+            self.memory(op, base == "qemu_ld", w, m)
             return
         if base.startswith("ld") or base.startswith("st"):
             self.env_access(op, base, w, m)
@@ -339,13 +333,9 @@ class _Lower:
         if base in CRYPTO_OPS:
             from tcgkit.tcg import aes  # here: its S-box is computed at its import
 
-            fn = clmul if base == "clmul" else getattr(aes, base)
-
-            def push_ins() -> None:
-                for t in ins:
-                    self.v(t)
-
-            self.call_const(fn, push_ins, len(ins))
+            self.callee(clmul if base == "clmul" else getattr(aes, base))
+            self.vs(ins)
+            a.call(len(ins))
             a.op(bc.UNPACK_SEQUENCE, 2, 1)
             self.put(outs[0])
             self.put(outs[1])
@@ -376,15 +366,14 @@ class _Lower:
             self.v(x)
             self.bin(bc.NB_XOR, m)
         elif base == "ctpop":
-            self.call_const(_BIT_COUNT, lambda: self.v(x), 1)
+            self.callee(_BIT_COUNT)
+            self.v(x)
+            a.call(1)
         elif base in ("bswap16", "bswap32", "bswap64"):
-            n = {"bswap16": 2, "bswap32": 4, "bswap64": 8}[base]
-
-            def push() -> None:
-                self.v(x)
-                self.k(n)
-
-            self.call_const(_bswap, push, 2)
+            self.callee(_bswap)
+            self.v(x)
+            self.k({"bswap16": 2, "bswap32": 4, "bswap64": 8}[base])
+            a.call(2)
         elif base in ("ext8s", "ext16s", "ext32s"):
             bits = {"ext8s": 8, "ext16s": 16, "ext32s": 32}[base]
             self.v(x)
@@ -480,19 +469,19 @@ class _Lower:
                 self.v(y)
 
             def nonzero() -> None:
-                if base == "clz":
+                if base == "clz":  # w - x.bit_length()
                     self.k(w)
-                    self.call_const(_BIT_LENGTH, lambda: self.v(x), 1)
+                    self.callee(_BIT_LENGTH)
+                    self.v(x)
+                    a.call(1)
                     self.bin(bc.NB_SUB)
-                else:
-
-                    def low_bit() -> None:
-                        self.v(x)
-                        self.v(x)
-                        a.unary(bc.UNARY_NEGATIVE)
-                        self.bin(bc.NB_AND)
-
-                    self.call_const(_BIT_LENGTH, low_bit, 1)
+                else:  # (x & -x).bit_length() - 1
+                    self.callee(_BIT_LENGTH)
+                    self.v(x)
+                    self.v(x)
+                    a.unary(bc.UNARY_NEGATIVE)
+                    self.bin(bc.NB_AND)
+                    a.call(1)
                     self.bin(bc.NB_SUB, 1)
 
             self.select(int(Cond.EQ), x, _ZERO, w, zero, nonzero, out)
@@ -513,14 +502,11 @@ class _Lower:
             self.bin(bc.NB_OR)
             self.bin(bc.NB_AND, m)
         else:
-            fn = SEMANTICS[base]
-
-            def push() -> None:
-                self.k(w)
-                self.v(x)
-                self.v(y)
-
-            self.call_const(fn, push, 3)
+            self.callee(SEMANTICS[base])
+            self.k(w)
+            self.v(x)
+            self.v(y)
+            a.call(3)
             self.k(0)
             a.subscr()
             self.bin(bc.NB_AND, m)
@@ -536,14 +522,11 @@ class _Lower:
             self.v(ins[0])
             self.bin(bc.NB_AND, sign - 1)
         else:
-
-            def push() -> None:
-                for t in ins:
-                    self.v(t)
-                for c in consts:
-                    self.k(int(c))
-
-            self.call_const(FLOAT_OPS[opc], push, len(ins) + len(consts))
+            self.callee(FLOAT_OPS[opc])
+            self.vs(ins)
+            for c in consts:
+                self.k(int(c))
+            self.a.call(len(ins) + len(consts))
         self.put(out)
 
     def env_access(self, op: Op, base: str, w: int, m: int) -> None:
@@ -582,10 +565,10 @@ class _Lower:
         self.k(slot)
         a.store_subscr()
 
-    def memory(self, op: Op, w: int, m: int) -> None:
-        """qemu_ld / qemu_st: the TLB's fast path inline, its slow path a call."""
+    def memory(self, op: Op, load: bool, w: int, m: int) -> None:
+        """qemu_ld (``load``) / qemu_st: the TLB's fast path inline, its slow path a
+        call."""
         a = self.a
-        load = op.defn.base == "qemu_ld"
         memop = int(op.args[op.n_out + op.n_in])
         if not load:
             memop &= ~MO_SIGN
@@ -613,8 +596,7 @@ class _Lower:
         slow, end = bc.Label(), bc.Label()
         a.jump(slow, False)
         # the fast path: unpack_from / pack_into(_e[2], _a - _e[3][, value])
-        a.push_null()
-        a.load_const(st.unpack_from if load else st.pack_into)
+        self.callee(st.unpack_from if load else st.pack_into)
         a.load_fast(V_E)
         self.k(2)
         a.subscr()
@@ -674,17 +656,23 @@ _SIMPLE: Final = {"add": bc.NB_ADD, "sub": bc.NB_SUB, "mul": bc.NB_MUL, "and": b
 _ZERO: Final = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
 
 
-def lower(ops: list[Op], filename: str) -> Lowered:
+def insn_of_line(lineno: int, icount: int) -> int:
+    """The guest instruction (of a TB of ``icount``) that line ``lineno`` of its code
+    belongs to."""
+    return min(max(lineno - FIRST_INSN_LINE, 0), max(icount - 1, 0))
+
+
+def lower(ops: list[Op], filename: str) -> types.CodeType:
     """The code object of the function implementing ``ops`` (see the module docstring),
     its code attributed to ``filename``."""
     low = _Lower()
     a = low.a
     if any(op.opc in _MEMORY_OPCS for op in ops):
-        for local, attr in (("T", "entries"), ("LD", "load"), ("ST", "store")):
+        for var, attr in ((V_T, "entries"), (V_LD, "load"), (V_ST, "store")):
             a.load_fast(V_C)
             a.load_attr("tlb")
             a.load_attr(attr)
-            a.store_fast(FIXED.index(local) + 3)
+            a.store_fast(var)
     for op in ops:
         low.op(op)
     low.k(EXIT_LOOKUP)
@@ -692,5 +680,4 @@ def lower(ops: list[Op], filename: str) -> Lowered:
     for lab in low.labels.values():
         if lab.pending:  # a jump to a label never set would land on the next unit
             raise CodegenError("a branch to a label the TB never sets")
-    return Lowered(a.code_object("tb", filename),
-                   list(range(2, low.insn + 2)))  # fmt: skip
+    return a.code_object("tb", filename)
