@@ -293,33 +293,19 @@ class Emulator:
         engine = self._live()
         with engine.exclusive():
             contents = self._map.restore_layout(snapshot)
-        code = engine.code_pages
         for address, data in contents:
             current = self._aspace.read(address, len(data), check_perms=False)
             if current == data:
                 continue
-            first, last = address >> 12, (address + len(data) - 1) >> 12
-            if last - first < len(code):
-                pages = [p for p in range(first, last + 1) if p in code]
-            else:
-                pages = sorted(p for p in code if first <= p <= last)
-            if not pages:  # no TB here: the bytes back at once
-                self._aspace.write(address, data, check_perms=False)
-                continue
+            self._aspace.write(address, data, check_perms=False)
+            # the TBs of a code page go only if its bytes changed (a window of 1 KiB
+            # granules may hold part of a page)
             end = address + len(data)
-            at = address  # pages without code in bulk; a code page only if it changed
-            for p in [*pages, last + 1]:
-                start = max(p << 12, address)  # (a window of 1 KiB granules: part of a page)
-                if start > at:
-                    self._aspace.write(at, data[at - address : start - address],
-                                       check_perms=False)  # fmt: skip
-                if p > last:
-                    break
-                stop = min((p + 1) << 12, end)
+            for page in self._code_pages_in(engine, address, end):
+                start, stop = max(page << 12, address), min((page + 1) << 12, end)
                 lo, hi = start - address, stop - address
                 if current[lo:hi] != data[lo:hi]:
-                    self.mem_write(start, data[lo:hi])
-                at = stop
+                    self._code_written(engine, start, stop, [page])
 
     def mem_read(self, address: int, size: int) -> bytearray:
         self._live()
@@ -331,16 +317,27 @@ class Emulator:
         _check_range(address, len(data))
         self._aspace.write(address, bytes(data), check_perms=False)
         if data:
-            # pages that held code lose their TBs here: their TLB entries (writes kept
-            # off the fast path while a page holds code) are refilled; other pages'
-            # entries stay good (the bytes changed, not the mapping)
-            pages = range(address >> 12, ((address + len(data) - 1) >> 12) + 1)
-            code = [page for page in pages if page in engine.code_pages]
+            code = self._code_pages_in(engine, address, address + len(data))
             if code:
-                engine.invalidate_code(address, address + len(data), None)
-                for cpu in engine.cpus:
-                    for page in code:
-                        cpu.tlb.flush_page(page)
+                self._code_written(engine, address, address + len(data), code)
+
+    @staticmethod
+    def _code_pages_in(engine: Engine, start: int, end: int) -> list[int]:
+        """The pages of [start, end) that TBs were made from."""
+        first, last, code = start >> 12, (end - 1) >> 12, engine.code_pages
+        if last - first < len(code):
+            return [page for page in range(first, last + 1) if page in code]
+        return sorted(page for page in code if first <= page <= last)
+
+    @staticmethod
+    def _code_written(engine: Engine, start: int, end: int, pages: list[int]) -> None:
+        """Code pages ``pages`` of [start, end) written: their TBs go, and their TLB
+        entries (writes kept off the fast path while a page holds code) are refilled;
+        other pages' entries stay good (the bytes changed, not the mapping)."""
+        engine.invalidate_code(start, end, None)
+        for cpu in engine.cpus:
+            for page in pages:
+                cpu.tlb.flush_page(page)
 
     # -- vCPUs -------------------------------------------------------------------------
 
