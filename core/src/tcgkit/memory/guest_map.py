@@ -166,7 +166,7 @@ class GuestMemoryMap:
 
     def snapshot(self) -> MemorySnapshot:
         """The mappings now, with the bytes of every RAM window (``MemorySnapshot``)."""
-        saved = []
+        saved: list[SavedWindow] = []
         for w in self._windows:
             b = w.backing
             if b.kind is RegionKind.MMIO or b.view is None:
@@ -264,6 +264,9 @@ class GuestMemoryMap:
 
 #: what a snapshot's window was: owned RAM, the caller's host memory, a device
 RAM, CALLERS, DEVICE = 0, 1, 2
+#: a window in a snapshot: start, end, perms, backing, offset in it, bytes (None for a
+#: device), RAM/CALLERS/DEVICE
+SavedWindow = tuple[int, int, int, MemoryRegion, int, bytes | None, int]
 
 
 class MemorySnapshot:
@@ -274,8 +277,7 @@ class MemorySnapshot:
 
     __slots__ = ("page_size", "windows")
 
-    def __init__(self, windows: list[tuple[int, int, int, MemoryRegion, int, bytes | None]],
-                 page_size: int) -> None:  # fmt: skip
+    def __init__(self, windows: list[SavedWindow], page_size: int) -> None:
         self.windows = windows
         self.page_size = page_size
 
