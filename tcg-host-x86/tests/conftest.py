@@ -38,7 +38,7 @@ class Runner:
 
     def lowered(self, ops: list[Op]) -> Lowered:
         allocation = allocate(ops, self.host.allocator)
-        return lower(allocation, self.host.feat, 0, 0, self.rt, self.host.helper_addr)
+        return lower(self.host.feat, allocation, 0, 0, self.rt, self.host.helper_addr)
 
     def code(self, ops: list[Op]) -> bytes:
         return self.lowered(ops).code

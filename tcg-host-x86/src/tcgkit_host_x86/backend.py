@@ -57,6 +57,7 @@ class X86Host(NativeHost):
 
     name = "x86_64"
     l2_refill = True
+    icache_coherent = True  # x86 keeps instruction fetch coherent with stores
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
@@ -86,6 +87,7 @@ class X86Host(NativeHost):
         self._lower = lower
         self.optional_ops = X86Host.optional_ops | feature_ops(feat)
         super().__init__()
+        self.lower_call = functools.partial(lower, feat)  # compile_tb calls it per TB
 
     def prologue(self) -> bytes:
         from .encoder import RBP, RDI, RSI, RSP, SUB, Asm
@@ -109,7 +111,7 @@ class X86Host(NativeHost):
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-        return self._lower(allocation, self.feat, tb_id, icount, rt, helper_addr)
+        return self._lower(self.feat, allocation, tb_id, icount, rt, helper_addr)
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         # the site is the rel32 of a jmp; unlinked, it jumps to the next instruction

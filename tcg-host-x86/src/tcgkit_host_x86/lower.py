@@ -761,9 +761,10 @@ _BY_OPC: Final = {
 }
 
 
-def lower(alloc: Allocation, features: HostFeatures, tb_id: int, icount: int, rt: Runtime,
+def lower(features: HostFeatures, alloc: Allocation, tb_id: int, icount: int, rt: Runtime,
           helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip
-    """Machine code for one allocated TB (see the module docstring)."""
+    """Machine code for one allocated TB (see the module docstring); the features come
+    first, so that the backend binds them once (``functools.partial``)."""
     L = Lowering(features, tb_id, icount, rt)
     L.rt_helper = helper_addr
     return L.run(alloc)

@@ -170,6 +170,9 @@ class NativeHost(HostBackend):
     #: literal, at ``far_literal`` bytes into the stub, is written first
     branch_range: ClassVar[int | None] = None
     far_literal: ClassVar[int] = 0
+    #: instruction fetch sees stores to code without ``flush_icache`` (x86-64): the
+    #: call is skipped
+    icache_coherent: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -196,6 +199,10 @@ class NativeHost(HostBackend):
         self.code_bytes = 0
         #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
         self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
+        #: what ``compile_tb`` calls for ``lower_tb`` (a host may put its compiled
+        #: lowering here, bound to its features, and spare a Python method call per TB)
+        self.lower_call: Callable[[Allocation, int, int, Runtime, Callable[[Op], int]],
+                                  Lowered] = self.lower_tb  # fmt: skip
 
     # -- what a host provides -------------------------------------------------------------
 
@@ -378,12 +385,14 @@ class NativeHost(HostBackend):
     def write_code(self, addr: int, data: bytes) -> None:
         """Write ``data`` over code at ``addr`` (through the writable view under W^X)."""
         ctypes.memmove(self._buffer.writable(addr), data, len(data))
-        self.flush_icache(addr, len(data))
+        if not self.icache_coherent:
+            self.flush_icache(addr, len(data))
 
     def _patch(self, site: int, target: int | None) -> None:
         word = self.goto_tb_word(site, target)
         ctypes.c_uint32.from_address(self._buffer.writable(site)).value = word & 0xFFFFFFFF
-        self.flush_icache(site, 4)
+        if not self.icache_coherent:
+            self.flush_icache(site, 4)
 
     def link(self, tb: TB, slot: int, dest: TB) -> None:
         site = tb.host.sites[slot]

@@ -63,7 +63,7 @@ def compile_tb(host: Any, ctx: TCGContext, tb: TB,
     t0 = time.perf_counter()
     allocation = allocate(ctx.ops, host.allocator)
     t1 = time.perf_counter()
-    out: Lowered = host.lower_tb(allocation, tb_id, tb.icount, host._rt, host.helper_addr)
+    out: Lowered = host.lower_call(allocation, tb_id, tb.icount, host._rt, host.helper_addr)
     phases: dict[str, float] = host.time_phases
     phases["allocate"] += t1 - t0
     phases["lower+enc"] += time.perf_counter() - t1
@@ -71,7 +71,8 @@ def compile_tb(host: Any, ctx: TCGContext, tb: TB,
     n = len(code)
     region, addr = alloc(n)
     region.write(addr, code)
-    host.flush_icache(addr, n)
+    if not host.icache_coherent:
+        host.flush_icache(addr, n)
     tb.host = NativeCode(addr, out)
     tb.host_size = n
     tb.region = region.index
