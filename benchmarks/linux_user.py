@@ -10,7 +10,10 @@ programs pays for N start-ups of tcgkit (Python, imports, plugins) where qemu pa
 N of its own.
 
 Needs scripts/busybox-arm64 (it fetches busybox-static:arm64 into .cache/busybox)
-and Debian's libc6-arm64-cross for the dynamic example.
+and Debian's libc6-arm64-cross for the dynamic example; the python3.11 commands
+(Debian's arm64 interpreter starting, then running a small program: the largest
+real program here, ~150,000 distinct guest instructions before its first line) use
+the sysroot of scripts/arm64-userland (.cache/userland/sysroot).
 
 Usage: ``python benchmarks/linux_user.py [--runs N] [--host HOST]``.
 """
@@ -31,24 +34,29 @@ BUSYBOX_ROOT = REPO / ".cache" / "busybox"
 BUSYBOX = BUSYBOX_ROOT / "root" / "bin" / "busybox"
 LINUX = REPO / "examples" / "bin" / "linux"
 SYSROOT = "/usr/aarch64-linux-gnu"
+USERLAND = REPO / ".cache" / "userland" / "sysroot"
+PYTHON = USERLAND / "usr" / "bin" / "python3.11"
+PY_PROGRAM = "import re, math; print(len(re.findall(r'[aeiou]', str(math.factorial(2000)))))"
 
-#: (label, program, arguments, needs the sysroot)
+#: (label, program, arguments, the sysroot it needs: None, SYSROOT or USERLAND)
 COMMANDS = [
-    ("busybox echo", BUSYBOX, ["echo", "hello"], False),
-    ("busybox sort | uniq", BUSYBOX, ["sh", "-c", "seq 1 500 | sort -r | uniq | wc -l"], False),
-    ("busybox sha256sum", BUSYBOX, ["sha256sum", str(REPO / "README.md")], False),
+    ("busybox echo", BUSYBOX, ["echo", "hello"], None),
+    ("busybox sort | uniq", BUSYBOX, ["sh", "-c", "seq 1 500 | sort -r | uniq | wc -l"], None),
+    ("busybox sha256sum", BUSYBOX, ["sha256sum", str(REPO / "README.md")], None),
     (
         "busybox tar+gzip",
         BUSYBOX,
         ["sh", "-c", "tar cf - -C {tmp} . | gzip | gunzip | tar tf - | wc -l"],
-        False,
+        None,
     ),
-    ("files.elf", LINUX / "files.elf", ["{tmp}"], False),
-    ("memory.elf", LINUX / "memory.elf", ["{tmp}"], False),
-    ("sockets.elf", LINUX / "sockets.elf", ["{tmp}"], False),
+    ("files.elf", LINUX / "files.elf", ["{tmp}"], None),
+    ("memory.elf", LINUX / "memory.elf", ["{tmp}"], None),
+    ("sockets.elf", LINUX / "sockets.elf", ["{tmp}"], None),
     # timers into busy loops, interrupted calls, faults to handlers (~0.3 s of sleeps)
-    ("sigasync.elf", LINUX / "sigasync.elf", [], False),
-    ("hello_dynamic.elf", LINUX / "hello_dynamic.elf", ["a", "b"], True),
+    ("sigasync.elf", LINUX / "sigasync.elf", [], None),
+    ("hello_dynamic.elf", LINUX / "hello_dynamic.elf", ["a", "b"], SYSROOT),
+    ("python3 -S -c pass", PYTHON, ["-S", "-c", "pass"], USERLAND),
+    ("python3 -S -c re+math", PYTHON, ["-S", "-c", PY_PROGRAM], USERLAND),
 ]
 
 
@@ -69,16 +77,18 @@ def main() -> None:
     if not BUSYBOX.exists():
         subprocess.run([str(REPO / "scripts" / "busybox-arm64")], check=True)
     print(f"{'command':24} {'tcgkit run s':>12} {'qemu s':>8} {'ratio':>7}")
-    for label, program, prog_args, dynamic in COMMANDS:
-        if dynamic and not Path(SYSROOT, "lib", "ld-linux-aarch64.so.1").exists():
-            print(f"{label:24} (no {SYSROOT}: skipped)")
+    if not PYTHON.exists():
+        subprocess.run([str(REPO / "scripts" / "arm64-userland")], check=True)
+    for label, program, prog_args, root in COMMANDS:
+        if root is not None and not Path(root, "lib", "ld-linux-aarch64.so.1").exists():
+            print(f"{label:24} (no {root}: skipped)")
             continue
         best_t, best_q = float("inf"), float("inf")
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
                 Path(tmp, "x").write_text("x\n")
                 argv = [a.replace("{tmp}", tmp) for a in prog_args]
-                sysroot = ["-L", SYSROOT] if dynamic else []
+                sysroot = ["-L", str(root)] if root is not None else []
                 env_t = {
                     "PATH": str(BUSYBOX_ROOT / "bin"),
                     "LC_ALL": "C",

@@ -1,6 +1,8 @@
 """Debian's dynamically linked arm64 programs (coreutils, grep, sed, gawk, dash: real
 binaries built by Debian, with their libraries and the dynamic loader from a sysroot
-that scripts/arm64-userland unpacks) under ``tcgkit run -L SYSROOT``, against
+that scripts/arm64-userland unpacks; and python3.11 running a script of threads,
+regular expressions, floats, big integers, files and errors) under
+``tcgkit run -L SYSROOT``, against
 ``qemu-aarch64-static -L SYSROOT``: stdout, stderr and the exit status of each
 command must be qemu's. (gawk's ``print | "sort"`` runs /bin/sh: under tcgkit the
 sysroot's dash, an arm64 program run by a new ``tcgkit run``; under qemu, whose execve
@@ -42,12 +44,45 @@ COMMANDS = [
     ["bin/sed", "-e", "s/p/P/g", "-e", "2d", "notes.txt"],
     ["usr/bin/gawk", '{ n[$1] += $2 } END { for (k in n) print k, n[k] | "sort" }', "notes.txt"],
     ["usr/bin/gawk", 'BEGIN { printf "%.6f %d %s\\n", atan2(1, 1) * 4, 2 ^ 40, toupper("x") }'],
+    ["usr/bin/python3.11", "-S", "prog.py"],
 ]
+
+#: prog.py: a Python program of the kinds of work an interpreter does (its own
+#: bytecode loop, allocation, threads and locks, the C library's math and stdio)
+PROGRAM = """\
+import collections, math, os, re, struct, sys, threading
+print(sys.version_info[:2], sys.byteorder, os.uname().machine)
+print(re.findall(r"(\\w+) (\\d+)", open("notes.txt").read()))
+words = collections.Counter(line.split()[0] for line in open("notes.txt"))
+print(sorted(words.items()), sum(int(line.split()[1]) for line in open("notes.txt")))
+print(struct.pack("<dqf", math.pi, -5, 1.5).hex(), math.sqrt(2), math.lgamma(7.5))
+print(math.factorial(30), pow(3, 200, 10**9 + 7), (1 << 127) // 12345, f"{1/3:.17g}")
+print(float("1e-310") * 1e10, math.fsum([0.1] * 10), divmod(-7, 2), round(2.675, 2))
+results, lock = [], threading.Lock()
+def work(k):
+    s = sum(i * i for i in range(20000 * k))
+    with lock:
+        results.append(s)
+threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(results))
+try:
+    open("missing/file")
+except OSError as e:
+    print(type(e).__name__, e.errno)
+with open("out.txt", "w") as f:
+    f.write("x" * 1000)
+print(os.path.getsize("out.txt"), sorted(os.listdir(".")))
+sys.exit(3)
+"""
 
 
 @pytest.fixture(scope="module")
 def sysroot() -> Path:
-    if not (SYSROOT / "bin" / "dash").exists():
+    if not (SYSROOT / "bin" / "dash").exists() or not (SYSROOT / "usr/bin/python3.11").exists():
         res = subprocess.run([str(REPO / "scripts" / "arm64-userland")], capture_output=True,
                              text=True, timeout=900)  # fmt: skip
         if res.returncode != 0:
@@ -60,6 +95,7 @@ def sysroot() -> Path:
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     cwd.mkdir()
     (cwd / "notes.txt").write_text("pear 3\napple 1\npear 2\nfig 7\napple 10\npear 1\n")
+    (cwd / "prog.py").write_text(PROGRAM)
     env = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
     return subprocess.run(cmd, cwd=cwd, env=env, input=b"stdin text\n", capture_output=True,
                           timeout=600)  # fmt: skip
