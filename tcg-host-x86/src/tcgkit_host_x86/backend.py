@@ -58,6 +58,7 @@ class X86Host(NativeHost):
     name = "x86_64"
     l2_refill = True
     icache_coherent = True  # x86 keeps instruction fetch coherent with stores
+    goto_tb_rel32 = True  # a goto_tb site is the rel32 of a jmp (goto_tb_word)
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",

@@ -29,6 +29,7 @@ guest atomics of several vCPUs, ``exec.atomic``).
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
@@ -45,7 +46,7 @@ from ..tcg.ops import opdef
 from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
-from .code import Lowered, compile_tb
+from .code import Lowered, compile_tb, link_tb, unlink_tb
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
 from .slowpath import SlowPath
@@ -173,6 +174,9 @@ class NativeHost(HostBackend):
     #: instruction fetch sees stores to code without ``flush_icache`` (x86-64): the
     #: call is skipped
     icache_coherent: ClassVar[bool] = False
+    #: a goto_tb site is a 32-bit displacement from the end of the site (x86-64's
+    #: jmp rel32): ``code.patch_site`` computes it without ``goto_tb_word``
+    goto_tb_rel32: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -203,6 +207,9 @@ class NativeHost(HostBackend):
         #: lowering here, bound to its features, and spare a Python method call per TB)
         self.lower_call: Callable[[Allocation, int, int, Runtime, Callable[[Op], int]],
                                   Lowered] = self.lower_tb  # fmt: skip
+        # chaining calls these once per jump linked: the compiled functions themselves
+        self.link = functools.partial(link_tb, self)  # type: ignore[method-assign]
+        self.unlink = functools.partial(unlink_tb, self)  # type: ignore[method-assign]
 
     # -- what a host provides -------------------------------------------------------------
 
@@ -388,32 +395,13 @@ class NativeHost(HostBackend):
         if not self.icache_coherent:
             self.flush_icache(addr, len(data))
 
-    def _patch(self, site: int, target: int | None) -> None:
-        word = self.goto_tb_word(site, target)
-        ctypes.c_uint32.from_address(self._buffer.writable(site)).value = word & 0xFFFFFFFF
-        if not self.icache_coherent:
-            self.flush_icache(site, 4)
-
     def link(self, tb: TB, slot: int, dest: TB) -> None:
-        site = tb.host.sites[slot]
-        if site is None:
-            return
-        target = dest.host.entry
-        reach = self.branch_range
-        if reach is not None and not -reach <= target - site < reach:
-            far = tb.host.far[slot]
-            self.write_code(far + self.far_literal, target.to_bytes(8, "little"))
-            target = far
-        self._patch(site, target)
-        assert tb.jmp_dest is not None
-        tb.jmp_dest[slot] = dest
+        """``code.link_tb`` (each instance calls it directly: see ``__init__``)."""
+        link_tb(self, tb, slot, dest)
 
     def unlink(self, tb: TB, slot: int) -> None:
-        site = tb.host.sites[slot] if tb.host is not None else None
-        if site is not None:
-            self._patch(site, None)
-        assert tb.jmp_dest is not None
-        tb.jmp_dest[slot] = None
+        """``code.unlink_tb`` (each instance calls it directly: see ``__init__``)."""
+        unlink_tb(self, tb, slot)
 
     def tb_invalidated(self, tb: TB) -> None:
         if tb.host is not None:

@@ -1,9 +1,11 @@
 """What a TB's machine code is, before and after it is placed in the code buffer.
 
 Owns ``Lowered`` (a host lowering's result: the bytes and the offsets of their
-parts), ``NativeCode`` (the same parts as host addresses, once placed) and
+parts), ``NativeCode`` (the same parts as host addresses, once placed),
 ``compile_tb`` (what ``NativeHost.compile`` does: register allocation, the
-host's lowering, placing the bytes in the context's region). Compiled by mypyc
+host's lowering, placing the bytes in the context's region) and ``link_tb`` /
+``unlink_tb`` (``NativeHost.link`` / ``unlink``: a goto_tb site patched to
+jump to another TB or back to its exit). Compiled by mypyc
 with the translator (``hatch_build``): every compiled TB goes through here
 (manyfuncs.elf: 3,000 TBs; interpreted, this glue cost 25,000 host
 instructions per TB).
@@ -77,3 +79,48 @@ def compile_tb(host: Any, ctx: TCGContext, tb: TB,
     tb.host_size = n
     tb.region = region.index
     host.code_bytes += n
+
+
+def patch_site(host: Any, site: int, target: int | None) -> None:
+    """Make the goto_tb ``site`` jump to ``target`` (None: fall through to its exit):
+    a rel32 computed here where the host's sites are one (``goto_tb_rel32``), else
+    the host's ``goto_tb_word``; written through the code buffer's view."""
+    if host.goto_tb_rel32:
+        word = 0 if target is None else target - (site + 4)
+    else:
+        word = host.goto_tb_word(site, target)
+    host._buffer.write(site, (word & 0xFFFFFFFF).to_bytes(4, "little"))
+    if not host.icache_coherent:
+        host.flush_icache(site, 4)
+
+
+def link_tb(host: Any, tb: TB, slot: int, dest: TB) -> None:
+    """``NativeHost.link``: goto_tb ``slot`` of ``tb`` jumps straight to ``dest`` (through
+    the slot's far stub where ``dest`` is out of the host's direct reach)."""
+    code: NativeCode = tb.host
+    site = code.sites[slot]
+    if site is None:
+        return
+    dest_code: NativeCode = dest.host
+    target = dest_code.entry
+    reach: int | None = host.branch_range
+    if reach is not None and not -reach <= target - site < reach:
+        far = code.far[slot]
+        assert far is not None, "a site beyond the branch's reach has a far stub"
+        host.write_code(far + host.far_literal, target.to_bytes(8, "little"))
+        target = far
+    patch_site(host, site, target)
+    dests = tb.jmp_dest
+    assert dests is not None
+    dests[slot] = dest
+
+
+def unlink_tb(host: Any, tb: TB, slot: int) -> None:
+    """``NativeHost.unlink``: goto_tb ``slot`` of ``tb`` falls through to its exit again."""
+    code: NativeCode | None = tb.host
+    site = code.sites[slot] if code is not None else None
+    if site is not None:
+        patch_site(host, site, None)
+    dests = tb.jmp_dest
+    assert dests is not None
+    dests[slot] = None

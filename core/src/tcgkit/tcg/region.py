@@ -200,6 +200,15 @@ class CodeBuffer:
         """Where to write the byte that code sees at ``addr`` (W^X: the other view)."""
         return addr + (self.rw_base - self.base if self.wx else 0)
 
+    def write(self, addr: int, data: bytes) -> None:
+        """Write ``data`` over code at ``addr`` (inside one region; a jump patched when
+        TBs are chained: through the region's view, no ctypes call)."""
+        stride = self.regions[0].size + PAGE if self.regions else 0
+        index = (addr - self.base) // stride if stride else -1
+        if not 0 <= index < len(self.regions):
+            raise ValueError(f"write at {addr:#x} is outside the code buffer")
+        self.regions[index].write(addr, data)
+
     def release(self) -> None:
         """Unmap the buffer (idempotent)."""
         if getattr(self, "_released", False) or not getattr(self, "base", 0):
