@@ -61,7 +61,9 @@ def _block_hook(cpu: CPU, pc: int, size: int) -> None:
 def _after_hook(cpu: CPU, pc: int) -> None:
     """What a hook asked for by what it changed: stop, a jump, or new code here."""
     if cpu.stop_request:
-        raise StopRequest()
+        stop = StopRequest()
+        stop.pc_is_set = cpu.pc != pc  # the hook also wrote the pc: the run ends there
+        raise stop
     if cpu.pc != pc:  # the hook wrote the pc: continue there
         exit_ = CPUExit()
         exit_.pc_is_set = True
