@@ -99,7 +99,7 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
         dc.insn_hooked = lambda pc: hooks.any_covers(H.HOOK_INSN, pc)
     if hooks.mask & H.HOOK_TCG_OPCODE:
         dc.op_hooked = lambda pc: hooks.any_covers(H.HOOK_TCG_OPCODE, pc)
-    insn_pcs = dc.run(target, target.page_bits, cpu.until, code_hook)
+    insn_pcs = dc.run(target, engine.tb_page_bits, cpu.until, code_hook)
     if dc.is_jmp is DisasJump.TOO_MANY:
         target.tb_stop(dc)
     if block_call is not None:

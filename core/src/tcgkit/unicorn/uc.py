@@ -37,6 +37,7 @@ from ..errors import (
     UnmappedMemoryError,
 )
 from ..exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION
+from ..exec.softmmu import PAGE_SIZE as _ENGINE_PAGE
 from . import unicorn_const as C
 from .access import RegisterAccess, table_for
 from .context import UcContext
@@ -46,6 +47,9 @@ from .hooks import HookMixin, _StopAccess
 from .targets import find_target, resolve_options
 
 M64 = (1 << 64) - 1
+#: the page sizes ``ctl_set_page_size`` takes (above the engine's page,
+#: ``_ENGINE_PAGE``, the granule of its mappings: whole pages of it)
+_MIN_PAGE, _MAX_PAGE = 1024, 1 << 30
 #: an ``until`` no AArch64 pc reaches (not 4-aligned): runs with exits but none set
 _NEVER = M64
 
@@ -136,11 +140,13 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         extra = {} if o.get("tier_up") is None else {"tier_up": o["tier_up"]}
         emu = Emulator(self._target, host=o["host"], tb_hash=o.get("tb_hash"),
                        debug=o.get("debug", ""), code_buffer_size=self._tcg_buffer_size,
-                       max_cpus=1, map_granule=self._page,
+                       max_cpus=1, map_granule=min(self._page, _ENGINE_PAGE),
                        cpu=self._spec.cpu_model_names.get(self._cpu_model), **extra)  # fmt: skip
         self._emu = emu
         self._initialized = True
         self._engine = emu.engine
+        # Unicorn's blocks end at its pages (AArch64: 1 KiB), and so do the engine's
+        emu.engine.tb_page_bits = min(self._page.bit_length() - 1, emu.engine.target.page_bits)
         self._cpu = emu.engine.cpu
         self._words = self._cpu.words
         self._table = table_for(self._spec, self._cpu_model)
@@ -513,9 +519,17 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         return self._page
 
     def ctl_set_page_size(self, val: int) -> None:
-        """Only the target's page size, and only before first use."""
-        if self._emu is not None or val != self._page:
+        """Unicorn's page (the granule of ``mem_map``, ``mem_protect``, ``mem_unmap``,
+        and where blocks end), before the engine is initialized: a power of two from
+        1 KiB to 1 GiB (Unicorn also takes 2 to 512 bytes); 0 and 1 change nothing."""
+        val = _u64(val) & 0xFFFFFFFF  # a uint32_t in the bindings
+        if self._initialized or self._emu is not None or val & (val - 1):
             raise UcError(C.UC_ERR_ARG)
+        if val <= 1:
+            return
+        if not _MIN_PAGE <= val <= _MAX_PAGE:
+            raise UcError(C.UC_ERR_ARG)
+        self._page = val
 
     def ctl_get_timeout(self) -> int:
         """The last ``emu_start``'s timeout, as Unicorn reports it (x1000)."""
