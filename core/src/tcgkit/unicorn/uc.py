@@ -20,6 +20,7 @@ Addresses and sizes are taken modulo 2^64, as the bindings' ctypes take them.
 
 from __future__ import annotations
 
+import ctypes
 import operator
 import threading
 import weakref
@@ -56,6 +57,34 @@ _NEVER = M64
 
 def _u64(value: Any) -> int:
     return operator.index(value) & M64
+
+
+def _wrong_type(argument: int) -> ctypes.ArgumentError:
+    """The error Unicorn's ctypes prototypes raise for an argument of a wrong type."""
+    return ctypes.ArgumentError(f"argument {argument}: TypeError: wrong type")
+
+
+def _host_address(ptr: Any) -> int:
+    """``mem_map_ptr``'s host pointer as the bindings' ``c_void_p`` argument takes it:
+    an int, or a ctypes object (array, pointer, ``byref``, ``c_void_p``) or ``bytes``,
+    whose address is used."""
+    if ptr is None or isinstance(ptr, int):
+        return _u64(ptr or 0)
+    try:
+        return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+    except (ctypes.ArgumentError, TypeError):
+        raise _wrong_type(5) from None
+
+
+def _guest_bytes(data: Any) -> bytes:
+    """``mem_write``'s data: what supports the buffer protocol (``bytes``, and the
+    ``bytearray``, ``memoryview``, ``array`` and ctypes arrays Unicorn's ``char *``
+    prototype refuses); anything else fails as in the bindings (``len`` first)."""
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        len(data)
+        raise _wrong_type(3) from None
 
 
 def _snapshot(words: MutableSequence[int]) -> array[int]:
@@ -184,13 +213,15 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         assert (perms & ~C.UC_PROT_ALL) == 0, "unexpected perms bitmask"
         self._map(address, size, perms, None)
 
-    def mem_map_ptr(self, address: int, size: int, perms: int, ptr: int) -> None:
+    def mem_map_ptr(self, address: int, size: int, perms: int, ptr: Any) -> None:
         """Map the script's host memory at ``ptr`` (``size`` bytes, kept alive by the
-        script) at ``address``: the guest reads and writes it in place."""
+        script; an address or a ctypes object, as the bindings take it) at
+        ``address``: the guest reads and writes it in place."""
         assert (perms & ~C.UC_PROT_ALL) == 0, "unexpected perms bitmask"
-        if not ptr:
+        host = _host_address(ptr)
+        if not host:
             raise UcError(C.UC_ERR_ARG)
-        self._map(address, size, perms, None, ptr)
+        self._map(address, size, perms, None, host)
 
     def mmio_map(self, address: int, size: int, read_cb: Callable[..., int] | None,
                  read_ud: Any, write_cb: Callable[..., None] | None,
@@ -312,6 +343,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
     def mem_write(self, address: int, data: bytes) -> None:
         """Write ``data`` at ``address`` (permissions are not checked, as in Unicorn)."""
         address = _u64(address)
+        data = _guest_bytes(data)
         try:
             self._emulator().mem_write(address, data)
         except (MemoryAccessError, ValueError):
