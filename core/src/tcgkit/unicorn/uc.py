@@ -300,6 +300,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
                 emu.mmio_map(address, size, mmio[0], mmio[1], perms=perms)
         except ValueError:
             raise UcError(C.UC_ERR_ARG) from None
+        except (OverflowError, MemoryError, OSError):  # more than the host can give
+            raise UcError(C.UC_ERR_NOMEM) from None
 
     def mem_unmap(self, address: int, size: int) -> None:
         """Unmap [address, address + size): every page of it must be mapped."""
