@@ -51,3 +51,32 @@ attempt("size 0", lambda: uc.mem_map_ptr(0x90000, 0, UC_PROT_ALL, ctypes.address
 attempt("unmap", lambda: uc.mem_unmap(DATA, 0x2000))
 run("run after unmap", uc, CODE, end)
 print("   buffer kept", int.from_bytes(buf[0:8], "little"))
+
+# the host memory as the bindings' void * takes it: an address, or a ctypes object
+# (array, pointer, byref, c_void_p) whose address is used; other objects are refused
+# by ctypes before the call
+pages = ctypes.create_string_buffer(b"\x5a" * 0x4000, 0x4000)
+base = ctypes.addressof(pages)
+forms = [
+    ("array", pages),
+    ("pointer", ctypes.pointer(pages)),
+    ("byref", ctypes.byref(pages)),
+    ("c_void_p", ctypes.c_void_p(base)),
+    ("cast char*", ctypes.cast(base, ctypes.POINTER(ctypes.c_char))),
+    ("None", None),
+    ("bytearray", bytearray(0x1000)),
+    ("list", [base]),
+    ("float", 1.5),
+]
+for i, (label, ptr) in enumerate(forms):
+    other = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    attempt("map_ptr " + label, lambda: other.mem_map_ptr(0x40000, 0x1000, UC_PROT_ALL, ptr))
+    if list(other.mem_regions()):
+        other.mem_write(0x40000 + 8 * i, bytes([i + 1]))
+        attempt("  read back", lambda: other.mem_read(0x40000 + 8 * i, 2).hex())
+print("   host bytes", pages.raw[:0x40].hex())
+
+# mem_write's data: bytes or a ctypes char array; a str or a list is refused by ctypes
+chars = ctypes.create_string_buffer(b"\x11\x22", 2)
+for label, data in [("str", "ab"), ("list", [1, 2]), ("int", 7), ("char array", chars)]:
+    attempt("mem_write " + label, lambda: uc.mem_write(CODE, data))

@@ -54,3 +54,9 @@ attempt(
     ],
 )
 print([(hex(b), hex(e), p) for b, e, p in uc.mem_regions()])
+
+# a mapping larger than the host can give: UC_ERR_NOMEM, and nothing mapped
+big = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+attempt("map almost all of it", lambda: big.mem_map(0, 0xFFFFFFFFFFFFF000))
+attempt("map 2^63", lambda: big.mem_map(1 << 63, 1 << 62))
+attempt("regions after", lambda: list(big.mem_regions()))

@@ -92,6 +92,9 @@ class Engine:
             raise ValueError(f"target {target.name}: only {PAGE_SIZE}-byte pages are supported")
         self._emu = weakref.ref(emu)
         self.target = target
+        # a TB stops before an instruction on another 2^tb_page_bits page (the target's
+        # page; tcgkit.unicorn: Unicorn's, as its translator stops at its own pages)
+        self.tb_page_bits = target.page_bits
         self.host = host
         self.aspace = aspace
         # read_code's last RAM range: (flat view, start, end, region's view, offset delta)

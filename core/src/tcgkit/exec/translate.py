@@ -61,7 +61,9 @@ def _block_hook(cpu: CPU, pc: int, size: int) -> None:
 def _after_hook(cpu: CPU, pc: int) -> None:
     """What a hook asked for by what it changed: stop, a jump, or new code here."""
     if cpu.stop_request:
-        raise StopRequest()
+        stop = StopRequest()
+        stop.pc_is_set = cpu.pc != pc  # the hook also wrote the pc: the run ends there
+        raise stop
     if cpu.pc != pc:  # the hook wrote the pc: continue there
         exit_ = CPUExit()
         exit_.pc_is_set = True
@@ -97,7 +99,7 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
         dc.insn_hooked = lambda pc: hooks.any_covers(H.HOOK_INSN, pc)
     if hooks.mask & H.HOOK_TCG_OPCODE:
         dc.op_hooked = lambda pc: hooks.any_covers(H.HOOK_TCG_OPCODE, pc)
-    insn_pcs = dc.run(target, target.page_bits, cpu.until, code_hook)
+    insn_pcs = dc.run(target, engine.tb_page_bits, cpu.until, code_hook)
     if dc.is_jmp is DisasJump.TOO_MANY:
         target.tb_stop(dc)
     if block_call is not None:

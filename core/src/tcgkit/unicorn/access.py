@@ -8,14 +8,21 @@ numbers read straight from the state, everything else through its ``regs.Reg``.
 Values follow Unicorn's Python bindings: registers up to 64 bits take any integer
 (or bool, or object with ``__index__``) modulo 2^64, 128-bit ones an ``int`` modulo
 2^128 (``TypeError`` otherwise, as their ctypes do); the coprocessor-register id
-reads with a key tuple as ``aux`` and writes a key-and-value tuple. An id the
-target does not serve is ``UcError(UC_ERR_ARG)`` (Unicorn 2.1 warns and returns 0;
-its 2.2 makes it an error).
+reads with a key tuple as ``aux`` and writes a key-and-value tuple.
+
+An id the target does not serve reads as 0 and ignores writes, with a warning on
+stderr, as Unicorn 2.1 does; so does a coprocessor register the target does not
+serve (its read gives back the value ``aux`` carries, 0 without one), unwarned: the
+target serves every one Unicorn gives a value other than 0. With
+``UC_IGNORE_REG_BREAK`` set in the environment both are ``UcError(UC_ERR_ARG)``, as
+in Unicorn (and in its 2.2).
 """
 
 from __future__ import annotations
 
 import operator
+import os
+import sys
 from collections.abc import Mapping, MutableSequence, Sequence
 from typing import Any
 
@@ -65,8 +72,11 @@ class RegisterAccess:
         reg = table.regs.get(reg_id)
         if reg is None:
             if reg_id != table.cp_id or table.cp_id is None:
-                raise UcError(UC_ERR_ARG, reg_id)
+                _undefined(reg_id)
+                return 0
             reg = _cp_reg(table, _cp_key(aux, table.cp_fields), reg_id)
+            if reg is None:
+                return _cp_value(aux, table.cp_fields)
         return reg.read(words, self._shadow)
 
     def reg_write(self, reg_id: int, value: Any) -> None:
@@ -82,13 +92,16 @@ class RegisterAccess:
         reg = table.regs.get(reg_id)
         if reg is None:
             if reg_id != table.cp_id or table.cp_id is None:
-                raise UcError(UC_ERR_ARG, reg_id)
+                _undefined(reg_id)
+                return
             n = table.cp_fields
             if not isinstance(value, tuple):
                 raise TypeError(f"got {type(value).__name__} while expecting a tuple")
             if len(value) != n + 1:
                 raise TypeError(f"got {len(value)} elements while expecting {n + 1}")
             reg = _cp_reg(table, tuple(operator.index(v) for v in value[:n]), reg_id)
+            if reg is None:
+                return
             value = value[n]
         reg.write(words, self._shadow, _convert(reg, value))
 
@@ -112,11 +125,34 @@ class RegisterAccess:
                 raise UcError(e.errno) from None
 
 
-def _cp_reg(table: RegisterTable, key: tuple[int, ...], reg_id: int) -> Reg:
+def _undefined(reg_id: int) -> None:
+    """An access to a register id Unicorn does not define: UC_ERR_ARG with
+    ``UC_IGNORE_REG_BREAK`` set, else its warning (the access does nothing)."""
+    if os.environ.get("UC_IGNORE_REG_BREAK"):
+        raise UcError(UC_ERR_ARG, reg_id)
+    print(
+        f"WARNING: Your register accessing on id {reg_id} is deprecated and will get "
+        "UC_ERR_ARG in the future release (2.2.0) because the accessing is either no-op "
+        "or not defined. Set UC_IGNORE_REG_BREAK=1 to ignore this warning.",
+        file=sys.stderr,
+    )
+
+
+def _cp_reg(table: RegisterTable, key: tuple[int, ...], reg_id: int) -> Reg | None:
+    """The coprocessor register of ``key``; None for one the target does not serve
+    (``UC_IGNORE_REG_BREAK`` set: UC_ERR_ARG)."""
     reg = table.cp_regs.get(key)
-    if reg is None:
+    if reg is None and os.environ.get("UC_IGNORE_REG_BREAK"):
         raise UcError(UC_ERR_ARG, reg_id)
     return reg
+
+
+def _cp_value(aux: Any, n: int) -> int:
+    """What a read of a coprocessor register not served gives: the value field of
+    the bindings' structure, the element of ``aux`` after the key (else 0)."""
+    if isinstance(aux, tuple) and len(aux) > n:
+        return operator.index(aux[n]) & M64
+    return 0
 
 
 def _cp_key(aux: Any, n: int) -> tuple[int, ...]:

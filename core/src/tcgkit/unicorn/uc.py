@@ -20,6 +20,7 @@ Addresses and sizes are taken modulo 2^64, as the bindings' ctypes take them.
 
 from __future__ import annotations
 
+import ctypes
 import operator
 import threading
 import weakref
@@ -37,6 +38,7 @@ from ..errors import (
     UnmappedMemoryError,
 )
 from ..exec.engine import DEFAULT_CODE_BUFFER, DEFAULT_REGION
+from ..exec.softmmu import PAGE_SIZE as _ENGINE_PAGE
 from . import unicorn_const as C
 from .access import RegisterAccess, table_for
 from .context import UcContext
@@ -46,12 +48,43 @@ from .hooks import HookMixin, _StopAccess
 from .targets import find_target, resolve_options
 
 M64 = (1 << 64) - 1
+#: the page sizes ``ctl_set_page_size`` takes (above the engine's page,
+#: ``_ENGINE_PAGE``, the granule of its mappings: whole pages of it)
+_MIN_PAGE, _MAX_PAGE = 1024, 1 << 30
 #: an ``until`` no AArch64 pc reaches (not 4-aligned): runs with exits but none set
 _NEVER = M64
 
 
 def _u64(value: Any) -> int:
     return operator.index(value) & M64
+
+
+def _wrong_type(argument: int) -> ctypes.ArgumentError:
+    """The error Unicorn's ctypes prototypes raise for an argument of a wrong type."""
+    return ctypes.ArgumentError(f"argument {argument}: TypeError: wrong type")
+
+
+def _host_address(ptr: Any) -> int:
+    """``mem_map_ptr``'s host pointer as the bindings' ``c_void_p`` argument takes it:
+    an int, or a ctypes object (array, pointer, ``byref``, ``c_void_p``) or ``bytes``,
+    whose address is used."""
+    if ptr is None or isinstance(ptr, int):
+        return _u64(ptr or 0)
+    try:
+        return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+    except (ctypes.ArgumentError, TypeError):
+        raise _wrong_type(5) from None
+
+
+def _guest_bytes(data: Any) -> bytes:
+    """``mem_write``'s data: what supports the buffer protocol (``bytes``, and the
+    ``bytearray``, ``memoryview``, ``array`` and ctypes arrays Unicorn's ``char *``
+    prototype refuses); anything else fails as in the bindings (``len`` first)."""
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        len(data)
+        raise _wrong_type(3) from None
 
 
 def _snapshot(words: MutableSequence[int]) -> array[int]:
@@ -136,11 +169,13 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         extra = {} if o.get("tier_up") is None else {"tier_up": o["tier_up"]}
         emu = Emulator(self._target, host=o["host"], tb_hash=o.get("tb_hash"),
                        debug=o.get("debug", ""), code_buffer_size=self._tcg_buffer_size,
-                       max_cpus=1, map_granule=self._page,
+                       max_cpus=1, map_granule=min(self._page, _ENGINE_PAGE),
                        cpu=self._spec.cpu_model_names.get(self._cpu_model), **extra)  # fmt: skip
         self._emu = emu
         self._initialized = True
         self._engine = emu.engine
+        # Unicorn's blocks end at its pages (AArch64: 1 KiB), and so do the engine's
+        emu.engine.tb_page_bits = min(self._page.bit_length() - 1, emu.engine.target.page_bits)
         self._cpu = emu.engine.cpu
         self._words = self._cpu.words
         self._table = table_for(self._spec, self._cpu_model)
@@ -178,13 +213,15 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         assert (perms & ~C.UC_PROT_ALL) == 0, "unexpected perms bitmask"
         self._map(address, size, perms, None)
 
-    def mem_map_ptr(self, address: int, size: int, perms: int, ptr: int) -> None:
+    def mem_map_ptr(self, address: int, size: int, perms: int, ptr: Any) -> None:
         """Map the script's host memory at ``ptr`` (``size`` bytes, kept alive by the
-        script) at ``address``: the guest reads and writes it in place."""
+        script; an address or a ctypes object, as the bindings take it) at
+        ``address``: the guest reads and writes it in place."""
         assert (perms & ~C.UC_PROT_ALL) == 0, "unexpected perms bitmask"
-        if not ptr:
+        host = _host_address(ptr)
+        if not host:
             raise UcError(C.UC_ERR_ARG)
-        self._map(address, size, perms, None, ptr)
+        self._map(address, size, perms, None, host)
 
     def mmio_map(self, address: int, size: int, read_cb: Callable[..., int] | None,
                  read_ud: Any, write_cb: Callable[..., None] | None,
@@ -263,6 +300,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
                 emu.mmio_map(address, size, mmio[0], mmio[1], perms=perms)
         except ValueError:
             raise UcError(C.UC_ERR_ARG) from None
+        except (OverflowError, MemoryError, OSError):  # more than the host can give
+            raise UcError(C.UC_ERR_NOMEM) from None
 
     def mem_unmap(self, address: int, size: int) -> None:
         """Unmap [address, address + size): every page of it must be mapped."""
@@ -306,6 +345,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
     def mem_write(self, address: int, data: bytes) -> None:
         """Write ``data`` at ``address`` (permissions are not checked, as in Unicorn)."""
         address = _u64(address)
+        data = _guest_bytes(data)
         try:
             self._emulator().mem_write(address, data)
         except (MemoryAccessError, ValueError):
@@ -513,9 +553,17 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         return self._page
 
     def ctl_set_page_size(self, val: int) -> None:
-        """Only the target's page size, and only before first use."""
-        if self._emu is not None or val != self._page:
+        """Unicorn's page (the granule of ``mem_map``, ``mem_protect``, ``mem_unmap``,
+        and where blocks end), before the engine is initialized: a power of two from
+        1 KiB to 1 GiB (Unicorn also takes 2 to 512 bytes); 0 and 1 change nothing."""
+        val = _u64(val) & 0xFFFFFFFF  # a uint32_t in the bindings
+        if self._initialized or self._emu is not None or val & (val - 1):
             raise UcError(C.UC_ERR_ARG)
+        if val <= 1:
+            return
+        if not _MIN_PAGE <= val <= _MAX_PAGE:
+            raise UcError(C.UC_ERR_ARG)
+        self._page = val
 
     def ctl_get_timeout(self) -> int:
         """The last ``emu_start``'s timeout, as Unicorn reports it (x1000)."""

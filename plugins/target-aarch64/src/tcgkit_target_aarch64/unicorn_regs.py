@@ -23,6 +23,7 @@ Imported only when a ``Uc`` of this arch is made, never by discovery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from tcgkit.unicorn import arm64_const as A
@@ -49,6 +50,8 @@ _FPCR_MASK_MAX = 0x07FF0000
 _FPSR_MASK = 0xF800009F
 _NZCV_MASK = 0xF0000000
 _PSTATE_RESET = 0x3C5  # EL1h, D A I F masked
+_DAIF_MASK = 0x3C0
+_SPSEL_MASK = 0x1
 
 
 def _nzcv(words: Words, shadow: Shadow) -> int:
@@ -178,6 +181,7 @@ def _cp_regs(cpu_model: int) -> dict[tuple[int, ...], Reg]:
         "VBAR_EL1": (3, 0, 12, 0, 0),
     }
     ids = _MODEL_BY_UC[cpu_model].id_regs
+    midr = ids.get((3, 0, 0, 0, 0), 0)
     # the whole ID space (op0 3, op1 0, CRn 0, CRm 0-7), zero where the model defines
     # nothing (as MRS reads it and Unicorn's CP_REG does), and the model's other ids
     space = {(3, 0, 0, crm, op2): 0 for crm in range(8) for op2 in range(8)}
@@ -187,7 +191,61 @@ def _cp_regs(cpu_model: int) -> dict[tuple[int, ...], Reg]:
     }
     out.update({(crn, crm, op0, op1, op2): r[_reg(name)]
                 for name, (op0, op1, crn, crm, op2) in by_name.items()})  # fmt: skip
+    # the system registers of EL1 and above guest code does not reach here (this
+    # target runs EL0 code), kept by the ``Uc`` from Unicorn's reset values: its
+    # CPUs start at EL1 with the MMU and caches off, SCTLR_ELx's RES1 bits set
+    resets = {
+        # (op0, op1, CRn, CRm, op2): reset value
+        (3, 0, 1, 0, 0): _SCTLR_RESET,  # SCTLR_EL1
+        (3, 6, 1, 0, 0): _SCTLR_RESET,  # SCTLR_EL3
+        (3, 0, 2, 0, 2): 0,  # TCR_EL1
+        (3, 0, 4, 0, 0): 0,  # SPSR_EL1
+        (3, 0, 13, 0, 1): 0,  # CONTEXTIDR_EL1
+        (3, 0, 14, 1, 0): 0,  # CNTKCTL_EL1
+        (2, 0, 1, 1, 4): 0xA,  # OSLSR_EL1: OS lock implemented, locked
+        (3, 3, 14, 0, 0): 62_500_000,  # CNTFRQ_EL0: the generic timer's 62.5 MHz
+        (3, 4, 0, 0, 0): midr,  # VPIDR_EL2
+        (3, 4, 0, 0, 5): 0x80000000,  # VMPIDR_EL2
+        (3, 4, 14, 1, 0): 3,  # CNTHCTL_EL2: EL1 counter and timer access
+    }
+    out.update({(crn, crm, op0, op1, op2): ShadowReg(f"sys{op0}.{op1}.{crn}.{crm}.{op2}", 64, value)
+                for (op0, op1, crn, crm, op2), value in resets.items()})  # fmt: skip
+    # read-only ones: the cache geometry and the PMU, as the Cortex cores describe them
+    a53 = cpu_model == A.UC_CPU_ARM64_A53
+    constants = {
+        (3, 1, 0, 0, 0): 0x700FE01A if a53 else 0x701FE00A,  # CCSIDR_EL1 (L1 data)
+        (3, 1, 0, 0, 1): 0x0A200023,  # CLIDR_EL1
+        (3, 3, 9, 12, 0): 0x2040 if cpu_model == A.UC_CPU_ARM64_MAX else 0x41002040,  # PMCR
+        (3, 3, 9, 12, 6): 0x20001,  # PMCEID0_EL0
+    }
+    out.update({(crn, crm, op0, op1, op2): Custom(64, _constant(value), _ignore)
+                for (op0, op1, crn, crm, op2), value in constants.items()})  # fmt: skip
+    out[(4, 2, 3, 0, 0)] = _pstate_bits(_SPSEL_MASK)  # SPSel: PSTATE.SP
+    out[(4, 2, 3, 3, 1)] = _pstate_bits(_DAIF_MASK)  # DAIF: PSTATE's D A I F
     return out
+
+
+_SCTLR_RESET = 0x00C50838
+
+
+def _constant(value: int) -> Callable[[Words, Shadow], int]:
+    return lambda words, shadow: value
+
+
+def _ignore(words: Words, shadow: Shadow, value: int) -> None:
+    return None
+
+
+def _pstate_bits(mask: int) -> Custom:
+    """The bits ``mask`` of PSTATE (kept by the ``Uc``), as a system register."""
+
+    def read(words: Words, shadow: Shadow) -> int:
+        return shadow.get("pstate", _PSTATE_RESET) & mask
+
+    def write(words: Words, shadow: Shadow, value: int) -> None:
+        shadow["pstate"] = (shadow.get("pstate", _PSTATE_RESET) & ~mask) | (value & mask)
+
+    return Custom(64, read, write)
 
 
 #: UC_CPU_ARM64_* -> the target's model of the same name (``cpu_models``)
