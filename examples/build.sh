@@ -4,8 +4,8 @@
 # src/rt.c and five on glibc (four with threads); and in bin/linux the
 # programs of Linux user mode's tests (src/linux: static on glibc, and
 # hello_dynamic, dynamically linked against the cross libc, which
-# tcgkit run -L /usr/aarch64-linux-gnu runs, and debugme, built -O0 -g
-# for gdb). The binaries are committed;
+# tcgkit run -L /usr/aarch64-linux-gnu runs, and debugme, netwait and
+# threadstops, built -O0 -g for gdb). The binaries are committed;
 # rerun this after changing a source.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,5 +36,7 @@ done
 $CC -O2 -o bin/linux/hello_dynamic.elf src/linux/hello_dynamic.c
 echo "built bin/linux/hello_dynamic.elf"
 # with debug info, for tests/test_gdbstub.py's gdb scripts (paths relative to examples/)
-$CC -O0 -g -static -fdebug-prefix-map="$PWD"=. -o bin/linux/debugme.elf src/linux/debugme.c
-echo "built bin/linux/debugme.elf"
+for name in debugme netwait threadstops; do
+    $CC -O0 -g -static -fdebug-prefix-map="$PWD"=. -o "bin/linux/$name.elf" "src/linux/$name.c"
+    echo "built bin/linux/$name.elf"
+done

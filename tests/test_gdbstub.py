@@ -7,12 +7,9 @@ gdb-multiarch or qemu-aarch64-static missing: skipped, a failure under CI=true.
 
 from __future__ import annotations
 
+import importlib.util
 import io
-import os
-import platform
 import re
-import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -20,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,34 +35,28 @@ from tcgkit.gdbstub import (
     packets,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _load_gdbsession() -> Any:
+    """tests/gdbsession.py, the gdb tests' helpers, loaded by its path (once)."""
+    name = "tcgkit_tests_gdbsession"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).with_name("gdbsession.py")
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_gs = _load_gdbsession()
+ROOT, GDB_DIR, TIMEOUT, HOSTS = _gs.ROOT, _gs.GDB_DIR, _gs.TIMEOUT, _gs.HOSTS
+_need, _free_port, _debug, _normalize = _gs._need, _gs._free_port, _gs._debug, _gs._normalize
+_normalize_debugme, _gdb_driven = _gs._normalize_debugme, _gs._gdb_driven
 SORT = ROOT / "examples" / "bin" / "sort.elf"
 #: built -O0 -g (examples/build.sh): symbols, lines, locals for gdb
 DEBUGME = ROOT / "examples" / "bin" / "linux" / "debugme.elf"
-GDB_DIR = Path(__file__).resolve().parent / "gdb"
-TIMEOUT = 60
-
-
-def _hosts() -> list[str]:
-    chosen = os.environ.get("TCGKIT_TEST_HOST")
-    if chosen:
-        return [chosen]
-    hosts = ["python"]
-    if platform.machine() in ("x86_64", "AMD64"):
-        hosts.append("x86_64")
-    return hosts
-
-
-HOSTS = _hosts()
-
-
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{tool} is not installed (scripts/bootstrap installs it)")
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 # -- framing ----------------------------------------------------------------------------
@@ -227,12 +219,6 @@ def test_session_commands(host: str) -> None:
 # -- a bare Emulator over a socket: acks, Ctrl-C, detach ----------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Client:
     def __init__(self, port: int | str) -> None:
         if isinstance(port, str):  # a Unix socket's path
@@ -362,6 +348,52 @@ def test_linux_session(host: str) -> None:
         emu.close()
 
 
+def test_vfile_reads_the_program_and_nothing_else() -> None:
+    """vFile host I/O, as gdb reads the program (its sysroot ``target:``): setfs, open,
+    pread, fstat, close, readlink of /proc/PID/exe; confined to the loaded program,
+    read-only; errors as F-1,errno (gdb's numbers, hex)."""
+    emu, s = _linux_session("python", ["5"])
+    try:
+        pid, data = s.runner.pid, SORT.read_bytes()
+
+        def hexpath(path: str) -> bytes:
+            return path.encode().hex().encode()
+
+        assert s.handle(b"vFile:setfs:0") == "F0"
+        assert s.handle(b"vFile:setfs:%x" % pid) == "F0"
+        assert s.handle(b"vFile:setfs:%x" % (pid + 1)) == "F-1,16"  # EINVAL (22)
+        assert s.handle(b"vFile:open:" + hexpath("/no/such/file") + b",0,0") == "F-1,2"
+        assert s.handle(b"vFile:open:" + hexpath("/etc/passwd") + b",0,0") == "F-1,d"
+        assert s.handle(b"vFile:open:" + hexpath(str(SORT)) + b",1,0") == "F-1,d"  # O_WRONLY
+        assert s.handle(b"vFile:open:" + hexpath(str(SORT)) + b",601,1a4") == "F-1,d"
+        fd = s.handle(b"vFile:open:" + hexpath(str(SORT)) + b",0,0")
+        assert fd.startswith("F") and fd != "F-1"
+        n = fd[1:].encode()
+        got = s.handle(b"vFile:pread:" + n + b",40,0")
+        assert got == "F40;" + data[:0x40].decode("latin-1")
+        got = s.handle(b"vFile:pread:" + n + b",100000,%x" % (len(data) - 3))
+        assert got == "F3;" + data[-3:].decode("latin-1")
+        assert s.handle(b"vFile:pread:" + n + b",10,%x" % len(data)) == "F0;"
+        big = s.handle(b"vFile:pread:" + n + b",100000,0")  # bounded by the packet size
+        head, _, body = big.partition(";")
+        assert int(head[1:], 16) == len(body) < 0x4000 and data.startswith(body.encode("latin-1"))
+        head, _, raw = s.handle(b"vFile:fstat:" + n).partition(";")
+        assert head == "F40" and len(raw) == 64
+        fields = struct.unpack(">IIIIIIIQQQIII", raw.encode("latin-1"))
+        assert fields[7] == len(data) and fields[2] & 0o170000 == 0o100000  # size, S_IFREG
+        assert s.handle(b"vFile:close:" + n) == "F0"
+        assert s.handle(b"vFile:close:" + n) == "F-1,9"
+        assert s.handle(b"vFile:pread:" + n + b",10,0") == "F-1,9"
+        exe = s.handle(b"vFile:readlink:" + hexpath(f"/proc/{pid}/exe"))
+        assert exe == f"F{len(str(SORT)):x};{SORT}"
+        assert s.handle(b"vFile:readlink:" + hexpath("/proc/1/exe")) == "F-1,d"
+        assert s.handle(b"vFile:unlink:" + hexpath(str(SORT))) == ""  # not offered
+        assert s.handle(b"vFile:pread:zz,1,0") == "F-1,16"
+    finally:
+        s.close()
+        emu.close()
+
+
 def _tcgkit_g(host: str, port: int, *args: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port), str(SORT),
            *args]  # fmt: skip
@@ -465,40 +497,6 @@ def test_listen_is_loopback_only() -> None:
 # -- tcgkit run -g PORT with a real gdb, qemu-aarch64 the oracle ---------------------------
 
 
-def _debug(server_cmd: list[str], port: int, script: Path, program: Path,
-           subs: dict[str, str] | None = None) -> tuple[str, str]:  # fmt: skip
-    """Run ``server_cmd`` (waiting for gdb on ``port``) and gdb with ``script`` (its
-    ``@NAME@`` placeholders replaced by ``subs``); gdb's output and the server's."""
-    gdb = _need("gdb-multiarch")
-    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              cwd=ROOT, text=True)  # fmt: skip
-    try:
-        text = script.read_text().replace("@PORT@", str(port))
-        for name, value in (subs or {}).items():
-            text = text.replace(f"@{name}@", value)
-        args = [gdb, "-nx", "-batch", "-ex", "set tcp connect-timeout 30"]
-        for line in text.splitlines():
-            if line.strip() and not line.startswith("#"):
-                args += ["-ex", line]
-        out = subprocess.run([*args, str(program)], capture_output=True, text=True,
-                             timeout=TIMEOUT, cwd=ROOT)  # fmt: skip
-        server_out, _ = server.communicate(timeout=TIMEOUT)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    return out.stdout + out.stderr, server_out
-
-
-def _normalize(text: str) -> list[str]:
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("warning: remote target does not support file transfer"):
-            continue
-        lines.append(re.sub(r"process \d+", "process N", line))
-    return lines
-
-
 @pytest.mark.parametrize("host", HOSTS)
 def test_gdb_against_qemu(host: str) -> None:
     qemu = _need("qemu-aarch64-static")
@@ -512,29 +510,12 @@ def test_gdb_against_qemu(host: str) -> None:
                                    SORT)  # fmt: skip
     a, b = _normalize(ours), _normalize(theirs)
     assert a == b, f"tcgkit:\n{ours}\n{ours_server}\nqemu:\n{theirs}"
+    assert "does not support file transfer" not in ours  # gdb read the program: vFile
     # what the script checks, so that agreement is not agreement on nothing
     assert any(line.startswith("Breakpoint 1, ") and "main" in line for line in a)
     assert "[Inferior 1 (process N) exited with code 052]" in a
     assert "pc             0x40019c            0x40019c <main+28>" in a
     assert "checksum" in ours_server
-
-
-@pytest.mark.parametrize("host", HOSTS)
-def test_gdb_threads(host: str) -> None:
-    """One gdb thread per guest thread: a breakpoint hit in a worker thread, the threads
-    listed, every thread running on to the end."""
-    program = ROOT / "examples" / "bin" / "threads.elf"
-    port = _free_port()
-    cmd = [sys.executable, "-m", "tcgkit", "run", "--host", host, "-g", str(port),
-           str(program)]  # fmt: skip
-    out, server_out = _debug(cmd, port, GDB_DIR / "threads.gdb", program)
-    hits = re.findall(r"Thread (\d+) hit Breakpoint 1, 0x00000000004009ec in worker", out)
-    assert len(hits) == 1 and hits[0] != "1", out
-    assert re.findall(r"^\$\d+ = (\d+)$", out, re.M) == ["1", "1"], out
-    listed = re.findall(r"^\*? +(\d+) +Thread \d+\.\d+ ", out, re.M)
-    assert "1" in listed and hits[0] in listed, out
-    assert "[Inferior 1 (process N) exited normally]" in _normalize(out), out
-    assert "queue: 1000 items, sum 500500" in server_out
 
 
 @pytest.mark.parametrize("host", HOSTS[:1])
@@ -562,23 +543,6 @@ def test_gdb_detach_runs_on(host: str) -> None:
 
 
 # -- a program with debug info: symbols, source lines, signals, Ctrl-C -------------------
-
-
-def _normalize_debugme(text: str, qemu: bool) -> list[str]:
-    """What differs by design between the two stubs, made equal: the stack's place
-    (argv), qemu's reset cpsr, and the watchpoint's kind (qemu-user refuses hardware
-    watchpoints: gdb single-steps there, tcgkit's stub sets a Z2 one)."""
-    lines = []
-    for line in _normalize(text):
-        line = re.sub(r"argv=0x[0-9a-f]+", "argv=ARGV", line)
-        line = line.replace("Hardware watchpoint ", "Watchpoint ")
-        line = line.replace("hw watchpoint  ", "watchpoint     ")
-        if qemu and line == "$1 = 0x40000000":
-            # the script's first command, p/x $cpsr at the entry point: qemu shows its
-            # internal reset value (Z set); Linux starts EL0 with NZCV clear, as tcgkit
-            line = "$1 = 0x0"
-        lines.append(line)
-    return lines
 
 
 def _against_qemu(host: str, script: str, args: list[str]) -> tuple[list[str], str, str]:
@@ -651,38 +615,8 @@ def test_gdb_segv_against_qemu(host: str) -> None:
 def _gdb_ctrl_c(server_cmd: list[str], port: int, rounds: int) -> str:
     """gdb continues ``rounds`` times; each time the guest runs (blocked), gdb gets
     SIGINT, as a user's Ctrl-C, and sends 0x03; gdb's output."""
-    gdb = _need("gdb-multiarch")
-    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              cwd=ROOT, text=True)  # fmt: skip
-    cmds = ["set architecture aarch64", "set confirm off", "set pagination off",
-            "directory examples", f"target remote :{port}"]  # fmt: skip
-    for _ in range(rounds):
-        cmds += ["echo RUNNING\\n", "continue", "bt", "x/i $pc", "p $x8"]
-    cmds.append("kill")
-    args = [gdb, "-nx", "-batch", "-ex", "set tcp connect-timeout 30"]
-    for c in cmds:
-        args += ["-ex", c]
-    out: list[str] = []
-    proc = subprocess.Popen([*args, str(DEBUGME)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)  # fmt: skip
-    timer = threading.Timer(TIMEOUT, proc.kill)
-    timer.start()
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            out.append(line)
-            if line.startswith("RUNNING"):
-                time.sleep(1.0)  # into the blocking call (it blocks for ever: no race)
-                proc.send_signal(signal.SIGINT)
-        proc.wait(TIMEOUT)
-        server.communicate(timeout=TIMEOUT)
-    finally:
-        timer.cancel()
-        for p in (proc, server):
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    return "".join(out)
+    cmds = ["echo RUNNING\\n", "continue", "bt", "x/i $pc", "p $x8"] * rounds + ["kill"]
+    return _gdb_driven(server_cmd, port, DEBUGME, cmds)[0]
 
 
 @pytest.mark.parametrize("host", HOSTS)

@@ -3,6 +3,7 @@
 The package's modules, one concern each: ``packets`` (framing on the wire), ``regs``
 (the target's registers for gdb, from the target plugin's ``gdb_regs`` module),
 ``runner`` (running a bare Emulator or a Linux process), ``session`` (the commands),
+``hostio`` (gdb reading the program file: vFile),
 ``server`` (socket, connection, Ctrl-C), ``signums`` (gdb's signal numbers) and
 ``linux`` (``tcgkit run -g PORT``).
 

@@ -6,7 +6,7 @@ Owns ``Outcome`` (how a run ended), the ``Runner`` protocol the session drives
 ``signal`` delivered first; ``interrupt``; the threads; user-mode extras) and its two
 implementations: ``EmulatorRunner`` (``emu_start`` on vCPU 0) and ``LinuxRunner``
 (``LinuxProcess.run`` from a pc: system calls, signals and exit as ``tcgkit run`` has
-them).
+them; the files gdb may read through the stub: ``guest_files``).
 
 A Linux process under the stub (``LinuxRunner``), as under qemu-user's: each signal
 stops the guest before it is taken (the process's ``Signals.debugger`` is the
@@ -19,10 +19,9 @@ invisible to the program.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal as host_signal
 import struct
+import threading
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import EmulationError, InvalidInstructionError, MemoryFaultError
@@ -65,6 +64,8 @@ class Runner(Protocol):
     def auxv(self) -> bytes | None: ...
 
     def exec_file(self) -> str | None: ...
+
+    def guest_files(self) -> list[str]: ...
 
 
 def _fault_outcome(exc: EmulationError) -> Outcome:
@@ -112,6 +113,10 @@ class EmulatorRunner:
     def exec_file(self) -> str | None:
         return None
 
+    def guest_files(self) -> list[str]:
+        """The host files gdb may read through the stub (vFile): none."""
+        return []
+
 
 class _Held(NamedTuple):
     """A signal the debugger holds: the guest stopped before taking it."""
@@ -119,8 +124,14 @@ class _Held(NamedTuple):
     sig: int
     tid: int
     info: bytes
-    interrupted: tuple[str, int] | None = None  # the system call it ended (restart)
+    #: the system call it ended (its name, first argument), when that call is made
+    #: again if no handler runs
+    interrupted: tuple[str, int] | None = None
     fault: tuple[int, int, int] | None = None  # a fault's (code, address, pc)
+    #: the call was set up to be made again already (``Signals.rewind``: the thread
+    #: stopped at its system call instruction), as the signal's handler, with
+    #: SA_RESTART, or its absence would have it (what qemu-user shows gdb)
+    rewound: bool = False
 
 
 class LinuxRunner:
@@ -138,12 +149,19 @@ class LinuxRunner:
         proc.emu.reg_write("pc", proc.entry)  # ``run`` starts there; gdb sees it first
         self._auxv = self._read_auxv(proc.emu.reg_read(proc.abi.sp_reg))
         self._held: _Held | None = None
+        #: signals other threads stopped before while one was held: each is reported by
+        #: a later continue, before anything runs (one stop reply per resume)
+        self._queued: list[_Held] = []
+        #: a stop was asked for in this run: a vCPU that starts later stops at once
+        #: (starting one clears its stop request)
+        self._stopping = threading.Event()
         self._passing: set[int] = set()  # signals gdb let through: taken without a stop
         self._passing_fault = False
         self._wake = wake
         proc.signals.debugger = self
         proc.threads.restart_on_stop = True
         if wake is not None:
+            proc.wake_signal = wake
             proc.files.interrupted = self._call_interrupted
 
     # -- the process's signal debugger (``Signals.debugger``) ---------------------------
@@ -153,19 +171,30 @@ class LinuxRunner:
         return self._held is not None
 
     def take(self, sig: int, info: bytes, interrupted: tuple[str, int] | None) -> bool:
-        """A signal about to be taken (any thread, the process lock held): hold it and
-        stop the guest, unless gdb let it through."""
+        """A signal about to be taken by the calling thread (the process lock held): hold
+        it and stop the guest, unless gdb let it through. A system call it ended is set
+        up to be made again first (the thread stops at its system call instruction),
+        unless that call fails with EINTR whatever becomes of the signal. While one
+        signal is held, another thread's waits in ``_queued`` for a later continue."""
         if sig in self._passing:
             self._passing.discard(sig)
             return False
         if sig == SIGKILL:  # as under ptrace: never reported
             return False
-        if self._held is not None:  # one stop at a time: this one waits its turn
-            self.proc.signals.pending.setdefault(sig, info)
-            return True
-        tid = self.proc.threads.here().tid
-        self._held = _Held(sig, tid, info, interrupted)
-        self.emu.emu_stop()
+        signals = self.proc.signals
+        rewound = False
+        if interrupted is not None and signals.restarts_without_handler(interrupted[0]):
+            rewound = signals.restarts(sig, interrupted[0])
+            if rewound:
+                signals.rewind(interrupted)
+        else:
+            interrupted = None
+        held = _Held(sig, self.proc.threads.here().tid, info, interrupted, rewound=rewound)
+        if self._held is None:
+            self._held = held
+        else:
+            self._queued.append(held)
+        self.interrupt()
         return True
 
     def take_fault(self, sig: int, code: int, addr: int, pc: int) -> bool:
@@ -210,29 +239,49 @@ class LinuxRunner:
             finally:
                 self._passing_fault = False
             return
+        rewound = False
         if held is not None and sig == held.sig:
             info, interrupted, tid = held.info, held.interrupted, held.tid
+            rewound = held.rewound
         else:
+            self._suppressed(held)
             info, interrupted = siginfo(sig, SI_USER, proc.pid, os.getuid()), None
             tid = self.pid if tid is None or tid not in self.threads() else tid
         vcpu = self.cpu(tid)
+
+        def deliver() -> None:  # on the thread's own vCPU
+            if rewound and interrupted is not None:
+                signals.deliver_rewound(interrupted)
+            else:
+                signals.deliver(interrupted)
+
         with proc._lock:
             signals.pending[sig] = info
             self._passing.add(sig)
             if vcpu is None or vcpu.index == 0:  # this thread runs the main one: now
-                signals.deliver(interrupted)
+                deliver()
                 return
-        vcpu.queue_work(lambda _cpu: signals.deliver_posted())  # on its thread, first thing
+        # on its own thread, before anything else it runs
+        vcpu.queue_work(lambda _cpu: signals.run_posted(deliver))
+
+    def _suppressed(self, held: _Held | None) -> None:
+        """gdb did not deliver the signal held: the system call it ended is made again,
+        as the kernel makes it when a debugger suppresses the signal."""
+        if held is None or held.interrupted is None or held.rewound:
+            return
+        vcpu = self.cpu(held.tid)
+        if vcpu is not None:
+            abi = self.proc.abi
+            vcpu.reg_write(abi.arg_regs[0], held.interrupted[1])
+            vcpu.reg_write("pc", vcpu.reg_read("pc") - abi.syscall_size)
 
     def interrupt(self) -> None:
-        """Ctrl-C (from another thread): every vCPU stops; a thread blocked in a system
-        call leaves it, to make it again when it runs on."""
+        """Ctrl-C (from another thread), a breakpoint, a signal: every vCPU stops; a
+        thread blocked in a system call leaves it, to make it again when it runs on
+        (``LinuxProcess.run`` wakes it again while it waits for the threads)."""
+        self._stopping.set()
         self.emu.emu_stop()
-        if self._wake is None:
-            return
-        for ident in list(self.proc.blocking_threads):
-            with contextlib.suppress(OSError, ValueError):
-                host_signal.pthread_kill(ident, self._wake)
+        self.proc.wake_stopped()
 
     # -- running ------------------------------------------------------------------------
 
@@ -247,19 +296,30 @@ class LinuxRunner:
         ``signal``: delivered first (the one held, or one gdb sends); a held signal
         that gdb does not name is suppressed."""
         proc = self.proc
+        self._stopping.clear()
         if signal:
             self._deliver(signal, tid)
             if proc.exit_code is not None:
                 return self._ended()
             pc = self.emu.reg_read("pc")  # a handler's first instruction
+        else:
+            self._suppressed(self._held)
+            pc = self.emu.reg_read("pc")  # maybe the system call instruction again
         self._held = None
+        live = self.threads()
+        self._queued = [q for q in self._queued if q.tid in live]
+        if count == 0 and self._queued:  # another thread's stop, not yet told: now
+            self._held = self._queued.pop(0)
+            return self._ended()
         vcpu = self.cpu(tid) if count and tid is not None and tid != self.pid else None
         if vcpu is not None and vcpu.index != 0:
             return self._step_other(vcpu, count)
         if count == 0:  # all-stop: the other threads, stopped with the main one, run on
             for t in self._live():
                 if t.vcpu.index != 0 and not t.vcpu.running:
+                    t.vcpu.queue_work(self._gate)
                     t.vcpu.start(t.vcpu.reg_read("pc"), 0)
+            self.emu.cpus[0].queue_work(self._gate)
         try:
             proc.run(count=count, begin=pc)
         except EmulationError as exc:
@@ -267,6 +327,12 @@ class LinuxRunner:
                 self.emu.reg_write("pc", exc.pc)
             return _fault_outcome(exc)
         return self._ended()
+
+    def _gate(self, vcpu: Any) -> None:
+        """The first thing a vCPU does when a run starts it: stop, if a stop was asked
+        for since the run began (starting it cleared that request)."""
+        if self._stopping.is_set():
+            vcpu.stop()
 
     def _ended(self) -> Outcome:
         """How the run that just returned ended."""
@@ -307,6 +373,11 @@ class LinuxRunner:
     def exec_file(self) -> str | None:
         path = self.proc.exe_path
         return os.path.abspath(path) if path else None
+
+    def guest_files(self) -> list[str]:
+        """The host files gdb may read through the stub (vFile): the program's."""
+        exe = self.exec_file()
+        return [exe] if exe is not None else []
 
     def _read_auxv(self, sp: int) -> bytes | None:
         """The auxiliary vector the loader put on the initial stack (argc, argv, NULL,

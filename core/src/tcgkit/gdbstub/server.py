@@ -87,6 +87,7 @@ class GdbServer:
                     self._event(kind, payload)
         finally:
             self.close()
+            session.close()
         if self.closed and session.state == ATTACHED:
             session.remove_all()
             session.state = DETACHED

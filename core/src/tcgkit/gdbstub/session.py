@@ -2,7 +2,8 @@
 
 Owns ``GdbSession``: one gdb connection's view of one guest (its registers through
 ``regs.GdbRegs``, memory through the Emulator, breakpoints and watchpoints as hooks
-over exactly their addresses, the last stop, the features gdb and the stub agreed on)
+over exactly their addresses, the last stop, the features gdb and the stub agreed on,
+the files gdb reads through ``hostio``)
 and ``handle`` (a packet's payload -> the reply, or ``Resume`` when the guest must
 run: the server runs it with ``resume``, watching for Ctrl-C meanwhile). Transport,
 framing and threads are the server's (``server``) and the wire's (``packets``).
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import StopRequest
 from ..hooks import HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE
+from .hostio import HostIO
 from .packets import decode_hex, parse_hex, unescape
 from .regs import GdbRegs
 from .runner import SIGABRT, SIGINT, SIGTRAP, Outcome, Runner
@@ -73,6 +75,8 @@ class GdbSession:
         self._stop_reason: tuple[str, int] | None = None
         self._interrupted = threading.Event()
         self._running = False
+        #: vFile (gdb reads the program through the stub); a reply's data is escaped
+        self.hostio = HostIO(runner, (PACKET_SIZE - 32) // 2)
 
     # -- the dispatcher -----------------------------------------------------------------
 
@@ -355,6 +359,10 @@ class GdbSession:
             return "OK"
         return ""
 
+    def close(self) -> None:
+        """The connection is over: the files gdb opened (vFile) are closed."""
+        self.hostio.close_all()
+
     def remove_all(self) -> None:
         """Take out every breakpoint and watchpoint (detach, end of the session)."""
         for handle, _kinds in self._breaks.values():
@@ -379,7 +387,7 @@ class GdbSession:
         if self._stop_reason is None:
             self._stop_reason = ("break", address)
             self._stop_tid = self.runner.tid_of(index)
-        emu.emu_stop()
+        self.runner.interrupt()  # every vCPU (all-stop), this one before the instruction
 
     def _on_watch(self, emu: Emulator, name: str, address: int) -> None:
         """A watched access, reported with its data address. The guest stops before the
@@ -392,7 +400,7 @@ class GdbSession:
             if self._stop_reason is None:
                 self._stop_reason = (name, address)
                 self._stop_tid = self.runner.tid_of(index)
-            emu.emu_stop()  # every vCPU (all-stop); this one before the instruction:
+            self.runner.interrupt()  # every vCPU (all-stop); this one before the insn:
             raise StopRequest()
         if self._stop_reason is None:
             self._stop_reason = (name, address)
@@ -408,7 +416,7 @@ class GdbSession:
                 del self._skip_watch[index]
         reason = self._stop_reason
         if reason is not None and reason[0] != "break":
-            emu.emu_stop()
+            self.runner.interrupt()
 
     # -- running ------------------------------------------------------------------------
 
@@ -446,8 +454,8 @@ class GdbSession:
         if text.startswith("vKill"):
             self.state = KILLED
             return "OK"
-        if text == "vMustReplyEmpty":
-            return ""
+        if text.startswith("vFile:"):
+            return self.hostio.handle(text)
         return ""
 
     def interrupt(self) -> None:

@@ -21,9 +21,10 @@ embedding program keeps for itself. How a signal travels:
    TB boundary, where Python code runs (step 2) and the delivery ``post``
    queued follows.
 
-A signal posted by another thread (a timer, a guest thread's kill) that must
-interrupt the main thread's blocking system call is followed by ``WAKE``
-(SIGRTMAX) sent to the main thread: its arrival ends a ``hostcalls`` call.
+A signal posted for a guest thread that blocks in a system call (the host's, a
+timer's, another guest thread's kill) is followed by ``WAKE`` (SIGRTMAX) sent to the
+host thread that runs it (``LinuxProcess.wake``): its arrival ends a ``hostcalls``
+call or a socket call, which returns EINTR or is made again as the kernel's would.
 
 Invariants: only the main thread installs and removes it (Python's rule); the
 synchronous signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS) stay the
@@ -48,8 +49,8 @@ from .signals import SIG_IGN, Interrupted
 if TYPE_CHECKING:
     from .process import LinuxProcess
 
-#: the host signal that wakes the main thread from a blocking system call when another
-#: thread (a timer, a guest thread) posted a signal that must interrupt it
+#: the host signal that wakes a guest thread's host thread from a blocking system call
+#: (a signal for it was posted, or its vCPU was asked to stop)
 WAKE = signal.SIGRTMAX
 #: signals passed on: every one but the synchronous ones, SIGKILL, SIGSTOP, 32, 33, WAKE
 FORWARDED = tuple(s for s in range(1, signal.NSIG)
@@ -82,6 +83,7 @@ class HostSignals:
             except (OSError, ValueError):  # not a signal this host lets Python catch
                 continue
         self._previous[WAKE] = signal.signal(WAKE, self._on_wake)
+        self.proc.wake_signal = WAKE
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
         for sig in blocked:  # the guest's mask starts as the host's; the host's is cleared
             if sig in FORWARDED:
@@ -107,6 +109,7 @@ class HostSignals:
         """Give the host its own dispositions back (the main thread, at the end)."""
         if self._wakeup is None:
             return
+        self.proc.wake_signal = None
         with contextlib.suppress(ValueError):
             signal.set_wakeup_fd(self._old_wakeup)
         for sig, old in self._previous.items():
@@ -160,14 +163,7 @@ class HostSignals:
             raise Interrupted(sig)
 
     def _on_wake(self, _sig: int, _frame: object) -> None:
-        """Nothing: its arrival made the main thread's blocking call return EINTR."""
-
-    def wake_main(self) -> None:
-        """From another thread, after posting a signal: end the main thread's blocking
-        system call if the signal must interrupt it."""
-        if self.proc.in_blocking_call and self._wakeup is not None:
-            with contextlib.suppress(OSError, ValueError):
-                signal.pthread_kill(threading.main_thread().ident or 0, WAKE)
+        """Nothing: its arrival made a thread's blocking call return EINTR."""
 
     def _watch(self) -> None:
         wakeup = self._wakeup

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import struct
 import sys
 import threading
@@ -127,8 +128,10 @@ class LinuxProcess:
         #: ``in_blocking_call`` lets its handler interrupt the call
         self.host_signals: Any = None
         self.in_blocking_call = False
-        #: the host threads in a blocking system call now (a debugger's stop wakes them)
-        self.blocking_threads: set[int] = set()
+        #: a host signal with a handler installed that does nothing (``host_signals.WAKE``),
+        #: or None: sent to a host thread blocked in a system call for a guest thread, its
+        #: arrival ends the call (EINTR) so that a stop or a signal reaches that thread
+        self.wake_signal: int | None = None
         self._main_ident = threading.get_ident()
         self._run_ident = self._main_ident  # the thread that runs the main vCPU (``run``)
         stdio = None if host_stdio else stdio_streams(stdin, stdout, stderr)
@@ -140,7 +143,7 @@ class LinuxProcess:
         self.children = Children(self)
         self.signals = Signals(self)
         self.files.on_epipe = lambda: self.signals.raise_self(SIGPIPE, 0)
-        self.threads.signal_waiting = self.signals.interrupting
+        self.threads.signal_waiting = self.signals.interrupting_here
         self.net = SocketCalls(self)
         self.timers = Timers(self)
         self.events = EventCalls(self)
@@ -220,14 +223,38 @@ class LinuxProcess:
                 self._end_forked_child()
             self.emu.emu_stop()
             with contextlib.suppress(BaseException):  # the main thread's error is the one
-                self.emu.wait()
+                self._wait_threads()
             raise
         if self.threads.live() and self.exit_code is None and (timeout or count):
             self.emu.emu_stop()  # the main thread's limit ends the process
-        self.emu.wait()
+        self._wait_threads()
         if self.children.forked:  # a forked child ends with its guest, never returns
             self._end_forked_child()
         return self.exit_code
+
+    def _wait_threads(self) -> None:
+        """Wait for the other threads' vCPUs; those asked to stop while blocked in a
+        system call are woken (again every 50 ms: a wake-up may come just before the
+        thread enters its call), so that a stop (exit_group, a debugger's) ends it."""
+        while True:
+            self.wake_stopped()
+            if self.emu.wait(0.05):
+                return
+
+    def wake(self, thread: Any) -> None:
+        """End the system call guest thread ``thread`` blocks in, if it blocks in one
+        (``wake_signal``: without it, the call ends when its data comes)."""
+        ident, sig = thread.host_ident, self.wake_signal
+        if ident is None or sig is None or ident == threading.get_ident():
+            return
+        with contextlib.suppress(OSError, ValueError):
+            signal.pthread_kill(ident, sig)
+
+    def wake_stopped(self) -> None:
+        """Wake each thread blocked in a system call whose vCPU was asked to stop."""
+        for thread in self.threads.blocked_in_calls():
+            if thread.vcpu.stop_requested:
+                self.wake(thread)
 
     def became_main_thread(self) -> None:
         """A forked child's only thread (maybe not the one that ran ``run``) is its main
@@ -241,9 +268,10 @@ class LinuxProcess:
             self._end_forked_child()
 
     def interrupted_here(self) -> bool:
-        """Whether a signal pending now must end the calling thread's blocking call
-        (signals from outside are taken by the main thread only)."""
-        return threading.get_ident() == self._main_ident and self.signals.interrupting()
+        """Whether the calling thread's blocking call must end now: its vCPU was asked to
+        stop (the process ends, an embedding's emu_stop), or a signal pending now is
+        one this thread takes (``Signals.interrupting_here``)."""
+        return self.threads.current_stopped() or self.signals.interrupting_here()
 
     def _guest_fault(self, exc: EmulationError) -> bool:
         """A fault of the main thread's guest code as the kernel takes it: the signal's
@@ -269,14 +297,10 @@ class LinuxProcess:
         return True
 
     def _report_fault(self, what: str, sig: int) -> None:
-        import signal
-
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
         self._stderr().write(f"tcgkit: {what}: the guest dies of {name}\n".encode())
 
     def _end_forked_child(self) -> None:
-        import signal
-
         for stream in (sys.stdout, sys.stderr, *self.files.streams()):
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -338,7 +362,8 @@ class LinuxProcess:
         if handler is not None and nr in self._blocking:
             ident = threading.get_ident()
             main = self.host_signals is not None and ident == self._main_ident
-            self.blocking_threads.add(ident)
+            me = self.threads.current()
+            me.host_ident = ident
             try:
                 if main:
                     self.in_blocking_call = True
@@ -350,7 +375,7 @@ class LinuxProcess:
                 emu.reg_write("pc", emu.reg_read("pc") - self.abi.syscall_size)
                 return
             finally:
-                self.blocking_threads.discard(ident)
+                me.host_ident = None
                 if main:
                     self.in_blocking_call = False
             if result == -EINTR:

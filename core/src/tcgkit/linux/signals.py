@@ -25,7 +25,10 @@ that stops it stops the host process; a fault whose signal is blocked or
 ignored kills the process, as the kernel's forced signals do; the state is
 changed under the process lock (``LinuxProcess._lock``); each thread has its own
 mask (``threads.Thread.blocked``, inherited by a new thread) and a signal sent to
-the process is taken by a thread that does not block it, the main thread first;
+the process is taken by a thread that does not block it, the main thread first
+(``kill`` from a thread that blocks it too): that thread is woken from the system
+call it blocks in (``LinuxProcess.wake``), which returns EINTR or is made again
+(SA_RESTART; no handler: the kernel's -ERESTART* codes, ``NEVER_RESTARTED`` aside);
 pending signals are the process's.
 """
 
@@ -61,7 +64,12 @@ RESTARTABLE = frozenset(("read", "readv", "pread64", "preadv", "write", "writev"
                          "waitid", "futex", "accept", "accept4", "connect", "recvfrom",
                          "recvmsg", "sendto", "sendmsg", "ioctl", "fcntl", "openat", "flock",
                          "sendfile", "copy_file_range"))  # fmt: skip
+#: system calls a signal ends with EINTR whatever becomes of it (the kernel's -EINTR):
+#: the others are made again when no handler runs (-ERESTART*: the signal was ignored,
+#: stopped the process, or a debugger suppressed it)
+NEVER_RESTARTED = frozenset(("epoll_pwait", "epoll_pwait2", "rt_sigtimedwait"))
 EINVAL, EFAULT, ENOSYS, EPERM, EINTR, EAGAIN = 22, 14, 38, 1, 4, 11
+MASK64 = (1 << 64) - 1
 
 
 class Interrupted(BaseException):
@@ -206,7 +214,10 @@ class Signals:
         them the embedding process is spared and only this process gets it."""
         pid, sig = _s32(pid), sig & 0xFFFFFFFF
         if pid == self.proc.pid or (pid in (0, -1) and self.proc.host_signals is None):
-            return self.raise_self(sig, SI_USER)
+            r = self.raise_self(sig, SI_USER)
+            if r == 0 and sig and self.blocked & (1 << (sig - 1)):
+                self._route(sig)  # not for the caller: for a thread that takes it
+            return r
         if not 0 <= sig <= 64:
             return -EINVAL
         try:
@@ -296,20 +307,33 @@ class Signals:
             if not self.interrupts(sig) and not self.blocked & (1 << (sig - 1)):
                 return  # ignored: discarded at once, as the kernel does
             self.pending.setdefault(sig, info or siginfo(sig, SI_USER))
+        self._route(sig)
+
+    def _route(self, sig: int) -> None:
+        """A signal now pending for the process: the waits it may end are told, the
+        thread that takes it (``Threads.signal_vcpu``) leaves the system call it blocks
+        in, and takes it at its next TB boundary."""
+        proc = self.proc
         with self.arrived:
             self.arrived.notify_all()
-        if proc.host_signals is not None and threading.current_thread() is not \
-                threading.main_thread():  # fmt: skip
-            proc.host_signals.wake_main()
         vcpu = proc.threads.signal_vcpu(sig)
-        if vcpu is not None:
-            vcpu.queue_work(lambda _cpu: self.deliver_posted())
+        if vcpu is None:
+            return
+        thread = proc.threads.by_vcpu().get(vcpu.index)
+        if thread is not None:
+            proc.wake(thread)
+        vcpu.queue_work(lambda _cpu: self.deliver_posted())
 
     def deliver_posted(self) -> None:
         """On a vCPU's thread at a TB boundary: take what ``post`` left pending."""
+        self.run_posted(self.deliver)
+
+    def run_posted(self, deliver: Any) -> None:
+        """On a vCPU's thread at a TB boundary: ``deliver()`` (a form of ``deliver``), if
+        something is pending and the process still runs."""
         with self.proc._lock:
             if self.pending and self.proc.exit_code is None:
-                self.deliver()
+                deliver()
 
     def wait_for(self, done: Any, timeout: float | None = None) -> bool:
         """Block until ``done()`` (checked whenever a signal is posted, and every 50 ms
@@ -337,6 +361,15 @@ class Signals:
     def interrupting(self) -> bool:
         """Whether a pending signal must end a blocking system call now."""
         return any(self.interrupts(s) for s in list(self.pending))
+
+    def interrupting_here(self) -> bool:
+        """Whether a pending signal must end the calling thread's blocking system call:
+        one it takes (not blocked by it, not ignored), that is, one the process's
+        signals go to this thread for (``Threads.signal_vcpu``), as the kernel picks
+        one thread to wake for a signal sent to the process."""
+        threads = self.proc.threads
+        me = threads.here().vcpu
+        return any(self.interrupts(s) and threads.signal_vcpu(s) is me for s in list(self.pending))
 
     def kills(self, sig: int) -> bool:
         """Whether ``sig`` arriving now ends the process (its default action)."""
@@ -368,10 +401,10 @@ class Signals:
             while self.pending and self.proc.exit_code is None:
                 sig = self.deliverable()
                 if sig is None:
-                    return
+                    break
                 info = self.pending.pop(sig)
                 if self.debugger is not None and self.debugger.take(sig, info, interrupted):
-                    return
+                    return  # it set the call up to be made again, if it is
                 handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
                 if sig in (SIGKILL, SIGSTOP):
                     handler = SIG_DFL
@@ -391,15 +424,48 @@ class Signals:
                                   self.blocked if saved is None else saved)  # fmt: skip
                 saved = None
                 return  # the handler runs now; what else is pending waits for the next call
+            if interrupted is not None and self.proc.exit_code is None and \
+                    self.restarts_without_handler(interrupted[0]):  # fmt: skip
+                self._restart(interrupted[1])  # no handler ran: made again, as the kernel
         finally:
             if saved is not None:  # no handler ran: rt_sigsuspend's caller's mask is back
                 self.blocked = saved
+
+    def restarts(self, sig: int, name: str) -> bool:
+        """Whether system call ``name``, ended by ``sig``, is made again once ``sig`` is
+        taken as its disposition is now: its handler has SA_RESTART and the call is one
+        it restarts, or no handler runs and the call is one the kernel then restarts."""
+        handler, flags, _r, _m = self.actions.get(sig, (SIG_DFL, 0, 0, 0))
+        if handler in (SIG_DFL, SIG_IGN) or sig in (SIGKILL, SIGSTOP):
+            return self.restarts_without_handler(name)
+        return bool(flags & SA_RESTART) and name in RESTARTABLE
+
+    @staticmethod
+    def restarts_without_handler(name: str) -> bool:
+        """Whether system call ``name``, ended by a signal for which no handler runs, is
+        made again (the kernel's -ERESTART* codes) rather than failing with EINTR."""
+        return name not in NEVER_RESTARTED
 
     def _restart(self, arg0: int) -> None:
         """Point the guest back at the system call instruction, its argument restored."""
         emu, abi = self.proc.emu, self.proc.abi
         emu.reg_write(abi.arg_regs[0], arg0)
         emu.reg_write("pc", emu.reg_read("pc") - abi.syscall_size)
+
+    def rewind(self, interrupted: tuple[str, int]) -> None:
+        """The calling thread's system call a signal ended (its name, first argument)
+        set up to be made again, as Linux does before a debugger sees the signal: the
+        thread stops at the system call instruction (``deliver_rewound`` goes on)."""
+        self._restart(interrupted[1])
+
+    def deliver_rewound(self, interrupted: tuple[str, int]) -> None:
+        """``deliver`` for a thread that ``rewind`` left at the system call instruction of
+        the call a signal ended: it fails with EINTR when a handler without SA_RESTART
+        runs, and is made again otherwise (SA_RESTART, no handler)."""
+        emu, abi = self.proc.emu, self.proc.abi
+        emu.reg_write("pc", emu.reg_read("pc") + abi.syscall_size)
+        emu.reg_write(abi.ret_reg, -EINTR & MASK64)
+        self.deliver(interrupted)
 
     def fault(self, sig: int, code: int, addr: int, pc: int) -> None:
         """A guest fault at ``pc`` (registers as before the faulting instruction): its

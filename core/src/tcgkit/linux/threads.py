@@ -59,7 +59,7 @@ _PRIORITIES = {SCHED_OTHER: (0, 0), SCHED_FIFO: (1, 99), SCHED_RR: (1, 99), SCHE
 class Thread:
     """A guest thread: its tid and the vCPU that runs it."""
 
-    __slots__ = ("alive", "blocked", "clear_tid", "suspended_mask", "tid", "vcpu")
+    __slots__ = ("alive", "blocked", "clear_tid", "host_ident", "suspended_mask", "tid", "vcpu")
 
     def __init__(self, tid: int, vcpu: VCPU, blocked: int = 0) -> None:
         self.tid = tid
@@ -68,6 +68,9 @@ class Thread:
         self.alive = True
         self.blocked = blocked  # its signal mask (``signals``): a new thread inherits it
         self.suspended_mask: int | None = None  # its mask before rt_sigsuspend's
+        #: the host thread running it while it blocks in a system call (None: it does
+        #: not): a stop of its vCPU or a signal for it wakes that thread
+        self.host_ident: int | None = None
 
 
 class _Waiter:
@@ -96,7 +99,7 @@ class Threads:
         self._threads[main.index] = Thread(pid, main)
         #: the exit status of the last thread to exit, when it ended the process
         self.last_exit: int | None = None
-        #: whether a signal is waiting that must end the main thread's futex wait
+        #: whether a signal is waiting that must end the calling thread's futex wait
         #: (``signals``: EINTR, glibc waits again after the handler)
         self.signal_waiting: Callable[[], bool] = lambda: False
         #: a blocking call that a stop of its vCPU ends is made again when the vCPU runs
@@ -132,6 +135,10 @@ class Threads:
         """Whether the calling thread's vCPU was asked to stop (exit_group, emu_stop)."""
         vcpu = self.emu.current_cpu
         return vcpu is None or vcpu.stop_requested
+
+    def blocked_in_calls(self) -> list[Thread]:
+        """The live threads blocked in a system call now (``host_ident`` set)."""
+        return [t for t in list(self._threads.values()) if t.alive and t.host_ident is not None]
 
     def live(self) -> int:
         return sum(1 for t in self._threads.values() if t.alive)
@@ -190,6 +197,8 @@ class Threads:
             if flags & flag:
                 emu.mem_write(addr, tid.to_bytes(4, "little"))
         vcpu.start(parent.reg_read("pc"), 0)  # the instruction after the svc, as the parent
+        if parent.stop_requested:  # every vCPU was asked to stop (starting it cleared it)
+            vcpu.stop()
         return tid
 
     def exit_thread(self, code: int) -> bool:
@@ -296,7 +305,7 @@ class Threads:
             left = POLL if deadline is None else min(POLL, deadline - time.monotonic())
             if left > 0 and w.woken.wait(left):
                 return 0
-            gave_up = vcpu.stop_requested or (vcpu.index == 0 and self.signal_waiting())
+            gave_up = vcpu.stop_requested or self.signal_waiting()
             if not gave_up and (deadline is None or time.monotonic() < deadline):
                 continue
             with self._lock:
