@@ -80,6 +80,8 @@ def _guest_bytes(data: Any) -> bytes:
     """``mem_write``'s data: what supports the buffer protocol (``bytes``, and the
     ``bytearray``, ``memoryview``, ``array`` and ctypes arrays Unicorn's ``char *``
     prototype refuses); anything else fails as in the bindings (``len`` first)."""
+    if type(data) is bytes:  # the common case: no copy
+        return data
     try:
         return bytes(memoryview(data))
     except TypeError:
