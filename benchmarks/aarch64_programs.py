@@ -89,8 +89,9 @@ class UnicornAsEmulator:
     def current_cpu(self) -> _OneVCPU:
         return _ONE_VCPU
 
-    def wait(self) -> None:
-        """Nothing runs in another thread."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Nothing runs in another thread: every vCPU is done."""
+        return True
 
     def add_cpu(self) -> None:
         raise RuntimeError("the Unicorn harness runs one vCPU: no guest threads")
@@ -98,6 +99,7 @@ class UnicornAsEmulator:
 
 class _OneVCPU:
     index = 0
+    stop_requested = False  # nothing asks the Unicorn harness's one vCPU to stop
 
 
 _ONE_VCPU = _OneVCPU()
