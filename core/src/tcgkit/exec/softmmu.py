@@ -16,6 +16,11 @@ one RAM range, pages without the permission, pages covered by a memory hook
 of that access kind, and, for writes, pages holding translated code (so
 the slow path sees the write and invalidates the code).
 
+With virtual-address translation on (``Engine.vtlb``, ``exec.vtlb``) nothing is
+filled: every access takes the slow path, which translates the address and goes on
+at the physical address (``_load_translated`` / ``_store_translated``; memory
+hooks and faults see the physical address).
+
 The slow path (``load`` / ``store``) calls memory hooks, goes through the
 memory API (MMIO callbacks, unmapped and protection faults with
 HOOK_MEM_UNMAPPED / HOOK_MEM_PROT retry), notices writes to code, and
@@ -33,6 +38,7 @@ from .. import hooks as H
 from ..errors import CodeModified, UnalignedAccessError
 from ..tcg.types import MemOp
 from .tb import CF_SINGLE_STEP
+from .vtlb import VirtualTLB
 
 # MemOp's bits as plain ints: the slow path tests them at every access, and an
 # IntFlag's ``&`` is a Python-level call (four per access, a fifth of a hooked load)
@@ -221,6 +227,9 @@ class SoftTLB:
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned read", access=_MEM_READ, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
+        vtlb = engine.vtlb
+        if vtlb is not None:
+            return self._load_translated(vtlb, addr, size, memop)
         if engine.hooks.mask & _HOOK_MEM_READ:
             self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
             # (after the hooks: one that changed the map or the hooks flushed the memo)
@@ -256,9 +265,50 @@ class SoftTLB:
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned write", access=_MEM_WRITE, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
+        vtlb = engine.vtlb
+        if vtlb is not None:
+            self._store_translated(vtlb, addr, value, size, memop)
+            return
         if engine.hooks.mask & _HOOK_MEM_WRITE:
             self._hooks(_HOOK_MEM_WRITE, _MEM_WRITE, addr, size, value)
         data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
         engine.guest_write(cpu, addr, data)
         engine.code_written(cpu, addr, size)
         self.fill(addr)
+
+    # -- translated accesses (Engine.vtlb) ---------------------------------------------
+
+    def _load_translated(self, vtlb: VirtualTLB, addr: int, size: int, memop: int) -> int:
+        """``load`` of virtual ``addr``: translated, then hooks and the memory API at the
+        physical address."""
+        cpu = self.cpu
+        engine = self.engine
+        pieces = vtlb.pieces(cpu, addr, size, _MEM_READ)
+        if engine.hooks.mask & _HOOK_MEM_READ:
+            self._hooks(_HOOK_MEM_READ, _MEM_READ, pieces[0][0], size, 0)
+        if len(pieces) == 1:
+            data = engine.read_translated(cpu, vtlb, addr, size)
+        else:
+            data = b"".join([engine.guest_read(cpu, p, n) for p, n in pieces])
+        return int.from_bytes(data, "big" if memop & _MO_BE else "little",
+                              signed=bool(memop & _MO_SIGN))  # fmt: skip
+
+    def _store_translated(self, vtlb: VirtualTLB, addr: int, value: int, size: int,
+                          memop: int) -> None:  # fmt: skip
+        """``store`` to virtual ``addr``: translated, then hooks, the memory API and the
+        code written at the physical address."""
+        cpu = self.cpu
+        engine = self.engine
+        pieces = vtlb.pieces(cpu, addr, size, _MEM_WRITE)
+        if engine.hooks.mask & _HOOK_MEM_WRITE:
+            self._hooks(_HOOK_MEM_WRITE, _MEM_WRITE, pieces[0][0], size, value)
+        data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
+        if len(pieces) == 1:
+            paddr = engine.write_translated(cpu, vtlb, addr, data)
+            engine.code_written(cpu, paddr, size)
+            return
+        done = 0
+        for p, n in pieces:
+            engine.guest_write(cpu, p, data[done : done + n])
+            engine.code_written(cpu, p, n)
+            done += n

@@ -46,6 +46,7 @@ from .ctl import CtlMixin
 from .errors import UcError, guest_error_code
 from .hooks import HookMixin, _StopAccess
 from .targets import find_target, resolve_options
+from .vtlb import tlb_filler
 
 M64 = (1 << 64) - 1
 #: the page sizes ``ctl_set_page_size`` takes (above the engine's page,
@@ -346,10 +347,18 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         """Write ``data`` at ``address`` (permissions are not checked, as in Unicorn)."""
         address = _u64(address)
         data = _guest_bytes(data)
+        emu = self._emulator()
         try:
-            self._emulator().mem_write(address, data)
+            emu.mem_write(address, data)
         except (MemoryAccessError, ValueError):
             raise UcError(C.UC_ERR_WRITE_UNMAPPED, address, len(data)) from None
+        if self._engine.vtlb is not None and data:
+            # Unicorn makes a read-only mapping writable for the write and back, which
+            # flushes its TLB: in UC_TLB_VIRTUAL mode the TLB_FILL hooks are asked again
+            end = address + len(data) - 1
+            if any(b <= end and address <= e and not p & C.UC_PROT_WRITE
+                   for b, e, p in emu.mem_regions()):  # fmt: skip
+                self._engine.flush_translation()
 
     # -- contexts ----------------------------------------------------------------------
 
@@ -656,15 +665,21 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._engine.tb_flush()
 
     def ctl_flush_tlb(self) -> None:
+        """Drop the TLB's entries (UC_TLB_VIRTUAL: the TLB_FILL hooks are asked again)."""
         self._emulator()
-        with self._engine.exclusive():
-            for cpu in self._engine.cpus:
-                cpu.tlb.flush()
+        self._engine.flush_translation()
 
     def ctl_set_tlb_mode(self, mode: int) -> None:
-        """Only UC_TLB_CPU (tcgkit emulates no MMU: guest addresses are physical)."""
-        if mode != C.UC_TLB_CPU:
+        """UC_TLB_CPU (guest addresses are physical) or UC_TLB_VIRTUAL (translated by
+        the UC_HOOK_TLB_FILL hooks: ``vtlb``); either drops every kept translation."""
+        if mode not in (C.UC_TLB_CPU, C.UC_TLB_VIRTUAL):
             raise UcError(C.UC_ERR_ARG)
+        self._emulator()
+        if mode == C.UC_TLB_VIRTUAL:
+            self._engine.set_translation(tlb_filler(self, self._page),
+                                         self._page.bit_length() - 1)  # fmt: skip
+        else:
+            self._engine.set_translation(None)
 
     def ctl_tlb_mode(self, mode: int) -> None:
         self.ctl_set_tlb_mode(mode)
