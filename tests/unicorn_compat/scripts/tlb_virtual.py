@@ -4,7 +4,7 @@ Identity without a hook; two virtual pages onto one physical page, for code and
 for data; code rewritten through a virtual alias of its page; a changed mapping
 seen only after a TLB flush (the raw ctl, mem_map, mem_protect); the addresses the
 hooks see (code and block hooks: virtual, memory hooks: physical, ranges on those);
-Python's mem_read / mem_write stay physical; back to UC_TLB_CPU.
+Python's mem_read / mem_write stay physical; back to UC_TLB_CPU; ctl_remove_cache.
 
 Virtual pages are Unicorn's (1 KiB) and chosen on distinct TLB slots, so that
 Unicorn's TLB never evicts one (it would ask the hooks again).
@@ -208,3 +208,18 @@ uc.reg_write(UC_ARM64_REG_X0, P_DATA)
 run("cpu mode", uc, P_CODE2 + 0x200, P_CODE2 + 0x204)
 log.show("cpu mode")
 print("cpu mode x1", regs(uc, UC_ARM64_REG_X1))
+
+# -- ctl_remove_cache: the start of the range is translated (for a fetch) ----------
+log = Log()
+uc = machine({V_CODE1: (P_CODE, UC_PROT_ALL)}, log)
+uc.mem_write(P_CODE, asm("movz x1, #1", V_CODE1))
+run("cached", uc, V_CODE1, V_CODE1 + 4)
+uc.ctl_remove_cache(V_CODE1, V_CODE1 + 4)
+log.show("remove a kept page")
+uc.ctl_remove_cache(0x901000, 0x901004)
+log.show("remove a refused page")
+uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+uc.ctl_remove_cache(V_CODE1, V_CODE1 + 4)
+log.show("remove after a flush")
+run("again", uc, V_CODE1, V_CODE1 + 4)
+log.show("again")

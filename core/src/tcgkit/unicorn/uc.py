@@ -34,6 +34,7 @@ from ..errors import (
     EmulationError,
     InvalidInstructionError,
     MemoryAccessError,
+    TranslationFaultError,
     UnalignedAccessError,
     UnmappedMemoryError,
 )
@@ -646,6 +647,13 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             raise UcError(C.UC_ERR_ARG)
         self._emulator()
         if ubound > lbound:
+            vtlb = self._engine.vtlb
+            if vtlb is not None:  # UC_TLB_VIRTUAL: from lbound's physical address on
+                try:
+                    start = vtlb.translate(None, lbound, 1, H.MEM_FETCH)
+                except TranslationFaultError:
+                    return
+                lbound, ubound = start, start + ubound - lbound
             self._engine.invalidate_code(lbound, ubound, None)
 
     def ctl_request_cache(self, addr: int) -> tuple[int, int, int]:
