@@ -114,3 +114,44 @@ def test_code_written_through_an_alias_is_translated_again(make):
     emu.emu_start(CODE + 0x100, CODE + 0x100 + len(writer))
     emu.emu_start(V_CODE, V_CODE + len(first))
     assert emu.reg_read("r5") == 2
+
+
+SWEEP = """
+    li r4, 512
+again:
+    ld r1, [r2]
+    addi r1, r1, 1
+    st r1, [r2]
+    addi r2, r2, 8
+    addi r4, r4, -1
+    bnz r4, again
+"""
+
+
+def test_whole_translated_pages_take_the_fast_path_and_hooks_still_see_them(make):
+    emu = make()
+    code = assemble(SWEEP, V_CODE)
+    emu.mem_write(CODE, code)
+    calls = []
+
+    def fill(address, access):  # 1 KiB pages, V_DATA1's onto DATA's
+        calls.append(address)
+        page = address & ~0x3FF
+        return (page - V_DATA1 + DATA if page >> 12 == V_DATA1 >> 12 else page - V_CODE + CODE,
+                PROT_ALL)  # fmt: skip
+
+    emu.engine.set_translation(fill, 10)
+    runs = []
+    for _ in range(3):
+        emu.reg_write("r2", V_DATA1)
+        before = emu.engine.stats()["tlb_misses"]
+        emu.emu_start(V_CODE, V_CODE + len(code))
+        runs.append(emu.engine.stats()["tlb_misses"] - before)
+    assert sorted({a & ~0x3FF for a in calls}) == [V_CODE, *range(V_DATA1, V_DATA1 + 0x1000, 0x400)]
+    assert runs[0] > 0 and runs[2] == 0  # served by the TLB once the page is covered
+    assert emu.mem_read(DATA, 16) == (3).to_bytes(8, "little") * 2
+    seen = []
+    emu.hook_add(HOOK_MEM_WRITE, lambda e, k, a, s, v: seen.append(a), DATA, DATA + 0xFFF)
+    emu.reg_write("r2", V_DATA1)
+    emu.emu_start(V_CODE, V_CODE + len(code))
+    assert seen == list(range(DATA, DATA + 0x1000, 8))

@@ -255,6 +255,13 @@ class Engine:
                 cpu.tlb.flush()
         self.tb_flush()
 
+    def translation_replaced(self, addr: int) -> None:
+        """A kept translation of virtual ``addr``'s page was replaced: the TLBs' entries
+        of that page go."""
+        page = addr >> PAGE_BITS
+        for cpu in self.cpus:
+            cpu.tlb.flush_page(page)
+
     def topology_changed(self, removed: list[tuple[int, int]]) -> None:
         """The guest memory map changed: drop TLB entries and code that lost its memory
         (and, with translation on, the kept translations)."""

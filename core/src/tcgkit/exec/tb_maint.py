@@ -128,6 +128,11 @@ class TBCache:
                 tbs = self.page_tbs[page] = set()
                 new_pages.append(page)
             tbs.add(tb)
+        if new_pages and self.engine.vtlb is not None:
+            # translation on: entries of any virtual page may map these physical ones
+            for cpu in self.engine.cpus:
+                cpu.tlb.flush()
+            return tb
         for page in new_pages:  # writes to these pages must now take the slow path
             for cpu in self.engine.cpus:
                 cpu.tlb.flush_page(page)

@@ -12,10 +12,11 @@ old). No answer, or one whose permissions do not allow the access, is a
 ``TranslationFaultError``. Memory is then accessed at the physical address, through
 the memory API (mapping permissions, unmapped and protection faults, MMIO).
 
-While translation is on, the engine keeps the TLB's fast path off (every access
-takes the slow path, which translates: the first level and the native second level
-stay empty), and TBs are keyed by their virtual pc and listed on their physical
-page (``TB.phys_delta``); any change of a kept translation flushes the TBs.
+While translation is on, the TLB's first level holds only pages whose kept
+translations cover them whole (``softmmu``), its second level nothing, and TBs are
+keyed by their virtual pc and listed on their physical page (``TB.phys_delta``);
+a changed translation drops its page's TLB entries, and flushes the TBs when the
+physical page changed.
 """
 
 from __future__ import annotations
@@ -83,9 +84,12 @@ class VirtualTLB:
                     f"allows it", access=access, address=addr, size=size, pc=pc)  # fmt: skip
             new = ((got[0] & _M64) & ~self.offset_mask, got[1])
             self.pages[page] = new
-            if entry is not None and entry[0] != new[0]:
-                # code translated from the old physical page must not run for this one
-                self.engine.tb_flush()
+            if entry is not None:
+                # the TLB's entries of the page held the old translation
+                self.engine.translation_replaced(addr)
+                if entry[0] != new[0]:
+                    # code translated from the old physical page must not run for this one
+                    self.engine.tb_flush()
             entry = new
         return entry[0] | (addr & self.offset_mask)
 
