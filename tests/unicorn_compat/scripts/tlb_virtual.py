@@ -4,7 +4,8 @@ Identity without a hook; two virtual pages onto one physical page, for code and
 for data; code rewritten through a virtual alias of its page; a changed mapping
 seen only after a TLB flush (the raw ctl, mem_map, mem_protect); the addresses the
 hooks see (code and block hooks: virtual, memory hooks: physical, ranges on those);
-Python's mem_read / mem_write stay physical; back to UC_TLB_CPU; ctl_remove_cache.
+Python's mem_read / mem_write stay physical; back to UC_TLB_CPU; ctl_remove_cache and
+mem_unmap translate the start of their range.
 
 Virtual pages are Unicorn's (1 KiB) and chosen on distinct TLB slots, so that
 Unicorn's TLB never evicts one (it would ask the hooks again).
@@ -223,3 +224,12 @@ uc.ctl_remove_cache(V_CODE1, V_CODE1 + 4)
 log.show("remove after a flush")
 run("again", uc, V_CODE1, V_CODE1 + 4)
 log.show("again")
+
+# -- mem_unmap: the start of the range is translated first (for a fetch) -----------
+uc.mem_map(0x50000, 0x2000)
+uc.mem_unmap(0x51000, 0x1000)
+log.show("unmap one page")
+uc.mem_unmap(0x50000, 0x1000)
+log.show("unmap another")
+run("after the unmaps", uc, V_CODE1, V_CODE1 + 4)
+log.show("after the unmaps")

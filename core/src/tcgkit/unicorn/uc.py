@@ -324,6 +324,12 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         emu = self._emulator()
         if not self._covered(emu, address, size):
             raise UcError(C.UC_ERR_NOMEM)
+        if perms is None and self._engine.vtlb is not None:
+            # as Unicorn, first: each mapping the range touches, from its start
+            end = address + size - 1
+            for begin, last, _ in list(emu.mem_regions()):
+                if begin <= end and address <= last:
+                    self._invalidate_translated(begin, last + 1)
         try:
             if perms is None:
                 emu.mem_unmap(address, size)
@@ -647,14 +653,23 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             raise UcError(C.UC_ERR_ARG)
         self._emulator()
         if ubound > lbound:
-            vtlb = self._engine.vtlb
-            if vtlb is not None:  # UC_TLB_VIRTUAL: from lbound's physical address on
-                try:
-                    start = vtlb.translate(None, lbound, 1, H.MEM_FETCH)
-                except TranslationFaultError:
-                    return
-                lbound, ubound = start, start + ubound - lbound
-            self._engine.invalidate_code(lbound, ubound, None)
+            if self._engine.vtlb is not None:
+                self._invalidate_translated(lbound, ubound)
+            else:
+                self._engine.invalidate_code(lbound, ubound, None)
+
+    def _invalidate_translated(self, lbound: int, ubound: int) -> None:
+        """UC_TLB_VIRTUAL: drop the translated code of [lbound, ubound) from lbound's
+        physical address on, lbound translated for a fetch (asking the TLB_FILL hooks
+        if need be; a refused translation drops nothing), as Unicorn's
+        ``ctl_remove_cache`` and ``mem_unmap`` do."""
+        vtlb = self._engine.vtlb
+        assert vtlb is not None
+        try:
+            start = vtlb.translate(None, lbound, 1, H.MEM_FETCH)
+        except TranslationFaultError:
+            return
+        self._engine.invalidate_code(start, start + ubound - lbound, None)
 
     def ctl_request_cache(self, addr: int) -> tuple[int, int, int]:
         """Translate the block at ``addr`` (if it is not yet): (pc, instructions, bytes)."""
