@@ -6,7 +6,8 @@ invalid-memory or interrupt hook is called; an entry onto unmapped physical memo
 or onto a mapping without the permission is that access's unmapped / protection
 fault at the physical address (its hooks see that address; one that maps the page
 lets the access go on); several fill hooks (False passes to the next, ranges);
-without a hook over an address, the page is its own.
+without a hook over an address, the page is its own; ``emu_stop`` in a fill hook
+of a load or store (the access is made, the pc stays at the instruction).
 """
 
 from uc_common import asm, run
@@ -153,3 +154,29 @@ uc.reg_write(UC_ARM64_REG_X3, 0xB00008)
 run("code without a covering hook", uc, P_CODE, P_CODE + len(code))
 show("several hooks")
 print("x1 x2", hex(uc.reg_read(UC_ARM64_REG_X1)), hex(uc.reg_read(UC_ARM64_REG_X2)))
+
+# emu_stop in a fill hook of a load / a store: the access is made, the pc stays
+for label, kind in (("load", 16), ("store", 17)):
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+    uc.mem_map(P_CODE, 0x1000)
+    uc.mem_map(P_DATA, 0x1000)
+    uc.mem_write(P_DATA, (0x44).to_bytes(8, "little"))
+    code = asm("ldr x1, [x0]\nstr x2, [x3]\nldr x4, [x0, #8]", V_CODE)
+    uc.mem_write(P_CODE, code)
+
+    def stopping(uc, vaddr, access, entry, data, kind=kind):
+        note("fill %#x %d" % (vaddr, access))
+        entry.paddr = P_CODE if access == 18 else P_DATA
+        entry.perms = UC_PROT_ALL
+        if access == kind:
+            uc.emu_stop()
+        return True
+
+    uc.hook_add(UC_HOOK_TLB_FILL, stopping)
+    uc.reg_write(UC_ARM64_REG_X0, V_RO_ENTRY)
+    uc.reg_write(UC_ARM64_REG_X2, 0x99)
+    uc.reg_write(UC_ARM64_REG_X3, V_NONE + 0x10)
+    run("stop in a %s fill" % label, uc, V_CODE, V_CODE + len(code))
+    show("stop in a %s fill" % label)
+    print("x1", hex(uc.reg_read(UC_ARM64_REG_X1)), "stored", uc.mem_read(P_DATA + 0x10, 8).hex())

@@ -14,7 +14,9 @@ virtual mode, with Unicorn 2.1.4's rules:
   permission of that access;
 * when every hook called returns False, or the entry's permissions do not allow the
   access, the run ends with UC_ERR_EXCEPTION (no invalid-memory or INTR hook is
-  called: ``TranslationFaultError``).
+  called: ``TranslationFaultError``);
+* ``emu_stop`` in the hook of a load or store stops as in a memory hook: the access
+  is made, the pc stays at the instruction.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from __future__ import annotations
 import ctypes
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .. import hooks as H
 from . import unicorn_const as C
 
 if TYPE_CHECKING:
@@ -65,10 +68,29 @@ def tlb_filler(uc: Uc, page_size: int) -> Callable[[int, int], tuple[int, int] |
                 uc._hook_failed(e)
                 return None
             if done:
+                if uc._stopping and access != C.UC_MEM_FETCH and uc._running:
+                    _stop_after(uc, access)
                 return entry.paddr, entry.perms
         return None
 
     return fill
+
+
+def _stop_after(uc: Uc, access: int) -> None:
+    """``emu_stop`` in the TLB_FILL hook of a load or store: as a memory hook's stop,
+    the access is made and emulation stops at the instruction (a one-off memory hook
+    on the access raises ``hooks._StopAccess``; ``Uc.emu_start`` replays it)."""
+    from .hooks import _StopAccess
+
+    kind = H.HOOK_MEM_READ if access == C.UC_MEM_READ else H.HOOK_MEM_WRITE
+    emu = uc._emulator()
+    handle = 0
+
+    def once(emu: Any, acc: int, address: int, size: int, value: int) -> None:
+        emu.hook_del(handle)
+        raise _StopAccess(kind, address, size, value)
+
+    handle = emu.hook_add(kind, once)
 
 
 __all__ = ["tlb_filler", "uc_tlb_entry"]
