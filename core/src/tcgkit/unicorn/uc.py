@@ -143,6 +143,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._replaying = False
         self._mmio_seen: dict[tuple[int, int, int], int] = {}  # device reads (``_replay``)
         self._running = False
+        #: UC_TLB_VIRTUAL: a translation for ``_invalidate_translated``, not a fetch
+        self._probing = False
         self._timeout = 0
         self._timed_out = False
         self._exits_enabled = False
@@ -665,10 +667,13 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         ``ctl_remove_cache`` and ``mem_unmap`` do."""
         vtlb = self._engine.vtlb
         assert vtlb is not None
+        self._probing = True  # (a probe: a failed fetch is asked once)
         try:
             start = vtlb.translate(None, lbound, 1, H.MEM_FETCH)
         except TranslationFaultError:
             return
+        finally:
+            self._probing = False
         self._engine.invalidate_code(start, start + ubound - lbound, None)
 
     def ctl_request_cache(self, addr: int) -> tuple[int, int, int]:

@@ -13,7 +13,8 @@ virtual mode, with Unicorn 2.1.4's rules:
 * with no hook over the address the page is its own physical page, with only the
   permission of that access;
 * when every hook called returns False, or the entry's permissions do not allow the
-  access, the run ends with UC_ERR_EXCEPTION (no invalid-memory or INTR hook is
+  access (a fetch: the hooks are asked twice, as Unicorn does), the run ends with
+  UC_ERR_EXCEPTION (no invalid-memory or INTR hook is
   called: ``TranslationFaultError``);
 * ``emu_stop`` in the hook of a load or store stops as in a memory hook: the access
   is made, the pc stays at the instruction.
@@ -60,6 +61,13 @@ def tlb_filler(uc: Uc, page_size: int) -> Callable[[int, int], tuple[int, int] |
         hooks = [h for h in uc._tlb_fill if h.covers(address)]
         if not hooks:
             return address & page_mask, _OWN_PERM[access]
+        got = ask(uc, hooks, address, access)
+        if access == C.UC_MEM_FETCH and not uc._probing \
+                and (got is None or not got[1] & C.UC_PROT_EXEC):  # fmt: skip
+            got = ask(uc, hooks, address, access)  # Unicorn asks twice for a failed fetch
+        return got
+
+    def ask(uc: Uc, hooks: list[Any], address: int, access: int) -> tuple[int, int] | None:
         entry = uc_tlb_entry()
         for hook in hooks:
             try:
