@@ -77,6 +77,12 @@ class UnalignedAccessError(MemoryFaultError):
     """An access that must be aligned was not."""
 
 
+class TranslationFaultError(MemoryFaultError):
+    """The engine's virtual-address translation (``exec.vtlb``) gave no physical page
+    for the access, or one whose permissions do not allow it (``address``: the
+    virtual address)."""
+
+
 class MemoryAccessError(TcgkitError):
     """The memory API could not perform an access at ``address`` (no guest pc here:
     the engine turns these into ``MemoryFaultError`` with the pc)."""

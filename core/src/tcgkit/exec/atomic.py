@@ -64,7 +64,7 @@ def _host_address(cpu: CPU, addr: int, nbytes: int) -> int | None:
     """The host address of guest ``[addr, addr + nbytes)`` when an access there may
     bypass the slow path (see the module docstring), else None."""
     engine = cpu.engine
-    if addr & (nbytes - 1) or engine.hooks.mask & _MEM_HOOKS:
+    if addr & (nbytes - 1) or engine.hooks.mask & _MEM_HOOKS or engine.vtlb is not None:
         return None
     page = addr >> PAGE_BITS
     if page in engine.tb_cache.page_tbs:

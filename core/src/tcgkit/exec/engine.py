@@ -25,6 +25,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
@@ -36,7 +37,13 @@ from ..errors import (
     UnmappedMemoryError,
 )
 from ..log import DebugLog
-from ..memory import PROT_READ, PROT_WRITE, ProtectionError, UnmappedAccessError
+from ..memory import (
+    PROT_READ,
+    PROT_WRITE,
+    MemoryAccessError,
+    ProtectionError,
+    UnmappedAccessError,
+)
 from ..tcg import translator_build
 from ..tcg.context import ContextTable, TCGContext
 from ..tcg.region import CodeBuffer
@@ -46,6 +53,7 @@ from .softmmu import PAGE_BITS, PAGE_SIZE
 from .tb import CF_PARALLEL, CF_SINGLE_STEP, TB
 from .tb_hash import TBHashPolicy
 from .tb_maint import TBCache
+from .vtlb import FillFunction, VirtualTLB
 
 if TYPE_CHECKING:
     from ..host import HostBackend
@@ -99,6 +107,9 @@ class Engine:
         self.aspace = aspace
         # read_code's last RAM range: (flat view, start, end, region's view, offset delta)
         self._code_range: tuple[Any, int, int, Any, int] | None = None
+        #: virtual-address translation (``vtlb``; ``set_translation``): None while guest
+        #: addresses are physical
+        self.vtlb: VirtualTLB | None = None
         self.log = log or DebugLog()
         template = TCGContext(target.state_size)
         target.init_globals(template)
@@ -223,8 +234,39 @@ class Engine:
                     cpu.tlb.flush()
             self.tb_flush()
 
+    def set_translation(self, fill: FillFunction | None, page_bits: int = PAGE_BITS) -> None:
+        """Translate every guest access's virtual page through ``fill`` (``vtlb``), or,
+        with None, no more (guest addresses are physical again). Either way every TLB
+        entry, kept translation and TB is dropped."""
+        if fill is not None and not 0 < page_bits < 64:
+            raise ValueError(f"translation pages of 2^{page_bits} bytes: 2^1 to 2^63")
+        self.vtlb = None if fill is None else VirtualTLB(self, fill, page_bits)
+        self.flush_translation()
+
+    def flush_translation(self) -> None:
+        """Drop every TLB entry (both levels) and, with translation on, every kept
+        translation and the TBs keyed by virtual addresses."""
+        vtlb = self.vtlb
+        if vtlb is not None:
+            vtlb.flush()
+        self._code_range = None
+        with self.exclusive():
+            for cpu in self.cpus:
+                cpu.tlb.flush()
+        self.tb_flush()
+
+    def translation_replaced(self, addr: int) -> None:
+        """A kept translation of virtual ``addr``'s page was replaced: the TLBs' entries
+        of that page go."""
+        page = addr >> PAGE_BITS
+        for cpu in self.cpus:
+            cpu.tlb.flush_page(page)
+
     def topology_changed(self, removed: list[tuple[int, int]]) -> None:
-        """The guest memory map changed: drop TLB entries and code that lost its memory."""
+        """The guest memory map changed: drop TLB entries and code that lost its memory
+        (and, with translation on, the kept translations)."""
+        if self.vtlb is not None:
+            self.flush_translation()
         with self.exclusive():
             for cpu in self.cpus:
                 cpu.tlb.flush()
@@ -304,8 +346,9 @@ class Engine:
         return start, end, bool(r.perms & PROT_READ), bool(r.perms & PROT_WRITE)
 
     def _faulting(self, cpu: CPU | None, kind: str, addr: int, size: int, value: int,
-                  do: Callable[[], Any]) -> Any:  # fmt: skip
-        """Run the access ``do``; on a fault fire the invalid-memory hooks, retry once."""
+                  do: Callable[[], Any], fetch_pc: int = -1) -> Any:  # fmt: skip
+        """Run the access ``do``; on a fault fire the invalid-memory hooks, retry once.
+        ``fetch_pc``: a translated fetch's virtual address (the fault's pc)."""
         hook_u, acc_u, hook_p, acc_p = _FAULTS[kind]
         retried = False
         while True:
@@ -316,7 +359,7 @@ class Engine:
                 if not retried and self.fire_invalid(cpu, hook_u, acc_u, fault_addr, size, value):
                     retried = True
                     continue
-                pc = self._fault_pc(cpu, addr, kind)
+                pc = fetch_pc if fetch_pc >= 0 else self._fault_pc(cpu, addr, kind)
                 raise UnmappedMemoryError(
                     f"{kind} of {size} bytes at unmapped memory", access=acc_u,
                     address=fault_addr, size=size, pc=pc) from None  # fmt: skip
@@ -325,7 +368,7 @@ class Engine:
                 if not retried and self.fire_invalid(cpu, hook_p, acc_p, fault_addr, size, value):
                     retried = True
                     continue
-                pc = self._fault_pc(cpu, addr, kind)
+                pc = fetch_pc if fetch_pc >= 0 else self._fault_pc(cpu, addr, kind)
                 raise ProtectionFaultError(
                     f"{kind} of {size} bytes not allowed by the mapping's permissions",
                     access=acc_p, address=fault_addr, size=size, pc=pc) from None  # fmt: skip
@@ -347,9 +390,57 @@ class Engine:
         self._faulting(cpu, "write", addr, len(data), value,
                        lambda: self.aspace.write(addr, data))  # fmt: skip
 
+    def read_translated(self, cpu: CPU, vtlb: VirtualTLB, addr: int, size: int) -> bytes:
+        """``guest_read`` of virtual ``addr`` (translation on; the access within one
+        virtual page), translated again when an invalid-memory hook asks to retry."""
+        paddr = vtlb.translate(cpu, addr, size, H.MEM_READ)
+        do = partial(self._read_virtual, cpu, vtlb, addr, size)
+        return self._faulting(cpu, "read", paddr, size, 0, do)
+
+    def _read_virtual(self, cpu: CPU, vtlb: VirtualTLB, addr: int, size: int) -> bytes:
+        return self.aspace.read(vtlb.translate(cpu, addr, size, H.MEM_READ), size)
+
+    def write_translated(self, cpu: CPU, vtlb: VirtualTLB, addr: int, data: bytes) -> int:
+        """``guest_write`` to virtual ``addr`` (as ``read_translated``); returns the
+        physical address written."""
+        paddr = vtlb.translate(cpu, addr, len(data), H.MEM_WRITE)
+        value = int.from_bytes(data, "little")
+        do = partial(self._write_virtual, cpu, vtlb, addr, data)
+        return self._faulting(cpu, "write", paddr, len(data), value, do)
+
+    def _write_virtual(self, cpu: CPU, vtlb: VirtualTLB, addr: int, data: bytes) -> int:
+        paddr = vtlb.translate(cpu, addr, len(data), H.MEM_WRITE)
+        self.aspace.write(paddr, data)
+        return paddr
+
     def fetch_code(self, addr: int, size: int) -> bytes:
+        vtlb = self.vtlb
+        if vtlb is not None:
+            return self._fetch_translated(vtlb, addr, size)
         return self._faulting(None, "fetch", addr, size, 0,
                               lambda: self.aspace.read(addr, size, access="fetch"))  # fmt: skip
+
+    def _fetch_translated(self, vtlb: VirtualTLB, addr: int, size: int) -> bytes:
+        """``fetch_code`` of virtual ``addr`` (translation on)."""
+        data = b""
+        for paddr, n in vtlb.pieces(None, addr, size, H.MEM_FETCH):
+            read = partial(self.aspace.read, paddr, n, access="fetch")
+            data += self._faulting(None, "fetch", paddr, n, 0, read, addr)
+        return data
+
+    def _read_code_translated(self, vtlb: VirtualTLB, addr: int, size: int) -> bytes:
+        """``read_code`` of virtual ``addr`` (translation on): the bytes from ``addr`` to
+        the end of its virtual page (at most ``size``) when a kept translation allows
+        fetching them, else none (the translator then fetches through ``fetch_code``,
+        which fills the translation)."""
+        paddr = vtlb.peek(addr)
+        if paddr is None:
+            return b""
+        n = min(size, (1 << vtlb.page_bits) - (addr & vtlb.offset_mask))
+        try:
+            return self.aspace.read(paddr, n, access="fetch")
+        except MemoryAccessError:
+            return b""
 
     def read_code(self, addr: int, size: int) -> bytes:
         """Code bytes for translation's read-ahead: no hooks, and the memory API's
@@ -359,7 +450,12 @@ class Engine:
         is kept with the flat view it came from, and a read inside it copies from the
         region's memory directly. A flat view never changes (a map change, a
         protection change or a freed region makes a new one), so the range is good
-        exactly while the address space still has that view."""
+        exactly while the address space still has that view.
+
+        With translation on (``vtlb``), see ``_read_code_translated``."""
+        vtlb = self.vtlb
+        if vtlb is not None:
+            return self._read_code_translated(vtlb, addr, size)
         cached = self._code_range
         if cached is not None and addr >= cached[1] and addr + size <= cached[2] \
                 and cached[0] is self.aspace.flatview_or_none:  # fmt: skip

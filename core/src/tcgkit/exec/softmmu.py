@@ -16,6 +16,16 @@ one RAM range, pages without the permission, pages covered by a memory hook
 of that access kind, and, for writes, pages holding translated code (so
 the slow path sees the write and invalidates the code).
 
+With virtual-address translation on (``Engine.vtlb``, ``exec.vtlb``) the slow path
+translates the address and goes on at the physical address (``_load_translated`` /
+``_store_translated``; memory hooks and faults see the physical address); a
+first-level entry is filled only for a virtual page whose kept translations cover
+it whole, onto one physical RAM page (``_fill_translated``: tags by the physical
+page's hooks, code and mapping, and the translations' permissions), and is dropped
+when one of them is replaced (``Engine.translation_replaced``) or a TB is made on a
+new physical page (a full flush: aliases are not known); the second level is never
+filled.
+
 The slow path (``load`` / ``store``) calls memory hooks, goes through the
 memory API (MMIO callbacks, unmapped and protection faults with
 HOOK_MEM_UNMAPPED / HOOK_MEM_PROT retry), notices writes to code, and
@@ -33,6 +43,7 @@ from .. import hooks as H
 from ..errors import CodeModified, UnalignedAccessError
 from ..tcg.types import MemOp
 from .tb import CF_SINGLE_STEP
+from .vtlb import VirtualTLB
 
 # MemOp's bits as plain ints: the slow path tests them at every access, and an
 # IntFlag's ``&`` is a Python-level call (four per access, a fifth of a hooked load)
@@ -46,6 +57,8 @@ _HOOK_MEM_READ: Final = H.HOOK_MEM_READ
 _HOOK_MEM_WRITE: Final = H.HOOK_MEM_WRITE
 _MEM_READ: Final = H.MEM_READ
 _MEM_WRITE: Final = H.MEM_WRITE
+_PROT_READ: Final = 1  # tcgkit.memory's PROT_READ / PROT_WRITE (a translation's perms)
+_PROT_WRITE: Final = 2
 
 if TYPE_CHECKING:
     from .cpu import CPU
@@ -107,6 +120,10 @@ class SoftTLB:
         #: little-endian one by one item of the view of its size); dropped with the
         #: entries
         self.hooked_read: tuple[int, memoryview, int, tuple[memoryview, ...]] | None = None
+        #: translation on (``Engine.vtlb``): ``Engine.ram_page`` by physical page, for the
+        #: translated slow path (dropped with the entries: a map, protection or hook
+        #: change flushes them)
+        self.ram_memo: dict[int, tuple[memoryview, int, bool, bool, int] | None] = {}
 
     @property
     def native_refills(self) -> int:
@@ -116,6 +133,7 @@ class SoftTLB:
     def flush(self) -> None:
         self.entries[:] = [INVALID] * TLB_SIZE
         self.hooked_read = None
+        self.ram_memo.clear()
         if self.native is not None:
             self.native.clear()
 
@@ -221,6 +239,9 @@ class SoftTLB:
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned read", access=_MEM_READ, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
+        vtlb = engine.vtlb
+        if vtlb is not None:
+            return self._load_translated(vtlb, addr, size, memop)
         if engine.hooks.mask & _HOOK_MEM_READ:
             self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
             # (after the hooks: one that changed the map or the hooks flushed the memo)
@@ -256,9 +277,131 @@ class SoftTLB:
             cpu.sync_pc()
             raise UnalignedAccessError("unaligned write", access=_MEM_WRITE, address=addr,
                                        size=size, pc=cpu.pc)  # fmt: skip
+        vtlb = engine.vtlb
+        if vtlb is not None:
+            self._store_translated(vtlb, addr, value, size, memop)
+            return
         if engine.hooks.mask & _HOOK_MEM_WRITE:
             self._hooks(_HOOK_MEM_WRITE, _MEM_WRITE, addr, size, value)
         data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
         engine.guest_write(cpu, addr, data)
         engine.code_written(cpu, addr, size)
         self.fill(addr)
+
+    # -- translated accesses (Engine.vtlb) ---------------------------------------------
+
+    def _load_translated(self, vtlb: VirtualTLB, addr: int, size: int, memop: int) -> int:
+        """``load`` of virtual ``addr``: translated, then hooks and the memory API at the
+        physical address."""
+        cpu = self.cpu
+        engine = self.engine
+        pieces = vtlb.pieces(cpu, addr, size, _MEM_READ)
+        paddr = pieces[0][0]
+        if engine.hooks.mask & _HOOK_MEM_READ:
+            self._hooks(_HOOK_MEM_READ, _MEM_READ, paddr, size, 0)
+        if len(pieces) == 1:
+            ram = self._ram(paddr >> PAGE_BITS)
+            if ram is not None and ram[2]:  # readable RAM: from its view
+                off = paddr - ram[1]
+                self._fill_translated(vtlb, addr)
+                return int.from_bytes(ram[0][off : off + size],
+                                      "big" if memop & _MO_BE else "little",
+                                      signed=bool(memop & _MO_SIGN))  # fmt: skip
+            data = engine.read_translated(cpu, vtlb, addr, size)
+            self._fill_translated(vtlb, addr)
+        else:
+            data = b"".join([engine.guest_read(cpu, p, n) for p, n in pieces])
+        return int.from_bytes(data, "big" if memop & _MO_BE else "little",
+                              signed=bool(memop & _MO_SIGN))  # fmt: skip
+
+    def _store_translated(self, vtlb: VirtualTLB, addr: int, value: int, size: int,
+                          memop: int) -> None:  # fmt: skip
+        """``store`` to virtual ``addr``: translated, then hooks, the memory API and the
+        code written at the physical address."""
+        cpu = self.cpu
+        engine = self.engine
+        pieces = vtlb.pieces(cpu, addr, size, _MEM_WRITE)
+        paddr = pieces[0][0]
+        if engine.hooks.mask & _HOOK_MEM_WRITE:
+            self._hooks(_HOOK_MEM_WRITE, _MEM_WRITE, paddr, size, value)
+        data = value.to_bytes(size, "big" if memop & _MO_BE else "little")
+        if len(pieces) == 1:
+            ram = self._ram(paddr >> PAGE_BITS)
+            if ram is not None and ram[3]:  # writable RAM: into its view
+                off = paddr - ram[1]
+                ram[0][off : off + size] = data
+            else:
+                paddr = engine.write_translated(cpu, vtlb, addr, data)
+            engine.code_written(cpu, paddr, size)
+            self._fill_translated(vtlb, addr)
+            return
+        done = 0
+        for p, n in pieces:
+            engine.guest_write(cpu, p, data[done : done + n])
+            engine.code_written(cpu, p, n)
+            done += n
+
+    def _ram(self, page: int) -> tuple[memoryview, int, bool, bool, int] | None:
+        """``Engine.ram_page(page)`` (a physical page), kept in ``ram_memo``."""
+        memo = self.ram_memo
+        if page in memo:
+            return memo[page]
+        ram = self.engine.ram_page(page)
+        memo[page] = ram
+        return ram
+
+    def _fill_translated(self, vtlb: VirtualTLB, addr: int) -> None:
+        """The first-level entry of virtual ``addr``'s page, when kept translations
+        cover the whole page, onto one physical RAM page, with the permissions all of
+        them give (the second level is never filled with translation on). The tags
+        follow ``fill``'s rules on the physical page (hooks, code, the mapping)."""
+        page = addr >> PAGE_BITS
+        bits = vtlb.page_bits
+        pages = vtlb.pages
+        if bits >= PAGE_BITS:
+            got = pages.get(addr >> bits)
+            if got is None:
+                return
+            paddr = got[0] + ((page << PAGE_BITS) & ((1 << bits) - 1))
+            perms = got[1]
+        else:
+            first = page << (PAGE_BITS - bits)
+            got = pages.get(first)
+            if got is None or got[0] & (PAGE_SIZE - 1):
+                return
+            paddr, perms = got
+            for i in range(1, 1 << (PAGE_BITS - bits)):
+                more = pages.get(first + i)
+                if more is None or more[0] != paddr + (i << bits):
+                    return
+                perms &= more[1]
+        ppage = paddr >> PAGE_BITS
+        ram = self._ram(ppage)
+        if ram is None:
+            return
+        view, base, readable, writable, host_addr = ram
+        engine = self.engine
+        hooks = engine.hooks
+        lo, hi = paddr, paddr + PAGE_SIZE - 1
+        tag = page << PAGE_BITS
+        rtag = (
+            tag
+            if readable and perms & _PROT_READ and not hooks.any_overlaps(_HOOK_MEM_READ, lo, hi)
+            else -1
+        )
+        wtag = (
+            tag
+            if writable
+            and perms & _PROT_WRITE
+            and ppage not in engine.code_pages
+            and not hooks.any_overlaps(_HOOK_MEM_WRITE, lo, hi)
+            else -1
+        )
+        if rtag < 0 and wtag < 0:
+            return
+        vbase = base + tag - paddr  # view[addr - vbase] is the physical byte
+        i = page & (TLB_SIZE - 1)
+        self.entries[i] = (rtag, wtag, view, vbase)
+        if self.native is not None:
+            self.native.set(i, rtag, wtag, host_addr - vbase)
+        self.fills += 1

@@ -36,7 +36,7 @@ class TB:
 
     __slots__ = ("_key", "cflags", "cs_base", "flags", "helper_calls", "host", "host_size",
                  "icount", "insn_pcs", "jmp_dest", "jmp_incoming", "page_bits", "pc",
-                 "program", "region", "runs", "size", "valid")  # fmt: skip
+                 "phys_delta", "program", "region", "runs", "size", "valid")  # fmt: skip
 
     def __init__(self, pc: int, cs_base: int, flags: int, cflags: int, page_bits: int) -> None:
         self.pc = pc
@@ -60,6 +60,9 @@ class TB:
         self.jmp_dest: list[TB | None] | None = None
         self.jmp_incoming: set[tuple[TB, int]] | None = None
         self._key: TBKey | None = None  # made on first use (insert, replace, remove)
+        #: physical address - virtual address of the code (``exec.vtlb``: translation
+        #: on; 0 otherwise): the key has the virtual pc, the page lists the physical page
+        self.phys_delta = 0
 
     def chainable(self) -> None:
         """Give the TB its chaining state, before the host backend compiles it."""
@@ -78,12 +81,12 @@ class TB:
     def first_page(self) -> int:
         """The first guest page number holding this TB's code (two ints rather than a
         ``range``: the compiled TB cache loops over them natively)."""
-        return self.pc >> self.page_bits
+        return (self.pc + self.phys_delta) >> self.page_bits
 
     @property
     def last_page(self) -> int:
         """The last guest page number holding this TB's code."""
-        return (self.pc + max(self.size, 1) - 1) >> self.page_bits
+        return (self.pc + self.phys_delta + max(self.size, 1) - 1) >> self.page_bits
 
     def __repr__(self) -> str:
         return (

@@ -128,6 +128,11 @@ class TBCache:
                 tbs = self.page_tbs[page] = set()
                 new_pages.append(page)
             tbs.add(tb)
+        if new_pages and self.engine.vtlb is not None:
+            # translation on: entries of any virtual page may map these physical ones
+            for cpu in self.engine.cpus:
+                cpu.tlb.flush()
+            return tb
         for page in new_pages:  # writes to these pages must now take the slow path
             for cpu in self.engine.cpus:
                 cpu.tlb.flush_page(page)
@@ -163,7 +168,12 @@ class TBCache:
             return
         # the TBs at pc are on pc's page list (every valid cached TB is on its first
         # page's): a look at that page, not a walk of the whole table, at every run
-        for tb in list(self.page_tbs.get(pc >> self.engine.target.page_bits, ())):
+        vtlb = self.engine.vtlb
+        at = pc
+        if vtlb is not None:  # the TBs at pc are on its physical page's list
+            paddr = vtlb.peek(pc)
+            at = pc if paddr is None else paddr
+        for tb in list(self.page_tbs.get(at >> self.engine.target.page_bits, ())):
             if tb.pc == pc:
                 self._unlink_incoming(tb)
 
@@ -254,7 +264,8 @@ class TBCache:
         hit: list[TB] = []
         for page in range(start >> bits, ((end - 1) >> bits) + 1):
             for tb in list(self.page_tbs.get(page, ())):
-                if tb.pc < end and start < tb.pc + max(tb.size, 1):
+                at = tb.pc + tb.phys_delta
+                if at < end and start < at + max(tb.size, 1):
                     self.invalidate(tb)
                     hit.append(tb)
         return hit

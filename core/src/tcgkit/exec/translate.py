@@ -163,6 +163,11 @@ def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cfla
     translator_loop(engine, cpu, dc)
     engine.time_phases["decode/IR"] += time.perf_counter() - t0
     tb = TB(pc, cs_base, flags, cflags, target.page_bits)
+    vtlb = engine.vtlb
+    if vtlb is not None:  # translated: listed on its physical page (``exec.vtlb``)
+        paddr = vtlb.peek(pc)
+        if paddr is not None:
+            tb.phys_delta = paddr - pc
     tb.size = dc.pc - pc
     tb.icount = dc.num_insns
     tb.insn_pcs = dc.extra["insn_pcs"]

@@ -16,14 +16,15 @@ The package, one concern per module:
 * ``access``: registers by id; ``context``: ``UcContext``;
 * ``uc``: ``Uc`` (memory, registers, contexts, emulation, queries, controls);
 * ``hooks``: ``hook_add``/``hook_del`` with Unicorn's callbacks and rules;
+* ``vtlb``: UC_TLB_VIRTUAL's translation by the TLB_FILL hooks;
 * ``unicorn``: the bindings' module-level functions; ``runner``: running scripts.
 
 Served: every call of the bindings' ``Uc`` for the hook kinds INTR, CODE, BLOCK,
 MEM_READ, MEM_WRITE, INSN (the instructions the target names: AArch64's MRS, MSR,
 SYS), the invalid-memory kinds (retry when a hook returns True),
 INSN_INVALID (never called on AArch64, as in Unicorn: an undefined instruction
-is interrupt 1) and TLB_FILL (accepted, never called: there is no virtual TLB
-mode); MEM_FETCH is accepted and never called, as in Unicorn 2.1, unless the
+is interrupt 1) and TLB_FILL (called in UC_TLB_VIRTUAL mode: ``vtlb``);
+MEM_FETCH is accepted and never called, as in Unicorn 2.1, unless the
 ``fetch_hooks`` option asks. Not served: UC_HOOK_EDGE_GENERATED and
 UC_HOOK_TCG_OPCODE (UC_ERR_HOOK); the raw ``ctl``
 call; big-endian modes (UC_ERR_MODE); pages smaller than the target's 4 KiB;

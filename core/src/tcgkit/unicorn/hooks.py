@@ -14,7 +14,7 @@ Owns how each Unicorn hook kind is served, with Unicorn's callback arguments
   Unicorn; a retry that faults again is UC_ERR_MAP;
 * UC_HOOK_MEM_FETCH is accepted and, as in Unicorn 2.1, never called, unless the
   ``Uc`` was made with ``fetch_hooks`` (then once per instruction, before it);
-  UC_HOOK_TLB_FILL is accepted and never called (tcgkit has no virtual TLB mode);
+  UC_HOOK_TLB_FILL: kept in the order added, called in UC_TLB_VIRTUAL mode (``vtlb``);
 * UC_HOOK_INSN (the instructions the target names, e.g. MRS/MSR/SYS/SYSL on
   AArch64): one dispatcher on the engine's HOOK_INSN, which the target calls
   before such an instruction; as in Unicorn, only the first hook added that names
@@ -134,6 +134,7 @@ class HookMixin:
         self._insn: list[UserHook] = []
         self._edge: list[UserHook] = []
         self._tcg_op: list[UserHook] = []
+        self._tlb_fill: list[UserHook] = []
         self._code: list[UserHook] = []
         self._invalid: dict[int, list[UserHook]] = {bit: [] for bit in _INVALID_BITS}
         self._dispatchers: dict[int, int] = {}  # engine kind -> engine handle
@@ -188,6 +189,8 @@ class HookMixin:
             hook.op, hook.op_flags = aux1, aux2
             self._tcg_op = [*self._tcg_op, hook]
             self._dispatcher(emu, H.HOOK_TCG_OPCODE, _tcg_op_dispatcher(me))
+        elif group == "tlb_fill":
+            self._tlb_fill = [*self._tlb_fill, hook]
         elif group == "code":
             for bit in bits:
                 shim = (_code_shim if bit == C.UC_HOOK_CODE else _block_shim)(me, hook)
@@ -217,6 +220,7 @@ class HookMixin:
         self._code = [h for h in self._code if h is not hook]
         self._edge = [h for h in self._edge if h is not hook]
         self._tcg_op = [h for h in self._tcg_op if h is not hook]
+        self._tlb_fill = [h for h in self._tlb_fill if h is not hook]
         for bit, hooks in self._invalid.items():
             self._invalid[bit] = [h for h in hooks if h is not hook]
         if not self._intr:

@@ -34,6 +34,7 @@ from ..errors import (
     EmulationError,
     InvalidInstructionError,
     MemoryAccessError,
+    TranslationFaultError,
     UnalignedAccessError,
     UnmappedMemoryError,
 )
@@ -46,6 +47,7 @@ from .ctl import CtlMixin
 from .errors import UcError, guest_error_code
 from .hooks import HookMixin, _StopAccess
 from .targets import find_target, resolve_options
+from .vtlb import tlb_filler
 
 M64 = (1 << 64) - 1
 #: the page sizes ``ctl_set_page_size`` takes (above the engine's page,
@@ -143,6 +145,8 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._replaying = False
         self._mmio_seen: dict[tuple[int, int, int], int] = {}  # device reads (``_replay``)
         self._running = False
+        #: UC_TLB_VIRTUAL: a translation for ``_invalidate_translated``, not a fetch
+        self._probing = False
         self._timeout = 0
         self._timed_out = False
         self._exits_enabled = False
@@ -324,6 +328,12 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         emu = self._emulator()
         if not self._covered(emu, address, size):
             raise UcError(C.UC_ERR_NOMEM)
+        if perms is None and self._engine.vtlb is not None:
+            # as Unicorn, first: each mapping the range touches, from its start
+            end = address + size - 1
+            for begin, last, _ in list(emu.mem_regions()):
+                if begin <= end and address <= last:
+                    self._invalidate_translated(begin, last + 1)
         try:
             if perms is None:
                 emu.mem_unmap(address, size)
@@ -348,10 +358,18 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         """Write ``data`` at ``address`` (permissions are not checked, as in Unicorn)."""
         address = _u64(address)
         data = _guest_bytes(data)
+        emu = self._emulator()
         try:
-            self._emulator().mem_write(address, data)
+            emu.mem_write(address, data)
         except (MemoryAccessError, ValueError):
             raise UcError(C.UC_ERR_WRITE_UNMAPPED, address, len(data)) from None
+        if self._engine.vtlb is not None and data:
+            # Unicorn makes a read-only mapping writable for the write and back, which
+            # flushes its TLB: in UC_TLB_VIRTUAL mode the TLB_FILL hooks are asked again
+            end = address + len(data) - 1
+            if any(b <= end and address <= e and not p & C.UC_PROT_WRITE
+                   for b, e, p in emu.mem_regions()):  # fmt: skip
+                self._engine.flush_translation()
 
     # -- contexts ----------------------------------------------------------------------
 
@@ -639,7 +657,26 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             raise UcError(C.UC_ERR_ARG)
         self._emulator()
         if ubound > lbound:
-            self._engine.invalidate_code(lbound, ubound, None)
+            if self._engine.vtlb is not None:
+                self._invalidate_translated(lbound, ubound)
+            else:
+                self._engine.invalidate_code(lbound, ubound, None)
+
+    def _invalidate_translated(self, lbound: int, ubound: int) -> None:
+        """UC_TLB_VIRTUAL: drop the translated code of [lbound, ubound) from lbound's
+        physical address on, lbound translated for a fetch (asking the TLB_FILL hooks
+        if need be; a refused translation drops nothing), as Unicorn's
+        ``ctl_remove_cache`` and ``mem_unmap`` do."""
+        vtlb = self._engine.vtlb
+        assert vtlb is not None
+        self._probing = True  # (a probe: a failed fetch is asked once)
+        try:
+            start = vtlb.translate(None, lbound, 1, H.MEM_FETCH)
+        except TranslationFaultError:
+            return
+        finally:
+            self._probing = False
+        self._engine.invalidate_code(start, start + ubound - lbound, None)
 
     def ctl_request_cache(self, addr: int) -> tuple[int, int, int]:
         """Translate the block at ``addr`` (if it is not yet): (pc, instructions, bytes)."""
@@ -658,15 +695,21 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._engine.tb_flush()
 
     def ctl_flush_tlb(self) -> None:
+        """Drop the TLB's entries (UC_TLB_VIRTUAL: the TLB_FILL hooks are asked again)."""
         self._emulator()
-        with self._engine.exclusive():
-            for cpu in self._engine.cpus:
-                cpu.tlb.flush()
+        self._engine.flush_translation()
 
     def ctl_set_tlb_mode(self, mode: int) -> None:
-        """Only UC_TLB_CPU (tcgkit emulates no MMU: guest addresses are physical)."""
-        if mode != C.UC_TLB_CPU:
+        """UC_TLB_CPU (guest addresses are physical) or UC_TLB_VIRTUAL (translated by
+        the UC_HOOK_TLB_FILL hooks: ``vtlb``); either drops every kept translation."""
+        if mode not in (C.UC_TLB_CPU, C.UC_TLB_VIRTUAL):
             raise UcError(C.UC_ERR_ARG)
+        self._emulator()
+        if mode == C.UC_TLB_VIRTUAL:
+            self._engine.set_translation(tlb_filler(self, self._page),
+                                         self._page.bit_length() - 1)  # fmt: skip
+        else:
+            self._engine.set_translation(None)
 
     def ctl_tlb_mode(self, mode: int) -> None:
         self.ctl_set_tlb_mode(mode)
