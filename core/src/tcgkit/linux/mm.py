@@ -175,14 +175,14 @@ class ProcessMemory:
                 if found is None:
                     return -ENOMEM
                 start = found
-        if not self.map_ram(start, size, PROT_READ | PROT_WRITE):
+        # mapped with its protection at once (one change of the memory map, not two):
+        # the file's bytes go in through mem_write, which no protection stops
+        if not self.map_ram(start, size, prot & PROT_MASK):
             return -ENOMEM
         if data:
             self.emu.mem_write(start, data)
             if flags & MAP_PRIVATE:
                 self.file_maps[start] = data + bytes(size - len(data))
-        if prot & PROT_MASK != PROT_READ | PROT_WRITE:
-            self.emu.mem_protect(start, size, prot & PROT_MASK)
         return start
 
     def sys_munmap(self, addr: int, length: int, *_: int) -> int:
