@@ -29,7 +29,7 @@ for name in threads pthread_edges parallel_sum litmus; do
     echo "built bin/$name.elf"
 done
 mkdir -p bin/linux
-for name in files abort signals sigasync sigthreads forkthreads memory process sockets; do
+for name in files abort signals sigasync sigthreads forkthreads memory process sockets sysvshm; do
     $CC -O2 -static -o "bin/linux/$name.elf" "src/linux/$name.c"
     echo "built bin/linux/$name.elf"
 done

@@ -198,3 +198,18 @@ def test_fork_and_posix_spawn_from_a_threaded_process_as_under_qemu(
     got = tcgkit("--host", host, str(program), str(program))
     assert (got.stdout, got.returncode) == (want.stdout, want.returncode), got.stderr
     assert b"posix_spawn from a worker: 0, exited with 7" in want.stdout
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_system_v_shared_memory_and_fault_signals_match_qemu(host: str, tmp_path: Path) -> None:
+    """shmget/shmat/shmdt/shmctl, MADV_DONTNEED on a private file mapping, a branch to
+    a misaligned address (SIGBUS, BUS_ADRALN) and MRS of an AArch32 ID register
+    (SIGILL), as QEMU's own tests (linux-test, linux-shmat-*, linux-madvise,
+    pcalign-a64, sysregs) need them."""
+    program = LINUX / "sysvshm.elf"
+    want = qemu(str(program), str(tmp_path))
+    out = io.BytesIO()
+    result = run_program(program, [str(tmp_path)], host=host, stdout=out)
+    assert (out.getvalue(), result.exit_code) == (want.stdout, want.returncode)
+    assert b'second attachment reads: "written by the first attachment" 7' in want.stdout
+    assert b"misaligned branch: signal 7 code 1 at the target 1" in want.stdout

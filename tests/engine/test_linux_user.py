@@ -134,3 +134,21 @@ def test_a_sleep_a_stop_suspended_waits_only_for_what_was_left(make, monkeypatch
     assert proc.timers.sys_nanosleep(DATA, 0) == 0  # made again
     assert proc.timers.sys_nanosleep(DATA, 0) == 0  # a new sleep
     assert waits[0] == 2.0 and 1.0 < waits[1] <= 1.71 and waits[2] == 2.0, waits
+
+
+def test_memory_the_host_refuses_is_enomem_to_the_guest(make, monkeypatch):
+    """mmap, brk and mremap of more than the host gives (QEMU's test-vma maps up to
+    2**44 bytes PROT_NONE): ENOMEM, or the break unchanged; the emulator goes on."""
+    emu, proc, code, _ = run(make, "li r0, 94\nli r1, 0\nsys\n")
+    assert code == 0
+    small = proc.mem.sys_mmap(0, 0x2000, 3, 0x22, -1, 0)
+    assert small > 0
+
+    def refuse(*_args):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(emu, "mem_map", refuse)
+    assert proc.mem.sys_mmap(0, 1 << 44, 0, 0x4022, -1, 0) == -12  # MAP_NORESERVE
+    assert proc.mem.sys_brk(proc.brk + 0x10000) == proc.brk
+    assert proc.mem.sys_mremap(small, 0x2000, 0x100000, 1, 0) == -12
+    assert emu.mem_read(small, 4) == b"\0\0\0\0"  # the old mapping is still there

@@ -327,7 +327,8 @@ class Emulator:
         first, last, code = start >> 12, (end - 1) >> 12, engine.code_pages
         if last - first < len(code):
             return [page for page in range(first, last + 1) if page in code]
-        return sorted(page for page in code if first <= page <= last)
+        # a snapshot: other vCPUs' threads add code pages meanwhile
+        return sorted(page for page in list(code) if first <= page <= last)
 
     @staticmethod
     def _code_written(engine: Engine, start: int, end: int, pages: list[int]) -> None:

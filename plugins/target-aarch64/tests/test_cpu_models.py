@@ -233,3 +233,18 @@ def test_tcgkit_run_unknown_cpu_is_one_line_and_status_2(auxv_elf: Path) -> None
     assert "Traceback" not in err
     assert err.startswith("tcgkit: error: ") and err.count("\n") == 1, err
     assert "cortex-a99" in err and "cortex-a72" in err
+
+
+@pytest.mark.parametrize(("name", "word"), [
+    ("id_mmfr0_el1", 0xD5380182), ("id_mmfr3_el1", 0xD53801E2), ("mvfr0_el1", 0xD5380302),
+    ("mvfr1_el1", 0xD5380322), ("id_isar0_el1", 0xD5380202),
+])  # fmt: skip
+def test_max_refuses_the_aarch32_id_registers_as_linux_does(name: str, word: int) -> None:
+    """On max, the ID registers Linux's CPUID emulation serves are the AArch64 space
+    (op0 3, op1 0, CRn 0, CRm 0 and 4-7; unlisted ones read as zero); MRS of an
+    AArch32 one (CRm 1-3) is undefined, SIGILL under Linux, as qemu-user has it
+    (QEMU's tests/tcg/aarch64/sysregs expects six such reads to fail)."""
+    with pytest.raises(InvalidInstructionError):
+        run_word(word, "max")
+    with run_word(0xD5380702, "max") as emu:  # ID_AA64MMFR0_EL1 (CRm 7): zero
+        assert emu.reg_read("x2") == 0

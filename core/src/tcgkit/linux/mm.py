@@ -15,8 +15,11 @@ Invariants:
   MAP_PRIVATE mapping is; MAP_SHARED file mappings are copies too: writes do not
   reach the file, reads do not see later writes to it); bytes past the end of the
   file read as zero, as the kernel's do;
-* MADV_DONTNEED zeroes private pages, as the kernel does (glibc's malloc relies on
-  it when it trims and reuses memory).
+* MADV_DONTNEED zeroes private anonymous pages and gives private file pages the
+  file's bytes of mmap time again, as the kernel does (glibc's malloc relies on it
+  when it trims and reuses memory);
+* the host refusing memory (a huge mapping past its overcommit limit) is ENOMEM
+  to the guest, never an error of the emulator.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class ProcessMemory:
         self.files = files
         self.brk_start = 0
         self.brk = 0
+        #: start -> the file's bytes of each private file mapping (what MADV_DONTNEED
+        #: brings back), trimmed as parts of it are unmapped
+        self.file_maps: dict[int, bytes] = {}
 
     # -- placing ---------------------------------------------------------------------------
 
@@ -85,9 +91,40 @@ class ProcessMemory:
         parts = self._overlaps(start, size)
         return parts if sum(hi - lo for lo, hi, _p in parts) == size else None
 
+    def map_ram(self, start: int, size: int, perms: int) -> bool:
+        """Map zeroed RAM; False where the host cannot give that much (the caller
+        answers ENOMEM, as the kernel does past its overcommit limit)."""
+        try:
+            self.emu.mem_map(start, size, perms)
+        except (OSError, MemoryError):
+            return False
+        return True
+
     def unmap_range(self, start: int, size: int) -> None:
         for lo, hi, _p in self._overlaps(start, size):
             self.emu.mem_unmap(lo, hi - lo)
+        self._forget_file(start, start + size)
+
+    def _forget_file(self, lo: int, hi: int) -> None:
+        """Drop [lo, hi) from ``file_maps``, keeping the parts of a mapping around it."""
+        for begin, data in list(self.file_maps.items()):
+            end = begin + len(data)
+            if begin < hi and lo < end:
+                del self.file_maps[begin]
+                if begin < lo:
+                    self.file_maps[begin] = data[: lo - begin]
+                if hi < end:
+                    self.file_maps[hi] = data[hi - begin :]
+
+    def _file_bytes(self, lo: int, hi: int) -> bytes:
+        """What [lo, hi) held when mapped: the file's bytes where a private file
+        mapping covers it, zeros elsewhere."""
+        out = bytearray(hi - lo)
+        for begin, data in self.file_maps.items():
+            a, b = max(lo, begin), min(hi, begin + len(data))
+            if a < b:
+                out[a - lo : b - lo] = data[a - begin : b - begin]
+        return bytes(out)
 
     # -- system calls ----------------------------------------------------------------------
 
@@ -100,7 +137,8 @@ class ProcessMemory:
         if new_top > old_top:
             if self._overlaps(old_top, new_top - old_top):
                 return self.brk
-            self.emu.mem_map(old_top, new_top - old_top, PROT_READ | PROT_WRITE)
+            if not self.map_ram(old_top, new_top - old_top, PROT_READ | PROT_WRITE):
+                return self.brk
         elif new_top < old_top:
             self.unmap_range(new_top, old_top - new_top)
         self.brk = addr
@@ -137,11 +175,14 @@ class ProcessMemory:
                 if found is None:
                     return -ENOMEM
                 start = found
-        self.emu.mem_map(start, size, PROT_READ | PROT_WRITE)
+        # mapped with its protection at once (one change of the memory map, not two):
+        # the file's bytes go in through mem_write, which no protection stops
+        if not self.map_ram(start, size, prot & PROT_MASK):
+            return -ENOMEM
         if data:
             self.emu.mem_write(start, data)
-        if prot & PROT_MASK != PROT_READ | PROT_WRITE:
-            self.emu.mem_protect(start, size, prot & PROT_MASK)
+            if flags & MAP_PRIVATE:
+                self.file_maps[start] = data + bytes(size - len(data))
         return start
 
     def sys_munmap(self, addr: int, length: int, *_: int) -> int:
@@ -174,12 +215,13 @@ class ProcessMemory:
                 self.unmap_range(old + new_size, old_size - new_size)
             return old
         if not flags & MREMAP_FIXED and not self._overlaps(old + old_size, new_size - old_size):
-            self.emu.mem_map(old + old_size, new_size - old_size, perms)
+            if not self.map_ram(old + old_size, new_size - old_size, perms):
+                return -ENOMEM
             return old
         if not flags & MREMAP_MAYMOVE:
             return -ENOMEM
         if flags & MREMAP_FIXED:
-            if new_addr % PAGE:
+            if new_addr % PAGE or (new_addr < old + old_size and old < new_addr + new_size):
                 return -EINVAL
             start = new_addr
             self.unmap_range(start, new_size)
@@ -190,8 +232,9 @@ class ProcessMemory:
             start = found
         keep = min(old_size, new_size)
         data = bytes(self.emu.mem_read(old, keep))
+        if not self.map_ram(start, new_size, PROT_READ | PROT_WRITE):
+            return -ENOMEM
         self.unmap_range(old, old_size)
-        self.emu.mem_map(start, new_size, PROT_READ | PROT_WRITE)
         self.emu.mem_write(start, data)
         if perms != PROT_READ | PROT_WRITE:
             self.emu.mem_protect(start, new_size, perms)
@@ -202,11 +245,12 @@ class ProcessMemory:
             return -EINVAL
         if advice == MADV_DONTNEED:
             for lo, hi, p in self._overlaps(addr, page_up(length)):
+                fresh = self._file_bytes(lo, hi)
                 if p & PROT_WRITE:
-                    self.emu.mem_write(lo, bytes(hi - lo))
-                else:  # read-only pages: zero them through a writable moment
+                    self.emu.mem_write(lo, fresh)
+                else:  # read-only pages: reset them through a writable moment
                     self.emu.mem_protect(lo, hi - lo, p | PROT_WRITE)
-                    self.emu.mem_write(lo, bytes(hi - lo))
+                    self.emu.mem_write(lo, fresh)
                     self.emu.mem_protect(lo, hi - lo, p)
         return 0
 

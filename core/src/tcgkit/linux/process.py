@@ -5,7 +5,8 @@ dispatch (the ``sys_*`` methods of each family: ``files`` for descriptors and
 paths, ``mm`` for memory, ``threads`` for threads and futexes, ``timers`` for
 clocks, sleeps and timers, and this module's own for the process: identity,
 limits, exit; ``signals`` for
-dispositions, masks and delivery; ``children`` for fork, execve and wait),
+dispositions, masks and delivery; ``children`` for fork, execve and wait; ``shm``
+for System V shared memory),
 ``-strace`` output, and the end of the process (its exit code,
 or the signal that killed it).
 
@@ -54,6 +55,7 @@ from .loader import STACK_SIZE, STACK_TOP, load_program
 from .mm import MMAP_TOP, ProcessMemory, read_cstring, read_guest, write_guest
 from .net import SocketCalls
 from .paths import PathCalls, XattrCalls
+from .shm import ShmCalls
 from .signals import Interrupted, Signals, Suspended
 from .threads import Threads
 from .timers import Timers
@@ -147,6 +149,7 @@ class LinuxProcess:
         self.net = SocketCalls(self)
         self.timers = Timers(self)
         self.events = EventCalls(self)
+        self.shm = ShmCalls(self)
         self._prctl_name = b"tcgkit"
         self._random_state = 0x9E3779B97F4A7C15
         th = self.threads
@@ -157,7 +160,8 @@ class LinuxProcess:
             "clone3": lambda *a: -ENOSYS,  # glibc falls back to clone
         }  # fmt: skip
         families = (self, self.files, self.paths, self.xattrs, self.mem, self.children,
-                    self.signals, self.net, self.events, self.timers, self.threads)  # fmt: skip
+                    self.signals, self.net, self.events, self.timers, self.threads,
+                    self.shm)  # fmt: skip
         for family in families:
             for attr in dir(type(family)):
                 if attr.startswith("sys_"):

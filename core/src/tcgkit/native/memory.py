@@ -142,7 +142,8 @@ class TLBMirror:
         entries[1::4] = tags if writable else invalid
         entries[2::4] = array("Q", [addend & 0xFFFFFFFFFFFFFFFF]) * n
         if writable:
-            for page in no_write:
+            # a snapshot: other vCPUs' threads add code pages while this one fills
+            for page in list(no_write):
                 if first_page <= page < first_page + n:
                     entries[(page - first_page) * 4 + 1] = L.INVALID_TAG
         raw = entries.tobytes()

@@ -68,7 +68,8 @@ class A64CPUModel(CPUModel):
     """An AArch64 CPU model: its features, ID registers and Unicorn number.
 
     ``id_regs``: (op0, op1, CRn, CRm, op2) -> the value MRS reads (the registers of
-    the ID space op0=3, op1=0, CRn=0, CRm=0..7 not listed read as zero);
+    the ID space op0=3, op1=0, CRn=0, CRm=0 or 4..7 not listed read as zero, those of
+    CRm 1..3 not listed are undefined);
     ``unicorn_cpu``: the UC_CPU_ARM64_* number of the same model, or None."""
 
     __slots__ = ("id_regs", "unicorn_cpu")

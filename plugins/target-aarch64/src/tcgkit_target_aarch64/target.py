@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final
 
-from tcgkit.errors import GuestInterrupt
+from tcgkit.errors import GuestInterrupt, UnalignedAccessError
 from tcgkit.exec.cpu import CPU
+from tcgkit.hooks import MEM_FETCH
 from tcgkit.target import DisasContext, GuestTarget
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ir import Helper, Temp
@@ -144,6 +145,9 @@ class AArch64Target(GuestTarget):
     # -- translation --------------------------------------------------------------------
 
     def translate_insn(self, dc: DisasContext) -> None:
+        if dc.pc & 3:  # a branch to a misaligned address: the PC alignment fault
+            raise UnalignedAccessError(f"misaligned pc {dc.pc:#x}", access=MEM_FETCH,
+                                       address=dc.pc, size=4, pc=dc.pc)  # fmt: skip
         insn = dc.fetch_le32()
         gated = self._decode
         handler = decode(insn) if gated is None else gated(insn)

@@ -71,7 +71,8 @@ READ_ONLY_IDS: Final = {
     (3, 3, 13, 0, 3): 0,  # TPIDRRO_EL0: Linux keeps it 0 for a 64-bit process
     # the ID registers Linux lets EL0 read (HWCAP_CPUID: it traps and emulates MRS),
     # with the fields of what this target implements; every other one in op0=3, op1=0,
-    # CRn=0, CRm=0..7 reads as zero, as the kernel's emulation does
+    # CRn=0, CRm=0 or 4..7 reads as zero, as the kernel's emulation does (CRm 1..3, the
+    # AArch32 ID registers, are undefined: SIGILL)
     (3, 0, 0, 0, 5): 0x80000000,  # MPIDR_EL1: uniprocessor bit clear, affinity 0
     (3, 0, 0, 4, 0): 0x110011,  # ID_AA64PFR0_EL1: EL0 and EL1 AArch64; FP, AdvSIMD with FP16 (1)
     (3, 0, 0, 6, 0): sum(value << at for at, value in _ISAR0_FIELDS),  # ID_AA64ISAR0_EL1
@@ -362,7 +363,9 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
     elif reg in t.id_regs:  # the CPU model's (``cpu_models``; max: READ_ONLY_IDS)
         t.wx(dc, rt, t.id_regs[reg])
-    elif reg[:3] == (3, 0, 0) and reg[3] < 8:  # an ID register Linux emulates as zero
+    elif reg[:3] == (3, 0, 0) and reg[3] in (0, 4, 5, 6, 7):
+        # an ID register Linux emulates as zero: the AArch64 ID space (CRm 0, 4-7);
+        # its emulation leaves the AArch32 ones (CRm 1-3: ID_MMFR*, MVFR*) undefined
         t.wx(dc, rt, 0)
     elif reg == CNTFRQ:
         t.wx(dc, rt, CNTFRQ_HZ)

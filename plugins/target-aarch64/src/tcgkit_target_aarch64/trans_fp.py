@@ -31,6 +31,7 @@ from .aliases import (
     COND_GEU,
     COND_GTU,
     COND_LT,
+    COND_LTU,
     COND_NE,
     COND_TSTNE,
     RM_DOWN,
@@ -493,8 +494,8 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
     """FJCVTZS: double to int32 as JavaScript's ToInt32 (truncated, modulo 2**32; NaN
-    and infinities give 0); Z set when the conversion was exact (not for -0.0), N, C
-    and V clear."""
+    and infinities give 0); Z set when the conversion was exact (not for -0.0, nor for
+    a subnormal input, flushed or not), N, C and V clear."""
     ctx = dc.ctx
     a = flush_in(dc, t.vlo[rn], 64)
     i, exp, k, m, big = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
@@ -525,6 +526,11 @@ def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
     ctx.and_(c, c, fits)
     ctx.setcond(fits, a, 1 << 63, COND_NE)  # -0.0 converts to 0, not exactly
     ctx.and_(c, c, fits)
+    # a subnormal input is inexact, also when FPCR.FZ flushed it to a zero above
+    ctx.and_(fits, t.vlo[rn], (1 << 63) - 1)
+    ctx.sub(fits, fits, 1)
+    ctx.setcond(fits, fits, (1 << 52) - 1, COND_LTU)
+    ctx.andc(c, c, fits)
     ctx.xor(t.zf, c, 1)
     ctx.movi(t.nf, 0)
     ctx.movi(t.cf, 0)
