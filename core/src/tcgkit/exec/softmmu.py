@@ -242,11 +242,18 @@ class SoftTLB:
         vtlb = engine.vtlb
         if vtlb is not None:
             return self._load_translated(vtlb, addr, size, memop)
+        unmapped = False
         if engine.hooks.mask & _HOOK_MEM_READ:
-            self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
-            # (after the hooks: one that changed the map or the hooks flushed the memo)
             known = self.hooked_read
             page = addr >> PAGE_BITS
+            # unmapped memory: the READ hooks come after a READ_UNMAPPED hook mapped it
+            # (below), or never, as in Unicorn; the memo's page is mapped
+            if (known is not None and known[0] == page) or engine.aspace.mapped(addr):
+                self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
+            else:
+                unmapped = True
+            # (after the hooks: one that changed the map or the hooks flushed the memo)
+            known = self.hooked_read
             if known is not None and known[0] == page == (addr + size - 1) >> PAGE_BITS:
                 off = addr - known[2]
                 items = known[3]
@@ -261,6 +268,8 @@ class SoftTLB:
                                       "big" if memop & _MO_BE else "little",
                                       signed=bool(memop & _MO_SIGN))  # fmt: skip
         data = engine.guest_read(cpu, addr, size)
+        if unmapped:  # a READ_UNMAPPED hook mapped it
+            self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
         value = int.from_bytes(data, "big" if memop & _MO_BE else "little",
                                signed=bool(memop & _MO_SIGN))  # fmt: skip
         self.fill(addr)
