@@ -106,6 +106,9 @@ class Signals:
             int, tuple[int, int, int, int]
         ] = {}  # sig -> handler, flags, restorer, mask
         self.pending: dict[int, bytes] = {}  # sig -> its siginfo
+        #: sig -> the tid of the thread a pending signal was sent to (tgkill, tkill):
+        #: only that thread takes it; the others are the process's
+        self.targets: dict[int, int] = {}
         self.altstack = (0, SS_DISABLE, 0)  # ss_sp, ss_flags, ss_size
         self._trampoline = 0
         #: notified whenever a signal is posted (waits that a signal ends: sigsuspend,
@@ -153,6 +156,7 @@ class Signals:
             self.actions[sig] = (h, f, r, m & ~UNBLOCKABLE)
             if h == SIG_IGN or (h == SIG_DFL and sig in IGNORED_BY_DEFAULT):
                 self.pending.pop(sig, None)
+                self.targets.pop(sig, None)
         return 0
 
     def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
@@ -229,10 +233,20 @@ class Signals:
     def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
         if _s32(tgid) != self.proc.pid:
             return -3
-        return self.raise_self(sig & 0xFFFFFFFF, SI_TKILL)
+        return self.sys_tkill(tid, sig)
 
     def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
-        return self.raise_self(sig & 0xFFFFFFFF, SI_TKILL)
+        """A signal for one thread of this process: pending for it alone."""
+        sig &= 0xFFFFFFFF
+        target = self.proc.threads.by_tid(_s32(tid))
+        if target is None:
+            return -3  # ESRCH
+        r = self.raise_self(sig, SI_TKILL)
+        if r == 0 and sig:
+            self.targets[sig] = target.tid
+            if target is not self.proc.threads.here():
+                self._route(sig)
+        return r
 
     def sys_rt_sigsuspend(self, new: int, size: int, *_: int) -> int:
         """Wait with the mask at ``new`` until a signal is taken; always EINTR."""
@@ -263,7 +277,8 @@ class Signals:
             return timeout
 
         def ready() -> int | None:
-            return next((s for s in sorted(self.pending) if wanted & (1 << (s - 1))), None)
+            return next((s for s in sorted(self.pending)
+                         if wanted & (1 << (s - 1)) and self._for_me(s)), None)  # fmt: skip
 
         if not self.wait_for(lambda: ready() is not None, timeout):
             return -EAGAIN
@@ -272,6 +287,7 @@ class Signals:
             if sig is None:  # another thread took it
                 return -EAGAIN
             data = self.pending.pop(sig)
+            self.targets.pop(sig, None)
         if info and not write_guest(emu, info, data.ljust(128, b"\0")):
             return -EFAULT
         return sig
@@ -316,7 +332,7 @@ class Signals:
         proc = self.proc
         with self.arrived:
             self.arrived.notify_all()
-        vcpu = proc.threads.signal_vcpu(sig)
+        vcpu = self._taker(sig)
         if vcpu is None:
             return
         thread = proc.threads.by_vcpu().get(vcpu.index)
@@ -367,9 +383,27 @@ class Signals:
         one it takes (not blocked by it, not ignored), that is, one the process's
         signals go to this thread for (``Threads.signal_vcpu``), as the kernel picks
         one thread to wake for a signal sent to the process."""
+        me = self.proc.threads.here().vcpu
+        return any(self.interrupts(s) and self._taker(s) is me for s in list(self.pending))
+
+    def _taker(self, sig: int) -> Any:
+        """The vCPU that takes pending ``sig``: its target thread's (tgkill, tkill), else
+        the process's choice (``Threads.signal_vcpu``)."""
         threads = self.proc.threads
-        me = threads.here().vcpu
-        return any(self.interrupts(s) and threads.signal_vcpu(s) is me for s in list(self.pending))
+        tid = self.targets.get(sig)
+        if tid is not None:
+            target = threads.by_tid(tid)
+            if target is not None:
+                return target.vcpu
+            self.targets.pop(sig, None)  # its thread is gone: the process's now
+        return threads.signal_vcpu(sig)
+
+    def _for_me(self, sig: int) -> bool:
+        """Whether the calling thread may take pending ``sig`` (one sent to another
+        thread is left for it)."""
+        tid = self.targets.get(sig)
+        return tid is None or tid == self.proc.threads.here().tid or \
+            self.proc.threads.by_tid(tid) is None  # fmt: skip
 
     def kills(self, sig: int) -> bool:
         """Whether ``sig`` arriving now ends the process (its default action)."""
@@ -380,8 +414,8 @@ class Signals:
 
     def deliverable(self) -> int | None:
         """The pending signal ``deliver`` would take first (None: none)."""
-        return next((s for s in sorted(self.pending) if not self.blocked & (1 << (s - 1))
-                     or s in (SIGKILL, SIGSTOP)), None)  # fmt: skip
+        return next((s for s in sorted(self.pending) if (not self.blocked & (1 << (s - 1))
+                     or s in (SIGKILL, SIGSTOP)) and self._for_me(s)), None)  # fmt: skip
 
     def interrupts(self, sig: int) -> bool:
         """Whether ``sig`` arriving now ends a blocking system call (it is not blocked
@@ -403,6 +437,7 @@ class Signals:
                 if sig is None:
                     break
                 info = self.pending.pop(sig)
+                self.targets.pop(sig, None)
                 if self.debugger is not None and self.debugger.take(sig, info, interrupted):
                     return  # it set the call up to be made again, if it is
                 handler, flags, restorer, mask = self.actions.get(sig, (SIG_DFL, 0, 0, 0))

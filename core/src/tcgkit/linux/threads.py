@@ -147,6 +147,10 @@ class Threads:
         """The threads by vCPU index (a copy: a debugger's view of them)."""
         return dict(self._threads)
 
+    def by_tid(self, tid: int) -> Thread | None:
+        """The live guest thread of that tid, if any."""
+        return next((t for t in list(self._threads.values()) if t.alive and t.tid == tid), None)
+
     def signal_vcpu(self, sig: int) -> VCPU | None:
         """The vCPU a signal sent to the process is taken on: the first live thread that
         does not block it, the main thread first; else the first live one, where it
