@@ -1,0 +1,280 @@
+"""The IEEE exception flags each float op of the IR raises: the reference.
+
+Owns ``OP_FLAGS`` (opcode name -> a function of the op's inputs and constants
+giving the flags it raises) and the flag bits. ``softfloat`` owns the results;
+this module owns which of IEEE 754's five exceptions computing them signals,
+with Arm's choices where IEEE leaves one open, so that a target that keeps
+cumulative flags (AArch64's FPSR, x86's MXCSR, POWER's FPSCR) has one exact
+definition to check its hosts against. Nothing in the translation pipeline
+calls it yet: it is the oracle (``plugins/target-aarch64/tests/
+test_fp_flags_reference.py`` checks it against Unicorn's FPSR) for the hosts'
+flag tracking, and the flags the interpreter and the python host will compute.
+
+Rules (every op works on IEEE encodings, as in ``softfloat``; no flushing to
+zero: a target that flushes raises IDC/UFC itself, around the op):
+
+* the bits are FPSR's: ``IOC`` invalid operation, ``DZC`` division by zero,
+  ``OFC`` overflow, ``UFC`` underflow, ``IXC`` inexact;
+* a signalling NaN operand raises IOC (every op but ``fneg``, ``fabs``,
+  ``fclass``); a quiet NaN operand raises nothing, except where the op itself
+  is invalid (``fma``'s infinity times zero with a quiet-NaN addend raises
+  IOC, as Arm's FPMulAdd);
+* invalid operations: infinity minus infinity, zero times infinity, 0/0,
+  inf/inf, the square root of a number below zero, a float -> integer
+  conversion of a NaN, an infinity or a value that rounds outside the
+  destination (IOC alone: no IXC);
+* a finite non-zero number divided by zero raises DZC;
+* overflow: the result rounded as if the exponent were unbounded is above the
+  largest finite number; raises OFC and IXC;
+* underflow: tininess is detected *before* rounding (Arm, and IEEE's
+  alternative that x86 does not take): the exact non-zero result is below the
+  smallest normal number in magnitude; with the trap disabled UFC is raised
+  only when the result is also inexact;
+* inexact: the rounded result differs from the exact one;
+* ``frint`` raises IXC when the value was not integral (Arm's FRINTX; the
+  other FRINT forms do not signal inexact: the target drops IXC for them);
+* ``fcmp`` is the quiet comparison (FCMP: IOC for signalling NaNs only; FCMPE
+  also signals on quiet NaNs: the target adds that);
+* ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm`` raise IOC for signalling NaNs only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from .softfloat import (
+    F32,
+    F64,
+    RDN,
+    RNA,
+    RNE,
+    RUP,
+    Fmt,
+    is_inf,
+    is_nan,
+    is_snan,
+    is_zero,
+    round_to_integer,
+    sign,
+    value,
+)
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+IOC: Final = 1 << 0
+DZC: Final = 1 << 1
+OFC: Final = 1 << 2
+UFC: Final = 1 << 3
+IXC: Final = 1 << 4
+IDC: Final = 1 << 7  # input denormal: only a flushing target raises it
+ALL: Final = IOC | DZC | OFC | UFC | IXC | IDC
+
+
+def round_flags(f: Fmt, x: Fraction, rm: int) -> int:
+    """The flags of rounding the exact value ``x`` to format ``f`` in mode ``rm``."""
+    from fractions import Fraction  # on first use, as softfloat
+
+    if x == 0:
+        return 0
+    neg = x < 0
+    a = -x if neg else x
+    top = Fraction(2) ** (f.emax + 1)
+    biggest = value(f, f.max_finite)
+    if a >= top:
+        return OFC | IXC
+    if a > biggest:
+        half_ulp = Fraction(2) ** (f.emax - f.mbits - 1)
+        if rm in (RNE, RNA):
+            up = a >= biggest + half_ulp
+        else:
+            up = (rm == RUP and not neg) or (rm == RDN and neg)
+        return OFC | IXC if up else IXC
+    ulp_exp = _exponent(a)
+    q_exp = max(ulp_exp, f.emin) - f.mbits  # one unit in the last place of the result
+    scaled = a / Fraction(2) ** q_exp if q_exp >= 0 else a * (1 << -q_exp)
+    if scaled.denominator == 1:
+        return 0  # representable: exact (tiny or not, no underflow without inexact)
+    tiny = ulp_exp < f.emin
+    return (UFC | IXC) if tiny else IXC
+
+
+def _exponent(a: Fraction) -> int:
+    """e with 2^e <= a < 2^(e+1), for a > 0."""
+    from fractions import Fraction
+
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if a < Fraction(2) ** e:
+        e -= 1
+    elif a >= Fraction(2) ** (e + 1):
+        e += 1
+    return e
+
+
+def _snan(f: Fmt, *vs: int) -> bool:
+    return any(is_snan(f, v) for v in vs)
+
+
+def _nan(f: Fmt, *vs: int) -> bool:
+    return any(is_nan(f, v) for v in vs)
+
+
+def add_flags(f: Fmt, a: int, b: int, rm: int, negate_b: bool = False) -> int:
+    """``fadd`` (``fsub``: ``negate_b``)."""
+    if _nan(f, a, b):
+        return IOC if _snan(f, a, b) else 0
+    if negate_b:
+        b ^= f.sign_bit
+    ia, ib = is_inf(f, a), is_inf(f, b)
+    if ia or ib:
+        return IOC if ia and ib and sign(f, a) != sign(f, b) else 0
+    return round_flags(f, value(f, a) + value(f, b), rm)
+
+
+def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
+    if _nan(f, a, b):
+        return IOC if _snan(f, a, b) else 0
+    ia, ib, za, zb = is_inf(f, a), is_inf(f, b), is_zero(f, a), is_zero(f, b)
+    if (ia and zb) or (ib and za):
+        return IOC
+    if ia or ib or za or zb:
+        return 0
+    return round_flags(f, value(f, a) * value(f, b), rm)
+
+
+def div_flags(f: Fmt, a: int, b: int, rm: int) -> int:
+    if _nan(f, a, b):
+        return IOC if _snan(f, a, b) else 0
+    ia, ib, za, zb = is_inf(f, a), is_inf(f, b), is_zero(f, a), is_zero(f, b)
+    if (ia and ib) or (za and zb):
+        return IOC
+    if zb:
+        return 0 if ia else DZC
+    if ia or ib or za:
+        return 0
+    return round_flags(f, value(f, a) / value(f, b), rm)
+
+
+def sqrt_flags(f: Fmt, a: int, rm: int) -> int:
+    from fractions import Fraction
+
+    if is_nan(f, a):
+        return IOC if is_snan(f, a) else 0
+    if is_zero(f, a):
+        return 0
+    if sign(f, a):
+        return IOC
+    if is_inf(f, a):
+        return 0
+    x = value(f, a)
+    # exact when x is a square of a dyadic rational; otherwise inexact, and never
+    # tiny or overflowing (sqrt of a finite float stays within the format's normals)
+    n, d = x.numerator, x.denominator
+    rn, rd = _isqrt_exact(n), _isqrt_exact(d)
+    if rn is not None and rd is not None:
+        return round_flags(f, Fraction(rn, rd), rm)
+    return IXC
+
+
+def _isqrt_exact(n: int) -> int | None:
+    import math
+
+    r = math.isqrt(n)
+    return r if r * r == n else None
+
+
+def fma_flags(f: Fmt, a: int, b: int, c: int, rm: int) -> int:
+    """a * b + c with one rounding (``softfloat.fma``'s operand order)."""
+    ia, ib, ic = is_inf(f, a), is_inf(f, b), is_inf(f, c)
+    za, zb = is_zero(f, a), is_zero(f, b)
+    zero_times_inf = (ia and zb) or (ib and za)
+    if _nan(f, a, b, c):
+        if _snan(f, a, b, c):
+            return IOC
+        return IOC if is_nan(f, c) and zero_times_inf else 0
+    if zero_times_inf:
+        return IOC
+    if ia or ib:
+        return IOC if ic and sign(f, c) != sign(f, a) ^ sign(f, b) else 0
+    if ic:
+        return 0
+    if za or zb:
+        return 0
+    return round_flags(f, value(f, a) * value(f, b) + value(f, c), rm)
+
+
+def frint_flags(f: Fmt, a: int, rm: int) -> int:
+    if is_nan(f, a):
+        return IOC if is_snan(f, a) else 0
+    if is_inf(f, a) or is_zero(f, a):
+        return 0
+    x = value(f, a)
+    return 0 if round_to_integer(x, rm) == x else IXC
+
+
+def quiet_flags(f: Fmt, a: int, b: int) -> int:
+    """``fcmp``, ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm``: IOC for a signalling NaN."""
+    return IOC if _snan(f, a, b) else 0
+
+
+def fcvt_flags(src: Fmt, dst: Fmt, a: int, rm: int) -> int:
+    if is_nan(src, a):
+        return IOC if is_snan(src, a) else 0
+    if is_inf(src, a) or is_zero(src, a):
+        return 0
+    return round_flags(dst, value(src, a), rm)
+
+
+def itof_flags(dst: Fmt, a: int, signed: int, rm: int) -> int:
+    from fractions import Fraction
+
+    if signed and a >> 63:
+        a -= 1 << 64
+    return round_flags(dst, Fraction(a), rm)
+
+
+def ftoi_flags(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
+    if is_nan(src, a) or is_inf(src, a):
+        return IOC
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    x = value(src, a)
+    i = round_to_integer(x, rm)
+    if not lo <= i <= hi:
+        return IOC
+    return 0 if i == x else IXC
+
+
+def _table() -> dict[str, Callable[..., int]]:
+    table: dict[str, Callable[..., int]] = {}
+    for suffix, f in (("f32", F32), ("f64", F64)):
+        table.update({
+            f"fadd_{suffix}": lambda a, b, rm, f=f: add_flags(f, a, b, rm),
+            f"fsub_{suffix}": lambda a, b, rm, f=f: add_flags(f, a, b, rm, negate_b=True),
+            f"fmul_{suffix}": lambda a, b, rm, f=f: mul_flags(f, a, b, rm),
+            f"fdiv_{suffix}": lambda a, b, rm, f=f: div_flags(f, a, b, rm),
+            f"fsqrt_{suffix}": lambda a, rm, f=f: sqrt_flags(f, a, rm),
+            f"frint_{suffix}": lambda a, rm, f=f: frint_flags(f, a, rm),
+            f"fma_{suffix}": lambda a, b, c, rm, f=f: fma_flags(f, a, b, c, rm),
+            f"fmin_{suffix}": lambda a, b, f=f: quiet_flags(f, a, b),
+            f"fmax_{suffix}": lambda a, b, f=f: quiet_flags(f, a, b),
+            f"fminnm_{suffix}": lambda a, b, f=f: quiet_flags(f, a, b),
+            f"fmaxnm_{suffix}": lambda a, b, f=f: quiet_flags(f, a, b),
+            f"fcmp_{suffix}": lambda a, b, f=f: quiet_flags(f, a, b),
+            f"fneg_{suffix}": lambda a: 0,
+            f"fabs_{suffix}": lambda a: 0,
+            f"fclass_{suffix}": lambda a: 0,
+        })  # fmt: skip
+    table.update({
+        "fcvt_f64_f32": lambda a, rm: fcvt_flags(F64, F32, a, rm),
+        "fcvt_f32_f64": lambda a, rm: fcvt_flags(F32, F64, a, rm),
+        "itof_f32": lambda a, signed, rm: itof_flags(F32, a, signed, rm),
+        "itof_f64": lambda a, signed, rm: itof_flags(F64, a, signed, rm),
+        "ftoi_f32": lambda a, signed, bits, rm: ftoi_flags(F32, a, signed, bits, rm),
+        "ftoi_f64": lambda a, signed, bits, rm: ftoi_flags(F64, a, signed, bits, rm),
+    })  # fmt: skip
+    return table
+
+
+#: opcode name -> flags of (inputs..., constants...), in ``softfloat.OP_IMPL``'s order
+OP_FLAGS: Final[dict[str, Callable[..., int]]] = _table()
