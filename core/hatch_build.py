@@ -12,6 +12,17 @@ here. Each says in its pyproject.toml::
     types-from = ["../core/src"]         # optional: packages read for types only
     mypy-args = ["--disable-error-code=attr-defined"]   # optional
 
+A hook may instead say ``bundle = ["../core", "../plugins/...", ...]``: the
+modules every listed distribution compiles (its own ``compile`` list, read from its
+pyproject.toml) are compiled together as the one group ``group``, so that calls
+between them are native (across groups, mypyc goes through Python's generic
+attribute and call protocol). The wheel then carries the group's library at the top
+level, each module's extension under ``<package>/lib/<its path>`` (not where Python
+would import it from) and ``<package>/manifest.txt``: per module, the extension, its
+source path within its package, and the SHA-256 of the source it was built from.
+``tcgkit._bundle`` serves these extensions only for distributions whose installed
+sources are exactly those (the ``tcgkit-bundle`` distribution, ``bundle/``).
+
 Invariants:
 * The compiled modules are built from the very ``.py`` files the wheel also
   ships; the ``.py`` files stay in the wheel and are the fallback (Python
@@ -88,10 +99,14 @@ class CompiledTranslatorHook(BuildHookInterface):
                 raise RuntimeError("TCGKIT_BUILD=compiled, but no C compiler is installed")
             self.app.display_warning("tcgkit: no C compiler; building the pure-Python wheel")
             return
-        modules: list[str] = list(self.config["compile"])
         group: str = self.config["group"]
         root = Path(self.root)
         work = self._work = Path(tempfile.mkdtemp(prefix="tcgkit-mypyc-"))
+        bundled = [root / d for d in self.config.get("bundle", [])]
+        if bundled:
+            modules, mypy_args = _bundle_sources(bundled, work)
+        else:
+            modules, mypy_args = list(self.config["compile"]), self.config.get("mypy-args", [])
         # mypy reads the packages the modules import for their types (ignoring ones
         # that are missing, as the core is when a plugin is built alone); only the
         # listed modules are compiled, the rest stays Python at run time
@@ -100,7 +115,7 @@ class CompiledTranslatorHook(BuildHookInterface):
                 if (pkg / "__init__.py").is_file() and not (work / pkg.name).exists():
                     shutil.copytree(pkg, work / pkg.name)
         proc = subprocess.run(
-            [sys.executable, "-c", _SETUP, group, *self.config.get("mypy-args", []), *modules],
+            [sys.executable, "-c", _SETUP, group, *mypy_args, *modules],
             cwd=work, capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
@@ -112,8 +127,18 @@ class CompiledTranslatorHook(BuildHookInterface):
             self.app.display_warning(message + "\ntcgkit: building the pure-Python wheel")
             return
         out = work / "out"
-        for lib in sorted(out.rglob("*.so")):
-            build_data["force_include"][str(lib)] = str(lib.relative_to(out))
+        if bundled:
+            package = self.config["package"]
+            manifest = work / "manifest.txt"
+            manifest.write_text(_bundle_manifest(out, work, modules, group))
+            build_data["force_include"][str(manifest)] = f"{package}/manifest.txt"
+            for lib in sorted(out.rglob("*.so")):
+                rel = lib.relative_to(out)
+                dest = str(rel) if len(rel.parts) == 1 else f"{package}/lib/{rel}"
+                build_data["force_include"][str(lib)] = dest
+        else:
+            for lib in sorted(out.rglob("*.so")):
+                build_data["force_include"][str(lib)] = str(lib.relative_to(out))
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
 
@@ -121,3 +146,38 @@ class CompiledTranslatorHook(BuildHookInterface):
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
+
+
+def _bundle_sources(projects: list[Path], work: Path) -> tuple[list[str], list[str]]:
+    """Copy the packages of ``projects`` (distribution folders) into ``work``; the
+    modules they compile and their mypy arguments, all together."""
+    import tomllib
+
+    modules: list[str] = []
+    args: list[str] = []
+    for project in projects:
+        meta = tomllib.loads((project / "pyproject.toml").read_text())
+        hook = meta["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["custom"]
+        modules += [m for m in hook["compile"] if m not in modules]
+        args += [a for a in hook.get("mypy-args", []) if a not in args]
+        for pkg in (project / "src").iterdir():
+            if (pkg / "__init__.py").is_file() and not (work / pkg.name).exists():
+                shutil.copytree(pkg, work / pkg.name, ignore=shutil.ignore_patterns("__pycache__"))
+    return modules, args
+
+
+def _bundle_manifest(out: Path, work: Path, modules: list[str], group: str) -> str:
+    """One line per compiled module: its name, its extension under ``lib/``, its source
+    path within its top-level package, and the SHA-256 of that source."""
+    import hashlib
+
+    lines = [f"# tcgkit bundle: mypyc group {group}, {MYPY}"]
+    for module in modules:
+        source = work / module
+        stem = module[: -len(".py")]
+        [lib] = sorted(out.glob(f"{stem}.*.so"))
+        name = stem.replace("/", ".")
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        package_path = "/".join(Path(module).parts[1:])
+        lines.append(f"{name} {lib.relative_to(out)} {package_path} {digest}")
+    return "\n".join(lines) + "\n"

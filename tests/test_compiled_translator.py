@@ -1,15 +1,18 @@
-"""The compiled translator (mypyc, see core/hatch_build.py) and its pure-Python fallback
-translate identically.
+"""The compiled translator (mypyc, see core/hatch_build.py), its one-group build
+(tcgkit-bundle) and its pure-Python fallback translate identically.
 
-The installed ``tcgkit`` package is run twice in fresh processes on the same programs:
-as installed (compiled where the wheel was built with a C compiler) and from a copy of
-the package without its extension modules (the pure ``.py`` files the wheel also ships).
-The program output, the IR after optimization and liveness of every TB, the host-code
-size of every TB and the engine's counters must be the same.
+The installed ``tcgkit`` package is run in fresh processes on the same programs: as
+installed (compiled where the wheel was built with a C compiler, from the bundle where
+tcgkit-bundle is installed), with the bundle turned off (``TCGKIT_BUNDLE=off``: each
+distribution's own compiled modules) and from a copy of the package without its
+extension modules (the pure ``.py`` files the wheel also ships). The program output,
+the IR after optimization and liveness of every TB, the host-code size of every TB
+and the engine's counters must be the same.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import tcgkit
+from tcgkit._bundle import status as bundle_status
 from tcgkit.tcg import translator_build
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bin"
@@ -50,10 +54,12 @@ print(json.dumps({
 """
 
 
-def _run(program: Path, host: str, pythonpath: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+def _run(program: Path, host: str, pythonpath: str | None, bundle: bool = True) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TCGKIT_BUNDLE")}
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    if not bundle:
+        env["TCGKIT_BUNDLE"] = "off"
     res = subprocess.run([sys.executable, "-c", CHILD, str(program), host],
                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
@@ -67,6 +73,18 @@ def test_a_build_asked_to_compile_is_compiled() -> None:
     assert translator_build() == (wanted or translator_build()), tcgkit.__file__
 
 
+FIRST_PARTY = ["tcgkit", "tcgkit_host_x86", "tcgkit_host_python", "tcgkit_target_aarch64",
+               "tcgkit_tbhash_qht"]  # fmt: skip
+
+
+def test_the_bundle_serves_every_first_party_distribution_where_installed() -> None:
+    # tox's full environment installs tcgkit-bundle, built from these sources: every
+    # first-party distribution's compiled modules must come from it; elsewhere none
+    bundled = (os.environ.get("TCGKIT_BUILD") == "compiled"
+               and importlib.util.find_spec("tcgkit_bundle") is not None)  # fmt: skip
+    assert sorted(bundle_status()) == (sorted(FIRST_PARTY) if bundled else [])
+
+
 @pytest.mark.parametrize("program", ["manyfuncs.elf", "fp.elf"])
 def test_pure_fallback_translates_as_the_installed_build(program: str, tmp_path: Path) -> None:
     host = "x86_64" if platform.machine() == "x86_64" else "python"
@@ -74,9 +92,11 @@ def test_pure_fallback_translates_as_the_installed_build(program: str, tmp_path:
     pkg = Path(tcgkit.__file__).parent
     shutil.copytree(pkg, pure / "tcgkit", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
     installed = _run(EXAMPLES / program, host, None)
-    fallback = _run(EXAMPLES / program, host, str(pure))
+    groups = _run(EXAMPLES / program, host, None, bundle=False)
+    fallback = _run(EXAMPLES / program, host, str(pure), bundle=False)
     assert fallback["translator"] == "pure"
     assert installed["translator"] == translator_build()
     for key in ("out", "exit", "counts", "sizes", "ir"):
         assert installed[key] == fallback[key], key
+        assert installed[key] == groups[key], key
     assert installed["counts"][0] > 50  # TBs translated

@@ -6,7 +6,15 @@ targets and TB hash-table policies are separate distributions found through
 the ``tcgkit`` entry-point group.
 """
 
-from ._collector import paused
+import os as _os
+
+from ._bundle import activate as _activate_bundle
+
+# before any compiled module is imported: the one-group build of the translator, when
+# installed and built from these sources (``_bundle``)
+_activate_bundle(__name__, _os.path.dirname(__file__))
+
+from ._collector import paused  # noqa: E402
 
 with paused():  # the engine's modules: no garbage among them (see _collector)
     from typing import Any

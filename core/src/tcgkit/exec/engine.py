@@ -29,6 +29,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
+from .._bundle import status as bundle_status
 from .._collector import relaxed
 from ..errors import (
     CodeModified,
@@ -590,6 +591,8 @@ class Engine:
             if c["insns_translated"]
             else 0.0,
             "translator": translator_build(),
+            # the packages whose compiled modules are the one-group build (``_bundle``)
+            "translator_bundle": bundle_status(),
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),
             "tb_hash": {"policy": self.tb_cache.policy.name, **self.tb_cache.policy.stats()},
