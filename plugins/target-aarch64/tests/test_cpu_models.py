@@ -120,8 +120,9 @@ def test_mrs_reads_the_models_midr_and_id_registers(cpu: str, midr: int) -> None
 
 def test_hwcaps_advertise_exactly_the_features() -> None:
     assert (MODELS["max"].hwcap, MODELS["max"].hwcap2) == (S.HWCAP, S.HWCAP2)
-    # every feature max implements but pointer authentication (keys disabled)
-    assert hwcaps(MODELS["max"].features - {"paca"}) == (S.HWCAP, S.HWCAP2)
+    # every feature max implements but pointer authentication and BTI, which only a Linux
+    # process has (keys enabled, guarded pages: ``linux_process`` adds their bits)
+    assert hwcaps(MODELS["max"].features - {"paca", "pacg", "bti"}) == (S.HWCAP, S.HWCAP2)
     for name in ("cortex-a53", "cortex-a57", "cortex-a72"):
         model = MODELS[name]
         assert model.features == ARMV8_CRYPTO

@@ -15,11 +15,13 @@ Speed: each cell layer of a round is a linear map (shuffle, multiply, tweak
 update) or a nibble substitution, so each is done with per-byte lookup tables
 built once, on first use, from the cell-level definitions (``_reference_pac``
 keeps the cell-level cipher; the tests check both agree); the last results are
-remembered, since a function's AUTIASP recomputes its PACIASP's code.
+remembered (``functools.lru_cache``), since a function's AUTIASP recomputes its
+PACIASP's code.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -110,11 +112,16 @@ def pac_inv_sub(x: int) -> int:
     return _cells([INV_SBOX[_cell(x, i)] for i in range(16)])
 
 
-def _qarma5(data: int, modifier: int, key0: int, key1: int,
-            shuffle_mult: Callable[[int], int], mult_inv_shuffle: Callable[[int], int],
-            inv_shuffle: Callable[[int], int], sub: Callable[[int], int], inv_sub: Callable[[int], int],
-            tweak: Callable[[int], int], inv_tweak: Callable[[int], int]) -> int:  # fmt: skip
+#: ComputePAC's layers: ShuffleCells then MixColumns, MixColumns then the inverse
+#: shuffle, the inverse shuffle, SubCells, its inverse, the tweak update, its inverse
+Layers = tuple[Callable[[int], int], Callable[[int], int], Callable[[int], int],
+               Callable[[int], int], Callable[[int], int], Callable[[int], int],
+               Callable[[int], int]]  # fmt: skip
+
+
+def _qarma5(data: int, modifier: int, key0: int, key1: int, layers: Layers) -> int:
     """ComputePAC's rounds, with its layers given (cell-level or table-driven)."""
+    shuffle_mult, mult_inv_shuffle, inv_shuffle, sub, inv_sub, tweak, inv_tweak = layers
     modk0 = ((key0 & 1) << 63) | (key0 >> 2 & ((1 << 62) - 1)) << 1 \
         | ((key0 >> 63) ^ (key0 >> 1)) & 1  # fmt: skip
     mod = modifier
@@ -142,9 +149,16 @@ def _qarma5(data: int, modifier: int, key0: int, key1: int,
 
 def _reference_pac(data: int, modifier: int, key0: int, key1: int) -> int:
     """ComputePAC at the level of cells, as the Arm ARM writes it."""
-    return _qarma5(data, modifier, key0, key1,
-                   lambda w: pac_mult(cell_shuffle(w)), lambda w: cell_inv_shuffle(pac_mult(w)),
-                   cell_inv_shuffle, pac_sub, pac_inv_sub, tweak_shuffle, tweak_inv_shuffle)  # fmt: skip
+    layers: Layers = (
+        lambda w: pac_mult(cell_shuffle(w)),
+        lambda w: cell_inv_shuffle(pac_mult(w)),
+        cell_inv_shuffle,
+        pac_sub,
+        pac_inv_sub,
+        tweak_shuffle,
+        tweak_inv_shuffle,
+    )
+    return _qarma5(data, modifier, key0, key1, layers)
 
 
 # -- the table-driven layers ---------------------------------------------------------------
@@ -157,8 +171,8 @@ def _byte_tables(linear: Callable[[int], int]) -> tuple[tuple[int, ...], ...]:
 
 def _apply(tables: tuple[tuple[int, ...], ...], x: int) -> int:
     t0, t1, t2, t3, t4, t5, t6, t7 = tables
-    return (t0[x & 0xFF] ^ t1[x >> 8 & 0xFF] ^ t2[x >> 16 & 0xFF] ^ t3[x >> 24 & 0xFF]
-            ^ t4[x >> 32 & 0xFF] ^ t5[x >> 40 & 0xFF] ^ t6[x >> 48 & 0xFF] ^ t7[x >> 56])  # fmt: skip
+    lo = t0[x & 0xFF] ^ t1[x >> 8 & 0xFF] ^ t2[x >> 16 & 0xFF] ^ t3[x >> 24 & 0xFF]
+    return lo ^ t4[x >> 32 & 0xFF] ^ t5[x >> 40 & 0xFF] ^ t6[x >> 48 & 0xFF] ^ t7[x >> 56]
 
 
 def _sub_bytes(box: Sequence[int]) -> bytes:
@@ -174,42 +188,39 @@ class _Tables:
         self.inv_shuffle = _byte_tables(cell_inv_shuffle)
         self.tweak = _byte_tables(tweak_shuffle)
         self.inv_tweak = _byte_tables(tweak_inv_shuffle)
-        self.sub = _sub_bytes(SBOX)
-        self.inv_sub = _sub_bytes(INV_SBOX)
+        sub_t, inv_t = _sub_bytes(SBOX), _sub_bytes(INV_SBOX)
+        sm, mis, ins = self.shuffle_mult, self.mult_inv_shuffle, self.inv_shuffle
+        tw, itw = self.tweak, self.inv_tweak
+
+        def sub(w: int) -> int:
+            return int.from_bytes(w.to_bytes(8, "little").translate(sub_t), "little")
+
+        def inv_sub(w: int) -> int:
+            return int.from_bytes(w.to_bytes(8, "little").translate(inv_t), "little")
+
+        self.layers: Layers = (
+            lambda w: _apply(sm, w),
+            lambda w: _apply(mis, w),
+            lambda w: _apply(ins, w),
+            sub,
+            inv_sub,
+            lambda w: _apply(tw, w),
+            lambda w: _apply(itw, w),
+        )
 
 
-_tables: list[_Tables] = []  # the one instance, once made (immutable after)
-_recent: dict[tuple[int, int, int, int], int] = {}
-_RECENT_MAX: Final = 256
+@functools.cache
+def _layers() -> Layers:
+    """The table-driven layers (their tables made once, on first use)."""
+    return _Tables().layers
 
 
+@functools.lru_cache(maxsize=256)
 def compute_pac(data: int, modifier: int, key0: int, key1: int) -> int:
     """ComputePAC(data, modifier, key0, key1): the 64-bit QARMA5 output (key0 is the
-    key register's high half, key1 its low half)."""
-    memo = (data, modifier, key0, key1)
-    got = _recent.get(memo)
-    if got is not None:
-        return got
-    if not _tables:
-        _tables.append(_Tables())
-    tb = _tables[0]
-    sm, mis, tw, itw = tb.shuffle_mult, tb.mult_inv_shuffle, tb.tweak, tb.inv_tweak
-    ins = tb.inv_shuffle
-    sub_t, inv_t = tb.sub, tb.inv_sub
-
-    def sub(w: int) -> int:
-        return int.from_bytes(w.to_bytes(8, "little").translate(sub_t), "little")
-
-    def inv_sub(w: int) -> int:
-        return int.from_bytes(w.to_bytes(8, "little").translate(inv_t), "little")
-
-    out = _qarma5(data, modifier, key0, key1, lambda w: _apply(sm, w),
-                  lambda w: _apply(mis, w), lambda w: _apply(ins, w), sub, inv_sub, lambda w: _apply(tw, w),
-                  lambda w: _apply(itw, w))  # fmt: skip
-    if len(_recent) >= _RECENT_MAX:
-        _recent.clear()
-    _recent[memo] = out
-    return out
+    key register's high half, key1 its low half). A pure function: its last results
+    are remembered (a function's AUTIASP recomputes its PACIASP's code)."""
+    return _qarma5(data, modifier, key0, key1, _layers())
 
 
 # -- pointers ------------------------------------------------------------------------------
