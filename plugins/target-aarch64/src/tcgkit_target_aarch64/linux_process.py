@@ -10,9 +10,9 @@ for a user process beyond the registers (and what qemu-aarch64 does alike):
   and PACG. With BTI: SCTLR_EL1.BT0 set and HWCAP2_BTI advertised. fork keeps the
   keys (the host process is copied), a thread starts with its creator's (its
   registers are a copy);
-* prctl PR_PAC_RESET_KEYS (new random keys, all or those named), and
-  PR_PAC_SET_ENABLED_KEYS / PR_PAC_GET_ENABLED_KEYS (the calling thread's EnIA ...
-  EnDB);
+* prctl PR_PAC_RESET_KEYS (new random keys for the calling thread, all or those
+  named); PR_PAC_SET_ENABLED_KEYS and PR_PAC_GET_ENABLED_KEYS are EINVAL, as
+  qemu-aarch64 7.2 answers them (SCTLR_EL1's enables stay as set at start);
 * guarded pages: mmap and mprotect with PROT_BTI, and the executable segments of an
   ELF file whose GNU property note has GNU_PROPERTY_AARCH64_FEATURE_1_BTI, are
   guarded (``trans_bti.GuardedPages`` of the target); a change drops the
@@ -38,16 +38,9 @@ GNU_PROPERTY_AARCH64_FEATURE_1_AND: Final = 0xC0000000
 FEATURE_1_BTI: Final = 1
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP2_BTI: Final = 1 << 17
-PR_PAC_RESET_KEYS, PR_PAC_SET_ENABLED_KEYS, PR_PAC_GET_ENABLED_KEYS = 54, 60, 61
+PR_PAC_RESET_KEYS: Final = 54
 #: the prctl key bits (PR_PAC_APIAKEY ...), by key number (``state.KEY_NAMES``)
 PR_PAC_KEYS: Final = (1, 2, 4, 8, 16)
-
-
-def _enable_by_bit() -> tuple[tuple[int, int], ...]:
-    """(prctl key bit, SCTLR_EL1 enable bit) of each of the four address keys (a
-    function: ``state`` imports this module before it has defined them)."""
-    return ((1, S.SCTLR_EN_IA), (2, S.SCTLR_EN_IB), (4, S.SCTLR_EN_DA), (8, S.SCTLR_EN_DB))
-
 
 EINVAL: Final = 22
 
@@ -87,29 +80,13 @@ class AArch64ProcessHooks(ProcessHooks):
         return hwcap, hwcap2
 
     def prctl(self, emu: Any, option: int, args: tuple[int, ...]) -> int | None:
-        if option not in (PR_PAC_RESET_KEYS, PR_PAC_SET_ENABLED_KEYS, PR_PAC_GET_ENABLED_KEYS):
+        if option != PR_PAC_RESET_KEYS or "paca" not in _features(emu):
             return None
-        if "paca" not in _features(emu):
-            return -EINVAL
         args = (*args, 0, 0, 0, 0)
-        if option == PR_PAC_RESET_KEYS:
-            mask = args[0] & 0xFFFFFFFFFFFFFFFF
-            if any(args[1:4]) or mask & ~0x1F:
-                return -EINVAL
-            _new_keys(emu, mask or 0x1F)
-            return 0
-        sctlr = emu.reg_read("sctlr_el1")
-        if option == PR_PAC_GET_ENABLED_KEYS:
-            if any(args[0:4]):
-                return -EINVAL
-            return sum(bit for bit, en in _enable_by_bit() if sctlr & en)
-        keys, enabled = args[0], args[1]
-        if any(args[2:4]) or keys & ~0xF or enabled & ~keys:
+        mask = args[0] & 0xFFFFFFFFFFFFFFFF
+        if any(args[1:4]) or mask & ~0x1F:
             return -EINVAL
-        for bit, en in _enable_by_bit():
-            if keys & bit:
-                sctlr = sctlr | en if enabled & bit else sctlr & ~en
-        emu.reg_write("sctlr_el1", sctlr)
+        _new_keys(emu, mask or 0x1F)
         return 0
 
     def set_prot(self, emu: Any, start: int, size: int, prot: int) -> None:
