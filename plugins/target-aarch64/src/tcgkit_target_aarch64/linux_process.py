@@ -16,7 +16,8 @@ for a user process beyond the registers (and what qemu-aarch64 does alike):
 * guarded pages: mmap and mprotect with PROT_BTI, and the executable segments of an
   ELF file whose GNU property note has GNU_PROPERTY_AARCH64_FEATURE_1_BTI, are
   guarded (``trans_bti.GuardedPages`` of the target); a change drops the
-  translations of the pages it touches.
+  translations of the pages it touches, the first guarded page all of them
+  (``trans_bti.branch_type``).
 
 Nothing here runs for an emulator that is not a Linux process: Unicorn-like use
 keeps SCTLR_EL1 and TCR_EL1 zero (keys disabled, no BTI), as Unicorn's max does.
@@ -90,10 +91,15 @@ class AArch64ProcessHooks(ProcessHooks):
         return 0
 
     def set_prot(self, emu: Any, start: int, size: int, prot: int) -> None:
-        target = emu.engine.target
+        engine = emu.engine
+        pages = engine.target.guarded
         guarded = bool(prot & PROT_BTI) and bool(emu.reg_read("sctlr_el1") & S.SCTLR_BT0)
-        if target.guarded.set(start, start + size, guarded):
-            emu.engine.invalidate_code(start, start + size, None)
+        first = guarded and not pages
+        if pages.set(start, start + size, guarded):
+            if first:  # branches translated while none was guarded set no BTYPE
+                engine.tb_flush()
+            else:
+                engine.invalidate_code(start, start + size, None)
 
     def elf_prot(self, properties: Mapping[int, int]) -> int:
         bti = properties.get(GNU_PROPERTY_AARCH64_FEATURE_1_AND, 0) & FEATURE_1_BTI

@@ -12,7 +12,10 @@ for the BTYPE it arrives with, and the check costs nothing elsewhere: only BR, B
 and their authenticating forms set it (the TB ends there), and the first
 instruction of the next TB clears it. Nothing of this runs unless the TB flags have
 ``FLAG_BTI`` (SCTLR_EL1.BT0 set: ``AArch64Target.sync_modes``): with it clear, as
-Unicorn's max runs, branches translate as without FEAT_BTI. A failed check is the
+Unicorn's max runs, branches translate as without FEAT_BTI. Nor while no page is
+guarded (a program and libraries without BTI marking, as Debian's): branches then
+leave BTYPE zero, and the first page to become guarded flushes every translation,
+so that the indirect branches are translated again, setting it. A failed check is the
 Branch Target exception, which Linux user mode (qemu-aarch64 too) delivers as an
 undefined instruction: the translator raises ``InvalidInstructionError`` at the
 landing address (SIGILL, ILL_ILLOPN, as for any undefined instruction).
@@ -87,8 +90,9 @@ class GuardedPages:
 def branch_type(t: AArch64Target, dc: DisasContext, kind: int, rn: int) -> int:
     """The BTYPE an indirect branch of ``kind`` (1: BR and its PAC forms, 2: BLR and
     its) through Xn sets: BLR 2; BR 1 from X16 or X17 or from an unguarded page, else
-    3. 0 where BTYPE is not tracked (no FLAG_BTI)."""
-    if not dc.flags & S.FLAG_BTI:
+    3. 0 where BTYPE is not tracked (no FLAG_BTI) or while no page is guarded (the
+    first guarded page flushes every translation: ``linux_process``)."""
+    if not dc.flags & S.FLAG_BTI or not t.guarded:
         return 0
     if kind == 2:
         return BTYPE_C
