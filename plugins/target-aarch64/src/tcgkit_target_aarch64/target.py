@@ -4,7 +4,12 @@ Owns ``AArch64Target`` (the GuestTarget the plugin registers) and the small
 IR-building vocabulary every translator module uses: reading a general
 register as XZR or SP, writing one with the 32-bit zero extension, setting
 NZCV from an addition or subtraction, testing a condition code, and leaving
-the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr).
+the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr, setting
+PSTATE.BTYPE where BTI is tracked). Also the TB flags: FPCR's modes, and those of
+pointer authentication and BTI with PSTATE.BTYPE, which bits 30:27 of the FPCR slot
+keep (``sync_modes`` derives the first two from SCTLR_EL1 and TCR_EL1; FPCR as MRS,
+MSR and ``reg_read``/``reg_write`` see it never shows them), and the composed
+registers ``nzcv`` and ``pstate`` (NZCV with BTYPE in bits 11:10).
 
 Decoding is table-driven (``decode``); the instruction classes live in
 ``trans_dp`` (data processing, branches, system) and ``trans_mem`` (loads,
