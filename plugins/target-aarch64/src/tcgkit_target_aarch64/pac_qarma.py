@@ -251,8 +251,10 @@ def _extend(ptr: int, bottom: int, tbi: bool, sel: int) -> int:
     return (ptr & ~field | (field if sel else 0)) & M64
 
 
+@functools.lru_cache(maxsize=1024)
 def add_pac(ptr: int, modifier: int, key_hi: int, key_lo: int, tcr: int, data: bool) -> int:
-    """AddPAC: ``ptr`` with its pointer authentication code inserted."""
+    """AddPAC: ``ptr`` with its pointer authentication code inserted (remembered, as
+    ``compute_pac``: a loop signs the same return address with the same SP)."""
     bottom, tbi, sel = va_params(tcr, ptr, data)
     ext = _extend(ptr, bottom, tbi, sel)
     pac = compute_pac(ext, modifier, key_hi, key_lo)
@@ -266,6 +268,7 @@ def add_pac(ptr: int, modifier: int, key_hi: int, key_lo: int, tcr: int, data: b
     return high | sel << 55 | code | low
 
 
+@functools.lru_cache(maxsize=1024)
 def auth(ptr: int, modifier: int, key_hi: int, key_lo: int, tcr: int, data: bool,
          keynumber: int) -> int:  # fmt: skip
     """Auth: the pointer without its code when the code is right; else with the error
