@@ -46,8 +46,14 @@ PR_PAC_KEYS: Final = (1, 2, 4, 8, 16)
 EINVAL: Final = 22
 
 
+def _target(emu: Any) -> Any:
+    """The emulator's AArch64 target, or None for an object that only acts as an
+    ``Emulator`` (as benchmarks' Unicorn adapter): nothing of this module then applies."""
+    return getattr(getattr(emu, "engine", None), "target", None)
+
+
 def _features(emu: Any) -> frozenset[str]:
-    model = getattr(getattr(getattr(emu, "engine", None), "target", None), "cpu_model", None)
+    model = getattr(_target(emu), "cpu_model", None)
     return frozenset() if model is None else model.features
 
 
@@ -63,6 +69,8 @@ class AArch64ProcessHooks(ProcessHooks):
 
     def start(self, emu: Any) -> None:
         features = _features(emu)
+        if not features & {"paca", "bti"}:
+            return  # SCTLR_EL1 and TCR_EL1 stay zero: no keys, no BTI
         sctlr = 0
         if "paca" in features:
             _new_keys(emu, 0x1F if "pacg" in features else 0xF)
@@ -76,7 +84,7 @@ class AArch64ProcessHooks(ProcessHooks):
         features = _features(emu)
         if "paca" in features and emu.reg_read("tcr_el1"):
             hwcap |= HWCAP_PACA | (HWCAP_PACG if "pacg" in features else 0)
-        if emu.reg_read("sctlr_el1") & S.SCTLR_BT0:
+        if "bti" in features and emu.reg_read("sctlr_el1") & S.SCTLR_BT0:
             hwcap2 |= HWCAP2_BTI
         return hwcap, hwcap2
 
@@ -91,6 +99,8 @@ class AArch64ProcessHooks(ProcessHooks):
         return 0
 
     def set_prot(self, emu: Any, start: int, size: int, prot: int) -> None:
+        if _target(emu) is None:
+            return
         engine = emu.engine
         pages = engine.target.guarded
         guarded = bool(prot & PROT_BTI) and bool(emu.reg_read("sctlr_el1") & S.SCTLR_BT0)
