@@ -109,11 +109,12 @@ def _map_image(emu: Emulator, img: ElfImage, bias: int, name: str,
         emu.mem_write(seg.vaddr + bias, seg.data)
     for first, end, perms in runs:
         emu.mem_protect(first * PAGE, (end - first) * PAGE, perms)
-    extra = abi.process.elf_prot(img.properties) if abi is not None else 0
-    if extra:
+    hooks = abi.process if abi is not None else None
+    extra = hooks.elf_prot(img.properties) if hooks is not None else 0
+    if hooks is not None and extra:
         for first, end, perms in runs:
             if perms & PROT_EXEC:
-                abi.process.set_prot(emu, first * PAGE, (end - first) * PAGE, perms | extra)
+                hooks.set_prot(emu, first * PAGE, (end - first) * PAGE, perms | extra)
     return max(seg.vaddr + bias + seg.memsz for seg in img.segments)
 
 
