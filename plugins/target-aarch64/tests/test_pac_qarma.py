@@ -117,3 +117,38 @@ def test_keys_enabled_by_sctlr_pac_forms_compute() -> None:
     assert emu.reg_read("x30") == 0x40_1234
     emu = _run([0x9AC23020], S.SCTLR_EN_ALL, Q.TCR_LINUX, x1=5, x2=6)  # pacga
     assert emu.reg_read("x0") == Q.pacga(5, 6, 0, 0)
+
+
+#: hint forms: PACIA1716, AUTIA1716, PACIB1716, AUTIB1716, PACIBZ, AUTIBZ, XPACLRI
+PACIA1716, AUTIA1716, PACIB1716, AUTIB1716 = 0xD503211F, 0xD503219F, 0xD503215F, 0xD50321DF
+PACIBZ, AUTIBZ, XPACLRI = 0xD503235F, 0xD50323DF, 0xD50320FF
+
+
+@pytest.mark.parametrize(("sign", "check", "key"), [
+    (PACIA1716, AUTIA1716, "apia"), (PACIB1716, AUTIB1716, "apib"),
+])  # fmt: skip
+def test_hint_forms_with_x16_x17(sign: int, check: int, key: str) -> None:
+    emu = _run([sign], S.SCTLR_EN_ALL, Q.TCR_LINUX, x17=0x40_1000, x16=9,
+               apibkeylo_el1=0x33, apibkeyhi_el1=0x44)  # fmt: skip
+    hi, lo = (0x2222, 0x1111) if key == "apia" else (0x44, 0x33)
+    assert emu.reg_read("x17") == Q.add_pac(0x40_1000, 9, hi, lo, Q.TCR_LINUX, False)
+    emu = _run([sign, check], S.SCTLR_EN_ALL, Q.TCR_LINUX, x17=0x40_1000, x16=9,
+               apibkeylo_el1=0x33, apibkeyhi_el1=0x44)  # fmt: skip
+    assert emu.reg_read("x17") == 0x40_1000
+
+
+def test_zero_modifier_hints_and_xpaclri() -> None:
+    emu = _run([PACIBZ], S.SCTLR_EN_ALL, Q.TCR_LINUX, x30=0x40_2000)
+    signed = emu.reg_read("x30")
+    assert signed == Q.add_pac(0x40_2000, 0, 0, 0, Q.TCR_LINUX, False)
+    assert _run([PACIBZ, AUTIBZ], S.SCTLR_EN_ALL, Q.TCR_LINUX, x30=0x40_2000).reg_read("x30") \
+        == 0x40_2000  # fmt: skip
+    assert _run([PACIBZ, XPACLRI], S.SCTLR_EN_ALL, Q.TCR_LINUX, x30=0x40_2000).reg_read("x30") \
+        == 0x40_2000  # fmt: skip
+
+
+def test_retab_branches_to_the_authenticated_address() -> None:
+    # 0x10000: pacibsp; retab; 0x10008: (skipped) movz x5, #1; 0x1000c: movz x6, #2
+    emu = _run([0xD503237F, 0xD65F0FFF, 0xD2800025, 0xD2800046], S.SCTLR_EN_ALL, Q.TCR_LINUX,
+               x30=0x1000C, sp=0x7000)  # fmt: skip
+    assert emu.reg_read("x5") == 0 and emu.reg_read("x6") == 2
