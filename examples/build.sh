@@ -4,7 +4,8 @@
 # src/rt.c and five on glibc (four with threads); and in bin/linux the
 # programs of Linux user mode's tests (src/linux: static on glibc, and
 # hello_dynamic, dynamically linked against the cross libc, which
-# tcgkit run -L /usr/aarch64-linux-gnu runs, and debugme, netwait and
+# tcgkit run -L /usr/aarch64-linux-gnu runs, pauth_bti and bti_elf (pointer
+# authentication, BTI), and debugme, netwait and
 # threadstops, built -O0 -g for gdb). The binaries are committed;
 # rerun this after changing a source.
 set -euo pipefail
@@ -35,6 +36,12 @@ for name in files abort signals sigasync sigthreads forkthreads memory process s
 done
 $CC -O2 -o bin/linux/hello_dynamic.elf src/linux/hello_dynamic.c
 echo "built bin/linux/hello_dynamic.elf"
+# pointer authentication and BTI (Armv8.5-A mnemonics); bti_elf without libc, every
+# object marked for BTI, so that its text is guarded
+$CC -O2 -static -march=armv8.5-a -pthread -o bin/linux/pauth_bti.elf src/linux/pauth_bti.c
+echo "built bin/linux/pauth_bti.elf"
+$CC $CFLAGS -mbranch-protection=standard -o bin/linux/bti_elf.elf src/linux/bti_elf.c src/rt.c
+echo "built bin/linux/bti_elf.elf"
 # with debug info, for tests/test_gdbstub.py's gdb scripts (paths relative to examples/)
 for name in debugme netwait threadstops; do
     $CC -O0 -g -static -fdebug-prefix-map="$PWD"=. -o "bin/linux/$name.elf" "src/linux/$name.c"

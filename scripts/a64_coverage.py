@@ -151,9 +151,11 @@ table lists each class's instructions as bit patterns (the fixed bits selecting 
 instruction, with size/type fields swept over all their values and operand fields
 drawn with fixed seeds); each concrete word that capstone decodes (so unallocated
 and reserved combinations are not counted, nor instructions capstone does not know)
-is translated as a one-instruction TB. An instruction is *implemented* when all its
-words translate, *partial* when only some do (listed with the failing system
-registers where that is the split), *missing* when none does.
+is translated as a one-instruction TB, with the TB flags of a Linux process
+(pointer authentication keys enabled: PACGA, which an emulator with the keys
+disabled refuses as Unicorn's max does, counts). An instruction is *implemented*
+when all its words translate, *partial* when only some do (listed with the failing
+system registers where that is the split), *missing* when none does.
 
 SVE and SME (and the privileged-only instructions: HVC, SMC, ERET, MSR DAIFSet, TLBI,
 AT, ...) are out of scope for the target: a Linux user-mode guest runs without them.

@@ -31,6 +31,7 @@ from tcgkit.errors import InvalidInstructionError
 from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
 from tcgkit_target_aarch64 import AArch64Target
+from tcgkit_target_aarch64 import state as S
 from tcgkit_target_aarch64.decode import decode
 
 SHF_EXECINSTR = 0x4
@@ -67,7 +68,9 @@ def code_ranges(data: bytes) -> list[tuple[str, int, bytes]]:
 
 
 class Translator:
-    """Translates single words with the aarch64 decoder, remembering each verdict."""
+    """Translates single words with the aarch64 decoder, remembering each verdict, as a
+    Linux process's TBs are translated (``FLAG_PAUTH``: pointer authentication with the
+    keys enabled, where PACGA exists)."""
 
     def __init__(self, rmode: int = 0) -> None:
         self.target = AArch64Target()
@@ -75,7 +78,7 @@ class Translator:
         self.target.init_globals(template)
         template.freeze()
         self.ctx = template.clone("survey")
-        self.flags = rmode
+        self.flags = rmode | S.FLAG_PAUTH
         #: word -> None (translated) or (class name, reason, is_bug)
         self.cache: dict[int, tuple[str, str, bool] | None] = {}
 

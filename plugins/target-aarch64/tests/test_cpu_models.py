@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from tcgkit import PROT_ALL, Emulator, InvalidArgumentError, InvalidInstructionError
 from tcgkit.linux.run import run_program
+from tcgkit_target_aarch64 import linux_process as LP
 from tcgkit_target_aarch64 import state as S
 from tcgkit_target_aarch64.cpu_models import ARMV8_CRYPTO, MODELS, hwcaps
 from tcgkit_target_aarch64.decode import GATED_FEATURES, decode, decoder_for, gate
@@ -120,8 +121,9 @@ def test_mrs_reads_the_models_midr_and_id_registers(cpu: str, midr: int) -> None
 
 def test_hwcaps_advertise_exactly_the_features() -> None:
     assert (MODELS["max"].hwcap, MODELS["max"].hwcap2) == (S.HWCAP, S.HWCAP2)
-    # every feature max implements but pointer authentication (keys disabled)
-    assert hwcaps(MODELS["max"].features - {"paca"}) == (S.HWCAP, S.HWCAP2)
+    # every feature max implements but pointer authentication and BTI, which only a Linux
+    # process has (keys enabled, guarded pages: ``linux_process`` adds their bits)
+    assert hwcaps(MODELS["max"].features - {"paca", "pacg", "bti"}) == (S.HWCAP, S.HWCAP2)
     for name in ("cortex-a53", "cortex-a57", "cortex-a72"):
         model = MODELS[name]
         assert model.features == ARMV8_CRYPTO
@@ -204,13 +206,24 @@ def auxv_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def linux_hwcaps(cpu: str) -> tuple[int, int]:
+    """A Linux process's AT_HWCAP and AT_HWCAP2: the model's, with pointer authentication
+    (PACA, PACG) and BTI (HWCAP2_BTI) where the model has them (``linux_process``)."""
+    model = MODELS[cpu]
+    hwcap, hwcap2 = model.hwcap, model.hwcap2
+    if "paca" in model.features:
+        hwcap |= LP.HWCAP_PACA | LP.HWCAP_PACG
+    if "bti" in model.features:
+        hwcap2 |= LP.HWCAP2_BTI
+    return hwcap, hwcap2
+
+
 @pytest.mark.parametrize("cpu", [None, *sorted(MODELS)])
 def test_auxv_hwcap_is_the_models(auxv_elf: Path, cpu: str | None) -> None:
     out = io.BytesIO()
     result = run_program(auxv_elf, host=host_under_test(), cpu=cpu, stdout=out)
     assert result.exit_code == 0
-    model = MODELS[cpu or "max"]
-    assert struct.unpack("<QQ", out.getvalue()) == (model.hwcap, model.hwcap2)
+    assert struct.unpack("<QQ", out.getvalue()) == linux_hwcaps(cpu or "max")
 
 
 def _tcgkit_run(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -223,7 +236,7 @@ def test_tcgkit_run_cpu_option(auxv_elf: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert struct.unpack("<QQ", res.stdout) == (0x8FB, 0)
     res = _tcgkit_run("--host", host_under_test(), "-cpu", "max", str(auxv_elf))
-    assert struct.unpack("<QQ", res.stdout) == (S.HWCAP, S.HWCAP2)
+    assert struct.unpack("<QQ", res.stdout) == linux_hwcaps("max")
 
 
 def test_tcgkit_run_unknown_cpu_is_one_line_and_status_2(auxv_elf: Path) -> None:

@@ -5,11 +5,43 @@ calls arrive (the interrupt number HOOK_INTR reports) and where their number,
 arguments and result live, the stack pointer's name, and the target's system
 call numbers by name. A target that supports ``tcgkit run`` sets the class
 attribute ``linux_abi`` to one of these.
+
+Also owns ``ProcessHooks``: what a target adds to a process beyond that (the CPU
+state the kernel sets up per process, its own prctl options, protection bits of its
+own such as arm64's PROT_BTI, what an ELF's GNU property note asks for); the
+default does nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+
+class ProcessHooks:
+    """A target's part of a Linux process (``LinuxABI.process``); every method's default
+    does nothing. ``emu`` is the process's emulator (its calling vCPU's registers)."""
+
+    def start(self, emu: Any) -> None:
+        """A new process image (program start, execve): set up the CPU state the kernel
+        gives one (e.g. random pointer authentication keys)."""
+
+    def hwcaps(self, emu: Any, hwcap: int, hwcap2: int) -> tuple[int, int]:
+        """AT_HWCAP and AT_HWCAP2 for the process ``start`` set up, from the model's."""
+        return hwcap, hwcap2
+
+    def prctl(self, emu: Any, option: int, args: tuple[int, ...]) -> int | None:
+        """A prctl option of the target's (its result), or None: not one of them."""
+        return None
+
+    def set_prot(self, emu: Any, start: int, size: int, prot: int) -> None:
+        """[start, start + size) is now mapped with ``prot`` (0: unmapped), the target's
+        own bits (beyond PROT_READ, PROT_WRITE, PROT_EXEC) included."""
+
+    def elf_prot(self, properties: Mapping[int, int]) -> int:
+        """The protection bits of its own an ELF image's executable segments get, from
+        its GNU properties (``ElfImage.properties``: pr_type -> 32-bit value)."""
+        return 0
 
 
 class LinuxABI:
@@ -24,6 +56,7 @@ class LinuxABI:
         "hwcap",
         "hwcap2",
         "nr_reg",
+        "process",
         "ret_reg",
         "signal_frames",
         "sp_reg",
@@ -53,6 +86,7 @@ class LinuxABI:
         signal_frames: object = None,
         trap_intno: int = -1,
         syscall_size: int = 4,
+        process: ProcessHooks | None = None,
     ) -> None:
         self.elf_machine = elf_machine  # e_machine of the ELF files this target runs
         self.syscall_intno = syscall_intno  # intno HOOK_INTR reports for a system call
@@ -71,6 +105,8 @@ class LinuxABI:
         self.signal_frames = signal_frames
         self.trap_intno = trap_intno  # intno of a breakpoint instruction: SIGTRAP
         self.syscall_size = syscall_size  # bytes of the system call instruction (restart)
+        #: the target's part of a process (CPU state, prctl options, protection bits)
+        self.process = ProcessHooks() if process is None else process
 
     def __repr__(self) -> str:
         return f"LinuxABI(elf_machine={self.elf_machine}, syscalls={len(self.syscalls)})"

@@ -3,7 +3,9 @@
 Owns ``ElfImage`` (its type, entry point, loadable segments, the program
 interpreter it names, program-header facts for the auxiliary vector) and
 ``read_elf``, which validates what the loader relies on and raises
-``ElfError`` naming the file offset that is wrong. Addresses are the file's:
+``ElfError`` naming the file offset that is wrong; the GNU program properties
+of a PT_GNU_PROPERTY note (``properties``: e.g. arm64's BTI and PAC marking) are
+read as the kernel reads them, a malformed note ignored. Addresses are the file's:
 a position-independent file (ET_DYN) is placed by the loader, which adds its
 load bias to each.
 """
@@ -16,6 +18,8 @@ from ..errors import InvalidArgumentError
 
 PT_LOAD = 1
 PT_INTERP = 3
+PT_GNU_PROPERTY = 0x6474E553
+NT_GNU_PROPERTY_TYPE_0 = 5
 PF_X, PF_W, PF_R = 1, 2, 4
 ET_EXEC, ET_DYN = 2, 3
 
@@ -54,11 +58,12 @@ class ElfImage:
     """What loading an ELF executable needs of it."""
 
     __slots__ = ("e_type", "entry", "interp", "machine", "phdr_vaddr", "phent", "phnum",
-                 "segments")  # fmt: skip
+                 "properties", "segments")  # fmt: skip
 
     def __init__(self, machine: int, entry: int, segments: tuple[Segment, ...],
                  phdr_vaddr: int, phent: int, phnum: int, e_type: int = ET_EXEC,
-                 interp: str | None = None) -> None:  # fmt: skip
+                 interp: str | None = None,
+                 properties: dict[int, int] | None = None) -> None:  # fmt: skip
         self.machine = machine
         self.entry = entry
         self.segments = segments
@@ -67,6 +72,8 @@ class ElfImage:
         self.phnum = phnum
         self.e_type = e_type  # ET_EXEC (at its addresses) or ET_DYN (placed by the loader)
         self.interp = interp  # PT_INTERP: the program interpreter's path, if any
+        #: PT_GNU_PROPERTY: pr_type -> its 32-bit value (the properties with 4 bytes of data)
+        self.properties: dict[int, int] = {} if properties is None else properties
 
     @property
     def span(self) -> int:
@@ -107,6 +114,7 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
     segments = []
     phdr_vaddr = 0
     interp = None
+    properties: dict[int, int] = {}
     for i in range(phnum):
         off = phoff + i * phent
         p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, _align = (
@@ -116,6 +124,9 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
             if p_offset + p_filesz > len(data) or not raw.endswith(b"\0") or len(raw) < 2:
                 raise ElfError(f"{name}: malformed PT_INTERP at offset {off:#x}")
             interp = raw[:-1].decode("utf-8", "surrogateescape")
+            continue
+        if p_type == PT_GNU_PROPERTY:
+            properties = _gnu_properties(data[p_offset : p_offset + p_filesz])
             continue
         if p_type != PT_LOAD:
             continue
@@ -128,4 +139,26 @@ def read_elf(data: bytes, name: str = "<elf>") -> ElfImage:
         segments.append(Segment(p_vaddr, p_memsz, data[p_offset : p_offset + p_filesz], p_flags))
     if not segments:
         raise ElfError(f"{name}: no loadable segment")
-    return ElfImage(machine, entry, tuple(segments), phdr_vaddr, phent, phnum, e_type, interp)
+    return ElfImage(machine, entry, tuple(segments), phdr_vaddr, phent, phnum, e_type, interp,
+                    properties)  # fmt: skip
+
+
+def _gnu_properties(note: bytes) -> dict[int, int]:
+    """The properties with 4-byte values of a NT_GNU_PROPERTY_TYPE_0 note ("GNU"), each
+    (pr_type, pr_datasz, data padded to 8 bytes); {} for anything else."""
+    if len(note) < 16:
+        return {}
+    namesz, descsz, kind = struct.unpack_from("<III", note)
+    if kind != NT_GNU_PROPERTY_TYPE_0 or namesz != 4 or note[12:16] != b"GNU\0":
+        return {}
+    desc = note[16 : 16 + descsz]
+    out: dict[int, int] = {}
+    at = 0
+    while at + 8 <= len(desc):
+        pr_type, size = struct.unpack_from("<II", desc, at)
+        if at + 8 + size > len(desc):
+            break
+        if size == 4:
+            out[pr_type] = struct.unpack_from("<I", desc, at + 8)[0]
+        at += 8 + ((size + 7) & ~7)
+    return out

@@ -5,9 +5,12 @@ addresses, a position-independent ET_DYN at ``PIE_BASE``), the program
 interpreter its PT_INTERP names (the dynamic loader, found through the file
 table's sysroot view, placed top-down like an mmap), the initial stack (argc,
 argv, envp and the auxiliary vector, as the kernel lays them out; AT_HWCAP and
-AT_HWCAP2 advertise the emulator's CPU model's features, ``hwcaps``) and what the
-process starts from: the first pc (the interpreter's entry, else the
-program's), the stack pointer and the heap's start.
+AT_HWCAP2 advertise the emulator's CPU model's features, ``hwcaps``, as the
+target's ``ProcessHooks`` adjust them) and what the process starts from: the first
+pc (the interpreter's entry, else the program's), the stack pointer and the heap's
+start. An image's executable segments get the protection bits of the target's own
+its GNU properties ask for (arm64: PROT_BTI for a BTI-marked file), as the kernel's
+loader gives them.
 
 Invariants: every segment is mapped writable, filled, then given the
 permissions its flags ask for (a page two segments share gets both); nothing is
@@ -83,7 +86,8 @@ def page_runs(segments: Sequence[Any], bias: int = 0) -> list[list[int]]:
     return runs
 
 
-def _map_image(emu: Emulator, img: ElfImage, bias: int, name: str) -> int:
+def _map_image(emu: Emulator, img: ElfImage, bias: int, name: str,
+               abi: LinuxABI | None = None) -> int:  # fmt: skip
     """Map and fill ``img``'s segments at ``bias``; the end of the highest one."""
     runs = page_runs(img.segments, bias)
     stack = range((STACK_TOP - STACK_SIZE) // PAGE, STACK_TOP // PAGE)
@@ -105,6 +109,12 @@ def _map_image(emu: Emulator, img: ElfImage, bias: int, name: str) -> int:
         emu.mem_write(seg.vaddr + bias, seg.data)
     for first, end, perms in runs:
         emu.mem_protect(first * PAGE, (end - first) * PAGE, perms)
+    hooks = abi.process if abi is not None else None
+    extra = hooks.elf_prot(img.properties) if hooks is not None else 0
+    if hooks is not None and extra:
+        for first, end, perms in runs:
+            if perms & PROT_EXEC:
+                hooks.set_prot(emu, first * PAGE, (end - first) * PAGE, perms | extra)
     return max(seg.vaddr + bias + seg.memsz for seg in img.segments)
 
 
@@ -146,7 +156,7 @@ def load_program(emu: Emulator, abi: LinuxABI, mem: ProcessMemory, files: FileTa
         )
     interp = _interpreter(img, abi, files, name) if img.interp is not None else None
     bias = PIE_BASE if img.e_type == ET_DYN else 0
-    top = _map_image(emu, img, bias, name)
+    top = _map_image(emu, img, bias, name, abi)
     interp_base = 0
     entry = img.entry + bias
     if interp is not None:
@@ -155,7 +165,7 @@ def load_program(emu: Emulator, abi: LinuxABI, mem: ProcessMemory, files: FileTa
         if found is None:
             raise ElfError(f"{name}: no room for its program interpreter")
         interp_base = found - low
-        _map_image(emu, interp, interp_base, img.interp or "")
+        _map_image(emu, interp, interp_base, img.interp or "", abi)
         entry = interp.entry + interp_base
     phdr = img.phdr_vaddr + bias if img.phdr_vaddr else 0
     execfn = argv[0] if argv else name
@@ -178,7 +188,7 @@ def hwcaps(emu: Emulator, abi: LinuxABI) -> tuple[int, int]:
     model = getattr(target, "cpu_model", None)
     hwcap = abi.hwcap if model is None or model.hwcap is None else model.hwcap
     hwcap2 = abi.hwcap2 if model is None or model.hwcap2 is None else model.hwcap2
-    return hwcap, hwcap2
+    return abi.process.hwcaps(emu, hwcap, hwcap2)
 
 
 def _setup_stack(emu: Emulator, abi: LinuxABI, argv: Sequence[str], envp: Sequence[str],

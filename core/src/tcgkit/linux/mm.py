@@ -18,6 +18,8 @@ Invariants:
 * MADV_DONTNEED zeroes private anonymous pages and gives private file pages the
   file's bytes of mmap time again, as the kernel does (glibc's malloc relies on it
   when it trims and reuses memory);
+* protection bits of the target's own (arm64's PROT_BTI) go to its ``ProcessHooks``
+  (``set_prot``) with every mapping, protection change and unmapping;
 * the host refusing memory (a huge mapping past its overcommit limit) is ENOMEM
   to the guest, never an error of the emulator.
 """
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MemoryAccessError
 from ..memory import PROT_EXEC, PROT_READ, PROT_WRITE
+from .abi import ProcessHooks
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -54,7 +57,8 @@ def page_up(x: int) -> int:
 class ProcessMemory:
     """The heap and the mappings of one guest process (see the module docstring)."""
 
-    def __init__(self, emu: Emulator, files: FileTable) -> None:
+    def __init__(self, emu: Emulator, files: FileTable, hooks: ProcessHooks | None = None,
+                 ) -> None:  # fmt: skip
         self.emu = emu
         self.files = files
         self.brk_start = 0
@@ -62,6 +66,7 @@ class ProcessMemory:
         #: start -> the file's bytes of each private file mapping (what MADV_DONTNEED
         #: brings back), trimmed as parts of it are unmapped
         self.file_maps: dict[int, bytes] = {}
+        self.hooks = ProcessHooks() if hooks is None else hooks  # the target's
 
     # -- placing ---------------------------------------------------------------------------
 
@@ -103,6 +108,7 @@ class ProcessMemory:
     def unmap_range(self, start: int, size: int) -> None:
         for lo, hi, _p in self._overlaps(start, size):
             self.emu.mem_unmap(lo, hi - lo)
+            self.hooks.set_prot(self.emu, lo, hi - lo, 0)
         self._forget_file(start, start + size)
 
     def _forget_file(self, lo: int, hi: int) -> None:
@@ -179,6 +185,8 @@ class ProcessMemory:
         # the file's bytes go in through mem_write, which no protection stops
         if not self.map_ram(start, size, prot & PROT_MASK):
             return -ENOMEM
+        if prot & ~PROT_MASK:
+            self.hooks.set_prot(self.emu, start, size, prot)
         if data:
             self.emu.mem_write(start, data)
             if flags & MAP_PRIVATE:
@@ -199,6 +207,7 @@ class ProcessMemory:
             return -ENOMEM
         for lo, hi, _p in parts:
             self.emu.mem_protect(lo, hi - lo, prot & PROT_MASK)
+            self.hooks.set_prot(self.emu, lo, hi - lo, prot)
         return 0
 
     def sys_mremap(self, old: int, old_len: int, new_len: int, flags: int,

@@ -140,7 +140,7 @@ class LinuxProcess:
         self.files = FileTable(emu, sysroot, stdio)
         self.paths = PathCalls(self.files)
         self.xattrs = XattrCalls(self.files)
-        self.mem = ProcessMemory(emu, self.files)
+        self.mem = ProcessMemory(emu, self.files, self.abi.process)
         self.threads = Threads(self.emu, self.abi, self.pid)
         self.children = Children(self)
         self.signals = Signals(self)
@@ -192,6 +192,7 @@ class LinuxProcess:
         environment; ``name`` is the file it came from (messages, /proc/self/exe)."""
         self.exe_path = name if os.path.exists(name) else ""
         self.files.exe_path = self.exe_path
+        self.abi.process.start(self.emu)
         loaded = load_program(self.emu, self.abi, self.mem, self.files, image_bytes, argv,
                               envp, name)  # fmt: skip
         self.entry = loaded.entry
@@ -528,7 +529,7 @@ class LinuxProcess:
         except OSError as e:
             return -(e.errno or EPERM)
 
-    def sys_prctl(self, option: int, arg2: int, *_: int) -> int:
+    def sys_prctl(self, option: int, arg2: int, *rest: int) -> int:
         if option == 15:  # PR_SET_NAME
             raw = read_guest(self.emu, arg2, 16)
             if raw is None:
@@ -538,7 +539,8 @@ class LinuxProcess:
         if option == 16:  # PR_GET_NAME
             return 0 if write_guest(self.emu, arg2, self._prctl_name.ljust(16, b"\0")) else \
                 -EFAULT  # fmt: skip
-        return -EINVAL
+        got = self.abi.process.prctl(self.emu, option, (arg2, *rest))
+        return -EINVAL if got is None else got
 
     def sys_prlimit64(self, pid: int, resource: int, new: int, old: int, *_: int) -> int:
         import resource as res

@@ -41,7 +41,7 @@ FEATURES: Final = MappingProxyType({
     "dcpop": (1, 16), "sha3": (1, 17), "sm3": (1, 18), "sm4": (1, 19), "asimddp": (1, 20),
     "sha512": (1, 21), "asimdfhm": (1, 23), "ilrcpc": (1, 26), "flagm": (1, 27), "sb": (1, 29),
     "paca": (1, 30), "pacg": (1, 31),
-    "dcpodp": (2, 0), "flagm2": (2, 7), "frint": (2, 8), "rng": (2, 16),
+    "dcpodp": (2, 0), "flagm2": (2, 7), "frint": (2, 8), "rng": (2, 16), "bti": (2, 17),
 })  # fmt: skip
 
 #: Armv8.0 with the cryptographic extension and CRC32 (CPUID: MRS of the ID registers
@@ -50,8 +50,8 @@ ARMV8_CRYPTO: Final = frozenset(("fp", "asimd", "aes", "pmull", "sha1", "sha2", 
 #: everything the target implements
 MAX_FEATURES: Final = ARMV8_CRYPTO | frozenset((
     "atomics", "fphp", "asimdhp", "asimdrdm", "jscvt", "fcma", "lrcpc", "dcpop", "sha3",
-    "sm3", "sm4", "asimddp", "sha512", "asimdfhm", "ilrcpc", "flagm", "sb", "paca",
-    "dcpodp", "flagm2", "frint", "rng",
+    "sm3", "sm4", "asimddp", "sha512", "asimdfhm", "ilrcpc", "flagm", "sb", "paca", "pacg",
+    "dcpodp", "flagm2", "frint", "rng", "bti",
 ))  # fmt: skip
 
 

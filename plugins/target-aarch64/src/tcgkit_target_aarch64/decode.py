@@ -57,6 +57,7 @@ PATTERNS: tuple[tuple[str, Handler], ...] = (
     ("1101011001011111000000xxxxx00000", dp.ret),
     ("11010100000xxxxxxxxxxxxxxxx00001", dp.svc),
     ("11010100001xxxxxxxxxxxxxxxx00000", dp.brk),
+    *pauth.HINT_PATTERNS,
     ("11010101000000110010xxxxxxx11111", dp.hint),
     ("11010101000000110011xxxx01011111", dp.clrex),
     ("11010101000000110011xxxx1xx11111", dp.barrier),
@@ -115,6 +116,7 @@ GATES: tuple[tuple[str, str], ...] = (
     # -- data processing and system ------------------------------------------------------
     ("1101101011000001xxxxxxxxxxxxxxxx", "paca"),  # PACIA ... XPACD (not the hints)
     ("1101011xxxx1111100001xxxxxxxxxxx", "paca"),  # BRAA, BLRAA, RETAA, ERETAA...
+    ("10011010110xxxxx001100xxxxxxxxxx", "pacg"),  # PACGA
     ("10111010000xxxxxx00001xxxxx0xxxx", "flagm"),  # RMIF
     ("00111010000000000x0010xxxxx01101", "flagm"),  # SETF8, SETF16
     ("11010101000000000100000000011111", "flagm"),  # CFINV

@@ -8,7 +8,10 @@ bytes, then the sigcontext: fault address, x0-x30, sp, pc, pstate, and in its
 reserved area an FPSIMD record (FPSR, FPCR, V0-V31) and the terminating null
 record), then a frame record (x29, x30) above it for unwinders. The handler
 starts with x0 = the signal, x1 = &siginfo, x2 = &ucontext, sp and x29 at the
-frame, x30 = the return trampoline.
+frame, x30 = the return trampoline, and PSTATE.BTYPE = 2 where BTI is tracked (as
+the kernel enters it: as if called by BLR, so that its first instruction is checked
+on a guarded page). The saved pstate holds NZCV and BTYPE (bits 11:10), which
+rt_sigreturn restores.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ FRAME_SIZE: Final = SIGINFO_SIZE + UC_MCONTEXT + SC_RESERVED + RESERVED_SIZE  # 
 FPSIMD_MAGIC: Final = 0x46508001
 FPSIMD_SIZE: Final = 16 + 32 * 16
 NZCV_MASK: Final = 0xF000_0000
+PSTATE_MASK: Final = NZCV_MASK | 3 << 10  # NZCV and BTYPE
+BTYPE_C: Final = 2  # a handler's BTYPE: as if called by BLR
 #: mov x8, #139 (rt_sigreturn); svc #0: where a handler without SA_RESTORER returns
 SIGRETURN_CODE: Final = struct.pack("<II", 0xD2801168, 0xD4000001)
 
@@ -44,7 +49,7 @@ class AArch64SignalFrames:
         regs = [emu.reg_read(f"x{i}") for i in range(31)]
         pc = emu.reg_read("pc")
         old_sp = emu.reg_read("sp")
-        pstate = emu.reg_read("nzcv") & NZCV_MASK
+        pstate = emu.reg_read("pstate") & PSTATE_MASK
         ss_sp, ss_flags, ss_size = altstack
         uc = struct.pack("<QQQiiQQ", 0, 0, ss_sp, ss_flags, 0, ss_size, mask)
         uc = uc.ljust(UC_MCONTEXT, b"\0")
@@ -65,6 +70,7 @@ class AArch64SignalFrames:
         emu.reg_write("x30", restorer)
         emu.reg_write("sp", frame)
         emu.reg_write("pc", handler)
+        emu.reg_write("pstate", pstate & NZCV_MASK | BTYPE_C << 10)
 
     def pop(self, emu: Any) -> int:
         """rt_sigreturn: restore the registers the frame at sp holds; the mask it saved."""
@@ -78,7 +84,7 @@ class AArch64SignalFrames:
             emu.reg_write(f"x{i}", v)
         emu.reg_write("sp", sp)
         emu.reg_write("pc", pc)
-        emu.reg_write("nzcv", pstate & NZCV_MASK)
+        emu.reg_write("pstate", pstate & PSTATE_MASK)
         at = UC_MCONTEXT + SC_RESERVED
         magic, _size, fpsr, fpcr = struct.unpack_from("<IIII", raw, at)
         if magic == FPSIMD_MAGIC:

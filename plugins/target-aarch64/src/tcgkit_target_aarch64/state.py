@@ -14,6 +14,7 @@ from typing import Final
 from tcgkit.linux.abi import LinuxABI
 from tcgkit.target import RegisterView
 
+from .linux_process import AArch64ProcessHooks
 from .linux_signals import AArch64SignalFrames
 
 SLOT_SP = 31
@@ -26,9 +27,33 @@ FLAG_DN: Final = 4
 FLAG_AHP: Final = 8
 FLAG_FZ: Final = 16  # FPCR.FZ, flush to zero (``flush_zero``)
 FLAG_FZ16: Final = 32  # FPCR.FZ16, the same for half-precision arithmetic
+#: more TB flags, from bits 30:27 of the FPCR slot (RES0 in FPCR: ``AArch64Target``
+#: keeps them out of what FPCR reads and writes): the translation mode of pointer
+#: authentication and BTI, and PSTATE.BTYPE (``trans_pauth``)
+FLAG_PAUTH: Final = 64  # some key enabled in SCTLR_EL1, or a TCR_EL1 with a PAC field
+FLAG_BTI: Final = 128  # BTI enforced on guarded pages (as Linux gives a process)
+FLAG_BTYPE_SHIFT: Final = 8  # PSTATE.BTYPE (2 bits: set by BR/BLR, checked on a guarded page)
+FLAG_BTYPE: Final = 3 << FLAG_BTYPE_SHIFT
+#: the same bits where they live, in the FPCR slot
+FPCR_PAUTH: Final = 1 << 27
+FPCR_BTI: Final = 1 << 28
+FPCR_BTYPE_SHIFT: Final = 29
+FPCR_MODE: Final = 0xF << 27
 SLOT_EXCL_ADDR, SLOT_EXCL_VAL, SLOT_EXCL_VAL2 = 40, 41, 42
 SLOT_V0 = 44  # v<n> is two slots: low 64 bits at SLOT_V0 + 2n, high at + 1
-NSLOTS = SLOT_V0 + 64
+#: SCTLR_EL1 (its EnIA, EnIB, EnDA, EnDB and BT0 bits: what EL0 code depends on), TCR_EL1
+#: (T0SZ, T1SZ, TBI0, TBI1, TBID0, TBID1: where a pointer's PAC field is), the pointer
+#: authentication keys APIAKey, APIBKey, APDAKey, APDBKey, APGAKey (lo, hi: two slots each)
+#: SCTLR_EL1's bits EL0 code depends on: the keys' enables, and BT0 (PACIASP/PACIBSP
+#: are no landing pad for BTYPE 3)
+SCTLR_EN_IA, SCTLR_EN_IB, SCTLR_EN_DA, SCTLR_EN_DB = 1 << 31, 1 << 30, 1 << 27, 1 << 13
+SCTLR_EN_ALL: Final = SCTLR_EN_IA | SCTLR_EN_IB | SCTLR_EN_DA | SCTLR_EN_DB
+SCTLR_BT0: Final = 1 << 35
+SLOT_SCTLR = SLOT_V0 + 64
+SLOT_TCR = SLOT_SCTLR + 1
+SLOT_KEYS = SLOT_TCR + 1
+KEY_NAMES: Final = ("apia", "apib", "apda", "apdb", "apga")
+NSLOTS = SLOT_KEYS + 2 * len(KEY_NAMES)
 STATE_SIZE = 8 * NSLOTS
 
 
@@ -44,6 +69,11 @@ def _registers() -> dict[str, RegisterView]:
     regs["fpcr"] = RegisterView(8 * SLOT_FPCR, 32, clear_bytes=8)
     regs["fpsr"] = RegisterView(8 * SLOT_FPSR, 32, clear_bytes=8)
     regs["tpidr_el0"] = RegisterView(8 * SLOT_TPIDR, 64)
+    regs["sctlr_el1"] = RegisterView(8 * SLOT_SCTLR, 64)
+    regs["tcr_el1"] = RegisterView(8 * SLOT_TCR, 64)
+    for i, key in enumerate(KEY_NAMES):
+        regs[f"{key}keylo_el1"] = RegisterView(8 * (SLOT_KEYS + 2 * i), 64)
+        regs[f"{key}keyhi_el1"] = RegisterView(8 * (SLOT_KEYS + 2 * i + 1), 64)
     for i in range(32):
         off = 8 * (SLOT_V0 + 2 * i)
         regs[f"v{i}"] = regs[f"q{i}"] = RegisterView(off, 128)
@@ -130,8 +160,9 @@ SYSCALLS = {
 #: JSCVT (13), FCMA (14), LRCPC (15), CPUID (11: MRS of the ID registers, as Linux emulates it),
 #: DCPOP (16: DC CVAP), SHA3 (17), SM3 (18), SM4 (19), ASIMDDP (20), SHA512 (21), ASIMDFHM
 #: (23: FMLAL/FMLSL), ILRCPC (26), FLAGM (27), SB (29).
-#: Not: SVE, BTI, MTE, and pointer authentication (PACA, PACG): the target runs the address
-#: forms with the keys disabled, as Unicorn's max, which is not what Linux gives a process.
+#: Not: SVE, MTE; pointer authentication (PACA 30, PACG 31) and BTI (AT_HWCAP2 bit 17) are
+#: added for a Linux process only (``linux_process``: keys enabled, guarded pages), since an
+#: emulator otherwise runs with the keys disabled and no page guarded, as Unicorn's max.
 HWCAP: Final = sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
                                     18, 19, 20, 21, 23, 26, 27, 29))  # fmt: skip
 #: AT_HWCAP2: DCPODP (0: DC CVADP), FLAGM2 (7: AXFLAG, XAFLAG), FRINT (8: FRINT32/64), RNG
@@ -143,4 +174,5 @@ LINUX_ABI = LinuxABI(
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0", sp_reg="sp",
     syscalls=SYSCALLS, uname_machine="aarch64", tls_reg="tpidr_el0",
     signal_frames=AArch64SignalFrames(), trap_intno=7, hwcap=HWCAP, hwcap2=HWCAP2,
+    process=AArch64ProcessHooks(),
 )  # fmt: skip

@@ -4,7 +4,12 @@ Owns ``AArch64Target`` (the GuestTarget the plugin registers) and the small
 IR-building vocabulary every translator module uses: reading a general
 register as XZR or SP, writing one with the 32-bit zero extension, setting
 NZCV from an addition or subtraction, testing a condition code, and leaving
-the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr).
+the TB (direct jumps chain through goto_tb, indirect ones through goto_ptr, setting
+PSTATE.BTYPE where BTI is tracked). Also the TB flags: FPCR's modes, and those of
+pointer authentication and BTI with PSTATE.BTYPE, which bits 30:27 of the FPCR slot
+keep (``sync_modes`` derives the first two from SCTLR_EL1 and TCR_EL1; FPCR as MRS,
+MSR and ``reg_read``/``reg_write`` see it never shows them), and the composed
+registers ``nzcv`` and ``pstate`` (NZCV with BTYPE in bits 11:10).
 
 Decoding is table-driven (``decode``); the instruction classes live in
 ``trans_dp`` (data processing, branches, system) and ``trans_mem`` (loads,
@@ -30,6 +35,8 @@ from tcgkit.tcg.types import I64, CallFlags, Cond
 
 from . import cpu_models as models
 from . import state as S
+from . import trans_bti as bti
+from . import trans_pauth as pauth
 from .aliases import COND_ALWAYS, COND_EQ, COND_GE, COND_GEU, COND_LT, COND_NE, JMP_NORETURN
 from .decode import Handler, decode, decoder_for
 from .flush_zero import flush_insn
@@ -81,6 +88,8 @@ class AArch64Target(GuestTarget):
         decoder = decoder_for(model.features)
         self._decode: Callable[[int], Handler | None] | None = (
             None if decoder is decode else decoder)  # fmt: skip
+        #: the guarded pages (PROT_BTI) of this emulator's memory (``trans_bti``)
+        self.guarded = bti.GuardedPages()
 
     # -- globals -------------------------------------------------------------------
 
@@ -106,41 +115,70 @@ class AArch64Target(GuestTarget):
         cpu.state[S.SLOT_ZF] = 1  # Z clear
         cpu.state[S.SLOT_EXCL_ADDR] = M64
 
-    # FPCR bits 26:19 (FZ16, RMode, FZ, DN, AHP and three bits that are zero): one run of
-    # bits, which every host's probe can encode as an immediate (AArch64's bitmask
-    # immediates are runs)
-    tb_flags_probe = (8 * S.SLOT_FPCR, 0xFF << 19)
+    # FPCR bits 26:19 (FZ16, RMode, FZ, DN, AHP and three bits that are zero) and the
+    # mode bits 30:27 of its slot (``state.FPCR_MODE``): one run of bits, which every
+    # host's probe can encode as an immediate (AArch64's bitmask immediates are runs;
+    # x86's a positive 32-bit one)
+    tb_flags_probe = (8 * S.SLOT_FPCR, 0xFFF << 19)
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22), FZ (24), DN (25), AHP (26) and FZ16 (19) are constants
-        # of the translated code: flags bits 1:0, FLAG_FZ, FLAG_DN, FLAG_AHP, FLAG_FZ16
+        # of the translated code: flags bits 1:0, FLAG_FZ, FLAG_DN, FLAG_AHP, FLAG_FZ16;
+        # then FLAG_PAUTH, FLAG_BTI and PSTATE.BTYPE from the slot's bits 30:27
         fpcr = cpu.state[_SLOT_FPCR]
         return 0, ((fpcr >> 22) & 3 | (fpcr >> 25 & 3) << 2 | (fpcr >> 24 & 1) << 4
-                   | (fpcr >> 19 & 1) << 5)  # fmt: skip
+                   | (fpcr >> 19 & 1) << 5 | (fpcr >> 27 & 15) << 6)  # fmt: skip
+
+    def sync_modes(self, cpu: CPU) -> None:
+        """Recompute the FPCR slot's mode bits from SCTLR_EL1 and TCR_EL1 (after either
+        changed): FLAG_PAUTH when a key is enabled or TCR_EL1 gives pointers a PAC
+        field, FLAG_BTI when SCTLR_EL1.BT0 is set (BTYPE tracked, guarded pages checked:
+        Linux sets it; Unicorn's max leaves it clear); BTYPE is dropped with FLAG_BTI."""
+        st = cpu.state
+        sctlr, tcr = st[S.SLOT_SCTLR], st[S.SLOT_TCR]
+        mode = S.FPCR_PAUTH if sctlr & S.SCTLR_EN_ALL or tcr else 0
+        if sctlr & S.SCTLR_BT0:
+            mode |= S.FPCR_BTI | (st[_SLOT_FPCR] & (3 << S.FPCR_BTYPE_SHIFT))
+        st[_SLOT_FPCR] = st[_SLOT_FPCR] & ~S.FPCR_MODE | mode
 
     # -- the nzcv register name -------------------------------------------------------
 
     def reg_read(self, cpu: CPU, name: str) -> int:
-        if name.lower() == "nzcv":
+        low = name.lower()
+        if low in ("nzcv", "pstate"):
             st = cpu.state
             n = st[S.SLOT_NF] >> 63 & 1
             z = int(st[S.SLOT_ZF] == 0)
             c = st[S.SLOT_CF] & 1
             v = st[S.SLOT_VF] >> 63 & 1
-            return n << 31 | z << 30 | c << 29 | v << 28
+            btype = st[_SLOT_FPCR] >> S.FPCR_BTYPE_SHIFT & 3 if low == "pstate" else 0
+            return n << 31 | z << 30 | c << 29 | v << 28 | btype << 10
+        if low == "fpcr":  # without the mode bits its slot keeps in bits 30:27
+            return super().reg_read(cpu, name) & ~S.FPCR_MODE
         return super().reg_read(cpu, name)
 
     def reg_write(self, cpu: CPU, name: str, value: int) -> None:
-        if name.lower() == "nzcv":
+        low = name.lower()
+        if low in ("nzcv", "pstate"):
             if not 0 <= value < 1 << 32:
-                raise ValueError(f"value {value:#x} does not fit register nzcv (32 bits)")
+                raise ValueError(f"value {value:#x} does not fit register {low} (32 bits)")
             st = cpu.state
             st[S.SLOT_NF] = (1 << 63) if value >> 31 & 1 else 0
             st[S.SLOT_ZF] = 0 if value >> 30 & 1 else 1
             st[S.SLOT_CF] = value >> 29 & 1
             st[S.SLOT_VF] = (1 << 63) if value >> 28 & 1 else 0
+            if low == "pstate" and st[_SLOT_FPCR] & S.FPCR_BTI:  # PSTATE.BTYPE: bits 11:10
+                at = S.FPCR_BTYPE_SHIFT
+                st[_SLOT_FPCR] = st[_SLOT_FPCR] & ~(3 << at) | (value >> 10 & 3) << at
+            return
+        if low == "fpcr":  # the slot's mode bits stay
+            keep = cpu.state[_SLOT_FPCR] & S.FPCR_MODE
+            super().reg_write(cpu, name, value & ~S.FPCR_MODE if value >= 0 else value)
+            cpu.state[_SLOT_FPCR] = cpu.state[_SLOT_FPCR] & ~S.FPCR_MODE | keep
             return
         super().reg_write(cpu, name, value)
+        if low in ("sctlr_el1", "tcr_el1"):
+            self.sync_modes(cpu)
 
     # -- translation --------------------------------------------------------------------
 
@@ -149,6 +187,8 @@ class AArch64Target(GuestTarget):
             raise UnalignedAccessError(f"misaligned pc {dc.pc:#x}", access=MEM_FETCH,
                                        address=dc.pc, size=4, pc=dc.pc)  # fmt: skip
         insn = dc.fetch_le32()
+        if dc.flags & S.FLAG_BTYPE and not dc.num_insns:  # after BR/BLR: a landing pad?
+            bti.landing(self, dc, insn)
         gated = self._decode
         handler = decode(insn) if gated is None else gated(insn)
         if handler is None:
@@ -179,10 +219,44 @@ class AArch64Target(GuestTarget):
         ctx.movi(self.pc, dest & M64)
         ctx.exit_tb(slot)
 
-    def goto_reg(self, dc: DisasContext, target: Temp) -> None:
+    def goto_reg(self, dc: DisasContext, target: Temp, btype: int = 0) -> None:
         dc.ctx.mov(self.pc, target)
+        self.goto_pc(dc, btype)
+
+    def goto_pc(self, dc: DisasContext, btype: int = 0) -> None:
+        """Leave the TB for the address in pc (goto_ptr), an indirect branch of BTYPE
+        ``btype`` (``trans_bti.branch_type``: PSTATE.BTYPE set first where it is tracked)."""
+        if btype and dc.flags & S.FLAG_BTI:  # BTYPE is zero here (cleared at TB start)
+            dc.ctx.or_(self.fpcr, self.fpcr, btype << S.FPCR_BTYPE_SHIFT)
         dc.ctx.goto_ptr(self.pc)
         dc.is_jmp = JMP_NORETURN
+
+    def fpcr_value(self, dc: DisasContext) -> Temp:
+        """FPCR as MRS reads it (the slot without its mode bits)."""
+        if not dc.flags & (S.FLAG_PAUTH | S.FLAG_BTI):
+            return self.fpcr
+        v = dc.ctx.temp()
+        dc.ctx.and_(v, self.fpcr, ~S.FPCR_MODE & M64)
+        return v
+
+    def set_fpcr(self, dc: DisasContext, v: Temp) -> None:
+        """MSR FPCR: its writable bits from ``v``, the slot's mode bits kept (BTYPE is
+        zero after a TB's first instruction, so the flags know them)."""
+        dc.ctx.and_(self.fpcr, v, 0x07FF9F00)
+        mode = (dc.flags & (S.FLAG_PAUTH | S.FLAG_BTI)) << (27 - 6)
+        if mode:
+            dc.ctx.or_(self.fpcr, self.fpcr, mode)
+
+    def id_reg(self, dc: DisasContext, reg: tuple[int, int, int, int, int]) -> int:
+        """An ID register's value as MRS reads it: the model's, with pointer
+        authentication (ID_AA64ISAR1_EL1 APA, GPA) and BTI (ID_AA64PFR1_EL1 BT) shown
+        when the process has them (FLAG_PAUTH, FLAG_BTI), as Linux shows them."""
+        value = self.id_regs.get(reg, 0)
+        if reg == pauth.ID_AA64ISAR1 and dc.flags & S.FLAG_PAUTH:
+            value |= pauth.ISAR1_PAUTH
+        elif reg == pauth.ID_AA64PFR1 and dc.flags & S.FLAG_BTI:
+            value |= 1  # BT
+        return value
 
     def rx(self, dc: DisasContext, n: int) -> Temp:
         """Xn, with 31 reading as zero (the TB's shared constant 0: read only, as every

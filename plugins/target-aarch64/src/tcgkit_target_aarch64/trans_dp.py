@@ -27,6 +27,7 @@ from .aliases import (
     JMP_TOO_MANY,
 )
 from .bits import decode_bit_masks, field, sext
+from .trans_bti import branch_type
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -271,25 +272,24 @@ def b_cond(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     _two_way(t, dc, cond, a, b, target)
 
 
-def _branch_reg(t: AArch64Target, dc: DisasContext, insn: int, link: bool) -> None:
+def _branch_reg(t: AArch64Target, dc: DisasContext, insn: int, kind: int) -> None:  # RET, BR, BLR
     ctx = dc.ctx
     ctx.mov(t.pc, t.rx(dc, field(insn, 9, 5)))  # before the link: BLR X30 jumps to the old X30
-    if link:
+    if kind == 2:
         ctx.movi(t.x[30], dc.pc)
-    ctx.goto_ptr(t.pc)
-    dc.is_jmp = JMP_NORETURN
+    t.goto_pc(dc, branch_type(t, dc, kind, field(insn, 9, 5)) if kind else 0)
 
 
 def br(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    _branch_reg(t, dc, insn, False)
+    _branch_reg(t, dc, insn, 1)
 
 
 def blr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    _branch_reg(t, dc, insn, True)
+    _branch_reg(t, dc, insn, 2)
 
 
 def ret(t: AArch64Target, dc: DisasContext, insn: int) -> None:
-    _branch_reg(t, dc, insn, False)
+    _branch_reg(t, dc, insn, 0)
 
 
 # -- exceptions and system --------------------------------------------------------------------
@@ -360,13 +360,13 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.or_(r, r, u)
         t.wx(dc, rt, r)
     elif reg in (FPCR, FPSR, TPIDR):
-        t.wx(dc, rt, {FPCR: t.fpcr, FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
+        t.wx(dc, rt, t.fpcr_value(dc) if reg == FPCR else {FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
     elif reg in t.id_regs:  # the CPU model's (``cpu_models``; max: READ_ONLY_IDS)
-        t.wx(dc, rt, t.id_regs[reg])
+        t.wx(dc, rt, t.id_reg(dc, reg))
     elif reg[:3] == (3, 0, 0) and reg[3] in (0, 4, 5, 6, 7):
         # an ID register Linux emulates as zero: the AArch64 ID space (CRm 0, 4-7);
         # its emulation leaves the AArch32 ones (CRm 1-3: ID_MMFR*, MVFR*) undefined
-        t.wx(dc, rt, 0)
+        t.wx(dc, rt, t.id_reg(dc, reg))
     elif reg == CNTFRQ:
         t.wx(dc, rt, CNTFRQ_HZ)
     elif reg == CNTVCT:  # the virtual count: host monotonic time in 16 ns ticks
@@ -466,7 +466,7 @@ def msr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.extract(t.vf, v, 28, 1)
         ctx.shl(t.vf, t.vf, 63)
     elif reg == FPCR:
-        ctx.and_(t.fpcr, v, 0x07FF9F00)
+        t.set_fpcr(dc, v)
         dc.is_jmp = JMP_TOO_MANY  # the rounding mode is part of the TB key
     elif reg == FPSR:
         ctx.and_(t.fpsr, v, 0xF800009F)
