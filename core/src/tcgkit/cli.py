@@ -91,6 +91,22 @@ def _print_table(table: dict[str, Any]) -> None:
             print(line)
     for message in table["warnings"]:
         print(f"warning: {message}")
+    print(f"translator: {_translator_line()}")
+
+
+def _translator_line() -> str:
+    """How the translator runs: compiled (and which packages as one group, from
+    tcgkit-bundle) or pure Python."""
+    from ._bundle import status
+    from .tcg import translator_build
+
+    build = translator_build()
+    bundled = status()
+    if build == "pure":
+        return "pure Python (an editable install or a pure build: no compiled modules)"
+    if bundled:
+        return f"mypyc, one group (tcgkit-bundle) for {', '.join(bundled)}"
+    return "mypyc, one group per distribution"
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
