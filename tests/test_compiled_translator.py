@@ -83,6 +83,10 @@ def test_the_bundle_serves_every_first_party_distribution_where_installed() -> N
     bundled = (os.environ.get("TCGKIT_BUILD") == "compiled"
                and importlib.util.find_spec("tcgkit_bundle") is not None)  # fmt: skip
     assert sorted(bundle_status()) == (sorted(FIRST_PARTY) if bundled else [])
+    # and no distribution's own group library was loaded beside it (only one of the
+    # two builds of a module may ever run in a process)
+    for package in bundle_status():
+        assert f"{package}_compiled__mypyc" not in sys.modules, package
 
 
 @pytest.mark.parametrize("program", ["manyfuncs.elf", "fp.elf"])
