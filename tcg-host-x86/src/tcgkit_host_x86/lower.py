@@ -278,12 +278,14 @@ class Lowering:
     rt_helper: Callable[[Op], int]  # set by the backend: the callback address of a helper
 
     def goto_ptr(self, pc: int) -> None:
-        """The inline jump-cache probe: ``until``, then the pc and TB-flags key of the
-        entry; a hit jumps to its code, a miss exits to look the TB up."""
+        """The inline jump-cache probe: ``until`` (exit), then the pc and TB-flags key of
+        the entry; a hit jumps to its code, a miss jumps to the native TB lookup
+        (``tb_lookup``: r11 the pc, eax the exit word) when the vCPU's block names
+        one, else exits to look the TB up in Python."""
         a = self.a
-        miss = Label()
+        miss, leave = Label(), Label()
         a.buf += _until_check(pc)
-        a.jcc(CC_E, miss)
+        a.jcc(CC_E, leave)
         a.buf += _jc_probe(pc)
         a.jcc(CC_NE, miss)
         if self.rt.flags_probe is not None:
@@ -294,6 +296,10 @@ class Lowering:
             a.jcc(CC_NE, miss)
         a.buf += _JC_JUMP
         a.bind(miss)
+        a.mov_rr(TMP1, pc)
+        a.mov_ri(RAX, self.exit_word(EXIT_LOOKUP), w=False)
+        a.buf += _NL_JUMP
+        a.bind(leave)
         self.exit_with(EXIT_LOOKUP)
 
 
@@ -340,6 +346,18 @@ def _jc_jump() -> tuple[int, ...]:
 _JC_JUMP: Final = _jc_jump()
 
 
+def _nl_jump() -> tuple[int, ...]:
+    """To the native lookup routine (``layout.NL_FN``), or the epilogue when there is none."""
+    a = Asm()
+    skip = Label()
+    a.alu_mi(CMP, Mem(RBP, abi.OFF_NL + abi.NL_FN), 0)
+    a.jcc(CC_E, skip)
+    a.jmp_m(Mem(RBP, abi.OFF_NL + abi.NL_FN))
+    a.bind(skip)
+    a.buf += _EPILOGUE
+    return a.seq()
+
+
 _REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 
 
@@ -354,6 +372,7 @@ def _epilogue() -> tuple[int, ...]:
 
 
 _EPILOGUE: Final = _epilogue()
+_NL_JUMP: Final = _nl_jump()
 
 
 # -- integer ops ------------------------------------------------------------------------

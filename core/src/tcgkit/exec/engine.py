@@ -549,6 +549,13 @@ class Engine:
         misses = sum(cpu.tlb.misses for cpu in self.cpus)
         refills = sum(cpu.tlb.native_refills for cpu in self.cpus)
         per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0
+        # TB lookups generated code did itself (``tcgkit.native.tb_mirror``), counted by
+        # each vCPU in its own native block and summed here
+        native: dict[str, int] = {}
+        for cpu in self.cpus:
+            for name, n in self.host.native_lookups(cpu).items():
+                native[name] = native.get(name, 0) + n
+        native_hits = native.get("hits", 0)
         return {
             "tbs_translated": c["tbs_translated"],
             "tbs_halved": self.tbs_halved,
@@ -568,7 +575,12 @@ class Engine:
                 "jmp_cache_hits": c["jmp_cache_hits"],
                 "hash_hits": c["hash_hits"],
                 "misses": c["misses"],
+                # in generated code, without the GIL: hits in the hash table's native
+                # mirror, misses that left for Python, MRU promotions, seqlock retries
+                "native": native,
             },
+            "lookups_native": native_hits,
+            "lookups_native_per_s": round(native_hits * per_s),
             "chained_jumps": c["chained"],
             "tbs_invalidated": c["invalidated"],
             "flushes": c["flushes"],
