@@ -7,8 +7,9 @@ lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
 ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
 fetch coherent with stores, so no cache maintenance), the native TB lookup
-goto_ptr's misses jump to (``tb_lookup``), the MXCSR images of the rounding modes, the frozen host features and capstone disassembly. Everything else (TB ids,
-callbacks, execution, chaining, the jump cache, release) is the core's.
+goto_ptr's misses jump to (``tb_lookup``), the MXCSR images of the rounding
+modes, the frozen host features and capstone disassembly. Everything else (TB
+ids, callbacks, execution, chaining, the jump cache, release) is the core's.
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is

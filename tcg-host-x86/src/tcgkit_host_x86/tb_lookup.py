@@ -139,7 +139,7 @@ def _hash(a: Asm, page_bits: int) -> None:
     """edx = xxh32 of the key (r11 pc, r8 cs_base, r9 flags | cflags << 32); clobbers
     rax, rbx, r10, r12, r13."""
     accs = (RBX, R10, R12, R13)
-    for acc, init in zip(accs, (_SEED + _P1 + _P2, _SEED + _P2, _SEED, _SEED - _P1)):
+    for acc, init in zip(accs, (_SEED + _P1 + _P2, _SEED + _P2, _SEED, _SEED - _P1), strict=True):
         a.mov_ri(acc, init & _M32, False)
     lanes = ((R11, page_bits), (R11, page_bits + 32), (R11, 0), (R11, 32),
              (R8, 0), (R8, 32), (R9, 0), (R9, 32))  # fmt: skip
