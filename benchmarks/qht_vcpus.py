@@ -32,15 +32,20 @@ from tcgkit import PROT_ALL, Emulator
 
 CODE, TABLE = 0x10000, 0x40000
 BLOCKS = 64
+BLOCK = 32  # bytes per block
 POLICIES = ["qht-dyn-nomru", "qht-dyn-mru"]
 
 
-def program() -> tuple[bytes, int]:
-    """The dispatch loop; (code, the address where a run ends: x21)."""
-    lines = ["mov x0, #0"]
-    for i in range(BLOCKS):
-        lines += [f"b{i}: add x0, x0, #1", "and x1, x0, #63", "subs x19, x19, #1",
-                  "ldr x2, [x20, x1, lsl #3]", "csel x2, x2, x21, ne", "br x2"]  # fmt: skip
+def program(blocks: int) -> tuple[bytes, int]:
+    """The dispatch loop; (code, the address where a run ends: x21). Each block is one TB
+    of 32 bytes (two nops pad it after its ``br``), so that none crosses a page: a TB
+    that did would end in a direct jump to the rest, which with chaining off is looked
+    up by the loop in Python."""
+    lines = []
+    for i in range(blocks):
+        lines += [f"b{i}: add x0, x0, #1", f"and x1, x0, #{blocks - 1}", "subs x19, x19, #1",
+                  "ldr x2, [x20, x1, lsl #3]", "csel x2, x2, x21, ne", "br x2",
+                  "nop", "nop"]  # fmt: skip
     lines.append("done: nop")
     ks = Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
     encoding, _ = ks.asm("\n".join(lines), CODE)
@@ -54,22 +59,23 @@ def lookups(stats: dict) -> tuple[int, int]:
     return stats["lookups"]["hash_hits"] + stats["lookups"]["misses"] + native, native
 
 
-def run(policy: str, host: str, vcpus: int, iterations: int) -> tuple[float, int, int]:
+def run(policy: str, host: str, vcpus: int, iterations: int, blocks: int = BLOCKS,
+        log2: int = 15) -> tuple[float, int, int]:  # fmt: skip
     """(seconds, lookups, native lookups) of ``vcpus`` vCPUs each running ``iterations``
-    blocks of the loop."""
-    code, done = program()
-    block = 6 * 4  # bytes per block
-    table = b"".join((CODE + 4 + i * block).to_bytes(8, "little") for i in range(BLOCKS))
-    with Emulator("aarch64", host=host, tb_hash=policy, jump_cache=False, tier_up=0) as emu:
-        emu.mem_map(CODE, 0x10000, PROT_ALL)
-        emu.mem_map(TABLE, 0x1000, PROT_ALL)
+    blocks of the loop (of ``blocks`` blocks; the table starts with 2**log2 buckets)."""
+    code, done = program(blocks)
+    table = b"".join((CODE + i * BLOCK).to_bytes(8, "little") for i in range(blocks))
+    with Emulator("aarch64", host=host, tb_hash=policy, jump_cache=False, tier_up=0,
+                  tb_hash_log2_buckets=log2) as emu:  # fmt: skip
+        emu.mem_map(CODE, TABLE - CODE, PROT_ALL)
+        emu.mem_map(TABLE, 0x10000, PROT_ALL)
         emu.mem_write(CODE, code)
         emu.mem_write(TABLE, table)
         cpus = [emu.cpus[0]] + [emu.add_cpu() for _ in range(vcpus - 1)]
         for cpu in cpus:  # translate every block first
             cpu.reg_write("x20", TABLE)
             cpu.reg_write("x21", done)
-            cpu.reg_write("x19", 2 * BLOCKS)
+            cpu.reg_write("x19", 2 * blocks)
             cpu.start(CODE, done)
         emu.wait()
         before, native_before = lookups(emu.stats())
@@ -89,14 +95,18 @@ def main() -> None:
     parser.add_argument("--vcpus", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--blocks", type=int, default=BLOCKS, help="a power of two, <= 4096")
+    parser.add_argument("--log2", type=int, default=15, help="initial log2 of the buckets")
     parser.add_argument("--host", default="x86_64")
     parser.add_argument("--policy", action="append")
     args = parser.parse_args()
-    print(f"{args.iterations:,} blocks per vCPU, jump cache and chaining off, host {args.host}")
+    print(f"{args.iterations:,} blocks per vCPU (a loop of {args.blocks}), jump cache and "
+          f"chaining off, 2^{args.log2} buckets at first, host {args.host}")  # fmt: skip
     for policy in args.policy or POLICIES:
         best: list[tuple[float, float, float]] = []
         for vcpus in (1, args.vcpus):
-            runs = [run(policy, args.host, vcpus, args.iterations) for _ in range(args.repeat)]
+            runs = [run(policy, args.host, vcpus, args.iterations, args.blocks, args.log2)
+                    for _ in range(args.repeat)]  # fmt: skip
             t, n, native = min(runs)  # the fastest of the repeats
             best.append((n / t, native / n if n else 0.0, t))
         (one, share1, _), (many, share_n, _) = best

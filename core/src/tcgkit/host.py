@@ -126,7 +126,8 @@ class HostBackend(ABC):
 
     def native_lookups(self, cpu: CPU) -> dict[str, int]:
         """``cpu``'s TB lookups done in generated code (``tcgkit.native.tb_mirror``):
-        hits, misses (left for Python), MRU promotions and seqlock retries; empty
+        hits, misses (left for Python), MRU promotions, seqlock retries and probes
+        (occupied slots compared, as the qht policies count them); empty
         where lookups leave generated code for Python (every host but x86-64)."""
         return {}
 

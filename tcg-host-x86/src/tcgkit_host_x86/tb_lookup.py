@@ -161,11 +161,12 @@ def _hash(a: Asm, page_bits: int) -> None:
             a.imul_rri(RDX, RDX, _s32(prime), False)
 
 
-def _walk(a: Asm, hit: Label, miss: Label, retries: Mem | None) -> Label:
+def _walk(a: Asm, hit: Label, miss: Label, retries: Mem | None, probes: int | None) -> Label:
     """Find the key (r11, r8, r9; hash edx) in the table at rsi: at ``hit`` with r10 the
     code, rbx/r12 the head and the sequence the walk was validated with, r13 the
-    bucket and rcx the slot's offset in it; else at ``miss``. Returns the label that
-    starts over on the current map (for a caller whose later checks fail)."""
+    bucket and rcx the slot's offset in it; else at ``miss``. ``probes``: a register
+    counting the occupied slots compared. Returns the label that starts over on the
+    current map (for a caller whose later checks fail)."""
     map_retry, seq_retry, even, bucket, not_found, found = (Label() for _ in range(6))
     again_seq, again_map = Label(), Label()
     a.bind(map_retry)
@@ -191,6 +192,8 @@ def _walk(a: Asm, hit: Label, miss: Label, retries: Mem | None) -> Label:
         a.load(R10, Mem(R13, off + M.S_CODE), 8)
         a.test_rr(R10, R10)
         a.jcc(CC_E, not_found)  # dense: an empty slot ends the chain
+        if probes is not None:
+            a.alu_ri(ADD, probes, 1, False)
         for reg, field in ((RDX, M.S_HASH), (R11, M.S_PC), (R8, M.S_CS_BASE), (R9, M.S_FLAGS)):
             a.alu_rm(CMP, reg, Mem(R13, off + field))
             a.jcc(CC_NE, nxt)
@@ -272,6 +275,11 @@ def _promote(a: Asm, promotions: Mem | None) -> None:
     a.store_imm32(Mem(RBX, M.B_LOCK), 0)
 
 
+def _add_to(a: Asm, m: Mem, reg: int) -> None:
+    """[m] += reg (64-bit)."""
+    a.rm(bytes((ADD * 8 + 1,)), reg, m, True)
+
+
 def _epilogue(a: Asm) -> None:
     """The TB epilogue (``lower._EPILOGUE``): the exit word is in eax."""
     a.alu_ri(ADD, RSP, abi.FRAME)
@@ -284,6 +292,7 @@ def _goto(a: Asm, page_bits: int, probe: tuple[int, int] | None) -> int:
     start = a.pos
     hit, miss, leave, ok, no_fill, go, undo = (Label() for _ in range(7))
     a.mov_rr(R15, RAX, False)  # the exit word, for a miss
+    a.mov_ri(R14, 0, False)  # probes
     a.alu_mi(CMP, Mem(RBP, L.OFF_EXIT), 0)
     a.jcc(CC_NE, leave)  # an exit request: the loop decides, as without this routine
     if probe is None:
@@ -297,8 +306,11 @@ def _goto(a: Asm, page_bits: int, probe: tuple[int, int] | None) -> int:
     a.load(R9, _nl(L.NL_FLAGS), 8)
     a.load(RSI, _nl(L.NL_TABLE), 8)
     _hash(a, page_bits)
-    restart = _walk(a, hit, miss, _nl(L.NL_RETRIES))
+    restart = _walk(a, hit, miss, _nl(L.NL_RETRIES), R14)
     a.bind(hit)
+    _add_to(a, _nl(L.NL_PROBES), R14)
+    a.mov_ri(R14, 0, False)  # a walk again (undo) counts afresh
+
     # a TB that holds `until` strictly inside: the loop runs a one-off TB that stops there
     a.load(RAX, Mem(RBP, L.OFF_UNTIL), 8)
     a.alu_rr(SUB, RAX, R11)
@@ -344,6 +356,7 @@ def _goto(a: Asm, page_bits: int, probe: tuple[int, int] | None) -> int:
     a.jmp(restart)
     a.bind(miss)
     a.alu_mi(ADD, _nl(L.NL_MISSES), 1)
+    _add_to(a, _nl(L.NL_PROBES), R14)
     a.bind(leave)
     a.mov_rr(RAX, R15, False)
     _epilogue(a)
@@ -374,7 +387,7 @@ def _lookup(a: Asm, page_bits: int) -> None:
     a.load(R9, Mem(RSI, 16), 8)
     a.mov_rr(RSI, RDI)
     _hash(a, page_bits)
-    _walk(a, hit, miss, None)
+    _walk(a, hit, miss, None, None)
     a.bind(hit)
     a.test_rr(R15, R15)
     a.jcc(CC_E, done)

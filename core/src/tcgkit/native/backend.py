@@ -382,7 +382,8 @@ class NativeHost(HostBackend):
             return {}
         nl = native.nl
         return {"hits": nl[L.NL_HITS // 8], "misses": nl[L.NL_MISSES // 8],
-                "mru_promotions": nl[L.NL_MRU // 8], "retries": nl[L.NL_RETRIES // 8]}  # fmt: skip
+                "mru_promotions": nl[L.NL_MRU // 8], "retries": nl[L.NL_RETRIES // 8],
+                "probes": nl[L.NL_PROBES // 8]}  # fmt: skip
 
     def lookup_functions(self) -> tuple[Any, Any] | None:
         """The routines ``lookup(table, key words, mru) -> code`` and ``hash(pc,

@@ -28,8 +28,8 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
   mirror's table header, the TB-key words of the vCPU's current CPU mode (the
   probed flags bits they hold for, cs_base, flags | cflags << 32), the mode
   (fill the jump cache, MRU on lookup) and the vCPU's own counters of native
-  lookups (hits, misses, promotions, seqlock retries), written by its thread
-  alone.
+  lookups (hits, misses, promotions, seqlock retries, probes), written by its
+  thread alone.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ NL_HITS: Final = 48  # lookups that found their TB natively (this vCPU's)
 NL_MISSES: Final = 56  # lookups that left for Python (key words stale, absent, `until`)
 NL_MRU: Final = 64  # entries promoted to the head by this vCPU's lookups
 NL_RETRIES: Final = 72  # walks redone: a writer in the bucket, or the map replaced
+NL_PROBES: Final = 80  # slots compared by this vCPU's walks (as the qht policies count probes)
 NL_SIZE: Final = 128
 NL_MODE_FILL_JC: Final = 1  # a hit fills the jump cache (jump cache on)
 NL_MODE_MRU: Final = 2  # a hit past the head bucket promotes its entry (qht-dyn-mru)
