@@ -253,7 +253,10 @@ class Lowering:
             a.buf += (0, 0, 0, 0)  # falls through until linked
             return
         if opc == "exit_tb":
-            self.exit_with(op.consts[0])
+            if op.consts[0] <= 1 and self.rt.direct_lookup >= 0:
+                self.exit_direct(op.consts[0], self.rt.direct_lookup)
+            else:
+                self.exit_with(op.consts[0])
             return
         if opc == "goto_ptr":
             self.goto_ptr(ins[0])  # type: ignore[arg-type]
@@ -276,6 +279,17 @@ class Lowering:
             a.load(outs[0], Mem(RBP, abi.OFF_RET), 8 if w else 4)
 
     rt_helper: Callable[[Op], int]  # set by the backend: the callback address of a helper
+
+    def exit_direct(self, slot: int, pc_offset: int) -> None:
+        """A direct jump's exit with chaining off (the qht study's mode): the next TB is
+        looked up natively, as after goto_ptr (the pc is in the state), unless it is the
+        run's ``until``; the exit word is the slot's, as without the lookup."""
+        a = self.a
+        a.load(TMP1, Mem(RBP, pc_offset), 8)
+        a.mov_ri(RAX, self.exit_word(slot), w=False)
+        a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_UNTIL))
+        a.jcc(CC_E, self.epilogue)
+        a.buf += _NL_JUMP
 
     def goto_ptr(self, pc: int) -> None:
         """The inline jump-cache probe: ``until`` (exit), then the pc and TB-flags key of

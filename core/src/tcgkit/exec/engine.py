@@ -556,6 +556,13 @@ class Engine:
             for name, n in self.host.native_lookups(cpu).items():
                 native[name] = native.get(name, 0) + n
         native_hits = native.get("hits", 0)
+        # the table's own figures include the lookups done in its mirror (a native miss
+        # goes on to the policy's lookup, which counts itself)
+        table = self.tb_cache.policy.stats()
+        if native:
+            table["lookups"] += native_hits
+            table["probes"] += native.get("probes", 0)
+            table["mru_promotions"] += native.get("mru_promotions", 0)
         return {
             "tbs_translated": c["tbs_translated"],
             "tbs_halved": self.tbs_halved,
@@ -573,10 +580,11 @@ class Engine:
             "tbs_calling_helpers": tbs_calling,
             "lookups": {
                 "jmp_cache_hits": c["jmp_cache_hits"],
-                "hash_hits": c["hash_hits"],
+                "hash_hits": c["hash_hits"] + native_hits,
                 "misses": c["misses"],
-                # in generated code, without the GIL: hits in the hash table's native
-                # mirror, misses that left for Python, MRU promotions, seqlock retries
+                # of them in generated code, without the GIL: hits in the hash table's
+                # native mirror, misses that left for Python, MRU promotions, seqlock
+                # retries, probes
                 "native": native,
             },
             "lookups_native": native_hits,
@@ -604,7 +612,7 @@ class Engine:
             "translator": translator_build(),
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),
-            "tb_hash": {"policy": self.tb_cache.policy.name, **self.tb_cache.policy.stats()},
+            "tb_hash": {"policy": self.tb_cache.policy.name, **table},
             "host": self.host.name,
             "target": self.target.name,
         }

@@ -86,7 +86,8 @@ class Runtime:
     The records here are plain slotted classes, not dataclasses (a dataclass costs
     ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
 
-    __slots__ = ("flags_probe", "py_op", "py_op_index", "slow_cmpxchg", "slow_mem")
+    __slots__ = ("direct_lookup", "flags_probe", "py_op", "py_op_index", "slow_cmpxchg",
+                 "slow_mem")  # fmt: skip
 
     def __init__(self, slow_mem: int, py_op: int,
                  py_op_index: Callable[[str, tuple[int, ...]], int],
@@ -99,6 +100,10 @@ class Runtime:
         #: path, and atomic_fetch's with ``(aop + 1) << exec.atomic.FETCH_SHIFT`` in
         #: ``memop`` and its value as ``new``
         self.slow_cmpxchg = slow_cmpxchg
+        #: jump cache and chaining off, lookups native: the byte offset of the guest pc
+        #: in the state, for the direct jumps' exits (``exit_tb`` 0 and 1), which then
+        #: look the next TB up natively as goto_ptr does (-1: they exit to the loop)
+        self.direct_lookup = -1
 
 
 class AtomicRoutines:
@@ -360,6 +365,8 @@ class NativeHost(HostBackend):
             self._nl_table = table
             self._nl_mode = (0 if engine.tb_cache.hash_only else L.NL_MODE_FILL_JC) \
                 | (L.NL_MODE_MRU if table.mru else 0)  # fmt: skip
+            if engine.tb_cache.hash_only:  # no chaining: direct jumps look up natively too
+                rt.direct_lookup = engine.target.pc_offset
         page = self._nl_page
         if page is None or not self._jc_enabled:
             return
