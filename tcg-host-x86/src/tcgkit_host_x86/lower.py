@@ -70,6 +70,7 @@ from .encoder import (
     fits_i32,
 )
 from .features import HostFeatures
+from .tb_lookup import NL_JUMP as _NL_JUMP
 
 TMP0: Final = R10
 TMP1: Final = R11
@@ -360,18 +361,6 @@ def _jc_jump() -> tuple[int, ...]:
 _JC_JUMP: Final = _jc_jump()
 
 
-def _nl_jump() -> tuple[int, ...]:
-    """To the native lookup routine (``layout.NL_FN``), or the epilogue when there is none."""
-    a = Asm()
-    skip = Label()
-    a.alu_mi(CMP, Mem(RBP, abi.OFF_NL + abi.NL_FN), 0)
-    a.jcc(CC_E, skip)
-    a.jmp_m(Mem(RBP, abi.OFF_NL + abi.NL_FN))
-    a.bind(skip)
-    a.buf += _EPILOGUE
-    return a.seq()
-
-
 _REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 
 
@@ -386,7 +375,6 @@ def _epilogue() -> tuple[int, ...]:
 
 
 _EPILOGUE: Final = _epilogue()
-_NL_JUMP: Final = _nl_jump()
 
 
 # -- integer ops ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ invariants and the protocol followed here), placed in one page by
   checked entry. A miss returns the exit word to Python, which translates.
   Every outcome is counted in the vCPU's own words (hits, misses,
   promotions, retries).
+* ``NL_JUMP``: the sequence goto_ptr's misses and (jump cache off) direct jumps'
+  exits end with: to ``goto`` when the vCPU's block names it (``layout.NL_FN``),
+  else the TB epilogue, as an exit without native lookups.
 * ``lookup(table, key, mru) -> code or 0`` and ``hash(pc, cs_base, flags_word)
   -> hash``: the same walk and hash with the System V convention, so that tests
   call them through ctypes (with the GIL released) against Python writers.
@@ -411,3 +414,18 @@ def _hash_entry(a: Asm, page_bits: int) -> None:
     _hash(a, page_bits)
     a.mov_rr(RAX, RDX, False)
     _c_epilogue(a)
+
+
+def _nl_jump() -> tuple[int, ...]:
+    a = Asm()
+    skip = Label()
+    a.alu_mi(CMP, _nl(L.NL_FN), 0)
+    a.jcc(CC_E, skip)
+    a.jmp_m(_nl(L.NL_FN))
+    a.bind(skip)
+    _epilogue(a)
+    return a.seq()
+
+
+#: see the module docstring (r11 the pc, eax the exit word)
+NL_JUMP: Final = _nl_jump()
