@@ -34,6 +34,7 @@ walked, rcx the slot's offset in it, r10 the code found, r8/r9 key words.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from tcgkit.native import layout as L
@@ -106,9 +107,12 @@ class Routines:
         self.hash = hash_
 
 
+@functools.lru_cache(maxsize=8)
 def routines(page_bits: int, probe: tuple[int, int] | None) -> Routines:
     """The three routines; ``probe``: (state offset, mask) of the TB-flags bits the
-    key words hold for (None: the flags are constant)."""
+    key words hold for (None: the flags are constant). A pure function of its
+    arguments, memoized: every emulator of a process shares the code (each maps
+    its own copy)."""
     a = Asm()
     goto = _goto(a, page_bits, probe)
     a.align(16)
