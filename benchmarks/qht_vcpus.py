@@ -1,7 +1,7 @@
 """The half of the qht study one thread cannot show: TB lookups from several vCPUs.
 
 Each vCPU of one emulator (aarch64 target, ``--host``, default x86_64) runs
-the same dispatch loop: 64 small blocks, each one TB ending in an indirect
+the same dispatch loop: ``--blocks`` (64) small blocks, each one TB ending in an indirect
 branch (``br``) to the next one through a table, ``--iterations`` blocks in
 all. The emulator runs in the study's mode (``jump_cache=False``: no jump
 cache and no chaining), so every block the guest enters is looked up in the
@@ -9,7 +9,10 @@ TB hash table. For each policy (``--policy``, default: qht-dyn-nomru, whose
 lookups only read, and qht-dyn-mru, whose lookups write: they promote what
 they find past the head bucket, under the bucket's lock) the total lookups
 per second with 1 vCPU and with ``--vcpus`` vCPUs in parallel threads, and
-the scaling (N-vCPU rate / 1-vCPU rate; ideal: N).
+the scaling (N-vCPU rate / 1-vCPU rate; ideal: N). With 64 blocks in the
+default 2^15 buckets no chain passes its head bucket, so MRU never promotes;
+``--blocks 1024 --log2 8`` makes chains (qht-dyn grows to 2^9 head buckets
+with overflow buckets), and qht-dyn-mru's lookups then write.
 
 On the x86_64 host the qht policies are looked up natively: generated code
 probes the policy's native mirror (``tcgkit.native.tb_mirror``) without the
@@ -19,7 +22,8 @@ parallel and the policies' concurrent behaviour shows. Other policies
 GIL and cannot scale; the ``native`` column says which share of the lookups
 generated code did. Generated code between lookups is short here on purpose.
 
-Usage: ``python benchmarks/qht_vcpus.py [--vcpus 2] [--iterations 2000000] [--repeat 3]``.
+Usage: ``python benchmarks/qht_vcpus.py [--vcpus 2] [--iterations 2000000] [--repeat 3]
+[--blocks 64] [--log2 15] [--policy NAME ...]``.
 """
 
 from __future__ import annotations

@@ -291,3 +291,26 @@ def test_the_routine_promotes_under_mru(routines: Any) -> None:
     assert after[0] == last and sorted(after) == sorted(order)
     assert native_lookup(mirror.header_addr, ctypes.addressof(key), 0) == last
     mirror.release()
+
+
+@pytest.mark.parametrize("policy", ["qht-dyn-nomru", "qht-dyn-mru"])
+def test_a_flush_while_vcpus_look_up_natively(policy: str) -> None:
+    """tb_flush asked for from another thread while two vCPUs run: it happens when no
+    vCPU is in generated code (the mirror reset before the code is freed, its old map
+    freed then), and the runs end with the right results."""
+    emu, done = emulator(policy, False, vcpus=2)
+    with emu:
+        for k, cpu in enumerate(emu.cpus):
+            cpu.reg_write("x19", 30_000_000 + k)
+            cpu.start(CODE, done)
+        while emu.stats()["lookups_native"] < 10_000:
+            pass
+        engine = emu._engine
+        flushes = engine.tb_cache.n_flushes
+        engine.tb_flush()  # an exclusive section: every vCPU leaves generated code first
+        assert emu.wait(120)
+        for k, cpu in enumerate(emu.cpus):
+            assert cpu.reg_read("x0") == 30_000_000 + k
+        assert engine.tb_cache.n_flushes > flushes
+        assert engine.host.native_table.retired == []  # the old map, freed by the flush
+        assert emu.stats()["tbs_cached"] == len(list(engine.host.native_table))
