@@ -63,9 +63,10 @@ def lookups(stats: dict) -> tuple[int, int]:
 
 
 def run(policy: str, host: str, vcpus: int, iterations: int, blocks: int = BLOCKS,
-        log2: int = 15) -> tuple[float, int, int]:  # fmt: skip
-    """(seconds, lookups, native lookups) of ``vcpus`` vCPUs each running ``iterations``
-    blocks of the loop (of ``blocks`` blocks; the table starts with 2**log2 buckets)."""
+        log2: int = 15) -> tuple[float, int, int, float]:  # fmt: skip
+    """(seconds, lookups, native lookups, CPU seconds of the process) of ``vcpus`` vCPUs
+    each running ``iterations`` blocks of the loop (of ``blocks`` blocks; the table
+    starts with 2**log2 buckets)."""
     code, done = program(blocks)
     table = b"".join((CODE + i * BLOCK).to_bytes(8, "little") for i in range(blocks))
     with Emulator("aarch64", host=host, tb_hash=policy, jump_cache=False, tier_up=0,
@@ -84,13 +85,13 @@ def run(policy: str, host: str, vcpus: int, iterations: int, blocks: int = BLOCK
         before, native_before = lookups(emu.stats())
         for cpu in cpus:
             cpu.reg_write("x19", iterations)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for cpu in cpus:
             cpu.start(CODE, done)
         emu.wait()
-        dt = time.perf_counter() - t0
+        dt, cpu_s = time.perf_counter() - t0, time.process_time() - c0
         after, native_after = lookups(emu.stats())
-        return dt, after - before, native_after - native_before
+        return dt, after - before, native_after - native_before, cpu_s
 
 
 def main() -> None:
@@ -110,12 +111,14 @@ def main() -> None:
         for vcpus in (1, args.vcpus):
             runs = [run(policy, args.host, vcpus, args.iterations, args.blocks, args.log2)
                     for _ in range(args.repeat)]  # fmt: skip
-            t, n, native = min(runs)  # the fastest of the repeats
-            best.append((n / t, native / n if n else 0.0, t))
-        (one, share1, _), (many, share_n, _) = best
+            t, n, native, cpu_s = min(runs)  # the fastest of the repeats
+            best.append((n / t, native / n if n else 0.0, cpu_s / t))
+        (one, share1, _), (many, share_n, busy) = best
+        # busy: CPU seconds per second of the N-vCPU run, at most N; about 1 when the
+        # lookups hold the GIL (or the machine is shared), about N when they run apart
         print(f"{policy:16} 1 vCPU {one / 1e6:7.2f} M lookups/s   {args.vcpus} vCPUs "
               f"{many / 1e6:7.2f} M lookups/s   scaling {many / one:.2f}x   "
-              f"native {min(share1, share_n):.1%}")  # fmt: skip
+              f"busy {busy:.2f}   native {min(share1, share_n):.1%}")  # fmt: skip
 
 
 if __name__ == "__main__":
