@@ -43,6 +43,11 @@ class FakeTB:
         self.code = code
 
 
+def engine_of(emu: Emulator) -> Any:
+    """The emulator's engine (its internals: the host's mirror, the TB cache)."""
+    return emu._engine
+
+
 def key_of(i: int, flags: int = 0) -> TBKey:
     pc = 0x400000 + 4 * i
     return TBKey(pc, 0, flags, 1 << 11, pc >> 12)
@@ -192,7 +197,7 @@ def test_vcpu_threads_look_up_natively(policy: str, jump_cache: bool) -> None:
             assert native["hits"] > 3 * 2 * 3000 * 0.9
         if policy == "qht-dyn-mru" and not jump_cache:
             assert stats["tb_hash"]["policy"] == policy
-        assert emu._engine.host.native_table is not None
+        assert engine_of(emu).host.native_table is not None
 
 
 def test_other_policies_keep_the_python_lookup() -> None:
@@ -241,13 +246,14 @@ def observe(policy: str, jump_cache: bool, **run: Any) -> tuple[Any, ...]:
 def test_native_lookups_change_nothing_a_run_shows(policy: str, jump_cache: bool,
                                                    case: str) -> None:  # fmt: skip
     ks = keystone.Ks(keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN)
-    run: dict[str, Any] = {
+    runs: dict[str, dict[str, Any]] = {
         "plain": {},
         "until": {"until": CODE + 4 + 7 * BLOCK + 8},  # inside block 7
         "count": {"count": 777},
         "stop": {"stop_at": 1234},
         "patch": {"patch": bytes(ks.asm("add x0, x0, #3")[0])},
-    }[case]
+    }
+    run = runs[case]
     got = observe(policy, jump_cache, **run)
     want = observe("master", jump_cache, **run)
     assert got[:3] == want[:3]
@@ -260,7 +266,7 @@ def test_an_invalidated_tb_leaves_the_mirror() -> None:
     with emu:
         emu.reg_write("x19", 400)
         emu.emu_start(CODE, done)
-        engine = emu._engine
+        engine = engine_of(emu)
         table = engine.host.native_table
         pc = CODE + 4 + 3 * BLOCK
         tbs = [tb for tb in engine.tb_cache.policy if tb.pc == pc]
@@ -268,7 +274,7 @@ def test_an_invalidated_tb_leaves_the_mirror() -> None:
         tb = tbs[0]
         h = qht.tb_hash_xx(tb.key)
         assert table.lookup(h, tb.key) == (tb.host.entry, tb.size)
-        emu.mem_write(pc, emu.mem_read(pc, 4))  # a write to code: its TBs are invalidated
+        emu.mem_write(pc, bytes(emu.mem_read(pc, 4)))  # a write to code: its TBs are invalidated
         assert not tb.valid
         assert table.lookup(h, tb.key) is None
 
@@ -303,7 +309,7 @@ def test_a_flush_while_vcpus_look_up_natively(policy: str) -> None:
         for k, cpu in enumerate(emu.cpus):
             cpu.reg_write("x19", 30_000_000 + k)
             cpu.start(CODE, done)
-        engine = emu._engine
+        engine = engine_of(emu)
         # the vCPUs' own counters (``emu.stats()`` during a run would walk the page lists
         # while the vCPUs translate)
         while sum(engine.host.native_lookups(c._cpu).get("hits", 0) for c in emu.cpus) < 10_000:

@@ -355,9 +355,8 @@ class NativeHost(HostBackend):
                 return
             from .tb_mirror import HASH_NAME
 
-            table = engine.tb_cache.policy.native_table(
-                _code_of, engine.target.page_bits,
-                lambda addr, expected, new: self.cas(addr, expected, new, 3))  # fmt: skip
+            table = engine.tb_cache.policy.native_table(_code_of, engine.target.page_bits,
+                                                        self._cas64)  # fmt: skip
             if table is None or table.hash_name != HASH_NAME:
                 return
             self._nl_page = ExecPage(routines.code, self.flush_icache)
@@ -375,6 +374,12 @@ class NativeHost(HostBackend):
         nl[L.NL_MODE // 8] = self._nl_mode
         nl[L.NL_SEEN // 8] = L.INVALID_TAG  # the passage writes the key words
         nl[L.NL_FN // 8] = page.addr + self._nl_routines.goto
+
+    def _cas64(self, addr: int, expected: int, new: int) -> int:
+        """The host's 8-byte compare-and-swap (the mirror's spinlocks)."""
+        old = self.cas(addr, expected, new, 3)
+        assert old is not None, "native lookups need the host's compare-and-swap"
+        return old
 
     @property
     def native_table(self) -> Any:
