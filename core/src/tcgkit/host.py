@@ -124,5 +124,12 @@ class HostBackend(ABC):
         """``cas`` of 16 bytes (two 8-byte words, 16-byte aligned); the pair read."""
         return None
 
+    def native_lookups(self, cpu: CPU) -> dict[str, int]:
+        """``cpu``'s TB lookups done in generated code (``tcgkit.native.tb_mirror``):
+        hits, misses (left for Python), MRU promotions, seqlock retries and probes
+        (occupied slots compared, as the qht policies count them); empty
+        where lookups leave generated code for Python (every host but x86-64)."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "features": dict(self.features())}

@@ -6,9 +6,10 @@ the code), the lowering of allocated IR (``lower``), the optional ops it
 lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
 ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
-fetch coherent with stores, so no cache maintenance), the MXCSR images of the
-rounding modes, the frozen host features and capstone disassembly. Everything else (TB ids,
-callbacks, execution, chaining, the jump cache, release) is the core's.
+fetch coherent with stores, so no cache maintenance), the native TB lookup
+goto_ptr's misses jump to (``tb_lookup``), the MXCSR images of the rounding
+modes, the frozen host features and capstone disassembly. Everything else (TB
+ids, callbacks, execution, chaining, the jump cache, release) is the core's.
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
@@ -109,6 +110,11 @@ class X86Host(NativeHost):
         from .atomics import routines
 
         return routines(pair=self.feat.cx16)
+
+    def lookup_routines(self, page_bits: int, probe: tuple[int, int] | None) -> Any:
+        from .tb_lookup import routines
+
+        return routines(page_bits, probe)
 
     def lower_tb(self, allocation: Allocation, tb_id: int, icount: int, rt: Runtime,
                  helper_addr: Callable[[Op], int]) -> Lowered:  # fmt: skip

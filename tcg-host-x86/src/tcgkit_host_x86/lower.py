@@ -70,6 +70,7 @@ from .encoder import (
     fits_i32,
 )
 from .features import HostFeatures
+from .tb_lookup import NL_JUMP as _NL_JUMP
 
 TMP0: Final = R10
 TMP1: Final = R11
@@ -253,7 +254,10 @@ class Lowering:
             a.buf += (0, 0, 0, 0)  # falls through until linked
             return
         if opc == "exit_tb":
-            self.exit_with(op.consts[0])
+            if op.consts[0] <= 1 and self.rt.direct_lookup >= 0:
+                self.exit_direct(op.consts[0], self.rt.direct_lookup)
+            else:
+                self.exit_with(op.consts[0])
             return
         if opc == "goto_ptr":
             self.goto_ptr(ins[0])  # type: ignore[arg-type]
@@ -277,13 +281,26 @@ class Lowering:
 
     rt_helper: Callable[[Op], int]  # set by the backend: the callback address of a helper
 
-    def goto_ptr(self, pc: int) -> None:
-        """The inline jump-cache probe: ``until``, then the pc and TB-flags key of the
-        entry; a hit jumps to its code, a miss exits to look the TB up."""
+    def exit_direct(self, slot: int, pc_offset: int) -> None:
+        """A direct jump's exit with chaining off (the qht study's mode): the next TB is
+        looked up natively, as after goto_ptr (the pc is in the state), unless it is the
+        run's ``until``; the exit word is the slot's, as without the lookup."""
         a = self.a
-        miss = Label()
+        a.load(TMP1, Mem(RBP, pc_offset), 8)
+        a.mov_ri(RAX, self.exit_word(slot), w=False)
+        a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_UNTIL))
+        a.jcc(CC_E, self.epilogue)
+        a.buf += _NL_JUMP
+
+    def goto_ptr(self, pc: int) -> None:
+        """The inline jump-cache probe: ``until`` (exit), then the pc and TB-flags key of
+        the entry; a hit jumps to its code, a miss jumps to the native TB lookup
+        (``tb_lookup``: r11 the pc, eax the exit word) when the vCPU's block names
+        one, else exits to look the TB up in Python."""
+        a = self.a
+        miss, leave = Label(), Label()
         a.buf += _until_check(pc)
-        a.jcc(CC_E, miss)
+        a.jcc(CC_E, leave)
         a.buf += _jc_probe(pc)
         a.jcc(CC_NE, miss)
         if self.rt.flags_probe is not None:
@@ -294,6 +311,10 @@ class Lowering:
             a.jcc(CC_NE, miss)
         a.buf += _JC_JUMP
         a.bind(miss)
+        a.mov_rr(TMP1, pc)
+        a.mov_ri(RAX, self.exit_word(EXIT_LOOKUP), w=False)
+        a.buf += _NL_JUMP
+        a.bind(leave)
         self.exit_with(EXIT_LOOKUP)
 
 

@@ -87,6 +87,8 @@ def run_once(path: Path, policy: str, log2: int, run: int, *, host: str = "auto"
             )
         st = emu.stats()
         h = st["tb_hash"]
+        # (the lookups and probes include those generated code did in the policy's
+        # native mirror: ``Engine.stats``)
         return Sample(path.name, policy, log2, run, seconds, st["guest_instructions"],
                       int(h["lookups"]), int(h["probes"]), int(h["buckets"]),
                       int(h["resizes"]), st["tbs_translated"])  # fmt: skip

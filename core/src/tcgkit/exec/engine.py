@@ -550,6 +550,20 @@ class Engine:
         misses = sum(cpu.tlb.misses for cpu in self.cpus)
         refills = sum(cpu.tlb.native_refills for cpu in self.cpus)
         per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0
+        # TB lookups generated code did itself (``tcgkit.native.tb_mirror``), counted by
+        # each vCPU in its own native block and summed here
+        native: dict[str, int] = {}
+        for cpu in self.cpus:
+            for name, n in self.host.native_lookups(cpu).items():
+                native[name] = native.get(name, 0) + n
+        native_hits = native.get("hits", 0)
+        # the table's own figures include the lookups done in its mirror (a native miss
+        # goes on to the policy's lookup, which counts itself)
+        table = self.tb_cache.policy.stats()
+        if native:
+            table["lookups"] += native_hits
+            table["probes"] += native.get("probes", 0)
+            table["mru_promotions"] += native.get("mru_promotions", 0)
         return {
             "tbs_translated": c["tbs_translated"],
             "tbs_halved": self.tbs_halved,
@@ -567,9 +581,15 @@ class Engine:
             "tbs_calling_helpers": tbs_calling,
             "lookups": {
                 "jmp_cache_hits": c["jmp_cache_hits"],
-                "hash_hits": c["hash_hits"],
+                "hash_hits": c["hash_hits"] + native_hits,
                 "misses": c["misses"],
+                # of them in generated code, without the GIL: hits in the hash table's
+                # native mirror, misses that left for Python, MRU promotions, seqlock
+                # retries, probes
+                "native": native,
             },
+            "lookups_native": native_hits,
+            "lookups_native_per_s": round(native_hits * per_s),
             "chained_jumps": c["chained"],
             "tbs_invalidated": c["invalidated"],
             "flushes": c["flushes"],
@@ -595,7 +615,7 @@ class Engine:
             "translator_bundle": bundle_status(),
             "time_executing": self.time_executing,
             "guest_instructions": sum(cpu.icount for cpu in self.cpus),
-            "tb_hash": {"policy": self.tb_cache.policy.name, **self.tb_cache.policy.stats()},
+            "tb_hash": {"policy": self.tb_cache.policy.name, **table},
             "host": self.host.name,
             "target": self.target.name,
         }

@@ -32,14 +32,31 @@ Contract:
 * ``reset()`` drops every entry and returns to the initial size (tb_flush).
 * Iterating yields every entry once (a snapshot; safe during updates).
 * ``stats()`` returns at least the keys of ``STAT_KEYS``.
+
+Optional capability, native lookups: ``native_table(code_of, page_bits, cas)``
+returns a ``tcgkit.native.tb_mirror.NativeTBTable`` that the policy fills with
+its current entries and keeps in step with every later write (insert, remove,
+replace, reset, resize), made while it holds the key's bucket lock (every
+bucket lock for reset and resize), so that the mirror sees each key's writes in
+the policy's order. ``code_of(tb)`` gives (host code address, guest size) of a
+TB generated code may enter, None for the others (tier 0): only those are
+mirrored. A host that emits a native lookup (x86-64) probes the mirror from
+generated code without the GIL, with the invariants of ``lookup`` above, and
+leaves for Python only on a miss. The mirror hashes as the qht policies do
+(``NativeTBTable.hash_name``). A policy without the capability returns None
+(the default): its lookups stay in Python, as on every other host. The policy
+keeps one mirror at most; ``native_table`` again returns it.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+if TYPE_CHECKING:
+    from ..native.tb_mirror import Cas, NativeTBTable
 
 DEFAULT_LOG2_BUCKETS = 15
 #: the largest initial table a policy accepts (2^30 buckets)
@@ -109,6 +126,12 @@ class TBHashPolicy(ABC):
 
     def __len__(self) -> int:
         return int(self.stats()["entries"])
+
+    def native_table(self, code_of: Callable[[Any], tuple[int, int] | None], page_bits: int,
+                     cas: Cas | None) -> NativeTBTable | None:  # fmt: skip
+        """The policy's native mirror, made and filled on the first call (see the module
+        docstring); None: this policy has none, its lookups stay in Python."""
+        return None
 
 
 class CoreDictPolicy(TBHashPolicy):

@@ -16,14 +16,20 @@ Owns, for one emulator:
   prologue through ctypes, with the GIL released; goto_ptr misses resolved by
   the jump cache's ``lookup``, which also fills the native jump cache),
   chaining (``link``/``unlink`` store one 32-bit word the host computes),
-  invalidation and flush of the native jump cache, release.
+  invalidation and flush of the native jump cache, release;
+* native TB lookups, where the host emits them (``lookup_routines``: x86-64):
+  the policy's native mirror (``tb_mirror``, asked for once), the page of the
+  host's routines, the native-lookup words of each vCPU's block (the routine,
+  the mirror, the mode; the key words are the passage's), the mirror's
+  reclaim at tb_flush and release, and the per-vCPU counters.
 
 A host subclass provides: ``name``, ``native_here``, ``features``, the
 allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),
 ``lower_tb``, ``prologue``, ``host_words``, ``goto_tb_word``, and, where the
-ISA needs it, ``flush_icache``; optionally ``disassemble_code`` and
+ISA needs it, ``flush_icache``; optionally ``disassemble_code``,
 ``atomic_routines`` (the host's compare-and-swap, called from Python by the
-guest atomics of several vCPUs, ``exec.atomic``).
+guest atomics of several vCPUs, ``exec.atomic``) and ``lookup_routines`` (the
+native TB lookup goto_ptr's misses jump to).
 """
 
 from __future__ import annotations
@@ -59,7 +65,19 @@ SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 SLOW_CMPXCHG = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
+#: lookup(table header, key words [pc, cs_base, flags word], mru) -> code or 0;
+#: hash(pc, cs_base, flags word) -> the 32-bit hash (``lookup_routines``)
+NL_LOOKUP = ctypes.CFUNCTYPE(U64, U64, U64, U64)
+NL_HASH = ctypes.CFUNCTYPE(ctypes.c_uint32, U64, U64, U64)
 M64 = (1 << 64) - 1
+
+
+def _code_of(tb: TB) -> tuple[int, int] | None:
+    """(code address, guest size) of a TB generated code may enter (compiled), else None."""
+    code = tb.host
+    if code is None or tb.program is not None:
+        return None
+    return code.entry, tb.size
 
 
 class Runtime:
@@ -68,7 +86,8 @@ class Runtime:
     The records here are plain slotted classes, not dataclasses (a dataclass costs
     ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
 
-    __slots__ = ("flags_probe", "py_op", "py_op_index", "slow_cmpxchg", "slow_mem")
+    __slots__ = ("direct_lookup", "flags_probe", "py_op", "py_op_index", "slow_cmpxchg",
+                 "slow_mem")  # fmt: skip
 
     def __init__(self, slow_mem: int, py_op: int,
                  py_op_index: Callable[[str, tuple[int, ...]], int],
@@ -81,6 +100,10 @@ class Runtime:
         #: path, and atomic_fetch's with ``(aop + 1) << exec.atomic.FETCH_SHIFT`` in
         #: ``memop`` and its value as ``new``
         self.slow_cmpxchg = slow_cmpxchg
+        #: jump cache and chaining off, lookups native: the byte offset of the guest pc
+        #: in the state, for the direct jumps' exits (``exit_tb`` 0 and 1), which then
+        #: look the next TB up natively as goto_ptr does (-1: they exit to the loop)
+        self.direct_lookup = -1
 
 
 class AtomicRoutines:
@@ -200,6 +223,13 @@ class NativeHost(HostBackend):
         self._buffer: Any = None
         self._atomic_fns: tuple[list[Any], Any] | None = None  # made on first use
         self._atomic_page: ExecPage | None = None
+        # native TB lookups (``_native_lookup``): asked for once, when the first vCPU
+        # attaches; the mirror is the policy's, the page holds the host's routines
+        self._nl_asked = False
+        self._nl_table: Any = None
+        self._nl_page: ExecPage | None = None
+        self._nl_routines: Any = None
+        self._nl_mode = 0
         self.code_bytes = 0
         #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
         self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
@@ -241,6 +271,12 @@ class NativeHost(HostBackend):
     def atomic_routines(self) -> AtomicRoutines | None:
         """The host's compare-and-swap code (None: guest atomics of several vCPUs
         take the core's exclusive path)."""
+        return None
+
+    def lookup_routines(self, page_bits: int, probe: tuple[int, int] | None) -> Any | None:
+        """The host's native TB lookup over a ``tb_mirror`` table: an object with
+        ``code`` and the offsets ``goto`` (where goto_ptr's misses jump), ``lookup``
+        and ``hash`` (System V, for tests); None: lookups stay in Python."""
         return None
 
     # -- atomics ---------------------------------------------------------------------------------
@@ -300,6 +336,75 @@ class NativeHost(HostBackend):
         if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:
             probe = (-1, 0)  # flags that cannot be probed: every goto_ptr misses
         self.bind_runtime(probe)
+        self._native_lookup(cpu, native)
+
+    # -- native TB lookups -----------------------------------------------------------------
+
+    def _native_lookup(self, cpu: CPU, native: NativeCPU) -> None:
+        """Point ``cpu``'s block at the native lookup, made on the first vCPU when the
+        host emits one, its flags can be probed, it has a compare-and-swap and the
+        policy offers a mirror (``TBHashPolicy.native_table``)."""
+        engine = cpu.engine
+        if not self._nl_asked:
+            self._nl_asked = True
+            rt = self._rt
+            assert rt is not None
+            routines = self.lookup_routines(engine.target.page_bits, rt.flags_probe) \
+                if self._jc_enabled else None  # fmt: skip
+            if routines is None or self.cas(ctypes.addressof(native.nl), 0, 0, 3) is None:
+                return
+            from .tb_mirror import HASH_NAME
+
+            table = engine.tb_cache.policy.native_table(_code_of, engine.target.page_bits,
+                                                        self._cas64)  # fmt: skip
+            if table is None or table.hash_name != HASH_NAME:
+                return
+            self._nl_page = ExecPage(routines.code, self.flush_icache)
+            self._nl_routines = routines
+            self._nl_table = table
+            self._nl_mode = (0 if engine.tb_cache.hash_only else L.NL_MODE_FILL_JC) \
+                | (L.NL_MODE_MRU if table.mru else 0)  # fmt: skip
+            if engine.tb_cache.hash_only:  # no chaining: direct jumps look up natively too
+                rt.direct_lookup = engine.target.pc_offset
+        page = self._nl_page
+        if page is None or not self._jc_enabled:
+            return
+        nl = native.nl
+        nl[L.NL_TABLE // 8] = self._nl_table.header_addr
+        nl[L.NL_MODE // 8] = self._nl_mode
+        nl[L.NL_SEEN // 8] = L.INVALID_TAG  # the passage writes the key words
+        nl[L.NL_FN // 8] = page.addr + self._nl_routines.goto
+
+    def _cas64(self, addr: int, expected: int, new: int) -> int:
+        """The host's 8-byte compare-and-swap (the mirror's spinlocks)."""
+        old = self.cas(addr, expected, new, 3)
+        assert old is not None, "native lookups need the host's compare-and-swap"
+        return old
+
+    @property
+    def native_table(self) -> Any:
+        """The policy's native mirror generated code looks TBs up in (None: none)."""
+        return self._nl_table
+
+    def native_lookups(self, cpu: CPU) -> dict[str, int]:
+        if self._nl_table is None:
+            return {}
+        native = self._natives.get(ctypes.addressof(cpu.state))  # type: ignore[arg-type]
+        if native is None:
+            return {}
+        nl = native.nl
+        return {"hits": nl[L.NL_HITS // 8], "misses": nl[L.NL_MISSES // 8],
+                "mru_promotions": nl[L.NL_MRU // 8], "retries": nl[L.NL_RETRIES // 8],
+                "probes": nl[L.NL_PROBES // 8]}  # fmt: skip
+
+    def lookup_functions(self) -> tuple[Any, Any] | None:
+        """The routines ``lookup(table, key words, mru) -> code`` and ``hash(pc,
+        cs_base, flags word)`` as ctypes functions (tests), or None."""
+        page = self._nl_page
+        if page is None:
+            return None
+        r = self._nl_routines
+        return (NL_LOOKUP(page.addr + r.lookup), NL_HASH(page.addr + r.hash))
 
     def bind_runtime(self, probe: tuple[int, int] | None) -> Runtime:
         """Fix what generated code calls and probes (once the target is known)."""
@@ -413,6 +518,8 @@ class NativeHost(HostBackend):
         self._tbs.clear()
         for native in self._natives.values():
             native.jc_clear()
+        if self._nl_table is not None:  # no vCPU is in generated code: old maps can go
+            self._nl_table.reclaim()
 
     # -- inspection and release -----------------------------------------------------------------
 
@@ -432,5 +539,11 @@ class NativeHost(HostBackend):
         if self._atomic_page is not None:
             self._atomic_page.release()
             self._atomic_page = None
+        if self._nl_table is not None:
+            self._nl_table.release()
+            self._nl_table = None
+        if self._nl_page is not None:
+            self._nl_page.release()
+            self._nl_page = None
         self._atomic_fns = None
         self._thread = self._slow.thread = _ThreadState()

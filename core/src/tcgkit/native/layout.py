@@ -21,7 +21,15 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
   miss from it without leaving generated code, counting each refill in
   ``OFF_REFILLS``. Whatever flushes or invalidates a first-level entry does the
   same to the second level, so an entry there is always one that ``SoftTLB.fill``
-  would make now.
+  would make now;
+* the native-lookup words (``OFF_NL`` + ``NL_*``), for hosts that look TBs up in
+  the TB hash table's native mirror from generated code (``tb_mirror``; x86-64):
+  the lookup routine's address (0: goto_ptr's misses exit to Python), the
+  mirror's table header, the TB-key words of the vCPU's current CPU mode (the
+  probed flags bits they hold for, cs_base, flags | cflags << 32), the mode
+  (fill the jump cache, MRU on lookup) and the vCPU's own counters of native
+  lookups (hits, misses, promotions, seqlock retries, probes), written by its
+  thread alone.
 """
 
 from __future__ import annotations
@@ -69,5 +77,23 @@ L2_SIZE: Final = 1 << L2_BITS  # 128 MiB of 4 KiB pages
 L2_ENTRY: Final = TLB_ENTRY  # the same (read tag, write tag, addend, -) as the first level
 OFF_L2: Final = OFF_JC - L2_SIZE * L2_ENTRY
 
-NATIVE_SIZE: Final = -OFF_L2  # bytes before the CPU state
+# -- native TB lookups (``tb_mirror``): below the second level, so that adding them
+# moved no offset other hosts encode
+NL_FN: Final = 0  # the routine goto_ptr's jump-cache misses jump to (0: exit to Python)
+NL_TABLE: Final = 8  # the mirror's table header (its word 0: the current map)
+NL_SEEN: Final = 16  # state[probe] & mask the key words hold for (INVALID_TAG: none)
+NL_CS_BASE: Final = 24
+NL_FLAGS: Final = 32  # flags | cflags << 32: a slot's key word
+NL_MODE: Final = 40  # NL_MODE_* bits
+NL_HITS: Final = 48  # lookups that found their TB natively (this vCPU's)
+NL_MISSES: Final = 56  # lookups that left for Python (key words stale, absent, `until`)
+NL_MRU: Final = 64  # entries promoted to the head by this vCPU's lookups
+NL_RETRIES: Final = 72  # walks redone: a writer in the bucket, or the map replaced
+NL_PROBES: Final = 80  # slots compared by this vCPU's walks (as the qht policies count probes)
+NL_SIZE: Final = 128
+NL_MODE_FILL_JC: Final = 1  # a hit fills the jump cache (jump cache on)
+NL_MODE_MRU: Final = 2  # a hit past the head bucket promotes its entry (qht-dyn-mru)
+OFF_NL: Final = OFF_L2 - NL_SIZE
+
+NATIVE_SIZE: Final = -OFF_NL  # bytes before the CPU state
 INVALID_TAG: Final = (1 << 64) - 1

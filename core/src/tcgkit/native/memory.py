@@ -51,6 +51,9 @@ class NativeCPU:
         self.tlb = (ctypes.c_uint64 * (L.TLB_SIZE * 4)).from_address(self.state_addr + L.OFF_TLB)
         self.jc = (ctypes.c_uint64 * (L.JC_SIZE * 4)).from_address(self.state_addr + L.OFF_JC)
         self.l2_addr = self.state_addr + L.OFF_L2
+        #: the native-lookup words (``layout.NL_*``), by word
+        self.nl = (ctypes.c_uint64 * (L.NL_SIZE // 8)).from_address(self.state_addr + L.OFF_NL)
+        self.nl[L.NL_SEEN // 8] = L.INVALID_TAG
         ctypes.memset(self.l2_addr, 0xFF, L.L2_SIZE * L.L2_ENTRY)
         self.tlb_clear()
         self.jc_clear()

@@ -12,7 +12,10 @@ when this was interpreted Python).
 It reads the host's private execution state (the native blocks by state
 address, the prologue's entry, the TB table by id, the calling thread's
 pending exception) and changes none of it but the native jump cache, the
-icount word and the ``until`` word, as the host's own methods would. What of
+icount word, the ``until`` word and, where generated code looks TBs up itself
+(``tb_mirror``), the TB-key words of the vCPU's current CPU mode (the probed
+flag bits, cs_base, flags | cflags << 32; never valid for flags or cflags
+wider than 32 bits), as the host's own methods would. What of
 it does not change between passages is read once per vCPU into a ``Passage``
 (kept on ``CPU.passage``; the host drops it when it binds its runtime again).
 """
@@ -38,6 +41,11 @@ _RAISED: Final = L.EXIT_HELPER_RAISED
 _AT_ENTRY: Final = L.EXIT_AT_ENTRY
 #: the icount word's index in a native block's control words
 _ICOUNT: Final = (L.OFF_ICOUNT + L.CONTROL_SIZE) // 8
+_NL_SEEN: Final = L.NL_SEEN // 8
+_NL_CS_BASE: Final = L.NL_CS_BASE // 8
+_NL_FLAGS: Final = L.NL_FLAGS // 8
+_INVALID: Final = L.INVALID_TAG
+_M64: Final = (1 << 64) - 1
 
 
 class Passage:
@@ -46,8 +54,8 @@ class Passage:
     the host binds its runtime again (``NativeHost.bind_runtime`` drops it), so that
     a passage reads it natively instead of looking the host's fields up each time."""
 
-    __slots__ = ("control", "entry", "fill", "host", "jc", "native", "probe", "state",
-                 "tbs", "thread", "words")  # fmt: skip
+    __slots__ = ("control", "entry", "fill", "host", "jc", "native", "nl", "nl_key", "probe",
+                 "state", "tbs", "thread", "words")  # fmt: skip
 
     def __init__(self, host: Any, cpu: CPU) -> None:
         self.host = host
@@ -64,6 +72,10 @@ class Passage:
         self.thread: Any = host._thread
         self.fill: bool = host._jc_enabled
         self.probe: tuple[int, int] | None = host._rt.flags_probe if self.fill else None
+        #: the native-lookup words (None: goto_ptr's misses exit to Python) and the key
+        #: words last written there
+        self.nl: Any = word_view(native.nl) if native.nl[L.NL_FN // 8] else None
+        self.nl_key: tuple[int, int, int] = (-1, -1, -1)
 
 
 def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
@@ -76,12 +88,31 @@ def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
     if until != native.until:
         native.set_until(until)
         native.jc_clear()
+    if p.nl is not None:
+        _key_words(p, cpu)
     control = p.control
     try:
         return _follow(p, cpu, tb)
     finally:
         cpu.icount += control[_ICOUNT]
         control[_ICOUNT] = 0
+
+
+def _key_words(p: Passage, cpu: CPU) -> None:
+    """The TB-key words of ``cpu``'s current CPU mode, for the native lookup."""
+    cs_base, flags = cpu.tb_flags()
+    cflags: int = cpu.engine.cflags_base
+    probe = p.probe
+    seen: int = 0 if probe is None else p.words[probe[0] // 8] & probe[1]
+    if flags >> 32 or cflags >> 32 or flags < 0 or cs_base < 0:
+        seen = _INVALID  # a key the mirror cannot hold: every native lookup misses
+    key = (seen, cs_base, flags | cflags << 32)
+    if key != p.nl_key:
+        nl = p.nl
+        nl[_NL_CS_BASE] = cs_base & _M64
+        nl[_NL_FLAGS] = key[2] & _M64
+        nl[_NL_SEEN] = seen
+        p.nl_key = key
 
 
 def _follow(p: Passage, cpu: CPU, tb: TB) -> tuple[TB, int]:

@@ -134,16 +134,29 @@ MRU on lookup (qht-dyn-mru only):
   a lookup that found its entry past the head bucket takes that bucket lock,
   checks the map is current and the entry still where it was found, and
   promotes it as an insert does, in a seqlock write section.
+
+Native mirror (``native_table``: the optional capability of the policy contract)
+-------------------------------------------------------------------------------
+Made on request (a host that looks TBs up from generated code) under the table
+lock with every bucket lock held, filled with the compiled TBs stored; from
+then on each writer updates it while it holds the bucket lock(s) of its own
+write: insert and replace put, remove removes, a resize resizes it to the same
+size, a reset resets it. The mirror's own protocol (``tcgkit.native.
+tb_mirror``) gives native lookups the guarantees above; its MRU on lookup
+(``qht-dyn-mru``) reorders the mirror's chains, not these.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any, ClassVar, Final
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from tcgkit.exec.tb_hash import DEFAULT_LOG2_BUCKETS, TBHashPolicy, TBKey
+
+if TYPE_CHECKING:
+    from tcgkit.native.tb_mirror import Cas, NativeTBTable
 
 from .counters import Counters, ThreadCounters
 from .hashing import tb_hash_xx
@@ -379,6 +392,8 @@ class QhtPolicy(TBHashPolicy):
         self._counters = ThreadCounters()
         self._resizes = 0
         self._resets = 0
+        self._mirror: NativeTBTable | None = None  # the native mirror, once asked for
+        self._code_of: Callable[[Any], tuple[int, int] | None] | None = None
 
     # -- lookups -------------------------------------------------------------
 
@@ -524,9 +539,13 @@ class QhtPolicy(TBHashPolicy):
                 head.sequence += 1
                 b.slots = _with_slot(s, i, h, s[_K + i], tb)
                 head.sequence += 1
+                if self._mirror is not None:
+                    self._mirror_put(h, key, tb, old)
                 return tb
             m = self._map  # current: we hold one of its bucket locks
             existing, grow = self._insert_locked(m, head, h, key, tb)
+            if existing is None and self._mirror is not None:
+                self._mirror_put(h, key, tb, None)
         finally:
             head.lock.release()
         if grow and self.auto_resize:
@@ -546,6 +565,8 @@ class QhtPolicy(TBHashPolicy):
             head.sequence += 1
             _remove_slot(b, i)
             head.sequence += 1
+            if self._mirror is not None:
+                self._mirror_remove(h, key, tb)
             return True
         finally:
             head.lock.release()
@@ -583,6 +604,8 @@ class QhtPolicy(TBHashPolicy):
                     _append_unpublished(new, h, key, tb)
             self._map = new
             self._resizes += 1
+            if self._mirror is not None:
+                self._mirror.resize(log2)
         finally:
             old.unlock_all()
 
@@ -593,8 +616,50 @@ class QhtPolicy(TBHashPolicy):
             try:
                 self._map = _Map(self.initial_log2_buckets)
                 self._resets += 1
+                if self._mirror is not None:
+                    self._mirror.reset(self.initial_log2_buckets)
             finally:
                 old.unlock_all()
+
+    # -- the native mirror ----------------------------------------------------
+
+    def native_table(self, code_of: Callable[[Any], tuple[int, int] | None], page_bits: int,
+                     cas: Cas | None) -> NativeTBTable | None:  # fmt: skip
+        """The native mirror (see the module docstring), made and filled on first use."""
+        from tcgkit.native.tb_mirror import NativeTBTable
+
+        with self._lock:
+            if self._mirror is not None:
+                return self._mirror
+            m = self._map
+            m.lock_all()
+            try:
+                mirror = NativeTBTable(m.log2, page_bits, cas, mru=self.mru_lookup)
+                self._code_of = code_of
+                for head in m.created:
+                    for h, key, tb in _chain_entries(head):
+                        got = code_of(tb)
+                        if got is not None:
+                            mirror.put(h, key, got[0], got[1])
+                self._mirror = mirror
+            finally:
+                m.unlock_all()
+        return mirror
+
+    def _mirror_put(self, h: int, key: TBKey, tb: Any, old: Any | None) -> None:
+        """``tb`` stored under ``key`` (in ``old``'s place): the same in the mirror."""
+        assert self._mirror is not None and self._code_of is not None
+        got = self._code_of(tb)
+        if got is not None:
+            self._mirror.put(h, key, got[0], got[1])
+        elif old is not None:
+            self._mirror_remove(h, key, old)
+
+    def _mirror_remove(self, h: int, key: TBKey, tb: Any) -> None:
+        assert self._mirror is not None and self._code_of is not None
+        got = self._code_of(tb)
+        if got is not None:
+            self._mirror.remove(h, key, got[0])
 
     # -- iteration and statistics --------------------------------------------
 
