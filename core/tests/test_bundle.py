@@ -7,8 +7,8 @@ built from is installed unchanged, and plugins only with the core.
 
 from __future__ import annotations
 
-import hashlib
 import sys
+import zlib
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
@@ -32,7 +32,7 @@ def _bundle_at(root: Path, suffix: str = SUFFIX) -> Path:
             lib = f"{package}/{source[:-3]}{suffix}"
             (bundle / "lib" / lib).parent.mkdir(parents=True, exist_ok=True)
             (bundle / "lib" / lib).write_bytes(b"")
-            lines.append(f"{module} {lib} {source} {hashlib.sha256(text).hexdigest()}")
+            lines.append(f"{module} {lib} {source} {zlib.crc32(text):08x}-{len(text)}")
             installed = root / "site" / package / source
             installed.parent.mkdir(parents=True, exist_ok=True)
             installed.write_bytes(text)

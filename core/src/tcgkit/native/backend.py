@@ -341,11 +341,18 @@ class NativeHost(HostBackend):
     # -- native TB lookups -----------------------------------------------------------------
 
     def _native_lookup(self, cpu: CPU, native: NativeCPU) -> None:
-        """Point ``cpu``'s block at the native lookup, made on the first vCPU when the
-        host emits one, its flags can be probed, it has a compare-and-swap and the
-        policy offers a mirror (``TBHashPolicy.native_table``)."""
+        """Point ``cpu``'s block at the native lookup, made when the host emits one,
+        its flags can be probed, it has a compare-and-swap and the policy offers a
+        mirror (``TBHashPolicy.native_table``), on the second vCPU (then the first is
+        pointed at it too), or on the first without a jump cache (the qht study's
+        mode). One vCPU with its jump cache misses it mostly for TBs not yet
+        translated, which Python translates anyway, while the mirror's upkeep costs
+        every compiled TB's insertion (callgrind, a coldcode.elf process: 4 % more
+        host instructions with the mirror)."""
         engine = cpu.engine
         if not self._nl_asked:
+            if not engine.tb_cache.hash_only and len(self._cpus) < 2:
+                return
             self._nl_asked = True
             rt = self._rt
             assert rt is not None
@@ -366,6 +373,14 @@ class NativeHost(HostBackend):
                 | (L.NL_MODE_MRU if table.mru else 0)  # fmt: skip
             if engine.tb_cache.hash_only:  # no chaining: direct jumps look up natively too
                 rt.direct_lookup = engine.target.pc_offset
+            for addr, other in self._natives.items():  # vCPUs attached before
+                if other is not native and addr in self._cpus:
+                    self._point_native_lookup(other)
+        self._point_native_lookup(native)
+
+    def _point_native_lookup(self, native: NativeCPU) -> None:
+        """Fill a vCPU's native-lookup words (the function last: a vCPU running
+        meanwhile sees no lookup until every other word is set)."""
         page = self._nl_page
         if page is None or not self._jc_enabled:
             return
