@@ -347,19 +347,10 @@ class NativeTBTable:
     def _remove_locked(self, m: _Map, head: int, want: tuple[int, int, int, int, int]) -> bool:
         hole: tuple[Any, int] | None = None
         last: tuple[Any, int] | None = None
-        b = head
-        while b:
-            w, at = m.loc(b)
-            for i in range(BUCKET_SLOTS):
-                s = at + B_SLOTS // 8 + i * _SW
-                if not w[s + 4]:
-                    b = 0
-                    break
-                last = (w, s)
-                if hole is None and (w[s], w[s + 1], w[s + 2], w[s + 3], w[s + 4]) == want:
-                    hole = (w, s)
-            else:
-                b = w[at + B_NEXT // 8]
+        for w, s in _positions(m, head):
+            last = (w, s)
+            if hole is None and (w[s], w[s + 1], w[s + 2], w[s + 3], w[s + 4]) == want:
+                hole = (w, s)
         if hole is None or last is None:
             return False
         if hole != last:
@@ -474,8 +465,9 @@ class NativeTBTable:
         }
 
 
-def _chain(m: _Map, head: int) -> Iterator[Slot]:
-    """The entries of the chain at ``head``, in order (dense: the first empty slot ends it)."""
+def _positions(m: _Map, head: int) -> Iterator[tuple[Any, int]]:
+    """Where the entries of the chain at ``head`` are, in order: (words, slot index);
+    dense, so the first empty slot ends it."""
     b = head
     while b:
         w, at = m.loc(b)
@@ -483,5 +475,11 @@ def _chain(m: _Map, head: int) -> Iterator[Slot]:
             s = at + B_SLOTS // 8 + i * _SW
             if not w[s + 4]:
                 return
-            yield _read_slot(w, s)
+            yield w, s
         b = w[at + B_NEXT // 8]
+
+
+def _chain(m: _Map, head: int) -> Iterator[Slot]:
+    """The entries of the chain at ``head``, in order."""
+    for w, s in _positions(m, head):
+        yield _read_slot(w, s)
