@@ -100,10 +100,10 @@ def plan(core_package: str, core_dir: str, bundle_dir: str) -> tuple[list[str], 
     -> extension path); nothing unless the core's sources in ``core_dir`` match."""
     packages = _read_manifest(bundle_dir)
     core = packages.pop(core_package, None)
-    if core is None or not _matches(core_dir, core):
+    if core is None or any(module in sys.modules for module, *_ in core):
+        return [], {}  # none, or a compiled module of the core is loaded already
+    if not _matches(core_dir, core):
         return [], {}
-    if any(module in sys.modules for module, *_ in core):
-        return [], {}  # a compiled module of the core is loaded already: leave it all
     served = [core_package]
     paths = {module: lib for module, lib, _source, _digest in core}
     for package, entries in packages.items():
