@@ -546,7 +546,8 @@ class Engine:
 
     def stats(self) -> dict[str, Any]:
         c = self.tb_cache.counts
-        tbs_cached, tbs_calling = self.tb_cache.census()
+        with self.tb_lock:  # vCPUs' threads add and remove TBs meanwhile
+            tbs_cached, tbs_calling = self.tb_cache.census()
         misses = sum(cpu.tlb.misses for cpu in self.cpus)
         refills = sum(cpu.tlb.native_refills for cpu in self.cpus)
         per_s = 1 / self.time_executing if self.time_executing > 0 else 0.0

@@ -303,7 +303,8 @@ class TBCache:
     def census(self) -> tuple[int, int]:
         """(TBs cached, those of them that call helpers): counted on the page lists,
         each TB on its first page (the invariant above: they list exactly the valid
-        cached TBs; walking them is cheaper than iterating a hash-table policy)."""
+        cached TBs; walking them is cheaper than iterating a hash-table policy). Under
+        the ``tb_lock``, as every change to them."""
         cached = calling = 0
         for page, tbs in self.page_tbs.items():
             for tb in tbs:
