@@ -7,8 +7,9 @@ import ctypes
 from collections.abc import Callable, Iterator
 
 import pytest
+from tcgkit.native import layout
 from tcgkit.native.code import Lowered
-from tcgkit.native.memory import TLBMirror
+from tcgkit.native.memory import NativeCPU, TLBMirror
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import allocate
 from tcgkit.tcg.region import CodeBuffer
@@ -35,6 +36,7 @@ class Runner:
         self.buffer = CodeBuffer(buffer_size, buffer_size // 2, executable=True)
         self.region = self.buffer.claim()
         self.rt = self.host.bind_runtime(None)
+        self.native: NativeCPU | None = None  # the block of the last run
 
     def lowered(self, ops: list[Op]) -> Lowered:
         allocation = allocate(ops, self.host.allocator)
@@ -44,9 +46,11 @@ class Runner:
         return self.lowered(ops).code
 
     def run(self, ops: list[Op], state: list[int],
-            tlb: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
+            tlb: tuple[tuple[int, int, int, int], ...] = (),
+            l2: tuple[tuple[int, int, int, int], ...] = ()) -> int:  # fmt: skip
         """Run ``ops`` on ``state`` (updated in place); ``tlb`` entries are
-        (index, read tag, write tag, addend) of the native TLB."""
+        (index, read tag, write tag, addend) of the native TLB, ``l2`` entries the
+        same of its second level (``native`` is the block run on, afterwards)."""
         out = self.lowered(ops)
         if self.region.alloc(0) is None or self.region.used + len(out.code) > self.region.size:
             self.buffer.reset()
@@ -59,6 +63,10 @@ class Runner:
         native = self.host._natives[ctypes.addressof(native_state)]
         for index, rtag, wtag, addend in tlb:
             TLBMirror(native).set(index, rtag, wtag, addend)
+        for index, rtag, wtag, addend in l2:
+            entry = (ctypes.c_uint64 * 3)(rtag, wtag, addend)
+            ctypes.memmove(native.l2_addr + index * layout.L2_ENTRY, entry, 24)
+        self.native = native
         word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
         state[:] = list(native_state)
         return word & 15

@@ -7,7 +7,8 @@ lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
 ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
 fetch coherent with stores, so no cache maintenance), the native TB lookup
-goto_ptr's misses jump to (``tb_lookup``), the MXCSR images of the rounding
+goto_ptr's misses jump to (``tb_lookup``), the slow path of guest loads and
+stores every TB shares (``slow_path``), the MXCSR images of the rounding
 modes, the frozen host features and capstone disassembly. Everything else (TB
 ids, callbacks, execution, chaining, the jump cache, release) is the core's.
 
@@ -110,6 +111,11 @@ class X86Host(NativeHost):
         from .atomics import routines
 
         return routines(pair=self.feat.cx16)
+
+    def slow_path_routines(self, slow_mem: int) -> Any:
+        from .slow_path import routines
+
+        return routines(slow_mem)
 
     def lookup_routines(self, page_bits: int, probe: tuple[int, int] | None) -> Any:
         from .tb_lookup import routines

@@ -561,6 +561,11 @@ class Asm:
     def ret(self) -> None:
         self.buf.append(0xC3)
 
+    def ret_pop(self, n: int) -> None:
+        """ret imm16: return, then pop ``n`` bytes of the caller's arguments."""
+        self.buf.append(0xC2)
+        _le(self.buf, n, 2, False)
+
     def mfence(self) -> None:
         self.buf += (0x0F, 0xAE, 0xF0)
 

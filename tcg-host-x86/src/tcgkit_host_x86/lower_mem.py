@@ -14,9 +14,11 @@ on the stack). The fast path (QEMU's tcg_out_tlb_load):
     r10 <- [rbp + r10 + TLB + addend]
     load/store [addr + r10], with the size, sign and byte order of the memop
 
-The slow path is out of line: it saves every call-clobbered register (so the
-allocator need not spill around guest accesses), calls the backend's
-``slow_mem`` callback, restores, tests the status, and jumps back.
+The slow path is out of line: a stub per access that calls the host's shared
+routines (``slow_path``: the second-level refill, else the backend's ``slow_mem``
+callback, saving every call-clobbered register so that the allocator need not
+spill around guest accesses), tests the status and jumps back; a backend without
+them (or a TB id beyond their word) gets the whole slow path in each stub.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .encoder import (
     AND,
     CC_A,
     CC_B,
+    CC_E,
     CC_G,
     CC_L,
     CC_NE,
@@ -67,6 +70,7 @@ from .lower import (
     call_and_restore,
     save_for_call,
 )
+from .slow_path import MEMOP_SHIFT, WHERE_LIMIT
 
 # plain ints: arithmetic on MemOp (an IntFlag) costs a Python call per use
 MO_SIZE: Final = int(MemOp.MO_SIZE)
@@ -205,6 +209,42 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
     return a.seq(), at
 
 
+def _shared_stub(L: Lowering, addr: int, value: int | None, memop: int, where: int,
+                 access: Label) -> bool:  # fmt: skip
+    """The stub's call of the host's shared slow path (``slow_path``), up to its
+    status tests: a second-level hit goes back to ``access``, a fault to the TB's
+    raised exit; False (nothing emitted) when the backend has no shared slow path or
+    ``where`` does not fit its word."""
+    routine = L.rt.mem_store if value is not None else L.rt.mem_load
+    if not routine or where >= WHERE_LIMIT:
+        return False
+    a = L.a
+    code, at = _shared_call_code(addr, value, routine)
+    start = a.pos
+    a.buf += code
+    a.patch(start + at, memop << MEMOP_SHIFT | where, 8)
+    a.jcc(CC_A, access)
+    a.jcc(CC_E, L.raised)
+    return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_call_code(addr: int, value: int | None,
+                      routine: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
+    """push addr (, push value); mov r11, <memop, where>; call the routine; cmp r11d, 1:
+    the code with a zero r11 immediate and that immediate's offset (memoized)."""
+    a = Asm()
+    a.push(addr)
+    if value is not None:
+        a.push(value)
+    a.mov_ri_fixed(TMP1, 0, True)
+    at = a.pos - 8
+    a.mov_ri(TMP0, routine)
+    a.call_r(TMP0)
+    a.alu_ri(CMP, TMP1, 1, False)
+    return a.seq(), at
+
+
 def _check(op: Op, w: bool) -> int:
     memop = int(op.consts[0])
     size = 1 << (memop & MO_SIZE)
@@ -225,10 +265,11 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
     def stub() -> None:
         a.bind(slow)
-        _l2_refill(L, addr, abi.TLB_TAG_READ, access)
-        _slow_call(L, addr, None, memop, d, where)
-        a.test_rr(TMP1, TMP1, False)
-        a.jcc(CC_NE, L.raised)
+        if not _shared_stub(L, addr, None, memop, where, access):
+            _l2_refill(L, addr, abi.TLB_TAG_READ, access)
+            _slow_call(L, addr, None, memop, d, where)
+            a.test_rr(TMP1, TMP1, False)
+            a.jcc(CC_NE, L.raised)
         a.mov_rr(d, TMP0)
         a.jmp(back)
 
@@ -270,10 +311,11 @@ def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
     def stub() -> None:
         a.bind(slow)
-        _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
-        _slow_call(L, addr, value, memop | STORE_FLAG, None, where)
-        a.test_rr(TMP1, TMP1, False)
-        a.jcc(CC_NE, L.raised)
+        if not _shared_stub(L, addr, value, memop | STORE_FLAG, where, access):
+            _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
+            _slow_call(L, addr, value, memop | STORE_FLAG, None, where)
+            a.test_rr(TMP1, TMP1, False)
+            a.jcc(CC_NE, L.raised)
         a.jmp(back)
 
     L.stubs.append(stub)

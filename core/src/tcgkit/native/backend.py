@@ -28,8 +28,11 @@ allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),
 ``lower_tb``, ``prologue``, ``host_words``, ``goto_tb_word``, and, where the
 ISA needs it, ``flush_icache``; optionally ``disassemble_code``,
 ``atomic_routines`` (the host's compare-and-swap, called from Python by the
-guest atomics of several vCPUs, ``exec.atomic``) and ``lookup_routines`` (the
-native TB lookup goto_ptr's misses jump to).
+guest atomics of several vCPUs, ``exec.atomic``), ``lookup_routines`` (the
+native TB lookup goto_ptr's misses jump to) and ``slow_path_routines`` (the slow
+path of guest loads and stores, shared by every TB: placed in a page of its own
+when the runtime is first bound, its addresses in ``Runtime.mem_load`` /
+``mem_store``, freed at release).
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ class Runtime:
     The records here are plain slotted classes, not dataclasses (a dataclass costs
     ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
 
-    __slots__ = ("direct_lookup", "flags_probe", "py_op", "py_op_index", "slow_cmpxchg",
-                 "slow_mem")  # fmt: skip
+    __slots__ = ("direct_lookup", "flags_probe", "mem_load", "mem_store", "py_op",
+                 "py_op_index", "slow_cmpxchg", "slow_mem")  # fmt: skip
 
     def __init__(self, slow_mem: int, py_op: int,
                  py_op_index: Callable[[str, tuple[int, ...]], int],
@@ -100,6 +103,10 @@ class Runtime:
         #: path, and atomic_fetch's with ``(aop + 1) << exec.atomic.FETCH_SHIFT`` in
         #: ``memop`` and its value as ``new``
         self.slow_cmpxchg = slow_cmpxchg
+        #: the host's shared slow-path routines of guest loads and stores (absolute
+        #: addresses, ``slow_path_routines``; 0: each access's stub holds its slow path)
+        self.mem_load = 0
+        self.mem_store = 0
         #: jump cache and chaining off, lookups native: the byte offset of the guest pc
         #: in the state, for the direct jumps' exits (``exit_tb`` 0 and 1), which then
         #: look the next TB up natively as goto_ptr does (-1: they exit to the loop)
@@ -230,6 +237,8 @@ class NativeHost(HostBackend):
         self._nl_page: ExecPage | None = None
         self._nl_routines: Any = None
         self._nl_mode = 0
+        self._sp_page: ExecPage | None = None  # the shared slow path (``slow_path_routines``)
+        self._sp_addrs: tuple[int, int] | None = None
         self.code_bytes = 0
         #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
         self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
@@ -271,6 +280,13 @@ class NativeHost(HostBackend):
     def atomic_routines(self) -> AtomicRoutines | None:
         """The host's compare-and-swap code (None: guest atomics of several vCPUs
         take the core's exclusive path)."""
+        return None
+
+    def slow_path_routines(self, slow_mem: int) -> Any | None:
+        """The host's shared slow path of guest loads and stores, calling ``slow_mem``:
+        an object with ``code`` and the offsets ``load`` and ``store`` of two routines
+        every TB's accesses call (their protocol is the host's: its lowering is their
+        only caller); None: each access's stub holds the whole slow path."""
         return None
 
     def lookup_routines(self, page_bits: int, probe: tuple[int, int] | None) -> Any | None:
@@ -430,6 +446,14 @@ class NativeHost(HostBackend):
             flags_probe=None if probe is None or probe[0] < 0 else probe,
             slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
         )
+        if self._sp_addrs is None:
+            routines = self.slow_path_routines(self._rt.slow_mem)
+            if routines is None:
+                self._sp_addrs = (0, 0)
+            else:
+                self._sp_page = page = ExecPage(routines.code, self.flush_icache)
+                self._sp_addrs = (page.addr + routines.load, page.addr + routines.store)
+        self._rt.mem_load, self._rt.mem_store = self._sp_addrs
         self._jc_enabled = not (probe is not None and probe[0] < 0)
         for cpu in self._cpus.values():
             cpu.passage = None  # made again from these on its next passage
@@ -560,5 +584,9 @@ class NativeHost(HostBackend):
         if self._nl_page is not None:
             self._nl_page.release()
             self._nl_page = None
+        if self._sp_page is not None:
+            self._sp_page.release()
+            self._sp_page = None
+        self._sp_addrs = None
         self._atomic_fns = None
         self._thread = self._slow.thread = _ThreadState()
