@@ -202,6 +202,34 @@ def test_listener_sees_the_exact_diff() -> None:
     system.close()
 
 
+def test_a_listener_without_region_nop_sees_the_adds_in_order() -> None:
+    """The unchanged ranges are not walked for a listener that has no ``region_nop``:
+    it sees the deletions, then the additions in address order, as the full walk
+    would have shown them."""
+    system = MemorySystem()
+    root = MemoryRegion.container("root", 1 << 20)
+    root.add_subregion(0, MemoryRegion.ram("low", 0x2000))
+    root.add_subregion(0x8000, MemoryRegion.ram("high", 0x1000))
+    space = AddressSpace(system, root, "as")
+    log: list[tuple[str, int, int]] = []
+
+    class Listener:
+        def region_add(self, s: AddressSpace, fr: FlatRange) -> None:
+            log.append(("add", fr.start, fr.end))
+
+        def region_del(self, s: AddressSpace, fr: FlatRange) -> None:
+            log.append(("del", fr.start, fr.end))
+
+    system.add_listener(Listener())
+    with system.transaction():
+        root.add_subregion(0x1000, MemoryRegion.ram("hole", 0x800), priority=2)
+        root.add_subregion(0x4000, MemoryRegion.ram("mid", 0x1000))
+    assert log == [("del", 0, 0x2000), ("add", 0, 0x1000), ("add", 0x1000, 0x1800),
+                   ("add", 0x1800, 0x2000), ("add", 0x4000, 0x5000)]  # fmt: skip
+    space.destroy()
+    system.close()
+
+
 def test_installed_plugins_receive_the_listener_hooks() -> None:
     """A plugin implementing the tcgkit_memory_* hooks sees every address space's diff."""
     from tcgkit import hookimpl

@@ -145,12 +145,17 @@ def render(root: MemoryRegion) -> list[FlatRange]:
 def diff(
     old: list[FlatRange] | tuple[FlatRange, ...], new: list[FlatRange] | tuple[FlatRange, ...]
 ) -> tuple[list[FlatRange], list[FlatRange], list[FlatRange]]:
-    """(deleted, added, unchanged) ranges between two sorted views."""
-    old_keys = {fr.key() for fr in old}
-    new_keys = {fr.key() for fr in new}
-    deleted = [fr for fr in old if fr.key() not in new_keys]
-    added = [fr for fr in new if fr.key() not in old_keys]
-    same = [fr for fr in new if fr.key() in old_keys]
+    """(deleted, added, unchanged) ranges between two sorted views (the lists in the
+    views' order; ``added`` and ``unchanged`` hold ranges of ``new``)."""
+    old_keyed = [(fr.key(), fr) for fr in old]
+    new_keyed = [(fr.key(), fr) for fr in new]
+    old_keys = {k for k, _ in old_keyed}
+    new_keys = {k for k, _ in new_keyed}
+    deleted = [fr for k, fr in old_keyed if k not in new_keys]
+    added: list[FlatRange] = []
+    same: list[FlatRange] = []
+    for k, fr in new_keyed:
+        (same if k in old_keys else added).append(fr)
     return deleted, added, same
 
 

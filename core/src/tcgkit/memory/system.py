@@ -28,7 +28,7 @@ Invariants:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -116,16 +116,24 @@ class MemorySystem:
             self._listeners.remove(listener)
 
     def _notify(self, method: str, *args: Any) -> None:
-        for listener in list(self._listeners):
-            fn = getattr(listener, method, None)
-            if fn is not None:
-                fn(*args)
+        for fn in self._receivers(method):
+            fn(*args)
+
+    def _receivers(self, method: str) -> list[Callable[..., None]]:
+        """What ``method`` reaches now: the registered listeners that have it, then the
+        plugins' hook if a plugin implements it (a hook nobody implements is not
+        called: a topology change of a process with a thousand mappings would
+        otherwise pay for a thousand empty ``region_nop`` calls)."""
+        fns = [fn for listener in list(self._listeners)
+               if (fn := getattr(listener, method, None)) is not None]  # fmt: skip
         if self._pm is not None:
             hook = getattr(self._pm.hook, f"tcgkit_memory_{method}")
-            if method in ("region_add", "region_del", "region_nop"):
-                hook(address_space=args[0], section=args[1])
-            else:
-                hook(address_space=args[0])
+            if hook.get_hookimpls():
+                if method in ("region_add", "region_del", "region_nop"):
+                    fns.append(lambda space, fr, _h=hook: _h(address_space=space, section=fr))
+                else:
+                    fns.append(lambda space, _h=hook: _h(address_space=space))
+        return fns
 
     # -- address spaces -------------------------------------------------------------
 
@@ -222,13 +230,23 @@ class MemorySystem:
     ) -> None:
         if not self._listeners and self._pm is None:
             return
-        deleted, _added, same = diff(old, new)
+        deleted, added, same = diff(old, new)
         self._notify("begin", space)
+        to_del = self._receivers("region_del")
         for fr in deleted:
-            self._notify("region_del", space, fr)
-        unchanged = {fr.key() for fr in same}
-        for fr in new:
-            self._notify("region_nop" if fr.key() in unchanged else "region_add", space, fr)
+            for fn in to_del:
+                fn(space, fr)
+        to_add = self._receivers("region_add")
+        to_nop = self._receivers("region_nop")
+        if to_nop:  # every range of the new view, in order: added or unchanged
+            unchanged = {id(fr) for fr in same}
+            for fr in new:
+                for fn in to_nop if id(fr) in unchanged else to_add:
+                    fn(space, fr)
+        else:
+            for fr in added:  # the new view's order, the unchanged ones left out
+                for fn in to_add:
+                    fn(space, fr)
         self._notify("commit", space)
 
     # -- statistics ---------------------------------------------------------------------
