@@ -85,6 +85,10 @@ class _Renderer:
     def leaf(self, region: MemoryRegion, base: int, s: int, e: int, perms: int) -> None:
         """Cover the free parts of [s, e) with ``region`` placed at ``base``."""
         starts, ranges = self.starts, self.ranges
+        if not ranges or ranges[-1].end <= s:  # past every range so far: the usual case
+            starts.append(s)
+            ranges.append(FlatRange(s, e, region, s - base, perms))
+            return
         i = bisect_right(starts, s) - 1
         if i >= 0 and ranges[i].end > s:
             s = ranges[i].end
@@ -106,14 +110,17 @@ class _Renderer:
     def walk(self, region: MemoryRegion, base: int, clip_s: int, clip_e: int, perms: int) -> None:
         if not region.enabled or region.size == 0:
             return
-        s, e = max(base, clip_s), min(base + region.size, clip_e)
+        end = base + region.size
+        s = base if base > clip_s else clip_s
+        e = end if end < clip_e else clip_e
         if s >= e:
             return
         perms &= region.perms
         kind = region.kind
         if kind is RegionKind.CONTAINER:
+            walk = self.walk
             for sub in region.subregions:
-                self.walk(sub, base + sub.offset, s, e, perms)
+                walk(sub, base + sub.offset, s, e, perms)
         elif kind is RegionKind.ALIAS:
             target = region.alias_target
             assert target is not None
