@@ -325,6 +325,8 @@ class Emulator:
     def _code_pages_in(engine: Engine, start: int, end: int) -> list[int]:
         """The pages of [start, end) that TBs were made from."""
         first, last, code = start >> 12, (end - 1) >> 12, engine.code_pages
+        if first == last:  # most writes: one page
+            return [first] if first in code else []
         if last - first < len(code):
             return [page for page in range(first, last + 1) if page in code]
         # a snapshot: other vCPUs' threads add code pages meanwhile

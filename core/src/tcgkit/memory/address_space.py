@@ -80,6 +80,17 @@ class AddressSpace:
 
     # -- accesses ------------------------------------------------------------------------
 
+    def _within_one(self, addr: int, size: int, access: str,
+                    check_perms: bool) -> FlatRange | None:  # fmt: skip
+        """The flat range holding all of a non-empty access that it allows, else None
+        (the access then goes piece by piece, and raises where it must)."""
+        if size <= 0 or not 0 <= addr < ADDRESS_LIMIT:
+            return None
+        fr = self.flatview.lookup(addr)
+        if fr is None or addr + size > fr.end or (check_perms and not fr.perms & _NEEDS[access]):
+            return None
+        return fr
+
     def _pieces(
         self, addr: int, size: int, access: str, check_perms: bool
     ) -> list[tuple[FlatRange, int, int]]:
@@ -106,6 +117,9 @@ class AddressSpace:
 
     def read(self, addr: int, size: int, access: str = "read", check_perms: bool = True) -> bytes:
         """``size`` bytes at ``addr``; ``access`` is "read" or "fetch"."""
+        fr = self._within_one(addr, size, access, check_perms)
+        if fr is not None:  # the usual case, without the list of pieces
+            return fr.region.read_leaf(fr.offset_in_region + addr - fr.start, size)
         pieces = self._pieces(addr, size, access, check_perms)
         if len(pieces) == 1:
             fr, off, n = pieces[0]
@@ -113,6 +127,10 @@ class AddressSpace:
         return b"".join(fr.region.read_leaf(off, n) for fr, off, n in pieces)
 
     def write(self, addr: int, data: bytes, check_perms: bool = True) -> None:
+        fr = self._within_one(addr, len(data), "write", check_perms)
+        if fr is not None:  # the usual case, without the list of pieces
+            fr.region.write_leaf(fr.offset_in_region + addr - fr.start, data)
+            return
         pos = 0
         for fr, off, n in self._pieces(addr, len(data), "write", check_perms):
             fr.region.write_leaf(off, data[pos : pos + n])
