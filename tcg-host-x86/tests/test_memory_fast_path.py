@@ -48,6 +48,12 @@ def expected_load(data: bytes, off: int, memop: int, width: int) -> int:
     return v & ((1 << width) - 1)
 
 
+def _ram(pages: int) -> tuple[ctypes.Array[ctypes.c_ubyte], int]:
+    """``pages`` pages of host memory holding 0..255 repeated, and their address."""
+    ram = (ctypes.c_ubyte * (4096 * pages)).from_buffer(bytearray(bytes(range(256)) * 16 * pages))
+    return ram, ctypes.addressof(ram)
+
+
 def _memop(size: int, sign: bool, be: bool) -> int:
     return size | (MemOp.MO_SIGN if sign else 0) | (MemOp.MO_BE if be else 0)
 
@@ -62,8 +68,7 @@ def test_fast_path_loads_and_stores(runner, memop: int, off: int, width: int, va
     size = 1 << (memop & 3)
     if size * 8 > width:
         return
-    ram = (ctypes.c_ubyte * 4096).from_buffer(bytearray(bytes(range(256)) * 16))
-    base = ctypes.addressof(ram)
+    ram, base = _ram(1)
     tlb = ((INDEX, PAGE, PAGE, base - PAGE),)
     before = bytes(ram)
     state = [PAGE + off, 0xDEAD, 0, 0, 0, 0, 0, 0]
@@ -156,8 +161,7 @@ def test_second_level_refills_and_misses(runner, memop: int, off: int, width: in
     size = 1 << (memop & 3)
     if size * 8 > width:
         return
-    ram = (ctypes.c_ubyte * 8192).from_buffer(bytearray(bytes(range(256)) * 32))
-    base = ctypes.addressof(ram)
+    ram, base = _ram(2)
     l2 = ((L2_INDEX, PAGE, PAGE, base - PAGE),)
     crosses = off + size > 4096
     misaligned = bool(memop & MemOp.MO_ALIGN) and off % size != 0
