@@ -93,6 +93,8 @@ class _Knowledge:
 
 _MOV: Final = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
 _BR: Final = OPS["br"]
+_ONES32: Final = (1 << 32) - 1
+_ONES64: Final = (1 << 64) - 1
 # ops _fold may simplify (a mov is only recorded as a copy)
 _FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}) - {
     d.name for d in OPS.values() if d.base == "mov"
@@ -233,9 +235,13 @@ def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
         return _movi(ctx, op, op.args[0], result)
     if d.n_in == 2:
         # the identities hold for a repeated input or a constant 0, 1 or all-ones
+        # (compared one by one: a tuple of the three and ``in`` cost a long-int
+        # shift and a generic comparison per op)
         va, vb = vals
-        special = (0, 1, (1 << w) - 1)
-        if ins[0] is ins[1] or va in special or vb in special:
+        ones = _ONES64 if w == 64 else _ONES32
+        if (ins[0] is ins[1]
+                or (va is not None and (va == 0 or va == 1 or va == ones))
+                or (vb is not None and (vb == 0 or vb == 1 or vb == ones))):  # fmt: skip
             return _identity(ctx, op, vals, w)
     return op
 
