@@ -34,6 +34,8 @@ for name in files abort signals sigasync sigthreads forkthreads memory process s
     $CC -O2 -static -o "bin/linux/$name.elf" "src/linux/$name.c"
     echo "built bin/linux/$name.elf"
 done
+$CC -O2 -static -pthread -o bin/linux/mprotect_threads.elf src/linux/mprotect_threads.c
+echo "built bin/linux/mprotect_threads.elf"
 $CC -O2 -o bin/linux/hello_dynamic.elf src/linux/hello_dynamic.c
 echo "built bin/linux/hello_dynamic.elf"
 # pointer authentication and BTI (Armv8.5-A mnemonics); bti_elf without libc, every

@@ -100,6 +100,37 @@ def test_listener_on_one_emulator_sees_the_exact_diff(make):
                       ("add", 0x7000_1000, 0x7000_2000, 1), "commit"]  # fmt: skip
 
 
+def test_mem_protect_splits_as_unicorn_and_merges_as_linux(make):
+    """A protection change splits the mapping (Unicorn's mem_regions lists the parts);
+    with ``merge`` the parts that end up alike become one mapping again, the bytes in
+    place, as Linux merges VMAs: a process changing parts of a mapping over and over
+    keeps a mapping per run of permissions, not one per change."""
+    emu = make("")
+    base = 0x7000_0000
+    emu.mem_map(base, 0x8000, PROT_ALL)
+    emu.mem_write(base, bytes(range(256)) * 128)
+    emu.mem_protect(base + 0x2000, 0x2000, 1)
+    emu.mem_protect(base + 0x2000, 0x2000, PROT_ALL)
+    assert [r for r in emu.mem_regions() if r[0] >= base] == [
+        (base, base + 0x1FFF, PROT_ALL), (base + 0x2000, base + 0x3FFF, PROT_ALL),
+        (base + 0x4000, base + 0x7FFF, PROT_ALL)]  # fmt: skip
+    emu.mem_protect(base + 0x1000, 0x1000, 1, merge=True)  # alike neighbours join
+    emu.mem_protect(base + 0x5000, 0x1000, 3, merge=True)
+    for lo in range(0, 0x8000, 0x1000):  # every page changed back and forth
+        emu.mem_protect(base + lo, 0x1000, 5, merge=True)
+        emu.mem_protect(base + lo, 0x1000, PROT_ALL, merge=True)
+    assert [r for r in emu.mem_regions() if r[0] >= base] == [(base, base + 0x7FFF, PROT_ALL)]
+    assert bytes(emu.mem_read(base, 0x8000)) == bytes(range(256)) * 128
+    emu.mem_protect(base + 0x3000, 0x2000, 1, merge=True)
+    assert [r for r in emu.mem_regions() if r[0] >= base] == [
+        (base, base + 0x2FFF, PROT_ALL), (base + 0x3000, base + 0x4FFF, 1),
+        (base + 0x5000, base + 0x7FFF, PROT_ALL)]  # fmt: skip
+    emu.mem_map(base + 0x8000, 0x1000, PROT_ALL)  # another mapping: never merged with it
+    emu.mem_protect(base + 0x5000, 0x4000, PROT_ALL, merge=True)
+    assert [r for r in emu.mem_regions() if r[0] >= base][-1] == (base + 0x8000, base + 0x8FFF,
+                                                                  PROT_ALL)  # fmt: skip
+
+
 def test_mem_map_ptr_shares_the_callers_memory_and_leaves_it_on_close(make):
     import ctypes
 

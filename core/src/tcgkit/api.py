@@ -268,9 +268,14 @@ class Emulator:
         with self._live().exclusive():
             self._map.unmap(address, size)
 
-    def mem_protect(self, address: int, size: int, perms: int) -> None:
+    def mem_protect(self, address: int, size: int, perms: int, *, merge: bool = False) -> None:
+        """``perms`` on [address, address + size), every byte of which is mapped. The
+        parts of a mapping with other permissions become mappings of their own, as in
+        Unicorn; with ``merge``, neighbouring parts of one mapping that now have the
+        same permissions become one again, as Linux merges VMAs (``mem_regions``
+        then lists them as one)."""
         with self._live().exclusive():
-            self._map.protect(address, size, perms)
+            self._map.protect(address, size, perms, merge)
 
     def mem_regions(self) -> list[tuple[int, int, int]]:
         """(begin, end inclusive, perms) of every mapping, as Unicorn reports them."""

@@ -202,12 +202,15 @@ class ProcessMemory:
     def sys_mprotect(self, addr: int, length: int, prot: int, *_: int) -> int:
         if addr % PAGE:
             return -EINVAL
-        parts = self._wholly_mapped(addr, page_up(length))
-        if parts is None:
+        size = page_up(length)
+        if size == 0:
+            return 0
+        if self._wholly_mapped(addr, size) is None:
             return -ENOMEM
-        for lo, hi, _p in parts:
-            self.emu.mem_protect(lo, hi - lo, prot & PROT_MASK)
-            self.hooks.set_prot(self.emu, lo, hi - lo, prot)
+        # one change of the whole range (one exclusive section, one new view), and the
+        # pieces that end up alike merged again, as the kernel merges VMAs
+        self.emu.mem_protect(addr, size, prot & PROT_MASK, merge=True)
+        self.hooks.set_prot(self.emu, addr, size, prot)
         return 0
 
     def sys_mremap(self, old: int, old_len: int, new_len: int, flags: int,
@@ -267,6 +270,8 @@ class ProcessMemory:
         if addr % PAGE:
             return -EINVAL
         size = page_up(length)
+        if size == 0:
+            return 0
         if self._wholly_mapped(addr, size) is None:
             return -ENOMEM
         return 0 if write_guest(self.emu, vec, b"\1" * (size // PAGE)) else -EFAULT

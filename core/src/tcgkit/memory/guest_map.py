@@ -154,7 +154,14 @@ class GuestMemoryMap:
             for w in windows:
                 self._split(w, address, end, None)
 
-    def protect(self, address: int, size: int, perms: int) -> None:
+    def protect(self, address: int, size: int, perms: int, merge: bool = False) -> None:
+        """``perms`` on [address, address + size); with ``merge``, the windows of the
+        range and its two neighbours that continue one another (the same backing, at
+        consecutive offsets, with the same permissions) become one window, as the
+        Linux kernel merges adjacent VMAs (Unicorn keeps them split, as the default
+        does): a process that changes permissions of parts of a mapping again and
+        again keeps as many windows as it has runs of permissions, not one per
+        change."""
         self._check_range(address, size)
         self._check_perms(perms)
         end = address + size
@@ -163,6 +170,29 @@ class GuestMemoryMap:
             for w in windows:
                 if w.perms != perms:
                     self._split(w, address, end, perms)
+            if merge:
+                self._merge(address, end)
+
+    def _merge(self, start: int, end: int) -> None:
+        """Merge the runs of windows that continue one another among those overlapping
+        [start - 1, end + 1) (the range and the windows touching it)."""
+        windows = self._overlapping(max(start - 1, 0), end + 1)
+        run: list[_Window] = []
+        for w in [*windows, None]:
+            if (w is not None and run and run[-1].end == w.start
+                    and run[-1].backing is w.backing and run[-1].perms == w.perms
+                    and run[-1].backing_offset + (run[-1].end - run[-1].start)
+                    == w.backing_offset):  # fmt: skip
+                run.append(w)
+                continue
+            if len(run) > 1:
+                first, last = run[0], run[-1]
+                # the merged window first, so that the backing stays in use
+                self._add(_window(first.start, last.end, first.perms, first.backing,
+                                  first.backing_offset))  # fmt: skip
+                for old in run:
+                    self._remove(old)
+            run = [] if w is None else [w]
 
     def snapshot(self) -> MemorySnapshot:
         """The mappings now, with the bytes of every RAM window (``MemorySnapshot``)."""
