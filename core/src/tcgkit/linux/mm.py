@@ -106,7 +106,13 @@ class ProcessMemory:
         return True
 
     def unmap_range(self, start: int, size: int) -> None:
+        runs: list[list[int]] = []  # the mapped parts, adjacent ones joined: one change each
         for lo, hi, _p in self._overlaps(start, size):
+            if runs and runs[-1][1] == lo:
+                runs[-1][1] = hi
+            else:
+                runs.append([lo, hi])
+        for lo, hi in runs:
             self.emu.mem_unmap(lo, hi - lo)
             self.hooks.set_prot(self.emu, lo, hi - lo, 0)
         self._forget_file(start, start + size)
