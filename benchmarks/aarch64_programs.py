@@ -53,7 +53,8 @@ class UnicornAsEmulator:
     def mem_unmap(self, address: int, size: int) -> None:
         self._uc.mem_unmap(address, size)
 
-    def mem_protect(self, address: int, size: int, perms: int) -> None:
+    def mem_protect(self, address: int, size: int, perms: int, *, merge: bool = False) -> None:
+        # Unicorn keeps the pieces of a mapping split: ``merge`` changes nothing here
         self._uc.mem_protect(address, size, perms)
 
     def mem_regions(self) -> list[tuple[int, int, int]]:
