@@ -5,10 +5,16 @@ giving the flags it raises) and the flag bits. ``softfloat`` owns the results;
 this module owns which of IEEE 754's five exceptions computing them signals,
 with Arm's choices where IEEE leaves one open, so that a target that keeps
 cumulative flags (AArch64's FPSR, x86's MXCSR, POWER's FPSCR) has one exact
-definition to check its hosts against. Nothing in the translation pipeline
-calls it yet: it is the oracle (``plugins/target-aarch64/tests/
-test_fp_flags_reference.py`` checks it against Unicorn's FPSR) for the hosts'
-flag tracking, and the flags the interpreter and the python host will compute.
+definition to check its hosts against. It is the oracle
+(``plugins/target-aarch64/tests/test_fp_flags_reference.py`` checks it against
+Unicorn's FPSR) for the hosts' flag tracking, and what the interpreters (``interp``,
+tier 0), the python host and the native hosts' out-of-line float ops compute:
+``op_flags``.
+
+The IR's duty (``ops``): every float op ORs the flags it raises into the CPU-state
+word ``GuestTarget.fp_flags_offset`` names (when the target names one), in these
+bits. A native host may keep them in a host register while in generated code
+(x86-64: MXCSR) if it folds them into that word before Python runs.
 
 Rules (every op works on IEEE encodings, as in ``softfloat``; no flushing to
 zero: a target that flushes raises IDC/UFC itself, around the op):
@@ -31,17 +37,20 @@ zero: a target that flushes raises IDC/UFC itself, around the op):
   smallest normal number in magnitude; with the trap disabled UFC is raised
   only when the result is also inexact;
 * inexact: the rounded result differs from the exact one;
-* ``frint`` raises IXC when the value was not integral (Arm's FRINTX; the
-  other FRINT forms do not signal inexact: the target drops IXC for them);
+* ``frint`` never raises IXC (Arm's FRINT forms but FRINTX, IEEE's
+  roundToIntegral: FRINTX, which does, adds IXC itself when the result differs
+  from a number operand);
 * ``fcmp`` is the quiet comparison (FCMP: IOC for signalling NaNs only; FCMPE
   also signals on quiet NaNs: the target adds that);
-* ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm`` raise IOC for signalling NaNs only.
+* ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm`` raise IOC for signalling NaNs only;
+* ``fnan2``/``fnan3`` raise IOC for a signalling NaN among their operands (not the
+  result input): Arm's FPProcessNaNs, which every op they serve raises anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .softfloat import (
     F32,
@@ -62,6 +71,9 @@ from .softfloat import (
 
 if TYPE_CHECKING:
     from fractions import Fraction
+
+    from .context import TCGContext
+    from .ir import Helper
 
 IOC: Final = 1 << 0
 DZC: Final = 1 << 1
@@ -209,6 +221,13 @@ def frint_flags(f: Fmt, a: int, rm: int) -> int:
         return IOC if is_snan(f, a) else 0
     if is_inf(f, a) or is_zero(f, a):
         return 0
+    return 0
+
+
+def frintx_flags(f: Fmt, a: int, rm: int) -> int:
+    """Arm's FRINTX: ``frint``'s flags, and IXC when a number was not integral."""
+    if is_nan(f, a) or is_inf(f, a) or is_zero(f, a):
+        return frint_flags(f, a, rm)
     x = value(f, a)
     return 0 if round_to_integer(x, rm) == x else IXC
 
@@ -264,6 +283,8 @@ def _table() -> dict[str, Callable[..., int]]:
             f"fneg_{suffix}": lambda a: 0,
             f"fabs_{suffix}": lambda a: 0,
             f"fclass_{suffix}": lambda a: 0,
+            f"fnan2_{suffix}": lambda r, a, b, f=f: quiet_flags(f, a, b),
+            f"fnan3_{suffix}": lambda r, a, b, c, fma, f=f: IOC if _snan(f, a, b, c) else 0,
         })  # fmt: skip
     table.update({
         "fcvt_f64_f32": lambda a, rm: fcvt_flags(F64, F32, a, rm),
@@ -278,3 +299,62 @@ def _table() -> dict[str, Callable[..., int]]:
 
 #: opcode name -> flags of (inputs..., constants...), in ``softfloat.OP_IMPL``'s order
 OP_FLAGS: Final[dict[str, Callable[..., int]]] = _table()
+#: the opcodes that can raise a flag (``OP_FLAGS`` less the sign-bit ops and fclass)
+RAISING: Final = frozenset(n for n in OP_FLAGS if not n.startswith(("fneg", "fabs", "fclass")))
+
+
+def op_flags(name: str, ins: tuple[int, ...] | list[int], consts: tuple[int, ...]) -> int:
+    """The flags op ``name`` raises on inputs ``ins`` with constants ``consts``."""
+    return OP_FLAGS[name](*ins, *consts)
+
+
+def flagged(name: str, slot: int) -> Callable[..., int]:
+    """``softfloat``'s op ``name`` as a function of (state, inputs..., constants...)
+    that also ORs the op's flags into ``state[slot]`` (the python host's float ops)."""
+    from .softfloat import OP_IMPL
+
+    impl: Callable[..., int] = OP_IMPL[name]  # type: ignore[assignment]
+    flags = OP_FLAGS[name]
+
+    def run(state: list[int], *args: int) -> int:
+        state[slot] |= flags(*args)
+        return impl(*args)
+
+    return run
+
+
+def flag_helper(name: str, consts: tuple[int, ...], slot: int) -> Helper:
+    """A helper that ORs the flags op ``name`` with constants ``consts`` raises on its
+    inputs into state slot ``slot`` (``add_flag_calls``)."""
+    from .ir import Helper
+    from .ops import opdef
+    from .types import CallFlags
+
+    flags = OP_FLAGS[name]
+
+    def accumulate(cpu: Any, *ins: int) -> None:
+        cpu.words[slot] |= flags(*ins, *consts)
+
+    d = opdef(name)
+    return Helper(f"fpflags_{name}", accumulate, CallFlags.NO_RWG, None, d.in_types)
+
+
+def add_flag_calls(ctx: TCGContext, cache: dict[tuple[str, tuple[int, ...]], Helper]) -> None:
+    """Before each float op of ``ctx.ops`` that can raise a flag, a call of its
+    ``flag_helper``: the IR's flag duty for a host whose code does not compute the
+    flags itself (``HostBackend.computes_fp_flags``). ``cache``: the helpers made so
+    far, by (opcode, constants), kept by the caller (the engine)."""
+    slot = ctx.fp_flags_offset >> 3
+    ops = ctx.ops
+    if not any(op.opc in RAISING for op in ops):
+        return
+    ctx.ops = out = []
+    for op in ops:
+        if op.opc in RAISING:
+            consts = tuple(int(c) for c in op.consts)
+            key = (op.opc, consts)
+            helper = cache.get(key)
+            if helper is None:
+                helper = cache[key] = flag_helper(op.opc, consts, slot)
+            ctx.call(helper, None, *op.ins)
+        out.append(op)

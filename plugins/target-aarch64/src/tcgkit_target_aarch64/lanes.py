@@ -18,6 +18,7 @@ from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32
 
 from .aliases import COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
+from .state import SLOT_FPSR
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -194,7 +195,10 @@ def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
     q = ctx.temp()
     ctx.setcond(q, sat, 0, COND_NE)
     ctx.shl(q, q, 27)
-    ctx.or_(t.fpsr, t.fpsr, q)
+    fpsr = ctx.temp()
+    ctx.ld(fpsr, 8 * SLOT_FPSR)  # the float ops' flags word: no TCG global (``target``)
+    ctx.or_(fpsr, fpsr, q)
+    ctx.st(fpsr, 8 * SLOT_FPSR)
 
 
 def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:

@@ -107,7 +107,6 @@ class AArch64Target(GuestTarget):
         self.excl_val2 = g(I64, 8 * S.SLOT_EXCL_VAL2, "excl_val2")
         self.tpidr = g(I64, 8 * S.SLOT_TPIDR, "tpidr_el0")
         self.fpcr = g(I64, 8 * S.SLOT_FPCR, "fpcr")
-        self.fpsr = g(I64, 8 * S.SLOT_FPSR, "fpsr")
         self.vlo = [g(I64, 8 * (S.SLOT_V0 + 2 * i), f"v{i}_lo") for i in range(32)]
         self.vhi = [g(I64, 8 * (S.SLOT_V0 + 2 * i + 1), f"v{i}_hi") for i in range(32)]
 
@@ -120,6 +119,11 @@ class AArch64Target(GuestTarget):
     # host's probe can encode as an immediate (AArch64's bitmask immediates are runs;
     # x86's a positive 32-bit one)
     tb_flags_probe = (8 * S.SLOT_FPCR, 0xFFF << 19)
+    # FPSR's slot is the word float ops OR their IEEE flags into: IOC DZC OFC UFC IXC are
+    # its bits 0-4 (``fpflags``); no TCG global backs it, generated code reads and
+    # writes it through helpers (``trans_dp``) and plain state loads and stores
+    # (``lanes.set_qc``), which native hosts order with their own flag keeping
+    fp_flags_offset = 8 * S.SLOT_FPSR
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22), FZ (24), DN (25), AHP (26) and FZ16 (19) are constants
