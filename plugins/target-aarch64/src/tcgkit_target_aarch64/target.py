@@ -83,6 +83,9 @@ class AArch64Target(GuestTarget):
         assert isinstance(model, models.A64CPUModel)
         #: MRS's values of the ID registers (``trans_dp.mrs``)
         self.id_regs: Mapping[tuple[int, int, int, int, int], int] = model.id_regs
+        #: the helpers of float ops whose results FPCR.FZ flushes (``flush_zero``), by
+        #: (opcode, rounding mode, threshold)
+        self.fz_helpers: dict[tuple[str, int, int], Helper] = {}
         # the model's decoder, or None for one with every gated feature (``max``): then
         # ``translate_insn`` calls ``decode`` directly, a native call when compiled
         decoder = decoder_for(model.features)
@@ -200,7 +203,7 @@ class AArch64Target(GuestTarget):
         if dc.flags & (S.FLAG_FZ | S.FLAG_FZ16):  # flush to zero around its float ops
             start = len(dc.ctx.ops)
             handler(self, dc, insn)
-            flush_insn(dc, start)
+            flush_insn(dc, start, self.fz_helpers)
             return
         handler(self, dc, insn)
 
