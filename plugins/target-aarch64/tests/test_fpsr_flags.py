@@ -12,11 +12,13 @@ the native x86-64 host where it runs, and interpreted (tier 0).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit import PROT_ALL, Emulator
-from tcgkit_target_aarch64.fp_operands import vector_of
+from tcgkit_target_aarch64.fp_operands import float_bits, vector_of
 from tcgkit_target_aarch64.oracle import TIERS, assemble
 from tcgkit_target_aarch64.oracle import test_host as oracle_host
 from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc
@@ -165,7 +167,8 @@ RMODE_FZ_DN = st.builds(lambda rm, fz, dn: rm << 22 | fz << 24 | dn << 25,
 INTS = st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from([0, 1, (1 << 64) - 1, 1 << 63,
                  (1 << 63) - 1, 1 << 31, (1 << 31) - 1, (1 << 32) - 1, 1 << 53, (1 << 53) + 1,
                  (1 << 24) + 1, 0xFFFFFFFF80000000, 0x7FFFFFFFFFFFFC00]))  # fmt: skip
-EXAMPLES = 40
+#: hypothesis examples per instruction and host (``TCGKIT_FP_EXAMPLES`` for a longer run)
+EXAMPLES = int(os.environ.get("TCGKIT_FP_EXAMPLES", "40"))
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +239,52 @@ def test_fpsr_matches_unicorn(uc: Uc, emulators, host: str, tier: str, index: in
                            f"x4 {x4:#x}:\n" + "\n".join(diffs))  # fmt: skip
 
     check()
+
+
+SEQUENCE = assemble("""
+    msr fpsr, x5
+    fadd d0, d1, d2
+    mrs x6, fpsr
+    fmul d3, d1, d2
+    fcvtzs w9, d3
+    msr fpsr, x7
+    fdiv d4, d1, d2
+    mrs x8, fpsr
+    fsqrt d5, d1
+    frintx s6, s2
+    fcmpe d4, d5
+""")
+
+
+@pytest.mark.parametrize(("host", "tier"), RUNS)
+def test_mrs_msr_fpsr_between_float_ops_match_unicorn(host: str, tier: str) -> None:
+    """MRS and MSR of FPSR inside a TB see and replace the flags of the float ops
+    before them (x86-64: MXCSR's, saved at the helper call); the flags at the end are
+    those accumulated since the last MSR."""
+    names = ["x5", "x6", "x7", "x8", "x9", "fpsr", "nzcv", *(f"d{i}" for i in range(7))]
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.mem_map(CODE, 0x1000)
+    uc.mem_write(CODE, SEQUENCE)
+    with Emulator("aarch64", host=host, tier_up=TIERS[tier]) as emu:
+        emu.mem_map(CODE, 0x1000, PROT_ALL)
+        emu.mem_write(CODE, SEQUENCE)
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+        @given(RMODE_FZ_DN, float_bits(64), float_bits(64),
+               st.integers(0, 0xFFFFFFFF), st.integers(0, 0xFFFFFFFF))  # fmt: skip
+        def check(fpcr: int, d1: int, d2: int, x5: int, x7: int) -> None:
+            state = [("fpcr", fpcr), ("fpsr", 0), ("x5", x5), ("x7", x7), ("d1", d1),
+                     ("d2", d2)]  # fmt: skip
+            for name, v in state:
+                uc.reg_write(getattr(A, f"UC_ARM64_REG_{name.upper()}"), v)
+                emu.reg_write(name, v)
+            uc.emu_start(CODE, CODE + len(SEQUENCE))
+            emu.emu_start(CODE, CODE + len(SEQUENCE))
+            want = [uc.reg_read(getattr(A, f"UC_ARM64_REG_{n.upper()}")) for n in names]
+            got = [emu.reg_read(n) for n in names]
+            diffs = [f"{n}: tcgkit {g:#x} unicorn {w:#x}"
+                     for n, g, w in zip(names, got, want, strict=True) if g != w]  # fmt: skip
+            assert not diffs, f"fpcr {fpcr:#x} d1 {d1:#x} d2 {d2:#x}:\n" + "\n".join(diffs)
+
+        check()

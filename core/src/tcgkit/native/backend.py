@@ -229,6 +229,8 @@ class NativeHost(HostBackend):
         self._thread = _ThreadState()
         self._tb_id_lock = threading.Lock()
         self._slow = SlowPath(self._tbs, self._thread)
+        if self.fp_flag_mask:
+            self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
         self._slow_cb = SLOW_MEM(self._slow.mem)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)

@@ -46,7 +46,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in
-from .lanes import fcmp_flag, lane_high_bits, set_lanes, swar_compare
+from .lanes import fcmp_flag, lane_high_bits, or_fpsr, set_lanes, swar_compare
 from .state import FLAG_DN
 
 if TYPE_CHECKING:
@@ -557,7 +557,8 @@ def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
 
 def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
     """FRINT32*/FRINT64*: ``a`` rounded to an integral value in mode ``rm``; out of the
-    n-bit signed range (NaN and infinities too) the most negative n-bit integer."""
+    n-bit signed range (NaN and infinities too) the most negative n-bit integer, with
+    IOC; IXC when the rounding was inexact (every form, as Unicorn's QEMU raises it)."""
     ctx = dc.ctx
     ty = _ty(bits)
     sfx = _sfx(bits)
@@ -568,12 +569,16 @@ def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
         low = limit | 1 << 63
     r, c1, c2 = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.emit(f"frint_{sfx}", r, a, rm)
+    frintx_inexact(dc, r, a, bits)  # IXC for an inexact rounding, Z forms too (as QEMU)
     ctx.emit(f"fcmp_{sfx}", c1, r, ctx.const(ty, limit))
     ctx.emit(f"fcmp_{sfx}", c2, r, ctx.const(ty, low))
     ctx.setcond(c1, c1, 1, COND_EQ)  # below 2**(n-1)
     ctx.setcond(c2, c2, 6, COND_TSTNE)  # at least -2**(n-1)
     ctx.and_(c1, c1, c2)
     ctx.movcond(r, c1, 0, r, low, COND_NE)
+    out = ctx.temp(ty)
+    ctx.xor(out, c1, 1)
+    or_fpsr(ctx, out, IOC)  # out of range (NaN and infinities too): IOC
     return r
 
 
