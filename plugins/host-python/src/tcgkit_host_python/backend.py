@@ -86,7 +86,8 @@ class PythonHost(HostBackend):
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
         fp = ctx.fp_flags_offset
-        fp_slot = fp >> 3 if fp >= 0 else -1
+        # (an instance told not to compute them gets the engine's helper calls: tests)
+        fp_slot = fp >> 3 if fp >= 0 and self.computes_fp_flags else -1
         if self.assembles:
             code = self._lower(ctx.ops, FILENAME, fp_slot)
             self._install(tb, code, code.co_code, {}, alloc)
