@@ -124,6 +124,41 @@ def _exponent(a: Fraction) -> int:
     return e
 
 
+def _dyadic(f: Fmt, v: int) -> tuple[int, int]:
+    """(m, e) with m * 2**e the exact value of the finite encoding ``v`` (m signed)."""
+    e = (v & f.exp_mask) >> f.mbits
+    m = v & f.frac_mask
+    if e:
+        m |= 1 << f.mbits
+    else:
+        e = 1
+    return (-m if sign(f, v) else m), e - f.bias - f.mbits
+
+
+def _dyadic_sum(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
+    e = min(x[1], y[1])
+    return (x[0] << (x[1] - e)) + (y[0] << (y[1] - e)), e
+
+
+def _dyadic_flags(f: Fmt, x: tuple[int, int], rm: int) -> int:
+    """``round_flags`` of the exact value m * 2**e, in integers where the result is a
+    normal number away from overflow (inexact or not: no mode matters there), else
+    through ``round_flags``."""
+    m, e = x
+    if m == 0:
+        return 0
+    a = -m if m < 0 else m
+    tz = (a & -a).bit_length() - 1
+    a >>= tz
+    n = a.bit_length()
+    top = e + tz + n - 1  # 2**top <= |x| < 2**(top + 1)
+    if f.emin <= top < f.emax:
+        return IXC if n > f.mbits + 1 else 0
+    from fractions import Fraction
+
+    return round_flags(f, Fraction(m) * Fraction(2) ** e, rm)
+
+
 def _snan(f: Fmt, *vs: int) -> bool:
     return any(is_snan(f, v) for v in vs)
 
@@ -141,7 +176,7 @@ def add_flags(f: Fmt, a: int, b: int, rm: int, negate_b: bool = False) -> int:
     ia, ib = is_inf(f, a), is_inf(f, b)
     if ia or ib:
         return IOC if ia and ib and sign(f, a) != sign(f, b) else 0
-    return round_flags(f, value(f, a) + value(f, b), rm)
+    return _dyadic_flags(f, _dyadic_sum(_dyadic(f, a), _dyadic(f, b)), rm)
 
 
 def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
@@ -152,7 +187,8 @@ def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
         return IOC
     if ia or ib or za or zb:
         return 0
-    return round_flags(f, value(f, a) * value(f, b), rm)
+    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
+    return _dyadic_flags(f, (ma * mb, ea + eb), rm)
 
 
 def div_flags(f: Fmt, a: int, b: int, rm: int) -> int:
@@ -213,7 +249,8 @@ def fma_flags(f: Fmt, a: int, b: int, c: int, rm: int) -> int:
         return 0
     if za or zb:
         return 0
-    return round_flags(f, value(f, a) * value(f, b) + value(f, c), rm)
+    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
+    return _dyadic_flags(f, _dyadic_sum((ma * mb, ea + eb), _dyadic(f, c)), rm)
 
 
 def frint_flags(f: Fmt, a: int, rm: int) -> int:
@@ -242,26 +279,41 @@ def fcvt_flags(src: Fmt, dst: Fmt, a: int, rm: int) -> int:
         return IOC if is_snan(src, a) else 0
     if is_inf(src, a) or is_zero(src, a):
         return 0
-    return round_flags(dst, value(src, a), rm)
+    return _dyadic_flags(dst, _dyadic(src, a), rm)
 
 
 def itof_flags(dst: Fmt, a: int, signed: int, rm: int) -> int:
-    from fractions import Fraction
-
     if signed and a >> 63:
         a -= 1 << 64
-    return round_flags(dst, Fraction(a), rm)
+    return _dyadic_flags(dst, (a, 0), rm)
 
 
 def ftoi_flags(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     if is_nan(src, a) or is_inf(src, a):
         return IOC
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    x = value(src, a)
-    i = round_to_integer(x, rm)
+    m, e = _dyadic(src, a)
+    if e >= 0:  # integral
+        i = m << e
+        return 0 if lo <= i <= hi else IOC
+    neg = m < 0
+    mag = -m if neg else m
+    sh = -e
+    q, r = mag >> sh, mag & ((1 << sh) - 1)
+    if r:
+        half = 1 << (sh - 1)
+        if rm == RNE:
+            q += r > half or (r == half and q & 1)
+        elif rm == RNA:
+            q += r >= half
+        elif rm == RUP:
+            q += not neg
+        elif rm == RDN:
+            q += neg
+    i = -q if neg else q
     if not lo <= i <= hi:
         return IOC
-    return 0 if i == x else IXC
+    return IXC if r else 0
 
 
 def _table() -> dict[str, Callable[..., int]]:
