@@ -297,3 +297,49 @@ def test_mrs_msr_fpsr_between_float_ops_match_unicorn(host: str, tier: str) -> N
             assert not diffs, f"fpcr {fpcr:#x} d1 {d1:#x} d2 {d2:#x}:\n" + "\n".join(diffs)
 
         check()
+
+
+#: exact results just below the smallest normal that round to it (to nearest, or up):
+#: tiny before rounding (Arm: UFC) but not after (x86 raises no UE), and around them
+BOUNDARY = [
+    ("fmul d0, d1, d2", 0x3FEFFFFFFFFFFFFF, 0x0010000000000000, 0),
+    ("fmul d0, d1, d2", 0xBFEFFFFFFFFFFFFF, 0x0010000000000000, 0),
+    ("fmul d0, d1, d2", 0x3FEFFFFFFFFFFFFE, 0x0010000000000000, 0),
+    ("fmul d0, d1, d2", 0x3FF0000000000000, 0x0010000000000000, 0),
+    ("fmul s0, s1, s2", 0x3F7FFFFF, 0x00800000, 0),
+    ("fmul s0, s1, s2", 0xBF7FFFFF, 0x00800000, 0),
+    ("fmadd d0, d1, d2, d3", 0x3FEFFFFFFFFFFFFF, 0x0010000000000000, 0x8000000000000000),
+    ("fmadd s0, s1, s2, s3", 0x3F7FFFFF, 0x00800000, 0),
+    ("fnmsub d0, d1, d2, d3", 0x3FEFFFFFFFFFFFFF, 0x0010000000000000, 0),
+    ("fdiv d0, d1, d2", 0x0010000000000000, 0x3FF0000000000001, 0),
+    ("fdiv d0, d1, d2", 0x001FFFFFFFFFFFFF, 0x3FFFFFFFFFFFFFFF, 0),
+    ("fcvt s0, d1", 0x380FFFFFF0000000, 0, 0),
+    ("fcvt s0, d1", 0x380FFFFFE0000000, 0, 0),
+    ("fmul v0.2d, v1.2d, v2.2d", 0x3FEFFFFFFFFFFFFF, 0x0010000000000000, 0),
+]
+
+
+@pytest.mark.parametrize(("host", "tier"), RUNS)
+@pytest.mark.parametrize(("text", "a", "b", "c"), BOUNDARY)
+def test_underflow_at_the_smallest_normal_matches_unicorn(
+    host: str, tier: str, text: str, a: int, b: int, c: int
+) -> None:
+    code = assemble(text)
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.mem_map(CODE, 0x1000)
+    uc.mem_write(CODE, code)
+    with _emulator(host, tier) as emu:
+        emu.mem_map(CODE, 0x1000, PROT_ALL)
+        emu.mem_write(CODE, code)
+        for rm in range(4):
+            for fz in (0, 1 << 24):
+                state = _state(rm << 22 | fz, (a | a << 64, b | b << 64, c | c << 64), 0)
+                for name, v in state:
+                    uc.reg_write(getattr(A, f"UC_ARM64_REG_{name.upper()}"), v)
+                    emu.reg_write(name, v)
+                uc.emu_start(CODE, CODE + len(code))
+                emu.emu_start(CODE, CODE + len(code))
+                for n in ("fpsr", "q0"):
+                    want = uc.reg_read(getattr(A, f"UC_ARM64_REG_{n.upper()}"))
+                    got = emu.reg_read(n)
+                    assert got == want, f"{text} rm {rm} fz {fz}: {n} {got:#x} unicorn {want:#x}"

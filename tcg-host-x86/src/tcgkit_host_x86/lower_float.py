@@ -59,8 +59,8 @@ from .encoder import (
 from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
 
 SHL: Final = 4
+ROR: Final = 1
 MIN_NORMAL_32: Final = 0x00800000
-MIN_NORMAL_64: Final = 0x0010000000000000
 
 X0, X1, X2 = 0, 1, 2
 F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
@@ -103,9 +103,9 @@ def _tiny_check(L: Lowering, f: _Fmt, x: int, slow: Label) -> None:
     a = L.a
     a.movq_rx(TMP0, x, f.w)
     a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign
-    if f.w:
-        a.mov_ri(TMP1, MIN_NORMAL_64 << 1)
-        a.alu_rr(CMP, TMP0, TMP1)
+    if f.w:  # the exponent's lowest bit (bit 53 now) to bit 0: 1 for the smallest normal
+        a.shift_ri(ROR, TMP0, 53)
+        a.alu_ri(CMP, TMP0, 1)
     else:
         a.alu_ri(CMP, TMP0, MIN_NORMAL_32 << 1, False)
     a.jcc(CC_E, slow)
@@ -162,6 +162,11 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         _to_x(L, x, r, f.w)
     if base == "fsqrt":  # never tiny: no underflow to check
         _with_rm(L, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
+        _result_dnan(L, f, d, X0)
+        return
+    if base in ("fadd", "fsub"):  # a tiny sum is exact (a multiple of the smallest
+        # subnormal): the smallest normal as a result is exact too, no underflow
+        _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
         _result_dnan(L, f, d, X0)
         return
     slow, done = Label(), Label()
