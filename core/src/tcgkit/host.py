@@ -50,6 +50,11 @@ class HostBackend(ABC):
     #: the optional IR ops this host lowers (``tcgkit.tcg.ops``; e.g.
     #: ``atomic_cmpxchg_i64``): translators emit a generic expansion for the others
     optional_ops: ClassVar[frozenset[str]] = frozenset()
+    #: whether this host's code ORs the IEEE flags of each float op into the target's
+    #: word (``GuestTarget.fp_flags_offset``; the IR's duty, ``tcgkit.tcg.fpflags``) by
+    #: itself; for a host that does not, the engine adds a helper call computing them
+    #: before each float op of a compiled TB (``fpflags.add_flag_calls``: correct, slow)
+    computes_fp_flags: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

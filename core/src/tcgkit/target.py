@@ -210,6 +210,13 @@ class GuestTarget(ABC):
     #: generated code to look up after indirect jumps).
     tb_flags_probe: ClassVar[tuple[int, int] | None] = None
 
+    #: the byte offset of the 8-byte CPU-state word the IR's float ops OR the IEEE
+    #: exception flags they raise into (``tcgkit.tcg.fpflags``' bits: AArch64's FPSR
+    #: layout), or None: no op records them. Native hosts that keep the flags in a
+    #: host register while in generated code fold them into this word before any
+    #: Python code runs (an exit, a helper call), so a helper or ``reg_read`` sees them.
+    fp_flags_offset: ClassVar[int | None] = None
+
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         """(cs_base, flags): the CPU-mode part of the TB key (e.g. instruction set)."""
         return 0, 0

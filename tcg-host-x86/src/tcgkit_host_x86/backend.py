@@ -61,6 +61,8 @@ class X86Host(NativeHost):
     l2_refill = True
     icache_coherent = True  # x86 keeps instruction fetch coherent with stores
     goto_tb_rel32 = True  # a goto_tb site is the rel32 of a jmp (goto_tb_word)
+    computes_fp_flags = True  # MXCSR is the float flags' accumulator (``mxcsr``)
+    fp_flag_mask = 0x3F  # MXCSR's exception flags, in the image at OFF_FP_SAVE
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
@@ -93,7 +95,7 @@ class X86Host(NativeHost):
         self.lower_call = functools.partial(lower, feat)  # compile_tb calls it per TB
 
     def prologue(self) -> bytes:
-        from .encoder import RBP, RDI, RSI, RSP, SUB, Asm
+        from .encoder import RBP, RDI, RSI, RSP, SUB, Asm, Mem
 
         saved = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
         a = Asm()
@@ -101,11 +103,17 @@ class X86Host(NativeHost):
             a.push(saved[r])
         a.alu_ri(SUB, RSP, abi.FRAME)
         a.mov_rr(RBP, RDI)
+        a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR))  # float flags clear (``mxcsr``)
         a.jmp_r(RSI)
         return a.code()
 
     def host_words(self) -> tuple[int, int, int, int]:
         return abi.MXCSR_BY_RM
+
+    def host_fp_flags(self, image: int) -> int:
+        from .mxcsr import to_fpflags
+
+        return to_fpflags(image)
 
     def atomic_routines(self) -> AtomicRoutines:
         from .atomics import routines

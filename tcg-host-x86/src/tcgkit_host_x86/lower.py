@@ -29,7 +29,7 @@ from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
 
-from . import abi
+from . import abi, mxcsr
 from .encoder import (
     ADC,
     ADD,
@@ -94,8 +94,10 @@ def save_for_call(a: Asm, keep: int | None) -> tuple[list[int], bool]:
 def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
     """call ``fn`` (a status-returning callback): status -> r11d, the native block's
     return word -> r10; then pop what ``save_for_call`` pushed."""
+    mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
     a.mov_ri(RAX, fn)
     a.call_r(RAX)
+    mxcsr.reload(a)
     a.movzx_rr(R11, RAX, 4)
     a.load(R10, Mem(RBP, abi.OFF_RET), 8)
     if pad:
@@ -271,8 +273,10 @@ class Lowering:
         a = self.a
         self.set_where()
         a.mov_rr(RDI, RBP)
+        mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
         a.mov_ri(RAX, self.rt_helper(op))
         a.call_r(RAX)
+        mxcsr.reload(a)
         a.test_rr(RAX, RAX, False)
         a.jcc(CC_NE, self.raised)
         if outs:
@@ -367,6 +371,7 @@ _REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 def _epilogue() -> tuple[int, ...]:
     """Every TB's epilogue: free the frame, restore what the prologue saved, return."""
     a = Asm()
+    mxcsr.save(a)  # the float flags, for Python to fold (``mxcsr``)
     a.alu_ri(ADD, RSP, abi.FRAME)
     for r in reversed(abi.SAVED):
         a.pop(_REG[r])

@@ -2,9 +2,19 @@
 
 Owns ``float_op``. Values arrive in general registers (f32 in i32, f64 in
 i64) and go through xmm0-xmm2, which the allocator never uses. Rounding
-modes other than nearest-even are set for the one instruction by loading the
-MXCSR image of that mode from the native block and restoring the default
-after. The IR's rules (``tcgkit.tcg.softfloat``) that SSE does not follow are
+modes other than nearest-even are set for the one instruction by changing
+MXCSR's rounding field (``mxcsr.with_rm``: its flags are kept).
+
+IEEE flags: MXCSR accumulates them (``mxcsr``); the SSE instructions here raise
+exactly the guest operation's flags (``tcgkit.tcg.fpflags``): ucomis raises IE
+for signalling NaNs only, as the ops it serves do; roundsd runs with PE
+suppressed (``frint`` raises no IXC); float -> integer converts to the
+destination's width (signed) or drops the flags of its signed 64-bit attempt
+(unsigned) on the slow path; a result that is the smallest normal number goes
+out of line, where ``py_op`` adds Arm's underflow (tininess before rounding,
+which x86 does not detect). ``py_op`` computes the flags of what it computes.
+
+The IR's rules (``tcgkit.tcg.softfloat``) that SSE does not follow are
 code here: every NaN result becomes the default NaN; min/max order -0 < +0
 and give the default NaN for NaN inputs; minNum/maxNum prefer the number to
 a quiet NaN; conversions to integers saturate and map NaN to 0.
@@ -19,12 +29,13 @@ integer conversions whose result is out of range or NaN.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
-from . import abi
+from . import mxcsr
 from .encoder import (
     AND,
     CC_B,
@@ -44,9 +55,12 @@ from .encoder import (
     SHR,
     XOR,
     Label,
-    Mem,
 )
 from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
+
+SHL: Final = 4
+ROR: Final = 1
+MIN_NORMAL_32: Final = 0x00800000
 
 X0, X1, X2 = 0, 1, 2
 F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
@@ -78,13 +92,23 @@ def _ucomis(L: Lowering, f: _Fmt, x: int, y: int) -> None:
     L.a.sse(P66 if f.w else b"", UCOMIS, x, y)
 
 
-def _with_rm(L: Lowering, rm: int, emit: object) -> None:
+def _with_rm(L: Lowering, rm: int, emit: Callable[[], None]) -> None:
+    mxcsr.with_rm(L.a, rm, emit)  # the flags accumulated so far kept
+
+
+def _tiny_check(L: Lowering, f: _Fmt, x: int, slow: Label) -> None:
+    """Jump to ``slow`` if xmm ``x`` holds the smallest normal number of either sign:
+    the one result whose underflow x86 (tininess after rounding) and Arm (before)
+    may judge differently."""
     a = L.a
-    if rm:
-        a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR + 4 * rm))
-    emit()  # type: ignore[operator]
-    if rm:
-        a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR))
+    a.movq_rx(TMP0, x, f.w)
+    a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign
+    if f.w:  # the exponent's lowest bit (bit 53 now) to bit 0: 1 for the smallest normal
+        a.shift_ri(ROR, TMP0, 53)
+        a.alu_ri(CMP, TMP0, 1)
+    else:
+        a.alu_ri(CMP, TMP0, MIN_NORMAL_32 << 1, False)
+    a.jcc(CC_E, slow)
 
 
 def _result_dnan(L: Lowering, f: _Fmt, d: int, x: int) -> None:
@@ -136,15 +160,28 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L.a
     for x, r in zip((X0, X1, X2), ins, strict=False):
         _to_x(L, x, r, f.w)
-    if base == "fsqrt":
+    if base == "fsqrt":  # never tiny: no underflow to check
         _with_rm(L, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
         _result_dnan(L, f, d, X0)
-    elif base == "fma":  # a * b + c
-        _with_rm(L, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
-        _result_dnan(L, f, d, X2)
-    else:
+        return
+    if base in ("fadd", "fsub"):  # a tiny sum is exact (a multiple of the smallest
+        # subnormal): the smallest normal as a result is exact too, no underflow
         _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
         _result_dnan(L, f, d, X0)
+        return
+    slow, done = Label(), Label()
+    if base == "fma":  # a * b + c
+        _with_rm(L, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
+        res = X2
+    else:
+        _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
+        res = X0
+    _tiny_check(L, f, res, slow)  # the inputs are still in their registers
+    _result_dnan(L, f, d, res)
+    a.jmp(done)
+    a.bind(slow)
+    py_op(L, op, d, ins)  # the same result, with fpflags' underflow
+    a.bind(done)
 
 
 _ROUND_IMM: Final = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
@@ -276,7 +313,16 @@ def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         return
     _to_x(L, X0, ins[0], src.w)
     _with_rm(L, rm, lambda: a.sse(src.prefix, CVTS2S, X0, X0))
+    if not narrow:  # f32 -> f64 is exact
+        _result_dnan(L, dst, d, X0)
+        return
+    slow, done = Label(), Label()
+    _tiny_check(L, dst, X0, slow)
     _result_dnan(L, dst, d, X0)
+    a.jmp(done)
+    a.bind(slow)
+    py_op(L, op, d, ins)  # the same result, with fpflags' underflow
+    a.bind(done)
 
 
 def _itof(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
@@ -308,19 +354,25 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         return
     slow, done = Label(), Label()
     _to_x(L, X0, ins[0], f.w)
+    # signed: a conversion to the destination's width, whose flags are Arm's (IE for
+    # NaN and out of range, PE for inexact); unsigned: through the signed 64-bit one,
+    # whose flags the slow path drops (-1.5 or 2^63 would leave PE or IE wrongly)
+    w = bits == 64 or not sgn
+    if not sgn:
+        mxcsr.save_before(a)
     if rm == RoundingMode.ZERO:
-        a.sse(f.prefix, CVTTS2SI, TMP0, X0, True)
+        a.sse(f.prefix, CVTTS2SI, TMP0, X0, w)
     else:
-        _with_rm(L, rm, lambda: a.sse(f.prefix, CVTS2SI, TMP0, X0, True))
-    # TMP0: the rounded value, or 0x8000000000000000 for NaN / out of range
+        _with_rm(L, rm, lambda: a.sse(f.prefix, CVTS2SI, TMP0, X0, w))
+    # TMP0: the rounded value, or 0x80000000(00000000) for NaN / out of range
     if sgn and bits == 64:
         a.mov_ri(TMP1, 1 << 63)
         a.alu_rr(CMP, TMP0, TMP1)
         a.jcc(CC_E, slow)
     elif sgn:
-        a.movsx_rr(TMP1, TMP0, 4)
-        a.alu_rr(CMP, TMP1, TMP0)
-        a.jcc(CC_NE, slow)
+        a.alu_ri(CMP, TMP0, -(1 << 31), False)
+        a.jcc(CC_E, slow)
+        a.movsx_rr(TMP0, TMP0, 4)
     elif bits == 64:
         a.test_rr(TMP0, TMP0)
         a.jcc(CC_S, slow)
@@ -331,7 +383,9 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.mov_rr(d, TMP0)
     a.jmp(done)
     a.bind(slow)
-    py_op(L, op, d, ins)
+    if not sgn:
+        mxcsr.drop_since_before(a)
+    py_op(L, op, d, ins)  # the result and its flags (``fpflags``)
     a.bind(done)
 
 

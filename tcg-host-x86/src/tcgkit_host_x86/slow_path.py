@@ -44,7 +44,7 @@ from typing import Final
 
 from tcgkit.tcg.types import MemOp
 
-from . import abi
+from . import abi, mxcsr
 from .encoder import (
     ADD,
     AND,
@@ -160,8 +160,10 @@ def _routine(a: Asm, slow_mem: int, store: bool) -> None:
     a.shift_ri(SHL, R8, 64 - MEMOP_SHIFT)
     a.shift_ri(SHR, R8, 64 - MEMOP_SHIFT)
     a.mov_rr(RDI, RBP)
+    mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
     a.mov_ri(RAX, slow_mem)
     a.call_r(RAX)
+    mxcsr.reload(a)
     a.movzx_rr(R11, RAX, 4)
     a.load(R10, Mem(RBP, abi.OFF_RET), 8)
     if pad:

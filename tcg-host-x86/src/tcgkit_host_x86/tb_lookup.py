@@ -73,6 +73,7 @@ from .encoder import (
     Label,
     Mem,
 )
+from .mxcsr import stmxcsr
 
 _P1: Final = 2654435761
 _P2: Final = 2246822519
@@ -289,6 +290,7 @@ def _add_to(a: Asm, m: Mem, reg: int) -> None:
 
 def _epilogue(a: Asm) -> None:
     """The TB epilogue (``lower._EPILOGUE``): the exit word is in eax."""
+    stmxcsr(a, Mem(RBP, abi.OFF_FP_SAVE))  # the float flags (``mxcsr.save``)
     a.alu_ri(ADD, RSP, abi.FRAME)
     for r in (R15, R14, R13, R12, RBX, RBP):  # abi.SAVED, reversed
         a.pop(r)

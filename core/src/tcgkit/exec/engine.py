@@ -113,6 +113,11 @@ class Engine:
         self.vtlb: VirtualTLB | None = None
         self.log = log or DebugLog()
         template = TCGContext(target.state_size)
+        if target.fp_flags_offset is not None:
+            template.fp_flags_offset = target.fp_flags_offset
+        #: the helpers computing float ops' flags for a host whose code does not
+        #: (``fpflags.add_flag_calls``), by (opcode, constants)
+        self.fp_flag_helpers: dict[tuple[str, tuple[int, ...]], Any] = {}
         target.init_globals(template)
         template.freeze()
         self.contexts = ContextTable(template, max_cpus)

@@ -21,6 +21,8 @@ Invariants:
   through the vCPU's software TLB (its fast path on a hit, the slow path
   ``SoftTLB.load``/``store`` otherwise: hooks, faults, MMIO and writes to
   code behave as from generated code);
+* float ops OR their IEEE flags (``tcgkit.tcg.fpflags``) into the state word the
+  program was prepared with (``GuestTarget.fp_flags_offset``);
 * globals are read from and written to the CPU state at each op (helpers
   and hooks see every store at once); temps and constants live in the
   program's register list, a fresh copy per execution;
@@ -42,6 +44,7 @@ import time
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from ..tcg.fpflags import op_flags
 from ..tcg.ops import EXIT_CHAIN_1, EXIT_LOOKUP
 from ..tcg.semantics import evaluate_op
 from .atomic import cmpxchg, cmpxchg_pair, fetch_op
@@ -490,9 +493,11 @@ def run_tb(cpu: RunsTier0, prog: Program) -> int:
                 _put(r, st, code[i + 2], pair[1])
                 i += 8
             else:  # K_OTHER
-                opc, base, w, ins, outs, consts = prog.others[code[i + 1]]
+                opc, base, w, ins, outs, consts, fslot = prog.others[code[i + 1]]
                 vals = tuple([_get(r, st, o) for o in ins])
                 results = evaluate_op(opc, base, w, vals, consts)
+                if fslot >= 0:  # a float op: its IEEE flags (``fpflags``)
+                    st[fslot] |= op_flags(opc, vals, consts)
                 for o, v in zip(outs, results, strict=True):
                     q = o
                     if q >= 0:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from .._mypyc import mypyc_attr
+from ..tcg.fpflags import RAISING
 from ..tcg.ir import Label, Op, Temp, TempKind
 from ..tcg.ops import EXIT_LOOKUP, OPS
 from ..tcg.types import I32
@@ -224,9 +225,11 @@ class _Builder:
         return len(self.init) - 1
 
 
-def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
+def prepare(ops: list[Op], nglobals: int, ntemps: int, fp_flags_offset: int = -1) -> Program:
     """The interpreter's program for one TB's ops (as emitted: unoptimized is fine);
-    ``nglobals``/``ntemps``: how many globals and temps the TB's context has."""
+    ``nglobals``/``ntemps``: how many globals and temps the TB's context has;
+    ``fp_flags_offset``: the state word float ops OR their IEEE flags into (-1: none;
+    ``GuestTarget.fp_flags_offset``)."""
     b = _Builder(nglobals, ntemps)
     code = b.code
     labels: dict[int, int] = {}  # a label's index -> code position
@@ -432,9 +435,10 @@ def prepare(ops: list[Op], nglobals: int, ntemps: int) -> Program:
             outs = [b.out(t) for t in args[:n_out]]
             code.append(K_OTHER)
             code.append(len(others))
-            others.append(
-                (op.opc, op.defn.base, _WIDTH[x], ins, outs, tuple([int(c) for c in args[n:]]))
-            )
+            # the state slot float ops OR their flags into (-1: the op raises none)
+            fslot = fp_flags_offset >> 3 if fp_flags_offset >= 0 and op.opc in RAISING else -1
+            others.append((op.opc, op.defn.base, _WIDTH[x], ins, outs,
+                           tuple([int(c) for c in args[n:]]), fslot))  # fmt: skip
     for at, key in fixups:
         code[at] = labels[key]
     return Program(code, b.init, tuple(calls) if calls else (), tuple(others) if others else ())

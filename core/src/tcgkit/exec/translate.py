@@ -23,6 +23,7 @@ from ..errors import CodeModified, CPUExit, EmulationError, StopRequest
 from ..host import TBTooLarge
 from ..target import DisasContext, DisasJump
 from ..tcg.dump import format_ops
+from ..tcg.fpflags import add_flag_calls
 from ..tcg.ir import Helper, Op
 from ..tcg.liveness import liveness
 from ..tcg.optimize import optimize
@@ -138,7 +139,8 @@ def _finish(engine: Engine, cpu: CPU, tb: TB, tier0: bool) -> None:
     if not tier0:
         _compile(engine, cpu, tb)
         return
-    prog = prepare(ctx.ops, len(ctx.globals), len(ctx.temps))
+    fp = engine.target.fp_flags_offset
+    prog = prepare(ctx.ops, len(ctx.globals), len(ctx.temps), -1 if fp is None else fp)
     # the program takes code-buffer space as host code would (8 bytes a field), so
     # that interpreted code is bounded and flushed as compiled code is
     region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), tb.pc)
@@ -190,6 +192,8 @@ def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
     on = log.categories
     phases = engine.time_phases
     t0 = time.perf_counter()
+    if ctx.fp_flags_offset >= 0 and not engine.host.computes_fp_flags:
+        add_flag_calls(ctx, engine.fp_flag_helpers)  # the float ops' flags, by helpers
     optimize(ctx)
     t1 = time.perf_counter()
     liveness(ctx)

@@ -50,6 +50,7 @@ from ..exec.tb import TB
 from ..host import Alloc, HostBackend
 from ..target import GuestTarget
 from ..tcg.context import TCGContext
+from ..tcg.fpflags import OP_FLAGS, RAISING
 from ..tcg.ir import Helper, Op
 from ..tcg.ops import opdef
 from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
@@ -207,6 +208,10 @@ class NativeHost(HostBackend):
     #: a goto_tb site is a 32-bit displacement from the end of the site (x86-64's
     #: jmp rel32): ``code.patch_site`` computes it without ``goto_tb_word``
     goto_tb_rel32: ClassVar[bool] = False
+    #: the flag bits of the image a host that computes float flags itself
+    #: (``computes_fp_flags``) saves at ``layout.OFF_FP_SAVE``: ``fold_fp_flags`` turns
+    #: them into ``fpflags`` bits (``host_fp_flags``) and clears them there
+    fp_flag_mask: ClassVar[int] = 0
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -215,6 +220,8 @@ class NativeHost(HostBackend):
         self._tbs: list[TB] = []
         self._helpers: dict[int, tuple[Helper, Any, int]] = {}
         self._py_ops: list[Any] = []
+        self._py_op_flags: list[Any] = []  # per py_op index: its fpflags function or None
+        self._fp_slot = -1  # the target's float-flags word, by slot (-1: none)
         self._py_op_ids: dict[tuple[str, tuple[int, ...]], int] = {}
         # per thread (so per running vCPU): .current, the TB and instruction of the
         # callback running; .pending/.pending_where, what a callback raised there;
@@ -222,6 +229,8 @@ class NativeHost(HostBackend):
         self._thread = _ThreadState()
         self._tb_id_lock = threading.Lock()
         self._slow = SlowPath(self._tbs, self._thread)
+        if self.fp_flag_mask:
+            self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
         self._slow_cb = SLOW_MEM(self._slow.mem)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
@@ -269,6 +278,20 @@ class NativeHost(HostBackend):
     def host_words(self) -> tuple[int, int, int, int]:
         """The four host-specific constant words of every native block."""
         return (0, 0, 0, 0)
+
+    def host_fp_flags(self, image: int) -> int:
+        """The ``fpflags`` bits of the flag register image saved at ``OFF_FP_SAVE``."""
+        return 0
+
+    def fold_fp_flags(self, cpu: CPU, native: NativeCPU) -> None:
+        """OR the flags generated code kept in the host's register (saved in its image)
+        into the target's word, and clear them in the image (which generated code
+        reloads after a call)."""
+        fp = native.fp
+        image = fp[0]
+        if image & self.fp_flag_mask and self._fp_slot >= 0:
+            cpu.words[self._fp_slot] |= self.host_fp_flags(image)
+            fp[0] = image & ~self.fp_flag_mask
 
     def flush_icache(self, addr: int, size: int) -> None:
         """Make freshly written code at ``addr`` visible to instruction fetch."""
@@ -348,6 +371,8 @@ class NativeHost(HostBackend):
         cpu.tlb.native = TLBMirror(native)
         cpu.tlb.native_l2 = self.l2_refill
         target = cpu.engine.target
+        if target.fp_flags_offset is not None:
+            self._fp_slot = target.fp_flags_offset >> 3
         probe = target.tb_flags_probe
         if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:
             probe = (-1, 0)  # flags that cannot be probed: every goto_ptr misses
@@ -477,6 +502,7 @@ class NativeHost(HostBackend):
                 try:
                     cpu = self._cpus[state]
                     t.current = self._where(state)
+                    self.fold_fp_flags(cpu, self._natives[state])  # FPSR reads see them
                     r = _h.func(cpu, *args[:_n])
                     if _h.out_type is not None:
                         self._natives[state].set_word(L.OFF_RET, int(r) & mask)
@@ -499,6 +525,10 @@ class NativeHost(HostBackend):
             fn, n_in = OP_IMPL[opc], opdef(opc).n_in
             i = self._py_op_ids[key] = len(self._py_ops)
             self._py_ops.append(lambda *a, _f=fn, _c=consts, _n=n_in: _f(*a[:_n], *_c))
+            fl = OP_FLAGS.get(opc) if opc in RAISING else None
+            self._py_op_flags.append(
+                None if fl is None else lambda *a, _f=fl, _c=consts, _n=n_in: _f(*a[:_n], *_c)
+            )
         return i
 
     # -- callbacks from generated code ---------------------------------------------------------
@@ -509,6 +539,9 @@ class NativeHost(HostBackend):
     def _py_op(self, state: int, index: int, a: int, b: int, c: int) -> int:
         try:
             r = self._py_ops[index](a, b, c)
+            flags = self._py_op_flags[index]
+            if flags is not None and self._fp_slot >= 0:  # the op's IEEE flags (``fpflags``)
+                self._cpus[state].words[self._fp_slot] |= flags(a, b, c)
             self._natives[state].set_word(L.OFF_RET, r)
             return 0
         except BaseException as e:

@@ -29,7 +29,9 @@ The per-vCPU native block holds, at negative offsets from the CPU state:
   probed flags bits they hold for, cs_base, flags | cflags << 32), the mode
   (fill the jump cache, MRU on lookup) and the vCPU's own counters of native
   lookups (hits, misses, promotions, seqlock retries, probes), written by its
-  thread alone.
+  thread alone;
+* the float-flag words (``OFF_FP_SAVE``, ``OFF_FP_SCRATCH``): the image of the host's
+  flag register saved when generated code calls or leaves (see below).
 """
 
 from __future__ import annotations
@@ -95,5 +97,16 @@ NL_MODE_FILL_JC: Final = 1  # a hit fills the jump cache (jump cache on)
 NL_MODE_MRU: Final = 2  # a hit past the head bucket promotes its entry (qht-dyn-mru)
 OFF_NL: Final = OFF_L2 - NL_SIZE
 
-NATIVE_SIZE: Final = -OFF_NL  # bytes before the CPU state
+# -- float flags (``GuestTarget.fp_flags_offset``), below the native-lookup words: a
+# host that keeps the IEEE flags in a host register while in generated code
+# (``NativeHost.keeps_fp_flags``; x86-64: MXCSR) saves that register's image in
+# ``OFF_FP_SAVE`` before Python runs (an exit, a call) and reloads it after a call;
+# Python folds the image's flags into the target's word (``NativeHost.fold_fp_flags``)
+# and clears them there. ``OFF_FP_SCRATCH``: a word the host's float code may use.
+FP_SIZE: Final = 64  # keeps the CPU state 64-byte aligned
+OFF_FP: Final = OFF_NL - FP_SIZE
+OFF_FP_SAVE: Final = OFF_FP
+OFF_FP_SCRATCH: Final = OFF_FP + 8
+
+NATIVE_SIZE: Final = -OFF_FP  # bytes before the CPU state
 INVALID_TAG: Final = (1 << 64) - 1

@@ -54,6 +54,8 @@ class NativeCPU:
         #: the native-lookup words (``layout.NL_*``), by word
         self.nl = (ctypes.c_uint64 * (L.NL_SIZE // 8)).from_address(self.state_addr + L.OFF_NL)
         self.nl[L.NL_SEEN // 8] = L.INVALID_TAG
+        #: the float-flag words (``layout.OFF_FP_SAVE``, ``OFF_FP_SCRATCH``)
+        self.fp = (ctypes.c_uint64 * 2).from_address(self.state_addr + L.OFF_FP)
         ctypes.memset(self.l2_addr, 0xFF, L.L2_SIZE * L.L2_ENTRY)
         self.tlb_clear()
         self.jc_clear()

@@ -12,7 +12,8 @@ when this was interpreted Python).
 It reads the host's private execution state (the native blocks by state
 address, the prologue's entry, the TB table by id, the calling thread's
 pending exception) and changes none of it but the native jump cache, the
-icount word, the ``until`` word and, where generated code looks TBs up itself
+icount word, the ``until`` word, the float-flag image (folded into the target's
+word by the host's ``fold_fp_flags``) and, where generated code looks TBs up itself
 (``tb_mirror``), the TB-key words of the vCPU's current CPU mode (the probed
 flag bits, cs_base, flags | cflags << 32; never valid for flags or cflags
 wider than 32 bits), as the host's own methods would. What of
@@ -54,8 +55,8 @@ class Passage:
     the host binds its runtime again (``NativeHost.bind_runtime`` drops it), so that
     a passage reads it natively instead of looking the host's fields up each time."""
 
-    __slots__ = ("control", "entry", "fill", "host", "jc", "native", "nl", "nl_key", "probe",
-                 "state", "tbs", "thread", "words")  # fmt: skip
+    __slots__ = ("control", "entry", "fill", "fp", "fp_mask", "host", "jc", "native", "nl",
+                 "nl_key", "probe", "state", "tbs", "thread", "words")  # fmt: skip
 
     def __init__(self, host: Any, cpu: CPU) -> None:
         self.host = host
@@ -76,6 +77,10 @@ class Passage:
         #: words last written there
         self.nl: Any = word_view(native.nl) if native.nl[L.NL_FN // 8] else None
         self.nl_key: tuple[int, int, int] = (-1, -1, -1)
+        #: the float-flag image word generated code saves at exits, and its flag bits
+        #: (0: the host keeps no flags there)
+        self.fp = word_view(native.fp)
+        self.fp_mask: int = host.fp_flag_mask
 
 
 def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
@@ -96,6 +101,8 @@ def execute(host: Any, cpu: CPU, tb: TB) -> tuple[TB, int]:
     finally:
         cpu.icount += control[_ICOUNT]
         control[_ICOUNT] = 0
+        if p.fp[0] & p.fp_mask:  # the float flags generated code kept (``fold_fp_flags``)
+            p.host.fold_fp_flags(cpu, native)
 
 
 def _key_words(p: Passage, cpu: CPU) -> None:

@@ -8,7 +8,8 @@ this glue was a quarter of such an access).
 Owns ``SlowPath``. It reads the host's tables, shared with ``NativeHost`` (each
 vCPU with its native block's control words, by state address: ``vcpus``, which
 the host fills in ``attach`` and clears in ``release``; the TB table by id), and
-writes only the native block's return word, the vCPU's ``native_where`` while it runs (the
+writes only the native block's return word, the target's float-flags word (through
+the host's ``fold``), the vCPU's ``native_where`` while it runs (the
 TB and instruction that called: ``Engine.current_insn``) and, when it raises, the
 calling thread's ``pending``/``pending_where`` (the host re-raises that once
 generated code has returned).
@@ -16,7 +17,7 @@ generated code has returned).
 
 from __future__ import annotations
 
-from collections.abc import MutableSequence
+from collections.abc import Callable, MutableSequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ..exec.atomic import FETCH_SHIFT, PAIR_FLAG, cmpxchg, cmpxchg_pair_at, fetch_op
@@ -41,6 +42,9 @@ class SlowPath:
         self.vcpus: dict[int, tuple[CPU, MutableSequence[int]]] = {}
         self.tbs = tbs
         self.thread = thread
+        #: the host's ``fold_fp_flags`` by state address, for a host that keeps float
+        #: flags in generated code (None: it keeps none): a memory hook sees FPSR whole
+        self.fold: Callable[[CPU, int], None] | None = None
 
     def where(self, word: int) -> tuple[TB, int] | None:
         """The TB and instruction index an exit or callback word names."""
@@ -56,6 +60,9 @@ class SlowPath:
         try:
             cpu, control = self.vcpus[state]
             w = cpu.native_where = self.where(where)
+            fold = self.fold
+            if fold is not None:
+                fold(cpu, state)
             if memop & _STORE:
                 cpu.tlb.store(addr, value, memop & 0xFF)
             else:

@@ -46,6 +46,9 @@ class TCGContext(IRBuilder):
         self._globals: list[Temp] | tuple[Temp, ...] = []
         self._frozen = False
         self._template: TCGContext | None = None
+        #: the state word float ops OR their IEEE flags into (-1: none), the target's
+        #: ``fp_flags_offset``: the engine sets it on the template, clones copy it
+        self.fp_flags_offset: int = -1
         self.reset()
 
     # -- template phase ------------------------------------------------------
@@ -84,6 +87,7 @@ class TCGContext(IRBuilder):
         c._globals = self._globals
         c._frozen = True
         c._template = self
+        c.fp_flags_offset = self.fp_flags_offset
         c.reset()
         return c
 

@@ -5,10 +5,16 @@ giving the flags it raises) and the flag bits. ``softfloat`` owns the results;
 this module owns which of IEEE 754's five exceptions computing them signals,
 with Arm's choices where IEEE leaves one open, so that a target that keeps
 cumulative flags (AArch64's FPSR, x86's MXCSR, POWER's FPSCR) has one exact
-definition to check its hosts against. Nothing in the translation pipeline
-calls it yet: it is the oracle (``plugins/target-aarch64/tests/
-test_fp_flags_reference.py`` checks it against Unicorn's FPSR) for the hosts'
-flag tracking, and the flags the interpreter and the python host will compute.
+definition to check its hosts against. It is the oracle
+(``plugins/target-aarch64/tests/test_fp_flags_reference.py`` checks it against
+Unicorn's FPSR) for the hosts' flag tracking, and what the interpreters (``interp``,
+tier 0), the python host and the native hosts' out-of-line float ops compute:
+``op_flags``.
+
+The IR's duty (``ops``): every float op ORs the flags it raises into the CPU-state
+word ``GuestTarget.fp_flags_offset`` names (when the target names one), in these
+bits. A native host may keep them in a host register while in generated code
+(x86-64: MXCSR) if it folds them into that word before Python runs.
 
 Rules (every op works on IEEE encodings, as in ``softfloat``; no flushing to
 zero: a target that flushes raises IDC/UFC itself, around the op):
@@ -31,17 +37,20 @@ zero: a target that flushes raises IDC/UFC itself, around the op):
   smallest normal number in magnitude; with the trap disabled UFC is raised
   only when the result is also inexact;
 * inexact: the rounded result differs from the exact one;
-* ``frint`` raises IXC when the value was not integral (Arm's FRINTX; the
-  other FRINT forms do not signal inexact: the target drops IXC for them);
+* ``frint`` never raises IXC (Arm's FRINT forms but FRINTX, IEEE's
+  roundToIntegral: FRINTX, which does, adds IXC itself when the result differs
+  from a number operand);
 * ``fcmp`` is the quiet comparison (FCMP: IOC for signalling NaNs only; FCMPE
   also signals on quiet NaNs: the target adds that);
-* ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm`` raise IOC for signalling NaNs only.
+* ``fmin``, ``fmax``, ``fminnm``, ``fmaxnm`` raise IOC for signalling NaNs only;
+* ``fnan2``/``fnan3`` raise IOC for a signalling NaN among their operands (not the
+  result input): Arm's FPProcessNaNs, which every op they serve raises anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .softfloat import (
     F32,
@@ -62,6 +71,9 @@ from .softfloat import (
 
 if TYPE_CHECKING:
     from fractions import Fraction
+
+    from .context import TCGContext
+    from .ir import Helper
 
 IOC: Final = 1 << 0
 DZC: Final = 1 << 1
@@ -112,6 +124,41 @@ def _exponent(a: Fraction) -> int:
     return e
 
 
+def _dyadic(f: Fmt, v: int) -> tuple[int, int]:
+    """(m, e) with m * 2**e the exact value of the finite encoding ``v`` (m signed)."""
+    e = (v & f.exp_mask) >> f.mbits
+    m = v & f.frac_mask
+    if e:
+        m |= 1 << f.mbits
+    else:
+        e = 1
+    return (-m if sign(f, v) else m), e - f.bias - f.mbits
+
+
+def _dyadic_sum(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
+    e = min(x[1], y[1])
+    return (x[0] << (x[1] - e)) + (y[0] << (y[1] - e)), e
+
+
+def _dyadic_flags(f: Fmt, x: tuple[int, int], rm: int) -> int:
+    """``round_flags`` of the exact value m * 2**e, in integers where the result is a
+    normal number away from overflow (inexact or not: no mode matters there), else
+    through ``round_flags``."""
+    m, e = x
+    if m == 0:
+        return 0
+    a = -m if m < 0 else m
+    tz = (a & -a).bit_length() - 1
+    a >>= tz
+    n = a.bit_length()
+    top = e + tz + n - 1  # 2**top <= |x| < 2**(top + 1)
+    if f.emin <= top < f.emax:
+        return IXC if n > f.mbits + 1 else 0
+    from fractions import Fraction
+
+    return round_flags(f, Fraction(m) * Fraction(2) ** e, rm)
+
+
 def _snan(f: Fmt, *vs: int) -> bool:
     return any(is_snan(f, v) for v in vs)
 
@@ -129,7 +176,7 @@ def add_flags(f: Fmt, a: int, b: int, rm: int, negate_b: bool = False) -> int:
     ia, ib = is_inf(f, a), is_inf(f, b)
     if ia or ib:
         return IOC if ia and ib and sign(f, a) != sign(f, b) else 0
-    return round_flags(f, value(f, a) + value(f, b), rm)
+    return _dyadic_flags(f, _dyadic_sum(_dyadic(f, a), _dyadic(f, b)), rm)
 
 
 def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
@@ -140,7 +187,8 @@ def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
         return IOC
     if ia or ib or za or zb:
         return 0
-    return round_flags(f, value(f, a) * value(f, b), rm)
+    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
+    return _dyadic_flags(f, (ma * mb, ea + eb), rm)
 
 
 def div_flags(f: Fmt, a: int, b: int, rm: int) -> int:
@@ -201,7 +249,8 @@ def fma_flags(f: Fmt, a: int, b: int, c: int, rm: int) -> int:
         return 0
     if za or zb:
         return 0
-    return round_flags(f, value(f, a) * value(f, b) + value(f, c), rm)
+    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
+    return _dyadic_flags(f, _dyadic_sum((ma * mb, ea + eb), _dyadic(f, c)), rm)
 
 
 def frint_flags(f: Fmt, a: int, rm: int) -> int:
@@ -209,6 +258,13 @@ def frint_flags(f: Fmt, a: int, rm: int) -> int:
         return IOC if is_snan(f, a) else 0
     if is_inf(f, a) or is_zero(f, a):
         return 0
+    return 0
+
+
+def frintx_flags(f: Fmt, a: int, rm: int) -> int:
+    """Arm's FRINTX: ``frint``'s flags, and IXC when a number was not integral."""
+    if is_nan(f, a) or is_inf(f, a) or is_zero(f, a):
+        return frint_flags(f, a, rm)
     x = value(f, a)
     return 0 if round_to_integer(x, rm) == x else IXC
 
@@ -223,26 +279,41 @@ def fcvt_flags(src: Fmt, dst: Fmt, a: int, rm: int) -> int:
         return IOC if is_snan(src, a) else 0
     if is_inf(src, a) or is_zero(src, a):
         return 0
-    return round_flags(dst, value(src, a), rm)
+    return _dyadic_flags(dst, _dyadic(src, a), rm)
 
 
 def itof_flags(dst: Fmt, a: int, signed: int, rm: int) -> int:
-    from fractions import Fraction
-
     if signed and a >> 63:
         a -= 1 << 64
-    return round_flags(dst, Fraction(a), rm)
+    return _dyadic_flags(dst, (a, 0), rm)
 
 
 def ftoi_flags(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     if is_nan(src, a) or is_inf(src, a):
         return IOC
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    x = value(src, a)
-    i = round_to_integer(x, rm)
+    m, e = _dyadic(src, a)
+    if e >= 0:  # integral
+        i = m << e
+        return 0 if lo <= i <= hi else IOC
+    neg = m < 0
+    mag = -m if neg else m
+    sh = -e
+    q, r = mag >> sh, mag & ((1 << sh) - 1)
+    if r:
+        half = 1 << (sh - 1)
+        if rm == RNE:
+            q += r > half or (r == half and q & 1)
+        elif rm == RNA:
+            q += r >= half
+        elif rm == RUP:
+            q += not neg
+        elif rm == RDN:
+            q += neg
+    i = -q if neg else q
     if not lo <= i <= hi:
         return IOC
-    return 0 if i == x else IXC
+    return IXC if r else 0
 
 
 def _table() -> dict[str, Callable[..., int]]:
@@ -264,6 +335,8 @@ def _table() -> dict[str, Callable[..., int]]:
             f"fneg_{suffix}": lambda a: 0,
             f"fabs_{suffix}": lambda a: 0,
             f"fclass_{suffix}": lambda a: 0,
+            f"fnan2_{suffix}": lambda r, a, b, f=f: quiet_flags(f, a, b),
+            f"fnan3_{suffix}": lambda r, a, b, c, fma, f=f: IOC if _snan(f, a, b, c) else 0,
         })  # fmt: skip
     table.update({
         "fcvt_f64_f32": lambda a, rm: fcvt_flags(F64, F32, a, rm),
@@ -278,3 +351,62 @@ def _table() -> dict[str, Callable[..., int]]:
 
 #: opcode name -> flags of (inputs..., constants...), in ``softfloat.OP_IMPL``'s order
 OP_FLAGS: Final[dict[str, Callable[..., int]]] = _table()
+#: the opcodes that can raise a flag (``OP_FLAGS`` less the sign-bit ops and fclass)
+RAISING: Final = frozenset(n for n in OP_FLAGS if not n.startswith(("fneg", "fabs", "fclass")))
+
+
+def op_flags(name: str, ins: tuple[int, ...] | list[int], consts: tuple[int, ...]) -> int:
+    """The flags op ``name`` raises on inputs ``ins`` with constants ``consts``."""
+    return OP_FLAGS[name](*ins, *consts)
+
+
+def flagged(name: str, slot: int) -> Callable[..., int]:
+    """``softfloat``'s op ``name`` as a function of (state, inputs..., constants...)
+    that also ORs the op's flags into ``state[slot]`` (the python host's float ops)."""
+    from .softfloat import OP_IMPL
+
+    impl: Callable[..., int] = OP_IMPL[name]  # type: ignore[assignment]
+    flags = OP_FLAGS[name]
+
+    def run(state: list[int], *args: int) -> int:
+        state[slot] |= flags(*args)
+        return impl(*args)
+
+    return run
+
+
+def flag_helper(name: str, consts: tuple[int, ...], slot: int) -> Helper:
+    """A helper that ORs the flags op ``name`` with constants ``consts`` raises on its
+    inputs into state slot ``slot`` (``add_flag_calls``)."""
+    from .ir import Helper
+    from .ops import opdef
+    from .types import CallFlags
+
+    flags = OP_FLAGS[name]
+
+    def accumulate(cpu: Any, *ins: int) -> None:
+        cpu.words[slot] |= flags(*ins, *consts)
+
+    d = opdef(name)
+    return Helper(f"fpflags_{name}", accumulate, CallFlags.NO_RWG, None, d.in_types)
+
+
+def add_flag_calls(ctx: TCGContext, cache: dict[tuple[str, tuple[int, ...]], Helper]) -> None:
+    """Before each float op of ``ctx.ops`` that can raise a flag, a call of its
+    ``flag_helper``: the IR's flag duty for a host whose code does not compute the
+    flags itself (``HostBackend.computes_fp_flags``). ``cache``: the helpers made so
+    far, by (opcode, constants), kept by the caller (the engine)."""
+    slot = ctx.fp_flags_offset >> 3
+    ops = ctx.ops
+    if not any(op.opc in RAISING for op in ops):
+        return
+    ctx.ops = out = []
+    for op in ops:
+        if op.opc in RAISING:
+            consts = tuple(int(c) for c in op.consts)
+            key = (op.opc, consts)
+            helper = cache.get(key)
+            if helper is None:
+                helper = cache[key] = flag_helper(op.opc, consts, slot)
+            ctx.call(helper, None, *op.ins)
+        out.append(op)

@@ -6,7 +6,8 @@ as a ``bytearray``-like object plus a base address (``qemu_ld``/``qemu_st`` and 
 16-byte ``atomic_cmpxchg2``). Passes are tested by
 interpreting ops before and after them; host backends by comparing their
 generated code with this. Helper calls go to the helper's Python function
-with ``cpu=None``. Returns the exit value.
+with ``cpu=None``. Float ops OR their IEEE flags (``fpflags``) into the state word
+at ``fp_flags_offset`` when one is given. Returns the exit value.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import MutableSequence
 from typing import Any
 
+from .fpflags import RAISING, op_flags
 from .ir import Op, Temp, TempKind
 from .ops import EXIT_LOOKUP
 from .semantics import cmpxchg2, cond_holds, evaluate_op, sx
@@ -25,7 +27,8 @@ _ENV = {"ld8u": (1, False), "ld8s": (1, True), "ld16u": (2, False), "ld16s": (2,
 
 
 def interpret(ops: list[Op], state: MutableSequence[int], memory: Any = None,
-              mem_base: int = 0, max_steps: int = 1_000_000) -> int:  # fmt: skip
+              mem_base: int = 0, max_steps: int = 1_000_000,
+              fp_flags_offset: int | None = None) -> int:  # fmt: skip
     """Run ``ops``; return the exit value (goto_tb slot, or EXIT_LOOKUP)."""
     temps: dict[int, int] = {}
 
@@ -108,6 +111,8 @@ def interpret(ops: list[Op], state: MutableSequence[int], memory: Any = None,
             put(op.outs[1], old[1])
             continue
         outs = evaluate_op(op.opc, base, w, tuple(ins), tuple(op.consts))
+        if fp_flags_offset is not None and opc in RAISING:
+            state[fp_flags_offset >> 3] |= op_flags(opc, ins, tuple(op.consts))
         for t, v in zip(op.outs, outs, strict=True):
             put(t, v)
     return EXIT_LOOKUP

@@ -55,7 +55,12 @@ reference is ``tcgkit.tcg.semantics``):
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
   ``fcmp`` gives 1/2/4/8 for less/equal/greater/unordered, float -> integer
-  saturates and maps NaN to 0. Conversions name their direction:
+  saturates and maps NaN to 0. Every float op but ``fneg``/``fabs``/``fclass``
+  also ORs the IEEE flags it raises (``tcgkit.tcg.fpflags``) into the CPU-state
+  word the target names (``GuestTarget.fp_flags_offset``): those ops have
+  ``SIDE_EFFECTS`` (liveness keeps one whose result is unused, for its flags; the
+  flags are sticky, so nothing else about their order matters). Conversions name
+  their direction:
   ``fcvt_f64_f32`` is f64 -> f32, ``itof_f32`` integer -> f32, ``ftoi_f32``
   f32 -> integer.
 * ``fnan2_f64`` (d, r, a, b) and ``fnan3_f64`` (d, r, a, b, c; const ``fma``)
@@ -122,6 +127,9 @@ class OpDef:
     def __repr__(self) -> str:
         return f"OpDef({self.name!r}, n_out={self.n_out}, n_in={self.n_in}, consts={self.consts})"
 
+
+#: float ops that raise no IEEE flag of their own (the others have SIDE_EFFECTS)
+_FLAGLESS: Final = frozenset({"fneg", "fabs", "fclass", "fnan2", "fnan3"})
 
 _IN_TYPES = {
     "qemu_ld": (I64,),  # the guest address is always an i64
@@ -200,9 +208,12 @@ def _build() -> dict[str, OpDef]:
     # floating point on IEEE bit patterns: f32 in i32 temps, f64 in i64 temps
     # (exact meaning: tcgkit.tcg.softfloat); the suffix names the float format
     def fop(base: str, n_in: int, consts: tuple[str, ...] = ()) -> None:
+        # the IEEE flags an op raises are an effect (``tcgkit.tcg.fpflags``); the NaN
+        # picks raise only what the op whose operands they take raised already
+        flags = OpFlag.NONE if base in _FLAGLESS else OpFlag.SIDE_EFFECTS
         for t, fsuf in ((I32, "f32"), (I64, "f64")):
             full = f"{base}_{fsuf}"
-            table[full] = OpDef(full, 1, n_in, consts, OpFlag.NONE, t, base, (t,) * n_in)
+            table[full] = OpDef(full, 1, n_in, consts, flags, t, base, (t,) * n_in)
 
     for base in ("fadd", "fsub", "fmul", "fdiv"):
         fop(base, 2, ("rm",))
@@ -217,7 +228,7 @@ def _build() -> dict[str, OpDef]:
     fop("fnan3", 4, ("fma",))  # (result, addend or operand, operand, operand)
 
     def conv(name: str, out: TCGType, src: TCGType, consts: tuple[str, ...]) -> None:
-        table[name] = OpDef(name, 1, 1, consts, OpFlag.NONE, out, name, (src,))
+        table[name] = OpDef(name, 1, 1, consts, OpFlag.SIDE_EFFECTS, out, name, (src,))
 
     conv("fcvt_f64_f32", I32, I64, ("rm",))  # f64 -> f32
     conv("fcvt_f32_f64", I64, I32, ("rm",))  # f32 -> f64 (exact)

@@ -53,6 +53,8 @@ class PythonHost(HostBackend):
     optional_ops = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64",
                               "fnan2_f32", "fnan2_f64", "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
+    computes_fp_flags = True  # float ops through ``fpflags.flagged`` (``codegen``)
+
     @classmethod
     def native_here(cls) -> bool:
         return True
@@ -83,11 +85,14 @@ class PythonHost(HostBackend):
         return [0] * nslots
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
+        fp = ctx.fp_flags_offset
+        # (an instance told not to compute them gets the engine's helper calls: tests)
+        fp_slot = fp >> 3 if fp >= 0 and self.computes_fp_flags else -1
         if self.assembles:
-            code = self._lower(ctx.ops, FILENAME)
+            code = self._lower(ctx.ops, FILENAME, fp_slot)
             self._install(tb, code, code.co_code, {}, alloc)
             return
-        gen = self._generate(ctx.ops)
+        gen = self._generate(ctx.ops, fp_slot=fp_slot)
         cached = self._code_cache.get(gen.source)
         if cached is None:
             module = compile(gen.source, FILENAME, "exec")

@@ -25,6 +25,9 @@ range. Signed views use the bias trick: ``(x ^ S) - S`` with S the sign bit.
 The optional crypto ops (``aese_i64``... ``clmul_i64``) are one call each of their
 reference (``tcgkit.tcg.aes``, ``semantics.clmul``).
 
+Float ops call ``softfloat``; with a flags slot (``GuestTarget.fp_flags_offset``)
+they call ``fpflags.flagged``'s wrapper, which also ORs their IEEE flags into it.
+
 Guest memory: qemu_ld/qemu_st inline the softmmu TLB fast path (tag
 compare, then ``struct.unpack_from`` / ``pack_into`` on the RAM view) and
 call ``c.tlb.load`` / ``c.tlb.store`` on a miss.
@@ -39,6 +42,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from tcgkit.tcg.fpflags import RAISING, flagged
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.semantics import SEMANTICS, clmul
@@ -66,7 +70,8 @@ class Generated:
 
 
 class _Emitter:
-    def __init__(self) -> None:
+    def __init__(self, fp_slot: int = -1) -> None:
+        self.fp_slot = fp_slot  # the state slot float ops OR their flags into (-1: none)
         self.lines: list[str] = []
         self.bindings: dict[str, Any] = {}
         self.insn_lines: list[int] = []
@@ -121,6 +126,10 @@ def _float(em: _Emitter, opc: str, out: str, ins: list[str], consts: tuple, w: i
         em.line(f"{out} = {ins[0]} ^ {sign}")
     elif opc.startswith("fabs"):
         em.line(f"{out} = {ins[0]} & {sign - 1}")
+    elif em.fp_slot >= 0 and opc in RAISING:  # with its IEEE flags (``fpflags``)
+        fn = em.bind(f"_sff_{opc}_{em.fp_slot}", flagged(opc, em.fp_slot))
+        args = ", ".join(["s", *ins, *(str(int(c)) for c in consts)])
+        em.line(f"{out} = {fn}({args})")
     else:
         fn = em.bind(f"_sf_{opc}", FLOAT_OPS[opc])
         args = ", ".join([*ins, *(str(int(c)) for c in consts)])
@@ -188,9 +197,10 @@ def _binary(base: str, a: str, b: str, w: int, m: int) -> str | None:
     return simple.get(base)
 
 
-def generate(ops: list[Op], tb_name: str = "tb") -> Generated:
-    """Python source of the function implementing ``ops``."""
-    em = _Emitter()
+def generate(ops: list[Op], tb_name: str = "tb", fp_slot: int = -1) -> Generated:
+    """Python source of the function implementing ``ops``; float ops OR their IEEE
+    flags into state slot ``fp_slot`` (-1: none)."""
+    em = _Emitter(fp_slot)
     blocks = _split_blocks(ops)
     label_block = {id(lab): i for i, (lab, _) in enumerate(blocks) if lab is not None}
     backward = any(

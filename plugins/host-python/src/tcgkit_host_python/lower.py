@@ -23,6 +23,7 @@ import struct
 import types
 from typing import Any, Final
 
+from tcgkit.tcg.fpflags import RAISING, flagged
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
 from tcgkit.tcg.semantics import SEMANTICS, clmul
@@ -83,7 +84,8 @@ _CMP: Final = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond
 
 
 class _Lower:
-    def __init__(self) -> None:
+    def __init__(self, fp_slot: int = -1) -> None:
+        self.fp_slot = fp_slot  # the state slot float ops OR their flags into (-1: none)
         self.a = bc.Assembler(ARGS, FIXED)
         self.labels: dict[int, bc.Label] = {}  # id of an IR label -> its assembler label
         self.insn = 0
@@ -521,6 +523,13 @@ class _Lower:
         elif opc.startswith("fabs"):
             self.v(ins[0])
             self.bin(bc.NB_AND, sign - 1)
+        elif self.fp_slot >= 0 and opc in RAISING:  # with its IEEE flags (``fpflags``)
+            self.callee(flagged(opc, self.fp_slot))
+            self.a.load_fast(V_S)
+            self.vs(ins)
+            for c in consts:
+                self.k(int(c))
+            self.a.call(1 + len(ins) + len(consts))
         else:
             self.callee(FLOAT_OPS[opc])
             self.vs(ins)
@@ -662,10 +671,11 @@ def insn_of_line(lineno: int, icount: int) -> int:
     return min(max(lineno - FIRST_INSN_LINE, 0), max(icount - 1, 0))
 
 
-def lower(ops: list[Op], filename: str) -> types.CodeType:
+def lower(ops: list[Op], filename: str, fp_slot: int = -1) -> types.CodeType:
     """The code object of the function implementing ``ops`` (see the module docstring),
-    its code attributed to ``filename``."""
-    low = _Lower()
+    its code attributed to ``filename``; float ops OR their IEEE flags into state slot
+    ``fp_slot`` (-1: none)."""
+    low = _Lower(fp_slot)
     a = low.a
     if any(op.opc in _MEMORY_OPCS for op in ops):
         for var, attr in ((V_T, "entries"), (V_LD, "load"), (V_ST, "store")):

@@ -21,6 +21,15 @@ instruction that reads or rounds a float:
   when the exact result is; then the result becomes the zero of its own sign (a
   rounding keeps the sign, and an exact zero stays as it is).
 
+FPSR (the float ops' flags word, ``target.fp_flags_offset``): a flushed operand
+raises IDC; a flushed result raises UFC and nothing else (no IXC). Sums and
+differences that are tiny are exact (two floats' sum is a multiple of the smallest
+subnormal), so their op raises nothing and the pass adds UFC; a product, quotient,
+fused multiply-add or narrowing conversion can be tiny and inexact, and its op would
+raise IXC, which a flushed result must not: under FZ those ops are a helper call
+(``fz_helper``: softfloat's result, fpflags' flags, flushed as Arm does; exact and
+slow, in a mode programs rarely run in).
+
 Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
 halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
 widening of an operand (``from_half``) turns a subnormal half into a zero and marks
@@ -32,15 +41,19 @@ accumulation) as FZ says.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
-from tcgkit.tcg.ir import Op, Temp, TempKind
-from tcgkit.tcg.types import I32, I64, RoundingMode
+from tcgkit.tcg.fpflags import IDC, UFC
+from tcgkit.tcg.ir import Helper, Op, Temp, TempKind
+from tcgkit.tcg.ops import opdef
+from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
 from .aliases import COND_LTU
-from .state import FLAG_FZ, FLAG_FZ16
+from .lanes import or_fpsr
+from .state import FLAG_FZ, FLAG_FZ16, SLOT_FPSR
 
 #: ops whose float inputs are flushed (by base; conversions by full name)
 FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fmin", "fmax",
@@ -65,36 +78,45 @@ def fz(dc: DisasContext, bits: int = 64) -> bool:
 
 def flush_in(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """``v`` (a float of ``bits`` bits in its i32 or i64 temp), or the zero of its sign
-    when FPCR.FZ (FZ16 for a half) is set and it is subnormal."""
+    when FPCR.FZ (FZ16 for a half) is set and it is subnormal (raising IDC)."""
     if not fz(dc, bits):
         return v
-    return _flush(dc.ctx, v, bits, MIN_NORMAL[bits])
+    return _flush(dc.ctx, v, bits, MIN_NORMAL[bits], raise_idc=bits != 16)
 
 
-def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int) -> Temp:
-    """A constant input flushed at translation time."""
+def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int,
+                 raise_idc: bool = False) -> Temp:  # fmt: skip
+    """A constant input flushed at translation time (raising IDC, with ``raise_idc``)."""
     sign = 1 << (bits - 1)
     v = t.value
     if v & (sign - 1) < limit and v & (sign - 1):
+        if raise_idc:
+            one = ctx.temp(I64)
+            ctx.movi(one, 1)
+            or_fpsr(ctx, one, IDC)
         return ctx.const(t.type, v & sign)
     return t
 
 
-def flush_insn(dc: DisasContext, start: int) -> None:
+def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[str, int, int], Helper]) -> None:
     """After an instruction translated from op ``start`` on under FZ or FZ16: the pass
-    with the thresholds its flags and its operands (halves or not) call for."""
+    with the thresholds its flags and its operands (halves or not) call for;
+    ``helpers``: the target's ``fz_helper`` cache."""
     fz32_64 = bool(dc.flags & FLAG_FZ)
     if dc.extra.pop("fz16", False):  # on halves: ``from_half`` said so
-        flush_ops(dc, start, FZ16_FZ_LIMITS if fz32_64 else FZ16_LIMITS)
+        flush_ops(dc, start, FZ16_FZ_LIMITS if fz32_64 else FZ16_LIMITS, helpers)
     elif fz32_64:
-        flush_ops(dc, start, FZ_LIMITS)
+        flush_ops(dc, start, FZ_LIMITS, helpers)
 
 
-def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS) -> None:
+def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
+              helpers: dict[tuple[str, int, int], Helper] | None = None) -> None:  # fmt: skip
     """Flush to zero around the float ops of ``dc.ctx.ops[start:]`` (the IR of the
     instruction just translated): see the module docstring. ``limits``: the
     magnitude below which a single (32) or double (64) is flushed; a width it leaves
-    out is not."""
+    out is not. ``helpers``: ``fz_helper``'s cache (None: a fresh one)."""
+    if helpers is None:
+        helpers = {}
     ctx = dc.ctx
     ops = ctx.ops
     tail = ops[start:]
@@ -113,32 +135,83 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS) 
             limit = limits.get(bits)
             if limit is None:
                 continue
+            idc = limit == MIN_NORMAL[bits]  # FZ proper (not FZ16's threshold on doubles)
             if a.kind is TempKind.CONST:
-                args[n_out + i] = _flush_const(ctx, a, bits, limit)
+                args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
             else:
-                args[n_out + i] = _flush(ctx, a, bits, limit)
+                args[n_out + i] = _flush(ctx, a, bits, limit, idc)
         out_bits = 32 if d.type is I32 else 64
-        if name in FLUSH_OUT and out_bits in limits:
-            _flushed_result(dc, op, args, limits[out_bits])
+        limit = limits.get(out_bits)
+        if name in FLUSH_OUT and limit is not None:
+            if limit != MIN_NORMAL[out_bits]:  # FZ16's threshold: no flags (halves)
+                _flushed_result(dc, op, args, limit, False)
+            elif d.base in ("fadd", "fsub"):  # tiny only when exact: UFC alone
+                _flushed_result(dc, op, args, limit, True)
+            else:
+                key = (d.name, int(args[-1]), limit)
+                helper = helpers.get(key)
+                if helper is None:
+                    helper = helpers[key] = fz_helper(d.name, int(args[-1]), limit)
+                ctx.call(helper, args[0], *args[1:-1])
         else:
             op.args = tuple(args)
             ops.append(op)
 
 
-def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int) -> Temp:
-    """``v``, or the zero of its sign when its magnitude is below ``limit``."""
+def fz_helper(name: str, rm: int, limit: int) -> Helper:
+    """A helper computing float op ``name`` in mode ``rm`` as FPCR.FZ makes it (inputs
+    flushed already): a result whose exact value is below ``limit`` (the smallest
+    normal) in magnitude is the zero of its sign and raises UFC alone; otherwise the
+    op's result and flags (``fpflags``), ORed into FPSR."""
+    from tcgkit.tcg.fpflags import OP_FLAGS, UFC
+    from tcgkit.tcg.softfloat import OP_IMPL
+
+    impl: Callable[..., int] = OP_IMPL[name]  # type: ignore[assignment]
+    flags = OP_FLAGS[name]
+    d = opdef(name)
+    sign = 1 << (d.width - 1)
+    rz = int(RoundingMode.ZERO)
+
+    def run(cpu: Any, *ins: int) -> int:
+        raised = flags(*ins, rm)
+        # tiny: inexact (UFC), or exact and subnormal (rounding toward zero keeps it)
+        toward_zero = impl(*ins, rz)  # a zero of the exact value's sign if that is tiny
+        if raised & UFC or 0 < toward_zero & (sign - 1) < limit:
+            cpu.words[SLOT_FPSR] |= UFC
+            return toward_zero & sign
+        cpu.words[SLOT_FPSR] |= raised
+        return impl(*ins, rm)
+
+    return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
+
+
+def _tiny_nonzero(ctx: TCGContext, mag: Temp, limit: int) -> Temp:
+    """1 when 0 < ``mag`` < ``limit`` (unsigned), else 0."""
+    m1, t = ctx.temp(mag.type), ctx.temp(mag.type)
+    ctx.sub(m1, mag, 1)  # a zero wraps to the top
+    ctx.setcond(t, m1, limit - 1, COND_LTU)
+    return t
+
+
+def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int, raise_idc: bool = False) -> Temp:
+    """``v``, or the zero of its sign when its magnitude is below ``limit`` (raising
+    IDC then, with ``raise_idc``, if it was not a zero)."""
     ty = v.type
     sign = 1 << (bits - 1)
     mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.and_(mag, v, sign - 1)
     ctx.and_(sgn, v, sign)
     ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
+    if raise_idc:
+        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), IDC)
     return r
 
 
-def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int) -> None:
+def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int,
+                    raise_ufc: bool) -> None:  # fmt: skip
     """``op`` with ``args``, preceded by its twin rounding toward zero (before, as the
-    op may overwrite an input) and followed by the flush of its result."""
+    op may overwrite an input) and followed by the flush of its result (raising UFC
+    then, with ``raise_ufc``: for an op whose tiny results are exact)."""
     ctx = dc.ctx
     d = op.defn
     out = args[0]
@@ -153,3 +226,5 @@ def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int) -> None:
     ctx.and_(mag, rz, sign - 1)
     ctx.and_(sgn, out, sign)
     ctx.movcond(out, mag, limit, sgn, out, COND_LTU)
+    if raise_ufc:
+        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), UFC)

@@ -14,10 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ir import Temp
-from tcgkit.tcg.types import I32
+from tcgkit.tcg.types import I32, I64
 
-from .aliases import COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
+from .aliases import COND_EQ, COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE, COND_TSTNE
+from .state import SLOT_FPSR
 
 if TYPE_CHECKING:
     from .target import AArch64Target
@@ -188,13 +190,42 @@ def swar_compare(dc: DisasContext, a: Temp | int, b: Temp | int, esize: int, con
 # -- saturation ------------------------------------------------------------------
 
 
+def or_fpsr(ctx: TCGContext, cond: Temp, bit: int) -> None:
+    """FPSR |= ``bit`` if ``cond`` (0 or 1, an i32 or i64 temp) is 1: a cumulative flag
+    the IR's float ops do not raise themselves (FPSR's slot is their flags word, with
+    no TCG global: ``target.fp_flags_offset``)."""
+    b = ctx.temp(I64)
+    if cond.type is I32:
+        ctx.extu_i32_i64(b, cond)
+    else:
+        ctx.mov(b, cond)
+    if bit > 1:
+        ctx.shl(b, b, bit.bit_length() - 1)
+    fpsr = ctx.temp(I64)
+    ctx.ld(fpsr, 8 * SLOT_FPSR)
+    ctx.or_(fpsr, fpsr, b)
+    ctx.st(fpsr, 8 * SLOT_FPSR)
+
+
+def fcmp_flag(ctx: TCGContext, cmp: Temp, bits: int, bit: int) -> None:
+    """FPSR |= ``bit`` (IOC: a signalling compare of a NaN; IXC: FRINTX changed its
+    operand) where the ``fcmp`` result ``cmp`` says unordered (IOC) or less or greater
+    (IXC)."""
+    c = ctx.temp(cmp.type)
+    ctx.setcond(c, cmp, 8 if bit == 1 else 5, COND_EQ if bit == 1 else COND_TSTNE)
+    or_fpsr(ctx, c, bit)
+
+
 def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
     """FPSR.QC |= (sat != 0): the sticky saturation flag."""
     ctx = dc.ctx
     q = ctx.temp()
     ctx.setcond(q, sat, 0, COND_NE)
     ctx.shl(q, q, 27)
-    ctx.or_(t.fpsr, t.fpsr, q)
+    fpsr = ctx.temp()
+    ctx.ld(fpsr, 8 * SLOT_FPSR)  # the float ops' flags word: no TCG global (``target``)
+    ctx.or_(fpsr, fpsr, q)
+    ctx.st(fpsr, 8 * SLOT_FPSR)
 
 
 def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:

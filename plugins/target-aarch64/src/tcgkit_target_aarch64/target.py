@@ -83,6 +83,9 @@ class AArch64Target(GuestTarget):
         assert isinstance(model, models.A64CPUModel)
         #: MRS's values of the ID registers (``trans_dp.mrs``)
         self.id_regs: Mapping[tuple[int, int, int, int, int], int] = model.id_regs
+        #: the helpers of float ops whose results FPCR.FZ flushes (``flush_zero``), by
+        #: (opcode, rounding mode, threshold)
+        self.fz_helpers: dict[tuple[str, int, int], Helper] = {}
         # the model's decoder, or None for one with every gated feature (``max``): then
         # ``translate_insn`` calls ``decode`` directly, a native call when compiled
         decoder = decoder_for(model.features)
@@ -107,7 +110,6 @@ class AArch64Target(GuestTarget):
         self.excl_val2 = g(I64, 8 * S.SLOT_EXCL_VAL2, "excl_val2")
         self.tpidr = g(I64, 8 * S.SLOT_TPIDR, "tpidr_el0")
         self.fpcr = g(I64, 8 * S.SLOT_FPCR, "fpcr")
-        self.fpsr = g(I64, 8 * S.SLOT_FPSR, "fpsr")
         self.vlo = [g(I64, 8 * (S.SLOT_V0 + 2 * i), f"v{i}_lo") for i in range(32)]
         self.vhi = [g(I64, 8 * (S.SLOT_V0 + 2 * i + 1), f"v{i}_hi") for i in range(32)]
 
@@ -120,6 +122,11 @@ class AArch64Target(GuestTarget):
     # host's probe can encode as an immediate (AArch64's bitmask immediates are runs;
     # x86's a positive 32-bit one)
     tb_flags_probe = (8 * S.SLOT_FPCR, 0xFFF << 19)
+    # FPSR's slot is the word float ops OR their IEEE flags into: IOC DZC OFC UFC IXC are
+    # its bits 0-4 (``fpflags``); no TCG global backs it, generated code reads and
+    # writes it through helpers (``trans_dp``) and plain state loads and stores
+    # (``lanes.set_qc``), which native hosts order with their own flag keeping
+    fp_flags_offset = 8 * S.SLOT_FPSR
 
     def tb_flags(self, cpu: CPU) -> tuple[int, int]:
         # FPCR.RMode (bits 23:22), FZ (24), DN (25), AHP (26) and FZ16 (19) are constants
@@ -196,7 +203,7 @@ class AArch64Target(GuestTarget):
         if dc.flags & (S.FLAG_FZ | S.FLAG_FZ16):  # flush to zero around its float ops
             start = len(dc.ctx.ops)
             handler(self, dc, insn)
-            flush_insn(dc, start)
+            flush_insn(dc, start, self.fz_helpers)
             return
         handler(self, dc, insn)
 

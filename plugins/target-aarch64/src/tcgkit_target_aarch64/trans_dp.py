@@ -9,7 +9,7 @@ zero-extended to 64 bits and write back zero-extended (``target.wx`` with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tcgkit.hooks import TCG_OP_FLAG_CMP, TCG_OP_FLAG_DIRECT, TCG_OP_SUB
 from tcgkit.target import DisasContext, gen_op_hook
@@ -27,6 +27,7 @@ from .aliases import (
     JMP_TOO_MANY,
 )
 from .bits import decode_bit_masks, field, sext
+from .state import SLOT_FPSR
 from .trans_bti import branch_type
 
 if TYPE_CHECKING:
@@ -50,6 +51,23 @@ def _read_cntvct(cpu: object) -> int:
 
 
 HELPER_CNTVCT: Final = Helper("a64_cntvct", _read_cntvct, CallFlags.NO_RWG, I64)
+
+
+def _read_fpsr(cpu: Any) -> int:
+    return int(cpu.words[SLOT_FPSR]) & FPSR_MASK
+
+
+def _write_fpsr(cpu: Any, v: int) -> None:
+    cpu.words[SLOT_FPSR] = v & FPSR_MASK
+
+
+#: FPSR's bits: N Z C V QC IDC IXC UFC OFC DZC IOC
+FPSR_MASK: Final = 0xF800009F
+#: MRS and MSR of FPSR: the float ops' flags word (``target.fp_flags_offset``), which
+#: native hosts fold their own flag keeping into before any helper runs
+HELPER_READ_FPSR: Final = Helper("a64_read_fpsr", _read_fpsr, CallFlags.NO_RWG, I64)
+HELPER_WRITE_FPSR: Final = Helper("a64_write_fpsr", _write_fpsr, CallFlags.NO_RWG, None,
+                                  (I64,))  # fmt: skip
 
 
 def _random64(cpu: object) -> int:
@@ -360,7 +378,12 @@ def mrs(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         ctx.or_(r, r, u)
         t.wx(dc, rt, r)
     elif reg in (FPCR, FPSR, TPIDR):
-        t.wx(dc, rt, t.fpcr_value(dc) if reg == FPCR else {FPSR: t.fpsr, TPIDR: t.tpidr}[reg])
+        if reg == FPSR:  # through a helper: a native host folds its flags in first
+            r = ctx.temp()
+            ctx.call(HELPER_READ_FPSR, r)
+            t.wx(dc, rt, r)
+        else:
+            t.wx(dc, rt, t.fpcr_value(dc) if reg == FPCR else t.tpidr)
     elif reg in t.id_regs:  # the CPU model's (``cpu_models``; max: READ_ONLY_IDS)
         t.wx(dc, rt, t.id_reg(dc, reg))
     elif reg[:3] == (3, 0, 0) and reg[3] in (0, 4, 5, 6, 7):
@@ -468,8 +491,8 @@ def msr(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif reg == FPCR:
         t.set_fpcr(dc, v)
         dc.is_jmp = JMP_TOO_MANY  # the rounding mode is part of the TB key
-    elif reg == FPSR:
-        ctx.and_(t.fpsr, v, 0xF800009F)
+    elif reg == FPSR:  # a helper: a native host drops the flags it keeps (folded first)
+        ctx.call(HELPER_WRITE_FPSR, None, v)
     elif reg == TPIDR:
         ctx.mov(t.tpidr, v)
     else:

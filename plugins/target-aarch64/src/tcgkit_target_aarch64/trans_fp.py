@@ -10,10 +10,13 @@ Arm's NaN rules are expressed in IR around the core's float ops (which give
 the default NaN for any NaN result): a signalling NaN operand, quieted, wins
 over a quiet NaN operand, which wins over the default NaN; operands are
 considered in the architecture's order (for FMADD the addend first). The
-rounding mode is FPCR.RMode, a constant of the TB (``tb_flags``). FPSR
-cumulative exception flags are not computed yet. Halves (``bits`` 16) are read
-as doubles and computed on as doubles, then rounded once to a half when written
-(``trans_fp16``'s docstring says why that is exact).
+rounding mode is FPCR.RMode, a constant of the TB (``tb_flags``). FPSR's
+cumulative exception flags are the IR float ops' (``tcgkit.tcg.fpflags``), plus
+what they do not raise: FRINTX's IXC (``frintx_inexact``), the signalling compares'
+IOC for quiet NaNs (``lanes.fcmp_flag``), FPCR.FZ's IDC and UFC (``flush_zero``).
+Halves (``bits`` 16) are read as doubles and computed on as doubles, then rounded
+once to a half when written (``trans_fp16``'s docstring says why that is exact; their
+flags are those of the double operations, not yet a half's).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.fpflags import IOC, IXC
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, RoundingMode
 
@@ -42,7 +46,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in
-from .lanes import lane_high_bits, set_lanes, swar_compare
+from .lanes import fcmp_flag, lane_high_bits, or_fpsr, set_lanes, swar_compare
 from .state import FLAG_DN
 
 if TYPE_CHECKING:
@@ -254,6 +258,8 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         r = frint_int(dc, a, bits, 32 if opcode < 18 else 64, rm)
     elif opcode in FRINT_RM:  # FRINTN P M Z A X I
         ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, FRINT_RM[opcode]))
+        if opcode == 14:
+            frintx_inexact(dc, r, a, bits)
         r = _propagate(dc, r, [a], bits)
     else:
         raise dc.invalid(insn, "unsupported FP 1-source opcode")
@@ -263,6 +269,14 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 #: FP 1-source opcode -> FRINT rounding mode (None: the FPCR's, for FRINTX / FRINTI)
 FRINT_RM: Final = {8: RM_NEAREST_EVEN, 9: RM_UP, 10: RM_DOWN,
             11: RM_ZERO, 12: RM_NEAREST_AWAY, 14: None, 15: None}  # fmt: skip
+
+
+def frintx_inexact(dc: DisasContext, r: Temp, a: Temp, bits: int) -> None:
+    """FRINTX's IXC (the IR's ``frint`` raises none): ``r``, ``a`` rounded, is not
+    ``a`` (compared as floats: an operand FPCR.FZ flushes is a zero for both)."""
+    c = dc.ctx.temp(_ty(bits))
+    dc.ctx.emit(f"fcmp_{_sfx(bits)}", c, r, a)
+    fcmp_flag(dc.ctx, c, bits, IXC)
 
 
 def frint_mode(dc: DisasContext, rm: RoundingMode | None) -> int:
@@ -377,6 +391,8 @@ def fp_compare(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         b = _read(t, dc, field(insn, 20, 16), bits)
     r = ctx.temp(_ty(bits))
     ctx.emit(f"fcmp_{_sfx(bits)}", r, a, b)
+    if field(insn, 4, 4):  # FCMPE: a quiet NaN raises IOC too
+        fcmp_flag(ctx, r, bits, IOC)
     _set_flags_from_fcmp(t, dc, r, bits)
 
 
@@ -391,6 +407,8 @@ def fp_ccmp(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     b = _read(t, dc, field(insn, 20, 16), bits)
     r = ctx.temp(_ty(bits))
     ctx.emit(f"fcmp_{_sfx(bits)}", r, a, b)
+    if field(insn, 4, 4):  # FCCMPE: a quiet NaN raises IOC too
+        fcmp_flag(ctx, r, bits, IOC)
     _set_flags_from_fcmp(t, dc, r, bits)
     ctx.br(done)
     ctx.set_label(skip)
@@ -539,7 +557,8 @@ def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
 
 def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
     """FRINT32*/FRINT64*: ``a`` rounded to an integral value in mode ``rm``; out of the
-    n-bit signed range (NaN and infinities too) the most negative n-bit integer."""
+    n-bit signed range (NaN and infinities too) the most negative n-bit integer, with
+    IOC; IXC when the rounding was inexact (every form, as Unicorn's QEMU raises it)."""
     ctx = dc.ctx
     ty = _ty(bits)
     sfx = _sfx(bits)
@@ -550,12 +569,16 @@ def frint_int(dc: DisasContext, a: Temp, bits: int, n: int, rm: int) -> Temp:
         low = limit | 1 << 63
     r, c1, c2 = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.emit(f"frint_{sfx}", r, a, rm)
+    frintx_inexact(dc, r, a, bits)  # IXC for an inexact rounding, Z forms too (as QEMU)
     ctx.emit(f"fcmp_{sfx}", c1, r, ctx.const(ty, limit))
     ctx.emit(f"fcmp_{sfx}", c2, r, ctx.const(ty, low))
     ctx.setcond(c1, c1, 1, COND_EQ)  # below 2**(n-1)
     ctx.setcond(c2, c2, 6, COND_TSTNE)  # at least -2**(n-1)
     ctx.and_(c1, c1, c2)
     ctx.movcond(r, c1, 0, r, low, COND_NE)
+    out = ctx.temp(ty)
+    ctx.xor(out, c1, 1)
+    or_fpsr(ctx, out, IOC)  # out of range (NaN and infinities too): IOC
     return r
 
 

@@ -66,7 +66,7 @@ from .lanes import (
     swar_compare,
 )
 from .lanes import esize_of as _esize
-from .trans_fp import _propagate, _rm, frint_mode, propagate_fma
+from .trans_fp import _propagate, _rm, frint_mode, frintx_inexact, propagate_fma
 from .trans_fp import nan_narrow as _nan_narrow
 from .trans_fp import nan_widen as _nan_widen
 
@@ -500,6 +500,8 @@ def _fp_misc_vector(t: AArch64Target, dc: DisasContext, insn: int, q: int, sz: i
         r = ctx.temp(I32 if bits == 32 else I64)
         if name == "frint":
             ctx.emit(f"frint_{sfx}", r, a, frint_mode(dc, rm))
+            if fp_op == _FP_MISC[(0x19, 1, 0)] and not insn >> 23 & 1:  # FRINTX, not FRINTI
+                frintx_inexact(dc, r, a, bits)
             r = _propagate(dc, r, [a], bits)
         elif name == "fsqrt":
             ctx.emit(f"fsqrt_{sfx}", r, a, _rm(dc))

@@ -20,6 +20,7 @@ import struct
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.fpflags import IOC
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64
 
@@ -40,7 +41,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in, fz
-from .lanes import fp_lanes, get_lanes, set_fp_lanes, set_lanes
+from .lanes import fcmp_flag, fp_lanes, get_lanes, set_fp_lanes, set_lanes
 from .trans_fp import (
     _propagate,
     _rm,
@@ -119,19 +120,35 @@ def _halved_step(dc: DisasContext, r: Temp, na: Temp, b: Temp, bits: int) -> Non
     ctx.setcond(big_a, big_a, 2, COND_GEU)
     ctx.extract(big_b, b, mbits, ebits)
     ctx.setcond(big_b, big_b, 2, COND_GEU)
+    # every halving is computed on what it is used for or on a zero: one that is not
+    # exact would raise flags the instruction does not (UFC, IXC)
     x, y, xh, yh = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
-    ctx.emit(f"fmul_{sfx}", xh, na, half, 0)
-    ctx.emit(f"fmul_{sfx}", yh, b, half, 0)
-    ctx.movcond(x, big_a, 0, xh, na, COND_NE)
     ctx.andc(big_b, big_b, big_a)  # halve b only when a was not
+    ctx.movcond(xh, big_a, 0, na, 0, COND_NE)
+    ctx.movcond(yh, big_b, 0, b, 0, COND_NE)
+    ctx.emit(f"fmul_{sfx}", xh, xh, half, 0)
+    ctx.emit(f"fmul_{sfx}", yh, yh, half, 0)
+    ctx.movcond(x, big_a, 0, xh, na, COND_NE)
     ctx.movcond(y, big_b, 0, yh, b, COND_NE)
     either, c = ctx.temp(ty), ctx.temp(ty)
     ctx.or_(either, big_a, big_b)
     ctx.movcond(c, either, 0, _const(bits, 1.5), _const(bits, 3.0), COND_NE)
     ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
     rh = ctx.temp(ty)
-    ctx.emit(f"fmul_{sfx}", rh, r, half, _rm(dc))
+    ctx.movcond(rh, either, 0, 0, r, COND_NE)
+    ctx.emit(f"fmul_{sfx}", rh, rh, half, _rm(dc))
     ctx.movcond(r, either, 0, r, rh, COND_NE)
+
+
+def _unless(dc: DisasContext, itz: Temp, a: Temp, b: Temp, bits: int) -> tuple[Temp, Temp]:
+    """(a, b), or two zeros where ``itz`` (an infinity times a zero, whose special result
+    replaces the product's): the product then raises no IOC, as Arm's has none."""
+    ctx = dc.ctx
+    ty = I32 if bits == 32 else I64
+    x, y = ctx.temp(ty), ctx.temp(ty)
+    ctx.movcond(x, itz, 0, 0, a, COND_NE)
+    ctx.movcond(y, itz, 0, 0, b, COND_NE)
+    return x, y
 
 
 def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
@@ -159,6 +176,8 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
             ctx.emit(f"fabs_{sfx}", y, b)
         c = ctx.temp(ty)
         ctx.emit(f"fcmp_{sfx}", c, x, y)
+        if name != "fcmeq":  # FPCompareGE/GT signal on quiet NaNs too
+            fcmp_flag(ctx, c, bits, IOC)
         if name == "fcmeq":
             ctx.negsetcond(r, c, 2, COND_EQ)
         elif name.endswith("gt"):
@@ -166,24 +185,28 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
         else:
             ctx.negsetcond(r, c, 6, COND_TSTNE)
     elif name == "fmulx":
-        ctx.emit(f"fmul_{sfx}", r, a, b, _rm(dc))
+        itz = _inf_times_zero(dc, a, b, bits)
+        x, y = _unless(dc, itz, a, b, bits)  # no invalid product: its special result
+        ctx.emit(f"fmul_{sfx}", r, x, y, _rm(dc))
         r = _propagate(dc, r, [a, b], bits)
         two = ctx.temp(ty)
         ctx.xor(two, a, b)
         ctx.and_(two, two, _SIGN[bits])
         ctx.or_(two, two, _const(bits, 2.0))
-        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, two, r, COND_NE)
+        ctx.movcond(r, itz, 0, two, r, COND_NE)
     elif name in ("frecps", "frsqrts"):
+        itz = _inf_times_zero(dc, a, b, bits)
         na, c = ctx.temp(ty), ctx.temp(ty)
         ctx.emit(f"fneg_{sfx}", na, a)
         ctx.movi(c, _const(bits, 2.0 if name == "frecps" else 3.0))
+        x, y = _unless(dc, itz, na, b, bits)  # no invalid product: its special result
         if name == "frecps":
-            ctx.emit(f"fma_{sfx}", r, na, b, c, _rm(dc))
+            ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
         else:
-            _halved_step(dc, r, na, b, bits)
+            _halved_step(dc, r, x, y, bits)
         r = propagate_fma(dc, r, c, na, b, bits)
         special = ctx.const(ty, _const(bits, 2.0 if name == "frecps" else 1.5))
-        ctx.movcond(r, _inf_times_zero(dc, a, b, bits), 0, special, r, COND_NE)
+        ctx.movcond(r, itz, 0, special, r, COND_NE)
     else:
         raise AssertionError(name)
     return r
@@ -296,6 +319,8 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False
                 ctx.emit(f"fcmp_{sfx}", c, zero, a)
             else:
                 ctx.emit(f"fcmp_{sfx}", c, a, zero)
+            if mask != 2:  # all but FCMEQ signal on quiet NaNs too
+                fcmp_flag(ctx, c, bits, IOC)
             ctx.negsetcond(r, c, mask, COND_TSTNE)
             out.append(r)
         _put(t, dc, rd, out, bits)
@@ -587,13 +612,30 @@ def _fixed(dc: DisasContext, v: Temp, fbits_of: int, ibits: int, fbits: int, to_
         ctx.emit(f"itof_{sfx}", r, v, int(signed), _rm(dc))
         ctx.emit(f"fmul_{sfx}", r, r, ctx.const(ty, _const(fbits_of, 2.0**-fbits)), _rm(dc))
         return r
-    a = _narrow(dc, v, fbits_of)
+    a = _clamp_huge(dc, _narrow(dc, v, fbits_of), fbits_of, 2.0 ** (ibits + 1 - fbits))
     s = ctx.temp(ty)
     ctx.emit(f"fmul_{sfx}", s, a, ctx.const(ty, _const(fbits_of, 2.0**fbits)), _rm(dc))
     r = ctx.temp()
     ctx.emit(f"ftoi_{sfx}", r, s, int(signed), ibits, int(RM_ZERO))
     if ibits == 32:
         ctx.ext32u(r, r)
+    return r
+
+
+def _clamp_huge(dc: DisasContext, a: Temp, bits: int, limit: float) -> Temp:
+    """``a``, or ``limit`` (2^(ibits + 1 - fbits)) of its sign where it is a number
+    beyond it (infinities too): out of the integer range all the same once scaled by
+    2^fbits, which then cannot overflow (an overflow would raise OFC and IXC, which
+    FPToFixed's exact scaling never does)."""
+    ctx = dc.ctx
+    ty = I32 if bits == 32 else I64
+    huge = _const(bits, limit)
+    mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
+    ctx.andc(mag, a, _SIGN[bits])
+    ctx.and_(sgn, a, _SIGN[bits])
+    ctx.or_(sgn, sgn, huge)
+    ctx.movcond(r, mag, huge, sgn, a, COND_GTU)
+    ctx.movcond(r, mag, _INF[bits], a, r, COND_GTU)  # a NaN stays one
     return r
 
 
