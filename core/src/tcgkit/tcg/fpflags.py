@@ -60,6 +60,7 @@ from .softfloat import (
     RNE,
     RUP,
     Fmt,
+    dyadic,
     is_inf,
     is_nan,
     is_snan,
@@ -124,17 +125,6 @@ def _exponent(a: Fraction) -> int:
     return e
 
 
-def _dyadic(f: Fmt, v: int) -> tuple[int, int]:
-    """(m, e) with m * 2**e the exact value of the finite encoding ``v`` (m signed)."""
-    e = (v & f.exp_mask) >> f.mbits
-    m = v & f.frac_mask
-    if e:
-        m |= 1 << f.mbits
-    else:
-        e = 1
-    return (-m if sign(f, v) else m), e - f.bias - f.mbits
-
-
 def _dyadic_sum(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
     e = min(x[1], y[1])
     return (x[0] << (x[1] - e)) + (y[0] << (y[1] - e)), e
@@ -176,7 +166,7 @@ def add_flags(f: Fmt, a: int, b: int, rm: int, negate_b: bool = False) -> int:
     ia, ib = is_inf(f, a), is_inf(f, b)
     if ia or ib:
         return IOC if ia and ib and sign(f, a) != sign(f, b) else 0
-    return _dyadic_flags(f, _dyadic_sum(_dyadic(f, a), _dyadic(f, b)), rm)
+    return _dyadic_flags(f, _dyadic_sum(dyadic(f, a), dyadic(f, b)), rm)
 
 
 def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
@@ -187,7 +177,7 @@ def mul_flags(f: Fmt, a: int, b: int, rm: int) -> int:
         return IOC
     if ia or ib or za or zb:
         return 0
-    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
+    (ma, ea), (mb, eb) = dyadic(f, a), dyadic(f, b)
     return _dyadic_flags(f, (ma * mb, ea + eb), rm)
 
 
@@ -249,8 +239,8 @@ def fma_flags(f: Fmt, a: int, b: int, c: int, rm: int) -> int:
         return 0
     if za or zb:
         return 0
-    (ma, ea), (mb, eb) = _dyadic(f, a), _dyadic(f, b)
-    return _dyadic_flags(f, _dyadic_sum((ma * mb, ea + eb), _dyadic(f, c)), rm)
+    (ma, ea), (mb, eb) = dyadic(f, a), dyadic(f, b)
+    return _dyadic_flags(f, _dyadic_sum((ma * mb, ea + eb), dyadic(f, c)), rm)
 
 
 def frint_flags(f: Fmt, a: int, rm: int) -> int:
@@ -279,7 +269,7 @@ def fcvt_flags(src: Fmt, dst: Fmt, a: int, rm: int) -> int:
         return IOC if is_snan(src, a) else 0
     if is_inf(src, a) or is_zero(src, a):
         return 0
-    return _dyadic_flags(dst, _dyadic(src, a), rm)
+    return _dyadic_flags(dst, dyadic(src, a), rm)
 
 
 def itof_flags(dst: Fmt, a: int, signed: int, rm: int) -> int:
@@ -292,7 +282,7 @@ def ftoi_flags(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     if is_nan(src, a) or is_inf(src, a):
         return IOC
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    m, e = _dyadic(src, a)
+    m, e = dyadic(src, a)
     if e >= 0:  # integral
         i = m << e
         return 0 if lo <= i <= hi else IOC

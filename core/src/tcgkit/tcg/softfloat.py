@@ -138,14 +138,19 @@ def value(f: Fmt, v: int) -> Fraction:
     """The exact value of a finite encoding."""
     from fractions import Fraction  # on first use (the module docstring)
 
+    m, e = dyadic(f, v)
+    return Fraction(m) * Fraction(2) ** e
+
+
+def dyadic(f: Fmt, v: int) -> tuple[int, int]:
+    """(m, e) with m * 2**e the exact value of the finite encoding ``v`` (m signed)."""
     e = (v & f.exp_mask) >> f.mbits
     m = v & f.frac_mask
     if e:
         m |= 1 << f.mbits
     else:
         e = 1
-    x = Fraction(m) * Fraction(2) ** (e - f.bias - f.mbits)
-    return -x if sign(f, v) else x
+    return (-m if sign(f, v) else m), e - f.bias - f.mbits
 
 
 FCLASS_SNAN = 1
