@@ -178,7 +178,7 @@ INTS = st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from([0, 1, (1 << 64)
                  (1 << 63) - 1, 1 << 31, (1 << 31) - 1, (1 << 32) - 1, 1 << 53, (1 << 53) + 1,
                  (1 << 24) + 1, 0xFFFFFFFF80000000, 0x7FFFFFFFFFFFFC00]))  # fmt: skip
 #: hypothesis examples per instruction and host (``TCGKIT_FP_EXAMPLES`` for a longer run)
-EXAMPLES = int(os.environ.get("TCGKIT_FP_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("TCGKIT_FP_EXAMPLES", "15"))
 
 
 @pytest.fixture(scope="module")
