@@ -121,9 +121,6 @@ class AddressSpace:
         if fr is not None:  # the usual case, without the list of pieces
             return fr.region.read_leaf(fr.offset_in_region + addr - fr.start, size)
         pieces = self._pieces(addr, size, access, check_perms)
-        if len(pieces) == 1:
-            fr, off, n = pieces[0]
-            return fr.region.read_leaf(off, n)
         return b"".join(fr.region.read_leaf(off, n) for fr, off, n in pieces)
 
     def write(self, addr: int, data: bytes, check_perms: bool = True) -> None:
