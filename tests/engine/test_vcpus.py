@@ -215,10 +215,11 @@ def test_code_buffer_full_with_several_vcpus(make):
 def test_stats_while_vcpus_translate(make):
     """``stats()`` from another thread while vCPUs translate and flush: the TB census
     walks the page lists under the ``tb_lock``, so it never sees them change size."""
-    body = "\n".join(f"b{i}: addi r0, r0, {i % 100}\njal r6, b{i + 1}" for i in range(300))
-    source = f"li r0, 0\nli r4, 8\nagain:\n{body}\nb300:\naddi r4, r4, -1\nbnz r4, again\n"
-    source += "add r3, r7, r2\nst r0, [r3]\n"
-    emu = make(source, code_buffer_size=16 << 10, region_size=4 << 10)
+    n, rounds = 150, 4  # 600 TBs per vCPU, where 8 KiB of code buffer holds ~100
+    body = "\n".join(f"b{i}: addi r0, r0, {i % 100}\njal r6, b{i + 1}" for i in range(n))
+    source = f"li r0, 0\nli r4, {rounds}\nagain:\n{body}\nb{n}:\naddi r4, r4, -1\n"
+    source += "bnz r4, again\nadd r3, r7, r2\nst r0, [r3]\n"
+    emu = make(source, code_buffer_size=8 << 10, region_size=2 << 10)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # threads switch within the census's walk, if it allows
     try:
@@ -231,7 +232,7 @@ def test_stats_while_vcpus_translate(make):
     finally:
         sys.setswitchinterval(interval)
     assert polls > 0
-    assert [_slot(emu, i) for i in range(3)] == [8 * sum(i % 100 for i in range(300))] * 3
+    assert [_slot(emu, i) for i in range(3)] == [rounds * sum(i % 100 for i in range(n))] * 3
     assert emu.stats()["flushes"] >= 1
 
 

@@ -1,6 +1,8 @@
 """AdvSIMD instructions translated a 64-bit half at a time rather than lane by lane,
 against Unicorn: the integer compares (register and #0, every lane size), EXT at
-every byte index (destination also a source), REV16/32/64 of every lane size.
+every byte index (destination also a source), REV16/32/64 of every lane size, the
+shifts by immediate (SHL, USHR, SSHR, USRA, SSRA) of every narrow lane size by every
+amount.
 
 Lanes are drawn from values around the lane's sign and zero (0, 1, the largest
 positive, the most negative, all ones) as well as at random, so equal lanes, lanes
@@ -9,6 +11,7 @@ that differ only in the top bit and every sign combination occur in one vector.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit_target_aarch64.oracle import DATA_SIZE, Machine, assemble, compare
@@ -39,6 +42,19 @@ PROGRAMS = [
              "rev64 v14.8h, v1.8h; rev64 v15.4s, v2.4s; rev64 v16.2s, v0.2s;"
              "rev64 v0.16b, v0.16b; rev32 v1.8b, v1.8b"),
 ]  # fmt: skip
+
+
+# the shifts by immediate: v0 shifted by every amount the lane size allows, into v8..v31
+# (a second program where the amounts do not fit); the accumulating forms add to the
+# destination's own lanes
+SHIFTS = {
+    f"{op} {shape} {amounts[0]}..": assemble("; ".join(
+        f"{op} v{8 + i}.{shape}, v0.{shape}, #{n}" for i, n in enumerate(amounts)))
+    for op in ("shl", "ushr", "sshr", "usra", "ssra")
+    for shape, esize in (("8b", 8), ("16b", 8), ("4h", 16), ("8h", 16), ("2s", 32), ("4s", 32))
+    for every in [range(0, esize) if op == "shl" else range(1, esize + 1)]
+    for amounts in (every[:24], every[24:]) if amounts
+}  # fmt: skip
 
 
 def _lanes(esize: int) -> st.SearchStrategy[int]:
@@ -72,3 +88,13 @@ def test_every_program_once() -> None:
              0xFEDCBA9876543210_0123456789ABCDEF] + [0] * 28  # fmt: skip
     for code in [*PROGRAMS, COMPARES]:
         compare(code, Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+@pytest.mark.parametrize("name", sorted(SHIFTS))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_vector(), min_size=1, max_size=1), st.integers(0, 2**128 - 1))
+def test_swar_shifts_match_unicorn(name: str, v0: list[int], dest: int) -> None:
+    """Every lane of v0 shifted at once (SWAR); the destinations start from ``dest``
+    (what the accumulating forms add to)."""
+    vregs = v0 + [0] * 7 + [dest * (i + 1) % 2**128 for i in range(24)]
+    compare(SHIFTS[name], Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))

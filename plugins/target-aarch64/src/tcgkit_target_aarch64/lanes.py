@@ -140,6 +140,65 @@ def swar_mask(dc: DisasContext, top: Temp, esize: int) -> Temp:
     return up
 
 
+def lane_repeat(esize: int, value: int) -> int:
+    """``value`` (of ``esize`` bits) in every ``esize``-bit lane of 64 bits."""
+    return (M64 // ((1 << esize) - 1)) * (value & ((1 << esize) - 1)) & M64
+
+
+def swar_add(dc: DisasContext, a: Temp, b: Temp, esize: int, sub: bool = False) -> Temp:
+    """Lane-wise ``a + b`` (or ``a - b``) of two 64-bit halves of ``esize``-bit lanes
+    (< 64), no carry or borrow crossing a lane: the low bits of each lane are added
+    with the top bits cleared (subtracted with the minuend's top bits set), and the
+    lane's top bit is then the operands' top bits XORed in (XNORed for a subtraction)."""
+    ctx = dc.ctx
+    h = lane_high_bits(esize)
+    x, y, z, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+    if sub:
+        ctx.or_(x, a, h)
+        ctx.andc(y, b, h)
+        ctx.sub(r, x, y)
+        ctx.eqv(z, a, b)
+    else:
+        ctx.andc(x, a, h)
+        ctx.andc(y, b, h)
+        ctx.add(r, x, y)
+        ctx.xor(z, a, b)
+    ctx.and_(z, z, h)
+    ctx.xor(r, r, z)
+    return r
+
+
+def swar_shift(dc: DisasContext, v: Temp, esize: int, amount: int, kind: str) -> Temp:
+    """Every ``esize``-bit lane (< 64) of the half ``v`` shifted by ``amount`` at once:
+    ``kind`` "shl" (0 <= amount < esize), "shr" or "sar" (1 <= amount <= esize). The
+    whole half is shifted and the bits that crossed into a neighbouring lane masked
+    off; an arithmetic shift then ORs in each negative lane's copies of its sign bit:
+    with S the lanes' top bits of ``v``, ``(S << 1) - (S >> (amount - 1))`` is ones from
+    bit ``esize - amount`` to the top of exactly those lanes."""
+    ctx = dc.ctx
+    r = ctx.temp()
+    if kind == "shl":
+        if amount == 0:
+            ctx.mov(r, v)
+            return r
+        ctx.shl(r, v, amount)
+        ctx.and_(r, r, lane_repeat(esize, ((1 << esize) - 1) << amount))
+        return r
+    if amount >= esize:
+        ctx.movi(r, 0)
+    else:
+        ctx.shr(r, v, amount)
+        ctx.and_(r, r, lane_repeat(esize, (1 << (esize - amount)) - 1))
+    if kind == "sar":
+        s, up = ctx.temp(), ctx.temp()
+        ctx.and_(s, v, lane_high_bits(esize))
+        ctx.shl(up, s, 1)
+        ctx.shr(s, s, amount - 1)
+        ctx.sub(up, up, s)
+        ctx.or_(r, r, up)
+    return r
+
+
 def swar_compare(dc: DisasContext, a: Temp | int, b: Temp | int, esize: int, cond: str) -> Temp:
     """Lane-wise ``a cond b`` of two 64-bit halves of ``esize``-bit lanes (< 64): all
     ones where it holds. ``cond``: "eq", "tst" (a & b != 0), "geu", "gtu", "ge", "gt".

@@ -46,7 +46,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in
-from .lanes import fcmp_flag, lane_high_bits, or_fpsr, set_lanes, swar_compare
+from .lanes import fcmp_flag, or_fpsr, set_lanes, swar_add, swar_compare
 from .state import FLAG_DN
 
 if TYPE_CHECKING:
@@ -686,7 +686,6 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                 ctx.or_(r, s1, s2)
             results.append(r)
     elif opcode in (16, 17) and (size < 3 or q):
-        h = lane_high_bits(8 << size)
         results = []
         for half in range(2 if q else 1):
             a = (t.vlo if half == 0 else t.vhi)[rn]
@@ -694,22 +693,8 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             r = ctx.temp()
             if opcode == 16 and size == 3:
                 (ctx.sub if u else ctx.add)(r, a, b)
-            elif opcode == 16:
-                x, y, z = ctx.temp(), ctx.temp(), ctx.temp()
-                if not u:  # lane-wise add without carries between lanes
-                    ctx.andc(x, a, h)
-                    ctx.andc(y, b, h)
-                    ctx.add(r, x, y)
-                    ctx.xor(z, a, b)
-                    ctx.and_(z, z, h)
-                    ctx.xor(r, r, z)
-                else:
-                    ctx.or_(x, a, h)
-                    ctx.andc(y, b, h)
-                    ctx.sub(r, x, y)
-                    ctx.eqv(z, a, b)
-                    ctx.and_(z, z, h)
-                    ctx.xor(r, r, z)
+            elif opcode == 16:  # lane-wise add or subtract
+                r = swar_add(dc, a, b, 8 << size, sub=bool(u))
             elif size < 3:  # CMTST (u=0) / CMEQ (u=1): all ones per lane where it holds
                 r = swar_compare(dc, a, b, 8 << size, "eq" if u else "tst")
             else:

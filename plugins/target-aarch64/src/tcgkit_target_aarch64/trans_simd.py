@@ -63,7 +63,9 @@ from .lanes import (
     set_fp_lanes,
     set_lanes,
     set_qc,
+    swar_add,
     swar_compare,
+    swar_shift,
 )
 from .lanes import esize_of as _esize
 from .trans_fp import _propagate, _rm, frint_mode, frintx_inexact, propagate_fma
@@ -92,7 +94,19 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     right, left = 2 * esize - amount, amount - esize
     ctx = dc.ctx
     count = (128 if q else 64) // esize
-    if opcode in (0, 2):  # [SU]SHR, [SU]SRA
+    if esize < 64 and (opcode in (0, 2) or (opcode == 10 and not u)):
+        # [SU]SHR, [SU]SRA, SHL on narrow lanes: a whole half at once (SWAR)
+        out = []
+        for half in (t.vlo, t.vhi)[: 2 if q else 1]:
+            if opcode == 10:
+                r = swar_shift(dc, half[rn], esize, left, "shl")
+            else:
+                r = swar_shift(dc, half[rn], esize, right, "shr" if u else "sar")
+                if opcode == 2:
+                    r = swar_add(dc, r, half[rd], esize)
+            out.append(r)
+        set_lanes(t, dc, rd, out, 64, clean=True)
+    elif opcode in (0, 2):  # [SU]SHR, [SU]SRA
         src = get_lanes(t, dc, rn, esize, count, signed=not u)
         acc = get_lanes(t, dc, rd, esize, count) if opcode == 2 else None
         out = []
