@@ -105,7 +105,7 @@ def check_view(ranges: tuple[FlatRange, ...]) -> None:
     assert all(r.start < r.end for r in ranges)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees())
 def test_rendering_matches_the_naive_walk(tree: Tree) -> None:
     system = MemorySystem()
