@@ -14,6 +14,7 @@ import pytest
 from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Runtime
+from tcgkit.tcg.fpflags import OP_FLAGS, RAISING
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.regalloc import allocate
@@ -40,6 +41,10 @@ class UnicornRunner:
     def __init__(self, features: HostFeatures | None = None) -> None:
         self.features = features if features is not None else HostFeatures()
         self.py_ops: list = []
+        self.py_op_flags: list = []  # per py_op index: its IEEE flags (``fpflags``) or None
+        self.py_flags = 0  # the flags of the py_ops of the last run, as Python ORs them
+        self.fp_image = 0  # the FPSR image generated code saved at OFF_FP_SAVE (last run)
+        self.caller_fpsr = 0  # FPSR before the run (the epilogue restores it)
         self.ids: dict = {}
         self.rt = Runtime(slow_mem=SLOW_MEM, py_op=PY_OP, py_op_index=self._index,
                           flags_probe=None, slow_cmpxchg=SLOW_CMPXCHG)  # fmt: skip
@@ -53,6 +58,10 @@ class UnicornRunner:
             fn, n = OP_IMPL[opc], opdef(opc).n_in
             self.ids[key] = len(self.py_ops)
             self.py_ops.append(lambda *a, _f=fn, _c=consts, _n=n: _f(*a[:_n], *_c))
+            fl = OP_FLAGS.get(opc) if opc in RAISING else None
+            self.py_op_flags.append(
+                None if fl is None else lambda *a, _f=fl, _c=consts, _n=n: _f(*a[:_n], *_c)
+            )
         return self.ids[key]
 
     def code(self, ops: list[Op], tb_id: int = 0):
@@ -106,6 +115,8 @@ class UnicornRunner:
         uc.reg_write(A.UC_ARM64_REG_X0, STATE)
         uc.reg_write(A.UC_ARM64_REG_X1, tb + out.nocheck)
         uc.reg_write(A.UC_ARM64_REG_LR, RETURN)
+        uc.reg_write(A.UC_ARM64_REG_FPSR, self.caller_fpsr)
+        self.py_flags = 0
 
         def trap(uc, address, size, user):
             if address == SLOW_MEM:
@@ -158,6 +169,11 @@ class UnicornRunner:
             self.calls += 1
             r = [uc.reg_read(getattr(A, f"UC_ARM64_REG_X{i}")) for i in range(5)]
             value = self.py_ops[r[1]](r[2], r[3], r[4])
+            flags = self.py_op_flags[r[1]]
+            if flags is not None:
+                self.py_flags |= flags(r[2], r[3], r[4])
+            # what Python's own float arithmetic would leave in FPSR: reload drops it
+            uc.reg_write(A.UC_ARM64_REG_FPSR, 0x1F)
             uc.mem_write(STATE + L.OFF_RET, struct.pack("<Q", value))
             uc.reg_write(A.UC_ARM64_REG_X0, 0)
             # the callee must not depend on FPCR: Python computed it
@@ -173,6 +189,8 @@ class UnicornRunner:
                               uc.mem_read(STATE + L.OFF_TLB, L.TLB_SIZE * L.TLB_ENTRY))  # fmt: skip
         self.tlb = {i: words[4 * i : 4 * i + 3] for i in range(L.TLB_SIZE)}
         self.refills = struct.unpack("<Q", uc.mem_read(STATE + L.OFF_REFILLS, 8))[0]
+        self.fp_image = struct.unpack("<Q", uc.mem_read(STATE + L.OFF_FP_SAVE, 8))[0]
+        assert uc.reg_read(A.UC_ARM64_REG_FPSR) == self.caller_fpsr, "FPSR not restored"
         return self.exit_word & ((1 << L.EXIT_SHIFT) - 1)
 
 

@@ -1,16 +1,17 @@
 """The ``aarch64`` host backend: what is AArch64 about a native backend.
 
-Owns ``AArch64Host``, a ``tcgkit.native.NativeHost``: the AAPCS64 prologue
-(x19-x30 and FPCR saved, FPCR.DN set, x19 = the CPU state), the lowering
-(``lower``), the goto_tb patch word (a ``b`` to the destination, a ``nop``
-when unlinked; beyond the branch's +-128 MiB, a ``b`` to the site's far
-stub ``ldr x16, literal; br x16`` whose literal is written first),
-instruction-cache maintenance after writing or patching code
-(``__clear_cache`` of libgcc, which real AArch64 hardware requires), the
-frozen host features (HWCAP; the lowering gets them: LSE atomics when the
-host has them) and capstone disassembly. The optional IR ops it lowers:
-``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and ``atomic_cmpxchg2_i64``, and per instance
-the crypto ops its features allow (``lower_crypto.crypto_ops``: AES, PMULL).
+Owns ``AArch64Host``, a ``tcgkit.native.NativeHost``: the AAPCS64 prologue (x19-x30,
+FPCR and FPSR saved, FPCR.DN set, FPSR's flags cleared, x19 = the CPU state), the
+lowering (``lower``), the float flags kept in FPSR while generated code runs (``fpsr``:
+its image folded into the guest's word, no call per float op), the goto_tb patch word (a
+``b`` to the destination, a ``nop`` when unlinked; beyond the branch's +-128 MiB, a
+``b`` to the site's far stub ``ldr x16, literal; br x16`` whose literal is written
+first), instruction-cache maintenance after writing or patching code (``__clear_cache``
+of libgcc, which real AArch64 hardware requires), the frozen host features (HWCAP; the
+lowering gets them: LSE atomics when the host has them) and capstone disassembly. The
+optional IR ops it lowers: ``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and
+``atomic_cmpxchg2_i64``, and per instance the crypto ops its features allow
+(``lower_crypto.crypto_ops``: AES, PMULL).
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
@@ -70,6 +71,8 @@ class AArch64Host(NativeHost):
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"})
     branch_range = B_RANGE  # beyond: the far stub ldr x16, literal; br x16; literal
     far_literal = 8
+    computes_fp_flags = True  # FPSR is the float flags' accumulator (``fpsr``)
+    fp_flag_mask = 0x9F  # FPSR's cumulative bits (``fpsr.FLAG_MASK``), in the image
 
     @classmethod
     def native_here(cls) -> bool:
@@ -109,6 +112,9 @@ class AArch64Host(NativeHost):
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)
+
+    def host_fp_flags(self, image: int) -> int:
+        return image & self.fp_flag_mask  # Arm's own bits are the ``fpflags`` ones
 
     def disassemble_code(self, code: bytes, addr: int) -> str:
         return capstone_text(code, addr, "CS_ARCH_ARM64", "CS_MODE_ARM")

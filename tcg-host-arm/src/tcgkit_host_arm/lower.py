@@ -31,6 +31,7 @@ from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
 
 from . import encoder as E
+from . import fpsr
 from .constraints import arith_imm_ok
 from .encoder import SP, ZR, Asm, Label, logical_imm
 from .features import HostFeatures, detect
@@ -39,7 +40,7 @@ ENV, TMP0, TMP1 = 19, 16, 17
 SAVED_PAIRS = ((19, 20), (21, 22), (23, 24), (25, 26), (27, 28))
 SLOTS_SIZE = 16384
 FRAME = SLOTS_SIZE  # below the save area; an add/sub immediate (4 << 12)
-SAVE_AREA = 112  # x29/x30, x19-x28, the caller's FPCR at +96
+SAVE_AREA = 112  # x29/x30, x19-x28, the caller's FPCR at +96 and FPSR at +104
 FPCR_DN = 1 << 25
 FPCR_RMODE = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.UP: 1, RoundingMode.DOWN: 2,
               RoundingMode.ZERO: 3}  # fmt: skip
@@ -56,14 +57,18 @@ class LoweringError(Exception):
 
 
 def prologue() -> bytes:
-    """entry(state=x0, code=x1): save x19-x30 and FPCR, set FPCR.DN, x19 = state."""
+    """entry(state=x0, code=x1): save x19-x30, FPCR and FPSR, set FPCR.DN, clear FPSR's
+    flags (``fpsr``: generated code's float-flag accumulator), x19 = state."""
     a = Asm()
     a.ldp_stp(False, 29, 30, SP, -SAVE_AREA, "pre")
     a.add_imm(29, SP, 0)
     for i, (r1, r2) in enumerate(SAVED_PAIRS):
         a.ldp_stp(False, r1, r2, SP, 16 + 16 * i)
     a.mrs_fpcr(TMP0)
-    a.ldst(3, 0, TMP0, SP, 96)  # the caller's FPCR, restored by the epilogue
+    a.ldst(3, 0, TMP0, SP, 96)  # the caller's FPCR and FPSR, restored by the epilogue
+    fpsr.mrs_fpsr(a, TMP0)
+    a.ldst(3, 0, TMP0, SP, 104)
+    fpsr.msr_fpsr(a, ZR)
     a.add_imm(SP, SP, FRAME, sub=True)
     a.mov_imm(TMP1, FPCR_DN)
     a.msr_fpcr(TMP1)
@@ -73,9 +78,12 @@ def prologue() -> bytes:
 
 
 def epilogue(a: Asm) -> None:
+    fpsr.save(a, ENV)  # the float flags, for Python to fold
     a.add_imm(SP, SP, FRAME)
     a.ldst(3, 1, TMP0, SP, 96)
     a.msr_fpcr(TMP0)
+    a.ldst(3, 1, TMP0, SP, 104)
+    fpsr.msr_fpsr(a, TMP0)
     for i, (r1, r2) in enumerate(SAVED_PAIRS):
         a.ldp_stp(True, r1, r2, SP, 16 + 16 * i)
     a.ldp_stp(True, 29, 30, SP, SAVE_AREA, "post")
@@ -222,8 +230,10 @@ class Lowering:
         a.mov_imm(TMP1, self.where())
         a.ldst(3, 0, TMP1, ENV, L.OFF_WHERE)
         a.mov(0, ENV)
+        fpsr.save(a, ENV)  # the float flags so far, for Python to fold
         a.mov_imm(TMP0, self.helper_addr(op))
         a.blr(TMP0)
+        fpsr.reload(a, ENV)
         a.cbz(0, self.raised, sf=False, nonzero=True)
         if outs:
             h = op.consts[0]

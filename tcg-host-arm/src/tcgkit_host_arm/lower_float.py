@@ -16,6 +16,7 @@ from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
+from . import fpsr
 from .encoder import EQ, HI, MI, SP, VS, ZR
 from .lower import ENV, FPCR_DN, FPCR_RMODE, TMP0, TMP1, Lowering, LoweringError
 
@@ -59,8 +60,10 @@ def py_op(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
         a.fmov_from_fp(2 + i, i, True)
     a.mov_imm(1, index)
     a.mov(0, ENV)
+    fpsr.save(a, ENV)
     a.mov_imm(TMP0, L_.rt.py_op)
     a.blr(TMP0)
+    fpsr.reload(a, ENV)
     a.mov(TMP1, 0, False)
     a.ldst(3, 1, TMP0, ENV, L.OFF_RET)
     for i in reversed(range(0, len(saved), 2)):

@@ -47,6 +47,7 @@ from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import AtomicOp, MemOp
 
 from . import encoder as E
+from . import fpsr
 from .encoder import LSL, LSR, SP, ZR, Label, logical_imm
 from .lower import ENV, TMP0, TMP1, Lowering, LoweringError
 
@@ -161,8 +162,10 @@ def _call_restore(L_: Lowering, fn: int, saved: list[int]) -> None:
     """x0 = the state, call ``fn``: the status to w17, the return word to x16; pop."""
     a = L_.a
     a.mov(0, ENV)
+    fpsr.save(a, ENV)  # the float flags so far, for Python to fold
     a.mov_imm(TMP0, fn)
     a.blr(TMP0)
+    fpsr.reload(a, ENV)
     a.mov(TMP1, 0, False)
     a.ldst(3, 1, TMP0, ENV, L.OFF_RET)
     for i in reversed(range(0, len(saved), 2)):
