@@ -9,12 +9,12 @@ Run (documented in the README's Reliability section):
 
 from tcgkit_target_toy.testing import CODE, DATA, build
 
-for _ in range(20):
+for _ in range(10):
     emu = build("li r1, 3\nl: addi r1, r1, -1\nbnz r1, l\n", host="x86_64")
     emu.emu_start(CODE, emu.end)
     emu.close()
 
-for _ in range(5):
+for _ in range(2):
     emu = build("li r1, 1\nl: addi r0, r0, 1\nbnz r1, l\n", host="x86_64")  # forever
     for cpu in [emu.add_cpu() for _ in range(2)] + [emu.cpus[0]]:
         cpu.start(CODE, emu.end)

@@ -19,8 +19,9 @@ def _installed(distribution_module: str) -> bool:
 
 
 # test_pair_atomics runs A64 code: it belongs to the environments that install the
-# aarch64 target (full, and the emulated machines' engine tests), not to those that
-# test one host with the toy target alone; not collected there (not a skip)
+# aarch64 target (host-x86, pure, target-aarch64 for the portable host, and the emulated
+# machines' engine tests), not to those that test one host with the toy target alone;
+# not collected there (not a skip)
 collect_ignore = [] if _installed("tcgkit_target_aarch64") else ["test_pair_atomics.py"]
 
 
