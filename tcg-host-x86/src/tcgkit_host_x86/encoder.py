@@ -110,12 +110,17 @@ class Mem:
 
 _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
 _ZERO32: Final = (0, 0, 0, 0)
+_I64_MIN: Final = -0x8000000000000000
+_I64_MAX: Final = 0x7FFFFFFFFFFFFFFF
+_U64_MAX: Final = 0xFFFFFFFFFFFFFFFF
 
 
 def _check_fits(value: int, n: int, signed: bool) -> None:
     """``struct.error`` when ``value`` does not fit ``n`` bytes (signed: two's
     complement), as ``struct.pack`` would say."""
-    if signed:
+    if n == 8:  # bounds as constants: ``1 << 64`` would be a new long per call
+        ok = _I64_MIN <= value <= _I64_MAX if signed else 0 <= value <= _U64_MAX
+    elif signed:
         ok = -(1 << (8 * n - 1)) <= value < 1 << (8 * n - 1)
     else:
         ok = 0 <= value < 1 << (8 * n)
@@ -126,10 +131,21 @@ def _check_fits(value: int, n: int, signed: bool) -> None:
 
 def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
     """Append ``value`` as ``n`` little-endian bytes (see ``_check_fits``)."""
+    if n == 4 and (-0x80000000 <= value < 0x80000000 if signed else 0 <= value < 0x100000000):
+        _append32(buf, value & 0xFFFFFFFF)  # the common field: no loop, no generic check
+        return
     _check_fits(value, n, signed)
     for _ in range(n):
         buf.append(value & 0xFF)
         value >>= 8
+
+
+def _append32(buf: list[int], v: int) -> None:
+    """Append the 32-bit ``v`` (0 <= v < 2^32) as four little-endian bytes."""
+    buf.append(v & 0xFF)
+    buf.append(v >> 8 & 0xFF)
+    buf.append(v >> 16 & 0xFF)
+    buf.append(v >> 24)
 
 
 # multi-byte NOPs by length (Intel SDM vol. 2, NOP)
@@ -161,9 +177,10 @@ class Asm:
     # -- labels ------------------------------------------------------------------
 
     def bind(self, label: Label) -> None:
-        label.pos = self.pos
+        pos = len(self.buf)
+        label.pos = pos
         for ref in label.refs:
-            self._patch32(ref, label.pos - (ref + 4))
+            self._patch32(ref, pos - (ref + 4))
 
     def code(self) -> bytes:
         """The machine code so far (through a bytearray: three times faster from a list
@@ -183,14 +200,21 @@ class Asm:
             value >>= 8
 
     def _patch32(self, at: int, value: int) -> None:
-        self.patch(at, value, 4, True)
+        """A rel32 field (a jump within one block of code: it always fits)."""
+        v = value & 0xFFFFFFFF
+        buf = self.buf
+        buf[at] = v & 0xFF
+        buf[at + 1] = v >> 8 & 0xFF
+        buf[at + 2] = v >> 16 & 0xFF
+        buf[at + 3] = v >> 24
 
     def _rel32(self, label: Label) -> None:
-        at = self.pos
-        self.buf += _ZERO32
-        if label.pos >= 0:
-            self._patch32(at, label.pos - (at + 4))
+        buf = self.buf
+        at = len(buf)
+        if label.pos >= 0:  # backward: the displacement is known
+            _append32(buf, (label.pos - (at + 4)) & 0xFFFFFFFF)
         else:
+            buf += _ZERO32
             label.refs.append(at)
 
     # -- prefix / ModRM building -----------------------------------------------------

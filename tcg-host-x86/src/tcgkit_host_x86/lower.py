@@ -199,10 +199,10 @@ class Lowering:
         a.bind(at_entry)
         self.exit_with(abi.EXIT_AT_ENTRY)
         a.bind(self.raised)
-        self.exit_with(abi.EXIT_HELPER_RAISED)
+        a.mov_ri(RAX, self.exit_word(abi.EXIT_HELPER_RAISED), w=False)  # falls through
         a.bind(self.epilogue)
         a.buf += _EPILOGUE
-        self.out.code = a.code()
+        self.out.code = bytearray(a.buf)  # copied into a region: no bytes object needed
         return self.out
 
     def element(self, i: Insn) -> None:

@@ -30,8 +30,8 @@ class Lowered:
 
     __slots__ = ("code", "far", "goto_tb", "insn_offsets", "nocheck")
 
-    def __init__(self, code: bytes, nocheck: int) -> None:
-        self.code = code
+    def __init__(self, code: bytes | bytearray, nocheck: int) -> None:
+        self.code = code  # copied into a region, then dropped
         self.nocheck = nocheck  # the entry that skips the exit-request check (Python enters)
         self.goto_tb: list[int | None] = [None, None]  # patch sites
         #: per slot, an out-of-line far-jump stub a host may branch to when the target is

@@ -114,7 +114,7 @@ class Region:
         self.used = off + nbytes
         return self.start + off
 
-    def write(self, addr: int, data: bytes) -> None:
+    def write(self, addr: int, data: bytes | bytearray) -> None:
         if not (self.start <= addr and addr + len(data) <= self.start + self.size):
             raise ValueError(f"write at {addr:#x} is outside region {self.index}")
         view = self._view
