@@ -469,7 +469,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         n_con = len(wants)
         busy = 0  # mask of the registers the op's operands hold
         in_ops: list[int | Const] = []
-        scratch: list[int] = []
+        scratch: list[int] | None = None  # registers of constants loaded for this op
         call = opc == "call"
         helper_bits = 0
         if call:
@@ -479,9 +479,10 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 st.sync_globals()
         # inputs
         n_out = op.n_out
-        ins = op.args[n_out : n_out + op.n_in]
-        for i in range(len(ins)):
-            t: Temp = ins[i]
+        args = op.args  # outputs, then inputs: indexed, not sliced (no tuple per op)
+        n_in = op.n_in
+        for i in range(n_in):
+            t: Temp = args[n_out + i]
             kind = t.kind
             if kind is _CONST and i < n_con:
                 ik = imms[i]
@@ -499,15 +500,17 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 r = st.materialize(t, want, busy)
                 if r in in_ops:  # an earlier input moved out of ``r``?
                     for j, x in enumerate(in_ops):
-                        if x == r and ins[j] is not t:
-                            moved = reg_of.get(ins[j])
+                        if x == r and args[n_out + j] is not t:
+                            moved = reg_of.get(args[n_out + j])
                             if moved is None:  # it went back to memory: reload it elsewhere
-                                moved = st.materialize(ins[j], None, busy | 1 << r)
+                                moved = st.materialize(args[n_out + j], None, busy | 1 << r)
                             in_ops[j] = moved
                             busy |= 1 << moved
             busy |= 1 << r
             in_ops.append(r)
             if kind is _CONST:
+                if scratch is None:
+                    scratch = []
                 scratch.append(r)
         # registers the op destroys: save what lives there (and is not an operand)
         clobbered = pc.clobbers | call_clobbered if call else pc.clobbers
@@ -533,7 +536,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         for i, x in enumerate(in_ops):
             if not isinstance(x, int):
                 continue
-            t_in: Temp = ins[i]
+            t_in: Temp = args[n_out + i]
             if temp_in[x] is t_in and (life >> i & 1 or t_in.kind is _CONST):
                 if t_in.kind is _GLOBAL and t_in in dirty:
                     continue  # the global's only up-to-date copy: keep it
@@ -552,9 +555,9 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
         # outputs
         out_regs: list[int] = []
         out_mask = 0  # of out_regs
-        outs = op.args[:n_out]
         out_kinds = pc.out_kinds
-        for k, t in enumerate(outs):
+        for k in range(n_out):
+            t = args[k]
             c = out_kinds[k] if k < len(out_kinds) else _OUT_ANY
             if c == _OUT_ANY:
                 avoid = busy & ~reusable
@@ -602,12 +605,13 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
             out_mask |= 1 << r
         out.append((OP, op, out_regs, in_ops))
         for k in range(n_out):
-            st.bind(outs[k], out_regs[k], True)
-        for r in scratch:
-            held = temp_in[r]
-            if held is not None and held.kind is _CONST:
-                temp_in[r] = None
-                del reg_of[held]
+            st.bind(args[k], out_regs[k], True)
+        if scratch is not None:
+            for r in scratch:
+                held = temp_in[r]
+                if held is not None and held.kind is _CONST:
+                    temp_in[r] = None
+                    del reg_of[held]
         if call and not helper_bits & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
