@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,6 +148,24 @@ VECTOR_ONLY = ["fcvtn v0.2s, v1.2d", "fcvtl v0.2d, v1.2s", "fmaxnmv s0, v1.4s",
                "fminv s0, v1.4s", "faddp d0, v1.2d", "fcvtxn s0, d1"]  # fmt: skip
 
 
+#: half precision (FEAT_FP16): the scalar forms whose class has a type field (bits
+#: 23:22: 0 single, 1 double, 3 half; keystone has no FP16, so the single form is
+#: assembled and retyped: not the AdvSIMD scalar FABD, FMULX, FRECPS, FRSQRTS), and
+#: the conversions to and from halves (FPCR.AHP is drawn too: the alternative format)
+HALF_SCALAR = [t for t in SCALAR if not t.startswith(("fabd", "fmulx", "frecps", "frsqrts"))]
+HALF_CONVERT = ["fcvt h0, s1", "fcvt h0, d1", "fcvt s0, h1", "fcvt d0, h1",
+                "fcvtn v0.4h, v1.4s", "fcvtn2 v0.8h, v1.4s", "fcvtl v0.4s, v1.4h",
+                "fcvtl2 v0.4s, v1.8h"]  # fmt: skip
+_BITS = {"h": 16, "s": 32, "d": 64}
+
+
+def _source_bits(text: str) -> int:
+    """The float width of a conversion's source (``v1``'s lanes, or the register
+    after the first comma)."""
+    src = text.split(",")[1].strip()
+    return _BITS[src[-1] if src.startswith("v1.") else src[0]]
+
+
 def _cases() -> list[tuple[str, int]]:
     """(assembly, the float width of the source operands)."""
     out = [(t.format(p=p), bits) for t in SCALAR for p, bits in (("s", 32), ("d", 64))]
@@ -154,11 +173,21 @@ def _cases() -> list[tuple[str, int]]:
     out += [(t.format(a=a, e=e), bits) for t in VECTOR
             for a, e, bits in (("4s", "s", 32), ("2d", "d", 64))]  # fmt: skip
     out += [(t, 64 if "d" in t.split(",")[1] else 32) for t in VECTOR_ONLY]
+    out += [(t.format(p="h"), 16) for t in HALF_SCALAR]
+    out += [(t, _source_bits(t)) for t in HALF_CONVERT]
     return out
 
 
+def _encode(text: str, bits: int) -> bytes:
+    """``text`` assembled; a scalar half-precision form as its single form retyped."""
+    if bits != 16 or text in HALF_CONVERT:
+        return assemble(text)
+    word = int.from_bytes(assemble(re.sub(r"\bh(\d+)", r"s\1", text)), "little")
+    return (word | 3 << 22).to_bytes(4, "little")
+
+
 CASES = _cases()
-CODES = [assemble(text) for text, _ in CASES]
+CODES = [_encode(text, bits) for text, bits in CASES]
 #: the hosts installed here that run on this machine (a tox environment installs only
 #: some: host-x86 has no python host)
 INSTALLED = {i.name for i in get_plugin_manager().infos(HOST) if i.obj.native_here()}
@@ -172,8 +201,14 @@ HOSTS = sorted(({"python", oracle_host()}
 RUNS = ([(h, "compiled") for h in HOSTS] + [(oracle_host(), "interpreted")]
         + ([("python", "helpers")] if "python" in INSTALLED else []))  # fmt: skip
 FPSR_BITS = 0xF800009F
-RMODE_FZ_DN = st.builds(lambda rm, fz, dn: rm << 22 | fz << 24 | dn << 25,
-                        st.integers(0, 3), st.booleans(), st.booleans())  # fmt: skip
+RMODE_FZ_DN = st.builds(
+    lambda rm, fz, dn, ahp, fz16: rm << 22 | fz << 24 | dn << 25 | ahp << 26 | fz16 << 19,
+    st.integers(0, 3),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
 INTS = st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from([0, 1, (1 << 64) - 1, 1 << 63,
                  (1 << 63) - 1, 1 << 31, (1 << 31) - 1, (1 << 32) - 1, 1 << 53, (1 << 53) + 1,
                  (1 << 24) + 1, 0xFFFFFFFF80000000, 0x7FFFFFFFFFFFFC00]))  # fmt: skip
@@ -184,6 +219,7 @@ EXAMPLES = int(os.environ.get("TCGKIT_FP_EXAMPLES", "15"))
 @pytest.fixture(scope="module")
 def uc() -> Uc:
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.ctl_set_cpu_model(A.UC_CPU_ARM64_MAX)  # FEAT_FP16 (tcgkit's default model is max)
     uc.mem_map(CODE, 0x10000)
     for i, code in enumerate(CODES):
         uc.mem_write(CODE + SLOT * i, code)

@@ -32,11 +32,13 @@ slow, in a mode programs rarely run in).
 
 Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
 halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
-widening of an operand (``from_half``) turns a subnormal half into a zero and marks
-the instruction (``dc.extra["fz16"]``); the pass then flushes its double-precision
-ops at the smallest normal half, 2^-14, instead (a double below it is exactly a
-result below the smallest normal half), and its single-precision ones (FMLAL's
-accumulation) as FZ says.
+widening of an operand (``from_half``) turns a subnormal half into a zero (raising
+nothing: Arm's FPUnpack raises IDC for singles and doubles only) and marks the
+instruction (``dc.extra["fz16"]``); the pass then flushes its double-precision ops
+at the smallest normal half, 2^-14, instead (a double below it is exactly a result
+below the smallest normal half), with UFC alone as under FZ (sums and products of
+widened halves are exact; quotients and fused operations take the helper), and its
+single-precision ones (FMLAL's accumulation) as FZ says.
 """
 
 from __future__ import annotations
@@ -82,6 +84,21 @@ def flush_in(dc: DisasContext, v: Temp, bits: int) -> Temp:
     if not fz(dc, bits):
         return v
     return _flush(dc.ctx, v, bits, MIN_NORMAL[bits], raise_idc=bits != 16)
+
+
+def flush_out(dc: DisasContext, v: Temp, limit: int) -> Temp:
+    """The double ``v``, a result computed exactly, or the zero of its sign when it is
+    nonzero and below ``limit`` in magnitude (raising UFC then, and nothing else): FZ16's
+    flush of a half-precision result that no flushed op made (a conversion from an
+    integer or a fixed-point number)."""
+    ctx = dc.ctx
+    sign = 1 << 63
+    mag, sgn, r = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.and_(mag, v, sign - 1)
+    ctx.and_(sgn, v, sign)
+    ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
+    or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), UFC)
+    return r
 
 
 def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int,
@@ -143,9 +160,9 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
         out_bits = 32 if d.type is I32 else 64
         limit = limits.get(out_bits)
         if name in FLUSH_OUT and limit is not None:
-            if limit != MIN_NORMAL[out_bits]:  # FZ16's threshold: no flags (halves)
-                _flushed_result(dc, op, args, limit, False)
-            elif d.base in ("fadd", "fsub"):  # tiny only when exact: UFC alone
+            # tiny only when exact: UFC alone (a sum; under FZ16's threshold a product
+            # of widened halves too, exact in double precision)
+            if d.base in ("fadd", "fsub") or (d.base == "fmul" and limit != MIN_NORMAL[out_bits]):
                 _flushed_result(dc, op, args, limit, True)
             else:
                 key = (d.name, int(args[-1]), limit)

@@ -11,13 +11,15 @@ from hypothesis import strategies as st
 
 
 def float_bits(bits: int) -> st.SearchStrategy[int]:
-    """Encodings of a ``bits``-wide binary float (32 or 64) around every flag
+    """Encodings of a ``bits``-wide binary float (16, 32 or 64) around every flag
     boundary: zeros, subnormals, the smallest normal and its neighbours, exponents
     near the bottom, the middle and the top of the range (products and quotients
     just below the smallest normal, sums just above the largest finite), the largest
     finite number, infinities, quiet and signalling NaNs."""
     if bits == 64:
         mb, eb = 52, 11
+    elif bits == 16:
+        mb, eb = 10, 5
     else:
         mb, eb = 23, 8
     sign = st.sampled_from([0, 1 << (bits - 1)])

@@ -239,6 +239,14 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     bits = _bits(dc, insn)
     ctx, sfx = dc.ctx, _sfx(bits)
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
+    if bits == 16 and opcode in (0, 1, 2):  # FMOV FABS FNEG of a half: its bits, as they are
+        h = ctx.temp()  # (FPCR.FZ16 flushes operands of arithmetic only)
+        ctx.extract(h, t.vlo[rn], 0, 16)
+        if opcode:
+            (ctx.andc if opcode == 1 else ctx.xor)(h, h, 0x8000)
+        ctx.mov(t.vlo[rd], h)
+        ctx.movi(t.vhi[rd], 0)
+        return
     a = _read(t, dc, rn, bits)
     r = ctx.temp(_ty(bits))
     if opcode == 0:

@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.fpflags import IOC
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64
 
@@ -55,9 +56,9 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .flush_zero import flush_in, fz
-from .lanes import get_lanes, set_lanes
-from .state import FLAG_AHP
+from .flush_zero import FZ16_LIMITS, flush_in, flush_out, fz
+from .lanes import get_lanes, or_fpsr, set_lanes
+from .state import FLAG_AHP, SLOT_FPSR
 from .trans_fp import _rm, default_nan
 
 if TYPE_CHECKING:
@@ -126,6 +127,14 @@ def from_half(dc: DisasContext, h: Temp, bits: int, quiet: bool = True,
     ctx.or_(r, r, sign)
     if dn:
         _default_nan_if_nan(dc, r, h, 16, (0x7FC00000 if bits == 32 else 0x7FF8000000000000))
+    if convert and not ahp:  # IOC for a signalling NaN (arithmetic: the f64 op's own)
+        mag, snan = ctx.temp(), ctx.temp()
+        ctx.and_(mag, h, 0x7E00)  # exponent and quiet bit: exactly 0x7C00 for a sNaN ...
+        ctx.setcond(snan, mag, 0x7C00, COND_EQ)
+        ctx.and_(mag, h, 0x1FF)  # ... with a payload
+        ctx.setcond(mag, mag, 0, COND_NE)
+        ctx.and_(snan, snan, mag)
+        or_fpsr(ctx, snan, IOC)
     return r
 
 
@@ -197,6 +206,7 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True,
     ctx.add(enc, big_e, 14)
     ctx.shl(enc, enc, 10)
     ctx.add(enc, enc, q)
+    _narrowing_flags(dc, a, bits, exp, e, rem, enc, ahp, convert)
     # overflow: the largest finite half, or infinity, as the mode rounds
     if ahp:  # the alternative format saturates, whatever the mode
         ctx.movcond(enc, enc, 0x7FFF, 0x7FFF, enc, COND_GT)
@@ -228,6 +238,53 @@ def to_half(dc: DisasContext, a: Temp, bits: int, rm: int, quiet: bool = True,
     if dn:
         _default_nan_if_nan(dc, r, a, bits, 0x7E00)
     return r
+
+
+def _narrowing_flags(dc: DisasContext, a: Temp, bits: int, exp: Temp, e: Temp, rem: Temp,
+                     enc: Temp, ahp: bool, convert: bool) -> None:  # fmt: skip
+    """FPSR's flags of ``to_half``'s rounding (Arm's FPRound to 16 bits): for a finite
+    operand, IXC when bits were dropped (``rem``) or it overflowed (``enc``, the rounded
+    encoding with an unbounded exponent, past the largest finite half), OFC when it
+    overflowed, UFC when it was tiny before rounding (``e`` below -14) and inexact; under
+    AHP an overflow is IOC alone (the result saturates). For an FCVT (``convert``), IOC
+    for a signalling NaN, and under AHP for any NaN or infinity (neither exists there).
+    The arithmetic on halves raises the rest itself: its f64 op on the widened operands
+    sees the signalling NaNs, and is inexact only where the half is too."""
+    ctx = dc.ctx
+    mbits, ebits, _ = _FMT[bits]
+    finite, inexact, over, flags, t = (ctx.temp() for _ in range(5))
+    ctx.setcond(finite, exp, (1 << ebits) - 1, COND_NE)
+    ctx.setcond(inexact, rem, 0, COND_NE)
+    ctx.setcond(over, enc, 0x7FFF if ahp else 0x7BFF, COND_GT)
+    ctx.setcond(t, e, M14, COND_LT)  # tiny, before rounding
+    ctx.and_(t, t, inexact)
+    ctx.shl(flags, t, 3)  # UFC
+    if ahp:
+        ctx.andc(inexact, inexact, over)  # a saturation is exact: IOC instead
+        ctx.or_(flags, flags, over)  # IOC
+    else:
+        ctx.or_(inexact, inexact, over)
+        ctx.shl(t, over, 2)  # OFC
+        ctx.or_(flags, flags, t)
+    ctx.shl(t, inexact, 4)  # IXC
+    ctx.or_(flags, flags, t)
+    ctx.neg(t, finite)  # all ones for a finite operand
+    ctx.and_(flags, flags, t)
+    if convert:  # IOC: a signalling NaN; with AHP, any NaN or infinity
+        special = ctx.temp()
+        ctx.xor(special, finite, 1)
+        if not ahp:
+            quiet_or_inf = ctx.temp()
+            ctx.extract(t, a, 0, mbits - 1)  # the payload below the quiet bit
+            ctx.setcond(t, t, 0, COND_NE)
+            ctx.extract(quiet_or_inf, a, mbits - 1, 1)
+            ctx.andc(t, t, quiet_or_inf)
+            ctx.and_(special, special, t)
+        ctx.or_(flags, flags, special)
+    fpsr = ctx.temp()
+    ctx.ld(fpsr, 8 * SLOT_FPSR)
+    ctx.or_(fpsr, fpsr, flags)
+    ctx.st(fpsr, 8 * SLOT_FPSR)
 
 
 def fcvt(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -281,7 +338,10 @@ def load(t: AArch64Target, dc: DisasContext, n: int) -> Temp:
 
 def narrow(dc: DisasContext, v: Temp) -> Temp:
     """The double ``v``, a half-precision result computed on widened halves, rounded
-    to a half in FPCR's mode (an i64 holding 16 bits)."""
+    to a half in FPCR's mode (an i64 holding 16 bits). Under FPCR.FZ16 a result below
+    the smallest normal half is a zero with UFC (the flushed ops' are already)."""
+    if fz(dc, 16):
+        v = flush_out(dc, v, FZ16_LIMITS[64])
     return to_half(dc, v, 64, _rm(dc), quiet=False)
 
 

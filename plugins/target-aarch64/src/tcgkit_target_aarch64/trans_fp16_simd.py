@@ -85,7 +85,7 @@ def _op(dc: DisasContext, name: str, x: Temp, y: Temp, acc: Temp | None = None) 
         r = narrow(dc, binop(dc, "fsub", x, y, 64))
         dc.ctx.andc(r, r, 0x8000)
         return r
-    r = binop(dc, name, x, y, 64)
+    r = binop(dc, name, x, y, 64, halves=True)
     return r if name in _MASKS else narrow(dc, r)
 
 

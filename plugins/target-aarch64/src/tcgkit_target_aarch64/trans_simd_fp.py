@@ -151,9 +151,10 @@ def _unless(dc: DisasContext, itz: Temp, a: Temp, b: Temp, bits: int) -> tuple[T
     return x, y
 
 
-def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
+def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int,
+          halves: bool = False) -> Temp:  # fmt: skip
     """One lane of a two-operand FP operation (``a``, ``b`` and the result of the
-    lane's type)."""
+    lane's type). ``halves``: doubles widened from halves (``trans_fp16_simd``)."""
     ctx = dc.ctx
     sfx = "f32" if bits == 32 else "f64"
     ty = I32 if bits == 32 else I64
@@ -202,6 +203,10 @@ def binop(dc: DisasContext, name: str, a: Temp, b: Temp, bits: int) -> Temp:
         x, y = _unless(dc, itz, na, b, bits)  # no invalid product: its special result
         if name == "frecps":
             ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
+        elif halves:  # 3 + a product of halves, halved: exact but for one rounding (and
+            # no halving of an operand that FPCR.FZ16's pass would flush on the way)
+            ctx.emit(f"fma_{sfx}", r, x, y, c, _rm(dc))
+            ctx.emit(f"fmul_{sfx}", r, r, ctx.const(ty, _const(bits, 0.5)), _rm(dc))
         else:
             _halved_step(dc, r, x, y, bits)
         r = propagate_fma(dc, r, c, na, b, bits)
