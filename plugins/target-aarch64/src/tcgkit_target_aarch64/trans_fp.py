@@ -34,7 +34,6 @@ from .aliases import (
     COND_EQ,
     COND_GEU,
     COND_GTU,
-    COND_LT,
     COND_LTU,
     COND_NE,
     COND_TSTNE,
@@ -521,42 +520,70 @@ def fp_int(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 def fjcvtzs(t: AArch64Target, dc: DisasContext, rn: int, rd: int) -> None:
     """FJCVTZS: double to int32 as JavaScript's ToInt32 (truncated, modulo 2**32; NaN
     and infinities give 0); Z set when the conversion was exact (not for -0.0, nor for
-    a subnormal input, flushed or not), N, C and V clear."""
+    a subnormal input, flushed or not), N, C and V clear. Integer ops only, so that its
+    flags are Arm's FPToFixedJS alone: IOC for a NaN, an infinity or a truncation
+    outside [-2**31, 2**31 - 1]; else IXC when a fraction was dropped."""
     ctx = dc.ctx
     a = flush_in(dc, t.vlo[rn], 64)
-    i, exp, k, m, big = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.emit("ftoi_f64", i, a, 1, 64, int(RM_ZERO))  # exact below 2**63
+    exp, m, sign = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.extract(exp, a, 52, 11)
-    ctx.setcond(big, exp, 1023 + 63, COND_GEU)
-    # from 2**63 on the value is the mantissa shifted left by exp - 52 (>= 11)
     ctx.extract(m, a, 0, 52)
-    ctx.or_(m, m, 1 << 52)
-    ctx.sub(k, exp, 1023 + 52)
-    ctx.movcond(k, k, 63, 63, k, COND_GTU)
-    ctx.shl(m, m, k)
-    ctx.movcond(m, k, 31, 0, m, COND_GTU)
-    neg = ctx.temp()
-    ctx.neg(neg, m)
-    ctx.movcond(m, a, 0, neg, m, COND_LT)
+    ctx.setcond(sign, exp, 0, COND_NE)  # the implicit bit of a normal number
+    ctx.shl(sign, sign, 52)
+    ctx.or_(m, m, sign)
+    ctx.shr(sign, a, 63)
+    # below 2**52 (exp < 1075): the magnitude truncated, and whether a fraction was lost
+    sh, mag, lost = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.sub(sh, ctx.const(I64, 1075), exp)
+    ctx.movcond(sh, sh, 63, 63, sh, COND_GTU)  # from exponents below 1012 on: all lost
+    ctx.shr(mag, m, sh)
+    ctx.shl(lost, ctx.const(I64, 1), sh)
+    ctx.sub(lost, lost, 1)
+    ctx.and_(lost, lost, m)
+    ctx.setcond(lost, lost, 0, COND_NE)
+    # from 2**52 on: integral; its low 32 bits are m << (exp - 1075), none past a shift of 31
+    k, high = ctx.temp(), ctx.temp()
+    ctx.sub(k, exp, 1075)
+    ctx.shl(high, m, k)
+    ctx.movcond(high, k, 31, 0, high, COND_GTU)
+    small = ctx.temp()
+    ctx.setcond(small, exp, 1075, COND_LTU)
+    ctx.movcond(mag, small, 0, mag, high, COND_NE)
+    ctx.and_(lost, lost, small)
+    # in range: below 2**31, or -2**31 itself (exponents past 1054 are all out)
+    in_range, t2 = ctx.temp(), ctx.temp()
+    ctx.setcond(in_range, mag, 0x80000000, COND_LTU)
+    ctx.setcond(t2, mag, 0x80000000, COND_EQ)
+    ctx.and_(t2, t2, sign)
+    ctx.or_(in_range, in_range, t2)
+    ctx.setcond(t2, exp, 1055, COND_LTU)
+    ctx.and_(in_range, in_range, t2)
+    finite = ctx.temp()
+    ctx.setcond(finite, exp, 2047, COND_NE)
+    # the value: the signed truncation modulo 2**32 (0 for a NaN or an infinity)
     r = ctx.temp()
-    ctx.movcond(r, big, 0, m, i, COND_NE)
+    ctx.neg(r, mag)
+    ctx.movcond(r, sign, 0, r, mag, COND_NE)
+    ctx.movcond(r, finite, 0, r, 0, COND_NE)
     ctx.ext32u(r, r)
     t.wx(dc, rd, r, 0)
-    # exact: the truncation converts back to the same value, and it fits 32 bits
-    back, c, fits = ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.emit("itof_f64", back, i, 1, int(RM_ZERO))
-    ctx.emit("fcmp_f64", c, back, a)
-    ctx.setcond(c, c, 2, COND_EQ)
-    ctx.ext32s(fits, i)
-    ctx.setcond(fits, fits, i, COND_EQ)
-    ctx.and_(c, c, fits)
-    ctx.setcond(fits, a, 1 << 63, COND_NE)  # -0.0 converts to 0, not exactly
-    ctx.and_(c, c, fits)
-    # a subnormal input is inexact, also when FPCR.FZ flushed it to a zero above
-    ctx.and_(fits, t.vlo[rn], (1 << 63) - 1)
-    ctx.sub(fits, fits, 1)
-    ctx.setcond(fits, fits, (1 << 52) - 1, COND_LTU)
-    ctx.andc(c, c, fits)
+    # flags: IOC (not a number, infinite, or out of range), else IXC (a fraction lost)
+    ioc, ixc = ctx.temp(), ctx.temp()
+    ctx.and_(ioc, in_range, finite)
+    ctx.xor(ioc, ioc, 1)
+    ctx.andc(ixc, lost, ioc)
+    or_fpsr(ctx, ioc, IOC)
+    or_fpsr(ctx, ixc, IXC)
+    # Z: exact and in range, not -0.0, and not a subnormal input (flushed to zero or not)
+    c = ctx.temp()
+    ctx.or_(c, ioc, ixc)
+    ctx.xor(c, c, 1)
+    ctx.setcond(t2, a, 1 << 63, COND_NE)
+    ctx.and_(c, c, t2)
+    ctx.and_(t2, t.vlo[rn], (1 << 63) - 1)
+    ctx.sub(t2, t2, 1)
+    ctx.setcond(t2, t2, (1 << 52) - 1, COND_LTU)
+    ctx.andc(c, c, t2)
     ctx.xor(t.zf, c, 1)
     ctx.movi(t.nf, 0)
     ctx.movi(t.cf, 0)
