@@ -96,6 +96,9 @@ SCALAR = [
     "fcvtzu w0, {p}1, #20",
     "frecps {p}0, {p}1, {p}2",
     "frsqrts {p}0, {p}1, {p}2",
+    "frecpe {p}0, {p}1",
+    "frsqrte {p}0, {p}1",
+    "frecpx {p}0, {p}1",
 ]
 CONVERT = ["fcvt d0, s1", "fcvt s0, d1"]
 VECTOR = [
@@ -123,6 +126,8 @@ VECTOR = [
             "frsqrts",
         )
     ),
+    "frecpe v0.{a}, v1.{a}",
+    "frsqrte v0.{a}, v1.{a}",
     *(
         f"{op} v0.{{a}}, v1.{{a}}"
         for op in (
@@ -152,7 +157,7 @@ VECTOR_ONLY = ["fcvtn v0.2s, v1.2d", "fcvtl v0.2d, v1.2s", "fmaxnmv s0, v1.4s",
 #: 23:22: 0 single, 1 double, 3 half; keystone has no FP16, so the single form is
 #: assembled and retyped: not the AdvSIMD scalar FABD, FMULX, FRECPS, FRSQRTS), and
 #: the conversions to and from halves (FPCR.AHP is drawn too: the alternative format)
-HALF_SCALAR = [t for t in SCALAR if not t.startswith(("fabd", "fmulx", "frecps", "frsqrts"))]
+HALF_SCALAR = [t for t in SCALAR if not t.startswith(("fabd", "fmulx", "frecp", "frsqrt"))]
 HALF_CONVERT = ["fcvt h0, s1", "fcvt h0, d1", "fcvt s0, h1", "fcvt d0, h1",
                 "fcvtn v0.4h, v1.4s", "fcvtn2 v0.8h, v1.4s", "fcvtl v0.4s, v1.4h",
                 "fcvtl2 v0.4s, v1.8h"]  # fmt: skip

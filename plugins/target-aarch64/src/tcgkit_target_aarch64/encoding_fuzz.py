@@ -23,8 +23,8 @@ model of that name against Unicorn's UC_CPU_ARM64_* of the same model; default
 by both.
 
 FPSR is compared whole (N Z C V QC and the cumulative IEEE flags IOC DZC OFC UFC
-IXC IDC), except the IEEE flags of the words ``flags_inexact`` names: the ones whose
-flags the target does not compute exactly yet (FRECPE, FRSQRTE, FRECPX).
+IXC IDC), except the IEEE flags of the words ``flags_inexact`` names (where Unicorn
+is not the Arm ARM).
 Used by
 ``tests/test_random_encodings.py`` (a bounded count) and
 ``scripts/a64_fuzz.py`` (tens of thousands, with the tallies). Needs the test
@@ -235,19 +235,15 @@ def run_tcgkit(word: int, s: State, host: str, tier_up: int = 0, cpu: str = "max
 
 #: FPSR's bits: N Z C V QC, and the cumulative IEEE flags IOC DZC OFC UFC IXC IDC
 FPSR_BITS = 0xF800009F
-#: the mnemonics whose IEEE flags are not exact yet: the FP estimates (integer IR)
-_FLAGS_INEXACT_MNEMONICS = frozenset({"frecpe", "frsqrte", "frecpx"})
 
 
 def flags_inexact(text: str) -> bool:
     """Whether the IEEE flags of the instruction ``text`` (capstone's) cannot be
-    compared: the FP estimates (not exact in tcgkit yet), and FCMLA
-    by element on four halves, where Unicorn 2.1 (QEMU 5) computes all eight lanes of
-    the registers and raises the flags of the four the instruction does not have."""
+    compared: FCMLA by element on four halves, where Unicorn 2.1 (QEMU 5) computes all
+    eight lanes of the registers and raises the flags of the four the instruction does
+    not have."""
     mnemonic, _, ops = text.partition(" ")
-    if mnemonic == "fcmla" and ".4h" in ops and "[" in ops:
-        return True
-    return mnemonic in _FLAGS_INEXACT_MNEMONICS
+    return mnemonic == "fcmla" and ".4h" in ops and "[" in ops
 
 
 def differences(got: Result, want: Result, text: str = "") -> list[str]:

@@ -42,6 +42,7 @@ from .aliases import (
 from .bits import field
 from .flush_zero import flush_in, fz
 from .lanes import fcmp_flag, fp_lanes, get_lanes, set_fp_lanes, set_lanes
+from .state import SLOT_FPSR
 from .trans_fp import (
     _propagate,
     _rm,
@@ -425,10 +426,61 @@ def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
     ctx.movcond(r, mag, inf, q, r, COND_GTU)
 
 
+def _estimate_flags(dc: DisasContext, v: Temp, bits: int, kind: str) -> None:
+    """FPSR's flags of an estimate of the lane ``v`` (flushed already: ``flush_in``
+    raised IDC), Arm's FPRecipEstimate / FPRSqrtEstimate / FPRecpX: IOC for a signalling
+    NaN (``kind`` "rsqrt": and for a negative number or -infinity); "recip" and
+    "rsqrt": DZC for a zero; "recip": OFC and IXC below 2**-(bias + 1) (the reciprocal
+    overflows), UFC where FPCR.FZ (FZ16) flushes the estimate to a zero."""
+    ctx = dc.ctx
+    mbits, _ = _FMT[bits]
+    emax = (1 << (bits - 1 - mbits)) - 1
+    exp, frac, sign, t = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.extract(exp, v, mbits, bits - 1 - mbits)
+    ctx.extract(frac, v, 0, mbits)
+    ctx.extract(sign, v, bits - 1, 1)
+    special, nan, snan, zero, flags = (ctx.temp() for _ in range(5))
+    ctx.setcond(special, exp, emax, COND_EQ)  # an infinity or a NaN
+    ctx.setcond(nan, frac, 0, COND_NE)
+    ctx.and_(nan, nan, special)
+    ctx.setcond(snan, frac, 1 << (mbits - 1), COND_LTU)  # the quiet bit clear
+    ctx.and_(snan, snan, nan)
+    ctx.or_(zero, exp, frac)
+    ctx.setcond(zero, zero, 0, COND_EQ)
+    ctx.mov(flags, snan)  # IOC
+    if kind == "rsqrt":  # a negative number or -infinity: IOC
+        ctx.andc(t, sign, nan)
+        ctx.andc(t, t, zero)
+        ctx.or_(flags, flags, t)
+    if kind in ("recip", "rsqrt"):
+        ctx.shl(t, zero, 1)  # DZC
+        ctx.or_(flags, flags, t)
+    if kind == "recip":
+        over = ctx.temp()
+        ctx.setcond(over, exp, 0, COND_EQ)
+        ctx.setcond(t, frac, 1 << (mbits - 2), COND_LTU)
+        ctx.and_(over, over, t)
+        ctx.andc(over, over, zero)
+        ctx.shl(t, over, 2)  # OFC
+        ctx.or_(flags, flags, t)
+        ctx.shl(t, over, 4)  # IXC
+        ctx.or_(flags, flags, t)
+        if fz(dc, bits):  # the estimate is flushed to a zero: UFC
+            ctx.setcond(t, exp, {16: 29, 32: 253, 64: 2045}[bits], COND_GEU)
+            ctx.andc(t, t, special)
+            ctx.shl(t, t, 3)
+            ctx.or_(flags, flags, t)
+    fpsr = ctx.temp()
+    ctx.ld(fpsr, 8 * SLOT_FPSR)
+    ctx.or_(fpsr, fpsr, flags)
+    ctx.st(fpsr, 8 * SLOT_FPSR)
+
+
 def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRECPE of one lane (its bits in an i64)."""
     ctx = dc.ctx
     v = flush_in(dc, v, bits)
+    _estimate_flags(dc, v, bits, "recip")
     mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
@@ -499,6 +551,7 @@ def rsqrt_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     """FRSQRTE of one lane (its bits in an i64)."""
     ctx = dc.ctx
     v = flush_in(dc, v, bits)
+    _estimate_flags(dc, v, bits, "rsqrt")
     mbits, bias = _FMT[bits]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, f52 = _unpack(dc, v, bits)
@@ -549,6 +602,7 @@ def recip_exponent(dc: DisasContext, v: Temp, bits: int) -> Temp:
     subnormal gives the largest exponent)."""
     ctx = dc.ctx
     v = flush_in(dc, v, bits)
+    _estimate_flags(dc, v, bits, "recpx")
     mbits = _FMT[bits][0]
     emax = (1 << (bits - 1 - mbits)) - 1
     sign, exp, r = ctx.temp(), ctx.temp(), ctx.temp()
