@@ -98,3 +98,22 @@ def test_swar_shifts_match_unicorn(name: str, v0: list[int], dest: int) -> None:
     (what the accumulating forms add to)."""
     vregs = v0 + [0] * 7 + [dest * (i + 1) % 2**128 for i in range(24)]
     compare(SHIFTS[name], Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+SHIFT_BY_REGISTER = assemble("; ".join(
+    f"{op} v{8 + i}.{s}, v0.{s}, v1.{s}" for i, (op, s) in enumerate(
+        (op, s) for op in ("ushl", "sshl") for s in ("16b", "8h", "4s", "2d"))
+) + "; ushl d16, d0, d1; sshl d17, d0, d1")  # fmt: skip
+#: shift counts (each lane's low byte, signed) around the lane sizes, both ways
+COUNTS = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 0x80, 0x81, 0xBF, 0xC0,
+          0xC1, 0xDF, 0xE0, 0xE1, 0xEF, 0xF0, 0xF8, 0xF9, 0xFF]  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_vector(), st.lists(st.sampled_from(COUNTS), min_size=16, max_size=16))
+def test_shifts_by_register_past_the_lane_match_unicorn(v0: int, counts: list[int]) -> None:
+    """USHL/SSHL with counts at and past each lane size, left and right (a 64-bit lane
+    shifted right by 64 or more is zero, or its sign bits)."""
+    v1 = sum(c << (8 * i) for i, c in enumerate(counts))
+    vregs = [v0 | 1 << 127 | 1 << 63, v1] + [0] * 30
+    compare(SHIFT_BY_REGISTER, Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))

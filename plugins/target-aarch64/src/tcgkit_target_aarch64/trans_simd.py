@@ -821,8 +821,12 @@ def _shift_by_register(dc: DisasContext, a: Temp, b: Temp, signed: bool) -> Temp
     ctx.shl(left, a, sh)  # counts 0..127 here: 64 and more give zero below
     ctx.movcond(left, sh, 63, 0, left, COND_GT)
     ctx.neg(n, sh)
-    ctx.movcond(n, n, 63, 63, n, COND_GT)  # 1..128 -> 1..63: all sign bits, or zero
-    (ctx.sar if signed else ctx.shr)(right, a, n)
+    if signed:
+        ctx.movcond(n, n, 63, 63, n, COND_GT)  # 1..128 -> 1..63: all sign bits
+        ctx.sar(right, a, n)
+    else:
+        ctx.shr(right, a, n)
+        ctx.movcond(right, n, 63, 0, right, COND_GT)  # 64..128: zero (a 64-bit lane too)
     ctx.movcond(r, sh, 0, right, left, COND_LT)
     return r
 
