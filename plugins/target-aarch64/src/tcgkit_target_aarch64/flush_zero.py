@@ -83,7 +83,7 @@ def flush_in(dc: DisasContext, v: Temp, bits: int) -> Temp:
     when FPCR.FZ (FZ16 for a half) is set and it is subnormal (raising IDC)."""
     if not fz(dc, bits):
         return v
-    return _flush(dc.ctx, v, bits, MIN_NORMAL[bits], raise_idc=bits != 16)
+    return _flush(dc.ctx, v, bits, MIN_NORMAL[bits], IDC if bits != 16 else 0)
 
 
 def flush_out(dc: DisasContext, v: Temp, limit: int) -> Temp:
@@ -91,14 +91,7 @@ def flush_out(dc: DisasContext, v: Temp, limit: int) -> Temp:
     nonzero and below ``limit`` in magnitude (raising UFC then, and nothing else): FZ16's
     flush of a half-precision result that no flushed op made (a conversion from an
     integer or a fixed-point number)."""
-    ctx = dc.ctx
-    sign = 1 << 63
-    mag, sgn, r = ctx.temp(), ctx.temp(), ctx.temp()
-    ctx.and_(mag, v, sign - 1)
-    ctx.and_(sgn, v, sign)
-    ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
-    or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), UFC)
-    return r
+    return _flush(dc.ctx, v, 64, limit, UFC)
 
 
 def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int,
@@ -156,7 +149,7 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
             if a.kind is TempKind.CONST:
                 args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
             else:
-                args[n_out + i] = _flush(ctx, a, bits, limit, idc)
+                args[n_out + i] = _flush(ctx, a, bits, limit, IDC if idc else 0)
         out_bits = 32 if d.type is I32 else 64
         limit = limits.get(out_bits)
         if name in FLUSH_OUT and limit is not None:
@@ -210,17 +203,17 @@ def _tiny_nonzero(ctx: TCGContext, mag: Temp, limit: int) -> Temp:
     return t
 
 
-def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int, raise_idc: bool = False) -> Temp:
+def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int, flag: int = 0) -> Temp:
     """``v``, or the zero of its sign when its magnitude is below ``limit`` (raising
-    IDC then, with ``raise_idc``, if it was not a zero)."""
+    ``flag`` then, IDC for an operand or UFC for a result, if it was not a zero)."""
     ty = v.type
     sign = 1 << (bits - 1)
     mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.and_(mag, v, sign - 1)
     ctx.and_(sgn, v, sign)
     ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
-    if raise_idc:
-        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), IDC)
+    if flag:
+        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), flag)
     return r
 
 

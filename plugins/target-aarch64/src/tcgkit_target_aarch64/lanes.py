@@ -260,9 +260,14 @@ def or_fpsr(ctx: TCGContext, cond: Temp, bit: int) -> None:
         ctx.mov(b, cond)
     if bit > 1:
         ctx.shl(b, b, bit.bit_length() - 1)
+    or_fpsr_bits(ctx, b)
+
+
+def or_fpsr_bits(ctx: TCGContext, bits: Temp) -> None:
+    """FPSR |= ``bits`` (an i64 temp of FPSR bits, computed in IR)."""
     fpsr = ctx.temp(I64)
     ctx.ld(fpsr, 8 * SLOT_FPSR)
-    ctx.or_(fpsr, fpsr, b)
+    ctx.or_(fpsr, fpsr, bits)
     ctx.st(fpsr, 8 * SLOT_FPSR)
 
 
@@ -281,10 +286,7 @@ def set_qc(t: AArch64Target, dc: DisasContext, sat: Temp) -> None:
     q = ctx.temp()
     ctx.setcond(q, sat, 0, COND_NE)
     ctx.shl(q, q, 27)
-    fpsr = ctx.temp()
-    ctx.ld(fpsr, 8 * SLOT_FPSR)  # the float ops' flags word: no TCG global (``target``)
-    ctx.or_(fpsr, fpsr, q)
-    ctx.st(fpsr, 8 * SLOT_FPSR)
+    or_fpsr_bits(ctx, q)
 
 
 def clamp(dc: DisasContext, v: Temp, lo: int, hi: int, signed: bool, sat: Temp) -> Temp:

@@ -57,8 +57,8 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import FZ16_LIMITS, flush_in, flush_out, fz
-from .lanes import get_lanes, or_fpsr, set_lanes
-from .state import FLAG_AHP, SLOT_FPSR
+from .lanes import get_lanes, or_fpsr, or_fpsr_bits, set_lanes
+from .state import FLAG_AHP
 from .trans_fp import _rm, default_nan
 
 if TYPE_CHECKING:
@@ -281,10 +281,7 @@ def _narrowing_flags(dc: DisasContext, a: Temp, bits: int, exp: Temp, e: Temp, r
             ctx.andc(t, t, quiet_or_inf)
             ctx.and_(special, special, t)
         ctx.or_(flags, flags, special)
-    fpsr = ctx.temp()
-    ctx.ld(fpsr, 8 * SLOT_FPSR)
-    ctx.or_(fpsr, fpsr, flags)
-    ctx.st(fpsr, 8 * SLOT_FPSR)
+    or_fpsr_bits(ctx, flags)
 
 
 def fcvt(t: AArch64Target, dc: DisasContext, insn: int) -> None:

@@ -41,8 +41,7 @@ from .aliases import (
 )
 from .bits import field
 from .flush_zero import flush_in, fz
-from .lanes import fcmp_flag, fp_lanes, get_lanes, set_fp_lanes, set_lanes
-from .state import SLOT_FPSR
+from .lanes import fcmp_flag, fp_lanes, get_lanes, or_fpsr_bits, set_fp_lanes, set_lanes
 from .trans_fp import (
     _propagate,
     _rm,
@@ -426,6 +425,11 @@ def _quiet_nan(dc: DisasContext, v: Temp, bits: int, r: Temp) -> None:
     ctx.movcond(r, mag, inf, q, r, COND_GTU)
 
 
+#: the biased exponent from which FPCR.FZ (FZ16) flushes FRECPE's estimate: 2**126
+#: (2**1022, 2**14) and up
+_RECIP_FLUSHED_FROM: Final = {16: 29, 32: 253, 64: 2045}
+
+
 def _estimate_flags(dc: DisasContext, v: Temp, bits: int, kind: str) -> None:
     """FPSR's flags of an estimate of the lane ``v`` (flushed already: ``flush_in``
     raised IDC), Arm's FPRecipEstimate / FPRSqrtEstimate / FPRecpX: IOC for a signalling
@@ -466,14 +470,11 @@ def _estimate_flags(dc: DisasContext, v: Temp, bits: int, kind: str) -> None:
         ctx.shl(t, over, 4)  # IXC
         ctx.or_(flags, flags, t)
         if fz(dc, bits):  # the estimate is flushed to a zero: UFC
-            ctx.setcond(t, exp, {16: 29, 32: 253, 64: 2045}[bits], COND_GEU)
+            ctx.setcond(t, exp, _RECIP_FLUSHED_FROM[bits], COND_GEU)
             ctx.andc(t, t, special)
             ctx.shl(t, t, 3)
             ctx.or_(flags, flags, t)
-    fpsr = ctx.temp()
-    ctx.ld(fpsr, 8 * SLOT_FPSR)
-    ctx.or_(fpsr, fpsr, flags)
-    ctx.st(fpsr, 8 * SLOT_FPSR)
+    or_fpsr_bits(ctx, flags)
 
 
 def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
@@ -538,7 +539,7 @@ def recip_estimate(dc: DisasContext, v: Temp, bits: int) -> Temp:
     ctx.or_(r, r, sgn)
     if fz(dc, bits):  # from 2**126 (2**1022, 2**14) on the estimate is flushed
         flushes = ctx.temp()
-        ctx.setcond(flushes, exp, {16: 29, 32: 253, 64: 2045}[bits], COND_GEU)
+        ctx.setcond(flushes, exp, _RECIP_FLUSHED_FROM[bits], COND_GEU)
         ctx.movcond(r, flushes, 0, sgn, r, COND_NE)
     is_inf = ctx.temp()
     ctx.setcond(is_inf, exp, emax, COND_EQ)
