@@ -2,7 +2,8 @@
 against Unicorn: the integer compares (register and #0, every lane size), EXT at
 every byte index (destination also a source), REV16/32/64 of every lane size, the
 shifts by immediate (SHL, USHR, SSHR, USRA, SSRA) of every narrow lane size by every
-amount.
+amount, and the narrowing ones (UZP1/UZP2, XTN{2}, SHRN{2} by every amount: the even
+lanes of each half packed).
 
 Lanes are drawn from values around the lane's sign and zero (0, 1, the largest
 positive, the most negative, all ones) as well as at random, so equal lanes, lanes
@@ -117,3 +118,34 @@ def test_shifts_by_register_past_the_lane_match_unicorn(v0: int, counts: list[in
     v1 = sum(c << (8 * i) for i, c in enumerate(counts))
     vregs = [v0 | 1 << 127 | 1 << 63, v1] + [0] * 30
     compare(SHIFT_BY_REGISTER, Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+#: (the narrow shape, its "2" form's shape, the wide source shape, the narrow lane size)
+_NARROW = (("8b", "16b", "8h", 8), ("4h", "8h", "4s", 16), ("2s", "4s", "2d", 32))
+NARROWS = {
+    "uzp": assemble("; ".join(
+        [f"uzp{1 + (i + j) % 2} v{8 + 2 * i + j}.{s}, v0.{s}, v1.{s}"
+         for i, s in enumerate(("8b", "16b", "4h", "8h", "2s", "4s")) for j in range(2)]
+        + ["uzp2 v20.4s, v21.4s, v20.4s", "uzp1 v1.16b, v1.16b, v0.16b",
+           "uzp2 v22.8b, v22.8b, v22.8b", "uzp1 v23.2s, v23.2s, v0.2s"])),
+    "xtn": assemble("; ".join(
+        [f"xtn v{8 + i}.{n}, v{i % 2}.{w}" for i, (n, _, w, _) in enumerate(_NARROW)]
+        + [f"mov v{12 + i}.16b, v2.16b; xtn2 v{12 + i}.{n2}, v{i % 2}.{w}"
+           for i, (_, n2, w, _) in enumerate(_NARROW)]
+        + ["xtn v0.4h, v0.4s", "xtn2 v1.8h, v1.4s"])),
+    # every amount, at most 24 to a program (v8..v31)
+    **{f"{op} {shape} {a0}..": assemble("; ".join(
+        f"{op} v{8 + a - a0}.{shape}, v0.{w}, #{a}" for a in range(a0, min(a0 + 24, e + 1))))
+       for n, n2, w, e in _NARROW for op, shape in (("shrn", n), ("shrn2", n2))
+       for a0 in range(1, e + 1, 24)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(NARROWS))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_vector(), min_size=2, max_size=2), st.integers(0, 2**128 - 1))
+def test_swar_narrows_match_unicorn(name: str, v: list[int], dest: int) -> None:
+    """The narrowing permutes and moves a half at a time; the destinations start from
+    ``dest`` (what the "2" forms keep the low half of)."""
+    vregs = v + [dest] + [0] * 5 + [dest * (i + 1) % 2**128 for i in range(24)]
+    compare(NARROWS[name], Machine({"x0": 0}, 0, vregs, bytes(DATA_SIZE)))

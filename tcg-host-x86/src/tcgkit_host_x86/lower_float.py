@@ -29,6 +29,7 @@ integer conversions whose result is out of range or NaN.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Final
 
@@ -54,6 +55,7 @@ from .encoder import (
     RSI,
     SHR,
     XOR,
+    Asm,
     Label,
 )
 from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
@@ -89,7 +91,11 @@ def _to_x(L: Lowering, x: int, r: int, w: bool) -> None:
 
 
 def _ucomis(L: Lowering, f: _Fmt, x: int, y: int) -> None:
-    L.a.sse(P66 if f.w else b"", UCOMIS, x, y)
+    _ucomis_a(L.a, f, x, y)
+
+
+def _ucomis_a(a: Asm, f: _Fmt, x: int, y: int) -> None:
+    a.sse(P66 if f.w else b"", UCOMIS, x, y)
 
 
 def _with_rm(L: Lowering, rm: int, emit: Callable[[], None]) -> None:
@@ -390,66 +396,73 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 
 def _nan_pick(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
-    """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN. The
-    common case is one ucomis per operand; the choice among NaNs is a second walk."""
-    a = L.a
-    f = _fmt_of(op)
-    r, srcs = ins[0], ins[1:]
+    """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN."""
     fma = bool(op.consts[0]) if op.consts else False
+    L.a.buf += _nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) -> tuple[int, ...]:
+    """``_nan_pick``'s code, a pure function of its registers (its jumps stay inside
+    it): the common case is one ucomis per operand; the choice among NaNs is a
+    second walk."""
+    a = Asm()
+    f = _Fmt(w)
     some_nan, done, keep_r = Label(), Label(), Label()
     picks = [Label() for _ in srcs]
     for s in srcs:
-        _to_x(L, X0, s, f.w)
-        _ucomis(L, f, X0, X0)
+        a.movq_xr(X0, s, w)
+        _ucomis_a(a, f, X0, X0)
         a.jcc(CC_P, some_nan)
     a.bind(keep_r)
-    a.mov_rr(d, r, f.w)
+    a.mov_rr(d, r, w)
     a.jmp(done)
     a.bind(some_nan)
     for s, pick in zip(srcs, picks, strict=True):  # the first signalling NaN
         number = Label()
-        _to_x(L, X0, s, f.w)
-        _ucomis(L, f, X0, X0)
+        a.movq_xr(X0, s, w)
+        _ucomis_a(a, f, X0, X0)
         a.jcc(CC_NP, number)
-        a.bt_ri(s, f.quiet_bit, f.w)
+        a.bt_ri(s, f.quiet_bit, w)
         a.jcc(CC_B ^ 1, pick)
         a.bind(number)
     first_quiet = Label() if fma else picks[0]
     for s, pick in zip(srcs[:-1], [first_quiet, *picks[1:-1]], strict=True):  # the first quiet NaN
-        _to_x(L, X0, s, f.w)
-        _ucomis(L, f, X0, X0)
+        a.movq_xr(X0, s, w)
+        _ucomis_a(a, f, X0, X0)
         a.jcc(CC_P, pick)
     a.jmp(picks[-1])
     if fma:  # a quiet-NaN addend and an infinity times a zero: r (the default NaN)
         x_inf = Label()
         a.bind(first_quiet)
         a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))  # inf << 1
-        a.mov_rr(TMP0, srcs[1], f.w)
-        a.shift_ri(4, TMP0, 1, f.w)  # shl: drop the sign
-        a.alu_rr(CMP, TMP0, TMP1, f.w)
+        a.mov_rr(TMP0, srcs[1], w)
+        a.shift_ri(4, TMP0, 1, w)  # shl: drop the sign
+        a.alu_rr(CMP, TMP0, TMP1, w)
         a.jcc(CC_E, x_inf)
-        a.test_rr(TMP0, TMP0, f.w)
+        a.test_rr(TMP0, TMP0, w)
         a.jcc(CC_NE, picks[0])
-        a.mov_rr(TMP0, srcs[2], f.w)  # x is a zero: y an infinity?
-        a.shift_ri(4, TMP0, 1, f.w)
-        a.alu_rr(CMP, TMP0, TMP1, f.w)
+        a.mov_rr(TMP0, srcs[2], w)  # x is a zero: y an infinity?
+        a.shift_ri(4, TMP0, 1, w)
+        a.alu_rr(CMP, TMP0, TMP1, w)
         a.jcc(CC_E, keep_r)
         a.jmp(picks[0])
         a.bind(x_inf)  # x is an infinity: y a zero?
-        a.mov_rr(TMP0, srcs[2], f.w)
-        a.shift_ri(4, TMP0, 1, f.w)
-        a.test_rr(TMP0, TMP0, f.w)
+        a.mov_rr(TMP0, srcs[2], w)
+        a.shift_ri(4, TMP0, 1, w)
+        a.test_rr(TMP0, TMP0, w)
         a.jcc(CC_E, keep_r)
     quiet = Label()
     for i, (s, pick) in enumerate(zip(srcs, picks, strict=True)):
         a.bind(pick)
-        a.mov_rr(TMP0, s, f.w)
+        a.mov_rr(TMP0, s, w)
         if i < len(srcs) - 1:
             a.jmp(quiet)
     a.bind(quiet)
-    a.bt_ri(TMP0, f.quiet_bit, f.w, digit=5)  # bts: quieted
-    a.mov_rr(d, TMP0, f.w)
+    a.bt_ri(TMP0, f.quiet_bit, w, digit=5)  # bts: quieted
+    a.mov_rr(d, TMP0, w)
     a.bind(done)
+    return a.seq()
 
 
 FLOAT_OPS: Final = {

@@ -199,6 +199,49 @@ def swar_shift(dc: DisasContext, v: Temp, esize: int, amount: int, kind: str) ->
     return r
 
 
+def swar_even_lanes(dc: DisasContext, x: Temp, esize: int) -> Temp:
+    """The even ``esize``-bit lanes (8, 16 or 32) of the half ``x`` packed into the low
+    32 bits of the result (lane 0, 2, ...: what a narrowing to ``esize`` bits keeps
+    of lanes twice as wide); the bits above are unspecified. Bytes go pairwise first
+    (``t | t >> 8`` once the odd bytes are cleared), then the two 16-bit groups meet
+    with one deposit."""
+    if esize == 32:
+        return x
+    ctx = dc.ctx
+    if esize == 8:
+        t, u = ctx.temp(), ctx.temp()
+        ctx.and_(t, x, lane_repeat(16, 0xFF))
+        ctx.shr(u, t, 8)
+        ctx.or_(t, t, u)
+        x = t
+    hi, r = ctx.temp(), ctx.temp()
+    ctx.shr(hi, x, 32)
+    ctx.deposit(r, x, hi, 16, 16)
+    return r
+
+
+def swar_pack(dc: DisasContext, lo: Temp, hi: Temp) -> Temp:
+    """The low 32 bits of ``lo`` below those of ``hi``: two ``swar_even_lanes`` results
+    as one half."""
+    r = dc.ctx.temp()
+    dc.ctx.deposit(r, lo, hi, 32, 32)
+    return r
+
+
+def swar_narrow(dc: DisasContext, lo: Temp, hi: Temp, esize: int, shift: int = 0) -> Temp:
+    """The 128-bit ``hi:lo`` of ``2 * esize``-bit lanes narrowed to one half of
+    ``esize``-bit lanes: each lane's bits ``shift`` to ``shift + esize`` (0 <= shift <=
+    esize: they never cross into the next lane, so one shift of the whole half does)."""
+    parts = []
+    for x in (lo, hi):
+        if shift:
+            s = dc.ctx.temp()
+            dc.ctx.shr(s, x, shift)
+            x = s
+        parts.append(swar_even_lanes(dc, x, esize))
+    return swar_pack(dc, parts[0], parts[1])
+
+
 def swar_compare(dc: DisasContext, a: Temp | int, b: Temp | int, esize: int, cond: str) -> Temp:
     """Lane-wise ``a cond b`` of two 64-bit halves of ``esize``-bit lanes (< 64): all
     ones where it holds. ``cond``: "eq", "tst" (a & b != 0), "geu", "gtu", "ge", "gt".

@@ -65,6 +65,7 @@ from .lanes import (
     set_qc,
     swar_add,
     swar_compare,
+    swar_narrow,
     swar_shift,
 )
 from .lanes import esize_of as _esize
@@ -134,14 +135,8 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif opcode == 0x10 and not u:  # SHRN{2}: narrow to half-width lanes
         if esize == 64:
             raise dc.invalid(insn, "reserved SHRN form")
-        wide = 2 * esize
-        src = get_lanes(t, dc, rn, wide, 128 // wide)
-        out = []
-        for v in src:
-            r = ctx.temp()
-            ctx.shr(r, v, 2 * esize - amount)
-            out.append(r)
-        set_lanes(t, dc, rd, out, esize, upper=bool(q))
+        half = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize, 2 * esize - amount)
+        set_lanes(t, dc, rd, [half], 64, upper=bool(q), clean=True)
     elif opcode == 0x14:  # [SU]SHLL{2} (SXTL/UXTL when the shift is 0)
         if esize == 64:
             raise dc.invalid(insn, "reserved SHLL form")
@@ -274,9 +269,9 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     ctx = dc.ctx
     esize = _esize(size)
     count = (128 if q else 64) // esize
-    if opcode == 0x12 and not u and size < 3:  # XTN{2}
-        src = get_lanes(t, dc, rn, 2 * esize, 64 // esize)
-        set_lanes(t, dc, rd, src, esize, upper=bool(q))
+    if opcode == 0x12 and not u and size < 3:  # XTN{2}: a whole half at once (SWAR)
+        half = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize)
+        set_lanes(t, dc, rd, [half], 64, upper=bool(q), clean=True)
         return
     if (opcode == 0x14 or (opcode == 0x12 and u)) and size < 3:  # SQXTN UQXTN SQXTUN
         src_signed = not (opcode == 0x14 and u)
@@ -572,10 +567,15 @@ def permute(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         raise dc.invalid(insn, "unallocated permute")
     esize = _esize(size)
     count = (128 if q else 64) // esize
-    a = get_lanes(t, dc, rn, esize, count)
-    b = get_lanes(t, dc, rm, esize, count)
     part = opcode >> 2  # 0: the "1" forms, 1: the "2" forms
     kind = opcode & 3  # 1 UZP, 2 TRN, 3 ZIP
+    if kind == 1 and esize < 64:  # UZP: the even (odd) lanes of each half, packed (SWAR)
+        pairs = ((t.vlo[rn], t.vhi[rn]), (t.vlo[rm], t.vhi[rm])) if q else ((t.vlo[rn], t.vlo[rm]),)
+        packed = [swar_narrow(dc, x, y, esize, part * esize) for x, y in pairs]
+        set_lanes(t, dc, rd, packed, 64, clean=True)
+        return
+    a = get_lanes(t, dc, rn, esize, count)
+    b = get_lanes(t, dc, rm, esize, count)
     both = a + b
     if kind == 1:
         out = [both[2 * i + part] for i in range(count)]
