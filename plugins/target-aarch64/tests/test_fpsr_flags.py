@@ -373,6 +373,35 @@ BOUNDARY = [
 def test_underflow_at_the_smallest_normal_matches_unicorn(
     host: str, tier: str, text: str, a: int, b: int, c: int
 ) -> None:
+    _check_fixed_operands(host, tier, text, a, b, c)
+
+
+_INF_D, _QNAN_D, _INF_S, _QNAN_S = 0x7FF0000000000000, 0x7FF8000000000123, 0x7F800000, 0x7FC00123
+#: an infinity times a zero plus a quiet NaN: Arm raises IOC (and gives the default NaN);
+#: x86-64's FMA raises no invalid operation for it
+FMA_INVALID = [
+    ("fmadd d0, d1, d2, d3", 0, _INF_D, _QNAN_D),
+    ("fmadd d0, d1, d2, d3", _INF_D | 1 << 63, 0, _QNAN_D),
+    ("fnmsub d0, d1, d2, d3", 1 << 63, _INF_D, _QNAN_D | 1 << 63),
+    ("fmsub s0, s1, s2, s3", _INF_S, 0, _QNAN_S),
+    ("fnmadd s0, s1, s2, s3", 0, _INF_S, _QNAN_S),
+    ("fmla v3.2d, v1.2d, v2.2d", 0, _INF_D, _QNAN_D),
+    ("fmls v3.4s, v1.4s, v2.4s", _INF_S | _INF_S << 32, 0, _QNAN_S | _QNAN_S << 32),
+]
+
+
+@pytest.mark.parametrize(("host", "tier"), RUNS)
+@pytest.mark.parametrize(("text", "a", "b", "c"), FMA_INVALID)
+def test_infinity_times_zero_plus_a_quiet_nan_matches_unicorn(
+    host: str, tier: str, text: str, a: int, b: int, c: int
+) -> None:
+    _check_fixed_operands(host, tier, text, a, b, c)
+
+
+def _check_fixed_operands(host: str, tier: str, text: str, a: int, b: int, c: int) -> None:
+    """``text`` on v1, v2, v3 holding ``a``, ``b``, ``c`` in both halves, in every
+    rounding mode with FPCR.FZ off and on: FPSR and v0 (v3 for the vector fused
+    forms) must be Unicorn's."""
     code = assemble(text)
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
     uc.mem_map(CODE, 0x1000)
@@ -388,7 +417,7 @@ def test_underflow_at_the_smallest_normal_matches_unicorn(
                     emu.reg_write(name, v)
                 uc.emu_start(CODE, CODE + len(code))
                 emu.emu_start(CODE, CODE + len(code))
-                for n in ("fpsr", "q0"):
+                for n in ("fpsr", "q0", "q3"):
                     want = uc.reg_read(getattr(A, f"UC_ARM64_REG_{n.upper()}"))
                     got = emu.reg_read(n)
                     assert got == want, f"{text} rm {rm} fz {fz}: {n} {got:#x} unicorn {want:#x}"

@@ -39,6 +39,7 @@ from tcgkit.tcg.types import I64, RoundingMode
 from . import mxcsr
 from .encoder import (
     AND,
+    CC_A,
     CC_B,
     CC_E,
     CC_NE,
@@ -117,6 +118,22 @@ def _tiny_check(L: Lowering, f: _Fmt, x: int, slow: Label) -> None:
     a.jcc(CC_E, slow)
 
 
+def _nan_addend_check(L: Lowering, f: _Fmt, x: int, c: int, slow: Label) -> None:
+    """Jump to ``slow`` if xmm ``x``, an fma's result, is a NaN and so is the addend
+    (register ``c``): x86 raises no invalid operation for an infinity times a zero
+    plus a quiet NaN, Arm (and the IR) do. One ucomis on the common path."""
+    a = L.a
+    number = Label()
+    _ucomis(L, f, x, x)
+    a.jcc(CC_NP, number)
+    a.mov_rr(TMP0, c, f.w)
+    a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign: a NaN is above the infinity
+    a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))
+    a.alu_rr(CMP, TMP0, TMP1, f.w)
+    a.jcc(CC_A, slow)
+    a.bind(number)
+
+
 def _result_dnan(L: Lowering, f: _Fmt, d: int, x: int) -> None:
     """d <- xmm x, or the default NaN if it holds a NaN."""
     a = L.a
@@ -132,6 +149,17 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """d <- softfloat's answer for ``op`` (inputs in registers), out of line."""
     a = L.a
     index = L.rt.py_op_index(op.opc, tuple(int(c) for c in op.consts))
+    a.buf += _py_op_call(L.rt.py_op, index, d, tuple(ins))
+    a.test_rr(TMP1, TMP1, False)
+    a.jcc(CC_NE, L.raised)
+    a.mov_rr(d, TMP0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _py_op_call(fn: int, index: int, d: int, ins: tuple[int, ...]) -> tuple[int, ...]:
+    """``py_op``'s call of the callback ``fn`` for op ``index``: a pure function of
+    its registers (memoized: ~30 instructions)."""
+    a = Asm()
     saved, pad = save_for_call(a, d)
     for x, r in zip((X0, X1, X2), ins, strict=False):
         a.movq_xr(x, r)
@@ -140,10 +168,8 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
             a.movq_rx(r, x)
     a.mov_ri(RSI, index, w=False)
     a.mov_rr(RDI, RBP)
-    call_and_restore(a, L.rt.py_op, saved, pad)
-    a.test_rr(TMP1, TMP1, False)
-    a.jcc(CC_NE, L.raised)
-    a.mov_rr(d, TMP0)
+    call_and_restore(a, fn, saved, pad)
+    return a.seq()
 
 
 def float_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
@@ -179,6 +205,7 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     if base == "fma":  # a * b + c
         _with_rm(L, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
         res = X2
+        _nan_addend_check(L, f, res, ins[2], slow)
     else:
         _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
         res = X0
