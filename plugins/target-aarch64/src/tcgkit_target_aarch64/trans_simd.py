@@ -135,8 +135,8 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     elif opcode == 0x10 and not u:  # SHRN{2}: narrow to half-width lanes
         if esize == 64:
             raise dc.invalid(insn, "reserved SHRN form")
-        half = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize, 2 * esize - amount)
-        set_lanes(t, dc, rd, [half], 64, upper=bool(q), clean=True)
+        narrowed = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize, 2 * esize - amount)
+        set_lanes(t, dc, rd, [narrowed], 64, upper=bool(q), clean=True)
     elif opcode == 0x14:  # [SU]SHLL{2} (SXTL/UXTL when the shift is 0)
         if esize == 64:
             raise dc.invalid(insn, "reserved SHLL form")
@@ -270,8 +270,8 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     esize = _esize(size)
     count = (128 if q else 64) // esize
     if opcode == 0x12 and not u and size < 3:  # XTN{2}: a whole half at once (SWAR)
-        half = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize)
-        set_lanes(t, dc, rd, [half], 64, upper=bool(q), clean=True)
+        narrowed = swar_narrow(dc, t.vlo[rn], t.vhi[rn], esize)
+        set_lanes(t, dc, rd, [narrowed], 64, upper=bool(q), clean=True)
         return
     if (opcode == 0x14 or (opcode == 0x12 and u)) and size < 3:  # SQXTN UQXTN SQXTUN
         src_signed = not (opcode == 0x14 and u)
