@@ -1,9 +1,9 @@
 """AdvSIMD instructions translated a 64-bit half at a time rather than lane by lane,
-against Unicorn: the integer compares (register and #0, every lane size), EXT at
-every byte index (destination also a source), REV16/32/64 of every lane size, the
-shifts by immediate (SHL, USHR, SSHR, USRA, SSRA) of every narrow lane size by every
-amount, and the narrowing ones (UZP1/UZP2, XTN{2}, SHRN{2} by every amount: the even
-lanes of each half packed).
+against Unicorn: the integer compares (register and #0, every lane size), ADD and
+SUB of every lane size, EXT at every byte index (destination also a source),
+REV16/32/64 of every lane size, the shifts by immediate (SHL, USHR, SSHR, USRA,
+SSRA) of every narrow lane size by every amount, and the narrowing ones (UZP1/UZP2,
+XTN{2}, SHRN{2} by every amount: the even lanes of each half packed).
 
 Lanes are drawn from values around the lane's sign and zero (0, 1, the largest
 positive, the most negative, all ones) as well as at random, so equal lanes, lanes
@@ -38,6 +38,10 @@ PROGRAMS = [
     assemble("; ".join(f"ext v{8 + i}.8b, v0.8b, v1.8b, #{i}" for i in range(8))),
     assemble("ext v0.16b, v1.16b, v0.16b, #8; ext v1.16b, v1.16b, v2.16b, #3;"
              "ext v2.8b, v3.8b, v2.8b, #5; ext v3.16b, v3.16b, v3.16b, #13"),
+    assemble("; ".join(f"{op} v{8 + 2 * i + j}.{s}, v0.{s}, v1.{s}"
+                       for i, s in enumerate(("8b", "16b", "4h", "8h", "2s", "4s"))
+                       for j, op in enumerate(("add", "sub")))
+             + "; add v0.4s, v0.4s, v0.4s; sub v1.2s, v2.2s, v1.2s"),
     assemble("rev16 v8.16b, v0.16b; rev16 v9.8b, v1.8b; rev32 v10.16b, v0.16b;"
              "rev32 v11.8h, v1.8h; rev32 v12.4h, v2.4h; rev64 v13.16b, v0.16b;"
              "rev64 v14.8h, v1.8h; rev64 v15.4s, v2.4s; rev64 v16.2s, v0.2s;"

@@ -149,8 +149,23 @@ def swar_add(dc: DisasContext, a: Temp, b: Temp, esize: int, sub: bool = False) 
     """Lane-wise ``a + b`` (or ``a - b``) of two 64-bit halves of ``esize``-bit lanes
     (< 64), no carry or borrow crossing a lane: the low bits of each lane are added
     with the top bits cleared (subtracted with the minuend's top bits set), and the
-    lane's top bit is then the operands' top bits XORed in (XNORed for a subtraction)."""
+    lane's top bit is then the operands' top bits XORed in (XNORed for a subtraction).
+    Two 32-bit lanes take fewer ops: the whole-half sum is right in the low lane, and
+    the high lane's is the sum with the low word of ``a`` (of both for a subtraction)
+    cleared, so that nothing carries or borrows into it."""
     ctx = dc.ctx
+    if esize == 32:
+        r, hi = ctx.temp(), ctx.temp()
+        (ctx.sub if sub else ctx.add)(r, a, b)
+        ctx.and_(hi, a, 0xFFFFFFFF00000000)
+        if sub:
+            low_b = ctx.temp()
+            ctx.and_(low_b, b, 0xFFFFFFFF00000000)
+            ctx.sub(hi, hi, low_b)
+        else:
+            ctx.add(hi, hi, b)
+        ctx.deposit(r, hi, r, 0, 32)
+        return r
     h = lane_high_bits(esize)
     x, y, z, r = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
     if sub:
@@ -183,6 +198,13 @@ def swar_shift(dc: DisasContext, v: Temp, esize: int, amount: int, kind: str) ->
             return r
         ctx.shl(r, v, amount)
         ctx.and_(r, r, lane_repeat(esize, ((1 << esize) - 1) << amount))
+        return r
+    if kind == "sar" and esize == 32:  # the high lane shifted in place, the low one apart
+        lo = ctx.temp()
+        ctx.sar(r, v, amount)
+        ctx.sextract(lo, v, 0, 32)
+        ctx.sar(lo, lo, amount)
+        ctx.deposit(r, r, lo, 0, 32)
         return r
     if amount >= esize:
         ctx.movi(r, 0)
