@@ -1,6 +1,6 @@
 """AdvSIMD instructions translated a 64-bit half at a time rather than lane by lane,
-against Unicorn: the integer compares (register and #0, every lane size), ADD and
-SUB of every lane size, EXT at every byte index (destination also a source),
+against Unicorn: the integer compares (register and #0, every lane size), ADD,
+SUB, MUL, MLA and MLS, EXT at every byte index (destination also a source),
 REV16/32/64 of every lane size, the shifts by immediate (SHL, USHR, SSHR, USRA,
 SSRA) of every narrow lane size by every amount, and the narrowing ones (UZP1/UZP2,
 XTN{2}, SHRN{2} by every amount: the even lanes of each half packed).
@@ -42,6 +42,10 @@ PROGRAMS = [
                        for i, s in enumerate(("8b", "16b", "4h", "8h", "2s", "4s"))
                        for j, op in enumerate(("add", "sub")))
              + "; add v0.4s, v0.4s, v0.4s; sub v1.2s, v2.2s, v1.2s"),
+    assemble("mul v8.4s, v0.4s, v1.4s; mul v9.2s, v0.2s, v1.2s; mla v10.4s, v0.4s, v1.4s;"
+             "mls v11.4s, v0.4s, v1.4s; mla v12.2s, v1.2s, v0.2s; mls v13.2s, v0.2s, v1.2s;"
+             "mul v14.8h, v0.8h, v1.8h; mla v15.16b, v0.16b, v1.16b; mul v0.4s, v0.4s, v0.4s;"
+             "mla v1.4s, v1.4s, v2.4s"),
     assemble("rev16 v8.16b, v0.16b; rev16 v9.8b, v1.8b; rev32 v10.16b, v0.16b;"
              "rev32 v11.8h, v1.8h; rev32 v12.4h, v2.4h; rev64 v13.16b, v0.16b;"
              "rev64 v14.8h, v1.8h; rev64 v15.4s, v2.4s; rev64 v16.2s, v0.2s;"

@@ -183,6 +183,21 @@ def swar_add(dc: DisasContext, a: Temp, b: Temp, esize: int, sub: bool = False) 
     return r
 
 
+def swar_mul32(dc: DisasContext, a: Temp, b: Temp) -> Temp:
+    """Lane-wise products (mod 2^32) of two halves of two 32-bit lanes: the low 32 bits
+    of the whole 64-bit product are the low lanes' product; the high lane of ``a``
+    alone (its low word cleared) times the high lane of ``b`` puts that lanes' product
+    in the high word."""
+    ctx = dc.ctx
+    r, ah, bh = ctx.temp(), ctx.temp(), ctx.temp()
+    ctx.mul(r, a, b)
+    ctx.and_(ah, a, 0xFFFFFFFF00000000)
+    ctx.shr(bh, b, 32)
+    ctx.mul(ah, ah, bh)
+    ctx.deposit(r, ah, r, 0, 32)
+    return r
+
+
 def swar_shift(dc: DisasContext, v: Temp, esize: int, amount: int, kind: str) -> Temp:
     """Every ``esize``-bit lane (< 64) of the half ``v`` shifted by ``amount`` at once:
     ``kind`` "shl" (0 <= amount < esize), "shr" or "sar" (1 <= amount <= esize). The

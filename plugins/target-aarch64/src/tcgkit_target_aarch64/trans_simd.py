@@ -65,6 +65,7 @@ from .lanes import (
     set_qc,
     swar_add,
     swar_compare,
+    swar_mul32,
     swar_narrow,
     swar_shift,
 )
@@ -755,6 +756,14 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
     if (opcode, u) in _INT_CMP and size < 3:  # CMGT, CMHI, CMGE, CMHS: all lanes of a half
         swar = _SWAR_CMP[(opcode, u)]
         _per_half(t, dc, rd, q, lambda h: swar_compare(dc, h[rn], h[rm], esize, swar))
+        return True
+    if opcode in (0x12, 0x13) and size == 2 and (opcode == 0x12 or not u):
+        # MUL, MLA, MLS on two 32-bit lanes: a half at a time (SWAR)
+        def mul_lanes(h: list[Temp]) -> Temp:
+            m = swar_mul32(dc, h[rn], h[rm])
+            return m if opcode == 0x13 else swar_add(dc, h[rd], m, 32, sub=bool(u))
+
+        _per_half(t, dc, rd, q, mul_lanes)
         return True
     if (opcode, u) in _INT_CMP:
         cond = _INT_CMP[(opcode, u)]
