@@ -3,8 +3,9 @@
 Module map (data flows down): ``features`` (ISA levels, frozen) ->
 ``constraints`` (registers and op constraints as data, for the core's
 allocator) -> ``lower`` / ``lower_mem`` / ``lower_float`` (allocated IR to
-instructions) -> ``encoder`` (instructions to words); ``backend`` (the
-NativeHost subclass: prologue, patch words, cache maintenance).
+instructions; ``fpscr``: the float flags kept in FPSCR) -> ``encoder``
+(instructions to words); ``backend`` (the NativeHost subclass: prologue, patch
+words, cache maintenance).
 """
 
 from tcgkit import hookimpl

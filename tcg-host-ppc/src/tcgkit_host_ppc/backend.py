@@ -1,7 +1,9 @@
 """The ``ppc64le`` host backend: what is Power about a native backend.
 
 Owns ``PPC64Host``, a ``tcgkit.native.NativeHost``: the ELFv2 prologue (LR,
-TOC and r14-r31 saved, r27 = the CPU state), the lowering (``lower``; the
+TOC, r14-r31 and FPSCR saved, FPSCR cleared, r27 = the CPU state), the float flags
+kept in FPSCR while generated code runs (``fpscr``: its image folded into the
+guest's word, no call per float op), the lowering (``lower``; the
 optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline, and with the
 vector crypto facility the crypto ops: ``lower_crypto``; 16-byte pairs go through
 the helper: qemu-ppc64le 7.2, where the tests run, never lets an stqcx. succeed
@@ -68,6 +70,10 @@ class PPC64Host(NativeHost):
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
     branch_range = B_RANGE  # beyond: the far stub bl .+4; mflr; ld; mtctr; bctr; literal
     far_literal = 24
+    computes_fp_flags = True  # FPSCR is the float flags' accumulator (``fpscr``)
+    #: FPSCR's sticky exception bits and their summaries FX, VX (``fpscr.FLAG_MASK``:
+    #: not imported, discovery must not load the code generator)
+    fp_flag_mask = 0xBFF80700
 
     @classmethod
     def native_here(cls) -> bool:
@@ -110,6 +116,11 @@ class PPC64Host(NativeHost):
 
     def goto_tb_word(self, site: int, target: int | None) -> int:
         return branch_word(site, target)
+
+    def host_fp_flags(self, image: int) -> int:
+        from .fpscr import to_fpflags
+
+        return to_fpflags(image)
 
     def disassemble_code(self, code: bytes, addr: int) -> str:
         return capstone_text(code, addr, "CS_ARCH_PPC", "CS_MODE_64|CS_MODE_LITTLE_ENDIAN")

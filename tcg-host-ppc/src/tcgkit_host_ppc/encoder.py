@@ -323,9 +323,9 @@ class Asm:
         self.ds(62, rs, ra, disp, 1)
 
     def load(self, opcd: str, rt: int, ra: int, disp: int) -> None:
-        """D-form: lbz lhz lha lwz stb sth stw."""
+        """D-form: lbz lhz lha lwz stb sth stw, and lfd stfd (rt an FPR)."""
         self.d({"lbz": 34, "lhz": 40, "lha": 42, "lwz": 32, "stb": 38, "sth": 44,
-                "stw": 36}[opcd], rt, ra, disp)  # fmt: skip
+                "stw": 36, "lfd": 50, "stfd": 54}[opcd], rt, ra, disp)  # fmt: skip
 
     def indexed(self, name: str, rt: int, ra: int, rb: int) -> None:
         """X-form indexed: l{b,h,w,d}zx lhax lwax st{b,h,w,d}x and the byte-reversed

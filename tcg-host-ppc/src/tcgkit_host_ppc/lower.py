@@ -29,6 +29,7 @@ from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
 
 from . import encoder as E
+from . import fpscr
 from .encoder import BO_FALSE, BO_TRUE, SP, TOC, Asm, Label, fits_s16, fits_u16
 from .features import HostFeatures
 
@@ -39,7 +40,8 @@ SLOTS_BASE = SAVE_BASE + 8 * len(SAVED)
 SLOTS_SIZE = 16384
 SCRATCH = SLOTS_BASE + SLOTS_SIZE  # 16 bytes for byte swaps through memory
 SLOW_SAVE = SCRATCH + 16  # r3-r10 around out-of-line calls, then their arguments
-FRAME = SLOW_SAVE + 96
+CALLER_FPSCR = SLOW_SAVE + 96  # the caller's FPSCR, restored by the epilogue (``fpscr``)
+FRAME = CALLER_FPSCR + 16  # 16-byte aligned
 
 # IR condition -> (CR0 bit, whether the bit set means the condition holds), logical compare
 _CC = {
@@ -57,7 +59,8 @@ class LoweringError(Exception):
 
 
 def prologue() -> bytes:
-    """entry(state=r3, code=r4): LR, TOC and r14-r31 saved; r27 = state."""
+    """entry(state=r3, code=r4): LR, TOC, r14-r31 and FPSCR saved, FPSCR cleared
+    (``fpscr``: generated code's float-flag accumulator); r27 = state."""
     a = Asm()
     a.mflr(R0)
     a.std(R0, SP, 16)
@@ -65,6 +68,9 @@ def prologue() -> bytes:
     a.std(TOC, SP, 24)
     for i, r in enumerate(SAVED):
         a.std(r, SP, SAVE_BASE + 8 * i)
+    a.mffs(0)
+    a.load("stfd", 0, SP, CALLER_FPSCR)
+    fpscr.clear(a, TMP0)
     a.mr(ENV, 3)
     a.mtctr(4)
     a.bctr()
@@ -72,6 +78,9 @@ def prologue() -> bytes:
 
 
 def epilogue(a: Asm) -> None:
+    fpscr.save(a, ENV, TMP0)  # the float flags, for Python to fold
+    a.load("lfd", 0, SP, CALLER_FPSCR)
+    a.mtfsf(0xFF, 0)
     for i, r in enumerate(SAVED):
         a.ld(r, SP, SAVE_BASE + 8 * i)
     a.ld(TOC, SP, 24)
@@ -240,10 +249,12 @@ class Lowering:
         a.mov_imm(TMP0, self.where())
         a.std(TMP0, ENV, L.OFF_WHERE)
         a.mr(3, ENV)
+        fpscr.save(a, ENV, TMP0)  # the float flags so far, for Python to fold
         a.mov_imm(TMP1, self.helper_addr(op))  # ELFv2: r12 holds the callee's address
         a.mtctr(TMP1)
         a.bctr(link=True)
         a.ld(TOC, SP, 24)
+        fpscr.reload(a, ENV, TMP0)
         a.cmpi(3, 0, False)
         a.bc(BO_FALSE, E.EQ, self.raised)
         if outs:

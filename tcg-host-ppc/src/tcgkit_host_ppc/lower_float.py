@@ -9,6 +9,14 @@ from the compare's CR bits; conversions to integers saturate in hardware and
 map NaN to 0 here. Rounding modes are set in FPSCR[RN] around the op;
 ties-away arithmetic and conversions (no RN for it; frin is the exception)
 go through the ``py_op`` callback.
+
+Float flags (``fpscr``): FPSCR accumulates them; each op's instructions raise
+exactly its ``tcgkit.tcg.fpflags`` flags: the fcmpu of ``result`` and of the NaN
+checks is the quiet compare (VXSNAN for a signalling NaN only, never VXVC) and
+sees a signalling NaN only where the op raises IOC anyway (or, for the widening
+``fcvt``, as that op's one flag); frint uses the forms that never set XX (RNE's
+xsrdpic does: FPSCR is put back around it); conversions to integers set VXCVI
+alone when invalid; the sign-bit ops and ``fclass`` are GPR instructions.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
 from . import encoder as E
+from . import fpscr
 from .encoder import BO_FALSE, BO_TRUE, SP, TOC, Label
 from .lower import ENV, R0, SLOW_SAVE, TMP0, TMP1, Lowering, LoweringError
 
@@ -87,10 +96,12 @@ def py_op(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
         a.ld(5 + i, SP, SLOW_SAVE + 64 + 8 * i)
     a.mov_imm(4, index)
     a.mr(3, ENV)
+    fpscr.save(a, ENV, TMP0)  # the float flags so far, for Python to fold
     a.mov_imm(TMP1, L_.rt.py_op)
     a.mtctr(TMP1)
     a.bctr(link=True)
     a.ld(TOC, SP, 24)
+    fpscr.reload(a, ENV, TMP0)
     a.mr(R0, 3)
     a.ld(TMP0, ENV, L.OFF_RET)
     for r in saved:
@@ -113,7 +124,14 @@ def _arith(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     opcd = 63 if dbl else 59
     if base == "frint":
         if rm == RoundingMode.NEAREST_EVEN:
-            a.xx2(107, 0, 0)  # xsrdpic: FPSCR[RN], which is round-to-nearest-even here
+            # xsrdpic (FPSCR[RN], which is round-to-nearest-even here) is IEEE's
+            # roundToIntegralExact: it sets XX, which frint never raises. Its only
+            # other flag is VXSNAN: raised by fcmpu first, then FPSCR is put back
+            # as it was after the fcmpu, whatever xsrdpic set
+            a.fcmpu(0, 0)
+            a.mffs(3)
+            a.xx2(107, 0, 0)
+            a.mtfsf(0xFF, 3)
         else:
             a.fp_x(_FRINT[RoundingMode(rm)], 0, 0)
     elif base == "fsqrt":
@@ -243,6 +261,8 @@ def _fcvt(L_: Lowering, op: Op, d: int, ins: list[int]) -> None:
     to_fpr(L_, 0, ins[0], narrow)
     if narrow:
         with_rn(L_, rm, lambda: a.fp_x(12, 0, 0))  # frsp
+    # widening is exact and xscvspdpn kept a signalling NaN signalling: result()'s
+    # fcmpu of it raises VXSNAN, the op's one flag (IOC); after frsp it raises nothing
     result(L_, d, 0, not narrow)
 
 

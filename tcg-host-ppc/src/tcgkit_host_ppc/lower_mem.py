@@ -31,7 +31,8 @@ branches back to the access with the addend in r11:
 
 On a miss it saves r3-r10 (but the load's destination) in the frame, calls
 ``slow_mem`` (ELFv2: r12 = callee, TOC restored after), restores, tests the
-status and branches back.
+status and branches back. Around every call FPSCR is stored at OFF_FP_SAVE and
+loaded back after (``fpscr``: the float flags, for Python to fold).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import AtomicOp, MemOp
 
 from . import encoder as E
+from . import fpscr
 from .encoder import BO_FALSE, BO_FALSE_UNLIKELY, SP, TOC, Label
 from .lower import ENV, R0, SLOW_SAVE, TMP0, TMP1, Lowering, LoweringError, clr32
 
@@ -157,10 +159,12 @@ def _call_restore(L_: Lowering, fn: int, saved: list[int]) -> None:
     status to r0, the return word to r11; reload ``saved`` from the frame."""
     a = L_.a
     a.mr(3, ENV)
+    fpscr.save(a, ENV, TMP0)  # the float flags so far, for Python to fold
     a.mov_imm(TMP1, fn)
     a.mtctr(TMP1)
     a.bctr(link=True)
     a.ld(TOC, SP, 24)
+    fpscr.reload(a, ENV, TMP0)
     a.mr(R0, 3)
     a.ld(TMP0, ENV, L.OFF_RET)
     for r in saved:
