@@ -1,10 +1,13 @@
 """The optional crypto ops on the AArch64 host: ``aese_i64``, ``aesd_i64``,
-``aesmc_i64``, ``aesimc_i64`` as the Cryptographic Extension's AES instructions and
-``clmul_i64`` as PMULL, listed in the host's ``optional_ops`` only with HWCAP
-``aes`` / ``pmull``. Executed under Unicorn's AArch64 CPU (its "max" model has
-both) they compute what the reference (``tcgkit.tcg.semantics``) computes; with
-the features off the generic expansions (``tcgkit.tcg.crypto``) run there with
-the same results. The lowering is also checked by its disassembly."""
+``aesmc_i64``, ``aesimc_i64`` as the Cryptographic Extension's AES instructions,
+``clmul_i64`` as PMULL and ``sha256h_i64``, ``sha256h2_i64``, ``sha256su0_i64``,
+``sha256su1_i64`` as SHA256H, SHA256H2, SHA256SU0, SHA256SU1, listed in the host's
+``optional_ops`` only with HWCAP ``aes`` / ``pmull`` / ``sha2``. Executed under
+Unicorn's AArch64 CPU (its "max" model has them all) they compute what the
+reference (``tcgkit.tcg.semantics``) computes (SHA-256 of "abc" too, one TB of
+the four ops); with the features off the generic expansions
+(``tcgkit.tcg.crypto``) run there with the same results. The lowering is also
+checked by its disassembly."""
 
 from __future__ import annotations
 
@@ -18,7 +21,12 @@ from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.semantics import evaluate_op
-from tcgkit.testing.ir_programs import CRYPTO_INPUTS, crypto_op_program
+from tcgkit.testing.ir_programs import (
+    CRYPTO_INPUTS,
+    SHA256_INPUTS,
+    crypto_op_program,
+    sha256_op_program,
+)
 from tcgkit_host_arm.features import HostFeatures
 from tcgkit_host_arm.lower_crypto import crypto_ops
 
@@ -28,6 +36,9 @@ KINDS = tuple(CRYPTO_INPUTS)
 ALL = frozenset(f"{kind}_i64" for kind in KINDS)
 CRYPTO = HostFeatures(aes=True, pmull=True)
 PLAIN = HostFeatures()
+SHA_KINDS = tuple(SHA256_INPUTS)
+SHA_OPS = frozenset(f"{kind}_i64" for kind in SHA_KINDS)
+SHA2 = HostFeatures(sha2=True)
 
 
 def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
@@ -126,3 +137,109 @@ def test_edge_operands(crypto, kind: str) -> None:
     for a in edges:
         for b in edges:
             check(crypto, kind, [a, b, b ^ M64, a ^ 0x5A5A5A5A5A5A5A5A])
+
+
+# -- SHA-256 ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sha2(runner_for):
+    return runner_for(SHA2)
+
+
+def sha_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """g6, g7 = kind(g0 ... g5), for a host lowering ``host_ops``; optimized."""
+    ctx = sha256_op_program(kind, host_ops)
+    optimize(ctx)
+    liveness(ctx)
+    return ctx
+
+
+def sha_check(runner, kind: str, ins: list[int]) -> None:
+    ins = ins[: SHA256_INPUTS[kind]]
+    want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
+    ctx = sha_program(kind, crypto_ops(runner.features))
+    state = [*ins, *[0] * (6 - len(ins)), 0xDEAD, 0xBEEF]
+    before = list(state)
+    assert runner.run(ctx.ops, state) == EXIT_LOOKUP
+    assert state[6:] == want, format_ops(ctx.ops)
+    assert state[:6] == before[:6]
+
+
+def test_sha256_ops_follow_the_feature() -> None:
+    assert crypto_ops(SHA2) == SHA_OPS
+    assert crypto_ops(HostFeatures(aes=True, pmull=True, sha2=True)) == ALL | SHA_OPS
+    assert crypto_ops(SHA2.without("sha2")) == frozenset()
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_the_sha256_op_is_emitted_where_listed(kind: str) -> None:
+    name = f"{kind}_i64"
+    assert [op.opc for op in sha_program(kind, crypto_ops(SHA2)).ops] == [
+        "insn_start", name, "mov_i64", "mov_i64", "exit_tb"]  # fmt: skip
+    assert not any(op.opc == name for op in sha_program(kind, crypto_ops(CRYPTO)).ops)
+
+
+#: the instruction that does the work, and the registers put together before it
+SHA_CORE = {
+    "sha256h": ("sha256h q0, q1, v2.4s", 3),
+    "sha256h2": ("sha256h2 q0, q1, v2.4s", 3),
+    "sha256su0": ("sha256su0 v0.4s, v1.4s", 2),
+    "sha256su1": ("sha256su1 v0.4s, v1.4s, v2.4s", 3),
+}
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_the_sha256_lowering_disassembled(sha2, kind: str) -> None:
+    code = sha2.code(sha_program(kind, crypto_ops(SHA2)).ops).code
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    text = [f"{i.mnemonic} {i.op_str}" for i in md.disasm(code, 0)]
+    assert len(text) == len(code) // 4
+    core, n_pairs = SHA_CORE[kind]
+    at = text.index(core)
+    before = text[at - 2 * n_pairs : at]
+    assert [t.split(",")[0] for t in before[::2]] == [f"fmov d{v}" for v in range(n_pairs)], text
+    assert [t.split(",")[0] for t in before[1::2]] == [
+        f"mov v{v}.d[1]" for v in range(n_pairs)], text  # fmt: skip
+    after = text[at + 1 : at + 3]
+    assert after[0].startswith("fmov x") and after[0].endswith(", d0"), text
+    assert after[1].startswith("mov x") and after[1].endswith(", v0.d[1]"), text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
+def test_sha256_ops_match_the_reference(sha2, kind: str, ins: list[int]) -> None:
+    sha_check(sha2, kind, ins)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
+def test_sha256_generic_expansions_under_unicorn(plain, kind: str, ins: list[int]) -> None:
+    sha_check(plain, kind, ins)
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_sha256_edge_operands(sha2, plain, kind: str) -> None:
+    edges = [0, 1, M64, 1 << 63, 0xFFFFFFFF, 0x0123456789ABCDEF]
+    for a in edges:
+        for b in edges:
+            for runner in (sha2, plain):
+                sha_check(runner, kind, [a, b, b ^ M64, a ^ 0x5A5A5A5A5A5A5A5A, b, a])
+
+
+def test_sha256_of_abc_step_by_step(sha2) -> None:
+    """FIPS 180-4's "abc" compressed by the lowered ops, each step one TB under
+    Unicorn (``sha256.compress`` drives them)."""
+    from tcgkit.tcg import sha256
+
+    programs = {k: sha_program(k, crypto_ops(SHA2)) for k in SHA_KINDS}
+
+    def step(kind: str, ins: list[int]) -> tuple[int, int]:
+        state = [*ins, *[0] * (6 - len(ins)), 0, 0]
+        sha2.run(programs[kind].ops, state)
+        return state[6], state[7]
+
+    digest = sha256.digest(b"abc", step)
+    assert digest.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

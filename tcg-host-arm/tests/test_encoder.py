@@ -171,6 +171,22 @@ def test_floating_point() -> None:
     assert dis(lambda a: (a.cnt8b(0, 0), a.addv8b(0, 0))) == ["cnt v0.8b, v0.8b", "addv b0, v0.8b"]
 
 
+@pytest.mark.parametrize("d", [0, 1, 7, 30, 31])
+def test_crypto_extension_forms(d: int) -> None:
+    """The Cryptographic Extension's instructions the crypto lowering uses."""
+    n, m = (d + 1) % 32, (d + 2) % 32
+    assert dis(lambda a: a.sha256_3(E.SHA256H, d, n, m)) == [f"sha256h q{d}, q{n}, v{m}.4s"]
+    assert dis(lambda a: a.sha256_3(E.SHA256H2, d, n, m)) == [f"sha256h2 q{d}, q{n}, v{m}.4s"]
+    assert dis(lambda a: a.sha256_3(E.SHA256SU1, d, n, m)) == [
+        f"sha256su1 v{d}.4s, v{n}.4s, v{m}.4s"]  # fmt: skip
+    assert dis(lambda a: a.sha256su0(d, n)) == [f"sha256su0 v{d}.4s, v{n}.4s"]
+    assert dis(lambda a: a.aes(E.AESE, d, n)) == [f"aese v{d}.16b, v{n}.16b"]
+    assert dis(lambda a: a.pmull_1q(d, n, m)) == [f"pmull v{d}.1q, v{n}.1d, v{m}.1d"]
+    r = d % 31  # a general register (31 is xzr here)
+    assert dis(lambda a: a.ins_d1(d, r)) == [f"mov v{d}.d[1], x{r}"]
+    assert dis(lambda a: a.umov_d1(r, n)) == [f"mov x{r}, v{n}.d[1]"]
+
+
 def test_branches_and_labels() -> None:
     a = Asm()
     top, end = Label(), Label()

@@ -1,12 +1,14 @@
 """The optional crypto ops on x86-64: ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
-``aesimc_i64`` as AES-NI and ``clmul_i64`` as PCLMULQDQ, listed in the host's
-``optional_ops`` only with those features. Executed natively they compute what
-the reference (``tcgkit.tcg.semantics``) computes; with the features off
+``aesimc_i64`` as AES-NI, ``clmul_i64`` as PCLMULQDQ and ``sha256h_i64``,
+``sha256h2_i64``, ``sha256su0_i64``, ``sha256su1_i64`` as SHA-NI, listed in the
+host's ``optional_ops`` only with those features. Executed natively they compute
+what the reference (``tcgkit.tcg.semantics``) computes (SHA-256 of "abc" and of
+random messages too, each block one TB of the four ops); with the features off
 (``TCGKIT_X86_DISABLE`` or the features given to the backend) the host does not
 list them and the generic expansions (``tcgkit.tcg.crypto``) run natively with
 the same results; the python host agrees where it is installed. On a CPU without
-the features, what would execute AES-NI runs the expansions instead and the
-lowering is checked by its disassembly alone."""
+the features, what would execute AES-NI or SHA-NI runs the expansions instead and
+the lowering is checked by its disassembly alone."""
 
 from __future__ import annotations
 
@@ -22,12 +24,20 @@ from tcgkit.tcg import crypto
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
+from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.semantics import evaluate_op
-from tcgkit.tcg.types import I64
-from tcgkit.testing.ir_programs import CRYPTO_INPUTS, Program, crypto_op_program, programs
+from tcgkit.tcg.types import I32, I64
+from tcgkit.testing.ir_programs import (
+    CRYPTO_INPUTS,
+    SHA256_INPUTS,
+    Program,
+    crypto_op_program,
+    programs,
+    sha256_op_program,
+)
 from tcgkit_host_x86.backend import X86Host, crypto_ops
 from tcgkit_host_x86.features import HostFeatures, detect
 from tcgkit_host_x86.lower import LoweringError
@@ -48,11 +58,13 @@ KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
 N_IN = CRYPTO_INPUTS
 AES_OPS = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64"})
 ALL = frozenset({*AES_OPS, "clmul_i64"})
+SHA_KINDS = tuple(SHA256_INPUTS)
+SHA_OPS = frozenset(f"{k}_i64" for k in SHA_KINDS)
 #: the host's features: the crypto ops run natively where the CPU has them
 NATIVE = detect()
-GENERIC = NATIVE.without("aes,pclmulqdq")
+GENERIC = NATIVE.without("aes,pclmulqdq,sha_ni")
 #: every feature on: for code that is disassembled, never run
-FORCED = HostFeatures(**{**NATIVE.as_flags(), "aes": True, "pclmulqdq": True})
+FORCED = HostFeatures(**{**NATIVE.as_flags(), "aes": True, "pclmulqdq": True, "sha_ni": True})
 
 
 @pytest.fixture(scope="module")
@@ -115,16 +127,19 @@ def test_optional_ops_follow_the_features(monkeypatch: pytest.MonkeyPatch) -> No
     on = X86Host(FORCED)
     off = X86Host(GENERIC)
     try:
-        assert on.optional_ops == X86Host.optional_ops | ALL | pair
+        assert on.optional_ops == X86Host.optional_ops | ALL | SHA_OPS | pair
         assert off.optional_ops == X86Host.optional_ops | pair
-        assert crypto_ops(NATIVE.without("pclmulqdq")) == (AES_OPS if NATIVE.aes else set())
-        assert crypto_ops(NATIVE.without("aes")) == (
+        assert crypto_ops(NATIVE.without("pclmulqdq,sha_ni")) == (
+            AES_OPS if NATIVE.aes else set())  # fmt: skip
+        assert crypto_ops(NATIVE.without("aes,sha_ni")) == (
             {"clmul_i64"} if NATIVE.pclmulqdq else set())  # fmt: skip
+        assert crypto_ops(NATIVE.without("aes,pclmulqdq")) == (
+            SHA_OPS if NATIVE.sha_ni else set())  # fmt: skip
     finally:
         on.release()
         off.release()
-    monkeypatch.setenv("TCGKIT_X86_DISABLE", "aes,pclmulqdq")
-    assert not detect().aes and not detect().pclmulqdq
+    monkeypatch.setenv("TCGKIT_X86_DISABLE", "aes,pclmulqdq,sha_ni")
+    assert not detect().aes and not detect().pclmulqdq and not detect().sha_ni
     host = X86Host()
     try:
         assert host.optional_ops == X86Host.optional_ops | pair
@@ -270,6 +285,220 @@ def dense(d: OpDef) -> bool:
 def test_random_programs_with_the_ops(native: Runner, prog: Program) -> None:
     """The ops among random value ops, operands constants, globals or temps, outputs
     over inputs: the register allocator's constraints hold."""
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    optimize(prog.ctx)
+    liveness(prog.ctx)
+    got = list(prog.state)
+    assert (native.run(prog.ctx.ops, got), got) == (want_exit, expect), format_ops(prog.ctx.ops)
+    if generate is not None:
+        py = list(prog.state)
+        assert (run_python_host(prog.ctx.ops, py), py) == (want_exit, expect)
+
+
+# -- SHA-256 (SHA-NI) ----------------------------------------------------------------------
+
+_SHA_CACHE: dict[tuple[str, frozenset[str]], TCGContext] = {}
+
+
+def sha_cached(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """g6, g7 = kind(g0 ... g5), for a host lowering ``host_ops``; optimized."""
+    key = (kind, host_ops)
+    if key not in _SHA_CACHE:
+        ctx = sha256_op_program(kind, host_ops)
+        optimize(ctx)
+        liveness(ctx)
+        _SHA_CACHE[key] = ctx
+    return _SHA_CACHE[key]
+
+
+def sha_check(runner: Runner, kind: str, ins: list[int]) -> None:
+    ins = ins[: SHA256_INPUTS[kind]]
+    want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
+    ctx = sha_cached(kind, runner.host.optional_ops)
+    state = [*ins, *[0] * (6 - len(ins)), 0xDEAD, 0xBEEF]
+    before = list(state)
+    assert runner.run(ctx.ops, state) == EXIT_LOOKUP
+    assert state[6:] == want, format_ops(ctx.ops)
+    assert state[:6] == before[:6]
+    if generate is not None:
+        for ops in (PythonHost.optional_ops, frozenset()):
+            py = list(before)
+            run_python_host(sha_cached(kind, ops).ops, py)
+            assert py == state
+
+
+#: each SHA-256 op's lowering, as capstone names the instructions
+SHA_SEQUENCES = {
+    **{k: ["movq", "movq", "punpcklqdq", "pshufd", "movq", "movq", "punpcklqdq", "pshufd",
+           "movq", "sha256rnds2", "movq", "sha256rnds2", "pshufd", "movq", "pshufd", "movq"]
+       for k in ("sha256h", "sha256h2")},
+    "sha256su0": ["movq", "movq", "punpcklqdq", "movq", "sha256msg1", "movq", "punpckhqdq",
+                  "movq"],
+    "sha256su1": ["movq", "movq", "punpcklqdq", "movq", "movq", "punpcklqdq", "psrldq", "paddd",
+                  "movq", "pslldq", "paddd", "movq", "pslldq", "sha256msg2", "movq",
+                  "punpckhqdq", "movq"],
+}  # fmt: skip
+#: the instructions that do the work, with their operands
+SHA_CORE = {
+    "sha256h": ["pshufd xmm1, xmm1, 0xb1", "pshufd xmm2, xmm2, 0xb1",
+                "sha256rnds2 xmm2, xmm1, xmm0", "sha256rnds2 xmm1, xmm2, xmm0",
+                "pshufd xmm0, xmm1, 0xb", "pshufd xmm0, xmm2, 0xb"],
+    "sha256h2": ["pshufd xmm1, xmm1, 0xb1", "pshufd xmm2, xmm2, 0xb1",
+                 "sha256rnds2 xmm2, xmm1, xmm0", "sha256rnds2 xmm1, xmm2, xmm0",
+                 "pshufd xmm0, xmm1, 1", "pshufd xmm0, xmm2, 1"],
+    "sha256su0": ["sha256msg1 xmm0, xmm1"],
+    "sha256su1": ["psrldq xmm1, 4", "paddd xmm0, xmm1", "pslldq xmm1, 0xc", "pslldq xmm1, 8",
+                  "sha256msg2 xmm0, xmm1"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_the_sha256_lowering_disassembled(make_runner: Callable[..., Runner], kind: str) -> None:
+    r = make_runner(FORCED)
+    code = r.code(sha256_op_program(kind, r.host.optional_ops).ops)
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    insns = list(md.disasm(code, 0))
+    assert sum(i.size for i in insns) == len(code)
+    names = [i.mnemonic for i in insns]
+    want = SHA_SEQUENCES[kind]
+    at = names.index(want[0])
+    assert names[at : at + len(want)] == want, names
+    text = [f"{i.mnemonic} {i.op_str}" for i in insns[at : at + len(want)]]
+    assert all("xmm" in t for t in text)
+    at_core = [text.index(t) for t in SHA_CORE[kind]]
+    assert at_core == sorted(at_core), text
+
+
+def test_a_sha256_op_the_features_lack_is_refused(generic: Runner) -> None:
+    with pytest.raises(LoweringError, match="needs the host feature 'sha_ni'"):
+        generic.run(sha_cached("sha256h", SHA_OPS).ops, [0] * 8)
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_the_sha256_op_is_emitted_where_listed(native: Runner, generic: Runner,
+                                               kind: str) -> None:  # fmt: skip
+    name = f"{kind}_i64"
+    assert name not in generic.host.optional_ops
+    assert not any(op.opc == name for op in sha_cached(kind, generic.host.optional_ops).ops)
+    listed = name in native.host.optional_ops
+    assert listed == NATIVE.sha_ni
+    assert any(op.opc == name for op in sha_cached(kind, native.host.optional_ops).ops) == listed
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
+def test_native_sha256_ops_match_the_reference(native: Runner, kind: str,
+                                               ins: list[int]) -> None:  # fmt: skip
+    sha_check(native, kind, ins)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
+def test_sha256_generic_expansions_natively(generic: Runner, kind: str, ins: list[int]) -> None:
+    sha_check(generic, kind, ins)
+
+
+@pytest.mark.parametrize("kind", SHA_KINDS)
+def test_sha256_edge_operands(native: Runner, generic: Runner, kind: str) -> None:
+    edges = [0, 1, M64, 1 << 63, 0xFFFFFFFF, 0xFFFFFFFF00000000, 0x0123456789ABCDEF]
+    for a in edges:
+        for b in edges:
+            for runner in (native, generic):
+                sha_check(runner, kind, [a, b, b ^ M64, a, b, a ^ 0x5A5A5A5A5A5A5A5A])
+
+
+def _compress_tb(host_ops: frozenset[str]) -> TCGContext:
+    """One SHA-256 compression as one TB, as A64 code does it (16 x SHA256H, SHA256H2,
+    12 x SHA256SU0, SHA256SU1, ``add`` of the constants in i32 words): the state's
+    halves in g0-g3, the message's in g4-g11 (big-endian words already), K's in
+    g12-g43; the new state (the sum with the old one) back in g0-g3."""
+    tmpl = TCGContext(8 * 44)
+    for i in range(44):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    g = ctx.globals
+    dc = DisasContext(ctx, 0, 0, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+    ctx.insn_start(0)
+
+    def add_words(a: Temp, b: Temp) -> Temp:
+        """The i64 whose two 32-bit words are a's plus b's."""
+        parts = []
+        for ext in (ctx.extrl_i64_i32, ctx.extrh_i64_i32):
+            x, y, z = ctx.temp(I32), ctx.temp(I32), ctx.temp(I32)
+            ext(x, a)
+            ext(y, b)
+            ctx.add(z, x, y)
+            w = ctx.temp()
+            ctx.extu_i32_i64(w, z)
+            parts.append(w)
+        out = ctx.temp()
+        ctx.deposit(out, parts[0], parts[1], 32, 32)
+        return out
+
+    abcd, efgh = (g[0], g[1]), (g[2], g[3])
+    sched = [(g[4 + 2 * j], g[5 + 2 * j]) for j in range(4)]
+    for i in range(16):
+        j = i % 4
+        wk = (add_words(sched[j][0], g[12 + 2 * i]), add_words(sched[j][1], g[13 + 2 * i]))
+        new_abcd = crypto.gen_sha256(dc, "sha256h", *abcd, *efgh, *wk)
+        efgh = crypto.gen_sha256(dc, "sha256h2", *abcd, *efgh, *wk)
+        abcd = new_abcd
+        if i < 12:
+            su0 = crypto.gen_sha256(dc, "sha256su0", *sched[j], *sched[(j + 1) % 4])
+            sched[j] = crypto.gen_sha256(dc, "sha256su1", *su0, *sched[(j + 2) % 4],
+                                         *sched[(j + 3) % 4])  # fmt: skip
+    for k, v in enumerate((*abcd, *efgh)):
+        ctx.mov(g[k], add_words(g[k], v))
+    ctx.exit_tb(EXIT_LOOKUP)
+    optimize(ctx)
+    liveness(ctx)
+    return ctx
+
+
+@pytest.mark.parametrize("message", [b"abc", bytes(range(64)) * 3])
+def test_sha256_digests_of_whole_tbs(native: Runner, generic: Runner, message: bytes) -> None:
+    """Each block a TB of 56 SHA-256 ops (or their expansions, which fit the frame):
+    FIPS 180-4's digest of "abc", ``hashlib``'s of a longer message."""
+    import hashlib
+
+    from tcgkit.tcg import sha256
+
+    padded = message + b"\x80" + bytes(-(len(message) + 9) % 64)
+    padded += (8 * len(message)).to_bytes(8, "big")
+    k = sha256.round_constants()
+    for runner in (native, generic):
+        ctx = _compress_tb(runner.host.optional_ops)
+        state = sha256.initial_state()
+        halves = [*sha256.halves(state[:4]), *sha256.halves(state[4:])]
+        for at in range(0, len(padded), 64):
+            block = padded[at : at + 64]
+            msg = [int.from_bytes(block[4 * i : 4 * i + 4], "big") for i in range(16)]
+            regs = list(halves)
+            for j in range(4):
+                regs += sha256.halves(msg[4 * j : 4 * j + 4])
+            for i in range(16):
+                regs += sha256.halves(k[4 * i : 4 * i + 4])
+            runner.run(ctx.ops, regs)
+            halves = regs[:4]
+        words = sha256.words(*halves[:2]) + sha256.words(*halves[2:])
+        digest = b"".join(w.to_bytes(4, "big") for w in words)
+        assert digest == hashlib.sha256(message).digest()
+        if message == b"abc":
+            assert digest.hex() == (
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(prog=programs(max_ops=16, host_ops=crypto_ops(NATIVE),
+                     op_filter=lambda d: d.name in SHA_OPS or d.base in DENSE))  # fmt: skip
+def test_random_programs_with_the_sha256_ops(native: Runner, prog: Program) -> None:
+    """The SHA-256 ops among random value ops (operands constants, globals or temps,
+    outputs over inputs): the register allocator's constraints hold."""
     expect = list(prog.state)
     want_exit = interpret(prog.ctx.ops, expect)
     optimize(prog.ctx)

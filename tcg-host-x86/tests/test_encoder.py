@@ -127,6 +127,27 @@ def test_sse_and_fma() -> None:
     assert dis(lambda a: a.ldmxcsr(Mem(E.RBP, -0x3C))) == ["ldmxcsr dword ptr [rbp - 0x3c]"]
 
 
+@pytest.mark.parametrize("x", range(16))
+def test_sse2_shuffles_and_sha_ni(x: int) -> None:
+    """The SSE2 forms and SHA-NI instructions of the SHA-256 lowering, every xmm
+    register in each operand (REX.R / REX.B from xmm8 on)."""
+    y = (x * 7 + 3) % 16
+    assert dis(lambda a: a.pshufd(x, y, 0xB1)) == [f"pshufd xmm{x}, xmm{y}, 0xb1"]
+    assert dis(lambda a: a.pshufd(y, x, 0x0B)) == [f"pshufd xmm{y}, xmm{x}, 0xb"]
+    assert dis(lambda a: a.paddd(x, y)) == [f"paddd xmm{x}, xmm{y}"]
+    assert dis(lambda a: a.psrldq(x, 4)) == [f"psrldq xmm{x}, 4"]
+    assert dis(lambda a: a.pslldq(x, 12)) == [f"pslldq xmm{x}, 0xc"]
+    assert dis(lambda a: a.sha(E.SHA256RNDS2, x, y)) == [f"sha256rnds2 xmm{x}, xmm{y}, xmm0"]
+    assert dis(lambda a: a.sha(E.SHA256MSG1, x, y)) == [f"sha256msg1 xmm{x}, xmm{y}"]
+    assert dis(lambda a: a.sha(E.SHA256MSG2, y, x)) == [f"sha256msg2 xmm{y}, xmm{x}"]
+    # and the moves and AES-NI forms they sit between
+    assert dis(lambda a: a.punpcklqdq(x, y)) == [f"punpcklqdq xmm{x}, xmm{y}"]
+    assert dis(lambda a: a.movq_xr(x, GPRS[x % len(GPRS)])) == [
+        f"movq xmm{x}, {R64[GPRS[x % len(GPRS)]]}"]  # fmt: skip
+    assert dis(lambda a: a.movq_rx(GPRS[y % len(GPRS)], x)) == [
+        f"movq {R64[GPRS[y % len(GPRS)]]}, xmm{x}"]  # fmt: skip
+
+
 def test_labels_and_padding() -> None:
     a = Asm()
     back, fwd = Label(), Label()

@@ -2,7 +2,10 @@
 crypto encoding classes over random vector registers and register choices
 (hypothesis; raw instruction words, keystone predates most of them), the
 unallocated words of those classes, known answers (FIPS-197's AES-128, SHA-256 and
-SHA-1 of "abc", GB/T 32907's SM4 example), and no Python helper in their IR."""
+SHA-1 of "abc", GB/T 32907's SM4 example), and no Python helper in their IR. The
+SHA-256 instructions are one optional IR op each where the host lowers it
+(``tcgkit.tcg.crypto.gen_sha256``): they are also run with the host's SHA-256 ops
+taken away, through the generic expansion."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tcgkit.tcg import aes as aes_reference
+from tcgkit.tcg.ops import OPTIONAL_OPS
 from tcgkit_target_aarch64.oracle import CODE, Machine, assemble, compare, run_tcgkit
 from tcgkit_target_aarch64.oracle import test_host as host_under_test
 
@@ -251,9 +255,78 @@ def _vec(words: list[int]) -> int:
     return sum(w << 32 * i for i, w in enumerate(words))
 
 
-def test_sha256_of_abc(machine: Machine) -> None:
+#: the SHA-256 instructions' optional IR ops (``tcgkit.tcg.crypto.gen_sha256``)
+SHA256_OPS = frozenset({"sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64"})
+#: ``compare``'s ``host_ops`` for a host without them (its other optional ops kept)
+WITHOUT_SHA256_OPS = OPTIONAL_OPS - SHA256_OPS
+SHA256_INSNS = ("SHA256H", "SHA256H2", "SHA256SU0", "SHA256SU1")
+
+
+@pytest.mark.parametrize("name", SHA256_INSNS)
+@SETTINGS
+@given(data=st.data(), vregs=st.lists(BITS128, min_size=32, max_size=32))
+def test_sha256_instruction_without_the_host_ops(name: str, data: st.DataObject,
+                                                 vregs: list[int],
+                                                 machine: Machine) -> None:  # fmt: skip
+    """As ``test_crypto_instruction_matches_unicorn``, on a host that does not lower
+    the SHA-256 ops (the generic expansion of ``gen_sha256``)."""
+    enc, _ = INSNS[name]
+    words = [enc(data.draw(REG), data.draw(REG), data.draw(REG), 0, 0) for _ in range(3)]
+    machine.vregs = vregs
+    compare(code(*words), machine, host_ops=WITHOUT_SHA256_OPS)
+
+
+@pytest.mark.parametrize("name", SHA256_INSNS)
+def test_sha256_register_sweep_without_the_host_ops(name: str, machine: Machine) -> None:
+    """``test_crypto_register_sweep_matches_unicorn`` without the SHA-256 ops."""
+    enc, _ = INSNS[name]
+    machine.vregs = [(0x0123456789ABCDEF_FEDCBA9876543210 * (i + 3)) ** 3 % 2**128
+                     for i in range(32)]  # fmt: skip
+    words = [enc(r, (7 * r + 1) % 32, (13 * r + 2) % 32, 0, 0) for r in range(32)]
+    words += [enc(r, r, r, r, 0) for r in range(32)]
+    compare(code(*words), machine, host_ops=WITHOUT_SHA256_OPS)
+
+
+@pytest.mark.parametrize("with_ops", [True, False], ids=["host-ops", "expansion"])
+def test_sha256_ir_is_the_op_where_the_host_lowers_it(with_ops: bool) -> None:
+    """A TB of SHA256H, SHA256H2, SHA256SU0, SHA256SU1 (the IR as ``-d op_opt`` logs
+    it): one op each where the host lists them, else plain integer ops, never a call;
+    and the registers are Unicorn's either way."""
+    from tcgkit import PROT_ALL, Emulator
+    from tcgkit_target_aarch64.oracle import run_unicorn
+
+    words = [sha3reg(4, 3, 2, 1), sha3reg(5, 3, 4, 2), sha2reg(2, 6, 5), sha3reg(6, 8, 7, 5)]
+    vregs = [(0x9E3779B97F4A7C15_F39CC0605CEDC834 * (i + 1)) ** 2 % 2**128 for i in range(9)]
+    log = io.StringIO()
+    with Emulator("aarch64", host=host_under_test(), tier_up=0, debug="op_opt",
+                  log_file=log) as emu:  # fmt: skip
+        host = emu.engine.host
+        if not with_ops:
+            host.optional_ops = host.optional_ops - SHA256_OPS
+        listed = host.optional_ops >= SHA256_OPS
+        emu.mem_map(CODE, 0x10000, PROT_ALL)
+        emu.mem_write(CODE, code(*words))
+        for i, v in enumerate(vregs):
+            emu.reg_write(f"q{i}", v)
+        emu.emu_start(CODE, CODE + 4 * len(words))
+        got = [emu.reg_read(f"q{i}") for i in range(len(vregs))]
+    text = log.getvalue()
+    ops = [line.split()[0] for line in text.splitlines() if line.startswith(" ") and
+           not line.startswith(" ----")]  # fmt: skip
+    named = {op for op in ops if op.startswith("sha256")}
+    assert named == (SHA256_OPS if listed else set()), text
+    if with_ops and host_under_test() == "python":
+        assert listed  # the portable host lists them all
+    assert "call" not in ops
+    want = run_unicorn(code(*words), Machine({}, 0, vregs, bytes(0x10000)))
+    assert got == want.vregs
+
+
+@pytest.mark.parametrize("host_ops", [None, WITHOUT_SHA256_OPS], ids=["host-ops", "expansion"])
+def test_sha256_of_abc(machine: Machine, host_ops: frozenset[str] | None) -> None:
     """One SHA-256 block ("abc" padded) through SHA256H/H2/SU0/SU1, the round constants
-    in v16-v31, the message in v4-v7, the state in v0 (abcd) and v1 (efgh)."""
+    in v16-v31, the message in v4-v7, the state in v0 (abcd) and v1 (efgh); with the
+    host's SHA-256 ops and without them."""
     from math import isqrt
 
     k = [_icbrt(p << 96) & 0xFFFFFFFF for p in PRIMES]
@@ -274,8 +347,8 @@ def test_sha256_of_abc(machine: Machine) -> None:
         prog += code(*su0, sha3reg(4, 10, 1, 0), sha3reg(5, 10, 2, 1), *su1)
     prog += assemble("add v0.4s, v0.4s, v8.4s; add v1.4s, v1.4s, v9.4s")
     machine.vregs = vregs
-    compare(prog, machine)
-    out = run_tcgkit(prog, machine)
+    compare(prog, machine, host_ops=host_ops)
+    out = run_tcgkit(prog, machine, host_ops=host_ops)
     digest = [out.vregs[r] >> 32 * i & 0xFFFFFFFF for r in (0, 1) for i in range(4)]
     want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert "".join(f"{w:08x}" for w in digest) == want

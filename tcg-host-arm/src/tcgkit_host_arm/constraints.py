@@ -117,6 +117,10 @@ TABLE: dict[str, OpConstraint] = {
     "aesmc": C(("r", "r"), ("r", "r")),
     "aesimc": C(("r", "r"), ("r", "r")),
     "clmul": C(("r", "r"), ("r", "r")),
+    "sha256h": C(("r", "r"), ("r",) * 6),  # inputs into v0-v2 first
+    "sha256h2": C(("r", "r"), ("r",) * 6),
+    "sha256su0": C(("r", "r"), ("r",) * 4),
+    "sha256su1": C(("r", "r"), ("r",) * 6),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

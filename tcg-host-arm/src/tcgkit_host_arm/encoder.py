@@ -398,6 +398,15 @@ class Asm:
         """``AES_*`` (AESE, AESD: vd <- round(vd ^ vn); AESMC, AESIMC: vd <- mix(vn))."""
         self.emit(0x4E280800 | opcode << 12 | vn << 5 | vd)
 
+    def sha256_3(self, opcode: int, vd: int, vn: int, vm: int) -> None:
+        """``SHA256_*`` three-register: SHA256H qd, qn, vm.4s (4), SHA256H2 (5),
+        SHA256SU1 vd.4s, vn.4s, vm.4s (6)."""
+        self.emit(0x5E000000 | vm << 16 | opcode << 12 | vn << 5 | vd)
+
+    def sha256su0(self, vd: int, vn: int) -> None:
+        """sha256su0 vd.4s, vn.4s."""
+        self.emit(0x5E282800 | vn << 5 | vd)
+
     def pmull_1q(self, vd: int, vn: int, vm: int) -> None:
         """pmull vd.1q, vn.1d, vm.1d: the 128-bit carry-less product of the low halves."""
         self.emit(0x0EE0E000 | vm << 16 | vn << 5 | vd)
@@ -405,3 +414,5 @@ class Asm:
 
 #: the opcode field of ``Asm.aes``
 AESE, AESD, AESMC, AESIMC = 4, 5, 6, 7
+#: the opcode field of ``Asm.sha256_3``
+SHA256H, SHA256H2, SHA256SU1 = 4, 5, 6

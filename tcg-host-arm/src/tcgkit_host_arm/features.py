@@ -25,10 +25,11 @@ class HostFeatures(FeatureFlags):
     """The AArch64 extensions code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict`` with the ``arch`` level)."""
 
-    __slots__ = ("aes", "atomics", "crc32", "fphp", "lrcpc", "pmull", "uscat")
+    __slots__ = ("aes", "atomics", "crc32", "fphp", "lrcpc", "pmull", "sha2", "uscat")
     ISA = "aarch64"
     aes: bool  # AESE/AESD/AESMC/AESIMC (the Cryptographic Extension)
     pmull: bool  # PMULL/PMULL2 on 64-bit lanes
+    sha2: bool  # SHA256H/SHA256H2/SHA256SU0/SHA256SU1
     atomics: bool  # LSE (ARMv8.1)
     crc32: bool
     lrcpc: bool  # ARMv8.3

@@ -1,25 +1,32 @@
-"""The optional crypto ops on A64: the Cryptographic Extension's AES and PMULL.
+"""The optional crypto ops on A64: the Cryptographic Extension's AES, PMULL and
+SHA-256.
 
 Owns ``CRYPTO_OPS`` (each op and the host feature it needs), ``crypto_ops`` (the
 ops a set of features lowers: ``AArch64Host.optional_ops`` of an instance) and
 ``crypto_op``, the lowering of ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
-``aesimc_i64`` (with HWCAP ``aes``) and ``clmul_i64`` (with ``pmull``). Without
-the features the host does not list them and the target emits the generic
-expansions (``tcgkit.tcg.crypto``) instead.
+``aesimc_i64`` (with HWCAP ``aes``), ``clmul_i64`` (with ``pmull``) and
+``sha256h_i64``, ``sha256h2_i64``, ``sha256su0_i64``, ``sha256su1_i64`` (with
+``sha2``). Without the features the host does not list them and the target emits
+the generic expansions (``tcgkit.tcg.crypto``) instead.
 
 The IR's ops are the A64 instructions themselves, so each is one instruction
 between moves. A 128-bit value arrives as two general registers (lo, hi) and is
 put together in a vector register (``fmov dN, lo`` clears the upper half, ``mov
 vN.d[1], hi`` fills it): byte i of the IR value is byte i of the vector, the
-AES state's byte order. v0 and v1 are scratch (as in ``lower_float``: the
-allocator hands out general registers only). Every input is read before an
-output is written, so outputs may share registers with inputs.
+AES state's byte order (and 32-bit word i lane i, SHA-256's). v0-v2 are scratch
+(as in ``lower_float``: the allocator hands out general registers only). Every
+input is read before an output is written, so outputs may share registers with
+inputs.
 
-    aese    AESE v0, v1      state ^ key, then SubBytes and ShiftRows
-    aesd    AESD v0, v1      state ^ key, then InvSubBytes and InvShiftRows
-    aesmc   AESMC v0, v0     MixColumns
-    aesimc  AESIMC v0, v0    InvMixColumns
-    clmul   PMULL v0.1q, v0.1d, v1.1d
+    aese       AESE v0, v1      state ^ key, then SubBytes and ShiftRows
+    aesd       AESD v0, v1      state ^ key, then InvSubBytes and InvShiftRows
+    aesmc      AESMC v0, v0     MixColumns
+    aesimc     AESIMC v0, v0    InvMixColumns
+    clmul      PMULL v0.1q, v0.1d, v1.1d
+    sha256h    SHA256H q0, q1, v2.4s     v0 = x (abcd), v1 = y (efgh), v2 = w
+    sha256h2   SHA256H2 q0, q1, v2.4s    v0 = y (efgh), v1 = x (abcd), v2 = w
+    sha256su0  SHA256SU0 v0.4s, v1.4s    v0 = d, v1 = n
+    sha256su1  SHA256SU1 v0.4s, v1.4s, v2.4s
 
 The result leaves by ``fmov lo, d0`` and ``mov hi, v0.d[1]``.
 """
@@ -31,7 +38,7 @@ from typing import TYPE_CHECKING, Final
 from tcgkit.native.features import lowering_problem
 from tcgkit.tcg.ir import Op
 
-from .encoder import AESD, AESE, AESIMC, AESMC
+from .encoder import AESD, AESE, AESIMC, AESMC, SHA256H, SHA256H2, SHA256SU1
 
 if TYPE_CHECKING:  # (lower imports this module: no import of it back at import time)
     from .features import HostFeatures
@@ -39,8 +46,10 @@ if TYPE_CHECKING:  # (lower imports this module: no import of it back at import 
 
 #: the ops and the host feature each needs
 CRYPTO_OPS: Final = {"aese": "aes", "aesd": "aes", "aesmc": "aes", "aesimc": "aes",
-                     "clmul": "pmull"}  # fmt: skip
+                     "clmul": "pmull", "sha256h": "sha2", "sha256h2": "sha2",
+                     "sha256su0": "sha2", "sha256su1": "sha2"}  # fmt: skip
 _AES: Final = {"aese": AESE, "aesd": AESD, "aesmc": AESMC, "aesimc": AESIMC}
+_SHA256_3: Final = {"sha256h": SHA256H, "sha256h2": SHA256H2, "sha256su1": SHA256SU1}
 
 
 def crypto_ops(feat: HostFeatures) -> frozenset[str]:
@@ -62,7 +71,19 @@ def crypto_op(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
         raise LoweringError(f"{op!r}: {problem}")
     a = L.a
-    if base == "clmul":
+    if base.startswith("sha256"):
+        if base == "sha256h2":  # Qd is efgh: the op's y
+            _pair_in(L, 0, ins[2], ins[3])
+            _pair_in(L, 1, ins[0], ins[1])
+        else:
+            _pair_in(L, 0, ins[0], ins[1])
+            _pair_in(L, 1, ins[2], ins[3])
+        if base == "sha256su0":
+            a.sha256su0(0, 1)
+        else:
+            _pair_in(L, 2, ins[4], ins[5])
+            a.sha256_3(_SHA256_3[base], 0, 1, 2)
+    elif base == "clmul":
         a.fmov_to_fp(0, ins[0], True)
         a.fmov_to_fp(1, ins[1], True)
         a.pmull_1q(0, 0, 1)

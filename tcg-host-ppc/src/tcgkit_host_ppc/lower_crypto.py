@@ -4,7 +4,10 @@ Owns ``CRYPTO_OPS``, ``crypto_ops`` (the ops a set of features lowers:
 ``PPC64Host.optional_ops`` of an instance, with HWCAP2 ``vcrypto``) and
 ``crypto_op``, the lowering of ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
 ``aesimc_i64`` and ``clmul_i64``. Without the facility the host does not list
-them and the target emits the generic expansions (``tcgkit.tcg.crypto``).
+them and the target emits the generic expansions (``tcgkit.tcg.crypto``). The
+SHA-256 ops (``sha256h_i64``...) it never lists: the facility's ``vshasigmaw``
+computes the sigma functions alone, the rounds and the schedule's sums would stay
+a long sequence of vector ops, so the generic expansion (i32 ops) runs here.
 
 Values: a 128-bit IR value arrives as two general registers (lo, hi) and goes
 into a vector register as (hi, lo) (``mtvsrd`` to doubleword 0 of two VRs,

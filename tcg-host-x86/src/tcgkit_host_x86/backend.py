@@ -4,7 +4,7 @@ Owns ``X86Host``, a ``tcgkit.native.NativeHost``: the prologue (System V:
 callee-saved registers pushed, a fixed frame, rbp = the CPU state, jump to
 the code), the lowering of allocated IR (``lower``), the optional ops it
 lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
-ops with AES-NI, ``clmul_i64`` with PCLMULQDQ),
+ops with AES-NI, ``clmul_i64`` with PCLMULQDQ, the SHA-256 ops with SHA-NI),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
 fetch coherent with stores, so no cache maintenance), the native TB lookup
 goto_ptr's misses jump to (``tb_lookup``), the slow path of guest loads and
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 def crypto_ops(feat: HostFeatures) -> frozenset[str]:
     """The optional crypto ops (``tcgkit.tcg.crypto``) these features lower."""
     ops = ("aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64") if feat.aes else ()
-    return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ())))
+    sha = ("sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64") if feat.sha_ni else ()
+    return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ()), *sha))
 
 
 def feature_ops(feat: HostFeatures) -> frozenset[str]:

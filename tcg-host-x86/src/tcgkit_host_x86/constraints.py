@@ -99,6 +99,11 @@ _BASE: dict[str, OpConstraint] = {
     "aesmc": C(("r", "r"), ("r", "r")),
     "aesimc": C(("r", "r"), ("r", "r")),
     "clmul": C(("r", "r"), ("r", "r")),
+    # SHA-NI through xmm0-xmm2, inputs read first as well
+    "sha256h": C(("r", "r"), ("r",) * 6),
+    "sha256h2": C(("r", "r"), ("r",) * 6),
+    "sha256su0": C(("r", "r"), ("r",) * 4),
+    "sha256su1": C(("r", "r"), ("r",) * 6),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

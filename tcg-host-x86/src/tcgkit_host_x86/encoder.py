@@ -76,6 +76,10 @@ AESENC: Final = 0xDC
 AESENCLAST: Final = 0xDD
 AESDEC: Final = 0xDE
 AESDECLAST: Final = 0xDF
+# SHA-NI: the byte after 0F 38, no prefix (``Asm.sha``)
+SHA256RNDS2: Final = 0xCB
+SHA256MSG1: Final = 0xCC
+SHA256MSG2: Final = 0xCD
 # shift group 2: /digit of 0xC1 / 0xD3
 ROL: Final = 0
 ROR: Final = 1
@@ -527,6 +531,32 @@ class Asm:
     def punpckhqdq(self, x: int, y: int) -> None:
         """x <- (high qword of x, high qword of y)."""
         self.sse66(b"\x6d", x, y)
+
+    def paddd(self, x: int, y: int) -> None:
+        """x <- x + y in each 32-bit lane."""
+        self.sse66(b"\xfe", x, y)
+
+    def pshufd(self, x: int, y: int, imm: int) -> None:
+        """x <- the 32-bit lanes of y that imm picks: lane i of x is lane (imm >> 2i) & 3
+        of y."""
+        self.sse66(b"\x70", x, y)
+        self.buf.append(imm & 0xFF)
+
+    def pslldq(self, x: int, n: int) -> None:
+        """x <- x shifted left (towards the high end) by ``n`` bytes, zeros in."""
+        self.rr(b"\x0f\x73", 7, x, False, prefix=b"\x66")
+        self.buf.append(n & 0xFF)
+
+    def psrldq(self, x: int, n: int) -> None:
+        """x <- x shifted right (towards the low end) by ``n`` bytes, zeros in."""
+        self.rr(b"\x0f\x73", 3, x, False, prefix=b"\x66")
+        self.buf.append(n & 0xFF)
+
+    def sha(self, op: int, x: int, y: int) -> None:
+        """SHA-NI ``x <- op(x, y)`` (no prefix): SHA256RNDS2 0xCB (two rounds, the
+        state's CDGH in x and ABEF in y, the words plus constants in xmm0's low
+        qword: x <- the new ABEF), SHA256MSG1 0xCC, SHA256MSG2 0xCD."""
+        self.rr(bytes((0x0F, 0x38, op)), x, y, False)
 
     def aes(self, op: int, x: int, y: int) -> None:
         """AES-NI ``x <- op(x, y)``: AESENC 0xDC, AESENCLAST 0xDD, AESDEC 0xDE,

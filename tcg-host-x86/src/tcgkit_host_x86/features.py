@@ -28,6 +28,7 @@ _FLAGS = {
     "aes": "aes",  # AES-NI
     "pclmulqdq": "pclmulqdq",
     "cx16": "cx16",  # CMPXCHG16B: the 16-byte compare-and-swap of guest pair atomics
+    "sha_ni": "sha_ni",  # SHA-NI (CPUID leaf 7, EBX bit 29): SHA256RNDS2, SHA256MSG1/2
 }
 
 
@@ -36,7 +37,7 @@ class HostFeatures(FeatureFlags):
     unless given, frozen, ``without``, ``as_dict``)."""
 
     __slots__ = ("aes", "bmi1", "bmi2", "cmov", "cx16", "fma", "lzcnt", "movbe", "pclmulqdq",
-                 "popcnt", "sse41")  # fmt: skip
+                 "popcnt", "sha_ni", "sse41")  # fmt: skip
     ISA = "x86"
     cmov: bool
     bmi1: bool
@@ -49,6 +50,7 @@ class HostFeatures(FeatureFlags):
     aes: bool
     pclmulqdq: bool
     cx16: bool
+    sha_ni: bool
 
 
 def is_x86_64() -> bool:

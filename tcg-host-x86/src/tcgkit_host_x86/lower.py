@@ -12,7 +12,7 @@ regalloc``) and encodes each element with ``encoder.Asm``. The TB's shape:
 Integer ops are inline; guest memory accesses inline the TLB probe (the slow
 path saves the caller-saved registers itself, so values stay in registers
 across loads and stores); float ops are in ``lower_float``, the optional crypto
-ops (AES-NI, PCLMULQDQ) in ``lower_crypto``.
+ops (AES-NI, PCLMULQDQ, SHA-NI) in ``lower_crypto``.
 """
 
 from __future__ import annotations

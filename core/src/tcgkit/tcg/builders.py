@@ -426,6 +426,33 @@ class IRBuilder:
         args = (lo, hi, a, b)
         return self.emit_def(_pick(_F_CLMUL, args), args)
 
+    def sha256h(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
+                y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
+                w_hi: Temp | int) -> Op:  # fmt: skip
+        """Four SHA-256 rounds on (a, b, c, d) = x, (e, f, g, h) = y: the new abcd."""
+        args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
+        return self.emit_def(_pick(_F_SHA256H, args), args)
+
+    def sha256h2(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
+                 y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
+                 w_hi: Temp | int) -> Op:  # fmt: skip
+        """The same four rounds: the new efgh."""
+        args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
+        return self.emit_def(_pick(_F_SHA256H2, args), args)
+
+    def sha256su0(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
+                  n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
+        """SHA-256 message schedule, first part (A64 SHA256SU0)."""
+        args = (lo, hi, d_lo, d_hi, n_lo, n_hi)
+        return self.emit_def(_pick(_F_SHA256SU0, args), args)
+
+    def sha256su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
+                  n_lo: Temp | int, n_hi: Temp | int, m_lo: Temp | int,
+                  m_hi: Temp | int) -> Op:  # fmt: skip
+        """SHA-256 message schedule, second part (A64 SHA256SU1)."""
+        args = (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi)
+        return self.emit_def(_pick(_F_SHA256SU1, args), args)
+
     # -- CPU state and guest memory ------------------------------------------
 
     def _ld(self, f: Family, out: Temp, offset: int) -> Op:
@@ -666,6 +693,10 @@ _F_AESD: Final = _family("aesd")
 _F_AESMC: Final = _family("aesmc")
 _F_AESIMC: Final = _family("aesimc")
 _F_CLMUL: Final = _family("clmul")
+_F_SHA256H: Final = _family("sha256h")
+_F_SHA256H2: Final = _family("sha256h2")
+_F_SHA256SU0: Final = _family("sha256su0")
+_F_SHA256SU1: Final = _family("sha256su1")
 _F_LD8U: Final = _family("ld8u")
 _F_LD8S: Final = _family("ld8s")
 _F_LD16U: Final = _family("ld16u")

@@ -1,11 +1,13 @@
-"""IR for crypto instructions: AES round steps and 64 x 64 carry-less products on
-128-bit values held as (lo, hi) pairs of i64 temps (lo = bytes 0-7, little-endian).
+"""IR for crypto instructions: AES round steps, 64 x 64 carry-less products and
+SHA-256 steps on 128-bit values held as (lo, hi) pairs of i64 temps (lo = bytes
+0-7, little-endian).
 
-Owns ``gen_aes`` and ``gen_clmul``, what a target's translator emits for AESE,
-AESD, AESMC, AESIMC and PMULL (64 x 64): the optional IR op (``aese_i64``...,
-``clmul_i64``; ``tcgkit.tcg.ops``) where the host lowers it (``dc.host_ops``:
-AES-NI and PCLMULQDQ on x86-64), else a generic expansion in plain i64 ops that
-every host runs, without calling Python:
+Owns ``gen_aes``, ``gen_clmul`` and ``gen_sha256``, what a target's translator
+emits for AESE, AESD, AESMC, AESIMC, PMULL (64 x 64), SHA256H, SHA256H2, SHA256SU0
+and SHA256SU1: the optional IR op (``aese_i64``..., ``clmul_i64``,
+``sha256h_i64``...; ``tcgkit.tcg.ops``) where the host lowers it
+(``dc.host_ops``: AES-NI, PCLMULQDQ and SHA-NI on x86-64), else a generic
+expansion in plain integer ops that every host runs, without calling Python:
 
 * ShiftRows and its inverse: byte masks and 128-bit funnel shifts (20 ops);
 * MixColumns: SWAR on each half (a column is a 32-bit lane), ``xtime`` as a mask,
@@ -27,7 +29,12 @@ every host runs, without calling Python:
   the sums of partial products (at most 13) never carry into the next bit of
   the same class; each product's class ``(a + b) mod 5`` is kept, so 25
   multiplications give the carry-less product (93 ops, against ~380 for a loop
-  over the bits).
+  over the bits);
+* SHA-256: i32 ops on the 32-bit words (``extrl``/``extrh`` out of the halves,
+  ``extu`` and ``deposit`` back), the rounds and schedule steps as FIPS 180-4
+  writes them (``tcgkit.tcg.sha256``): Ch as ((f ^ g) & e) ^ g, Maj as b ^ ((a ^ b)
+  & (b ^ c)) with a ^ b kept for the next round's b ^ c; the message words are
+  read when a round first uses them (fewer values live at once).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from .ir import Temp
+from .types import I32
 
 if TYPE_CHECKING:
     from ..target import DisasContext
@@ -45,9 +53,11 @@ if TYPE_CHECKING:
 M64: Final = 0xFFFFFFFFFFFFFFFF
 #: the AES ops ``gen_aes`` knows, by ``kind``; whether each takes a round key
 AES_KINDS: Final = {"aese": True, "aesd": True, "aesmc": False, "aesimc": False}
+#: the SHA-256 ops ``gen_sha256`` knows, by ``kind``; how many i64 inputs each takes
+SHA256_KINDS: Final = {"sha256h": 6, "sha256h2": 6, "sha256su0": 4, "sha256su1": 6}
 #: the optional IR ops this module emits (``tcgkit.tcg.ops.OPTIONAL_OPS``)
 CRYPTO_OPS: Final = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64",
-                                 "clmul_i64"})  # fmt: skip
+                                 "clmul_i64", *(f"{k}_i64" for k in SHA256_KINDS)})  # fmt: skip
 
 
 def gen_aes(dc: DisasContext, kind: str, lo: Temp, hi: Temp, key_lo: Temp | None = None,
@@ -84,6 +94,28 @@ def gen_clmul(dc: DisasContext, a: Temp, b: Temp) -> tuple[Temp, Temp]:
         ctx.emit("clmul_i64", lo, hi, a, b)
         return lo, hi
     return expand_clmul(ctx, a, b)
+
+
+def gen_sha256(dc: DisasContext, kind: str, *ins: Temp) -> tuple[Temp, Temp]:
+    """kind in ``SHA256_KINDS``; ``ins`` the (lo, hi) halves of its operands, in the
+    order of its op (``tcgkit.tcg.ops``): ``sha256h`` and ``sha256h2`` take x (a, b, c,
+    d), y (e, f, g, h) and w (message words plus constants), ``sha256su0`` d and n,
+    ``sha256su1`` d, n and m.
+
+    Returns new temps (lo, hi) of the result (``tcgkit.tcg.sha256``): ``sha256h`` the
+    new abcd, ``sha256h2`` the new efgh, the others the schedule words."""
+    n_in = SHA256_KINDS.get(kind)
+    if n_in is None:
+        raise ValueError(f"no SHA-256 operation {kind!r}; known: {sorted(SHA256_KINDS)}")
+    if len(ins) != n_in:
+        raise TypeError(f"{kind} takes {n_in} halves, got {len(ins)}")
+    ctx = dc.ctx
+    name = f"{kind}_i64"
+    if name in dc.host_ops:
+        out_lo, out_hi = ctx.temp(), ctx.temp()
+        ctx.emit(name, out_lo, out_hi, *ins)
+        return out_lo, out_hi
+    return expand_sha256(ctx, kind, *ins)
 
 
 # -- the generic expansions ---------------------------------------------------------------
@@ -235,6 +267,106 @@ def expand_clmul(ctx: TCGContext, a: Operand, b: Operand) -> tuple[Temp, Temp]:
         hi_acc = hi_k if hi_acc is None else _new(ctx, ctx.or_, hi_acc, hi_k)
     assert lo_acc is not None and hi_acc is not None
     return lo_acc, hi_acc
+
+
+# -- SHA-256 ----------------------------------------------------------------------------------
+
+
+def _new32(ctx: TCGContext, emit: Callable[..., object], *args: Operand) -> Temp:
+    """A new i32 temp set by ``emit(temp, *args)``."""
+    t = ctx.temp(I32)
+    emit(t, *args)
+    return t
+
+
+class _Words:
+    """The four 32-bit words of a (lo, hi) pair as i32 temps, each extracted when
+    first used (a value fewer live until then)."""
+
+    def __init__(self, ctx: TCGContext, lo: Operand, hi: Operand) -> None:
+        self.ctx, self.halves = ctx, (lo, hi)
+        self.cache: dict[int, Temp] = {}
+
+    def __getitem__(self, i: int) -> Temp:
+        w = self.cache.get(i)
+        if w is None:
+            ctx = self.ctx
+            emit = ctx.extrh_i64_i32 if i & 1 else ctx.extrl_i64_i32
+            w = self.cache[i] = _new32(ctx, emit, self.halves[i >> 1])
+        return w
+
+
+def _join(ctx: TCGContext, words: list[Temp]) -> tuple[Temp, Temp]:
+    """(lo, hi) of four i32 words, word 0 first."""
+    out = []
+    for w0, w1 in (words[:2], words[2:]):
+        lo, hi = _new(ctx, ctx.extu_i32_i64, w0), _new(ctx, ctx.extu_i32_i64, w1)
+        out.append(_new(ctx, ctx.deposit, lo, hi, 32, 32))
+    return out[0], out[1]
+
+
+def _sum(ctx: TCGContext, *xs: Temp) -> Temp:
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = _new32(ctx, ctx.add, acc, x)
+    return acc
+
+
+def _sigma(ctx: TCGContext, x: Temp, r1: int, r2: int, r3: int, shift: bool) -> Temp:
+    """ROR(x, r1) ^ ROR(x, r2) ^ (LSR if ``shift`` else ROR)(x, r3), on an i32."""
+    a = _new32(ctx, ctx.rotr, x, r1)
+    b = _new32(ctx, ctx.rotr, x, r2)
+    c = _new32(ctx, ctx.shr if shift else ctx.rotr, x, r3)
+    return _new32(ctx, ctx.xor, _new32(ctx, ctx.xor, a, b), c)
+
+
+def _sha256_rounds(ctx: TCGContext, x: list[Temp], y: list[Temp], w: _Words,
+                   want_x: bool) -> list[Temp]:  # fmt: skip
+    """Four rounds (``sha256.sha256_hash``) on x (a, b, c, d) and y (e, f, g, h): the
+    new x if ``want_x`` else the new y."""
+    bc = _new32(ctx, ctx.xor, x[1], x[2])  # b ^ c for the first Maj
+    for e in range(4):
+        a, b, c, d = x
+        ee, f, g, h = y
+        ch = _new32(ctx, ctx.xor, _new32(ctx, ctx.and_, _new32(ctx, ctx.xor, f, g), ee), g)
+        t = _sum(ctx, h, _sigma(ctx, ee, 6, 11, 25, False), ch, w[e])
+        # the last round's new e is not in (a, b, c, d) and its new a not in (e, f, g, h):
+        # the one not wanted is left out (``d``, ``a``: placeholders never returned)
+        last = e == 3
+        new_e = d if last and want_x else _new32(ctx, ctx.add, t, d)
+        if last and not want_x:
+            new_a = a
+        else:
+            ab = _new32(ctx, ctx.xor, a, b)
+            maj = _new32(ctx, ctx.xor, _new32(ctx, ctx.and_, ab, bc), b)
+            new_a = _sum(ctx, t, _sigma(ctx, a, 2, 13, 22, False), maj)
+            bc = ab  # the next round's b ^ c: its b and c are a and b
+        x, y = [new_a, a, b, c], [new_e, ee, f, g]
+    return x if want_x else y
+
+
+def expand_sha256(ctx: TCGContext, kind: str, *ins: Operand) -> tuple[Temp, Temp]:
+    """``gen_sha256``'s generic expansion, into ``ctx``."""
+    if kind in ("sha256h", "sha256h2"):
+        xw, yw = _Words(ctx, ins[0], ins[1]), _Words(ctx, ins[2], ins[3])
+        x = [xw[i] for i in range(4)]
+        y = [yw[i] for i in range(4)]
+        out = _sha256_rounds(ctx, x, y, _Words(ctx, ins[4], ins[5]), kind == "sha256h")
+    elif kind == "sha256su0":  # d[e] + sigma0((d1, d2, d3, n0)[e])
+        d, n = _Words(ctx, ins[0], ins[1]), _Words(ctx, ins[2], ins[3])
+        t = [d[1], d[2], d[3], n[0]]
+        out = [_new32(ctx, ctx.add, _sigma(ctx, t[e], 7, 18, 3, True), d[e]) for e in range(4)]
+    elif kind == "sha256su1":  # d[e] + (n1, n2, n3, m0)[e] + sigma1((m2, m3, out0, out1)[e])
+        d, n, m = (_Words(ctx, ins[2 * i], ins[2 * i + 1]) for i in range(3))
+        t0 = [n[1], n[2], n[3], m[0]]
+        t1 = [m[2], m[3]]
+        out = []
+        for e in range(4):
+            sig = _sigma(ctx, t1[e] if e < 2 else out[e - 2], 17, 19, 10, True)
+            out.append(_sum(ctx, sig, d[e], t0[e]))
+    else:
+        raise ValueError(f"no SHA-256 operation {kind!r}")
+    return _join(ctx, out)
 
 
 # -- the S-box circuit ----------------------------------------------------------------------

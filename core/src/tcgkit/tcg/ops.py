@@ -51,6 +51,17 @@ reference is ``tcgkit.tcg.semantics``):
   ``semantics.clmul``. Optional (``HostBackend.optional_ops``):
   ``tcgkit.tcg.crypto`` emits a generic expansion in plain i64 ops for the
   other hosts;
+* ``sha256h_i64`` (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi) is four SHA-256
+  rounds (the Arm ARM's SHA256hash) on the state ``x`` = (a, b, c, d) and ``y`` =
+  (e, f, g, h) (32-bit words, word i at bits 32i of the 128-bit value, a and e in
+  word 0: A64's layout) with ``w`` the four message words plus round constants,
+  giving the new (a, b, c, d) (A64 SHA256H Qd, Qn, Vm: x = Qd, y = Qn);
+  ``sha256h2_i64`` has the same operands and gives the new (e, f, g, h) (SHA256H2
+  Qd, Qn, Vm: x = Qn, y = Qd); ``sha256su0_i64`` (lo, hi, d_lo, d_hi, n_lo, n_hi)
+  and ``sha256su1_i64`` (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi) are the
+  message schedule's steps SHA256SU0 Vd, Vn and SHA256SU1 Vd, Vn, Vm. Their
+  reference is ``tcgkit.tcg.sha256``; optional as the AES ops are
+  (``tcgkit.tcg.crypto.gen_sha256``: i32 ops on the words for the other hosts);
 * float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
@@ -199,6 +210,9 @@ def _build() -> dict[str, OpDef]:
         op(base, 2, 4, types=(I64,))
     for base in ("aesmc", "aesimc", "clmul"):
         op(base, 2, 2, types=(I64,))
+    for base in ("sha256h", "sha256h2", "sha256su1"):
+        op(base, 2, 6, types=(I64,))
+    op("sha256su0", 2, 4, types=(I64,))
     # width conversions
     op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")
     op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")
@@ -261,7 +275,8 @@ OPS: dict[str, OpDef] = _build()
 #: ``HostBackend.optional_ops`` (translators emit something else for the others)
 OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
                                  "atomic_cmpxchg2_i64", "aese_i64", "aesd_i64", "aesmc_i64",
-                                 "aesimc_i64", "clmul_i64", "fnan2_f32", "fnan2_f64",
+                                 "aesimc_i64", "clmul_i64", "sha256h_i64", "sha256h2_i64",
+                                 "sha256su0_i64", "sha256su1_i64", "fnan2_f32", "fnan2_f64",
                                  "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
 

@@ -108,6 +108,14 @@ def _aes(name: str, ins: tuple[int, ...]) -> tuple[int, ...]:
     return fn(*ins)
 
 
+def _sha256(name: str, ins: tuple[int, ...]) -> tuple[int, ...]:
+    """A SHA-256 op of ``tcgkit.tcg.sha256`` (imported at first use, as ``_aes``)."""
+    from . import sha256
+
+    fn: Callable[..., tuple[int, ...]] = getattr(sha256, name)
+    return fn(*ins)
+
+
 def _bswap(v: int, nbytes: int) -> int:
     return int.from_bytes((v & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little"), "big")
 
@@ -202,6 +210,10 @@ SEMANTICS: dict[str, M] = {
     "aesmc": lambda w, lo, hi: _aes("aesmc", (lo, hi)),
     "aesimc": lambda w, lo, hi: _aes("aesimc", (lo, hi)),
     "clmul": lambda w, a, b: clmul(a, b),
+    "sha256h": lambda w, *ins: _sha256("sha256h", ins),
+    "sha256h2": lambda w, *ins: _sha256("sha256h2", ins),
+    "sha256su0": lambda w, *ins: _sha256("sha256su0", ins),
+    "sha256su1": lambda w, *ins: _sha256("sha256su1", ins),
 }
 
 

@@ -183,3 +183,30 @@ def crypto_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     ctx.mov(g[5], hi)
     ctx.exit_tb(EXIT_LOOKUP)
     return ctx
+
+
+#: the SHA-256 ops' operand counts (``tcgkit.tcg.crypto.SHA256_KINDS``): (lo, hi) of
+#: three 128-bit values, or of two
+SHA256_INPUTS = {"sha256h": 6, "sha256h2": 6, "sha256su0": 4, "sha256su1": 6}
+
+
+def sha256_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """A one-instruction TB on eight i64 globals: ``g6, g7 = kind(g0 ... g5)`` (the
+    first four for ``sha256su0``), emitted through ``tcgkit.tcg.crypto.gen_sha256`` as
+    a target would for a host that lowers ``host_ops``; not yet optimized."""
+    from ..target import DisasContext
+    from ..tcg import crypto
+
+    tmpl = TCGContext(64)
+    for i in range(8):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    g = ctx.globals
+    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+    ctx.insn_start(0x1000)
+    lo, hi = crypto.gen_sha256(dc, kind, *g[: SHA256_INPUTS[kind]])
+    ctx.mov(g[6], lo)
+    ctx.mov(g[7], hi)
+    ctx.exit_tb(EXIT_LOOKUP)
+    return ctx

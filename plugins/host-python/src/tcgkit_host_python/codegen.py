@@ -22,8 +22,9 @@ Values are kept masked to their width (i32 in [0, 2**32), i64 in
 [0, 2**64)); an op masks its result only where the operation can leave the
 range. Signed views use the bias trick: ``(x ^ S) - S`` with S the sign bit.
 
-The optional crypto ops (``aese_i64``... ``clmul_i64``) are one call each of their
-reference (``tcgkit.tcg.aes``, ``semantics.clmul``).
+The optional crypto ops (``aese_i64``... ``clmul_i64``, ``sha256h_i64``...) are one
+call each of their reference (``tcgkit.tcg.aes``, ``semantics.clmul``,
+``tcgkit.tcg.sha256``).
 
 Float ops call ``softfloat``; with a flags slot (``GuestTarget.fp_flags_offset``)
 they call ``fpflags.flagged``'s wrapper, which also ORs their IEEE flags into it.
@@ -45,7 +46,7 @@ from typing import Any
 from tcgkit.tcg.fpflags import RAISING, flagged
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP
-from tcgkit.tcg.semantics import SEMANTICS, clmul
+from tcgkit.tcg.semantics import SEMANTICS
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import Cond, MemOp
 
@@ -58,6 +59,7 @@ from .conventions import (
     TLB_MASK,
     CodegenError,
     check_field,
+    crypto_reference,
     struct_name,
 )
 
@@ -390,10 +392,7 @@ def _op(em: _Emitter, op: Op, label_block: dict[int, int], here: int, backward: 
 
 
 def _crypto(em: _Emitter, base: str, outs: list[str], ins: list[str]) -> None:
-    from tcgkit.tcg import aes  # here: its S-box is computed at its import
-
-    fn = clmul if base == "clmul" else getattr(aes, base)  # both give (lo, hi) in range
-    name = em.bind(f"_crypto_{base}", fn)
+    name = em.bind(f"_crypto_{base}", crypto_reference(base))  # gives (lo, hi) in range
     em.line(f"{outs[0]}, {outs[1]} = {name}({', '.join(ins)})")
 
 

@@ -3,15 +3,18 @@
 Owns the constants and checks that ``codegen`` (source) and ``lower`` (bytecode)
 both follow, so that their code computes the same thing: the softmmu TLB's
 geometry as the generated fast path reads it, the struct format of each guest
-access, the CPU-state access sizes, the ops that are one call of their reference,
-and ``CodegenError`` (an op no lowering can express: a bug in the target).
+access, the CPU-state access sizes, the ops that are one call of their reference
+(``crypto_reference``), and ``CodegenError`` (an op no lowering can express: a bug
+in the target).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from tcgkit.tcg.ir import Op
+from tcgkit.tcg.semantics import clmul
 from tcgkit.tcg.types import MemOp
 
 M64: Final = (1 << 64) - 1
@@ -20,8 +23,28 @@ TLB_MASK: Final = 255
 PAGE_MASK: Final = ~((1 << PAGE_BITS) - 1) & M64
 
 #: the optional crypto ops the host lists (``PythonHost.optional_ops``): one call of
-#: the reference each, where their generic expansions take hundreds of ops
-CRYPTO_OPS: Final = ("aese", "aesd", "aesmc", "aesimc", "clmul")
+#: the reference each, where their generic expansions take a hundred ops or more
+CRYPTO_OPS: Final = ("aese", "aesd", "aesmc", "aesimc", "clmul", "sha256h", "sha256h2",
+                     "sha256su0", "sha256su1")  # fmt: skip
+
+
+def crypto_reference(base: str) -> Callable[..., tuple[int, int]]:
+    """The reference function of the crypto op ``base`` (one of ``CRYPTO_OPS``): it
+    takes the op's inputs and gives its (lo, hi) in range. The AES module is imported
+    here, when a TB first has such an op (it computes its S-box at import)."""
+    if base == "clmul":
+        return clmul
+    fn: Callable[..., tuple[int, int]]
+    if base.startswith("sha256"):
+        from tcgkit.tcg import sha256
+
+        fn = getattr(sha256, base)
+    else:
+        from tcgkit.tcg import aes
+
+        fn = getattr(aes, base)
+    return fn
+
 
 #: bytes of each narrow CPU-state access
 ENV_SIZES: Final = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,

@@ -26,7 +26,7 @@ from typing import Any, Final
 from tcgkit.tcg.fpflags import RAISING, flagged
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
-from tcgkit.tcg.semantics import SEMANTICS, clmul
+from tcgkit.tcg.semantics import SEMANTICS
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import I64, Cond, MemOp
 
@@ -40,6 +40,7 @@ from .conventions import (
     TLB_MASK,
     CodegenError,
     check_field,
+    crypto_reference,
     struct_name,
 )
 
@@ -333,9 +334,7 @@ class _Lower:
             self.two_halves(outs, w, m)
             return
         if base in CRYPTO_OPS:
-            from tcgkit.tcg import aes  # here: its S-box is computed at its import
-
-            self.callee(clmul if base == "clmul" else getattr(aes, base))
+            self.callee(crypto_reference(base))
             self.vs(ins)
             a.call(len(ins))
             a.op(bc.UNPACK_SEQUENCE, 2, 1)

@@ -11,14 +11,14 @@ BCAX, SM3SS1) and XAR. A word of these classes that no instruction allocates is
 invalid. PMULL{2} of doublewords, an AdvSIMD three-different instruction, is
 ``trans_simd_int``'s (through ``gen_clmul``).
 
-SHA-1, SHA-256, SM3 and SM4 are i32 IR on the four words of a vector (words 0 and
-1 in the ``vlo`` global, 2 and 3 in ``vhi``); SHA-512, SHA1SU0 and the SHA3 group
-are i64 IR on the halves. The SM4 S-box is a lookup made of IR: a chain of
-movconds on the index picks one of 32 i64 constants (eight S-box bytes each; the
-table is built on first use from the S-box's algebraic definition) and a shift picks
-the byte. AES goes through ``tcgkit.tcg.crypto.gen_aes`` (the host's AES
-instruction when it has one, else a generic expansion). No Python helper is called
-from generated code.
+SHA-1, SM3 and SM4 are i32 IR on the four words of a vector (words 0 and 1 in the
+``vlo`` global, 2 and 3 in ``vhi``); SHA-512, SHA1SU0 and the SHA3 group are i64 IR
+on the halves. The SM4 S-box is a lookup made of IR: a chain of movconds on the
+index picks one of 32 i64 constants (eight S-box bytes each; the table is built on
+first use from the S-box's algebraic definition) and a shift picks the byte. AES
+and SHA-256 go through ``tcgkit.tcg.crypto`` (``gen_aes``, ``gen_sha256``: the
+host's instruction when it has one, else a generic expansion). No Python helper
+is called from generated code.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
-from tcgkit.tcg.crypto import gen_aes
+from tcgkit.tcg.crypto import gen_aes, gen_sha256
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, TCGType
 
@@ -184,6 +184,9 @@ def aes(t: AArch64Target, dc: DisasContext, insn: int) -> None:
 
 # -- SHA-1 and SHA-256 -------------------------------------------------------------------------
 
+#: the ``gen_sha256`` kind of each SHA-256 instruction, by its class's opcode
+_SHA256_THREE: Final = {4: "sha256h", 5: "sha256h2", 6: "sha256su1"}
+
 
 def _sha1_hash(o: _Ops, x: list[Temp], y: Temp, w: _LazyWords, opcode: int) -> list[Temp]:
     """Four SHA-1 rounds of SHA1C (opcode 0: Choose), SHA1P (1: Parity), SHA1M (2:
@@ -195,18 +198,6 @@ def _sha1_hash(o: _Ops, x: list[Temp], y: Temp, w: _LazyWords, opcode: int) -> l
         x[1] = o.rol(x[1], 30)
         y, x = x[3], [y, *x[:3]]
     return x
-
-
-def _sha256_hash(o: _Ops, x: list[Temp], y: list[Temp],
-                 w: _LazyWords) -> tuple[list[Temp], list[Temp]]:  # fmt: skip
-    """Four SHA-256 rounds on x (a, b, c, d) and y (e, f, g, h): the new (x, y)."""
-    x, y = list(x), list(y)
-    for e in range(4):
-        t = o.add(y[3], o.sigma(y[0], 6, 11, 25), o.ch(y[0], y[1], y[2]), w[e])
-        x3 = o.add(t, x[3])
-        y3 = o.add(t, o.sigma(x[0], 2, 13, 22), o.maj(x[0], x[1], x[2]))
-        x, y = [y3, *x[:3]], [x3, *y[:3]]
-    return x, y
 
 
 def sha_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -223,19 +214,14 @@ def sha_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         hi = q.xor(t.vlo[rn], t.vhi[rd], t.vhi[rm])
         _set_halves(t, dc, rd, lo, hi)
         return
+    if opcode > 3:  # SHA256H: Qd is abcd, Qn efgh; SHA256H2: Qd efgh, Qn abcd; SHA256SU1
+        x, y = (rn, rd) if opcode == 5 else (rd, rn)
+        lo, hi = gen_sha256(dc, _SHA256_THREE[opcode], t.vlo[x], t.vhi[x], t.vlo[y], t.vhi[y],
+                            t.vlo[rm], t.vhi[rm])  # fmt: skip
+        _set_halves(t, dc, rd, lo, hi)
+        return
     o = _Ops(ctx, I32)
-    if opcode < 3:
-        out = _sha1_hash(o, _words(t, dc, rd), _word(t, dc, rn, 0), _LazyWords(t, dc, rm), opcode)
-    elif opcode == 4:  # SHA256H: the new abcd
-        out, _ = _sha256_hash(o, _words(t, dc, rd), _words(t, dc, rn), _LazyWords(t, dc, rm))
-    elif opcode == 5:  # SHA256H2: the new efgh, with Vn as abcd
-        _, out = _sha256_hash(o, _words(t, dc, rn), _words(t, dc, rd), _LazyWords(t, dc, rm))
-    else:  # SHA256SU1
-        d, n, m = _words(t, dc, rd), _words(t, dc, rn), _words(t, dc, rm)
-        t0 = [n[1], n[2], n[3], m[0]]
-        out = [o.add(o.sigma(m[2 + e], 17, 19, 10, shift=True), d[e], t0[e]) for e in range(2)]
-        out += [o.add(o.sigma(out[e - 2], 17, 19, 10, shift=True), d[e], t0[e])
-                for e in range(2, 4)]  # fmt: skip
+    out = _sha1_hash(o, _words(t, dc, rd), _word(t, dc, rn, 0), _LazyWords(t, dc, rm), opcode)
     _set_words(t, dc, rd, out)
 
 
@@ -249,14 +235,15 @@ def sha_two_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if opcode == 0:  # SHA1H: ROL(Vn<31:0>, 30)
         _set_words(t, dc, rd, [o.rol(_word(t, dc, rn, 0), 30), None, None, None])
         return
+    if opcode == 2:  # SHA256SU0
+        lo, hi = gen_sha256(dc, "sha256su0", t.vlo[rd], t.vhi[rd], t.vlo[rn], t.vhi[rn])
+        _set_halves(t, dc, rd, lo, hi)
+        return
     d, n = _words(t, dc, rd), _words(t, dc, rn)
-    if opcode == 1:  # SHA1SU1: T = Vd EOR LSR(Vn, 32)
-        x = [o.xor(d[0], n[1]), o.xor(d[1], n[2]), o.xor(d[2], n[3]), d[3]]
-        out = [o.rol(v, 1) for v in x]
-        out[3] = o.xor(out[3], o.rol(x[0], 2))
-    else:  # SHA256SU0
-        x = [d[1], d[2], d[3], n[0]]
-        out = [o.add(o.sigma(x[e], 7, 18, 3, shift=True), d[e]) for e in range(4)]
+    # SHA1SU1: T = Vd EOR LSR(Vn, 32)
+    x = [o.xor(d[0], n[1]), o.xor(d[1], n[2]), o.xor(d[2], n[3]), d[3]]
+    out = [o.rol(v, 1) for v in x]
+    out[3] = o.xor(out[3], o.rol(x[0], 2))
     _set_words(t, dc, rd, out)
 
 
