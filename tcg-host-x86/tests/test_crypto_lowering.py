@@ -35,6 +35,7 @@ from tcgkit.testing.ir_programs import (
     SHA256_INPUTS,
     Program,
     crypto_op_program,
+    one_insn_tb,
     programs,
     sha256_op_program,
 )
@@ -415,14 +416,8 @@ def _compress_tb(host_ops: frozenset[str]) -> TCGContext:
     12 x SHA256SU0, SHA256SU1, ``add`` of the constants in i32 words): the state's
     halves in g0-g3, the message's in g4-g11 (big-endian words already), K's in
     g12-g43; the new state (the sum with the old one) back in g0-g3."""
-    tmpl = TCGContext(8 * 44)
-    for i in range(44):
-        tmpl.new_global(I64, 8 * i, f"g{i}")
-    tmpl.freeze()
-    ctx = tmpl.clone("t")
+    ctx, dc = one_insn_tb(44, host_ops)
     g = ctx.globals
-    dc = DisasContext(ctx, 0, 0, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
-    ctx.insn_start(0)
 
     def add_words(a: Temp, b: Temp) -> Temp:
         """The i64 whose two 32-bit words are a's plus b's."""

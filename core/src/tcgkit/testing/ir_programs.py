@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
@@ -19,6 +20,9 @@ from ..tcg.context import TCGContext
 from ..tcg.ir import Temp
 from ..tcg.ops import EXIT_LOOKUP, OPS, OPTIONAL_OPS, OpDef
 from ..tcg.types import I32, I64, Cond, RoundingMode, TCGType
+
+if TYPE_CHECKING:
+    from ..target import DisasContext
 
 NSLOTS = 8
 G64 = 6
@@ -158,21 +162,30 @@ def _consts(draw: Callable, d: OpDef) -> list[int]:
 CRYPTO_INPUTS = {"aese": 4, "aesd": 4, "aesmc": 2, "aesimc": 2, "clmul": 2}
 
 
+def one_insn_tb(n_globals: int, host_ops: frozenset[str]) -> tuple[TCGContext, DisasContext]:
+    """A TB being translated at 0x1000 on ``n_globals`` i64 globals ``g0``... (the
+    state's words, in order), its instruction started, and the ``DisasContext`` a
+    target would emit into for a host that lowers ``host_ops``."""
+    from ..target import DisasContext
+
+    tmpl = TCGContext(8 * n_globals)
+    for i in range(n_globals):
+        tmpl.new_global(I64, 8 * i, f"g{i}")
+    tmpl.freeze()
+    ctx = tmpl.clone("t")
+    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
+    ctx.insn_start(0x1000)
+    return ctx, dc
+
+
 def crypto_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """A one-instruction TB on six i64 globals: ``g4, g5 = kind(g0, g1[, g2, g3])``,
     emitted through ``tcgkit.tcg.crypto`` as a target would for a host that lowers
     ``host_ops`` (the optional op, or the generic expansion); not yet optimized."""
-    from ..target import DisasContext
     from ..tcg import crypto
 
-    tmpl = TCGContext(48)
-    for i in range(6):
-        tmpl.new_global(I64, 8 * i, f"g{i}")
-    tmpl.freeze()
-    ctx = tmpl.clone("t")
+    ctx, dc = one_insn_tb(6, host_ops)
     g = ctx.globals
-    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
-    ctx.insn_start(0x1000)
     if kind == "clmul":
         lo, hi = crypto.gen_clmul(dc, g[0], g[1])
     elif CRYPTO_INPUTS[kind] == 4:
@@ -194,17 +207,10 @@ def sha256_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """A one-instruction TB on eight i64 globals: ``g6, g7 = kind(g0 ... g5)`` (the
     first four for ``sha256su0``), emitted through ``tcgkit.tcg.crypto.gen_sha256`` as
     a target would for a host that lowers ``host_ops``; not yet optimized."""
-    from ..target import DisasContext
     from ..tcg import crypto
 
-    tmpl = TCGContext(64)
-    for i in range(8):
-        tmpl.new_global(I64, 8 * i, f"g{i}")
-    tmpl.freeze()
-    ctx = tmpl.clone("t")
+    ctx, dc = one_insn_tb(8, host_ops)
     g = ctx.globals
-    dc = DisasContext(ctx, 0x1000, 0x1000, 0, 0, 1, lambda addr, n: b"", host_ops=host_ops)
-    ctx.insn_start(0x1000)
     lo, hi = crypto.gen_sha256(dc, kind, *g[: SHA256_INPUTS[kind]])
     ctx.mov(g[6], lo)
     ctx.mov(g[7], hi)
