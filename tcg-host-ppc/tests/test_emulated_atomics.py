@@ -11,19 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from tcgkit.testing.emulated import Emulated, NotBuilt
+from tcgkit.testing.emulated import Emulated
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
 
 
 def test_guest_atomics_on_ppc64le() -> None:
-    machine = Emulated("ppc64el", ROOT, REPO)
-    try:
-        machine.command()
-    except NotBuilt as e:
-        pytest.skip(str(e))
+    machine = Emulated("ppc64el", ROOT, REPO).ready()
     res = machine.run([str(Path(__file__).with_name("native_atomics.py"))])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "compare-and-swaps matched: 48" in res.stdout

@@ -16,7 +16,7 @@ from tcgkit.native.backend import Runtime
 from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.regalloc import allocate
-from tcgkit.testing.emulated import Emulated, NotBuilt
+from tcgkit.testing.emulated import Emulated
 from tcgkit.testing.ir_programs import CRYPTO_INPUTS, crypto_op_program
 from tcgkit_host_ppc.backend import allocator
 from tcgkit_host_ppc.features import HostFeatures
@@ -29,11 +29,7 @@ POWER8 = HostFeatures(isa206=True, isa207=True, vcrypto=True)
 
 
 def test_crypto_ops_on_ppc64le() -> None:
-    machine = Emulated("ppc64el", ROOT, REPO)
-    try:
-        machine.command()
-    except NotBuilt as e:
-        pytest.skip(str(e))
+    machine = Emulated("ppc64el", ROOT, REPO).ready()
     res = machine.run([str(Path(__file__).with_name("native_crypto.py")), "200"])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "vector crypto: 5 ops matched" in res.stdout

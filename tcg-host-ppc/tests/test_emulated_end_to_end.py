@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tcgkit.testing.emulated import Emulated, NotBuilt
+from tcgkit.testing.emulated import Emulated
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
@@ -23,11 +23,7 @@ EXAMPLES = sorted((REPO / "examples" / "bin").glob("*.elf"))
 
 @pytest.fixture
 def machine() -> Emulated:
-    try:
-        MACHINE.command()
-    except NotBuilt as e:
-        pytest.skip(str(e))
-    return MACHINE
+    return MACHINE.ready()
 
 
 def test_engine_tests_pass_on_the_emulated_host(machine: Emulated) -> None:

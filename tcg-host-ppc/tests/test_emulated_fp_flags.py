@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tcgkit.testing.emulated import Emulated, NotBuilt
+from tcgkit.testing.emulated import Emulated
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
@@ -60,11 +60,7 @@ A64_CODE = bytes.fromhex(
 
 @pytest.fixture
 def machine() -> Emulated:
-    try:
-        MACHINE.command()
-    except NotBuilt as e:
-        pytest.skip(str(e))
-    return MACHINE
+    return MACHINE.ready()
 
 
 def test_fpscr_accumulates_the_flags_the_interpreter_computes(machine: Emulated) -> None:

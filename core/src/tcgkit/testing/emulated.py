@@ -56,6 +56,17 @@ class Emulated:
     def qemu(self) -> str:
         return self.command()[0]
 
+    def ready(self) -> Emulated:
+        """This machine, for a test fixture: when it is not built the test is skipped,
+        saying how to build it (a suite under ``CI=true`` fails on skips)."""
+        import pytest  # a test's helper: pytest is there when this runs
+
+        try:
+            self.command()
+        except NotBuilt as e:
+            pytest.skip(str(e))
+        return self
+
     def run(self, args: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
         env = dict(os.environ, PYTHONPATH=str(self.root / "site"), PYTHONDONTWRITEBYTECODE="1")
         env.pop("TCGKIT_TEST_HOST", None)
