@@ -79,9 +79,11 @@ def generic(make_runner: Callable[..., Runner]) -> Runner:
 
 
 def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
-    """g4, g5 = kind(g0, g1[, g2, g3]), emitted by ``tcgkit.tcg.crypto`` for a host
-    that lowers ``host_ops``; optimized as the engine does."""
-    ctx = crypto_op_program(kind, host_ops)
+    """g4, g5 = kind(g0, g1[, g2, g3]) (SHA-256: g6, g7 = kind(g0 ... g5)), emitted by
+    ``tcgkit.tcg.crypto`` for a host that lowers ``host_ops``; optimized as the engine
+    does."""
+    build = sha256_op_program if kind in SHA256_INPUTS else crypto_op_program
+    ctx = build(kind, host_ops)
     optimize(ctx)
     liveness(ctx)
     return ctx
@@ -105,15 +107,18 @@ def run_python_host(ops: list, state: list[int]) -> int:
 
 
 def check(runner: Runner, kind: str, ins: list[int]) -> None:
-    ins = ins[: N_IN[kind]]
+    """The op on the first of ``ins`` (as many as it takes) on ``runner`` (and on the
+    python host, with the op and with its generic expansion) gives the reference's."""
+    slots = 6 if kind in SHA256_INPUTS else 4  # the globals before the two outputs
+    ins = ins[: SHA256_INPUTS.get(kind) or N_IN[kind]]
     want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
     host_ops = runner.host.optional_ops
     ctx = cached(kind, host_ops)
-    state = [*ins, *[0] * (4 - len(ins)), 0xDEAD, 0xBEEF]
+    state = [*ins, *[0] * (slots - len(ins)), 0xDEAD, 0xBEEF]
     before = list(state)
     assert runner.run(ctx.ops, state) == EXIT_LOOKUP
-    assert state[4:] == want, format_ops(ctx.ops)
-    assert state[:4] == before[:4]
+    assert state[slots:] == want, format_ops(ctx.ops)
+    assert state[:slots] == before[:slots]
     if generate is not None:
         for ops in (PythonHost.optional_ops, frozenset()):
             py = list(before)
@@ -161,29 +166,34 @@ SEQUENCES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize(("kind", "feature"), [("aese", "aes"), ("clmul", "pclmulqdq")])
+@pytest.mark.parametrize(("kind", "feature"), [("aese", "aes"), ("clmul", "pclmulqdq"),
+                                               ("sha256h", "sha_ni")])  # fmt: skip
 def test_an_op_the_features_lack_is_refused(generic: Runner, kind: str, feature: str) -> None:
     """An optional op emitted for a host with other features is refused, naming the
     feature it needs (``tcgkit.native.features.lowering_problem``): never miscompiled."""
     with pytest.raises(LoweringError, match=f"needs the host feature '{feature}'"):
-        generic.run(cached(kind, ALL).ops, [0] * 6)
+        generic.run(cached(kind, ALL | SHA_OPS).ops, [0] * 8)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS + SHA_KINDS)
 def test_the_lowering_disassembled(make_runner: Callable[..., Runner], kind: str) -> None:
+    """The op's instructions, as capstone reads them, and the ones that do the work, in
+    their order."""
     r = make_runner(FORCED)
     code = r.code(program(kind, r.host.optional_ops).ops)
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     insns = list(md.disasm(code, 0))
     assert sum(i.size for i in insns) == len(code)
     names = [i.mnemonic for i in insns]
-    want = SEQUENCES[kind]
+    want = {**SEQUENCES, **SHA_SEQUENCES}[kind]
     at = names.index(want[0])
     assert names[at : at + len(want)] == want, names
     text = [f"{i.mnemonic} {i.op_str}" for i in insns[at : at + len(want)]]
     assert all("xmm" in t for t in text)
-    for insn in CORE[kind]:
-        assert insn in text, text
+    core = {**CORE, **SHA_CORE}[kind]
+    assert all(insn in text for insn in core), text
+    at_core = [text.index(t) for t in core]
+    assert at_core == sorted(at_core), text
 
 
 #: the instructions that do the work, with their operands
@@ -196,37 +206,44 @@ CORE = {
 }
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS + SHA_KINDS)
 def test_the_op_is_emitted_where_listed(native: Runner, generic: Runner, kind: str) -> None:
     name = f"{kind}_i64"
     assert name not in generic.host.optional_ops
     assert not any(op.opc == name for op in cached(kind, generic.host.optional_ops).ops)
     listed = name in native.host.optional_ops
-    assert listed == bool(NATIVE.pclmulqdq if kind == "clmul" else NATIVE.aes)
+    feature = "sha_ni" if kind in SHA256_INPUTS else "pclmulqdq" if kind == "clmul" else "aes"
+    assert listed == bool(getattr(NATIVE, feature))
     assert any(op.opc == name for op in cached(kind, native.host.optional_ops).ops) == listed
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=240, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+@given(kind=st.sampled_from(KINDS + SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
 def test_native_ops_match_the_reference(native: Runner, kind: str, ins: list[int]) -> None:
     check(native, kind, ins)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+@given(kind=st.sampled_from(KINDS + SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
 def test_generic_expansions_natively(generic: Runner, kind: str, ins: list[int]) -> None:
     check(generic, kind, ins)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+#: operands at the edges: the bytes' (AES, clmul) and the 32-bit words' (SHA-256)
+EDGES = [0, 1, M64, 1 << 63, 0x0123456789ABCDEF]
+BYTE_EDGES = [*EDGES, 0x8080808080808080, 0x0101010101010101]
+WORD_EDGES = [*EDGES, 0xFFFFFFFF, 0xFFFFFFFF00000000]
+
+
+@pytest.mark.parametrize("kind", KINDS + SHA_KINDS)
 def test_edge_operands(native: Runner, generic: Runner, kind: str) -> None:
-    edges = [0, 1, M64, 1 << 63, 0x8080808080808080, 0x0101010101010101, 0x0123456789ABCDEF]
+    edges = WORD_EDGES if kind in SHA256_INPUTS else BYTE_EDGES
     for a in edges:
         for b in edges:
             for runner in (native, generic):
-                check(runner, kind, [a, b, b ^ M64, a])
+                check(runner, kind, [a, b, b ^ M64, a, b, a ^ 0x5A5A5A5A5A5A5A5A])
 
 
 def test_a_whole_aes_block_in_one_tb(native: Runner, generic: Runner) -> None:
@@ -299,36 +316,6 @@ def test_random_programs_with_the_ops(native: Runner, prog: Program) -> None:
 
 # -- SHA-256 (SHA-NI) ----------------------------------------------------------------------
 
-_SHA_CACHE: dict[tuple[str, frozenset[str]], TCGContext] = {}
-
-
-def sha_cached(kind: str, host_ops: frozenset[str]) -> TCGContext:
-    """g6, g7 = kind(g0 ... g5), for a host lowering ``host_ops``; optimized."""
-    key = (kind, host_ops)
-    if key not in _SHA_CACHE:
-        ctx = sha256_op_program(kind, host_ops)
-        optimize(ctx)
-        liveness(ctx)
-        _SHA_CACHE[key] = ctx
-    return _SHA_CACHE[key]
-
-
-def sha_check(runner: Runner, kind: str, ins: list[int]) -> None:
-    ins = ins[: SHA256_INPUTS[kind]]
-    want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
-    ctx = sha_cached(kind, runner.host.optional_ops)
-    state = [*ins, *[0] * (6 - len(ins)), 0xDEAD, 0xBEEF]
-    before = list(state)
-    assert runner.run(ctx.ops, state) == EXIT_LOOKUP
-    assert state[6:] == want, format_ops(ctx.ops)
-    assert state[:6] == before[:6]
-    if generate is not None:
-        for ops in (PythonHost.optional_ops, frozenset()):
-            py = list(before)
-            run_python_host(sha_cached(kind, ops).ops, py)
-            assert py == state
-
-
 #: each SHA-256 op's lowering, as capstone names the instructions
 SHA_SEQUENCES = {
     **{k: ["movq", "movq", "punpcklqdq", "pshufd", "movq", "movq", "punpcklqdq", "pshufd",
@@ -352,63 +339,6 @@ SHA_CORE = {
     "sha256su1": ["psrldq xmm1, 4", "paddd xmm0, xmm1", "pslldq xmm1, 0xc", "pslldq xmm1, 8",
                   "sha256msg2 xmm0, xmm1"],
 }  # fmt: skip
-
-
-@pytest.mark.parametrize("kind", SHA_KINDS)
-def test_the_sha256_lowering_disassembled(make_runner: Callable[..., Runner], kind: str) -> None:
-    r = make_runner(FORCED)
-    code = r.code(sha256_op_program(kind, r.host.optional_ops).ops)
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    insns = list(md.disasm(code, 0))
-    assert sum(i.size for i in insns) == len(code)
-    names = [i.mnemonic for i in insns]
-    want = SHA_SEQUENCES[kind]
-    at = names.index(want[0])
-    assert names[at : at + len(want)] == want, names
-    text = [f"{i.mnemonic} {i.op_str}" for i in insns[at : at + len(want)]]
-    assert all("xmm" in t for t in text)
-    at_core = [text.index(t) for t in SHA_CORE[kind]]
-    assert at_core == sorted(at_core), text
-
-
-def test_a_sha256_op_the_features_lack_is_refused(generic: Runner) -> None:
-    with pytest.raises(LoweringError, match="needs the host feature 'sha_ni'"):
-        generic.run(sha_cached("sha256h", SHA_OPS).ops, [0] * 8)
-
-
-@pytest.mark.parametrize("kind", SHA_KINDS)
-def test_the_sha256_op_is_emitted_where_listed(native: Runner, generic: Runner,
-                                               kind: str) -> None:  # fmt: skip
-    name = f"{kind}_i64"
-    assert name not in generic.host.optional_ops
-    assert not any(op.opc == name for op in sha_cached(kind, generic.host.optional_ops).ops)
-    listed = name in native.host.optional_ops
-    assert listed == NATIVE.sha_ni
-    assert any(op.opc == name for op in sha_cached(kind, native.host.optional_ops).ops) == listed
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
-def test_native_sha256_ops_match_the_reference(native: Runner, kind: str,
-                                               ins: list[int]) -> None:  # fmt: skip
-    sha_check(native, kind, ins)
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
-def test_sha256_generic_expansions_natively(generic: Runner, kind: str, ins: list[int]) -> None:
-    sha_check(generic, kind, ins)
-
-
-@pytest.mark.parametrize("kind", SHA_KINDS)
-def test_sha256_edge_operands(native: Runner, generic: Runner, kind: str) -> None:
-    edges = [0, 1, M64, 1 << 63, 0xFFFFFFFF, 0xFFFFFFFF00000000, 0x0123456789ABCDEF]
-    for a in edges:
-        for b in edges:
-            for runner in (native, generic):
-                sha_check(runner, kind, [a, b, b ^ M64, a, b, a ^ 0x5A5A5A5A5A5A5A5A])
 
 
 def _compress_tb(host_ops: frozenset[str]) -> TCGContext:
