@@ -166,6 +166,20 @@ SEQUENCES = {
 }  # fmt: skip
 
 
+def check_program(native: Runner, prog: Program) -> None:
+    """``prog`` optimized and run natively (and on the python host) ends as the
+    interpreter leaves it."""
+    expect = list(prog.state)
+    want_exit = interpret(prog.ctx.ops, expect)
+    optimize(prog.ctx)
+    liveness(prog.ctx)
+    got = list(prog.state)
+    assert (native.run(prog.ctx.ops, got), got) == (want_exit, expect), format_ops(prog.ctx.ops)
+    if generate is not None:
+        py = list(prog.state)
+        assert (run_python_host(prog.ctx.ops, py), py) == (want_exit, expect)
+
+
 @pytest.mark.parametrize(("kind", "feature"), [("aese", "aes"), ("clmul", "pclmulqdq"),
                                                ("sha256h", "sha_ni")])  # fmt: skip
 def test_an_op_the_features_lack_is_refused(generic: Runner, kind: str, feature: str) -> None:
@@ -303,15 +317,7 @@ def dense(d: OpDef) -> bool:
 def test_random_programs_with_the_ops(native: Runner, prog: Program) -> None:
     """The ops among random value ops, operands constants, globals or temps, outputs
     over inputs: the register allocator's constraints hold."""
-    expect = list(prog.state)
-    want_exit = interpret(prog.ctx.ops, expect)
-    optimize(prog.ctx)
-    liveness(prog.ctx)
-    got = list(prog.state)
-    assert (native.run(prog.ctx.ops, got), got) == (want_exit, expect), format_ops(prog.ctx.ops)
-    if generate is not None:
-        py = list(prog.state)
-        assert (run_python_host(prog.ctx.ops, py), py) == (want_exit, expect)
+    check_program(native, prog)
 
 
 # -- SHA-256 (SHA-NI) ----------------------------------------------------------------------
@@ -424,12 +430,4 @@ def test_sha256_digests_of_whole_tbs(native: Runner, generic: Runner, message: b
 def test_random_programs_with_the_sha256_ops(native: Runner, prog: Program) -> None:
     """The SHA-256 ops among random value ops (operands constants, globals or temps,
     outputs over inputs): the register allocator's constraints hold."""
-    expect = list(prog.state)
-    want_exit = interpret(prog.ctx.ops, expect)
-    optimize(prog.ctx)
-    liveness(prog.ctx)
-    got = list(prog.state)
-    assert (native.run(prog.ctx.ops, got), got) == (want_exit, expect), format_ops(prog.ctx.ops)
-    if generate is not None:
-        py = list(prog.state)
-        assert (run_python_host(prog.ctx.ops, py), py) == (want_exit, expect)
+    check_program(native, prog)
