@@ -81,6 +81,9 @@ class _Fmt:
         self.sign = 1 << (self.bits - 1)
         self.dnan = 0x7FF8000000000000 if double else 0x7FC00000
         self.quiet_bit = 51 if double else 22
+        #: an infinity's encoding shifted left by one (its sign dropped): a magnitude
+        #: ``x << 1`` above it is a NaN's
+        self.inf_x2 = (self.dnan & ~(1 << self.quiet_bit)) << 1 & ((1 << self.bits) - 1)
 
 
 def _fmt_of(op: Op) -> _Fmt:
@@ -128,7 +131,7 @@ def _nan_addend_check(L: Lowering, f: _Fmt, x: int, c: int, slow: Label) -> None
     a.jcc(CC_NP, number)
     a.mov_rr(TMP0, c, f.w)
     a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign: a NaN is above the infinity
-    a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))
+    a.mov_ri(TMP1, f.inf_x2)
     a.alu_rr(CMP, TMP0, TMP1, f.w)
     a.jcc(CC_A, slow)
     a.bind(number)
@@ -253,7 +256,7 @@ def _fclass(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     done = Label()
     a.mov_rr(TMP0, ins[0])
     a.shift_ri(4, TMP0, 1, f.w)  # shl: drop the sign
-    a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))  # inf << 1
+    a.mov_ri(TMP1, f.inf_x2)  # inf << 1
     a.mov_ri(d, 0)
     a.alu_rr(CMP, TMP0, TMP1, f.w)
     a.jcc(6, done)  # jbe: not a NaN
@@ -462,7 +465,7 @@ def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) ->
     if fma:  # a quiet-NaN addend and an infinity times a zero: r (the default NaN)
         x_inf = Label()
         a.bind(first_quiet)
-        a.mov_ri(TMP1, (f.dnan & ~(1 << f.quiet_bit)) << 1 & ((1 << f.bits) - 1))  # inf << 1
+        a.mov_ri(TMP1, f.inf_x2)  # inf << 1
         a.mov_rr(TMP0, srcs[1], w)
         a.shift_ri(4, TMP0, 1, w)  # shl: drop the sign
         a.alu_rr(CMP, TMP0, TMP1, w)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .target import AArch64Target
 
 M64: Final = (1 << 64) - 1
+#: the high 32-bit lane of a half
+HIGH_WORD: Final = 0xFFFFFFFF00000000
 
 # -- lanes ---------------------------------------------------------------------------------
 
@@ -157,10 +159,10 @@ def swar_add(dc: DisasContext, a: Temp, b: Temp, esize: int, sub: bool = False) 
     if esize == 32:
         r, hi = ctx.temp(), ctx.temp()
         (ctx.sub if sub else ctx.add)(r, a, b)
-        ctx.and_(hi, a, 0xFFFFFFFF00000000)
+        ctx.and_(hi, a, HIGH_WORD)
         if sub:
             low_b = ctx.temp()
-            ctx.and_(low_b, b, 0xFFFFFFFF00000000)
+            ctx.and_(low_b, b, HIGH_WORD)
             ctx.sub(hi, hi, low_b)
         else:
             ctx.add(hi, hi, b)
@@ -191,7 +193,7 @@ def swar_mul32(dc: DisasContext, a: Temp, b: Temp) -> Temp:
     ctx = dc.ctx
     r, ah, bh = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.mul(r, a, b)
-    ctx.and_(ah, a, 0xFFFFFFFF00000000)
+    ctx.and_(ah, a, HIGH_WORD)
     ctx.shr(bh, b, 32)
     ctx.mul(ah, ah, bh)
     ctx.deposit(r, ah, r, 0, 32)
