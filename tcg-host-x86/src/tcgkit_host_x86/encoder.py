@@ -184,7 +184,7 @@ class Asm:
         pos = len(self.buf)
         label.pos = pos
         for ref in label.refs:
-            self._patch32(ref, pos - (ref + 4))
+            self.patch32(ref, pos - (ref + 4))
 
     def code(self) -> bytes:
         """The machine code so far (through a bytearray: three times faster from a list
@@ -203,7 +203,7 @@ class Asm:
             buf[k] = value & 0xFF
             value >>= 8
 
-    def _patch32(self, at: int, value: int) -> None:
+    def patch32(self, at: int, value: int) -> None:
         """A rel32 field (a jump within one block of code: it always fits)."""
         v = value & 0xFFFFFFFF
         buf = self.buf

@@ -184,24 +184,24 @@ class Lowering:
             raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame "
                                 f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
         a = self.a
-        at_entry = Label()
-        a.alu_mi(CMP, Mem(RBP, abi.OFF_EXIT), 0)
-        a.jcc(CC_NE, at_entry)
-        self.out.nocheck = a.pos
-        if self.icount:
-            a.alu_mi(ADD, Mem(RBP, abi.OFF_ICOUNT), self.icount)
+        head, at_entry_ref = _head(self.icount)
+        a.buf += head
+        self.out.nocheck = _NOCHECK
         for insn in alloc.insns:
             self.element(insn)
         # the body always ends with an exit; stubs follow
         for stub in self.stubs:
             stub()
         self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
-        a.bind(at_entry)
-        self.exit_with(abi.EXIT_AT_ENTRY)
+        buf = a.buf
+        a.patch32(at_entry_ref, len(buf) - (at_entry_ref + 4))  # the head's jne: here
+        # mov eax, AT_ENTRY word; jmp over the next mov, to the epilogue
+        a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_AT_ENTRY), False)  # 5 bytes
+        buf += _JMP_OVER_MOV
         a.bind(self.raised)
-        a.mov_ri(RAX, self.exit_word(abi.EXIT_HELPER_RAISED), w=False)  # falls through
+        a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_HELPER_RAISED), False)  # falls through
         a.bind(self.epilogue)
-        a.buf += _EPILOGUE
+        buf += _EPILOGUE
         self.out.code = bytearray(a.buf)  # copied into a region: no bytes object needed
         return self.out
 
@@ -380,6 +380,28 @@ def _epilogue() -> tuple[int, ...]:
 
 
 _EPILOGUE: Final = _epilogue()
+_JMP_OVER_MOV: Final = (0xEB, 0x05)  # jmp +5: over a ``mov eax, imm32``
+
+
+def _head_code(icount: int) -> tuple[int, ...]:
+    a = Asm()
+    a.alu_mi(CMP, Mem(RBP, abi.OFF_EXIT), 0)
+    a.jcc(CC_NE, Label())  # rel32 0: patched to the TB's AT_ENTRY exit
+    if icount:
+        a.alu_mi(ADD, Mem(RBP, abi.OFF_ICOUNT), icount)
+    return a.seq()
+
+
+@functools.lru_cache(maxsize=512)
+def _head(icount: int) -> tuple[tuple[int, ...], int]:
+    """Every TB's start (memoized by its instruction count): ``cmp qword [rbp+EXIT], 0;
+    jne <AT_ENTRY exit>`` (chained jumps enter here), then, at ``_NOCHECK`` (Python
+    enters there), ``add qword [rbp+ICOUNT], icount``; and the offset of the jne's
+    rel32."""
+    return _head_code(icount), _NOCHECK - 4
+
+
+_NOCHECK: Final = len(_head_code(0))
 
 
 # -- integer ops ------------------------------------------------------------------------

@@ -146,7 +146,7 @@ def optimize(ctx: TCGContext) -> None:
                     changed[i] = t
             if changed is not None:
                 op.args = tuple(changed)
-        if _FOLDABLE_AT[d.index] and _maybe_foldable(op.args, n_out, n_in):
+        if n_in and _FOLDABLE_AT[d.index] and _maybe_foldable(op.args, n_out, n_in):
             folded = _fold(ctx, op, k)
             if folded is None:
                 continue
@@ -178,7 +178,8 @@ def optimize(ctx: TCGContext) -> None:
 
 def _maybe_foldable(args: tuple[Temp, ...], n_out: int, n_in: int) -> bool:
     """Whether _fold can do anything: some input is a constant, or (two inputs) both
-    are the same temp (``x - x``, ``x == x``...)."""
+    are the same temp (``x - x``, ``x == x``...). Not asked for ops without inputs: a
+    ``movi`` stays one (recorded as a known value below)."""
     if n_in == 1:
         return args[n_out].kind is _CONST
     if n_in == 2:
