@@ -155,3 +155,164 @@ def test_a_flushed_factor_is_a_zero_for_fmas_default_nan_rule(fz: int, host_ops)
     vregs[23], vregs[24] = vregs[2], 0x7FC00011 * (1 | 1 << 32 | 1 << 64 | 1 << 96)
     compare(FMA_CODE, Machine({"x0": fz << 24}, 0, vregs, bytes(DATA_SIZE)),
             host_ops=host_ops)  # fmt: skip
+
+
+#: products, quotients, fused operations and narrowing conversions whose operands'
+#: exponents sit at the edge of the test that lets them run natively under FZ (below
+#: it, they take ``fz_helper``): scalar and vector, single and double
+EDGE_CODE = assemble("""
+    msr fpcr, x0
+    fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d4, d5, d6; fmadd d19, d0, d1, d3
+    fcvt s20, d7; fmul s21, s8, s9; fdiv s22, s8, s10; fmadd s23, s11, s12, s13
+    fmul v24.2d, v0.2d, v1.2d; fmla v25.4s, v11.4s, v12.4s; fcvtn v26.2s, v7.2d
+    fdiv v27.2d, v0.2d, v2.2d
+""")
+
+
+def _fp(bits: int, sign: int, exp: int, mant: int) -> int:
+    frac = 23 if bits == 32 else 52
+    return sign << (bits - 1) | exp << frac | mant & ((1 << frac) - 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 3), st.booleans(), st.lists(st.integers(-3, 3), min_size=8, max_size=8),
+       st.lists(st.integers(0, (1 << 52) - 1), min_size=16, max_size=16),
+       st.lists(st.integers(0, 1), min_size=16, max_size=16),
+       st.integers(400, 700), st.integers(40, 90), st.booleans())  # fmt: skip
+def test_operands_at_the_edge_of_the_native_path_match_unicorn(
+    rmode: int,
+    dn: bool,
+    deltas: list[int],
+    mants: list[int],
+    signs: list[int],
+    e0: int,
+    e8: int,
+    zero_addend: bool,
+) -> None:
+    """Under FZ, a product, quotient, fused op or f64 -> f32 conversion runs as the
+    host's float op unless its operands' exponents say its exact result may be below
+    the smallest normal (``flush_zero``); operands a step either side of that test
+    give Unicorn's results and FPSR, in every rounding mode, scalar and vector."""
+    d = deltas
+    m, s = mants, signs
+    dbl = [
+        _fp(64, s[0], e0, m[0]),  # d0
+        _fp(64, s[1], 1024 - e0 + d[0], m[1]),  # d1: the product at 2^(d0 - 1022)
+        _fp(64, s[2], e0 + 1021 - d[1], m[2]),  # d2: the quotient near 2^-1022
+        _fp(64, s[3], 60 + d[2], m[3]),  # d3: an addend
+        _fp(64, s[4], 600, m[4]),  # d4
+        _fp(64, s[5], 1128 - 600 + d[3], m[5]),  # d5: last place of d4 * d5 at 2^-1022
+        0 if zero_addend else _fp(64, s[6], 53 + d[4], m[6]),  # d6
+        _fp(64, s[7], 897 + d[5], m[7]),  # d7: near 2^-126
+    ]
+    sgl = [
+        _fp(32, s[8], e8, m[8]),  # s8
+        _fp(32, s[9], 128 - e8 + d[6], m[9]),  # s9
+        _fp(32, s[10], e8 + 125 - d[7], m[10]),  # s10
+        _fp(32, s[11], 90, m[11]),  # s11
+        _fp(32, s[12], 174 - 90 + d[0], m[12]),  # s12
+        _fp(32, s[13], 24 + d[1], m[13]),  # s13
+    ]
+    vregs = [0] * 32
+    for i, v in enumerate(dbl):
+        vregs[i] = v | dbl[(i + 1) % 8] << 64 if i in (0, 1, 2, 7) else v
+    vregs[7] = dbl[7] | _fp(64, s[14], 897 - d[2], m[14]) << 64
+    for i, v in enumerate(sgl):
+        vregs[8 + i] = v * (1 | 1 << 32 | 1 << 64 | 1 << 96)
+    vregs[25] = vregs[13]  # fmla's addends
+    fpcr = rmode << 22 | 1 << 24 | dn << 25
+    compare(EDGE_CODE, Machine({"x0": fpcr, "fpsr": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+CANCEL_CODE = assemble("""
+    msr fpcr, x0
+    fmadd d16, d0, d1, d2; fmadd s17, s4, s5, s6; fmla v18.2d, v0.2d, v1.2d
+""")
+
+
+@pytest.mark.parametrize("rmode", range(4))
+@pytest.mark.parametrize("delta", [-2, -1, 0, 1])
+def test_a_fused_sum_cancelled_to_its_products_last_place_matches_unicorn(
+    rmode: int, delta: int
+) -> None:
+    """a * b + c with c the product rounded and negated: what is left is the product's
+    last place (factors 1 + 2^-52 and 1 + 2^-23), below the smallest normal exactly
+    when the factors' exponents are one step under the native path's test, so the
+    test's threshold is the first one that is safe."""
+    import struct
+
+    def double(e: int) -> int:
+        return _fp(64, 0, e, 1)
+
+    def single(e: int) -> int:
+        return _fp(32, 0, e, 1)
+
+    ea = 600
+    eb = 1128 - ea + delta  # the exact product's last place at 2^(delta - 1022)
+    (pd,) = struct.unpack("<d", struct.pack("<Q", double(ea)))
+    (qd,) = struct.unpack("<d", struct.pack("<Q", double(eb)))
+    (cd,) = struct.unpack("<Q", struct.pack("<d", -(pd * qd)))  # rounded to nearest
+    fa, fb = 90, 174 - 90 + delta
+    (ps,) = struct.unpack("<f", struct.pack("<I", single(fa)))
+    (qs,) = struct.unpack("<f", struct.pack("<I", single(fb)))
+    exact = ps * qs  # a double holds the single product exactly: round it to a single
+    (cs,) = struct.unpack("<I", struct.pack("<f", -exact))
+    vregs = [0] * 32
+    vregs[0], vregs[1], vregs[2] = double(ea) * (1 | 1 << 64), double(eb) * (1 | 1 << 64), cd
+    vregs[4], vregs[5], vregs[6] = single(fa), single(fb), cs
+    vregs[18] = cd * (1 | 1 << 64)
+    fpcr = rmode << 22 | 1 << 24
+    compare(CANCEL_CODE, Machine({"x0": fpcr, "fpsr": 0}, 0, vregs, bytes(DATA_SIZE)))
+
+
+LOOP_CODE = assemble("""
+    msr fpcr, x0
+loop:
+    fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d0, d1, d2; fcvt s19, d0
+    fmul v20.4s, v4.4s, v5.4s; fmla v21.4s, v4.4s, v5.4s; fdiv s22, s4, s5
+    subs x2, x2, #1
+    b.ne loop
+""")
+#: the flushed ops of LOOP_CODE and the limit FZ gives their results
+FLUSHED = {"fmul_f64": 0x0010000000000000, "fdiv_f64": 0x0010000000000000,
+           "fma_f64": 0x0010000000000000, "fcvt_f64_f32": 0x00800000,
+           "fmul_f32": 0x00800000, "fma_f32": 0x00800000, "fdiv_f32": 0x00800000}  # fmt: skip
+
+
+@pytest.mark.parametrize("tier", sorted(TIERS))
+def test_normal_operands_under_fz_never_call_the_helper(tier: str) -> None:
+    """A loop of products, quotients, fused ops and conversions of ordinary numbers
+    under FZ computes in generated code: the flush helper (``fz_helper``, a call into
+    Python) runs only when operands are near the bottom of the range."""
+    from tcgkit import Emulator
+    from tcgkit_target_aarch64.flush_zero import fz_helper
+    from tcgkit_target_aarch64.oracle import CODE as BASE
+
+    calls: list[str] = []
+    with Emulator("aarch64", host=oracle_host(), tier_up=TIERS[tier]) as emu:
+        helpers = emu.engine.target.fz_helpers  # the cache the translator reads first
+        for name, limit in FLUSHED.items():
+            helper = fz_helper(name, 0, limit)
+
+            def counted(cpu, *ins, _f=helper.func, _n=name):  # type: ignore[no-untyped-def]
+                calls.append(_n)
+                return _f(cpu, *ins)
+
+            helper.func = counted
+            helpers[(name, 0, limit)] = helper
+        emu.mem_map(BASE, 0x10000)
+        emu.mem_write(BASE, LOOP_CODE)
+        regs = {"x0": 1 << 24, "x2": 100, "q0": 0x3FF8000000000000, "q1": 0x4004000000000000,
+                "q2": 0xC010000000000000, "q4": 0x3FC00000 * (1 | 1 << 32 | 1 << 64 | 1 << 96),
+                "q5": 0x40200000 * (1 | 1 << 32 | 1 << 64 | 1 << 96)}  # fmt: skip
+        for reg, value in regs.items():  # 1.5, 2.5, -4; 1.5f and 2.5f in every lane
+            emu.reg_write(reg, value)
+        emu.emu_start(BASE, BASE + len(LOOP_CODE))
+        assert emu.reg_read("d16") == 0x400E000000000000  # 3.75
+        assert calls == []
+        emu.reg_write("q0", 0x0020000000000000)  # 2^-1021: d0 / d2 and s19 are tiny
+        emu.reg_write("x2", 1)
+        emu.emu_start(BASE, BASE + len(LOOP_CODE))
+        assert sorted(set(calls)) == ["fcvt_f64_f32", "fdiv_f64", "fma_f64"]
+        assert emu.reg_read("d17") == 1 << 63  # -2^-1023: flushed to -0
+        assert emu.reg_read("d16") == 0x0034000000000000  # 2.5 * 2^-1021: normal, native

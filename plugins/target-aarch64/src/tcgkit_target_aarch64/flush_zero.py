@@ -26,9 +26,13 @@ raises IDC; a flushed result raises UFC and nothing else (no IXC). Sums and
 differences that are tiny are exact (two floats' sum is a multiple of the smallest
 subnormal), so their op raises nothing and the pass adds UFC; a product, quotient,
 fused multiply-add or narrowing conversion can be tiny and inexact, and its op would
-raise IXC, which a flushed result must not: under FZ those ops are a helper call
-(``fz_helper``: softfloat's result, fpflags' flags, flushed as Arm does; exact and
-slow, in a mode programs rarely run in).
+raise IXC, which a flushed result must not. Under FZ such an op runs as itself when
+its operands' exponents prove that its exact result is not tiny (or is a zero, an
+infinity or a NaN: a few integer ops and branches, ``_native_unless_tiny``), else as
+a helper call (``fz_helper``: softfloat's result, fpflags' flags, flushed as Arm does).
+Programs built with gcc's -ffast-math run with FZ set from their start-up code, so
+their float arithmetic stays in generated code; only operands near the bottom of the
+range pay for the call.
 
 Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
 halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
@@ -49,11 +53,11 @@ from typing import Any, Final
 from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.fpflags import IDC, UFC
-from tcgkit.tcg.ir import Helper, Op, Temp, TempKind
+from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
-from .aliases import COND_LTU
+from .aliases import COND_EQ, COND_GEU, COND_LTU
 from .lanes import or_fpsr
 from .state import FLAG_FZ, FLAG_FZ16, SLOT_FPSR
 
@@ -131,7 +135,7 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
     ops = ctx.ops
     tail = ops[start:]
     del ops[start:]
-    for op in tail:
+    for k, op in enumerate(tail):
         d = op.defn
         name = d.base if d.base in FLUSH_IN else d.name
         if name not in FLUSH_IN:
@@ -162,7 +166,7 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
                 helper = helpers.get(key)
                 if helper is None:
                     helper = helpers[key] = fz_helper(d.name, int(args[-1]), limit)
-                ctx.call(helper, args[0], *args[1:-1])
+                _native_unless_tiny(ctx, op, args, limit, helper, tail[k + 1 :])
         else:
             op.args = tuple(args)
             ops.append(op)
@@ -193,6 +197,100 @@ def fz_helper(name: str, rm: int, limit: int) -> Helper:
         return impl(*ins, rm)
 
     return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
+
+
+def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper: Helper,
+                        rest: list[Op]) -> None:  # fmt: skip
+    """``op`` (a product, quotient, fused op or narrowing conversion, inputs flushed,
+    with ``args``) as itself when its operands' exponents show that its exact result
+    cannot be below ``limit`` in magnitude (or is a zero, an infinity or a NaN), else
+    as ``helper`` (``fz_helper``). The test costs a few integer ops and branches, so a
+    program running with FZ (gcc's -ffast-math start-up sets it) computes in generated
+    code: only operands near the bottom of the range take the call.
+
+    The branches end basic blocks: the temps read across them (the op's inputs, and
+    what the rest of the instruction, ``rest``, reads that was made before) become
+    TB-scoped."""
+    d = op.defn
+    out = args[0]
+    ins = args[1:-1]
+    ty = d.type if d.type is not None else I64
+    in_bits = 32 if d.in_types[0] is I32 else 64
+    frac = 23 if in_bits == 32 else 52
+    emax = (1 << (in_bits - frac - 1)) - 1  # the exponent field of an infinity or a NaN
+    bias = emax >> 1
+    # the limit's exponent (the limit is a power of two), biased as the operands are
+    out_frac = 23 if ty is I32 else 52
+    el = limit >> out_frac
+    if out_frac != frac:  # f64 -> f32: the single's limit as a double's exponent
+        el += 1023 - 127
+    for t in ins:
+        _outlive_block(t)
+    made: set[Temp] = set()
+    for later in rest:  # values of before the branches that the instruction reads after
+        for i in range(later.n_out, later.n_out + later.n_in):
+            x = later.args[i]
+            if isinstance(x, Temp) and x not in made:
+                _outlive_block(x)
+        for i in range(later.n_out):
+            made.add(later.args[i])
+    fast, done = ctx.label(), ctx.label()
+    exps = []
+    for t in ins:
+        e = ctx.temp(t.type, local=True)
+        ctx.extract(e, t, frac, in_bits - frac - 1)
+        exps.append(e)
+    base = d.base
+    if base == "fcvt_f64_f32":  # tiny below the single's limit
+        [e] = exps
+        ctx.brcond(COND_EQ, e, 0, fast)  # a zero
+        ctx.brcond(COND_GEU, e, el, fast)
+    elif base == "fmul":  # the product is at least 2^(ea + eb - 2 bias)
+        ea, eb = exps
+        ctx.brcond(COND_EQ, ea, 0, fast)
+        ctx.brcond(COND_EQ, eb, 0, fast)
+        s = ctx.temp(ea.type)
+        ctx.add(s, ea, eb)
+        ctx.brcond(COND_GEU, s, el + bias, fast)
+    elif base == "fdiv":  # the quotient is above 2^(ea - eb - 1)
+        ea, eb = exps
+        _to_fast_if_special(ctx, ea, emax, fast)
+        _to_fast_if_special(ctx, eb, emax, fast)
+        s = ctx.temp(ea.type)
+        ctx.add(s, ea, bias - el - 1)
+        ctx.brcond(COND_GEU, s, eb, fast)
+    else:  # fma: a nonzero exact a * b + c is a multiple of the smaller last place of the two
+        ea, eb, ec = exps
+        _to_fast_if_special(ctx, ea, emax, fast)  # a zero factor: the result is c
+        _to_fast_if_special(ctx, eb, emax, fast)
+        ctx.brcond(COND_EQ, ec, emax, fast)
+        # the product's last place at least the limit: c's is too, or c is too small to
+        # bring the sum below it (the product is 2^(2 frac) times the limit or more)
+        s = ctx.temp(ea.type)
+        ctx.add(s, ea, eb)
+        ctx.brcond(COND_GEU, s, el + bias + 2 * frac, fast)
+    res = ctx.temp(ty, local=True)
+    ctx.call(helper, res, *ins)
+    ctx.br(done)
+    ctx.set_label(fast)
+    op.args = (res, *args[1:])
+    ctx.ops.append(op)
+    ctx.set_label(done)
+    ctx.mov(out, res)
+
+
+def _to_fast_if_special(ctx: TCGContext, e: Temp, emax: int, fast: Label) -> None:
+    """Branch to ``fast`` when the biased exponent ``e`` is 0 (a zero: operands are
+    flushed) or ``emax`` (an infinity or a NaN)."""
+    m1 = ctx.temp(e.type)
+    ctx.sub(m1, e, 1)  # 0 wraps to the top
+    ctx.brcond(COND_GEU, m1, emax - 1, fast)
+
+
+def _outlive_block(t: Temp) -> None:
+    """Make a BB-scoped temp TB-scoped (it is read after a branch)."""
+    if t.kind is TempKind.BB:
+        t.kind = TempKind.TB
 
 
 def _tiny_nonzero(ctx: TCGContext, mag: Temp, limit: int) -> Temp:
