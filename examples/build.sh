@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the example guest programs: static aarch64 Linux ELFs at -O2 with
 # Debian's cross compiler (apt: gcc-aarch64-linux-gnu), freestanding ones on
-# src/rt.c and five on glibc (four with threads); and in bin/linux the
+# src/rt.c and six on glibc (four with threads, one -Ofast); and in bin/linux the
 # programs of Linux user mode's tests (src/linux: static on glibc, and
 # hello_dynamic, dynamically linked against the cross libc, which
 # tcgkit run -L /usr/aarch64-linux-gnu runs, pauth_bti and bti_elf (pointer
@@ -25,6 +25,9 @@ done
 # linked against the cross toolchain's static glibc (libc6-dev-arm64-cross)
 $CC -O2 -static -o bin/hello_glibc.elf src/glibc/hello.c
 echo "built bin/hello_glibc.elf"
+# -Ofast: gcc links crtfastmath.o (FPCR.FZ set before main) and vectorizes the float loops
+$CC -Ofast -static -o bin/fastmath.elf src/glibc/fastmath.c -lm
+echo "built bin/fastmath.elf"
 for name in threads pthread_edges parallel_sum litmus; do
     $CC -O2 -static -pthread -o "bin/$name.elf" "src/glibc/$name.c"
     echo "built bin/$name.elf"

@@ -47,7 +47,6 @@ single-precision ones (FMLAL's accumulation) as FZ says.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 from tcgkit.target import DisasContext
@@ -57,9 +56,9 @@ from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import opdef
 from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
-from .aliases import COND_EQ, COND_GEU, COND_LTU
-from .lanes import or_fpsr
-from .state import FLAG_FZ, FLAG_FZ16, SLOT_FPSR
+from .aliases import COND_EQ, COND_GEU, COND_GT, COND_LT, COND_LTU, COND_NE
+from .lanes import or_fpsr, or_fpsr_bits
+from .state import FLAG_FZ, FLAG_FZ16
 
 #: ops whose float inputs are flushed (by base; conversions by full name)
 FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fmin", "fmax",
@@ -112,10 +111,10 @@ def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int,
     return t
 
 
-def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[str, int, int], Helper]) -> None:
+def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[str, int], Helper]) -> None:
     """After an instruction translated from op ``start`` on under FZ or FZ16: the pass
     with the thresholds its flags and its operands (halves or not) call for;
-    ``helpers``: the target's ``fz_helper`` cache."""
+    ``helpers``: the target's ``tiny_helper`` cache."""
     fz32_64 = bool(dc.flags & FLAG_FZ)
     if dc.extra.pop("fz16", False):  # on halves: ``from_half`` said so
         flush_ops(dc, start, FZ16_FZ_LIMITS if fz32_64 else FZ16_LIMITS, helpers)
@@ -124,11 +123,11 @@ def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[str, int, int],
 
 
 def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
-              helpers: dict[tuple[str, int, int], Helper] | None = None) -> None:  # fmt: skip
+              helpers: dict[tuple[str, int], Helper] | None = None) -> None:  # fmt: skip
     """Flush to zero around the float ops of ``dc.ctx.ops[start:]`` (the IR of the
     instruction just translated): see the module docstring. ``limits``: the
     magnitude below which a single (32) or double (64) is flushed; a width it leaves
-    out is not. ``helpers``: ``fz_helper``'s cache (None: a fresh one)."""
+    out is not. ``helpers``: ``tiny_helper``'s cache (None: a fresh one)."""
     if helpers is None:
         helpers = {}
     ctx = dc.ctx
@@ -162,44 +161,77 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
             if d.base in ("fadd", "fsub") or (d.base == "fmul" and limit != MIN_NORMAL[out_bits]):
                 _flushed_result(dc, op, args, limit, True)
             else:
-                key = (d.name, int(args[-1]), limit)
+                key = (d.name, limit)
                 helper = helpers.get(key)
-                if helper is None:
-                    helper = helpers[key] = fz_helper(d.name, int(args[-1]), limit)
+                if helper is None and d.name != "fcvt_f64_f32":  # (always tiny below the test)
+                    helper = helpers[key] = tiny_helper(d.name, limit)
                 _native_unless_tiny(ctx, op, args, limit, helper, tail[k + 1 :])
         else:
             op.args = tuple(args)
             ops.append(op)
 
 
-def fz_helper(name: str, rm: int, limit: int) -> Helper:
-    """A helper computing float op ``name`` in mode ``rm`` as FPCR.FZ makes it (inputs
-    flushed already): a result whose exact value is below ``limit`` (the smallest
-    normal) in magnitude is the zero of its sign and raises UFC alone; otherwise the
-    op's result and flags (``fpflags``), ORed into FPSR."""
-    from tcgkit.tcg.fpflags import OP_FLAGS, UFC
-    from tcgkit.tcg.softfloat import OP_IMPL
-
-    impl: Callable[..., int] = OP_IMPL[name]  # type: ignore[assignment]
-    flags = OP_FLAGS[name]
+def tiny_helper(name: str, limit: int) -> Helper:
+    """A helper telling whether float op ``name``'s exact result (inputs flushed
+    already) is nonzero and below ``limit`` (the smallest normal of the result's format,
+    or FZ16's threshold) in magnitude: 0 when it is not, else the zero of the exact
+    result's sign with bit 0 set (a tiny result is that zero, raising UFC alone, in every
+    rounding mode). Integer arithmetic on the operands' significands and exponents:
+    exact, and a hundred times cheaper than rounding in ``tcgkit.tcg.softfloat``."""
     d = opdef(name)
-    sign = 1 << (d.width - 1)
-    rz = int(RoundingMode.ZERO)
+    bits = 32 if d.in_types[0] is I32 else 64
+    frac = 23 if bits == 32 else 52
+    emax = (1 << (bits - frac - 1)) - 1
+    bias = emax >> 1
+    out_bits = 32 if d.type is I32 else 64
+    out_sign = 1 << (out_bits - 1)
+    # the limit as a power of two, 2^low (it has no fraction bits)
+    out_frac = 23 if out_bits == 32 else 52
+    out_bias = 127 if out_bits == 32 else 1023
+    low = (limit >> out_frac) - out_bias
+    base = d.base
+
+    def unpack(x: int) -> tuple[int, int, int]:
+        """(sign, exponent, significand): the value is significand * 2^exponent."""
+        e = x >> frac & emax
+        m = x & ((1 << frac) - 1)
+        if e:
+            m |= 1 << frac
+        else:
+            e = 1
+        return x >> (bits - 1) & 1, e - bias - frac, m
 
     def run(cpu: Any, *ins: int) -> int:
-        raised = flags(*ins, rm)
-        # tiny: inexact (UFC), or exact and subnormal (rounding toward zero keeps it)
-        toward_zero = impl(*ins, rz)  # a zero of the exact value's sign if that is tiny
-        if raised & UFC or 0 < toward_zero & (sign - 1) < limit:
-            cpu.words[SLOT_FPSR] |= UFC
-            return toward_zero & sign
-        cpu.words[SLOT_FPSR] |= raised
-        return impl(*ins, rm)
+        if any(x >> frac & emax == emax for x in ins):
+            return 0  # an infinity or a NaN: not tiny
+        sa, xa, ma = unpack(ins[0])
+        if base == "fcvt_f64_f32":
+            num, x, neg = ma, xa, sa
+        elif base == "fmul":
+            sb, xb, mb = unpack(ins[1])
+            num, x, neg = ma * mb, xa + xb, sa ^ sb
+        elif base == "fdiv":  # ma / mb * 2^(xa - xb) below 2^low: compare integers
+            sb, xb, mb = unpack(ins[1])
+            if ma == 0 or mb == 0:
+                return 0
+            shift = xa - xb - low
+            tiny = (ma << shift if shift > 0 else ma) < (mb << -shift if shift < 0 else mb)
+            return (out_sign if sa ^ sb else 0) | 1 if tiny else 0
+        else:  # fma: a * b + c exactly, at the smaller of the two exponents
+            sb, xb, mb = unpack(ins[1])
+            sc, xc, mc = unpack(ins[2])
+            p, xp = ma * mb, xa + xb
+            x = min(xp, xc)
+            total = (-1 if sa ^ sb else 1) * (p << (xp - x)) + (-1 if sc else 1) * (mc << (xc - x))
+            num, neg = abs(total), int(total < 0)
+        if num == 0 or x >= low or num >> (low - x) != 0:
+            return 0  # zero, or at least 2^low
+        return (out_sign if neg else 0) | 1
 
-    return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
+    return Helper(f"a64_fz_tiny_{name}", run, CallFlags.NO_RWG_SE, d.type, d.in_types)
 
 
-def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper: Helper,
+def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper: Helper | None,
                         rest: list[Op]) -> None:  # fmt: skip
     """``op`` (a product, quotient, fused op or narrowing conversion, inputs flushed,
     with ``args``) as itself when its operands' exponents show that its exact result
@@ -259,24 +291,67 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
         s = ctx.temp(ea.type)
         ctx.add(s, ea, bias - el - 1)
         ctx.brcond(COND_GEU, s, eb, fast)
-    else:  # fma: a nonzero exact a * b + c is a multiple of the smaller last place of the two
-        ea, eb, ec = exps
-        _to_fast_if_special(ctx, ea, emax, fast)  # a zero factor: the result is c
-        _to_fast_if_special(ctx, eb, emax, fast)
-        ctx.brcond(COND_EQ, ec, emax, fast)
-        # the product's last place at least the limit: c's is too, or c is too small to
-        # bring the sum below it (the product is 2^(2 frac) times the limit or more)
-        s = ctx.temp(ea.type)
-        ctx.add(s, ea, eb)
-        ctx.brcond(COND_GEU, s, el + bias + 2 * frac, fast)
+    else:  # fma
+        _fma_not_tiny(ctx, exps, ins, in_bits, frac, emax, el, fast)
+    # maybe tiny: the helper decides exactly; tiny, the result is a zero and UFC alone
     res = ctx.temp(ty, local=True)
-    ctx.call(helper, res, *ins)
+    if base == "fcvt_f64_f32":  # below the test, a double is below 2^-126: tiny
+        ctx.extrh_i64_i32(res, ins[0])
+    else:
+        assert helper is not None
+        ctx.call(helper, res, *ins)
+        ctx.brcond(COND_EQ, res, 0, fast)
+    ctx.and_(res, res, 1 << ((32 if ty is I32 else 64) - 1))  # the sign's zero
+    ufc = ctx.temp(I64)
+    ctx.movi(ufc, UFC)
+    or_fpsr_bits(ctx, ufc)
     ctx.br(done)
     ctx.set_label(fast)
     op.args = (res, *args[1:])
     ctx.ops.append(op)
     ctx.set_label(done)
     ctx.mov(out, res)
+
+
+def _fma_not_tiny(ctx: TCGContext, exps: list[Temp], ins: list, bits: int, frac: int,
+                  emax: int, el: int, fast: Label) -> None:  # fmt: skip
+    """Branch to ``fast`` when a * b + c (biased exponents ``exps``) cannot be below the
+    limit (biased exponent ``el``) in magnitude: with P = |a * b| at least 2^(ea + eb -
+    2 bias) and below 4 times that, C = |c| at least 2^(ec - bias) and below twice that:
+
+    * a zero factor (the result is c, not tiny: it is flushed), an infinity or a NaN;
+    * the product's last place at least the limit: a nonzero sum is a multiple of the
+      smaller last place of the two terms, and a c with a smaller one is too small to
+      bring the sum below the limit (the product is then 2^(2 frac) times the limit);
+    * one term at least twice the other: the sum is above half the larger;
+    * both terms of one sign: the sum is at least the larger.
+
+    What is left (opposite signs, magnitudes close, small exponents) takes the helper."""
+    bias = emax >> 1
+    ea, eb, ec = exps
+    _to_fast_if_special(ctx, ea, emax, fast)
+    _to_fast_if_special(ctx, eb, emax, fast)
+    ctx.brcond(COND_EQ, ec, emax, fast)
+    ty = ea.type
+    s, d = ctx.temp(ty, local=True), ctx.temp(ty, local=True)
+    ctx.add(s, ea, eb)
+    ctx.brcond(COND_GEU, s, el + bias + 2 * frac, fast)
+    ctx.sub(d, s, ec)  # C dominates when d <= bias - 3, P when d >= bias + 2
+    not_c, not_p, slow = ctx.label(), ctx.label(), ctx.label()
+    ctx.brcond(COND_GT, d, bias - 3, not_c)
+    ctx.brcond(COND_GEU, ec, el + 1, fast)
+    ctx.set_label(not_c)
+    ctx.brcond(COND_LT, d, bias + 2, not_p)
+    ctx.brcond(COND_GEU, s, el + bias + 1, fast)
+    ctx.set_label(not_p)
+    sg = ctx.temp(ty)
+    ctx.xor(sg, ins[0], ins[1])
+    ctx.xor(sg, sg, ins[2])
+    ctx.and_(sg, sg, 1 << (bits - 1))
+    ctx.brcond(COND_NE, sg, 0, slow)  # opposite signs
+    ctx.brcond(COND_GEU, ec, max(el, 1), fast)  # c nonzero and at least the limit
+    ctx.brcond(COND_GEU, s, el + bias, fast)
+    ctx.set_label(slow)
 
 
 def _to_fast_if_special(ctx: TCGContext, e: Temp, emax: int, fast: Label) -> None:
