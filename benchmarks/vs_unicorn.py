@@ -51,6 +51,7 @@ LONG_RUNS = [
     ("sort.elf", ["300000"]),
     ("bigmem.elf", ["32M", "32M", "1M"]),
     ("crypto.elf", ["1024"]),
+    ("fastmath.elf", ["20"]),
 ]
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 

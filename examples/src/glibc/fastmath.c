@@ -1,12 +1,14 @@
 /* A float kernel built with -Ofast: gcc links crtfastmath.o, whose constructor sets
  * FPCR.FZ (flush to zero) before main, and vectorizes and contracts the loops (FMLA,
  * FDIV, FSQRT on vectors). An n-body step in doubles and a damped wave in floats; the
- * checksums are printed with printf. */
+ * checksums are printed with printf. fastmath.elf [SCALE]: SCALE times the steps
+ * (default 1). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-#define NB 48
-#define NW 2048
+#define NB 32
+#define NW 1024
 
 static double px[NB], py[NB], pz[NB], vx[NB], vy[NB], vz[NB], mass[NB];
 static float wave[NW], prev[NW], next[NW];
@@ -48,17 +50,18 @@ static void wave_step(float c, float damp) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int scale = argc > 1 ? atoi(argv[1]) : 1;
     for (int i = 0; i < NB; i++) {
         px[i] = uniform(); py[i] = uniform(); pz[i] = uniform();
         vx[i] = vy[i] = vz[i] = 0;
         mass[i] = 0.5 + uniform();
     }
     for (int i = 0; i < NW; i++)
-        wave[i] = prev[i] = (float)exp(-((i - NW / 2) * (i - NW / 2)) / 500.0);
-    for (int step = 0; step < 20; step++)
+        wave[i] = prev[i] = (float)exp(-((i - NW / 2) * (i - NW / 2)) / 150.0);
+    for (int step = 0; step < 4 * scale; step++)
         nbody_step(1e-3);
-    for (int step = 0; step < 200; step++)
+    for (int step = 0; step < 40 * scale; step++)
         wave_step(0.25f, 0.995f);
     double e = 0, w = 0;
     for (int i = 0; i < NB; i++)

@@ -56,7 +56,7 @@ from ..tcg.ops import opdef
 from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
-from .code import Lowered, compile_tb, link_tb, unlink_tb
+from .code import CompileEnv, Lowered, compile_tb, link_tb, unlink_tb
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
 from .slowpath import SlowPath
@@ -248,7 +248,6 @@ class NativeHost(HostBackend):
         self._nl_mode = 0
         self._sp_page: ExecPage | None = None  # the shared slow path (``slow_path_routines``)
         self._sp_addrs: tuple[int, int] | None = None
-        self.code_bytes = 0
         #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
         self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
         #: what ``compile_tb`` calls for ``lower_tb`` (a host may put its compiled
@@ -479,6 +478,8 @@ class NativeHost(HostBackend):
                 self._sp_page = page = ExecPage(routines.code, self.flush_icache)
                 self._sp_addrs = (page.addr + routines.load, page.addr + routines.store)
         self._rt.mem_load, self._rt.mem_store = self._sp_addrs
+        # the compiled function itself, with what it reads of this host gathered
+        self.compile = functools.partial(compile_tb, CompileEnv(self, self._rt))  # type: ignore[method-assign]
         self._jc_enabled = not (probe is not None and probe[0] < 0)
         for cpu in self._cpus.values():
             cpu.passage = None  # made again from these on its next passage
@@ -487,7 +488,8 @@ class NativeHost(HostBackend):
     # -- compilation ---------------------------------------------------------------------------
 
     def compile(self, ctx: TCGContext, tb: TB, alloc: Alloc) -> None:
-        compile_tb(self, ctx, tb, alloc)
+        # replaced by ``bind_runtime`` (a vCPU attached)
+        raise RuntimeError("no vCPU attached: the runtime of generated code is not bound")
 
     def helper_addr(self, op: Op) -> int:
         """The callback address of ``op``'s helper (made once per helper)."""

@@ -3,7 +3,8 @@
 Owns ``Lowered`` (a host lowering's result: the bytes and the offsets of their
 parts), ``NativeCode`` (the same parts as host addresses, once placed),
 ``compile_tb`` (what ``NativeHost.compile`` does: register allocation, the
-host's lowering, placing the bytes in the context's region) and ``link_tb`` /
+host's lowering, placing the bytes in the context's region; what it needs of the
+host in a ``CompileEnv``) and ``link_tb`` /
 ``unlink_tb`` (``NativeHost.link`` / ``unlink``: a goto_tb site patched to
 jump to another TB or back to its exit). Compiled by mypyc
 with the translator (``hatch_build``): every compiled TB goes through here
@@ -22,7 +23,9 @@ from ..tcg.regalloc import allocate
 if TYPE_CHECKING:
     from ..exec.tb import TB
     from ..tcg.context import TCGContext
+    from ..tcg.ir import Op
     from ..tcg.region import Region
+    from .backend import Runtime
 
 
 class Lowered:
@@ -53,32 +56,51 @@ class NativeCode:
         self.far: list[int | None] = [None if s is None else entry + s for s in out.far]
 
 
-def compile_tb(host: Any, ctx: TCGContext, tb: TB,
+class CompileEnv:
+    """What ``compile_tb`` reads of its host for every TB, gathered when the host's
+    runtime is fixed (``NativeHost.bind_runtime``): the fields of a compiled record,
+    read natively, where each attribute of the interpreted host would be a generic
+    lookup (a dozen per TB)."""
+
+    __slots__ = ("allocator", "flush_icache", "helper_addr", "icache_coherent", "lock",
+                 "lower", "phases", "rt", "tbs")  # fmt: skip
+
+    def __init__(self, host: Any, rt: Runtime) -> None:
+        self.tbs: list[Any] = host._tbs  # TB ids: indices here
+        self.lock: Any = host._tb_id_lock  # vCPUs translate concurrently
+        self.allocator: Any = host.allocator
+        self.lower: Callable[..., Lowered] = host.lower_call
+        self.rt = rt
+        self.helper_addr: Callable[[Op], int] = host.helper_addr
+        self.phases: dict[str, float] = host.time_phases  # the host's, updated in place
+        self.icache_coherent: bool = host.icache_coherent
+        self.flush_icache: Callable[[int, int], None] = host.flush_icache
+
+
+def compile_tb(env: CompileEnv, ctx: TCGContext, tb: TB,
                alloc: Callable[[int], tuple[Region, int]]) -> None:  # fmt: skip
     """``NativeHost.compile``: ``ctx``'s optimized IR as ``tb``'s machine code, in the
     region ``alloc`` hands out."""
-    assert host._rt is not None, "no vCPU attached"
-    tbs: list[Any] = host._tbs
-    with host._tb_id_lock:  # vCPUs translate concurrently
+    tbs = env.tbs
+    with env.lock:
         tb_id = len(tbs)
         tbs.append(tb)
     t0 = time.perf_counter()
-    allocation = allocate(ctx.ops, host.allocator)
+    allocation = allocate(ctx.ops, env.allocator)
     t1 = time.perf_counter()
-    out: Lowered = host.lower_call(allocation, tb_id, tb.icount, host._rt, host.helper_addr)
-    phases: dict[str, float] = host.time_phases
+    out: Lowered = env.lower(allocation, tb_id, tb.icount, env.rt, env.helper_addr)
+    phases = env.phases
     phases["allocate"] += t1 - t0
     phases["lower+enc"] += time.perf_counter() - t1
     code = out.code
     n = len(code)
     region, addr = alloc(n)
     region.write(addr, code)
-    if not host.icache_coherent:
-        host.flush_icache(addr, n)
+    if not env.icache_coherent:
+        env.flush_icache(addr, n)
     tb.host = NativeCode(addr, out)
     tb.host_size = n
     tb.region = region.index
-    host.code_bytes += n
 
 
 def patch_site(host: Any, site: int, target: int | None) -> None:
