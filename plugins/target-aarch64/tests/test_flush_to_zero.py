@@ -67,7 +67,7 @@ def test_flush_to_zero_matches_unicorn(rmode: int, fz: int, dn: bool, doubles: l
     vregs = [doubles[2 * i] | doubles[2 * i + 1] << 64 for i in range(4)]
     vregs += [sum(s << (32 * k) for k, s in enumerate(singles[4 * i : 4 * i + 4]))
               for i in range(3)]  # fmt: skip
-    regs = {"x0": fpcr, "x1": 0, "x2": 0, "x3": 0, "x4": x4, "x5": 0, "x6": 0}
+    regs = {"x0": fpcr, "x1": 0, "x2": 0, "x3": 0, "x4": x4, "x5": 0, "x6": 0, "fpsr": 0}
     code = CODE
     if fz and 0 < doubles[0] & ~(1 << 63) < 1 << 52:
         # FJCVTZS of a flushed subnormal: Unicorn (QEMU 5) sets Z, which the Arm ARM

@@ -142,6 +142,7 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
             continue
         n_out = op.n_out
         args = list(op.args)
+        tiny: Temp | None = None  # 1 when an operand was flushed (IDC), for one FPSR update
         for i, ty in enumerate(d.in_types):
             a = args[n_out + i]
             bits = 32 if ty is I32 else 64
@@ -151,8 +152,19 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
             idc = limit == MIN_NORMAL[bits]  # FZ proper (not FZ16's threshold on doubles)
             if a.kind is TempKind.CONST:
                 args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
-            else:
-                args[n_out + i] = _flush(ctx, a, bits, limit, IDC if idc else 0)
+                continue
+            args[n_out + i], mag = _flush_mag(ctx, a, bits, limit)
+            if idc:
+                t = _tiny_nonzero(ctx, mag, limit)
+                if t.type is I32:
+                    wide = ctx.temp(I64)
+                    ctx.extu_i32_i64(wide, t)
+                    t = wide
+                if tiny is not None:
+                    ctx.or_(t, t, tiny)
+                tiny = t
+        if tiny is not None:
+            or_fpsr(ctx, tiny, IDC)
         out_bits = 32 if d.type is I32 else 64
         limit = limits.get(out_bits)
         if name in FLUSH_OUT and limit is not None:
@@ -379,15 +391,22 @@ def _tiny_nonzero(ctx: TCGContext, mag: Temp, limit: int) -> Temp:
 def _flush(ctx: TCGContext, v: Temp, bits: int, limit: int, flag: int = 0) -> Temp:
     """``v``, or the zero of its sign when its magnitude is below ``limit`` (raising
     ``flag`` then, IDC for an operand or UFC for a result, if it was not a zero)."""
+    r, mag = _flush_mag(ctx, v, bits, limit)
+    if flag:
+        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), flag)
+    return r
+
+
+def _flush_mag(ctx: TCGContext, v: Temp, bits: int, limit: int) -> tuple[Temp, Temp]:
+    """``v`` or the zero of its sign when its magnitude is below ``limit``, and that
+    magnitude."""
     ty = v.type
     sign = 1 << (bits - 1)
     mag, sgn, r = ctx.temp(ty), ctx.temp(ty), ctx.temp(ty)
     ctx.and_(mag, v, sign - 1)
     ctx.and_(sgn, v, sign)
     ctx.movcond(r, mag, limit, sgn, v, COND_LTU)
-    if flag:
-        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), flag)
-    return r
+    return r, mag
 
 
 def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int,
