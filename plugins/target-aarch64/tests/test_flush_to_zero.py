@@ -159,7 +159,7 @@ def test_a_flushed_factor_is_a_zero_for_fmas_default_nan_rule(fz: int, host_ops)
 
 #: products, quotients, fused operations and narrowing conversions whose operands'
 #: exponents sit at the edge of the test that lets them run natively under FZ (below
-#: it, they take ``fz_helper``): scalar and vector, single and double
+#: it, the exact test of ``tiny_helper``): scalar and vector, single and double
 EDGE_CODE = assemble("""
     msr fpcr, x0
     fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d4, d5, d6; fmadd d19, d0, d1, d3

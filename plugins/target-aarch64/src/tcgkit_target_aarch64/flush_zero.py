@@ -28,11 +28,13 @@ subnormal), so their op raises nothing and the pass adds UFC; a product, quotien
 fused multiply-add or narrowing conversion can be tiny and inexact, and its op would
 raise IXC, which a flushed result must not. Under FZ such an op runs as itself when
 its operands' exponents prove that its exact result is not tiny (or is a zero, an
-infinity or a NaN: a few integer ops and branches, ``_native_unless_tiny``), else as
-a helper call (``fz_helper``: softfloat's result, fpflags' flags, flushed as Arm does).
-Programs built with gcc's -ffast-math run with FZ set from their start-up code, so
-their float arithmetic stays in generated code; only operands near the bottom of the
-range pay for the call.
+infinity or a NaN: a few integer ops and branches, ``_native_unless_tiny``); the
+operands it leaves call ``tiny_helper``, an exact test in integer arithmetic: not
+tiny, the op runs as itself; tiny, the result is the zero of the exact result's sign
+and UFC (a narrowing conversion below the test is tiny without a call). Programs
+built with gcc's -ffast-math run with FZ set from their start-up code, so their float
+arithmetic stays in generated code; only operands near the bottom of the range pay
+for the call.
 
 Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
 halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
@@ -248,9 +250,10 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     """``op`` (a product, quotient, fused op or narrowing conversion, inputs flushed,
     with ``args``) as itself when its operands' exponents show that its exact result
     cannot be below ``limit`` in magnitude (or is a zero, an infinity or a NaN), else
-    as ``helper`` (``fz_helper``). The test costs a few integer ops and branches, so a
-    program running with FZ (gcc's -ffast-math start-up sets it) computes in generated
-    code: only operands near the bottom of the range take the call.
+    after ``helper`` (``tiny_helper``) says so; a tiny result is the zero of its sign,
+    raising UFC alone. The test costs a few integer ops and branches, so a program
+    running with FZ (gcc's -ffast-math start-up sets it) computes in generated code:
+    only operands near the bottom of the range take the call.
 
     The branches end basic blocks: the temps read across them (the op's inputs, and
     what the rest of the instruction, ``rest``, reads that was made before) become
