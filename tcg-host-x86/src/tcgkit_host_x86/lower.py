@@ -184,8 +184,7 @@ class Lowering:
             raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame "
                                 f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
         a = self.a
-        head, at_entry_ref = _head(self.icount)
-        a.buf += head
+        a.buf += _head(self.icount)
         self.out.nocheck = _NOCHECK
         for insn in alloc.insns:
             self.element(insn)
@@ -194,7 +193,7 @@ class Lowering:
             stub()
         self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
         buf = a.buf
-        a.patch32(at_entry_ref, len(buf) - (at_entry_ref + 4))  # the head's jne: here
+        a.patch32(_AT_ENTRY_REL32, len(buf) - (_AT_ENTRY_REL32 + 4))  # the head's jne: here
         # mov eax, AT_ENTRY word; jmp over the next mov, to the epilogue
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_AT_ENTRY), False)  # 5 bytes
         buf += _JMP_OVER_MOV
@@ -393,15 +392,16 @@ def _head_code(icount: int) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _head(icount: int) -> tuple[tuple[int, ...], int]:
+def _head(icount: int) -> tuple[int, ...]:
     """Every TB's start (memoized by its instruction count): ``cmp qword [rbp+EXIT], 0;
-    jne <AT_ENTRY exit>`` (chained jumps enter here), then, at ``_NOCHECK`` (Python
-    enters there), ``add qword [rbp+ICOUNT], icount``; and the offset of the jne's
-    rel32."""
-    return _head_code(icount), _NOCHECK - 4
+    jne <AT_ENTRY exit>`` (chained jumps enter here; the jne's rel32 at
+    ``_AT_ENTRY_REL32``), then, at ``_NOCHECK`` (Python enters there), ``add qword
+    [rbp+ICOUNT], icount``."""
+    return _head_code(icount)
 
 
 _NOCHECK: Final = len(_head_code(0))
+_AT_ENTRY_REL32: Final = _NOCHECK - 4
 
 
 # -- integer ops ------------------------------------------------------------------------
