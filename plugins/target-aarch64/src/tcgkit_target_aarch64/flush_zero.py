@@ -55,7 +55,8 @@ from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.fpflags import IDC, UFC
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
-from tcgkit.tcg.ops import opdef
+from tcgkit.tcg.ops import OpDef, opdef
+from tcgkit.tcg.softfloat import FMT, Fmt
 from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
 from .aliases import COND_EQ, COND_GEU, COND_GT, COND_LT, COND_LTU, COND_NE
@@ -156,12 +157,8 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
                 args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
                 continue
             args[n_out + i], mag = _flush_mag(ctx, a, bits, limit)
-            if idc:
+            if idc:  # (an op's float operands share one type)
                 t = _tiny_nonzero(ctx, mag, limit)
-                if t.type is I32:
-                    wide = ctx.temp(I64)
-                    ctx.extu_i32_i64(wide, t)
-                    t = wide
                 if tiny is not None:
                     ctx.or_(t, t, tiny)
                 tiny = t
@@ -193,16 +190,11 @@ def tiny_helper(name: str, limit: int) -> Helper:
     rounding mode). Integer arithmetic on the operands' significands and exponents:
     exact, and a hundred times cheaper than rounding in ``tcgkit.tcg.softfloat``."""
     d = opdef(name)
-    bits = 32 if d.in_types[0] is I32 else 64
-    frac = 23 if bits == 32 else 52
-    emax = (1 << (bits - frac - 1)) - 1
-    bias = emax >> 1
-    out_bits = 32 if d.type is I32 else 64
-    out_sign = 1 << (out_bits - 1)
-    # the limit as a power of two, 2^low (it has no fraction bits)
-    out_frac = 23 if out_bits == 32 else 52
-    out_bias = 127 if out_bits == 32 else 1023
-    low = (limit >> out_frac) - out_bias
+    f, out = _formats(d)
+    bits, frac, bias = f.bits, f.mbits, f.bias
+    emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
+    out_sign = out.sign_bit
+    low = _limit_exponent(limit, out, f) - bias  # the limit is 2^low
     base = d.base
 
     def unpack(x: int) -> tuple[int, int, int]:
@@ -262,15 +254,10 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     out = args[0]
     ins = args[1:-1]
     ty = d.type if d.type is not None else I64
-    in_bits = 32 if d.in_types[0] is I32 else 64
-    frac = 23 if in_bits == 32 else 52
-    emax = (1 << (in_bits - frac - 1)) - 1  # the exponent field of an infinity or a NaN
-    bias = emax >> 1
-    # the limit's exponent (the limit is a power of two), biased as the operands are
-    out_frac = 23 if ty is I32 else 52
-    el = limit >> out_frac
-    if out_frac != frac:  # f64 -> f32: the single's limit as a double's exponent
-        el += 1023 - 127
+    f, out_f = _formats(d)
+    in_bits, frac, bias = f.bits, f.mbits, f.bias
+    emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
+    el = _limit_exponent(limit, out_f, f)
     for t in ins:
         _outlive_block(t)
     made: set[Temp] = set()
@@ -316,7 +303,7 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
         assert helper is not None
         ctx.call(helper, res, *ins)
         ctx.brcond(COND_EQ, res, 0, fast)
-    ctx.and_(res, res, 1 << ((32 if ty is I32 else 64) - 1))  # the sign's zero
+    ctx.and_(res, res, out_f.sign_bit)  # the sign's zero
     ufc = ctx.temp(I64)
     ctx.movi(ufc, UFC)
     or_fpsr_bits(ctx, ufc)
@@ -326,6 +313,17 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     ctx.ops.append(op)
     ctx.set_label(done)
     ctx.mov(out, res)
+
+
+def _formats(d: OpDef) -> tuple[Fmt, Fmt]:
+    """The float formats of float op ``d``'s operands and of its result."""
+    return FMT[32 if d.in_types[0] is I32 else 64], FMT[32 if d.type is I32 else 64]
+
+
+def _limit_exponent(limit: int, out: Fmt, f: Fmt) -> int:
+    """The biased exponent in format ``f`` of ``limit``, a power of two encoded in
+    format ``out`` (a single's limit as a double's exponent for f64 -> f32)."""
+    return (limit >> out.mbits) - out.bias + f.bias
 
 
 def _fma_not_tiny(ctx: TCGContext, exps: list[Temp], ins: list, bits: int, frac: int,
