@@ -132,7 +132,9 @@ class Lowering:
         self.rt = rt
         self.a = Asm()
         self.labels: dict[int, Label] = {}
-        self.stubs: list[Callable[[], None]] = []
+        self.stubs: list[Callable[[], None]] = []  # out-of-line code of the rare ops
+        #: the slow paths of guest loads and stores (``lower_mem.place_slow_paths``)
+        self.mem_stubs: list[tuple[int, int, int, int, int, int, int, int]] = []
         self.epilogue = Label()
         self.raised = Label()
         self.insn = -1
@@ -189,6 +191,8 @@ class Lowering:
         for insn in alloc.insns:
             self.element(insn)
         # the body always ends with an exit; stubs follow
+        if self.mem_stubs:
+            place_slow_paths(self)
         for stub in self.stubs:
             stub()
         self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
@@ -790,7 +794,14 @@ _INT_OPS: dict[str, Lower] = {
 # guest memory, float and crypto ops live in their own modules (they import this one)
 from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS, float_op  # noqa: E402
-from .lower_mem import atomic_cmpxchg, atomic_cmpxchg2, atomic_fetch, qemu_ld, qemu_st  # noqa: E402
+from .lower_mem import (  # noqa: E402
+    atomic_cmpxchg,
+    atomic_cmpxchg2,
+    atomic_fetch,
+    place_slow_paths,
+    qemu_ld,
+    qemu_st,
+)
 
 _OTHER_OPS: dict[str, Lower] = {
     "qemu_ld": qemu_ld,

@@ -17,8 +17,11 @@ on the stack). The fast path (QEMU's tcg_out_tlb_load):
 The slow path is out of line: a stub per access that calls the host's shared
 routines (``slow_path``: the second-level refill, else the backend's ``slow_mem``
 callback, saving every call-clobbered register so that the allocator need not
-spill around guest accesses), tests the status and jumps back; a backend without
-them (or a TB id beyond their word) gets the whole slow path in each stub.
+spill around guest accesses), tests the status and jumps back. Loads and stores
+record their stub's operands as they are lowered (``_slow_path_later``) and
+``place_slow_paths`` writes the stubs after the body from a memoized template; the
+atomics' stubs hold the whole slow path (the second-level refill, then the saved
+call of ``slow_cmpxchg``).
 """
 
 from __future__ import annotations
@@ -79,17 +82,21 @@ MO_BE: Final = int(MemOp.MO_BE)
 MO_ALIGN: Final = int(MemOp.MO_ALIGN)
 
 
-def _probe(L: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
-    a = L.a
-    a.buf += _probe_code(addr, memop, tag)
-    a.jcc(CC_NE, slow)
-    a.buf += _ADDEND_LOAD
+def _probe(L: Lowering, addr: int, memop: int, tag: int) -> int:
+    """The TLB probe of ``tag`` (``TLB_TAG_READ`` or ``_WRITE``) up to and including
+    the addend's load: returns the offset of its ``jne slow``'s rel32 (zero until
+    the slow path is placed). Memoized by one int key (CPython's lru_cache keys a
+    lone int by itself: no tuple to build and hash per access)."""
+    buf = L.a.buf
+    buf += _probe_code(addr | memop << 4 | tag << 24)
+    return len(buf) - _ADDEND_LEN - 4
 
 
 @functools.lru_cache(maxsize=4096)
-def _probe_code(addr: int, memop: int, tag: int) -> tuple[int, ...]:
-    """The TLB probe up to its ``jne slow`` (memoized: a pure function of its operands).
-    A ``memop`` with ``PAIR_FLAG`` probes a 16-byte access."""
+def _probe_code(key: int) -> tuple[int, ...]:
+    """``_probe``'s code for ``key`` = addr | memop << 4 | tag << 24 (a pure function of
+    its operands). A ``memop`` with ``PAIR_FLAG`` probes a 16-byte access."""
+    addr, memop, tag = key & 15, key >> 4 & 0xFFFFF, key >> 24
     a = Asm()
     size = 16 if memop & PAIR_FLAG else 1 << (memop & MO_SIZE)
     a.mov_rr(TMP0, addr)
@@ -103,27 +110,29 @@ def _probe_code(addr: int, memop: int, tag: int) -> tuple[int, ...]:
         mask = PAGE_MASK_IMM
     a.alu_ri(AND, TMP1, mask)
     a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_TLB + tag, TMP0))
+    a.jcc(CC_NE, Label())  # rel32 0: patched when the slow path is placed
+    a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)  # r10 <- the addend
     return a.seq()
 
 
+def _addend_len() -> int:
+    a = Asm()
+    a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
+    return len(a.buf)
+
+
+_ADDEND_LEN: Final = _addend_len()  # bytes of the probe's last instruction, after its jne
+
+
 def _probed(L: Lowering, addr: int, memop: int, tag: int) -> tuple[Label, Label, Label, int]:
-    """The start of every guest access: its slow-path, access and return labels and its
+    """The start of an atomic access: its slow-path, access and return labels and its
     instruction (the stub is emitted after the body: ``where`` is read now), the TLB
     probe of ``tag`` jumping to the slow path, and the access label bound after it."""
     slow, access, back = Label(), Label(), Label()
     where = L.where()
-    _probe(L, addr, memop, tag, slow)
+    slow.refs.append(_probe(L, addr, memop, tag))
     L.a.bind(access)
     return slow, access, back, where
-
-
-def _addend_load() -> tuple[int, ...]:
-    a = Asm()
-    a.load(TMP0, Mem(RBP, abi.OFF_TLB + abi.TLB_ADDEND, TMP0), 8)
-    return a.seq()
-
-
-_ADDEND_LOAD: Final = _addend_load()  # r10 <- the entry's addend (the probe's last instruction)
 
 
 def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
@@ -175,76 +184,6 @@ _L2_COPY: Final = _l2_copy()  # a second-level hit: the entry into the first lev
 _POP_RAX: Final = _pop_rax()
 
 
-def _slow_call(
-    L: Lowering, addr: int, value: int | None, memop: int, keep: int | None, where: int
-) -> None:
-    """Call slow_mem(state, addr, value, memop, where) saving the call-clobbered registers
-    (all but ``keep``); leaves the status in r11d and the result in r10."""
-    wide = where >= 1 << 32
-    code, at = _slow_call_code(addr, value, memop, keep, L.rt.slow_mem, wide)
-    a = L.a
-    start = a.pos
-    a.buf += code
-    a.patch(start + at, where, 8 if wide else 4)
-
-
-@functools.lru_cache(maxsize=4096)
-def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
-                    slow_mem: int, wide: bool) -> tuple[tuple[int, ...], int]:  # fmt: skip
-    """The slow path's call sequence with a zero ``where`` word, and the offset of that
-    word's immediate (memoized: everything else is a function of the operands)."""
-    a = Asm()
-    saved, pad = save_for_call(a, keep)
-    a.mov_rr(TMP0, addr)
-    if value is not None:
-        a.mov_rr(TMP1, value)
-    a.mov_rr(RSI, TMP0)
-    if value is not None:
-        a.mov_rr(RDX, TMP1)
-    a.mov_ri(RCX, memop, w=False)
-    a.mov_ri_fixed(R8, 0, wide)
-    at = a.pos - (8 if wide else 4)
-    a.mov_rr(RDI, RBP)
-    call_and_restore(a, slow_mem, saved, pad)
-    return a.seq(), at
-
-
-def _shared_stub(L: Lowering, addr: int, value: int | None, memop: int, where: int,
-                 access: Label) -> bool:  # fmt: skip
-    """The stub's call of the host's shared slow path (``slow_path``), up to its
-    status tests: a second-level hit goes back to ``access``, a fault to the TB's
-    raised exit; False (nothing emitted) when the backend has no shared slow path or
-    ``where`` does not fit its word."""
-    routine = L.rt.mem_store if value is not None else L.rt.mem_load
-    if not routine or where >= WHERE_LIMIT:
-        return False
-    a = L.a
-    code, at = _shared_call_code(addr, value, routine)
-    start = a.pos
-    a.buf += code
-    a.patch(start + at, memop << MEMOP_SHIFT | where, 8)
-    a.jcc(CC_A, access)
-    a.jcc(CC_E, L.raised)
-    return True
-
-
-@functools.lru_cache(maxsize=1024)
-def _shared_call_code(addr: int, value: int | None,
-                      routine: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
-    """push addr (, push value); mov r11, <memop, where>; call the routine; cmp r11d, 1:
-    the code with a zero r11 immediate and that immediate's offset (memoized)."""
-    a = Asm()
-    a.push(addr)
-    if value is not None:
-        a.push(value)
-    a.mov_ri_fixed(TMP1, 0, True)
-    at = a.pos - 8
-    a.mov_ri(TMP0, routine)
-    a.call_r(TMP0)
-    a.alu_ri(CMP, TMP1, 1, False)
-    return a.seq(), at
-
-
 def _check(op: Op, w: bool) -> int:
     memop = int(op.consts[0])
     size = 1 << (memop & MO_SIZE)
@@ -254,26 +193,86 @@ def _check(op: Op, w: bool) -> int:
 
 
 def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
-    a = L.a
     memop = _check(op, w)
     addr, d = ins[0], outs[0]
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
-    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_READ)
+    where = L.where()
+    jne = _probe(L, addr, memop, abi.TLB_TAG_READ)
+    access = L.a.pos
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
-    a.bind(back)
+    _slow_path_later(L, jne, access, addr, -1, memop, where, d)
 
-    def stub() -> None:
-        a.bind(slow)
-        if not _shared_stub(L, addr, None, memop, where, access):
-            _l2_refill(L, addr, abi.TLB_TAG_READ, access)
-            _slow_call(L, addr, None, memop, d, where)
-            a.test_rr(TMP1, TMP1, False)
-            a.jcc(CC_NE, L.raised)
+
+def _slow_path_later(L: Lowering, jne: int, access: int, addr: int, value: int, memop: int,
+                     where: int, d: int) -> None:  # fmt: skip
+    """Record a load's or store's slow path (``value`` -1 for a load, ``d`` -1 for a
+    store) for ``place_slow_paths``: its probe's ``jne`` rel32 offset, the access to
+    go back to after a second-level refill, the register operands, the memop, the
+    instruction, and where the access's code ends (``back``, the position now). A
+    plain record, not a closure and labels: every guest access has one."""
+    L.mem_stubs.append((jne, access, L.a.pos, addr, value, memop, where, d))
+
+
+def place_slow_paths(L: Lowering) -> None:
+    """Emit the slow paths ``qemu_ld`` / ``qemu_st`` recorded, after the TB's body: per
+    access, the call of the host's shared routine (``slow_path``; ``_stub_code``) with
+    its fix-ups written in place."""
+    a = L.a
+    buf = a.buf
+    rt = L.rt
+    raised_refs = L.raised.refs
+    for jne, access, back, addr, value, memop, where, d in L.mem_stubs:
+        start = len(buf)
+        a.patch32(jne, start - (jne + 4))
+        store = value >= 0
+        routine = rt.mem_store if store else rt.mem_load
+        if not routine or where >= WHERE_LIMIT:  # tb ids fit the exit word's 28 bits
+            raise LoweringError("the x86-64 host's shared slow path is not placed")
+        code, at = _stub_code(routine << 16 | addr << 10 | (value & 31) << 5 | (d & 31))
+        buf += code
+        word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where
+        for k in range(start + at, start + at + 8):  # the 8-byte immediate, little-endian
+            buf[k] = word & 0xFF
+            word >>= 8
+        end = len(buf)
+        a.patch32(start + at + _AT_JA, access - (start + at + _AT_JA + 4))
+        raised_refs.append(start + at + _AT_JE)  # the raised exit is placed after the stubs
+        a.patch32(end - 4, back - end)
+    L.mem_stubs.clear()
+
+
+#: from the stub's 8-byte immediate: its ``ja access`` rel32 and its ``je raised`` rel32
+_AT_JA: Final = 8 + 10 + 3 + 4 + 2
+_AT_JE: Final = _AT_JA + 4 + 2
+
+
+@functools.lru_cache(maxsize=1024)
+def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
+    """A stub's call of the shared routine for ``key`` = routine << 16 | addr << 10 |
+    value << 5 | d (5-bit fields, -1 = none), with zeros where ``place_slow_paths``
+    writes its memop and where word and its three rel32s (``_AT_JA``, ``_AT_JE``, the
+    last four bytes): push addr (, push value); mov r11, <memop, where>; mov r10,
+    routine; call r10; cmp r11d, 1; ja access; je raised (; mov d, r10); jmp back.
+    Returns the code and the offset of the 8-byte immediate."""
+    routine, addr, value, d = key >> 16, key >> 10 & 31, key >> 5 & 31, key & 31
+    a = Asm()
+    a.push(addr)
+    if value != 31:
+        a.push(value)
+    a.mov_ri_fixed(TMP1, 0, True)
+    at = a.pos - 8
+    a.mov_ri_fixed(TMP0, routine, True)
+    a.call_r(TMP0)
+    a.alu_ri(CMP, TMP1, 1, False)
+    ja, je = Label(), Label()
+    a.jcc(CC_A, ja)
+    a.jcc(CC_E, je)
+    assert ja.refs == [at + _AT_JA] and je.refs == [at + _AT_JE]
+    if d != 31:
         a.mov_rr(d, TMP0)
-        a.jmp(back)
-
-    L.stubs.append(stub)
+    a.jmp(Label())
+    return a.seq(), at
 
 
 def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
@@ -300,25 +299,15 @@ def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
 
 
 def qemu_st(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
-    a = L.a
     memop = _check(op, w) & ~MO_SIGN
     value, addr = ins[0], ins[1]
     if isinstance(addr, Const) or isinstance(value, Const):
         raise LoweringError(f"{op!r}: operands must be in registers")
-    slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_WRITE)
+    where = L.where()
+    jne = _probe(L, addr, memop, abi.TLB_TAG_WRITE)
+    access = L.a.pos
     _store(L, Mem(addr, 0, TMP0), value, memop)
-    a.bind(back)
-
-    def stub() -> None:
-        a.bind(slow)
-        if not _shared_stub(L, addr, value, memop | STORE_FLAG, where, access):
-            _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
-            _slow_call(L, addr, value, memop | STORE_FLAG, None, where)
-            a.test_rr(TMP1, TMP1, False)
-            a.jcc(CC_NE, L.raised)
-        a.jmp(back)
-
-    L.stubs.append(stub)
+    _slow_path_later(L, jne, access, addr, value, memop, where, -1)
 
 
 def atomic_cmpxchg(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
