@@ -101,6 +101,12 @@ class TCGContext(IRBuilder):
         self._consts = {}
         self.helpers_called = 0
 
+    @property
+    def n_index(self) -> int:
+        """One more than the largest index of the TB's globals and temps (temps are
+        numbered after the globals, densely)."""
+        return len(self._globals) + len(self.temps)
+
     def temp(self, type: TCGType = I64, *, local: bool = False) -> Temp:
         """A new temporary: BB-scoped, or TB-scoped with ``local=True``."""
         kind = TempKind.TB if local else TempKind.BB

@@ -176,19 +176,24 @@ class Allocation:
 
 
 class _State:
-    """The allocator's bookkeeping for one TB. Values are keyed by the ``Temp``
-    itself (identity hash): a temp is in ``reg_of`` exactly when some register's
-    ``temp_in`` entry is it."""
+    """The allocator's bookkeeping for one TB. Where a value is, by the temp's index
+    (``reg_of``, a list: the TB's temps and the globals are numbered densely) or, for
+    a constant (index -1), in ``cregs`` while an op holds it in a register; a temp has
+    a register exactly when that register's ``temp_in`` entry is it. ``dirty`` is a
+    mask of registers whose value is newer than its temp's memory home. (No state on
+    the temps themselves: the globals are shared by every vCPU's context, and vCPUs
+    translate concurrently.)"""
 
-    def __init__(self, be: Backend) -> None:
+    def __init__(self, be: Backend, n_index: int) -> None:
         self.be = be
         self.regs = be.regs
         self.order = be.regs.order
-        self.reg_of: dict[Temp, int] = {}  # temp -> register
+        self.reg_of: list[int] = [-1] * n_index  # temp index -> its register, or -1
+        self.cregs: dict[Temp, int] = {}  # constants in registers -> their register
         # register number -> the temp it holds, or None (a list: native reads compiled)
         self.temp_in: list[Temp | None] = [None] * len(be.regs.names)
         self.no_temps: list[Temp | None] = [None] * len(be.regs.names)
-        self.dirty: set[Temp] = set()  # temps whose register copy is newer than memory
+        self.dirty = 0  # mask of registers whose value memory does not have yet
         self.out: list[Insn] = []
         self.slots: dict[Temp, int] = {}
         self.frame = 0
@@ -203,9 +208,10 @@ class _State:
         return s
 
     def store(self, r: int, t: Temp) -> None:
+        """Write register ``r`` (holding ``t``) to ``t``'s memory home."""
         slot = -1 if t.kind is _GLOBAL else self.slot(t)
         self.out.append((STORE, r, t, slot))
-        self.dirty.discard(t)
+        self.dirty &= ~(1 << r)
 
     def load(self, r: int, t: Temp) -> None:
         slot = -1 if t.kind is _GLOBAL else self.slot(t)
@@ -213,35 +219,59 @@ class _State:
 
     # -- register bookkeeping --------------------------------------------------------------
 
+    def reg(self, t: Temp) -> int:
+        """The register holding ``t``, or -1."""
+        i = t.index
+        if i >= 0:
+            return self.reg_of[i]
+        r = self.cregs.get(t)
+        return -1 if r is None else r
+
+    def link(self, t: Temp, r: int) -> None:
+        """Record that ``t`` is in register ``r`` (-1: in none); ``temp_in`` is the
+        caller's."""
+        i = t.index
+        if i >= 0:
+            self.reg_of[i] = r
+        elif r >= 0:
+            self.cregs[t] = r
+        else:
+            del self.cregs[t]
+
     def bind(self, t: Temp, r: int, dirty: bool) -> None:
+        """``t`` is in ``r`` now (leaving the register it was in), newer than memory when
+        ``dirty``; whatever ``r`` held is forgotten."""
         temp_in = self.temp_in
-        reg_of = self.reg_of
         prev = temp_in[r]
         if prev is not None:
-            del reg_of[prev]
-        old = reg_of.get(t)
-        if old is not None:
+            self.link(prev, -1)
+        old = self.reg(t)
+        if old >= 0:
             temp_in[old] = None
-        reg_of[t] = r
+            self.dirty &= ~(1 << old)
+        self.link(t, r)
         temp_in[r] = t
         if dirty:
-            self.dirty.add(t)
+            self.dirty |= 1 << r
+        else:
+            self.dirty &= ~(1 << r)
 
     def unbind_reg(self, r: int) -> None:
         t = self.temp_in[r]
         if t is not None:
             self.temp_in[r] = None
-            del self.reg_of[t]
+            self.link(t, -1)
+            self.dirty &= ~(1 << r)
 
     def evict(self, r: int) -> None:
         """Free ``r``, saving its value to memory first if memory is stale."""
         t = self.temp_in[r]
         if t is None:
             return
-        if t in self.dirty:
+        if self.dirty >> r & 1:
             self.store(r, t)
         self.temp_in[r] = None
-        del self.reg_of[t]
+        self.link(t, -1)
 
     def free_reg(self, busy: int) -> int:
         """A register outside the mask ``busy``: a free one, else one spilled."""
@@ -251,7 +281,7 @@ class _State:
                 return r
         dirty = self.dirty
         for r in self.order:  # spill: prefer a clean value (no store needed)
-            if not busy >> r & 1 and temp_in[r] not in dirty:
+            if not busy >> r & 1 and not dirty >> r & 1:
                 self.evict(r)
                 return r
         for r in self.order:
@@ -262,57 +292,62 @@ class _State:
 
     def sync_globals(self) -> None:
         """Store dirty globals (their registers stay valid)."""
-        dirty = self.dirty
-        if dirty:
-            for r, t in enumerate(self.temp_in):
-                if t is not None and t in dirty and t.kind is _GLOBAL:
-                    self.store(r, t)
+        rest = self.dirty
+        temp_in = self.temp_in
+        while rest:  # each dirty register, lowest first
+            low = rest & -rest
+            rest ^= low
+            r = low.bit_length() - 1
+            t = temp_in[r]
+            if t is not None and t.kind is _GLOBAL:
+                self.store(r, t)
 
     def sync(self, kinds: tuple[TempKind, ...], drop: bool) -> None:
         """Store dirty values of these kinds; with ``drop`` also forget their registers."""
-        dirty = self.dirty
         temp_in = self.temp_in
         for r, t in enumerate(temp_in):
             if t is not None and t.kind in kinds:
-                if t in dirty:
+                if self.dirty >> r & 1:
                     self.store(r, t)
                 if drop:
                     temp_in[r] = None
-                    del self.reg_of[t]
+                    self.link(t, -1)
 
     def forget_all(self) -> None:
-        self.reg_of.clear()
+        for t in self.temp_in:
+            if t is not None:
+                self.link(t, -1)
         self.temp_in[:] = self.no_temps  # in place: allocate() holds the list
-        self.dirty.clear()
+        self.dirty = 0
 
     # -- operands --------------------------------------------------------------------------
 
-    def materialize(self, t: Temp, want: int | None, busy: int) -> int:
-        """A register holding ``t`` (``want`` if given, never one in the mask ``busy``
+    def materialize(self, t: Temp, want: int, busy: int) -> int:
+        """A register holding ``t`` (``want`` if not -1, never one in the mask ``busy``
         otherwise), loading or moving as needed."""
-        cur = self.reg_of.get(t)
-        if want is None:
-            if cur is not None:
+        cur = self.reg(t)
+        if want < 0:
+            if cur >= 0:
                 return cur
             r = self.free_reg(busy)
         else:
             if cur == want:
                 return want
             r = want
-            other = self.temp_in[r]
+            temp_in = self.temp_in
+            other = temp_in[r]
             if other is not None:
-                avoid = busy | 1 << r | (1 << cur if cur is not None else 0)
-                temp_in = self.temp_in
+                avoid = busy | 1 << r | (1 << cur if cur >= 0 else 0)
                 if all(avoid >> x & 1 or temp_in[x] is not None for x in self.order):
                     self.evict(r)  # nowhere free to move it: back to memory
                 else:
                     dest = self.free_reg(avoid)
                     self.out.append((MOV, dest, r))
-                    self.bind(other, dest, other in self.dirty)
-                cur = self.reg_of.get(t)
-            if cur is not None:
+                    self.bind(other, dest, bool(self.dirty >> r & 1))
+                cur = self.reg(t)
+            if cur >= 0:
                 self.out.append((MOV, r, cur))
-                self.bind(t, r, t in self.dirty)
+                self.bind(t, r, bool(self.dirty >> cur & 1))
                 return r
         if t.kind is _CONST:
             self.out.append((MOVI, r, t.value))
@@ -339,7 +374,7 @@ class _Parsed:
 
     def __init__(self, con: OpConstraint, regs: RegisterFile) -> None:
         self.con = con  # held, so that its id() stays unique while this entry lives
-        self.wants = [None if c in _IMM_KIND else regs.number(c) for c in con.ins]
+        self.wants = [-1 if c in _IMM_KIND else regs.number(c) for c in con.ins]
         self.imms = [_IMM_KIND.get(c, _IMM_NO) for c in con.ins]
         # per output: _OUT_ANY, _OUT_EARLY, the input index it aliases (>= 0), or
         # _OUT_FIXED - register number
@@ -374,11 +409,11 @@ def _move(st: _State, op: Op) -> None:
     i32 values zero-extended in 64-bit registers, so a full move copies an i32."""
     dst: Temp = op.args[0]
     src = op.args[1]
-    reg_of, temp_in, dirty = st.reg_of, st.temp_in, st.dirty
+    temp_in = st.temp_in
     if op.n_in == 0 or src.kind is _CONST:  # movi, or mov of a constant
         value = (src if op.n_in == 0 else src.value) & (0xFFFFFFFF if dst.type is _I32 else _M64)
-        r = reg_of.get(dst)
-        if r is None:
+        r = st.reg(dst)
+        if r < 0:
             r = st.free_reg(0)
         st.out.append((MOVI, r, value))
         st.bind(dst, r, True)
@@ -386,42 +421,45 @@ def _move(st: _State, op: Op) -> None:
     if src is dst:
         return
     src_t: Temp = src
+    r = st.reg(src_t)
     # the input's register is free after the move: it dies here and is not a dirty
     # global's only up-to-date copy
-    frees = op.life & 1 and not (src_t.kind is _GLOBAL and src_t in dirty)
-    r = reg_of.get(src_t)
-    if r is not None and frees:
+    frees = op.life & 1 and not (src_t.kind is _GLOBAL and r >= 0 and st.dirty >> r & 1)
+    if r >= 0 and frees:
         temp_in[r] = None
-        del reg_of[src_t]
-        dirty.discard(src_t)
+        st.link(src_t, -1)
         st.bind(dst, r, True)
         return
-    r_in = st.materialize(src_t, None, 0)
-    r_out = reg_of.get(dst)
-    if r_out is None:
+    r_in = st.materialize(src_t, -1, 0)
+    r_out = st.reg(dst)
+    if r_out < 0:
         r_out = st.free_reg(1 << r_in)
     st.out.append((MOV, r_out, r_in))
     st.bind(dst, r_out, True)
     if frees and temp_in[r_in] is src_t:
         temp_in[r_in] = None
-        del reg_of[src_t]
+        st.link(src_t, -1)
+        st.dirty &= ~(1 << r_in)
 
 
 _BB_END_OR_EXIT: Final = OpFlag.BB_END | OpFlag.EXIT
 _MEM: Final = OpFlag.MEM
 
 
-def allocate(ops: list[Op], be: Backend) -> Allocation:
-    """Assign registers to ``ops`` (after ``liveness``); see the module docstring."""
-    st = _State(be)
+def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
+    """Assign registers to ``ops`` (after ``liveness``); see the module docstring.
+    ``n_index``: more than the largest index of a temp in ``ops`` (the context's
+    globals and temps: ``TCGContext.n_index``; found from the ops when not given)."""
+    if n_index < 0:
+        n_index = 1 + max((t.index for op in ops for t in op.args[: op.n_out + op.n_in]
+                           if type(t) is Temp), default=0)  # fmt: skip
+    st = _State(be, n_index)
     regs = be.regs
     order = regs.order
     constraint = be.constraint
     imm_ok = be.imm_ok
     out = st.out
-    reg_of = st.reg_of
     temp_in = st.temp_in
-    dirty = st.dirty
     # keyed by id(constraint), the entry holding the constraint (so that its id is not
     # reused while cached); kept by the backend across TBs when it offers a dict, and
     # bounded, since a backend may build a fresh constraint per op
@@ -494,16 +532,16 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                             or (ik == _IMM_ASK and imm_ok(op, i, v))):  # fmt: skip
                         in_ops.append(Const(v))
                         continue
-            want = wants[i] if i < n_con else None
-            r = reg_of.get(t) if want is None else None
-            if r is None:
+            want = wants[i] if i < n_con else -1
+            r = st.reg(t) if want < 0 else -1
+            if r < 0:
                 r = st.materialize(t, want, busy)
                 if r in in_ops:  # an earlier input moved out of ``r``?
                     for j, x in enumerate(in_ops):
                         if x == r and args[n_out + j] is not t:
-                            moved = reg_of.get(args[n_out + j])
-                            if moved is None:  # it went back to memory: reload it elsewhere
-                                moved = st.materialize(args[n_out + j], None, busy | 1 << r)
+                            moved = st.reg(args[n_out + j])
+                            if moved < 0:  # it went back to memory: reload it elsewhere
+                                moved = st.materialize(args[n_out + j], -1, busy | 1 << r)
                             in_ops[j] = moved
                             busy |= 1 << moved
             busy |= 1 << r
@@ -538,16 +576,17 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 continue
             t_in: Temp = args[n_out + i]
             if temp_in[x] is t_in and (life >> i & 1 or t_in.kind is _CONST):
-                if t_in.kind is _GLOBAL and t_in in dirty:
+                if t_in.kind is _GLOBAL and st.dirty >> x & 1:
                     continue  # the global's only up-to-date copy: keep it
                 temp_in[x] = None
-                del reg_of[t_in]
+                st.link(t_in, -1)
+                st.dirty &= ~(1 << x)
                 reusable |= 1 << x
         for x in in_ops:
             if isinstance(x, int):
                 held = temp_in[x]
                 if held is not None:
-                    if held in dirty:
+                    if st.dirty >> x & 1:
                         reusable &= ~(1 << x)
                     else:
                         # an input whose memory home is up to date may give up its register
@@ -570,7 +609,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                         held = temp_in[x] if isinstance(x, int) else None
                         if held is not None and held.kind is not _CONST:
                             assert isinstance(x, int)
-                            if held in dirty:
+                            if st.dirty >> x & 1:
                                 st.store(x, held)
                             reusable |= 1 << x
                     avoid = busy & ~reusable
@@ -592,7 +631,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                     # the input is still needed afterwards: give it another register
                     dest = st.free_reg(busy | out_mask | 1 << src)
                     out.append((MOV, dest, src))
-                    st.bind(holder, dest, holder in dirty)
+                    st.bind(holder, dest, bool(st.dirty >> src & 1))
                 r = src
             elif c == _OUT_EARLY:
                 r = st.free_reg(busy | out_mask | clobbered)
@@ -611,7 +650,7 @@ def allocate(ops: list[Op], be: Backend) -> Allocation:
                 held = temp_in[r]
                 if held is not None and held.kind is _CONST:
                     temp_in[r] = None
-                    del reg_of[held]
+                    st.link(held, -1)
         if call and not helper_bits & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
