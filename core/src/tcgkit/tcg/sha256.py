@@ -5,7 +5,9 @@ Owns the meaning of the optional IR ops ``sha256h_i64``, ``sha256h2_i64``,
 ``sha256su0_i64`` and ``sha256su1_i64`` (``tcgkit.tcg.semantics``; the python host
 calls these functions for them), and FIPS 180-4's constants (computed), one
 compression of a block made of the four steps and the digest of a message: what
-tests check the steps by.
+tests check the steps by. The helpers ``tcgkit.tcg.sha1`` and ``tcgkit.tcg.sha512``
+share are here too: the words of a value (``words``, ``halves``), FIPS 180-4's
+padding (``padded_blocks``), ``primes`` and ``icbrt`` for the constants.
 
 A 128-bit value is four 32-bit words, word i at bits 32i to 32i + 31: ``lo`` holds
 words 0 and 1, ``hi`` words 2 and 3, as the S lanes of an A64 vector register. The
@@ -106,7 +108,7 @@ def sha256su1(d_lo: int, d_hi: int, n_lo: int, n_hi: int, m_lo: int,
     return out[0] | out[1] << 32, out[2] | out[3] << 32
 
 
-def _icbrt(n: int) -> int:
+def icbrt(n: int) -> int:
     """The integer cube root of ``n`` (the largest r with r**3 <= n)."""
     r = 1 << -(-n.bit_length() // 3)
     while True:
@@ -119,7 +121,7 @@ def _icbrt(n: int) -> int:
     return r
 
 
-def _primes(n: int) -> list[int]:
+def primes(n: int) -> list[int]:
     """The first ``n`` primes."""
     out: list[int] = []
     p = 2
@@ -133,7 +135,7 @@ def _primes(n: int) -> list[int]:
 def round_constants() -> list[int]:
     """FIPS 180-4's K: the first 32 bits of the fractional parts of the cube roots of
     the first 64 primes (computed, not typed in)."""
-    return [_icbrt(p << 96) & M32 for p in _primes(64)]
+    return [icbrt(p << 96) & M32 for p in primes(64)]
 
 
 def initial_state() -> list[int]:
@@ -141,7 +143,7 @@ def initial_state() -> list[int]:
     of the first 8 primes (a ... h)."""
     from math import isqrt
 
-    return [isqrt(p << 64) & M32 for p in _primes(8)]
+    return [isqrt(p << 64) & M32 for p in primes(8)]
 
 
 #: ``op(name, ins)``: one of the four steps ("sha256h" ...) on the halves ``ins``
@@ -177,11 +179,19 @@ def compress(state: list[int], block: bytes, step: Step = reference_step) -> lis
     return [(a + b) & M32 for a, b in zip(state, out, strict=True)]
 
 
+def padded_blocks(message: bytes, size: int) -> list[bytes]:
+    """``message`` padded as FIPS 180-4 says (5.1: a 1 bit, zeros, the length in bits
+    in the last ``size // 8`` bytes) and cut into blocks of ``size`` bytes (64 for
+    SHA-1 and SHA-256, 128 for SHA-512)."""
+    n_len = size // 8
+    length = (8 * len(message)).to_bytes(n_len, "big")
+    padded = message + b"\x80" + bytes(-(len(message) + 1 + n_len) % size) + length
+    return [padded[i : i + size] for i in range(0, len(padded), size)]
+
+
 def digest(message: bytes, step: Step = reference_step) -> bytes:
     """SHA-256 of ``message`` (FIPS 180-4 padding) through ``compress``."""
-    length = (8 * len(message)).to_bytes(8, "big")
-    padded = message + b"\x80" + bytes(-(len(message) + 9) % 64) + length
     state = initial_state()
-    for i in range(0, len(padded), 64):
-        state = compress(state, padded[i : i + 64], step)
+    for block in padded_blocks(message, 64):
+        state = compress(state, block, step)
     return b"".join(w.to_bytes(4, "big") for w in state)
