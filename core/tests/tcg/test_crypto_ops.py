@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tcgkit.exec.tier0 import run_tb
 from tcgkit.exec.tier0_program import prepare
 from tcgkit.target import DisasContext
-from tcgkit.tcg import aes, crypto, sha256
+from tcgkit.tcg import aes, crypto, crypto_sha, sha256
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
@@ -37,7 +37,7 @@ from tcgkit.testing.ir_programs import (
     Program,
     crypto_op_program,
     programs,
-    sha256_op_program,
+    sha_op_program,
 )
 
 M64 = (1 << 64) - 1
@@ -313,7 +313,8 @@ def test_random_programs_leave_optional_ops_out_unless_asked() -> None:
 
     assert not {d.name for d in VALUE_OPS} & OPTIONAL_OPS
     nan_ops = {f"fnan{n}_f{w}" for n in (2, 3) for w in (32, 64)}
-    assert {d.name for d in OPTIONAL_VALUE_OPS} == CRYPTO_OPS | SHA_OPS | nan_ops
+    sha1_512 = crypto_sha.SHA_OPS  # (``test_crypto_sha_ops``)
+    assert {d.name for d in OPTIONAL_VALUE_OPS} == CRYPTO_OPS | SHA_OPS | sha1_512 | nan_ops
     assert crypto.CRYPTO_OPS == CRYPTO_OPS | SHA_OPS
 
 
@@ -400,7 +401,7 @@ _SHA_PROGRAMS: dict[tuple[str, bool], TCGContext] = {}
 def sha_program(kind: str, with_op: bool = False) -> TCGContext:
     key = (kind, with_op)
     if key not in _SHA_PROGRAMS:
-        _SHA_PROGRAMS[key] = sha256_op_program(kind, SHA_OPS if with_op else frozenset())
+        _SHA_PROGRAMS[key] = sha_op_program(kind, SHA_OPS if with_op else frozenset())
     return _SHA_PROGRAMS[key]
 
 
@@ -437,7 +438,7 @@ def test_sha256_expansion_sizes() -> None:
     ``gen_sha256`` (SHA256H 109 ops, SHA256H2 66, SHA256SU0 35, SHA256SU1 44)."""
     sizes = {}
     for kind in SHA_KINDS:
-        ctx = sha256_op_program(kind, frozenset())
+        ctx = sha_op_program(kind, frozenset())
         optimize(ctx)
         liveness(ctx)
         sizes[kind] = len(ctx.ops) - 2  # the ops of the instruction, moves included
