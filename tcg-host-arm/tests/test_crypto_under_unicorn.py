@@ -25,7 +25,7 @@ from tcgkit.testing.ir_programs import (
     CRYPTO_INPUTS,
     SHA256_INPUTS,
     crypto_op_program,
-    sha256_op_program,
+    sha_op_program,
 )
 from tcgkit_host_arm.features import HostFeatures
 from tcgkit_host_arm.lower_crypto import crypto_ops
@@ -149,7 +149,7 @@ def sha2(runner_for):
 
 def sha_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """g6, g7 = kind(g0 ... g5), for a host lowering ``host_ops``; optimized."""
-    ctx = sha256_op_program(kind, host_ops)
+    ctx = sha_op_program(kind, host_ops)
     optimize(ctx)
     liveness(ctx)
     return ctx

@@ -37,7 +37,7 @@ from tcgkit.testing.ir_programs import (
     crypto_op_program,
     one_insn_tb,
     programs,
-    sha256_op_program,
+    sha_op_program,
 )
 from tcgkit_host_x86.backend import X86Host, crypto_ops
 from tcgkit_host_x86.features import HostFeatures, detect
@@ -82,7 +82,7 @@ def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """g4, g5 = kind(g0, g1[, g2, g3]) (SHA-256: g6, g7 = kind(g0 ... g5)), emitted by
     ``tcgkit.tcg.crypto`` for a host that lowers ``host_ops``; optimized as the engine
     does."""
-    build = sha256_op_program if kind in SHA256_INPUTS else crypto_op_program
+    build = sha_op_program if kind in SHA256_INPUTS else crypto_op_program
     ctx = build(kind, host_ops)
     optimize(ctx)
     liveness(ctx)

@@ -116,14 +116,19 @@ SHA_NAMES: Final = ("sha256h", "sha256h2", "sha256su0", "sha256su1", "sha1c", "s
                     "sha1su1", "sha512h", "sha512h2", "sha512su0", "sha512su1")  # fmt: skip
 
 
-def _sha(name: str, w: int, *ins: int) -> tuple[int, ...]:
-    """The SHA op ``name`` at width ``w`` (64) of its module (imported at first use, as
-    ``_aes``)."""
+def sha_function(name: str) -> Callable[..., tuple[int, int]]:
+    """The reference of the SHA op ``name`` (one of ``SHA_NAMES``): the function of that
+    name in ``tcgkit.tcg.sha1``, ``sha256`` or ``sha512`` (imported at first use, as
+    ``_aes``); it takes the op's inputs and gives its (lo, hi) in range."""
     from . import sha1, sha256, sha512
 
     module = sha1 if name.startswith("sha1") else sha256 if name.startswith("sha256") else sha512
-    fn: Callable[..., tuple[int, ...]] = getattr(module, name)
-    return fn(*ins)
+    fn: Callable[..., tuple[int, int]] = getattr(module, name)
+    return fn
+
+
+def _sha(name: str, w: int, *ins: int) -> tuple[int, ...]:
+    return sha_function(name)(*ins)
 
 
 def _bswap(v: int, nbytes: int) -> int:
