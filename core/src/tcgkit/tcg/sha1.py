@@ -37,23 +37,25 @@ def sha1_rounds(kind: str, x_lo: int, x_hi: int, e: int, w_lo: int, w_hi: int) -
     """The Arm ARM's SHA1C / SHA1P / SHA1M Qd, Sn, Vm (X = Qd, Y = Sn, W = Vm): for
     each word of W, t = f(X<63:32>, X<95:64>, X<127:96>); Y = Y + ROL(X<31:0>, 5) + t +
     W[e]; X<63:32> = ROL(X<63:32>, 30); <Y, X> = ROL(Y : X, 32). (lo, hi) of the new
-    X. f is SHAchoose (x & y) | (~x & z), SHAparity x ^ y ^ z or SHAmajority (x & y) |
-    ((x | y) & z) as ``kind`` says."""
-    a, b, c, d = words(x_lo, x_hi)
-    y = e & M32
+    X. f is SHAchoose (x & y) | (~x & z), written z ^ (x & (y ^ z)), SHAparity x ^ y
+    ^ z or SHAmajority (x & y) | ((x | y) & z) as ``kind`` says. On the words as locals
+    (the python host calls this for the ops); ROL(a, 5)'s bits above 32 are left to the
+    final mask of the sum (as in ``tcgkit.tcg.sha256``)."""
     fn = ROUND_KINDS.index(kind)
-    for w in words(w_lo, w_hi):
+    a, b, c, d = x_lo & M32, x_lo >> 32 & M32, x_hi & M32, x_hi >> 32 & M32
+    y = e & M32
+    for w in (w_lo & M32, w_lo >> 32 & M32, w_hi & M32, w_hi >> 32 & M32):
         if fn == 0:
-            t = (b & c) | (~b & d & M32)
+            t = d ^ (b & (c ^ d))
         elif fn == 1:
             t = b ^ c ^ d
         else:
             t = (b & c) | ((b | c) & d)
-        y = (y + _rol(a, 5) + t + w) & M32
-        b = _rol(b, 30)
-        # <Y, X> = ROL(Y : X, 32): Y's word enters X at the bottom, X's top word leaves
-        a, b, c, d, y = y, a, b, c, d
-    return halves([a, b, c, d])
+        y = (y + (a << 5 | a >> 27) + t + w) & M32
+        # X<63:32> = ROL(X<63:32>, 30), then <Y, X> = ROL(Y : X, 32): Y's word enters X
+        # at the bottom, X's top word leaves for Y
+        a, b, c, d, y = y, a, (b << 30 | b >> 2) & M32, c, d
+    return a | b << 32, c | d << 32
 
 
 def sha1c(x_lo: int, x_hi: int, e: int, w_lo: int, w_hi: int) -> tuple[int, int]:

@@ -26,18 +26,10 @@ from .sha256 import Step, icbrt, padded_blocks, primes
 M64: Final = (1 << 64) - 1
 
 
-def _ror(x: int, n: int) -> int:
-    return (x >> n | x << (64 - n)) & M64
-
-
-def _sigma1(x: int) -> int:
-    """SHA512 Sigma1 (of e): ROR 14, 18, 41."""
-    return _ror(x, 14) ^ _ror(x, 18) ^ _ror(x, 41)
-
-
-def _sigma0(x: int) -> int:
-    """SHA512 Sigma0 (of a): ROR 28, 34, 39."""
-    return _ror(x, 28) ^ _ror(x, 34) ^ _ror(x, 39)
+# The functions below are the Arm ARM's pseudocode on locals (the python host calls
+# them for the ops): ROR(x, n) as x >> n | x << (64 - n), its bits above 64 left to
+# the final mask of the sum it goes into (the low 64 bits of a sum depend on the low
+# 64 bits of its terms alone).
 
 
 def sha512h(x_lo: int, x_hi: int, y_lo: int, y_hi: int, w_lo: int,
@@ -45,10 +37,14 @@ def sha512h(x_lo: int, x_hi: int, y_lo: int, y_hi: int, w_lo: int,
     """``sha512h_i64`` (A64 SHA512H Qd, Qn, Vm.2D: X = Vn, Y = Vm, W = Vd): Vtmp<127:64>
     = Ch(Y<127:64>, X<63:0>, X<127:64>) + Sigma1(Y<127:64>) + W<127:64>; tmp =
     Vtmp<127:64> + Y<63:0>; Vtmp<63:0> = Ch(tmp, Y<127:64>, X<63:0>) + Sigma1(tmp) +
-    W<63:0>. Ch(x, y, z) is (x & y) ^ (~x & z)."""
-    hi = ((y_hi & x_lo) ^ (~y_hi & x_hi)) + _sigma1(y_hi) + w_hi & M64
-    tmp = hi + y_lo & M64
-    lo = ((tmp & y_hi) ^ (~tmp & x_lo)) + _sigma1(tmp) + w_lo & M64
+    W<63:0>. Ch(x, y, z) is (x & y) ^ (~x & z), written z ^ (x & (y ^ z)); Sigma1(x)
+    ROR(x, 14) ^ ROR(x, 18) ^ ROR(x, 41)."""
+    y = y_hi
+    s1 = (y >> 14 | y << 50) ^ (y >> 18 | y << 46) ^ (y >> 41 | y << 23)
+    hi = (x_hi ^ (y & (x_lo ^ x_hi))) + s1 + w_hi & M64
+    t = hi + y_lo & M64
+    s1 = (t >> 14 | t << 50) ^ (t >> 18 | t << 46) ^ (t >> 41 | t << 23)
+    lo = (x_lo ^ (t & (y ^ x_lo))) + s1 + w_lo & M64
     return lo, hi
 
 
@@ -57,18 +53,24 @@ def sha512h2(x_lo: int, x_hi: int, y_lo: int, y_hi: int, w_lo: int,
     """``sha512h2_i64`` (A64 SHA512H2 Qd, Qn, Vm.2D: X = Vn, Y = Vm, W = Vd):
     Vtmp<127:64> = Maj(X<63:0>, Y<127:64>, Y<63:0>) + Sigma0(Y<63:0>) + W<127:64>;
     Vtmp<63:0> = Maj(Vtmp<127:64>, Y<63:0>, Y<127:64>) + Sigma0(Vtmp<127:64>) +
-    W<63:0>. Maj(x, y, z) is (x & y) ^ (x & z) ^ (y & z); X<127:64> is not read."""
-    hi = ((x_lo & y_hi) ^ (x_lo & y_lo) ^ (y_hi & y_lo)) + _sigma0(y_lo) + w_hi & M64
-    lo = ((hi & y_lo) ^ (hi & y_hi) ^ (y_hi & y_lo)) + _sigma0(hi) + w_lo & M64
+    W<63:0>. Maj(x, y, z) is (x & y) ^ (x & z) ^ (y & z), Sigma0(x) ROR(x, 28) ^ ROR(x,
+    34) ^ ROR(x, 39); X<127:64> is not read."""
+    y = y_lo
+    s0 = (y >> 28 | y << 36) ^ (y >> 34 | y << 30) ^ (y >> 39 | y << 25)
+    hi = ((x_lo & y_hi) ^ (x_lo & y) ^ (y_hi & y)) + s0 + w_hi & M64
+    s0 = (hi >> 28 | hi << 36) ^ (hi >> 34 | hi << 30) ^ (hi >> 39 | hi << 25)
+    lo = ((hi & y) ^ (hi & y_hi) ^ (y_hi & y)) + s0 + w_lo & M64
     return lo, hi
 
 
 def _small_sigma0(x: int) -> int:
-    return _ror(x, 1) ^ _ror(x, 8) ^ x >> 7
+    """ROR(x, 1) ^ ROR(x, 8) ^ LSR(x, 7), bits above 64 left in."""
+    return (x >> 1 | x << 63) ^ (x >> 8 | x << 56) ^ x >> 7
 
 
 def _small_sigma1(x: int) -> int:
-    return _ror(x, 19) ^ _ror(x, 61) ^ x >> 6
+    """ROR(x, 19) ^ ROR(x, 61) ^ LSR(x, 6), bits above 64 left in."""
+    return (x >> 19 | x << 45) ^ (x >> 61 | x << 3) ^ x >> 6
 
 
 def sha512su0(d_lo: int, d_hi: int, n_lo: int, n_hi: int) -> tuple[int, int]:
