@@ -22,7 +22,7 @@ from collections.abc import Callable
 from math import isqrt
 from typing import Final
 
-from .sha256 import M32, Step, halves, padded_blocks, words
+from .sha256 import M32, Step, halves, hash_message, words
 
 #: the round function of each rounds op, by the A64 instruction's opcode: SHA1C's
 #: Choose, SHA1P's Parity, SHA1M's Majority
@@ -139,7 +139,4 @@ def compress(state: list[int], block: bytes, step: Step = reference_step) -> lis
 
 def digest(message: bytes, step: Step = reference_step) -> bytes:
     """SHA-1 of ``message`` (FIPS 180-4 padding) through ``compress``."""
-    state = initial_state()
-    for block in padded_blocks(message, 64):
-        state = compress(state, block, step)
-    return b"".join(w.to_bytes(4, "big") for w in state)
+    return hash_message(message, initial_state(), lambda s, b: compress(s, b, step), 64, 4)

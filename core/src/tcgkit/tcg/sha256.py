@@ -7,7 +7,7 @@ calls these functions for them), and FIPS 180-4's constants (computed), one
 compression of a block made of the four steps and the digest of a message: what
 tests check the steps by. The helpers ``tcgkit.tcg.sha1`` and ``tcgkit.tcg.sha512``
 share are here too: the words of a value (``words``, ``halves``), FIPS 180-4's
-padding (``padded_blocks``), ``primes`` and ``icbrt`` for the constants.
+padding (``hash_message``), ``primes`` and ``icbrt`` for the constants.
 
 A 128-bit value is four 32-bit words, word i at bits 32i to 32i + 31: ``lo`` holds
 words 0 and 1, ``hi`` words 2 and 3, as the S lanes of an A64 vector register. The
@@ -146,6 +146,8 @@ def initial_state() -> list[int]:
     return [isqrt(p << 64) & M32 for p in primes(8)]
 
 
+#: ``compress_block(state, block)``: the state after one block
+Compress = Callable[[list[int], bytes], list[int]]
 #: ``op(name, ins)``: one of the four steps ("sha256h" ...) on the halves ``ins``
 Step = Callable[[str, list[int]], tuple[int, int]]
 
@@ -179,19 +181,21 @@ def compress(state: list[int], block: bytes, step: Step = reference_step) -> lis
     return [(a + b) & M32 for a, b in zip(state, out, strict=True)]
 
 
-def padded_blocks(message: bytes, size: int) -> list[bytes]:
-    """``message`` padded as FIPS 180-4 says (5.1: a 1 bit, zeros, the length in bits
-    in the last ``size // 8`` bytes) and cut into blocks of ``size`` bytes (64 for
-    SHA-1 and SHA-256, 128 for SHA-512)."""
+def hash_message(message: bytes, state: list[int], compress_block: Compress, size: int,
+                 word_bytes: int) -> bytes:  # fmt: skip
+    """The digest of ``message`` padded as FIPS 180-4 says (5.1: a 1 bit, zeros, the
+    length in bits in the last ``size // 8`` bytes), each block of ``size`` bytes (64
+    for SHA-1 and SHA-256, 128 for SHA-512) compressed into ``state`` by
+    ``compress_block``, the state's words then written big-endian, ``word_bytes``
+    each."""
     n_len = size // 8
     length = (8 * len(message)).to_bytes(n_len, "big")
     padded = message + b"\x80" + bytes(-(len(message) + 1 + n_len) % size) + length
-    return [padded[i : i + size] for i in range(0, len(padded), size)]
+    for at in range(0, len(padded), size):
+        state = compress_block(state, padded[at : at + size])
+    return b"".join(w.to_bytes(word_bytes, "big") for w in state)
 
 
 def digest(message: bytes, step: Step = reference_step) -> bytes:
     """SHA-256 of ``message`` (FIPS 180-4 padding) through ``compress``."""
-    state = initial_state()
-    for block in padded_blocks(message, 64):
-        state = compress(state, block, step)
-    return b"".join(w.to_bytes(4, "big") for w in state)
+    return hash_message(message, initial_state(), lambda s, b: compress(s, b, step), 64, 4)

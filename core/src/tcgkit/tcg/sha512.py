@@ -21,7 +21,7 @@ from collections.abc import Callable
 from math import isqrt
 from typing import Final
 
-from .sha256 import Step, icbrt, padded_blocks, primes
+from .sha256 import Step, hash_message, icbrt, primes
 
 M64: Final = (1 << 64) - 1
 
@@ -132,7 +132,4 @@ def compress(state: list[int], block: bytes, step: Step = reference_step) -> lis
 
 def digest(message: bytes, step: Step = reference_step) -> bytes:
     """SHA-512 of ``message`` (FIPS 180-4 padding) through ``compress``."""
-    state = initial_state()
-    for block in padded_blocks(message, 128):
-        state = compress(state, block, step)
-    return b"".join(x.to_bytes(8, "big") for x in state)
+    return hash_message(message, initial_state(), lambda s, b: compress(s, b, step), 128, 8)
