@@ -59,7 +59,7 @@ rounds' A, rotated). So
 
 20 instructions, moves included, against about 45 IR ops of the generic
 expansion. SHA1H and SHA1SU0 are no ops (SHA1MSG1 would be SHA1SU0 with reversed
-lanes, more work than three XORs of general registers); SHA-512 has no
+lanes, more work than four XORs of general registers); SHA-512 has no
 instructions before AVX's SHA512 extension: the generic i64 expansion runs.
 """
 

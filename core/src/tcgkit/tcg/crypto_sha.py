@@ -7,7 +7,7 @@ SHA1P, SHA1M, SHA1SU1, SHA512H, SHA512H2, SHA512SU0 and SHA512SU1: the optional 
 op (``sha1c_i64``..., ``sha512h_i64``...; ``tcgkit.tcg.ops``) where the host lowers
 it (``dc.host_ops``), else a generic expansion in plain integer ops that every host
 runs, without calling Python (``expand_sha1``, ``expand_sha512``); and
-``gen_sha1h``, ``gen_sha1su0``, SHA1H and SHA1SU0 as plain IR (a rotation; three
+``gen_sha1h``, ``gen_sha1su0``, SHA1H and SHA1SU0 as plain IR (a rotation; four
 XORs of halves: no op would be cheaper on any host):
 
 * SHA-1 rounds: i32 ops on the words (``extrl``/``extrh`` out of the halves,

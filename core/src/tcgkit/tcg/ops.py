@@ -68,7 +68,7 @@ reference is ``tcgkit.tcg.semantics``):
   (a, b, c, d) (A64 SHA1C Qd, Sn, Vm); ``sha1p_i64`` and ``sha1m_i64`` likewise with
   Parity and Majority (SHA1P, SHA1M); ``sha1su1_i64`` (lo, hi, d_lo, d_hi, n_lo,
   n_hi) is the schedule step SHA1SU1 Vd, Vn. Reference ``tcgkit.tcg.sha1``. SHA1H and
-  SHA1SU0 (a rotation, three XORs of halves) are no ops: plain IR is what any host
+  SHA1SU0 (a rotation, four XORs of halves) are no ops: plain IR is what any host
   would run for them;
 * ``sha512h_i64`` (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi) and ``sha512h2_i64``
   are A64 SHA512H and SHA512H2 Qd, Qn, Vm (x = Vn, y = Vm, w = Vd: two rounds' T1,
