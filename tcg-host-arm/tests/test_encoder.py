@@ -175,11 +175,21 @@ def test_floating_point() -> None:
 def test_crypto_extension_forms(d: int) -> None:
     """The Cryptographic Extension's instructions the crypto lowering uses."""
     n, m = (d + 1) % 32, (d + 2) % 32
-    assert dis(lambda a: a.sha256_3(E.SHA256H, d, n, m)) == [f"sha256h q{d}, q{n}, v{m}.4s"]
-    assert dis(lambda a: a.sha256_3(E.SHA256H2, d, n, m)) == [f"sha256h2 q{d}, q{n}, v{m}.4s"]
-    assert dis(lambda a: a.sha256_3(E.SHA256SU1, d, n, m)) == [
+    assert dis(lambda a: a.sha_3(E.SHA256H, d, n, m)) == [f"sha256h q{d}, q{n}, v{m}.4s"]
+    assert dis(lambda a: a.sha_3(E.SHA256H2, d, n, m)) == [f"sha256h2 q{d}, q{n}, v{m}.4s"]
+    assert dis(lambda a: a.sha_3(E.SHA256SU1, d, n, m)) == [
         f"sha256su1 v{d}.4s, v{n}.4s, v{m}.4s"]  # fmt: skip
-    assert dis(lambda a: a.sha256su0(d, n)) == [f"sha256su0 v{d}.4s, v{n}.4s"]
+    assert dis(lambda a: a.sha_2(E.SHA256SU0, d, n)) == [f"sha256su0 v{d}.4s, v{n}.4s"]
+    for name in ("sha1c", "sha1p", "sha1m"):
+        op = getattr(E, name.upper())
+        assert dis(lambda a, op=op: a.sha_3(op, d, n, m)) == [f"{name} q{d}, s{n}, v{m}.4s"]
+    assert dis(lambda a: a.sha_2(E.SHA1SU1, d, n)) == [f"sha1su1 v{d}.4s, v{n}.4s"]
+    assert dis(lambda a: a.sha512_3(E.SHA512H, d, n, m)) == [f"sha512h q{d}, q{n}, v{m}.2d"]
+    assert dis(lambda a: a.sha512_3(E.SHA512H2, d, n, m)) == [f"sha512h2 q{d}, q{n}, v{m}.2d"]
+    assert dis(lambda a: a.sha512_3(E.SHA512SU1, d, n, m)) == [
+        f"sha512su1 v{d}.2d, v{n}.2d, v{m}.2d"]  # fmt: skip
+    assert dis(lambda a: a.sha512su0(d, n)) == [f"sha512su0 v{d}.2d, v{n}.2d"]
+    assert dis(lambda a: a.fmov_to_fp(d, d % 31, False)) == [f"fmov s{d}, w{d % 31}"]
     assert dis(lambda a: a.aes(E.AESE, d, n)) == [f"aese v{d}.16b, v{n}.16b"]
     assert dis(lambda a: a.pmull_1q(d, n, m)) == [f"pmull v{d}.1q, v{n}.1d, v{m}.1d"]
     r = d % 31  # a general register (31 is xzr here)

@@ -1,11 +1,14 @@
 """The optional crypto ops on x86-64: ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
 ``aesimc_i64`` as AES-NI, ``clmul_i64`` as PCLMULQDQ and ``sha256h_i64``,
-``sha256h2_i64``, ``sha256su0_i64``, ``sha256su1_i64`` as SHA-NI, listed in the
-host's ``optional_ops`` only with those features. Executed natively they compute
-what the reference (``tcgkit.tcg.semantics``) computes (SHA-256 of "abc" and of
-random messages too, each block one TB of the four ops); with the features off
-(``TCGKIT_X86_DISABLE`` or the features given to the backend) the host does not
-list them and the generic expansions (``tcgkit.tcg.crypto``) run natively with
+``sha256h2_i64``, ``sha256su0_i64``, ``sha256su1_i64``, ``sha1c_i64``,
+``sha1p_i64``, ``sha1m_i64``, ``sha1su1_i64`` as SHA-NI, listed in the host's
+``optional_ops`` only with those features (SHA-512's ops never: their generic
+expansion runs natively). Executed natively they compute what the reference
+(``tcgkit.tcg.semantics``) computes (SHA-256 of "abc" and of random messages too,
+each block one TB of the four ops; SHA-1 and SHA-512 of "abc" and of another
+message one step a TB); with the features off (``TCGKIT_X86_DISABLE`` or the
+features given to the backend) the host does not list them and the generic
+expansions (``tcgkit.tcg.crypto``, ``tcgkit.tcg.crypto_sha``) run natively with
 the same results; the python host agrees where it is installed. On a CPU without
 the features, what would execute AES-NI or SHA-NI runs the expansions instead and
 the lowering is checked by its disassembly alone."""
@@ -29,15 +32,19 @@ from tcgkit.tcg.liveness import liveness
 from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.semantics import evaluate_op
+from tcgkit.tcg.sha1 import round_constants as sha1_round_constants
 from tcgkit.tcg.types import I32, I64
 from tcgkit.testing.ir_programs import (
     CRYPTO_INPUTS,
+    SHA1_INPUTS,
     SHA256_INPUTS,
+    SHA512_INPUTS,
+    SHA_INPUTS,
     Program,
     crypto_op_program,
     one_insn_tb,
     programs,
-    sha256_op_program,
+    sha_op_program,
 )
 from tcgkit_host_x86.backend import X86Host, crypto_ops
 from tcgkit_host_x86.features import HostFeatures, detect
@@ -59,8 +66,11 @@ KINDS = ("aese", "aesd", "aesmc", "aesimc", "clmul")
 N_IN = CRYPTO_INPUTS
 AES_OPS = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64"})
 ALL = frozenset({*AES_OPS, "clmul_i64"})
-SHA_KINDS = tuple(SHA256_INPUTS)
+#: the SHA ops SHA-NI lowers (SHA-256's and SHA-1's; SHA-512's never are)
+SHA_KINDS = (*SHA256_INPUTS, *SHA1_INPUTS)
 SHA_OPS = frozenset(f"{k}_i64" for k in SHA_KINDS)
+SHA256_OPS = frozenset(f"{k}_i64" for k in SHA256_INPUTS)
+SHA1_K = sha1_round_constants()
 #: the host's features: the crypto ops run natively where the CPU has them
 NATIVE = detect()
 GENERIC = NATIVE.without("aes,pclmulqdq,sha_ni")
@@ -82,7 +92,7 @@ def program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     """g4, g5 = kind(g0, g1[, g2, g3]) (SHA-256: g6, g7 = kind(g0 ... g5)), emitted by
     ``tcgkit.tcg.crypto`` for a host that lowers ``host_ops``; optimized as the engine
     does."""
-    build = sha256_op_program if kind in SHA256_INPUTS else crypto_op_program
+    build = sha_op_program if kind in SHA_INPUTS else crypto_op_program
     ctx = build(kind, host_ops)
     optimize(ctx)
     liveness(ctx)
@@ -109,8 +119,8 @@ def run_python_host(ops: list, state: list[int]) -> int:
 def check(runner: Runner, kind: str, ins: list[int]) -> None:
     """The op on the first of ``ins`` (as many as it takes) on ``runner`` (and on the
     python host, with the op and with its generic expansion) gives the reference's."""
-    slots = 6 if kind in SHA256_INPUTS else 4  # the globals before the two outputs
-    ins = ins[: SHA256_INPUTS.get(kind) or N_IN[kind]]
+    slots = 6 if kind in SHA_INPUTS else 4  # the globals before the two outputs
+    ins = ins[: SHA_INPUTS.get(kind) or N_IN[kind]]
     want = list(evaluate_op(f"{kind}_i64", kind, 64, tuple(ins), ()))
     host_ops = runner.host.optional_ops
     ctx = cached(kind, host_ops)
@@ -181,7 +191,8 @@ def check_program(native: Runner, prog: Program) -> None:
 
 
 @pytest.mark.parametrize(("kind", "feature"), [("aese", "aes"), ("clmul", "pclmulqdq"),
-                                               ("sha256h", "sha_ni")])  # fmt: skip
+                                               ("sha256h", "sha_ni"), ("sha1c", "sha_ni"),
+                                               ("sha1su1", "sha_ni")])  # fmt: skip
 def test_an_op_the_features_lack_is_refused(generic: Runner, kind: str, feature: str) -> None:
     """An optional op emitted for a host with other features is refused, naming the
     feature it needs (``tcgkit.native.features.lowering_problem``): never miscompiled."""
@@ -203,7 +214,7 @@ def test_the_lowering_disassembled(make_runner: Callable[..., Runner], kind: str
     at = names.index(want[0])
     assert names[at : at + len(want)] == want, names
     text = [f"{i.mnemonic} {i.op_str}" for i in insns[at : at + len(want)]]
-    assert all("xmm" in t for t in text)
+    assert all("xmm" in t or t.startswith("movabs r11, ") for t in text)  # r11: K
     core = {**CORE, **SHA_CORE}[kind]
     assert all(insn in text for insn in core), text
     at_core = [text.index(t) for t in core]
@@ -226,7 +237,7 @@ def test_the_op_is_emitted_where_listed(native: Runner, generic: Runner, kind: s
     assert name not in generic.host.optional_ops
     assert not any(op.opc == name for op in cached(kind, generic.host.optional_ops).ops)
     listed = name in native.host.optional_ops
-    feature = "sha_ni" if kind in SHA256_INPUTS else "pclmulqdq" if kind == "clmul" else "aes"
+    feature = "sha_ni" if kind in SHA_INPUTS else "pclmulqdq" if kind == "clmul" else "aes"
     assert listed == bool(getattr(NATIVE, feature))
     assert any(op.opc == name for op in cached(kind, native.host.optional_ops).ops) == listed
 
@@ -240,22 +251,26 @@ def test_native_ops_match_the_reference(native: Runner, kind: str, ins: list[int
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(kind=st.sampled_from(KINDS + SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
+@given(
+    kind=st.sampled_from(KINDS + SHA_KINDS + tuple(SHA512_INPUTS)),
+    ins=st.lists(U64, min_size=6, max_size=6),
+)
 def test_generic_expansions_natively(generic: Runner, kind: str, ins: list[int]) -> None:
     check(generic, kind, ins)
 
 
-#: operands at the edges: the bytes' (AES, clmul) and the 32-bit words' (SHA-256)
+#: operands at the edges: the bytes' (AES, clmul) and the 32-bit words' (SHA)
 EDGES = [0, 1, M64, 1 << 63, 0x0123456789ABCDEF]
 BYTE_EDGES = [*EDGES, 0x8080808080808080, 0x0101010101010101]
 WORD_EDGES = [*EDGES, 0xFFFFFFFF, 0xFFFFFFFF00000000]
 
 
-@pytest.mark.parametrize("kind", KINDS + SHA_KINDS)
+@pytest.mark.parametrize("kind", KINDS + SHA_KINDS + tuple(SHA512_INPUTS))
 def test_edge_operands(native: Runner, generic: Runner, kind: str) -> None:
-    edges = WORD_EDGES if kind in SHA256_INPUTS else BYTE_EDGES
-    for a in edges:
-        for b in edges:
+    edges = WORD_EDGES if kind in SHA_INPUTS else BYTE_EDGES
+    step = 1 if kind in KINDS or kind in SHA256_INPUTS else 2  # (the later ops: fewer pairs)
+    for i, a in enumerate(edges):
+        for b in edges[i % step :: step]:
             for runner in (native, generic):
                 check(runner, kind, [a, b, b ^ M64, a, b, a ^ 0x5A5A5A5A5A5A5A5A])
 
@@ -320,9 +335,12 @@ def test_random_programs_with_the_ops(native: Runner, prog: Program) -> None:
     check_program(native, prog)
 
 
-# -- SHA-256 (SHA-NI) ----------------------------------------------------------------------
+# -- SHA-256 and SHA-1 (SHA-NI), SHA-512 ---------------------------------------------------
 
-#: each SHA-256 op's lowering, as capstone names the instructions
+_SHA1_ROUNDS = ["movq", "movq", "punpcklqdq", "pshufd", "movq", "movq", "punpcklqdq", "pshufd",
+                "movabs", "movq", "punpcklqdq", "psubd", "movq", "pslldq", "paddd", "sha1rnds4",
+                "pshufd", "movq", "punpckhqdq", "movq"]  # fmt: skip
+#: each SHA op's lowering, as capstone names the instructions
 SHA_SEQUENCES = {
     **{k: ["movq", "movq", "punpcklqdq", "pshufd", "movq", "movq", "punpcklqdq", "pshufd",
            "movq", "sha256rnds2", "movq", "sha256rnds2", "pshufd", "movq", "pshufd", "movq"]
@@ -332,6 +350,9 @@ SHA_SEQUENCES = {
     "sha256su1": ["movq", "movq", "punpcklqdq", "movq", "movq", "punpcklqdq", "psrldq", "paddd",
                   "movq", "pslldq", "paddd", "movq", "pslldq", "sha256msg2", "movq",
                   "punpckhqdq", "movq"],
+    **{k: _SHA1_ROUNDS for k in ("sha1c", "sha1p", "sha1m")},
+    "sha1su1": ["movq", "movq", "punpcklqdq", "pshufd", "movq", "movq", "punpcklqdq", "pshufd",
+                "sha1msg2", "pshufd", "movq", "punpckhqdq", "movq"],
 }  # fmt: skip
 #: the instructions that do the work, with their operands
 SHA_CORE = {
@@ -344,6 +365,12 @@ SHA_CORE = {
     "sha256su0": ["sha256msg1 xmm0, xmm1"],
     "sha256su1": ["psrldq xmm1, 4", "paddd xmm0, xmm1", "pslldq xmm1, 0xc", "pslldq xmm1, 8",
                   "sha256msg2 xmm0, xmm1"],
+    **{k: ["pshufd xmm1, xmm1, 0x1b", "pshufd xmm2, xmm2, 0x1b",
+           f"movabs r11, {hex(K * 0x100000001)}", "psubd xmm2, xmm0", "pslldq xmm0, 0xc",
+           "paddd xmm2, xmm0", f"sha1rnds4 xmm1, xmm2, {imm}", "pshufd xmm0, xmm1, 0x1b"]
+       for imm, (k, K) in enumerate(zip(("sha1c", "sha1p", "sha1m"), SHA1_K, strict=False))},
+    "sha1su1": ["pshufd xmm1, xmm1, 0x1b", "pshufd xmm2, xmm2, 0x1b", "sha1msg2 xmm1, xmm2",
+                "pshufd xmm0, xmm1, 0x1b"],
 }  # fmt: skip
 
 
@@ -427,7 +454,40 @@ def test_sha256_digests_of_whole_tbs(native: Runner, generic: Runner, message: b
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(prog=programs(max_ops=16, host_ops=crypto_ops(NATIVE),
                      op_filter=lambda d: d.name in SHA_OPS or d.base in DENSE))  # fmt: skip
-def test_random_programs_with_the_sha256_ops(native: Runner, prog: Program) -> None:
-    """The SHA-256 ops among random value ops (operands constants, globals or temps,
-    outputs over inputs): the register allocator's constraints hold."""
+def test_random_programs_with_the_sha_ops(native: Runner, prog: Program) -> None:
+    """The SHA-256 and SHA-1 ops among random value ops (operands constants, globals
+    or temps, outputs over inputs): the register allocator's constraints hold."""
     check_program(native, prog)
+
+
+@pytest.mark.parametrize("alg", ["sha1", "sha512"])
+def test_sha1_and_sha512_digests_step_by_step(native: Runner, generic: Runner, alg: str) -> None:
+    """FIPS 180-4's "abc" and ``hashlib``'s digest of a longer message, compressed by
+    the ops (SHA-1's SHA-NI lowering; SHA-512's generic expansion, the one x86 runs),
+    each step one TB run natively (``compress`` of ``tcgkit.tcg.sha1``, ``sha512``)."""
+    import hashlib
+    import importlib
+
+    module = importlib.import_module(f"tcgkit.tcg.{alg}")
+    want_abc = {
+        "sha1": "a9993e364706816aba3e25717850c26c9cd0d89d",
+        "sha512": "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+    }[alg]
+    # (SHA-512: the generic expansion either way, as ``test_sha512_ops_are_never_listed``)
+    for runner in (native, generic) if alg == "sha1" else (native,):
+
+        def step(kind: str, ins: list[int], runner: Runner = runner) -> tuple[int, int]:
+            state = [*ins, *[0] * (6 - len(ins)), 0, 0]
+            runner.run(cached(kind, runner.host.optional_ops).ops, state)
+            return state[6], state[7]
+
+        assert module.digest(b"abc", step).hex() == want_abc
+    message = bytes(range(60))  # two SHA-1 blocks, natively
+    assert module.digest(message, step) == hashlib.new(alg, message).digest()
+
+
+def test_sha512_ops_are_never_listed(native: Runner) -> None:
+    """No x86-64 this host knows has SHA-512 instructions: the generic expansion."""
+    assert not {f"{k}_i64" for k in SHA512_INPUTS} & native.host.optional_ops
+    assert not {f"{k}_i64" for k in SHA512_INPUTS} & crypto_ops(FORCED)

@@ -129,7 +129,7 @@ def test_sse_and_fma() -> None:
 
 @pytest.mark.parametrize("x", range(16))
 def test_sse2_shuffles_and_sha_ni(x: int) -> None:
-    """The SSE2 forms and SHA-NI instructions of the SHA-256 lowering, every xmm
+    """The SSE2 forms and SHA-NI instructions of the SHA-256 and SHA-1 lowerings, every xmm
     register in each operand (REX.R / REX.B from xmm8 on)."""
     y = (x * 7 + 3) % 16
     assert dis(lambda a: a.pshufd(x, y, 0xB1)) == [f"pshufd xmm{x}, xmm{y}, 0xb1"]
@@ -140,6 +140,13 @@ def test_sse2_shuffles_and_sha_ni(x: int) -> None:
     assert dis(lambda a: a.sha(E.SHA256RNDS2, x, y)) == [f"sha256rnds2 xmm{x}, xmm{y}, xmm0"]
     assert dis(lambda a: a.sha(E.SHA256MSG1, x, y)) == [f"sha256msg1 xmm{x}, xmm{y}"]
     assert dis(lambda a: a.sha(E.SHA256MSG2, y, x)) == [f"sha256msg2 xmm{y}, xmm{x}"]
+    # SHA-1's
+    assert dis(lambda a: a.psubd(x, y)) == [f"psubd xmm{x}, xmm{y}"]
+    for imm in range(4):
+        assert dis(lambda a, i=imm: a.sha1rnds4(x, y, i)) == [f"sha1rnds4 xmm{x}, xmm{y}, {imm}"]
+    assert dis(lambda a: a.sha(E.SHA1MSG2, y, x)) == [f"sha1msg2 xmm{y}, xmm{x}"]
+    assert dis(lambda a: a.sha(E.SHA1MSG1, x, y)) == [f"sha1msg1 xmm{x}, xmm{y}"]
+    assert dis(lambda a: a.sha(E.SHA1NEXTE, x, y)) == [f"sha1nexte xmm{x}, xmm{y}"]
     # and the moves and AES-NI forms they sit between
     assert dis(lambda a: a.punpcklqdq(x, y)) == [f"punpcklqdq xmm{x}, xmm{y}"]
     assert dis(lambda a: a.movq_xr(x, GPRS[x % len(GPRS)])) == [

@@ -7,8 +7,8 @@ the four ops) and FIPS 180-4 (SHA-256 of "abc" and of random messages, each bloc
 compressed by the four SHA-256 ops, against its digest and ``hashlib``'s), and the
 generic expansions ``tcgkit.tcg.crypto`` emits for hosts without the ops, run by
 the reference interpreter and by tier 0, against the reference: every byte value
-in every lane through SubBytes and InvSubBytes, random states, keys and operands,
-whole SHA-256 digests."""
+in every lane through SubBytes and InvSubBytes, random states, keys and operands
+(SHA-256's op or expansion: ``test_crypto_sha_ops``, with SHA-1's and SHA-512's)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tcgkit.exec.tier0 import run_tb
 from tcgkit.exec.tier0_program import prepare
 from tcgkit.target import DisasContext
-from tcgkit.tcg import aes, crypto, sha256
+from tcgkit.tcg import aes, crypto, crypto_sha, sha256
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
@@ -34,10 +34,11 @@ from tcgkit.tcg.types import I64
 from tcgkit.testing.ir_programs import (
     CRYPTO_INPUTS,
     SHA256_INPUTS,
+    SHA_INPUTS,
     Program,
     crypto_op_program,
     programs,
-    sha256_op_program,
+    sha_op_program,
 )
 
 M64 = (1 << 64) - 1
@@ -203,21 +204,24 @@ class _VCPU:
         self.interp_insn = 0
 
 
-def run(ctx: TCGContext, ins: list[int], tier0: bool = False) -> tuple[int, int]:
-    state = [*ins, *[0] * (4 - len(ins)), 0xDEAD, 0xBEEF]
+def run(ctx: TCGContext, ins: list[int], tier0: bool = False, slots: int = 4) -> tuple[int, int]:
+    """The op's outputs, the ``slots`` globals before them its inputs (then zeros)."""
+    state = [*ins, *[0] * (slots - len(ins)), 0xDEAD, 0xBEEF]
     if tier0:
         run_tb(_VCPU(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
     else:
         assert interpret(ctx.ops, state) == EXIT_LOOKUP
     assert state[: len(ins)] == ins  # the inputs are left alone
-    return state[4], state[5]
+    return state[slots], state[slots + 1]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS + tuple(SHA_INPUTS))
 def test_the_op_where_the_host_lists_it_else_plain_ops(kind: str) -> None:
-    with_op = [op.opc for op in program(kind, True).ops]
+    """Every crypto op, the SHA ones too (``tcgkit.tcg.crypto``, ``crypto_sha``)."""
+    build = sha_op_program if kind in SHA_INPUTS else crypto_op_program
+    with_op = [op.opc for op in build(kind, OPTIONAL_OPS).ops]
     assert with_op == ["insn_start", f"{kind}_i64", "mov_i64", "mov_i64", "exit_tb"]
-    plain = program(kind).ops
+    plain = build(kind, frozenset()).ops
     assert not {op.opc for op in plain} & OPTIONAL_OPS
     assert not any(op.opc == "call" for op in plain)  # never Python
 
@@ -242,14 +246,25 @@ def test_every_byte_in_every_lane_through_sub_bytes(kind: str) -> None:
             assert run(ctx, ins) == reference(kind, ins), (block, turn)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(KINDS), ins=st.lists(U64, min_size=4, max_size=4))
+@settings(max_examples=180, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(KINDS + tuple(SHA_INPUTS)), ins=st.lists(U64, min_size=6, max_size=6))
 def test_expansions_match_the_reference(kind: str, ins: list[int]) -> None:
-    ins = ins[: N_IN[kind]]
+    """Every crypto op, the SHA ones too (``test_crypto_sha_ops``: their references)."""
+    sha = kind in SHA_INPUTS
+    ins = ins[: SHA_INPUTS[kind] if sha else N_IN[kind]]
+    slots = 6 if sha else 4
+
+    def build(with_op: bool) -> TCGContext:
+        if sha:
+            return sha_op_program(kind, OPTIONAL_OPS if with_op else frozenset())
+        return program(kind, with_op)
+
+    plain, with_op = build(False), build(True)
     want = reference(kind, ins)
-    assert run(program(kind), ins) == want
-    assert run(program(kind), ins, tier0=True) == want
-    assert run(program(kind, True), ins, tier0=True) == want  # the op itself in tier 0
+    assert run(plain, ins, slots=slots) == want
+    assert run(plain, ins, tier0=True, slots=slots) == want
+    assert run(with_op, ins, tier0=True, slots=slots) == want  # the op itself in tier 0
+    assert run(with_op, ins, slots=slots) == want
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -313,7 +328,8 @@ def test_random_programs_leave_optional_ops_out_unless_asked() -> None:
 
     assert not {d.name for d in VALUE_OPS} & OPTIONAL_OPS
     nan_ops = {f"fnan{n}_f{w}" for n in (2, 3) for w in (32, 64)}
-    assert {d.name for d in OPTIONAL_VALUE_OPS} == CRYPTO_OPS | SHA_OPS | nan_ops
+    sha1_512 = crypto_sha.SHA_OPS  # (``test_crypto_sha_ops``)
+    assert {d.name for d in OPTIONAL_VALUE_OPS} == CRYPTO_OPS | SHA_OPS | sha1_512 | nan_ops
     assert crypto.CRYPTO_OPS == CRYPTO_OPS | SHA_OPS
 
 
@@ -392,88 +408,7 @@ def test_sha256_steps_as_fips_180_4_writes_them() -> None:
     assert sched[16:20] == [0x61626380, 0x000F0000, 0x7DA86405, 0x600003C6]
 
 
-# -- SHA-256: the op or the expansion ------------------------------------------------------
-
-_SHA_PROGRAMS: dict[tuple[str, bool], TCGContext] = {}
-
-
-def sha_program(kind: str, with_op: bool = False) -> TCGContext:
-    key = (kind, with_op)
-    if key not in _SHA_PROGRAMS:
-        _SHA_PROGRAMS[key] = sha256_op_program(kind, SHA_OPS if with_op else frozenset())
-    return _SHA_PROGRAMS[key]
-
-
-def sha_run(ctx: TCGContext, ins: list[int], tier0: bool = False) -> tuple[int, int]:
-    state = [*ins, *[0] * (6 - len(ins)), 0xDEAD, 0xBEEF]
-    if tier0:
-        run_tb(_VCPU(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
-    else:
-        assert interpret(ctx.ops, state) == EXIT_LOOKUP
-    assert state[: len(ins)] == ins  # the inputs are left alone
-    return state[6], state[7]
-
-
-def test_the_sha256_ops_are_declared_optional() -> None:
-    for kind in SHA_KINDS:
-        d = OPS[f"{kind}_i64"]
-        assert d.name in OPTIONAL_OPS and d.n_out == 2 and d.flags == 0
-        assert d.n_in == SHA256_INPUTS[kind] == crypto.SHA256_KINDS[kind]
-        assert d.in_types == (I64,) * d.n_in
-
-
-@pytest.mark.parametrize("kind", SHA_KINDS)
-def test_sha256_op_where_the_host_lists_it_else_plain_ops(kind: str) -> None:
-    with_op = [op.opc for op in sha_program(kind, True).ops]
-    assert with_op == ["insn_start", f"{kind}_i64", "mov_i64", "mov_i64", "exit_tb"]
-    plain = sha_program(kind).ops
-    assert not {op.opc for op in plain} & OPTIONAL_OPS
-    assert not any(op.opc == "call" for op in plain)  # never Python
-
-
-def test_sha256_expansion_sizes() -> None:
-    """The generic expansions, optimized, moves of the result included, stay within
-    the two moves of what the A64 target's own expansion took before it used
-    ``gen_sha256`` (SHA256H 109 ops, SHA256H2 66, SHA256SU0 35, SHA256SU1 44)."""
-    sizes = {}
-    for kind in SHA_KINDS:
-        ctx = sha256_op_program(kind, frozenset())
-        optimize(ctx)
-        liveness(ctx)
-        sizes[kind] = len(ctx.ops) - 2  # the ops of the instruction, moves included
-    assert sizes["sha256h"] <= 109 and sizes["sha256h2"] <= 68, sizes
-    assert sizes["sha256su0"] <= 37 and sizes["sha256su1"] <= 46, sizes
-
-
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(SHA_KINDS), ins=st.lists(U64, min_size=6, max_size=6))
-def test_sha256_expansions_match_the_reference(kind: str, ins: list[int]) -> None:
-    ins = ins[: SHA256_INPUTS[kind]]
-    want = sha_reference(kind, ins)
-    assert sha_run(sha_program(kind), ins) == want
-    assert sha_run(sha_program(kind), ins, tier0=True) == want
-    assert sha_run(sha_program(kind, True), ins, tier0=True) == want  # the op in tier 0
-    assert sha_run(sha_program(kind, True), ins) == want
-
-
-@pytest.mark.parametrize("kind", SHA_KINDS)
-def test_sha256_edge_operands(kind: str) -> None:
-    edges = [0, 1, M64, 1 << 63, 0xFFFFFFFF, 0xFFFFFFFF00000000, 0x8000000080000000]
-    for a in edges:
-        for b in edges:
-            ins = [a, b, b ^ M64, a ^ 0x5A5A5A5A5A5A5A5A, b, a][: SHA256_INPUTS[kind]]
-            assert sha_run(sha_program(kind), ins) == sha_reference(kind, ins), (a, b)
-
-
-def test_sha256_of_abc_and_two_blocks_with_the_expansions() -> None:
-    def step(kind: str, ins: list[int]) -> tuple[int, int]:
-        return sha_run(sha_program(kind), ins, tier0=True)
-
-    import hashlib
-
-    assert sha256.digest(b"abc", step).hex() == ABC_DIGEST
-    message = bytes(range(100))
-    assert sha256.digest(message, step) == hashlib.sha256(message).digest()
+# -- SHA-256: gen_sha256 (its op or expansion: ``test_crypto_sha_ops``) -----------------------
 
 
 def test_sha256_errors() -> None:
@@ -485,25 +420,3 @@ def test_sha256_errors() -> None:
         crypto.gen_sha256(dc, "sha256h", g[0], g[1], g[2], g[3])
     with pytest.raises(TypeError, match="takes 4 halves"):
         crypto.gen_sha256(dc, "sha256su0", *g[:6])
-
-
-#: the other ops of those random programs (few: the SHA-256 ops come often)
-DENSE = ("mov", "add", "xor", "shr", "extrl_i64_i32", "extu_i32_i64", "deposit")
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs(max_ops=16, host_ops=SHA_OPS, op_filter=lambda d: d.name in SHA_OPS
-                or d.base in DENSE))  # fmt: skip
-def test_random_programs_with_the_sha256_ops(prog: Program) -> None:
-    """The ops among random value ops (operands constants, globals or temps): tier 0
-    and the optimizer (constants folded through the reference) keep their meaning."""
-    expect = list(prog.state)
-    want_exit = interpret(prog.ctx.ops, expect)
-    ctx = prog.ctx
-    got = list(prog.state)
-    exit_ = run_tb(_VCPU(got), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
-    assert (exit_, got) == (want_exit, expect), format_ops(ctx.ops)
-    optimize(ctx)
-    liveness(ctx)
-    got = list(prog.state)
-    assert (interpret(ctx.ops, got), got) == (want_exit, expect), format_ops(ctx.ops)

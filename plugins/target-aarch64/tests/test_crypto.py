@@ -255,55 +255,76 @@ def _vec(words: list[int]) -> int:
     return sum(w << 32 * i for i, w in enumerate(words))
 
 
-#: the SHA-256 instructions' optional IR ops (``tcgkit.tcg.crypto.gen_sha256``)
-SHA256_OPS = frozenset({"sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64"})
+#: each SHA family's optional IR ops (``tcgkit.tcg.crypto.gen_sha256``,
+#: ``tcgkit.tcg.crypto_sha.gen_sha1``, ``gen_sha512``)
+FAMILY_OPS = {
+    "sha256": frozenset({"sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64"}),
+    "sha1": frozenset({"sha1c_i64", "sha1p_i64", "sha1m_i64", "sha1su1_i64"}),
+    "sha512": frozenset({"sha512h_i64", "sha512h2_i64", "sha512su0_i64", "sha512su1_i64"}),
+}
+SHA256_OPS = FAMILY_OPS["sha256"]
+SHA_OPS = frozenset().union(*FAMILY_OPS.values())
 #: ``compare``'s ``host_ops`` for a host without them (its other optional ops kept)
-WITHOUT_SHA256_OPS = OPTIONAL_OPS - SHA256_OPS
-SHA256_INSNS = ("SHA256H", "SHA256H2", "SHA256SU0", "SHA256SU1")
+WITHOUT_SHA_OPS = OPTIONAL_OPS - SHA_OPS
+#: the instructions that are those ops where the host lowers them
+SHA_OP_INSNS = ("SHA256H", "SHA256H2", "SHA256SU0", "SHA256SU1", "SHA1C", "SHA1P", "SHA1M",
+                "SHA1SU1", "SHA512H", "SHA512H2", "SHA512SU0", "SHA512SU1")  # fmt: skip
 
 
-@pytest.mark.parametrize("name", SHA256_INSNS)
+@pytest.mark.parametrize("name", SHA_OP_INSNS)
 @SETTINGS
 @given(data=st.data(), vregs=st.lists(BITS128, min_size=32, max_size=32))
-def test_sha256_instruction_without_the_host_ops(name: str, data: st.DataObject,
-                                                 vregs: list[int],
-                                                 machine: Machine) -> None:  # fmt: skip
+def test_sha_instruction_without_the_host_ops(name: str, data: st.DataObject,
+                                              vregs: list[int],
+                                              machine: Machine) -> None:  # fmt: skip
     """As ``test_crypto_instruction_matches_unicorn``, on a host that does not lower
-    the SHA-256 ops (the generic expansion of ``gen_sha256``)."""
+    the SHA ops (the generic expansions)."""
     enc, _ = INSNS[name]
     words = [enc(data.draw(REG), data.draw(REG), data.draw(REG), 0, 0) for _ in range(3)]
     machine.vregs = vregs
-    compare(code(*words), machine, host_ops=WITHOUT_SHA256_OPS)
+    compare(code(*words), machine, host_ops=WITHOUT_SHA_OPS)
 
 
-@pytest.mark.parametrize("name", SHA256_INSNS)
-def test_sha256_register_sweep_without_the_host_ops(name: str, machine: Machine) -> None:
-    """``test_crypto_register_sweep_matches_unicorn`` without the SHA-256 ops."""
+@pytest.mark.parametrize("name", SHA_OP_INSNS)
+def test_sha_register_sweep_without_the_host_ops(name: str, machine: Machine) -> None:
+    """``test_crypto_register_sweep_matches_unicorn`` without the SHA ops."""
     enc, _ = INSNS[name]
     machine.vregs = [(0x0123456789ABCDEF_FEDCBA9876543210 * (i + 3)) ** 3 % 2**128
                      for i in range(32)]  # fmt: skip
     words = [enc(r, (7 * r + 1) % 32, (13 * r + 2) % 32, 0, 0) for r in range(32)]
     words += [enc(r, r, r, r, 0) for r in range(32)]
-    compare(code(*words), machine, host_ops=WITHOUT_SHA256_OPS)
+    compare(code(*words), machine, host_ops=WITHOUT_SHA_OPS)
 
 
+#: a TB of each family's instructions that are ops (registers overlapping)
+FAMILY_WORDS = {
+    "sha256": [sha3reg(4, 3, 2, 1), sha3reg(5, 3, 4, 2), sha2reg(2, 6, 5), sha3reg(6, 8, 7, 5)],
+    "sha1": [sha3reg(0, 3, 2, 1), sha3reg(1, 3, 4, 2), sha3reg(2, 4, 2, 2), sha2reg(1, 6, 5),
+             sha2reg(0, 1, 7), sha3reg(3, 8, 7, 5)],
+    "sha512": [sha512_3reg(0, 0, 3, 2, 1), sha512_3reg(0, 1, 3, 4, 2), sha512_2reg(0, 6, 5),
+               sha512_3reg(0, 2, 8, 7, 5)],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_OPS))
 @pytest.mark.parametrize("with_ops", [True, False], ids=["host-ops", "expansion"])
-def test_sha256_ir_is_the_op_where_the_host_lowers_it(with_ops: bool) -> None:
-    """A TB of SHA256H, SHA256H2, SHA256SU0, SHA256SU1 (the IR as ``-d op_opt`` logs
-    it): one op each where the host lists them, else plain integer ops, never a call;
-    and the registers are Unicorn's either way."""
+def test_sha_ir_is_the_op_where_the_host_lowers_it(family: str, with_ops: bool) -> None:
+    """A TB of the family's instructions (the IR as ``-d op_opt`` logs it; SHA-1's
+    with SHA1H and SHA1SU0, plain IR always): one op each where the host lists them,
+    else plain integer ops, never a call; and the registers are Unicorn's either
+    way."""
     from tcgkit import PROT_ALL, Emulator
     from tcgkit_target_aarch64.oracle import run_unicorn
 
-    words = [sha3reg(4, 3, 2, 1), sha3reg(5, 3, 4, 2), sha2reg(2, 6, 5), sha3reg(6, 8, 7, 5)]
+    family_ops, words = FAMILY_OPS[family], FAMILY_WORDS[family]
     vregs = [(0x9E3779B97F4A7C15_F39CC0605CEDC834 * (i + 1)) ** 2 % 2**128 for i in range(9)]
     log = io.StringIO()
     with Emulator("aarch64", host=host_under_test(), tier_up=0, debug="op_opt",
                   log_file=log) as emu:  # fmt: skip
         host = emu.engine.host
         if not with_ops:
-            host.optional_ops = host.optional_ops - SHA256_OPS
-        listed = host.optional_ops >= SHA256_OPS
+            host.optional_ops = host.optional_ops - family_ops
+        listed = host.optional_ops & family_ops
         emu.mem_map(CODE, 0x10000, PROT_ALL)
         emu.mem_write(CODE, code(*words))
         for i, v in enumerate(vregs):
@@ -313,16 +334,16 @@ def test_sha256_ir_is_the_op_where_the_host_lowers_it(with_ops: bool) -> None:
     text = log.getvalue()
     ops = [line.split()[0] for line in text.splitlines() if line.startswith(" ") and
            not line.startswith(" ----")]  # fmt: skip
-    named = {op for op in ops if op.startswith("sha256")}
-    assert named == (SHA256_OPS if listed else set()), text
+    named = {op for op in ops if op.startswith("sha")}
+    assert named == listed, text
     if with_ops and host_under_test() == "python":
-        assert listed  # the portable host lists them all
+        assert listed == family_ops  # the portable host lists them all
     assert "call" not in ops
     want = run_unicorn(code(*words), Machine({}, 0, vregs, bytes(0x10000)))
     assert got == want.vregs
 
 
-@pytest.mark.parametrize("host_ops", [None, WITHOUT_SHA256_OPS], ids=["host-ops", "expansion"])
+@pytest.mark.parametrize("host_ops", [None, WITHOUT_SHA_OPS], ids=["host-ops", "expansion"])
 def test_sha256_of_abc(machine: Machine, host_ops: frozenset[str] | None) -> None:
     """One SHA-256 block ("abc" padded) through SHA256H/H2/SU0/SU1, the round constants
     in v16-v31, the message in v4-v7, the state in v0 (abcd) and v1 (efgh); with the
@@ -354,9 +375,11 @@ def test_sha256_of_abc(machine: Machine, host_ops: frozenset[str] | None) -> Non
     assert "".join(f"{w:08x}" for w in digest) == want
 
 
-def test_sha1_of_abc(machine: Machine) -> None:
+@pytest.mark.parametrize("host_ops", [None, WITHOUT_SHA_OPS], ids=["host-ops", "expansion"])
+def test_sha1_of_abc(machine: Machine, host_ops: frozenset[str] | None) -> None:
     """One SHA-1 block ("abc" padded) through SHA1C/P/M/H/SU0/SU1: abcd in v0, e in s1,
-    the message in v4-v7, the round constants (splat) in v16-v19."""
+    the message in v4-v7, the round constants (splat) in v16-v19; with the host's
+    SHA-1 ops and without them."""
     msg = [0x61626380] + [0] * 14 + [0x18]
     consts = [0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6]
     h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
@@ -377,10 +400,76 @@ def test_sha1_of_abc(machine: Machine) -> None:
         prog += assemble("mov v1.16b, v3.16b")
     prog += assemble("add v0.4s, v0.4s, v8.4s; add v1.4s, v1.4s, v9.4s")
     machine.vregs = vregs
-    compare(prog, machine)
-    out = run_tcgkit(prog, machine)
+    compare(prog, machine, host_ops=host_ops)
+    out = run_tcgkit(prog, machine, host_ops=host_ops)
     digest = [out.vregs[0] >> 32 * i & 0xFFFFFFFF for i in range(4)] + [out.vregs[1] & 0xFFFFFFFF]
     assert "".join(f"{w:08x}" for w in digest) == "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+def _sha512_block_code() -> bytes:
+    """One SHA-512 compression as A64 code: the message's doublewords in v0-v7 (pair p
+    of the schedule in v(p % 8)), the state as pairs (a, b) (c, d) (e, f) (g, h) in
+    v8-v11 (kept in v20-v23 for the final sum), K at x1 (pairs, ``ld1`` post-index).
+    Two rounds by SHA512H on (f, g), (d, e) and w = (g, h) + K + W with K + W swapped,
+    then SHA512H2 on (c, d), (a, b); e's pair is (c, d) + SHA512H's result (the state's
+    pairs rotate through registers v8-v19)."""
+    ab, cd, ef, gh = 8, 9, 10, 11
+    free = list(range(12, 20))
+    text = ["mov v20.16b, v8.16b", "mov v21.16b, v9.16b", "mov v22.16b, v10.16b",
+            "mov v23.16b, v11.16b"]  # fmt: skip
+    words = []
+
+    def flush() -> None:
+        words.append(assemble("; ".join(text)))
+        text.clear()
+
+    for p in range(40):
+        if p >= 8:  # M[p] = SU1(SU0(M[p-8], M[p-7]), M[p-1], ext(M[p-4], M[p-3]))
+            text.append(f"ext v31.16b, v{(p - 4) % 8}.16b, v{(p - 3) % 8}.16b, #8")
+            flush()
+            words.append(code(sha512_2reg(0, (p - 7) % 8, p % 8),
+                              sha512_3reg(0, 2, 31, (p - 1) % 8, p % 8)))  # fmt: skip
+        w, t = free.pop(0), free.pop(0)
+        text += ["ld1 {v30.2d}, [x1], #16", f"add v30.2d, v30.2d, v{p % 8}.2d",
+                 "ext v30.16b, v30.16b, v30.16b, #8", f"add v{w}.2d, v{gh}.2d, v30.2d",
+                 f"ext v28.16b, v{ef}.16b, v{gh}.16b, #8",
+                 f"ext v29.16b, v{cd}.16b, v{ef}.16b, #8"]  # fmt: skip
+        flush()
+        words.append(code(sha512_3reg(0, 0, 29, 28, w)))
+        text.append(f"add v{t}.2d, v{cd}.2d, v{w}.2d")
+        flush()
+        words.append(code(sha512_3reg(0, 1, ab, cd, w)))
+        free += [gh, cd]
+        ab, cd, ef, gh = w, ab, t, ef
+    text += [f"add v8.2d, v{ab}.2d, v20.2d", f"add v9.2d, v{cd}.2d, v21.2d",
+             f"add v10.2d, v{ef}.2d, v22.2d", f"add v11.2d, v{gh}.2d, v23.2d"]  # fmt: skip
+    flush()
+    return b"".join(words)
+
+
+@pytest.mark.parametrize("host_ops", [None, WITHOUT_SHA_OPS], ids=["host-ops", "expansion"])
+def test_sha512_of_abc(machine: Machine, host_ops: frozenset[str] | None) -> None:
+    """One SHA-512 block ("abc" padded) through SHA512H/H2/SU0/SU1 (``_sha512_block_code``),
+    FIPS 180-4's digest; with the host's SHA-512 ops and without them."""
+    from tcgkit.tcg import sha512
+    from tcgkit_target_aarch64.oracle import DATA
+
+    block = b"abc" + b"\x80" + bytes(108) + (24).to_bytes(16, "big")
+    msg = [int.from_bytes(block[8 * i : 8 * i + 8], "big") for i in range(16)]
+    h = sha512.initial_state()
+    vregs = [msg[2 * j] | msg[2 * j + 1] << 64 for j in range(8)]
+    vregs += [h[2 * j] | h[2 * j + 1] << 64 for j in range(4)]
+    machine.vregs = vregs + [0] * 20
+    k = sha512.round_constants()
+    machine.data = b"".join(x.to_bytes(8, "little") for x in k) + machine.data[8 * 80 :]
+    machine.regs = {**machine.regs, "x1": DATA}
+    prog = _sha512_block_code()
+    compare(prog, machine, host_ops=host_ops)
+    out = run_tcgkit(prog, machine, host_ops=host_ops)
+    digest = [out.vregs[8 + j] >> 64 * i & (2**64 - 1) for j in range(4) for i in range(2)]
+    assert "".join(f"{w:016x}" for w in digest) == (
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")  # fmt: skip
 
 
 def test_sm4_known_answer(machine: Machine) -> None:

@@ -11,7 +11,7 @@ of libgcc, which real AArch64 hardware requires), the frozen host features (HWCA
 lowering gets them: LSE atomics when the host has them) and capstone disassembly. The
 optional IR ops it lowers: ``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and
 ``atomic_cmpxchg2_i64``, and per instance the crypto ops its features allow
-(``lower_crypto.crypto_ops``: AES, PMULL, SHA-256).
+(``lower_crypto.crypto_ops``: AES, PMULL, SHA-1, SHA-256, SHA-512).
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is

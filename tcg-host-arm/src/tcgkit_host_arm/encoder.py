@@ -398,14 +398,22 @@ class Asm:
         """``AES_*`` (AESE, AESD: vd <- round(vd ^ vn); AESMC, AESIMC: vd <- mix(vn))."""
         self.emit(0x4E280800 | opcode << 12 | vn << 5 | vd)
 
-    def sha256_3(self, opcode: int, vd: int, vn: int, vm: int) -> None:
-        """``SHA256_*`` three-register: SHA256H qd, qn, vm.4s (4), SHA256H2 (5),
-        SHA256SU1 vd.4s, vn.4s, vm.4s (6)."""
+    def sha_3(self, opcode: int, vd: int, vn: int, vm: int) -> None:
+        """SHA three-register: SHA1C qd, sn, vm.4s (0), SHA1P (1), SHA1M (2), SHA1SU0
+        vd.4s, vn.4s, vm.4s (3), SHA256H qd, qn, vm.4s (4), SHA256H2 (5), SHA256SU1 (6)."""
         self.emit(0x5E000000 | vm << 16 | opcode << 12 | vn << 5 | vd)
 
-    def sha256su0(self, vd: int, vn: int) -> None:
-        """sha256su0 vd.4s, vn.4s."""
-        self.emit(0x5E282800 | vn << 5 | vd)
+    def sha_2(self, opcode: int, vd: int, vn: int) -> None:
+        """SHA two-register: SHA1H sd, sn (0), SHA1SU1 vd.4s, vn.4s (1), SHA256SU0 (2)."""
+        self.emit(0x5E280800 | opcode << 12 | vn << 5 | vd)
+
+    def sha512_3(self, opcode: int, vd: int, vn: int, vm: int) -> None:
+        """SHA512H qd, qn, vm.2d (0), SHA512H2 (1), SHA512SU1 vd.2d, vn.2d, vm.2d (2)."""
+        self.emit(0xCE608000 | vm << 16 | opcode << 10 | vn << 5 | vd)
+
+    def sha512su0(self, vd: int, vn: int) -> None:
+        """sha512su0 vd.2d, vn.2d."""
+        self.emit(0xCEC08000 | vn << 5 | vd)
 
     def pmull_1q(self, vd: int, vn: int, vm: int) -> None:
         """pmull vd.1q, vn.1d, vm.1d: the 128-bit carry-less product of the low halves."""
@@ -414,5 +422,9 @@ class Asm:
 
 #: the opcode field of ``Asm.aes``
 AESE, AESD, AESMC, AESIMC = 4, 5, 6, 7
-#: the opcode field of ``Asm.sha256_3``
-SHA256H, SHA256H2, SHA256SU1 = 4, 5, 6
+#: the opcode field of ``Asm.sha_3``
+SHA1C, SHA1P, SHA1M, SHA1SU0, SHA256H, SHA256H2, SHA256SU1 = 0, 1, 2, 3, 4, 5, 6
+#: the opcode field of ``Asm.sha_2``
+SHA1H, SHA1SU1, SHA256SU0 = 0, 1, 2
+#: the opcode field of ``Asm.sha512_3``
+SHA512H, SHA512H2, SHA512SU1 = 0, 1, 2

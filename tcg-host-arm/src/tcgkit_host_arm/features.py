@@ -18,18 +18,21 @@ from tcgkit.native.features import FeatureFlags, machine
 AT_HWCAP = 16
 _HWCAP = {"fp": 1 << 0, "asimd": 1 << 1, "aes": 1 << 3, "pmull": 1 << 4, "sha1": 1 << 5,
           "sha2": 1 << 6, "crc32": 1 << 7, "atomics": 1 << 8, "fphp": 1 << 9,
-          "lrcpc": 1 << 15, "dcpop": 1 << 16, "uscat": 1 << 25}  # fmt: skip
+          "lrcpc": 1 << 15, "dcpop": 1 << 16, "sha512": 1 << 21, "uscat": 1 << 25}  # fmt: skip
 
 
 class HostFeatures(FeatureFlags):
     """The AArch64 extensions code generation may use (``FeatureFlags``: all false
     unless given, frozen, ``without``, ``as_dict`` with the ``arch`` level)."""
 
-    __slots__ = ("aes", "atomics", "crc32", "fphp", "lrcpc", "pmull", "sha2", "uscat")
+    __slots__ = ("aes", "atomics", "crc32", "fphp", "lrcpc", "pmull", "sha1", "sha2", "sha512",
+                 "uscat")  # fmt: skip
     ISA = "aarch64"
     aes: bool  # AESE/AESD/AESMC/AESIMC (the Cryptographic Extension)
     pmull: bool  # PMULL/PMULL2 on 64-bit lanes
+    sha1: bool  # SHA1C/SHA1P/SHA1M/SHA1H/SHA1SU0/SHA1SU1
     sha2: bool  # SHA256H/SHA256H2/SHA256SU0/SHA256SU1
+    sha512: bool  # SHA512H/SHA512H2/SHA512SU0/SHA512SU1 (FEAT_SHA512, ARMv8.2)
     atomics: bool  # LSE (ARMv8.1)
     crc32: bool
     lrcpc: bool  # ARMv8.3

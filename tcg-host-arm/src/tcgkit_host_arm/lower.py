@@ -13,7 +13,7 @@ give the IR's answers); float ops go through v0-v2 with FPCR.DN set by the
 prologue, so that every NaN result is the default NaN as the IR requires;
 rounding modes other than nearest-even are switched in FPCR around the
 instruction. Guest memory accesses and goto_ptr's probe are in ``lower_mem``, the
-optional crypto ops (AES, PMULL, SHA-256) in ``lower_crypto``.
+optional crypto ops (AES, PMULL, SHA-1, SHA-256, SHA-512) in ``lower_crypto``.
 The host features (``Lowering.feat``, the backend's frozen ``HostFeatures``)
 choose between instruction forms, e.g. LSE atomics or LL/SC loops.
 """

@@ -5,9 +5,11 @@ Owns ``CRYPTO_OPS``, ``crypto_ops`` (the ops a set of features lowers:
 ``crypto_op``, the lowering of ``aese_i64``, ``aesd_i64``, ``aesmc_i64``,
 ``aesimc_i64`` and ``clmul_i64``. Without the facility the host does not list
 them and the target emits the generic expansions (``tcgkit.tcg.crypto``). The
-SHA-256 ops (``sha256h_i64``...) it never lists: the facility's ``vshasigmaw``
-computes the sigma functions alone, the rounds and the schedule's sums would stay
-a long sequence of vector ops, so the generic expansion (i32 ops) runs here.
+SHA ops (``sha256h_i64``..., ``sha1c_i64``..., ``sha512h_i64``...) it never lists:
+the facility's ``vshasigmaw`` and ``vshasigmad`` compute SHA-256's and SHA-512's
+sigma functions alone (SHA-1 has none), the rounds and the schedule's sums would
+stay a long sequence of vector ops between moves in and out of vector registers,
+so the generic expansions (i32 ops; i64 ops for SHA-512) run here.
 
 Values: a 128-bit IR value arrives as two general registers (lo, hi) and goes
 into a vector register as (hi, lo) (``mtvsrd`` to doubleword 0 of two VRs,

@@ -4,7 +4,7 @@ Owns ``X86Host``, a ``tcgkit.native.NativeHost``: the prologue (System V:
 callee-saved registers pushed, a fixed frame, rbp = the CPU state, jump to
 the code), the lowering of allocated IR (``lower``), the optional ops it
 lowers (the atomics, 16-byte ``lock cmpxchg16b`` included; per instance: the AES
-ops with AES-NI, ``clmul_i64`` with PCLMULQDQ, the SHA-256 ops with SHA-NI),
+ops with AES-NI, ``clmul_i64`` with PCLMULQDQ, the SHA-256 and SHA-1 ops with SHA-NI),
 the goto_tb patch word (the rel32 of an aligned ``jmp``; x86 keeps instruction
 fetch coherent with stores, so no cache maintenance), the native TB lookup
 goto_ptr's misses jump to (``tb_lookup``), the slow path of guest loads and
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 def crypto_ops(feat: HostFeatures) -> frozenset[str]:
     """The optional crypto ops (``tcgkit.tcg.crypto``) these features lower."""
     ops = ("aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64") if feat.aes else ()
-    sha = ("sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64") if feat.sha_ni else ()
-    return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ()), *sha))
+    sha = ("sha256h", "sha256h2", "sha256su0", "sha256su1", "sha1c", "sha1p", "sha1m", "sha1su1")
+    sha_ops = tuple(f"{k}_i64" for k in sha) if feat.sha_ni else ()
+    return frozenset((*ops, *(("clmul_i64",) if feat.pclmulqdq else ()), *sha_ops))
 
 
 def feature_ops(feat: HostFeatures) -> frozenset[str]:

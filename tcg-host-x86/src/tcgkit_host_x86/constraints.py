@@ -104,6 +104,8 @@ _BASE: dict[str, OpConstraint] = {
     "sha256h2": C(("r", "r"), ("r",) * 6),
     "sha256su0": C(("r", "r"), ("r",) * 4),
     "sha256su1": C(("r", "r"), ("r",) * 6),
+    **{b: C(("r", "r"), ("r",) * 5) for b in ("sha1c", "sha1p", "sha1m")},
+    "sha1su1": C(("r", "r"), ("r",) * 4),
     "goto_ptr": C((), ("r",)),
     "exit_tb": C((), ()),
     "br": C((), ()),

@@ -80,6 +80,9 @@ AESDECLAST: Final = 0xDF
 SHA256RNDS2: Final = 0xCB
 SHA256MSG1: Final = 0xCC
 SHA256MSG2: Final = 0xCD
+SHA1NEXTE: Final = 0xC8
+SHA1MSG1: Final = 0xC9
+SHA1MSG2: Final = 0xCA
 # shift group 2: /digit of 0xC1 / 0xD3
 ROL: Final = 0
 ROR: Final = 1
@@ -536,6 +539,10 @@ class Asm:
         """x <- x + y in each 32-bit lane."""
         self.sse66(b"\xfe", x, y)
 
+    def psubd(self, x: int, y: int) -> None:
+        """x <- x - y in each 32-bit lane."""
+        self.sse66(b"\xfa", x, y)
+
     def pshufd(self, x: int, y: int, imm: int) -> None:
         """x <- the 32-bit lanes of y that imm picks: lane i of x is lane (imm >> 2i) & 3
         of y."""
@@ -555,8 +562,16 @@ class Asm:
     def sha(self, op: int, x: int, y: int) -> None:
         """SHA-NI ``x <- op(x, y)`` (no prefix): SHA256RNDS2 0xCB (two rounds, the
         state's CDGH in x and ABEF in y, the words plus constants in xmm0's low
-        qword: x <- the new ABEF), SHA256MSG1 0xCC, SHA256MSG2 0xCD."""
+        qword: x <- the new ABEF), SHA256MSG1 0xCC, SHA256MSG2 0xCD, SHA1NEXTE 0xC8,
+        SHA1MSG1 0xC9, SHA1MSG2 0xCA."""
         self.rr(bytes((0x0F, 0x38, op)), x, y, False)
+
+    def sha1rnds4(self, x: int, y: int, imm: int) -> None:
+        """SHA1RNDS4 x, y, imm (0F 3A CC, no prefix): four SHA-1 rounds on the state
+        ABCD in x (A in lane 3) with the words W0 + E, W1, W2, W3 in y's lanes 3 to 0;
+        ``imm`` (0-3) picks f and K of rounds 0-19, 20-39, 40-59, 60-79."""
+        self.rr(b"\x0f\x3a\xcc", x, y, False)
+        self.buf.append(imm & 3)
 
     def aes(self, op: int, x: int, y: int) -> None:
         """AES-NI ``x <- op(x, y)``: AESENC 0xDC, AESENCLAST 0xDD, AESDEC 0xDE,

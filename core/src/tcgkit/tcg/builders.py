@@ -453,6 +453,52 @@ class IRBuilder:
         args = (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi)
         return self.emit_def(_pick(_F_SHA256SU1, args), args)
 
+    def sha1c(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
+              w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
+        """Four SHA-1 rounds with Choose on (a, b, c, d) = x and e: the new abcd."""
+        return self.emit_def(_pick(_F_SHA1C, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+
+    def sha1p(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
+              w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
+        """The same with Parity (A64 SHA1P)."""
+        return self.emit_def(_pick(_F_SHA1P, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+
+    def sha1m(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
+              w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
+        """The same with Majority (A64 SHA1M)."""
+        return self.emit_def(_pick(_F_SHA1M, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+
+    def sha1su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
+                n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
+        """SHA-1 message schedule, second part (A64 SHA1SU1)."""
+        return self.emit_def(_pick(_F_SHA1SU1, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
+
+    def sha512h(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
+                y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
+                w_hi: Temp | int) -> Op:  # fmt: skip
+        """Two SHA-512 rounds' T1 (A64 SHA512H: x = Vn, y = Vm, w = Vd)."""
+        args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
+        return self.emit_def(_pick(_F_SHA512H, args), args)
+
+    def sha512h2(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
+                 y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
+                 w_hi: Temp | int) -> Op:  # fmt: skip
+        """Two SHA-512 rounds' new a (A64 SHA512H2)."""
+        args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
+        return self.emit_def(_pick(_F_SHA512H2, args), args)
+
+    def sha512su0(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
+                  n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
+        """SHA-512 message schedule, first part (A64 SHA512SU0)."""
+        return self.emit_def(_pick(_F_SHA512SU0, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
+
+    def sha512su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
+                  n_lo: Temp | int, n_hi: Temp | int, m_lo: Temp | int,
+                  m_hi: Temp | int) -> Op:  # fmt: skip
+        """SHA-512 message schedule, second part (A64 SHA512SU1)."""
+        args = (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi)
+        return self.emit_def(_pick(_F_SHA512SU1, args), args)
+
     # -- CPU state and guest memory ------------------------------------------
 
     def _ld(self, f: Family, out: Temp, offset: int) -> Op:
@@ -697,6 +743,14 @@ _F_SHA256H: Final = _family("sha256h")
 _F_SHA256H2: Final = _family("sha256h2")
 _F_SHA256SU0: Final = _family("sha256su0")
 _F_SHA256SU1: Final = _family("sha256su1")
+_F_SHA1C: Final = _family("sha1c")
+_F_SHA1P: Final = _family("sha1p")
+_F_SHA1M: Final = _family("sha1m")
+_F_SHA1SU1: Final = _family("sha1su1")
+_F_SHA512H: Final = _family("sha512h")
+_F_SHA512H2: Final = _family("sha512h2")
+_F_SHA512SU0: Final = _family("sha512su0")
+_F_SHA512SU1: Final = _family("sha512su1")
 _F_LD8U: Final = _family("ld8u")
 _F_LD8S: Final = _family("ld8s")
 _F_LD16U: Final = _family("ld16u")

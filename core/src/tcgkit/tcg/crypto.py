@@ -7,7 +7,9 @@ emits for AESE, AESD, AESMC, AESIMC, PMULL (64 x 64), SHA256H, SHA256H2, SHA256S
 and SHA256SU1: the optional IR op (``aese_i64``..., ``clmul_i64``,
 ``sha256h_i64``...; ``tcgkit.tcg.ops``) where the host lowers it
 (``dc.host_ops``: AES-NI, PCLMULQDQ and SHA-NI on x86-64), else a generic
-expansion in plain integer ops that every host runs, without calling Python:
+expansion in plain integer ops that every host runs, without calling Python
+(``gen_op_or_expansion`` picks; ``tcgkit.tcg.crypto_sha`` does the same for SHA-1
+and SHA-512 with this module's word helpers):
 
 * ShiftRows and its inverse: byte masks and 128-bit funnel shifts (20 ops);
 * MixColumns: SWAR on each half (a column is a 32-bit lane), ``xtime`` as a mask,
@@ -104,9 +106,19 @@ def gen_sha256(dc: DisasContext, kind: str, *ins: Temp) -> tuple[Temp, Temp]:
 
     Returns new temps (lo, hi) of the result (``tcgkit.tcg.sha256``): ``sha256h`` the
     new abcd, ``sha256h2`` the new efgh, the others the schedule words."""
-    n_in = SHA256_KINDS.get(kind)
+    return gen_op_or_expansion(dc, "SHA-256", SHA256_KINDS, kind, ins, expand_sha256)
+
+
+def gen_op_or_expansion(dc: DisasContext, family: str, kinds: dict[str, int], kind: str,
+                        ins: tuple[Temp, ...],
+                        expand: Callable[..., tuple[Temp, Temp]]) -> tuple[Temp, Temp]:  # fmt: skip
+    """The optional op ``{kind}_i64`` on ``ins`` (``kinds[kind]`` of them) where the host
+    lowers it, else ``expand(ctx, kind, *ins)``: new temps (lo, hi) of the result
+    (``gen_sha256``'s and ``tcgkit.tcg.crypto_sha``'s body; ``family`` names the ops
+    in errors)."""
+    n_in = kinds.get(kind)
     if n_in is None:
-        raise ValueError(f"no SHA-256 operation {kind!r}; known: {sorted(SHA256_KINDS)}")
+        raise ValueError(f"no {family} operation {kind!r}; known: {sorted(kinds)}")
     if len(ins) != n_in:
         raise TypeError(f"{kind} takes {n_in} halves, got {len(ins)}")
     ctx = dc.ctx
@@ -115,7 +127,7 @@ def gen_sha256(dc: DisasContext, kind: str, *ins: Temp) -> tuple[Temp, Temp]:
         out_lo, out_hi = ctx.temp(), ctx.temp()
         ctx.emit(name, out_lo, out_hi, *ins)
         return out_lo, out_hi
-    return expand_sha256(ctx, kind, *ins)
+    return expand(ctx, kind, *ins)
 
 
 # -- the generic expansions ---------------------------------------------------------------
@@ -305,19 +317,27 @@ def _join(ctx: TCGContext, words: list[Temp]) -> tuple[Temp, Temp]:
     return out[0], out[1]
 
 
+def _like(ctx: TCGContext, emit: Callable[..., object], x: Temp, *args: Operand) -> Temp:
+    """A new temp of ``x``'s type set by ``emit(temp, x, *args)``."""
+    t = ctx.temp(x.type)
+    emit(t, x, *args)
+    return t
+
+
 def _sum(ctx: TCGContext, *xs: Temp) -> Temp:
+    """The sum of temps of one type (i32 or i64)."""
     acc = xs[0]
     for x in xs[1:]:
-        acc = _new32(ctx, ctx.add, acc, x)
+        acc = _like(ctx, ctx.add, acc, x)
     return acc
 
 
 def _sigma(ctx: TCGContext, x: Temp, r1: int, r2: int, r3: int, shift: bool) -> Temp:
-    """ROR(x, r1) ^ ROR(x, r2) ^ (LSR if ``shift`` else ROR)(x, r3), on an i32."""
-    a = _new32(ctx, ctx.rotr, x, r1)
-    b = _new32(ctx, ctx.rotr, x, r2)
-    c = _new32(ctx, ctx.shr if shift else ctx.rotr, x, r3)
-    return _new32(ctx, ctx.xor, _new32(ctx, ctx.xor, a, b), c)
+    """ROR(x, r1) ^ ROR(x, r2) ^ (LSR if ``shift`` else ROR)(x, r3), at ``x``'s width."""
+    a = _like(ctx, ctx.rotr, x, r1)
+    b = _like(ctx, ctx.rotr, x, r2)
+    c = _like(ctx, ctx.shr if shift else ctx.rotr, x, r3)
+    return _like(ctx, ctx.xor, _like(ctx, ctx.xor, a, b), c)
 
 
 def _sha256_rounds(ctx: TCGContext, x: list[Temp], y: list[Temp], w: _Words,

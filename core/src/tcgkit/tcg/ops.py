@@ -62,6 +62,21 @@ reference is ``tcgkit.tcg.semantics``):
   message schedule's steps SHA256SU0 Vd, Vn and SHA256SU1 Vd, Vn, Vm. Their
   reference is ``tcgkit.tcg.sha256``; optional as the AES ops are
   (``tcgkit.tcg.crypto.gen_sha256``: i32 ops on the words for the other hosts);
+* ``sha1c_i64`` (lo, hi, x_lo, x_hi, e, w_lo, w_hi) is four SHA-1 rounds with
+  Choose on the state ``x`` = (a, b, c, d) (words as SHA-256's, a in word 0) and
+  ``e`` (its low 32 bits) with ``w`` the four message words plus K, giving the new
+  (a, b, c, d) (A64 SHA1C Qd, Sn, Vm); ``sha1p_i64`` and ``sha1m_i64`` likewise with
+  Parity and Majority (SHA1P, SHA1M); ``sha1su1_i64`` (lo, hi, d_lo, d_hi, n_lo,
+  n_hi) is the schedule step SHA1SU1 Vd, Vn. Reference ``tcgkit.tcg.sha1``. SHA1H and
+  SHA1SU0 (a rotation, four XORs of halves) are no ops: plain IR is what any host
+  would run for them;
+* ``sha512h_i64`` (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi) and ``sha512h2_i64``
+  are A64 SHA512H and SHA512H2 Qd, Qn, Vm (x = Vn, y = Vm, w = Vd: two rounds' T1,
+  then the new a of both), ``sha512su0_i64`` (lo, hi, d_lo, d_hi, n_lo, n_hi) and
+  ``sha512su1_i64`` (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi) the schedule steps
+  SHA512SU0 Vd, Vn and SHA512SU1 Vd, Vn, Vm, on 64-bit words (lo word 0).
+  Reference ``tcgkit.tcg.sha512``. Both families optional as SHA-256's
+  (``tcgkit.tcg.crypto_sha``: ``gen_sha1``, ``gen_sha512``);
 * float ops (``fadd_f32`` ... ``ftoi_f64``) work on IEEE encodings held in
   i32 (f32) / i64 (f64) temps and follow ``tcgkit.tcg.softfloat``: one
   rounding in the ``rm`` constant's mode, default NaN for every NaN result,
@@ -213,6 +228,12 @@ def _build() -> dict[str, OpDef]:
     for base in ("sha256h", "sha256h2", "sha256su1"):
         op(base, 2, 6, types=(I64,))
     op("sha256su0", 2, 4, types=(I64,))
+    for base in ("sha1c", "sha1p", "sha1m"):
+        op(base, 2, 5, types=(I64,))
+    for base in ("sha512h", "sha512h2", "sha512su1"):
+        op(base, 2, 6, types=(I64,))
+    for base in ("sha1su1", "sha512su0"):
+        op(base, 2, 4, types=(I64,))
     # width conversions
     op("extrl_i64_i32", 1, 1, types=(I32,), name="extrl_i64_i32")
     op("extrh_i64_i32", 1, 1, types=(I32,), name="extrh_i64_i32")
@@ -276,7 +297,9 @@ OPS: dict[str, OpDef] = _build()
 OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
                                  "atomic_cmpxchg2_i64", "aese_i64", "aesd_i64", "aesmc_i64",
                                  "aesimc_i64", "clmul_i64", "sha256h_i64", "sha256h2_i64",
-                                 "sha256su0_i64", "sha256su1_i64", "fnan2_f32", "fnan2_f64",
+                                 "sha256su0_i64", "sha256su1_i64", "sha1c_i64", "sha1p_i64",
+                                 "sha1m_i64", "sha1su1_i64", "sha512h_i64", "sha512h2_i64",
+                                 "sha512su0_i64", "sha512su1_i64", "fnan2_f32", "fnan2_f64",
                                  "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
 

@@ -8,7 +8,9 @@ below ``2**width``; each function returns the tuple of outputs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Final
 
 from . import softfloat as sf
 from .types import Cond
@@ -108,12 +110,25 @@ def _aes(name: str, ins: tuple[int, ...]) -> tuple[int, ...]:
     return fn(*ins)
 
 
-def _sha256(name: str, ins: tuple[int, ...]) -> tuple[int, ...]:
-    """A SHA-256 op of ``tcgkit.tcg.sha256`` (imported at first use, as ``_aes``)."""
-    from . import sha256
+#: the SHA ops, each the function of its name in ``tcgkit.tcg.sha1``, ``sha256`` or
+#: ``sha512``
+SHA_NAMES: Final = ("sha256h", "sha256h2", "sha256su0", "sha256su1", "sha1c", "sha1p", "sha1m",
+                    "sha1su1", "sha512h", "sha512h2", "sha512su0", "sha512su1")  # fmt: skip
 
-    fn: Callable[..., tuple[int, ...]] = getattr(sha256, name)
-    return fn(*ins)
+
+def sha_function(name: str) -> Callable[..., tuple[int, int]]:
+    """The reference of the SHA op ``name`` (one of ``SHA_NAMES``): the function of that
+    name in ``tcgkit.tcg.sha1``, ``sha256`` or ``sha512`` (imported at first use, as
+    ``_aes``); it takes the op's inputs and gives its (lo, hi) in range."""
+    from . import sha1, sha256, sha512
+
+    module = sha1 if name.startswith("sha1") else sha256 if name.startswith("sha256") else sha512
+    fn: Callable[..., tuple[int, int]] = getattr(module, name)
+    return fn
+
+
+def _sha(name: str, w: int, *ins: int) -> tuple[int, ...]:
+    return sha_function(name)(*ins)
 
 
 def _bswap(v: int, nbytes: int) -> int:
@@ -210,10 +225,7 @@ SEMANTICS: dict[str, M] = {
     "aesmc": lambda w, lo, hi: _aes("aesmc", (lo, hi)),
     "aesimc": lambda w, lo, hi: _aes("aesimc", (lo, hi)),
     "clmul": lambda w, a, b: clmul(a, b),
-    "sha256h": lambda w, *ins: _sha256("sha256h", ins),
-    "sha256h2": lambda w, *ins: _sha256("sha256h2", ins),
-    "sha256su0": lambda w, *ins: _sha256("sha256su0", ins),
-    "sha256su1": lambda w, *ins: _sha256("sha256su1", ins),
+    **{name: functools.partial(_sha, name) for name in SHA_NAMES},
 }
 
 

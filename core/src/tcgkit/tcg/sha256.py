@@ -5,7 +5,9 @@ Owns the meaning of the optional IR ops ``sha256h_i64``, ``sha256h2_i64``,
 ``sha256su0_i64`` and ``sha256su1_i64`` (``tcgkit.tcg.semantics``; the python host
 calls these functions for them), and FIPS 180-4's constants (computed), one
 compression of a block made of the four steps and the digest of a message: what
-tests check the steps by.
+tests check the steps by. The helpers ``tcgkit.tcg.sha1`` and ``tcgkit.tcg.sha512``
+share are here too: the words of a value (``words``, ``halves``), FIPS 180-4's
+padding (``hash_message``), ``primes`` and ``icbrt`` for the constants.
 
 A 128-bit value is four 32-bit words, word i at bits 32i to 32i + 31: ``lo`` holds
 words 0 and 1, ``hi`` words 2 and 3, as the S lanes of an A64 vector register. The
@@ -106,7 +108,7 @@ def sha256su1(d_lo: int, d_hi: int, n_lo: int, n_hi: int, m_lo: int,
     return out[0] | out[1] << 32, out[2] | out[3] << 32
 
 
-def _icbrt(n: int) -> int:
+def icbrt(n: int) -> int:
     """The integer cube root of ``n`` (the largest r with r**3 <= n)."""
     r = 1 << -(-n.bit_length() // 3)
     while True:
@@ -119,7 +121,7 @@ def _icbrt(n: int) -> int:
     return r
 
 
-def _primes(n: int) -> list[int]:
+def primes(n: int) -> list[int]:
     """The first ``n`` primes."""
     out: list[int] = []
     p = 2
@@ -133,7 +135,7 @@ def _primes(n: int) -> list[int]:
 def round_constants() -> list[int]:
     """FIPS 180-4's K: the first 32 bits of the fractional parts of the cube roots of
     the first 64 primes (computed, not typed in)."""
-    return [_icbrt(p << 96) & M32 for p in _primes(64)]
+    return [icbrt(p << 96) & M32 for p in primes(64)]
 
 
 def initial_state() -> list[int]:
@@ -141,9 +143,11 @@ def initial_state() -> list[int]:
     of the first 8 primes (a ... h)."""
     from math import isqrt
 
-    return [isqrt(p << 64) & M32 for p in _primes(8)]
+    return [isqrt(p << 64) & M32 for p in primes(8)]
 
 
+#: ``compress_block(state, block)``: the state after one block
+Compress = Callable[[list[int], bytes], list[int]]
 #: ``op(name, ins)``: one of the four steps ("sha256h" ...) on the halves ``ins``
 Step = Callable[[str, list[int]], tuple[int, int]]
 
@@ -177,11 +181,21 @@ def compress(state: list[int], block: bytes, step: Step = reference_step) -> lis
     return [(a + b) & M32 for a, b in zip(state, out, strict=True)]
 
 
+def hash_message(message: bytes, state: list[int], compress_block: Compress, size: int,
+                 word_bytes: int) -> bytes:  # fmt: skip
+    """The digest of ``message`` padded as FIPS 180-4 says (5.1: a 1 bit, zeros, the
+    length in bits in the last ``size // 8`` bytes), each block of ``size`` bytes (64
+    for SHA-1 and SHA-256, 128 for SHA-512) compressed into ``state`` by
+    ``compress_block``, the state's words then written big-endian, ``word_bytes``
+    each."""
+    n_len = size // 8
+    length = (8 * len(message)).to_bytes(n_len, "big")
+    padded = message + b"\x80" + bytes(-(len(message) + 1 + n_len) % size) + length
+    for at in range(0, len(padded), size):
+        state = compress_block(state, padded[at : at + size])
+    return b"".join(w.to_bytes(word_bytes, "big") for w in state)
+
+
 def digest(message: bytes, step: Step = reference_step) -> bytes:
     """SHA-256 of ``message`` (FIPS 180-4 padding) through ``compress``."""
-    length = (8 * len(message)).to_bytes(8, "big")
-    padded = message + b"\x80" + bytes(-(len(message) + 9) % 64) + length
-    state = initial_state()
-    for i in range(0, len(padded), 64):
-        state = compress(state, padded[i : i + 64], step)
-    return b"".join(w.to_bytes(4, "big") for w in state)
+    return hash_message(message, initial_state(), lambda s, b: compress(s, b, step), 64, 4)

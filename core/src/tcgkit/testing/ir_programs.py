@@ -198,21 +198,55 @@ def crypto_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
     return ctx
 
 
-#: the SHA-256 ops' operand counts (``tcgkit.tcg.crypto.SHA256_KINDS``): (lo, hi) of
-#: three 128-bit values, or of two
+#: the SHA ops' operand counts (``tcgkit.tcg.crypto.SHA256_KINDS``,
+#: ``tcgkit.tcg.crypto_sha.SHA1_KINDS``, ``SHA512_KINDS``): (lo, hi) of three 128-bit
+#: values, or of two; SHA-1's rounds: (lo, hi) of abcd, e, (lo, hi) of the words
 SHA256_INPUTS = {"sha256h": 6, "sha256h2": 6, "sha256su0": 4, "sha256su1": 6}
+SHA1_INPUTS = {"sha1c": 5, "sha1p": 5, "sha1m": 5, "sha1su1": 4}
+SHA512_INPUTS = {"sha512h": 6, "sha512h2": 6, "sha512su0": 4, "sha512su1": 6}
+SHA_INPUTS = {**SHA256_INPUTS, **SHA1_INPUTS, **SHA512_INPUTS}
 
 
-def sha256_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
-    """A one-instruction TB on eight i64 globals: ``g6, g7 = kind(g0 ... g5)`` (the
-    first four for ``sha256su0``), emitted through ``tcgkit.tcg.crypto.gen_sha256`` as
-    a target would for a host that lowers ``host_ops``; not yet optimized."""
-    from ..tcg import crypto
+def sha_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
+    """A one-instruction TB on eight i64 globals: ``g6, g7 = kind(g0 ...)`` (as many
+    inputs as ``SHA_INPUTS`` says), emitted through ``tcgkit.tcg.crypto.gen_sha256``,
+    ``tcgkit.tcg.crypto_sha.gen_sha1`` or ``gen_sha512`` as a target would for a host
+    that lowers ``host_ops``; not yet optimized."""
+    from ..tcg import crypto, crypto_sha
 
     ctx, dc = one_insn_tb(8, host_ops)
     g = ctx.globals
-    lo, hi = crypto.gen_sha256(dc, kind, *g[: SHA256_INPUTS[kind]])
+    if kind in SHA1_INPUTS:
+        gen = crypto_sha.gen_sha1
+    else:
+        gen = crypto_sha.gen_sha512 if kind in SHA512_INPUTS else crypto.gen_sha256
+    lo, hi = gen(dc, kind, *g[: SHA_INPUTS[kind]])
     ctx.mov(g[6], lo)
     ctx.mov(g[7], hi)
     ctx.exit_tb(EXIT_LOOKUP)
     return ctx
+
+
+class _NoTLB:
+    """A TLB without entries (``run_in_tier0``'s TBs touch no guest memory)."""
+
+    entries: tuple[()] = ()
+
+
+class _StateOnly:
+    """What tier 0's ``run_tb`` uses of a vCPU for a TB without memory accesses: the
+    program's slots as its state."""
+
+    def __init__(self, state: list[int]) -> None:
+        self.words = state
+        self.tlb = _NoTLB()
+        self.interp_insn = 0
+
+
+def run_in_tier0(ctx: TCGContext, state: list[int]) -> int:
+    """Run the TB ``ctx`` (no guest memory accesses) by tier 0 on the slots ``state``
+    (changed in place); its exit code."""
+    from ..exec.tier0 import run_tb
+    from ..exec.tier0_program import prepare
+
+    return run_tb(_StateOnly(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))

@@ -39,6 +39,7 @@ from tcgkit.exec.tb import TB
 from tcgkit.host import Alloc, HostBackend
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ops import EXIT_LOOKUP
+from tcgkit.tcg.semantics import SHA_NAMES
 
 FILENAME = "<tcgkit-python-host>"
 CODE_CACHE_SIZE = 4096
@@ -51,7 +52,7 @@ class PythonHost(HostBackend):
     needs_executable_buffer = False
     #: one call of the reference each (``codegen``); the atomic ops are helper calls here
     optional_ops = frozenset({"aese_i64", "aesd_i64", "aesmc_i64", "aesimc_i64", "clmul_i64",
-                              "sha256h_i64", "sha256h2_i64", "sha256su0_i64", "sha256su1_i64",
+                              *(f"{name}_i64" for name in SHA_NAMES),
                               "fnan2_f32", "fnan2_f64", "fnan3_f32", "fnan3_f64"})  # fmt: skip
 
     computes_fp_flags = True  # float ops through ``fpflags.flagged`` (``codegen``)

@@ -22,9 +22,10 @@ Values are kept masked to their width (i32 in [0, 2**32), i64 in
 [0, 2**64)); an op masks its result only where the operation can leave the
 range. Signed views use the bias trick: ``(x ^ S) - S`` with S the sign bit.
 
-The optional crypto ops (``aese_i64``... ``clmul_i64``, ``sha256h_i64``...) are one
-call each of their reference (``tcgkit.tcg.aes``, ``semantics.clmul``,
-``tcgkit.tcg.sha256``).
+The optional crypto ops (``aese_i64``... ``clmul_i64``, ``sha256h_i64``...,
+``sha1c_i64``..., ``sha512h_i64``...) are one call each of their reference
+(``tcgkit.tcg.aes``, ``semantics.clmul``, ``tcgkit.tcg.sha256``, ``sha1``,
+``sha512``).
 
 Float ops call ``softfloat``; with a flags slot (``GuestTarget.fp_flags_offset``)
 they call ``fpflags.flagged``'s wrapper, which also ORs their IEEE flags into it.

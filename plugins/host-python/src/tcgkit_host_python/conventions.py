@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Final
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.semantics import clmul
+from tcgkit.tcg.semantics import SHA_NAMES, clmul, sha_function
 from tcgkit.tcg.types import MemOp
 
 M64: Final = (1 << 64) - 1
@@ -23,9 +23,8 @@ TLB_MASK: Final = 255
 PAGE_MASK: Final = ~((1 << PAGE_BITS) - 1) & M64
 
 #: the optional crypto ops the host lists (``PythonHost.optional_ops``): one call of
-#: the reference each, where their generic expansions take a hundred ops or more
-CRYPTO_OPS: Final = ("aese", "aesd", "aesmc", "aesimc", "clmul", "sha256h", "sha256h2",
-                     "sha256su0", "sha256su1")  # fmt: skip
+#: the reference each, where their generic expansions take tens of ops to hundreds
+CRYPTO_OPS: Final = ("aese", "aesd", "aesmc", "aesimc", "clmul", *SHA_NAMES)
 
 
 def crypto_reference(base: str) -> Callable[..., tuple[int, int]]:
@@ -34,15 +33,11 @@ def crypto_reference(base: str) -> Callable[..., tuple[int, int]]:
     here, when a TB first has such an op (it computes its S-box at import)."""
     if base == "clmul":
         return clmul
-    fn: Callable[..., tuple[int, int]]
-    if base.startswith("sha256"):
-        from tcgkit.tcg import sha256
+    if base.startswith("sha"):
+        return sha_function(base)
+    from tcgkit.tcg import aes
 
-        fn = getattr(sha256, base)
-    else:
-        from tcgkit.tcg import aes
-
-        fn = getattr(aes, base)
+    fn: Callable[..., tuple[int, int]] = getattr(aes, base)
     return fn
 
 

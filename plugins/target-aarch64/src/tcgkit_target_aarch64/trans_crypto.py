@@ -11,14 +11,15 @@ BCAX, SM3SS1) and XAR. A word of these classes that no instruction allocates is
 invalid. PMULL{2} of doublewords, an AdvSIMD three-different instruction, is
 ``trans_simd_int``'s (through ``gen_clmul``).
 
-SHA-1, SM3 and SM4 are i32 IR on the four words of a vector (words 0 and 1 in the
-``vlo`` global, 2 and 3 in ``vhi``); SHA-512, SHA1SU0 and the SHA3 group are i64 IR
-on the halves. The SM4 S-box is a lookup made of IR: a chain of movconds on the
-index picks one of 32 i64 constants (eight S-box bytes each; the table is built on
-first use from the S-box's algebraic definition) and a shift picks the byte. AES
-and SHA-256 go through ``tcgkit.tcg.crypto`` (``gen_aes``, ``gen_sha256``: the
-host's instruction when it has one, else a generic expansion). No Python helper
-is called from generated code.
+SM3 and SM4 are i32 IR on the four words of a vector (words 0 and 1 in the ``vlo``
+global, 2 and 3 in ``vhi``); the SHA3 group is i64 IR on the halves. The SM4 S-box
+is a lookup made of IR: a chain of movconds on the index picks one of 32 i64
+constants (eight S-box bytes each; the table is built on first use from the
+S-box's algebraic definition) and a shift picks the byte. AES, SHA-1, SHA-256 and
+SHA-512 go through ``tcgkit.tcg.crypto`` and ``tcgkit.tcg.crypto_sha``
+(``gen_aes``, ``gen_sha256``, ``gen_sha1``, ``gen_sha512``: the host's instruction
+when it has one, else a generic expansion; SHA1H and SHA1SU0 always plain IR). No
+Python helper is called from generated code.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.crypto import gen_aes, gen_sha256
+from tcgkit.tcg.crypto_sha import gen_sha1, gen_sha1h, gen_sha1su0, gen_sha512
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, TCGType
 
@@ -78,11 +80,6 @@ class _Ops:
         self.ctx.rotr(o, a, n)
         return o
 
-    def shr(self, a: Temp, n: int) -> Temp:
-        o = self.ctx.temp(self.ty)
-        self.ctx.shr(o, a, n)
-        return o
-
     def ch(self, x: Temp, y: Temp, z: Temp) -> Temp:
         """(x AND y) OR (NOT x AND z), as ((y EOR z) AND x) EOR z."""
         return self.xor(self.and_(self.xor(y, z), x), z)
@@ -90,11 +87,6 @@ class _Ops:
     def maj(self, x: Temp, y: Temp, z: Temp) -> Temp:
         """The majority of each bit: (x AND y) OR ((x OR y) AND z)."""
         return self.or_(self.and_(x, y), self.and_(self.or_(x, y), z))
-
-    def sigma(self, x: Temp, r1: int, r2: int, r3: int, shift: bool = False) -> Temp:
-        """ROR(x, r1) EOR ROR(x, r2) EOR (ROR or LSR)(x, r3)."""
-        return self.xor(self.ror(x, r1), self.ror(x, r2),
-                        self.shr(x, r3) if shift else self.ror(x, r3))  # fmt: skip
 
 
 # -- vector registers as four words -----------------------------------------------------
@@ -118,22 +110,6 @@ def _word(t: AArch64Target, dc: DisasContext, n: int, i: int) -> Temp:
     half = t.vhi[n] if i >= 2 else t.vlo[n]
     (dc.ctx.extrh_i64_i32 if i & 1 else dc.ctx.extrl_i64_i32)(w, half)
     return w
-
-
-class _LazyWords:
-    """The words of v<n>, each read from the global when first used (a long-lived temp
-    fewer while it is not needed: register pressure). Only for a register the
-    instruction writes after its last read, as every translator here does."""
-
-    def __init__(self, t: AArch64Target, dc: DisasContext, n: int) -> None:
-        self.t, self.dc, self.n = t, dc, n
-        self.cache: dict[int, Temp] = {}
-
-    def __getitem__(self, i: int) -> Temp:
-        w = self.cache.get(i)
-        if w is None:
-            w = self.cache[i] = _word(self.t, self.dc, self.n, i)
-        return w
 
 
 def _set_words(t: AArch64Target, dc: DisasContext, d: int,
@@ -182,22 +158,13 @@ def aes(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     _set_halves(t, dc, rd, lo, hi)
 
 
-# -- SHA-1 and SHA-256 -------------------------------------------------------------------------
+# -- SHA-1, SHA-256 and SHA-512 ---------------------------------------------------------------
 
-#: the ``gen_sha256`` kind of each SHA-256 instruction, by its class's opcode
-_SHA256_THREE: Final = {4: "sha256h", 5: "sha256h2", 6: "sha256su1"}
-
-
-def _sha1_hash(o: _Ops, x: list[Temp], y: Temp, w: _LazyWords, opcode: int) -> list[Temp]:
-    """Four SHA-1 rounds of SHA1C (opcode 0: Choose), SHA1P (1: Parity), SHA1M (2:
-    Majority) on the state x (a, b, c, d) and y (e): the new x."""
-    x = list(x)
-    for e in range(4):
-        f = (o.ch, o.xor, o.maj)[opcode](x[1], x[2], x[3])
-        y = o.add(y, o.rol(x[0], 5), f, w[e])
-        x[1] = o.rol(x[1], 30)
-        y, x = x[3], [y, *x[:3]]
-    return x
+#: the ``gen_sha1`` / ``gen_sha256`` kind of each three-register SHA instruction, by opcode
+_SHA_THREE: Final = {0: "sha1c", 1: "sha1p", 2: "sha1m", 4: "sha256h", 5: "sha256h2",
+                     6: "sha256su1"}  # fmt: skip
+#: the ``gen_sha512`` kind of SHA512H, SHA512H2, SHA512SU1, by opcode
+_SHA512_THREE: Final = {0: "sha512h", 1: "sha512h2", 2: "sha512su1"}
 
 
 def sha_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -207,22 +174,16 @@ def sha_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
     if size or opcode == 7:
         raise dc.invalid(insn, "unallocated SHA three-register instruction")
-    ctx = dc.ctx
-    if opcode == 3:  # SHA1SU0: (Vn<63:0>:Vd<127:64>) EOR Vd EOR Vm
-        q = _Ops(ctx, I64)
-        lo = q.xor(t.vhi[rd], t.vlo[rd], t.vlo[rm])
-        hi = q.xor(t.vlo[rn], t.vhi[rd], t.vhi[rm])
-        _set_halves(t, dc, rd, lo, hi)
-        return
-    if opcode > 3:  # SHA256H: Qd is abcd, Qn efgh; SHA256H2: Qd efgh, Qn abcd; SHA256SU1
-        x, y = (rn, rd) if opcode == 5 else (rd, rn)
-        lo, hi = gen_sha256(dc, _SHA256_THREE[opcode], t.vlo[x], t.vhi[x], t.vlo[y], t.vhi[y],
-                            t.vlo[rm], t.vhi[rm])  # fmt: skip
-        _set_halves(t, dc, rd, lo, hi)
-        return
-    o = _Ops(ctx, I32)
-    out = _sha1_hash(o, _words(t, dc, rd), _word(t, dc, rn, 0), _LazyWords(t, dc, rm), opcode)
-    _set_words(t, dc, rd, out)
+    d, n, m = (t.vlo[rd], t.vhi[rd]), (t.vlo[rn], t.vhi[rn]), (t.vlo[rm], t.vhi[rm])
+    if opcode < 3:  # SHA1C/P/M Qd, Sn, Vm: abcd = Qd, e = Sn
+        lo, hi = gen_sha1(dc, _SHA_THREE[opcode], *d, n[0], *m)
+    elif opcode == 3:  # SHA1SU0
+        lo, hi = gen_sha1su0(dc, *d, *n, *m)
+    elif opcode == 5:  # SHA256H2: Qd is efgh, Qn abcd
+        lo, hi = gen_sha256(dc, "sha256h2", *n, *d, *m)
+    else:  # SHA256H: Qd is abcd, Qn efgh; SHA256SU1
+        lo, hi = gen_sha256(dc, _SHA_THREE[opcode], *d, *n, *m)
+    _set_halves(t, dc, rd, lo, hi)
 
 
 def sha_two_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -231,42 +192,16 @@ def sha_two_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rn, rd = field(insn, 9, 5), insn & 31
     if size or opcode > 2:
         raise dc.invalid(insn, "unallocated SHA two-register instruction")
-    o = _Ops(dc.ctx, I32)
-    if opcode == 0:  # SHA1H: ROL(Vn<31:0>, 30)
-        _set_words(t, dc, rd, [o.rol(_word(t, dc, rn, 0), 30), None, None, None])
+    ctx = dc.ctx
+    if opcode == 0:  # SHA1H: ROL(Vn<31:0>, 30), the rest zero
+        ctx.mov(t.vlo[rd], gen_sha1h(dc, t.vlo[rn]))
+        ctx.movi(t.vhi[rd], 0)
         return
-    if opcode == 2:  # SHA256SU0
-        lo, hi = gen_sha256(dc, "sha256su0", t.vlo[rd], t.vhi[rd], t.vlo[rn], t.vhi[rn])
-        _set_halves(t, dc, rd, lo, hi)
-        return
-    d, n = _words(t, dc, rd), _words(t, dc, rn)
-    # SHA1SU1: T = Vd EOR LSR(Vn, 32)
-    x = [o.xor(d[0], n[1]), o.xor(d[1], n[2]), o.xor(d[2], n[3]), d[3]]
-    out = [o.rol(v, 1) for v in x]
-    out[3] = o.xor(out[3], o.rol(x[0], 2))
-    _set_words(t, dc, rd, out)
-
-
-# -- SHA-512 -----------------------------------------------------------------------------------
-
-
-def _sha512(t: AArch64Target, dc: DisasContext, opcode: int, rm: int, rn: int, rd: int) -> None:
-    """SHA512H (opcode 0), SHA512H2 (1), SHA512SU1 (2), RAX1 (3)."""
-    q = _Ops(dc.ctx, I64)
-    x0, x1, y0, y1 = t.vlo[rn], t.vhi[rn], t.vlo[rm], t.vhi[rm]
-    w0, w1 = t.vlo[rd], t.vhi[rd]
-    if opcode == 0:  # SHA512H: X = Vn, Y = Vm, W = Vd
-        hi = q.add(w1, q.sigma(y1, 14, 18, 41), q.ch(y1, x0, x1))
-        tmp = q.add(hi, y0)
-        lo = q.add(w0, q.sigma(tmp, 14, 18, 41), q.ch(tmp, y1, x0))
-    elif opcode == 1:  # SHA512H2
-        hi = q.add(w1, q.sigma(y0, 28, 34, 39), q.maj(x0, y1, y0))
-        lo = q.add(w0, q.sigma(hi, 28, 34, 39), q.maj(hi, y0, y1))
-    elif opcode == 2:  # SHA512SU1
-        lo = q.add(w0, q.sigma(x0, 19, 61, 6, shift=True), y0)
-        hi = q.add(w1, q.sigma(x1, 19, 61, 6, shift=True), y1)
-    else:  # RAX1: Vn EOR ROL(Vm, 1)
-        lo, hi = q.xor(x0, q.rol(y0, 1)), q.xor(x1, q.rol(y1, 1))
+    ins = (t.vlo[rd], t.vhi[rd], t.vlo[rn], t.vhi[rn])
+    if opcode == 1:
+        lo, hi = gen_sha1(dc, "sha1su1", *ins)
+    else:
+        lo, hi = gen_sha256(dc, "sha256su0", *ins)
     _set_halves(t, dc, rd, lo, hi)
 
 
@@ -276,7 +211,15 @@ def sha512_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     o_bit, opcode = field(insn, 14, 14), field(insn, 11, 10)
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
     if not o_bit:
-        _sha512(t, dc, opcode, rm, rn, rd)
+        d, n, m = (t.vlo[rd], t.vhi[rd]), (t.vlo[rn], t.vhi[rn]), (t.vlo[rm], t.vhi[rm])
+        if opcode == 3:  # RAX1: Vn EOR ROL(Vm, 1)
+            q = _Ops(dc.ctx, I64)
+            lo, hi = q.xor(n[0], q.rol(m[0], 1)), q.xor(n[1], q.rol(m[1], 1))
+        elif opcode == 2:  # SHA512SU1 Vd, Vn, Vm
+            lo, hi = gen_sha512(dc, "sha512su1", *d, *n, *m)
+        else:  # SHA512H / SHA512H2 Qd, Qn, Vm: x = Vn, y = Vm, w = Vd
+            lo, hi = gen_sha512(dc, _SHA512_THREE[opcode], *n, *m, *d)
+        _set_halves(t, dc, rd, lo, hi)
         return
     if opcode == 3:
         raise dc.invalid(insn, "unallocated SHA512 three-register instruction")
@@ -305,9 +248,7 @@ def sha512_two_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         o = _Ops(dc.ctx, I32)
         _set_words(t, dc, rd, _sm4_rounds(dc, o, _words(t, dc, rd), _words(t, dc, rn), False))
         return
-    q = _Ops(dc.ctx, I64)
-    lo = q.add(t.vlo[rd], q.sigma(t.vhi[rd], 1, 8, 7, shift=True))
-    hi = q.add(t.vhi[rd], q.sigma(t.vlo[rn], 1, 8, 7, shift=True))
+    lo, hi = gen_sha512(dc, "sha512su0", t.vlo[rd], t.vhi[rd], t.vlo[rn], t.vhi[rn])
     _set_halves(t, dc, rd, lo, hi)
 
 
