@@ -217,29 +217,41 @@ def _slow_path_later(L: Lowering, jne: int, access: int, addr: int, value: int, 
 def place_slow_paths(L: Lowering) -> None:
     """Emit the slow paths ``qemu_ld`` / ``qemu_st`` recorded, after the TB's body: per
     access, the call of the host's shared routine (``slow_path``; ``_stub_code``) with
-    its fix-ups written in place."""
-    a = L.a
-    buf = a.buf
+    its immediates and rel32s written in place."""
+    buf = L.a.buf
     rt = L.rt
     raised_refs = L.raised.refs
     for jne, access, back, addr, value, memop, where, d in L.mem_stubs:
         start = len(buf)
-        a.patch32(jne, start - (jne + 4))
         store = value >= 0
         routine = rt.mem_store if store else rt.mem_load
         if not routine or where >= WHERE_LIMIT:  # tb ids fit the exit word's 28 bits
             raise LoweringError("the x86-64 host's shared slow path is not placed")
-        code, at = _stub_code(routine << 16 | addr << 10 | (value & 31) << 5 | (d & 31))
+        code, at = _stub_code(addr << 10 | (value & 31) << 5 | (d & 31))
         buf += code
+        at += start
         word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where
-        for k in range(start + at, start + at + 8):  # the 8-byte immediate, little-endian
-            buf[k] = word & 0xFF
-            word >>= 8
-        end = len(buf)
-        a.patch32(start + at + _AT_JA, access - (start + at + _AT_JA + 4))
-        raised_refs.append(start + at + _AT_JE)  # the raised exit is placed after the stubs
-        a.patch32(end - 4, back - end)
+        buf[at : at + 18] = (
+            word & 0xFF, word >> 8 & 0xFF, word >> 16 & 0xFF, word >> 24 & 0xFF,
+            word >> 32 & 0xFF, word >> 40 & 0xFF, word >> 48 & 0xFF, word >> 56,
+            0x49, 0xBA,  # mov r10, imm64: the routine
+            routine & 0xFF, routine >> 8 & 0xFF, routine >> 16 & 0xFF, routine >> 24 & 0xFF,
+            routine >> 32 & 0xFF, routine >> 40 & 0xFF, routine >> 48 & 0xFF, routine >> 56,
+        )  # fmt: skip
+        _rel32_at(buf, jne, start)
+        _rel32_at(buf, at + _AT_JA, access)
+        raised_refs.append(at + _AT_JE)  # the raised exit is placed after the stubs
+        _rel32_at(buf, len(buf) - 4, back)
     L.mem_stubs.clear()
+
+
+def _rel32_at(buf: list[int], at: int, target: int) -> None:
+    """The rel32 field at ``at`` jumps to ``target``."""
+    v = (target - (at + 4)) & 0xFFFFFFFF
+    buf[at] = v & 0xFF
+    buf[at + 1] = v >> 8 & 0xFF
+    buf[at + 2] = v >> 16 & 0xFF
+    buf[at + 3] = v >> 24
 
 
 #: from the stub's 8-byte immediate: its ``ja access`` rel32 and its ``je raised`` rel32
@@ -249,30 +261,32 @@ _AT_JE: Final = _AT_JA + 4 + 2
 
 @functools.lru_cache(maxsize=1024)
 def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
-    """A stub's call of the shared routine for ``key`` = routine << 16 | addr << 10 |
-    value << 5 | d (5-bit fields, -1 = none), with zeros where ``place_slow_paths``
-    writes its memop and where word and its three rel32s (``_AT_JA``, ``_AT_JE``, the
-    last four bytes): push addr (, push value); mov r11, <memop, where>; mov r10,
-    routine; call r10; cmp r11d, 1; ja access; je raised (; mov d, r10); jmp back.
-    Returns the code and the offset of the 8-byte immediate."""
-    routine, addr, value, d = key >> 16, key >> 10 & 31, key >> 5 & 31, key & 31
+    """A stub's call of the shared routine for ``key`` = addr << 10 | value << 5 | d
+    (5-bit fields, -1 = none), with zeros where ``place_slow_paths`` writes its memop
+    and where word, the routine's address and the three rel32s (``_AT_JA``,
+    ``_AT_JE``, the last four bytes): push addr (, push value); mov r11, <memop,
+    where>; mov r10, <routine>; call r10; cmp r11d, 1; ja access; je raised (; mov d,
+    r10); jmp back. Returns the code and the offset of the 8-byte immediate."""
+    addr, value, d = key >> 10, key >> 5 & 31, key & 31
     a = Asm()
     a.push(addr)
     if value != 31:
         a.push(value)
     a.mov_ri_fixed(TMP1, 0, True)
     at = a.pos - 8
-    a.mov_ri_fixed(TMP0, routine, True)
+    a.mov_ri_fixed(TMP0, 0, True)
     a.call_r(TMP0)
     a.alu_ri(CMP, TMP1, 1, False)
     ja, je = Label(), Label()
     a.jcc(CC_A, ja)
     a.jcc(CC_E, je)
-    assert ja.refs == [at + _AT_JA] and je.refs == [at + _AT_JE]
     if d != 31:
         a.mov_rr(d, TMP0)
     a.jmp(Label())
-    return a.seq(), at
+    code = a.seq()
+    assert ja.refs == [at + _AT_JA] and je.refs == [at + _AT_JE]
+    assert code[at + 8 : at + 10] == (0x49, 0xBA)
+    return code, at
 
 
 def _load(L: Lowering, d: int, m: Mem, memop: int, w: bool) -> None:
