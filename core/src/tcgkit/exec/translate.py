@@ -140,7 +140,7 @@ def _finish(engine: Engine, cpu: CPU, tb: TB, tier0: bool) -> None:
         _compile(engine, cpu, tb)
         return
     fp = engine.target.fp_flags_offset
-    prog = prepare(ctx.ops, len(ctx.globals), len(ctx.temps), -1 if fp is None else fp)
+    prog = prepare(ctx.ops, ctx.n_globals, len(ctx.temps), -1 if fp is None else fp)
     # the program takes code-buffer space as host code would (8 bytes a field), so
     # that interpreted code is bounded and flushed as compiled code is
     region, _ = _alloc(engine, cpu, 8 * (len(prog.code) + len(prog.init)), tb.pc)

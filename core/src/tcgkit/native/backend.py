@@ -160,7 +160,7 @@ class ConstraintView:
         #: operands (the allocator reads these instead of calling ``constraint``)
         self.fixed: Mapping[str, OpConstraint] = {} if fixed is None else fixed
         #: the allocator's cache of parsed constraints, kept across TBs (its own business)
-        self.parsed: dict[int, Any] = {}
+        self.parsed: dict[object, Any] = {}
 
 
 def capstone_text(code: bytes, addr: int, arch: str, mode: str) -> str:

@@ -102,6 +102,11 @@ class TCGContext(IRBuilder):
         self.helpers_called = 0
 
     @property
+    def n_globals(self) -> int:
+        """How many globals there are (``len(globals)`` without copying them)."""
+        return len(self._globals)
+
+    @property
     def n_index(self) -> int:
         """One more than the largest index of the TB's globals and temps (temps are
         numbered after the globals, densely)."""

@@ -50,7 +50,7 @@ def liveness(ctx: TCGContext) -> None:
     are a list of flags by ``index - n_globals``, reset by a copy of a short list.
     One flag is read and written per operand without allocating (an int bit mask
     would be a long int, and every bit operation on it made a new one)."""
-    n_globals = len(ctx.globals)
+    n_globals = ctx.n_globals
     temps = ctx.temps
     dead_at = [-1] * n_globals
     epoch = 0

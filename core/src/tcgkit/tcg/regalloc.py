@@ -460,10 +460,11 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
     imm_ok = be.imm_ok
     out = st.out
     temp_in = st.temp_in
-    # keyed by id(constraint), the entry holding the constraint (so that its id is not
+    # keyed by op name for the constraints in ``fixed`` (those depend on the op alone),
+    # else by id(constraint), the entry holding the constraint (so that its id is not
     # reused while cached); kept by the backend across TBs when it offers a dict, and
     # bounded, since a backend may build a fresh constraint per op
-    parsed: dict[int, _Parsed] | None = getattr(be, "parsed", None)
+    parsed: dict[object, _Parsed] | None = getattr(be, "parsed", None)
     if parsed is None:
         parsed = {}
     elif len(parsed) > 1024:
@@ -496,12 +497,16 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
             continue
         if flags & _MEM:
             st.sync_globals()  # the access may fault
-        con = fixed.get(opc)
-        if con is None:
-            con = constraint(op)
-        pc = parsed.get(id(con))
-        if pc is None or pc.con is not con:
-            pc = parsed[id(con)] = _Parsed(con, regs)
+        pc = parsed.get(opc)  # a constraint that depends on the op alone, by its name
+        if pc is None:
+            con = fixed.get(opc)
+            if con is not None:
+                pc = parsed[opc] = _Parsed(con, regs)
+            else:
+                con = constraint(op)
+                pc = parsed.get(id(con))
+                if pc is None or pc.con is not con:
+                    pc = parsed[id(con)] = _Parsed(con, regs)
         wants = pc.wants
         imms = pc.imms
         n_con = len(wants)
