@@ -211,14 +211,14 @@ def sha512_three_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     o_bit, opcode = field(insn, 14, 14), field(insn, 11, 10)
     rm, rn, rd = field(insn, 20, 16), field(insn, 9, 5), insn & 31
     if not o_bit:
-        d, n, m = (t.vlo[rd], t.vhi[rd]), (t.vlo[rn], t.vhi[rn]), (t.vlo[rm], t.vhi[rm])
+        vd, vn, vm = (t.vlo[rd], t.vhi[rd]), (t.vlo[rn], t.vhi[rn]), (t.vlo[rm], t.vhi[rm])
         if opcode == 3:  # RAX1: Vn EOR ROL(Vm, 1)
             q = _Ops(dc.ctx, I64)
-            lo, hi = q.xor(n[0], q.rol(m[0], 1)), q.xor(n[1], q.rol(m[1], 1))
+            lo, hi = q.xor(vn[0], q.rol(vm[0], 1)), q.xor(vn[1], q.rol(vm[1], 1))
         elif opcode == 2:  # SHA512SU1 Vd, Vn, Vm
-            lo, hi = gen_sha512(dc, "sha512su1", *d, *n, *m)
+            lo, hi = gen_sha512(dc, "sha512su1", *vd, *vn, *vm)
         else:  # SHA512H / SHA512H2 Qd, Qn, Vm: x = Vn, y = Vm, w = Vd
-            lo, hi = gen_sha512(dc, _SHA512_THREE[opcode], *n, *m, *d)
+            lo, hi = gen_sha512(dc, _SHA512_THREE[opcode], *vn, *vm, *vd)
         _set_halves(t, dc, rd, lo, hi)
         return
     if opcode == 3:
