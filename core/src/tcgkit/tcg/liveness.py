@@ -47,19 +47,23 @@ def liveness(ctx: TCGContext) -> None:
     points (an exit, a block's end, a memory access, a call that reads globals)
     come several times in a TB and there are a hundred globals and more, so they
     only advance ``epoch`` instead of setting a flag per global. The TB's own temps
-    are a list of flags by ``index - n_globals``, reset by a copy of a short list.
+    (by ``index - n_globals``) work the same way, one epoch per kind: a temp's flag
+    ``live[i]`` counts only if ``stamp[i]`` is its kind's current epoch, else the
+    kind's state at its last reset holds (a TB-scoped temp is live after a block's
+    end and dead after an exit; a BB-scoped one dead after either, but a conditional
+    branch leaves it as it was). A TB of flushed float code has a hundred blocks and
+    as many TB-scoped temps: a reset costs one increment, not a pass over the temps.
     One flag is read and written per operand without allocating (an int bit mask
     would be a long int, and every bit operation on it made a new one)."""
     n_globals = ctx.n_globals
     temps = ctx.temps
     dead_at = [-1] * n_globals
     epoch = 0
-    none_live = [False] * len(temps)
-    tb_temps = [t.index - n_globals for t in temps if t.kind is _TB]
-    at_bb_end = none_live.copy()
-    for i in tb_temps:
-        at_bb_end[i] = True
-    live = none_live.copy()
+    is_tb = [t.kind is _TB for t in temps]
+    live = [False] * len(temps)
+    stamp = [0] * len(temps)
+    tb_epoch = bb_epoch = 0  # every stamp is current: nothing is live after the TB
+    tb_live = False  # the state of a temp of that kind whose stamp is not current
     kept: list[Op] = []
     ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
@@ -71,20 +75,23 @@ def liveness(ctx: TCGContext) -> None:
             # ops are adjacent, so nothing reads g or x in between)
             src: Temp = args[1]
             prev = ops[pos - 1]
-            if (src.kind is _BB and not live[src.index - n_globals] and prev.n_out == 1
-                    and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
-                prev.replace_arg(0, args[0])
-                continue
+            if src.kind is _BB and prev.n_out == 1 and prev.args[0] is src:
+                i = src.index - n_globals
+                if (not (live[i] if stamp[i] == bb_epoch else False)
+                        and not prev.defn.flags & _CALL):  # fmt: skip
+                    prev.replace_arg(0, args[0])
+                    continue
         if flags & _EXIT:
             epoch += 1
-            live = none_live.copy()
+            tb_epoch += 1
+            bb_epoch += 1
+            tb_live = False
         elif flags & _BB_END:
             epoch += 1
+            tb_epoch += 1
+            tb_live = True
             if not flags & _COND_BRANCH:
-                live = at_bb_end.copy()
-            else:
-                for i in tb_temps:
-                    live[i] = True
+                bb_epoch += 1
         n_out = op.n_out
         call_bits = 0
         if flags & _CALL:
@@ -98,8 +105,13 @@ def liveness(ctx: TCGContext) -> None:
                 if idx < n_globals:
                     if dead_at[idx] != epoch:
                         any_live = True
-                elif live[idx - n_globals]:
-                    any_live = True
+                else:
+                    j = idx - n_globals
+                    if is_tb[j]:
+                        if live[j] if stamp[j] == tb_epoch else tb_live:
+                            any_live = True
+                    elif stamp[j] == bb_epoch and live[j]:
+                        any_live = True
             if not any_live and (
                 call_bits & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
             ):
@@ -110,7 +122,9 @@ def liveness(ctx: TCGContext) -> None:
                 if idx < n_globals:
                     dead_at[idx] = epoch
                 else:
-                    live[idx - n_globals] = False
+                    j = idx - n_globals
+                    stamp[j] = tb_epoch if is_tb[j] else bb_epoch
+                    live[j] = False
         elif flags & _CALL and call_bits & _NO_SIDE_EFFECTS:
             continue  # a pure call without outputs
         if flags & _MEM or (flags & _CALL and not call_bits & _NO_READ_GLOBALS):
@@ -125,9 +139,17 @@ def liveness(ctx: TCGContext) -> None:
                 if dead_at[idx] == epoch:
                     life |= 1 << i
                     dead_at[idx] = -1
-            elif not live[idx - n_globals]:
-                life |= 1 << i
-                live[idx - n_globals] = True
+            else:
+                j = idx - n_globals
+                if is_tb[j]:
+                    was = live[j] if stamp[j] == tb_epoch else tb_live
+                    stamp[j] = tb_epoch
+                else:
+                    was = stamp[j] == bb_epoch and live[j]
+                    stamp[j] = bb_epoch
+                live[j] = True
+                if not was:
+                    life |= 1 << i
         op.life = life
         kept.append(op)
     kept.reverse()
