@@ -50,7 +50,7 @@ from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from .ir import Helper, Op, Temp, TempKind
-from .ops import OpFlag
+from .ops import OPS, OpFlag
 from .types import I32, CallFlags
 
 
@@ -397,8 +397,17 @@ _IMM_KIND: Final = {"r": _IMM_NO, "ri": _IMM_ASK, "rI": _IMM_ANY, "re": _IMM_S32
 _OUT_ANY: Final = -1
 _OUT_EARLY: Final = -2
 _OUT_FIXED: Final = -3
-_PLAIN: Final = frozenset(("insn_start", "mb", "goto_tb"))
-_MOVES: Final = frozenset(("mov_i32", "mov_i64", "movi_i32", "movi_i64"))
+#: how ``allocate`` takes an op, by ``OpDef.index`` (one list read per op, no set of names)
+_GENERAL: Final = 0
+_PLAIN: Final = 1  # no operands: insn_start, mb
+_GOTO_TB: Final = 2  # no operands, the state complete first
+_LABEL: Final = 3
+_MOVE: Final = 4  # mov / movi (``_move``)
+_HOW: Final = [
+    _PLAIN if d.name in ("insn_start", "mb") else _GOTO_TB if d.name == "goto_tb"
+    else _LABEL if d.name == "set_label" else _MOVE if d.base in ("mov", "movi") else _GENERAL
+    for d in OPS.values()
+]  # fmt: skip
 
 
 def _move(st: _State, op: Op) -> None:
@@ -480,20 +489,20 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
         order_mask |= 1 << reg
     for op in ops:
         opc = op.opc
-        flags = op.defn.flags
-        if opc in _PLAIN:
-            if opc == "goto_tb":
+        d = op.defn
+        flags = d.flags
+        how = _HOW[d.index]
+        if how != _GENERAL:
+            if how == _MOVE:
+                _move(st, op)
+                continue
+            if how == _GOTO_TB:
                 # once linked, the jump leaves the TB here: the state must be complete
                 st.sync_globals()
+            elif how == _LABEL:
+                st.sync(_GLOBALS_AND_TB, drop=True)
+                st.forget_all()
             out.append((OP, op, [], []))
-            continue
-        if opc == "set_label":
-            st.sync(_GLOBALS_AND_TB, drop=True)
-            st.forget_all()
-            out.append((OP, op, [], []))
-            continue
-        if opc in _MOVES:
-            _move(st, op)
             continue
         if flags & _MEM:
             st.sync_globals()  # the access may fault
