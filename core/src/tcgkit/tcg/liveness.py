@@ -47,23 +47,23 @@ def liveness(ctx: TCGContext) -> None:
     points (an exit, a block's end, a memory access, a call that reads globals)
     come several times in a TB and there are a hundred globals and more, so they
     only advance ``epoch`` instead of setting a flag per global. The TB's own temps
-    (by ``index - n_globals``) work the same way, one epoch per kind: a temp's flag
-    ``live[i]`` counts only if ``stamp[i]`` is its kind's current epoch, else the
-    kind's state at its last reset holds (a TB-scoped temp is live after a block's
-    end and dead after an exit; a BB-scoped one dead after either, but a conditional
-    branch leaves it as it was). A TB of flushed float code has a hundred blocks and
-    as many TB-scoped temps: a reset costs one increment, not a pass over the temps.
-    One flag is read and written per operand without allocating (an int bit mask
-    would be a long int, and every bit operation on it made a new one)."""
+    are a list of flags by ``index - n_globals``. At a block's end every TB-scoped
+    temp becomes live and (unless the branch is conditional) every BB-scoped one
+    dead: only those whose flag says otherwise are set, found in the lists of the
+    flags that changed since (``dead_tb``, ``live_bb``), so that a TB of flushed
+    float code (a hundred blocks and as many TB-scoped temps) does not pass over
+    its temps at each block. One flag is read and written per operand without
+    allocating (an int bit mask would be a long int, and every bit operation on it
+    made a new one)."""
     n_globals = ctx.n_globals
     temps = ctx.temps
     dead_at = [-1] * n_globals
     epoch = 0
     is_tb = [t.kind is _TB for t in temps]
+    tb_temps = [i for i, tb in enumerate(is_tb) if tb]
     live = [False] * len(temps)
-    stamp = [0] * len(temps)
-    tb_epoch = bb_epoch = 0  # every stamp is current: nothing is live after the TB
-    tb_live = False  # the state of a temp of that kind whose stamp is not current
+    dead_tb: list[int] = tb_temps.copy()  # TB-scoped temps made dead since a block's end
+    live_bb: list[int] = []  # BB-scoped temps made live since a block's end
     kept: list[Op] = []
     ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
@@ -75,23 +75,24 @@ def liveness(ctx: TCGContext) -> None:
             # ops are adjacent, so nothing reads g or x in between)
             src: Temp = args[1]
             prev = ops[pos - 1]
-            if src.kind is _BB and prev.n_out == 1 and prev.args[0] is src:
-                i = src.index - n_globals
-                if (not (live[i] if stamp[i] == bb_epoch else False)
-                        and not prev.defn.flags & _CALL):  # fmt: skip
-                    prev.replace_arg(0, args[0])
-                    continue
-        if flags & _EXIT:
+            if (src.kind is _BB and not live[src.index - n_globals] and prev.n_out == 1
+                    and prev.args[0] is src and not prev.defn.flags & _CALL):  # fmt: skip
+                prev.replace_arg(0, args[0])
+                continue
+        if flags & _BB_END:
             epoch += 1
-            tb_epoch += 1
-            bb_epoch += 1
-            tb_live = False
-        elif flags & _BB_END:
-            epoch += 1
-            tb_epoch += 1
-            tb_live = True
-            if not flags & _COND_BRANCH:
-                bb_epoch += 1
+            if flags & _EXIT:  # nothing of the TB's own is live after it
+                for i in tb_temps:
+                    live[i] = False
+                dead_tb = tb_temps.copy()
+            else:  # the TB-scoped temps are live at a block's end
+                for i in dead_tb:
+                    live[i] = True
+                dead_tb.clear()
+            if not flags & _COND_BRANCH:  # the BB-scoped ones die there
+                for i in live_bb:
+                    live[i] = False
+                live_bb.clear()
         n_out = op.n_out
         call_bits = 0
         if flags & _CALL:
@@ -105,13 +106,8 @@ def liveness(ctx: TCGContext) -> None:
                 if idx < n_globals:
                     if dead_at[idx] != epoch:
                         any_live = True
-                else:
-                    j = idx - n_globals
-                    if is_tb[j]:
-                        if live[j] if stamp[j] == tb_epoch else tb_live:
-                            any_live = True
-                    elif stamp[j] == bb_epoch and live[j]:
-                        any_live = True
+                elif live[idx - n_globals]:
+                    any_live = True
             if not any_live and (
                 call_bits & _NO_SIDE_EFFECTS if flags & _CALL else not flags & _SIDE_EFFECTS
             ):
@@ -123,8 +119,10 @@ def liveness(ctx: TCGContext) -> None:
                     dead_at[idx] = epoch
                 else:
                     j = idx - n_globals
-                    stamp[j] = tb_epoch if is_tb[j] else bb_epoch
-                    live[j] = False
+                    if live[j]:
+                        live[j] = False
+                        if is_tb[j]:
+                            dead_tb.append(j)
         elif flags & _CALL and call_bits & _NO_SIDE_EFFECTS:
             continue  # a pure call without outputs
         if flags & _MEM or (flags & _CALL and not call_bits & _NO_READ_GLOBALS):
@@ -141,15 +139,11 @@ def liveness(ctx: TCGContext) -> None:
                     dead_at[idx] = -1
             else:
                 j = idx - n_globals
-                if is_tb[j]:
-                    was = live[j] if stamp[j] == tb_epoch else tb_live
-                    stamp[j] = tb_epoch
-                else:
-                    was = stamp[j] == bb_epoch and live[j]
-                    stamp[j] = bb_epoch
-                live[j] = True
-                if not was:
+                if not live[j]:
                     life |= 1 << i
+                    live[j] = True
+                    if not is_tb[j]:
+                        live_bb.append(j)
         op.life = life
         kept.append(op)
     kept.reverse()
