@@ -231,6 +231,7 @@ class NativeHost(HostBackend):
         self._slow = SlowPath(self._tbs, self._thread)
         if self.fp_flag_mask:
             self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
+            self._slow.fold_mask = self.fp_flag_mask
         self._slow_cb = SLOW_MEM(self._slow.mem)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
@@ -364,7 +365,7 @@ class NativeHost(HostBackend):
         addr = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
         native = self._natives[addr]
         self._cpus[addr] = cpu
-        self._slow.vcpus[addr] = (cpu, word_view(native.control))
+        self._slow.attach(addr, cpu, word_view(native.control), word_view(native.fp))
         self._buffer = cpu.engine.code_buffer
         cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + L.OFF_EXIT)
         cpu.tlb.native = TLBMirror(native)
@@ -605,7 +606,7 @@ class NativeHost(HostBackend):
         self._helpers.clear()
         self._py_ops.clear()
         self._cpus.clear()
-        self._slow.vcpus.clear()
+        self._slow.clear()
         for native in self._natives.values():
             native.release()
         self._natives.clear()

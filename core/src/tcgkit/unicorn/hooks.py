@@ -38,7 +38,7 @@ came first: that one is raised). ``emu_stop`` in a code or block hook stops befo
 the instruction, and the remaining hooks of that instruction are not called; in a
 memory hook the instruction runs up to that access (the access made, a load's
 register written) and emulation stops with the pc at the instruction
-(``_StopAccess``; ``Uc._replay`` runs the instruction again, without the script's
+(``memshim.StopAccess``; ``Uc._replay`` runs the instruction again, without the script's
 hooks, and stops after that access: a store or load with writeback is the one
 difference, Unicorn leaving its base register as it was).
 """
@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from .. import hooks as H
 from . import unicorn_const as C
 from .errors import UcError
+from .memshim import MemShim, RunFlags
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -82,18 +83,6 @@ _GROUPS = {
 assert H.HOOK_MEM_FETCH == C.UC_HOOK_MEM_FETCH and H.HOOK_MEM_PROT == C.UC_HOOK_MEM_PROT
 
 
-class _StopAccess(Exception):
-    """A memory hook stopped emulation: the engine abandons the instruction before
-    the access; ``Uc.emu_start`` runs it again up to that access and stops there."""
-
-    def __init__(self, kind: int, address: int, size: int, value: int) -> None:
-        super().__init__(kind, address, size, value)
-        self.kind = kind
-        self.address = address
-        self.size = size
-        self.value = value
-
-
 class UserHook:
     """One hook a script added (the handle it got, and the engine hooks serving it)."""
 
@@ -121,12 +110,11 @@ class HookMixin:
     """The hook half of ``Uc`` (state initialised by ``_init_hooks``)."""
 
     _hooks: dict[int, UserHook]
-    _stopping: bool
-    _replaying: bool
     _fetch_hooks: bool
     _exit_set: frozenset[int]
 
     def _init_hooks(self) -> None:
+        self._flags = RunFlags()  # (the memory shims hold it)
         self._hooks = {}
         self._next_handle = 1
         self._intr: list[UserHook] = []
@@ -140,6 +128,24 @@ class HookMixin:
         self._dispatchers: dict[int, int] = {}  # engine kind -> engine handle
         self._hook_exception: BaseException | None = None
         self._claimed: tuple[int, int] | None = None  # (access, address) a hook claimed
+
+    @property
+    def _stopping(self) -> bool:
+        """emu_stop was called (in this run)."""
+        return self._flags.stopping
+
+    @_stopping.setter
+    def _stopping(self, value: bool) -> None:
+        self._flags.stopping = value
+
+    @property
+    def _replaying(self) -> bool:
+        """``Uc._replay`` runs an instruction again, without the script's hooks."""
+        return self._flags.replaying
+
+    @_replaying.setter
+    def _replaying(self, value: bool) -> None:
+        self._flags.replaying = value
 
     def _emulator(self) -> Emulator:
         raise NotImplementedError
@@ -201,7 +207,8 @@ class HookMixin:
             for bit in bits:
                 if bit == C.UC_HOOK_MEM_FETCH and not self._fetch_hooks:
                     continue  # Unicorn 2.1 never calls fetch hooks
-                handle = emu.hook_add(bit, _mem_shim(me, hook, bit), hook.begin, hook.end)
+                shim = MemShim(me, self._flags, hook.callback, hook.user_data, bit)
+                handle = emu.hook_add(bit, shim, hook.begin, hook.end)
                 hook.engine_handles.append(handle)
         self._hooks[hook.handle] = hook
         return hook.handle
@@ -389,25 +396,6 @@ def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int]
             uc._hook_failed(e)
 
     return block
-
-
-def _mem_shim(me: weakref.ref[Uc], hook: UserHook,
-              kind: int) -> Callable[[Any, int, int, int, int], None]:  # fmt: skip
-    callback, user_data = hook.callback, hook.user_data
-
-    def mem(emu: Any, access: int, address: int, size: int, value: int) -> None:
-        uc = me()
-        if uc is None or uc._replaying:
-            return
-        try:
-            # Unicorn passes the value as a signed 64-bit integer
-            callback(uc, access, address, size, value - (value >> 63 << 64), user_data)
-        except BaseException as e:
-            uc._hook_failed(e)
-        if uc._stopping:
-            raise _StopAccess(kind, address, size, value)
-
-    return mem
 
 
 def _intr_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, int], None]:

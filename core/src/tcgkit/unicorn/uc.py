@@ -45,7 +45,8 @@ from .access import RegisterAccess, table_for
 from .context import UcContext
 from .ctl import CtlMixin
 from .errors import UcError, guest_error_code
-from .hooks import HookMixin, _StopAccess
+from .hooks import HookMixin
+from .memshim import StopAccess as _StopAccess
 from .targets import find_target, resolve_options
 from .vtlb import tlb_filler
 
