@@ -66,6 +66,8 @@ U64 = ctypes.c_uint64
 CAS = ctypes.CFUNCTYPE(U64, U64, U64, U64)
 CAS_PAIR = ctypes.CFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
 SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
+#: the shared slow path's load: (state, addr, memop << 48 | where) -> status (``SlowPath.load``)
+SLOW_LOAD = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64)
 SLOW_CMPXCHG = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
@@ -233,6 +235,7 @@ class NativeHost(HostBackend):
             self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
             self._slow.fold_mask = self.fp_flag_mask
         self._slow_cb = SLOW_MEM(self._slow.mem)
+        self._slow_load_cb = SLOW_LOAD(self._slow.load)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
         self._rt: Runtime | None = None
@@ -305,8 +308,9 @@ class NativeHost(HostBackend):
         take the core's exclusive path)."""
         return None
 
-    def slow_path_routines(self, slow_mem: int) -> Any | None:
-        """The host's shared slow path of guest loads and stores, calling ``slow_mem``:
+    def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any | None:
+        """The host's shared slow path of guest loads and stores, calling ``slow_mem``
+        (stores) and ``slow_load`` (loads, ``SlowPath.load``'s protocol):
         an object with ``code`` and the offsets ``load`` and ``store`` of two routines
         every TB's accesses call (their protocol is the host's: its lowering is their
         only caller); None: each access's stub holds the whole slow path."""
@@ -472,7 +476,8 @@ class NativeHost(HostBackend):
             slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
         )
         if self._sp_addrs is None:
-            routines = self.slow_path_routines(self._rt.slow_mem)
+            slow_load = ctypes.cast(self._slow_load_cb, ctypes.c_void_p).value or 0
+            routines = self.slow_path_routines(self._rt.slow_mem, slow_load)
             if routines is None:
                 self._sp_addrs = (0, 0)
             else:

@@ -32,6 +32,10 @@ M64: Final = 0xFFFFFFFFFFFFFFFF
 #: the return word's index in a native block's control words
 _RET: Final = (L.OFF_RET + L.CONTROL_SIZE) // 8
 _STORE: Final = L.STORE_FLAG
+_MEMOP_SHIFT: Final = L.LOAD_MEMOP_SHIFT
+_MEMOP_MASK: Final = (1 << (L.LOAD_NO_FLAGS.bit_length() - 1 - _MEMOP_SHIFT)) - 1
+_WHERE_MASK: Final = (1 << _MEMOP_SHIFT) - 1
+_NO_FLAGS: Final = L.LOAD_NO_FLAGS
 
 
 class SlowPath:
@@ -83,19 +87,34 @@ class SlowPath:
 
     def mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
         """A load or store that missed the fast path; 0, or 1 when it raised."""
+        return self._access(state, addr, value, memop, where, False)
+
+    def load(self, state: int, addr: int, word: int) -> int:
+        """A load from a host's shared slow path, ``word`` its memop << LOAD_MEMOP_SHIFT
+        | where, with LOAD_NO_FLAGS when the float-flag image holds none: 0, the value
+        in the return word; 2, the page's addend there instead, its memory hooks run
+        (generated code reads the page itself, ``SoftTLB.load_native``); 1, it raised."""
+        return self._access(state, addr, 0, word >> _MEMOP_SHIFT & _MEMOP_MASK,
+                            word & _WHERE_MASK, True, bool(word & _NO_FLAGS))  # fmt: skip
+
+    def _access(self, state: int, addr: int, value: int, memop: int, where: int,
+                native: bool, no_flags: bool = False) -> int:  # fmt: skip
         cpu: CPU | None = None
         w: tuple[TB, int] | None = None
         try:
             _, cpu, control, fp = self.vcpu(state)
             w = cpu.native_where = self.where(where)
-            if fp[0] & self.fold_mask:
+            if not no_flags and fp[0] & self.fold_mask:
                 self.fold(cpu, state)  # type: ignore[misc]  # a mask is set with ``fold``
             if memop & _STORE:
                 cpu.tlb.store(addr, value, memop & 0xFF)
+                return 0
+            if native:
+                served, r = cpu.tlb.load_native(addr, memop)
             else:
-                r = cpu.tlb.load(addr, memop)  # sign-extended: negative for some
-                control[_RET] = r if r >= 0 else r & M64
-            return 0
+                served, r = False, cpu.tlb.load(addr, memop)  # sign-extended: negative for some
+            control[_RET] = r if r >= 0 else r & M64
+            return 2 if served else 0
         except BaseException as e:
             t = self.thread
             t.pending, t.pending_where = e, w
