@@ -104,13 +104,12 @@ for stop_at in (57, 58):
 # a read hook and a write hook on a loop that stores what it loads
 uc, end = mk("""
 movz x1, #0x8, lsl #16
-mov x0, #0
+mov x0, #24
 loop:
-ldr x2, [x1, x0, lsl #3]
+ldr x2, [x1]
 add x2, x2, #3
-str x2, [x1, x0, lsl #3]
-add x0, x0, #1
-cmp x0, #24
+str x2, [x1], #8
+subs x0, x0, #1
 b.ne loop
 """)
 seen = []

@@ -114,7 +114,7 @@ class HookMixin:
     _exit_set: frozenset[int]
 
     def _init_hooks(self) -> None:
-        self._flags = RunFlags()  # (the memory shims hold it)
+        self._flags = RunFlags()  # stopping, replaying (the memory shims hold it too)
         self._hooks = {}
         self._next_handle = 1
         self._intr: list[UserHook] = []
@@ -128,24 +128,6 @@ class HookMixin:
         self._dispatchers: dict[int, int] = {}  # engine kind -> engine handle
         self._hook_exception: BaseException | None = None
         self._claimed: tuple[int, int] | None = None  # (access, address) a hook claimed
-
-    @property
-    def _stopping(self) -> bool:
-        """emu_stop was called (in this run)."""
-        return self._flags.stopping
-
-    @_stopping.setter
-    def _stopping(self, value: bool) -> None:
-        self._flags.stopping = value
-
-    @property
-    def _replaying(self) -> bool:
-        """``Uc._replay`` runs an instruction again, without the script's hooks."""
-        return self._flags.replaying
-
-    @_replaying.setter
-    def _replaying(self, value: bool) -> None:
-        self._flags.replaying = value
 
     def _emulator(self) -> Emulator:
         raise NotImplementedError
@@ -265,14 +247,14 @@ class HookMixin:
                 hook.callback(self, intno, hook.user_data)
             except BaseException as e:
                 self._hook_failed(e)
-            if self._stopping:
+            if self._flags.stopping:
                 break
 
     def _call_code_hooks(self, address: int, size: int) -> None:
         """The code hooks of an instruction the engine could not translate (Unicorn
         calls them before the instruction raises its exception)."""
         for hook in self._code:
-            if self._stopping:
+            if self._flags.stopping:
                 break
             if hook.covers(address):
                 try:
@@ -297,7 +279,7 @@ def _code_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int],
 
     def code(emu: Any, address: int, size: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying or address in uc._exit_set:
+        if uc is None or uc._flags.stopping or uc._flags.replaying or address in uc._exit_set:
             return  # a stop was asked for: no more hooks of this instruction (Unicorn)
         try:
             callback(uc, address, size, user_data)
@@ -315,7 +297,7 @@ def _insn_dispatcher(me: weakref.ref[Uc]) -> Callable[..., bool]:
 
     def on_insn(emu: Any, kind: int, rt: int, key: tuple[int, ...], value: int) -> bool:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return False
         pc = uc._cpu.pc
         for hook in uc._insn:
@@ -348,7 +330,7 @@ class uc_tb:
 def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.BlockInfo], None]:
     def on_edge(emu: Any, cur: H.BlockInfo, prev: H.BlockInfo) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return
         now, before = uc_tb(cur), uc_tb(prev)
         for hook in uc._edge:
@@ -357,7 +339,7 @@ def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.Block
                     hook.callback(uc, now, before, hook.user_data)
                 except BaseException as e:
                     uc._hook_failed(e)
-                if uc._stopping:
+                if uc._flags.stopping:
                     break
 
     return on_edge
@@ -366,7 +348,7 @@ def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.Block
 def _tcg_op_dispatcher(me: weakref.ref[Uc]) -> Callable[..., None]:
     def on_op(emu: Any, address: int, op: int, flags: int, a: int, b: int, bits: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return
         for hook in uc._tcg_op:
             if hook.op != op or not hook.covers(address):
@@ -377,7 +359,7 @@ def _tcg_op_dispatcher(me: weakref.ref[Uc]) -> Callable[..., None]:
                 hook.callback(uc, address, a, b, bits, hook.user_data)
             except BaseException as e:
                 uc._hook_failed(e)
-            if uc._stopping:
+            if uc._flags.stopping:
                 break
 
     return on_op
@@ -388,7 +370,7 @@ def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int]
 
     def block(emu: Any, address: int, size: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying or address in uc._exit_set:
+        if uc is None or uc._flags.stopping or uc._flags.replaying or address in uc._exit_set:
             return
         try:
             callback(uc, address, size, user_data)
@@ -425,7 +407,7 @@ def _invalid_dispatcher(me: weakref.ref[Uc],
             if handled:
                 uc._claimed = (access, address)
                 return True
-            if uc._stopping:
+            if uc._flags.stopping:
                 break
         return False
 

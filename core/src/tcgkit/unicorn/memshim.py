@@ -31,9 +31,10 @@ class StopAccess(Exception):
 
 
 class RunFlags:
-    """A ``Uc``'s ``_stopping`` (emu_stop was called) and ``_replaying`` (``Uc._replay``
-    runs an instruction again, without the script's hooks): fields a compiled shim
-    reads natively, where the ``Uc``'s own attributes are two dictionary lookups."""
+    """A ``Uc``'s ``stopping`` (emu_stop was called in this run) and ``replaying``
+    (``Uc._replay`` runs an instruction again, without the script's hooks): fields a
+    compiled shim reads natively, where attributes of the ``Uc`` are dictionary
+    lookups."""
 
     __slots__ = ("replaying", "stopping")
 

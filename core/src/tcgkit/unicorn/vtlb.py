@@ -77,7 +77,7 @@ def tlb_filler(uc: Uc, page_size: int) -> Callable[[int, int], tuple[int, int] |
                 uc._hook_failed(e)
                 return None
             if done:
-                if uc._stopping and access != C.UC_MEM_FETCH and uc._running:
+                if uc._flags.stopping and access != C.UC_MEM_FETCH and uc._running:
                     _stop_after(uc, access)
                 return entry.paddr, entry.perms
         return None
