@@ -136,6 +136,7 @@ class Lowering:
         self.epilogue = Label()
         self.raised = Label()
         self.insn = -1
+        self.insn_pc = -1  # the guest pc of instruction ``insn`` (-1: none yet)
         self.out = Lowered(b"", 0)
 
     # -- helpers -----------------------------------------------------------------------
@@ -235,6 +236,7 @@ class Lowering:
         a = self.a
         if opc == "insn_start":
             self.insn += 1
+            self.insn_pc = int(op.consts[0])
             self.out.insn_offsets.append(a.pos)
             return
         if opc == "set_label":

@@ -27,6 +27,7 @@ import functools
 from typing import Final
 
 from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
+from tcgkit.native.layout import LOAD_PC_SET
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import AtomicOp, MemOp
@@ -210,19 +211,27 @@ def _slow_call_code(addr: int, value: int | None, memop: int, keep: int | None,
 
 
 def _shared_stub(L: Lowering, addr: int, value: int | None, memop: int, where: int,
-                 access: Label) -> bool:  # fmt: skip
+                 access: Label, pc: int = -1) -> bool:  # fmt: skip
     """The stub's call of the host's shared slow path (``slow_path``), up to its
     status tests: a second-level hit goes back to ``access``, a fault to the TB's
     raised exit; False (nothing emitted) when the backend has no shared slow path or
-    ``where`` does not fit its word."""
+    ``where`` does not fit its word. A load's stub stores its instruction's ``pc``
+    in the state first, where the runtime knows the pc's offset (LOAD_PC_SET: the
+    memory hooks it calls need not sync it; storing the current instruction's pc
+    inside a TB is what a hook's pc sync does)."""
     routine = L.rt.mem_store if value is not None else L.rt.mem_load
     if not routine or where >= WHERE_LIMIT:
         return False
     a = L.a
+    word = memop << MEMOP_SHIFT | where
+    if value is None and pc >= 0 and L.rt.pc_offset >= 0:
+        a.mov_ri(TMP0, pc)
+        a.store(Mem(RBP, L.rt.pc_offset), TMP0, 8)
+        word |= LOAD_PC_SET
     code, at = _shared_call_code(addr, value, routine)
     start = a.pos
     a.buf += code
-    a.patch(start + at, memop << MEMOP_SHIFT | where, 8)
+    a.patch(start + at, word, 8)
     a.jcc(CC_A, access)
     a.jcc(CC_E, L.raised)
     return True
@@ -260,12 +269,13 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     if isinstance(addr, Const):
         raise LoweringError(f"{op!r}: the address must be in a register")
     slow, access, back, where = _probed(L, addr, memop, abi.TLB_TAG_READ)
+    pc = L.insn_pc
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
     a.bind(back)
 
     def stub() -> None:
         a.bind(slow)
-        if not _shared_stub(L, addr, None, memop, where, access):
+        if not _shared_stub(L, addr, None, memop, where, access, pc):
             _l2_refill(L, addr, abi.TLB_TAG_READ, access)
             _slow_call(L, addr, None, memop, d, where)
             a.test_rr(TMP1, TMP1, False)

@@ -208,8 +208,10 @@ class SoftTLB:
 
     # -- slow path -------------------------------------------------------------
 
-    def _hooks(self, kind: int, access: int, addr: int, size: int, value: int) -> None:
-        """Fire memory hooks before an access. A hook that rewrote the running TB
+    def _hooks(self, kind: int, access: int, addr: int, size: int, value: int,
+               pc_set: bool = False) -> None:  # fmt: skip
+        """Fire memory hooks before an access (``pc_set``: the caller stored the
+        instruction's pc already). A hook that rewrote the running TB
         makes the instruction re-execute alone, in fresh code, without its memory
         hooks firing a second time (QEMU's answer to current_tb_modified)."""
         cpu = self.cpu
@@ -217,8 +219,8 @@ class SoftTLB:
         where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
         if where is not None:
             pc = where[0].insn_pcs[where[1]]
-            if cpu.pc != pc:  # (a read costs half a write: a loop's hooks find it set)
-                cpu.pc = pc
+            if not pc_set and cpu.pc != pc:  # (a read costs half a write: a loop's hooks
+                cpu.pc = pc  # find it set)
         else:
             pc = cpu.pc
         if cpu.skip_mem_hook_pc == pc:
@@ -234,15 +236,16 @@ class SoftTLB:
 
     def load(self, addr: int, memop: int) -> int:
         """A guest load that missed the fast path; returns the (sign-extended) value."""
-        return self._load(addr, memop, False)[1]
+        return self._load(addr, memop, False, False)[1]
 
-    def load_native(self, addr: int, memop: int) -> tuple[bool, int]:
-        """``load`` for generated code that can read RAM itself: (True, the page's
-        addend) when ``addr``'s page is ``hooked_read``'s once the hooks have run (the
-        caller then reads it), else (False, the value)."""
-        return self._load(addr, memop, True)
+    def load_native(self, addr: int, memop: int, pc_set: bool) -> tuple[bool, int]:
+        """``load`` for generated code that can read RAM itself (``pc_set``: and that
+        stored the instruction's pc): (True, the page's addend) when ``addr``'s page is
+        ``hooked_read``'s once the hooks have run (the caller then reads it), else
+        (False, the value)."""
+        return self._load(addr, memop, True, pc_set)
 
-    def _load(self, addr: int, memop: int, native: bool) -> tuple[bool, int]:
+    def _load(self, addr: int, memop: int, native: bool, pc_set: bool = False) -> tuple[bool, int]:
         self.misses += 1
         size = 1 << (memop & _MO_SIZE)
         cpu = self.cpu
@@ -261,7 +264,7 @@ class SoftTLB:
             # unmapped memory: the READ hooks come after a READ_UNMAPPED hook mapped it
             # (below), or never, as in Unicorn; the memo's page is mapped
             if (known is not None and known[0] == page) or engine.aspace.mapped(addr):
-                self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
+                self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0, pc_set)
             else:
                 unmapped = True
             # (after the hooks: one that changed the map or the hooks flushed the memo)

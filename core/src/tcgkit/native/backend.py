@@ -92,7 +92,7 @@ class Runtime:
     The records here are plain slotted classes, not dataclasses (a dataclass costs
     ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
 
-    __slots__ = ("direct_lookup", "flags_probe", "mem_load", "mem_store", "py_op",
+    __slots__ = ("direct_lookup", "flags_probe", "mem_load", "mem_store", "pc_offset", "py_op",
                  "py_op_index", "slow_cmpxchg", "slow_mem")  # fmt: skip
 
     def __init__(self, slow_mem: int, py_op: int,
@@ -114,6 +114,9 @@ class Runtime:
         #: in the state, for the direct jumps' exits (``exit_tb`` 0 and 1), which then
         #: look the next TB up natively as goto_ptr does (-1: they exit to the loop)
         self.direct_lookup = -1
+        #: the byte offset of the guest pc in the state (-1: not known), which the stubs
+        #: of loads calling ``mem_load`` set to their instruction's pc (``LOAD_PC_SET``)
+        self.pc_offset = -1
 
 
 class AtomicRoutines:
@@ -380,7 +383,7 @@ class NativeHost(HostBackend):
         probe = target.tb_flags_probe
         if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:
             probe = (-1, 0)  # flags that cannot be probed: every goto_ptr misses
-        self.bind_runtime(probe)
+        self.bind_runtime(probe, target.pc_offset)
         self._native_lookup(cpu, native)
 
     # -- native TB lookups -----------------------------------------------------------------
@@ -466,8 +469,9 @@ class NativeHost(HostBackend):
         r = self._nl_routines
         return (NL_LOOKUP(page.addr + r.lookup), NL_HASH(page.addr + r.hash))
 
-    def bind_runtime(self, probe: tuple[int, int] | None) -> Runtime:
-        """Fix what generated code calls and probes (once the target is known)."""
+    def bind_runtime(self, probe: tuple[int, int] | None, pc_offset: int = -1) -> Runtime:
+        """Fix what generated code calls and probes (once the target is known: the TB
+        flags' probe and the pc's byte offset in the state)."""
         self._rt = Runtime(
             slow_mem=ctypes.cast(self._slow_cb, ctypes.c_void_p).value or 0,
             py_op=ctypes.cast(self._py_op_cb, ctypes.c_void_p).value or 0,
@@ -484,6 +488,7 @@ class NativeHost(HostBackend):
                 self._sp_page = page = ExecPage(routines.code, self.flush_icache)
                 self._sp_addrs = (page.addr + routines.load, page.addr + routines.store)
         self._rt.mem_load, self._rt.mem_store = self._sp_addrs
+        self._rt.pc_offset = pc_offset
         # the compiled function itself, with what it reads of this host gathered
         self.compile = functools.partial(compile_tb, CompileEnv(self, self._rt))  # type: ignore[method-assign]
         self._jc_enabled = not (probe is not None and probe[0] < 0)

@@ -36,6 +36,7 @@ _MEMOP_SHIFT: Final = L.LOAD_MEMOP_SHIFT
 _MEMOP_MASK: Final = (1 << (L.LOAD_NO_FLAGS.bit_length() - 1 - _MEMOP_SHIFT)) - 1
 _WHERE_MASK: Final = (1 << _MEMOP_SHIFT) - 1
 _NO_FLAGS: Final = L.LOAD_NO_FLAGS
+_PC_SET: Final = L.LOAD_PC_SET
 
 
 class SlowPath:
@@ -91,14 +92,16 @@ class SlowPath:
 
     def load(self, state: int, addr: int, word: int) -> int:
         """A load from a host's shared slow path, ``word`` its memop << LOAD_MEMOP_SHIFT
-        | where, with LOAD_NO_FLAGS when the float-flag image holds none: 0, the value
-        in the return word; 2, the page's addend there instead, its memory hooks run
-        (generated code reads the page itself, ``SoftTLB.load_native``); 1, it raised."""
+        | where, with LOAD_NO_FLAGS when the float-flag image holds none and LOAD_PC_SET
+        when the pc is the instruction's: 0, the value in the return word; 2, the page's
+        addend there instead, its memory hooks run (generated code reads the page
+        itself, ``SoftTLB.load_native``); 1, it raised."""
         return self._access(state, addr, 0, word >> _MEMOP_SHIFT & _MEMOP_MASK,
-                            word & _WHERE_MASK, True, bool(word & _NO_FLAGS))  # fmt: skip
+                            word & _WHERE_MASK, True, bool(word & _NO_FLAGS),
+                            bool(word & _PC_SET))  # fmt: skip
 
     def _access(self, state: int, addr: int, value: int, memop: int, where: int,
-                native: bool, no_flags: bool = False) -> int:  # fmt: skip
+                native: bool, no_flags: bool = False, pc_set: bool = False) -> int:  # fmt: skip
         cpu: CPU | None = None
         w: tuple[TB, int] | None = None
         try:
@@ -110,7 +113,7 @@ class SlowPath:
                 cpu.tlb.store(addr, value, memop & 0xFF)
                 return 0
             if native:
-                served, r = cpu.tlb.load_native(addr, memop)
+                served, r = cpu.tlb.load_native(addr, memop, pc_set)
             else:
                 served, r = False, cpu.tlb.load(addr, memop)  # sign-extended: negative for some
             control[_RET] = r if r >= 0 else r & M64
