@@ -216,15 +216,20 @@ class SoftTLB:
         hooks firing a second time (QEMU's answer to current_tb_modified)."""
         cpu = self.cpu
         engine = self.engine
-        where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
-        if where is not None:
-            pc = where[0].insn_pcs[where[1]]
-            if not pc_set and cpu.pc != pc:  # (a read costs half a write: a loop's hooks
-                cpu.pc = pc  # find it set)
+        if pc_set:
+            # (the pc slot read only when an instruction re-executes: rarely)
+            if cpu.skip_mem_hook_pc >= 0 and cpu.skip_mem_hook_pc == cpu.pc:
+                return
         else:
-            pc = cpu.pc
-        if cpu.skip_mem_hook_pc == pc:
-            return
+            where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
+            if where is not None:
+                pc = where[0].insn_pcs[where[1]]
+                if cpu.pc != pc:  # (a read costs half a write: a loop's hooks find it set)
+                    cpu.pc = pc
+            else:
+                pc = cpu.pc
+            if cpu.skip_mem_hook_pc == pc:
+                return
         engine.fire_mem_hooks(cpu, kind, access, addr, size, value, sync=False)
         if cpu.current_tb_invalidated:
             cpu.current_tb_invalidated = False
