@@ -18,7 +18,10 @@ The slow path is out of line: a stub per access that calls the host's shared
 routines (``slow_path``: the second-level refill, else the backend's ``slow_mem``
 callback, saving every call-clobbered register so that the allocator need not
 spill around guest accesses), tests the status and jumps back; a backend without
-them (or a TB id beyond their word) gets the whole slow path in each stub.
+them (or a TB id beyond their word) gets the whole slow path in each stub. A
+load's stub stores its instruction's pc first, and goes back to the access also
+when Python has run the memory hooks of a RAM page whose reads are hooked (the
+routine's status 2, the page's addend in r10): the read itself stays native.
 """
 
 from __future__ import annotations
