@@ -601,7 +601,6 @@ class NativeHost(HostBackend):
 
     def flushed(self) -> None:
         self._tbs.clear()
-        self._slow.forget_tbs()
         for native in self._natives.values():
             native.jc_clear()
         if self._nl_table is not None:  # no vCPU is in generated code: old maps can go

@@ -50,9 +50,6 @@ class SlowPath:
         #: the state address last looked up with its entry (the calls come from one vCPU
         #: mostly: a comparison rather than a dictionary lookup of a large integer)
         self.last: tuple[int, CPU, MutableSequence[int], MutableSequence[int]] | None = None
-        #: the word ``where`` read last with what it names (a hooked loop's accesses name
-        #: the same instruction each time; ids are reused after a flush: ``forget_tbs``)
-        self.last_where: tuple[int, tuple[TB, int]] | None = None
         self.tbs = tbs
         self.thread = thread
         #: the host's ``fold_fp_flags`` by state address, for a host that keeps float
@@ -72,11 +69,6 @@ class SlowPath:
         """Every vCPU released."""
         self.vcpus.clear()
         self.last = None
-        self.last_where = None
-
-    def forget_tbs(self) -> None:
-        """The TB table was emptied (a flush): its ids name other TBs from now on."""
-        self.last_where = None
 
     def vcpu(self, state: int) -> tuple[int, CPU, MutableSequence[int], MutableSequence[int]]:
         """``state`` with its vCPU, control words and float-flag words."""
@@ -89,15 +81,10 @@ class SlowPath:
 
     def where(self, word: int) -> tuple[TB, int] | None:
         """The TB and instruction index an exit or callback word names."""
-        last = self.last_where
-        if last is not None and last[0] == word:
-            return last[1]
         tb_id = word >> 16
         if tb_id >= len(self.tbs):
             return None
-        w = (self.tbs[tb_id], word & 0xFFFF)
-        self.last_where = (word, w)
-        return w
+        return self.tbs[tb_id], word & 0xFFFF
 
     def mem(self, state: int, addr: int, value: int, memop: int, where: int) -> int:
         """A load or store that missed the fast path; 0, or 1 when it raised."""
