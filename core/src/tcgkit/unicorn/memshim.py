@@ -52,11 +52,8 @@ class MemShim(MemCallback):
 
     def __init__(self, me: Callable[[], Any], flags: RunFlags, callback: Callable[..., Any],
                  user_data: Any, kind: int) -> None:  # fmt: skip
-        self.me = me
-        self.flags = flags
-        self.callback = callback
-        self.user_data = user_data
-        self.kind = kind
+        self.me, self.flags, self.kind = me, flags, kind
+        self.callback, self.user_data = callback, user_data  # the script's
 
     def mem(self, emu: Any, access: int, addr: int, size: int, value: int) -> None:
         flags = self.flags
