@@ -111,7 +111,7 @@ def _refills(runner) -> int:
 
 def test_the_routines_disassemble():
     capstone = pytest.importorskip("capstone")
-    r = routines(0x1122334455667788)
+    r = routines(0x1122334455667788, 0x1122334455667788)
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     for start, end, pops in ((r.load, r.store, 8), (r.store, len(r.code), 16)):
         body = r.code[start:end]

@@ -8,7 +8,7 @@ import contextlib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tcgkit import HOOK_CODE, HOOK_MEM_WRITE, EmulationError, UnmappedMemoryError
+from tcgkit import HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE, EmulationError, UnmappedMemoryError
 from tcgkit_target_toy.asm import assemble
 from tcgkit_target_toy.testing import CODE, DATA, build
 
@@ -56,6 +56,25 @@ def test_memory_hook_rewriting_code_ahead(make):
     emu.hook_add(HOOK_MEM_WRITE, hook)
     emu.emu_start(CODE, emu.end)
     assert emu.reg_read("r0") == 7
+
+
+def test_read_hook_rewriting_its_hot_block(make):
+    """A read hook on a hot (compiled) loop's load rewrites the instruction after the
+    load, in the same block: each load's hooks fire once, at the load's pc, and the
+    loop runs the new instruction from then on."""
+    emu = make("li r1, 8\nloop:\nld r3, [r7]\nli r0, 1\naddi r0, r0, 1\naddi r1, r1, -1\n"
+               "bnz r1, loop\n")  # fmt: skip
+    pcs = []
+
+    def hook(emu, access, address, size, value):
+        pcs.append(emu.reg_read("pc"))
+        if len(pcs) == 5:
+            emu.mem_write(CODE + 8, assemble("li r0, 7\n", CODE + 8))
+
+    emu.hook_add(HOOK_MEM_READ, hook)
+    emu.emu_start(CODE, emu.end)
+    assert pcs == [CODE + 4] * 8
+    assert emu.reg_read("r0") == 8
 
 
 WORD = st.binary(min_size=4, max_size=4)

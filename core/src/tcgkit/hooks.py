@@ -106,6 +106,20 @@ class Hook:
         return self.begin > self.end or (self.begin <= hi and lo <= self.end)
 
 
+class MemCallback:
+    """A memory hook's callback as an object: ``fire_mem_hooks`` calls its ``mem``
+    directly (compiled, a native call: no call protocol, no boxed arguments), anyone
+    else calls the object as any callback."""
+
+    __slots__ = ()
+
+    def mem(self, emu: Any, access: int, addr: int, size: int, value: int) -> None:
+        raise NotImplementedError
+
+    def __call__(self, emu: Any, access: int, addr: int, size: int, value: int) -> None:
+        self.mem(emu, access, addr, size, value)
+
+
 class HookRegistry:
     """The hooks of one emulator."""
 
@@ -115,6 +129,9 @@ class HookRegistry:
         self._by_handle: dict[int, list[Hook]] = {}
         self.version = 0  # bumped when hooks that shape translation change
         self.mask = 0  # union of kinds installed
+        #: ``of(HOOK_MEM_READ)`` as an attribute: a hooked load reads it on every call
+        #: (one field read rather than a dictionary lookup)
+        self.reads: list[Hook] = []
 
     def add(self, kind: int, callback: Callable[..., Any], begin: int = 1, end: int = 0) -> int:
         if not callable(callback):
@@ -141,6 +158,7 @@ class HookRegistry:
         self._changed(kind)
 
     def _changed(self, kind: int) -> None:
+        self.reads = self._by_kind[HOOK_MEM_READ]
         self.mask = 0
         for k, hooks in self._by_kind.items():
             if hooks:
@@ -167,5 +185,6 @@ class HookRegistry:
         for k in self._by_kind:
             self._by_kind[k] = []
         self._by_handle.clear()
+        self.reads = self._by_kind[HOOK_MEM_READ]
         self.mask = 0
         self.version += 1

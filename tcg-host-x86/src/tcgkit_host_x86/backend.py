@@ -122,10 +122,10 @@ class X86Host(NativeHost):
 
         return routines(pair=self.feat.cx16)
 
-    def slow_path_routines(self, slow_mem: int) -> Any:
+    def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any:
         from .slow_path import routines
 
-        return routines(slow_mem)
+        return routines(slow_mem, slow_load)
 
     def lookup_routines(self, page_bits: int, probe: tuple[int, int] | None) -> Any:
         from .tb_lookup import routines

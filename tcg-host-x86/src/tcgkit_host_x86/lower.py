@@ -134,10 +134,11 @@ class Lowering:
         self.labels: dict[int, Label] = {}
         self.stubs: list[Callable[[], None]] = []  # out-of-line code of the rare ops
         #: the slow paths of guest loads and stores (``lower_mem.place_slow_paths``)
-        self.mem_stubs: list[tuple[int, int, int, int, int, int, int, int]] = []
+        self.mem_stubs: list[tuple[int, int, int, int, int, int, int, int, int]] = []
         self.epilogue = Label()
         self.raised = Label()
         self.insn = -1
+        self.insn_pc = -1  # the guest pc of instruction ``insn`` (-1: none yet)
         self.out = Lowered(b"", 0)
 
     # -- helpers -----------------------------------------------------------------------
@@ -239,6 +240,7 @@ class Lowering:
         a = self.a
         if opc == "insn_start":
             self.insn += 1
+            self.insn_pc = int(op.consts[0])
             self.out.insn_offsets.append(a.pos)
             return
         if opc == "set_label":

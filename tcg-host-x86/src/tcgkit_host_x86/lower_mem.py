@@ -21,7 +21,10 @@ spill around guest accesses), tests the status and jumps back. Loads and stores
 record their stub's operands as they are lowered (``_slow_path_later``) and
 ``place_slow_paths`` writes the stubs after the body from a memoized template; the
 atomics' stubs hold the whole slow path (the second-level refill, then the saved
-call of ``slow_cmpxchg``).
+call of ``slow_cmpxchg``). A load's stub stores its instruction's pc first, and goes
+back to the access also when Python has run the memory hooks of a RAM page whose
+reads are hooked (the routine's status 2, the page's addend in r10): the read itself
+stays native.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import functools
 from typing import Final
 
 from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
+from tcgkit.native.layout import LOAD_PC_SET
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.types import AtomicOp, MemOp
@@ -201,36 +205,46 @@ def qemu_ld(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     jne = _probe(L, addr, memop, abi.TLB_TAG_READ)
     access = L.a.pos
     _load(L, d, Mem(addr, 0, TMP0), memop, w)
-    _slow_path_later(L, jne, access, addr, -1, memop, where, d)
+    _slow_path_later(L, jne, access, addr, -1, memop, where, d, L.insn_pc)
 
 
 def _slow_path_later(L: Lowering, jne: int, access: int, addr: int, value: int, memop: int,
-                     where: int, d: int) -> None:  # fmt: skip
+                     where: int, d: int, pc: int = -1) -> None:  # fmt: skip
     """Record a load's or store's slow path (``value`` -1 for a load, ``d`` -1 for a
     store) for ``place_slow_paths``: its probe's ``jne`` rel32 offset, the access to
     go back to after a second-level refill, the register operands, the memop, the
-    instruction, and where the access's code ends (``back``, the position now). A
-    plain record, not a closure and labels: every guest access has one."""
-    L.mem_stubs.append((jne, access, L.a.pos, addr, value, memop, where, d))
+    instruction and its guest ``pc`` (a load's, -1: not known), and where the
+    access's code ends (``back``, the position now). A plain record, not a closure
+    and labels: every guest access has one."""
+    L.mem_stubs.append((jne, access, L.a.pos, addr, value, memop, where, d, pc))
 
 
 def place_slow_paths(L: Lowering) -> None:
     """Emit the slow paths ``qemu_ld`` / ``qemu_st`` recorded, after the TB's body: per
     access, the call of the host's shared routine (``slow_path``; ``_stub_code``) with
-    its immediates and rel32s written in place."""
-    buf = L.a.buf
+    its immediates and rel32s written in place. A load's stub stores its
+    instruction's pc in the state first, where the runtime knows the pc's offset
+    (``LOAD_PC_SET``: the memory hooks the routine calls need not sync it; storing
+    the current instruction's pc inside a TB is what a hook's pc sync does)."""
+    a = L.a
+    buf = a.buf
     rt = L.rt
+    pc_offset = rt.pc_offset
     raised_refs = L.raised.refs
-    for jne, access, back, addr, value, memop, where, d in L.mem_stubs:
+    for jne, access, back, addr, value, memop, where, d, pc in L.mem_stubs:
         start = len(buf)
         store = value >= 0
         routine = rt.mem_store if store else rt.mem_load
         if not routine or where >= WHERE_LIMIT:  # tb ids fit the exit word's 28 bits
             raise LoweringError("the x86-64 host's shared slow path is not placed")
-        code, at = _stub_code(addr << 10 | (value & 31) << 5 | (d & 31))
-        buf += code
-        at += start
         word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where
+        if not store and pc >= 0 and pc_offset >= 0:
+            a.mov_ri(TMP0, pc)
+            a.store(Mem(RBP, pc_offset), TMP0, 8)
+            word |= LOAD_PC_SET
+        code, at = _stub_code(addr << 10 | (value & 31) << 5 | (d & 31))
+        at += len(buf)
+        buf += code
         buf[at : at + 18] = (
             word & 0xFF, word >> 8 & 0xFF, word >> 16 & 0xFF, word >> 24 & 0xFF,
             word >> 32 & 0xFF, word >> 40 & 0xFF, word >> 48 & 0xFF, word >> 56,

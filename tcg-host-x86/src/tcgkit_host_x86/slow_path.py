@@ -1,7 +1,7 @@
 """The x86-64 host's shared slow path of guest loads and stores: two routines that
 every TB's ``qemu_ld`` / ``qemu_st`` call when the inline TLB probe misses.
 
-Owns ``routines(slow_mem)``: the code of ``load`` and ``store``, placed once per
+Owns ``routines(slow_mem, slow_load)``: the code of ``load`` and ``store``, placed once per
 backend in a page of their own by ``NativeHost`` (``slow_path_routines``); the
 stubs that call them are ``lower_mem``'s. A TB's stub is then about 45 bytes
 instead of the 150 of a stub holding the whole slow path (the second-level
@@ -26,9 +26,14 @@ stub pushed, every register but r10 and r11 as it was, and in r11d:
   level (``OFF_L2``, the same entry ``SoftTLB.fill`` would make now) and counted
   in ``OFF_REFILLS``; r10 holds its addend, and the stub goes back to the
   access (``[addr + r10]``), as the inline probe's hit does;
-* 0, done by ``slow_mem(state, addr, value, memop, where)`` in Python (a miss
-  of both levels, MMIO, a hooked or watched page): r10 holds the value read;
-* 1, ``slow_mem`` raised (a fault): the stub exits through the TB's ``raised``
+* 0, done in Python (a miss of both levels, MMIO, a hooked or watched page) by
+  ``slow_mem(state, addr, value, memop, where)`` (a store) or ``slow_load(state,
+  addr, memop << 48 | where)`` (a load, with ``NO_FLAGS`` set when the float flags
+  image holds none: ``SlowPath.load``): r10 holds the value read;
+* 2 from ``slow_load`` too: its memory hooks have run and the page is RAM that
+  generated code may read (reads of it are hooked, so the probe misses): r10 holds
+  the page's addend, and the stub goes back to the access as on a refill;
+* 1, the call raised (a fault): the stub exits through the TB's ``raised``
   exit, and the core re-raises the pending exception at ``where``.
 
 The routines recompute what the inline probe left in r10/r11 (the first-level
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from tcgkit.native.layout import LOAD_MEMOP_SHIFT, LOAD_NO_FLAGS
 from tcgkit.tcg.types import MemOp
 
 from . import abi, mxcsr
@@ -70,8 +76,11 @@ from .encoder import (
     Mem,
 )
 
-MEMOP_SHIFT: Final = 48  # r11 = memop << 48 | where
+MEMOP_SHIFT: Final = LOAD_MEMOP_SHIFT  # r11 = memop << 48 | where
 WHERE_LIMIT: Final = 1 << MEMOP_SHIFT
+#: the bit of ``slow_load``'s word set when MXCSR's image holds no flag: Python then
+#: has none to fold and need not read the image (``SlowPath.load``)
+NO_FLAGS_BIT: Final = LOAD_NO_FLAGS.bit_length() - 1
 #: the call-clobbered registers a routine saves around ``slow_mem`` (r9 by number)
 _SAVED: Final = (RAX, RCX, RDX, RSI, RDI, R8, 9)
 _ALIGN_BIT: Final = int(MemOp.MO_ALIGN).bit_length() - 1
@@ -89,18 +98,19 @@ class SlowPathRoutines:
         self.store = store
 
 
-def routines(slow_mem: int) -> SlowPathRoutines:
-    """``load`` and ``store`` calling ``slow_mem`` (the backend's ctypes callback)."""
+def routines(slow_mem: int, slow_load: int) -> SlowPathRoutines:
+    """``load`` calling ``slow_load`` and ``store`` calling ``slow_mem`` (the backend's
+    ctypes callbacks)."""
     a = Asm()
     load = a.pos
-    _routine(a, slow_mem, store=False)
+    _routine(a, slow_load, store=False)
     a.align(16)
     store = a.pos
     _routine(a, slow_mem, store=True)
     return SlowPathRoutines(a.code(), load, store)
 
 
-def _routine(a: Asm, slow_mem: int, store: bool) -> None:
+def _routine(a: Asm, callback: int, store: bool) -> None:
     args = 16 if store else 8  # what the stub pushed: the address (and the value)
     tag = abi.TLB_TAG_WRITE if store else abi.TLB_TAG_READ
     miss, aligned, keyed = Label(), Label(), Label()
@@ -138,7 +148,8 @@ def _routine(a: Asm, slow_mem: int, store: bool) -> None:
     a.pop(RCX)
     a.pop(RAX)
     a.ret_pop(args)
-    # -- both levels missed: slow_mem(state, addr, value, memop, where) in Python
+    # -- both levels missed: slow_mem(state, addr, value, memop, where) or
+    # slow_load(state, addr, memop << 48 | where) in Python
     a.bind(miss)
     a.pop(RCX)
     a.pop(RAX)
@@ -149,19 +160,26 @@ def _routine(a: Asm, slow_mem: int, store: bool) -> None:
     if pad:
         a.alu_ri(SUB, RSP, pad)
     base = 8 * len(_SAVED) + pad + 8  # [rsp + base]: what the stub pushed
+    mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
     if store:
         a.load(RSI, Mem(RSP, base + 8), 8)
         a.load(RDX, Mem(RSP, base), 8)
+        a.mov_rr(RCX, R11)
+        a.shift_ri(SHR, RCX, MEMOP_SHIFT)
+        a.mov_rr(R8, R11)
+        a.shift_ri(SHL, R8, 64 - MEMOP_SHIFT)
+        a.shift_ri(SHR, R8, 64 - MEMOP_SHIFT)
     else:
+        flags = Label()
         a.load(RSI, Mem(RSP, base), 8)
-    a.mov_rr(RCX, R11)
-    a.shift_ri(SHR, RCX, MEMOP_SHIFT)
-    a.mov_rr(R8, R11)
-    a.shift_ri(SHL, R8, 64 - MEMOP_SHIFT)
-    a.shift_ri(SHR, R8, 64 - MEMOP_SHIFT)
+        a.mov_rr(RDX, R11)
+        a.load(RCX, Mem(RBP, abi.OFF_FP_SAVE), 4)
+        a.alu_ri(AND, RCX, mxcsr.FLAG_MASK, False)
+        a.jcc(CC_NE, flags)
+        a.bt_ri(RDX, NO_FLAGS_BIT, digit=5)  # bts
+        a.bind(flags)
     a.mov_rr(RDI, RBP)
-    mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
-    a.mov_ri(RAX, slow_mem)
+    a.mov_ri(RAX, callback)
     a.call_r(RAX)
     mxcsr.reload(a)
     a.movzx_rr(R11, RAX, 4)

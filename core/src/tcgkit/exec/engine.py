@@ -504,10 +504,16 @@ class Engine:
             cpu.sync_pc()
         # the range test written out: a generator and a method call per hook cost more
         # than the test (a hooked access runs this every time)
-        for h in self.hooks.of(kind):
+        hooks = self.hooks
+        emu = self.emu
+        for h in hooks.reads if kind == H.HOOK_MEM_READ else hooks.of(kind):
             begin, end = h.begin, h.end
             if begin > end or begin <= addr <= end:
-                h.callback(self.emu, access, addr, size, value)
+                cb = h.callback
+                if isinstance(cb, H.MemCallback):
+                    cb.mem(emu, access, addr, size, value)
+                else:
+                    cb(emu, access, addr, size, value)
 
     def fire_code_hooks(self, cpu: CPU, kind: int, pc: int, size: int) -> None:
         for h in self.hooks.of(kind):

@@ -114,12 +114,13 @@ class SoftTLB:
         self.native_l2 = False
         self.misses = 0
         self.fills = 0
-        #: (page, view, base, views by log2 size) of the last page filled whose RAM is
-        #: readable but whose reads are hooked (every read of it takes the slow path):
-        #: such a read is served from the view without a refill (an aligned
-        #: little-endian one by one item of the view of its size); dropped with the
-        #: entries
-        self.hooked_read: tuple[int, memoryview, int, tuple[memoryview, ...]] | None = None
+        #: (page, view, base, views by log2 size, addend) of the last page filled whose
+        #: RAM is readable but whose reads are hooked (every read of it takes the slow
+        #: path): such a read is served from the view without a refill (an aligned
+        #: little-endian one by one item of the view of its size), or by generated code
+        #: once its hooks have run (``load_native``: the addend, host address - guest
+        #: address, as 64 bits); dropped with the entries
+        self.hooked_read: tuple[int, memoryview, int, tuple[memoryview, ...], int] | None = None
         #: translation on (``Engine.vtlb``): ``Engine.ram_page`` by physical page, for the
         #: translated slow path (dropped with the entries: a map, protection or hook
         #: change flushes them)
@@ -176,7 +177,8 @@ class SoftTLB:
         )
         self.entries[page & (TLB_SIZE - 1)] = (rtag, wtag, view, base)
         if readable and rtag < 0:
-            self.hooked_read = (page, view, base, _item_views(view))
+            self.hooked_read = (page, view, base, _item_views(view),
+                                (host_addr - base) & 0xFFFFFFFFFFFFFFFF)  # fmt: skip
         if self.native is not None:
             self.native.set(page & (TLB_SIZE - 1), rtag, wtag, host_addr - base)
             if self.native_l2:
@@ -206,20 +208,28 @@ class SoftTLB:
 
     # -- slow path -------------------------------------------------------------
 
-    def _hooks(self, kind: int, access: int, addr: int, size: int, value: int) -> None:
-        """Fire memory hooks before an access. A hook that rewrote the running TB
+    def _hooks(self, kind: int, access: int, addr: int, size: int, value: int,
+               pc_set: bool = False) -> None:  # fmt: skip
+        """Fire memory hooks before an access (``pc_set``: the caller stored the
+        instruction's pc already). A hook that rewrote the running TB
         makes the instruction re-execute alone, in fresh code, without its memory
         hooks firing a second time (QEMU's answer to current_tb_modified)."""
         cpu = self.cpu
         engine = self.engine
-        where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
-        if where is not None:
-            pc = where[0].insn_pcs[where[1]]
-            cpu.pc = pc
+        if pc_set:
+            # (the pc slot read only when an instruction re-executes: rarely)
+            if cpu.skip_mem_hook_pc >= 0 and cpu.skip_mem_hook_pc == cpu.pc:
+                return
         else:
-            pc = cpu.pc
-        if cpu.skip_mem_hook_pc == pc:
-            return
+            where = engine.current_insn(cpu)  # cpu.sync_pc(), keeping the pc
+            if where is not None:
+                pc = where[0].insn_pcs[where[1]]
+                if cpu.pc != pc:  # (a read costs half a write: a loop's hooks find it set)
+                    cpu.pc = pc
+            else:
+                pc = cpu.pc
+            if cpu.skip_mem_hook_pc == pc:
+                return
         engine.fire_mem_hooks(cpu, kind, access, addr, size, value, sync=False)
         if cpu.current_tb_invalidated:
             cpu.current_tb_invalidated = False
@@ -231,6 +241,16 @@ class SoftTLB:
 
     def load(self, addr: int, memop: int) -> int:
         """A guest load that missed the fast path; returns the (sign-extended) value."""
+        return self._load(addr, memop, False, False)[1]
+
+    def load_native(self, addr: int, memop: int, pc_set: bool) -> tuple[bool, int]:
+        """``load`` for generated code that can read RAM itself (``pc_set``: and that
+        stored the instruction's pc): (True, the page's addend) when ``addr``'s page is
+        ``hooked_read``'s once the hooks have run (the caller then reads it), else
+        (False, the value)."""
+        return self._load(addr, memop, True, pc_set)
+
+    def _load(self, addr: int, memop: int, native: bool, pc_set: bool = False) -> tuple[bool, int]:
         self.misses += 1
         size = 1 << (memop & _MO_SIZE)
         cpu = self.cpu
@@ -241,7 +261,7 @@ class SoftTLB:
                                        size=size, pc=cpu.pc)  # fmt: skip
         vtlb = engine.vtlb
         if vtlb is not None:
-            return self._load_translated(vtlb, addr, size, memop)
+            return False, self._load_translated(vtlb, addr, size, memop)
         unmapped = False
         if engine.hooks.mask & _HOOK_MEM_READ:
             known = self.hooked_read
@@ -249,12 +269,14 @@ class SoftTLB:
             # unmapped memory: the READ hooks come after a READ_UNMAPPED hook mapped it
             # (below), or never, as in Unicorn; the memo's page is mapped
             if (known is not None and known[0] == page) or engine.aspace.mapped(addr):
-                self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
+                self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0, pc_set)
             else:
                 unmapped = True
             # (after the hooks: one that changed the map or the hooks flushed the memo)
             known = self.hooked_read
             if known is not None and known[0] == page == (addr + size - 1) >> PAGE_BITS:
+                if native:
+                    return True, known[4]
                 off = addr - known[2]
                 items = known[3]
                 if items and not off & (size - 1) and not memop & _MO_BE:
@@ -263,17 +285,17 @@ class SoftTLB:
                     if memop & _MO_SIGN:
                         sb = 1 << (8 * size - 1)
                         v = (v ^ sb) - sb
-                    return v
-                return int.from_bytes(known[1][off : off + size],
-                                      "big" if memop & _MO_BE else "little",
-                                      signed=bool(memop & _MO_SIGN))  # fmt: skip
+                    return False, v
+                return False, int.from_bytes(known[1][off : off + size],
+                                             "big" if memop & _MO_BE else "little",
+                                             signed=bool(memop & _MO_SIGN))  # fmt: skip
         data = engine.guest_read(cpu, addr, size)
         if unmapped:  # a READ_UNMAPPED hook mapped it
             self._hooks(_HOOK_MEM_READ, _MEM_READ, addr, size, 0)
         value = int.from_bytes(data, "big" if memop & _MO_BE else "little",
                                signed=bool(memop & _MO_SIGN))  # fmt: skip
         self.fill(addr)
-        return value
+        return False, value
 
     def store(self, addr: int, value: int, memop: int) -> None:
         """A guest store that missed the fast path."""

@@ -66,6 +66,8 @@ U64 = ctypes.c_uint64
 CAS = ctypes.CFUNCTYPE(U64, U64, U64, U64)
 CAS_PAIR = ctypes.CFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
 SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
+#: the shared slow path's load: (state, addr, memop << 48 | where) -> status (``SlowPath.load``)
+SLOW_LOAD = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64)
 SLOW_CMPXCHG = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
 PY_OP = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 HELPER = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64, U64)
@@ -90,7 +92,7 @@ class Runtime:
     The records here are plain slotted classes, not dataclasses (a dataclass costs
     ~0.5 ms of every process's start-up, and ``Lowered`` is made for every TB)."""
 
-    __slots__ = ("direct_lookup", "flags_probe", "mem_load", "mem_store", "py_op",
+    __slots__ = ("direct_lookup", "flags_probe", "mem_load", "mem_store", "pc_offset", "py_op",
                  "py_op_index", "slow_cmpxchg", "slow_mem")  # fmt: skip
 
     def __init__(self, slow_mem: int, py_op: int,
@@ -112,6 +114,9 @@ class Runtime:
         #: in the state, for the direct jumps' exits (``exit_tb`` 0 and 1), which then
         #: look the next TB up natively as goto_ptr does (-1: they exit to the loop)
         self.direct_lookup = -1
+        #: the byte offset of the guest pc in the state (-1: not known), which the stubs
+        #: of loads calling ``mem_load`` set to their instruction's pc (``LOAD_PC_SET``)
+        self.pc_offset = -1
 
 
 class AtomicRoutines:
@@ -231,7 +236,9 @@ class NativeHost(HostBackend):
         self._slow = SlowPath(self._tbs, self._thread)
         if self.fp_flag_mask:
             self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
+            self._slow.fold_mask = self.fp_flag_mask
         self._slow_cb = SLOW_MEM(self._slow.mem)
+        self._slow_load_cb = SLOW_LOAD(self._slow.load)
         self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
         self._py_op_cb = PY_OP(self._py_op)
         self._rt: Runtime | None = None
@@ -304,8 +311,9 @@ class NativeHost(HostBackend):
         take the core's exclusive path)."""
         return None
 
-    def slow_path_routines(self, slow_mem: int) -> Any | None:
-        """The host's shared slow path of guest loads and stores, calling ``slow_mem``:
+    def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any | None:
+        """The host's shared slow path of guest loads and stores, calling ``slow_mem``
+        (stores) and ``slow_load`` (loads, ``SlowPath.load``'s protocol):
         an object with ``code`` and the offsets ``load`` and ``store`` of two routines
         every TB's accesses call (their protocol is the host's: its lowering is their
         only caller); None: each access's stub holds the whole slow path."""
@@ -364,7 +372,7 @@ class NativeHost(HostBackend):
         addr = ctypes.addressof(cpu.state)  # type: ignore[arg-type]
         native = self._natives[addr]
         self._cpus[addr] = cpu
-        self._slow.vcpus[addr] = (cpu, word_view(native.control))
+        self._slow.attach(addr, cpu, word_view(native.control), word_view(native.fp))
         self._buffer = cpu.engine.code_buffer
         cpu.exit_flag = (ctypes.c_uint64 * 1).from_address(addr + L.OFF_EXIT)
         cpu.tlb.native = TLBMirror(native)
@@ -375,7 +383,7 @@ class NativeHost(HostBackend):
         probe = target.tb_flags_probe
         if probe is None and type(target).tb_flags is not GuestTarget.tb_flags:
             probe = (-1, 0)  # flags that cannot be probed: every goto_ptr misses
-        self.bind_runtime(probe)
+        self.bind_runtime(probe, target.pc_offset)
         self._native_lookup(cpu, native)
 
     # -- native TB lookups -----------------------------------------------------------------
@@ -461,8 +469,9 @@ class NativeHost(HostBackend):
         r = self._nl_routines
         return (NL_LOOKUP(page.addr + r.lookup), NL_HASH(page.addr + r.hash))
 
-    def bind_runtime(self, probe: tuple[int, int] | None) -> Runtime:
-        """Fix what generated code calls and probes (once the target is known)."""
+    def bind_runtime(self, probe: tuple[int, int] | None, pc_offset: int = -1) -> Runtime:
+        """Fix what generated code calls and probes (once the target is known: the TB
+        flags' probe and the pc's byte offset in the state)."""
         self._rt = Runtime(
             slow_mem=ctypes.cast(self._slow_cb, ctypes.c_void_p).value or 0,
             py_op=ctypes.cast(self._py_op_cb, ctypes.c_void_p).value or 0,
@@ -471,13 +480,15 @@ class NativeHost(HostBackend):
             slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
         )
         if self._sp_addrs is None:
-            routines = self.slow_path_routines(self._rt.slow_mem)
+            slow_load = ctypes.cast(self._slow_load_cb, ctypes.c_void_p).value or 0
+            routines = self.slow_path_routines(self._rt.slow_mem, slow_load)
             if routines is None:
                 self._sp_addrs = (0, 0)
             else:
                 self._sp_page = page = ExecPage(routines.code, self.flush_icache)
                 self._sp_addrs = (page.addr + routines.load, page.addr + routines.store)
         self._rt.mem_load, self._rt.mem_store = self._sp_addrs
+        self._rt.pc_offset = pc_offset
         # the compiled function itself, with what it reads of this host gathered
         self.compile = functools.partial(compile_tb, CompileEnv(self, self._rt))  # type: ignore[method-assign]
         self._jc_enabled = not (probe is not None and probe[0] < 0)
@@ -605,7 +616,7 @@ class NativeHost(HostBackend):
         self._helpers.clear()
         self._py_ops.clear()
         self._cpus.clear()
-        self._slow.vcpus.clear()
+        self._slow.clear()
         for native in self._natives.values():
             native.release()
         self._natives.clear()

@@ -49,6 +49,12 @@ EXIT_AT_ENTRY: Final = 5  # the exit request was seen before the TB ran: the pc 
 
 #: the memop argument of the memory slow path: this bit set means a store
 STORE_FLAG: Final = 1 << 8
+#: the word of a load from a host's shared slow path (``SlowPath.load``): memop << 48 |
+#: where, LOAD_NO_FLAGS when the float-flag image holds no flag (nothing to fold), and
+#: LOAD_PC_SET when the caller stored its instruction's pc in the state (no sync_pc)
+LOAD_MEMOP_SHIFT: Final = 48
+LOAD_NO_FLAGS: Final = 1 << 57
+LOAD_PC_SET: Final = 1 << 58
 
 # -- the native block, at negative offsets from the CPU state ------------------------------
 OFF_EXIT: Final = -8

@@ -38,7 +38,7 @@ came first: that one is raised). ``emu_stop`` in a code or block hook stops befo
 the instruction, and the remaining hooks of that instruction are not called; in a
 memory hook the instruction runs up to that access (the access made, a load's
 register written) and emulation stops with the pc at the instruction
-(``_StopAccess``; ``Uc._replay`` runs the instruction again, without the script's
+(``memshim.StopAccess``; ``Uc._replay`` runs the instruction again, without the script's
 hooks, and stops after that access: a store or load with writeback is the one
 difference, Unicorn leaving its base register as it was).
 """
@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from .. import hooks as H
 from . import unicorn_const as C
 from .errors import UcError
+from .memshim import MemShim, RunFlags
 
 if TYPE_CHECKING:
     from ..api import Emulator
@@ -82,18 +83,6 @@ _GROUPS = {
 assert H.HOOK_MEM_FETCH == C.UC_HOOK_MEM_FETCH and H.HOOK_MEM_PROT == C.UC_HOOK_MEM_PROT
 
 
-class _StopAccess(Exception):
-    """A memory hook stopped emulation: the engine abandons the instruction before
-    the access; ``Uc.emu_start`` runs it again up to that access and stops there."""
-
-    def __init__(self, kind: int, address: int, size: int, value: int) -> None:
-        super().__init__(kind, address, size, value)
-        self.kind = kind
-        self.address = address
-        self.size = size
-        self.value = value
-
-
 class UserHook:
     """One hook a script added (the handle it got, and the engine hooks serving it)."""
 
@@ -121,12 +110,11 @@ class HookMixin:
     """The hook half of ``Uc`` (state initialised by ``_init_hooks``)."""
 
     _hooks: dict[int, UserHook]
-    _stopping: bool
-    _replaying: bool
     _fetch_hooks: bool
     _exit_set: frozenset[int]
 
     def _init_hooks(self) -> None:
+        self._flags = RunFlags()  # stopping, replaying (the memory shims hold it too)
         self._hooks = {}
         self._next_handle = 1
         self._intr: list[UserHook] = []
@@ -201,7 +189,8 @@ class HookMixin:
             for bit in bits:
                 if bit == C.UC_HOOK_MEM_FETCH and not self._fetch_hooks:
                     continue  # Unicorn 2.1 never calls fetch hooks
-                handle = emu.hook_add(bit, _mem_shim(me, hook, bit), hook.begin, hook.end)
+                shim = MemShim(me, self._flags, hook.callback, hook.user_data, bit)
+                handle = emu.hook_add(bit, shim, hook.begin, hook.end)
                 hook.engine_handles.append(handle)
         self._hooks[hook.handle] = hook
         return hook.handle
@@ -258,14 +247,14 @@ class HookMixin:
                 hook.callback(self, intno, hook.user_data)
             except BaseException as e:
                 self._hook_failed(e)
-            if self._stopping:
+            if self._flags.stopping:
                 break
 
     def _call_code_hooks(self, address: int, size: int) -> None:
         """The code hooks of an instruction the engine could not translate (Unicorn
         calls them before the instruction raises its exception)."""
         for hook in self._code:
-            if self._stopping:
+            if self._flags.stopping:
                 break
             if hook.covers(address):
                 try:
@@ -290,7 +279,7 @@ def _code_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int],
 
     def code(emu: Any, address: int, size: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying or address in uc._exit_set:
+        if uc is None or uc._flags.stopping or uc._flags.replaying or address in uc._exit_set:
             return  # a stop was asked for: no more hooks of this instruction (Unicorn)
         try:
             callback(uc, address, size, user_data)
@@ -308,7 +297,7 @@ def _insn_dispatcher(me: weakref.ref[Uc]) -> Callable[..., bool]:
 
     def on_insn(emu: Any, kind: int, rt: int, key: tuple[int, ...], value: int) -> bool:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return False
         pc = uc._cpu.pc
         for hook in uc._insn:
@@ -341,7 +330,7 @@ class uc_tb:
 def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.BlockInfo], None]:
     def on_edge(emu: Any, cur: H.BlockInfo, prev: H.BlockInfo) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return
         now, before = uc_tb(cur), uc_tb(prev)
         for hook in uc._edge:
@@ -350,7 +339,7 @@ def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.Block
                     hook.callback(uc, now, before, hook.user_data)
                 except BaseException as e:
                     uc._hook_failed(e)
-                if uc._stopping:
+                if uc._flags.stopping:
                     break
 
     return on_edge
@@ -359,7 +348,7 @@ def _edge_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, H.BlockInfo, H.Block
 def _tcg_op_dispatcher(me: weakref.ref[Uc]) -> Callable[..., None]:
     def on_op(emu: Any, address: int, op: int, flags: int, a: int, b: int, bits: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying:
+        if uc is None or uc._flags.stopping or uc._flags.replaying:
             return
         for hook in uc._tcg_op:
             if hook.op != op or not hook.covers(address):
@@ -370,7 +359,7 @@ def _tcg_op_dispatcher(me: weakref.ref[Uc]) -> Callable[..., None]:
                 hook.callback(uc, address, a, b, bits, hook.user_data)
             except BaseException as e:
                 uc._hook_failed(e)
-            if uc._stopping:
+            if uc._flags.stopping:
                 break
 
     return on_op
@@ -381,7 +370,7 @@ def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int]
 
     def block(emu: Any, address: int, size: int) -> None:
         uc = me()
-        if uc is None or uc._stopping or uc._replaying or address in uc._exit_set:
+        if uc is None or uc._flags.stopping or uc._flags.replaying or address in uc._exit_set:
             return
         try:
             callback(uc, address, size, user_data)
@@ -389,25 +378,6 @@ def _block_shim(me: weakref.ref[Uc], hook: UserHook) -> Callable[[Any, int, int]
             uc._hook_failed(e)
 
     return block
-
-
-def _mem_shim(me: weakref.ref[Uc], hook: UserHook,
-              kind: int) -> Callable[[Any, int, int, int, int], None]:  # fmt: skip
-    callback, user_data = hook.callback, hook.user_data
-
-    def mem(emu: Any, access: int, address: int, size: int, value: int) -> None:
-        uc = me()
-        if uc is None or uc._replaying:
-            return
-        try:
-            # Unicorn passes the value as a signed 64-bit integer
-            callback(uc, access, address, size, value - (value >> 63 << 64), user_data)
-        except BaseException as e:
-            uc._hook_failed(e)
-        if uc._stopping:
-            raise _StopAccess(kind, address, size, value)
-
-    return mem
 
 
 def _intr_dispatcher(me: weakref.ref[Uc]) -> Callable[[Any, int], None]:
@@ -437,7 +407,7 @@ def _invalid_dispatcher(me: weakref.ref[Uc],
             if handled:
                 uc._claimed = (access, address)
                 return True
-            if uc._stopping:
+            if uc._flags.stopping:
                 break
         return False
 

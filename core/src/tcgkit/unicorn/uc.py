@@ -45,7 +45,8 @@ from .access import RegisterAccess, table_for
 from .context import UcContext
 from .ctl import CtlMixin
 from .errors import UcError, guest_error_code
-from .hooks import HookMixin, _StopAccess
+from .hooks import HookMixin
+from .memshim import StopAccess as _StopAccess
 from .targets import find_target, resolve_options
 from .vtlb import tlb_filler
 
@@ -141,8 +142,6 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         self._words: MutableSequence[int] | None = None
         self._shadow: dict[str, int] = {}
         self._init_hooks()
-        self._stopping = False
-        self._replaying = False
         self._mmio_seen: dict[tuple[int, int, int], int] = {}  # device reads (``_replay``)
         self._running = False
         #: UC_TLB_VIRTUAL: a translation for ``_invalidate_translated``, not a fetch
@@ -259,7 +258,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             if uc is None:
                 return 0
             seen = uc._mmio_seen
-            if uc._replaying:  # the instruction again: the values it read the first time
+            if uc._flags.replaying:  # the instruction again: the values it read the first time
                 return seen.get((base, offset, size), 0)
             if size == 8:
                 value = call_read(uc, offset, 4) | call_read(uc, offset + 4, 4) << 32
@@ -268,20 +267,20 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
             if len(seen) > 16:
                 seen.clear()
             seen[(base, offset, size)] = value
-            if uc._stopping:
+            if uc._flags.stopping:
                 raise _StopAccess(H.HOOK_MEM_READ, base + offset, size, value)
             return value
 
         def write(emu: Any, offset: int, size: int, value: int) -> None:
             uc = me()
-            if uc is None or uc._replaying:
+            if uc is None or uc._flags.replaying:
                 return
             if size == 8:
                 call_write(uc, offset, 4, value & 0xFFFFFFFF)
                 call_write(uc, offset + 4, 4, value >> 32)
             else:
                 call_write(uc, offset, size, value)
-            if uc._stopping:
+            if uc._flags.stopping:
                 raise _StopAccess(H.HOOK_MEM_WRITE, base + offset, size, value)
 
         perms = (C.UC_PROT_READ if read_cb else 0) | (C.UC_PROT_WRITE if write_cb else 0)
@@ -431,7 +430,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         if self._exits_enabled:
             until = self._exits[0] if self._exits else _NEVER
         self._hook_exception = None
-        self._stopping = False
+        self._flags.stopping = False
         self._timed_out = False
         self._claimed = None
         self._timeout = timeout
@@ -459,7 +458,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
 
     def emu_stop(self) -> None:
         """Stop emulation (from a hook, or from another thread)."""
-        self._stopping = True
+        self._flags.stopping = True
         if self._emu is not None:
             self._emu.emu_stop()
 
@@ -487,7 +486,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
                 if cpu.pc in self._exit_set:  # an exit stops before its instruction is read
                     return
                 self._call_code_hooks(cpu.pc, self._insn_size)  # Unicorn calls them first
-                if self._stopping:
+                if self._flags.stopping:
                     return
                 if spec.undefined_intno is not None:
                     if not self._intr:
@@ -509,7 +508,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
                 raise UcError(guest_error_code(e)) from e
             except EmulationError as e:
                 raise UcError(guest_error_code(e)) from e
-            if self._stopping:
+            if self._flags.stopping:
                 return
             pc = cpu.pc
 
@@ -530,7 +529,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         kind_of = {H.MEM_READ: H.HOOK_MEM_READ, H.MEM_WRITE: H.HOOK_MEM_WRITE,
                    H.MEM_FETCH: H.HOOK_MEM_FETCH}  # fmt: skip
         handle = emu.hook_add(H.HOOK_MEM_READ | H.HOOK_MEM_WRITE, watch)
-        self._replaying = True
+        self._flags.replaying = True
         try:
             emu.emu_start(pc, until if until != pc else pc ^ 1, 0, 1)
         except _StopAccess:
@@ -542,7 +541,7 @@ class Uc(HookMixin, RegisterAccess, CtlMixin):
         except EmulationError as e:
             raise UcError(guest_error_code(e)) from e
         finally:
-            self._replaying = False
+            self._flags.replaying = False
             self._mmio_seen.clear()
             emu.hook_del(handle)
         self._cpu.pc = pc

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import hooks as H
 from . import unicorn_const as C
+from .memshim import StopAccess
 
 if TYPE_CHECKING:
     from .uc import Uc
@@ -76,7 +77,7 @@ def tlb_filler(uc: Uc, page_size: int) -> Callable[[int, int], tuple[int, int] |
                 uc._hook_failed(e)
                 return None
             if done:
-                if uc._stopping and access != C.UC_MEM_FETCH and uc._running:
+                if uc._flags.stopping and access != C.UC_MEM_FETCH and uc._running:
                     _stop_after(uc, access)
                 return entry.paddr, entry.perms
         return None
@@ -87,16 +88,14 @@ def tlb_filler(uc: Uc, page_size: int) -> Callable[[int, int], tuple[int, int] |
 def _stop_after(uc: Uc, access: int) -> None:
     """``emu_stop`` in the TLB_FILL hook of a load or store: as a memory hook's stop,
     the access is made and emulation stops at the instruction (a one-off memory hook
-    on the access raises ``hooks._StopAccess``; ``Uc.emu_start`` replays it)."""
-    from .hooks import _StopAccess
-
+    on the access raises ``memshim.StopAccess``; ``Uc.emu_start`` replays it)."""
     kind = H.HOOK_MEM_READ if access == C.UC_MEM_READ else H.HOOK_MEM_WRITE
     emu = uc._emulator()
     handle = 0
 
     def once(emu: Any, acc: int, address: int, size: int, value: int) -> None:
         emu.hook_del(handle)
-        raise _StopAccess(kind, address, size, value)
+        raise StopAccess(kind, address, size, value)
 
     handle = emu.hook_add(kind, once)
 
