@@ -1,0 +1,439 @@
+"""The integer ops of the x86-64 lowering: arithmetic, logic, shifts, divisions,
+bit counts and fields, comparisons and conditional moves, branches on a condition,
+double-word add/sub, and loads and stores of the CPU state.
+
+Owns ``INT_OPS`` (op family -> its lowering function, ``lower.Lower``'s signature):
+each encodes one allocated op with ``encoder.Asm``, from the registers and immediates
+the allocator chose (``tcgkit.tcg.regalloc``'s constraints, ``constraints``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tcgkit.tcg.ir import Op
+from tcgkit.tcg.regalloc import Const
+from tcgkit.tcg.semantics import signed
+from tcgkit.tcg.types import Cond
+
+from .encoder import (
+    ADC,
+    ADD,
+    AND,
+    CC_A,
+    CC_AE,
+    CC_B,
+    CC_BE,
+    CC_E,
+    CC_G,
+    CC_GE,
+    CC_L,
+    CC_LE,
+    CC_NE,
+    CMP,
+    OR,
+    RAX,
+    RBP,
+    RCX,
+    RDX,
+    ROL,
+    ROR,
+    SAR,
+    SBB,
+    SHL,
+    SHR,
+    SUB,
+    XOR,
+    Label,
+    Mem,
+    fits_i32,
+)
+from .lower import TMP0, TMP1, Lower, Lowering, LoweringError
+
+#: the conditions by number (``Cond(n)`` is a call into the enum machinery)
+_CONDS: Final = tuple(Cond)
+_CC: Final = {
+    Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
+    Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
+    Cond.TSTEQ: CC_E, Cond.TSTNE: CC_NE,
+}  # fmt: skip
+_ALU: Final = {"add": ADD, "sub": SUB, "and": AND, "or": OR, "xor": XOR}
+
+
+def _alu(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    code = _ALU[op.defn.base]
+    b = ins[1]
+    if isinstance(b, Const):
+        L.a.alu_ri(code, outs[0], signed(b.value, w), w)
+    else:
+        L.a.alu_rr(code, outs[0], b, w)
+
+
+def _mul(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    b = ins[1]
+    if isinstance(b, Const):
+        L.a.imul_rri(outs[0], outs[0], signed(b.value, w), w)
+    else:
+        L.a.imul_rr(outs[0], b, w)
+
+
+def _logic_not(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """andc orc eqv nand nor."""
+    a = L.a
+    base = op.defn.base
+    d, x, y = outs[0], ins[0], ins[1]
+    if base == "andc" and L.f.bmi1:
+        a.andn(d, y, x, w)
+        return
+    if base in ("andc", "orc"):
+        a.mov_rr(TMP0, y)
+        a.unary(2, TMP0, w)  # not
+        a.alu_rr(AND if base == "andc" else OR, d, TMP0, w)
+        return
+    a.alu_rr({"eqv": XOR, "nand": AND, "nor": OR}[base], d, y, w)
+    a.unary(2, d, w)
+
+
+def _unary(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    d = outs[0]
+    if base == "neg":
+        a.unary(3, d, w)
+    elif base == "not":
+        a.unary(2, d, w)
+    elif base == "bswap16":
+        a.movzx_rr(d, d, 2)
+        a.rol16_8(d)
+    elif base == "bswap32":
+        a.bswap(d, False)
+    elif base == "bswap64":
+        a.bswap(d, True)
+    elif base == "extrh_i64_i32":
+        a.shift_ri(SHR, d, 32)
+
+
+def _ext(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    d, s = outs[0], ins[0]
+    if base in ("ext8u", "ext16u", "ext32u", "extrl_i64_i32", "extu_i32_i64"):
+        a.movzx_rr(d, s, {"ext8u": 1, "ext16u": 2}.get(base, 4))
+    elif base in ("ext8s", "ext16s"):
+        a.movsx_rr(d, s, 1 if base == "ext8s" else 2, w)
+    else:  # ext32s, ext_i32_i64
+        a.movsx_rr(d, s, 4)
+
+
+def _mov(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    if w:
+        L.a.mov_rr(outs[0], ins[0])
+    else:
+        L.a.movzx_rr(outs[0], ins[0], 4)
+
+
+def _movi(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    L.a.mov_ri(outs[0], op.consts[0], w)
+
+
+def _shift(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    base = op.defn.base
+    digit = {"shl": SHL, "shr": SHR, "sar": SAR, "rotl": ROL, "rotr": ROR}[base]
+    d, x, c = outs[0], ins[0], ins[1]
+    if isinstance(c, Const):
+        n = c.value & (63 if w else 31)
+        if n:
+            a.shift_ri(digit, d, n, w)
+        elif not w:
+            a.movzx_rr(d, d, 4)
+        return
+    if base in ("shl", "shr", "sar") and L.f.bmi2:
+        a.shiftx(digit, d, x, c, w)
+        return
+    assert c == RCX, "shift count must be in cl"
+    a.shift_cl(digit, d, w)
+
+
+def _muldiv(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """muluh mulsh mulu2 muls2: rdx:rax = rax * src."""
+    base = op.defn.base
+    L.a.unary(5 if base in ("mulsh", "muls2") else 4, ins[1], w)
+
+
+def _div(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """div divu rem remu with the IR's answers for /0 and MIN / -1 (x86 would trap)."""
+    a = L.a
+    base = op.defn.base
+    y = ins[1]
+    if y == RDX:  # cqo / the zero-extension write rdx before the divide reads y
+        a.mov_rr(TMP0, y)
+        y = TMP0
+    done, by_zero = Label(), Label()
+    is_rem = base in ("rem", "remu")
+    sgn = base in ("div", "rem")
+    a.test_rr(y, y, w)
+    a.jcc(CC_E, by_zero)
+    if sgn:
+        normal = Label()
+        a.alu_ri(CMP, y, -1, w)
+        a.jcc(CC_NE, normal)
+        # x / -1 = -x (MIN stays MIN), x % -1 = 0
+        if is_rem:
+            a.mov_ri(RDX, 0)
+        else:
+            a.unary(3, RAX, w)
+        a.jmp(done)
+        a.bind(normal)
+        a.buf += (0x48, 0x99) if w else (0x99,)  # cqo / cdq
+        a.unary(7, y, w)
+    else:
+        a.mov_ri(RDX, 0)
+        a.unary(6, y, w)
+    a.jmp(done)
+    a.bind(by_zero)
+    if is_rem:
+        a.mov_rr(RDX, RAX)  # x % 0 = x
+    else:
+        a.mov_ri(RAX, 0)  # x / 0 = 0
+    a.bind(done)
+
+
+def _count(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """clz ctz (with the zero-input result) and ctpop."""
+    a = L.a
+    base = op.defn.base
+    d, x = outs[0], ins[0]
+    bits = 64 if w else 32
+    if base == "ctpop":
+        if L.f.popcnt:
+            a.bit_scan(b"\x0f\xb8", d, x, w, f3=True)
+            return
+        _popcount_fallback(L, d, x, w)
+        return
+    zero_val = ins[1]
+    if base == "clz" and L.f.lzcnt:
+        a.bit_scan(b"\x0f\xbd", d, x, w, f3=True)
+        zero_cc = CC_B  # CF: the source was zero
+    elif base == "ctz" and L.f.bmi1:
+        a.bit_scan(b"\x0f\xbc", d, x, w, f3=True)
+        zero_cc = CC_B
+    elif base == "clz":
+        a.bit_scan(b"\x0f\xbd", d, x, w)  # bsr: index of the top bit
+        a.alu_ri(XOR, d, bits - 1, w)
+        a.test_rr(x, x, w)
+        zero_cc = CC_E
+    else:
+        a.bit_scan(b"\x0f\xbc", d, x, w)  # bsf (ZF when the source is zero)
+        zero_cc = CC_E
+    if L.f.cmov:
+        a.cmov(zero_cc, d, zero_val, w)
+    else:
+        skip = Label()
+        a.jcc(zero_cc ^ 1, skip)
+        a.mov_rr(d, zero_val)
+        a.bind(skip)
+
+
+def _popcount_fallback(L: Lowering, d: int, x: int, w: bool) -> None:
+    """SWAR population count in d, using TMP0/TMP1."""
+    a = L.a
+    m1, m2, m4, h01 = (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+                       0x0101010101010101)  # fmt: skip
+    a.mov_rr(d, x) if w else a.movzx_rr(d, x, 4)
+    a.mov_rr(TMP0, d)
+    a.shift_ri(SHR, TMP0, 1)
+    a.mov_ri(TMP1, m1)
+    a.alu_rr(AND, TMP0, TMP1)
+    a.alu_rr(SUB, d, TMP0)
+    a.mov_ri(TMP1, m2)
+    a.mov_rr(TMP0, d)
+    a.alu_rr(AND, TMP0, TMP1)
+    a.shift_ri(SHR, d, 2)
+    a.alu_rr(AND, d, TMP1)
+    a.alu_rr(ADD, d, TMP0)
+    a.mov_rr(TMP0, d)
+    a.shift_ri(SHR, TMP0, 4)
+    a.alu_rr(ADD, d, TMP0)
+    a.mov_ri(TMP1, m4)
+    a.alu_rr(AND, d, TMP1)
+    a.mov_ri(TMP1, h01)
+    a.imul_rr(d, TMP1)
+    a.shift_ri(SHR, d, 56)
+
+
+def _field(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """extract / sextract (pos, len)."""
+    a = L.a
+    pos, n = op.consts
+    bits = 64 if w else 32
+    d = outs[0]
+    if not (pos >= 0 and n > 0 and pos + n <= bits):
+        raise LoweringError(f"{op!r}: field ({pos}, {n}) does not fit {bits} bits")
+    sar = op.defn.base == "sextract"
+    if not sar and pos == 0 and n in (8, 16, 32) and n < bits:
+        a.movzx_rr(d, d, n // 8)
+        return
+    if sar and pos == 0 and n in (8, 16, 32) and n < bits:
+        a.movsx_rr(d, d, n // 8, w)
+        return
+    left = bits - pos - n
+    if left:
+        a.shift_ri(SHL, d, left, w)
+    if bits - n:
+        a.shift_ri(SAR if sar else SHR, d, bits - n, w)
+
+
+def _deposit(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    pos, n = op.consts
+    bits = 64 if w else 32
+    if not (pos >= 0 and n > 0 and pos + n <= bits):
+        raise LoweringError(f"{op!r}: field ({pos}, {n}) does not fit {bits} bits")
+    d, y = outs[0], ins[1]
+    field_mask = ((1 << n) - 1) << pos
+    keep = ((1 << bits) - 1) & ~field_mask
+    a.mov_rr(TMP0, y)
+    if bits - n:
+        a.shift_ri(SHL, TMP0, bits - n, w)
+    if bits - n - pos:
+        a.shift_ri(SHR, TMP0, bits - n - pos, w)
+    if fits_i32(signed(keep, w)):
+        a.alu_ri(AND, d, signed(keep, w), w)
+    else:
+        a.mov_ri(TMP1, keep)
+        a.alu_rr(AND, d, TMP1, w)
+    a.alu_rr(OR, d, TMP0, w)
+
+
+def _setcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = _CONDS[op.consts[0]]
+    d = outs[0]
+    neg = op.defn.base == "negsetcond"
+    if cond in (Cond.ALWAYS, Cond.NEVER):
+        a.mov_ri(d, (-1 if neg else 1) if cond is Cond.ALWAYS else 0, w)
+        return
+    a.mov_ri(d, 0)  # before the compare: xor clobbers flags
+    L.cmp(ins[0], ins[1], w, cond)
+    a.setcc(_CC[cond], d)
+    if neg:
+        a.unary(3, d, w)
+
+
+def _movcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = _CONDS[op.consts[0]]
+    d, v1 = outs[0], ins[2]
+    if cond is Cond.ALWAYS:
+        a.mov_rr(d, v1)
+        return
+    if cond is Cond.NEVER:
+        return
+    L.cmp(ins[0], ins[1], w, cond)
+    if L.f.cmov:
+        a.cmov(_CC[cond], d, v1, w)
+    else:
+        skip = Label()
+        a.jcc(_CC[cond] ^ 1, skip)
+        a.mov_rr(d, v1)
+        a.bind(skip)
+
+
+def _brcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    cond = _CONDS[op.consts[0]]
+    target = L.label(op.consts[1])
+    if cond is Cond.ALWAYS:
+        a.jmp(target)
+        return
+    if cond is Cond.NEVER:
+        return
+    L.cmp(ins[0], ins[1], w, cond)
+    a.jcc(_CC[cond], target)
+
+
+def _addsub2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    a = L.a
+    lo, hi = outs
+    bl, bh = ins[2], ins[3]
+    if bh == lo:  # the low half is written before the high half reads bh
+        a.mov_rr(TMP0, bh)
+        bh = TMP0
+    first, second = (ADD, ADC) if op.defn.base == "add2" else (SUB, SBB)
+    for code, d, b in ((first, lo, bl), (second, hi, bh)):
+        if isinstance(b, Const):
+            a.alu_ri(code, d, signed(b.value, w), w)
+        else:
+            a.alu_rr(code, d, b, w)
+
+
+_ENV_SIZES: Final = {"ld8u": 1, "ld8s": 1, "ld16u": 2, "ld16s": 2, "ld32u": 4, "ld32s": 4,
+              "st8": 1, "st16": 2, "st32": 4}  # fmt: skip
+
+
+def _env(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    base = op.defn.base
+    n = _ENV_SIZES.get(base, 8 if w else 4)
+    offset = op.consts[0]
+    if offset % n:
+        raise LoweringError(f"{op!r}: CPU-state access must be naturally aligned")
+    m = Mem(RBP, offset)
+    if base.startswith("ld"):
+        L.a.load(outs[0], m, n, base.endswith("s"), w)
+    else:
+        L.a.store(m, ins[0], n)
+
+
+#: op family -> its lowering (``lower._BY_OPC`` joins these with the other modules')
+INT_OPS: dict[str, Lower] = {
+    **{b: _alu for b in _ALU},
+    "mul": _mul,
+    **{b: _logic_not for b in ("andc", "orc", "eqv", "nand", "nor")},
+    **{b: _unary for b in ("neg", "not", "bswap16", "bswap32", "bswap64", "extrh_i64_i32")},
+    **{
+        b: _ext
+        for b in (
+            "ext8s",
+            "ext8u",
+            "ext16s",
+            "ext16u",
+            "ext32s",
+            "ext32u",
+            "extrl_i64_i32",
+            "extu_i32_i64",
+            "ext_i32_i64",
+        )
+    },
+    "mov": _mov,
+    "movi": _movi,
+    **{b: _shift for b in ("shl", "shr", "sar", "rotl", "rotr")},
+    **{b: _muldiv for b in ("muluh", "mulsh", "mulu2", "muls2")},
+    **{b: _div for b in ("div", "divu", "rem", "remu")},
+    **{b: _count for b in ("clz", "ctz", "ctpop")},
+    "extract": _field,
+    "sextract": _field,
+    "deposit": _deposit,
+    "setcond": _setcond,
+    "negsetcond": _setcond,
+    "movcond": _movcond,
+    "brcond": _brcond,
+    "add2": _addsub2,
+    "sub2": _addsub2,
+    **{
+        b: _env
+        for b in (
+            "ld8u",
+            "ld8s",
+            "ld16u",
+            "ld16s",
+            "ld",
+            "ld32u",
+            "ld32s",
+            "st8",
+            "st16",
+            "st",
+            "st32",
+        )
+    },
+}
