@@ -3,9 +3,9 @@
 Module map (data flows down): ``features`` (what the CPU offers, frozen) ->
 ``constraints`` (registers and op constraints as data, for the core's
 allocator) -> ``lower`` / ``lower_int`` / ``lower_mem`` / ``lower_float`` /
-``lower_crypto`` (allocated IR to instructions) -> ``encoder`` (instructions to bytes); ``abi`` (the layout
-generated code and Python share), ``runtime`` (native memory and the
-prologue), ``backend`` (the HostBackend the engine drives).
+``lower_crypto`` (allocated IR to instructions) -> ``encoder`` (instructions to
+bytes); ``abi`` (the layout generated code and Python share), ``runtime``
+(native memory and the prologue), ``backend`` (the HostBackend the engine drives).
 """
 
 from tcgkit import hookimpl

@@ -238,13 +238,19 @@ def place_slow_paths(L: Lowering) -> None:
         if not routine or where >= WHERE_LIMIT:  # tb ids fit the exit word's 28 bits
             raise LoweringError("the x86-64 host's shared slow path is not placed")
         word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where
-        if not store and pc >= 0 and pc_offset >= 0:
-            a.mov_ri(TMP0, pc)
-            a.store(Mem(RBP, pc_offset), TMP0, 8)
+        key = addr << 10 | (value & 31) << 5 | (d & 31)
+        sets_pc = not store and pc >= 0 and pc_offset >= 0
+        if sets_pc:
+            key |= 1 << 15 | pc_offset << 16
             word |= LOAD_PC_SET
-        code, at = _stub_code(addr << 10 | (value & 31) << 5 | (d & 31))
-        at += len(buf)
+        code, at = _stub_code(key)
+        at += start
         buf += code
+        if sets_pc:  # the pc's 8-byte immediate, after the mov's REX and opcode
+            buf[start + 2 : start + 10] = (
+                pc & 0xFF, pc >> 8 & 0xFF, pc >> 16 & 0xFF, pc >> 24 & 0xFF,
+                pc >> 32 & 0xFF, pc >> 40 & 0xFF, pc >> 48 & 0xFF, pc >> 56 & 0xFF,
+            )  # fmt: skip
         buf[at : at + 18] = (
             word & 0xFF, word >> 8 & 0xFF, word >> 16 & 0xFF, word >> 24 & 0xFF,
             word >> 32 & 0xFF, word >> 40 & 0xFF, word >> 48 & 0xFF, word >> 56,
@@ -275,14 +281,18 @@ _AT_JE: Final = _AT_JA + 4 + 2
 
 @functools.lru_cache(maxsize=1024)
 def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
-    """A stub's call of the shared routine for ``key`` = addr << 10 | value << 5 | d
-    (5-bit fields, -1 = none), with zeros where ``place_slow_paths`` writes its memop
-    and where word, the routine's address and the three rel32s (``_AT_JA``,
-    ``_AT_JE``, the last four bytes): push addr (, push value); mov r11, <memop,
-    where>; mov r10, <routine>; call r10; cmp r11d, 1; ja access; je raised (; mov d,
-    r10); jmp back. Returns the code and the offset of the 8-byte immediate."""
-    addr, value, d = key >> 10, key >> 5 & 31, key & 31
+    """A stub's call of the shared routine for ``key`` = pc_offset << 16 | sets_pc << 15
+    | addr << 10 | value << 5 | d (5-bit fields, -1 = none), with zeros where
+    ``place_slow_paths`` writes the pc, the memop and where word, the routine's address
+    and the three rel32s (``_AT_JA``, ``_AT_JE``, the last four bytes): (mov r10, <pc>;
+    mov [rbp + pc_offset], r10;) push addr (, push value); mov r11, <memop, where>;
+    mov r10, <routine>; call r10; cmp r11d, 1; ja access; je raised (; mov d, r10); jmp
+    back. Returns the code and the offset of the memop and where word."""
+    addr, value, d = key >> 10 & 31, key >> 5 & 31, key & 31
     a = Asm()
+    if key >> 15 & 1:
+        a.mov_ri_fixed(TMP0, 0, True)  # the pc: written at offset 2
+        a.store(Mem(RBP, key >> 16), TMP0, 8)
     a.push(addr)
     if value != 31:
         a.push(value)
