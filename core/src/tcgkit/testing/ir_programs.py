@@ -228,9 +228,11 @@ def sha_op_program(kind: str, host_ops: frozenset[str]) -> TCGContext:
 
 
 class _NoTLB:
-    """A TLB without entries (``run_in_tier0``'s TBs touch no guest memory)."""
+    """A TLB without entries (``run_in_tier0``'s TBs touch no guest memory); a list,
+    as the compiled tier 0 reads it."""
 
-    entries: tuple[()] = ()
+    def __init__(self) -> None:
+        self.entries: list[object] = []
 
 
 class _StateOnly:
@@ -249,4 +251,4 @@ def run_in_tier0(ctx: TCGContext, state: list[int]) -> int:
     from ..exec.tier0 import run_tb
     from ..exec.tier0_program import prepare
 
-    return run_tb(_StateOnly(state), prepare(ctx.ops, len(ctx.globals), len(ctx.temps)))
+    return run_tb(_StateOnly(state), prepare(ctx.ops, ctx.n_globals, len(ctx.temps)))
