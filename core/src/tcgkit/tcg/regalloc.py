@@ -270,8 +270,7 @@ class _State:
             return
         if self.dirty >> r & 1:
             self.store(r, t)
-        self.temp_in[r] = None
-        self.link(t, -1)
+        self.unbind_reg(r)
 
     def free_reg(self, busy: int) -> int:
         """A register outside the mask ``busy``: a free one, else one spilled."""
@@ -310,8 +309,7 @@ class _State:
                 if self.dirty >> r & 1:
                     self.store(r, t)
                 if drop:
-                    temp_in[r] = None
-                    self.link(t, -1)
+                    self.unbind_reg(r)
 
     def forget_all(self) -> None:
         for t in self.temp_in:
@@ -435,8 +433,7 @@ def _move(st: _State, op: Op) -> None:
     # global's only up-to-date copy
     frees = op.life & 1 and not (src_t.kind is _GLOBAL and r >= 0 and st.dirty >> r & 1)
     if r >= 0 and frees:
-        temp_in[r] = None
-        st.link(src_t, -1)
+        st.unbind_reg(r)
         st.bind(dst, r, True)
         return
     r_in = st.materialize(src_t, -1, 0)
@@ -446,9 +443,7 @@ def _move(st: _State, op: Op) -> None:
     st.out.append((MOV, r_out, r_in))
     st.bind(dst, r_out, True)
     if frees and temp_in[r_in] is src_t:
-        temp_in[r_in] = None
-        st.link(src_t, -1)
-        st.dirty &= ~(1 << r_in)
+        st.unbind_reg(r_in)
 
 
 _BB_END_OR_EXIT: Final = OpFlag.BB_END | OpFlag.EXIT
@@ -592,9 +587,7 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
             if temp_in[x] is t_in and (life >> i & 1 or t_in.kind is _CONST):
                 if t_in.kind is _GLOBAL and st.dirty >> x & 1:
                     continue  # the global's only up-to-date copy: keep it
-                temp_in[x] = None
-                st.link(t_in, -1)
-                st.dirty &= ~(1 << x)
+                st.unbind_reg(x)
                 reusable |= 1 << x
         for x in in_ops:
             if isinstance(x, int):
@@ -663,8 +656,7 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
             for r in scratch:
                 held = temp_in[r]
                 if held is not None and held.kind is _CONST:
-                    temp_in[r] = None
-                    st.link(held, -1)
+                    st.unbind_reg(r)
         if call and not helper_bits & _NO_WRITE_GLOBALS:
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
