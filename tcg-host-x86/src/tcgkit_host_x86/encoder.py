@@ -161,6 +161,16 @@ _NOPS: Final = {1: (0x90,), 2: (0x66, 0x90), 3: (0x0F, 0x1F, 0x00), 4: (0x0F, 0x
                 7: (0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00)}  # fmt: skip
 
 
+def put_rel32(buf: list[int], at: int, target: int) -> None:
+    """The rel32 field at ``at`` of ``buf`` jumps to ``target`` (within one block of
+    code: it always fits)."""
+    v = (target - (at + 4)) & 0xFFFFFFFF
+    buf[at] = v & 0xFF
+    buf[at + 1] = v >> 8 & 0xFF
+    buf[at + 2] = v >> 16 & 0xFF
+    buf[at + 3] = v >> 24
+
+
 class Label:
     __slots__ = ("pos", "refs")
 
@@ -184,10 +194,11 @@ class Asm:
     # -- labels ------------------------------------------------------------------
 
     def bind(self, label: Label) -> None:
-        pos = len(self.buf)
+        buf = self.buf
+        pos = len(buf)
         label.pos = pos
         for ref in label.refs:
-            self.patch32(ref, pos - (ref + 4))
+            put_rel32(buf, ref, pos)
 
     def code(self) -> bytes:
         """The machine code so far (through a bytearray: three times faster from a list
@@ -205,15 +216,6 @@ class Asm:
         for k in range(at, at + n):
             buf[k] = value & 0xFF
             value >>= 8
-
-    def patch32(self, at: int, value: int) -> None:
-        """A rel32 field (a jump within one block of code: it always fits)."""
-        v = value & 0xFFFFFFFF
-        buf = self.buf
-        buf[at] = v & 0xFF
-        buf[at + 1] = v >> 8 & 0xFF
-        buf[at + 2] = v >> 16 & 0xFF
-        buf[at + 3] = v >> 24
 
     def _rel32(self, label: Label) -> None:
         buf = self.buf

@@ -54,6 +54,7 @@ from .encoder import (
     Label,
     Mem,
     fits_i32,
+    put_rel32,
 )
 from .features import HostFeatures
 from .tb_lookup import NL_JUMP as _NL_JUMP
@@ -176,7 +177,7 @@ class Lowering:
             stub()
         self.stubs.clear()  # each closes over this Lowering: no cycle left for the collector
         buf = a.buf
-        a.patch32(_AT_ENTRY_REL32, len(buf) - (_AT_ENTRY_REL32 + 4))  # the head's jne: here
+        put_rel32(buf, _AT_ENTRY_REL32, len(buf))  # the head's jne: here
         # mov eax, AT_ENTRY word; jmp over the next mov, to the epilogue
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_AT_ENTRY), False)  # 5 bytes
         buf += _JMP_OVER_MOV

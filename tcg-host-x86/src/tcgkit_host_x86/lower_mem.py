@@ -65,6 +65,7 @@ from .encoder import (
     Asm,
     Label,
     Mem,
+    put_rel32,
 )
 from .lower import (
     PAGE_MASK_IMM,
@@ -258,20 +259,11 @@ def place_slow_paths(L: Lowering) -> None:
             routine & 0xFF, routine >> 8 & 0xFF, routine >> 16 & 0xFF, routine >> 24 & 0xFF,
             routine >> 32 & 0xFF, routine >> 40 & 0xFF, routine >> 48 & 0xFF, routine >> 56,
         )  # fmt: skip
-        _rel32_at(buf, jne, start)
-        _rel32_at(buf, at + _AT_JA, access)
+        put_rel32(buf, jne, start)
+        put_rel32(buf, at + _AT_JA, access)
         raised_refs.append(at + _AT_JE)  # the raised exit is placed after the stubs
-        _rel32_at(buf, len(buf) - 4, back)
+        put_rel32(buf, len(buf) - 4, back)
     L.mem_stubs.clear()
-
-
-def _rel32_at(buf: list[int], at: int, target: int) -> None:
-    """The rel32 field at ``at`` jumps to ``target``."""
-    v = (target - (at + 4)) & 0xFFFFFFFF
-    buf[at] = v & 0xFF
-    buf[at + 1] = v >> 8 & 0xFF
-    buf[at + 2] = v >> 16 & 0xFF
-    buf[at + 3] = v >> 24
 
 
 #: from the stub's 8-byte immediate: its ``ja access`` rel32 and its ``je raised`` rel32
