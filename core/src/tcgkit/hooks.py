@@ -68,6 +68,11 @@ TCG_OP_FLAG_DIRECT: Final = 2
 TRANSLATION_KINDS: Final = HOOK_CODE | HOOK_BLOCK | HOOK_MEM_FETCH | HOOK_INSN | HOOK_TCG_OPCODE
 #: hook kinds whose presence changes which accesses take the softmmu slow path
 SLOW_PATH_KINDS: Final = HOOK_MEM_READ | HOOK_MEM_WRITE
+#: hook kinds whose callbacks run inside a guest load or store and may write guest
+#: registers there (the access goes on, and the instructions after it see the writes)
+IN_ACCESS_KINDS: Final = (HOOK_MEM_READ | HOOK_MEM_WRITE | HOOK_MEM_READ_UNMAPPED
+                          | HOOK_MEM_WRITE_UNMAPPED | HOOK_MEM_READ_PROT
+                          | HOOK_MEM_WRITE_PROT)  # fmt: skip
 
 _SINGLE_KINDS = (*(1 << i for i in range(13)), HOOK_EDGE_GENERATED, HOOK_TCG_OPCODE)
 _ALL_KINDS = sum(_SINGLE_KINDS)

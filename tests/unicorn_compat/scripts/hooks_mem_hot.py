@@ -123,3 +123,55 @@ uc.hook_add(UC_HOOK_MEM_READ, rw, None, DATA + 0x40, DATA + 0x7F)
 uc.hook_add(UC_HOOK_MEM_WRITE, rw, None, DATA + 0x60, DATA + 0xFF)
 run("read and write hooks", uc, CODE, end)
 show("rw", uc, seen)
+
+# hooks writing registers: a read hook adds to the sum the loop keeps in x3 (and, at
+# its 20th call, shortens the loop through x0); another rewrites the register its load
+# is about to overwrite; a write hook moves the stores' base x1 on and adds to a sum
+uc, end = fresh()
+seen = []
+
+
+def bump(uc, access, address, size, value, user_data):
+    seen.append(address - DATA)
+    uc.reg_write(UC_ARM64_REG_X3, uc.reg_read(UC_ARM64_REG_X3) + 0x100000)
+    if len(seen) == 20:
+        uc.reg_write(UC_ARM64_REG_X0, 3)
+
+
+def clobber_dest(uc, access, address, size, value, user_data):
+    uc.reg_write(UC_ARM64_REG_X4, 0xDEAD)
+
+
+uc.hook_add(UC_HOOK_MEM_READ, bump, None, DATA + 0x40, DATA + 0x40)
+uc.hook_add(UC_HOOK_MEM_READ, clobber_dest, None, DATA, DATA + 0x3F)
+run("read hooks writing registers", uc, CODE, end)
+show("regs", uc, seen)
+print("    x4 %#x x5 %#x" % (uc.reg_read(UC_ARM64_REG_X4), uc.reg_read(UC_ARM64_REG_X5)))
+
+uc, end = mk("""
+movz x1, #0x8, lsl #16
+mov x0, #24
+mov x6, #0
+loop:
+ldr x2, [x1]
+add x6, x6, x2
+add x2, x2, #3
+str x2, [x1]
+add x1, x1, #8
+subs x0, x0, #1
+b.ne loop
+""")
+seen = []
+
+
+def skip_ahead(uc, access, address, size, value, user_data):
+    seen.append((access, address - DATA, value))
+    if len(seen) % 5 == 0:
+        uc.reg_write(UC_ARM64_REG_X1, uc.reg_read(UC_ARM64_REG_X1) + 16)
+        uc.reg_write(UC_ARM64_REG_X6, uc.reg_read(UC_ARM64_REG_X6) + len(seen))
+
+
+uc.hook_add(UC_HOOK_MEM_WRITE, skip_ahead, None, DATA, DATA + 0xFFF)
+run("a write hook writing registers", uc, CODE, end)
+show("wregs", uc, seen)
+print("    x1 %#x x6 %#x" % (uc.reg_read(UC_ARM64_REG_X1), uc.reg_read(UC_ARM64_REG_X6)))

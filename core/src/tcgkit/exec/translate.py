@@ -85,6 +85,7 @@ def translator_loop(engine: Engine, cpu: CPU, dc: DisasContext) -> None:
     target = engine.target
     hooks = engine.hooks
     ctx = dc.ctx
+    ctx.mem_writes_globals = bool(hooks.mask & H.IN_ACCESS_KINDS)
     block_call = None
     if hooks.mask & H.HOOK_BLOCK and hooks.any_covers(H.HOOK_BLOCK, dc.pc_first):
         block_call = ctx.call(HELPER_BLOCK_HOOK, None, dc.pc_first, 0)

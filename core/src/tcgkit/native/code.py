@@ -86,7 +86,7 @@ def compile_tb(env: CompileEnv, ctx: TCGContext, tb: TB,
         tb_id = len(tbs)
         tbs.append(tb)
     t0 = time.perf_counter()
-    allocation = allocate(ctx.ops, env.allocator, ctx.n_index)
+    allocation = allocate(ctx.ops, env.allocator, ctx.n_index, ctx.mem_writes_globals)
     t1 = time.perf_counter()
     out: Lowered = env.lower(allocation, tb_id, tb.icount, env.rt, env.helper_addr)
     phases = env.phases

@@ -49,6 +49,10 @@ class TCGContext(IRBuilder):
         #: the state word float ops OR their IEEE flags into (-1: none), the target's
         #: ``fp_flags_offset``: the engine sets it on the template, clones copy it
         self.fp_flags_offset: int = -1
+        #: whether a callback may run inside a guest memory access of this TB and write
+        #: guest registers (memory hooks): the allocator then keeps no global in a host
+        #: register across one; the translator sets it per TB
+        self.mem_writes_globals = False
         self.reset()
 
     # -- template phase ------------------------------------------------------

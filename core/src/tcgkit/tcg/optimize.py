@@ -13,7 +13,8 @@ Knowledge tracked per temp, forward through a basic block:
 Everything known is forgotten at a label (control flow merges there). A
 write to a temp invalidates what was known about it and every copy that
 refers to it. A helper call that may write globals forgets what was known
-about globals. Ops with side effects are never removed here.
+about globals, and so does a guest memory access when memory hooks may write
+them (``TCGContext.mem_writes_globals``). Ops with side effects are never removed here.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ _FOLDABLE_AT: Final = [d.name in _FOLDABLE for d in OPS.values()]
 _LABEL: Final = OpFlag.LABEL
 _NO_WRITE_GLOBALS: Final = int(CallFlags.NO_WRITE_GLOBALS)  # tested on Helper.bits
 _BB_END: Final = OpFlag.BB_END
+_MEM: Final = OpFlag.MEM
 _CONST: Final = TempKind.CONST
 _GLOBAL: Final = TempKind.GLOBAL
 _BB: Final = TempKind.BB
@@ -116,6 +118,7 @@ def optimize(ctx: TCGContext) -> None:
     const = ctx.const
     out: list[Op] = []
     unreachable = False
+    mem_writes_globals = ctx.mem_writes_globals
     for op in ctx.ops:
         d = op.defn
         flags = d.flags
@@ -156,6 +159,8 @@ def optimize(ctx: TCGContext) -> None:
             helper: Helper = op.args[-1]
             if not helper.bits & _NO_WRITE_GLOBALS:
                 k.forget_globals()
+        elif flags & _MEM and mem_writes_globals:
+            k.forget_globals()
         if consts or copies or users:
             args = op.args
             for i in range(op.n_out):

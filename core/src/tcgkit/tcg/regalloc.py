@@ -450,10 +450,13 @@ _BB_END_OR_EXIT: Final = OpFlag.BB_END | OpFlag.EXIT
 _MEM: Final = OpFlag.MEM
 
 
-def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
+def allocate(ops: list[Op], be: Backend, n_index: int = -1,
+             mem_writes_globals: bool = False) -> Allocation:  # fmt: skip
     """Assign registers to ``ops`` (after ``liveness``); see the module docstring.
     ``n_index``: more than the largest index of a temp in ``ops`` (the context's
-    globals and temps: ``TCGContext.n_index``; found from the ops when not given)."""
+    globals and temps: ``TCGContext.n_index``; found from the ops when not given).
+    ``mem_writes_globals``: a guest memory access may write globals (memory hooks run
+    in it), so no global stays in a register across one."""
     if n_index < 0:
         n_index = 1 + max((t.index for op in ops for t in op.args[: op.n_out + op.n_in]
                            if type(t) is Temp), default=0)  # fmt: skip
@@ -657,11 +660,12 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1) -> Allocation:
                 held = temp_in[r]
                 if held is not None and held.kind is _CONST:
                     st.unbind_reg(r)
-        if call and not helper_bits & _NO_WRITE_GLOBALS:
+        if (call and not helper_bits & _NO_WRITE_GLOBALS) or (
+                flags & _MEM and mem_writes_globals):  # fmt: skip
             st.sync((TempKind.GLOBAL,), drop=True)  # cached copies may be stale now
         if bb_end:
             st.forget_all()
-        # after a guest memory access the globals were stored before it; their
+        # else after a guest memory access the globals were stored before it; their
         # registers are still valid
     return Allocation(st.out, st.frame, st.slots)
 
