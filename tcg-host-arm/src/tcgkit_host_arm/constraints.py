@@ -13,6 +13,7 @@ Fixed roles (never allocated): x19 the CPU-state pointer, x16/x17 scratch
 from __future__ import annotations
 
 from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import EXTENSIONS
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32
@@ -76,16 +77,8 @@ TABLE: dict[str, OpConstraint] = {
             "bswap16",
             "bswap32",
             "bswap64",
-            "ext8s",
-            "ext8u",
-            "ext16s",
-            "ext16u",
-            "ext32s",
-            "ext32u",
-            "extrl_i64_i32",
+            *EXTENSIONS,
             "extrh_i64_i32",
-            "extu_i32_i64",
-            "ext_i32_i64",
             "extract",
             "sextract",
             "ctpop",

@@ -19,7 +19,7 @@ import functools
 from typing import Final
 
 from tcgkit.tcg.ir import Op
-from tcgkit.tcg.ops import OPS
+from tcgkit.tcg.ops import EXTENSIONS, OPS
 from tcgkit.tcg.regalloc import OpConstraint, RegisterFile, call_constraint
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32
@@ -45,20 +45,7 @@ _BASE: dict[str, OpConstraint] = {
     **{b: _TWO_ADDR for b in ("add", "sub", "and", "or", "xor", "mul")},
     **{b: C(("0",), ("r", "r")) for b in ("orc", "eqv", "nand", "nor")},
     **{b: _UNARY_INPLACE for b in ("neg", "not", "bswap16", "bswap32", "bswap64")},
-    **{
-        b: _ANY_UNARY
-        for b in (
-            "ext8s",
-            "ext8u",
-            "ext16s",
-            "ext16u",
-            "ext32s",
-            "ext32u",
-            "extrl_i64_i32",
-            "extu_i32_i64",
-            "ext_i32_i64",
-        )
-    },
+    **{b: _ANY_UNARY for b in EXTENSIONS},
     "extrh_i64_i32": _UNARY_INPLACE,
     "mov": _ANY_UNARY,
     "movi": C(("r",), ()),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from tcgkit.tcg.ir import Op
+from tcgkit.tcg.ops import EXTENSIONS
 from tcgkit.tcg.regalloc import Const
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import Cond
@@ -391,20 +392,7 @@ INT_OPS: dict[str, Lower] = {
     "mul": _mul,
     **{b: _logic_not for b in ("andc", "orc", "eqv", "nand", "nor")},
     **{b: _unary for b in ("neg", "not", "bswap16", "bswap32", "bswap64", "extrh_i64_i32")},
-    **{
-        b: _ext
-        for b in (
-            "ext8s",
-            "ext8u",
-            "ext16s",
-            "ext16u",
-            "ext32s",
-            "ext32u",
-            "extrl_i64_i32",
-            "extu_i32_i64",
-            "ext_i32_i64",
-        )
-    },
+    **{b: _ext for b in EXTENSIONS},
     "mov": _mov,
     "movi": _movi,
     **{b: _shift for b in ("shl", "shr", "sar", "rotl", "rotr")},

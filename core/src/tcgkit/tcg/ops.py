@@ -154,6 +154,10 @@ class OpDef:
         return f"OpDef({self.name!r}, n_out={self.n_out}, n_in={self.n_in}, consts={self.consts})"
 
 
+#: the integer extensions by op family: sign or zero extension from 8, 16 or 32 bits,
+#: and the moves between i32 and i64 that keep the low half (hosts lower them alike)
+EXTENSIONS: Final = ("ext8s", "ext8u", "ext16s", "ext16u", "ext32s", "ext32u",
+                     "extrl_i64_i32", "extu_i32_i64", "ext_i32_i64")  # fmt: skip
 #: float ops that raise no IEEE flag of their own (the others have SIDE_EFFECTS)
 _FLAGLESS: Final = frozenset({"fneg", "fabs", "fclass", "fnan2", "fnan3"})
 
