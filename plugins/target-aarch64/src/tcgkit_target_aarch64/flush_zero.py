@@ -1,9 +1,9 @@
 """FPCR.FZ and FPCR.FZ16, flush to zero, for single and double precision and for
 half-precision arithmetic.
 
-Owns ``flush_ops`` (the pass ``AArch64Target.translate_insn`` runs over the IR of
-one instruction when the TB's flags have ``FLAG_FZ``, or ``FLAG_FZ16`` and the
-instruction computes on halves) and ``flush_in`` (the same flush of one operand, for
+Owns the passes ``flush_insn`` runs over the IR of one instruction when the TB's
+flags have ``FLAG_FZ``, or ``FLAG_FZ16`` and the instruction computes on halves
+(``AArch64Target.translate_insn``), and ``flush_in`` (the flush of one operand, for
 the translators that compute a float result with integer ops: the estimates,
 FRECPX, FCVTXN, FJCVTZS, FCVT to half).
 
@@ -11,30 +11,31 @@ Arm's rules (FPUnpack, FPRound with FPCR.AH = 0): a subnormal operand counts as 
 zero of its sign; a result whose exact value is below the smallest normal number in
 magnitude is a zero of its sign, decided before rounding (a product just below
 2^-126 that rounds up to it is flushed too). The IR's float ops have neither rule
-(``tcgkit.tcg.softfloat``), so the pass puts them around each op of the
-instruction that reads or rounds a float:
+(``tcgkit.tcg.softfloat``). FPSR (the float ops' flags word,
+``target.fp_flags_offset``): a flushed operand raises IDC; a flushed result raises
+UFC and nothing else (no IXC).
+
+FZ (``flush_ops_fz``): programs built with gcc's -ffast-math run with FZ set from
+their start-up code, so their float arithmetic must stay in generated code. Each
+op of ``FLUSH_IN`` runs as itself after a test of its operands (three integer ops
+each: no subnormal) and, for ``FLUSH_OUT``'s roundings, of its result's tininess:
+a sum is tiny exactly when its rounded value is (a tiny sum is exact: two floats'
+sum is a multiple of the smallest subnormal), flushed after the op; a product,
+quotient, fused multiply-add or narrowing conversion by its operands' exponents
+(``_to_fast_unless_tiny``: a few integer ops and branches that prove the exact
+result not tiny, or a zero, an infinity or a NaN). What the tests leave (subnormal
+operands, results near the bottom of the range) is one call of ``fz_helper``: the
+op with Arm's rules, in integer arithmetic and ``softfloat``.
+
+FZ16 (``flush_ops``) puts the rules in IR around each op instead:
 
 * every float input of ``FLUSH_IN``'s ops goes through ``flush_in`` (three ops:
-  magnitude below the smallest normal -> the sign alone);
-* ``FLUSH_OUT``'s ops (the roundings whose result can be tiny) are computed a
-  second time rounding toward zero, which is below the smallest normal exactly
-  when the exact result is; then the result becomes the zero of its own sign (a
-  rounding keeps the sign, and an exact zero stays as it is).
-
-FPSR (the float ops' flags word, ``target.fp_flags_offset``): a flushed operand
-raises IDC; a flushed result raises UFC and nothing else (no IXC). Sums and
-differences that are tiny are exact (two floats' sum is a multiple of the smallest
-subnormal), so their op raises nothing and the pass adds UFC; a product, quotient,
-fused multiply-add or narrowing conversion can be tiny and inexact, and its op would
-raise IXC, which a flushed result must not. Under FZ such an op runs as itself when
-its operands' exponents prove that its exact result is not tiny (or is a zero, an
-infinity or a NaN: a few integer ops and branches, ``_native_unless_tiny``); the
-operands it leaves call ``tiny_helper``, an exact test in integer arithmetic: not
-tiny, the op runs as itself; tiny, the result is the zero of the exact result's sign
-and UFC (a narrowing conversion below the test is tiny without a call). Programs
-built with gcc's -ffast-math run with FZ set from their start-up code, so their float
-arithmetic stays in generated code; only operands near the bottom of the range pay
-for the call.
+  magnitude below the threshold -> the sign alone);
+* ``FLUSH_OUT``'s sums are computed a second time rounding toward zero, which is
+  below the threshold exactly when the exact result is, and the result becomes the
+  zero of its own sign; quotients and fused ops run as themselves when their
+  operands' exponents prove them not tiny, else after ``tiny_helper``, an exact
+  test in integer arithmetic.
 
 Half-precision arithmetic computes on doubles (``trans_fp16``), whose values from
 halves are never subnormal, so FZ leaves it alone as Arm does. Under FZ16 the
@@ -53,15 +54,16 @@ from typing import Any, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
-from tcgkit.tcg.fpflags import IDC, UFC
+from tcgkit.tcg.fpflags import IDC, IXC, UFC, op_flags
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import OpDef, opdef
+from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.softfloat import FMT, Fmt
-from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
+from tcgkit.tcg.types import I32, I64, CallFlags, Cond, RoundingMode
 
 from .aliases import COND_EQ, COND_GEU, COND_GT, COND_LT, COND_LTU, COND_NE
 from .lanes import or_fpsr, or_fpsr_bits
-from .state import FLAG_FZ, FLAG_FZ16
+from .state import FLAG_FZ, FLAG_FZ16, SLOT_FPSR
 
 #: ops whose float inputs are flushed (by base; conversions by full name)
 FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fmin", "fmax",
@@ -69,6 +71,10 @@ FLUSH_IN: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fma", "fm
                              "ftoi_f32", "ftoi_f64"})  # fmt: skip
 #: ops whose result is flushed when tiny (the last constant is the rounding mode)
 FLUSH_OUT: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fma", "fcvt_f64_f32"})
+#: the ops whose tininess test under FZ branches anyway (``flush_ops_fz`` adds the
+#: operands' test to it; the others keep branch-free IR: a label ends a basic block,
+#: where guest registers go back to memory)
+_BRANCHING: Final = frozenset({"fmul", "fdiv", "fma", "fcvt_f64_f32"})
 #: the smallest normal number's encoding, by format width
 MIN_NORMAL: Final = {16: 0x0400, 32: 0x00800000, 64: 0x0010000000000000}
 #: the thresholds of FZ: single and double precision at their own smallest normal
@@ -114,19 +120,19 @@ def _flush_const(ctx: TCGContext, t: Temp, bits: int, limit: int,
     return t
 
 
-def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[str, int], Helper]) -> None:
+def flush_insn(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], Helper]) -> None:
     """After an instruction translated from op ``start`` on under FZ or FZ16: the pass
     with the thresholds its flags and its operands (halves or not) call for;
-    ``helpers``: the target's ``tiny_helper`` cache."""
+    ``helpers``: the target's cache of ``fz_helper``s and ``tiny_helper``s."""
     fz32_64 = bool(dc.flags & FLAG_FZ)
     if dc.extra.pop("fz16", False):  # on halves: ``from_half`` said so
         flush_ops(dc, start, FZ16_FZ_LIMITS if fz32_64 else FZ16_LIMITS, helpers)
     elif fz32_64:
-        flush_ops(dc, start, FZ_LIMITS, helpers)
+        flush_ops_fz(dc, start, helpers)
 
 
 def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
-              helpers: dict[tuple[str, int], Helper] | None = None) -> None:  # fmt: skip
+              helpers: dict[tuple[Any, ...], Helper] | None = None) -> None:  # fmt: skip
     """Flush to zero around the float ops of ``dc.ctx.ops[start:]`` (the IR of the
     instruction just translated): see the module docstring. ``limits``: the
     magnitude below which a single (32) or double (64) is flushed; a width it leaves
@@ -139,47 +145,202 @@ def flush_ops(dc: DisasContext, start: int, limits: dict[int, int] = FZ_LIMITS,
     del ops[start:]
     for k, op in enumerate(tail):
         d = op.defn
+        if (d.base if d.base in FLUSH_IN else d.name) not in FLUSH_IN:
+            ops.append(op)
+            continue
+        _flush_op(dc, op, limits, helpers, tail[k + 1 :])
+
+
+def _flush_op(dc: DisasContext, op: Op, limits: dict[int, int],
+              helpers: dict[tuple[Any, ...], Helper], rest: list[Op]) -> None:  # fmt: skip
+    """One float op of ``flush_ops`` (``rest``: the ops of the instruction after it)."""
+    ctx = dc.ctx
+    d = op.defn
+    name = d.base if d.base in FLUSH_IN else d.name
+    n_out = op.n_out
+    args = list(op.args)
+    tiny: Temp | None = None  # 1 when an operand was flushed (IDC), for one FPSR update
+    for i, ty in enumerate(d.in_types):
+        a = args[n_out + i]
+        bits = 32 if ty is I32 else 64
+        limit = limits.get(bits)
+        if limit is None:
+            continue
+        idc = limit == MIN_NORMAL[bits]  # FZ proper (not FZ16's threshold on doubles)
+        if a.kind is TempKind.CONST:
+            args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
+            continue
+        args[n_out + i], mag = _flush_mag(ctx, a, bits, limit)
+        if idc:  # (an op's float operands share one type)
+            t = _tiny_nonzero(ctx, mag, limit)
+            if tiny is not None:
+                ctx.or_(t, t, tiny)
+            tiny = t
+    out_bits = 32 if d.type is I32 else 64
+    limit = limits.get(out_bits)
+    if name in FLUSH_OUT and limit is not None:
+        # tiny only when exact: UFC alone (a sum; under FZ16's threshold a product
+        # of widened halves too, exact in double precision)
+        if d.base in ("fadd", "fsub") or (d.base == "fmul" and limit != MIN_NORMAL[out_bits]):
+            _flushed_result(dc, op, args, limit, tiny)
+            return
+        if tiny is not None:
+            or_fpsr(ctx, tiny, IDC)
+        key = (d.name, limit)
+        helper = helpers.get(key)
+        if helper is None and d.name != "fcvt_f64_f32":  # (always tiny below the test)
+            helper = helpers[key] = tiny_helper(d.name, limit)
+        _native_unless_tiny(ctx, op, args, limit, helper, rest)
+    else:
+        if tiny is not None:
+            or_fpsr(ctx, tiny, IDC)
+        op.args = tuple(args)
+        ctx.ops.append(op)
+
+
+def flush_ops_fz(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], Helper]) -> None:
+    """FPCR.FZ around the float ops of ``dc.ctx.ops[start:]`` (single and double
+    precision flushed at their own smallest normal): each op runs as itself when no
+    operand is subnormal and its result cannot be tiny (for a sum: is not), tested
+    with a few integer ops; otherwise one call of ``fz_helper`` computes it with
+    Arm's rules. A program built with -ffast-math thus pays no FPSR update per float
+    op (the flags a flush raises, IDC and UFC, are rare)."""
+    ctx = dc.ctx
+    ops = ctx.ops
+    tail = ops[start:]
+    del ops[start:]
+    for k, op in enumerate(tail):
+        d = op.defn
         name = d.base if d.base in FLUSH_IN else d.name
         if name not in FLUSH_IN:
             ops.append(op)
             continue
-        n_out = op.n_out
+        if name not in _BRANCHING:
+            _flush_op(dc, op, FZ_LIMITS, helpers, tail[k + 1 :])
+            continue
         args = list(op.args)
-        tiny: Temp | None = None  # 1 when an operand was flushed (IDC), for one FPSR update
+        n_in = op.n_in
+        live: list[tuple[Temp, int]] = []  # the operands to test, and their width
         for i, ty in enumerate(d.in_types):
-            a = args[n_out + i]
+            a = args[1 + i]
             bits = 32 if ty is I32 else 64
-            limit = limits.get(bits)
-            if limit is None:
-                continue
-            idc = limit == MIN_NORMAL[bits]  # FZ proper (not FZ16's threshold on doubles)
             if a.kind is TempKind.CONST:
-                args[n_out + i] = _flush_const(ctx, a, bits, limit, idc)
-                continue
-            args[n_out + i], mag = _flush_mag(ctx, a, bits, limit)
-            if idc:  # (an op's float operands share one type)
-                t = _tiny_nonzero(ctx, mag, limit)
-                if tiny is not None:
-                    ctx.or_(t, t, tiny)
-                tiny = t
-        if tiny is not None:
-            or_fpsr(ctx, tiny, IDC)
-        out_bits = 32 if d.type is I32 else 64
-        limit = limits.get(out_bits)
-        if name in FLUSH_OUT and limit is not None:
-            # tiny only when exact: UFC alone (a sum; under FZ16's threshold a product
-            # of widened halves too, exact in double precision)
-            if d.base in ("fadd", "fsub") or (d.base == "fmul" and limit != MIN_NORMAL[out_bits]):
-                _flushed_result(dc, op, args, limit, True)
+                args[1 + i] = _flush_const(ctx, a, bits, MIN_NORMAL[bits], True)
             else:
-                key = (d.name, limit)
-                helper = helpers.get(key)
-                if helper is None and d.name != "fcvt_f64_f32":  # (always tiny below the test)
-                    helper = helpers[key] = tiny_helper(d.name, limit)
-                _native_unless_tiny(ctx, op, args, limit, helper, tail[k + 1 :])
+                live.append((a, bits))
+        sum_ = d.base in ("fadd", "fsub")
+        if not live and (sum_ or name not in FLUSH_OUT):
+            op.args = tuple(args)  # constants only: flushed already; a sum is tested below
+            if not sum_:
+                ops.append(op)
+                continue
+        consts = tuple(int(c) for c in args[1 + n_in :])
+        key = ("fz", d.name, consts)
+        helper = helpers.get(key)
+        if helper is None:
+            helper = helpers[key] = fz_helper(d.name, consts)
+        _fz_op(ctx, op, args, live, helper, tail[k + 1 :])
+
+
+def _fz_op(ctx: TCGContext, op: Op, args: list, live: list[tuple[Temp, int]],
+           helper: Helper, rest: list[Op]) -> None:  # fmt: skip
+    """``op`` (with ``args``, constant operands flushed) under FZ: ``flush_ops_fz``."""
+    d = op.defn
+    out = args[0]
+    ins = args[1 : 1 + op.n_in]
+    ty = d.type if d.type is not None else I64
+    _outlive(ins, rest)
+    slow, done = ctx.label(), ctx.label()
+    for a, bits in live:  # a subnormal operand: the helper (a zero wraps to the top)
+        mag, m1 = ctx.temp(a.type), ctx.temp(a.type)
+        ctx.and_(mag, a, (1 << (bits - 1)) - 1)
+        ctx.sub(m1, mag, 1)
+        ctx.brcond(COND_LTU, m1, MIN_NORMAL[bits] - 1, slow)
+    res = ctx.temp(ty, local=True)
+    op.args = (res, *args[1:])
+    base = d.base
+    if base in ("fadd", "fsub"):
+        # a tiny sum is exact, so the rounded sum is tiny exactly when the sum is
+        ctx.ops.append(op)
+        bits = 32 if ty is I32 else 64
+        sign = 1 << (bits - 1)
+        mag, m1 = ctx.temp(ty), ctx.temp(ty)
+        ctx.and_(mag, res, sign - 1)
+        ctx.sub(m1, mag, 1)
+        ctx.brcond(COND_GEU, m1, MIN_NORMAL[bits] - 1, done)
+        ctx.and_(res, res, sign)  # the zero of its sign, UFC alone
+        ufc = ctx.temp(I64)
+        ctx.movi(ufc, UFC)
+        or_fpsr_bits(ctx, ufc)
+        ctx.br(done)
+    elif (base if base in FLUSH_IN else d.name) in FLUSH_OUT:
+        fast = ctx.label()
+        _to_fast_unless_tiny(ctx, d, ins, MIN_NORMAL[32 if ty is I32 else 64], fast)
+        last = ctx.ops[-1]
+        if last.defn.base == "brcond" and last.args[-1] is fast:
+            # its last test inverted, to the call: one branch less on the common path
+            ctx.ops.pop()
+            fast.refs -= 1
+            a, b, cond = last.args[0], last.args[1], last.args[2]
+            ctx.brcond(Cond(cond).invert(), a, b, slow)
         else:
-            op.args = tuple(args)
-            ops.append(op)
+            ctx.br(slow)
+        ctx.set_label(fast)
+        ctx.ops.append(op)
+        ctx.br(done)
+    else:  # only its operands are flushed
+        ctx.ops.append(op)
+        ctx.br(done)
+    ctx.set_label(slow)
+    ctx.call(helper, res, *ins)
+    ctx.set_label(done)
+    ctx.mov(out, res)
+
+
+def fz_helper(name: str, consts: tuple[int, ...]) -> Helper:
+    """Float op ``name`` with constants ``consts`` (its rounding mode last) under
+    FPCR.FZ, exactly, as a helper of its IR inputs returning its result: subnormal
+    operands are zeros of their sign (IDC); a product, quotient, sum, fused op or
+    narrowing conversion whose exact result is nonzero and below the smallest normal
+    number in magnitude is the zero of its sign (UFC and no other flag). Tininess is
+    that of the exact result: the result rounded toward zero is below the smallest
+    normal exactly when the exact one is. ORs the flags into FPSR."""
+    d = opdef(name)
+    base = d.base
+    w = 32 if d.type is I32 else 64
+    widths = tuple(32 if t is I32 else 64 for t in d.in_types)
+    flush_out = (base if base in FLUSH_IN else name) in FLUSH_OUT
+    rz_consts = (*consts[:-1], int(RoundingMode.ZERO)) if flush_out else consts
+    out_sign = 1 << (w - 1)
+    out_limit = MIN_NORMAL[w]
+    # the exact test in integer arithmetic where there is one (not for sums)
+    tiny = tiny_helper(name, out_limit).func if flush_out and base not in ("fadd", "fsub") else None
+
+    def run(cpu: Any, *ins: int) -> int:
+        flags = 0
+        vals = []
+        for x, bits in zip(ins, widths, strict=True):
+            sign = 1 << (bits - 1)
+            if 0 < x & (sign - 1) < MIN_NORMAL[bits]:
+                x &= sign
+                flags |= IDC
+            vals.append(x)
+        args = tuple(vals)
+        if tiny is not None:
+            zero = tiny(cpu, *args)
+            if zero:
+                cpu.words[SLOT_FPSR] |= flags | UFC
+                return zero & out_sign
+        elif flush_out:
+            rz = evaluate_op(name, base, w, args, rz_consts)[0]
+            mag = rz & (out_sign - 1)
+            if mag < out_limit and (mag or op_flags(name, args, rz_consts) & IXC):
+                cpu.words[SLOT_FPSR] |= flags | UFC
+                return rz & out_sign
+        cpu.words[SLOT_FPSR] |= flags | op_flags(name, args, consts)
+        return evaluate_op(name, base, w, args, consts)[0]
+
+    return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
 
 
 def tiny_helper(name: str, limit: int) -> Helper:
@@ -254,12 +415,37 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     out = args[0]
     ins = args[1:-1]
     ty = d.type if d.type is not None else I64
-    f, out_f = _formats(d)
-    in_bits, frac, bias = f.bits, f.mbits, f.bias
-    emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
-    el = _limit_exponent(limit, out_f, f)
+    out_f = _formats(d)[1]
+    _outlive(ins, rest)
+    fast, done = ctx.label(), ctx.label()
+    _to_fast_unless_tiny(ctx, d, ins, limit, fast)
+    # maybe tiny: the helper decides exactly; tiny, the result is a zero and UFC alone
+    res = ctx.temp(ty, local=True)
+    if d.base == "fcvt_f64_f32":  # below the test, a double is below 2^-126: tiny
+        ctx.extrh_i64_i32(res, ins[0])
+    else:
+        assert helper is not None
+        ctx.call(helper, res, *ins)
+        ctx.brcond(COND_EQ, res, 0, fast)
+    ctx.and_(res, res, out_f.sign_bit)  # the sign's zero
+    ufc = ctx.temp(I64)
+    ctx.movi(ufc, UFC)
+    or_fpsr_bits(ctx, ufc)
+    ctx.br(done)
+    ctx.set_label(fast)
+    op.args = (res, *args[1:])
+    ctx.ops.append(op)
+    ctx.set_label(done)
+    ctx.mov(out, res)
+
+
+def _outlive(ins: list, rest: list[Op]) -> None:
+    """Before branches inside an instruction: its op's inputs ``ins``, and what the
+    rest of the instruction (``rest``) reads that was made before, become TB-scoped
+    (a BB-scoped temp dies at a label)."""
     for t in ins:
-        _outlive_block(t)
+        if isinstance(t, Temp):
+            _outlive_block(t)
     made: set[Temp] = set()
     for later in rest:  # values of before the branches that the instruction reads after
         for i in range(later.n_out, later.n_out + later.n_in):
@@ -268,7 +454,17 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
                 _outlive_block(x)
         for i in range(later.n_out):
             made.add(later.args[i])
-    fast, done = ctx.label(), ctx.label()
+
+
+def _to_fast_unless_tiny(ctx: TCGContext, d: OpDef, ins: list, limit: int, fast: Label) -> None:
+    """Branch to ``fast`` when the exact result of ``d`` (a product, quotient, fused
+    op or narrowing conversion) on ``ins`` (flushed already) cannot be nonzero and
+    below ``limit`` in magnitude, by its operands' exponents; fall through when it
+    may be."""
+    f, out_f = _formats(d)
+    in_bits, frac, bias = f.bits, f.mbits, f.bias
+    emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
+    el = _limit_exponent(limit, out_f, f)
     exps = []
     for t in ins:
         e = ctx.temp(t.type, local=True)
@@ -295,24 +491,6 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
         ctx.brcond(COND_GEU, s, eb, fast)
     else:  # fma
         _fma_not_tiny(ctx, exps, ins, in_bits, frac, emax, el, fast)
-    # maybe tiny: the helper decides exactly; tiny, the result is a zero and UFC alone
-    res = ctx.temp(ty, local=True)
-    if base == "fcvt_f64_f32":  # below the test, a double is below 2^-126: tiny
-        ctx.extrh_i64_i32(res, ins[0])
-    else:
-        assert helper is not None
-        ctx.call(helper, res, *ins)
-        ctx.brcond(COND_EQ, res, 0, fast)
-    ctx.and_(res, res, out_f.sign_bit)  # the sign's zero
-    ufc = ctx.temp(I64)
-    ctx.movi(ufc, UFC)
-    or_fpsr_bits(ctx, ufc)
-    ctx.br(done)
-    ctx.set_label(fast)
-    op.args = (res, *args[1:])
-    ctx.ops.append(op)
-    ctx.set_label(done)
-    ctx.mov(out, res)
 
 
 def _formats(d: OpDef) -> tuple[Fmt, Fmt]:
@@ -411,23 +589,44 @@ def _flush_mag(ctx: TCGContext, v: Temp, bits: int, limit: int) -> tuple[Temp, T
 
 
 def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int,
-                    raise_ufc: bool) -> None:  # fmt: skip
-    """``op`` with ``args``, preceded by its twin rounding toward zero (before, as the
-    op may overwrite an input) and followed by the flush of its result (raising UFC
-    then, with ``raise_ufc``: for an op whose tiny results are exact)."""
+                    idc: Temp | None) -> None:  # fmt: skip
+    """``op`` (a sum, or a product under FZ16's threshold: tiny only when exact) with
+    ``args``, followed by the flush of its result, raising UFC then; ``idc``: 1 when
+    an operand was flushed (IDC), raised with it (one FPSR update). Tininess: under
+    FZ proper the rounded sum of two numbers of its format is tiny exactly when the
+    sum is (a tiny sum is exact); otherwise a twin rounding toward zero, made first
+    (the op may overwrite an input), is below the threshold exactly when the exact
+    result is."""
     ctx = dc.ctx
     d = op.defn
     out = args[0]
     ty = d.type if d.type is not None else I64
     bits = 32 if ty is I32 else 64
-    rz = ctx.temp(ty)
-    ctx.emit(d.name, rz, *args[1:-1], int(RoundingMode.ZERO))
+    if d.base in ("fadd", "fsub") and limit == MIN_NORMAL[bits]:
+        rz = None
+    else:
+        rz = ctx.temp(ty)
+        ctx.emit(d.name, rz, *args[1:-1], int(RoundingMode.ZERO))
     op.args = tuple(args)
     ctx.ops.append(op)
     sign = 1 << (bits - 1)
     mag, sgn = ctx.temp(ty), ctx.temp(ty)
-    ctx.and_(mag, rz, sign - 1)
+    ctx.and_(mag, out if rz is None else rz, sign - 1)
     ctx.and_(sgn, out, sign)
     ctx.movcond(out, mag, limit, sgn, out, COND_LTU)
-    if raise_ufc:
-        or_fpsr(ctx, _tiny_nonzero(ctx, mag, limit), UFC)
+    ufc = _tiny_nonzero(ctx, mag, limit)
+    if ufc.type is I32:
+        wide = ctx.temp(I64)
+        ctx.extu_i32_i64(wide, ufc)
+        ufc = wide
+    bits_ = ctx.temp(I64)
+    ctx.shl(bits_, ufc, UFC.bit_length() - 1)
+    if idc is not None:
+        if idc.type is I32:
+            wide = ctx.temp(I64)
+            ctx.extu_i32_i64(wide, idc)
+            idc = wide
+        flag = ctx.temp(I64)
+        ctx.shl(flag, idc, IDC.bit_length() - 1)
+        ctx.or_(bits_, bits_, flag)
+    or_fpsr_bits(ctx, bits_)

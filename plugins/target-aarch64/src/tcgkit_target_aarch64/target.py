@@ -83,9 +83,10 @@ class AArch64Target(GuestTarget):
         assert isinstance(model, models.A64CPUModel)
         #: MRS's values of the ID registers (``trans_dp.mrs``)
         self.id_regs: Mapping[tuple[int, int, int, int, int], int] = model.id_regs
-        #: the exact tininess tests of float ops whose results FPCR.FZ flushes
-        #: (``flush_zero.tiny_helper``), by (opcode, threshold)
-        self.fz_helpers: dict[tuple[str, int], Helper] = {}
+        #: the helpers of float ops under FPCR.FZ/FZ16 (``flush_zero``): by ("fz", opcode,
+        #: constants) the op under FZ (``fz_helper``), by (opcode, threshold) FZ16's
+        #: exact tininess tests (``tiny_helper``)
+        self.fz_helpers: dict[tuple[Any, ...], Helper] = {}
         # the model's decoder, or None for one with every gated feature (``max``): then
         # ``translate_insn`` calls ``decode`` directly, a native call when compiled
         decoder = decoder_for(model.features)
