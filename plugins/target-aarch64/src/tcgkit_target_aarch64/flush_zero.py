@@ -614,19 +614,18 @@ def _flushed_result(dc: DisasContext, op: Op, args: list, limit: int,
     ctx.and_(mag, out if rz is None else rz, sign - 1)
     ctx.and_(sgn, out, sign)
     ctx.movcond(out, mag, limit, sgn, out, COND_LTU)
-    ufc = _tiny_nonzero(ctx, mag, limit)
-    if ufc.type is I32:
-        wide = ctx.temp(I64)
-        ctx.extu_i32_i64(wide, ufc)
-        ufc = wide
-    bits_ = ctx.temp(I64)
-    ctx.shl(bits_, ufc, UFC.bit_length() - 1)
+    flags = _flag(ctx, _tiny_nonzero(ctx, mag, limit), UFC)
     if idc is not None:
-        if idc.type is I32:
-            wide = ctx.temp(I64)
-            ctx.extu_i32_i64(wide, idc)
-            idc = wide
-        flag = ctx.temp(I64)
-        ctx.shl(flag, idc, IDC.bit_length() - 1)
-        ctx.or_(bits_, bits_, flag)
-    or_fpsr_bits(ctx, bits_)
+        ctx.or_(flags, flags, _flag(ctx, idc, IDC))
+    or_fpsr_bits(ctx, flags)
+
+
+def _flag(ctx: TCGContext, cond: Temp, bit: int) -> Temp:
+    """An i64 temp holding ``bit`` when ``cond`` (0 or 1, i32 or i64) is 1, else 0."""
+    b = ctx.temp(I64)
+    if cond.type is I32:
+        ctx.extu_i32_i64(b, cond)
+    else:
+        ctx.mov(b, cond)
+    ctx.shl(b, b, bit.bit_length() - 1)
+    return b
