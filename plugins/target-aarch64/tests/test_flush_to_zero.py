@@ -159,7 +159,7 @@ def test_a_flushed_factor_is_a_zero_for_fmas_default_nan_rule(fz: int, host_ops)
 
 #: products, quotients, fused operations and narrowing conversions whose operands'
 #: exponents sit at the edge of the test that lets them run natively under FZ (below
-#: it, the op under Arm's rules in ``fz_helper``): scalar and vector, single and double
+#: it, the exact test of ``tiny_helper``): scalar and vector, single and double
 EDGE_CODE = assemble("""
     msr fpcr, x0
     fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d4, d5, d6; fmadd d19, d0, d1, d3
@@ -326,32 +326,33 @@ loop:
     subs x2, x2, #1
     b.ne loop
 """)
-#: the flushed ops of LOOP_CODE (all of them in round-to-nearest: constants (0,))
-FLUSHED = ("fmul_f64", "fdiv_f64", "fma_f64", "fcvt_f64_f32", "fmul_f32", "fma_f32",
-           "fdiv_f32")  # fmt: skip
+#: the flushed ops of LOOP_CODE and the limit FZ gives their results
+FLUSHED = {"fmul_f64": 0x0010000000000000, "fdiv_f64": 0x0010000000000000,
+           "fma_f64": 0x0010000000000000,
+           "fmul_f32": 0x00800000, "fma_f32": 0x00800000, "fdiv_f32": 0x00800000}  # fmt: skip
 
 
 @pytest.mark.parametrize("tier", sorted(TIERS))
 def test_normal_operands_under_fz_never_call_the_helper(tier: str) -> None:
     """A loop of products, quotients, fused ops and conversions of ordinary numbers
-    under FZ computes in generated code: the op under Arm's rules (``fz_helper``, a
+    under FZ computes in generated code: the exact test of tininess (``tiny_helper``, a
     call into Python) runs only when operands are near the bottom of the range."""
     from tcgkit import Emulator
-    from tcgkit_target_aarch64.flush_zero import fz_helper
+    from tcgkit_target_aarch64.flush_zero import tiny_helper
     from tcgkit_target_aarch64.oracle import CODE as BASE
 
     calls: list[str] = []
     with Emulator("aarch64", host=oracle_host(), tier_up=TIERS[tier]) as emu:
         helpers = emu.engine.target.fz_helpers  # the cache the translator reads first
-        for name in FLUSHED:
-            helper = fz_helper(name, (0,))
+        for name, limit in FLUSHED.items():
+            helper = tiny_helper(name, limit)
 
             def counted(cpu, *ins, _f=helper.func, _n=name):  # type: ignore[no-untyped-def]
                 calls.append(_n)
                 return _f(cpu, *ins)
 
             helper.func = counted
-            helpers[("fz", name, (0,))] = helper
+            helpers[(name, limit)] = helper
         emu.mem_map(BASE, 0x10000)
         emu.mem_write(BASE, LOOP_CODE)
         regs = {"x0": 1 << 24, "x2": 100, "q0": 0x3FF8000000000000, "q1": 0x4004000000000000,
@@ -365,7 +366,7 @@ def test_normal_operands_under_fz_never_call_the_helper(tier: str) -> None:
         emu.reg_write("q0", 0x0020000000000000)  # 2^-1021: d0 / d2 and s19 are tiny
         emu.reg_write("x2", 1)
         emu.emu_start(BASE, BASE + len(LOOP_CODE))
-        assert sorted(set(calls)) == ["fcvt_f64_f32", "fdiv_f64"]  # fma: c dominates
+        assert sorted(set(calls)) == ["fdiv_f64"]  # fma: c dominates; fcvt: surely tiny
         assert emu.reg_read("s19") == 0
         assert emu.reg_read("d17") == 1 << 63  # -2^-1023: flushed to -0
         assert emu.reg_read("d16") == 0x0034000000000000  # 2.5 * 2^-1021: normal, native

@@ -59,7 +59,7 @@ from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import OpDef, opdef
 from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.softfloat import FMT, Fmt
-from tcgkit.tcg.types import I32, I64, CallFlags, Cond, RoundingMode
+from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
 from .aliases import COND_EQ, COND_GEU, COND_GT, COND_LT, COND_LTU, COND_NE
 from .lanes import or_fpsr, or_fpsr_bits
@@ -200,11 +200,15 @@ def _flush_op(dc: DisasContext, op: Op, limits: dict[int, int],
 
 def flush_ops_fz(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], Helper]) -> None:
     """FPCR.FZ around the float ops of ``dc.ctx.ops[start:]`` (single and double
-    precision flushed at their own smallest normal): each op runs as itself when no
-    operand is subnormal and its result cannot be tiny (for a sum: is not), tested
-    with a few integer ops; otherwise one call of ``fz_helper`` computes it with
-    Arm's rules. A program built with -ffast-math thus pays no FPSR update per float
-    op (the flags a flush raises, IDC and UFC, are rare)."""
+    precision flushed at their own smallest normal). A product, quotient, fused op or
+    narrowing conversion (``_BRANCHING``: its tininess test branches anyway) runs as
+    itself when a test of its operands (three integer ops each) finds no subnormal and
+    its operands' exponents prove its result not tiny; a subnormal operand makes it one
+    call of ``fz_helper`` (the op with Arm's rules), a result that may be tiny one
+    call of ``tiny_helper`` (the exact test). No FPSR update on the common path. The
+    other ops keep ``flush_ops``'s branch-free IR (a label ends a basic block, where
+    the guest registers go back to memory): their operands flushed with movcond, IDC
+    and a sum's UFC in one FPSR update."""
     ctx = dc.ctx
     ops = ctx.ops
     tail = ops[start:]
@@ -219,7 +223,6 @@ def flush_ops_fz(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], He
             _flush_op(dc, op, FZ_LIMITS, helpers, tail[k + 1 :])
             continue
         args = list(op.args)
-        n_in = op.n_in
         live: list[tuple[Temp, int]] = []  # the operands to test, and their width
         for i, ty in enumerate(d.in_types):
             a = args[1 + i]
@@ -228,71 +231,56 @@ def flush_ops_fz(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], He
                 args[1 + i] = _flush_const(ctx, a, bits, MIN_NORMAL[bits], True)
             else:
                 live.append((a, bits))
-        sum_ = d.base in ("fadd", "fsub")
-        if not live and (sum_ or name not in FLUSH_OUT):
-            op.args = tuple(args)  # constants only: flushed already; a sum is tested below
-            if not sum_:
-                ops.append(op)
-                continue
-        consts = tuple(int(c) for c in args[1 + n_in :])
-        key = ("fz", d.name, consts)
-        helper = helpers.get(key)
-        if helper is None:
-            helper = helpers[key] = fz_helper(d.name, consts)
-        _fz_op(ctx, op, args, live, helper, tail[k + 1 :])
+        _fz_op(ctx, op, args, live, helpers, tail[k + 1 :])
 
 
 def _fz_op(ctx: TCGContext, op: Op, args: list, live: list[tuple[Temp, int]],
-           helper: Helper, rest: list[Op]) -> None:  # fmt: skip
-    """``op`` (with ``args``, constant operands flushed) under FZ: ``flush_ops_fz``."""
+           helpers: dict[tuple[Any, ...], Helper], rest: list[Op]) -> None:  # fmt: skip
+    """One op of ``_BRANCHING`` (with ``args``, its constant operands flushed; ``live``:
+    the others and their widths) under FZ: ``flush_ops_fz``. ``rest``: the ops of
+    the instruction after it."""
     d = op.defn
     out = args[0]
     ins = args[1 : 1 + op.n_in]
     ty = d.type if d.type is not None else I64
+    limit = MIN_NORMAL[32 if ty is I32 else 64]
     _outlive(ins, rest)
-    slow, done = ctx.label(), ctx.label()
-    for a, bits in live:  # a subnormal operand: the helper (a zero wraps to the top)
+    slow, fast, done = ctx.label(), ctx.label(), ctx.label()
+    for a, bits in live:  # a subnormal operand: the whole op in Python (a zero wraps)
         mag, m1 = ctx.temp(a.type), ctx.temp(a.type)
         ctx.and_(mag, a, (1 << (bits - 1)) - 1)
         ctx.sub(m1, mag, 1)
         ctx.brcond(COND_LTU, m1, MIN_NORMAL[bits] - 1, slow)
     res = ctx.temp(ty, local=True)
+    _to_fast_unless_tiny(ctx, d, ins, limit, fast)
+    # maybe tiny: the exact test decides (below the test a double is below 2^-126:
+    # tiny); tiny, the result is the zero of its sign, raising UFC alone
+    if d.base == "fcvt_f64_f32":
+        ctx.extrh_i64_i32(res, ins[0])
+    else:
+        key = (d.name, limit)
+        tiny = helpers.get(key)
+        if tiny is None:
+            tiny = helpers[key] = tiny_helper(d.name, limit)
+        ctx.call(tiny, res, *ins)
+        ctx.brcond(COND_EQ, res, 0, fast)
+    ctx.and_(res, res, _formats(d)[1].sign_bit)
+    ufc = ctx.temp(I64)
+    ctx.movi(ufc, UFC)
+    or_fpsr_bits(ctx, ufc)
+    ctx.br(done)
+    if live:
+        ctx.set_label(slow)
+        consts = tuple(int(c) for c in args[1 + op.n_in :])
+        key = ("fz", d.name, consts)
+        whole = helpers.get(key)
+        if whole is None:
+            whole = helpers[key] = fz_helper(d.name, consts)
+        ctx.call(whole, res, *ins)
+        ctx.br(done)
+    ctx.set_label(fast)
     op.args = (res, *args[1:])
-    base = d.base
-    if base in ("fadd", "fsub"):
-        # a tiny sum is exact, so the rounded sum is tiny exactly when the sum is
-        ctx.ops.append(op)
-        bits = 32 if ty is I32 else 64
-        sign = 1 << (bits - 1)
-        mag, m1 = ctx.temp(ty), ctx.temp(ty)
-        ctx.and_(mag, res, sign - 1)
-        ctx.sub(m1, mag, 1)
-        ctx.brcond(COND_GEU, m1, MIN_NORMAL[bits] - 1, done)
-        ctx.and_(res, res, sign)  # the zero of its sign, UFC alone
-        ufc = ctx.temp(I64)
-        ctx.movi(ufc, UFC)
-        or_fpsr_bits(ctx, ufc)
-        ctx.br(done)
-    elif (base if base in FLUSH_IN else d.name) in FLUSH_OUT:
-        fast = ctx.label()
-        _to_fast_unless_tiny(ctx, d, ins, MIN_NORMAL[32 if ty is I32 else 64], fast)
-        last = ctx.ops[-1]
-        if last.defn.base == "brcond" and last.args[-1] is fast:
-            # its last test inverted, to the call: one branch less on the common path
-            ctx.ops.pop()
-            fast.refs -= 1
-            a, b, cond = last.args[0], last.args[1], last.args[2]
-            ctx.brcond(Cond(cond).invert(), a, b, slow)
-        else:
-            ctx.br(slow)
-        ctx.set_label(fast)
-        ctx.ops.append(op)
-        ctx.br(done)
-    else:  # only its operands are flushed
-        ctx.ops.append(op)
-        ctx.br(done)
-    ctx.set_label(slow)
-    ctx.call(helper, res, *ins)
+    ctx.ops.append(op)
     ctx.set_label(done)
     ctx.mov(out, res)
 
