@@ -7,11 +7,10 @@ there match the reference interpreter."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from tcgkit.testing.emulated import Emulated
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
@@ -21,17 +20,9 @@ ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
 def test_random_programs_match_on_ppc64le(disable: str) -> None:
     """With every ISA level the machine has, and with ISA 3.00 forced off (the
     count-trailing-zeros fallback)."""
-    qemu = shutil.which("qemu-ppc64le-static") or shutil.which("qemu-ppc64le")
-    python = ROOT / "sysroot" / "usr" / "bin" / "python3.11"
-    if qemu is None or not python.exists() or not (ROOT / "site").exists():
-        pytest.skip("the ppc64el sysroot is not built (scripts/debian-sysroot ppc64el; "
-                    "tox -e host-ppc builds it) or qemu-ppc64le-static is missing")  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "site"), PYTHONDONTWRITEBYTECODE="1",
-               TCGKIT_PPC_DISABLE=disable)  # fmt: skip
+    machine = Emulated("ppc64el", ROOT, REPO).ready()
     script = Path(__file__).with_name("native_differential.py")
-    command = [qemu, "-L", str(ROOT / "sysroot"), str(python), str(script), "200"]
-    res = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=900)  # fmt: skip
+    res = machine.run([str(script), "200"], env={"TCGKIT_PPC_DISABLE": disable})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "200 programs matched" in res.stdout and "memory accesses matched" in res.stdout
     assert ("'isa300': False" in res.stdout) == (disable == "isa300")

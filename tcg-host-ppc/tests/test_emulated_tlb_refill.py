@@ -8,27 +8,17 @@ every live register kept; second-level misses still reach the callback."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tcgkit.testing.emulated import Emulated
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("TCGKIT_PPC64EL_ROOT", REPO / ".cache" / "ppc64el"))
 
 
 def test_second_level_refills_on_ppc64le() -> None:
-    qemu = shutil.which("qemu-ppc64le-static") or shutil.which("qemu-ppc64le")
-    python = ROOT / "sysroot" / "usr" / "bin" / "python3.11"
-    if qemu is None or not python.exists() or not (ROOT / "site").exists():
-        pytest.skip("the ppc64el sysroot is not built (scripts/debian-sysroot ppc64el; "
-                    "tox -e host-ppc builds it) or qemu-ppc64le-static is missing")  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "site"), PYTHONDONTWRITEBYTECODE="1")
-    script = Path(__file__).with_name("native_tlb_refill.py")
-    command = [qemu, "-L", str(ROOT / "sysroot"), str(python), str(script)]
-    res = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=900)  # fmt: skip
+    machine = Emulated("ppc64el", ROOT, REPO).ready()
+    res = machine.run([str(Path(__file__).with_name("native_tlb_refill.py"))])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "second-level hits served without the callback" in res.stdout
     assert f"sweep: {300 + 2 * (300 - 256)} refills" in res.stdout

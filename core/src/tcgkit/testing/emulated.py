@@ -3,7 +3,10 @@
 Owns the harness of the native hosts' end-to-end tests: a Debian sysroot of
 that architecture with tcgkit installed beside it (``scripts/debian-sysroot
 ARCH``), run under ``qemu-<machine>-static -L``, where the host backend for
-that architecture is the native one and ``auto`` picks it. From the test
+that architecture is the native one and ``auto`` picks it. A qemu-user in the
+machine's own ``qemu/`` folder is preferred to the system's: debian-sysroot puts
+one there when the system's lacks what the tests need (qemu-ppc64le before 8.0
+never lets a stqcx. succeed, so the POWER host's quadword atomics need a newer one). From the test
 machine: ``run(...)`` runs a command there; ``engine_tests`` runs tcgkit's
 engine tests; ``examples`` runs the example programs and returns what each
 printed, with the engine's statistics; ``check_engine_tests`` and
@@ -46,7 +49,9 @@ class Emulated:
     repo: Path
 
     def command(self) -> list[str]:
-        qemu = shutil.which(f"{QEMU[self.arch]}-static") or shutil.which(QEMU[self.arch])
+        own = self.root / "qemu" / QEMU[self.arch]
+        qemu = str(own) if own.exists() else (shutil.which(f"{QEMU[self.arch]}-static")
+                                              or shutil.which(QEMU[self.arch]))  # fmt: skip
         python = self.root / "sysroot" / "usr" / "bin" / "python3.11"
         if qemu is None or not python.exists() or not (self.root / "site").exists():
             raise NotBuilt(f"the {self.arch} sysroot is not built (scripts/debian-sysroot "
@@ -67,8 +72,11 @@ class Emulated:
             pytest.skip(str(e))
         return self
 
-    def run(self, args: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
-        env = dict(os.environ, PYTHONPATH=str(self.root / "site"), PYTHONDONTWRITEBYTECODE="1")
+    def run(self, args: list[str], timeout: int = 900,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:  # fmt: skip
+        """Run the emulated Python with ``args`` (and the variables ``env`` besides)."""
+        env = dict(os.environ, PYTHONPATH=str(self.root / "site"), PYTHONDONTWRITEBYTECODE="1",
+                   **(env or {}))  # fmt: skip
         env.pop("TCGKIT_TEST_HOST", None)
         return subprocess.run([*self.command(), *args], cwd=self.repo, env=env,
                               capture_output=True, text=True, timeout=timeout)  # fmt: skip
