@@ -131,6 +131,38 @@ loop:
     assert int.from_bytes(emu.mem_read(DATA + 16, 8), "little") == stored
 
 
+def test_register_written_by_an_unmapped_hook_reaches_code_compiled_before_it(make):
+    # the loop runs once with its data mapped (its TBs made with no memory hook); then
+    # the page goes, and a hook that maps it again and writes r3 is added: the next run
+    # must see the write, whatever the TBs kept in registers before
+    emu = make("""
+    li r1, 3
+    li r3, 0
+loop:
+    ld r4, [r6 + 0]
+    add r3, r3, r4
+    addi r1, r1, -1
+    bnz r1, loop
+""")
+    page = 0x5000_0000
+    emu.reg_write("r6", page)
+    emu.mem_map(page, 0x1000, PROT_ALL)
+    emu.mem_write(page, (5).to_bytes(8, "little"))
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r3") == 15
+    emu.mem_unmap(page, 0x1000)
+
+    def remap(emu, access, address, size, value):
+        emu.mem_map(page, 0x1000, PROT_ALL)
+        emu.mem_write(page, (5).to_bytes(8, "little"))
+        emu.reg_write("r3", emu.reg_read("r3") + 1000)
+        return True
+
+    emu.hook_add(HOOK_MEM_READ_UNMAPPED, remap)
+    emu.emu_start(CODE, emu.end)
+    assert emu.reg_read("r3") == 15 + 1000
+
+
 def test_unmapped_read_raises_with_pc_and_address(make):
     emu = make("li r0, 1\nld r1, [r2]\n")
     emu.reg_write("r2", 0x5000_0000)

@@ -168,7 +168,7 @@ class HookRegistry:
         for k, hooks in self._by_kind.items():
             if hooks:
                 self.mask |= k
-        if kind & (TRANSLATION_KINDS | SLOW_PATH_KINDS):
+        if kind & (TRANSLATION_KINDS | SLOW_PATH_KINDS | IN_ACCESS_KINDS):
             self.version += 1
 
     def of(self, kind: int) -> list[Hook]:
@@ -190,6 +190,4 @@ class HookRegistry:
         for k in self._by_kind:
             self._by_kind[k] = []
         self._by_handle.clear()
-        self.reads = self._by_kind[HOOK_MEM_READ]
-        self.mask = 0
-        self.version += 1
+        self._changed(_ALL_KINDS)
