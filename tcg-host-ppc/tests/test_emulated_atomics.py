@@ -32,3 +32,13 @@ def test_guest_atomics_on_ppc64le() -> None:
     assert "pair compare-and-swaps matched: 19" in res.stdout
     assert ("pair counters: casp 4000/12000, caspal 4000/12000, ldxp/stxp 4000/12000, "
             "ldaxp/stlxp 4000/12000") in res.stdout  # fmt: skip
+
+
+def test_the_pair_lowering_against_the_reference_on_ppc64le() -> None:
+    """``native_cmpxchg2.py``: the inline ``atomic_cmpxchg2_i64`` run on its own (a TLB
+    entry, no emulator), its operands shared every way, aligned (lqarx / stqcx.) and
+    not (the slow path's call, its arguments and the pair it returns)."""
+    machine = Emulated("ppc64el", ROOT, REPO).ready()
+    res = machine.run([str(Path(__file__).with_name("native_cmpxchg2.py")), "40"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "pair compare-and-swaps against the reference: 200" in res.stdout
