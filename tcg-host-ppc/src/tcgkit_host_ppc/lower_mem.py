@@ -8,8 +8,7 @@ l?arx / compute / st?cx. / bne- loop between the same syncs; the same slow path
 with ``(aop + 1) << FETCH_SHIFT`` in its memop), ``atomic_cmpxchg2`` (the probe of a
 16-byte access, 16-byte aligned, then an lqarx / stqcx. loop between the same
 syncs; slow_cmpxchg with ``PAIR_FLAG`` and its operands in the frame) and
-``goto_ptr``. Scratch: r0
-(data only), r11, r12. The fast path:
+``goto_ptr``. Scratch: r0 (data only), r11, r12. The fast path:
 
     r11 <- ((addr >> 12) & 255) << 5 ; r11 += r27 - TLB
     r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
