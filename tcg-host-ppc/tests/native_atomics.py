@@ -1,8 +1,8 @@
 """Run on a ppc64le machine (an emulated one: see test_emulated_atomics.py): guest
 atomics of an emulator with two vCPUs (TBs translated for parallel vCPUs), whose
 compare-and-swaps and read-modify-writes the ppc64le host lowers inline
-(``atomic_cmpxchg_i64`` and ``atomic_fetch_i64``: l?arx / st?cx. loops after the
-TLB probe):
+(``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and ``atomic_cmpxchg2_i64``: l?arx /
+st?cx. and lqarx / stqcx. loops after the TLB probe):
 
 * CAS of every size, on a match and a mismatch, on RAM (the fast path once the TLB
   holds the page, the slow path before) and on an MMIO page (always the slow path,
@@ -13,9 +13,16 @@ TLB probe):
   (the slow path, then the fast path) and on an MMIO page (the slow path:
   ``slow_cmpxchg`` with the operation in its memop, then ``fetch_op``), each
   checked against ``atomic_update``;
+* CASP and CASPAL of X registers (the inline ``atomic_cmpxchg2_i64``, whose lqarx
+  the TB's host code holds) on a match and on a mismatch of either doubleword, on
+  RAM (the fast path once the TLB holds the page; before, the slow path, which
+  calls the host's pair routine ``cas_pair``), on an MMIO page (the slow path's
+  exclusive section) and on an unmapped page (the fault, nothing changed), each
+  checked against ``semantics.cmpxchg2``;
 * two vCPUs in threads adding to shared counters with LDXR/STXR, LDADD and
   LDADDH, and around spin locks taken with SWPAL and with LDSETAL, end with the
-  exact sums.
+  exact sums; so do two vCPUs adding 1 and 3 to a 16-byte pair of counters with
+  CASP, CASPAL, LDXP/STXP and LDAXP/STLXP.
 
 Exit status 0 when everything matched.
 
@@ -24,11 +31,14 @@ Exit status 0 when everything matched.
 
 from __future__ import annotations
 
+import ctypes
+
 from tcgkit import PROT_ALL, Emulator
-from tcgkit.tcg.semantics import atomic_update
+from tcgkit.errors import UnmappedMemoryError
+from tcgkit.tcg.semantics import atomic_update, cmpxchg2
 from tcgkit.tcg.types import AtomicOp
 
-CODE, DATA, MMIO = 0x10000, 0x80000, 0x90000
+CODE, DATA, MMIO, UNMAPPED = 0x10000, 0x80000, 0x90000, 0xA0000
 M64 = (1 << 64) - 1
 
 
@@ -183,6 +193,140 @@ def _lock(acquire: int) -> bytes:
                  0xF9000280, 0x889FFEBF)  # fmt: skip
 
 
+def casp(rs: int, rn: int, rt: int, acquire: int = 0, release: int = 0) -> int:
+    """CASP{A}{L} of X registers: rs, rs+1, rt, rt+1, [rn]."""
+    return (1 << 30 | 0b0010000 << 23 | acquire << 22 | 1 << 21 | rs << 16 | release << 15
+            | 0b11111 << 10 | rn << 5 | rt)  # fmt: skip
+
+
+def _host_words(emu: Emulator) -> set[int]:
+    """Every instruction word of the host code of the emulator's TBs."""
+    engine = emu._engine  # type: ignore[union-attr]
+    got: set[int] = set()
+    for tbs in engine.tb_cache.page_tbs.values():
+        for tb in tbs:
+            code = ctypes.string_at(tb.host.entry, tb.host_size)
+            got.update(int.from_bytes(code[i : i + 4], "little") for i in range(0, len(code), 4))
+    return got
+
+
+LQARX_MASK, LQARX = 0xFC0007FF, 31 << 26 | 276 << 1  # lqarx, any registers
+
+
+def check_pairs() -> int:
+    """CASP x4, x5, x6, x7, [x20] (and CASPAL), one at a time, on 16 bytes whose
+    neighbours must not change: on RAM without the page in the TLB (the slow path:
+    slow_cmpxchg, then the host's ``cas_pair``), on RAM after a guest load and store of
+    the page (the inline lqarx / stqcx. loop, no TLB miss) and on MMIO (the slow path,
+    an exclusive section); a match, a mismatch in the low doubleword and one in the
+    high doubleword. Then CASP on an unmapped page raises the fault and changes no
+    register."""
+    mmio_bytes = bytearray(48)
+
+    def mmio_read(emu: Emulator, off: int, size: int) -> int:
+        return int.from_bytes(mmio_bytes[off : off + size], "little")
+
+    def mmio_write(emu: Emulator, off: int, size: int, value: int) -> None:
+        mmio_bytes[off : off + size] = value.to_bytes(size, "little")
+
+    checked = 0
+    with emulator() as emu:
+        host = emu._engine.host  # type: ignore[union-attr]
+        assert host.name == "ppc64le" and "atomic_cmpxchg2_i64" in host.optional_ops
+        assert host.atomic_routines().cas_pair is not None
+        emu.mmio_map(MMIO, 0x1000, mmio_read, mmio_write)
+        emu.mem_write(CODE, words(casp(4, 20, 6), casp(4, 20, 6, 1, 1)))
+        emu.mem_write(TOUCH, words(0xF9400689, 0xF9000689))
+        for base, fast in ((DATA + 0x300, False), (DATA + 0x300, True), (MMIO + 0x10, False)):
+            for i, how in enumerate(("match", "low differs", "high differs") * 2):
+                n = 0x0123456789ABCDEF * (checked + 1) & M64
+                old = (n, n ^ 0xF0F0F0F0F0F0F0F0)
+                cmp = (old[0] ^ (how == "low differs") << 63, old[1] ^ (how == "high differs"))
+                new = ((n * 7 + 1) & M64, (n * 13 + 5) & M64)
+                around = bytes(range(0xC0, 0xD0))
+                memory = around + old[0].to_bytes(8, "little") + old[1].to_bytes(8, "little")
+                memory += around
+                if base == MMIO + 0x10:
+                    mmio_bytes[:] = memory
+                else:
+                    emu.mem_write(base - 16, memory)
+                emu.reg_write("x20", base)
+                if fast:
+                    emu.emu_start(TOUCH, TOUCH + 8)
+                else:
+                    for cpu in emu._engine.cpus:  # type: ignore[union-attr]
+                        cpu.tlb.flush()
+                for r, v in zip(("x4", "x5", "x6", "x7"), (*cmp, *new), strict=True):
+                    emu.reg_write(r, v)
+                misses = emu.stats()["tlb_misses"]
+                at = CODE + 4 * (i // 3)  # CASP, then CASPAL
+                emu.emu_start(at, at + 4)
+                missed = emu.stats()["tlb_misses"] - misses
+                after = bytes(mmio_bytes) if base == MMIO + 0x10 else bytes(
+                    emu.mem_read(base - 16, 48))  # fmt: skip
+                lo, hi = cmpxchg2(old, cmp, new)
+                want = around + lo.to_bytes(8, "little") + hi.to_bytes(8, "little") + around
+                what = (hex(base), fast, how, i // 3)
+                assert (emu.reg_read("x4"), emu.reg_read("x5")) == old, what
+                assert (emu.reg_read("x6"), emu.reg_read("x7")) == new, what
+                assert after == want, (what, after.hex(), want.hex())
+                assert (lo, hi) == (new if how == "match" else old), what
+                if fast:
+                    assert missed == 0, (what, missed)
+                checked += 1
+        emu.reg_write("x20", UNMAPPED + 0x40)
+        regs = (1, 2, 3, 4)
+        for r, v in zip(("x4", "x5", "x6", "x7"), regs, strict=True):
+            emu.reg_write(r, v)
+        try:
+            emu.emu_start(CODE, CODE + 4)
+        except UnmappedMemoryError as e:
+            assert (e.address, e.pc) == (UNMAPPED + 0x40, CODE), (e.address, e.pc)
+        else:
+            raise AssertionError("CASP on an unmapped page did not fault")
+        assert tuple(emu.reg_read(r) for r in ("x4", "x5", "x6", "x7")) == regs
+        checked += 1
+        words_ = _host_words(emu)
+        assert any(w & LQARX_MASK == LQARX for w in words_), "no lqarx in the TBs"
+    return checked
+
+
+# each adds 1 to the doubleword at x20 and 3 to the one after it, as one 16-byte update:
+# ldp x4, x5, [x20]; mov x6, x4; mov x7, x5; add x8, x4, #1; add x9, x5, #3; the CAS;
+# cmp x6, x4; ccmp x7, x5, #0, eq; mov x4, x6; mov x5, x7; b.ne the ldp
+_CASP_BODY = "841640a9e60304aae70305aa88040091a90c0091{}df0004ebe00045fae40306aae50307aac1feff54"
+PAIR_LOOPS = {
+    "casp": bytes.fromhex(_CASP_BODY.format(words(casp(6, 20, 8)).hex())),
+    "caspal": bytes.fromhex(_CASP_BODY.format(words(casp(6, 20, 8, 1, 1)).hex())),
+    # retry: ldxp x0, x1, [x20]; add x0, x0, #1; add x1, x1, #3; stxp w2, x0, x1, [x20];
+    # cbnz w2, retry (ldaxp / stlxp likewise)
+    "ldxp/stxp": bytes.fromhex("80067fc800040091210c0091800622c882ffff35"),
+    "ldaxp/stlxp": bytes.fromhex("80867fc800040091210c0091808622c882ffff35"),
+}
+
+
+def check_pair_counters() -> dict[str, tuple[int, int]]:
+    """Two vCPUs, each adding (1, 3) to the 16-byte pair at DATA k times per form."""
+    k = 2000
+    got: dict[str, tuple[int, int]] = {}
+    for name, body in PAIR_LOOPS.items():
+        back = -(len(body) // 4 + 1)
+        code = body + words(0xF1000673, 0x54000001 | (back & 0x7FFFF) << 5)
+        with emulator() as emu:
+            emu.mem_write(CODE, code)
+            for cpu in emu.cpus:
+                cpu.reg_write("x20", DATA)
+                cpu.reg_write("x19", k)
+            for cpu in emu.cpus:
+                cpu.start(CODE, CODE + len(code))
+            emu.wait()
+            raw = emu.mem_read(DATA, 16)
+            got[name] = (int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little"))
+            assert any(w & LQARX_MASK == LQARX for w in _host_words(emu)), name
+    assert all(v == (2 * k, 6 * k) for v in got.values()), got
+    return got
+
+
 def check_counters() -> dict[str, int]:
     k = 3000
     results = []
@@ -219,3 +363,6 @@ if __name__ == "__main__":
     print(f"LSE operations matched: {check_lse()}")
     counters = check_counters()
     print("counters: " + ", ".join(f"{name} {v}" for name, v in counters.items()))
+    print(f"pair compare-and-swaps matched: {check_pairs()}")
+    pairs = check_pair_counters()
+    print("pair counters: " + ", ".join(f"{name} {lo}/{hi}" for name, (lo, hi) in pairs.items()))

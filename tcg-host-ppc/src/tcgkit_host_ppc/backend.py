@@ -4,14 +4,13 @@ Owns ``PPC64Host``, a ``tcgkit.native.NativeHost``: the ELFv2 prologue (LR,
 TOC, r14-r31 and FPSCR saved, FPSCR cleared, r27 = the CPU state), the float flags
 kept in FPSCR while generated code runs (``fpscr``: its image folded into the
 guest's word, no call per float op), the lowering (``lower``; the
-optional ops ``atomic_cmpxchg_i64`` and ``atomic_fetch_i64`` inline, and with the
-vector crypto facility the crypto ops: ``lower_crypto``; 16-byte pairs go through
-the helper: qemu-ppc64le 7.2, where the tests run, never lets an stqcx. succeed
-after lqarx), the goto_tb patch word (a ``b`` within +-32 MiB, a nop when unlinked; beyond, a
-``b`` to the site's far stub whose literal is written first), cache
-maintenance after writing or patching code (``__clear_cache`` of libgcc:
-dcbst / sync / icbi / isync), the ISA levels the kernel reports, and capstone
-disassembly.
+optional ops ``atomic_cmpxchg_i64``, ``atomic_fetch_i64`` and
+``atomic_cmpxchg2_i64`` (an lqarx / stqcx. loop) inline, and with the vector
+crypto facility the crypto ops: ``lower_crypto``), the goto_tb patch word (a
+``b`` within +-32 MiB, a nop when unlinked; beyond, a ``b`` to the site's far stub
+whose literal is written first), cache maintenance after writing or patching
+code (``__clear_cache`` of libgcc: dcbst / sync / icbi / isync), the ISA levels
+the kernel reports, and capstone disassembly.
 
 Discovery imports this module for the class alone; the code generator
 (``constraints``, ``encoder``, ``lower*``) is imported when a backend is
@@ -66,7 +65,7 @@ class PPC64Host(NativeHost):
     """Native ppc64le code generation (ELFv2)."""
 
     name = "ppc64le"
-    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64"})
+    optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "atomic_cmpxchg2_i64"})
     l2_refill = True  # the slow path refills a first-level TLB miss from the second level
     branch_range = B_RANGE  # beyond: the far stub bl .+4; mflr; ld; mtctr; bctr; literal
     far_literal = 24

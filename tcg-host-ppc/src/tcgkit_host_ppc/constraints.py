@@ -52,6 +52,9 @@ TABLE: dict[str, OpConstraint] = {
     "atomic_cmpxchg": C(("&r",), ("r", "r", "r")),
     # the reservation loop writes the old value, then reads the operand again
     "atomic_fetch": C(("&r",), ("r", "r")),
+    # lqarx's even/odd pair is the output (odd = lo: little-endian), stqcx.'s the new
+    # pair; the compared pair apart from both (the loop reads it after each lqarx)
+    "atomic_cmpxchg2": C(("r7", "r6"), ("r", "r4", "r5", "r9", "r8")),
     # the vector crypto facility (lower_crypto): inputs read into v0/v1 first
     "aese": C(("r", "r"), ("r", "r", "r", "r")),
     "aesd": C(("r", "r"), ("r", "r", "r", "r")),

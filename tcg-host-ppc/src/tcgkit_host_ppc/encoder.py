@@ -3,7 +3,7 @@
 Owns ``Asm`` (instruction words with labels and branch fix-ups) and the
 encoders of the forms a lowering needs (Power ISA v3.1 book I, chapter 1.6:
 I, B, D, DS, X, XO, M, MD, MDS, XFX and A forms), load-and-reserve /
-store-conditional included. Register numbers are
+store-conditional included (lqarx / stqcx. of a pair too). Register numbers are
 0-31; in D-form address and add-immediate operands, ``ra`` = 0 means the
 value 0, not r0. Nothing here knows about IR or the ELFv2 ABI.
 """
@@ -37,6 +37,8 @@ _INDEXED = {"lbzx": 87, "lhzx": 279, "lhax": 343, "lwzx": 23, "lwax": 341, "ldx"
 # halfword forms are ISA 2.06) and stbcx. sthcx. stwcx. stdcx.
 _LARX = (52, 116, 20, 84)
 _STCX = (694, 726, 150, 214)
+#: lqarx and stqcx. (ISA 2.07): a quadword in an even/odd register pair
+LQARX, STQCX = 276, 182
 
 
 class Label:
@@ -340,6 +342,21 @@ class Asm:
     def stcx(self, rs: int, ra: int, rb: int, log2: int) -> None:
         """st{b,h,w,d}cx. rs, ra, rb: store if the reservation holds (CR0 EQ if it did)."""
         self.x(rs, ra, rb, _STCX[log2], 1)
+
+    def lqarx(self, rtp: int, ra: int, rb: int) -> None:
+        """lqarx rtp, ra, rb: load the aligned quadword and reserve it, into the even
+        register ``rtp`` and ``rtp + 1``. Little-endian: ``rtp + 1`` gets the
+        doubleword at the address, ``rtp`` the one 8 bytes on."""
+        if rtp & 1 or rtp in (ra, rb) or rtp + 1 in (ra, rb):
+            raise ValueError(f"lqarx r{rtp}: an even pair apart from the address")
+        self.x(rtp, ra, rb, LQARX)
+
+    def stqcx(self, rsp: int, ra: int, rb: int) -> None:
+        """stqcx. rsp, ra, rb: store the pair ``rsp`` (even) and ``rsp + 1`` if the
+        reservation holds (CR0 EQ if it did); the same doubleword order as lqarx."""
+        if rsp & 1:
+            raise ValueError(f"stqcx. r{rsp}: the pair starts at an even register")
+        self.x(rsp, ra, rb, STQCX, 1)
 
     # -- floating point and moves between register files ---------------------------------------
 

@@ -5,8 +5,10 @@ Owns ``MEM_OPS``: ``qemu_ld`` / ``qemu_st``, ``atomic_cmpxchg`` (the probe for a
 write, aligned, then an l?arx / st?cx. loop on the host address between syncs;
 its slow path calls ``slow_cmpxchg``), ``atomic_fetch`` (that probe, then an
 l?arx / compute / st?cx. / bne- loop between the same syncs; the same slow path
-with ``(aop + 1) << FETCH_SHIFT`` in its memop) and ``goto_ptr``. Scratch: r0
-(data only), r11, r12. The fast path:
+with ``(aop + 1) << FETCH_SHIFT`` in its memop), ``atomic_cmpxchg2`` (the probe of a
+16-byte access, 16-byte aligned, then an lqarx / stqcx. loop between the same
+syncs; slow_cmpxchg with ``PAIR_FLAG`` and its operands in the frame) and
+``goto_ptr``. Scratch: r0 (data only), r11, r12. The fast path:
 
     r11 <- ((addr >> 12) & 255) << 5 ; r11 += r27 - TLB
     r0  <- tag ; r12 <- key(addr) ; cmpd r0, r12 ; bne slow
@@ -37,7 +39,7 @@ loaded back after (``fpscr``: the float flags, for Python to fold).
 
 from __future__ import annotations
 
-from tcgkit.exec.atomic import FETCH_SHIFT
+from tcgkit.exec.atomic import FETCH_SHIFT, PAIR_FLAG
 from tcgkit.native import layout as L
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.ops import EXIT_LOOKUP
@@ -67,8 +69,9 @@ def _add_const(L_: Lowering, r: int, value: int) -> None:
 
 
 def _probe(L_: Lowering, addr: int, memop: int, tag: int, slow: Label) -> None:
+    """The first-level probe; a ``memop`` with ``PAIR_FLAG`` probes a 16-byte access."""
     a = L_.a
-    size = 1 << (memop & MemOp.MO_SIZE)
+    size = 16 if memop & PAIR_FLAG else 1 << (memop & MemOp.MO_SIZE)
     a.rldicl(TMP0, addr, 64 - 12, 64 - 8)  # the page's TLB index
     a.rldicr(TMP0, TMP0, 5, 58)  # * 32
     a.add(TMP0, TMP0, ENV)
@@ -224,6 +227,71 @@ def _cmpxchg_stub(L_: Lowering, slow: Label, access: Label, back: Label, d: int,
     a.bc(BO_FALSE, E.EQ, L_.raised)
     a.mr(d, TMP0)
     a.b(back)
+
+
+#: where the pair's slow path puts (cmp_lo, cmp_hi, new_lo, new_hi), which the pair read
+#: replaces the first two of (``tcgkit.exec.atomic.cmpxchg_pair_at``): the frame's
+#: argument words after r3-r10
+PAIR_WORDS = SLOW_SAVE + 64
+# the fixed registers of atomic_cmpxchg2 (``constraints``): lqarx's pair is the output
+# and stqcx.'s the new value; in little-endian mode the odd register of a pair holds
+# the doubleword at the address (lo) and the even one the doubleword 8 bytes on (hi)
+# (checked under qemu-ppc64le 10.0: lqarx of 0x1111, 0x2222 at EA, EA + 8 gave
+# r6 = 0x2222, r7 = 0x1111; stqcx. of r8 = 0xAAAA, r9 = 0xBBBB stored 0xBBBB at EA)
+_OLD_HI, _OLD_LO, _CMP_LO, _CMP_HI, _NEW_HI, _NEW_LO = 6, 7, 4, 5, 8, 9
+
+
+def atomic_cmpxchg2(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None:
+    """r7:r6 (lo, hi) <- the 16 bytes at [addr], and [addr] <- r9:r8 if they were
+    r4:r5: an lqarx / stqcx. loop on the host address between two syncs, as the
+    8-byte one (lqarx is a single-copy atomic quadword load: a pair that differs is
+    not stored back). A misaligned or page-crossing pair takes the slow path,
+    slow_cmpxchg with ``PAIR_FLAG`` and the four words in the frame."""
+    a = L_.a
+    if op.consts[0] & MemOp.MO_SIZE != 3:
+        raise LoweringError(f"{op!r}: the elements of a 16-byte pair are 8 bytes")
+    memop = 3 | MemOp.MO_ALIGN | PAIR_FLAG
+    addr = ins[0]
+    if any(isinstance(x, Const) for x in ins) or tuple(ins[1:]) != (
+            _CMP_LO, _CMP_HI, _NEW_LO, _NEW_HI) or tuple(outs) != (_OLD_LO, _OLD_HI):  # fmt: skip
+        raise LoweringError(f"{op!r}: operands must be in registers, r4:r5, r9:r8 -> r7:r6")
+    slow, access, back, where = _probed(L_, addr, memop, L.TLB_TAG_WRITE)
+    again, differ = Label(), Label()
+    a.add(TMP0, addr, TMP0)  # the host address (addr is not read again: it may be r6/r7)
+    a.sync()
+    a.bind(again)
+    a.lqarx(_OLD_HI, 0, TMP0)
+    a.cmp(_OLD_LO, _CMP_LO)
+    a.bc(BO_FALSE, E.EQ, differ)
+    a.cmp(_OLD_HI, _CMP_HI)
+    a.bc(BO_FALSE, E.EQ, differ)
+    a.stqcx(_NEW_HI, 0, TMP0)
+    a.bc(BO_FALSE_UNLIKELY, E.EQ, again)  # the reservation was lost
+    a.bind(differ)
+    a.sync()
+    a.bind(back)
+
+    def stub() -> None:
+        a.bind(slow)
+        _l2_refill(L_, addr, L.TLB_TAG_WRITE, access)
+        for i, r in enumerate((_CMP_LO, _CMP_HI, _NEW_LO, _NEW_HI)):
+            a.std(r, SP, PAIR_WORDS + 8 * i)
+        saved = [r for r in range(3, 11) if r not in (_OLD_LO, _OLD_HI)]
+        for r in saved:
+            a.std(r, SP, SLOW_SAVE + 8 * (r - 3))
+        a.mr(4, addr)  # the first argument written: addr may be in any other
+        a.addi(5, SP, PAIR_WORDS)
+        a.li(6, 0)
+        a.mov_imm(7, memop)
+        a.mov_imm(8, where)
+        _call_restore(L_, L_.rt.slow_cmpxchg, saved)
+        a.cmpi(R0, 0, False)
+        a.bc(BO_FALSE, E.EQ, L_.raised)
+        a.ld(_OLD_LO, SP, PAIR_WORDS)  # the pair read
+        a.ld(_OLD_HI, SP, PAIR_WORDS + 8)
+        a.b(back)
+
+    L_.stubs.append(stub)
 
 
 #: AtomicOp -> the X-form logic op (rs, rb) that makes the new value
@@ -383,4 +451,5 @@ def goto_ptr(L_: Lowering, op: Op, outs: list[int], ins: list, sf: bool) -> None
 
 
 MEM_OPS = {"qemu_ld": qemu_ld, "qemu_st": qemu_st, "atomic_cmpxchg": atomic_cmpxchg,
-           "atomic_fetch": atomic_fetch, "goto_ptr": goto_ptr}  # fmt: skip
+           "atomic_fetch": atomic_fetch, "atomic_cmpxchg2": atomic_cmpxchg2,
+           "goto_ptr": goto_ptr}  # fmt: skip

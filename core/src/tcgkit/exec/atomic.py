@@ -13,10 +13,11 @@ optional op ``atomic_fetch_i64`` (``xchg``, ``lock xadd``, an LSE instruction,
 a host LL/SC or compare-and-swap loop; its slow path comes back to
 ``fetch_op``), else a compare-and-swap loop in IR. ``gen_cmpxchg2`` emits the
 16-byte compare-and-swap of a pair of doublewords, the optional op
-``atomic_cmpxchg2_i64`` (``lock cmpxchg16b``, CASPAL, an LDAXP / STLXP loop; its
-slow path comes back to ``cmpxchg_pair_at``); a host without it leaves the caller
-to call a helper around ``cmpxchg_pair``. Also ``cmpxchg``, ``cmpxchg_pair`` and
-``fetch_op``, which helpers and those slow paths call.
+``atomic_cmpxchg2_i64`` (``lock cmpxchg16b``, CASPAL, an LDAXP / STLXP loop, an
+lqarx / stqcx. loop; its slow path comes back to ``cmpxchg_pair_at``); a host
+without it leaves the caller to call a helper around ``cmpxchg_pair``. Also
+``cmpxchg``, ``cmpxchg_pair`` and ``fetch_op``, which helpers and those slow paths
+call.
 Two ways, chosen per access:
 
 * on RAM that takes the fast path (readable and writable, no memory hook
