@@ -32,6 +32,7 @@ Exit status 0 when everything matched.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 from tcgkit import PROT_ALL, Emulator
 from tcgkit.errors import UnmappedMemoryError
@@ -78,8 +79,8 @@ def emulator() -> Emulator:
     return emu
 
 
-def check_cas() -> int:
-    mmio_bytes = bytearray(range(0x10, 0x20))
+def _mmio(mmio_bytes: bytearray) -> tuple[Any, Any]:
+    """MMIO read and write callbacks over ``mmio_bytes`` (little-endian)."""
 
     def mmio_read(emu: Emulator, off: int, size: int) -> int:
         return int.from_bytes(mmio_bytes[off : off + size], "little")
@@ -87,6 +88,13 @@ def check_cas() -> int:
     def mmio_write(emu: Emulator, off: int, size: int, value: int) -> None:
         mmio_bytes[off : off + size] = value.to_bytes(size, "little")
 
+    return mmio_read, mmio_write
+
+
+def check_cas() -> int:
+    mmio_bytes = bytearray(range(0x10, 0x20))
+
+    mmio_read, mmio_write = _mmio(mmio_bytes)
     checked = 0
     with emulator() as emu:
         emu.mmio_map(MMIO, 0x1000, mmio_read, mmio_write)
@@ -133,12 +141,7 @@ def check_lse() -> int:
     of the page (the fast path)."""
     mmio_bytes = bytearray(16)
 
-    def mmio_read(emu: Emulator, off: int, size: int) -> int:
-        return int.from_bytes(mmio_bytes[off : off + size], "little")
-
-    def mmio_write(emu: Emulator, off: int, size: int, value: int) -> None:
-        mmio_bytes[off : off + size] = value.to_bytes(size, "little")
-
+    mmio_read, mmio_write = _mmio(mmio_bytes)
     insns = [(size, op) for size in range(4) for op in LSE_OPS]
     checked = 0
     with emulator() as emu:
@@ -223,12 +226,7 @@ def check_pairs() -> int:
     register."""
     mmio_bytes = bytearray(48)
 
-    def mmio_read(emu: Emulator, off: int, size: int) -> int:
-        return int.from_bytes(mmio_bytes[off : off + size], "little")
-
-    def mmio_write(emu: Emulator, off: int, size: int, value: int) -> None:
-        mmio_bytes[off : off + size] = value.to_bytes(size, "little")
-
+    mmio_read, mmio_write = _mmio(mmio_bytes)
     checked = 0
     with emulator() as emu:
         host = emu._engine.host  # type: ignore[union-attr]
@@ -305,24 +303,31 @@ PAIR_LOOPS = {
 }
 
 
+def _on_two_vcpus(body: bytes, k: int) -> tuple[bytes, set[int]]:
+    """Two vCPUs each running ``body`` ``k`` times (x20 = DATA; the loop: subs x19,
+    x19, #1; b.ne back to the start of the body): the 16 bytes at DATA after, and
+    the words of the host code made."""
+    back = -(len(body) // 4 + 1)
+    code = body + words(0xF1000673, 0x54000001 | (back & 0x7FFFF) << 5)
+    with emulator() as emu:
+        emu.mem_write(CODE, code)
+        for cpu in emu.cpus:
+            cpu.reg_write("x20", DATA)
+            cpu.reg_write("x19", k)
+        for cpu in emu.cpus:
+            cpu.start(CODE, CODE + len(code))
+        emu.wait()
+        return emu.mem_read(DATA, 16), _host_words(emu)
+
+
 def check_pair_counters() -> dict[str, tuple[int, int]]:
     """Two vCPUs, each adding (1, 3) to the 16-byte pair at DATA k times per form."""
     k = 2000
     got: dict[str, tuple[int, int]] = {}
     for name, body in PAIR_LOOPS.items():
-        back = -(len(body) // 4 + 1)
-        code = body + words(0xF1000673, 0x54000001 | (back & 0x7FFFF) << 5)
-        with emulator() as emu:
-            emu.mem_write(CODE, code)
-            for cpu in emu.cpus:
-                cpu.reg_write("x20", DATA)
-                cpu.reg_write("x19", k)
-            for cpu in emu.cpus:
-                cpu.start(CODE, CODE + len(code))
-            emu.wait()
-            raw = emu.mem_read(DATA, 16)
-            got[name] = (int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little"))
-            assert any(w & LQARX_MASK == LQARX for w in _host_words(emu)), name
+        raw, host = _on_two_vcpus(body, k)
+        got[name] = (int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little"))
+        assert any(w & LQARX_MASK == LQARX for w in host), name
     assert all(v == (2 * k, 6 * k) for v in got.values()), got
     return got
 
@@ -341,18 +346,7 @@ def check_counters() -> dict[str, int]:
         "ldsetal lock": _lock(lse(2, 0, 3, 3, 21, 4)),  # ldsetal w3, w4, [x21]
     }
     for body in loops.values():
-        # subs x19, x19, #1; b.ne back to the start of the body
-        back = -(len(body) // 4 + 1)
-        code = body + words(0xF1000673, 0x54000001 | (back & 0x7FFFF) << 5)
-        with emulator() as emu:
-            emu.mem_write(CODE, code)
-            for cpu in emu.cpus:
-                cpu.reg_write("x20", DATA)
-                cpu.reg_write("x19", k)
-            for cpu in emu.cpus:
-                cpu.start(CODE, CODE + len(code))
-            emu.wait()
-            results.append(int.from_bytes(emu.mem_read(DATA, 8), "little"))
+        results.append(int.from_bytes(_on_two_vcpus(body, k)[0][:8], "little"))
     assert results == [2 * k] * len(loops), results
     return dict(zip(loops, results, strict=True))
 

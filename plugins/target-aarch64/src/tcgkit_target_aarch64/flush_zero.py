@@ -240,49 +240,29 @@ def _fz_op(ctx: TCGContext, op: Op, args: list, live: list[tuple[Temp, int]],
     the others and their widths) under FZ: ``flush_ops_fz``. ``rest``: the ops of
     the instruction after it."""
     d = op.defn
-    out = args[0]
-    ins = args[1 : 1 + op.n_in]
     ty = d.type if d.type is not None else I64
     limit = MIN_NORMAL[32 if ty is I32 else 64]
-    _outlive(ins, rest)
-    slow, fast, done = ctx.label(), ctx.label(), ctx.label()
-    for a, bits in live:  # a subnormal operand: the whole op in Python (a zero wraps)
-        mag, m1 = ctx.temp(a.type), ctx.temp(a.type)
-        ctx.and_(mag, a, (1 << (bits - 1)) - 1)
-        ctx.sub(m1, mag, 1)
-        ctx.brcond(COND_LTU, m1, MIN_NORMAL[bits] - 1, slow)
-    res = ctx.temp(ty, local=True)
-    _to_fast_unless_tiny(ctx, d, ins, limit, fast)
-    # maybe tiny: the exact test decides (below the test a double is below 2^-126:
-    # tiny); tiny, the result is the zero of its sign, raising UFC alone
-    if d.base == "fcvt_f64_f32":
-        ctx.extrh_i64_i32(res, ins[0])
-    else:
-        key = (d.name, limit)
-        tiny = helpers.get(key)
-        if tiny is None:
-            tiny = helpers[key] = tiny_helper(d.name, limit)
-        ctx.call(tiny, res, *ins)
-        ctx.brcond(COND_EQ, res, 0, fast)
-    ctx.and_(res, res, _formats(d)[1].sign_bit)
-    ufc = ctx.temp(I64)
-    ctx.movi(ufc, UFC)
-    or_fpsr_bits(ctx, ufc)
-    ctx.br(done)
-    if live:
-        ctx.set_label(slow)
+    _outlive(args[1 : 1 + op.n_in], rest)
+    slow: Label | None = None
+    whole: Helper | None = None
+    if live:  # a subnormal operand: the whole op in Python (a zero wraps to the top)
+        slow = ctx.label()
+        for a, bits in live:
+            mag, m1 = ctx.temp(a.type), ctx.temp(a.type)
+            ctx.and_(mag, a, (1 << (bits - 1)) - 1)
+            ctx.sub(m1, mag, 1)
+            ctx.brcond(COND_LTU, m1, MIN_NORMAL[bits] - 1, slow)
         consts = tuple(int(c) for c in args[1 + op.n_in :])
         key = ("fz", d.name, consts)
         whole = helpers.get(key)
         if whole is None:
             whole = helpers[key] = fz_helper(d.name, consts)
-        ctx.call(whole, res, *ins)
-        ctx.br(done)
-    ctx.set_label(fast)
-    op.args = (res, *args[1:])
-    ctx.ops.append(op)
-    ctx.set_label(done)
-    ctx.mov(out, res)
+    tiny = None
+    if d.name != "fcvt_f64_f32":  # (always tiny below the test)
+        tiny = helpers.get((d.name, limit))
+        if tiny is None:
+            tiny = helpers[(d.name, limit)] = tiny_helper(d.name, limit)
+    _native_unless_tiny(ctx, op, args, limit, tiny, rest, slow, whole)
 
 
 def fz_helper(name: str, consts: tuple[int, ...]) -> Helper:
@@ -387,7 +367,8 @@ def tiny_helper(name: str, limit: int) -> Helper:
 
 
 def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper: Helper | None,
-                        rest: list[Op]) -> None:  # fmt: skip
+                        rest: list[Op], slow: Label | None = None,
+                        whole: Helper | None = None) -> None:  # fmt: skip
     """``op`` (a product, quotient, fused op or narrowing conversion, inputs flushed,
     with ``args``) as itself when its operands' exponents show that its exact result
     cannot be below ``limit`` in magnitude (or is a zero, an infinity or a NaN), else
@@ -398,7 +379,8 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
 
     The branches end basic blocks: the temps read across them (the op's inputs, and
     what the rest of the instruction, ``rest``, reads that was made before) become
-    TB-scoped."""
+    TB-scoped. ``slow``: a label the caller's tests branch to, where ``whole`` (the op
+    under Arm's rules, ``fz_helper``) computes the result instead."""
     d = op.defn
     out = args[0]
     ins = args[1:-1]
@@ -420,6 +402,10 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     ctx.movi(ufc, UFC)
     or_fpsr_bits(ctx, ufc)
     ctx.br(done)
+    if slow is not None and whole is not None:
+        ctx.set_label(slow)
+        ctx.call(whole, res, *ins)
+        ctx.br(done)
     ctx.set_label(fast)
     op.args = (res, *args[1:])
     ctx.ops.append(op)
