@@ -295,6 +295,31 @@ def test_fused_sums_near_the_smallest_normal_match_unicorn(
     compare(SMALL_FMA_CODE, Machine({"x0": fpcr, "fpsr": 0}, 0, vregs, bytes(DATA_SIZE)))
 
 
+#: single-precision fused ops whose product and addend have opposite signs and
+#: exponents within a few binades (decided in doubles, ``flush_zero._fma_f32_close``),
+#: then read back after the test's branch
+CLOSE_FMA_CODE = assemble("""
+    msr fpcr, x0
+    fmadd s16, s4, s5, s6; fmla v17.4s, v4.4s, v5.4s; fmadd s18, s4, s5, s7
+""")
+
+
+@pytest.mark.parametrize(("a", "b", "c", "c2"), [
+    (0x3F000000, 0x80800000, 0, 0x00800000),  # 0.5 * -2^-126 + 0: -2^-127, tiny
+    (0x00800000, 0x40000000, 0x80800000, 0x81000000),  # 2^-125 - 2^-126; 2^-125 - 2^-125
+    (0x00A00000, 0x40000000, 0x80C00000, 0x80B00000),  # cancellations to a tiny sum
+    (0x00FFFFFF, 0x3FFFFFFF, 0x81000000, 0x80800001),  # near 2^-125 on both sides
+])  # fmt: skip
+@pytest.mark.parametrize("rmode", [0, 3])
+def test_single_fused_ops_that_nearly_cancel_match_unicorn(a: int, b: int, c: int, c2: int,
+                                                           rmode: int) -> None:  # fmt: skip
+    vregs = [0] * 32
+    vregs[4], vregs[5] = a * (1 | 1 << 32), b * (1 | 1 << 32)
+    vregs[6], vregs[7], vregs[17] = c, c2, c | c2 << 32
+    compare(CLOSE_FMA_CODE, Machine({"x0": rmode << 22 | 1 << 24, "fpsr": 0}, 0, vregs,
+                                    bytes(DATA_SIZE)))  # fmt: skip
+
+
 EXACT_CODE = assemble("""
     msr fpcr, x0
     fdiv d16, d0, d1; fdiv s17, s2, s3; fmadd d18, d0, d4, d5; fmadd s19, s2, s6, s7

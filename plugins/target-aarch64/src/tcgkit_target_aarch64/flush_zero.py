@@ -61,7 +61,7 @@ from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.softfloat import FMT, Fmt
 from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
-from .aliases import COND_EQ, COND_GEU, COND_GT, COND_LT, COND_LTU, COND_NE
+from .aliases import COND_EQ, COND_GE, COND_GEU, COND_GT, COND_LE, COND_LT, COND_LTU, COND_NE
 from .lanes import or_fpsr, or_fpsr_bits
 from .state import FLAG_FZ, FLAG_FZ16, SLOT_FPSR
 
@@ -75,6 +75,8 @@ FLUSH_OUT: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fma", "fcvt_f64_f
 #: operands' test to it; the others keep branch-free IR: a label ends a basic block,
 #: where guest registers go back to memory)
 _BRANCHING: Final = frozenset({"fmul", "fdiv", "fma", "fcvt_f64_f32"})
+#: 2^-126, the smallest normal single, as a double's encoding
+_F32_MIN_AS_F64: Final = (1023 - 126) << 52
 #: the smallest normal number's encoding, by format width
 MIN_NORMAL: Final = {16: 0x0400, 32: 0x00800000, 64: 0x0010000000000000}
 #: the thresholds of FZ: single and double precision at their own smallest normal
@@ -388,7 +390,9 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
     out_f = _formats(d)[1]
     _outlive(ins, rest)
     fast, done = ctx.label(), ctx.label()
-    _to_fast_unless_tiny(ctx, d, ins, limit, fast)
+    # a single-precision fused op whose terms nearly cancel: decided in doubles
+    close = ctx.label() if d.name == "fma_f32" and limit == MIN_NORMAL[32] else None
+    _to_fast_unless_tiny(ctx, d, ins, limit, fast, close)
     # maybe tiny: the helper decides exactly; tiny, the result is a zero and UFC alone
     res = ctx.temp(ty, local=True)
     if d.base == "fcvt_f64_f32":  # below the test, a double is below 2^-126: tiny
@@ -406,11 +410,43 @@ def _native_unless_tiny(ctx: TCGContext, op: Op, args: list, limit: int, helper:
         ctx.set_label(slow)
         ctx.call(whole, res, *ins)
         ctx.br(done)
+    if close is not None:
+        ctx.set_label(close)
+        _fma_f32_close(ctx, ins, res, fast)
+        ctx.br(done)
     ctx.set_label(fast)
     op.args = (res, *args[1:])
     ctx.ops.append(op)
     ctx.set_label(done)
     ctx.mov(out, res)
+
+
+def _fma_f32_close(ctx: TCGContext, ins: list, res: Temp, fast: Label) -> None:
+    """``fma_f32`` of normal a and b and a normal or zero c, the product and c of
+    opposite signs with exponents within a few binades (``_fma_not_tiny``'s
+    ``close``): a * b + c computed in doubles is exact (the product of two singles has
+    48 significant bits, and c's bits lie within three places above the product's
+    leading bit and far above its last one: at most 52 bits in all), so no op raises a
+    flag and the sum is tiny exactly when its double is below 2^-126 and not zero. Not
+    tiny: to ``fast`` (the op itself); tiny: ``res`` is the zero of the sum's sign,
+    raising UFC alone."""
+    wide = []
+    for t in ins:
+        w = ctx.temp(I64)
+        ctx.emit("fcvt_f32_f64", w, t, int(RoundingMode.NEAREST_EVEN))
+        wide.append(w)
+    p, r = ctx.temp(I64), ctx.temp(I64, local=True)  # r is read after the branch
+    ctx.emit("fmul_f64", p, wide[0], wide[1], int(RoundingMode.NEAREST_EVEN))
+    ctx.emit("fadd_f64", r, p, wide[2], int(RoundingMode.NEAREST_EVEN))
+    mag, m1 = ctx.temp(I64), ctx.temp(I64)
+    ctx.and_(mag, r, (1 << 63) - 1)
+    ctx.sub(m1, mag, 1)  # a zero wraps to the top: not tiny
+    ctx.brcond(COND_GEU, m1, _F32_MIN_AS_F64 - 1, fast)
+    ctx.extrh_i64_i32(res, r)
+    ctx.and_(res, res, 1 << 31)
+    ufc = ctx.temp(I64)
+    ctx.movi(ufc, UFC)
+    or_fpsr_bits(ctx, ufc)
 
 
 def _outlive(ins: list, rest: list[Op]) -> None:
@@ -430,11 +466,13 @@ def _outlive(ins: list, rest: list[Op]) -> None:
             made.add(later.args[i])
 
 
-def _to_fast_unless_tiny(ctx: TCGContext, d: OpDef, ins: list, limit: int, fast: Label) -> None:
+def _to_fast_unless_tiny(ctx: TCGContext, d: OpDef, ins: list, limit: int, fast: Label,
+                         close: Label | None = None) -> None:  # fmt: skip
     """Branch to ``fast`` when the exact result of ``d`` (a product, quotient, fused
     op or narrowing conversion) on ``ins`` (flushed already) cannot be nonzero and
     below ``limit`` in magnitude, by its operands' exponents; fall through when it
-    may be."""
+    may be. ``close`` (fused ops): where a product and an addend of opposite signs and
+    magnitudes within a few binades of each other go instead."""
     f, out_f = _formats(d)
     in_bits, frac, bias = f.bits, f.mbits, f.bias
     emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
@@ -464,7 +502,7 @@ def _to_fast_unless_tiny(ctx: TCGContext, d: OpDef, ins: list, limit: int, fast:
         ctx.add(s, ea, bias - el - 1)
         ctx.brcond(COND_GEU, s, eb, fast)
     else:  # fma
-        _fma_not_tiny(ctx, exps, ins, in_bits, frac, emax, el, fast)
+        _fma_not_tiny(ctx, exps, ins, in_bits, frac, emax, el, fast, close)
 
 
 def _formats(d: OpDef) -> tuple[Fmt, Fmt]:
@@ -479,7 +517,7 @@ def _limit_exponent(limit: int, out: Fmt, f: Fmt) -> int:
 
 
 def _fma_not_tiny(ctx: TCGContext, exps: list[Temp], ins: list, bits: int, frac: int,
-                  emax: int, el: int, fast: Label) -> None:  # fmt: skip
+                  emax: int, el: int, fast: Label, close: Label | None = None) -> None:  # fmt: skip
     """Branch to ``fast`` when a * b + c (biased exponents ``exps``) cannot be below the
     limit (biased exponent ``el``) in magnitude: with P = |a * b| at least 2^(ea + eb -
     2 bias) and below 4 times that, C = |c| at least 2^(ec - bias) and below twice that:
@@ -491,7 +529,9 @@ def _fma_not_tiny(ctx: TCGContext, exps: list[Temp], ins: list, bits: int, frac:
     * one term at least twice the other: the sum is above half the larger;
     * both terms of one sign: the sum is at least the larger.
 
-    What is left (opposite signs, magnitudes close, small exponents) takes the helper."""
+    What is left (opposite signs, magnitudes close, small exponents) takes the helper,
+    or, with ``close``, goes there when the two terms' exponents are within the two
+    dominance tests' bounds (``d`` between bias - 3 and bias + 2)."""
     bias = emax >> 1
     ea, eb, ec = exps
     _to_fast_if_special(ctx, ea, emax, fast)
@@ -513,7 +553,15 @@ def _fma_not_tiny(ctx: TCGContext, exps: list[Temp], ins: list, bits: int, frac:
     ctx.xor(sg, ins[0], ins[1])
     ctx.xor(sg, sg, ins[2])
     ctx.and_(sg, sg, 1 << (bits - 1))
-    ctx.brcond(COND_NE, sg, 0, slow)  # opposite signs
+    if close is None:
+        ctx.brcond(COND_NE, sg, 0, slow)  # opposite signs
+    else:
+        same = ctx.label()
+        ctx.brcond(COND_EQ, sg, 0, same)
+        ctx.brcond(COND_LE, d, bias - 3, slow)  # opposite signs, far apart
+        ctx.brcond(COND_GE, d, bias + 2, slow)
+        ctx.br(close)
+        ctx.set_label(same)
     ctx.brcond(COND_GEU, ec, max(el, 1), fast)  # c nonzero and at least the limit
     ctx.brcond(COND_GEU, s, el + bias, fast)
     ctx.set_label(slow)
