@@ -16,18 +16,23 @@ magnitude is a zero of its sign, decided before rounding (a product just below
 UFC and nothing else (no IXC).
 
 FZ (``flush_ops_fz``): programs built with gcc's -ffast-math run with FZ set from
-their start-up code, so their float arithmetic must stay in generated code. Each
-op of ``FLUSH_IN`` runs as itself after a test of its operands (three integer ops
-each: no subnormal) and, for ``FLUSH_OUT``'s roundings, of its result's tininess:
-a sum is tiny exactly when its rounded value is (a tiny sum is exact: two floats'
-sum is a multiple of the smallest subnormal), flushed after the op; a product,
-quotient, fused multiply-add or narrowing conversion by its operands' exponents
-(``_to_fast_unless_tiny``: a few integer ops and branches that prove the exact
-result not tiny, or a zero, an infinity or a NaN). What the tests leave (subnormal
-operands, results near the bottom of the range) is one call of ``fz_helper``: the
-op with Arm's rules, in integer arithmetic and ``softfloat``.
+their start-up code, so their float arithmetic must stay in generated code. A
+product, quotient, fused multiply-add or narrowing conversion (``_BRANCHING``) runs
+as itself after a test of its operands (three integer ops each: no subnormal) and of
+its result's tininess by its operands' exponents (``_to_fast_unless_tiny``: a few
+integer ops and branches that prove the exact result not tiny, or a zero, an
+infinity or a NaN); a subnormal operand makes it one call of ``fz_helper`` (the op
+with Arm's rules), a result that may be tiny one call of ``tiny_helper`` (an exact
+test in integer arithmetic), except a single-precision fused op whose terms nearly
+cancel, decided exactly in doubles (``_fma_f32_close``). No FPSR update on the
+common path. The other ops of ``FLUSH_IN`` keep the branch-free IR below (a label
+ends a basic block, where the guest registers go back to memory): a sum is tiny
+exactly when its rounded value is (a tiny sum is exact: two floats' sum is a
+multiple of the smallest subnormal), flushed after the op, IDC and UFC in one FPSR
+update.
 
-FZ16 (``flush_ops``) puts the rules in IR around each op instead:
+FZ16 (``flush_ops``; ``_flush_op`` per op, which FZ's other ops share) puts the rules
+in IR around each op:
 
 * every float input of ``FLUSH_IN``'s ops goes through ``flush_in`` (three ops:
   magnitude below the threshold -> the sign alone);
