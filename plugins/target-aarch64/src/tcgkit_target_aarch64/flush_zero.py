@@ -59,7 +59,7 @@ from typing import Any, Final
 
 from tcgkit.target import DisasContext
 from tcgkit.tcg.context import TCGContext
-from tcgkit.tcg.fpflags import IDC, IXC, UFC, op_flags
+from tcgkit.tcg.fpflags import IDC, UFC, op_flags
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import OpDef, opdef
 from tcgkit.tcg.semantics import evaluate_op
@@ -273,23 +273,17 @@ def _fz_op(ctx: TCGContext, op: Op, args: list, live: list[tuple[Temp, int]],
 
 
 def fz_helper(name: str, consts: tuple[int, ...]) -> Helper:
-    """Float op ``name`` with constants ``consts`` (its rounding mode last) under
-    FPCR.FZ, exactly, as a helper of its IR inputs returning its result: subnormal
-    operands are zeros of their sign (IDC); a product, quotient, sum, fused op or
-    narrowing conversion whose exact result is nonzero and below the smallest normal
-    number in magnitude is the zero of its sign (UFC and no other flag). Tininess is
-    that of the exact result: the result rounded toward zero is below the smallest
-    normal exactly when the exact one is. ORs the flags into FPSR."""
+    """Float op ``name`` of ``_BRANCHING`` (a product, quotient, fused op or narrowing
+    conversion) with constants ``consts`` under FPCR.FZ, exactly, as a helper of its
+    IR inputs returning its result: subnormal operands are zeros of their sign (IDC);
+    a result whose exact value is nonzero and below the smallest normal number in
+    magnitude (``tiny_helper``'s exact test) is the zero of its sign (UFC and no other
+    flag). ORs the flags into FPSR."""
     d = opdef(name)
-    base = d.base
     w = 32 if d.type is I32 else 64
     widths = tuple(32 if t is I32 else 64 for t in d.in_types)
-    flush_out = (base if base in FLUSH_IN else name) in FLUSH_OUT
-    rz_consts = (*consts[:-1], int(RoundingMode.ZERO)) if flush_out else consts
     out_sign = 1 << (w - 1)
-    out_limit = MIN_NORMAL[w]
-    # the exact test in integer arithmetic where there is one (not for sums)
-    tiny = tiny_helper(name, out_limit).func if flush_out and base not in ("fadd", "fsub") else None
+    tiny = tiny_helper(name, MIN_NORMAL[w]).func
 
     def run(cpu: Any, *ins: int) -> int:
         flags = 0
@@ -301,19 +295,12 @@ def fz_helper(name: str, consts: tuple[int, ...]) -> Helper:
                 flags |= IDC
             vals.append(x)
         args = tuple(vals)
-        if tiny is not None:
-            zero = tiny(cpu, *args)
-            if zero:
-                cpu.words[SLOT_FPSR] |= flags | UFC
-                return zero & out_sign
-        elif flush_out:
-            rz = evaluate_op(name, base, w, args, rz_consts)[0]
-            mag = rz & (out_sign - 1)
-            if mag < out_limit and (mag or op_flags(name, args, rz_consts) & IXC):
-                cpu.words[SLOT_FPSR] |= flags | UFC
-                return rz & out_sign
+        zero = tiny(cpu, *args)
+        if zero:
+            cpu.words[SLOT_FPSR] |= flags | UFC
+            return zero & out_sign
         cpu.words[SLOT_FPSR] |= flags | op_flags(name, args, consts)
-        return evaluate_op(name, base, w, args, consts)[0]
+        return evaluate_op(name, d.base, w, args, consts)[0]
 
     return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
 
