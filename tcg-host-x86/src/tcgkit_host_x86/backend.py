@@ -65,6 +65,7 @@ class X86Host(NativeHost):
     goto_tb_rel32 = True  # a goto_tb site is the rel32 of a jmp (goto_tb_word)
     computes_fp_flags = True  # MXCSR is the float flags' accumulator (``mxcsr``)
     fp_flag_mask = 0x3F  # MXCSR's exception flags, in the image at OFF_FP_SAVE
+    python_thunk_args = 6  # ``py_call``: generated code calls Python without ctypes
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
@@ -121,6 +122,11 @@ class X86Host(NativeHost):
         from .atomics import routines
 
         return routines(pair=self.feat.cx16)
+
+    def python_thunk(self, api: Any, callable_addr: int, nargs: int) -> bytes:
+        from .py_call import thunk
+
+        return thunk(api, callable_addr, nargs)
 
     def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any:
         from .slow_path import routines

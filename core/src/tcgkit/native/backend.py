@@ -56,6 +56,7 @@ from ..tcg.ops import opdef
 from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
+from .callbacks import CAPI, Callbacks
 from .code import CompileEnv, Lowered, compile_tb, link_tb, unlink_tb
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
@@ -217,6 +218,9 @@ class NativeHost(HostBackend):
     #: (``computes_fp_flags``) saves at ``layout.OFF_FP_SAVE``: ``fold_fp_flags`` turns
     #: them into ``fpflags`` bits (``host_fp_flags``) and clears them there
     fp_flag_mask: ClassVar[int] = 0
+    #: the most arguments the host's ``python_thunk`` passes (0: it makes none, and
+    #: generated code calls Python through ctypes closures)
+    python_thunk_args: ClassVar[int] = 0
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -237,10 +241,13 @@ class NativeHost(HostBackend):
         if self.fp_flag_mask:
             self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
             self._slow.fold_mask = self.fp_flag_mask
-        self._slow_cb = SLOW_MEM(self._slow.mem)
-        self._slow_load_cb = SLOW_LOAD(self._slow.load)
-        self._cmpxchg_cb = SLOW_CMPXCHG(self._slow.cmpxchg)
-        self._py_op_cb = PY_OP(self._py_op)
+        self._callbacks = Callbacks(self.python_thunk, self.python_thunk_args,
+                                    self.flush_icache)  # fmt: skip
+        cb = self._callbacks.make
+        self._slow_cb = cb(self._slow.mem, SLOW_MEM)
+        self._slow_load_cb = cb(self._slow.load, SLOW_LOAD)
+        self._cmpxchg_cb = cb(self._slow.cmpxchg, SLOW_CMPXCHG)
+        self._py_op_cb = cb(self._py_op, PY_OP)
         self._rt: Runtime | None = None
         self._jc_enabled = True
         self._buffer: Any = None
@@ -310,6 +317,12 @@ class NativeHost(HostBackend):
         """The host's compare-and-swap code (None: guest atomics of several vCPUs
         take the core's exclusive path)."""
         return None
+
+    def python_thunk(self, api: CAPI, callable_addr: int, nargs: int) -> bytes:
+        """The host's code of ``uint64 f(uint64 a0, ..., a[nargs-1])`` calling the Python
+        object at ``callable_addr`` through the C API (``callbacks``), for ``nargs`` up to
+        ``python_thunk_args``; a host that has none leaves that 0 (ctypes closures)."""
+        raise NotImplementedError(f"the {self.name} host makes no Python thunks")
 
     def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any | None:
         """The host's shared slow path of guest loads and stores, calling ``slow_mem``
@@ -473,14 +486,14 @@ class NativeHost(HostBackend):
         """Fix what generated code calls and probes (once the target is known: the TB
         flags' probe and the pc's byte offset in the state)."""
         self._rt = Runtime(
-            slow_mem=ctypes.cast(self._slow_cb, ctypes.c_void_p).value or 0,
-            py_op=ctypes.cast(self._py_op_cb, ctypes.c_void_p).value or 0,
+            slow_mem=self._slow_cb,
+            py_op=self._py_op_cb,
             py_op_index=self._py_op_index,
             flags_probe=None if probe is None or probe[0] < 0 else probe,
-            slow_cmpxchg=ctypes.cast(self._cmpxchg_cb, ctypes.c_void_p).value or 0,
+            slow_cmpxchg=self._cmpxchg_cb,
         )
         if self._sp_addrs is None:
-            slow_load = ctypes.cast(self._slow_load_cb, ctypes.c_void_p).value or 0
+            slow_load = self._slow_load_cb
             routines = self.slow_path_routines(self._rt.slow_mem, slow_load)
             if routines is None:
                 self._sp_addrs = (0, 0)
@@ -526,8 +539,7 @@ class NativeHost(HostBackend):
                 finally:
                     t.current = None
 
-            cb = HELPER(tramp)
-            got = (h, cb, ctypes.cast(cb, ctypes.c_void_p).value or 0)
+            got = (h, tramp, self._callbacks.make(tramp, HELPER))
             self._helpers[id(h)] = got
         return got[2]
 
@@ -614,6 +626,7 @@ class NativeHost(HostBackend):
     def release(self) -> None:
         self._tbs.clear()
         self._helpers.clear()
+        self._callbacks.release()
         self._py_ops.clear()
         self._cpus.clear()
         self._slow.clear()

@@ -1,0 +1,85 @@
+"""Callbacks from generated code into Python: one C function address per Python
+callable, made by the host's thunk where it has one, or as a ctypes closure.
+
+Owns ``CAPI`` (the addresses of the C-API functions a host's thunk calls, looked
+up once per process: ``c_api``) and ``Callbacks`` (the callbacks one backend
+made, with what keeps them alive, freed by ``release``).
+
+A thunk (``NativeHost.python_thunk``) is the host's machine code for ``uint64
+f(uint64 ...)`` calling the object through the C API: what a ctypes closure of
+that signature does (take the GIL, convert the arguments, call, convert the
+result, report an exception it did not catch as unraisable and answer 0), without
+libffi's generic closure and ctypes' per-argument converters. Each lives in a
+page of its own (``ExecPage``: written, then made read-execute), with the
+callable it calls held here until ``release``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from .memory import ExecPage
+
+
+class CAPI:
+    """Addresses of the C-API functions a thunk calls."""
+
+    __slots__ = ("as_u64_mask", "decref", "err_occurred", "from_u64", "gil_ensure",
+                 "gil_release", "vectorcall", "write_unraisable")  # fmt: skip
+
+    def __init__(self, addr: Callable[[str], int]) -> None:
+        self.gil_ensure = addr("PyGILState_Ensure")
+        self.gil_release = addr("PyGILState_Release")
+        self.from_u64 = addr("PyLong_FromUnsignedLongLong")
+        self.vectorcall = addr("PyObject_Vectorcall")
+        self.as_u64_mask = addr("PyLong_AsUnsignedLongLongMask")
+        self.decref = addr("Py_DecRef")
+        self.err_occurred = addr("PyErr_Occurred")
+        self.write_unraisable = addr("PyErr_WriteUnraisable")
+
+
+@functools.cache
+def c_api() -> CAPI:
+    """This interpreter's C-API addresses (found once: the discovery cache)."""
+
+    def addr(name: str) -> int:
+        return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value or 0
+
+    return CAPI(addr)
+
+
+class Callbacks:
+    """The callbacks of one backend: ``thunk(api, callable_addr, nargs)`` is the host's,
+    for at most ``max_args`` arguments (0: every callback is a ctypes closure)."""
+
+    def __init__(self, thunk: Callable[[CAPI, int, int], bytes], max_args: int,
+                 flush_icache: Callable[[int, int], None]) -> None:  # fmt: skip
+        self._thunk = thunk
+        self._max_args = max_args
+        self._flush = flush_icache
+        self._pages: list[ExecPage] = []
+        self._alive: list[Any] = []  # the callables and closures the addresses call
+
+    def make(self, fn: Callable[..., int], ctype: Any) -> int:
+        """The address of a C function of ctypes function type ``ctype`` (integer
+        arguments and result) that calls ``fn``."""
+        nargs = len(ctype._argtypes_)
+        if self._max_args and nargs <= self._max_args:
+            page = ExecPage(self._thunk(c_api(), id(fn), nargs), self._flush)
+            self._pages.append(page)
+            self._alive.append(fn)
+            return page.addr
+        closure = ctype(fn)
+        self._alive.append(closure)
+        return ctypes.cast(closure, ctypes.c_void_p).value or 0
+
+    def release(self) -> None:
+        """Unmap the thunks' pages and drop the callables (generated code no longer
+        runs)."""
+        for page in self._pages:
+            page.release()
+        self._pages.clear()
+        self._alive.clear()
