@@ -274,12 +274,31 @@ class Asm:
            prefix: bytes = b"") -> None:  # fmt: skip
         """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
         buf = self.buf
-        for b in prefix:
-            buf.append(b)
+        if prefix:
+            for b in prefix:
+                buf.append(b)
         self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
-        for b in opcode:  # a list grows by one native append per byte, not by an iterator
-            buf.append(b)
+        if len(opcode) == 1:  # most: an indexed byte, no iterator
+            buf.append(opcode[0])
+        else:
+            for b in opcode:
+                buf.append(b)
         buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
+
+    def rr1(self, opcode: int, reg: int, rm: int, w: bool) -> None:
+        """``rr`` of a one-byte ``opcode`` given as an int, without prefix (most
+        instructions: no bytes object to make and read)."""
+        buf = self.buf
+        if w or reg & 8 or rm & 8:
+            buf.append(0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if rm & 8 else 0))
+        buf.append(opcode)
+        buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
+
+    def rm1(self, opcode: int, reg: int, m: Mem, w: bool) -> None:
+        """``rm`` of a one-byte ``opcode`` given as an int, without prefix."""
+        self._rex(w, reg, max(m.index, 0), m.base)
+        self.buf.append(opcode)
+        self._modrm_mem(reg, m)
 
     def rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
@@ -289,24 +308,29 @@ class Asm:
     def _rm(self, opcode: bytes, reg: int, m: Mem, w: bool, byte_regs: bool,
             prefix: bytes) -> None:  # fmt: skip
         buf = self.buf
-        for b in prefix:
-            buf.append(b)
+        if prefix:
+            for b in prefix:
+                buf.append(b)
         self._rex(w, reg, max(m.index, 0), m.base, force=byte_regs and reg >= 4)
-        for b in opcode:
-            buf.append(b)
+        if len(opcode) == 1:
+            buf.append(opcode[0])
+        else:
+            for b in opcode:
+                buf.append(b)
         self._modrm_mem(reg, m)
 
     # -- moves ------------------------------------------------------------------------
 
     def mov_rr(self, dst: int, src: int, w: bool = True) -> None:
         if dst != src or not w:
-            self.rr(b"\x89", src, dst, w)
+            self.rr1(0x89, src, dst, w)
 
     def mov_ri(self, dst: int, value: int, w: bool = True) -> None:
         """dst <- value (64-bit value; the shortest form)."""
-        value &= (1 << 64) - 1 if w else (1 << 32) - 1
+        if not 0 <= value < 0x80000000:  # else it is its own mask: no wide-integer op
+            value &= _U64_MAX if w else 0xFFFFFFFF
         if value == 0:
-            self.rr(b"\x31", dst, dst, False)  # xor r32, r32
+            self.rr1(0x31, dst, dst, False)  # xor r32, r32
         elif value < (1 << 32):
             self._rex(False, 0, 0, dst)
             self.buf.append(0xB8 | (dst & 7))
@@ -331,12 +355,12 @@ class Asm:
     def load(self, dst: int, m: Mem, size: int, signed: bool = False, w: bool = True) -> None:
         """dst <- [m] of ``size`` bytes, zero- or sign-extended to the operand size."""
         if size == 8:
-            self.rm(b"\x8b", dst, m, True)
+            self.rm1(0x8B, dst, m, True)
         elif size == 4:
             if signed:
-                self.rm(b"\x63", dst, m, True)  # movsxd
+                self.rm1(0x63, dst, m, True)  # movsxd
             else:
-                self.rm(b"\x8b", dst, m, False)
+                self.rm1(0x8B, dst, m, False)
         else:
             op = {(1, False): b"\x0f\xb6", (2, False): b"\x0f\xb7",
                   (1, True): b"\x0f\xbe", (2, True): b"\x0f\xbf"}[(size, signed)]  # fmt: skip
@@ -344,9 +368,9 @@ class Asm:
 
     def store(self, m: Mem, src: int, size: int) -> None:
         if size == 8:
-            self.rm(b"\x89", src, m, True)
+            self.rm1(0x89, src, m, True)
         elif size == 4:
-            self.rm(b"\x89", src, m, False)
+            self.rm1(0x89, src, m, False)
         elif size == 2:
             self.rm(b"\x89", src, m, False, prefix=b"\x66")
         else:
@@ -381,81 +405,81 @@ class Asm:
 
     def store_imm32(self, m: Mem, value: int, w: bool = True) -> None:
         """[m] <- value (a sign-extended imm32 for w)."""
-        self.rm(b"\xc7", 0, m, w)
+        self.rm1(0xC7, 0, m, w)
         _le(self.buf, value, 4, value < 0)
 
     def lea(self, dst: int, m: Mem, w: bool = True) -> None:
-        self.rm(b"\x8d", dst, m, w)
+        self.rm1(0x8D, dst, m, w)
 
     def movzx_rr(self, dst: int, src: int, size: int) -> None:
         if size == 4:
-            self.rr(b"\x89", src, dst, False)
+            self.rr1(0x89, src, dst, False)
         else:
             self.rr(b"\x0f\xb6" if size == 1 else b"\x0f\xb7", dst, src, False, byte_regs=True)
 
     def movsx_rr(self, dst: int, src: int, size: int, w: bool = True) -> None:
         if size == 4:
-            self.rr(b"\x63", dst, src, True)
+            self.rr1(0x63, dst, src, True)
         else:
             self.rr(b"\x0f\xbe" if size == 1 else b"\x0f\xbf", dst, src, w, byte_regs=True)
 
     # -- arithmetic ---------------------------------------------------------------------
 
     def alu_rr(self, op: int, dst: int, src: int, w: bool = True) -> None:
-        self.rr(bytes((op * 8 + 1,)), src, dst, w)
+        self.rr1(op * 8 + 1, src, dst, w)
 
     def alu_ri(self, op: int, dst: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
-            self.rr(b"\x83", op, dst, w)
+            self.rr1(0x83, op, dst, w)
             self.buf.append(imm & 0xFF)
         else:
-            self.rr(b"\x81", op, dst, w)
+            self.rr1(0x81, op, dst, w)
             _le(self.buf, imm, 4, imm < 0)
 
     def alu_rm(self, op: int, reg: int, m: Mem, w: bool = True) -> None:
         """reg <op>= [m] (e.g. CMP reg, [m])."""
-        self.rm(bytes((op * 8 + 3,)), reg, m, w)
+        self.rm1(op * 8 + 3, reg, m, w)
 
     def alu_mi(self, op: int, m: Mem, imm: int, w: bool = True) -> None:
         """[m] <op>= imm."""
         if fits_i8(imm):
-            self.rm(b"\x83", op, m, w)
+            self.rm1(0x83, op, m, w)
             self.buf.append(imm & 0xFF)
         else:
-            self.rm(b"\x81", op, m, w)
+            self.rm1(0x81, op, m, w)
             _le(self.buf, imm, 4, imm < 0)
 
     def test_rr(self, a: int, b: int, w: bool = True) -> None:
-        self.rr(b"\x85", b, a, w)
+        self.rr1(0x85, b, a, w)
 
     def test_ri(self, a: int, imm: int, w: bool = True) -> None:
-        self.rr(b"\xf7", 0, a, w)
+        self.rr1(0xF7, 0, a, w)
         _le(self.buf, imm, 4, imm < 0)
 
     def unary(self, digit: int, r: int, w: bool = True) -> None:
         """Group 3 (0xF7 /digit): 2 not, 3 neg, 4 mul, 5 imul, 6 div, 7 idiv."""
-        self.rr(b"\xf7", digit, r, w)
+        self.rr1(0xF7, digit, r, w)
 
     def imul_rr(self, dst: int, src: int, w: bool = True) -> None:
         self.rr(b"\x0f\xaf", dst, src, w)
 
     def imul_rri(self, dst: int, src: int, imm: int, w: bool = True) -> None:
         if fits_i8(imm):
-            self.rr(b"\x6b", dst, src, w)
+            self.rr1(0x6B, dst, src, w)
             self.buf.append(imm & 0xFF)
         else:
-            self.rr(b"\x69", dst, src, w)
+            self.rr1(0x69, dst, src, w)
             _le(self.buf, imm, 4, imm < 0)
 
     def shift_ri(self, digit: int, r: int, count: int, w: bool = True) -> None:
         if count == 1:
-            self.rr(b"\xd1", digit, r, w)
+            self.rr1(0xD1, digit, r, w)
         else:
-            self.rr(b"\xc1", digit, r, w)
+            self.rr1(0xC1, digit, r, w)
             self.buf.append(count & 0xFF)
 
     def shift_cl(self, digit: int, r: int, w: bool = True) -> None:
-        self.rr(b"\xd3", digit, r, w)
+        self.rr1(0xD3, digit, r, w)
 
     def rol16_8(self, r: int) -> None:
         self.rr(b"\xc1", ROL, r, False, prefix=b"\x66")
@@ -613,13 +637,13 @@ class Asm:
         self._rel32(label)
 
     def jmp_r(self, r: int) -> None:
-        self.rr(b"\xff", 4, r, False)
+        self.rr1(0xFF, 4, r, False)
 
     def jmp_m(self, m: Mem) -> None:
-        self.rm(b"\xff", 4, m, False)
+        self.rm1(0xFF, 4, m, False)
 
     def call_r(self, r: int) -> None:
-        self.rr(b"\xff", 2, r, False)
+        self.rr1(0xFF, 2, r, False)
 
     def push(self, r: int) -> None:
         self._rex(False, 0, 0, r)

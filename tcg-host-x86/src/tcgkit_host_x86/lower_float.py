@@ -40,6 +40,7 @@ from . import mxcsr
 from .encoder import (
     AND,
     CC_A,
+    CC_AE,
     CC_B,
     CC_E,
     CC_NE,
@@ -70,6 +71,7 @@ F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
 # SSE opcodes (second byte after 0F)
 ADDS, MULS, SUBS, MINS, DIVS, MAXS, SQRTS = 0x58, 0x59, 0x5C, 0x5D, 0x5E, 0x5F, 0x51
 UCOMIS, CVTSI2S, CVTTS2SI, CVTS2SI, CVTS2S = 0x2E, 0x2A, 0x2C, 0x2D, 0x5A
+MOVAPD: Final = 0x28  # with the 66 prefix
 _ARITH: Final = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
 
 
@@ -225,15 +227,55 @@ _ROUND_IMM: Final = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, Roundin
 
 
 def _frint(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
-    """Round to an integral value: SSE4.1 round{s,d} with the mode as an immediate."""
+    """Round to an integral value: SSE4.1 round{s,d} with the mode as an immediate;
+    ties away from zero (FRINTA, C's ``round``) as ``_frint_away`` says."""
     f = _fmt_of(op)
     rm = op.consts[0]
-    if rm not in _ROUND_IMM or not L.f.sse41:
+    if not L.f.sse41 or (rm not in _ROUND_IMM and rm != _AWAY):
         py_op(L, op, d, ins)
         return
     _to_x(L, X0, ins[0], f.w)
-    L.a.round_s(f.w, X0, X0, _ROUND_IMM[rm] | 8)
+    if rm == _AWAY:
+        _frint_away(L, f, ins[0])
+    else:
+        L.a.round_s(f.w, X0, X0, _ROUND_IMM[rm] | 8)
     _result_dnan(L, f, d, X0)
+
+
+_AWAY: Final = RoundingMode.NEAREST_AWAY
+
+
+def _frint_away(L: Lowering, f: _Fmt, x: int) -> None:
+    """xmm0 (holding register ``x``'s value) <- it rounded to an integral value, ties
+    away from zero: t = trunc(x); when |x| < 2^mbits (so x - t is exact and both are
+    finite) and |x - t| >= 1/2, t + copysign(1, x) (exact too). A NaN or an infinity
+    keeps roundsd's answer, and so its flags: the subtraction, which would raise IE
+    for an infinity, is skipped; no other instruction here raises any flag."""
+    a = L.a
+    done = Label()
+    mbits = 52 if f.w else 23
+    bias = 1023 if f.w else 127
+    a.round_s(f.w, X1, X0, 3 | 8)  # trunc, no PE
+    a.mov_rr(TMP0, x, f.w)
+    a.shift_ri(SHL, TMP0, 1, f.w)  # the magnitude's bits
+    a.mov_ri(TMP1, (bias + mbits) << (mbits + 1))  # 2^mbits's, the same way
+    a.alu_rr(CMP, TMP0, TMP1, f.w)
+    a.jcc(CC_AE, done)  # integral already (or not a number): t is the answer
+    a.sse(f.prefix, SUBS, X0, X1)  # x - t, exact
+    a.movq_rx(TMP0, X0, f.w)
+    a.shift_ri(SHL, TMP0, 1, f.w)
+    a.mov_ri(TMP1, (bias - 1) << (mbits + 1))  # 1/2's magnitude bits
+    a.alu_rr(CMP, TMP0, TMP1, f.w)
+    a.jcc(CC_B, done)
+    a.mov_rr(TMP0, x, f.w)  # copysign(1, x)
+    a.shift_ri(SHR, TMP0, f.bits - 1, f.w)
+    a.shift_ri(SHL, TMP0, f.bits - 1, f.w)
+    a.mov_ri(TMP1, bias << mbits)
+    a.alu_rr(OR, TMP0, TMP1, f.w)
+    a.movq_xr(X0, TMP0, f.w)
+    a.sse(f.prefix, ADDS, X1, X0)  # t +- 1: an integer below 2^mbits + 1, exact
+    a.bind(done)
+    a.sse(P66, MOVAPD, X0, X1)  # the answer in xmm0
 
 
 def _signops(L: Lowering, op: Op, d: int, ins: list[int]) -> None:

@@ -240,11 +240,11 @@ def place_slow_paths(L: Lowering) -> None:
             raise LoweringError("the x86-64 host's shared slow path is not placed")
         word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where
         key = addr << 10 | (value & 31) << 5 | (d & 31)
-        sets_pc = not store and pc >= 0 and pc_offset >= 0
+        sets_pc = not store and pc >= 0 and 0 <= pc_offset < 0x10000  # its key field
         if sets_pc:
             key |= 1 << 15 | pc_offset << 16
             word |= LOAD_PC_SET
-        code, at = _stub_code(key)
+        code, at = _stub_code(key | routine << _ROUTINE_SHIFT)
         at += start
         buf += code
         if sets_pc:  # the pc's 8-byte immediate, after the mov's REX and opcode
@@ -252,12 +252,9 @@ def place_slow_paths(L: Lowering) -> None:
                 pc & 0xFF, pc >> 8 & 0xFF, pc >> 16 & 0xFF, pc >> 24 & 0xFF,
                 pc >> 32 & 0xFF, pc >> 40 & 0xFF, pc >> 48 & 0xFF, pc >> 56 & 0xFF,
             )  # fmt: skip
-        buf[at : at + 18] = (
+        buf[at : at + 8] = (
             word & 0xFF, word >> 8 & 0xFF, word >> 16 & 0xFF, word >> 24 & 0xFF,
             word >> 32 & 0xFF, word >> 40 & 0xFF, word >> 48 & 0xFF, word >> 56,
-            0x49, 0xBA,  # mov r10, imm64: the routine
-            routine & 0xFF, routine >> 8 & 0xFF, routine >> 16 & 0xFF, routine >> 24 & 0xFF,
-            routine >> 32 & 0xFF, routine >> 40 & 0xFF, routine >> 48 & 0xFF, routine >> 56,
         )  # fmt: skip
         put_rel32(buf, jne, start)
         put_rel32(buf, at + _AT_JA, access)
@@ -271,12 +268,16 @@ _AT_JA: Final = 8 + 10 + 3 + 4 + 2
 _AT_JE: Final = _AT_JA + 4 + 2
 
 
+#: ``_stub_code``'s key: the routine's address above the operands' bits
+_ROUTINE_SHIFT: Final = 32
+
+
 @functools.lru_cache(maxsize=1024)
 def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
-    """A stub's call of the shared routine for ``key`` = pc_offset << 16 | sets_pc << 15
-    | addr << 10 | value << 5 | d (5-bit fields, -1 = none), with zeros where
-    ``place_slow_paths`` writes the pc, the memop and where word, the routine's address
-    and the three rel32s (``_AT_JA``, ``_AT_JE``, the last four bytes): (mov r10, <pc>;
+    """A stub's call of the shared routine for ``key`` = routine << _ROUTINE_SHIFT |
+    pc_offset << 16 | sets_pc << 15 | addr << 10 | value << 5 | d (5-bit fields, -1 =
+    none), with zeros where ``place_slow_paths`` writes the pc, the memop and where
+    word and the three rel32s (``_AT_JA``, ``_AT_JE``, the last four bytes): (mov r10, <pc>;
     mov [rbp + pc_offset], r10;) push addr (, push value); mov r11, <memop, where>;
     mov r10, <routine>; call r10; cmp r11d, 1; ja access; je raised (; mov d, r10); jmp
     back. Returns the code and the offset of the memop and where word."""
@@ -284,13 +285,13 @@ def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
     a = Asm()
     if key >> 15 & 1:
         a.mov_ri_fixed(TMP0, 0, True)  # the pc: written at offset 2
-        a.store(Mem(RBP, key >> 16), TMP0, 8)
+        a.store(Mem(RBP, key >> 16 & 0xFFFF), TMP0, 8)
     a.push(addr)
     if value != 31:
         a.push(value)
     a.mov_ri_fixed(TMP1, 0, True)
     at = a.pos - 8
-    a.mov_ri_fixed(TMP0, 0, True)
+    a.mov_ri_fixed(TMP0, key >> _ROUTINE_SHIFT, True)
     a.call_r(TMP0)
     a.alu_ri(CMP, TMP1, 1, False)
     ja, je = Label(), Label()

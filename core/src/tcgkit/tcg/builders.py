@@ -107,10 +107,12 @@ class IRBuilder:
     def const(self, type: TCGType, value: int) -> Temp:
         """The constant ``value`` (masked to the width), shared within the TB."""
         if type is _I32:
-            value &= 0xFFFFFFFF  # type.mask, inlined
+            if not 0 <= value <= 0xFFFFFFFF:  # (compiled, the test is native: the mask is not)
+                value &= 0xFFFFFFFF  # type.mask, inlined
             key = ~value
         else:
-            value &= 0xFFFFFFFFFFFFFFFF
+            if not 0 <= value <= 0x3FFFFFFFFFFFFFFF:  # mypyc's short ints
+                value &= 0xFFFFFFFFFFFFFFFF
             key = value
         t = self._consts.get(key)
         if t is None:
@@ -546,11 +548,21 @@ class IRBuilder:
 
     def qemu_ld(self, out: Temp, addr: Temp | int, memop: int, mmu_idx: int) -> Op:
         """Load guest memory at ``addr`` (i64) as ``memop`` says."""
+        if type(out) is Temp and type(addr) is Temp and out.type is _I64 \
+                and addr.type is _I64 and out.kind is not _CONST:  # fmt: skip
+            op = Op("qemu_ld_i64", (out, addr, memop, mmu_idx), 1, 1, 0, 0, _LD64)
+            self.ops.append(op)  # the common case, without emit_def's general checks
+            return op
         args = (out, addr, memop, mmu_idx)
         return self.emit_def(_pick(_F_QEMU_LD, args), args)
 
     def qemu_st(self, value: Temp | int, addr: Temp | int, memop: int, mmu_idx: int) -> Op:
         """Store ``value`` to guest memory at ``addr`` (i64) as ``memop`` says."""
+        if type(value) is Temp and type(addr) is Temp and value.type is _I64 \
+                and addr.type is _I64:  # fmt: skip
+            op = Op("qemu_st_i64", (value, addr, memop, mmu_idx), 0, 2, 0, 0, _ST64)
+            self.ops.append(op)
+            return op
         args = (value, addr, memop, mmu_idx)
         return self.emit_def(_pick(_F_QEMU_ST, args), args)
 
@@ -662,6 +674,8 @@ def _check(opc: str, t: object, ty: TCGType | None, role: str) -> None:
 
 
 _CONST: Final = TempKind.CONST
+_LD64: Final = OPS["qemu_ld_i64"]
+_ST64: Final = OPS["qemu_st_i64"]
 _I32: Final = I32
 _I64: Final = I64
 _CALL: Final = OPS["call"]

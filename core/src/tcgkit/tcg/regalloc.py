@@ -467,6 +467,9 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
     imm_ok = be.imm_ok
     out = st.out
     temp_in = st.temp_in
+    # the registers of the ops without operands (labels, insn_start, goto_tb: a
+    # quarter of all): one empty list for them all, which no lowering writes
+    no_regs: list[Any] = []
     # keyed by op name for the constraints in ``fixed`` (those depend on the op alone),
     # else by id(constraint), the entry holding the constraint (so that its id is not
     # reused while cached); kept by the backend across TBs when it offers a dict, and
@@ -500,7 +503,7 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
             elif how == _LABEL:
                 st.sync(_GLOBALS_AND_TB, drop=True)
                 st.forget_all()
-            out.append((OP, op, [], []))
+            out.append((OP, op, no_regs, no_regs))
             continue
         if flags & _MEM:
             st.sync_globals()  # the access may fault

@@ -24,6 +24,8 @@ def sx(v: int, bits: int) -> int:
 
 def signed(value: int, wide: bool) -> int:
     """``value`` read as a two's-complement integer of 64 (``wide``) or 32 bits."""
+    if 0 <= value < 0x80000000:  # most immediates: compiled, no wide-integer mask
+        return value
     return sx(value, 64 if wide else 32)
 
 

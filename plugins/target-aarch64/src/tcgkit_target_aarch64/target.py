@@ -224,7 +224,8 @@ class AArch64Target(GuestTarget):
     def goto(self, dc: DisasContext, slot: int, dest: int) -> None:
         ctx = dc.ctx
         ctx.goto_tb(slot)
-        ctx.movi(self.pc, dest & M64)
+        # (compiled, the range test is native where the mask is a wide-integer op)
+        ctx.movi(self.pc, dest if 0 <= dest < 0x4000000000000000 else dest & M64)
         ctx.exit_tb(slot)
 
     def goto_reg(self, dc: DisasContext, target: Temp, btype: int = 0) -> None:

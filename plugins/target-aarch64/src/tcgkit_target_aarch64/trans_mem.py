@@ -50,17 +50,17 @@ def _ld(dc: DisasContext, addr: Temp, size: int, signed: bool = False,
     """The value loaded, in ``into`` if given (``AArch64Target.out``), else a new temp."""
     v = dc.ctx.temp() if into is None else into
     memop = size | (MemOp.MO_SIGN if signed else 0)
-    dc.ctx.emit("qemu_ld_i64", v, addr, memop, 0)
+    dc.ctx.qemu_ld(v, addr, memop, 0)
     return v
 
 
 def _st(dc: DisasContext, value: Temp, addr: Temp, size: int) -> None:
-    dc.ctx.emit("qemu_st_i64", value, addr, size, 0)
+    dc.ctx.qemu_st(value, addr, size, 0)
 
 
 def _offset(dc: DisasContext, base: Temp, offset: int) -> Temp:
     a = dc.ctx.temp()
-    dc.ctx.add(a, base, offset & M64)
+    dc.ctx.add(a, base, offset)  # the constant is masked to 64 bits (``IRBuilder.const``)
     return a
 
 
