@@ -540,7 +540,15 @@ class Asm:
 
     def sse(self, prefix: bytes, op: int, x: int, y: int, w: bool = False) -> None:
         """An SSE op ``x <- x op y`` on registers (prefix F2: sd, F3: ss, 66: pd)."""
-        self.rr(bytes((0x0F, op)), x, y, w, prefix=prefix)
+        buf = self.buf
+        if prefix:
+            for b in prefix:
+                buf.append(b)
+        if w or x & 8 or y & 8:
+            buf.append(0x40 | (8 if w else 0) | (4 if x & 8 else 0) | (1 if y & 8 else 0))
+        buf.append(0x0F)  # (the two opcode bytes appended: no bytes object per op)
+        buf.append(op)
+        buf.append(0xC0 | (x & 7) << 3 | (y & 7))
 
     def sse_m(self, prefix: bytes, op: int, x: int, m: Mem, w: bool = False) -> None:
         self.rm(bytes((0x0F, op)), x, m, w, prefix=prefix)

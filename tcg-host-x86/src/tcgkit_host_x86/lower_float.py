@@ -76,6 +76,9 @@ _ARITH: Final = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
 
 
 class _Fmt:
+    """A float format's constants for the lowering (two instances: ``_F32``, ``_F64``;
+    read only)."""
+
     def __init__(self, double: bool) -> None:
         self.w = double
         self.prefix = F2 if double else F3
@@ -88,8 +91,17 @@ class _Fmt:
         self.inf_x2 = (self.dnan & ~(1 << self.quiet_bit)) << 1 & ((1 << self.bits) - 1)
 
 
+_F32: Final = _Fmt(False)
+_F64: Final = _Fmt(True)
+
+
+def _fmt(double: bool) -> _Fmt:
+    """The format's constants (made once: wide integers, not per op)."""
+    return _F64 if double else _F32
+
+
 def _fmt_of(op: Op) -> _Fmt:
-    return _Fmt(op.defn.type is I64)
+    return _F64 if op.defn.type is I64 else _F32
 
 
 def _to_x(L: Lowering, x: int, r: int, w: bool) -> None:
@@ -384,7 +396,7 @@ def _fcmp(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L.a
     narrow = op.opc == "fcvt_f64_f32"  # f64 -> f32
-    src, dst = _Fmt(narrow), _Fmt(not narrow)
+    src, dst = _fmt(narrow), _fmt(not narrow)
     rm = op.consts[0]
     if rm == RoundingMode.NEAREST_AWAY:
         py_op(L, op, d, ins)
@@ -405,7 +417,7 @@ def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 def _itof(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L.a
-    f = _Fmt(op.opc == "itof_f64")
+    f = _fmt(op.opc == "itof_f64")
     sgn, rm = op.consts
     if rm == RoundingMode.NEAREST_AWAY:
         py_op(L, op, d, ins)
@@ -425,7 +437,7 @@ def _itof(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L.a
-    f = _Fmt(op.opc == "ftoi_f64")
+    f = _fmt(op.opc == "ftoi_f64")
     sgn, bits, rm = op.consts
     if rm == RoundingMode.NEAREST_AWAY or bits not in (32, 64):
         py_op(L, op, d, ins)
@@ -479,7 +491,7 @@ def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) ->
     it): the common case is one ucomis per operand; the choice among NaNs is a
     second walk."""
     a = Asm()
-    f = _Fmt(w)
+    f = _fmt(w)
     some_nan, done, keep_r = Label(), Label(), Label()
     picks = [Label() for _ in srcs]
     for s in srcs:

@@ -63,9 +63,12 @@ from .passage import execute as passage_execute
 from .slowpath import SlowPath
 
 U64 = ctypes.c_uint64
-#: cas(ptr, expected, new) -> old; cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out)
-CAS = ctypes.CFUNCTYPE(U64, U64, U64, U64)
-CAS_PAIR = ctypes.CFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
+#: cas(ptr, expected, new) -> old; cas_pair(ptr, exp_lo, exp_hi, new_lo, new_hi, out).
+#: Called with the GIL held (PYFUNCTYPE): a routine of a few instructions, where
+#: releasing the GIL would hand it to another vCPU's thread and wait to take it back
+#: (9.7 us a call with threads running, where the call itself is well under one)
+CAS = ctypes.PYFUNCTYPE(U64, U64, U64, U64)
+CAS_PAIR = ctypes.PYFUNCTYPE(None, U64, U64, U64, U64, U64, U64)
 SLOW_MEM = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64, U64, U64)
 #: the shared slow path's load: (state, addr, memop << 48 | where) -> status (``SlowPath.load``)
 SLOW_LOAD = ctypes.CFUNCTYPE(ctypes.c_int, U64, U64, U64)

@@ -135,10 +135,14 @@ class _Memory:
     def __init__(self, size: int) -> None:
         self.size = _round_page(size)
         self.addr = _map(self.size, _PROT_RW)  # zero-filled, and only touched pages cost
-        self.words: Any = (ctypes.c_uint64 * (self.size // 8)).from_address(self.addr)
+        # a memoryview of 64-bit words: its items are read and written in C, where a
+        # ctypes array's go through ctypes' converters (several per entry written)
+        raw = (ctypes.c_uint64 * (self.size // 8)).from_address(self.addr)
+        self.words: Any = memoryview(raw).cast("B").cast("Q")
 
     def free(self) -> None:
         if self.addr:
+            self.words.release()
             self.words = None
             _libc.munmap(self.addr, self.size)
             self.addr = 0

@@ -6,6 +6,8 @@ Owns ``field`` (bits hi..lo of a word), ``sext`` and ``decode_bit_masks``
 
 from __future__ import annotations
 
+import functools
+
 
 def field(insn: int, hi: int, lo: int) -> int:
     return (insn >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -23,6 +25,14 @@ def _ror(value: int, amount: int, size: int) -> int:
 
 def decode_bit_masks(n: int, imms: int, immr: int, size: int) -> tuple[int, int] | None:
     """(wmask, tmask) of a logical immediate, or None for a reserved encoding."""
+    return _bit_masks(n << 20 | imms << 14 | immr << 8 | size)
+
+
+@functools.cache
+def _bit_masks(key: int) -> tuple[int, int] | None:
+    """``decode_bit_masks`` memoized by one int (its fields are 1, 6, 6 and 7 bits: at
+    most 2^20 keys, of which code uses a few hundred; the masks are wide integers)."""
+    n, imms, immr, size = key >> 20, key >> 14 & 0x3F, key >> 8 & 0x3F, key & 0xFF
     combined = (n << 6) | (~imms & 0x3F)
     length = combined.bit_length() - 1
     if length < 1:
