@@ -21,10 +21,11 @@ a quiet NaN; conversions to integers saturate and map NaN to 0.
 
 What is not inline (rare, computed in Python by ``softfloat`` through the
 ``py_op`` callback, which saves every call-clobbered register): the
-ties-away rounding mode (no SSE equivalent), fma without FMA3, frint
-without SSE4.1, unsigned
-64-bit integers with the top bit set converted to float, and float to
-integer conversions whose result is out of range or NaN.
+ties-away rounding mode of arithmetic (no SSE equivalent; frint's and the
+conversions' to integers are code, ``_frint_away``), fma without FMA3, frint
+and ties-away conversions without SSE4.1, unsigned 64-bit integers with the
+top bit set converted to float, and float to integer conversions whose result
+is out of range or NaN.
 """
 
 from __future__ import annotations
@@ -439,7 +440,8 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a = L.a
     f = _fmt(op.opc == "ftoi_f64")
     sgn, bits, rm = op.consts
-    if rm == RoundingMode.NEAREST_AWAY or bits not in (32, 64):
+    away = rm == RoundingMode.NEAREST_AWAY
+    if (away and not L.f.sse41) or bits not in (32, 64):
         py_op(L, op, d, ins)
         return
     slow, done = Label(), Label()
@@ -448,9 +450,16 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     # NaN and out of range, PE for inexact); unsigned: through the signed 64-bit one,
     # whose flags the slow path drops (-1.5 or 2^63 would leave PE or IE wrongly)
     w = bits == 64 or not sgn
-    if not sgn:
+    if not sgn or away:
         mxcsr.save_before(a)
-    if rm == RoundingMode.ZERO:
+    if away:  # ties away (FCVTA*, C's lround): the integral value, then exact
+        _to_x(L, X2, ins[0], f.w)
+        _frint_away(L, f, ins[0])
+        # x truncated, for its flags alone: PE exactly when x is not integral (IE when
+        # it is out of range, where the answer is the slow path's, its flags dropped)
+        a.sse(f.prefix, CVTTS2SI, TMP0, X2, w)
+        a.sse(f.prefix, CVTTS2SI, TMP0, X0, w)
+    elif rm == RoundingMode.ZERO:
         a.sse(f.prefix, CVTTS2SI, TMP0, X0, w)
     else:
         _with_rm(L, rm, lambda: a.sse(f.prefix, CVTS2SI, TMP0, X0, w))
@@ -473,7 +482,7 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.mov_rr(d, TMP0)
     a.jmp(done)
     a.bind(slow)
-    if not sgn:
+    if not sgn or away:
         mxcsr.drop_since_before(a)
     py_op(L, op, d, ins)  # the result and its flags (``fpflags``)
     a.bind(done)
