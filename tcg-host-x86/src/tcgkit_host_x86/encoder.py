@@ -345,6 +345,31 @@ class Asm:
             self.buf.append(0xB8 | (dst & 7))
             _le(self.buf, value, 8, False)
 
+    def home(self, store: bool, reg: int, base: int, disp: int, w: bool) -> None:
+        """mov [base + disp], reg (``store``) or mov reg, [base + disp], 8 bytes (``w``)
+        or 4: ``store`` / ``load`` of a ``Mem`` without index, without making one (the
+        register allocator's moves to and from temps' homes, a third of a TB's
+        instructions)."""
+        buf = self.buf
+        if w or reg & 8 or base & 8:
+            buf.append(0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if base & 8 else 0))
+        buf.append(0x89 if store else 0x8B)
+        r, b7 = (reg & 7) << 3, base & 7
+        if disp == 0 and b7 != RBP:
+            buf.append(r | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+        elif -128 <= disp < 128:
+            buf.append(0x40 | r | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+            buf.append(disp & 0xFF)
+        else:
+            buf.append(0x80 | r | b7)
+            if b7 == RSP:
+                buf.append(0x24)
+            _le(buf, disp, 4, True)
+
     def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
         """dst <- value in a fixed-length form (for immediates patched later): mov r32,
         imm32 (zero-extending), or with ``wide`` mov r64, imm64."""

@@ -193,22 +193,18 @@ class Lowering:
         if kind == "op":
             self.op(i[1], i[2], i[3])
             return
+        a = self.a
         if kind == "mov":
-            if i[1] != i[2]:
-                self.a.buf.extend(_mov_code(i[1] << 4 | i[2]))
+            a.mov_rr(i[1], i[2])
         elif kind == "movi":
-            self.a.mov_ri(i[1], i[2])
+            a.mov_ri(i[1], i[2])
         else:  # load or store: a register <-> temp's home
             t: Temp = i[2]
             slot: int = i[3]
-            reg: int = i[1]
             if slot >= 0:  # a stack slot, 8 bytes
-                key = slot << 8 | _HOME_RSP | reg
-            elif t.type is _I64:
-                key = t.offset << 8 | reg
-            else:  # a 32-bit global: stored whole (its upper half is zero), loaded 4 bytes
-                key = t.offset << 8 | reg if kind == "store" else t.offset << 8 | _HOME_32 | reg
-            self.a.buf.extend(_home_code(key | _HOME_STORE if kind == "store" else key))
+                a.home(kind == "store", i[1], RSP, slot, True)
+            else:  # a global: stored whole (a 32-bit one's upper half is zero)
+                a.home(kind == "store", i[1], RBP, t.offset, kind == "store" or t.type is _I64)
 
     # -- ops ------------------------------------------------------------------------------
 
@@ -367,35 +363,6 @@ def _epilogue() -> tuple[int, ...]:
 
 _EPILOGUE: Final = _epilogue()
 _JMP_OVER_MOV: Final = (0xEB, 0x05)  # jmp +5: over a ``mov eax, imm32``
-
-
-#: ``_home_code``'s key bits: its register in the low four, then these, the offset above
-_HOME_STORE: Final = 1 << 4
-_HOME_RSP: Final = 1 << 5  # a stack slot (else a state offset from rbp)
-_HOME_32: Final = 1 << 6  # a 4-byte load
-
-
-@functools.cache
-def _home_code(key: int) -> tuple[int, ...]:
-    """The move between a register and a temp's memory home for ``key`` = offset << 8 |
-    flags (``_HOME_*``) | register: the allocator's load and store elements, memoized
-    by one int (unbounded: the keys are the TBs' registers and homes, a few thousand)."""
-    reg, offset = key & 15, key >> 8
-    m = Mem(RSP if key & _HOME_RSP else RBP, offset)
-    a = Asm()
-    if key & _HOME_STORE:
-        a.store(m, reg, 8)
-    else:
-        a.load(reg, m, 4 if key & _HOME_32 else 8)
-    return a.seq()
-
-
-@functools.cache
-def _mov_code(key: int) -> tuple[int, ...]:
-    """``mov dst, src`` (64-bit) for ``key`` = dst << 4 | src."""
-    a = Asm()
-    a.mov_rr(key >> 4, key & 15)
-    return a.seq()
 
 
 def _head_code(icount: int) -> tuple[int, ...]:
