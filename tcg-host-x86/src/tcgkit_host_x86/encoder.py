@@ -147,6 +147,26 @@ def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
         value >>= 8
 
 
+def _modrm_base(buf: list[int], reg: int, b7: int, disp: int) -> None:
+    """ModRM (and rsp's SIB) and displacement of [base + disp] without an index:
+    ``reg`` the reg field already shifted (bits 5-3), ``b7`` the base's low 3 bits.
+    rbp and r13 always take a displacement; rsp and r12 a SIB byte."""
+    if disp == 0 and b7 != RBP:
+        buf.append(reg | b7)
+        if b7 == RSP:
+            buf.append(0x24)
+    elif -128 <= disp < 128:
+        buf.append(0x40 | reg | b7)
+        if b7 == RSP:
+            buf.append(0x24)
+        buf.append(disp & 0xFF)
+    else:
+        buf.append(0x80 | reg | b7)
+        if b7 == RSP:
+            buf.append(0x24)
+        _le(buf, disp, 4, True)
+
+
 def _append32(buf: list[int], v: int) -> None:
     """Append the 32-bit ``v`` (0 <= v < 2^32) as four little-endian bytes."""
     buf.append(v & 0xFF)
@@ -255,20 +275,7 @@ class Asm:
                 buf.append(sib)
                 _le(buf, disp, 4, True)
             return
-        if disp == 0 and b7 != RBP:
-            buf.append(reg | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-        elif fits_i8(disp):
-            buf.append(0x40 | reg | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-            buf.append(disp & 0xFF)
-        else:
-            buf.append(0x80 | reg | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-            _le(buf, disp, 4, True)
+        _modrm_base(buf, reg, b7, disp)
 
     def rr(self, opcode: bytes, reg: int, rm: int, w: bool, byte_regs: bool = False,
            prefix: bytes = b"") -> None:  # fmt: skip
@@ -354,21 +361,7 @@ class Asm:
         if w or reg & 8 or base & 8:
             buf.append(0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if base & 8 else 0))
         buf.append(0x89 if store else 0x8B)
-        r, b7 = (reg & 7) << 3, base & 7
-        if disp == 0 and b7 != RBP:
-            buf.append(r | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-        elif -128 <= disp < 128:
-            buf.append(0x40 | r | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-            buf.append(disp & 0xFF)
-        else:
-            buf.append(0x80 | r | b7)
-            if b7 == RSP:
-                buf.append(0x24)
-            _le(buf, disp, 4, True)
+        _modrm_base(buf, (reg & 7) << 3, base & 7, disp)
 
     def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
         """dst <- value in a fixed-length form (for immediates patched later): mov r32,
