@@ -3,7 +3,8 @@ every argument count with random 64-bit operands arrives as the same ints, the
 answer comes back masked to 64 bits, a callable that raises or answers a non-int
 is reported as unraisable and answers 0 (as a ctypes closure does), a bound
 method and a call from another thread work, no reference is leaked, the code
-decodes whole under capstone, and ``release`` unmaps every page."""
+decodes whole under capstone, more arguments than a thunk passes take a ctypes
+closure, and ``release`` unmaps every page."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def ctype(n: int) -> Any:
 @pytest.fixture(scope="module")
 def callbacks() -> Iterator[Callbacks]:
     host = X86Host()
-    cbs = Callbacks(host.python_thunk, host.python_thunk_args, host.flush_icache)
+    cbs = Callbacks(host.python_thunk, host.flush_icache)
     yield cbs
     cbs.release()
     host.release()
@@ -103,6 +104,13 @@ def test_bound_method_and_other_thread(callbacks: Callbacks) -> None:
     assert c.total == 246
 
 
+def test_more_arguments_than_a_thunk_passes_take_a_ctypes_closure(callbacks: Callbacks) -> None:
+    n = MAX_ARGS + 1
+    pages = len(callbacks._pages)
+    assert native(callbacks, lambda *a: sum(a), n)(*range(n)) == sum(range(n))
+    assert len(callbacks._pages) == pages  # no thunk page made for it
+
+
 def test_no_reference_is_kept(callbacks: Callbacks) -> None:
     big = 10**30
     kept: list[int] = []
@@ -139,7 +147,7 @@ def test_release_unmaps_the_pages() -> None:
     host = X86Host()
     start = mappings()
     for _ in range(5):
-        cbs = Callbacks(host.python_thunk, host.python_thunk_args, host.flush_icache)
+        cbs = Callbacks(host.python_thunk, host.flush_icache)
         for n in range(4):
             assert native(cbs, lambda *a: sum(a), n)(*range(n)) == sum(range(n))
         cbs.release()

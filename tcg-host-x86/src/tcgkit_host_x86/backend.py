@@ -65,7 +65,6 @@ class X86Host(NativeHost):
     goto_tb_rel32 = True  # a goto_tb site is the rel32 of a jmp (goto_tb_word)
     computes_fp_flags = True  # MXCSR is the float flags' accumulator (``mxcsr``)
     fp_flag_mask = 0x3F  # MXCSR's exception flags, in the image at OFF_FP_SAVE
-    python_thunk_args = 6  # ``py_call``: generated code calls Python without ctypes
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
@@ -123,10 +122,10 @@ class X86Host(NativeHost):
 
         return routines(pair=self.feat.cx16)
 
-    def python_thunk(self, api: Any, callable_addr: int, nargs: int) -> bytes:
-        from .py_call import thunk
+    def python_thunk(self, api: Any, callable_addr: int, nargs: int) -> bytes | None:
+        from .py_call import MAX_ARGS, thunk  # generated code calls Python without ctypes
 
-        return thunk(api, callable_addr, nargs)
+        return thunk(api, callable_addr, nargs) if nargs <= MAX_ARGS else None
 
     def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any:
         from .slow_path import routines

@@ -221,9 +221,6 @@ class NativeHost(HostBackend):
     #: (``computes_fp_flags``) saves at ``layout.OFF_FP_SAVE``: ``fold_fp_flags`` turns
     #: them into ``fpflags`` bits (``host_fp_flags``) and clears them there
     fp_flag_mask: ClassVar[int] = 0
-    #: the most arguments the host's ``python_thunk`` passes (0: it makes none, and
-    #: generated code calls Python through ctypes closures)
-    python_thunk_args: ClassVar[int] = 0
 
     def __init__(self) -> None:
         self._page = ExecPage(self.prologue(), self.flush_icache)
@@ -244,8 +241,7 @@ class NativeHost(HostBackend):
         if self.fp_flag_mask:
             self._slow.fold = lambda cpu, state: self.fold_fp_flags(cpu, self._natives[state])
             self._slow.fold_mask = self.fp_flag_mask
-        self._callbacks = Callbacks(self.python_thunk, self.python_thunk_args,
-                                    self.flush_icache)  # fmt: skip
+        self._callbacks = Callbacks(self.python_thunk, self.flush_icache)
         cb = self._callbacks.make
         self._slow_cb = cb(self._slow.mem, SLOW_MEM)
         self._slow_load_cb = cb(self._slow.load, SLOW_LOAD)
@@ -321,11 +317,11 @@ class NativeHost(HostBackend):
         take the core's exclusive path)."""
         return None
 
-    def python_thunk(self, api: CAPI, callable_addr: int, nargs: int) -> bytes:
+    def python_thunk(self, api: CAPI, callable_addr: int, nargs: int) -> bytes | None:
         """The host's code of ``uint64 f(uint64 a0, ..., a[nargs-1])`` calling the Python
-        object at ``callable_addr`` through the C API (``callbacks``), for ``nargs`` up to
-        ``python_thunk_args``; a host that has none leaves that 0 (ctypes closures)."""
-        raise NotImplementedError(f"the {self.name} host makes no Python thunks")
+        object at ``callable_addr`` through the C API (``callbacks``), or None where it
+        has none for ``nargs`` arguments (generated code then calls a ctypes closure)."""
+        return None
 
     def slow_path_routines(self, slow_mem: int, slow_load: int) -> Any | None:
         """The host's shared slow path of guest loads and stores, calling ``slow_mem``

@@ -52,13 +52,12 @@ def c_api() -> CAPI:
 
 
 class Callbacks:
-    """The callbacks of one backend: ``thunk(api, callable_addr, nargs)`` is the host's,
-    for at most ``max_args`` arguments (0: every callback is a ctypes closure)."""
+    """The callbacks of one backend: ``thunk(api, callable_addr, nargs)`` is the host's
+    (None: no thunk for that many arguments, a ctypes closure instead)."""
 
-    def __init__(self, thunk: Callable[[CAPI, int, int], bytes], max_args: int,
+    def __init__(self, thunk: Callable[[CAPI, int, int], bytes | None],
                  flush_icache: Callable[[int, int], None]) -> None:  # fmt: skip
         self._thunk = thunk
-        self._max_args = max_args
         self._flush = flush_icache
         self._pages: list[ExecPage] = []
         self._alive: list[Any] = []  # the callables and closures the addresses call
@@ -66,9 +65,9 @@ class Callbacks:
     def make(self, fn: Callable[..., int], ctype: Any) -> int:
         """The address of a C function of ctypes function type ``ctype`` (integer
         arguments and result) that calls ``fn``."""
-        nargs = len(ctype._argtypes_)
-        if self._max_args and nargs <= self._max_args:
-            page = ExecPage(self._thunk(c_api(), id(fn), nargs), self._flush)
+        code = self._thunk(c_api(), id(fn), len(ctype._argtypes_))
+        if code is not None:
+            page = ExecPage(code, self._flush)
             self._pages.append(page)
             self._alive.append(fn)
             return page.addr
