@@ -295,9 +295,8 @@ class Asm:
     def rr1(self, opcode: int, reg: int, rm: int, w: bool) -> None:
         """``rr`` of a one-byte ``opcode`` given as an int, without prefix (most
         instructions: no bytes object to make and read)."""
+        self._rex(w, reg, 0, rm)
         buf = self.buf
-        if w or reg & 8 or rm & 8:
-            buf.append(0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if rm & 8 else 0))
         buf.append(opcode)
         buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
 
@@ -357,11 +356,9 @@ class Asm:
         or 4: ``store`` / ``load`` of a ``Mem`` without index, without making one (the
         register allocator's moves to and from temps' homes, a third of a TB's
         instructions)."""
-        buf = self.buf
-        if w or reg & 8 or base & 8:
-            buf.append(0x40 | (8 if w else 0) | (4 if reg & 8 else 0) | (1 if base & 8 else 0))
-        buf.append(0x89 if store else 0x8B)
-        _modrm_base(buf, (reg & 7) << 3, base & 7, disp)
+        self._rex(w, reg, 0, base)
+        self.buf.append(0x89 if store else 0x8B)
+        _modrm_base(self.buf, (reg & 7) << 3, base & 7, disp)
 
     def mov_ri_fixed(self, dst: int, value: int, wide: bool) -> None:
         """dst <- value in a fixed-length form (for immediates patched later): mov r32,
@@ -562,8 +559,7 @@ class Asm:
         if prefix:
             for b in prefix:
                 buf.append(b)
-        if w or x & 8 or y & 8:
-            buf.append(0x40 | (8 if w else 0) | (4 if x & 8 else 0) | (1 if y & 8 else 0))
+        self._rex(w, x, 0, y)
         buf.append(0x0F)  # (the two opcode bytes appended: no bytes object per op)
         buf.append(op)
         buf.append(0xC0 | (x & 7) << 3 | (y & 7))

@@ -107,11 +107,12 @@ class IRBuilder:
     def const(self, type: TCGType, value: int) -> Temp:
         """The constant ``value`` (masked to the width), shared within the TB."""
         if type is _I32:
-            if not 0 <= value <= 0xFFFFFFFF:  # (compiled, the test is native: the mask is not)
-                value &= 0xFFFFFFFF  # type.mask, inlined
+            value &= 0xFFFFFFFF  # type.mask, inlined
             key = ~value
         else:
-            if not 0 <= value <= 0x3FFFFFFFFFFFFFFF:  # mypyc's short ints
+            # compiled, the 64-bit mask is a wide-integer operation and the range test
+            # (mypyc's short ints) a native one
+            if not 0 <= value <= 0x3FFFFFFFFFFFFFFF:
                 value &= 0xFFFFFFFFFFFFFFFF
             key = value
         t = self._consts.get(key)
