@@ -13,7 +13,7 @@ from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
 from tcgkit.tcg.ir import Helper, Op
-from tcgkit.tcg.liveness import liveness
+from tcgkit.tcg.liveness import SYNC_ONLY, liveness
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.regalloc import Insn, OpConstraint, RegisterFile, allocate, describe, simulate
 from tcgkit.tcg.semantics import cond_holds, evaluate_op
@@ -163,3 +163,54 @@ def test_values_in_call_clobbered_registers_survive_the_call() -> None:
     call_at = kinds.index(("op", "call"))
     assert ("store", "g0") in kinds[:call_at]  # saved from its clobbered register
     assert ("load", "g0") in kinds[call_at:]
+
+
+def _flags_block(ctx: TCGContext, g: list, read_later: bool) -> None:
+    """``subs``' shape: g1 = g0 - 1, g2 (a flag) and g0 copies of it, a branch on g1;
+    with ``read_later`` g2 is read again in the same block."""
+    ctx.sub(g[1], g[0], 1)
+    ctx.mov(g[2], g[1])
+    ctx.mov(g[0], g[1])
+    if read_later:
+        ctx.add(g[3], g[2], 7)
+    taken = ctx.label()
+    ctx.brcond(Cond.NE, g[1], 0, taken)
+    ctx.exit_tb(0)
+    ctx.set_label(taken)
+    ctx.add(g[3], g[2], 1)  # read in another block: loaded from its home there
+    ctx.exit_tb(1)
+
+
+@pytest.mark.parametrize("start", [1, 5])
+def test_a_copy_to_a_global_no_op_reads_in_its_block_is_stored_from_its_source(start: int) -> None:
+    ctx, g = _ctx()
+    _flags_block(ctx, g, read_later=False)
+    expect = [start, 0, 0, 0]
+    want_exit = interpret(ctx.ops, expect)
+    liveness(ctx)
+    moves = [op for op in ctx.ops if op.opc == "mov_i64"]
+    assert len(moves) == 2 and all(op.life & SYNC_ONLY for op in moves)
+    insns = allocate(ctx.ops, ModelBackend(6)).insns
+    kinds = [describe(i) for i in insns]
+    branch = kinds.index(("op", "brcond_i64"))
+    assert ("mov", "") not in kinds[:branch]  # neither copy takes a register of its own
+    sub = next(i for i in insns if i[0] == "op" and i[1].opc == "sub_i64")
+    stored = {i[2].name: i[1] for i in insns[:branch] if i[0] == "store"}
+    assert stored["g2"] == stored["g0"] == sub[2][0]  # both from the difference's register
+    got = [start, 0, 0, 0]
+    assert run_allocated(copy.copy(ctx.ops), got, 6) == want_exit
+    assert got == expect
+
+
+def test_a_copy_read_again_in_its_block_keeps_a_register() -> None:
+    ctx, g = _ctx()
+    _flags_block(ctx, g, read_later=True)
+    expect = [9, 0, 0, 0]
+    want_exit = interpret(ctx.ops, expect)
+    liveness(ctx)
+    copies = {op.args[0].name: op for op in ctx.ops if op.opc == "mov_i64"}
+    assert not copies["g2"].life & SYNC_ONLY  # g2 is read by the add before the branch
+    assert copies["g0"].life & SYNC_ONLY
+    got = [9, 0, 0, 0]
+    assert run_allocated(copy.copy(ctx.ops), got, 4) == want_exit
+    assert got == expect

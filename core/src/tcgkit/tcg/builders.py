@@ -148,8 +148,19 @@ class IRBuilder:
         self.emit_def(_BR, (label,))
 
     def brcond(self, cond: Cond | int, a: Temp, b: Temp | int, label: Label) -> None:
+        if type(a) is Temp and type(label) is Label:
+            # the common case without emit_def's general checks (the same checks, inline)
+            ty = a.type
+            if ty is _I64 or ty is _I32:
+                y = b if type(b) is Temp else self.const(ty, b) if isinstance(b, int) else None
+                if y is not None and y.type is ty:
+                    d = F_BRCOND[2] if ty is _I64 else F_BRCOND[1]
+                    assert d is not None
+                    label.refs += 1
+                    self.ops.append(Op(d.name, (a, y, cond, label), 0, 2, 0, 0, d))
+                    return
         args = (a, b, cond, label)
-        self.emit_def(_pick(_F_BRCOND, args), args)
+        self.emit_def(_pick(F_BRCOND, args), args)
 
     def goto_tb(self, slot: int) -> None:
         self.emit_def(_GOTO_TB, (slot,))
@@ -171,7 +182,10 @@ class IRBuilder:
 
     # -- families: one output, one input -------------------------------------
 
-    def _unary(self, f: Family, out: Temp, a: Temp | int) -> Op:
+    def unary(self, f: Family, out: Temp, a: Temp | int) -> Op:
+        """The op of family ``f`` (an ``F_*`` constant of this module) on one input: what
+        ``neg``, ``ext8u``... call, for a translator that picks the family at run time
+        (no bound method made per choice)."""
         d = (f[2] if out.type is _I64 else f[1]) if type(out) is Temp else None
         if d is not None and d.n_in == 1 and not d.n_const and out.kind is not _CONST \
                 and out.type is d.type:  # fmt: skip
@@ -190,56 +204,57 @@ class IRBuilder:
         return self.emit_def(_pick(f, args), args)
 
     def mov(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_MOV, out, a)
+        return self.unary(F_MOV, out, a)
 
     def neg(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_NEG, out, a)
+        return self.unary(F_NEG, out, a)
 
     def not_(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_NOT, out, a)
+        return self.unary(F_NOT, out, a)
 
     def ctpop(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_CTPOP, out, a)
+        return self.unary(F_CTPOP, out, a)
 
     def bswap16(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_BSWAP16, out, a)
+        return self.unary(F_BSWAP16, out, a)
 
     def bswap32(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_BSWAP32, out, a)
+        return self.unary(F_BSWAP32, out, a)
 
     def bswap64(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_BSWAP64, out, a)
+        return self.unary(F_BSWAP64, out, a)
 
     def ext8s(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT8S, out, a)
+        return self.unary(F_EXT8S, out, a)
 
     def ext8u(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT8U, out, a)
+        return self.unary(F_EXT8U, out, a)
 
     def ext16s(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT16S, out, a)
+        return self.unary(F_EXT16S, out, a)
 
     def ext16u(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT16U, out, a)
+        return self.unary(F_EXT16U, out, a)
 
     def ext32s(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT32S, out, a)
+        return self.unary(F_EXT32S, out, a)
 
     def ext32u(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_EXT32U, out, a)
+        return self.unary(F_EXT32U, out, a)
 
     def fneg(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_FNEG, out, a)
+        return self.unary(F_FNEG, out, a)
 
     def fabs(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_FABS, out, a)
+        return self.unary(F_FABS, out, a)
 
     def fclass(self, out: Temp, a: Temp | int) -> Op:
-        return self._unary(_F_FCLASS, out, a)
+        return self.unary(F_FCLASS, out, a)
 
     # -- families: one output, two inputs ------------------------------------
 
-    def _binary(self, f: Family, out: Temp, a: Temp | int, b: Temp | int) -> Op:
+    def binary(self, f: Family, out: Temp, a: Temp | int, b: Temp | int) -> Op:
+        """The op of family ``f`` (an ``F_*`` constant) on two inputs (``unary``'s twin)."""
         d = (f[2] if out.type is _I64 else f[1]) if type(out) is Temp else None
         if d is not None and d.n_in == 2 and not d.n_const and out.kind is not _CONST \
                 and out.type is d.type:  # fmt: skip
@@ -255,150 +270,150 @@ class IRBuilder:
         return self.emit_def(_pick(f, args), args)
 
     def add(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_ADD, out, a, b)
+        return self.binary(F_ADD, out, a, b)
 
     def sub(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_SUB, out, a, b)
+        return self.binary(F_SUB, out, a, b)
 
     def mul(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_MUL, out, a, b)
+        return self.binary(F_MUL, out, a, b)
 
     def and_(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_AND, out, a, b)
+        return self.binary(F_AND, out, a, b)
 
     def or_(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_OR, out, a, b)
+        return self.binary(F_OR, out, a, b)
 
     def xor(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_XOR, out, a, b)
+        return self.binary(F_XOR, out, a, b)
 
     def andc(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_ANDC, out, a, b)
+        return self.binary(F_ANDC, out, a, b)
 
     def orc(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_ORC, out, a, b)
+        return self.binary(F_ORC, out, a, b)
 
     def eqv(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_EQV, out, a, b)
+        return self.binary(F_EQV, out, a, b)
 
     def nand(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_NAND, out, a, b)
+        return self.binary(F_NAND, out, a, b)
 
     def nor(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_NOR, out, a, b)
+        return self.binary(F_NOR, out, a, b)
 
     def shl(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_SHL, out, a, b)
+        return self.binary(F_SHL, out, a, b)
 
     def shr(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_SHR, out, a, b)
+        return self.binary(F_SHR, out, a, b)
 
     def sar(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_SAR, out, a, b)
+        return self.binary(F_SAR, out, a, b)
 
     def rotl(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_ROTL, out, a, b)
+        return self.binary(F_ROTL, out, a, b)
 
     def rotr(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_ROTR, out, a, b)
+        return self.binary(F_ROTR, out, a, b)
 
     def muluh(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_MULUH, out, a, b)
+        return self.binary(F_MULUH, out, a, b)
 
     def mulsh(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_MULSH, out, a, b)
+        return self.binary(F_MULSH, out, a, b)
 
     def div(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_DIV, out, a, b)
+        return self.binary(F_DIV, out, a, b)
 
     def divu(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_DIVU, out, a, b)
+        return self.binary(F_DIVU, out, a, b)
 
     def rem(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_REM, out, a, b)
+        return self.binary(F_REM, out, a, b)
 
     def remu(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_REMU, out, a, b)
+        return self.binary(F_REMU, out, a, b)
 
     def clz(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
         """Leading zeros of ``a``; ``b`` when ``a`` is zero."""
-        return self._binary(_F_CLZ, out, a, b)
+        return self.binary(F_CLZ, out, a, b)
 
     def ctz(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
         """Trailing zeros of ``a``; ``b`` when ``a`` is zero."""
-        return self._binary(_F_CTZ, out, a, b)
+        return self.binary(F_CTZ, out, a, b)
 
     def fmin(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_FMIN, out, a, b)
+        return self.binary(F_FMIN, out, a, b)
 
     def fmax(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_FMAX, out, a, b)
+        return self.binary(F_FMAX, out, a, b)
 
     def fminnm(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_FMINNM, out, a, b)
+        return self.binary(F_FMINNM, out, a, b)
 
     def fmaxnm(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
-        return self._binary(_F_FMAXNM, out, a, b)
+        return self.binary(F_FMAXNM, out, a, b)
 
     def fcmp(self, out: Temp, a: Temp | int, b: Temp | int) -> Op:
         """1/2/4/8 for less/equal/greater/unordered."""
-        return self._binary(_F_FCMP, out, a, b)
+        return self.binary(F_FCMP, out, a, b)
 
     # -- families with constants ---------------------------------------------
 
     def movi(self, out: Temp, value: int) -> Op:
         if type(out) is Temp and out.kind is not _CONST:  # the common case, made directly
-            d = _F_MOVI[2] if out.type is _I64 else _F_MOVI[1]
+            d = F_MOVI[2] if out.type is _I64 else F_MOVI[1]
             if d is not None and out.type is d.type:
                 op = Op(d.name, (out, value), 1, 0, 0, 0, d)
                 self.ops.append(op)
                 return op
         args = (out, value)
-        return self.emit_def(_pick(_F_MOVI, args), args)
+        return self.emit_def(_pick(F_MOVI, args), args)
 
     def extract(self, out: Temp, a: Temp | int, pos: int, len: int) -> Op:
         args = (out, a, pos, len)
-        return self.emit_def(_pick(_F_EXTRACT, args), args)
+        return self.emit_def(_pick(F_EXTRACT, args), args)
 
     def sextract(self, out: Temp, a: Temp | int, pos: int, len: int) -> Op:
         args = (out, a, pos, len)
-        return self.emit_def(_pick(_F_SEXTRACT, args), args)
+        return self.emit_def(_pick(F_SEXTRACT, args), args)
 
     def deposit(self, out: Temp, a: Temp | int, b: Temp | int, pos: int, len: int) -> Op:
         args = (out, a, b, pos, len)
-        return self.emit_def(_pick(_F_DEPOSIT, args), args)
+        return self.emit_def(_pick(F_DEPOSIT, args), args)
 
     def setcond(self, out: Temp, a: Temp | int, b: Temp | int, cond: Cond | int) -> Op:
         args = (out, a, b, cond)
-        return self.emit_def(_pick(_F_SETCOND, args), args)
+        return self.emit_def(_pick(F_SETCOND, args), args)
 
     def negsetcond(self, out: Temp, a: Temp | int, b: Temp | int, cond: Cond | int) -> Op:
         args = (out, a, b, cond)
-        return self.emit_def(_pick(_F_NEGSETCOND, args), args)
+        return self.emit_def(_pick(F_NEGSETCOND, args), args)
 
     def movcond(self, out: Temp, c1: Temp | int, c2: Temp | int, v1: Temp | int,
                 v2: Temp | int, cond: Cond | int) -> Op:  # fmt: skip
         """``out = v1 if c1 cond c2 else v2``."""
         args = (out, c1, c2, v1, v2, cond)
-        return self.emit_def(_pick(_F_MOVCOND, args), args)
+        return self.emit_def(_pick(F_MOVCOND, args), args)
 
     def mulu2(self, lo: Temp, hi: Temp, a: Temp | int, b: Temp | int) -> Op:
         args = (lo, hi, a, b)
-        return self.emit_def(_pick(_F_MULU2, args), args)
+        return self.emit_def(_pick(F_MULU2, args), args)
 
     def muls2(self, lo: Temp, hi: Temp, a: Temp | int, b: Temp | int) -> Op:
         args = (lo, hi, a, b)
-        return self.emit_def(_pick(_F_MULS2, args), args)
+        return self.emit_def(_pick(F_MULS2, args), args)
 
     def add2(self, lo: Temp, hi: Temp, al: Temp | int, ah: Temp | int, bl: Temp | int,
              bh: Temp | int) -> Op:  # fmt: skip
         args = (lo, hi, al, ah, bl, bh)
-        return self.emit_def(_pick(_F_ADD2, args), args)
+        return self.emit_def(_pick(F_ADD2, args), args)
 
     def sub2(self, lo: Temp, hi: Temp, al: Temp | int, ah: Temp | int, bl: Temp | int,
              bh: Temp | int) -> Op:  # fmt: skip
         args = (lo, hi, al, ah, bl, bh)
-        return self.emit_def(_pick(_F_SUB2, args), args)
+        return self.emit_def(_pick(F_SUB2, args), args)
 
     # -- crypto on 128-bit values as (lo, hi) pairs (optional ops: see tcg.crypto) --
 
@@ -406,101 +421,101 @@ class IRBuilder:
              key_lo: Temp | int, key_hi: Temp | int) -> Op:  # fmt: skip
         """AES SubBytes(ShiftRows(state ^ key)) (hosts that lower the op)."""
         args = (lo, hi, state_lo, state_hi, key_lo, key_hi)
-        return self.emit_def(_pick(_F_AESE, args), args)
+        return self.emit_def(_pick(F_AESE, args), args)
 
     def aesd(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int,
              key_lo: Temp | int, key_hi: Temp | int) -> Op:  # fmt: skip
         """AES InvSubBytes(InvShiftRows(state ^ key))."""
         args = (lo, hi, state_lo, state_hi, key_lo, key_hi)
-        return self.emit_def(_pick(_F_AESD, args), args)
+        return self.emit_def(_pick(F_AESD, args), args)
 
     def aesmc(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int) -> Op:
         """AES MixColumns."""
         args = (lo, hi, state_lo, state_hi)
-        return self.emit_def(_pick(_F_AESMC, args), args)
+        return self.emit_def(_pick(F_AESMC, args), args)
 
     def aesimc(self, lo: Temp, hi: Temp, state_lo: Temp | int, state_hi: Temp | int) -> Op:
         """AES InvMixColumns."""
         args = (lo, hi, state_lo, state_hi)
-        return self.emit_def(_pick(_F_AESIMC, args), args)
+        return self.emit_def(_pick(F_AESIMC, args), args)
 
     def clmul(self, lo: Temp, hi: Temp, a: Temp | int, b: Temp | int) -> Op:
         """The 128-bit carry-less product of two 64-bit values."""
         args = (lo, hi, a, b)
-        return self.emit_def(_pick(_F_CLMUL, args), args)
+        return self.emit_def(_pick(F_CLMUL, args), args)
 
     def sha256h(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
                 y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
                 w_hi: Temp | int) -> Op:  # fmt: skip
         """Four SHA-256 rounds on (a, b, c, d) = x, (e, f, g, h) = y: the new abcd."""
         args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
-        return self.emit_def(_pick(_F_SHA256H, args), args)
+        return self.emit_def(_pick(F_SHA256H, args), args)
 
     def sha256h2(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
                  y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
                  w_hi: Temp | int) -> Op:  # fmt: skip
         """The same four rounds: the new efgh."""
         args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
-        return self.emit_def(_pick(_F_SHA256H2, args), args)
+        return self.emit_def(_pick(F_SHA256H2, args), args)
 
     def sha256su0(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
                   n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
         """SHA-256 message schedule, first part (A64 SHA256SU0)."""
         args = (lo, hi, d_lo, d_hi, n_lo, n_hi)
-        return self.emit_def(_pick(_F_SHA256SU0, args), args)
+        return self.emit_def(_pick(F_SHA256SU0, args), args)
 
     def sha256su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
                   n_lo: Temp | int, n_hi: Temp | int, m_lo: Temp | int,
                   m_hi: Temp | int) -> Op:  # fmt: skip
         """SHA-256 message schedule, second part (A64 SHA256SU1)."""
         args = (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi)
-        return self.emit_def(_pick(_F_SHA256SU1, args), args)
+        return self.emit_def(_pick(F_SHA256SU1, args), args)
 
     def sha1c(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
               w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
         """Four SHA-1 rounds with Choose on (a, b, c, d) = x and e: the new abcd."""
-        return self.emit_def(_pick(_F_SHA1C, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+        return self.emit_def(_pick(F_SHA1C, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
 
     def sha1p(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
               w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
         """The same with Parity (A64 SHA1P)."""
-        return self.emit_def(_pick(_F_SHA1P, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+        return self.emit_def(_pick(F_SHA1P, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
 
     def sha1m(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int, e: Temp | int,
               w_lo: Temp | int, w_hi: Temp | int) -> Op:  # fmt: skip
         """The same with Majority (A64 SHA1M)."""
-        return self.emit_def(_pick(_F_SHA1M, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
+        return self.emit_def(_pick(F_SHA1M, args := (lo, hi, x_lo, x_hi, e, w_lo, w_hi)), args)
 
     def sha1su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
                 n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
         """SHA-1 message schedule, second part (A64 SHA1SU1)."""
-        return self.emit_def(_pick(_F_SHA1SU1, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
+        return self.emit_def(_pick(F_SHA1SU1, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
 
     def sha512h(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
                 y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
                 w_hi: Temp | int) -> Op:  # fmt: skip
         """Two SHA-512 rounds' T1 (A64 SHA512H: x = Vn, y = Vm, w = Vd)."""
         args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
-        return self.emit_def(_pick(_F_SHA512H, args), args)
+        return self.emit_def(_pick(F_SHA512H, args), args)
 
     def sha512h2(self, lo: Temp, hi: Temp, x_lo: Temp | int, x_hi: Temp | int,
                  y_lo: Temp | int, y_hi: Temp | int, w_lo: Temp | int,
                  w_hi: Temp | int) -> Op:  # fmt: skip
         """Two SHA-512 rounds' new a (A64 SHA512H2)."""
         args = (lo, hi, x_lo, x_hi, y_lo, y_hi, w_lo, w_hi)
-        return self.emit_def(_pick(_F_SHA512H2, args), args)
+        return self.emit_def(_pick(F_SHA512H2, args), args)
 
     def sha512su0(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
                   n_lo: Temp | int, n_hi: Temp | int) -> Op:  # fmt: skip
         """SHA-512 message schedule, first part (A64 SHA512SU0)."""
-        return self.emit_def(_pick(_F_SHA512SU0, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
+        return self.emit_def(_pick(F_SHA512SU0, args := (lo, hi, d_lo, d_hi, n_lo, n_hi)), args)
 
     def sha512su1(self, lo: Temp, hi: Temp, d_lo: Temp | int, d_hi: Temp | int,
                   n_lo: Temp | int, n_hi: Temp | int, m_lo: Temp | int,
                   m_hi: Temp | int) -> Op:  # fmt: skip
         """SHA-512 message schedule, second part (A64 SHA512SU1)."""
         args = (lo, hi, d_lo, d_hi, n_lo, n_hi, m_lo, m_hi)
-        return self.emit_def(_pick(_F_SHA512SU1, args), args)
+        return self.emit_def(_pick(F_SHA512SU1, args), args)
 
     # -- CPU state and guest memory ------------------------------------------
 
@@ -510,25 +525,25 @@ class IRBuilder:
 
     def ld8u(self, out: Temp, offset: int) -> Op:
         """Load from the CPU state at byte ``offset`` (also ld8s ... ld32s, ld)."""
-        return self._ld(_F_LD8U, out, offset)
+        return self._ld(F_LD8U, out, offset)
 
     def ld8s(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD8S, out, offset)
+        return self._ld(F_LD8S, out, offset)
 
     def ld16u(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD16U, out, offset)
+        return self._ld(F_LD16U, out, offset)
 
     def ld16s(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD16S, out, offset)
+        return self._ld(F_LD16S, out, offset)
 
     def ld32u(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD32U, out, offset)
+        return self._ld(F_LD32U, out, offset)
 
     def ld32s(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD32S, out, offset)
+        return self._ld(F_LD32S, out, offset)
 
     def ld(self, out: Temp, offset: int) -> Op:
-        return self._ld(_F_LD, out, offset)
+        return self._ld(F_LD, out, offset)
 
     def _st(self, f: Family, value: Temp | int, offset: int) -> Op:
         args = (value, offset)
@@ -536,16 +551,16 @@ class IRBuilder:
 
     def st8(self, value: Temp | int, offset: int) -> Op:
         """Store into the CPU state at byte ``offset`` (also st16, st32, st)."""
-        return self._st(_F_ST8, value, offset)
+        return self._st(F_ST8, value, offset)
 
     def st16(self, value: Temp | int, offset: int) -> Op:
-        return self._st(_F_ST16, value, offset)
+        return self._st(F_ST16, value, offset)
 
     def st32(self, value: Temp | int, offset: int) -> Op:
-        return self._st(_F_ST32, value, offset)
+        return self._st(F_ST32, value, offset)
 
     def st(self, value: Temp | int, offset: int) -> Op:
-        return self._st(_F_ST, value, offset)
+        return self._st(F_ST, value, offset)
 
     def qemu_ld(self, out: Temp, addr: Temp | int, memop: int, mmu_idx: int) -> Op:
         """Load guest memory at ``addr`` (i64) as ``memop`` says."""
@@ -570,14 +585,14 @@ class IRBuilder:
     def atomic_cmpxchg(self, out: Temp, addr: Temp | int, expected: Temp | int,
                        new: Temp | int, memop: int, mmu_idx: int) -> Op:  # fmt: skip
         args = (out, addr, expected, new, memop, mmu_idx)
-        return self.emit_def(_pick(_F_CMPXCHG, args), args)
+        return self.emit_def(_pick(F_CMPXCHG, args), args)
 
     def atomic_fetch(self, out: Temp, addr: Temp | int, value: Temp | int, memop: int,
                      mmu_idx: int, aop: int) -> Op:  # fmt: skip
         """``out`` = the value at ``addr``, replaced atomically by what the
         ``AtomicOp`` ``aop`` makes of it and ``value`` (hosts that lower the op)."""
         args = (out, addr, value, memop, mmu_idx, aop)
-        return self.emit_def(_pick(_F_FETCH, args), args)
+        return self.emit_def(_pick(F_FETCH, args), args)
 
     def atomic_cmpxchg2(self, lo: Temp, hi: Temp, addr: Temp | int, cmp_lo: Temp | int,
                         cmp_hi: Temp | int, new_lo: Temp | int, new_hi: Temp | int,
@@ -585,7 +600,7 @@ class IRBuilder:
         """``lo, hi`` = the 16-byte pair at ``addr``, replaced atomically by
         ``new_hi:new_lo`` if it is ``cmp_hi:cmp_lo`` (hosts that lower the op)."""
         args = (lo, hi, addr, cmp_lo, cmp_hi, new_lo, new_hi, memop, mmu_idx)
-        return self.emit_def(_pick(_F_CMPXCHG2, args), args)
+        return self.emit_def(_pick(F_CMPXCHG2, args), args)
 
     # -- floating point (IEEE encodings in i32/i64 temps) ----------------------
 
@@ -594,42 +609,42 @@ class IRBuilder:
         return self.emit_def(_pick(f, args), args)
 
     def fadd(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
-        return self._farith(_F_FADD, out, a, b, rm)
+        return self._farith(F_FADD, out, a, b, rm)
 
     def fsub(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
-        return self._farith(_F_FSUB, out, a, b, rm)
+        return self._farith(F_FSUB, out, a, b, rm)
 
     def fmul(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
-        return self._farith(_F_FMUL, out, a, b, rm)
+        return self._farith(F_FMUL, out, a, b, rm)
 
     def fdiv(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
-        return self._farith(_F_FDIV, out, a, b, rm)
+        return self._farith(F_FDIV, out, a, b, rm)
 
     def fsqrt(self, out: Temp, a: Temp | int, rm: int) -> Op:
         args = (out, a, rm)
-        return self.emit_def(_pick(_F_FSQRT, args), args)
+        return self.emit_def(_pick(F_FSQRT, args), args)
 
     def frint(self, out: Temp, a: Temp | int, rm: int) -> Op:
         args = (out, a, rm)
-        return self.emit_def(_pick(_F_FRINT, args), args)
+        return self.emit_def(_pick(F_FRINT, args), args)
 
     def fma(self, out: Temp, a: Temp | int, b: Temp | int, c: Temp | int, rm: int) -> Op:
         """``a * b + c`` with one rounding."""
         args = (out, a, b, c, rm)
-        return self.emit_def(_pick(_F_FMA, args), args)
+        return self.emit_def(_pick(F_FMA, args), args)
 
     def fnan2(self, out: Temp, r: Temp, a: Temp | int, b: Temp | int) -> Op:
         """``r`` unless ``a`` or ``b`` is a NaN: then the NaN IEEE 754 recommends
         (``softfloat.nan_pick``). Optional: only for hosts listing it."""
         args = (out, r, a, b)
-        return self.emit_def(_pick(_F_FNAN2, args), args)
+        return self.emit_def(_pick(F_FNAN2, args), args)
 
     def fnan3(self, out: Temp, r: Temp, a: Temp | int, b: Temp | int, c: Temp | int,
               fma: int) -> Op:  # fmt: skip
         """``fnan2`` over three operands; ``fma``: FPMulAdd's default NaN for a quiet-NaN
         ``a`` with ``b * c`` an infinity times a zero."""
         args = (out, r, a, b, c, fma)
-        return self.emit_def(_pick(_F_FNAN3, args), args)
+        return self.emit_def(_pick(F_FNAN3, args), args)
 
     # -- conversions between widths (the op names say the direction) ---------
 
@@ -692,105 +707,106 @@ _BRANCHES: Final = frozenset(d.name for d in OPS.values() if d.consts[-1:] == ("
     "set_label"
 }
 
-_F_MOV: Final = _family("mov")
-_F_NEG: Final = _family("neg")
-_F_NOT: Final = _family("not")
-_F_CTPOP: Final = _family("ctpop")
-_F_BSWAP16: Final = _family("bswap16")
-_F_BSWAP32: Final = _family("bswap32")
-_F_BSWAP64: Final = _family("bswap64")
-_F_EXT8S: Final = _family("ext8s")
-_F_EXT8U: Final = _family("ext8u")
-_F_EXT16S: Final = _family("ext16s")
-_F_EXT16U: Final = _family("ext16u")
-_F_EXT32S: Final = _family("ext32s")
-_F_EXT32U: Final = _family("ext32u")
-_F_FNEG: Final = _family("fneg", floats=True)
-_F_FABS: Final = _family("fabs", floats=True)
-_F_FCLASS: Final = _family("fclass", floats=True)
-_F_ADD: Final = _family("add")
-_F_SUB: Final = _family("sub")
-_F_MUL: Final = _family("mul")
-_F_AND: Final = _family("and")
-_F_OR: Final = _family("or")
-_F_XOR: Final = _family("xor")
-_F_ANDC: Final = _family("andc")
-_F_ORC: Final = _family("orc")
-_F_EQV: Final = _family("eqv")
-_F_NAND: Final = _family("nand")
-_F_NOR: Final = _family("nor")
-_F_SHL: Final = _family("shl")
-_F_SHR: Final = _family("shr")
-_F_SAR: Final = _family("sar")
-_F_ROTL: Final = _family("rotl")
-_F_ROTR: Final = _family("rotr")
-_F_MULUH: Final = _family("muluh")
-_F_MULSH: Final = _family("mulsh")
-_F_DIV: Final = _family("div")
-_F_DIVU: Final = _family("divu")
-_F_REM: Final = _family("rem")
-_F_REMU: Final = _family("remu")
-_F_CLZ: Final = _family("clz")
-_F_CTZ: Final = _family("ctz")
-_F_FMIN: Final = _family("fmin", floats=True)
-_F_FMAX: Final = _family("fmax", floats=True)
-_F_FMINNM: Final = _family("fminnm", floats=True)
-_F_FMAXNM: Final = _family("fmaxnm", floats=True)
-_F_FCMP: Final = _family("fcmp", floats=True)
-_F_MOVI: Final = _family("movi")
-_F_EXTRACT: Final = _family("extract")
-_F_SEXTRACT: Final = _family("sextract")
-_F_DEPOSIT: Final = _family("deposit")
-_F_SETCOND: Final = _family("setcond")
-_F_NEGSETCOND: Final = _family("negsetcond")
-_F_MOVCOND: Final = _family("movcond")
-_F_BRCOND: Final = _family("brcond")
-_F_MULU2: Final = _family("mulu2")
-_F_MULS2: Final = _family("muls2")
-_F_ADD2: Final = _family("add2")
-_F_SUB2: Final = _family("sub2")
-_F_AESE: Final = _family("aese")
-_F_AESD: Final = _family("aesd")
-_F_AESMC: Final = _family("aesmc")
-_F_AESIMC: Final = _family("aesimc")
-_F_CLMUL: Final = _family("clmul")
-_F_SHA256H: Final = _family("sha256h")
-_F_SHA256H2: Final = _family("sha256h2")
-_F_SHA256SU0: Final = _family("sha256su0")
-_F_SHA256SU1: Final = _family("sha256su1")
-_F_SHA1C: Final = _family("sha1c")
-_F_SHA1P: Final = _family("sha1p")
-_F_SHA1M: Final = _family("sha1m")
-_F_SHA1SU1: Final = _family("sha1su1")
-_F_SHA512H: Final = _family("sha512h")
-_F_SHA512H2: Final = _family("sha512h2")
-_F_SHA512SU0: Final = _family("sha512su0")
-_F_SHA512SU1: Final = _family("sha512su1")
-_F_LD8U: Final = _family("ld8u")
-_F_LD8S: Final = _family("ld8s")
-_F_LD16U: Final = _family("ld16u")
-_F_LD16S: Final = _family("ld16s")
-_F_LD32U: Final = _family("ld32u")
-_F_LD32S: Final = _family("ld32s")
-_F_LD: Final = _family("ld")
-_F_ST8: Final = _family("st8")
-_F_ST16: Final = _family("st16")
-_F_ST32: Final = _family("st32")
-_F_ST: Final = _family("st")
+#: the op families a translator may pass to ``unary``/``binary`` (and the methods use)
+F_MOV: Final = _family("mov")
+F_NEG: Final = _family("neg")
+F_NOT: Final = _family("not")
+F_CTPOP: Final = _family("ctpop")
+F_BSWAP16: Final = _family("bswap16")
+F_BSWAP32: Final = _family("bswap32")
+F_BSWAP64: Final = _family("bswap64")
+F_EXT8S: Final = _family("ext8s")
+F_EXT8U: Final = _family("ext8u")
+F_EXT16S: Final = _family("ext16s")
+F_EXT16U: Final = _family("ext16u")
+F_EXT32S: Final = _family("ext32s")
+F_EXT32U: Final = _family("ext32u")
+F_FNEG: Final = _family("fneg", floats=True)
+F_FABS: Final = _family("fabs", floats=True)
+F_FCLASS: Final = _family("fclass", floats=True)
+F_ADD: Final = _family("add")
+F_SUB: Final = _family("sub")
+F_MUL: Final = _family("mul")
+F_AND: Final = _family("and")
+F_OR: Final = _family("or")
+F_XOR: Final = _family("xor")
+F_ANDC: Final = _family("andc")
+F_ORC: Final = _family("orc")
+F_EQV: Final = _family("eqv")
+F_NAND: Final = _family("nand")
+F_NOR: Final = _family("nor")
+F_SHL: Final = _family("shl")
+F_SHR: Final = _family("shr")
+F_SAR: Final = _family("sar")
+F_ROTL: Final = _family("rotl")
+F_ROTR: Final = _family("rotr")
+F_MULUH: Final = _family("muluh")
+F_MULSH: Final = _family("mulsh")
+F_DIV: Final = _family("div")
+F_DIVU: Final = _family("divu")
+F_REM: Final = _family("rem")
+F_REMU: Final = _family("remu")
+F_CLZ: Final = _family("clz")
+F_CTZ: Final = _family("ctz")
+F_FMIN: Final = _family("fmin", floats=True)
+F_FMAX: Final = _family("fmax", floats=True)
+F_FMINNM: Final = _family("fminnm", floats=True)
+F_FMAXNM: Final = _family("fmaxnm", floats=True)
+F_FCMP: Final = _family("fcmp", floats=True)
+F_MOVI: Final = _family("movi")
+F_EXTRACT: Final = _family("extract")
+F_SEXTRACT: Final = _family("sextract")
+F_DEPOSIT: Final = _family("deposit")
+F_SETCOND: Final = _family("setcond")
+F_NEGSETCOND: Final = _family("negsetcond")
+F_MOVCOND: Final = _family("movcond")
+F_BRCOND: Final = _family("brcond")
+F_MULU2: Final = _family("mulu2")
+F_MULS2: Final = _family("muls2")
+F_ADD2: Final = _family("add2")
+F_SUB2: Final = _family("sub2")
+F_AESE: Final = _family("aese")
+F_AESD: Final = _family("aesd")
+F_AESMC: Final = _family("aesmc")
+F_AESIMC: Final = _family("aesimc")
+F_CLMUL: Final = _family("clmul")
+F_SHA256H: Final = _family("sha256h")
+F_SHA256H2: Final = _family("sha256h2")
+F_SHA256SU0: Final = _family("sha256su0")
+F_SHA256SU1: Final = _family("sha256su1")
+F_SHA1C: Final = _family("sha1c")
+F_SHA1P: Final = _family("sha1p")
+F_SHA1M: Final = _family("sha1m")
+F_SHA1SU1: Final = _family("sha1su1")
+F_SHA512H: Final = _family("sha512h")
+F_SHA512H2: Final = _family("sha512h2")
+F_SHA512SU0: Final = _family("sha512su0")
+F_SHA512SU1: Final = _family("sha512su1")
+F_LD8U: Final = _family("ld8u")
+F_LD8S: Final = _family("ld8s")
+F_LD16U: Final = _family("ld16u")
+F_LD16S: Final = _family("ld16s")
+F_LD32U: Final = _family("ld32u")
+F_LD32S: Final = _family("ld32s")
+F_LD: Final = _family("ld")
+F_ST8: Final = _family("st8")
+F_ST16: Final = _family("st16")
+F_ST32: Final = _family("st32")
+F_ST: Final = _family("st")
 _F_QEMU_LD: Final = _family("qemu_ld")
 _F_QEMU_ST: Final = _family("qemu_st")
-_F_CMPXCHG: Final = _family("atomic_cmpxchg")
-_F_FETCH: Final = _family("atomic_fetch")
-_F_CMPXCHG2: Final = _family("atomic_cmpxchg2")
-_F_FADD: Final = _family("fadd", floats=True)
-_F_FSUB: Final = _family("fsub", floats=True)
-_F_FMUL: Final = _family("fmul", floats=True)
-_F_FDIV: Final = _family("fdiv", floats=True)
-_F_FSQRT: Final = _family("fsqrt", floats=True)
-_F_FRINT: Final = _family("frint", floats=True)
-_F_FMA: Final = _family("fma", floats=True)
-_F_FNAN2: Final = _family("fnan2", floats=True)
-_F_FNAN3: Final = _family("fnan3", floats=True)
+F_CMPXCHG: Final = _family("atomic_cmpxchg")
+F_FETCH: Final = _family("atomic_fetch")
+F_CMPXCHG2: Final = _family("atomic_cmpxchg2")
+F_FADD: Final = _family("fadd", floats=True)
+F_FSUB: Final = _family("fsub", floats=True)
+F_FMUL: Final = _family("fmul", floats=True)
+F_FDIV: Final = _family("fdiv", floats=True)
+F_FSQRT: Final = _family("fsqrt", floats=True)
+F_FRINT: Final = _family("frint", floats=True)
+F_FMA: Final = _family("fma", floats=True)
+F_FNAN2: Final = _family("fnan2", floats=True)
+F_FNAN3: Final = _family("fnan3", floats=True)
 _FCVT_F64_F32: Final = OPS["fcvt_f64_f32"]
 _FCVT_F32_F64: Final = OPS["fcvt_f32_f64"]
 _ITOF_F32: Final = OPS["itof_f32"]

@@ -146,6 +146,7 @@ class DisasContext:
         ops = ctx.ops
         insn_pcs: list[int] = []
         page = self.pc_first >> page_bits
+        translate_insn = target.translate_insn  # bound once: no method lookup per insn
         while True:
             mark = len(ops)
             start = self.pc
@@ -153,7 +154,7 @@ class DisasContext:
             ctx.insn_start(start)
             hook_call = code_hook(start) if code_hook is not None else None
             try:
-                target.translate_insn(self)
+                translate_insn(self)
             except EmulationError:
                 if not insn_pcs:
                     raise

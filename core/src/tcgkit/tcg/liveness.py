@@ -2,8 +2,10 @@
 
 Owns the backward pass that (1) removes ops without side effects whose
 outputs are all dead and (2) annotates each remaining op with ``life``: bit i
-set when input i is not used after this op (it dies here). The register
-allocator reads ``life``; the portable host does not need it.
+set when input i is not used after this op (it dies here), and ``SYNC_ONLY``
+on a move to a global that nothing reads again before its basic block ends
+(the value is only wanted in the CPU state: QEMU's sync-without-register). The
+register allocator reads ``life``; the portable host does not need it.
 
 A move whose source is a BB temp defined by the op just before it, and dying
 at the move, is folded into that op: the op writes the move's destination.
@@ -37,6 +39,10 @@ _TB: Final = TempKind.TB
 _MOVES: Final = frozenset(("mov_i32", "mov_i64"))
 _NO_SIDE_EFFECTS: Final = int(CallFlags.NO_SIDE_EFFECTS)  # tested on Helper.bits
 _NO_READ_GLOBALS: Final = int(CallFlags.NO_READ_GLOBALS)
+#: ``Op.life`` of a move whose output is a global that no op reads before the end of
+#: the basic block: the allocator stores the input to the global's home at once
+#: instead of giving the global a register of its own (above the inputs' bits)
+SYNC_ONLY: Final = 1 << 16
 
 
 def liveness(ctx: TCGContext) -> None:
@@ -59,6 +65,8 @@ def liveness(ctx: TCGContext) -> None:
     temps = ctx.temps
     dead_at = [-1] * n_globals
     epoch = 0
+    read_in = [-1] * n_globals  # the block (counted from the end) a global was last read in
+    block = 0
     is_tb = [t.kind is _TB for t in temps]
     tb_temps = [i for i, tb in enumerate(is_tb) if tb]
     live = [False] * len(temps)
@@ -81,6 +89,7 @@ def liveness(ctx: TCGContext) -> None:
                 continue
         if flags & _BB_END:
             epoch += 1
+            block += 1
             if flags & _EXIT:  # nothing of the TB's own is live after it
                 for i in tb_temps:
                     live[i] = False
@@ -95,6 +104,7 @@ def liveness(ctx: TCGContext) -> None:
                 live_bb.clear()
         n_out = op.n_out
         call_bits = 0
+        sync_only = 0
         if flags & _CALL:
             helper: Helper = args[-1]
             call_bits = helper.bits
@@ -116,6 +126,8 @@ def liveness(ctx: TCGContext) -> None:
                 t = args[i]
                 idx = t.index
                 if idx < n_globals:
+                    if n_out == 1 and op.opc in _MOVES and read_in[idx] != block:
+                        sync_only = SYNC_ONLY  # live (above) but not read in this block
                     dead_at[idx] = epoch
                 else:
                     j = idx - n_globals
@@ -127,13 +139,14 @@ def liveness(ctx: TCGContext) -> None:
             continue  # a pure call without outputs
         if flags & _MEM or (flags & _CALL and not call_bits & _NO_READ_GLOBALS):
             epoch += 1
-        life = 0
+        life = sync_only
         for i in range(op.n_in):
             t = args[n_out + i]
             if t.kind is _CONST:
                 continue
             idx = t.index
             if idx < n_globals:
+                read_in[idx] = block
                 if dead_at[idx] == epoch:
                     life |= 1 << i
                     dead_at[idx] = -1

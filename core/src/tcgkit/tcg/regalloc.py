@@ -38,8 +38,9 @@ Invariants (what the emitter may rely on):
   BB-scoped temps die at the end of their block;
 * at a label every value is in memory and no register is assigned;
 * moves (``mov``/``movi``) never reach the emitter as ops: they become a
-  ``movi`` or ``mov`` element, or nothing when the input dies and hands its
-  register to the output; hosts keep i32 values zero-extended in 64-bit
+  ``movi`` or ``mov`` element, a ``store`` of the input to the home of a global
+  that nothing reads before the block ends (``liveness.SYNC_ONLY``), or nothing
+  when the input dies and hands its register to the output; hosts keep i32 values zero-extended in 64-bit
   registers, so a full-width register move copies an i32 correctly.
 """
 
@@ -50,6 +51,7 @@ from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from .ir import Helper, Op, Temp, TempKind
+from .liveness import SYNC_ONLY
 from .ops import OPS, OpFlag
 from .types import I32, CallFlags
 
@@ -410,9 +412,10 @@ _HOW: Final = [
 
 def _move(st: _State, op: Op) -> None:
     """``mov`` / ``movi`` without the general path (QEMU's tcg_reg_alloc_mov): a
-    constant is loaded into the output's register; an input that dies here hands
-    its register over to the output (no instruction), unless it is a global whose
-    only up-to-date copy that register is; otherwise one register move. Hosts keep
+    constant is loaded into the output's register; a global output that nothing reads
+    in this block (``SYNC_ONLY``) is stored from the input's register; an input that
+    dies here hands its register over to the output (no instruction), unless it is a
+    global whose only up-to-date copy that register is; otherwise one register move. Hosts keep
     i32 values zero-extended in 64-bit registers, so a full move copies an i32."""
     dst: Temp = op.args[0]
     src = op.args[1]
@@ -428,6 +431,15 @@ def _move(st: _State, op: Op) -> None:
     if src is dst:
         return
     src_t: Temp = src
+    if op.life & SYNC_ONLY:  # a global nothing reads in this block: its home takes the value
+        r_in = st.materialize(src_t, -1, 0)
+        st.out.append((STORE, r_in, dst, -1))
+        r_out = st.reg(dst)
+        if r_out >= 0:  # an older value of it, newer than memory no more
+            st.unbind_reg(r_out)
+        if op.life & 1 and not (src_t.kind is _GLOBAL and st.dirty >> r_in & 1):
+            st.unbind_reg(r_in)
+        return
     r = st.reg(src_t)
     # the input's register is free after the move: it dies here and is not a dirty
     # global's only up-to-date copy

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ADD, F_AND, F_SUB, F_XOR
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64
@@ -158,7 +159,7 @@ def swar_add(dc: DisasContext, a: Temp, b: Temp, esize: int, sub: bool = False) 
     ctx = dc.ctx
     if esize == 32:
         r, hi = ctx.temp(), ctx.temp()
-        (ctx.sub if sub else ctx.add)(r, a, b)
+        ctx.binary(F_SUB if sub else F_ADD, r, a, b)
         ctx.and_(hi, a, HIGH_WORD)
         if sub:
             low_b = ctx.temp()
@@ -294,7 +295,7 @@ def swar_compare(dc: DisasContext, a: Temp | int, b: Temp | int, esize: int, con
     top = ctx.temp()
     if cond in ("eq", "tst"):
         x = ctx.temp()
-        (ctx.xor if cond == "eq" else ctx.and_)(x, a, b)
+        ctx.binary(F_XOR if cond == "eq" else F_AND, x, a, b)
         t = ctx.temp()
         ctx.andc(t, x, h)
         ctx.add(t, t, low)
@@ -390,7 +391,7 @@ def saturating_add(dc: DisasContext, a: Temp, b: Temp, esize: int, signed: bool,
     """[SU]Q(ADD|SUB) of one lane (lanes sign- or zero-extended to i64)."""
     ctx = dc.ctx
     r = ctx.temp()
-    (ctx.sub if sub else ctx.add)(r, a, b)
+    ctx.binary(F_SUB if sub else F_ADD, r, a, b)
     if esize < 64:
         lo, hi = ((-(1 << (esize - 1)), (1 << (esize - 1)) - 1) if signed
                   else (0, (1 << esize) - 1))  # fmt: skip

@@ -13,6 +13,25 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tcgkit.hooks import TCG_OP_FLAG_CMP, TCG_OP_FLAG_DIRECT, TCG_OP_SUB
 from tcgkit.target import DisasContext, gen_op_hook
+from tcgkit.tcg.builders import (
+    F_ADD,
+    F_AND,
+    F_ANDC,
+    F_EQV,
+    F_EXT8S,
+    F_EXT8U,
+    F_EXT16S,
+    F_EXT16U,
+    F_EXT32S,
+    F_EXT32U,
+    F_MOV,
+    F_MULSH,
+    F_MULUH,
+    F_OR,
+    F_ORC,
+    F_SUB,
+    F_XOR,
+)
 from tcgkit.tcg.crypto import gen_clmul
 from tcgkit.tcg.ir import Helper, Temp
 from tcgkit.tcg.types import I64, CallFlags, Cond, MemOrder
@@ -42,6 +61,13 @@ CNTFRQ, CNTVCT = (3, 3, 14, 0, 0), (3, 3, 14, 0, 2)
 RNDR, RNDRRS = (3, 3, 2, 4, 0), (3, 3, 2, 4, 1)
 #: the generic timer's frequency, as QEMU models it (a 16 ns tick)
 CNTFRQ_HZ: Final = 62_500_000
+
+
+#: the logical ops by their ``opc`` field (ANDS is AND and its flags), and with N set
+_LOGIC: Final = (F_AND, F_OR, F_XOR, F_AND)
+_LOGIC_NOT: Final = (F_ANDC, F_ORC, F_EQV, F_ANDC)
+#: UXTB..SXTX by the extended-register ``option`` field
+_EXTEND: Final = (F_EXT8U, F_EXT16U, F_EXT32U, F_MOV, F_EXT8S, F_EXT16S, F_EXT32S, F_MOV)
 
 
 def _read_cntvct(cpu: object) -> int:
@@ -154,7 +180,7 @@ def add_sub_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         t.wx(dc, rd, r, sf)
         return
     r = t.out(dc, rd, sf, sp=True)
-    (ctx.sub if op else ctx.add)(r, a, b)
+    ctx.binary(F_SUB if op else F_ADD, r, a, b)
     t.wsp(dc, rd, r, sf)
 
 
@@ -168,8 +194,7 @@ def logic_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     rn, rd = field(insn, 9, 5), field(insn, 4, 0)
     ctx = dc.ctx
     r = t.out(dc, rd, sf, sp=opc != 3)
-    fn = (ctx.and_, ctx.or_, ctx.xor, ctx.and_)[opc]
-    fn(r, t.rx(dc, rn), masks[0])
+    ctx.binary(_LOGIC[opc], r, t.rx(dc, rn), masks[0])
     if opc == 3:
         t.set_nz(dc, r, sf)
         t.wx(dc, rd, r, sf)
@@ -537,9 +562,7 @@ def extend_reg(dc: DisasContext, v: Temp, option: int, shift: int) -> Temp:
     """``v`` extended per the UXTB..SXTX ``option``, then shifted left."""
     ctx = dc.ctx
     r = ctx.temp()
-    ext = (ctx.ext8u, ctx.ext16u, ctx.ext32u, ctx.mov, ctx.ext8s, ctx.ext16s, ctx.ext32s,
-           ctx.mov)[option]  # fmt: skip
-    ext(r, v)
+    ctx.unary(_EXTEND[option], r, v)
     if shift:
         ctx.shl(r, r, shift)
     return r
@@ -555,11 +578,7 @@ def logic_reg(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     b = shift_reg(t, dc, t.rw(dc, rm, sf), kind, imm6, sf)
     a = t.rx(dc, rn)
     r = t.out(dc, rd, sf)
-    if n:
-        fn = (ctx.andc, ctx.orc, ctx.eqv, ctx.andc)[opc]
-    else:
-        fn = (ctx.and_, ctx.or_, ctx.xor, ctx.and_)[opc]
-    fn(r, a, b)
+    ctx.binary((_LOGIC_NOT if n else _LOGIC)[opc], r, a, b)
     if opc == 3:
         t.set_nz(dc, r, sf)
     t.wx(dc, rd, r, sf)
@@ -601,8 +620,11 @@ def _add_sub(t: AArch64Target, dc: DisasContext, a: Temp, b: Temp, op: int, s: i
         r = t.sub_flags(dc, a, b, sf) if op else t.add_flags(dc, a, b, sf)
     else:
         r = t.out(dc, rd, sf, sp=sp_dest)
-        (ctx.sub if op else ctx.add)(r, a, b)
-    (t.wsp if sp_dest else t.wx)(dc, rd, r, sf)
+        ctx.binary(F_SUB if op else F_ADD, r, a, b)
+    if sp_dest:
+        t.wsp(dc, rd, r, sf)
+    else:
+        t.wx(dc, rd, r, sf)
 
 
 def adc_sbc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -878,13 +900,13 @@ def dp3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if op31 == 0:
         ctx.mul(r, a, b)
     elif sf and op31 in (1, 5):
-        ext = ctx.ext32s if op31 == 1 else ctx.ext32u
+        ext = F_EXT32S if op31 == 1 else F_EXT32U
         x, y = ctx.temp(), ctx.temp()
-        ext(x, a)
-        ext(y, b)
+        ctx.unary(ext, x, a)
+        ctx.unary(ext, y, b)
         ctx.mul(r, x, y)
     elif sf and op31 in (2, 6) and not o0:
-        (ctx.mulsh if op31 == 2 else ctx.muluh)(r, a, b)
+        ctx.binary(F_MULSH if op31 == 2 else F_MULUH, r, a, b)
         t.wx(dc, rd, r)
         return
     else:
@@ -893,5 +915,5 @@ def dp3(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if o0:
         _sub_hook(dc, acc, r, 1, False, True)
     res = t.out(dc, rd, sf)  # the product stays in its temp: Ra may be Rd
-    (ctx.sub if o0 else ctx.add)(res, acc, r)
+    ctx.binary(F_SUB if o0 else F_ADD, res, acc, r)
     t.wx(dc, rd, res, sf)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ADD, F_AND, F_ANDC, F_OR, F_ORC, F_SUB, F_XOR
 from tcgkit.tcg.fpflags import IOC, IXC
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, RoundingMode
@@ -242,7 +243,7 @@ def fp_1src(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         h = ctx.temp()  # (FPCR.FZ16 flushes operands of arithmetic only)
         ctx.extract(h, t.vlo[rn], 0, 16)
         if opcode:
-            (ctx.andc if opcode == 1 else ctx.xor)(h, h, 0x8000)
+            ctx.binary(F_ANDC if opcode == 1 else F_XOR, h, h, 0x8000)
         ctx.mov(t.vlo[rd], h)
         ctx.movi(t.vhi[rd], 0)
         return
@@ -664,7 +665,7 @@ def simd_mod_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if half and not q:
             ctx.movi(reg, 0)
         elif is_orr_bic:
-            (ctx.andc if op else ctx.or_)(reg, reg, imm)
+            ctx.binary(F_ANDC if op else F_OR, reg, reg, imm)
         else:
             ctx.movi(reg, imm)
 
@@ -710,7 +711,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             d = (t.vlo if half == 0 else t.vhi)[rd]
             r = ctx.temp()
             if not u:
-                (ctx.and_, ctx.andc, ctx.or_, ctx.orc)[size](r, a, b)
+                ctx.binary((F_AND, F_ANDC, F_OR, F_ORC)[size], r, a, b)
             elif size == 0:
                 ctx.xor(r, a, b)
             else:  # BSL, BIT, BIF: bitwise selects
@@ -727,7 +728,7 @@ def simd_3same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             b = (t.vlo if half == 0 else t.vhi)[rm]
             r = ctx.temp()
             if opcode == 16 and size == 3:
-                (ctx.sub if u else ctx.add)(r, a, b)
+                ctx.binary(F_SUB if u else F_ADD, r, a, b)
             elif opcode == 16:  # lane-wise add or subtract
                 r = swar_add(dc, a, b, 8 << size, sub=bool(u))
             elif size < 3:  # CMTST (u=0) / CMEQ (u=1): all ones per lane where it holds

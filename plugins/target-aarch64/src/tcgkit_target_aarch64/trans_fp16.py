@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_SAR, F_SHR
 from tcgkit.tcg.fpflags import IOC
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64
@@ -367,7 +368,7 @@ def round_to_odd(dc: DisasContext, v: Temp, signed: bool) -> Temp:
     ctx.sub(mask, mask, 1)
     ctx.and_(low, v, mask)
     ctx.setcond(low, low, 0, COND_NE)
-    (ctx.sar if signed else ctx.shr)(r, v, sh)  # floor, then the odd neighbour
+    ctx.binary(F_SAR if signed else F_SHR, r, v, sh)  # floor, then the odd neighbour
     ctx.or_(r, r, low)
     ctx.shl(r, r, sh)
     return r

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ANDC, F_XOR
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, RoundingMode
 
@@ -149,7 +150,7 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         for v in get_lanes(t, dc, rn, 16, count):
             r = ctx.temp()
             if name in ("fabs", "fneg"):  # the sign bit alone, a NaN as it is
-                (ctx.andc if name == "fabs" else ctx.xor)(r, v, 0x8000)
+                ctx.binary(F_ANDC if name == "fabs" else F_XOR, r, v, 0x8000)
                 out.append(r)
                 continue
             x = from_half(dc, v, 64, quiet=False)

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ADD, F_SAR, F_SHR, F_SUB
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import I32, I64, RoundingMode
 
@@ -120,7 +121,7 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
                 else:
                     ctx.sar(r, v, esize - 1)
             else:
-                (ctx.shr if u else ctx.sar)(r, v, right)
+                ctx.binary(F_SHR if u else F_SAR, r, v, right)
             if acc is not None:
                 ctx.add(r, r, acc[i])
             out.append(r)
@@ -180,7 +181,7 @@ def scalar_shift_imm(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             else:
                 ctx.sar(r, v, 63)
         else:
-            (ctx.shr if u else ctx.sar)(r, v, right)
+            ctx.binary(F_SHR if u else F_SAR, r, v, right)
         if opcode == 2:
             ctx.add(r, r, get_lanes(t, dc, rd, 64, 1)[0])
     set_lanes(t, dc, rd, [r], 64)
@@ -248,7 +249,7 @@ def _high_narrow(t: AArch64Target, dc: DisasContext, rd: int, rn: int, rm: int, 
     out = []
     for x, y in zip(a, b, strict=True):
         r = ctx.temp()
-        (ctx.sub if subtract else ctx.add)(r, x, y)
+        ctx.binary(F_SUB if subtract else F_ADD, r, x, y)
         if rounding:
             ctx.add(r, r, 1 << (esize - 1))
         ctx.extract(r, r, esize, esize)  # modulo 2**wide, then its high half
@@ -779,7 +780,7 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         def mla(r: Temp, a: Temp, b: Temp, d: Temp | None) -> None:
             assert d is not None  # the accumulator (Vd's lanes)
             ctx.mul(r, a, b)
-            (ctx.sub if u else ctx.add)(r, d, r)
+            ctx.binary(F_SUB if u else F_ADD, r, d, r)
 
         ops[opcode] = mla
     elif (opcode == 0x17 and not u) or (opcode in (0x14, 0x15) and size < 3):
@@ -931,7 +932,7 @@ def by_element(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fal
             r = ctx.temp()
             ctx.mul(r, a[i], elem)
             if accumulate:
-                (ctx.add if opcode == 0 else ctx.sub)(r, d[i], r)
+                ctx.binary(F_ADD if opcode == 0 else F_SUB, r, d[i], r)
             out.append(r)
         set_lanes(t, dc, rd, out, bits)
         return

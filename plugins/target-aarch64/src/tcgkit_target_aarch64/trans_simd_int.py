@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ADD, F_SUB
 from tcgkit.tcg.crypto import gen_clmul
 from tcgkit.tcg.ir import Temp
 from tcgkit.tcg.types import Cond
@@ -213,7 +214,7 @@ def mull_by_element(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         r = ctx.temp()
         ctx.mul(r, x, elem)
         if acc is not None:
-            (ctx.add if opcode == 2 else ctx.sub)(r, acc[i], r)
+            ctx.binary(F_ADD if opcode == 2 else F_SUB, r, acc[i], r)
         out.append(r)
     set_lanes(t, dc, rd, out, 2 * esize)
 
@@ -332,7 +333,7 @@ def scalar_three_same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     [b] = get_lanes(t, dc, rm, 64, 1)
     r = ctx.temp()
     if opcode == 0x10:
-        (ctx.sub if u else ctx.add)(r, a, b)
+        ctx.binary(F_SUB if u else F_ADD, r, a, b)
     else:
         ctx.negsetcond(r, a, b, _SCALAR_CMP[(opcode, u)])
     set_lanes(t, dc, rd, [r], 64)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg.builders import F_ADD, F_SAR, F_SHR, F_SUB
 from tcgkit.tcg.ir import Temp
 
 from .aliases import COND_EQ, COND_GT, COND_GTU, COND_LT, COND_LTU, COND_NE
@@ -56,7 +57,7 @@ def rshift(dc: DisasContext, v: Temp, sh: int, signed: bool, rounding: bool) -> 
         else:
             ctx.movi(r, 0)
     else:
-        (ctx.sar if signed else ctx.shr)(r, v, sh)
+        ctx.binary(F_SAR if signed else F_SHR, r, v, sh)
     if rounding:
         b = ctx.temp()
         ctx.extract(b, v, sh - 1, 1)
@@ -69,14 +70,14 @@ def _rshift_dyn(dc: DisasContext, v: Temp, n: Temp, signed: bool, rounding: bool
     ctx = dc.ctx
     n63, r = ctx.temp(), ctx.temp()
     ctx.movcond(n63, n, 63, 63, n, COND_GT)
-    (ctx.sar if signed else ctx.shr)(r, v, n63)
+    ctx.binary(F_SAR if signed else F_SHR, r, v, n63)
     if not signed:
         ctx.movcond(r, n, 63, 0, r, COND_GT)
     if rounding:
         p, b = ctx.temp(), ctx.temp()
         ctx.sub(p, n, 1)
         ctx.movcond(p, p, 63, 63, p, COND_GT)
-        (ctx.sar if signed else ctx.shr)(b, v, p)
+        ctx.binary(F_SAR if signed else F_SHR, b, v, p)
         ctx.and_(b, b, 1)
         if not signed:  # bit 64 and up of an unsigned lane: zero
             ctx.movcond(b, n, 64, 0, b, COND_GT)
@@ -92,7 +93,7 @@ def sat_shl(dc: DisasContext, v: Temp, s: Temp | int, big: Temp | None, esize: i
     ctx = dc.ctx
     shifted, back, over = ctx.temp(), ctx.temp(), ctx.temp()
     ctx.shl(shifted, v, s)
-    (ctx.sar if src_signed else ctx.shr)(back, shifted, s)
+    ctx.binary(F_SAR if src_signed else F_SHR, back, shifted, s)
     ctx.setcond(over, back, v, COND_NE)
     if big is not None:
         nz = ctx.temp()
@@ -441,7 +442,7 @@ def _mlah(dc: DisasContext, acc: Temp, a: Temp, b: Temp, esize: int, sub: bool,
     p, r = ctx.temp(), ctx.temp()
     ctx.mul(p, a, b)
     ctx.shl(r, acc, esize - 1)
-    (ctx.sub if sub else ctx.add)(r, r, p)
+    ctx.binary(F_SUB if sub else F_ADD, r, r, p)
     ctx.add(r, r, 1 << (esize - 2))
     ctx.sar(r, r, esize - 1)
     out = clamp(dc, r, -(1 << (esize - 1)), (1 << (esize - 1)) - 1, True, sat)
