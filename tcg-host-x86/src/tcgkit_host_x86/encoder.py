@@ -141,6 +141,12 @@ def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
     if n == 4 and (-0x80000000 <= value < 0x80000000 if signed else 0 <= value < 0x100000000):
         _append32(buf, value & 0xFFFFFFFF)  # the common field: no loop, no generic check
         return
+    if n == 8 and (_I64_MIN <= value <= _I64_MAX if signed else 0 <= value <= _U64_MAX):
+        # two halves: compiled, a value of 2^62 and more is a wide integer, and each
+        # byte's shift and mask on it would be a wide-integer operation
+        _append32(buf, value & 0xFFFFFFFF)
+        _append32(buf, value >> 32 & 0xFFFFFFFF)
+        return
     _check_fits(value, n, signed)
     for _ in range(n):
         buf.append(value & 0xFF)

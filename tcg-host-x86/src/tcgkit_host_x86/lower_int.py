@@ -47,7 +47,6 @@ from .encoder import (
     XOR,
     Label,
     Mem,
-    fits_i32,
 )
 from .lower import TMP0, TMP1, Lower, Lowering, LoweringError
 
@@ -292,18 +291,20 @@ def _deposit(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     if not (pos >= 0 and n > 0 and pos + n <= bits):
         raise LoweringError(f"{op!r}: field ({pos}, {n}) does not fit {bits} bits")
     d, y = outs[0], ins[1]
-    field_mask = ((1 << n) - 1) << pos
-    keep = ((1 << bits) - 1) & ~field_mask
     a.mov_rr(TMP0, y)
     if bits - n:
         a.shift_ri(SHL, TMP0, bits - n, w)
     if bits - n - pos:
         a.shift_ri(SHR, TMP0, bits - n - pos, w)
-    if fits_i32(signed(keep, w)):
-        a.alu_ri(AND, d, signed(keep, w), w)
+    # the kept bits (compiled, a mask of 2^62 and more is a wide integer: made only
+    # where the immediate is 64 bits wide)
+    if not w:
+        a.alu_ri(AND, d, signed(0xFFFFFFFF & ~(((1 << n) - 1) << pos), False), False)
+    elif pos + n <= 31:  # a sign-extended imm32: ~field
+        a.alu_ri(AND, d, ~(((1 << n) - 1) << pos), True)
     else:
-        a.mov_ri(TMP1, keep)
-        a.alu_rr(AND, d, TMP1, w)
+        a.mov_ri(TMP1, 0xFFFFFFFFFFFFFFFF & ~(((1 << n) - 1) << pos))
+        a.alu_rr(AND, d, TMP1, True)
     a.alu_rr(OR, d, TMP0, w)
 
 

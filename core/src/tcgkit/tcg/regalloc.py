@@ -40,8 +40,9 @@ Invariants (what the emitter may rely on):
 * moves (``mov``/``movi``) never reach the emitter as ops: they become a
   ``movi`` or ``mov`` element, a ``store`` of the input to the home of a global
   that nothing reads before the block ends (``liveness.SYNC_ONLY``), or nothing
-  when the input dies and hands its register to the output; hosts keep i32 values zero-extended in 64-bit
-  registers, so a full-width register move copies an i32 correctly.
+  when the input dies and hands its register to the output; hosts keep i32
+  values zero-extended in 64-bit registers, so a full-width register move copies
+  an i32 correctly.
 """
 
 from __future__ import annotations

@@ -394,6 +394,10 @@ class QhtPolicy(TBHashPolicy):
         self._resets = 0
         self._mirror: NativeTBTable | None = None  # the native mirror, once asked for
         self._code_of: Callable[[Any], tuple[int, int] | None] | None = None
+        #: the last key a lookup hashed and its hash, one pair (read and replaced whole,
+        #: so that any thread sees a matching pair): a TB's insert (or tier-up's
+        #: replace) follows the lookup that missed (or found it), with the same key
+        self._hashed: tuple[Any, int] = ((), 0)
 
     # -- lookups -------------------------------------------------------------
 
@@ -404,6 +408,7 @@ class QhtPolicy(TBHashPolicy):
             counters = self._counters.mine()
         m = self._map
         h = tb_hash_xx(key)
+        self._hashed = (key, h)
         probes = 0
         while True:
             head = m.heads[h & m.mask]
@@ -528,7 +533,8 @@ class QhtPolicy(TBHashPolicy):
         key is present; the entry stored afterwards."""
         if tb is None:
             raise ValueError("a TB hash table cannot store None")
-        h = tb_hash_xx(key)
+        hashed = self._hashed
+        h = hashed[1] if hashed[0] == key else tb_hash_xx(key)
         head = self._lock_head(h, create=True)
         assert head is not None
         try:
