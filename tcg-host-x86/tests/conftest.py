@@ -67,7 +67,7 @@ class Runner:
             entry = (ctypes.c_uint64 * 3)(rtag, wtag, addend)
             ctypes.memmove(native.l2_addr + index * layout.L2_ENTRY, entry, 24)
         self.native = native
-        word = self.host._page.entry(ctypes.addressof(native_state), addr + out.nocheck)
+        word = self.host._entry.entry(ctypes.addressof(native_state), addr + out.nocheck)
         state[:] = list(native_state)
         return word & 15
 

@@ -19,16 +19,15 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "bin"
 
 def count_entries(emu) -> list[int]:
     """Wrap the prologue so that each entry into generated code is counted."""
-    host = emu.engine.host
-    page = host._page
-    real = page.entry
+    way_in = emu.engine.host._entry
+    real = way_in.entry
     calls = [0]
 
     def entry(state, code):
         calls[0] += 1
         return real(state, code)
 
-    page.entry = entry
+    way_in.entry = entry
     return calls
 
 

@@ -122,6 +122,12 @@ class X86Host(NativeHost):
 
         return routines(pair=self.feat.cx16)
 
+    @staticmethod
+    def entry_function(api: Any, message: int) -> bytes | None:
+        from .py_entry import entry_function  # Python enters generated code without ctypes
+
+        return entry_function(api, message)
+
     def python_thunk(self, api: Any, callable_addr: int, nargs: int) -> bytes | None:
         from .py_call import MAX_ARGS, thunk  # generated code calls Python without ctypes
 

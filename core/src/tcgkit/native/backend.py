@@ -13,7 +13,8 @@ Owns, for one emulator:
   (``_thread``): vCPUs of one emulator run in threads of their own;
 * ``compile`` (core register allocator + the host's lowering, into
   ``code.Lowered`` and ``code.NativeCode``), ``execute`` (``passage``: the
-  prologue through ctypes, with the GIL released; goto_ptr misses resolved by
+  prologue through the host's entry function, or ctypes where it has none, with
+  the GIL released: ``entry``; goto_ptr misses resolved by
   the jump cache's ``lookup``, which also fills the native jump cache),
   chaining (``link``/``unlink`` store one 32-bit word the host computes),
   invalidation and flush of the native jump cache, release;
@@ -27,7 +28,9 @@ A host subclass provides: ``name``, ``native_here``, ``features``, the
 allocator view (``regs``/``constraint``/``imm_ok`` on ``self.allocator``),
 ``lower_tb``, ``prologue``, ``host_words``, ``goto_tb_word``, and, where the
 ISA needs it, ``flush_icache``; optionally ``disassemble_code``,
-``atomic_routines`` (the host's compare-and-swap, called from Python by the
+``entry_function`` and ``python_thunk`` (Python into generated code and back
+without ctypes: ``entry``, ``callbacks``), ``atomic_routines`` (the host's
+compare-and-swap, called from Python by the
 guest atomics of several vCPUs, ``exec.atomic``), ``lookup_routines`` (the
 native TB lookup goto_ptr's misses jump to) and ``slow_path_routines`` (the slow
 path of guest loads and stores, shared by every TB: placed in a page of its own
@@ -58,6 +61,7 @@ from ..tcg.softfloat import OP_IMPL
 from . import layout as L
 from .callbacks import CAPI, Callbacks
 from .code import CompileEnv, Lowered, compile_tb, link_tb, unlink_tb
+from .entry import NativeEntry
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
 from .slowpath import SlowPath
@@ -223,7 +227,7 @@ class NativeHost(HostBackend):
     fp_flag_mask: ClassVar[int] = 0
 
     def __init__(self) -> None:
-        self._page = ExecPage(self.prologue(), self.flush_icache)
+        self._entry = NativeEntry(self.prologue(), type(self).entry_function, self.flush_icache)
         self._natives: dict[int, NativeCPU] = {}  # state address -> native block
         self._cpus: dict[int, CPU] = {}
         self._tbs: list[TB] = []
@@ -315,6 +319,13 @@ class NativeHost(HostBackend):
     def atomic_routines(self) -> AtomicRoutines | None:
         """The host's compare-and-swap code (None: guest atomics of several vCPUs
         take the core's exclusive path)."""
+        return None
+
+    @staticmethod
+    def entry_function(api: CAPI, message: int) -> bytes | None:
+        """The host's code of the ``METH_FASTCALL`` C function that calls the prologue
+        whose address its ``self`` holds with the GIL released (``native.entry``), or
+        None where it has none (``execute`` then calls the prologue through ctypes)."""
         return None
 
     def python_thunk(self, api: CAPI, callable_addr: int, nargs: int) -> bytes | None:
@@ -632,7 +643,7 @@ class NativeHost(HostBackend):
         for native in self._natives.values():
             native.release()
         self._natives.clear()
-        self._page.release()
+        self._entry.release()
         if self._atomic_page is not None:
             self._atomic_page.release()
             self._atomic_page = None

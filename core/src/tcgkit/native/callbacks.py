@@ -25,12 +25,14 @@ from .memory import ExecPage
 
 
 class CAPI:
-    """Addresses of the C-API functions a thunk calls."""
+    """Addresses of the C-API functions (and the one variable, ``PyExc_TypeError``) a
+    thunk or a native entry (``tcgkit.native.entry``) calls."""
 
-    __slots__ = ("as_u64_mask", "decref", "err_occurred", "from_u64", "gil_ensure",
-                 "gil_release", "vectorcall", "write_unraisable")  # fmt: skip
+    __slots__ = ("as_u64", "as_u64_mask", "decref", "err_occurred", "err_set_string",
+                 "from_u64", "gil_ensure", "gil_release", "restore_thread", "save_thread",
+                 "type_error", "vectorcall", "write_unraisable")  # fmt: skip
 
-    def __init__(self, addr: Callable[[str], int]) -> None:
+    def __init__(self, addr: Callable[[str], int], var: Callable[[str], int]) -> None:
         self.gil_ensure = addr("PyGILState_Ensure")
         self.gil_release = addr("PyGILState_Release")
         self.from_u64 = addr("PyLong_FromUnsignedLongLong")
@@ -39,6 +41,11 @@ class CAPI:
         self.decref = addr("Py_DecRef")
         self.err_occurred = addr("PyErr_Occurred")
         self.write_unraisable = addr("PyErr_WriteUnraisable")
+        self.as_u64 = addr("PyLong_AsUnsignedLongLong")
+        self.save_thread = addr("PyEval_SaveThread")
+        self.restore_thread = addr("PyEval_RestoreThread")
+        self.err_set_string = addr("PyErr_SetString")
+        self.type_error = var("PyExc_TypeError")  # the variable's address
 
 
 @functools.cache
@@ -48,7 +55,10 @@ def c_api() -> CAPI:
     def addr(name: str) -> int:
         return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value or 0
 
-    return CAPI(addr)
+    def var(name: str) -> int:
+        return ctypes.addressof(ctypes.c_void_p.in_dll(ctypes.pythonapi, name))
+
+    return CAPI(addr, var)
 
 
 class Callbacks:

@@ -68,7 +68,7 @@ class Passage:
         # arrays: an item costs a third
         self.control = word_view(native.control)
         self.jc = word_view(native.jc)
-        self.entry: Any = host._page.entry
+        self.entry: Any = host._entry.entry
         self.tbs: list[TB] = host._tbs
         self.thread: Any = host._thread
         self.fill: bool = host._jc_enabled
