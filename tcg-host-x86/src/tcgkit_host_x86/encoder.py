@@ -116,7 +116,6 @@ class Mem:
 
 
 _SCALE_BITS: Final = {1: 0, 2: 1, 4: 2, 8: 3}
-_ZERO32: Final = (0, 0, 0, 0)
 _I64_MIN: Final = -0x8000000000000000
 _I64_MAX: Final = 0x7FFFFFFFFFFFFFFF
 _U64_MAX: Final = 0xFFFFFFFFFFFFFFFF
@@ -249,7 +248,10 @@ class Asm:
         if label.pos >= 0:  # backward: the displacement is known
             _append32(buf, (label.pos - (at + 4)) & 0xFFFFFFFF)
         else:
-            buf += _ZERO32
+            buf.append(0)
+            buf.append(0)
+            buf.append(0)
+            buf.append(0)
             label.refs.append(at)
 
     # -- prefix / ModRM building -----------------------------------------------------
@@ -508,7 +510,7 @@ class Asm:
 
     def bswap(self, r: int, w: bool = True) -> None:
         self._rex(w, 0, 0, r)
-        self.buf += (0x0F, 0xC8 | (r & 7))
+        self.buf.extend((0x0F, 0xC8 | (r & 7)))
 
     def bit_scan(self, opcode: bytes, dst: int, src: int, w: bool = True, f3: bool = False) -> None:
         """bsf/bsr (0f bc / 0f bd), with F3: tzcnt/lzcnt; popcnt is F3 0f b8."""
@@ -538,7 +540,7 @@ class Asm:
         """Three-byte VEX, L=0, register r/m: ``reg`` ModRM.reg, ``vvvv`` the extra source."""
         b1 = (0 if reg & 8 else 0x80) | 0x40 | (0 if rm & 8 else 0x20) | mmmmm
         b2 = (0x80 if w else 0) | ((~vvvv & 15) << 3) | pp
-        self.buf += (0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7))
+        self.buf.extend((0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7)))
 
     def shiftx(self, kind: int, dst: int, src: int, count: int, w: bool = True) -> None:
         """BMI2 shlx/shrx/sarx: dst <- src shifted by count (any registers)."""
@@ -650,7 +652,7 @@ class Asm:
         """FMA3: x <- y * z + x (scalar, one rounding)."""
         b1 = 0x80 | 0x40 | 0x20 | 2
         b2 = (0x80 if double else 0) | ((~y & 15) << 3) | 1
-        self.buf += (0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7))
+        self.buf.extend((0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7)))
 
     # -- control flow ------------------------------------------------------------------------
 
@@ -690,16 +692,16 @@ class Asm:
         _le(self.buf, n, 2, False)
 
     def mfence(self) -> None:
-        self.buf += (0x0F, 0xAE, 0xF0)
+        self.buf.extend((0x0F, 0xAE, 0xF0))
 
     def ud2(self) -> None:
-        self.buf += (0x0F, 0x0B)
+        self.buf.extend((0x0F, 0x0B))
 
     def nops(self, n: int) -> None:
         """``n`` bytes of padding (multi-byte NOPs)."""
         while n > 0:
             k = min(n, 7)
-            self.buf += _NOPS[k]
+            self.buf.extend(_NOPS[k])
             n -= k
 
     def align(self, boundary: int, skew: int = 0) -> None:

@@ -166,7 +166,7 @@ class Lowering:
             raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame "
                                 f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
         a = self.a
-        a.buf += _head(self.icount)
+        a.buf.extend(_head(self.icount))
         self.out.nocheck = _NOCHECK
         for insn in alloc.insns:
             self.element(insn)
@@ -180,11 +180,11 @@ class Lowering:
         put_rel32(buf, _AT_ENTRY_REL32, len(buf))  # the head's jne: here
         # mov eax, AT_ENTRY word; jmp over the next mov, to the epilogue
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_AT_ENTRY), False)  # 5 bytes
-        buf += _JMP_OVER_MOV
+        buf.extend(_JMP_OVER_MOV)
         a.bind(self.raised)
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_HELPER_RAISED), False)  # falls through
         a.bind(self.epilogue)
-        buf += _EPILOGUE
+        buf.extend(_EPILOGUE)
         self.out.code = bytearray(a.buf)  # copied into a region: no bytes object needed
         return self.out
 
@@ -235,7 +235,7 @@ class Lowering:
             a.align(4, skew=1)
             a.buf.append(0xE9)
             self.out.goto_tb[slot] = a.pos
-            a.buf += (0, 0, 0, 0)  # falls through until linked
+            a.buf.extend((0, 0, 0, 0))  # falls through until linked
             return
         if opc == "exit_tb":
             if op.consts[0] <= 1 and self.rt.direct_lookup >= 0:
@@ -276,7 +276,7 @@ class Lowering:
         a.mov_ri(RAX, self.exit_word(slot), w=False)
         a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_UNTIL))
         a.jcc(CC_E, self.epilogue)
-        a.buf += _NL_JUMP
+        a.buf.extend(_NL_JUMP)
 
     def goto_ptr(self, pc: int) -> None:
         """The inline jump-cache probe: ``until`` (exit), then the pc and TB-flags key of
@@ -285,21 +285,21 @@ class Lowering:
         one, else exits to look the TB up in Python."""
         a = self.a
         miss, leave = Label(), Label()
-        a.buf += _until_check(pc)
+        a.buf.extend(_until_check(pc))
         a.jcc(CC_E, leave)
-        a.buf += _jc_probe(pc)
+        a.buf.extend(_jc_probe(pc))
         a.jcc(CC_NE, miss)
         if self.rt.flags_probe is not None:
             off, mask = self.rt.flags_probe
             if not fits_i32(mask):
                 raise LoweringError("TB flags mask must fit in 31 bits")
-            a.buf += _jc_flags_probe(off, mask)
+            a.buf.extend(_jc_flags_probe(off, mask))
             a.jcc(CC_NE, miss)
-        a.buf += _JC_JUMP
+        a.buf.extend(_JC_JUMP)
         a.bind(miss)
         a.mov_rr(TMP1, pc)
         a.mov_ri(RAX, self.exit_word(EXIT_LOOKUP), w=False)
-        a.buf += _NL_JUMP
+        a.buf.extend(_NL_JUMP)
         a.bind(leave)
         self.exit_with(EXIT_LOOKUP)
 

@@ -167,7 +167,7 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """d <- softfloat's answer for ``op`` (inputs in registers), out of line."""
     a = L.a
     index = L.rt.py_op_index(op.opc, tuple(int(c) for c in op.consts))
-    a.buf += _py_op_call(L.rt.py_op, index, d, tuple(ins))
+    a.buf.extend(_py_op_call(L.rt.py_op, index, d, tuple(ins)))
     a.test_rr(TMP1, TMP1, False)
     a.jcc(CC_NE, L.raised)
     a.mov_rr(d, TMP0)
@@ -491,7 +491,7 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 def _nan_pick(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN."""
     fma = bool(op.consts[0]) if op.consts else False
-    L.a.buf += _nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:]))
+    L.a.buf.extend(_nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:])))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -93,7 +93,7 @@ def _probe(L: Lowering, addr: int, memop: int, tag: int) -> int:
     the slow path is placed). Memoized by one int key (CPython's lru_cache keys a
     lone int by itself: no tuple to build and hash per access)."""
     buf = L.a.buf
-    buf += _probe_code(addr | memop << 4 | tag << 24)
+    buf.extend(_probe_code(addr | memop << 4 | tag << 24))
     return len(buf) - _ADDEND_LEN - 4
 
 
@@ -147,12 +147,12 @@ def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
     with the addend in r10; on a miss, fall through to the call into Python."""
     a = L.a
     miss = Label()
-    a.buf += _l2_probe_code(addr, tag)
+    a.buf.extend(_l2_probe_code(addr, tag))
     a.jcc(CC_NE, miss)
-    a.buf += _L2_COPY
+    a.buf.extend(_L2_COPY)
     a.jmp(access)
     a.bind(miss)
-    a.buf += _POP_RAX
+    a.buf.extend(_POP_RAX)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -246,7 +246,7 @@ def place_slow_paths(L: Lowering) -> None:
             word |= LOAD_PC_SET
         code, at = _stub_code(key | routine << _ROUTINE_SHIFT)
         at += start
-        buf += code
+        buf.extend(code)
         if sets_pc:  # the pc's 8-byte immediate, after the mov's REX and opcode
             buf[start + 2 : start + 10] = (
                 pc & 0xFF, pc >> 8 & 0xFF, pc >> 16 & 0xFF, pc >> 24 & 0xFF,
@@ -417,7 +417,7 @@ def _cmpxchg_stub(L: Lowering, addr: int, new: int, memop: int, slow: Label, acc
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
         start = a.pos
-        a.buf += code
+        a.buf.extend(code)
         a.patch(start + at, where, 8)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
@@ -471,7 +471,7 @@ def atomic_cmpxchg2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) ->
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         code, at = _cmpxchg2_call_code(addr, memop, L.rt.slow_cmpxchg)
         start = a.pos
-        a.buf += code
+        a.buf.extend(code)
         a.patch(start + at, where, 8)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
