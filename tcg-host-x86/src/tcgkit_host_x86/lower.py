@@ -210,7 +210,7 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list[int | Const]) -> None:
         opc = op.opc
-        lower_as = _BY_OPC.get(opc)
+        lower_as = _BY_INDEX[op.defn.index]
         if lower_as is not None:
             lower_as[0](self, op, outs, ins, lower_as[1])
             return
@@ -412,11 +412,14 @@ _OTHER_OPS: dict[str, Lower] = {
     **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
 }
 #: op name -> its lowering function and whether the op is 64-bit: one lookup per op
-_BY_OPC: Final = {
-    d.name: (fn, d.type is not I32)
-    for d in OPS.values()
+#: each op's lowering and whether it is 64 bits wide, by ``OpDef.index`` (a list read per
+#: op, where a dict by name was a string-keyed lookup); None: ``Lowering.op`` itself
+_BY_INDEX: Final[list[tuple[Lower, bool] | None]] = [
+    (fn, d.type is not I32)
     if (fn := INT_OPS.get(d.base) or _OTHER_OPS.get(d.base)) is not None
-}
+    else None
+    for d in OPS.values()
+]
 
 
 def lower(features: HostFeatures, alloc: Allocation, tb_id: int, icount: int, rt: Runtime,

@@ -387,7 +387,7 @@ def _env(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
         L.a.store(m, ins[0], n)
 
 
-#: op family -> its lowering (``lower._BY_OPC`` joins these with the other modules')
+#: op family -> its lowering (``lower._BY_INDEX`` joins these with the other modules')
 INT_OPS: dict[str, Lower] = {
     **{b: _alu for b in _ALU},
     "mul": _mul,
