@@ -564,9 +564,7 @@ class Asm:
     def sse(self, prefix: bytes, op: int, x: int, y: int, w: bool = False) -> None:
         """An SSE op ``x <- x op y`` on registers (prefix F2: sd, F3: ss, 66: pd)."""
         buf = self.buf
-        if prefix:
-            for b in prefix:
-                buf.append(b)
+        buf.extend(prefix)
         self._rex(w, x, 0, y)
         buf.append(0x0F)  # (the two opcode bytes appended: no bytes object per op)
         buf.append(op)

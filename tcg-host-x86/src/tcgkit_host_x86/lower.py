@@ -411,7 +411,6 @@ _OTHER_OPS: dict[str, Lower] = {
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
     **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
 }
-#: op name -> its lowering function and whether the op is 64-bit: one lookup per op
 #: each op's lowering and whether it is 64 bits wide, by ``OpDef.index`` (a list read per
 #: op, where a dict by name was a string-keyed lookup); None: ``Lowering.op`` itself
 _BY_INDEX: Final[list[tuple[Lower, bool] | None]] = [

@@ -296,14 +296,15 @@ def _deposit(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
         a.shift_ri(SHL, TMP0, bits - n, w)
     if bits - n - pos:
         a.shift_ri(SHR, TMP0, bits - n - pos, w)
-    # the kept bits (compiled, a mask of 2^62 and more is a wide integer: made only
-    # where the immediate is 64 bits wide)
+    # the kept bits, ~field: a sign-extended imm32 unless the field reaches bit 31 of a
+    # 64-bit op (compiled, the masks of 2^62 and more are wide integers: only then)
+    field = ((1 << n) - 1) << pos
     if not w:
-        a.alu_ri(AND, d, signed(0xFFFFFFFF & ~(((1 << n) - 1) << pos), False), False)
-    elif pos + n <= 31:  # a sign-extended imm32: ~field
-        a.alu_ri(AND, d, ~(((1 << n) - 1) << pos), True)
+        a.alu_ri(AND, d, signed(0xFFFFFFFF & ~field, False), False)
+    elif pos + n <= 31:
+        a.alu_ri(AND, d, ~field, True)
     else:
-        a.mov_ri(TMP1, 0xFFFFFFFFFFFFFFFF & ~(((1 << n) - 1) << pos))
+        a.mov_ri(TMP1, 0xFFFFFFFFFFFFFFFF & ~field)
         a.alu_rr(AND, d, TMP1, True)
     a.alu_rr(OR, d, TMP0, w)
 

@@ -416,8 +416,9 @@ def _move(st: _State, op: Op) -> None:
     constant is loaded into the output's register; a global output that nothing reads
     in this block (``SYNC_ONLY``) is stored from the input's register; an input that
     dies here hands its register over to the output (no instruction), unless it is a
-    global whose only up-to-date copy that register is; otherwise one register move. Hosts keep
-    i32 values zero-extended in 64-bit registers, so a full move copies an i32."""
+    global whose only up-to-date copy that register is; otherwise one register move.
+    Hosts keep i32 values zero-extended in 64-bit registers, so a full move copies an
+    i32."""
     dst: Temp = op.args[0]
     src = op.args[1]
     temp_in = st.temp_in
