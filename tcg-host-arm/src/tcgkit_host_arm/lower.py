@@ -21,11 +21,13 @@ choose between instruction forms, e.g. LSE atomics or LL/SC loops.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from tcgkit.host import TBTooLarge
 from tcgkit.native import layout as L
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op, Temp
+from tcgkit.tcg.ops import OPS
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, RoundingMode
@@ -184,8 +186,7 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list) -> None:
         d = op.defn
-        fn = (_OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
-              or _CRYPTO_OPS.get(d.base))  # fmt: skip
+        fn = _BY_INDEX[d.index]
         if fn is not None:
             fn(self, op, outs, ins, d.type is not I32)
             return
@@ -487,3 +488,10 @@ from .lower_float import FLOAT_OPS as _FLOAT_OPS  # noqa: E402
 from .lower_mem import MEM_OPS as _MEM_OPS  # noqa: E402
 
 _CRYPTO_OPS = dict.fromkeys(CRYPTO_OPS, crypto_op)
+#: each op's lowering by ``OpDef.index`` (one list read per op, where its family was
+#: looked up by name in up to four dicts); None: ``Lowering.op`` itself
+_BY_INDEX: Final[list[Lower | None]] = [
+    _OPS.get(d.base) or _FLOAT_OPS.get(d.base) or _MEM_OPS.get(d.base)
+    or _CRYPTO_OPS.get(d.base)
+    for d in OPS.values()
+]  # fmt: skip
