@@ -31,6 +31,7 @@ from tcgkit.native.backend import (
     Runtime,
     capstone_text,
 )
+from tcgkit.tcg.softfloat import FZ_OPS
 
 from . import abi
 from .features import HostFeatures, detect, is_x86_64
@@ -67,8 +68,9 @@ class X86Host(NativeHost):
     fp_flag_mask = 0x3F  # MXCSR's exception flags, in the image at OFF_FP_SAVE
     #: what every instance lowers; an instance's own set adds the ops its features
     #: allow (``feature_ops``)
+    #: (the flush-to-zero twins: ``lower_float._arith``)
     optional_ops = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64", "fnan2_f32", "fnan2_f64",
-                              "fnan3_f32", "fnan3_f64"})  # fmt: skip
+                              "fnan3_f32", "fnan3_f64", *FZ_OPS})  # fmt: skip
 
     @classmethod
     def native_here(cls) -> bool:

@@ -39,11 +39,13 @@ from tcgkit.tcg.types import I64, RoundingMode
 
 from . import mxcsr
 from .encoder import (
+    ADD,
     AND,
     CC_A,
     CC_AE,
     CC_B,
     CC_E,
+    CC_G,
     CC_NE,
     CC_NP,
     CC_P,
@@ -57,9 +59,11 @@ from .encoder import (
     RDX,
     RSI,
     SHR,
+    SUB,
     XOR,
     Asm,
     Label,
+    Mem,
 )
 from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
 
@@ -121,11 +125,10 @@ def _with_rm(L: Lowering, rm: int, emit: Callable[[], None]) -> None:
     mxcsr.with_rm(L.a, rm, emit)  # the flags accumulated so far kept
 
 
-def _tiny_check(L: Lowering, f: _Fmt, x: int, slow: Label) -> None:
+def _tiny_check(a: Asm, f: _Fmt, x: int, slow: Label) -> None:
     """Jump to ``slow`` if xmm ``x`` holds the smallest normal number of either sign:
     the one result whose underflow x86 (tininess after rounding) and Arm (before)
     may judge differently."""
-    a = L.a
     a.movq_rx(TMP0, x, f.w)
     a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign
     if f.w:  # the exponent's lowest bit (bit 53 now) to bit 0: 1 for the smallest normal
@@ -136,13 +139,12 @@ def _tiny_check(L: Lowering, f: _Fmt, x: int, slow: Label) -> None:
     a.jcc(CC_E, slow)
 
 
-def _nan_addend_check(L: Lowering, f: _Fmt, x: int, c: int, slow: Label) -> None:
+def _nan_addend_check(a: Asm, f: _Fmt, x: int, c: int, slow: Label) -> None:
     """Jump to ``slow`` if xmm ``x``, an fma's result, is a NaN and so is the addend
     (register ``c``): x86 raises no invalid operation for an infinity times a zero
     plus a quiet NaN, Arm (and the IR) do. One ucomis on the common path."""
-    a = L.a
     number = Label()
-    _ucomis(L, f, x, x)
+    _ucomis_a(a, f, x, x)
     a.jcc(CC_NP, number)
     a.mov_rr(TMP0, c, f.w)
     a.shift_ri(SHL, TMP0, 1, f.w)  # drop the sign: a NaN is above the infinity
@@ -152,12 +154,11 @@ def _nan_addend_check(L: Lowering, f: _Fmt, x: int, c: int, slow: Label) -> None
     a.bind(number)
 
 
-def _result_dnan(L: Lowering, f: _Fmt, d: int, x: int) -> None:
+def _result_dnan(a: Asm, f: _Fmt, d: int, x: int) -> None:
     """d <- xmm x, or the default NaN if it holds a NaN."""
-    a = L.a
     done = Label()
     a.movq_rx(d, x, f.w)
-    _ucomis(L, f, x, x)
+    _ucomis_a(a, f, x, x)
     a.jcc(CC_NP, done)
     a.mov_ri(d, f.dnan)
     a.bind(done)
@@ -201,38 +202,149 @@ def float_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
 
 
 def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
-    f = _fmt_of(op)
-    rm = op.consts[-1]
-    base = op.defn.base
-    if rm == RoundingMode.NEAREST_AWAY or (base == "fma" and not L.f.fma):
+    """fadd fsub fmul fdiv fsqrt fma, and their flush-to-zero twins (``*_fz``):
+    ``_arith_code``'s sequence, or the whole op out of line where SSE has no
+    equivalent (ties away from zero; fma without FMA3)."""
+    rm = int(op.consts[-1])
+    d_op = op.defn
+    base = d_op.base
+    if rm == _AWAY or (base[:3] == "fma" and not L.f.fma):
         py_op(L, op, d, ins)
         return
-    a = L.a
+    rt = L.rt
+    index = -1 if base == "fsqrt" or base == "fadd" or base == "fsub" else (
+        rt.py_op_index(op.opc, (rm,)))  # fmt: skip
+    code, raised = _arith_code(d_op.type is I64, base, rm, d, tuple(ins), rt.py_op, index)
+    buf = L.a.buf
+    if raised >= 0:
+        L.raised.refs.append(len(buf) + raised)
+    buf.extend(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _arith_code(w: bool, base: str, rm: int, d: int, ins: tuple[int, ...], fn: int,
+                index: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
+    """``_arith``'s code for op ``base`` in rounding mode ``rm`` (not ties away) from the
+    registers ``ins`` to ``d``, and the offset of its ``jne raised`` rel32 (-1: none);
+    ``fn`` and ``index``: ``py_op``'s callback and the op's number there, for the slow
+    path. A pure function of its arguments (memoized: some sixty instructions built).
+
+    A plain op is SSE's, the default NaN for a NaN result, and out of line when x86
+    and Arm may judge underflow differently (a result that is the smallest normal
+    number) or fma's addend is a NaN (``_nan_addend_check``). A flush-to-zero twin
+    (``softfloat.fz_op``) is SSE's op when its operands are not subnormal and its
+    result is known not to be tiny: a sum's after the op (a tiny sum is exact: no
+    flag raised, the result tells), a product's, quotient's or fused op's before it
+    by the operands' exponents (``_fz_not_tiny``); anything else, rare, goes out of
+    line, where ``softfloat`` and ``fpflags`` compute it with Arm's rules."""
+    a = Asm()
+    fz = base[-3:] == "_fz"
+    if fz:
+        base = base[:-3]
+    f = _fmt(w)
+    slow, done, raised = Label(), Label(), Label()
+    if fz:
+        for r in ins:
+            _to_slow_if_subnormal(a, f, r, slow)
+        if base != "fadd" and base != "fsub":
+            _fz_not_tiny(a, f, base, ins, slow)
     for x, r in zip((X0, X1, X2), ins, strict=False):
-        _to_x(L, x, r, f.w)
+        a.movq_xr(x, r, f.w)
+    res = X0
     if base == "fsqrt":  # never tiny: no underflow to check
-        _with_rm(L, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
-        _result_dnan(L, f, d, X0)
-        return
-    if base in ("fadd", "fsub"):  # a tiny sum is exact (a multiple of the smallest
-        # subnormal): the smallest normal as a result is exact too, no underflow
-        _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
-        _result_dnan(L, f, d, X0)
-        return
-    slow, done = Label(), Label()
-    if base == "fma":  # a * b + c
-        _with_rm(L, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
+        mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
+    elif base == "fma":  # a * b + c
+        mxcsr.with_rm(a, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
         res = X2
-        _nan_addend_check(L, f, res, ins[2], slow)
+        _nan_addend_check(a, f, res, ins[2], slow)
     else:
-        _with_rm(L, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
-        res = X0
-    _tiny_check(L, f, res, slow)  # the inputs are still in their registers
-    _result_dnan(L, f, d, res)
+        mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
+    if base == "fadd" or base == "fsub":
+        # a tiny sum is exact (a multiple of the smallest subnormal): no flag raised,
+        # the smallest normal as a result is exact too; under FZ, flushed out of line
+        if fz:
+            _to_slow_if_subnormal(a, f, -1, slow)
+    elif base != "fsqrt" and not fz:  # (proven not tiny under FZ)
+        _tiny_check(a, f, res, slow)  # the inputs are still in their registers
+    _result_dnan(a, f, d, res)
+    if index < 0:
+        return a.seq(), -1
     a.jmp(done)
-    a.bind(slow)
-    py_op(L, op, d, ins)  # the same result, with fpflags' underflow
+    a.bind(slow)  # the same result, with fpflags' underflow (or FZ's rules)
+    a.buf.extend(_py_op_call(fn, index, d, ins))
+    a.test_rr(TMP1, TMP1, False)
+    a.jcc(CC_NE, raised)
+    a.mov_rr(d, TMP0)
     a.bind(done)
+    return a.seq(), raised.refs[0]
+
+
+def _to_slow_if_subnormal(a: Asm, f: _Fmt, r: int, slow: Label) -> None:
+    """Jump to ``slow`` if register ``r`` (-1: xmm0, a result) holds a subnormal."""
+    ok = Label()
+    if r < 0:
+        a.movq_rx(TMP0, X0, f.w)
+    else:
+        a.mov_rr(TMP0, r, f.w)
+    a.alu_rr(ADD, TMP0, TMP0, f.w)  # the sign dropped: zero for a zero
+    a.jcc(CC_E, ok)
+    a.shift_ri(SHR, TMP0, (52 if f.w else 23) + 1, f.w)  # the exponent field
+    a.jcc(CC_E, slow)
+    a.bind(ok)
+
+
+def _exponent(a: Asm, f: _Fmt, t: int, r: int) -> None:
+    """t <- the biased exponent of the float in register ``r``."""
+    a.mov_rr(t, r, f.w)
+    a.shift_ri(SHR, t, 52 if f.w else 23, f.w)
+    a.alu_ri(AND, t, 0x7FF if f.w else 0xFF, False)
+
+
+def _fz_not_tiny(a: Asm, f: _Fmt, base: str, ins: tuple[int, ...], slow: Label) -> None:
+    """Under FZ, operands not subnormal: fall through when the operands' exponents
+    show that the exact result of ``base`` (fmul, fdiv, fma) is a zero, an infinity,
+    a NaN or at least the smallest normal number (flushed inputs; as the A64 target's
+    IR test, ``flush_zero._to_fast_unless_tiny``), else jump to ``slow``. With P =
+    |a * b| in [2^(ea + eb - 2 bias), 2^(ea + eb - 2 bias + 2)) and C = |c| in
+    [2^(ec - bias), 2^(ec - bias + 1)): a product is not tiny when ea + eb >= 1 +
+    bias; a quotient, above 2^(ea - eb - 1), when ea + bias - 2 >= eb; a fused sum
+    when the product's last place is at least the smallest normal (ea + eb >= 1 +
+    bias + 2 frac: the sum is a multiple of it) or C dominates (ec >= 2 and ea + eb -
+    ec <= bias - 3: the sum is above C / 2)."""
+    emax = 0x7FF if f.w else 0xFF
+    bias = emax >> 1
+    frac = 52 if f.w else 23
+    fast = Label()
+    _exponent(a, f, TMP0, ins[0])
+    a.lea(TMP1, Mem(TMP0, -1), False)  # a zero wraps to the top: special
+    a.alu_ri(CMP, TMP1, emax - 1, False)
+    a.jcc(CC_AE, fast)
+    _exponent(a, f, TMP1, ins[1])
+    a.test_rr(TMP1, TMP1, False)
+    a.jcc(CC_E, fast)
+    a.alu_ri(CMP, TMP1, emax, False)
+    a.jcc(CC_E, fast)
+    if base == "fmul":
+        a.alu_rr(ADD, TMP0, TMP1, False)
+        a.alu_ri(CMP, TMP0, 1 + bias, False)
+        a.jcc(CC_B, slow)
+    elif base == "fdiv":
+        a.alu_ri(ADD, TMP0, bias - 2, False)
+        a.alu_rr(CMP, TMP0, TMP1, False)
+        a.jcc(CC_B, slow)
+    else:  # fma
+        a.alu_rr(ADD, TMP0, TMP1, False)  # s = ea + eb
+        _exponent(a, f, TMP1, ins[2])
+        a.alu_ri(CMP, TMP1, emax, False)
+        a.jcc(CC_E, fast)  # an infinite or NaN addend
+        a.alu_ri(CMP, TMP0, 1 + bias + 2 * frac, False)
+        a.jcc(CC_AE, fast)
+        a.alu_ri(CMP, TMP1, 2, False)
+        a.jcc(CC_B, slow)  # a zero addend, or the smallest normals
+        a.alu_rr(SUB, TMP0, TMP1, False)
+        a.alu_ri(CMP, TMP0, bias - 3, False)
+        a.jcc(CC_G, slow)  # (signed)
+    a.bind(fast)
 
 
 _ROUND_IMM: Final = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
@@ -252,7 +364,7 @@ def _frint(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         _frint_away(L, f, ins[0])
     else:
         L.a.round_s(f.w, X0, X0, _ROUND_IMM[rm] | 8)
-    _result_dnan(L, f, d, X0)
+    _result_dnan(L.a, f, d, X0)
 
 
 _AWAY: Final = RoundingMode.NEAREST_AWAY
@@ -405,11 +517,11 @@ def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     _to_x(L, X0, ins[0], src.w)
     _with_rm(L, rm, lambda: a.sse(src.prefix, CVTS2S, X0, X0))
     if not narrow:  # f32 -> f64 is exact
-        _result_dnan(L, dst, d, X0)
+        _result_dnan(L.a, dst, d, X0)
         return
     slow, done = Label(), Label()
-    _tiny_check(L, dst, X0, slow)
-    _result_dnan(L, dst, d, X0)
+    _tiny_check(L.a, dst, X0, slow)
+    _result_dnan(L.a, dst, d, X0)
     a.jmp(done)
     a.bind(slow)
     py_op(L, op, d, ins)  # the same result, with fpflags' underflow
@@ -490,15 +602,15 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 def _nan_pick(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN."""
-    fma = bool(op.consts[0]) if op.consts else False
+    fma = int(op.consts[0]) if op.consts else 0
     L.a.buf.extend(_nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:])))
 
 
 @functools.lru_cache(maxsize=1024)
-def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) -> tuple[int, ...]:
+def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> tuple[int, ...]:
     """``_nan_pick``'s code, a pure function of its registers (its jumps stay inside
     it): the common case is one ucomis per operand; the choice among NaNs is a
-    second walk."""
+    second walk. ``fma`` 3: a subnormal factor counts as a zero (``nan_pick``)."""
     a = Asm()
     f = _fmt(w)
     some_nan, done, keep_r = Label(), Label(), Label()
@@ -533,8 +645,7 @@ def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) ->
         a.shift_ri(4, TMP0, 1, w)  # shl: drop the sign
         a.alu_rr(CMP, TMP0, TMP1, w)
         a.jcc(CC_E, x_inf)
-        a.test_rr(TMP0, TMP0, w)
-        a.jcc(CC_NE, picks[0])
+        _to_if_nonzero(a, f, fma, picks[0])
         a.mov_rr(TMP0, srcs[2], w)  # x is a zero: y an infinity?
         a.shift_ri(4, TMP0, 1, w)
         a.alu_rr(CMP, TMP0, TMP1, w)
@@ -543,8 +654,10 @@ def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) ->
         a.bind(x_inf)  # x is an infinity: y a zero?
         a.mov_rr(TMP0, srcs[2], w)
         a.shift_ri(4, TMP0, 1, w)
-        a.test_rr(TMP0, TMP0, w)
-        a.jcc(CC_E, keep_r)
+        nonzero = Label()
+        _to_if_nonzero(a, f, fma, nonzero)
+        a.jmp(keep_r)
+        a.bind(nonzero)
     quiet = Label()
     for i, (s, pick) in enumerate(zip(srcs, picks, strict=True)):
         a.bind(pick)
@@ -558,9 +671,21 @@ def _nan_pick_code(w: bool, fma: bool, d: int, r: int, srcs: tuple[int, ...]) ->
     return a.seq()
 
 
+def _to_if_nonzero(a: Asm, f: _Fmt, fma: int, to: Label) -> None:
+    """Jump to ``to`` unless TMP0, a float's encoding shifted left by one, is a zero
+    (with ``fma`` bit 1, flush to zero: or a subnormal)."""
+    if fma & 2:
+        a.shift_ri(SHR, TMP0, (52 if f.w else 23) + 1, f.w)  # the exponent field
+    else:
+        a.test_rr(TMP0, TMP0, f.w)
+    a.jcc(CC_NE, to)
+
+
 FLOAT_OPS: Final = {
     "fadd": _arith, "fsub": _arith, "fmul": _arith, "fdiv": _arith, "fsqrt": _arith,
-    "fma": _arith, "frint": _frint, "fneg": _signops, "fabs": _signops, "fclass": _fclass,
+    "fma": _arith, "fadd_fz": _arith, "fsub_fz": _arith, "fmul_fz": _arith,
+    "fdiv_fz": _arith, "fma_fz": _arith, "frint": _frint, "fneg": _signops, "fabs": _signops,
+    "fclass": _fclass,
     "fmin": _minmax, "fmax": _minmax, "fminnm": _minmax, "fmaxnm": _minmax,
     "fcmp": _fcmp, "fnan2": _nan_pick, "fnan3": _nan_pick,
     "fcvt_f64_f32": _fcvt, "fcvt_f32_f64": _fcvt,

@@ -633,6 +633,24 @@ class IRBuilder:
         args = (out, a, b, c, rm)
         return self.emit_def(_pick(F_FMA, args), args)
 
+    # the flush-to-zero twins (optional: Arm's FPCR.FZ in the op, ``softfloat.fz_op``)
+
+    def fadd_fz(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
+        return self._farith(F_FADD_FZ, out, a, b, rm)
+
+    def fsub_fz(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
+        return self._farith(F_FSUB_FZ, out, a, b, rm)
+
+    def fmul_fz(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
+        return self._farith(F_FMUL_FZ, out, a, b, rm)
+
+    def fdiv_fz(self, out: Temp, a: Temp | int, b: Temp | int, rm: int) -> Op:
+        return self._farith(F_FDIV_FZ, out, a, b, rm)
+
+    def fma_fz(self, out: Temp, a: Temp | int, b: Temp | int, c: Temp | int, rm: int) -> Op:
+        args = (out, a, b, c, rm)
+        return self.emit_def(_pick(F_FMA_FZ, args), args)
+
     def fnan2(self, out: Temp, r: Temp, a: Temp | int, b: Temp | int) -> Op:
         """``r`` unless ``a`` or ``b`` is a NaN: then the NaN IEEE 754 recommends
         (``softfloat.nan_pick``). Optional: only for hosts listing it."""
@@ -805,6 +823,11 @@ F_FDIV: Final = _family("fdiv", floats=True)
 F_FSQRT: Final = _family("fsqrt", floats=True)
 F_FRINT: Final = _family("frint", floats=True)
 F_FMA: Final = _family("fma", floats=True)
+F_FADD_FZ: Final = _family("fadd_fz", floats=True)
+F_FSUB_FZ: Final = _family("fsub_fz", floats=True)
+F_FMUL_FZ: Final = _family("fmul_fz", floats=True)
+F_FDIV_FZ: Final = _family("fdiv_fz", floats=True)
+F_FMA_FZ: Final = _family("fma_fz", floats=True)
 F_FNAN2: Final = _family("fnan2", floats=True)
 F_FNAN3: Final = _family("fnan3", floats=True)
 _FCVT_F64_F32: Final = OPS["fcvt_f64_f32"]

@@ -17,7 +17,9 @@ bits. A native host may keep them in a host register while in generated code
 (x86-64: MXCSR) if it folds them into that word before Python runs.
 
 Rules (every op works on IEEE encodings, as in ``softfloat``; no flushing to
-zero: a target that flushes raises IDC/UFC itself, around the op):
+zero but by the optional ``*_fz`` ops, ``fz_flags``: IDC for a flushed operand,
+UFC alone for a flushed result; a target that flushes with plain ops raises
+IDC/UFC itself, around them):
 
 * the bits are FPSR's: ``IOC`` invalid operation, ``DZC`` division by zero,
   ``OFC`` overflow, ``UFC`` underflow, ``IXC`` inexact;
@@ -55,18 +57,24 @@ from typing import TYPE_CHECKING, Any, Final
 from .softfloat import (
     F32,
     F64,
+    FZ_BASES,
     RDN,
     RNA,
     RNE,
     RUP,
     Fmt,
     dyadic,
+    fadd,
+    flush_in,
+    fsub,
     is_inf,
     is_nan,
     is_snan,
+    is_subnormal,
     is_zero,
     round_to_integer,
     sign,
+    tiny_sign,
     value,
 )
 
@@ -306,6 +314,32 @@ def ftoi_flags(src: Fmt, a: int, signed: int, bits: int, rm: int) -> int:
     return IXC if r else 0
 
 
+def fz_flags(base: str, f: Fmt, ins: tuple[int, ...], rm: int) -> int:
+    """The flags of ``softfloat.fz_op`` (op ``base`` under Arm's FPCR.FZ): IDC when
+    an operand was flushed; for a result flushed (its exact value tiny) UFC alone,
+    else the flags of the op on the flushed operands."""
+    flags = 0
+    for x in ins:
+        if is_subnormal(f, x):
+            flags = IDC
+    ins = tuple([flush_in(f, x) for x in ins])
+    if base == "fadd" or base == "fsub":  # a tiny sum is exact: tiny when its result is
+        if is_subnormal(f, (fadd if base == "fadd" else fsub)(f, *ins, rm)):
+            return flags | UFC
+    elif tiny_sign(base, f, ins, f.emin):
+        return flags | UFC
+    return flags | _FZ_PLAIN[base](f, *ins, rm)
+
+
+_FZ_PLAIN: Final[dict[str, Callable[..., int]]] = {
+    "fadd": add_flags,
+    "fsub": lambda f, a, b, rm: add_flags(f, a, b, rm, negate_b=True),
+    "fmul": mul_flags,
+    "fdiv": div_flags,
+    "fma": fma_flags,
+}
+
+
 def _table() -> dict[str, Callable[..., int]]:
     table: dict[str, Callable[..., int]] = {}
     for suffix, f in (("f32", F32), ("f64", F64)):
@@ -328,6 +362,10 @@ def _table() -> dict[str, Callable[..., int]]:
             f"fnan2_{suffix}": lambda r, a, b, f=f: quiet_flags(f, a, b),
             f"fnan3_{suffix}": lambda r, a, b, c, fma, f=f: IOC if _snan(f, a, b, c) else 0,
         })  # fmt: skip
+        for base in FZ_BASES:
+            table[f"{base}_fz_{suffix}"] = lambda *args, f=f, base=base: fz_flags(
+                base, f, args[:-1], args[-1]
+            )
     table.update({
         "fcvt_f64_f32": lambda a, rm: fcvt_flags(F64, F32, a, rm),
         "fcvt_f32_f64": lambda a, rm: fcvt_flags(F32, F64, a, rm),

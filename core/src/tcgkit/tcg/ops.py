@@ -93,14 +93,22 @@ reference is ``tcgkit.tcg.semantics``):
   propagate NaNs as IEEE 754 recommends (``softfloat.nan_pick``): ``r``, the
   result of an op on those operands, unless one of them is a NaN: then the
   first signalling NaN among them quieted, else the first quiet NaN; with
-  ``fma``, a quiet-NaN ``a`` with ``b * c`` an infinity times a zero keeps ``r``.
+  ``fma``, a quiet-NaN ``a`` with ``b * c`` an infinity times a zero keeps ``r``
+  (``fma`` 3: a subnormal ``b`` or ``c`` counts as a zero, as under Arm's FZ).
   Optional: a target emits ``fclass`` and ``movcond`` for the other hosts.
+* ``fadd_fz_f32`` ... ``fma_fz_f64`` (the operands and ``rm`` of ``fadd`` ...
+  ``fma``) are those ops under Arm's flush to zero (``softfloat.fz_op``): a
+  subnormal operand reads as the zero of its sign (IDC), a result whose exact
+  value is nonzero and below the smallest normal number is the zero of its sign
+  (UFC and no other flag; ``fpflags.fz_flags``). Optional: a target emits the plain
+  op with the flush around it in IR for the other hosts.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from .softfloat import FZ_OPS
 from .types import I32, I64, TCGType
 
 
@@ -256,6 +264,9 @@ def _build() -> dict[str, OpDef]:
 
     for base in ("fadd", "fsub", "fmul", "fdiv"):
         fop(base, 2, ("rm",))
+    for base in ("fadd_fz", "fsub_fz", "fmul_fz", "fdiv_fz"):  # optional: Arm's FZ
+        fop(base, 2, ("rm",))
+    fop("fma_fz", 3, ("rm",))
     fop("fsqrt", 1, ("rm",))
     fop("frint", 1, ("rm",))  # round to an integral value
     fop("fma", 3, ("rm",))
@@ -304,7 +315,7 @@ OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
                                  "sha256su0_i64", "sha256su1_i64", "sha1c_i64", "sha1p_i64",
                                  "sha1m_i64", "sha1su1_i64", "sha512h_i64", "sha512h2_i64",
                                  "sha512su0_i64", "sha512su1_i64", "fnan2_f32", "fnan2_f64",
-                                 "fnan3_f32", "fnan3_f64"})  # fmt: skip
+                                 "fnan3_f32", "fnan3_f64", *FZ_OPS})  # fmt: skip
 
 
 def opdef(name: str) -> OpDef:

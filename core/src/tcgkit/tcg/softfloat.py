@@ -14,7 +14,9 @@ architecture on top of them in IR:
   the optional ``fnan2``/``fnan3`` (``nan_pick``) apply IEEE 754's
   recommended rule in one op where the host lowers them;
 * results are rounded once, in the rounding mode given as the op's constant
-  (``RoundingMode``); subnormals are kept (no flush to zero);
+  (``RoundingMode``); subnormals are kept (no flush to zero), except by the
+  optional ``*_fz`` ops (``fz_op``: Arm's FPCR.FZ, for the hosts that lower
+  them; a target expresses it in IR around the plain op for the others);
 * an exact zero sum is +0 except in DOWN mode (-0), and x + x keeps the sign
   of zero operands, as IEEE requires;
 * ``fmin``/``fmax``: NaN if either operand is NaN, and -0 < +0;
@@ -492,7 +494,9 @@ def nan_pick(f: Fmt, r: int, ops: tuple[int, ...], fma: int = 0) -> int:
     is a NaN; then the first signalling NaN among them, quieted, or else the first
     quiet NaN (IEEE 754's recommended propagation, Arm's FPProcessNaNs). With
     ``fma`` (``ops`` = addend, multiplicands): a quiet-NaN addend with a product of
-    an infinity and a zero keeps ``r`` (Arm's FPMulAdd: the default NaN)."""
+    an infinity and a zero keeps ``r`` (Arm's FPMulAdd: the default NaN); ``fma`` 3
+    (bit 1, flush to zero: the ``fma_fz`` ops' pick) counts a subnormal factor as a
+    zero there, as FPUnpack does under FPCR.FZ."""
     for v in ops:
         if is_snan(f, v):
             return v | 1 << (f.mbits - 1)
@@ -500,10 +504,96 @@ def nan_pick(f: Fmt, r: int, ops: tuple[int, ...], fma: int = 0) -> int:
         if is_nan(f, v):
             if i == 0 and fma:
                 x, y = ops[1], ops[2]
+                if fma & 2:
+                    x, y = flush_in(f, x), flush_in(f, y)
                 if (is_inf(f, x) and is_zero(f, y)) or (is_zero(f, x) and is_inf(f, y)):
                     return r
             return v
     return r
+
+
+# -- flush to zero: the optional ``*_fz`` ops (Arm's FPCR.FZ as one op) ----------------
+
+#: the ops with a flush-to-zero twin (``fadd_fz_f32`` ... ``fma_fz_f64``, ``ops``)
+FZ_BASES = ("fadd", "fsub", "fmul", "fdiv", "fma")
+FZ_OPS = frozenset(f"{b}_fz_{w}" for b in FZ_BASES for w in ("f32", "f64"))
+
+
+def is_subnormal(f: Fmt, v: int) -> bool:
+    return 0 < v & (f.sign_bit - 1) < 1 << f.mbits
+
+
+def flush_in(f: Fmt, v: int) -> int:
+    """``v``, or the zero of its sign when it is subnormal."""
+    return v & f.sign_bit if 0 < v & (f.sign_bit - 1) < 1 << f.mbits else v
+
+
+def _exact(f: Fmt, x: int) -> tuple[int, int, int]:
+    """(sign, exponent, significand) of a finite encoding: the value is significand *
+    2^exponent."""
+    frac = f.mbits
+    e = x >> frac & ((1 << f.ebits) - 1)
+    m = x & ((1 << frac) - 1)
+    if e:
+        m |= 1 << frac
+    else:
+        e = 1
+    return x >> (f.bits - 1) & 1, e - f.bias - frac, m
+
+
+def tiny_sign(base: str, f: Fmt, ins: tuple[int, ...] | list[int], low: int) -> int:
+    """Whether the exact result of op ``base`` (``fmul``, ``fdiv``, ``fma``, or
+    ``fcvt_f64_f32`` with ``f`` the double's format) on ``ins`` (encodings of format
+    ``f``) is nonzero and below 2^``low`` in magnitude: 0 when it is not (or an
+    operand is an infinity or a NaN), else 1 for a positive result, -1 for a negative
+    one. Integer arithmetic on significands and exponents: exact, and far cheaper
+    than rounding."""
+    frac, emax = f.mbits, (1 << f.ebits) - 1
+    for x in ins:
+        if x >> frac & emax == emax:
+            return 0
+    sa, xa, ma = _exact(f, ins[0])
+    if base == "fcvt_f64_f32":
+        num, x, neg = ma, xa, sa
+    elif base == "fmul":
+        sb, xb, mb = _exact(f, ins[1])
+        num, x, neg = ma * mb, xa + xb, sa ^ sb
+    elif base == "fdiv":  # ma / mb * 2^(xa - xb) below 2^low: compare integers
+        sb, xb, mb = _exact(f, ins[1])
+        if ma == 0 or mb == 0:
+            return 0
+        shift = xa - xb - low
+        tiny = (ma << shift if shift > 0 else ma) < (mb << -shift if shift < 0 else mb)
+        return (-1 if sa ^ sb else 1) if tiny else 0
+    else:  # fma: a * b + c exactly, at the smaller of the two exponents
+        sb, xb, mb = _exact(f, ins[1])
+        sc, xc, mc = _exact(f, ins[2])
+        p, xp = ma * mb, xa + xb
+        x = min(xp, xc)
+        total = (-1 if sa ^ sb else 1) * (p << (xp - x)) + (-1 if sc else 1) * (mc << (xc - x))
+        num, neg = abs(total), int(total < 0)
+    if num == 0 or x >= low or num >> (low - x) != 0:
+        return 0
+    return -1 if neg else 1
+
+
+def fz_op(base: str, f: Fmt, ins: tuple[int, ...], rm: int) -> int:
+    """Op ``base`` of ``FZ_BASES`` under Arm's flush to zero (FPCR.FZ, FPUnpack and
+    FPRound with FPCR.AH = 0): a subnormal operand is the zero of its sign; a result
+    whose exact value is nonzero and below the smallest normal number in magnitude,
+    judged before rounding, is the zero of its sign (a sum is tiny exactly when its
+    rounded value is: a tiny sum is exact)."""
+    ins = tuple([flush_in(f, x) for x in ins])
+    fn = _FZ_FUNCS[base]
+    if base == "fadd" or base == "fsub":
+        return flush_in(f, fn(f, *ins, rm))  # type: ignore[operator]
+    t = tiny_sign(base, f, ins, f.emin)
+    if t:
+        return f.sign_bit if t < 0 else 0
+    return fn(f, *ins, rm)  # type: ignore[operator, no-any-return]
+
+
+_FZ_FUNCS: dict[str, object] = {"fadd": fadd, "fsub": fsub, "fmul": fmul, "fdiv": fdiv, "fma": fma}
 
 
 # -- the IR ops, by opcode name: functions of (inputs..., constants...) -> result ---------
@@ -531,6 +621,10 @@ def _same_format_ops() -> dict[str, object]:
             f"fnan2_{suffix}": lambda r, a, b, f=f: nan_pick(f, r, (a, b)),
             f"fnan3_{suffix}": lambda r, a, b, c, fma, f=f: nan_pick(f, r, (a, b, c), fma),
         })  # fmt: skip
+        for base in FZ_BASES:
+            table[f"{base}_fz_{suffix}"] = lambda *args, f=f, base=base: fz_op(
+                base, f, args[:-1], args[-1]
+            )
     return table
 
 

@@ -148,8 +148,10 @@ def _consts(draw: Callable, d: OpDef) -> list[int]:
     for name in d.consts:
         if name == "rm":
             out.append(draw(st.sampled_from(list(RoundingMode))))
-        elif name in ("signed", "fma"):
+        elif name == "signed":
             out.append(draw(st.integers(0, 1)))
+        elif name == "fma":  # 3: subnormal factors count as zeros (flush to zero)
+            out.append(draw(st.sampled_from([0, 1, 3])))
         elif name == "bits":
             out.append(draw(st.sampled_from([32, 64])))
         else:

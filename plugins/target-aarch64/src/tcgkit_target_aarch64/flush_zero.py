@@ -16,7 +16,11 @@ magnitude is a zero of its sign, decided before rounding (a product just below
 UFC and nothing else (no IXC).
 
 FZ (``flush_ops_fz``): programs built with gcc's -ffast-math run with FZ set from
-their start-up code, so their float arithmetic must stay in generated code. A
+their start-up code, so their float arithmetic must stay in generated code. Where
+the host lowers the optional flush-to-zero ops (``fadd_fz_f32`` ... ``fma_fz_f64``:
+``softfloat.fz_op``, the rules below in one op with its test and rare slow path in
+the host's code), a sum, difference, product, quotient or fused op becomes its twin
+(``_FZ_TWIN``) and nothing else. Elsewhere, a
 product, quotient, fused multiply-add or narrowing conversion (``_BRANCHING``) runs
 as itself after a test of its operands (three integer ops each: no subnormal) and of
 its result's tininess by its operands' exponents (``_to_fast_unless_tiny``: a few
@@ -58,12 +62,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tcgkit.target import DisasContext
+from tcgkit.tcg import softfloat as sf
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.fpflags import IDC, UFC, op_flags
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
 from tcgkit.tcg.ops import OpDef, opdef
 from tcgkit.tcg.semantics import evaluate_op
-from tcgkit.tcg.softfloat import FMT, Fmt
+from tcgkit.tcg.softfloat import FMT, FZ_BASES, Fmt, tiny_sign
 from tcgkit.tcg.types import I32, I64, CallFlags, RoundingMode
 
 from .aliases import COND_EQ, COND_GE, COND_GEU, COND_GT, COND_LE, COND_LT, COND_LTU, COND_NE
@@ -80,6 +85,9 @@ FLUSH_OUT: Final = frozenset({"fadd", "fsub", "fmul", "fdiv", "fma", "fcvt_f64_f
 #: operands' test to it; the others keep branch-free IR: a label ends a basic block,
 #: where guest registers go back to memory)
 _BRANCHING: Final = frozenset({"fmul", "fdiv", "fma", "fcvt_f64_f32"})
+#: the ops whose flush-to-zero twin (``fadd_f32`` -> ``fadd_fz_f32``: optional ops,
+#: ``tcgkit.tcg.ops``) replaces ``flush_ops_fz``'s IR on the hosts that lower it
+_FZ_TWIN: Final = {f"{b}_{s}": f"{b}_fz_{s}" for b in FZ_BASES for s in ("f32", "f64")}
 #: 2^-126, the smallest normal single, as a double's encoding
 _F32_MIN_AS_F64: Final = (1023 - 126) << 52
 #: the smallest normal number's encoding, by format width
@@ -220,11 +228,16 @@ def flush_ops_fz(dc: DisasContext, start: int, helpers: dict[tuple[Any, ...], He
     ops = ctx.ops
     tail = ops[start:]
     del ops[start:]
+    host_ops = dc.host_ops
     for k, op in enumerate(tail):
         d = op.defn
         name = d.base if d.base in FLUSH_IN else d.name
         if name not in FLUSH_IN:
             ops.append(op)
+            continue
+        twin = _FZ_TWIN.get(d.name)
+        if twin is not None and twin in host_ops:  # the host computes FZ's rules itself
+            ops.append(Op(twin, op.args, op.n_out, op.n_in, defn=opdef(twin)))
             continue
         if name not in _BRANCHING:
             _flush_op(dc, op, FZ_LIMITS, helpers, tail[k + 1 :])
@@ -277,30 +290,22 @@ def fz_helper(name: str, consts: tuple[int, ...]) -> Helper:
     conversion) with constants ``consts`` under FPCR.FZ, exactly, as a helper of its
     IR inputs returning its result: subnormal operands are zeros of their sign (IDC);
     a result whose exact value is nonzero and below the smallest normal number in
-    magnitude (``tiny_helper``'s exact test) is the zero of its sign (UFC and no other
+    magnitude (``softfloat.tiny_sign``) is the zero of its sign (UFC and no other
     flag). ORs the flags into FPSR."""
     d = opdef(name)
-    w = 32 if d.type is I32 else 64
-    widths = tuple(32 if t is I32 else 64 for t in d.in_types)
-    out_sign = 1 << (w - 1)
-    tiny = tiny_helper(name, MIN_NORMAL[w]).func
+    f, out = _formats(d)
+    low = _limit_exponent(MIN_NORMAL[out.bits], out, f) - f.bias
+    out_sign = out.sign_bit
 
     def run(cpu: Any, *ins: int) -> int:
-        flags = 0
-        vals = []
-        for x, bits in zip(ins, widths, strict=True):
-            sign = 1 << (bits - 1)
-            if 0 < x & (sign - 1) < MIN_NORMAL[bits]:
-                x &= sign
-                flags |= IDC
-            vals.append(x)
-        args = tuple(vals)
-        zero = tiny(cpu, *args)
-        if zero:
+        flags = IDC if any(sf.is_subnormal(f, x) for x in ins) else 0
+        args = tuple([sf.flush_in(f, x) for x in ins])
+        t = tiny_sign(d.base, f, args, low)
+        if t:
             cpu.words[SLOT_FPSR] |= flags | UFC
-            return zero & out_sign
+            return out_sign if t < 0 else 0
         cpu.words[SLOT_FPSR] |= flags | op_flags(name, args, consts)
-        return evaluate_op(name, d.base, w, args, consts)[0]
+        return evaluate_op(name, d.base, out.bits, args, consts)[0]
 
     return Helper(f"a64_fz_{name}", run, CallFlags.NO_RWG, d.type, d.in_types)
 
@@ -310,52 +315,16 @@ def tiny_helper(name: str, limit: int) -> Helper:
     already) is nonzero and below ``limit`` (the smallest normal of the result's format,
     or FZ16's threshold) in magnitude: 0 when it is not, else the zero of the exact
     result's sign with bit 0 set (a tiny result is that zero, raising UFC alone, in every
-    rounding mode). Integer arithmetic on the operands' significands and exponents:
-    exact, and a hundred times cheaper than rounding in ``tcgkit.tcg.softfloat``."""
+    rounding mode): ``softfloat.tiny_sign``, exact integer arithmetic."""
     d = opdef(name)
     f, out = _formats(d)
-    bits, frac, bias = f.bits, f.mbits, f.bias
-    emax = (1 << f.ebits) - 1  # the exponent field of an infinity or a NaN
+    low = _limit_exponent(limit, out, f) - f.bias  # the limit is 2^low
     out_sign = out.sign_bit
-    low = _limit_exponent(limit, out, f) - bias  # the limit is 2^low
     base = d.base
 
-    def unpack(x: int) -> tuple[int, int, int]:
-        """(sign, exponent, significand): the value is significand * 2^exponent."""
-        e = x >> frac & emax
-        m = x & ((1 << frac) - 1)
-        if e:
-            m |= 1 << frac
-        else:
-            e = 1
-        return x >> (bits - 1) & 1, e - bias - frac, m
-
     def run(cpu: Any, *ins: int) -> int:
-        if any(x >> frac & emax == emax for x in ins):
-            return 0  # an infinity or a NaN: not tiny
-        sa, xa, ma = unpack(ins[0])
-        if base == "fcvt_f64_f32":
-            num, x, neg = ma, xa, sa
-        elif base == "fmul":
-            sb, xb, mb = unpack(ins[1])
-            num, x, neg = ma * mb, xa + xb, sa ^ sb
-        elif base == "fdiv":  # ma / mb * 2^(xa - xb) below 2^low: compare integers
-            sb, xb, mb = unpack(ins[1])
-            if ma == 0 or mb == 0:
-                return 0
-            shift = xa - xb - low
-            tiny = (ma << shift if shift > 0 else ma) < (mb << -shift if shift < 0 else mb)
-            return (out_sign if sa ^ sb else 0) | 1 if tiny else 0
-        else:  # fma: a * b + c exactly, at the smaller of the two exponents
-            sb, xb, mb = unpack(ins[1])
-            sc, xc, mc = unpack(ins[2])
-            p, xp = ma * mb, xa + xb
-            x = min(xp, xc)
-            total = (-1 if sa ^ sb else 1) * (p << (xp - x)) + (-1 if sc else 1) * (mc << (xc - x))
-            num, neg = abs(total), int(total < 0)
-        if num == 0 or x >= low or num >> (low - x) != 0:
-            return 0  # zero, or at least 2^low
-        return (out_sign if neg else 0) | 1
+        t = tiny_sign(base, f, ins, low)
+        return 0 if not t else (out_sign if t < 0 else 0) | 1
 
     return Helper(f"a64_fz_tiny_{name}", run, CallFlags.NO_RWG_SE, d.type, d.in_types)
 

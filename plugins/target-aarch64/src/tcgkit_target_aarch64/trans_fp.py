@@ -45,7 +45,7 @@ from .aliases import (
     RM_ZERO,
 )
 from .bits import field
-from .flush_zero import flush_in
+from .flush_zero import flush_in, fz
 from .lanes import fcmp_flag, or_fpsr, set_lanes, swar_add, swar_compare
 from .state import FLAG_DN
 
@@ -172,9 +172,17 @@ def propagate_fma(dc: DisasContext, result: Temp, acc: Temp, x: Temp, y: Temp,
         return result
     ctx = dc.ctx
     ty = _ty(bits)
+    sfx = _sfx(bits)
+    host_ops = dc.host_ops
+    if bits != 16 and fz(dc, bits) and f"fma_fz_{sfx}" in host_ops and f"fnan3_{sfx}" in host_ops:
+        # the product is the host's flush-to-zero twin (``flush_zero``), which raises
+        # IDC itself: the pick counts subnormal factors as zeros
+        res = ctx.temp(ty)
+        ctx.fnan3(res, result, acc, x, y, 3)
+        return res
     if bits != 16:  # halves come widened, flushed already under FZ16 (``from_half``)
         x, y = flush_in(dc, x, bits), flush_in(dc, y, bits)  # NaNs, infinities unchanged
-    if f"fnan3_{_sfx(bits)}" in dc.host_ops:
+    if f"fnan3_{sfx}" in host_ops:
         res = ctx.temp(ty)
         ctx.fnan3(res, result, acc, x, y, 1)
         return res
