@@ -45,7 +45,7 @@ from .encoder import (
     CC_AE,
     CC_B,
     CC_E,
-    CC_G,
+    CC_LE,
     CC_NE,
     CC_NP,
     CC_P,
@@ -227,44 +227,66 @@ def _arith_code(w: bool, base: str, rm: int, d: int, ins: tuple[int, ...], fn: i
     """``_arith``'s code for op ``base`` in rounding mode ``rm`` (not ties away) from the
     registers ``ins`` to ``d``, and the offset of its ``jne raised`` rel32 (-1: none);
     ``fn`` and ``index``: ``py_op``'s callback and the op's number there, for the slow
-    path. A pure function of its arguments (memoized: some sixty instructions built).
+    path. A pure function of its arguments (memoized: up to some eighty instructions).
 
     A plain op is SSE's, the default NaN for a NaN result, and out of line when x86
     and Arm may judge underflow differently (a result that is the smallest normal
     number) or fma's addend is a NaN (``_nan_addend_check``). A flush-to-zero twin
     (``softfloat.fz_op``) is SSE's op when its operands are not subnormal and its
-    result is known not to be tiny: a sum's after the op (a tiny sum is exact: no
-    flag raised, the result tells), a product's, quotient's or fused op's before it
-    by the operands' exponents (``_fz_not_tiny``); anything else, rare, goes out of
-    line, where ``softfloat`` and ``fpflags`` compute it with Arm's rules."""
+    exact result is not tiny (below the smallest normal number): a sum's judged by
+    its result (a tiny sum is exact, raises no flag, and is its own result); a
+    product's, quotient's or fused op's by the operands' exponents before the op
+    (``_fz_proven``), else by its result after it, MXCSR kept from before: a
+    rounded result above the smallest normal number comes from an exact one above
+    it. Anything else (a subnormal operand, a result at most the smallest normal:
+    rare) goes out of line with the op's flags dropped, where ``softfloat`` and
+    ``fpflags`` compute it with Arm's rules."""
     a = Asm()
     fz = base[-3:] == "_fz"
     if fz:
         base = base[:-3]
     f = _fmt(w)
-    slow, done, raised = Label(), Label(), Label()
+    slow, done, raised, finish = Label(), Label(), Label(), Label()
+
+    def operation() -> int:
+        """The SSE operation on the inputs, into the xmm register it returns."""
+        for x, r in zip((X0, X1, X2), ins, strict=False):
+            a.movq_xr(x, r, f.w)
+        if base == "fsqrt":
+            mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
+        elif base == "fma":  # a * b + c
+            mxcsr.with_rm(a, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
+            return X2
+        else:
+            mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
+        return X0
+
     if fz:
         for r in ins:
             _to_slow_if_subnormal(a, f, r, slow)
         if base != "fadd" and base != "fsub":
-            _fz_not_tiny(a, f, base, ins, slow)
-    for x, r in zip((X0, X1, X2), ins, strict=False):
-        a.movq_xr(x, r, f.w)
-    res = X0
-    if base == "fsqrt":  # never tiny: no underflow to check
-        mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
-    elif base == "fma":  # a * b + c
-        mxcsr.with_rm(a, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
-        res = X2
+            proven = Label()
+            _fz_proven(a, f, base, ins, proven)
+            mxcsr.save_before(a)
+            res = operation()
+            a.movq_rx(TMP0, res, f.w)
+            a.alu_rr(ADD, TMP0, TMP0, f.w)  # the magnitude, shifted left by one
+            a.mov_ri(TMP1, (1 << (52 if f.w else 23)) << 1)  # the smallest normal's
+            a.alu_rr(CMP, TMP0, TMP1, f.w)
+            a.jcc(CC_A, finish)
+            mxcsr.drop_since_before(a)
+            a.jmp(slow)
+            a.bind(proven)
+    res = operation()
+    a.bind(finish)
+    if base == "fma":
         _nan_addend_check(a, f, res, ins[2], slow)
-    else:
-        mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
     if base == "fadd" or base == "fsub":
         # a tiny sum is exact (a multiple of the smallest subnormal): no flag raised,
         # the smallest normal as a result is exact too; under FZ, flushed out of line
         if fz:
             _to_slow_if_subnormal(a, f, -1, slow)
-    elif base != "fsqrt" and not fz:  # (proven not tiny under FZ)
+    elif base != "fsqrt" and not fz:  # (sqrt is never tiny; FZ judged tininess above)
         _tiny_check(a, f, res, slow)  # the inputs are still in their registers
     _result_dnan(a, f, d, res)
     if index < 0:
@@ -300,51 +322,51 @@ def _exponent(a: Asm, f: _Fmt, t: int, r: int) -> None:
     a.alu_ri(AND, t, 0x7FF if f.w else 0xFF, False)
 
 
-def _fz_not_tiny(a: Asm, f: _Fmt, base: str, ins: tuple[int, ...], slow: Label) -> None:
-    """Under FZ, operands not subnormal: fall through when the operands' exponents
-    show that the exact result of ``base`` (fmul, fdiv, fma) is a zero, an infinity,
-    a NaN or at least the smallest normal number (flushed inputs; as the A64 target's
-    IR test, ``flush_zero._to_fast_unless_tiny``), else jump to ``slow``. With P =
-    |a * b| in [2^(ea + eb - 2 bias), 2^(ea + eb - 2 bias + 2)) and C = |c| in
-    [2^(ec - bias), 2^(ec - bias + 1)): a product is not tiny when ea + eb >= 1 +
-    bias; a quotient, above 2^(ea - eb - 1), when ea + bias - 2 >= eb; a fused sum
-    when the product's last place is at least the smallest normal (ea + eb >= 1 +
-    bias + 2 frac: the sum is a multiple of it) or C dominates (ec >= 2 and ea + eb -
-    ec <= bias - 3: the sum is above C / 2)."""
+def _fz_proven(a: Asm, f: _Fmt, base: str, ins: tuple[int, ...], proven: Label) -> None:
+    """Under FZ, operands not subnormal: jump to ``proven`` when the operands'
+    exponents show that the exact result of ``base`` (fmul, fdiv, fma) is a zero, an
+    infinity, a NaN or at least the smallest normal number (as the A64 target's IR
+    test, ``flush_zero._to_fast_unless_tiny``), else fall through. With P = |a * b|
+    in [2^(ea + eb - 2 bias), 2^(ea + eb - 2 bias + 2)) and C = |c| in [2^(ec - bias),
+    2^(ec - bias + 1)): a product is not tiny when ea + eb >= 1 + bias; a quotient,
+    above 2^(ea - eb - 1), when ea + bias - 2 >= eb; a fused sum when the product's
+    last place is at least the smallest normal (ea + eb >= 1 + bias + 2 frac: the sum
+    is a multiple of it) or C dominates (ec >= 2 and ea + eb - ec <= bias - 3: the
+    sum is above C / 2)."""
     emax = 0x7FF if f.w else 0xFF
     bias = emax >> 1
     frac = 52 if f.w else 23
-    fast = Label()
     _exponent(a, f, TMP0, ins[0])
     a.lea(TMP1, Mem(TMP0, -1), False)  # a zero wraps to the top: special
     a.alu_ri(CMP, TMP1, emax - 1, False)
-    a.jcc(CC_AE, fast)
+    a.jcc(CC_AE, proven)
     _exponent(a, f, TMP1, ins[1])
     a.test_rr(TMP1, TMP1, False)
-    a.jcc(CC_E, fast)
+    a.jcc(CC_E, proven)
     a.alu_ri(CMP, TMP1, emax, False)
-    a.jcc(CC_E, fast)
+    a.jcc(CC_E, proven)
     if base == "fmul":
         a.alu_rr(ADD, TMP0, TMP1, False)
         a.alu_ri(CMP, TMP0, 1 + bias, False)
-        a.jcc(CC_B, slow)
+        a.jcc(CC_AE, proven)
     elif base == "fdiv":
         a.alu_ri(ADD, TMP0, bias - 2, False)
         a.alu_rr(CMP, TMP0, TMP1, False)
-        a.jcc(CC_B, slow)
+        a.jcc(CC_AE, proven)
     else:  # fma
+        unknown = Label()
         a.alu_rr(ADD, TMP0, TMP1, False)  # s = ea + eb
         _exponent(a, f, TMP1, ins[2])
         a.alu_ri(CMP, TMP1, emax, False)
-        a.jcc(CC_E, fast)  # an infinite or NaN addend
+        a.jcc(CC_E, proven)  # an infinite or NaN addend
         a.alu_ri(CMP, TMP0, 1 + bias + 2 * frac, False)
-        a.jcc(CC_AE, fast)
+        a.jcc(CC_AE, proven)
         a.alu_ri(CMP, TMP1, 2, False)
-        a.jcc(CC_B, slow)  # a zero addend, or the smallest normals
+        a.jcc(CC_B, unknown)  # a zero addend, or the smallest normals
         a.alu_rr(SUB, TMP0, TMP1, False)
         a.alu_ri(CMP, TMP0, bias - 3, False)
-        a.jcc(CC_G, slow)  # (signed)
-    a.bind(fast)
+        a.jcc(CC_LE, proven)  # (signed)
+        a.bind(unknown)
 
 
 _ROUND_IMM: Final = {RoundingMode.NEAREST_EVEN: 0, RoundingMode.DOWN: 1, RoundingMode.UP: 2,
