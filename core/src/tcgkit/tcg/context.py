@@ -53,6 +53,12 @@ class TCGContext(IRBuilder):
         #: guest registers (memory hooks): the allocator then keeps no global in a host
         #: register across one; the translator sets it per TB
         self.mem_writes_globals = False
+        #: the liveness pass's words per global, kept from TB to TB: the epochs and
+        #: block numbers it stores only grow (``live_epoch``: above all of them), so a
+        #: new TB finds them stale without clearing a list per global
+        self.live_dead_at: list[int] = []
+        self.live_read_in: list[int] = []
+        self.live_epoch = 0
         self.reset()
 
     # -- template phase ------------------------------------------------------

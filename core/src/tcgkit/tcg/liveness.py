@@ -63,17 +63,23 @@ def liveness(ctx: TCGContext) -> None:
     made a new one)."""
     n_globals = ctx.n_globals
     temps = ctx.temps
-    dead_at = [-1] * n_globals
-    epoch = 0
-    read_in = [-1] * n_globals  # the block (counted from the end) a global was last read in
-    block = 0
+    ops = ctx.ops
+    # the context's words per global (reused: ``TCGContext.live_epoch``); the epochs
+    # and blocks of this TB start above every value stored before, and the next TB's
+    # above every value this one can store (at most two epochs per op)
+    dead_at = ctx.live_dead_at
+    read_in = ctx.live_read_in  # the block (counted from the end) a global was last read in
+    if len(dead_at) != n_globals:
+        dead_at = ctx.live_dead_at = [-1] * n_globals
+        read_in = ctx.live_read_in = [-1] * n_globals
+    epoch = block = ctx.live_epoch + 1
+    ctx.live_epoch = epoch + 2 * len(ops) + 2
     is_tb = [t.kind is _TB for t in temps]
     tb_temps = [i for i, tb in enumerate(is_tb) if tb]
     live = [False] * len(temps)
     dead_tb: list[int] = tb_temps.copy()  # TB-scoped temps made dead since a block's end
     live_bb: list[int] = []  # BB-scoped temps made live since a block's end
     kept: list[Op] = []
-    ops = ctx.ops
     for pos in range(len(ops) - 1, -1, -1):
         op = ops[pos]
         flags = op.defn.flags
