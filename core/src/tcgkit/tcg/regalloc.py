@@ -61,13 +61,18 @@ class RegisterFile:
     """A host's registers (the records of this module are plain classes, not
     dataclasses: a dataclass costs ~0.5 ms of every process's start-up)."""
 
-    __slots__ = ("call_clobbered", "names", "order")
+    __slots__ = ("call_clobbered", "call_clobbered_mask", "names", "no_temps", "order",
+                 "order_mask")  # fmt: skip
 
     def __init__(self, names: tuple[str, ...], order: tuple[int, ...],
                  call_clobbered: frozenset[int]) -> None:  # fmt: skip
         self.names = names  # register number -> name
         self.order = order  # allocatable registers, most preferred first
         self.call_clobbered = call_clobbered
+        # what every TB's allocation starts from, made once
+        self.call_clobbered_mask = sum(1 << r for r in call_clobbered)
+        self.order_mask = sum(1 << r for r in set(order))
+        self.no_temps: tuple[None, ...] = (None,) * len(names)  # no register holds a temp
 
     def number(self, name: str) -> int:
         return self.names.index(name)
@@ -194,8 +199,8 @@ class _State:
         self.reg_of: list[int] = [-1] * n_index  # temp index -> its register, or -1
         self.cregs: dict[Temp, int] = {}  # constants in registers -> their register
         # register number -> the temp it holds, or None (a list: native reads compiled)
-        self.temp_in: list[Temp | None] = [None] * len(be.regs.names)
-        self.no_temps: list[Temp | None] = [None] * len(be.regs.names)
+        self.temp_in: list[Temp | None] = list(be.regs.no_temps)
+        self.no_temps: tuple[None, ...] = be.regs.no_temps
         self.dirty = 0  # mask of registers whose value memory does not have yet
         self.out: list[Insn] = []
         self.slots: dict[Temp, int] = {}
@@ -476,7 +481,6 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
                            if type(t) is Temp), default=0)  # fmt: skip
     st = _State(be, n_index)
     regs = be.regs
-    order = regs.order
     constraint = be.constraint
     imm_ok = be.imm_ok
     out = st.out
@@ -496,12 +500,8 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
     # constraints that depend on the op alone, by op name: no call to ``constraint``
     given = getattr(be, "fixed", None)  # a dict (typed so: a native lookup per op)
     fixed: dict[str, OpConstraint] = given if isinstance(given, dict) else dict(given or {})
-    call_clobbered = 0
-    for reg in regs.call_clobbered:
-        call_clobbered |= 1 << reg
-    order_mask = 0  # of the allocatable registers
-    for reg in order:
-        order_mask |= 1 << reg
+    call_clobbered = regs.call_clobbered_mask
+    order_mask = regs.order_mask  # of the allocatable registers
     for op in ops:
         opc = op.opc
         d = op.defn
