@@ -78,11 +78,16 @@ def save_for_call(a: Asm, keep: int | None) -> tuple[list[int], bool]:
     return saved, pad
 
 
-def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
+def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> int:
     """call ``fn`` (a status-returning callback): status -> r11d, the native block's
-    return word -> r10; then pop what ``save_for_call`` pushed."""
+    return word -> r10; then pop what ``save_for_call`` pushed. ``fn`` -1: zeros in a
+    fixed-length immediate, written later. Returns the immediate's offset."""
     mxcsr.save(a)  # the float flags so far, for Python to fold (``mxcsr``)
-    a.mov_ri(RAX, fn)
+    if fn < 0:
+        a.mov_ri_fixed(RAX, 0, True)
+    else:
+        a.mov_ri(RAX, fn)
+    at = a.pos - 8
     a.call_r(RAX)
     mxcsr.reload(a)
     a.movzx_rr(R11, RAX, 4)
@@ -91,6 +96,7 @@ def call_and_restore(a: Asm, fn: int, saved: list[int], pad: bool) -> None:
         a.alu_ri(0, RSP, 8)  # add rsp, 8
     for r in reversed(saved):
         a.pop(r)
+    return at
 
 
 _I64: Final = I64

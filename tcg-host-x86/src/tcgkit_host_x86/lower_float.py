@@ -168,16 +168,34 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """d <- softfloat's answer for ``op`` (inputs in registers), out of line."""
     a = L.a
     index = L.rt.py_op_index(op.opc, tuple(int(c) for c in op.consts))
-    a.buf.extend(_py_op_call(L.rt.py_op, index, d, tuple(ins)))
+    code, at_index, at_fn = _py_op_call(d, tuple(ins))
+    _put_call(a.buf, code, at_index, at_fn, index, L.rt.py_op)
     a.test_rr(TMP1, TMP1, False)
     a.jcc(CC_NE, L.raised)
     a.mov_rr(d, TMP0)
 
 
+def _put_call(buf: list[int], code: tuple[int, ...], at_index: int, at_fn: int, index: int,
+              fn: int) -> None:  # fmt: skip
+    """Append ``code`` (``_py_op_call``'s, alone or within a longer sequence) with the
+    op's number and the callback's address written in its two immediates."""
+    start = len(buf)
+    buf.extend(code)
+    at = start + at_index
+    buf[at : at + 4] = (index & 0xFF, index >> 8 & 0xFF, index >> 16 & 0xFF, index >> 24 & 0xFF)
+    at = start + at_fn
+    buf[at : at + 8] = (
+        fn & 0xFF, fn >> 8 & 0xFF, fn >> 16 & 0xFF, fn >> 24 & 0xFF,
+        fn >> 32 & 0xFF, fn >> 40 & 0xFF, fn >> 48 & 0xFF, fn >> 56 & 0xFF,
+    )  # fmt: skip
+
+
 @functools.lru_cache(maxsize=1024)
-def _py_op_call(fn: int, index: int, d: int, ins: tuple[int, ...]) -> tuple[int, ...]:
-    """``py_op``'s call of the callback ``fn`` for op ``index``: a pure function of
-    its registers (memoized: ~30 instructions)."""
+def _py_op_call(d: int, ins: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+    """``py_op``'s call of the runtime's callback: a pure function of its registers
+    (memoized: ~30 instructions), with zeros where the op's number (a 4-byte
+    immediate) and the callback's address (8 bytes) go, which differ from one
+    emulator to another: the code and those two offsets (``_put_call``)."""
     a = Asm()
     saved, pad = save_for_call(a, d)
     for x, r in zip((X0, X1, X2), ins, strict=False):
@@ -185,10 +203,11 @@ def _py_op_call(fn: int, index: int, d: int, ins: tuple[int, ...]) -> tuple[int,
     for x, r in zip((X0, X1, X2), (RDX, RCX, R8), strict=False):
         if x < len(ins):
             a.movq_rx(r, x)
-    a.mov_ri(RSI, index, w=False)
+    a.mov_ri_fixed(RSI, 0, False)
+    at_index = a.pos - 4
     a.mov_rr(RDI, RBP)
-    call_and_restore(a, fn, saved, pad)
-    return a.seq()
+    at_fn = call_and_restore(a, -1, saved, pad)
+    return a.seq(), at_index, at_fn
 
 
 def float_op(L: Lowering, op: Op, outs: list[int], ins: list) -> None:
@@ -211,23 +230,23 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     if rm == _AWAY or (base[:3] == "fma" and not L.f.fma):
         py_op(L, op, d, ins)
         return
-    rt = L.rt
-    index = -1 if base == "fsqrt" or base == "fadd" or base == "fsub" else (
-        rt.py_op_index(op.opc, (rm,)))  # fmt: skip
-    code, raised = _arith_code(d_op.type is I64, base, rm, d, tuple(ins), rt.py_op, index)
+    code, raised, at_index, at_fn = _arith_code(d_op.type is I64, base, rm, d, tuple(ins))
     buf = L.a.buf
-    if raised >= 0:
-        L.raised.refs.append(len(buf) + raised)
-    buf.extend(code)
+    if raised < 0:
+        buf.extend(code)
+        return
+    L.raised.refs.append(len(buf) + raised)
+    rt = L.rt
+    _put_call(buf, code, at_index, at_fn, rt.py_op_index(op.opc, (rm,)), rt.py_op)
 
 
 @functools.lru_cache(maxsize=4096)
-def _arith_code(w: bool, base: str, rm: int, d: int, ins: tuple[int, ...], fn: int,
-                index: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
+def _arith_code(w: bool, base: str, rm: int, d: int,
+                ins: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, int]:  # fmt: skip
     """``_arith``'s code for op ``base`` in rounding mode ``rm`` (not ties away) from the
-    registers ``ins`` to ``d``, and the offset of its ``jne raised`` rel32 (-1: none);
-    ``fn`` and ``index``: ``py_op``'s callback and the op's number there, for the slow
-    path. A pure function of its arguments (memoized: up to some eighty instructions).
+    registers ``ins`` to ``d``, the offset of its ``jne raised`` rel32 (-1: no slow
+    path) and those of its slow path's immediates (``_py_op_call``). A pure function
+    of its arguments (memoized: up to some eighty instructions).
 
     A plain op is SSE's, the default NaN for a NaN result, and out of line when x86
     and Arm may judge underflow differently (a result that is the smallest normal
@@ -289,16 +308,18 @@ def _arith_code(w: bool, base: str, rm: int, d: int, ins: tuple[int, ...], fn: i
     elif base != "fsqrt" and not fz:  # (sqrt is never tiny; FZ judged tininess above)
         _tiny_check(a, f, res, slow)  # the inputs are still in their registers
     _result_dnan(a, f, d, res)
-    if index < 0:
-        return a.seq(), -1
+    if not slow.refs:  # (fsqrt, fadd, fsub)
+        return a.seq(), -1, -1, -1
     a.jmp(done)
     a.bind(slow)  # the same result, with fpflags' underflow (or FZ's rules)
-    a.buf.extend(_py_op_call(fn, index, d, ins))
+    call, at_index, at_fn = _py_op_call(d, ins)
+    at = a.pos
+    a.buf.extend(call)
     a.test_rr(TMP1, TMP1, False)
     a.jcc(CC_NE, raised)
     a.mov_rr(d, TMP0)
     a.bind(done)
-    return a.seq(), raised.refs[0]
+    return a.seq(), raised.refs[0], at + at_index, at + at_fn
 
 
 def _to_slow_if_subnormal(a: Asm, f: _Fmt, r: int, slow: Label) -> None:
