@@ -33,6 +33,7 @@ from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef
 from tcgkit.tcg.optimize import optimize
 from tcgkit.tcg.semantics import evaluate_op
 from tcgkit.tcg.sha1 import round_constants as sha1_round_constants
+from tcgkit.tcg.softfloat import FZ_OPS
 from tcgkit.tcg.types import I32, I64
 from tcgkit.testing.ir_programs import (
     CRYPTO_INPUTS,
@@ -138,7 +139,12 @@ def check(runner: Runner, kind: str, ins: list[int]) -> None:
 
 def test_optional_ops_follow_the_features(monkeypatch: pytest.MonkeyPatch) -> None:
     nan_ops = {f"fnan{n}_f{w}" for n in (2, 3) for w in (32, 64)}  # SSE2: every x86-64
-    assert X86Host.optional_ops == {"atomic_cmpxchg_i64", "atomic_fetch_i64", *nan_ops}
+    assert X86Host.optional_ops == {
+        "atomic_cmpxchg_i64",
+        "atomic_fetch_i64",
+        *nan_ops,
+        *FZ_OPS,
+    }  # (the flush-to-zero twins: SSE2 too)
     pair = {"atomic_cmpxchg2_i64"} if NATIVE.cx16 else set()  # CMPXCHG16B
     on = X86Host(FORCED)
     off = X86Host(GENERIC)
