@@ -133,26 +133,14 @@ def test_the_ops_are_typed_as_their_plain_twins() -> None:
         assert d.type in (I32, I64)
 
 
-LOOP = """
-    msr fpcr, x0
-loop:
-    fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d0, d1, d2; fcvt s19, d0
-    fmul v20.4s, v4.4s, v5.4s; fmla v21.4s, v4.4s, v5.4s; fdiv s22, s4, s5
-    subs x2, x2, #1
-    b.ne loop
-"""
-
-
 def test_ordinary_operands_never_go_out_of_line() -> None:
     """Under FPCR.FZ a loop of products, quotients and fused ops (scalar and vector) of
     ordinary numbers computes in generated code: a twin goes out of line (the host's
     call into softfloat) only for a quotient whose exact value is tiny, and flushes it
     there."""
     from tcgkit import Emulator
-    from tcgkit_target_aarch64.oracle import CODE as BASE
-    from tcgkit_target_aarch64.oracle import assemble
+    from tcgkit_target_aarch64.oracle import run_fz_loop
 
-    code = assemble(LOOP)
     calls: list[str] = []
     with Emulator("aarch64", host="x86_64", tier_up=0) as emu:
         host = emu.engine.host
@@ -160,19 +148,10 @@ def test_ordinary_operands_never_go_out_of_line() -> None:
             i = host._py_op_index(name, (0,))
             fn = host._py_ops[i]
             host._py_ops[i] = lambda *a, _f=fn, _n=name: (calls.append(_n), _f(*a))[1]
-        emu.mem_map(BASE, 0x10000)
-        emu.mem_write(BASE, code)
-        regs = {"x0": 1 << 24, "x2": 100, "q0": 0x3FF8000000000000, "q1": 0x4004000000000000,
-                "q2": 0xC010000000000000, "q4": 0x3FC00000 * (1 | 1 << 32 | 1 << 64 | 1 << 96),
-                "q5": 0x40200000 * (1 | 1 << 32 | 1 << 64 | 1 << 96)}  # fmt: skip
-        for reg, value in regs.items():  # 1.5, 2.5, -4; 1.5f and 2.5f in every lane
-            emu.reg_write(reg, value)
-        emu.emu_start(BASE, BASE + len(code))
+        run_fz_loop(emu)
         assert emu.reg_read("d16") == 0x400E000000000000  # 3.75
         assert calls == []
-        emu.reg_write("q0", 0x0020000000000000)  # 2^-1021: d0 / d2 is tiny
-        emu.reg_write("x2", 1)
-        emu.emu_start(BASE, BASE + len(code))
+        run_fz_loop(emu, tiny=True)
         assert calls == ["fdiv_fz_f64"]  # the product and the fused sum: proven normal
         assert emu.reg_read("d17") == 1 << 63  # -2^-1023: flushed to -0
         assert emu.reg_read("d16") == 0x0034000000000000  # 2.5 * 2^-1021

@@ -344,15 +344,7 @@ def test_a_result_of_exactly_the_smallest_normal_is_kept(rmode: int) -> None:
     compare(EXACT_CODE, Machine({"x0": fpcr, "fpsr": 0}, 0, vregs, bytes(DATA_SIZE)))
 
 
-LOOP_CODE = assemble("""
-    msr fpcr, x0
-loop:
-    fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d0, d1, d2; fcvt s19, d0
-    fmul v20.4s, v4.4s, v5.4s; fmla v21.4s, v4.4s, v5.4s; fdiv s22, s4, s5
-    subs x2, x2, #1
-    b.ne loop
-""")
-#: the flushed ops of LOOP_CODE and the limit FZ gives their results
+#: the flushed ops of ``oracle.FZ_LOOP`` and the limit FZ gives their results
 FLUSHED = {"fmul_f64": 0x0010000000000000, "fdiv_f64": 0x0010000000000000,
            "fma_f64": 0x0010000000000000,
            "fmul_f32": 0x00800000, "fma_f32": 0x00800000, "fdiv_f32": 0x00800000}  # fmt: skip
@@ -368,7 +360,7 @@ def test_normal_operands_under_fz_never_call_the_helper(tier: str) -> None:
     the x86-64 host's own out-of-line calls for the same loop.)"""
     from tcgkit import Emulator
     from tcgkit_target_aarch64.flush_zero import tiny_helper
-    from tcgkit_target_aarch64.oracle import CODE as BASE
+    from tcgkit_target_aarch64.oracle import run_fz_loop
 
     calls: list[str] = []
     with Emulator("aarch64", host=oracle_host(), tier_up=TIERS[tier]) as emu:
@@ -384,19 +376,10 @@ def test_normal_operands_under_fz_never_call_the_helper(tier: str) -> None:
 
             helper.func = counted
             helpers[(name, limit)] = helper
-        emu.mem_map(BASE, 0x10000)
-        emu.mem_write(BASE, LOOP_CODE)
-        regs = {"x0": 1 << 24, "x2": 100, "q0": 0x3FF8000000000000, "q1": 0x4004000000000000,
-                "q2": 0xC010000000000000, "q4": 0x3FC00000 * (1 | 1 << 32 | 1 << 64 | 1 << 96),
-                "q5": 0x40200000 * (1 | 1 << 32 | 1 << 64 | 1 << 96)}  # fmt: skip
-        for reg, value in regs.items():  # 1.5, 2.5, -4; 1.5f and 2.5f in every lane
-            emu.reg_write(reg, value)
-        emu.emu_start(BASE, BASE + len(LOOP_CODE))
+        run_fz_loop(emu)
         assert emu.reg_read("d16") == 0x400E000000000000  # 3.75
         assert calls == []
-        emu.reg_write("q0", 0x0020000000000000)  # 2^-1021: d0 / d2 and s19 are tiny
-        emu.reg_write("x2", 1)
-        emu.emu_start(BASE, BASE + len(LOOP_CODE))
+        run_fz_loop(emu, tiny=True)
         assert sorted(set(calls)) == ["fdiv_f64"]  # fma: c dominates; fcvt: surely tiny
         assert emu.reg_read("s19") == 0
         assert emu.reg_read("d17") == 1 << 63  # -2^-1023: flushed to -0

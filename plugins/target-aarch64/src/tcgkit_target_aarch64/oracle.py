@@ -3,7 +3,8 @@ registers and memory, and compare everything architectural.
 
 Owns ``Machine`` (an initial or final architectural state), ``assemble``
 (keystone) and the encoders of what keystone predates (``lse``, ``cas``,
-``casp``), ``run_unicorn``, ``run_tcgkit`` and ``compare``. It needs the
+``casp``), ``run_unicorn``, ``run_tcgkit`` and ``compare``, and ``run_fz_loop``
+(a float loop under FPCR.FZ, for the tests that count what leaves generated code). It needs the
 test dependencies ``unicorn`` and ``keystone-engine``.
 """
 
@@ -29,6 +30,37 @@ def assemble(text: str) -> bytes:
     if encoding is None:
         raise ValueError(f"keystone cannot assemble {text!r}")
     return bytes(encoding)
+
+
+#: products, quotients, fused ops and a narrowing conversion under FPCR.FZ, x2 times
+FZ_LOOP = """
+    msr fpcr, x0
+loop:
+    fmul d16, d0, d1; fdiv d17, d0, d2; fmadd d18, d0, d1, d2; fcvt s19, d0
+    fmul v20.4s, v4.4s, v5.4s; fmla v21.4s, v4.4s, v5.4s; fdiv s22, s4, s5
+    subs x2, x2, #1
+    b.ne loop
+"""
+
+
+def run_fz_loop(emu: Emulator, tiny: bool = False) -> None:
+    """Run ``FZ_LOOP`` on ``emu``: first (``tiny`` false) mapped at ``CODE`` with
+    ordinary operands (d0 1.5, d1 2.5, d2 -4, 1.5f and 2.5f in every lane of v4, v5),
+    100 times; with ``tiny``, once more with d0 2^-1021 (d0 / d2 and s19 are tiny, d0 *
+    d1 and the fused sum are normal)."""
+    code = assemble(FZ_LOOP)
+    if tiny:
+        regs = {"q0": 0x0020000000000000, "x2": 1}
+    else:
+        emu.mem_map(CODE, 0x10000)
+        emu.mem_write(CODE, code)
+        lanes = 1 | 1 << 32 | 1 << 64 | 1 << 96
+        regs = {"x0": 1 << 24, "x2": 100, "q0": 0x3FF8000000000000, "q1": 0x4004000000000000,
+                "q2": 0xC010000000000000, "q4": 0x3FC00000 * lanes,
+                "q5": 0x40200000 * lanes}  # fmt: skip
+    for reg, value in regs.items():
+        emu.reg_write(reg, value)
+    emu.emu_start(CODE, CODE + len(code))
 
 
 def lse(size: int, opc: int, o3: int, rs: int, rn: int, rt: int, ar: int = 0) -> bytes:
