@@ -525,20 +525,7 @@ def is_subnormal(f: Fmt, v: int) -> bool:
 
 def flush_in(f: Fmt, v: int) -> int:
     """``v``, or the zero of its sign when it is subnormal."""
-    return v & f.sign_bit if 0 < v & (f.sign_bit - 1) < 1 << f.mbits else v
-
-
-def _exact(f: Fmt, x: int) -> tuple[int, int, int]:
-    """(sign, exponent, significand) of a finite encoding: the value is significand *
-    2^exponent."""
-    frac = f.mbits
-    e = x >> frac & ((1 << f.ebits) - 1)
-    m = x & ((1 << frac) - 1)
-    if e:
-        m |= 1 << frac
-    else:
-        e = 1
-    return x >> (f.bits - 1) & 1, e - f.bias - frac, m
+    return v & f.sign_bit if is_subnormal(f, v) else v
 
 
 def tiny_sign(base: str, f: Fmt, ins: tuple[int, ...] | list[int], low: int) -> int:
@@ -546,35 +533,35 @@ def tiny_sign(base: str, f: Fmt, ins: tuple[int, ...] | list[int], low: int) -> 
     ``fcvt_f64_f32`` with ``f`` the double's format) on ``ins`` (encodings of format
     ``f``) is nonzero and below 2^``low`` in magnitude: 0 when it is not (or an
     operand is an infinity or a NaN), else 1 for a positive result, -1 for a negative
-    one. Integer arithmetic on significands and exponents: exact, and far cheaper
+    one. Integer arithmetic on the operands' ``dyadic`` forms: exact, and far cheaper
     than rounding."""
-    frac, emax = f.mbits, (1 << f.ebits) - 1
-    for x in ins:
-        if x >> frac & emax == emax:
+    emask = f.exp_mask
+    for v in ins:
+        if v & emask == emask:
             return 0
-    sa, xa, ma = _exact(f, ins[0])
+    ma, xa = dyadic(f, ins[0])
     if base == "fcvt_f64_f32":
-        num, x, neg = ma, xa, sa
+        num, x = ma, xa
     elif base == "fmul":
-        sb, xb, mb = _exact(f, ins[1])
-        num, x, neg = ma * mb, xa + xb, sa ^ sb
-    elif base == "fdiv":  # ma / mb * 2^(xa - xb) below 2^low: compare integers
-        sb, xb, mb = _exact(f, ins[1])
+        mb, xb = dyadic(f, ins[1])
+        num, x = ma * mb, xa + xb
+    elif base == "fdiv":  # |ma / mb| * 2^(xa - xb) below 2^low: compare integers
+        mb, xb = dyadic(f, ins[1])
         if ma == 0 or mb == 0:
             return 0
         shift = xa - xb - low
-        tiny = (ma << shift if shift > 0 else ma) < (mb << -shift if shift < 0 else mb)
-        return (-1 if sa ^ sb else 1) if tiny else 0
+        na, nb = abs(ma), abs(mb)
+        tiny = (na << shift if shift > 0 else na) < (nb << -shift if shift < 0 else nb)
+        return (-1 if (ma < 0) != (mb < 0) else 1) if tiny else 0
     else:  # fma: a * b + c exactly, at the smaller of the two exponents
-        sb, xb, mb = _exact(f, ins[1])
-        sc, xc, mc = _exact(f, ins[2])
+        mb, xb = dyadic(f, ins[1])
+        mc, xc = dyadic(f, ins[2])
         p, xp = ma * mb, xa + xb
         x = min(xp, xc)
-        total = (-1 if sa ^ sb else 1) * (p << (xp - x)) + (-1 if sc else 1) * (mc << (xc - x))
-        num, neg = abs(total), int(total < 0)
-    if num == 0 or x >= low or num >> (low - x) != 0:
+        num = (p << (xp - x)) + (mc << (xc - x))
+    if num == 0 or x >= low or abs(num) >> (low - x) != 0:
         return 0
-    return -1 if neg else 1
+    return -1 if num < 0 else 1
 
 
 def fz_op(base: str, f: Fmt, ins: tuple[int, ...], rm: int) -> int:
