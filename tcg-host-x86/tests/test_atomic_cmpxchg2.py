@@ -38,9 +38,9 @@ def test_encoding_against_capstone() -> None:
                     (Mem(E.R15, 0, E.R10), "r15 + r10")):  # fmt: skip
         a = Asm()
         a.lock_cmpxchg16b(m)
-        got = [f"{i.mnemonic} {i.op_str}" for i in MD.disasm(bytes(a.buf), 0)]
+        got = [f"{i.mnemonic} {i.op_str}" for i in MD.disasm(a.code(), 0)]
         assert got == [f"lock cmpxchg16b xmmword ptr [{text}]"]
-        assert sum(i.size for i in MD.disasm(bytes(a.buf), 0)) == len(a.buf)
+        assert sum(i.size for i in MD.disasm(a.code(), 0)) == len(a.buf)
 
 
 def program(share: str) -> TCGContext:

@@ -22,8 +22,8 @@ GPRS = [r for r in range(16) if r != E.RSP]
 def dis(emit) -> list[str]:
     a = Asm()
     emit(a)
-    out = [f"{i.mnemonic} {i.op_str}".strip() for i in MD.disasm(bytes(a.buf), 0)]
-    assert sum(i.size for i in MD.disasm(bytes(a.buf), 0)) == len(a.buf), "trailing bytes"
+    out = [f"{i.mnemonic} {i.op_str}".strip() for i in MD.disasm(a.code(), 0)]
+    assert sum(i.size for i in MD.disasm(a.code(), 0)) == len(a.buf), "trailing bytes"
     return out
 
 
@@ -164,9 +164,9 @@ def test_labels_and_padding() -> None:
     a.align(4, skew=1)
     a.buf.append(0xE9)
     assert a.pos % 4 == 0  # a goto_tb displacement is 4-byte aligned
-    a.buf += b"\0\0\0\0"
+    a.buf.write(b"\0\0\0\0")
     a.bind(fwd)
     a.ret()
-    texts = [f"{i.mnemonic} {i.op_str}" for i in MD.disasm(bytes(a.buf), 0)]
+    texts = [f"{i.mnemonic} {i.op_str}" for i in MD.disasm(a.code(), 0)]
     assert texts[0] == f"jne {fwd.pos:#x}" and texts[1] == "jmp 0"
     assert texts[-1].strip() == "ret"

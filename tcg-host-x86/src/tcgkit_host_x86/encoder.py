@@ -10,19 +10,20 @@ vol. 2, chapter 2). Operand size: ``w=True`` is 64-bit, ``w=False`` 32-bit
 Memory operands are ``Mem(base, disp, index, scale)``; ``base`` may be any
 register (rsp/r12 get a SIB byte, rbp/r13 always a displacement).
 
-The code is kept as a list of byte values (``Asm.buf``; ``code()`` makes the
-bytes): compiled, appending to a list is a native operation, where a bytearray
-append is a method call, and encoding byte by byte is then cheaper than
-memoizing whole instructions by their operands. Sequences that are memoized
-(the lowering's fixed instruction runs) are tuples of byte values (``seq()``):
-a list grows by a tuple without an iterator, where a ``bytes`` operand is
-iterated byte by byte.
+The code grows in a ``librt.strings.BytesWriter`` (``Asm.buf``; ``code()`` makes
+the bytes): compiled by mypyc, its ``append``, ``len`` and item assignment are
+inline C on the writer's own buffer (no boxed int per byte, no list to convert),
+so encoding byte by byte is cheaper than memoizing whole instructions by their
+operands. Sequences that are memoized (the lowering's fixed instruction runs) are
+``bytes`` (``seq()``), added with ``write`` (one copy).
 """
 
 from __future__ import annotations
 
 import struct
 from typing import Final
+
+from librt.strings import BytesWriter
 
 RAX: Final = 0
 RCX: Final = 1
@@ -135,7 +136,7 @@ def _check_fits(value: int, n: int, signed: bool) -> None:
         raise struct.error(f"{value:#x} does not fit a {kind} {8 * n}-bit field")
 
 
-def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
+def _le(buf: BytesWriter, value: int, n: int, signed: bool) -> None:
     """Append ``value`` as ``n`` little-endian bytes (see ``_check_fits``)."""
     if n == 4 and (-0x80000000 <= value < 0x80000000 if signed else 0 <= value < 0x100000000):
         _append32(buf, value & 0xFFFFFFFF)  # the common field: no loop, no generic check
@@ -152,7 +153,7 @@ def _le(buf: list[int], value: int, n: int, signed: bool) -> None:
         value >>= 8
 
 
-def _modrm_base(buf: list[int], reg: int, b7: int, disp: int) -> None:
+def _modrm_base(buf: BytesWriter, reg: int, b7: int, disp: int) -> None:
     """ModRM (and rsp's SIB) and displacement of [base + disp] without an index:
     ``reg`` the reg field already shifted (bits 5-3), ``b7`` the base's low 3 bits.
     rbp and r13 always take a displacement; rsp and r12 a SIB byte."""
@@ -172,7 +173,7 @@ def _modrm_base(buf: list[int], reg: int, b7: int, disp: int) -> None:
         _le(buf, disp, 4, True)
 
 
-def _append32(buf: list[int], v: int) -> None:
+def _append32(buf: BytesWriter, v: int) -> None:
     """Append the 32-bit ``v`` (0 <= v < 2^32) as four little-endian bytes."""
     buf.append(v & 0xFF)
     buf.append(v >> 8 & 0xFF)
@@ -181,19 +182,30 @@ def _append32(buf: list[int], v: int) -> None:
 
 
 # multi-byte NOPs by length (Intel SDM vol. 2, NOP)
-_NOPS: Final = {1: (0x90,), 2: (0x66, 0x90), 3: (0x0F, 0x1F, 0x00), 4: (0x0F, 0x1F, 0x40, 0x00),
-                5: (0x0F, 0x1F, 0x44, 0x00, 0x00), 6: (0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00),
-                7: (0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00)}  # fmt: skip
+_NOPS: Final = {1: b"\x90", 2: b"\x66\x90", 3: b"\x0f\x1f\x00", 4: b"\x0f\x1f\x40\x00",
+                5: b"\x0f\x1f\x44\x00\x00", 6: b"\x66\x0f\x1f\x44\x00\x00",
+                7: b"\x0f\x1f\x80\x00\x00\x00\x00"}  # fmt: skip
 
 
-def put_rel32(buf: list[int], at: int, target: int) -> None:
+def put_rel32(buf: BytesWriter, at: int, target: int) -> None:
     """The rel32 field at ``at`` of ``buf`` jumps to ``target`` (within one block of
     code: it always fits)."""
-    v = (target - (at + 4)) & 0xFFFFFFFF
+    put_u32(buf, at, (target - (at + 4)) & 0xFFFFFFFF)
+
+
+def put_u32(buf: BytesWriter, at: int, v: int) -> None:
+    """Overwrite the four bytes at ``at`` with ``v`` (0 <= v < 2^32), little-endian."""
     buf[at] = v & 0xFF
     buf[at + 1] = v >> 8 & 0xFF
     buf[at + 2] = v >> 16 & 0xFF
     buf[at + 3] = v >> 24
+
+
+def put_u64(buf: BytesWriter, at: int, v: int) -> None:
+    """Overwrite the eight bytes at ``at`` with ``v`` (0 <= v < 2^64), little-endian
+    (two halves: see ``_le``)."""
+    put_u32(buf, at, v & 0xFFFFFFFF)
+    put_u32(buf, at + 4, v >> 32 & 0xFFFFFFFF)
 
 
 class Label:
@@ -208,9 +220,7 @@ class Asm:
     """One growing block of machine code."""
 
     def __init__(self) -> None:
-        # the code as byte values: appending to a list is a native operation compiled,
-        # where a bytearray's append is a method call; ``code()`` makes the bytes
-        self.buf: list[int] = []
+        self.buf = BytesWriter()  # see the module's docstring
 
     @property
     def pos(self) -> int:
@@ -226,13 +236,12 @@ class Asm:
             put_rel32(buf, ref, pos)
 
     def code(self) -> bytes:
-        """The machine code so far (through a bytearray: three times faster from a list
-        of ints than ``bytes(list)``)."""
-        return bytes(bytearray(self.buf))
+        """The machine code so far."""
+        return self.buf.getvalue()
 
-    def seq(self) -> tuple[int, ...]:
-        """The machine code so far as byte values, to add to another ``buf`` later."""
-        return tuple(self.buf)
+    def seq(self) -> bytes:
+        """The machine code so far, to add to another ``buf`` later (``write``)."""
+        return self.buf.getvalue()
 
     def patch(self, at: int, value: int, n: int, signed: bool = False) -> None:
         """Overwrite the ``n`` bytes at ``at`` with ``value``, little-endian."""
@@ -290,14 +299,12 @@ class Asm:
         """``opcode`` with ModRM mod=11: ``reg`` in the reg field, ``rm`` in r/m."""
         buf = self.buf
         if prefix:
-            for b in prefix:
-                buf.append(b)
+            buf.write(prefix)
         self._rex(w, reg, 0, rm, force=byte_regs and (reg >= 4 or rm >= 4))
-        if len(opcode) == 1:  # most: an indexed byte, no iterator
+        if len(opcode) == 1:  # most: an indexed byte, no call
             buf.append(opcode[0])
         else:
-            for b in opcode:
-                buf.append(b)
+            buf.write(opcode)
         buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
 
     def rr1(self, opcode: int, reg: int, rm: int, w: bool) -> None:
@@ -323,14 +330,12 @@ class Asm:
             prefix: bytes) -> None:  # fmt: skip
         buf = self.buf
         if prefix:
-            for b in prefix:
-                buf.append(b)
+            buf.write(prefix)
         self._rex(w, reg, max(m.index, 0), m.base, force=byte_regs and reg >= 4)
         if len(opcode) == 1:
             buf.append(opcode[0])
         else:
-            for b in opcode:
-                buf.append(b)
+            buf.write(opcode)
         self._modrm_mem(reg, m)
 
     # -- moves ------------------------------------------------------------------------
@@ -510,7 +515,9 @@ class Asm:
 
     def bswap(self, r: int, w: bool = True) -> None:
         self._rex(w, 0, 0, r)
-        self.buf.extend((0x0F, 0xC8 | (r & 7)))
+        buf = self.buf
+        buf.append(0x0F)
+        buf.append(0xC8 | (r & 7))
 
     def bit_scan(self, opcode: bytes, dst: int, src: int, w: bool = True, f3: bool = False) -> None:
         """bsf/bsr (0f bc / 0f bd), with F3: tzcnt/lzcnt; popcnt is F3 0f b8."""
@@ -540,7 +547,12 @@ class Asm:
         """Three-byte VEX, L=0, register r/m: ``reg`` ModRM.reg, ``vvvv`` the extra source."""
         b1 = (0 if reg & 8 else 0x80) | 0x40 | (0 if rm & 8 else 0x20) | mmmmm
         b2 = (0x80 if w else 0) | ((~vvvv & 15) << 3) | pp
-        self.buf.extend((0xC4, b1, b2, opcode, 0xC0 | (reg & 7) << 3 | (rm & 7)))
+        buf = self.buf
+        buf.append(0xC4)
+        buf.append(b1)
+        buf.append(b2)
+        buf.append(opcode)
+        buf.append(0xC0 | (reg & 7) << 3 | (rm & 7))
 
     def shiftx(self, kind: int, dst: int, src: int, count: int, w: bool = True) -> None:
         """BMI2 shlx/shrx/sarx: dst <- src shifted by count (any registers)."""
@@ -564,7 +576,7 @@ class Asm:
     def sse(self, prefix: bytes, op: int, x: int, y: int, w: bool = False) -> None:
         """An SSE op ``x <- x op y`` on registers (prefix F2: sd, F3: ss, 66: pd)."""
         buf = self.buf
-        buf.extend(prefix)
+        buf.write(prefix)
         self._rex(w, x, 0, y)
         buf.append(0x0F)  # (the two opcode bytes appended: no bytes object per op)
         buf.append(op)
@@ -650,7 +662,12 @@ class Asm:
         """FMA3: x <- y * z + x (scalar, one rounding)."""
         b1 = 0x80 | 0x40 | 0x20 | 2
         b2 = (0x80 if double else 0) | ((~y & 15) << 3) | 1
-        self.buf.extend((0xC4, b1, b2, 0xB9, 0xC0 | (x & 7) << 3 | (z & 7)))
+        buf = self.buf
+        buf.append(0xC4)
+        buf.append(b1)
+        buf.append(b2)
+        buf.append(0xB9)
+        buf.append(0xC0 | (x & 7) << 3 | (z & 7))
 
     # -- control flow ------------------------------------------------------------------------
 
@@ -690,16 +707,16 @@ class Asm:
         _le(self.buf, n, 2, False)
 
     def mfence(self) -> None:
-        self.buf.extend((0x0F, 0xAE, 0xF0))
+        self.buf.write(b"\x0f\xae\xf0")
 
     def ud2(self) -> None:
-        self.buf.extend((0x0F, 0x0B))
+        self.buf.write(b"\x0f\x0b")
 
     def nops(self, n: int) -> None:
         """``n`` bytes of padding (multi-byte NOPs)."""
         while n > 0:
             k = min(n, 7)
-            self.buf.extend(_NOPS[k])
+            self.buf.write(_NOPS[k])
             n -= k
 
     def align(self, boundary: int, skew: int = 0) -> None:

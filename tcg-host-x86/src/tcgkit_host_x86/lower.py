@@ -172,7 +172,7 @@ class Lowering:
             raise TBTooLarge(f"the TB needs {alloc.frame_size} bytes of frame "
                                 f"(at most {abi.SLOTS_SIZE})")  # fmt: skip
         a = self.a
-        a.buf.extend(_head(self.icount))
+        a.buf.write(_head(self.icount))
         self.out.nocheck = _NOCHECK
         for insn in alloc.insns:
             self.element(insn)
@@ -186,12 +186,12 @@ class Lowering:
         put_rel32(buf, _AT_ENTRY_REL32, len(buf))  # the head's jne: here
         # mov eax, AT_ENTRY word; jmp over the next mov, to the epilogue
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_AT_ENTRY), False)  # 5 bytes
-        buf.extend(_JMP_OVER_MOV)
+        buf.write(_JMP_OVER_MOV)
         a.bind(self.raised)
         a.mov_ri_fixed(RAX, self.exit_word(abi.EXIT_HELPER_RAISED), False)  # falls through
         a.bind(self.epilogue)
-        buf.extend(_EPILOGUE)
-        self.out.code = bytearray(a.buf)  # copied into a region: no bytes object needed
+        buf.write(_EPILOGUE)
+        self.out.code = buf.getvalue()
         return self.out
 
     def element(self, i: Insn) -> None:
@@ -241,7 +241,7 @@ class Lowering:
             a.align(4, skew=1)
             a.buf.append(0xE9)
             self.out.goto_tb[slot] = a.pos
-            a.buf.extend((0, 0, 0, 0))  # falls through until linked
+            a.buf.write(b"\0\0\0\0")  # falls through until linked
             return
         if opc == "exit_tb":
             if op.consts[0] <= 1 and self.rt.direct_lookup >= 0:
@@ -282,7 +282,7 @@ class Lowering:
         a.mov_ri(RAX, self.exit_word(slot), w=False)
         a.alu_rm(CMP, TMP1, Mem(RBP, abi.OFF_UNTIL))
         a.jcc(CC_E, self.epilogue)
-        a.buf.extend(_NL_JUMP)
+        a.buf.write(_NL_JUMP)
 
     def goto_ptr(self, pc: int) -> None:
         """The inline jump-cache probe: ``until`` (exit), then the pc and TB-flags key of
@@ -291,21 +291,21 @@ class Lowering:
         one, else exits to look the TB up in Python."""
         a = self.a
         miss, leave = Label(), Label()
-        a.buf.extend(_until_check(pc))
+        a.buf.write(_until_check(pc))
         a.jcc(CC_E, leave)
-        a.buf.extend(_jc_probe(pc))
+        a.buf.write(_jc_probe(pc))
         a.jcc(CC_NE, miss)
         if self.rt.flags_probe is not None:
             off, mask = self.rt.flags_probe
             if not fits_i32(mask):
                 raise LoweringError("TB flags mask must fit in 31 bits")
-            a.buf.extend(_jc_flags_probe(off, mask))
+            a.buf.write(_jc_flags_probe(off, mask))
             a.jcc(CC_NE, miss)
-        a.buf.extend(_JC_JUMP)
+        a.buf.write(_JC_JUMP)
         a.bind(miss)
         a.mov_rr(TMP1, pc)
         a.mov_ri(RAX, self.exit_word(EXIT_LOOKUP), w=False)
-        a.buf.extend(_NL_JUMP)
+        a.buf.write(_NL_JUMP)
         a.bind(leave)
         self.exit_with(EXIT_LOOKUP)
 
@@ -314,14 +314,14 @@ class Lowering:
 
 
 @functools.lru_cache(maxsize=64)
-def _until_check(pc: int) -> tuple[int, ...]:
+def _until_check(pc: int) -> bytes:
     a = Asm()
     a.alu_rm(CMP, pc, Mem(RBP, abi.OFF_UNTIL))
     return a.seq()
 
 
 @functools.lru_cache(maxsize=64)
-def _jc_probe(pc: int) -> tuple[int, ...]:
+def _jc_probe(pc: int) -> bytes:
     """r10 <- the jump-cache entry offset of ``pc``; compare the entry's pc."""
     a = Asm()
     a.mov_rr(TMP0, pc)
@@ -336,7 +336,7 @@ def _jc_probe(pc: int) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=16)
-def _jc_flags_probe(off: int, mask: int) -> tuple[int, ...]:
+def _jc_flags_probe(off: int, mask: int) -> bytes:
     a = Asm()
     a.load(TMP1, Mem(RBP, off), 8)
     a.alu_ri(AND, TMP1, mask)
@@ -344,7 +344,7 @@ def _jc_flags_probe(off: int, mask: int) -> tuple[int, ...]:
     return a.seq()
 
 
-def _jc_jump() -> tuple[int, ...]:
+def _jc_jump() -> bytes:
     a = Asm()
     a.jmp_m(Mem(RBP, abi.OFF_JC + abi.JC_CODE, TMP0))
     return a.seq()
@@ -356,7 +356,7 @@ _JC_JUMP: Final = _jc_jump()
 _REG: Final = {"rbp": RBP, "rbx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15}
 
 
-def _epilogue() -> tuple[int, ...]:
+def _epilogue() -> bytes:
     """Every TB's epilogue: free the frame, restore what the prologue saved, return."""
     a = Asm()
     mxcsr.save(a)  # the float flags, for Python to fold (``mxcsr``)
@@ -368,10 +368,10 @@ def _epilogue() -> tuple[int, ...]:
 
 
 _EPILOGUE: Final = _epilogue()
-_JMP_OVER_MOV: Final = (0xEB, 0x05)  # jmp +5: over a ``mov eax, imm32``
+_JMP_OVER_MOV: Final = b"\xeb\x05"  # jmp +5: over a ``mov eax, imm32``
 
 
-def _head_code(icount: int) -> tuple[int, ...]:
+def _head_code(icount: int) -> bytes:
     a = Asm()
     a.alu_mi(CMP, Mem(RBP, abi.OFF_EXIT), 0)
     a.jcc(CC_NE, Label())  # rel32 0: patched to the TB's AT_ENTRY exit
@@ -381,7 +381,7 @@ def _head_code(icount: int) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _head(icount: int) -> tuple[int, ...]:
+def _head(icount: int) -> bytes:
     """Every TB's start (memoized by its instruction count): ``cmp qword [rbp+EXIT], 0;
     jne <AT_ENTRY exit>`` (chained jumps enter here; the jne's rel32 at
     ``_AT_ENTRY_REL32``), then, at ``_NOCHECK`` (Python enters there), ``add qword

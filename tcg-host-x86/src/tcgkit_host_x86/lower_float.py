@@ -34,6 +34,7 @@ import functools
 from collections.abc import Callable
 from typing import Final
 
+from librt.strings import BytesWriter
 from tcgkit.tcg.ir import Op
 from tcgkit.tcg.types import I64, RoundingMode
 
@@ -64,6 +65,8 @@ from .encoder import (
     Asm,
     Label,
     Mem,
+    put_u32,
+    put_u64,
 )
 from .lower import TMP0, TMP1, Lowering, LoweringError, call_and_restore, save_for_call
 
@@ -175,23 +178,18 @@ def py_op(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     a.mov_rr(d, TMP0)
 
 
-def _put_call(buf: list[int], code: tuple[int, ...], at_index: int, at_fn: int, index: int,
+def _put_call(buf: BytesWriter, code: bytes, at_index: int, at_fn: int, index: int,
               fn: int) -> None:  # fmt: skip
     """Append ``code`` (``_py_op_call``'s, alone or within a longer sequence) with the
     op's number and the callback's address written in its two immediates."""
     start = len(buf)
-    buf.extend(code)
-    at = start + at_index
-    buf[at : at + 4] = (index & 0xFF, index >> 8 & 0xFF, index >> 16 & 0xFF, index >> 24 & 0xFF)
-    at = start + at_fn
-    buf[at : at + 8] = (
-        fn & 0xFF, fn >> 8 & 0xFF, fn >> 16 & 0xFF, fn >> 24 & 0xFF,
-        fn >> 32 & 0xFF, fn >> 40 & 0xFF, fn >> 48 & 0xFF, fn >> 56 & 0xFF,
-    )  # fmt: skip
+    buf.write(code)
+    put_u32(buf, start + at_index, index)
+    put_u64(buf, start + at_fn, fn)
 
 
 @functools.lru_cache(maxsize=1024)
-def _py_op_call(d: int, ins: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+def _py_op_call(d: int, ins: tuple[int, ...]) -> tuple[bytes, int, int]:
     """``py_op``'s call of the runtime's callback: a pure function of its registers
     (memoized: ~30 instructions), with zeros where the op's number (a 4-byte
     immediate) and the callback's address (8 bytes) go, which differ from one
@@ -233,7 +231,7 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     code, raised, at_index, at_fn = _arith_code(d_op.type is I64, base, rm, d, tuple(ins))
     buf = L.a.buf
     if raised < 0:
-        buf.extend(code)
+        buf.write(code)
         return
     L.raised.refs.append(len(buf) + raised)
     rt = L.rt
@@ -242,7 +240,7 @@ def _arith(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _arith_code(w: bool, base: str, rm: int, d: int,
-                ins: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, int]:  # fmt: skip
+                ins: tuple[int, ...]) -> tuple[bytes, int, int, int]:  # fmt: skip
     """``_arith``'s code for op ``base`` in rounding mode ``rm`` (not ties away) from the
     registers ``ins`` to ``d``, the offset of its ``jne raised`` rel32 (-1: no slow
     path) and those of its slow path's immediates (``_py_op_call``). A pure function
@@ -314,7 +312,7 @@ def _arith_code(w: bool, base: str, rm: int, d: int,
     a.bind(slow)  # the same result, with fpflags' underflow (or FZ's rules)
     call, at_index, at_fn = _py_op_call(d, ins)
     at = a.pos
-    a.buf.extend(call)
+    a.buf.write(call)
     a.test_rr(TMP1, TMP1, False)
     a.jcc(CC_NE, raised)
     a.mov_rr(d, TMP0)
@@ -646,11 +644,11 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
 def _nan_pick(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     """fnan2/fnan3 (``softfloat.nan_pick``): d <- r unless an operand is a NaN."""
     fma = int(op.consts[0]) if op.consts else 0
-    L.a.buf.extend(_nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:])))
+    L.a.buf.write(_nan_pick_code(op.defn.type is I64, fma, d, ins[0], tuple(ins[1:])))
 
 
 @functools.lru_cache(maxsize=1024)
-def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> tuple[int, ...]:
+def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> bytes:
     """``_nan_pick``'s code, a pure function of its registers (its jumps stay inside
     it): the common case is one ucomis per operand; the choice among NaNs is a
     second walk. ``fma`` 3: a subnormal factor counts as a zero (``nan_pick``)."""

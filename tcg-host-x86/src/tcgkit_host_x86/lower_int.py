@@ -185,7 +185,7 @@ def _div(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
             a.unary(3, RAX, w)
         a.jmp(done)
         a.bind(normal)
-        a.buf.extend((0x48, 0x99) if w else (0x99,))  # cqo / cdq
+        a.buf.write(b"\x48\x99" if w else b"\x99")  # cqo / cdq
         a.unary(7, y, w)
     else:
         a.mov_ri(RDX, 0)

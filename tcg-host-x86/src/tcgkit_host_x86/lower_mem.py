@@ -66,6 +66,7 @@ from .encoder import (
     Label,
     Mem,
     put_rel32,
+    put_u64,
 )
 from .lower import (
     PAGE_MASK_IMM,
@@ -93,12 +94,12 @@ def _probe(L: Lowering, addr: int, memop: int, tag: int) -> int:
     the slow path is placed). Memoized by one int key (CPython's lru_cache keys a
     lone int by itself: no tuple to build and hash per access)."""
     buf = L.a.buf
-    buf.extend(_probe_code(addr | memop << 4 | tag << 24))
+    buf.write(_probe_code(addr | memop << 4 | tag << 24))
     return len(buf) - _ADDEND_LEN - 4
 
 
 @functools.lru_cache(maxsize=4096)
-def _probe_code(key: int) -> tuple[int, ...]:
+def _probe_code(key: int) -> bytes:
     """``_probe``'s code for ``key`` = addr | memop << 4 | tag << 24 (a pure function of
     its operands). A ``memop`` with ``PAIR_FLAG`` probes a 16-byte access."""
     addr, memop, tag = key & 15, key >> 4 & 0xFFFFF, key >> 24
@@ -147,16 +148,16 @@ def _l2_refill(L: Lowering, addr: int, tag: int, access: Label) -> None:
     with the addend in r10; on a miss, fall through to the call into Python."""
     a = L.a
     miss = Label()
-    a.buf.extend(_l2_probe_code(addr, tag))
+    a.buf.write(_l2_probe_code(addr, tag))
     a.jcc(CC_NE, miss)
-    a.buf.extend(_L2_COPY)
+    a.buf.write(_L2_COPY)
     a.jmp(access)
     a.bind(miss)
-    a.buf.extend(_POP_RAX)
+    a.buf.write(_POP_RAX)
 
 
 @functools.lru_cache(maxsize=1024)
-def _l2_probe_code(addr: int, tag: int) -> tuple[int, ...]:
+def _l2_probe_code(addr: int, tag: int) -> bytes:
     """rax <- the second-level entry offset of ``addr``'s page (rax saved first), then
     compare its tag with the key in r11 (memoized: a function of its operands)."""
     a = Asm()
@@ -168,7 +169,7 @@ def _l2_probe_code(addr: int, tag: int) -> tuple[int, ...]:
     return a.seq()
 
 
-def _l2_copy() -> tuple[int, ...]:
+def _l2_copy() -> bytes:
     a = Asm()
     for word in (abi.TLB_TAG_READ, abi.TLB_TAG_WRITE, abi.TLB_ADDEND):
         a.load(TMP1, Mem(RBP, abi.OFF_L2 + word, RAX), 8)
@@ -179,7 +180,7 @@ def _l2_copy() -> tuple[int, ...]:
     return a.seq()
 
 
-def _pop_rax() -> tuple[int, ...]:
+def _pop_rax() -> bytes:
     a = Asm()
     a.pop(RAX)
     return a.seq()
@@ -246,16 +247,10 @@ def place_slow_paths(L: Lowering) -> None:
             word |= LOAD_PC_SET
         code, at = _stub_code(key | routine << _ROUTINE_SHIFT)
         at += start
-        buf.extend(code)
+        buf.write(code)
         if sets_pc:  # the pc's 8-byte immediate, after the mov's REX and opcode
-            buf[start + 2 : start + 10] = (
-                pc & 0xFF, pc >> 8 & 0xFF, pc >> 16 & 0xFF, pc >> 24 & 0xFF,
-                pc >> 32 & 0xFF, pc >> 40 & 0xFF, pc >> 48 & 0xFF, pc >> 56 & 0xFF,
-            )  # fmt: skip
-        buf[at : at + 8] = (
-            word & 0xFF, word >> 8 & 0xFF, word >> 16 & 0xFF, word >> 24 & 0xFF,
-            word >> 32 & 0xFF, word >> 40 & 0xFF, word >> 48 & 0xFF, word >> 56,
-        )  # fmt: skip
+            put_u64(buf, start + 2, pc)
+        put_u64(buf, at, word)
         put_rel32(buf, jne, start)
         put_rel32(buf, at + _AT_JA, access)
         raised_refs.append(at + _AT_JE)  # the raised exit is placed after the stubs
@@ -273,7 +268,7 @@ _ROUTINE_SHIFT: Final = 32
 
 
 @functools.lru_cache(maxsize=1024)
-def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
+def _stub_code(key: int) -> tuple[bytes, int]:
     """A stub's call of the shared routine for ``key`` = routine << _ROUTINE_SHIFT |
     pc_offset << 16 | sets_pc << 15 | addr << 10 | value << 5 | d (5-bit fields, -1 =
     none), with zeros where ``place_slow_paths`` writes the pc, the memop and where
@@ -302,7 +297,7 @@ def _stub_code(key: int) -> tuple[tuple[int, ...], int]:
     a.jmp(Label())
     code = a.seq()
     assert ja.refs == [at + _AT_JA] and je.refs == [at + _AT_JE]
-    assert code[at + 8 : at + 10] == (0x49, 0xBA)
+    assert code[at + 8 : at + 10] == b"\x49\xba"
     return code, at
 
 
@@ -417,7 +412,7 @@ def _cmpxchg_stub(L: Lowering, addr: int, new: int, memop: int, slow: Label, acc
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         code, at = _cmpxchg_call_code(addr, new, memop, L.rt.slow_cmpxchg)
         start = a.pos
-        a.buf.extend(code)
+        a.buf.write(code)
         a.patch(start + at, where, 8)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
@@ -428,9 +423,7 @@ def _cmpxchg_stub(L: Lowering, addr: int, new: int, memop: int, slow: Label, acc
 
 
 @functools.lru_cache(maxsize=1024)
-def _cmpxchg_call_code(
-    addr: int, new: int, memop: int, slow_cmpxchg: int
-) -> tuple[tuple[int, ...], int]:
+def _cmpxchg_call_code(addr: int, new: int, memop: int, slow_cmpxchg: int) -> tuple[bytes, int]:
     """slow_cmpxchg(state, addr, rax, new, memop, where) saving the call-clobbered
     registers but rax; the status in r11d, the value read in r10. Returns the code with
     a zero ``where`` and the offset of that 8-byte immediate (patched by the caller)."""
@@ -471,7 +464,7 @@ def atomic_cmpxchg2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) ->
         _l2_refill(L, addr, abi.TLB_TAG_WRITE, access)
         code, at = _cmpxchg2_call_code(addr, memop, L.rt.slow_cmpxchg)
         start = a.pos
-        a.buf.extend(code)
+        a.buf.write(code)
         a.patch(start + at, where, 8)
         a.test_rr(TMP1, TMP1, False)
         a.jcc(CC_NE, L.raised)
@@ -482,7 +475,7 @@ def atomic_cmpxchg2(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) ->
 
 @functools.lru_cache(maxsize=256)
 def _cmpxchg2_call_code(addr: int, memop: int,
-                        slow_cmpxchg: int) -> tuple[tuple[int, ...], int]:  # fmt: skip
+                        slow_cmpxchg: int) -> tuple[bytes, int]:  # fmt: skip
     """slow_cmpxchg(state, addr, words, 0, memop, where) with ``words`` = rsp after
     pushing rcx, rbx, rdx, rax (the operands, as ``exec.atomic.cmpxchg_pair_at``
     reads them), the call-clobbered registers but rax and rdx saved; then rdx:rax <-

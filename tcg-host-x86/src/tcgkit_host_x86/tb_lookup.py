@@ -189,7 +189,7 @@ def _walk(a: Asm, hit: Label, miss: Label, retries: Mem | None, probes: int | No
     a.load(R12, Mem(RBX, M.B_SEQ), 8)
     a.test_ri(R12, 1, False)
     a.jcc(CC_E, even)
-    a.buf += (0xF3, 0x90)  # pause: a writer is in the chain
+    a.buf.write(b"\xf3\x90")  # pause: a writer is in the chain
     a.jmp(seq_retry)
     a.bind(even)
     a.mov_rr(R13, RBX)
@@ -250,11 +250,11 @@ def _promote(a: Asm, promotions: Mem | None) -> None:
     a.alu_ri(CMP, R14, SPINS_BEFORE_YIELD, False)
     a.jcc(CC_B, spin)
     a.mov_ri(RAX, _SYS_SCHED_YIELD, False)
-    a.buf += (0x0F, 0x05)  # syscall: the lock holder may be a descheduled thread
+    a.buf.write(b"\x0f\x05")  # syscall: the lock holder may be a descheduled thread
     a.mov_ri(R14, 0, False)
     a.jmp(lock_try)
     a.bind(spin)
-    a.buf += (0xF3, 0x90)  # pause
+    a.buf.write(b"\xf3\x90")  # pause
     a.jmp(lock_try)
     a.bind(locked)
     a.alu_rm(CMP, R12, Mem(RBX, M.B_SEQ))
@@ -422,7 +422,7 @@ def _hash_entry(a: Asm, page_bits: int) -> None:
     _c_epilogue(a)
 
 
-def _nl_jump() -> tuple[int, ...]:
+def _nl_jump() -> bytes:
     a = Asm()
     skip = Label()
     a.alu_mi(CMP, _nl(L.NL_FN), 0)
