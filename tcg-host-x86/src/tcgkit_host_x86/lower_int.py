@@ -52,6 +52,9 @@ from .lower import TMP0, TMP1, Lower, Lowering, LoweringError
 
 #: the conditions by number (``Cond(n)`` is a call into the enum machinery)
 _CONDS: Final = tuple(Cond)
+# (module constants: an enum member's read is a Python-level lookup on the class)
+_ALWAYS: Final = Cond.ALWAYS
+_NEVER: Final = Cond.NEVER
 _CC: Final = {
     Cond.EQ: CC_E, Cond.NE: CC_NE, Cond.LT: CC_L, Cond.GE: CC_GE, Cond.LE: CC_LE,
     Cond.GT: CC_G, Cond.LTU: CC_B, Cond.GEU: CC_AE, Cond.LEU: CC_BE, Cond.GTU: CC_A,
@@ -314,8 +317,8 @@ def _setcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     cond = _CONDS[op.consts[0]]
     d = outs[0]
     neg = op.defn.base == "negsetcond"
-    if cond in (Cond.ALWAYS, Cond.NEVER):
-        a.mov_ri(d, (-1 if neg else 1) if cond is Cond.ALWAYS else 0, w)
+    if cond is _ALWAYS or cond is _NEVER:
+        a.mov_ri(d, (-1 if neg else 1) if cond is _ALWAYS else 0, w)
         return
     a.mov_ri(d, 0)  # before the compare: xor clobbers flags
     L.cmp(ins[0], ins[1], w, cond)
@@ -328,10 +331,10 @@ def _movcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
     cond = _CONDS[op.consts[0]]
     d, v1 = outs[0], ins[2]
-    if cond is Cond.ALWAYS:
+    if cond is _ALWAYS:
         a.mov_rr(d, v1)
         return
-    if cond is Cond.NEVER:
+    if cond is _NEVER:
         return
     L.cmp(ins[0], ins[1], w, cond)
     if L.f.cmov:
@@ -347,10 +350,10 @@ def _brcond(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
     a = L.a
     cond = _CONDS[op.consts[0]]
     target = L.label(op.consts[1])
-    if cond is Cond.ALWAYS:
+    if cond is _ALWAYS:
         a.jmp(target)
         return
-    if cond is Cond.NEVER:
+    if cond is _NEVER:
         return
     L.cmp(ins[0], ins[1], w, cond)
     a.jcc(_CC[cond], target)

@@ -59,6 +59,9 @@ class TCGContext(IRBuilder):
         self.live_dead_at: list[int] = []
         self.live_read_in: list[int] = []
         self.live_epoch = 0
+        #: the optimizer's knowledge per temp index, kept from TB to TB in the same way
+        #: (``optimize._Knowledge``: its epoch only grows); None until the first TB
+        self.opt_knowledge: object | None = None
         self.reset()
 
     # -- template phase ------------------------------------------------------

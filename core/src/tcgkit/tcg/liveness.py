@@ -24,7 +24,7 @@ from typing import Final
 
 from .context import TCGContext
 from .ir import Helper, Op, Temp, TempKind
-from .ops import OpFlag
+from .ops import OPS, OpFlag
 from .types import CallFlags
 
 _EXIT: Final = OpFlag.EXIT
@@ -37,6 +37,8 @@ _CONST: Final = TempKind.CONST
 _BB: Final = TempKind.BB
 _TB: Final = TempKind.TB
 _MOVES: Final = frozenset(("mov_i32", "mov_i64"))
+#: ``_MOVES`` by ``OpDef.index`` (a list read per op, not a set lookup by name)
+_IS_MOVE_AT: Final = [d.name in _MOVES for d in OPS.values()]
 _NO_SIDE_EFFECTS: Final = int(CallFlags.NO_SIDE_EFFECTS)  # tested on Helper.bits
 _NO_READ_GLOBALS: Final = int(CallFlags.NO_READ_GLOBALS)
 #: ``Op.life`` of a move whose output is a global that no op reads before the end of
@@ -82,9 +84,11 @@ def liveness(ctx: TCGContext) -> None:
     kept: list[Op] = []
     for pos in range(len(ops) - 1, -1, -1):
         op = ops[pos]
-        flags = op.defn.flags
+        defn = op.defn
+        flags = defn.flags
+        is_move = _IS_MOVE_AT[defn.index]
         args = op.args
-        if pos and op.opc in _MOVES:
+        if pos and is_move:
             # ``x = f(...); mov g, x`` with x dying here: f writes g itself (the
             # ops are adjacent, so nothing reads g or x in between)
             src: Temp = args[1]
@@ -132,7 +136,7 @@ def liveness(ctx: TCGContext) -> None:
                 t = args[i]
                 idx = t.index
                 if idx < n_globals:
-                    if n_out == 1 and op.opc in _MOVES and read_in[idx] != block:
+                    if n_out == 1 and is_move and read_in[idx] != block:
                         sync_only = SYNC_ONLY  # live (above) but not read in this block
                     dead_at[idx] = epoch
                 else:

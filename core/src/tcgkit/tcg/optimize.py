@@ -36,60 +36,109 @@ _PURE: Final = {
 
 
 class _Knowledge:
+    """What the pass knows, by temp index (globals and temps are numbered densely;
+    constants have no index and are known by their value): ``val[i]`` a known value,
+    ``rep[i]`` the representative temp ``i`` copies, ``users[i]`` the temps that have
+    copied ``i`` (an entry whose ``rep`` is no longer ``i`` is stale and skipped).
+    An index's entries hold only while ``stamp[i] == epoch``: forgetting everything
+    is a new epoch, and the lists are kept from TB to TB in the context (the epoch
+    only grows), so neither costs a pass over them. ``known`` lists the temps stamped
+    in this epoch (``forget_globals`` walks them)."""
+
+    __slots__ = ("epoch", "known", "rep", "stamp", "users", "val")
+
     def __init__(self) -> None:
-        self.consts: dict[Temp, int] = {}
-        self.copies: dict[Temp, Temp] = {}  # t -> representative
-        self.users: dict[Temp, set[Temp]] = {}  # representative -> temps copying it
+        self.epoch = 0
+        self.stamp: list[int] = []
+        self.val: list[int | None] = []
+        self.rep: list[Temp | None] = []
+        self.users: list[list[Temp] | None] = []
+        self.known: list[Temp] = []
+
+    def start(self, n_index: int) -> None:
+        """A new TB of ``n_index`` numbered temps."""
+        grow = n_index - len(self.stamp)
+        if grow > 0:
+            self.stamp.extend([-1] * grow)
+            self.val.extend([None] * grow)
+            self.rep.extend([None] * grow)
+            self.users.extend([None] * grow)
+        self.forget_all()
 
     def forget_all(self) -> None:
-        self.consts.clear()
-        self.copies.clear()
-        self.users.clear()
+        self.epoch += 1
+        self.known = []
+
+    def touch(self, t: Temp) -> int:
+        """``t``'s index, its entries made current (empty if they were stale)."""
+        i = t.index
+        if self.stamp[i] != self.epoch:
+            self.stamp[i] = self.epoch
+            self.val[i] = None
+            self.rep[i] = None
+            self.users[i] = None
+            self.known.append(t)
+        return i
 
     def forget(self, t: Temp) -> None:
-        consts, copies, users = self.consts, self.copies, self.users
-        if t in consts:
-            del consts[t]
-        rep = copies.get(t)
-        if rep is not None:
-            del copies[t]
-            copied = users.get(rep)
-            if copied is not None:
-                copied.discard(t)
-        mine = users.get(t)
+        """``t`` is written: its value and its copy are no longer known, nor any copy
+        of it."""
+        i = t.index
+        epoch = self.epoch
+        if self.stamp[i] != epoch:
+            return
+        self.val[i] = None
+        self.rep[i] = None  # its entry in the representative's users goes stale
+        mine = self.users[i]
         if mine is not None:
-            del users[t]
+            self.users[i] = None
+            stamp, rep = self.stamp, self.rep
             for u in mine:
-                if u in copies:
-                    del copies[u]
+                j = u.index
+                if stamp[j] == epoch and rep[j] is t:
+                    rep[j] = None
 
     def forget_globals(self) -> None:
-        for t in [t for t in self.consts if t.kind is TempKind.GLOBAL]:
-            self.forget(t)
-        for t in [t for t in self.copies if t.kind is TempKind.GLOBAL]:
-            self.forget(t)
-        for rep in [r for r in self.users if r.kind is TempKind.GLOBAL]:
-            self.forget(rep)
+        for t in self.known:
+            if t.kind is _GLOBAL:
+                self.forget(t)
 
     def set_copy(self, dst: Temp, src: Temp) -> None:
         """``mov dst, src`` (the caller has forgotten what was known about dst)."""
+        epoch, stamp = self.epoch, self.stamp
+        if src.kind is _CONST:
+            self.val[self.touch(dst)] = src.value
+            return
+        s = src.index
+        current = stamp[s] == epoch
         if (dst.kind is _GLOBAL and src.kind is _BB
-                and src not in self.copies and src not in self.users):  # fmt: skip
+                and not (current and (self.rep[s] is not None
+                                      or self.users[s] is not None))):  # fmt: skip
             # the global becomes the representative: later reads of src read the
             # global, so src dies here and liveness can fold the move away
-            self.copies[src] = dst
-            self.users.setdefault(dst, set()).add(src)
+            self.rep[self.touch(src)] = dst
+            self._add_user(self.touch(dst), src)
             return
-        src = self.copies.get(src, src)
+        r = self.rep[s] if current else None
+        if r is not None:
+            src = r
+            s = r.index
+            current = stamp[s] == epoch
         if src is dst:
             return
-        if src.kind is TempKind.CONST:
-            self.consts[dst] = src.value
-            return
-        if src in self.consts:
-            self.consts[dst] = self.consts[src]
-        self.copies[dst] = src
-        self.users.setdefault(src, set()).add(dst)
+        v = self.val[s] if current else None
+        d = self.touch(dst)
+        if v is not None:
+            self.val[d] = v
+        self.rep[d] = src
+        self._add_user(self.touch(src), dst)
+
+    def _add_user(self, i: int, t: Temp) -> None:
+        users = self.users[i]
+        if users is None:
+            self.users[i] = [t]
+        else:
+            users.append(t)
 
 
 _MOV: Final = {I32: OPS["mov_i32"], I64: OPS["mov_i64"]}
@@ -102,6 +151,7 @@ _FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}
 }
 #: ``_FOLDABLE`` by ``OpDef.index``: a list read per op instead of a set lookup by name
 _FOLDABLE_AT: Final = [d.name in _FOLDABLE for d in OPS.values()]
+_BRCOND_AT: Final = [d.base == "brcond" for d in OPS.values()]
 _LABEL: Final = OpFlag.LABEL
 _NO_WRITE_GLOBALS: Final = int(CallFlags.NO_WRITE_GLOBALS)  # tested on Helper.bits
 _BB_END: Final = OpFlag.BB_END
@@ -113,9 +163,11 @@ _BB: Final = TempKind.BB
 
 def optimize(ctx: TCGContext) -> None:
     """Rewrite ``ctx.ops`` in place."""
-    k = _Knowledge()
-    consts, copies, users = k.consts, k.copies, k.users
-    const = ctx.const
+    k = ctx.opt_knowledge
+    if not isinstance(k, _Knowledge):
+        k = ctx.opt_knowledge = _Knowledge()
+    k.start(ctx.n_index)
+    stamp, val, rep = k.stamp, k.val, k.rep
     out: list[Op] = []
     unreachable = False
     mem_writes_globals = ctx.mem_writes_globals
@@ -130,19 +182,27 @@ def optimize(ctx: TCGContext) -> None:
         if unreachable:
             _drop_label_ref(op)
             continue
+        epoch = k.epoch
         # inputs: through copies to representatives, known values to constants
         n_out, n_in = op.n_out, op.n_in
-        if n_in and (consts or copies):
+        if n_in and k.known:
             args = op.args
             changed: list[Any] | None = None
             for i in range(n_out, n_out + n_in):
                 t0: Temp = args[i]
                 if t0.kind is _CONST:
                     continue
-                t = copies.get(t0, t0)
-                v = consts.get(t)
+                j = t0.index
+                if stamp[j] != epoch:
+                    continue
+                t = t0
+                r = rep[j]
+                if r is not None:
+                    t = r
+                    j = r.index
+                v = val[j] if stamp[j] == epoch else None
                 if v is not None:
-                    t = const(t.type, v)
+                    t = ctx.const(t.type, v)
                 if t is not t0:
                     if changed is None:
                         changed = list(args)
@@ -150,7 +210,7 @@ def optimize(ctx: TCGContext) -> None:
             if changed is not None:
                 op.args = tuple(changed)
         if n_in and _FOLDABLE_AT[d.index] and _maybe_foldable(op.args, n_out, n_in):
-            folded = _fold(ctx, op, k)
+            folded = _fold(ctx, op)
             if folded is None:
                 continue
             op = folded
@@ -161,17 +221,15 @@ def optimize(ctx: TCGContext) -> None:
                 k.forget_globals()
         elif flags & _MEM and mem_writes_globals:
             k.forget_globals()
-        if consts or copies or users:
+        if k.known:
             args = op.args
             for i in range(op.n_out):
-                t = args[i]
-                if t in consts or t in copies or t in users:
-                    k.forget(t)
+                k.forget(args[i])
         base = d.base
         if base == "mov":
             k.set_copy(op.args[0], op.args[1])
         elif base == "movi":
-            consts[op.args[0]] = op.args[1]
+            val[k.touch(op.args[0])] = op.args[1]
         if flags & _BB_END:
             # after a branch or an exit, control may arrive only through a label
             k.forget_all()
@@ -208,54 +266,60 @@ def _movi(ctx: TCGContext, op: Op, out: Temp, value: int) -> Op:
     return Op(d.name, (out, ctx.const(out.type, value)), 1, 1, 0, 0, d)
 
 
-def _fold(ctx: TCGContext, op: Op, k: _Knowledge) -> Op | None:
+def _fold(ctx: TCGContext, op: Op) -> Op | None:
     """A simpler op computing the same thing, the same op, or None to delete it."""
     d = op.defn
     w = d.width
-    n_out = op.n_out
-    ins = op.args[n_out : n_out + op.n_in]
+    args = op.args
     # inputs were resolved already: a known value is a constant temp by now
-    vals: list[int | None] = []
-    for i in range(len(ins)):
-        t: Temp = ins[i]
-        vals.append(t.value if t.kind is _CONST else None)
-    if d.base == "brcond":
-        a, b = vals
-        if a is not None and b is not None:
+    if _BRCOND_AT[d.index]:
+        a: Temp = args[0]
+        b: Temp = args[1]
+        if a.kind is _CONST and b.kind is _CONST:
             label = op.consts[1]
-            if cond_holds(op.consts[0], a, b, w):
+            if cond_holds(op.consts[0], a.value, b.value, w):
                 return Op("br", (label,), 0, 0, 0, 0, _BR)
             label.refs -= 1
             return None
-        if ins[0] is ins[1] and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
+        if a is b and op.consts[0] in (Cond.EQ, Cond.NE, Cond.GE, Cond.GEU):
             label = op.consts[1]
             if op.consts[0] == Cond.NE:
                 label.refs -= 1
                 return None
             return Op("br", (label,), 0, 0, 0, 0, _BR)
         return op
-    if d.n_out != 1:
+    if op.n_out != 1:
         return op
-    if None not in vals:
-        [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))  # type: ignore[arg-type]
-        return _movi(ctx, op, op.args[0], result)
-    if d.n_in == 2:
+    if op.n_in == 2:  # most: no list of values made
+        a = args[1]
+        b = args[2]
+        va = a.value if a.kind is _CONST else None
+        vb = b.value if b.kind is _CONST else None
+        if va is not None and vb is not None:
+            [result] = evaluate(d.base, w, (va, vb), tuple(op.consts))
+            return _movi(ctx, op, args[0], result)
         # the identities hold for a repeated input or a constant 0, 1 or all-ones
         # (compared one by one: a tuple of the three and ``in`` cost a long-int
         # shift and a generic comparison per op)
-        va, vb = vals
         ones = _ONES64 if w == 64 else _ONES32
-        if (ins[0] is ins[1]
+        if (a is b
                 or (va is not None and (va == 0 or va == 1 or va == ones))
                 or (vb is not None and (vb == 0 or vb == 1 or vb == ones))):  # fmt: skip
-            return _identity(ctx, op, vals, w)
-    return op
+            return _identity(ctx, op, va, vb, w)
+        return op
+    vals: list[int] = []
+    for i in range(1, 1 + op.n_in):
+        t: Temp = args[i]
+        if t.kind is not _CONST:
+            return op
+        vals.append(t.value)
+    [result] = evaluate(d.base, w, tuple(vals), tuple(op.consts))
+    return _movi(ctx, op, args[0], result)
 
 
-def _identity(ctx: TCGContext, op: Op, vals: list[int | None], w: int) -> Op:
+def _identity(ctx: TCGContext, op: Op, va: int | None, vb: int | None, w: int) -> Op:
     base = op.defn.base
     a, b = op.ins
-    va, vb = vals
     mask = (1 << w) - 1
     out = op.args[0]
     if vb == 0 and base in ("add", "or", "xor", "sub", "shl", "shr", "sar", "rotl", "rotr", "andc"):

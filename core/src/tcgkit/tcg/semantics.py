@@ -29,28 +29,38 @@ def signed(value: int, wide: bool) -> int:
     return sx(value, 64 if wide else 32)
 
 
+#: ``Cond``'s values as plain ints: compiled, an enum member's read is a Python-level
+#: attribute lookup on the class, and ``Cond(c)`` a call of the enum
+_NEVER: Final = int(Cond.NEVER)
+_EQ: Final = int(Cond.EQ)
+_NE: Final = int(Cond.NE)
+_LT: Final = int(Cond.LT)
+_GT: Final = int(Cond.GT)
+_TSTEQ: Final = int(Cond.TSTEQ)
+_TSTNE: Final = int(Cond.TSTNE)
+
+
 def cond_holds(cond: int, a: int, b: int, w: int) -> bool:
     """Whether ``a cond b`` holds for w-bit values."""
-    c = Cond(cond)
-    if c is Cond.ALWAYS:
-        return True
-    if c is Cond.NEVER:
-        return False
-    if c is Cond.EQ:
+    c = int(cond)
+    if not _NEVER <= c <= _TSTNE:
+        raise ValueError(f"{cond} is not a valid Cond")
+    if c < _EQ:
+        return c != _NEVER  # ALWAYS
+    if c == _EQ:
         return a == b
-    if c is Cond.NE:
+    if c == _NE:
         return a != b
-    if c is Cond.TSTEQ:
-        return a & b == 0
-    if c is Cond.TSTNE:
-        return a & b != 0
-    if c.is_signed:
+    if c >= _TSTEQ:
+        return (a & b == 0) if c == _TSTEQ else (a & b != 0)
+    if c <= _GT:  # LT, GE, LE, GT: signed
         a, b = sx(a, w), sx(b, w)
-    if c in (Cond.LT, Cond.LTU):
+    k = (c - _LT) & 3  # LT/LTU, GE/GEU, LE/LEU, GT/GTU
+    if k == 0:
         return a < b
-    if c in (Cond.GE, Cond.GEU):
+    if k == 1:
         return a >= b
-    if c in (Cond.LE, Cond.LEU):
+    if k == 2:
         return a <= b
     return a > b
 
