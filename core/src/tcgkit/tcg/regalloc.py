@@ -192,15 +192,15 @@ class _State:
     the temps themselves: the globals are shared by every vCPU's context, and vCPUs
     translate concurrently.)"""
 
-    def __init__(self, be: Backend, n_index: int) -> None:
+    def __init__(self, be: Backend, regs: RegisterFile, n_index: int) -> None:
         self.be = be
-        self.regs = be.regs
-        self.order = be.regs.order
+        self.regs = regs  # ``be.regs``: read once (a generic attribute of the backend)
+        self.order = regs.order
         self.reg_of: list[int] = [-1] * n_index  # temp index -> its register, or -1
         self.cregs: dict[Temp, int] = {}  # constants in registers -> their register
         # register number -> the temp it holds, or None (a list: native reads compiled)
-        self.temp_in: list[Temp | None] = list(be.regs.no_temps)
-        self.no_temps: tuple[None, ...] = be.regs.no_temps
+        self.temp_in: list[Temp | None] = list(regs.no_temps)
+        self.no_temps: tuple[None, ...] = regs.no_temps
         self.dirty = 0  # mask of registers whose value memory does not have yet
         self.out: list[Insn] = []
         self.slots: dict[Temp, int] = {}
@@ -425,19 +425,25 @@ def _move(st: _State, op: Op) -> None:
     Hosts keep i32 values zero-extended in 64-bit registers, so a full move copies an
     i32."""
     dst: Temp = op.args[0]
-    src = op.args[1]
     temp_in = st.temp_in
-    if op.n_in == 0 or src.kind is _CONST:  # movi, or mov of a constant
-        value = (src if op.n_in == 0 else src.value) & (0xFFFFFFFF if dst.type is _I32 else _M64)
+    src_t: Temp
+    if op.n_in == 0:  # movi: the value itself (typed reads, no generic attribute lookup)
+        value: int = op.args[1]
+        known = True
+    else:
+        src_t = op.args[1]
+        known = src_t.kind is _CONST
+        value = src_t.value
+    if known:  # movi, or mov of a constant
+        value &= 0xFFFFFFFF if dst.type is _I32 else _M64
         r = st.reg(dst)
         if r < 0:
             r = st.free_reg(0)
         st.out.append((MOVI, r, value))
         st.bind(dst, r, True)
         return
-    if src is dst:
+    if src_t is dst:
         return
-    src_t: Temp = src
     if op.life & SYNC_ONLY:  # a global nothing reads in this block: its home takes the value
         r_in = st.materialize(src_t, -1, 0)
         st.out.append((STORE, r_in, dst, -1))
@@ -479,8 +485,8 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
     if n_index < 0:
         n_index = 1 + max((t.index for op in ops for t in op.args[: op.n_out + op.n_in]
                            if type(t) is Temp), default=0)  # fmt: skip
-    st = _State(be, n_index)
     regs = be.regs
+    st = _State(be, regs, n_index)
     constraint = be.constraint
     imm_ok = be.imm_ok
     out = st.out
