@@ -9,6 +9,7 @@ import copy
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.dump import format_ops
 from tcgkit.tcg.interp import interpret
@@ -85,6 +86,26 @@ def test_allocated_code_computes_what_the_interpreter_does(prog: Program, nregs:
     got = list(prog.state)
     got_exit = run_allocated(copy.copy(ctx.ops), got, nregs)
     assert (got_exit, got) == (want_exit, expect), format_ops(ctx.ops)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(progs=st.lists(programs(max_ops=20), min_size=2, max_size=4))
+def test_a_reused_register_list_gives_the_same_allocation_and_is_left_all_free(
+    progs: list[Program],
+) -> None:
+    """``allocate``'s ``reg_of``: one list kept from TB to TB (the context's) gives the
+    allocation a fresh list gives, and is all -1 again afterwards."""
+    reg_of: list[int] = []
+    for prog in progs:
+        ctx = prog.ctx
+        optimize(ctx)
+        liveness(ctx)
+        fresh = allocate(copy.copy(ctx.ops), ModelBackend(6), ctx.n_index)
+        reused = allocate(copy.copy(ctx.ops), ModelBackend(6), ctx.n_index, reg_of=reg_of)
+        assert [describe(i) for i in reused.insns] == [describe(i) for i in fresh.insns]
+        assert len(reg_of) >= ctx.n_index
+        assert set(reg_of) <= {-1}
 
 
 def test_an_op_needing_more_registers_than_free_spills_its_live_inputs() -> None:

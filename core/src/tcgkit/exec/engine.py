@@ -104,6 +104,10 @@ class Engine:
         # a TB stops before an instruction on another 2^tb_page_bits page (the target's
         # page; tcgkit.unicorn: Unicorn's, as its translator stops at its own pages)
         self.tb_page_bits = target.page_bits
+        #: the target's fixed attributes translation reads per TB, as native fields
+        #: (the target is a plugin object: each of its attributes is a generic lookup)
+        self.target_page_bits: int = target.page_bits
+        self.target_max_insns: int = target.max_insns
         self.host = host
         self.aspace = aspace
         # read_code's last RAM range: (flat view, start, end, region's view, offset delta)

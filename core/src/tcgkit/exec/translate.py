@@ -15,7 +15,7 @@ happens when execution reaches that instruction, with its pc).
 
 from __future__ import annotations
 
-import time
+from time import perf_counter  # a module global: compiled, a dict read, not a module attribute
 from typing import TYPE_CHECKING
 
 from .. import hooks as H
@@ -117,7 +117,7 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     its own region. Raises ``CodeBufferFull`` when no region is left (the caller
     flushes). A TB too large for the host is made again with half as many
     instructions (``TBTooLarge``), under the same key."""
-    t0 = time.perf_counter()
+    t0 = perf_counter()
     max_insns = 0  # the cflags count or the target's maximum
     while True:
         tb = _front_end(engine, cpu, pc, cs_base, flags, cflags, max_insns)
@@ -130,7 +130,7 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
                                      pc=pc) from None  # fmt: skip
             max_insns = tb.icount // 2
             engine.tbs_halved += 1
-    engine.time_translating += time.perf_counter() - t0
+    engine.time_translating += perf_counter() - t0
     return tb
 
 
@@ -156,16 +156,16 @@ def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cfla
     ``max_insns`` instructions if given, else the cflags count or the target's)."""
     target = engine.target
     ctx = cpu.ctx
-    max_insns = max_insns or cflags & CF_COUNT_MASK or target.max_insns
+    max_insns = max_insns or cflags & CF_COUNT_MASK or engine.target_max_insns
     ctx.reset()
     dc = DisasContext(
         ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
         parallel=bool(cflags & CF_PARALLEL), host_ops=engine.host.optional_ops,
     )  # fmt: skip
-    t0 = time.perf_counter()
+    t0 = perf_counter()
     translator_loop(engine, cpu, dc)
-    engine.time_phases["decode/IR"] += time.perf_counter() - t0
-    tb = TB(pc, cs_base, flags, cflags, target.page_bits)
+    engine.time_phases["decode/IR"] += perf_counter() - t0
+    tb = TB(pc, cs_base, flags, cflags, engine.target_page_bits)
     vtlb = engine.vtlb
     if vtlb is not None:  # translated: listed on its physical page (``exec.vtlb``)
         paddr = vtlb.peek(pc)
@@ -192,13 +192,13 @@ def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
     log = engine.log
     on = log.categories
     phases = engine.time_phases
-    t0 = time.perf_counter()
+    t0 = perf_counter()
     if ctx.fp_flags_offset >= 0 and not engine.host.computes_fp_flags:
         add_flag_calls(ctx, engine.fp_flag_helpers)  # the float ops' flags, by helpers
     optimize(ctx)
-    t1 = time.perf_counter()
+    t1 = perf_counter()
     liveness(ctx)
-    t2 = time.perf_counter()
+    t2 = perf_counter()
     phases["optimize"] += t1 - t0
     phases["liveness"] += t2 - t1
     if "op_opt" in on:

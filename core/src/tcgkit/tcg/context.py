@@ -62,6 +62,9 @@ class TCGContext(IRBuilder):
         #: the optimizer's knowledge per temp index, kept from TB to TB in the same way
         #: (``optimize._Knowledge``: its epoch only grows); None until the first TB
         self.opt_knowledge: object | None = None
+        #: the register allocator's register per temp index, all -1 between TBs
+        #: (``regalloc.allocate``'s ``reg_of``)
+        self.alloc_reg_of: list[int] = []
         self.reset()
 
     # -- template phase ------------------------------------------------------

@@ -192,11 +192,18 @@ class _State:
     the temps themselves: the globals are shared by every vCPU's context, and vCPUs
     translate concurrently.)"""
 
-    def __init__(self, be: Backend, regs: RegisterFile, n_index: int) -> None:
+    def __init__(self, be: Backend, regs: RegisterFile, n_index: int,
+                 reg_of: list[int] | None = None) -> None:  # fmt: skip
         self.be = be
         self.regs = regs  # ``be.regs``: read once (a generic attribute of the backend)
         self.order = regs.order
-        self.reg_of: list[int] = [-1] * n_index  # temp index -> its register, or -1
+        # temp index -> its register, or -1: the caller's list when given (all -1, as
+        # ``allocate`` leaves it: no list of a few hundred entries made and freed per TB)
+        if reg_of is None:
+            reg_of = [-1] * n_index
+        elif len(reg_of) < n_index:
+            reg_of.extend([-1] * (n_index - len(reg_of)))
+        self.reg_of = reg_of
         self.cregs: dict[Temp, int] = {}  # constants in registers -> their register
         # register number -> the temp it holds, or None (a list: native reads compiled)
         self.temp_in: list[Temp | None] = list(regs.no_temps)
@@ -475,18 +482,20 @@ _BB_END_OR_EXIT: Final = OpFlag.BB_END | OpFlag.EXIT
 _MEM: Final = OpFlag.MEM
 
 
-def allocate(ops: list[Op], be: Backend, n_index: int = -1,
-             mem_writes_globals: bool = False) -> Allocation:  # fmt: skip
+def allocate(ops: list[Op], be: Backend, n_index: int = -1, mem_writes_globals: bool = False,
+             reg_of: list[int] | None = None) -> Allocation:  # fmt: skip
     """Assign registers to ``ops`` (after ``liveness``); see the module docstring.
     ``n_index``: more than the largest index of a temp in ``ops`` (the context's
     globals and temps: ``TCGContext.n_index``; found from the ops when not given).
     ``mem_writes_globals``: a guest memory access may write globals (memory hooks run
-    in it), so no global stays in a register across one."""
+    in it), so no global stays in a register across one. ``reg_of``: a list of -1s
+    (of any length) to keep the register of each temp in, left all -1 again when the
+    allocation succeeds (``TCGContext.alloc_reg_of``: one per context, reused)."""
     if n_index < 0:
         n_index = 1 + max((t.index for op in ops for t in op.args[: op.n_out + op.n_in]
                            if type(t) is Temp), default=0)  # fmt: skip
     regs = be.regs
-    st = _State(be, regs, n_index)
+    st = _State(be, regs, n_index, reg_of)
     constraint = be.constraint
     imm_ok = be.imm_ok
     out = st.out
@@ -690,6 +699,7 @@ def allocate(ops: list[Op], be: Backend, n_index: int = -1,
             st.forget_all()
         # else after a guest memory access the globals were stored before it; their
         # registers are still valid
+    st.forget_all()  # (a TB ends with an exit, which did it: ``reg_of`` is all -1 again)
     return Allocation(st.out, st.frame, st.slots)
 
 
