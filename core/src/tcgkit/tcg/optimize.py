@@ -4,9 +4,10 @@ branch folding and removal of unreachable code.
 Owns the forward rewriting pass over one TB's op list (dead code whose
 results are unused is removed by ``liveness``, which runs after it).
 
-Knowledge tracked per temp, forward through a basic block:
-* ``consts[t]`` - t is known to hold that value;
-* ``copies[t]`` - t holds the same value as another temp (its representative).
+Knowledge tracked per temp, forward through a basic block (``_Knowledge``, by temp
+index, in lists the context keeps from TB to TB):
+* ``val[t]`` - t is known to hold that value;
+* ``rep[t]`` - t holds the same value as another temp (its representative).
   After ``mov global, bb`` (a fresh BB temp) the global is the representative,
   so that the BB temp dies at the move (see ``liveness``, which then writes the
   value straight into the global).
