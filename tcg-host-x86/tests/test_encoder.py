@@ -5,6 +5,8 @@ cases), disassembles to the instruction it was asked for."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tcgkit_host_x86 import encoder as E
 from tcgkit_host_x86.encoder import Asm, Label, Mem
 
@@ -63,6 +65,47 @@ def test_register_moves_and_alu(d: int, s: int) -> None:
         f"popcnt {R32[d]}, {R32[s]}"]  # fmt: skip
     assert dis(lambda a: a.shiftx(E.SHR, d, s, E.RCX)) == [f"shrx {R64[d]}, {R64[s]}, rcx"]
     assert dis(lambda a: a.andn(d, s, E.R9)) == [f"andn {R64[d]}, {R64[s]}, r9"]
+
+
+def _loaded(code: bytes) -> tuple[int, int]:
+    """(register number, the 64-bit value it holds) after capstone's decoding of
+    one mov of an immediate (or xor r32, r32) into a register."""
+    (insn,) = list(MD.disasm(code, 0))
+    assert insn.size == len(code)
+    dst_name, _, src = insn.op_str.partition(", ")
+    if insn.mnemonic == "xor":
+        assert src == dst_name
+        return R32.index(dst_name), 0
+    assert insn.mnemonic in ("mov", "movabs"), insn.mnemonic
+    imm = int(src, 16) if src.startswith("0x") else int(src)
+    if dst_name in R32:  # a 32-bit destination: zero-extended
+        return R32.index(dst_name), imm & 0xFFFFFFFF
+    return R64.index(dst_name), imm & 0xFFFFFFFFFFFFFFFF
+
+
+WIDE = st.one_of(st.integers(-(1 << 70), 1 << 70), st.integers(-(1 << 33), 1 << 33),
+                 st.sampled_from([0, -1, 1 << 31, 1 << 32, (1 << 64) - (1 << 31),
+                                  (1 << 64) - (1 << 31) - 1, -(1 << 31), -(1 << 31) - 1,
+                                  1 << 62, 1 << 63, (1 << 64) - 1, -(1 << 63)]))  # fmt: skip
+
+
+@given(st.integers(0, 15), WIDE, st.booleans())
+def test_mov_ri_loads_the_value_modulo_the_width_in_the_shortest_form(
+    r: int, value: int, w: bool
+) -> None:
+    """Wide values (2^62 and more, negative, beyond 64 bits) included: the encoder
+    takes their bytes instead of wide-integer arithmetic."""
+    a = Asm()
+    a.mov_ri(r, value, w)
+    code = a.code()
+    want = value & (0xFFFFFFFFFFFFFFFF if w else 0xFFFFFFFF)
+    assert _loaded(code) == (r, want)
+    if want < 1 << 32:  # xor r32 / mov r32, imm32
+        assert len(code) == (2 if want == 0 else 5) + (r >= 8)
+    elif want >= (1 << 64) - (1 << 31):  # mov r64, simm32
+        assert len(code) == 7
+    else:  # movabs
+        assert len(code) == 10
 
 
 @pytest.mark.parametrize("r", range(16))

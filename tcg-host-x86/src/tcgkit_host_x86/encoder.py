@@ -247,9 +247,14 @@ class Asm:
         """Overwrite the ``n`` bytes at ``at`` with ``value``, little-endian."""
         _check_fits(value, n, signed)
         buf = self.buf
-        for k in range(at, at + n):
-            buf[k] = value & 0xFF
-            value >>= 8
+        if n == 4:
+            put_u32(buf, at, value & 0xFFFFFFFF)
+        elif n == 8:
+            put_u64(buf, at, value & _U64_MAX)
+        else:
+            for k in range(at, at + n):
+                buf[k] = value & 0xFF
+                value >>= 8
 
     def _rel32(self, label: Label) -> None:
         buf = self.buf
@@ -346,23 +351,33 @@ class Asm:
 
     def mov_ri(self, dst: int, value: int, w: bool = True) -> None:
         """dst <- value (64-bit value; the shortest form)."""
-        if not 0 <= value < 0x80000000:  # else it is its own mask: no wide-integer op
-            value &= _U64_MAX if w else 0xFFFFFFFF
-        if value == 0:
-            self.rr1(0x31, dst, dst, False)  # xor r32, r32
-        elif value < (1 << 32):
-            self._rex(False, 0, 0, dst)
-            self.buf.append(0xB8 | (dst & 7))
-            _le(self.buf, value, 4, False)
-        elif value >= (1 << 64) - (1 << 31):
-            self._rex(True, 0, 0, dst)
-            self.buf.append(0xC7)
-            self.buf.append(0xC0 | (dst & 7))
-            _le(self.buf, value - (1 << 64), 4, True)
+        buf = self.buf
+        if not 0 <= value < 0x100000000 and not w:
+            value &= 0xFFFFFFFF
+        if 0 <= value < 0x100000000:
+            if value == 0:
+                self.rr1(0x31, dst, dst, False)  # xor r32, r32
+                return
+            self._rex(False, 0, 0, dst)  # mov r32, imm32 (zero-extended)
+            buf.append(0xB8 | (dst & 7))
+            _append32(buf, value)
+            return
+        # 64 bits, outside [0, 2^32): the form follows from the value's bytes (compiled,
+        # a value of 2^62 and more is a wide integer: one conversion, where masks,
+        # comparisons and shifts would be a call each)
+        try:
+            imm = value.to_bytes(8, "little", signed=value < 0)
+        except OverflowError:  # beyond 64 bits: its low 64 bits
+            self.mov_ri(dst, value & _U64_MAX, w)
+            return
+        self._rex(True, 0, 0, dst)
+        if imm[3] & 0x80 and imm[4] & imm[5] & imm[6] & imm[7] == 0xFF:
+            buf.append(0xC7)  # mov r64, simm32 (sign-extended)
+            buf.append(0xC0 | (dst & 7))
+            buf.write(imm[:4])
         else:
-            self._rex(True, 0, 0, dst)
-            self.buf.append(0xB8 | (dst & 7))
-            _le(self.buf, value, 8, False)
+            buf.append(0xB8 | (dst & 7))  # mov r64, imm64
+            buf.write(imm)
 
     def home(self, store: bool, reg: int, base: int, disp: int, w: bool) -> None:
         """mov [base + disp], reg (``store``) or mov reg, [base + disp], 8 bytes (``w``)

@@ -25,7 +25,7 @@ from typing import Final
 from tcgkit.host import TBTooLarge
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op, Temp
-from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
+from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef, by_index
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
@@ -417,14 +417,17 @@ _OTHER_OPS: dict[str, Lower] = {
     **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
     **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
 }
+
+
+def _lower_as(d: OpDef) -> tuple[Lower, bool] | None:
+    """The lowering function of ``d`` and whether it is 64-bit (None: ``op``'s own)."""
+    fn = INT_OPS.get(d.base) or _OTHER_OPS.get(d.base)
+    return None if fn is None else (fn, d.type is not I32)
+
+
 #: each op's lowering and whether it is 64 bits wide, by ``OpDef.index`` (a list read per
 #: op, where a dict by name was a string-keyed lookup); None: ``Lowering.op`` itself
-_BY_INDEX: Final[list[tuple[Lower, bool] | None]] = [
-    (fn, d.type is not I32)
-    if (fn := INT_OPS.get(d.base) or _OTHER_OPS.get(d.base)) is not None
-    else None
-    for d in OPS.values()
-]
+_BY_INDEX: Final = by_index(_lower_as)
 
 
 def lower(features: HostFeatures, alloc: Allocation, tb_id: int, icount: int, rt: Runtime,

@@ -86,7 +86,9 @@ from .encoder import (
 if TYPE_CHECKING:  # (lower imports this module: no import of it back at import time)
     from .lower import Lowering
 
-X0, X1, X2 = 0, 1, 2
+X0: Final = 0
+X1: Final = 1
+X2: Final = 2
 #: the ops and the host feature each needs
 CRYPTO_OPS: Final = {"aese": "aes", "aesd": "aes", "aesmc": "aes", "aesimc": "aes",
                      "clmul": "pclmulqdq", "sha256h": "sha_ni", "sha256h2": "sha_ni",

@@ -3,7 +3,7 @@
 Owns ``float_op``. Values arrive in general registers (f32 in i32, f64 in
 i64) and go through xmm0-xmm2, which the allocator never uses. Rounding
 modes other than nearest-even are set for the one instruction by changing
-MXCSR's rounding field (``mxcsr.with_rm``: its flags are kept).
+MXCSR's rounding field (``mxcsr.set_rm``: its flags are kept).
 
 IEEE flags: MXCSR accumulates them (``mxcsr``); the SSE instructions here raise
 exactly the guest operation's flags (``tcgkit.tcg.fpflags``): ucomis raises IE
@@ -31,7 +31,6 @@ is out of range or NaN.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Final
 
 from librt.strings import BytesWriter
@@ -74,11 +73,25 @@ SHL: Final = 4
 ROR: Final = 1
 MIN_NORMAL_32: Final = 0x00800000
 
-X0, X1, X2 = 0, 1, 2
-F2, F3, P66 = b"\xf2", b"\xf3", b"\x66"
+X0: Final = 0
+X1: Final = 1
+X2: Final = 2
+F2: Final = b"\xf2"
+F3: Final = b"\xf3"
+P66: Final = b"\x66"
 # SSE opcodes (second byte after 0F)
-ADDS, MULS, SUBS, MINS, DIVS, MAXS, SQRTS = 0x58, 0x59, 0x5C, 0x5D, 0x5E, 0x5F, 0x51
-UCOMIS, CVTSI2S, CVTTS2SI, CVTS2SI, CVTS2S = 0x2E, 0x2A, 0x2C, 0x2D, 0x5A
+ADDS: Final = 0x58
+MULS: Final = 0x59
+SUBS: Final = 0x5C
+MINS: Final = 0x5D
+DIVS: Final = 0x5E
+MAXS: Final = 0x5F
+SQRTS: Final = 0x51
+UCOMIS: Final = 0x2E
+CVTSI2S: Final = 0x2A
+CVTTS2SI: Final = 0x2C
+CVTS2SI: Final = 0x2D
+CVTS2S: Final = 0x5A
 MOVAPD: Final = 0x28  # with the 66 prefix
 _ARITH: Final = {"fadd": ADDS, "fsub": SUBS, "fmul": MULS, "fdiv": DIVS}
 
@@ -122,10 +135,6 @@ def _ucomis(L: Lowering, f: _Fmt, x: int, y: int) -> None:
 
 def _ucomis_a(a: Asm, f: _Fmt, x: int, y: int) -> None:
     a.sse(P66 if f.w else b"", UCOMIS, x, y)
-
-
-def _with_rm(L: Lowering, rm: int, emit: Callable[[], None]) -> None:
-    mxcsr.with_rm(L.a, rm, emit)  # the flags accumulated so far kept
 
 
 def _tiny_check(a: Asm, f: _Fmt, x: int, slow: Label) -> None:
@@ -196,9 +205,9 @@ def _py_op_call(d: int, ins: tuple[int, ...]) -> tuple[bytes, int, int]:
     emulator to another: the code and those two offsets (``_put_call``)."""
     a = Asm()
     saved, pad = save_for_call(a, d)
-    for x, r in zip((X0, X1, X2), ins, strict=False):
+    for x, r in zip((X0, X1, X2), ins):
         a.movq_xr(x, r)
-    for x, r in zip((X0, X1, X2), (RDX, RCX, R8), strict=False):
+    for x, r in zip((X0, X1, X2), (RDX, RCX, R8)):
         if x < len(ins):
             a.movq_rx(r, x)
     a.mov_ri_fixed(RSI, 0, False)
@@ -265,19 +274,6 @@ def _arith_code(w: bool, base: str, rm: int, d: int,
     f = _fmt(w)
     slow, done, raised, finish = Label(), Label(), Label(), Label()
 
-    def operation() -> int:
-        """The SSE operation on the inputs, into the xmm register it returns."""
-        for x, r in zip((X0, X1, X2), ins, strict=False):
-            a.movq_xr(x, r, f.w)
-        if base == "fsqrt":
-            mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, SQRTS, X0, X0))
-        elif base == "fma":  # a * b + c
-            mxcsr.with_rm(a, rm, lambda: a.vfmadd231(f.w, X2, X0, X1))
-            return X2
-        else:
-            mxcsr.with_rm(a, rm, lambda: a.sse(f.prefix, _ARITH[base], X0, X1))
-        return X0
-
     if fz:
         for r in ins:
             _to_slow_if_subnormal(a, f, r, slow)
@@ -285,7 +281,7 @@ def _arith_code(w: bool, base: str, rm: int, d: int,
             proven = Label()
             _fz_proven(a, f, base, ins, proven)
             mxcsr.save_before(a)
-            res = operation()
+            res = _operation(a, f, base, rm, ins)
             a.movq_rx(TMP0, res, f.w)
             a.alu_rr(ADD, TMP0, TMP0, f.w)  # the magnitude, shifted left by one
             a.mov_ri(TMP1, (1 << (52 if f.w else 23)) << 1)  # the smallest normal's
@@ -294,7 +290,7 @@ def _arith_code(w: bool, base: str, rm: int, d: int,
             mxcsr.drop_since_before(a)
             a.jmp(slow)
             a.bind(proven)
-    res = operation()
+    res = _operation(a, f, base, rm, ins)
     a.bind(finish)
     if base == "fma":
         _nan_addend_check(a, f, res, ins[2], slow)
@@ -318,6 +314,24 @@ def _arith_code(w: bool, base: str, rm: int, d: int,
     a.mov_rr(d, TMP0)
     a.bind(done)
     return a.seq(), raised.refs[0], at + at_index, at + at_fn
+
+
+def _operation(a: Asm, f: _Fmt, base: str, rm: int, ins: tuple[int, ...]) -> int:
+    """``_arith_code``'s SSE operation ``base`` on the inputs in rounding mode ``rm``,
+    into the xmm register it returns."""
+    for x, r in zip((X0, X1, X2), ins):
+        a.movq_xr(x, r, f.w)
+    mxcsr.set_rm(a, rm)
+    res = X0
+    if base == "fsqrt":
+        a.sse(f.prefix, SQRTS, X0, X0)
+    elif base == "fma":  # a * b + c
+        a.vfmadd231(f.w, X2, X0, X1)
+        res = X2
+    else:
+        a.sse(f.prefix, _ARITH[base], X0, X1)
+    mxcsr.reset_rm(a, rm)
+    return res
 
 
 def _to_slow_if_subnormal(a: Asm, f: _Fmt, r: int, slow: Label) -> None:
@@ -556,7 +570,9 @@ def _fcvt(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
         py_op(L, op, d, ins)
         return
     _to_x(L, X0, ins[0], src.w)
-    _with_rm(L, rm, lambda: a.sse(src.prefix, CVTS2S, X0, X0))
+    mxcsr.set_rm(a, rm)
+    a.sse(src.prefix, CVTS2S, X0, X0)
+    mxcsr.reset_rm(a, rm)
     if not narrow:  # f32 -> f64 is exact
         _result_dnan(L.a, dst, d, X0)
         return
@@ -580,7 +596,9 @@ def _itof(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     if not sgn:
         a.test_rr(ins[0], ins[0])
         a.jcc(CC_S, slow)  # >= 2^63: not a signed value
-    _with_rm(L, rm, lambda: a.sse(f.prefix, CVTSI2S, X0, ins[0], True))
+    mxcsr.set_rm(a, rm)
+    a.sse(f.prefix, CVTSI2S, X0, ins[0], True)
+    mxcsr.reset_rm(a, rm)
     a.movq_rx(d, X0, f.w)
     if not sgn:
         a.jmp(done)
@@ -615,7 +633,9 @@ def _ftoi(L: Lowering, op: Op, d: int, ins: list[int]) -> None:
     elif rm == RoundingMode.ZERO:
         a.sse(f.prefix, CVTTS2SI, TMP0, X0, w)
     else:
-        _with_rm(L, rm, lambda: a.sse(f.prefix, CVTS2SI, TMP0, X0, w))
+        mxcsr.set_rm(a, rm)
+        a.sse(f.prefix, CVTS2SI, TMP0, X0, w)
+        mxcsr.reset_rm(a, rm)
     # TMP0: the rounded value, or 0x80000000(00000000) for NaN / out of range
     if sgn and bits == 64:
         a.mov_ri(TMP1, 1 << 63)
@@ -664,7 +684,7 @@ def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> 
     a.mov_rr(d, r, w)
     a.jmp(done)
     a.bind(some_nan)
-    for s, pick in zip(srcs, picks, strict=True):  # the first signalling NaN
+    for s, pick in zip(srcs, picks):  # the first signalling NaN
         number = Label()
         a.movq_xr(X0, s, w)
         _ucomis_a(a, f, X0, X0)
@@ -673,7 +693,7 @@ def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> 
         a.jcc(CC_B ^ 1, pick)
         a.bind(number)
     first_quiet = Label() if fma else picks[0]
-    for s, pick in zip(srcs[:-1], [first_quiet, *picks[1:-1]], strict=True):  # the first quiet NaN
+    for s, pick in zip(srcs[:-1], [first_quiet, *picks[1:-1]]):  # the first quiet NaN
         a.movq_xr(X0, s, w)
         _ucomis_a(a, f, X0, X0)
         a.jcc(CC_P, pick)
@@ -700,7 +720,7 @@ def _nan_pick_code(w: bool, fma: int, d: int, r: int, srcs: tuple[int, ...]) -> 
         a.jmp(keep_r)
         a.bind(nonzero)
     quiet = Label()
-    for i, (s, pick) in enumerate(zip(srcs, picks, strict=True)):
+    for i, (s, pick) in enumerate(zip(srcs, picks)):
         a.bind(pick)
         a.mov_rr(TMP0, s, w)
         if i < len(srcs) - 1:

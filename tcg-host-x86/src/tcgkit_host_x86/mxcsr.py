@@ -14,7 +14,8 @@ Protocol (``tcgkit.native.layout``: ``OFF_FP_SAVE``):
   computed meanwhile leaves no flag, and whatever Python folded (``fold`` below,
   ``NativeHost.fold_fp_flags``) is not counted twice;
 * a rounding mode other than nearest-even is set by changing the RC field of the
-  current MXCSR, not by loading a fixed image (``with_rm``), which would drop flags.
+  current MXCSR, not by loading a fixed image (``set_rm``/``reset_rm``), which would
+  drop flags.
 
 What the lowering must do besides (``lower_float``): no SSE instruction it uses
 beyond the guest's operation may leave a flag the operation does not raise, and
@@ -25,19 +26,20 @@ the exact flags.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
-from . import abi
+from tcgkit.native.layout import OFF_FP_SAVE, OFF_FP_SCRATCH
+
+from .abi import MXCSR_BY_RM, OFF_MXCSR
 from .encoder import AND, OR, RBP, Asm, Mem
 
 #: MXCSR's exception flags: IE DE ZE OE UE PE
 FLAG_MASK: Final = 0x3F
 RC_MASK: Final = 0x6000
 #: a word of the native block's float area the rounding-mode switch uses
-OFF_RM_SCRATCH: Final = abi.OFF_FP_SCRATCH
+OFF_RM_SCRATCH: Final = OFF_FP_SCRATCH
 #: the image before an op whose attempt may raise flags it must drop (``lower_float``)
-OFF_BEFORE: Final = abi.OFF_FP_SCRATCH + 8
+OFF_BEFORE: Final = OFF_FP_SCRATCH + 8
 
 
 def to_fpflags(image: int) -> int:
@@ -52,17 +54,17 @@ def stmxcsr(a: Asm, m: Mem) -> None:
 
 def save(a: Asm) -> None:
     """MXCSR -> the image Python folds (before a call into Python, at an exit)."""
-    stmxcsr(a, Mem(RBP, abi.OFF_FP_SAVE))
+    stmxcsr(a, Mem(RBP, OFF_FP_SAVE))
 
 
 def reload(a: Asm) -> None:
     """MXCSR <- the image, after a call into Python."""
-    a.ldmxcsr(Mem(RBP, abi.OFF_FP_SAVE))
+    a.ldmxcsr(Mem(RBP, OFF_FP_SAVE))
 
 
 def clear(a: Asm) -> None:
     """MXCSR <- the default image, flags clear (the prologue)."""
-    a.ldmxcsr(Mem(RBP, abi.OFF_MXCSR))
+    a.ldmxcsr(Mem(RBP, OFF_MXCSR))
 
 
 def save_before(a: Asm) -> None:
@@ -75,17 +77,22 @@ def drop_since_before(a: Asm) -> None:
     a.ldmxcsr(Mem(RBP, OFF_BEFORE))
 
 
-def with_rm(a: Asm, rm: int, emit: Callable[[], None]) -> None:
-    """``emit`` with MXCSR's rounding control set to ``rm`` (``RoundingMode`` 0-3), the
-    flags kept: RC is or-ed into the current image and cleared again after."""
-    if not rm:
-        emit()
-        return
-    m = Mem(RBP, OFF_RM_SCRATCH)
-    stmxcsr(a, m)
-    a.alu_mi(OR, m, abi.MXCSR_BY_RM[rm] & RC_MASK, False)
-    a.ldmxcsr(m)
-    emit()
-    stmxcsr(a, m)
-    a.alu_mi(AND, m, ~RC_MASK, False)
-    a.ldmxcsr(m)
+def set_rm(a: Asm, rm: int) -> None:
+    """MXCSR's rounding control <- ``rm`` (``RoundingMode`` 0-3; nothing for 0, the
+    default), the flags kept: RC is or-ed into the current image. The operation
+    follows, then ``reset_rm`` with the same ``rm``."""
+    if rm:
+        m = Mem(RBP, OFF_RM_SCRATCH)
+        stmxcsr(a, m)
+        a.alu_mi(OR, m, MXCSR_BY_RM[rm] & RC_MASK, False)
+        a.ldmxcsr(m)
+
+
+def reset_rm(a: Asm, rm: int) -> None:
+    """MXCSR's rounding control back to nearest-even after ``set_rm(a, rm)``, the
+    flags the operation raised kept."""
+    if rm:
+        m = Mem(RBP, OFF_RM_SCRATCH)
+        stmxcsr(a, m)
+        a.alu_mi(AND, m, ~RC_MASK, False)
+        a.ldmxcsr(m)

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .. import hooks as H
 from .._bundle import status as bundle_status
@@ -61,13 +61,13 @@ if TYPE_CHECKING:
     from ..memory import AddressSpace
     from ..target import GuestTarget
 
-DEFAULT_CODE_BUFFER = 64 << 20
-DEFAULT_REGION = 2 << 20
+DEFAULT_CODE_BUFFER: Final = 64 << 20
+DEFAULT_REGION: Final = 2 << 20
 #: runs of a TB in tier 0 (interpreted) before the host backend compiles it
-DEFAULT_TIER_UP = 3
+DEFAULT_TIER_UP: Final = 3
 #: young collections wait for this many net allocations from an emulator's first run
 #: until it is released (``_collector``)
-DEFAULT_GC_YOUNG = 500_000
+DEFAULT_GC_YOUNG: Final = 500_000
 
 _FAULTS = {
     "read": (H.HOOK_MEM_READ_UNMAPPED, H.MEM_READ_UNMAPPED, H.HOOK_MEM_READ_PROT, H.MEM_READ_PROT),

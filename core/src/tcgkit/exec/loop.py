@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._collector import relaxed
 from ..errors import CodeModified, CPUExit, GuestInterrupt, StopRequest
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .cpu import CPU
     from .engine import Engine
 
-MASK64 = 0xFFFFFFFFFFFFFFFF
+MASK64: Final = 0xFFFFFFFFFFFFFFFF
 
 
 def _restore(engine: Engine, cpu: CPU, exc: BaseException) -> None:

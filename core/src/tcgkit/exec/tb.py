@@ -16,17 +16,17 @@ which the core calls for compiled TBs only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .tb_hash import TBKey, make_key
 
-CF_COUNT_MASK = 0x1FF  # nonzero: at most this many instructions in the TB
-CF_NOCACHE = 1 << 9  # a one-off TB: executed once, never entered in the cache
-CF_NO_GOTO_TB = 1 << 10  # do not chain out of this TB
-CF_SINGLE_STEP = CF_NOCACHE | 1
+CF_COUNT_MASK: Final = 0x1FF  # nonzero: at most this many instructions in the TB
+CF_NOCACHE: Final = 1 << 9  # a one-off TB: executed once, never entered in the cache
+CF_NO_GOTO_TB: Final = 1 << 10  # do not chain out of this TB
+CF_SINGLE_STEP: Final = CF_NOCACHE | 1
 #: other vCPUs may run at the same time: guest atomics must be atomic for them too
 #: (QEMU's CF_PARALLEL; set in every TB once an emulator has a second vCPU)
-CF_PARALLEL = 1 << 11
+CF_PARALLEL: Final = 1 << 11
 
 
 class TB:

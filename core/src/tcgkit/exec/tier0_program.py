@@ -27,7 +27,7 @@ from typing import Any, Final
 from .._mypyc import mypyc_attr
 from ..tcg.fpflags import RAISING
 from ..tcg.ir import Label, Op, Temp, TempKind
-from ..tcg.ops import EXIT_LOOKUP, OPS
+from ..tcg.ops import EXIT_LOOKUP, by_index
 from ..tcg.types import I32
 
 M64: Final = 0xFFFFFFFFFFFFFFFF
@@ -176,7 +176,7 @@ def _plan(name: str, base: str, w: int) -> tuple[int, int, int, int, int, int]:
 
 
 #: each opcode's plan, by ``OpDef.index``
-_PLAN: Final = [_plan(d.name, d.base, d.width) for d in OPS.values()]
+_PLAN: Final = by_index(lambda d: _plan(d.name, d.base, d.width))
 # the plans' fields as lists of ints (compiled, reading a field of a tuple of six
 # would unbox all six): P_*, K_*, mask, width, sign bit, aux
 _P: Final = [plan[0] for plan in _PLAN]

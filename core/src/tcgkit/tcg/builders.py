@@ -128,7 +128,7 @@ class IRBuilder:
         if len(ins) != len(helper.in_types):
             raise TypeError(f"helper {helper.name} takes {len(helper.in_types)} inputs")
         args: list[Any] = [] if out is None else [out]
-        for a, ty in zip(ins, helper.in_types, strict=True):
+        for a, ty in zip(ins, helper.in_types):
             args.append(self.const(ty, a) if isinstance(a, int) else a)
         args.append(helper)
         op = Op("call", tuple(args), 0 if out is None else 1, len(ins), 0, 0, _CALL)

@@ -24,7 +24,7 @@ from typing import Final
 
 from .context import TCGContext
 from .ir import Helper, Op, Temp, TempKind
-from .ops import OPS, OpFlag
+from .ops import OpFlag, by_index
 from .types import CallFlags
 
 _EXIT: Final = OpFlag.EXIT
@@ -38,7 +38,7 @@ _BB: Final = TempKind.BB
 _TB: Final = TempKind.TB
 _MOVES: Final = frozenset(("mov_i32", "mov_i64"))
 #: ``_MOVES`` by ``OpDef.index`` (a list read per op, not a set lookup by name)
-_IS_MOVE_AT: Final = [d.name in _MOVES for d in OPS.values()]
+_IS_MOVE_AT: Final = by_index(lambda d: d.name in _MOVES)
 _NO_SIDE_EFFECTS: Final = int(CallFlags.NO_SIDE_EFFECTS)  # tested on Helper.bits
 _NO_READ_GLOBALS: Final = int(CallFlags.NO_READ_GLOBALS)
 #: ``Op.life`` of a move whose output is a global that no op reads before the end of

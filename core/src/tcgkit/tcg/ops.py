@@ -106,7 +106,8 @@ reference is ``tcgkit.tcg.semantics``):
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Final, TypeVar
 
 from .softfloat import FZ_OPS
 from .types import I32, I64, TCGType
@@ -318,6 +319,16 @@ OPTIONAL_OPS: Final = frozenset({"atomic_cmpxchg_i64", "atomic_fetch_i64",
                                  "fnan3_f32", "fnan3_f64", *FZ_OPS})  # fmt: skip
 
 
+_T = TypeVar("_T")
+
+
+def by_index(value: Callable[[OpDef], _T]) -> list[_T]:
+    """``value(d)`` of every opcode, in a list indexed by ``OpDef.index``: how a pass
+    looks a per-opcode decision up for each op (a list item, where a dict lookup by
+    name or a set membership test costs a hash)."""
+    return [value(d) for d in OPS.values()]
+
+
 def opdef(name: str) -> OpDef:
     """The definition of ``name``; KeyError names the opcode."""
     try:
@@ -327,7 +338,7 @@ def opdef(name: str) -> OpDef:
 
 
 #: exit_tb values the execution loop understands (goto_tb slots are 0 and 1)
-EXIT_CHAIN_0 = 0
-EXIT_CHAIN_1 = 1
-EXIT_LOOKUP = 2  # look the next TB up by the pc in the CPU state
-EXIT_REQUESTED = 3  # the loop must look at the CPU's exit request (hooks, stop, count)
+EXIT_CHAIN_0: Final = 0
+EXIT_CHAIN_1: Final = 1
+EXIT_LOOKUP: Final = 2  # look the next TB up by the pc in the CPU state
+EXIT_REQUESTED: Final = 3  # the loop must look at the CPU's exit request (hooks, stop, count)

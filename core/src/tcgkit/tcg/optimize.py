@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from .context import TCGContext
 from .ir import Helper, Op, Temp, TempKind
-from .ops import OPS, OpFlag
+from .ops import OPS, OpFlag, by_index
 from .semantics import SEMANTICS, cond_holds, evaluate
 from .types import I32, I64, CallFlags, Cond
 
@@ -151,8 +151,8 @@ _FOLDABLE: Final = (_PURE | {d.name for d in OPS.values() if d.base == "brcond"}
     d.name for d in OPS.values() if d.base == "mov"
 }
 #: ``_FOLDABLE`` by ``OpDef.index``: a list read per op instead of a set lookup by name
-_FOLDABLE_AT: Final = [d.name in _FOLDABLE for d in OPS.values()]
-_BRCOND_AT: Final = [d.base == "brcond" for d in OPS.values()]
+_FOLDABLE_AT: Final = by_index(lambda d: d.name in _FOLDABLE)
+_BRCOND_AT: Final = by_index(lambda d: d.base == "brcond")
 _LABEL: Final = OpFlag.LABEL
 _NO_WRITE_GLOBALS: Final = int(CallFlags.NO_WRITE_GLOBALS)  # tested on Helper.bits
 _BB_END: Final = OpFlag.BB_END

@@ -53,7 +53,7 @@ from typing import Any, Final, Protocol
 
 from .ir import Helper, Op, Temp, TempKind
 from .liveness import SYNC_ONLY
-from .ops import OPS, OpFlag
+from .ops import OpFlag, by_index
 from .types import I32, CallFlags
 
 
@@ -416,11 +416,10 @@ _PLAIN: Final = 1  # no operands: insn_start, mb
 _GOTO_TB: Final = 2  # no operands, the state complete first
 _LABEL: Final = 3
 _MOVE: Final = 4  # mov / movi (``_move``)
-_HOW: Final = [
-    _PLAIN if d.name in ("insn_start", "mb") else _GOTO_TB if d.name == "goto_tb"
+_HOW: Final = by_index(
+    lambda d: _PLAIN if d.name in ("insn_start", "mb") else _GOTO_TB if d.name == "goto_tb"
     else _LABEL if d.name == "set_label" else _MOVE if d.base in ("mov", "movi") else _GENERAL
-    for d in OPS.values()
-]  # fmt: skip
+)  # fmt: skip
 
 
 def _move(st: _State, op: Op) -> None:
@@ -751,6 +750,6 @@ def simulate(alloc: Allocation, state: list[int], evaluate: Callable[..., list[i
                     pc = labels[id(op.consts[1])]
                 continue
             outs = evaluate(op, vals)
-            for r, v in zip(i[2], outs, strict=True):
+            for r, v in zip(i[2], outs):
                 regs[r] = v
     raise RuntimeError("fell off the end of the TB")

@@ -35,6 +35,7 @@ import ctypes
 import mmap
 import os
 import threading
+from typing import Final
 
 
 def _load_libc() -> ctypes.CDLL:
@@ -55,8 +56,8 @@ _libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_
 _libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
-PAGE = mmap.PAGESIZE
-MAP_FAILED = ctypes.c_void_p(-1).value
+PAGE: Final = mmap.PAGESIZE
+MAP_FAILED: Final = ctypes.c_void_p(-1).value
 
 
 def _map(size: int, prot: int, flags: int = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,

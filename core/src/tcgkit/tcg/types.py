@@ -5,6 +5,7 @@ rounding modes and helper-call flags. Pure data; no behaviour beyond decoding.
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
+from typing import Final
 
 
 class TCGType(IntEnum):
@@ -21,8 +22,8 @@ class TCGType(IntEnum):
     suffix: str
 
 
-I32 = TCGType.I32
-I64 = TCGType.I64
+I32: Final = TCGType.I32
+I64: Final = TCGType.I64
 for _t in TCGType:
     _t.mask = (1 << _t) - 1
     _t.suffix = f"i{int(_t)}"

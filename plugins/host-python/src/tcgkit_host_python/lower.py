@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from tcgkit.tcg.fpflags import RAISING, flagged
 from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
-from tcgkit.tcg.ops import EXIT_LOOKUP, OPS
+from tcgkit.tcg.ops import EXIT_LOOKUP, OPS, by_index
 from tcgkit.tcg.semantics import SEMANTICS
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import I64, Cond, MemOp
@@ -646,11 +646,11 @@ class _Lower:
 
 #: each opcode's name, base, width (64 for width-less ops) and operand counts, by
 #: ``OpDef.index``
-_OPC: Final = [d.name for d in OPS.values()]
-_BASE: Final = [d.base for d in OPS.values()]
-_WIDTH: Final = [d.type.value if d.type is not None else 64 for d in OPS.values()]
-_N_IN: Final = [d.n_in for d in OPS.values()]
-_N_OUT: Final = [d.n_out for d in OPS.values()]
+_OPC: Final = by_index(lambda d: d.name)
+_BASE: Final = by_index(lambda d: d.base)
+_WIDTH: Final = by_index(lambda d: d.type.value if d.type is not None else 64)
+_N_IN: Final = by_index(lambda d: d.n_in)
+_N_OUT: Final = by_index(lambda d: d.n_out)
 _MEMORY_OPCS: Final = frozenset(d.name for d in OPS.values() if d.base in _MEMORY)
 
 #: the struct of each access, by the memop bits that choose it (size, sign, order)

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 PAGE_BITS: Final = 12
 M64: Final = (1 << 64) - 1
 #: BTYPE values: BR from X16/X17 or from an unguarded page, BLR, BR from a guarded one
-BTYPE_J16, BTYPE_C, BTYPE_J = 1, 2, 3
+BTYPE_J16: Final = 1
+BTYPE_C: Final = 2
+BTYPE_J: Final = 3
 
 
 class GuardedPages:

@@ -56,9 +56,14 @@ M64: Final = (1 << 64) - 1
 M32: Final = 0xFFFFFFFF
 
 # system registers by (op0, op1, CRn, CRm, op2)
-NZCV, FPCR, FPSR, TPIDR = (3, 3, 4, 2, 0), (3, 3, 4, 4, 0), (3, 3, 4, 4, 1), (3, 3, 13, 0, 2)
-CNTFRQ, CNTVCT = (3, 3, 14, 0, 0), (3, 3, 14, 0, 2)
-RNDR, RNDRRS = (3, 3, 2, 4, 0), (3, 3, 2, 4, 1)
+NZCV: Final = (3, 3, 4, 2, 0)
+FPCR: Final = (3, 3, 4, 4, 0)
+FPSR: Final = (3, 3, 4, 4, 1)
+TPIDR: Final = (3, 3, 13, 0, 2)
+CNTFRQ: Final = (3, 3, 14, 0, 0)
+CNTVCT: Final = (3, 3, 14, 0, 2)
+RNDR: Final = (3, 3, 2, 4, 0)
+RNDRRS: Final = (3, 3, 2, 4, 1)
 #: the generic timer's frequency, as QEMU models it (a 16 ns tick)
 CNTFRQ_HZ: Final = 62_500_000
 
@@ -746,7 +751,8 @@ def dp2(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     t.wx(dc, rd, r, sf)
 
 
-CRC32_POLY, CRC32C_POLY = 0xEDB88320, 0x82F63B78  # reflected polynomials
+CRC32_POLY: Final = 0xEDB88320  # reflected polynomials
+CRC32C_POLY: Final = 0x82F63B78
 #: floor(x^96 / P) without its x^64 term, bit-reversed in 64 bits: the Barrett
 #: constant of each polynomial for ``_crc32_clmul`` (``test_crypto.py`` of the target derives it)
 CRC32_BARRETT: Final = {CRC32_POLY: 0x5A72D812FB808B20, CRC32C_POLY: 0xA434F61C6F5389F8}

@@ -487,7 +487,7 @@ def simd_structures(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if load:
             loaded = [load_vreg(t, dc, _offset(dc, addr0, i * lanes * esize // 8), 4 if q else 3)
                       for i in range(nregs)]  # fmt: skip
-            for r, (lo, hi) in zip(regs, loaded, strict=True):
+            for r, (lo, hi) in zip(regs, loaded):
                 write_vreg(t, dc, r, lo, hi)
         else:
             for i, r in enumerate(regs):
@@ -497,7 +497,7 @@ def simd_structures(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         if load:
             values = [[_ld(dc, _offset(dc, addr0, (e * nregs + r) * esize // 8), log2)
                        for e in range(lanes)] for r in range(nregs)]  # fmt: skip
-            for r, vals in zip(regs, values, strict=True):
+            for r, vals in zip(regs, values):
                 set_lanes(t, dc, r, vals, esize)
         else:
             for r_i, r in enumerate(regs):
@@ -556,7 +556,7 @@ def simd_single(t: AArch64Target, dc: DisasContext, insn: int) -> None:
         pos = (index % per_half) * esize
         if load:
             values = [_ld(dc, _offset(dc, addr0, i * step), log2) for i in range(selem)]
-            for r, v in zip(regs, values, strict=True):
+            for r, v in zip(regs, values):
                 if esize == 64:
                     ctx.mov(half_of[r], v)
                 else:

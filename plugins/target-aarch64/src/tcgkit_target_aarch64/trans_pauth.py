@@ -51,7 +51,11 @@ ID_AA64ISAR1: Final = (3, 0, 0, 6, 1)
 ID_AA64PFR1: Final = (3, 0, 0, 4, 1)
 ISAR1_PAUTH: Final = 1 << 4 | 1 << 24
 #: the keys by number, as the state keeps them (``state.KEY_NAMES``)
-KEY_IA, KEY_IB, KEY_DA, KEY_DB, KEY_GA = range(5)
+KEY_IA: Final = 0
+KEY_IB: Final = 1
+KEY_DA: Final = 2
+KEY_DB: Final = 3
+KEY_GA: Final = 4
 _ENABLES: Final = (S.SCTLR_EN_IA, S.SCTLR_EN_IB, S.SCTLR_EN_DA, S.SCTLR_EN_DB)
 
 

@@ -247,7 +247,7 @@ def _high_narrow(t: AArch64Target, dc: DisasContext, rd: int, rn: int, rm: int, 
     a = get_lanes(t, dc, rn, wide, 128 // wide)
     b = get_lanes(t, dc, rm, wide, 128 // wide)
     out = []
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(a, b):
         r = ctx.temp()
         ctx.binary(F_SUB if subtract else F_ADD, r, x, y)
         if rounding:
@@ -741,7 +741,7 @@ def three_same_arith(t: AArch64Target, dc: DisasContext, insn: int) -> bool:
         sat = ctx.temp()
         ctx.movi(sat, 0)
         out = [saturating_add(dc, x, y, esize, signed, opcode == 0x05, sat)
-               for x, y in zip(a, b, strict=True)]  # fmt: skip
+               for x, y in zip(a, b)]  # fmt: skip
         set_lanes(t, dc, rd, out, esize)
         set_qc(t, dc, sat)
         return True

@@ -76,7 +76,7 @@ def fcadd(t: AArch64Target, dc: DisasContext, insn: int) -> None:
             addends = (_neg(dc, m[e + 1], w), m[e])
         else:  # 270 degrees: (re + m.im, im - m.re)
             addends = (m[e + 1], _neg(dc, m[e], w))
-        for i, b in zip((e, e + 1), addends, strict=True):
+        for i, b in zip((e, e + 1), addends):
             r = ctx.temp(I32 if w == 32 else I64)
             ctx.emit(f"fadd_f{w}", r, n[i], b, _rm(dc))
             out.append(_propagate(dc, r, [n[i], b], w))
@@ -102,7 +102,7 @@ def _fcmla(t: AArch64Target, dc: DisasContext, rd: int, rot: int, bits: int,
             terms = ((n[e], _neg(dc, m_re, w)), (n[e], _neg(dc, m_im, w)))
         else:  # 270: (re += n.im * m.im, im += n.im * -m.re)
             terms = ((n[e + 1], m_im), (n[e + 1], _neg(dc, m_re, w)))
-        for i, (x, y) in zip((e, e + 1), terms, strict=True):
+        for i, (x, y) in zip((e, e + 1), terms):
             r = ctx.temp(I32 if w == 32 else I64)
             ctx.emit(f"fma_f{w}", r, x, y, d[i], _rm(dc))
             out.append(propagate_fma(dc, r, d[i], x, y, w))

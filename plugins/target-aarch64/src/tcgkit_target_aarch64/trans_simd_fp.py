@@ -84,10 +84,6 @@ def _widen(dc: DisasContext, v: Temp, bits: int) -> Temp:
     return w
 
 
-_lanes = fp_lanes
-_put = set_fp_lanes
-
-
 def _inf_times_zero(dc: DisasContext, a: Temp, b: Temp, bits: int) -> Temp:
     """1 where one of ``a``, ``b`` is an infinity and the other a zero."""
     ctx = dc.ctx
@@ -236,18 +232,18 @@ def three_same(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fal
     if bits == 64 and not q and not scalar:
         raise dc.invalid(insn, "reserved FP lane form")
     count = 1 if scalar else (128 if q else 64) // bits
-    a = _lanes(t, dc, rn, bits, count)
-    b = _lanes(t, dc, rm, bits, count)
+    a = fp_lanes(t, dc, rn, bits, count)
+    b = fp_lanes(t, dc, rm, bits, count)
     name = _THREE.get((opcode, u, size >> 1))
     if name is not None:
-        _put(t, dc, rd, [binop(dc, name, x, y, bits) for x, y in zip(a, b, strict=True)], bits)
+        set_fp_lanes(t, dc, rd, [binop(dc, name, x, y, bits) for x, y in zip(a, b)], bits)
         return
     pair = _PAIR.get((opcode, size >> 1)) if u and not scalar else None
     if pair is None:
         raise dc.invalid(insn, "unsupported AdvSIMD FP three-same instruction")
     both = a + b
-    _put(t, dc, rd, [binop(dc, pair, both[2 * i], both[2 * i + 1], bits) for i in range(count)],
-         bits)  # fmt: skip
+    out = [binop(dc, pair, both[2 * i], both[2 * i + 1], bits) for i in range(count)]
+    set_fp_lanes(t, dc, rd, out, bits)
 
 
 #: scalar pairwise opcode, size<1> -> operation
@@ -262,8 +258,8 @@ def scalar_pairwise(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if not u or name is None:
         raise dc.invalid(insn, "unsupported AdvSIMD scalar pairwise instruction")
     bits = 64 if size & 1 else 32
-    a, b = _lanes(t, dc, rn, bits, 2)
-    _put(t, dc, rd, [binop(dc, name, a, b, bits)], bits)
+    a, b = fp_lanes(t, dc, rn, bits, 2)
+    set_fp_lanes(t, dc, rd, [binop(dc, name, a, b, bits)], bits)
 
 
 def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
@@ -277,9 +273,9 @@ def across(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     name = {0x0C: "fmaxnm", 0x0F: "fmax"}[opcode]
     if size >> 1:
         name = name.replace("max", "min")
-    v = _lanes(t, dc, rn, 32, 4)
+    v = fp_lanes(t, dc, rn, 32, 4)
     lo, hi = binop(dc, name, v[0], v[1], 32), binop(dc, name, v[2], v[3], 32)
-    _put(t, dc, rd, [binop(dc, name, lo, hi, 32)], 32)
+    set_fp_lanes(t, dc, rd, [binop(dc, name, lo, hi, 32)], 32)
 
 
 #: two-register misc (opcode, size<1>) -> FCVT rounding mode
@@ -302,7 +298,7 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False
     ctx = dc.ctx
     sfx = "f32" if bits == 32 else "f64"
     ty = I32 if bits == 32 else I64
-    src = _lanes(t, dc, rn, bits, count)
+    src = fp_lanes(t, dc, rn, bits, count)
     out = []
     rm = _CVT.get((opcode, size >> 1))
     if rm is not None:
@@ -328,12 +324,12 @@ def two_misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False
                 fcmp_flag(ctx, c, bits, IOC)
             ctx.negsetcond(r, c, mask, COND_TSTNE)
             out.append(r)
-        _put(t, dc, rd, out, bits)
+        set_fp_lanes(t, dc, rd, out, bits)
         return
     if opcode in (0x1E, 0x1F) and not size >> 1 and not scalar:  # FRINT32*, FRINT64*
         mode = frint_mode(dc, None if u else RM_ZERO)
         out = [frint_int(dc, a, bits, 32 if opcode == 0x1E else 64, mode) for a in src]
-        _put(t, dc, rd, out, bits)
+        set_fp_lanes(t, dc, rd, out, bits)
         return
     if opcode in (0x1C, 0x1D, 0x1F) and size >> 1:
         if opcode == 0x1C and (size != 2 or scalar):

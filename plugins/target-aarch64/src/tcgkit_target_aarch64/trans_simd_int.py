@@ -136,7 +136,7 @@ def three_same(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     b = get_lanes(t, dc, rm, esize, count, signed=signed)
     acc = get_lanes(t, dc, rd, esize, count) if opcode == 0x0F else None
     out = []
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+    for i, (x, y) in enumerate(zip(a, b)):
         r = ctx.temp()
         if opcode in (0, 2):
             ctx.add(r, x, y)
@@ -183,7 +183,7 @@ def pmull(t: AArch64Target, dc: DisasContext, insn: int) -> None:
     if size == 0:
         a = get_lanes(t, dc, rn, 8, 8, part=q)
         b = get_lanes(t, dc, rm, 8, 8, part=q)
-        set_lanes(t, dc, rd, [clmul(dc, x, y, 8) for x, y in zip(a, b, strict=True)], 16)
+        set_lanes(t, dc, rd, [clmul(dc, x, y, 8) for x, y in zip(a, b)], 16)
         return
     if size != 3:
         raise dc.invalid(insn, "unallocated PMULL size")

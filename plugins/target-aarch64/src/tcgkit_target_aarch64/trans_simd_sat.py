@@ -179,7 +179,7 @@ def shift_imm(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fals
         src = get_lanes(t, dc, rn, esize, count)
         old = get_lanes(t, dc, rd, esize, count)
         out = []
-        for v, d in zip(src, old, strict=True):
+        for v, d in zip(src, old):
             r, keep = ctx.temp(), ctx.temp()
             if opcode == 0x08:
                 sh = 2 * esize - amount
@@ -225,7 +225,7 @@ def shift_reg(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = Fals
     b = get_lanes(t, dc, rm, esize, count)
     sat = _sat_flag(dc)
     out = []
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(a, b):
         sh, n, big, s63 = ctx.temp(), ctx.temp(), ctx.temp(), ctx.temp()
         ctx.sextract(sh, y, 0, 8)
         ctx.neg(n, sh)
@@ -305,7 +305,7 @@ def misc(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) ->
         acc = get_lanes(t, dc, rd, esize, count, signed=not u)
         src = get_lanes(t, dc, rn, esize, count, signed=bool(u))
         lo, hi = _range(esize, not u)
-        for d, v in zip(acc, src, strict=True):
+        for d, v in zip(acc, src):
             r = ctx.temp()
             ctx.add(r, d, v)
             if esize < 64:
@@ -379,7 +379,7 @@ def mulh(t: AArch64Target, dc: DisasContext, insn: int, scalar: bool = False) ->
     a = get_lanes(t, dc, rn, esize, count, signed=True)
     b = get_lanes(t, dc, rm, esize, count, signed=True)
     sat = _sat_flag(dc)
-    out = [_mulh(dc, x, y, esize, bool(u), sat) for x, y in zip(a, b, strict=True)]
+    out = [_mulh(dc, x, y, esize, bool(u), sat) for x, y in zip(a, b)]
     set_lanes(t, dc, rd, out, esize)
     set_qc(t, dc, sat)
 
@@ -403,7 +403,7 @@ def _long_out(t: AArch64Target, dc: DisasContext, rd: int, a: list[Temp], b: lis
     acc = get_lanes(t, dc, rd, 2 * esize, len(a), signed=True) if accumulate else []
     sat = _sat_flag(dc)
     out = []
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+    for i, (x, y) in enumerate(zip(a, b)):
         out.append(_mull(dc, x, y, esize, acc[i] if acc else None, sub, sat))
     set_lanes(t, dc, rd, out, 2 * esize)
     set_qc(t, dc, sat)

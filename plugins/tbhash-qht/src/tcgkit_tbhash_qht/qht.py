@@ -163,7 +163,7 @@ from .hashing import tb_hash_xx
 
 BUCKET_ENTRIES: Final = 4  # slots per bucket: a 64-byte cache line of hashes and pointers in QEMU
 RESIZE_THRESHOLD_DIV: Final = 8  # grow when overflow buckets > head buckets / 8
-MAX_LOG2_BUCKETS = 30  # growth stops here
+MAX_LOG2_BUCKETS: Final = 30  # growth stops here
 SPINS_BEFORE_YIELD: Final = 8  # seqlock retries before a reader lets the writer run
 
 _N: Final = BUCKET_ENTRIES
