@@ -25,7 +25,7 @@ from typing import Final
 from tcgkit.host import TBTooLarge
 from tcgkit.native.backend import Lowered, Runtime
 from tcgkit.tcg.ir import Op, Temp
-from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef, by_index
+from tcgkit.tcg.ops import EXIT_LOOKUP, by_index
 from tcgkit.tcg.regalloc import Allocation, Const, Insn
 from tcgkit.tcg.semantics import signed
 from tcgkit.tcg.types import I32, I64, Cond, MemOrder
@@ -216,9 +216,25 @@ class Lowering:
 
     def op(self, op: Op, outs: list[int], ins: list[int | Const]) -> None:
         opc = op.opc
-        lower_as = _BY_INDEX[op.defn.index]
-        if lower_as is not None:
-            lower_as[0](self, op, outs, ins, lower_as[1])
+        index = op.defn.index
+        kind = _KIND_AT[index]
+        if kind:
+            if kind < INT_KINDS_END:
+                lower_int_op(self, kind, op, outs, ins, _WIDE_AT[index])
+            elif kind == _K_QEMU_LD:
+                qemu_ld(self, op, outs, ins, _WIDE_AT[index])
+            elif kind == _K_QEMU_ST:
+                qemu_st(self, op, outs, ins, _WIDE_AT[index])
+            elif kind == _K_FLOAT:
+                float_op(self, op, outs, ins)
+            elif kind == _K_CMPXCHG:
+                atomic_cmpxchg(self, op, outs, ins, _WIDE_AT[index])
+            elif kind == _K_FETCH:
+                atomic_fetch(self, op, outs, ins, _WIDE_AT[index])
+            elif kind == _K_CMPXCHG2:
+                atomic_cmpxchg2(self, op, outs, ins, _WIDE_AT[index])
+            else:
+                crypto_op(self, op, outs, ins)
             return
         a = self.a
         if opc == "insn_start":
@@ -393,12 +409,10 @@ _NOCHECK: Final = len(_head_code(0))
 _AT_ENTRY_REL32: Final = _NOCHECK - 4
 
 
-Lower = Callable[[Lowering, Op, list[int], list, bool], None]
-
 # integer, guest memory, float and crypto ops live in their own modules (they import this one)
 from .lower_crypto import CRYPTO_OPS, crypto_op  # noqa: E402
 from .lower_float import FLOAT_OPS, float_op  # noqa: E402
-from .lower_int import INT_OPS  # noqa: E402
+from .lower_int import INT_KIND, INT_KINDS_END, lower_int_op  # noqa: E402
 from .lower_mem import (  # noqa: E402
     atomic_cmpxchg,
     atomic_cmpxchg2,
@@ -408,26 +422,28 @@ from .lower_mem import (  # noqa: E402
     qemu_st,
 )
 
-_OTHER_OPS: dict[str, Lower] = {
-    "qemu_ld": qemu_ld,
-    "qemu_st": qemu_st,
-    "atomic_cmpxchg": atomic_cmpxchg,
-    "atomic_fetch": atomic_fetch,
-    "atomic_cmpxchg2": atomic_cmpxchg2,
-    **{b: (lambda L, op, outs, ins, w: float_op(L, op, outs, ins)) for b in FLOAT_OPS},
-    **{b: (lambda L, op, outs, ins, w: crypto_op(L, op, outs, ins)) for b in CRYPTO_OPS},
+# the other families' numbers, after the integer ones (``Lowering.op`` tests them in turn)
+_K_QEMU_LD: Final = INT_KINDS_END
+_K_QEMU_ST: Final = INT_KINDS_END + 1
+_K_FLOAT: Final = INT_KINDS_END + 2
+_K_CMPXCHG: Final = INT_KINDS_END + 3
+_K_FETCH: Final = INT_KINDS_END + 4
+_K_CMPXCHG2: Final = INT_KINDS_END + 5
+_K_CRYPTO: Final = INT_KINDS_END + 6
+_OTHER_KIND: Final[dict[str, int]] = {
+    "qemu_ld": _K_QEMU_LD,
+    "qemu_st": _K_QEMU_ST,
+    "atomic_cmpxchg": _K_CMPXCHG,
+    "atomic_fetch": _K_FETCH,
+    "atomic_cmpxchg2": _K_CMPXCHG2,
+    **{b: _K_FLOAT for b in FLOAT_OPS},
+    **{b: _K_CRYPTO for b in CRYPTO_OPS},
 }
 
-
-def _lower_as(d: OpDef) -> tuple[Lower, bool] | None:
-    """The lowering function of ``d`` and whether it is 64-bit (None: ``op``'s own)."""
-    fn = INT_OPS.get(d.base) or _OTHER_OPS.get(d.base)
-    return None if fn is None else (fn, d.type is not I32)
-
-
-#: each op's lowering and whether it is 64 bits wide, by ``OpDef.index`` (a list read per
-#: op, where a dict by name was a string-keyed lookup); None: ``Lowering.op`` itself
-_BY_INDEX: Final = by_index(_lower_as)
+#: each op's family number (0: ``Lowering.op`` lowers it itself) and whether it is 64 bits
+#: wide, by ``OpDef.index`` (list reads per op, where a dict by name was a string lookup)
+_KIND_AT: Final = by_index(lambda d: INT_KIND.get(d.base) or _OTHER_KIND.get(d.base, 0))
+_WIDE_AT: Final = by_index(lambda d: d.type is not I32)
 
 
 def lower(features: HostFeatures, alloc: Allocation, tb_id: int, icount: int, rt: Runtime,

@@ -2,8 +2,8 @@
 bit counts and fields, comparisons and conditional moves, branches on a condition,
 double-word add/sub, and loads and stores of the CPU state.
 
-Owns ``INT_OPS`` (op family -> its lowering function, ``lower.Lower``'s signature):
-each encodes one allocated op with ``encoder.Asm``, from the registers and immediates
+Owns ``INT_KIND`` (op family -> the number ``lower_int_op`` lowers it by): each
+family's function encodes one allocated op with ``encoder.Asm``, from the registers and immediates
 the allocator chose (``tcgkit.tcg.regalloc``'s constraints, ``constraints``).
 """
 
@@ -48,7 +48,7 @@ from .encoder import (
     Label,
     Mem,
 )
-from .lower import TMP0, TMP1, Lower, Lowering, LoweringError
+from .lower import TMP0, TMP1, Lowering, LoweringError
 
 #: the conditions by number (``Cond(n)`` is a call into the enum machinery)
 _CONDS: Final = tuple(Cond)
@@ -392,41 +392,94 @@ def _env(L: Lowering, op: Op, outs: list[int], ins: list, w: bool) -> None:
 
 
 #: op family -> its lowering (``lower._BY_INDEX`` joins these with the other modules')
-INT_OPS: dict[str, Lower] = {
-    **{b: _alu for b in _ALU},
-    "mul": _mul,
-    **{b: _logic_not for b in ("andc", "orc", "eqv", "nand", "nor")},
-    **{b: _unary for b in ("neg", "not", "bswap16", "bswap32", "bswap64", "extrh_i64_i32")},
-    **{b: _ext for b in EXTENSIONS},
-    "mov": _mov,
-    "movi": _movi,
-    **{b: _shift for b in ("shl", "shr", "sar", "rotl", "rotr")},
-    **{b: _muldiv for b in ("muluh", "mulsh", "mulu2", "muls2")},
-    **{b: _div for b in ("div", "divu", "rem", "remu")},
-    **{b: _count for b in ("clz", "ctz", "ctpop")},
-    "extract": _field,
-    "sextract": _field,
-    "deposit": _deposit,
-    "setcond": _setcond,
-    "negsetcond": _setcond,
-    "movcond": _movcond,
-    "brcond": _brcond,
-    "add2": _addsub2,
-    "sub2": _addsub2,
-    **{
-        b: _env
-        for b in (
-            "ld8u",
-            "ld8s",
-            "ld16u",
-            "ld16s",
-            "ld",
-            "ld32u",
-            "ld32s",
-            "st8",
-            "st16",
-            "st",
-            "st32",
-        )
-    },
-}
+# each family's lowering by number (``INT_KIND``), called by ``lower_int_op``'s chain of
+# tests: compiled, a direct call where a table of functions is a generic call per op
+# (argument parsing of the callee's Python entry); the commonest first
+_K_ALU: Final = 1
+_K_ENV: Final = 2
+_K_BRCOND: Final = 3
+_K_SETCOND: Final = 4
+_K_EXT: Final = 5
+_K_SHIFT: Final = 6
+_K_MOV: Final = 7
+_K_MOVI: Final = 8
+_K_FIELD: Final = 9
+_K_DEPOSIT: Final = 10
+_K_MOVCOND: Final = 11
+_K_MUL: Final = 12
+_K_LOGIC_NOT: Final = 13
+_K_UNARY: Final = 14
+_K_MULDIV: Final = 15
+_K_DIV: Final = 16
+_K_COUNT: Final = 17
+_K_ADDSUB2: Final = 18
+#: the number after the last family's (``lower`` numbers its other kinds from here)
+INT_KINDS_END: Final = 19
+
+#: op family -> the number ``lower_int_op`` lowers it by
+INT_KIND: Final[dict[str, int]] = {
+    **{b: _K_ALU for b in _ALU},
+    "mul": _K_MUL,
+    **{b: _K_LOGIC_NOT for b in ("andc", "orc", "eqv", "nand", "nor")},
+    **{b: _K_UNARY for b in ("neg", "not", "bswap16", "bswap32", "bswap64", "extrh_i64_i32")},
+    **{b: _K_EXT for b in EXTENSIONS},
+    "mov": _K_MOV,
+    "movi": _K_MOVI,
+    **{b: _K_SHIFT for b in ("shl", "shr", "sar", "rotl", "rotr")},
+    **{b: _K_MULDIV for b in ("muluh", "mulsh", "mulu2", "muls2")},
+    **{b: _K_DIV for b in ("div", "divu", "rem", "remu")},
+    **{b: _K_COUNT for b in ("clz", "ctz", "ctpop")},
+    "extract": _K_FIELD,
+    "sextract": _K_FIELD,
+    "deposit": _K_DEPOSIT,
+    "setcond": _K_SETCOND,
+    "negsetcond": _K_SETCOND,
+    "movcond": _K_MOVCOND,
+    "brcond": _K_BRCOND,
+    "add2": _K_ADDSUB2,
+    "sub2": _K_ADDSUB2,
+    **{b: _K_ENV for b in ("ld8u", "ld8s", "ld16u", "ld16s", "ld", "ld32u", "ld32s",
+                           "st8", "st16", "st", "st32")},
+}  # fmt: skip
+
+
+def lower_int_op(L: Lowering, kind: int, op: Op, outs: list[int], ins: list, w: bool) -> None:
+    """Lower ``op`` of family number ``kind`` (``INT_KIND``), 64-bit if ``w``."""
+    if kind == _K_ALU:
+        _alu(L, op, outs, ins, w)
+    elif kind == _K_ENV:
+        _env(L, op, outs, ins, w)
+    elif kind == _K_BRCOND:
+        _brcond(L, op, outs, ins, w)
+    elif kind == _K_SETCOND:
+        _setcond(L, op, outs, ins, w)
+    elif kind == _K_EXT:
+        _ext(L, op, outs, ins, w)
+    elif kind == _K_SHIFT:
+        _shift(L, op, outs, ins, w)
+    elif kind == _K_MOV:
+        _mov(L, op, outs, ins, w)
+    elif kind == _K_MOVI:
+        _movi(L, op, outs, ins, w)
+    elif kind == _K_FIELD:
+        _field(L, op, outs, ins, w)
+    elif kind == _K_DEPOSIT:
+        _deposit(L, op, outs, ins, w)
+    elif kind == _K_MOVCOND:
+        _movcond(L, op, outs, ins, w)
+    elif kind == _K_MUL:
+        _mul(L, op, outs, ins, w)
+    elif kind == _K_LOGIC_NOT:
+        _logic_not(L, op, outs, ins, w)
+    elif kind == _K_UNARY:
+        _unary(L, op, outs, ins, w)
+    elif kind == _K_MULDIV:
+        _muldiv(L, op, outs, ins, w)
+    elif kind == _K_DIV:
+        _div(L, op, outs, ins, w)
+    elif kind == _K_COUNT:
+        _count(L, op, outs, ins, w)
+    elif kind == _K_ADDSUB2:
+        _addsub2(L, op, outs, ins, w)
+    else:
+        raise LoweringError(f"no integer op family numbered {kind} ({op!r})")

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import hooks as H
@@ -33,6 +34,7 @@ from .._bundle import status as bundle_status
 from .._collector import relaxed
 from ..errors import (
     CodeModified,
+    EmulatorClosedError,
     ProtectionFaultError,
     UnhandledInterruptError,
     UnmappedMemoryError,
@@ -78,6 +80,10 @@ _FAULTS = {
 }  # fmt: skip
 
 
+def _released_code(addr: int, size: int) -> bytes:
+    raise EmulatorClosedError(f"the engine is released: no code to read at {addr:#x}")
+
+
 class Engine:
     """Everything one emulator runs with."""
 
@@ -110,8 +116,13 @@ class Engine:
         self.target_max_insns: int = target.max_insns
         self.host = host
         self.aspace = aspace
-        # read_code's last RAM range: (flat view, start, end, region's view, offset delta)
-        self._code_range: tuple[Any, int, int, Any, int] | None = None
+        # read_code's last RAM range, as native fields: the flat view it came from (None:
+        # no range), its guest start and end, the region's memory and the offset into it
+        self._code_view: Any = None
+        self._code_start = 0
+        self._code_end = 0
+        self._code_mem: Any = None
+        self._code_delta = 0
         #: virtual-address translation (``vtlb``; ``set_translation``): None while guest
         #: addresses are physical
         self.vtlb: VirtualTLB | None = None
@@ -162,8 +173,25 @@ class Engine:
         self.time_executing = 0.0
         self.time_interpreting = 0.0  # within time_executing
         #: seconds of time_translating spent in the core's passes (the host backend's
-        #: allocation, lowering and installation are the rest)
-        self.time_phases = {"decode/IR": 0.0, "optimize": 0.0, "liveness": 0.0}
+        #: allocation, lowering and installation are the rest): float fields, read and
+        #: written natively per TB where a dict by phase name was a lookup and a boxed
+        #: float each (``time_phases`` gives them by name)
+        self.time_decode = 0.0
+        self.time_optimize = 0.0
+        self.time_liveness = 0.0
+        #: the translator's clock: a field read, where the module global was a dict lookup
+        #: (ten per TB)
+        self.clock: Callable[[], float] = perf_counter
+        #: the methods translation hands every TB's DisasContext, bound once (an attribute
+        #: read of a method makes a bound method object each time)
+        self.fetch_code_fn: Callable[[int, int], bytes] = self.fetch_code
+        self.read_code_fn: Callable[[int, int], bytes] = self.read_code
+
+    @property
+    def time_phases(self) -> dict[str, float]:
+        """Seconds spent in each of the core's passes, by name."""
+        return {"decode/IR": self.time_decode, "optimize": self.time_optimize,
+                "liveness": self.time_liveness}  # fmt: skip
 
     @property
     def emu(self) -> Any:
@@ -259,7 +287,7 @@ class Engine:
         vtlb = self.vtlb
         if vtlb is not None:
             vtlb.flush()
-        self._code_range = None
+        self._code_view = self._code_mem = None
         with self.exclusive():
             for cpu in self.cpus:
                 cpu.tlb.flush()
@@ -466,18 +494,20 @@ class Engine:
         vtlb = self.vtlb
         if vtlb is not None:
             return self._read_code_translated(vtlb, addr, size)
-        cached = self._code_range
-        if cached is not None and addr >= cached[1] and addr + size <= cached[2] \
-                and cached[0] is self.aspace.flatview_or_none:  # fmt: skip
-            off = addr + cached[4]
-            return bytes(cached[3][off : off + size])
         aspace = self.aspace
+        if self._code_start <= addr and addr + size <= self._code_end \
+                and self._code_view is aspace._view and self._code_view is not None:  # fmt: skip
+            off = addr + self._code_delta
+            return bytes(self._code_mem[off : off + size])
         view = aspace.flatview
         data = aspace.read(addr, size, access="fetch")
         fr = view.lookup(addr)
         if fr is not None and fr.region.view is not None and addr + size <= fr.end:
-            self._code_range = (view, fr.start, fr.end, fr.region.view,
-                                fr.offset_in_region - fr.start)  # fmt: skip
+            self._code_view = view
+            self._code_start = fr.start
+            self._code_end = fr.end
+            self._code_mem = fr.region.view
+            self._code_delta = fr.offset_in_region - fr.start
         return data
 
     def code_written(self, cpu: CPU, addr: int, size: int) -> None:
@@ -621,7 +651,7 @@ class Engine:
             "tlb_misses_per_s": round(misses * per_s),
             "tlb_refills_native_per_s": round(refills * per_s),
             "time_translating": self.time_translating,
-            "time_translating_core": dict(self.time_phases),
+            "time_translating_core": self.time_phases,
             "time_translating_host": dict(getattr(self.host, "time_phases", {})),
             "us_per_insn_translated": round(self.time_translating * 1e6 / c["insns_translated"], 1)
             if c["insns_translated"]
@@ -650,7 +680,8 @@ class Engine:
         """Free everything this engine made (idempotent; no vCPU may be running)."""
         if self.code_buffer.released:
             return
-        self._code_range = None  # a flat view and a region's memory (read_code)
+        self._code_view = self._code_mem = None  # a flat view and a region's memory
+        self.fetch_code_fn = self.read_code_fn = _released_code  # (bound: a cycle)
         self.tb_cache.drop_all()  # not a flush: the caches it would reset go below
         self.host.flushed()  # every TB was dropped (a host lets go of its own references)
         self.code_buffer.release()

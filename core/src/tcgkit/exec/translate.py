@@ -15,7 +15,6 @@ happens when execution reaches that instruction, with its pc).
 
 from __future__ import annotations
 
-from time import perf_counter  # a module global: compiled, a dict read, not a module attribute
 from typing import TYPE_CHECKING
 
 from .. import hooks as H
@@ -117,7 +116,8 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
     its own region. Raises ``CodeBufferFull`` when no region is left (the caller
     flushes). A TB too large for the host is made again with half as many
     instructions (``TBTooLarge``), under the same key."""
-    t0 = perf_counter()
+    clock = engine.clock
+    t0 = clock()
     max_insns = 0  # the cflags count or the target's maximum
     while True:
         tb = _front_end(engine, cpu, pc, cs_base, flags, cflags, max_insns)
@@ -130,7 +130,7 @@ def gen_code(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cflags
                                      pc=pc) from None  # fmt: skip
             max_insns = tb.icount // 2
             engine.tbs_halved += 1
-    engine.time_translating += perf_counter() - t0
+    engine.time_translating += clock() - t0
     return tb
 
 
@@ -159,12 +159,14 @@ def _front_end(engine: Engine, cpu: CPU, pc: int, cs_base: int, flags: int, cfla
     max_insns = max_insns or cflags & CF_COUNT_MASK or engine.target_max_insns
     ctx.reset()
     dc = DisasContext(
-        ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code, read_ahead=engine.read_code,
-        parallel=bool(cflags & CF_PARALLEL), host_ops=engine.host.optional_ops,
+        ctx, pc, pc, flags, cs_base, max_insns, engine.fetch_code_fn,
+        read_ahead=engine.read_code_fn, parallel=bool(cflags & CF_PARALLEL),
+        host_ops=engine.host.optional_ops,
     )  # fmt: skip
-    t0 = perf_counter()
+    clock = engine.clock
+    t0 = clock()
     translator_loop(engine, cpu, dc)
-    engine.time_phases["decode/IR"] += perf_counter() - t0
+    engine.time_decode += clock() - t0
     tb = TB(pc, cs_base, flags, cflags, engine.target_page_bits)
     vtlb = engine.vtlb
     if vtlb is not None:  # translated: listed on its physical page (``exec.vtlb``)
@@ -191,16 +193,16 @@ def _compile(engine: Engine, cpu: CPU, tb: TB) -> None:
     pc = tb.pc
     log = engine.log
     on = log.categories
-    phases = engine.time_phases
-    t0 = perf_counter()
+    clock = engine.clock
+    t0 = clock()
     if ctx.fp_flags_offset >= 0 and not engine.host.computes_fp_flags:
         add_flag_calls(ctx, engine.fp_flag_helpers)  # the float ops' flags, by helpers
     optimize(ctx)
-    t1 = perf_counter()
+    t1 = clock()
     liveness(ctx)
-    t2 = perf_counter()
-    phases["optimize"] += t1 - t0
-    phases["liveness"] += t2 - t1
+    t2 = clock()
+    engine.time_optimize += t1 - t0
+    engine.time_liveness += t2 - t1
     if "op_opt" in on:
         log.write(f"OP after optimization and liveness:\nIN: pc={pc:#x}\n"
                   f"{format_ops(ctx.ops)}\n")  # fmt: skip

@@ -60,7 +60,7 @@ from ..tcg.regalloc import Allocation, Backend, OpConstraint, RegisterFile
 from ..tcg.softfloat import OP_IMPL
 from . import layout as L
 from .callbacks import CAPI, Callbacks
-from .code import CompileEnv, Lowered, compile_tb, link_tb, unlink_tb
+from .code import CompileEnv, Lowered, PhaseTimes, compile_tb, link_tb, unlink_tb
 from .entry import NativeEntry
 from .memory import ExecPage, NativeCPU, TLBMirror
 from .passage import execute as passage_execute
@@ -266,7 +266,7 @@ class NativeHost(HostBackend):
         self._sp_page: ExecPage | None = None  # the shared slow path (``slow_path_routines``)
         self._sp_addrs: tuple[int, int] | None = None
         #: seconds spent in ``compile_tb``'s two steps (the engine times its own passes)
-        self.time_phases = {"allocate": 0.0, "lower+enc": 0.0}
+        self.phase_times = PhaseTimes()
         #: what ``compile_tb`` calls for ``lower_tb`` (a host may put its compiled
         #: lowering here, bound to its features, and spare a Python method call per TB)
         self.lower_call: Callable[[Allocation, int, int, Runtime, Callable[[Op], int]],
@@ -466,6 +466,11 @@ class NativeHost(HostBackend):
         old = self.cas(addr, expected, new, 3)
         assert old is not None, "native lookups need the host's compare-and-swap"
         return old
+
+    @property
+    def time_phases(self) -> dict[str, float]:
+        """Seconds ``compile_tb`` spent in each of its two steps, by name."""
+        return {"allocate": self.phase_times.allocate, "lower+enc": self.phase_times.lower}
 
     @property
     def native_table(self) -> Any:

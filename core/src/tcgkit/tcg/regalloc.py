@@ -207,7 +207,6 @@ class _State:
         self.cregs: dict[Temp, int] = {}  # constants in registers -> their register
         # register number -> the temp it holds, or None (a list: native reads compiled)
         self.temp_in: list[Temp | None] = list(regs.no_temps)
-        self.no_temps: tuple[None, ...] = regs.no_temps
         self.dirty = 0  # mask of registers whose value memory does not have yet
         self.out: list[Insn] = []
         self.slots: dict[Temp, int] = {}
@@ -327,10 +326,12 @@ class _State:
                     self.unbind_reg(r)
 
     def forget_all(self) -> None:
-        for t in self.temp_in:
+        temp_in = self.temp_in  # emptied in place: allocate() holds the list (and a
+        for r in range(len(temp_in)):  # slice assignment would be a generic call)
+            t = temp_in[r]
             if t is not None:
                 self.link(t, -1)
-        self.temp_in[:] = self.no_temps  # in place: allocate() holds the list
+                temp_in[r] = None
         self.dirty = 0
 
     # -- operands --------------------------------------------------------------------------
