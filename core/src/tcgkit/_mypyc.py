@@ -1,11 +1,14 @@
-"""``mypyc_attr``: class options for the compiled build, a no-op at run time.
+"""``mypyc_attr``: class options for the compiled build, a no-op at run time;
+``i64``: mypyc's native 64-bit integer type, ``int`` at run time.
 
 mypyc reads ``@mypyc_attr(...)`` on a class at build time (the name resolves to
 ``mypy_extensions.mypyc_attr`` for the type checker) and does not call it on
 the classes it compiles; interpreted, the decorator returns the class as it
 is. This module is never compiled, so the run-time definition is never
 treated as unreachable code, and no installed program imports
-``mypy_extensions`` (about 3 ms at start-up).
+``mypy_extensions`` (about 3 ms at start-up). A value annotated ``i64`` is a C
+integer in compiled code (its arithmetic needs no tag tests or overflow to long
+integers): for values known to fit, as instruction fields do.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mypy_extensions import i64 as i64
     from mypy_extensions import mypyc_attr as mypyc_attr
 else:
+    i64 = int
 
     def mypyc_attr(*_: object, **__: object) -> Callable[[type], type]:
         return lambda cls: cls

@@ -232,11 +232,12 @@ def place_slow_paths(L: Lowering) -> None:
     buf = a.buf
     rt = L.rt
     pc_offset = rt.pc_offset
+    mem_store, mem_load = rt.mem_store, rt.mem_load  # (the runtime's: generic reads)
     raised_refs = L.raised.refs
     for jne, access, back, addr, value, memop, where, d, pc in L.mem_stubs:
         start = len(buf)
         store = value >= 0
-        routine = rt.mem_store if store else rt.mem_load
+        routine = mem_store if store else mem_load
         if not routine or where >= WHERE_LIMIT:  # tb ids fit the exit word's 28 bits
             raise LoweringError("the x86-64 host's shared slow path is not placed")
         word = (memop | STORE_FLAG if store else memop) << MEMOP_SHIFT | where

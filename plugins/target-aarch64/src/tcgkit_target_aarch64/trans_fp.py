@@ -115,7 +115,9 @@ def _ty(bits: int):
 
 
 def _rm(dc: DisasContext) -> int:
-    return int(RoundingMode(dc.flags & 3))
+    """FPCR.RMode (a TB flag) as a ``RoundingMode``: RN RP RM RZ are its values 0-3 (an
+    int, not the enum: calling the enum class is a Python-level lookup per op)."""
+    return dc.flags & 3
 
 
 def default_nan(dc: DisasContext) -> bool:
