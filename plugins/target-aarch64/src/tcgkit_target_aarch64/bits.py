@@ -11,7 +11,7 @@ import functools
 from tcgkit._mypyc import i64
 
 
-def field(insn: i64, hi: i64, lo: i64) -> i64:
+def field(insn: i64, hi: i64, lo: i64) -> int:
     """Bits ``hi`` to ``lo`` of the 32-bit instruction word ``insn`` (native integers
     compiled: the shifts and the mask are C operations)."""
     return (insn >> lo) & ((1 << (hi - lo + 1)) - 1)
