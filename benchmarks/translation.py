@@ -1,7 +1,8 @@
 """Translation cost per example program: µs per translated guest instruction, by phase.
 
 For each program in examples/bin, on one host (``--host``, x86_64 unless told), the
-median of ``--runs`` runs of the program in this process, every TB compiled at once
+median of ``--runs`` runs of the program in this process (the runs go round the
+programs, so that the machine's drift is shared), every TB compiled at once
 (``tier_up=0``: ``benchmarks/tiers.py`` measures the interpreted tier), with each
 phase of ``gen_code`` timed: the core's passes by the engine itself
 and a native host's allocation and lowering by the host (``stats()``'s
@@ -101,16 +102,29 @@ def main() -> None:
     print(f"{'program':18}{'insns':>7}" + "".join(f"{c:>10}" for c in cols)
           + f"{'tcgkit s':>10}{'unicorn s':>10}{'ratio':>7}")  # fmt: skip
     med = statistics.median
+    # the runs go round the programs (and tcgkit and Unicorn alternate), so that a slow
+    # spell of the machine (timings here drift by a third) falls on every program alike
+    # instead of on the one measured then
+    runs: dict[Path, list[tuple[dict[str, float], int]]] = {p: [] for p in paths}
+    for _ in range(args.runs):
+        for path in paths:
+            runs[path].append(run_once(path, args.host))
+    whole: dict[Path, tuple[list[float], list[float]]] = {}
+    if not args.no_unicorn:
+        single = [p for p in paths if p.name not in THREADED]
+        whole = {p: ([], []) for p in single}
+        for _ in range(args.runs):
+            for path in single:
+                whole[path][0].append(whole_process("tcgkit", path, args.host))
+                whole[path][1].append(whole_process("unicorn", path, args.host))
     for path in paths:
-        runs = [run_once(path, args.host) for _ in range(args.runs)]
-        n = runs[0][1]
-        per = {ph: med(r[0][ph] for r in runs) * 1e6 / max(n, 1) for ph in PHASES}
-        total = med(sum(r[0].values()) for r in runs) * 1e6 / max(n, 1)
+        n = runs[path][0][1]
+        per = {ph: med(r[0][ph] for r in runs[path]) * 1e6 / max(n, 1) for ph in PHASES}
+        total = med(sum(r[0].values()) for r in runs[path]) * 1e6 / max(n, 1)
         line = f"{path.name:18}{n:>7}" + "".join(f"{per[ph]:>10.1f}" for ph in PHASES)
         line += f"{total:>10.1f}"
-        if not args.no_unicorn and path.name not in THREADED:
-            t = med(whole_process("tcgkit", path, args.host) for _ in range(args.runs))
-            u = med(whole_process("unicorn", path, args.host) for _ in range(args.runs))
+        if path in whole:
+            t, u = med(whole[path][0]), med(whole[path][1])
             line += f"{t:>10.3f}{u:>10.3f}{t / u:>7.2f}"
         print(line, flush=True)
     print("\nphases in µs per translated guest instruction; ratio: whole process tcgkit / Unicorn")
