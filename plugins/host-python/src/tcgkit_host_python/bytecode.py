@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import dis
 import opcode
-import struct
 import sys
 import types
 from typing import Any, Final
 
+from librt.strings import BytesWriter
 from tcgkit.host import TBTooLarge
 
 SUPPORTED: Final = sys.version_info[:2] == (3, 11)
@@ -48,6 +48,8 @@ SUPPORTED: Final = sys.version_info[:2] == (3, 11)
 _OP: Final[dict[str, int]] = opcode.opmap
 _CACHES: Final[list[int]] = list(getattr(opcode, "_inline_cache_entries", [0] * 256))
 EXTENDED_ARG: Final[int] = _OP["EXTENDED_ARG"]
+#: an instruction's zeroed inline cache entries (``_CACHES``), by their count
+_ZERO_UNITS: Final = tuple(bytes(2 * n) for n in range(max(_CACHES) + 1))
 
 # BINARY_OP arguments, COMPARE_OP arguments (3.11's numbering, from ``dis``)
 NB: Final[dict[str, int]] = {
@@ -100,7 +102,10 @@ class Assembler:
     (``temp``)."""
 
     def __init__(self, argnames: tuple[str, ...], fixed: tuple[str, ...] = ()) -> None:
-        self.code: list[int] = []  # code units: opcode | argument << 8
+        # the code units as CPython reads them, opcode byte then argument byte, in a
+        # librt BytesWriter (mypyc compiles its append and item assignment to inline C:
+        # a list of 16-bit units boxed each unit above 255 and was packed once more)
+        self.code = BytesWriter()
         self.consts: list[Any] = []
         self._small: list[int] = [-1] * 256  # the index of each int constant in 0..255
         self._int_at: dict[int, int] = {}  # an int constant -> its index
@@ -163,7 +168,7 @@ class Assembler:
         """The line the instructions from here on map to."""
         if line != self.line:
             self.line = line
-            self._lines.append((len(self.code), line))
+            self._lines.append((len(self.code) >> 1, line))
 
     def op(self, opc: int, arg: int, effect: int) -> None:
         """Append one instruction (its stack effect ``effect``), its EXTENDED_ARG
@@ -172,14 +177,17 @@ class Assembler:
         if arg > 0xFF:
             if arg > 0xFFFF:
                 if arg > 0xFFFFFF:
-                    code.append(EXTENDED_ARG | (arg >> 24 & 0xFF) << 8)
-                code.append(EXTENDED_ARG | (arg >> 16 & 0xFF) << 8)
-            code.append(EXTENDED_ARG | (arg >> 8 & 0xFF) << 8)
-        code.append(opc | (arg & 0xFF) << 8)
+                    code.append(EXTENDED_ARG)
+                    code.append(arg >> 24 & 0xFF)
+                code.append(EXTENDED_ARG)
+                code.append(arg >> 16 & 0xFF)
+            code.append(EXTENDED_ARG)
+            code.append(arg >> 8 & 0xFF)
+        code.append(opc)
+        code.append(arg & 0xFF)
         n = _CACHES[opc]
-        while n:
-            code.append(0)
-            n -= 1
+        if n:
+            code.write(_ZERO_UNITS[n])
         depth = self.depth + effect
         self.depth = depth
         if depth > self.max_depth:
@@ -235,15 +243,18 @@ class Assembler:
 
     def place(self, label: Label) -> None:
         """Bind ``label`` here, patching the jumps already made to it."""
-        at = len(self.code)
-        label.at = at
         code = self.code
+        at = len(code) >> 1
+        label.at = at
         for unit, fwd in label.pending:
             delta = at - (unit + 2)  # relative to the unit after the jump
             if delta > 0xFFFF:
                 raise TooLarge(f"a forward jump of {delta} units")
-            code[unit] = EXTENDED_ARG | (delta >> 8) << 8
-            code[unit + 1] = fwd | (delta & 0xFF) << 8
+            b = unit << 1
+            code[b] = EXTENDED_ARG
+            code[b + 1] = delta >> 8
+            code[b + 2] = fwd
+            code[b + 3] = delta & 0xFF
         label.pending.clear()
 
     def jump(self, label: Label, cond: bool | None = None) -> None:
@@ -256,17 +267,21 @@ class Assembler:
         else:
             fwd, back, effect = _POP_JUMP_FORWARD_IF_FALSE, _POP_JUMP_BACKWARD_IF_FALSE, -1
         code = self.code
-        unit = len(code)
+        unit = len(code) >> 1
         if label.at >= 0:
             delta = unit + 2 - label.at
             if delta > 0xFFFF:
                 raise TooLarge(f"a backward jump of {delta} units")
-            code.append(EXTENDED_ARG | (delta >> 8) << 8)
-            code.append(back | (delta & 0xFF) << 8)
+            code.append(EXTENDED_ARG)
+            code.append(delta >> 8)
+            code.append(back)
+            code.append(delta & 0xFF)
         else:
             label.pending.append((unit, fwd))
-            code.append(EXTENDED_ARG)
+            code.append(EXTENDED_ARG)  # the offset's two bytes: ``place`` writes them
+            code.append(0)
             code.append(fwd)
+            code.append(0)
         self.depth += effect
 
     # -- the code object ---------------------------------------------------------------
@@ -277,7 +292,7 @@ class Assembler:
         prev_line = 1  # co_firstlineno
         start, line = 0, 1
         for k in range(len(marks) + 1):
-            end, next_line = marks[k] if k < len(marks) else (len(self.code), 0)
+            end, next_line = marks[k] if k < len(marks) else (len(self.code) >> 1, 0)
             n = end - start
             if n > 0:  # entries of at most 8 units; the first one moves the line
                 first = 8 if n > 8 else n
@@ -300,8 +315,7 @@ class Assembler:
 
     def bytecode(self) -> bytes:
         """The code units as CPython reads them (opcode byte, then argument byte)."""
-        code = self.code
-        return struct.pack(f"<{len(code)}H", *code)
+        return self.code.getvalue()
 
     def code_object(self, name: str, filename: str) -> types.CodeType:
         return types.CodeType(
