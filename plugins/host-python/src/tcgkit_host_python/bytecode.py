@@ -112,7 +112,7 @@ class Assembler:
         self._obj_at: dict[int, int] = {}  # id of any other constant -> its index
         self.names: list[str] = []  # attribute names (LOAD_ATTR)
         self.varnames: list[str] = [*argnames, *fixed]
-        self._temp_at: dict[int, int] = {}  # a temp's index -> its local variable
+        self._temp_at: list[int] = []  # a temp's index -> its local variable (-1: none)
         self.argcount = len(argnames)
         self.depth = 0
         self.max_depth = 0
@@ -148,9 +148,12 @@ class Assembler:
 
     def temp(self, index: int) -> int:
         """The local variable of the temp numbered ``index``."""
-        i = self._temp_at.get(index, -1)
+        at = self._temp_at  # a list by index (temps are numbered densely): no hashing
+        if index >= len(at):
+            at.extend([-1] * (index + 1 - len(at)))
+        i = at[index]
         if i < 0:
-            i = self._temp_at[index] = len(self.varnames)
+            i = at[index] = len(self.varnames)
             self.varnames.append(f"t{index}")
         return i
 

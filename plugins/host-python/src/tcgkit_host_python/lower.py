@@ -76,12 +76,19 @@ def _bswap(x: int, n: int) -> int:
     return int.from_bytes((x & ((1 << 8 * n) - 1)).to_bytes(n, "little"), "big")
 
 
-#: each condition by number; the COMPARE_OP of each comparison, and which are signed
-_CONDS: Final = {int(c): c for c in Cond}
+#: conditions by number, as ints (an enum member's read is a generic lookup on its class)
+_ALWAYS: Final = int(Cond.ALWAYS)
+_NEVER: Final = int(Cond.NEVER)
+_TSTEQ: Final = int(Cond.TSTEQ)
+_TSTNE: Final = int(Cond.TSTNE)
+_EQ: Final = int(Cond.EQ)
 _SIGNED_CMP: Final = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE, Cond.LE: bc.CMP_LE,
                Cond.GT: bc.CMP_GT}  # fmt: skip
 _CMP: Final = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond.GEU: bc.CMP_GE,
         Cond.LEU: bc.CMP_LE, Cond.GTU: bc.CMP_GT, **_SIGNED_CMP}  # fmt: skip
+#: by condition number: the COMPARE_OP of each comparison (-1: none), and whether signed
+_CMP_AT: Final = [next((v for k, v in _CMP.items() if k == c), -1) for c in range(max(Cond) + 1)]
+_SIGNED_AT: Final = [any(k == c for k in _SIGNED_CMP) for c in range(max(Cond) + 1)]
 
 
 class _Lower:
@@ -155,30 +162,29 @@ class _Lower:
         """Push what decides ``x c y`` (``w`` bits wide); the truth of the pushed value
         when the condition holds, or None when nothing was pushed (ALWAYS/NEVER:
         the condition is ``c is ALWAYS``)."""
-        cond = _CONDS[c]
-        if cond is Cond.ALWAYS or cond is Cond.NEVER:
+        if c in (_ALWAYS, _NEVER):
             return None
         self.v(x)
-        if cond is Cond.TSTEQ or cond is Cond.TSTNE:
+        if c in (_TSTEQ, _TSTNE):
             self.v(y)
             self.bin(bc.NB_AND)
-            return cond is Cond.TSTNE
-        if cond in _SIGNED_CMP:
+            return c == _TSTNE
+        if _SIGNED_AT[c]:
             s = 1 << (w - 1)
             self.bin(bc.NB_XOR, s)
             self.v(y)
             self.bin(bc.NB_XOR, s)
         else:
             self.v(y)
-        self.a.compare(_CMP[cond])
+        self.a.compare(_CMP_AT[c])
         return True
 
     def cond_bool(self, c: int, x: Temp, y: Temp, w: int) -> None:
         """Push ``x c y`` as a bool (or an int 0/1)."""
         truth = self.cond(c, x, y, w)
         if truth is None:
-            self.k(1 if _CONDS[c] is Cond.ALWAYS else 0)
-        elif _CONDS[c] in (Cond.TSTEQ, Cond.TSTNE):
+            self.k(1 if c == _ALWAYS else 0)
+        elif c in (_TSTEQ, _TSTNE):
             self.k(0)
             self.a.compare(bc.CMP_NE if truth else bc.CMP_EQ)
 
@@ -187,7 +193,7 @@ class _Lower:
         """``out = if_true() if x c y else if_false()`` (each pushes its value)."""
         truth = self.cond(c, x, y, w)
         if truth is None:
-            (if_true if _CONDS[c] is Cond.ALWAYS else if_false)()
+            (if_true if c == _ALWAYS else if_false)()
             self.put(out)
             return
         a = self.a
@@ -251,7 +257,7 @@ class _Lower:
             target = self.label(consts[1])
             truth = self.cond(consts[0], ins[0], ins[1], w)
             if truth is None:
-                if _CONDS[consts[0]] is Cond.ALWAYS:
+                if consts[0] == _ALWAYS:
                     a.jump(target)
             else:
                 a.jump(target, truth)
@@ -462,7 +468,7 @@ class _Lower:
                 self.v(y)
                 self.bin(bc.NB_FLOORDIV if base == "divu" else bc.NB_MOD)
 
-            self.select(int(Cond.EQ), y, _ZERO, w, when_zero, otherwise, out)
+            self.select(_EQ, y, _ZERO, w, when_zero, otherwise, out)
             return
         elif base in ("clz", "ctz"):
 
@@ -485,7 +491,7 @@ class _Lower:
                     a.call(1)
                     self.bin(bc.NB_SUB, 1)
 
-            self.select(int(Cond.EQ), x, _ZERO, w, zero, nonzero, out)
+            self.select(_EQ, x, _ZERO, w, zero, nonzero, out)
             return
         elif base in ("rotl", "rotr"):
             left, right = ((bc.NB_LSHIFT, bc.NB_RSHIFT) if base == "rotl"
