@@ -82,13 +82,14 @@ _NEVER: Final = int(Cond.NEVER)
 _TSTEQ: Final = int(Cond.TSTEQ)
 _TSTNE: Final = int(Cond.TSTNE)
 _EQ: Final = int(Cond.EQ)
-_SIGNED_CMP: Final = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE, Cond.LE: bc.CMP_LE,
-               Cond.GT: bc.CMP_GT}  # fmt: skip
-_CMP: Final = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT, Cond.GEU: bc.CMP_GE,
-        Cond.LEU: bc.CMP_LE, Cond.GTU: bc.CMP_GT, **_SIGNED_CMP}  # fmt: skip
+_SIGNED_CMP: Final[dict[int, int]] = {Cond.LT: bc.CMP_LT, Cond.GE: bc.CMP_GE,
+                                      Cond.LE: bc.CMP_LE, Cond.GT: bc.CMP_GT}  # fmt: skip
+_CMP: Final[dict[int, int]] = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU: bc.CMP_LT,
+                               Cond.GEU: bc.CMP_GE, Cond.LEU: bc.CMP_LE, Cond.GTU: bc.CMP_GT,
+                               **_SIGNED_CMP}  # fmt: skip
 #: by condition number: the COMPARE_OP of each comparison (-1: none), and whether signed
-_CMP_AT: Final = [next((v for k, v in _CMP.items() if k == c), -1) for c in range(max(Cond) + 1)]
-_SIGNED_AT: Final = [any(k == c for k in _SIGNED_CMP) for c in range(max(Cond) + 1)]
+_CMP_AT: Final = [_CMP.get(c, -1) for c in range(max(Cond) + 1)]
+_SIGNED_AT: Final = [c in _SIGNED_CMP for c in range(max(Cond) + 1)]
 
 
 class _Lower:
