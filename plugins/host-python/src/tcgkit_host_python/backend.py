@@ -69,10 +69,13 @@ class PythonHost(HostBackend):
         # here, not at import: discovery needs the class alone
         from .bytecode import SUPPORTED
         from .codegen import generate
-        from .lower import insn_of_line, lower
+        from .lower import assemble, insn_of_line
 
         self._generate = generate
-        self._lower = lower
+        self._assemble = assemble
+        #: what the assembled code calls, made once for all TBs (``lower.assemble``), by
+        #: the state slot of the float flags they were made for
+        self._refs: dict[int, dict[str, Any]] = {}
         self._insn_of_line = insn_of_line
         #: whether TBs are assembled as bytecode (else compiled from source)
         self.assembles = SUPPORTED and os.environ.get("TCGKIT_PYTHON_HOST_SOURCE", "") in ("", "0")
@@ -91,8 +94,11 @@ class PythonHost(HostBackend):
         # (an instance told not to compute them gets the engine's helper calls: tests)
         fp_slot = fp >> 3 if fp >= 0 and self.computes_fp_flags else -1
         if self.assembles:
-            code = self._lower(ctx.ops, FILENAME, fp_slot)
-            self._install(tb, code, code.co_code, {}, alloc)
+            refs = self._refs.get(fp_slot)
+            if refs is None:
+                refs = self._refs[fp_slot] = {}
+            code, blob = self._assemble(ctx.ops, FILENAME, fp_slot, refs)
+            self._install(tb, code, blob, {}, alloc)
             return
         gen = self._generate(ctx.ops, fp_slot=fp_slot)
         cached = self._code_cache.get(gen.source)
@@ -184,5 +190,6 @@ class PythonHost(HostBackend):
         return f"<python code object, {tb.host_size} bytes marshalled>"
 
     def release(self) -> None:
+        self._refs.clear()
         self._code_cache.clear()
         self._lines.clear()

@@ -41,36 +41,98 @@ import types
 from typing import Any, Final
 
 from librt.strings import BytesWriter
+from tcgkit._mypyc import i64, u8
 from tcgkit.host import TBTooLarge
 
 SUPPORTED: Final = sys.version_info[:2] == (3, 11)
 
-_OP: Final[dict[str, int]] = opcode.opmap
-_CACHES: Final[list[int]] = list(getattr(opcode, "_inline_cache_entries", [0] * 256))
-EXTENDED_ARG: Final[int] = _OP["EXTENDED_ARG"]
-#: an instruction's zeroed inline cache entries (``_CACHES``), by their count
+# 3.11's opcode numbers as literals (compiled code then holds them as C constants, where
+# a name read from ``opcode`` is a module global); ``_check_opcodes`` compares them with
+# this interpreter's tables at import
+RESUME: Final = 151
+EXTENDED_ARG: Final = 144
+LOAD_CONST: Final = 100
+LOAD_FAST: Final = 124
+STORE_FAST: Final = 125
+BINARY_OP: Final = 122
+COMPARE_OP: Final = 107
+BINARY_SUBSCR: Final = 25
+STORE_SUBSCR: Final = 60
+PRECALL: Final = 166
+CALL: Final = 171
+RETURN_VALUE: Final = 83
+LOAD_ATTR: Final = 106
+PUSH_NULL: Final = 2
+POP_TOP: Final = 1
+UNARY_NEGATIVE: Final = 11
+UNPACK_SEQUENCE: Final = 92
+JUMP_FORWARD: Final = 110
+JUMP_BACKWARD: Final = 140
+POP_JUMP_FORWARD_IF_TRUE: Final = 115
+POP_JUMP_FORWARD_IF_FALSE: Final = 114
+POP_JUMP_BACKWARD_IF_TRUE: Final = 176
+POP_JUMP_BACKWARD_IF_FALSE: Final = 175
+#: the instructions above with inline cache entries, and how many (two bytes each)
+_CACHE_UNITS: Final = {BINARY_OP: 1, COMPARE_OP: 2, BINARY_SUBSCR: 4, STORE_SUBSCR: 1,
+                       PRECALL: 1, CALL: 4, LOAD_ATTR: 4, UNPACK_SEQUENCE: 1}  # fmt: skip
+#: the count of cache units of every opcode, by opcode (a bytes: read natively)
+_CACHES: Final = bytes(_CACHE_UNITS.get(op, 0) for op in range(256))
+#: an instruction's zeroed inline cache entries, by their count
 _ZERO_UNITS: Final = tuple(bytes(2 * n) for n in range(max(_CACHES) + 1))
+#: an argument byte 0 and four cache units (what follows BINARY_SUBSCR's opcode)
+_ARG0_CACHE4: Final = bytes(1 + 2 * 4)
 
-# BINARY_OP arguments, COMPARE_OP arguments (3.11's numbering, from ``dis``)
-NB: Final[dict[str, int]] = {
-    sym: i for i, (_, sym) in enumerate(getattr(dis, "_nb_ops", []))}  # fmt: skip
-CMP: Final[dict[str, int]] = {sym: i for i, sym in enumerate(dis.cmp_op)}
-NB_ADD: Final[int] = NB.get("+", 0)
-NB_SUB: Final[int] = NB.get("-", 0)
-NB_MUL: Final[int] = NB.get("*", 0)
-NB_AND: Final[int] = NB.get("&", 0)
-NB_OR: Final[int] = NB.get("|", 0)
-NB_XOR: Final[int] = NB.get("^", 0)
-NB_LSHIFT: Final[int] = NB.get("<<", 0)
-NB_RSHIFT: Final[int] = NB.get(">>", 0)
-NB_FLOORDIV: Final[int] = NB.get("//", 0)
-NB_MOD: Final[int] = NB.get("%", 0)
-CMP_LT: Final[int] = CMP["<"]
-CMP_LE: Final[int] = CMP["<="]
-CMP_EQ: Final[int] = CMP["=="]
-CMP_NE: Final[int] = CMP["!="]
-CMP_GT: Final[int] = CMP[">"]
-CMP_GE: Final[int] = CMP[">="]
+
+def _check_opcodes() -> None:
+    """Refuse an interpreter whose 3.11 tables differ from the literals here."""
+    cache_of = list(getattr(opcode, "_inline_cache_entries", []))
+    for name, value in (
+        ("RESUME", RESUME), ("EXTENDED_ARG", EXTENDED_ARG), ("LOAD_CONST", LOAD_CONST),
+        ("LOAD_FAST", LOAD_FAST), ("STORE_FAST", STORE_FAST), ("BINARY_OP", BINARY_OP),
+        ("COMPARE_OP", COMPARE_OP), ("BINARY_SUBSCR", BINARY_SUBSCR),
+        ("STORE_SUBSCR", STORE_SUBSCR), ("PRECALL", PRECALL), ("CALL", CALL),
+        ("RETURN_VALUE", RETURN_VALUE), ("LOAD_ATTR", LOAD_ATTR), ("PUSH_NULL", PUSH_NULL),
+        ("POP_TOP", POP_TOP), ("UNARY_NEGATIVE", UNARY_NEGATIVE),
+        ("UNPACK_SEQUENCE", UNPACK_SEQUENCE), ("JUMP_FORWARD", JUMP_FORWARD),
+        ("JUMP_BACKWARD", JUMP_BACKWARD), ("POP_JUMP_FORWARD_IF_TRUE", POP_JUMP_FORWARD_IF_TRUE),
+        ("POP_JUMP_FORWARD_IF_FALSE", POP_JUMP_FORWARD_IF_FALSE),
+        ("POP_JUMP_BACKWARD_IF_TRUE", POP_JUMP_BACKWARD_IF_TRUE),
+        ("POP_JUMP_BACKWARD_IF_FALSE", POP_JUMP_BACKWARD_IF_FALSE),
+    ):  # fmt: skip
+        if opcode.opmap.get(name) != value or cache_of[value] != _CACHES[value]:
+            raise ImportError(f"this CPython numbers {name} differently from 3.11.0")
+    nb = {sym: i for i, (_, sym) in enumerate(getattr(dis, "_nb_ops", []))}
+    for sym, value in (("+", NB_ADD), ("&", NB_AND), ("//", NB_FLOORDIV), ("<<", NB_LSHIFT),
+                       ("*", NB_MUL), ("%", NB_MOD), ("|", NB_OR), (">>", NB_RSHIFT),
+                       ("-", NB_SUB), ("^", NB_XOR)):  # fmt: skip
+        if nb.get(sym) != value:
+            raise ImportError(f"this CPython numbers BINARY_OP {sym} differently from 3.11.0")
+    for value, sym in enumerate(("<", "<=", "==", "!=", ">", ">=")):
+        if dis.cmp_op[value] != sym:
+            raise ImportError(f"this CPython numbers COMPARE_OP {sym} differently from 3.11.0")
+
+
+# BINARY_OP arguments and COMPARE_OP arguments in 3.11's numbering (``_check_opcodes``
+# compares them with ``dis``)
+NB_ADD: Final = 0
+NB_AND: Final = 1
+NB_FLOORDIV: Final = 2
+NB_LSHIFT: Final = 3
+NB_MUL: Final = 5
+NB_MOD: Final = 6
+NB_OR: Final = 7
+NB_RSHIFT: Final = 9
+NB_SUB: Final = 10
+NB_XOR: Final = 12
+CMP_LT: Final = 0
+CMP_LE: Final = 1
+CMP_EQ: Final = 2
+CMP_NE: Final = 3
+CMP_GT: Final = 4
+CMP_GE: Final = 5
+
+if SUPPORTED:
+    _check_opcodes()
 
 CO_OPTIMIZED: Final = 0x1
 CO_NEWLOCALS: Final = 0x2
@@ -79,6 +141,9 @@ CO_NEWLOCALS: Final = 0x2
 _ENTRY: Final = 0x80 | 13 << 3
 _FULL_ENTRY: Final = bytes((_ENTRY + 7, 0))  # 8 more units on the same line
 _PARTIAL_ENTRY: Final = [b""] + [bytes((_ENTRY + n - 1, 0)) for n in range(1, 8)]  # n more
+#: the local variable names of the first temps (interned once: a code object interns
+#: its names, which costs nothing for a string already interned)
+_TEMP_NAMES: Final = tuple(sys.intern(f"t{i}") for i in range(2048))
 
 
 class TooLarge(TBTooLarge):
@@ -92,14 +157,14 @@ class Label:
     __slots__ = ("at", "pending")
 
     def __init__(self) -> None:
-        self.at = -1  # unit index once placed
+        self.at: i64 = -1  # unit index once placed
         self.pending: list[tuple[int, int]] = []  # (unit index of the jump, its opcode pair)
 
 
 class Assembler:
     """One code object's bytecode (see the module docstring). Local variables are
     numbered: the arguments, then the names ``fixed`` gives, then one per temp
-    (``temp``)."""
+    (``temp``). Numbers are ``i64``: native integers in the compiled build."""
 
     def __init__(self, argnames: tuple[str, ...], fixed: tuple[str, ...] = ()) -> None:
         # the code units as CPython reads them, opcode byte then argument byte, in a
@@ -112,52 +177,62 @@ class Assembler:
         self._obj_at: dict[int, int] = {}  # id of any other constant -> its index
         self.names: list[str] = []  # attribute names (LOAD_ATTR)
         self.varnames: list[str] = [*argnames, *fixed]
-        self._temp_at: list[int] = []  # a temp's index -> its local variable (-1: none)
-        self.argcount = len(argnames)
-        self.depth = 0
-        self.max_depth = 0
-        self.line = 1
+        self._temp_at: list[int] = [-1] * 64  # a temp's index -> its local variable (-1: none)
+        self.argcount: i64 = len(argnames)
+        self.depth: i64 = 0
+        self.max_depth: i64 = 0
+        self.line: i64 = 1
         self._lines: list[tuple[int, int]] = []  # (first unit, line) where the line changes
-        self.op(_OP["RESUME"], 0, 0)
+        self.op(RESUME, 0, 0)
 
     # -- tables ------------------------------------------------------------------------
 
-    def int_index(self, v: int) -> int:
-        """The index of the int constant ``v`` (a plain int, even for an int enum)."""
-        v = int(v)
+    def int_index(self, v: int) -> i64:
+        """The index of the int constant ``v`` (a plain int: the lowering converts an
+        int enum's members, whose operators would give enum members at run time)."""
         if 0 <= v < 256:
-            i = self._small[v]
+            small = self._small
+            i: i64 = small[v]
             if i < 0:
-                i = self._small[v] = len(self.consts)
+                i = len(self.consts)
+                small[v] = i
                 self.consts.append(v)
             return i
-        i = self._int_at.get(v, -1)
-        if i < 0:
-            i = self._int_at[v] = len(self.consts)
-            self.consts.append(v)
+        at = self._int_at
+        found = at.get(v)
+        if found is not None:
+            return found
+        i = len(self.consts)
+        at[v] = i
+        self.consts.append(v)
         return i
 
-    def const_index(self, value: Any) -> int:
+    def const_index(self, value: Any) -> i64:
         if isinstance(value, int):
-            return self.int_index(value)
-        i = self._obj_at.get(id(value), -1)
-        if i < 0:
-            i = self._obj_at[id(value)] = len(self.consts)
-            self.consts.append(value)
+            return self.int_index(int(value))
+        at = self._obj_at
+        found = at.get(id(value))
+        if found is not None:
+            return found
+        i: i64 = len(self.consts)
+        at[id(value)] = i
+        self.consts.append(value)
         return i
 
-    def temp(self, index: int) -> int:
+    def temp(self, index: i64) -> i64:
         """The local variable of the temp numbered ``index``."""
         at = self._temp_at  # a list by index (temps are numbered densely): no hashing
         if index >= len(at):
-            at.extend([-1] * (index + 1 - len(at)))
-        i = at[index]
+            at.extend([-1] * (index + 64 - len(at)))
+        i: i64 = at[index]
         if i < 0:
-            i = at[index] = len(self.varnames)
-            self.varnames.append(f"t{index}")
+            names = self.varnames
+            i = len(names)
+            at[index] = i
+            names.append(_TEMP_NAMES[index] if index < len(_TEMP_NAMES) else f"t{index}")
         return i
 
-    def name_index(self, name: str) -> int:
+    def name_index(self, name: str) -> i64:
         names = self.names
         for i in range(len(names)):
             if names[i] == name:
@@ -167,13 +242,13 @@ class Assembler:
 
     # -- instructions ------------------------------------------------------------------
 
-    def set_line(self, line: int) -> None:
+    def set_line(self, line: i64) -> None:
         """The line the instructions from here on map to."""
         if line != self.line:
             self.line = line
             self._lines.append((len(self.code) >> 1, line))
 
-    def op(self, opc: int, arg: int, effect: int) -> None:
+    def op(self, opc: i64, arg: i64, effect: i64) -> None:
         """Append one instruction (its stack effect ``effect``), its EXTENDED_ARG
         prefixes and its caches."""
         code = self.code
@@ -181,13 +256,13 @@ class Assembler:
             if arg > 0xFFFF:
                 if arg > 0xFFFFFF:
                     code.append(EXTENDED_ARG)
-                    code.append(arg >> 24 & 0xFF)
+                    code.append(u8(arg >> 24 & 0xFF))
                 code.append(EXTENDED_ARG)
-                code.append(arg >> 16 & 0xFF)
+                code.append(u8(arg >> 16 & 0xFF))
             code.append(EXTENDED_ARG)
-            code.append(arg >> 8 & 0xFF)
-        code.append(opc)
-        code.append(arg & 0xFF)
+            code.append(u8(arg >> 8 & 0xFF))
+        code.append(u8(opc))
+        code.append(u8(arg & 0xFF))
         n = _CACHES[opc]
         if n:
             code.write(_ZERO_UNITS[n])
@@ -196,61 +271,100 @@ class Assembler:
         if depth > self.max_depth:
             self.max_depth = depth
 
+    # the frequent instructions, written without the general case's tests (an argument
+    # above 255 takes ``op``)
+
     def load_const(self, value: Any) -> None:
-        self.op(_LOAD_CONST, self.const_index(value), 1)
+        self.op(LOAD_CONST, self.const_index(value), 1)
 
     def load_int(self, value: int) -> None:
-        self.op(_LOAD_CONST, self.int_index(value), 1)
+        i = self.int_index(value)
+        if i > 0xFF:
+            self.op(LOAD_CONST, i, 1)
+            return
+        code = self.code
+        code.append(LOAD_CONST)
+        code.append(u8(i))
+        self._push()
 
-    def load_fast(self, var: int) -> None:
-        self.op(_LOAD_FAST, var, 1)
+    def load_fast(self, var: i64) -> None:
+        if var > 0xFF:
+            self.op(LOAD_FAST, var, 1)
+            return
+        code = self.code
+        code.append(LOAD_FAST)
+        code.append(u8(var))
+        self._push()
 
-    def store_fast(self, var: int) -> None:
-        self.op(_STORE_FAST, var, -1)
+    def _push(self) -> None:
+        depth = self.depth + 1
+        self.depth = depth
+        if depth > self.max_depth:
+            self.max_depth = depth
 
-    def binary(self, nb: int) -> None:
-        """BINARY_OP ``nb`` (an ``NB`` value)."""
-        self.op(_BINARY_OP, nb, -1)
+    def store_fast(self, var: i64) -> None:
+        if var > 0xFF:
+            self.op(STORE_FAST, var, -1)
+            return
+        code = self.code
+        code.append(STORE_FAST)
+        code.append(u8(var))
+        self.depth -= 1
 
-    def compare(self, cmp: int) -> None:
-        """COMPARE_OP ``cmp`` (a ``CMP`` value)."""
-        self.op(_COMPARE_OP, cmp, -1)
+    def binary(self, nb: i64) -> None:
+        """BINARY_OP ``nb`` (an ``NB_*`` value)."""
+        code = self.code
+        code.append(BINARY_OP)
+        code.append(u8(nb))
+        code.append(0)  # its cache unit
+        code.append(0)
+        self.depth -= 1
+
+    def compare(self, cmp: i64) -> None:
+        """COMPARE_OP ``cmp`` (a ``CMP_*`` value)."""
+        self.op(COMPARE_OP, cmp, -1)
 
     def subscr(self) -> None:
-        self.op(_BINARY_SUBSCR, 0, -1)
+        self.code.append(BINARY_SUBSCR)
+        self.code.write(_ARG0_CACHE4)
+        self.depth -= 1
 
     def store_subscr(self) -> None:
-        self.op(_STORE_SUBSCR, 0, -3)
+        self.op(STORE_SUBSCR, 0, -3)
 
-    def call(self, nargs: int) -> None:
+    def call(self, nargs: i64) -> None:
         """Call what is under ``nargs`` arguments (pushed after a NULL): PRECALL, CALL."""
-        self.op(_PRECALL, nargs, -nargs)
-        self.op(_CALL, nargs, -1)
+        self.op(PRECALL, nargs, -nargs)
+        self.op(CALL, nargs, -1)
 
     def load_attr(self, name: str) -> None:
-        self.op(_LOAD_ATTR, self.name_index(name), 0)
+        self.op(LOAD_ATTR, self.name_index(name), 0)
 
     def push_null(self) -> None:
-        self.op(_PUSH_NULL, 0, 1)
+        self.code.append(PUSH_NULL)
+        self.code.append(0)
+        self._push()
 
     def pop(self) -> None:
-        self.op(_POP_TOP, 0, -1)
+        self.op(POP_TOP, 0, -1)
 
-    def unary(self, opc: int) -> None:
+    def unary(self, opc: i64) -> None:
         self.op(opc, 0, 0)
 
     def ret(self) -> None:
-        self.op(_RETURN_VALUE, 0, -1)
+        self.op(RETURN_VALUE, 0, -1)
 
     # -- labels and jumps ------------------------------------------------------------
 
     def place(self, label: Label) -> None:
         """Bind ``label`` here, patching the jumps already made to it."""
         code = self.code
-        at = len(code) >> 1
+        at: i64 = len(code) >> 1
         label.at = at
-        for unit, fwd in label.pending:
-            delta = at - (unit + 2)  # relative to the unit after the jump
+        pending = label.pending
+        for k in range(len(pending)):
+            unit, fwd = pending[k]
+            delta: int = at - (unit + 2)  # relative to the unit after the jump
             if delta > 0xFFFF:
                 raise TooLarge(f"a forward jump of {delta} units")
             b = unit << 1
@@ -258,63 +372,69 @@ class Assembler:
             code[b + 1] = delta >> 8
             code[b + 2] = fwd
             code[b + 3] = delta & 0xFF
-        label.pending.clear()
+        pending.clear()
 
     def jump(self, label: Label, cond: bool | None = None) -> None:
         """Jump to ``label``: always (``cond`` None), or popping the top of the stack
         when it is true / false (``cond``)."""
         if cond is None:
-            fwd, back, effect = _JUMP_FORWARD, _JUMP_BACKWARD, 0
+            self._jump(label, JUMP_FORWARD, JUMP_BACKWARD, 0)
         elif cond:
-            fwd, back, effect = _POP_JUMP_FORWARD_IF_TRUE, _POP_JUMP_BACKWARD_IF_TRUE, -1
+            self._jump(label, POP_JUMP_FORWARD_IF_TRUE, POP_JUMP_BACKWARD_IF_TRUE, -1)
         else:
-            fwd, back, effect = _POP_JUMP_FORWARD_IF_FALSE, _POP_JUMP_BACKWARD_IF_FALSE, -1
+            self._jump(label, POP_JUMP_FORWARD_IF_FALSE, POP_JUMP_BACKWARD_IF_FALSE, -1)
+
+    def _jump(self, label: Label, fwd: i64, back: i64, effect: i64) -> None:
         code = self.code
-        unit = len(code) >> 1
+        unit: i64 = len(code) >> 1
         if label.at >= 0:
             delta = unit + 2 - label.at
             if delta > 0xFFFF:
                 raise TooLarge(f"a backward jump of {delta} units")
             code.append(EXTENDED_ARG)
-            code.append(delta >> 8)
-            code.append(back)
-            code.append(delta & 0xFF)
+            code.append(u8(delta >> 8))
+            code.append(u8(back))
+            code.append(u8(delta & 0xFF))
         else:
             label.pending.append((unit, fwd))
             code.append(EXTENDED_ARG)  # the offset's two bytes: ``place`` writes them
             code.append(0)
-            code.append(fwd)
+            code.append(u8(fwd))
             code.append(0)
         self.depth += effect
 
     # -- the code object ---------------------------------------------------------------
 
     def _linetable(self) -> bytes:
-        out: list[bytes] = []
+        out = BytesWriter()
         marks = self._lines
-        prev_line = 1  # co_firstlineno
-        start, line = 0, 1
+        prev_line: i64 = 1  # co_firstlineno
+        start: i64 = 0
+        line: i64 = 1
+        end: i64 = len(self.code) >> 1
         for k in range(len(marks) + 1):
-            end, next_line = marks[k] if k < len(marks) else (len(self.code) >> 1, 0)
+            if k < len(marks):
+                end, next_line = marks[k]
+            else:
+                end, next_line = len(self.code) >> 1, 0
             n = end - start
             if n > 0:  # entries of at most 8 units; the first one moves the line
                 first = 8 if n > 8 else n
                 delta = line - prev_line
                 prev_line = line
                 v = delta << 1 if delta >= 0 else (-delta) << 1 | 1
-                entry = [_ENTRY + first - 1]
+                out.append(u8(_ENTRY + first - 1))
                 while v >= 0x40:
-                    entry.append(0x40 | (v & 0x3F))
+                    out.append(u8(0x40 | (v & 0x3F)))
                     v >>= 6
-                entry.append(v)
-                out.append(bytes(entry))
+                out.append(u8(v))
                 rest = n - first
                 if rest >= 8:
-                    out.append(_FULL_ENTRY * (rest >> 3))
+                    out.write(_FULL_ENTRY * (rest >> 3))
                 if rest & 7:
-                    out.append(_PARTIAL_ENTRY[rest & 7])
+                    out.write(_PARTIAL_ENTRY[rest & 7])
             start, line = end, next_line
-        return b"".join(out)
+        return out.getvalue()
 
     def bytecode(self) -> bytes:
         """The code units as CPython reads them (opcode byte, then argument byte)."""
@@ -326,26 +446,3 @@ class Assembler:
             CO_OPTIMIZED | CO_NEWLOCALS, self.bytecode(), tuple(self.consts), tuple(self.names),
             tuple(self.varnames), filename, name, name, 1, self._linetable(), b"",
         )  # fmt: skip
-
-
-_LOAD_CONST: Final[int] = _OP["LOAD_CONST"]
-_LOAD_FAST: Final[int] = _OP["LOAD_FAST"]
-_STORE_FAST: Final[int] = _OP["STORE_FAST"]
-_BINARY_OP: Final[int] = _OP.get("BINARY_OP", 0)
-_COMPARE_OP: Final[int] = _OP["COMPARE_OP"]
-_BINARY_SUBSCR: Final[int] = _OP["BINARY_SUBSCR"]
-_STORE_SUBSCR: Final[int] = _OP["STORE_SUBSCR"]
-_PRECALL: Final[int] = _OP.get("PRECALL", 0)
-_CALL: Final[int] = _OP.get("CALL", 0)
-_RETURN_VALUE: Final[int] = _OP.get("RETURN_VALUE", 0)
-_LOAD_ATTR: Final[int] = _OP["LOAD_ATTR"]
-_PUSH_NULL: Final[int] = _OP.get("PUSH_NULL", 0)
-_POP_TOP: Final[int] = _OP["POP_TOP"]
-UNARY_NEGATIVE: Final[int] = _OP["UNARY_NEGATIVE"]
-UNPACK_SEQUENCE: Final[int] = _OP["UNPACK_SEQUENCE"]
-_JUMP_FORWARD: Final[int] = _OP["JUMP_FORWARD"]
-_JUMP_BACKWARD: Final[int] = _OP.get("JUMP_BACKWARD", 0)
-_POP_JUMP_FORWARD_IF_TRUE: Final[int] = _OP.get("POP_JUMP_FORWARD_IF_TRUE", 0)
-_POP_JUMP_FORWARD_IF_FALSE: Final[int] = _OP.get("POP_JUMP_FORWARD_IF_FALSE", 0)
-_POP_JUMP_BACKWARD_IF_TRUE: Final[int] = _OP.get("POP_JUMP_BACKWARD_IF_TRUE", 0)
-_POP_JUMP_BACKWARD_IF_FALSE: Final[int] = _OP.get("POP_JUMP_BACKWARD_IF_FALSE", 0)

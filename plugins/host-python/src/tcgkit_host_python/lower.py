@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import struct
 import types
+from collections.abc import Callable
 from typing import Any, Final
 
+from tcgkit._mypyc import i64
 from tcgkit.tcg.fpflags import RAISING, flagged
-from tcgkit.tcg.ir import Helper, Label, Op, Temp, TempKind
-from tcgkit.tcg.ops import EXIT_LOOKUP, OPS, by_index
+from tcgkit.tcg.ir import Label, Op, Temp, TempKind
+from tcgkit.tcg.ops import EXIT_LOOKUP, OpDef, by_index
 from tcgkit.tcg.semantics import SEMANTICS
 from tcgkit.tcg.softfloat import OP_IMPL as FLOAT_OPS
 from tcgkit.tcg.types import I64, Cond, MemOp
@@ -49,20 +51,21 @@ ARGS: Final = ("s", "c", "_tb")
 #: address and TLB entry of an access, a double-width product, a rotation count
 FIXED: Final = ("T", "LD", "ST", "_a", "_e", "_p", "_n")
 # the local variables' numbers (Assembler: the arguments, then FIXED)
-V_S: Final = ARGS.index("s")
-V_C: Final = ARGS.index("c")
-V_T: Final = len(ARGS) + FIXED.index("T")
-V_LD: Final = len(ARGS) + FIXED.index("LD")
-V_ST: Final = len(ARGS) + FIXED.index("ST")
-V_A: Final = len(ARGS) + FIXED.index("_a")
-V_E: Final = len(ARGS) + FIXED.index("_e")
-V_P: Final = len(ARGS) + FIXED.index("_p")
-V_N: Final = len(ARGS) + FIXED.index("_n")
+V_S: Final = 0
+V_C: Final = 1
+V_T: Final = 3
+V_LD: Final = 4
+V_ST: Final = 5
+V_A: Final = 6
+V_E: Final = 7
+V_P: Final = 8
+V_N: Final = 9
+# (literals, so that compiled code holds them as constants: their names' places here)
+assert (*ARGS, *FIXED) == ("s", "c", "_tb", "T", "LD", "ST", "_a", "_e", "_p", "_n")
 #: the line of guest instruction 0 (the prologue's is 1)
 FIRST_INSN_LINE: Final = 2
 _CONST: Final = TempKind.CONST
 _GLOBAL: Final = TempKind.GLOBAL
-_MEMORY: Final = frozenset({"qemu_ld", "qemu_st"})
 # MemOp's bits as plain ints (the flag enum's operators are Python code)
 MO_SIZE: Final = int(MemOp.MO_SIZE)
 MO_SIGN: Final = int(MemOp.MO_SIGN)
@@ -91,13 +94,161 @@ _CMP: Final[dict[int, int]] = {Cond.EQ: bc.CMP_EQ, Cond.NE: bc.CMP_NE, Cond.LTU:
 _CMP_AT: Final = [_CMP.get(c, -1) for c in range(max(Cond) + 1)]
 _SIGNED_AT: Final = [c in _SIGNED_CMP for c in range(max(Cond) + 1)]
 
+# -- what each opcode is to this lowering, by ``OpDef.index`` ------------------------------
+#
+# ``_KIND_AT``: the family (a chain of int tests in ``_Lower.op`` chooses its code);
+# ``_SUB_AT`` / ``_PARAM_AT``: within the unary and binary families, the operation and
+# its number (a BINARY_OP, a width in bits or bytes). Decided once at import from the
+# op's name and operand counts, in the order the families are tried below.
+
+K_UNSUPPORTED: Final = 0
+K_NOP: Final = 1  # goto_tb (chaining is the TB's exit value), mb (one thread at a time)
+K_INSN_START: Final = 2
+K_SET_LABEL: Final = 3
+K_EXIT_TB: Final = 4
+K_GOTO_PTR: Final = 5
+K_BR: Final = 6
+K_CALL: Final = 7
+K_BRCOND: Final = 8
+K_MOVI: Final = 9
+K_QEMU_LD: Final = 10
+K_QEMU_ST: Final = 11
+K_ENV_LD: Final = 12  # _PARAM_AT: bytes, _SUB_AT: 1 when sign-extending
+K_ENV_ST: Final = 13  # _PARAM_AT: bytes
+K_FLOAT: Final = 14  # _SUB_AT: F_*
+K_UNARY: Final = 15  # _SUB_AT: U_*
+K_BINARY: Final = 16  # _SUB_AT: B_*
+K_SETCOND: Final = 17
+K_NEGSETCOND: Final = 18
+K_MOVCOND: Final = 19
+K_EXTRACT: Final = 20
+K_SEXTRACT: Final = 21
+K_DEPOSIT: Final = 22
+K_MULU2: Final = 23
+K_MULS2: Final = 24
+K_ADD2: Final = 25  # _PARAM_AT: NB_ADD
+K_SUB2: Final = 26  # _PARAM_AT: NB_SUB
+K_CRYPTO: Final = 27
+
+F_NEG: Final = 1
+F_ABS: Final = 2
+F_RAISING: Final = 3  # with IEEE flags where the state has a slot for them
+F_PLAIN: Final = 4
+
+U_MOV: Final = 1
+U_NEG: Final = 2
+U_NOT: Final = 3
+U_CTPOP: Final = 4
+U_BSWAP: Final = 5  # _PARAM_AT: bytes
+U_EXTS: Final = 6  # _PARAM_AT: bits (masked, then sign-extended)
+U_EXTU: Final = 7  # _PARAM_AT: bits
+U_SX: Final = 8  # _PARAM_AT: bits (an input already that wide: sign-extended)
+U_EXTRH: Final = 9
+
+B_SIMPLE: Final = 1  # _PARAM_AT: the BINARY_OP; its result in range
+B_WRAPS: Final = 2  # _PARAM_AT: the BINARY_OP; its result masked to the width
+B_NOT_Y: Final = 3  # x op ~y (andc, orc): _PARAM_AT: the BINARY_OP
+B_NOT_OF: Final = 4  # ~(x op y) (eqv, nand, nor): _PARAM_AT: the BINARY_OP
+B_SHL: Final = 5
+B_SHR: Final = 6
+B_SAR: Final = 7
+B_MULUH: Final = 8
+B_MULSH: Final = 9
+B_DIVU: Final = 10
+B_REMU: Final = 11
+B_CLZ: Final = 12
+B_CTZ: Final = 13
+B_ROTL: Final = 14
+B_ROTR: Final = 15
+B_REFERENCE: Final = 16  # a call of ``semantics.SEMANTICS[base]``
+
+_CONTROL: Final = {"goto_tb": K_NOP, "mb": K_NOP, "insn_start": K_INSN_START,
+                   "set_label": K_SET_LABEL, "exit_tb": K_EXIT_TB, "goto_ptr": K_GOTO_PTR,
+                   "br": K_BR, "call": K_CALL}  # fmt: skip
+_OTHER_BASES: Final = {"brcond": K_BRCOND, "movi": K_MOVI, "qemu_ld": K_QEMU_LD,
+                       "qemu_st": K_QEMU_ST, "setcond": K_SETCOND, "negsetcond": K_NEGSETCOND,
+                       "movcond": K_MOVCOND, "extract": K_EXTRACT, "sextract": K_SEXTRACT,
+                       "deposit": K_DEPOSIT, "mulu2": K_MULU2, "muls2": K_MULS2,
+                       "add2": K_ADD2, "sub2": K_SUB2}  # fmt: skip
+_UNARY: Final[dict[str, tuple[int, int]]] = {
+    "mov": (U_MOV, 0), "extu_i32_i64": (U_MOV, 0), "neg": (U_NEG, 0), "not": (U_NOT, 0),
+    "ctpop": (U_CTPOP, 0), "bswap16": (U_BSWAP, 2), "bswap32": (U_BSWAP, 4),
+    "bswap64": (U_BSWAP, 8), "ext8s": (U_EXTS, 8), "ext16s": (U_EXTS, 16),
+    "ext32s": (U_EXTS, 32), "ext8u": (U_EXTU, 8), "ext16u": (U_EXTU, 16),
+    "ext32u": (U_EXTU, 32), "extrl_i64_i32": (U_EXTU, 32), "extrh_i64_i32": (U_EXTRH, 0),
+    "ext_i32_i64": (U_SX, 32),
+}  # fmt: skip
+_BINARY: Final[dict[str, tuple[int, int]]] = {
+    "add": (B_WRAPS, bc.NB_ADD), "sub": (B_WRAPS, bc.NB_SUB), "mul": (B_WRAPS, bc.NB_MUL),
+    "and": (B_SIMPLE, bc.NB_AND), "or": (B_SIMPLE, bc.NB_OR), "xor": (B_SIMPLE, bc.NB_XOR),
+    "andc": (B_NOT_Y, bc.NB_AND), "orc": (B_NOT_Y, bc.NB_OR), "eqv": (B_NOT_OF, bc.NB_XOR),
+    "nand": (B_NOT_OF, bc.NB_AND), "nor": (B_NOT_OF, bc.NB_OR), "shl": (B_SHL, 0),
+    "shr": (B_SHR, 0), "sar": (B_SAR, 0), "muluh": (B_MULUH, 0), "mulsh": (B_MULSH, 0),
+    "divu": (B_DIVU, 0), "remu": (B_REMU, 0), "clz": (B_CLZ, 0), "ctz": (B_CTZ, 0),
+    "rotl": (B_ROTL, 0), "rotr": (B_ROTR, 0),
+}  # fmt: skip
+
+
+def _classify(d: OpDef) -> tuple[int, int, int]:
+    """(kind, sub, param) of opcode ``d`` (see above)."""
+    name, base = d.name, d.base
+    if name in _CONTROL:
+        return _CONTROL[name], 0, 0
+    if base in ("brcond", "movi", "qemu_ld", "qemu_st"):
+        return _OTHER_BASES[base], 0, 0
+    if base.startswith("ld"):
+        w = d.type.value if d.type is not None else 64
+        return K_ENV_LD, 1 if base.endswith("s") else 0, ENV_SIZES.get(base, w // 8)
+    if base.startswith("st"):
+        w = d.type.value if d.type is not None else 64
+        return K_ENV_ST, 0, ENV_SIZES.get(base, w // 8)
+    if name in FLOAT_OPS:
+        if name.startswith("fneg"):
+            return K_FLOAT, F_NEG, 0
+        if name.startswith("fabs"):
+            return K_FLOAT, F_ABS, 0
+        return K_FLOAT, F_RAISING if name in RAISING else F_PLAIN, 0
+    if d.n_in == 1 and d.n_out == 1 and d.n_const == 0:
+        sub, param = _UNARY.get(name, _UNARY.get(base, (0, 0)))
+        return (K_UNARY if sub else K_UNSUPPORTED), sub, param
+    if d.n_in == 2 and d.n_out == 1 and d.n_const == 0:
+        sub, param = _BINARY.get(base, (B_REFERENCE if base in SEMANTICS else 0, 0))
+        return (K_BINARY if sub else K_UNSUPPORTED), sub, param
+    if base in _OTHER_BASES:
+        return _OTHER_BASES[base], 0, (bc.NB_SUB if base == "sub2" else bc.NB_ADD)
+    if base in CRYPTO_OPS:
+        return K_CRYPTO, 0, 0
+    return K_UNSUPPORTED, 0, 0
+
+
+_CLASSES: Final = by_index(_classify)
+_KIND_AT: Final[list[int]] = [k for k, _, _ in _CLASSES]
+_SUB_AT: Final[list[int]] = [s for _, s, _ in _CLASSES]
+_PARAM_AT: Final[list[int]] = [p for _, _, p in _CLASSES]
+#: each opcode's name, base and width (64 for width-less ops), by ``OpDef.index``
+_OPC: Final = by_index(lambda d: d.name)
+_BASE: Final = by_index(lambda d: d.base)
+_WIDTH: Final[list[int]] = by_index(lambda d: d.type.value if d.type is not None else 64)
+#: the reference implementation of each float op (None: not a float op)
+_FLOAT_IMPL: Final = by_index(lambda d: FLOAT_OPS.get(d.name))
+
+#: the struct functions of each access, by the memop bits that choose them (size, sign,
+#: order): bound once, so that every access of a TB with the same bits shares a constant
+_STRUCT_BITS: Final = MO_SIZE | MO_SIGN | MO_BE
+_STRUCTS: Final = [struct.Struct(struct_name(k)[0]) for k in range(_STRUCT_BITS + 1)]
+_UNPACK_AT: Final[list[Callable[..., tuple[int, ...]]]] = [st.unpack_from for st in _STRUCTS]
+_PACK_AT: Final[list[Callable[..., None]]] = [st.pack_into for st in _STRUCTS]
+
+_ZERO: Final = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
+
 
 class _Lower:
-    def __init__(self, fp_slot: int = -1) -> None:
+    def __init__(self, fp_slot: int, refs: dict[str, Any]) -> None:
         self.fp_slot = fp_slot  # the state slot float ops OR their flags into (-1: none)
+        self.refs = refs  # functions made for this host by name (``lower``'s docstring)
         self.a = bc.Assembler(ARGS, FIXED)
-        self.labels: dict[int, bc.Label] = {}  # id of an IR label -> its assembler label
-        self.insn = 0
+        self.labels: list[bc.Label | None] = []  # by the IR label's index
+        self.insn: i64 = 0
 
     # -- operands ------------------------------------------------------------------
 
@@ -127,7 +278,7 @@ class _Lower:
     def k(self, value: int) -> None:
         self.a.load_int(value)
 
-    def bin(self, nb: int, value: int = -1) -> None:
+    def bin(self, nb: i64, value: int = -1) -> None:
         """BINARY_OP ``nb`` of the top of the stack and ``value`` (pushed first, unless
         it is -1: every constant operand the lowering gives is at least 0)."""
         if value != -1:
@@ -146,15 +297,20 @@ class _Lower:
         self.a.push_null()
         self.a.load_const(fn)
 
-    def vs(self, temps: tuple[Any, ...]) -> None:
-        """Push the value of each of ``temps``."""
-        for t in temps:
-            self.v(t)
+    def vs(self, args: tuple[Any, ...], first: int, n: int) -> None:
+        """Push the value of each of ``args[first : first + n]``."""
+        for i in range(first, first + n):
+            self.v(args[i])
 
     def label(self, lab: Label) -> bc.Label:
-        found = self.labels.get(id(lab))
+        labels = self.labels
+        i = lab.index
+        if i >= len(labels):
+            labels.extend([None] * (i + 1 - len(labels)))
+        found = labels[i]
         if found is None:
-            found = self.labels[id(lab)] = bc.Label()
+            found = bc.Label()
+            labels[i] = found
         return found
 
     # -- conditions ------------------------------------------------------------------
@@ -189,164 +345,168 @@ class _Lower:
             self.k(0)
             self.a.compare(bc.CMP_NE if truth else bc.CMP_EQ)
 
-    def select(self, c: int, x: Temp, y: Temp, w: int, if_true: Any, if_false: Any,
-               out: Temp) -> None:  # fmt: skip
-        """``out = if_true() if x c y else if_false()`` (each pushes its value)."""
-        truth = self.cond(c, x, y, w)
-        if truth is None:
-            (if_true if c == _ALWAYS else if_false)()
-            self.put(out)
-            return
-        a = self.a
+    def if_zero(self, t: Temp, w: int) -> tuple[bc.Label, bc.Label]:
+        """Begin ``out = A if t == 0 else B``: the code after this computes A (then
+        ``otherwise``, then B, then ``done``)."""
         other, end = bc.Label(), bc.Label()
-        a.jump(other, not truth)
-        if_true()
+        self.cond(_EQ, t, _ZERO, w)
+        self.a.jump(other, False)
+        return other, end
+
+    def otherwise(self, out: Temp, labels: tuple[bc.Label, bc.Label]) -> None:
         self.put(out)
-        a.jump(end)
-        a.place(other)
-        if_false()
+        self.a.jump(labels[1])
+        self.a.place(labels[0])
+
+    def done(self, out: Temp, labels: tuple[bc.Label, bc.Label]) -> None:
         self.put(out)
-        a.place(end)
+        self.a.place(labels[1])
 
     # -- ops -------------------------------------------------------------------------
 
     def op(self, op: Op) -> None:
         x = op.defn.index  # the op's facts from the tables (one read of a foreign object
-        opc = _OPC[x]  # each costs a generic attribute lookup)
+        kind = _KIND_AT[x]  # each costs a generic attribute lookup)
         a = self.a
-        if opc == "insn_start":
+        args = op.args
+        if kind == K_INSN_START:
             a.set_line(self.insn + FIRST_INSN_LINE)
             self.insn += 1
             return
-        if opc in ("goto_tb", "mb"):
+        if kind == K_NOP:
             return
-        if opc == "set_label":
-            a.place(self.label(op.args[0]))
+        if kind == K_SET_LABEL:
+            a.place(self.label(args[0]))
             return
-        if opc == "exit_tb":
-            self.k(op.args[0])
+        if kind == K_EXIT_TB:
+            self.k(int(args[0]))
             a.ret()
             return
-        if opc == "goto_ptr":
+        if kind == K_GOTO_PTR:
             self.k(EXIT_LOOKUP)
             a.ret()
             return
-        if opc == "br":
-            a.jump(self.label(op.args[0]))
+        if kind == K_BR:
+            a.jump(self.label(args[0]))
             return
-        args = op.args
         n_out = op.n_out
-        ins = args[n_out : n_out + op.n_in]
-        outs = args[:n_out]
-        consts = args[n_out + op.n_in :]
-        if opc == "call":
-            h: Helper = consts[0]
-            self.callee(h.func)
+        n_in = op.n_in
+        if kind == K_CALL:
+            self.callee(args[n_out + n_in].func)
             a.load_fast(V_C)
-            self.vs(ins)
-            a.call(len(ins) + 1)
+            self.vs(args, n_out, n_in)
+            a.call(n_in + 1)
             if n_out:
-                self.bin(bc.NB_AND, outs[0].type.mask)
-                self.put(outs[0])
+                out: Temp = args[0]
+                self.bin(bc.NB_AND, out.type.mask)
+                self.put(out)
             else:
                 a.pop()
             return
         w = _WIDTH[x]
         m = (1 << w) - 1
-        base = _BASE[x]
-        if base == "brcond":
-            target = self.label(consts[1])
-            truth = self.cond(consts[0], ins[0], ins[1], w)
+        if kind == K_BINARY:
+            self.binary(_SUB_AT[x], _PARAM_AT[x], x, args[1], args[2], args[0], w, m)
+            return
+        if kind == K_UNARY:
+            self.unary(_SUB_AT[x], _PARAM_AT[x], args[1], args[0], w, m)
+            return
+        if kind == K_MOVI:
+            self.k(args[1] & m)
+            self.put(args[0])
+            return
+        if kind == K_BRCOND:
+            target = self.label(args[3])
+            c = int(args[2])
+            truth = self.cond(c, args[0], args[1], w)
             if truth is None:
-                if consts[0] == _ALWAYS:
+                if c == _ALWAYS:
                     a.jump(target)
             else:
                 a.jump(target, truth)
             return
-        if base == "movi":
-            self.k(consts[0] & m)
-            self.put(outs[0])
+        if kind in (K_QEMU_LD, K_QEMU_ST):
+            self.memory(op, kind == K_QEMU_LD, w, m)
             return
-        if base in _MEMORY:
-            self.memory(op, base == "qemu_ld", w, m)
+        if kind == K_ENV_LD:
+            self.env_load(op, _PARAM_AT[x], _SUB_AT[x] != 0, m)
             return
-        if base.startswith("ld") or base.startswith("st"):
-            self.env_access(op, base, w, m)
+        if kind == K_ENV_ST:
+            self.env_store(op, _PARAM_AT[x])
             return
-        if opc in FLOAT_OPS:
-            self.float_op(opc, outs[0], ins, consts, w)
+        if kind == K_FLOAT:
+            self.float_op(op, x, w)
             return
-        if _N_IN[x] == 1 and _N_OUT[x] == 1 and not consts:
-            self.unary(opc, base, ins[0], outs[0], w, m)
-            return
-        if _N_IN[x] == 2 and _N_OUT[x] == 1 and not consts:
-            self.binary(base, ins[0], ins[1], outs[0], w, m)
-            return
-        if base in ("setcond", "negsetcond"):
-            self.cond_bool(consts[0], ins[0], ins[1], w)
-            if base == "setcond":
+        if kind in (K_SETCOND, K_NEGSETCOND):
+            self.cond_bool(int(args[3]), args[1], args[2], w)
+            if kind == K_SETCOND:
                 self.bin(bc.NB_MUL, 1)
             else:
                 a.unary(bc.UNARY_NEGATIVE)
                 self.bin(bc.NB_AND, m)
-            self.put(outs[0])
+            self.put(args[0])
             return
-        if base == "movcond":
-            self.select(consts[0], ins[0], ins[1], w, lambda: self.v(ins[2]),
-                        lambda: self.v(ins[3]), outs[0])  # fmt: skip
+        if kind == K_MOVCOND:
+            self.movcond(int(args[5]), args[1], args[2], w, args[3], args[4], args[0])
             return
-        if base in ("extract", "sextract"):
-            pos, n = consts
+        if kind in (K_EXTRACT, K_SEXTRACT):
+            pos: int = args[2]
+            n: int = args[3]
             check_field(op, pos, n, w)
-            self.v(ins[0])
+            self.v(args[1])
             self.bin(bc.NB_RSHIFT, pos)
             self.bin(bc.NB_AND, (1 << n) - 1)
-            if base == "sextract":
+            if kind == K_SEXTRACT:
                 self.sx(n)
                 self.bin(bc.NB_AND, m)
-            self.put(outs[0])
+            self.put(args[0])
             return
-        if base == "deposit":
-            pos, n = consts
+        if kind == K_DEPOSIT:
+            pos = args[3]
+            n = args[4]
             check_field(op, pos, n, w)
             f = ((1 << n) - 1) << pos
-            self.v(ins[0])
+            self.v(args[1])
             self.bin(bc.NB_AND, m & ~f)
-            self.v(ins[1])
+            self.v(args[2])
             self.bin(bc.NB_LSHIFT, pos)
             self.bin(bc.NB_AND, f)
             self.bin(bc.NB_OR)
-            self.put(outs[0])
+            self.put(args[0])
             return
-        if base in ("mulu2", "muls2"):
-            self.v(ins[0])
-            if base == "muls2":
+        if kind in (K_MULU2, K_MULS2):
+            self.v(args[2])
+            if kind == K_MULS2:
                 self.sx(w)
-            self.v(ins[1])
-            if base == "muls2":
+            self.v(args[3])
+            if kind == K_MULS2:
                 self.sx(w)
             self.bin(bc.NB_MUL)
-            self.two_halves(outs, w, m)
+            self.two_halves(args, w, m)
             return
-        if base in ("add2", "sub2"):
-            self.v(ins[1])
+        if kind in (K_ADD2, K_SUB2):  # (hi:lo) op (hi:lo), outs then ins
+            self.v(args[3])
             self.bin(bc.NB_LSHIFT, w)
-            self.v(ins[0])
+            self.v(args[2])
             self.bin(bc.NB_OR)
-            self.v(ins[3])
+            self.v(args[5])
             self.bin(bc.NB_LSHIFT, w)
-            self.v(ins[2])
+            self.v(args[4])
             self.bin(bc.NB_OR)
-            self.bin(bc.NB_ADD if base == "add2" else bc.NB_SUB)
-            self.two_halves(outs, w, m)
+            self.bin(_PARAM_AT[x])
+            self.two_halves(args, w, m)
             return
-        if base in CRYPTO_OPS:
-            self.callee(crypto_reference(base))
-            self.vs(ins)
-            a.call(len(ins))
+        if kind == K_CRYPTO:
+            base = _BASE[x]
+            fn = self.refs.get(base)
+            if fn is None:
+                fn = self.refs[base] = crypto_reference(base)
+            self.callee(fn)
+            self.vs(args, n_out, n_in)
+            a.call(n_in)
             a.op(bc.UNPACK_SEQUENCE, 2, 1)
-            self.put(outs[0])
-            self.put(outs[1])
+            self.put(args[0])
+            self.put(args[1])
             return
         raise CodegenError(f"the python host cannot emit {op!r}")
 
@@ -362,48 +522,35 @@ class _Lower:
         self.bin(bc.NB_AND, m)
         self.put(outs[1])
 
-    def unary(self, opc: str, base: str, x: Temp, out: Temp, w: int, m: int) -> None:
+    def unary(self, sub: int, param: int, x: Temp, out: Temp, w: int, m: int) -> None:
         a = self.a
-        if base == "mov" or opc == "extu_i32_i64":
-            self.v(x)
-        elif base == "neg":
-            self.v(x)
-            a.unary(bc.UNARY_NEGATIVE)
-            self.bin(bc.NB_AND, m)
-        elif base == "not":
-            self.v(x)
-            self.bin(bc.NB_XOR, m)
-        elif base == "ctpop":
+        if sub == U_CTPOP:
             self.callee(_BIT_COUNT)
             self.v(x)
             a.call(1)
-        elif base in ("bswap16", "bswap32", "bswap64"):
+        elif sub == U_BSWAP:
             self.callee(_bswap)
             self.v(x)
-            self.k({"bswap16": 2, "bswap32": 4, "bswap64": 8}[base])
+            self.k(param)
             a.call(2)
-        elif base in ("ext8s", "ext16s", "ext32s"):
-            bits = {"ext8s": 8, "ext16s": 16, "ext32s": 32}[base]
-            self.v(x)
-            self.bin(bc.NB_AND, (1 << bits) - 1)
-            self.sx(bits)
-            self.bin(bc.NB_AND, m)
-        elif base in ("ext8u", "ext16u", "ext32u"):
-            bits = {"ext8u": 8, "ext16u": 16, "ext32u": 32}[base]
-            self.v(x)
-            self.bin(bc.NB_AND, (1 << bits) - 1)
-        elif opc == "extrl_i64_i32":
-            self.v(x)
-            self.bin(bc.NB_AND, 0xFFFFFFFF)
-        elif opc == "extrh_i64_i32":
-            self.v(x)
-            self.bin(bc.NB_RSHIFT, 32)
-        elif opc == "ext_i32_i64":
-            self.v(x)
-            self.sx(32)
-            self.bin(bc.NB_AND, M64)
         else:
-            raise CodegenError(f"the python host cannot emit {opc}")
+            self.v(x)
+            if sub == U_NEG:
+                a.unary(bc.UNARY_NEGATIVE)
+                self.bin(bc.NB_AND, m)
+            elif sub == U_NOT:
+                self.bin(bc.NB_XOR, m)
+            elif sub == U_EXTU:
+                self.bin(bc.NB_AND, (1 << param) - 1)
+            elif sub == U_EXTS:
+                self.bin(bc.NB_AND, (1 << param) - 1)
+                self.sx(param)
+                self.bin(bc.NB_AND, m)
+            elif sub == U_SX:
+                self.sx(param)
+                self.bin(bc.NB_AND, m)
+            elif sub == U_EXTRH:
+                self.bin(bc.NB_RSHIFT, 32)
         self.put(out)
 
     def count(self, y: Temp, w: int) -> None:
@@ -414,88 +561,82 @@ class _Lower:
             self.v(y)
             self.bin(bc.NB_AND, w - 1)
 
-    def binary(self, base: str, x: Temp, y: Temp, out: Temp, w: int, m: int) -> None:
+    def binary(self, sub: int, nb: int, index: int, x: Temp, y: Temp, out: Temp, w: int,
+               m: int) -> None:  # fmt: skip
         a = self.a
-        simple = _SIMPLE.get(base)
-        if simple is not None:
+        if sub in (B_WRAPS, B_SIMPLE):
             self.v(x)
             self.v(y)
-            self.bin(simple)
-            if base in ("add", "sub", "mul"):
+            self.bin(nb)
+            if sub == B_WRAPS:
                 self.bin(bc.NB_AND, m)
-        elif base in ("andc", "orc"):
+        elif sub == B_NOT_Y:
             self.v(x)
             self.v(y)
             self.bin(bc.NB_XOR, m)
-            self.bin(bc.NB_AND if base == "andc" else bc.NB_OR)
-        elif base in ("eqv", "nand", "nor"):
+            self.bin(nb)
+        elif sub == B_NOT_OF:
             self.v(x)
             self.v(y)
-            self.bin(bc.NB_XOR if base == "eqv" else bc.NB_AND if base == "nand" else bc.NB_OR)
+            self.bin(nb)
             self.bin(bc.NB_XOR, m)
-        elif base == "shl":
+        elif sub == B_SHL:
             self.v(x)
             self.count(y, w)
             self.bin(bc.NB_LSHIFT)
             self.bin(bc.NB_AND, m)
-        elif base == "shr":
+        elif sub == B_SHR:
             self.v(x)
             self.count(y, w)
             self.bin(bc.NB_RSHIFT)
-        elif base == "sar":
+        elif sub == B_SAR:
             self.v(x)
             self.sx(w)
             self.count(y, w)
             self.bin(bc.NB_RSHIFT)
             self.bin(bc.NB_AND, m)
-        elif base in ("muluh", "mulsh"):
+        elif sub in (B_MULUH, B_MULSH):
             self.v(x)
-            if base == "mulsh":
+            if sub == B_MULSH:
                 self.sx(w)
             self.v(y)
-            if base == "mulsh":
+            if sub == B_MULSH:
                 self.sx(w)
             self.bin(bc.NB_MUL)
             self.bin(bc.NB_RSHIFT, w)
-            if base == "mulsh":
+            if sub == B_MULSH:
                 self.bin(bc.NB_AND, m)
-        elif base in ("divu", "remu"):
-            # b == 0: 0 for divu, a for remu
-            def when_zero() -> None:
-                self.v(x if base == "remu" else _ZERO)
-
-            def otherwise() -> None:
+        elif sub in (B_DIVU, B_REMU):  # y == 0: 0 for divu, x for remu
+            labels = self.if_zero(y, w)
+            self.v(x if sub == B_REMU else _ZERO)
+            self.otherwise(out, labels)
+            self.v(x)
+            self.v(y)
+            self.bin(bc.NB_FLOORDIV if sub == B_DIVU else bc.NB_MOD)
+            self.done(out, labels)
+            return
+        elif sub in (B_CLZ, B_CTZ):  # x == 0: y
+            labels = self.if_zero(x, w)
+            self.v(y)
+            self.otherwise(out, labels)
+            if sub == B_CLZ:  # w - x.bit_length()
+                self.k(w)
+                self.callee(_BIT_LENGTH)
                 self.v(x)
-                self.v(y)
-                self.bin(bc.NB_FLOORDIV if base == "divu" else bc.NB_MOD)
-
-            self.select(_EQ, y, _ZERO, w, when_zero, otherwise, out)
+                a.call(1)
+                self.bin(bc.NB_SUB)
+            else:  # (x & -x).bit_length() - 1
+                self.callee(_BIT_LENGTH)
+                self.v(x)
+                self.v(x)
+                a.unary(bc.UNARY_NEGATIVE)
+                self.bin(bc.NB_AND)
+                a.call(1)
+                self.bin(bc.NB_SUB, 1)
+            self.done(out, labels)
             return
-        elif base in ("clz", "ctz"):
-
-            def zero() -> None:
-                self.v(y)
-
-            def nonzero() -> None:
-                if base == "clz":  # w - x.bit_length()
-                    self.k(w)
-                    self.callee(_BIT_LENGTH)
-                    self.v(x)
-                    a.call(1)
-                    self.bin(bc.NB_SUB)
-                else:  # (x & -x).bit_length() - 1
-                    self.callee(_BIT_LENGTH)
-                    self.v(x)
-                    self.v(x)
-                    a.unary(bc.UNARY_NEGATIVE)
-                    self.bin(bc.NB_AND)
-                    a.call(1)
-                    self.bin(bc.NB_SUB, 1)
-
-            self.select(_EQ, x, _ZERO, w, zero, nonzero, out)
-            return
-        elif base in ("rotl", "rotr"):
-            left, right = ((bc.NB_LSHIFT, bc.NB_RSHIFT) if base == "rotl"
+        elif sub in (B_ROTL, B_ROTR):
+            left, right = ((bc.NB_LSHIFT, bc.NB_RSHIFT) if sub == B_ROTL
                            else (bc.NB_RSHIFT, bc.NB_LSHIFT))  # fmt: skip
             self.count(y, w)
             a.store_fast(V_N)
@@ -510,7 +651,7 @@ class _Lower:
             self.bin(bc.NB_OR)
             self.bin(bc.NB_AND, m)
         else:
-            self.callee(SEMANTICS[base])
+            self.callee(SEMANTICS[_BASE[index]])
             self.k(w)
             self.v(x)
             self.v(y)
@@ -520,54 +661,80 @@ class _Lower:
             self.bin(bc.NB_AND, m)
         self.put(out)
 
-    def float_op(self, opc: str, out: Temp, ins: tuple[Any, ...], consts: tuple[Any, ...],
-                 w: int) -> None:  # fmt: skip
+    def movcond(self, c: int, x: Temp, y: Temp, w: int, if_true: Temp, if_false: Temp,
+                out: Temp) -> None:  # fmt: skip
+        """``out = if_true if x c y else if_false``."""
+        truth = self.cond(c, x, y, w)
+        if truth is None:
+            self.v(if_true if c == _ALWAYS else if_false)
+            self.put(out)
+            return
+        a = self.a
+        other, end = bc.Label(), bc.Label()
+        a.jump(other, not truth)
+        self.v(if_true)
+        self.otherwise(out, (other, end))
+        self.v(if_false)
+        self.done(out, (other, end))
+
+    def float_op(self, op: Op, x: int, w: int) -> None:
+        sub = _SUB_AT[x]
+        args = op.args
+        n_in = op.n_in
+        out: Temp = args[0]
         sign = 1 << (w - 1)
-        if opc.startswith("fneg"):
-            self.v(ins[0])
+        a = self.a
+        if sub == F_NEG:
+            self.v(args[1])
             self.bin(bc.NB_XOR, sign)
-        elif opc.startswith("fabs"):
-            self.v(ins[0])
+            self.put(out)
+            return
+        if sub == F_ABS:
+            self.v(args[1])
             self.bin(bc.NB_AND, sign - 1)
-        elif self.fp_slot >= 0 and opc in RAISING:  # with its IEEE flags (``fpflags``)
-            self.callee(flagged(opc, self.fp_slot))
-            self.a.load_fast(V_S)
-            self.vs(ins)
-            for c in consts:
-                self.k(int(c))
-            self.a.call(1 + len(ins) + len(consts))
+            self.put(out)
+            return
+        n_args = len(args) - 1  # its inputs, then its constants
+        if sub == F_RAISING and self.fp_slot >= 0:  # with its IEEE flags (``fpflags``)
+            opc = _OPC[x]
+            fn = self.refs.get(opc)
+            if fn is None:
+                fn = self.refs[opc] = flagged(opc, self.fp_slot)
+            self.callee(fn)
+            a.load_fast(V_S)
+            n_args += 1
         else:
-            self.callee(FLOAT_OPS[opc])
-            self.vs(ins)
-            for c in consts:
-                self.k(int(c))
-            self.a.call(len(ins) + len(consts))
+            self.callee(_FLOAT_IMPL[x])
+        self.vs(args, 1, n_in)
+        for i in range(1 + n_in, len(args)):
+            self.k(int(args[i]))
+        a.call(n_args)
         self.put(out)
 
-    def env_access(self, op: Op, base: str, w: int, m: int) -> None:
-        offset = op.args[op.n_out + op.n_in]
-        n = ENV_SIZES.get(base, w // 8)
-        slot, sub = divmod(offset, 8)
-        if sub + n > 8 or offset % n:
-            raise CodegenError(f"{op!r}: CPU-state access must be naturally aligned")
-        sm = (1 << 8 * n) - 1
+    def env_load(self, op: Op, n: int, signed: bool, m: int) -> None:
+        offset: int = op.args[1]
+        slot, sub = self._env_slot(op, offset, n)
         a = self.a
-        if base.startswith("ld"):
-            a.load_fast(V_S)
-            self.k(slot)
-            a.subscr()
-            if not (sub == 0 and n == 8):
-                self.bin(bc.NB_RSHIFT, 8 * sub)
-                self.bin(bc.NB_AND, sm)
-            if base.endswith("s"):
-                self.sx(8 * n)
-                self.bin(bc.NB_AND, m)
-            self.put(op.args[0])
-            return
-        value = op.args[0]
+        a.load_fast(V_S)
+        self.k(slot)
+        a.subscr()
+        if not (sub == 0 and n == 8):
+            self.bin(bc.NB_RSHIFT, 8 * sub)
+            self.bin(bc.NB_AND, (1 << 8 * n) - 1)
+        if signed:
+            self.sx(8 * n)
+            self.bin(bc.NB_AND, m)
+        self.put(op.args[0])
+
+    def env_store(self, op: Op, n: int) -> None:
+        offset: int = op.args[1]
+        slot, sub = self._env_slot(op, offset, n)
+        a = self.a
+        value: Temp = op.args[0]
         if n == 8:
             self.v(value)
         else:
+            sm = (1 << 8 * n) - 1
             a.load_fast(V_S)
             self.k(slot)
             a.subscr()
@@ -580,16 +747,24 @@ class _Lower:
         self.k(slot)
         a.store_subscr()
 
+    @staticmethod
+    def _env_slot(op: Op, offset: int, n: int) -> tuple[int, int]:
+        """The state slot and the byte in it of an ``n``-byte access at ``offset``."""
+        sub = offset & 7
+        if sub + n > 8 or offset % n:
+            raise CodegenError(f"{op!r}: CPU-state access must be naturally aligned")
+        return offset >> 3, sub
+
     def memory(self, op: Op, load: bool, w: int, m: int) -> None:
         """qemu_ld (``load``) / qemu_st: the TLB's fast path inline, its slow path a
         call."""
         a = self.a
-        memop = int(op.args[op.n_out + op.n_in])
+        args = op.args
+        memop = int(args[2])
         if not load:
             memop &= ~MO_SIGN
         size = 1 << (memop & MO_SIZE)
-        st = _STRUCTS[memop & _STRUCT_BITS]
-        self.v(op.args[1])  # the address (ld: out, addr; st: value, addr)
+        self.v(args[1])  # the address (ld: out, addr; st: value, addr)
         a.store_fast(V_A)
         a.load_fast(V_T)  # _e = T[(_a >> PAGE_BITS) & TLB_MASK]
         a.load_fast(V_A)
@@ -611,7 +786,11 @@ class _Lower:
         slow, end = bc.Label(), bc.Label()
         a.jump(slow, False)
         # the fast path: unpack_from / pack_into(_e[2], _a - _e[3][, value])
-        self.callee(st.unpack_from if load else st.pack_into)
+        bits = memop & _STRUCT_BITS
+        if load:
+            self.callee(_UNPACK_AT[bits])
+        else:
+            self.callee(_PACK_AT[bits])
         a.load_fast(V_E)
         self.k(2)
         a.subscr()
@@ -620,7 +799,7 @@ class _Lower:
         self.k(3)
         a.subscr()
         self.bin(bc.NB_SUB)
-        out = op.args[0]
+        out: Temp = args[0]
         if load:
             a.call(2)
             self.k(0)
@@ -651,49 +830,40 @@ class _Lower:
         a.place(end)
 
 
-#: each opcode's name, base, width (64 for width-less ops) and operand counts, by
-#: ``OpDef.index``
-_OPC: Final = by_index(lambda d: d.name)
-_BASE: Final = by_index(lambda d: d.base)
-_WIDTH: Final = by_index(lambda d: d.type.value if d.type is not None else 64)
-_N_IN: Final = by_index(lambda d: d.n_in)
-_N_OUT: Final = by_index(lambda d: d.n_out)
-_MEMORY_OPCS: Final = frozenset(d.name for d in OPS.values() if d.base in _MEMORY)
-
-#: the struct of each access, by the memop bits that choose it (size, sign, order)
-_STRUCT_BITS: Final = MO_SIZE | MO_SIGN | MO_BE
-_STRUCTS: Final = {k: struct.Struct(struct_name(k)[0]) for k in range(_STRUCT_BITS + 1)
-                   if k & _STRUCT_BITS == k}  # fmt: skip
-
-
-_SIMPLE: Final = {"add": bc.NB_ADD, "sub": bc.NB_SUB, "mul": bc.NB_MUL, "and": bc.NB_AND,
-           "or": bc.NB_OR, "xor": bc.NB_XOR}  # fmt: skip
-_ZERO: Final = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
-
-
 def insn_of_line(lineno: int, icount: int) -> int:
     """The guest instruction (of a TB of ``icount``) that line ``lineno`` of its code
     belongs to."""
     return min(max(lineno - FIRST_INSN_LINE, 0), max(icount - 1, 0))
 
 
-def lower(ops: list[Op], filename: str, fp_slot: int = -1) -> types.CodeType:
-    """The code object of the function implementing ``ops`` (see the module docstring),
-    its code attributed to ``filename``; float ops OR their IEEE flags into state slot
-    ``fp_slot`` (-1: none)."""
-    low = _Lower(fp_slot)
+def assemble(ops: list[Op], filename: str, fp_slot: int = -1,
+             refs: dict[str, Any] | None = None) -> tuple[types.CodeType, bytes]:  # fmt: skip
+    """The code object of the function implementing ``ops`` (see the module docstring)
+    and its bytecode, its code attributed to ``filename``; float ops OR their IEEE
+    flags into state slot ``fp_slot`` (-1: none). ``refs`` keeps the functions made
+    for the code by name (float ops with their flags, crypto references) from one TB
+    to the next: a host passes one dict for all its TBs (they depend on ``fp_slot``)."""
+    low = _Lower(fp_slot, {} if refs is None else refs)
     a = low.a
-    if any(op.opc in _MEMORY_OPCS for op in ops):
-        for var, attr in ((V_T, "entries"), (V_LD, "load"), (V_ST, "store")):
-            a.load_fast(V_C)
-            a.load_attr("tlb")
-            a.load_attr(attr)
-            a.store_fast(var)
+    for op in ops:
+        kind = _KIND_AT[op.defn.index]
+        if kind in (K_QEMU_LD, K_QEMU_ST):
+            for var, attr in ((V_T, "entries"), (V_LD, "load"), (V_ST, "store")):
+                a.load_fast(V_C)
+                a.load_attr("tlb")
+                a.load_attr(attr)
+                a.store_fast(var)
+            break
     for op in ops:
         low.op(op)
     low.k(EXIT_LOOKUP)
     a.ret()
-    for lab in low.labels.values():
-        if lab.pending:  # a jump to a label never set would land on the next unit
+    for lab in low.labels:
+        if lab is not None and lab.pending:  # a jump there would land on the next unit
             raise CodegenError("a branch to a label the TB never sets")
-    return a.code_object("tb", filename)
+    return a.code_object("tb", filename), a.bytecode()
+
+
+def lower(ops: list[Op], filename: str, fp_slot: int = -1) -> types.CodeType:
+    """``assemble``'s code object alone."""
+    return assemble(ops, filename, fp_slot)[0]
