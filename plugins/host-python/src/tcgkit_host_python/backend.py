@@ -32,7 +32,7 @@ import sys
 import types
 from collections import OrderedDict
 from collections.abc import Mapping, MutableSequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tcgkit.exec.cpu import CPU
 from tcgkit.exec.tb import TB
@@ -40,6 +40,9 @@ from tcgkit.host import Alloc, HostBackend
 from tcgkit.tcg.context import TCGContext
 from tcgkit.tcg.ops import EXIT_LOOKUP
 from tcgkit.tcg.semantics import SHA_NAMES
+
+if TYPE_CHECKING:
+    from .lower import Made
 
 FILENAME = "<tcgkit-python-host>"
 CODE_CACHE_SIZE = 4096
@@ -69,13 +72,14 @@ class PythonHost(HostBackend):
         # here, not at import: discovery needs the class alone
         from .bytecode import SUPPORTED
         from .codegen import generate
-        from .lower import assemble, insn_of_line
+        from .lower import Made, assemble, insn_of_line
 
         self._generate = generate
         self._assemble = assemble
-        #: what the assembled code calls, made once for all TBs (``lower.assemble``), by
-        #: the state slot of the float flags they were made for
-        self._refs: dict[int, dict[str, Any]] = {}
+        self._made_for = Made
+        #: what the assembled code of all TBs shares (``lower.Made``), by the state slot
+        #: of the float flags
+        self._made: dict[int, Made] = {}
         self._insn_of_line = insn_of_line
         #: whether TBs are assembled as bytecode (else compiled from source)
         self.assembles = SUPPORTED and os.environ.get("TCGKIT_PYTHON_HOST_SOURCE", "") in ("", "0")
@@ -94,10 +98,10 @@ class PythonHost(HostBackend):
         # (an instance told not to compute them gets the engine's helper calls: tests)
         fp_slot = fp >> 3 if fp >= 0 and self.computes_fp_flags else -1
         if self.assembles:
-            refs = self._refs.get(fp_slot)
-            if refs is None:
-                refs = self._refs[fp_slot] = {}
-            code, blob = self._assemble(ctx.ops, FILENAME, fp_slot, refs)
+            made = self._made.get(fp_slot)
+            if made is None:
+                made = self._made[fp_slot] = self._made_for(fp_slot)
+            code, blob = self._assemble(ctx.ops, FILENAME, made)
             self._install(tb, code, blob, {}, alloc)
             return
         gen = self._generate(ctx.ops, fp_slot=fp_slot)
@@ -190,6 +194,6 @@ class PythonHost(HostBackend):
         return f"<python code object, {tb.host_size} bytes marshalled>"
 
     def release(self) -> None:
-        self._refs.clear()
+        self._made.clear()
         self._code_cache.clear()
         self._lines.clear()

@@ -141,9 +141,6 @@ CO_NEWLOCALS: Final = 0x2
 _ENTRY: Final = 0x80 | 13 << 3
 _FULL_ENTRY: Final = bytes((_ENTRY + 7, 0))  # 8 more units on the same line
 _PARTIAL_ENTRY: Final = [b""] + [bytes((_ENTRY + n - 1, 0)) for n in range(1, 8)]  # n more
-#: the local variable names of the first temps (interned once: a code object interns
-#: its names, which costs nothing for a string already interned)
-_TEMP_NAMES: Final = tuple(sys.intern(f"t{i}") for i in range(2048))
 
 
 class TooLarge(TBTooLarge):
@@ -166,7 +163,8 @@ class Assembler:
     numbered: the arguments, then the names ``fixed`` gives, then one per temp
     (``temp``). Numbers are ``i64``: native integers in the compiled build."""
 
-    def __init__(self, argnames: tuple[str, ...], fixed: tuple[str, ...] = ()) -> None:
+    def __init__(self, argnames: tuple[str, ...], fixed: tuple[str, ...] = (),
+                 temp_names: list[str] | None = None) -> None:  # fmt: skip
         # the code units as CPython reads them, opcode byte then argument byte, in a
         # librt BytesWriter (mypyc compiles its append and item assignment to inline C:
         # a list of 16-bit units boxed each unit above 255 and was packed once more)
@@ -178,6 +176,10 @@ class Assembler:
         self.names: list[str] = []  # attribute names (LOAD_ATTR)
         self.varnames: list[str] = [*argnames, *fixed]
         self._temp_at: list[int] = [-1] * 64  # a temp's index -> its local variable (-1: none)
+        # the name of temp k's local variable, "t<k>": interned once, and shared by the
+        # assemblers of one host (a code object interns its names: nothing to do for a
+        # string already interned), extended as temps are numbered higher
+        self._temp_names: list[str] = [] if temp_names is None else temp_names
         self.argcount: i64 = len(argnames)
         self.depth: i64 = 0
         self.max_depth: i64 = 0
@@ -190,7 +192,7 @@ class Assembler:
     def int_index(self, v: int) -> i64:
         """The index of the int constant ``v`` (a plain int: the lowering converts an
         int enum's members, whose operators would give enum members at run time)."""
-        if 0 <= v < 256:
+        if v < 256 and v >= 0:  # (a value above 2**62 is a boxed int: one comparison)
             small = self._small
             i: i64 = small[v]
             if i < 0:
@@ -229,7 +231,10 @@ class Assembler:
             names = self.varnames
             i = len(names)
             at[index] = i
-            names.append(_TEMP_NAMES[index] if index < len(_TEMP_NAMES) else f"t{index}")
+            known = self._temp_names
+            if index >= len(known):
+                known.extend([sys.intern(f"t{k}") for k in range(len(known), index + 256)])
+            names.append(known[index])
         return i
 
     def name_index(self, name: str) -> i64:
@@ -278,7 +283,10 @@ class Assembler:
         self.op(LOAD_CONST, self.const_index(value), 1)
 
     def load_int(self, value: int) -> None:
-        i = self.int_index(value)
+        self.load_index(self.int_index(value))
+
+    def load_index(self, i: i64) -> None:
+        """LOAD_CONST of the constant at index ``i``."""
         if i > 0xFF:
             self.op(LOAD_CONST, i, 1)
             return

@@ -242,11 +242,27 @@ _PACK_AT: Final[list[Callable[..., None]]] = [st.pack_into for st in _STRUCTS]
 _ZERO: Final = Temp(I64, _CONST, -1, value=0)  # the constant the zero tests compare with
 
 
+class Made:
+    """What the code of one host's TBs shares, made once (``assemble``): the functions
+    it calls by name (float ops that OR their IEEE flags into state slot ``fp_slot``,
+    crypto references) and the names of the temps' local variables."""
+
+    __slots__ = ("fp_slot", "functions", "temp_names")
+
+    def __init__(self, fp_slot: int) -> None:
+        self.fp_slot = fp_slot  # -1: float ops without flags
+        self.functions: dict[str, Any] = {}
+        self.temp_names: list[str] = []
+
+
 class _Lower:
-    def __init__(self, fp_slot: int, refs: dict[str, Any]) -> None:
-        self.fp_slot = fp_slot  # the state slot float ops OR their flags into (-1: none)
-        self.refs = refs  # functions made for this host by name (``lower``'s docstring)
-        self.a = bc.Assembler(ARGS, FIXED)
+    def __init__(self, made: Made) -> None:
+        self.fp_slot = made.fp_slot  # the state slot float ops OR their flags into
+        self.refs = made.functions
+        self.a = bc.Assembler(ARGS, FIXED, made.temp_names)
+        # the constant indices of the 64- and 32-bit masks, once they have one
+        self.m64: i64 = -1
+        self.m32: i64 = -1
         self.labels: list[bc.Label | None] = []  # by the IR label's index
         self.insn: i64 = 0
 
@@ -284,6 +300,24 @@ class _Lower:
         if value != -1:
             self.a.load_int(value)
         self.a.binary(nb)
+
+    def mask(self, nb: i64, w: int) -> None:
+        """BINARY_OP ``nb`` of the top of the stack and the ``w``-bit mask (the index of
+        the frequent masks kept: finding a constant above 255 hashes it, and the 64-bit
+        mask is a long int)."""
+        a = self.a
+        if w == 64:
+            i = self.m64
+            if i < 0:
+                i = self.m64 = a.int_index(M64)
+        elif w == 32:
+            i = self.m32
+            if i < 0:
+                i = self.m32 = a.int_index(0xFFFFFFFF)
+        else:
+            i = a.int_index((1 << w) - 1)
+        a.load_index(i)
+        a.binary(nb)
 
     def sx(self, bits: int) -> None:
         """The top of the stack, seen as signed ``bits`` wide: (x ^ S) - S."""
@@ -404,15 +438,14 @@ class _Lower:
                 a.pop()
             return
         w = _WIDTH[x]
-        m = (1 << w) - 1
         if kind == K_BINARY:
-            self.binary(_SUB_AT[x], _PARAM_AT[x], x, args[1], args[2], args[0], w, m)
+            self.binary(_SUB_AT[x], _PARAM_AT[x], x, args[1], args[2], args[0], w)
             return
         if kind == K_UNARY:
-            self.unary(_SUB_AT[x], _PARAM_AT[x], args[1], args[0], w, m)
+            self.unary(_SUB_AT[x], _PARAM_AT[x], args[1], args[0], w)
             return
         if kind == K_MOVI:
-            self.k(args[1] & m)
+            self.k(args[1] & ((1 << w) - 1))
             self.put(args[0])
             return
         if kind == K_BRCOND:
@@ -426,10 +459,10 @@ class _Lower:
                 a.jump(target, truth)
             return
         if kind in (K_QEMU_LD, K_QEMU_ST):
-            self.memory(op, kind == K_QEMU_LD, w, m)
+            self.memory(op, kind == K_QEMU_LD, w)
             return
         if kind == K_ENV_LD:
-            self.env_load(op, _PARAM_AT[x], _SUB_AT[x] != 0, m)
+            self.env_load(op, _PARAM_AT[x], _SUB_AT[x] != 0, w)
             return
         if kind == K_ENV_ST:
             self.env_store(op, _PARAM_AT[x])
@@ -443,7 +476,7 @@ class _Lower:
                 self.bin(bc.NB_MUL, 1)
             else:
                 a.unary(bc.UNARY_NEGATIVE)
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             self.put(args[0])
             return
         if kind == K_MOVCOND:
@@ -458,7 +491,7 @@ class _Lower:
             self.bin(bc.NB_AND, (1 << n) - 1)
             if kind == K_SEXTRACT:
                 self.sx(n)
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             self.put(args[0])
             return
         if kind == K_DEPOSIT:
@@ -467,7 +500,7 @@ class _Lower:
             check_field(op, pos, n, w)
             f = ((1 << n) - 1) << pos
             self.v(args[1])
-            self.bin(bc.NB_AND, m & ~f)
+            self.bin(bc.NB_AND, ((1 << w) - 1) & ~f)
             self.v(args[2])
             self.bin(bc.NB_LSHIFT, pos)
             self.bin(bc.NB_AND, f)
@@ -482,7 +515,7 @@ class _Lower:
             if kind == K_MULS2:
                 self.sx(w)
             self.bin(bc.NB_MUL)
-            self.two_halves(args, w, m)
+            self.two_halves(args, w)
             return
         if kind in (K_ADD2, K_SUB2):  # (hi:lo) op (hi:lo), outs then ins
             self.v(args[3])
@@ -494,7 +527,7 @@ class _Lower:
             self.v(args[4])
             self.bin(bc.NB_OR)
             self.bin(_PARAM_AT[x])
-            self.two_halves(args, w, m)
+            self.two_halves(args, w)
             return
         if kind == K_CRYPTO:
             base = _BASE[x]
@@ -510,19 +543,19 @@ class _Lower:
             return
         raise CodegenError(f"the python host cannot emit {op!r}")
 
-    def two_halves(self, outs: tuple[Any, ...], w: int, m: int) -> None:
+    def two_halves(self, outs: tuple[Any, ...], w: int) -> None:
         """The double-width value on the stack into outs[0] (low) and outs[1] (high)."""
         a = self.a
         a.store_fast(V_P)
         a.load_fast(V_P)
-        self.bin(bc.NB_AND, m)
+        self.mask(bc.NB_AND, w)
         self.put(outs[0])
         a.load_fast(V_P)
         self.bin(bc.NB_RSHIFT, w)
-        self.bin(bc.NB_AND, m)
+        self.mask(bc.NB_AND, w)
         self.put(outs[1])
 
-    def unary(self, sub: int, param: int, x: Temp, out: Temp, w: int, m: int) -> None:
+    def unary(self, sub: int, param: int, x: Temp, out: Temp, w: int) -> None:
         a = self.a
         if sub == U_CTPOP:
             self.callee(_BIT_COUNT)
@@ -537,18 +570,18 @@ class _Lower:
             self.v(x)
             if sub == U_NEG:
                 a.unary(bc.UNARY_NEGATIVE)
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             elif sub == U_NOT:
-                self.bin(bc.NB_XOR, m)
+                self.mask(bc.NB_XOR, w)
             elif sub == U_EXTU:
                 self.bin(bc.NB_AND, (1 << param) - 1)
             elif sub == U_EXTS:
                 self.bin(bc.NB_AND, (1 << param) - 1)
                 self.sx(param)
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             elif sub == U_SX:
                 self.sx(param)
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             elif sub == U_EXTRH:
                 self.bin(bc.NB_RSHIFT, 32)
         self.put(out)
@@ -561,30 +594,29 @@ class _Lower:
             self.v(y)
             self.bin(bc.NB_AND, w - 1)
 
-    def binary(self, sub: int, nb: int, index: int, x: Temp, y: Temp, out: Temp, w: int,
-               m: int) -> None:  # fmt: skip
+    def binary(self, sub: int, nb: int, index: int, x: Temp, y: Temp, out: Temp, w: int) -> None:
         a = self.a
         if sub in (B_WRAPS, B_SIMPLE):
             self.v(x)
             self.v(y)
             self.bin(nb)
             if sub == B_WRAPS:
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
         elif sub == B_NOT_Y:
             self.v(x)
             self.v(y)
-            self.bin(bc.NB_XOR, m)
+            self.mask(bc.NB_XOR, w)
             self.bin(nb)
         elif sub == B_NOT_OF:
             self.v(x)
             self.v(y)
             self.bin(nb)
-            self.bin(bc.NB_XOR, m)
+            self.mask(bc.NB_XOR, w)
         elif sub == B_SHL:
             self.v(x)
             self.count(y, w)
             self.bin(bc.NB_LSHIFT)
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
         elif sub == B_SHR:
             self.v(x)
             self.count(y, w)
@@ -594,7 +626,7 @@ class _Lower:
             self.sx(w)
             self.count(y, w)
             self.bin(bc.NB_RSHIFT)
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
         elif sub in (B_MULUH, B_MULSH):
             self.v(x)
             if sub == B_MULSH:
@@ -605,7 +637,7 @@ class _Lower:
             self.bin(bc.NB_MUL)
             self.bin(bc.NB_RSHIFT, w)
             if sub == B_MULSH:
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
         elif sub in (B_DIVU, B_REMU):  # y == 0: 0 for divu, x for remu
             labels = self.if_zero(y, w)
             self.v(x if sub == B_REMU else _ZERO)
@@ -649,7 +681,7 @@ class _Lower:
             self.bin(bc.NB_SUB)
             self.bin(right)
             self.bin(bc.NB_OR)
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
         else:
             self.callee(SEMANTICS[_BASE[index]])
             self.k(w)
@@ -658,7 +690,7 @@ class _Lower:
             a.call(3)
             self.k(0)
             a.subscr()
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
         self.put(out)
 
     def movcond(self, c: int, x: Temp, y: Temp, w: int, if_true: Temp, if_false: Temp,
@@ -711,7 +743,7 @@ class _Lower:
         a.call(n_args)
         self.put(out)
 
-    def env_load(self, op: Op, n: int, signed: bool, m: int) -> None:
+    def env_load(self, op: Op, n: int, signed: bool, w: int) -> None:
         offset: int = op.args[1]
         slot, sub = self._env_slot(op, offset, n)
         a = self.a
@@ -723,7 +755,7 @@ class _Lower:
             self.bin(bc.NB_AND, (1 << 8 * n) - 1)
         if signed:
             self.sx(8 * n)
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
         self.put(op.args[0])
 
     def env_store(self, op: Op, n: int) -> None:
@@ -755,7 +787,7 @@ class _Lower:
             raise CodegenError(f"{op!r}: CPU-state access must be naturally aligned")
         return offset >> 3, sub
 
-    def memory(self, op: Op, load: bool, w: int, m: int) -> None:
+    def memory(self, op: Op, load: bool, w: int) -> None:
         """qemu_ld (``load``) / qemu_st: the TLB's fast path inline, its slow path a
         call."""
         a = self.a
@@ -805,7 +837,7 @@ class _Lower:
             self.k(0)
             a.subscr()
             if memop & MO_SIGN or size * 8 > w:
-                self.bin(bc.NB_AND, m)
+                self.mask(bc.NB_AND, w)
             self.put(out)
         else:
             self.v(out)
@@ -823,7 +855,7 @@ class _Lower:
         self.k(memop)
         a.call(2 if load else 3)
         if load:
-            self.bin(bc.NB_AND, m)
+            self.mask(bc.NB_AND, w)
             self.put(out)
         else:
             a.pop()
@@ -836,14 +868,12 @@ def insn_of_line(lineno: int, icount: int) -> int:
     return min(max(lineno - FIRST_INSN_LINE, 0), max(icount - 1, 0))
 
 
-def assemble(ops: list[Op], filename: str, fp_slot: int = -1,
-             refs: dict[str, Any] | None = None) -> tuple[types.CodeType, bytes]:  # fmt: skip
+def assemble(ops: list[Op], filename: str, made: Made) -> tuple[types.CodeType, bytes]:
     """The code object of the function implementing ``ops`` (see the module docstring)
     and its bytecode, its code attributed to ``filename``; float ops OR their IEEE
-    flags into state slot ``fp_slot`` (-1: none). ``refs`` keeps the functions made
-    for the code by name (float ops with their flags, crypto references) from one TB
-    to the next: a host passes one dict for all its TBs (they depend on ``fp_slot``)."""
-    low = _Lower(fp_slot, {} if refs is None else refs)
+    flags into state slot ``made.fp_slot`` (-1: none). A host passes one ``Made`` to
+    all its TBs (of one ``fp_slot``)."""
+    low = _Lower(made)
     a = low.a
     for op in ops:
         kind = _KIND_AT[op.defn.index]
@@ -865,5 +895,5 @@ def assemble(ops: list[Op], filename: str, fp_slot: int = -1,
 
 
 def lower(ops: list[Op], filename: str, fp_slot: int = -1) -> types.CodeType:
-    """``assemble``'s code object alone."""
-    return assemble(ops, filename, fp_slot)[0]
+    """``assemble``'s code object alone (for one TB: nothing shared)."""
+    return assemble(ops, filename, Made(fp_slot))[0]
