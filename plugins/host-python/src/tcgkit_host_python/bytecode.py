@@ -287,37 +287,33 @@ class Assembler:
 
     def load_index(self, i: i64) -> None:
         """LOAD_CONST of the constant at index ``i``."""
-        if i > 0xFF:
-            self.op(LOAD_CONST, i, 1)
-            return
-        code = self.code
-        code.append(LOAD_CONST)
-        code.append(u8(i))
-        self._push()
+        self._unit(LOAD_CONST, i, 1)
 
     def load_fast(self, var: i64) -> None:
-        if var > 0xFF:
-            self.op(LOAD_FAST, var, 1)
+        self._unit(LOAD_FAST, var, 1)
+
+    def store_fast(self, var: i64) -> None:
+        self._unit(STORE_FAST, var, -1)
+
+    def _unit(self, opc: i64, arg: i64, effect: i64) -> None:
+        """An instruction without inline caches: ``op`` without its tests when the
+        argument fits a byte."""
+        if arg > 0xFF:
+            self.op(opc, arg, effect)
             return
         code = self.code
-        code.append(LOAD_FAST)
-        code.append(u8(var))
-        self._push()
+        code.append(u8(opc))
+        code.append(u8(arg))
+        depth = self.depth + effect
+        self.depth = depth
+        if depth > self.max_depth:
+            self.max_depth = depth
 
     def _push(self) -> None:
         depth = self.depth + 1
         self.depth = depth
         if depth > self.max_depth:
             self.max_depth = depth
-
-    def store_fast(self, var: i64) -> None:
-        if var > 0xFF:
-            self.op(STORE_FAST, var, -1)
-            return
-        code = self.code
-        code.append(STORE_FAST)
-        code.append(u8(var))
-        self.depth -= 1
 
     def binary(self, nb: i64) -> None:
         """BINARY_OP ``nb`` (an ``NB_*`` value)."""
