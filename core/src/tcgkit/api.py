@@ -319,12 +319,17 @@ class Emulator:
 
     def mem_write(self, address: int, data: bytes) -> None:
         engine = self._live()
-        _check_range(address, len(data))
-        self._aspace.write(address, bytes(data), check_perms=False)
-        if data:
-            code = self._code_pages_in(engine, address, address + len(data))
+        n = len(data)
+        _check_range(address, n)
+        self._aspace.write(address, data if type(data) is bytes else bytes(data),
+                           check_perms=False)  # fmt: skip
+        if n:
+            first = address >> 12
+            if first == (address + n - 1) >> 12 and first not in engine.code_pages:
+                return  # (a fuzzer's input, written before each run: no list made)
+            code = self._code_pages_in(engine, address, address + n)
             if code:
-                self._code_written(engine, address, address + len(data), code)
+                self._code_written(engine, address, address + n, code)
 
     @staticmethod
     def _code_pages_in(engine: Engine, start: int, end: int) -> list[int]:
