@@ -24,7 +24,7 @@ import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import hooks as H
@@ -324,26 +324,23 @@ class Emulator:
         self._aspace.write(address, data if type(data) is bytes else bytes(data),
                            check_perms=False)  # fmt: skip
         if n:
-            first = address >> 12
-            if first == (address + n - 1) >> 12 and first not in engine.code_pages:
-                return  # (a fuzzer's input, written before each run: no list made)
             code = self._code_pages_in(engine, address, address + n)
             if code:
                 self._code_written(engine, address, address + n, code)
 
     @staticmethod
-    def _code_pages_in(engine: Engine, start: int, end: int) -> list[int]:
+    def _code_pages_in(engine: Engine, start: int, end: int) -> Sequence[int]:
         """The pages of [start, end) that TBs were made from."""
         first, last, code = start >> 12, (end - 1) >> 12, engine.code_pages
-        if first == last:  # most writes: one page
-            return [first] if first in code else []
+        if first == last:  # most writes (a fuzzer's input before each run): one page,
+            return (first,) if first in code else ()  # and no list made for it
         if last - first < len(code):
             return [page for page in range(first, last + 1) if page in code]
         # a snapshot: other vCPUs' threads add code pages meanwhile
         return sorted(page for page in list(code) if first <= page <= last)
 
     @staticmethod
-    def _code_written(engine: Engine, start: int, end: int, pages: list[int]) -> None:
+    def _code_written(engine: Engine, start: int, end: int, pages: Sequence[int]) -> None:
         """Code pages ``pages`` of [start, end) written: their TBs go, and their TLB
         entries (writes kept off the fast path while a page holds code) are refilled;
         other pages' entries stay good (the bytes changed, not the mapping)."""
