@@ -13,10 +13,10 @@ instructions.
 Why not Python source and ``compile()``: parsing and compiling a TB's source cost
 ~35 µs per guest instruction, several times the rest of translation together.
 
-``SUPPORTED`` says whether this interpreter runs 3.11 bytecode (the opcode numbers
-and cache sizes are read from its ``opcode`` module, but jump forms and the line
-table format are those of 3.11); elsewhere the host generates source
-(``codegen``).
+``SUPPORTED`` says whether this interpreter runs 3.11 bytecode (the opcode numbers,
+cache sizes, jump forms and line table format are 3.11's; the numbers are literals
+here, compared with its ``opcode`` and ``dis`` tables at import); elsewhere the host
+generates source (``codegen``).
 
 Invariants (what CPython trusts bytecode for, and this module guarantees):
 
@@ -309,12 +309,6 @@ class Assembler:
         if depth > self.max_depth:
             self.max_depth = depth
 
-    def _push(self) -> None:
-        depth = self.depth + 1
-        self.depth = depth
-        if depth > self.max_depth:
-            self.max_depth = depth
-
     def binary(self, nb: i64) -> None:
         """BINARY_OP ``nb`` (an ``NB_*`` value)."""
         code = self.code
@@ -345,9 +339,7 @@ class Assembler:
         self.op(LOAD_ATTR, self.name_index(name), 0)
 
     def push_null(self) -> None:
-        self.code.append(PUSH_NULL)
-        self.code.append(0)
-        self._push()
+        self._unit(PUSH_NULL, 0, 1)
 
     def pop(self) -> None:
         self.op(POP_TOP, 0, -1)
@@ -415,12 +407,13 @@ class Assembler:
         prev_line: i64 = 1  # co_firstlineno
         start: i64 = 0
         line: i64 = 1
-        end: i64 = len(self.code) >> 1
+        units: i64 = len(self.code) >> 1
+        end: i64
         for k in range(len(marks) + 1):
             if k < len(marks):
                 end, next_line = marks[k]
             else:
-                end, next_line = len(self.code) >> 1, 0
+                end, next_line = units, 0
             n = end - start
             if n > 0:  # entries of at most 8 units; the first one moves the line
                 first = 8 if n > 8 else n

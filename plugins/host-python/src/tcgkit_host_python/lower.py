@@ -170,6 +170,7 @@ _OTHER_BASES: Final = {"brcond": K_BRCOND, "movi": K_MOVI, "qemu_ld": K_QEMU_LD,
                        "movcond": K_MOVCOND, "extract": K_EXTRACT, "sextract": K_SEXTRACT,
                        "deposit": K_DEPOSIT, "mulu2": K_MULU2, "muls2": K_MULS2,
                        "add2": K_ADD2, "sub2": K_SUB2}  # fmt: skip
+_ADD2_SUB2: Final = {"add2": bc.NB_ADD, "sub2": bc.NB_SUB}  # their BINARY_OP
 _UNARY: Final[dict[str, tuple[int, int]]] = {
     "mov": (U_MOV, 0), "extu_i32_i64": (U_MOV, 0), "neg": (U_NEG, 0), "not": (U_NOT, 0),
     "ctpop": (U_CTPOP, 0), "bswap16": (U_BSWAP, 2), "bswap32": (U_BSWAP, 4),
@@ -189,19 +190,22 @@ _BINARY: Final[dict[str, tuple[int, int]]] = {
 }  # fmt: skip
 
 
+def _width(d: OpDef) -> int:
+    """The bits of opcode ``d``'s values (64 for an op without a type)."""
+    return d.type.value if d.type is not None else 64
+
+
 def _classify(d: OpDef) -> tuple[int, int, int]:
     """(kind, sub, param) of opcode ``d`` (see above)."""
     name, base = d.name, d.base
     if name in _CONTROL:
         return _CONTROL[name], 0, 0
-    if base in ("brcond", "movi", "qemu_ld", "qemu_st"):
-        return _OTHER_BASES[base], 0, 0
+    if base in _OTHER_BASES:  # (none of them is an ld/st, a float op, unary or binary)
+        return _OTHER_BASES[base], 0, _ADD2_SUB2.get(base, 0)
     if base.startswith("ld"):
-        w = d.type.value if d.type is not None else 64
-        return K_ENV_LD, 1 if base.endswith("s") else 0, ENV_SIZES.get(base, w // 8)
+        return K_ENV_LD, 1 if base.endswith("s") else 0, ENV_SIZES.get(base, _width(d) // 8)
     if base.startswith("st"):
-        w = d.type.value if d.type is not None else 64
-        return K_ENV_ST, 0, ENV_SIZES.get(base, w // 8)
+        return K_ENV_ST, 0, ENV_SIZES.get(base, _width(d) // 8)
     if name in FLOAT_OPS:
         if name.startswith("fneg"):
             return K_FLOAT, F_NEG, 0
@@ -214,8 +218,6 @@ def _classify(d: OpDef) -> tuple[int, int, int]:
     if d.n_in == 2 and d.n_out == 1 and d.n_const == 0:
         sub, param = _BINARY.get(base, (B_REFERENCE if base in SEMANTICS else 0, 0))
         return (K_BINARY if sub else K_UNSUPPORTED), sub, param
-    if base in _OTHER_BASES:
-        return _OTHER_BASES[base], 0, (bc.NB_SUB if base == "sub2" else bc.NB_ADD)
     if base in CRYPTO_OPS:
         return K_CRYPTO, 0, 0
     return K_UNSUPPORTED, 0, 0
@@ -228,7 +230,7 @@ _PARAM_AT: Final[list[int]] = [p for _, _, p in _CLASSES]
 #: each opcode's name, base and width (64 for width-less ops), by ``OpDef.index``
 _OPC: Final = by_index(lambda d: d.name)
 _BASE: Final = by_index(lambda d: d.base)
-_WIDTH: Final[list[int]] = by_index(lambda d: d.type.value if d.type is not None else 64)
+_WIDTH: Final[list[int]] = by_index(_width)
 #: the reference implementation of each float op (None: not a float op)
 _FLOAT_IMPL: Final = by_index(lambda d: FLOAT_OPS.get(d.name))
 
